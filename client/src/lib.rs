@@ -1,0 +1,1 @@
+//! `client`: see its issue; the library grows `app()` and `run()` here.

@@ -1,0 +1,1 @@
+//! `contracts-mock`: see its issue; the library grows `app()` and `run()` here.

@@ -1,0 +1,2 @@
+//! `cargo bench -p protocol` (being built).
+fn main() {}

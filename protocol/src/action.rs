@@ -1,0 +1,500 @@
+//! The user actions of DESIGN §2 (the six EIP-712 primary types), signed actions, L1 queue
+//! messages and batch transactions, with their JSON wire format and canonical encoding.
+//!
+//! Field names and order mirror the EIP-712 type strings exactly (see `signing`), because
+//! external wallets sign those. In JSON, integers may be numbers or decimal strings.
+
+use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::primitives::{Address, H256};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Time in force. The discriminants are the `tif` values wallets sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TimeInForce {
+    Gtc = 0,
+    Ioc = 1,
+    Fok = 2,
+    PostOnly = 3,
+}
+
+impl TimeInForce {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => TimeInForce::Gtc,
+            1 => TimeInForce::Ioc,
+            2 => TimeInForce::Fok,
+            3 => TimeInForce::PostOnly,
+            _ => return None,
+        })
+    }
+}
+
+impl Serialize for TimeInForce {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(*self as u8)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeInForce {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: u8 = int::deserialize(d)?;
+        TimeInForce::from_u8(v).ok_or_else(|| serde::de::Error::custom(format!("tif must be 0..=3 (GTC, IOC, FOK, POST_ONLY), got {v}")))
+    }
+}
+
+/// `Order(address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Order {
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    pub is_buy: bool,
+    #[serde(with = "int")]
+    pub price: u64,
+    #[serde(with = "int")]
+    pub size: u64,
+    pub tif: TimeInForce,
+    pub reduce_only: bool,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `Cancel(address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cancel {
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub order_nonce: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `CancelAll(address account,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelAll {
+    pub account: Address,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `Withdraw(address account,uint64 amount,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Withdraw {
+    pub account: Address,
+    #[serde(with = "int")]
+    pub amount: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `Liquidate(address liquidator,address account,uint32 market,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Liquidate {
+    pub liquidator: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `PriceUpdate(uint32 market,uint64 price,uint64 timestampMs)`, signed by the genesis oracle key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PriceUpdate {
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub price: u64,
+    #[serde(with = "int")]
+    pub timestamp_ms: u64,
+}
+
+/// One of the six signable actions. JSON: `{"type": "Order", "message": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "message")]
+pub enum Action {
+    Order(Order),
+    Cancel(Cancel),
+    CancelAll(CancelAll),
+    Withdraw(Withdraw),
+    Liquidate(Liquidate),
+    PriceUpdate(PriceUpdate),
+}
+
+impl Action {
+    /// The address the message claims signed it; `None` for `PriceUpdate`, whose signer is
+    /// the genesis oracle rather than a field of the message.
+    pub fn claimed_signer(&self) -> Option<Address> {
+        match self {
+            Action::Order(a) => Some(a.account),
+            Action::Cancel(a) => Some(a.account),
+            Action::CancelAll(a) => Some(a.account),
+            Action::Withdraw(a) => Some(a.account),
+            Action::Liquidate(a) => Some(a.liquidator),
+            Action::PriceUpdate(_) => None,
+        }
+    }
+
+    /// The replay-protection nonce, if the action has one.
+    pub fn nonce(&self) -> Option<u64> {
+        match self {
+            Action::Order(a) => Some(a.nonce),
+            Action::Cancel(a) => Some(a.nonce),
+            Action::CancelAll(a) => Some(a.nonce),
+            Action::Withdraw(a) => Some(a.nonce),
+            Action::Liquidate(a) => Some(a.nonce),
+            Action::PriceUpdate(_) => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Action::Order(_) => "Order",
+            Action::Cancel(_) => "Cancel",
+            Action::CancelAll(_) => "CancelAll",
+            Action::Withdraw(_) => "Withdraw",
+            Action::Liquidate(_) => "Liquidate",
+            Action::PriceUpdate(_) => "PriceUpdate",
+        }
+    }
+}
+
+/// A 65-byte `r ‖ s ‖ v` signature, as wallets produce it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature(pub [u8; 65]);
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::primitives::to_hex(&self.0))
+    }
+}
+
+impl Serialize for Signature {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::primitives::to_hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Signature {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::primitives::parse_hex_fixed::<65>(&s)
+            .map(Signature)
+            .map_err(|e| serde::de::Error::custom(format!("signature: {e}")))
+    }
+}
+
+/// The wire format of `POST /v1/tx`: `{"type": ..., "message": {...}, "signature": "0x..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedAction {
+    #[serde(flatten)]
+    pub action: Action,
+    pub signature: Signature,
+}
+
+/// A message on the settlement layer's L1 queue, consumed by batches in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum L1Message {
+    /// Tokens escrowed on L1, credited to `account`'s L2 collateral.
+    Deposit {
+        account: Address,
+        #[serde(with = "int")]
+        amount: u64,
+    },
+    /// A signed L2 action forced through L1; the sequencer must include it by the deadline.
+    Forced { action: SignedAction },
+}
+
+/// One entry of a batch: a user action from the sequencer's intake, or the L1 queue
+/// message at `queue_index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Tx {
+    User { action: SignedAction },
+    L1 {
+        #[serde(with = "int")]
+        queue_index: u64,
+        message: L1Message,
+    },
+}
+
+// ---- canonical encoding -------------------------------------------------------------
+
+/// The largest encoded action we accept; real ones are under 200 bytes.
+pub const MAX_ACTION_BYTES: usize = 1024;
+
+impl Encode for Action {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            Action::Order(o) => {
+                w.u8(0).address(&o.account).u32(o.market).bool(o.is_buy).u64(o.price).u64(o.size);
+                w.u8(o.tif as u8).bool(o.reduce_only).u64(o.nonce).u64(o.expires_at);
+            }
+            Action::Cancel(c) => {
+                w.u8(1).address(&c.account).u32(c.market).u64(c.order_nonce).u64(c.nonce).u64(c.expires_at);
+            }
+            Action::CancelAll(c) => {
+                w.u8(2).address(&c.account).u64(c.nonce).u64(c.expires_at);
+            }
+            Action::Withdraw(x) => {
+                w.u8(3).address(&x.account).u64(x.amount).u64(x.nonce).u64(x.expires_at);
+            }
+            Action::Liquidate(l) => {
+                w.u8(4).address(&l.liquidator).address(&l.account).u32(l.market).u64(l.nonce).u64(l.expires_at);
+            }
+            Action::PriceUpdate(p) => {
+                w.u8(5).u32(p.market).u64(p.price).u64(p.timestamp_ms);
+            }
+        }
+    }
+}
+
+impl Decode for Action {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match r.u8("action tag")? {
+            0 => Action::Order(Order {
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                is_buy: r.bool("isBuy")?,
+                price: r.u64("price")?,
+                size: r.u64("size")?,
+                tif: {
+                    let v = r.u8("tif")?;
+                    TimeInForce::from_u8(v).ok_or(DecodeError::Invalid { field: "tif", reason: format!("{v} is not 0..=3") })?
+                },
+                reduce_only: r.bool("reduceOnly")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            1 => Action::Cancel(Cancel {
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                order_nonce: r.u64("orderNonce")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            2 => Action::CancelAll(CancelAll { account: r.address("account")?, nonce: r.u64("nonce")?, expires_at: r.u64("expiresAt")? }),
+            3 => Action::Withdraw(Withdraw {
+                account: r.address("account")?,
+                amount: r.u64("amount")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            4 => Action::Liquidate(Liquidate {
+                liquidator: r.address("liquidator")?,
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            5 => Action::PriceUpdate(PriceUpdate { market: r.u32("market")?, price: r.u64("price")?, timestamp_ms: r.u64("timestampMs")? }),
+            t => return Err(DecodeError::Invalid { field: "action tag", reason: format!("unknown tag {t}") }),
+        })
+    }
+}
+
+impl Encode for SignedAction {
+    fn encode_to(&self, w: &mut Writer) {
+        self.action.encode_to(w);
+        w.raw(&self.signature.0);
+    }
+}
+
+impl Decode for SignedAction {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let action = Action::decode_from(r)?;
+        let mut sig = [0u8; 65];
+        sig.copy_from_slice(r.take(65, "signature")?);
+        Ok(SignedAction { action, signature: Signature(sig) })
+    }
+}
+
+impl Encode for L1Message {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            L1Message::Deposit { account, amount } => {
+                w.u8(0).address(account).u64(*amount);
+            }
+            L1Message::Forced { action } => {
+                w.u8(1);
+                action.encode_to(w);
+            }
+        }
+    }
+}
+
+impl Decode for L1Message {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match r.u8("l1 message tag")? {
+            0 => L1Message::Deposit { account: r.address("account")?, amount: r.u64("amount")? },
+            1 => L1Message::Forced { action: SignedAction::decode_from(r)? },
+            t => return Err(DecodeError::Invalid { field: "l1 message tag", reason: format!("unknown tag {t}") }),
+        })
+    }
+}
+
+impl Encode for Tx {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            Tx::User { action } => {
+                w.u8(0);
+                action.encode_to(w);
+            }
+            Tx::L1 { queue_index, message } => {
+                w.u8(1).u64(*queue_index);
+                message.encode_to(w);
+            }
+        }
+    }
+}
+
+impl Decode for Tx {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match r.u8("tx tag")? {
+            0 => Tx::User { action: SignedAction::decode_from(r)? },
+            1 => Tx::L1 { queue_index: r.u64("queue_index")?, message: L1Message::decode_from(r)? },
+            t => return Err(DecodeError::Invalid { field: "tx tag", reason: format!("unknown tag {t}") }),
+        })
+    }
+}
+
+impl Tx {
+    /// The transaction hash: keccak256 of the canonical encoding. Stable across nodes.
+    pub fn hash(&self) -> H256 {
+        crate::primitives::keccak256(&self.encode())
+    }
+}
+
+/// Serde adapter: integers as JSON numbers or decimal strings (wallet libraries often send
+/// `uint64` as strings because JavaScript numbers lose precision past 2^53). Serializes as
+/// a number.
+pub mod int {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    pub trait Int: Copy + TryFrom<u64> + std::str::FromStr + Into<u128> {}
+    impl Int for u8 {}
+    impl Int for u32 {}
+    impl Int for u64 {}
+
+    pub fn serialize<T: Int, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        let wide: u128 = (*v).into();
+        s.serialize_u64(u64::try_from(wide).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, T: Int, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: Int> Visitor<'_> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "an unsigned integer up to {} bits, as a number or decimal string", std::mem::size_of::<T>() * 8)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+                T::try_from(v).map_err(|_| E::custom(format!("{v} is out of range for a {}-bit integer", std::mem::size_of::<T>() * 8)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+                let u = u64::try_from(v).map_err(|_| E::custom(format!("{v} is negative")))?;
+                self.visit_u64(u)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+                if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(E::custom(format!("{s:?} is not a decimal integer")));
+                }
+                let v: u64 = s.parse().map_err(|_| E::custom(format!("{s} is out of range")))?;
+                self.visit_u64(v)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> Order {
+        Order {
+            account: Address([0x11; 20]),
+            market: 1,
+            is_buy: true,
+            price: 50_000_000_000,
+            size: 5_000,
+            tif: TimeInForce::Gtc,
+            reduce_only: false,
+            nonce: 7,
+            expires_at: 1_700_000_000_000,
+        }
+    }
+
+    #[test]
+    fn wire_format_accepts_numbers_and_decimal_strings() {
+        let json = r#"{"type":"Order","message":{"account":"0x1111111111111111111111111111111111111111","market":"1","isBuy":true,
+            "price":50000000000,"size":"5000","tif":0,"reduceOnly":false,"nonce":7,"expiresAt":"1700000000000"},
+            "signature":"0x"#
+            .to_string()
+            + &"00".repeat(65)
+            + "\"}";
+        let parsed: SignedAction = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed.action, Action::Order(order()));
+    }
+
+    #[test]
+    fn wire_format_errors_name_the_field() {
+        let bad = r#"{"type":"Withdraw","message":{"account":"0x1111111111111111111111111111111111111111","amount":"-5","nonce":1,"expiresAt":1},"signature":"0x"#
+            .to_string()
+            + &"00".repeat(65)
+            + "\"}";
+        let err = serde_json::from_str::<SignedAction>(&bad).unwrap_err().to_string();
+        assert!(err.contains("not a decimal integer"), "{err}");
+        let bad_tif = r#"{"account":"0x1111111111111111111111111111111111111111","market":1,"isBuy":true,"price":1,"size":1,"tif":9,"reduceOnly":false,"nonce":1,"expiresAt":1}"#;
+        let err = serde_json::from_str::<Order>(bad_tif).unwrap_err().to_string();
+        assert!(err.contains("tif must be"), "{err}");
+        let short_sig = r#"{"type":"CancelAll","message":{"account":"0x1111111111111111111111111111111111111111","nonce":1,"expiresAt":1},"signature":"0x00"}"#;
+        let err = serde_json::from_str::<SignedAction>(short_sig).unwrap_err().to_string();
+        assert!(err.contains("signature: expected 65 bytes, got 1"), "{err}");
+    }
+
+    #[test]
+    fn canonical_encoding_round_trips() {
+        let txs = vec![
+            Tx::User { action: SignedAction { action: Action::Order(order()), signature: Signature([3; 65]) } },
+            Tx::L1 { queue_index: 9, message: L1Message::Deposit { account: Address([1; 20]), amount: 100 } },
+            Tx::L1 {
+                queue_index: 10,
+                message: L1Message::Forced {
+                    action: SignedAction {
+                        action: Action::CancelAll(CancelAll { account: Address([2; 20]), nonce: 1, expires_at: 2 }),
+                        signature: Signature([4; 65]),
+                    },
+                },
+            },
+        ];
+        for tx in txs {
+            let bytes = tx.encode();
+            assert_eq!(Tx::decode(&bytes).unwrap(), tx);
+            let json = serde_json::to_string(&tx).unwrap();
+            assert_eq!(serde_json::from_str::<Tx>(&json).unwrap(), tx);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The perpetual-futures exchange engine, i.e. the STF (skeleton; being built).

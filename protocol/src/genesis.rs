@@ -1,0 +1,130 @@
+//! Genesis: the chain's fixed parameters (EIP-712 domain, oracle key, checkpoint interval,
+//! risk bounds) and each market's parameters. Every node and the settlement layer load the
+//! same genesis; its hash is committed so that nodes with different rulebooks cannot agree
+//! on a root by accident.
+
+use crate::codec::{Encode, Writer};
+use crate::primitives::{keccak256, Address, H256};
+use serde::{Deserialize, Serialize};
+
+/// Parameters of one perpetual futures market.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketParams {
+    pub id: u32,
+    pub symbol: String,
+    /// `size` is counted in base lots of 10^-size_decimals of one whole unit.
+    pub size_decimals: u8,
+    /// Prices must be a multiple of this (micro-USDC per whole unit).
+    pub tick_size: u64,
+    /// Sizes must be a multiple of this (in size units).
+    pub lot_size: u64,
+    pub initial_margin_bps: u32,
+    pub maintenance_margin_bps: u32,
+    pub maker_fee_bps: u32,
+    pub taker_fee_bps: u32,
+    pub liquidation_fee_bps: u32,
+    /// Orders priced further than this from the oracle price are rejected.
+    pub price_band_bps: u32,
+    /// Maximum total long size (= total short size), in size units.
+    pub open_interest_cap: u64,
+}
+
+/// Chain-wide parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    pub chain_id: u64,
+    /// The rollup contract's address on the settlement layer (EIP-712 `verifyingContract`).
+    pub verifying_contract: Address,
+    /// The only key whose `PriceUpdate`s are accepted.
+    pub oracle: Address,
+    /// K: a checkpoint root is committed after every K transactions of a batch.
+    pub checkpoint_interval_txs: u32,
+    /// Prices older than this (relative to the batch timestamp) block risk-increasing
+    /// orders and withdrawals.
+    pub max_price_age_ms: u64,
+    /// Funding accrues the premium over this period: a premium of p bps held for one
+    /// period moves the index by p bps of the oracle price.
+    pub funding_period_ms: u64,
+    /// Cap on the absolute premium used for funding, in bps.
+    pub max_funding_premium_bps: u32,
+    /// Maximum maker fills (including self-trade cancellations) one order may consume,
+    /// which bounds the keys a transaction touches and so the witness size.
+    pub max_fills_per_order: u32,
+    pub markets: Vec<MarketParams>,
+}
+
+impl Genesis {
+    /// The parameters of `market`, if it exists.
+    pub fn market(&self, market: u32) -> Option<&MarketParams> {
+        self.markets.iter().find(|m| m.id == market)
+    }
+
+    /// keccak256 of the canonical encoding; committed in every batch header.
+    pub fn hash(&self) -> H256 {
+        keccak256(&self.encode())
+    }
+
+    /// A devnet genesis with BTC-PERP (id 1) and ETH-PERP (id 2).
+    pub fn devnet(chain_id: u64, verifying_contract: Address, oracle: Address) -> Genesis {
+        Genesis {
+            chain_id,
+            verifying_contract,
+            oracle,
+            checkpoint_interval_txs: 16,
+            max_price_age_ms: 60_000,
+            funding_period_ms: 3_600_000,
+            max_funding_premium_bps: 50,
+            max_fills_per_order: 32,
+            markets: vec![
+                MarketParams {
+                    id: 1,
+                    symbol: "BTC-PERP".into(),
+                    size_decimals: 4,
+                    tick_size: 1_000_000,
+                    lot_size: 1,
+                    initial_margin_bps: 1_000,
+                    maintenance_margin_bps: 500,
+                    maker_fee_bps: 2,
+                    taker_fee_bps: 5,
+                    liquidation_fee_bps: 100,
+                    price_band_bps: 1_000,
+                    open_interest_cap: 100_000_000,
+                },
+                MarketParams {
+                    id: 2,
+                    symbol: "ETH-PERP".into(),
+                    size_decimals: 3,
+                    tick_size: 10_000,
+                    lot_size: 1,
+                    initial_margin_bps: 1_000,
+                    maintenance_margin_bps: 500,
+                    maker_fee_bps: 2,
+                    taker_fee_bps: 5,
+                    liquidation_fee_bps: 100,
+                    price_band_bps: 1_000,
+                    open_interest_cap: 1_000_000_000,
+                },
+            ],
+        }
+    }
+}
+
+impl Encode for MarketParams {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(self.id).bytes(self.symbol.as_bytes()).u8(self.size_decimals).u64(self.tick_size).u64(self.lot_size);
+        w.u32(self.initial_margin_bps).u32(self.maintenance_margin_bps).u32(self.maker_fee_bps).u32(self.taker_fee_bps);
+        w.u32(self.liquidation_fee_bps).u32(self.price_band_bps).u64(self.open_interest_cap);
+    }
+}
+
+impl Encode for Genesis {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u64(self.chain_id).address(&self.verifying_contract).address(&self.oracle);
+        w.u32(self.checkpoint_interval_txs).u64(self.max_price_age_ms).u64(self.funding_period_ms);
+        w.u32(self.max_funding_premium_bps).u32(self.max_fills_per_order);
+        w.u32(u32::try_from(self.markets.len()).expect("few markets"));
+        for m in &self.markets {
+            m.encode_to(w);
+        }
+    }
+}

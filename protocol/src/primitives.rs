@@ -1,0 +1,140 @@
+//! Fixed-size byte types (`H256`, `Address`) and keccak256, shared by every other module.
+//!
+//! Both types print and parse as `0x`-prefixed lowercase hex, which is what wallets,
+//! explorers and our JSON API use.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha3::{Digest, Keccak256};
+use std::fmt;
+use std::str::FromStr;
+
+/// A 32-byte hash or key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct H256(pub [u8; 32]);
+
+/// A 20-byte Ethereum address: the last 20 bytes of keccak256 of the uncompressed public key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Address(pub [u8; 20]);
+
+/// Hex parsing failure, naming what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HexError {
+    #[error("expected 0x-prefixed hex")]
+    MissingPrefix,
+    #[error("invalid hex: {0}")]
+    Invalid(String),
+    #[error("expected {expected} bytes, got {got}")]
+    Length { expected: usize, got: usize },
+}
+
+/// keccak256 of one byte string.
+pub fn keccak256(data: &[u8]) -> H256 {
+    H256(Keccak256::digest(data).into())
+}
+
+/// keccak256 of the concatenation of several byte strings, without allocating.
+pub fn keccak256_concat(parts: &[&[u8]]) -> H256 {
+    let mut hasher = Keccak256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    H256(hasher.finalize().into())
+}
+
+/// Parses `0x`-prefixed hex into exactly `N` bytes.
+pub fn parse_hex_fixed<const N: usize>(s: &str) -> Result<[u8; N], HexError> {
+    let bytes = parse_hex(s)?;
+    bytes.try_into().map_err(|b: Vec<u8>| HexError::Length { expected: N, got: b.len() })
+}
+
+/// Parses `0x`-prefixed hex of any length.
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, HexError> {
+    let body = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).ok_or(HexError::MissingPrefix)?;
+    hex::decode(body).map_err(|e| HexError::Invalid(e.to_string()))
+}
+
+/// Formats bytes as `0x`-prefixed lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+impl H256 {
+    pub const ZERO: H256 = H256([0; 32]);
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl Address {
+    pub const ZERO: Address = Address([0; 20]);
+
+    pub fn as_bytes(&self) -> &[u8; 20] {
+        &self.0
+    }
+
+    /// The address as a left-padded 32-byte ABI word (EIP-712 `address` encoding).
+    pub fn to_word(&self) -> [u8; 32] {
+        let mut word = [0u8; 32];
+        word[12..].copy_from_slice(&self.0);
+        word
+    }
+}
+
+macro_rules! hex_type {
+    ($ty:ident, $len:expr) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&to_hex(&self.0))
+            }
+        }
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&to_hex(&self.0))
+            }
+        }
+        impl FromStr for $ty {
+            type Err = HexError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_hex_fixed::<$len>(s).map($ty)
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&to_hex(&self.0))
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+hex_type!(H256, 32);
+hex_type!(Address, 20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keccak_of_empty_string_is_the_well_known_constant() {
+        assert_eq!(
+            keccak256(b"").to_string(),
+            "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+        );
+        assert_eq!(keccak256_concat(&[b"ab", b"c"]), keccak256(b"abc"));
+    }
+
+    #[test]
+    fn hex_round_trip_and_errors_name_the_problem() {
+        let a: Address = "0x00000000000000000000000000000000000000ff".parse().unwrap();
+        assert_eq!(a.0[19], 0xff);
+        assert_eq!(a.to_string(), "0x00000000000000000000000000000000000000ff");
+        assert_eq!("ff".parse::<Address>(), Err(HexError::MissingPrefix));
+        assert_eq!("0xff".parse::<Address>(), Err(HexError::Length { expected: 20, got: 1 }));
+        assert!(matches!("0xzz".parse::<Address>(), Err(HexError::Invalid(_))));
+    }
+}

@@ -1,0 +1,1 @@
+//! The authenticated state tree (skeleton; being built).

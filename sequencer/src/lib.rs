@@ -1,0 +1,1 @@
+//! `sequencer`: see its issue; the library grows `app()` and `run()` here.

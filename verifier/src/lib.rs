@@ -1,0 +1,1 @@
+//! `verifier`: see its issue; the library grows `app()` and `run()` here.
