@@ -1,0 +1,298 @@
+//! Batches (DESIGN §5): a hash-chained header committing to the state roots, the block
+//! context, the L1 queue range, the transactions and a checkpoint root after every K
+//! transactions; plus the one driver that executes transactions (signature check + STF),
+//! used identically by the sequencer, verifiers and the fraud-proof adjudicator.
+
+use crate::action::{L1Message, Tx};
+use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::engine::{self, BlockContext, Receipt};
+use crate::genesis::Genesis;
+use crate::merkle::merkle_root;
+use crate::primitives::{keccak256, keccak256_concat, Address, H256};
+use crate::signing::{self, SignatureError};
+use crate::state::{State, StateError};
+use crate::tree::Tree;
+use std::ops::Range;
+
+/// Most transactions one batch may carry; bounds decoding of hostile input.
+pub const MAX_BATCH_TXS: usize = 100_000;
+
+/// The committed summary of a batch; its hash links the chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchHeader {
+    pub index: u64,
+    /// `header_hash` of batch `index − 1`; for batch 0, `genesis_anchor(genesis)`.
+    pub prev_header_hash: H256,
+    pub prev_state_root: H256,
+    pub post_state_root: H256,
+    /// The block context: every transaction in the batch executes at this time.
+    pub timestamp_ms: u64,
+    /// L1 queue messages `queue_start..queue_end` are consumed, in order, by this batch.
+    pub queue_start: u64,
+    pub queue_end: u64,
+    pub tx_count: u32,
+    /// `merkle_root` of the transaction hashes.
+    pub tx_root: H256,
+    /// `merkle_root` of the checkpoint roots.
+    pub checkpoint_root: H256,
+}
+
+/// A whole batch as posted to the settlement layer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Batch {
+    pub header: BatchHeader,
+    pub txs: Vec<Tx>,
+    /// Root after chunk j (transactions `j·K .. min((j+1)·K, n)`), for every chunk.
+    pub checkpoints: Vec<H256>,
+}
+
+/// Why a batch is malformed (independent of whether its roots are right).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("batch has no transactions")]
+    Empty,
+    #[error("tx_count is {header} but the batch carries {actual} transactions")]
+    TxCount { header: u32, actual: usize },
+    #[error("tx_root does not match the transactions: header {header}, computed {computed}")]
+    TxRoot { header: H256, computed: H256 },
+    #[error("expected {expected} checkpoints for {txs} transactions at K = {k}, got {actual}")]
+    CheckpointCount { expected: usize, actual: usize, txs: usize, k: u32 },
+    #[error("checkpoint_root does not match the checkpoints: header {header}, computed {computed}")]
+    CheckpointRoot { header: H256, computed: H256 },
+    #[error("the last checkpoint {last} is not post_state_root {post}")]
+    LastCheckpoint { last: H256, post: H256 },
+    #[error("L1 transaction {position} has queue index {found}, expected {expected}")]
+    QueueOrder { position: usize, found: u64, expected: u64 },
+    #[error("queue_end is {header} but the L1 transactions end at {actual}")]
+    QueueEnd { header: u64, actual: u64 },
+}
+
+/// What executing a batch produced.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub receipts: Vec<Receipt>,
+    pub checkpoints: Vec<H256>,
+}
+
+/// The previous-header hash of batch 0: ties the chain to one genesis.
+pub fn genesis_anchor(genesis: &Genesis) -> H256 {
+    keccak256_concat(&[b"vigil-genesis", &genesis.hash().0])
+}
+
+/// The state root right after genesis; `prev_state_root` of batch 0.
+pub fn genesis_tree(genesis: &Genesis) -> Tree {
+    let mut tree = Tree::new();
+    engine::init_genesis(&mut tree, genesis).expect("a full tree has no pruned nodes");
+    tree
+}
+
+/// Number of chunks (and so checkpoints) for `tx_count` transactions at interval `k`.
+pub fn chunk_count(tx_count: usize, k: u32) -> usize {
+    tx_count.div_ceil(k.max(1) as usize)
+}
+
+/// The transaction indices of chunk `chunk`.
+pub fn chunk_range(tx_count: usize, k: u32, chunk: usize) -> Range<usize> {
+    let k = k.max(1) as usize;
+    let start = (chunk * k).min(tx_count);
+    start..(start + k).min(tx_count)
+}
+
+impl BatchHeader {
+    pub fn hash(&self) -> H256 {
+        keccak256(&self.encode())
+    }
+
+    pub fn block_context(&self) -> BlockContext {
+        BlockContext { timestamp_ms: self.timestamp_ms }
+    }
+}
+
+impl Batch {
+    /// Assembles a batch from executed transactions and their checkpoints, computing the
+    /// commitments. `queue_start` is the first L1 queue index this batch may consume.
+    pub fn seal(
+        index: u64,
+        prev_header_hash: H256,
+        prev_state_root: H256,
+        timestamp_ms: u64,
+        queue_start: u64,
+        txs: Vec<Tx>,
+        checkpoints: Vec<H256>,
+    ) -> Batch {
+        let l1_count = txs.iter().filter(|tx| matches!(tx, Tx::L1 { .. })).count() as u64;
+        let header = BatchHeader {
+            index,
+            prev_header_hash,
+            prev_state_root,
+            post_state_root: checkpoints.last().copied().unwrap_or(prev_state_root),
+            timestamp_ms,
+            queue_start,
+            queue_end: queue_start + l1_count,
+            tx_count: u32::try_from(txs.len()).expect("batches hold at most MAX_BATCH_TXS"),
+            tx_root: tx_root(&txs),
+            checkpoint_root: merkle_root(&checkpoints),
+        };
+        Batch { header, txs, checkpoints }
+    }
+
+    /// Checks every commitment that does not need execution: counts, tx root, checkpoint
+    /// count and root, last checkpoint = post root, and that the L1 transactions are the
+    /// queue range in order.
+    pub fn check_shape(&self, k: u32) -> Result<(), BatchError> {
+        let h = &self.header;
+        if self.txs.is_empty() {
+            return Err(BatchError::Empty);
+        }
+        if h.tx_count as usize != self.txs.len() {
+            return Err(BatchError::TxCount { header: h.tx_count, actual: self.txs.len() });
+        }
+        let computed = tx_root(&self.txs);
+        if computed != h.tx_root {
+            return Err(BatchError::TxRoot { header: h.tx_root, computed });
+        }
+        let expected = chunk_count(self.txs.len(), k);
+        if self.checkpoints.len() != expected {
+            return Err(BatchError::CheckpointCount { expected, actual: self.checkpoints.len(), txs: self.txs.len(), k });
+        }
+        let computed = merkle_root(&self.checkpoints);
+        if computed != h.checkpoint_root {
+            return Err(BatchError::CheckpointRoot { header: h.checkpoint_root, computed });
+        }
+        let last = *self.checkpoints.last().expect("non-empty batch has checkpoints");
+        if last != h.post_state_root {
+            return Err(BatchError::LastCheckpoint { last, post: h.post_state_root });
+        }
+        let mut next = h.queue_start;
+        for (position, tx) in self.txs.iter().enumerate() {
+            if let Tx::L1 { queue_index, .. } = tx {
+                if *queue_index != next {
+                    return Err(BatchError::QueueOrder { position, found: *queue_index, expected: next });
+                }
+                next += 1;
+            }
+        }
+        if next != h.queue_end {
+            return Err(BatchError::QueueEnd { header: h.queue_end, actual: next });
+        }
+        Ok(())
+    }
+
+    /// The pre-state root of chunk `chunk`: `prev_state_root` or the previous checkpoint.
+    pub fn chunk_pre_root(&self, chunk: usize) -> H256 {
+        match chunk {
+            0 => self.header.prev_state_root,
+            j => self.checkpoints[j - 1],
+        }
+    }
+}
+
+/// `merkle_root` of the transaction hashes.
+pub fn tx_root(txs: &[Tx]) -> H256 {
+    let hashes: Vec<H256> = txs.iter().map(Tx::hash).collect();
+    merkle_root(&hashes)
+}
+
+/// The EIP-712 domain separator of this chain.
+pub fn domain_separator(genesis: &Genesis) -> H256 {
+    signing::domain_separator(genesis.chain_id, &genesis.verifying_contract)
+}
+
+/// Signature verification for one transaction: the signer the STF should see. Deposits
+/// carry no signature (the L1 queue authenticates them) and yield their account.
+/// Pure and independent per transaction, so callers may run it in parallel.
+pub fn verify_tx(tx: &Tx, domain_separator: &H256, oracle: &Address) -> Result<Address, SignatureError> {
+    match tx {
+        Tx::User { action } | Tx::L1 { message: L1Message::Forced { action }, .. } => {
+            signing::verify_action(action, domain_separator, oracle)
+        }
+        Tx::L1 { message: L1Message::Deposit { account, .. }, .. } => Ok(*account),
+    }
+}
+
+/// Verifies and applies one transaction: the complete state transition.
+pub fn execute_tx<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    domain_separator: &H256,
+    ctx: &BlockContext,
+    tx: &Tx,
+) -> Result<Receipt, StateError> {
+    let signer = verify_tx(tx, domain_separator, &genesis.oracle);
+    engine::apply_tx(state, genesis, ctx, tx, &signer)
+}
+
+/// Executes every transaction of `batch` on `tree`, recording the root after each chunk.
+/// The caller compares the result with the batch's committed checkpoints.
+pub fn execute_batch(tree: &mut Tree, genesis: &Genesis, batch: &Batch) -> Result<Execution, StateError> {
+    let domain = domain_separator(genesis);
+    let ctx = batch.header.block_context();
+    let k = genesis.checkpoint_interval_txs;
+    let mut receipts = Vec::with_capacity(batch.txs.len());
+    let mut checkpoints = Vec::with_capacity(chunk_count(batch.txs.len(), k));
+    for chunk in 0..chunk_count(batch.txs.len(), k) {
+        for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
+            receipts.push(execute_tx(tree, genesis, &domain, &ctx, tx)?);
+        }
+        checkpoints.push(tree.root());
+    }
+    Ok(Execution { receipts, checkpoints })
+}
+
+// ---- canonical encoding -------------------------------------------------------------
+
+impl Encode for BatchHeader {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u64(self.index).h256(&self.prev_header_hash).h256(&self.prev_state_root).h256(&self.post_state_root);
+        w.u64(self.timestamp_ms).u64(self.queue_start).u64(self.queue_end).u32(self.tx_count);
+        w.h256(&self.tx_root).h256(&self.checkpoint_root);
+    }
+}
+
+impl Decode for BatchHeader {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(BatchHeader {
+            index: r.u64("index")?,
+            prev_header_hash: r.h256("prev_header_hash")?,
+            prev_state_root: r.h256("prev_state_root")?,
+            post_state_root: r.h256("post_state_root")?,
+            timestamp_ms: r.u64("timestamp_ms")?,
+            queue_start: r.u64("queue_start")?,
+            queue_end: r.u64("queue_end")?,
+            tx_count: r.u32("tx_count")?,
+            tx_root: r.h256("tx_root")?,
+            checkpoint_root: r.h256("checkpoint_root")?,
+        })
+    }
+}
+
+impl Encode for Batch {
+    fn encode_to(&self, w: &mut Writer) {
+        self.header.encode_to(w);
+        w.u32(u32::try_from(self.txs.len()).expect("bounded by MAX_BATCH_TXS"));
+        for tx in &self.txs {
+            tx.encode_to(w);
+        }
+        w.u32(u32::try_from(self.checkpoints.len()).expect("bounded by the tx count"));
+        for c in &self.checkpoints {
+            w.h256(c);
+        }
+    }
+}
+
+impl Decode for Batch {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let header = BatchHeader::decode_from(r)?;
+        let n = r.count("txs", MAX_BATCH_TXS)?;
+        let mut txs = Vec::with_capacity(n.min(4096));
+        for _ in 0..n {
+            txs.push(Tx::decode_from(r)?);
+        }
+        let m = r.count("checkpoints", MAX_BATCH_TXS)?;
+        let mut checkpoints = Vec::with_capacity(m.min(4096));
+        for _ in 0..m {
+            checkpoints.push(r.h256("checkpoint")?);
+        }
+        Ok(Batch { header, txs, checkpoints })
+    }
+}
