@@ -4,7 +4,7 @@
 //! on a root by accident.
 
 use crate::codec::{Encode, Writer};
-use crate::primitives::{keccak256, Address, H256};
+use crate::primitives::{Address, H256, keccak256};
 use serde::{Deserialize, Serialize};
 
 /// Parameters of one perpetual futures market.
@@ -111,17 +111,31 @@ impl Genesis {
 
 impl Encode for MarketParams {
     fn encode_to(&self, w: &mut Writer) {
-        w.u32(self.id).bytes(self.symbol.as_bytes()).u8(self.size_decimals).u64(self.tick_size).u64(self.lot_size);
-        w.u32(self.initial_margin_bps).u32(self.maintenance_margin_bps).u32(self.maker_fee_bps).u32(self.taker_fee_bps);
-        w.u32(self.liquidation_fee_bps).u32(self.price_band_bps).u64(self.open_interest_cap);
+        w.u32(self.id)
+            .bytes(self.symbol.as_bytes())
+            .u8(self.size_decimals)
+            .u64(self.tick_size)
+            .u64(self.lot_size);
+        w.u32(self.initial_margin_bps)
+            .u32(self.maintenance_margin_bps)
+            .u32(self.maker_fee_bps)
+            .u32(self.taker_fee_bps);
+        w.u32(self.liquidation_fee_bps)
+            .u32(self.price_band_bps)
+            .u64(self.open_interest_cap);
     }
 }
 
 impl Encode for Genesis {
     fn encode_to(&self, w: &mut Writer) {
-        w.u64(self.chain_id).address(&self.verifying_contract).address(&self.oracle);
-        w.u32(self.checkpoint_interval_txs).u64(self.max_price_age_ms).u64(self.funding_period_ms);
-        w.u32(self.max_funding_premium_bps).u32(self.max_fills_per_order);
+        w.u64(self.chain_id)
+            .address(&self.verifying_contract)
+            .address(&self.oracle);
+        w.u32(self.checkpoint_interval_txs)
+            .u64(self.max_price_age_ms)
+            .u64(self.funding_period_ms);
+        w.u32(self.max_funding_premium_bps)
+            .u32(self.max_fills_per_order);
         w.u32(u32::try_from(self.markets.len()).expect("few markets"));
         for m in &self.markets {
             m.encode_to(w);

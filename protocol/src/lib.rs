@@ -18,4 +18,4 @@ pub mod signing;
 pub mod state;
 pub mod tree;
 
-pub use primitives::{keccak256, Address, H256};
+pub use primitives::{Address, H256, keccak256};

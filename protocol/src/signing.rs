@@ -16,5 +16,8 @@ pub enum SignatureError {
     #[error("no public key recovers from this signature")]
     Unrecoverable,
     #[error("signer mismatch: recovered {recovered}, message says {claimed}")]
-    SignerMismatch { recovered: Address, claimed: Address },
+    SignerMismatch {
+        recovered: Address,
+        claimed: Address,
+    },
 }
