@@ -2,3 +2,4 @@
 //! "How to test"). Each module covers one feature through the public API.
 
 mod purity;
+mod signing;
