@@ -106,9 +106,10 @@ impl Tree {
         Iter::new(self.root.as_ref())
     }
 
-    fn opener(&mut self, key: H256) -> (Option<&Link>, Opener<'_>) {
+    /// The root, mutably, and an opener recording into this tree's recording (if any).
+    fn opener(&mut self, key: H256) -> (Option<&mut Link>, Opener<'_>) {
         (
-            self.root.as_ref(),
+            self.root.as_mut(),
             Opener::new(self.recording.as_mut(), key),
         )
     }
@@ -125,11 +126,12 @@ impl State for Tree {
     }
 
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
-        let new_root = match self.opener(*key) {
-            (None, _) => Node::leaf(*key, value),
-            (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
-        };
-        self.root = Some(new_root);
+        match self.opener(*key) {
+            (None, _) => self.root = Some(Node::leaf(*key, value)),
+            (Some(root), mut op) => {
+                ops::insert(root, key, value, &mut op)?;
+            }
+        }
         Ok(())
     }
 
@@ -138,10 +140,8 @@ impl State for Tree {
             (None, _) => return Ok(()),
             (Some(root), mut op) => ops::delete(root, key, &mut op)?,
         };
-        match removal {
-            ops::Removal::Absent => {}
-            ops::Removal::Emptied => self.root = None,
-            ops::Removal::Replaced(new_root) => self.root = Some(new_root),
+        if removal == ops::Removal::Emptied {
+            self.root = None;
         }
         Ok(())
     }

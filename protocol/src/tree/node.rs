@@ -1,10 +1,12 @@
 //! Tree nodes: immutable, shared behind `Arc`, each caching its own hash.
 //!
-//! Updates never mutate a node; they copy the path from the root to the change and share
-//! every untouched subtree (path copying). So cloning a tree is one `Arc` clone, snapshots
-//! are free, and a node's cached hash stays valid for as long as the node lives: after an
-//! update only the freshly copied path lacks a hash, which is what makes root computation
-//! incremental.
+//! Updates never mutate a shared node; they copy the path from the root to the change and
+//! share every untouched subtree (path copying). So cloning a tree is one `Arc` clone,
+//! snapshots are free, and a shared node's cached hash stays valid for as long as it lives:
+//! after an update only the changed path lacks a hash, which is what makes root computation
+//! incremental. A node that no snapshot or clone shares (`Arc::get_mut` succeeds) is
+//! updated in place instead, forgetting its hash: the result is the same, without the
+//! allocations and the cache misses of touching the siblings' reference counts.
 
 use super::hashing::{internal_hash, leaf_hash};
 use crate::primitives::H256;
@@ -106,6 +108,13 @@ impl Node {
         }
     }
 
+    pub(crate) fn as_internal(&self) -> Option<&Internal> {
+        match self {
+            Node::Internal(int) => Some(int),
+            Node::Leaf(_) | Node::Pruned(_) => None,
+        }
+    }
+
     /// The hash if it is already known, without computing anything.
     pub(crate) fn cached_hash(&self) -> Option<H256> {
         match self {
@@ -116,7 +125,29 @@ impl Node {
     }
 }
 
+impl Leaf {
+    /// In-place update of a node no one else shares: new value, hash to recompute.
+    pub(crate) fn replace_value(&mut self, value: Vec<u8>) {
+        self.value = value;
+        self.hash = OnceLock::new();
+    }
+}
+
 impl Internal {
+    /// The child on `right`'s side, for in-place updates of an unshared node.
+    pub(crate) fn child_mut(&mut self, right: bool) -> &mut Link {
+        if right {
+            &mut self.right
+        } else {
+            &mut self.left
+        }
+    }
+
+    /// Drops the cached hash after an in-place change below.
+    pub(crate) fn forget_hash(&mut self) {
+        self.hash = OnceLock::new();
+    }
+
     /// The child on `right`'s side and the other one.
     pub(crate) fn child_and_sibling(&self, right: bool) -> (&Link, &Link) {
         if right {

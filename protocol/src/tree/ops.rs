@@ -32,48 +32,58 @@ pub(crate) fn get<'t>(
     }
 }
 
-/// The subtree at `node` with `key` set to `value`. Returns `node` itself (same `Arc`) when
-/// nothing changes, so unchanged paths keep their cached hashes.
+/// Sets `key` to `value` in the subtree at `link`; returns whether anything changed (an
+/// unchanged subtree keeps its cached hashes). Shared nodes are copied, unshared ones
+/// updated in place (see `node`).
 pub(crate) fn insert(
-    node: &Link,
+    link: &mut Link,
     key: &H256,
     value: Vec<u8>,
     op: &mut Opener<'_>,
-) -> Result<Link, StateError> {
-    match op.open(node)? {
+) -> Result<bool, StateError> {
+    let right = match op.open(link)? {
         Opened::Leaf(leaf) => {
-            if leaf.key == *key {
-                if leaf.value == value {
-                    return Ok(Arc::clone(node));
-                }
-                return Ok(Node::leaf(*key, value));
+            if leaf.key != *key {
+                // Distinct keys differ at some bit < 256, so the split fits in a u8.
+                let split = common_prefix_bits(&leaf.key, key) as u8;
+                *link = diverge(split, key, Arc::clone(link), value);
+            } else if leaf.value == value {
+                return Ok(false);
+            } else if let Some(Node::Leaf(owned)) = Arc::get_mut(link) {
+                owned.replace_value(value);
+            } else {
+                *link = Node::leaf(*key, value);
             }
-            // Distinct keys differ at some bit < 256, so the split fits in a u8.
-            let split = common_prefix_bits(&leaf.key, key) as u8;
-            Ok(diverge(split, key, Arc::clone(node), value))
+            return Ok(true);
         }
         Opened::Internal(int) => {
             let shared = common_prefix_bits(&int.prefix, key);
             if shared < u16::from(int.split) {
                 // The key leaves this subtree's prefix above it: a new node joins them.
                 // shared < split <= 255, so it fits in a u8.
-                return Ok(diverge(shared as u8, key, Arc::clone(node), value));
+                *link = diverge(shared as u8, key, Arc::clone(link), value);
+                return Ok(true);
             }
-            let right = bit(key, int.split);
-            let (child, sibling) = int.child_and_sibling(right);
-            let new_child = insert(child, key, value, op)?;
-            if Arc::ptr_eq(&new_child, child) {
-                return Ok(Arc::clone(node));
-            }
-            Ok(join(
-                int.split,
-                int.prefix,
-                new_child,
-                Arc::clone(sibling),
-                right,
-            ))
+            bit(key, int.split)
         }
+    };
+    if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
+        let changed = insert(owned.child_mut(right), key, value, op)?;
+        if changed {
+            owned.forget_hash();
+        }
+        return Ok(changed);
     }
+    let int = link
+        .as_internal()
+        .expect("opened above as an internal node");
+    let (child, sibling) = int.child_and_sibling(right);
+    let mut new_child = Arc::clone(child);
+    if !insert(&mut new_child, key, value, op)? {
+        return Ok(false);
+    }
+    *link = join(int.split, int.prefix, new_child, Arc::clone(sibling), right);
+    Ok(true)
 }
 
 /// A new internal node at `split` holding `existing` and a new leaf for `key`.
@@ -89,44 +99,64 @@ fn diverge(split: u8, key: &H256, existing: Link, value: Vec<u8>) -> Link {
 }
 
 /// The outcome of deleting from a subtree.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Removal {
     /// The key was not there; the subtree is unchanged.
     Absent,
-    /// The subtree was that single leaf and is now empty.
+    /// The subtree was that single leaf and is now empty (the caller drops it).
     Emptied,
-    /// The subtree without the key.
-    Replaced(Link),
+    /// The key was removed from the subtree, which is not empty.
+    Changed,
 }
 
-/// Deletes `key` from the subtree at `node`.
-pub(crate) fn delete(node: &Link, key: &H256, op: &mut Opener<'_>) -> Result<Removal, StateError> {
-    match op.open(node)? {
-        Opened::Leaf(leaf) => Ok(if leaf.key == *key {
-            Removal::Emptied
-        } else {
-            Removal::Absent
-        }),
+/// Deletes `key` from the subtree at `link`. When one child of an internal node empties,
+/// the other takes the node's place as it is (canonical shape; it may stay pruned).
+pub(crate) fn delete(
+    link: &mut Link,
+    key: &H256,
+    op: &mut Opener<'_>,
+) -> Result<Removal, StateError> {
+    let right = match op.open(link)? {
+        Opened::Leaf(leaf) => {
+            return Ok(if leaf.key == *key {
+                Removal::Emptied
+            } else {
+                Removal::Absent
+            });
+        }
         Opened::Internal(int) => {
             if !agree(key, &int.prefix, u16::from(int.split)) {
                 return Ok(Removal::Absent);
             }
-            let right = bit(key, int.split);
-            let (child, sibling) = int.child_and_sibling(right);
-            Ok(match delete(child, key, op)? {
-                Removal::Absent => Removal::Absent,
-                // One child left: it takes this node's place as it is (canonical shape).
-                Removal::Emptied => Removal::Replaced(Arc::clone(sibling)),
-                Removal::Replaced(new_child) => Removal::Replaced(join(
-                    int.split,
-                    int.prefix,
-                    new_child,
-                    Arc::clone(sibling),
-                    right,
-                )),
-            })
+            bit(key, int.split)
         }
+    };
+    if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
+        return Ok(match delete(owned.child_mut(right), key, op)? {
+            Removal::Absent => Removal::Absent,
+            Removal::Changed => {
+                owned.forget_hash();
+                Removal::Changed
+            }
+            Removal::Emptied => {
+                let sibling = Arc::clone(owned.child_mut(!right));
+                *link = sibling;
+                Removal::Changed
+            }
+        });
     }
+    let int = link
+        .as_internal()
+        .expect("opened above as an internal node");
+    let (child, sibling) = int.child_and_sibling(right);
+    let mut new_child = Arc::clone(child);
+    let replacement = match delete(&mut new_child, key, op)? {
+        Removal::Absent => return Ok(Removal::Absent),
+        Removal::Emptied => Arc::clone(sibling),
+        Removal::Changed => join(int.split, int.prefix, new_child, Arc::clone(sibling), right),
+    };
+    *link = replacement;
+    Ok(Removal::Changed)
 }
 
 /// The smallest leaf whose key starts with the first `bits` bits of `prefix`.

@@ -209,3 +209,44 @@ fn snapshots_restore_the_root_but_keep_recording() {
         "the read of leaf 1 made while inserting stays recorded"
     );
 }
+
+#[test]
+fn updating_a_clone_never_changes_the_original() {
+    // The original is unshared before cloning, so its own updates happen in place; once
+    // cloned, updates on either side must copy and leave the other intact.
+    let mut original: Tree = (0..300u64)
+        .map(|i| (random_key(i), vec![i as u8]))
+        .collect();
+    let root = original.root();
+    let entries: Vec<(H256, Vec<u8>)> = original.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+
+    let mut copy = original.clone();
+    for i in 0..100u64 {
+        copy.set(&random_key(i), b"changed".to_vec()).unwrap();
+        copy.delete(&random_key(i + 100)).unwrap();
+        copy.set(&random_key(i + 1_000), vec![]).unwrap();
+    }
+    assert_ne!(copy.root(), root);
+    assert_eq!(original.root(), root);
+    assert_eq!(
+        original
+            .iter()
+            .map(|(k, v)| (*k, v.to_vec()))
+            .collect::<Vec<_>>(),
+        entries
+    );
+    let rebuilt: Tree = entries.iter().cloned().collect();
+    assert_eq!(
+        rebuilt.root(),
+        root,
+        "the cached hashes still describe the contents"
+    );
+
+    // And the other way round: updating the original leaves the copy as it was.
+    let copy_root = copy.root();
+    original.set(&random_key(5), b"again".to_vec()).unwrap();
+    original.delete(&random_key(250)).unwrap();
+    assert_eq!(copy.root(), copy_root);
+    let copy_rebuilt: Tree = copy.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+    assert_eq!(copy_rebuilt.root(), copy_root);
+}

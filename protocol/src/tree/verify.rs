@@ -139,15 +139,17 @@ impl Proof {
         if let Some(step) = self.steps.iter().find(|s| u16::from(s.split) >= bits) {
             return Err(ProofError::PrefixSubtreeNotEmpty { split: step.split });
         }
-        if let Terminal::Internal {
-            split,
-            prefix: node_prefix,
-            ..
-        } = &self.terminal
-        {
-            if agree(node_prefix, &padded, u16::from(*split).min(bits)) {
-                return Err(ProofError::Inconclusive(padded));
-            }
+        // An internal terminal must lie off the prefix; else keys with it may be below.
+        let may_hold_prefix = match &self.terminal {
+            Terminal::Internal {
+                split,
+                prefix: node_prefix,
+                ..
+            } => agree(node_prefix, &padded, u16::from(*split).min(bits)),
+            Terminal::Empty | Terminal::Leaf { .. } => false,
+        };
+        if may_hold_prefix {
+            return Err(ProofError::Inconclusive(padded));
         }
         Ok(None)
     }
