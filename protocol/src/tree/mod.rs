@@ -7,7 +7,7 @@
 //!   equals MSB-first bitwise order, so an in-order walk is ascending.
 //! - Storage: immutable nodes behind `Arc` with path copying, so `Clone` and snapshots are
 //!   O(1), and lazily cached hashes, so [`Tree::root`] re-hashes only dirty paths.
-//! - Witnesses: a node may be [pruned](witness) to its hash. Operations that need the
+//! - Witnesses: a node may be pruned to its hash (see `witness`). Operations that need the
 //!   contents of a pruned node fail with `StateError::WitnessIncomplete`, never guess.
 //! - Proofs: inclusion, exclusion and first-with-prefix, see [`Proof`].
 //!

@@ -81,6 +81,25 @@ fn worked_example_root_matches_hand_built_preimages() {
     assert_eq!(proof.encode(), expected);
     proof.verify_inclusion(&root, &b, &[2]).unwrap();
 
+    // Exclusion of E = 0x40…: it leaves the A/B node's prefix at bit 1, so the proof stops
+    // there: count 1; (split 0, sibling C's leaf); terminal internal (split 4, prefix byte
+    // 0x10, A's and B's leaf hashes).
+    let e = key(&[0x40]);
+    let proof = tree.prove(&e).unwrap();
+    assert_eq!(
+        proof.encode(),
+        concat(&[&[0, 0, 0, 1], &[0], &hc.0, &[2, 4, 0x10], &ha.0, &hb.0])
+    );
+    proof.verify_exclusion(&root, &e).unwrap();
+
+    // The first key with the empty prefix is A: the same path as A's inclusion proof.
+    let first = tree.prove_first_with_prefix(&[]).unwrap();
+    assert_eq!(first, tree.prove(&a).unwrap());
+    assert_eq!(
+        first.verify_first_with_prefix(&root, &[]).unwrap(),
+        Some((a, keccak256(&[1])))
+    );
+
     // Witness of the whole tree: root (split 0, no prefix bytes); its left child (split 4,
     // one fresh prefix byte 0x10); leaves A and B (bits from 5 on are fresh: all 32 key
     // bytes), then leaf C (bits from 1 on: all 32 bytes); values length-prefixed.
