@@ -2,6 +2,7 @@
 //! BTreeMap reference), canonical shape, and shared test data. Proofs and witnesses have
 //! their own submodules.
 
+mod proof_mutations;
 mod proofs;
 mod witness;
 
