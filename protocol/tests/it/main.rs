@@ -3,3 +3,4 @@
 
 mod purity;
 mod signing;
+mod tree;
