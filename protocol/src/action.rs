@@ -207,11 +207,65 @@ impl<'de> Deserialize<'de> for Signature {
 }
 
 /// The wire format of `POST /v1/tx`: `{"type": ..., "message": {...}, "signature": "0x..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedAction {
-    #[serde(flatten)]
     pub action: Action,
     pub signature: Signature,
+}
+
+impl Serialize for SignedAction {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("SignedAction", 3)?;
+        st.serialize_field("type", self.action.type_name())?;
+        match &self.action {
+            Action::Order(m) => st.serialize_field("message", m)?,
+            Action::Cancel(m) => st.serialize_field("message", m)?,
+            Action::CancelAll(m) => st.serialize_field("message", m)?,
+            Action::Withdraw(m) => st.serialize_field("message", m)?,
+            Action::Liquidate(m) => st.serialize_field("message", m)?,
+            Action::PriceUpdate(m) => st.serialize_field("message", m)?,
+        }
+        st.serialize_field("signature", &self.signature)?;
+        st.end()
+    }
+}
+
+/// Hand-written rather than `#[serde(flatten)]` so that unknown top-level fields are
+/// rejected and every error names the part of the body that is wrong.
+impl<'de> Deserialize<'de> for SignedAction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            #[serde(rename = "type")]
+            kind: String,
+            message: serde_json::Value,
+            signature: Signature,
+        }
+        fn message<T: serde::de::DeserializeOwned, E: Error>(v: serde_json::Value) -> Result<T, E> {
+            serde_json::from_value(v).map_err(|e| E::custom(format!("message: {e}")))
+        }
+        let wire = Wire::deserialize(d)?;
+        let action = match wire.kind.as_str() {
+            "Order" => Action::Order(message(wire.message)?),
+            "Cancel" => Action::Cancel(message(wire.message)?),
+            "CancelAll" => Action::CancelAll(message(wire.message)?),
+            "Withdraw" => Action::Withdraw(message(wire.message)?),
+            "Liquidate" => Action::Liquidate(message(wire.message)?),
+            "PriceUpdate" => Action::PriceUpdate(message(wire.message)?),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "unknown action type {other:?}; expected Order, Cancel, CancelAll, Withdraw, Liquidate or PriceUpdate"
+                )));
+            }
+        };
+        Ok(SignedAction {
+            action,
+            signature: wire.signature,
+        })
+    }
 }
 
 /// A message on the settlement layer's L1 queue, consumed by batches in order.
@@ -560,6 +614,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("signature: expected 65 bytes, got 1"), "{err}");
+        let good_sig = short_sig.replace("\"0x00\"", &format!("\"0x{}\"", "00".repeat(65)));
+        let unknown = good_sig.replace("CancelAll", "Transfer");
+        let err = serde_json::from_str::<SignedAction>(&unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown action type \"Transfer\""), "{err}");
+        let extra = good_sig.replace("\"signature\"", "\"extra\":1,\"signature\"");
+        let err = serde_json::from_str::<SignedAction>(&extra)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `extra`"), "{err}");
     }
 
     #[test]
