@@ -246,12 +246,12 @@ pub fn check_invariants<'a, V: AsRef<[u8]> + 'a>(
                 .find(|o| o.1 == *id && o.2 == side)
                 .map(|o| o.3)
         };
-        if let (Some(bid), Some(ask)) = (best(SIDE_BID), best(SIDE_ASK)) {
-            if bid >= ask {
-                return fail(format!(
-                    "market {id} book is crossed: bid {bid} ≥ ask {ask}"
-                ));
-            }
+        if let (Some(bid), Some(ask)) = (best(SIDE_BID), best(SIDE_ASK))
+            && bid >= ask
+        {
+            return fail(format!(
+                "market {id} book is crossed: bid {bid} ≥ ask {ask}"
+            ));
         }
     }
 

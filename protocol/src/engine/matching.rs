@@ -95,7 +95,7 @@ pub fn run<S: State>(
             ));
             continue;
         }
-        fill_maker(st, mkt, ms, taker, order, &mut m, key, maker_order)?;
+        fill_maker(st, mkt, ms, taker, order, &mut m, (key, maker_order))?;
     }
     Ok(m)
 }
@@ -114,10 +114,8 @@ fn cancelled(market: u32, o: &BookOrder, remaining: u64, reason: CancelReason) -
 fn drop_maker<S: State>(
     st: &mut S,
     market: u32,
-    key: &Key,
-    order: &BookOrder,
-    mut acct: Account,
-    mut pos: Position,
+    (key, order): (&Key, &BookOrder),
+    (mut acct, mut pos): (Account, Position),
     reason: CancelReason,
     m: &mut Matched,
 ) -> Result<(), Halt> {
@@ -131,7 +129,6 @@ fn drop_maker<S: State>(
 }
 
 /// One event against a resting order of another account: a fill, or the order dropped.
-#[allow(clippy::too_many_arguments)]
 fn fill_maker<S: State>(
     st: &mut S,
     mkt: &Market<'_>,
@@ -139,8 +136,7 @@ fn fill_maker<S: State>(
     taker: &mut Taker,
     order: &Order,
     m: &mut Matched,
-    key: Key,
-    mut maker_order: BookOrder,
+    (key, mut maker_order): (Key, BookOrder),
 ) -> Result<(), Halt> {
     let market = order.market;
     let maker_acct = load_account(st, &maker_order.account)?;
@@ -158,10 +154,8 @@ fn fill_maker<S: State>(
             return drop_maker(
                 st,
                 market,
-                &key,
-                &maker_order,
-                maker_acct,
-                maker_before,
+                (&key, &maker_order),
+                (maker_acct, maker_before),
                 CancelReason::ReduceOnly,
                 m,
             );
@@ -198,10 +192,8 @@ fn fill_maker<S: State>(
         return drop_maker(
             st,
             market,
-            &key,
-            &maker_order,
-            maker_acct,
-            maker_before,
+            (&key, &maker_order),
+            (maker_acct, maker_before),
             CancelReason::MakerMargin,
             m,
         );

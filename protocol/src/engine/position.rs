@@ -82,7 +82,8 @@ mod tests {
     #[test]
     fn open_add_reduce_flip() {
         // (start size, start cost, delta, price) → (size, cost, realized) at 0 decimals.
-        let cases: &[((i128, i128), i128, u64, (i128, i128, i128))] = &[
+        type Case = ((i128, i128), i128, u64, (i128, i128, i128));
+        let cases: &[Case] = &[
             ((0, 0), 2, 100, (2, 200, 0)),
             ((2, 200), 1, 130, (3, 330, 0)),
             // Long 3 @ 110 avg, sell 1 @ 120: removes ceil(330/3)=110, realizes 10.
