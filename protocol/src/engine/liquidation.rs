@@ -99,6 +99,9 @@ pub fn liquidate<S: State>(
         )?);
         for market in closing.acct.markets.clone() {
             let mut pos = load_position(st, &l.account, market)?;
+            if pos.size == 0 {
+                continue;
+            }
             let params = genesis
                 .market(market)
                 .ok_or_else(|| StateError::Malformed {
@@ -113,7 +116,7 @@ pub fn liquidate<S: State>(
             store_market(st, market, &ms)?;
         }
         if closing.acct.collateral < 0 {
-            outcome.bad_debt = -closing.acct.collateral;
+            outcome.bad_debt = closing.acct.collateral.checked_neg().ok_or(Overflow)?;
             closing.fund.collateral = add(closing.fund.collateral, closing.acct.collateral)?;
             closing.acct.collateral = 0;
         }
@@ -151,13 +154,23 @@ impl Closing<'_> {
         let scale = size_scale(params.size_decimals)?;
         let size = pos.size;
         let price = ms.mark_price;
-        let settled = apply_trade(pos, -size, price, ms.funding_index, scale)?.total()?;
+        let settled = apply_trade(
+            pos,
+            size.checked_neg().ok_or(Overflow)?,
+            price,
+            ms.funding_index,
+            scale,
+        )?
+        .total()?;
         let mut fund_pos = load_position(st, &INSURANCE_FUND, market)?;
         let fund_before = fund_pos.size;
         let fund_settled =
             apply_trade(&mut fund_pos, size, price, ms.funding_index, scale)?.total()?;
         // The fund's long side grows by at most what the account's shrinks: never up.
-        let oi_change = long_part(fund_pos.size) - long_part(fund_before) - long_part(size);
+        let oi_change = sub(
+            sub(long_part(fund_pos.size), long_part(fund_before))?,
+            long_part(size),
+        )?;
         ms.long_open_interest = u64::try_from(add(i128::from(ms.long_open_interest), oi_change)?)
             .map_err(|_| Overflow)?;
         ms.pnl_pool = sub(ms.pnl_pool, add(settled, fund_settled)?)?;

@@ -51,7 +51,7 @@ pub fn position_risk(
     let mark = i128::from(ms.mark_price);
     let upnl = floor_div(sub(mul(mark, pos.size)?, pos.cost)?, scale)?;
     let funding = funding_credit(pos.size, pos.funding_snapshot, ms.funding_index, scale)?;
-    let notional_raw = mul(pos.size.abs(), mark)?;
+    let notional_raw = mul(pos.size.checked_abs().ok_or(Overflow)?, mark)?;
     let denominator = mul(scale, BPS)?;
     let initial = ceil_div(
         mul(notional_raw, i128::from(params.initial_margin_bps))?,

@@ -212,9 +212,11 @@ fn fill_maker<S: State>(
     taker.acct.collateral = sub(add(taker.acct.collateral, taker_settled)?, taker_fee)?;
 
     // Open interest: a fill that raises it above the cap rejects the whole taker order.
-    let oi_change = long_part(maker_pos.size) - long_part(maker_before.size)
-        + long_part(taker.pos.size)
-        - long_part(taker_before);
+    let maker_oi = sub(long_part(maker_pos.size), long_part(maker_before.size))?;
+    let oi_change = add(
+        maker_oi,
+        sub(long_part(taker.pos.size), long_part(taker_before))?,
+    )?;
     let oi = add(i128::from(ms.long_open_interest), oi_change)?;
     if oi_change > 0 && oi > i128::from(mkt.params.open_interest_cap) {
         return reject(Status::OpenInterestCap);

@@ -12,6 +12,7 @@
 //! (read-only). The normative description is docs/spec/engine.md.
 
 mod book;
+pub mod bounds;
 mod cancels;
 mod funding;
 mod genesis_state;

@@ -46,8 +46,8 @@ pub fn apply_trade(
     let mut realized = 0;
     let mut opening = delta;
     if pos.size != 0 && delta != 0 && pos.size.signum() != delta.signum() {
-        let held = pos.size.abs();
-        let closed = delta.abs().min(held);
+        let held = pos.size.checked_abs().ok_or(Overflow)?;
+        let closed = delta.checked_abs().ok_or(Overflow)?.min(held);
         let removed_cost = if closed == held {
             pos.cost
         } else {

@@ -48,8 +48,8 @@ pub struct PositionView {
     pub market: u32,
     /// Signed size in size units.
     pub size: i128,
-    /// Average entry price (|cost| / |size|, rounded down); 0 without a position.
-    pub entry_price: i128,
+    /// Average entry price (|cost| / |size|, rounded down).
+    pub entry_price: u128,
     pub mark_price: u64,
     pub price_stale: bool,
     pub unrealized_pnl: i128,
@@ -185,7 +185,7 @@ pub fn account_view<S: State>(
         positions.push(PositionView {
             market,
             size: pos.size,
-            entry_price: pos.cost.abs() / pos.size.abs(),
+            entry_price: pos.cost.unsigned_abs() / pos.size.unsigned_abs(),
             mark_price: ms.mark_price,
             price_stale: is_stale(genesis, ctx, ms.price_timestamp_ms),
             unrealized_pnl: r.upnl,

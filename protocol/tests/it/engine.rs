@@ -6,6 +6,7 @@
 
 mod liquidations;
 mod orders;
+mod touched_keys;
 mod transfers;
 mod worked_example;
 mod workload;
@@ -15,12 +16,13 @@ use protocol::action::{
     TimeInForce, Tx, Withdraw,
 };
 use protocol::engine::{
-    BlockContext, Receipt, Status, apply_tx, init_genesis, invariants, keys, records, view,
+    BlockContext, Receipt, Status, apply_tx, bounds, init_genesis, invariants, keys, records, view,
 };
 use protocol::genesis::{Genesis, MarketParams};
 use protocol::primitives::Address;
 use protocol::signing::SignatureError;
-use protocol::state::{MapState, State};
+use protocol::state::{Key, MapState, State, StateError};
+use std::collections::BTreeSet;
 
 pub const ORACLE: Address = Address([0xee; 20]);
 /// BTC-like: 4 size decimals, 1 USD tick, fees 2/5 bps, band 10 %.
@@ -88,6 +90,47 @@ pub struct Sim {
     pub now: u64,
     pub nonce: u64,
     pub queue: u64,
+    /// State paths the last transaction touched (see `engine::bounds`).
+    pub last_touched: usize,
+}
+
+/// Wraps the state and records every path a transaction touches: keys read, written or
+/// deleted, and `first_with_prefix` probes (the key found, or the prefix proven empty).
+struct Recording<'a> {
+    inner: &'a mut MapState,
+    keys: BTreeSet<Key>,
+    empty_probes: BTreeSet<Vec<u8>>,
+}
+
+impl State for Recording<'_> {
+    type Snapshot = <MapState as State>::Snapshot;
+
+    fn get(&mut self, key: &Key) -> Result<Option<Vec<u8>>, StateError> {
+        self.keys.insert(*key);
+        self.inner.get(key)
+    }
+    fn set(&mut self, key: &Key, value: Vec<u8>) -> Result<(), StateError> {
+        self.keys.insert(*key);
+        self.inner.set(key, value)
+    }
+    fn delete(&mut self, key: &Key) -> Result<(), StateError> {
+        self.keys.insert(*key);
+        self.inner.delete(key)
+    }
+    fn first_with_prefix(&mut self, prefix: &[u8]) -> Result<Option<(Key, Vec<u8>)>, StateError> {
+        let found = self.inner.first_with_prefix(prefix)?;
+        match &found {
+            Some((key, _)) => self.keys.insert(*key),
+            None => self.empty_probes.insert(prefix.to_vec()),
+        };
+        Ok(found)
+    }
+    fn snapshot(&self) -> Self::Snapshot {
+        self.inner.snapshot()
+    }
+    fn restore(&mut self, snapshot: Self::Snapshot) {
+        self.inner.restore(snapshot)
+    }
 }
 
 impl Sim {
@@ -105,6 +148,7 @@ impl Sim {
             now: 1_000,
             nonce: 0,
             queue: 0,
+            last_touched: 0,
         }
     }
 
@@ -114,12 +158,25 @@ impl Sim {
         }
     }
 
-    /// Applies `tx` with the given signature outcome; checks invariants, and that a
-    /// rejected user action changed nothing.
+    /// Applies `tx` with the given signature outcome; checks invariants, that a rejected
+    /// user action changed nothing, and that the paths it touched are within the bound.
     pub fn apply(&mut self, tx: Tx, signer: Result<Address, SignatureError>) -> Receipt {
         let before = self.st.clone();
         let ctx = self.ctx();
-        let r = apply_tx(&mut self.st, &self.g, &ctx, &tx, &signer).expect("MapState never fails");
+        let mut rec = Recording {
+            inner: &mut self.st,
+            keys: BTreeSet::new(),
+            empty_probes: BTreeSet::new(),
+        };
+        let r = apply_tx(&mut rec, &self.g, &ctx, &tx, &signer).expect("MapState never fails");
+        self.last_touched = rec.keys.len() + rec.empty_probes.len();
+        let bound = bounds::max_touched_for(&self.g, &tx);
+        assert!(
+            self.last_touched <= bound,
+            "{tx:?} touched {} paths, bound {bound}",
+            self.last_touched
+        );
+        assert!(bound <= bounds::max_touched_keys(&self.g));
         if !r.status.is_ok() && matches!(tx, Tx::User { .. }) {
             assert!(
                 self.st == before,
