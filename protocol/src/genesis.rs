@@ -4,7 +4,7 @@
 //! on a root by accident.
 
 use crate::codec::{Encode, Writer};
-use crate::primitives::{keccak256, Address, H256};
+use crate::primitives::{Address, H256, keccak256};
 use serde::{Deserialize, Serialize};
 
 /// Parameters of one perpetual futures market.
@@ -119,9 +119,17 @@ pub enum GenesisError {
     #[error("market id {0} is defined twice")]
     DuplicateMarket(u32),
     #[error("market {market} ({symbol}): {field} {problem}")]
-    Market { market: u32, symbol: String, field: &'static str, problem: String },
+    Market {
+        market: u32,
+        symbol: String,
+        field: &'static str,
+        problem: String,
+    },
     #[error("{field} {problem}")]
-    Chain { field: &'static str, problem: String },
+    Chain {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 /// Largest funding period accepted: 365 days, which keeps funding products far from overflow.
@@ -132,7 +140,12 @@ pub const MAX_FILLS_LIMIT: u32 = 256;
 impl Genesis {
     /// Checks every parameter the engine relies on. Run it before `init_genesis`.
     pub fn validate(&self) -> Result<(), GenesisError> {
-        let chain = |field: &'static str, problem: &str| Err(GenesisError::Chain { field, problem: problem.to_string() });
+        let chain = |field: &'static str, problem: &str| {
+            Err(GenesisError::Chain {
+                field,
+                problem: problem.to_string(),
+            })
+        };
         if self.checkpoint_interval_txs == 0 {
             return chain("checkpoint_interval_txs", "must be at least 1");
         }
@@ -165,7 +178,12 @@ impl Genesis {
 impl MarketParams {
     fn validate(&self) -> Result<(), GenesisError> {
         let bad = |field: &'static str, problem: &str| {
-            Err(GenesisError::Market { market: self.id, symbol: self.symbol.clone(), field, problem: problem.to_string() })
+            Err(GenesisError::Market {
+                market: self.id,
+                symbol: self.symbol.clone(),
+                field,
+                problem: problem.to_string(),
+            })
         };
         if self.size_decimals > 18 {
             return bad("size_decimals", "must be at most 18");
@@ -176,8 +194,12 @@ impl MarketParams {
         if self.lot_size == 0 {
             return bad("lot_size", "must be positive");
         }
-        if self.maintenance_margin_bps == 0 || self.maintenance_margin_bps > self.initial_margin_bps {
-            return bad("maintenance_margin_bps", "must be positive and at most initial_margin_bps");
+        if self.maintenance_margin_bps == 0 || self.maintenance_margin_bps > self.initial_margin_bps
+        {
+            return bad(
+                "maintenance_margin_bps",
+                "must be positive and at most initial_margin_bps",
+            );
         }
         if self.initial_margin_bps > 10_000 {
             return bad("initial_margin_bps", "must be at most 10000");
@@ -201,17 +223,31 @@ impl MarketParams {
 
 impl Encode for MarketParams {
     fn encode_to(&self, w: &mut Writer) {
-        w.u32(self.id).bytes(self.symbol.as_bytes()).u8(self.size_decimals).u64(self.tick_size).u64(self.lot_size);
-        w.u32(self.initial_margin_bps).u32(self.maintenance_margin_bps).u32(self.maker_fee_bps).u32(self.taker_fee_bps);
-        w.u32(self.liquidation_fee_bps).u32(self.price_band_bps).u64(self.open_interest_cap);
+        w.u32(self.id)
+            .bytes(self.symbol.as_bytes())
+            .u8(self.size_decimals)
+            .u64(self.tick_size)
+            .u64(self.lot_size);
+        w.u32(self.initial_margin_bps)
+            .u32(self.maintenance_margin_bps)
+            .u32(self.maker_fee_bps)
+            .u32(self.taker_fee_bps);
+        w.u32(self.liquidation_fee_bps)
+            .u32(self.price_band_bps)
+            .u64(self.open_interest_cap);
     }
 }
 
 impl Encode for Genesis {
     fn encode_to(&self, w: &mut Writer) {
-        w.u64(self.chain_id).address(&self.verifying_contract).address(&self.oracle);
-        w.u32(self.checkpoint_interval_txs).u64(self.max_price_age_ms).u64(self.funding_period_ms);
-        w.u32(self.max_funding_premium_bps).u32(self.max_fills_per_order);
+        w.u64(self.chain_id)
+            .address(&self.verifying_contract)
+            .address(&self.oracle);
+        w.u32(self.checkpoint_interval_txs)
+            .u64(self.max_price_age_ms)
+            .u64(self.funding_period_ms);
+        w.u32(self.max_funding_premium_bps)
+            .u32(self.max_fills_per_order);
         w.u32(u32::try_from(self.markets.len()).expect("few markets"));
         for m in &self.markets {
             m.encode_to(w);
