@@ -10,12 +10,16 @@
 //! → `api` (HTTP DTOs).
 
 pub mod action;
+pub mod batch;
 pub mod codec;
 pub mod engine;
+pub mod fraud;
 pub mod genesis;
+pub mod merkle;
 pub mod primitives;
 pub mod signing;
 pub mod state;
 pub mod tree;
+pub mod workload;
 
 pub use primitives::{Address, H256, keccak256};
