@@ -13,6 +13,7 @@ pub mod action;
 pub mod batch;
 pub mod codec;
 pub mod engine;
+pub mod fault;
 pub mod fraud;
 pub mod genesis;
 pub mod merkle;
