@@ -61,18 +61,17 @@ fn sequence(
             .map(|tx| execute_tx(&mut state, genesis, &domain, &ctx, tx).unwrap())
             .collect();
         let mut root = state.root();
-        if let Some(f) = fault.filter(|_| corrupted.is_none() && chunk >= from_chunk) {
-            if fault::corrupt(&mut state, genesis, &ctx, f, chunk_txs, &receipts)
+        if let Some(f) = fault.filter(|_| corrupted.is_none() && chunk >= from_chunk)
+            && fault::corrupt(&mut state, genesis, &ctx, f, chunk_txs, &receipts)
                 .unwrap()
                 .is_some()
-            {
-                corrupted = Some(chunk as u32);
-                root = if f.corrupts_state() {
-                    state.root()
-                } else {
-                    fault::wrong_root(&root)
-                };
-            }
+        {
+            corrupted = Some(chunk as u32);
+            root = if f.corrupts_state() {
+                state.root()
+            } else {
+                fault::wrong_root(&root)
+            };
         }
         checkpoints.push(root);
     }
