@@ -38,7 +38,11 @@ impl Serialize for TimeInForce {
 impl<'de> Deserialize<'de> for TimeInForce {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v: u8 = int::deserialize(d)?;
-        TimeInForce::from_u8(v).ok_or_else(|| serde::de::Error::custom(format!("tif must be 0..=3 (GTC, IOC, FOK, POST_ONLY), got {v}")))
+        TimeInForce::from_u8(v).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "tif must be 0..=3 (GTC, IOC, FOK, POST_ONLY), got {v}"
+            ))
+        })
     }
 }
 
@@ -203,11 +207,65 @@ impl<'de> Deserialize<'de> for Signature {
 }
 
 /// The wire format of `POST /v1/tx`: `{"type": ..., "message": {...}, "signature": "0x..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedAction {
-    #[serde(flatten)]
     pub action: Action,
     pub signature: Signature,
+}
+
+impl Serialize for SignedAction {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("SignedAction", 3)?;
+        st.serialize_field("type", self.action.type_name())?;
+        match &self.action {
+            Action::Order(m) => st.serialize_field("message", m)?,
+            Action::Cancel(m) => st.serialize_field("message", m)?,
+            Action::CancelAll(m) => st.serialize_field("message", m)?,
+            Action::Withdraw(m) => st.serialize_field("message", m)?,
+            Action::Liquidate(m) => st.serialize_field("message", m)?,
+            Action::PriceUpdate(m) => st.serialize_field("message", m)?,
+        }
+        st.serialize_field("signature", &self.signature)?;
+        st.end()
+    }
+}
+
+/// Hand-written rather than `#[serde(flatten)]` so that unknown top-level fields are
+/// rejected and every error names the part of the body that is wrong.
+impl<'de> Deserialize<'de> for SignedAction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            #[serde(rename = "type")]
+            kind: String,
+            message: serde_json::Value,
+            signature: Signature,
+        }
+        fn message<T: serde::de::DeserializeOwned, E: Error>(v: serde_json::Value) -> Result<T, E> {
+            serde_json::from_value(v).map_err(|e| E::custom(format!("message: {e}")))
+        }
+        let wire = Wire::deserialize(d)?;
+        let action = match wire.kind.as_str() {
+            "Order" => Action::Order(message(wire.message)?),
+            "Cancel" => Action::Cancel(message(wire.message)?),
+            "CancelAll" => Action::CancelAll(message(wire.message)?),
+            "Withdraw" => Action::Withdraw(message(wire.message)?),
+            "Liquidate" => Action::Liquidate(message(wire.message)?),
+            "PriceUpdate" => Action::PriceUpdate(message(wire.message)?),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "unknown action type {other:?}; expected Order, Cancel, CancelAll, Withdraw, Liquidate or PriceUpdate"
+                )));
+            }
+        };
+        Ok(SignedAction {
+            action,
+            signature: wire.signature,
+        })
+    }
 }
 
 /// A message on the settlement layer's L1 queue, consumed by batches in order.
@@ -229,7 +287,9 @@ pub enum L1Message {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum Tx {
-    User { action: SignedAction },
+    User {
+        action: SignedAction,
+    },
     L1 {
         #[serde(with = "int")]
         queue_index: u64,
@@ -246,20 +306,42 @@ impl Encode for Action {
     fn encode_to(&self, w: &mut Writer) {
         match self {
             Action::Order(o) => {
-                w.u8(0).address(&o.account).u32(o.market).bool(o.is_buy).u64(o.price).u64(o.size);
-                w.u8(o.tif as u8).bool(o.reduce_only).u64(o.nonce).u64(o.expires_at);
+                w.u8(0)
+                    .address(&o.account)
+                    .u32(o.market)
+                    .bool(o.is_buy)
+                    .u64(o.price)
+                    .u64(o.size);
+                w.u8(o.tif as u8)
+                    .bool(o.reduce_only)
+                    .u64(o.nonce)
+                    .u64(o.expires_at);
             }
             Action::Cancel(c) => {
-                w.u8(1).address(&c.account).u32(c.market).u64(c.order_nonce).u64(c.nonce).u64(c.expires_at);
+                w.u8(1)
+                    .address(&c.account)
+                    .u32(c.market)
+                    .u64(c.order_nonce)
+                    .u64(c.nonce)
+                    .u64(c.expires_at);
             }
             Action::CancelAll(c) => {
                 w.u8(2).address(&c.account).u64(c.nonce).u64(c.expires_at);
             }
             Action::Withdraw(x) => {
-                w.u8(3).address(&x.account).u64(x.amount).u64(x.nonce).u64(x.expires_at);
+                w.u8(3)
+                    .address(&x.account)
+                    .u64(x.amount)
+                    .u64(x.nonce)
+                    .u64(x.expires_at);
             }
             Action::Liquidate(l) => {
-                w.u8(4).address(&l.liquidator).address(&l.account).u32(l.market).u64(l.nonce).u64(l.expires_at);
+                w.u8(4)
+                    .address(&l.liquidator)
+                    .address(&l.account)
+                    .u32(l.market)
+                    .u64(l.nonce)
+                    .u64(l.expires_at);
             }
             Action::PriceUpdate(p) => {
                 w.u8(5).u32(p.market).u64(p.price).u64(p.timestamp_ms);
@@ -279,7 +361,10 @@ impl Decode for Action {
                 size: r.u64("size")?,
                 tif: {
                     let v = r.u8("tif")?;
-                    TimeInForce::from_u8(v).ok_or(DecodeError::Invalid { field: "tif", reason: format!("{v} is not 0..=3") })?
+                    TimeInForce::from_u8(v).ok_or(DecodeError::Invalid {
+                        field: "tif",
+                        reason: format!("{v} is not 0..=3"),
+                    })?
                 },
                 reduce_only: r.bool("reduceOnly")?,
                 nonce: r.u64("nonce")?,
@@ -292,7 +377,11 @@ impl Decode for Action {
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            2 => Action::CancelAll(CancelAll { account: r.address("account")?, nonce: r.u64("nonce")?, expires_at: r.u64("expiresAt")? }),
+            2 => Action::CancelAll(CancelAll {
+                account: r.address("account")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
             3 => Action::Withdraw(Withdraw {
                 account: r.address("account")?,
                 amount: r.u64("amount")?,
@@ -306,8 +395,17 @@ impl Decode for Action {
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            5 => Action::PriceUpdate(PriceUpdate { market: r.u32("market")?, price: r.u64("price")?, timestamp_ms: r.u64("timestampMs")? }),
-            t => return Err(DecodeError::Invalid { field: "action tag", reason: format!("unknown tag {t}") }),
+            5 => Action::PriceUpdate(PriceUpdate {
+                market: r.u32("market")?,
+                price: r.u64("price")?,
+                timestamp_ms: r.u64("timestampMs")?,
+            }),
+            t => {
+                return Err(DecodeError::Invalid {
+                    field: "action tag",
+                    reason: format!("unknown tag {t}"),
+                });
+            }
         })
     }
 }
@@ -324,7 +422,10 @@ impl Decode for SignedAction {
         let action = Action::decode_from(r)?;
         let mut sig = [0u8; 65];
         sig.copy_from_slice(r.take(65, "signature")?);
-        Ok(SignedAction { action, signature: Signature(sig) })
+        Ok(SignedAction {
+            action,
+            signature: Signature(sig),
+        })
     }
 }
 
@@ -345,9 +446,19 @@ impl Encode for L1Message {
 impl Decode for L1Message {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(match r.u8("l1 message tag")? {
-            0 => L1Message::Deposit { account: r.address("account")?, amount: r.u64("amount")? },
-            1 => L1Message::Forced { action: SignedAction::decode_from(r)? },
-            t => return Err(DecodeError::Invalid { field: "l1 message tag", reason: format!("unknown tag {t}") }),
+            0 => L1Message::Deposit {
+                account: r.address("account")?,
+                amount: r.u64("amount")?,
+            },
+            1 => L1Message::Forced {
+                action: SignedAction::decode_from(r)?,
+            },
+            t => {
+                return Err(DecodeError::Invalid {
+                    field: "l1 message tag",
+                    reason: format!("unknown tag {t}"),
+                });
+            }
         })
     }
 }
@@ -359,7 +470,10 @@ impl Encode for Tx {
                 w.u8(0);
                 action.encode_to(w);
             }
-            Tx::L1 { queue_index, message } => {
+            Tx::L1 {
+                queue_index,
+                message,
+            } => {
                 w.u8(1).u64(*queue_index);
                 message.encode_to(w);
             }
@@ -370,9 +484,19 @@ impl Encode for Tx {
 impl Decode for Tx {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(match r.u8("tx tag")? {
-            0 => Tx::User { action: SignedAction::decode_from(r)? },
-            1 => Tx::L1 { queue_index: r.u64("queue_index")?, message: L1Message::decode_from(r)? },
-            t => return Err(DecodeError::Invalid { field: "tx tag", reason: format!("unknown tag {t}") }),
+            0 => Tx::User {
+                action: SignedAction::decode_from(r)?,
+            },
+            1 => Tx::L1 {
+                queue_index: r.u64("queue_index")?,
+                message: L1Message::decode_from(r)?,
+            },
+            t => {
+                return Err(DecodeError::Invalid {
+                    field: "tx tag",
+                    reason: format!("unknown tag {t}"),
+                });
+            }
         })
     }
 }
@@ -408,10 +532,19 @@ pub mod int {
         impl<T: Int> Visitor<'_> for V<T> {
             type Value = T;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "an unsigned integer up to {} bits, as a number or decimal string", std::mem::size_of::<T>() * 8)
+                write!(
+                    f,
+                    "an unsigned integer up to {} bits, as a number or decimal string",
+                    std::mem::size_of::<T>() * 8
+                )
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-                T::try_from(v).map_err(|_| E::custom(format!("{v} is out of range for a {}-bit integer", std::mem::size_of::<T>() * 8)))
+                T::try_from(v).map_err(|_| {
+                    E::custom(format!(
+                        "{v} is out of range for a {}-bit integer",
+                        std::mem::size_of::<T>() * 8
+                    ))
+                })
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
                 let u = u64::try_from(v).map_err(|_| E::custom(format!("{v} is negative")))?;
@@ -421,7 +554,9 @@ pub mod int {
                 if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(E::custom(format!("{s:?} is not a decimal integer")));
                 }
-                let v: u64 = s.parse().map_err(|_| E::custom(format!("{s} is out of range")))?;
+                let v: u64 = s
+                    .parse()
+                    .map_err(|_| E::custom(format!("{s} is out of range")))?;
                 self.visit_u64(v)
             }
         }
@@ -465,26 +600,58 @@ mod tests {
             .to_string()
             + &"00".repeat(65)
             + "\"}";
-        let err = serde_json::from_str::<SignedAction>(&bad).unwrap_err().to_string();
+        let err = serde_json::from_str::<SignedAction>(&bad)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a decimal integer"), "{err}");
         let bad_tif = r#"{"account":"0x1111111111111111111111111111111111111111","market":1,"isBuy":true,"price":1,"size":1,"tif":9,"reduceOnly":false,"nonce":1,"expiresAt":1}"#;
-        let err = serde_json::from_str::<Order>(bad_tif).unwrap_err().to_string();
+        let err = serde_json::from_str::<Order>(bad_tif)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("tif must be"), "{err}");
         let short_sig = r#"{"type":"CancelAll","message":{"account":"0x1111111111111111111111111111111111111111","nonce":1,"expiresAt":1},"signature":"0x00"}"#;
-        let err = serde_json::from_str::<SignedAction>(short_sig).unwrap_err().to_string();
+        let err = serde_json::from_str::<SignedAction>(short_sig)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("signature: expected 65 bytes, got 1"), "{err}");
+        let good_sig = short_sig.replace("\"0x00\"", &format!("\"0x{}\"", "00".repeat(65)));
+        let unknown = good_sig.replace("CancelAll", "Transfer");
+        let err = serde_json::from_str::<SignedAction>(&unknown)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown action type \"Transfer\""), "{err}");
+        let extra = good_sig.replace("\"signature\"", "\"extra\":1,\"signature\"");
+        let err = serde_json::from_str::<SignedAction>(&extra)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `extra`"), "{err}");
     }
 
     #[test]
     fn canonical_encoding_round_trips() {
         let txs = vec![
-            Tx::User { action: SignedAction { action: Action::Order(order()), signature: Signature([3; 65]) } },
-            Tx::L1 { queue_index: 9, message: L1Message::Deposit { account: Address([1; 20]), amount: 100 } },
+            Tx::User {
+                action: SignedAction {
+                    action: Action::Order(order()),
+                    signature: Signature([3; 65]),
+                },
+            },
+            Tx::L1 {
+                queue_index: 9,
+                message: L1Message::Deposit {
+                    account: Address([1; 20]),
+                    amount: 100,
+                },
+            },
             Tx::L1 {
                 queue_index: 10,
                 message: L1Message::Forced {
                     action: SignedAction {
-                        action: Action::CancelAll(CancelAll { account: Address([2; 20]), nonce: 1, expires_at: 2 }),
+                        action: Action::CancelAll(CancelAll {
+                            account: Address([2; 20]),
+                            nonce: 1,
+                            expires_at: 2,
+                        }),
                         signature: Signature([4; 65]),
                     },
                 },

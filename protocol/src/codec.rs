@@ -18,7 +18,11 @@ pub enum DecodeError {
     #[error("{0} trailing bytes after the value")]
     Trailing(usize),
     #[error("{field} is too long: {len} > {max}")]
-    TooLong { field: &'static str, len: usize, max: usize },
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
 }
 
 /// Appends canonical encodings to a byte vector.
@@ -32,7 +36,9 @@ impl Writer {
         Writer { buf: Vec::new() }
     }
     pub fn with_capacity(n: usize) -> Self {
-        Writer { buf: Vec::with_capacity(n) }
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
     }
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);
@@ -119,7 +125,10 @@ impl<'a> Reader<'a> {
         match self.u8(field)? {
             0 => Ok(false),
             1 => Ok(true),
-            other => Err(DecodeError::Invalid { field, reason: format!("bool byte {other}") }),
+            other => Err(DecodeError::Invalid {
+                field,
+                reason: format!("bool byte {other}"),
+            }),
         }
     }
     pub fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
@@ -208,9 +217,25 @@ mod tests {
 
     #[test]
     fn malformed_input_names_the_field() {
-        assert_eq!(Reader::new(&[2]).bool("isBuy"), Err(DecodeError::Invalid { field: "isBuy", reason: "bool byte 2".into() }));
-        assert_eq!(Reader::new(&[0, 0]).u32("count"), Err(DecodeError::Eof("count")));
-        assert_eq!(Reader::new(&[0, 0, 0, 9]).bytes("data", 4), Err(DecodeError::TooLong { field: "data", len: 9, max: 4 }));
+        assert_eq!(
+            Reader::new(&[2]).bool("isBuy"),
+            Err(DecodeError::Invalid {
+                field: "isBuy",
+                reason: "bool byte 2".into()
+            })
+        );
+        assert_eq!(
+            Reader::new(&[0, 0]).u32("count"),
+            Err(DecodeError::Eof("count"))
+        );
+        assert_eq!(
+            Reader::new(&[0, 0, 0, 9]).bytes("data", 4),
+            Err(DecodeError::TooLong {
+                field: "data",
+                len: 9,
+                max: 4
+            })
+        );
         let mut r = Reader::new(&[1, 2]);
         r.u8("x").unwrap();
         assert_eq!(r.finish(), Err(DecodeError::Trailing(1)));

@@ -4,7 +4,7 @@
 //! on a root by accident.
 
 use crate::codec::{Encode, Writer};
-use crate::primitives::{keccak256, Address, H256};
+use crate::primitives::{Address, H256, keccak256};
 use serde::{Deserialize, Serialize};
 
 /// Parameters of one perpetual futures market.
@@ -109,19 +109,145 @@ impl Genesis {
     }
 }
 
+/// Why a genesis is unusable; names the market and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    #[error("genesis defines no markets")]
+    NoMarkets,
+    #[error("genesis defines {0} markets; at most {max} are allowed", max = crate::engine::records::MAX_MARKETS)]
+    TooManyMarkets(usize),
+    #[error("market id {0} is defined twice")]
+    DuplicateMarket(u32),
+    #[error("market {market} ({symbol}): {field} {problem}")]
+    Market {
+        market: u32,
+        symbol: String,
+        field: &'static str,
+        problem: String,
+    },
+    #[error("{field} {problem}")]
+    Chain {
+        field: &'static str,
+        problem: String,
+    },
+}
+
+/// Largest funding period accepted: 365 days, which keeps funding products far from overflow.
+pub const MAX_FUNDING_PERIOD_MS: u64 = 365 * 24 * 3_600_000;
+/// Largest `max_fills_per_order` accepted (bounds the keys one order may touch).
+pub const MAX_FILLS_LIMIT: u32 = 256;
+
+impl Genesis {
+    /// Checks every parameter the engine relies on. Run it before `init_genesis`.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let chain = |field: &'static str, problem: &str| {
+            Err(GenesisError::Chain {
+                field,
+                problem: problem.to_string(),
+            })
+        };
+        if self.checkpoint_interval_txs == 0 {
+            return chain("checkpoint_interval_txs", "must be at least 1");
+        }
+        if self.funding_period_ms == 0 || self.funding_period_ms > MAX_FUNDING_PERIOD_MS {
+            return chain("funding_period_ms", "must be in 1..=31536000000 (365 days)");
+        }
+        if self.max_funding_premium_bps > 10_000 {
+            return chain("max_funding_premium_bps", "must be at most 10000");
+        }
+        if self.max_fills_per_order == 0 || self.max_fills_per_order > MAX_FILLS_LIMIT {
+            return chain("max_fills_per_order", "must be in 1..=256");
+        }
+        if self.markets.is_empty() {
+            return Err(GenesisError::NoMarkets);
+        }
+        if self.markets.len() > crate::engine::records::MAX_MARKETS {
+            return Err(GenesisError::TooManyMarkets(self.markets.len()));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for m in &self.markets {
+            if !ids.insert(m.id) {
+                return Err(GenesisError::DuplicateMarket(m.id));
+            }
+            m.validate()?;
+        }
+        Ok(())
+    }
+}
+
+impl MarketParams {
+    fn validate(&self) -> Result<(), GenesisError> {
+        let bad = |field: &'static str, problem: &str| {
+            Err(GenesisError::Market {
+                market: self.id,
+                symbol: self.symbol.clone(),
+                field,
+                problem: problem.to_string(),
+            })
+        };
+        if self.size_decimals > 18 {
+            return bad("size_decimals", "must be at most 18");
+        }
+        if self.tick_size == 0 {
+            return bad("tick_size", "must be positive");
+        }
+        if self.lot_size == 0 {
+            return bad("lot_size", "must be positive");
+        }
+        if self.maintenance_margin_bps == 0 || self.maintenance_margin_bps > self.initial_margin_bps
+        {
+            return bad(
+                "maintenance_margin_bps",
+                "must be positive and at most initial_margin_bps",
+            );
+        }
+        if self.initial_margin_bps > 10_000 {
+            return bad("initial_margin_bps", "must be at most 10000");
+        }
+        for (field, bps) in [
+            ("maker_fee_bps", self.maker_fee_bps),
+            ("taker_fee_bps", self.taker_fee_bps),
+            ("liquidation_fee_bps", self.liquidation_fee_bps),
+            ("price_band_bps", self.price_band_bps),
+        ] {
+            if bps > 10_000 {
+                return bad(field, "must be at most 10000");
+            }
+        }
+        if self.open_interest_cap == 0 || self.open_interest_cap > i64::MAX as u64 {
+            return bad("open_interest_cap", "must be in 1..=2^63-1");
+        }
+        Ok(())
+    }
+}
+
 impl Encode for MarketParams {
     fn encode_to(&self, w: &mut Writer) {
-        w.u32(self.id).bytes(self.symbol.as_bytes()).u8(self.size_decimals).u64(self.tick_size).u64(self.lot_size);
-        w.u32(self.initial_margin_bps).u32(self.maintenance_margin_bps).u32(self.maker_fee_bps).u32(self.taker_fee_bps);
-        w.u32(self.liquidation_fee_bps).u32(self.price_band_bps).u64(self.open_interest_cap);
+        w.u32(self.id)
+            .bytes(self.symbol.as_bytes())
+            .u8(self.size_decimals)
+            .u64(self.tick_size)
+            .u64(self.lot_size);
+        w.u32(self.initial_margin_bps)
+            .u32(self.maintenance_margin_bps)
+            .u32(self.maker_fee_bps)
+            .u32(self.taker_fee_bps);
+        w.u32(self.liquidation_fee_bps)
+            .u32(self.price_band_bps)
+            .u64(self.open_interest_cap);
     }
 }
 
 impl Encode for Genesis {
     fn encode_to(&self, w: &mut Writer) {
-        w.u64(self.chain_id).address(&self.verifying_contract).address(&self.oracle);
-        w.u32(self.checkpoint_interval_txs).u64(self.max_price_age_ms).u64(self.funding_period_ms);
-        w.u32(self.max_funding_premium_bps).u32(self.max_fills_per_order);
+        w.u64(self.chain_id)
+            .address(&self.verifying_contract)
+            .address(&self.oracle);
+        w.u32(self.checkpoint_interval_txs)
+            .u64(self.max_price_age_ms)
+            .u64(self.funding_period_ms);
+        w.u32(self.max_funding_premium_bps)
+            .u32(self.max_fills_per_order);
         w.u32(u32::try_from(self.markets.len()).expect("few markets"));
         for m in &self.markets {
             m.encode_to(w);

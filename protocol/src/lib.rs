@@ -11,12 +11,16 @@
 
 pub mod action;
 pub mod api;
+pub mod batch;
 pub mod codec;
 pub mod engine;
+pub mod fraud;
 pub mod genesis;
+pub mod merkle;
 pub mod primitives;
 pub mod signing;
 pub mod state;
 pub mod tree;
+pub mod workload;
 
-pub use primitives::{keccak256, Address, H256};
+pub use primitives::{Address, H256, keccak256};

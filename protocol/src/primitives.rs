@@ -44,12 +44,18 @@ pub fn keccak256_concat(parts: &[&[u8]]) -> H256 {
 /// Parses `0x`-prefixed hex into exactly `N` bytes.
 pub fn parse_hex_fixed<const N: usize>(s: &str) -> Result<[u8; N], HexError> {
     let bytes = parse_hex(s)?;
-    bytes.try_into().map_err(|b: Vec<u8>| HexError::Length { expected: N, got: b.len() })
+    bytes.try_into().map_err(|b: Vec<u8>| HexError::Length {
+        expected: N,
+        got: b.len(),
+    })
 }
 
 /// Parses `0x`-prefixed hex of any length.
 pub fn parse_hex(s: &str) -> Result<Vec<u8>, HexError> {
-    let body = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).ok_or(HexError::MissingPrefix)?;
+    let body = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .ok_or(HexError::MissingPrefix)?;
     hex::decode(body).map_err(|e| HexError::Invalid(e.to_string()))
 }
 
@@ -130,11 +136,22 @@ mod tests {
 
     #[test]
     fn hex_round_trip_and_errors_name_the_problem() {
-        let a: Address = "0x00000000000000000000000000000000000000ff".parse().unwrap();
+        let a: Address = "0x00000000000000000000000000000000000000ff"
+            .parse()
+            .unwrap();
         assert_eq!(a.0[19], 0xff);
         assert_eq!(a.to_string(), "0x00000000000000000000000000000000000000ff");
         assert_eq!("ff".parse::<Address>(), Err(HexError::MissingPrefix));
-        assert_eq!("0xff".parse::<Address>(), Err(HexError::Length { expected: 20, got: 1 }));
-        assert!(matches!("0xzz".parse::<Address>(), Err(HexError::Invalid(_))));
+        assert_eq!(
+            "0xff".parse::<Address>(),
+            Err(HexError::Length {
+                expected: 20,
+                got: 1
+            })
+        );
+        assert!(matches!(
+            "0xzz".parse::<Address>(),
+            Err(HexError::Invalid(_))
+        ));
     }
 }

@@ -17,6 +17,10 @@ pub enum StateError {
     /// A pruned (hash-only) node was needed: the witness does not cover this step.
     #[error("witness incomplete: needed a pruned node on the path to {0}")]
     WitnessIncomplete(Key),
+    /// A stored value does not decode as the record its key names. The STF never writes
+    /// such a value, so the state (or a witness under a forged root) was not produced by it.
+    #[error("malformed state value at {key}: {reason}")]
+    Malformed { key: Key, reason: String },
 }
 
 /// Ordered key-value access with cheap snapshots, for per-transaction atomicity.

@@ -1,1 +1,214 @@
-//! The perpetual-futures exchange engine, i.e. the STF (skeleton; being built).
+//! The perpetual-futures exchange engine: Vigil's state transition function (DESIGN §4).
+//!
+//! `apply_tx` applies one batch transaction to any `State` (full tree, pruned witness, or
+//! `MapState`) and returns a `Receipt`. Every business outcome is a receipt; `Err` means
+//! only that the storage failed (a witness did not cover the step). A rejected
+//! transaction leaves the state byte-for-byte unchanged (snapshot/restore), which the
+//! sequencer relies on to drop rejected actions from batches.
+//!
+//! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
+//! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
+//! `cancels`, `liquidation`, `transfers`, `oracle` (the actions) → `invariants`, `view`
+//! (read-only). The normative description is docs/spec/engine.md.
+
+mod book;
+pub mod bounds;
+mod cancels;
+mod funding;
+mod genesis_state;
+pub mod invariants;
+pub mod keys;
+mod liquidation;
+mod margin;
+mod matching;
+pub mod math;
+mod nonces;
+mod oracle;
+mod orders;
+mod position;
+mod receipt;
+pub mod records;
+mod storage;
+mod transfers;
+pub mod view;
+
+pub use genesis_state::{INSURANCE_FUND, init_genesis};
+pub use margin::AccountRisk;
+pub use receipt::{
+    CancelReason, CancelledOrder, ClosedPosition, Fill, LiquidationOutcome, OrderOutcome, Receipt,
+    Status,
+};
+
+use crate::action::{Action, L1Message, Tx};
+use crate::genesis::Genesis;
+use crate::primitives::Address;
+use crate::signing::SignatureError;
+use crate::state::{State, StateError};
+use math::Overflow;
+
+/// The batch's block context. Time inside the STF is only ever this timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlockContext {
+    pub timestamp_ms: u64,
+}
+
+/// Why an action stopped early: a business rejection (restore, rejected receipt) or a
+/// storage failure (restore, `Err`).
+#[derive(Debug)]
+pub(crate) enum Halt {
+    Reject(Status),
+    RejectWith(Status, String),
+    State(StateError),
+}
+
+impl From<StateError> for Halt {
+    fn from(e: StateError) -> Self {
+        Halt::State(e)
+    }
+}
+
+impl From<Overflow> for Halt {
+    fn from(_: Overflow) -> Self {
+        Halt::Reject(Status::ArithmeticOverflow)
+    }
+}
+
+/// Shorthand for rejecting with `status`.
+pub(crate) fn reject<T>(status: Status) -> Result<T, Halt> {
+    Err(Halt::Reject(status))
+}
+
+/// Applies one batch transaction.
+///
+/// `signer` is the outcome of signature verification for `Tx::User` and
+/// `L1Message::Forced` (for `PriceUpdate`: `Ok(oracle)` iff the oracle signed it); it is
+/// ignored for deposits. L1 transactions are never dropped: one whose `queue_index` is
+/// the expected one advances `meta.next_queue_index` even if its forced action is
+/// rejected (the action itself changes nothing); one with any other index is rejected as
+/// `queue_index_mismatch` and changes nothing.
+pub fn apply_tx<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    tx: &Tx,
+    signer: &Result<Address, SignatureError>,
+) -> Result<Receipt, StateError> {
+    match tx {
+        Tx::User { action } => atomically(state, |st| {
+            apply_action(st, genesis, ctx, &action.action, signer)
+        }),
+        Tx::L1 {
+            queue_index,
+            message,
+        } => {
+            let mut meta = storage::load_meta(state)?;
+            if meta.next_queue_index != *queue_index {
+                let detail = format!(
+                    "queue index {queue_index}, expected {}",
+                    meta.next_queue_index
+                );
+                return Ok(Receipt::rejected(Status::QueueIndexMismatch, Some(detail)));
+            }
+            let receipt = match message {
+                L1Message::Deposit { account, amount } => {
+                    atomically(state, |st| transfers::deposit(st, account, *amount))?
+                }
+                L1Message::Forced { action } => atomically(state, |st| {
+                    apply_action(st, genesis, ctx, &action.action, signer)
+                })?,
+            };
+            meta = storage::load_meta(state)?;
+            meta.next_queue_index = queue_index.saturating_add(1);
+            storage::store_meta(state, &meta)?;
+            Ok(receipt)
+        }
+    }
+}
+
+/// Runs `f`; on any rejection or storage error, restores the state as it was.
+fn atomically<S: State>(
+    st: &mut S,
+    f: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
+) -> Result<Receipt, StateError> {
+    let snapshot = st.snapshot();
+    match f(st) {
+        Ok(receipt) => Ok(receipt),
+        Err(halt) => {
+            st.restore(snapshot);
+            match halt {
+                Halt::Reject(status) => Ok(Receipt::rejected(status, None)),
+                Halt::RejectWith(status, detail) => Ok(Receipt::rejected(status, Some(detail))),
+                Halt::State(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// The signature outcome as a rejection: `signer_mismatch` (with both addresses) or
+/// `bad_signature`, and `signer_mismatch` if the verified signer is not `claimed`.
+fn check_signer(signer: &Result<Address, SignatureError>, claimed: &Address) -> Result<(), Halt> {
+    match signer {
+        Ok(a) if a == claimed => Ok(()),
+        Ok(a) => Err(Halt::RejectWith(
+            Status::SignerMismatch,
+            format!("signer mismatch: recovered {a}, message says {claimed}"),
+        )),
+        Err(e @ SignatureError::SignerMismatch { .. }) => {
+            Err(Halt::RejectWith(Status::SignerMismatch, e.to_string()))
+        }
+        Err(e) => Err(Halt::RejectWith(Status::BadSignature, e.to_string())),
+    }
+}
+
+/// The checks every user action passes first, in this order: signature, reserved address,
+/// expiry, nonce. The nonce is consumed here; a later rejection restores it.
+fn admit<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signer: &Result<Address, SignatureError>,
+    actor: &Address,
+    nonce: u64,
+    expires_at: u64,
+) -> Result<(), Halt> {
+    check_signer(signer, actor)?;
+    if *actor == INSURANCE_FUND {
+        return reject(Status::ReservedAccount);
+    }
+    if expires_at < ctx.timestamp_ms {
+        return reject(Status::Expired);
+    }
+    nonces::use_nonce(st, actor, nonce)
+}
+
+/// A signed action: the common checks, then the action's own rules.
+fn apply_action<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    action: &Action,
+    signer: &Result<Address, SignatureError>,
+) -> Result<Receipt, Halt> {
+    match action {
+        Action::PriceUpdate(update) => oracle::price_update(st, genesis, ctx, update, signer),
+        Action::Order(o) => {
+            admit(st, ctx, signer, &o.account, o.nonce, o.expires_at)?;
+            orders::place(st, genesis, ctx, o)
+        }
+        Action::Cancel(c) => {
+            admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
+            cancels::cancel(st, genesis, c)
+        }
+        Action::CancelAll(c) => {
+            admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
+            cancels::cancel_all(st, &c.account)
+        }
+        Action::Withdraw(w) => {
+            admit(st, ctx, signer, &w.account, w.nonce, w.expires_at)?;
+            transfers::withdraw(st, genesis, ctx, w)
+        }
+        Action::Liquidate(l) => {
+            admit(st, ctx, signer, &l.liquidator, l.nonce, l.expires_at)?;
+            liquidation::liquidate(st, genesis, ctx, l)
+        }
+    }
+}

@@ -6,8 +6,24 @@ use std::path::Path;
 
 /// Crates that would bring I/O, time, randomness or logging into consensus code.
 const FORBIDDEN_DEPENDENCIES: &[&str] = &[
-    "tokio", "async-std", "futures", "axum", "hyper", "reqwest", "tower", "rusqlite", "sqlx", "rocksdb", "sled", "rand",
-    "getrandom", "tracing", "log", "chrono", "time", "rayon",
+    "tokio",
+    "async-std",
+    "futures",
+    "axum",
+    "hyper",
+    "reqwest",
+    "tower",
+    "rusqlite",
+    "sqlx",
+    "rocksdb",
+    "sled",
+    "rand",
+    "getrandom",
+    "tracing",
+    "log",
+    "chrono",
+    "time",
+    "rayon",
 ];
 
 /// Source fragments that mean nondeterminism; `check` lists each offending file and line.
@@ -35,10 +51,11 @@ fn manifest_dependency_names(manifest: &str) -> Vec<String> {
             in_deps = line == "[dependencies]";
             continue;
         }
-        if in_deps && !line.is_empty() && !line.starts_with('#') {
-            if let Some((name, _)) = line.split_once('=') {
-                names.push(name.trim().trim_end_matches(".workspace").to_string());
-            }
+        if in_deps
+            && !line.starts_with('#')
+            && let Some((name, _)) = line.split_once('=')
+        {
+            names.push(name.trim().trim_end_matches(".workspace").to_string());
         }
     }
     names
@@ -46,11 +63,21 @@ fn manifest_dependency_names(manifest: &str) -> Vec<String> {
 
 #[test]
 fn protocol_depends_on_no_io_time_or_randomness_crate() {
-    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
     let deps = manifest_dependency_names(&manifest);
-    assert!(deps.contains(&"k256".to_string()), "parser sanity: {deps:?}");
-    let bad: Vec<&String> = deps.iter().filter(|d| FORBIDDEN_DEPENDENCIES.contains(&d.as_str())).collect();
-    assert!(bad.is_empty(), "protocol must stay pure, but depends on {bad:?}");
+    assert!(
+        deps.contains(&"k256".to_string()),
+        "parser sanity: {deps:?}"
+    );
+    let bad: Vec<&String> = deps
+        .iter()
+        .filter(|d| FORBIDDEN_DEPENDENCIES.contains(&d.as_str()))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "protocol must stay pure, but depends on {bad:?}"
+    );
 }
 
 #[test]
@@ -78,5 +105,9 @@ fn protocol_source_names_no_clock_randomness_hash_map_or_float() {
         }
     }
     assert!(files > 5, "walked the source tree ({files} files)");
-    assert!(offences.is_empty(), "nondeterminism in protocol:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "nondeterminism in protocol:\n{}",
+        offences.join("\n")
+    );
 }

@@ -1,0 +1,137 @@
+//! The order book as stored: one `0x03` leaf per resting order, ordered by price then
+//! time, plus one `0x04` index leaf per order pointing at its book key (value: the 32-byte
+//! book key). Adding and removing an order always writes both, so they stay in step.
+//!
+//! Account and position counters (`open_orders`) are the caller's job, because callers
+//! often hold those records in memory while matching.
+
+use super::keys::{SIDE_ASK, SIDE_BID, account_key, book_key, book_side_prefix, order_index_key};
+use super::records::{Account, BookOrder, Position};
+use super::storage::{decode_at, read};
+use crate::codec::Encode;
+use crate::primitives::{Address, H256};
+use crate::state::{Key, State, StateError};
+
+pub fn side_of(is_buy: bool) -> u8 {
+    if is_buy { SIDE_BID } else { SIDE_ASK }
+}
+
+/// The best resting order on one side of a market.
+pub fn best_order<S: State>(
+    st: &mut S,
+    market: u32,
+    side: u8,
+) -> Result<Option<(Key, BookOrder)>, StateError> {
+    match st.first_with_prefix(&book_side_prefix(market, side))? {
+        None => Ok(None),
+        Some((key, bytes)) => Ok(Some((key, decode_at(&key, &bytes)?))),
+    }
+}
+
+/// The best price on one side of a market, if any.
+pub fn best_price<S: State>(st: &mut S, market: u32, side: u8) -> Result<Option<u64>, StateError> {
+    Ok(best_order(st, market, side)?.map(|(_, o)| o.price))
+}
+
+/// Puts `order` on the book at time priority `seq` and indexes it; returns its book key.
+pub fn insert_order<S: State>(
+    st: &mut S,
+    market: u32,
+    side: u8,
+    seq: u64,
+    order: &BookOrder,
+) -> Result<Key, StateError> {
+    let key = book_key(market, side, order.price, seq);
+    st.set(&key, order.encode())?;
+    st.set(
+        &order_index_key(&order.account, market, order.nonce),
+        key.0.to_vec(),
+    )?;
+    Ok(key)
+}
+
+/// Rewrites a resting order in place (after a partial fill); its priority is unchanged.
+pub fn update_order<S: State>(st: &mut S, key: &Key, order: &BookOrder) -> Result<(), StateError> {
+    st.set(key, order.encode())
+}
+
+/// Takes an order off the book: deletes its book leaf and its index leaf.
+pub fn remove_order<S: State>(
+    st: &mut S,
+    market: u32,
+    key: &Key,
+    order: &BookOrder,
+) -> Result<(), StateError> {
+    st.delete(key)?;
+    st.delete(&order_index_key(&order.account, market, order.nonce))
+}
+
+/// The book key an index leaf points to.
+fn index_target(index_key: &Key, bytes: &[u8]) -> Result<Key, StateError> {
+    let target: [u8; 32] = bytes.try_into().map_err(|_| StateError::Malformed {
+        key: *index_key,
+        reason: format!("order index value is {} bytes, not 32", bytes.len()),
+    })?;
+    Ok(H256(target))
+}
+
+/// The resting order `(owner, nonce)` in `market`, with its book key.
+pub fn find_order<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+) -> Result<Option<(Key, BookOrder)>, StateError> {
+    let index_key = order_index_key(owner, market, nonce);
+    let Some(bytes) = st.get(&index_key)? else {
+        return Ok(None);
+    };
+    let key = index_target(&index_key, &bytes)?;
+    let order: BookOrder = read(st, &key)?.ok_or_else(|| StateError::Malformed {
+        key: index_key,
+        reason: "order index points at an empty book slot".into(),
+    })?;
+    Ok(Some((key, order)))
+}
+
+/// Removes the first of an account's orders under `prefix` (an `account_orders_prefix`
+/// or `account_market_orders_prefix`) and returns `(market, order)`; `None` when none is
+/// left. Repeated calls walk all of them, because each call deletes what it returns.
+pub fn pop_account_order<S: State>(
+    st: &mut S,
+    prefix: &[u8],
+) -> Result<Option<(u32, BookOrder)>, StateError> {
+    let Some((index_key, bytes)) = st.first_with_prefix(prefix)? else {
+        return Ok(None);
+    };
+    let key = index_target(&index_key, &bytes)?;
+    let market = u32::from_be_bytes(index_key.0[20..24].try_into().expect("4 bytes"));
+    let order: BookOrder = read(st, &key)?.ok_or_else(|| StateError::Malformed {
+        key: index_key,
+        reason: "order index points at an empty book slot".into(),
+    })?;
+    remove_order(st, market, &key, &order)?;
+    Ok(Some((market, order)))
+}
+
+/// Counts a new resting order on its owner's account and position.
+pub fn claim_slot(acct: &mut Account, pos: &mut Position) -> Result<(), StateError> {
+    let malformed = || StateError::Malformed {
+        key: account_key(&acct.owner),
+        reason: "open order count overflows".into(),
+    };
+    acct.open_orders = acct.open_orders.checked_add(1).ok_or_else(malformed)?;
+    pos.open_orders = pos.open_orders.checked_add(1).ok_or_else(malformed)?;
+    Ok(())
+}
+
+/// Uncounts `n` orders that left the book from their owner's account and position.
+pub fn release_slots(acct: &mut Account, pos: &mut Position, n: u32) -> Result<(), StateError> {
+    let malformed = || StateError::Malformed {
+        key: account_key(&acct.owner),
+        reason: "open order counts below the orders on the book".into(),
+    };
+    acct.open_orders = acct.open_orders.checked_sub(n).ok_or_else(malformed)?;
+    pos.open_orders = pos.open_orders.checked_sub(n).ok_or_else(malformed)?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Taking an account's own orders off the book: `Cancel` (one order by id), `CancelAll`
+//! (every order, found through the account's order-index prefix), and the shared walk
+//! that liquidation uses for one market.
+//!
+//! Cancelling never touches collateral or funding; it only removes leaves and adjusts the
+//! `open_orders` counters (deleting position leaves that become empty).
+
+use super::book::{find_order, pop_account_order, release_slots, remove_order};
+use super::keys::account_orders_prefix;
+use super::receipt::{CancelReason, CancelledOrder, Receipt, Status};
+use super::records::{Account, Position};
+use super::storage::{load_account, load_position, store_account, store_position};
+use super::{Halt, reject};
+use crate::action::Cancel;
+use crate::genesis::Genesis;
+use crate::primitives::Address;
+use crate::state::State;
+use std::collections::BTreeMap;
+
+pub fn cancel<S: State>(st: &mut S, genesis: &Genesis, c: &Cancel) -> Result<Receipt, Halt> {
+    if genesis.market(c.market).is_none() {
+        return reject(Status::UnknownMarket);
+    }
+    let Some((key, order)) = find_order(st, &c.account, c.market, c.order_nonce)? else {
+        return reject(Status::OrderNotFound);
+    };
+    remove_order(st, c.market, &key, &order)?;
+    let mut acct = load_account(st, &c.account)?;
+    let mut pos = load_position(st, &c.account, c.market)?;
+    release_slots(&mut acct, &mut pos, 1)?;
+    store_position(st, &mut acct, c.market, &pos)?;
+    store_account(st, &acct)?;
+    let mut receipt = Receipt::ok();
+    receipt.cancelled.push(CancelledOrder {
+        market: c.market,
+        account: c.account,
+        nonce: order.nonce,
+        remaining: order.remaining,
+        reason: CancelReason::User,
+    });
+    Ok(receipt)
+}
+
+pub fn cancel_all<S: State>(st: &mut S, owner: &Address) -> Result<Receipt, Halt> {
+    let mut acct = load_account(st, owner)?;
+    let mut receipt = Receipt::ok();
+    receipt.cancelled = cancel_under(
+        st,
+        &mut acct,
+        &account_orders_prefix(owner),
+        None,
+        CancelReason::User,
+    )?;
+    store_account(st, &acct)?;
+    Ok(receipt)
+}
+
+/// Cancels every order of `acct.owner` under `prefix` (all markets, or one market).
+/// `acct` is updated in memory (the caller stores it); position leaves are updated in
+/// the state, except `held`: the position of one market the caller holds in memory.
+pub fn cancel_under<S: State>(
+    st: &mut S,
+    acct: &mut Account,
+    prefix: &[u8],
+    mut held: Option<(u32, &mut Position)>,
+    reason: CancelReason,
+) -> Result<Vec<CancelledOrder>, Halt> {
+    let mut cancelled = Vec::new();
+    let mut per_market: BTreeMap<u32, u32> = BTreeMap::new();
+    while let Some((market, order)) = pop_account_order(st, prefix)? {
+        *per_market.entry(market).or_default() += 1;
+        cancelled.push(CancelledOrder {
+            market,
+            account: acct.owner,
+            nonce: order.nonce,
+            remaining: order.remaining,
+            reason,
+        });
+    }
+    for (market, n) in per_market {
+        match held.as_mut() {
+            Some((m, pos)) if *m == market => release_slots(acct, pos, n)?,
+            _ => {
+                let mut pos = load_position(st, &acct.owner, market)?;
+                release_slots(acct, &mut pos, n)?;
+                store_position(st, acct, market, &pos)?;
+            }
+        }
+    }
+    Ok(cancelled)
+}

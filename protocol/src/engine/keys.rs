@@ -1,0 +1,182 @@
+//! The engine's key layout: every record lives under a 32-byte key `kind(1) ‖ ...`,
+//! zero-padded on the right. Exported because the sequencer's read API and the settlement
+//! layer (withdrawal proofs) address the same leaves.
+//!
+//! Accounts, positions and nonce sets are keyed by a hash of the owner so that keys spread
+//! evenly over the tree. Book orders and the per-account order index are keyed in the
+//! clear, in the order the engine needs to walk them: the best order of a book side is
+//! the first key under `0x03 ‖ market ‖ side`, and an account's orders (in one market, or
+//! in all) are the keys under `0x04 ‖ owner-hash ‖ [market]`. See docs/spec/engine.md §2.
+
+use crate::primitives::{Address, H256, keccak256, keccak256_concat};
+use crate::state::Key;
+
+pub const KIND_ACCOUNT: u8 = 0x01;
+pub const KIND_POSITION: u8 = 0x02;
+pub const KIND_BOOK_ORDER: u8 = 0x03;
+pub const KIND_ORDER_INDEX: u8 = 0x04;
+pub const KIND_MARKET: u8 = 0x05;
+pub const KIND_WITHDRAWAL: u8 = 0x06;
+pub const KIND_META: u8 = 0x07;
+pub const KIND_NONCES: u8 = 0x08;
+
+/// Book side byte: bids sort before asks but each side is walked on its own prefix.
+pub const SIDE_BID: u8 = 0;
+pub const SIDE_ASK: u8 = 1;
+
+/// How many bytes of keccak256(owner) the order index keeps: enough to rule out
+/// collisions (152 bits) while leaving room for `market ‖ nonce` in the clear.
+const ORDER_INDEX_OWNER_BYTES: usize = 19;
+
+fn key_with(kind: u8, body: &[u8]) -> Key {
+    let mut k = [0u8; 32];
+    k[0] = kind;
+    k[1..1 + body.len()].copy_from_slice(body);
+    H256(k)
+}
+
+/// `0x01 ‖ keccak256(owner)[..31]` → `Account`.
+pub fn account_key(owner: &Address) -> Key {
+    key_with(KIND_ACCOUNT, &keccak256(&owner.0).0[..31])
+}
+
+/// `0x02 ‖ keccak256(owner ‖ market_be4)[..31]` → `Position`.
+pub fn position_key(owner: &Address, market: u32) -> Key {
+    key_with(
+        KIND_POSITION,
+        &keccak256_concat(&[&owner.0, &market.to_be_bytes()]).0[..31],
+    )
+}
+
+/// The 8-byte priority component of a book key: asks ascend by price, bids by
+/// `u64::MAX − price`, so the first key of either side is its best price.
+pub fn price_priority(side: u8, price: u64) -> u64 {
+    if side == SIDE_BID {
+        u64::MAX - price
+    } else {
+        price
+    }
+}
+
+/// `0x03 ‖ market(4) ‖ side(1)`: the prefix of one side of one market's book.
+pub fn book_side_prefix(market: u32, side: u8) -> [u8; 6] {
+    let mut p = [0u8; 6];
+    p[0] = KIND_BOOK_ORDER;
+    p[1..5].copy_from_slice(&market.to_be_bytes());
+    p[5] = side;
+    p
+}
+
+/// `0x03 ‖ market(4) ‖ side(1) ‖ priority(8) ‖ seq(8) ‖ 0(10)` → `BookOrder`.
+pub fn book_key(market: u32, side: u8, price: u64, seq: u64) -> Key {
+    let mut k = [0u8; 32];
+    k[..6].copy_from_slice(&book_side_prefix(market, side));
+    k[6..14].copy_from_slice(&price_priority(side, price).to_be_bytes());
+    k[14..22].copy_from_slice(&seq.to_be_bytes());
+    H256(k)
+}
+
+/// The parts of a book key: (market, side, price, seq), or `None` if `key` is not one.
+pub fn parse_book_key(key: &Key) -> Option<(u32, u8, u64, u64)> {
+    let k = &key.0;
+    if k[0] != KIND_BOOK_ORDER || k[5] > SIDE_ASK || k[22..].iter().any(|b| *b != 0) {
+        return None;
+    }
+    let market = u32::from_be_bytes(k[1..5].try_into().expect("4 bytes"));
+    let side = k[5];
+    let priority = u64::from_be_bytes(k[6..14].try_into().expect("8 bytes"));
+    let seq = u64::from_be_bytes(k[14..22].try_into().expect("8 bytes"));
+    Some((market, side, price_priority(side, priority), seq))
+}
+
+/// `0x04 ‖ keccak256(owner)[..19]`: the prefix of all of `owner`'s order-index entries.
+pub fn account_orders_prefix(owner: &Address) -> [u8; 20] {
+    let mut p = [0u8; 20];
+    p[0] = KIND_ORDER_INDEX;
+    p[1..].copy_from_slice(&keccak256(&owner.0).0[..ORDER_INDEX_OWNER_BYTES]);
+    p
+}
+
+/// `0x04 ‖ keccak256(owner)[..19] ‖ market(4)`: `owner`'s orders in one market.
+pub fn account_market_orders_prefix(owner: &Address, market: u32) -> [u8; 24] {
+    let mut p = [0u8; 24];
+    p[..20].copy_from_slice(&account_orders_prefix(owner));
+    p[20..].copy_from_slice(&market.to_be_bytes());
+    p
+}
+
+/// `0x04 ‖ keccak256(owner)[..19] ‖ market(4) ‖ nonce(8)` → the order's book key.
+/// An order's id is `(owner, nonce)`; the market is part of the key so that liquidation
+/// can cancel one market's orders and `CancelAll` all of them by prefix.
+pub fn order_index_key(owner: &Address, market: u32, nonce: u64) -> Key {
+    let mut k = [0u8; 32];
+    k[..24].copy_from_slice(&account_market_orders_prefix(owner, market));
+    k[24..].copy_from_slice(&nonce.to_be_bytes());
+    H256(k)
+}
+
+/// `0x05 ‖ market(4)` → `MarketState`.
+pub fn market_key(market: u32) -> Key {
+    key_with(KIND_MARKET, &market.to_be_bytes())
+}
+
+/// `0x06 ‖ id(8)` → `Withdrawal`. The settlement layer pays a withdrawal against a Merkle
+/// proof of exactly this leaf.
+pub fn withdrawal_key(id: u64) -> Key {
+    key_with(KIND_WITHDRAWAL, &id.to_be_bytes())
+}
+
+/// `0x07` → `Meta`: the one chain-wide record.
+pub fn meta_key() -> Key {
+    key_with(KIND_META, &[])
+}
+
+/// `0x08 ‖ keccak256(owner)[..31]` → `NonceSet`. Apart from the account leaf so that
+/// makers' account leaves, which every fill touches, stay small in witnesses.
+pub fn nonce_set_key(owner: &Address) -> Key {
+    key_with(KIND_NONCES, &keccak256(&owner.0).0[..31])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_prices_sort_first_on_both_sides() {
+        assert!(book_key(1, SIDE_ASK, 100, 9) < book_key(1, SIDE_ASK, 101, 0));
+        assert!(book_key(1, SIDE_BID, 101, 9) < book_key(1, SIDE_BID, 100, 0));
+        // Time priority within a level.
+        assert!(book_key(1, SIDE_BID, 100, 1) < book_key(1, SIDE_BID, 100, 2));
+        assert_eq!(
+            parse_book_key(&book_key(7, SIDE_BID, 123, 45)),
+            Some((7, SIDE_BID, 123, 45))
+        );
+        assert!(
+            book_key(7, SIDE_BID, 5, 1)
+                .0
+                .starts_with(&book_side_prefix(7, SIDE_BID))
+        );
+    }
+
+    #[test]
+    fn keys_carry_their_kind_and_order_index_nests_by_market() {
+        let a = Address([9; 20]);
+        assert_eq!(account_key(&a).0[0], KIND_ACCOUNT);
+        assert_eq!(position_key(&a, 1).0[0], KIND_POSITION);
+        assert_ne!(position_key(&a, 1), position_key(&a, 2));
+        assert_eq!(nonce_set_key(&a).0[0], KIND_NONCES);
+        assert_eq!(
+            withdrawal_key(0x0102).0[..9],
+            [KIND_WITHDRAWAL, 0, 0, 0, 0, 0, 0, 1, 2]
+        );
+        assert_eq!(meta_key().0, {
+            let mut k = [0u8; 32];
+            k[0] = KIND_META;
+            k
+        });
+        let k = order_index_key(&a, 3, 77);
+        assert!(k.0.starts_with(&account_market_orders_prefix(&a, 3)));
+        assert!(k.0.starts_with(&account_orders_prefix(&a)));
+        assert_eq!(k.0[24..], 77u64.to_be_bytes());
+    }
+}

@@ -1,0 +1,186 @@
+//! Placing an order: validation (market, tick, lot, band, staleness, reduce-only,
+//! post-only, open-order limit), matching, the time-in-force outcome (rest, cancel, or
+//! all-or-nothing), and the taker's margin check. Any rejection, including one found
+//! after matching (FOK, open-interest cap, taker margin), leaves the state unchanged
+//! because `apply_tx` restores its snapshot.
+
+use super::book::{best_price, claim_slot, insert_order, side_of};
+use super::margin::account_risk;
+use super::matching::{self, Market, Taker};
+use super::math::size_scale;
+use super::position::increases_risk;
+use super::receipt::{OrderOutcome, Receipt, Status};
+use super::records::{BookOrder, MAX_OPEN_ORDERS};
+use super::storage::{
+    load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
+    store_position,
+};
+use super::{BlockContext, Halt, reject};
+use crate::action::{Order, TimeInForce};
+use crate::genesis::{Genesis, MarketParams};
+use crate::state::State;
+
+/// The static checks on an order against its market's parameters.
+fn validate(params: &MarketParams, o: &Order) -> Result<(), Status> {
+    if o.price == 0 || o.price.checked_rem(params.tick_size) != Some(0) {
+        return Err(Status::InvalidTick);
+    }
+    if o.size == 0 {
+        return Err(Status::ZeroSize);
+    }
+    if o.size.checked_rem(params.lot_size) != Some(0) {
+        return Err(Status::InvalidLot);
+    }
+    if o.size > params.open_interest_cap {
+        return Err(Status::SizeTooLarge);
+    }
+    Ok(())
+}
+
+/// `|price − mark| × 10000 ≤ mark × price_band_bps`, exactly.
+fn within_band(price: u64, mark: u64, band_bps: u32) -> bool {
+    u128::from(price.abs_diff(mark)) * 10_000 <= u128::from(mark) * u128::from(band_bps)
+}
+
+/// Whether the market's oracle price is older than `max_price_age_ms` at batch time.
+pub fn is_stale(genesis: &Genesis, ctx: &BlockContext, price_timestamp_ms: u64) -> bool {
+    ctx.timestamp_ms.saturating_sub(price_timestamp_ms) > genesis.max_price_age_ms
+}
+
+pub fn place<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    o: &Order,
+) -> Result<Receipt, Halt> {
+    let Some(params) = genesis.market(o.market) else {
+        return reject(Status::UnknownMarket);
+    };
+    validate(params, o).map_err(Halt::Reject)?;
+    let ms_before = load_market(st, o.market)?;
+    if ms_before.mark_price == 0 {
+        return reject(Status::NoPrice);
+    }
+    if !within_band(o.price, ms_before.mark_price, params.price_band_bps) {
+        return reject(Status::PriceOutsideBand);
+    }
+    // A stale price allows only orders that cannot add risk.
+    if is_stale(genesis, ctx, ms_before.price_timestamp_ms) && !o.reduce_only {
+        return reject(Status::StalePrice);
+    }
+    let may_rest = matches!(o.tif, TimeInForce::Gtc | TimeInForce::PostOnly);
+    let acct = load_account(st, &o.account)?;
+    if may_rest && acct.open_orders >= MAX_OPEN_ORDERS {
+        return reject(Status::TooManyOpenOrders);
+    }
+    let pos = load_position(st, &o.account, o.market)?;
+    let size_before = pos.size;
+    let mut size = o.size;
+    if o.reduce_only {
+        let direction: i128 = if o.is_buy { 1 } else { -1 };
+        if pos.size == 0 || pos.size.signum() == direction {
+            return reject(Status::ReduceOnlyWouldIncrease);
+        }
+        size = size.min(u64::try_from(pos.size.unsigned_abs()).unwrap_or(u64::MAX));
+    }
+    if o.tif == TimeInForce::PostOnly {
+        let best = best_price(st, o.market, side_of(!o.is_buy))?;
+        if best.is_some_and(|p| if o.is_buy { p <= o.price } else { p >= o.price }) {
+            return reject(Status::PostOnlyWouldCross);
+        }
+    }
+
+    let mkt = Market {
+        genesis,
+        params,
+        size_scale: size_scale(params.size_decimals)?,
+    };
+    let mut ms = ms_before.clone();
+    let mut taker = Taker { acct, pos };
+    let acct_before = taker.acct.clone();
+    let pos_before = taker.pos.clone();
+    let m = matching::run(st, &mkt, &mut ms, &mut taker, o, size)?;
+    if o.tif == TimeInForce::Fok && m.remaining > 0 {
+        return reject(Status::FokNotFilled);
+    }
+
+    let mut outcome = OrderOutcome {
+        filled: m.filled,
+        resting: 0,
+        cancelled: o.size - size,
+    };
+    if m.remaining > 0 {
+        if may_rest && !m.still_crossing {
+            let seq = ms.next_seq;
+            ms.next_seq = seq.checked_add(1).ok_or(super::math::Overflow)?;
+            let resting = BookOrder {
+                account: o.account,
+                nonce: o.nonce,
+                price: o.price,
+                remaining: m.remaining,
+                reduce_only: o.reduce_only,
+            };
+            insert_order(st, o.market, side_of(o.is_buy), seq, &resting)?;
+            claim_slot(&mut taker.acct, &mut taker.pos)?;
+            outcome.resting = m.remaining;
+        } else {
+            outcome.cancelled += m.remaining;
+        }
+    }
+
+    if m.filled > 0 {
+        if increases_risk(size_before, taker.pos.size) {
+            let current = Some((o.market, &taker.pos, &ms));
+            let risk = account_risk(
+                st,
+                genesis,
+                &o.account,
+                taker.acct.collateral,
+                &taker.acct.markets,
+                current,
+            )?;
+            if risk.equity < risk.initial {
+                return reject(Status::InsufficientMargin);
+            }
+        }
+        if taker.acct.collateral < 0 {
+            return reject(Status::InsufficientCollateral);
+        }
+    }
+
+    if taker.pos != pos_before {
+        store_position(st, &mut taker.acct, o.market, &taker.pos)?;
+    }
+    if taker.acct != acct_before {
+        store_account(st, &taker.acct)?;
+    }
+    if ms != ms_before {
+        store_market(st, o.market, &ms)?;
+    }
+    if m.fees != 0 || m.collateral_change != 0 {
+        let mut meta = load_meta(st)?;
+        meta.fees = super::math::add(meta.fees, m.fees)?;
+        meta.total_collateral = super::math::add(meta.total_collateral, m.collateral_change)?;
+        store_meta(st, &meta)?;
+    }
+    Ok(Receipt {
+        fills: m.fills,
+        cancelled: m.cancelled,
+        order: Some(outcome),
+        ..Receipt::ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn band_is_inclusive_and_exact() {
+        // mark 100, band 10%: 90 and 110 are in, 89.999999 is out.
+        assert!(within_band(110_000_000, 100_000_000, 1_000));
+        assert!(within_band(90_000_000, 100_000_000, 1_000));
+        assert!(!within_band(89_999_999, 100_000_000, 1_000));
+        assert!(!within_band(u64::MAX, 1, 10_000));
+    }
+}

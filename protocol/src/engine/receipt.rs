@@ -1,0 +1,320 @@
+//! What applying a transaction produced: a `Receipt` with a stable `Status`, the fills,
+//! the orders it cancelled, and per-action results (order outcome, withdrawal id,
+//! liquidation). Business rejections are receipts, never `Err`, so every node reaches the
+//! same outcome for the same input.
+//!
+//! Receipts serialize to JSON for the API and have a canonical encoding (`Encode`) whose
+//! keccak256 may be committed. The free-text `detail` is not part of the encoding.
+
+use crate::codec::{Encode, Writer};
+use crate::primitives::{Address, H256, keccak256};
+use serde::{Deserialize, Serialize};
+
+macro_rules! statuses {
+    ($($variant:ident = $num:literal, $code:literal, $msg:literal;)*) => {
+        /// The outcome of a transaction. The number and the snake_case string are stable
+        /// (clients and the canonical receipt encoding rely on them).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[repr(u16)]
+        pub enum Status {
+            $($variant = $num,)*
+        }
+
+        impl Status {
+            /// Every status, in numeric order.
+            pub const ALL: &'static [Status] = &[$(Status::$variant,)*];
+
+            /// The stable numeric code.
+            pub fn number(self) -> u16 {
+                self as u16
+            }
+
+            /// The stable snake_case string code.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Status::$variant => $code,)*
+                }
+            }
+
+            /// A readable explanation.
+            pub fn message(self) -> &'static str {
+                match self {
+                    $(Status::$variant => $msg,)*
+                }
+            }
+
+            pub fn from_number(n: u16) -> Option<Status> {
+                Status::ALL.iter().copied().find(|s| s.number() == n)
+            }
+        }
+    };
+}
+
+statuses! {
+    Ok = 0, "ok", "ok";
+    BadSignature = 1, "bad_signature", "the signature is invalid";
+    SignerMismatch = 2, "signer_mismatch", "the signature is not from the account the message names";
+    NotOracle = 3, "not_oracle", "price updates must be signed by the genesis oracle";
+    ReservedAccount = 4, "reserved_account", "the insurance fund's reserved address cannot act or be liquidated";
+    Expired = 5, "expired", "expiresAt is before the batch timestamp";
+    NonceAlreadyUsed = 6, "nonce_already_used", "this nonce was already used by the account";
+    NonceTooLow = 7, "nonce_too_low", "the nonce is not above the lowest of the account's 64 highest used nonces";
+    UnknownMarket = 10, "unknown_market", "no such market";
+    InvalidTick = 11, "invalid_tick", "the price must be a positive multiple of the market's tick size";
+    InvalidLot = 12, "invalid_lot", "the size must be a multiple of the market's lot size";
+    ZeroSize = 13, "zero_size", "the size must be positive";
+    SizeTooLarge = 14, "size_too_large", "the size exceeds the market's open-interest cap";
+    PriceOutsideBand = 15, "price_outside_band", "the price is too far from the mark price";
+    NoPrice = 16, "no_price", "the market has no oracle price yet";
+    StalePrice = 17, "stale_price", "the oracle price is stale: only risk-reducing actions are allowed";
+    InsufficientMargin = 18, "insufficient_margin", "equity would fall below the initial margin";
+    InsufficientCollateral = 19, "insufficient_collateral", "not enough collateral (unrealized profit cannot be spent, collateral cannot go negative)";
+    PostOnlyWouldCross = 20, "post_only_would_cross", "a post-only order would have matched";
+    FokNotFilled = 21, "fok_not_filled", "a fill-or-kill order could not be filled completely";
+    ReduceOnlyWouldIncrease = 22, "reduce_only_would_increase", "a reduce-only order must be opposite to an existing position";
+    OpenInterestCap = 23, "open_interest_cap", "the fill would raise open interest above the market's cap";
+    TooManyOpenOrders = 24, "too_many_open_orders", "the account already has the maximum number of open orders";
+    OrderNotFound = 25, "order_not_found", "no open order with this nonce in this market";
+    NotLiquidatable = 26, "not_liquidatable", "the account's equity is not below its maintenance margin";
+    NoPosition = 27, "no_position", "the account has no position in this market";
+    OraclePriceNotNewer = 28, "oracle_price_not_newer", "the price update is not newer than the market's last price";
+    OraclePriceFromFuture = 29, "oracle_price_from_future", "the price update is later than the batch timestamp";
+    InvalidPrice = 30, "invalid_price", "the oracle price must be positive and at most MAX_PRICE";
+    ZeroAmount = 31, "zero_amount", "the amount must be positive";
+    QueueIndexMismatch = 32, "queue_index_mismatch", "the L1 message is not the next one in the queue";
+    ArithmeticOverflow = 33, "arithmetic_overflow", "an amount is out of the representable range";
+}
+
+impl Status {
+    pub fn is_ok(self) -> bool {
+        self == Status::Ok
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// One match between the taker's order and a resting maker order, at the maker's price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fill {
+    pub market: u32,
+    pub maker: Address,
+    pub maker_nonce: u64,
+    pub taker: Address,
+    pub taker_nonce: u64,
+    pub price: u64,
+    pub size: u64,
+    pub taker_is_buy: bool,
+    /// micro-USDC charged to each side (rounded up).
+    pub maker_fee: i128,
+    pub taker_fee: i128,
+}
+
+/// Why a resting order left the book without (fully) filling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// Cancel / CancelAll by its owner.
+    User = 0,
+    /// The taker was the same account (self-trade prevention).
+    SelfTrade = 1,
+    /// Filling it would have left the maker below initial margin or with negative collateral.
+    MakerMargin = 2,
+    /// A reduce-only order with nothing (more) to reduce.
+    ReduceOnly = 3,
+    /// The owner was liquidated.
+    Liquidation = 4,
+}
+
+/// A resting order removed from the book by this transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelledOrder {
+    pub market: u32,
+    pub account: Address,
+    pub nonce: u64,
+    /// The size that was still open.
+    pub remaining: u64,
+    pub reason: CancelReason,
+}
+
+/// What became of the taker's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderOutcome {
+    pub filled: u64,
+    /// Left on the book (GTC / POST_ONLY).
+    pub resting: u64,
+    /// Dropped: IOC remainder, reduce-only cap, or fill limit reached while still crossing.
+    pub cancelled: u64,
+}
+
+/// One position closed into the insurance fund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedPosition {
+    pub market: u32,
+    /// The signed size taken over by the insurance fund.
+    pub size: i128,
+    /// The mark price it closed at.
+    pub price: u64,
+    /// Liquidation fee paid to the insurance fund (micro-USDC).
+    pub fee: i128,
+}
+
+/// The result of a successful `Liquidate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiquidationOutcome {
+    pub account: Address,
+    /// The named market first; then every other position if the account went bankrupt.
+    pub closed: Vec<ClosedPosition>,
+    /// The negative collateral the insurance fund absorbed (0 if none).
+    pub bad_debt: i128,
+}
+
+/// The outcome of one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub status: Status,
+    /// Extra human-readable context (e.g. the two addresses of a signer mismatch).
+    /// Not part of the canonical encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub fills: Vec<Fill>,
+    pub cancelled: Vec<CancelledOrder>,
+    pub order: Option<OrderOutcome>,
+    pub withdrawal_id: Option<u64>,
+    pub liquidation: Option<LiquidationOutcome>,
+}
+
+impl Receipt {
+    pub fn ok() -> Receipt {
+        Receipt::with_status(Status::Ok)
+    }
+
+    pub fn with_status(status: Status) -> Receipt {
+        Receipt {
+            status,
+            detail: None,
+            fills: vec![],
+            cancelled: vec![],
+            order: None,
+            withdrawal_id: None,
+            liquidation: None,
+        }
+    }
+
+    /// A rejection: nothing else happened.
+    pub fn rejected(status: Status, detail: Option<String>) -> Receipt {
+        Receipt {
+            detail,
+            ..Receipt::with_status(status)
+        }
+    }
+
+    /// keccak256 of the canonical encoding.
+    pub fn hash(&self) -> H256 {
+        keccak256(&self.encode())
+    }
+}
+
+fn len_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("receipt lists are bounded by max_fills_per_order and MAX_OPEN_ORDERS")
+}
+
+impl Encode for Fill {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(self.market)
+            .address(&self.maker)
+            .u64(self.maker_nonce)
+            .address(&self.taker)
+            .u64(self.taker_nonce);
+        w.u64(self.price)
+            .u64(self.size)
+            .bool(self.taker_is_buy)
+            .i128(self.maker_fee)
+            .i128(self.taker_fee);
+    }
+}
+
+impl Encode for CancelledOrder {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(self.market)
+            .address(&self.account)
+            .u64(self.nonce)
+            .u64(self.remaining)
+            .u8(self.reason as u8);
+    }
+}
+
+impl Encode for Receipt {
+    /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation?`; lists carry
+    /// a u32 count, options a 0/1 tag byte.
+    fn encode_to(&self, w: &mut Writer) {
+        w.u16(self.status.number());
+        w.u32(len_u32(self.fills.len()));
+        self.fills.iter().for_each(|f| f.encode_to(w));
+        w.u32(len_u32(self.cancelled.len()));
+        self.cancelled.iter().for_each(|c| c.encode_to(w));
+        match &self.order {
+            None => w.u8(0),
+            Some(o) => w.u8(1).u64(o.filled).u64(o.resting).u64(o.cancelled),
+        };
+        match self.withdrawal_id {
+            None => w.u8(0),
+            Some(id) => w.u8(1).u64(id),
+        };
+        match &self.liquidation {
+            None => {
+                w.u8(0);
+            }
+            Some(l) => {
+                w.u8(1).address(&l.account).u32(len_u32(l.closed.len()));
+                for c in &l.closed {
+                    w.u32(c.market).i128(c.size).u64(c.price).i128(c.fee);
+                }
+                w.i128(l.bad_debt);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_are_stable_and_consistent_with_serde() {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in Status::ALL {
+            assert!(seen.insert(s.number()), "duplicate number {}", s.number());
+            assert_eq!(Status::from_number(s.number()), Some(*s));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.code())
+            );
+            assert!(!s.message().is_empty());
+        }
+        assert_eq!(Status::Ok.number(), 0);
+        assert_eq!(Status::InsufficientMargin.code(), "insufficient_margin");
+        assert_eq!(
+            Status::FokNotFilled.to_string(),
+            "a fill-or-kill order could not be filled completely"
+        );
+    }
+
+    #[test]
+    fn detail_is_not_committed() {
+        let a = Receipt::rejected(
+            Status::SignerMismatch,
+            Some("recovered 0x1, message says 0x2".into()),
+        );
+        let b = Receipt::rejected(Status::SignerMismatch, None);
+        assert_eq!(a.encode(), b.encode());
+        assert_eq!(a.encode(), [0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["status"], "signer_mismatch");
+        assert_eq!(serde_json::from_value::<Receipt>(json).unwrap(), a);
+    }
+}

@@ -1,0 +1,431 @@
+//! The values stored under the engine's keys, with their canonical encodings (the bytes
+//! that are hashed into the state root; docs/spec/engine.md §3 lists them field by field).
+//!
+//! Decoding is strict (exact length, sorted lists, bounded counts) because witness bytes
+//! come from outside; a value that does not decode is reported, never unwrapped.
+
+use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::primitives::Address;
+
+/// Most open orders one account may have: bounds what `CancelAll` and liquidation touch.
+pub const MAX_OPEN_ORDERS: u32 = 64;
+/// An account remembers its this-many highest used nonces.
+pub const NONCE_WINDOW: usize = 64;
+/// Most markets a genesis may define: bounds the positions a margin check reads.
+pub const MAX_MARKETS: usize = 16;
+
+/// `0x01` leaf: an account's cash and bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The address this leaf belongs to (keys are hashed; this makes the state
+    /// self-describing for auditors and invariant checks).
+    pub owner: Address,
+    /// micro-USDC. Never negative for traders; the insurance fund's may be (deficit).
+    pub collateral: i128,
+    /// Resting orders of this account, in all markets (≤ `MAX_OPEN_ORDERS`).
+    pub open_orders: u32,
+    /// Ascending ids of the markets where this account has a `Position` leaf.
+    pub markets: Vec<u32>,
+}
+
+impl Account {
+    pub fn empty(owner: Address) -> Account {
+        Account {
+            owner,
+            collateral: 0,
+            open_orders: 0,
+            markets: Vec::new(),
+        }
+    }
+
+    /// An empty account is not stored (its leaf is deleted).
+    pub fn is_empty(&self) -> bool {
+        self.collateral == 0 && self.open_orders == 0 && self.markets.is_empty()
+    }
+
+    /// Keeps `markets` sorted: adds or removes `market` to match `has_position`.
+    pub fn set_market(&mut self, market: u32, has_position: bool) {
+        match (self.markets.binary_search(&market), has_position) {
+            (Err(at), true) => self.markets.insert(at, market),
+            (Ok(at), false) => {
+                self.markets.remove(at);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `0x02` leaf: an account's position and resting-order count in one market. Exists iff
+/// `size ≠ 0` or `open_orders > 0`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Position {
+    /// Signed size in size units (10^-size_decimals of one whole unit); long > 0.
+    pub size: i128,
+    /// Σ price × signed size over the open part, in micro-USDC × 10^size_decimals.
+    /// Kept undivided so that entry cost never rounds; `cost / size` is the entry price.
+    pub cost: i128,
+    /// The market's funding index when funding was last settled into collateral.
+    pub funding_snapshot: i128,
+    /// Resting orders of this account in this market.
+    pub open_orders: u32,
+}
+
+impl Position {
+    pub fn is_empty(&self) -> bool {
+        self.size == 0 && self.open_orders == 0
+    }
+}
+
+/// `0x03` leaf: a resting order. Market, side, price priority and sequence are in the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookOrder {
+    pub account: Address,
+    /// The order's id within its account (the signed nonce).
+    pub nonce: u64,
+    /// Limit price (also encoded in the key; kept here so the value reads on its own).
+    pub price: u64,
+    /// Unfilled size, a positive multiple of the lot size.
+    pub remaining: u64,
+    pub reduce_only: bool,
+}
+
+/// `0x05` leaf: one market's dynamic state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MarketState {
+    /// The latest oracle price (micro-USDC per whole unit); 0 = none yet.
+    pub mark_price: u64,
+    pub price_timestamp_ms: u64,
+    /// Cumulative funding per whole unit, micro-USDC × `FUNDING_INDEX_SCALE`; longs pay
+    /// when it rises.
+    pub funding_index: i128,
+    /// When funding last accrued; 0 = never (the first price update starts the clock).
+    pub funding_timestamp_ms: u64,
+    /// Σ positive position sizes (= Σ |negative sizes|).
+    pub long_open_interest: u64,
+    /// The sequence number the next resting order gets (time priority).
+    pub next_seq: u64,
+    /// Realized PnL and funding pass through this balance (micro-USDC); see the spec §5.
+    pub pnl_pool: i128,
+}
+
+/// `0x06` leaf: a withdrawal the settlement layer pays out once its batch is final.
+/// Encoding: `account(20) ‖ amount(8, BE)`, 28 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Withdrawal {
+    pub account: Address,
+    #[serde(with = "crate::action::int")]
+    pub amount: u64,
+}
+
+/// `0x07` leaf: chain-wide totals and counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// Trading fees collected (micro-USDC).
+    pub fees: i128,
+    pub total_deposits: u128,
+    pub total_withdrawals: u128,
+    /// Running Σ of every account's collateral, insurance fund included.
+    pub total_collateral: i128,
+    pub next_withdrawal_id: u64,
+    /// The L1 queue index the next L1 transaction must carry.
+    pub next_queue_index: u64,
+}
+
+/// `0x08` leaf: the account's `NONCE_WINDOW` highest used nonces, ascending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NonceSet {
+    pub nonces: Vec<u64>,
+}
+
+fn invalid(field: &'static str, reason: &str) -> DecodeError {
+    DecodeError::Invalid {
+        field,
+        reason: reason.to_string(),
+    }
+}
+
+fn strictly_ascending<T: Ord>(items: &[T]) -> bool {
+    items.windows(2).all(|w| w[0] < w[1])
+}
+
+impl Encode for Account {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.owner)
+            .i128(self.collateral)
+            .u32(self.open_orders);
+        w.u32(u32::try_from(self.markets.len()).expect("at most MAX_MARKETS markets"));
+        for m in &self.markets {
+            w.u32(*m);
+        }
+    }
+}
+
+impl Decode for Account {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let owner = r.address("account.owner")?;
+        let collateral = r.i128("account.collateral")?;
+        let open_orders = r.u32("account.open_orders")?;
+        let n = r.count("account.markets", MAX_MARKETS)?;
+        let mut markets = Vec::with_capacity(n);
+        for _ in 0..n {
+            markets.push(r.u32("account.markets")?);
+        }
+        if !strictly_ascending(&markets) {
+            return Err(invalid("account.markets", "not strictly ascending"));
+        }
+        Ok(Account {
+            owner,
+            collateral,
+            open_orders,
+            markets,
+        })
+    }
+}
+
+impl Encode for Position {
+    fn encode_to(&self, w: &mut Writer) {
+        w.i128(self.size)
+            .i128(self.cost)
+            .i128(self.funding_snapshot)
+            .u32(self.open_orders);
+    }
+}
+
+impl Decode for Position {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Position {
+            size: r.i128("position.size")?,
+            cost: r.i128("position.cost")?,
+            funding_snapshot: r.i128("position.funding_snapshot")?,
+            open_orders: r.u32("position.open_orders")?,
+        })
+    }
+}
+
+impl Encode for BookOrder {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.account)
+            .u64(self.nonce)
+            .u64(self.price)
+            .u64(self.remaining)
+            .bool(self.reduce_only);
+    }
+}
+
+impl Decode for BookOrder {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(BookOrder {
+            account: r.address("order.account")?,
+            nonce: r.u64("order.nonce")?,
+            price: r.u64("order.price")?,
+            remaining: r.u64("order.remaining")?,
+            reduce_only: r.bool("order.reduce_only")?,
+        })
+    }
+}
+
+impl Encode for MarketState {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u64(self.mark_price)
+            .u64(self.price_timestamp_ms)
+            .i128(self.funding_index);
+        w.u64(self.funding_timestamp_ms)
+            .u64(self.long_open_interest)
+            .u64(self.next_seq)
+            .i128(self.pnl_pool);
+    }
+}
+
+impl Decode for MarketState {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(MarketState {
+            mark_price: r.u64("market.mark_price")?,
+            price_timestamp_ms: r.u64("market.price_timestamp_ms")?,
+            funding_index: r.i128("market.funding_index")?,
+            funding_timestamp_ms: r.u64("market.funding_timestamp_ms")?,
+            long_open_interest: r.u64("market.long_open_interest")?,
+            next_seq: r.u64("market.next_seq")?,
+            pnl_pool: r.i128("market.pnl_pool")?,
+        })
+    }
+}
+
+impl Encode for Withdrawal {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.account).u64(self.amount);
+    }
+}
+
+impl Decode for Withdrawal {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Withdrawal {
+            account: r.address("withdrawal.account")?,
+            amount: r.u64("withdrawal.amount")?,
+        })
+    }
+}
+
+impl Encode for Meta {
+    fn encode_to(&self, w: &mut Writer) {
+        w.i128(self.fees)
+            .u128(self.total_deposits)
+            .u128(self.total_withdrawals)
+            .i128(self.total_collateral);
+        w.u64(self.next_withdrawal_id).u64(self.next_queue_index);
+    }
+}
+
+impl Decode for Meta {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Meta {
+            fees: r.i128("meta.fees")?,
+            total_deposits: r.u128("meta.total_deposits")?,
+            total_withdrawals: r.u128("meta.total_withdrawals")?,
+            total_collateral: r.i128("meta.total_collateral")?,
+            next_withdrawal_id: r.u64("meta.next_withdrawal_id")?,
+            next_queue_index: r.u64("meta.next_queue_index")?,
+        })
+    }
+}
+
+impl Encode for NonceSet {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(u32::try_from(self.nonces.len()).expect("at most NONCE_WINDOW nonces"));
+        for n in &self.nonces {
+            w.u64(*n);
+        }
+    }
+}
+
+impl Decode for NonceSet {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.count("nonces", NONCE_WINDOW)?;
+        let mut nonces = Vec::with_capacity(n);
+        for _ in 0..n {
+            nonces.push(r.u64("nonces")?);
+        }
+        if !strictly_ascending(&nonces) {
+            return Err(invalid("nonces", "not strictly ascending"));
+        }
+        Ok(NonceSet { nonces })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Encode + Decode + PartialEq + std::fmt::Debug>(v: T, len: usize) {
+        let bytes = v.encode();
+        assert_eq!(bytes.len(), len, "{v:?}");
+        assert_eq!(T::decode(&bytes).unwrap(), v);
+    }
+
+    #[test]
+    fn records_round_trip_with_documented_lengths() {
+        let a = Address([7; 20]);
+        round_trip(
+            Account {
+                owner: a,
+                collateral: -5,
+                open_orders: 2,
+                markets: vec![1, 4],
+            },
+            20 + 16 + 4 + 4 + 8,
+        );
+        round_trip(
+            Position {
+                size: -3,
+                cost: -300,
+                funding_snapshot: 9,
+                open_orders: 1,
+            },
+            52,
+        );
+        round_trip(
+            BookOrder {
+                account: a,
+                nonce: 1,
+                price: 2,
+                remaining: 3,
+                reduce_only: true,
+            },
+            45,
+        );
+        round_trip(
+            MarketState {
+                mark_price: 1,
+                pnl_pool: -2,
+                ..Default::default()
+            },
+            72,
+        );
+        round_trip(
+            Withdrawal {
+                account: a,
+                amount: 99,
+            },
+            28,
+        );
+        round_trip(
+            Meta {
+                fees: 3,
+                next_queue_index: 4,
+                ..Default::default()
+            },
+            80,
+        );
+        round_trip(
+            NonceSet {
+                nonces: vec![1, 5, 9],
+            },
+            4 + 24,
+        );
+    }
+
+    #[test]
+    fn hostile_values_are_refused_with_the_field_named() {
+        let unsorted = NonceSet { nonces: vec![5, 1] }.encode();
+        assert_eq!(
+            NonceSet::decode(&unsorted),
+            Err(invalid("nonces", "not strictly ascending"))
+        );
+        let mut too_many = Writer::new();
+        too_many.u32(65);
+        assert!(matches!(
+            NonceSet::decode(&too_many.buf),
+            Err(DecodeError::TooLong {
+                field: "nonces",
+                ..
+            })
+        ));
+        let dup = Account {
+            owner: Address::ZERO,
+            collateral: 0,
+            open_orders: 0,
+            markets: vec![2, 2],
+        }
+        .encode();
+        assert_eq!(
+            Account::decode(&dup),
+            Err(invalid("account.markets", "not strictly ascending"))
+        );
+        assert_eq!(
+            Withdrawal::decode(&[0; 27]),
+            Err(DecodeError::Eof("withdrawal.amount"))
+        );
+    }
+
+    #[test]
+    fn account_market_list_stays_sorted() {
+        let mut acct = Account::empty(Address::ZERO);
+        for m in [5, 1, 3, 1] {
+            acct.set_market(m, true);
+        }
+        assert_eq!(acct.markets, vec![1, 3, 5]);
+        acct.set_market(3, false);
+        acct.set_market(9, false);
+        assert_eq!(acct.markets, vec![1, 5]);
+        assert!(!acct.is_empty());
+    }
+}

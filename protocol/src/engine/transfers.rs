@@ -1,0 +1,104 @@
+//! Money in and out: L1 deposits credit collateral; withdrawals debit it and write a
+//! withdrawal leaf (`0x06 ‖ id`) that the settlement layer pays once the batch is final.
+//!
+//! A withdrawal may not spend unrealized profit, may not leave collateral negative, and
+//! must leave equity ≥ initial margin:
+//! `amount ≤ collateral + min(0, Σ(upnl + unsettled funding))` and
+//! `equity − amount ≥ IM`. With any position whose oracle price is stale it is refused.
+
+use super::genesis_state::INSURANCE_FUND;
+use super::keys::withdrawal_key;
+use super::margin::account_risk;
+use super::math::{add, sub};
+use super::orders::is_stale;
+use super::receipt::{Receipt, Status};
+use super::records::Withdrawal;
+use super::storage::{
+    load_account, load_market, load_meta, load_position, store_account, store_meta,
+};
+use super::{BlockContext, Halt, reject};
+use crate::action::Withdraw;
+use crate::codec::Encode;
+use crate::genesis::Genesis;
+use crate::primitives::Address;
+use crate::state::State;
+
+/// Credits `amount` to `account` (the insurance fund's address makes it a donation).
+/// A zero deposit is accepted and changes nothing.
+pub fn deposit<S: State>(st: &mut S, account: &Address, amount: u64) -> Result<Receipt, Halt> {
+    if amount == 0 {
+        return Ok(Receipt::ok());
+    }
+    let mut acct = load_account(st, account)?;
+    acct.collateral = add(acct.collateral, i128::from(amount))?;
+    store_account(st, &acct)?;
+    let mut meta = load_meta(st)?;
+    meta.total_deposits = meta
+        .total_deposits
+        .checked_add(u128::from(amount))
+        .ok_or(super::math::Overflow)?;
+    meta.total_collateral = add(meta.total_collateral, i128::from(amount))?;
+    store_meta(st, &meta)?;
+    Ok(Receipt::ok())
+}
+
+pub fn withdraw<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    w: &Withdraw,
+) -> Result<Receipt, Halt> {
+    if w.amount == 0 {
+        return reject(Status::ZeroAmount);
+    }
+    debug_assert_ne!(
+        w.account, INSURANCE_FUND,
+        "admit() refuses the reserved address"
+    );
+    let mut acct = load_account(st, &w.account)?;
+    for &market in &acct.markets {
+        if load_position(st, &w.account, market)?.size != 0
+            && is_stale(genesis, ctx, load_market(st, market)?.price_timestamp_ms)
+        {
+            return reject(Status::StalePrice);
+        }
+    }
+    let risk = account_risk(
+        st,
+        genesis,
+        &w.account,
+        acct.collateral,
+        &acct.markets,
+        None,
+    )?;
+    let amount = i128::from(w.amount);
+    if amount > add(acct.collateral, risk.pnl.min(0))? {
+        return reject(Status::InsufficientCollateral);
+    }
+    if sub(risk.equity, amount)? < risk.initial {
+        return reject(Status::InsufficientMargin);
+    }
+    acct.collateral = sub(acct.collateral, amount)?;
+    store_account(st, &acct)?;
+    let mut meta = load_meta(st)?;
+    let id = meta.next_withdrawal_id;
+    st.set(
+        &withdrawal_key(id),
+        Withdrawal {
+            account: w.account,
+            amount: w.amount,
+        }
+        .encode(),
+    )?;
+    meta.next_withdrawal_id = id.checked_add(1).ok_or(super::math::Overflow)?;
+    meta.total_withdrawals = meta
+        .total_withdrawals
+        .checked_add(u128::from(w.amount))
+        .ok_or(super::math::Overflow)?;
+    meta.total_collateral = sub(meta.total_collateral, amount)?;
+    store_meta(st, &meta)?;
+    Ok(Receipt {
+        withdrawal_id: Some(id),
+        ..Receipt::ok()
+    })
+}

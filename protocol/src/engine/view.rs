@@ -1,0 +1,280 @@
+//! Read-only views for the sequencer's API and liquidation keeper: an account's margin,
+//! positions and open orders; which of its markets a `Liquidate` would succeed on; the
+//! book's aggregated depth. They compute exactly what the STF would (same functions).
+//!
+//! Walking keys in order uses only `first_with_prefix`: inside a snapshot, each visited
+//! key is deleted so the next call finds its successor, and the snapshot is restored at
+//! the end. Views therefore leave the state unchanged (O(visited) work; a `next_after`
+//! state method would make this cheaper, but none is needed for correctness).
+
+use super::book::side_of;
+use super::keys::{SIDE_BID, account_orders_prefix, parse_book_key};
+use super::margin::{AccountRisk, account_risk, position_risk};
+use super::math::Overflow;
+use super::orders::is_stale;
+use super::records::{BookOrder, MarketState, Meta, Withdrawal};
+use super::storage::{decode_at, load_account, load_market, load_meta, load_position, read};
+use super::{BlockContext, Halt};
+use crate::genesis::Genesis;
+use crate::primitives::{Address, H256};
+use crate::state::{Key, State, StateError};
+use serde::{Deserialize, Serialize};
+
+/// Why a view could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ViewError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("an amount is out of the representable range")]
+    Overflow,
+}
+
+/// Views share the STF's risk code, whose only non-storage failure is overflow.
+fn from_halt(h: Halt) -> ViewError {
+    match h {
+        Halt::State(e) => ViewError::State(e),
+        Halt::Reject(_) | Halt::RejectWith(..) => ViewError::Overflow,
+    }
+}
+
+impl From<Overflow> for ViewError {
+    fn from(_: Overflow) -> Self {
+        ViewError::Overflow
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionView {
+    pub market: u32,
+    /// Signed size in size units.
+    pub size: i128,
+    /// Average entry price (|cost| / |size|, rounded down).
+    pub entry_price: u128,
+    pub mark_price: u64,
+    pub price_stale: bool,
+    pub unrealized_pnl: i128,
+    /// Unsettled funding: positive if the position is owed, negative if it owes.
+    pub funding: i128,
+    pub initial_margin: i128,
+    pub maintenance_margin: i128,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenOrderView {
+    pub market: u32,
+    pub nonce: u64,
+    pub is_buy: bool,
+    pub price: u64,
+    pub remaining: u64,
+    pub reduce_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub address: Address,
+    pub collateral: i128,
+    pub equity: i128,
+    pub initial_margin: i128,
+    pub maintenance_margin: i128,
+    /// Markets where a `Liquidate` would succeed now (empty: not liquidatable).
+    pub liquidatable_markets: Vec<u32>,
+    pub positions: Vec<PositionView>,
+    pub open_orders: Vec<OpenOrderView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookLevel {
+    pub price: u64,
+    pub size: u128,
+    pub orders: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookDepth {
+    pub market: u32,
+    /// Best (highest) first.
+    pub bids: Vec<BookLevel>,
+    /// Best (lowest) first.
+    pub asks: Vec<BookLevel>,
+}
+
+/// Visits the leaves under `prefix` in key order until `visit` returns `false`.
+pub fn walk_prefix<S: State>(
+    st: &mut S,
+    prefix: &[u8],
+    mut visit: impl FnMut(&mut S, &Key, &[u8]) -> Result<bool, StateError>,
+) -> Result<(), StateError> {
+    let snapshot = st.snapshot();
+    let result = (|| {
+        while let Some((key, value)) = st.first_with_prefix(prefix)? {
+            if !visit(st, &key, &value)? {
+                break;
+            }
+            st.delete(&key)?;
+        }
+        Ok(())
+    })();
+    st.restore(snapshot);
+    result
+}
+
+/// The account's risk exactly as the STF computes it.
+pub fn account_risk_view<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    address: &Address,
+) -> Result<AccountRisk, ViewError> {
+    let acct = load_account(st, address)?;
+    account_risk(st, genesis, address, acct.collateral, &acct.markets, None).map_err(from_halt)
+}
+
+/// The markets where `Liquidate{account: address, market}` would succeed at `ctx`.
+pub fn liquidatable_markets<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    address: &Address,
+) -> Result<Vec<u32>, ViewError> {
+    if *address == super::INSURANCE_FUND {
+        return Ok(vec![]);
+    }
+    let acct = load_account(st, address)?;
+    let risk = account_risk(st, genesis, address, acct.collateral, &acct.markets, None)
+        .map_err(from_halt)?;
+    if risk.equity >= risk.maintenance {
+        return Ok(vec![]);
+    }
+    let mut markets = Vec::new();
+    for &m in &acct.markets {
+        if load_position(st, address, m)?.size != 0
+            && !is_stale(genesis, ctx, load_market(st, m)?.price_timestamp_ms)
+        {
+            markets.push(m);
+        }
+    }
+    Ok(markets)
+}
+
+/// Whether some `Liquidate` of `address` would succeed at `ctx`.
+pub fn is_liquidatable<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    address: &Address,
+) -> Result<bool, ViewError> {
+    Ok(!liquidatable_markets(st, genesis, ctx, address)?.is_empty())
+}
+
+pub fn account_view<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    address: &Address,
+) -> Result<AccountView, ViewError> {
+    let acct = load_account(st, address)?;
+    let risk = account_risk(st, genesis, address, acct.collateral, &acct.markets, None)
+        .map_err(from_halt)?;
+    let mut positions = Vec::new();
+    for &market in &acct.markets {
+        let pos = load_position(st, address, market)?;
+        let (Some(params), true) = (genesis.market(market), pos.size != 0) else {
+            continue;
+        };
+        let ms = load_market(st, market)?;
+        let r = position_risk(params, &ms, &pos)?;
+        positions.push(PositionView {
+            market,
+            size: pos.size,
+            entry_price: pos.cost.unsigned_abs() / pos.size.unsigned_abs(),
+            mark_price: ms.mark_price,
+            price_stale: is_stale(genesis, ctx, ms.price_timestamp_ms),
+            unrealized_pnl: r.upnl,
+            funding: r.funding,
+            initial_margin: r.initial,
+            maintenance_margin: r.maintenance,
+        });
+    }
+    let mut open_orders = Vec::new();
+    walk_prefix(
+        st,
+        &account_orders_prefix(address),
+        |st, index_key, value| {
+            let target: [u8; 32] = value.try_into().map_err(|_| StateError::Malformed {
+                key: *index_key,
+                reason: "order index value is not 32 bytes".into(),
+            })?;
+            let book_key = H256(target);
+            let (Some((market, side, _, _)), Some(o)) = (
+                parse_book_key(&book_key),
+                read::<S, BookOrder>(st, &book_key)?,
+            ) else {
+                return Err(StateError::Malformed {
+                    key: *index_key,
+                    reason: "order index points at no order".into(),
+                });
+            };
+            open_orders.push(OpenOrderView {
+                market,
+                nonce: o.nonce,
+                is_buy: side == SIDE_BID,
+                price: o.price,
+                remaining: o.remaining,
+                reduce_only: o.reduce_only,
+            });
+            Ok(true)
+        },
+    )?;
+    Ok(AccountView {
+        address: *address,
+        collateral: acct.collateral,
+        equity: risk.equity,
+        initial_margin: risk.initial,
+        maintenance_margin: risk.maintenance,
+        liquidatable_markets: liquidatable_markets(st, genesis, ctx, address)?,
+        positions,
+        open_orders,
+    })
+}
+
+/// The best `levels` price levels of each side of `market`'s book.
+pub fn book_depth<S: State>(
+    st: &mut S,
+    market: u32,
+    levels: usize,
+) -> Result<BookDepth, StateError> {
+    let mut sides: [Vec<BookLevel>; 2] = [Vec::new(), Vec::new()];
+    for (out, is_buy) in sides.iter_mut().zip([true, false]) {
+        let prefix = super::keys::book_side_prefix(market, side_of(is_buy));
+        walk_prefix(st, &prefix, |_, key, value| {
+            let o: BookOrder = decode_at(key, value)?;
+            if let Some(level) = out.last_mut().filter(|l| l.price == o.price) {
+                level.size += u128::from(o.remaining);
+                level.orders += 1;
+                return Ok(true);
+            }
+            if out.len() == levels {
+                return Ok(false);
+            }
+            out.push(BookLevel {
+                price: o.price,
+                size: u128::from(o.remaining),
+                orders: 1,
+            });
+            Ok(true)
+        })?;
+    }
+    let [bids, asks] = sides;
+    Ok(BookDepth { market, bids, asks })
+}
+
+pub fn market_state<S: State>(st: &mut S, market: u32) -> Result<MarketState, StateError> {
+    load_market(st, market)
+}
+
+pub fn meta<S: State>(st: &mut S) -> Result<Meta, StateError> {
+    load_meta(st)
+}
+
+pub fn withdrawal<S: State>(st: &mut S, id: u64) -> Result<Option<Withdrawal>, StateError> {
+    read(st, &super::keys::withdrawal_key(id))
+}

@@ -1,0 +1,64 @@
+//! EIP-712 typed-data signing for the six Vigil actions (DESIGN §2, normative: external
+//! wallets depend on every byte of it). The byte-level spec is docs/spec/signing.md.
+//!
+//! - `eip712`: domain separator, type strings and hashes, `struct_hash`, `signing_digest`.
+//! - `recover`: the signature rules (v, range, low-S) and address recovery.
+//! - `sign`: deterministic signing for clients, the oracle feed and tests.
+//!
+//! `verify_action` ties them together: it is what the sequencer and every verifier run on
+//! each incoming action. Nonce replay protection is not here; the engine owns it.
+
+mod eip712;
+mod recover;
+mod sign;
+
+pub use eip712::{
+    CANCEL_ALL_TYPE, CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, DOMAIN_NAME, DOMAIN_TYPE,
+    DOMAIN_TYPEHASH, DOMAIN_VERSION, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, ORDER_TYPE,
+    ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, PRIMARY_TYPES, StructHasher,
+    WITHDRAW_TYPE, WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator, signing_digest,
+    struct_hash, type_hash, typed_data_digest,
+};
+pub use recover::{CURVE_ORDER, HALF_CURVE_ORDER, address_of_key, recover_key, recover_signer};
+pub use sign::{InvalidSigningKey, address_of, sign_action, sign_digest, signing_key_from_bytes};
+
+use crate::action::SignedAction;
+use crate::primitives::{Address, H256};
+
+/// Why a signature was refused. `SignerMismatch` names both addresses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("invalid signature v = {0}: must be 27, 28, 0 or 1")]
+    InvalidV(u8),
+    #[error("signature s is in the high half of the curve order (non-canonical); use low-S")]
+    HighS,
+    #[error("signature r or s is zero or not below the curve order")]
+    OutOfRange,
+    #[error("no public key recovers from this signature")]
+    Unrecoverable,
+    #[error("signer mismatch: recovered {recovered}, message says {claimed}")]
+    SignerMismatch {
+        recovered: Address,
+        claimed: Address,
+    },
+}
+
+/// Checks a signed action under a domain and returns its signer.
+///
+/// User actions must be signed by the address they name (`account`, or `liquidator` for
+/// `Liquidate`); a `PriceUpdate` must be signed by the genesis `oracle`. Otherwise the
+/// error is `SignerMismatch { recovered, claimed }`.
+pub fn verify_action(
+    signed: &SignedAction,
+    domain_separator: &H256,
+    oracle: &Address,
+) -> Result<Address, SignatureError> {
+    let digest = signing_digest(&signed.action, domain_separator);
+    let recovered = recover_signer(&digest, &signed.signature)?;
+    let claimed = signed.action.claimed_signer().unwrap_or(*oracle);
+    if recovered == claimed {
+        Ok(recovered)
+    } else {
+        Err(SignatureError::SignerMismatch { recovered, claimed })
+    }
+}

@@ -1,0 +1,271 @@
+//! Unit tests of tree internals: the spec's worked example (preimages built by hand),
+//! incremental hashing cost, and which nodes operations open. Model-based property tests
+//! live in tests/it/tree.rs.
+
+use super::*;
+use crate::codec::Encode;
+use crate::primitives::{keccak256, keccak256_concat};
+
+fn key(first_bytes: &[u8]) -> H256 {
+    bits::padded_prefix(first_bytes)
+        .expect("short test prefix")
+        .0
+}
+
+/// A deterministic pseudo-random key (keccak of a counter).
+fn random_key(i: u64) -> H256 {
+    keccak256(&i.to_be_bytes())
+}
+
+/// The worked example of docs/spec/tree.md §Worked example: keys A = 0x10…, B = 0x18…,
+/// C = 0x80… with values 0x01, 0x02, 0x03. A and B first differ at bit 4, C differs from
+/// both at bit 0, so the root splits at 0 with C on the right, and its left child splits
+/// at 4 with prefix 0x10.
+#[test]
+fn worked_example_root_matches_hand_built_preimages() {
+    let (a, b, c) = (key(&[0x10]), key(&[0x18]), key(&[0x80]));
+    let tree: Tree = [(c, vec![0x03]), (a, vec![0x01]), (b, vec![0x02])]
+        .into_iter()
+        .collect();
+
+    let leaf = |k: &H256, v: u8| keccak256_concat(&[&[0x00], &k.0, &keccak256(&[v]).0]);
+    let internal = |split: u8, prefix: &H256, l: &H256, r: &H256| {
+        let mut preimage = vec![0x01, split];
+        preimage.extend_from_slice(&prefix.0);
+        preimage.extend_from_slice(&l.0);
+        preimage.extend_from_slice(&r.0);
+        assert_eq!(preimage.len(), 98);
+        keccak256(&preimage)
+    };
+    let (ha, hb, hc) = (leaf(&a, 1), leaf(&b, 2), leaf(&c, 3));
+    let inner = internal(4, &key(&[0x10]), &ha, &hb);
+    let root = internal(0, &H256::ZERO, &inner, &hc);
+    assert_eq!(tree.root(), root);
+
+    let hex = |h: H256| h.to_string();
+    assert_eq!(
+        hex(ha),
+        "0x5033f15a25eeb7079757958feab5c86cb77d6f85e6afcb72196aad820f90755c"
+    );
+    assert_eq!(
+        hex(hb),
+        "0x80431811878502fb0ef8e4a25e925c253bc89230d18a17a52385a15163e05a6c"
+    );
+    assert_eq!(
+        hex(hc),
+        "0x9789cec1948d4746abb2d431ba1471313b938cdaf7aa287d949621e332811205"
+    );
+    assert_eq!(
+        hex(inner),
+        "0x23d8f0884ec6878112c55da834be30a19ce94f001a201953ff19251e27e29fbc"
+    );
+    assert_eq!(
+        hex(root),
+        "0xe86c981fb8b304734221c948b64416ce1c3ccc67927610bc923d28cfd88363ec"
+    );
+
+    // Inclusion proof of B: count 2; (split 0, sibling C's leaf); (split 4, sibling A's
+    // leaf); terminal leaf B with keccak256(0x02).
+    let concat = |parts: &[&[u8]]| parts.concat();
+    let proof = tree.prove(&b).unwrap();
+    let expected = concat(&[
+        &[0, 0, 0, 2],
+        &[0],
+        &hc.0,
+        &[4],
+        &ha.0,
+        &[1],
+        &b.0,
+        &keccak256(&[2]).0,
+    ]);
+    assert_eq!(proof.encode(), expected);
+    proof.verify_inclusion(&root, &b, &[2]).unwrap();
+
+    // Exclusion of E = 0x40…: it leaves the A/B node's prefix at bit 1, so the proof stops
+    // there: count 1; (split 0, sibling C's leaf); terminal internal (split 4, prefix byte
+    // 0x10, A's and B's leaf hashes).
+    let e = key(&[0x40]);
+    let proof = tree.prove(&e).unwrap();
+    assert_eq!(
+        proof.encode(),
+        concat(&[&[0, 0, 0, 1], &[0], &hc.0, &[2, 4, 0x10], &ha.0, &hb.0])
+    );
+    proof.verify_exclusion(&root, &e).unwrap();
+
+    // The first key with the empty prefix is A: the same path as A's inclusion proof.
+    let first = tree.prove_first_with_prefix(&[]).unwrap();
+    assert_eq!(first, tree.prove(&a).unwrap());
+    assert_eq!(
+        first.verify_first_with_prefix(&root, &[]).unwrap(),
+        Some((a, keccak256(&[1])))
+    );
+
+    // Witness of the whole tree: root (split 0, no prefix bytes); its left child (split 4,
+    // one fresh prefix byte 0x10); leaves A and B (bits from 5 on are fresh: all 32 key
+    // bytes), then leaf C (bits from 1 on: all 32 bytes); values length-prefixed.
+    let len1 = [0, 0, 0, 1];
+    let expected = concat(&[
+        &[2, 0],
+        &[2, 4, 0x10],
+        &[1],
+        &a.0,
+        &len1,
+        &[1],
+        &[1],
+        &b.0,
+        &len1,
+        &[2],
+        &[1],
+        &c.0,
+        &len1,
+        &[3],
+    ]);
+    assert_eq!(tree.to_witness_bytes(), expected);
+
+    // Witness for deleting C: the root and leaf C open, A and B's subtree pruned.
+    let mut work = tree.clone();
+    work.start_recording();
+    work.delete(&c).unwrap();
+    let witness = tree.pruned_to(&work.take_recording()).to_witness_bytes();
+    assert_eq!(
+        witness,
+        concat(&[&[2, 0], &[3], &inner.0, &[1], &c.0, &len1, &[3]])
+    );
+    assert_eq!(
+        work.root(),
+        inner,
+        "deleting C leaves the A/B node as the root"
+    );
+}
+
+#[test]
+fn updating_one_key_rehashes_only_its_path() {
+    let mut tree: Tree = (0..10_000u64)
+        .map(|i| (random_key(i), i.to_be_bytes().to_vec()))
+        .collect();
+    let before = tree.root();
+    let full = tree.hash_count();
+    assert_eq!(full, 2 * 10_000 - 1, "first root hashes every node once");
+    assert_eq!(tree.root(), before);
+    assert_eq!(tree.hash_count(), full, "a second root() is free");
+
+    let target = random_key(4_321);
+    tree.set(&target, b"new".to_vec()).unwrap();
+    let depth = tree.prove(&target).unwrap().steps.len() as u64;
+    assert!(
+        depth < 40,
+        "random keys give a balanced tree, depth {depth}"
+    );
+    tree.root();
+    assert_eq!(
+        tree.hash_count() - full,
+        depth + 1,
+        "the leaf and its ancestors, nothing else"
+    );
+
+    // Writing the same value again changes nothing, so nothing is re-hashed.
+    let count = tree.hash_count();
+    tree.set(&target, b"new".to_vec()).unwrap();
+    tree.root();
+    assert_eq!(tree.hash_count(), count);
+}
+
+#[test]
+fn delete_reattaches_a_pruned_sibling_without_opening_it() {
+    let (a, b, c) = (key(&[0x10]), key(&[0x18]), key(&[0x80]));
+    let full: Tree = [(a, vec![1]), (b, vec![2]), (c, vec![3])]
+        .into_iter()
+        .collect();
+
+    let mut work = full.clone();
+    work.start_recording();
+    work.delete(&c).unwrap();
+    let witness = full.pruned_to(&work.take_recording());
+    // Only the root and C were opened: the root's left subtree is a single pruned hash.
+    assert_eq!(witness.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![c]);
+
+    let mut replay = witness.clone();
+    replay.delete(&c).unwrap();
+    assert_eq!(replay.root(), work.root());
+    // Reading A now needs the pruned subtree: an error, not an answer.
+    assert_eq!(replay.get(&a), Err(StateError::WitnessIncomplete(a)));
+}
+
+#[test]
+fn insert_opens_the_diverging_node_but_not_its_children() {
+    let (a, b) = (key(&[0x10]), key(&[0x18]));
+    let full: Tree = [(a, vec![1]), (b, vec![2])].into_iter().collect();
+    let new_key = key(&[0x80]);
+
+    let mut work = full.clone();
+    work.start_recording();
+    work.set(&new_key, vec![3]).unwrap();
+    let recording = work.take_recording();
+    assert_eq!(
+        recording.len(),
+        1,
+        "only the root, where the new key diverges"
+    );
+
+    let mut replay = full.pruned_to(&recording);
+    replay.set(&new_key, vec![3]).unwrap();
+    assert_eq!(replay.root(), work.root());
+}
+
+#[test]
+fn snapshots_restore_the_root_but_keep_recording() {
+    let mut tree: Tree = [(key(&[1]), vec![1])].into_iter().collect();
+    let root = tree.root();
+    tree.start_recording();
+    let snapshot = tree.snapshot();
+    tree.set(&key(&[2]), vec![2]).unwrap();
+    assert_ne!(tree.root(), root);
+    tree.restore(snapshot);
+    assert_eq!(tree.root(), root);
+    assert_eq!(
+        tree.take_recording().len(),
+        1,
+        "the read of leaf 1 made while inserting stays recorded"
+    );
+}
+
+#[test]
+fn updating_a_clone_never_changes_the_original() {
+    // The original is unshared before cloning, so its own updates happen in place; once
+    // cloned, updates on either side must copy and leave the other intact.
+    let mut original: Tree = (0..300u64)
+        .map(|i| (random_key(i), vec![i as u8]))
+        .collect();
+    let root = original.root();
+    let entries: Vec<(H256, Vec<u8>)> = original.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+
+    let mut copy = original.clone();
+    for i in 0..100u64 {
+        copy.set(&random_key(i), b"changed".to_vec()).unwrap();
+        copy.delete(&random_key(i + 100)).unwrap();
+        copy.set(&random_key(i + 1_000), vec![]).unwrap();
+    }
+    assert_ne!(copy.root(), root);
+    assert_eq!(original.root(), root);
+    assert_eq!(
+        original
+            .iter()
+            .map(|(k, v)| (*k, v.to_vec()))
+            .collect::<Vec<_>>(),
+        entries
+    );
+    let rebuilt: Tree = entries.iter().cloned().collect();
+    assert_eq!(
+        rebuilt.root(),
+        root,
+        "the cached hashes still describe the contents"
+    );
+
+    // And the other way round: updating the original leaves the copy as it was.
+    let copy_root = copy.root();
+    original.set(&random_key(5), b"again".to_vec()).unwrap();
+    original.delete(&random_key(250)).unwrap();
+    assert_eq!(copy.root(), copy_root);
+    let copy_rebuilt: Tree = copy.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+    assert_eq!(copy_rebuilt.root(), copy_root);
+}

@@ -1,0 +1,363 @@
+//! The exchange engine (STF) through its public API, on `MapState`.
+//!
+//! `Sim` applies transactions the way a batch does and, after every one, checks all
+//! state invariants and that a rejected user action left the state byte-identical.
+//! Scenario tests pin exact numbers; the workload tests run long random sequences.
+
+mod common_checks;
+mod liquidations;
+mod orders;
+mod touched_keys;
+mod transfers;
+mod worked_example;
+mod workload;
+
+use protocol::action::{
+    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, Signature, SignedAction,
+    TimeInForce, Tx, Withdraw,
+};
+use protocol::engine::{
+    BlockContext, Receipt, Status, apply_tx, bounds, init_genesis, invariants, keys, records, view,
+};
+use protocol::genesis::{Genesis, MarketParams};
+use protocol::primitives::Address;
+use protocol::signing::SignatureError;
+use protocol::state::{Key, MapState, State, StateError};
+use std::collections::BTreeSet;
+
+pub const ORACLE: Address = Address([0xee; 20]);
+/// BTC-like: 4 size decimals, 1 USD tick, fees 2/5 bps, band 10 %.
+pub const BTC: u32 = 1;
+/// A toy market with whole units (0 decimals) for easy arithmetic: fees 10/20 bps,
+/// band 50 %, open-interest cap 1000 units.
+pub const TOY: u32 = 2;
+pub const USD: i128 = 1_000_000;
+
+pub fn addr(n: u8) -> Address {
+    assert_ne!(n, 0, "address 0 is the insurance fund");
+    Address([n; 20])
+}
+
+pub fn genesis() -> Genesis {
+    let market = |id: u32, symbol: &str, size_decimals: u8| MarketParams {
+        id,
+        symbol: symbol.into(),
+        size_decimals,
+        tick_size: 1_000_000,
+        lot_size: 1,
+        initial_margin_bps: 1_000,
+        maintenance_margin_bps: 500,
+        maker_fee_bps: 2,
+        taker_fee_bps: 5,
+        liquidation_fee_bps: 100,
+        price_band_bps: 1_000,
+        open_interest_cap: 1_000_000_000,
+    };
+    let toy = MarketParams {
+        maker_fee_bps: 10,
+        taker_fee_bps: 20,
+        price_band_bps: 5_000,
+        open_interest_cap: 1_000,
+        ..market(TOY, "TOY-PERP", 0)
+    };
+    let g = Genesis {
+        chain_id: 31337,
+        verifying_contract: Address([0xcc; 20]),
+        oracle: ORACLE,
+        checkpoint_interval_txs: 16,
+        max_price_age_ms: 60_000,
+        funding_period_ms: 3_600_000,
+        max_funding_premium_bps: 50,
+        max_fills_per_order: 32,
+        markets: vec![market(BTC, "BTC-PERP", 4), toy],
+    };
+    g.validate().expect("test genesis is valid");
+    g
+}
+
+pub fn signed(action: Action) -> Tx {
+    Tx::User {
+        action: SignedAction {
+            action,
+            signature: Signature([0; 65]),
+        },
+    }
+}
+
+/// A chain under test: state, genesis, clock, and nonce / queue counters.
+pub struct Sim {
+    pub st: MapState,
+    pub g: Genesis,
+    pub now: u64,
+    pub nonce: u64,
+    pub queue: u64,
+    /// State paths the last transaction touched (see `engine::bounds`).
+    pub last_touched: usize,
+}
+
+/// Wraps the state and records every path a transaction touches: keys read, written or
+/// deleted, and `first_with_prefix` probes (the key found, or the prefix proven empty).
+struct Recording<'a> {
+    inner: &'a mut MapState,
+    keys: BTreeSet<Key>,
+    empty_probes: BTreeSet<Vec<u8>>,
+}
+
+impl State for Recording<'_> {
+    type Snapshot = <MapState as State>::Snapshot;
+
+    fn get(&mut self, key: &Key) -> Result<Option<Vec<u8>>, StateError> {
+        self.keys.insert(*key);
+        self.inner.get(key)
+    }
+    fn set(&mut self, key: &Key, value: Vec<u8>) -> Result<(), StateError> {
+        self.keys.insert(*key);
+        self.inner.set(key, value)
+    }
+    fn delete(&mut self, key: &Key) -> Result<(), StateError> {
+        self.keys.insert(*key);
+        self.inner.delete(key)
+    }
+    fn first_with_prefix(&mut self, prefix: &[u8]) -> Result<Option<(Key, Vec<u8>)>, StateError> {
+        let found = self.inner.first_with_prefix(prefix)?;
+        match &found {
+            Some((key, _)) => self.keys.insert(*key),
+            None => self.empty_probes.insert(prefix.to_vec()),
+        };
+        Ok(found)
+    }
+    fn snapshot(&self) -> Self::Snapshot {
+        self.inner.snapshot()
+    }
+    fn restore(&mut self, snapshot: Self::Snapshot) {
+        self.inner.restore(snapshot)
+    }
+}
+
+impl Sim {
+    pub fn new() -> Sim {
+        Sim::with_genesis(genesis())
+    }
+
+    pub fn with_genesis(g: Genesis) -> Sim {
+        let mut st = MapState::default();
+        init_genesis(&mut st, &g).unwrap();
+        invariants::check_map_state(&g, &st).unwrap();
+        Sim {
+            st,
+            g,
+            now: 1_000,
+            nonce: 0,
+            queue: 0,
+            last_touched: 0,
+        }
+    }
+
+    pub fn ctx(&self) -> BlockContext {
+        BlockContext {
+            timestamp_ms: self.now,
+        }
+    }
+
+    /// Applies `tx` with the given signature outcome; checks invariants, that a rejected
+    /// user action changed nothing, and that the paths it touched are within the bound.
+    pub fn apply(&mut self, tx: Tx, signer: Result<Address, SignatureError>) -> Receipt {
+        let before = self.st.clone();
+        let ctx = self.ctx();
+        let mut rec = Recording {
+            inner: &mut self.st,
+            keys: BTreeSet::new(),
+            empty_probes: BTreeSet::new(),
+        };
+        let r = apply_tx(&mut rec, &self.g, &ctx, &tx, &signer).expect("MapState never fails");
+        self.last_touched = rec.keys.len() + rec.empty_probes.len();
+        let bound = bounds::max_touched_for(&self.g, &tx);
+        assert!(
+            self.last_touched <= bound,
+            "{tx:?} touched {} paths, bound {bound}",
+            self.last_touched
+        );
+        assert!(bound <= bounds::max_touched_keys(&self.g));
+        if !r.status.is_ok() && matches!(tx, Tx::User { .. }) {
+            assert!(
+                self.st == before,
+                "rejected {tx:?} ({:?}) changed the state",
+                r.status
+            );
+        }
+        if let Err(e) = invariants::check_map_state(&self.g, &self.st) {
+            panic!("after {tx:?} → {r:?}: {e}");
+        }
+        r
+    }
+
+    /// Applies a correctly signed action.
+    pub fn act(&mut self, action: Action) -> Receipt {
+        let signer = action.claimed_signer().unwrap_or(ORACLE);
+        self.apply(signed(action), Ok(signer))
+    }
+
+    pub fn next_nonce(&mut self) -> u64 {
+        self.nonce += 1;
+        self.nonce
+    }
+
+    pub fn deposit(&mut self, who: Address, amount: i128) -> Receipt {
+        let tx = Tx::L1 {
+            queue_index: self.queue,
+            message: L1Message::Deposit {
+                account: who,
+                amount: amount as u64,
+            },
+        };
+        self.queue += 1;
+        let r = self.apply(tx, Ok(who));
+        assert_eq!(r.status, Status::Ok);
+        r
+    }
+
+    pub fn price(&mut self, market: u32, price: u64) -> Receipt {
+        self.act(Action::PriceUpdate(PriceUpdate {
+            market,
+            price,
+            timestamp_ms: self.now,
+        }))
+    }
+
+    pub fn order_msg(
+        &mut self,
+        who: Address,
+        market: u32,
+        is_buy: bool,
+        price: u64,
+        size: u64,
+        tif: TimeInForce,
+    ) -> Order {
+        Order {
+            account: who,
+            market,
+            is_buy,
+            price,
+            size,
+            tif,
+            reduce_only: false,
+            nonce: self.next_nonce(),
+            expires_at: self.now + 10_000,
+        }
+    }
+
+    pub fn order(
+        &mut self,
+        who: Address,
+        market: u32,
+        is_buy: bool,
+        price: u64,
+        size: u64,
+        tif: TimeInForce,
+    ) -> Receipt {
+        let o = self.order_msg(who, market, is_buy, price, size, tif);
+        self.act(Action::Order(o))
+    }
+
+    pub fn reduce_only(
+        &mut self,
+        who: Address,
+        market: u32,
+        is_buy: bool,
+        price: u64,
+        size: u64,
+        tif: TimeInForce,
+    ) -> Receipt {
+        let o = Order {
+            reduce_only: true,
+            ..self.order_msg(who, market, is_buy, price, size, tif)
+        };
+        self.act(Action::Order(o))
+    }
+
+    pub fn cancel(&mut self, who: Address, market: u32, order_nonce: u64) -> Receipt {
+        let c = Cancel {
+            account: who,
+            market,
+            order_nonce,
+            nonce: self.next_nonce(),
+            expires_at: self.now,
+        };
+        self.act(Action::Cancel(c))
+    }
+
+    pub fn cancel_all(&mut self, who: Address) -> Receipt {
+        let c = CancelAll {
+            account: who,
+            nonce: self.next_nonce(),
+            expires_at: self.now,
+        };
+        self.act(Action::CancelAll(c))
+    }
+
+    pub fn withdraw(&mut self, who: Address, amount: i128) -> Receipt {
+        let w = Withdraw {
+            account: who,
+            amount: amount as u64,
+            nonce: self.next_nonce(),
+            expires_at: self.now,
+        };
+        self.act(Action::Withdraw(w))
+    }
+
+    pub fn liquidate(&mut self, liquidator: Address, account: Address, market: u32) -> Receipt {
+        let l = Liquidate {
+            liquidator,
+            account,
+            market,
+            nonce: self.next_nonce(),
+            expires_at: self.now,
+        };
+        self.act(Action::Liquidate(l))
+    }
+
+    pub fn account(&mut self, who: Address) -> records::Account {
+        use protocol::codec::Decode;
+        let bytes = self.st.get(&keys::account_key(&who)).unwrap();
+        bytes
+            .map(|b| records::Account::decode(&b).unwrap())
+            .unwrap_or_else(|| records::Account::empty(who))
+    }
+
+    pub fn collateral(&mut self, who: Address) -> i128 {
+        self.account(who).collateral
+    }
+
+    pub fn position(&mut self, who: Address, market: u32) -> records::Position {
+        use protocol::codec::Decode;
+        self.st
+            .get(&keys::position_key(&who, market))
+            .unwrap()
+            .map(|b| records::Position::decode(&b).unwrap())
+            .unwrap_or_default()
+    }
+
+    pub fn market(&mut self, market: u32) -> records::MarketState {
+        view::market_state(&mut self.st, market).unwrap()
+    }
+
+    pub fn meta(&mut self) -> records::Meta {
+        view::meta(&mut self.st).unwrap()
+    }
+
+    pub fn view(&mut self, who: Address) -> view::AccountView {
+        let ctx = self.ctx();
+        view::account_view(&mut self.st, &self.g, &ctx, &who).unwrap()
+    }
+}
+
+/// Asserts a receipt's status, showing the receipt when it differs.
+#[track_caller]
+pub fn expect(r: &Receipt, status: Status) {
+    assert_eq!(r.status, status, "{r:?}");
+}
+
+/// The (maker, price, size) of each fill.
+pub fn fills(r: &Receipt) -> Vec<(Address, u64, u64)> {
+    r.fills.iter().map(|f| (f.maker, f.price, f.size)).collect()
+}

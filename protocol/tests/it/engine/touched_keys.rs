@@ -1,0 +1,45 @@
+//! The touched-path bound of `engine::bounds` is reached, not just respected: an order
+//! that uses all of its fill events against makers holding positions in every market,
+//! then rests, touches exactly `8 + F·(M + 3) + 2·(M − 1)` paths. (`Sim` asserts the
+//! bound after every transaction of every test, including the random workloads.)
+
+use super::*;
+use TimeInForce::{Gtc, Ioc};
+
+#[test]
+fn a_maximal_order_touches_exactly_the_bound() {
+    let mut sim = Sim::new();
+    let (m, f) = (sim.g.markets.len(), sim.g.max_fills_per_order as usize);
+    sim.price(BTC, 50_000_000_000);
+    sim.price(TOY, 100_000_000);
+    let taker = addr(100);
+    let makers: Vec<Address> = (1..=f as u8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(addr)
+        .collect();
+    for who in makers.iter().chain([&taker, &addr(101)]) {
+        sim.deposit(*who, 100_000 * USD);
+    }
+    // Everyone holds a BTC position (makers pairwise, the taker against addr(101)).
+    for pair in makers.chunks(2) {
+        sim.order(pair[0], BTC, false, 50_000_000_000, 1, Gtc);
+        expect(
+            &sim.order(pair[1], BTC, true, 50_000_000_000, 1, Ioc),
+            Status::Ok,
+        );
+    }
+    sim.order(addr(101), BTC, false, 50_000_000_000, 1, Gtc);
+    sim.order(taker, BTC, true, 50_000_000_000, 1, Ioc);
+    // The taker also holds TOY; each maker quotes 1 TOY at 100 (a fill adds risk).
+    sim.order(addr(101), TOY, false, 100_000_000, 1, Gtc);
+    sim.order(taker, TOY, true, 100_000_000, 1, Ioc);
+    for who in &makers {
+        sim.order(*who, TOY, false, 100_000_000, 1, Gtc);
+    }
+    sim.order(addr(101), TOY, false, 101_000_000, 1, Gtc);
+    let r = sim.order(taker, TOY, true, 100_000_000, f as u64 + 1, Gtc);
+    assert_eq!(r.fills.len(), f);
+    assert_eq!(r.order.unwrap().resting, 1);
+    assert_eq!(sim.last_touched, 8 + f * (m + 3) + 2 * (m - 1));
+}

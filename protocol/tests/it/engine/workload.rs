@@ -1,0 +1,411 @@
+//! Random workloads: orders of every kind, cancels, oracle random walks with jumps,
+//! deposits, withdrawals, liquidations, bad signatures, replays and clock jumps, over
+//! three markets and many accounts. After every step `Sim` checks all invariants and
+//! no-op rejections, and a naive reference model (positions and resting orders rebuilt
+//! from the receipts alone) must equal the state.
+
+use super::*;
+use proptest::prelude::*;
+use protocol::codec::Decode;
+use protocol::engine::INSURANCE_FUND;
+use std::collections::BTreeMap;
+
+const ETH: u32 = 3;
+
+fn workload_genesis() -> Genesis {
+    let mut g = genesis();
+    // A one-minute funding period so that funding moves real money in short runs.
+    g.funding_period_ms = 60_000;
+    g.max_fills_per_order = 8;
+    g.markets[1].open_interest_cap = 400;
+    let eth = MarketParams {
+        id: ETH,
+        symbol: "ETH-PERP".into(),
+        size_decimals: 3,
+        tick_size: 10_000,
+        lot_size: 10,
+        initial_margin_bps: 500,
+        maintenance_margin_bps: 250,
+        maker_fee_bps: 0,
+        taker_fee_bps: 7,
+        liquidation_fee_bps: 50,
+        price_band_bps: 500,
+        open_interest_cap: 200_000,
+    };
+    g.markets.push(eth);
+    g.validate().unwrap();
+    g
+}
+
+/// One random step, as raw numbers; `Workload::step` gives them meaning.
+#[derive(Debug, Clone)]
+pub struct Step {
+    kind: u8,
+    who: u8,
+    other: u8,
+    market: u8,
+    is_buy: bool,
+    offset: i16,
+    size: u16,
+    tif: u8,
+    twist: u8,
+    amount: u32,
+    dt: u16,
+}
+
+fn step_strategy() -> impl Strategy<Value = Step> {
+    (
+        any::<(u8, u8, u8, u8, bool, i16)>(),
+        any::<(u16, u8, u8, u32, u16)>(),
+    )
+        .prop_map(
+            |((kind, who, other, market, is_buy, offset), (size, tif, twist, amount, dt))| Step {
+                kind,
+                who,
+                other,
+                market,
+                is_buy,
+                offset,
+                size,
+                tif,
+                twist,
+                amount,
+                dt,
+            },
+        )
+}
+
+/// splitmix64: a tiny deterministic generator for the long seeded run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn step(&mut self) -> Step {
+        let a = self.next().to_le_bytes();
+        let b = self.next().to_le_bytes();
+        Step {
+            kind: a[0],
+            who: a[1],
+            other: a[2],
+            market: a[3],
+            is_buy: a[4] & 1 == 1,
+            offset: i16::from_le_bytes([a[5], a[6]]),
+            size: u16::from_le_bytes([a[7], b[0]]),
+            tif: b[1],
+            twist: b[2],
+            amount: u32::from_le_bytes([b[3], b[4], b[5], b[6]]),
+            dt: u16::from(b[7]),
+        }
+    }
+}
+
+/// The sim plus the reference model and a tally of outcomes.
+struct Workload {
+    sim: Sim,
+    accounts: u8,
+    markets: Vec<u32>,
+    positions: BTreeMap<(Address, u32), i128>,
+    resting: BTreeMap<(Address, u64), (u32, u64)>,
+    statuses: BTreeMap<Status, usize>,
+    fills: usize,
+    liquidations: usize,
+    bad_debts: usize,
+}
+
+impl Workload {
+    fn new(accounts: u8) -> Workload {
+        let mut sim = Sim::with_genesis(workload_genesis());
+        let markets = vec![BTC, TOY, ETH];
+        for (m, price) in markets
+            .iter()
+            .zip([50_000_000_000, 100_000_000, 3_000_000_000])
+        {
+            sim.price(*m, price);
+        }
+        for i in 1..=accounts {
+            sim.deposit(addr(i), i128::from(i) * 100 * USD);
+        }
+        Workload {
+            sim,
+            accounts,
+            markets,
+            positions: BTreeMap::new(),
+            resting: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            fills: 0,
+            liquidations: 0,
+            bad_debts: 0,
+        }
+    }
+
+    fn who(&self, n: u8) -> Address {
+        addr(n % self.accounts + 1)
+    }
+
+    fn step(&mut self, s: &Step) {
+        // Mostly small time steps; now and then a jump past the price-age limit.
+        self.sim.now += if s.twist == 255 {
+            70_000
+        } else {
+            u64::from(s.dt) * 2
+        };
+        let who = self.who(s.who);
+        let market = self.markets[usize::from(s.market) % self.markets.len()];
+        let params = self.sim.g.market(market).unwrap().clone();
+        let mark = self.sim.market(market).mark_price;
+        let r = match s.kind % 100 {
+            0..=9 => {
+                // Random walk of up to ±3 %, jumps of up to ±15 %.
+                let bps = if s.twist < 40 {
+                    i128::from(s.offset % 1_500)
+                } else {
+                    i128::from(s.offset % 300)
+                };
+                let price =
+                    (i128::from(mark) * (10_000 + bps) / 10_000).max(i128::from(params.tick_size));
+                self.sim.price(market, price as u64)
+            }
+            10..=13 => self
+                .sim
+                .deposit(who, i128::from(s.amount % 20_000) * USD / 4),
+            14..=17 => {
+                let amount =
+                    i128::from(s.amount) % (self.sim.collateral(who).max(0) + 10 * USD) + 1;
+                self.sim.withdraw(who, amount)
+            }
+            18..=69 => {
+                // Prices within ±7 % of the mark (some outside ETH's 5 % band), on the tick.
+                let ticks_per_pct = (i128::from(mark) / 100 / i128::from(params.tick_size)).max(1);
+                let offset = i128::from(s.offset % 700) * ticks_per_pct / 100;
+                let price = (i128::from(mark) / i128::from(params.tick_size) + offset).max(1)
+                    * i128::from(params.tick_size);
+                let max_lots = if market == TOY { 60 } else { 1_000 };
+                let size = (u64::from(s.size) % max_lots + 1) * params.lot_size;
+                let tif = TimeInForce::from_u8(s.tif % 4).unwrap();
+                let o = Order {
+                    reduce_only: s.twist < 40,
+                    ..self
+                        .sim
+                        .order_msg(who, market, s.is_buy, price as u64, size, tif)
+                };
+                self.sim.act(Action::Order(o))
+            }
+            70..=79 => {
+                let mine: Vec<_> = self
+                    .resting
+                    .iter()
+                    .filter(|((a, _), _)| *a == who)
+                    .map(|((_, n), (m, _))| (*n, *m))
+                    .collect();
+                let (nonce, m) = if mine.is_empty() {
+                    (u64::from(s.amount), market)
+                } else {
+                    mine[usize::from(s.other) % mine.len()]
+                };
+                self.sim.cancel(who, m, nonce)
+            }
+            80..=81 => self.sim.cancel_all(who),
+            82..=91 => {
+                let target = self.who(s.other);
+                let ctx = self.sim.ctx();
+                let markets =
+                    view::liquidatable_markets(&mut self.sim.st, &self.sim.g, &ctx, &target)
+                        .unwrap();
+                let r = self
+                    .sim
+                    .liquidate(who, target, markets.first().copied().unwrap_or(market));
+                assert_eq!(
+                    r.status.is_ok(),
+                    !markets.is_empty(),
+                    "the keeper view agrees with the STF: {r:?}"
+                );
+                r
+            }
+            92..=94 => {
+                // Replays and bad signatures are rejected no-ops.
+                let o = self.sim.order_msg(
+                    who,
+                    market,
+                    s.is_buy,
+                    mark / params.tick_size * params.tick_size,
+                    params.lot_size,
+                    TimeInForce::Gtc,
+                );
+                let o = Order {
+                    nonce: if s.twist.is_multiple_of(2) {
+                        1
+                    } else {
+                        o.nonce
+                    },
+                    ..o
+                };
+                let signer = if s.twist.is_multiple_of(3) {
+                    Err(SignatureError::OutOfRange)
+                } else {
+                    Ok(who)
+                };
+                self.sim.apply(signed(Action::Order(o)), signer)
+            }
+            _ => {
+                let o = Order {
+                    expires_at: self.sim.now - 1,
+                    ..self
+                        .sim
+                        .order_msg(who, market, true, mark, 1, TimeInForce::Ioc)
+                };
+                self.sim.act(Action::Order(o))
+            }
+        };
+        self.absorb(&r);
+        self.compare();
+    }
+
+    /// Replays a receipt onto the reference model.
+    fn absorb(&mut self, r: &Receipt) {
+        *self.statuses.entry(r.status).or_default() += 1;
+        if !r.status.is_ok() {
+            return;
+        }
+        for f in &r.fills {
+            let signed = if f.taker_is_buy {
+                i128::from(f.size)
+            } else {
+                -i128::from(f.size)
+            };
+            *self.positions.entry((f.taker, f.market)).or_default() += signed;
+            *self.positions.entry((f.maker, f.market)).or_default() -= signed;
+            let rest = self
+                .resting
+                .get_mut(&(f.maker, f.maker_nonce))
+                .expect("fills hit resting orders");
+            rest.1 -= f.size;
+            if rest.1 == 0 {
+                self.resting.remove(&(f.maker, f.maker_nonce));
+            }
+            self.fills += 1;
+        }
+        for c in &r.cancelled {
+            assert!(
+                self.resting.remove(&(c.account, c.nonce)).is_some(),
+                "cancelled an order the model knows: {c:?}"
+            );
+        }
+        if let (Some(o), Some(f)) = (&r.order, r.fills.first()) {
+            if o.resting > 0 {
+                self.resting
+                    .insert((f.taker, f.taker_nonce), (f.market, o.resting));
+            }
+        } else if let Some(o) = r.order.as_ref().filter(|o| o.resting > 0) {
+            // No fill names the taker: find the new order on the book.
+            let (key, order) = self
+                .book()
+                .into_iter()
+                .find(|(k, _)| !self.resting.contains_key(k))
+                .expect("a new resting order");
+            assert_eq!(order.1, o.resting);
+            self.resting.insert(key, order);
+        }
+        if let Some(l) = &r.liquidation {
+            self.liquidations += 1;
+            self.bad_debts += usize::from(l.bad_debt > 0);
+            for c in &l.closed {
+                *self.positions.entry((l.account, c.market)).or_default() -= c.size;
+                *self
+                    .positions
+                    .entry((INSURANCE_FUND, c.market))
+                    .or_default() += c.size;
+            }
+        }
+    }
+
+    /// Every resting order in the state: (account, nonce) → (market, remaining).
+    fn book(&self) -> BTreeMap<(Address, u64), (u32, u64)> {
+        let mut out = BTreeMap::new();
+        for (key, value) in self.sim.st.map.range(keys::book_key(0, 0, 0, 0)..) {
+            let Some((market, ..)) = keys::parse_book_key(key) else {
+                break;
+            };
+            let o = records::BookOrder::decode(value).unwrap();
+            out.insert((o.account, o.nonce), (market, o.remaining));
+        }
+        out
+    }
+
+    fn compare(&mut self) {
+        assert_eq!(self.book(), self.resting, "book vs model");
+        for ((who, market), size) in &self.positions {
+            assert_eq!(
+                self.sim.position(*who, *market).size,
+                *size,
+                "position of {who} in {market}"
+            );
+        }
+        let stored = self
+            .sim
+            .st
+            .map
+            .keys()
+            .filter(|k| k.0[0] == keys::KIND_POSITION)
+            .count();
+        let listed: usize = (0..=self.accounts)
+            .map(|i| self.sim.account(Address([i; 20])).markets.len())
+            .sum();
+        assert_eq!(
+            stored, listed,
+            "every position leaf belongs to a known account"
+        );
+    }
+}
+
+#[test]
+fn ten_thousand_random_steps_keep_every_invariant() {
+    let mut rng = SplitMix(0x5eed_5157_f00d);
+    let mut w = Workload::new(20);
+    for _ in 0..10_000 {
+        let s = rng.step();
+        w.step(&s);
+    }
+    // The run must have exercised the interesting paths, not just rejections.
+    let seen = |s: Status| w.statuses.get(&s).copied().unwrap_or(0);
+    assert!(w.fills > 1_000, "fills: {}", w.fills);
+    assert!(w.liquidations > 10, "liquidations: {}", w.liquidations);
+    assert!(w.bad_debts > 0, "no liquidation left bad debt");
+    for s in [
+        Status::Ok,
+        Status::InsufficientMargin,
+        Status::PriceOutsideBand,
+        Status::ReduceOnlyWouldIncrease,
+        Status::PostOnlyWouldCross,
+        Status::FokNotFilled,
+        Status::StalePrice,
+        Status::NonceAlreadyUsed,
+        Status::BadSignature,
+        Status::Expired,
+        Status::NotLiquidatable,
+        Status::OrderNotFound,
+        Status::InsufficientCollateral,
+        Status::OpenInterestCap,
+    ] {
+        assert!(seen(s) > 0, "{s:?} never happened: {:?}", w.statuses);
+    }
+    assert_ne!(w.sim.market(BTC).funding_index, 0, "funding moved");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn short_random_workloads_keep_every_invariant(steps in prop::collection::vec(step_strategy(), 1..40)) {
+        let mut w = Workload::new(5);
+        for s in &steps {
+            w.step(s);
+        }
+    }
+}

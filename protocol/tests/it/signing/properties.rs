@@ -1,0 +1,198 @@
+//! Properties over random keys and actions: struct hashes agree with the naive reference
+//! encoder, signing then verifying returns the signer, and changing any one byte of a
+//! signed field, or of r, s or v, makes verification fail (except rewriting v = 27/28 as
+//! the equivalent 0/1).
+
+use super::typed_data::Types;
+use proptest::prelude::*;
+use protocol::action::{
+    Action, Cancel, CancelAll, Liquidate, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+};
+use protocol::codec::{Decode, Encode};
+use protocol::signing::{
+    PRIMARY_TYPES, address_of, domain_separator, sign_action, signing_key_from_bytes, struct_hash,
+    verify_action,
+};
+use protocol::{Address, H256};
+
+fn address() -> impl Strategy<Value = Address> {
+    any::<[u8; 20]>().prop_map(Address)
+}
+
+fn tif() -> impl Strategy<Value = TimeInForce> {
+    (0u8..=3).prop_map(|v| TimeInForce::from_u8(v).expect("0..=3 is a valid tif"))
+}
+
+/// Any action, with every field drawn over its full range.
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (
+            address(),
+            any::<u32>(),
+            any::<bool>(),
+            any::<u64>(),
+            any::<u64>(),
+            tif(),
+            any::<bool>(),
+            any::<u64>(),
+            any::<u64>()
+        )
+            .prop_map(
+                |(account, market, is_buy, price, size, tif, reduce_only, nonce, expires_at)| {
+                    Action::Order(Order {
+                        account,
+                        market,
+                        is_buy,
+                        price,
+                        size,
+                        tif,
+                        reduce_only,
+                        nonce,
+                        expires_at,
+                    })
+                }
+            ),
+        (
+            address(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>()
+        )
+            .prop_map(|(account, market, order_nonce, nonce, expires_at)| {
+                Action::Cancel(Cancel {
+                    account,
+                    market,
+                    order_nonce,
+                    nonce,
+                    expires_at,
+                })
+            }),
+        (address(), any::<u64>(), any::<u64>()).prop_map(|(account, nonce, expires_at)| {
+            Action::CancelAll(CancelAll {
+                account,
+                nonce,
+                expires_at,
+            })
+        }),
+        (address(), any::<u64>(), any::<u64>(), any::<u64>()).prop_map(
+            |(account, amount, nonce, expires_at)| {
+                Action::Withdraw(Withdraw {
+                    account,
+                    amount,
+                    nonce,
+                    expires_at,
+                })
+            }
+        ),
+        (
+            address(),
+            address(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u64>()
+        )
+            .prop_map(|(liquidator, account, market, nonce, expires_at)| {
+                Action::Liquidate(Liquidate {
+                    liquidator,
+                    account,
+                    market,
+                    nonce,
+                    expires_at,
+                })
+            }),
+        (any::<u32>(), any::<u64>(), any::<u64>()).prop_map(|(market, price, timestamp_ms)| {
+            Action::PriceUpdate(PriceUpdate {
+                market,
+                price,
+                timestamp_ms,
+            })
+        }),
+    ]
+}
+
+/// Makes `action` claim `signer` as its signer (the oracle, for price updates).
+fn claimed_by(action: Action, signer: Address) -> Action {
+    match action {
+        Action::Order(o) => Action::Order(Order {
+            account: signer,
+            ..o
+        }),
+        Action::Cancel(c) => Action::Cancel(Cancel {
+            account: signer,
+            ..c
+        }),
+        Action::CancelAll(c) => Action::CancelAll(CancelAll {
+            account: signer,
+            ..c
+        }),
+        Action::Withdraw(w) => Action::Withdraw(Withdraw {
+            account: signer,
+            ..w
+        }),
+        Action::Liquidate(l) => Action::Liquidate(Liquidate {
+            liquidator: signer,
+            ..l
+        }),
+        price_update @ Action::PriceUpdate(_) => price_update,
+    }
+}
+
+/// The action with byte `index` of its canonical field encoding (after the tag) xored with
+/// `mask`. Bool and tif bytes only accept some values, so if the mask makes the encoding
+/// invalid, the lowest bit alone is flipped instead (0↔1, 2↔3 stay valid).
+fn flip_field_byte(action: &Action, index: usize, mask: u8) -> Action {
+    let bytes = action.encode();
+    let at = 1 + index % (bytes.len() - 1);
+    let flipped = |m: u8| {
+        let mut b = bytes.clone();
+        b[at] ^= m;
+        Action::decode(&b).ok()
+    };
+    flipped(mask)
+        .or_else(|| flipped(1))
+        .expect("flipping the lowest bit keeps the encoding valid")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn struct_hash_matches_the_naive_reference(action in action()) {
+        let (_, type_string, _) = PRIMARY_TYPES.iter().find(|(n, _, _)| *n == action.type_name()).expect("known type");
+        let wire = serde_json::to_value(&action).expect("actions serialize");
+        let naive = Types::default().with(type_string).hash_struct(action.type_name(), &wire["message"]);
+        prop_assert_eq!(struct_hash(&action), H256(naive));
+    }
+
+    #[test]
+    fn sign_verify_and_any_single_byte_change_fails(
+        secret in any::<[u8; 32]>().prop_filter_map("valid private key", |b| signing_key_from_bytes(&b).ok()),
+        action in action(),
+        chain_id in any::<u64>(),
+        contract in address(),
+        field_byte in any::<usize>(),
+        sig_byte in 0usize..65,
+        mask in 1u8..=255,
+    ) {
+        let signer = address_of(&secret);
+        let domain = domain_separator(chain_id, &contract);
+        let signed = sign_action(&secret, claimed_by(action, signer), &domain);
+        prop_assert_eq!(verify_action(&signed, &domain, &signer), Ok(signer));
+
+        let changed = flip_field_byte(&signed.action, field_byte, mask);
+        prop_assert_ne!(&changed, &signed.action);
+        let tampered = SignedAction { action: changed, signature: signed.signature };
+        prop_assert!(verify_action(&tampered, &domain, &signer).is_err());
+
+        let mut sig = signed.signature;
+        sig.0[sig_byte] ^= mask;
+        let tampered = SignedAction { action: signed.action.clone(), signature: sig };
+        if sig.0[64] == signed.signature.0[64] - 27 {
+            // 27 → 0 or 28 → 1: the other spelling of the same parity, equally valid.
+            prop_assert_eq!(verify_action(&tampered, &domain, &signer), Ok(signer));
+        } else {
+            prop_assert!(verify_action(&tampered, &domain, &signer).is_err());
+        }
+    }
+}
