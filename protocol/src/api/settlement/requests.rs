@@ -1,0 +1,172 @@
+//! Request bodies: the payload of each signed call with its method name and canonical
+//! argument encoding (what `callHash` covers), plus the two unsigned devnet calls.
+//!
+//! JSON integers may be numbers or decimal strings; byte strings are `0x` hex.
+
+use super::call::L1CallData;
+use super::hex_bytes;
+use crate::action::{SignedAction, int};
+use crate::codec::{Encode, Writer};
+use crate::primitives::{Address, H256};
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/bond`: moves `amount` from the caller's L1 balance into its bond.
+/// Method `bond`, args `u64 amount`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BondCall {
+    #[serde(with = "int")]
+    pub amount: u64,
+}
+
+impl L1CallData for BondCall {
+    const METHOD: &'static str = "bond";
+    fn encode_args(&self, w: &mut Writer) {
+        w.u64(self.amount);
+    }
+}
+
+/// `POST /v1/unbond`: returns `amount` of the caller's bond to its balance; refused while
+/// the caller has batches inside their challenge window. Method `unbond`, args `u64 amount`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnbondCall {
+    #[serde(with = "int")]
+    pub amount: u64,
+}
+
+impl L1CallData for UnbondCall {
+    const METHOD: &'static str = "unbond";
+    fn encode_args(&self, w: &mut Writer) {
+        w.u64(self.amount);
+    }
+}
+
+/// `POST /v1/deposit`: escrows `amount` of the caller's tokens and queues
+/// `L1Message::Deposit { account, amount }` (credit on L2 to `account`, which may differ
+/// from the caller). Method `deposit`, args `address account ‖ u64 amount`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepositCall {
+    pub account: Address,
+    #[serde(with = "int")]
+    pub amount: u64,
+}
+
+impl L1CallData for DepositCall {
+    const METHOD: &'static str = "deposit";
+    fn encode_args(&self, w: &mut Writer) {
+        w.address(&self.account).u64(self.amount);
+    }
+}
+
+/// `POST /v1/force`: queues `L1Message::Forced { action }`, which the sequencer must
+/// include before the force-inclusion deadline. Method `force`, args the canonical
+/// `SignedAction` encoding (action ‖ 65-byte signature).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForceCall {
+    pub action: SignedAction,
+}
+
+impl L1CallData for ForceCall {
+    const METHOD: &'static str = "force";
+    fn encode_args(&self, w: &mut Writer) {
+        self.action.encode_to(w);
+    }
+}
+
+/// `POST /v1/batches`: posts a batch, given as its canonical encoding (`Batch::encode`).
+/// Method `post_batch`, args `bytes data` (u32 length prefix).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostBatchCall {
+    #[serde(with = "hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+impl L1CallData for PostBatchCall {
+    const METHOD: &'static str = "post_batch";
+    fn encode_args(&self, w: &mut Writer) {
+        w.bytes(&self.data);
+    }
+}
+
+/// `POST /v1/challenge`: a fraud proof against chunk `chunk` of batch `batch_index`.
+/// `header_hash`, if given, names the exact batch the challenger re-executed, so that a
+/// proof arriving after that batch was reverted (and perhaps replaced) is answered "already
+/// reverted" instead of being judged against another batch. Method `challenge`, args
+/// `u64 batch_index ‖ u32 chunk ‖ bytes witness ‖ u8 has_header_hash ‖ [h256 header_hash]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeCall {
+    #[serde(with = "int")]
+    pub batch_index: u64,
+    #[serde(with = "int")]
+    pub chunk: u32,
+    #[serde(with = "hex_bytes")]
+    pub witness: Vec<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_hash: Option<H256>,
+}
+
+impl L1CallData for ChallengeCall {
+    const METHOD: &'static str = "challenge";
+    fn encode_args(&self, w: &mut Writer) {
+        w.u64(self.batch_index).u32(self.chunk).bytes(&self.witness);
+        match &self.header_hash {
+            None => w.u8(0),
+            Some(hash) => w.u8(1).h256(hash),
+        };
+    }
+}
+
+/// `POST /v1/withdrawals/claim`: pays the withdrawal leaf `withdrawal_id → {account,
+/// amount}` to `account`, given its inclusion proof (`Proof` encoding) against the post-state
+/// root of the finalized batch `batch_index`. Anyone may submit it; the money goes to
+/// `account`. Method `claim_withdrawal`, args
+/// `u64 batch_index ‖ u64 withdrawal_id ‖ address account ‖ u64 amount ‖ bytes proof`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimWithdrawalCall {
+    #[serde(with = "int")]
+    pub batch_index: u64,
+    #[serde(with = "int")]
+    pub withdrawal_id: u64,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub amount: u64,
+    #[serde(with = "hex_bytes")]
+    pub proof: Vec<u8>,
+}
+
+impl L1CallData for ClaimWithdrawalCall {
+    const METHOD: &'static str = "claim_withdrawal";
+    fn encode_args(&self, w: &mut Writer) {
+        w.u64(self.batch_index)
+            .u64(self.withdrawal_id)
+            .address(&self.account)
+            .u64(self.amount)
+            .bytes(&self.proof);
+    }
+}
+
+/// `POST /v1/faucet` (devnet, unsigned): mints `amount` new tokens to `address`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaucetRequest {
+    pub address: Address,
+    #[serde(with = "int")]
+    pub amount: u64,
+}
+
+/// `POST /v1/admin/mine` (devnet, unsigned): mines `blocks` blocks. Every mined block gets
+/// `timestamp_ms` if given (it must not be before the head's), else the wall clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MineRequest {
+    #[serde(with = "int")]
+    pub blocks: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_ms: Option<u64>,
+}
