@@ -1,0 +1,6 @@
+//! The sequencer's integration tests, over real HTTP on 127.0.0.1 with the settlement layer
+//! (`contracts-mock`) run in-process. One binary, split by area.
+
+mod bad_input;
+mod support;
+mod trading;
