@@ -7,7 +7,7 @@ use crate::support::{
 };
 use protocol::action::Tx;
 use protocol::api::settlement::{
-    BatchStatus, BatchView, EventKind, PostBatchCall, PostBatchResponse,
+    BatchStatus, BatchView, EventKind, L1CallData, PostBatchCall, PostBatchResponse,
 };
 use protocol::batch::Batch;
 use protocol::codec::Encode;
@@ -435,7 +435,7 @@ async fn data_that_does_not_decode_is_refused() {
     data.push(0);
     let before = node.snapshot().await;
     let answer = node
-        .call("/v1/batches", &sequencer(), PostBatchCall { data })
+        .call("/v1/batches", &sequencer(), PostBatchCall::Data(data))
         .await;
     expect_error(
         &answer,
@@ -447,11 +447,30 @@ async fn data_that_does_not_decode_is_refused() {
         .call(
             "/v1/batches",
             &sequencer(),
-            PostBatchCall {
-                data: vec![1, 2, 3],
-            },
+            PostBatchCall::Data(vec![1, 2, 3]),
         )
         .await;
     expect_error(&answer, 400, "malformed_batch", "unexpected end of data");
     assert_eq!(node.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_batch_posted_as_json_is_stored_as_its_canonical_encoding() {
+    let Setup {
+        node,
+        mut rollup,
+        t,
+    } = setup().await;
+    let batch = rollup.next(t, deposits());
+    let as_json = PostBatchCall::Batch(batch.clone());
+    assert_eq!(
+        as_json.call_hash(),
+        PostBatchCall::Data(batch.encode()).call_hash(),
+        "both forms sign the same bytes"
+    );
+    let posted: PostBatchResponse =
+        expect_ok(node.call("/v1/batches", &sequencer(), as_json).await);
+    assert_eq!(posted.header_hash, batch.header.hash());
+    let view: BatchView = node.get("/v1/batches/0").await;
+    assert_eq!(view.data, Some(batch.encode()));
 }

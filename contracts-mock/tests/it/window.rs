@@ -18,9 +18,7 @@ pub fn challenge_call(
     header_hash: Option<protocol::primitives::H256>,
 ) -> ChallengeCall {
     ChallengeCall {
-        batch_index: proof.batch_index,
-        chunk: proof.chunk,
-        witness: proof.witness.clone(),
+        proof: proof.clone(),
         header_hash,
     }
 }

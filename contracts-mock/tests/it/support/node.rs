@@ -261,14 +261,8 @@ impl Node {
 
     /// Posts `batch` signed by `key`.
     pub async fn post(&self, key: &SigningKey, batch: &Batch) -> (u16, Value) {
-        self.call(
-            "/v1/batches",
-            key,
-            PostBatchCall {
-                data: batch.encode(),
-            },
-        )
-        .await
+        self.call("/v1/batches", key, PostBatchCall::Data(batch.encode()))
+            .await
     }
 
     pub async fn snapshot(&self) -> Snapshot {

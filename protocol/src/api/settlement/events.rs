@@ -2,8 +2,8 @@
 //! not the sequencer: `batch_posted` carries the full batch data, so the log alone is enough
 //! to re-execute the chain.
 
-use super::hex_bytes;
 use crate::action::SignedAction;
+use crate::fraud::hex_bytes;
 use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
 
