@@ -462,7 +462,7 @@ async fn a_batch_posted_as_json_is_stored_as_its_canonical_encoding() {
         t,
     } = setup().await;
     let batch = rollup.next(t, deposits());
-    let as_json = PostBatchCall::Batch(batch.clone());
+    let as_json = PostBatchCall::Batch(Box::new(batch.clone()));
     assert_eq!(
         as_json.call_hash(),
         PostBatchCall::Data(batch.encode()).call_hash(),

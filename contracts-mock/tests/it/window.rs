@@ -187,3 +187,40 @@ async fn a_sequencer_cannot_unbond_while_its_batches_can_be_challenged() {
     );
     assert_eq!(node.account(&addr(&sequencer())).await.bond, 0);
 }
+
+#[tokio::test]
+async fn without_manual_blocks_the_chain_mines_and_finalizes_on_its_own() {
+    let mut node = Node::start_with(|c| {
+        c.block_time_ms = Some(20);
+        c.challenge_window_blocks = 2;
+    })
+    .await;
+    node.fund_and_bond(&sequencer(), 1_000).await;
+    let t = node.status().await.block.timestamp_ms;
+    let rollup = Rollup::new(node.genesis());
+    let (batch, _) =
+        rollup.build(t, vec![crate::support::withdraw_tx(node.genesis(), &bob(), 1, 1)]);
+    let posted: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    // Follow the log as a verifier would: long-poll until the batch is final (at most 20
+    // polls of up to 5 s each; at 20 ms per block it takes about 60 ms).
+    let mut after = node.status().await.last_event_seq - 1;
+    let mut finalized_at = None;
+    for _ in 0..20 {
+        let page: protocol::api::settlement::EventsResponse =
+            node.get(&format!("/v1/events?after={after}&wait_ms=5000")).await;
+        for event in &page.events {
+            after = event.seq;
+            if let EventKind::BatchFinalized { index: 0, .. } = event.event {
+                finalized_at = Some(event.block);
+            }
+        }
+        if finalized_at.is_some() {
+            break;
+        }
+    }
+    assert_eq!(finalized_at, Some(posted.deadline_block + 1));
+    // Shutdown joins the block producer.
+    tokio::time::timeout(std::time::Duration::from_secs(10), node.shutdown())
+        .await
+        .expect("shutdown with a running producer");
+}

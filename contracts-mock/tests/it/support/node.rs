@@ -147,6 +147,8 @@ impl Node {
         expect_ok(self.get_raw(path).await)
     }
 
+    /// POSTs `body`; then, whatever the answer, checks the supply accounting, so that the
+    /// invariant is asserted after every operation of every test.
     pub async fn post_raw(&self, path: &str, body: &impl Serialize) -> (u16, Value) {
         let response = self
             .http
@@ -155,7 +157,9 @@ impl Node {
             .send()
             .await
             .expect("POST");
-        answer(response).await
+        let answer = answer(response).await;
+        Node::assert_conserved(&self.status().await);
+        answer
     }
 
     /// A call signed by `key` with its next nonce.

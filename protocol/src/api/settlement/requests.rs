@@ -85,7 +85,7 @@ impl L1CallData for ForceCall {
 #[serde(rename_all = "snake_case")]
 pub enum PostBatchCall {
     Data(#[serde(with = "hex_bytes")] Vec<u8>),
-    Batch(Batch),
+    Batch(Box<Batch>),
 }
 
 impl PostBatchCall {
