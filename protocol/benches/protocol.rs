@@ -28,13 +28,18 @@ const T0_MS: u64 = 1_700_000_000_000;
 struct Fixture {
     workload: Workload,
     tree: Tree,
-    txs: Vec<(Tx, Result<protocol::Address, protocol::signing::SignatureError>)>,
+    txs: Vec<(
+        Tx,
+        Result<protocol::Address, protocol::signing::SignatureError>,
+    )>,
 }
 
 fn fixture(traders: usize, txs: usize) -> Fixture {
     let mut workload = Workload::new(7, traders);
     let mut tree = genesis_tree(&workload.genesis);
-    let ctx = BlockContext { timestamp_ms: T0_MS };
+    let ctx = BlockContext {
+        timestamp_ms: T0_MS,
+    };
     let domain = workload.domain();
     let oracle = workload.genesis.oracle;
     let mut setup: Vec<Tx> = workload.deposits(1_000_000_000_000);
@@ -50,11 +55,17 @@ fn fixture(traders: usize, txs: usize) -> Fixture {
             (tx, signer)
         })
         .collect();
-    Fixture { workload, tree, txs: stream }
+    Fixture {
+        workload,
+        tree,
+        txs: stream,
+    }
 }
 
 fn apply_all(f: &Fixture, tree: &mut Tree) {
-    let ctx = BlockContext { timestamp_ms: T0_MS };
+    let ctx = BlockContext {
+        timestamp_ms: T0_MS,
+    };
     for (tx, signer) in &f.txs {
         black_box(engine::apply_tx(tree, &f.workload.genesis, &ctx, tx, signer).unwrap());
     }
@@ -71,7 +82,10 @@ fn bench_signatures(c: &mut Criterion) {
         .txs
         .iter()
         .filter_map(|(tx, _)| match tx {
-            Tx::User { action } => Some((protocol::signing::signing_digest(&action.action, &f.workload.domain()), action.signature)),
+            Tx::User { action } => Some((
+                protocol::signing::signing_digest(&action.action, &f.workload.domain()),
+                action.signature,
+            )),
             _ => None,
         })
         .collect();
@@ -89,7 +103,11 @@ fn bench_stf(c: &mut Criterion) {
     let mut group = c.benchmark_group("stf");
     group.throughput(criterion::Throughput::Elements(f.txs.len() as u64));
     group.bench_function("2000 actions, signatures excluded", |b| {
-        b.iter_batched(|| f.tree.clone(), |mut tree| apply_all(&f, &mut tree), BatchSize::SmallInput)
+        b.iter_batched(
+            || f.tree.clone(),
+            |mut tree| apply_all(&f, &mut tree),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
 }
@@ -104,7 +122,8 @@ fn bench_tree(c: &mut Criterion) {
             || tree.clone(),
             |mut t| {
                 i += 1;
-                t.set(&keys[(i * 7919 % 100_000) as usize], vec![2u8; 64]).unwrap();
+                t.set(&keys[(i * 7919 % 100_000) as usize], vec![2u8; 64])
+                    .unwrap();
                 black_box(t.root())
             },
             BatchSize::SmallInput,
@@ -122,7 +141,15 @@ fn bad_batch(accounts: usize, n: usize) -> (Workload, Tree, Batch) {
     let mut checkpoints = execution.checkpoints;
     *checkpoints.last_mut().unwrap() = H256([0xbb; 32]);
     let h = &batch.header;
-    let bad = Batch::seal(h.index, h.prev_header_hash, h.prev_state_root, h.timestamp_ms, h.queue_start, batch.txs, checkpoints);
+    let bad = Batch::seal(
+        h.index,
+        h.prev_header_hash,
+        h.prev_state_root,
+        h.timestamp_ms,
+        h.queue_start,
+        batch.txs,
+        checkpoints,
+    );
     (f.workload, f.tree, bad)
 }
 
@@ -133,7 +160,9 @@ fn bench_fraud(c: &mut Criterion) {
     let bad = bad.expect("the last checkpoint was corrupted");
     let proof = fraud::build(&workload.genesis, &batch, chunk, &bad.pre_state).unwrap();
     c.bench_function("fraud proof build (one chunk, 100k accounts)", |b| {
-        b.iter(|| black_box(fraud::build(&workload.genesis, &batch, chunk, &bad.pre_state).unwrap()))
+        b.iter(|| {
+            black_box(fraud::build(&workload.genesis, &batch, chunk, &bad.pre_state).unwrap())
+        })
     });
     c.bench_function("fraud proof adjudicate (one chunk, 100k accounts)", |b| {
         b.iter(|| black_box(fraud::adjudicate(&workload.genesis, &batch, &proof)))
@@ -159,7 +188,10 @@ fn summary() {
         .txs
         .iter()
         .filter_map(|(tx, _)| match tx {
-            Tx::User { action } => Some((protocol::signing::signing_digest(&action.action, &f.workload.domain()), action.signature)),
+            Tx::User { action } => Some((
+                protocol::signing::signing_digest(&action.action, &f.workload.domain()),
+                action.signature,
+            )),
             _ => None,
         })
         .collect();
@@ -180,7 +212,8 @@ fn summary() {
     let updates = 10_000u64;
     let start = Instant::now();
     for j in 0..updates {
-        tree.set(&keys[(j * 7919 % 100_000) as usize], vec![3u8; 64]).unwrap();
+        tree.set(&keys[(j * 7919 % 100_000) as usize], vec![3u8; 64])
+            .unwrap();
         tree.root();
     }
     let update_us = start.elapsed().as_secs_f64() * 1e6 / updates as f64;
@@ -195,12 +228,18 @@ fn summary() {
     let start = Instant::now();
     let verdict = fraud::adjudicate(&workload.genesis, &batch, &proof);
     let adjudicate_ms = start.elapsed().as_secs_f64() * 1e3;
-    assert!(matches!(verdict, fraud::Verdict::Upheld { .. }), "{verdict:?}");
+    assert!(
+        matches!(verdict, fraud::Verdict::Upheld { .. }),
+        "{verdict:?}"
+    );
 
     println!();
     println!("== summary (one core; compare ratios, not absolutes) ==");
     println!("k256 signature recoveries/s          {sig_per_s:>12.0}");
-    println!("STF actions/s (signatures excluded)  {stf_per_s:>12.0}   = {:.1}x the signature limit", stf_per_s / sig_per_s);
+    println!(
+        "STF actions/s (signatures excluded)  {stf_per_s:>12.0}   = {:.1}x the signature limit",
+        stf_per_s / sig_per_s
+    );
     println!("tree: hashes per updated key (100k)  {hashes_per_key:>12.1}");
     println!("tree: set + root per key (100k)      {update_us:>10.2} µs");
     println!(
@@ -211,7 +250,13 @@ fn summary() {
     );
 }
 
-criterion_group!(benches, bench_signatures, bench_stf, bench_tree, bench_fraud);
+criterion_group!(
+    benches,
+    bench_signatures,
+    bench_stf,
+    bench_tree,
+    bench_fraud
+);
 
 fn main() {
     benches();

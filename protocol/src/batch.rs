@@ -8,7 +8,7 @@ use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::engine::{self, BlockContext, Receipt};
 use crate::genesis::Genesis;
 use crate::merkle::merkle_root;
-use crate::primitives::{keccak256, keccak256_concat, Address, H256};
+use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use crate::signing::{self, SignatureError};
 use crate::state::{State, StateError};
 use crate::tree::Tree;
@@ -56,13 +56,22 @@ pub enum BatchError {
     #[error("tx_root does not match the transactions: header {header}, computed {computed}")]
     TxRoot { header: H256, computed: H256 },
     #[error("expected {expected} checkpoints for {txs} transactions at K = {k}, got {actual}")]
-    CheckpointCount { expected: usize, actual: usize, txs: usize, k: u32 },
+    CheckpointCount {
+        expected: usize,
+        actual: usize,
+        txs: usize,
+        k: u32,
+    },
     #[error("checkpoint_root does not match the checkpoints: header {header}, computed {computed}")]
     CheckpointRoot { header: H256, computed: H256 },
     #[error("the last checkpoint {last} is not post_state_root {post}")]
     LastCheckpoint { last: H256, post: H256 },
     #[error("L1 transaction {position} has queue index {found}, expected {expected}")]
-    QueueOrder { position: usize, found: u64, expected: u64 },
+    QueueOrder {
+        position: usize,
+        found: u64,
+        expected: u64,
+    },
     #[error("queue_end is {header} but the L1 transactions end at {actual}")]
     QueueEnd { header: u64, actual: u64 },
 }
@@ -104,7 +113,9 @@ impl BatchHeader {
     }
 
     pub fn block_context(&self) -> BlockContext {
-        BlockContext { timestamp_ms: self.timestamp_ms }
+        BlockContext {
+            timestamp_ms: self.timestamp_ms,
+        }
     }
 }
 
@@ -133,7 +144,11 @@ impl Batch {
             tx_root: tx_root(&txs),
             checkpoint_root: merkle_root(&checkpoints),
         };
-        Batch { header, txs, checkpoints }
+        Batch {
+            header,
+            txs,
+            checkpoints,
+        }
     }
 
     /// Checks every commitment that does not need execution: counts, tx root, checkpoint
@@ -145,35 +160,62 @@ impl Batch {
             return Err(BatchError::Empty);
         }
         if h.tx_count as usize != self.txs.len() {
-            return Err(BatchError::TxCount { header: h.tx_count, actual: self.txs.len() });
+            return Err(BatchError::TxCount {
+                header: h.tx_count,
+                actual: self.txs.len(),
+            });
         }
         let computed = tx_root(&self.txs);
         if computed != h.tx_root {
-            return Err(BatchError::TxRoot { header: h.tx_root, computed });
+            return Err(BatchError::TxRoot {
+                header: h.tx_root,
+                computed,
+            });
         }
         let expected = chunk_count(self.txs.len(), k);
         if self.checkpoints.len() != expected {
-            return Err(BatchError::CheckpointCount { expected, actual: self.checkpoints.len(), txs: self.txs.len(), k });
+            return Err(BatchError::CheckpointCount {
+                expected,
+                actual: self.checkpoints.len(),
+                txs: self.txs.len(),
+                k,
+            });
         }
         let computed = merkle_root(&self.checkpoints);
         if computed != h.checkpoint_root {
-            return Err(BatchError::CheckpointRoot { header: h.checkpoint_root, computed });
+            return Err(BatchError::CheckpointRoot {
+                header: h.checkpoint_root,
+                computed,
+            });
         }
-        let last = *self.checkpoints.last().expect("non-empty batch has checkpoints");
+        let last = *self
+            .checkpoints
+            .last()
+            .expect("non-empty batch has checkpoints");
         if last != h.post_state_root {
-            return Err(BatchError::LastCheckpoint { last, post: h.post_state_root });
+            return Err(BatchError::LastCheckpoint {
+                last,
+                post: h.post_state_root,
+            });
         }
         let mut next = h.queue_start;
         for (position, tx) in self.txs.iter().enumerate() {
             if let Tx::L1 { queue_index, .. } = tx {
                 if *queue_index != next {
-                    return Err(BatchError::QueueOrder { position, found: *queue_index, expected: next });
+                    return Err(BatchError::QueueOrder {
+                        position,
+                        found: *queue_index,
+                        expected: next,
+                    });
                 }
                 next += 1;
             }
         }
         if next != h.queue_end {
-            return Err(BatchError::QueueEnd { header: h.queue_end, actual: next });
+            return Err(BatchError::QueueEnd {
+                header: h.queue_end,
+                actual: next,
+            });
         }
         Ok(())
     }
@@ -201,12 +243,21 @@ pub fn domain_separator(genesis: &Genesis) -> H256 {
 /// Signature verification for one transaction: the signer the STF should see. Deposits
 /// carry no signature (the L1 queue authenticates them) and yield their account.
 /// Pure and independent per transaction, so callers may run it in parallel.
-pub fn verify_tx(tx: &Tx, domain_separator: &H256, oracle: &Address) -> Result<Address, SignatureError> {
+pub fn verify_tx(
+    tx: &Tx,
+    domain_separator: &H256,
+    oracle: &Address,
+) -> Result<Address, SignatureError> {
     match tx {
-        Tx::User { action } | Tx::L1 { message: L1Message::Forced { action }, .. } => {
-            signing::verify_action(action, domain_separator, oracle)
-        }
-        Tx::L1 { message: L1Message::Deposit { account, .. }, .. } => Ok(*account),
+        Tx::User { action }
+        | Tx::L1 {
+            message: L1Message::Forced { action },
+            ..
+        } => signing::verify_action(action, domain_separator, oracle),
+        Tx::L1 {
+            message: L1Message::Deposit { account, .. },
+            ..
+        } => Ok(*account),
     }
 }
 
@@ -224,7 +275,11 @@ pub fn execute_tx<S: State>(
 
 /// Executes every transaction of `batch` on `tree`, recording the root after each chunk.
 /// The caller compares the result with the batch's committed checkpoints.
-pub fn execute_batch(tree: &mut Tree, genesis: &Genesis, batch: &Batch) -> Result<Execution, StateError> {
+pub fn execute_batch(
+    tree: &mut Tree,
+    genesis: &Genesis,
+    batch: &Batch,
+) -> Result<Execution, StateError> {
     let domain = domain_separator(genesis);
     let ctx = batch.header.block_context();
     let k = genesis.checkpoint_interval_txs;
@@ -236,15 +291,24 @@ pub fn execute_batch(tree: &mut Tree, genesis: &Genesis, batch: &Batch) -> Resul
         }
         checkpoints.push(tree.root());
     }
-    Ok(Execution { receipts, checkpoints })
+    Ok(Execution {
+        receipts,
+        checkpoints,
+    })
 }
 
 // ---- canonical encoding -------------------------------------------------------------
 
 impl Encode for BatchHeader {
     fn encode_to(&self, w: &mut Writer) {
-        w.u64(self.index).h256(&self.prev_header_hash).h256(&self.prev_state_root).h256(&self.post_state_root);
-        w.u64(self.timestamp_ms).u64(self.queue_start).u64(self.queue_end).u32(self.tx_count);
+        w.u64(self.index)
+            .h256(&self.prev_header_hash)
+            .h256(&self.prev_state_root)
+            .h256(&self.post_state_root);
+        w.u64(self.timestamp_ms)
+            .u64(self.queue_start)
+            .u64(self.queue_end)
+            .u32(self.tx_count);
         w.h256(&self.tx_root).h256(&self.checkpoint_root);
     }
 }
@@ -293,6 +357,10 @@ impl Decode for Batch {
         for _ in 0..m {
             checkpoints.push(r.h256("checkpoint")?);
         }
-        Ok(Batch { header, txs, checkpoints })
+        Ok(Batch {
+            header,
+            txs,
+            checkpoints,
+        })
     }
 }

@@ -13,7 +13,7 @@
 //! chunk can never be upheld, and a wrong checkpoint always can be, by whoever holds the
 //! pre-state.
 
-use crate::batch::{chunk_count, chunk_range, domain_separator, execute_tx, Batch};
+use crate::batch::{Batch, chunk_count, chunk_range, domain_separator, execute_tx};
 use crate::genesis::Genesis;
 use crate::primitives::H256;
 use crate::state::StateError;
@@ -35,8 +35,14 @@ pub struct FraudProof {
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Re-execution gives `computed_root`, but the batch committed `claimed_root`.
-    Upheld { chunk: u32, claimed_root: H256, computed_root: H256 },
-    Rejected { reason: Rejection },
+    Upheld {
+        chunk: u32,
+        claimed_root: H256,
+        computed_root: H256,
+    },
+    Rejected {
+        reason: Rejection,
+    },
 }
 
 /// Why a proof was not upheld; `Display` is the message the settlement layer returns.
@@ -82,7 +88,11 @@ pub struct BadChunk {
 
 /// Re-executes `batch` from `pre_state` chunk by chunk. Returns the honest post-state and
 /// the first bad chunk, if any. Verifiers call this on every batch they follow.
-pub fn find_first_bad_chunk(pre_state: &Tree, genesis: &Genesis, batch: &Batch) -> Result<(Tree, Option<BadChunk>), StateError> {
+pub fn find_first_bad_chunk(
+    pre_state: &Tree,
+    genesis: &Genesis,
+    batch: &Batch,
+) -> Result<(Tree, Option<BadChunk>), StateError> {
     let domain = domain_separator(genesis);
     let ctx = batch.header.block_context();
     let k = genesis.checkpoint_interval_txs;
@@ -96,14 +106,27 @@ pub fn find_first_bad_chunk(pre_state: &Tree, genesis: &Genesis, batch: &Batch) 
         let claimed_root = batch.checkpoints.get(chunk).copied().unwrap_or(H256::ZERO);
         if computed_root != claimed_root {
             let chunk = u32::try_from(chunk).expect("chunk count fits u32");
-            return Ok((state, Some(BadChunk { chunk, pre_state: before, claimed_root, computed_root })));
+            return Ok((
+                state,
+                Some(BadChunk {
+                    chunk,
+                    pre_state: before,
+                    claimed_root,
+                    computed_root,
+                }),
+            ));
         }
     }
     Ok((state, None))
 }
 
 /// Builds the proof for `chunk` of `batch` from the honest pre-state of that chunk.
-pub fn build(genesis: &Genesis, batch: &Batch, chunk: u32, pre_state: &Tree) -> Result<FraudProof, BuildError> {
+pub fn build(
+    genesis: &Genesis,
+    batch: &Batch,
+    chunk: u32,
+    pre_state: &Tree,
+) -> Result<FraudProof, BuildError> {
     let k = genesis.checkpoint_interval_txs;
     let chunks = chunk_count(batch.txs.len(), k);
     if chunk as usize >= chunks {
@@ -111,7 +134,10 @@ pub fn build(genesis: &Genesis, batch: &Batch, chunk: u32, pre_state: &Tree) -> 
     }
     let expected = batch.chunk_pre_root(chunk as usize);
     if pre_state.root() != expected {
-        return Err(BuildError::WrongPreState { have: pre_state.root(), expected });
+        return Err(BuildError::WrongPreState {
+            have: pre_state.root(),
+            expected,
+        });
     }
     let domain = domain_separator(genesis);
     let ctx = batch.header.block_context();
@@ -125,42 +151,69 @@ pub fn build(genesis: &Genesis, batch: &Batch, chunk: u32, pre_state: &Tree) -> 
     }
     let recording = exec.take_recording();
     let witness = pre_state.pruned_to(&recording).to_witness_bytes();
-    Ok(FraudProof { batch_index: batch.header.index, chunk, witness })
+    Ok(FraudProof {
+        batch_index: batch.header.index,
+        chunk,
+        witness,
+    })
 }
 
 /// Rules on `proof` against `batch` (whose shape the settlement layer checked at posting).
 pub fn adjudicate(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Verdict {
     match rule(genesis, batch, proof) {
-        Ok((claimed_root, computed_root)) => Verdict::Upheld { chunk: proof.chunk, claimed_root, computed_root },
+        Ok((claimed_root, computed_root)) => Verdict::Upheld {
+            chunk: proof.chunk,
+            claimed_root,
+            computed_root,
+        },
         Err(reason) => Verdict::Rejected { reason },
     }
 }
 
 fn rule(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Result<(H256, H256), Rejection> {
     if proof.batch_index != batch.header.index {
-        return Err(Rejection::WrongBatch { proof: proof.batch_index, batch: batch.header.index });
+        return Err(Rejection::WrongBatch {
+            proof: proof.batch_index,
+            batch: batch.header.index,
+        });
     }
     let k = genesis.checkpoint_interval_txs;
     let chunks = chunk_count(batch.txs.len(), k);
     let chunk = proof.chunk as usize;
     if chunk >= chunks {
-        return Err(Rejection::NoSuchChunk { chunk: proof.chunk, chunks });
+        return Err(Rejection::NoSuchChunk {
+            chunk: proof.chunk,
+            chunks,
+        });
     }
-    let mut witness = Tree::from_witness_bytes(&proof.witness).map_err(|e| Rejection::MalformedWitness { message: e.to_string() })?;
+    let mut witness =
+        Tree::from_witness_bytes(&proof.witness).map_err(|e| Rejection::MalformedWitness {
+            message: e.to_string(),
+        })?;
     let expected = batch.chunk_pre_root(chunk);
     let witness_root = witness.root();
     if witness_root != expected {
-        return Err(Rejection::WitnessRootMismatch { witness_root, expected });
+        return Err(Rejection::WitnessRootMismatch {
+            witness_root,
+            expected,
+        });
     }
     let domain = domain_separator(genesis);
     let ctx = batch.header.block_context();
     for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
-        execute_tx(&mut witness, genesis, &domain, &ctx, tx).map_err(|e| Rejection::WitnessIncomplete { message: e.to_string() })?;
+        execute_tx(&mut witness, genesis, &domain, &ctx, tx).map_err(|e| {
+            Rejection::WitnessIncomplete {
+                message: e.to_string(),
+            }
+        })?;
     }
     let computed_root = witness.root();
     let claimed_root = batch.checkpoints[chunk];
     if computed_root == claimed_root {
-        return Err(Rejection::HonestChunk { chunk: proof.chunk, root: claimed_root });
+        return Err(Rejection::HonestChunk {
+            chunk: proof.chunk,
+            root: claimed_root,
+        });
     }
     Ok((claimed_root, computed_root))
 }

@@ -14,6 +14,7 @@ pub mod api;
 pub mod batch;
 pub mod codec;
 pub mod engine;
+pub mod fault;
 pub mod fraud;
 pub mod genesis;
 pub mod merkle;

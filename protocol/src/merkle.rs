@@ -6,7 +6,7 @@
 //! committed beside the root wherever the root is used, so the carried-up node cannot be
 //! confused with a shorter list. The empty list has root `H256::ZERO`.
 
-use crate::primitives::{keccak256_concat, H256};
+use crate::primitives::{H256, keccak256_concat};
 
 /// The leaf hash of one item (itself already a hash).
 pub fn leaf_hash(item: &H256) -> H256 {
@@ -38,7 +38,11 @@ pub fn merkle_root(items: &[H256]) -> H256 {
 
 /// The sibling path of item `index` (bottom-up; `None` where the node was carried up).
 pub fn merkle_proof(items: &[H256], index: usize) -> Vec<Option<H256>> {
-    assert!(index < items.len(), "proof index {index} out of {} items", items.len());
+    assert!(
+        index < items.len(),
+        "proof index {index} out of {} items",
+        items.len()
+    );
     let mut level: Vec<H256> = items.iter().map(leaf_hash).collect();
     let mut idx = index;
     let mut path = Vec::new();
@@ -59,7 +63,12 @@ pub fn merkle_proof(items: &[H256], index: usize) -> Vec<Option<H256>> {
 }
 
 /// Recomputes the root from an item, its index, the list length and its sibling path.
-pub fn merkle_root_from_proof(item: &H256, index: usize, len: usize, path: &[Option<H256>]) -> Option<H256> {
+pub fn merkle_root_from_proof(
+    item: &H256,
+    index: usize,
+    len: usize,
+    path: &[Option<H256>],
+) -> Option<H256> {
     if index >= len {
         return None;
     }
@@ -87,7 +96,9 @@ mod tests {
     use crate::primitives::keccak256;
 
     fn items(n: usize) -> Vec<H256> {
-        (0..n).map(|i| keccak256(&(i as u64).to_be_bytes())).collect()
+        (0..n)
+            .map(|i| keccak256(&(i as u64).to_be_bytes()))
+            .collect()
     }
 
     #[test]
@@ -95,7 +106,10 @@ mod tests {
         assert_eq!(merkle_root(&[]), H256::ZERO);
         let it = items(3);
         assert_eq!(merkle_root(&it[..1]), leaf_hash(&it[0]));
-        let expect = node_hash(&node_hash(&leaf_hash(&it[0]), &leaf_hash(&it[1])), &leaf_hash(&it[2]));
+        let expect = node_hash(
+            &node_hash(&leaf_hash(&it[0]), &leaf_hash(&it[1])),
+            &leaf_hash(&it[2]),
+        );
         assert_eq!(merkle_root(&it), expect);
     }
 
@@ -106,8 +120,15 @@ mod tests {
             let root = merkle_root(&it);
             for i in 0..n {
                 let path = merkle_proof(&it, i);
-                assert_eq!(merkle_root_from_proof(&it[i], i, n, &path), Some(root), "n={n} i={i}");
-                assert_ne!(merkle_root_from_proof(&H256([7; 32]), i, n, &path), Some(root));
+                assert_eq!(
+                    merkle_root_from_proof(&it[i], i, n, &path),
+                    Some(root),
+                    "n={n} i={i}"
+                );
+                assert_ne!(
+                    merkle_root_from_proof(&H256([7; 32]), i, n, &path),
+                    Some(root)
+                );
             }
         }
     }

@@ -4,9 +4,11 @@
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
 
-use crate::action::{Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, TimeInForce, Tx, Withdraw};
+use crate::action::{
+    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, TimeInForce, Tx, Withdraw,
+};
 use crate::genesis::Genesis;
-use crate::primitives::{keccak256, keccak256_concat, Address, H256};
+use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use crate::signing::{address_of, domain_separator, sign_action, signing_key_from_bytes};
 use k256::ecdsa::SigningKey;
 
@@ -39,7 +41,12 @@ impl SplitMix64 {
 pub fn dev_key(label: &str, seed: u64, index: u64) -> SigningKey {
     let mut counter = 0u64;
     loop {
-        let h = keccak256_concat(&[label.as_bytes(), &seed.to_be_bytes(), &index.to_be_bytes(), &counter.to_be_bytes()]);
+        let h = keccak256_concat(&[
+            label.as_bytes(),
+            &seed.to_be_bytes(),
+            &index.to_be_bytes(),
+            &counter.to_be_bytes(),
+        ]);
         if let Ok(key) = signing_key_from_bytes(&h.0) {
             return key;
         }
@@ -78,21 +85,50 @@ impl Workload {
     /// A workload over `Genesis::devnet` whose oracle is a key derived from `seed`.
     pub fn new(seed: u64, traders: usize) -> Workload {
         let oracle = dev_key("vigil-oracle", seed, 0);
-        let genesis = Genesis::devnet(31337, Address(keccak256(b"vigil-rollup").0[12..].try_into().expect("20 bytes")), address_of(&oracle));
+        let genesis = Genesis::devnet(
+            31337,
+            Address(
+                keccak256(b"vigil-rollup").0[12..]
+                    .try_into()
+                    .expect("20 bytes"),
+            ),
+            address_of(&oracle),
+        );
         Self::with_genesis(seed, traders, genesis, oracle)
     }
 
-    pub fn with_genesis(seed: u64, traders: usize, genesis: Genesis, oracle: SigningKey) -> Workload {
+    pub fn with_genesis(
+        seed: u64,
+        traders: usize,
+        genesis: Genesis,
+        oracle: SigningKey,
+    ) -> Workload {
         let traders = (0..traders as u64)
             .map(|i| {
                 let key = dev_key("vigil-trader", seed, i);
-                Trader { address: address_of(&key), key, next_nonce: 1 }
+                Trader {
+                    address: address_of(&key),
+                    key,
+                    next_nonce: 1,
+                }
             })
             .collect();
         let domain = domain_separator(genesis.chain_id, &genesis.verifying_contract);
         let n = genesis.markets.len();
-        let prices = (0..n).map(|i| START_PRICE_MICRO.get(i).copied().unwrap_or(1_000_000_000)).collect();
-        Workload { rng: SplitMix64(seed), genesis, oracle, traders, domain, prices, last_price_ms: vec![0; n], placed: Vec::new(), next_queue_index: 0 }
+        let prices = (0..n)
+            .map(|i| START_PRICE_MICRO.get(i).copied().unwrap_or(1_000_000_000))
+            .collect();
+        Workload {
+            rng: SplitMix64(seed),
+            genesis,
+            oracle,
+            traders,
+            domain,
+            prices,
+            last_price_ms: vec![0; n],
+            placed: Vec::new(),
+            next_queue_index: 0,
+        }
     }
 
     /// The EIP-712 domain separator of the workload's genesis.
@@ -103,13 +139,18 @@ impl Workload {
     /// A deposit of `amount` micro-USDC for every trader, as L1 queue messages.
     pub fn deposits(&mut self, amount: u64) -> Vec<Tx> {
         let accounts: Vec<Address> = self.traders.iter().map(|t| t.address).collect();
-        accounts.into_iter().map(|account| self.l1(L1Message::Deposit { account, amount })).collect()
+        accounts
+            .into_iter()
+            .map(|account| self.l1(L1Message::Deposit { account, amount }))
+            .collect()
     }
 
     /// A signed oracle update for every market at `now_ms`, moving each price by a random
     /// walk of up to ±0.5%.
     pub fn price_updates(&mut self, now_ms: u64) -> Vec<Tx> {
-        (0..self.genesis.markets.len()).filter_map(|i| self.price_update(i, now_ms)).collect()
+        (0..self.genesis.markets.len())
+            .filter_map(|i| self.price_update(i, now_ms))
+            .collect()
     }
 
     fn price_update(&mut self, i: usize, now_ms: u64) -> Option<Tx> {
@@ -122,14 +163,23 @@ impl Workload {
         let price = (self.prices[i] + delta).saturating_sub(step).max(tick * 10);
         self.prices[i] = price / tick * tick;
         self.last_price_ms[i] = now_ms;
-        let action = Action::PriceUpdate(PriceUpdate { market: self.genesis.markets[i].id, price: self.prices[i], timestamp_ms: now_ms });
-        Some(Tx::User { action: sign_action(&self.oracle, action, &self.domain) })
+        let action = Action::PriceUpdate(PriceUpdate {
+            market: self.genesis.markets[i].id,
+            price: self.prices[i],
+            timestamp_ms: now_ms,
+        });
+        Some(Tx::User {
+            action: sign_action(&self.oracle, action, &self.domain),
+        })
     }
 
     fn l1(&mut self, message: L1Message) -> Tx {
         let queue_index = self.next_queue_index;
         self.next_queue_index += 1;
-        Tx::L1 { queue_index, message }
+        Tx::L1 {
+            queue_index,
+            message,
+        }
     }
 
     /// The next random user transaction, valid or not, as of `now_ms`.
@@ -145,12 +195,22 @@ impl Workload {
             0..=69 => {
                 let is_buy = self.rng.chance(50);
                 // Mostly near the mark so orders cross and rest; sometimes far (band rejects).
-                let spread_bps = if self.rng.chance(95) { self.rng.below(60) } else { 1_500 };
+                let spread_bps = if self.rng.chance(95) {
+                    self.rng.below(60)
+                } else {
+                    1_500
+                };
                 let mark = self.prices[m];
                 let offset = mark / 10_000 * spread_bps;
-                let raw = if self.rng.chance(50) { mark + offset } else { mark.saturating_sub(offset) };
+                let raw = if self.rng.chance(50) {
+                    mark + offset
+                } else {
+                    mark.saturating_sub(offset)
+                };
                 let price = (raw / market.tick_size).max(1) * market.tick_size;
-                let size = (1 + self.rng.below(50)) * market.lot_size * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+                let size = (1 + self.rng.below(50))
+                    * market.lot_size
+                    * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
                 let tif = match self.rng.below(10) {
                     0..=5 => TimeInForce::Gtc,
                     6..=7 => TimeInForce::Ioc,
@@ -158,27 +218,74 @@ impl Workload {
                     _ => TimeInForce::PostOnly,
                 };
                 self.placed.push((t, market.id, nonce));
-                Action::Order(Order { account, market: market.id, is_buy, price, size, tif, reduce_only: self.rng.chance(10), nonce, expires_at })
+                Action::Order(Order {
+                    account,
+                    market: market.id,
+                    is_buy,
+                    price,
+                    size,
+                    tif,
+                    reduce_only: self.rng.chance(10),
+                    nonce,
+                    expires_at,
+                })
             }
             70..=79 if !self.placed.is_empty() => {
-                let (owner, market, order_nonce) = self.placed[self.rng.below(self.placed.len() as u64) as usize];
+                let (owner, market, order_nonce) =
+                    self.placed[self.rng.below(self.placed.len() as u64) as usize];
                 let account = self.traders[owner].address;
-                let nonce = if owner == t { nonce } else { self.take_nonce(owner) };
-                Action::Cancel(Cancel { account, market, order_nonce, nonce, expires_at })
+                let nonce = if owner == t {
+                    nonce
+                } else {
+                    self.take_nonce(owner)
+                };
+                Action::Cancel(Cancel {
+                    account,
+                    market,
+                    order_nonce,
+                    nonce,
+                    expires_at,
+                })
             }
-            80..=83 => Action::CancelAll(CancelAll { account, nonce, expires_at }),
-            84..=91 => Action::Withdraw(Withdraw { account, amount: 1 + self.rng.below(2_000_000_000), nonce, expires_at }),
+            80..=83 => Action::CancelAll(CancelAll {
+                account,
+                nonce,
+                expires_at,
+            }),
+            84..=91 => Action::Withdraw(Withdraw {
+                account,
+                amount: 1 + self.rng.below(2_000_000_000),
+                nonce,
+                expires_at,
+            }),
             92..=95 => {
-                let victim = self.traders[self.rng.below(self.traders.len() as u64) as usize].address;
-                Action::Liquidate(Liquidate { liquidator: account, account: victim, market: market.id, nonce, expires_at })
+                let victim =
+                    self.traders[self.rng.below(self.traders.len() as u64) as usize].address;
+                Action::Liquidate(Liquidate {
+                    liquidator: account,
+                    account: victim,
+                    market: market.id,
+                    nonce,
+                    expires_at,
+                })
             }
-            _ => return self.price_update(m, now_ms).unwrap_or_else(|| self.next_tx(now_ms)),
+            _ => {
+                return self
+                    .price_update(m, now_ms)
+                    .unwrap_or_else(|| self.next_tx(now_ms));
+            }
         };
         let signer = match &action {
-            Action::Cancel(c) => self.traders.iter().position(|tr| tr.address == c.account).expect("cancel names a trader"),
+            Action::Cancel(c) => self
+                .traders
+                .iter()
+                .position(|tr| tr.address == c.account)
+                .expect("cancel names a trader"),
             _ => t,
         };
-        Tx::User { action: sign_action(&self.traders[signer].key, action, &self.domain) }
+        Tx::User {
+            action: sign_action(&self.traders[signer].key, action, &self.domain),
+        }
     }
 
     fn take_nonce(&mut self, trader: usize) -> u64 {

@@ -34,6 +34,18 @@ pub fn liquidate<S: State>(
     ctx: &BlockContext,
     l: &Liquidate,
 ) -> Result<Receipt, Halt> {
+    liquidate_checked(st, genesis, ctx, l, true)
+}
+
+/// `check_health = false` exists only for `protocol::fault`, which injects wrongful
+/// liquidations so that the fraud-proof path can be demonstrated and tested.
+pub(crate) fn liquidate_checked<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    l: &Liquidate,
+    check_health: bool,
+) -> Result<Receipt, Halt> {
     if l.account == INSURANCE_FUND {
         return reject(Status::ReservedAccount);
     }
@@ -57,7 +69,7 @@ pub fn liquidate<S: State>(
         &acct.markets,
         None,
     )?;
-    if risk.equity >= risk.maintenance {
+    if check_health && risk.equity >= risk.maintenance {
         return reject(Status::NotLiquidatable);
     }
 

@@ -9,7 +9,7 @@
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
 //! `cancels`, `liquidation`, `transfers`, `oracle` (the actions) → `invariants`, `view`
-//! (read-only). The normative description is docs/spec/engine.md.
+//! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 mod book;
 pub mod bounds;
@@ -28,7 +28,7 @@ mod orders;
 mod position;
 mod receipt;
 pub mod records;
-mod storage;
+pub(crate) mod storage;
 mod transfers;
 pub mod view;
 
@@ -123,6 +123,19 @@ pub fn apply_tx<S: State>(
             Ok(receipt)
         }
     }
+}
+
+/// Fault injection only (`protocol::fault`): liquidates without the health check, the
+/// way a faulty sequencer would. Never reachable from `apply_tx`.
+pub(crate) fn liquidate_without_health_check<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    l: &crate::action::Liquidate,
+) -> Result<Receipt, StateError> {
+    atomically(state, |st| {
+        liquidation::liquidate_checked(st, genesis, ctx, l, false)
+    })
 }
 
 /// Runs `f`; on any rejection or storage error, restores the state as it was.

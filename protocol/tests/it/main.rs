@@ -2,6 +2,8 @@
 //! "How to test"). Each module covers one feature through the public API.
 
 mod engine;
+mod fraud;
 mod purity;
 mod signing;
+mod spec_examples;
 mod tree;
