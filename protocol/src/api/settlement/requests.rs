@@ -180,3 +180,124 @@ pub struct MineRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp_ms: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::{Action, CancelAll, Signature};
+    use crate::primitives::keccak256;
+
+    /// `callHash` = keccak256(u32 len ‖ method ‖ args), with the args laid out as documented.
+    fn check<C: L1CallData>(call: &C, args: &[u8]) {
+        let mut preimage = (C::METHOD.len() as u32).to_be_bytes().to_vec();
+        preimage.extend_from_slice(C::METHOD.as_bytes());
+        preimage.extend_from_slice(args);
+        assert_eq!(call.call_hash(), keccak256(&preimage), "{}", C::METHOD);
+    }
+
+    #[test]
+    fn call_hashes_cover_exactly_the_documented_arguments() {
+        let a = Address([0xaa; 20]);
+        check(&BondCall { amount: 5 }, &5u64.to_be_bytes());
+        check(&UnbondCall { amount: 6 }, &6u64.to_be_bytes());
+        check(
+            &DepositCall {
+                account: a,
+                amount: 7,
+            },
+            &[&a.0[..], &7u64.to_be_bytes()].concat(),
+        );
+        let action = SignedAction {
+            action: Action::CancelAll(CancelAll {
+                account: a,
+                nonce: 1,
+                expires_at: 2,
+            }),
+            signature: Signature([3; 65]),
+        };
+        check(
+            &ForceCall {
+                action: action.clone(),
+            },
+            &action.encode(),
+        );
+        check(&PostBatchCall::Data(vec![9, 9]), &[0, 0, 0, 2, 9, 9]);
+        let proof = FraudProof {
+            batch_index: 4,
+            chunk: 2,
+            witness: vec![1],
+        };
+        let head = [
+            &4u64.to_be_bytes()[..],
+            &2u32.to_be_bytes(),
+            &[0, 0, 0, 1, 1],
+        ]
+        .concat();
+        check(
+            &ChallengeCall {
+                proof: proof.clone(),
+                header_hash: None,
+            },
+            &[&head[..], &[0]].concat(),
+        );
+        let hash = H256([0xcc; 32]);
+        check(
+            &ChallengeCall {
+                proof,
+                header_hash: Some(hash),
+            },
+            &[&head[..], &[1], &hash.0].concat(),
+        );
+        let claim = ClaimWithdrawalCall {
+            batch_index: 1,
+            withdrawal_id: 2,
+            account: a,
+            amount: 3,
+            proof: vec![8],
+        };
+        let args = [
+            &1u64.to_be_bytes()[..],
+            &2u64.to_be_bytes(),
+            &a.0,
+            &3u64.to_be_bytes(),
+            &[0, 0, 0, 1, 8],
+        ]
+        .concat();
+        check(&claim, &args);
+    }
+
+    #[test]
+    fn json_shapes_are_the_documented_ones() {
+        let challenge = ChallengeCall {
+            proof: FraudProof {
+                batch_index: 4,
+                chunk: 2,
+                witness: vec![1, 2],
+            },
+            header_hash: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&challenge).expect("json"),
+            r#"{"proof":{"batch_index":4,"chunk":2,"witness":"0x0102"}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&PostBatchCall::Data(vec![0xab])).expect("json"),
+            r#"{"data":"0xab"}"#
+        );
+        let mine: MineRequest =
+            serde_json::from_str(r#"{"blocks":"3"}"#).expect("decimal strings are accepted");
+        assert_eq!(
+            mine,
+            MineRequest {
+                blocks: 3,
+                timestamp_ms: None
+            }
+        );
+        let unknown = serde_json::from_str::<BondCall>(r#"{"amount":1,"extra":2}"#)
+            .expect_err("unknown fields are refused");
+        assert!(
+            unknown.to_string().contains("unknown field `extra`"),
+            "{unknown}"
+        );
+    }
+}
