@@ -24,6 +24,7 @@ mod state;
 
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
+pub use ledger::schema::InitError;
 pub use rules::Rules;
 pub use state::AppState;
 
@@ -47,7 +48,7 @@ pub enum RunError {
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
     #[error("database: {0}")]
-    Init(#[from] schema::InitError),
+    Init(#[from] InitError),
     #[error("{what}: {source}")]
     Io {
         what: String,
