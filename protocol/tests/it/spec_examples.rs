@@ -17,7 +17,10 @@ fn spec() -> String {
 /// Asserts that the spec shows `value` (as lowercase 0x-hex) in the section about `what`.
 fn check(spec: &str, what: &str, value: H256) {
     let hex = value.to_string();
-    assert!(spec.to_lowercase().contains(&hex), "docs/PROTOCOL.md should show {what} = {hex}");
+    assert!(
+        spec.to_lowercase().contains(&hex),
+        "docs/PROTOCOL.md should show {what} = {hex}"
+    );
 }
 
 #[test]
@@ -43,7 +46,13 @@ fn tree_worked_example_matches_the_spec() {
         k[0] = b;
         H256(k)
     };
-    let tree: Tree = [(key(0x10), vec![1]), (key(0x18), vec![2]), (key(0x80), vec![3])].into_iter().collect();
+    let tree: Tree = [
+        (key(0x10), vec![1]),
+        (key(0x18), vec![2]),
+        (key(0x80), vec![3]),
+    ]
+    .into_iter()
+    .collect();
     check(&spec(), "the tree worked example root", tree.root());
 }
 
