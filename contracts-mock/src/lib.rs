@@ -1,1 +1,195 @@
-//! `contracts-mock`: see its issue; the library grows `app()` and `run()` here.
+//! `contracts-mock`: Vigil's settlement layer, the stand-in for the L1 contracts (DESIGN §6).
+//!
+//! It simulates an L1 (blocks, token balances, a faucet) and runs the rollup contract on it:
+//! sequencer bonds, the L1 queue (deposits, forced actions), batch submission under every
+//! rule, the challenge window, fraud-proof rulings with `protocol::fraud::adjudicate`,
+//! reverts and slashing, finalization, and withdrawal claims. Every state change is an
+//! event in an ordered log that verifiers follow. State lives in SQLite (WAL,
+//! `synchronous=FULL`); an answered call is on disk.
+//!
+//! Map: `config` → `rules` (config + genesis commitments) → `ledger` (the rules as
+//! functions over one SQLite transaction) ← `db` (the thread that owns the connection) ←
+//! `state` (what handlers share) ← `http` (routes) ; `producer` mines blocks; `auth` checks
+//! L1 call signatures. The spec is docs/spec/settlement.md.
+
+mod auth;
+pub mod config;
+mod db;
+pub mod error;
+mod http;
+mod ledger;
+mod producer;
+pub mod rules;
+mod state;
+
+pub use config::{Config, ConfigError};
+pub use error::ApiError;
+pub use ledger::schema::InitError;
+pub use rules::Rules;
+pub use state::AppState;
+
+use db::DbThread;
+use ledger::schema;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The SQLite file inside the data dir.
+pub const DB_FILE: &str = "settlement.db";
+/// The file inside the data dir where `run` writes the address it serves on.
+pub const ADDR_FILE: &str = "listen.addr";
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Init(#[from] InitError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The service's router over `state`.
+pub fn app(state: AppState) -> axum::Router {
+    http::router(state)
+}
+
+/// Wall-clock Unix milliseconds (0 if the clock is before 1970).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A started settlement layer without a listener: its state (serve it with `app`) and what
+/// `stop` winds down. `run` is `start` + `axum::serve` + `stop`.
+#[derive(Debug)]
+pub struct Service {
+    state: AppState,
+    stop: watch::Sender<bool>,
+    producer: Option<JoinHandle<()>>,
+    db_thread: DbThread,
+}
+
+impl Service {
+    /// Opens the database (creating it on first start, refusing another genesis'), starts
+    /// the database thread and, unless blocks are manual, the block producer.
+    pub async fn start(config: Config) -> Result<Service, RunError> {
+        config.validate()?;
+        let (rules, conn, last_seq) = tokio::task::spawn_blocking(move || open(config))
+            .await
+            .map_err(|e| RunError::Io {
+                what: "startup task".into(),
+                source: std::io::Error::other(e),
+            })??;
+        let (db, db_thread) = db::spawn(conn).map_err(|source| RunError::Io {
+            what: "starting the database thread".into(),
+            source,
+        })?;
+        let (stop, stopping) = watch::channel(false);
+        let state = AppState::new(db, rules, last_seq, stopping);
+        let producer = state
+            .rules()
+            .config
+            .block_time_ms
+            .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
+        Ok(Service {
+            state,
+            stop,
+            producer,
+            db_thread,
+        })
+    }
+
+    /// The state to serve (`app(service.state())`).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Tells long-polls and the block producer to end (call when the server starts
+    /// draining), without waiting.
+    pub fn begin_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Stops block production, waits for it, then lets queued database jobs finish and
+    /// closes the database. Serve no more requests after this.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        if let Some(task) = self.producer
+            && let Err(e) = task.await
+        {
+            tracing::error!(error = %e, "block producer ended abnormally");
+        }
+        drop(self.state);
+        let db_thread = self.db_thread;
+        if tokio::task::spawn_blocking(move || db_thread.stop())
+            .await
+            .is_err()
+        {
+            tracing::error!("stopping the database thread failed");
+        }
+    }
+}
+
+/// Starts the service, serves on `listener` until `shutdown` resolves, then drains
+/// requests (ending long-polls early), stops block production and closes the database.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let data_dir = config.data_dir.clone();
+    let service = Service::start(config).await?;
+    let addr = listener.local_addr().map_err(|source| RunError::Io {
+        what: "reading the listen address".into(),
+        source,
+    })?;
+    write_addr_file(&data_dir, &addr.to_string())?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
+
+    let stop = service.stop.clone();
+    let on_shutdown = async move {
+        shutdown.await;
+        stop.send_replace(true);
+    };
+    let served = axum::serve(listener, app(service.state()))
+        .with_graceful_shutdown(on_shutdown)
+        .await;
+    service.stop().await;
+    tracing::info!("settlement layer stopped");
+    served.map_err(RunError::Serve)
+}
+
+/// Blocking startup: data dir, database, schema, genesis check, genesis commitments.
+fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| RunError::Io {
+        what: format!("creating {}", config.data_dir.display()),
+        source,
+    })?;
+    let mut conn = db::open(&config.data_dir.join(DB_FILE)).map_err(schema::InitError::from)?;
+    schema::init(&mut conn, &config.genesis, now_ms())?;
+    let last_seq = schema::last_event_seq(&conn)?;
+    Ok((Rules::new(config), conn, last_seq))
+}
+
+/// Writes the served address atomically (temp file + rename), for launchers and tests.
+fn write_addr_file(data_dir: &std::path::Path, addr: &str) -> Result<(), RunError> {
+    let path: PathBuf = data_dir.join(ADDR_FILE);
+    let tmp = data_dir.join(format!("{ADDR_FILE}.tmp"));
+    std::fs::write(&tmp, addr)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|source| RunError::Io {
+            what: format!("writing {}", path.display()),
+            source,
+        })
+}

@@ -1,5 +1,189 @@
-//! Entry point of the `contracts-mock` binary. The service is not built yet; it says so and exits non-zero.
-fn main() {
-    eprintln!("contracts-mock: not built yet (see its open issue)");
-    std::process::exit(2);
+//! `vigil-contracts-mock`: the settlement layer as a process. Parses the command line (with
+//! environment fallbacks) into a validated `Config`, binds the listener, prints
+//! `listening <addr>` as the first stdout line (launchers and tests read it; the address is
+//! also written to `<data-dir>/listen.addr`), and serves until SIGTERM or Ctrl-C.
+//!
+//! Exit codes: 0 after a clean shutdown, 1 when the service fails, 2 for a bad
+//! configuration (clap also uses 2 for usage errors).
+
+use anyhow::Context;
+use clap::Parser;
+use contracts_mock::config::defaults;
+use contracts_mock::{Config, RunError};
+use protocol::genesis::Genesis;
+use protocol::primitives::{Address, keccak256};
+use protocol::signing::{address_of, signing_key_from_bytes};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Vigil's settlement layer (the L1 stand-in).
+#[derive(Debug, Parser)]
+#[command(name = "vigil-contracts-mock", version, about)]
+struct Cli {
+    /// Directory for the database and `listen.addr`; created if missing.
+    #[arg(long, env = "VIGIL_L1_DATA_DIR", default_value = "./vigil-l1-data")]
+    data_dir: PathBuf,
+    /// Address to serve HTTP on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "VIGIL_L1_LISTEN", default_value = "127.0.0.1:9545")]
+    listen: SocketAddr,
+    /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
+    /// built from --chain-id, --rollup-address and --oracle.
+    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
+    genesis: Option<PathBuf>,
+    #[arg(long, env = "VIGIL_CHAIN_ID")]
+    chain_id: Option<u64>,
+    /// The rollup contract's address (EIP-712 verifyingContract).
+    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
+    rollup_address: Option<Address>,
+    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
+    #[arg(long, env = "VIGIL_ORACLE")]
+    oracle: Option<Address>,
+    /// Milliseconds between blocks.
+    #[arg(long, env = "VIGIL_L1_BLOCK_TIME_MS", default_value_t = defaults::BLOCK_TIME_MS)]
+    block_time_ms: u64,
+    /// Mine blocks only through `POST /v1/admin/mine` (tests, demos).
+    #[arg(long, env = "VIGIL_L1_MANUAL_BLOCKS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    manual_blocks: bool,
+    /// Challenge window W in blocks: challengeable while head ≤ posted + W.
+    #[arg(long, env = "VIGIL_L1_CHALLENGE_WINDOW_BLOCKS", default_value_t = defaults::CHALLENGE_WINDOW_BLOCKS)]
+    challenge_window_blocks: u64,
+    /// Force-inclusion deadline D in blocks: a message queued at block e must be consumed
+    /// by a batch posted at head ≤ e + D.
+    #[arg(long, env = "VIGIL_L1_FORCE_INCLUSION_DEADLINE_BLOCKS", default_value_t = defaults::FORCE_INCLUSION_DEADLINE_BLOCKS)]
+    force_inclusion_deadline_blocks: u64,
+    #[arg(long, env = "VIGIL_L1_MIN_SEQUENCER_BOND", default_value_t = defaults::MIN_SEQUENCER_BOND)]
+    min_sequencer_bond: u64,
+    /// 0: challengers need no bond.
+    #[arg(long, env = "VIGIL_L1_MIN_CHALLENGER_BOND", default_value_t = defaults::MIN_CHALLENGER_BOND)]
+    min_challenger_bond: u64,
+    /// Share of a slashed bond paid to the challenger (bps); the rest is burned.
+    #[arg(long, env = "VIGIL_L1_SLASH_SHARE_BPS", default_value_t = defaults::SLASH_SHARE_BPS)]
+    slash_share_bps: u32,
+    /// Batch timestamps must be within this many ms of the L1 head's timestamp.
+    #[arg(long, env = "VIGIL_L1_MAX_TIMESTAMP_DRIFT_MS", default_value_t = defaults::MAX_TIMESTAMP_DRIFT_MS)]
+    max_timestamp_drift_ms: u64,
+    /// Largest faucet mint per call; 0 disables the faucet.
+    #[arg(long, env = "VIGIL_L1_FAUCET_MAX", default_value_t = defaults::FAUCET_MAX_AMOUNT)]
+    faucet_max_amount: u64,
+    #[arg(long, env = "VIGIL_L1_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `contracts_mock=debug`.
+    #[arg(long, env = "VIGIL_LOG", default_value = "info")]
+    log: String,
+}
+
+/// The devnet oracle's address: the key keccak256("vigil devnet oracle").
+fn devnet_oracle() -> anyhow::Result<Address> {
+    let secret = keccak256(b"vigil devnet oracle");
+    let key = signing_key_from_bytes(&secret.0)
+        .map_err(|_| anyhow::anyhow!("the devnet oracle secret is not a valid key"))?;
+    Ok(address_of(&key))
+}
+
+impl Cli {
+    fn into_config(self) -> anyhow::Result<Config> {
+        let genesis = match &self.genesis {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading genesis file {}", path.display()))?;
+                serde_json::from_str::<Genesis>(&text)
+                    .with_context(|| format!("parsing genesis file {}", path.display()))?
+            }
+            None => Genesis::devnet(
+                self.chain_id.unwrap_or(defaults::CHAIN_ID),
+                self.rollup_address
+                    .unwrap_or_else(Config::default_rollup_address),
+                match self.oracle {
+                    Some(oracle) => oracle,
+                    None => devnet_oracle()?,
+                },
+            ),
+        };
+        let mut config = Config::new(self.data_dir, genesis);
+        config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
+        config.challenge_window_blocks = self.challenge_window_blocks;
+        config.force_inclusion_deadline_blocks = self.force_inclusion_deadline_blocks;
+        config.min_sequencer_bond = self.min_sequencer_bond;
+        config.min_challenger_bond = self.min_challenger_bond;
+        config.slash_share_bps = self.slash_share_bps;
+        config.max_timestamp_drift_ms = self.max_timestamp_drift_ms;
+        config.faucet_max_amount = self.faucet_max_amount;
+        config.max_body_bytes = self.max_body_bytes;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let listen = cli.listen;
+    let config = match cli.into_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("vigil-contracts-mock: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(config, listen).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigil-contracts-mock: {e:#}");
+            match e.downcast_ref::<RunError>() {
+                Some(RunError::Config(_)) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening {addr}")
+        .and_then(|()| stdout.flush())
+        .context("writing the listen line")?;
+    drop(stdout);
+    contracts_mock::run(config, listener, shutdown_signal()).await?;
+    Ok(())
 }

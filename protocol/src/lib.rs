@@ -10,6 +10,7 @@
 //! → `api` (HTTP DTOs).
 
 pub mod action;
+pub mod api;
 pub mod batch;
 pub mod codec;
 pub mod engine;

@@ -1,0 +1,247 @@
+//! The service's configuration: where it keeps its database, which genesis it serves, and
+//! the numbers of its rules. `Config::validate` is the one gate every config passes before
+//! `run` uses it, whether it came from the command line or from code (the devnet launcher).
+
+use protocol::genesis::{Genesis, GenesisError};
+use protocol::primitives::Address;
+use std::path::PathBuf;
+
+/// Everything `run` needs besides the listener.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds `settlement.db` (SQLite, WAL) and `listen.addr`; created if missing.
+    pub data_dir: PathBuf,
+    /// The rollup's genesis. It is stored on first start; a later start with another
+    /// genesis is refused rather than silently mixing two chains in one database.
+    pub genesis: Genesis,
+    /// A block every this many milliseconds; `None` means blocks are mined only through
+    /// `POST /v1/admin/mine` (`--manual-blocks`).
+    pub block_time_ms: Option<u64>,
+    /// W: a batch posted at block b is challengeable while the head block is ≤ b + W and
+    /// final once the head block is > b + W (and its parent is final).
+    pub challenge_window_blocks: u64,
+    /// D: a queue message enqueued at block e must be consumed by a batch posted at a
+    /// head block ≤ e + D; later batches that leave it unconsumed are refused.
+    pub force_inclusion_deadline_blocks: u64,
+    /// Bond an account must hold to post batches.
+    pub min_sequencer_bond: u64,
+    /// Bond an account must hold to submit fraud proofs (0: none needed).
+    pub min_challenger_bond: u64,
+    /// Share of a slashed bond paid to the challenger, in basis points; the rest is burned.
+    pub slash_share_bps: u32,
+    /// A batch's timestamp must lie within this many ms of the L1 head's timestamp.
+    pub max_timestamp_drift_ms: u64,
+    /// Largest amount one faucet call mints; 0 disables the faucet.
+    pub faucet_max_amount: u64,
+    /// Largest request body accepted (batches are the big ones).
+    pub max_body_bytes: usize,
+}
+
+/// Defaults for a development chain, before any command-line override.
+pub mod defaults {
+    pub const CHAIN_ID: u64 = 31337;
+    /// The rollup contract's address (EIP-712 `verifyingContract` of both domains).
+    pub const ROLLUP_ADDRESS: &str = "0x0000000000000000000000000000000000007161";
+    pub const BLOCK_TIME_MS: u64 = 1_000;
+    pub const CHALLENGE_WINDOW_BLOCKS: u64 = 20;
+    pub const FORCE_INCLUSION_DEADLINE_BLOCKS: u64 = 10;
+    /// 1,000 tokens of 6 decimals.
+    pub const MIN_SEQUENCER_BOND: u64 = 1_000_000_000;
+    pub const MIN_CHALLENGER_BOND: u64 = 0;
+    pub const SLASH_SHARE_BPS: u32 = 5_000;
+    pub const MAX_TIMESTAMP_DRIFT_MS: u64 = 30_000;
+    /// 1,000,000 tokens of 6 decimals per faucet call.
+    pub const FAUCET_MAX_AMOUNT: u64 = 1_000_000_000_000;
+    pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+}
+
+/// A configuration that cannot work, naming the setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("block time must be at least {min} ms, got {got}")]
+    BlockTime { min: u64, got: u64 },
+    #[error("challenge window must be at least 1 block")]
+    ChallengeWindow,
+    #[error("force-inclusion deadline must be at least 1 block")]
+    ForceInclusionDeadline,
+    #[error("minimum sequencer bond must be at least 1: a sequencer must have something at stake")]
+    SequencerBond,
+    #[error("slash share is {0} bps, more than 10000 (100%)")]
+    SlashShare(u32),
+    #[error("invalid genesis: {0}")]
+    Genesis(#[from] GenesisError),
+    #[error("max body size must be at least {min} bytes, got {got}")]
+    MaxBody { min: usize, got: usize },
+    #[error("{name} is {got}, above its maximum {max}")]
+    TooLarge {
+        name: &'static str,
+        got: u64,
+        max: u64,
+    },
+}
+
+/// The ledger stores amounts as SQLite integers (i64), so no amount may exceed this.
+pub const SUPPLY_CAP: u64 = i64::MAX as u64;
+/// The latest L1 block timestamp accepted: 9999-12-31T23:59:59.999Z.
+pub const MAX_TIMESTAMP_MS: u64 = 253_402_300_799_999;
+/// The largest challenge window or force-inclusion deadline, in blocks.
+pub const MAX_BLOCK_SPAN: u64 = 1_000_000_000;
+/// The largest timestamp drift bound (about 115 days).
+pub const MAX_DRIFT_MS: u64 = 10_000_000_000;
+
+impl Config {
+    /// A devnet configuration for `genesis`, storing into `data_dir`.
+    pub fn new(data_dir: PathBuf, genesis: Genesis) -> Config {
+        Config {
+            data_dir,
+            genesis,
+            block_time_ms: Some(defaults::BLOCK_TIME_MS),
+            challenge_window_blocks: defaults::CHALLENGE_WINDOW_BLOCKS,
+            force_inclusion_deadline_blocks: defaults::FORCE_INCLUSION_DEADLINE_BLOCKS,
+            min_sequencer_bond: defaults::MIN_SEQUENCER_BOND,
+            min_challenger_bond: defaults::MIN_CHALLENGER_BOND,
+            slash_share_bps: defaults::SLASH_SHARE_BPS,
+            max_timestamp_drift_ms: defaults::MAX_TIMESTAMP_DRIFT_MS,
+            faucet_max_amount: defaults::FAUCET_MAX_AMOUNT,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+        }
+    }
+
+    /// The default rollup contract address.
+    pub fn default_rollup_address() -> Address {
+        defaults::ROLLUP_ADDRESS
+            .parse()
+            .expect("the default rollup address is valid hex")
+    }
+
+    /// Refuses settings under which the rules cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        const MIN_BLOCK_TIME_MS: u64 = 10;
+        const MIN_BODY: usize = 64 * 1024;
+        if let Some(ms) = self.block_time_ms
+            && ms < MIN_BLOCK_TIME_MS
+        {
+            return Err(ConfigError::BlockTime {
+                min: MIN_BLOCK_TIME_MS,
+                got: ms,
+            });
+        }
+        if self.challenge_window_blocks == 0 {
+            return Err(ConfigError::ChallengeWindow);
+        }
+        if self.force_inclusion_deadline_blocks == 0 {
+            return Err(ConfigError::ForceInclusionDeadline);
+        }
+        if self.min_sequencer_bond == 0 {
+            return Err(ConfigError::SequencerBond);
+        }
+        if self.slash_share_bps > 10_000 {
+            return Err(ConfigError::SlashShare(self.slash_share_bps));
+        }
+        self.genesis.validate()?;
+        if self.max_body_bytes < MIN_BODY {
+            return Err(ConfigError::MaxBody {
+                min: MIN_BODY,
+                got: self.max_body_bytes,
+            });
+        }
+        // Bounds that keep every stored number (amounts, block numbers, timestamps) far
+        // inside SQLite's i64.
+        for (name, got, max) in [
+            (
+                "minimum sequencer bond",
+                self.min_sequencer_bond,
+                SUPPLY_CAP,
+            ),
+            (
+                "minimum challenger bond",
+                self.min_challenger_bond,
+                SUPPLY_CAP,
+            ),
+            ("faucet maximum", self.faucet_max_amount, SUPPLY_CAP),
+            (
+                "challenge window",
+                self.challenge_window_blocks,
+                MAX_BLOCK_SPAN,
+            ),
+            (
+                "force-inclusion deadline",
+                self.force_inclusion_deadline_blocks,
+                MAX_BLOCK_SPAN,
+            ),
+            ("timestamp drift", self.max_timestamp_drift_ms, MAX_DRIFT_MS),
+        ] {
+            if got > max {
+                return Err(ConfigError::TooLarge { name, got, max });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let genesis = Genesis::devnet(1, Config::default_rollup_address(), Address([9; 20]));
+        Config::new(PathBuf::from("/tmp/unused"), genesis)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_each_bad_setting_is_named() {
+        assert_eq!(config().validate(), Ok(()));
+        let check = |edit: fn(&mut Config), expect: ConfigError| {
+            let mut c = config();
+            edit(&mut c);
+            assert_eq!(c.validate(), Err(expect));
+        };
+        check(
+            |c| c.block_time_ms = Some(1),
+            ConfigError::BlockTime { min: 10, got: 1 },
+        );
+        check(
+            |c| c.challenge_window_blocks = 0,
+            ConfigError::ChallengeWindow,
+        );
+        check(
+            |c| c.force_inclusion_deadline_blocks = 0,
+            ConfigError::ForceInclusionDeadline,
+        );
+        check(|c| c.min_sequencer_bond = 0, ConfigError::SequencerBond);
+        check(
+            |c| c.slash_share_bps = 10_001,
+            ConfigError::SlashShare(10_001),
+        );
+        let mut c = config();
+        c.genesis.checkpoint_interval_txs = 0;
+        assert!(
+            matches!(c.validate(), Err(ConfigError::Genesis(_))),
+            "{:?}",
+            c.validate()
+        );
+        check(
+            |c| c.max_body_bytes = 10,
+            ConfigError::MaxBody {
+                min: 65_536,
+                got: 10,
+            },
+        );
+        check(
+            |c| c.faucet_max_amount = u64::MAX,
+            ConfigError::TooLarge {
+                name: "faucet maximum",
+                got: u64::MAX,
+                max: SUPPLY_CAP,
+            },
+        );
+        check(
+            |c| c.max_timestamp_drift_ms = MAX_DRIFT_MS + 1,
+            ConfigError::TooLarge {
+                name: "timestamp drift",
+                got: MAX_DRIFT_MS + 1,
+                max: MAX_DRIFT_MS,
+            },
+        );
+    }
+}

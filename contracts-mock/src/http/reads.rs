@@ -1,0 +1,183 @@
+//! Read endpoints, including the long-polled event log followers use.
+
+use super::extract::{ApiPath, ApiQuery};
+use crate::error::ApiError;
+use crate::ledger::{self, accounts, batches, events, queue};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use protocol::api::settlement::{
+    AccountResponse, BatchView, BatchesResponse, BondsResponse, EventsResponse, QueueResponse,
+    StatusResponse, WithdrawalResponse,
+};
+use protocol::primitives::Address;
+use serde::Deserialize;
+use std::time::Duration;
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// The longest a follower's `wait_ms` may hold a request open.
+pub const MAX_WAIT_MS: u64 = 30_000;
+const DEFAULT_PAGE: u64 = 100;
+
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "ok": true }))
+}
+
+pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
+    s.read(ledger::status).await.map(Json)
+}
+
+pub async fn account(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+) -> Answer<AccountResponse> {
+    s.read(move |conn, _| accounts::view(conn, &address))
+        .await
+        .map(Json)
+}
+
+pub async fn bonds(State(s): State<AppState>) -> Answer<BondsResponse> {
+    s.read(|conn, _| {
+        Ok(BondsResponse {
+            bonds: accounts::bonds(conn)?,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// Live batches from index `from`, without their data.
+pub async fn batches(
+    State(s): State<AppState>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Answer<BatchesResponse> {
+    let (from, limit) = (
+        page.from.unwrap_or(0),
+        page.limit
+            .unwrap_or(DEFAULT_PAGE)
+            .clamp(1, batches::MAX_BATCHES_PER_READ),
+    );
+    s.read(move |conn, _| {
+        let rows = batches::live_from(conn, from, limit)?;
+        Ok(BatchesResponse {
+            batches: rows.iter().map(|row| batches::view(row, None)).collect(),
+        })
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithData {
+    data: Option<bool>,
+}
+
+/// The most recent submission with this index (live if there is one), with its data
+/// unless `?data=false`.
+pub async fn batch(
+    State(s): State<AppState>,
+    ApiPath(index): ApiPath<u64>,
+    ApiQuery(q): ApiQuery<WithData>,
+) -> Answer<BatchView> {
+    let with_data = q.data.unwrap_or(true);
+    s.read(move |conn, _| {
+        let row = batches::latest_by_index(conn, index)?.ok_or_else(|| {
+            ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
+        })?;
+        let data = if with_data {
+            Some(batches::data(conn, row.submission_id)?)
+        } else {
+            None
+        };
+        Ok(batches::view(&row, data))
+    })
+    .await
+    .map(Json)
+}
+
+/// One exact posting (reverted ones included), with its data unless `?data=false`.
+pub async fn submission(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<u64>,
+    ApiQuery(q): ApiQuery<WithData>,
+) -> Answer<BatchView> {
+    let with_data = q.data.unwrap_or(true);
+    s.read(move |conn, _| {
+        let row = batches::by_submission(conn, id)?.ok_or_else(|| {
+            ApiError::not_found("no_such_submission", format!("no submission {id}"))
+        })?;
+        let data = if with_data {
+            Some(batches::data(conn, row.submission_id)?)
+        } else {
+            None
+        };
+        Ok(batches::view(&row, data))
+    })
+    .await
+    .map(Json)
+}
+
+pub async fn queue(
+    State(s): State<AppState>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Answer<QueueResponse> {
+    let (from, limit) = (page.from.unwrap_or(0), page.limit.unwrap_or(DEFAULT_PAGE));
+    s.read(move |conn, rules| queue::view(conn, rules, from, limit))
+        .await
+        .map(Json)
+}
+
+pub async fn withdrawal(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<u64>,
+) -> Answer<WithdrawalResponse> {
+    s.read(move |conn, _| ledger::withdrawal(conn, id))
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    after: Option<u64>,
+    limit: Option<u64>,
+    wait_ms: Option<u64>,
+}
+
+/// Events with `seq > after`. With `wait_ms`, an empty answer is held back until an event
+/// arrives, `wait_ms` (at most `MAX_WAIT_MS`) passes, or the service stops.
+pub async fn events(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Answer<EventsResponse> {
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    let wait = Duration::from_millis(q.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    // Subscribe before reading, so an event committed in between is not missed.
+    let mut watermark = s.event_watermark();
+    let first = s
+        .read(move |conn, _| events::read(conn, after, limit))
+        .await?;
+    if !first.events.is_empty() || wait.is_zero() {
+        return Ok(Json(first));
+    }
+    let mut stopping = s.stopping();
+    tokio::select! {
+        // The guards `wait_for` returns are not `Send`; drop them inside the branch futures.
+        _ = async { watermark.wait_for(|last| *last > after).await.is_ok() } => {}
+        () = crate::state::stopped(&mut stopping) => {}
+        _ = tokio::time::sleep(wait) => {}
+    }
+    s.read(move |conn, _| events::read(conn, after, limit))
+        .await
+        .map(Json)
+}

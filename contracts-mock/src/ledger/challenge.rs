@@ -1,0 +1,187 @@
+//! Fraud proofs: finding the batch a proof targets, the ruling (`protocol::fraud::adjudicate`,
+//! the same code every verifier runs), and the consequences of an upheld proof: the
+//! challenged batch and every later one are reverted, the tip falls back to the last valid
+//! root, and the batch poster's whole bond is slashed, `slash_share_bps` of it to the
+//! challenger and the rest burned.
+//!
+//! A rejected proof is an answer, not a failure: 422 `proof_rejected` with the rejection in
+//! `details`, and nothing changes (not even the challenger's nonce).
+
+use super::batches::{self, BatchRow};
+use super::{accounts, chain, events};
+use crate::error::ApiError;
+use crate::rules::Rules;
+use protocol::api::settlement::{
+    BatchStatus, ChallengeCall, ChallengeResponse, EventKind, SlashInfo,
+};
+use protocol::batch::Batch;
+use protocol::codec::Decode;
+use protocol::fraud::{Verdict, adjudicate};
+use protocol::primitives::{Address, H256};
+use rusqlite::Connection;
+
+/// `POST /v1/challenge`.
+pub fn challenge(
+    conn: &Connection,
+    rules: &Rules,
+    from: &Address,
+    call: &ChallengeCall,
+) -> Result<ChallengeResponse, ApiError> {
+    let min_bond = rules.config.min_challenger_bond;
+    if min_bond > 0 {
+        accounts::require_bond(conn, from, min_bond, "submitting a fraud proof")?;
+    }
+    let proof = &call.proof;
+    let target = resolve_target(conn, proof.batch_index, call.header_hash.as_ref())?;
+    let data = batches::data(conn, target.submission_id)?;
+    let batch = Batch::decode(&data).map_err(|e| {
+        ApiError::internal(format_args!(
+            "stored batch {} no longer decodes: {e}",
+            target.index
+        ))
+    })?;
+    match adjudicate(rules.genesis(), &batch, proof) {
+        Verdict::Rejected { reason } => {
+            let details = serde_json::json!({ "rejection": reason });
+            Err(ApiError::unprocessable(
+                "proof_rejected",
+                format!("fraud proof rejected: {reason}"),
+            )
+            .with_details(details))
+        }
+        Verdict::Upheld {
+            chunk,
+            claimed_root,
+            computed_root,
+        } => uphold(
+            conn,
+            rules,
+            from,
+            &target,
+            chunk,
+            claimed_root,
+            computed_root,
+        ),
+    }
+}
+
+/// The pending batch the proof is against, or why there is none.
+fn resolve_target(
+    conn: &Connection,
+    index: u64,
+    header_hash: Option<&H256>,
+) -> Result<BatchRow, ApiError> {
+    let target = match header_hash {
+        None => batches::latest_by_index(conn, index)?.ok_or_else(|| {
+            ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
+        })?,
+        Some(hash) => {
+            let row = batches::by_header_hash(conn, hash)?.ok_or_else(|| {
+                ApiError::not_found(
+                    "no_such_batch",
+                    format!("no batch with header hash {hash} has been posted"),
+                )
+            })?;
+            if row.index != index {
+                return Err(ApiError::unprocessable(
+                    "header_hash_mismatch",
+                    format!(
+                        "header hash {hash} is batch {}'s, not batch {index}'s",
+                        row.index
+                    ),
+                ));
+            }
+            row
+        }
+    };
+    match target.status {
+        BatchStatus::Pending { .. } => Ok(target),
+        BatchStatus::Reverted { reverted_block } => Err(ApiError::conflict(
+            "batch_reverted",
+            format!(
+                "batch {index} (header {}) was already reverted at block {reverted_block}; there is nothing left to prove",
+                target.header_hash
+            ),
+        )),
+        BatchStatus::Finalized { finalized_block } => Err(ApiError::conflict(
+            "batch_finalized",
+            format!(
+                "batch {index} is already final (since block {finalized_block}); its challenge window closed at block {}",
+                target.deadline_block
+            ),
+        )),
+    }
+}
+
+fn uphold(
+    conn: &Connection,
+    rules: &Rules,
+    challenger: &Address,
+    target: &BatchRow,
+    chunk: u32,
+    claimed_root: H256,
+    computed_root: H256,
+) -> Result<ChallengeResponse, ApiError> {
+    let mut head = chain::head(conn)?;
+    let (block, ts) = (head.number, head.timestamp_ms);
+    let upheld = EventKind::ChallengeUpheld {
+        batch_index: target.index,
+        submission_id: target.submission_id,
+        chunk,
+        challenger: *challenger,
+        claimed_root,
+        computed_root,
+    };
+    events::append(conn, block, ts, &upheld)?;
+
+    let doomed = batches::live_from(conn, target.index, i64::MAX as u64)?;
+    let mut reverted = Vec::with_capacity(doomed.len());
+    for row in &doomed {
+        batches::mark_reverted(conn, row.submission_id, block)?;
+        let event = EventKind::BatchReverted {
+            index: row.index,
+            submission_id: row.submission_id,
+            header_hash: row.header_hash,
+        };
+        events::append(conn, block, ts, &event)?;
+        reverted.push(row.index);
+    }
+
+    let amount = accounts::take_bond(conn, &target.poster)?;
+    let share = u128::from(amount) * u128::from(rules.config.slash_share_bps) / 10_000;
+    let challenger_reward = u64::try_from(share).map_err(ApiError::internal)?;
+    let burned = amount - challenger_reward;
+    if challenger_reward > 0 {
+        accounts::credit(conn, challenger, challenger_reward)?;
+    }
+    head.burned = head
+        .burned
+        .checked_add(burned)
+        .ok_or_else(|| ApiError::internal("burn overflow"))?;
+    chain::save_head(conn, &head)?;
+    let slash = SlashInfo {
+        sequencer: target.poster,
+        amount,
+        challenger: *challenger,
+        challenger_reward,
+        burned,
+    };
+    let event = EventKind::Slashed {
+        sequencer: target.poster,
+        amount,
+        challenger: *challenger,
+        challenger_reward,
+        burned,
+    };
+    events::append(conn, block, ts, &event)?;
+
+    Ok(ChallengeResponse {
+        batch_index: target.index,
+        chunk,
+        claimed_root,
+        computed_root,
+        reverted,
+        slash,
+        tip: batches::tip(conn, rules)?,
+    })
+}

@@ -1,0 +1,40 @@
+//! The settlement rules, as functions over one SQLite transaction each. A function either
+//! returns its answer (the caller then commits) or an `ApiError` (the caller drops the
+//! transaction, so nothing it wrote survives). Time enters only as arguments (the head
+//! block, `now_ms` for mining), which keeps every rule deterministic.
+
+pub mod accounts;
+pub mod batches;
+pub mod chain;
+mod challenge;
+pub mod events;
+mod posting;
+pub mod queue;
+pub mod schema;
+mod withdrawals;
+
+pub use challenge::challenge;
+pub use posting::post as post_batch;
+pub use withdrawals::{claim, view as withdrawal};
+
+use crate::error::ApiError;
+use crate::rules::Rules;
+use protocol::api::settlement::StatusResponse;
+use rusqlite::Connection;
+
+/// `GET /v1/status`.
+pub fn status(conn: &Connection, rules: &Rules) -> Result<StatusResponse, ApiError> {
+    let head = chain::head(conn)?;
+    let tip = batches::tip(conn, rules)?;
+    Ok(StatusResponse {
+        block: head.block(),
+        next_batch_index: batches::next_index(&tip),
+        tip,
+        finalized_index: batches::last_finalized(conn)?.map(|b| b.index),
+        pending_batches: batches::pending_count(conn)?,
+        queue_length: queue::length(conn)?,
+        last_event_seq: events::last_seq(conn)?,
+        params: rules.params(),
+        supply: accounts::supply(conn, &head)?,
+    })
+}

@@ -1,0 +1,162 @@
+//! The SQLite schema and first-start initialization.
+//!
+//! Amounts, block numbers and indices are SQLite integers (i64; the supply cap keeps
+//! amounts below 2^63), addresses and hashes are BLOBs of 20 and 32 bytes, and L1 queue
+//! messages and batches are stored in their canonical encodings, byte for byte as
+//! accepted, so what the rules compared is exactly what is served back.
+
+use protocol::genesis::Genesis;
+use rusqlite::{Connection, OptionalExtension, params};
+
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+-- The L1 head and the token totals that are not per account (one row).
+CREATE TABLE IF NOT EXISTS head (
+    id                 INTEGER PRIMARY KEY CHECK (id = 0),
+    block_number       INTEGER NOT NULL,
+    block_timestamp_ms INTEGER NOT NULL,
+    minted             INTEGER NOT NULL,
+    escrow             INTEGER NOT NULL,
+    burned             INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS accounts (
+    address BLOB PRIMARY KEY,
+    balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
+    nonce   INTEGER NOT NULL DEFAULT 0,
+    bond    INTEGER NOT NULL DEFAULT 0 CHECK (bond >= 0)
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS queue (
+    queue_index  INTEGER PRIMARY KEY,
+    message      BLOB NOT NULL,
+    sender       BLOB NOT NULL,
+    block        INTEGER NOT NULL,
+    timestamp_ms INTEGER NOT NULL
+) STRICT;
+
+-- Every posting ('submission'); after a revert a new submission may reuse an index, so at
+-- most one non-reverted row exists per index.
+CREATE TABLE IF NOT EXISTS batches (
+    submission_id    INTEGER PRIMARY KEY,
+    batch_index      INTEGER NOT NULL,
+    header_hash      BLOB NOT NULL,
+    prev_header_hash BLOB NOT NULL,
+    prev_state_root  BLOB NOT NULL,
+    post_state_root  BLOB NOT NULL,
+    timestamp_ms     INTEGER NOT NULL,
+    queue_start      INTEGER NOT NULL,
+    queue_end        INTEGER NOT NULL,
+    tx_count         INTEGER NOT NULL,
+    data             BLOB NOT NULL,
+    poster           BLOB NOT NULL,
+    posted_block     INTEGER NOT NULL,
+    deadline_block   INTEGER NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'finalized', 'reverted')),
+    settled_block    INTEGER
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS batches_live ON batches (batch_index) WHERE status <> 'reverted';
+CREATE INDEX IF NOT EXISTS batches_by_index ON batches (batch_index, submission_id);
+CREATE INDEX IF NOT EXISTS batches_by_hash ON batches (header_hash);
+
+-- payload: the EventKind JSON; a batch_posted payload omits the data, which is joined in
+-- from `batches` through submission_id when served.
+CREATE TABLE IF NOT EXISTS events (
+    seq           INTEGER PRIMARY KEY,
+    block         INTEGER NOT NULL,
+    timestamp_ms  INTEGER NOT NULL,
+    payload       TEXT NOT NULL,
+    submission_id INTEGER
+) STRICT;
+
+-- Withdrawal ids are any u64 a finalized root may hold, so they are stored as 8 BE bytes.
+CREATE TABLE IF NOT EXISTS claims (
+    withdrawal_id BLOB PRIMARY KEY,
+    account       BLOB NOT NULL,
+    amount        INTEGER NOT NULL,
+    batch_index   INTEGER NOT NULL,
+    claimed_by    BLOB NOT NULL,
+    block         INTEGER NOT NULL
+) STRICT;
+";
+
+/// Why the database cannot serve this configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database holds schema version {found}, this build uses {SCHEMA_VERSION}")]
+    SchemaVersion { found: String },
+    #[error(
+        "the database was created for genesis {stored}, but the configured genesis hashes to {configured}; use another data dir or the same genesis"
+    )]
+    GenesisMismatch { stored: String, configured: String },
+    #[error("stored genesis is unreadable: {0}")]
+    StoredGenesis(String),
+}
+
+/// Creates the schema on first start (block 0 at `now_ms`, genesis recorded) and checks on
+/// later starts that the database belongs to this genesis.
+pub fn init(conn: &mut Connection, genesis: &Genesis, now_ms: u64) -> Result<(), InitError> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA)?;
+    let configured = genesis.hash().to_string();
+    let version: Option<String> = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match version {
+        None => {
+            let json = serde_json::to_string(genesis)
+                .map_err(|e| InitError::StoredGenesis(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION],
+            )?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('genesis_hash', ?1)",
+                [&configured],
+            )?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('genesis', ?1)",
+                [&json],
+            )?;
+            tx.execute(
+                "INSERT INTO head (id, block_number, block_timestamp_ms, minted, escrow, burned) VALUES (0, 0, ?1, 0, 0, 0)",
+                params![now_ms],
+            )?;
+        }
+        Some(found) if found != SCHEMA_VERSION => return Err(InitError::SchemaVersion { found }),
+        Some(_) => {
+            let stored: String = tx.query_row(
+                "SELECT value FROM meta WHERE key = 'genesis_hash'",
+                [],
+                |r| r.get(0),
+            )?;
+            if stored != configured {
+                return Err(InitError::GenesisMismatch { stored, configured });
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The newest event seq at startup (0 for an empty log).
+pub fn last_event_seq(conn: &Connection) -> Result<u64, InitError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+}
+
+/// Converts a caller-supplied number to an SQLite key; numbers above i64::MAX name no row.
+pub fn sql_key(v: u64) -> Option<i64> {
+    i64::try_from(v).ok()
+}

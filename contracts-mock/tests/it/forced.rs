@@ -1,0 +1,143 @@
+//! Forced inclusion: a user puts a signed L2 action into the L1 queue; the sequencer must
+//! include it by its deadline or its batches are refused.
+
+use crate::support::{
+    Node, Rollup, addr, alice, bob, carol, expect_error, expect_ok, sequencer, withdraw_tx,
+};
+use protocol::action::{Action, CancelAll, L1Message, PriceUpdate, SignedAction, Tx};
+use protocol::api::settlement::{
+    EventKind, ForceCall, ForceResponse, PostBatchResponse, QueueResponse,
+};
+use protocol::batch::domain_separator;
+use protocol::signing::sign_action;
+
+fn forced_withdraw(node: &Node) -> SignedAction {
+    match withdraw_tx(node.genesis(), &alice(), 5, 7) {
+        Tx::User { action } => action,
+        other => panic!("withdraw_tx gave {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_forced_action_is_queued_with_its_deadline_and_announced() {
+    let node = Node::start().await;
+    let action = forced_withdraw(&node);
+    // Anyone may relay it: here bob pays nothing but signs the L1 call.
+    let queued: ForceResponse = expect_ok(
+        node.call(
+            "/v1/force",
+            &bob(),
+            ForceCall {
+                action: action.clone(),
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        (queued.queue_index, queued.deadline_block),
+        (0, queued.block + 4)
+    );
+    let queue: QueueResponse = node.get("/v1/queue").await;
+    assert_eq!(
+        queue.messages[0].message,
+        L1Message::Forced {
+            action: action.clone()
+        }
+    );
+    let last = node.events(0).await.events.pop().expect("event");
+    assert_eq!(
+        last.event,
+        EventKind::ForcedQueued {
+            queue_index: 0,
+            from: addr(&bob()),
+            action
+        }
+    );
+}
+
+#[tokio::test]
+async fn only_exit_actions_with_valid_signatures_can_be_forced() {
+    let node = Node::start().await;
+    let before = node.snapshot().await;
+    let oracle_like = sign_action(
+        &carol(),
+        Action::PriceUpdate(PriceUpdate {
+            market: 1,
+            price: 5,
+            timestamp_ms: 1,
+        }),
+        &domain_separator(node.genesis()),
+    );
+    let answer = node
+        .call(
+            "/v1/force",
+            &carol(),
+            ForceCall {
+                action: oracle_like,
+            },
+        )
+        .await;
+    expect_error(
+        &answer,
+        422,
+        "forced_action_not_allowed",
+        "PriceUpdate cannot be forced",
+    );
+
+    let mut forged = sign_action(
+        &carol(),
+        Action::CancelAll(CancelAll {
+            account: addr(&carol()),
+            nonce: 1,
+            expires_at: u64::MAX,
+        }),
+        &domain_separator(node.genesis()),
+    );
+    if let Action::CancelAll(c) = &mut forged.action {
+        c.account = addr(&alice()); // carol's signature on alice's cancel-all
+    }
+    let answer = node
+        .call("/v1/force", &carol(), ForceCall { action: forged })
+        .await;
+    expect_error(&answer, 422, "invalid_forced_action", "signer mismatch");
+    assert_eq!(node.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_batch_skipping_an_overdue_forced_message_is_refused_and_one_including_it_is_accepted() {
+    let node = Node::start().await;
+    node.fund_and_bond(&sequencer(), 1_000).await;
+    let action = forced_withdraw(&node);
+    let queued: ForceResponse = expect_ok(
+        node.call(
+            "/v1/force",
+            &alice(),
+            ForceCall {
+                action: action.clone(),
+            },
+        )
+        .await,
+    );
+    node.mine_to(queued.deadline_block + 1).await;
+    let t = node.status().await.block.timestamp_ms;
+    let mut rollup = Rollup::new(node.genesis());
+    let (skipping, _) = rollup.build(t, vec![withdraw_tx(node.genesis(), &carol(), 1, 1)]);
+    let before = node.snapshot().await;
+    let refused = node.post(&sequencer(), &skipping).await;
+    expect_error(
+        &refused,
+        422,
+        "overdue_message_skipped",
+        &format!("had to be consumed by block {}", queued.deadline_block),
+    );
+    assert_eq!(node.snapshot().await, before);
+
+    let including = rollup.next(
+        t,
+        vec![Tx::L1 {
+            queue_index: 0,
+            message: L1Message::Forced { action },
+        }],
+    );
+    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &including).await);
+}

@@ -1,0 +1,60 @@
+//! Test support: a server per test (`Node`), deterministic keys, signed calls, state
+//! snapshots for "nothing changed" assertions, and an honest test-side rollup (`Rollup`)
+//! that builds real batches with `protocol`.
+
+mod fraud;
+mod node;
+mod rollup;
+
+pub use fraud::{Fraud, challenge_call, fraud_with_two_descendants};
+pub use node::{Node, Snapshot, test_config};
+pub use rollup::{Rollup, deposit_tx, tamper, withdraw_tx};
+
+use k256::ecdsa::SigningKey;
+use protocol::primitives::{Address, keccak256};
+use protocol::signing::{address_of, signing_key_from_bytes};
+
+/// A deterministic test key.
+pub fn key(seed: &str) -> SigningKey {
+    signing_key_from_bytes(&keccak256(seed.as_bytes()).0)
+        .expect("keccak outputs are valid keys with overwhelming probability")
+}
+
+pub fn addr(key: &SigningKey) -> Address {
+    address_of(key)
+}
+
+/// The sequencer, challengers and users of the tests.
+pub fn sequencer() -> SigningKey {
+    key("sequencer")
+}
+pub fn alice() -> SigningKey {
+    key("alice")
+}
+pub fn bob() -> SigningKey {
+    key("bob")
+}
+pub fn carol() -> SigningKey {
+    key("carol")
+}
+
+/// Asserts an error answer: status, stable code, and that the message says `says`.
+#[track_caller]
+pub fn expect_error(answer: &(u16, serde_json::Value), status: u16, code: &str, says: &str) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "status of {body}");
+    assert_eq!(body["code"], code, "code of {body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(says),
+        "message {message:?} should contain {says:?}"
+    );
+}
+
+/// Asserts a 200 answer and decodes it.
+#[track_caller]
+pub fn expect_ok<T: serde::de::DeserializeOwned>(answer: (u16, serde_json::Value)) -> T {
+    let (status, body) = answer;
+    assert_eq!(status, 200, "expected 200, got {status}: {body}");
+    serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("decoding {body}: {e}"))
+}

@@ -1,0 +1,135 @@
+//! The settlement layer's ordered event log (`GET /v1/events`). Verifiers follow this log,
+//! not the sequencer: `batch_posted` carries the full batch data, so the log alone is enough
+//! to re-execute the chain.
+
+use crate::action::SignedAction;
+use crate::fraud::hex_bytes;
+use crate::primitives::{Address, H256};
+use serde::{Deserialize, Serialize};
+
+/// One state change, numbered from 1 in commit order, with the L1 block it happened in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    pub block: u64,
+    pub timestamp_ms: u64,
+    pub event: EventKind,
+}
+
+/// What changed. JSON: `{"type": "batch_posted", ...fields}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The devnet faucet created tokens.
+    Minted { account: Address, amount: u64 },
+    /// `amount` moved from `account`'s balance into its bond, now `bond`.
+    Bonded {
+        account: Address,
+        amount: u64,
+        bond: u64,
+    },
+    /// `amount` moved from `account`'s bond back to its balance, leaving `bond`.
+    Unbonded {
+        account: Address,
+        amount: u64,
+        bond: u64,
+    },
+    /// `from` escrowed `amount`; queue message `queue_index` credits `account` on L2.
+    Deposited {
+        queue_index: u64,
+        from: Address,
+        account: Address,
+        amount: u64,
+    },
+    /// `from` forced `action` into the queue at `queue_index`.
+    ForcedQueued {
+        queue_index: u64,
+        from: Address,
+        action: SignedAction,
+    },
+    /// A batch was accepted. `data` is its canonical encoding.
+    BatchPosted {
+        submission_id: u64,
+        index: u64,
+        header_hash: H256,
+        poster: Address,
+        deadline_block: u64,
+        #[serde(with = "hex_bytes")]
+        data: Vec<u8>,
+    },
+    /// A fraud proof against `batch_index` was upheld; `batch_reverted` and `slashed` follow.
+    ChallengeUpheld {
+        batch_index: u64,
+        submission_id: u64,
+        chunk: u32,
+        challenger: Address,
+        claimed_root: H256,
+        computed_root: H256,
+    },
+    /// A batch left the chain (the challenged one, then every later one, ascending).
+    BatchReverted {
+        index: u64,
+        submission_id: u64,
+        header_hash: H256,
+    },
+    /// The sequencer's bond was taken: `challenger_reward` to the challenger, `burned` destroyed.
+    Slashed {
+        sequencer: Address,
+        amount: u64,
+        challenger: Address,
+        challenger_reward: u64,
+        burned: u64,
+    },
+    /// The batch's window passed with its parent final; its post-state root is settled.
+    BatchFinalized {
+        index: u64,
+        submission_id: u64,
+        header_hash: H256,
+        post_state_root: H256,
+    },
+    /// Withdrawal `withdrawal_id` was paid to `account` out of escrow.
+    WithdrawalClaimed {
+        withdrawal_id: u64,
+        account: Address,
+        amount: u64,
+        batch_index: u64,
+        claimed_by: Address,
+    },
+}
+
+/// `GET /v1/events?after=N&limit=M&wait_ms=W`: events with `seq > after`, ascending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsResponse {
+    pub events: Vec<Event>,
+    /// The newest seq in the log when the answer was made (0 if empty).
+    pub last_seq: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_by_type_and_round_trip() {
+        let event = Event {
+            seq: 3,
+            block: 9,
+            timestamp_ms: 1_000,
+            event: EventKind::BatchPosted {
+                submission_id: 1,
+                index: 0,
+                header_hash: H256([1; 32]),
+                poster: Address([2; 20]),
+                deadline_block: 14,
+                data: vec![0xde, 0xad],
+            },
+        };
+        let json = serde_json::to_value(&event).expect("json");
+        assert_eq!(json["event"]["type"], "batch_posted");
+        assert_eq!(json["event"]["data"], "0xdead");
+        assert_eq!(
+            serde_json::from_value::<Event>(json).expect("round trip"),
+            event
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Response bodies of the settlement layer: chain status, accounts, bonds, batches, the L1
+//! queue, withdrawals, the answers to calls, and the error body.
+
+use crate::action::L1Message;
+use crate::fraud::hex_bytes;
+use crate::primitives::{Address, H256};
+use serde::{Deserialize, Serialize};
+
+/// Every 4xx/5xx body. `code` is stable snake_case for programs; `message` is for people.
+/// `details` carries structured context where there is some (e.g. a proof's rejection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// The L1 head: every call executes in this block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockInfo {
+    pub number: u64,
+    pub timestamp_ms: u64,
+}
+
+/// The last live (pending or finalized) batch, or genesis when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TipInfo {
+    /// `None` at genesis.
+    pub index: Option<u64>,
+    /// The tip's header hash; at genesis, `genesis_anchor(genesis)`.
+    pub header_hash: H256,
+    pub state_root: H256,
+    /// The tip's timestamp (0 at genesis): the next batch's timestamp must not be below it.
+    pub timestamp_ms: u64,
+    /// The first L1 queue index the next batch must consume.
+    pub queue_end: u64,
+}
+
+/// The rules' numbers, as configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementParams {
+    pub chain_id: u64,
+    pub verifying_contract: Address,
+    pub genesis_hash: H256,
+    /// The L1-call EIP-712 domain separator clients sign under.
+    pub domain_separator: H256,
+    pub checkpoint_interval_txs: u32,
+    pub challenge_window_blocks: u64,
+    pub force_inclusion_deadline_blocks: u64,
+    pub min_sequencer_bond: u64,
+    pub min_challenger_bond: u64,
+    pub slash_share_bps: u32,
+    pub max_timestamp_drift_ms: u64,
+    /// `None` when blocks are mined by hand (`--manual-blocks`).
+    pub block_time_ms: Option<u64>,
+    pub faucet_max_amount: u64,
+}
+
+/// Token accounting. `conserved` is `minted == balances + escrow + bonds + burned`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supply {
+    pub minted: u64,
+    pub balances: u64,
+    pub escrow: u64,
+    pub bonds: u64,
+    pub burned: u64,
+    pub conserved: bool,
+}
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    pub block: BlockInfo,
+    pub tip: TipInfo,
+    pub next_batch_index: u64,
+    /// The highest finalized batch index, if any.
+    pub finalized_index: Option<u64>,
+    pub pending_batches: u64,
+    pub queue_length: u64,
+    pub last_event_seq: u64,
+    pub params: SettlementParams,
+    pub supply: Supply,
+}
+
+/// `GET /v1/accounts/{address}`. `nonce` is the nonce the account's next call must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountResponse {
+    pub address: Address,
+    pub balance: u64,
+    pub nonce: u64,
+    pub bond: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BondEntry {
+    pub account: Address,
+    pub amount: u64,
+}
+
+/// `GET /v1/bonds`: every non-zero bond, by address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BondsResponse {
+    pub bonds: Vec<BondEntry>,
+}
+
+/// Where a posted batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BatchStatus {
+    /// Challengeable while the head block is ≤ `deadline_block`.
+    Pending {
+        deadline_block: u64,
+    },
+    Finalized {
+        finalized_block: u64,
+    },
+    Reverted {
+        reverted_block: u64,
+    },
+}
+
+/// One posted batch (a "submission": after a revert, a later submission may reuse the index).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchView {
+    /// Unique per posting, in posting order.
+    pub submission_id: u64,
+    pub index: u64,
+    pub header_hash: H256,
+    pub prev_header_hash: H256,
+    pub prev_state_root: H256,
+    pub post_state_root: H256,
+    pub timestamp_ms: u64,
+    pub queue_start: u64,
+    pub queue_end: u64,
+    pub tx_count: u32,
+    pub poster: Address,
+    pub posted_block: u64,
+    pub status: BatchStatus,
+    /// The canonical encoding of the whole batch (omitted in listings).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_hex")]
+    pub data: Option<Vec<u8>>,
+}
+
+/// `GET /v1/batches`: live batches by index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchesResponse {
+    pub batches: Vec<BatchView>,
+}
+
+/// One L1 queue message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub index: u64,
+    pub message: L1Message,
+    pub sender: Address,
+    pub enqueued_block: u64,
+    pub enqueued_timestamp_ms: u64,
+    /// A batch posted while the head block is > this must have consumed the message.
+    pub deadline_block: u64,
+    /// The live batch that consumes it, if any.
+    pub consumed_by: Option<u64>,
+}
+
+/// `GET /v1/queue?from=&limit=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueResponse {
+    pub length: u64,
+    /// The first index no live batch consumes yet.
+    pub next_unconsumed: u64,
+    pub messages: Vec<QueueEntry>,
+}
+
+/// `GET /v1/withdrawals/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalResponse {
+    pub withdrawal_id: u64,
+    pub claimed: bool,
+    /// Set once claimed.
+    pub account: Option<Address>,
+    pub amount: Option<u64>,
+    pub batch_index: Option<u64>,
+    pub claimed_block: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaucetResponse {
+    pub address: Address,
+    pub balance: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MineResponse {
+    pub block: BlockInfo,
+    /// Batch indices finalized by these blocks, in order.
+    pub finalized: Vec<u64>,
+}
+
+/// Answer to bond and unbond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BondResponse {
+    pub account: Address,
+    pub balance: u64,
+    pub bond: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositResponse {
+    pub queue_index: u64,
+    pub block: u64,
+    pub deadline_block: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForceResponse {
+    pub queue_index: u64,
+    pub block: u64,
+    pub deadline_block: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostBatchResponse {
+    pub submission_id: u64,
+    pub index: u64,
+    pub header_hash: H256,
+    pub posted_block: u64,
+    /// Challengeable while the head block is ≤ this; final from the next block on.
+    pub deadline_block: u64,
+}
+
+/// What an upheld fraud proof cost the sequencer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashInfo {
+    pub sequencer: Address,
+    pub amount: u64,
+    pub challenger: Address,
+    pub challenger_reward: u64,
+    pub burned: u64,
+}
+
+/// `POST /v1/challenge` when the proof is upheld (a rejected proof is a 422 `ErrorBody`
+/// with code `proof_rejected` and the rejection in `details`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeResponse {
+    pub batch_index: u64,
+    pub chunk: u32,
+    pub claimed_root: H256,
+    pub computed_root: H256,
+    /// Every batch index reverted, ascending (the challenged one and all later ones).
+    pub reverted: Vec<u64>,
+    pub slash: SlashInfo,
+    pub tip: TipInfo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    pub withdrawal_id: u64,
+    pub account: Address,
+    pub amount: u64,
+    pub block: u64,
+}
+
+/// Serde adapter for `Option<Vec<u8>>` as optional `0x` hex.
+mod opt_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => super::hex_bytes::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| crate::primitives::parse_hex(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
