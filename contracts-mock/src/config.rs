@@ -72,16 +72,22 @@ pub enum ConfigError {
     Genesis(#[from] GenesisError),
     #[error("max body size must be at least {min} bytes, got {got}")]
     MaxBody { min: usize, got: usize },
-    #[error("{name} is {got}, above the token supply cap {cap}")]
-    AboveSupplyCap {
+    #[error("{name} is {got}, above its maximum {max}")]
+    TooLarge {
         name: &'static str,
         got: u64,
-        cap: u64,
+        max: u64,
     },
 }
 
 /// The ledger stores amounts as SQLite integers (i64), so no amount may exceed this.
 pub const SUPPLY_CAP: u64 = i64::MAX as u64;
+/// The latest L1 block timestamp accepted: 9999-12-31T23:59:59.999Z.
+pub const MAX_TIMESTAMP_MS: u64 = 253_402_300_799_999;
+/// The largest challenge window or force-inclusion deadline, in blocks.
+pub const MAX_BLOCK_SPAN: u64 = 1_000_000_000;
+/// The largest timestamp drift bound (about 115 days).
+pub const MAX_DRIFT_MS: u64 = 10_000_000_000;
 
 impl Config {
     /// A devnet configuration for `genesis`, storing into `data_dir`.
@@ -139,23 +145,34 @@ impl Config {
                 got: self.max_body_bytes,
             });
         }
-        for (name, got) in [
-            ("minimum sequencer bond", self.min_sequencer_bond),
-            ("minimum challenger bond", self.min_challenger_bond),
-            ("faucet maximum", self.faucet_max_amount),
-            ("challenge window", self.challenge_window_blocks),
+        // Bounds that keep every stored number (amounts, block numbers, timestamps) far
+        // inside SQLite's i64.
+        for (name, got, max) in [
+            (
+                "minimum sequencer bond",
+                self.min_sequencer_bond,
+                SUPPLY_CAP,
+            ),
+            (
+                "minimum challenger bond",
+                self.min_challenger_bond,
+                SUPPLY_CAP,
+            ),
+            ("faucet maximum", self.faucet_max_amount, SUPPLY_CAP),
+            (
+                "challenge window",
+                self.challenge_window_blocks,
+                MAX_BLOCK_SPAN,
+            ),
             (
                 "force-inclusion deadline",
                 self.force_inclusion_deadline_blocks,
+                MAX_BLOCK_SPAN,
             ),
-            ("timestamp drift", self.max_timestamp_drift_ms),
+            ("timestamp drift", self.max_timestamp_drift_ms, MAX_DRIFT_MS),
         ] {
-            if got > SUPPLY_CAP {
-                return Err(ConfigError::AboveSupplyCap {
-                    name,
-                    got,
-                    cap: SUPPLY_CAP,
-                });
+            if got > max {
+                return Err(ConfigError::TooLarge { name, got, max });
             }
         }
         Ok(())
@@ -212,10 +229,18 @@ mod tests {
         );
         check(
             |c| c.faucet_max_amount = u64::MAX,
-            ConfigError::AboveSupplyCap {
+            ConfigError::TooLarge {
                 name: "faucet maximum",
                 got: u64::MAX,
-                cap: SUPPLY_CAP,
+                max: SUPPLY_CAP,
+            },
+        );
+        check(
+            |c| c.max_timestamp_drift_ms = MAX_DRIFT_MS + 1,
+            ConfigError::TooLarge {
+                name: "timestamp drift",
+                got: MAX_DRIFT_MS + 1,
+                max: MAX_DRIFT_MS,
             },
         );
     }

@@ -119,3 +119,37 @@ impl DbThread {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_is_opened_in_wal_mode_with_full_sync() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conn = open(&dir.path().join("t.db")).expect("open");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("journal_mode");
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("synchronous");
+        assert_eq!((mode.as_str(), sync), ("wal", 2), "2 is FULL");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_isolated_and_stop_joins_the_thread() {
+        let (db, thread) = spawn(Connection::open_in_memory().expect("open")).expect("spawn");
+        let failed = db.call(|_| -> i64 { panic!("a job that panics") }).await;
+        assert_eq!(failed, Err(DbClosed));
+        let seven = db
+            .call(|c| {
+                c.query_row("SELECT 7", [], |r| r.get::<_, i64>(0))
+                    .expect("select")
+            })
+            .await;
+        assert_eq!(seven, Ok(7), "the thread still serves after a panic");
+        thread.stop();
+        assert_eq!(db.call(|_| 1).await, Err(DbClosed));
+    }
+}

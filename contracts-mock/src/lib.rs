@@ -24,16 +24,18 @@ mod state;
 
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
+pub use ledger::schema::InitError;
 pub use rules::Rules;
 pub use state::AppState;
 
-use ledger::{events, schema};
+use db::DbThread;
+use ledger::schema;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// The SQLite file inside the data dir.
 pub const DB_FILE: &str = "settlement.db";
@@ -46,7 +48,7 @@ pub enum RunError {
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
     #[error("database: {0}")]
-    Init(#[from] schema::InitError),
+    Init(#[from] InitError),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -68,64 +70,102 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Opens the database (creating it on first start), serves on `listener` until `shutdown`
-/// resolves, then drains requests, stops block production and closes the database.
+/// A started settlement layer without a listener: its state (serve it with `app`) and what
+/// `stop` winds down. `run` is `start` + `axum::serve` + `stop`.
+#[derive(Debug)]
+pub struct Service {
+    state: AppState,
+    stop: watch::Sender<bool>,
+    producer: Option<JoinHandle<()>>,
+    db_thread: DbThread,
+}
+
+impl Service {
+    /// Opens the database (creating it on first start, refusing another genesis'), starts
+    /// the database thread and, unless blocks are manual, the block producer.
+    pub async fn start(config: Config) -> Result<Service, RunError> {
+        config.validate()?;
+        let (rules, conn, last_seq) = tokio::task::spawn_blocking(move || open(config))
+            .await
+            .map_err(|e| RunError::Io {
+                what: "startup task".into(),
+                source: std::io::Error::other(e),
+            })??;
+        let (db, db_thread) = db::spawn(conn).map_err(|source| RunError::Io {
+            what: "starting the database thread".into(),
+            source,
+        })?;
+        let (stop, stopping) = watch::channel(false);
+        let state = AppState::new(db, rules, last_seq, stopping);
+        let producer = state
+            .rules()
+            .config
+            .block_time_ms
+            .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
+        Ok(Service {
+            state,
+            stop,
+            producer,
+            db_thread,
+        })
+    }
+
+    /// The state to serve (`app(service.state())`).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Tells long-polls and the block producer to end (call when the server starts
+    /// draining), without waiting.
+    pub fn begin_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Stops block production, waits for it, then lets queued database jobs finish and
+    /// closes the database. Serve no more requests after this.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        if let Some(task) = self.producer
+            && let Err(e) = task.await
+        {
+            tracing::error!(error = %e, "block producer ended abnormally");
+        }
+        drop(self.state);
+        let db_thread = self.db_thread;
+        if tokio::task::spawn_blocking(move || db_thread.stop())
+            .await
+            .is_err()
+        {
+            tracing::error!("stopping the database thread failed");
+        }
+    }
+}
+
+/// Starts the service, serves on `listener` until `shutdown` resolves, then drains
+/// requests (ending long-polls early), stops block production and closes the database.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    config.validate()?;
     let data_dir = config.data_dir.clone();
-    let (rules, conn, last_seq) = tokio::task::spawn_blocking(move || open(config))
-        .await
-        .map_err(|e| RunError::Io {
-            what: "startup task".into(),
-            source: std::io::Error::other(e),
-        })??;
-    let (db, db_thread) = db::spawn(conn).map_err(|source| RunError::Io {
-        what: "starting the database thread".into(),
-        source,
-    })?;
-    let (stop, stopping) = watch::channel(false);
-    let stop = Arc::new(stop);
-    let state = AppState::new(db, rules, last_seq, stopping);
-
+    let service = Service::start(config).await?;
     let addr = listener.local_addr().map_err(|source| RunError::Io {
         what: "reading the listen address".into(),
         source,
     })?;
     write_addr_file(&data_dir, &addr.to_string())?;
-    let producer = state
-        .rules()
-        .config
-        .block_time_ms
-        .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
     tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
 
-    let on_shutdown = {
-        let stop = stop.clone();
-        async move {
-            shutdown.await;
-            stop.send_replace(true);
-        }
+    let stop = service.stop.clone();
+    let on_shutdown = async move {
+        shutdown.await;
+        stop.send_replace(true);
     };
-    let served = axum::serve(listener, app(state.clone()))
+    let served = axum::serve(listener, app(service.state()))
         .with_graceful_shutdown(on_shutdown)
         .await;
-    stop.send_replace(true);
-    if let Some(task) = producer
-        && let Err(e) = task.await
-    {
-        tracing::error!(error = %e, "block producer ended abnormally");
-    }
-    drop(state);
-    if tokio::task::spawn_blocking(move || db_thread.stop())
-        .await
-        .is_err()
-    {
-        tracing::error!("stopping the database thread failed");
-    }
+    service.stop().await;
     tracing::info!("settlement layer stopped");
     served.map_err(RunError::Serve)
 }
@@ -138,10 +178,7 @@ fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> 
     })?;
     let mut conn = db::open(&config.data_dir.join(DB_FILE)).map_err(schema::InitError::from)?;
     schema::init(&mut conn, &config.genesis, now_ms())?;
-    let last_seq = events::last_seq(&conn).map_err(|e| RunError::Io {
-        what: "reading the event log".into(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let last_seq = schema::last_event_seq(&conn)?;
     Ok((Rules::new(config), conn, last_seq))
 }
 

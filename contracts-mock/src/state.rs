@@ -25,7 +25,12 @@ pub struct AppState {
 
 impl AppState {
     /// `last_seq` is the newest event seq in the database at startup.
-    pub fn new(db: Db, rules: Rules, last_seq: u64, stopping: watch::Receiver<bool>) -> AppState {
+    pub(crate) fn new(
+        db: Db,
+        rules: Rules,
+        last_seq: u64,
+        stopping: watch::Receiver<bool>,
+    ) -> AppState {
         AppState {
             db,
             rules: Arc::new(rules),

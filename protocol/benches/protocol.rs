@@ -72,14 +72,9 @@ fn apply_all(f: &Fixture, tree: &mut Tree) {
     black_box(tree.root());
 }
 
-fn random_keys(n: usize) -> Vec<H256> {
-    (0..n as u64).map(|i| keccak256(&i.to_be_bytes())).collect()
-}
-
-fn bench_signatures(c: &mut Criterion) {
-    let f = fixture(4, 256);
-    let digests: Vec<_> = f
-        .txs
+/// The (digest, signature) pairs of the fixture's signed transactions.
+fn recovery_inputs(f: &Fixture) -> Vec<(H256, protocol::action::Signature)> {
+    f.txs
         .iter()
         .filter_map(|(tx, _)| match tx {
             Tx::User { action } => Some((
@@ -88,7 +83,16 @@ fn bench_signatures(c: &mut Criterion) {
             )),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+fn random_keys(n: usize) -> Vec<H256> {
+    (0..n as u64).map(|i| keccak256(&i.to_be_bytes())).collect()
+}
+
+fn bench_signatures(c: &mut Criterion) {
+    let f = fixture(4, 256);
+    let digests = recovery_inputs(&f);
     let mut i = 0;
     c.bench_function("k256 recover_signer", |b| {
         b.iter(|| {
@@ -184,17 +188,7 @@ fn rate(budget: Duration, ops_per_call: u64, mut f: impl FnMut()) -> f64 {
 fn summary() {
     let budget = Duration::from_secs(2);
     let f = fixture(200, 2_000);
-    let digests: Vec<_> = f
-        .txs
-        .iter()
-        .filter_map(|(tx, _)| match tx {
-            Tx::User { action } => Some((
-                protocol::signing::signing_digest(&action.action, &f.workload.domain()),
-                action.signature,
-            )),
-            _ => None,
-        })
-        .collect();
+    let digests = recovery_inputs(&f);
     let mut i = 0;
     let sig_per_s = rate(budget, 1, || {
         i = (i + 1) % digests.len();

@@ -7,6 +7,7 @@
 
 use super::batches::{self, BatchRow};
 use super::events;
+use crate::config::MAX_TIMESTAMP_MS;
 use crate::error::ApiError;
 use protocol::api::settlement::{BlockInfo, EventKind, MineResponse};
 use rusqlite::{Connection, params};
@@ -85,16 +86,19 @@ pub fn mine(
                 ),
             ));
         }
-        Some(t) if t > crate::config::SUPPLY_CAP => {
+        Some(t) if t > MAX_TIMESTAMP_MS => {
             return Err(ApiError::bad_request(
                 "invalid_timestamp",
-                format!("block timestamp {t} is out of range"),
+                format!("block timestamp {t} is after the year 9999 (max {MAX_TIMESTAMP_MS})"),
             ));
         }
         Some(t) => t,
         None => now_ms.max(head.timestamp_ms),
     };
-    head.number += blocks;
+    head.number = head
+        .number
+        .checked_add(blocks)
+        .ok_or_else(|| ApiError::internal("block number overflow"))?;
     head.timestamp_ms = timestamp;
     save_head(conn, &head)?;
     let finalized = finalize_due(conn, &head)?;

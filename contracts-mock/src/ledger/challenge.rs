@@ -16,7 +16,7 @@ use protocol::api::settlement::{
 };
 use protocol::batch::Batch;
 use protocol::codec::Decode;
-use protocol::fraud::{FraudProof, Verdict, adjudicate};
+use protocol::fraud::{Verdict, adjudicate};
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
 
@@ -31,7 +31,8 @@ pub fn challenge(
     if min_bond > 0 {
         accounts::require_bond(conn, from, min_bond, "submitting a fraud proof")?;
     }
-    let target = resolve_target(conn, call.batch_index, call.header_hash.as_ref())?;
+    let proof = &call.proof;
+    let target = resolve_target(conn, proof.batch_index, call.header_hash.as_ref())?;
     let data = batches::data(conn, target.submission_id)?;
     let batch = Batch::decode(&data).map_err(|e| {
         ApiError::internal(format_args!(
@@ -39,12 +40,7 @@ pub fn challenge(
             target.index
         ))
     })?;
-    let proof = FraudProof {
-        batch_index: call.batch_index,
-        chunk: call.chunk,
-        witness: call.witness.clone(),
-    };
-    match adjudicate(rules.genesis(), &batch, &proof) {
+    match adjudicate(rules.genesis(), &batch, proof) {
         Verdict::Rejected { reason } => {
             let details = serde_json::json!({ "rejection": reason });
             Err(ApiError::unprocessable(

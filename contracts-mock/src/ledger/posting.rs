@@ -37,7 +37,8 @@ pub fn post(
         rules.config.min_sequencer_bond,
         "posting a batch",
     )?;
-    let batch = Batch::decode(&call.data).map_err(|e| {
+    let data = call.encoded();
+    let batch = Batch::decode(&data).map_err(|e| {
         ApiError::bad_request(
             "malformed_batch",
             format!("batch data does not decode: {e}"),
@@ -69,7 +70,7 @@ pub fn post(
             h.queue_start,
             h.queue_end,
             h.tx_count,
-            call.data,
+            data.as_ref(),
             from.0,
             head.number,
             deadline_block

@@ -151,6 +151,11 @@ pub fn init(conn: &mut Connection, genesis: &Genesis, now_ms: u64) -> Result<(),
     Ok(())
 }
 
+/// The newest event seq at startup (0 for an empty log).
+pub fn last_event_seq(conn: &Connection) -> Result<u64, InitError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+}
+
 /// Converts a caller-supplied number to an SQLite key; numbers above i64::MAX name no row.
 pub fn sql_key(v: u64) -> Option<i64> {
     i64::try_from(v).ok()

@@ -70,7 +70,8 @@ async fn a_graceful_restart_keeps_everything() {
 
 /// The real binary as a child process on 127.0.0.1:0.
 struct Process {
-    child: Child,
+    /// `None` once waited for.
+    child: Option<Child>,
     url: String,
 }
 
@@ -106,7 +107,7 @@ impl Process {
                 &config.max_timestamp_drift_ms.to_string(),
             ])
             .args(["--faucet-max-amount", &config.faucet_max_amount.to_string()])
-            .env_remove("VIGIL_L1_BLOCK_TIME_MS")
+            .env_clear() // only the flags above configure it
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -130,22 +131,40 @@ impl Process {
             .strip_prefix("listening ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         Process {
-            child,
+            child: Some(child),
             url: format!("http://{addr}"),
         }
     }
 
     /// SIGKILL: no shutdown, no flush, no goodbye.
     fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reap");
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then the exit status (within 30 s).
+    async fn terminate(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let waiting = tokio::task::spawn_blocking(move || child.wait());
+        match tokio::time::timeout(Duration::from_secs(30), waiting).await {
+            Ok(Ok(Ok(status))) => status,
+            other => panic!("the binary did not exit after SIGTERM: {other:?}"),
+        }
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -175,4 +194,57 @@ async fn a_kill_9_loses_nothing_acknowledged() {
         second.url.trim_start_matches("http://")
     );
     drop(second);
+}
+
+#[tokio::test]
+async fn a_database_of_another_genesis_is_refused() {
+    let mut node = Node::start().await;
+    node.shutdown().await;
+    let mut config = node.config.clone();
+    config.genesis.chain_id += 1;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let refused = contracts_mock::run(config, listener, std::future::ready(())).await;
+    match refused {
+        Err(contracts_mock::RunError::Init(e)) => {
+            assert!(
+                e.to_string()
+                    .contains("the database was created for genesis"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a genesis mismatch, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_cleanly_and_a_bad_config_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = crate::support::test_config(&dir.path().join("l1"));
+    let genesis_file = dir.path().join("genesis.json");
+    std::fs::write(
+        &genesis_file,
+        serde_json::to_string(&config.genesis).expect("json"),
+    )
+    .expect("write genesis");
+    let process = Process::spawn(&config, &genesis_file).await;
+    let node = Node::attach(process.url.clone(), config.clone());
+    node.faucet(&addr(&alice()), 1).await;
+    let exit = process.terminate().await;
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_vigil-contracts-mock"))
+        .env_clear()
+        .args(["--listen", "127.0.0.1:0", "--challenge-window-blocks", "0"])
+        .arg("--data-dir")
+        .arg(dir.path().join("unused"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("challenge window must be at least 1 block")
+    );
 }

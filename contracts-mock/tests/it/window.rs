@@ -3,27 +3,14 @@
 //! boundary (d − 1, d, d + 1) is tested for both a challenge and finalization.
 
 use crate::support::{
-    Node, Rollup, addr, alice, bob, deposit_tx, expect_error, expect_ok, sequencer, tamper,
+    Node, Rollup, addr, alice, bob, challenge_call, deposit_tx, expect_error, expect_ok, sequencer,
+    tamper,
 };
 use protocol::api::settlement::{
-    BatchStatus, BatchView, ChallengeCall, ChallengeResponse, EventKind, PostBatchResponse,
-    UnbondCall,
+    BatchStatus, BatchView, ChallengeResponse, EventKind, PostBatchResponse, UnbondCall,
 };
 use protocol::batch::genesis_tree;
 use protocol::fraud::{self, FraudProof};
-
-/// The body of a challenge with `proof`.
-pub fn challenge_call(
-    proof: &FraudProof,
-    header_hash: Option<protocol::primitives::H256>,
-) -> ChallengeCall {
-    ChallengeCall {
-        batch_index: proof.batch_index,
-        chunk: proof.chunk,
-        witness: proof.witness.clone(),
-        header_hash,
-    }
-}
 
 /// A bonded sequencer posts batch 0 with a wrong checkpoint; returns the proof and the deadline.
 async fn bad_batch_posted() -> (Node, FraudProof, u64) {
@@ -188,4 +175,44 @@ async fn a_sequencer_cannot_unbond_while_its_batches_can_be_challenged() {
             .await,
     );
     assert_eq!(node.account(&addr(&sequencer())).await.bond, 0);
+}
+
+#[tokio::test]
+async fn without_manual_blocks_the_chain_mines_and_finalizes_on_its_own() {
+    let mut node = Node::start_with(|c| {
+        c.block_time_ms = Some(20);
+        c.challenge_window_blocks = 2;
+    })
+    .await;
+    node.fund_and_bond(&sequencer(), 1_000).await;
+    let t = node.status().await.block.timestamp_ms;
+    let rollup = Rollup::new(node.genesis());
+    let (batch, _) = rollup.build(
+        t,
+        vec![crate::support::withdraw_tx(node.genesis(), &bob(), 1, 1)],
+    );
+    let posted: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    // Follow the log as a verifier would: long-poll until the batch is final (at most 20
+    // polls of up to 5 s each; at 20 ms per block it takes about 60 ms).
+    let mut after = node.status().await.last_event_seq - 1;
+    let mut finalized_at = None;
+    for _ in 0..20 {
+        let page: protocol::api::settlement::EventsResponse = node
+            .get(&format!("/v1/events?after={after}&wait_ms=5000"))
+            .await;
+        for event in &page.events {
+            after = event.seq;
+            if let EventKind::BatchFinalized { index: 0, .. } = event.event {
+                finalized_at = Some(event.block);
+            }
+        }
+        if finalized_at.is_some() {
+            break;
+        }
+    }
+    assert_eq!(finalized_at, Some(posted.deadline_block + 1));
+    // Shutdown joins the block producer.
+    tokio::time::timeout(std::time::Duration::from_secs(10), node.shutdown())
+        .await
+        .expect("shutdown with a running producer");
 }

@@ -26,17 +26,3 @@ pub use views::{
     ForceResponse, MineResponse, PostBatchResponse, QueueEntry, QueueResponse, SettlementParams,
     SlashInfo, StatusResponse, Supply, TipInfo, WithdrawalResponse,
 };
-
-/// Serde adapter: bytes as `0x` hex strings.
-pub mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::primitives::to_hex(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        crate::primitives::parse_hex(&s).map_err(serde::de::Error::custom)
-    }
-}

@@ -3,7 +3,7 @@
 //! `first_with_prefix` probe (which proves either the key it returns or an absence).
 //!
 //! With M markets, F = `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in
-//! docs/spec/engine.md §10):
+//! docs/PROTOCOL.md Part 4 §10):
 //! - Order:      8 + F·(M + 3) + 2·(M − 1)
 //! - Cancel:     5
 //! - CancelAll:  3 + 2·O + M

@@ -3,7 +3,7 @@
 //! lazily, whenever a position's size changes.
 //!
 //! Index units: micro-USDC per whole unit of the base asset, times `FUNDING_INDEX_SCALE`.
-//! Longs pay when the index rises. Formulas and rounding: docs/spec/engine.md §6.
+//! Longs pay when the index rises. Formulas and rounding: docs/PROTOCOL.md Part 4 §6.
 
 use super::math::{BPS, FUNDING_INDEX_SCALE, Overflow, floor_div, mul, sub, trunc_div};
 use super::records::MarketState;

@@ -6,7 +6,7 @@
 //! evenly over the tree. Book orders and the per-account order index are keyed in the
 //! clear, in the order the engine needs to walk them: the best order of a book side is
 //! the first key under `0x03 ‖ market ‖ side`, and an account's orders (in one market, or
-//! in all) are the keys under `0x04 ‖ owner-hash ‖ [market]`. See docs/spec/engine.md §2.
+//! in all) are the keys under `0x04 ‖ owner-hash ‖ [market]`. See docs/PROTOCOL.md Part 4 §2.
 
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use crate::state::Key;

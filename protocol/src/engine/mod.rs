@@ -9,7 +9,7 @@
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
 //! `cancels`, `liquidation`, `transfers`, `oracle` (the actions) → `invariants`, `view`
-//! (read-only). The normative description is docs/spec/engine.md.
+//! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 mod book;
 pub mod bounds;

@@ -1,5 +1,5 @@
 //! The values stored under the engine's keys, with their canonical encodings (the bytes
-//! that are hashed into the state root; docs/spec/engine.md §3 lists them field by field).
+//! that are hashed into the state root; docs/PROTOCOL.md Part 4 §3 lists them field by field).
 //!
 //! Decoding is strict (exact length, sorted lists, bounded counts) because witness bytes
 //! come from outside; a value that does not decode is reported, never unwrapped.

@@ -1,5 +1,5 @@
 //! EIP-712 typed-data signing for the six Vigil actions (DESIGN §2, normative: external
-//! wallets depend on every byte of it). The byte-level spec is docs/spec/signing.md.
+//! wallets depend on every byte of it). The byte-level spec is docs/PROTOCOL.md Part 2.
 //!
 //! - `eip712`: domain separator, type strings and hashes, `struct_hash`, `signing_digest`.
 //! - `recover`: the signature rules (v, range, low-S) and address recovery.

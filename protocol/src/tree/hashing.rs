@@ -1,4 +1,4 @@
-//! The node-hash preimages (normative: docs/spec/tree.md §Hashing).
+//! The node-hash preimages (normative: docs/PROTOCOL.md Part 3 §Hashing).
 //!
 //! A leading domain byte separates leaves (0x00) from internal nodes (0x01); the two
 //! preimages also differ in length (65 vs 98 bytes), so no leaf hash can be passed off as

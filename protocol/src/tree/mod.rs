@@ -1,5 +1,5 @@
 //! The authenticated state tree: a binary Patricia (path-compressed) Merkle tree over
-//! 256-bit keys, hashed with keccak256. Normative spec: docs/spec/tree.md.
+//! 256-bit keys, hashed with keccak256. Normative spec: docs/PROTOCOL.md Part 3.
 //!
 //! - Shape: a function of the key set alone. A subtree with one key is that leaf; an
 //!   internal node has two non-empty children whose keys first differ at bit `split`

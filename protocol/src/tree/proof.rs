@@ -18,7 +18,7 @@ use crate::state::StateError;
 /// At most one step per bit position: splits strictly increase along a path.
 pub const MAX_PROOF_STEPS: usize = 256;
 
-/// A path proof; see the module docs and docs/spec/tree.md §Proofs.
+/// A path proof; see the module docs and docs/PROTOCOL.md Part 3 §Proofs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proof {
     /// Internal nodes from the root down.

@@ -17,7 +17,7 @@ fn random_key(i: u64) -> H256 {
     keccak256(&i.to_be_bytes())
 }
 
-/// The worked example of docs/spec/tree.md §Worked example: keys A = 0x10…, B = 0x18…,
+/// The worked example of docs/PROTOCOL.md Part 3 §Worked example: keys A = 0x10…, B = 0x18…,
 /// C = 0x80… with values 0x01, 0x02, 0x03. A and B first differ at bit 4, C differs from
 /// both at bit 0, so the root splits at 0 with C on the right, and its left child splits
 /// at 4 with prefix 0x10.

@@ -1,4 +1,4 @@
-//! Proof verification (normative algorithm: docs/spec/tree.md §Proof verification).
+//! Proof verification (normative algorithm: docs/PROTOCOL.md Part 3 §Proof verification).
 //!
 //! The verifier trusts nothing in the proof: it checks the path's structure (splits
 //! strictly increase; the terminal lies below the path), recomputes the root from the

@@ -1,4 +1,4 @@
-//! The witness byte format (normative: docs/spec/tree.md §Witness encoding).
+//! The witness byte format (normative: docs/PROTOCOL.md Part 3 §Witness encoding).
 //!
 //! Pre-order, one tag byte per node. Key material is sent only where the position does not
 //! already imply it: a node below an internal node with split `s` shares the parent's

@@ -5,4 +5,5 @@ mod engine;
 mod fraud;
 mod purity;
 mod signing;
+mod spec_examples;
 mod tree;

@@ -2,7 +2,7 @@
 //! signature rejection rules, and properties against a naive typed-data encoder.
 //!
 //! Shared fixtures live here: the key, address and domain that the eth-account vectors in
-//! `vectors` were produced with (the script is in docs/spec/signing.md).
+//! `vectors` were produced with (the script is in docs/PROTOCOL.md Part 2).
 
 mod properties;
 mod rejection;

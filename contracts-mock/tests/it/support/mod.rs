@@ -2,9 +2,11 @@
 //! snapshots for "nothing changed" assertions, and an honest test-side rollup (`Rollup`)
 //! that builds real batches with `protocol`.
 
+mod fraud;
 mod node;
 mod rollup;
 
+pub use fraud::{Fraud, challenge_call, fraud_with_two_descendants};
 pub use node::{Node, Snapshot, test_config};
 pub use rollup::{Rollup, deposit_tx, tamper, withdraw_tx};
 

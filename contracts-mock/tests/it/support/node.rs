@@ -147,6 +147,8 @@ impl Node {
         expect_ok(self.get_raw(path).await)
     }
 
+    /// POSTs `body`; then, whatever the answer, checks the supply accounting, so that the
+    /// invariant is asserted after every operation of every test.
     pub async fn post_raw(&self, path: &str, body: &impl Serialize) -> (u16, Value) {
         let response = self
             .http
@@ -155,7 +157,9 @@ impl Node {
             .send()
             .await
             .expect("POST");
-        answer(response).await
+        let answer = answer(response).await;
+        Node::assert_conserved(&self.status().await);
+        answer
     }
 
     /// A call signed by `key` with its next nonce.
@@ -261,14 +265,8 @@ impl Node {
 
     /// Posts `batch` signed by `key`.
     pub async fn post(&self, key: &SigningKey, batch: &Batch) -> (u16, Value) {
-        self.call(
-            "/v1/batches",
-            key,
-            PostBatchCall {
-                data: batch.encode(),
-            },
-        )
-        .await
+        self.call("/v1/batches", key, PostBatchCall::Data(batch.encode()))
+            .await
     }
 
     pub async fn snapshot(&self) -> Snapshot {

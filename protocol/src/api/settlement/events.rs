@@ -2,8 +2,8 @@
 //! not the sequencer: `batch_posted` carries the full batch data, so the log alone is enough
 //! to re-execute the chain.
 
-use super::hex_bytes;
 use crate::action::SignedAction;
+use crate::fraud::hex_bytes;
 use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
 
@@ -103,4 +103,33 @@ pub struct EventsResponse {
     pub events: Vec<Event>,
     /// The newest seq in the log when the answer was made (0 if empty).
     pub last_seq: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_by_type_and_round_trip() {
+        let event = Event {
+            seq: 3,
+            block: 9,
+            timestamp_ms: 1_000,
+            event: EventKind::BatchPosted {
+                submission_id: 1,
+                index: 0,
+                header_hash: H256([1; 32]),
+                poster: Address([2; 20]),
+                deadline_block: 14,
+                data: vec![0xde, 0xad],
+            },
+        };
+        let json = serde_json::to_value(&event).expect("json");
+        assert_eq!(json["event"]["type"], "batch_posted");
+        assert_eq!(json["event"]["data"], "0xdead");
+        assert_eq!(
+            serde_json::from_value::<Event>(json).expect("round trip"),
+            event
+        );
+    }
 }

@@ -1,8 +1,8 @@
 //! Response bodies of the settlement layer: chain status, accounts, bonds, batches, the L1
 //! queue, withdrawals, the answers to calls, and the error body.
 
-use super::hex_bytes;
 use crate::action::L1Message;
+use crate::fraud::hex_bytes;
 use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! The worked example of docs/spec/engine.md §16: a fill with fees, then a funding step,
+//! The worked example of docs/PROTOCOL.md Part 4 §16: a fill with fees, then a funding step,
 //! then a second fill that settles funding and realizes PnL. Every number is the spec's.
 
 use super::*;

@@ -1,5 +1,5 @@
 //! Vectors produced independently of our code by eth-account 0.14.0
-//! (`encode_typed_data` + `Account.sign_message`; script in docs/spec/signing.md) for every
+//! (`encode_typed_data` + `Account.sign_message`; script in docs/PROTOCOL.md Part 2) for every
 //! primary type, on domain {Vigil, 1, 31337, 0x5FbDB2315678afecb367f032d93F642f64180aa3},
 //! signed with the key in `super::KEY`.
 //!
@@ -21,7 +21,7 @@ struct Vector {
 /// eth-account's domain separator (`SignableMessage.header`).
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 
-/// The worked example of docs/spec/signing.md is the first entry.
+/// The worked example of docs/PROTOCOL.md Part 2 is the first entry.
 const VECTORS: &[Vector] = &[
     Vector {
         action: r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,

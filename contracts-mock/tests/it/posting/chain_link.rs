@@ -1,0 +1,76 @@
+//! The link to the tip: the next index, the tip's header hash, the tip's post root.
+
+use super::{Setup, deposits, filler, refused, setup};
+use crate::support::{expect_ok, sequencer};
+use protocol::api::settlement::PostBatchResponse;
+use protocol::batch::Batch;
+use protocol::primitives::keccak256;
+
+#[tokio::test]
+async fn a_wrong_parent_is_refused() {
+    let Setup {
+        node,
+        mut rollup,
+        t,
+    } = setup().await;
+    let first = rollup.next(t, deposits());
+    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &first).await);
+    rollup.prev_hash = keccak256(b"some other parent");
+    let (orphan, _) = rollup.build(t, vec![filler(&node)]);
+    refused(
+        &node,
+        &orphan,
+        422,
+        "wrong_parent",
+        "is not the header hash",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_skipped_index_is_refused() {
+    let Setup {
+        node,
+        mut rollup,
+        t,
+    } = setup().await;
+    rollup.next_index = 1;
+    let (skipping, _) = rollup.build(t, deposits());
+    refused(
+        &node,
+        &skipping,
+        422,
+        "wrong_index",
+        "batch index 1 is not the next index 0 (the tip is genesis)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_previous_root_is_refused() {
+    let Setup {
+        node,
+        mut rollup,
+        t,
+    } = setup().await;
+    let (batch, _) = rollup.build(t, deposits());
+    let h = &batch.header;
+    rollup.tree = protocol::tree::Tree::new(); // an empty state instead of genesis
+    let lying = Batch::seal(
+        h.index,
+        h.prev_header_hash,
+        rollup.tree.root(),
+        h.timestamp_ms,
+        0,
+        batch.txs.clone(),
+        batch.checkpoints.clone(),
+    );
+    refused(
+        &node,
+        &lying,
+        422,
+        "wrong_prev_root",
+        "is not the state root",
+    )
+    .await;
+}

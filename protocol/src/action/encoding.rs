@@ -1,0 +1,215 @@
+//! The canonical binary encoding of actions, signed actions, L1 messages and transactions
+//! (docs/PROTOCOL.md Part 1), and the transaction hash built on it.
+
+use super::{
+    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, Signature, SignedAction,
+    TimeInForce, Tx, Withdraw,
+};
+use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::primitives::H256;
+
+impl Encode for Action {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            Action::Order(o) => {
+                w.u8(0)
+                    .address(&o.account)
+                    .u32(o.market)
+                    .bool(o.is_buy)
+                    .u64(o.price)
+                    .u64(o.size);
+                w.u8(o.tif as u8)
+                    .bool(o.reduce_only)
+                    .u64(o.nonce)
+                    .u64(o.expires_at);
+            }
+            Action::Cancel(c) => {
+                w.u8(1)
+                    .address(&c.account)
+                    .u32(c.market)
+                    .u64(c.order_nonce)
+                    .u64(c.nonce)
+                    .u64(c.expires_at);
+            }
+            Action::CancelAll(c) => {
+                w.u8(2).address(&c.account).u64(c.nonce).u64(c.expires_at);
+            }
+            Action::Withdraw(x) => {
+                w.u8(3)
+                    .address(&x.account)
+                    .u64(x.amount)
+                    .u64(x.nonce)
+                    .u64(x.expires_at);
+            }
+            Action::Liquidate(l) => {
+                w.u8(4)
+                    .address(&l.liquidator)
+                    .address(&l.account)
+                    .u32(l.market)
+                    .u64(l.nonce)
+                    .u64(l.expires_at);
+            }
+            Action::PriceUpdate(p) => {
+                w.u8(5).u32(p.market).u64(p.price).u64(p.timestamp_ms);
+            }
+        }
+    }
+}
+
+impl Decode for Action {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match r.u8("action tag")? {
+            0 => Action::Order(Order {
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                is_buy: r.bool("isBuy")?,
+                price: r.u64("price")?,
+                size: r.u64("size")?,
+                tif: {
+                    let v = r.u8("tif")?;
+                    TimeInForce::from_u8(v).ok_or(DecodeError::Invalid {
+                        field: "tif",
+                        reason: format!("{v} is not 0..=3"),
+                    })?
+                },
+                reduce_only: r.bool("reduceOnly")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            1 => Action::Cancel(Cancel {
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                order_nonce: r.u64("orderNonce")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            2 => Action::CancelAll(CancelAll {
+                account: r.address("account")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            3 => Action::Withdraw(Withdraw {
+                account: r.address("account")?,
+                amount: r.u64("amount")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            4 => Action::Liquidate(Liquidate {
+                liquidator: r.address("liquidator")?,
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
+            5 => Action::PriceUpdate(PriceUpdate {
+                market: r.u32("market")?,
+                price: r.u64("price")?,
+                timestamp_ms: r.u64("timestampMs")?,
+            }),
+            t => {
+                return Err(DecodeError::Invalid {
+                    field: "action tag",
+                    reason: format!("unknown tag {t}"),
+                });
+            }
+        })
+    }
+}
+
+impl Encode for SignedAction {
+    fn encode_to(&self, w: &mut Writer) {
+        self.action.encode_to(w);
+        w.raw(&self.signature.0);
+    }
+}
+
+impl Decode for SignedAction {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let action = Action::decode_from(r)?;
+        let mut sig = [0u8; 65];
+        sig.copy_from_slice(r.take(65, "signature")?);
+        Ok(SignedAction {
+            action,
+            signature: Signature(sig),
+        })
+    }
+}
+
+impl Encode for L1Message {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            L1Message::Deposit { account, amount } => {
+                w.u8(0).address(account).u64(*amount);
+            }
+            L1Message::Forced { action } => {
+                w.u8(1);
+                action.encode_to(w);
+            }
+        }
+    }
+}
+
+impl Decode for L1Message {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match r.u8("l1 message tag")? {
+            0 => L1Message::Deposit {
+                account: r.address("account")?,
+                amount: r.u64("amount")?,
+            },
+            1 => L1Message::Forced {
+                action: SignedAction::decode_from(r)?,
+            },
+            t => {
+                return Err(DecodeError::Invalid {
+                    field: "l1 message tag",
+                    reason: format!("unknown tag {t}"),
+                });
+            }
+        })
+    }
+}
+
+impl Encode for Tx {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            Tx::User { action } => {
+                w.u8(0);
+                action.encode_to(w);
+            }
+            Tx::L1 {
+                queue_index,
+                message,
+            } => {
+                w.u8(1).u64(*queue_index);
+                message.encode_to(w);
+            }
+        }
+    }
+}
+
+impl Decode for Tx {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match r.u8("tx tag")? {
+            0 => Tx::User {
+                action: SignedAction::decode_from(r)?,
+            },
+            1 => Tx::L1 {
+                queue_index: r.u64("queue_index")?,
+                message: L1Message::decode_from(r)?,
+            },
+            t => {
+                return Err(DecodeError::Invalid {
+                    field: "tx tag",
+                    reason: format!("unknown tag {t}"),
+                });
+            }
+        })
+    }
+}
+
+impl Tx {
+    /// The transaction hash: keccak256 of the canonical encoding. Stable across nodes.
+    pub fn hash(&self) -> H256 {
+        crate::primitives::keccak256(&self.encode())
+    }
+}
