@@ -187,8 +187,7 @@ impl SettlementClient {
     }
 
     pub async fn post_batch(&self, data: Vec<u8>) -> Result<PostBatchResponse, SettlementError> {
-        self.signed("/v1/batches", PostBatchCall::Data(data))
-            .await
+        self.signed("/v1/batches", PostBatchCall::Data(data)).await
     }
 
     pub async fn bond(&self, amount: u64) -> Result<BondResponse, SettlementError> {

@@ -2,5 +2,6 @@
 //! (`contracts-mock`) run in-process. One binary, split by area.
 
 mod bad_input;
+mod crash;
 mod support;
 mod trading;
