@@ -112,30 +112,6 @@ async fn connect(
     Ok(status)
 }
 
-/// Bonds up to the settlement layer's minimum from the L1 balance, if needed and possible.
-async fn ensure_bond(client: &SettlementClient, min: u64) {
-    let account = match client.account(&client.address()).await {
-        Ok(a) => a,
-        Err(e) => return tracing::warn!(error = %e, "cannot read the sequencer's L1 account"),
-    };
-    let need = min.saturating_sub(account.bond);
-    if need == 0 {
-        return;
-    }
-    if account.balance < need {
-        return tracing::warn!(
-            bond = account.bond,
-            balance = account.balance,
-            min,
-            "the sequencer's bond is below the minimum and its L1 balance cannot cover it: posting will be refused until it is bonded"
-        );
-    }
-    match client.bond(need).await {
-        Ok(b) => tracing::info!(bond = b.bond, "bonded"),
-        Err(e) => tracing::warn!(error = %e, "bonding failed"),
-    }
-}
-
 /// Opens the database and rebuilds the executor state (blocking).
 fn open_and_recover(config: &Config) -> Result<(rusqlite::Connection, Rebuilt), RunError> {
     std::fs::create_dir_all(&config.data_dir).map_err(io("creating the data dir"))?;
@@ -176,7 +152,7 @@ pub async fn run(
     let client = SettlementClient::new(&config.settlement_url, config.key.clone(), &genesis);
     let status = connect(&client, genesis_hash).await?;
     if config.auto_bond {
-        ensure_bond(&client, status.params.min_sequencer_bond).await;
+        client.ensure_bond(status.params.min_sequencer_bond).await;
     }
     let recovering = config.clone();
     let (conn, rebuilt) = tokio::task::spawn_blocking(move || open_and_recover(&recovering))
@@ -256,6 +232,7 @@ pub async fn run(
             wake: wake_poster.clone(),
             posting_error,
             metrics: metrics.clone(),
+            auto_bond: config.auto_bond,
         }
         .run(stopping.clone()),
     );

@@ -22,7 +22,7 @@ use crate::journal::writer::{WriteOp, WriterHandle};
 use crate::journal::{Entry, SettlementUpdate};
 use crate::metrics::Metrics;
 use crate::settlement::{SettlementClient, SettlementError};
-use protocol::api::settlement::{BatchStatus as L1Status, BatchView};
+use protocol::api::settlement::{BatchStatus as L1Status, BatchView, PostBatchResponse};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
@@ -53,6 +53,8 @@ pub struct Poster {
     pub wake: Arc<Notify>,
     pub posting_error: PostingError,
     pub metrics: Arc<Metrics>,
+    /// Re-bond from the L1 balance when a post is refused for a short bond (after a slash).
+    pub auto_bond: bool,
 }
 
 impl Poster {
@@ -127,7 +129,7 @@ impl Poster {
                             batch.index
                         )));
                     }
-                    match self.client.post_batch(batch.data.clone()).await {
+                    match self.post(batch).await {
                         Ok(posted) => {
                             tracing::info!(
                                 index = batch.index,
@@ -155,6 +157,19 @@ impl Poster {
             }
         }
         Ok(())
+    }
+
+    /// Posts `batch`; if refused for a short bond (a slash took it) and auto-bonding is
+    /// on, bonds again and retries once.
+    async fn post(&self, batch: &Unsettled) -> Result<PostBatchResponse, SettlementError> {
+        match self.client.post_batch(batch.data.clone()).await {
+            Err(e) if self.auto_bond && e.code() == Some("insufficient_bond") => {
+                let min = self.client.status().await?.params.min_sequencer_bond;
+                self.client.ensure_bond(min).await;
+                self.client.post_batch(batch.data.clone()).await
+            }
+            other => other,
+        }
     }
 
     /// Whether our batch was posted and then reverted (the newest submission with its

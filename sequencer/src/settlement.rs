@@ -193,4 +193,29 @@ impl SettlementClient {
     pub async fn bond(&self, amount: u64) -> Result<BondResponse, SettlementError> {
         self.signed("/v1/bond", BondCall { amount }).await
     }
+
+    /// Bonds up to `min` from the L1 balance, if the bond is short and the balance covers
+    /// it. Failures are logged: posting then reports the refusal.
+    pub async fn ensure_bond(&self, min: u64) {
+        let account = match self.account(&self.address).await {
+            Ok(a) => a,
+            Err(e) => return tracing::warn!(error = %e, "cannot read the sequencer's L1 account"),
+        };
+        let need = min.saturating_sub(account.bond);
+        if need == 0 {
+            return;
+        }
+        if account.balance < need {
+            return tracing::warn!(
+                bond = account.bond,
+                balance = account.balance,
+                min,
+                "the sequencer's bond is below the minimum and its L1 balance cannot cover it: posting is refused until it is bonded"
+            );
+        }
+        match self.bond(need).await {
+            Ok(b) => tracing::info!(bond = b.bond, "bonded"),
+            Err(e) => tracing::warn!(error = %e, "bonding failed"),
+        }
+    }
 }

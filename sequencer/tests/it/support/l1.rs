@@ -8,7 +8,10 @@ use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, DepositCall, DepositResponse, FaucetRequest,
     L1CallData, MineRequest, MineResponse, SignedCall, StatusResponse, l1_domain_separator,
 };
+use protocol::batch::{Batch, execute_batch, genesis_anchor, genesis_tree};
+use protocol::codec::Decode;
 use protocol::primitives::{Address, H256};
+use protocol::tree::Tree;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -161,6 +164,36 @@ impl L1 {
         self.get::<BatchesResponse>("/v1/batches?limit=1000")
             .await
             .batches
+    }
+
+    /// Re-executes every live batch from genesis with `protocol`, checking the chain links
+    /// and every checkpoint. Returns the batches and the honest state after them, or what
+    /// is wrong.
+    pub async fn replay_chain(&self) -> Result<(Vec<Batch>, Tree), String> {
+        let genesis = super::genesis();
+        let mut tree = genesis_tree(&genesis);
+        let mut prev_hash = genesis_anchor(&genesis);
+        let mut batches = Vec::new();
+        for (i, view) in self.live_batches().await.into_iter().enumerate() {
+            if view.index != i as u64 {
+                return Err(format!("live batch {} where {i} was expected", view.index));
+            }
+            let data = self.batch(view.index).await.data.ok_or("no batch data")?;
+            let batch = Batch::decode(&data).map_err(|e| format!("batch {i}: {e}"))?;
+            let h = &batch.header;
+            if h.prev_header_hash != prev_hash || h.prev_state_root != tree.root() {
+                return Err(format!("batch {i} does not continue the honest chain"));
+            }
+            let execution = execute_batch(&mut tree, &genesis, &batch).expect("a full tree");
+            if execution.checkpoints != batch.checkpoints {
+                return Err(format!(
+                    "batch {i} commits checkpoints re-execution does not give"
+                ));
+            }
+            prev_hash = h.hash();
+            batches.push(batch);
+        }
+        Ok((batches, tree))
     }
 
     pub async fn shutdown(&mut self) {
