@@ -3,6 +3,8 @@
 
 mod bad_input;
 mod crash;
+mod keeper;
+mod protection;
 mod revert;
 mod support;
 mod trading;

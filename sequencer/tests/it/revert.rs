@@ -250,6 +250,44 @@ async fn a_proven_wrong_root_reverts_and_the_sequencer_resequences_honestly() {
     }
     assert_eq!(honest.root(), seq.status().await.state_root);
 
+    // A restart replays the revert from the log: same root, the fault stays spent.
+    let before = seq.status().await;
+    let dir = seq.stop().await;
+    let mut config = crate::support::seq::test_config(&l1, dir.path());
+    config.keeper_interval = None;
+    config.inject_fault = Some(FaultPlan {
+        fault: Fault::WrongRoot,
+        from_batch: FAULTY_BATCH,
+    });
+    let seq = Seq::launch(config, dir).await;
+    let after = seq.status().await;
+    assert_eq!(
+        (after.state_root, after.next_seq),
+        (before.state_root, before.next_seq)
+    );
+    assert_eq!(after.fault.as_deref(), Some("wrong-root@batch=2 (spent)"));
+    let more = seq
+        .submit(&order(
+            &bob,
+            true,
+            BTC_PRICE,
+            ONE_BTC / 10,
+            TimeInForce::Gtc,
+            9,
+        ))
+        .await;
+    wait_for(
+        "the new batch to be posted honestly",
+        Duration::from_secs(10),
+        || async {
+            let s = seq.status().await;
+            let posted = s.last_posted.is_some_and(|p| p >= more.batch_index);
+            let chain = l1.replay_chain().await.ok()?;
+            (posted && chain.1.root() == s.state_root).then_some(())
+        },
+    )
+    .await;
+
     seq.stop().await;
     l1.shutdown().await;
 }
