@@ -57,7 +57,7 @@ impl Core {
 
     /// The settlement layer finalized batch `index` (with `header_hash`): it can never be
     /// reverted, so the states before it are dropped. Returns the snapshot to write if one
-    /// is due (`every` batches after the previous base).
+    /// is due (`every` batches after the previous snapshot).
     pub fn finalize(&mut self, index: u64, header_hash: H256, every: u64) -> Option<SnapshotData> {
         let known = self
             .retained
@@ -66,7 +66,6 @@ impl Core {
         if !known {
             return None;
         }
-        let previous = self.base.finalized;
         while let Some(front) = self.retained.front() {
             if front.batch.header.index > index {
                 break;
@@ -79,7 +78,12 @@ impl Core {
         }
         let final_queue = self.base.tip.queue_end;
         self.l1.retain(|i, _| *i >= final_queue);
-        let due = previous.is_none_or(|p| index >= p.saturating_add(every));
+        let due = self
+            .last_snapshot
+            .is_none_or(|last| index >= last.saturating_add(every));
+        if due {
+            self.last_snapshot = Some(index);
+        }
         due.then(|| SnapshotData {
             batch_index: index,
             header_hash,

@@ -98,6 +98,8 @@ pub struct Core {
     pub(super) l1: BTreeMap<u64, L1Message>,
     pub(super) fault: Option<FaultPlan>,
     pub(super) fault_spent: bool,
+    /// The batch of the newest snapshot (taken or loaded).
+    pub(super) last_snapshot: Option<u64>,
     pub(super) out: Vec<Entry>,
 }
 
@@ -134,6 +136,7 @@ impl Core {
                 finalized: Some(s.batch_index),
             },
         };
+        let last_snapshot = base.finalized;
         Core {
             domain: protocol::batch::domain_separator(&genesis),
             genesis,
@@ -147,6 +150,7 @@ impl Core {
             l1: BTreeMap::new(),
             fault: None,
             fault_spent: false,
+            last_snapshot,
             out: Vec::new(),
         }
     }

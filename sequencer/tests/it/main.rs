@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash;
+mod faults;
 mod keeper;
 mod protection;
 mod revert;
