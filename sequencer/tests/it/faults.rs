@@ -137,7 +137,7 @@ async fn a_restart_after_finalization_starts_from_a_snapshot() {
     let mut l1 = L1::start().await;
     l1.deposit(&alice(), DEPOSIT).await;
     l1.deposit(&bob(), DEPOSIT).await;
-    let seq = Seq::start(&l1).await;
+    let seq = Seq::start_with(&l1, |c| c.snapshot_every_batches = 1).await;
     seq.wait_collateral(&addr(&bob()), DEPOSIT.into()).await;
     seq.submit(&price(BTC, BTC_PRICE)).await;
     trade(&l1, &seq, 1).await;
@@ -172,7 +172,9 @@ async fn a_restart_after_finalization_starts_from_a_snapshot() {
         .unwrap();
     drop(db);
 
-    let seq = Seq::launch(test_config(&l1, dir.path()), dir).await;
+    let mut config = test_config(&l1, dir.path());
+    config.snapshot_every_batches = 1;
+    let seq = Seq::launch(config, dir).await;
     let recovered = seq.status().await;
     assert_eq!(recovered.state_root, finalized.state_root);
     assert_eq!(recovered.next_seq, finalized.next_seq);
