@@ -59,6 +59,13 @@ pub struct Poster {
 
 impl Poster {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        if let Ok(progress) = self.db.read(queries::progress).await {
+            let m = &self.metrics;
+            m.last_posted
+                .store(progress.posted.unwrap_or(0), Ordering::Relaxed);
+            m.last_finalized
+                .store(progress.finalized.unwrap_or(0), Ordering::Relaxed);
+        }
         let mut backoff = Duration::from_millis(100);
         loop {
             let wait = match self.sync().await {

@@ -130,9 +130,10 @@ pub struct BatchesResponse {
     pub batches: Vec<BatchInfo>,
 }
 
-/// A withdrawal's one status, in the order it moves through them.
+/// A withdrawal's one status, in the order it moves through them. JSON:
+/// `{"stage": "challenge_window", "deadline_block": …, …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(tag = "stage", rename_all = "snake_case")]
 pub enum WithdrawalStatus {
     /// Debited on L2; its batch is still open.
     Pending,
@@ -167,7 +168,6 @@ pub struct WithdrawalView {
     pub amount: u64,
     pub tx_hash: H256,
     pub batch_index: u64,
-    #[serde(flatten)]
     pub status: WithdrawalStatus,
 }
 
@@ -273,8 +273,8 @@ mod tests {
             },
         };
         let json = serde_json::to_value(&view).unwrap();
-        assert_eq!(json["status"], "claimable");
-        assert_eq!(json["proof"], "0xab");
+        assert_eq!(json["status"]["stage"], "claimable");
+        assert_eq!(json["status"]["proof"], "0xab");
         assert_eq!(
             serde_json::from_value::<WithdrawalView>(json).unwrap(),
             view

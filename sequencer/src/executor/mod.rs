@@ -241,8 +241,7 @@ impl Loop {
         let mut outcomes = Vec::with_capacity(job.items.len());
         let mut accepted = 0u64;
         for (tx, signer) in job.items {
-            core.make_room_for(&tx, now)?;
-            core.ensure_open(now);
+            core.open_for(&tx, now)?;
             let applied = core.apply(tx, &signer)?;
             outcomes.push(match applied.included {
                 Some((seq, batch_index, position)) => {
@@ -311,8 +310,7 @@ impl Loop {
         core.include_l1(now, self.d.batching.max_txs)?;
         let (mut kept, mut dropped) = (0u64, 0u64);
         for tx in user_txs {
-            core.make_room_for(&tx, now)?;
-            core.ensure_open(now);
+            core.open_for(&tx, now)?;
             let signer = core.trusted_signer(&tx);
             let applied = core.apply(tx, &signer)?;
             if applied.included.is_some() {
@@ -343,6 +341,9 @@ impl Loop {
             return;
         }
         let changed = self.dirty || !entries.is_empty();
+        if let Some(last) = self.d.core.tip.next_index.checked_sub(1) {
+            self.d.metrics.last_sealed.store(last, Ordering::Relaxed);
+        }
         let view = changed.then(|| Arc::new(self.d.core.read_view()));
         self.dirty = false;
         let dones = std::mem::take(&mut self.dones);

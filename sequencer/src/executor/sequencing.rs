@@ -21,6 +21,9 @@ use protocol::tree::Tree;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+/// How far ahead of the wall clock an oracle timestamp may pull a new batch's timestamp.
+pub const MAX_ORACLE_LEAD_MS: u64 = 1_000;
+
 /// The chain after the last sealed batch: what the next batch links to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tip {
@@ -218,22 +221,27 @@ impl Core {
         Ok(())
     }
 
-    /// A `PriceUpdate` signed after the open batch's timestamp would be rejected as "from
-    /// the future" inside it, so such an update (not later than `now_ms`) closes the batch
-    /// and opens a new one at `now_ms`.
-    pub fn make_room_for(&mut self, tx: &Tx, now_ms: u64) -> Result<(), ExecError> {
-        let Tx::User { action } = tx else {
-            return Ok(());
-        };
-        let Action::PriceUpdate(update) = &action.action else {
-            return Ok(());
-        };
-        let Some(open) = &self.open else {
-            return Ok(());
-        };
-        if update.timestamp_ms > open.ctx.timestamp_ms && update.timestamp_ms <= now_ms {
-            self.seal(Decision::Live)?;
+    /// Makes sure a batch is open that `tx` can execute in, and returns nothing else. A
+    /// `PriceUpdate` signed after the open batch's timestamp would be rejected as "from the
+    /// future" inside it, so such an update closes the batch; the next one opens at the
+    /// update's time, which may lead the wall clock by up to `MAX_ORACLE_LEAD_MS` (an oracle
+    /// whose clock runs slightly ahead is still served).
+    pub fn open_for(&mut self, tx: &Tx, now_ms: u64) -> Result<(), ExecError> {
+        let mut at = now_ms;
+        if let Tx::User { action } = tx
+            && let Action::PriceUpdate(update) = &action.action
+            && update.timestamp_ms <= now_ms.saturating_add(MAX_ORACLE_LEAD_MS)
+        {
+            if self
+                .open
+                .as_ref()
+                .is_some_and(|o| update.timestamp_ms > o.ctx.timestamp_ms)
+            {
+                self.seal(Decision::Live)?;
+            }
+            at = at.max(update.timestamp_ms);
         }
+        self.ensure_open(at);
         Ok(())
     }
 

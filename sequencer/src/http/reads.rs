@@ -37,7 +37,7 @@ pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>
 
 pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
     let v = s.views.borrow().clone();
-    let (last_sealed, last_posted, last_finalized) = s.db.read(queries::progress).await?;
+    let progress = s.db.read(queries::progress).await?;
     let fault = s
         .fault
         .map(|plan| format!("{plan}{}", if v.fault_spent { " (spent)" } else { "" }));
@@ -48,9 +48,9 @@ pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
         state_root: v.tree.root(),
         next_seq: v.next_seq,
         open_batch: v.open.clone(),
-        last_sealed,
-        last_posted,
-        last_finalized,
+        last_sealed: progress.sealed,
+        last_posted: progress.posted,
+        last_finalized: progress.finalized,
         next_queue_index: v.queue_next,
         inflight_actions: s.intake.inflight(),
         posting_error: s

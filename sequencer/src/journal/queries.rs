@@ -245,11 +245,17 @@ pub fn unsettled(conn: &Connection) -> Result<Vec<Unsettled>, JournalError> {
     Ok(out)
 }
 
-/// The highest live batch index with each status of interest: (sealed or later, posted or
-/// later, finalized).
-pub fn progress(
-    conn: &Connection,
-) -> Result<(Option<u64>, Option<u64>, Option<u64>), JournalError> {
+/// The highest live batch index that reached each stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Sealed, posted or finalized.
+    pub sealed: Option<u64>,
+    /// Posted or finalized.
+    pub posted: Option<u64>,
+    pub finalized: Option<u64>,
+}
+
+pub fn progress(conn: &Connection) -> Result<Progress, JournalError> {
     let max = |statuses: &str| -> Result<Option<u64>, JournalError> {
         Ok(conn.query_row(
             &format!("SELECT MAX(batch_index) FROM batches WHERE status IN ({statuses})"),
@@ -257,9 +263,9 @@ pub fn progress(
             |r| r.get(0),
         )?)
     };
-    Ok((
-        max("'sealed', 'posted', 'finalized'")?,
-        max("'posted', 'finalized'")?,
-        max("'finalized'")?,
-    ))
+    Ok(Progress {
+        sealed: max("'sealed', 'posted', 'finalized'")?,
+        posted: max("'posted', 'finalized'")?,
+        finalized: max("'finalized'")?,
+    })
 }

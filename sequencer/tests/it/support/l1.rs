@@ -6,7 +6,7 @@ use contracts_mock::{Config, RunError};
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, DepositCall, DepositResponse, FaucetRequest,
-    L1CallData, MineRequest, MineResponse, SignedCall, StatusResponse, l1_domain_separator,
+    L1CallData, MineRequest, MineResponse, SignedCall, l1_domain_separator,
 };
 use protocol::batch::{Batch, execute_batch, genesis_anchor, genesis_tree};
 use protocol::codec::Decode;
@@ -93,10 +93,6 @@ impl L1 {
             .expect("POST the settlement layer");
         let status = response.status().as_u16();
         (status, response.json().await.expect("JSON body"))
-    }
-
-    pub async fn status(&self) -> StatusResponse {
-        self.get("/v1/status").await
     }
 
     pub async fn account(&self, address: &Address) -> AccountResponse {
