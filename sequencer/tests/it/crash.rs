@@ -210,7 +210,8 @@ async fn load(
 ) -> u64 {
     let http = reqwest::Client::new();
     let mut rng = SplitMix64(seed);
-    loop {
+    // Bounded: the child is killed long before this many requests.
+    for _ in 0..1_000_000 {
         nonce += 1;
         let action = match rng.below(10) {
             0..=5 => {
@@ -249,6 +250,7 @@ async fn load(
             return nonce;
         }
     }
+    nonce
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 mod bad_input;
 mod crash;
 mod faults;
+mod forced;
 mod keeper;
 mod protection;
 mod revert;
