@@ -123,6 +123,10 @@ pub enum ConfigError {
     SettlementUrl(String),
     #[error("limit {name} must be positive")]
     Limit { name: &'static str },
+    #[error(
+        "max_bulk_actions ({bulk}) must not exceed max_inflight_actions ({inflight}): such a request could never be admitted"
+    )]
+    BulkOverBudget { bulk: usize, inflight: usize },
 }
 
 impl Config {
@@ -185,6 +189,12 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Limit { name });
             }
+        }
+        if l.max_bulk_actions > l.max_inflight_actions {
+            return Err(ConfigError::BulkOverBudget {
+                bulk: l.max_bulk_actions,
+                inflight: l.max_inflight_actions,
+            });
         }
         for (name, value) in [
             ("header_timeout", l.header_timeout),

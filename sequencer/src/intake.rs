@@ -124,3 +124,32 @@ impl Intake {
         answer
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_never_waits_and_frees_with_the_permit() {
+        let (exec, _rx) = mpsc::channel();
+        let intake = Intake::new(exec, 3, H256::ZERO, Address([0; 20])).unwrap();
+        let two = intake.try_admit(2).expect("room for two");
+        assert_eq!(intake.inflight(), 2);
+        assert_eq!(
+            intake.try_admit(2).unwrap_err(),
+            Overloaded,
+            "only one left"
+        );
+        let one = intake.try_admit(1).expect("room for one");
+        assert_eq!(intake.try_admit(1).unwrap_err(), Overloaded);
+        drop(two);
+        assert_eq!(intake.inflight(), 1);
+        assert!(intake.try_admit(2).is_ok());
+        drop(one);
+        assert_eq!(
+            intake.try_admit(4).unwrap_err(),
+            Overloaded,
+            "more than the budget"
+        );
+    }
+}
