@@ -231,6 +231,77 @@ impl fmt::Debug for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::primitives::Address;
+
+    fn config() -> Config {
+        let genesis = Genesis::devnet(1, Address([1; 20]), Address([2; 20]));
+        let key = protocol::workload::dev_key("config-test", 0, 0);
+        Config::new(
+            PathBuf::from("/tmp/unused"),
+            "http://127.0.0.1:1".into(),
+            genesis,
+            key,
+        )
+    }
+
+    #[test]
+    fn validation_names_the_bad_setting() {
+        assert_eq!(config().validate(), Ok(()));
+        let check = |edit: fn(&mut Config), expect: ConfigError| {
+            let mut c = config();
+            edit(&mut c);
+            assert_eq!(c.validate(), Err(expect));
+        };
+        check(
+            |c| c.batch_max_txs = 0,
+            ConfigError::BatchSize {
+                max: 100_000,
+                got: 0,
+            },
+        );
+        check(
+            |c| c.batch_interval = Duration::ZERO,
+            ConfigError::BatchInterval(Duration::ZERO),
+        );
+        check(
+            |c| c.snapshot_every_batches = 0,
+            ConfigError::SnapshotInterval,
+        );
+        check(
+            |c| c.keeper_interval = Some(Duration::from_millis(1)),
+            ConfigError::KeeperInterval(Duration::from_millis(1)),
+        );
+        check(
+            |c| c.settlement_url = "localhost:9545".into(),
+            ConfigError::SettlementUrl("localhost:9545".into()),
+        );
+        check(
+            |c| c.limits.max_body_bytes = 0,
+            ConfigError::Limit {
+                name: "max_body_bytes",
+            },
+        );
+        check(
+            |c| c.limits.request_timeout = Duration::ZERO,
+            ConfigError::Limit {
+                name: "request_timeout",
+            },
+        );
+        check(
+            |c| c.limits.max_inflight_actions = 10,
+            ConfigError::BulkOverBudget {
+                bulk: 10_000,
+                inflight: 10,
+            },
+        );
+        let mut c = config();
+        c.genesis.checkpoint_interval_txs = 0;
+        assert!(matches!(c.validate(), Err(ConfigError::Genesis(_))));
+        assert!(
+            !format!("{c:?}").contains("SigningKey"),
+            "the key is never printed"
+        );
+    }
 
     #[test]
     fn fault_plans_parse_and_bad_ones_say_why() {

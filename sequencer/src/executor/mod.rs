@@ -84,8 +84,6 @@ pub enum Command {
     },
     /// The settlement layer finalized batch `index`.
     Finalized { index: u64, header_hash: H256 },
-    /// Seal the open batch now; `done` once durable.
-    Flush { done: oneshot::Sender<()> },
     /// Seal, flush and stop.
     Shutdown,
 }
@@ -206,12 +204,6 @@ impl Loop {
                 {
                     self.d.core.out.push(Entry::Snapshot(Box::new(snapshot)));
                 }
-            }
-            Command::Flush { done } => {
-                self.d.core.seal(Decision::Live)?;
-                self.dones.push(Box::new(move |_| {
-                    let _ = done.send(());
-                }));
             }
             Command::Shutdown => {}
         }
