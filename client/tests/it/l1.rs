@@ -13,18 +13,23 @@ use tokio::sync::oneshot;
 use vigil_client::settlement::SettlementClient;
 
 /// A settlement layer served in this process until dropped.
-struct L1 {
-    url: String,
+pub struct L1 {
+    pub url: String,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
 
 impl L1 {
-    async fn start() -> L1 {
+    pub async fn start() -> L1 {
+        L1::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> L1 {
         let dir = tempfile::tempdir().expect("temp dir");
         let genesis = Genesis::devnet(31337, Config::default_rollup_address(), Address([0x0a; 20]));
         let mut config = Config::new(dir.path().to_path_buf(), genesis);
         config.block_time_ms = None;
+        tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -50,7 +55,7 @@ impl Drop for L1 {
 }
 
 /// Runs the binary off the async runtime, so the in-process server keeps serving.
-async fn run(home: &Path, url: &str, args: &[&str]) -> Run {
+pub async fn run(home: &Path, url: &str, args: &[&str]) -> Run {
     let home: PathBuf = home.to_path_buf();
     let url = url.to_string();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
@@ -62,7 +67,7 @@ async fn run(home: &Path, url: &str, args: &[&str]) -> Run {
     .expect("the vigil run completes")
 }
 
-fn u64_of(value: &serde_json::Value, field: &str) -> u64 {
+pub fn u64_of(value: &serde_json::Value, field: &str) -> u64 {
     value[field]
         .as_u64()
         .unwrap_or_else(|| panic!("{field} in {value}"))

@@ -2,6 +2,7 @@
 //! key commands in a temp data dir, and its L1 commands against an in-process settlement
 //! layer on 127.0.0.1:0.
 
+mod claim;
 mod keys;
 mod l1;
 mod support;
