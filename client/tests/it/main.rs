@@ -3,6 +3,7 @@
 //! layer on 127.0.0.1:0.
 
 mod claim;
+mod docker;
 mod keys;
 mod l1;
 mod support;
