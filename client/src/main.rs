@@ -1,11 +1,13 @@
 //! `vigil`: parse the command line, run the command, print its output (text or `--json`).
-//! Errors are one line on standard error; the exit code is 2 for a usage or configuration
-//! mistake (clap's own usage errors included) and 1 for a failure while doing the work.
+//! Errors are one line on standard error (a JSON object with `--json`); the exit code is 2
+//! for a usage or configuration mistake (clap's own usage errors included) and 1 for a
+//! failure while doing the work.
 
 use clap::Parser;
 use std::process::ExitCode;
 use vigil_client::cli::Cli;
 use vigil_client::commands::{self, UsageError};
+use vigil_client::settlement::SettlementError;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -16,12 +18,23 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
-            if e.is::<UsageError>() {
-                ExitCode::from(2)
+            let exit_code: u8 = if e.is::<UsageError>() { 2 } else { 1 };
+            let message = format!("{e:#}").replace('\n', " ");
+            if cli.json {
+                // A server refusal keeps its stable code, so scripts can branch on it.
+                let code = e
+                    .downcast_ref::<SettlementError>()
+                    .and_then(SettlementError::code);
+                let body = serde_json::json!({
+                    "error": message,
+                    "code": code,
+                    "exit_code": exit_code,
+                });
+                eprintln!("{body}");
             } else {
-                ExitCode::from(1)
+                eprintln!("error: {message}");
             }
+            ExitCode::from(exit_code)
         }
     }
 }

@@ -23,8 +23,12 @@ use std::sync::OnceLock;
 /// Why a settlement-layer request did not produce its answer.
 #[derive(Debug, thiserror::Error)]
 pub enum SettlementError {
-    #[error("cannot reach the settlement layer at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    #[error("cannot reach the settlement layer at {url} ({what}): {reason}")]
+    Unreachable {
+        url: String,
+        what: String,
+        reason: String,
+    },
     #[error("settlement layer refused {what} ({status} {code}): {message}")]
     Api {
         what: String,
@@ -75,7 +79,7 @@ impl SettlementClient {
     async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, SettlementError> {
         let url = format!("{}{path}", self.base);
         let sent = self.http.get(&url).send().await;
-        self.answer(&format!("GET {path}"), &url, sent).await
+        self.answer(&format!("GET {path}"), sent).await
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
@@ -85,27 +89,22 @@ impl SettlementClient {
     ) -> Result<R, SettlementError> {
         let url = format!("{}{path}", self.base);
         let sent = self.http.post(&url).json(body).send().await;
-        self.answer(&format!("POST {path}"), &url, sent).await
+        self.answer(&format!("POST {path}"), sent).await
     }
 
     async fn answer<R: DeserializeOwned>(
         &self,
         what: &str,
-        url: &str,
         sent: Result<reqwest::Response, reqwest::Error>,
     ) -> Result<R, SettlementError> {
-        let response = sent.map_err(|e| SettlementError::Unreachable {
-            url: url.to_string(),
+        let unreachable = |e: reqwest::Error| SettlementError::Unreachable {
+            url: self.base.clone(),
+            what: what.to_string(),
             reason: error_chain(&e),
-        })?;
+        };
+        let response = sent.map_err(unreachable)?;
         let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| SettlementError::Unreachable {
-                url: url.to_string(),
-                reason: error_chain(&e),
-            })?;
+        let body = response.bytes().await.map_err(unreachable)?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body).map_err(|e| SettlementError::BadResponse {
                 what: what.to_string(),
@@ -266,10 +265,15 @@ impl SettlementClient {
     }
 }
 
-/// An error with its causes ("error sending request: connection refused"), on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
+/// A transport error's causes on one line ("tcp connect error: Connection refused"),
+/// without reqwest's own top line, which repeats the URL.
+fn error_chain(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let Some(first) = e.source() else {
+        return e.to_string();
+    };
+    let mut text = first.to_string();
+    let mut source = first.source();
     while let Some(cause) = source {
         let cause_text = cause.to_string();
         if !text.contains(&cause_text) {

@@ -225,6 +225,19 @@ async fn refusals_and_failures_exit_1_with_the_reason() {
         .await,
         "no_such_batch",
     );
+    // With --json the error is one JSON line carrying the server's code.
+    let refused = run(h, &l1.url, &["--json", "l1", "deposit", "--amount", "11"]).await;
+    assert_eq!(refused.code, 1, "{refused:?}");
+    let error: serde_json::Value =
+        serde_json::from_str(refused.stderr.trim()).expect("a JSON error line");
+    assert_eq!(error["code"], "insufficient_balance");
+    assert_eq!(error["exit_code"], 1);
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("POST /v1/deposit")),
+        "{error}"
+    );
     // Nothing was consumed by the refused calls.
     let balance = run(h, &l1.url, &["--json", "l1", "balance"]).await.json();
     assert_eq!(u64_of(&balance, "balance"), 10_000_000);
