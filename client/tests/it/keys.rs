@@ -137,3 +137,21 @@ fn mistakes_are_one_line_errors_with_exit_code_2() {
     // clap's own usage errors also exit 2.
     assert_eq!(vigil(home.path(), None, &["keys", "frobnicate"]).code, 2);
 }
+
+#[test]
+fn a_key_file_whose_address_is_not_its_keys_is_refused() {
+    let home = tempfile::tempdir().expect("temp dir");
+    vigil(home.path(), None, &["keys", "new", "--name", "eve"]).ok();
+    let path = home.path().join("keys/eve.json");
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    file["address"] = serde_json::json!("0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a");
+    std::fs::write(&path, file.to_string()).expect("write");
+    let run = vigil(home.path(), None, &["keys", "show", "--name", "eve"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("is corrupt") && run.stderr.contains("is not its key's address"),
+        "{}",
+        run.stderr
+    );
+}
