@@ -84,3 +84,43 @@ fn format_table() {
     assert_eq!(format_size(12, 0), "12");
     assert_eq!(format_size(1_234_001, 3), "1,234.001");
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use vigil_client::units::{format_decimal, parse_decimal};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Formatting then parsing is the identity, for any value and unit.
+        #[test]
+        fn format_then_parse_round_trips(value: u64, decimals in 0u8..=18, min in 0u8..=6) {
+            let text = format_decimal(value, decimals, min);
+            prop_assert_eq!(parse_decimal(&text, decimals), Ok(value), "{}", text);
+        }
+
+        /// Parsing "whole.fraction" agrees with the naive u128 sum, or says "too large"
+        /// exactly when that sum does not fit in a u64.
+        #[test]
+        fn parse_agrees_with_naive_arithmetic(
+            whole in 0u64..=u64::MAX,
+            fraction_digits in proptest::collection::vec(0u8..10, 0..=6),
+            decimals in 6u8..=9,
+        ) {
+            let fraction: String = fraction_digits.iter().map(|d| char::from(b'0' + d)).collect();
+            let text = if fraction.is_empty() { whole.to_string() } else { format!("{whole}.{fraction}") };
+            let mut fraction_value: u128 = 0;
+            for i in 0..usize::from(decimals) {
+                fraction_value = fraction_value * 10 + u128::from(*fraction_digits.get(i).unwrap_or(&0));
+            }
+            let naive = u128::from(whole) * 10u128.pow(u32::from(decimals)) + fraction_value;
+            match parse_decimal(&text, decimals) {
+                Ok(v) => prop_assert_eq!(u128::from(v), naive),
+                Err(e) => {
+                    prop_assert!(naive > u128::from(u64::MAX), "{} refused: {}", text, e);
+                    prop_assert!(e.to_string().contains("too large"), "{}", e);
+                }
+            }
+        }
+    }
+}
