@@ -1,5 +1,40 @@
-//! Entry point of the `client` binary. The service is not built yet; it says so and exits non-zero.
-fn main() {
-    eprintln!("client: not built yet (see its open issue)");
-    std::process::exit(2);
+//! `vigil`: parse the command line, run the command, print its output (text or `--json`).
+//! Errors are one line on standard error (a JSON object with `--json`); the exit code is 2
+//! for a usage or configuration mistake (clap's own usage errors included) and 1 for a
+//! failure while doing the work.
+
+use clap::Parser;
+use std::process::ExitCode;
+use vigil_client::cli::Cli;
+use vigil_client::commands::{self, UsageError};
+use vigil_client::settlement::SettlementError;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(&cli).await {
+        Ok(output) => {
+            println!("{}", output.render(cli.json));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let exit_code: u8 = if e.is::<UsageError>() { 2 } else { 1 };
+            let message = format!("{e:#}").replace('\n', " ");
+            if cli.json {
+                // A server refusal keeps its stable code, so scripts can branch on it.
+                let code = e
+                    .downcast_ref::<SettlementError>()
+                    .and_then(SettlementError::code);
+                let body = serde_json::json!({
+                    "error": message,
+                    "code": code,
+                    "exit_code": exit_code,
+                });
+                eprintln!("{body}");
+            } else {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(exit_code)
+        }
+    }
 }

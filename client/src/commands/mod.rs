@@ -1,0 +1,71 @@
+//! Running a parsed command: resolve the data dir and the settlement layer, dispatch, and
+//! return what to print in both forms (text for people, JSON for scripts), so every command
+//! honours `--json` the same way.
+
+mod keys;
+mod l1;
+
+use crate::cli::{Cli, Command};
+use crate::keystore::{Keystore, KeystoreError};
+use std::path::PathBuf;
+
+/// A mistake in how `vigil` was called or configured (exit code 2), as opposed to a
+/// failure while doing the work (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A command's result: `text` for people, `json` for `--json`.
+#[derive(Debug)]
+pub struct Output {
+    pub text: String,
+    pub json: serde_json::Value,
+}
+
+impl Output {
+    /// What to print on standard output.
+    pub fn render(&self, json: bool) -> String {
+        if json {
+            serde_json::to_string_pretty(&self.json).expect("a JSON value always serializes")
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// Runs `cli`'s command.
+pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
+    match &cli.command {
+        Command::Keys(command) => keys::run(&keystore(cli)?, command),
+        Command::L1(command) => l1::run(cli, command).await,
+    }
+}
+
+/// The data dir: `--data-dir` / $VIGIL_HOME, else ~/.vigil.
+pub fn data_dir(cli: &Cli) -> Result<PathBuf, UsageError> {
+    if let Some(dir) = &cli.data_dir {
+        return Ok(dir.clone());
+    }
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => Ok(PathBuf::from(home).join(".vigil")),
+        _ => Err(UsageError(
+            "no data dir: set --data-dir or VIGIL_HOME (HOME is not set)".into(),
+        )),
+    }
+}
+
+fn keystore(cli: &Cli) -> Result<Keystore, UsageError> {
+    Ok(Keystore::new(&data_dir(cli)?))
+}
+
+/// Keystore errors the user can fix by calling differently (a wrong or unknown name, a
+/// malformed key) are usage errors; I/O and corrupt files are failures.
+fn classify(e: KeystoreError) -> anyhow::Error {
+    match e {
+        KeystoreError::InvalidName(_)
+        | KeystoreError::Exists { .. }
+        | KeystoreError::NotFound { .. }
+        | KeystoreError::InvalidKey(_) => UsageError(e.to_string()).into(),
+        KeystoreError::Corrupt { .. } | KeystoreError::Io { .. } => e.into(),
+    }
+}

@@ -1,0 +1,166 @@
+//! Human units in and out: "0.5" BTC, "50000" USD, "1,000.25" USDC become the protocol's
+//! integers (base lots of 10^-size_decimals, micro-USDC) and back.
+//!
+//! Integer math only, no floats: a decimal string is split at its point, each side parsed
+//! as digits, and the fraction right-padded to the unit's decimals. More fraction digits
+//! than the unit carries is an error rather than a silent rounding, because a trader who
+//! types "0.1234567" USDC meant something the chain cannot hold.
+
+use std::fmt::Write as _;
+
+/// Collateral (a USDC-like token) and prices carry 6 decimals: micro-USDC.
+pub const USDC_DECIMALS: u8 = 6;
+
+/// Why a typed amount is not a valid number of the unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnitsError {
+    #[error("empty amount")]
+    Empty,
+    #[error("amount {input:?} is negative; amounts here are never below zero")]
+    Negative { input: String },
+    #[error("amount {input:?} has an unexpected character {found:?}")]
+    InvalidCharacter { input: String, found: char },
+    #[error("amount {input:?} has no digits")]
+    NoDigits { input: String },
+    #[error(
+        "amount {input:?} has misplaced thousands separators (use groups of three, e.g. 1,000.25)"
+    )]
+    MisplacedSeparator { input: String },
+    #[error("amount {input:?} has {got} decimal places; this unit has at most {max}")]
+    TooManyDecimals { input: String, got: usize, max: u8 },
+    #[error("amount {input:?} is too large")]
+    TooLarge { input: String },
+}
+
+/// Parses a non-negative decimal like "1,000.25" into integer units of 10^-`decimals`.
+/// Commas are thousands separators in the integer part only, in groups of three.
+pub fn parse_decimal(input: &str, decimals: u8) -> Result<u64, UnitsError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(UnitsError::Empty);
+    }
+    if text.starts_with('-') {
+        return Err(UnitsError::Negative {
+            input: input.into(),
+        });
+    }
+    let text = text.strip_prefix('+').unwrap_or(text);
+    if let Some(found) = text
+        .chars()
+        .find(|c| !c.is_ascii_digit() && *c != ',' && *c != '.')
+    {
+        return Err(UnitsError::InvalidCharacter {
+            input: input.into(),
+            found,
+        });
+    }
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    if let Some(found) = fraction.chars().find(|c| !c.is_ascii_digit()) {
+        return Err(UnitsError::InvalidCharacter {
+            input: input.into(),
+            found,
+        });
+    }
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(UnitsError::NoDigits {
+            input: input.into(),
+        });
+    }
+    let whole_digits = strip_separators(whole).ok_or_else(|| UnitsError::MisplacedSeparator {
+        input: input.into(),
+    })?;
+    if fraction.len() > usize::from(decimals) {
+        return Err(UnitsError::TooManyDecimals {
+            input: input.into(),
+            got: fraction.len(),
+            max: decimals,
+        });
+    }
+    let too_large = || UnitsError::TooLarge {
+        input: input.into(),
+    };
+    let scale = 10u64
+        .checked_pow(u32::from(decimals))
+        .ok_or_else(too_large)?;
+    let mut whole_value: u64 = 0;
+    for digit in whole_digits.bytes() {
+        whole_value = whole_value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(digit - b'0')))
+            .ok_or_else(too_large)?;
+    }
+    let mut fraction_value: u64 = 0;
+    for i in 0..usize::from(decimals) {
+        let digit = fraction.as_bytes().get(i).map_or(0, |d| d - b'0');
+        // At most `decimals` digits, so this stays below `scale` and cannot overflow.
+        fraction_value = fraction_value * 10 + u64::from(digit);
+    }
+    whole_value
+        .checked_mul(scale)
+        .and_then(|v| v.checked_add(fraction_value))
+        .ok_or_else(too_large)
+}
+
+/// The integer part's digits without separators, or `None` if the commas do not form
+/// groups of three (so "1,00" or ",100" is refused rather than guessed at).
+fn strip_separators(whole: &str) -> Option<String> {
+    if !whole.contains(',') {
+        return Some(whole.to_string());
+    }
+    let groups: Vec<&str> = whole.split(',').collect();
+    let first_ok = (1..=3).contains(&groups[0].len());
+    let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+    (first_ok && rest_ok).then(|| groups.concat())
+}
+
+/// A USDC amount ("1,000.25") in micro-USDC.
+pub fn parse_usdc(input: &str) -> Result<u64, UnitsError> {
+    parse_decimal(input, USDC_DECIMALS)
+}
+
+/// A price in USD per whole unit of the base asset ("50000") in micro-USDC.
+pub fn parse_price(input: &str) -> Result<u64, UnitsError> {
+    parse_decimal(input, USDC_DECIMALS)
+}
+
+/// A size in whole units of the base asset ("0.5" BTC) in base lots of 10^-size_decimals.
+pub fn parse_size(input: &str, size_decimals: u8) -> Result<u64, UnitsError> {
+    parse_decimal(input, size_decimals)
+}
+
+/// Formats `value` units of 10^-`decimals` with thousands separators, trailing fraction
+/// zeros trimmed down to `min_fraction` digits: (100025000, 6, 2) → "100.025".
+pub fn format_decimal(value: u64, decimals: u8, min_fraction: u8) -> String {
+    let digits = value.to_string();
+    let decimals = usize::from(decimals);
+    let padded = format!("{digits:0>width$}", width = decimals + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - decimals);
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    let keep = fraction
+        .trim_end_matches('0')
+        .len()
+        .max(usize::from(min_fraction).min(decimals));
+    if keep > 0 {
+        let _ = write!(out, ".{}", &fraction[..keep]);
+    }
+    out
+}
+
+/// micro-USDC as "1,000.25" (always at least two decimals, like money).
+pub fn format_usdc(micro: u64) -> String {
+    format_decimal(micro, USDC_DECIMALS, 2)
+}
+
+/// A size in base lots as whole units ("0.5").
+pub fn format_size(lots: u64, size_decimals: u8) -> String {
+    format_decimal(lots, size_decimals, 0)
+}

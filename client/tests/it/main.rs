@@ -1,0 +1,10 @@
+//! The client's integration tests, one binary: the units table, the real `vigil` binary's
+//! key commands in a temp data dir, and its L1 commands against an in-process settlement
+//! layer on 127.0.0.1:0.
+
+mod claim;
+mod docker;
+mod keys;
+mod l1;
+mod support;
+mod units;

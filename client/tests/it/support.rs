@@ -1,0 +1,48 @@
+//! Running the real `vigil` binary: a temp data dir per test, no inherited VIGIL_* settings,
+//! and the exit code, stdout and stderr of each run.
+
+use std::path::Path;
+use std::process::Command;
+
+/// One finished run of `vigil`.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    pub fn ok(self) -> String {
+        assert_eq!(self.code, 0, "vigil failed: {}", self.stderr);
+        self.stdout
+    }
+
+    /// Asserts success and parses stdout as JSON.
+    pub fn json(self) -> serde_json::Value {
+        let out = self.ok();
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+}
+
+/// Runs `vigil --data-dir <home> [--l1-url <url>] <args>`.
+pub fn vigil(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    for var in ["VIGIL_HOME", "VIGIL_L1_URL", "VIGIL_PRIVATE_KEY"] {
+        command.env_remove(var);
+    }
+    command.arg("--data-dir").arg(home);
+    if let Some(url) = l1_url {
+        command.args(["--l1-url", url]);
+    }
+    let output = command.args(args).output().expect("run the vigil binary");
+    Run {
+        code: output
+            .status
+            .code()
+            .expect("vigil exited by itself, not by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
