@@ -159,6 +159,105 @@ async fn drive(url: &str, path: &str, mut bodies: Vec<Vec<u8>>, per_body: u64) -
     }
 }
 
+/// The serial path alone: the executor thread applying pre-verified single-action jobs and
+/// the writer committing them (group commit, fsync), without HTTP or signature recovery.
+/// Returns durable actions per second.
+fn serial_path(actions: &[SignedAction], traders: &[SigningKey], genesis: &Genesis) -> f64 {
+    use protocol::action::L1Message;
+    use sequencer::executor::{Batching, Command, Core, Driver, Job};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conn = sequencer::journal::schema::open(&dir.path().join("serial.db")).expect("db");
+    let metrics = Arc::new(sequencer::metrics::Metrics::default());
+    let (writer, writer_thread) = sequencer::journal::writer::spawn(
+        conn,
+        metrics.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .expect("writer");
+    let mut core = Core::new(Arc::new(genesis.clone()), None);
+    let deposits = traders.iter().enumerate().map(|(i, k)| {
+        let message = L1Message::Deposit {
+            account: address_of(k),
+            amount: 1_000_000_000_000,
+        };
+        (i as u64, message)
+    });
+    core.add_l1(deposits);
+    let now = sequencer::executor::now_ms();
+    core.include_l1(now, 1_000).expect("deposits");
+    let price = actions_price(genesis);
+    let price_tx = Tx::User { action: price };
+    core.open_for(&price_tx, now).expect("open");
+    let oracle = Ok(genesis.oracle);
+    core.apply(price_tx, &oracle).expect("price");
+    let (views, _) = tokio::sync::watch::channel(Arc::new(core.read_view()));
+    let (exec, rx) = std::sync::mpsc::channel();
+    let driver = Driver {
+        core,
+        rx,
+        writer,
+        views: Arc::new(views),
+        batching: Batching {
+            max_txs: 1_000,
+            interval: Duration::from_millis(200),
+            snapshot_every: 50,
+        },
+        metrics,
+        failed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    };
+    let executor = std::thread::Builder::new()
+        .name("serial-executor".into())
+        .spawn(move || driver.run())
+        .expect("executor thread");
+    let jobs: Vec<_> = actions
+        .iter()
+        .map(|a| {
+            let signer = a
+                .action
+                .claimed_signer()
+                .ok_or(protocol::signing::SignatureError::Unrecoverable);
+            (Tx::User { action: a.clone() }, signer)
+        })
+        .collect();
+    let started = Instant::now();
+    let mut answers = Vec::with_capacity(jobs.len());
+    for (ticket, item) in jobs.into_iter().enumerate() {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            items: vec![item],
+            reply,
+            permit: None,
+        };
+        exec.send(Command::Verified {
+            ticket: ticket as u64,
+            job,
+        })
+        .expect("executor");
+        answers.push(answer);
+    }
+    for answer in answers {
+        answer.blocking_recv().expect("durable answer");
+    }
+    let rate = actions.len() as f64 / started.elapsed().as_secs_f64();
+    let _ = exec.send(Command::Shutdown);
+    executor.join().expect("executor thread");
+    writer_thread.join().expect("writer thread");
+    rate
+}
+
+fn actions_price(genesis: &Genesis) -> SignedAction {
+    let oracle = dev_key("vigil-bench", 0, 0);
+    sign_action(
+        &oracle,
+        Action::PriceUpdate(PriceUpdate {
+            market: 1,
+            price: PRICE,
+            timestamp_ms: sequencer::executor::now_ms(),
+        }),
+        &domain_separator(genesis),
+    )
+}
+
 async fn bench() {
     let count: usize = std::env::var("VIGIL_BENCH_ACTIONS")
         .ok()
@@ -290,6 +389,13 @@ async fn bench() {
     let many = drive(&url, "/v1/txs", bodies, PER as u64).await;
 
     let limit_after = recoveries_per_second(&bulk, &genesis);
+    let serial_actions = workload(&traders, &genesis, count, 1);
+    let serial = tokio::task::spawn_blocking({
+        let (traders, genesis) = (traders.clone(), genesis.clone());
+        move || serial_path(&serial_actions, &traders, &genesis)
+    })
+    .await
+    .expect("serial path");
     let limit = (limit_before + limit_after) / 2.0;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!();
@@ -311,6 +417,10 @@ async fn bench() {
             o.seconds,
         );
     }
+    println!(
+        "serial path alone (executor + group commit, pre-verified single-action jobs): {serial:.0} durable actions/s = {:.1} µs per action",
+        1e6 / serial
+    );
     let _ = stop.send(());
     seq.await.unwrap().expect("the sequencer stops cleanly");
     let _ = l1_stop.send(());

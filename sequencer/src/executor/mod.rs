@@ -88,6 +88,9 @@ pub enum Command {
     Shutdown,
 }
 
+/// Most commands handled between two hand-offs to the writer.
+const DRAIN: usize = 256;
+
 /// The executor's settings.
 #[derive(Debug, Clone)]
 pub struct Batching {
@@ -159,11 +162,28 @@ impl Loop {
                 Ok(command) => self.handle(command)?,
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            // Take what else is already queued before handing the writer one write and
+            // publishing one view for all of it: under load this shares the view's tree
+            // clone (which makes the next updates copy their paths) among many actions.
+            let mut stop = false;
+            for _ in 0..DRAIN {
+                match self.d.rx.try_recv() {
+                    Ok(Command::Shutdown) => {
+                        stop = true;
+                        break;
+                    }
+                    Ok(command) => self.handle(command)?,
+                    Err(_) => break,
+                }
+            }
             if self.seal_deadline().is_some_and(|at| at <= Instant::now()) {
                 self.d.core.seal(Decision::Live)?;
             }
             self.track_open();
             self.flush();
+            if stop {
+                break;
+            }
         }
         self.d.core.seal(Decision::Live)?;
         self.flush();

@@ -138,12 +138,34 @@ fn run(
 
 fn commit(conn: &mut Connection, group: &[WriteOp]) -> Result<(), JournalError> {
     let tx = conn.transaction()?;
+    // Open batches' transaction counts, bumped once per batch per commit. A seal in the
+    // same commit sets the final count itself, so pending bumps are applied before it.
+    let mut added: Vec<(u64, u64)> = Vec::new();
     for op in group {
         for entry in &op.entries {
+            match entry {
+                Entry::Tx { batch_index, .. } => match added.last_mut() {
+                    Some((index, n)) if index == batch_index => *n += 1,
+                    _ => added.push((*batch_index, 1)),
+                },
+                Entry::Seal { .. } | Entry::Revert { .. } => bump_counts(&tx, &mut added)?,
+                _ => {}
+            }
             write_entry(&tx, entry)?;
         }
     }
+    bump_counts(&tx, &mut added)?;
     tx.commit()?;
+    Ok(())
+}
+
+fn bump_counts(tx: &Transaction<'_>, added: &mut Vec<(u64, u64)>) -> Result<(), JournalError> {
+    for (index, n) in added.drain(..) {
+        tx.prepare_cached(
+            "UPDATE batches SET tx_count = tx_count + ?2 WHERE batch_index = ?1 AND status = 'open'",
+        )?
+        .execute(params![index, n])?;
+    }
     Ok(())
 }
 
@@ -201,10 +223,6 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 position,
                 receipt_json(receipt)?
             ])?;
-            tx.prepare_cached(
-                "UPDATE batches SET tx_count = tx_count + 1 WHERE batch_index = ?1 AND status = 'open'",
-            )?
-            .execute(params![batch_index])?;
             if let (Some(id), Some((account, amount))) =
                 (receipt.withdrawal_id, withdrawal_of(&record.tx))
             {
