@@ -1,1 +1,288 @@
-//! `sequencer`: see its issue; the library grows `app()` and `run()` here.
+//! `sequencer`: Vigil's sequencer service (DESIGN §7).
+//!
+//! Actions arrive over HTTP (`http`), are admitted against an in-flight budget and have
+//! their signatures checked in parallel on all cores (`intake`), then one thread that owns
+//! the state applies them in arrival order with the protocol's STF, closes chunks and seals
+//! batches (`executor`). A writer thread makes every decision durable with group commit
+//! before any reply leaves (`journal`). The poster gets sealed batches onto the settlement
+//! layer exactly once and reconciles with it (`poster`), the follower feeds L1 messages and
+//! batch events in (`follower`), the keeper liquidates (`keeper`). Reads use O(1) clones
+//! of the latest durable state (`view`). On start, `journal::recovery` and
+//! `executor::replay` rebuild the exact state from the latest snapshot and the log.
+//!
+//! The operator's guide (API table, durability, batching, recovery) is
+//! docs/spec/sequencer.md.
+
+pub mod config;
+pub mod executor;
+pub mod follower;
+pub mod http;
+pub mod intake;
+pub mod journal;
+pub mod keeper;
+pub mod metrics;
+pub mod poster;
+pub mod settlement;
+pub mod view;
+
+pub use config::{Config, ConfigError, FaultPlan, Limits};
+pub use http::{ApiError, AppState};
+
+use executor::replay::{self, Rebuilt};
+use executor::{Batching, Command, Driver, ExecError};
+use journal::writer::{self, WriteOp};
+use journal::{JournalError, recovery, schema};
+use protocol::api::settlement::StatusResponse;
+use settlement::{SettlementClient, SettlementError};
+use std::future::Future;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore, watch};
+
+/// The file inside the data dir where `run` writes the address it serves on.
+pub const ADDR_FILE: &str = "listen.addr";
+
+/// How long startup keeps trying to reach the settlement layer.
+const CONNECT_ATTEMPTS: u32 = 60;
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("cannot reach the settlement layer at startup: {0}")]
+    Settlement(SettlementError),
+    #[error(
+        "genesis mismatch: ours hashes to {ours}, the settlement layer's to {theirs}; both must load the same genesis"
+    )]
+    GenesisMismatch {
+        ours: protocol::primitives::H256,
+        theirs: protocol::primitives::H256,
+    },
+    #[error("database: {0}")]
+    Journal(#[from] JournalError),
+    #[error("recovery: {0}")]
+    Recovery(#[from] ExecError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+fn io(what: &str) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
+        what: what.to_string(),
+        source,
+    }
+}
+
+/// The service's router over `state`.
+pub fn app(state: AppState) -> axum::Router {
+    http::router(state)
+}
+
+/// Connects to the settlement layer (retrying for a while: in a compose network it may
+/// start later) and checks that it runs our genesis.
+async fn connect(
+    client: &SettlementClient,
+    genesis_hash: protocol::primitives::H256,
+) -> Result<StatusResponse, RunError> {
+    let mut attempt = 0;
+    let status = loop {
+        match client.status().await {
+            Ok(status) => break status,
+            Err(e @ SettlementError::Unreachable(_)) if attempt + 1 < CONNECT_ATTEMPTS => {
+                attempt += 1;
+                tracing::info!(error = %e, attempt, "waiting for the settlement layer");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(RunError::Settlement(e)),
+        }
+    };
+    if status.params.genesis_hash != genesis_hash {
+        return Err(RunError::GenesisMismatch {
+            ours: genesis_hash,
+            theirs: status.params.genesis_hash,
+        });
+    }
+    Ok(status)
+}
+
+/// Opens the database and rebuilds the executor state (blocking).
+fn open_and_recover(config: &Config) -> Result<(rusqlite::Connection, Rebuilt), RunError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(io("creating the data dir"))?;
+    let path = config.data_dir.join(journal::DB_FILE);
+    let conn = schema::open(&path)?;
+    schema::check_meta(&conn, "genesis_hash", &config.genesis.hash().to_string())?;
+    let sequencer = protocol::signing::address_of(&config.key).to_string();
+    schema::check_meta(&conn, "sequencer", &sequencer)?;
+    let recovered = recovery::load(&conn)?;
+    let rebuilt = replay::rebuild(
+        Arc::new(config.genesis.clone()),
+        recovered,
+        config.inject_fault,
+        config.snapshot_every_batches,
+    )?;
+    Ok((conn, rebuilt))
+}
+
+fn write_addr_file(data_dir: &Path, addr: &str) -> Result<(), RunError> {
+    let path = data_dir.join(ADDR_FILE);
+    let tmp = data_dir.join(format!("{ADDR_FILE}.tmp"));
+    std::fs::write(&tmp, addr)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(io("writing listen.addr"))
+}
+
+/// Recovers, serves on `listener` until `shutdown` resolves, then stops every task and
+/// thread in order: HTTP (in-flight requests finish), background tasks, the executor (it
+/// seals the open batch), and last the writer (everything queued is committed).
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    config.validate()?;
+    let genesis = Arc::new(config.genesis.clone());
+    let genesis_hash = genesis.hash();
+    let client = SettlementClient::new(&config.settlement_url, config.key.clone(), &genesis);
+    let status = connect(&client, genesis_hash).await?;
+    if config.auto_bond {
+        client.ensure_bond(status.params.min_sequencer_bond).await;
+    }
+    let recovering = config.clone();
+    let (conn, rebuilt) = tokio::task::spawn_blocking(move || open_and_recover(&recovering))
+        .await
+        .map_err(|e| io("recovery task")(std::io::Error::other(e)))??;
+    tracing::info!(
+        replayed = rebuilt.replayed,
+        next_batch = rebuilt.core.tip().next_index,
+        "state recovered"
+    );
+
+    let metrics = Arc::new(metrics::Metrics::default());
+    let wake_poster = Arc::new(Notify::new());
+    let (writer, writer_thread) = writer::spawn(conn, metrics.clone(), wake_poster.clone())
+        .map_err(io("starting the writer thread"))?;
+    writer.write(WriteOp {
+        entries: rebuilt.pending,
+        done: None,
+    });
+    let (views_tx, views) = watch::channel(Arc::new(rebuilt.core.read_view()));
+    let (exec_tx, exec_rx) = mpsc::channel();
+    let exec_failed = Arc::new(AtomicBool::new(false));
+    let driver = Driver {
+        core: rebuilt.core,
+        rx: exec_rx,
+        writer: writer.clone(),
+        views: Arc::new(views_tx),
+        batching: Batching {
+            max_txs: config.batch_max_txs,
+            interval: config.batch_interval,
+            snapshot_every: config.snapshot_every_batches,
+        },
+        metrics: metrics.clone(),
+        failed: exec_failed.clone(),
+    };
+    let exec_thread = std::thread::Builder::new()
+        .name("seq-executor".into())
+        .spawn(move || driver.run())
+        .map_err(io("starting the executor thread"))?;
+
+    let domain = protocol::batch::domain_separator(&genesis);
+    let intake = Arc::new(
+        intake::Intake::new(
+            exec_tx.clone(),
+            config.limits.max_inflight_actions,
+            domain,
+            genesis.oracle,
+        )
+        .map_err(io("starting the verification pool"))?,
+    );
+    let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
+    let posting_error = Arc::new(Mutex::new(None));
+    let state = AppState {
+        genesis: genesis.clone(),
+        genesis_hash,
+        sequencer: client.address(),
+        intake: intake.clone(),
+        views: views.clone(),
+        db: http::ReadDb::new(reader),
+        settlement: client.clone(),
+        metrics: metrics.clone(),
+        limits: config.limits.clone(),
+        requests: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
+        halted: Arc::new([exec_failed, writer.failed_flag()]),
+        posting_error: posting_error.clone(),
+        fault: config.inject_fault,
+        block_time_ms: status.params.block_time_ms,
+    };
+    let (stop, stopping) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(
+        poster::Poster {
+            client: client.clone(),
+            db: state.db.clone(),
+            writer: writer.clone(),
+            exec: exec_tx.clone(),
+            wake: wake_poster.clone(),
+            posting_error,
+            metrics: metrics.clone(),
+            auto_bond: config.auto_bond,
+        }
+        .run(stopping.clone()),
+    );
+    tasks.spawn(
+        follower::Follower {
+            client: client.clone(),
+            exec: exec_tx.clone(),
+            views: views.clone(),
+            wake_poster: wake_poster.clone(),
+        }
+        .run(stopping.clone()),
+    );
+    if let Some(every) = config.keeper_interval {
+        tasks.spawn(
+            keeper::Keeper {
+                intake: intake.clone(),
+                views: views.clone(),
+                genesis: genesis.clone(),
+                key: config.key.clone(),
+                domain,
+                every,
+            }
+            .run(stopping.clone()),
+        );
+    }
+    drop(intake);
+
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the listen address"))?;
+    write_addr_file(&config.data_dir, &addr.to_string())?;
+    tracing::info!(%addr, sequencer = %client.address(), "sequencer serving");
+    http::server::serve(listener, app(state.clone()), &config.limits, shutdown).await;
+
+    tracing::info!("stopping");
+    stop.send_replace(true);
+    while tasks.join_next().await.is_some() {}
+    drop(state);
+    let _ = exec_tx.send(Command::Shutdown);
+    drop(exec_tx);
+    let joined = tokio::task::spawn_blocking(move || {
+        let exec = exec_thread.join();
+        drop(writer);
+        let write = writer_thread.join();
+        exec.is_ok() && write.is_ok()
+    })
+    .await;
+    if !matches!(joined, Ok(true)) {
+        tracing::error!("a worker thread ended abnormally");
+    }
+    tracing::info!("sequencer stopped");
+    Ok(())
+}

@@ -1,5 +1,238 @@
-//! Entry point of the `sequencer` binary. The service is not built yet; it says so and exits non-zero.
-fn main() {
-    eprintln!("sequencer: not built yet (see its open issue)");
-    std::process::exit(2);
+//! `vigil-sequencer`: the sequencer as a process. Parses the command line (with `VIGIL_SEQ_*`
+//! environment fallbacks, for containers) into a validated `Config`, binds the listener,
+//! prints `listening <addr>` as the first stdout line (launchers and tests read it; the
+//! address is also written to `<data-dir>/listen.addr`), and serves until SIGTERM or Ctrl-C.
+//!
+//! Exit codes: 0 after a clean shutdown, 1 when the service fails, 2 for a bad
+//! configuration (clap also uses 2 for usage errors).
+
+use anyhow::Context;
+use clap::Parser;
+use protocol::genesis::Genesis;
+use protocol::primitives::{Address, keccak256, parse_hex_fixed};
+use protocol::signing::{address_of, signing_key_from_bytes};
+use sequencer::{Config, FaultPlan, Limits, RunError};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Vigil's sequencer.
+#[derive(Debug, Parser)]
+#[command(name = "vigil-sequencer", version, about)]
+struct Cli {
+    /// Directory for the database and `listen.addr`; created if missing.
+    #[arg(long, env = "VIGIL_SEQ_DATA_DIR", default_value = "./vigil-seq-data")]
+    data_dir: PathBuf,
+    /// Address to serve HTTP on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "VIGIL_SEQ_LISTEN", default_value = "127.0.0.1:9550")]
+    listen: SocketAddr,
+    /// Base URL of the settlement layer.
+    #[arg(
+        long,
+        env = "VIGIL_SEQ_SETTLEMENT_URL",
+        default_value = "http://127.0.0.1:9545"
+    )]
+    settlement_url: String,
+    /// The sequencer's private key, 0x-prefixed hex (prefer --key-file).
+    #[arg(
+        long,
+        env = "VIGIL_SEQ_KEY",
+        conflicts_with = "key_file",
+        hide_env_values = true
+    )]
+    key: Option<String>,
+    /// A file holding the sequencer's private key as 0x-prefixed hex.
+    #[arg(long, env = "VIGIL_SEQ_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Genesis JSON file; it must be the settlement layer's. Without it: the devnet genesis
+    /// from --chain-id, --rollup-address and --oracle (the settlement layer's defaults).
+    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
+    genesis: Option<PathBuf>,
+    #[arg(long, env = "VIGIL_CHAIN_ID")]
+    chain_id: Option<u64>,
+    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
+    rollup_address: Option<Address>,
+    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
+    #[arg(long, env = "VIGIL_ORACLE")]
+    oracle: Option<Address>,
+    /// Seal a batch once it holds this many transactions…
+    #[arg(long, env = "VIGIL_SEQ_BATCH_MAX_TXS", default_value_t = 1_000)]
+    batch_max_txs: usize,
+    /// …or this many milliseconds after it opened.
+    #[arg(long, env = "VIGIL_SEQ_BATCH_INTERVAL_MS", default_value_t = 500)]
+    batch_interval_ms: u64,
+    /// Write a state snapshot when a batch finalizes this many batches after the last one.
+    #[arg(long, env = "VIGIL_SEQ_SNAPSHOT_EVERY_BATCHES", default_value_t = 50)]
+    snapshot_every_batches: u64,
+    /// Liquidation keeper scan interval; 0 disables the keeper.
+    #[arg(long, env = "VIGIL_SEQ_KEEPER_INTERVAL_MS", default_value_t = 1_000)]
+    keeper_interval_ms: u64,
+    /// Do not bond the settlement layer's minimum from the L1 balance at startup.
+    #[arg(long, env = "VIGIL_SEQ_NO_AUTO_BOND", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    no_auto_bond: bool,
+    /// Demonstrations: corrupt one batch, KIND@batch=N with KIND one of wrong-root, mint,
+    /// bad-fill, skip-liquidation-check.
+    #[arg(long, env = "VIGIL_SEQ_INJECT_FAULT")]
+    inject_fault: Option<FaultPlan>,
+    #[arg(long, env = "VIGIL_SEQ_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    #[arg(long, env = "VIGIL_SEQ_MAX_BULK_ACTIONS", default_value_t = Limits::default().max_bulk_actions)]
+    max_bulk_actions: usize,
+    /// Actions admitted and not yet answered before new ones get 503.
+    #[arg(long, env = "VIGIL_SEQ_MAX_INFLIGHT_ACTIONS", default_value_t = Limits::default().max_inflight_actions)]
+    max_inflight_actions: usize,
+    #[arg(long, env = "VIGIL_SEQ_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
+    max_concurrent_requests: usize,
+    #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    #[arg(long, env = "VIGIL_SEQ_HEADER_TIMEOUT_MS", default_value_t = 5_000)]
+    header_timeout_ms: u64,
+    #[arg(long, env = "VIGIL_SEQ_BODY_TIMEOUT_MS", default_value_t = 10_000)]
+    body_timeout_ms: u64,
+    #[arg(long, env = "VIGIL_SEQ_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    request_timeout_ms: u64,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `sequencer=debug`.
+    #[arg(long, env = "VIGIL_LOG", default_value = "info")]
+    log: String,
+}
+
+/// The devnet oracle's address: the key keccak256("vigil devnet oracle").
+fn devnet_oracle() -> anyhow::Result<Address> {
+    let secret = keccak256(b"vigil devnet oracle");
+    let key = signing_key_from_bytes(&secret.0)
+        .map_err(|_| anyhow::anyhow!("the devnet oracle secret is not a valid key"))?;
+    Ok(address_of(&key))
+}
+
+fn parse_key(text: &str) -> anyhow::Result<k256::ecdsa::SigningKey> {
+    let bytes = parse_hex_fixed::<32>(text.trim())
+        .map_err(|e| anyhow::anyhow!("the sequencer key is not 32 bytes of 0x hex: {e}"))?;
+    signing_key_from_bytes(&bytes).map_err(|e| anyhow::anyhow!("the sequencer key: {e}"))
+}
+
+impl Cli {
+    fn into_config(self) -> anyhow::Result<Config> {
+        let key = match (&self.key, &self.key_file) {
+            (Some(hex), _) => parse_key(hex)?,
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading key file {}", path.display()))?;
+                parse_key(&text).with_context(|| format!("key file {}", path.display()))?
+            }
+            (None, None) => anyhow::bail!("a sequencer key is required: --key-file or --key"),
+        };
+        let genesis = match &self.genesis {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading genesis file {}", path.display()))?;
+                serde_json::from_str::<Genesis>(&text)
+                    .with_context(|| format!("parsing genesis file {}", path.display()))?
+            }
+            None => Genesis::devnet(
+                self.chain_id.unwrap_or(31337),
+                match self.rollup_address {
+                    Some(a) => a,
+                    None => "0x0000000000000000000000000000000000007161".parse()?,
+                },
+                match self.oracle {
+                    Some(oracle) => oracle,
+                    None => devnet_oracle()?,
+                },
+            ),
+        };
+        let mut config = Config::new(self.data_dir, self.settlement_url, genesis, key);
+        config.batch_max_txs = self.batch_max_txs;
+        config.batch_interval = Duration::from_millis(self.batch_interval_ms);
+        config.snapshot_every_batches = self.snapshot_every_batches;
+        config.keeper_interval =
+            (self.keeper_interval_ms > 0).then(|| Duration::from_millis(self.keeper_interval_ms));
+        config.auto_bond = !self.no_auto_bond;
+        config.inject_fault = self.inject_fault;
+        config.limits = Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_bulk_actions: self.max_bulk_actions,
+            max_inflight_actions: self.max_inflight_actions,
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_connections: self.max_connections,
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            body_timeout: Duration::from_millis(self.body_timeout_ms),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let listen = cli.listen;
+    let config = match cli.into_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("vigil-sequencer: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(config, listen).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigil-sequencer: {e:#}");
+            match e.downcast_ref::<RunError>() {
+                Some(RunError::Config(_)) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening {addr}")
+        .and_then(|()| stdout.flush())
+        .context("writing the listen line")?;
+    drop(stdout);
+    sequencer::run(config, listener, shutdown_signal()).await?;
+    Ok(())
 }

@@ -1,0 +1,283 @@
+//! The sequencer's HTTP API (`vigil-sequencer`) as serde types: the soft-confirmation
+//! receipts of `POST /v1/tx` and `POST /v1/txs`, and the read endpoints (status, accounts,
+//! markets and books, transactions, batches, withdrawals). The operator-facing description
+//! (endpoint table, durability, batching, recovery) is docs/spec/sequencer.md.
+//!
+//! Errors are `ErrorBody {code, message}` (the same shape as the settlement layer's). A
+//! rejected action's `code` is the engine's stable status code (`Status::code`), e.g.
+//! `nonce_already_used` or `insufficient_margin`.
+
+use crate::action::int;
+use crate::engine::Receipt;
+use crate::engine::view::{AccountView, BookDepth};
+use crate::fraud::hex_bytes;
+use crate::genesis::MarketParams;
+use crate::primitives::{Address, H256};
+use serde::{Deserialize, Serialize};
+
+pub use super::settlement::ErrorBody;
+
+/// `POST /v1/tx` → 200: the action was accepted, executed and is durable (it survives a
+/// crash of the sequencer). `seq` numbers accepted transactions in execution order;
+/// `batch_index` is the batch it goes into and `position` its place there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxAccepted {
+    pub hash: H256,
+    pub seq: u64,
+    pub batch_index: u64,
+    pub position: u32,
+    pub receipt: Receipt,
+}
+
+/// One entry of a bulk answer, in the order of the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum BulkItem {
+    Accepted(TxAccepted),
+    /// Not sequenced and nothing changed; `code` and `message` as a single submission's 4xx.
+    Rejected {
+        hash: H256,
+        code: String,
+        message: String,
+    },
+}
+
+/// `POST /v1/txs` → 200 (each action is judged on its own; accepted ones are durable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResponse {
+    pub accepted: u32,
+    pub rejected: u32,
+    pub results: Vec<BulkItem>,
+}
+
+/// Where a sequenced transaction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxState {
+    /// In the current chain, in batch `batch_index` at `position`.
+    Included,
+    /// Its batch was reverted on the settlement layer and re-executing it no longer
+    /// succeeds (the receipt says why); it is in no batch.
+    Dropped,
+}
+
+/// `GET /v1/txs/{hash}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxLookup {
+    pub hash: H256,
+    pub state: TxState,
+    pub seq: u64,
+    pub batch_index: u64,
+    pub position: u32,
+    pub receipt: Receipt,
+    pub batch_status: BatchStatus,
+}
+
+/// One entry of `GET /v1/txs?after_seq=&limit=`: the current chain's transactions in
+/// execution order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxListEntry {
+    pub seq: u64,
+    pub hash: H256,
+    pub batch_index: u64,
+    pub position: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxListResponse {
+    pub txs: Vec<TxListEntry>,
+}
+
+/// A batch's life: open (taking transactions) → sealed (durable, waiting to be posted) →
+/// posted (in its challenge window) → finalized; or reverted by a fraud proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BatchStatus {
+    Open,
+    Sealed,
+    Posted {
+        submission_id: u64,
+        posted_block: u64,
+        /// Challengeable while the L1 head block is ≤ this.
+        deadline_block: u64,
+    },
+    Finalized {
+        submission_id: u64,
+    },
+    Reverted,
+}
+
+/// `GET /v1/batches/{index}` and the entries of `GET /v1/batches`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchInfo {
+    pub index: u64,
+    pub status: BatchStatus,
+    pub timestamp_ms: u64,
+    pub tx_count: u32,
+    pub prev_state_root: H256,
+    pub queue_start: u64,
+    /// Set once sealed.
+    pub header_hash: Option<H256>,
+    pub post_state_root: Option<H256>,
+    pub queue_end: Option<u64>,
+    /// The canonical batch encoding (`Batch::encode`) once sealed, unless `?data=false`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_hex")]
+    pub data: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchesResponse {
+    pub batches: Vec<BatchInfo>,
+}
+
+/// A withdrawal's one status, in the order it moves through them. JSON:
+/// `{"stage": "challenge_window", "deadline_block": …, …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum WithdrawalStatus {
+    /// Debited on L2; its batch is still open.
+    Pending,
+    /// Its batch is sealed and waiting to be posted.
+    InBatch,
+    /// Posted; final once the L1 head passes `deadline_block`.
+    ChallengeWindow {
+        deadline_block: u64,
+        blocks_remaining: u64,
+        /// Estimated wait, when the settlement layer mines blocks on a timer.
+        eta_ms: Option<u64>,
+    },
+    /// Final: claim it on the settlement layer with this inclusion proof (`Proof` encoding)
+    /// of `withdrawal_key(id)` against the post-state root of finalized batch
+    /// `proof_batch_index`.
+    Claimable {
+        proof_batch_index: u64,
+        #[serde(with = "hex_bytes")]
+        proof: Vec<u8>,
+    },
+    Claimed {
+        claimed_block: u64,
+    },
+}
+
+/// `GET /v1/withdrawals/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalView {
+    pub withdrawal_id: u64,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub amount: u64,
+    pub tx_hash: H256,
+    pub batch_index: u64,
+    pub status: WithdrawalStatus,
+}
+
+/// `GET /v1/accounts/{address}`: the engine's account view at the current soft state.
+pub type AccountResponse = AccountView;
+
+/// One market: its genesis parameters and live state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketInfo {
+    pub params: MarketParams,
+    /// The latest oracle price (0 = none yet) and when it was signed.
+    pub mark_price: u64,
+    pub price_timestamp_ms: u64,
+    pub funding_index: i128,
+    pub long_open_interest: u64,
+}
+
+/// `GET /v1/markets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketsResponse {
+    pub markets: Vec<MarketInfo>,
+}
+
+/// `GET /v1/markets/{id}/book?levels=N`.
+pub type BookResponse = BookDepth;
+
+/// The open batch, if one is taking transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenBatchInfo {
+    pub index: u64,
+    pub timestamp_ms: u64,
+    pub tx_count: u32,
+}
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    /// The sequencer's L1 account (posts batches, signs keeper liquidations).
+    pub sequencer: Address,
+    pub chain_id: u64,
+    pub genesis_hash: H256,
+    /// Root of the durable soft state (every acknowledged action applied).
+    pub state_root: H256,
+    /// Accepted transactions so far (the next one gets this `seq`).
+    pub next_seq: u64,
+    pub open_batch: Option<OpenBatchInfo>,
+    pub last_sealed: Option<u64>,
+    pub last_posted: Option<u64>,
+    pub last_finalized: Option<u64>,
+    /// The next L1 queue index the sequencer will include.
+    pub next_queue_index: u64,
+    /// Actions admitted and not yet answered (the load-shedding gauge).
+    pub inflight_actions: u64,
+    /// Why posting is stuck, if it is (e.g. the settlement layer is unreachable).
+    pub posting_error: Option<String>,
+    /// The configured fault injection, e.g. `wrong-root@batch=3 (spent)`.
+    pub fault: Option<String>,
+}
+
+/// Serde adapter for `Option<Vec<u8>>` as optional `0x` hex.
+mod opt_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => crate::fraud::hex_bytes::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| crate::primitives::parse_hex(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_serialize_with_a_status_tag() {
+        let posted = BatchStatus::Posted {
+            submission_id: 4,
+            posted_block: 10,
+            deadline_block: 15,
+        };
+        let json = serde_json::to_value(posted).unwrap();
+        assert_eq!(json["status"], "posted");
+        assert_eq!(json["deadline_block"], 15);
+        assert_eq!(serde_json::from_value::<BatchStatus>(json).unwrap(), posted);
+
+        let view = WithdrawalView {
+            withdrawal_id: 7,
+            account: Address([1; 20]),
+            amount: 5,
+            tx_hash: H256([2; 32]),
+            batch_index: 3,
+            status: WithdrawalStatus::Claimable {
+                proof_batch_index: 4,
+                proof: vec![0xab],
+            },
+        };
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["status"]["stage"], "claimable");
+        assert_eq!(json["status"]["proof"], "0xab");
+        assert_eq!(
+            serde_json::from_value::<WithdrawalView>(json).unwrap(),
+            view
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! The executor thread: the one owner of the state. It takes verified intake jobs in
+//! arrival order (tickets, re-ordered here because verification runs in parallel), L1
+//! messages, reverts and finalizations from one channel, drives `Core`, seals batches by
+//! size or time, and hands every batch of journal entries to the writer together with the
+//! replies they unlock, so that no reply leaves before its action is durable.
+//!
+//! Map: `sequencing` (the state machine, `Core`) → `chunk` (checkpoints, faults, sealing) → `revert`
+//! (rollback, finalization, L1 queue) → `replay` (startup) ; this file: the thread.
+
+mod chunk;
+pub mod replay;
+mod revert;
+mod sequencing;
+
+pub use sequencing::{Applied, Core, Decision, Tip};
+
+use crate::journal::Entry;
+use crate::journal::writer::{Done, WriteOp, WriterHandle};
+use crate::metrics::Metrics;
+use crate::view::{ReadView, ViewSender};
+use protocol::action::{L1Message, Tx};
+use protocol::api::sequencer::{OpenBatchInfo, TxAccepted};
+use protocol::engine::Status;
+use protocol::primitives::{Address, H256};
+use protocol::signing::SignatureError;
+use protocol::state::StateError;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
+
+/// Why the executor stopped. Either is a bug or a damaged data dir, never a user error.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("state storage failed: {0}")]
+    State(#[from] StateError),
+    #[error("the log does not replay: {0}")]
+    Replay(String),
+}
+
+impl ExecError {
+    pub(crate) fn replay(message: impl Into<String>) -> ExecError {
+        ExecError::Replay(message.into())
+    }
+}
+
+/// The answer for one submitted action.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Accepted(TxAccepted),
+    Rejected {
+        hash: H256,
+        status: Status,
+        detail: Option<String>,
+    },
+}
+
+/// Verified actions of one request, with where to answer.
+#[derive(Debug)]
+pub struct Job {
+    pub items: Vec<(Tx, Result<Address, SignatureError>)>,
+    pub reply: oneshot::Sender<Vec<Outcome>>,
+    /// Released with the reply (load-shedding admission).
+    pub permit: Option<OwnedSemaphorePermit>,
+}
+
+#[derive(Debug)]
+pub enum Command {
+    /// A verified job; `ticket` is its arrival number.
+    Verified { ticket: u64, job: Job },
+    /// Ticket `ticket` produced no job (its verification task died); skip it.
+    Void { ticket: u64 },
+    /// L1 queue messages, by queue index.
+    L1 { messages: Vec<(u64, L1Message)> },
+    /// The settlement layer reverted our batch `from_index` (with `header_hash`) and all
+    /// later ones. `done` gets `true` once the rollback and re-sequencing are durable,
+    /// `false` if the batch was not ours to revert.
+    Revert {
+        from_index: u64,
+        header_hash: H256,
+        done: oneshot::Sender<bool>,
+    },
+    /// The settlement layer finalized batch `index`.
+    Finalized { index: u64, header_hash: H256 },
+    /// Seal, flush and stop.
+    Shutdown,
+}
+
+/// Most commands handled between two hand-offs to the writer.
+const DRAIN: usize = 256;
+
+/// The executor's settings.
+#[derive(Debug, Clone)]
+pub struct Batching {
+    pub max_txs: usize,
+    pub interval: Duration,
+    pub snapshot_every: u64,
+}
+
+/// Wall-clock Unix milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Runs the executor on this thread until `Shutdown` or until every sender is gone.
+/// `failed` is raised if it stops on an error (intake then answers 503).
+#[derive(Debug)]
+pub struct Driver {
+    pub core: Core,
+    pub rx: mpsc::Receiver<Command>,
+    pub writer: WriterHandle,
+    pub views: ViewSender,
+    pub batching: Batching,
+    pub metrics: Arc<Metrics>,
+    pub failed: Arc<AtomicBool>,
+}
+
+struct Loop {
+    d: Driver,
+    next_ticket: u64,
+    parked: BTreeMap<u64, Option<Job>>,
+    opened_at: Option<Instant>,
+    dones: Vec<Done>,
+    dirty: bool,
+}
+
+impl Driver {
+    pub fn run(self) {
+        let failed = self.failed.clone();
+        let mut l = Loop {
+            d: self,
+            next_ticket: 0,
+            parked: BTreeMap::new(),
+            opened_at: None,
+            dones: Vec::new(),
+            dirty: true,
+        };
+        l.flush();
+        if let Err(e) = l.run() {
+            tracing::error!(error = %e, "executor stopped");
+            failed.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Loop {
+    fn run(&mut self) -> Result<(), ExecError> {
+        loop {
+            let received = match self.seal_deadline() {
+                Some(at) => self
+                    .d
+                    .rx
+                    .recv_timeout(at.saturating_duration_since(Instant::now())),
+                None => self.d.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(command) => self.handle(command)?,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            // Take what else is already queued before handing the writer one write and
+            // publishing one view for all of it: under load this shares the view's tree
+            // clone (which makes the next updates copy their paths) among many actions.
+            let mut stop = false;
+            for _ in 0..DRAIN {
+                match self.d.rx.try_recv() {
+                    Ok(Command::Shutdown) => {
+                        stop = true;
+                        break;
+                    }
+                    Ok(command) => self.handle(command)?,
+                    Err(_) => break,
+                }
+            }
+            if self.seal_deadline().is_some_and(|at| at <= Instant::now()) {
+                self.d.core.seal(Decision::Live)?;
+            }
+            self.track_open();
+            self.flush();
+            if stop {
+                break;
+            }
+        }
+        self.d.core.seal(Decision::Live)?;
+        self.flush();
+        Ok(())
+    }
+
+    fn seal_deadline(&self) -> Option<Instant> {
+        self.opened_at.map(|t| t + self.d.batching.interval)
+    }
+
+    fn track_open(&mut self) {
+        match (self.d.core.open.is_some(), self.opened_at) {
+            (true, None) => self.opened_at = Some(Instant::now()),
+            (false, Some(_)) => self.opened_at = None,
+            _ => {}
+        }
+    }
+
+    fn handle(&mut self, command: Command) -> Result<(), ExecError> {
+        self.dirty = true;
+        match command {
+            Command::Verified { ticket, job } => self.arrive(ticket, Some(job))?,
+            Command::Void { ticket } => self.arrive(ticket, None)?,
+            Command::L1 { messages } => {
+                self.d.core.add_l1(messages);
+                self.d.core.include_l1(now_ms(), self.d.batching.max_txs)?;
+            }
+            Command::Revert {
+                from_index,
+                header_hash,
+                done,
+            } => self.revert(from_index, header_hash, done)?,
+            Command::Finalized { index, header_hash } => {
+                if let Some(snapshot) =
+                    self.d
+                        .core
+                        .finalize(index, header_hash, self.d.batching.snapshot_every)
+                {
+                    self.d.core.out.push(Entry::Snapshot(Box::new(snapshot)));
+                }
+            }
+            Command::Shutdown => {}
+        }
+        Ok(())
+    }
+
+    /// Processes jobs strictly in ticket order.
+    fn arrive(&mut self, ticket: u64, job: Option<Job>) -> Result<(), ExecError> {
+        self.parked.insert(ticket, job);
+        while let Some(job) = self.parked.remove(&self.next_ticket) {
+            self.next_ticket += 1;
+            if let Some(job) = job {
+                self.process(job)?;
+            }
+        }
+        self.d
+            .metrics
+            .executor_parked
+            .store(self.parked.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn process(&mut self, job: Job) -> Result<(), ExecError> {
+        let now = now_ms();
+        let core = &mut self.d.core;
+        core.include_l1(now, self.d.batching.max_txs)?;
+        let mut outcomes = Vec::with_capacity(job.items.len());
+        let mut accepted = 0u64;
+        for (tx, signer) in job.items {
+            core.open_for(&tx, now)?;
+            let applied = core.apply(tx, &signer)?;
+            outcomes.push(match applied.included {
+                Some((seq, batch_index, position)) => {
+                    accepted += 1;
+                    Outcome::Accepted(TxAccepted {
+                        hash: applied.hash,
+                        seq,
+                        batch_index,
+                        position,
+                        receipt: applied.receipt,
+                    })
+                }
+                None => Outcome::Rejected {
+                    hash: applied.hash,
+                    status: applied.receipt.status,
+                    detail: applied.receipt.detail,
+                },
+            });
+            if core.open_len() >= self.d.batching.max_txs {
+                core.seal(Decision::Live)?;
+            }
+        }
+        self.d
+            .metrics
+            .observe_executed(accepted, outcomes.len() as u64 - accepted);
+        let (reply, permit) = (job.reply, job.permit);
+        if accepted == 0 {
+            let _ = reply.send(outcomes);
+            drop(permit);
+        } else {
+            // Dropping `reply` unsent (write failed) makes the handler answer 503.
+            self.dones.push(Box::new(move |ok| {
+                if ok {
+                    let _ = reply.send(outcomes);
+                }
+                drop(permit);
+            }));
+        }
+        Ok(())
+    }
+
+    fn revert(
+        &mut self,
+        from_index: u64,
+        header_hash: H256,
+        done: oneshot::Sender<bool>,
+    ) -> Result<(), ExecError> {
+        let ours =
+            self.d.core.retained.iter().any(|s| {
+                s.batch.header.index == from_index && s.tip_after.header_hash == header_hash
+            });
+        let user_txs = match ours.then(|| self.d.core.rollback(from_index)).flatten() {
+            Some(txs) => txs,
+            None => {
+                let _ = done.send(false);
+                return Ok(());
+            }
+        };
+        let now = now_ms();
+        let core = &mut self.d.core;
+        tracing::warn!(
+            from_index,
+            resequencing = user_txs.len(),
+            "batches reverted on the settlement layer; re-sequencing their actions"
+        );
+        core.include_l1(now, self.d.batching.max_txs)?;
+        let (mut kept, mut dropped) = (0u64, 0u64);
+        for tx in user_txs {
+            core.open_for(&tx, now)?;
+            let signer = core.trusted_signer(&tx);
+            let applied = core.apply(tx, &signer)?;
+            if applied.included.is_some() {
+                kept += 1;
+            } else {
+                dropped += 1;
+                core.out.push(Entry::Dropped {
+                    hash: applied.hash,
+                    receipt: applied.receipt,
+                });
+            }
+            if core.open_len() >= self.d.batching.max_txs {
+                core.seal(Decision::Live)?;
+            }
+        }
+        tracing::info!(from_index, kept, dropped, "re-sequenced after the revert");
+        self.dones.push(Box::new(move |ok| {
+            let _ = done.send(ok);
+        }));
+        Ok(())
+    }
+
+    /// Hands the new entries and the completions they unlock to the writer; the view is
+    /// published once they are durable.
+    fn flush(&mut self) {
+        let entries = self.d.core.take_entries();
+        if entries.is_empty() && self.dones.is_empty() && !self.dirty {
+            return;
+        }
+        let changed = self.dirty || !entries.is_empty();
+        if let Some(last) = self.d.core.tip.next_index.checked_sub(1) {
+            self.d.metrics.last_sealed.store(last, Ordering::Relaxed);
+        }
+        let view = changed.then(|| Arc::new(self.d.core.read_view()));
+        self.dirty = false;
+        let dones = std::mem::take(&mut self.dones);
+        let views = self.d.views.clone();
+        self.d.writer.write(WriteOp {
+            entries,
+            done: Some(Box::new(move |ok| {
+                if ok && let Some(view) = view {
+                    views.send_replace(view);
+                }
+                for done in dones {
+                    done(ok);
+                }
+            })),
+        });
+    }
+}
+
+impl Core {
+    /// What reads see of this state (O(1): tree clones share nodes).
+    pub fn read_view(&self) -> ReadView {
+        let core = self;
+        let open = core.open.as_ref();
+        ReadView {
+            tree: core.tree.clone(),
+            timestamp_ms: open.map_or(core.tip.timestamp_ms, |o| o.ctx.timestamp_ms),
+            next_seq: core.next_seq,
+            open: open.filter(|o| !o.txs.is_empty()).map(|o| OpenBatchInfo {
+                index: o.record.index,
+                timestamp_ms: o.ctx.timestamp_ms,
+                tx_count: o.txs.len() as u32,
+            }),
+            next_batch_index: core.tip.next_index,
+            queue_next: core.queue_next,
+            final_queue_end: core.final_queue_end(),
+            finalized: core.base.finalized.map(|i| (i, core.base.tree.clone())),
+            fault_spent: core.fault_spent,
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Moving the chain's edges: rolling back to the start of a reverted batch (fraud
+//! recovery), advancing the base when the settlement layer finalizes a batch (which also
+//! makes a snapshot due), and the L1 queue messages kept for inclusion.
+
+use super::ExecError;
+use super::sequencing::{Core, Decision, Tip};
+use crate::journal::{Entry, SnapshotData};
+use protocol::action::{L1Message, Tx};
+use protocol::primitives::H256;
+
+impl Core {
+    /// Returns to the state at the start of batch `from_index` (which must be sealed and
+    /// not final) and gives back the user transactions of every batch from it on, and of
+    /// the open batch, in their original order, for re-sequencing. `None` if `from_index`
+    /// is not a retained batch (already handled, or never ours).
+    pub fn rollback(&mut self, from_index: u64) -> Option<Vec<Tx>> {
+        let at = self
+            .retained
+            .iter()
+            .position(|s| s.batch.header.index == from_index)?;
+        let mut user_txs = Vec::new();
+        for sealed in self.retained.drain(at..) {
+            user_txs.extend(Core::user_txs(&sealed.batch.txs));
+        }
+        if let Some(open) = self.open.take() {
+            user_txs.extend(Core::user_txs(&open.txs));
+        }
+        let (tree, tip, next_seq) = match self.retained.back() {
+            Some(prev) => (
+                prev.post.clone(),
+                prev.tip_after.clone(),
+                prev.next_seq_after,
+            ),
+            None => (
+                self.base.tree.clone(),
+                self.base.tip.clone(),
+                self.base.next_seq,
+            ),
+        };
+        debug_assert!(next_seq <= self.next_seq, "seqs never go back");
+        self.tree = tree;
+        self.queue_next = tip.queue_end;
+        self.tip = tip;
+        self.out.push(Entry::Revert { from_index });
+        Some(user_txs)
+    }
+
+    /// Replay of a `Revert` record.
+    pub(super) fn rollback_recorded(&mut self, from_index: u64) -> Result<(), ExecError> {
+        match self.rollback(from_index) {
+            Some(_) => Ok(()),
+            None => Err(ExecError::replay(format!(
+                "a Revert of batch {from_index}, which is not a sealed, unfinalized batch"
+            ))),
+        }
+    }
+
+    /// The settlement layer finalized batch `index` (with `header_hash`): it can never be
+    /// reverted, so the states before it are dropped. Returns the snapshot to write if one
+    /// is due (`every` batches after the previous snapshot).
+    pub fn finalize(&mut self, index: u64, header_hash: H256, every: u64) -> Option<SnapshotData> {
+        let known = self
+            .retained
+            .iter()
+            .any(|s| s.batch.header.index == index && s.tip_after.header_hash == header_hash);
+        if !known {
+            return None;
+        }
+        while let Some(front) = self.retained.front() {
+            if front.batch.header.index > index {
+                break;
+            }
+            let sealed = self.retained.pop_front().expect("front exists");
+            self.base.tree = sealed.post;
+            self.base.tip = sealed.tip_after;
+            self.base.next_seq = sealed.next_seq_after;
+            self.base.finalized = Some(sealed.batch.header.index);
+        }
+        let final_queue = self.base.tip.queue_end;
+        self.l1.retain(|i, _| *i >= final_queue);
+        let due = self
+            .last_snapshot
+            .is_none_or(|last| index >= last.saturating_add(every));
+        if due {
+            self.last_snapshot = Some(index);
+        }
+        due.then(|| SnapshotData {
+            batch_index: index,
+            header_hash,
+            reported_root: self.base.tip.state_root,
+            timestamp_ms: self.base.tip.timestamp_ms,
+            queue_end: self.base.tip.queue_end,
+            next_seq: self.base.next_seq,
+            tree: self.base.tree.clone(),
+        })
+    }
+
+    /// Remembers L1 queue messages (duplicates and final ones are ignored).
+    pub fn add_l1(&mut self, messages: impl IntoIterator<Item = (u64, L1Message)>) {
+        let final_queue = self.base.tip.queue_end;
+        for (index, message) in messages {
+            if index >= final_queue {
+                self.l1.entry(index).or_insert(message);
+            }
+        }
+    }
+
+    /// Includes every known L1 message from the next queue index on, in order, opening a
+    /// batch at `now_ms` if needed and sealing full ones.
+    pub fn include_l1(&mut self, now_ms: u64, batch_max_txs: usize) -> Result<(), ExecError> {
+        while let Some(message) = self.l1.get(&self.queue_next).cloned() {
+            self.ensure_open(now_ms);
+            let tx = Tx::L1 {
+                queue_index: self.queue_next,
+                message,
+            };
+            let signer = self.trusted_signer(&tx);
+            let applied = self.apply(tx, &signer)?;
+            debug_assert!(
+                applied.included.is_some(),
+                "L1 transactions are always included"
+            );
+            if self.open_len() >= batch_max_txs {
+                self.seal(Decision::Live)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn tip(&self) -> &Tip {
+        &self.tip
+    }
+
+    pub fn queue_next(&self) -> u64 {
+        self.queue_next
+    }
+
+    /// The first L1 queue index not yet final (messages from here on are kept).
+    pub fn final_queue_end(&self) -> u64 {
+        self.base.tip.queue_end
+    }
+}

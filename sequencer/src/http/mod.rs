@@ -1,0 +1,133 @@
+//! The HTTP API (table in docs/spec/sequencer.md): routes, the state handlers share, and
+//! the protection every request passes (a concurrency budget answered with 503, a request
+//! timeout, JSON errors for every rejection, panics caught).
+
+mod error;
+mod extract;
+mod reads;
+pub mod server;
+mod submit;
+mod withdrawals;
+
+pub use error::ApiError;
+
+use crate::config::{FaultPlan, Limits};
+use crate::intake::Intake;
+use crate::journal::JournalError;
+use crate::metrics::Metrics;
+use crate::settlement::SettlementClient;
+use crate::view::ViewReceiver;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use protocol::genesis::Genesis;
+use protocol::primitives::{Address, H256};
+use rusqlite::Connection;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// A read-only database connection for the API, used off the async workers.
+#[derive(Debug, Clone)]
+pub struct ReadDb(Arc<Mutex<Connection>>);
+
+impl ReadDb {
+    pub fn new(conn: Connection) -> ReadDb {
+        ReadDb(Arc::new(Mutex::new(conn)))
+    }
+
+    /// Runs `read` on the connection in the blocking pool.
+    pub async fn read<R, F>(&self, read: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
+    {
+        let conn = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+            read(&conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+    }
+}
+
+/// Why posting is stuck, shared by the poster (writes) and `/v1/status` (reads).
+pub type PostingError = Arc<Mutex<Option<String>>>;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub genesis: Arc<Genesis>,
+    pub genesis_hash: H256,
+    pub sequencer: Address,
+    pub intake: Arc<Intake>,
+    pub views: ViewReceiver,
+    pub db: ReadDb,
+    pub settlement: SettlementClient,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    pub requests: Arc<Semaphore>,
+    /// Raised when the executor or the writer stopped: nothing can be acknowledged.
+    pub halted: Arc<[Arc<AtomicBool>; 2]>,
+    pub posting_error: PostingError,
+    pub fault: Option<FaultPlan>,
+    /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
+    pub block_time_ms: Option<u64>,
+}
+
+impl AppState {
+    pub fn halted(&self) -> bool {
+        self.halted.iter().any(|f| f.load(Ordering::Relaxed))
+    }
+}
+
+/// The service's router over `state`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/tx", post(submit::one))
+        .route("/v1/txs", post(submit::bulk).get(reads::tx_list))
+        .route("/v1/txs/{hash}", get(reads::tx))
+        .route("/v1/status", get(reads::status))
+        .route("/v1/health", get(reads::health))
+        .route("/v1/accounts/{address}", get(reads::account))
+        .route("/v1/markets", get(reads::markets))
+        .route("/v1/markets/{id}/book", get(reads::book))
+        .route("/v1/batches", get(reads::batches))
+        .route("/v1/batches/{index}", get(reads::batch))
+        .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
+        .route("/metrics", get(reads::metrics))
+        .fallback(|| async {
+            ApiError::not_found(
+                "no_such_route",
+                "no such endpoint; see docs/spec/sequencer.md",
+            )
+        })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(middleware::from_fn_with_state(state.clone(), protect))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a handler panicked").into_response()
+            },
+        ))
+        .with_state(state)
+}
+
+/// Load shedding and the overall deadline. Submissions answer their own, more helpful,
+/// timeout first (they know the transaction hash), so this one is a little longer.
+async fn protect(State(s): State<AppState>, request: Request, next: Next) -> Response {
+    let Ok(_permit) = s.requests.clone().try_acquire_owned() else {
+        s.metrics.shed.fetch_add(1, Ordering::Relaxed);
+        return ApiError::overloaded("too many requests in flight; retry shortly").into_response();
+    };
+    let deadline = s.limits.request_timeout + Duration::from_secs(1);
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timed_out(format!("no answer within {} ms", deadline.as_millis()))
+            .into_response(),
+    }
+}

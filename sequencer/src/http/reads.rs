@@ -1,0 +1,196 @@
+//! Read endpoints. State reads run the engine's own views on an O(1) clone of the latest
+//! durable tree (never touching the executor); transaction and batch reads come from the
+//! database's read connection.
+
+use super::extract::{ApiPath, ApiQuery};
+use super::{ApiError, AppState};
+use crate::executor::now_ms;
+use crate::journal::queries;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use protocol::api::sequencer::{
+    AccountResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo, MarketsResponse,
+    StatusResponse, TxListResponse, TxLookup,
+};
+use protocol::engine::view;
+use protocol::primitives::{Address, H256};
+use serde::Deserialize;
+use std::sync::atomic::Ordering;
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// Most book levels per side one request may ask for.
+const MAX_LEVELS: usize = 500;
+/// Most rows one listing returns.
+const MAX_PAGE: u64 = 1_000;
+
+pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    if s.halted() {
+        return Err(ApiError::unavailable(
+            "the executor or the writer has stopped",
+        ));
+    }
+    Ok(Json(serde_json::json!({ "ok": true })))
+}
+
+pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
+    let v = s.views.borrow().clone();
+    let progress = s.db.read(queries::progress).await?;
+    let fault = s
+        .fault
+        .map(|plan| format!("{plan}{}", if v.fault_spent { " (spent)" } else { "" }));
+    Ok(Json(StatusResponse {
+        sequencer: s.sequencer,
+        chain_id: s.genesis.chain_id,
+        genesis_hash: s.genesis_hash,
+        state_root: v.tree.root(),
+        next_seq: v.next_seq,
+        open_batch: v.open.clone(),
+        last_sealed: progress.sealed,
+        last_posted: progress.posted,
+        last_finalized: progress.finalized,
+        next_queue_index: v.queue_next,
+        inflight_actions: s.intake.inflight(),
+        posting_error: s
+            .posting_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
+        fault,
+    }))
+}
+
+pub async fn account(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+) -> Answer<AccountResponse> {
+    let v = s.views.borrow().clone();
+    let mut tree = v.tree.clone();
+    let ctx = v.context(now_ms());
+    view::account_view(&mut tree, &s.genesis, &ctx, &address)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
+    let v = s.views.borrow().clone();
+    let mut tree = v.tree.clone();
+    let mut markets = Vec::with_capacity(s.genesis.markets.len());
+    for params in &s.genesis.markets {
+        let state = view::market_state(&mut tree, params.id).map_err(ApiError::internal)?;
+        markets.push(MarketInfo {
+            params: params.clone(),
+            mark_price: state.mark_price,
+            price_timestamp_ms: state.price_timestamp_ms,
+            funding_index: state.funding_index,
+            long_open_interest: state.long_open_interest,
+        });
+    }
+    Ok(Json(MarketsResponse { markets }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Levels {
+    levels: Option<usize>,
+}
+
+pub async fn book(
+    State(s): State<AppState>,
+    ApiPath(market): ApiPath<u32>,
+    ApiQuery(q): ApiQuery<Levels>,
+) -> Answer<BookResponse> {
+    if s.genesis.market(market).is_none() {
+        return Err(ApiError::not_found(
+            "unknown_market",
+            format!("no market {market} in genesis"),
+        ));
+    }
+    let levels = q.levels.unwrap_or(20).clamp(1, MAX_LEVELS);
+    let v = s.views.borrow().clone();
+    let mut tree = v.tree.clone();
+    view::book_depth(&mut tree, market, levels)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+pub async fn tx(State(s): State<AppState>, ApiPath(hash): ApiPath<H256>) -> Answer<TxLookup> {
+    s.db.read(move |conn| queries::tx(conn, &hash))
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_tx",
+                format!("no sequenced transaction has hash {hash}"),
+            )
+        })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeqPage {
+    after_seq: Option<u64>,
+    limit: Option<u64>,
+}
+
+pub async fn tx_list(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<SeqPage>,
+) -> Answer<TxListResponse> {
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let txs =
+        s.db.read(move |conn| queries::tx_list(conn, q.after_seq, limit))
+            .await?;
+    Ok(Json(TxListResponse { txs }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+pub async fn batches(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<Page>,
+) -> Answer<BatchesResponse> {
+    let (from, limit) = (
+        q.from.unwrap_or(0),
+        q.limit.unwrap_or(100).clamp(1, MAX_PAGE),
+    );
+    let batches =
+        s.db.read(move |conn| queries::batches(conn, from, limit))
+            .await?;
+    Ok(Json(BatchesResponse { batches }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithData {
+    data: Option<bool>,
+}
+
+pub async fn batch(
+    State(s): State<AppState>,
+    ApiPath(index): ApiPath<u64>,
+    ApiQuery(q): ApiQuery<WithData>,
+) -> Answer<BatchInfo> {
+    let with_data = q.data.unwrap_or(true);
+    s.db.read(move |conn| queries::batch(conn, index, with_data))
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("unknown_batch", format!("no batch {index} yet")))
+}
+
+pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let m = &s.metrics;
+    let lag = m
+        .last_sealed
+        .load(Ordering::Relaxed)
+        .saturating_sub(m.last_posted.load(Ordering::Relaxed));
+    let text = m.render(s.intake.inflight(), lag);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
+}

@@ -1,0 +1,178 @@
+//! `POST /v1/tx` and `POST /v1/txs`: read the body (size and time bounded), parse the
+//! wire format of DESIGN §2 (a 400 names the bad field), admit (or 503), verify and
+//! execute through intake, and answer once accepted actions are durable.
+
+use super::{ApiError, AppState};
+use crate::executor::Outcome;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use http_body_util::LengthLimitError;
+use protocol::action::{SignedAction, Tx};
+use protocol::api::sequencer::{BulkItem, BulkResponse, TxAccepted};
+use protocol::primitives::H256;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// Reads the whole body within the size limit and the body timeout.
+async fn read_body(s: &AppState, request: Request) -> Result<Bytes, ApiError> {
+    let limit = s.limits.max_body_bytes;
+    let body = request.into_body();
+    match tokio::time::timeout(s.limits.body_timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(ApiError::slow_client(format!(
+            "the request body did not arrive within {} ms",
+            s.limits.body_timeout.as_millis()
+        ))),
+        Ok(Err(e)) => {
+            let inner = e.into_inner();
+            if inner.downcast_ref::<LengthLimitError>().is_some()
+                || inner
+                    .source()
+                    .is_some_and(|s| s.downcast_ref::<LengthLimitError>().is_some())
+            {
+                Err(ApiError::too_large(format!(
+                    "the request body is larger than {limit} bytes"
+                )))
+            } else {
+                Err(ApiError::bad_request(
+                    "unreadable_body",
+                    format!("the request body could not be read: {inner}"),
+                ))
+            }
+        }
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+fn parse_action(
+    value: serde_json::Value,
+    position: Option<usize>,
+) -> Result<SignedAction, ApiError> {
+    serde_json::from_value(value).map_err(|e| {
+        let at = position.map_or(String::new(), |i| format!("action {i}: "));
+        ApiError::bad_request("malformed_action", format!("{at}{e}"))
+    })
+}
+
+fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}")))
+}
+
+/// Admits `n` actions or answers 503.
+fn admit(s: &AppState, n: usize) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    if s.halted() {
+        return Err(ApiError::unavailable(
+            "the sequencer cannot acknowledge actions (storage or executor failure); it must be restarted",
+        ));
+    }
+    s.intake.try_admit(n).map_err(|_| {
+        s.metrics.shed.fetch_add(1, Ordering::Relaxed);
+        ApiError::overloaded("too many actions in flight; retry shortly")
+    })
+}
+
+/// Submits and waits for the outcomes, or explains a timeout with the first hash.
+async fn execute(
+    s: &AppState,
+    actions: Vec<SignedAction>,
+    first: H256,
+) -> Result<Vec<Outcome>, ApiError> {
+    let permit = admit(s, actions.len())?;
+    let answer = s.intake.submit(actions, permit);
+    match tokio::time::timeout(s.limits.request_timeout, answer).await {
+        Ok(Ok(outcomes)) => Ok(outcomes),
+        Ok(Err(_)) => Err(ApiError::unavailable(
+            "the sequencer stopped before the action was durable; it was not acknowledged",
+        )),
+        Err(_) => Err(ApiError::timed_out(format!(
+            "no durable answer within {} ms; the action may still be sequenced: look up {first} at /v1/txs/{first}",
+            s.limits.request_timeout.as_millis()
+        ))),
+    }
+}
+
+fn hash_of(action: &SignedAction) -> H256 {
+    Tx::User {
+        action: action.clone(),
+    }
+    .hash()
+}
+
+pub async fn one(
+    State(s): State<AppState>,
+    request: Request,
+) -> Result<Json<TxAccepted>, ApiError> {
+    let started = Instant::now();
+    let body = read_body(&s, request).await?;
+    let action = parse_action(parse_json(&body)?, None)?;
+    let hash = hash_of(&action);
+    let outcomes = execute(&s, vec![action], hash).await?;
+    s.metrics.submit_latency.observe(started.elapsed());
+    match outcomes.into_iter().next() {
+        Some(Outcome::Accepted(accepted)) => Ok(Json(accepted)),
+        Some(Outcome::Rejected { status, detail, .. }) => Err(ApiError::rejected(status, detail)),
+        None => Err(ApiError::internal("the executor answered no outcome")),
+    }
+}
+
+pub async fn bulk(
+    State(s): State<AppState>,
+    request: Request,
+) -> Result<Json<BulkResponse>, ApiError> {
+    let started = Instant::now();
+    let body = read_body(&s, request).await?;
+    let serde_json::Value::Array(values) = parse_json(&body)? else {
+        return Err(ApiError::bad_request(
+            "malformed_body",
+            "the body must be a JSON array of signed actions",
+        ));
+    };
+    if values.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_batch",
+            "the array holds no actions",
+        ));
+    }
+    let max = s.limits.max_bulk_actions;
+    if values.len() > max {
+        return Err(ApiError::too_large(format!(
+            "{} actions in one request; at most {max} are accepted",
+            values.len()
+        )));
+    }
+    let actions = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| parse_action(v, Some(i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = hash_of(&actions[0]);
+    let outcomes = execute(&s, actions, first).await?;
+    s.metrics.submit_latency.observe(started.elapsed());
+    let mut response = BulkResponse {
+        accepted: 0,
+        rejected: 0,
+        results: Vec::with_capacity(outcomes.len()),
+    };
+    for outcome in outcomes {
+        response.results.push(match outcome {
+            Outcome::Accepted(a) => {
+                response.accepted += 1;
+                BulkItem::Accepted(a)
+            }
+            Outcome::Rejected {
+                hash,
+                status,
+                detail,
+            } => {
+                response.rejected += 1;
+                BulkItem::Rejected {
+                    hash,
+                    code: status.code().to_string(),
+                    message: detail.unwrap_or_else(|| status.message().to_string()),
+                }
+            }
+        });
+    }
+    Ok(Json(response))
+}

@@ -1,0 +1,91 @@
+//! `GET /v1/withdrawals/{id}`: one status for a withdrawal, from debit to payout:
+//! pending (batch open) → in batch (sealed) → challenge window (posted; with the blocks
+//! left and an ETA) → claimable (final; with the Merkle proof to claim with) → claimed.
+
+use super::extract::ApiPath;
+use super::{ApiError, AppState};
+use crate::journal::queries;
+use axum::Json;
+use axum::extract::State;
+use protocol::api::sequencer::{BatchStatus, WithdrawalStatus, WithdrawalView};
+use protocol::codec::Encode;
+use protocol::engine::keys::withdrawal_key;
+
+pub async fn withdrawal(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<WithdrawalView>, ApiError> {
+    let row =
+        s.db.read(move |conn| queries::withdrawal(conn, id))
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    "unknown_withdrawal",
+                    format!("no withdrawal {id} has been sequenced"),
+                )
+            })?;
+    let status = match row.batch_status {
+        BatchStatus::Open => WithdrawalStatus::Pending,
+        BatchStatus::Sealed | BatchStatus::Reverted => WithdrawalStatus::InBatch,
+        BatchStatus::Posted { deadline_block, .. } => {
+            let head = s
+                .settlement
+                .status()
+                .await
+                .map_err(ApiError::settlement)?
+                .block
+                .number;
+            let blocks_remaining = (deadline_block + 1).saturating_sub(head);
+            WithdrawalStatus::ChallengeWindow {
+                deadline_block,
+                blocks_remaining,
+                eta_ms: s
+                    .block_time_ms
+                    .map(|ms| ms.saturating_mul(blocks_remaining)),
+            }
+        }
+        BatchStatus::Finalized { .. } => final_status(&s, id, row.batch_index).await?,
+    };
+    Ok(Json(WithdrawalView {
+        withdrawal_id: id,
+        account: row.account,
+        amount: row.amount,
+        tx_hash: row.tx_hash,
+        batch_index: row.batch_index,
+        status,
+    }))
+}
+
+/// Claimed, or claimable with a proof against the newest finalized root we hold.
+async fn final_status(
+    s: &AppState,
+    id: u64,
+    batch_index: u64,
+) -> Result<WithdrawalStatus, ApiError> {
+    let paid = s
+        .settlement
+        .withdrawal(id)
+        .await
+        .map_err(ApiError::settlement)?;
+    if let (true, Some(claimed_block)) = (paid.claimed, paid.claimed_block) {
+        return Ok(WithdrawalStatus::Claimed { claimed_block });
+    }
+    let view = s.views.borrow().clone();
+    match &view.finalized {
+        Some((final_index, tree)) if *final_index >= batch_index => {
+            let proof = tree
+                .prove(&withdrawal_key(id))
+                .map_err(ApiError::internal)?;
+            Ok(WithdrawalStatus::Claimable {
+                proof_batch_index: *final_index,
+                proof: proof.encode(),
+            })
+        }
+        // Final on L1 a moment before the executor took note: the window is over.
+        _ => Ok(WithdrawalStatus::ChallengeWindow {
+            deadline_block: 0,
+            blocks_remaining: 0,
+            eta_ms: Some(0),
+        }),
+    }
+}

@@ -1,0 +1,155 @@
+//! Intake: admission (load shedding) and parallel signature verification.
+//!
+//! A request is admitted only if the in-flight budget has room for its actions
+//! (`try_admit`: a semaphore, never a wait), so every queue behind it (verification pool,
+//! executor channel, writer channel) is bounded by that budget; over budget the API
+//! answers 503 at once. Admitted jobs get a ticket in arrival order and are verified on a
+//! rayon pool sized to the machine's cores, off the async workers; a bulk job is split
+//! across the pool. The executor puts jobs back in ticket order.
+
+use crate::executor::{Command, Job, Outcome};
+use protocol::action::{SignedAction, Tx};
+use protocol::batch::verify_tx;
+use protocol::primitives::{Address, H256};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+/// The in-flight budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overloaded;
+
+#[derive(Debug)]
+pub struct Intake {
+    pool: rayon::ThreadPool,
+    exec: mpsc::Sender<Command>,
+    next_ticket: AtomicU64,
+    admission: Arc<Semaphore>,
+    capacity: usize,
+    domain: H256,
+    oracle: Address,
+}
+
+/// Sends `Void` for its ticket if the verification task ends without sending its job
+/// (a panic), so the executor never waits for a ticket that will not come.
+struct VoidOnDrop {
+    ticket: u64,
+    exec: Option<mpsc::Sender<Command>>,
+}
+
+impl Drop for VoidOnDrop {
+    fn drop(&mut self) {
+        if let Some(exec) = self.exec.take() {
+            let _ = exec.send(Command::Void {
+                ticket: self.ticket,
+            });
+        }
+    }
+}
+
+impl Intake {
+    pub fn new(
+        exec: mpsc::Sender<Command>,
+        max_inflight: usize,
+        domain: H256,
+        oracle: Address,
+    ) -> std::io::Result<Intake> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("seq-verify-{i}"))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Intake {
+            pool,
+            exec,
+            next_ticket: AtomicU64::new(0),
+            admission: Arc::new(Semaphore::new(max_inflight)),
+            capacity: max_inflight,
+            domain,
+            oracle,
+        })
+    }
+
+    /// Reserves room for `actions` actions, or says the service is overloaded.
+    pub fn try_admit(&self, actions: usize) -> Result<OwnedSemaphorePermit, Overloaded> {
+        let n = u32::try_from(actions).map_err(|_| Overloaded)?;
+        self.admission
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| Overloaded)
+    }
+
+    /// Actions admitted and not yet answered.
+    pub fn inflight(&self) -> u64 {
+        (self.capacity - self.admission.available_permits()) as u64
+    }
+
+    /// Verifies `actions` in parallel and queues them for execution; the outcomes (one per
+    /// action, in order) arrive on the returned receiver once accepted ones are durable.
+    /// The receiver fails if the service stops or its storage fails first.
+    pub fn submit(
+        &self,
+        actions: Vec<SignedAction>,
+        permit: OwnedSemaphorePermit,
+    ) -> oneshot::Receiver<Vec<Outcome>> {
+        let (reply, answer) = oneshot::channel();
+        let ticket = self.next_ticket.fetch_add(1, Ordering::SeqCst);
+        let exec = self.exec.clone();
+        let (domain, oracle) = (self.domain, self.oracle);
+        self.pool.spawn(move || {
+            let mut guard = VoidOnDrop {
+                ticket,
+                exec: Some(exec),
+            };
+            let items = actions
+                .into_par_iter()
+                .map(|action| {
+                    let tx = Tx::User { action };
+                    let signer = verify_tx(&tx, &domain, &oracle);
+                    (tx, signer)
+                })
+                .collect();
+            let exec = guard.exec.take().expect("set above");
+            let job = Job {
+                items,
+                reply,
+                permit: Some(permit),
+            };
+            // If the executor is gone the job (and its reply) is dropped: the caller sees
+            // the service stopping.
+            let _ = exec.send(Command::Verified { ticket, job });
+        });
+        answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_never_waits_and_frees_with_the_permit() {
+        let (exec, _rx) = mpsc::channel();
+        let intake = Intake::new(exec, 3, H256::ZERO, Address([0; 20])).unwrap();
+        let two = intake.try_admit(2).expect("room for two");
+        assert_eq!(intake.inflight(), 2);
+        assert_eq!(
+            intake.try_admit(2).unwrap_err(),
+            Overloaded,
+            "only one left"
+        );
+        let one = intake.try_admit(1).expect("room for one");
+        assert_eq!(intake.try_admit(1).unwrap_err(), Overloaded);
+        drop(two);
+        assert_eq!(intake.inflight(), 1);
+        assert!(intake.try_admit(2).is_ok());
+        drop(one);
+        assert_eq!(
+            intake.try_admit(4).unwrap_err(),
+            Overloaded,
+            "more than the budget"
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The tables, and opening a connection with the durability settings.
+//!
+//! - `log`: the executor's records in order (`pos`), replayed on start.
+//! - `batches`: one row per batch opened (a reverted index gets a new row when re-used),
+//!   with its settlement status.
+//! - `txs`: the current location and receipt of every sequenced transaction, by hash.
+//! - `withdrawals`: withdrawal id → account, amount, transaction, batch.
+//! - `snapshots`: the state after a finalized batch, as a blob of leaves.
+//! - `meta`: the genesis hash and sequencer address this data dir belongs to.
+
+use super::JournalError;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::Path;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log (
+    pos    INTEGER PRIMARY KEY,
+    kind   INTEGER NOT NULL,
+    seq    INTEGER,
+    fault  INTEGER,
+    record BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    row             INTEGER PRIMARY KEY,
+    batch_index     INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    timestamp_ms    INTEGER NOT NULL,
+    prev_state_root BLOB NOT NULL,
+    queue_start     INTEGER NOT NULL,
+    tx_count        INTEGER NOT NULL,
+    header_hash     BLOB,
+    post_state_root BLOB,
+    queue_end       INTEGER,
+    data            BLOB,
+    seal_pos        INTEGER,
+    submission_id   INTEGER,
+    posted_block    INTEGER,
+    deadline_block  INTEGER
+);
+CREATE INDEX IF NOT EXISTS batches_by_index ON batches (batch_index);
+CREATE TABLE IF NOT EXISTS txs (
+    hash        BLOB PRIMARY KEY,
+    seq         INTEGER NOT NULL,
+    batch_index INTEGER NOT NULL,
+    position    INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    receipt     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_by_seq ON txs (seq);
+CREATE INDEX IF NOT EXISTS txs_by_batch ON txs (batch_index);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    id          INTEGER PRIMARY KEY,
+    account     BLOB NOT NULL,
+    amount      INTEGER NOT NULL,
+    tx_hash     BLOB NOT NULL,
+    batch_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    batch_index   INTEGER PRIMARY KEY,
+    seal_pos      INTEGER NOT NULL,
+    header_hash   BLOB NOT NULL,
+    reported_root BLOB NOT NULL,
+    state_root    BLOB NOT NULL,
+    timestamp_ms  INTEGER NOT NULL,
+    queue_end     INTEGER NOT NULL,
+    next_seq      INTEGER NOT NULL,
+    leaves        BLOB NOT NULL
+);
+";
+
+/// Opens (creating) the database with WAL and `synchronous=FULL`: a commit returns only
+/// after its WAL frames are fsynced, so a committed transaction survives `kill -9` and
+/// power loss.
+pub fn open(path: &Path) -> Result<Connection, JournalError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// A read-only connection for the read API (WAL lets it read while the writer commits).
+pub fn open_reader(path: &Path) -> Result<Connection, JournalError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// Records `value` under `key` on first start; afterwards refuses a different one.
+pub fn check_meta(conn: &Connection, key: &'static str, value: &str) -> Result<(), JournalError> {
+    let stored: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match stored {
+        None => {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )?;
+            Ok(())
+        }
+        Some(stored) if stored == value => Ok(()),
+        Some(stored) => Err(JournalError::Mismatch {
+            name: key,
+            stored,
+            configured: value.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durability_settings_hold_and_meta_refuses_another_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("t.db")).unwrap();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "FULL");
+        check_meta(&conn, "genesis_hash", "0xaa").unwrap();
+        check_meta(&conn, "genesis_hash", "0xaa").unwrap();
+        let err = check_meta(&conn, "genesis_hash", "0xbb").unwrap_err();
+        assert!(
+            err.to_string().contains("stored genesis_hash 0xaa"),
+            "{err}"
+        );
+    }
+}

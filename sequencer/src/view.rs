@@ -1,0 +1,41 @@
+//! What reads see: an immutable view of the durable state, published by the writer thread
+//! after each commit that changed it. Holding one costs an O(1) `Tree` clone, so reads
+//! never wait for the executor and never see an effect that is not yet durable.
+
+use protocol::api::sequencer::OpenBatchInfo;
+use protocol::engine::BlockContext;
+use protocol::tree::Tree;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct ReadView {
+    /// The state with every durable (acknowledged) transaction applied.
+    pub tree: Tree,
+    /// The open batch's timestamp, else the last sealed batch's.
+    pub timestamp_ms: u64,
+    pub next_seq: u64,
+    pub open: Option<OpenBatchInfo>,
+    /// Index of the next batch to be opened after the open one (= sealed count).
+    pub next_batch_index: u64,
+    pub queue_next: u64,
+    /// The first L1 queue index not yet final.
+    pub final_queue_end: u64,
+    /// The newest finalized batch and the state after it (withdrawal proofs).
+    pub finalized: Option<(u64, Tree)>,
+    /// The configured fault was injected (it never is again).
+    pub fault_spent: bool,
+}
+
+impl ReadView {
+    /// A block context for views at `now_ms` (never before the state's own time).
+    pub fn context(&self, now_ms: u64) -> BlockContext {
+        BlockContext {
+            timestamp_ms: now_ms.max(self.timestamp_ms),
+        }
+    }
+}
+
+/// The publishing side (executor → writer thread) and the reading side (handlers, keeper).
+pub type ViewSender = Arc<watch::Sender<Arc<ReadView>>>;
+pub type ViewReceiver = watch::Receiver<Arc<ReadView>>;

@@ -1,0 +1,363 @@
+//! Durability under `kill -9`: the real `vigil-sequencer` binary runs as a child process
+//! under concurrent load and is killed with SIGKILL at random points, over and over. After
+//! every restart, every transaction that got a 2xx is in the chain exactly once, every
+//! sealed batch is unchanged, and the state root equals a fresh replay of the batches with
+//! `protocol` (the sequencer's own recovery also checks each recorded checkpoint). The
+//! settlement layer holds a gap-free prefix of the same batches: posting never doubled.
+
+use crate::support::l1::{L1, WINDOW};
+use crate::support::*;
+use k256::ecdsa::SigningKey;
+use protocol::action::{Action, CancelAll, SignedAction, TimeInForce, Tx};
+use protocol::api::sequencer::{BatchInfo, StatusResponse, TxListResponse};
+use protocol::batch::{Batch, execute_batch, genesis_anchor, genesis_tree};
+use protocol::codec::Decode;
+use protocol::primitives::{H256, to_hex};
+use protocol::tree::Tree;
+use protocol::workload::SplitMix64;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const KILLS: usize = 20;
+const CLIENTS: u64 = 4;
+
+/// One life of the child process.
+struct Life {
+    child: Child,
+    url: String,
+}
+
+fn spawn(dir: &Path, settlement_url: &str, life: usize) -> Life {
+    let log = std::fs::File::create(dir.join(format!("life-{life}.log"))).expect("log file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil-sequencer"))
+        .args(["--data-dir", &dir.join("data").to_string_lossy()])
+        .args(["--listen", "127.0.0.1:0"])
+        .args(["--settlement-url", settlement_url])
+        .args(["--key", &to_hex(&sequencer_key().to_bytes())])
+        .args(["--genesis", &dir.join("genesis.json").to_string_lossy()])
+        .args(["--batch-interval-ms", "10", "--batch-max-txs", "40"])
+        .args(["--snapshot-every-batches", "3", "--keeper-interval-ms", "0"])
+        .args(["--log", "warn"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn vigil-sequencer");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listen line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    Life {
+        child,
+        url: format!("http://{addr}"),
+    }
+}
+
+async fn get<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Option<T> {
+    let response = http
+        .get(url)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+/// The test's own replica: sealed batches applied with `protocol`, and their header hashes.
+struct Replica {
+    tree: Tree,
+    prev_hash: H256,
+    headers: Vec<H256>,
+}
+
+impl Replica {
+    /// Applies the sequencer's sealed batches it has not seen; checks that the ones it has
+    /// seen are unchanged. Returns the number of sealed batches.
+    async fn catch_up(
+        &mut self,
+        http: &reqwest::Client,
+        url: &str,
+        last_sealed: Option<u64>,
+    ) -> usize {
+        let sealed = last_sealed.map_or(0, |i| i as usize + 1);
+        for index in 0..sealed {
+            let info: BatchInfo = get(http, &format!("{url}/v1/batches/{index}"))
+                .await
+                .expect("a sealed batch");
+            let data = info.data.expect("sealed batches carry data");
+            let batch = Batch::decode(&data).expect("decodes");
+            if let Some(seen) = self.headers.get(index) {
+                assert_eq!(
+                    *seen,
+                    batch.header.hash(),
+                    "sealed batch {index} changed after a crash"
+                );
+                continue;
+            }
+            assert_eq!(
+                batch.header.prev_header_hash, self.prev_hash,
+                "batch {index} links"
+            );
+            assert_eq!(
+                batch.header.prev_state_root,
+                self.tree.root(),
+                "batch {index} starts at the honest root"
+            );
+            let execution = execute_batch(&mut self.tree, &genesis(), &batch).expect("full tree");
+            assert_eq!(
+                execution.checkpoints, batch.checkpoints,
+                "batch {index} checkpoints recompute"
+            );
+            self.prev_hash = batch.header.hash();
+            self.headers.push(self.prev_hash);
+        }
+        sealed
+    }
+}
+
+/// After a restart: every acknowledged hash is in the chain once, and the root is the
+/// replica's.
+async fn verify(
+    http: &reqwest::Client,
+    url: &str,
+    replica: &mut Replica,
+    acked: &BTreeSet<H256>,
+) -> usize {
+    // L1 messages may still be arriving: wait (bounded) until nothing is open and the
+    // replica, caught up on every sealed batch, agrees with the sequencer's root.
+    let mut attempts = 0;
+    let (status, sealed) = loop {
+        attempts += 1;
+        let Some(s) = get::<StatusResponse>(http, &format!("{url}/v1/status")).await else {
+            assert!(attempts < 2_000, "the restarted sequencer does not answer");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let sealed = replica.catch_up(http, url, s.last_sealed).await;
+        let settled = s.open_batch.is_none() && replica.tree.root() == s.state_root;
+        if settled {
+            break (s, sealed);
+        }
+        assert!(
+            attempts < 2_000,
+            "the recovered root {} is not a fresh replay's {} (open batch: {:?})",
+            s.state_root,
+            replica.tree.root(),
+            s.open_batch
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let mut seen = BTreeSet::new();
+    let mut after = None::<u64>;
+    loop {
+        let query = after.map_or(String::new(), |a| format!("&after_seq={a}"));
+        let page: TxListResponse = get(http, &format!("{url}/v1/txs?limit=1000{query}"))
+            .await
+            .expect("tx list");
+        let Some(last) = page.txs.last() else { break };
+        after = Some(last.seq);
+        for tx in &page.txs {
+            assert!(
+                seen.insert(tx.hash),
+                "transaction {} appears twice",
+                tx.hash
+            );
+        }
+    }
+    for hash in acked {
+        assert!(
+            seen.contains(hash),
+            "acknowledged transaction {hash} is missing after a crash"
+        );
+    }
+    // Without reverts every accepted transaction stays included: seqs have no holes.
+    assert_eq!(
+        seen.len() as u64,
+        status.next_seq,
+        "every seq is in the chain once"
+    );
+    sealed
+}
+
+fn cancel_all(key: &SigningKey, nonce: u64) -> SignedAction {
+    sign(
+        key,
+        Action::CancelAll(CancelAll {
+            account: addr(key),
+            nonce,
+            expires_at: FAR,
+        }),
+    )
+}
+
+/// One client: a trader sending orders, cancels and small withdrawals until the child dies.
+async fn load(
+    url: String,
+    key: SigningKey,
+    mut nonce: u64,
+    seed: u64,
+    acked: Arc<Mutex<BTreeSet<H256>>>,
+) -> u64 {
+    let http = reqwest::Client::new();
+    let mut rng = SplitMix64(seed);
+    // Bounded: the child is killed long before this many requests.
+    for _ in 0..1_000_000 {
+        nonce += 1;
+        let action = match rng.below(10) {
+            0..=5 => {
+                let is_buy = rng.chance(50);
+                let price = BTC_PRICE + (rng.below(5) * 1_000_000);
+                order(
+                    &key,
+                    is_buy,
+                    price,
+                    1 + rng.below(20),
+                    TimeInForce::Gtc,
+                    nonce,
+                )
+            }
+            6..=8 => cancel_all(&key, nonce),
+            _ => withdraw(&key, 1_000_000, nonce),
+        };
+        let hash = Tx::User {
+            action: action.clone(),
+        }
+        .hash();
+        let Ok(response) = http
+            .post(format!("{url}/v1/tx"))
+            .json(&action)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+        else {
+            return nonce;
+        };
+        let status = response.status();
+        // Only a complete 2xx answer is an acknowledgement.
+        if status.is_success() && response.bytes().await.is_ok() {
+            acked.lock().unwrap().insert(hash);
+        } else if status.is_server_error() {
+            return nonce;
+        }
+    }
+    nonce
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_actions_survive_kill_9_at_random_points() {
+    init_logs();
+    let mut l1 = L1::start().await;
+    l1.faucet(&addr(&sequencer_key()), 1_000_000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("genesis.json"),
+        serde_json::to_vec(&genesis()).unwrap(),
+    )
+    .unwrap();
+    let traders: Vec<SigningKey> = (0..CLIENTS).map(|i| key(10 + i)).collect();
+    for t in &traders {
+        l1.deposit(t, DEPOSIT).await;
+    }
+    let http = reqwest::Client::new();
+    let mut replica = Replica {
+        tree: genesis_tree(&genesis()),
+        prev_hash: genesis_anchor(&genesis()),
+        headers: Vec::new(),
+    };
+    let acked = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut nonces = vec![0u64; traders.len()];
+    let mut rng = SplitMix64(0x5eed);
+
+    for life in 0..=KILLS {
+        let Life { mut child, url } = tokio::task::spawn_blocking({
+            let (dir, l1) = (dir.path().to_path_buf(), l1.url.clone());
+            move || spawn(&dir, &l1, life)
+        })
+        .await
+        .expect("spawned");
+        let snapshot = acked.lock().unwrap().clone();
+        verify(&http, &url, &mut replica, &snapshot).await;
+        if life == KILLS {
+            child.kill().expect("kill");
+            child.wait().expect("reaped");
+            break;
+        }
+        // Batches posted in earlier lives finalize; finalization writes snapshots.
+        l1.mine(WINDOW + 1).await;
+        let fresh = price(BTC, BTC_PRICE);
+        let (status, _) = post_json(&http, &url, &fresh).await;
+        assert_eq!(status, 200, "the oracle price is accepted");
+        acked
+            .lock()
+            .unwrap()
+            .insert(Tx::User { action: fresh }.hash());
+        let clients: Vec<_> = traders
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                tokio::spawn(load(
+                    url.clone(),
+                    key.clone(),
+                    nonces[i],
+                    rng.next_u64(),
+                    acked.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20 + rng.below(180))).await;
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        for (i, client) in clients.into_iter().enumerate() {
+            nonces[i] = client.await.expect("client task");
+        }
+        {
+            eprintln!(
+                "life {life}: {} acknowledged so far, {} batches sealed",
+                acked.lock().unwrap().len(),
+                replica.headers.len()
+            );
+        }
+    }
+    let acked = acked.lock().unwrap().len();
+    assert!(
+        acked > 10 * KILLS,
+        "the load got through: only {acked} acknowledgements"
+    );
+
+    // The settlement layer holds a gap-free prefix of exactly these batches.
+    let live = l1.live_batches().await;
+    assert!(!live.is_empty(), "batches were posted");
+    for (i, view) in live.iter().enumerate() {
+        assert_eq!(view.index, i as u64);
+        assert_eq!(
+            view.header_hash, replica.headers[i],
+            "L1 batch {i} is the sequencer's"
+        );
+    }
+    l1.shutdown().await;
+}
+
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: &SignedAction,
+) -> (u16, serde_json::Value) {
+    let response = http
+        .post(format!("{url}/v1/tx"))
+        .json(body)
+        .send()
+        .await
+        .expect("POST");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}

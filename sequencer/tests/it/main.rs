@@ -1,0 +1,12 @@
+//! The sequencer's integration tests, over real HTTP on 127.0.0.1 with the settlement layer
+//! (`contracts-mock`) run in-process. One binary, split by area.
+
+mod bad_input;
+mod crash;
+mod faults;
+mod forced;
+mod keeper;
+mod protection;
+mod revert;
+mod support;
+mod trading;

@@ -1,0 +1,168 @@
+//! `Seq`: the sequencer run in-process by `sequencer::run` on 127.0.0.1:0, against an `L1`,
+//! plus a small typed client.
+
+use super::l1::L1;
+use super::{addr, genesis, sequencer_key};
+use protocol::action::SignedAction;
+use protocol::api::sequencer::{AccountResponse, BatchInfo, StatusResponse, TxAccepted};
+use protocol::primitives::Address;
+use sequencer::{Config, RunError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Debug)]
+pub struct Seq {
+    pub url: String,
+    pub http: reqwest::Client,
+    dir: Option<TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), RunError>>>,
+}
+
+/// Fast batching for tests: seal after 4 transactions or 20 ms.
+pub fn test_config(l1: &L1, dir: &std::path::Path) -> Config {
+    let mut config = Config::new(
+        dir.to_path_buf(),
+        l1.url.clone(),
+        genesis(),
+        sequencer_key(),
+    );
+    config.batch_max_txs = 64;
+    config.batch_interval = Duration::from_millis(20);
+    config.snapshot_every_batches = 2;
+    config.keeper_interval = Some(Duration::from_millis(50));
+    config
+}
+
+impl Seq {
+    /// Funds the sequencer's L1 account (it bonds at start) and starts it.
+    pub async fn start(l1: &L1) -> Seq {
+        Seq::start_with(l1, |_| {}).await
+    }
+
+    pub async fn start_with(l1: &L1, tweak: impl FnOnce(&mut Config)) -> Seq {
+        super::init_logs();
+        l1.faucet(&addr(&sequencer_key()), 1_000_000).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(l1, dir.path());
+        tweak(&mut config);
+        Seq::launch(config, dir).await
+    }
+
+    pub async fn launch(config: Config, dir: TempDir) -> Seq {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(sequencer::run(config, listener, async move {
+            let _ = stopped.await;
+        }));
+        Seq {
+            url,
+            http: reqwest::Client::new(),
+            dir: Some(dir),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Graceful shutdown; `run` must return `Ok`. Gives back the data dir.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("sequencer task")
+                .expect("run returns Ok after shutdown");
+        }
+        self.dir.take().expect("data dir")
+    }
+
+    pub async fn get_raw(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("GET the sequencer");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let (status, body) = self.get_raw(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_value(body).expect("typed body")
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST the sequencer");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn post<B: Serialize>(&self, path: &str, body: &B) -> (u16, Value) {
+        self.post_raw(path, serde_json::to_vec(body).expect("JSON"))
+            .await
+    }
+
+    /// Submits one action that must be accepted.
+    pub async fn submit(&self, action: &SignedAction) -> TxAccepted {
+        let (status, body) = self.post("/v1/tx", action).await;
+        assert_eq!(
+            status,
+            200,
+            "{} rejected: {body}",
+            action.action.type_name()
+        );
+        serde_json::from_value(body).expect("TxAccepted")
+    }
+
+    pub async fn status(&self) -> StatusResponse {
+        self.get("/v1/status").await
+    }
+
+    pub async fn account(&self, address: &Address) -> AccountResponse {
+        self.get(&format!("/v1/accounts/{address}")).await
+    }
+
+    pub async fn batch(&self, index: u64) -> BatchInfo {
+        self.get(&format!("/v1/batches/{index}")).await
+    }
+
+    /// Waits until `address` holds at least `collateral` on L2 (its deposit was included).
+    pub async fn wait_collateral(&self, address: &Address, collateral: i128) {
+        super::wait_for(
+            "a deposit to be credited",
+            Duration::from_secs(10),
+            || async { (self.account(address).await.collateral >= collateral).then_some(()) },
+        )
+        .await;
+    }
+}
+
+impl Drop for Seq {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
