@@ -2,3 +2,4 @@
 //! service through `protocol` types and plain HTTP, never by linking the service.
 
 pub mod settlement;
+pub mod verifier;

@@ -1,0 +1,605 @@
+//! The functional core: a pure, synchronous `Follower` that consumes the settlement layer's
+//! events one by one and keeps the replica, with no I/O, no clock and no logging, so that
+//! the shell (HTTP, SQLite) and the deterministic simulation drive the very same code.
+//!
+//! The replica is the state tree at the anchor (the last finalized batch, or genesis) plus,
+//! for every live batch after it, its verdict and the tree after it (O(1) clones of shared
+//! nodes). A revert drops batches from the end, so the tip falls back to the last valid
+//! root without re-execution; a finalization moves the anchor forward.
+//!
+//! Outputs are data: findings (what to report), journal entries (what to persist, see
+//! `snapshot`) and challenge actions (`due_challenges`), whose answers come back through
+//! `record_answer`.
+
+pub mod chain;
+pub mod challenge;
+pub mod finding;
+pub mod snapshot;
+
+pub use chain::{Anchor, Followed, PostedBatch, Verdict};
+pub use challenge::{ChallengeAction, Submission};
+pub use finding::{Finding, Severity};
+pub use snapshot::{LeafChange, Snapshot, StoreOp};
+
+use chain::{Parent, ParentState};
+use protocol::action::L1Message;
+use protocol::api::settlement::{Event, EventKind};
+use protocol::api::verifier::{ChallengeOutcome, ChallengeView, Mode, Totals};
+use protocol::genesis::Genesis;
+use protocol::primitives::{Address, H256};
+use protocol::tree::Tree;
+use std::collections::BTreeMap;
+
+/// What the core produced since the last `take_outputs`.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    /// `(event seq, finding)`, in order.
+    pub findings: Vec<(u64, Finding)>,
+    /// What to persist, in order; apply all of it atomically.
+    pub journal: Vec<StoreOp>,
+    /// Transactions re-executed (for the re-execution rate).
+    pub actions_executed: u64,
+}
+
+/// Events must be applied in order without gaps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {got} out of order: the next event to apply is {expected}")]
+pub struct OutOfOrder {
+    pub expected: u64,
+    pub got: u64,
+}
+
+/// Why a persisted snapshot cannot be resumed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestoreError {
+    #[error("the snapshot is for genesis {stored}, but this verifier runs genesis {configured}")]
+    GenesisMismatch { stored: H256, configured: H256 },
+    #[error("the snapshot's anchor leaves hash to {computed}, not the recorded root {recorded}")]
+    AnchorRoot { computed: H256, recorded: H256 },
+    #[error("re-checking stored batch {index}: {reason}")]
+    Batch { index: u64, reason: String },
+}
+
+/// The replica and everything it has concluded.
+#[derive(Debug)]
+pub struct Follower {
+    genesis: Genesis,
+    mode: Mode,
+    me: Option<Address>,
+    cursor: u64,
+    last_block: u64,
+    totals: Totals,
+    anchor: Anchor,
+    anchor_tree: Tree,
+    /// Live batches after the anchor, ascending by index, without gaps.
+    pending: Vec<Followed>,
+    queue: BTreeMap<u64, L1Message>,
+    challenges: BTreeMap<u64, ChallengeView>,
+    halted: Option<String>,
+    out: Outputs,
+}
+
+impl Follower {
+    /// Resumes from `snapshot` (use `Snapshot::at_genesis` for a new verifier): rebuilds the
+    /// anchor tree from its leaves, then re-checks every live batch to rebuild the tree at
+    /// each boundary and every fraud proof. Emits nothing.
+    pub fn restore(
+        genesis: Genesis,
+        mode: Mode,
+        me: Option<Address>,
+        snapshot: Snapshot,
+    ) -> Result<Follower, RestoreError> {
+        if snapshot.genesis_hash != genesis.hash() {
+            return Err(RestoreError::GenesisMismatch {
+                stored: snapshot.genesis_hash,
+                configured: genesis.hash(),
+            });
+        }
+        let anchor_tree: Tree = snapshot.leaves.into_iter().collect();
+        if anchor_tree.root() != snapshot.anchor.state_root {
+            return Err(RestoreError::AnchorRoot {
+                computed: anchor_tree.root(),
+                recorded: snapshot.anchor.state_root,
+            });
+        }
+        let mut follower = Follower {
+            genesis,
+            mode,
+            me,
+            cursor: snapshot.cursor,
+            last_block: snapshot.last_block,
+            totals: snapshot.totals,
+            anchor: snapshot.anchor,
+            anchor_tree,
+            pending: Vec::new(),
+            queue: snapshot.queue,
+            challenges: snapshot.challenges,
+            halted: snapshot.halted,
+            out: Outputs::default(),
+        };
+        let mut batches: Vec<PostedBatch> = snapshot.batches.into_values().collect();
+        batches.sort_by_key(|b| b.index);
+        for posted in batches {
+            let index = posted.index;
+            let followed = chain::follow_batch(
+                &follower.genesis,
+                &follower.parent(),
+                &follower.queue,
+                posted,
+            )
+            .map_err(|reason| RestoreError::Batch { index, reason })?;
+            follower.pending.push(followed);
+        }
+        Ok(follower)
+    }
+
+    /// The full durable form (what the journal, applied to the restored snapshot, equals).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            genesis_hash: self.genesis.hash(),
+            cursor: self.cursor,
+            last_block: self.last_block,
+            totals: self.totals,
+            anchor: self.anchor.clone(),
+            leaves: snapshot::leaves_of(&self.anchor_tree),
+            batches: self
+                .pending
+                .iter()
+                .map(|f| (f.posted.submission_id, f.posted.clone()))
+                .collect(),
+            queue: self.queue.clone(),
+            challenges: self.challenges.clone(),
+            halted: self.halted.clone(),
+        }
+    }
+
+    /// Applies the next event of the log (`seq` = cursor + 1).
+    pub fn apply(&mut self, event: &Event) -> Result<(), OutOfOrder> {
+        let expected = self.cursor + 1;
+        if event.seq != expected {
+            return Err(OutOfOrder {
+                expected,
+                got: event.seq,
+            });
+        }
+        self.cursor = event.seq;
+        self.last_block = event.block;
+        self.totals.events_applied += 1;
+        if self.halted.is_none()
+            && let Err(reason) = self.on_event(event)
+        {
+            self.halt(reason);
+        }
+        self.out.journal.push(StoreOp::Progress {
+            cursor: self.cursor,
+            last_block: self.last_block,
+            totals: self.totals,
+        });
+        Ok(())
+    }
+
+    /// Drains what was produced since the last call.
+    pub fn take_outputs(&mut self) -> Outputs {
+        std::mem::take(&mut self.out)
+    }
+
+    /// The proofs to submit now: challenge mode, a live bad batch, no final outcome yet.
+    pub fn due_challenges(&self) -> Vec<ChallengeAction> {
+        if self.mode != Mode::Challenge {
+            return Vec::new();
+        }
+        self.pending
+            .iter()
+            .filter_map(|f| match &f.verdict {
+                Verdict::Bad { proof, .. } => Some((f, proof)),
+                _ => None,
+            })
+            .filter(|(f, _)| {
+                self.challenges
+                    .get(&f.posted.submission_id)
+                    .is_some_and(|c| !c.outcome.is_final())
+            })
+            .map(|(f, proof)| ChallengeAction {
+                submission_id: f.posted.submission_id,
+                batch_index: f.posted.index,
+                header_hash: f.posted.header_hash,
+                posted_block: f.posted.posted_block,
+                deadline_block: f.posted.deadline_block,
+                proof: proof.clone(),
+            })
+            .collect()
+    }
+
+    /// Records the settlement layer's answer to our submission for `submission_id`, made
+    /// while the L1 head was `head_block` (if known).
+    pub fn record_answer(
+        &mut self,
+        submission_id: u64,
+        head_block: Option<u64>,
+        answer: Submission,
+    ) {
+        let Some(view) = self.challenges.get_mut(&submission_id) else {
+            return;
+        };
+        challenge::on_answer(view, head_block, answer);
+        let view = view.clone();
+        self.out.findings.push((
+            self.cursor,
+            Finding::ChallengeAnswered {
+                index: view.batch_index,
+                submission_id,
+                attempts: view.attempts,
+                outcome: view.outcome.clone(),
+            },
+        ));
+        self.out.journal.push(StoreOp::Challenge(view));
+    }
+
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    pub fn challenger(&self) -> Option<Address> {
+        self.me
+    }
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+    /// The L1 block of the last event applied.
+    pub fn last_block(&self) -> u64 {
+        self.last_block
+    }
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
+    }
+    pub fn anchor(&self) -> &Anchor {
+        &self.anchor
+    }
+    /// Live batches after the anchor, ascending.
+    pub fn pending(&self) -> &[Followed] {
+        &self.pending
+    }
+    /// Challenge records, oldest bad batch first.
+    pub fn challenges(&self) -> impl Iterator<Item = &ChallengeView> {
+        self.challenges.values()
+    }
+
+    /// The newest batch followed, whatever its verdict.
+    pub fn synced_batch(&self) -> Option<u64> {
+        self.pending
+            .last()
+            .map(|f| f.header.index)
+            .or(self.anchor.index)
+    }
+
+    /// The newest batch known honest and the state after it: the last honest batch before
+    /// any bad one, else the anchor.
+    pub fn verified(&self) -> (Option<u64>, &Tree) {
+        let mut best = (self.anchor.index, &self.anchor_tree);
+        for f in &self.pending {
+            match &f.verdict {
+                Verdict::Honest { post } => best = (Some(f.header.index), post),
+                _ => break,
+            }
+        }
+        best
+    }
+
+    /// The root after `verified()`.
+    pub fn verified_root(&self) -> H256 {
+        self.verified().1.root()
+    }
+
+    fn parent(&self) -> Parent<'_> {
+        match self.pending.last() {
+            None => Parent {
+                index: self.anchor.index,
+                header_hash: self.anchor.header_hash,
+                queue_end: self.anchor.queue_end,
+                state: ParentState::Honest(&self.anchor_tree),
+            },
+            Some(f) => Parent {
+                index: Some(f.header.index),
+                header_hash: f.posted.header_hash,
+                queue_end: f.header.queue_end,
+                state: match &f.verdict {
+                    Verdict::Honest { post } => ParentState::Honest(post),
+                    Verdict::Bad { .. } => ParentState::Bad {
+                        bad_index: f.header.index,
+                    },
+                    Verdict::OnBadParent { bad_index } => ParentState::Bad {
+                        bad_index: *bad_index,
+                    },
+                },
+            },
+        }
+    }
+
+    fn find(&self, kind: &str, index: u64, submission_id: u64) -> Result<usize, String> {
+        self.pending
+            .iter()
+            .position(|f| f.posted.submission_id == submission_id)
+            .ok_or_else(|| {
+                format!(
+                    "{kind} names batch {index} (submission {submission_id}), which this replica does not hold as live"
+                )
+            })
+    }
+
+    fn finding(&mut self, finding: Finding) {
+        self.out.findings.push((self.cursor, finding));
+    }
+
+    fn update_challenge(
+        &mut self,
+        submission_id: u64,
+        change: impl FnOnce(&mut ChallengeView) -> bool,
+    ) {
+        if let Some(view) = self.challenges.get_mut(&submission_id)
+            && change(view)
+        {
+            self.out.journal.push(StoreOp::Challenge(view.clone()));
+        }
+    }
+
+    fn halt(&mut self, reason: String) {
+        self.halted = Some(reason.clone());
+        self.out.journal.push(StoreOp::Halted(reason.clone()));
+        self.finding(Finding::Halted { reason });
+    }
+
+    /// `Err` is a divergence: the caller halts with it.
+    fn on_event(&mut self, event: &Event) -> Result<(), String> {
+        match &event.event {
+            EventKind::Deposited {
+                queue_index,
+                account,
+                amount,
+                ..
+            } => self.enqueue(
+                *queue_index,
+                L1Message::Deposit {
+                    account: *account,
+                    amount: *amount,
+                },
+            ),
+            EventKind::ForcedQueued {
+                queue_index,
+                action,
+                ..
+            } => self.enqueue(
+                *queue_index,
+                L1Message::Forced {
+                    action: action.clone(),
+                },
+            ),
+            EventKind::BatchPosted {
+                submission_id,
+                index,
+                header_hash,
+                poster,
+                deadline_block,
+                data,
+            } => self.on_posted(PostedBatch {
+                submission_id: *submission_id,
+                index: *index,
+                header_hash: *header_hash,
+                poster: *poster,
+                posted_block: event.block,
+                deadline_block: *deadline_block,
+                data: data.clone(),
+            }),
+            EventKind::ChallengeUpheld {
+                batch_index,
+                submission_id,
+                challenger,
+                ..
+            } => self.on_upheld(*batch_index, *submission_id, *challenger),
+            EventKind::BatchReverted {
+                index,
+                submission_id,
+                ..
+            } => self.on_reverted(*index, *submission_id),
+            EventKind::Slashed {
+                challenger,
+                challenger_reward,
+                ..
+            } => {
+                if Some(*challenger) == self.me {
+                    let ids: Vec<u64> = self.challenges.keys().copied().collect();
+                    for id in ids {
+                        self.update_challenge(id, |v| challenge::on_reward(v, *challenger_reward));
+                    }
+                }
+                Ok(())
+            }
+            EventKind::BatchFinalized {
+                index,
+                submission_id,
+                post_state_root,
+                ..
+            } => self.on_finalized(*index, *submission_id, *post_state_root),
+            EventKind::Minted { .. }
+            | EventKind::Bonded { .. }
+            | EventKind::Unbonded { .. }
+            | EventKind::WithdrawalClaimed { .. } => Ok(()),
+        }
+    }
+
+    fn enqueue(&mut self, index: u64, message: L1Message) -> Result<(), String> {
+        self.out.journal.push(StoreOp::QueueAdded {
+            index,
+            message: message.clone(),
+        });
+        self.queue.insert(index, message);
+        Ok(())
+    }
+
+    fn on_posted(&mut self, posted: PostedBatch) -> Result<(), String> {
+        let followed = chain::follow_batch(&self.genesis, &self.parent(), &self.queue, posted)?;
+        let (p, h) = (&followed.posted, &followed.header);
+        self.totals.actions_reexecuted += followed.executed;
+        self.out.actions_executed += followed.executed;
+        let finding = match &followed.verdict {
+            Verdict::Honest { .. } => {
+                self.totals.batches_verified += 1;
+                Some(Finding::BatchVerified {
+                    index: h.index,
+                    submission_id: p.submission_id,
+                    post_state_root: h.post_state_root,
+                    txs: h.tx_count,
+                })
+            }
+            Verdict::Bad {
+                chunk,
+                claimed_root,
+                computed_root,
+                ..
+            } => {
+                self.totals.bad_batches += 1;
+                let view = ChallengeView {
+                    batch_index: h.index,
+                    submission_id: p.submission_id,
+                    header_hash: p.header_hash,
+                    poster: p.poster,
+                    chunk: *chunk,
+                    claimed_root: *claimed_root,
+                    computed_root: *computed_root,
+                    posted_block: p.posted_block,
+                    deadline_block: p.deadline_block,
+                    attempts: 0,
+                    submitted_block: None,
+                    outcome: ChallengeOutcome::Unsubmitted { last_error: None },
+                };
+                self.challenges.insert(p.submission_id, view.clone());
+                self.out.journal.push(StoreOp::Challenge(view));
+                Some(Finding::BadBatch {
+                    index: h.index,
+                    submission_id: p.submission_id,
+                    header_hash: p.header_hash,
+                    poster: p.poster,
+                    chunk: *chunk,
+                    claimed_root: *claimed_root,
+                    computed_root: *computed_root,
+                    posted_block: p.posted_block,
+                    deadline_block: p.deadline_block,
+                })
+            }
+            Verdict::OnBadParent { .. } => None,
+        };
+        if let Some(finding) = finding {
+            self.finding(finding);
+        }
+        self.out
+            .journal
+            .push(StoreOp::BatchAdded(followed.posted.clone()));
+        self.pending.push(followed);
+        Ok(())
+    }
+
+    fn on_upheld(
+        &mut self,
+        index: u64,
+        submission_id: u64,
+        challenger: Address,
+    ) -> Result<(), String> {
+        let at = self.find("challenge_upheld", index, submission_id)?;
+        let finding = match self.pending[at].verdict {
+            Verdict::Honest { .. } => Finding::HonestBatchChallenged {
+                index,
+                submission_id,
+                challenger,
+            },
+            _ => Finding::FraudProven {
+                index,
+                submission_id,
+                challenger,
+                ours: Some(challenger) == self.me,
+            },
+        };
+        self.finding(finding);
+        let me = self.me;
+        self.update_challenge(submission_id, |v| challenge::on_upheld(v, challenger, me));
+        Ok(())
+    }
+
+    /// The named batch and every later one leave the chain (the settlement layer reverts
+    /// them all at once, announcing them in ascending order; the later announcements then
+    /// find nothing left to drop).
+    fn on_reverted(&mut self, index: u64, submission_id: u64) -> Result<(), String> {
+        let Some(at) = self
+            .pending
+            .iter()
+            .position(|f| f.posted.submission_id == submission_id)
+        else {
+            return match self.synced_batch() {
+                Some(tip) if index <= tip => Err(format!(
+                    "batch_reverted names batch {index} (submission {submission_id}), which this replica does not hold"
+                )),
+                _ => Ok(()),
+            };
+        };
+        for dropped in self.pending.split_off(at) {
+            let id = dropped.posted.submission_id;
+            self.update_challenge(id, challenge::on_reverted);
+            self.out
+                .journal
+                .push(StoreOp::BatchDropped { submission_id: id });
+            self.finding(Finding::BatchReverted {
+                index: dropped.header.index,
+                submission_id: id,
+                verdict: dropped.verdict.label(),
+            });
+        }
+        Ok(())
+    }
+
+    fn on_finalized(&mut self, index: u64, submission_id: u64, root: H256) -> Result<(), String> {
+        let at = self.find("batch_finalized", index, submission_id)?;
+        if at != 0 {
+            return Err(format!(
+                "batch {index} finalized before batch {}",
+                self.pending[0].header.index
+            ));
+        }
+        // Every refusal comes before any change, so a halted replica stays restorable.
+        let Verdict::Honest { post } = self.pending[0].verdict.clone() else {
+            self.update_challenge(submission_id, challenge::on_finalized);
+            return Err(format!(
+                "batch {index} (submission {submission_id}) finalized with a wrong state root: the fraud went unchallenged through its window, and the chain now builds on a root this replica cannot reproduce"
+            ));
+        };
+        if post.root() != root {
+            return Err(format!(
+                "batch {index} finalized with root {root} but the replica computed {}",
+                post.root()
+            ));
+        }
+        let first = self.pending.remove(0);
+        let anchor = Anchor {
+            index: Some(index),
+            submission_id: Some(submission_id),
+            header_hash: first.posted.header_hash,
+            state_root: root,
+            queue_end: first.header.queue_end,
+        };
+        let changes = snapshot::leaf_changes(&self.anchor_tree, &post);
+        self.queue = self.queue.split_off(&anchor.queue_end);
+        self.anchor = anchor.clone();
+        self.anchor_tree = post;
+        self.out
+            .journal
+            .push(StoreOp::Finalized { anchor, changes });
+        self.finding(Finding::BatchFinalized {
+            index,
+            submission_id,
+            post_state_root: root,
+        });
+        Ok(())
+    }
+}
