@@ -1,0 +1,8 @@
+//! Test support: the pure world (a seeded workload, a model of the settlement rules, a
+//! test sequencer that can cheat, and verifier cores driven like the shell drives them),
+//! and, for the end-to-end tests, the real settlement layer in-process, an HTTP batch
+//! poster and verifier services (in-process or the real binary).
+
+pub mod ledger;
+pub mod sequencing;
+pub mod world;
