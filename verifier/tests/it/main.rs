@@ -6,3 +6,4 @@
 mod support;
 
 mod core_follow;
+mod faults;

@@ -4,5 +4,8 @@
 //! poster and verifier services (in-process or the real binary).
 
 pub mod ledger;
+pub mod node;
+pub mod poster;
 pub mod sequencing;
+pub mod service;
 pub mod world;
