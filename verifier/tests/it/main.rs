@@ -7,3 +7,5 @@ mod support;
 
 mod core_follow;
 mod faults;
+mod honest;
+mod restart;
