@@ -8,4 +8,6 @@ mod support;
 mod core_follow;
 mod faults;
 mod honest;
+mod http_api;
 mod restart;
+mod simulation;

@@ -28,7 +28,6 @@ pub struct Posting {
     pub id: u64,
     pub batch: Batch,
     pub poster: Address,
-    pub posted_block: u64,
     pub deadline: u64,
     pub status: Status,
 }
@@ -167,7 +166,6 @@ impl Ledger {
             id,
             batch: batch.clone(),
             poster,
-            posted_block: self.block,
             deadline: self.block + self.window,
             status: Status::Pending,
         });

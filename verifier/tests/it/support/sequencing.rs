@@ -22,7 +22,6 @@ pub struct Boundary {
     /// The post-state root as posted (a lie after a fault).
     pub claimed_root: H256,
     pub queue_end: u64,
-    pub timestamp_ms: u64,
 }
 
 /// A sealed batch and where (if anywhere) the fault went in.
@@ -63,7 +62,6 @@ impl Sequencer {
                 state,
                 header_hash: genesis_anchor(genesis),
                 queue_end: 0,
-                timestamp_ms: 0,
             }],
             tainted_from: None,
             truth: BTreeMap::new(),
@@ -101,10 +99,14 @@ impl Sequencer {
                 .map(|tx| execute_tx(&mut state, genesis, &domain, &ctx, tx).expect("full tree"))
                 .collect();
             let mut root = state.root();
+            // A fault "bites" only if it changed the committed root: `fault::corrupt` can
+            // report a corruption that the state drops (a bad fill on a position the fill
+            // closed is deleted, cost and all), and such a batch is honest.
             if let Some(f) = fault.filter(|_| fault_chunk.is_none())
                 && fault::corrupt(&mut state, genesis, &ctx, f, chunk_txs, &receipts)
                     .expect("full tree")
                     .is_some()
+                && (!f.corrupts_state() || state.root() != root)
             {
                 fault_chunk = Some(chunk as u32);
                 root = if f.corrupts_state() {
@@ -140,22 +142,8 @@ impl Sequencer {
             header_hash: batch.header.hash(),
             claimed_root: batch.header.post_state_root,
             queue_end: batch.header.queue_end,
-            timestamp_ms,
         });
         Sealed { batch, fault_chunk }
-    }
-
-    /// Forgets `batch` (the settlement layer refused it).
-    pub fn unseal(&mut self, batch: &Batch) {
-        assert_eq!(
-            batch.header.index + 1,
-            self.next_index(),
-            "only the tip can be unsealed"
-        );
-        self.boundaries.pop();
-        if self.tainted_from == Some(batch.header.index) {
-            self.tainted_from = None;
-        }
     }
 
     /// Batch `index` and every later one were reverted: back to the position before it.

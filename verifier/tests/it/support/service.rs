@@ -128,6 +128,15 @@ impl Verifier {
         }
     }
 
+    /// Waits (at most 30 s) for `run` to return by itself, without asking it to stop.
+    pub async fn finished(mut self) -> Result<(), RunError> {
+        let task = self.task.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("run returns within 30 s")
+            .expect("verifier task")
+    }
+
     /// Graceful stop; `run` must return `Ok`.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

@@ -113,6 +113,12 @@ impl Replica {
         }
     }
 
+    /// Applies up to `n` events as one page and persists them.
+    pub fn feed_page(&mut self, ledger: &Ledger, n: usize) {
+        self.apply_unpersisted(ledger, n);
+        self.persist();
+    }
+
     /// Applies the next event and persists it.
     pub fn feed_one(&mut self, ledger: &Ledger) {
         let event = &ledger.events[self.core.cursor() as usize];
