@@ -10,7 +10,7 @@ use protocol::api::verifier::{ChallengeOutcome, Mode};
 use protocol::codec::Encode;
 use protocol::fault::Fault;
 use protocol::primitives::{Address, H256};
-use verifier::core::{Finding, OutOfOrder};
+use verifier::core::{Finding, Follower, OutOfOrder, RestoreError};
 
 const ME: Address = Address([0xaa; 20]);
 const OTHER: Address = Address([0xbb; 20]);
@@ -237,4 +237,20 @@ fn data_that_contradicts_the_replica_halts_it() {
         "{findings:?}"
     );
     assert!(replica.core.due_challenges().is_empty());
+}
+
+#[test]
+fn a_snapshot_of_another_genesis_or_with_corrupt_leaves_is_refused() {
+    let (world, replica) = warmed_up(6, Mode::Challenge);
+    let genesis = world.workload.genesis.clone();
+    let other = World::new(99, 2, 4, 5).workload.genesis;
+    let err = Follower::restore(other, Mode::Watch, None, replica.persisted.clone())
+        .expect_err("another genesis");
+    assert!(matches!(err, RestoreError::GenesisMismatch { .. }), "{err}");
+
+    let mut corrupt = replica.persisted.clone();
+    let key = *corrupt.leaves.keys().next().expect("a leaf");
+    corrupt.leaves.insert(key, b"tampered".to_vec());
+    let err = Follower::restore(genesis, Mode::Watch, None, corrupt).expect_err("corrupt");
+    assert!(matches!(err, RestoreError::AnchorRoot { .. }), "{err}");
 }
