@@ -3,7 +3,8 @@
 //! again, because a verifier trusts no one; a mismatch there is a divergence (the replica
 //! cannot go on), not fraud. Then the batch is re-executed chunk by chunk
 //! (`fraud::find_first_bad_chunk`) and, at the first wrong checkpoint, the fraud proof is
-//! built from the replica's own pre-state (`fraud::build`).
+//! built from the replica's own pre-state (`fraud::build`) and ruled on locally with the
+//! settlement layer's own `fraud::adjudicate` before anyone may submit it.
 
 use protocol::action::{L1Message, Tx};
 use protocol::batch::{Batch, BatchHeader, chunk_range, genesis_anchor, genesis_tree};
@@ -211,6 +212,14 @@ fn re_execute(genesis: &Genesis, pre: &Tree, batch: &Batch) -> Result<(Verdict, 
     let executed = chunk_range(batch.txs.len(), k, bad.chunk as usize).end as u64;
     let proof = fraud::build(genesis, batch, bad.chunk, &bad.pre_state)
         .map_err(|e| format!("building the proof for batch {index}: {e}"))?;
+    // Never submit a proof the adjudicator would not uphold: rule on it here first, with
+    // the very function the settlement layer runs (one chunk, cheap).
+    if let fraud::Verdict::Rejected { reason } = fraud::adjudicate(genesis, batch, &proof) {
+        return Err(format!(
+            "the proof built for batch {index} chunk {} would be rejected: {reason}",
+            bad.chunk
+        ));
+    }
     Ok((
         Verdict::Bad {
             chunk: bad.chunk,
