@@ -1,9 +1,10 @@
 //! `cargo bench -p verifier`: the verifier's re-execution rate (actions per second,
 //! signature recovery included) through the real core (`Follower::apply` on a
 //! `batch_posted` event: decode, shape and queue checks, chunked re-execution with a
-//! checkpoint comparison per chunk), next to the k256 recovery rate of the same
-//! signatures measured in the same run. These machines are shared and noisy, so the ratio
-//! is the number that carries over between runs.
+//! checkpoint comparison per chunk), with signatures recovered on one thread and on every
+//! core, each next to the k256 recovery rate of one core for the same signatures measured
+//! in the same run. These machines are shared and noisy, so the ratios are the numbers
+//! that carry over between runs.
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it does one small round, so the
 //! code stays exercised without costing test time.
@@ -149,23 +150,30 @@ fn main() {
     let (w, snapshot, event) = fixture(traders, n);
     let genesis = w.genesis.clone();
 
-    let mut reexecution = Vec::new();
-    for _ in 0..rounds {
-        let mut core = Follower::restore(genesis.clone(), Mode::Watch, None, snapshot.clone())
-            .expect("snapshot restores");
-        core.take_outputs();
-        let started = Instant::now();
-        core.apply(&event).expect("in order");
-        reexecution.push(started.elapsed());
-        let out = core.take_outputs();
-        assert_eq!(out.actions_executed, n as u64);
-        assert!(
-            out.findings
-                .iter()
-                .any(|(_, f)| matches!(f, Finding::BatchVerified { .. })),
-            "the batch is verified honest"
-        );
-    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let measure = |workers: usize| {
+        let mut samples = Vec::new();
+        for _ in 0..rounds {
+            let mut core = Follower::restore(genesis.clone(), Mode::Watch, None, snapshot.clone())
+                .expect("snapshot restores");
+            core.set_signature_workers(workers);
+            core.take_outputs();
+            let started = Instant::now();
+            core.apply(&event).expect("in order");
+            samples.push(started.elapsed());
+            let out = core.take_outputs();
+            assert_eq!(out.actions_executed, n as u64);
+            assert!(
+                out.findings
+                    .iter()
+                    .any(|(_, f)| matches!(f, Finding::BatchVerified { .. })),
+                "the batch is verified honest"
+            );
+        }
+        n as f64 / median(samples).as_secs_f64()
+    };
+    let serial = measure(1);
+    let parallel = measure(cores);
 
     let EventKind::BatchPosted { data, .. } = &event.event else {
         unreachable!("built as a batch_posted event")
@@ -191,22 +199,23 @@ fn main() {
         recovery.push(started.elapsed());
     }
 
-    let actions_per_s = n as f64 / median(reexecution).as_secs_f64();
     let recoveries_per_s = signatures.len() as f64 / median(recovery).as_secs_f64();
     println!(
         "verifier re-execution ({n} actions, {traders} traders, K = {}, median of {rounds}):",
         genesis.checkpoint_interval_txs
     );
+    for (label, rate) in [
+        ("signatures on 1 thread", serial),
+        (&*format!("signatures on {cores} threads"), parallel),
+    ] {
+        println!(
+            "  re-execution, {label:<24} {rate:>9.0} actions/s  ({:>6.1} µs/action)  = {:.2} × one core's recoveries/s",
+            1e6 / rate,
+            rate / recoveries_per_s
+        );
+    }
     println!(
-        "  re-execution (signatures included): {actions_per_s:>10.0} actions/s  ({:.1} µs/action)",
-        1e6 / actions_per_s
-    );
-    println!(
-        "  k256 recover_signer, same run:      {recoveries_per_s:>10.0} recoveries/s  ({:.1} µs each)",
+        "  k256 recover_signer, same run, one core: {recoveries_per_s:>7.0} recoveries/s ({:.1} µs each)",
         1e6 / recoveries_per_s
-    );
-    println!(
-        "  ratio re-execution / recovery:      {:>10.2}",
-        actions_per_s / recoveries_per_s
     );
 }

@@ -74,12 +74,15 @@ pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
         source,
     })?;
     let (store, snapshot) = Store::open(&config.data_dir, &config.genesis)?;
-    let core = Follower::restore(
+    let mut core = Follower::restore(
         config.genesis.clone(),
         config.mode,
         config.challenger(),
         snapshot,
     )?;
+    core.set_signature_workers(
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    );
     Ok((core, store))
 }
 

@@ -115,6 +115,7 @@ pub fn follow_batch(
     parent: &Parent<'_>,
     queue: &BTreeMap<u64, L1Message>,
     posted: PostedBatch,
+    workers: usize,
 ) -> Result<Followed, String> {
     let batch = Batch::decode(&posted.data).map_err(|e| {
         format!(
@@ -130,7 +131,7 @@ pub fn follow_batch(
     check_queue(queue, &batch)?;
     let (verdict, executed) = match parent.state {
         ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0),
-        ParentState::Honest(pre) => re_execute(genesis, pre, &batch)?,
+        ParentState::Honest(pre) => re_execute(genesis, pre, &batch, workers)?,
     };
     Ok(Followed {
         posted,
@@ -200,10 +201,16 @@ fn check_queue(queue: &BTreeMap<u64, L1Message>, batch: &Batch) -> Result<(), St
     Ok(())
 }
 
-/// Re-executes `batch` from `pre`; builds the proof at the first wrong checkpoint.
-fn re_execute(genesis: &Genesis, pre: &Tree, batch: &Batch) -> Result<(Verdict, u64), String> {
+/// Re-executes `batch` from `pre` (signatures on `workers` threads); builds the proof at
+/// the first wrong checkpoint.
+fn re_execute(
+    genesis: &Genesis,
+    pre: &Tree,
+    batch: &Batch,
+    workers: usize,
+) -> Result<(Verdict, u64), String> {
     let index = batch.header.index;
-    let (post, bad) = fraud::find_first_bad_chunk(pre, genesis, batch)
+    let (post, bad) = super::reexec::find_first_bad_chunk(pre, genesis, batch, workers)
         .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
     let Some(bad) = bad else {
         return Ok((Verdict::Honest { post }, batch.txs.len() as u64));

@@ -14,6 +14,7 @@
 pub mod chain;
 pub mod challenge;
 pub mod finding;
+pub mod reexec;
 pub mod snapshot;
 
 pub use chain::{Anchor, Followed, PostedBatch, Verdict};
@@ -76,6 +77,8 @@ pub struct Follower {
     queue: BTreeMap<u64, L1Message>,
     challenges: BTreeMap<u64, ChallengeView>,
     halted: Option<String>,
+    /// Threads for signature recovery (1: all on the caller's thread).
+    workers: usize,
     out: Outputs,
 }
 
@@ -115,6 +118,7 @@ impl Follower {
             queue: snapshot.queue,
             challenges: snapshot.challenges,
             halted: snapshot.halted,
+            workers: 1,
             out: Outputs::default(),
         };
         let mut batches: Vec<PostedBatch> = snapshot.batches.into_values().collect();
@@ -126,11 +130,18 @@ impl Follower {
                 &follower.parent(),
                 &follower.queue,
                 posted,
+                follower.workers,
             )
             .map_err(|reason| RestoreError::Batch { index, reason })?;
             follower.pending.push(followed);
         }
         Ok(follower)
+    }
+
+    /// Recovers signatures on up to `workers` threads from now on (the verdicts do not
+    /// depend on it).
+    pub fn set_signature_workers(&mut self, workers: usize) {
+        self.workers = workers.max(1);
     }
 
     /// The full durable form (what the journal, applied to the restored snapshot, equals).
@@ -441,7 +452,13 @@ impl Follower {
     }
 
     fn on_posted(&mut self, posted: PostedBatch) -> Result<(), String> {
-        let followed = chain::follow_batch(&self.genesis, &self.parent(), &self.queue, posted)?;
+        let followed = chain::follow_batch(
+            &self.genesis,
+            &self.parent(),
+            &self.queue,
+            posted,
+            self.workers,
+        )?;
         let (p, h) = (&followed.posted, &followed.header);
         self.totals.actions_reexecuted += followed.executed;
         self.out.actions_executed += followed.executed;

@@ -254,3 +254,46 @@ fn a_snapshot_of_another_genesis_or_with_corrupt_leaves_is_refused() {
     let err = Follower::restore(genesis, Mode::Watch, None, corrupt).expect_err("corrupt");
     assert!(matches!(err, RestoreError::AnchorRoot { .. }), "{err}");
 }
+
+/// Re-execution with signatures recovered on several threads gives exactly what
+/// `fraud::find_first_bad_chunk` gives, honest or not, whatever the worker count.
+#[test]
+fn parallel_signature_recovery_changes_no_verdict() {
+    let mut verdicts = (0, 0);
+    for seed in 0..10u64 {
+        let mut world = World::new(100 + seed, 8, 1 + (seed % 4) as u32, 5);
+        let pre = world.seq.tip().state.clone();
+        let fault = (seed % 5 < 4).then(|| Fault::ALL[(seed % 4) as usize]);
+        let txs = world.next_txs(150);
+        let batch = world.seq.seal(txs, world.ledger.now_ms(), fault).batch;
+        let genesis = &world.workload.genesis;
+        let (post, bad) =
+            protocol::fraud::find_first_bad_chunk(&pre, genesis, &batch).expect("full tree");
+        let summary = |post: &protocol::tree::Tree, bad: &Option<protocol::fraud::BadChunk>| {
+            (
+                post.root(),
+                bad.as_ref()
+                    .map(|b| (b.chunk, b.claimed_root, b.computed_root, b.pre_state.root())),
+            )
+        };
+        for workers in [1, 2, 3] {
+            let (p, b) =
+                verifier::core::reexec::find_first_bad_chunk(&pre, genesis, &batch, workers)
+                    .expect("full tree");
+            assert_eq!(
+                summary(&p, &b),
+                summary(&post, &bad),
+                "seed {seed}, {workers} workers"
+            );
+        }
+        if bad.is_some() {
+            verdicts.0 += 1;
+        } else {
+            verdicts.1 += 1;
+        }
+    }
+    assert!(
+        verdicts.0 >= 4 && verdicts.1 >= 2,
+        "bad and honest both covered: {verdicts:?}"
+    );
+}
