@@ -217,3 +217,71 @@ async fn bad_fill_is_proven_and_reverted() {
 async fn skip_liquidation_check_is_proven_and_reverted() {
     fraud_is_proven_reverted_and_resequenced(Fault::SkipLiquidationCheck, 4).await;
 }
+
+/// A verifier that submits after another one already won gets the settlement layer's real
+/// 409 `batch_reverted`, records it calmly and then learns the winner from the log.
+#[tokio::test]
+async fn the_loser_of_a_race_is_answered_already_reverted_and_records_it_calmly() {
+    let mut workload = Workload::new(5, 6);
+    workload.genesis.checkpoint_interval_txs = 4;
+    let node = Node::start(&workload.genesis).await;
+    let mut poster = Poster::new(workload);
+    poster.setup(&node).await;
+    let (late_key, winner_key) = (verifier_key(7), verifier_key(8));
+    for key in [&late_key, &winner_key] {
+        node.faucet(&address(key), FUNDS).await;
+    }
+    let late_dir = tempfile::tempdir().expect("dir");
+    let winner_dir = tempfile::tempdir().expect("dir");
+
+    // The late verifier watches the fraud go by, then stops.
+    let watching = Verifier::start(Verifier::config(&node, late_dir.path(), None)).await;
+    poster.post_next(&node, 12, None).await;
+    node.mine(1).await;
+    let sealed = poster.post_next(&node, 12, Some(Fault::WrongRoot)).await;
+    assert_eq!(sealed.fault_chunk, Some(0));
+    let seen = watching.client.wait_caught_up(&node).await;
+    assert_eq!(seen.challenges.len(), 1);
+    let mut config = watching.config.clone();
+    watching.shutdown().await;
+
+    // Another verifier proves it meanwhile.
+    let winner = Verifier::start(Verifier::config(
+        &node,
+        winner_dir.path(),
+        Some(winner_key.clone()),
+    ))
+    .await;
+    node.wait_for_event(0, Duration::from_secs(60), |e| {
+        matches!(e, EventKind::ChallengeUpheld { .. })
+    })
+    .await;
+
+    // The late one comes back as a challenger: its restored replica still holds the batch,
+    // so it submits first thing, and is told the batch is already reverted.
+    config = config.challenging(late_key.clone());
+    let late = Verifier::start(config).await;
+    let s = late.client.wait_caught_up(&node).await;
+    assert_eq!(s.halted, None);
+    assert_eq!(
+        s.challenges[0].outcome,
+        ChallengeOutcome::AlreadyReverted {
+            by: Some(address(&winner_key))
+        }
+    );
+    assert_eq!(s.challenges[0].attempts, 1, "it did submit");
+    let metrics = late.client.metrics().await;
+    assert!(
+        metrics
+            .contains("vigil_verifier_challenge_submissions_total{answer=\"already_reverted\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(
+        node.account(&address(&late_key)).await.balance,
+        FUNDS - MIN_CHALLENGER_BOND,
+        "the loser is not paid"
+    );
+    late.shutdown().await;
+    winner.shutdown().await;
+    node.shutdown().await;
+}
