@@ -11,15 +11,13 @@
 //! 200 seeds run in CI, split over four tests. A failure names its seed; replay it alone
 //! with `VIGIL_SIM_SEED=<seed> cargo test -p verifier --test it simulation`.
 
-use crate::support::ledger::Status;
+use crate::support::auditor;
 use crate::support::sequencing::Truth;
 use crate::support::world::{Replica, SEQUENCER, World};
 use protocol::action::Tx;
 use protocol::api::settlement::EventKind;
 use protocol::api::verifier::{ChallengeOutcome, Mode};
-use protocol::batch::genesis_tree;
 use protocol::fault::Fault;
-use protocol::fraud;
 use protocol::primitives::Address;
 use protocol::workload::SplitMix64;
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,7 +154,7 @@ fn run(seed: u64, coverage: &mut Coverage) {
         for node in &mut nodes {
             step(node, &mut world, &mut rng, &knobs, tick, coverage);
         }
-        audit_rulings(&world);
+        auditor::audit_rulings(&world);
 
         let quiet = posted == knobs.batches
             && reposts.is_empty()
@@ -175,7 +173,8 @@ fn run(seed: u64, coverage: &mut Coverage) {
         done,
         "the run did not settle within {MAX_TICKS} ticks: {knobs:?}"
     );
-    audit_end(&world, &nodes, cheated, &knobs);
+    let replicas: Vec<&Replica> = nodes.iter().map(|n| &n.replica).collect();
+    auditor::audit_end(&world, &replicas, cheated, &format!("{knobs:?}"));
     coverage.seeds += 1;
     coverage.cascades += world
         .ledger
@@ -278,90 +277,6 @@ fn first_reverted(world: &World, seen: &mut usize) -> Option<u64> {
         .min();
     *seen = world.ledger.events.len();
     first
-}
-
-/// No upheld proof ever targets a batch that is not bad by construction.
-fn audit_rulings(world: &World) {
-    for e in &world.ledger.events {
-        if let EventKind::ChallengeUpheld { submission_id, .. } = e.event {
-            let posting = &world.ledger.postings[submission_id as usize - 1];
-            let truth = world.seq.truth[&posting.batch.header.hash()];
-            assert_eq!(
-                truth,
-                Truth::Bad,
-                "a proof was upheld against a {truth:?} batch"
-            );
-        }
-    }
-}
-
-fn audit_end(world: &World, nodes: &[Node], cheated: bool, knobs: &Knobs) {
-    let ledger = &world.ledger;
-    for p in &ledger.postings {
-        let truth = world.seq.truth[&p.batch.header.hash()];
-        let expect = match truth {
-            Truth::Honest => Status::Finalized,
-            Truth::Bad | Truth::OnBad => Status::Reverted,
-        };
-        assert_eq!(
-            p.status, expect,
-            "batch {} ({truth:?}): {knobs:?}",
-            p.batch.header.index
-        );
-    }
-    let slashes = ledger
-        .events
-        .iter()
-        .filter(
-            |e| matches!(e.event, EventKind::Slashed { sequencer, .. } if sequencer == SEQUENCER),
-        )
-        .count();
-    assert_eq!(
-        slashes,
-        usize::from(cheated),
-        "slashed exactly when it cheated"
-    );
-
-    // The auditor re-executes the final chain on its own: every checkpoint honest.
-    let mut tree = genesis_tree(&world.workload.genesis);
-    for &p in &ledger.live {
-        let batch = &ledger.postings[p].batch;
-        let (post, bad) =
-            fraud::find_first_bad_chunk(&tree, &world.workload.genesis, batch).expect("full tree");
-        assert!(bad.is_none(), "final batch {} is bad", batch.header.index);
-        tree = post;
-    }
-    let (tip_index, _, tip_root, _) = ledger.tip();
-    assert_eq!((tree.root(), world.seq.root()), (tip_root, tip_root));
-
-    let mut upheld = 0;
-    for node in nodes {
-        let core = &node.replica.core;
-        assert_eq!(core.halted(), None);
-        assert_eq!(
-            (core.verified_root(), core.anchor().index),
-            (tip_root, tip_index)
-        );
-        for c in core.challenges() {
-            let posting = &ledger.postings[c.submission_id as usize - 1];
-            assert_eq!(world.seq.truth[&posting.batch.header.hash()], Truth::Bad);
-            match c.outcome {
-                ChallengeOutcome::Upheld { reward } => {
-                    assert_eq!(reward, Some(500));
-                    upheld += 1;
-                }
-                ChallengeOutcome::AlreadyReverted { .. } => {}
-                ref other => panic!("challenge ended {other:?}"),
-            }
-        }
-        assert_eq!(core.challenges().count(), usize::from(cheated));
-    }
-    assert_eq!(upheld, usize::from(cheated), "exactly one verifier won");
-    let unanswered = ledger.events.iter().any(|e| {
-        matches!(&e.event, EventKind::ChallengeUpheld { challenger, .. }
-            if !nodes.iter().any(|n| n.replica.me == *challenger))
-    });
-    assert!(!unanswered);
 }
 
 /// Runs every seed of `part`, or only `VIGIL_SIM_SEED` if set (in the part it falls in).

@@ -3,6 +3,7 @@
 //! and, for the end-to-end tests, the real settlement layer in-process, an HTTP batch
 //! poster and verifier services (in-process or the real binary).
 
+pub mod auditor;
 pub mod ledger;
 pub mod node;
 pub mod poster;
