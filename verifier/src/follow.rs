@@ -128,10 +128,12 @@ impl Follow {
     /// Waits for the settlement layer and checks it runs our genesis. `Ok(false)`: stopped.
     async fn connect(&mut self) -> Result<bool, RunError> {
         let status = loop {
-            if self.stopping() {
-                return Ok(false);
-            }
-            match self.client.status().await {
+            let mut stop = self.stop.clone();
+            let answer = tokio::select! {
+                answer = self.client.status() => answer,
+                _ = stop.wait_for(|s| *s) => return Ok(false),
+            };
+            match answer {
                 Ok(status) => break status,
                 Err(e) => {
                     tracing::warn!(error = %e, "settlement layer not reachable yet; retrying");

@@ -132,3 +132,29 @@ fn the_binary_exits_2_on_a_bad_configuration() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("challenger key"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_verifier_waiting_for_an_unreachable_settlement_layer_serves_status_and_stops_promptly() {
+    // A port nobody listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let dir = tempfile::tempdir().expect("dir");
+    let genesis = Workload::new(35, 2).genesis;
+    let mut config = verifier::Config::new(dir.path().to_path_buf(), url, genesis.clone());
+    config.poll_interval = Duration::from_millis(50);
+    let v = Verifier::start(config).await;
+    let s = v.client.status().await;
+    assert_eq!(
+        (s.cursor, s.l1),
+        (0, None),
+        "not connected yet, but answering"
+    );
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), v.shutdown())
+        .await
+        .expect("stops within 10 s");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

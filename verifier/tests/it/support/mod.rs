@@ -1,5 +1,6 @@
 //! Test support: the pure world (a seeded workload, a model of the settlement rules, a
-//! test sequencer that can cheat, and verifier cores driven like the shell drives them),
+//! test sequencer that can cheat, verifier cores driven like the shell drives them, and
+//! the simulation's auditor),
 //! and, for the end-to-end tests, the real settlement layer in-process, an HTTP batch
 //! poster and verifier services (in-process or the real binary).
 
