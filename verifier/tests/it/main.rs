@@ -11,3 +11,4 @@ mod honest;
 mod http_api;
 mod restart;
 mod simulation;
+mod store;

@@ -11,7 +11,7 @@ use protocol::api::verifier::Mode;
 use protocol::fault::Fault;
 use protocol::primitives::Address;
 use protocol::workload::Workload;
-use verifier::core::{Finding, Follower, Outputs, Snapshot, Submission};
+use verifier::core::{Finding, Follower, Outputs, Snapshot, StoreOp, Submission};
 
 pub const SEQUENCER: Address = Address([0x5e; 20]);
 pub const DEPOSIT: u64 = 100_000_000_000;
@@ -82,6 +82,8 @@ pub struct Replica {
     pub core: Follower,
     pub persisted: Snapshot,
     pub me: Address,
+    /// Every persisted page's journal, in order (for replaying into the SQLite store).
+    pub pages: Vec<Vec<StoreOp>>,
 }
 
 impl Replica {
@@ -94,6 +96,7 @@ impl Replica {
             core,
             persisted,
             me,
+            pages: Vec::new(),
         }
     }
 
@@ -151,6 +154,7 @@ impl Replica {
         for op in &out.journal {
             self.persisted.apply(op);
         }
+        self.pages.push(out.journal.clone());
         assert_eq!(
             self.persisted,
             self.core.snapshot(),
