@@ -105,14 +105,23 @@ pub fn corrupt<S: State>(
             )))
         }
         Fault::BadFill => {
-            let Some(fill) = receipts.iter().flat_map(|r| r.fills.iter()).next() else {
+            // A fill that closed the taker's position leaves nothing to misbook (an empty
+            // position is deleted, cost and all), so take the first whose taker still holds one.
+            let mut found = None;
+            for fill in receipts.iter().flat_map(|r| r.fills.iter()) {
+                let pos = load_position(state, &fill.taker, fill.market)?;
+                if pos.size != 0 {
+                    found = Some((fill, pos));
+                    break;
+                }
+            }
+            let Some((fill, pos)) = found else {
                 return Ok(None);
             };
             let Some(params) = genesis.market(fill.market) else {
                 return Ok(None);
             };
             let mut acct = load_account(state, &fill.taker)?;
-            let pos = load_position(state, &fill.taker, fill.market)?;
             // One tick worse for the taker: a buyer paid more, a seller received less. Cost is
             // the signed sum of price × size, so both mean cost + tick × size.
             let delta = i128::from(params.tick_size) * i128::from(fill.size);

@@ -1,5 +1,211 @@
-//! Entry point of the `verifier` binary. The service is not built yet; it says so and exits non-zero.
-fn main() {
-    eprintln!("verifier: not built yet (see its open issue)");
-    std::process::exit(2);
+//! `vigil-verifier`: the verifier as a process. Parses the command line (with
+//! `VIGIL_VERIFIER_*` environment fallbacks) into a validated `Config`, binds the listener,
+//! prints `listening <addr>` as the first stdout line (also written to
+//! `<data-dir>/listen.addr`), and follows the settlement layer until SIGTERM or Ctrl-C.
+//!
+//! Exit codes: 0 after a clean shutdown, 1 when the service fails, 2 for a bad
+//! configuration (clap also uses 2 for usage errors).
+
+use anyhow::Context;
+use clap::Parser;
+use protocol::api::verifier::Mode;
+use protocol::genesis::Genesis;
+use protocol::primitives::{Address, keccak256, parse_hex_fixed};
+use protocol::signing::{address_of, signing_key_from_bytes};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use verifier::config::defaults;
+use verifier::{Config, RunError};
+
+/// Vigil's verifier: re-executes every batch posted to the settlement layer and proves fraud.
+#[derive(Debug, Parser)]
+#[command(name = "vigil-verifier", version, about)]
+struct Cli {
+    /// Directory for the database and `listen.addr`; created if missing.
+    #[arg(
+        long,
+        env = "VIGIL_VERIFIER_DATA_DIR",
+        default_value = "./vigil-verifier-data"
+    )]
+    data_dir: PathBuf,
+    /// Address to serve the status API on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "VIGIL_VERIFIER_LISTEN", default_value = defaults::LISTEN)]
+    listen: SocketAddr,
+    /// Base URL of the settlement layer.
+    #[arg(long, env = "VIGIL_VERIFIER_SETTLEMENT_URL", default_value = defaults::SETTLEMENT_URL)]
+    settlement_url: String,
+    /// `watch` reports fraud; `challenge` also submits the proofs.
+    #[arg(long, env = "VIGIL_VERIFIER_MODE", default_value = "watch")]
+    mode: Mode,
+    /// The challenger's L1 secret key, 0x-hex (32 bytes). Required in challenge mode.
+    #[arg(
+        long,
+        env = "VIGIL_VERIFIER_CHALLENGER_KEY",
+        hide_env_values = true,
+        conflicts_with = "challenger_key_file"
+    )]
+    challenger_key: Option<String>,
+    /// A file holding the challenger's secret key as 0x-hex.
+    #[arg(long, env = "VIGIL_VERIFIER_CHALLENGER_KEY_FILE")]
+    challenger_key_file: Option<PathBuf>,
+    /// Bond to hold before challenging (the settlement layer's minimum wins when larger).
+    #[arg(long, env = "VIGIL_VERIFIER_BOND", default_value_t = 0)]
+    bond: u64,
+    /// How long one long-poll of the event log waits, and the pause before retries.
+    #[arg(long, env = "VIGIL_VERIFIER_POLL_INTERVAL_MS", default_value_t = defaults::POLL_INTERVAL_MS)]
+    poll_interval_ms: u64,
+    /// Events fetched per request.
+    #[arg(long, env = "VIGIL_VERIFIER_PAGE_SIZE", default_value_t = defaults::PAGE_SIZE)]
+    page_size: u32,
+    /// Timeout of one request to the settlement layer.
+    #[arg(long, env = "VIGIL_VERIFIER_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS)]
+    request_timeout_ms: u64,
+    /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
+    /// built from --chain-id, --rollup-address and --oracle (as the settlement layer does).
+    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
+    genesis: Option<PathBuf>,
+    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = 31337)]
+    chain_id: u64,
+    /// The rollup contract's address (EIP-712 verifyingContract).
+    #[arg(
+        long,
+        env = "VIGIL_ROLLUP_ADDRESS",
+        default_value = "0x0000000000000000000000000000000000007161"
+    )]
+    rollup_address: Address,
+    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
+    #[arg(long, env = "VIGIL_ORACLE")]
+    oracle: Option<Address>,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `verifier=debug`.
+    #[arg(long, env = "VIGIL_LOG", default_value = "info")]
+    log: String,
+}
+
+impl Cli {
+    fn into_config(self) -> anyhow::Result<Config> {
+        let genesis = match &self.genesis {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading genesis file {}", path.display()))?;
+                serde_json::from_str::<Genesis>(&text)
+                    .with_context(|| format!("parsing genesis file {}", path.display()))?
+            }
+            None => {
+                let oracle = match self.oracle {
+                    Some(oracle) => oracle,
+                    None => devnet_oracle()?,
+                };
+                Genesis::devnet(self.chain_id, self.rollup_address, oracle)
+            }
+        };
+        let key_hex = match (&self.challenger_key, &self.challenger_key_file) {
+            (Some(hex), _) => Some(hex.trim().to_string()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading key file {}", path.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            (None, None) => None,
+        };
+        let mut config = Config::new(self.data_dir, self.settlement_url, genesis);
+        config.mode = self.mode;
+        if let Some(hex) = key_hex {
+            let bytes: [u8; 32] =
+                parse_hex_fixed(&hex).context("the challenger key must be 0x + 64 hex digits")?;
+            config.challenger_key =
+                Some(signing_key_from_bytes(&bytes).map_err(|_| {
+                    anyhow::anyhow!("the challenger key is not a valid secp256k1 key")
+                })?);
+        }
+        config.bond = self.bond;
+        config.poll_interval = Duration::from_millis(self.poll_interval_ms);
+        config.page_size = self.page_size;
+        config.request_timeout = Duration::from_millis(self.request_timeout_ms);
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The devnet oracle's address: the key keccak256("vigil devnet oracle").
+fn devnet_oracle() -> anyhow::Result<Address> {
+    let secret = keccak256(b"vigil devnet oracle");
+    let key = signing_key_from_bytes(&secret.0)
+        .map_err(|_| anyhow::anyhow!("the devnet oracle secret is not a valid key"))?;
+    Ok(address_of(&key))
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let listen = cli.listen;
+    let config = match cli.into_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("vigil-verifier: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match serve(config, listen).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigil-verifier: {e:#}");
+            match e.downcast_ref::<RunError>() {
+                Some(RunError::Config(_)) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening {addr}")
+        .and_then(|()| stdout.flush())
+        .context("writing the listen line")?;
+    drop(stdout);
+    verifier::run(config, listener, shutdown_signal()).await?;
+    Ok(())
 }

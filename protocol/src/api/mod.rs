@@ -3,3 +3,4 @@
 
 pub mod sequencer;
 pub mod settlement;
+pub mod verifier;

@@ -1,0 +1,111 @@
+//! Findings: what the core reports about the chain it follows. The shell logs each one as
+//! one structured line and stores it; the simulation's auditor reads them.
+
+use protocol::api::verifier::ChallengeOutcome;
+use protocol::primitives::{Address, H256};
+use serde::Serialize;
+
+/// How loudly a finding is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warn,
+    Error,
+}
+
+/// One observation. JSON: `{"kind": "bad_batch", ...fields}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    /// Re-executed; every checkpoint matches.
+    BatchVerified {
+        index: u64,
+        submission_id: u64,
+        post_state_root: H256,
+        txs: u32,
+    },
+    /// A wrong checkpoint: the batch is fraudulent and provable.
+    BadBatch {
+        index: u64,
+        submission_id: u64,
+        header_hash: H256,
+        poster: Address,
+        chunk: u32,
+        claimed_root: H256,
+        computed_root: H256,
+        posted_block: u64,
+        deadline_block: u64,
+    },
+    /// The settlement layer upheld a proof against a batch this replica found bad.
+    FraudProven {
+        index: u64,
+        submission_id: u64,
+        challenger: Address,
+        ours: bool,
+    },
+    /// The settlement layer upheld a proof against a batch this replica verified as honest:
+    /// the replica or the adjudicator is wrong. Never expected.
+    HonestBatchChallenged {
+        index: u64,
+        submission_id: u64,
+        challenger: Address,
+    },
+    /// A batch left the chain; `verdict` is what this replica had found.
+    BatchReverted {
+        index: u64,
+        submission_id: u64,
+        verdict: &'static str,
+    },
+    BatchFinalized {
+        index: u64,
+        submission_id: u64,
+        post_state_root: H256,
+    },
+    /// The settlement layer answered this verifier's challenge.
+    ChallengeAnswered {
+        index: u64,
+        submission_id: u64,
+        attempts: u32,
+        outcome: ChallengeOutcome,
+    },
+    /// The replica cannot follow any further (a fraudulent batch finalized, or the
+    /// settlement layer's data contradicts the replica).
+    Halted { reason: String },
+}
+
+impl Finding {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Finding::BatchVerified { .. } => "batch_verified",
+            Finding::BadBatch { .. } => "bad_batch",
+            Finding::FraudProven { .. } => "fraud_proven",
+            Finding::HonestBatchChallenged { .. } => "honest_batch_challenged",
+            Finding::BatchReverted { .. } => "batch_reverted",
+            Finding::BatchFinalized { .. } => "batch_finalized",
+            Finding::ChallengeAnswered { .. } => "challenge_answered",
+            Finding::Halted { .. } => "halted",
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            Finding::BatchVerified { .. }
+            | Finding::BatchFinalized { .. }
+            | Finding::FraudProven { .. } => Severity::Info,
+            Finding::BatchReverted { verdict, .. } => match *verdict {
+                "honest" => Severity::Error,
+                _ => Severity::Info,
+            },
+            Finding::ChallengeAnswered { outcome, .. } => match outcome {
+                // Losing the race to another verifier is the normal case with many verifiers.
+                ChallengeOutcome::Upheld { .. } | ChallengeOutcome::AlreadyReverted { .. } => {
+                    Severity::Info
+                }
+                ChallengeOutcome::Unsubmitted { .. } => Severity::Warn,
+                ChallengeOutcome::TooLate | ChallengeOutcome::Rejected { .. } => Severity::Error,
+            },
+            Finding::BadBatch { .. } => Severity::Warn,
+            Finding::HonestBatchChallenged { .. } | Finding::Halted { .. } => Severity::Error,
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Verifier services under test: `verifier::run` in-process on 127.0.0.1:0 (stoppable
+//! gracefully, or abruptly by dropping its task), the real `vigil-verifier` binary as a
+//! child process (SIGKILL-able), and a small client for their status API.
+
+use super::node::Node;
+use k256::ecdsa::SigningKey;
+use protocol::api::verifier::{Mode, StatusResponse};
+use protocol::primitives::{Address, to_hex};
+use protocol::signing::address_of;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use verifier::{Config, RunError};
+
+/// Talks to a verifier's HTTP API.
+#[derive(Debug, Clone)]
+pub struct StatusClient {
+    pub url: String,
+    http: reqwest::Client,
+}
+
+impl StatusClient {
+    pub fn new(url: String) -> StatusClient {
+        StatusClient {
+            url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn get_raw(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    pub async fn status(&self) -> StatusResponse {
+        let (status, body) = self.get_raw("/v1/status").await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("a status")
+    }
+
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self.get_raw("/metrics").await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Waits (long polls, at most `timeout`) until the verifier has applied event `seq`
+    /// and published the status after it (the challenges it then made included).
+    pub async fn wait_for_cursor(&self, seq: u64, timeout: Duration) -> StatusResponse {
+        let started = Instant::now();
+        for _ in 0..1_000 {
+            let (status, body) = self
+                .get_raw(&format!("/v1/status?min_cursor={seq}&wait_ms=1000"))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            let s: StatusResponse = serde_json::from_str(&body).expect("a status");
+            if s.cursor >= seq {
+                return s;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "verifier at {} did not reach event {seq} within {timeout:?}: {s:?}",
+                self.url
+            );
+        }
+        panic!("verifier did not reach event {seq} after 1000 polls");
+    }
+
+    /// Waits until the verifier is caught up with the settlement layer's whole log.
+    pub async fn wait_caught_up(&self, node: &Node) -> StatusResponse {
+        let last = node.status().await.last_event_seq;
+        self.wait_for_cursor(last, Duration::from_secs(60)).await
+    }
+}
+
+/// The L1 key of test verifier `index` (the tests fund it so the verifier can bond).
+pub fn verifier_key(index: u64) -> SigningKey {
+    protocol::workload::dev_key("vigil-test-verifier", 0, index)
+}
+
+/// `verifier::run` in-process.
+#[derive(Debug)]
+pub struct Verifier {
+    pub client: StatusClient,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), RunError>>>,
+}
+
+impl Verifier {
+    pub fn config(node: &Node, data_dir: &Path, key: Option<SigningKey>) -> Config {
+        let mut config = Config::new(
+            data_dir.to_path_buf(),
+            node.url.clone(),
+            node.genesis.clone(),
+        );
+        if let Some(key) = key {
+            config = config.challenging(key);
+        }
+        config.poll_interval = Duration::from_millis(200);
+        config.request_timeout = Duration::from_secs(10);
+        config
+    }
+
+    pub async fn start(config: Config) -> Verifier {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(verifier::run(config.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        Verifier {
+            client: StatusClient::new(url),
+            config,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Waits (at most 30 s) for `run` to return by itself, without asking it to stop.
+    pub async fn finished(mut self) -> Result<(), RunError> {
+        let task = self.task.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("run returns within 30 s")
+            .expect("verifier task")
+    }
+
+    /// Graceful stop; `run` must return `Ok`.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("verifier task").expect("run returns Ok");
+        }
+    }
+}
+
+impl Drop for Verifier {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The real binary as a child process on 127.0.0.1:0.
+#[derive(Debug)]
+pub struct Process {
+    child: Option<Child>,
+    pub client: StatusClient,
+}
+
+impl Process {
+    /// Spawns `vigil-verifier` against `node`, storing in `data_dir`.
+    pub async fn spawn(node: &Node, data_dir: &Path, mode: Mode, key: &SigningKey) -> Process {
+        let genesis_file = data_dir.with_extension("genesis.json");
+        std::fs::write(
+            &genesis_file,
+            serde_json::to_vec(&node.genesis).expect("json"),
+        )
+        .expect("write genesis");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil-verifier"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--log",
+                "warn",
+                "--poll-interval-ms",
+                "200",
+            ])
+            .args(["--settlement-url", &node.url, "--mode", mode.name()])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--genesis")
+            .arg(&genesis_file)
+            .env("VIGIL_VERIFIER_CHALLENGER_KEY", to_hex(&key.to_bytes()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn vigil-verifier");
+        let stdout = child.stdout.take().expect("stdout");
+        // The first stdout line names the bound address; EOF (the child died) ends the read.
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        });
+        let line = tokio::time::timeout(Duration::from_secs(30), line)
+            .await
+            .expect("the binary prints its address within 30 s")
+            .expect("reader task")
+            .expect("read stdout");
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Process {
+            child: Some(child),
+            client: StatusClient::new(format!("http://{addr}")),
+        }
+    }
+
+    /// `kill -9`: no shutdown code runs.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+        }
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        child.wait().expect("wait")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The address of `key`, for assertions.
+pub fn address(key: &SigningKey) -> Address {
+    address_of(key)
+}
