@@ -2,11 +2,16 @@
 //!
 //! - `units`: human amounts ("0.5", "1,000.25") to protocol integers and back.
 //! - `keystore`: named signing keys under the data dir.
-//! - `settlement`: the settlement layer's HTTP client (reused by the devnet, demo, bench).
+//! - `service_http`: JSON over HTTP and the one error type shared by the typed clients.
+//! - `settlement`, `sequencer`, `verifier`: typed clients of the three services (reused by
+//!   the commands, the devnet, the demo and the load generator).
 //! - `cli` + `commands`: the command line and what each command does.
 
 pub mod cli;
 pub mod commands;
 pub mod keystore;
+pub mod sequencer;
+pub mod service_http;
 pub mod settlement;
 pub mod units;
+pub mod verifier;

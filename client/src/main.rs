@@ -7,7 +7,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use vigil_client::cli::Cli;
 use vigil_client::commands::{self, UsageError};
-use vigil_client::settlement::SettlementError;
+use vigil_client::service_http::ServiceError;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -23,8 +23,8 @@ async fn main() -> ExitCode {
             if cli.json {
                 // A server refusal keeps its stable code, so scripts can branch on it.
                 let code = e
-                    .downcast_ref::<SettlementError>()
-                    .and_then(SettlementError::code);
+                    .downcast_ref::<ServiceError>()
+                    .and_then(ServiceError::code);
                 let body = serde_json::json!({
                     "error": message,
                     "code": code,

@@ -3,16 +3,17 @@
 //!
 //! Signed calls take a signing key and a payload: the client fetches the account's next L1
 //! nonce and the L1 domain separator (cached after the first call), signs, and posts. A 4xx
-//! or 5xx answer becomes [`SettlementError::Api`] carrying the server's `{code, message}`,
+//! or 5xx answer becomes [`ServiceError::Api`] carrying the server's `{code, message}`,
 //! so callers can match on the stable code and people read the message.
 
+use crate::service_http::{ServiceError, ServiceHttp};
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, BondCall, BondResponse, BondsResponse,
     ChallengeCall, ChallengeResponse, ClaimResponse, ClaimWithdrawalCall, DepositCall,
-    DepositResponse, ErrorBody, EventsResponse, FaucetRequest, FaucetResponse, ForceCall,
-    ForceResponse, L1CallData, MineRequest, MineResponse, PostBatchCall, PostBatchResponse,
-    QueueResponse, SignedCall, StatusResponse, UnbondCall, WithdrawalResponse,
+    DepositResponse, EventsResponse, FaucetRequest, FaucetResponse, ForceCall, ForceResponse,
+    L1CallData, MineRequest, MineResponse, PostBatchCall, PostBatchResponse, QueueResponse,
+    SignedCall, StatusResponse, UnbondCall, WithdrawalResponse,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::address_of;
@@ -21,65 +22,29 @@ use serde::de::DeserializeOwned;
 use std::sync::OnceLock;
 
 /// Why a settlement-layer request did not produce its answer.
-#[derive(Debug, thiserror::Error)]
-pub enum SettlementError {
-    #[error("cannot reach the settlement layer at {url} ({what}): {reason}")]
-    Unreachable {
-        url: String,
-        what: String,
-        reason: String,
-    },
-    #[error("settlement layer refused {what} ({status} {code}): {message}")]
-    Api {
-        what: String,
-        status: u16,
-        code: String,
-        message: String,
-        details: Option<serde_json::Value>,
-    },
-    #[error("unexpected answer from the settlement layer to {what} ({status}): {reason}")]
-    BadResponse {
-        what: String,
-        status: u16,
-        reason: String,
-    },
-}
-
-impl SettlementError {
-    /// The server's stable error code, if the server answered with one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            SettlementError::Api { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-}
+pub type SettlementError = ServiceError;
 
 /// The settlement layer at one base URL (e.g. `http://127.0.0.1:9545`).
 #[derive(Debug)]
 pub struct SettlementClient {
-    base: String,
-    http: reqwest::Client,
+    http: ServiceHttp,
     domain_separator: OnceLock<H256>,
 }
 
 impl SettlementClient {
     pub fn new(base_url: &str) -> SettlementClient {
         SettlementClient {
-            base: base_url.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
+            http: ServiceHttp::new("settlement layer", base_url),
             domain_separator: OnceLock::new(),
         }
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base
+        self.http.base_url()
     }
 
     async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, SettlementError> {
-        let url = format!("{}{path}", self.base);
-        let sent = self.http.get(&url).send().await;
-        self.answer(&format!("GET {path}"), sent).await
+        self.http.get(path).await
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
@@ -87,48 +52,7 @@ impl SettlementClient {
         path: &str,
         body: &B,
     ) -> Result<R, SettlementError> {
-        let url = format!("{}{path}", self.base);
-        let sent = self.http.post(&url).json(body).send().await;
-        self.answer(&format!("POST {path}"), sent).await
-    }
-
-    async fn answer<R: DeserializeOwned>(
-        &self,
-        what: &str,
-        sent: Result<reqwest::Response, reqwest::Error>,
-    ) -> Result<R, SettlementError> {
-        let unreachable = |e: reqwest::Error| SettlementError::Unreachable {
-            url: self.base.clone(),
-            what: what.to_string(),
-            reason: error_chain(&e),
-        };
-        let response = sent.map_err(unreachable)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(unreachable)?;
-        if (200..300).contains(&status) {
-            return serde_json::from_slice(&body).map_err(|e| SettlementError::BadResponse {
-                what: what.to_string(),
-                status,
-                reason: e.to_string(),
-            });
-        }
-        match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(err) => Err(SettlementError::Api {
-                what: what.to_string(),
-                status,
-                code: err.code,
-                message: err.message,
-                details: err.details,
-            }),
-            Err(_) => Err(SettlementError::BadResponse {
-                what: what.to_string(),
-                status,
-                reason: format!(
-                    "not an error body: {}",
-                    String::from_utf8_lossy(&body[..body.len().min(200)])
-                ),
-            }),
-        }
+        self.http.post(path, body).await
     }
 
     // --- reads ---
@@ -263,24 +187,4 @@ impl SettlementClient {
     ) -> Result<ClaimResponse, SettlementError> {
         self.post("/v1/withdrawals/claim", call).await
     }
-}
-
-/// A transport error's causes on one line ("tcp connect error: Connection refused"),
-/// without reqwest's own top line, which repeats the URL.
-fn error_chain(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let Some(first) = e.source() else {
-        return e.to_string();
-    };
-    let mut text = first.to_string();
-    let mut source = first.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

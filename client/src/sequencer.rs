@@ -1,0 +1,109 @@
+//! A typed async HTTP client for the sequencer (`vigil-sequencer`, docs/spec/sequencer.md):
+//! one method per endpoint over the `protocol::api::sequencer` DTOs.
+//!
+//! Submitting returns the soft-confirmation receipt (`TxAccepted`): the action is durable on
+//! the sequencer once this returns. A rejected action is a [`ServiceError::Api`] whose
+//! `code` is the engine's stable status code (`insufficient_margin`, `nonce_already_used`, …).
+
+use crate::service_http::{ServiceError, ServiceHttp};
+use protocol::action::SignedAction;
+use protocol::api::sequencer::{
+    AccountResponse, BatchInfo, BatchesResponse, BookResponse, BulkResponse, MarketsResponse,
+    StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
+};
+use protocol::primitives::{Address, H256};
+
+/// Why a sequencer request did not produce its answer.
+pub type SequencerError = ServiceError;
+
+/// The sequencer at one base URL (e.g. `http://127.0.0.1:8545`).
+#[derive(Debug, Clone)]
+pub struct SequencerClient {
+    http: ServiceHttp,
+}
+
+impl SequencerClient {
+    pub fn new(base_url: &str) -> SequencerClient {
+        SequencerClient {
+            http: ServiceHttp::new("sequencer", base_url),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.http.base_url()
+    }
+
+    // --- intake ---
+
+    /// `POST /v1/tx`: one signed action; `Ok` is the durable soft confirmation.
+    pub async fn submit(&self, action: &SignedAction) -> Result<TxAccepted, SequencerError> {
+        self.http.post("/v1/tx", action).await
+    }
+
+    /// `POST /v1/txs`: many actions, each judged on its own.
+    pub async fn submit_many(
+        &self,
+        actions: &[SignedAction],
+    ) -> Result<BulkResponse, SequencerError> {
+        self.http.post("/v1/txs", actions).await
+    }
+
+    // --- reads ---
+
+    pub async fn status(&self) -> Result<StatusResponse, SequencerError> {
+        self.http.get("/v1/status").await
+    }
+
+    pub async fn account(&self, address: &Address) -> Result<AccountResponse, SequencerError> {
+        self.http.get(&format!("/v1/accounts/{address}")).await
+    }
+
+    pub async fn markets(&self) -> Result<MarketsResponse, SequencerError> {
+        self.http.get("/v1/markets").await
+    }
+
+    /// The book of market `market_id`, `levels` price levels per side.
+    pub async fn book(&self, market_id: u32, levels: u32) -> Result<BookResponse, SequencerError> {
+        self.http
+            .get(&format!("/v1/markets/{market_id}/book?levels={levels}"))
+            .await
+    }
+
+    pub async fn tx(&self, hash: &H256) -> Result<TxLookup, SequencerError> {
+        self.http.get(&format!("/v1/txs/{hash}")).await
+    }
+
+    /// Sequenced transactions in order, after `after_seq` (from the first when `None`).
+    pub async fn txs(
+        &self,
+        after_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<TxListResponse, SequencerError> {
+        let after = after_seq.map_or(String::new(), |a| format!("&after_seq={a}"));
+        self.http
+            .get(&format!("/v1/txs?limit={limit}{after}"))
+            .await
+    }
+
+    pub async fn batches(&self, from: u64, limit: u64) -> Result<BatchesResponse, SequencerError> {
+        self.http
+            .get(&format!("/v1/batches?from={from}&limit={limit}"))
+            .await
+    }
+
+    pub async fn batch(&self, index: u64, with_data: bool) -> Result<BatchInfo, SequencerError> {
+        self.http
+            .get(&format!("/v1/batches/{index}?data={with_data}"))
+            .await
+    }
+
+    /// A withdrawal's one status (pending → … → claimable with its proof → claimed).
+    pub async fn withdrawal(&self, id: u64) -> Result<WithdrawalView, SequencerError> {
+        self.http.get(&format!("/v1/withdrawals/{id}")).await
+    }
+
+    /// The Prometheus exposition text.
+    pub async fn metrics(&self) -> Result<String, SequencerError> {
+        self.http.get_text("/metrics").await
+    }
+}

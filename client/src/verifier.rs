@@ -1,0 +1,32 @@
+//! A typed async HTTP client for a verifier (`vigil-verifier`, docs/spec/verifier.md):
+//! its status (synced batch, verified root, lag, challenges and their outcomes) and metrics.
+
+use crate::service_http::{ServiceError, ServiceHttp};
+use protocol::api::verifier::StatusResponse;
+
+/// One verifier at one base URL.
+#[derive(Debug, Clone)]
+pub struct VerifierClient {
+    http: ServiceHttp,
+}
+
+impl VerifierClient {
+    pub fn new(base_url: &str) -> VerifierClient {
+        VerifierClient {
+            http: ServiceHttp::new("verifier", base_url),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.http.base_url()
+    }
+
+    pub async fn status(&self) -> Result<StatusResponse, ServiceError> {
+        self.http.get("/v1/status").await
+    }
+
+    /// The Prometheus exposition text.
+    pub async fn metrics(&self) -> Result<String, ServiceError> {
+        self.http.get_text("/metrics").await
+    }
+}
