@@ -5,10 +5,12 @@
 //! - `service_http`: JSON over HTTP and the one error type shared by the typed clients.
 //! - `settlement`, `sequencer`, `verifier`: typed clients of the three services (reused by
 //!   the commands, the devnet, the demo and the load generator).
+//! - `devnet`: the one-process network and its `devnet.json` manifest.
 //! - `cli` + `commands`: the command line and what each command does.
 
 pub mod cli;
 pub mod commands;
+pub mod devnet;
 pub mod keystore;
 pub mod sequencer;
 pub mod service_http;
