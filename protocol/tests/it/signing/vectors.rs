@@ -37,6 +37,16 @@ const VECTORS: &[Vector] = &[
         digest: "0x83be843cee53f8ddca6165861b2633d56fdda56b896cead9fa98e924388a2e62",
         signature: "0xd135a0fe139a415f8c8f81d891446e82d8d0dc0df88765123d84234a3bc0f2433950d769d0d5eac970daea3d3a69636292e8b828b55c10beefd8ab5b1d7cd08e1c",
     },
+    // The devnet order: the one an external wallet would send to a fresh `vigil devnet`
+    // (never expires, GTC, priced near the devnet's starting BTC price). The client's
+    // `external_signature` test posts exactly this signature to a devnet sequencer.
+    Vector {
+        action: r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,
+            "price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":1,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x19b8f3e90b7943b03655da47b377ba2ef1dd4ac2e6c1e520b21101a28ae71bc7",
+        digest: "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e",
+        signature: "0xf90ceef0365f19b142aaae33a21c85caad8c772747d0bd5863fb55a46aba946c37b78b0b2fece4aee8f915eb8deefef0c1cb8b49cecf1641a4f0dbdc23e061661b",
+    },
     Vector {
         action: r#"{"type":"Cancel","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,
             "orderNonce":1700000000000,"nonce":1700000000001,"expiresAt":1700000060000}}"#,
