@@ -1,0 +1,115 @@
+//! The imperative shell every Vigil binary wraps around its library's `run(config, listener,
+//! shutdown)`: logging setup, the SIGTERM/Ctrl-C shutdown future, binding and announcing
+//! the listener, and the exit-code convention.
+//!
+//! It exists so the three services (which must not depend on one another, DESIGN §1) and
+//! the `vigil devnet` launcher share one copy of the process plumbing instead of four. It is
+//! for binaries only: libraries never install a subscriber or read signals.
+//!
+//! Conventions it keeps for every service:
+//! - the first line on stdout is `listening <addr>` (launchers and tests read it);
+//! - exit code 0 after a clean shutdown, 1 when the service fails, 2 for a bad
+//!   configuration (clap also uses 2 for usage errors).
+
+use anyhow::Context;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use tokio::net::TcpListener;
+
+/// Installs the process's `tracing` subscriber, logging to stderr. `filter` is an
+/// `EnvFilter` directive (`info`, `sequencer=debug,info`); an invalid one falls back to
+/// `info` rather than failing the start.
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Resolves on SIGTERM or Ctrl-C. If a signal cannot be listened for, that is logged and
+/// the other still works (the process can always be stopped by the one that remains).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+/// Binds `listen` and prints `listening <addr>` (the bound address, so port 0 works) as a
+/// flushed stdout line.
+pub async fn bind_and_announce(listen: SocketAddr) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening {addr}")
+        .and_then(|()| stdout.flush())
+        .context("writing the listen line")?;
+    Ok(listener)
+}
+
+/// A service's whole life as a process: take the validated config (or the reason it is
+/// invalid: exit 2), bind and announce `listen`, run until SIGTERM/Ctrl-C, and map the
+/// outcome to an exit code. `is_config_error` tells which run errors are configuration
+/// mistakes (exit 2) rather than failures (exit 1). Errors go to stderr as one line
+/// prefixed with `name`.
+pub async fn serve<C, E, Fut>(
+    name: &str,
+    config: anyhow::Result<C>,
+    listen: SocketAddr,
+    run: impl FnOnce(C, TcpListener) -> Fut,
+    is_config_error: impl Fn(&E) -> bool,
+) -> ExitCode
+where
+    Fut: Future<Output = Result<(), E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let config = match config {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match bind_and_announce(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(config, listener).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = if is_config_error(&e) { 2 } else { 1 };
+            eprintln!("{name}: {:#}", anyhow::Error::new(e));
+            ExitCode::from(code)
+        }
+    }
+}
