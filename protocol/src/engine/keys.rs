@@ -8,7 +8,8 @@
 //! the first key under `0x03 ‖ market ‖ side`, and an account's orders (in one market, or
 //! in all) are the keys under `0x04 ‖ owner-hash ‖ [market]`. See docs/PROTOCOL.md Part 4 §2.
 
-use crate::primitives::{Address, H256, keccak256, keccak256_concat};
+use super::owner_hash::{owner_hash, owner_market_hash};
+use crate::primitives::{Address, H256};
 use crate::state::Key;
 
 pub const KIND_ACCOUNT: u8 = 0x01;
@@ -37,15 +38,12 @@ fn key_with(kind: u8, body: &[u8]) -> Key {
 
 /// `0x01 ‖ keccak256(owner)[..31]` → `Account`.
 pub fn account_key(owner: &Address) -> Key {
-    key_with(KIND_ACCOUNT, &keccak256(&owner.0).0[..31])
+    key_with(KIND_ACCOUNT, &owner_hash(owner).0[..31])
 }
 
 /// `0x02 ‖ keccak256(owner ‖ market_be4)[..31]` → `Position`.
 pub fn position_key(owner: &Address, market: u32) -> Key {
-    key_with(
-        KIND_POSITION,
-        &keccak256_concat(&[&owner.0, &market.to_be_bytes()]).0[..31],
-    )
+    key_with(KIND_POSITION, &owner_market_hash(owner, market).0[..31])
 }
 
 /// The 8-byte priority component of a book key: asks ascend by price, bids by
@@ -93,7 +91,7 @@ pub fn parse_book_key(key: &Key) -> Option<(u32, u8, u64, u64)> {
 pub fn account_orders_prefix(owner: &Address) -> [u8; 20] {
     let mut p = [0u8; 20];
     p[0] = KIND_ORDER_INDEX;
-    p[1..].copy_from_slice(&keccak256(&owner.0).0[..ORDER_INDEX_OWNER_BYTES]);
+    p[1..].copy_from_slice(&owner_hash(owner).0[..ORDER_INDEX_OWNER_BYTES]);
     p
 }
 
@@ -134,7 +132,7 @@ pub fn meta_key() -> Key {
 /// `0x08 ‖ keccak256(owner)[..31]` → `NonceSet`. Apart from the account leaf so that
 /// makers' account leaves, which every fill touches, stay small in witnesses.
 pub fn nonce_set_key(owner: &Address) -> Key {
-    key_with(KIND_NONCES, &keccak256(&owner.0).0[..31])
+    key_with(KIND_NONCES, &owner_hash(owner).0[..31])
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod math;
 mod nonces;
 mod oracle;
 mod orders;
+mod owner_hash;
 mod position;
 mod receipt;
 pub mod records;
