@@ -29,9 +29,13 @@ pub struct TxAccepted {
     pub receipt: Receipt,
 }
 
-/// One entry of a bulk answer, in the order of the request.
+/// One entry of a bulk answer, in the order of the request. JSON: the entry's fields plus
+/// `"result": "accepted" | "rejected"`.
+///
+/// Deserialized through [`BulkItemWire`] rather than serde's internally tagged enums: those
+/// buffer the entry first, and serde's buffer cannot hold the receipts' `i128` amounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+#[serde(tag = "result", rename_all = "snake_case", try_from = "BulkItemWire")]
 pub enum BulkItem {
     Accepted(TxAccepted),
     /// Not sequenced and nothing changed; `code` and `message` as a single submission's 4xx.
@@ -40,6 +44,69 @@ pub enum BulkItem {
         code: String,
         message: String,
     },
+}
+
+/// The flat form a [`BulkItem`] is read from: every field of both variants, optional, and
+/// the tag. A plain struct, so nothing is buffered.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkItemWire {
+    result: BulkResult,
+    hash: H256,
+    seq: Option<u64>,
+    batch_index: Option<u64>,
+    position: Option<u32>,
+    receipt: Option<Receipt>,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum BulkResult {
+    Accepted,
+    Rejected,
+}
+
+impl TryFrom<BulkItemWire> for BulkItem {
+    type Error = String;
+
+    fn try_from(w: BulkItemWire) -> Result<BulkItem, String> {
+        let missing = |field: &str, result: &str| format!("a {result} entry needs `{field}`");
+        match w.result {
+            BulkResult::Accepted => {
+                if w.code.is_some() || w.message.is_some() {
+                    return Err("an accepted entry has no `code` or `message`".into());
+                }
+                Ok(BulkItem::Accepted(TxAccepted {
+                    hash: w.hash,
+                    seq: w.seq.ok_or_else(|| missing("seq", "accepted"))?,
+                    batch_index: w
+                        .batch_index
+                        .ok_or_else(|| missing("batch_index", "accepted"))?,
+                    position: w.position.ok_or_else(|| missing("position", "accepted"))?,
+                    receipt: w.receipt.ok_or_else(|| missing("receipt", "accepted"))?,
+                }))
+            }
+            BulkResult::Rejected => {
+                if w.seq.is_some()
+                    || w.batch_index.is_some()
+                    || w.position.is_some()
+                    || w.receipt.is_some()
+                {
+                    return Err(
+                        "a rejected entry has no `seq`, `batch_index`, `position` or `receipt`"
+                            .into(),
+                    );
+                }
+                Ok(BulkItem::Rejected {
+                    hash: w.hash,
+                    code: w.code.ok_or_else(|| missing("code", "rejected"))?,
+                    message: w.message.ok_or_else(|| missing("message", "rejected"))?,
+                })
+            }
+        }
+    }
 }
 
 /// `POST /v1/txs` → 200 (each action is judged on its own; accepted ones are durable).
@@ -278,6 +345,67 @@ mod tests {
         assert_eq!(
             serde_json::from_value::<WithdrawalView>(json).unwrap(),
             view
+        );
+    }
+
+    /// Receipts carry `i128` amounts; a bulk answer must read back exactly (serde's buffered
+    /// internally tagged enums could not hold them).
+    #[test]
+    fn bulk_answers_with_i128_amounts_round_trip() {
+        use crate::engine::{Fill, Status};
+        let mut receipt = Receipt::ok();
+        receipt.fills.push(Fill {
+            market: 1,
+            maker: Address([3; 20]),
+            maker_nonce: 1,
+            taker: Address([4; 20]),
+            taker_nonce: 2,
+            price: 50_000_000_000,
+            size: 5_000,
+            taker_is_buy: true,
+            maker_fee: -7,
+            taker_fee: i128::from(u64::MAX) * 3,
+        });
+        let answer = BulkResponse {
+            accepted: 1,
+            rejected: 1,
+            results: vec![
+                BulkItem::Accepted(TxAccepted {
+                    hash: H256([5; 32]),
+                    seq: 9,
+                    batch_index: 2,
+                    position: 4,
+                    receipt,
+                }),
+                BulkItem::Rejected {
+                    hash: H256([6; 32]),
+                    code: Status::NonceAlreadyUsed.code().to_string(),
+                    message: "nonce already used".into(),
+                },
+            ],
+        };
+        let text = serde_json::to_string(&answer).unwrap();
+        assert!(text.contains(r#""result":"accepted""#), "{text}");
+        assert_eq!(serde_json::from_str::<BulkResponse>(&text).unwrap(), answer);
+
+        let check_refused = |json: &str, expect: &str| {
+            let e = serde_json::from_str::<BulkItem>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expect), "{json}: {e}");
+        };
+        let hash = format!("\"{}\"", H256([1; 32]));
+        check_refused(
+            &format!(r#"{{"result":"rejected","hash":{hash},"code":"x"}}"#),
+            "needs `message`",
+        );
+        check_refused(
+            &format!(r#"{{"result":"accepted","hash":{hash},"code":"x","message":"y"}}"#),
+            "no `code`",
+        );
+        check_refused(
+            &format!(r#"{{"result":"maybe","hash":{hash}}}"#),
+            "unknown variant",
         );
     }
 }
