@@ -58,17 +58,11 @@ pub async fn run(_cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
         seed: args.seed,
         ticks: args.ticks,
     };
+    let stop = super::devnet::stop_signal();
     let sequencer = SequencerClient::new(&args.sequencer_url);
     let domain = domain_separator(args.chain_id, &args.rollup_address);
     tracing::info!(oracle = %address_of(&key), sequencer = %args.sequencer_url, "oracle feed starting");
-    let report = run_feed(
-        &sequencer,
-        &key,
-        domain,
-        &config,
-        super::devnet::stop_signal(),
-    )
-    .await?;
+    let report = run_feed(&sequencer, &key, domain, &config, stop).await?;
     let prices: Vec<String> = report
         .prices
         .iter()
