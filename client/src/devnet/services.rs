@@ -130,3 +130,41 @@ impl Services {
         errors
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn stages_stop_in_order_and_an_early_exit_is_reported() {
+        let mut services = Services::default();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        for (name, stage) in [
+            ("l1", Stage::Settlement),
+            ("node", Stage::Nodes),
+            ("feed", Stage::Feed),
+        ] {
+            let stop = services.stop_signal(stage);
+            let order = order.clone();
+            services.spawn(name, stage, async move {
+                stop.await;
+                order.lock().unwrap().push(name);
+                Ok(())
+            });
+        }
+        services.spawn("broken", Stage::Nodes, async { Err("no database".into()) });
+        let why = tokio::time::timeout(Duration::from_secs(10), services.failed())
+            .await
+            .expect("the failure is reported");
+        assert_eq!(why, "broken failed: no database");
+        assert_eq!(
+            services.failure().as_deref(),
+            Some("broken failed: no database")
+        );
+        let errors = services.shutdown().await;
+        assert_eq!(errors, ["broken: no database"]);
+        assert_eq!(*order.lock().unwrap(), ["feed", "node", "l1"]);
+    }
+}
