@@ -179,6 +179,12 @@ async fn launch(
         .ports
         .resolve()
         .ok_or_else(|| DevnetError::Config(format!("{:?} runs past port 65535", config.ports)))?;
+    if config.deposit > config.account_funds {
+        return Err(DevnetError::Config(format!(
+            "each dev account deposits {} but is funded with only {} (micro-USDC)",
+            config.deposit, config.account_funds
+        )));
+    }
     std::fs::create_dir_all(&config.dir).map_err(|source| DevnetError::Dir {
         path: config.dir.clone(),
         source,

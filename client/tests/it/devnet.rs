@@ -211,6 +211,16 @@ fn the_binary_prints_its_manifest_and_stops_on_sigterm() {
     assert_eq!(last["stopped"], true, "{last}");
 }
 
+#[tokio::test]
+async fn an_impossible_configuration_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = DevnetConfig::fast(dir.path().join("net"));
+    config.deposit = config.account_funds + 1;
+    let err = Devnet::start(config).await.expect_err("refused");
+    assert!(err.to_string().contains("funded with only"), "{err}");
+    assert!(!dir.path().join("net").exists(), "nothing was created");
+}
+
 #[test]
 fn bad_devnet_flags_are_usage_errors() {
     let home = tempfile::tempdir().expect("temp dir");
