@@ -35,6 +35,14 @@ pub enum Command {
     /// Talk to the settlement layer: faucet, balances, deposits, withdrawal claims.
     #[command(subcommand)]
     L1(L1Command),
+    /// Run the whole network in this process: settlement layer, sequencer, two verifiers
+    /// and an oracle feed, with funded dev accounts.
+    Devnet(crate::commands::devnet::DevnetArgs),
+    /// Run the oracle price feed against a sequencer.
+    Oracle(crate::commands::oracle::OracleArgs),
+    /// Scripted demonstrations on a throwaway devnet.
+    #[command(subcommand)]
+    Demo(crate::commands::demo::DemoCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,12 +6,16 @@
 //! - `settlement`, `sequencer`, `verifier`: typed clients of the three services (reused by
 //!   the commands, the devnet, the demo and the load generator).
 //! - `devnet`: the one-process network and its `devnet.json` manifest.
+//! - `oracle`: the devnet price feed (a seeded random walk signed with the oracle key).
+//! - `demo`: `vigil demo fraud`, the fraud-proof story on a temporary devnet.
 //! - `cli` + `commands`: the command line and what each command does.
 
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod devnet;
 pub mod keystore;
+pub mod oracle;
 pub mod sequencer;
 pub mod service_http;
 pub mod settlement;

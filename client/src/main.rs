@@ -2,16 +2,22 @@
 //! Errors are one line on standard error (a JSON object with `--json`); the exit code is 2
 //! for a usage or configuration mistake (clap's own usage errors included) and 1 for a
 //! failure while doing the work.
+//!
+//! Logs go to standard error through one env-filter subscriber set up here (`VIGIL_LOG`
+//! overrides the filter): quiet for ordinary commands, `info` for the long-running
+//! `devnet` and `oracle`, errors only for `demo` (its timeline is the output).
 
 use clap::Parser;
 use std::process::ExitCode;
-use vigil_client::cli::Cli;
+use vigil_client::cli::{Cli, Command};
 use vigil_client::commands::{self, UsageError};
 use vigil_client::service_http::ServiceError;
 
-#[tokio::main(flavor = "current_thread")]
+// Multi-threaded: `vigil devnet` and `vigil demo` run every service in this process.
+#[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(&cli);
     match commands::run(&cli).await {
         Ok(output) => {
             println!("{}", output.render(cli.json));
@@ -37,4 +43,21 @@ async fn main() -> ExitCode {
             ExitCode::from(exit_code)
         }
     }
+}
+
+/// The tracing subscriber: `VIGIL_LOG` if set, else a default by command.
+fn init_logs(cli: &Cli) {
+    let default = match cli.command {
+        Command::Devnet(_) | Command::Oracle(_) => "info",
+        Command::Demo(_) => "error",
+        _ => "warn",
+    };
+    let filter = std::env::var("VIGIL_LOG").unwrap_or_else(|_| default.to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

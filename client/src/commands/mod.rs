@@ -2,8 +2,11 @@
 //! return what to print in both forms (text for people, JSON for scripts), so every command
 //! honours `--json` the same way.
 
+pub mod demo;
+pub mod devnet;
 mod keys;
 mod l1;
+pub mod oracle;
 
 use crate::cli::{Cli, Command};
 use crate::keystore::{Keystore, KeystoreError};
@@ -38,6 +41,9 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
     match &cli.command {
         Command::Keys(command) => keys::run(&keystore(cli)?, command),
         Command::L1(command) => l1::run(cli, command).await,
+        Command::Devnet(args) => devnet::run(cli, args).await,
+        Command::Oracle(args) => oracle::run(cli, args).await,
+        Command::Demo(command) => demo::run(cli, command).await,
     }
 }
 

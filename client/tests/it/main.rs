@@ -1,10 +1,14 @@
 //! The client's integration tests, one binary: the units table, the real `vigil` binary's
 //! key commands in a temp data dir, and its L1 commands against an in-process settlement
-//! layer on 127.0.0.1:0.
+//! layer on 127.0.0.1:0; the one-process devnet (start, manifest, restart, SIGTERM), the
+//! oracle feed, and the fraud demo for every fault kind.
 
 mod claim;
+mod demo;
+mod devnet;
 mod docker;
 mod keys;
 mod l1;
+mod oracle;
 mod support;
 mod units;

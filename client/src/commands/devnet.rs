@@ -1,0 +1,180 @@
+//! `vigil devnet`: run the whole network in this process until Ctrl-C or SIGTERM, after
+//! printing its endpoints and funded dev accounts (`--json`: the `devnet.json` manifest,
+//! on one line). The orchestration is `crate::devnet`; this is only flags and printing.
+
+use super::{Output, UsageError, data_dir};
+use crate::cli::Cli;
+use crate::devnet::{Devnet, DevnetConfig, DevnetManifest, Ports};
+use crate::oracle::FeedConfig;
+use clap::Args;
+use sequencer::FaultPlan;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Where the devnet keeps its data (default: <data-dir>/devnet). The same directory
+    /// resumes the same chain.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Listen on N (settlement layer), N+1 (sequencer), N+2 and N+3 (verifiers); 0 lets the
+    /// OS pick. Default: 9545, 8545, 8601, 8602.
+    #[arg(long)]
+    pub base_port: Option<u16>,
+    /// Milliseconds between L1 blocks.
+    #[arg(long, default_value_t = 1_000)]
+    pub block_time_ms: u64,
+    /// Mine L1 blocks only on `POST /v1/admin/mine` (no block timer).
+    #[arg(long, conflicts_with = "block_time_ms")]
+    pub manual_blocks: bool,
+    /// L1 blocks a batch stays challengeable.
+    #[arg(long, default_value_t = 20)]
+    pub challenge_window_blocks: u64,
+    /// Funded dev accounts (dev0, dev1, …).
+    #[arg(long, default_value_t = 3)]
+    pub accounts: u64,
+    /// Milliseconds between oracle price ticks.
+    #[arg(long, default_value_t = 1_000)]
+    pub oracle_interval_ms: u64,
+    /// Seed of the oracle's random walk.
+    #[arg(long, default_value_t = 0)]
+    pub oracle_seed: u64,
+    /// Run no oracle feed.
+    #[arg(long)]
+    pub no_oracle: bool,
+    /// Demonstrations: the sequencer corrupts a batch, e.g. `wrong-root@batch=3` (kinds:
+    /// wrong-root, mint, bad-fill, skip-liquidation-check).
+    #[arg(long, value_parser = parse_fault)]
+    pub inject_fault: Option<FaultPlan>,
+}
+
+fn parse_fault(text: &str) -> Result<FaultPlan, String> {
+    text.parse()
+}
+
+impl DevnetArgs {
+    fn config(&self, cli: &Cli) -> Result<DevnetConfig, UsageError> {
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => data_dir(cli)?.join("devnet"),
+        };
+        if self.oracle_interval_ms < 10 {
+            return Err(UsageError(
+                "--oracle-interval-ms must be at least 10".into(),
+            ));
+        }
+        let mut config = DevnetConfig::new(dir);
+        config.ports = Ports::from_base(self.base_port);
+        config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
+        config.challenge_window_blocks = self.challenge_window_blocks;
+        config.accounts = self.accounts;
+        config.oracle = (!self.no_oracle).then(|| FeedConfig {
+            interval: Duration::from_millis(self.oracle_interval_ms),
+            seed: self.oracle_seed,
+            ticks: None,
+        });
+        config.inject_fault = self.inject_fault;
+        Ok(config)
+    }
+}
+
+pub async fn run(cli: &Cli, args: &DevnetArgs) -> anyhow::Result<Output> {
+    let config = args.config(cli)?;
+    let dir = config.dir.clone();
+    let stop = stop_signal();
+    let net = Devnet::start(config).await.map_err(|e| match e {
+        crate::devnet::DevnetError::Config(why) => anyhow::Error::new(UsageError(why)),
+        other => other.into(),
+    })?;
+    if cli.json {
+        println!("{}", serde_json::to_string(net.manifest())?);
+    } else {
+        println!("{}", describe(net.manifest(), &dir, args));
+    }
+    let failed = net.failed();
+    let reason = tokio::select! {
+        why = failed => Some(why),
+        () = stop => None,
+    };
+    tracing::info!("stopping the devnet");
+    let stopped = net.shutdown().await;
+    if let Some(why) = reason {
+        anyhow::bail!("the devnet stopped: {why}");
+    }
+    stopped?;
+    Ok(Output {
+        text: "devnet stopped".into(),
+        json: serde_json::json!({"stopped": true, "dir": dir}),
+    })
+}
+
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future
+/// is first polled, so a signal that arrives right after the manifest is printed still
+/// stops the devnet cleanly instead of killing the process.
+pub(super) fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The banner: endpoints, markets, accounts, and how to use them.
+fn describe(m: &DevnetManifest, dir: &std::path::Path, args: &DevnetArgs) -> String {
+    let mut lines = vec![
+        format!("Vigil devnet running (data in {})", dir.display()),
+        String::new(),
+        format!("  settlement layer (L1)  {}", m.l1_url),
+        format!("  sequencer              {}", m.sequencer_url),
+    ];
+    for (i, url) in m.verifier_urls.iter().enumerate() {
+        lines.push(format!("  verifier {}             {url}", i + 1));
+    }
+    lines.push(format!(
+        "  chain id {}, verifying contract {}",
+        m.chain_id, m.verifying_contract
+    ));
+    let markets: Vec<_> = m
+        .markets
+        .iter()
+        .map(|k| format!("{} (id {})", k.symbol, k.id))
+        .collect();
+    lines.push(format!("  markets: {}", markets.join(", ")));
+    if let Some(plan) = &args.inject_fault {
+        lines.push(format!("  fault injection armed: {plan}"));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "Funded dev accounts (public throwaway keys; {} USDC on L1, {} of it deposited on L2):",
+        crate::units::format_usdc(crate::devnet::config::ACCOUNT_FUNDS),
+        crate::units::format_usdc(crate::devnet::config::DEPOSIT)
+    ));
+    for a in &m.accounts {
+        lines.push(format!("  {:<5} {}  {}", a.name, a.address, a.private_key));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "Manifest: {} — import a key with `vigil keys import --name dev0 --private-key <key>`.",
+        DevnetManifest::path_in(dir).display()
+    ));
+    lines.push("Ctrl-C stops everything; the same --dir resumes.".into());
+    lines.join("\n")
+}

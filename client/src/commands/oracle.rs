@@ -1,0 +1,87 @@
+//! `vigil oracle`: the standalone price feed (the docker compose `oracle` service). It
+//! signs `PriceUpdate`s for every market with the oracle key and posts them to the
+//! sequencer until stopped (or for `--ticks` rounds). The key defaults to the devnet oracle
+//! key, which the binaries' devnet genesis names as oracle.
+
+use super::{Output, UsageError};
+use crate::cli::Cli;
+use crate::devnet::keys;
+use crate::keystore::parse_private_key;
+use crate::oracle::{FeedConfig, run_feed};
+use crate::sequencer::SequencerClient;
+use clap::Args;
+use protocol::primitives::Address;
+use protocol::signing::{address_of, domain_separator};
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct OracleArgs {
+    /// The sequencer to post prices to.
+    #[arg(long, env = "VIGIL_SEQ_URL", default_value = "http://127.0.0.1:8545")]
+    pub sequencer_url: String,
+    /// The oracle's private key (hex); default: the devnet oracle key
+    /// keccak256("vigil devnet oracle").
+    #[arg(long, env = "VIGIL_ORACLE_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    /// Milliseconds between ticks (each tick prices every market).
+    #[arg(long, env = "VIGIL_ORACLE_INTERVAL_MS", default_value_t = 1_000)]
+    pub interval_ms: u64,
+    /// Seed of the random walk.
+    #[arg(long, env = "VIGIL_ORACLE_SEED", default_value_t = 0)]
+    pub seed: u64,
+    /// Stop after this many ticks (default: run until Ctrl-C or SIGTERM).
+    #[arg(long)]
+    pub ticks: Option<u64>,
+    /// The chain id actions are signed for.
+    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = 31337)]
+    pub chain_id: u64,
+    /// The rollup contract (EIP-712 verifyingContract).
+    #[arg(
+        long,
+        env = "VIGIL_ROLLUP_ADDRESS",
+        default_value = "0x0000000000000000000000000000000000007161"
+    )]
+    pub rollup_address: Address,
+}
+
+pub async fn run(_cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
+    let key = match &args.key {
+        Some(hex) => parse_private_key(hex)
+            .map_err(|e| UsageError(format!("--key / VIGIL_ORACLE_KEY: {e}")))?,
+        None => keys::oracle_key(),
+    };
+    if args.interval_ms < 10 {
+        return Err(UsageError("--interval-ms must be at least 10".into()).into());
+    }
+    let config = FeedConfig {
+        interval: Duration::from_millis(args.interval_ms),
+        seed: args.seed,
+        ticks: args.ticks,
+    };
+    let stop = super::devnet::stop_signal();
+    let sequencer = SequencerClient::new(&args.sequencer_url);
+    let domain = domain_separator(args.chain_id, &args.rollup_address);
+    tracing::info!(oracle = %address_of(&key), sequencer = %args.sequencer_url, "oracle feed starting");
+    let report = run_feed(&sequencer, &key, domain, &config, stop).await?;
+    let prices: Vec<String> = report
+        .prices
+        .iter()
+        .map(|(_, symbol, price)| format!("{symbol} {}", crate::units::format_usdc(*price)))
+        .collect();
+    Ok(Output {
+        text: format!(
+            "oracle stopped after {} ticks: {} updates accepted, {} refused; last prices {}",
+            report.ticks,
+            report.accepted,
+            report.rejected,
+            prices.join(", ")
+        ),
+        json: serde_json::json!({
+            "oracle": address_of(&key),
+            "ticks": report.ticks,
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+            "prices": report.prices.iter().map(|(id, symbol, price)| serde_json::json!({"market": id, "symbol": symbol, "price": price})).collect::<Vec<_>>(),
+        }),
+    })
+}

@@ -1,0 +1,129 @@
+//! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
+//! withdrawal. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! unused nonce in its window), so a rerun never collides with an earlier one.
+
+use crate::service_http::{ServiceError, ServiceHttp};
+use k256::ecdsa::SigningKey;
+use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw};
+use protocol::api::sequencer::TxAccepted;
+use protocol::engine::Receipt;
+use protocol::primitives::{Address, H256};
+use protocol::signing::{address_of, sign_action};
+
+/// BTC-PERP in the devnet genesis.
+pub const BTC: u32 = 1;
+/// 50,000 USDC per BTC, in micro-USDC.
+pub const BTC_PRICE: u64 = 50_000_000_000;
+/// 1 BTC in size units (size_decimals = 4).
+pub const ONE_BTC: u64 = 10_000;
+/// 1,000 USDC: what alice withdraws.
+pub const WITHDRAWAL: u64 = 1_000_000_000;
+/// Orders and withdrawals expire an hour after signing.
+const EXPIRY_MS: u64 = 3_600_000;
+
+/// Signs the demo's actions under one chain's domain.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub domain: H256,
+    pub now_ms: u64,
+}
+
+impl Signer {
+    pub fn price(&self, oracle: &SigningKey, price: u64) -> SignedAction {
+        let update = PriceUpdate {
+            market: BTC,
+            price,
+            timestamp_ms: self.now_ms,
+        };
+        sign_action(oracle, Action::PriceUpdate(update), &self.domain)
+    }
+
+    pub fn order(
+        &self,
+        key: &SigningKey,
+        is_buy: bool,
+        tif: TimeInForce,
+        nonce_offset: u64,
+    ) -> SignedAction {
+        let order = Order {
+            account: address_of(key),
+            market: BTC,
+            is_buy,
+            price: BTC_PRICE,
+            size: ONE_BTC,
+            tif,
+            reduce_only: false,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::Order(order), &self.domain)
+    }
+
+    pub fn withdraw(&self, key: &SigningKey, amount: u64, nonce_offset: u64) -> SignedAction {
+        let withdraw = Withdraw {
+            account: address_of(key),
+            amount,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::Withdraw(withdraw), &self.domain)
+    }
+}
+
+/// A short form of an address or hash for the timeline (`0x1234…abcd`).
+pub fn short(text: &str) -> String {
+    if text.len() <= 14 {
+        return text.to_string();
+    }
+    format!("{}…{}", &text[..6], &text[text.len() - 4..])
+}
+
+/// `short` of an address.
+pub fn who(address: &Address) -> String {
+    short(&address.to_string())
+}
+
+/// `POST /v1/txs`, read without `BulkItem`'s internal tag: serde buffers an internally
+/// tagged enum, and its buffer cannot hold the receipts' i128 fees, so
+/// `SequencerClient::submit_many` fails on any accepted action with a fill. Each entry is
+/// the accepted receipt or the refusal's `(code, message)`.
+pub async fn submit_together(
+    sequencer_url: &str,
+    actions: &[SignedAction],
+) -> Result<Vec<Result<TxAccepted, (String, String)>>, ServiceError> {
+    #[derive(serde::Deserialize)]
+    struct Bulk {
+        results: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        hash: H256,
+        seq: Option<u64>,
+        batch_index: Option<u64>,
+        position: Option<u32>,
+        receipt: Option<Receipt>,
+        code: Option<String>,
+        message: Option<String>,
+    }
+    let http = ServiceHttp::new("sequencer", sequencer_url);
+    let bulk: Bulk = http.post("/v1/txs", actions).await?;
+    Ok(bulk
+        .results
+        .into_iter()
+        .map(
+            |item| match (item.seq, item.batch_index, item.position, item.receipt) {
+                (Some(seq), Some(batch_index), Some(position), Some(receipt)) => Ok(TxAccepted {
+                    hash: item.hash,
+                    seq,
+                    batch_index,
+                    position,
+                    receipt,
+                }),
+                _ => Err((
+                    item.code.unwrap_or_default(),
+                    item.message.unwrap_or_default(),
+                )),
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,14 @@
+//! `vigil demo`: scripted stories on a throwaway devnet that show the system working.
+//!
+//! `fraud`: a faulty sequencer posts a bad batch, a verifier proves it in one call, the
+//! settlement layer slashes and reverts, the sequencer re-sequences honestly, and a
+//! withdrawal finalizes and is claimed — a checked timeline (`timeline`), step by step
+//! (`story`), with the demo's signed actions in `actions`.
+
+pub mod actions;
+pub mod fraud;
+pub mod story;
+pub mod timeline;
+
+pub use fraud::{DemoFailure, FraudDemoConfig, run_fraud_demo};
+pub use timeline::{Entry, Timeline};
