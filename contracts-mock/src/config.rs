@@ -41,7 +41,7 @@ pub struct Config {
 pub mod defaults {
     pub const CHAIN_ID: u64 = 31337;
     /// The rollup contract's address (EIP-712 `verifyingContract` of both domains).
-    pub const ROLLUP_ADDRESS: &str = "0x0000000000000000000000000000000000007161";
+    pub const ROLLUP_ADDRESS: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
     pub const BLOCK_TIME_MS: u64 = 1_000;
     pub const CHALLENGE_WINDOW_BLOCKS: u64 = 20;
     pub const FORCE_INCLUSION_DEADLINE_BLOCKS: u64 = 10;

@@ -134,7 +134,7 @@ impl Cli {
                 self.chain_id.unwrap_or(31337),
                 match self.rollup_address {
                     Some(a) => a,
-                    None => "0x0000000000000000000000000000000000007161".parse()?,
+                    None => "0x5FbDB2315678afecb367f032d93F642f64180aa3".parse()?,
                 },
                 match self.oracle {
                     Some(oracle) => oracle,

@@ -72,7 +72,7 @@ struct Cli {
     #[arg(
         long,
         env = "VIGIL_ROLLUP_ADDRESS",
-        default_value = "0x0000000000000000000000000000000000007161"
+        default_value = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
     )]
     rollup_address: Address,
     /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").

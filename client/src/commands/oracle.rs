@@ -39,7 +39,7 @@ pub struct OracleArgs {
     #[arg(
         long,
         env = "VIGIL_ROLLUP_ADDRESS",
-        default_value = "0x0000000000000000000000000000000000007161"
+        default_value = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
     )]
     pub rollup_address: Address,
 }

@@ -2,11 +2,8 @@
 //! withdrawal. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
-use crate::service_http::{ServiceError, ServiceHttp};
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw};
-use protocol::api::sequencer::TxAccepted;
-use protocol::engine::Receipt;
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
 
@@ -81,49 +78,4 @@ pub fn short(text: &str) -> String {
 /// `short` of an address.
 pub fn who(address: &Address) -> String {
     short(&address.to_string())
-}
-
-/// `POST /v1/txs`, read without `BulkItem`'s internal tag: serde buffers an internally
-/// tagged enum, and its buffer cannot hold the receipts' i128 fees, so
-/// `SequencerClient::submit_many` fails on any accepted action with a fill. Each entry is
-/// the accepted receipt or the refusal's `(code, message)`.
-pub async fn submit_together(
-    sequencer_url: &str,
-    actions: &[SignedAction],
-) -> Result<Vec<Result<TxAccepted, (String, String)>>, ServiceError> {
-    #[derive(serde::Deserialize)]
-    struct Bulk {
-        results: Vec<Item>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Item {
-        hash: H256,
-        seq: Option<u64>,
-        batch_index: Option<u64>,
-        position: Option<u32>,
-        receipt: Option<Receipt>,
-        code: Option<String>,
-        message: Option<String>,
-    }
-    let http = ServiceHttp::new("sequencer", sequencer_url);
-    let bulk: Bulk = http.post("/v1/txs", actions).await?;
-    Ok(bulk
-        .results
-        .into_iter()
-        .map(
-            |item| match (item.seq, item.batch_index, item.position, item.receipt) {
-                (Some(seq), Some(batch_index), Some(position), Some(receipt)) => Ok(TxAccepted {
-                    hash: item.hash,
-                    seq,
-                    batch_index,
-                    position,
-                    receipt,
-                }),
-                _ => Err((
-                    item.code.unwrap_or_default(),
-                    item.message.unwrap_or_default(),
-                )),
-            },
-        )
-        .collect())
 }

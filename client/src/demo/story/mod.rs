@@ -12,7 +12,7 @@ mod recovery;
 mod ruling;
 mod withdrawal;
 
-use super::actions::{BTC_PRICE, ONE_BTC, Signer, WITHDRAWAL, short, submit_together, who};
+use super::actions::{BTC_PRICE, ONE_BTC, Signer, WITHDRAWAL, short, who};
 use super::fraud::FraudDemoConfig;
 use super::timeline::Timeline;
 use crate::devnet::RunningDevnet;
@@ -23,7 +23,7 @@ use crate::units::format_usdc;
 use crate::verifier::VerifierClient;
 use k256::ecdsa::SigningKey;
 use protocol::action::TimeInForce;
-use protocol::api::sequencer::TxAccepted;
+use protocol::api::sequencer::{BulkItem, TxAccepted};
 use protocol::api::settlement::Event;
 use protocol::fault::Fault;
 use protocol::primitives::Address;
@@ -237,13 +237,15 @@ impl Story {
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
         // One request, so all four land in one batch: the batch the fault is armed for.
-        let answer = submit_together(self.seq.base_url(), &signed)
+        let answer = self
+            .seq
+            .submit_many(&signed)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        for ((label, _), item) in actions.iter().zip(answer) {
+        for ((label, _), item) in actions.iter().zip(answer.results) {
             match item {
-                Ok(accepted) => self.trades.push((label, accepted)),
-                Err((code, message)) => {
+                BulkItem::Accepted(accepted) => self.trades.push((label, accepted)),
+                BulkItem::Rejected { code, message, .. } => {
                     return Err(fail(format!("{label}: refused ({code}): {message}")));
                 }
             }
