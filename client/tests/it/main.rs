@@ -7,6 +7,7 @@ mod claim;
 mod demo;
 mod devnet;
 mod docker;
+mod external_signature;
 mod keys;
 mod l1;
 mod oracle;

@@ -1,0 +1,133 @@
+//! An order signed by an external EIP-712 implementation is accepted by a devnet sequencer.
+//!
+//! The order below and its signature were produced by eth-account 0.14.0 (Python,
+//! `encode_typed_data` + `Account.sign_message`; script in docs/PROTOCOL.md Part 2 §8) with
+//! the typed data of DESIGN §2 on the devnet's domain {Vigil, 1, 31337,
+//! 0x5FbDB2315678afecb367f032d93F642f64180aa3}, independently of our code. The test checks
+//! our digest equals eth-account's, funds the signer through the settlement layer, and
+//! posts eth-account's exact JSON bytes to the sequencer: the order must rest on the book.
+
+use protocol::action::{Action, PriceUpdate, SignedAction};
+use protocol::api::sequencer::TxAccepted;
+use protocol::api::settlement::{DepositCall, FaucetRequest};
+use protocol::primitives::{Address, H256};
+use protocol::signing::{domain_separator, sign_action, signing_digest};
+use std::time::Duration;
+use vigil_client::devnet::poll::{Poll, poll_until};
+use vigil_client::devnet::{Devnet, DevnetConfig, keys};
+use vigil_client::keystore::parse_private_key;
+use vigil_client::sequencer::SequencerClient;
+use vigil_client::settlement::SettlementClient;
+
+/// The signer: the key eth-account used (a well-known test key; never use it for money).
+const KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+const ADDRESS: &str = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+
+/// eth-account's output: the wire JSON of `POST /v1/tx`, the domain separator and the digest.
+const ORDER_JSON: &str = r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":1,"expiresAt":18446744073709551615},"signature":"0xf90ceef0365f19b142aaae33a21c85caad8c772747d0bd5863fb55a46aba946c37b78b0b2fece4aee8f915eb8deefef0c1cb8b49cecf1641a4f0dbdc23e061661b"}"#;
+const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
+const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
+
+/// 10,000 USDC of margin for a 0.5 BTC bid at 49,000 (10% initial margin: 2,450 USDC).
+const DEPOSIT: u64 = 10_000_000_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let net = Devnet::start(DevnetConfig::fast(dir.path().to_path_buf()))
+        .await
+        .expect("devnet starts");
+    let m = net.manifest().clone();
+    let account: Address = ADDRESS.parse().expect("address");
+
+    // Our digest of eth-account's message, on the devnet's own domain, is eth-account's.
+    let domain = domain_separator(m.chain_id, &m.verifying_contract);
+    assert_eq!(domain.to_string(), DOMAIN_SEPARATOR, "devnet domain");
+    let order: SignedAction = serde_json::from_str(ORDER_JSON).expect("wire JSON");
+    assert_eq!(signing_digest(&order.action, &domain).to_string(), DIGEST);
+
+    // Fund the signer on L1 and deposit into the rollup (our L1 call signing; the order's
+    // signature below stays eth-account's).
+    let key = parse_private_key(KEY).expect("key");
+    let l1 = SettlementClient::new(&m.l1_url);
+    l1.faucet(&FaucetRequest {
+        address: account,
+        amount: DEPOSIT,
+    })
+    .await
+    .expect("faucet");
+    let deposit = l1
+        .sign(
+            &key,
+            DepositCall {
+                account,
+                amount: DEPOSIT,
+            },
+        )
+        .await
+        .expect("sign the deposit");
+    l1.deposit(&deposit).await.expect("deposit");
+    let seq = SequencerClient::new(&m.sequencer_url);
+    poll_until(
+        "the deposit credited on L2",
+        Duration::from_secs(60),
+        Duration::from_millis(50),
+        || async {
+            match seq.account(&account).await {
+                Ok(a) if a.collateral == i128::from(DEPOSIT) => Poll::Ready(()),
+                Ok(a) => Poll::Pending(format!("collateral {}", a.collateral)),
+                Err(e) => Poll::Pending(e.to_string()),
+            }
+        },
+    )
+    .await
+    .expect("deposit credited");
+
+    // A fresh BTC price from the devnet oracle, so the bid is inside the price band.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64;
+    let price = sign_action(
+        &keys::oracle_key(),
+        Action::PriceUpdate(PriceUpdate {
+            market: 1,
+            price: 50_000_000_000,
+            timestamp_ms: now_ms,
+        }),
+        &domain,
+    );
+    seq.submit(&price).await.expect("price update accepted");
+
+    // eth-account's bytes, exactly as a wallet would send them.
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/tx", m.sequencer_url))
+        .header("content-type", "application/json")
+        .body(ORDER_JSON)
+        .send()
+        .await
+        .expect("POST /v1/tx");
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    assert_eq!(status, 200, "{body}");
+    let accepted: TxAccepted = serde_json::from_str(&body).expect("a receipt");
+    assert_eq!(accepted.receipt.status.code(), "ok", "{body}");
+    let outcome = accepted.receipt.order.expect("an order outcome");
+    assert_eq!((outcome.filled, outcome.resting), (0, 5_000), "{body}");
+    assert_ne!(accepted.hash, H256::ZERO);
+
+    let view = seq.account(&account).await.expect("account");
+    assert_eq!(view.open_orders.len(), 1, "{view:?}");
+    let resting = &view.open_orders[0];
+    assert_eq!(
+        (
+            resting.market,
+            resting.nonce,
+            resting.is_buy,
+            resting.price,
+            resting.remaining
+        ),
+        (1, 1, true, 49_000_000_000, 5_000)
+    );
+    net.shutdown().await.expect("clean shutdown");
+}
