@@ -1,10 +1,13 @@
 //! The client's integration tests, one binary: the units table, the real `vigil` binary's
 //! key commands in a temp data dir, and its L1 commands against an in-process settlement
-//! layer on 127.0.0.1:0.
+//! layer on 127.0.0.1:0; and the whole system against fraud (`fraud_e2e`, over `network`:
+//! settlement layer, real sequencer and verifiers in one process).
 
 mod claim;
 mod docker;
+mod fraud_e2e;
 mod keys;
 mod l1;
+mod network;
 mod support;
 mod units;
