@@ -42,10 +42,9 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
         fund(&net.l1, &address_of(key), VERIFIER_FUNDS).await;
         let v = Verifier::start(Verifier::config(&net, dir, key));
         let s = v.wait_on_tip(&net).await;
-        assert_eq!(
-            s.verified_batch,
-            Some(0),
-            "{fault}: the deposit batch is verified"
+        assert!(
+            s.verified_batch.is_some() && s.challenges.is_empty(),
+            "{fault}: the deposits are verified honest: {s:?}"
         );
         configs.push(v.config.clone());
         v.shutdown().await;
@@ -295,4 +294,23 @@ async fn an_honest_run_of_1000_actions_is_never_challenged() {
         v.shutdown().await;
     }
     net.shutdown().await;
+}
+
+/// Reproduces a bug outside this crate's area (see `trading::submit_bulk`): a `POST /v1/txs`
+/// answer with a fill cannot be read as `protocol::api::sequencer::BulkResponse`, because
+/// `BulkItem` is internally tagged (serde buffers it in a `Content`, which refuses i128)
+/// and `Fill`'s fees are i128. `SequencerClient::submit_many` fails on every such answer.
+#[test]
+#[ignore = "bug in protocol::api::sequencer::BulkItem: i128 fees inside an internally tagged enum"]
+fn a_bulk_answer_with_a_fill_deserializes() {
+    let body = r#"{"accepted":1,"rejected":0,"results":[{"result":"accepted",
+        "hash":"0x0000000000000000000000000000000000000000000000000000000000000001",
+        "seq":1,"batch_index":0,"position":0,"receipt":{"status":"ok","fills":[{"market":1,
+        "maker":"0x0000000000000000000000000000000000000001","maker_nonce":1,
+        "taker":"0x0000000000000000000000000000000000000002","taker_nonce":1,
+        "price":50000000000,"size":10000,"taker_is_buy":true,"maker_fee":10000000,
+        "taker_fee":25000000}],"cancelled":[],"order":null,"withdrawal_id":null,
+        "liquidation":null}}]}"#;
+    let parsed = serde_json::from_str::<protocol::api::sequencer::BulkResponse>(body);
+    assert!(parsed.is_ok(), "{parsed:?}");
 }
