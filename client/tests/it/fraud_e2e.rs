@@ -6,8 +6,9 @@
 //! batch was already reverted; the bad batch and every later one are reverted; the
 //! sequencer re-sequences; both verifiers end on the sequencer's root, which is the
 //! settlement tip's; no acknowledged action is lost; everything finalizes. Also: a verifier
-//! killed in the middle of the window and restarted still proves the fraud in time, and an
-//! honest run of more than 1,000 actions is never challenged.
+//! killed (before the fraud, or after seeing it) and restarted in the middle of the window
+//! still proves the fraud in time, and an honest run of more than 1,000 actions is never
+//! challenged.
 
 use crate::network::observe::*;
 use crate::network::trading::{submit_bulk, trade};
@@ -168,50 +169,72 @@ async fn skip_liquidation_check_from_the_real_sequencer_is_proven_and_resequence
     fraud_is_proven_reverted_and_resequenced(Fault::SkipLiquidationCheck, 4).await;
 }
 
-/// A watching verifier sees the fraud, is killed (no stop code runs), half the window
-/// passes, and it comes back as a challenger on the same data dir: it proves the fraud
-/// before the deadline and ends on the re-sequenced root.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_verifier_killed_mid_window_still_proves_the_fraud_in_time() {
+/// When a verifier dies, and what it had seen by then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kill {
+    /// A watch-mode verifier records the fraud (unsubmitted), then dies; it comes back as
+    /// a challenger.
+    AfterSeeingTheFraud,
+    /// A challenge-mode verifier dies after the honest prefix; the fraud is posted while
+    /// it is dead; it comes back as it was.
+    BeforeTheFraud,
+}
+
+/// A verifier is killed (its runtime shut down: no stop code runs), half the window
+/// passes, and it restarts on the same data dir: it resumes from its cursor, proves the
+/// fraud before the deadline, and ends on the re-sequenced root.
+async fn a_killed_verifier_still_proves_the_fraud_in_time(kill: Kill, seed: u64) {
     let plan = FaultPlan {
         fault: Fault::WrongRoot,
         from_batch: 1,
     };
-    let net = Network::start(Workload::new(5, 4), Some(plan)).await;
+    let net = Network::start(Workload::new(seed, 4), Some(plan)).await;
     let key = verifier_key(3);
     fund(&net.l1, &address_of(&key), VERIFIER_FUNDS).await;
     let dir = tempfile::tempdir().expect("dir");
     let mut config = Verifier::config(&net, &dir, &key);
-    config.mode = Mode::Watch;
-    let watching = Verifier::start(config.clone());
+    if kill == Kill::AfterSeeingTheFraud {
+        config.mode = Mode::Watch;
+    }
+    let mut first = Some(Verifier::start(config.clone()));
+    let mut seen = None;
+    if kill == Kill::BeforeTheFraud {
+        let dying = first.take().expect("running");
+        seen = Some(dying.wait_on_tip(&net).await);
+        dying.kill().await;
+    }
     let acked = trade(&net).await;
     let last = faulty_chain_posted(&net).await;
     let (bad, _) = first_bad_chunk(&net).await.expect("a bad batch on L1");
-    let seen = wait_for("the watcher to find the bad batch", || async {
-        let s = watching.client.status().await.ok()?;
-        (s.synced_batch == Some(last) && s.challenges.len() == 1).then_some(s)
-    })
-    .await;
-    assert_eq!(seen.challenges[0].batch_index, bad);
-    assert!(matches!(
-        seen.challenges[0].outcome,
-        ChallengeOutcome::Unsubmitted { .. }
-    ));
-    watching.kill().await;
+    if let Some(dying) = first.take() {
+        let s = wait_for("the watcher to find the bad batch", || async {
+            let s = dying.client.status().await.ok()?;
+            (s.synced_batch == Some(last) && s.challenges.len() == 1).then_some(s)
+        })
+        .await;
+        assert_eq!(s.challenges[0].batch_index, bad);
+        assert!(matches!(
+            s.challenges[0].outcome,
+            ChallengeOutcome::Unsubmitted { .. }
+        ));
+        seen = Some(s);
+        dying.kill().await;
+    }
+    let seen = seen.expect("seen before the kill");
 
     net.mine(WINDOW / 2).await;
     let v = Verifier::start(config.challenging(key.clone()));
     let r = ruling(&net).await;
     assert!(
         r.block <= r.deadline_block,
-        "proven within the window: {r:?}"
+        "{kill:?}: proven within the window: {r:?}"
     );
     assert_eq!((r.batch_index, r.challenger), (bad, address_of(&key)));
     let (tip, root) = resequenced(&net, bad).await;
     let s = v.wait_on_tip(&net).await;
     assert!(
-        s.resumed_from_cursor >= seen.cursor,
-        "resumed from its database: {s:?}"
+        s.resumed_from_cursor >= seen.cursor && s.resumed_from_cursor > 0,
+        "{kill:?}: resumed from its database: {s:?}"
     );
     assert_eq!((s.verified_batch, s.verified_root), (tip, root));
     let reward = MIN_SEQUENCER_BOND * u64::from(SLASH_SHARE_BPS) / 10_000;
@@ -219,12 +242,23 @@ async fn a_verifier_killed_mid_window_still_proves_the_fraud_in_time() {
         s.challenges[0].outcome,
         ChallengeOutcome::Upheld {
             reward: Some(reward)
-        }
+        },
+        "{kill:?}"
     );
     nothing_acked_is_lost(&net, &acked).await;
     everything_finalizes(&net, tip, &[&v]).await;
     v.shutdown().await;
     net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_killed_after_seeing_the_fraud_still_proves_it_in_time() {
+    a_killed_verifier_still_proves_the_fraud_in_time(Kill::AfterSeeingTheFraud, 5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_killed_before_the_fraud_still_proves_it_in_time() {
+    a_killed_verifier_still_proves_the_fraud_in_time(Kill::BeforeTheFraud, 6).await;
 }
 
 /// More than 1,000 workload actions (bulk submission) through the real sequencer with two
