@@ -56,6 +56,7 @@ pub struct Ruling {
     pub slash: (Address, u64, u64, u64),
 }
 
+/// Waits for the upheld fraud proof, then reads its ruling from the settlement log.
 pub async fn ruling(net: &Network) -> Ruling {
     net.wait_for_event("the fraud proof to be upheld", |e| {
         matches!(e.event, EventKind::ChallengeUpheld { .. }).then_some(())
