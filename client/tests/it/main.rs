@@ -1,15 +1,19 @@
 //! The client's integration tests, one binary: the units table, the real `vigil` binary's
 //! key commands in a temp data dir, and its L1 commands against an in-process settlement
 //! layer on 127.0.0.1:0; the one-process devnet (start, manifest, restart, SIGTERM), the
-//! oracle feed, and the fraud demo for every fault kind.
+//! oracle feed, the fraud demo for every fault kind, an eth-account-signed order; and the
+//! whole system against fraud (`fraud_e2e`, over `network`: settlement layer, real
+//! sequencer and verifiers in one process).
 
 mod claim;
 mod demo;
 mod devnet;
 mod docker;
 mod external_signature;
+mod fraud_e2e;
 mod keys;
 mod l1;
+mod network;
 mod oracle;
 mod support;
 mod units;

@@ -1,0 +1,310 @@
+//! `cargo bench -p client --bench pipeline`: the whole pipeline's rates in one run, each
+//! next to this machine's signature limit measured in the same run, so the numbers carry
+//! over between (shared, noisy) machines as ratios:
+//!
+//! - (a) k256 signature recovery (`protocol::signing::recover_signer`) on every core
+//!   (median of three rounds over 4,000 of the workload's signatures);
+//! - (b) the sequencer's accepted actions per second: a signed random workload
+//!   (`protocol::workload`, valid and invalid actions) posted in bulk over HTTP to the real
+//!   sequencer, with the settlement layer in this process (manual L1 blocks);
+//!   (rejected actions cost a signature check and an execution too, so the rate of every
+//!   action judged is printed under it);
+//! - (c) the verifier's re-execution rate (actions per second, signatures on every core;
+//!   the batches' L1 deposits count as actions) over exactly the batches that run posted: the settlement layer's event log fed to the
+//!   verifier's pure core (`Follower::apply`), timing the `batch_posted` events, as
+//!   `cargo bench -p verifier` does.
+//!
+//! Run without `--bench` (as `cargo test --benches` does) it does one small round, so the
+//! code stays exercised without costing test time. `VIGIL_BENCH_ACTIONS` (default 10,000)
+//! sets the workload's size.
+
+use protocol::action::{Signature, SignedAction, Tx};
+use protocol::api::sequencer::BulkResponse;
+use protocol::api::settlement::{DepositCall, Event, EventKind, FaucetRequest};
+use protocol::api::verifier::Mode;
+use protocol::genesis::Genesis;
+use protocol::primitives::H256;
+use protocol::signing::{address_of, recover_signer, signing_digest};
+use protocol::workload::{Workload, dev_key};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use verifier::core::{Follower, Snapshot};
+use vigil_client::settlement::SettlementClient;
+
+const DEPOSIT: u64 = 100_000_000_000;
+/// Bulk requests in flight at once, and actions per request.
+const CLIENTS: usize = 4;
+const PER_REQUEST: usize = 500;
+
+/// (a) Recoveries per second over `signatures`, split across `cores` threads.
+fn recoveries_per_second(signatures: &[(H256, Signature)], cores: usize) -> f64 {
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for part in signatures.chunks(signatures.len().div_ceil(cores).max(1)) {
+            scope.spawn(move || {
+                for (digest, signature) in part {
+                    black_box(recover_signer(digest, signature).expect("a valid signature"));
+                }
+            });
+        }
+    });
+    signatures.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The workload's user actions, signed before any clock starts.
+fn signed_actions(workload: &mut Workload, count: usize, now_ms: u64) -> Vec<SignedAction> {
+    let mut txs = workload.price_updates(now_ms);
+    txs.extend((0..count).map(|_| workload.next_tx(now_ms)));
+    txs.into_iter()
+        .filter_map(|tx| match tx {
+            Tx::User { action } => Some(action),
+            Tx::L1 { .. } => None,
+        })
+        .collect()
+}
+
+/// Bounded wait for `check`, polling every 10 ms for at most 60 s.
+async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn bind() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    (listener, url)
+}
+
+/// (b) and the posted chain: runs the settlement layer and the sequencer, funds the
+/// traders through L1 deposits, posts `actions` in bulk, and waits until everything is
+/// posted. Returns (accepted, the seconds the requests took, the settlement event log).
+async fn sequence(
+    genesis: &Genesis,
+    workload: &Workload,
+    actions: Vec<SignedAction>,
+) -> (u64, f64, Vec<Event>) {
+    let dirs = [
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    ];
+    let mut l1_config = contracts_mock::Config::new(dirs[0].path().to_path_buf(), genesis.clone());
+    l1_config.block_time_ms = None;
+    l1_config.max_timestamp_drift_ms = 3_600_000;
+    l1_config.force_inclusion_deadline_blocks = 1_000;
+    let (listener, l1_url) = bind().await;
+    let (l1_stop, l1_stopped) = tokio::sync::oneshot::channel::<()>();
+    let l1_task = tokio::spawn(contracts_mock::run(l1_config, listener, async {
+        let _ = l1_stopped.await;
+    }));
+    let l1 = SettlementClient::new(&l1_url);
+    let funds = |address| FaucetRequest {
+        address,
+        amount: DEPOSIT,
+    };
+    for trader in &workload.traders {
+        l1.faucet(&funds(trader.address)).await.expect("faucet");
+        let call = DepositCall {
+            account: trader.address,
+            amount: DEPOSIT,
+        };
+        let signed = l1.sign(&trader.key, call).await.expect("sign");
+        l1.deposit(&signed).await.expect("deposit");
+    }
+    let key = dev_key("vigil-bench-sequencer", 0, 0);
+    l1.faucet(&funds(address_of(&key))).await.expect("faucet");
+    let mut config =
+        sequencer::Config::new(dirs[1].path().to_path_buf(), l1_url, genesis.clone(), key);
+    config.keeper_interval = None;
+    let (listener, seq_url) = bind().await;
+    let (seq_stop, seq_stopped) = tokio::sync::oneshot::channel::<()>();
+    let seq_task = tokio::spawn(sequencer::run(config, listener, async {
+        let _ = seq_stopped.await;
+    }));
+    let seq = vigil_client::sequencer::SequencerClient::new(&seq_url);
+    let traders = workload.traders.len() as u64;
+    wait_until("the deposits to be credited", || async {
+        seq.status()
+            .await
+            .is_ok_and(|s| s.next_queue_index == traders && s.open_batch.is_none())
+    })
+    .await;
+
+    // Requests are serialized before the clock starts: the clients cost only HTTP.
+    let bodies: Vec<Vec<u8>> = actions
+        .chunks(PER_REQUEST)
+        .map(|chunk| serde_json::to_vec(chunk).expect("JSON"))
+        .collect();
+    let http = reqwest::Client::new();
+    let url = format!("{seq_url}/v1/txs");
+    let started = Instant::now();
+    let mut accepted = 0;
+    for wave in bodies.chunks(CLIENTS) {
+        let requests = wave.iter().map(|body| {
+            let request = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone());
+            async move {
+                let response = request.send().await.expect("POST /v1/txs");
+                assert_eq!(response.status(), 200, "the bulk request is answered");
+                let body: BulkResponse = response.json().await.expect("a bulk answer");
+                u64::from(body.accepted)
+            }
+        });
+        for count in futures_join(requests).await {
+            accepted += count;
+        }
+    }
+    let elapsed = started.elapsed();
+
+    wait_until("every batch to be posted", || async {
+        let (Ok(s), Ok(l1s)) = (seq.status().await, l1.status().await) else {
+            return false;
+        };
+        s.open_batch.is_none() && s.last_posted == s.last_sealed && l1s.tip.index == s.last_sealed
+    })
+    .await;
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let after = events.last().map_or(0, |e| e.seq);
+        let page = l1.events(after, 1_000, 0).await.expect("events").events;
+        if page.is_empty() {
+            break;
+        }
+        events.extend(page);
+    }
+    let _ = seq_stop.send(());
+    seq_task
+        .await
+        .expect("sequencer task")
+        .expect("sequencer stops cleanly");
+    let _ = l1_stop.send(());
+    l1_task
+        .await
+        .expect("settlement task")
+        .expect("settlement layer stops cleanly");
+    (accepted, elapsed.as_secs_f64(), events)
+}
+
+/// Runs the futures concurrently on this task and returns their outputs in order.
+async fn futures_join<F: std::future::Future<Output = u64> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<u64> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("request task"));
+    }
+    out
+}
+
+/// (c) Re-execution rate: every event applied in order to a fresh core; only the time
+/// spent on `batch_posted` events counts. Returns (actions re-executed, actions/s).
+fn reexecute(genesis: &Genesis, events: &[Event], cores: usize) -> (u64, f64) {
+    let mut core = Follower::restore(
+        genesis.clone(),
+        Mode::Watch,
+        None,
+        Snapshot::at_genesis(genesis),
+    )
+    .expect("genesis restores");
+    core.set_signature_workers(cores);
+    let (mut actions, mut spent) = (0, Duration::ZERO);
+    for event in events {
+        let started = Instant::now();
+        core.apply(event).expect("in order");
+        if matches!(event.event, EventKind::BatchPosted { .. }) {
+            spent += started.elapsed();
+        }
+        actions += core.take_outputs().actions_executed;
+    }
+    assert_eq!(core.totals().bad_batches, 0, "an honest chain");
+    assert_eq!(core.halted(), None);
+    (actions, actions as f64 / spent.as_secs_f64())
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let count = if full {
+        std::env::var("VIGIL_BENCH_ACTIONS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000)
+    } else {
+        200
+    };
+    let traders = if full { 100 } else { 8 };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+
+    let mut workload = Workload::new(42, traders);
+    let genesis = workload.genesis.clone();
+    let now_ms = sequencer::executor::now_ms();
+    let actions = signed_actions(&mut workload, count, now_ms);
+    let domain = workload.domain();
+    let signatures: Vec<(H256, Signature)> = actions
+        .iter()
+        .take(4_000)
+        .map(|a| (signing_digest(&a.action, &domain), a.signature))
+        .collect();
+    // The median of three rounds: one round is a fraction of a second on a shared machine.
+    let mut rounds: Vec<f64> = (0..3)
+        .map(|_| recoveries_per_second(&signatures, cores))
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    let recoveries = rounds[1];
+    let submitted = actions.len();
+    let (accepted, seconds, events) = runtime.block_on(sequence(&genesis, &workload, actions));
+    let (reexecuted, verified) = reexecute(&genesis, &events, cores);
+
+    println!(
+        "pipeline ({submitted} workload actions over {traders} traders, {accepted} accepted; {cores} cores):"
+    );
+    let rows = [
+        (
+            "(a) k256 recover_signer, all cores",
+            recoveries,
+            "recoveries/s",
+            signatures.len() as u64,
+        ),
+        (
+            "(b) sequencer, bulk over HTTP",
+            accepted as f64 / seconds,
+            "accepted actions/s",
+            accepted,
+        ),
+        (
+            "    every action judged (b, rejected too)",
+            submitted as f64 / seconds,
+            "actions/s",
+            submitted as u64,
+        ),
+        (
+            "(c) verifier re-execution",
+            verified,
+            "actions/s",
+            reexecuted,
+        ),
+    ];
+    for (label, rate, unit, n) in rows {
+        println!(
+            "  {label:<40} {rate:>9.0} {unit:<19} ({n:>6} measured)  = {:.2} × (a)",
+            rate / recoveries
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The test traders' actions: a scripted trading story that offers every fault something
+//! to corrupt, and bulk submission for long workloads.
+
+use super::Network;
+use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw};
+use protocol::api::sequencer::TxAccepted;
+use sequencer::executor::now_ms;
+
+const BTC: u32 = 1;
+/// 50,000 USDC per BTC, in micro-USDC (the workload's starting BTC price).
+const BTC_PRICE: u64 = 50_000_000_000;
+/// 1 BTC in size units (size_decimals = 4).
+const ONE_BTC: u64 = 10_000;
+const FAR: u64 = u64::MAX / 2;
+
+fn order(
+    net: &Network,
+    trader: usize,
+    is_buy: bool,
+    size: u64,
+    tif: TimeInForce,
+    nonce: u64,
+) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::Order(Order {
+        account: t.address,
+        market: BTC,
+        is_buy,
+        price: BTC_PRICE,
+        size,
+        tif,
+        reduce_only: false,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
+    let name = action.action.type_name();
+    net.seq
+        .submit(&action)
+        .await
+        .unwrap_or_else(|e| panic!("the sequencer accepts the {name}: {e}"))
+}
+
+/// Four phases, each in batches of its own: a price; a trade (a fill whose taker keeps a
+/// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade and
+/// a withdrawal; a third trade. Returns every acknowledgement.
+pub async fn trade(net: &Network) -> Vec<TxAccepted> {
+    let price = Action::PriceUpdate(PriceUpdate {
+        market: BTC,
+        price: BTC_PRICE,
+        timestamp_ms: now_ms(),
+    });
+    let phases = [
+        vec![net.sign(&net.workload.oracle, price)],
+        vec![
+            order(net, 0, false, ONE_BTC, TimeInForce::Gtc, 1),
+            order(net, 1, true, ONE_BTC, TimeInForce::Ioc, 1),
+        ],
+        vec![
+            order(net, 2, false, ONE_BTC / 2, TimeInForce::Gtc, 1),
+            order(net, 3, true, ONE_BTC / 2, TimeInForce::Ioc, 1),
+            withdraw(net, 0, 1_000_000_000, 2),
+        ],
+        vec![
+            order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
+            order(net, 0, true, ONE_BTC / 2, TimeInForce::Ioc, 3),
+        ],
+    ];
+    let mut acked = Vec::new();
+    for phase in phases {
+        for action in phase {
+            acked.push(submit(net, action).await);
+        }
+        net.batch_boundary().await;
+    }
+    let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
+    assert_eq!(fills, [0, 0, 1, 0, 1, 0, 0, 1], "the three trades fill");
+    acked
+}
+
+fn withdraw(net: &Network, trader: usize, amount: u64, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::Withdraw(Withdraw {
+        account: t.address,
+        amount,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+/// `POST /v1/txs`: the number of accepted actions.
+pub async fn submit_bulk(net: &Network, actions: &[SignedAction]) -> u64 {
+    let answer = net.seq.submit_many(actions).await.expect("POST /v1/txs");
+    u64::from(answer.accepted)
+}
