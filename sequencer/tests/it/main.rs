@@ -6,6 +6,7 @@ mod crash;
 mod faults;
 mod forced;
 mod keeper;
+mod lock;
 mod protection;
 mod revert;
 mod support;
