@@ -26,7 +26,7 @@ pub mod settlement;
 pub mod view;
 
 pub use config::{Config, ConfigError, FaultPlan, Limits};
-pub use http::{ApiError, AppState};
+pub use http::{ApiError, AppState, StatusBody};
 
 use executor::replay::{self, Rebuilt};
 use executor::{Batching, Command, Driver, ExecError};
@@ -269,6 +269,7 @@ pub async fn run_with_ready(
     );
     let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
     let posting_error = Arc::new(Mutex::new(None));
+    let oldest_pending_l1 = Arc::new(Mutex::new(None));
     let state = AppState {
         genesis: genesis.clone(),
         genesis_hash,
@@ -282,6 +283,7 @@ pub async fn run_with_ready(
         requests: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
         halted: Arc::new([exec_failed, writer.failed_flag()]),
         posting_error: posting_error.clone(),
+        oldest_pending_l1: oldest_pending_l1.clone(),
         fault: config.inject_fault,
         block_time_ms: status.params.block_time_ms,
     };
@@ -306,6 +308,7 @@ pub async fn run_with_ready(
             exec: exec_tx.clone(),
             views: views.clone(),
             wake_poster: wake_poster.clone(),
+            oldest_pending: oldest_pending_l1,
         }
         .run(stopping.clone()),
     );
