@@ -8,6 +8,7 @@ mod forced;
 mod keeper;
 mod lock;
 mod protection;
+mod refused;
 mod revert;
 mod support;
 mod trading;
