@@ -215,6 +215,11 @@ pub async fn run_with_ready(
         "state recovered"
     );
 
+    // Everything that can fail without a thread to stop is done before the threads start.
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the listen address"))?;
+    let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
     let metrics = Arc::new(metrics::Metrics::default());
     let wake_poster = Arc::new(Notify::new());
     let (writer, writer_thread) = writer::spawn(conn, metrics.clone(), wake_poster.clone())
@@ -229,16 +234,32 @@ pub async fn run_with_ready(
         })),
     });
     if !matches!(recovered.await, Ok(true)) {
-        drop(writer);
-        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
-        return Err(RunError::Io {
-            what: "committing the recovered state".into(),
-            source: std::io::Error::other("the write failed (see the log)"),
-        });
+        return Err(stop_writer(
+            writer,
+            writer_thread,
+            RunError::Io {
+                what: "committing the recovered state".into(),
+                source: std::io::Error::other("the write failed (see the log)"),
+            },
+        )
+        .await);
     }
     let (views_tx, views) = watch::channel(Arc::new(rebuilt.core.read_view()));
     let (exec_tx, exec_rx) = mpsc::channel();
     let exec_failed = Arc::new(AtomicBool::new(false));
+    let domain = protocol::batch::domain_separator(&genesis);
+    let intake = match intake::Intake::new(
+        exec_tx.clone(),
+        config.limits.max_inflight_actions,
+        domain,
+        genesis.oracle,
+    ) {
+        Ok(intake) => Arc::new(intake),
+        Err(e) => {
+            let error = io("starting the verification pool")(e);
+            return Err(stop_writer(writer, writer_thread, error).await);
+        }
+    };
     let driver = Driver {
         core: rebuilt.core,
         rx: exec_rx,
@@ -252,22 +273,18 @@ pub async fn run_with_ready(
         metrics: metrics.clone(),
         failed: exec_failed.clone(),
     };
-    let exec_thread = std::thread::Builder::new()
+    let exec_thread = match std::thread::Builder::new()
         .name("seq-executor".into())
         .spawn(move || driver.run())
-        .map_err(io("starting the executor thread"))?;
+    {
+        Ok(thread) => thread,
+        Err(e) => {
+            drop(intake);
+            let error = io("starting the executor thread")(e);
+            return Err(stop_writer(writer, writer_thread, error).await);
+        }
+    };
 
-    let domain = protocol::batch::domain_separator(&genesis);
-    let intake = Arc::new(
-        intake::Intake::new(
-            exec_tx.clone(),
-            config.limits.max_inflight_actions,
-            domain,
-            genesis.oracle,
-        )
-        .map_err(io("starting the verification pool"))?,
-    );
-    let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
     let posting_error = Arc::new(Mutex::new(None));
     let oldest_pending_l1 = Arc::new(Mutex::new(None));
     let state = AppState {
@@ -327,13 +344,13 @@ pub async fn run_with_ready(
     }
     drop(intake);
 
-    let addr = listener
-        .local_addr()
-        .map_err(io("reading the listen address"))?;
-    write_addr_file(&config.data_dir, &addr.to_string())?;
-    tracing::info!(%addr, sequencer = %client.address(), "sequencer serving");
-    ready(addr);
-    http::server::serve(listener, app(state.clone()), &config.limits, shutdown).await;
+    // If listen.addr cannot be written, nothing is served and everything stops in order.
+    let announced = write_addr_file(&config.data_dir, &addr.to_string());
+    if announced.is_ok() {
+        tracing::info!(%addr, sequencer = %client.address(), "sequencer serving");
+        ready(addr);
+        http::server::serve(listener, app(state.clone()), &config.limits, shutdown).await;
+    }
 
     tracing::info!("stopping");
     stop.send_replace(true);
@@ -352,5 +369,22 @@ pub async fn run_with_ready(
         tracing::error!("a worker thread ended abnormally");
     }
     tracing::info!("sequencer stopped");
-    Ok(())
+    announced
+}
+
+/// Stops the writer thread of a start that failed half-way (everything queued is
+/// committed first) and gives back `error`.
+async fn stop_writer(
+    writer: writer::WriterHandle,
+    thread: std::thread::JoinHandle<()>,
+    error: RunError,
+) -> RunError {
+    drop(writer);
+    if !matches!(
+        tokio::task::spawn_blocking(move || thread.join()).await,
+        Ok(Ok(()))
+    ) {
+        tracing::error!("the writer thread ended abnormally");
+    }
+    error
 }
