@@ -201,7 +201,26 @@ pub async fn run_with_ready(
     let genesis = Arc::new(config.genesis.clone());
     let genesis_hash = genesis.hash();
     let client = SettlementClient::new(&config.settlement_url, config.key.clone(), &genesis);
-    let status = connect(&client, genesis_hash).await?;
+    // `shutdown` is watched from here on, so an embedding process can stop a sequencer
+    // that is still waiting for the settlement layer (recovery itself is not interrupted).
+    let (stop_requested, mut stop_request) = watch::channel(false);
+    // A JoinSet: whichever way `run` returns, the watcher is aborted with it.
+    let mut watcher = tokio::task::JoinSet::new();
+    watcher.spawn(async move {
+        shutdown.await;
+        let _ = stop_requested.send(true);
+    });
+    let connected = tokio::select! {
+        connected = connect(&client, genesis_hash) => connected,
+        _ = stop_request.wait_for(|s| *s) => {
+            tracing::info!("stopped while waiting for the settlement layer");
+            return Ok(());
+        }
+    };
+    let status = connected?;
+    let shutdown = async move {
+        let _ = stop_request.wait_for(|s| *s).await;
+    };
     if config.auto_bond {
         client.ensure_bond(status.params.min_sequencer_bond).await;
     }
@@ -368,6 +387,7 @@ pub async fn run_with_ready(
     if !matches!(joined, Ok(true)) {
         tracing::error!("a worker thread ended abnormally");
     }
+    watcher.shutdown().await;
     tracing::info!("sequencer stopped");
     announced
 }

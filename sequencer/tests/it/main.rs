@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod crash;
+mod embedding;
 mod faults;
 mod forced;
 mod keeper;
