@@ -2,6 +2,9 @@
 //! (deposits, forced actions) to the executor in queue order, and wakes the poster on
 //! every batch event (posted, challenged, reverted, finalized), which reconciles.
 //!
+//! It also keeps the L1 messages the settlement layer has not seen consumed yet (each with
+//! its deadline block), so `/v1/status` can show the oldest one (`PendingL1`).
+//!
 //! Start-up order avoids gaps: take the event cursor first, then read the queue from the
 //! first message that is not yet final; any message queued after the cursor arrives as an
 //! event and triggers another queue read. The executor ignores messages it already has.
@@ -9,10 +12,45 @@
 use crate::executor::Command;
 use crate::settlement::{SettlementClient, SettlementError};
 use crate::view::ViewReceiver;
-use protocol::api::settlement::EventKind;
-use std::sync::{Arc, mpsc};
+use protocol::action::L1Message;
+use protocol::api::settlement::{EventKind, QueueEntry};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+
+/// An L1 queue message that no live batch on the settlement layer consumes yet. A batch
+/// posted while the head block is past `deadline_block` must consume it, so the sequencer
+/// includes it at once and seals its batch at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingL1 {
+    pub queue_index: u64,
+    /// `deposit` or `forced`.
+    pub kind: String,
+    pub enqueued_block: u64,
+    pub deadline_block: u64,
+    /// Whether the sequencer has included it in its chain (then it waits for posting).
+    pub sequenced: bool,
+}
+
+/// The oldest pending L1 message, shared by the follower (writes) and `/v1/status`
+/// (reads, filling in `sequenced`).
+pub type OldestPendingL1 = Arc<Mutex<Option<PendingL1>>>;
+
+fn pending(entry: &QueueEntry) -> PendingL1 {
+    PendingL1 {
+        queue_index: entry.index,
+        kind: match entry.message {
+            L1Message::Deposit { .. } => "deposit",
+            L1Message::Forced { .. } => "forced",
+        }
+        .into(),
+        enqueued_block: entry.enqueued_block,
+        deadline_block: entry.deadline_block,
+        sequenced: false,
+    }
+}
 
 /// Longest a poll waits on the settlement layer for a new event.
 const POLL_WAIT: Duration = Duration::from_secs(2);
@@ -24,15 +62,17 @@ pub struct Follower {
     pub exec: mpsc::Sender<Command>,
     pub views: ViewReceiver,
     pub wake_poster: Arc<Notify>,
+    pub oldest_pending: OldestPendingL1,
 }
 
 impl Follower {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut cursor: Option<u64> = None;
         let mut next_queue = self.views.borrow().final_queue_end;
+        let mut unconsumed = BTreeMap::new();
         let mut backoff = Duration::from_millis(100);
         loop {
-            let round = self.round(&mut cursor, &mut next_queue);
+            let round = self.round(&mut cursor, &mut next_queue, &mut unconsumed);
             let failed = tokio::select! {
                 result = round => result.err(),
                 _ = stop.wait_for(|s| *s) => return,
@@ -55,6 +95,7 @@ impl Follower {
         &self,
         cursor: &mut Option<u64>,
         next_queue: &mut u64,
+        unconsumed: &mut BTreeMap<u64, PendingL1>,
     ) -> Result<(), SettlementError> {
         let after = match *cursor {
             Some(c) => c,
@@ -64,7 +105,19 @@ impl Follower {
                 c
             }
         };
-        self.read_queue(next_queue).await?;
+        let first_unconsumed = self.read_queue(next_queue, unconsumed).await?;
+        unconsumed.retain(|index, _| *index >= first_unconsumed);
+        if first_unconsumed < *next_queue && !unconsumed.contains_key(&first_unconsumed) {
+            // Consumed once, then unconsumed again by a revert: read it back.
+            let page = self.client.queue(first_unconsumed, 1).await?;
+            for entry in page.messages.iter().filter(|m| m.index == first_unconsumed) {
+                unconsumed.insert(entry.index, pending(entry));
+            }
+        }
+        *self
+            .oldest_pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = unconsumed.values().next().cloned();
         let page = self.client.events(after, PAGE, POLL_WAIT).await?;
         let mut batch_event = false;
         for event in &page.events {
@@ -85,10 +138,21 @@ impl Follower {
         Ok(())
     }
 
-    /// Hands every queued message from `next_queue` on to the executor.
-    async fn read_queue(&self, next_queue: &mut u64) -> Result<(), SettlementError> {
+    /// Hands every queued message from `next_queue` on to the executor, and records each in
+    /// `unconsumed`. Returns the first index no live batch consumes yet.
+    async fn read_queue(
+        &self,
+        next_queue: &mut u64,
+        unconsumed: &mut BTreeMap<u64, PendingL1>,
+    ) -> Result<u64, SettlementError> {
         loop {
             let page = self.client.queue(*next_queue, PAGE).await?;
+            for entry in &page.messages {
+                unconsumed
+                    .entry(entry.index)
+                    .or_insert_with(|| pending(entry));
+            }
+            let first_unconsumed = page.next_unconsumed;
             let messages: Vec<_> = page
                 .messages
                 .into_iter()
@@ -96,15 +160,12 @@ impl Follower {
                 .map(|m| (m.index, m.message))
                 .collect();
             let Some((last, _)) = messages.last() else {
-                return Ok(());
+                return Ok(first_unconsumed);
             };
             let full = messages.len() as u64 >= PAGE;
             *next_queue = last + 1;
-            if self.exec.send(Command::L1 { messages }).is_err() {
-                return Ok(());
-            }
-            if !full {
-                return Ok(());
+            if self.exec.send(Command::L1 { messages }).is_err() || !full {
+                return Ok(first_unconsumed);
             }
         }
     }

@@ -26,7 +26,7 @@ pub mod settlement;
 pub mod view;
 
 pub use config::{Config, ConfigError, FaultPlan, Limits};
-pub use http::{ApiError, AppState};
+pub use http::{ApiError, AppState, StatusBody};
 
 use executor::replay::{self, Rebuilt};
 use executor::{Batching, Command, Driver, ExecError};
@@ -35,15 +35,19 @@ use journal::{JournalError, recovery, schema};
 use protocol::api::settlement::StatusResponse;
 use settlement::{SettlementClient, SettlementError};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, oneshot, watch};
 
-/// The file inside the data dir where `run` writes the address it serves on.
+/// The file inside the data dir where `run` writes the address it serves on, once ready.
 pub const ADDR_FILE: &str = "listen.addr";
+
+/// The file inside the data dir that a running sequencer holds an exclusive lock on.
+pub const LOCK_FILE: &str = "LOCK";
 
 /// How long startup keeps trying to reach the settlement layer.
 const CONNECT_ATTEMPTS: u32 = 60;
@@ -66,6 +70,11 @@ pub enum RunError {
     Journal(#[from] JournalError),
     #[error("recovery: {0}")]
     Recovery(#[from] ExecError),
+    #[error(
+        "data dir {} is in use by another sequencer (it holds {LOCK_FILE}); stop that one or choose another --data-dir",
+        dir.display()
+    )]
+    DataDirLocked { dir: std::path::PathBuf },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -112,9 +121,28 @@ async fn connect(
     Ok(status)
 }
 
+/// Takes the data dir for this run: creates it and holds an exclusive lock on its `LOCK`
+/// file until the returned file is dropped, so that two sequencers (processes, or runs in
+/// one process) never write the same log. The OS releases the lock if the process dies.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, RunError> {
+    std::fs::create_dir_all(dir).map_err(io("creating the data dir"))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(io("opening the data dir's LOCK file"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::DataDirLocked {
+            dir: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("locking the data dir")(e)),
+    }
+}
+
 /// Opens the database and rebuilds the executor state (blocking).
 fn open_and_recover(config: &Config) -> Result<(rusqlite::Connection, Rebuilt), RunError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(io("creating the data dir"))?;
     let path = config.data_dir.join(journal::DB_FILE);
     let conn = schema::open(&path)?;
     schema::check_meta(&conn, "genesis_hash", &config.genesis.hash().to_string())?;
@@ -141,16 +169,58 @@ fn write_addr_file(data_dir: &Path, addr: &str) -> Result<(), RunError> {
 /// Recovers, serves on `listener` until `shutdown` resolves, then stops every task and
 /// thread in order: HTTP (in-flight requests finish), background tasks, the executor (it
 /// seals the open batch), and last the writer (everything queued is committed).
+///
+/// Nothing is answered before recovery is complete: connections made earlier wait in the
+/// listener's backlog. Use `run_with_ready` to learn when serving starts.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    run_with_ready(config, listener, shutdown, |_| {}).await
+}
+
+/// `run`, calling `ready` with the address once the recovered state is durable, the read
+/// view shows it and the server is about to accept (after `listen.addr` is written).
+pub async fn run_with_ready(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), RunError> {
     config.validate()?;
+    // Held until the end of `run`, after every thread that writes has been joined.
+    let _lock = lock_data_dir(&config.data_dir)?;
+    // A launcher waiting for `listen.addr` must not read the previous run's address.
+    match std::fs::remove_file(config.data_dir.join(ADDR_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io("removing the old listen.addr")(e));
+        }
+        _ => {}
+    }
     let genesis = Arc::new(config.genesis.clone());
     let genesis_hash = genesis.hash();
     let client = SettlementClient::new(&config.settlement_url, config.key.clone(), &genesis);
-    let status = connect(&client, genesis_hash).await?;
+    // `shutdown` is watched from here on, so an embedding process can stop a sequencer
+    // that is still waiting for the settlement layer (recovery itself is not interrupted).
+    let (stop_requested, mut stop_request) = watch::channel(false);
+    // A JoinSet: whichever way `run` returns, the watcher is aborted with it.
+    let mut watcher = tokio::task::JoinSet::new();
+    watcher.spawn(async move {
+        shutdown.await;
+        let _ = stop_requested.send(true);
+    });
+    let connected = tokio::select! {
+        connected = connect(&client, genesis_hash) => connected,
+        _ = stop_request.wait_for(|s| *s) => {
+            tracing::info!("stopped while waiting for the settlement layer");
+            return Ok(());
+        }
+    };
+    let status = connected?;
+    let shutdown = async move {
+        let _ = stop_request.wait_for(|s| *s).await;
+    };
     if config.auto_bond {
         client.ensure_bond(status.params.min_sequencer_bond).await;
     }
@@ -164,17 +234,51 @@ pub async fn run(
         "state recovered"
     );
 
+    // Everything that can fail without a thread to stop is done before the threads start.
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the listen address"))?;
+    let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
     let metrics = Arc::new(metrics::Metrics::default());
     let wake_poster = Arc::new(Notify::new());
     let (writer, writer_thread) = writer::spawn(conn, metrics.clone(), wake_poster.clone())
         .map_err(io("starting the writer thread"))?;
+    // What recovery decided (sealing the batch the crash left open, a due snapshot) is made
+    // durable before anything can be read, so the first view and the database agree.
+    let (recovered_tx, recovered) = oneshot::channel();
     writer.write(WriteOp {
         entries: rebuilt.pending,
-        done: None,
+        done: Some(Box::new(move |ok| {
+            let _ = recovered_tx.send(ok);
+        })),
     });
+    if !matches!(recovered.await, Ok(true)) {
+        return Err(stop_writer(
+            writer,
+            writer_thread,
+            RunError::Io {
+                what: "committing the recovered state".into(),
+                source: std::io::Error::other("the write failed (see the log)"),
+            },
+        )
+        .await);
+    }
     let (views_tx, views) = watch::channel(Arc::new(rebuilt.core.read_view()));
     let (exec_tx, exec_rx) = mpsc::channel();
     let exec_failed = Arc::new(AtomicBool::new(false));
+    let domain = protocol::batch::domain_separator(&genesis);
+    let intake = match intake::Intake::new(
+        exec_tx.clone(),
+        config.limits.max_inflight_actions,
+        domain,
+        genesis.oracle,
+    ) {
+        Ok(intake) => Arc::new(intake),
+        Err(e) => {
+            let error = io("starting the verification pool")(e);
+            return Err(stop_writer(writer, writer_thread, error).await);
+        }
+    };
     let driver = Driver {
         core: rebuilt.core,
         rx: exec_rx,
@@ -188,23 +292,20 @@ pub async fn run(
         metrics: metrics.clone(),
         failed: exec_failed.clone(),
     };
-    let exec_thread = std::thread::Builder::new()
+    let exec_thread = match std::thread::Builder::new()
         .name("seq-executor".into())
         .spawn(move || driver.run())
-        .map_err(io("starting the executor thread"))?;
+    {
+        Ok(thread) => thread,
+        Err(e) => {
+            drop(intake);
+            let error = io("starting the executor thread")(e);
+            return Err(stop_writer(writer, writer_thread, error).await);
+        }
+    };
 
-    let domain = protocol::batch::domain_separator(&genesis);
-    let intake = Arc::new(
-        intake::Intake::new(
-            exec_tx.clone(),
-            config.limits.max_inflight_actions,
-            domain,
-            genesis.oracle,
-        )
-        .map_err(io("starting the verification pool"))?,
-    );
-    let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
     let posting_error = Arc::new(Mutex::new(None));
+    let oldest_pending_l1 = Arc::new(Mutex::new(None));
     let state = AppState {
         genesis: genesis.clone(),
         genesis_hash,
@@ -218,6 +319,7 @@ pub async fn run(
         requests: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
         halted: Arc::new([exec_failed, writer.failed_flag()]),
         posting_error: posting_error.clone(),
+        oldest_pending_l1: oldest_pending_l1.clone(),
         fault: config.inject_fault,
         block_time_ms: status.params.block_time_ms,
     };
@@ -242,6 +344,7 @@ pub async fn run(
             exec: exec_tx.clone(),
             views: views.clone(),
             wake_poster: wake_poster.clone(),
+            oldest_pending: oldest_pending_l1,
         }
         .run(stopping.clone()),
     );
@@ -260,12 +363,13 @@ pub async fn run(
     }
     drop(intake);
 
-    let addr = listener
-        .local_addr()
-        .map_err(io("reading the listen address"))?;
-    write_addr_file(&config.data_dir, &addr.to_string())?;
-    tracing::info!(%addr, sequencer = %client.address(), "sequencer serving");
-    http::server::serve(listener, app(state.clone()), &config.limits, shutdown).await;
+    // If listen.addr cannot be written, nothing is served and everything stops in order.
+    let announced = write_addr_file(&config.data_dir, &addr.to_string());
+    if announced.is_ok() {
+        tracing::info!(%addr, sequencer = %client.address(), "sequencer serving");
+        ready(addr);
+        http::server::serve(listener, app(state.clone()), &config.limits, shutdown).await;
+    }
 
     tracing::info!("stopping");
     stop.send_replace(true);
@@ -283,6 +387,24 @@ pub async fn run(
     if !matches!(joined, Ok(true)) {
         tracing::error!("a worker thread ended abnormally");
     }
+    watcher.shutdown().await;
     tracing::info!("sequencer stopped");
-    Ok(())
+    announced
+}
+
+/// Stops the writer thread of a start that failed half-way (everything queued is
+/// committed first) and gives back `error`.
+async fn stop_writer(
+    writer: writer::WriterHandle,
+    thread: std::thread::JoinHandle<()>,
+    error: RunError,
+) -> RunError {
+    drop(writer);
+    if !matches!(
+        tokio::task::spawn_blocking(move || thread.join()).await,
+        Ok(Ok(()))
+    ) {
+        tracing::error!("the writer thread ended abnormally");
+    }
+    error
 }

@@ -1,7 +1,8 @@
 //! `vigil-sequencer`: the sequencer as a process. Parses the command line (with `VIGIL_SEQ_*`
-//! environment fallbacks, for containers) into a validated `Config`, binds the listener,
-//! prints `listening <addr>` as the first stdout line (launchers and tests read it; the
-//! address is also written to `<data-dir>/listen.addr`), and serves until SIGTERM or Ctrl-C.
+//! environment fallbacks, for containers) into a validated `Config`, binds the listener
+//! (a taken port fails at once), recovers, then prints `listening <addr>` as the first stdout
+//! line once it answers requests (launchers and tests wait for it; the address is also
+//! written to `<data-dir>/listen.addr` then), and serves until SIGTERM or Ctrl-C.
 //!
 //! Exit codes: 0 after a clean shutdown, 1 when the service fails, 2 for a bad
 //! configuration (clap also uses 2 for usage errors).
@@ -227,12 +228,13 @@ async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    let addr = listener.local_addr().context("reading the bound address")?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening {addr}")
-        .and_then(|()| stdout.flush())
-        .context("writing the listen line")?;
-    drop(stdout);
-    sequencer::run(config, listener, shutdown_signal()).await?;
+    // Announced only when recovery is complete and requests are answered.
+    let announce = |addr: SocketAddr| {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = writeln!(stdout, "listening {addr}").and_then(|()| stdout.flush()) {
+            tracing::error!(error = %e, "cannot write the listen line to stdout");
+        }
+    };
+    sequencer::run_with_ready(config, listener, shutdown_signal(), announce).await?;
     Ok(())
 }

@@ -176,7 +176,13 @@ impl Loop {
                     Err(_) => break,
                 }
             }
-            if self.seal_deadline().is_some_and(|at| at <= Instant::now()) {
+            // A batch holding an L1 message is sealed now rather than on the size or time
+            // trigger: the message has a deadline on the settlement layer (a block), and a
+            // long `batch_interval` must not let it pass before the batch is posted. Actions
+            // that arrived in the same round share the batch.
+            if self.seal_deadline().is_some_and(|at| at <= Instant::now())
+                || self.d.core.open_holds_l1()
+            {
                 self.d.core.seal(Decision::Live)?;
             }
             self.track_open();

@@ -127,6 +127,13 @@ impl Core {
         Ok(())
     }
 
+    /// Whether the open batch includes an L1 queue message (each has a deadline).
+    pub fn open_holds_l1(&self) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|o| self.queue_next > o.record.queue_start)
+    }
+
     pub fn tip(&self) -> &Tip {
         &self.tip
     }

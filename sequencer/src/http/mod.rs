@@ -10,6 +10,7 @@ mod submit;
 mod withdrawals;
 
 pub use error::ApiError;
+pub use reads::StatusBody;
 
 use crate::config::{FaultPlan, Limits};
 use crate::intake::Intake;
@@ -75,6 +76,7 @@ pub struct AppState {
     /// Raised when the executor or the writer stopped: nothing can be acknowledged.
     pub halted: Arc<[Arc<AtomicBool>; 2]>,
     pub posting_error: PostingError,
+    pub oldest_pending_l1: crate::follower::OldestPendingL1,
     pub fault: Option<FaultPlan>,
     /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
     pub block_time_ms: Option<u64>,

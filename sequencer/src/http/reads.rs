@@ -5,6 +5,7 @@
 use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::executor::now_ms;
+use crate::follower::PendingL1;
 use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +17,7 @@ use protocol::api::sequencer::{
 };
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -35,13 +36,32 @@ pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 
-pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
+/// `GET /v1/status`: the protocol's `StatusResponse` and, beside it, the oldest L1 queue
+/// message the settlement layer has not seen consumed (its deadline is what bounds how
+/// long its batch may wait).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusBody {
+    #[serde(flatten)]
+    pub status: StatusResponse,
+    pub oldest_pending_l1: Option<PendingL1>,
+}
+
+pub async fn status(State(s): State<AppState>) -> Answer<StatusBody> {
     let v = s.views.borrow().clone();
     let progress = s.db.read(queries::progress).await?;
     let fault = s
         .fault
         .map(|plan| format!("{plan}{}", if v.fault_spent { " (spent)" } else { "" }));
-    Ok(Json(StatusResponse {
+    let oldest_pending_l1 = s
+        .oldest_pending_l1
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .map(|p| PendingL1 {
+            sequenced: p.queue_index < v.queue_next,
+            ..p
+        });
+    let status = StatusResponse {
         sequencer: s.sequencer,
         chain_id: s.genesis.chain_id,
         genesis_hash: s.genesis_hash,
@@ -59,6 +79,10 @@ pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
             .unwrap_or_else(|e| e.into_inner())
             .clone(),
         fault,
+    };
+    Ok(Json(StatusBody {
+        status,
+        oldest_pending_l1,
     }))
 }
 

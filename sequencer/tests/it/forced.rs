@@ -1,14 +1,31 @@
 //! L1 messages: a forced withdrawal queued on the settlement layer is included by the
 //! sequencer in queue order (as `Tx::L1`), lands in a posted batch that consumes the queue
-//! message, and debits the account like a normal withdrawal.
+//! message, and debits the account like a normal withdrawal. Its batch is sealed and
+//! posted before the message's deadline block even when the batch interval is an hour,
+//! and `/v1/status` names the oldest unconsumed message with its deadline.
 
 use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
-use protocol::action::{L1Message, Tx};
+use protocol::action::{L1Message, SignedAction, Tx};
 use protocol::api::sequencer::{TxLookup, TxState, WithdrawalView};
-use protocol::api::settlement::{ForceCall, ForceResponse, QueueResponse};
+use protocol::api::settlement::{DepositResponse, ForceCall, ForceResponse, QueueResponse};
+use sequencer::StatusBody;
+use sequencer::follower::PendingL1;
 use std::time::Duration;
+
+/// Forces `action` through the settlement layer's queue.
+async fn force(l1: &L1, key: &k256::ecdsa::SigningKey, action: SignedAction) -> ForceResponse {
+    let (status, body) = l1.call("/v1/force", key, ForceCall { action }).await;
+    assert_eq!(status, 200, "force: {body}");
+    serde_json::from_value(body).expect("ForceResponse")
+}
+
+/// The live batch consuming queue message `index`, if one does yet.
+async fn consumer_of(l1: &L1, index: u64) -> Option<u64> {
+    let queue: QueueResponse = l1.get(&format!("/v1/queue?from={index}&limit=1")).await;
+    queue.messages.first().and_then(|m| m.consumed_by)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forced_withdrawal_is_included_in_queue_order_and_posted() {
@@ -74,6 +91,128 @@ async fn a_forced_withdrawal_is_included_in_queue_order_and_posted() {
     .await;
     assert!(l1.replay_chain().await.is_ok());
 
+    seq.stop().await;
+    l1.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_withdrawal_is_posted_before_its_deadline_despite_a_long_batch_interval() {
+    let mut l1 = L1::start().await;
+    // Without the prompt seal, nothing would be sealed for an hour.
+    let seq = Seq::start_with(&l1, |c| {
+        c.batch_interval = Duration::from_secs(3_600);
+        c.batch_max_txs = 1_000;
+        c.keeper_interval = None;
+    })
+    .await;
+    let alice = alice();
+    l1.deposit(&alice, DEPOSIT).await;
+    seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;
+    // A user action opens a batch that, by size and time, would stay open for an hour.
+    let priced = seq.submit(&price(BTC, BTC_PRICE)).await;
+
+    let forced = force(&l1, &alice, withdraw(&alice, 1_000_000_000, 1)).await;
+    assert!(forced.deadline_block > forced.block, "{forced:?}");
+    // Drive L1 by hand, one block at a time, never past the deadline: at every height give
+    // the sequencer a bounded time to get the message into a posted batch.
+    let mut consumed = None;
+    let mut head = forced.block;
+    for _ in 0..=(forced.deadline_block - forced.block) {
+        let started = std::time::Instant::now();
+        for _ in 0..300 {
+            consumed = consumer_of(&l1, forced.queue_index).await;
+            if consumed.is_some() || started.elapsed() > Duration::from_secs(3) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if consumed.is_some() || head == forced.deadline_block {
+            break;
+        }
+        head = l1.mine(1).await.block.number;
+    }
+    let batch = consumed.unwrap_or_else(|| {
+        panic!(
+            "queue message {} not consumed by its deadline block {}",
+            forced.queue_index, forced.deadline_block
+        )
+    });
+    let posted = l1.batch(batch).await;
+    assert!(
+        posted.posted_block <= forced.deadline_block,
+        "posted at block {}, deadline {}",
+        posted.posted_block,
+        forced.deadline_block
+    );
+    // The forced message joined the batch the price update had opened, which was then
+    // sealed early rather than after an hour.
+    assert_eq!(priced.batch_index, batch);
+
+    // Once consumed and recorded as posted, nothing is pending.
+    let status = wait_for(
+        "status to show the batch posted and no pending L1 message",
+        Duration::from_secs(10),
+        || async {
+            let status: StatusBody = seq.get("/v1/status").await;
+            (status.oldest_pending_l1.is_none() && status.status.last_posted == Some(batch))
+                .then_some(status)
+        },
+    )
+    .await;
+    assert!(status.status.open_batch.is_none(), "{:?}", status.status);
+    assert!(l1.replay_chain().await.is_ok());
+    seq.stop().await;
+    l1.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_names_the_oldest_unconsumed_l1_message_and_its_deadline() {
+    let mut l1 = L1::start().await;
+    // Never bonded: every post is refused, so the deposit stays unconsumed on L1.
+    let seq = Seq::start_with(&l1, |c| c.auto_bond = false).await;
+    let alice = alice();
+    let (status, body) = {
+        l1.faucet(&addr(&alice), DEPOSIT).await;
+        let call = protocol::api::settlement::DepositCall {
+            account: addr(&alice),
+            amount: DEPOSIT,
+        };
+        l1.call("/v1/deposit", &alice, call).await
+    };
+    assert_eq!(status, 200, "deposit: {body}");
+    let deposit: DepositResponse = serde_json::from_value(body).unwrap();
+    seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;
+    let forced = force(&l1, &alice, withdraw(&alice, 1_000_000_000, 1)).await;
+    assert_eq!(forced.queue_index, deposit.queue_index + 1);
+
+    let expected = PendingL1 {
+        queue_index: deposit.queue_index,
+        kind: "deposit".into(),
+        enqueued_block: deposit.block,
+        deadline_block: deposit.deadline_block,
+        sequenced: true,
+    };
+    let status = wait_for(
+        "status to name the unconsumed deposit",
+        Duration::from_secs(10),
+        || async {
+            let status: StatusBody = seq.get("/v1/status").await;
+            (status.oldest_pending_l1.as_ref() == Some(&expected)
+                && status.status.next_queue_index == forced.queue_index + 1
+                && status.status.posting_error.is_some())
+            .then_some(status)
+        },
+    )
+    .await;
+    assert!(
+        status
+            .status
+            .posting_error
+            .as_deref()
+            .is_some_and(|e| e.contains("bond")),
+        "{:?}",
+        status.status.posting_error
+    );
     seq.stop().await;
     l1.shutdown().await;
 }

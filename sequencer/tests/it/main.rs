@@ -3,10 +3,13 @@
 
 mod bad_input;
 mod crash;
+mod embedding;
 mod faults;
 mod forced;
 mod keeper;
+mod lock;
 mod protection;
+mod refused;
 mod revert;
 mod support;
 mod trading;

@@ -72,6 +72,11 @@ impl Seq {
         }
     }
 
+    /// The data dir this sequencer runs on.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("data dir").path()
+    }
+
     /// Graceful shutdown; `run` must return `Ok`. Gives back the data dir.
     pub async fn stop(mut self) -> TempDir {
         if let Some(stop) = self.stop.take() {
