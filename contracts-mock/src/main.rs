@@ -124,7 +124,10 @@ async fn main() -> ExitCode {
         "vigil-contracts-mock",
         cli.into_config(),
         listen,
-        |config, listener| contracts_mock::run(config, listener, service_shell::shutdown_signal()),
+        |config, listener| {
+            service_shell::announce_bound(&listener);
+            contracts_mock::run(config, listener, service_shell::shutdown_signal())
+        },
         |e| matches!(e, RunError::Config(_)),
     )
     .await

@@ -13,7 +13,6 @@ use protocol::genesis::Genesis;
 use protocol::primitives::{Address, keccak256, parse_hex_fixed};
 use protocol::signing::{address_of, signing_key_from_bytes};
 use sequencer::{Config, FaultPlan, Limits, RunError};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -166,75 +165,25 @@ impl Cli {
     }
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutdown requested");
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    service_shell::init_tracing(&cli.log);
     let listen = cli.listen;
-    let config = match cli.into_config() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("vigil-sequencer: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    match serve(config, listen).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("vigil-sequencer: {e:#}");
-            match e.downcast_ref::<RunError>() {
-                Some(RunError::Config(_)) => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
-    }
-}
-
-async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
-    // Announced only when recovery is complete and requests are answered.
-    let announce = |addr: SocketAddr| {
-        let mut stdout = std::io::stdout().lock();
-        if let Err(e) = writeln!(stdout, "listening {addr}").and_then(|()| stdout.flush()) {
-            tracing::error!(error = %e, "cannot write the listen line to stdout");
-        }
-    };
-    sequencer::run_with_ready(config, listener, shutdown_signal(), announce).await?;
-    Ok(())
+    service_shell::serve(
+        "vigil-sequencer",
+        cli.into_config(),
+        listen,
+        // Announced only when recovery is complete and requests are answered.
+        |config, listener| {
+            sequencer::run_with_ready(
+                config,
+                listener,
+                service_shell::shutdown_signal(),
+                service_shell::announce,
+            )
+        },
+        |e| matches!(e, RunError::Config(_)),
+    )
+    .await
 }

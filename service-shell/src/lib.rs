@@ -11,7 +11,6 @@
 //! - exit code 0 after a clean shutdown, 1 when the service fails, 2 for a bad
 //!   configuration (clap also uses 2 for usage errors).
 
-use anyhow::Context;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -60,23 +59,28 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-/// Binds `listen` and prints `listening <addr>` (the bound address, so port 0 works) as a
-/// flushed stdout line.
-pub async fn bind_and_announce(listen: SocketAddr) -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
-    let addr = listener.local_addr().context("reading the bound address")?;
+/// Prints `listening <addr>` as a flushed stdout line: the moment launchers and tests may
+/// start sending requests. A service calls it once it answers (right after binding, or
+/// after recovery, as the sequencer does).
+pub fn announce(addr: SocketAddr) {
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening {addr}")
-        .and_then(|()| stdout.flush())
-        .context("writing the listen line")?;
-    Ok(listener)
+    if let Err(e) = writeln!(stdout, "listening {addr}").and_then(|()| stdout.flush()) {
+        tracing::error!(error = %e, "cannot write the listen line to stdout");
+    }
+}
+
+/// [`announce`]s a freshly bound listener's address (the bound one, so port 0 works).
+pub fn announce_bound(listener: &TcpListener) {
+    match listener.local_addr() {
+        Ok(addr) => announce(addr),
+        Err(e) => tracing::error!(error = %e, "cannot read the bound address"),
+    }
 }
 
 /// A service's whole life as a process: take the validated config (or the reason it is
-/// invalid: exit 2), bind and announce `listen`, run until SIGTERM/Ctrl-C, and map the
-/// outcome to an exit code. `is_config_error` tells which run errors are configuration
+/// invalid: exit 2), bind `listen` (a taken port fails at once, exit 1), run (`run` calls
+/// [`announce`] when it answers, and returns on SIGTERM/Ctrl-C), and map the outcome to an
+/// exit code. `is_config_error` tells which run errors are configuration
 /// mistakes (exit 2) rather than failures (exit 1). Errors go to stderr as one line
 /// prefixed with `name`.
 pub async fn serve<C, E, Fut>(
@@ -97,10 +101,10 @@ where
             return ExitCode::from(2);
         }
     };
-    let listener = match bind_and_announce(listen).await {
+    let listener = match TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("{name}: {e:#}");
+            eprintln!("{name}: binding {listen}: {e}");
             return ExitCode::from(1);
         }
     };

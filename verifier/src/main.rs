@@ -146,7 +146,10 @@ async fn main() -> ExitCode {
         "vigil-verifier",
         cli.into_config(),
         listen,
-        |config, listener| verifier::run(config, listener, service_shell::shutdown_signal()),
+        |config, listener| {
+            service_shell::announce_bound(&listener);
+            verifier::run(config, listener, service_shell::shutdown_signal())
+        },
         |e| matches!(e, RunError::Config(_)),
     )
     .await
