@@ -81,7 +81,7 @@ impl DevnetArgs {
 pub async fn run(cli: &Cli, args: &DevnetArgs) -> anyhow::Result<Output> {
     let config = args.config(cli)?;
     let dir = config.dir.clone();
-    let stop = stop_signal();
+    let stop = service_shell::shutdown_signal();
     let net = Devnet::start(config).await.map_err(|e| match e {
         crate::devnet::DevnetError::Config(why) => anyhow::Error::new(UsageError(why)),
         other => other.into(),
@@ -106,35 +106,6 @@ pub async fn run(cli: &Cli, args: &DevnetArgs) -> anyhow::Result<Output> {
         text: "devnet stopped".into(),
         json: serde_json::json!({"stopped": true, "dir": dir}),
     })
-}
-
-/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future
-/// is first polled, so a signal that arrives right after the manifest is printed still
-/// stops the devnet cleanly instead of killing the process.
-pub(super) fn stop_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let interrupt = signal(SignalKind::interrupt());
-        let terminate = signal(SignalKind::terminate());
-        async move {
-            match (interrupt, terminate) {
-                (Ok(mut int), Ok(mut term)) => {
-                    tokio::select! {
-                        _ = int.recv() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// The banner: endpoints, markets, accounts, and how to use them.

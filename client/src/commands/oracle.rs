@@ -58,7 +58,7 @@ pub async fn run(_cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
         seed: args.seed,
         ticks: args.ticks,
     };
-    let stop = super::devnet::stop_signal();
+    let stop = service_shell::shutdown_signal();
     let sequencer = SequencerClient::new(&args.sequencer_url);
     let domain = domain_separator(args.chain_id, &args.rollup_address);
     tracing::info!(oracle = %address_of(&key), sequencer = %args.sequencer_url, "oracle feed starting");
