@@ -6,8 +6,10 @@
 //! - `settlement`, `sequencer`, `verifier`: typed clients of the three services (reused by
 //!   the commands, the devnet, the demo and the load generator).
 //! - `devnet`: the one-process network and its `devnet.json` manifest.
+//! - `bench`: the load generator behind `vigil bench` (also for tests and the devnet).
 //! - `cli` + `commands`: the command line and what each command does.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod devnet;

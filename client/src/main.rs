@@ -14,7 +14,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(&cli).await {
         Ok(output) => {
-            println!("{}", output.render(cli.json));
+            if !output.is_empty() {
+                println!("{}", output.render(cli.json));
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
