@@ -4,6 +4,7 @@
 //! failure while doing the work.
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use std::process::ExitCode;
 use vigil_client::cli::Cli;
 use vigil_client::commands::{self, UsageError};
@@ -11,7 +12,10 @@ use vigil_client::service_http::ServiceError;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match commands::run(&cli).await {
         Ok(output) => {
             if !output.is_empty() {
@@ -39,4 +43,31 @@ async fn main() -> ExitCode {
             ExitCode::from(exit_code)
         }
     }
+}
+
+/// Clap's answer when the command line does not parse: help and version print as usual
+/// (exit 0); a mistake becomes one line (its first line, without clap's tips) and exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("invalid command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    if std::env::args().any(|a| a == "--json") {
+        let body = serde_json::json!({"error": message, "code": "usage", "exit_code": 2});
+        eprintln!("{body}");
+    } else {
+        eprintln!("error: {message} (see `vigil --help`)");
+    }
+    ExitCode::from(2)
 }

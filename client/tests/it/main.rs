@@ -6,5 +6,7 @@ mod claim;
 mod docker;
 mod keys;
 mod l1;
+mod rollup;
 mod support;
+mod trading;
 mod units;
