@@ -2,6 +2,7 @@
 //! key commands in a temp data dir, and its L1 commands against an in-process settlement
 //! layer on 127.0.0.1:0.
 
+mod bench;
 mod claim;
 mod docker;
 mod keys;
@@ -10,3 +11,4 @@ mod rollup;
 mod support;
 mod trading;
 mod units;
+mod withdrawals;

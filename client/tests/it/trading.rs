@@ -4,7 +4,7 @@
 //! `devnet.json` (URLs and key), `watch`, and every bad input as a one-line error with its
 //! exit code.
 
-use crate::rollup::{BTC_PRICE, Rollup, genesis, int, run_off_runtime};
+use crate::rollup::{BTC, BTC_PRICE, Rollup, genesis, int, run_off_runtime};
 use protocol::primitives::{Address, to_hex};
 use protocol::signing::{address_of, signing_key_from_bytes};
 use std::path::Path;
@@ -63,7 +63,7 @@ async fn two_accounts_trade_and_see_their_positions() {
     }
     rollup.wait_collateral(&alice, 100_000_000_000).await;
     rollup.wait_collateral(&bob, 100_000_000_000).await;
-    rollup.price(1, BTC_PRICE).await;
+    rollup.price(BTC, BTC_PRICE).await;
 
     // Alice rests a sell; dev1 (from devnet.json, no URL flags at all) crosses it.
     let sell = rollup
@@ -231,7 +231,7 @@ async fn bad_inputs_are_one_line_errors_with_exit_codes() {
         .vigil(h, &["keys", "new", "--name", "carol"])
         .await
         .ok();
-    rollup.price(1, BTC_PRICE).await;
+    rollup.price(BTC, BTC_PRICE).await;
     let order = |size: &'static str, price: &'static str| {
         [
             "order", "buy", "BTC-PERP", size, "@", price, "--name", "carol",
