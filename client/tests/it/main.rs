@@ -7,6 +7,7 @@ mod claim;
 mod docker;
 mod keys;
 mod l1;
+mod market;
 mod rollup;
 mod support;
 mod trading;
