@@ -1,11 +1,11 @@
 //! Trading through the real `vigil` binary against an in-process settlement layer and
 //! sequencer: deposits, a resting sell crossed by a buy (fills and positions in `--json`),
 //! account, positions and book, cancel and a market order, a devnet account resolved from
-//! `devnet.json` (URLs and key), `watch`, and every bad input as a one-line error with its
+//! `devnet.json` (URLs and key), a forced close through L1, `watch`, and every bad input as a one-line error with its
 //! exit code.
 
-use crate::rollup::{BTC, BTC_PRICE, Rollup, genesis, int, run_off_runtime};
-use protocol::primitives::{Address, to_hex};
+use crate::rollup::{BTC, BTC_PRICE, Rollup, genesis, int, run_off_runtime, wait_for};
+use protocol::primitives::{Address, H256, to_hex};
 use protocol::signing::{address_of, signing_key_from_bytes};
 use std::path::Path;
 use vigil_client::devnet::manifest::{DevAccount, DevnetManifest};
@@ -172,6 +172,32 @@ async fn two_accounts_trade_and_see_their_positions() {
         none["receipt"]["cancelled"].as_array().map(Vec::len),
         Some(0)
     );
+
+    // Alice is short 0.6; dev1 offers 0.6 and alice force-closes through the L1 queue.
+    let args = [
+        "order", "sell", "BTC-PERP", "0.6", "@", "50000", "--name", "dev1",
+    ];
+    rollup.vigil(h, &args).await.ok();
+    let forced = rollup
+        .vigil(
+            h,
+            &["--json", "force", "close", "BTC-PERP", "--name", "alice"],
+        )
+        .await
+        .json();
+    let hash: H256 = serde_json::from_value(forced["tx_hash"].clone()).expect("a hash");
+    assert_eq!(forced["action"]["message"]["reduceOnly"], true, "{forced}");
+    assert_eq!(int(&forced["action"]["message"]["size"]), 6_000, "{forced}");
+    let lookup = wait_for("the forced close to be sequenced", || async {
+        rollup.seq.tx(&hash).await.ok()
+    })
+    .await;
+    assert_eq!(lookup.receipt.fills.len(), 1, "{:?}", lookup.receipt);
+    let positions = rollup
+        .vigil(h, &["--json", "positions", "--name", "alice"])
+        .await
+        .json();
+    assert_eq!(positions["positions"], serde_json::json!([]), "{positions}");
 
     // watch: the first three things since genesis, one JSON object per line.
     let watched = rollup
