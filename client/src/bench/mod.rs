@@ -135,3 +135,8 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         recoveries_per_sec,
     ))
 }
+
+/// [`run`] without a progress bar (tests, the devnet's end-to-end run).
+pub async fn run_quiet(config: &BenchConfig) -> Result<BenchReport, BenchError> {
+    run(config, &ProgressBar::hidden()).await
+}

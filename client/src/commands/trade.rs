@@ -57,22 +57,29 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         .submit(&sign_action(&key.signing_key, action, &domain))
         .await?;
     let side = if is_buy { "buy" } else { "sell" };
-    let kind = match limit {
-        Some(_) => format!("{tif:?}").to_uppercase(),
-        None => "market".to_string(),
-    };
-    let headline = format!(
-        "order {nonce} accepted: {side} {} {} @ {} ({kind}{}) by {}",
+    let what = format!(
+        "{side} {} {}",
         format_size(size, market.params.size_decimals),
-        market.params.symbol,
-        format_price(u128::from(price)),
-        if args.reduce_only {
-            ", reduce-only"
-        } else {
-            ""
-        },
-        key.address
+        market.params.symbol
     );
+    let reduce = if args.reduce_only {
+        ", reduce-only"
+    } else {
+        ""
+    };
+    let headline = match limit {
+        Some(_) => format!(
+            "order {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
+            format_price(u128::from(price)),
+            format!("{tif:?}").to_uppercase(),
+            key.address
+        ),
+        None => format!(
+            "order {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
+            format_price(u128::from(price)),
+            key.address
+        ),
+    };
     let mut output = receipt::render(&headline, &accepted, &markets, Some(market.params.id));
     output.json["order_id"] = nonce.into();
     output.json["market"] = market.params.symbol.clone().into();
