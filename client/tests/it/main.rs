@@ -13,4 +13,5 @@ mod rollup;
 mod support;
 mod trading;
 mod units;
+mod watch;
 mod withdrawals;
