@@ -16,6 +16,7 @@ use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::settlement::{Event, EventKind};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 /// How long one settlement-layer long poll may wait for a new event.
@@ -35,15 +36,17 @@ struct Cursor {
 }
 
 impl Cursor {
-    /// Prints one line; `false` once `--count` lines have been printed.
+    /// Prints one line; `false` once `--count` lines have been printed or standard output
+    /// is closed.
     fn emit(&mut self, text: String, value: Value) -> bool {
         if self.limit.is_some_and(|l| self.printed >= l) {
             return false;
         }
-        if self.json {
-            println!("{value}");
-        } else {
-            println!("{text}");
+        let line = if self.json { value.to_string() } else { text };
+        // A closed reader (`vigil watch | head -3`) ends the watch quietly.
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            return false;
         }
         self.printed += 1;
         self.limit.is_none_or(|l| self.printed < l)

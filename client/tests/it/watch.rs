@@ -30,14 +30,17 @@ async fn watch_streams_lines_and_ctrl_c_exits_0() {
     let first = tokio::time::timeout(
         PATIENCE,
         tokio::task::spawn_blocking(move || {
+            let mut reader = BufReader::new(stdout);
             let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+            // The reader is kept open, so the watch is stopped by the signal alone.
+            reader.read_line(&mut line).map(|_| (line, reader))
         }),
     )
     .await
     .expect("a line within the time limit")
     .expect("the reader thread")
     .expect("read a line");
+    let (first, _reader) = first;
     let value: serde_json::Value = serde_json::from_str(&first).expect("a JSON line");
     assert!(value["kind"].is_string(), "{first}");
 
