@@ -182,7 +182,7 @@ pub struct ClaimArgs {
     #[arg(long, required_unless_present = "claim_file")]
     pub withdrawal_id: Option<u64>,
     /// The account paid (default: the signer's own).
-    #[arg(long)]
+    #[arg(long, requires = "proof")]
     pub account: Option<Address>,
     /// USDC amount of the withdrawal, e.g. 250.5.
     #[arg(long, value_parser = usdc, requires_all = ["batch", "proof"])]

@@ -178,8 +178,19 @@ async fn round(
             return Ok(false);
         }
     }
+    // Finalized batches never change again: read from the first one that may.
+    while cursor
+        .batch_status
+        .get(&cursor.batch_from)
+        .is_some_and(|label| label == FINALIZED)
+    {
+        cursor.batch_status.remove(&cursor.batch_from);
+        cursor.batch_from += 1;
+    }
     Ok(true)
 }
+
+const FINALIZED: &str = "finalized";
 
 fn batch_label(status: &BatchStatus) -> String {
     match status {
@@ -188,7 +199,7 @@ fn batch_label(status: &BatchStatus) -> String {
         BatchStatus::Posted { deadline_block, .. } => {
             format!("posted, in its challenge window until block {deadline_block}")
         }
-        BatchStatus::Finalized { .. } => "finalized".into(),
+        BatchStatus::Finalized { .. } => FINALIZED.into(),
         BatchStatus::Reverted => "REVERTED".into(),
     }
 }
