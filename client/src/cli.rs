@@ -7,12 +7,35 @@ use clap::{Args, Parser, Subcommand};
 use protocol::primitives::Address;
 use std::path::PathBuf;
 
+mod trading;
+pub use trading::{
+    BenchArgs, BookArgs, CancelArgs, ForceCommand, OrderArgs, Side, SignerArg, WatchArgs,
+    WithdrawArgs, WithdrawalArgs,
+};
+
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
 pub const DEFAULT_L1_URL: &str = "http://127.0.0.1:9545";
 
-/// Vigil: a perpetual-futures rollup. Keys, L1 funds, and (soon) trading, in human units.
+/// The sequencer's default address (`vigil-sequencer --listen` default).
+pub const DEFAULT_SEQUENCER_URL: &str = "http://127.0.0.1:9550";
+
+/// How `vigil` finds the network and the signing key; shown at the end of `vigil --help`.
+const RESOLUTION_HELP: &str = "\
+Where commands connect, in order:
+  1. --l1-url / --sequencer-url (or VIGIL_L1_URL / VIGIL_SEQUENCER_URL);
+  2. the URLs in <data-dir>/devnet/devnet.json, written by a running `vigil devnet`;
+  3. the defaults http://127.0.0.1:9545 (settlement layer), http://127.0.0.1:9550 (sequencer).
+Which key signs (--name NAME, default `default`):
+  1. the keystore key <data-dir>/keys/NAME.json (`vigil keys new|import`);
+  2. else the devnet account NAME (dev0, dev1, ...) from devnet.json.
+Amounts are human units: sizes in whole base units (0.5 BTC), prices and USDC in dollars
+(50,000 or 1,000.25). Exit codes: 0 ok, 1 the work failed (refused, unreachable),
+2 a usage or configuration mistake.";
+
+/// Vigil: a perpetual-futures rollup. Keys, L1 funds, trading, withdrawals, forced
+/// inclusion and load generation, in human units (`--json` for scripts).
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version)]
+#[command(name = "vigil", version, after_long_help = RESOLUTION_HELP, after_help = RESOLUTION_HELP)]
 pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -20,9 +43,13 @@ pub struct Cli {
     /// Where keys live (default: $VIGIL_HOME, else ~/.vigil).
     #[arg(long, global = true, env = "VIGIL_HOME")]
     pub data_dir: Option<PathBuf>,
-    /// The settlement layer's HTTP address.
-    #[arg(long, global = true, env = "VIGIL_L1_URL", default_value = DEFAULT_L1_URL)]
-    pub l1_url: String,
+    /// The settlement layer's HTTP address (default: devnet.json's, else
+    /// http://127.0.0.1:9545).
+    #[arg(long, global = true, env = "VIGIL_L1_URL")]
+    pub l1_url: Option<String>,
+    /// The sequencer's HTTP address (default: devnet.json's, else http://127.0.0.1:9550).
+    #[arg(long, global = true, env = "VIGIL_SEQUENCER_URL")]
+    pub sequencer_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -35,6 +62,30 @@ pub enum Command {
     /// Talk to the settlement layer: faucet, balances, deposits, withdrawal claims.
     #[command(subcommand)]
     L1(L1Command),
+    /// Place an order: `vigil order buy BTC-PERP 0.5 @ 50000` (no price: a market order).
+    Order(OrderArgs),
+    /// Cancel one of your open orders by its id (the order's nonce).
+    Cancel(CancelArgs),
+    /// Cancel all your open orders in every market.
+    CancelAll(SignerArg),
+    /// Show an account: collateral, equity, margins, funding, positions, open orders.
+    Account(AccountArg),
+    /// Show an account's positions.
+    Positions(AccountArg),
+    /// Show a market's order book.
+    Book(BookArgs),
+    /// Follow the chain live: transactions and fills, batches, settlement and challenges.
+    Watch(WatchArgs),
+    /// Withdraw USDC from the rollup to your L1 account, and show its status.
+    Withdraw(WithdrawArgs),
+    /// Show one withdrawal's status (pending → in batch → challenge window → claimable →
+    /// claimed).
+    Withdrawal(WithdrawalArgs),
+    /// Force an action through the settlement layer's L1 queue (censorship resistance).
+    #[command(subcommand)]
+    Force(ForceCommand),
+    /// Load-test the sequencer with signed orders from many funded accounts.
+    Bench(BenchArgs),
     /// Run the whole network in this process: settlement layer, sequencer, two verifiers
     /// and an oracle feed, with funded dev accounts.
     Devnet(crate::commands::devnet::DevnetArgs),
@@ -77,10 +128,10 @@ pub struct KeyName {
     pub name: String,
 }
 
-/// Whose L1 account: a stored key's, or any address.
+/// Whose account: a stored key's (or a devnet account's), or any address.
 #[derive(Debug, Args)]
 pub struct AccountArg {
-    /// A stored key's name (default: `default`).
+    /// A stored key's or devnet account's name (default: `default`).
     #[arg(long, conflicts_with = "address")]
     pub name: Option<String>,
     /// Any address, instead of a stored key.
@@ -124,6 +175,8 @@ pub enum L1Command {
 #[derive(Debug, Args)]
 pub struct ClaimArgs {
     /// The key that signs the claim (anyone may claim; the money goes to the leaf's account).
+    /// With only --withdrawal-id, the claim (batch, account, amount, proof) is fetched from
+    /// the sequencer once the withdrawal is claimable.
     #[arg(long, default_value = crate::keystore::DEFAULT_KEY_NAME)]
     pub name: String,
     /// A JSON file with the whole claim (`{"batch_index", "withdrawal_id", "account",
@@ -131,22 +184,22 @@ pub struct ClaimArgs {
     #[arg(long, conflicts_with_all = ["batch", "withdrawal_id", "account", "amount", "proof"])]
     pub claim_file: Option<PathBuf>,
     /// The finalized batch whose post-state root holds the withdrawal.
-    #[arg(long, required_unless_present = "claim_file")]
+    #[arg(long, requires_all = ["amount", "proof"])]
     pub batch: Option<u64>,
     /// The withdrawal's id.
     #[arg(long, required_unless_present = "claim_file")]
     pub withdrawal_id: Option<u64>,
     /// The account paid (default: the signer's own).
-    #[arg(long)]
+    #[arg(long, requires = "proof")]
     pub account: Option<Address>,
     /// USDC amount of the withdrawal, e.g. 250.5.
-    #[arg(long, value_parser = usdc, required_unless_present = "claim_file")]
+    #[arg(long, value_parser = usdc, requires_all = ["batch", "proof"])]
     pub amount: Option<u64>,
     /// The inclusion proof: `0x` hex of its encoding, or `@path` to a file holding it.
-    #[arg(long, required_unless_present = "claim_file")]
+    #[arg(long, requires_all = ["batch", "amount"])]
     pub proof: Option<String>,
 }
 
-fn usdc(text: &str) -> Result<u64, UnitsError> {
+pub(crate) fn usdc(text: &str) -> Result<u64, UnitsError> {
     parse_usdc(text)
 }

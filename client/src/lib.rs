@@ -8,8 +8,10 @@
 //! - `devnet`: the one-process network and its `devnet.json` manifest.
 //! - `oracle`: the devnet price feed (a seeded random walk signed with the oracle key).
 //! - `demo`: `vigil demo fraud`, the fraud-proof story on a temporary devnet.
+//! - `bench`: the load generator behind `vigil bench` (also for tests and the devnet).
 //! - `cli` + `commands`: the command line and what each command does.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -8,6 +8,7 @@
 //! `devnet` and `oracle`, errors only for `demo` (its timeline is the output).
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use std::process::ExitCode;
 use vigil_client::cli::{Cli, Command};
 use vigil_client::commands::{self, UsageError};
@@ -16,11 +17,16 @@ use vigil_client::service_http::ServiceError;
 // Multi-threaded: `vigil devnet` and `vigil demo` run every service in this process.
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     init_logs(&cli);
     match commands::run(&cli).await {
         Ok(output) => {
-            println!("{}", output.render(cli.json));
+            if !output.is_empty() {
+                println!("{}", output.render(cli.json));
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -60,4 +66,31 @@ fn init_logs(cli: &Cli) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// Clap's answer when the command line does not parse: help and version print as usual
+/// (exit 0); a mistake becomes one line (its first line, without clap's tips) and exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("invalid command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    if std::env::args().any(|a| a == "--json") {
+        let body = serde_json::json!({"error": message, "code": "usage", "exit_code": 2});
+        eprintln!("{body}");
+    } else {
+        eprintln!("error: {message} (see `vigil --help`)");
+    }
+    ExitCode::from(2)
 }

@@ -16,7 +16,7 @@ use protocol::primitives::{Address, H256};
 /// Why a sequencer request did not produce its answer.
 pub type SequencerError = ServiceError;
 
-/// The sequencer at one base URL (e.g. `http://127.0.0.1:8545`).
+/// The sequencer at one base URL (e.g. `http://127.0.0.1:9550`).
 #[derive(Debug, Clone)]
 pub struct SequencerClient {
     http: ServiceHttp,

@@ -134,6 +134,11 @@ pub fn parse_size(input: &str, size_decimals: u8) -> Result<u64, UnitsError> {
 /// Formats `value` units of 10^-`decimals` with thousands separators, trailing fraction
 /// zeros trimmed down to `min_fraction` digits: (100025000, 6, 2) → "100.025".
 pub fn format_decimal(value: u64, decimals: u8, min_fraction: u8) -> String {
+    format_decimal_wide(u128::from(value), decimals, min_fraction)
+}
+
+/// [`format_decimal`] for the engine's wide amounts (u128 margins, entry prices).
+pub fn format_decimal_wide(value: u128, decimals: u8, min_fraction: u8) -> String {
     let digits = value.to_string();
     let decimals = usize::from(decimals);
     let padded = format!("{digits:0>width$}", width = decimals + 1);
@@ -163,4 +168,28 @@ pub fn format_usdc(micro: u64) -> String {
 /// A size in base lots as whole units ("0.5").
 pub fn format_size(lots: u64, size_decimals: u8) -> String {
     format_decimal(lots, size_decimals, 0)
+}
+
+/// Signed micro-USDC (equity, PnL, funding) as "-1,000.25" or "1,000.25".
+pub fn format_usdc_signed(micro: i128) -> String {
+    let sign = if micro < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}",
+        format_decimal_wide(micro.unsigned_abs(), USDC_DECIMALS, 2)
+    )
+}
+
+/// A price (micro-USDC per whole unit) as "50,000" or "50,000.5": no forced decimals,
+/// because prices read like quotes rather than balances.
+pub fn format_price(micro: u128) -> String {
+    format_decimal_wide(micro, USDC_DECIMALS, 0)
+}
+
+/// A signed size in base lots ("-0.25" for a short of a quarter unit).
+pub fn format_size_signed(lots: i128, size_decimals: u8) -> String {
+    let sign = if lots < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}",
+        format_decimal_wide(lots.unsigned_abs(), size_decimals, 0)
+    )
 }

@@ -18,7 +18,7 @@ pub struct DevnetArgs {
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Listen on N (settlement layer), N+1 (sequencer), N+2 and N+3 (verifiers); 0 lets the
-    /// OS pick. Default: 9545, 8545, 8601, 8602.
+    /// OS pick. Default: 9545, 9550, 9561, 9562.
     #[arg(long)]
     pub base_port: Option<u16>,
     /// Milliseconds between L1 blocks.

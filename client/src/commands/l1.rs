@@ -1,18 +1,22 @@
 //! `vigil l1 faucet|balance|deposit|claim|status`: the settlement layer from the command
 //! line, amounts in USDC with human formatting. Signed calls use the account's next L1
-//! nonce, read from the settlement layer just before signing.
+//! nonce, read from the settlement layer just before signing. A claim given only its
+//! withdrawal id is fetched from the sequencer (proof, batch, account, amount).
 
-use super::{Output, UsageError, classify, keystore};
+use super::network::{Endpoints, signer};
+use super::{Output, UsageError};
 use crate::cli::{AccountArg, ClaimArgs, Cli, L1Command};
 use crate::keystore::{DEFAULT_KEY_NAME, StoredKey};
 use crate::settlement::SettlementClient;
 use crate::units::format_usdc;
+use protocol::api::sequencer::WithdrawalStatus;
 use protocol::api::settlement::{ClaimWithdrawalCall, DepositCall, FaucetRequest};
 use protocol::primitives::{Address, parse_hex};
 use serde_json::json;
 
 pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
-    let l1 = SettlementClient::new(&cli.l1_url);
+    let endpoints = Endpoints::resolve(cli)?;
+    let l1 = SettlementClient::new(&endpoints.l1_url);
     match command {
         L1Command::Faucet { account, amount } => {
             let address = resolve(cli, account)?;
@@ -73,7 +77,7 @@ pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
                 }),
             })
         }
-        L1Command::Claim(args) => claim(cli, &l1, args).await,
+        L1Command::Claim(args) => claim(cli, &endpoints, &l1, args).await,
         L1Command::Status => {
             let status = l1.status().await?;
             let tip = status
@@ -100,7 +104,12 @@ pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
     }
 }
 
-async fn claim(cli: &Cli, l1: &SettlementClient, args: &ClaimArgs) -> anyhow::Result<Output> {
+async fn claim(
+    cli: &Cli,
+    endpoints: &Endpoints,
+    l1: &SettlementClient,
+    args: &ClaimArgs,
+) -> anyhow::Result<Output> {
     let key = load(cli, &args.name)?;
     let call = match &args.claim_file {
         Some(path) => {
@@ -109,9 +118,14 @@ async fn claim(cli: &Cli, l1: &SettlementClient, args: &ClaimArgs) -> anyhow::Re
                 UsageError(format!("claim file {} is not a claim: {e}", path.display()))
             })?
         }
+        None if args.proof.is_none() => {
+            let id = args
+                .withdrawal_id
+                .ok_or_else(|| UsageError("--withdrawal-id is required".into()))?;
+            claim_from_sequencer(endpoints, id).await?
+        }
         None => {
-            let missing =
-                |flag: &str| UsageError(format!("{flag} is required without --claim-file"));
+            let missing = |flag: &str| UsageError(format!("{flag} is required with --proof"));
             let proof_arg = args.proof.as_deref().ok_or_else(|| missing("--proof"))?;
             ClaimWithdrawalCall {
                 batch_index: args.batch.ok_or_else(|| missing("--batch"))?,
@@ -138,6 +152,31 @@ async fn claim(cli: &Cli, l1: &SettlementClient, args: &ClaimArgs) -> anyhow::Re
     })
 }
 
+/// The claim of withdrawal `id` as the sequencer serves it once the withdrawal is
+/// claimable; before that, an error with its current status line.
+async fn claim_from_sequencer(
+    endpoints: &Endpoints,
+    id: u64,
+) -> anyhow::Result<ClaimWithdrawalCall> {
+    let view = endpoints.sequencer().withdrawal(id).await?;
+    match &view.status {
+        WithdrawalStatus::Claimable {
+            proof_batch_index,
+            proof,
+        } => Ok(ClaimWithdrawalCall {
+            batch_index: *proof_batch_index,
+            withdrawal_id: view.withdrawal_id,
+            account: view.account,
+            amount: view.amount,
+            proof: proof.clone(),
+        }),
+        _ => Err(anyhow::anyhow!(
+            "not claimable yet: {}",
+            super::withdraw::status_line(&view)
+        )),
+    }
+}
+
 /// `0x…` hex, or `@path` to a file holding that hex.
 fn proof_bytes(arg: &str) -> Result<Vec<u8>, UsageError> {
     let text = match arg.strip_prefix('@') {
@@ -158,7 +197,7 @@ fn read_text(arg: &str, path: &std::path::Path) -> Result<String, UsageError> {
 }
 
 fn load(cli: &Cli, name: &str) -> anyhow::Result<StoredKey> {
-    keystore(cli)?.load(name).map_err(classify)
+    signer(cli, name)
 }
 
 /// The address an account argument names: `--address`, else the stored key's.

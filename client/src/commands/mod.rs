@@ -1,12 +1,21 @@
-//! Running a parsed command: resolve the data dir and the settlement layer, dispatch, and
+//! Running a parsed command: resolve the data dir and the endpoints, dispatch, and
 //! return what to print in both forms (text for people, JSON for scripts), so every command
 //! honours `--json` the same way.
 
+mod bench;
 pub mod demo;
 pub mod devnet;
+mod force;
 mod keys;
 mod l1;
+pub mod market;
+pub mod network;
 pub mod oracle;
+mod receipt;
+mod trade;
+mod views;
+mod watch;
+pub mod withdraw;
 
 use crate::cli::{Cli, Command};
 use crate::keystore::{Keystore, KeystoreError};
@@ -26,6 +35,19 @@ pub struct Output {
 }
 
 impl Output {
+    /// For commands that printed as they went (`watch`): nothing more to print.
+    pub fn streamed() -> Output {
+        Output {
+            text: String::new(),
+            json: serde_json::Value::Null,
+        }
+    }
+
+    /// Whether there is nothing left to print.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.json.is_null()
+    }
+
     /// What to print on standard output.
     pub fn render(&self, json: bool) -> String {
         if json {
@@ -41,6 +63,17 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
     match &cli.command {
         Command::Keys(command) => keys::run(&keystore(cli)?, command),
         Command::L1(command) => l1::run(cli, command).await,
+        Command::Order(args) => trade::order(cli, args).await,
+        Command::Cancel(args) => trade::cancel(cli, args).await,
+        Command::CancelAll(args) => trade::cancel_all(cli, args).await,
+        Command::Account(args) => views::account(cli, args).await,
+        Command::Positions(args) => views::positions(cli, args).await,
+        Command::Book(args) => views::book(cli, args).await,
+        Command::Watch(args) => watch::run(cli, args).await,
+        Command::Withdraw(args) => withdraw::withdraw(cli, args).await,
+        Command::Withdrawal(args) => withdraw::withdrawal(cli, args).await,
+        Command::Force(command) => force::run(cli, command).await,
+        Command::Bench(args) => bench::run(cli, args).await,
         Command::Devnet(args) => devnet::run(cli, args).await,
         Command::Oracle(args) => oracle::run(cli, args).await,
         Command::Demo(command) => demo::run(cli, command).await,

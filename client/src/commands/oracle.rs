@@ -3,6 +3,7 @@
 //! sequencer until stopped (or for `--ticks` rounds). The key defaults to the devnet oracle
 //! key, which the binaries' devnet genesis names as oracle.
 
+use super::network::Endpoints;
 use super::{Output, UsageError};
 use crate::cli::Cli;
 use crate::devnet::keys;
@@ -16,9 +17,6 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct OracleArgs {
-    /// The sequencer to post prices to.
-    #[arg(long, env = "VIGIL_SEQ_URL", default_value = "http://127.0.0.1:8545")]
-    pub sequencer_url: String,
     /// The oracle's private key (hex); default: the devnet oracle key
     /// keccak256("vigil devnet oracle").
     #[arg(long, env = "VIGIL_ORACLE_KEY", hide_env_values = true)]
@@ -44,7 +42,10 @@ pub struct OracleArgs {
     pub rollup_address: Address,
 }
 
-pub async fn run(_cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
+/// Posts to the sequencer named by the global `--sequencer-url` / `VIGIL_SEQUENCER_URL`
+/// (else devnet.json's, else the default), like every other command.
+pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
+    let sequencer_url = Endpoints::resolve(cli)?.sequencer_url;
     let key = match &args.key {
         Some(hex) => parse_private_key(hex)
             .map_err(|e| UsageError(format!("--key / VIGIL_ORACLE_KEY: {e}")))?,
@@ -59,9 +60,9 @@ pub async fn run(_cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
         ticks: args.ticks,
     };
     let stop = service_shell::shutdown_signal();
-    let sequencer = SequencerClient::new(&args.sequencer_url);
+    let sequencer = SequencerClient::new(&sequencer_url);
     let domain = domain_separator(args.chain_id, &args.rollup_address);
-    tracing::info!(oracle = %address_of(&key), sequencer = %args.sequencer_url, "oracle feed starting");
+    tracing::info!(oracle = %address_of(&key), sequencer = %sequencer_url, "oracle feed starting");
     let report = run_feed(&sequencer, &key, domain, &config, stop).await?;
     let prices: Vec<String> = report
         .prices

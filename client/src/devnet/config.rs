@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The fixed ports of an interactive devnet: settlement layer, sequencer, two verifiers.
-pub const STANDARD_PORTS: [u16; 4] = [9545, 8545, 8601, 8602];
+pub const STANDARD_PORTS: [u16; 4] = [9545, 9550, 9561, 9562];
 
 /// Where the services listen (always on 127.0.0.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ports {
-    /// 9545 (L1), 8545 (sequencer), 8601 and 8602 (verifiers).
+    /// 9545 (L1), 9550 (sequencer), 9561 and 9562 (verifiers): the binaries' own defaults for the first two.
     Standard,
     /// Consecutive ports from `base`: L1, sequencer, verifier 1, verifier 2.
     From(u16),

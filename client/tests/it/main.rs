@@ -1,10 +1,12 @@
-//! The client's integration tests, one binary: the units table, the real `vigil` binary's
-//! key commands in a temp data dir, and its L1 commands against an in-process settlement
-//! layer on 127.0.0.1:0; the one-process devnet (start, manifest, restart, SIGTERM), the
-//! oracle feed, the fraud demo for every fault kind, an eth-account-signed order; and the
-//! whole system against fraud (`fraud_e2e`, over `network`: settlement layer, real
-//! sequencer and verifiers in one process).
+//! The client's integration tests, one binary: the units and market tables, the real
+//! `vigil` binary's key commands in a temp data dir, its L1 commands against an in-process
+//! settlement layer on 127.0.0.1:0, and its trading, withdrawal, forced-inclusion and bench
+//! commands against an in-process settlement layer and sequencer (`rollup`); the
+//! one-process devnet (start, manifest, restart, SIGTERM), the oracle feed, the fraud demo
+//! for every fault kind, an eth-account-signed order; and the whole system against fraud
+//! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers).
 
+mod bench;
 mod claim;
 mod demo;
 mod devnet;
@@ -13,7 +15,12 @@ mod external_signature;
 mod fraud_e2e;
 mod keys;
 mod l1;
+mod market;
 mod network;
 mod oracle;
+mod rollup;
 mod support;
+mod trading;
 mod units;
+mod watch;
+mod withdrawals;

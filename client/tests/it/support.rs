@@ -29,7 +29,12 @@ impl Run {
 /// Runs `vigil --data-dir <home> [--l1-url <url>] <args>`.
 pub fn vigil(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    for var in ["VIGIL_HOME", "VIGIL_L1_URL", "VIGIL_PRIVATE_KEY"] {
+    for var in [
+        "VIGIL_HOME",
+        "VIGIL_L1_URL",
+        "VIGIL_SEQUENCER_URL",
+        "VIGIL_PRIVATE_KEY",
+    ] {
         command.env_remove(var);
     }
     command.arg("--data-dir").arg(home);

@@ -1,0 +1,142 @@
+//! The load generator behind `vigil bench`, as a library so tests and the devnet's
+//! end-to-end run can call it: fresh accounts are funded through the settlement layer
+//! (faucet + deposit, then waiting until the sequencer credits them), a bounded number of
+//! crossing orders is signed up front, then submitted by `concurrency` concurrent clients;
+//! the report gives accepted actions/s, latency percentiles, rejections by code, and this
+//! machine's signature-recovery rate measured in the same run, with their ratio (how close
+//! the sequencer gets to the cost of the one step it cannot avoid per action).
+//!
+//! Self-sufficient against any devnet: it needs only the faucet, the deposit path and an
+//! oracle price on the market (the devnet's feed provides it).
+
+mod fund;
+mod load;
+mod recovery;
+mod report;
+
+pub use report::{BenchReport, percentile};
+
+use crate::sequencer::SequencerClient;
+use crate::service_http::ServiceError;
+use crate::settlement::SettlementClient;
+use indicatif::ProgressBar;
+use std::time::Duration;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub l1_url: String,
+    pub sequencer_url: String,
+    /// Signed orders submitted in total.
+    pub count: u64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Fresh accounts to fund and trade from.
+    pub accounts: usize,
+    /// The market's symbol or id; `None` = the first market.
+    pub market: Option<String>,
+    /// Signatures recovered to measure the machine's recovery rate.
+    pub recoveries: usize,
+    /// micro-USDC each account deposits (capped by the faucet's maximum).
+    pub deposit: u64,
+    /// How long to wait for the deposits to be credited on L2.
+    pub fund_timeout: Duration,
+}
+
+impl BenchConfig {
+    /// Defaults for everything but the endpoints: 2,000 orders, 32 in flight, 16 accounts
+    /// with 10,000 USDC each, 4,000 recoveries.
+    pub fn new(l1_url: &str, sequencer_url: &str) -> BenchConfig {
+        BenchConfig {
+            l1_url: l1_url.to_string(),
+            sequencer_url: sequencer_url.to_string(),
+            count: 2_000,
+            concurrency: 32,
+            accounts: 16,
+            market: None,
+            recoveries: 4_000,
+            deposit: 10_000_000_000,
+            fund_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why a bench could not run (rejected orders are not errors: they are in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("bad bench settings: {0}")]
+    Config(String),
+    /// Boxed: a service error is large and benches fail rarely.
+    #[error(transparent)]
+    Service(Box<ServiceError>),
+    #[error("unknown market {0:?}")]
+    UnknownMarket(String),
+    #[error(
+        "{0} has no oracle price yet; the bench prices its orders at the mark (is the oracle feed running?)"
+    )]
+    NoPrice(String),
+    #[error("deposits not credited on L2 after {secs} s ({credited} of {accounts} accounts)")]
+    NotCredited {
+        secs: u64,
+        credited: usize,
+        accounts: usize,
+    },
+    #[error("no OS randomness for bench keys: {0}")]
+    Randomness(String),
+    #[error("a bench task failed: {0}")]
+    Task(String),
+}
+
+impl From<ServiceError> for BenchError {
+    fn from(e: ServiceError) -> Self {
+        BenchError::Service(Box::new(e))
+    }
+}
+
+/// Runs the whole bench; `progress` counts submitted orders (pass `ProgressBar::hidden()`
+/// for none).
+pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchReport, BenchError> {
+    if config.count == 0 || config.concurrency == 0 || config.accounts == 0 {
+        return Err(BenchError::Config(
+            "count, concurrency and accounts must be at least 1".into(),
+        ));
+    }
+    let l1 = SettlementClient::new(&config.l1_url);
+    let seq = SequencerClient::new(&config.sequencer_url);
+    let params = l1.status().await?.params;
+    let domain = protocol::signing::domain_separator(params.chain_id, &params.verifying_contract);
+    let markets = seq.markets().await?.markets;
+    let market = match &config.market {
+        None => markets.first(),
+        Some(text) => {
+            let id = text.parse::<u32>().ok();
+            markets
+                .iter()
+                .find(|m| m.params.symbol.eq_ignore_ascii_case(text) || Some(m.params.id) == id)
+        }
+    }
+    .ok_or_else(|| BenchError::UnknownMarket(config.market.clone().unwrap_or_default()))?
+    .clone();
+    if market.mark_price == 0 {
+        return Err(BenchError::NoPrice(market.params.symbol));
+    }
+    let deposit = config.deposit.min(params.faucet_max_amount);
+    let keys =
+        fund::fund_accounts(&l1, &seq, config.accounts, deposit, config.fund_timeout).await?;
+    let orders = load::sign_orders(&keys, &market, config.count, &domain).await?;
+    progress.set_length(config.count);
+    let outcome = load::submit_all(&seq, orders, config.concurrency, progress).await?;
+    progress.finish_and_clear();
+    let recoveries_per_sec = recovery::measure(config.recoveries.max(1), domain).await?;
+    Ok(BenchReport::new(
+        &market.params.symbol,
+        config,
+        outcome,
+        recoveries_per_sec,
+    ))
+}
+
+/// [`run`] without a progress bar (tests, the devnet's end-to-end run).
+pub async fn run_quiet(config: &BenchConfig) -> Result<BenchReport, BenchError> {
+    run(config, &ProgressBar::hidden()).await
+}

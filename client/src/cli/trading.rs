@@ -1,0 +1,161 @@
+//! The L2 commands' arguments: trading, account views, watching, withdrawals, forced
+//! inclusion and the load generator. Sizes and prices stay text here because their
+//! decimals depend on the market, which is only known once `/v1/markets` is read; USDC
+//! amounts are parsed at once (6 decimals everywhere).
+
+use super::usdc;
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+
+/// The key that signs: a keystore key, else a devnet account of that name.
+#[derive(Debug, Clone, Args)]
+pub struct SignerArg {
+    /// The signing key's name: a stored key, else a devnet account (dev0, dev1, …).
+    #[arg(long, default_value = crate::keystore::DEFAULT_KEY_NAME)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("tif").args(["ioc", "fok", "post_only"])))]
+pub struct OrderArgs {
+    /// buy or sell.
+    pub side: Side,
+    /// The market's symbol (BTC-PERP) or id.
+    pub market: String,
+    /// Size in whole base units, e.g. 0.5.
+    pub size: String,
+    /// `@ PRICE` (or `@PRICE`) in USD per unit, e.g. `@ 50000`. Without a price the order
+    /// is a market order: IOC at the worst price allowed by --slippage-bps.
+    #[arg(value_name = "@ PRICE", num_args = 0..=2)]
+    pub price: Vec<String>,
+    /// Immediate-or-cancel: fill what crosses now, drop the rest.
+    #[arg(long)]
+    pub ioc: bool,
+    /// Fill-or-kill: fill completely now or not at all.
+    #[arg(long)]
+    pub fok: bool,
+    /// Post-only: refused if it would match on arrival (maker only).
+    #[arg(long)]
+    pub post_only: bool,
+    /// Only reduce an existing position (never open or flip one).
+    #[arg(long)]
+    pub reduce_only: bool,
+    /// Market orders: the worst acceptable price, in basis points from the mark price
+    /// (default: the market's price band, the widest the chain accepts).
+    #[arg(long)]
+    pub slippage_bps: Option<u32>,
+    /// The signature is valid for this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub expires_in_secs: u64,
+    #[command(flatten)]
+    pub signer: SignerArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The order's id (its nonce, printed when it was placed).
+    pub order_id: u64,
+    /// The order's market (default: found among your open orders).
+    #[arg(long)]
+    pub market: Option<String>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+}
+
+#[derive(Debug, Args)]
+pub struct BookArgs {
+    /// The market's symbol (BTC-PERP) or id.
+    pub market: String,
+    /// Price levels per side.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub levels: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Start from the beginning of the chain instead of from now.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    pub for_secs: Option<u64>,
+    /// Stop after printing this many lines.
+    #[arg(long)]
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    /// USDC to withdraw, e.g. 250.5.
+    #[arg(value_parser = usdc)]
+    pub amount: u64,
+    /// Keep updating the status until the withdrawal is claimable (or --timeout-secs).
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds (exit 1).
+    #[arg(long, default_value_t = 600)]
+    pub timeout_secs: u64,
+    /// The signature is valid for this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub expires_in_secs: u64,
+    #[command(flatten)]
+    pub signer: SignerArg,
+}
+
+#[derive(Debug, Args)]
+pub struct WithdrawalArgs {
+    /// The withdrawal's id (printed by `vigil withdraw`).
+    pub id: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForceCommand {
+    /// Force a withdrawal of AMOUNT USDC.
+    Withdraw {
+        /// USDC to withdraw, e.g. 250.5.
+        #[arg(value_parser = usdc)]
+        amount: u64,
+        #[command(flatten)]
+        signer: SignerArg,
+    },
+    /// Force a cancellation of all your open orders.
+    CancelAll {
+        #[command(flatten)]
+        signer: SignerArg,
+    },
+    /// Force-close your whole position in MARKET (a reduce-only IOC market order).
+    Close {
+        /// The market's symbol (BTC-PERP) or id.
+        market: String,
+        /// The worst acceptable price, in basis points from the mark price (default: the
+        /// market's price band).
+        #[arg(long)]
+        slippage_bps: Option<u32>,
+        #[command(flatten)]
+        signer: SignerArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Signed orders to submit in total.
+    #[arg(long, default_value_t = 2_000)]
+    pub count: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Fresh trading accounts to create and fund (faucet + deposit on L1).
+    #[arg(long, default_value_t = 16)]
+    pub accounts: usize,
+    /// The market to trade (default: the first one).
+    #[arg(long)]
+    pub market: Option<String>,
+    /// Signatures to recover when measuring this machine's recovery rate.
+    #[arg(long, default_value_t = 4_000)]
+    pub recoveries: usize,
+}

@@ -1,0 +1,39 @@
+//! `vigil bench`: the thin command over `crate::bench` — resolve the endpoints, show a
+//! progress bar on a terminal (never with `--json`), print the report.
+
+use super::Output;
+use super::UsageError;
+use super::network::Endpoints;
+use crate::bench::{self, BenchConfig, BenchError};
+use crate::cli::{BenchArgs, Cli};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal as _;
+
+pub async fn run(cli: &Cli, args: &BenchArgs) -> anyhow::Result<Output> {
+    let endpoints = Endpoints::resolve(cli)?;
+    let mut config = BenchConfig::new(&endpoints.l1_url, &endpoints.sequencer_url);
+    config.count = args.count;
+    config.concurrency = args.concurrency;
+    config.accounts = args.accounts;
+    config.market = args.market.clone();
+    config.recoveries = args.recoveries;
+    let progress = if cli.json || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} orders ({per_sec})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        ProgressBar::new(args.count).with_style(style)
+    };
+    let report = bench::run(&config, &progress).await.map_err(|e| match e {
+        BenchError::Config(_) | BenchError::UnknownMarket(_) => {
+            anyhow::Error::from(UsageError(e.to_string()))
+        }
+        other => other.into(),
+    })?;
+    Ok(Output {
+        text: report.text(),
+        json: serde_json::to_value(&report)?,
+    })
+}

@@ -1,0 +1,84 @@
+//! A soft confirmation (`TxAccepted`) in human terms: status, what became of the order,
+//! each fill as `size @ price`, cancelled orders, the withdrawal id, and where the action
+//! sits in the chain (seq, batch, tx hash). JSON keeps the sequencer's answer whole.
+
+use super::Output;
+use super::market::{size_decimals, symbol};
+use crate::units::{format_price, format_size, format_usdc_signed};
+use protocol::api::sequencer::{MarketInfo, TxAccepted};
+use protocol::engine::Receipt;
+use serde_json::json;
+use std::fmt::Write as _;
+
+/// Renders `accepted` under a first line `headline` (e.g. "order 17… placed").
+/// `order_market` is the market of the order the action placed, if it placed one.
+pub fn render(
+    headline: &str,
+    accepted: &TxAccepted,
+    markets: &[MarketInfo],
+    order_market: Option<u32>,
+) -> Output {
+    let mut text = format!("{headline}\nstatus    {}", accepted.receipt.status.code());
+    describe(&mut text, &accepted.receipt, markets, order_market);
+    let _ = write!(
+        text,
+        "\nseq {}  batch {}  position {}\ntx        {}",
+        accepted.seq, accepted.batch_index, accepted.position, accepted.hash
+    );
+    Output {
+        text,
+        json: json!({
+            "hash": accepted.hash,
+            "seq": accepted.seq,
+            "batch_index": accepted.batch_index,
+            "position": accepted.position,
+            "status": accepted.receipt.status.code(),
+            "receipt": accepted.receipt,
+        }),
+    }
+}
+
+/// Appends the receipt's effects (order outcome, fills, cancellations, withdrawal).
+pub fn describe(
+    text: &mut String,
+    receipt: &Receipt,
+    markets: &[MarketInfo],
+    order_market: Option<u32>,
+) {
+    if let Some(order) = &receipt.order {
+        let d = order_market.map_or(0, |m| size_decimals(markets, m));
+        let _ = write!(
+            text,
+            "\nfilled    {} (resting {}, cancelled {})",
+            format_size(order.filled, d),
+            format_size(order.resting, d),
+            format_size(order.cancelled, d)
+        );
+    }
+    for fill in &receipt.fills {
+        let d = size_decimals(markets, fill.market);
+        let _ = write!(
+            text,
+            "\nfill      {} {} @ {} with maker {} (taker fee {} USDC)",
+            format_size(fill.size, d),
+            symbol(markets, fill.market),
+            format_price(u128::from(fill.price)),
+            fill.maker,
+            format_usdc_signed(fill.taker_fee)
+        );
+    }
+    for cancelled in &receipt.cancelled {
+        let d = size_decimals(markets, cancelled.market);
+        let _ = write!(
+            text,
+            "\ncancelled order {} in {} ({} left, {:?})",
+            cancelled.nonce,
+            symbol(markets, cancelled.market),
+            format_size(cancelled.remaining, d),
+            cancelled.reason
+        );
+    }
+    if let Some(id) = receipt.withdrawal_id {
+        let _ = write!(text, "\nwithdrawal id {id}");
+    }
+}

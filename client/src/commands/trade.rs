@@ -1,0 +1,156 @@
+//! `vigil order|cancel|cancel-all`: build the EIP-712 action from human units, sign it with
+//! the resolved key under the chain's domain, submit it to the sequencer and print the
+//! soft-confirmation receipt. An order's id is its nonce (DESIGN §2), printed on placement.
+
+use super::market::{
+    action_domain, expires_in, find, fresh_nonce, markets, parse_order_price, parse_order_size,
+    price_words, worst_price,
+};
+use super::network::{Endpoints, signer};
+use super::{Output, UsageError, receipt};
+use crate::cli::{CancelArgs, Cli, OrderArgs, Side, SignerArg};
+use crate::units::{format_price, format_size};
+use protocol::action::{Action, Cancel, CancelAll, Order, TimeInForce};
+use protocol::signing::sign_action;
+
+/// Default signature lifetime of cancels, in seconds.
+const CANCEL_EXPIRY_SECS: u64 = 300;
+
+pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
+    let endpoints = Endpoints::resolve(cli)?;
+    let key = signer(cli, &args.signer.name)?;
+    let seq = endpoints.sequencer();
+    let markets = markets(&seq).await?;
+    let market = find(&markets, &args.market)?;
+    let size = parse_order_size(market, &args.size)?;
+    let is_buy = args.side == Side::Buy;
+    let limit = price_words(&args.price)?;
+    let (price, tif) = match limit {
+        Some(text) => (parse_order_price(market, text)?, chosen_tif(args)),
+        None => {
+            if args.fok || args.post_only {
+                return Err(UsageError(
+                    "a market order (no price) is IOC; --fok and --post-only need `@ PRICE`".into(),
+                )
+                .into());
+            }
+            (
+                worst_price(market, is_buy, args.slippage_bps)?,
+                TimeInForce::Ioc,
+            )
+        }
+    };
+    let nonce = fresh_nonce();
+    let action = Action::Order(Order {
+        account: key.address,
+        market: market.params.id,
+        is_buy,
+        price,
+        size,
+        tif,
+        reduce_only: args.reduce_only,
+        nonce,
+        expires_at: expires_in(args.expires_in_secs),
+    });
+    let domain = action_domain(&endpoints.l1()).await?;
+    let accepted = seq
+        .submit(&sign_action(&key.signing_key, action, &domain))
+        .await?;
+    let side = if is_buy { "buy" } else { "sell" };
+    let what = format!(
+        "{side} {} {}",
+        format_size(size, market.params.size_decimals),
+        market.params.symbol
+    );
+    let reduce = if args.reduce_only {
+        ", reduce-only"
+    } else {
+        ""
+    };
+    let headline = match limit {
+        Some(_) => format!(
+            "order {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
+            format_price(u128::from(price)),
+            format!("{tif:?}").to_uppercase(),
+            key.address
+        ),
+        None => format!(
+            "order {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
+            format_price(u128::from(price)),
+            key.address
+        ),
+    };
+    let mut output = receipt::render(&headline, &accepted, &markets, Some(market.params.id));
+    output.json["order_id"] = nonce.into();
+    output.json["market"] = market.params.symbol.clone().into();
+    output.json["account"] = serde_json::to_value(key.address)?;
+    Ok(output)
+}
+
+fn chosen_tif(args: &OrderArgs) -> TimeInForce {
+    if args.ioc {
+        TimeInForce::Ioc
+    } else if args.fok {
+        TimeInForce::Fok
+    } else if args.post_only {
+        TimeInForce::PostOnly
+    } else {
+        TimeInForce::Gtc
+    }
+}
+
+pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
+    let endpoints = Endpoints::resolve(cli)?;
+    let key = signer(cli, &args.signer.name)?;
+    let seq = endpoints.sequencer();
+    let markets = markets(&seq).await?;
+    let market_id = match &args.market {
+        Some(text) => find(&markets, text)?.params.id,
+        None => {
+            let account = seq.account(&key.address).await?;
+            account
+                .open_orders
+                .iter()
+                .find(|o| o.nonce == args.order_id)
+                .map(|o| o.market)
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "{} has no open order {} (give --market to cancel anyway)",
+                        key.address, args.order_id
+                    ))
+                })?
+        }
+    };
+    let action = Action::Cancel(Cancel {
+        account: key.address,
+        market: market_id,
+        order_nonce: args.order_id,
+        nonce: fresh_nonce(),
+        expires_at: expires_in(CANCEL_EXPIRY_SECS),
+    });
+    let domain = action_domain(&endpoints.l1()).await?;
+    let accepted = seq
+        .submit(&sign_action(&key.signing_key, action, &domain))
+        .await?;
+    let headline = format!("cancelled order {} of {}", args.order_id, key.address);
+    Ok(receipt::render(&headline, &accepted, &markets, None))
+}
+
+pub async fn cancel_all(cli: &Cli, args: &SignerArg) -> anyhow::Result<Output> {
+    let endpoints = Endpoints::resolve(cli)?;
+    let key = signer(cli, &args.name)?;
+    let seq = endpoints.sequencer();
+    let markets = markets(&seq).await?;
+    let action = Action::CancelAll(CancelAll {
+        account: key.address,
+        nonce: fresh_nonce(),
+        expires_at: expires_in(CANCEL_EXPIRY_SECS),
+    });
+    let domain = action_domain(&endpoints.l1()).await?;
+    let accepted = seq
+        .submit(&sign_action(&key.signing_key, action, &domain))
+        .await?;
+    let count = accepted.receipt.cancelled.len();
+    let headline = format!("cancelled {count} open orders of {}", key.address);
+    Ok(receipt::render(&headline, &accepted, &markets, None))
+}

@@ -1,0 +1,162 @@
+//! `vigil withdraw|withdrawal`: a withdrawal's one status line (pending → in batch →
+//! challenge window with blocks remaining and ETA → claimable → claimed), read from the
+//! sequencer's `/v1/withdrawals/{id}`. `--wait` keeps the line updated (on standard error,
+//! so standard output stays the final answer) until the withdrawal is claimable.
+
+use super::market::{action_domain, expires_in, fresh_nonce};
+use super::network::{Endpoints, signer};
+use super::{Output, UsageError};
+use crate::cli::{Cli, WithdrawArgs, WithdrawalArgs};
+use crate::sequencer::SequencerClient;
+use crate::units::format_usdc;
+use protocol::action::{Action, Withdraw};
+use protocol::api::sequencer::{WithdrawalStatus, WithdrawalView};
+use protocol::signing::sign_action;
+use std::io::{IsTerminal as _, Write as _};
+use std::time::{Duration, Instant};
+
+/// How often `--wait` re-reads the status.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> {
+    if args.amount == 0 {
+        return Err(UsageError("the amount must be positive".into()).into());
+    }
+    let endpoints = Endpoints::resolve(cli)?;
+    let key = signer(cli, &args.signer.name)?;
+    let seq = endpoints.sequencer();
+    let action = Action::Withdraw(Withdraw {
+        account: key.address,
+        amount: args.amount,
+        nonce: fresh_nonce(),
+        expires_at: expires_in(args.expires_in_secs),
+    });
+    let domain = action_domain(&endpoints.l1()).await?;
+    let accepted = seq
+        .submit(&sign_action(&key.signing_key, action, &domain))
+        .await?;
+    let id = accepted.receipt.withdrawal_id.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the sequencer accepted the withdrawal (tx {}) without a withdrawal id",
+            accepted.hash
+        )
+    })?;
+    let view = if args.wait {
+        wait_claimable(cli, &seq, id, Duration::from_secs(args.timeout_secs)).await?
+    } else {
+        seq.withdrawal(id).await?
+    };
+    let mut output = show(&view);
+    output.json["seq"] = accepted.seq.into();
+    Ok(output)
+}
+
+pub async fn withdrawal(cli: &Cli, args: &WithdrawalArgs) -> anyhow::Result<Output> {
+    let seq = Endpoints::resolve(cli)?.sequencer();
+    Ok(show(&seq.withdrawal(args.id).await?))
+}
+
+/// Re-reads the status until it is claimable (or claimed), updating one line on standard
+/// error; an error after `timeout`.
+async fn wait_claimable(
+    cli: &Cli,
+    seq: &SequencerClient,
+    id: u64,
+    timeout: Duration,
+) -> anyhow::Result<WithdrawalView> {
+    let started = Instant::now();
+    let live = !cli.json;
+    let tty = std::io::stderr().is_terminal();
+    let mut last_line = String::new();
+    loop {
+        let view = seq.withdrawal(id).await?;
+        let done = matches!(
+            view.status,
+            WithdrawalStatus::Claimable { .. } | WithdrawalStatus::Claimed { .. }
+        );
+        let line = status_line(&view);
+        if live && line != last_line && !done {
+            let mut err = std::io::stderr().lock();
+            let _ = if tty {
+                write!(err, "\r\x1b[2K{line}")
+            } else {
+                writeln!(err, "{line}")
+            };
+            let _ = err.flush();
+            last_line = line.clone();
+        }
+        if done {
+            if live && tty && !last_line.is_empty() {
+                eprint!("\r\x1b[2K");
+            }
+            return Ok(view);
+        }
+        if started.elapsed() >= timeout {
+            if live && tty {
+                eprintln!();
+            }
+            return Err(anyhow::anyhow!(
+                "withdrawal {id} is not claimable after {} s; last status: {line}",
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+fn show(view: &WithdrawalView) -> Output {
+    Output {
+        text: status_line(view),
+        json: serde_json::to_value(view).expect("a withdrawal view serializes"),
+    }
+}
+
+/// The one status line of a withdrawal.
+pub fn status_line(view: &WithdrawalView) -> String {
+    let stage = match &view.status {
+        WithdrawalStatus::Pending => {
+            format!("pending (batch {} is still open)", view.batch_index)
+        }
+        WithdrawalStatus::InBatch => {
+            format!("in batch {} (sealed, being posted)", view.batch_index)
+        }
+        WithdrawalStatus::ChallengeWindow {
+            deadline_block,
+            blocks_remaining,
+            eta_ms,
+        } => {
+            let eta = eta_ms.map_or_else(
+                || "ETA unknown (blocks are mined by hand)".to_string(),
+                |ms| format!("ETA ~{}", human_duration(ms)),
+            );
+            format!(
+                "challenge window: {blocks_remaining} blocks remaining (final after block {deadline_block}), {eta}"
+            )
+        }
+        WithdrawalStatus::Claimable {
+            proof_batch_index, ..
+        } => format!(
+            "claimable (batch {proof_batch_index} is final): run `vigil l1 claim --withdrawal-id {}`",
+            view.withdrawal_id
+        ),
+        WithdrawalStatus::Claimed { claimed_block } => {
+            format!("claimed on L1 in block {claimed_block}")
+        }
+    };
+    format!(
+        "withdrawal {}: {} USDC to {} — {stage}",
+        view.withdrawal_id,
+        format_usdc(view.amount),
+        view.account
+    )
+}
+
+/// "45 s", "3 min 20 s", "2 h 5 min".
+fn human_duration(ms: u64) -> String {
+    let secs = ms.div_ceil(1_000);
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3_600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3_600, secs % 3_600 / 60),
+    }
+}

@@ -1,0 +1,94 @@
+//! `vigil bench` against an in-process settlement layer and sequencer: it funds its own
+//! fresh accounts, submits a bounded number of orders and reports throughput, latency
+//! percentiles, rejections and the ratio to this machine's signature-recovery rate.
+
+use crate::rollup::{BTC, BTC_PRICE, Rollup, int};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_reports_throughput_latency_and_the_recovery_ratio() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    rollup.price(BTC, BTC_PRICE).await;
+
+    let text = rollup
+        .vigil(
+            h,
+            &[
+                "bench",
+                "--count",
+                "200",
+                "--concurrency",
+                "8",
+                "--accounts",
+                "4",
+                "--recoveries",
+                "1000",
+            ],
+        )
+        .await
+        .ok();
+    for part in [
+        "bench: 200 orders on BTC-PERP",
+        "accepted",
+        "p50",
+        "p99.9",
+        "ratio",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+
+    let report = rollup
+        .vigil(
+            h,
+            &[
+                "--json",
+                "bench",
+                "--count",
+                "60",
+                "--concurrency",
+                "4",
+                "--accounts",
+                "2",
+                "--recoveries",
+                "500",
+                "--market",
+                "BTC-PERP",
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(int(&report["submitted"]), 60, "{report}");
+    assert_eq!(
+        int(&report["accepted"]) + int(&report["rejected"]),
+        60,
+        "{report}"
+    );
+    assert_eq!(
+        int(&report["rejected"]),
+        0,
+        "crossing orders at the mark: {report}"
+    );
+    assert!(int(&report["accepted_per_sec"]) > 0, "{report}");
+    assert!(int(&report["recoveries_per_sec"]) > 0, "{report}");
+    assert!(report["ratio_bps"].is_u64(), "{report}");
+    assert!(
+        int(&report["latency_p50_us"]) <= int(&report["latency_p99_us"])
+            && int(&report["latency_p99_us"]) <= int(&report["latency_p999_us"]),
+        "{report}"
+    );
+
+    // The bench traded: both sides of its crossing orders filled.
+    let book = rollup
+        .vigil(h, &["--json", "book", "BTC-PERP"])
+        .await
+        .json();
+    let resting: usize = ["bids", "asks"]
+        .iter()
+        .map(|side| book[side].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(
+        resting <= 2,
+        "crossing orders leave at most a level per side: {book}"
+    );
+}

@@ -1,0 +1,223 @@
+//! A whole rollup in this process for the trading tests: the settlement layer
+//! (`contracts-mock`) and the sequencer (`sequencer::run`), each on 127.0.0.1:0 with a temp
+//! data dir, sharing a genesis whose oracle key the tests hold (so they can set prices).
+//! The real `vigil` binary is then driven against both URLs.
+
+use crate::support::{Run, vigil};
+use k256::ecdsa::SigningKey;
+use protocol::action::{Action, PriceUpdate};
+use protocol::api::settlement::{FaucetRequest, MineRequest};
+use protocol::batch::domain_separator;
+use protocol::genesis::Genesis;
+use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use vigil_client::sequencer::SequencerClient;
+use vigil_client::settlement::SettlementClient;
+
+pub const BTC: u32 = 1;
+/// 50,000 USD in micro-USDC.
+pub const BTC_PRICE: u64 = 50_000_000_000;
+/// How long any bounded wait in these tests may take.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub fn oracle_key() -> SigningKey {
+    signing_key_from_bytes(&[0x0c; 32]).expect("a valid key")
+}
+
+pub fn genesis() -> Genesis {
+    Genesis::devnet(
+        31337,
+        contracts_mock::Config::default_rollup_address(),
+        address_of(&oracle_key()),
+    )
+}
+
+/// Settlement layer + sequencer, stopped when dropped.
+pub struct Rollup {
+    pub l1_url: String,
+    pub seq_url: String,
+    pub l1: SettlementClient,
+    pub seq: SequencerClient,
+    stops: Vec<oneshot::Sender<()>>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl Rollup {
+    /// Blocks mined by hand (`mine`), challenge window 3 blocks, forced deadline 4.
+    pub async fn start() -> Rollup {
+        Rollup::start_with(None).await
+    }
+
+    /// `block_time_ms`: `None` for hand-mined blocks, else blocks on a timer.
+    pub async fn start_with(block_time_ms: Option<u64>) -> Rollup {
+        let l1_dir = tempfile::tempdir().expect("temp dir");
+        let mut l1_config = contracts_mock::Config::new(l1_dir.path().to_path_buf(), genesis());
+        l1_config.block_time_ms = block_time_ms;
+        l1_config.challenge_window_blocks = 3;
+        l1_config.force_inclusion_deadline_blocks = 4;
+        l1_config.min_sequencer_bond = 1_000;
+        l1_config.max_timestamp_drift_ms = 3_600_000;
+        let (l1_url, l1_stop) = serve(|listener, stopped| {
+            tokio::spawn(contracts_mock::run(l1_config, listener, stopped));
+        })
+        .await;
+        let l1 = SettlementClient::new(&l1_url);
+
+        let key = signing_key_from_bytes(&[0x5e; 32]).expect("a valid key");
+        l1.faucet(&FaucetRequest {
+            address: address_of(&key),
+            amount: 1_000_000,
+        })
+        .await
+        .expect("fund the sequencer's bond");
+        let seq_dir = tempfile::tempdir().expect("temp dir");
+        let mut seq_config =
+            sequencer::Config::new(seq_dir.path().to_path_buf(), l1_url.clone(), genesis(), key);
+        seq_config.batch_max_txs = 64;
+        seq_config.batch_interval = Duration::from_millis(20);
+        seq_config.keeper_interval = None;
+        let (seq_url, seq_stop) = serve(|listener, stopped| {
+            tokio::spawn(sequencer::run(seq_config, listener, stopped));
+        })
+        .await;
+        let seq = SequencerClient::new(&seq_url);
+        let rollup = Rollup {
+            l1_url,
+            seq_url,
+            l1,
+            seq,
+            stops: vec![l1_stop, seq_stop],
+            _dirs: vec![l1_dir, seq_dir],
+        };
+        wait_for("the sequencer to answer", || async {
+            rollup.seq.status().await.ok()
+        })
+        .await;
+        rollup
+    }
+
+    /// Sets `market`'s oracle price (signed by the genesis oracle, stamped now).
+    pub async fn price(&self, market: u32, price: u64) {
+        let now = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis(),
+        )
+        .expect("fits");
+        let action = Action::PriceUpdate(PriceUpdate {
+            market,
+            price,
+            timestamp_ms: now,
+        });
+        let signed = sign_action(&oracle_key(), action, &domain_separator(&genesis()));
+        self.seq
+            .submit(&signed)
+            .await
+            .expect("price update accepted");
+    }
+
+    pub async fn mine(&self, blocks: u64) {
+        self.l1
+            .mine(&MineRequest {
+                blocks,
+                timestamp_ms: None,
+            })
+            .await
+            .expect("mine");
+    }
+
+    /// Runs `vigil --data-dir home --l1-url … --sequencer-url … args` off the runtime.
+    pub async fn vigil(&self, home: &Path, args: &[&str]) -> Run {
+        let mut full = vec!["--sequencer-url", self.seq_url.as_str()];
+        full.extend_from_slice(args);
+        run_off_runtime(home, Some(&self.l1_url), &full).await
+    }
+
+    /// Waits until `address` holds at least `collateral` micro-USDC on L2.
+    pub async fn wait_collateral(&self, address: &protocol::primitives::Address, at_least: i128) {
+        wait_for("a deposit to be credited", || async {
+            let view = self.seq.account(address).await.ok()?;
+            (view.collateral >= at_least).then_some(())
+        })
+        .await;
+    }
+}
+
+impl Drop for Rollup {
+    fn drop(&mut self) {
+        for stop in self.stops.drain(..) {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Binds 127.0.0.1:0, hands the listener and a shutdown future to `spawn`, and returns
+/// the URL and the shutdown trigger.
+async fn serve(
+    spawn: impl FnOnce(
+        tokio::net::TcpListener,
+        std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
+    ),
+) -> (String, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    spawn(
+        listener,
+        Box::pin(async move {
+            let _ = stopped.await;
+        }),
+    );
+    (url, stop)
+}
+
+/// Runs the binary on a blocking thread, so the in-process services keep serving.
+pub async fn run_off_runtime(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
+    let home: PathBuf = home.to_path_buf();
+    let l1_url = l1_url.map(str::to_string);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        vigil(&home, l1_url.as_deref(), &args)
+    })
+    .await
+    .expect("the vigil run completes")
+}
+
+/// Polls `check` until it yields a value: bounded by `PATIENCE` and by attempts.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    for _ in 0..20_000 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if started.elapsed() > PATIENCE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out after {PATIENCE:?} waiting for {what}");
+}
+
+/// A JSON field as i128, whether the server wrote a number or a decimal string.
+pub fn int(value: &serde_json::Value) -> i128 {
+    match value {
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .unwrap_or_else(|| panic!("not an integer: {n}")),
+        serde_json::Value::String(s) => s.parse().unwrap_or_else(|_| panic!("not an integer: {s}")),
+        other => panic!("not an integer: {other}"),
+    }
+}

@@ -1,0 +1,198 @@
+//! Withdrawals and forced inclusion through the real `vigil` binary: `withdraw --wait`
+//! follows one status line to claimable on a chain that mines blocks on a timer, then
+//! `l1 claim --withdrawal-id` fetches the proof from the sequencer and is paid; on a
+//! hand-mined chain a forced withdrawal is included by the sequencer, cannot be claimed
+//! before its window passes, and is claimable once the blocks are mined.
+
+use crate::rollup::{BTC, BTC_PRICE, Rollup, int, wait_for};
+use protocol::api::sequencer::{TxState, WithdrawalStatus};
+use protocol::primitives::{Address, H256, to_hex};
+use protocol::signing::{address_of, signing_key_from_bytes};
+use std::path::Path;
+
+/// Imports a key named `alice` and funds her L2 account with `usdc` (human units).
+async fn funded_alice(rollup: &Rollup, home: &Path, usdc: &str, micro: i128) -> Address {
+    let secret = [0x33u8; 32];
+    let args = [
+        "keys",
+        "import",
+        "--name",
+        "alice",
+        "--private-key",
+        &to_hex(&secret),
+    ];
+    rollup.vigil(home, &args).await.ok();
+    for step in ["faucet", "deposit"] {
+        let args = ["l1", step, "--name", "alice", "--amount", usdc];
+        rollup.vigil(home, &args).await.ok();
+    }
+    let alice = address_of(&signing_key_from_bytes(&secret).expect("key"));
+    rollup.wait_collateral(&alice, micro).await;
+    rollup.price(BTC, BTC_PRICE).await;
+    alice
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdraw_wait_then_claim_by_id() {
+    let rollup = Rollup::start_with(Some(100)).await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let alice = funded_alice(&rollup, h, "1,000", 1_000_000_000).await;
+
+    let waited = rollup
+        .vigil(
+            h,
+            &[
+                "--json",
+                "withdraw",
+                "250",
+                "--wait",
+                "--timeout-secs",
+                "60",
+                "--name",
+                "alice",
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(waited["status"]["stage"], "claimable", "{waited}");
+    assert_eq!(int(&waited["amount"]), 250_000_000);
+    let id = waited["withdrawal_id"].to_string();
+    let text = rollup.vigil(h, &["withdrawal", &id]).await.ok();
+    assert!(
+        text.contains("claimable") && text.contains("250.00 USDC"),
+        "{text}"
+    );
+
+    let claimed = rollup
+        .vigil(
+            h,
+            &[
+                "--json",
+                "l1",
+                "claim",
+                "--withdrawal-id",
+                &id,
+                "--name",
+                "alice",
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(int(&claimed["amount"]), 250_000_000, "{claimed}");
+    assert_eq!(claimed["account"], alice.to_string());
+    let l1 = rollup.l1.account(&alice).await.expect("L1 account");
+    assert_eq!(
+        l1.balance, 250_000_000,
+        "1,000 faucet − 1,000 deposit + 250"
+    );
+    let text = rollup.vigil(h, &["withdrawal", &id]).await.ok();
+    assert!(text.contains("claimed on L1 in block"), "{text}");
+    let view = rollup.seq.account(&alice).await.expect("account");
+    assert_eq!(view.collateral, 750_000_000);
+
+    // Without --wait: one status line at once.
+    let text = rollup
+        .vigil(h, &["withdraw", "100", "--name", "alice"])
+        .await
+        .ok();
+    assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("withdrawal ") && text.contains("100.00 USDC"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let alice = funded_alice(&rollup, h, "1,000", 1_000_000_000).await;
+
+    let forced = rollup
+        .vigil(
+            h,
+            &["--json", "force", "withdraw", "100", "--name", "alice"],
+        )
+        .await
+        .json();
+    assert_eq!(
+        int(&forced["queue_index"]),
+        1,
+        "after the deposit: {forced}"
+    );
+    assert!(int(&forced["deadline_block"]) > 0);
+    let hash: H256 = serde_json::from_value(forced["tx_hash"].clone()).expect("a hash");
+    let lookup = wait_for("the forced withdrawal to be sequenced", || async {
+        rollup.seq.tx(&hash).await.ok()
+    })
+    .await;
+    assert_eq!(lookup.state, TxState::Included);
+    assert!(lookup.receipt.status.is_ok(), "{:?}", lookup.receipt);
+    let id = lookup.receipt.withdrawal_id.expect("a withdrawal id");
+    let view = rollup.seq.account(&alice).await.expect("account");
+    assert_eq!(view.collateral, 900_000_000);
+
+    // A forced cancel-all is queued and included too.
+    let cancel = rollup
+        .vigil(h, &["--json", "force", "cancel-all", "--name", "alice"])
+        .await
+        .json();
+    assert_eq!(int(&cancel["queue_index"]), 2, "{cancel}");
+
+    // Not claimable while its batch is open or in its window (no blocks are mined).
+    let early = rollup
+        .vigil(
+            h,
+            &[
+                "l1",
+                "claim",
+                "--withdrawal-id",
+                &id.to_string(),
+                "--name",
+                "alice",
+            ],
+        )
+        .await;
+    assert_eq!(early.code, 1, "{early:?}");
+    assert!(
+        early.stderr.contains("not claimable yet"),
+        "{}",
+        early.stderr
+    );
+
+    let remaining = wait_for("the withdrawal's batch to be posted", || async {
+        match rollup.seq.withdrawal(id).await.ok()?.status {
+            WithdrawalStatus::ChallengeWindow {
+                blocks_remaining, ..
+            } => Some(blocks_remaining),
+            _ => None,
+        }
+    })
+    .await;
+    let text = rollup.vigil(h, &["withdrawal", &id.to_string()]).await.ok();
+    assert!(text.contains("challenge window"), "{text}");
+    rollup.mine(remaining + 1).await;
+    wait_for("the withdrawal to be claimable", || async {
+        let status = rollup.seq.withdrawal(id).await.ok()?.status;
+        matches!(status, WithdrawalStatus::Claimable { .. }).then_some(())
+    })
+    .await;
+    let claimed = rollup
+        .vigil(
+            h,
+            &[
+                "--json",
+                "l1",
+                "claim",
+                "--withdrawal-id",
+                &id.to_string(),
+                "--name",
+                "alice",
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(int(&claimed["amount"]), 100_000_000, "{claimed}");
+}
