@@ -25,7 +25,7 @@ async fn main() -> ExitCode {
     match commands::run(&cli).await {
         Ok(output) => {
             if !output.is_empty() {
-                println!("{}", output.render(cli.json));
+                commands::emit(&output.render(cli.json));
             }
             ExitCode::SUCCESS
         }

@@ -39,12 +39,9 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
         }),
         Err(failure) => {
             if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"fault": args.fault, "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()})
-                );
+                super::emit(&serde_json::json!({"fault": args.fault, "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}).to_string());
             } else {
-                println!("{}", failure.timeline.render_text());
+                super::emit(&failure.timeline.render_text());
             }
             Err(failure.into())
         }

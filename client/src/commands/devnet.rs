@@ -87,9 +87,9 @@ pub async fn run(cli: &Cli, args: &DevnetArgs) -> anyhow::Result<Output> {
         other => other.into(),
     })?;
     if cli.json {
-        println!("{}", serde_json::to_string(net.manifest())?);
+        super::emit(&serde_json::to_string(net.manifest())?);
     } else {
-        println!("{}", describe(net.manifest(), &dir, args));
+        super::emit(&describe(net.manifest(), &dir, args));
     }
     let failed = net.failed();
     let reason = tokio::select! {

@@ -27,6 +27,15 @@ use std::path::PathBuf;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Writes `text` and a newline to standard output. A closed standard output (`vigil devnet
+/// | head -1`, a parent that stopped reading) drops the line instead of panicking the way
+/// `println!` does: the command's work matters more than its echo.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 /// A command's result: `text` for people, `json` for `--json`.
 #[derive(Debug)]
 pub struct Output {

@@ -22,5 +22,6 @@ mod rollup;
 mod support;
 mod trading;
 mod units;
+mod walkthrough;
 mod watch;
 mod withdrawals;
