@@ -3,6 +3,7 @@
 //! data dir, sharing a genesis whose oracle key the tests hold (so they can set prices).
 //! The real `vigil` binary is then driven against both URLs.
 
+pub use crate::support::{PATIENCE, wait_for};
 use crate::support::{Run, vigil};
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, PriceUpdate};
@@ -12,7 +13,7 @@ use protocol::genesis::Genesis;
 use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
 use vigil_client::sequencer::SequencerClient;
 use vigil_client::settlement::SettlementClient;
@@ -20,9 +21,8 @@ use vigil_client::settlement::SettlementClient;
 pub const BTC: u32 = 1;
 /// 50,000 USD in micro-USDC.
 pub const BTC_PRICE: u64 = 50_000_000_000;
-/// How long any bounded wait in these tests may take.
-pub const PATIENCE: Duration = Duration::from_secs(60);
 
+/// The oracle key of the test genesis (`genesis()` names its address as oracle).
 pub fn oracle_key() -> SigningKey {
     signing_key_from_bytes(&[0x0c; 32]).expect("a valid key")
 }
@@ -188,25 +188,6 @@ pub async fn run_off_runtime(home: &Path, l1_url: Option<&str>, args: &[&str]) -
     })
     .await
     .expect("the vigil run completes")
-}
-
-/// Polls `check` until it yields a value: bounded by `PATIENCE` and by attempts.
-pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let started = Instant::now();
-    for _ in 0..20_000 {
-        if let Some(value) = check().await {
-            return value;
-        }
-        if started.elapsed() > PATIENCE {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out after {PATIENCE:?} waiting for {what}");
 }
 
 /// A JSON field as i128, whether the server wrote a number or a decimal string.

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// One finished run of `vigil`.
 #[derive(Debug)]
@@ -50,4 +51,27 @@ pub fn vigil(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
     }
+}
+
+/// How long any single condition may take to come true.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Polls `check` until it yields a value: bounded in attempts and by `PATIENCE`; panics
+/// naming `what` otherwise.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    for _ in 0..20_000 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if started.elapsed() > PATIENCE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out after {PATIENCE:?} waiting for {what}");
 }

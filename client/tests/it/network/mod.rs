@@ -9,6 +9,7 @@
 pub mod observe;
 pub mod trading;
 
+pub use crate::support::{PATIENCE, wait_for};
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, SignedAction};
 use protocol::api::settlement::{
@@ -19,8 +20,7 @@ use protocol::primitives::Address;
 use protocol::signing::{address_of, sign_action};
 use protocol::workload::{Workload, dev_key};
 use sequencer::FaultPlan;
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -39,28 +39,6 @@ pub const SEQUENCER_FUNDS: u64 = 1_000_000;
 pub const VERIFIER_FUNDS: u64 = 1_000;
 /// Every trader's L2 deposit: 100,000 USDC in micro-units.
 pub const DEPOSIT: u64 = 100_000_000_000;
-/// How long any single condition may take to come true.
-pub const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Polls `check` until it yields a value: bounded in attempts and by `PATIENCE`; panics
-/// naming `what` otherwise.
-pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let started = Instant::now();
-    for _ in 0..20_000 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if started.elapsed() > PATIENCE {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out after {PATIENCE:?} waiting for {what}");
-}
 
 async fn bind() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
