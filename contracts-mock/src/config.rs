@@ -39,9 +39,7 @@ pub struct Config {
 
 /// Defaults for a development chain, before any command-line override.
 pub mod defaults {
-    pub const CHAIN_ID: u64 = 31337;
-    /// The rollup contract's address (EIP-712 `verifyingContract` of both domains).
-    pub const ROLLUP_ADDRESS: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    pub const CHAIN_ID: u64 = protocol::genesis::DEVNET_CHAIN_ID;
     pub const BLOCK_TIME_MS: u64 = 1_000;
     pub const CHALLENGE_WINDOW_BLOCKS: u64 = 20;
     pub const FORCE_INCLUSION_DEADLINE_BLOCKS: u64 = 10;
@@ -107,11 +105,9 @@ impl Config {
         }
     }
 
-    /// The default rollup contract address.
+    /// The default rollup contract address (EIP-712 `verifyingContract` of both domains).
     pub fn default_rollup_address() -> Address {
-        defaults::ROLLUP_ADDRESS
-            .parse()
-            .expect("the default rollup address is valid hex")
+        protocol::genesis::DEVNET_VERIFYING_CONTRACT
     }
 
     /// Refuses settings under which the rules cannot work.

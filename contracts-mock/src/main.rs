@@ -10,9 +10,9 @@ use anyhow::Context;
 use clap::Parser;
 use contracts_mock::config::defaults;
 use contracts_mock::{Config, RunError};
-use protocol::genesis::Genesis;
-use protocol::primitives::{Address, keccak256};
-use protocol::signing::{address_of, signing_key_from_bytes};
+use protocol::genesis::{Genesis, devnet_oracle_key};
+use protocol::primitives::Address;
+use protocol::signing::address_of;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,14 +73,6 @@ struct Cli {
     log: String,
 }
 
-/// The devnet oracle's address: the key keccak256("vigil devnet oracle").
-fn devnet_oracle() -> anyhow::Result<Address> {
-    let secret = keccak256(b"vigil devnet oracle");
-    let key = signing_key_from_bytes(&secret.0)
-        .map_err(|_| anyhow::anyhow!("the devnet oracle secret is not a valid key"))?;
-    Ok(address_of(&key))
-}
-
 impl Cli {
     fn into_config(self) -> anyhow::Result<Config> {
         let genesis = match &self.genesis {
@@ -94,10 +86,8 @@ impl Cli {
                 self.chain_id.unwrap_or(defaults::CHAIN_ID),
                 self.rollup_address
                     .unwrap_or_else(Config::default_rollup_address),
-                match self.oracle {
-                    Some(oracle) => oracle,
-                    None => devnet_oracle()?,
-                },
+                self.oracle
+                    .unwrap_or_else(|| address_of(&devnet_oracle_key())),
             ),
         };
         let mut config = Config::new(self.data_dir, genesis);

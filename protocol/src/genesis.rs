@@ -5,7 +5,30 @@
 
 use crate::codec::{Encode, Writer};
 use crate::primitives::{Address, H256, keccak256};
+use crate::signing::signing_key_from_bytes;
+use k256::ecdsa::SigningKey;
 use serde::{Deserialize, Serialize};
+
+/// The devnet's chain id: Hardhat's and Anvil's, which wallets already know.
+pub const DEVNET_CHAIN_ID: u64 = 31337;
+
+/// The devnet's rollup contract (EIP-712 `verifyingContract`),
+/// `0x5FbDB2315678afecb367f032d93F642f64180aa3`: the first contract a Hardhat or Anvil
+/// chain deploys, so wallet users recognise it. The eth-account vectors sign on it.
+pub const DEVNET_VERIFYING_CONTRACT: Address = Address([
+    0x5f, 0xbd, 0xb2, 0x31, 0x56, 0x78, 0xaf, 0xec, 0xb3, 0x67, 0xf0, 0x32, 0xd9, 0x3f, 0x64, 0x2f,
+    0x64, 0x18, 0x0a, 0xa3,
+]);
+
+/// The preimage of the devnet oracle's secret key.
+pub const DEVNET_ORACLE_KEY_PREIMAGE: &[u8] = b"vigil devnet oracle";
+
+/// The devnet oracle's key, keccak256("vigil devnet oracle"): public on purpose, so every
+/// binary's devnet genesis names the same oracle and any devnet feed can sign for it.
+pub fn devnet_oracle_key() -> SigningKey {
+    signing_key_from_bytes(&keccak256(DEVNET_ORACLE_KEY_PREIMAGE).0)
+        .expect("keccak256(\"vigil devnet oracle\") is a valid secp256k1 scalar")
+}
 
 /// Parameters of one perpetual futures market.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,5 +275,30 @@ impl Encode for Genesis {
         for m in &self.markets {
             m.encode_to(w);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::address_of;
+
+    /// The devnet constants are the values the docs, the eth-account vectors and wallets
+    /// use; the oracle key is the hash of its preimage.
+    #[test]
+    fn devnet_constants_are_the_documented_values() {
+        assert_eq!(
+            DEVNET_VERIFYING_CONTRACT,
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+                .parse::<Address>()
+                .expect("address")
+        );
+        assert_eq!(DEVNET_CHAIN_ID, 31337);
+        let key = devnet_oracle_key();
+        let expected = signing_key_from_bytes(&keccak256(b"vigil devnet oracle").0).expect("key");
+        assert_eq!(address_of(&key), address_of(&expected));
+        Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, address_of(&key))
+            .validate()
+            .expect("the devnet genesis is valid");
     }
 }

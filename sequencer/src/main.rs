@@ -9,8 +9,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use protocol::genesis::Genesis;
-use protocol::primitives::{Address, keccak256, parse_hex_fixed};
+use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
+use protocol::primitives::{Address, parse_hex_fixed};
 use protocol::signing::{address_of, signing_key_from_bytes};
 use sequencer::{Config, FaultPlan, Limits, RunError};
 use std::net::SocketAddr;
@@ -98,14 +98,6 @@ struct Cli {
     log: String,
 }
 
-/// The devnet oracle's address: the key keccak256("vigil devnet oracle").
-fn devnet_oracle() -> anyhow::Result<Address> {
-    let secret = keccak256(b"vigil devnet oracle");
-    let key = signing_key_from_bytes(&secret.0)
-        .map_err(|_| anyhow::anyhow!("the devnet oracle secret is not a valid key"))?;
-    Ok(address_of(&key))
-}
-
 fn parse_key(text: &str) -> anyhow::Result<k256::ecdsa::SigningKey> {
     let bytes = parse_hex_fixed::<32>(text.trim())
         .map_err(|e| anyhow::anyhow!("the sequencer key is not 32 bytes of 0x hex: {e}"))?;
@@ -131,15 +123,10 @@ impl Cli {
                     .with_context(|| format!("parsing genesis file {}", path.display()))?
             }
             None => Genesis::devnet(
-                self.chain_id.unwrap_or(31337),
-                match self.rollup_address {
-                    Some(a) => a,
-                    None => "0x5FbDB2315678afecb367f032d93F642f64180aa3".parse()?,
-                },
-                match self.oracle {
-                    Some(oracle) => oracle,
-                    None => devnet_oracle()?,
-                },
+                self.chain_id.unwrap_or(DEVNET_CHAIN_ID),
+                self.rollup_address.unwrap_or(DEVNET_VERIFYING_CONTRACT),
+                self.oracle
+                    .unwrap_or_else(|| address_of(&devnet_oracle_key())),
             ),
         };
         let mut config = Config::new(self.data_dir, self.settlement_url, genesis, key);

@@ -9,8 +9,8 @@
 use anyhow::Context;
 use clap::Parser;
 use protocol::api::verifier::Mode;
-use protocol::genesis::Genesis;
-use protocol::primitives::{Address, keccak256, parse_hex_fixed};
+use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
+use protocol::primitives::{Address, parse_hex_fixed};
 use protocol::signing::{address_of, signing_key_from_bytes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,14 +66,10 @@ struct Cli {
     /// built from --chain-id, --rollup-address and --oracle (as the settlement layer does).
     #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
     genesis: Option<PathBuf>,
-    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = 31337)]
+    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = DEVNET_CHAIN_ID)]
     chain_id: u64,
     /// The rollup contract's address (EIP-712 verifyingContract).
-    #[arg(
-        long,
-        env = "VIGIL_ROLLUP_ADDRESS",
-        default_value = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-    )]
+    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS", default_value_t = DEVNET_VERIFYING_CONTRACT)]
     rollup_address: Address,
     /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
     #[arg(long, env = "VIGIL_ORACLE")]
@@ -93,10 +89,9 @@ impl Cli {
                     .with_context(|| format!("parsing genesis file {}", path.display()))?
             }
             None => {
-                let oracle = match self.oracle {
-                    Some(oracle) => oracle,
-                    None => devnet_oracle()?,
-                };
+                let oracle = self
+                    .oracle
+                    .unwrap_or_else(|| address_of(&devnet_oracle_key()));
                 Genesis::devnet(self.chain_id, self.rollup_address, oracle)
             }
         };
@@ -127,14 +122,6 @@ impl Cli {
         config.validate()?;
         Ok(config)
     }
-}
-
-/// The devnet oracle's address: the key keccak256("vigil devnet oracle").
-fn devnet_oracle() -> anyhow::Result<Address> {
-    let secret = keccak256(b"vigil devnet oracle");
-    let key = signing_key_from_bytes(&secret.0)
-        .map_err(|_| anyhow::anyhow!("the devnet oracle secret is not a valid key"))?;
-    Ok(address_of(&key))
 }
 
 #[tokio::main]

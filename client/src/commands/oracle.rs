@@ -6,11 +6,11 @@
 use super::network::Endpoints;
 use super::{Output, UsageError};
 use crate::cli::Cli;
-use crate::devnet::keys;
 use crate::keystore::parse_private_key;
 use crate::oracle::{FeedConfig, run_feed};
 use crate::sequencer::SequencerClient;
 use clap::Args;
+use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, devnet_oracle_key};
 use protocol::primitives::Address;
 use protocol::signing::{address_of, domain_separator};
 use std::time::Duration;
@@ -31,14 +31,10 @@ pub struct OracleArgs {
     #[arg(long)]
     pub ticks: Option<u64>,
     /// The chain id actions are signed for.
-    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = 31337)]
+    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = DEVNET_CHAIN_ID)]
     pub chain_id: u64,
     /// The rollup contract (EIP-712 verifyingContract).
-    #[arg(
-        long,
-        env = "VIGIL_ROLLUP_ADDRESS",
-        default_value = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-    )]
+    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS", default_value_t = DEVNET_VERIFYING_CONTRACT)]
     pub rollup_address: Address,
 }
 
@@ -49,7 +45,7 @@ pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
     let key = match &args.key {
         Some(hex) => parse_private_key(hex)
             .map_err(|e| UsageError(format!("--key / VIGIL_ORACLE_KEY: {e}")))?,
-        None => keys::oracle_key(),
+        None => devnet_oracle_key(),
     };
     if args.interval_ms < 10 {
         return Err(UsageError("--interval-ms must be at least 10".into()).into());

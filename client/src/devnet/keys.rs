@@ -7,17 +7,12 @@
 //! compose network agree on the genesis oracle without configuration.
 
 use k256::ecdsa::SigningKey;
-use protocol::primitives::{keccak256, to_hex};
-use protocol::signing::signing_key_from_bytes;
+use protocol::primitives::to_hex;
 use protocol::workload::dev_key;
 
-/// The secret's preimage of the devnet oracle key.
-pub const ORACLE_KEY_PREIMAGE: &[u8] = b"vigil devnet oracle";
-
-/// The devnet oracle's key: keccak256("vigil devnet oracle").
+/// The devnet oracle's key: keccak256("vigil devnet oracle") (`protocol::genesis`).
 pub fn oracle_key() -> SigningKey {
-    signing_key_from_bytes(&keccak256(ORACLE_KEY_PREIMAGE).0)
-        .expect("keccak256(\"vigil devnet oracle\") is a valid secp256k1 scalar")
+    protocol::genesis::devnet_oracle_key()
 }
 
 /// The sequencer's L1 and keeper key.
