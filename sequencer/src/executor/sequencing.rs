@@ -332,6 +332,7 @@ impl Core {
                 tx,
                 checkpoint,
             },
+            hash,
             batch_index,
             position,
             receipt: receipt.clone(),

@@ -52,6 +52,8 @@ pub enum Entry {
     /// An accepted transaction with what the read API shows about it.
     Tx {
         record: TxRecord,
+        /// `record.tx.hash()`, computed once by the executor (the writer must not redo it).
+        hash: H256,
         batch_index: u64,
         position: u32,
         receipt: Receipt,

@@ -204,12 +204,12 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
         }
         Entry::Tx {
             record,
+            hash,
             batch_index,
             position,
             receipt,
         } => {
             append_log(tx, &LogRecord::Tx(record.clone()))?;
-            let hash = record.tx.hash();
             tx.prepare_cached(
                 "INSERT INTO txs (hash, seq, batch_index, position, state, receipt)
                  VALUES (?1, ?2, ?3, ?4, 'included', ?5)
