@@ -3,7 +3,7 @@
 //! over between (shared, noisy) machines as ratios:
 //!
 //! - (a) k256 signature recovery (`protocol::signing::recover_signer`) on every core
-//!   (median of three rounds over 4,000 of the workload's signatures);
+//!   (median of three rounds of `vigil bench`'s own measure, `bench::recovery::measure`, over 4,000 signatures);
 //! - (b) the sequencer's accepted actions per second: a signed random workload
 //!   (`protocol::workload`, valid and invalid actions) posted in bulk over HTTP to the real
 //!   sequencer, with the settlement layer in this process (manual L1 blocks);
@@ -18,38 +18,24 @@
 //! code stays exercised without costing test time. `VIGIL_BENCH_ACTIONS` (default 10,000)
 //! sets the workload's size.
 
-use protocol::action::{Signature, SignedAction, Tx};
+use protocol::action::{SignedAction, Tx};
 use protocol::api::sequencer::BulkResponse;
 use protocol::api::settlement::{DepositCall, Event, EventKind, FaucetRequest};
 use protocol::api::verifier::Mode;
 use protocol::genesis::Genesis;
-use protocol::primitives::H256;
-use protocol::signing::{address_of, recover_signer, signing_digest};
+use protocol::signing::address_of;
 use protocol::workload::{Workload, dev_key};
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 use verifier::core::{Follower, Snapshot};
+use vigil_client::bench::recovery;
 use vigil_client::settlement::SettlementClient;
 
 const DEPOSIT: u64 = 100_000_000_000;
+/// Signatures recovered per round of (a).
+const RECOVERY_SIGNATURES: usize = 4_000;
 /// Bulk requests in flight at once, and actions per request.
 const CLIENTS: usize = 4;
 const PER_REQUEST: usize = 500;
-
-/// (a) Recoveries per second over `signatures`, split across `cores` threads.
-fn recoveries_per_second(signatures: &[(H256, Signature)], cores: usize) -> f64 {
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for part in signatures.chunks(signatures.len().div_ceil(cores).max(1)) {
-            scope.spawn(move || {
-                for (digest, signature) in part {
-                    black_box(recover_signer(digest, signature).expect("a valid signature"));
-                }
-            });
-        }
-    });
-    signatures.len() as f64 / started.elapsed().as_secs_f64()
-}
 
 /// The workload's user actions, signed before any clock starts.
 fn signed_actions(workload: &mut Workload, count: usize, now_ms: u64) -> Vec<SignedAction> {
@@ -257,17 +243,17 @@ fn main() {
     let now_ms = sequencer::executor::now_ms();
     let actions = signed_actions(&mut workload, count, now_ms);
     let domain = workload.domain();
-    let signatures: Vec<(H256, Signature)> = actions
-        .iter()
-        .take(4_000)
-        .map(|a| (signing_digest(&a.action, &domain), a.signature))
+    // The median of three rounds of `vigil bench`'s own measure (every core):
+    // one round is a fraction of a second on a shared machine.
+    let mut rounds: Vec<u64> = (0..3)
+        .map(|_| {
+            runtime
+                .block_on(recovery::measure(RECOVERY_SIGNATURES, domain))
+                .expect("signatures recover")
+        })
         .collect();
-    // The median of three rounds: one round is a fraction of a second on a shared machine.
-    let mut rounds: Vec<f64> = (0..3)
-        .map(|_| recoveries_per_second(&signatures, cores))
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    let recoveries = rounds[1];
+    rounds.sort_unstable();
+    let recoveries = rounds[1] as f64;
     let submitted = actions.len();
     let (accepted, seconds, events) = runtime.block_on(sequence(&genesis, &workload, actions));
     let (reexecuted, verified) = reexecute(&genesis, &events, cores);
@@ -280,7 +266,7 @@ fn main() {
             "(a) k256 recover_signer, all cores",
             recoveries,
             "recoveries/s",
-            signatures.len() as u64,
+            RECOVERY_SIGNATURES as u64,
         ),
         (
             "(b) sequencer, bulk over HTTP",

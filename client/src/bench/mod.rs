@@ -11,7 +11,7 @@
 
 mod fund;
 mod load;
-mod recovery;
+pub mod recovery;
 mod report;
 
 pub use report::{BenchReport, percentile};
