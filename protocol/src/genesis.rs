@@ -287,11 +287,12 @@ mod tests {
     /// use; the oracle key is the hash of its preimage.
     #[test]
     fn devnet_constants_are_the_documented_values() {
+        // The domain separator eth-account computed for {Vigil, 1, 31337, 0x5FbDB…0aa3}
+        // (docs/PROTOCOL.md Part 2): the constants are exactly that chain and contract.
         assert_eq!(
-            DEVNET_VERIFYING_CONTRACT,
-            "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-                .parse::<Address>()
-                .expect("address")
+            crate::signing::domain_separator(DEVNET_CHAIN_ID, &DEVNET_VERIFYING_CONTRACT)
+                .to_string(),
+            "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6"
         );
         assert_eq!(DEVNET_CHAIN_ID, 31337);
         let key = devnet_oracle_key();
