@@ -14,6 +14,9 @@ use crate::state::{State, StateError};
 use crate::tree::Tree;
 use std::ops::Range;
 
+mod chunks;
+pub use chunks::{ChunkExecutor, Chunks, ExecutedChunk, Signer, execute_chunks};
+
 /// Most transactions one batch may carry; bounds decoding of hostile input.
 pub const MAX_BATCH_TXS: usize = 100_000;
 
@@ -280,17 +283,18 @@ pub fn execute_batch(
     genesis: &Genesis,
     batch: &Batch,
 ) -> Result<Execution, StateError> {
-    let domain = domain_separator(genesis);
-    let ctx = batch.header.block_context();
-    let k = genesis.checkpoint_interval_txs;
     let mut receipts = Vec::with_capacity(batch.txs.len());
-    let mut checkpoints = Vec::with_capacity(chunk_count(batch.txs.len(), k));
-    for chunk in 0..chunk_count(batch.txs.len(), k) {
-        for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
-            receipts.push(execute_tx(tree, genesis, &domain, &ctx, tx)?);
-        }
-        checkpoints.push(tree.root());
+    let mut checkpoints = Vec::with_capacity(chunk_count(
+        batch.txs.len(),
+        genesis.checkpoint_interval_txs,
+    ));
+    let mut chunks = execute_chunks(tree, genesis, batch, None);
+    for chunk in chunks.by_ref() {
+        let chunk = chunk?;
+        receipts.extend(chunk.receipts);
+        checkpoints.push(chunk.post_root);
     }
+    *tree = chunks.into_state();
     Ok(Execution {
         receipts,
         checkpoints,

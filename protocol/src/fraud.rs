@@ -13,7 +13,7 @@
 //! chunk can never be upheld, and a wrong checkpoint always can be, by whoever holds the
 //! pre-state.
 
-use crate::batch::{Batch, chunk_count, chunk_range, domain_separator, execute_tx};
+use crate::batch::{Batch, ChunkExecutor, Chunks, chunk_count, execute_chunks};
 use crate::genesis::Genesis;
 use crate::primitives::H256;
 use crate::state::StateError;
@@ -93,31 +93,36 @@ pub fn find_first_bad_chunk(
     genesis: &Genesis,
     batch: &Batch,
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
-    let domain = domain_separator(genesis);
-    let ctx = batch.header.block_context();
-    let k = genesis.checkpoint_interval_txs;
-    let mut state = pre_state.clone();
-    for chunk in 0..chunk_count(batch.txs.len(), k) {
-        let before = state.clone();
-        for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
-            execute_tx(&mut state, genesis, &domain, &ctx, tx)?;
-        }
-        let computed_root = state.root();
-        let claimed_root = batch.checkpoints.get(chunk).copied().unwrap_or(H256::ZERO);
-        if computed_root != claimed_root {
-            let chunk = u32::try_from(chunk).expect("chunk count fits u32");
+    first_bad_chunk(execute_chunks(pre_state, genesis, batch, None), batch)
+}
+
+/// Runs `chunks` (of `batch`) until a post-root differs from the committed checkpoint:
+/// [`find_first_bad_chunk`] for callers that supply their own signers.
+pub fn first_bad_chunk(
+    mut chunks: Chunks<'_>,
+    batch: &Batch,
+) -> Result<(Tree, Option<BadChunk>), StateError> {
+    for chunk in chunks.by_ref() {
+        let chunk = chunk?;
+        let claimed_root = batch
+            .checkpoints
+            .get(chunk.index)
+            .copied()
+            .unwrap_or(H256::ZERO);
+        if chunk.post_root != claimed_root {
+            let index = u32::try_from(chunk.index).expect("chunk count fits u32");
             return Ok((
-                state,
+                chunks.into_state(),
                 Some(BadChunk {
-                    chunk,
-                    pre_state: before,
+                    chunk: index,
+                    pre_state: chunk.pre_state,
                     claimed_root,
-                    computed_root,
+                    computed_root: chunk.post_root,
                 }),
             ));
         }
     }
-    Ok((state, None))
+    Ok((chunks.into_state(), None))
 }
 
 /// Builds the proof for `chunk` of `batch` from the honest pre-state of that chunk.
@@ -139,13 +144,9 @@ pub fn build(
             expected,
         });
     }
-    let domain = domain_separator(genesis);
-    let ctx = batch.header.block_context();
     let mut exec = pre_state.clone();
     exec.start_recording();
-    for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk as usize)] {
-        execute_tx(&mut exec, genesis, &domain, &ctx, tx)?;
-    }
+    ChunkExecutor::for_batch(genesis, batch, None).execute(&mut exec, chunk as usize)?;
     if exec.root() == batch.checkpoints[chunk as usize] {
         return Err(BuildError::HonestChunk { chunk });
     }
@@ -198,15 +199,11 @@ fn rule(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Result<(H256, H
             expected,
         });
     }
-    let domain = domain_separator(genesis);
-    let ctx = batch.header.block_context();
-    for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
-        execute_tx(&mut witness, genesis, &domain, &ctx, tx).map_err(|e| {
-            Rejection::WitnessIncomplete {
-                message: e.to_string(),
-            }
+    ChunkExecutor::for_batch(genesis, batch, None)
+        .execute(&mut witness, chunk)
+        .map_err(|e| Rejection::WitnessIncomplete {
+            message: e.to_string(),
         })?;
-    }
     let computed_root = witness.root();
     let claimed_root = batch.checkpoints[chunk];
     if computed_root == claimed_root {

@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use protocol::action::Tx;
 use protocol::batch::{
-    Batch, chunk_count, chunk_range, domain_separator, execute_tx, genesis_anchor, genesis_tree,
+    Batch, ChunkExecutor, domain_separator, execute_tx, genesis_anchor, genesis_tree,
 };
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::fault::{self, Fault};
@@ -46,27 +46,25 @@ fn sequence(
     from_chunk: usize,
 ) -> (Batch, Option<u32>) {
     let genesis = &w.genesis;
-    let domain = domain_separator(genesis);
     let ctx = BlockContext {
         timestamp_ms: T0_MS,
     };
     let k = genesis.checkpoint_interval_txs;
-    let mut state = pre.clone();
+    let exec = ChunkExecutor::new(genesis, &txs, ctx, None);
+    let mut chunks = exec.clone().chunks(pre.clone());
     let mut checkpoints = Vec::new();
     let mut corrupted = None;
-    for chunk in 0..chunk_count(txs.len(), k) {
-        let chunk_txs = &txs[chunk_range(txs.len(), k, chunk)];
-        let receipts: Vec<Receipt> = chunk_txs
-            .iter()
-            .map(|tx| execute_tx(&mut state, genesis, &domain, &ctx, tx).unwrap())
-            .collect();
-        let mut root = state.root();
-        if let Some(f) = fault.filter(|_| corrupted.is_none() && chunk >= from_chunk)
-            && fault::corrupt(&mut state, genesis, &ctx, f, chunk_txs, &receipts)
+    while let Some(chunk) = chunks.next() {
+        let chunk = chunk.unwrap();
+        let chunk_txs = exec.txs(chunk.index);
+        let mut root = chunk.post_root;
+        let state = chunks.state_mut();
+        if let Some(f) = fault.filter(|_| corrupted.is_none() && chunk.index >= from_chunk)
+            && fault::corrupt(state, genesis, &ctx, f, chunk_txs, &chunk.receipts)
                 .unwrap()
                 .is_some()
         {
-            corrupted = Some(chunk as u32);
+            corrupted = Some(chunk.index as u32);
             root = if f.corrupts_state() {
                 state.root()
             } else {
@@ -147,19 +145,13 @@ fn honest_batches_are_never_upheld() {
         assert_eq!(post.root(), batch.header.post_state_root);
 
         // Whatever witness a challenger assembles for an honest chunk, the ruling is "honest".
-        let (genesis, k, domain) = (
-            &w.genesis,
-            w.genesis.checkpoint_interval_txs,
-            domain_separator(&w.genesis),
-        );
-        let ctx = batch.header.block_context();
+        let genesis = &w.genesis;
+        let exec = ChunkExecutor::for_batch(genesis, &batch, None);
         let mut state = pre.clone();
         for chunk in 0..batch.checkpoints.len() {
             let mut recorder = state.clone();
             recorder.start_recording();
-            for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
-                execute_tx(&mut recorder, genesis, &domain, &ctx, tx).unwrap();
-            }
+            exec.execute(&mut recorder, chunk).unwrap();
             let witness = state
                 .pruned_to(&recorder.take_recording())
                 .to_witness_bytes();
@@ -367,16 +359,14 @@ fn witness_sizes_at_100k_accounts_with_open_orders() {
 
     let txs: Vec<Tx> = (0..256).map(|_| w.next_tx(T0_MS)).collect();
     let (batch, _) = sequence(&w, &state, txs, None, 0);
-    let domain = domain_separator(&genesis);
     let k = genesis.checkpoint_interval_txs;
+    let exec = ChunkExecutor::for_batch(&genesis, &batch, None);
     let mut pre = state.clone();
     let mut sizes = Vec::new();
     for chunk in 0..batch.checkpoints.len() {
         let mut recorder = pre.clone();
         recorder.start_recording();
-        for tx in &batch.txs[chunk_range(batch.txs.len(), k, chunk)] {
-            execute_tx(&mut recorder, &genesis, &domain, &ctx, tx).unwrap();
-        }
+        exec.execute(&mut recorder, chunk).unwrap();
         let recording = recorder.take_recording();
         sizes.push((
             pre.pruned_to(&recording).to_witness_bytes().len(),

@@ -1,17 +1,14 @@
 //! Re-execution with signatures recovered in parallel. Signature recovery dominates the
 //! cost of an action and is independent per transaction (`batch::verify_tx` is pure), so it
-//! runs on up to `workers` threads first; the state transitions then run in order on one
-//! thread, chunk by chunk, exactly as `batch::execute_tx` = `verify_tx` + `engine::apply_tx`
-//! would. The result equals `fraud::find_first_bad_chunk` whatever the worker count (tested
-//! against it); only the wall-clock time differs.
+//! runs on up to `workers` threads first; the chunks then run in order on one thread
+//! through protocol's one chunked executor (`batch::execute_chunks`) with those signers,
+//! so the result is `fraud::find_first_bad_chunk`'s whatever the worker count; only the
+//! wall-clock time differs.
 
 use protocol::action::Tx;
-use protocol::batch::{Batch, chunk_count, chunk_range, domain_separator, verify_tx};
-use protocol::engine;
-use protocol::fraud::BadChunk;
+use protocol::batch::{Batch, Signer, domain_separator, execute_chunks, verify_tx};
+use protocol::fraud::{self, BadChunk};
 use protocol::genesis::Genesis;
-use protocol::primitives::{Address, H256};
-use protocol::signing::SignatureError;
 use protocol::state::StateError;
 use protocol::tree::Tree;
 
@@ -19,11 +16,7 @@ use protocol::tree::Tree;
 const MIN_TXS_PER_WORKER: usize = 64;
 
 /// `verify_tx` for every transaction, on up to `workers` threads; in order.
-pub fn recover_signers(
-    txs: &[Tx],
-    genesis: &Genesis,
-    workers: usize,
-) -> Vec<Result<Address, SignatureError>> {
+pub fn recover_signers(txs: &[Tx], genesis: &Genesis, workers: usize) -> Vec<Signer> {
     let domain = domain_separator(genesis);
     let verify = |tx: &Tx| verify_tx(tx, &domain, &genesis.oracle);
     let workers = workers.min(txs.len() / MIN_TXS_PER_WORKER).max(1);
@@ -52,29 +45,5 @@ pub fn find_first_bad_chunk(
     workers: usize,
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
     let signers = recover_signers(&batch.txs, genesis, workers);
-    let ctx = batch.header.block_context();
-    let k = genesis.checkpoint_interval_txs;
-    let n = batch.txs.len();
-    let mut state = pre.clone();
-    for chunk in 0..chunk_count(n, k) {
-        let before = state.clone();
-        for i in chunk_range(n, k, chunk) {
-            engine::apply_tx(&mut state, genesis, &ctx, &batch.txs[i], &signers[i])?;
-        }
-        let computed_root = state.root();
-        let claimed_root = batch.checkpoints.get(chunk).copied().unwrap_or(H256::ZERO);
-        if computed_root != claimed_root {
-            let chunk = u32::try_from(chunk).expect("chunk count fits u32");
-            return Ok((
-                state,
-                Some(BadChunk {
-                    chunk,
-                    pre_state: before,
-                    claimed_root,
-                    computed_root,
-                }),
-            ));
-        }
-    }
-    Ok((state, None))
+    fraud::first_bad_chunk(execute_chunks(pre, genesis, batch, Some(&signers)), batch)
 }

@@ -4,9 +4,9 @@
 //! the last valid root and re-sequence honestly.
 
 use protocol::action::Tx;
-use protocol::batch::{Batch, chunk_count, chunk_range, domain_separator, execute_tx};
+use protocol::batch::{Batch, ChunkExecutor};
 use protocol::batch::{genesis_anchor, genesis_tree};
-use protocol::engine::{BlockContext, Receipt};
+use protocol::engine::BlockContext;
 use protocol::fault::{self, Fault};
 use protocol::genesis::Genesis;
 use protocol::primitives::H256;
@@ -86,29 +86,27 @@ impl Sequencer {
     pub fn seal(&mut self, txs: Vec<Tx>, timestamp_ms: u64, fault: Option<Fault>) -> Sealed {
         let tip = self.tip().clone();
         let genesis = &self.genesis;
-        let domain = domain_separator(genesis);
         let ctx = BlockContext { timestamp_ms };
         let k = genesis.checkpoint_interval_txs;
-        let mut state = tip.state.clone();
+        let exec = ChunkExecutor::new(genesis, &txs, ctx, None);
+        let mut chunks = exec.clone().chunks(tip.state.clone());
         let mut checkpoints = Vec::new();
         let mut fault_chunk = None;
-        for chunk in 0..chunk_count(txs.len(), k) {
-            let chunk_txs = &txs[chunk_range(txs.len(), k, chunk)];
-            let receipts: Vec<Receipt> = chunk_txs
-                .iter()
-                .map(|tx| execute_tx(&mut state, genesis, &domain, &ctx, tx).expect("full tree"))
-                .collect();
-            let mut root = state.root();
+        while let Some(chunk) = chunks.next() {
+            let chunk = chunk.expect("full tree");
+            let chunk_txs = exec.txs(chunk.index);
+            let mut root = chunk.post_root;
             // A fault "bites" only if it changed the committed root: `fault::corrupt` can
             // report a corruption that the state drops (a bad fill on a position the fill
             // closed is deleted, cost and all), and such a batch is honest.
+            let state = chunks.state_mut();
             if let Some(f) = fault.filter(|_| fault_chunk.is_none())
-                && fault::corrupt(&mut state, genesis, &ctx, f, chunk_txs, &receipts)
+                && fault::corrupt(state, genesis, &ctx, f, chunk_txs, &chunk.receipts)
                     .expect("full tree")
                     .is_some()
                 && (!f.corrupts_state() || state.root() != root)
             {
-                fault_chunk = Some(chunk as u32);
+                fault_chunk = Some(chunk.index as u32);
                 root = if f.corrupts_state() {
                     state.root()
                 } else {
@@ -117,6 +115,7 @@ impl Sequencer {
             }
             checkpoints.push(root);
         }
+        let state = chunks.into_state();
         let index = self.next_index();
         let batch = Batch::seal(
             index,
