@@ -18,44 +18,112 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// What the faulty sequencer does wrong.
+/// What the faulty sequencer does wrong. The discriminant is the fault's code in the
+/// sequencer's journal (0 there means "no fault"), so it must never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[repr(u8)]
 pub enum Fault {
     /// Posts a checkpoint root that no execution produced.
-    WrongRoot,
+    WrongRoot = 1,
     /// Credits collateral from nothing (1,000,000 USDC) and keeps building on it.
-    Mint,
+    Mint = 2,
     /// Books a fill one tick worse for the taker than the maker's price.
-    BadFill,
+    BadFill = 3,
     /// Liquidates an account whose equity is above its maintenance margin.
-    SkipLiquidationCheck,
+    SkipLiquidationCheck = 4,
+}
+
+/// One row of [`Fault::TABLE`]: everything said about a fault besides its behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultRow {
+    pub fault: Fault,
+    /// The name on the command line, in JSON and in messages (kebab-case).
+    pub name: &'static str,
+    /// What the fault does, as the demo tells it.
+    pub effect: &'static str,
+    /// Whether the state is changed (the sequencer keeps building on it) or only the
+    /// reported root.
+    pub corrupts_state: bool,
 }
 
 /// Collateral a `Mint` fault creates: 1,000,000 USDC in micro-units.
 pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 
 impl Fault {
-    pub const ALL: [Fault; 4] = [
-        Fault::WrongRoot,
-        Fault::Mint,
-        Fault::BadFill,
-        Fault::SkipLiquidationCheck,
+    /// Every fault, in code order: the one place a fault kind is described. Adding a
+    /// fault is a variant, a row here and its arm in [`corrupt`].
+    pub const TABLE: [FaultRow; 4] = [
+        FaultRow {
+            fault: Fault::WrongRoot,
+            name: "wrong-root",
+            effect: "a checkpoint root that no execution produces",
+            corrupts_state: false,
+        },
+        FaultRow {
+            fault: Fault::Mint,
+            name: "mint",
+            effect: "1,000,000 USDC of collateral minted from nothing",
+            corrupts_state: true,
+        },
+        FaultRow {
+            fault: Fault::BadFill,
+            name: "bad-fill",
+            effect: "a fill booked one tick worse for the taker than the maker's price",
+            corrupts_state: true,
+        },
+        FaultRow {
+            fault: Fault::SkipLiquidationCheck,
+            name: "skip-liquidation-check",
+            effect: "a healthy account liquidated",
+            corrupts_state: true,
+        },
     ];
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Fault::WrongRoot => "wrong-root",
-            Fault::Mint => "mint",
-            Fault::BadFill => "bad-fill",
-            Fault::SkipLiquidationCheck => "skip-liquidation-check",
+    /// Every fault, in code order (the faults of [`Fault::TABLE`]).
+    pub const ALL: [Fault; Fault::TABLE.len()] = {
+        let mut all = [Fault::WrongRoot; Fault::TABLE.len()];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = Fault::TABLE[i].fault;
+            i += 1;
         }
+        all
+    };
+
+    /// This fault's row of [`Fault::TABLE`] (rows are in code order, codes from 1).
+    pub fn row(self) -> &'static FaultRow {
+        &Fault::TABLE[usize::from(self.code()) - 1]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    /// What the fault does, in words.
+    pub fn effect(self) -> &'static str {
+        self.row().effect
     }
 
     /// Whether the fault changes the state (the sequencer keeps building on it) or only
     /// the reported root.
     pub fn corrupts_state(self) -> bool {
-        self != Fault::WrongRoot
+        self.row().corrupts_state
+    }
+
+    /// The journal code (never 0, which the journal uses for "no fault").
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The fault with journal code `code`, if any.
+    pub fn from_code(code: u8) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    /// Every fault's name, comma-separated, for help texts and error messages.
+    pub fn names() -> String {
+        Fault::TABLE.map(|row| row.name).join(", ")
     }
 }
 
@@ -71,7 +139,7 @@ impl FromStr for Fault {
         Fault::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown fault {s:?}; expected one of wrong-root, mint, bad-fill, skip-liquidation-check"))
+            .ok_or_else(|| format!("unknown fault {s:?}; expected one of {}", Fault::names()))
     }
 }
 
@@ -93,80 +161,96 @@ pub fn corrupt<S: State>(
 ) -> Result<Option<String>, StateError> {
     match fault {
         Fault::WrongRoot => Ok(Some("reported a wrong checkpoint root".into())),
-        Fault::Mint => {
-            let Some(account) = txs.iter().find_map(user_signer) else {
-                return Ok(None);
-            };
-            let mut acct = load_account(state, &account)?;
-            acct.collateral = acct.collateral.saturating_add(MINTED_MICRO_USDC);
-            store_account(state, &acct)?;
-            Ok(Some(format!(
-                "minted {MINTED_MICRO_USDC} micro-USDC to {account}"
-            )))
-        }
-        Fault::BadFill => {
-            // A fill that closed the taker's position leaves nothing to misbook (an empty
-            // position is deleted, cost and all), so take the first whose taker still holds one.
-            let mut found = None;
-            for fill in receipts.iter().flat_map(|r| r.fills.iter()) {
-                let pos = load_position(state, &fill.taker, fill.market)?;
-                if pos.size != 0 {
-                    found = Some((fill, pos));
-                    break;
-                }
-            }
-            let Some((fill, pos)) = found else {
-                return Ok(None);
-            };
-            let Some(params) = genesis.market(fill.market) else {
-                return Ok(None);
-            };
-            let mut acct = load_account(state, &fill.taker)?;
-            // One tick worse for the taker: a buyer paid more, a seller received less. Cost is
-            // the signed sum of price × size, so both mean cost + tick × size.
-            let delta = i128::from(params.tick_size) * i128::from(fill.size);
-            let corrupted = Position {
-                cost: pos.cost.saturating_add(delta),
-                ..pos
-            };
-            store_position(state, &mut acct, fill.market, &corrupted)?;
-            store_account(state, &acct)?;
-            Ok(Some(format!(
-                "booked {}'s fill of {} at one tick off {}",
-                fill.taker, fill.size, fill.price
-            )))
-        }
-        Fault::SkipLiquidationCheck => {
-            let candidates = receipts
-                .iter()
-                .flat_map(|r| r.fills.iter())
-                .flat_map(|f| [(f.taker, f.market), (f.maker, f.market)]);
-            for (account, market) in candidates {
-                if load_position(state, &account, market)?.size == 0
-                    || account == engine::INSURANCE_FUND
-                {
-                    continue;
-                }
-                if is_liquidatable(state, genesis, ctx, &account).unwrap_or(true) {
-                    continue;
-                }
-                let l = Liquidate {
-                    liquidator: account,
-                    account,
-                    market,
-                    nonce: 0,
-                    expires_at: ctx.timestamp_ms,
-                };
-                let receipt = engine::liquidate_without_health_check(state, genesis, ctx, &l)?;
-                if receipt.status.is_ok() {
-                    return Ok(Some(format!(
-                        "liquidated healthy account {account} in market {market}"
-                    )));
-                }
-            }
-            Ok(None)
+        Fault::Mint => mint(state, txs),
+        Fault::BadFill => bad_fill(state, genesis, receipts),
+        Fault::SkipLiquidationCheck => liquidate_healthy(state, genesis, ctx, receipts),
+    }
+}
+
+/// `Mint`: credits the chunk's first user signer with collateral from nothing.
+fn mint<S: State>(state: &mut S, txs: &[Tx]) -> Result<Option<String>, StateError> {
+    let Some(account) = txs.iter().find_map(user_signer) else {
+        return Ok(None);
+    };
+    let mut acct = load_account(state, &account)?;
+    acct.collateral = acct.collateral.saturating_add(MINTED_MICRO_USDC);
+    store_account(state, &acct)?;
+    Ok(Some(format!(
+        "minted {MINTED_MICRO_USDC} micro-USDC to {account}"
+    )))
+}
+
+/// `BadFill`: books one of the chunk's fills one tick worse for its taker.
+fn bad_fill<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    receipts: &[Receipt],
+) -> Result<Option<String>, StateError> {
+    // A fill that closed the taker's position leaves nothing to misbook (an empty
+    // position is deleted, cost and all), so take the first whose taker still holds one.
+    let mut found = None;
+    for fill in receipts.iter().flat_map(|r| r.fills.iter()) {
+        let pos = load_position(state, &fill.taker, fill.market)?;
+        if pos.size != 0 {
+            found = Some((fill, pos));
+            break;
         }
     }
+    let Some((fill, pos)) = found else {
+        return Ok(None);
+    };
+    let Some(params) = genesis.market(fill.market) else {
+        return Ok(None);
+    };
+    let mut acct = load_account(state, &fill.taker)?;
+    // One tick worse for the taker: a buyer paid more, a seller received less. Cost is
+    // the signed sum of price × size, so both mean cost + tick × size.
+    let delta = i128::from(params.tick_size) * i128::from(fill.size);
+    let corrupted = Position {
+        cost: pos.cost.saturating_add(delta),
+        ..pos
+    };
+    store_position(state, &mut acct, fill.market, &corrupted)?;
+    store_account(state, &acct)?;
+    Ok(Some(format!(
+        "booked {}'s fill of {} at one tick off {}",
+        fill.taker, fill.size, fill.price
+    )))
+}
+
+/// `SkipLiquidationCheck`: liquidates a healthy account among the chunk's fill parties.
+fn liquidate_healthy<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    receipts: &[Receipt],
+) -> Result<Option<String>, StateError> {
+    let candidates = receipts
+        .iter()
+        .flat_map(|r| r.fills.iter())
+        .flat_map(|f| [(f.taker, f.market), (f.maker, f.market)]);
+    for (account, market) in candidates {
+        if load_position(state, &account, market)?.size == 0 || account == engine::INSURANCE_FUND {
+            continue;
+        }
+        if is_liquidatable(state, genesis, ctx, &account).unwrap_or(true) {
+            continue;
+        }
+        let l = Liquidate {
+            liquidator: account,
+            account,
+            market,
+            nonce: 0,
+            expires_at: ctx.timestamp_ms,
+        };
+        let receipt = engine::liquidate_without_health_check(state, genesis, ctx, &l)?;
+        if receipt.status.is_ok() {
+            return Ok(Some(format!(
+                "liquidated healthy account {account} in market {market}"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 fn user_signer(tx: &Tx) -> Option<Address> {

@@ -9,6 +9,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use protocol::fault::Fault;
 use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
 use protocol::primitives::{Address, parse_hex_fixed};
 use protocol::signing::{address_of, signing_key_from_bytes};
@@ -72,9 +73,10 @@ struct Cli {
     /// Do not bond the settlement layer's minimum from the L1 balance at startup.
     #[arg(long, env = "VIGIL_SEQ_NO_AUTO_BOND", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     no_auto_bond: bool,
-    /// Demonstrations: corrupt one batch, KIND@batch=N with KIND one of wrong-root, mint,
-    /// bad-fill, skip-liquidation-check.
-    #[arg(long, env = "VIGIL_SEQ_INJECT_FAULT")]
+    #[arg(long, env = "VIGIL_SEQ_INJECT_FAULT", help = format!(
+        "Demonstrations: corrupt one batch, KIND@batch=N with KIND one of {}",
+        Fault::names()
+    ))]
     inject_fault: Option<FaultPlan>,
     #[arg(long, env = "VIGIL_SEQ_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,

@@ -17,8 +17,10 @@ pub enum DemoCommand {
 
 #[derive(Debug, Args)]
 pub struct FraudArgs {
-    /// What the sequencer does wrong: wrong-root, mint, bad-fill or skip-liquidation-check.
-    #[arg(long, default_value = "wrong-root", value_parser = parse_fault)]
+    #[arg(long, default_value = "wrong-root", value_parser = parse_fault, help = format!(
+        "What the sequencer does wrong: one of {}",
+        Fault::names()
+    ))]
     pub fault: Fault,
 }
 

@@ -42,9 +42,10 @@ pub struct DevnetArgs {
     /// Run no oracle feed.
     #[arg(long)]
     pub no_oracle: bool,
-    /// Demonstrations: the sequencer corrupts a batch, e.g. `wrong-root@batch=3` (kinds:
-    /// wrong-root, mint, bad-fill, skip-liquidation-check).
-    #[arg(long, value_parser = parse_fault)]
+    #[arg(long, value_parser = parse_fault, help = format!(
+        "Demonstrations: the sequencer corrupts a batch, e.g. `wrong-root@batch=3` (kinds: {})",
+        protocol::fault::Fault::names()
+    ))]
     pub inject_fault: Option<FaultPlan>,
 }
 

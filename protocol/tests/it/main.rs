@@ -7,4 +7,5 @@ mod fraud;
 mod purity;
 mod signing;
 mod spec_examples;
+mod tables;
 mod tree;

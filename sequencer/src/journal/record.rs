@@ -10,8 +10,8 @@
 //! Tx     = 2 ‖ seq u64 ‖ Tx ‖ checkpoint?
 //! Seal   = 3 ‖ index u64 ‖ header_hash ‖ checkpoint?
 //! Revert = 4 ‖ from_index u64
-//! checkpoint? = 0 | 1 ‖ reported_root ‖ fault u8 (0 none, 1 wrong-root, 2 mint, 3 bad-fill,
-//!               4 skip-liquidation-check)
+//! checkpoint? = 0 | 1 ‖ reported_root ‖ fault u8 (0 none, else `Fault::code`: 1 wrong-root,
+//!               2 mint, 3 bad-fill, 4 skip-liquidation-check)
 //! ```
 //! A `Tx` record carries the checkpoint of the chunk it completes; a `Seal` record carries
 //! the checkpoint of a trailing partial chunk.
@@ -86,29 +86,19 @@ impl LogRecord {
 }
 
 pub fn fault_code(fault: Option<Fault>) -> u8 {
-    match fault {
-        None => 0,
-        Some(Fault::WrongRoot) => 1,
-        Some(Fault::Mint) => 2,
-        Some(Fault::BadFill) => 3,
-        Some(Fault::SkipLiquidationCheck) => 4,
-    }
+    fault.map_or(0, Fault::code)
 }
 
 fn fault_from_code(code: u8) -> Result<Option<Fault>, DecodeError> {
-    Ok(match code {
-        0 => None,
-        1 => Some(Fault::WrongRoot),
-        2 => Some(Fault::Mint),
-        3 => Some(Fault::BadFill),
-        4 => Some(Fault::SkipLiquidationCheck),
-        other => {
-            return Err(DecodeError::Invalid {
+    match code {
+        0 => Ok(None),
+        code => Fault::from_code(code)
+            .map(Some)
+            .ok_or_else(|| DecodeError::Invalid {
                 field: "fault",
-                reason: format!("unknown fault code {other}"),
-            });
-        }
-    })
+                reason: format!("unknown fault code {code}"),
+            }),
+    }
 }
 
 fn encode_checkpoint(w: &mut Writer, checkpoint: &Option<Checkpoint>) {

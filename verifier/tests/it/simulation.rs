@@ -50,9 +50,12 @@ impl Knobs {
             window: 5 + rng.below(4),
             batches: 4 + rng.below(4),
             max_txs: 4 + rng.below(8),
-            cheat: rng
-                .chance(75)
-                .then(|| (Fault::ALL[rng.below(4) as usize], rng.below(4))),
+            cheat: rng.chance(75).then(|| {
+                (
+                    Fault::ALL[rng.below(Fault::ALL.len() as u64) as usize],
+                    rng.below(4),
+                )
+            }),
             verifiers: 2 + rng.below(2) as usize,
             crash_percent: rng.below(15),
         }

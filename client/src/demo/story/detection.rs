@@ -8,7 +8,6 @@ use protocol::api::settlement::EventKind;
 use protocol::api::verifier::ChallengeOutcome;
 use protocol::batch::Batch;
 use protocol::codec::Decode;
-use protocol::fault::Fault;
 use serde_json::json;
 
 impl Story {
@@ -57,7 +56,7 @@ impl Story {
                 "the sequencer posts batch {first} ({} txs) at L1 block {block}, claiming post-state root {} — with a fault: {}\nchallengeable until block {deadline}",
                 batch.txs.len(),
                 short(&batch.header.post_state_root.to_string()),
-                fault_story(self.fault),
+                self.fault.effect(),
             ),
             json!({"batch_index": first, "header_hash": header_hash, "posted_block": block, "deadline_block": deadline, "claimed_root": batch.header.post_state_root, "fault": plan}),
         )
@@ -132,15 +131,5 @@ impl Story {
         )
         .await;
         Ok(i)
-    }
-}
-
-/// What the injected fault did, in words.
-fn fault_story(fault: Fault) -> &'static str {
-    match fault {
-        Fault::WrongRoot => "a checkpoint root that no execution produces",
-        Fault::Mint => "1,000,000 USDC of collateral minted from nothing",
-        Fault::BadFill => "a fill booked one tick worse for the taker than the maker's price",
-        Fault::SkipLiquidationCheck => "a healthy account liquidated",
     }
 }
