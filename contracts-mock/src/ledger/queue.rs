@@ -6,7 +6,7 @@ use super::schema::sql_key;
 use super::{accounts, batches, events};
 use crate::error::ApiError;
 use crate::rules::Rules;
-use protocol::action::{Action, L1Message};
+use protocol::action::L1Message;
 use protocol::api::settlement::{
     DepositCall, DepositResponse, EventKind, ForceCall, ForceResponse, QueueEntry, QueueResponse,
 };
@@ -115,20 +115,10 @@ pub fn force(
     from: &Address,
     call: &ForceCall,
 ) -> Result<ForceResponse, ApiError> {
-    let allowed = match &call.action.action {
-        Action::Withdraw(_) | Action::Cancel(_) | Action::CancelAll(_) => true,
-        Action::Order(order) => order.reduce_only,
-        Action::Liquidate(_) | Action::PriceUpdate(_) => false,
-    };
-    if !allowed {
-        return Err(ApiError::unprocessable(
-            "forced_action_not_allowed",
-            format!(
-                "{} cannot be forced: only Withdraw, Cancel, CancelAll and reduce-only Orders (closing a position) can",
-                call.action.action.type_name()
-            ),
-        ));
-    }
+    call.action
+        .action
+        .check_forcible()
+        .map_err(|e| ApiError::unprocessable("forced_action_not_allowed", e.to_string()))?;
     signing::verify_action(&call.action, &rules.l2_domain, &rules.genesis().oracle).map_err(
         |e| {
             ApiError::unprocessable(

@@ -2,18 +2,18 @@
 //! (docs/PROTOCOL.md Part 1), and the transaction hash built on it.
 
 use super::{
-    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, Signature, SignedAction,
-    TimeInForce, Tx, Withdraw,
+    Action, ActionKind, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, Signature,
+    SignedAction, TimeInForce, Tx, Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::H256;
 
 impl Encode for Action {
     fn encode_to(&self, w: &mut Writer) {
+        w.u8(self.kind().tag());
         match self {
             Action::Order(o) => {
-                w.u8(0)
-                    .address(&o.account)
+                w.address(&o.account)
                     .u32(o.market)
                     .bool(o.is_buy)
                     .u64(o.price)
@@ -24,33 +24,30 @@ impl Encode for Action {
                     .u64(o.expires_at);
             }
             Action::Cancel(c) => {
-                w.u8(1)
-                    .address(&c.account)
+                w.address(&c.account)
                     .u32(c.market)
                     .u64(c.order_nonce)
                     .u64(c.nonce)
                     .u64(c.expires_at);
             }
             Action::CancelAll(c) => {
-                w.u8(2).address(&c.account).u64(c.nonce).u64(c.expires_at);
+                w.address(&c.account).u64(c.nonce).u64(c.expires_at);
             }
             Action::Withdraw(x) => {
-                w.u8(3)
-                    .address(&x.account)
+                w.address(&x.account)
                     .u64(x.amount)
                     .u64(x.nonce)
                     .u64(x.expires_at);
             }
             Action::Liquidate(l) => {
-                w.u8(4)
-                    .address(&l.liquidator)
+                w.address(&l.liquidator)
                     .address(&l.account)
                     .u32(l.market)
                     .u64(l.nonce)
                     .u64(l.expires_at);
             }
             Action::PriceUpdate(p) => {
-                w.u8(5).u32(p.market).u64(p.price).u64(p.timestamp_ms);
+                w.u32(p.market).u64(p.price).u64(p.timestamp_ms);
             }
         }
     }
@@ -58,8 +55,13 @@ impl Encode for Action {
 
 impl Decode for Action {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(match r.u8("action tag")? {
-            0 => Action::Order(Order {
+        let tag = r.u8("action tag")?;
+        let kind = ActionKind::from_tag(tag).ok_or_else(|| DecodeError::Invalid {
+            field: "action tag",
+            reason: format!("unknown tag {tag}"),
+        })?;
+        Ok(match kind {
+            ActionKind::Order => Action::Order(Order {
                 account: r.address("account")?,
                 market: r.u32("market")?,
                 is_buy: r.bool("isBuy")?,
@@ -76,42 +78,36 @@ impl Decode for Action {
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            1 => Action::Cancel(Cancel {
+            ActionKind::Cancel => Action::Cancel(Cancel {
                 account: r.address("account")?,
                 market: r.u32("market")?,
                 order_nonce: r.u64("orderNonce")?,
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            2 => Action::CancelAll(CancelAll {
+            ActionKind::CancelAll => Action::CancelAll(CancelAll {
                 account: r.address("account")?,
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            3 => Action::Withdraw(Withdraw {
+            ActionKind::Withdraw => Action::Withdraw(Withdraw {
                 account: r.address("account")?,
                 amount: r.u64("amount")?,
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            4 => Action::Liquidate(Liquidate {
+            ActionKind::Liquidate => Action::Liquidate(Liquidate {
                 liquidator: r.address("liquidator")?,
                 account: r.address("account")?,
                 market: r.u32("market")?,
                 nonce: r.u64("nonce")?,
                 expires_at: r.u64("expiresAt")?,
             }),
-            5 => Action::PriceUpdate(PriceUpdate {
+            ActionKind::PriceUpdate => Action::PriceUpdate(PriceUpdate {
                 market: r.u32("market")?,
                 price: r.u64("price")?,
                 timestamp_ms: r.u64("timestampMs")?,
             }),
-            t => {
-                return Err(DecodeError::Invalid {
-                    field: "action tag",
-                    reason: format!("unknown tag {t}"),
-                });
-            }
         })
     }
 }

@@ -9,6 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod encoding;
 pub mod int;
+mod kind;
+
+pub use kind::{ActionKind, ActionRow, BoundSizes, Forcible, NotForcible};
 
 /// Time in force. The discriminants are the `tif` values wallets sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -172,14 +175,7 @@ impl Action {
     }
 
     pub fn type_name(&self) -> &'static str {
-        match self {
-            Action::Order(_) => "Order",
-            Action::Cancel(_) => "Cancel",
-            Action::CancelAll(_) => "CancelAll",
-            Action::Withdraw(_) => "Withdraw",
-            Action::Liquidate(_) => "Liquidate",
-            Action::PriceUpdate(_) => "PriceUpdate",
-        }
+        self.kind().name()
     }
 }
 
@@ -250,18 +246,20 @@ impl<'de> Deserialize<'de> for SignedAction {
             serde_json::from_value(v).map_err(|e| E::custom(format!("message: {e}")))
         }
         let wire = Wire::deserialize(d)?;
-        let action = match wire.kind.as_str() {
-            "Order" => Action::Order(message(wire.message)?),
-            "Cancel" => Action::Cancel(message(wire.message)?),
-            "CancelAll" => Action::CancelAll(message(wire.message)?),
-            "Withdraw" => Action::Withdraw(message(wire.message)?),
-            "Liquidate" => Action::Liquidate(message(wire.message)?),
-            "PriceUpdate" => Action::PriceUpdate(message(wire.message)?),
-            other => {
-                return Err(D::Error::custom(format!(
-                    "unknown action type {other:?}; expected Order, Cancel, CancelAll, Withdraw, Liquidate or PriceUpdate"
-                )));
-            }
+        let Some(kind) = ActionKind::from_name(&wire.kind) else {
+            return Err(D::Error::custom(format!(
+                "unknown action type {:?}; expected {}",
+                wire.kind,
+                ActionKind::names()
+            )));
+        };
+        let action = match kind {
+            ActionKind::Order => Action::Order(message(wire.message)?),
+            ActionKind::Cancel => Action::Cancel(message(wire.message)?),
+            ActionKind::CancelAll => Action::CancelAll(message(wire.message)?),
+            ActionKind::Withdraw => Action::Withdraw(message(wire.message)?),
+            ActionKind::Liquidate => Action::Liquidate(message(wire.message)?),
+            ActionKind::PriceUpdate => Action::PriceUpdate(message(wire.message)?),
         };
         Ok(SignedAction {
             action,

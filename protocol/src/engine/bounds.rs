@@ -2,8 +2,8 @@
 //! witness (DESIGN §3). A "path" is one key read, written or deleted, or one
 //! `first_with_prefix` probe (which proves either the key it returns or an absence).
 //!
-//! With M markets, F = `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in
-//! docs/PROTOCOL.md Part 4 §10):
+//! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
+//! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §10):
 //! - Order:      8 + F·(M + 3) + 2·(M − 1)
 //! - Cancel:     5
 //! - CancelAll:  3 + 2·O + M
@@ -13,22 +13,21 @@
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).
 
 use super::records::MAX_OPEN_ORDERS;
-use crate::action::{Action, L1Message, Tx};
+use crate::action::{Action, ActionKind, BoundSizes, L1Message, Tx};
 use crate::genesis::Genesis;
 
-/// The touched-path bound for one action kind.
-fn for_action(genesis: &Genesis, action: &Action) -> usize {
-    let m = genesis.markets.len();
-    let f = genesis.max_fills_per_order as usize;
-    let o = MAX_OPEN_ORDERS as usize;
-    match action {
-        Action::Order(_) => 8 + f * (m + 3) + 2 * m.saturating_sub(1),
-        Action::Cancel(_) => 5,
-        Action::CancelAll(_) => 3 + 2 * o + m,
-        Action::Withdraw(_) => 4 + 2 * m,
-        Action::Liquidate(_) => 6 + 3 * m + 2 * o,
-        Action::PriceUpdate(_) => 3,
+/// The genesis sizes the per-kind bounds of `ActionKind::TABLE` depend on.
+fn sizes(genesis: &Genesis) -> BoundSizes {
+    BoundSizes {
+        markets: genesis.markets.len(),
+        fills: genesis.max_fills_per_order as usize,
+        open_orders: MAX_OPEN_ORDERS as usize,
     }
+}
+
+/// The touched-path bound for one action.
+fn for_action(genesis: &Genesis, action: &Action) -> usize {
+    action.kind().max_touched(sizes(genesis))
 }
 
 /// The most paths `tx` may touch: its action's bound, plus the meta leaf (the L1 queue
@@ -49,13 +48,13 @@ pub fn max_touched_for(genesis: &Genesis, tx: &Tx) -> usize {
 
 /// The largest number of paths any single transaction may touch under `genesis`.
 pub fn max_touched_keys(genesis: &Genesis) -> usize {
-    let m = genesis.markets.len();
-    let f = genesis.max_fills_per_order as usize;
-    let o = MAX_OPEN_ORDERS as usize;
-    let order = 8 + f * (m + 3) + 2 * m.saturating_sub(1);
-    let cancel_all = 3 + 2 * o + m;
-    let liquidate = 6 + 3 * m + 2 * o;
-    order.max(cancel_all).max(liquidate).max(4 + 2 * m) + 1
+    // A forced action is its action plus the queue counter; a deposit (2) is smaller.
+    let sizes = sizes(genesis);
+    let most = ActionKind::TABLE
+        .iter()
+        .map(|row| (row.max_touched)(sizes))
+        .max();
+    most.unwrap_or(0) + 1
 }
 
 #[cfg(test)]

@@ -15,9 +15,9 @@ mod sign;
 pub use eip712::{
     CANCEL_ALL_TYPE, CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, DOMAIN_NAME, DOMAIN_TYPE,
     DOMAIN_TYPEHASH, DOMAIN_VERSION, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, ORDER_TYPE,
-    ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, PRIMARY_TYPES, StructHasher,
-    WITHDRAW_TYPE, WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator, signing_digest,
-    struct_hash, type_hash, typed_data_digest,
+    ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, StructHasher, WITHDRAW_TYPE,
+    WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator, signing_digest, struct_hash,
+    type_hash, typed_data_digest,
 };
 pub use recover::{CURVE_ORDER, HALF_CURVE_ORDER, address_of_key, recover_key, recover_signer};
 pub use sign::{InvalidSigningKey, address_of, sign_action, sign_digest, signing_key_from_bytes};

@@ -3,7 +3,17 @@
 //! (encoding tags, EIP-712 type strings and hashes, forced inclusion, key bounds). Nothing
 //! here hard-codes how many rows a table has.
 
+use protocol::action::{
+    Action, ActionKind, BoundSizes, Cancel, CancelAll, Forcible, Liquidate, Order, PriceUpdate,
+    Signature, SignedAction, TimeInForce, Withdraw,
+};
+use protocol::codec::{Decode, Encode};
+use protocol::engine::bounds::max_touched_keys;
+use protocol::engine::records::MAX_OPEN_ORDERS;
 use protocol::fault::Fault;
+use protocol::primitives::{Address, keccak256};
+use protocol::signing::type_hash;
+use protocol::workload::Workload;
 use std::collections::BTreeSet;
 
 #[test]
@@ -49,4 +59,159 @@ fn only_wrong_root_leaves_the_state_alone() {
     for fault in Fault::ALL {
         assert_eq!(fault.corrupts_state(), fault != Fault::WrongRoot, "{fault}");
     }
+}
+
+/// An example action of `kind` (the one place the test names each kind's fields).
+fn example(kind: ActionKind, reduce_only: bool) -> Action {
+    let account = Address([7; 20]);
+    match kind {
+        ActionKind::Order => Action::Order(Order {
+            account,
+            market: 1,
+            is_buy: true,
+            price: 50_000,
+            size: 3,
+            tif: TimeInForce::Ioc,
+            reduce_only,
+            nonce: 9,
+            expires_at: 1_000,
+        }),
+        ActionKind::Cancel => Action::Cancel(Cancel {
+            account,
+            market: 0,
+            order_nonce: 4,
+            nonce: 5,
+            expires_at: 1_000,
+        }),
+        ActionKind::CancelAll => Action::CancelAll(CancelAll {
+            account,
+            nonce: 6,
+            expires_at: 1_000,
+        }),
+        ActionKind::Withdraw => Action::Withdraw(Withdraw {
+            account,
+            amount: 10,
+            nonce: 7,
+            expires_at: 1_000,
+        }),
+        ActionKind::Liquidate => Action::Liquidate(Liquidate {
+            liquidator: account,
+            account: Address([8; 20]),
+            market: 1,
+            nonce: 8,
+            expires_at: 1_000,
+        }),
+        ActionKind::PriceUpdate => Action::PriceUpdate(PriceUpdate {
+            market: 0,
+            price: 49_000,
+            timestamp_ms: 1_000,
+        }),
+    }
+}
+
+#[test]
+fn action_tags_names_and_type_hashes_come_from_one_table() {
+    let mut names = BTreeSet::new();
+    for (i, row) in ActionKind::TABLE.iter().enumerate() {
+        let kind = row.kind;
+        assert_eq!(
+            usize::from(kind.tag()),
+            i,
+            "{}: rows in tag order",
+            row.name
+        );
+        assert_eq!(ActionKind::from_tag(kind.tag()), Some(kind));
+        assert_eq!(ActionKind::from_name(row.name), Some(kind));
+        assert!(names.insert(row.name), "{}: names unique", row.name);
+        assert!(
+            row.type_string.starts_with(&format!("{}(", row.name)),
+            "{}: {}",
+            row.name,
+            row.type_string
+        );
+        assert_eq!(
+            row.type_hash,
+            keccak256(row.type_string.as_bytes()),
+            "{}",
+            row.name
+        );
+        assert!(ActionKind::names().contains(row.name));
+    }
+    let past = u8::try_from(ActionKind::TABLE.len()).unwrap();
+    assert_eq!(ActionKind::from_tag(past), None);
+}
+
+#[test]
+fn every_action_kind_round_trips_through_bytes_and_json() {
+    for row in ActionKind::TABLE {
+        let action = example(row.kind, false);
+        assert_eq!(action.kind(), row.kind);
+        assert_eq!(action.type_name(), row.name);
+        let bytes = action.encode();
+        assert_eq!(bytes[0], row.kind.tag(), "{}: tag first", row.name);
+        assert_eq!(Action::decode(&bytes), Ok(action.clone()), "{}", row.name);
+        assert_eq!(type_hash(&action), row.type_hash);
+        let signed = SignedAction {
+            action,
+            signature: Signature([1; 65]),
+        };
+        let json = serde_json::to_value(&signed).unwrap();
+        assert_eq!(json["type"], row.name);
+        let back: SignedAction = serde_json::from_value(json).unwrap();
+        assert_eq!(back, signed, "{}", row.name);
+    }
+}
+
+#[test]
+fn touched_key_bounds_are_positive_and_the_largest_bounds_every_transaction() {
+    let genesis = Workload::new(1, 1).genesis;
+    let sizes = BoundSizes {
+        markets: genesis.markets.len(),
+        fills: genesis.max_fills_per_order as usize,
+        open_orders: MAX_OPEN_ORDERS as usize,
+    };
+    let smallest = BoundSizes {
+        markets: 1,
+        fills: 0,
+        open_orders: 0,
+    };
+    for row in ActionKind::TABLE {
+        assert!(row.kind.max_touched(smallest) > 0, "{}", row.name);
+        assert!(
+            row.kind.max_touched(sizes) < max_touched_keys(&genesis),
+            "{}: a forced one (+1) still fits the batch bound",
+            row.name
+        );
+    }
+}
+
+#[test]
+fn only_actions_that_get_a_user_out_may_be_forced() {
+    for row in ActionKind::TABLE {
+        for reduce_only in [false, true] {
+            let action = example(row.kind, reduce_only);
+            let expected = match row.forcible {
+                Forcible::Always => true,
+                Forcible::Never => false,
+                Forcible::IfReduceOnly => reduce_only,
+            };
+            match action.check_forcible() {
+                Ok(()) => assert!(expected, "{} forced", row.name),
+                Err(e) => {
+                    assert!(!expected, "{} refused: {e}", row.name);
+                    assert!(
+                        e.to_string()
+                            .starts_with(&format!("{} cannot be forced", row.name))
+                    );
+                }
+            }
+        }
+    }
+    // The rule itself, stated once more by hand so a table edit cannot change it silently.
+    let forcible: Vec<_> = ActionKind::TABLE
+        .iter()
+        .filter(|row| row.forcible != Forcible::Never)
+        .map(|row| row.name)
+        .collect();
+    assert_eq!(forcible, ["Order", "Cancel", "CancelAll", "Withdraw"]);
 }

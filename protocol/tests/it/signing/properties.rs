@@ -10,8 +10,7 @@ use protocol::action::{
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
-    PRIMARY_TYPES, address_of, domain_separator, sign_action, signing_key_from_bytes, struct_hash,
-    verify_action,
+    address_of, domain_separator, sign_action, signing_key_from_bytes, struct_hash, verify_action,
 };
 use protocol::{Address, H256};
 
@@ -159,7 +158,7 @@ proptest! {
 
     #[test]
     fn struct_hash_matches_the_naive_reference(action in action()) {
-        let (_, type_string, _) = PRIMARY_TYPES.iter().find(|(n, _, _)| *n == action.type_name()).expect("known type");
+        let type_string = action.kind().type_string();
         let wire = serde_json::to_value(&action).expect("actions serialize");
         let naive = Types::default().with(type_string).hash_struct(action.type_name(), &wire["message"]);
         prop_assert_eq!(struct_hash(&action), H256(naive));

@@ -1,0 +1,198 @@
+//! The action kinds as one table: each kind's JSON/EIP-712 name, canonical-encoding tag,
+//! EIP-712 type string and type hash, whether it may enter through the L1 queue as a
+//! forced action, and its touched-key bound. `Action::kind()` is the one `match` from an
+//! action to its row; encoding, signing, the witness bound and the settlement layer's
+//! forced-inclusion check read the row, so adding a kind is one row here plus its
+//! behaviour (fields, encoding, hashStruct, STF).
+
+use super::Action;
+use crate::primitives::H256;
+use crate::signing::{
+    CANCEL_ALL_TYPE, CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE,
+    LIQUIDATE_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
+    WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
+};
+
+/// Which action an `Action` is. The discriminant is the canonical-encoding tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum ActionKind {
+    Order = 0,
+    Cancel = 1,
+    CancelAll = 2,
+    Withdraw = 3,
+    Liquidate = 4,
+    PriceUpdate = 5,
+}
+
+/// Whether a kind may be forced through the L1 queue. Only actions that get a user out
+/// may: a forced action bypasses the sequencer, so nothing that opens risk or moves
+/// someone else's funds (or prices) is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forcible {
+    Always,
+    Never,
+    /// Only when it can only close (a reduce-only order).
+    IfReduceOnly,
+}
+
+/// The genesis sizes a touched-key bound depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundSizes {
+    /// Number of markets (M).
+    pub markets: usize,
+    /// Fills one order may take (F = `max_fills_per_order`).
+    pub fills: usize,
+    /// Open orders one account may hold (O = `MAX_OPEN_ORDERS`).
+    pub open_orders: usize,
+}
+
+/// One row of [`ActionKind::TABLE`].
+#[derive(Debug, Clone, Copy)]
+pub struct ActionRow {
+    pub kind: ActionKind,
+    /// The JSON `type` and the EIP-712 primary type name.
+    pub name: &'static str,
+    pub type_string: &'static str,
+    /// keccak256(type_string), precomputed (a test recomputes it).
+    pub type_hash: H256,
+    pub forcible: Forcible,
+    /// The most state paths one such action touches (derivations: docs/PROTOCOL.md
+    /// Part 4 §10).
+    pub max_touched: fn(BoundSizes) -> usize,
+}
+
+/// Why an action may not be forced through L1; `Display` is the settlement layer's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0} cannot be forced: only Withdraw, Cancel, CancelAll and reduce-only Orders (closing a position) can"
+)]
+pub struct NotForcible(pub &'static str);
+
+impl ActionKind {
+    /// Every action kind, in tag order.
+    pub const TABLE: [ActionRow; 6] = [
+        ActionRow {
+            kind: ActionKind::Order,
+            name: "Order",
+            type_string: ORDER_TYPE,
+            type_hash: ORDER_TYPEHASH,
+            forcible: Forcible::IfReduceOnly,
+            max_touched: |s| 8 + s.fills * (s.markets + 3) + 2 * s.markets.saturating_sub(1),
+        },
+        ActionRow {
+            kind: ActionKind::Cancel,
+            name: "Cancel",
+            type_string: CANCEL_TYPE,
+            type_hash: CANCEL_TYPEHASH,
+            forcible: Forcible::Always,
+            max_touched: |_| 5,
+        },
+        ActionRow {
+            kind: ActionKind::CancelAll,
+            name: "CancelAll",
+            type_string: CANCEL_ALL_TYPE,
+            type_hash: CANCEL_ALL_TYPEHASH,
+            forcible: Forcible::Always,
+            max_touched: |s| 3 + 2 * s.open_orders + s.markets,
+        },
+        ActionRow {
+            kind: ActionKind::Withdraw,
+            name: "Withdraw",
+            type_string: WITHDRAW_TYPE,
+            type_hash: WITHDRAW_TYPEHASH,
+            forcible: Forcible::Always,
+            max_touched: |s| 4 + 2 * s.markets,
+        },
+        ActionRow {
+            kind: ActionKind::Liquidate,
+            name: "Liquidate",
+            type_string: LIQUIDATE_TYPE,
+            type_hash: LIQUIDATE_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |s| 6 + 3 * s.markets + 2 * s.open_orders,
+        },
+        ActionRow {
+            kind: ActionKind::PriceUpdate,
+            name: "PriceUpdate",
+            type_string: PRICE_UPDATE_TYPE,
+            type_hash: PRICE_UPDATE_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| 3,
+        },
+    ];
+
+    pub fn row(self) -> &'static ActionRow {
+        &ActionKind::TABLE[usize::from(self.tag())]
+    }
+
+    /// The canonical-encoding tag.
+    pub fn tag(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_tag(tag: u8) -> Option<ActionKind> {
+        ActionKind::TABLE.get(usize::from(tag)).map(|row| row.kind)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    pub fn from_name(name: &str) -> Option<ActionKind> {
+        ActionKind::TABLE
+            .iter()
+            .find(|row| row.name == name)
+            .map(|row| row.kind)
+    }
+
+    /// "Order, Cancel, … or PriceUpdate", for messages.
+    pub fn names() -> String {
+        let names = ActionKind::TABLE.map(|row| row.name);
+        match names.split_last() {
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
+    pub fn type_string(self) -> &'static str {
+        self.row().type_string
+    }
+
+    pub fn type_hash(self) -> H256 {
+        self.row().type_hash
+    }
+
+    pub fn max_touched(self, sizes: BoundSizes) -> usize {
+        (self.row().max_touched)(sizes)
+    }
+}
+
+impl Action {
+    /// The one `match` from an action to its kind; everything else reads the kind's row.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Order(_) => ActionKind::Order,
+            Action::Cancel(_) => ActionKind::Cancel,
+            Action::CancelAll(_) => ActionKind::CancelAll,
+            Action::Withdraw(_) => ActionKind::Withdraw,
+            Action::Liquidate(_) => ActionKind::Liquidate,
+            Action::PriceUpdate(_) => ActionKind::PriceUpdate,
+        }
+    }
+
+    /// The forced-inclusion rule: may this action enter through the L1 queue?
+    pub fn check_forcible(&self) -> Result<(), NotForcible> {
+        let allowed = match self.kind().row().forcible {
+            Forcible::Always => true,
+            Forcible::Never => false,
+            Forcible::IfReduceOnly => matches!(self, Action::Order(o) if o.reduce_only),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(NotForcible(self.type_name()))
+        }
+    }
+}
