@@ -1,5 +1,6 @@
 //! Whole-state invariants, recomputed from scratch by iterating every leaf. Tests run them
-//! after every action; they are too expensive for the STF itself.
+//! after every action; they are too expensive for the STF itself. Each named invariant is
+//! one function in a table ([`invariant_names`] lists them), and a failure names the invariant that broke.
 //!
 //! 1. Money: Σ collateral (insurance fund included) + Σ pnl_pool + fees
 //!    = deposits − withdrawals, and `meta.total_collateral` = Σ collateral.
@@ -18,13 +19,43 @@ use crate::primitives::Address;
 use crate::state::{Key, MapState};
 use std::collections::BTreeMap;
 
-/// Which invariant failed, and how.
+/// Which invariant failed, and how (the numbers that disagree).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invariant violated: {0}")]
-pub struct InvariantViolation(pub String);
+#[error("invariant {invariant} violated: {detail}")]
+pub struct InvariantViolation {
+    /// One of [`invariant_names`] (or `well-formed-leaves` when a leaf does not decode).
+    pub invariant: &'static str,
+    pub detail: String,
+}
+
+/// The name of the check that every leaf decodes under its key and the meta leaf exists.
+pub const WELL_FORMED_LEAVES: &str = "well-formed-leaves";
 
 fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
-    Err(InvariantViolation(msg))
+    Err(InvariantViolation {
+        invariant: WELL_FORMED_LEAVES,
+        detail: msg,
+    })
+}
+
+/// One invariant: a check over the decoded leaves that says what disagrees.
+type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
+
+/// Every invariant, run in this order by [`check_invariants`].
+const INVARIANTS: [(&str, Check); 8] = [
+    ("money-conserved", money_conserved),
+    ("total-collateral", total_collateral),
+    ("no-trader-owes-collateral", no_trader_owes_collateral),
+    ("book-matches-index", book_matches_index),
+    ("accounts-match-positions", accounts_match_positions),
+    ("markets-match-genesis", markets_match_genesis),
+    ("open-interest-balanced", open_interest_balanced),
+    ("withdrawals-dense", withdrawals_dense),
+];
+
+/// The names of the invariants, in the order they are checked.
+pub fn invariant_names() -> [&'static str; INVARIANTS.len()] {
+    INVARIANTS.map(|(name, _)| name)
 }
 
 /// Checks all invariants of a `MapState`.
@@ -49,7 +80,10 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
     let mut l = Leaves::default();
     for (key, value) in entries {
         let bytes = value.as_ref();
-        let bad = |e: crate::state::StateError| InvariantViolation(e.to_string());
+        let bad = |e: crate::state::StateError| InvariantViolation {
+            invariant: WELL_FORMED_LEAVES,
+            detail: e.to_string(),
+        };
         match key.0[0] {
             KIND_ACCOUNT => {
                 let a: Account = decode_at(key, bytes).map_err(bad)?;
@@ -76,9 +110,9 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                 ));
             }
             KIND_ORDER_INDEX => {
-                let target: [u8; 32] = bytes.try_into().map_err(|_| {
-                    InvariantViolation(format!("index value at {key} is not 32 bytes"))
-                })?;
+                let Ok(target) = <[u8; 32]>::try_from(bytes) else {
+                    return fail(format!("index value at {key} is not 32 bytes"));
+                };
                 l.index.insert(*key, crate::primitives::H256(target));
             }
             KIND_MARKET => {
@@ -115,104 +149,132 @@ pub fn check_invariants<'a, V: AsRef<[u8]> + 'a>(
     let Some(meta) = &l.meta else {
         return fail("no meta leaf".into());
     };
+    for (invariant, check) in INVARIANTS {
+        check(genesis, &l, meta).map_err(|detail| InvariantViolation { invariant, detail })?;
+    }
+    Ok(())
+}
 
-    // 1. Money.
+/// Σ collateral (insurance fund included) + Σ pnl_pool + fees = deposits − withdrawals.
+fn money_conserved(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
     let collateral: i128 = l.accounts.values().map(|a| a.collateral).sum();
     let pools: i128 = l.markets.values().map(|m| m.pnl_pool).sum();
     let net = meta.total_deposits as i128 - meta.total_withdrawals as i128;
     if collateral + pools + meta.fees != net {
-        return fail(format!(
+        return Err(format!(
             "Σ collateral {collateral} + Σ pnl_pool {pools} + fees {} ≠ deposits − withdrawals {net}",
             meta.fees
         ));
     }
+    Ok(())
+}
+
+/// `meta.total_collateral` = Σ collateral.
+fn total_collateral(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
+    let collateral: i128 = l.accounts.values().map(|a| a.collateral).sum();
     if meta.total_collateral != collateral {
-        return fail(format!(
+        return Err(format!(
             "meta.total_collateral {} ≠ Σ collateral {collateral}",
             meta.total_collateral
         ));
     }
+    Ok(())
+}
 
-    // 3. Traders never owe collateral.
-    if let Some(a) = l
+/// Only the insurance fund's collateral may go negative.
+fn no_trader_owes_collateral(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    match l
         .accounts
         .values()
         .find(|a| a.owner != INSURANCE_FUND && a.collateral < 0)
     {
-        return fail(format!(
+        Some(a) => Err(format!(
             "account {} has negative collateral {}",
             a.owner, a.collateral
-        ));
+        )),
+        None => Ok(()),
     }
+}
 
-    // 2 + 4. Positions, counters, open interest.
-    let mut orders_per: BTreeMap<(Address, u32), u32> = BTreeMap::new();
+/// Every resting order is well formed and has exactly one index entry pointing at it.
+fn book_matches_index(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     for (key, market, _, price, seq, o) in &l.orders {
         let Some(params) = genesis.market(*market) else {
-            return fail(format!("order {key} in unknown market"));
+            return Err(format!("order {key} in unknown market"));
         };
         if o.price != *price || o.remaining == 0 || o.remaining % params.lot_size != 0 {
-            return fail(format!(
+            return Err(format!(
                 "order {key} has price {} / remaining {}",
                 o.price, o.remaining
             ));
         }
         if *seq >= l.markets.get(market).map_or(0, |m| m.next_seq) {
-            return fail(format!("order {key} has a sequence number not yet issued"));
+            return Err(format!("order {key} has a sequence number not yet issued"));
         }
         if l.index.get(&order_index_key(&o.account, *market, o.nonce)) != Some(key) {
-            return fail(format!("order {key} has no index entry pointing at it"));
+            return Err(format!("order {key} has no index entry pointing at it"));
         }
-        *orders_per.entry((o.account, *market)).or_default() += 1;
     }
     if l.index.len() != l.orders.len() {
-        return fail(format!(
+        return Err(format!(
             "{} index entries for {} book orders",
             l.index.len(),
             l.orders.len()
         ));
     }
-    let mut longs: BTreeMap<u32, i128> = BTreeMap::new();
-    let mut shorts: BTreeMap<u32, i128> = BTreeMap::new();
+    Ok(())
+}
+
+/// Resting orders per (owner, market), counted from the book.
+fn orders_per_position(l: &Leaves) -> BTreeMap<(Address, u32), u32> {
+    let mut per: BTreeMap<(Address, u32), u32> = BTreeMap::new();
+    for (_, market, _, _, _, o) in &l.orders {
+        *per.entry((o.account, *market)).or_default() += 1;
+    }
+    per
+}
+
+/// Every account lists exactly its non-empty position leaves, and the open-order counters
+/// of accounts and positions match the book.
+fn accounts_match_positions(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let orders_per = orders_per_position(l);
     let mut positions_seen = 0usize;
     for a in l.accounts.values() {
         if a.is_empty() {
-            return fail(format!("empty account leaf for {}", a.owner));
+            return Err(format!("empty account leaf for {}", a.owner));
         }
         let mut open = 0u32;
         for &m in &a.markets {
             let Some(p) = l.positions.get(&position_key(&a.owner, m)) else {
-                return fail(format!(
+                return Err(format!(
                     "account {} lists market {m} without a position leaf",
                     a.owner
                 ));
             };
             positions_seen += 1;
             if p.is_empty() || (p.size == 0 && p.cost != 0) {
-                return fail(format!(
+                return Err(format!(
                     "position of {} in {m} is empty or has cost without size",
                     a.owner
                 ));
             }
             if p.open_orders != orders_per.get(&(a.owner, m)).copied().unwrap_or(0) {
-                return fail(format!(
+                return Err(format!(
                     "position of {} in {m} counts {} orders",
                     a.owner, p.open_orders
                 ));
             }
             open += p.open_orders;
-            *longs.entry(m).or_default() += p.size.max(0);
-            *shorts.entry(m).or_default() += (-p.size).max(0);
         }
         if open != a.open_orders {
-            return fail(format!(
+            return Err(format!(
                 "account {} counts {} open orders, positions say {open}",
                 a.owner, a.open_orders
             ));
         }
     }
     if positions_seen != l.positions.len() {
-        return fail(format!(
+        return Err(format!(
             "{} position leaves, {positions_seen} listed by accounts",
             l.positions.len()
         ));
@@ -221,21 +283,39 @@ pub fn check_invariants<'a, V: AsRef<[u8]> + 'a>(
         .keys()
         .any(|(owner, _)| !l.accounts.contains_key(owner))
     {
-        return fail("a resting order belongs to an account without a leaf".into());
+        return Err("a resting order belongs to an account without a leaf".into());
     }
-    let genesis_ids: Vec<u32> = genesis.markets.iter().map(|m| m.id).collect();
-    if l.markets.keys().copied().collect::<Vec<_>>() != {
-        let mut ids = genesis_ids.clone();
-        ids.sort_unstable();
-        ids
-    } {
-        return fail("market leaves do not match genesis".into());
+    Ok(())
+}
+
+/// The market leaves are exactly genesis's markets.
+fn markets_match_genesis(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let mut ids: Vec<u32> = genesis.markets.iter().map(|m| m.id).collect();
+    ids.sort_unstable();
+    if l.markets.keys().copied().collect::<Vec<_>>() != ids {
+        return Err("market leaves do not match genesis".into());
+    }
+    Ok(())
+}
+
+/// Per market: Σ long sizes = Σ short sizes = `long_open_interest`, and the book is not
+/// crossed.
+fn open_interest_balanced(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let mut longs: BTreeMap<u32, i128> = BTreeMap::new();
+    let mut shorts: BTreeMap<u32, i128> = BTreeMap::new();
+    for a in l.accounts.values() {
+        for &m in &a.markets {
+            if let Some(p) = l.positions.get(&position_key(&a.owner, m)) {
+                *longs.entry(m).or_default() += p.size.max(0);
+                *shorts.entry(m).or_default() += (-p.size).max(0);
+            }
+        }
     }
     for (id, ms) in &l.markets {
         let long = longs.get(id).copied().unwrap_or(0);
         let short = shorts.get(id).copied().unwrap_or(0);
         if long != short || long != i128::from(ms.long_open_interest) {
-            return fail(format!(
+            return Err(format!(
                 "market {id}: longs {long}, shorts {short}, open interest {}",
                 ms.long_open_interest
             ));
@@ -249,16 +329,19 @@ pub fn check_invariants<'a, V: AsRef<[u8]> + 'a>(
         if let (Some(bid), Some(ask)) = (best(SIDE_BID), best(SIDE_ASK))
             && bid >= ask
         {
-            return fail(format!(
+            return Err(format!(
                 "market {id} book is crossed: bid {bid} ≥ ask {ask}"
             ));
         }
     }
+    Ok(())
+}
 
-    // 5. Withdrawals.
+/// Withdrawal leaves have ids `0..next_withdrawal_id` and sum to the total withdrawn.
+fn withdrawals_dense(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
     let total: u128 = l.withdrawals.values().map(|w| u128::from(w.amount)).sum();
     if total != meta.total_withdrawals || l.withdrawals.len() as u64 != meta.next_withdrawal_id {
-        return fail(format!(
+        return Err(format!(
             "withdrawal leaves sum to {total} over {} ids; meta says {}",
             l.withdrawals.len(),
             meta.total_withdrawals
@@ -269,7 +352,94 @@ pub fn check_invariants<'a, V: AsRef<[u8]> + 'a>(
         .next_back()
         .is_some_and(|id| *id >= meta.next_withdrawal_id)
     {
-        return fail("withdrawal ids are not dense".into());
+        return Err("withdrawal ids are not dense".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::init_genesis;
+    use crate::engine::storage::{load_account, load_meta, store_account, store_meta};
+
+    fn genesis_state() -> (Genesis, MapState) {
+        let genesis = Genesis::devnet(1, Address::ZERO, Address([9; 20]));
+        let mut state = MapState::default();
+        init_genesis(&mut state, &genesis).unwrap();
+        check_map_state(&genesis, &state).unwrap();
+        (genesis, state)
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let names = invariant_names();
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(!names.contains(&WELL_FORMED_LEAVES));
+    }
+
+    #[test]
+    fn a_violation_names_its_invariant_and_the_numbers() {
+        // (how the state is broken, the invariant that must report it, a number it shows)
+        type Break = fn(&mut MapState);
+        let table: [(Break, &str, &str); 4] = [
+            (
+                |st| {
+                    let mut meta = load_meta(st).unwrap();
+                    meta.total_deposits += 5;
+                    store_meta(st, &meta).unwrap();
+                },
+                "money-conserved",
+                "deposits − withdrawals 5",
+            ),
+            (
+                |st| {
+                    let mut meta = load_meta(st).unwrap();
+                    meta.total_collateral += 7;
+                    store_meta(st, &meta).unwrap();
+                },
+                "total-collateral",
+                "7",
+            ),
+            (
+                |st| {
+                    let mut acct = load_account(st, &Address([1; 20])).unwrap();
+                    acct.collateral = -3;
+                    store_account(st, &acct).unwrap();
+                    let mut meta = load_meta(st).unwrap();
+                    meta.total_collateral -= 3;
+                    meta.fees += 3;
+                    store_meta(st, &meta).unwrap();
+                },
+                "no-trader-owes-collateral",
+                "-3",
+            ),
+            (
+                |st| {
+                    let mut meta = load_meta(st).unwrap();
+                    meta.next_withdrawal_id = 1;
+                    store_meta(st, &meta).unwrap();
+                },
+                "withdrawals-dense",
+                "over 0 ids",
+            ),
+        ];
+        for (break_it, invariant, number) in table {
+            let (genesis, mut state) = genesis_state();
+            break_it(&mut state);
+            let err = check_map_state(&genesis, &state).unwrap_err();
+            assert_eq!(err.invariant, invariant, "{err}");
+            assert!(err.detail.contains(number), "{err}");
+            assert!(err.to_string().contains(invariant), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_meta_leaf_is_a_malformed_state() {
+        let (genesis, mut state) = genesis_state();
+        state.map.remove(&meta_key());
+        let err = check_map_state(&genesis, &state).unwrap_err();
+        assert_eq!(err.invariant, WELL_FORMED_LEAVES);
+    }
 }
