@@ -7,3 +7,4 @@ mod purity;
 mod signing;
 mod spec_examples;
 mod tree;
+mod vectors;
