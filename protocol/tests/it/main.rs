@@ -9,3 +9,4 @@ mod signing;
 mod spec_examples;
 mod tables;
 mod tree;
+mod vectors;

@@ -8,7 +8,7 @@ mod properties;
 mod rejection;
 mod spec_example;
 mod typed_data;
-mod vectors;
+pub mod vectors;
 
 use k256::ecdsa::SigningKey;
 use protocol::action::Signature;

@@ -10,19 +10,19 @@ use super::{address, domain, h256, key, signature};
 use protocol::action::{Action, SignedAction};
 use protocol::signing::{recover_signer, sign_action, signing_digest, struct_hash, verify_action};
 
-struct Vector {
+pub struct Vector {
     /// `{"type": …, "message": …}` exactly as given to eth-account.
-    action: &'static str,
-    struct_hash: &'static str,
-    digest: &'static str,
-    signature: &'static str,
+    pub action: &'static str,
+    pub struct_hash: &'static str,
+    pub digest: &'static str,
+    pub signature: &'static str,
 }
 
 /// eth-account's domain separator (`SignableMessage.header`).
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 
 /// The worked example of docs/PROTOCOL.md Part 2 is the first entry.
-const VECTORS: &[Vector] = &[
+pub const VECTORS: &[Vector] = &[
     Vector {
         action: r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,
             "price":50000000000,"size":5000,"tif":1,"reduceOnly":false,"nonce":1700000000000,"expiresAt":1700000060000}}"#,

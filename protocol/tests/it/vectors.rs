@@ -1,0 +1,126 @@
+//! Conformance vectors: the JSON files under `docs/vectors/` that an implementation written
+//! from the docs alone runs against itself (docs/PROTOCOL.md, "Conformance vectors").
+//!
+//! Every value in them is computed here by the real code, so they cannot drift: with
+//! `VIGIL_WRITE_VECTORS=1` the test (re)writes the files, otherwise it fails when a committed
+//! file differs from what the code produces.
+
+use super::signing::vectors::VECTORS;
+use protocol::action::{Action, Signature};
+use protocol::batch::genesis_anchor;
+use protocol::codec::Encode;
+use protocol::genesis::{
+    DEVNET_CHAIN_ID, DEVNET_ORACLE_KEY_PREIMAGE, DEVNET_VERIFYING_CONTRACT, Genesis,
+    devnet_oracle_key,
+};
+use protocol::primitives::keccak256;
+use protocol::signing::{
+    DOMAIN_TYPE, DOMAIN_TYPEHASH, PRIMARY_TYPES, address_of, domain_separator, recover_signer,
+    sign_action, signing_digest, struct_hash, type_hash,
+};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// `0x`-prefixed lowercase hex, the docs' byte convention.
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// Writes `docs/vectors/<name>` under `VIGIL_WRITE_VECTORS=1`, else checks it is `value`.
+fn write_or_check(name: &str, value: &Value) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/vectors")
+        .join(name);
+    let text = serde_json::to_string_pretty(value).expect("vectors serialize") + "\n";
+    if std::env::var_os("VIGIL_WRITE_VECTORS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, text).expect("write vector file");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} differs from what the code produces; regenerate with \
+         `VIGIL_WRITE_VECTORS=1 cargo test -p protocol --test it vectors` and review the diff",
+        path.display()
+    );
+}
+
+/// The devnet genesis as every binary builds it, with its canonical bytes and hashes.
+#[test]
+fn genesis_vectors() {
+    let oracle_key = devnet_oracle_key();
+    let oracle = address_of(&oracle_key);
+    let genesis = Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, oracle);
+    let encoded = genesis.encode();
+    let value = json!({
+        "description": "Genesis::devnet(chain_id, verifying_contract, oracle): parameters, canonical encoding, hash and batch-0 anchor",
+        "oracle_key_preimage_ascii": String::from_utf8(DEVNET_ORACLE_KEY_PREIMAGE.to_vec()).expect("ASCII"),
+        "oracle_key_preimage_hex": hex0x(DEVNET_ORACLE_KEY_PREIMAGE),
+        "oracle_secret_key": hex0x(&keccak256(DEVNET_ORACLE_KEY_PREIMAGE).0),
+        "oracle_address": hex0x(&oracle.0),
+        "genesis": serde_json::to_value(&genesis).expect("genesis serializes"),
+        "encoding_hex": hex0x(&encoded),
+        "encoding_len": encoded.len(),
+        "genesis_hash": hex0x(&genesis.hash().0),
+        "anchor_prefix_hex": hex0x(b"vigil-genesis"),
+        "genesis_anchor": hex0x(&genesis_anchor(&genesis).0),
+    });
+    write_or_check("genesis.json", &value);
+}
+
+/// Splits a 65-byte signature into the r, s and v the docs print.
+fn rsv(signature: &Signature) -> Value {
+    json!({
+        "r": hex0x(&signature.0[..32]),
+        "s": hex0x(&signature.0[32..64]),
+        "v": signature.0[64],
+        "bytes": hex0x(&signature.0),
+    })
+}
+
+/// Every eth-account signing vector, printed in full: domain, type string and hash,
+/// struct hash, digest, signature and signer.
+#[test]
+fn eip712_vectors() {
+    let key = super::signing::key();
+    let domain = domain_separator(DEVNET_CHAIN_ID, &DEVNET_VERIFYING_CONTRACT);
+    let cases: Vec<Value> = VECTORS
+        .iter()
+        .map(|v| {
+            let action: Action = serde_json::from_str(v.action).expect("vector action");
+            let message: Value = serde_json::from_str(v.action).expect("vector JSON");
+            let name = action.type_name();
+            let type_string = PRIMARY_TYPES
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, t, _)| *t)
+                .expect("a primary type");
+            let digest = signing_digest(&action, &domain);
+            let signature = sign_action(&key, action.clone(), &domain).signature;
+            json!({
+                "action": message,
+                "type_string": type_string,
+                "type_hash": hex0x(&type_hash(&action).0),
+                "struct_hash": hex0x(&struct_hash(&action).0),
+                "digest": hex0x(&digest.0),
+                "signature": rsv(&signature),
+                "signer": hex0x(&recover_signer(&digest, &signature).expect("recovers").0),
+            })
+        })
+        .collect();
+    let value = json!({
+        "description": "EIP-712 vectors for every primary type, cross-checked against eth-account 0.14.0",
+        "secret_key": super::signing::KEY,
+        "domain": {
+            "name": "Vigil",
+            "version": "1",
+            "chainId": DEVNET_CHAIN_ID,
+            "verifyingContract": hex0x(&DEVNET_VERIFYING_CONTRACT.0),
+            "type_string": DOMAIN_TYPE,
+            "type_hash": hex0x(&DOMAIN_TYPEHASH.0),
+            "separator": hex0x(&domain.0),
+        },
+        "cases": cases,
+    });
+    write_or_check("eip712.json", &value);
+}
