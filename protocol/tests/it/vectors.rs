@@ -15,8 +15,8 @@ use protocol::genesis::{
 };
 use protocol::primitives::keccak256;
 use protocol::signing::{
-    DOMAIN_TYPE, DOMAIN_TYPEHASH, PRIMARY_TYPES, address_of, domain_separator, recover_signer,
-    sign_action, signing_digest, struct_hash, type_hash,
+    DOMAIN_TYPE, DOMAIN_TYPEHASH, address_of, domain_separator, recover_signer, sign_action,
+    signing_digest, struct_hash, type_hash,
 };
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -89,12 +89,7 @@ fn eip712_vectors() {
         .map(|v| {
             let action: Action = serde_json::from_str(v.action).expect("vector action");
             let message: Value = serde_json::from_str(v.action).expect("vector JSON");
-            let name = action.type_name();
-            let type_string = PRIMARY_TYPES
-                .iter()
-                .find(|(n, _, _)| *n == name)
-                .map(|(_, t, _)| *t)
-                .expect("a primary type");
+            let type_string = action.kind().type_string();
             let digest = signing_digest(&action, &domain);
             let signature = sign_action(&key, action.clone(), &domain).signature;
             json!({
