@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use protocol::primitives::Address;
 use std::path::PathBuf;
 
+mod services;
 mod trading;
+pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     BenchArgs, BookArgs, CancelArgs, ForceCommand, OrderArgs, Side, SignerArg, WatchArgs,
     WithdrawArgs, WithdrawalArgs,
@@ -88,12 +90,12 @@ pub enum Command {
     Bench(BenchArgs),
     /// Run the whole network in this process: settlement layer, sequencer, two verifiers
     /// and an oracle feed, with funded dev accounts.
-    Devnet(crate::commands::devnet::DevnetArgs),
+    Devnet(DevnetArgs),
     /// Run the oracle price feed against a sequencer.
-    Oracle(crate::commands::oracle::OracleArgs),
+    Oracle(OracleArgs),
     /// Scripted demonstrations on a throwaway devnet.
     #[command(subcommand)]
-    Demo(crate::commands::demo::DemoCommand),
+    Demo(DemoCommand),
 }
 
 #[derive(Debug, Subcommand)]

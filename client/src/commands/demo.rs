@@ -3,30 +3,8 @@
 //! failed step is a one-line error naming it, after the timeline so far.
 
 use super::Output;
-use crate::cli::Cli;
+use crate::cli::{Cli, DemoCommand};
 use crate::demo::{FraudDemoConfig, run_fraud_demo};
-use clap::{Args, Subcommand};
-use protocol::fault::Fault;
-
-#[derive(Debug, Subcommand)]
-pub enum DemoCommand {
-    /// A faulty sequencer is caught: trades, a bad batch, a one-call fraud proof, the
-    /// slash, the revert, honest re-sequencing, and a withdrawal claimed on L1.
-    Fraud(FraudArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct FraudArgs {
-    #[arg(long, default_value = "wrong-root", value_parser = parse_fault, help = format!(
-        "What the sequencer does wrong: one of {}",
-        Fault::names()
-    ))]
-    pub fault: Fault,
-}
-
-fn parse_fault(text: &str) -> Result<Fault, String> {
-    text.parse()
-}
 
 pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
     let DemoCommand::Fraud(args) = command;

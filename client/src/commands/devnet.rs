@@ -3,55 +3,10 @@
 //! on one line). The orchestration is `crate::devnet`; this is only flags and printing.
 
 use super::{Output, UsageError, data_dir};
-use crate::cli::Cli;
+use crate::cli::{Cli, DevnetArgs};
 use crate::devnet::{Devnet, DevnetConfig, DevnetManifest, Ports};
 use crate::oracle::FeedConfig;
-use clap::Args;
-use sequencer::FaultPlan;
-use std::path::PathBuf;
 use std::time::Duration;
-
-#[derive(Debug, Args)]
-pub struct DevnetArgs {
-    /// Where the devnet keeps its data (default: <data-dir>/devnet). The same directory
-    /// resumes the same chain.
-    #[arg(long)]
-    pub dir: Option<PathBuf>,
-    /// Listen on N (settlement layer), N+1 (sequencer), N+2 and N+3 (verifiers); 0 lets the
-    /// OS pick. Default: 9545, 9550, 9561, 9562.
-    #[arg(long)]
-    pub base_port: Option<u16>,
-    /// Milliseconds between L1 blocks.
-    #[arg(long, default_value_t = 1_000)]
-    pub block_time_ms: u64,
-    /// Mine L1 blocks only on `POST /v1/admin/mine` (no block timer).
-    #[arg(long, conflicts_with = "block_time_ms")]
-    pub manual_blocks: bool,
-    /// L1 blocks a batch stays challengeable.
-    #[arg(long, default_value_t = 20)]
-    pub challenge_window_blocks: u64,
-    /// Funded dev accounts (dev0, dev1, …).
-    #[arg(long, default_value_t = 3)]
-    pub accounts: u64,
-    /// Milliseconds between oracle price ticks.
-    #[arg(long, default_value_t = 1_000)]
-    pub oracle_interval_ms: u64,
-    /// Seed of the oracle's random walk.
-    #[arg(long, default_value_t = 0)]
-    pub oracle_seed: u64,
-    /// Run no oracle feed.
-    #[arg(long)]
-    pub no_oracle: bool,
-    #[arg(long, value_parser = parse_fault, help = format!(
-        "Demonstrations: the sequencer corrupts a batch, e.g. `wrong-root@batch=3` (kinds: {})",
-        protocol::fault::Fault::names()
-    ))]
-    pub inject_fault: Option<FaultPlan>,
-}
-
-fn parse_fault(text: &str) -> Result<FaultPlan, String> {
-    text.parse()
-}
 
 impl DevnetArgs {
     fn config(&self, cli: &Cli) -> Result<DevnetConfig, UsageError> {

@@ -5,38 +5,13 @@
 
 use super::network::Endpoints;
 use super::{Output, UsageError};
-use crate::cli::Cli;
+use crate::cli::{Cli, OracleArgs};
 use crate::keystore::parse_private_key;
 use crate::oracle::{FeedConfig, run_feed};
 use crate::sequencer::SequencerClient;
-use clap::Args;
-use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, devnet_oracle_key};
-use protocol::primitives::Address;
+use protocol::genesis::devnet_oracle_key;
 use protocol::signing::{address_of, domain_separator};
 use std::time::Duration;
-
-#[derive(Debug, Args)]
-pub struct OracleArgs {
-    /// The oracle's private key (hex); default: the devnet oracle key
-    /// keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE_KEY", hide_env_values = true)]
-    pub key: Option<String>,
-    /// Milliseconds between ticks (each tick prices every market).
-    #[arg(long, env = "VIGIL_ORACLE_INTERVAL_MS", default_value_t = 1_000)]
-    pub interval_ms: u64,
-    /// Seed of the random walk.
-    #[arg(long, env = "VIGIL_ORACLE_SEED", default_value_t = 0)]
-    pub seed: u64,
-    /// Stop after this many ticks (default: run until Ctrl-C or SIGTERM).
-    #[arg(long)]
-    pub ticks: Option<u64>,
-    /// The chain id actions are signed for.
-    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = DEVNET_CHAIN_ID)]
-    pub chain_id: u64,
-    /// The rollup contract (EIP-712 verifyingContract).
-    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS", default_value_t = DEVNET_VERIFYING_CONTRACT)]
-    pub rollup_address: Address,
-}
 
 /// Posts to the sequencer named by the global `--sequencer-url` / `VIGIL_SEQUENCER_URL`
 /// (else devnet.json's, else the default), like every other command.

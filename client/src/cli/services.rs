@@ -1,0 +1,96 @@
+//! The arguments of the commands that run a process or a whole network (`vigil devnet`,
+//! `vigil oracle`, `vigil demo`). They live with the rest of the clap types so that
+//! `cli` depends on no command module: commands import their arguments from here, never
+//! the other way round.
+
+use clap::{Args, Subcommand};
+use protocol::fault::Fault;
+use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT};
+use protocol::primitives::Address;
+use sequencer::FaultPlan;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Where the devnet keeps its data (default: <data-dir>/devnet). The same directory
+    /// resumes the same chain.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Listen on N (settlement layer), N+1 (sequencer), N+2 and N+3 (verifiers); 0 lets the
+    /// OS pick. Default: 9545, 9550, 9561, 9562.
+    #[arg(long)]
+    pub base_port: Option<u16>,
+    /// Milliseconds between L1 blocks.
+    #[arg(long, default_value_t = 1_000)]
+    pub block_time_ms: u64,
+    /// Mine L1 blocks only on `POST /v1/admin/mine` (no block timer).
+    #[arg(long, conflicts_with = "block_time_ms")]
+    pub manual_blocks: bool,
+    /// L1 blocks a batch stays challengeable.
+    #[arg(long, default_value_t = 20)]
+    pub challenge_window_blocks: u64,
+    /// Funded dev accounts (dev0, dev1, …).
+    #[arg(long, default_value_t = 3)]
+    pub accounts: u64,
+    /// Milliseconds between oracle price ticks.
+    #[arg(long, default_value_t = 1_000)]
+    pub oracle_interval_ms: u64,
+    /// Seed of the oracle's random walk.
+    #[arg(long, default_value_t = 0)]
+    pub oracle_seed: u64,
+    /// Run no oracle feed.
+    #[arg(long)]
+    pub no_oracle: bool,
+    #[arg(long, value_parser = parse_fault_plan, help = format!(
+        "Demonstrations: the sequencer corrupts a batch, e.g. `wrong-root@batch=3` (kinds: {})",
+        protocol::fault::Fault::names()
+    ))]
+    pub inject_fault: Option<FaultPlan>,
+}
+
+fn parse_fault_plan(text: &str) -> Result<FaultPlan, String> {
+    text.parse()
+}
+
+#[derive(Debug, Args)]
+pub struct OracleArgs {
+    /// The oracle's private key (hex); default: the devnet oracle key
+    /// keccak256("vigil devnet oracle").
+    #[arg(long, env = "VIGIL_ORACLE_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    /// Milliseconds between ticks (each tick prices every market).
+    #[arg(long, env = "VIGIL_ORACLE_INTERVAL_MS", default_value_t = 1_000)]
+    pub interval_ms: u64,
+    /// Seed of the random walk.
+    #[arg(long, env = "VIGIL_ORACLE_SEED", default_value_t = 0)]
+    pub seed: u64,
+    /// Stop after this many ticks (default: run until Ctrl-C or SIGTERM).
+    #[arg(long)]
+    pub ticks: Option<u64>,
+    /// The chain id actions are signed for.
+    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = DEVNET_CHAIN_ID)]
+    pub chain_id: u64,
+    /// The rollup contract (EIP-712 verifyingContract).
+    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS", default_value_t = DEVNET_VERIFYING_CONTRACT)]
+    pub rollup_address: Address,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// A faulty sequencer is caught: trades, a bad batch, a one-call fraud proof, the
+    /// slash, the revert, honest re-sequencing, and a withdrawal claimed on L1.
+    Fraud(FraudArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FraudArgs {
+    #[arg(long, default_value = "wrong-root", value_parser = parse_demo_fault, help = format!(
+        "What the sequencer does wrong: one of {}",
+        Fault::names()
+    ))]
+    pub fault: Fault,
+}
+
+fn parse_demo_fault(text: &str) -> Result<Fault, String> {
+    text.parse()
+}
