@@ -13,7 +13,7 @@ use protocol::genesis::{
     DEVNET_CHAIN_ID, DEVNET_ORACLE_KEY_PREIMAGE, DEVNET_VERIFYING_CONTRACT, Genesis,
     devnet_oracle_key,
 };
-use protocol::primitives::keccak256;
+use protocol::primitives::{H256, keccak256};
 use protocol::signing::{
     DOMAIN_TYPE, DOMAIN_TYPEHASH, address_of, domain_separator, recover_signer, sign_action,
     signing_digest, struct_hash, type_hash,
@@ -118,4 +118,168 @@ fn eip712_vectors() {
         "cases": cases,
     });
     write_or_check("eip712.json", &value);
+}
+
+/// The first transactions of a seeded workload on the devnet genesis (deposits, the
+/// oracle's prices, then orders and cancels), sealed as batch 0 at checkpoint interval
+/// `BATCH_VECTOR_K` so it spans several chunks, one of them partial.
+fn vector_batch() -> (
+    Genesis,
+    protocol::batch::Batch,
+    Vec<protocol::engine::Receipt>,
+) {
+    use protocol::batch::{Batch, execute_batch, genesis_tree};
+    use protocol::workload::Workload;
+    let oracle_key = devnet_oracle_key();
+    let mut genesis = Genesis::devnet(
+        DEVNET_CHAIN_ID,
+        DEVNET_VERIFYING_CONTRACT,
+        address_of(&oracle_key),
+    );
+    genesis.checkpoint_interval_txs = BATCH_VECTOR_K;
+    let mut w = Workload::with_genesis(7, 4, genesis.clone(), oracle_key);
+    let mut txs = w.deposits(10_000_000_000);
+    txs.extend(w.price_updates(BATCH_VECTOR_TIME_MS));
+    while txs.len() < BATCH_VECTOR_TXS {
+        txs.push(w.next_tx(BATCH_VECTOR_TIME_MS));
+    }
+    let pre = genesis_tree(&genesis);
+    let unsealed = Batch::seal(
+        0,
+        genesis_anchor(&genesis),
+        pre.root(),
+        BATCH_VECTOR_TIME_MS,
+        0,
+        txs.clone(),
+        Vec::new(),
+    );
+    let exec = execute_batch(&mut pre.clone(), &genesis, &unsealed).expect("full tree");
+    let batch = Batch::seal(
+        0,
+        genesis_anchor(&genesis),
+        pre.root(),
+        BATCH_VECTOR_TIME_MS,
+        0,
+        txs,
+        exec.checkpoints,
+    );
+    (genesis, batch, exec.receipts)
+}
+
+const BATCH_VECTOR_K: u32 = 4;
+const BATCH_VECTOR_TXS: usize = 14;
+const BATCH_VECTOR_TIME_MS: u64 = 1_700_000_000_000;
+
+/// One whole batch from genesis: every transaction (JSON, canonical bytes, hash, receipt
+/// and receipt hash), every chunk (range, pre- and post-state root), the header (fields,
+/// bytes, hash) and the whole posted encoding, so a second implementation can check its
+/// codec, its STF and its chunking one transaction at a time.
+#[test]
+fn batch_vectors() {
+    use protocol::batch::{domain_separator, execute_tx, genesis_tree};
+    use protocol::engine::BlockContext;
+    let (genesis, batch, receipts) = vector_batch();
+    let ctx = BlockContext {
+        timestamp_ms: BATCH_VECTOR_TIME_MS,
+    };
+    let domain = domain_separator(&genesis);
+    let mut state = genesis_tree(&genesis);
+    let genesis_root = state.root();
+    let txs: Vec<Value> = batch
+        .txs
+        .iter()
+        .zip(&receipts)
+        .map(|(tx, receipt)| {
+            let pre_root = state.root();
+            let again = execute_tx(&mut state, &genesis, &domain, &ctx, tx).expect("full tree");
+            assert_eq!(&again, receipt, "serial execution equals the batch's");
+            json!({
+                "tx": serde_json::to_value(tx).expect("tx serializes"),
+                "encoding_hex": hex0x(&tx.encode()),
+                "hash": hex0x(&tx.hash().0),
+                "pre_state_root": hex0x(&pre_root.0),
+                "post_state_root": hex0x(&state.root().0),
+                "receipt": serde_json::to_value(receipt).expect("receipt serializes"),
+                "receipt_encoding_hex": hex0x(&receipt.encode()),
+                "receipt_hash": hex0x(&receipt.hash().0),
+            })
+        })
+        .collect();
+    let k = genesis.checkpoint_interval_txs;
+    let chunks: Vec<Value> = (0..batch.checkpoints.len())
+        .map(|j| {
+            let range = protocol::batch::chunk_range(batch.txs.len(), k, j);
+            json!({
+                "chunk": j,
+                "txs": [range.start, range.end],
+                "pre_state_root": hex0x(&batch.chunk_pre_root(j).0),
+                "checkpoint": hex0x(&batch.checkpoints[j].0),
+            })
+        })
+        .collect();
+    let value = json!({
+        "description": "batch 0 on the devnet genesis with checkpoint_interval_txs = 4: every transaction, receipt, chunk and the header, as the sequencer would post it",
+        "genesis_hash": hex0x(&genesis.hash().0),
+        "genesis_encoding_hex": hex0x(&genesis.encode()),
+        "genesis_state_root": hex0x(&genesis_root.0),
+        "checkpoint_interval_txs": k,
+        "timestamp_ms": BATCH_VECTOR_TIME_MS,
+        "txs": txs,
+        "chunks": chunks,
+        "header": serde_json::to_value(&batch.header).expect("header serializes"),
+        "header_encoding_hex": hex0x(&batch.header.encode()),
+        "header_hash": hex0x(&batch.header.hash().0),
+        "batch_encoding_hex": hex0x(&batch.encode()),
+    });
+    write_or_check("batch.json", &value);
+}
+
+/// Inclusion and exclusion proofs against the state after the vector batch: an account
+/// leaf, a market leaf and a key that is absent, each with its encoding.
+#[test]
+fn tree_proof_vectors() {
+    use protocol::batch::{execute_batch, genesis_tree};
+    use protocol::engine::keys::{account_key, market_key};
+    let (genesis, batch, _) = vector_batch();
+    let mut state = genesis_tree(&genesis);
+    execute_batch(&mut state, &genesis, &batch).expect("full tree");
+    let root = state.root();
+    assert_eq!(root, batch.header.post_state_root);
+    let trader = match &batch.txs[0] {
+        protocol::action::Tx::L1 {
+            message: protocol::action::L1Message::Deposit { account, .. },
+            ..
+        } => *account,
+        other => panic!("the vector batch opens with a deposit, not {other:?}"),
+    };
+    let absent = H256([0xee; 32]);
+    let cases: Vec<Value> = [
+        ("account of the first depositor", account_key(&trader)),
+        ("market 1 (BTC-PERP)", market_key(1)),
+        ("an absent key", absent),
+    ]
+    .into_iter()
+    .map(|(what, key)| {
+        let proof = state.prove(&key).expect("full tree");
+        let value = state.lookup(&key).expect("full tree").map(hex0x);
+        let verdict = proof
+            .verify(&root, &key)
+            .expect("a proof of our own verifies");
+        assert_eq!(verdict.is_some(), value.is_some(), "{what}");
+        json!({
+            "what": what,
+            "key": hex0x(&key.0),
+            "value_hex": value,
+            "value_hash": verdict.map(|h| hex0x(&h.0)),
+            "proof_encoding_hex": hex0x(&proof.encode()),
+            "proof_steps": proof.steps.len(),
+        })
+    })
+    .collect();
+    let value = json!({
+        "description": "proofs against the state root after batch.json's batch (Part 3 §5): inclusion of two leaves and exclusion of one key",
+        "state_root": hex0x(&root.0),
+        "cases": cases,
+    });
+    write_or_check("tree.json", &value);
 }
