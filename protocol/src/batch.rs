@@ -251,12 +251,22 @@ pub fn verify_tx(
     domain_separator: &H256,
     oracle: &Address,
 ) -> Result<Address, SignatureError> {
+    verify_tx_with(tx, domain_separator, oracle, signing::recover_signer)
+}
+
+/// [`verify_tx`] with the recovery done by `recover` (a faster backend in the services).
+pub fn verify_tx_with(
+    tx: &Tx,
+    domain_separator: &H256,
+    oracle: &Address,
+    recover: signing::RecoverFn,
+) -> Result<Address, SignatureError> {
     match tx {
         Tx::User { action }
         | Tx::L1 {
             message: L1Message::Forced { action },
             ..
-        } => signing::verify_action(action, domain_separator, oracle),
+        } => signing::verify_action_with(action, domain_separator, oracle, recover),
         Tx::L1 {
             message: L1Message::Deposit { account, .. },
             ..

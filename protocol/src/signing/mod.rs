@@ -19,7 +19,10 @@ pub use eip712::{
     WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator, signing_digest, struct_hash,
     type_hash, typed_data_digest,
 };
-pub use recover::{CURVE_ORDER, HALF_CURVE_ORDER, address_of_key, recover_key, recover_signer};
+pub use recover::{
+    CURVE_ORDER, CheckedSignature, HALF_CURVE_ORDER, address_of_key, check_signature_rules,
+    recover_key, recover_signer,
+};
 pub use sign::{InvalidSigningKey, address_of, sign_action, sign_digest, signing_key_from_bytes};
 
 use crate::action::SignedAction;
@@ -43,6 +46,11 @@ pub enum SignatureError {
     },
 }
 
+/// A signature-recovery backend: the signer of a digest under rules 1–4 of `recover`.
+/// `recover_signer` (k256) is the reference; a faster backend must give the same outcome on
+/// every input (the services' differential test checks one against the other).
+pub type RecoverFn = fn(&H256, &crate::action::Signature) -> Result<Address, SignatureError>;
+
 /// Checks a signed action under a domain and returns its signer.
 ///
 /// User actions must be signed by the address they name (`account`, or `liquidator` for
@@ -53,8 +61,18 @@ pub fn verify_action(
     domain_separator: &H256,
     oracle: &Address,
 ) -> Result<Address, SignatureError> {
+    verify_action_with(signed, domain_separator, oracle, recover_signer)
+}
+
+/// [`verify_action`] with the recovery done by `recover`.
+pub fn verify_action_with(
+    signed: &SignedAction,
+    domain_separator: &H256,
+    oracle: &Address,
+    recover: RecoverFn,
+) -> Result<Address, SignatureError> {
     let digest = signing_digest(&signed.action, domain_separator);
-    let recovered = recover_signer(&digest, &signed.signature)?;
+    let recovered = recover(&digest, &signed.signature)?;
     let claimed = signed.action.claimed_signer().unwrap_or(*oracle);
     if recovered == claimed {
         Ok(recovered)

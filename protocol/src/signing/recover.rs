@@ -57,8 +57,18 @@ pub fn address_of_key(key: &VerifyingKey) -> Address {
     Address(address)
 }
 
-/// Applies rules 1–3 on the raw bytes and converts to k256 types.
-fn parse_signature(signature: &Signature) -> Result<(EcdsaSignature, RecoveryId), SignatureError> {
+/// A signature that passed rules 1–3: `r` and `s` in range, low-S, and the y parity of R
+/// that `v` carries. Every recovery backend starts from this, so the rules (and the error a
+/// user sees) are the same whichever library computes the point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedSignature {
+    pub r: [u8; 32],
+    pub s: [u8; 32],
+    pub y_is_odd: bool,
+}
+
+/// Applies rules 1–3 on the raw bytes, in the documented order.
+pub fn check_signature_rules(signature: &Signature) -> Result<CheckedSignature, SignatureError> {
     let bytes = &signature.0;
     let y_is_odd = match bytes[64] {
         0 | 27 => false,
@@ -77,6 +87,12 @@ fn parse_signature(signature: &Signature) -> Result<(EcdsaSignature, RecoveryId)
     if s > HALF_CURVE_ORDER {
         return Err(SignatureError::HighS);
     }
+    Ok(CheckedSignature { r, s, y_is_odd })
+}
+
+/// Applies rules 1–3 on the raw bytes and converts to k256 types.
+fn parse_signature(signature: &Signature) -> Result<(EcdsaSignature, RecoveryId), SignatureError> {
+    let CheckedSignature { r, s, y_is_odd } = check_signature_rules(signature)?;
     // Rule 2 already guarantees what `from_scalars` checks; keep its answer anyway rather
     // than assume.
     let ecdsa = EcdsaSignature::from_scalars(r, s).map_err(|_| SignatureError::OutOfRange)?;
