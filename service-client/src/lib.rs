@@ -13,4 +13,4 @@ pub mod http;
 pub mod settlement;
 
 pub use http::{ServiceError, ServiceHttp, Timeouts};
-pub use settlement::{SettlementCall, SettlementClient, SettlementError, TopUp};
+pub use settlement::{NONCE_RETRIES, SettlementCall, SettlementClient, SettlementError, TopUp};
