@@ -25,10 +25,10 @@ use protocol::api::verifier::Mode;
 use protocol::genesis::Genesis;
 use protocol::signing::address_of;
 use protocol::workload::{Workload, dev_key};
+use service_client::settlement::SettlementClient;
 use std::time::{Duration, Instant};
 use verifier::core::{Follower, Snapshot};
 use vigil_client::bench::recovery;
-use vigil_client::settlement::SettlementClient;
 
 const DEPOSIT: u64 = 100_000_000_000;
 /// Signatures recovered per round of (a).
@@ -165,7 +165,11 @@ async fn sequence(
     let mut events: Vec<Event> = Vec::new();
     loop {
         let after = events.last().map_or(0, |e| e.seq);
-        let page = l1.events(after, 1_000, 0).await.expect("events").events;
+        let page = l1
+            .events(after, 1_000, Duration::ZERO)
+            .await
+            .expect("events")
+            .events;
         if page.is_empty() {
             break;
         }

@@ -2,9 +2,10 @@
 //!
 //! - `units`: human amounts ("0.5", "1,000.25") to protocol integers and back.
 //! - `keystore`: named signing keys under the data dir.
-//! - `service_http`: JSON over HTTP and the one error type shared by the typed clients.
-//! - `settlement`, `sequencer`, `verifier`: typed clients of the three services (reused by
-//!   the commands, the devnet, the demo and the load generator).
+//! - `sequencer`, `verifier`: typed clients of those two services (reused by the commands,
+//!   the devnet, the demo and the load generator). The settlement-layer client and the
+//!   one error type they all share live in the `service-client` crate, which the sequencer
+//!   and the verifier use too.
 //! - `devnet`: the one-process network and its `devnet.json` manifest.
 //! - `oracle`: the devnet price feed (a seeded random walk signed with the oracle key).
 //! - `demo`: `vigil demo fraud`, the fraud-proof story on a temporary devnet.
@@ -19,7 +20,5 @@ pub mod devnet;
 pub mod keystore;
 pub mod oracle;
 pub mod sequencer;
-pub mod service_http;
-pub mod settlement;
 pub mod units;
 pub mod verifier;

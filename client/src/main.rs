@@ -9,10 +9,10 @@
 
 use clap::Parser;
 use clap::error::ErrorKind;
+use service_client::http::ServiceError;
 use std::process::ExitCode;
 use vigil_client::cli::{Cli, Command};
 use vigil_client::commands::{self, UsageError};
-use vigil_client::service_http::ServiceError;
 
 // Multi-threaded: `vigil devnet` and `vigil demo` run every service in this process.
 #[tokio::main]

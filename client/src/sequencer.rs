@@ -5,13 +5,13 @@
 //! the sequencer once this returns. A rejected action is a [`ServiceError::Api`] whose
 //! `code` is the engine's stable status code (`insufficient_margin`, `nonce_already_used`, …).
 
-use crate::service_http::{ServiceError, ServiceHttp};
 use protocol::action::SignedAction;
 use protocol::api::sequencer::{
     AccountResponse, BatchInfo, BatchesResponse, BookResponse, BulkResponse, MarketsResponse,
     StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
 };
 use protocol::primitives::{Address, H256};
+use service_client::http::{ServiceError, ServiceHttp};
 
 /// Why a sequencer request did not produce its answer.
 pub type SequencerError = ServiceError;

@@ -1,8 +1,8 @@
 //! A typed async HTTP client for a verifier (`vigil-verifier`, docs/spec/verifier.md):
 //! its status (synced batch, verified root, lag, challenges and their outcomes) and metrics.
 
-use crate::service_http::{ServiceError, ServiceHttp};
 use protocol::api::verifier::StatusResponse;
+use service_client::http::{ServiceError, ServiceHttp};
 
 /// One verifier at one base URL.
 #[derive(Debug, Clone)]

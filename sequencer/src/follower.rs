@@ -10,11 +10,11 @@
 //! event and triggers another queue read. The executor ignores messages it already has.
 
 use crate::executor::Command;
-use crate::settlement::{SettlementClient, SettlementError};
 use crate::view::ViewReceiver;
 use protocol::action::L1Message;
 use protocol::api::settlement::{EventKind, QueueEntry};
 use serde::{Deserialize, Serialize};
+use service_client::{SettlementClient, SettlementError};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;

@@ -22,7 +22,6 @@ pub mod journal;
 pub mod keeper;
 pub mod metrics;
 pub mod poster;
-pub mod settlement;
 pub mod view;
 
 pub use config::{Config, ConfigError, FaultPlan, Limits};
@@ -32,8 +31,8 @@ use executor::replay::{self, Rebuilt};
 use executor::{Batching, Command, Driver, ExecError};
 use journal::writer::{self, WriteOp};
 use journal::{JournalError, recovery, schema};
-use protocol::api::settlement::StatusResponse;
-use settlement::{SettlementClient, SettlementError};
+use protocol::api::settlement::{StatusResponse, l1_domain_separator};
+use service_client::{ServiceError, SettlementClient, SettlementError, Timeouts};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -52,13 +51,22 @@ pub const LOCK_FILE: &str = "LOCK";
 /// How long startup keeps trying to reach the settlement layer.
 const CONNECT_ATTEMPTS: u32 = 60;
 
+/// Time limits on every settlement-layer call (long polls add their wait): a posting
+/// round or a read must not hang on a settlement layer that stopped answering.
+const SETTLEMENT_TIMEOUTS: Timeouts = Timeouts {
+    call: Some(Duration::from_secs(10)),
+    connect: Some(Duration::from_secs(3)),
+};
+
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
+    /// Boxed: the client's error carries the request and the server's answer, and
+    /// every other variant is small.
     #[error("cannot reach the settlement layer at startup: {0}")]
-    Settlement(SettlementError),
+    Settlement(Box<SettlementError>),
     #[error(
         "genesis mismatch: ours hashes to {ours}, the settlement layer's to {theirs}; both must load the same genesis"
     )]
@@ -104,12 +112,12 @@ async fn connect(
     let status = loop {
         match client.status().await {
             Ok(status) => break status,
-            Err(e @ SettlementError::Unreachable(_)) if attempt + 1 < CONNECT_ATTEMPTS => {
+            Err(e @ ServiceError::Unreachable { .. }) if attempt + 1 < CONNECT_ATTEMPTS => {
                 attempt += 1;
                 tracing::info!(error = %e, attempt, "waiting for the settlement layer");
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(e) => return Err(RunError::Settlement(e)),
+            Err(e) => return Err(RunError::Settlement(Box::new(e))),
         }
     };
     if status.params.genesis_hash != genesis_hash {
@@ -200,7 +208,15 @@ pub async fn run_with_ready(
     }
     let genesis = Arc::new(config.genesis.clone());
     let genesis_hash = genesis.hash();
-    let client = SettlementClient::new(&config.settlement_url, config.key.clone(), &genesis);
+    let sequencer = protocol::signing::address_of(&config.key);
+    // Signed calls use the settlement layer's own EIP-712 domain ("Vigil Settlement"),
+    // known from the genesis, so signing needs no status read.
+    let client = SettlementClient::with_timeouts(&config.settlement_url, SETTLEMENT_TIMEOUTS)
+        .map_err(|e| io("building the HTTP client")(std::io::Error::other(e)))?
+        .with_domain(l1_domain_separator(
+            genesis.chain_id,
+            &genesis.verifying_contract,
+        ));
     // `shutdown` is watched from here on, so an embedding process can stop a sequencer
     // that is still waiting for the settlement layer (recovery itself is not interrupted).
     let (stop_requested, mut stop_request) = watch::channel(false);
@@ -222,7 +238,7 @@ pub async fn run_with_ready(
         let _ = stop_request.wait_for(|s| *s).await;
     };
     if config.auto_bond {
-        client.ensure_bond(status.params.min_sequencer_bond).await;
+        poster::ensure_bond(&client, &config.key, status.params.min_sequencer_bond).await;
     }
     let recovering = config.clone();
     let (conn, rebuilt) = tokio::task::spawn_blocking(move || open_and_recover(&recovering))
@@ -309,7 +325,7 @@ pub async fn run_with_ready(
     let state = AppState {
         genesis: genesis.clone(),
         genesis_hash,
-        sequencer: client.address(),
+        sequencer,
         intake: intake.clone(),
         views: views.clone(),
         db: http::ReadDb::new(reader),
@@ -328,6 +344,7 @@ pub async fn run_with_ready(
     tasks.spawn(
         poster::Poster {
             client: client.clone(),
+            key: config.key.clone(),
             db: state.db.clone(),
             writer: writer.clone(),
             exec: exec_tx.clone(),
@@ -366,7 +383,7 @@ pub async fn run_with_ready(
     // If listen.addr cannot be written, nothing is served and everything stops in order.
     let announced = write_addr_file(&config.data_dir, &addr.to_string());
     if announced.is_ok() {
-        tracing::info!(%addr, sequencer = %client.address(), "sequencer serving");
+        tracing::info!(%addr, %sequencer, "sequencer serving");
         ready(addr);
         http::server::serve(listener, app(state.clone()), &config.limits, shutdown).await;
     }

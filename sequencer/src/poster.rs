@@ -21,8 +21,11 @@ use crate::journal::queries::{self, Unsettled};
 use crate::journal::writer::{WriteOp, WriterHandle};
 use crate::journal::{Entry, SettlementUpdate};
 use crate::metrics::Metrics;
-use crate::settlement::{SettlementClient, SettlementError};
-use protocol::api::settlement::{BatchStatus as L1Status, BatchView, PostBatchResponse};
+use k256::ecdsa::SigningKey;
+use protocol::api::settlement::{
+    BatchStatus as L1Status, BatchView, PostBatchCall, PostBatchResponse,
+};
+use service_client::{SettlementClient, SettlementError, TopUp};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
@@ -47,6 +50,8 @@ enum SyncError {
 #[derive(Debug)]
 pub struct Poster {
     pub client: SettlementClient,
+    /// The sequencer key: batches and bonds are signed L1 calls from its account.
+    pub key: SigningKey,
     pub db: ReadDb,
     pub writer: WriterHandle,
     pub exec: mpsc::Sender<Command>,
@@ -105,7 +110,7 @@ impl Poster {
         let status = self.client.status().await?;
         let live: BTreeMap<u64, BatchView> = self
             .client
-            .live_batches(first.index, 1_000)
+            .batches(first.index, 1_000)
             .await?
             .batches
             .into_iter()
@@ -169,11 +174,12 @@ impl Poster {
     /// Posts `batch`; if refused for a short bond (a slash took it) and auto-bonding is
     /// on, bonds again and retries once.
     async fn post(&self, batch: &Unsettled) -> Result<PostBatchResponse, SettlementError> {
-        match self.client.post_batch(batch.data.clone()).await {
+        let call = || PostBatchCall::Data(batch.data.clone());
+        match self.client.call(&self.key, call()).await {
             Err(e) if self.auto_bond && e.code() == Some("insufficient_bond") => {
                 let min = self.client.status().await?.params.min_sequencer_bond;
-                self.client.ensure_bond(min).await;
-                self.client.post_batch(batch.data.clone()).await
+                ensure_bond(&self.client, &self.key, min).await;
+                self.client.call(&self.key, call()).await
             }
             other => other,
         }
@@ -182,7 +188,8 @@ impl Poster {
     /// Whether our batch was posted and then reverted (the newest submission with its
     /// index is ours and reverted).
     async fn reverted_there(&self, batch: &Unsettled) -> Result<bool, SyncError> {
-        Ok(self.client.batch(batch.index).await?.is_some_and(|view| {
+        let newest = self.client.find_batch(batch.index, false).await?;
+        Ok(newest.is_some_and(|view| {
             view.header_hash == batch.header_hash
                 && matches!(view.status, L1Status::Reverted { .. })
         }))
@@ -258,5 +265,21 @@ impl Poster {
             ))),
             Err(_) => Err(SyncError::Local("the executor has stopped".into())),
         }
+    }
+}
+
+/// Bonds up to `min` from the sequencer's L1 balance, if the bond is short and the balance
+/// covers it. Failures are only logged: posting then reports the refusal.
+pub async fn ensure_bond(client: &SettlementClient, key: &SigningKey, min: u64) {
+    match client.ensure_bond(key, min).await {
+        Ok(TopUp::Enough) => {}
+        Ok(TopUp::Bonded { bond, .. }) => tracing::info!(bond, "bonded"),
+        Ok(TopUp::BalanceShort { bond, balance, .. }) => tracing::warn!(
+            bond,
+            balance,
+            min,
+            "the sequencer's bond is below the minimum and its L1 balance cannot cover it: posting is refused until it is bonded"
+        ),
+        Err(e) => tracing::warn!(error = %e, "bonding failed"),
     }
 }

@@ -9,12 +9,12 @@
 use crate::RunError;
 use crate::config::Config;
 use crate::core::{Finding, Follower, Outputs, Severity};
-use crate::settlement::SettlementClient;
 use crate::state::{AppState, status_of};
 use crate::store::{Store, StoreError};
 use crate::submit::{self, Challenger};
 use protocol::api::settlement::{EventsResponse, l1_domain_separator};
 use protocol::api::verifier::L1View;
+use service_client::{SettlementClient, Timeouts};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -57,18 +57,22 @@ impl Follow {
         state: AppState,
         stop: watch::Receiver<bool>,
     ) -> Result<Follow, RunError> {
-        let client =
-            SettlementClient::new(config.base_url(), config.request_timeout).map_err(|e| {
-                RunError::Io {
-                    what: "building the HTTP client".into(),
-                    source: std::io::Error::other(e),
-                }
-            })?;
+        let timeouts = Timeouts {
+            call: Some(config.request_timeout),
+            connect: None,
+        };
+        // Challenges and bonds are signed under the settlement layer's own EIP-712 domain,
+        // which the configured genesis determines.
         let domain =
             l1_domain_separator(config.genesis.chain_id, &config.genesis.verifying_contract);
+        let client = SettlementClient::with_timeouts(config.base_url(), timeouts)
+            .map_err(|e| RunError::Io {
+                what: "building the HTTP client".into(),
+                source: std::io::Error::other(e),
+            })?
+            .with_domain(domain);
         let challenger = config.challenger_key.clone().map(|key| Challenger {
             key,
-            domain,
             bond: config.bond,
         });
         Ok(Follow {
@@ -108,7 +112,7 @@ impl Follow {
             let cursor = self.core().cursor();
             let mut stop = self.stop.clone();
             let page = tokio::select! {
-                page = self.client.events(cursor, self.page_size, self.poll_interval) => page,
+                page = self.client.events(cursor, u64::from(self.page_size), self.poll_interval) => page,
                 _ = stop.wait_for(|s| *s) => break,
             };
             match page {

@@ -7,9 +7,10 @@
 //! - `core` — the pure, synchronous `Follower`: events in; replica, findings, journal and
 //!   challenge actions out. No I/O, clock or logging, so the deterministic simulation
 //!   drives exactly the code the service runs.
-//! - the shell — `follow` (the task: long-poll, apply, persist, submit), `settlement` (HTTP
-//!   client), `submit` (challenges and bonds), `store` (SQLite, WAL + `synchronous=FULL`),
-//!   `state` + `http` + `metrics` (status, Prometheus), `config`.
+//! - the shell — `follow` (the task: long-poll, apply, persist, submit), `submit`
+//!   (challenges and bonds), `store` (SQLite, WAL + `synchronous=FULL`), `state`, `http`
+//!   and `metrics` (status, Prometheus), `config`. The settlement-layer HTTP client is
+//!   `service_client::SettlementClient`, shared with the sequencer and `vigil`.
 //!
 //! The operator guide is docs/spec/verifier.md.
 
@@ -18,7 +19,6 @@ pub mod core;
 mod follow;
 pub mod http;
 pub mod metrics;
-pub mod settlement;
 pub mod state;
 pub mod store;
 pub mod submit;

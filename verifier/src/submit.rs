@@ -3,18 +3,14 @@
 //! failure worth retrying. Bonds first when the settlement layer requires a challenger bond.
 
 use crate::core::{ChallengeAction, Submission};
-use crate::settlement::{ClientError, SettlementClient};
 use k256::ecdsa::SigningKey;
-use protocol::api::settlement::{BondCall, BondResponse, ChallengeCall, ChallengeResponse};
-use protocol::primitives::H256;
-use protocol::signing::address_of;
+use protocol::api::settlement::{ChallengeCall, ChallengeResponse};
+use service_client::{ServiceError, SettlementClient, TopUp};
 
 /// What a challenger signs with and how much it keeps bonded.
 #[derive(Debug, Clone)]
 pub struct Challenger {
     pub key: SigningKey,
-    /// The L1-call EIP-712 domain separator.
-    pub domain: H256,
     /// The configured bond (the settlement layer's minimum wins when larger).
     pub bond: u64,
 }
@@ -24,8 +20,24 @@ pub struct Challenger {
 pub enum BondError {
     #[error("the challenger's balance {balance} cannot cover the missing bond {missing}")]
     InsufficientBalance { balance: u64, missing: u64 },
-    #[error(transparent)]
-    Client(#[from] ClientError),
+    #[error("{}", describe(.0))]
+    Client(#[from] ServiceError),
+}
+
+/// How a settlement-layer error reads in a challenge's outcome. These texts are recorded
+/// (`last_error`, a rejection's reason) and shown in `/v1/status`, so a refusal keeps the
+/// short form it always had, `<status> <code>: <message>`; other failures read as the
+/// client's error.
+fn describe(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Api {
+            status,
+            code,
+            message,
+            ..
+        } => format!("{status} {code}: {message}"),
+        other => other.to_string(),
+    }
 }
 
 /// Makes sure the challenger's bond is at least max(configured, `min_bond`). Returns the
@@ -36,26 +48,13 @@ pub async fn ensure_bond(
     min_bond: u64,
 ) -> Result<u64, BondError> {
     let target = challenger.bond.max(min_bond);
-    let account = client.account(&address_of(&challenger.key)).await?;
-    if account.bond >= target {
-        return Ok(0);
+    match client.ensure_bond(&challenger.key, target).await? {
+        TopUp::Enough => Ok(0),
+        TopUp::Bonded { added, .. } => Ok(added),
+        TopUp::BalanceShort {
+            balance, missing, ..
+        } => Err(BondError::InsufficientBalance { balance, missing }),
     }
-    let missing = target - account.bond;
-    if account.balance < missing {
-        return Err(BondError::InsufficientBalance {
-            balance: account.balance,
-            missing,
-        });
-    }
-    let _: BondResponse = client
-        .call(
-            "/v1/bond",
-            &challenger.key,
-            &challenger.domain,
-            BondCall { amount: missing },
-        )
-        .await?;
-    Ok(missing)
 }
 
 /// Submits `action`'s proof, bonding first (once) if the settlement layer asks for a bond.
@@ -70,14 +69,7 @@ pub async fn submit(
     };
     let mut bonded = false;
     loop {
-        let answer: Result<ChallengeResponse, ClientError> = client
-            .call(
-                "/v1/challenge",
-                &challenger.key,
-                &challenger.domain,
-                call.clone(),
-            )
-            .await;
+        let answer = client.call(&challenger.key, call.clone()).await;
         match answer {
             Err(e) if e.code() == Some("insufficient_bond") && !bonded => {
                 bonded = true;
@@ -97,7 +89,7 @@ pub async fn submit(
 }
 
 /// Maps the settlement layer's answer to what it means for the challenge.
-pub fn classify(answer: Result<ChallengeResponse, ClientError>) -> Submission {
+pub fn classify(answer: Result<ChallengeResponse, ServiceError>) -> Submission {
     match answer {
         Ok(upheld) => Submission::Upheld {
             reward: upheld.slash.challenger_reward,
@@ -106,48 +98,48 @@ pub fn classify(answer: Result<ChallengeResponse, ClientError>) -> Submission {
             Some("batch_reverted") => Submission::AlreadyReverted,
             Some("batch_finalized") => Submission::TooLate,
             Some("proof_rejected") => Submission::Rejected {
-                reason: e.to_string(),
+                reason: describe(&e),
             },
             _ => failed(&e),
         },
     }
 }
 
-fn failed(e: &ClientError) -> Submission {
-    Submission::Failed {
-        error: e.to_string(),
-    }
+fn failed(e: &ServiceError) -> Submission {
+    Submission::Failed { error: describe(e) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::api::settlement::ErrorBody;
 
-    fn refusal(status: u16, code: &str) -> Result<ChallengeResponse, ClientError> {
-        Err(ClientError::Api {
+    fn refusal(status: u16, code: &str) -> ServiceError {
+        ServiceError::Api {
+            service: "settlement layer",
+            what: "POST /v1/challenge".into(),
             status,
-            body: ErrorBody {
-                code: code.into(),
-                message: format!("{code} message"),
-                details: None,
-            },
-        })
+            code: code.into(),
+            message: format!("{code} message"),
+            details: None,
+        }
     }
 
     #[test]
     fn answers_are_classified_by_their_stable_code() {
         let check = |answer, expect: Submission| assert_eq!(classify(answer), expect);
-        check(refusal(409, "batch_reverted"), Submission::AlreadyReverted);
-        check(refusal(409, "batch_finalized"), Submission::TooLate);
         check(
-            refusal(422, "proof_rejected"),
+            Err(refusal(409, "batch_reverted")),
+            Submission::AlreadyReverted,
+        );
+        check(Err(refusal(409, "batch_finalized")), Submission::TooLate);
+        check(
+            Err(refusal(422, "proof_rejected")),
             Submission::Rejected {
                 reason: "422 proof_rejected: proof_rejected message".into(),
             },
         );
         check(
-            refusal(503, "unavailable"),
+            Err(refusal(503, "unavailable")),
             Submission::Failed {
                 error: "503 unavailable: unavailable message".into(),
             },

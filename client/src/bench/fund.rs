@@ -4,10 +4,10 @@
 
 use super::BenchError;
 use crate::sequencer::SequencerClient;
-use crate::settlement::SettlementClient;
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{DepositCall, FaucetRequest};
 use protocol::signing::{address_of, signing_key_from_bytes};
+use service_client::settlement::SettlementClient;
 use std::time::{Duration, Instant};
 
 /// Pause between two looks at the credited collateral.

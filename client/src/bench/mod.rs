@@ -17,9 +17,9 @@ mod report;
 pub use report::{BenchReport, percentile};
 
 use crate::sequencer::SequencerClient;
-use crate::service_http::ServiceError;
-use crate::settlement::SettlementClient;
 use indicatif::ProgressBar;
+use service_client::http::ServiceError;
+use service_client::settlement::SettlementClient;
 use std::time::Duration;
 
 /// What to run.

@@ -7,12 +7,12 @@ use super::network::{Endpoints, signer};
 use super::{Output, UsageError};
 use crate::cli::{AccountArg, ClaimArgs, Cli, L1Command};
 use crate::keystore::{DEFAULT_KEY_NAME, StoredKey};
-use crate::settlement::SettlementClient;
 use crate::units::format_usdc;
 use protocol::api::sequencer::WithdrawalStatus;
 use protocol::api::settlement::{ClaimWithdrawalCall, DepositCall, FaucetRequest};
 use protocol::primitives::{Address, parse_hex};
 use serde_json::json;
+use service_client::settlement::SettlementClient;
 
 pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;

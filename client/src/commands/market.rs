@@ -5,10 +5,10 @@
 
 use super::UsageError;
 use crate::sequencer::SequencerClient;
-use crate::settlement::SettlementClient;
 use crate::units::{format_price, format_size, parse_price, parse_size};
 use protocol::api::sequencer::MarketInfo;
 use protocol::primitives::H256;
+use service_client::settlement::SettlementClient;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Every market, as the sequencer reports it.

@@ -10,8 +10,8 @@ use crate::cli::{Cli, DEFAULT_L1_URL, DEFAULT_SEQUENCER_URL};
 use crate::devnet::manifest::DevnetManifest;
 use crate::keystore::{Keystore, KeystoreError, StoredKey, parse_private_key};
 use crate::sequencer::SequencerClient;
-use crate::settlement::SettlementClient;
 use protocol::signing::address_of;
+use service_client::settlement::SettlementClient;
 use std::path::PathBuf;
 
 /// The devnet directory inside a data dir (where `vigil devnet` writes `devnet.json`).

@@ -10,17 +10,17 @@ use super::market::{markets, size_decimals, symbol};
 use super::network::Endpoints;
 use crate::cli::{Cli, WatchArgs};
 use crate::sequencer::SequencerClient;
-use crate::settlement::SettlementClient;
 use crate::units::{format_price, format_size, format_usdc};
 use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::settlement::{Event, EventKind};
 use serde_json::{Value, json};
+use service_client::settlement::SettlementClient;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 /// How long one settlement-layer long poll may wait for a new event.
-const LONG_POLL_MS: u64 = 500;
+const LONG_POLL: Duration = Duration::from_millis(500);
 /// Items read per source per round.
 const PAGE: u64 = 100;
 
@@ -115,7 +115,7 @@ async fn round(
     markets: &[MarketInfo],
     cursor: &mut Cursor,
 ) -> anyhow::Result<bool> {
-    let events = l1.events(cursor.after_event, PAGE, LONG_POLL_MS).await?;
+    let events = l1.events(cursor.after_event, PAGE, LONG_POLL).await?;
     for event in events.events {
         cursor.after_event = event.seq;
         if let Some(text) = describe_event(&event) {

@@ -7,11 +7,11 @@
 //!   than its deposit, and deposits while it has never signed an L1 call (the deposit is its
 //!   first signed call, so a nonce above 0 means "already deposited").
 
-use crate::settlement::{SettlementClient, SettlementError};
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{DepositCall, FaucetRequest};
 use protocol::primitives::Address;
 use protocol::signing::address_of;
+use service_client::settlement::{SettlementClient, SettlementError};
 
 /// What funding did on this start (all zero on a resumed devnet).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

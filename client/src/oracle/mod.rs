@@ -57,7 +57,7 @@ const CONNECT_LIMIT: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error("the sequencer did not answer within {0:?}: {1}")]
-    Unreachable(Duration, crate::service_http::ServiceError),
+    Unreachable(Duration, service_client::http::ServiceError),
     #[error("the sequencer lists no markets")]
     NoMarkets,
 }

@@ -12,7 +12,7 @@ use protocol::engine::keys::withdrawal_key;
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, to_hex};
 use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
-use vigil_client::settlement::SettlementClient;
+use service_client::settlement::SettlementClient;
 
 /// Batch 0: the deposit at queue index 0, then alice's signed withdrawal; returns the batch
 /// and the encoded proof of withdrawal 0 in its post-state.

@@ -5,6 +5,7 @@
 //! SIGTERM.
 
 use protocol::signing::address_of;
+use service_client::settlement::SettlementClient;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -14,7 +15,6 @@ use vigil_client::devnet::poll::{Poll, poll_until};
 use vigil_client::devnet::{Devnet, DevnetConfig, keys};
 use vigil_client::keystore::parse_private_key;
 use vigil_client::sequencer::SequencerClient;
-use vigil_client::settlement::SettlementClient;
 use vigil_client::verifier::VerifierClient;
 
 /// What a devnet's accounts hold: (L2 collateral, L1 balance, L1 nonce) per dev account.

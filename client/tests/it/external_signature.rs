@@ -12,12 +12,12 @@ use protocol::api::sequencer::TxAccepted;
 use protocol::api::settlement::{DepositCall, FaucetRequest};
 use protocol::primitives::{Address, H256};
 use protocol::signing::{domain_separator, sign_action, signing_digest};
+use service_client::settlement::SettlementClient;
 use std::time::Duration;
 use vigil_client::devnet::poll::{Poll, poll_until};
 use vigil_client::devnet::{Devnet, DevnetConfig, keys};
 use vigil_client::keystore::parse_private_key;
 use vigil_client::sequencer::SequencerClient;
-use vigil_client::settlement::SettlementClient;
 
 /// The signer: the key eth-account used (a well-known test key; never use it for money).
 const KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";

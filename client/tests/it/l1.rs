@@ -8,9 +8,9 @@ use protocol::action::L1Message;
 use protocol::api::settlement::MineRequest;
 use protocol::genesis::Genesis;
 use protocol::primitives::Address;
+use service_client::settlement::SettlementClient;
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
-use vigil_client::settlement::SettlementClient;
 
 /// A settlement layer served in this process until dropped.
 pub struct L1 {

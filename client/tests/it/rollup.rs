@@ -11,12 +11,12 @@ use protocol::api::settlement::{FaucetRequest, MineRequest};
 use protocol::batch::domain_separator;
 use protocol::genesis::Genesis;
 use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
+use service_client::settlement::SettlementClient;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use vigil_client::sequencer::SequencerClient;
-use vigil_client::settlement::SettlementClient;
 
 pub const BTC: u32 = 1;
 /// 50,000 USD in micro-USDC.

@@ -18,7 +18,6 @@ use super::timeline::Timeline;
 use crate::devnet::RunningDevnet;
 use crate::devnet::keys;
 use crate::sequencer::SequencerClient;
-use crate::settlement::SettlementClient;
 use crate::units::format_usdc;
 use crate::verifier::VerifierClient;
 use k256::ecdsa::SigningKey;
@@ -29,6 +28,7 @@ use protocol::fault::Fault;
 use protocol::primitives::Address;
 use protocol::signing::address_of;
 use serde_json::json;
+use service_client::settlement::SettlementClient;
 use std::time::Duration;
 
 const POLL_EVERY: Duration = Duration::from_millis(50);
@@ -292,7 +292,7 @@ impl Story {
         for _ in 0..100 {
             let page = self
                 .l1
-                .events(after, 1000, 0)
+                .events(after, 1000, Duration::ZERO)
                 .await
                 .map_err(|e| e.to_string())?;
             let Some(last) = page.events.last() else {

@@ -20,12 +20,12 @@ use protocol::primitives::Address;
 use protocol::signing::{address_of, sign_action};
 use protocol::workload::{Workload, dev_key};
 use sequencer::FaultPlan;
+use service_client::settlement::SettlementClient;
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use vigil_client::sequencer::SequencerClient;
-use vigil_client::settlement::SettlementClient;
 use vigil_client::verifier::VerifierClient;
 
 /// W: a batch is challengeable while the head block is ≤ its posting block + W.
@@ -210,7 +210,11 @@ impl Network {
         let mut events: Vec<Event> = Vec::new();
         for _ in 0..10_000 {
             let after = events.last().map_or(0, |e| e.seq);
-            let page = self.l1.events(after, 1_000, 0).await.expect("events");
+            let page = self
+                .l1
+                .events(after, 1_000, Duration::ZERO)
+                .await
+                .expect("events");
             if page.events.is_empty() {
                 return events;
             }

@@ -4,10 +4,15 @@
 //!
 //! All three services answer errors with the same `ErrorBody` shape, so one decoder serves
 //! them all; the error names the service so a one-line message says who refused.
+//!
+//! Time limits are the caller's: the `vigil` CLI waits as long as its user does, while a
+//! service that polls another must not hang on it, so it sets [`Timeouts`]. A long poll
+//! adds the wait it asked the server for to the call limit.
 
 use protocol::api::settlement::ErrorBody;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
 
 /// Why a request to one of Vigil's services did not produce its answer.
 #[derive(Debug, thiserror::Error)]
@@ -57,21 +62,61 @@ impl ServiceError {
     }
 }
 
+/// How long a caller lets one request take. `None` is no limit (reqwest's default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The whole of one call, connecting included; a long poll adds its wait to it.
+    pub call: Option<Duration>,
+    /// Establishing the TCP connection alone.
+    pub connect: Option<Duration>,
+}
+
 /// One service at one base URL (e.g. `http://127.0.0.1:9545`).
 #[derive(Debug, Clone)]
 pub struct ServiceHttp {
     service: &'static str,
     base: String,
     http: reqwest::Client,
+    call_timeout: Option<Duration>,
 }
 
 impl ServiceHttp {
-    /// `service` names the server in errors ("settlement layer", "sequencer").
+    /// `service` names the server in errors ("settlement layer", "sequencer"). No time
+    /// limits: for a person at a terminal, who can interrupt.
     pub fn new(service: &'static str, base_url: &str) -> ServiceHttp {
+        ServiceHttp::on(service, base_url, reqwest::Client::new(), None)
+    }
+
+    /// As [`ServiceHttp::new`], with time limits. Fails only if reqwest cannot build a
+    /// client on this machine (its TLS or system configuration).
+    pub fn with_timeouts(
+        service: &'static str,
+        base_url: &str,
+        timeouts: Timeouts,
+    ) -> Result<ServiceHttp, reqwest::Error> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(connect) = timeouts.connect {
+            builder = builder.connect_timeout(connect);
+        }
+        Ok(ServiceHttp::on(
+            service,
+            base_url,
+            builder.build()?,
+            timeouts.call,
+        ))
+    }
+
+    fn on(
+        service: &'static str,
+        base_url: &str,
+        http: reqwest::Client,
+        call_timeout: Option<Duration>,
+    ) -> ServiceHttp {
         ServiceHttp {
             service,
             base: base_url.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
+            http,
+            call_timeout,
         }
     }
 
@@ -80,8 +125,18 @@ impl ServiceHttp {
     }
 
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, ServiceError> {
+        self.get_waiting(path, Duration::ZERO).await
+    }
+
+    /// GET a long poll: the server may hold the answer up to `wait`, so the call limit
+    /// (if any) is extended by that much.
+    pub async fn get_waiting<R: DeserializeOwned>(
+        &self,
+        path: &str,
+        wait: Duration,
+    ) -> Result<R, ServiceError> {
         let url = format!("{}{path}", self.base);
-        let sent = self.http.get(&url).send().await;
+        let sent = self.limited(self.http.get(&url), wait).send().await;
         self.answer(&format!("GET {path}"), sent).await
     }
 
@@ -91,8 +146,9 @@ impl ServiceHttp {
         body: &B,
     ) -> Result<R, ServiceError> {
         let url = format!("{}{path}", self.base);
-        let sent = self.http.post(&url).json(body).send().await;
-        self.answer(&format!("POST {path}"), sent).await
+        let request = self.limited(self.http.post(&url).json(body), Duration::ZERO);
+        self.answer(&format!("POST {path}"), request.send().await)
+            .await
     }
 
     /// GET a plain-text resource (Prometheus `/metrics`).
@@ -100,13 +156,22 @@ impl ServiceHttp {
         let what = format!("GET {path}");
         let url = format!("{}{path}", self.base);
         let unreachable = |e: reqwest::Error| self.unreachable(&what, &e);
-        let response = self.http.get(&url).send().await.map_err(unreachable)?;
+        let request = self.limited(self.http.get(&url), Duration::ZERO);
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
         let body = response.text().await.map_err(unreachable)?;
         if (200..300).contains(&status) {
             Ok(body)
         } else {
             Err(self.refusal(&what, status, body.as_bytes()))
+        }
+    }
+
+    /// Applies the call limit, extended by `wait`, to one request.
+    fn limited(&self, request: reqwest::RequestBuilder, wait: Duration) -> reqwest::RequestBuilder {
+        match self.call_timeout {
+            Some(limit) => request.timeout(limit + wait),
+            None => request,
         }
     }
 
