@@ -36,6 +36,9 @@ pub struct Config {
     /// Demonstrations only: corrupt one batch (see `FaultPlan`).
     pub inject_fault: Option<FaultPlan>,
     pub limits: Limits,
+    /// Which library recovers the signatures of incoming actions (the outcome is the same
+    /// with either: see libsecp-recovery's differential test).
+    pub signature_backend: libsecp_recovery::Backend,
 }
 
 /// Protection against slow, large and too many requests.
@@ -149,6 +152,7 @@ impl Config {
             auto_bond: true,
             inject_fault: None,
             limits: Limits::default(),
+            signature_backend: libsecp_recovery::Backend::default(),
         }
     }
 

@@ -9,8 +9,9 @@
 
 use crate::executor::{Command, Job, Outcome};
 use protocol::action::{SignedAction, Tx};
-use protocol::batch::verify_tx;
+use protocol::batch::verify_tx_with;
 use protocol::primitives::{Address, H256};
+use protocol::signing::RecoverFn;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
@@ -29,6 +30,8 @@ pub struct Intake {
     capacity: usize,
     domain: H256,
     oracle: Address,
+    /// The recovery backend (k256 or libsecp256k1; equal outcomes on every input).
+    recover: RecoverFn,
 }
 
 /// Sends `Void` for its ticket if the verification task ends without sending its job
@@ -54,6 +57,7 @@ impl Intake {
         max_inflight: usize,
         domain: H256,
         oracle: Address,
+        recover: RecoverFn,
     ) -> std::io::Result<Intake> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let pool = rayon::ThreadPoolBuilder::new()
@@ -69,6 +73,7 @@ impl Intake {
             capacity: max_inflight,
             domain,
             oracle,
+            recover,
         })
     }
 
@@ -97,7 +102,7 @@ impl Intake {
         let (reply, answer) = oneshot::channel();
         let ticket = self.next_ticket.fetch_add(1, Ordering::SeqCst);
         let exec = self.exec.clone();
-        let (domain, oracle) = (self.domain, self.oracle);
+        let (domain, oracle, recover) = (self.domain, self.oracle, self.recover);
         self.pool.spawn(move || {
             let mut guard = VoidOnDrop {
                 ticket,
@@ -107,7 +112,7 @@ impl Intake {
                 .into_par_iter()
                 .map(|action| {
                     let tx = Tx::User { action };
-                    let signer = verify_tx(&tx, &domain, &oracle);
+                    let signer = verify_tx_with(&tx, &domain, &oracle, recover);
                     (tx, signer)
                 })
                 .collect();
@@ -132,7 +137,14 @@ mod tests {
     #[test]
     fn admission_never_waits_and_frees_with_the_permit() {
         let (exec, _rx) = mpsc::channel();
-        let intake = Intake::new(exec, 3, H256::ZERO, Address([0; 20])).unwrap();
+        let intake = Intake::new(
+            exec,
+            3,
+            H256::ZERO,
+            Address([0; 20]),
+            protocol::signing::recover_signer,
+        )
+        .unwrap();
         let two = intake.try_admit(2).expect("room for two");
         assert_eq!(intake.inflight(), 2);
         assert_eq!(

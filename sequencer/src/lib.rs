@@ -288,6 +288,7 @@ pub async fn run_with_ready(
         config.limits.max_inflight_actions,
         domain,
         genesis.oracle,
+        config.signature_backend.recover_fn(),
     ) {
         Ok(intake) => Arc::new(intake),
         Err(e) => {

@@ -95,6 +95,10 @@ struct Cli {
     body_timeout_ms: u64,
     #[arg(long, env = "VIGIL_SEQ_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     request_timeout_ms: u64,
+    /// Signature recovery library for incoming actions: libsecp (libsecp256k1, about twice
+    /// as fast) or k256 (the protocol's reference). Both accept and refuse exactly alike.
+    #[arg(long, env = "VIGIL_SIGNATURE_BACKEND", default_value = "libsecp")]
+    signature_backend: libsecp_recovery::Backend,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `sequencer=debug`.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
     log: String,
@@ -139,6 +143,7 @@ impl Cli {
             (self.keeper_interval_ms > 0).then(|| Duration::from_millis(self.keeper_interval_ms));
         config.auto_bond = !self.no_auto_bond;
         config.inject_fault = self.inject_fault;
+        config.signature_backend = self.signature_backend;
         config.limits = Limits {
             max_body_bytes: self.max_body_bytes,
             max_bulk_actions: self.max_bulk_actions,

@@ -33,6 +33,9 @@ pub struct Config {
     pub page_size: u32,
     /// Timeout of one settlement request (a long poll gets `poll_interval` on top).
     pub request_timeout: Duration,
+    /// Which library recovers signatures during re-execution (the verdicts do not depend
+    /// on it: the backends agree on every input, see libsecp-recovery).
+    pub signature_backend: libsecp_recovery::Backend,
 }
 
 /// Defaults for a development setup.
@@ -87,6 +90,7 @@ impl Config {
             poll_interval: Duration::from_millis(defaults::POLL_INTERVAL_MS),
             page_size: defaults::PAGE_SIZE,
             request_timeout: Duration::from_millis(defaults::REQUEST_TIMEOUT_MS),
+            signature_backend: libsecp_recovery::Backend::default(),
         }
     }
 

@@ -83,6 +83,7 @@ pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
     core.set_signature_workers(
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
     );
+    core.set_signature_backend(config.signature_backend.recover_fn());
     Ok((core, store))
 }
 

@@ -62,6 +62,10 @@ struct Cli {
     /// Timeout of one request to the settlement layer.
     #[arg(long, env = "VIGIL_VERIFIER_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS)]
     request_timeout_ms: u64,
+    /// Signature recovery library: libsecp (libsecp256k1, about twice as fast) or k256
+    /// (the protocol's reference). Both give the same answer on every signature.
+    #[arg(long, env = "VIGIL_SIGNATURE_BACKEND", default_value = "libsecp")]
+    signature_backend: libsecp_recovery::Backend,
     /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
     /// built from --chain-id, --rollup-address and --oracle (as the settlement layer does).
     #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
@@ -119,6 +123,7 @@ impl Cli {
         config.poll_interval = Duration::from_millis(self.poll_interval_ms);
         config.page_size = self.page_size;
         config.request_timeout = Duration::from_millis(self.request_timeout_ms);
+        config.signature_backend = self.signature_backend;
         config.validate()?;
         Ok(config)
     }

@@ -6,6 +6,7 @@
 //! built from the replica's own pre-state (`fraud::build`) and ruled on locally with the
 //! settlement layer's own `fraud::adjudicate` before anyone may submit it.
 
+use super::reexec::Recovery;
 use protocol::action::{L1Message, Tx};
 use protocol::batch::{Batch, BatchHeader, chunk_range, genesis_anchor, genesis_tree};
 use protocol::codec::Decode;
@@ -115,7 +116,7 @@ pub fn follow_batch(
     parent: &Parent<'_>,
     queue: &BTreeMap<u64, L1Message>,
     posted: PostedBatch,
-    workers: usize,
+    recovery: Recovery,
 ) -> Result<Followed, String> {
     let batch = Batch::decode(&posted.data).map_err(|e| {
         format!(
@@ -131,7 +132,7 @@ pub fn follow_batch(
     check_queue(queue, &batch)?;
     let (verdict, executed) = match parent.state {
         ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0),
-        ParentState::Honest(pre) => re_execute(genesis, pre, &batch, workers)?,
+        ParentState::Honest(pre) => re_execute(genesis, pre, &batch, recovery)?,
     };
     Ok(Followed {
         posted,
@@ -201,16 +202,16 @@ fn check_queue(queue: &BTreeMap<u64, L1Message>, batch: &Batch) -> Result<(), St
     Ok(())
 }
 
-/// Re-executes `batch` from `pre` (signatures on `workers` threads); builds the proof at
+/// Re-executes `batch` from `pre` (signatures recovered as `recovery` says); builds the proof at
 /// the first wrong checkpoint.
 fn re_execute(
     genesis: &Genesis,
     pre: &Tree,
     batch: &Batch,
-    workers: usize,
+    recovery: Recovery,
 ) -> Result<(Verdict, u64), String> {
     let index = batch.header.index;
-    let (post, bad) = super::reexec::find_first_bad_chunk(pre, genesis, batch, workers)
+    let (post, bad) = super::reexec::find_first_bad_chunk(pre, genesis, batch, recovery)
         .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
     let Some(bad) = bad else {
         return Ok((Verdict::Honest { post }, batch.txs.len() as u64));

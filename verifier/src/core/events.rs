@@ -165,7 +165,7 @@ impl Follower {
             &self.parent(),
             &self.queue,
             posted,
-            self.workers,
+            self.recovery,
         )?;
         let (p, h) = (&followed.posted, &followed.header);
         self.totals.actions_reexecuted += followed.executed;

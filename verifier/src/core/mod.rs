@@ -33,6 +33,7 @@ use protocol::api::verifier::{ChallengeView, Mode, Totals};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::tree::Tree;
+use reexec::Recovery;
 use std::collections::BTreeMap;
 
 /// What the core produced since the last `take_outputs`.
@@ -81,8 +82,8 @@ pub struct Follower {
     queue: BTreeMap<u64, L1Message>,
     challenges: BTreeMap<u64, ChallengeView>,
     halted: Option<String>,
-    /// Threads for signature recovery (1: all on the caller's thread).
-    workers: usize,
+    /// Threads and backend for signature recovery.
+    recovery: Recovery,
     out: Outputs,
 }
 
@@ -122,7 +123,7 @@ impl Follower {
             queue: snapshot.queue,
             challenges: snapshot.challenges,
             halted: snapshot.halted,
-            workers: 1,
+            recovery: Recovery::default(),
             out: Outputs::default(),
         };
         let mut batches: Vec<PostedBatch> = snapshot.batches.into_values().collect();
@@ -134,7 +135,7 @@ impl Follower {
                 &follower.parent(),
                 &follower.queue,
                 posted,
-                follower.workers,
+                follower.recovery,
             )
             .map_err(|reason| RestoreError::Batch { index, reason })?;
             follower.pending.push(followed);
@@ -145,7 +146,13 @@ impl Follower {
     /// Recovers signatures on up to `workers` threads from now on (the verdicts do not
     /// depend on it).
     pub fn set_signature_workers(&mut self, workers: usize) {
-        self.workers = workers.max(1);
+        self.recovery.workers = workers.max(1);
+    }
+
+    /// Recovers signatures with `recover` from now on (`libsecp_recovery::Backend::recover_fn`;
+    /// the verdicts do not depend on it: the backends agree on every input).
+    pub fn set_signature_backend(&mut self, recover: protocol::signing::RecoverFn) {
+        self.recovery.recover = recover;
     }
 
     /// The full durable form (what the journal, applied to the restored snapshot, equals).

@@ -277,14 +277,20 @@ fn parallel_signature_recovery_changes_no_verdict() {
             )
         };
         for workers in [1, 2, 3] {
-            let (p, b) =
-                verifier::core::reexec::find_first_bad_chunk(&pre, genesis, &batch, workers)
-                    .expect("full tree");
-            assert_eq!(
-                summary(&p, &b),
-                summary(&post, &bad),
-                "seed {seed}, {workers} workers"
-            );
+            for backend in libsecp_recovery::Backend::ALL {
+                let recovery = verifier::core::reexec::Recovery {
+                    workers,
+                    recover: backend.recover_fn(),
+                };
+                let (p, b) =
+                    verifier::core::reexec::find_first_bad_chunk(&pre, genesis, &batch, recovery)
+                        .expect("full tree");
+                assert_eq!(
+                    summary(&p, &b),
+                    summary(&post, &bad),
+                    "seed {seed}, {workers} workers, {backend}"
+                );
+            }
         }
         if bad.is_some() {
             verdicts.0 += 1;
