@@ -1,6 +1,6 @@
 //! The verifier's HTTP API: `/v1/health`, `/v1/status` (optionally long-polled until the
 //! cursor reaches a value) and `/metrics` (Prometheus text). Errors are the same
-//! `{"code", "message"}` body as the settlement layer's.
+//! `{"code", "message"}` body as the other services' (service-shell's `ApiError`).
 
 use crate::metrics;
 use crate::state::AppState;
@@ -10,39 +10,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use protocol::api::settlement::ErrorBody;
 use protocol::api::verifier::StatusResponse;
 use serde::Deserialize;
+use service_shell::http::ApiError;
 use std::time::Duration;
 
 /// The longest `/v1/status?wait_ms=` holds a request open.
 pub const MAX_WAIT_MS: u64 = 30_000;
-
-/// An error answer: status code and the JSON body.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    body: ErrorBody,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: ErrorBody {
-                code: code.into(),
-                message: message.into(),
-                details: None,
-            },
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
-}
 
 /// The service's router over `state`.
 pub fn router(state: AppState) -> Router {
@@ -54,8 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/status", get(status))
         .route("/metrics", get(prometheus))
         .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
+            ApiError::not_found(
                 "no_such_route",
                 "no such endpoint; see docs/spec/verifier.md",
             )
@@ -83,8 +56,7 @@ async fn status(
     State(state): State<AppState>,
     query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (Some(min), Some(wait)) = (q.min_cursor, q.wait_ms) else {
         return Ok(Json(state.status()));
     };

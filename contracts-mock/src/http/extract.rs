@@ -1,13 +1,13 @@
 //! Extractors that answer malformed requests with the service's JSON `ApiError` (axum's
 //! own rejections are plain text): bodies, query strings and path parameters.
 
-use crate::error::ApiError;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use service_shell::http::ApiError;
 
 /// A JSON body.
 #[derive(Debug)]

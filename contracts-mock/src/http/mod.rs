@@ -5,11 +5,11 @@ mod calls;
 mod extract;
 mod reads;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use service_shell::http::ApiError;
 use tower_http::trace::TraceLayer;
 
 /// The service's router over `state`.

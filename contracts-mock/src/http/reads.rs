@@ -1,7 +1,6 @@
 //! Read endpoints, including the long-polled event log followers use.
 
 use super::extract::{ApiPath, ApiQuery};
-use crate::error::ApiError;
 use crate::ledger::{self, accounts, batches, events, queue};
 use crate::state::AppState;
 use axum::Json;
@@ -12,6 +11,7 @@ use protocol::api::settlement::{
 };
 use protocol::primitives::Address;
 use serde::Deserialize;
+use service_shell::http::ApiError;
 use std::time::Duration;
 
 type Answer<T> = Result<Json<T>, ApiError>;

@@ -9,8 +9,8 @@ pub mod server;
 mod submit;
 mod withdrawals;
 
-pub use error::ApiError;
 pub use reads::StatusBody;
+pub use service_shell::http::ApiError;
 
 use crate::config::{FaultPlan, Limits};
 use crate::intake::Intake;

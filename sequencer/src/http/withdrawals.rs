@@ -3,7 +3,7 @@
 //! left and an ETA) → claimable (final; with the Merkle proof to claim with) → claimed.
 
 use super::extract::ApiPath;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, error};
 use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
@@ -32,7 +32,7 @@ pub async fn withdrawal(
                 .settlement
                 .status()
                 .await
-                .map_err(ApiError::settlement)?
+                .map_err(error::settlement)?
                 .block
                 .number;
             let blocks_remaining = (deadline_block + 1).saturating_sub(head);
@@ -66,7 +66,7 @@ async fn final_status(
         .settlement
         .withdrawal(id)
         .await
-        .map_err(ApiError::settlement)?;
+        .map_err(error::settlement)?;
     if let (true, Some(claimed_block)) = (paid.claimed, paid.claimed_block) {
         return Ok(WithdrawalStatus::Claimed { claimed_block });
     }
