@@ -4,15 +4,14 @@
 
 use crate::metrics;
 use crate::state::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use protocol::api::verifier::StatusResponse;
 use serde::Deserialize;
-use service_shell::http::ApiError;
+use service_shell::http::{ApiError, ApiQuery, catching_panics, with_fallbacks};
 use std::time::Duration;
 
 /// The longest `/v1/status?wait_ms=` holds a request open.
@@ -20,27 +19,14 @@ pub const MAX_WAIT_MS: u64 = 30_000;
 
 /// The service's router over `state`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(
             "/v1/health",
             get(|| async { Json(serde_json::json!({ "ok": true })) }),
         )
         .route("/v1/status", get(status))
-        .route("/metrics", get(prometheus))
-        .fallback(|| async {
-            ApiError::not_found(
-                "no_such_route",
-                "no such endpoint; see docs/spec/verifier.md",
-            )
-        })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "method not allowed on this endpoint",
-            )
-        })
-        .with_state(state)
+        .route("/metrics", get(prometheus));
+    catching_panics(with_fallbacks(routes, "docs/spec/verifier.md")).with_state(state)
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,9 +40,8 @@ pub struct StatusQuery {
 
 async fn status(
     State(state): State<AppState>,
-    query: Result<Query<StatusQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (Some(min), Some(wait)) = (q.min_cursor, q.wait_ms) else {
         return Ok(Json(state.status()));
     };

@@ -2,7 +2,6 @@
 //! pending (batch open) → in batch (sealed) → challenge window (posted; with the blocks
 //! left and an ETA) → claimable (final; with the Merkle proof to claim with) → claimed.
 
-use super::extract::ApiPath;
 use super::{ApiError, AppState, error};
 use crate::journal::queries;
 use axum::Json;
@@ -10,6 +9,7 @@ use axum::extract::State;
 use protocol::api::sequencer::{BatchStatus, WithdrawalStatus, WithdrawalView};
 use protocol::codec::Encode;
 use protocol::engine::keys::withdrawal_key;
+use service_shell::http::ApiPath;
 
 pub async fn withdrawal(
     State(s): State<AppState>,

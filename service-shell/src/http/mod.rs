@@ -5,5 +5,11 @@
 //! error shape and follow the same conventions, so the one copy of that code lives here.
 
 mod error;
+mod extract;
+mod fallbacks;
+mod page;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
+pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use fallbacks::{catching_panics, with_fallbacks};
+pub use page::{Page, clamp_limit};
