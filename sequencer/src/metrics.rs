@@ -2,7 +2,7 @@
 //! submission latency histogram, group-commit sizes, batch progress and lag, and queue
 //! depths. Plain atomics: recording costs a few nanoseconds on the hot path.
 
-use service_shell::prometheus::Exposition;
+use service_shell::metrics::Exposition;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};

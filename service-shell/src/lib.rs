@@ -2,11 +2,11 @@
 //! around its library's `run(config, listener, shutdown)` (logging setup, the SIGTERM/Ctrl-C
 //! shutdown future, binding and announcing the listener, the exit-code convention); in
 //! [`http`], the server side of the HTTP APIs (the one `ApiError`, extractors, paging,
-//! fallbacks); in [`prometheus`], the Prometheus text writer.
+//! fallbacks); in [`metrics`], the Prometheus text writer.
 //!
 //! It exists so the three services (which must not depend on one another, DESIGN §1) and
 //! the `vigil devnet` launcher share one copy of that plumbing. The service libraries use
-//! `http` and `prometheus`; only binaries install a subscriber or read signals.
+//! `http` and `metrics`; only binaries install a subscriber or read signals.
 //!
 //! Conventions it keeps for every service:
 //! - the first line on stdout is `listening <addr>` (launchers and tests read it);
@@ -14,7 +14,7 @@
 //!   configuration (clap also uses 2 for usage errors).
 
 pub mod http;
-pub mod prometheus;
+pub mod metrics;
 
 use std::future::Future;
 use std::io::Write;

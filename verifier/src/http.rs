@@ -5,13 +5,13 @@
 use crate::metrics;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use protocol::api::verifier::StatusResponse;
 use serde::Deserialize;
-use service_shell::http::{ApiError, ApiQuery, catching_panics, with_fallbacks};
+use service_shell::http::{ApiError, ApiQuery, with_fallbacks};
 use std::time::Duration;
 
 /// The longest `/v1/status?wait_ms=` holds a request open.
@@ -26,7 +26,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/status", get(status))
         .route("/metrics", get(prometheus));
-    catching_panics(with_fallbacks(routes, "docs/spec/verifier.md")).with_state(state)
+    with_fallbacks(
+        routes,
+        "docs/spec/verifier.md",
+        "method not allowed on this endpoint",
+    )
+    .with_state(state)
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,7 @@
 //! `batch_posted` event to that submission.
 
 use protocol::api::verifier::StatusResponse;
-use service_shell::prometheus::{Exposition, Kind};
+use service_shell::metrics::{Exposition, Kind};
 use std::collections::BTreeMap;
 
 /// A cumulative histogram with fixed upper bounds.
@@ -210,8 +210,9 @@ mod tests {
         for v in [0.5, 1.0, 3.0, 9.0] {
             h.observe(v);
         }
-        let mut out = String::new();
-        h.render(&mut out, "x", "help");
+        let mut exposition = Exposition::new();
+        h.render(&mut exposition, "x", "help");
+        let out = exposition.finish();
         assert!(out.contains("x_bucket{le=\"1\"} 2\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"5\"} 3\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use service_shell::http::{catching_panics, with_fallbacks};
+use service_shell::http::{METHOD_NOT_ALLOWED, with_fallbacks};
 use tower_http::trace::TraceLayer;
 
 /// The service's router over `state`.
@@ -33,7 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deposit", post(calls::deposit))
         .route("/v1/force", post(calls::force))
         .route("/v1/challenge", post(calls::challenge));
-    catching_panics(with_fallbacks(routes, "docs/spec/settlement.md"))
+    with_fallbacks(routes, "docs/spec/settlement.md", METHOD_NOT_ALLOWED)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
-use service_shell::http::{catching_panics, with_fallbacks};
+use service_shell::http::{METHOD_NOT_ALLOWED, catching_panics, with_fallbacks};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -103,7 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/batches/{index}", get(reads::batch))
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
         .route("/metrics", get(reads::metrics));
-    let protected = with_fallbacks(routes, "docs/spec/sequencer.md")
+    let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)
         .layer(middleware::from_fn_with_state(state.clone(), protect));
     catching_panics(protected).with_state(state)
 }
