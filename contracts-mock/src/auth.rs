@@ -2,10 +2,10 @@
 //! settlement layer's EIP-712 domain (see `protocol::api::settlement` for the digest).
 //! The nonce is checked later, inside the call's transaction.
 
-use crate::error::ApiError;
 use protocol::api::settlement::{L1CallData, SignedCall};
 use protocol::primitives::{Address, H256};
 use protocol::signing::recover_signer;
+use service_shell::http::ApiError;
 
 /// The authenticated caller of `call`.
 pub fn authenticate<C: L1CallData>(

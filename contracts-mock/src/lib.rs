@@ -15,7 +15,6 @@
 mod auth;
 pub mod config;
 mod db;
-pub mod error;
 mod http;
 mod ledger;
 mod producer;
@@ -23,9 +22,9 @@ pub mod rules;
 mod state;
 
 pub use config::{Config, ConfigError};
-pub use error::ApiError;
 pub use ledger::schema::InitError;
 pub use rules::Rules;
+pub use service_shell::http::ApiError;
 pub use state::AppState;
 
 use db::DbThread;

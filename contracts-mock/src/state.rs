@@ -3,12 +3,12 @@
 
 use crate::auth;
 use crate::db::Db;
-use crate::error::ApiError;
 use crate::ledger::{accounts, events};
 use crate::rules::Rules;
 use protocol::api::settlement::{L1CallData, SignedCall};
 use protocol::primitives::Address;
 use rusqlite::{Connection, TransactionBehavior};
+use service_shell::http::ApiError;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -56,7 +56,7 @@ impl AppState {
                 read(&tx, &rules)
             })
             .await
-            .map_err(|_| ApiError::unavailable())?
+            .map_err(|_| shutting_down())?
     }
 
     /// Runs `change` in one write transaction and commits it (fsynced) only if it
@@ -84,7 +84,7 @@ impl AppState {
                 Ok(out)
             })
             .await
-            .map_err(|_| ApiError::unavailable())?
+            .map_err(|_| shutting_down())?
     }
 
     /// A signed L1 call: authenticates it (off the async workers: the call hash covers the
@@ -124,4 +124,9 @@ impl AppState {
 pub async fn stopped(stopping: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns is not `Send`; it is dropped before this future ends.
     let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// 503: the database thread is gone because the service is shutting down.
+fn shutting_down() -> ApiError {
+    ApiError::unavailable("the settlement layer is shutting down")
 }

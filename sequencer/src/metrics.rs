@@ -2,7 +2,7 @@
 //! submission latency histogram, group-commit sizes, batch progress and lag, and queue
 //! depths. Plain atomics: recording costs a few nanoseconds on the hot path.
 
-use std::fmt::Write;
+use service_shell::metrics::Exposition;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -30,17 +30,14 @@ impl Histogram {
             .fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }
 
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    fn render(&self, out: &mut Exposition, name: &str, help: &str) {
         let mut cumulative = 0;
-        for (bound, n) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+        let buckets = LATENCY_BUCKETS.iter().zip(&self.buckets).map(|(bound, n)| {
             cumulative += n.load(Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        let count = self.count.load(Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+            (bound, cumulative)
+        });
         let sum = self.sum_micros.load(Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+        out.histogram(name, help, buckets, sum, self.count.load(Relaxed));
     }
 }
 
@@ -98,36 +95,23 @@ impl Metrics {
 
     /// The exposition text; `inflight` and `sealed_unposted` are sampled by the caller.
     pub fn render(&self, inflight: u64, sealed_unposted: u64) -> String {
-        let mut out = String::with_capacity(4096);
-        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-            );
-        };
-        let gauge = |out: &mut String, name: &str, help: &str, v: f64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
-        };
-        counter(
-            &mut out,
+        let mut out = Exposition::new();
+        out.counter(
             "vigil_seq_actions_accepted_total",
             "Actions accepted and made durable.",
             self.accepted.load(Relaxed),
         );
-        counter(
-            &mut out,
+        out.counter(
             "vigil_seq_actions_rejected_total",
             "Actions rejected by the engine (nothing changed).",
             self.rejected.load(Relaxed),
         );
-        counter(
-            &mut out,
+        out.counter(
             "vigil_seq_requests_shed_total",
             "Requests answered 503 because a budget was spent.",
             self.shed.load(Relaxed),
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_actions_per_second",
             "Accepted actions per second over the last scrape interval (at least 1 s).",
             self.actions_per_second(),
@@ -137,14 +121,12 @@ impl Metrics {
             "vigil_seq_submit_seconds",
             "Time from request to durable answer for POST /v1/tx and /v1/txs.",
         );
-        counter(
-            &mut out,
+        out.counter(
             "vigil_seq_commits_total",
             "Group commits (one fsync each).",
             self.commits.load(Relaxed),
         );
-        counter(
-            &mut out,
+        out.counter(
             "vigil_seq_committed_writes_total",
             "Writes carried by group commits.",
             self.committed_ops.load(Relaxed),
@@ -154,49 +136,42 @@ impl Metrics {
             "vigil_seq_commit_seconds",
             "Duration of one group commit.",
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_inflight_actions",
             "Actions admitted and not yet answered (queue depth).",
             inflight as f64,
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_executor_parked_jobs",
             "Verified jobs waiting for an earlier arrival.",
             self.executor_parked.load(Relaxed) as f64,
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_last_sealed_batch",
             "Index of the newest sealed batch.",
             self.last_sealed.load(Relaxed) as f64,
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_last_posted_batch",
             "Index of the newest batch accepted by the settlement layer.",
             self.last_posted.load(Relaxed) as f64,
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_last_finalized_batch",
             "Index of the newest finalized batch.",
             self.last_finalized.load(Relaxed) as f64,
         );
-        gauge(
-            &mut out,
+        out.gauge(
             "vigil_seq_batch_lag",
             "Sealed batches not yet accepted by the settlement layer.",
             sealed_unposted as f64,
         );
-        counter(
-            &mut out,
+        out.counter(
             "vigil_seq_reverts_total",
             "Reverts processed (fraud recovery).",
             self.reverts.load(Relaxed),
         );
-        out
+        out.finish()
     }
 }
 

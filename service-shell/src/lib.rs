@@ -1,15 +1,20 @@
-//! The imperative shell every Vigil binary wraps around its library's `run(config, listener,
-//! shutdown)`: logging setup, the SIGTERM/Ctrl-C shutdown future, binding and announcing
-//! the listener, and the exit-code convention.
+//! The imperative shell every Vigil service shares: at the root, what each binary wraps
+//! around its library's `run(config, listener, shutdown)` (logging setup, the SIGTERM/Ctrl-C
+//! shutdown future, binding and announcing the listener, the exit-code convention); in
+//! [`http`], the server side of the HTTP APIs (the one `ApiError`, extractors, paging,
+//! fallbacks); in [`metrics`], the Prometheus text writer.
 //!
 //! It exists so the three services (which must not depend on one another, DESIGN §1) and
-//! the `vigil devnet` launcher share one copy of the process plumbing instead of four. It is
-//! for binaries only: libraries never install a subscriber or read signals.
+//! the `vigil devnet` launcher share one copy of that plumbing. The service libraries use
+//! `http` and `metrics`; only binaries install a subscriber or read signals.
 //!
 //! Conventions it keeps for every service:
 //! - the first line on stdout is `listening <addr>` (launchers and tests read it);
 //! - exit code 0 after a clean shutdown, 1 when the service fails, 2 for a bad
 //!   configuration (clap also uses 2 for usage errors).
+
+pub mod http;
+pub mod metrics;
 
 use std::future::Future;
 use std::io::Write;

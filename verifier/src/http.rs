@@ -1,73 +1,37 @@
 //! The verifier's HTTP API: `/v1/health`, `/v1/status` (optionally long-polled until the
 //! cursor reaches a value) and `/metrics` (Prometheus text). Errors are the same
-//! `{"code", "message"}` body as the settlement layer's.
+//! `{"code", "message"}` body as the other services' (service-shell's `ApiError`).
 
 use crate::metrics;
 use crate::state::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use protocol::api::settlement::ErrorBody;
 use protocol::api::verifier::StatusResponse;
 use serde::Deserialize;
+use service_shell::http::{ApiError, ApiQuery, with_fallbacks};
 use std::time::Duration;
 
 /// The longest `/v1/status?wait_ms=` holds a request open.
 pub const MAX_WAIT_MS: u64 = 30_000;
 
-/// An error answer: status code and the JSON body.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    body: ErrorBody,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: ErrorBody {
-                code: code.into(),
-                message: message.into(),
-                details: None,
-            },
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
-}
-
 /// The service's router over `state`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(
             "/v1/health",
             get(|| async { Json(serde_json::json!({ "ok": true })) }),
         )
         .route("/v1/status", get(status))
-        .route("/metrics", get(prometheus))
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_such_route",
-                "no such endpoint; see docs/spec/verifier.md",
-            )
-        })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "method not allowed on this endpoint",
-            )
-        })
-        .with_state(state)
+        .route("/metrics", get(prometheus));
+    with_fallbacks(
+        routes,
+        "docs/spec/verifier.md",
+        "method not allowed on this endpoint",
+    )
+    .with_state(state)
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,10 +45,8 @@ pub struct StatusQuery {
 
 async fn status(
     State(state): State<AppState>,
-    query: Result<Query<StatusQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let (Some(min), Some(wait)) = (q.min_cursor, q.wait_ms) else {
         return Ok(Json(state.status()));
     };

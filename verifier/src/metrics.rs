@@ -7,8 +7,8 @@
 //! `batch_posted` event to that submission.
 
 use protocol::api::verifier::StatusResponse;
+use service_shell::metrics::{Exposition, Kind};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// A cumulative histogram with fixed upper bounds.
 #[derive(Debug, Clone)]
@@ -43,13 +43,10 @@ impl Histogram {
         self.count
     }
 
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        for (bound, count) in self.bounds.iter().zip(&self.counts) {
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
-        }
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum {}\n{name}_count {}", self.sum, self.count);
+    fn render(&self, out: &mut Exposition, name: &str, help: &str) {
+        // `observe` counts a value in every bucket it fits, so the counts are cumulative.
+        let buckets = self.bounds.iter().copied().zip(self.counts.iter().copied());
+        out.histogram(name, help, buckets, self.sum, self.count);
     }
 }
 
@@ -91,101 +88,77 @@ impl Metrics {
 
 /// The exposition text for `status` and `metrics`.
 pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
-    };
+    let mut out = Exposition::new();
     let t = &status.totals;
-    metric(
+    out.counter(
         "vigil_verifier_events_applied_total",
-        "counter",
         "Settlement events applied (since the database was created).",
         t.events_applied.to_string(),
     );
-    metric(
+    out.counter(
         "vigil_verifier_batches_verified_total",
-        "counter",
         "Batches re-executed and found honest.",
         t.batches_verified.to_string(),
     );
-    metric(
+    out.counter(
         "vigil_verifier_bad_batches_total",
-        "counter",
         "Batches found with a wrong checkpoint.",
         t.bad_batches.to_string(),
     );
-    metric(
+    out.counter(
         "vigil_verifier_actions_reexecuted_total",
-        "counter",
         "Transactions re-executed, signatures included (since the database was created).",
         t.actions_reexecuted.to_string(),
     );
-    metric(
+    out.counter(
         "vigil_verifier_reexecution_seconds_total",
-        "counter",
         "Seconds spent applying events in this process.",
         metrics.reexecution_seconds.to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_reexecution_actions_per_second",
-        "gauge",
         "Re-execution rate in this process: actions re-executed per second of applying events.",
         format!("{:.1}", metrics.reexecution_rate()),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_cursor",
-        "gauge",
         "The last settlement event applied.",
         status.cursor.to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_synced_batch",
-        "gauge",
         "The newest batch followed (-1 before any).",
         status.synced_batch.map_or(-1, |i| i as i128).to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_verified_batch",
-        "gauge",
         "The newest batch verified honest (-1 before any).",
         status.verified_batch.map_or(-1, |i| i as i128).to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_lag_batches",
-        "gauge",
         "Live batches on the settlement layer not yet followed.",
         status.lag.batches.to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_lag_blocks",
-        "gauge",
         "L1 blocks between the head and the newest event applied.",
         status.lag.blocks.to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_lag_events",
-        "gauge",
         "Settlement events not yet applied.",
         status.lag.events.to_string(),
     );
-    metric(
+    out.gauge(
         "vigil_verifier_halted",
-        "gauge",
         "1 when the replica cannot follow the chain any further.",
         u8::from(status.halted.is_some()).to_string(),
     );
-    metric(
+    out.counter(
         "vigil_verifier_poll_errors_total",
-        "counter",
         "Failed requests to the settlement layer's event log.",
         metrics.poll_errors.to_string(),
-    );
-    let _ = writeln!(
-        out,
-        "# HELP vigil_verifier_challenges Challenges by current outcome.\n# TYPE vigil_verifier_challenges gauge"
     );
     let mut by_outcome: BTreeMap<&str, u64> = [
         "unsubmitted",
@@ -200,19 +173,20 @@ pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
     for c in &status.challenges {
         *by_outcome.entry(c.outcome.label()).or_default() += 1;
     }
-    for (label, n) in by_outcome {
-        let _ = writeln!(out, "vigil_verifier_challenges{{outcome=\"{label}\"}} {n}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP vigil_verifier_challenge_submissions_total Proof submissions by answer.\n# TYPE vigil_verifier_challenge_submissions_total counter"
+    out.labelled(
+        "vigil_verifier_challenges",
+        Kind::Gauge,
+        "Challenges by current outcome.",
+        "outcome",
+        by_outcome,
     );
-    for (label, n) in &metrics.submissions {
-        let _ = writeln!(
-            out,
-            "vigil_verifier_challenge_submissions_total{{answer=\"{label}\"}} {n}"
-        );
-    }
+    out.labelled(
+        "vigil_verifier_challenge_submissions_total",
+        Kind::Counter,
+        "Proof submissions by answer.",
+        "answer",
+        &metrics.submissions,
+    );
     metrics.detection_blocks.render(
         &mut out,
         "vigil_verifier_detection_latency_blocks",
@@ -223,7 +197,7 @@ pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
         "vigil_verifier_detection_latency_seconds",
         "Seconds from receiving a bad batch to the first submission of its proof.",
     );
-    out
+    out.finish()
 }
 
 #[cfg(test)]
@@ -236,8 +210,9 @@ mod tests {
         for v in [0.5, 1.0, 3.0, 9.0] {
             h.observe(v);
         }
-        let mut out = String::new();
-        h.render(&mut out, "x", "help");
+        let mut exposition = Exposition::new();
+        h.render(&mut exposition, "x", "help");
+        let out = exposition.finish();
         assert!(out.contains("x_bucket{le=\"1\"} 2\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"5\"} 3\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");

@@ -1,7 +1,5 @@
 //! State-changing endpoints: the signed L1 calls and the two unsigned devnet calls.
 
-use super::extract::ApiJson;
-use crate::error::ApiError;
 use crate::ledger::{self, accounts, chain, queue};
 use crate::state::AppState;
 use axum::Json;
@@ -11,6 +9,8 @@ use protocol::api::settlement::{
     DepositCall, DepositResponse, FaucetRequest, FaucetResponse, ForceCall, ForceResponse,
     MineRequest, MineResponse, PostBatchCall, PostBatchResponse, SignedCall, UnbondCall,
 };
+use service_shell::http::ApiError;
+use service_shell::http::ApiJson;
 
 type Answer<T> = Result<Json<T>, ApiError>;
 

@@ -2,20 +2,19 @@
 //! run one ledger function in one transaction, answer JSON.
 
 mod calls;
-mod extract;
 mod reads;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use service_shell::http::{METHOD_NOT_ALLOWED, with_fallbacks};
 use tower_http::trace::TraceLayer;
 
 /// The service's router over `state`.
 pub fn router(state: AppState) -> Router {
     let max_body = state.rules().config.max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .route("/v1/health", get(reads::health))
         .route("/v1/status", get(reads::status))
         .route("/v1/accounts/{address}", get(reads::account))
@@ -33,14 +32,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/unbond", post(calls::unbond))
         .route("/v1/deposit", post(calls::deposit))
         .route("/v1/force", post(calls::force))
-        .route("/v1/challenge", post(calls::challenge))
-        .fallback(|| async {
-            ApiError::not_found(
-                "no_such_route",
-                "no such endpoint; see docs/spec/settlement.md",
-            )
-        })
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .route("/v1/challenge", post(calls::challenge));
+    with_fallbacks(routes, "docs/spec/settlement.md", METHOD_NOT_ALLOWED)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,7 +1,5 @@
 //! Read endpoints, including the long-polled event log followers use.
 
-use super::extract::{ApiPath, ApiQuery};
-use crate::error::ApiError;
 use crate::ledger::{self, accounts, batches, events, queue};
 use crate::state::AppState;
 use axum::Json;
@@ -12,6 +10,8 @@ use protocol::api::settlement::{
 };
 use protocol::primitives::Address;
 use serde::Deserialize;
+use service_shell::http::ApiError;
+use service_shell::http::{ApiPath, ApiQuery, Page};
 use std::time::Duration;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -47,24 +47,12 @@ pub async fn bonds(State(s): State<AppState>) -> Answer<BondsResponse> {
     .map(Json)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    from: Option<u64>,
-    limit: Option<u64>,
-}
-
 /// Live batches from index `from`, without their data.
 pub async fn batches(
     State(s): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Answer<BatchesResponse> {
-    let (from, limit) = (
-        page.from.unwrap_or(0),
-        page.limit
-            .unwrap_or(DEFAULT_PAGE)
-            .clamp(1, batches::MAX_BATCHES_PER_READ),
-    );
+    let (from, limit) = page.resolve(DEFAULT_PAGE, batches::MAX_BATCHES_PER_READ);
     s.read(move |conn, _| {
         let rows = batches::live_from(conn, from, limit)?;
         Ok(BatchesResponse {

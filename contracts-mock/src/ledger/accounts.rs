@@ -4,7 +4,6 @@
 use super::chain::{self, Head};
 use super::{batches, events};
 use crate::config::SUPPLY_CAP;
-use crate::error::ApiError;
 use crate::rules::Rules;
 use protocol::api::settlement::{
     AccountResponse, BondCall, BondEntry, BondResponse, EventKind, FaucetRequest, FaucetResponse,
@@ -12,6 +11,7 @@ use protocol::api::settlement::{
 };
 use protocol::primitives::Address;
 use rusqlite::{Connection, OptionalExtension, params};
+use service_shell::http::ApiError;
 
 /// One account's row (all zero for an address never seen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,11 +5,11 @@
 //! (genesis when there is none). The posting rules themselves are in `posting`.
 
 use super::schema::sql_key;
-use crate::error::ApiError;
 use crate::rules::Rules;
 use protocol::api::settlement::{BatchStatus, BatchView, TipInfo};
 use protocol::primitives::{Address, H256};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use service_shell::http::ApiError;
 
 /// Most batches one listing returns.
 pub const MAX_BATCHES_PER_READ: u64 = 1_000;

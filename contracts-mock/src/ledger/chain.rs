@@ -8,9 +8,9 @@
 use super::batches::{self, BatchRow};
 use super::events;
 use crate::config::MAX_TIMESTAMP_MS;
-use crate::error::ApiError;
 use protocol::api::settlement::{BlockInfo, EventKind, MineResponse};
 use rusqlite::{Connection, params};
+use service_shell::http::ApiError;
 
 /// Most blocks one mine call may add (keeps block numbers far below i64::MAX).
 pub const MAX_BLOCKS_PER_MINE: u64 = 1_000_000;

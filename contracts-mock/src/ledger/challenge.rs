@@ -9,7 +9,6 @@
 
 use super::batches::{self, BatchRow};
 use super::{accounts, chain, events};
-use crate::error::ApiError;
 use crate::rules::Rules;
 use protocol::api::settlement::{
     BatchStatus, ChallengeCall, ChallengeResponse, EventKind, SlashInfo,
@@ -19,6 +18,7 @@ use protocol::codec::Decode;
 use protocol::fraud::{Verdict, adjudicate};
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
+use service_shell::http::ApiError;
 
 /// `POST /v1/challenge`.
 pub fn challenge(

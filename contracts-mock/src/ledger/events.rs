@@ -2,9 +2,9 @@
 //! the change, so the log and the state can never disagree, even across a crash.
 
 use super::schema::sql_key;
-use crate::error::ApiError;
 use protocol::api::settlement::{Event, EventKind, EventsResponse};
 use rusqlite::{Connection, params};
+use service_shell::http::ApiError;
 
 /// Most events one read returns.
 pub const MAX_EVENTS_PER_READ: u64 = 1_000;

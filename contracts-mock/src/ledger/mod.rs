@@ -17,10 +17,10 @@ pub use challenge::challenge;
 pub use posting::post as post_batch;
 pub use withdrawals::{claim, view as withdrawal};
 
-use crate::error::ApiError;
 use crate::rules::Rules;
 use protocol::api::settlement::StatusResponse;
 use rusqlite::Connection;
+use service_shell::http::ApiError;
 
 /// `GET /v1/status`.
 pub fn status(conn: &Connection, rules: &Rules) -> Result<StatusResponse, ApiError> {

@@ -15,7 +15,6 @@
 use super::batches::{self, next_index};
 use super::chain::{self, Head};
 use super::{accounts, events, queue};
-use crate::error::ApiError;
 use crate::rules::Rules;
 use protocol::action::Tx;
 use protocol::api::settlement::{EventKind, PostBatchCall, PostBatchResponse, TipInfo};
@@ -23,6 +22,7 @@ use protocol::batch::{Batch, BatchError, BatchHeader};
 use protocol::codec::{Decode, Encode};
 use protocol::primitives::Address;
 use rusqlite::{Connection, params};
+use service_shell::http::ApiError;
 
 /// `POST /v1/batches`.
 pub fn post(

@@ -4,7 +4,6 @@
 use super::chain::{self, Head};
 use super::schema::sql_key;
 use super::{accounts, batches, events};
-use crate::error::ApiError;
 use crate::rules::Rules;
 use protocol::action::L1Message;
 use protocol::api::settlement::{
@@ -14,6 +13,7 @@ use protocol::codec::{Decode, Encode};
 use protocol::primitives::Address;
 use protocol::signing;
 use rusqlite::{Connection, OptionalExtension, params};
+use service_shell::http::ApiError;
 
 /// Most queue entries one read returns.
 pub const MAX_QUEUE_PER_READ: u64 = 1_000;

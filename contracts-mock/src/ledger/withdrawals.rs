@@ -5,7 +5,6 @@
 
 use super::batches;
 use super::{accounts, chain, events};
-use crate::error::ApiError;
 use protocol::api::settlement::{
     BatchStatus, ClaimResponse, ClaimWithdrawalCall, EventKind, WithdrawalResponse,
 };
@@ -15,6 +14,7 @@ use protocol::engine::records::Withdrawal;
 use protocol::primitives::Address;
 use protocol::tree::Proof;
 use rusqlite::{Connection, OptionalExtension, params};
+use service_shell::http::ApiError;
 
 /// `POST /v1/withdrawals/claim`.
 pub fn claim(

@@ -3,14 +3,13 @@
 //! timeout, JSON errors for every rejection, panics caught).
 
 mod error;
-mod extract;
 mod reads;
 pub mod server;
 mod submit;
 mod withdrawals;
 
-pub use error::ApiError;
 pub use reads::StatusBody;
+pub use service_shell::http::ApiError;
 
 use crate::config::{FaultPlan, Limits};
 use crate::intake::Intake;
@@ -26,6 +25,7 @@ use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
 use service_client::SettlementClient;
+use service_shell::http::{METHOD_NOT_ALLOWED, catching_panics, with_fallbacks};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -90,7 +90,7 @@ impl AppState {
 
 /// The service's router over `state`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/tx", post(submit::one))
         .route("/v1/txs", post(submit::bulk).get(reads::tx_list))
         .route("/v1/txs/{hash}", get(reads::tx))
@@ -102,21 +102,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/batches", get(reads::batches))
         .route("/v1/batches/{index}", get(reads::batch))
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
-        .route("/metrics", get(reads::metrics))
-        .fallback(|| async {
-            ApiError::not_found(
-                "no_such_route",
-                "no such endpoint; see docs/spec/sequencer.md",
-            )
-        })
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(middleware::from_fn_with_state(state.clone(), protect))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                ApiError::internal("a handler panicked").into_response()
-            },
-        ))
-        .with_state(state)
+        .route("/metrics", get(reads::metrics));
+    let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)
+        .layer(middleware::from_fn_with_state(state.clone(), protect));
+    catching_panics(protected).with_state(state)
 }
 
 /// Load shedding and the overall deadline. Submissions answer their own, more helpful,

@@ -2,7 +2,6 @@
 //! durable tree (never touching the executor); transaction and batch reads come from the
 //! database's read connection.
 
-use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::executor::now_ms;
 use crate::follower::PendingL1;
@@ -18,6 +17,7 @@ use protocol::api::sequencer::{
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
+use service_shell::http::{ApiPath, ApiQuery, Page, clamp_limit};
 use std::sync::atomic::Ordering;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -26,6 +26,8 @@ type Answer<T> = Result<Json<T>, ApiError>;
 const MAX_LEVELS: usize = 500;
 /// Most rows one listing returns.
 const MAX_PAGE: u64 = 1_000;
+/// The page size when a list request names none.
+const DEFAULT_PAGE: u64 = 100;
 
 pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     if s.halted() {
@@ -163,28 +165,18 @@ pub async fn tx_list(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<SeqPage>,
 ) -> Answer<TxListResponse> {
-    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
     let txs =
         s.db.read(move |conn| queries::tx_list(conn, q.after_seq, limit))
             .await?;
     Ok(Json(TxListResponse { txs }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    from: Option<u64>,
-    limit: Option<u64>,
-}
-
 pub async fn batches(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<Page>,
 ) -> Answer<BatchesResponse> {
-    let (from, limit) = (
-        q.from.unwrap_or(0),
-        q.limit.unwrap_or(100).clamp(1, MAX_PAGE),
-    );
+    let (from, limit) = q.resolve(DEFAULT_PAGE, MAX_PAGE);
     let batches =
         s.db.read(move |conn| queries::batches(conn, from, limit))
             .await?;

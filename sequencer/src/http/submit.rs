@@ -2,7 +2,7 @@
 //! wire format of DESIGN §2 (a 400 names the bad field), admit (or 503), verify and
 //! execute through intake, and answer once accepted actions are durable.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, error};
 use crate::executor::Outcome;
 use axum::Json;
 use axum::body::Bytes;
@@ -111,7 +111,7 @@ pub async fn one(
     s.metrics.submit_latency.observe(started.elapsed());
     match outcomes.into_iter().next() {
         Some(Outcome::Accepted(accepted)) => Ok(Json(accepted)),
-        Some(Outcome::Rejected { status, detail, .. }) => Err(ApiError::rejected(status, detail)),
+        Some(Outcome::Rejected { status, detail, .. }) => Err(error::rejected(status, detail)),
         None => Err(ApiError::internal("the executor answered no outcome")),
     }
 }

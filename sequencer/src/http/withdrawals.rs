@@ -2,14 +2,14 @@
 //! pending (batch open) → in batch (sealed) → challenge window (posted; with the blocks
 //! left and an ETA) → claimable (final; with the Merkle proof to claim with) → claimed.
 
-use super::extract::ApiPath;
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, error};
 use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
 use protocol::api::sequencer::{BatchStatus, WithdrawalStatus, WithdrawalView};
 use protocol::codec::Encode;
 use protocol::engine::keys::withdrawal_key;
+use service_shell::http::ApiPath;
 
 pub async fn withdrawal(
     State(s): State<AppState>,
@@ -32,7 +32,7 @@ pub async fn withdrawal(
                 .settlement
                 .status()
                 .await
-                .map_err(ApiError::settlement)?
+                .map_err(error::settlement)?
                 .block
                 .number;
             let blocks_remaining = (deadline_block + 1).saturating_sub(head);
@@ -66,7 +66,7 @@ async fn final_status(
         .settlement
         .withdrawal(id)
         .await
-        .map_err(ApiError::settlement)?;
+        .map_err(error::settlement)?;
     if let (true, Some(claimed_block)) = (paid.claimed, paid.claimed_block) {
         return Ok(WithdrawalStatus::Claimed { claimed_block });
     }

@@ -1,7 +1,9 @@
-//! Extractors that answer malformed requests with the service's JSON `ApiError` (axum's
-//! own rejections are plain text): bodies, query strings and path parameters.
+//! Extractors that answer malformed requests with the JSON `ApiError` (axum's own
+//! rejections are plain text): bodies, query strings and path parameters. Every service
+//! uses these, so a malformed request gets the same code (`invalid_json`, `invalid_body`,
+//! `invalid_query`, `invalid_path`, 413, 415) from each of them.
 
-use crate::error::ApiError;
+use super::ApiError;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};

@@ -1,0 +1,15 @@
+//! Server-side HTTP every Vigil service shares: the one `ApiError`, the extractors that
+//! answer malformed requests with it, the paging query, and the default fallbacks.
+//!
+//! The three services may not depend on one another (DESIGN §1), yet they answer the same
+//! error shape and follow the same conventions, so the one copy of that code lives here.
+
+mod error;
+mod extract;
+mod fallbacks;
+mod page;
+
+pub use error::{ApiError, METHOD_NOT_ALLOWED};
+pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use fallbacks::{catching_panics, with_fallbacks};
+pub use page::{Page, clamp_limit};

@@ -1,0 +1,50 @@
+//! The paging query every list endpoint takes (`?from=&limit=`), with the one clamp: a
+//! missing limit is the endpoint's default, and any limit is brought into `1..=max`
+//! rather than refused, so a client asking for "everything" gets the largest page.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub from: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+impl Page {
+    /// `(from, limit)`: `from` defaults to 0, `limit` to `default`, clamped to `1..=max`.
+    pub fn resolve(&self, default: u64, max: u64) -> (u64, u64) {
+        (
+            self.from.unwrap_or(0),
+            clamp_limit(self.limit, default, max),
+        )
+    }
+}
+
+/// The one limit clamp, for endpoints whose cursor is not `from` (e.g. `after_seq`).
+pub fn clamp_limit(limit: Option<u64>, default: u64, max: u64) -> u64 {
+    limit.unwrap_or(default).clamp(1, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_default_and_clamp() {
+        // (from, limit, expected)
+        let table = [
+            (None, None, (0, 100)),
+            (Some(5), Some(0), (5, 1)),
+            (Some(5), Some(10), (5, 10)),
+            (None, Some(1_000_000), (0, 500)),
+        ];
+        for (from, limit, expected) in table {
+            assert_eq!(
+                Page { from, limit }.resolve(100, 500),
+                expected,
+                "{from:?} {limit:?}"
+            );
+        }
+    }
+}
