@@ -30,7 +30,7 @@ pub use state::AppState;
 use db::DbThread;
 use ledger::schema;
 use std::future::Future;
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -69,104 +69,109 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A started settlement layer without a listener: its state (serve it with `app`) and what
-/// `stop` winds down. `run` is `start` + `axum::serve` + `stop`.
+/// A serving settlement layer: `start` returns it once requests are answered.
 #[derive(Debug)]
-pub struct Service {
-    state: AppState,
+pub struct Running {
+    addr: SocketAddr,
     stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
     producer: Option<JoinHandle<()>>,
     db_thread: DbThread,
 }
 
-impl Service {
-    /// Opens the database (creating it on first start, refusing another genesis'), starts
-    /// the database thread and, unless blocks are manual, the block producer.
-    pub async fn start(config: Config) -> Result<Service, RunError> {
-        config.validate()?;
-        let (rules, conn, last_seq) = tokio::task::spawn_blocking(move || open(config))
-            .await
-            .map_err(|e| RunError::Io {
-                what: "startup task".into(),
-                source: std::io::Error::other(e),
-            })??;
-        let (db, db_thread) = db::spawn(conn).map_err(|source| RunError::Io {
-            what: "starting the database thread".into(),
-            source,
-        })?;
-        let (stop, stopping) = watch::channel(false);
-        let state = AppState::new(db, rules, last_seq, stopping);
-        let producer = state
-            .rules()
-            .config
-            .block_time_ms
-            .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
-        Ok(Service {
-            state,
-            stop,
-            producer,
-            db_thread,
-        })
+/// Opens the database (creating it on first start, refusing another genesis'), starts the
+/// database thread, the block producer (unless blocks are manual) and the server on
+/// `listener`, and writes `listen.addr`.
+pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
+    config.validate()?;
+    let data_dir = config.data_dir.clone();
+    let addr = listener.local_addr().map_err(|source| RunError::Io {
+        what: "reading the listen address".into(),
+        source,
+    })?;
+    let (rules, conn, last_seq) = tokio::task::spawn_blocking(move || open(config))
+        .await
+        .map_err(|e| RunError::Io {
+            what: "startup task".into(),
+            source: std::io::Error::other(e),
+        })??;
+    let (db, db_thread) = db::spawn(conn).map_err(|source| RunError::Io {
+        what: "starting the database thread".into(),
+        source,
+    })?;
+    let (stop, stopping) = watch::channel(false);
+    let state = AppState::new(db, rules, last_seq, stopping.clone());
+    if let Err(e) = write_addr_file(&data_dir, &addr.to_string()) {
+        drop(state);
+        stop_db_thread(db_thread).await;
+        return Err(e);
+    }
+    let producer = state
+        .rules()
+        .config
+        .block_time_ms
+        .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
+    let mut server_stop = stopping;
+    let server = tokio::spawn(
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .into_future(),
+    );
+    tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
+    Ok(Running {
+        addr,
+        stop,
+        server,
+        producer,
+        db_thread,
+    })
+}
+
+impl Running {
+    /// The address requests are answered on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
-    /// The state to serve (`app(service.state())`).
-    pub fn state(&self) -> AppState {
-        self.state.clone()
-    }
-
-    /// Tells long-polls and the block producer to end (call when the server starts
-    /// draining), without waiting.
-    pub fn begin_stop(&self) {
+    /// Drains requests (long polls end early), stops block production, then lets queued
+    /// database jobs finish and closes the database.
+    pub async fn shutdown(self) -> Result<(), RunError> {
         self.stop.send_replace(true);
-    }
-
-    /// Stops block production, waits for it, then lets queued database jobs finish and
-    /// closes the database. Serve no more requests after this.
-    pub async fn stop(self) {
-        self.stop.send_replace(true);
+        let served = self.server.await;
         if let Some(task) = self.producer
             && let Err(e) = task.await
         {
             tracing::error!(error = %e, "block producer ended abnormally");
         }
-        drop(self.state);
-        let db_thread = self.db_thread;
-        if tokio::task::spawn_blocking(move || db_thread.stop())
-            .await
-            .is_err()
-        {
-            tracing::error!("stopping the database thread failed");
-        }
+        stop_db_thread(self.db_thread).await;
+        tracing::info!("settlement layer stopped");
+        served
+            .map_err(|e| RunError::Serve(std::io::Error::other(e)))?
+            .map_err(RunError::Serve)
     }
 }
 
-/// Starts the service, serves on `listener` until `shutdown` resolves, then drains
-/// requests (ending long-polls early), stops block production and closes the database.
+/// Lets queued database jobs finish and closes the database (blocking, off the workers).
+async fn stop_db_thread(db_thread: DbThread) {
+    if tokio::task::spawn_blocking(move || db_thread.stop())
+        .await
+        .is_err()
+    {
+        tracing::error!("stopping the database thread failed");
+    }
+}
+
+/// Starts the service, serves on `listener` until `shutdown` resolves, then shuts down.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let data_dir = config.data_dir.clone();
-    let service = Service::start(config).await?;
-    let addr = listener.local_addr().map_err(|source| RunError::Io {
-        what: "reading the listen address".into(),
-        source,
-    })?;
-    write_addr_file(&data_dir, &addr.to_string())?;
-    tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
-
-    let stop = service.stop.clone();
-    let on_shutdown = async move {
-        shutdown.await;
-        stop.send_replace(true);
-    };
-    let served = axum::serve(listener, app(service.state()))
-        .with_graceful_shutdown(on_shutdown)
-        .await;
-    service.stop().await;
-    tracing::info!("settlement layer stopped");
-    served.map_err(RunError::Serve)
+    let running = start(config, listener).await?;
+    shutdown.await;
+    running.shutdown().await
 }
 
 /// Blocking startup: data dir, database, schema, genesis check, genesis commitments.
@@ -181,14 +186,10 @@ fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> 
     Ok((Rules::new(config), conn, last_seq))
 }
 
-/// Writes the served address atomically (temp file + rename), for launchers and tests.
+/// Writes the served address (`service_shell::write_addr_file`), for launchers and tests.
 fn write_addr_file(data_dir: &std::path::Path, addr: &str) -> Result<(), RunError> {
-    let path: PathBuf = data_dir.join(ADDR_FILE);
-    let tmp = data_dir.join(format!("{ADDR_FILE}.tmp"));
-    std::fs::write(&tmp, addr)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|source| RunError::Io {
-            what: format!("writing {}", path.display()),
-            source,
-        })
+    service_shell::write_addr_file(data_dir, addr).map_err(|source| RunError::Io {
+        what: format!("writing {}", data_dir.join(ADDR_FILE).display()),
+        source,
+    })
 }

@@ -85,6 +85,14 @@ pub fn announce_bound(listener: &TcpListener) {
     }
 }
 
+/// Writes the served address to `data_dir/listen.addr` atomically (a temp file, then a
+/// rename), so a launcher or test polling for the file never reads half an address.
+pub fn write_addr_file(data_dir: &std::path::Path, addr: &str) -> std::io::Result<()> {
+    let path = data_dir.join("listen.addr");
+    let tmp = data_dir.join("listen.addr.tmp");
+    std::fs::write(&tmp, addr).and_then(|()| std::fs::rename(&tmp, &path))
+}
+
 /// A service's whole life as a process: take the validated config (or the reason it is
 /// invalid: exit 2), bind `listen` (a taken port fails at once, exit 1), run (`run` calls
 /// [`announce`] when it answers, and returns on SIGTERM/Ctrl-C), and map the outcome to an

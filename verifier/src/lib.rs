@@ -30,10 +30,11 @@ use crate::core::{Follower, RestoreError};
 use follow::{Engine, Follow};
 use protocol::primitives::H256;
 use std::future::Future;
-use std::path::Path;
+use std::net::SocketAddr;
 use store::{Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// The file inside the data dir where `run` writes the address it serves on.
 pub const ADDR_FILE: &str = "listen.addr";
@@ -87,14 +88,20 @@ pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
     Ok((core, store))
 }
 
-/// Resumes from the data dir, serves the API on `listener` and follows the settlement
-/// layer until `shutdown` resolves (or following fails for good); then stops following,
-/// drains requests, and returns once every task has been joined.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
+/// A serving verifier: following the settlement layer and answering its status API.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    follower: JoinHandle<Result<(), RunError>>,
+    /// The follower's outcome once `following_ended` has seen it end.
+    followed: Option<Result<Result<(), RunError>, tokio::task::JoinError>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Resumes from the data dir and starts following the settlement layer and serving the API
+/// on `listener`; returns once requests are answered (after `listen.addr` is written).
+pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
     config.validate()?;
     let opening = config.clone();
     let (core, store) = tokio::task::spawn_blocking(move || open(&opening))
@@ -104,7 +111,12 @@ pub async fn run(
         what: "reading the listen address".into(),
         source,
     })?;
-    write_addr_file(&config.data_dir, &addr.to_string())?;
+    service_shell::write_addr_file(&config.data_dir, &addr.to_string()).map_err(|source| {
+        RunError::Io {
+            what: format!("writing {}", config.data_dir.join(ADDR_FILE).display()),
+            source,
+        }
+    })?;
     tracing::info!(
         %addr,
         data_dir = %config.data_dir.display(),
@@ -112,7 +124,6 @@ pub async fn run(
         mode = %config.mode,
         "verifier serving"
     );
-
     let (stop, stopping) = watch::channel(false);
     let state = AppState::new(
         state::status_of(&core, core.cursor(), None),
@@ -124,43 +135,66 @@ pub async fn run(
         state.clone(),
         stopping.clone(),
     )?;
-    let mut follower = tokio::spawn(follow.run());
-    let mut server_stop = stopping.clone();
-    let server = tokio::spawn(async move {
+    let follower = tokio::spawn(follow.run());
+    let mut server_stop = stopping;
+    let server = tokio::spawn(
         axum::serve(listener, app(state))
             .with_graceful_shutdown(async move {
                 let _ = server_stop.wait_for(|s| *s).await;
             })
-            .await
-    });
-
-    // Stop on request, or as soon as following fails for good.
-    let ended_early = tokio::select! {
-        () = shutdown => None,
-        result = &mut follower => Some(result),
-    };
-    stop.send_replace(true);
-    let followed = match ended_early {
-        Some(result) => result,
-        None => follower.await,
-    };
-    let served = server.await;
-    followed.map_err(|e| RunError::Task(format!("follower task: {e}")))??;
-    served
-        .map_err(|e| RunError::Task(format!("server task: {e}")))?
-        .map_err(RunError::Serve)?;
-    tracing::info!("verifier stopped");
-    Ok(())
+            .into_future(),
+    );
+    Ok(Running {
+        addr,
+        stop,
+        follower,
+        followed: None,
+        server,
+    })
 }
 
-/// Writes the served address atomically (temp file + rename), for launchers and tests.
-fn write_addr_file(data_dir: &Path, addr: &str) -> Result<(), RunError> {
-    let path = data_dir.join(ADDR_FILE);
-    let tmp = data_dir.join(format!("{ADDR_FILE}.tmp"));
-    std::fs::write(&tmp, addr)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|source| RunError::Io {
-            what: format!("writing {}", path.display()),
-            source,
-        })
+impl Running {
+    /// The address requests are answered on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Resolves when following has ended on its own (it failed for good); the verifier
+    /// should then be shut down. Cancel-safe: the outcome is kept for `shutdown`.
+    pub async fn following_ended(&mut self) {
+        if self.followed.is_none() {
+            self.followed = Some((&mut self.follower).await);
+        }
+    }
+
+    /// Stops following (a page being applied is finished and persisted first), drains
+    /// requests, and returns once every task has been joined, with the first error.
+    pub async fn shutdown(self) -> Result<(), RunError> {
+        self.stop.send_replace(true);
+        let followed = match self.followed {
+            Some(followed) => followed,
+            None => self.follower.await,
+        };
+        let served = self.server.await;
+        followed.map_err(|e| RunError::Task(format!("follower task: {e}")))??;
+        served
+            .map_err(|e| RunError::Task(format!("server task: {e}")))?
+            .map_err(RunError::Serve)?;
+        tracing::info!("verifier stopped");
+        Ok(())
+    }
+}
+
+/// Serves until `shutdown` resolves (or following fails for good), then shuts down.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let mut running = start(config, listener).await?;
+    tokio::select! {
+        () = shutdown => {}
+        () = running.following_ended() => {}
+    }
+    running.shutdown().await
 }

@@ -1,8 +1,8 @@
-//! `Node`: one settlement-layer server per test, run in-process by `contracts_mock::run` on
+//! `Node`: one settlement-layer server per test, run in-process by `contracts_mock::start` on
 //! 127.0.0.1:0 with a temporary data dir and hand-mined blocks, plus a typed HTTP client.
 
 use super::{addr, alice, bob, carol, expect_ok, sequencer};
-use contracts_mock::{Config, RunError};
+use contracts_mock::Config;
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
     AccountResponse, BondCall, BondsResponse, DepositCall, DepositResponse, EventsResponse,
@@ -16,8 +16,6 @@ use protocol::primitives::{Address, H256};
 use serde::Serialize;
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// The test chain: the devnet genesis with K = 2, so small batches have several chunks.
 pub fn test_genesis() -> Genesis {
@@ -56,8 +54,7 @@ pub struct Node {
     pub http: reqwest::Client,
     pub config: Config,
     dir: Option<TempDir>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), RunError>>>,
+    running: Option<contracts_mock::Running>,
 }
 
 impl Node {
@@ -76,18 +73,16 @@ impl Node {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(contracts_mock::run(config.clone(), listener, async move {
-            let _ = stopped.await;
-        }));
+        let running = contracts_mock::start(config.clone(), listener)
+            .await
+            .expect("the settlement layer starts");
+        let url = format!("http://{}", running.addr());
         Node {
             url,
             http: reqwest::Client::new(),
             config,
             dir: Some(dir),
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
@@ -98,8 +93,7 @@ impl Node {
             http: reqwest::Client::new(),
             config,
             dir: None,
-            stop: None,
-            task: None,
+            running: None,
         }
     }
 
@@ -112,13 +106,11 @@ impl Node {
 
     /// Stops the server and waits for `run` to return (it must return `Ok`).
     pub async fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await
-                .expect("server task")
-                .expect("run returns Ok after shutdown");
+        if let Some(running) = self.running.take() {
+            running
+                .shutdown()
+                .await
+                .expect("shutdown returns Ok after serving");
         }
     }
 
@@ -291,14 +283,6 @@ impl Node {
             "minted {} != balances {} + escrow {} + bonds {} + burned {}",
             s.minted, s.balances, s.escrow, s.bonds, s.burned
         );
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

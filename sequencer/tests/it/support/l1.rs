@@ -2,7 +2,7 @@
 //! temporary data dir and hand-mined blocks, plus a small typed client.
 
 use super::addr;
-use contracts_mock::{Config, RunError};
+use contracts_mock::Config;
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, DepositCall, DepositResponse, FaucetRequest,
@@ -16,8 +16,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// Challenge window W of the test chain, in blocks.
 pub const WINDOW: u64 = 3;
@@ -28,8 +26,7 @@ pub struct L1 {
     pub http: reqwest::Client,
     pub config: Config,
     _dir: TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), RunError>>>,
+    running: Option<contracts_mock::Running>,
 }
 
 impl L1 {
@@ -46,18 +43,16 @@ impl L1 {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(contracts_mock::run(config.clone(), listener, async move {
-            let _ = stopped.await;
-        }));
+        let running = contracts_mock::start(config.clone(), listener)
+            .await
+            .expect("the settlement layer starts");
+        let url = format!("http://{}", running.addr());
         L1 {
             url,
             http: reqwest::Client::new(),
             config,
             _dir: dir,
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
@@ -193,21 +188,11 @@ impl L1 {
     }
 
     pub async fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await
-                .expect("settlement task")
+        if let Some(running) = self.running.take() {
+            running
+                .shutdown()
+                .await
                 .expect("settlement layer stops cleanly");
-        }
-    }
-}
-
-impl Drop for L1 {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
         }
     }
 }

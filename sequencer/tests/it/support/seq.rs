@@ -1,4 +1,4 @@
-//! `Seq`: the sequencer run in-process by `sequencer::run` on 127.0.0.1:0, against an `L1`,
+//! `Seq`: the sequencer run in-process by `sequencer::start` on 127.0.0.1:0, against an `L1`,
 //! plus a small typed client.
 
 use super::l1::L1;
@@ -6,22 +6,19 @@ use super::{addr, genesis, sequencer_key};
 use protocol::action::SignedAction;
 use protocol::api::sequencer::{AccountResponse, BatchInfo, StatusResponse, TxAccepted};
 use protocol::primitives::Address;
-use sequencer::{Config, RunError};
+use sequencer::Config;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 #[derive(Debug)]
 pub struct Seq {
     pub url: String,
     pub http: reqwest::Client,
     dir: Option<TempDir>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), RunError>>>,
+    running: Option<sequencer::Running>,
 }
 
 /// Fast batching for tests: seal after 4 transactions or 20 ms.
@@ -58,17 +55,15 @@ impl Seq {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(sequencer::run(config, listener, async move {
-            let _ = stopped.await;
-        }));
+        let running = sequencer::start(config, listener)
+            .await
+            .expect("the sequencer starts");
+        let url = format!("http://{}", running.addr());
         Seq {
             url,
             http: reqwest::Client::new(),
             dir: Some(dir),
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
@@ -77,15 +72,10 @@ impl Seq {
         self.dir.as_ref().expect("data dir").path()
     }
 
-    /// Graceful shutdown; `run` must return `Ok`. Gives back the data dir.
+    /// Graceful shutdown (`Running::shutdown`). Gives back the data dir.
     pub async fn stop(mut self) -> TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await
-                .expect("sequencer task")
-                .expect("run returns Ok after shutdown");
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
         }
         self.dir.take().expect("data dir")
     }
@@ -161,13 +151,5 @@ impl Seq {
             || async { (self.account(address).await.collateral >= collateral).then_some(()) },
         )
         .await;
-    }
-}
-
-impl Drop for Seq {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }

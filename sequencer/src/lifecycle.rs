@@ -1,0 +1,439 @@
+//! The sequencer's life: `start(config, listener) -> Running`, `Running::shutdown()`, and
+//! `run` (start, wait for the shutdown future, shut down) for mains and launchers.
+//!
+//! Startup takes the data dir's lock, reaches the settlement layer, recovers the exact state
+//! from the journal, makes what recovery decided durable, starts the writer and executor
+//! threads (owned by one [`Workers`] guard that stops them in order), the background tasks
+//! and the HTTP server. Any failure after a thread started unwinds through that guard, so
+//! no path leaves a thread running or a queued write uncommitted.
+
+use crate::executor::replay::{self, Rebuilt};
+use crate::executor::{Batching, Command, Driver};
+use crate::journal::writer::{self, WriteOp, WriterHandle};
+use crate::journal::{self, recovery, schema};
+use crate::{AppState, Config, RunError, app, follower, http, intake, io, keeper, metrics, poster};
+use protocol::api::settlement::{StatusResponse, l1_domain_separator};
+use protocol::primitives::H256;
+use service_client::{ServiceError, SettlementClient, Timeouts};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore, oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// The file inside the data dir where `start` writes the address it serves on, once ready.
+pub const ADDR_FILE: &str = "listen.addr";
+
+/// The file inside the data dir that a running sequencer holds an exclusive lock on.
+pub const LOCK_FILE: &str = "LOCK";
+
+/// How long startup keeps trying to reach the settlement layer.
+const CONNECT_ATTEMPTS: u32 = 60;
+
+/// Time limits on every settlement-layer call (long polls add their wait): a posting
+/// round or a read must not hang on a settlement layer that stopped answering.
+const SETTLEMENT_TIMEOUTS: Timeouts = Timeouts {
+    call: Some(Duration::from_secs(10)),
+    connect: Some(Duration::from_secs(3)),
+};
+
+/// A serving sequencer. Drop it only through [`Running::shutdown`]; dropping it otherwise
+/// (a cancelled start, a panic) still stops and joins the executor and the writer in order,
+/// but does not wait for the HTTP server and background tasks.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    tasks: JoinSet<()>,
+    state: AppState,
+    workers: Workers,
+    /// Held until the writer has been joined: no other sequencer may write this log.
+    _lock: std::fs::File,
+}
+
+impl Running {
+    /// The address requests are answered on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops in order: HTTP (in-flight requests finish), background tasks, the executor (it
+    /// seals the open batch), and last the writer (everything queued is committed).
+    pub async fn shutdown(mut self) {
+        tracing::info!("stopping");
+        self.stop.send_replace(true);
+        if let Err(e) = (&mut self.server).await {
+            tracing::error!(error = %e, "the HTTP server task ended abnormally");
+        }
+        while self.tasks.join_next().await.is_some() {}
+        let Running {
+            state,
+            workers,
+            _lock,
+            ..
+        } = self;
+        drop(state);
+        if !matches!(
+            tokio::task::spawn_blocking(move || workers.stop()).await,
+            Ok(true)
+        ) {
+            tracing::error!("a worker thread ended abnormally");
+        }
+        drop(_lock);
+        tracing::info!("sequencer stopped");
+    }
+}
+
+/// The executor and writer threads, stopped in that order (the executor's last writes
+/// reach the writer before it drains and exits). `Drop` does the same for unwinding.
+#[derive(Debug)]
+struct Workers {
+    writer: Option<WriterHandle>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
+    exec: Option<(mpsc::Sender<Command>, std::thread::JoinHandle<()>)>,
+}
+
+impl Workers {
+    /// Joins both threads; true when neither panicked.
+    fn stop(mut self) -> bool {
+        self.join_all()
+    }
+
+    fn join_all(&mut self) -> bool {
+        let mut clean = true;
+        if let Some((exec_tx, thread)) = self.exec.take() {
+            let _ = exec_tx.send(Command::Shutdown);
+            drop(exec_tx);
+            clean &= thread.join().is_ok();
+        }
+        drop(self.writer.take());
+        if let Some(thread) = self.writer_thread.take() {
+            clean &= thread.join().is_ok();
+        }
+        clean
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if !self.join_all() {
+            tracing::error!("a worker thread ended abnormally");
+        }
+    }
+}
+
+/// Recovers and starts serving on `listener`; returns once requests are answered (after
+/// `listen.addr` is written). Nothing is answered before recovery is complete: connections
+/// made earlier wait in the listener's backlog.
+///
+/// Cancel-safe: dropping the future before it returns (an embedding process that gives
+/// up waiting for the settlement layer) releases the data dir and stops any thread it
+/// started.
+pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
+    config.validate()?;
+    let lock = lock_data_dir(&config.data_dir)?;
+    // A launcher waiting for `listen.addr` must not read the previous run's address.
+    match std::fs::remove_file(config.data_dir.join(ADDR_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io("removing the old listen.addr")(e));
+        }
+        _ => {}
+    }
+    let genesis = &config.genesis;
+    // Signed calls use the settlement layer's own EIP-712 domain ("Vigil Settlement"),
+    // known from the genesis, so signing needs no status read.
+    let client = SettlementClient::with_timeouts(&config.settlement_url, SETTLEMENT_TIMEOUTS)
+        .map_err(|e| io("building the HTTP client")(std::io::Error::other(e)))?
+        .with_domain(l1_domain_separator(
+            genesis.chain_id,
+            &genesis.verifying_contract,
+        ));
+    let status = connect(&client, genesis.hash()).await?;
+    if config.auto_bond {
+        poster::ensure_bond(&client, &config.key, status.params.min_sequencer_bond).await;
+    }
+    let recovering = config.clone();
+    // The lock travels with the recovery so that a cancelled start holds it until the
+    // blocking read of the journal is over.
+    let (lock, recovered) = tokio::task::spawn_blocking(move || {
+        let recovered = open_and_recover(&recovering);
+        (lock, recovered)
+    })
+    .await
+    .map_err(|e| io("recovery task")(std::io::Error::other(e)))?;
+    let (conn, rebuilt) = recovered?;
+    tracing::info!(
+        replayed = rebuilt.replayed,
+        next_batch = rebuilt.core.tip().next_index,
+        "state recovered"
+    );
+    let running = launch(config, listener, client, &status, conn, rebuilt, lock).await?;
+    tracing::info!(addr = %running.addr, "sequencer serving");
+    Ok(running)
+}
+
+/// Starts the threads, tasks and server over the recovered state.
+async fn launch(
+    config: Config,
+    listener: TcpListener,
+    client: SettlementClient,
+    status: &StatusResponse,
+    conn: rusqlite::Connection,
+    rebuilt: Rebuilt,
+    lock: std::fs::File,
+) -> Result<Running, RunError> {
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the listen address"))?;
+    let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let wake_poster = Arc::new(Notify::new());
+    let (writer, writer_thread) = writer::spawn(conn, metrics.clone(), wake_poster.clone())
+        .map_err(io("starting the writer thread"))?;
+    let mut workers = Workers {
+        writer: Some(writer.clone()),
+        writer_thread: Some(writer_thread),
+        exec: None,
+    };
+    commit_recovered(&writer, rebuilt.pending).await?;
+
+    let genesis = Arc::new(config.genesis.clone());
+    let (views_tx, views) = watch::channel(Arc::new(rebuilt.core.read_view()));
+    let (exec_tx, exec_rx) = mpsc::channel();
+    let exec_failed = Arc::new(AtomicBool::new(false));
+    let domain = protocol::batch::domain_separator(&genesis);
+    let intake = Arc::new(
+        intake::Intake::new(
+            exec_tx.clone(),
+            config.limits.max_inflight_actions,
+            domain,
+            genesis.oracle,
+            config.signature_backend.recover_fn(),
+        )
+        .map_err(io("starting the verification pool"))?,
+    );
+    let driver = Driver {
+        core: rebuilt.core,
+        rx: exec_rx,
+        writer: writer.clone(),
+        views: Arc::new(views_tx),
+        batching: Batching {
+            max_txs: config.batch_max_txs,
+            interval: config.batch_interval,
+            snapshot_every: config.snapshot_every_batches,
+        },
+        metrics: metrics.clone(),
+        failed: exec_failed.clone(),
+    };
+    let exec_thread = std::thread::Builder::new()
+        .name("seq-executor".into())
+        .spawn(move || driver.run())
+        .map_err(io("starting the executor thread"))?;
+    workers.exec = Some((exec_tx.clone(), exec_thread));
+
+    let posting_error = Arc::new(Mutex::new(None));
+    let oldest_pending_l1 = Arc::new(Mutex::new(None));
+    let state = AppState {
+        genesis: genesis.clone(),
+        genesis_hash: genesis.hash(),
+        sequencer: protocol::signing::address_of(&config.key),
+        intake: intake.clone(),
+        views: views.clone(),
+        db: http::ReadDb::new(reader),
+        settlement: client.clone(),
+        metrics: metrics.clone(),
+        limits: config.limits.clone(),
+        requests: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
+        halted: Arc::new([exec_failed, writer.failed_flag()]),
+        posting_error: posting_error.clone(),
+        oldest_pending_l1: oldest_pending_l1.clone(),
+        fault: config.inject_fault,
+        block_time_ms: status.params.block_time_ms,
+    };
+    let (stop, stopping) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(
+        poster::Poster {
+            client: client.clone(),
+            key: config.key.clone(),
+            db: state.db.clone(),
+            writer: writer.clone(),
+            exec: exec_tx.clone(),
+            wake: wake_poster.clone(),
+            posting_error,
+            metrics: metrics.clone(),
+            auto_bond: config.auto_bond,
+        }
+        .run(stopping.clone()),
+    );
+    tasks.spawn(
+        follower::Follower {
+            client,
+            exec: exec_tx,
+            views: views.clone(),
+            wake_poster,
+            oldest_pending: oldest_pending_l1,
+        }
+        .run(stopping.clone()),
+    );
+    if let Some(every) = config.keeper_interval {
+        tasks.spawn(
+            keeper::Keeper {
+                intake,
+                views,
+                genesis,
+                key: config.key.clone(),
+                domain,
+                every,
+            }
+            .run(stopping.clone()),
+        );
+    }
+    drop(writer);
+
+    // If listen.addr cannot be written, nothing is served: dropping `tasks` aborts the
+    // tasks and `workers` stops the threads in order.
+    service_shell::write_addr_file(&config.data_dir, &addr.to_string())
+        .map_err(io("writing listen.addr"))?;
+    let limits = config.limits.clone();
+    let router = app(state.clone());
+    let mut server_stop = stopping;
+    let server = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        };
+        http::server::serve(listener, router, &limits, stopped).await;
+    });
+    Ok(Running {
+        addr,
+        stop,
+        server,
+        tasks,
+        state,
+        workers,
+        _lock: lock,
+    })
+}
+
+/// What recovery decided (sealing the batch the crash left open, a due snapshot) is made
+/// durable before anything can be read, so the first view and the database agree.
+async fn commit_recovered(
+    writer: &WriterHandle,
+    entries: Vec<journal::Entry>,
+) -> Result<(), RunError> {
+    let (recovered_tx, recovered) = oneshot::channel();
+    writer.write(WriteOp {
+        entries,
+        done: Some(Box::new(move |ok| {
+            let _ = recovered_tx.send(ok);
+        })),
+    });
+    if matches!(recovered.await, Ok(true)) {
+        Ok(())
+    } else {
+        Err(RunError::Io {
+            what: "committing the recovered state".into(),
+            source: std::io::Error::other("the write failed (see the log)"),
+        })
+    }
+}
+
+/// Starts, serves until `shutdown` resolves, then shuts down in order. A shutdown while
+/// still starting (waiting for the settlement layer) returns `Ok` without serving.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    run_with_ready(config, listener, shutdown, |_| {}).await
+}
+
+/// `run`, calling `ready` with the address once requests are answered.
+pub async fn run_with_ready(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), RunError> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let running = tokio::select! {
+        started = start(config, listener) => started?,
+        () = &mut shutdown => {
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+    };
+    ready(running.addr());
+    shutdown.await;
+    running.shutdown().await;
+    Ok(())
+}
+
+/// Connects to the settlement layer (retrying for a while: in a compose network it may
+/// start later) and checks that it runs our genesis.
+async fn connect(
+    client: &SettlementClient,
+    genesis_hash: H256,
+) -> Result<StatusResponse, RunError> {
+    let mut attempt = 0;
+    let status = loop {
+        match client.status().await {
+            Ok(status) => break status,
+            Err(e @ ServiceError::Unreachable { .. }) if attempt + 1 < CONNECT_ATTEMPTS => {
+                attempt += 1;
+                tracing::info!(error = %e, attempt, "waiting for the settlement layer");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(RunError::Settlement(Box::new(e))),
+        }
+    };
+    if status.params.genesis_hash != genesis_hash {
+        return Err(RunError::GenesisMismatch {
+            ours: genesis_hash,
+            theirs: status.params.genesis_hash,
+        });
+    }
+    Ok(status)
+}
+
+/// Takes the data dir for this run: creates it and holds an exclusive lock on its `LOCK`
+/// file until the returned file is dropped, so that two sequencers (processes, or runs in
+/// one process) never write the same log. The OS releases the lock if the process dies.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, RunError> {
+    std::fs::create_dir_all(dir).map_err(io("creating the data dir"))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(io("opening the data dir's LOCK file"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::DataDirLocked {
+            dir: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("locking the data dir")(e)),
+    }
+}
+
+/// Opens the database and rebuilds the executor state (blocking).
+fn open_and_recover(config: &Config) -> Result<(rusqlite::Connection, Rebuilt), RunError> {
+    let path = config.data_dir.join(journal::DB_FILE);
+    let conn = schema::open(&path)?;
+    schema::check_meta(&conn, "genesis_hash", &config.genesis.hash().to_string())?;
+    let sequencer = protocol::signing::address_of(&config.key).to_string();
+    schema::check_meta(&conn, "sequencer", &sequencer)?;
+    let recovered = recovery::load(&conn)?;
+    let rebuilt = replay::rebuild(
+        Arc::new(config.genesis.clone()),
+        recovered,
+        config.inject_fault,
+        config.snapshot_every_batches,
+    )?;
+    Ok((conn, rebuilt))
+}
