@@ -1,4 +1,4 @@
-//! The real settlement layer (`contracts_mock::run`) in-process on 127.0.0.1:0, with a
+//! The real settlement layer (`contracts_mock::start`) in-process on 127.0.0.1:0, with a
 //! temporary data dir and hand-mined blocks, plus a small typed HTTP client.
 
 use k256::ecdsa::SigningKey;
@@ -14,8 +14,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// W: a batch is challengeable for this many blocks after the one it was posted in.
 pub const WINDOW: u64 = 12;
@@ -29,8 +27,7 @@ pub struct Node {
     pub http: reqwest::Client,
     pub genesis: Genesis,
     _dir: TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), contracts_mock::RunError>>>,
+    running: Option<contracts_mock::Running>,
 }
 
 impl Node {
@@ -47,28 +44,23 @@ impl Node {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(contracts_mock::run(config, listener, async move {
-            let _ = stopped.await;
-        }));
+        let running = contracts_mock::start(config, listener)
+            .await
+            .expect("the settlement layer starts");
+        let url = format!("http://{}", running.addr());
         Node {
             url,
             http: reqwest::Client::new(),
             genesis: genesis.clone(),
             _dir: dir,
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
-    /// Stops the server and waits for `run` to return `Ok`.
+    /// Stops the server; `shutdown` must return `Ok`.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("server task").expect("run returns Ok");
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.expect("shutdown returns Ok");
         }
     }
 
@@ -187,13 +179,5 @@ impl Node {
             );
         }
         panic!("no matching event after 1000 polls");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }

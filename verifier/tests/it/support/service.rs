@@ -1,4 +1,4 @@
-//! Verifier services under test: `verifier::run` in-process on 127.0.0.1:0 (stoppable
+//! Verifier services under test: `verifier::start` in-process on 127.0.0.1:0 (stoppable
 //! gracefully, or abruptly by dropping its task), the real `vigil-verifier` binary as a
 //! child process (SIGKILL-able), and a small client for their status API.
 
@@ -11,8 +11,6 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use verifier::{Config, RunError};
 
 /// Talks to a verifier's HTTP API.
@@ -87,13 +85,12 @@ pub fn verifier_key(index: u64) -> SigningKey {
     protocol::workload::dev_key("vigil-test-verifier", 0, index)
 }
 
-/// `verifier::run` in-process.
+/// `verifier::start` in-process: the running service, or why it did not start.
 #[derive(Debug)]
 pub struct Verifier {
     pub client: StatusClient,
     pub config: Config,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), RunError>>>,
+    running: Option<Result<verifier::Running, RunError>>,
 }
 
 impl Verifier {
@@ -116,42 +113,32 @@ impl Verifier {
             .await
             .expect("bind 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(verifier::run(config.clone(), listener, async move {
-            let _ = stopped.await;
-        }));
+        let running = verifier::start(config.clone(), listener).await;
         Verifier {
             client: StatusClient::new(url),
             config,
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
-    /// Waits (at most 30 s) for `run` to return by itself, without asking it to stop.
+    /// Waits (at most 30 s) for the service to stop by itself (following failed for good,
+    /// or it never started), without asking it to stop; its outcome.
     pub async fn finished(mut self) -> Result<(), RunError> {
-        let task = self.task.take().expect("running");
-        tokio::time::timeout(Duration::from_secs(30), task)
+        let mut running = self.running.take().expect("started")?;
+        tokio::time::timeout(Duration::from_secs(30), running.following_ended())
             .await
-            .expect("run returns within 30 s")
-            .expect("verifier task")
+            .expect("following ends within 30 s");
+        running.shutdown().await
     }
 
-    /// Graceful stop; `run` must return `Ok`.
+    /// Graceful stop; `shutdown` must return `Ok`.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("verifier task").expect("run returns Ok");
-        }
-    }
-}
-
-impl Drop for Verifier {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(running) = self.running.take() {
+            running
+                .expect("the verifier started")
+                .shutdown()
+                .await
+                .expect("shutdown returns Ok");
         }
     }
 }
