@@ -135,6 +135,12 @@ impl Running {
         self.addr
     }
 
+    /// Serves until `shutdown` resolves, then shuts down.
+    pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+        shutdown.await;
+        self.shutdown().await
+    }
+
     /// Drains requests (long polls end early), stops block production, then lets queued
     /// database jobs finish and closes the database.
     pub async fn shutdown(self) -> Result<(), RunError> {
@@ -169,9 +175,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let running = start(config, listener).await?;
-    shutdown.await;
-    running.shutdown().await
+    start(config, listener).await?.serve_until(shutdown).await
 }
 
 /// Blocking startup: data dir, database, schema, genesis check, genesis commitments.

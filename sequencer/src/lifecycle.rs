@@ -62,6 +62,12 @@ impl Running {
         self.addr
     }
 
+    /// Serves until `shutdown` resolves, then shuts down.
+    pub async fn serve_until(self, shutdown: impl Future<Output = ()>) {
+        shutdown.await;
+        self.shutdown().await;
+    }
+
     /// Stops in order: HTTP (in-flight requests finish), background tasks, the executor (it
     /// seals the open batch), and last the writer (everything queued is committed).
     pub async fn shutdown(mut self) {
@@ -369,8 +375,7 @@ pub async fn run_with_ready(
         }
     };
     ready(running.addr());
-    shutdown.await;
-    running.shutdown().await;
+    running.serve_until(shutdown).await;
     Ok(())
 }
 

@@ -167,6 +167,15 @@ impl Running {
         }
     }
 
+    /// Serves until `shutdown` resolves or following fails for good, then shuts down.
+    pub async fn serve_until(mut self, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+        tokio::select! {
+            () = shutdown => {}
+            () = self.following_ended() => {}
+        }
+        self.shutdown().await
+    }
+
     /// Stops following (a page being applied is finished and persisted first), drains
     /// requests, and returns once every task has been joined, with the first error.
     pub async fn shutdown(self) -> Result<(), RunError> {
@@ -191,10 +200,5 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let mut running = start(config, listener).await?;
-    tokio::select! {
-        () = shutdown => {}
-        () = running.following_ended() => {}
-    }
-    running.shutdown().await
+    start(config, listener).await?.serve_until(shutdown).await
 }

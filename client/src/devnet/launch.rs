@@ -203,11 +203,12 @@ async fn launch(
     l1_config
         .validate()
         .map_err(|e| DevnetError::Config(e.to_string()))?;
+    let running = contracts_mock::start(l1_config, l1_listener)
+        .await
+        .map_err(|e| DevnetError::ServiceExited(format!("settlement layer: {e}")))?;
     let stop = services.stop_signal(Stage::Settlement);
     services.spawn("settlement layer", Stage::Settlement, async move {
-        contracts_mock::run(l1_config, l1_listener, stop)
-            .await
-            .map_err(|e| e.to_string())
+        running.serve_until(stop).await.map_err(|e| e.to_string())
     });
     let l1 = SettlementClient::new(&l1_url);
     poll_until(
@@ -260,11 +261,13 @@ async fn launch(
     seq_config
         .validate()
         .map_err(|e| DevnetError::Config(e.to_string()))?;
+    let running = sequencer::start(seq_config, seq_listener)
+        .await
+        .map_err(|e| DevnetError::ServiceExited(format!("sequencer: {e}")))?;
     let stop = services.stop_signal(Stage::Nodes);
     services.spawn("sequencer", Stage::Nodes, async move {
-        sequencer::run(seq_config, seq_listener, stop)
-            .await
-            .map_err(|e| e.to_string())
+        running.serve_until(stop).await;
+        Ok(())
     });
     let verifier_urls = vec![v1_url, v2_url];
     for (i, (key, listener)) in verifier_keys
@@ -284,11 +287,12 @@ async fn launch(
         v_config
             .validate()
             .map_err(|e| DevnetError::Config(e.to_string()))?;
+        let running = verifier::start(v_config, listener)
+            .await
+            .map_err(|e| DevnetError::ServiceExited(format!("{name}: {e}")))?;
         let stop = services.stop_signal(Stage::Nodes);
         services.spawn(&name, Stage::Nodes, async move {
-            verifier::run(v_config, listener, stop)
-                .await
-                .map_err(|e| e.to_string())
+            running.serve_until(stop).await.map_err(|e| e.to_string())
         });
     }
 

@@ -41,7 +41,7 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
     let mut configs = Vec::new();
     for (key, dir) in keys.iter().zip(&dirs) {
         fund(&net.l1, &address_of(key), VERIFIER_FUNDS).await;
-        let v = Verifier::start(Verifier::config(&net, dir, key));
+        let v = Verifier::start(Verifier::config(&net, dir, key)).await;
         let s = v.wait_on_tip(&net).await;
         assert!(
             s.verified_batch.is_some() && s.challenges.is_empty(),
@@ -65,7 +65,10 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
 
     // Half the window passes; the verifiers come back and catch up.
     net.mine(WINDOW / 2).await;
-    let verifiers: Vec<Verifier> = configs.into_iter().map(Verifier::start).collect();
+    let mut verifiers: Vec<Verifier> = Vec::new();
+    for config in configs {
+        verifiers.push(Verifier::start(config).await);
+    }
     let r = ruling(&net).await;
     assert!(
         r.block <= r.deadline_block,
@@ -196,7 +199,7 @@ async fn a_killed_verifier_still_proves_the_fraud_in_time(kill: Kill, seed: u64)
     if kill == Kill::AfterSeeingTheFraud {
         config.mode = Mode::Watch;
     }
-    let mut first = Some(Verifier::start(config.clone()));
+    let mut first = Some(Verifier::start(config.clone()).await);
     let mut seen = None;
     if kill == Kill::BeforeTheFraud {
         let dying = first.take().expect("running");
@@ -223,7 +226,7 @@ async fn a_killed_verifier_still_proves_the_fraud_in_time(kill: Kill, seed: u64)
     let seen = seen.expect("seen before the kill");
 
     net.mine(WINDOW / 2).await;
-    let v = Verifier::start(config.challenging(key.clone()));
+    let v = Verifier::start(config.challenging(key.clone())).await;
     let r = ruling(&net).await;
     assert!(
         r.block <= r.deadline_block,
@@ -274,7 +277,7 @@ async fn an_honest_run_of_1000_actions_is_never_challenged() {
     let mut verifiers = Vec::new();
     for (key, dir) in keys.iter().zip(&dirs) {
         fund(&net.l1, &address_of(key), VERIFIER_FUNDS).await;
-        verifiers.push(Verifier::start(Verifier::config(&net, dir, key)));
+        verifiers.push(Verifier::start(Verifier::config(&net, dir, key)).await);
     }
     let mut workload = net.workload.clone();
     let mut accepted = 0u64;

@@ -10,12 +10,11 @@ use protocol::genesis::Genesis;
 use protocol::primitives::Address;
 use service_client::settlement::SettlementClient;
 use std::path::{Path, PathBuf};
-use tokio::sync::oneshot;
 
 /// A settlement layer served in this process until dropped.
 pub struct L1 {
     pub url: String,
-    stop: Option<oneshot::Sender<()>>,
+    _running: contracts_mock::Running,
     _dir: tempfile::TempDir,
 }
 
@@ -33,23 +32,13 @@ impl L1 {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(contracts_mock::run(config, listener, async move {
-            let _ = stopped.await;
-        }));
+        let running = contracts_mock::start(config, listener)
+            .await
+            .expect("the settlement layer starts");
         L1 {
-            url,
-            stop: Some(stop),
+            url: format!("http://{}", running.addr()),
+            _running: running,
             _dir: dir,
-        }
-    }
-}
-
-impl Drop for L1 {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
         }
     }
 }

@@ -1,5 +1,5 @@
 //! A whole rollup in this process for the trading tests: the settlement layer
-//! (`contracts-mock`) and the sequencer (`sequencer::run`), each on 127.0.0.1:0 with a temp
+//! (`contracts-mock`) and the sequencer (`sequencer::start`), each on 127.0.0.1:0 with a temp
 //! data dir, sharing a genesis whose oracle key the tests hold (so they can set prices).
 //! The real `vigil` binary is then driven against both URLs.
 
@@ -12,10 +12,8 @@ use protocol::batch::domain_separator;
 use protocol::genesis::Genesis;
 use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
 use service_client::settlement::SettlementClient;
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::sync::oneshot;
 use vigil_client::sequencer::SequencerClient;
 
 pub const BTC: u32 = 1;
@@ -41,7 +39,9 @@ pub struct Rollup {
     pub seq_url: String,
     pub l1: SettlementClient,
     pub seq: SequencerClient,
-    stops: Vec<oneshot::Sender<()>>,
+    /// Dropped in order: the sequencer first, then the settlement layer.
+    _seq_running: sequencer::Running,
+    _l1_running: contracts_mock::Running,
     _dirs: Vec<tempfile::TempDir>,
 }
 
@@ -60,10 +60,10 @@ impl Rollup {
         l1_config.force_inclusion_deadline_blocks = 4;
         l1_config.min_sequencer_bond = 1_000;
         l1_config.max_timestamp_drift_ms = 3_600_000;
-        let (l1_url, l1_stop) = serve(|listener, stopped| {
-            tokio::spawn(contracts_mock::run(l1_config, listener, stopped));
-        })
-        .await;
+        let l1_running = contracts_mock::start(l1_config, bind().await)
+            .await
+            .expect("the settlement layer starts");
+        let l1_url = format!("http://{}", l1_running.addr());
         let l1 = SettlementClient::new(&l1_url);
 
         let key = signing_key_from_bytes(&[0x5e; 32]).expect("a valid key");
@@ -79,17 +79,18 @@ impl Rollup {
         seq_config.batch_max_txs = 64;
         seq_config.batch_interval = Duration::from_millis(20);
         seq_config.keeper_interval = None;
-        let (seq_url, seq_stop) = serve(|listener, stopped| {
-            tokio::spawn(sequencer::run(seq_config, listener, stopped));
-        })
-        .await;
+        let seq_running = sequencer::start(seq_config, bind().await)
+            .await
+            .expect("the sequencer starts");
+        let seq_url = format!("http://{}", seq_running.addr());
         let seq = SequencerClient::new(&seq_url);
         let rollup = Rollup {
             l1_url,
             seq_url,
             l1,
             seq,
-            stops: vec![l1_stop, seq_stop],
+            _seq_running: seq_running,
+            _l1_running: l1_running,
             _dirs: vec![l1_dir, seq_dir],
         };
         wait_for("the sequencer to answer", || async {
@@ -147,34 +148,11 @@ impl Rollup {
     }
 }
 
-impl Drop for Rollup {
-    fn drop(&mut self) {
-        for stop in self.stops.drain(..) {
-            let _ = stop.send(());
-        }
-    }
-}
-
-/// Binds 127.0.0.1:0, hands the listener and a shutdown future to `spawn`, and returns
-/// the URL and the shutdown trigger.
-async fn serve(
-    spawn: impl FnOnce(
-        tokio::net::TcpListener,
-        std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
-    ),
-) -> (String, oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+/// Binds 127.0.0.1:0 (the port is read back from `Running::addr`).
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("bind 127.0.0.1:0");
-    let url = format!("http://{}", listener.local_addr().expect("local addr"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    spawn(
-        listener,
-        Box::pin(async move {
-            let _ = stopped.await;
-        }),
-    );
-    (url, stop)
+        .expect("bind 127.0.0.1:0")
 }
 
 /// Runs the binary on a blocking thread, so the in-process services keep serving.

@@ -1,7 +1,7 @@
 //! The whole system in one test process, over real HTTP on 127.0.0.1:0: the settlement
-//! layer (`contracts_mock::run`, hand-mined blocks so challenge windows are deterministic),
-//! the real sequencer (`sequencer::run`, optionally with a fault plan) and verifiers
-//! (`verifier::run`), each with a temporary data dir, talked to through the client's own
+//! layer (`contracts_mock::start`, hand-mined blocks so challenge windows are deterministic),
+//! the real sequencer (`sequencer::start`, optionally with a fault plan) and verifiers
+//! (`verifier::start`), each with a temporary data dir, talked to through the client's own
 //! typed clients. Each verifier runs on a runtime of its own, so a test can kill it: the
 //! runtime is shut down, which drops its tasks at their next await without running any
 //! graceful-stop code (only a database write already handed to a blocking thread ends).
@@ -23,8 +23,6 @@ use sequencer::FaultPlan;
 use service_client::settlement::SettlementClient;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use vigil_client::sequencer::SequencerClient;
 use vigil_client::verifier::VerifierClient;
 
@@ -48,33 +46,6 @@ async fn bind() -> (tokio::net::TcpListener, String) {
     (listener, url)
 }
 
-/// A service task on the test's runtime, stopped gracefully through a oneshot.
-#[derive(Debug)]
-struct Task<E> {
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), E>>>,
-}
-
-impl<E: std::fmt::Debug> Task<E> {
-    async fn shutdown(&mut self, what: &str) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let result = task.await.unwrap_or_else(|e| panic!("{what} task: {e}"));
-            result.unwrap_or_else(|e| panic!("{what} stops cleanly: {e:?}"));
-        }
-    }
-}
-
-impl<E> Drop for Task<E> {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
 /// The settlement layer and the real sequencer, over the genesis of a seeded workload.
 #[derive(Debug)]
 pub struct Network {
@@ -82,8 +53,8 @@ pub struct Network {
     pub l1: SettlementClient,
     pub seq: SequencerClient,
     pub sequencer_key: SigningKey,
-    l1_task: Task<contracts_mock::RunError>,
-    seq_task: Task<sequencer::RunError>,
+    l1_running: Option<contracts_mock::Running>,
+    seq_running: Option<sequencer::Running>,
     _dirs: [TempDir; 2],
 }
 
@@ -106,13 +77,9 @@ impl Network {
         // Batches carry the wall clock; the hand-mined L1 head may be far behind it.
         config.max_timestamp_drift_ms = 3_600_000;
         let (listener, l1_url) = bind().await;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let l1_task = Task {
-            stop: Some(stop),
-            task: Some(tokio::spawn(contracts_mock::run(config, listener, async {
-                let _ = stopped.await;
-            }))),
-        };
+        let l1_running = contracts_mock::start(config, listener)
+            .await
+            .expect("the settlement layer starts");
         let l1 = SettlementClient::new(&l1_url);
         for trader in &workload.traders {
             fund(&l1, &trader.address, DEPOSIT).await;
@@ -138,20 +105,16 @@ impl Network {
         config.keeper_interval = None;
         config.inject_fault = fault;
         let (listener, seq_url) = bind().await;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let seq_task = Task {
-            stop: Some(stop),
-            task: Some(tokio::spawn(sequencer::run(config, listener, async {
-                let _ = stopped.await;
-            }))),
-        };
+        let seq_running = sequencer::start(config, listener)
+            .await
+            .expect("the sequencer starts");
         let network = Network {
             seq: SequencerClient::new(&seq_url),
             l1,
             workload,
             sequencer_key,
-            l1_task,
-            seq_task,
+            l1_running: Some(l1_running),
+            seq_running: Some(seq_running),
             _dirs: [l1_dir, seq_dir],
         };
         let traders = network.workload.traders.len() as u64;
@@ -233,8 +196,14 @@ impl Network {
 
     /// Graceful stop of the sequencer, then of the settlement layer; both must end `Ok`.
     pub async fn shutdown(mut self) {
-        self.seq_task.shutdown("sequencer").await;
-        self.l1_task.shutdown("settlement layer").await;
+        if let Some(seq) = self.seq_running.take() {
+            seq.shutdown().await;
+        }
+        if let Some(l1) = self.l1_running.take() {
+            l1.shutdown()
+                .await
+                .expect("the settlement layer stops cleanly");
+        }
     }
 }
 
@@ -260,14 +229,13 @@ pub fn verifier_key(index: u64) -> SigningKey {
     dev_key("vigil-e2e-verifier", 0, index)
 }
 
-/// `verifier::run` on a runtime of its own (one worker), serving on 127.0.0.1:0.
+/// `verifier::start` on a runtime of its own (one worker), serving on 127.0.0.1:0.
 #[derive(Debug)]
 pub struct Verifier {
     pub client: VerifierClient,
     pub config: verifier::Config,
     runtime: Option<tokio::runtime::Runtime>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), verifier::RunError>>>,
+    running: Option<verifier::Running>,
 }
 
 impl Verifier {
@@ -283,7 +251,7 @@ impl Verifier {
         config
     }
 
-    pub fn start(config: verifier::Config) -> Verifier {
+    pub async fn start(config: verifier::Config) -> Verifier {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -292,21 +260,20 @@ impl Verifier {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("non-blocking");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let running = config.clone();
-        let task = runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            verifier::run(running, listener, async {
-                let _ = stopped.await;
+        let starting = config.clone();
+        let running = runtime
+            .spawn(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                verifier::start(starting, listener).await
             })
             .await
-        });
+            .expect("verifier start task")
+            .expect("the verifier starts");
         Verifier {
             client: VerifierClient::new(&url),
             config,
             runtime: Some(runtime),
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
     }
 
@@ -314,13 +281,13 @@ impl Verifier {
         self.client.status().await.expect("verifier status")
     }
 
-    /// Graceful stop: `run` must return `Ok`.
+    /// Graceful stop (on the verifier's own runtime): `shutdown` must return `Ok`.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let result = task.await.expect("verifier task");
+        if let (Some(running), Some(runtime)) = (self.running.take(), &self.runtime) {
+            let result = runtime
+                .spawn(running.shutdown())
+                .await
+                .expect("verifier task");
             result.expect("verifier stops cleanly");
         }
         self.drop_runtime().await;
@@ -328,11 +295,10 @@ impl Verifier {
 
     /// Kill: its tasks are dropped where they stand, no stop code runs.
     pub async fn kill(mut self) {
-        // The stop signal outlives the runtime: dropping it first would start a graceful stop.
-        let stop = self.stop.take();
-        self.task = None;
+        // `Running` outlives the runtime: dropping it first would start a graceful stop.
+        let running = self.running.take();
         self.drop_runtime().await;
-        drop(stop);
+        drop(running);
     }
 
     async fn drop_runtime(&mut self) {
@@ -359,9 +325,7 @@ impl Verifier {
 
 impl Drop for Verifier {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        drop(self.running.take());
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
