@@ -9,8 +9,9 @@
 //!
 //! Map: `config` → `rules` (config + genesis commitments) → `ledger` (the rules as
 //! functions over one SQLite transaction) ← `db` (the thread that owns the connection) ←
-//! `state` (what handlers share) ← `http` (routes) ; `producer` mines blocks; `auth` checks
-//! L1 call signatures. The spec is docs/spec/settlement.md.
+//! `state` (what handlers share) ← `http` (routes); `ledger::Ledger` runs the same rules on
+//! one connection without HTTP (the whole-system simulation); `producer` mines blocks;
+//! `auth` checks L1 call signatures. The spec is docs/spec/settlement.md.
 
 mod auth;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod rules;
 mod state;
 
 pub use config::{Config, ConfigError};
+pub use ledger::Ledger;
 pub use ledger::schema::InitError;
 pub use rules::Rules;
 pub use service_shell::http::ApiError;

@@ -3,11 +3,11 @@
 
 use crate::auth;
 use crate::db::Db;
-use crate::ledger::{accounts, events};
+use crate::ledger::{self, accounts};
 use crate::rules::Rules;
 use protocol::api::settlement::{L1CallData, SignedCall};
 use protocol::primitives::Address;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use service_shell::http::ApiError;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -51,10 +51,7 @@ impl AppState {
     {
         let rules = self.rules.clone();
         self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
-                read(&tx, &rules)
-            })
+            .call(move |conn| ledger::read(conn, &rules, read))
             .await
             .map_err(|_| shutting_down())?
     }
@@ -70,10 +67,7 @@ impl AppState {
         let watermark = self.events.clone();
         self.db
             .call(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let out = change(&tx, &rules)?;
-                let last = events::last_seq(&tx)?;
-                tx.commit()?;
+                let (out, last) = ledger::write(conn, &rules, change)?;
                 watermark.send_if_modified(|seen| {
                     let newer = last > *seen;
                     if newer {

@@ -4,7 +4,8 @@
 //! commands against an in-process settlement layer and sequencer (`rollup`); the
 //! one-process devnet (start, manifest, restart, SIGTERM), the oracle feed, the fraud demo
 //! for every fault kind, an eth-account-signed order; and the whole system against fraud
-//! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers).
+//! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); and the
+//! seeded whole-system `simulation` on the three services' pure cores, without HTTP.
 
 mod bench;
 mod claim;
@@ -19,6 +20,7 @@ mod market;
 mod network;
 mod oracle;
 mod rollup;
+mod simulation;
 mod support;
 mod trading;
 mod units;

@@ -8,12 +8,15 @@ pub mod batches;
 pub mod chain;
 mod challenge;
 pub mod events;
+mod handle;
 mod posting;
 pub mod queue;
 pub mod schema;
 mod withdrawals;
 
 pub use challenge::challenge;
+pub use handle::Ledger;
+pub(crate) use handle::{read, write};
 pub use posting::post as post_batch;
 pub use withdrawals::{claim, view as withdrawal};
 

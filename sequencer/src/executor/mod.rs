@@ -253,35 +253,10 @@ impl Loop {
     }
 
     fn process(&mut self, job: Job) -> Result<(), ExecError> {
-        let now = now_ms();
-        let core = &mut self.d.core;
-        core.include_l1(now, self.d.batching.max_txs)?;
-        let mut outcomes = Vec::with_capacity(job.items.len());
-        let mut accepted = 0u64;
-        for (tx, signer) in job.items {
-            core.open_for(&tx, now)?;
-            let applied = core.apply(tx, &signer)?;
-            outcomes.push(match applied.included {
-                Some((seq, batch_index, position)) => {
-                    accepted += 1;
-                    Outcome::Accepted(TxAccepted {
-                        hash: applied.hash,
-                        seq,
-                        batch_index,
-                        position,
-                        receipt: applied.receipt,
-                    })
-                }
-                None => Outcome::Rejected {
-                    hash: applied.hash,
-                    status: applied.receipt.status,
-                    detail: applied.receipt.detail,
-                },
-            });
-            if core.open_len() >= self.d.batching.max_txs {
-                core.seal(Decision::Live)?;
-            }
-        }
+        let (outcomes, accepted) =
+            self.d
+                .core
+                .sequence(job.items, now_ms(), self.d.batching.max_txs)?;
         self.d
             .metrics
             .observe_executed(accepted, outcomes.len() as u64 - accepted);
@@ -307,44 +282,14 @@ impl Loop {
         header_hash: H256,
         done: oneshot::Sender<bool>,
     ) -> Result<(), ExecError> {
-        let ours =
-            self.d.core.retained.iter().any(|s| {
-                s.batch.header.index == from_index && s.tip_after.header_hash == header_hash
-            });
-        let user_txs = match ours.then(|| self.d.core.rollback(from_index)).flatten() {
-            Some(txs) => txs,
-            None => {
-                let _ = done.send(false);
-                return Ok(());
-            }
-        };
-        let now = now_ms();
-        let core = &mut self.d.core;
-        tracing::warn!(
-            from_index,
-            resequencing = user_txs.len(),
-            "batches reverted on the settlement layer; re-sequencing their actions"
-        );
-        core.include_l1(now, self.d.batching.max_txs)?;
-        let (mut kept, mut dropped) = (0u64, 0u64);
-        for tx in user_txs {
-            core.open_for(&tx, now)?;
-            let signer = core.trusted_signer(&tx);
-            let applied = core.apply(tx, &signer)?;
-            if applied.included.is_some() {
-                kept += 1;
-            } else {
-                dropped += 1;
-                core.out.push(Entry::Dropped {
-                    hash: applied.hash,
-                    receipt: applied.receipt,
-                });
-            }
-            if core.open_len() >= self.d.batching.max_txs {
-                core.seal(Decision::Live)?;
-            }
+        let resequenced =
+            self.d
+                .core
+                .resequence(from_index, header_hash, now_ms(), self.d.batching.max_txs)?;
+        if resequenced.is_none() {
+            let _ = done.send(false);
+            return Ok(());
         }
-        tracing::info!(from_index, kept, dropped, "re-sequenced after the revert");
         self.dones.push(Box::new(move |ok| {
             let _ = done.send(ok);
         }));

@@ -45,6 +45,53 @@ impl Core {
         Some(user_txs)
     }
 
+    /// The settlement layer reverted batch `from_index` (with `header_hash`) and every
+    /// later one: if that is a retained batch of ours, rolls back to its start and
+    /// re-sequences the known L1 messages and the reverted user transactions at `now_ms`
+    /// (each one that now fails is recorded as `Dropped`). Returns (kept, dropped), or
+    /// `None` if the batch was not ours to revert (already handled, or never ours).
+    pub fn resequence(
+        &mut self,
+        from_index: u64,
+        header_hash: H256,
+        now_ms: u64,
+        batch_max_txs: usize,
+    ) -> Result<Option<(u64, u64)>, ExecError> {
+        let ours = self
+            .retained
+            .iter()
+            .any(|s| s.batch.header.index == from_index && s.tip_after.header_hash == header_hash);
+        let Some(user_txs) = ours.then(|| self.rollback(from_index)).flatten() else {
+            return Ok(None);
+        };
+        tracing::warn!(
+            from_index,
+            resequencing = user_txs.len(),
+            "batches reverted on the settlement layer; re-sequencing their actions"
+        );
+        self.include_l1(now_ms, batch_max_txs)?;
+        let (mut kept, mut dropped) = (0u64, 0u64);
+        for tx in user_txs {
+            self.open_for(&tx, now_ms)?;
+            let signer = self.trusted_signer(&tx);
+            let applied = self.apply(tx, &signer)?;
+            if applied.included.is_some() {
+                kept += 1;
+            } else {
+                dropped += 1;
+                self.out.push(Entry::Dropped {
+                    hash: applied.hash,
+                    receipt: applied.receipt,
+                });
+            }
+            if self.open_len() >= batch_max_txs {
+                self.seal(Decision::Live)?;
+            }
+        }
+        tracing::info!(from_index, kept, dropped, "re-sequenced after the revert");
+        Ok(Some((kept, dropped)))
+    }
+
     /// Replay of a `Revert` record.
     pub(super) fn rollback_recorded(&mut self, from_index: u64) -> Result<(), ExecError> {
         match self.rollback(from_index) {

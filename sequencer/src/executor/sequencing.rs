@@ -7,11 +7,12 @@
 //! timestamps, fault placement); on replay, they come from the log records, and `Core`
 //! checks that re-execution reproduces every recorded root and header hash.
 
-use super::ExecError;
+use super::{ExecError, Outcome};
 use crate::config::FaultPlan;
 use crate::journal::record::{Checkpoint, OpenRecord, TxRecord};
 use crate::journal::{Entry, SnapshotData};
 use protocol::action::{Action, L1Message, Tx};
+use protocol::api::sequencer::TxAccepted;
 use protocol::batch::{Batch, genesis_anchor, genesis_tree, verify_tx};
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::genesis::Genesis;
@@ -342,6 +343,46 @@ impl Core {
             receipt,
             included: Some((seq, batch_index, position)),
         })
+    }
+
+    /// Sequences one verified job at `now_ms`, as the executor thread does for every
+    /// request: the known L1 messages first, then each action in order (opening batches as
+    /// needed, sealing full ones at `batch_max_txs`). Returns each action's outcome and how
+    /// many were accepted.
+    pub fn sequence(
+        &mut self,
+        items: Vec<(Tx, Result<Address, SignatureError>)>,
+        now_ms: u64,
+        batch_max_txs: usize,
+    ) -> Result<(Vec<Outcome>, u64), ExecError> {
+        self.include_l1(now_ms, batch_max_txs)?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut accepted = 0u64;
+        for (tx, signer) in items {
+            self.open_for(&tx, now_ms)?;
+            let applied = self.apply(tx, &signer)?;
+            outcomes.push(match applied.included {
+                Some((seq, batch_index, position)) => {
+                    accepted += 1;
+                    Outcome::Accepted(TxAccepted {
+                        hash: applied.hash,
+                        seq,
+                        batch_index,
+                        position,
+                        receipt: applied.receipt,
+                    })
+                }
+                None => Outcome::Rejected {
+                    hash: applied.hash,
+                    status: applied.receipt.status,
+                    detail: applied.receipt.detail,
+                },
+            });
+            if self.open_len() >= batch_max_txs {
+                self.seal(Decision::Live)?;
+            }
+        }
+        Ok((outcomes, accepted))
     }
 
     /// The open batch's transaction count (0 if none is open).

@@ -10,5 +10,4 @@ mod faults;
 mod honest;
 mod http_api;
 mod restart;
-mod simulation;
 mod store;

@@ -272,11 +272,4 @@ impl Ledger {
             }
         }
     }
-
-    /// Whether every live batch is final.
-    pub fn settled(&self) -> bool {
-        self.live
-            .iter()
-            .all(|&p| self.postings[p].status == Status::Finalized)
-    }
 }

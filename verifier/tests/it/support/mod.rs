@@ -1,10 +1,9 @@
 //! Test support: the pure world (a seeded workload, a model of the settlement rules, a
-//! test sequencer that can cheat, verifier cores driven like the shell drives them, and
-//! the simulation's auditor),
+//! test sequencer that can cheat, verifier cores driven like the shell drives them; the
+//! seeded simulation itself runs on production code in `client/tests/it/simulation/`),
 //! and, for the end-to-end tests, the real settlement layer in-process, an HTTP batch
 //! poster and verifier services (in-process or the real binary).
 
-pub mod auditor;
 pub mod ledger;
 pub mod node;
 pub mod poster;

@@ -116,12 +116,6 @@ impl Replica {
         }
     }
 
-    /// Applies up to `n` events as one page and persists them.
-    pub fn feed_page(&mut self, ledger: &Ledger, n: usize) {
-        self.apply_unpersisted(ledger, n);
-        self.persist();
-    }
-
     /// Applies the next event and persists it.
     pub fn feed_one(&mut self, ledger: &Ledger) {
         let event = &ledger.events[self.core.cursor() as usize];
@@ -138,14 +132,6 @@ impl Replica {
             self.persisted.clone(),
         )
         .expect("a persisted snapshot restores")
-    }
-
-    /// Applies the next `n` events without persisting them (lost if we crash now).
-    pub fn apply_unpersisted(&mut self, ledger: &Ledger, n: usize) {
-        let from = self.core.cursor() as usize;
-        for event in &ledger.events[from..(from + n).min(ledger.events.len())] {
-            self.core.apply(event).expect("events in order");
-        }
     }
 
     /// Commits the journal to the persisted form; it must equal the core's own snapshot.

@@ -1,83 +1,40 @@
-//! The deterministic whole-system simulation: no HTTP, no clock, only pure cores. From one
-//! seed it draws a workload, a chain shape, a cheating-sequencer knob (which fault, from
-//! which batch, or honest) and verifier misfortunes (crashes between pages, crashes that
-//! lose a page that was applied but not persisted, crashes that lose a challenge's answer,
-//! delayed submissions), and runs the settlement model, the test sequencer and 2–3
-//! verifier cores tick by tick (one L1 block per tick). An auditor checks that every bad
-//! batch (and everything built on it) is reverted, no good batch ever is, the sequencer is
-//! slashed exactly when it cheated, no proof is ever rejected, and every verifier ends on
-//! the root of the honest chain, which the auditor re-executes on its own.
+//! The deterministic whole-system simulation, on production code only, without HTTP or a
+//! clock: the settlement rules (`contracts_mock::Ledger` on an in-memory SQLite), the
+//! sequencer's executor core (`sequencer::executor::Core`, cheating through its real
+//! `FaultPlan`, rolling back and re-sequencing after a revert) and 2–3 verifier cores
+//! (`verifier::core::Follower`). From one seed it draws a workload, a chain shape, a
+//! cheating knob (which fault, from which batch, or honest) and verifier misfortunes
+//! (crashes between pages, crashes that lose a page that was applied but not persisted,
+//! crashes that lose a challenge's answer, delayed submissions), and runs them tick by tick
+//! (one L1 block per tick). The auditor checks that every bad batch (and everything built
+//! on it) is reverted, no good batch ever is, the sequencer is slashed exactly when it
+//! cheated, no proof is ever rejected, and every verifier ends on the root of the honest
+//! chain, which the auditor re-executes on its own.
 //!
+//! It lives in `client` because that is the crate that may depend on all three services.
 //! 200 seeds run in CI, split over four tests. A failure names its seed; replay it alone
-//! with `VIGIL_SIM_SEED=<seed> cargo test -p verifier --test it simulation`.
+//! with `VIGIL_SIM_SEED=<seed> cargo test -p client --test it simulation` (add
+//! `VIGIL_SIM_TRACE=1` to see every tick).
 
-use crate::support::auditor;
-use crate::support::sequencing::Truth;
-use crate::support::world::{Replica, SEQUENCER, World};
-use protocol::action::Tx;
-use protocol::api::settlement::EventKind;
+mod auditor;
+mod knobs;
+mod replica;
+mod world;
+
+use knobs::{Coverage, Knobs};
 use protocol::api::verifier::{ChallengeOutcome, Mode};
 use protocol::fault::Fault;
 use protocol::primitives::Address;
 use protocol::workload::SplitMix64;
-use std::collections::{BTreeMap, BTreeSet};
+use replica::Replica;
+use sequencer::FaultPlan;
+use std::collections::BTreeSet;
+use world::{Truth, World};
 
 const SEEDS: u64 = 200;
 const PARTS: u64 = 4;
 /// Enough for the longest chain, its window and any re-sequencing.
 const MAX_TICKS: u64 = 200;
-
-/// What one seed draws.
-#[derive(Debug)]
-struct Knobs {
-    traders: usize,
-    k: u32,
-    window: u64,
-    batches: u64,
-    max_txs: u64,
-    /// The fault and the first batch it may go into.
-    cheat: Option<(Fault, u64)>,
-    verifiers: usize,
-    crash_percent: u64,
-}
-
-impl Knobs {
-    fn draw(rng: &mut SplitMix64) -> Knobs {
-        Knobs {
-            traders: 3 + rng.below(3) as usize,
-            k: 1 + rng.below(4) as u32,
-            // ≥ 5: a verifier down for 2 ticks that then delays once still makes it.
-            window: 5 + rng.below(4),
-            batches: 4 + rng.below(4),
-            max_txs: 4 + rng.below(8),
-            cheat: rng.chance(75).then(|| {
-                (
-                    Fault::ALL[rng.below(Fault::ALL.len() as u64) as usize],
-                    rng.below(4),
-                )
-            }),
-            verifiers: 2 + rng.below(2) as usize,
-            crash_percent: rng.below(15),
-        }
-    }
-}
-
-/// What a run went through, so the suite can check it covers what it claims.
-#[derive(Debug, Default)]
-struct Coverage {
-    seeds: u64,
-    /// Seeds where a fault went in, by fault name.
-    cheats: BTreeMap<&'static str, u64>,
-    crashes: u64,
-    /// Crashes that lost an applied but unpersisted page.
-    lost_pages: u64,
-    /// Crashes between a submission and its recorded answer.
-    lost_answers: u64,
-    /// Challenges that ended "already reverted" (lost races).
-    calm_losses: u64,
-    /// Upheld proofs that also reverted descendants of the bad batch.
-    cascades: u64,
-}
 
 /// A verifier core and its misfortunes.
 #[derive(Debug)]
@@ -94,7 +51,7 @@ struct Node {
 fn run(seed: u64, coverage: &mut Coverage) {
     let mut rng = SplitMix64(seed ^ 0x5157_5eed);
     let knobs = Knobs::draw(&mut rng);
-    let mut world = World::new(seed, knobs.traders, knobs.k, knobs.window);
+    let mut world = World::new(seed, knobs.traders, knobs.k, knobs.window, knobs.cheat);
     let mut nodes: Vec<Node> = (0..knobs.verifiers)
         .map(|i| Node {
             replica: Replica::new(&world, Mode::Challenge, Address([0xc0 + i as u8; 20])),
@@ -104,70 +61,43 @@ fn run(seed: u64, coverage: &mut Coverage) {
         })
         .collect();
     let mut posted = 0;
-    let mut cheated = false;
-    let mut reposts: Vec<Tx> = Vec::new();
-    let mut users: BTreeMap<u64, Vec<Tx>> = BTreeMap::new();
-    let mut seen = 0;
+    let mut audited = 0;
     let mut done = false;
 
     for tick in 0..MAX_TICKS {
-        // The sequencer: rewinds after an upheld proof, then posts 1–3 batches (several
-        // per block put descendants on a bad batch before anyone can react).
-        if let Some(index) = first_reverted(&world, &mut seen) {
-            world.seq.rewind(index);
-            world.ledger.bond(SEQUENCER, 1_000);
-            reposts.extend(users.split_off(&index).into_values().flatten());
+        // The sequencer: follows the log (re-sequencing after an upheld proof), then
+        // sequences 1–3 batches (several per block put descendants on a bad batch before
+        // anyone can react).
+        if let Some(index) = world.follow() {
+            trace(|| format!("tick {tick}: the sequencer re-sequenced from batch {index}"));
         }
         for _ in 0..1 + rng.below(3) {
-            if posted == knobs.batches && reposts.is_empty() {
+            if posted == knobs.batches {
                 break;
             }
-            let fresh = reposts.is_empty();
-            let batch_users: Vec<Tx> = if fresh {
-                let n = 1 + rng.below(knobs.max_txs) as usize;
-                let now = world.ledger.now_ms();
-                (0..n).map(|_| world.workload.next_tx(now)).collect()
-            } else {
-                let n = reposts.len().min(12);
-                reposts.drain(..n).collect()
-            };
-            let fault = knobs
-                .cheat
-                .filter(|(_, from)| !cheated && posted >= *from)
-                .map(|(f, _)| f);
-            let mut txs = world.next_txs(0);
-            txs.extend(batch_users.iter().cloned());
-            let sealed = world.post(txs, fault);
-            if let (Some(f), Some(_)) = (fault, sealed.fault_chunk) {
-                *coverage.cheats.entry(f.name()).or_default() += 1;
-            }
-            cheated |= sealed.fault_chunk.is_some();
-            posted += u64::from(fresh);
-            users.insert(sealed.batch.header.index, batch_users);
+            let n = 1 + rng.below(knobs.max_txs) as usize;
+            let now = world.now_ms();
+            let users = (0..n).map(|_| world.workload.next_tx(now)).collect();
+            world.sequence(users);
+            posted += 1;
         }
-        world.ledger.mine(1);
-        trace(|| {
-            format!(
-                "tick {tick}: block {}, live {:?}",
-                world.ledger.block,
-                world.ledger.tip().0
-            )
-        });
+        world.mine(1);
+        trace(|| format!("tick {tick}: block {}", world.block));
 
         for node in &mut nodes {
             step(node, &mut world, &mut rng, &knobs, tick, coverage);
         }
-        auditor::audit_rulings(&world);
+        auditor::audit_rulings(&world, &mut audited);
 
+        let last = world.last_seq();
         let quiet = posted == knobs.batches
-            && reposts.is_empty()
-            && world.ledger.settled()
+            && world.settled()
             && nodes.iter().all(|n| {
                 n.down_until.is_none()
-                    && n.replica.core.cursor() == world.ledger.events.len() as u64
+                    && n.replica.core.cursor() == last
                     && n.replica.core.due_challenges().is_empty()
             });
-        if quiet && first_reverted(&world, &mut seen.clone()).is_none() {
+        if quiet && !world.revert_unfollowed() {
             done = true;
             break;
         }
@@ -177,15 +107,21 @@ fn run(seed: u64, coverage: &mut Coverage) {
         "the run did not settle within {MAX_TICKS} ticks: {knobs:?}"
     );
     let replicas: Vec<&Replica> = nodes.iter().map(|n| &n.replica).collect();
+    let bad: Vec<Fault> = world
+        .postings
+        .values()
+        .filter(|p| p.truth == Truth::Bad)
+        .filter_map(|p| p.fault.map(|(f, _)| f))
+        .collect();
+    let cheated = !bad.is_empty();
     auditor::audit_end(&world, &replicas, cheated, &format!("{knobs:?}"));
     coverage.seeds += 1;
-    coverage.cascades += world
-        .ledger
-        .postings
-        .iter()
-        .filter(|p| world.seq.truth[&p.batch.header.hash()] == Truth::OnBad)
-        .count()
-        .min(1) as u64;
+    for f in bad {
+        *coverage.cheats.entry(f.name()).or_default() += 1;
+    }
+    let injected = world.postings.values().any(|p| p.fault.is_some());
+    coverage.absorbed += u64::from(injected && !cheated);
+    coverage.cascades += u64::from(world.postings.values().any(|p| p.truth == Truth::OnBad));
     coverage.calm_losses += nodes
         .iter()
         .flat_map(|n| n.replica.core.challenges())
@@ -217,11 +153,12 @@ fn step(
     let may_crash = |rng: &mut SplitMix64| !immune && rng.chance(knobs.crash_percent);
     let crash =
         |node: &mut Node, rng: &mut SplitMix64| node.down_until = Some(tick + 1 + rng.below(2));
-    while (node.replica.core.cursor() as usize) < world.ledger.events.len() {
+    let last = world.last_seq();
+    while node.replica.core.cursor() < last {
         let page = 1 + rng.below(4) as usize;
         if may_crash(rng) {
             if rng.chance(50) {
-                node.replica.apply_unpersisted(&world.ledger, page);
+                node.replica.apply_unpersisted(world, page);
                 coverage.lost_pages += 1;
             }
             coverage.crashes += 1;
@@ -234,7 +171,7 @@ fn step(
             });
             return;
         }
-        node.replica.feed_page(&world.ledger, page);
+        node.replica.feed_page(world, page);
     }
     let due = node.replica.core.due_challenges();
     if let Some(first) = due.first()
@@ -247,10 +184,10 @@ fn step(
     // Crashing between a submission and its recorded answer gets its own, higher odds:
     // it is the moment restart logic is most likely to get wrong.
     let lose = !due.is_empty() && !immune && rng.chance(25);
-    let rulings = node.replica.challenge(&mut world.ledger, lose);
+    let answers = node.replica.challenge(world, lose);
     trace(|| {
         format!(
-            "  {} at {}: rulings {rulings:?}",
+            "  {} at {}: answers {answers:?}",
             node.replica.me,
             node.replica.core.cursor()
         )
@@ -267,19 +204,6 @@ fn trace(line: impl FnOnce() -> String) {
     if std::env::var_os("VIGIL_SIM_TRACE").is_some() {
         eprintln!("{}", line());
     }
-}
-
-/// The lowest batch index reverted since event `seen`; moves `seen` to the end.
-fn first_reverted(world: &World, seen: &mut usize) -> Option<u64> {
-    let first = world.ledger.events[*seen..]
-        .iter()
-        .filter_map(|e| match e.event {
-            EventKind::BatchReverted { index, .. } => Some(index),
-            _ => None,
-        })
-        .min();
-    *seen = world.ledger.events.len();
-    first
 }
 
 /// Runs every seed of `part`, or only `VIGIL_SIM_SEED` if set (in the part it falls in).
@@ -305,7 +229,7 @@ fn run_part(part: u64) {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
             panic!(
-                "simulation failed at seed {seed}: {message}\nreplay: VIGIL_SIM_SEED={seed} cargo test -p verifier --test it simulation"
+                "simulation failed at seed {seed}: {message}\nreplay: VIGIL_SIM_SEED={seed} cargo test -p client --test it simulation"
             );
         }
     }
@@ -354,9 +278,15 @@ fn the_simulation_is_deterministic() {
     assert_ne!(draw(7), draw(8));
     // And a run with a cheat in it is reproduced event for event.
     let events = |seed| {
-        let mut world = World::new(seed, 3, 2, 5);
-        world.post_next(6, Some(Fault::Mint));
-        world.ledger.events.clone()
+        let plan = FaultPlan {
+            fault: Fault::Mint,
+            from_batch: 0,
+        };
+        let mut world = World::new(seed, 3, 2, 5, Some(plan));
+        let now = world.now_ms();
+        let users = (0..6).map(|_| world.workload.next_tx(now)).collect();
+        world.sequence(users);
+        world.events(0)
     };
     assert_eq!(events(3), events(3));
 }

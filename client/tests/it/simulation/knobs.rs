@@ -1,0 +1,60 @@
+//! What one seed draws (the chain's shape, the cheating knob over `Fault::ALL`, the
+//! verifiers' misfortunes) and what a part's seeds went through, so the suite can check
+//! that it covers what it claims.
+
+use protocol::fault::Fault;
+use protocol::workload::SplitMix64;
+use sequencer::FaultPlan;
+use std::collections::BTreeMap;
+
+/// What one seed draws.
+#[derive(Debug)]
+pub struct Knobs {
+    pub traders: usize,
+    pub k: u32,
+    pub window: u64,
+    pub batches: u64,
+    pub max_txs: u64,
+    /// The sequencer's fault and the first batch it may go into (none: honest).
+    pub cheat: Option<FaultPlan>,
+    pub verifiers: usize,
+    pub crash_percent: u64,
+}
+
+impl Knobs {
+    pub fn draw(rng: &mut SplitMix64) -> Knobs {
+        Knobs {
+            traders: 3 + rng.below(3) as usize,
+            k: 1 + rng.below(4) as u32,
+            // ≥ 5: a verifier down for 2 ticks that then delays once still makes it.
+            window: 5 + rng.below(4),
+            batches: 4 + rng.below(4),
+            max_txs: 4 + rng.below(8),
+            cheat: rng.chance(75).then(|| FaultPlan {
+                fault: Fault::ALL[rng.below(Fault::ALL.len() as u64) as usize],
+                from_batch: rng.below(4),
+            }),
+            verifiers: 2 + rng.below(2) as usize,
+            crash_percent: rng.below(15),
+        }
+    }
+}
+
+/// What a run went through.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    pub seeds: u64,
+    /// Seeds where a fault went in, by fault name.
+    pub cheats: BTreeMap<&'static str, u64>,
+    /// Seeds where the fault was injected but the state absorbed it (an honest batch).
+    pub absorbed: u64,
+    pub crashes: u64,
+    /// Crashes that lost an applied but unpersisted page.
+    pub lost_pages: u64,
+    /// Crashes between a submission and its recorded answer.
+    pub lost_answers: u64,
+    /// Challenges that ended "already reverted" (lost races).
+    pub calm_losses: u64,
+    /// Upheld proofs that also reverted descendants of the bad batch.
+    pub cascades: u64,
+}
