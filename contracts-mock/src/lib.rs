@@ -113,7 +113,14 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         .config
         .block_time_ms
         .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
-    let server = service_shell::http::spawn_server(listener, app(state), stopping);
+    let mut server_stop = stopping;
+    let server = tokio::spawn(
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .into_future(),
+    );
     tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
     Ok(Running {
         addr,
