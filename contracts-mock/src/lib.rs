@@ -113,14 +113,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         .config
         .block_time_ms
         .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
-    let mut server_stop = stopping;
-    let server = tokio::spawn(
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            })
-            .into_future(),
-    );
+    let server = service_shell::http::spawn_server(listener, app(state), stopping);
     tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
     Ok(Running {
         addr,

@@ -136,14 +136,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         stopping.clone(),
     )?;
     let follower = tokio::spawn(follow.run());
-    let mut server_stop = stopping;
-    let server = tokio::spawn(
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            })
-            .into_future(),
-    );
+    let server = service_shell::http::spawn_server(listener, app(state), stopping);
     Ok(Running {
         addr,
         stop,

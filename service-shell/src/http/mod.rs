@@ -13,3 +13,20 @@ pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
+
+/// Serves `router` on `listener` in a task of its own until `stopping` turns true (or its
+/// sender is dropped), then drains in-flight requests: the server half of every service's
+/// `Running`.
+pub fn spawn_server(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            })
+            .into_future(),
+    )
+}
