@@ -205,3 +205,7 @@ pub struct ClaimArgs {
 pub(crate) fn usdc(text: &str) -> Result<u64, UnitsError> {
     parse_usdc(text)
 }
+
+pub(crate) fn price(text: &str) -> Result<u64, UnitsError> {
+    crate::units::parse_price(text)
+}

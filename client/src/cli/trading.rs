@@ -139,6 +139,22 @@ pub enum ForceCommand {
         #[command(flatten)]
         signer: SignerArg,
     },
+    /// Relay an oracle price for MARKET through the L1 queue, so a sequencer that leaves
+    /// prices out cannot make forced withdrawals fail as stale. The update is signed with
+    /// the oracle key (stamped now); the L1 call with your key (anyone may relay).
+    Price {
+        /// The market's symbol (BTC-PERP) or id.
+        market: String,
+        /// The price in USDC, e.g. 50000.5.
+        #[arg(value_parser = super::price)]
+        price: u64,
+        /// The oracle's private key (hex); default: the devnet oracle key
+        /// keccak256("vigil devnet oracle").
+        #[arg(long, env = "VIGIL_ORACLE_KEY", hide_env_values = true)]
+        oracle_key: Option<String>,
+        #[command(flatten)]
+        signer: SignerArg,
+    },
 }
 
 #[derive(Debug, Args)]

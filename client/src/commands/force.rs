@@ -1,15 +1,19 @@
-//! `vigil force withdraw|cancel-all|close`: censorship resistance. The signed L2 action is
-//! sent through the settlement layer's L1 queue (`POST /v1/force`, an L1 call signed by the
-//! same key) instead of the sequencer's intake; the sequencer must include it by the
-//! queue's deadline block or its next batch is refused (docs/spec/settlement.md).
+//! `vigil force withdraw|cancel-all|close|price`: censorship resistance. The signed L2
+//! action is sent through the settlement layer's L1 queue (`POST /v1/force`, an L1 call
+//! signed by the same key) instead of the sequencer's intake; the sequencer must include
+//! it by the queue's deadline block or its next batch is refused (docs/spec/settlement.md).
+//! `price` relays an oracle-signed `PriceUpdate` the same way, so a sequencer that stops
+//! including prices cannot make a forced withdrawal fail as stale.
 
-use super::market::{action_domain, expires_in, find, fresh_nonce, markets, worst_price};
+use super::market::{action_domain, expires_in, find, fresh_nonce, markets, now_ms, worst_price};
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError};
 use crate::cli::{Cli, ForceCommand};
+use crate::keystore::parse_private_key;
 use crate::units::{format_price, format_size, format_usdc};
-use protocol::action::{Action, CancelAll, Order, TimeInForce, Withdraw};
+use protocol::action::{Action, CancelAll, Order, PriceUpdate, TimeInForce, Withdraw};
 use protocol::api::settlement::ForceCall;
+use protocol::genesis::devnet_oracle_key;
 use protocol::signing::sign_action;
 use serde_json::json;
 
@@ -20,6 +24,7 @@ const FORCED_EXPIRY_SECS: u64 = 3_600;
 pub async fn run(cli: &Cli, command: &ForceCommand) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;
     let l1 = endpoints.l1();
+    let mut action_key = None;
     let (name, action, what) = match command {
         ForceCommand::Withdraw { amount, signer: s } => {
             if *amount == 0 {
@@ -93,10 +98,41 @@ pub async fn run(cli: &Cli, command: &ForceCommand) -> anyhow::Result<Output> {
             );
             (s, action, what)
         }
+        ForceCommand::Price {
+            market,
+            price,
+            oracle_key,
+            signer: s,
+        } => {
+            let markets = markets(&endpoints.sequencer()).await?;
+            let market = find(&markets, market)?;
+            let update = PriceUpdate {
+                market: market.params.id,
+                price: *price,
+                timestamp_ms: now_ms(),
+            };
+            let what = format!(
+                "oracle price {} for {}",
+                format_price(u128::from(*price)),
+                market.params.symbol
+            );
+            let key = match oracle_key {
+                Some(hex) => parse_private_key(hex)
+                    .map_err(|e| UsageError(format!("--oracle-key / VIGIL_ORACLE_KEY: {e}")))?,
+                None => devnet_oracle_key(),
+            };
+            action_key = Some(key);
+            (s, Action::PriceUpdate(update), what)
+        }
     };
     let key = signer(cli, &name.name)?;
     let domain = action_domain(&l1).await?;
-    let signed = sign_action(&key.signing_key, action, &domain);
+    // Exits are signed by their account; a price by the oracle, relayed by the caller.
+    let signed = sign_action(
+        action_key.as_ref().unwrap_or(&key.signing_key),
+        action,
+        &domain,
+    );
     let call = l1
         .sign(
             &key.signing_key,
@@ -113,9 +149,14 @@ pub async fn run(cli: &Cli, command: &ForceCommand) -> anyhow::Result<Output> {
         },
     }
     .hash();
+    let eta = deadline_eta(&l1, queued.deadline_block).await?;
+    let eta_text = match eta {
+        Some((secs, _)) => format!(" (about {secs} s from now)"),
+        None => " (blocks are mined by hand on this chain)".to_string(),
+    };
     Ok(Output {
         text: format!(
-            "forced {what} for {}\nqueued as L1 message {} in block {}; the sequencer must include it by block {}\ntx        {hash}",
+            "forced {what} for {}\nqueued as L1 message {} in block {}; the sequencer must include it by block {}{eta_text}\ntx        {hash}",
             key.address, queued.queue_index, queued.block, queued.deadline_block
         ),
         json: json!({
@@ -123,8 +164,31 @@ pub async fn run(cli: &Cli, command: &ForceCommand) -> anyhow::Result<Output> {
             "queue_index": queued.queue_index,
             "block": queued.block,
             "deadline_block": queued.deadline_block,
+            "deadline_eta_secs": eta.map(|(secs, _)| secs),
+            "deadline_eta_timestamp_ms": eta.map(|(_, at)| at),
             "tx_hash": hash,
             "action": signed,
         }),
     })
+}
+
+/// When block `deadline_block` ends, from the L1 head and block time: (seconds from now,
+/// timestamp in ms). `None` on a chain whose blocks are mined by hand.
+async fn deadline_eta(
+    l1: &service_client::SettlementClient,
+    deadline_block: u64,
+) -> anyhow::Result<Option<(u64, u64)>> {
+    let status = l1.status().await?;
+    let Some(block_time_ms) = status.params.block_time_ms else {
+        return Ok(None);
+    };
+    // The deadline block is the last one that may still leave the message out.
+    let blocks = deadline_block
+        .saturating_add(1)
+        .saturating_sub(status.block.number);
+    let wait_ms = blocks.saturating_mul(block_time_ms);
+    Ok(Some((
+        wait_ms.div_ceil(1_000),
+        status.block.timestamp_ms.saturating_add(wait_ms),
+    )))
 }

@@ -4,7 +4,7 @@
 //! hand-mined chain a forced withdrawal is included by the sequencer, cannot be claimed
 //! before its window passes, and is claimable once the blocks are mined.
 
-use crate::rollup::{BTC, BTC_PRICE, Rollup, int, wait_for};
+use crate::rollup::{BTC, BTC_PRICE, Rollup, int, oracle_key, wait_for};
 use protocol::api::sequencer::{TxState, WithdrawalStatus};
 use protocol::primitives::{Address, H256, to_hex};
 use protocol::signing::{address_of, signing_key_from_bytes};
@@ -123,6 +123,8 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
         "after the deposit: {forced}"
     );
     assert!(int(&forced["deadline_block"]) > 0);
+    // Blocks are mined by hand here, so there is no time estimate.
+    assert!(forced["deadline_eta_secs"].is_null(), "{forced}");
     let hash: H256 = serde_json::from_value(forced["tx_hash"].clone()).expect("a hash");
     let lookup = wait_for("the forced withdrawal to be sequenced", || async {
         rollup.seq.tx(&hash).await.ok()
@@ -140,6 +142,34 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
         .await
         .json();
     assert_eq!(int(&cancel["queue_index"]), 2, "{cancel}");
+
+    // Anyone may relay the oracle's signed price through L1 (here alice, with the test
+    // genesis' oracle key); the sequencer executes it like any forced action.
+    let oracle_hex = to_hex(&oracle_key().to_bytes());
+    let price = rollup
+        .vigil(
+            h,
+            &[
+                "--json",
+                "force",
+                "price",
+                "BTC-PERP",
+                "50001",
+                "--oracle-key",
+                &oracle_hex,
+                "--name",
+                "alice",
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(int(&price["queue_index"]), 3, "{price}");
+    let hash: H256 = serde_json::from_value(price["tx_hash"].clone()).expect("a hash");
+    let priced = wait_for("the forced price to be sequenced", || async {
+        rollup.seq.tx(&hash).await.ok()
+    })
+    .await;
+    assert!(priced.receipt.status.is_ok(), "{:?}", priced.receipt);
 
     // Not claimable while its batch is open or in its window (no blocks are mined).
     let early = rollup

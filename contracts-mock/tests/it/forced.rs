@@ -4,7 +4,7 @@
 use crate::support::{
     Node, Rollup, addr, alice, bob, carol, expect_error, expect_ok, sequencer, withdraw_tx,
 };
-use protocol::action::{Action, CancelAll, L1Message, PriceUpdate, SignedAction, Tx};
+use protocol::action::{Action, CancelAll, L1Message, Liquidate, PriceUpdate, SignedAction, Tx};
 use protocol::api::settlement::{
     EventKind, ForceCall, ForceResponse, PostBatchResponse, QueueResponse,
 };
@@ -56,18 +56,44 @@ async fn a_forced_action_is_queued_with_its_deadline_and_announced() {
 }
 
 #[tokio::test]
-async fn only_exit_actions_with_valid_signatures_can_be_forced() {
+async fn only_exit_actions_and_oracle_prices_with_valid_signatures_can_be_forced() {
     let node = Node::start().await;
     let before = node.snapshot().await;
-    let oracle_like = sign_action(
+    let domain = domain_separator(node.genesis());
+    let liquidation = sign_action(
         &carol(),
-        Action::PriceUpdate(PriceUpdate {
+        Action::Liquidate(Liquidate {
+            liquidator: addr(&carol()),
+            account: addr(&alice()),
             market: 1,
-            price: 5,
-            timestamp_ms: 1,
+            nonce: 1,
+            expires_at: u64::MAX,
         }),
-        &domain_separator(node.genesis()),
+        &domain,
     );
+    let answer = node
+        .call(
+            "/v1/force",
+            &carol(),
+            ForceCall {
+                action: liquidation,
+            },
+        )
+        .await;
+    expect_error(
+        &answer,
+        422,
+        "forced_action_not_allowed",
+        "Liquidate cannot be forced",
+    );
+
+    // A price update may be forced, but only with the oracle's signature.
+    let update = Action::PriceUpdate(PriceUpdate {
+        market: 1,
+        price: 5,
+        timestamp_ms: 1,
+    });
+    let oracle_like = sign_action(&carol(), update.clone(), &domain);
     let answer = node
         .call(
             "/v1/force",
@@ -77,12 +103,8 @@ async fn only_exit_actions_with_valid_signatures_can_be_forced() {
             },
         )
         .await;
-    expect_error(
-        &answer,
-        422,
-        "forced_action_not_allowed",
-        "PriceUpdate cannot be forced",
-    );
+    expect_error(&answer, 422, "invalid_forced_action", "signer mismatch");
+    assert_eq!(node.snapshot().await, before);
 
     let mut forged = sign_action(
         &carol(),
@@ -101,6 +123,14 @@ async fn only_exit_actions_with_valid_signatures_can_be_forced() {
         .await;
     expect_error(&answer, 422, "invalid_forced_action", "signer mismatch");
     assert_eq!(node.snapshot().await, before);
+
+    // The oracle's own update, relayed by carol, is queued.
+    let signed = sign_action(&protocol::genesis::devnet_oracle_key(), update, &domain);
+    let queued: ForceResponse = expect_ok(
+        node.call("/v1/force", &carol(), ForceCall { action: signed })
+            .await,
+    );
+    assert_eq!(queued.queue_index, 0);
 }
 
 #[tokio::test]

@@ -27,7 +27,10 @@ pub enum ActionKind {
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
 /// may: a forced action bypasses the sequencer, so nothing that opens risk or moves
-/// someone else's funds (or prices) is allowed.
+/// someone else's funds is allowed. The oracle's own signed `PriceUpdate` may be forced
+/// too (relayed by anyone): otherwise the sequencer could starve a forced withdrawal by
+/// letting prices go stale, and a relayer cannot forge one (the signature must be the
+/// oracle's, checked on L1 and again by the STF).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forcible {
     Always,
@@ -65,7 +68,7 @@ pub struct ActionRow {
 /// Why an action may not be forced through L1; `Display` is the settlement layer's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0} cannot be forced: only Withdraw, Cancel, CancelAll and reduce-only Orders (closing a position) can"
+    "{0} cannot be forced: only Withdraw, Cancel, CancelAll, reduce-only Orders (closing a position) and the oracle's PriceUpdates can"
 )]
 pub struct NotForcible(pub &'static str);
 
@@ -117,7 +120,7 @@ impl ActionKind {
             name: "PriceUpdate",
             type_string: PRICE_UPDATE_TYPE,
             type_hash: PRICE_UPDATE_TYPEHASH,
-            forcible: Forcible::Never,
+            forcible: Forcible::Always,
             max_touched: |_| 3,
         },
     ];

@@ -213,5 +213,8 @@ fn only_actions_that_get_a_user_out_may_be_forced() {
         .filter(|row| row.forcible != Forcible::Never)
         .map(|row| row.name)
         .collect();
-    assert_eq!(forcible, ["Order", "Cancel", "CancelAll", "Withdraw"]);
+    assert_eq!(
+        forcible,
+        ["Order", "Cancel", "CancelAll", "Withdraw", "PriceUpdate"]
+    );
 }

@@ -7,9 +7,11 @@
 use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
-use protocol::action::{L1Message, SignedAction, Tx};
+use k256::ecdsa::SigningKey;
+use protocol::action::{Action, L1Message, PriceUpdate, SignedAction, TimeInForce, Tx};
 use protocol::api::sequencer::{TxLookup, TxState, WithdrawalView};
 use protocol::api::settlement::{DepositResponse, ForceCall, ForceResponse, QueueResponse};
+use protocol::engine::Receipt;
 use sequencer::StatusBody;
 use sequencer::follower::PendingL1;
 use std::time::Duration;
@@ -213,6 +215,97 @@ async fn status_names_the_oldest_unconsumed_l1_message_and_its_deadline() {
         "{:?}",
         status.status.posting_error
     );
+    seq.stop().await;
+    l1.shutdown().await;
+}
+
+/// Forces `action` and waits for the sequencer to include it; its receipt.
+async fn force_and_wait(l1: &L1, seq: &Seq, relayer: &SigningKey, action: SignedAction) -> Receipt {
+    let forced = force(l1, relayer, action.clone()).await;
+    let tx = Tx::L1 {
+        queue_index: forced.queue_index,
+        message: L1Message::Forced { action },
+    };
+    let lookup: TxLookup = wait_for(
+        "the forced action to be sequenced",
+        Duration::from_secs(10),
+        || async {
+            let (status, body) = seq.get_raw(&format!("/v1/txs/{}", tx.hash())).await;
+            (status == 200).then(|| serde_json::from_value(body).unwrap())
+        },
+    )
+    .await;
+    lookup.receipt
+}
+
+/// Oracle starvation: the sequencer stops including prices, so a forced withdrawal from an
+/// account with a position is included on time but rejected as stale. Anyone can then
+/// relay the oracle's own signed price through the L1 queue; the next forced withdrawal
+/// succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_oracle_price_defeats_price_starvation() {
+    let mut l1 = L1::start().await;
+    let seq = Seq::start_with(&l1, |c| c.keeper_interval = None).await;
+    let (alice, bob) = (alice(), bob());
+    l1.deposit(&alice, DEPOSIT).await;
+    l1.deposit(&bob, DEPOSIT).await;
+    seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;
+    seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
+
+    // The last price the sequencer lets in is 5 s short of stale; alice and bob trade on it.
+    let max_age_ms = genesis().max_price_age_ms;
+    let priced_at = now_ms() - (max_age_ms - 5_000);
+    let last_price = sign(
+        &oracle_key(),
+        Action::PriceUpdate(PriceUpdate {
+            market: BTC,
+            price: BTC_PRICE,
+            timestamp_ms: priced_at,
+        }),
+    );
+    assert!(seq.submit(&last_price).await.receipt.status.is_ok());
+    let size = ONE_BTC / 10;
+    let maker = seq
+        .submit(&order(&alice, true, BTC_PRICE, size, TimeInForce::Gtc, 1))
+        .await;
+    let taker = seq
+        .submit(&order(&bob, false, BTC_PRICE, size, TimeInForce::Ioc, 1))
+        .await;
+    assert!(maker.receipt.status.is_ok() && taker.receipt.status.is_ok());
+    let account = seq.account(&addr(&alice)).await;
+    assert!(
+        account.positions.iter().any(|p| p.size != 0),
+        "alice holds a position: {account:?}"
+    );
+
+    // Time passes without prices (a clock condition, bounded, not a synchronization sleep).
+    wait_for(
+        "the last price to go stale",
+        Duration::from_secs(15),
+        || async { (now_ms() > priced_at + max_age_ms + 500).then_some(()) },
+    )
+    .await;
+    let starved = force_and_wait(&l1, &seq, &alice, withdraw(&alice, 1_000_000_000, 2)).await;
+    assert_eq!(starved.status.code(), "stale_price", "{starved:?}");
+
+    // bob relays the oracle's signed price through L1; then alice's forced withdrawal goes.
+    let fresh = price(BTC, BTC_PRICE);
+    let priced = force_and_wait(&l1, &seq, &bob, fresh).await;
+    assert!(priced.status.is_ok(), "{priced:?}");
+    let withdrawn = force_and_wait(&l1, &seq, &alice, withdraw(&alice, 1_000_000_000, 3)).await;
+    assert!(withdrawn.status.is_ok(), "{withdrawn:?}");
+    assert!(withdrawn.withdrawal_id.is_some());
+
+    wait_for(
+        "every forced message to be consumed on L1",
+        Duration::from_secs(10),
+        || async {
+            let queue: QueueResponse = l1.get("/v1/queue?limit=10").await;
+            (queue.next_unconsumed == queue.length).then_some(())
+        },
+    )
+    .await;
+    assert!(l1.replay_chain().await.is_ok());
     seq.stop().await;
     l1.shutdown().await;
 }

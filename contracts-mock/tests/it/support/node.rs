@@ -17,9 +17,11 @@ use serde::Serialize;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// The test chain: the devnet genesis with K = 2, so small batches have several chunks.
+/// The test chain: the devnet genesis (with the devnet oracle key's address as oracle) and
+/// K = 2, so small batches have several chunks.
 pub fn test_genesis() -> Genesis {
-    let mut genesis = Genesis::devnet(31337, Config::default_rollup_address(), Address([0x0a; 20]));
+    let oracle = protocol::signing::address_of(&protocol::genesis::devnet_oracle_key());
+    let mut genesis = Genesis::devnet(31337, Config::default_rollup_address(), oracle);
     genesis.checkpoint_interval_txs = 2;
     genesis
 }
