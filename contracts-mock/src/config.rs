@@ -23,6 +23,11 @@ pub struct Config {
     /// D: a queue message enqueued at block e must be consumed by a batch posted at a
     /// head block ≤ e + D; later batches that leave it unconsumed are refused.
     pub force_inclusion_deadline_blocks: u64,
+    /// F: the rollup freezes for good (exit mode) once a queue message has been overdue
+    /// for this many blocks with no batch posted or reverted since its deadline.
+    pub freeze_delay_blocks: u64,
+    /// P: after claims open, they are registered for this many blocks, then paid.
+    pub exit_claim_period_blocks: u64,
     /// Bond an account must hold to post batches.
     pub min_sequencer_bond: u64,
     /// Bond an account must hold to submit fraud proofs (0: none needed).
@@ -43,6 +48,9 @@ pub mod defaults {
     pub const BLOCK_TIME_MS: u64 = 1_000;
     pub const CHALLENGE_WINDOW_BLOCKS: u64 = 20;
     pub const FORCE_INCLUSION_DEADLINE_BLOCKS: u64 = 10;
+    /// 30 blocks (30 s on the devnet) of overdue silence freeze the rollup.
+    pub const FREEZE_DELAY_BLOCKS: u64 = 30;
+    pub const EXIT_CLAIM_PERIOD_BLOCKS: u64 = 20;
     /// 1,000 tokens of 6 decimals.
     pub const MIN_SEQUENCER_BOND: u64 = 1_000_000_000;
     pub const MIN_CHALLENGER_BOND: u64 = 0;
@@ -62,6 +70,8 @@ pub enum ConfigError {
     ChallengeWindow,
     #[error("force-inclusion deadline must be at least 1 block")]
     ForceInclusionDeadline,
+    #[error("{0} must be at least 1 block")]
+    ZeroBlocks(&'static str),
     #[error("minimum sequencer bond must be at least 1: a sequencer must have something at stake")]
     SequencerBond,
     #[error("slash share is {0} bps, more than 10000 (100%)")]
@@ -96,6 +106,8 @@ impl Config {
             block_time_ms: Some(defaults::BLOCK_TIME_MS),
             challenge_window_blocks: defaults::CHALLENGE_WINDOW_BLOCKS,
             force_inclusion_deadline_blocks: defaults::FORCE_INCLUSION_DEADLINE_BLOCKS,
+            freeze_delay_blocks: defaults::FREEZE_DELAY_BLOCKS,
+            exit_claim_period_blocks: defaults::EXIT_CLAIM_PERIOD_BLOCKS,
             min_sequencer_bond: defaults::MIN_SEQUENCER_BOND,
             min_challenger_bond: defaults::MIN_CHALLENGER_BOND,
             slash_share_bps: defaults::SLASH_SHARE_BPS,
@@ -127,6 +139,12 @@ impl Config {
         }
         if self.force_inclusion_deadline_blocks == 0 {
             return Err(ConfigError::ForceInclusionDeadline);
+        }
+        if self.freeze_delay_blocks == 0 {
+            return Err(ConfigError::ZeroBlocks("freeze delay"));
+        }
+        if self.exit_claim_period_blocks == 0 {
+            return Err(ConfigError::ZeroBlocks("exit claim period"));
         }
         if self.min_sequencer_bond == 0 {
             return Err(ConfigError::SequencerBond);
@@ -163,6 +181,12 @@ impl Config {
             (
                 "force-inclusion deadline",
                 self.force_inclusion_deadline_blocks,
+                MAX_BLOCK_SPAN,
+            ),
+            ("freeze delay", self.freeze_delay_blocks, MAX_BLOCK_SPAN),
+            (
+                "exit claim period",
+                self.exit_claim_period_blocks,
                 MAX_BLOCK_SPAN,
             ),
             ("timestamp drift", self.max_timestamp_drift_ms, MAX_DRIFT_MS),

@@ -52,6 +52,13 @@ struct Cli {
     /// by a batch posted at head ≤ e + D.
     #[arg(long, env = "VIGIL_L1_FORCE_INCLUSION_DEADLINE_BLOCKS", default_value_t = defaults::FORCE_INCLUSION_DEADLINE_BLOCKS)]
     force_inclusion_deadline_blocks: u64,
+    /// Freeze delay F in blocks: the rollup freezes (exit mode) once a queue message has
+    /// been overdue this long with no batch posted.
+    #[arg(long, env = "VIGIL_L1_FREEZE_DELAY_BLOCKS", default_value_t = defaults::FREEZE_DELAY_BLOCKS)]
+    freeze_delay_blocks: u64,
+    /// Exit claim period P in blocks: claims are registered this long, then paid.
+    #[arg(long, env = "VIGIL_L1_EXIT_CLAIM_PERIOD_BLOCKS", default_value_t = defaults::EXIT_CLAIM_PERIOD_BLOCKS)]
+    exit_claim_period_blocks: u64,
     #[arg(long, env = "VIGIL_L1_MIN_SEQUENCER_BOND", default_value_t = defaults::MIN_SEQUENCER_BOND)]
     min_sequencer_bond: u64,
     /// 0: challengers need no bond.
@@ -94,6 +101,8 @@ impl Cli {
         config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
         config.challenge_window_blocks = self.challenge_window_blocks;
         config.force_inclusion_deadline_blocks = self.force_inclusion_deadline_blocks;
+        config.freeze_delay_blocks = self.freeze_delay_blocks;
+        config.exit_claim_period_blocks = self.exit_claim_period_blocks;
         config.min_sequencer_bond = self.min_sequencer_bond;
         config.min_challenger_bond = self.min_challenger_bond;
         config.slash_share_bps = self.slash_share_bps;

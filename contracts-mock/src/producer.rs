@@ -17,7 +17,7 @@ pub async fn produce_blocks(state: AppState, block_time_ms: u64) {
             () = crate::state::stopped(&mut stopping) => break,
             _ = ticks.tick() => {
                 let now = crate::now_ms();
-                match state.write(move |conn, _| chain::mine(conn, 1, None, now)).await {
+                match state.write(move |conn, rules| chain::mine(conn, rules, 1, None, now)).await {
                     Ok(mined) if !mined.finalized.is_empty() => {
                         tracing::info!(block = mined.block.number, finalized = ?mined.finalized, "batches finalized");
                     }

@@ -57,6 +57,8 @@ impl Rules {
             max_timestamp_drift_ms: c.max_timestamp_drift_ms,
             block_time_ms: c.block_time_ms,
             faucet_max_amount: c.faucet_max_amount,
+            freeze_delay_blocks: c.freeze_delay_blocks,
+            exit_claim_period_blocks: c.exit_claim_period_blocks,
         }
     }
 }

@@ -15,9 +15,9 @@ use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, BondCall, BondResponse, BondsResponse,
     ChallengeCall, ChallengeResponse, ClaimResponse, ClaimWithdrawalCall, DepositCall,
-    DepositResponse, EventsResponse, FaucetRequest, FaucetResponse, ForceCall, ForceResponse,
-    L1CallData, MineRequest, MineResponse, PostBatchCall, PostBatchResponse, QueueResponse,
-    SignedCall, StatusResponse, UnbondCall, WithdrawalResponse,
+    DepositResponse, EventsResponse, ExitClaimCall, ExitClaimView, ExitStatus, FaucetRequest,
+    FaucetResponse, ForceCall, ForceResponse, L1CallData, MineRequest, MineResponse, PostBatchCall,
+    PostBatchResponse, QueueResponse, SignedCall, StatusResponse, UnbondCall, WithdrawalResponse,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::address_of;
@@ -57,6 +57,7 @@ settlement_calls! {
     PostBatchCall => "/v1/batches", PostBatchResponse;
     ChallengeCall => "/v1/challenge", ChallengeResponse;
     ClaimWithdrawalCall => "/v1/withdrawals/claim", ClaimResponse;
+    ExitClaimCall => "/v1/exit/claim", ExitClaimView;
 }
 
 /// What [`SettlementClient::ensure_bond`] found or did.
@@ -197,6 +198,16 @@ impl SettlementClient {
 
     pub async fn withdrawal(&self, id: u64) -> Result<WithdrawalResponse, SettlementError> {
         self.get(&format!("/v1/withdrawals/{id}")).await
+    }
+
+    /// `GET /v1/exit`: exit mode's phase and totals.
+    pub async fn exit(&self) -> Result<ExitStatus, SettlementError> {
+        self.get("/v1/exit").await
+    }
+
+    /// `GET /v1/exit/claims/{account}` (404 `no_exit_claim` if it has not claimed).
+    pub async fn exit_claim(&self, account: &Address) -> Result<ExitClaimView, SettlementError> {
+        self.get(&format!("/v1/exit/claims/{account}")).await
     }
 
     // --- devnet calls (unsigned) ---

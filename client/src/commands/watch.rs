@@ -259,6 +259,35 @@ fn describe_event(event: &Event) -> Option<String> {
             "L1 withdrawal {withdrawal_id} claimed: {} USDC to {account}",
             format_usdc(*amount)
         ),
+        EventKind::RollupFrozen { queue_index } => format!(
+            "L1 ROLLUP FROZEN: queue message {queue_index} stayed overdue with no batch; exit mode"
+        ),
+        EventKind::ExitOpened {
+            exit_batch_index,
+            claim_deadline_block,
+            ..
+        } => format!(
+            "L1 exit claims open at {} (registered until block {claim_deadline_block})",
+            exit_batch_index.map_or("genesis".to_string(), |i| format!("batch {i}"))
+        ),
+        EventKind::DepositRefunded {
+            queue_index,
+            sender,
+            amount,
+        } => format!(
+            "L1 deposit {queue_index} refunded: {} USDC to {sender}",
+            format_usdc(*amount)
+        ),
+        EventKind::ExitClaimed { account, owed, .. } => format!(
+            "L1 exit claim of {account}: owed {} USDC",
+            format_usdc(*owed)
+        ),
+        EventKind::ExitPaid {
+            claims, paid_total, ..
+        } => format!(
+            "L1 exit claims paid: {claims} claims, {} USDC",
+            format_usdc(*paid_total)
+        ),
         EventKind::Minted { .. } | EventKind::Bonded { .. } | EventKind::Unbonded { .. } => {
             return None;
         }

@@ -1,13 +1,14 @@
 //! State-changing endpoints: the signed L1 calls and the two unsigned devnet calls.
 
-use crate::ledger::{self, accounts, chain, queue};
+use crate::ledger::{self, accounts, chain, exit, queue};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use protocol::api::settlement::{
     BondCall, BondResponse, ChallengeCall, ChallengeResponse, ClaimResponse, ClaimWithdrawalCall,
-    DepositCall, DepositResponse, FaucetRequest, FaucetResponse, ForceCall, ForceResponse,
-    MineRequest, MineResponse, PostBatchCall, PostBatchResponse, SignedCall, UnbondCall,
+    DepositCall, DepositResponse, ExitClaimCall, ExitClaimView, FaucetRequest, FaucetResponse,
+    ForceCall, ForceResponse, MineRequest, MineResponse, PostBatchCall, PostBatchResponse,
+    SignedCall, UnbondCall,
 };
 use service_shell::http::ApiError;
 use service_shell::http::ApiJson;
@@ -28,7 +29,7 @@ pub async fn mine(
     ApiJson(req): ApiJson<MineRequest>,
 ) -> Answer<MineResponse> {
     let now = crate::now_ms();
-    s.write(move |conn, _| chain::mine(conn, req.blocks, req.timestamp_ms, now))
+    s.write(move |conn, rules| chain::mine(conn, rules, req.blocks, req.timestamp_ms, now))
         .await
         .map(Json)
 }
@@ -88,4 +89,11 @@ pub async fn claim(
     s.signed(call, |conn, _, from, call| ledger::claim(conn, from, call))
         .await
         .map(Json)
+}
+
+pub async fn claim_exit(
+    State(s): State<AppState>,
+    ApiJson(call): ApiJson<SignedCall<ExitClaimCall>>,
+) -> Answer<ExitClaimView> {
+    s.signed(call, exit::claim).await.map(Json)
 }

@@ -32,7 +32,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/unbond", post(calls::unbond))
         .route("/v1/deposit", post(calls::deposit))
         .route("/v1/force", post(calls::force))
-        .route("/v1/challenge", post(calls::challenge));
+        .route("/v1/challenge", post(calls::challenge))
+        .route("/v1/exit", get(reads::exit))
+        .route("/v1/exit/claim", post(calls::claim_exit))
+        .route("/v1/exit/claims/{account}", get(reads::exit_claim));
     with_fallbacks(routes, "docs/spec/settlement.md", METHOD_NOT_ALLOWED)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())

@@ -1,12 +1,12 @@
 //! Read endpoints, including the long-polled event log followers use.
 
-use crate::ledger::{self, accounts, batches, events, queue};
+use crate::ledger::{self, accounts, batches, events, exit, queue};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use protocol::api::settlement::{
-    AccountResponse, BatchView, BatchesResponse, BondsResponse, EventsResponse, QueueResponse,
-    StatusResponse, WithdrawalResponse,
+    AccountResponse, BatchView, BatchesResponse, BondsResponse, EventsResponse, ExitClaimView,
+    ExitStatus, QueueResponse, StatusResponse, WithdrawalResponse,
 };
 use protocol::primitives::Address;
 use serde::Deserialize;
@@ -168,4 +168,26 @@ pub async fn events(
     s.read(move |conn, _| events::read(conn, after, limit))
         .await
         .map(Json)
+}
+
+/// `GET /v1/exit`: the escape hatch's phase and totals.
+pub async fn exit(State(s): State<AppState>) -> Answer<ExitStatus> {
+    s.read(exit::status).await.map(Json)
+}
+
+/// `GET /v1/exit/claims/{account}`.
+pub async fn exit_claim(
+    State(s): State<AppState>,
+    ApiPath(account): ApiPath<Address>,
+) -> Answer<ExitClaimView> {
+    s.read(move |conn, _| {
+        exit::claim_view(conn, &account)?.ok_or_else(|| {
+            ApiError::not_found(
+                "no_exit_claim",
+                format!("{account} has not claimed its exit (GET /v1/exit shows whether claims are open)"),
+            )
+        })
+    })
+    .await
+    .map(Json)
 }

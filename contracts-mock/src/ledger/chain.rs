@@ -3,11 +3,13 @@
 //! Every call executes in the current head block. Finalization depends only on the head
 //! block number, which only mining changes, so batches are finalized while mining, in the
 //! same transaction: a batch posted at block b with window W becomes final in block b + W + 1
-//! (or when its parent does, if later), in index order.
+//! (or when its parent does, if later), in index order. Exit mode advances (freeze, open,
+//! pay) in the same transaction, after finalization.
 
 use super::batches::{self, BatchRow};
 use super::events;
 use crate::config::MAX_TIMESTAMP_MS;
+use crate::rules::Rules;
 use protocol::api::settlement::{BlockInfo, EventKind, MineResponse};
 use rusqlite::{Connection, params};
 use service_shell::http::ApiError;
@@ -65,6 +67,7 @@ pub fn save_head(conn: &Connection, head: &Head) -> Result<(), ApiError> {
 /// head's), else `now_ms` (never earlier than the head's: the L1 clock does not go back).
 pub fn mine(
     conn: &Connection,
+    rules: &Rules,
     blocks: u64,
     timestamp_ms: Option<u64>,
     now_ms: u64,
@@ -102,6 +105,7 @@ pub fn mine(
     head.timestamp_ms = timestamp;
     save_head(conn, &head)?;
     let finalized = finalize_due(conn, &head)?;
+    super::exit::advance(conn, rules, &head)?;
     Ok(MineResponse {
         block: head.block(),
         finalized,

@@ -175,6 +175,8 @@ fn uphold(
     };
     events::append(conn, block, ts, &event)?;
 
+    // A revert may leave nothing pending in a frozen rollup: claims can open now.
+    super::exit::advance(conn, rules, &chain::head(conn)?)?;
     Ok(ChallengeResponse {
         batch_index: target.index,
         chunk,

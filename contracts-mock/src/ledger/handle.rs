@@ -103,7 +103,7 @@ impl Ledger {
         timestamp_ms: Option<u64>,
         now_ms: u64,
     ) -> Result<MineResponse, ApiError> {
-        self.write(|conn, _| chain::mine(conn, blocks, timestamp_ms, now_ms))
+        self.write(|conn, rules| chain::mine(conn, rules, blocks, timestamp_ms, now_ms))
     }
 
     /// `POST /v1/bond`, by `from`.

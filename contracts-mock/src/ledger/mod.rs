@@ -8,6 +8,7 @@ pub mod batches;
 pub mod chain;
 mod challenge;
 pub mod events;
+pub mod exit;
 mod handle;
 mod posting;
 pub mod queue;

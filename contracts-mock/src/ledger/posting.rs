@@ -31,6 +31,7 @@ pub fn post(
     from: &Address,
     call: &PostBatchCall,
 ) -> Result<PostBatchResponse, ApiError> {
+    super::exit::require_live(conn, "a batch")?;
     accounts::require_bond(
         conn,
         from,

@@ -70,6 +70,7 @@ pub fn deposit(
     from: &Address,
     call: &DepositCall,
 ) -> Result<DepositResponse, ApiError> {
+    super::exit::require_live(conn, "a deposit")?;
     if call.amount == 0 {
         return Err(ApiError::unprocessable(
             "zero_amount",
@@ -115,6 +116,7 @@ pub fn force(
     from: &Address,
     call: &ForceCall,
 ) -> Result<ForceResponse, ApiError> {
+    super::exit::require_live(conn, "a forced action")?;
     call.action
         .action
         .check_forcible()

@@ -84,6 +84,35 @@ CREATE TABLE IF NOT EXISTS claims (
     claimed_by    BLOB NOT NULL,
     block         INTEGER NOT NULL
 ) STRICT;
+
+-- Exit mode (one row once the rollup froze; absent while live).
+CREATE TABLE IF NOT EXISTS exit_state (
+    id                   INTEGER PRIMARY KEY CHECK (id = 0),
+    frozen_block         INTEGER NOT NULL,
+    overdue_queue_index  INTEGER NOT NULL,
+    opened_block         INTEGER,
+    exit_batch_index     INTEGER,
+    exit_root            BLOB,
+    claim_deadline_block INTEGER,
+    refunded_deposits    INTEGER NOT NULL,
+    refunded_amount      INTEGER NOT NULL,
+    total_withdrawals    INTEGER,
+    paid_block           INTEGER,
+    payout_numerator     INTEGER,
+    payout_denominator   INTEGER
+) STRICT;
+
+-- One exit claim per account: the equity proven at the exit root, what it is owed
+-- (max(equity, 0)) and, once paid, what it was paid.
+CREATE TABLE IF NOT EXISTS exit_claims (
+    account    BLOB PRIMARY KEY,
+    equity     INTEGER NOT NULL,
+    owed       INTEGER NOT NULL CHECK (owed >= 0),
+    paid       INTEGER CHECK (paid >= 0 AND paid <= owed),
+    claimed_by BLOB NOT NULL,
+    block      INTEGER NOT NULL,
+    paid_block INTEGER
+) STRICT;
 ";
 
 /// Why the database cannot serve this configuration.

@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod challenge;
 mod events;
+mod exit;
 mod forced;
 mod http_errors;
 mod posting;

@@ -8,6 +8,7 @@
 
 mod call;
 mod events;
+mod exit;
 mod requests;
 mod views;
 
@@ -16,6 +17,7 @@ pub use call::{
     l1_call_digest, l1_domain_separator,
 };
 pub use events::{Event, EventKind, EventsResponse};
+pub use exit::{ExitClaimCall, ExitClaimView, ExitPhase, ExitStatus};
 pub use requests::{
     BondCall, ChallengeCall, ClaimWithdrawalCall, DepositCall, FaucetRequest, ForceCall,
     MineRequest, PostBatchCall, UnbondCall,

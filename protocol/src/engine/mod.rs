@@ -14,6 +14,7 @@
 mod book;
 pub mod bounds;
 mod cancels;
+pub mod exit;
 mod funding;
 mod genesis_state;
 pub mod invariants;

@@ -146,7 +146,13 @@ impl Follower {
             EventKind::Minted { .. }
             | EventKind::Bonded { .. }
             | EventKind::Unbonded { .. }
-            | EventKind::WithdrawalClaimed { .. } => Ok(()),
+            | EventKind::WithdrawalClaimed { .. }
+            // Exit mode changes no L2 state: the chain simply ends at its last final root.
+            | EventKind::RollupFrozen { .. }
+            | EventKind::ExitOpened { .. }
+            | EventKind::DepositRefunded { .. }
+            | EventKind::ExitClaimed { .. }
+            | EventKind::ExitPaid { .. } => Ok(()),
         }
     }
 

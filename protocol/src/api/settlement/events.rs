@@ -95,6 +95,39 @@ pub enum EventKind {
         batch_index: u64,
         claimed_by: Address,
     },
+    /// Exit mode: queue message `queue_index` stayed overdue for the freeze delay with no
+    /// batch posted; no batch is accepted any more.
+    RollupFrozen { queue_index: u64 },
+    /// Exit claims opened at `exit_root` (batch `exit_batch_index`, `None`: genesis); they
+    /// are registered until `claim_deadline_block`.
+    ExitOpened {
+        exit_batch_index: Option<u64>,
+        exit_root: H256,
+        claim_deadline_block: u64,
+    },
+    /// A deposit no live batch consumed went back from escrow to its sender.
+    DepositRefunded {
+        queue_index: u64,
+        sender: Address,
+        amount: u64,
+    },
+    /// `account`'s exit claim was registered (and, after the payout, paid `paid`).
+    ExitClaimed {
+        account: Address,
+        equity: i64,
+        owed: u64,
+        paid: Option<u64>,
+        claimed_by: Address,
+    },
+    /// The claim period ended: registered claims were paid `numerator / denominator` of
+    /// what they are owed, `paid_total` in all.
+    ExitPaid {
+        claims: u64,
+        owed_total: u64,
+        paid_total: u64,
+        numerator: u64,
+        denominator: u64,
+    },
 }
 
 /// `GET /v1/events?after=N&limit=M&wait_ms=W`: events with `seq > after`, ascending.

@@ -55,6 +55,11 @@ pub struct SettlementParams {
     /// `None` when blocks are mined by hand (`--manual-blocks`).
     pub block_time_ms: Option<u64>,
     pub faucet_max_amount: u64,
+    /// Exit mode: blocks a queue message may stay overdue, with no batch posted, before
+    /// the rollup freezes (F).
+    pub freeze_delay_blocks: u64,
+    /// Exit mode: blocks claims are registered before they are paid (P).
+    pub exit_claim_period_blocks: u64,
 }
 
 /// Token accounting. `conserved` is `minted == balances + escrow + bonds + burned`.
