@@ -86,6 +86,10 @@ pub enum Command {
     /// Force an action through the settlement layer's L1 queue (censorship resistance).
     #[command(subcommand)]
     Force(ForceCommand),
+    /// Exit mode, the escape hatch: the frozen rollup's status, and claiming your equity
+    /// at its last finalized root with a proof from any node.
+    #[command(subcommand)]
+    Exit(ExitCommand),
     /// Load-test the sequencer with signed orders from many funded accounts.
     Bench(BenchArgs),
     /// Run the whole network in this process: settlement layer, sequencer, two verifiers
@@ -172,6 +176,27 @@ pub enum L1Command {
     Claim(ClaimArgs),
     /// Show the settlement layer's status: head block, tip, finalized batch, queue, supply.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExitCommand {
+    /// Show exit mode's phase: live (and when it would freeze), frozen, claiming, paid.
+    Status,
+    /// Claim an account's equity at the exit root. The proof is fetched from the sequencer
+    /// or, failing that, from each verifier of devnet.json or --node, whichever holds the
+    /// exit root.
+    Claim {
+        /// The key that signs the L1 call (anyone may claim; the money goes to --account).
+        #[arg(long, default_value = crate::keystore::DEFAULT_KEY_NAME)]
+        name: String,
+        /// The account to claim for (default: the signer's own).
+        #[arg(long)]
+        account: Option<Address>,
+        /// A node (sequencer or verifier) to fetch the proof from; repeatable. Tried after
+        /// the sequencer and before devnet.json's verifiers.
+        #[arg(long = "node")]
+        nodes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]

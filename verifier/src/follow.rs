@@ -288,8 +288,11 @@ impl Follow {
     }
 
     fn publish(&self) {
+        let core = self.core();
         self.state
-            .publish(status_of(self.core(), self.resumed_from, self.l1));
+            .publish(status_of(core, self.resumed_from, self.l1));
+        self.state
+            .publish_finalized(core.anchor().index, core.anchor_tree().clone());
     }
 
     /// Sleeps `poll_interval`, or less if stopped meanwhile.

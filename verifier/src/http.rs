@@ -9,9 +9,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use protocol::api::settlement::ExitProof;
 use protocol::api::verifier::StatusResponse;
+use protocol::primitives::Address;
 use serde::Deserialize;
-use service_shell::http::{ApiError, ApiQuery, with_fallbacks};
+use service_shell::http::{ApiError, ApiPath, ApiQuery, with_fallbacks};
 use std::time::Duration;
 
 /// The longest `/v1/status?wait_ms=` holds a request open.
@@ -25,6 +27,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { Json(serde_json::json!({ "ok": true })) }),
         )
         .route("/v1/status", get(status))
+        .route("/v1/exit/proof/{account}", get(exit_proof))
         .route("/metrics", get(prometheus));
     with_fallbacks(
         routes,
@@ -60,6 +63,20 @@ async fn status(
         () = tokio::time::sleep(wait) => {}
     }
     Ok(Json(state.status()))
+}
+
+/// `GET /v1/exit/proof/{account}`: the account's exit valuation and witness at the last
+/// finalized root this verifier re-executed (same JSON as the sequencer's), so users can
+/// claim in exit mode with no help from the sequencer.
+async fn exit_proof(
+    State(state): State<AppState>,
+    ApiPath(account): ApiPath<Address>,
+) -> Result<Json<ExitProof>, ApiError> {
+    let (index, tree) = state.finalized();
+    let genesis = state.genesis();
+    ExitProof::build(&tree, index, &genesis, &account)
+        .map(Json)
+        .map_err(ApiError::internal)
 }
 
 async fn prometheus(State(state): State<AppState>) -> Response {

@@ -125,10 +125,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         "verifier serving"
     );
     let (stop, stopping) = watch::channel(false);
-    let state = AppState::new(
-        state::status_of(&core, core.cursor(), None),
-        stopping.clone(),
-    );
+    let state = AppState::new(&core, stopping.clone());
     let follow = Follow::new(
         Engine { core, store },
         &config,

@@ -1,9 +1,12 @@
 //! What the follower task shares with the HTTP handlers: the latest status (a watch
-//! channel, so `/v1/status` can long-poll for a cursor), the metrics, and the stop signal.
+//! channel, so `/v1/status` can long-poll for a cursor), the finalized state (exit proofs),
+//! the metrics, and the stop signal.
 
 use crate::core::Follower;
 use crate::metrics::Metrics;
 use protocol::api::verifier::{L1View, Lag, StatusResponse};
+use protocol::genesis::Genesis;
+use protocol::tree::Tree;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
@@ -16,15 +19,21 @@ pub struct AppState {
 #[derive(Debug)]
 struct Shared {
     status: watch::Sender<StatusResponse>,
+    /// The last finalized batch and the state after it (O(1) to clone), for exit proofs.
+    finalized: Mutex<(Option<u64>, Tree)>,
+    genesis: Arc<Genesis>,
     metrics: Mutex<Metrics>,
     stopping: watch::Receiver<bool>,
 }
 
 impl AppState {
-    pub fn new(status: StatusResponse, stopping: watch::Receiver<bool>) -> AppState {
+    /// The state of `core` as it starts.
+    pub fn new(core: &Follower, stopping: watch::Receiver<bool>) -> AppState {
         AppState {
             inner: Arc::new(Shared {
-                status: watch::Sender::new(status),
+                status: watch::Sender::new(status_of(core, core.cursor(), None)),
+                genesis: Arc::new(core.genesis().clone()),
+                finalized: Mutex::new((core.anchor().index, core.anchor_tree().clone())),
                 metrics: Mutex::new(Metrics::default()),
                 stopping,
             }),
@@ -37,6 +46,28 @@ impl AppState {
 
     pub fn publish(&self, status: StatusResponse) {
         self.inner.status.send_replace(status);
+    }
+
+    /// Publishes the finalized state (after the status, from the same core).
+    pub fn publish_finalized(&self, index: Option<u64>, tree: Tree) {
+        *self
+            .inner
+            .finalized
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = (index, tree);
+    }
+
+    pub fn genesis(&self) -> Arc<Genesis> {
+        self.inner.genesis.clone()
+    }
+
+    /// The last finalized batch and the state after it.
+    pub fn finalized(&self) -> (Option<u64>, Tree) {
+        self.inner
+            .finalized
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub fn watch_status(&self) -> watch::Receiver<StatusResponse> {

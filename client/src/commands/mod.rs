@@ -5,6 +5,7 @@
 mod bench;
 pub mod demo;
 pub mod devnet;
+mod exit;
 mod force;
 mod keys;
 mod l1;
@@ -82,6 +83,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Withdraw(args) => withdraw::withdraw(cli, args).await,
         Command::Withdrawal(args) => withdraw::withdrawal(cli, args).await,
         Command::Force(command) => force::run(cli, command).await,
+        Command::Exit(command) => exit::run(cli, command).await,
         Command::Bench(args) => bench::run(cli, args).await,
         Command::Devnet(args) => devnet::run(cli, args).await,
         Command::Oracle(args) => oracle::run(cli, args).await,

@@ -17,7 +17,7 @@ pub use call::{
     l1_call_digest, l1_domain_separator,
 };
 pub use events::{Event, EventKind, EventsResponse};
-pub use exit::{ExitClaimCall, ExitClaimView, ExitPhase, ExitStatus};
+pub use exit::{ExitClaimCall, ExitClaimView, ExitPhase, ExitProof, ExitStatus};
 pub use requests::{
     BondCall, ChallengeCall, ClaimWithdrawalCall, DepositCall, FaucetRequest, ForceCall,
     MineRequest, PostBatchCall, UnbondCall,

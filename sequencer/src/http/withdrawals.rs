@@ -1,14 +1,17 @@
 //! `GET /v1/withdrawals/{id}`: one status for a withdrawal, from debit to payout:
 //! pending (batch open) → in batch (sealed) → challenge window (posted; with the blocks
 //! left and an ETA) → claimable (final; with the Merkle proof to claim with) → claimed.
+//! Also the exit-mode proof of an account at the newest finalized root.
 
 use super::{ApiError, AppState, error};
 use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
 use protocol::api::sequencer::{BatchStatus, WithdrawalStatus, WithdrawalView};
+use protocol::api::settlement::ExitProof;
 use protocol::codec::Encode;
 use protocol::engine::keys::withdrawal_key;
+use protocol::primitives::Address;
 use service_shell::http::ApiPath;
 
 pub async fn withdrawal(
@@ -88,4 +91,20 @@ async fn final_status(
             eta_ms: Some(0),
         }),
     }
+}
+
+/// `GET /v1/exit/proof/{account}`: the account's exit valuation and witness at the newest
+/// finalized root this node holds (genesis if none), for `vigil exit claim`.
+pub async fn exit_proof(
+    State(s): State<AppState>,
+    ApiPath(account): ApiPath<Address>,
+) -> Result<Json<ExitProof>, ApiError> {
+    let view = s.views.borrow().clone();
+    let (index, tree) = match &view.finalized {
+        Some((index, tree)) => (Some(*index), tree.clone()),
+        None => (None, protocol::batch::genesis_tree(&s.genesis)),
+    };
+    ExitProof::build(&tree, index, &s.genesis, &account)
+        .map(Json)
+        .map_err(ApiError::internal)
 }

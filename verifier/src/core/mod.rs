@@ -282,6 +282,10 @@ impl Follower {
     pub fn anchor(&self) -> &Anchor {
         &self.anchor
     }
+    /// The state after the anchor (the last finalized batch, or genesis).
+    pub fn anchor_tree(&self) -> &Tree {
+        &self.anchor_tree
+    }
     /// Live batches after the anchor, ascending.
     pub fn pending(&self) -> &[Followed] {
         &self.pending

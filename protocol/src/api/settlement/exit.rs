@@ -89,3 +89,42 @@ pub struct ExitClaimView {
     pub claimed_by: Address,
     pub paid_block: Option<u64>,
 }
+
+/// `GET /v1/exit/proof/{account}` on the sequencer and on every verifier: the account's
+/// valuation at the newest finalized root the node holds, and the witness to claim it with
+/// (`ExitClaimCall::witness`). Claims are valued at the settlement layer's exit root, so a
+/// proof is usable when `state_root` equals `GET /v1/exit` → `exit_root`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitProof {
+    pub account: Address,
+    /// The finalized batch the root is after (`None`: genesis).
+    pub batch_index: Option<u64>,
+    pub state_root: H256,
+    pub collateral: i128,
+    /// Σ (unrealized PnL + unsettled funding) at the root's mark prices.
+    pub pnl: i128,
+    pub equity: i128,
+    #[serde(with = "hex_bytes")]
+    pub witness: Vec<u8>,
+}
+
+impl ExitProof {
+    /// The proof for `account` over `tree`, the state after `batch_index`.
+    pub fn build(
+        tree: &crate::tree::Tree,
+        batch_index: Option<u64>,
+        genesis: &crate::genesis::Genesis,
+        account: &Address,
+    ) -> Result<ExitProof, crate::engine::view::ViewError> {
+        let (valuation, witness) = crate::engine::exit::prove_exit(tree, genesis, account)?;
+        Ok(ExitProof {
+            account: *account,
+            batch_index,
+            state_root: tree.root(),
+            collateral: valuation.collateral,
+            pnl: valuation.pnl,
+            equity: valuation.equity,
+            witness,
+        })
+    }
+}
