@@ -12,6 +12,7 @@ mod claim;
 mod demo;
 mod devnet;
 mod docker;
+mod exit_e2e;
 mod external_signature;
 mod fraud_e2e;
 mod keys;

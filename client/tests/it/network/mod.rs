@@ -63,7 +63,16 @@ impl Network {
     /// (so the sequencer's first batch consumes them), then starts the sequencer with
     /// fast batching (64 transactions or 20 ms), no keeper, and `fault` if given; waits
     /// until the deposits are credited and posted.
-    pub async fn start(mut workload: Workload, fault: Option<FaultPlan>) -> Network {
+    pub async fn start(workload: Workload, fault: Option<FaultPlan>) -> Network {
+        Network::start_with(workload, fault, |_| {}).await
+    }
+
+    /// [`Network::start`] with the settlement layer's configuration changed by `tweak`.
+    pub async fn start_with(
+        mut workload: Workload,
+        fault: Option<FaultPlan>,
+        tweak: impl FnOnce(&mut contracts_mock::Config),
+    ) -> Network {
         workload.genesis.checkpoint_interval_txs = 4;
         let genesis = workload.genesis.clone();
         let l1_dir = tempfile::tempdir().expect("temp dir");
@@ -76,6 +85,7 @@ impl Network {
         config.slash_share_bps = SLASH_SHARE_BPS;
         // Batches carry the wall clock; the hand-mined L1 head may be far behind it.
         config.max_timestamp_drift_ms = 3_600_000;
+        tweak(&mut config);
         let (listener, l1_url) = bind().await;
         let l1_running = contracts_mock::start(config, listener)
             .await
@@ -192,6 +202,13 @@ impl Network {
             self.events().await.iter().find_map(&wanted)
         })
         .await
+    }
+
+    /// Stops the sequencer for good (it goes silent); its URL stops answering.
+    pub async fn stop_sequencer(&mut self) {
+        if let Some(seq) = self.seq_running.take() {
+            seq.shutdown().await;
+        }
     }
 
     /// Graceful stop of the sequencer, then of the settlement layer; both must end `Ok`.
