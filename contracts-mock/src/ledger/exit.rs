@@ -1,4 +1,4 @@
-//! Exit mode, the escape hatch (docs/spec/settlement.md §9): when the sequencer (and every
+//! Exit mode, the escape hatch (docs/spec/settlement.md §12): when the sequencer (and every
 //! other proposer) leaves a queue message overdue for the freeze delay, the rollup freezes
 //! for good and every account is paid its equity at the last finalized root, from escrow,
 //! with no one's cooperation.

@@ -1,5 +1,5 @@
 //! Exit mode's valuation: what a frozen rollup owes one account at its last finalized root
-//! (docs/spec/settlement.md §9, docs/PROTOCOL.md Part 4 §13).
+//! (docs/spec/settlement.md §12, docs/PROTOCOL.md Part 4 §13).
 //!
 //! The claim is the account's equity exactly as the STF's margin code computes it:
 //! `collateral + Σ (upnl + unsettled funding)` over its positions, valued at each market's

@@ -1,4 +1,4 @@
-//! Exit mode's API (docs/spec/settlement.md §9): the signed claim, the phase the
+//! Exit mode's API (docs/spec/settlement.md §12): the signed claim, the phase the
 //! settlement layer is in, and one account's claim.
 
 use super::call::L1CallData;
