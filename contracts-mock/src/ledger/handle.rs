@@ -10,13 +10,14 @@
 //! authenticated: the HTTP layer recovers the caller from the call's signature and consumes
 //! its nonce (`auth`, `accounts::consume_nonce`); a `Ledger` caller names the address.
 
-use super::{accounts, batches, chain, events, queue, schema};
+use super::{accounts, batches, chain, events, exit, queue, schema};
 use crate::RunError;
 use crate::config::Config;
 use crate::rules::Rules;
 use protocol::api::settlement::{
-    BatchView, BondCall, BondResponse, ChallengeCall, ChallengeResponse, DepositCall,
-    DepositResponse, EventsResponse, FaucetRequest, FaucetResponse, MineResponse, PostBatchCall,
+    AccountResponse, BatchView, BondCall, BondResponse, ChallengeCall, ChallengeResponse,
+    DepositCall, DepositResponse, EventsResponse, ExitClaimCall, ExitClaimView, ExitStatus,
+    FaucetRequest, FaucetResponse, ForceCall, ForceResponse, MineResponse, PostBatchCall,
     PostBatchResponse, QueueResponse, StatusResponse,
 };
 use protocol::primitives::Address;
@@ -118,6 +119,30 @@ impl Ledger {
         call: &DepositCall,
     ) -> Result<DepositResponse, ApiError> {
         self.write(|conn, rules| queue::deposit(conn, rules, from, call))
+    }
+
+    /// `POST /v1/force`, by `from`.
+    pub fn force(&mut self, from: &Address, call: &ForceCall) -> Result<ForceResponse, ApiError> {
+        self.write(|conn, rules| queue::force(conn, rules, from, call))
+    }
+
+    /// `POST /v1/exit/claim`, by `from`.
+    pub fn claim_exit(
+        &mut self,
+        from: &Address,
+        call: &ExitClaimCall,
+    ) -> Result<ExitClaimView, ApiError> {
+        self.write(|conn, rules| exit::claim(conn, rules, from, call))
+    }
+
+    /// `GET /v1/exit`.
+    pub fn exit(&self) -> Result<ExitStatus, ApiError> {
+        self.read(exit::status)
+    }
+
+    /// `GET /v1/accounts/{address}`.
+    pub fn account(&self, address: &Address) -> Result<AccountResponse, ApiError> {
+        self.read(|conn, _| accounts::view(conn, address))
     }
 
     /// `POST /v1/batches`, by `from`.

@@ -3,11 +3,14 @@
 //! a bad batch, the sequencer is slashed exactly when it cheated, the final chain
 //! re-executes honestly from genesis (checked here, independently of the verifiers) to the
 //! tip both the settlement layer and the sequencer hold, tokens are conserved on L1, every
-//! verifier ends unhalted on that root, and exactly one verifier won each proof.
+//! verifier ends unhalted on that root, and exactly one verifier won each proof. And the
+//! exit promise: every forced message is executed (consumed by a live batch), or the
+//! rollup froze exactly at the documented block, and then every account was paid exactly
+//! what it was owed, with L1 supply conserved.
 
 use super::replica::Replica;
-use super::world::{SEQUENCER, Truth, World};
-use protocol::api::settlement::{BatchStatus, EventKind};
+use super::world::{DEADLINE_BLOCKS, FREEZE_DELAY_BLOCKS, SEQUENCER, Truth, World};
+use protocol::api::settlement::{BatchStatus, EventKind, ExitPhase};
 use protocol::api::verifier::ChallengeOutcome;
 use protocol::batch::genesis_tree;
 use protocol::fraud;
@@ -65,10 +68,14 @@ pub fn audit_end(world: &World, replicas: &[&Replica], cheated: bool, context: &
     }
     let status = world.ledger.status().expect("status");
     let (tip_index, tip_root) = (status.tip.index, status.tip.state_root);
-    assert_eq!(
-        (tree.root(), world.core.tip().state_root),
-        (tip_root, tip_root)
-    );
+    assert_eq!(tree.root(), tip_root);
+    if !world.stopped {
+        assert_eq!(
+            world.core.tip().state_root,
+            tip_root,
+            "the sequencer is on the tip"
+        );
+    }
     assert!(status.supply.conserved, "{:?}", status.supply);
     audit_replicas(world, replicas, cheated, (tip_index, tip_root));
     let unanswered = events.iter().any(|e| {
@@ -106,4 +113,68 @@ fn audit_replicas(
         assert_eq!(core.challenges().count(), usize::from(cheated));
     }
     assert_eq!(upheld, usize::from(cheated), "exactly one verifier won");
+}
+
+/// Every forced message executed, or the rollup frozen in block `max(e + D, c) + F + 1` for
+/// the oldest unconsumed message (enqueued at e; c the last block a batch was posted or
+/// reverted in before the freeze) and then paid out. Returns (forced executed, frozen).
+pub fn audit_forced(world: &World, context: &str) -> (u64, bool) {
+    let queue = world.ledger.queue(0, 1_000).expect("queue");
+    let executed = world
+        .forced
+        .iter()
+        .filter(|f| queue.messages[f.queue_index as usize].consumed_by.is_some())
+        .count() as u64;
+    let exit = world.ledger.exit().expect("exit");
+    let Some(frozen_block) = exit.frozen_block else {
+        assert_eq!(exit.phase, ExitPhase::Live);
+        assert_eq!(
+            queue.next_unconsumed, queue.length,
+            "live, nothing left unconsumed: {context}"
+        );
+        return (executed, false);
+    };
+    let events = world.events(0);
+    let freeze = events
+        .iter()
+        .position(|e| matches!(e.event, EventKind::RollupFrozen { .. }))
+        .expect("a freeze event");
+    let last_change = events[..freeze]
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event,
+                EventKind::BatchPosted { .. } | EventKind::BatchReverted { .. }
+            )
+        })
+        .map(|e| e.block)
+        .max()
+        .unwrap_or(0);
+    let overdue = exit.overdue_queue_index.expect("overdue message");
+    let enqueued = queue.messages[overdue as usize].enqueued_block;
+    let due = (enqueued + DEADLINE_BLOCKS).max(last_change) + FREEZE_DELAY_BLOCKS + 1;
+    assert_eq!(
+        frozen_block, due,
+        "froze at the documented block: {context}"
+    );
+    assert_eq!(exit.phase, ExitPhase::Paid, "{exit:?}: {context}");
+    let (n, d) = (
+        exit.payout_numerator.expect("ratio"),
+        exit.payout_denominator.expect("ratio"),
+    );
+    for (address, owed, before) in &world.exits {
+        let paid = u64::try_from(u128::from(*owed) * u128::from(n) / u128::from(d)).expect("fits");
+        let after = world.ledger.account(address).expect("account").balance;
+        assert_eq!(
+            after,
+            before + paid,
+            "{address} paid what it was owed: {context}"
+        );
+    }
+    assert_eq!(
+        world.exits.len(),
+        world.workload.traders.len(),
+        "every trader claimed"
+    );
+    (executed, true)
 }

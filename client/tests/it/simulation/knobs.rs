@@ -19,6 +19,22 @@ pub struct Knobs {
     pub cheat: Option<FaultPlan>,
     pub verifiers: usize,
     pub crash_percent: u64,
+    /// How the sequencer treats its duty to post (and forced messages).
+    pub conduct: Conduct,
+    /// Forced withdrawals: (tick, trader).
+    pub forced: Vec<(u64, usize)>,
+}
+
+/// The sequencer's liveness knob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conduct {
+    /// Posts, and includes every L1 message promptly.
+    Live,
+    /// Stops for good (follows nothing, posts nothing) from this tick on.
+    SilentFrom(u64),
+    /// Never includes a forced message (nor anything queued after one); its batches are
+    /// refused once one is overdue, and it stops there.
+    Censors,
 }
 
 impl Knobs {
@@ -36,6 +52,14 @@ impl Knobs {
             }),
             verifiers: 2 + rng.below(2) as usize,
             crash_percent: rng.below(15),
+            conduct: match rng.below(100) {
+                0..15 => Conduct::SilentFrom(rng.below(8)),
+                15..25 => Conduct::Censors,
+                _ => Conduct::Live,
+            },
+            forced: (0..rng.below(4))
+                .map(|_| (rng.below(10), rng.below(3) as usize))
+                .collect(),
         }
     }
 }
@@ -57,4 +81,9 @@ pub struct Coverage {
     pub calm_losses: u64,
     /// Upheld proofs that also reverted descendants of the bad batch.
     pub cascades: u64,
+    /// Forced messages a live batch consumed (executed by the STF).
+    pub forced_executed: u64,
+    /// Seeds whose rollup froze (and then paid every exit claim).
+    pub frozen: u64,
+    pub exit_claims: u64,
 }

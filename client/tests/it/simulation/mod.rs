@@ -6,10 +6,13 @@
 //! cheating knob (which fault, from which batch, or honest) and verifier misfortunes
 //! (crashes between pages, crashes that lose a page that was applied but not persisted,
 //! crashes that lose a challenge's answer, delayed submissions), and runs them tick by tick
-//! (one L1 block per tick). The auditor checks that every bad batch (and everything built
-//! on it) is reverted, no good batch ever is, the sequencer is slashed exactly when it
-//! cheated, no proof is ever rejected, and every verifier ends on the root of the honest
-//! chain, which the auditor re-executes on its own.
+//! (one L1 block per tick), plus forced withdrawals through the L1 queue and a liveness
+//! knob: the sequencer stays live, goes silent for good from some tick, or censors forced
+//! messages. The auditor checks that every bad batch (and everything built on it) is
+//! reverted, no good batch ever is, the sequencer is slashed exactly when it cheated, no
+//! proof is ever rejected, every verifier ends on the root of the honest chain, which the
+//! auditor re-executes on its own, and every forced message is executed or the rollup froze
+//! exactly at the documented block and paid every trader's exit claim.
 //!
 //! It lives in `client` because that is the crate that may depend on all three services.
 //! 200 seeds run in CI, split over four tests. A failure names its seed; replay it alone
@@ -21,7 +24,7 @@ mod knobs;
 mod replica;
 mod world;
 
-use knobs::{Coverage, Knobs};
+use knobs::{Conduct, Coverage, Knobs};
 use protocol::api::verifier::{ChallengeOutcome, Mode};
 use protocol::fault::Fault;
 use protocol::primitives::Address;
@@ -52,6 +55,7 @@ fn run(seed: u64, coverage: &mut Coverage) {
     let mut rng = SplitMix64(seed ^ 0x5157_5eed);
     let knobs = Knobs::draw(&mut rng);
     let mut world = World::new(seed, knobs.traders, knobs.k, knobs.window, knobs.cheat);
+    world.censors = knobs.conduct == Conduct::Censors;
     let mut nodes: Vec<Node> = (0..knobs.verifiers)
         .map(|i| Node {
             replica: Replica::new(&world, Mode::Challenge, Address([0xc0 + i as u8; 20])),
@@ -65,6 +69,13 @@ fn run(seed: u64, coverage: &mut Coverage) {
     let mut done = false;
 
     for tick in 0..MAX_TICKS {
+        if knobs.conduct == Conduct::SilentFrom(tick) {
+            trace(|| format!("tick {tick}: the sequencer goes silent"));
+            world.stopped = true;
+        }
+        for &(_, trader) in knobs.forced.iter().filter(|(at, _)| *at == tick) {
+            world.force_withdrawal(trader);
+        }
         // The sequencer: follows the log (re-sequencing after an upheld proof), then
         // sequences 1–3 batches (several per block put descendants on a bad batch before
         // anyone can react).
@@ -81,6 +92,11 @@ fn run(seed: u64, coverage: &mut Coverage) {
             world.sequence(users);
             posted += 1;
         }
+        // Done with its workload, a live sequencer still seals what L1 queued promptly.
+        if posted == knobs.batches && world.l1_waiting() {
+            world.sequence(Vec::new());
+        }
+        world.claim_exits();
         world.mine(1);
         trace(|| format!("tick {tick}: block {}", world.block));
 
@@ -90,8 +106,9 @@ fn run(seed: u64, coverage: &mut Coverage) {
         auditor::audit_rulings(&world, &mut audited);
 
         let last = world.last_seq();
-        let quiet = posted == knobs.batches
+        let quiet = (posted == knobs.batches || world.stopped)
             && world.settled()
+            && world.exit_settled()
             && nodes.iter().all(|n| {
                 n.down_until.is_none()
                     && n.replica.core.cursor() == last
@@ -115,6 +132,10 @@ fn run(seed: u64, coverage: &mut Coverage) {
         .collect();
     let cheated = !bad.is_empty();
     auditor::audit_end(&world, &replicas, cheated, &format!("{knobs:?}"));
+    let (executed, frozen) = auditor::audit_forced(&world, &format!("{knobs:?}"));
+    coverage.forced_executed += executed;
+    coverage.frozen += u64::from(frozen);
+    coverage.exit_claims += world.exits.len() as u64;
     coverage.seeds += 1;
     for f in bad {
         *coverage.cheats.entry(f.name()).or_default() += 1;
@@ -245,6 +266,11 @@ fn run_part(part: u64) {
         );
         assert!(
             coverage.lost_answers >= 1 && coverage.calm_losses >= 5,
+            "{coverage:?}"
+        );
+        // And forced withdrawals executed, rollups frozen and paid out.
+        assert!(
+            coverage.forced_executed >= 5 && coverage.frozen >= 3 && coverage.exit_claims >= 9,
             "{coverage:?}"
         );
     }

@@ -12,15 +12,18 @@
 //! the batch honest; an honest sequencer sealing a bad batch fails the run).
 
 use contracts_mock::{ApiError, Config, Ledger};
+use protocol::action::{Action, Withdraw};
 use protocol::action::{L1Message, Tx};
 use protocol::api::settlement::{
-    BondCall, DepositCall, Event, EventKind, FaucetRequest, PostBatchCall,
+    BondCall, DepositCall, Event, EventKind, ExitClaimCall, ExitPhase, ExitProof, FaucetRequest,
+    ForceCall, PostBatchCall,
 };
 use protocol::batch::{Batch, genesis_anchor, genesis_tree, verify_tx};
 use protocol::codec::Decode;
 use protocol::fault::Fault;
 use protocol::fraud;
 use protocol::primitives::{Address, H256};
+use protocol::signing::sign_action;
 use protocol::tree::Tree;
 use protocol::workload::Workload;
 use sequencer::FaultPlan;
@@ -38,6 +41,10 @@ pub const DEPOSIT: u64 = 100_000_000_000;
 pub const BOND: u64 = 1_000;
 pub const T0_MS: u64 = 1_700_000_000_000;
 pub const BLOCK_MS: u64 = 1_000;
+/// D, F and P of the simulated settlement layer.
+pub const DEADLINE_BLOCKS: u64 = 4;
+pub const FREEZE_DELAY_BLOCKS: u64 = 3;
+pub const CLAIM_PERIOD_BLOCKS: u64 = 2;
 /// The core's sealing threshold; the simulation seals each batch itself below it.
 const BATCH_MAX_TXS: usize = 64;
 /// Finalized batches between two sequencer snapshots (the snapshot itself is dropped).
@@ -52,6 +59,13 @@ pub enum Truth {
     Bad,
     /// Built on a bad batch.
     OnBad,
+}
+
+/// A forced withdrawal the workload queued on L1.
+#[derive(Debug, Clone, Copy)]
+pub struct Forced {
+    pub queue_index: u64,
+    pub enqueued_block: u64,
 }
 
 /// One posting to the settlement layer.
@@ -79,6 +93,13 @@ pub struct World {
     /// The journal's fault record of the batch being sealed: (chunks closed, fault).
     building: (u32, Option<(Fault, u32)>),
     domain: H256,
+    /// The sequencer leaves forced messages (and all after one) out.
+    pub censors: bool,
+    /// The sequencer has stopped: silent, or stalled after a refused post.
+    pub stopped: bool,
+    pub forced: Vec<Forced>,
+    /// Exit claims made, by trader: (owed, L1 balance before the payout).
+    pub exits: Vec<(Address, u64, u64)>,
 }
 
 /// The settlement layer refused something the simulation expects to pass.
@@ -96,7 +117,9 @@ impl World {
         let mut config = Config::new(PathBuf::new(), genesis.clone());
         config.block_time_ms = None;
         config.challenge_window_blocks = window;
-        config.force_inclusion_deadline_blocks = 1_000;
+        config.force_inclusion_deadline_blocks = DEADLINE_BLOCKS;
+        config.freeze_delay_blocks = FREEZE_DELAY_BLOCKS;
+        config.exit_claim_period_blocks = CLAIM_PERIOD_BLOCKS;
         config.min_sequencer_bond = BOND;
         config.min_challenger_bond = 0;
         config.slash_share_bps = 5_000;
@@ -114,6 +137,10 @@ impl World {
             postings: BTreeMap::new(),
             followed: 0,
             building: (0, None),
+            censors: false,
+            stopped: false,
+            forced: Vec::new(),
+            exits: Vec::new(),
         };
         world.fund();
         world
@@ -214,6 +241,9 @@ impl World {
     /// reverts (rolling back and re-sequencing, then bonding again and posting what was
     /// re-sequenced). Returns the first reverted index it handled.
     pub fn follow(&mut self) -> Option<u64> {
+        if self.stopped {
+            return None;
+        }
         let mut first = None;
         for e in self.events(self.followed) {
             self.followed = e.seq;
@@ -242,8 +272,14 @@ impl World {
             .ledger
             .queue(self.core.final_queue_end(), PAGE)
             .expect("queue read");
-        self.core
-            .add_l1(queue.messages.into_iter().map(|m| (m.index, m.message)));
+        let censors = self.censors;
+        self.core.add_l1(
+            queue
+                .messages
+                .into_iter()
+                .take_while(|m| !(censors && matches!(m.message, L1Message::Forced { .. })))
+                .map(|m| (m.index, m.message)),
+        );
         if first.is_some() {
             self.bond();
             self.seal_and_post();
@@ -254,6 +290,9 @@ impl World {
     /// Sequences fresh prices and `users` as one job at the head's time, seals the batch
     /// and posts it (and any batch the core sealed on its own).
     pub fn sequence(&mut self, users: Vec<Tx>) {
+        if self.stopped {
+            return;
+        }
         let now = self.now_ms();
         let mut txs = self.workload.price_updates(now);
         txs.extend(users);
@@ -303,11 +342,18 @@ impl World {
     fn post(&mut self, data: Vec<u8>, fault: Option<(Fault, u32)>) {
         let batch = Batch::decode(&data).expect("the core seals canonical batches");
         let index = batch.header.index;
-        let posted = self
+        let posted = match self
             .ledger
             .post_batch(&SEQUENCER, &PostBatchCall::Data(data))
-            .map_err(|e| format!("the settlement layer refused batch {index}: {e}"))
-            .unwrap();
+        {
+            Ok(posted) => posted,
+            // A censor's batch is refused once a forced message is overdue: it stalls.
+            Err(e) if self.censors && e.code == "overdue_message_skipped" => {
+                self.stopped = true;
+                return;
+            }
+            Err(e) => panic!("the settlement layer refused batch {index}: {e}"),
+        };
         let truth = self.truth(&batch, fault);
         let posting = Posting {
             batch,
@@ -337,6 +383,79 @@ impl World {
                 "the sequencer sealed batch {index} bad at chunk {} with no fault",
                 bad.chunk
             ),
+        }
+    }
+
+    /// Whether exit mode has nothing left to do: live with nothing waiting in the queue,
+    /// or every claim paid.
+    pub fn exit_settled(&self) -> bool {
+        match self.ledger.exit().expect("exit status").phase {
+            ExitPhase::Live => !self.l1_waiting(),
+            ExitPhase::Paid => true,
+            ExitPhase::Frozen | ExitPhase::Claiming => false,
+        }
+    }
+
+    /// Whether an L1 message waits that no live batch consumed.
+    pub fn l1_waiting(&self) -> bool {
+        let status = self.ledger.status().expect("status");
+        status.queue_length > status.tip.queue_end
+    }
+
+    /// `trader` forces a 1 USDC withdrawal through the L1 queue (a relay of its own).
+    pub fn force_withdrawal(&mut self, trader: usize) {
+        let t = &self.workload.traders[trader % self.workload.traders.len()];
+        let (address, key) = (t.address, t.key.clone());
+        let action = Action::Withdraw(Withdraw {
+            account: address,
+            amount: 1_000_000,
+            nonce: 1_000_000_000 + self.forced.len() as u64,
+            expires_at: u64::MAX / 2,
+        });
+        let call = ForceCall {
+            action: sign_action(&key, action, &self.domain),
+        };
+        let Ok(queued) = self.ledger.force(&address, &call) else {
+            return; // frozen already: nothing can be queued
+        };
+        self.forced.push(Forced {
+            queue_index: queued.queue_index,
+            enqueued_block: queued.block,
+        });
+    }
+
+    /// Once exit claims are open, every trader claims (once), with the witness of the
+    /// honest state at the exit root, which the simulation holds.
+    pub fn claim_exits(&mut self) {
+        let exit = self.ledger.exit().expect("exit status");
+        if exit.phase != ExitPhase::Claiming || !self.exits.is_empty() {
+            return;
+        }
+        let tip = self.ledger.status().expect("status").tip;
+        let tree = self
+            .honest
+            .get(&tip.header_hash)
+            .expect("the exit root is an honest state")
+            .clone();
+        assert_eq!(Some(tree.root()), exit.exit_root);
+        let genesis = self.workload.genesis.clone();
+        let traders: Vec<Address> = self.workload.traders.iter().map(|t| t.address).collect();
+        for address in traders {
+            let proof = ExitProof::build(&tree, tip.index, &genesis, &address).expect("valued");
+            let call = ExitClaimCall {
+                account: address,
+                witness: proof.witness,
+            };
+            let claimed = self
+                .ledger
+                .claim_exit(&FUNDER, &call)
+                .map_err(refused("an exit claim"))
+                .unwrap();
+            assert_eq!(i128::from(claimed.equity), proof.equity);
+            let again = self.ledger.claim_exit(&FUNDER, &call);
+            assert_eq!(again.expect_err("a second claim").code, "already_claimed");
+            let balance = self.ledger.account(&address).expect("account").balance;
+            self.exits.push((address, claimed.owed, balance));
         }
     }
 }
