@@ -65,7 +65,6 @@ pub enum Truth {
 #[derive(Debug, Clone, Copy)]
 pub struct Forced {
     pub queue_index: u64,
-    pub enqueued_block: u64,
 }
 
 /// One posting to the settlement layer.
@@ -420,7 +419,6 @@ impl World {
         };
         self.forced.push(Forced {
             queue_index: queued.queue_index,
-            enqueued_block: queued.block,
         });
     }
 
