@@ -225,6 +225,10 @@ pub struct ClaimArgs {
     /// The inclusion proof: `0x` hex of its encoding, or `@path` to a file holding it.
     #[arg(long, requires_all = ["batch", "amount"])]
     pub proof: Option<String>,
+    /// A node (sequencer or verifier) to fetch the claim from when the sequencer cannot
+    /// serve it; repeatable. Tried before devnet.json's verifiers.
+    #[arg(long = "node", conflicts_with_all = ["claim_file", "proof"])]
+    pub nodes: Vec<String>,
 }
 
 pub(crate) fn usdc(text: &str) -> Result<u64, UnitsError> {

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use protocol::api::settlement::ExitProof;
+use protocol::api::settlement::{ClaimWithdrawalCall, ExitProof};
 use protocol::api::verifier::StatusResponse;
 use protocol::primitives::Address;
 use serde::Deserialize;
@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/status", get(status))
         .route("/v1/exit/proof/{account}", get(exit_proof))
+        .route("/v1/withdrawals/{id}/claim", get(withdrawal_claim))
         .route("/metrics", get(prometheus));
     with_fallbacks(
         routes,
@@ -77,6 +78,28 @@ async fn exit_proof(
     ExitProof::build(&tree, index, &genesis, &account)
         .map(Json)
         .map_err(ApiError::internal)
+}
+
+/// `GET /v1/withdrawals/{id}/claim`: the whole withdrawal claim (batch, account, amount,
+/// proof) at the last finalized root this verifier re-executed, the same JSON as the
+/// sequencer's, so a withdrawal is claimable without the sequencer.
+async fn withdrawal_claim(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<ClaimWithdrawalCall>, ApiError> {
+    let (index, tree) = state.finalized();
+    let claim = match index {
+        Some(index) => {
+            ClaimWithdrawalCall::from_state(&tree, index, id).map_err(ApiError::internal)?
+        }
+        None => None,
+    };
+    claim.map(Json).ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_withdrawal",
+            format!("withdrawal {id} is not in the last finalized state this verifier holds (finalized batch {index:?}): it is not final yet, or no such withdrawal exists"),
+        )
+    })
 }
 
 async fn prometheus(State(state): State<AppState>) -> Response {

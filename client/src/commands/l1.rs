@@ -3,7 +3,7 @@
 //! nonce, read from the settlement layer just before signing. A claim given only its
 //! withdrawal id is fetched from the sequencer (proof, batch, account, amount).
 
-use super::network::{Endpoints, signer};
+use super::network::{self, Endpoints, signer};
 use super::{Output, UsageError};
 use crate::cli::{AccountArg, ClaimArgs, Cli, L1Command};
 use crate::keystore::{DEFAULT_KEY_NAME, StoredKey};
@@ -12,6 +12,7 @@ use protocol::api::sequencer::WithdrawalStatus;
 use protocol::api::settlement::{ClaimWithdrawalCall, DepositCall, FaucetRequest};
 use protocol::primitives::{Address, parse_hex};
 use serde_json::json;
+use service_client::http::ServiceHttp;
 use service_client::settlement::SettlementClient;
 
 pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
@@ -122,7 +123,7 @@ async fn claim(
             let id = args
                 .withdrawal_id
                 .ok_or_else(|| UsageError("--withdrawal-id is required".into()))?;
-            claim_from_sequencer(endpoints, id).await?
+            claim_from_nodes(cli, endpoints, id, &args.nodes).await?
         }
         None => {
             let missing = |flag: &str| UsageError(format!("{flag} is required with --proof"));
@@ -154,6 +155,40 @@ async fn claim(
 
 /// The claim of withdrawal `id` as the sequencer serves it once the withdrawal is
 /// claimable; before that, an error with its current status line.
+/// The claim from the sequencer (whose status explains a withdrawal that is not claimable
+/// yet) or, when it cannot serve one, from `nodes` and then devnet.json's verifiers
+/// (`GET /v1/withdrawals/{id}/claim`), so a withdrawal is claimable without the sequencer.
+async fn claim_from_nodes(
+    cli: &Cli,
+    endpoints: &Endpoints,
+    id: u64,
+    nodes: &[String],
+) -> anyhow::Result<ClaimWithdrawalCall> {
+    let from_sequencer = claim_from_sequencer(endpoints, id).await;
+    let Err(sequencer_error) = from_sequencer else {
+        return from_sequencer;
+    };
+    let mut sources = nodes.to_vec();
+    if let Some(m) = network::manifest(cli)? {
+        sources.extend(m.verifier_urls);
+    }
+    let mut tried = vec![format!("sequencer: {sequencer_error}")];
+    for url in sources {
+        let node = ServiceHttp::new("node", &url);
+        match node
+            .get::<ClaimWithdrawalCall>(&format!("/v1/withdrawals/{id}/claim"))
+            .await
+        {
+            Ok(claim) => return Ok(claim),
+            Err(e) => tried.push(format!("{url}: {e}")),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no node could serve withdrawal {id}'s claim; {}",
+        tried.join("; ")
+    ))
+}
+
 async fn claim_from_sequencer(
     endpoints: &Endpoints,
     id: u64,

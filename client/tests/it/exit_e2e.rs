@@ -3,7 +3,7 @@
 //! trader forces a withdrawal; nobody includes it; the settlement layer freezes the rollup
 //! once the deadline plus the freeze delay have passed. Every trader then claims with the
 //! real `vigil exit claim`, which finds the sequencer dead and takes its proof from the
-//! verifier. Each claim records exactly the equity the engine computes over a replica
+//! verifier (as does `vigil l1 claim` for a finalized withdrawal). Each claim records exactly the equity the engine computes over a replica
 //! rebuilt from the settlement layer's batches, a second claim is refused, the payout pays
 //! each exactly that, and the L1 supply is conserved.
 
@@ -143,6 +143,31 @@ async fn a_silent_sequencer_freezes_the_rollup_and_every_account_exits_with_its_
         assert_eq!(again.code, 1, "{again:?}");
         assert!(again.stderr.contains("already claimed"), "{}", again.stderr);
     }
+
+    // Trader 0's finalized withdrawal (id 0) is claimed with the verifier's proof too.
+    let t0 = net.workload.traders[0].address;
+    let l1_before = net.l1.account(&t0).await.expect("account").balance;
+    let withdrawal = [
+        "--sequencer-url",
+        &seq_url,
+        "l1",
+        "claim",
+        "--withdrawal-id",
+        "0",
+        "--name",
+        "t0",
+        "--node",
+        verifier.client.base_url(),
+    ];
+    run_off_runtime(home.path(), Some(net.l1.base_url()), &withdrawal)
+        .await
+        .ok();
+    let l1_after = net.l1.account(&t0).await.expect("account").balance;
+    assert_eq!(
+        l1_after,
+        l1_before + 1_000_000_000,
+        "the 1,000 USDC withdrawal"
+    );
 
     let mut before = Vec::new();
     for (address, _) in &owed {

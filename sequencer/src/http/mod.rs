@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/batches", get(reads::batches))
         .route("/v1/batches/{index}", get(reads::batch))
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
+        .route("/v1/withdrawals/{id}/claim", get(withdrawals::claim))
         .route("/v1/exit/proof/{account}", get(withdrawals::exit_proof))
         .route("/metrics", get(reads::metrics));
     let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)

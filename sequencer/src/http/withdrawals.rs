@@ -8,9 +8,7 @@ use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
 use protocol::api::sequencer::{BatchStatus, WithdrawalStatus, WithdrawalView};
-use protocol::api::settlement::ExitProof;
-use protocol::codec::Encode;
-use protocol::engine::keys::withdrawal_key;
+use protocol::api::settlement::{ClaimWithdrawalCall, ExitProof};
 use protocol::primitives::Address;
 use service_shell::http::ApiPath;
 
@@ -76,12 +74,16 @@ async fn final_status(
     let view = s.views.borrow().clone();
     match &view.finalized {
         Some((final_index, tree)) if *final_index >= batch_index => {
-            let proof = tree
-                .prove(&withdrawal_key(id))
-                .map_err(ApiError::internal)?;
+            let claim = ClaimWithdrawalCall::from_state(tree, *final_index, id)
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| {
+                    ApiError::internal(format_args!(
+                        "withdrawal {id} is not in the finalized state"
+                    ))
+                })?;
             Ok(WithdrawalStatus::Claimable {
                 proof_batch_index: *final_index,
-                proof: proof.encode(),
+                proof: claim.proof,
             })
         }
         // Final on L1 a moment before the executor took note: the window is over.
@@ -91,6 +93,36 @@ async fn final_status(
             eta_ms: Some(0),
         }),
     }
+}
+
+/// `GET /v1/withdrawals/{id}/claim`: the whole claim (batch, account, amount, proof) at the
+/// newest finalized root, the same JSON every verifier serves.
+pub async fn claim(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<ClaimWithdrawalCall>, ApiError> {
+    let view = s.views.borrow().clone();
+    claim_at(view.finalized.as_ref().map(|(i, t)| (*i, t)), id).map(Json)
+}
+
+/// The claim of withdrawal `id` in `finalized` (the newest finalized batch and its state),
+/// or 404 `unknown_withdrawal` naming why there is none.
+pub fn claim_at(
+    finalized: Option<(u64, &protocol::tree::Tree)>,
+    id: u64,
+) -> Result<ClaimWithdrawalCall, ApiError> {
+    let missing = || {
+        ApiError::not_found(
+            "unknown_withdrawal",
+            format!(
+                "withdrawal {id} is not in the newest finalized state this node holds: it is not final yet, or no such withdrawal exists"
+            ),
+        )
+    };
+    let (index, tree) = finalized.ok_or_else(missing)?;
+    ClaimWithdrawalCall::from_state(tree, index, id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(missing)
 }
 
 /// `GET /v1/exit/proof/{account}`: the account's exit valuation and witness at the newest

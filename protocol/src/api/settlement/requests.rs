@@ -150,6 +150,36 @@ pub struct ClaimWithdrawalCall {
     pub proof: Vec<u8>,
 }
 
+impl ClaimWithdrawalCall {
+    /// The claim of withdrawal `withdrawal_id` against `tree`, the post-state of finalized
+    /// batch `batch_index`: its leaf and inclusion proof. `None` if the state holds no such
+    /// withdrawal. Every node serves this same JSON (`GET /v1/withdrawals/{id}/claim`).
+    pub fn from_state(
+        tree: &crate::tree::Tree,
+        batch_index: u64,
+        withdrawal_id: u64,
+    ) -> Result<Option<ClaimWithdrawalCall>, crate::state::StateError> {
+        use crate::codec::Decode;
+        let key = crate::engine::keys::withdrawal_key(withdrawal_id);
+        let Some(value) = tree.lookup(&key)? else {
+            return Ok(None);
+        };
+        let leaf = crate::engine::records::Withdrawal::decode(value).map_err(|e| {
+            crate::state::StateError::Malformed {
+                key,
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Some(ClaimWithdrawalCall {
+            batch_index,
+            withdrawal_id,
+            account: leaf.account,
+            amount: leaf.amount,
+            proof: tree.prove(&key)?.encode(),
+        }))
+    }
+}
+
 impl L1CallData for ClaimWithdrawalCall {
     const METHOD: &'static str = "claim_withdrawal";
     fn encode_args(&self, w: &mut Writer) {
