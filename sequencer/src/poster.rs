@@ -5,6 +5,8 @@
 //! - ours and live there: record posted / finalized (and tell the executor, which drops
 //!   the states it kept for reverts and may write a snapshot);
 //! - ours but reverted there: tell the executor to roll back and re-sequence;
+//! - live there with another header hash (another bonded proposer posted it): have the
+//!   executor adopt it and re-sequence our actions on top (`executor::adopt`);
 //! - not there: post it if it is the next index. Posting is idempotent across crashes:
 //!   a batch posted just before a crash is found live (same header hash) on the next
 //!   round and only recorded, and the chain linkage (index, parent hash) makes a second
@@ -123,12 +125,7 @@ impl Poster {
                     self.record(batch, view);
                     next_index = next_index.max(batch.index + 1);
                 }
-                Some(view) => {
-                    return Err(SyncError::Local(format!(
-                        "batch {} on the settlement layer is {} (posted by {}), not ours ({}): posting stopped",
-                        batch.index, view.header_hash, view.poster, batch.header_hash
-                    )));
-                }
+                Some(view) => return self.adopt(batch, view).await,
                 None => {
                     if self.reverted_there(batch).await? {
                         return self
@@ -169,6 +166,48 @@ impl Poster {
             }
         }
         Ok(())
+    }
+
+    /// The settlement layer's batch at our batch's index was posted by someone else: has
+    /// the executor adopt it and re-sequence our actions on top (waiting until that is
+    /// durable); the next round then posts what follows. A batch that cannot be adopted
+    /// stops posting, with the reason.
+    async fn adopt(&self, batch: &Unsettled, view: &BatchView) -> Result<(), SyncError> {
+        let stopped = |why: String| {
+            SyncError::Local(format!(
+                "batch {} on the settlement layer is {} (posted by {}), not ours ({}), and cannot be adopted: {why}; posting stopped",
+                batch.index, view.header_hash, view.poster, batch.header_hash
+            ))
+        };
+        let data = self.client.batch(batch.index, true).await?.data;
+        let foreign = data
+            .as_deref()
+            .map(<protocol::batch::Batch as protocol::codec::Decode>::decode)
+            .transpose()
+            .map_err(|e| stopped(e.to_string()))?
+            .ok_or_else(|| stopped("the settlement layer served no data".into()))?;
+        let (done, answer) = oneshot::channel();
+        self.exec
+            .send(Command::Adopt {
+                batch: Box::new(foreign),
+                done,
+            })
+            .map_err(|_| SyncError::Local("the executor has stopped".into()))?;
+        match answer.await {
+            Ok(Ok(adopted)) => {
+                tracing::warn!(
+                    index = batch.index,
+                    poster = %view.poster,
+                    kept = adopted.kept,
+                    dropped = adopted.dropped,
+                    "adopted another proposer's batch; our actions follow it"
+                );
+                self.metrics.reverts.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Ok(Err(why)) => Err(stopped(why)),
+            Err(_) => Err(SyncError::Local("the executor has stopped".into())),
+        }
     }
 
     /// Posts `batch`; if refused for a short bond (a slash took it) and auto-bonding is

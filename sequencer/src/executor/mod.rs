@@ -7,11 +7,13 @@
 //! Map: `sequencing` (the state machine, `Core`) → `chunk` (checkpoints, faults, sealing) → `revert`
 //! (rollback, finalization, L1 queue) → `replay` (startup) ; this file: the thread.
 
+mod adopt;
 mod chunk;
 pub mod replay;
 mod revert;
 mod sequencing;
 
+pub use adopt::Adopted;
 pub use sequencing::{Applied, Core, Decision, Tip};
 
 use crate::journal::Entry;
@@ -81,6 +83,12 @@ pub enum Command {
         from_index: u64,
         header_hash: H256,
         done: oneshot::Sender<bool>,
+    },
+    /// The settlement layer's batch `batch.header.index` was posted by someone else: adopt
+    /// it (`Core::adopt`). `done` gets the outcome once it is durable.
+    Adopt {
+        batch: Box<protocol::batch::Batch>,
+        done: oneshot::Sender<Result<Adopted, String>>,
     },
     /// The settlement layer finalized batch `index`.
     Finalized { index: u64, header_hash: H256 },
@@ -222,6 +230,24 @@ impl Loop {
                 header_hash,
                 done,
             } => self.revert(from_index, header_hash, done)?,
+            Command::Adopt { batch, done } => {
+                let outcome = self
+                    .d
+                    .core
+                    .adopt(&batch, now_ms(), self.d.batching.max_txs)?;
+                match outcome {
+                    Ok(adopted) => self.dones.push(Box::new(move |ok| {
+                        let _ = done.send(if ok {
+                            Ok(adopted)
+                        } else {
+                            Err("the journal write failed".into())
+                        });
+                    })),
+                    Err(reason) => {
+                        let _ = done.send(Err(reason));
+                    }
+                }
+            }
             Command::Finalized { index, header_hash } => {
                 if let Some(snapshot) =
                     self.d

@@ -12,12 +12,18 @@ impl Core {
     /// Returns to the state at the start of batch `from_index` (which must be sealed and
     /// not final) and gives back the user transactions of every batch from it on, and of
     /// the open batch, in their original order, for re-sequencing. `None` if `from_index`
-    /// is not a retained batch (already handled, or never ours).
+    /// is not a retained batch (already handled, or never ours). `from_index` may also be
+    /// the next index to seal: then only the open batch is given back.
     pub fn rollback(&mut self, from_index: u64) -> Option<Vec<Tx>> {
-        let at = self
+        let at = match self
             .retained
             .iter()
-            .position(|s| s.batch.header.index == from_index)?;
+            .position(|s| s.batch.header.index == from_index)
+        {
+            Some(at) => at,
+            None if from_index == self.tip.next_index => self.retained.len(),
+            None => return None,
+        };
         let mut user_txs = Vec::new();
         for sealed in self.retained.drain(at..) {
             user_txs.extend(Core::user_txs(&sealed.batch.txs));
@@ -72,24 +78,50 @@ impl Core {
         self.include_l1(now_ms, batch_max_txs)?;
         let (mut kept, mut dropped) = (0u64, 0u64);
         for tx in user_txs {
-            self.open_for(&tx, now_ms)?;
-            let signer = self.trusted_signer(&tx);
-            let applied = self.apply(tx, &signer)?;
-            if applied.included.is_some() {
+            if self.resequence_one(tx, now_ms, batch_max_txs)? {
                 kept += 1;
             } else {
                 dropped += 1;
-                self.out.push(Entry::Dropped {
-                    hash: applied.hash,
-                    receipt: applied.receipt,
-                });
-            }
-            if self.open_len() >= batch_max_txs {
-                self.seal(Decision::Live)?;
             }
         }
         tracing::info!(from_index, kept, dropped, "re-sequenced after the revert");
         Ok(Some((kept, dropped)))
+    }
+
+    /// Re-sequences one earlier-accepted user transaction at `now_ms`: `true` if it is
+    /// included again, `false` if it now fails (recorded as `Dropped`).
+    pub(super) fn resequence_one(
+        &mut self,
+        tx: Tx,
+        now_ms: u64,
+        batch_max_txs: usize,
+    ) -> Result<bool, ExecError> {
+        self.open_for(&tx, now_ms)?;
+        let signer = self.trusted_signer(&tx);
+        let applied = self.apply(tx, &signer)?;
+        let kept = applied.included.is_some();
+        if !kept {
+            self.out.push(Entry::Dropped {
+                hash: applied.hash,
+                receipt: applied.receipt,
+            });
+        }
+        if self.open_len() >= batch_max_txs {
+            self.seal(Decision::Live)?;
+        }
+        Ok(kept)
+    }
+
+    /// The state batch `index` starts from and the header hash it must link to, if this
+    /// sequencer holds it (the base, or a retained batch's post-state).
+    pub(super) fn state_before(&self, index: u64) -> Option<(&protocol::tree::Tree, H256)> {
+        if index == self.base.tip.next_index {
+            return Some((&self.base.tree, self.base.tip.header_hash));
+        }
+        self.retained
+            .iter()
+            .find(|s| s.tip_after.next_index == index)
+            .map(|s| (&s.post, s.tip_after.header_hash))
     }
 
     /// Replay of a `Revert` record.

@@ -1,6 +1,7 @@
 //! The sequencer's integration tests, over real HTTP on 127.0.0.1 with the settlement layer
 //! (`contracts-mock`) run in-process. One binary, split by area.
 
+mod adopt;
 mod bad_input;
 mod crash;
 mod embedding;
