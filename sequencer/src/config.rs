@@ -33,6 +33,9 @@ pub struct Config {
     /// If the sequencer's bond is below the settlement layer's minimum at startup, bond the
     /// difference from its L1 balance.
     pub auto_bond: bool,
+    /// With an empty journal (a new or lost data dir), rebuild the state from the
+    /// settlement layer's batches before serving, and check it reaches the L1 tip's root.
+    pub bootstrap_from_l1: bool,
     /// Demonstrations only: corrupt one batch (see `FaultPlan`).
     pub inject_fault: Option<FaultPlan>,
     pub limits: Limits,
@@ -150,6 +153,7 @@ impl Config {
             snapshot_every_batches: 50,
             keeper_interval: Some(Duration::from_secs(1)),
             auto_bond: true,
+            bootstrap_from_l1: false,
             inject_fault: None,
             limits: Limits::default(),
             signature_backend: libsecp_recovery::Backend::default(),
@@ -226,6 +230,7 @@ impl fmt::Debug for Config {
             .field("snapshot_every_batches", &self.snapshot_every_batches)
             .field("keeper_interval", &self.keeper_interval)
             .field("auto_bond", &self.auto_bond)
+            .field("bootstrap_from_l1", &self.bootstrap_from_l1)
             .field("inject_fault", &self.inject_fault)
             .field("limits", &self.limits)
             .finish()

@@ -59,6 +59,8 @@ pub enum RunError {
         dir.display()
     )]
     DataDirLocked { dir: std::path::PathBuf },
+    #[error("bootstrapping from the settlement layer: {0}")]
+    Bootstrap(String),
     #[error("{what}: {source}")]
     Io {
         what: String,

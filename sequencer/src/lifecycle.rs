@@ -172,7 +172,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
     })
     .await
     .map_err(|e| io("recovery task")(std::io::Error::other(e)))?;
-    let (conn, rebuilt) = recovered?;
+    let (conn, mut rebuilt) = recovered?;
+    if config.bootstrap_from_l1 && rebuilt.replayed == 0 && rebuilt.core.tip().next_index == 0 {
+        bootstrap(&client, &mut rebuilt, config.batch_max_txs).await?;
+    }
     tracing::info!(
         replayed = rebuilt.replayed,
         next_batch = rebuilt.core.tip().next_index,
@@ -181,6 +184,47 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
     let running = launch(config, listener, client, &status, conn, rebuilt, lock).await?;
     tracing::info!(addr = %running.addr, "sequencer serving");
     Ok(running)
+}
+
+/// Rebuilds the state from the settlement layer's live batches alone (the data every
+/// `batch_posted` event carries), adopting each in order as another proposer's batch, so
+/// the journal holds them like any batch; then checks the result is the L1 tip's root.
+async fn bootstrap(
+    client: &SettlementClient,
+    rebuilt: &mut Rebuilt,
+    batch_max_txs: usize,
+) -> Result<(), RunError> {
+    let settlement = |e: service_client::SettlementError| RunError::Settlement(Box::new(e));
+    let tip = client.status().await.map_err(settlement)?.tip;
+    let Some(last) = tip.index else {
+        return Ok(()); // nothing posted yet: genesis is the state
+    };
+    for index in 0..=last {
+        let data = client
+            .batch(index, true)
+            .await
+            .map_err(settlement)?
+            .data
+            .ok_or_else(|| RunError::Bootstrap(format!("batch {index} came without data")))?;
+        let batch = <protocol::batch::Batch as protocol::codec::Decode>::decode(&data)
+            .map_err(|e| RunError::Bootstrap(format!("batch {index} does not decode: {e}")))?;
+        rebuilt
+            .core
+            .adopt(&batch, crate::executor::now_ms(), batch_max_txs)?
+            .map_err(|why| RunError::Bootstrap(format!("batch {index}: {why}")))?;
+    }
+    let got = rebuilt.core.tip();
+    if (got.next_index, got.state_root) != (last + 1, tip.state_root) {
+        return Err(RunError::Bootstrap(format!(
+            "rebuilt batch {} with root {}, but the L1 tip is batch {last} with root {}",
+            got.next_index.saturating_sub(1),
+            got.state_root,
+            tip.state_root
+        )));
+    }
+    rebuilt.pending.extend(rebuilt.core.take_entries());
+    tracing::info!(batches = last + 1, root = %tip.state_root, "state rebuilt from the settlement layer");
+    Ok(())
 }
 
 /// Starts the threads, tasks and server over the recovered state.

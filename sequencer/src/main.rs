@@ -73,6 +73,11 @@ struct Cli {
     /// Do not bond the settlement layer's minimum from the L1 balance at startup.
     #[arg(long, env = "VIGIL_SEQ_NO_AUTO_BOND", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     no_auto_bond: bool,
+    /// With an empty data dir (new, or its disk lost), rebuild the state from the
+    /// settlement layer's batches (the event log's data alone) before serving, checking
+    /// the L1 tip's root.
+    #[arg(long, env = "VIGIL_SEQ_BOOTSTRAP_FROM_L1", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    bootstrap_from_l1: bool,
     #[arg(long, env = "VIGIL_SEQ_INJECT_FAULT", help = format!(
         "Demonstrations: corrupt one batch, KIND@batch=N with KIND one of {}",
         Fault::names()
@@ -142,6 +147,7 @@ impl Cli {
         config.keeper_interval =
             (self.keeper_interval_ms > 0).then(|| Duration::from_millis(self.keeper_interval_ms));
         config.auto_bond = !self.no_auto_bond;
+        config.bootstrap_from_l1 = self.bootstrap_from_l1;
         config.inject_fault = self.inject_fault;
         config.signature_backend = self.signature_backend;
         config.limits = Limits {

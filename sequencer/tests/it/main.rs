@@ -3,6 +3,7 @@
 
 mod adopt;
 mod bad_input;
+mod bootstrap;
 mod crash;
 mod embedding;
 mod faults;
