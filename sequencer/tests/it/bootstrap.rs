@@ -87,3 +87,68 @@ async fn a_sequencer_on_an_empty_data_dir_rebuilds_from_l1_with_an_identical_roo
     second.stop().await;
     l1.shutdown().await;
 }
+
+/// The sequencer goes silent; alice forces a withdrawal; its deadline passes. Another
+/// bonded party (here with a key of its own) starts a sequencer bootstrapped from L1: it
+/// includes the overdue withdrawal first, and the chain resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_proposer_bootstrapped_from_l1_includes_an_overdue_forced_withdrawal() {
+    let mut l1 = L1::start().await;
+    let first = Seq::start_with(&l1, |c| c.keeper_interval = None).await;
+    let alice = alice();
+    l1.deposit(&alice, DEPOSIT).await;
+    first.wait_collateral(&addr(&alice), DEPOSIT.into()).await;
+    posted(&first).await;
+    drop(first.stop().await); // silent for good, disk gone
+
+    let action = withdraw(&alice, 2_000_000, 1);
+    let (status, body) = l1
+        .call(
+            "/v1/force",
+            &alice,
+            protocol::api::settlement::ForceCall {
+                action: action.clone(),
+            },
+        )
+        .await;
+    assert_eq!(status, 200, "force: {body}");
+    let forced: protocol::api::settlement::ForceResponse =
+        serde_json::from_value(body).expect("ForceResponse");
+    l1.mine(forced.deadline_block + 1 - forced.block).await;
+
+    // A promoted proposer: its own key, funded; it bonds at start and rebuilds from L1.
+    let promoted = key(7);
+    l1.faucet(&addr(&promoted), 1_000_000).await;
+    let second = Seq::start_with(&l1, |c| {
+        c.key = promoted.clone();
+        c.keeper_interval = None;
+        c.bootstrap_from_l1 = true;
+    })
+    .await;
+    let tx = protocol::action::Tx::L1 {
+        queue_index: forced.queue_index,
+        message: protocol::action::L1Message::Forced { action },
+    };
+    let lookup: protocol::api::sequencer::TxLookup = wait_for(
+        "the overdue withdrawal to be included",
+        Duration::from_secs(20),
+        || async {
+            let (status, body) = second.get_raw(&format!("/v1/txs/{}", tx.hash())).await;
+            (status == 200).then(|| serde_json::from_value(body).expect("lookup"))
+        },
+    )
+    .await;
+    assert!(lookup.receipt.status.is_ok(), "{lookup:?}");
+    posted(&second).await;
+    let posted_by = l1.batch(lookup.batch_index).await.poster;
+    assert_eq!(
+        posted_by,
+        addr(&promoted),
+        "the promoted proposer posted it"
+    );
+    let (batches, tree) = l1.replay_chain().await.expect("an honest chain");
+    assert_eq!(second.status().await.state_root, tree.root());
+    assert!(batches.len() >= 2);
+    second.stop().await;
+    l1.shutdown().await;
+}
