@@ -32,6 +32,9 @@ pub enum Conduct {
     Live,
     /// Stops for good (follows nothing, posts nothing) from this tick on.
     SilentFrom(u64),
+    /// Loses its disk at this tick and restarts from the settlement layer's batches alone
+    /// (`Core::adopt`, as `--bootstrap-from-l1` does), then carries on.
+    LosesDiskAt(u64),
     /// Never includes a forced message (nor anything queued after one); its batches are
     /// refused once one is overdue, and it stops there.
     Censors,
@@ -55,6 +58,7 @@ impl Knobs {
             conduct: match rng.below(100) {
                 0..15 => Conduct::SilentFrom(rng.below(8)),
                 15..25 => Conduct::Censors,
+                25..40 => Conduct::LosesDiskAt(rng.below(10)),
                 _ => Conduct::Live,
             },
             forced: (0..rng.below(4))
@@ -86,4 +90,6 @@ pub struct Coverage {
     /// Seeds whose rollup froze (and then paid every exit claim).
     pub frozen: u64,
     pub exit_claims: u64,
+    /// Sequencer restarts from L1 data alone.
+    pub disk_losses: u64,
 }

@@ -7,8 +7,9 @@
 //! (crashes between pages, crashes that lose a page that was applied but not persisted,
 //! crashes that lose a challenge's answer, delayed submissions), and runs them tick by tick
 //! (one L1 block per tick), plus forced withdrawals through the L1 queue and a liveness
-//! knob: the sequencer stays live, goes silent for good from some tick, or censors forced
-//! messages. The auditor checks that every bad batch (and everything built on it) is
+//! knob: the sequencer stays live, goes silent for good from some tick, loses its disk
+//! and rebuilds from the settlement layer's batches alone (`Core::adopt`, as
+//! `--bootstrap-from-l1` does), or censors forced messages. The auditor checks that every bad batch (and everything built on it) is
 //! reverted, no good batch ever is, the sequencer is slashed exactly when it cheated, no
 //! proof is ever rejected, every verifier ends on the root of the honest chain, which the
 //! auditor re-executes on its own, and every forced message is executed or the rollup froze
@@ -72,6 +73,11 @@ fn run(seed: u64, coverage: &mut Coverage) {
         if knobs.conduct == Conduct::SilentFrom(tick) {
             trace(|| format!("tick {tick}: the sequencer goes silent"));
             world.stopped = true;
+        }
+        if knobs.conduct == Conduct::LosesDiskAt(tick) {
+            trace(|| format!("tick {tick}: the sequencer loses its disk and rebuilds from L1"));
+            world.lose_disk();
+            coverage.disk_losses += 1;
         }
         for &(_, trader) in knobs.forced.iter().filter(|(at, _)| *at == tick) {
             world.force_withdrawal(trader);
@@ -270,7 +276,10 @@ fn run_part(part: u64) {
         );
         // And forced withdrawals executed, rollups frozen and paid out.
         assert!(
-            coverage.forced_executed >= 5 && coverage.frozen >= 3 && coverage.exit_claims >= 9,
+            coverage.forced_executed >= 5
+                && coverage.frozen >= 3
+                && coverage.exit_claims >= 9
+                && coverage.disk_losses >= 3,
             "{coverage:?}"
         );
     }

@@ -15,8 +15,8 @@ use contracts_mock::{ApiError, Config, Ledger};
 use protocol::action::{Action, Withdraw};
 use protocol::action::{L1Message, Tx};
 use protocol::api::settlement::{
-    BondCall, DepositCall, Event, EventKind, ExitClaimCall, ExitPhase, ExitProof, FaucetRequest,
-    ForceCall, PostBatchCall,
+    BatchStatus, BondCall, DepositCall, Event, EventKind, ExitClaimCall, ExitPhase, ExitProof,
+    FaucetRequest, ForceCall, PostBatchCall,
 };
 use protocol::batch::{Batch, genesis_anchor, genesis_tree, verify_tx};
 use protocol::codec::Decode;
@@ -97,6 +97,9 @@ pub struct World {
     /// The sequencer has stopped: silent, or stalled after a refused post.
     pub stopped: bool,
     pub forced: Vec<Forced>,
+    /// After a disk loss: the rebuilt core has not reached the settlement layer's tip yet
+    /// (a live batch it cannot adopt, a bad one, is waiting to be reverted).
+    rebuilding: bool,
     /// Exit claims made, by trader: (owed, L1 balance before the payout).
     pub exits: Vec<(Address, u64, u64)>,
 }
@@ -140,6 +143,7 @@ impl World {
             stopped: false,
             forced: Vec::new(),
             exits: Vec::new(),
+            rebuilding: false,
         };
         world.fund();
         world
@@ -243,6 +247,9 @@ impl World {
         if self.stopped {
             return None;
         }
+        if self.rebuilding {
+            self.catch_up();
+        }
         let mut first = None;
         for e in self.events(self.followed) {
             self.followed = e.seq;
@@ -289,7 +296,7 @@ impl World {
     /// Sequences fresh prices and `users` as one job at the head's time, seals the batch
     /// and posts it (and any batch the core sealed on its own).
     pub fn sequence(&mut self, users: Vec<Tx>) {
-        if self.stopped {
+        if self.stopped || self.rebuilding {
             return;
         }
         let now = self.now_ms();
@@ -393,6 +400,54 @@ impl World {
             ExitPhase::Paid => true,
             ExitPhase::Frozen | ExitPhase::Claiming => false,
         }
+    }
+
+    /// The sequencer loses its disk: a fresh core (no journal, no fault plan: a restarted
+    /// honest binary) rebuilds from the settlement layer's live batches, as
+    /// `--bootstrap-from-l1` does.
+    pub fn lose_disk(&mut self) {
+        self.core = Core::new(Arc::new(self.workload.genesis.clone()), None);
+        self.building = (0, None);
+        self.catch_up();
+    }
+
+    /// Adopts every live batch past the core's tip, in order, finalizing the final ones;
+    /// stops at one it cannot adopt (a bad batch, until a proof reverts it).
+    fn catch_up(&mut self) {
+        let mut live: Vec<(u64, Batch, bool)> = Vec::new();
+        for &id in self.postings.keys() {
+            let view = self.ledger.submission(id).expect("read").expect("posted");
+            let finalized = match view.status {
+                BatchStatus::Reverted { .. } => continue,
+                BatchStatus::Finalized { .. } => true,
+                BatchStatus::Pending { .. } => false,
+            };
+            let batch = Batch::decode(&view.data.expect("data")).expect("a batch");
+            live.push((view.index, batch, finalized));
+        }
+        live.sort_by_key(|(index, ..)| *index);
+        let now = self.now_ms();
+        self.rebuilding = false;
+        for (index, batch, finalized) in live {
+            if index < self.core.tip().next_index {
+                continue;
+            }
+            if self
+                .core
+                .adopt(&batch, now, BATCH_MAX_TXS)
+                .expect("full tree")
+                .is_err()
+            {
+                self.rebuilding = true;
+                break;
+            }
+            if finalized {
+                self.core
+                    .finalize(index, batch.header.hash(), SNAPSHOT_EVERY);
+            }
+        }
+        // The journal is not modelled: what adopting wrote is durable by assumption.
+        self.core.take_entries();
     }
 
     /// Whether an L1 message waits that no live batch consumed.
