@@ -29,6 +29,15 @@ pub struct DevnetArgs {
     /// L1 blocks a batch stays challengeable.
     #[arg(long, default_value_t = 20)]
     pub challenge_window_blocks: u64,
+    /// L1 blocks within which a batch must include a queued (forced) message.
+    #[arg(long, default_value_t = 10)]
+    pub force_inclusion_deadline_blocks: u64,
+    /// Exit mode: L1 blocks of overdue silence before the rollup freezes.
+    #[arg(long, default_value_t = 30)]
+    pub freeze_delay_blocks: u64,
+    /// Exit mode: L1 blocks exit claims are registered before they are paid.
+    #[arg(long, default_value_t = 20)]
+    pub exit_claim_period_blocks: u64,
     /// Funded dev accounts (dev0, dev1, …).
     #[arg(long, default_value_t = 3)]
     pub accounts: u64,

@@ -23,6 +23,9 @@ impl DevnetArgs {
         config.ports = Ports::from_base(self.base_port);
         config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
         config.challenge_window_blocks = self.challenge_window_blocks;
+        config.force_inclusion_deadline_blocks = self.force_inclusion_deadline_blocks;
+        config.freeze_delay_blocks = self.freeze_delay_blocks;
+        config.exit_claim_period_blocks = self.exit_claim_period_blocks;
         config.accounts = self.accounts;
         config.oracle = (!self.no_oracle).then(|| FeedConfig {
             interval: Duration::from_millis(self.oracle_interval_ms),

@@ -57,6 +57,10 @@ pub struct DevnetConfig {
     pub block_time_ms: Option<u64>,
     pub challenge_window_blocks: u64,
     pub force_inclusion_deadline_blocks: u64,
+    /// Exit mode: blocks a queue message may stay overdue with no batch before the rollup
+    /// freezes, and blocks exit claims are registered before they are paid.
+    pub freeze_delay_blocks: u64,
+    pub exit_claim_period_blocks: u64,
     /// Dev accounts `dev0…`, each funded on L1 and with `deposit` credited on L2.
     pub accounts: u64,
     /// Micro-USDC minted to each dev account on L1 (at most the faucet maximum).
@@ -89,7 +93,8 @@ pub const VERIFIER_BOND: u64 = 1_000_000_000;
 
 impl DevnetConfig {
     /// Interactive defaults: the standard ports, 1 s blocks, a 20-block challenge window,
-    /// three dev accounts, an oracle tick every second, the keeper on.
+    /// a 10-block forced-inclusion deadline, a 30-block freeze delay and a 20-block exit
+    /// claim period (under a minute each), three dev accounts, an oracle tick every second, the keeper on.
     pub fn new(dir: PathBuf) -> DevnetConfig {
         DevnetConfig {
             dir,
@@ -98,6 +103,8 @@ impl DevnetConfig {
             block_time_ms: Some(1_000),
             challenge_window_blocks: 20,
             force_inclusion_deadline_blocks: 10,
+            freeze_delay_blocks: 30,
+            exit_claim_period_blocks: 20,
             accounts: 3,
             account_funds: ACCOUNT_FUNDS,
             deposit: DEPOSIT,

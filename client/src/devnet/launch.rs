@@ -200,6 +200,8 @@ async fn launch(
     l1_config.block_time_ms = config.block_time_ms;
     l1_config.challenge_window_blocks = config.challenge_window_blocks;
     l1_config.force_inclusion_deadline_blocks = config.force_inclusion_deadline_blocks;
+    l1_config.freeze_delay_blocks = config.freeze_delay_blocks;
+    l1_config.exit_claim_period_blocks = config.exit_claim_period_blocks;
     l1_config
         .validate()
         .map_err(|e| DevnetError::Config(e.to_string()))?;
