@@ -2,7 +2,7 @@
 //! dir, and the real `vigil` binary — finding the network through
 //! `<data-dir>/devnet/devnet.json`, with no URL flags — deposits, trades two crossing
 //! orders, reads account and positions, withdraws to claimable and claims, forces a
-//! withdrawal through L1 that the sequencer must include, runs `vigil bench` for a bounded
+//! withdrawal through L1 that the sequencer must include, reads exit mode's status, runs `vigil bench` for a bounded
 //! count, and `vigil demo fraud --json` exits 0. SIGTERM stops the devnet with exit 0.
 
 use crate::rollup::int;
@@ -195,6 +195,11 @@ fn the_readme_walkthrough_runs_against_a_real_devnet() {
     wait_for("the forced withdrawal to be included", || {
         (collateral(h, "alice") == before - 50_000_000).then_some(())
     });
+    // With the deadline on a clock: an ETA beside the block.
+    assert!(int(&forced["deadline_eta_secs"]) >= 0, "{forced}");
+    // The escape hatch is armed but the rollup is live.
+    let exit = json(h, &["exit", "status"]);
+    assert_eq!(exit["phase"], "live", "{exit}");
 
     // The load generator, bounded, against this devnet.
     let bench = json(
