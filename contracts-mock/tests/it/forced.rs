@@ -171,3 +171,37 @@ async fn a_batch_skipping_an_overdue_forced_message_is_refused_and_one_including
     );
     let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &including).await);
 }
+
+/// The deadline's boundary, at d − 1, d and d + 1 for d = e + D: a batch that leaves the
+/// message unconsumed is accepted at head ≤ d and refused at d + 1.
+#[tokio::test]
+async fn a_batch_may_skip_a_queued_message_exactly_until_its_deadline_block() {
+    for (offset, accepted) in [(-1i64, true), (0, true), (1, false)] {
+        let node = Node::start().await;
+        node.fund_and_bond(&sequencer(), 1_000).await;
+        let action = forced_withdraw(&node);
+        let queued: ForceResponse =
+            expect_ok(node.call("/v1/force", &alice(), ForceCall { action }).await);
+        let head = queued
+            .deadline_block
+            .checked_add_signed(offset)
+            .expect("a block");
+        if head > queued.block {
+            node.mine_to(head).await;
+        }
+        let t = node.status().await.block.timestamp_ms;
+        let rollup = Rollup::new(node.genesis());
+        let (skipping, _) = rollup.build(t, vec![withdraw_tx(node.genesis(), &carol(), 1, 1)]);
+        let answer = node.post(&sequencer(), &skipping).await;
+        if accepted {
+            let _: PostBatchResponse = expect_ok(answer);
+        } else {
+            expect_error(
+                &answer,
+                422,
+                "overdue_message_skipped",
+                "had to be consumed",
+            );
+        }
+    }
+}
