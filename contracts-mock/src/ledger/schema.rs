@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE UNIQUE INDEX IF NOT EXISTS batches_live ON batches (batch_index) WHERE status <> 'reverted';
 CREATE INDEX IF NOT EXISTS batches_by_index ON batches (batch_index, submission_id);
 CREATE INDEX IF NOT EXISTS batches_by_hash ON batches (header_hash);
+CREATE INDEX IF NOT EXISTS batches_by_posted ON batches (posted_block);
+CREATE INDEX IF NOT EXISTS batches_reverted ON batches (settled_block) WHERE status = 'reverted';
 
 -- payload: the EventKind JSON; a batch_posted payload omits the data, which is joined in
 -- from `batches` through submission_id when served.
