@@ -89,6 +89,11 @@ pub enum DemoCommand {
     /// A faulty sequencer is caught: trades, a bad batch, a one-call fraud proof, the
     /// slash, the revert, honest re-sequencing, and a withdrawal claimed on L1.
     Fraud(FraudArgs),
+    /// Users get out without the operator: the sequencer goes silent and loses its disk, a
+    /// forced withdrawal goes overdue, a verifier's operator takes over from L1 data and
+    /// includes it; then everyone goes silent, the rollup freezes and every account claims
+    /// its equity with a verifier's proof.
+    Escape,
 }
 
 #[derive(Debug, Args)]

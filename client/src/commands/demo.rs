@@ -1,4 +1,5 @@
-//! `vigil demo fraud`: the fraud-proof story on a throwaway devnet, printed as a timeline
+//! `vigil demo fraud|escape`: the fraud-proof and escape stories on throwaway networks,
+//! printed as a timeline
 //! (`--json`: the timeline as JSON). Exit 0 only if every step happened as expected; a
 //! failed step is a one-line error naming it, after the timeline so far.
 
@@ -7,7 +8,10 @@ use crate::cli::{Cli, DemoCommand};
 use crate::demo::{FraudDemoConfig, run_fraud_demo};
 
 pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
-    let DemoCommand::Fraud(args) = command;
+    let args = match command {
+        DemoCommand::Fraud(args) => args,
+        DemoCommand::Escape => return escape(cli).await,
+    };
     match run_fraud_demo(&FraudDemoConfig::new(args.fault)).await {
         Ok(timeline) => Ok(Output {
             text: format!(
@@ -20,6 +24,27 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
         Err(failure) => {
             if cli.json {
                 super::emit(&serde_json::json!({"fault": args.fault, "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}).to_string());
+            } else {
+                super::emit(&failure.timeline.render_text());
+            }
+            Err(failure.into())
+        }
+    }
+}
+
+/// `vigil demo escape`: both acts of the escape story, printed as a timeline.
+async fn escape(cli: &Cli) -> anyhow::Result<Output> {
+    match crate::demo::run_escape_demo(std::time::Duration::from_secs(60)).await {
+        Ok(timeline) => Ok(Output {
+            text: format!(
+                "Vigil escape demo\n\n{}\n\nevery step happened as expected",
+                timeline.render_text()
+            ),
+            json: serde_json::json!({"demo": "escape", "ok": true, "timeline": timeline.to_json()}),
+        }),
+        Err(failure) => {
+            if cli.json {
+                super::emit(&serde_json::json!({"demo": "escape", "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}).to_string());
             } else {
                 super::emit(&failure.timeline.render_text());
             }

@@ -6,9 +6,11 @@
 //! (`story`), with the demo's signed actions in `actions`.
 
 pub mod actions;
+pub mod escape;
 pub mod fraud;
 pub mod story;
 pub mod timeline;
 
+pub use escape::run_escape_demo;
 pub use fraud::{DemoFailure, FraudDemoConfig, run_fraud_demo};
 pub use timeline::{Entry, Timeline};

@@ -63,3 +63,26 @@ fn the_binary_prints_a_json_timeline_and_exits_0() {
         assert!(steps.contains(&step), "no {step} in {steps:?}");
     }
 }
+
+/// `vigil demo escape --json`: both acts, every step in story order, exit 0.
+#[test]
+fn the_escape_demo_tells_both_acts_and_exits_0() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let run = crate::support::vigil(home.path(), None, &["--json", "demo", "escape"]);
+    let value = run.json();
+    assert_eq!(
+        (value["ok"].clone(), value["demo"].clone()),
+        (true.into(), "escape".into())
+    );
+    let steps: Vec<&str> = value["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .map(|e| e["step"].as_str().expect("a step name"))
+        .collect();
+    assert_eq!(
+        steps,
+        vigil_client::demo::escape::STEPS,
+        "every step, in order"
+    );
+}
