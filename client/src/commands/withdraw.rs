@@ -52,8 +52,56 @@ pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> 
 }
 
 pub async fn withdrawal(cli: &Cli, args: &WithdrawalArgs) -> anyhow::Result<Output> {
-    let seq = Endpoints::resolve(cli)?.sequencer();
-    Ok(show(&seq.withdrawal(args.id).await?))
+    let endpoints = Endpoints::resolve(cli)?;
+    let view = endpoints.sequencer().withdrawal(args.id).await?;
+    let mut output = show(&view);
+    // A forced withdrawal also shows its path through the L1 queue.
+    if let Some(entry) = forced_origin(&endpoints.l1(), &view.tx_hash).await? {
+        let consumed = entry
+            .consumed_by
+            .map_or("not consumed yet".to_string(), |b| {
+                format!("consumed by batch {b}")
+            });
+        output.text.push_str(&format!(
+            "\nforced through L1: queue message {} (enqueued at block {}, deadline block {}), {consumed}",
+            entry.index, entry.enqueued_block, entry.deadline_block
+        ));
+        output.json["forced"] = serde_json::json!({
+            "queue_index": entry.index,
+            "enqueued_block": entry.enqueued_block,
+            "deadline_block": entry.deadline_block,
+            "consumed_by": entry.consumed_by,
+        });
+    }
+    Ok(output)
+}
+
+/// The L1 queue entry whose forced transaction has hash `tx_hash`, if any (the queue is
+/// read in pages, at most 1,000 pages).
+async fn forced_origin(
+    l1: &service_client::SettlementClient,
+    tx_hash: &protocol::primitives::H256,
+) -> anyhow::Result<Option<protocol::api::settlement::QueueEntry>> {
+    let mut from = 0;
+    for _ in 0..1_000 {
+        let page = l1.queue(from, 1_000).await?;
+        for entry in &page.messages {
+            let tx = protocol::action::Tx::L1 {
+                queue_index: entry.index,
+                message: entry.message.clone(),
+            };
+            if matches!(entry.message, protocol::action::L1Message::Forced { .. })
+                && tx.hash() == *tx_hash
+            {
+                return Ok(Some(entry.clone()));
+            }
+        }
+        match page.messages.last() {
+            Some(last) if last.index + 1 < page.length => from = last.index + 1,
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 /// Re-reads the status until it is claimable (or claimed), updating one line on standard

@@ -203,6 +203,11 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
     .await;
     let text = rollup.vigil(h, &["withdrawal", &id.to_string()]).await.ok();
     assert!(text.contains("challenge window"), "{text}");
+    // Its path through the L1 queue is shown too.
+    assert!(
+        text.contains("forced through L1: queue message 1") && text.contains("consumed by batch"),
+        "{text}"
+    );
     rollup.mine(remaining + 1).await;
     wait_for("the withdrawal to be claimable", || async {
         let status = rollup.seq.withdrawal(id).await.ok()?.status;
