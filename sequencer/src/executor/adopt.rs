@@ -6,9 +6,11 @@
 //! seals to the same bytes, and the journal replays it like any batch), and re-sequences
 //! its own acknowledged actions on top, leaving out those the foreign batch already holds.
 //!
-//! Only batches an honest sequencer could have built are adopted: every checkpoint right
-//! and every user transaction successful (this sequencer never includes a rejected one, and
-//! its journal could not replay one). Anything else is left for a verifier to prove wrong.
+//! Every batch the STF accepts is adopted: every checkpoint right. A foreign batch may
+//! include user transactions the STF rejects (this sequencer never sequences one, but the
+//! protocol allows it: a rejection is a receipt); they are applied as they are, recorded as
+//! `Kept` so replay reproduces them, and never re-sequenced. A batch with a wrong
+//! checkpoint is left for a verifier to prove wrong.
 
 use super::ExecError;
 use super::sequencing::{Core, Decision};
@@ -51,11 +53,8 @@ impl Core {
         self.ensure_open(batch.header.timestamp_ms);
         for tx in &batch.txs {
             let signer = verify_tx(tx, &self.domain, &self.genesis.oracle);
-            let applied = self.apply(tx.clone(), &signer)?;
-            assert!(
-                applied.included.is_some(),
-                "checked: every transaction succeeds"
-            );
+            let applied = self.apply_always(tx.clone(), &signer)?;
+            assert!(applied.included.is_some(), "every transaction is included");
         }
         self.seal(Decision::Live)?;
         self.fault = fault;
@@ -83,8 +82,8 @@ impl Core {
         }))
     }
 
-    /// Whether `batch` continues the chain this sequencer holds before its index and is
-    /// one an honest sequencer could have built.
+    /// Whether `batch` continues the chain this sequencer holds before its index and the
+    /// STF accepts it (every checkpoint right).
     fn check_adoptable(&self, batch: &Batch) -> Result<Result<(), String>, ExecError> {
         let h = &batch.header;
         let Some((pre, prev_hash)) = self.state_before(h.index) else {
@@ -107,17 +106,6 @@ impl Core {
         if execution.checkpoints != batch.checkpoints {
             return Ok(Err(format!(
                 "batch {} has a wrong checkpoint: a verifier will prove it",
-                h.index
-            )));
-        }
-        let rejected = batch
-            .txs
-            .iter()
-            .zip(&execution.receipts)
-            .position(|(tx, r)| matches!(tx, Tx::User { .. }) && !r.status.is_ok());
-        if let Some(position) = rejected {
-            return Ok(Err(format!(
-                "batch {} includes a rejected transaction at position {position}, which this sequencer never sequences",
                 h.index
             )));
         }

@@ -169,6 +169,7 @@ impl Core {
             tip_after: tip,
             post: self.tree.clone(),
             next_seq_after: self.next_seq,
+            rejected: open.rejected,
         });
         Ok(())
     }

@@ -26,10 +26,10 @@ impl Core {
         };
         let mut user_txs = Vec::new();
         for sealed in self.retained.drain(at..) {
-            user_txs.extend(Core::user_txs(&sealed.batch.txs));
+            user_txs.extend(Core::user_txs(&sealed.batch.txs, &sealed.rejected));
         }
         if let Some(open) = self.open.take() {
-            user_txs.extend(Core::user_txs(&open.txs));
+            user_txs.extend(Core::user_txs(&open.txs, &open.rejected));
         }
         let (tree, tip, next_seq) = match self.retained.back() {
             Some(prev) => (

@@ -19,7 +19,7 @@ use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::signing::SignatureError;
 use protocol::tree::Tree;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 /// How far ahead of the wall clock an oracle timestamp may pull a new batch's timestamp.
@@ -48,6 +48,8 @@ pub(super) struct OpenBatch {
     pub checkpoints: Vec<H256>,
     /// Receipts of the current chunk's transactions (fault injection looks at them).
     pub chunk_receipts: Vec<Receipt>,
+    /// User transactions in the batch although rejected (from another proposer's batch).
+    pub rejected: BTreeSet<H256>,
 }
 
 /// A sealed batch the settlement layer has not finalized: kept with the state after it,
@@ -58,6 +60,8 @@ pub(super) struct Sealed {
     pub tip_after: Tip,
     pub post: Tree,
     pub next_seq_after: u64,
+    /// `OpenBatch::rejected`: never given back for re-sequencing.
+    pub rejected: BTreeSet<H256>,
 }
 
 /// The state before the first retained batch: genesis, a snapshot, or the newest
@@ -68,6 +72,15 @@ pub(super) struct Base {
     pub tip: Tip,
     pub next_seq: u64,
     pub finalized: Option<u64>,
+}
+
+/// Which outcomes of a user transaction go into the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inclusion {
+    /// Only a successful one: how this sequencer sequences.
+    IfAccepted,
+    /// Every one, rejected or not: replaying another proposer's batch exactly.
+    Always,
 }
 
 /// Where a decision comes from: made now, or read back from the log.
@@ -202,6 +215,7 @@ impl Core {
             txs: Vec::new(),
             checkpoints: Vec::new(),
             chunk_receipts: Vec::new(),
+            rejected: BTreeSet::new(),
         });
     }
 
@@ -254,20 +268,45 @@ impl Core {
         tx: Tx,
         signer: &Result<Address, SignatureError>,
     ) -> Result<Applied, ExecError> {
-        self.apply_with(tx, signer, Decision::Live, None)
+        self.apply_with(tx, signer, Decision::Live, None, Inclusion::IfAccepted)
+    }
+
+    /// Applies `tx` in the open batch whatever its outcome (adopting a foreign batch).
+    pub(super) fn apply_always(
+        &mut self,
+        tx: Tx,
+        signer: &Result<Address, SignatureError>,
+    ) -> Result<Applied, ExecError> {
+        self.apply_with(tx, signer, Decision::Live, None, Inclusion::Always)
     }
 
     /// Replay: re-applies a recorded transaction, which must be included again with the
-    /// same seq (and, if it completes a chunk, reproduce the recorded checkpoint).
+    /// same seq and the same verdict (and, if it completes a chunk, reproduce the recorded
+    /// checkpoint). A recorded rejection came from another proposer's batch, whose
+    /// signatures this sequencer never checked, so its signer is recovered again.
     pub(super) fn apply_recorded(&mut self, record: TxRecord) -> Result<(), ExecError> {
-        let signer = self.trusted_signer(&record.tx);
+        let (signer, inclusion) = if record.rejected {
+            let signer = verify_tx(&record.tx, &self.domain, &self.genesis.oracle);
+            (signer, Inclusion::Always)
+        } else {
+            (self.trusted_signer(&record.tx), Inclusion::IfAccepted)
+        };
         let seq = record.seq;
         let applied = self.apply_with(
             record.tx,
             &signer,
             Decision::Recorded(record.checkpoint),
             Some(seq),
+            inclusion,
         )?;
+        let rejected_now =
+            matches!(inclusion, Inclusion::Always) && !applied.receipt.status.is_ok();
+        if rejected_now != record.rejected {
+            return Err(ExecError::replay(format!(
+                "transaction {} (seq {seq}) was recorded as rejected but succeeds on replay",
+                applied.hash
+            )));
+        }
         match applied.included {
             Some((got, ..)) if got == seq => Ok(()),
             Some((got, ..)) => Err(ExecError::replay(format!(
@@ -288,6 +327,7 @@ impl Core {
         signer: &Result<Address, SignatureError>,
         decision: Decision,
         replay_seq: Option<u64>,
+        inclusion: Inclusion,
     ) -> Result<Applied, ExecError> {
         let open = self
             .open
@@ -296,7 +336,8 @@ impl Core {
         let receipt = engine::apply_tx(&mut self.tree, &self.genesis, &open.ctx, &tx, signer)?;
         let hash = tx.hash();
         let is_l1 = matches!(tx, Tx::L1 { .. });
-        if !(is_l1 || receipt.status.is_ok()) {
+        let rejected = !(is_l1 || receipt.status.is_ok());
+        if rejected && inclusion == Inclusion::IfAccepted {
             return Ok(Applied {
                 hash,
                 receipt,
@@ -316,6 +357,9 @@ impl Core {
         let position = u32::try_from(open.txs.len()).expect("batches hold at most MAX_BATCH_TXS");
         open.txs.push(tx.clone());
         open.chunk_receipts.push(receipt.clone());
+        if rejected {
+            open.rejected.insert(hash);
+        }
         let k = self.genesis.checkpoint_interval_txs.max(1) as usize;
         let checkpoint = if open.txs.len() % k == 0 {
             Some(self.close_chunk(decision)?)
@@ -332,6 +376,7 @@ impl Core {
                 seq,
                 tx,
                 checkpoint,
+                rejected,
             },
             hash,
             batch_index,
@@ -390,10 +435,14 @@ impl Core {
         self.open.as_ref().map_or(0, |o| o.txs.len())
     }
 
-    /// User transactions of `txs`, in order (what re-sequencing replays).
-    pub(super) fn user_txs(txs: &[Tx]) -> impl Iterator<Item = Tx> + '_ {
+    /// User transactions of `txs` that succeeded (not in `rejected`), in order: what
+    /// re-sequencing replays.
+    pub(super) fn user_txs<'a>(
+        txs: &'a [Tx],
+        rejected: &'a BTreeSet<H256>,
+    ) -> impl Iterator<Item = Tx> + 'a {
         txs.iter()
-            .filter(|tx| matches!(tx, Tx::User { .. }))
+            .filter(|tx| matches!(tx, Tx::User { .. }) && !rejected.contains(&tx.hash()))
             .cloned()
     }
 }

@@ -10,11 +10,15 @@
 //! Tx     = 2 ‖ seq u64 ‖ Tx ‖ checkpoint?
 //! Seal   = 3 ‖ index u64 ‖ header_hash ‖ checkpoint?
 //! Revert = 4 ‖ from_index u64
+//! Kept   = 5 ‖ seq u64 ‖ Tx ‖ checkpoint?
 //! checkpoint? = 0 | 1 ‖ reported_root ‖ fault u8 (0 none, else `Fault::code`: 1 wrong-root,
 //!               2 mint, 3 bad-fill, 4 skip-liquidation-check)
 //! ```
 //! A `Tx` record carries the checkpoint of the chunk it completes; a `Seal` record carries
-//! the checkpoint of a trailing partial chunk.
+//! the checkpoint of a trailing partial chunk. `Kept` is a `Tx` record for a user
+//! transaction included although the STF rejects it: this sequencer never sequences one,
+//! but a batch another proposer posted (adopted, or rebuilt from L1 data) may hold one, and
+//! the chain must replay it exactly.
 
 use protocol::action::Tx;
 use protocol::codec::{Decode, DecodeError, Encode, Reader, Writer};
@@ -43,6 +47,9 @@ pub struct TxRecord {
     pub seq: u64,
     pub tx: Tx,
     pub checkpoint: Option<Checkpoint>,
+    /// A user transaction in the batch although rejected (only from another proposer's
+    /// batch): encoded as kind 5, and replay checks it is still rejected.
+    pub rejected: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +72,11 @@ pub enum LogRecord {
 }
 
 impl LogRecord {
-    /// The `kind` column: 1 open, 2 tx, 3 seal, 4 revert.
+    /// The `kind` column: 1 open, 2 tx, 3 seal, 4 revert, 5 kept (a rejected tx included).
     pub fn kind(&self) -> u8 {
         match self {
             LogRecord::Open(_) => 1,
+            LogRecord::Tx(t) if t.rejected => 5,
             LogRecord::Tx(_) => 2,
             LogRecord::Seal(_) => 3,
             LogRecord::Revert { .. } => 4,
@@ -163,10 +171,11 @@ impl Decode for LogRecord {
                 prev_state_root: r.h256("prev_state_root")?,
                 queue_start: r.u64("queue_start")?,
             }),
-            2 => LogRecord::Tx(TxRecord {
+            kind @ (2 | 5) => LogRecord::Tx(TxRecord {
                 seq: r.u64("seq")?,
                 tx: Tx::decode_from(r)?,
                 checkpoint: decode_checkpoint(r)?,
+                rejected: kind == 5,
             }),
             3 => LogRecord::Seal(SealRecord {
                 index: r.u64("index")?,
@@ -213,6 +222,13 @@ mod tests {
                 seq: 41,
                 tx: tx.clone(),
                 checkpoint: None,
+                rejected: false,
+            }),
+            LogRecord::Tx(TxRecord {
+                seq: 43,
+                tx: tx.clone(),
+                checkpoint: None,
+                rejected: true,
             }),
             LogRecord::Tx(TxRecord {
                 seq: 42,
@@ -221,6 +237,7 @@ mod tests {
                     reported_root: H256([3; 32]),
                     fault: Some(Fault::BadFill),
                 }),
+                rejected: false,
             }),
             LogRecord::Seal(SealRecord {
                 index: 2,

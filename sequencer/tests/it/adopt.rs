@@ -1,7 +1,10 @@
 //! Another bonded proposer posts a valid batch at the index this sequencer was about to
 //! post: the sequencer adopts it instead of halting, re-sequences its own acknowledged
 //! actions on top (leaving out the one the foreign batch already holds), posts on, and
-//! every acknowledged action ends in the settlement layer's chain exactly once.
+//! every acknowledged action ends in the settlement layer's chain exactly once. The
+//! foreign batch also holds a user transaction the STF rejects (this sequencer never
+//! sequences one, but the protocol allows it): it is adopted as it is and replays after a
+//! restart.
 
 use crate::support::l1::L1;
 use crate::support::seq::{Seq, test_config};
@@ -33,8 +36,10 @@ async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_i
     ];
     assert!(acked.iter().all(|a| a.receipt.status.is_ok()), "{acked:?}");
 
-    // Bob, another bonded proposer, posts batch 0 himself: the deposit and the same price.
+    // Bob, another bonded proposer, posts batch 0 himself: the deposit, the same price, and
+    // a withdrawal from an account that holds nothing (rejected, a receipt like any other).
     let bob = bob();
+    let broke = withdraw(&key(77), 5, 0);
     l1.faucet(&addr(&bob), 10_000).await;
     let (status, body) = l1.call("/v1/bond", &bob, BondCall { amount: 1_000 }).await;
     assert_eq!(status, 200, "bond: {body}");
@@ -50,6 +55,9 @@ async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_i
         Tx::User {
             action: priced.clone(),
         },
+        Tx::User {
+            action: broke.clone(),
+        },
     ];
     let seal = |checkpoints| {
         let pre = genesis_tree(&genesis);
@@ -64,9 +72,13 @@ async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_i
         )
     };
     let mut tree = genesis_tree(&genesis);
-    let checkpoints = execute_batch(&mut tree, &genesis, &seal(Vec::new()))
-        .expect("executes")
-        .checkpoints;
+    let execution = execute_batch(&mut tree, &genesis, &seal(Vec::new())).expect("executes");
+    assert!(
+        !execution.receipts[2].status.is_ok(),
+        "the withdrawal is rejected: {:?}",
+        execution.receipts[2]
+    );
+    let checkpoints = execution.checkpoints;
     let foreign = seal(checkpoints);
     let (status, body) = l1
         .call("/v1/batches", &bob, PostBatchCall::Data(foreign.encode()))
@@ -114,6 +126,11 @@ async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_i
     }
     let root = l1.replay_chain().await.expect("chain").1.root();
     assert_eq!(seq.status().await.state_root, root);
+    let broke_hash = Tx::User { action: broke }.hash();
+    let lookup: TxLookup = seq.get(&format!("/v1/txs/{broke_hash}")).await;
+    assert_eq!(lookup.state, TxState::Included, "{lookup:?}");
+    assert!(!lookup.receipt.status.is_ok(), "{lookup:?}");
+    assert_eq!(lookup.position, 2);
 
     // The adoption is in the journal like any batch: a restart replays to the same root.
     let dir = seq.stop().await;
