@@ -16,7 +16,7 @@ use protocol::api::settlement::{EventKind, QueueEntry};
 use serde::{Deserialize, Serialize};
 use service_client::{SettlementClient, SettlementError};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
@@ -37,6 +37,20 @@ pub struct PendingL1 {
 /// The oldest pending L1 message, shared by the follower (writes) and `/v1/status`
 /// (reads, filling in `sequenced`).
 pub type OldestPendingL1 = Arc<Mutex<Option<PendingL1>>>;
+
+/// The L1 block the settlement layer froze the rollup in (exit mode, settlement.md §12),
+/// once it has: no batch can be posted any more, so intake refuses new actions (409
+/// `rollup_frozen`) and the poster stops. Set at startup and by the follower's
+/// `rollup_frozen` event; never cleared (a freeze is for good).
+pub type FrozenAt = Arc<OnceLock<u64>>;
+
+/// What a refused action or a stopped poster says about a freeze at `block`.
+pub fn frozen_message(block: u64) -> String {
+    format!(
+        "the settlement layer froze the rollup at L1 block {block} (exit mode): no batch can be posted any more; \
+         every account claims its equity at the last finalized root with `vigil exit claim`"
+    )
+}
 
 fn pending(entry: &QueueEntry) -> PendingL1 {
     PendingL1 {
@@ -63,6 +77,7 @@ pub struct Follower {
     pub views: ViewReceiver,
     pub wake_poster: Arc<Notify>,
     pub oldest_pending: OldestPendingL1,
+    pub frozen: FrozenAt,
 }
 
 impl Follower {
@@ -126,6 +141,15 @@ impl Follower {
                 | EventKind::ChallengeUpheld { .. }
                 | EventKind::BatchReverted { .. }
                 | EventKind::BatchFinalized { .. } => batch_event = true,
+                EventKind::RollupFrozen { .. } => {
+                    if self.frozen.set(event.block).is_ok() {
+                        tracing::warn!(
+                            block = event.block,
+                            "the settlement layer froze the rollup; intake and posting stop"
+                        );
+                    }
+                    batch_event = true;
+                }
                 _ => {}
             }
         }

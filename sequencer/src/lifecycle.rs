@@ -194,7 +194,7 @@ async fn bootstrap(
     rebuilt: &mut Rebuilt,
     batch_max_txs: usize,
 ) -> Result<(), RunError> {
-    let settlement = |e: service_client::SettlementError| RunError::Settlement(Box::new(e));
+    let settlement = settlement_error;
     let tip = client.status().await.map_err(settlement)?.tip;
     let Some(last) = tip.index else {
         return Ok(()); // nothing posted yet: genesis is the state
@@ -225,6 +225,10 @@ async fn bootstrap(
     rebuilt.pending.extend(rebuilt.core.take_entries());
     tracing::info!(batches = last + 1, root = %tip.state_root, "state rebuilt from the settlement layer");
     Ok(())
+}
+
+fn settlement_error(e: service_client::SettlementError) -> RunError {
+    RunError::Settlement(Box::new(e))
 }
 
 /// Starts the threads, tasks and server over the recovered state.
@@ -288,6 +292,10 @@ async fn launch(
 
     let posting_error = Arc::new(Mutex::new(None));
     let oldest_pending_l1 = Arc::new(Mutex::new(None));
+    let frozen: follower::FrozenAt = Arc::default();
+    if let Some(block) = client.exit().await.map_err(settlement_error)?.frozen_block {
+        let _ = frozen.set(block);
+    }
     let state = AppState {
         genesis: genesis.clone(),
         genesis_hash: genesis.hash(),
@@ -302,6 +310,7 @@ async fn launch(
         halted: Arc::new([exec_failed, writer.failed_flag()]),
         posting_error: posting_error.clone(),
         oldest_pending_l1: oldest_pending_l1.clone(),
+        frozen: frozen.clone(),
         fault: config.inject_fault,
         block_time_ms: status.params.block_time_ms,
     };
@@ -318,6 +327,7 @@ async fn launch(
             posting_error,
             metrics: metrics.clone(),
             auto_bond: config.auto_bond,
+            frozen: frozen.clone(),
         }
         .run(stopping.clone()),
     );
@@ -328,6 +338,7 @@ async fn launch(
             views: views.clone(),
             wake_poster,
             oldest_pending: oldest_pending_l1,
+            frozen,
         }
         .run(stopping.clone()),
     );

@@ -62,6 +62,8 @@ pub struct Poster {
     pub metrics: Arc<Metrics>,
     /// Re-bond from the L1 balance when a post is refused for a short bond (after a slash).
     pub auto_bond: bool,
+    /// Set once the rollup is frozen: then the poster only reports it, and stops.
+    pub frozen: crate::follower::FrozenAt,
 }
 
 impl Poster {
@@ -75,6 +77,13 @@ impl Poster {
         }
         let mut backoff = Duration::from_millis(100);
         loop {
+            if let Some(block) = self.frozen.get() {
+                // A freeze is for good: nothing can be posted, so say why and stop trying.
+                self.set_error(Some(crate::follower::frozen_message(*block)));
+                tracing::warn!(block, "rollup frozen; posting stopped");
+                let _ = stop.wait_for(|s| *s).await;
+                return;
+            }
             let wait = match self.sync().await {
                 Ok(()) => {
                     self.set_error(None);

@@ -77,6 +77,7 @@ pub struct AppState {
     pub halted: Arc<[Arc<AtomicBool>; 2]>,
     pub posting_error: PostingError,
     pub oldest_pending_l1: crate::follower::OldestPendingL1,
+    pub frozen: crate::follower::FrozenAt,
     pub fault: Option<FaultPlan>,
     /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
     pub block_time_ms: Option<u64>,

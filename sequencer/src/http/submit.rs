@@ -66,6 +66,12 @@ fn admit(s: &AppState, n: usize) -> Result<tokio::sync::OwnedSemaphorePermit, Ap
             "the sequencer cannot acknowledge actions (storage or executor failure); it must be restarted",
         ));
     }
+    if let Some(block) = s.frozen.get() {
+        return Err(ApiError::conflict(
+            "rollup_frozen",
+            crate::follower::frozen_message(*block),
+        ));
+    }
     s.intake.try_admit(n).map_err(|_| {
         s.metrics.shed.fetch_add(1, Ordering::Relaxed);
         ApiError::overloaded("too many actions in flight; retry shortly")

@@ -309,3 +309,71 @@ async fn a_forced_oracle_price_defeats_price_starvation() {
     seq.stop().await;
     l1.shutdown().await;
 }
+
+/// A sequencer that cannot post (never bonded) while a forced withdrawal waits: once the
+/// deadline plus the freeze delay pass, the settlement layer freezes the rollup, and the
+/// sequencer stops acknowledging what it could never post (409 `rollup_frozen`, also right
+/// after a restart) and stops posting, saying why in `/v1/status`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_rollup_refuses_new_actions_and_stops_posting() {
+    let mut l1 = L1::start().await;
+    let seq = Seq::start_with(&l1, |c| {
+        c.auto_bond = false;
+        c.keeper_interval = None;
+    })
+    .await;
+    let alice = alice();
+    l1.deposit(&alice, DEPOSIT).await;
+    seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;
+    force(&l1, &alice, withdraw(&alice, 1_000_000, 1)).await;
+    let exit: protocol::api::settlement::ExitStatus = l1.get("/v1/exit").await;
+    let freezes_at = exit.freezes_at_block.expect("a message waits");
+    let head: protocol::api::settlement::StatusResponse = l1.get("/v1/status").await;
+    l1.mine(freezes_at - head.block.number).await;
+    let exit: protocol::api::settlement::ExitStatus = l1.get("/v1/exit").await;
+    assert_eq!(exit.frozen_block, Some(freezes_at), "{exit:?}");
+
+    let stopped = wait_for(
+        "the poster to report the freeze",
+        Duration::from_secs(20),
+        || async {
+            let status: StatusBody = seq.get("/v1/status").await;
+            status
+                .status
+                .posting_error
+                .filter(|e| e.contains("froze the rollup"))
+        },
+    )
+    .await;
+    assert!(
+        stopped.contains(&format!("L1 block {freezes_at}")),
+        "{stopped}"
+    );
+    assert!(stopped.contains("vigil exit claim"), "{stopped}");
+    let (status, body) = post_price(&seq).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("rollup_frozen")),
+        "{body}"
+    );
+
+    let dir = seq.stop().await;
+    let mut config = crate::support::seq::test_config(&l1, dir.path());
+    config.auto_bond = false;
+    config.keeper_interval = None;
+    let seq = Seq::launch(config, dir).await;
+    let (status, body) = post_price(&seq).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("rollup_frozen")),
+        "after a restart: {body}"
+    );
+    seq.stop().await;
+    l1.shutdown().await;
+}
+
+/// Posts a fresh oracle price as a new action; returns the status and the JSON body.
+async fn post_price(seq: &Seq) -> (u16, serde_json::Value) {
+    let body = serde_json::to_vec(&price(BTC, BTC_PRICE)).expect("json");
+    seq.post_raw("/v1/tx", body).await
+}
