@@ -58,6 +58,11 @@ impl SequencerClient {
         self.http.get(&format!("/v1/accounts/{address}")).await
     }
 
+    /// Every genesis parameter with its canonical bytes and hash (`GET /v1/genesis`).
+    pub async fn genesis(&self) -> Result<protocol::api::genesis::GenesisView, SequencerError> {
+        self.http.get("/v1/genesis").await
+    }
+
     pub async fn markets(&self) -> Result<MarketsResponse, SequencerError> {
         self.http.get("/v1/markets").await
     }

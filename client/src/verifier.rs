@@ -25,6 +25,11 @@ impl VerifierClient {
         self.http.get("/v1/status").await
     }
 
+    /// The genesis this verifier re-executes under (`GET /v1/genesis`).
+    pub async fn genesis(&self) -> Result<protocol::api::genesis::GenesisView, ServiceError> {
+        self.http.get("/v1/genesis").await
+    }
+
     /// The Prometheus exposition text.
     pub async fn metrics(&self) -> Result<String, ServiceError> {
         self.http.get_text("/metrics").await

@@ -140,6 +140,11 @@ impl SettlementClient {
         self.get("/v1/status").await
     }
 
+    /// The genesis whose hash every batch must commit (`GET /v1/genesis`).
+    pub async fn genesis(&self) -> Result<protocol::api::genesis::GenesisView, SettlementError> {
+        self.get("/v1/genesis").await
+    }
+
     pub async fn account(&self, address: &Address) -> Result<AccountResponse, SettlementError> {
         self.get(&format!("/v1/accounts/{address}")).await
     }

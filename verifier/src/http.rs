@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use protocol::api::genesis::GenesisView;
 use protocol::api::settlement::{ClaimWithdrawalCall, ExitProof};
 use protocol::api::verifier::StatusResponse;
 use protocol::primitives::Address;
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { Json(serde_json::json!({ "ok": true })) }),
         )
         .route("/v1/status", get(status))
+        .route("/v1/genesis", get(genesis))
         .route("/v1/exit/proof/{account}", get(exit_proof))
         .route("/v1/withdrawals/{id}/claim", get(withdrawal_claim))
         .route("/metrics", get(prometheus));
@@ -64,6 +66,11 @@ async fn status(
         () = tokio::time::sleep(wait) => {}
     }
     Ok(Json(state.status()))
+}
+
+/// `GET /v1/genesis`: the genesis this verifier re-executes under (same JSON on every service).
+async fn genesis(State(state): State<AppState>) -> Json<GenesisView> {
+    Json(GenesisView::of(&state.genesis()))
 }
 
 /// `GET /v1/exit/proof/{account}`: the account's exit valuation and witness at the last

@@ -12,6 +12,7 @@ use super::poll::{Poll, TimedOut, poll_until};
 use super::services::{Services, Stage};
 use crate::sequencer::SequencerClient;
 use crate::verifier::VerifierClient;
+use protocol::api::genesis::GenesisView;
 use protocol::genesis::Genesis;
 use protocol::signing::address_of;
 use service_client::http::ServiceError;
@@ -356,6 +357,7 @@ async fn launch(
         chain_id: genesis.chain_id,
         verifying_contract: genesis.verifying_contract,
         markets: genesis.markets.clone(),
+        genesis: Some(GenesisView::of(&genesis)),
         accounts: (0..config.accounts)
             .map(|i| {
                 let key = keys::account_key(i);

@@ -5,6 +5,7 @@
 //! commands read it (from `<data-dir>/devnet/devnet.json`) when no URL is given by flag or
 //! env, so "start the devnet in one terminal, trade in another" needs no configuration.
 
+use protocol::api::genesis::GenesisView;
 use protocol::genesis::MarketParams;
 use protocol::primitives::Address;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,10 @@ pub struct DevnetManifest {
     pub verifying_contract: Address,
     pub markets: Vec<MarketParams>,
     pub accounts: Vec<DevAccount>,
+    /// Every genesis parameter with its canonical bytes, hash, anchor and initial root, as
+    /// `GET /v1/genesis` serves them (absent in manifests written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis: Option<GenesisView>,
 }
 
 /// Why `devnet.json` could not be read or written.

@@ -55,6 +55,22 @@ async fn a_devnet_starts_funded_and_resumes_without_funding_twice() {
         contracts_mock::Config::default_rollup_address()
     );
     assert_eq!(m.markets, Devnet::genesis(31337).markets);
+    // GET /v1/genesis: the same view from every service, equal to devnet.json's, and its
+    // hash is the one the settlement layer pins.
+    let view = m.genesis.clone().expect("devnet.json has the genesis");
+    assert_eq!(view.genesis, Devnet::genesis(31337));
+    let l1 = SettlementClient::new(&m.l1_url);
+    assert_eq!(l1.genesis().await.expect("L1 genesis"), view);
+    let seq = SequencerClient::new(&m.sequencer_url);
+    assert_eq!(seq.genesis().await.expect("sequencer genesis"), view);
+    for url in &m.verifier_urls {
+        let verifier = VerifierClient::new(url).genesis().await;
+        assert_eq!(verifier.expect("verifier genesis"), view, "{url}");
+    }
+    assert_eq!(
+        l1.status().await.expect("L1 status").params.genesis_hash,
+        view.hash
+    );
     let names: Vec<_> = m.accounts.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["dev0", "dev1"]);
     for a in &m.accounts {

@@ -20,7 +20,8 @@ fn write_manifest(home: &Path, rollup: &Rollup, secret: [u8; 32]) -> Address {
         verifier_urls: vec![],
         chain_id: g.chain_id,
         verifying_contract: g.verifying_contract,
-        markets: g.markets,
+        markets: g.markets.clone(),
+        genesis: Some(protocol::api::genesis::GenesisView::of(&g)),
         accounts: vec![DevAccount {
             name: "dev1".into(),
             address: address_of(&key),

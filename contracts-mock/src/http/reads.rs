@@ -4,6 +4,7 @@ use crate::ledger::{self, accounts, batches, events, exit, queue};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use protocol::api::genesis::GenesisView;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, BondsResponse, EventsResponse, ExitClaimView,
     ExitStatus, QueueResponse, StatusResponse, WithdrawalResponse,
@@ -26,6 +27,12 @@ pub async fn health() -> Json<serde_json::Value> {
 
 pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
     s.read(ledger::status).await.map(Json)
+}
+
+/// `GET /v1/genesis`: the genesis whose hash every batch must commit (same JSON on every
+/// service).
+pub async fn genesis(State(s): State<AppState>) -> Json<GenesisView> {
+    Json(GenesisView::of(s.rules().genesis()))
 }
 
 pub async fn account(

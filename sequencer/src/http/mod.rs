@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/txs", post(submit::bulk).get(reads::tx_list))
         .route("/v1/txs/{hash}", get(reads::tx))
         .route("/v1/status", get(reads::status))
+        .route("/v1/genesis", get(reads::genesis))
         .route("/v1/health", get(reads::health))
         .route("/v1/accounts/{address}", get(reads::account))
         .route("/v1/markets", get(reads::markets))

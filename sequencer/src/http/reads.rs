@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use protocol::api::genesis::GenesisView;
 use protocol::api::sequencer::{
     AccountResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo, MarketsResponse,
     StatusResponse, TxListResponse, TxLookup,
@@ -28,6 +29,11 @@ const MAX_LEVELS: usize = 500;
 const MAX_PAGE: u64 = 1_000;
 /// The page size when a list request names none.
 const DEFAULT_PAGE: u64 = 100;
+
+/// `GET /v1/genesis`: every chain parameter, the canonical bytes and what derives from them.
+pub async fn genesis(State(s): State<AppState>) -> Json<GenesisView> {
+    Json(GenesisView::of(&s.genesis))
+}
 
 pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     if s.halted() {
