@@ -1,6 +1,7 @@
 //! Batches (DESIGN §5): a hash-chained header committing to the state roots, the block
-//! context, the L1 queue range, the transactions and a checkpoint root after every K
-//! transactions; plus the one driver that executes transactions (signature check + STF),
+//! context, the L1 queue range, the transactions, a checkpoint root after every K
+//! transactions and the root of each chunk's receipts (so a trader can prove what happened
+//! to an action against a posted batch, and a wrong receipt is fraud like a wrong root); plus the one driver that executes transactions (signature check + STF),
 //! used identically by the sequencer, verifiers and the fraud-proof adjudicator.
 
 use crate::action::{L1Message, Tx};
@@ -15,7 +16,9 @@ use crate::tree::Tree;
 use std::ops::Range;
 
 mod chunks;
+mod receipt_proof;
 pub use chunks::{ChunkExecutor, Chunks, ExecutedChunk, Signer, execute_chunks};
+pub use receipt_proof::{ReceiptProof, ReceiptProofError};
 
 /// Most transactions one batch may carry; bounds decoding of hostile input.
 pub const MAX_BATCH_TXS: usize = 100_000;
@@ -38,6 +41,18 @@ pub struct BatchHeader {
     pub tx_root: H256,
     /// `merkle_root` of the checkpoint roots.
     pub checkpoint_root: H256,
+    /// `merkle_root` of the chunks' receipt roots (`Batch::receipt_roots`).
+    pub receipts_root: H256,
+}
+
+/// The header fields a proposer chooses; execution decides the rest
+/// ([`Batch::execute_and_seal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draft {
+    pub index: u64,
+    pub prev_header_hash: H256,
+    pub timestamp_ms: u64,
+    pub queue_start: u64,
 }
 
 /// A whole batch as posted to the settlement layer.
@@ -47,6 +62,8 @@ pub struct Batch {
     pub txs: Vec<Tx>,
     /// Root after chunk j (transactions `j·K .. min((j+1)·K, n)`), for every chunk.
     pub checkpoints: Vec<H256>,
+    /// `receipts_root` of chunk j's receipts, for every chunk.
+    pub receipt_roots: Vec<H256>,
 }
 
 /// Why a batch is malformed (independent of whether its roots are right).
@@ -67,6 +84,10 @@ pub enum BatchError {
     },
     #[error("checkpoint_root does not match the checkpoints: header {header}, computed {computed}")]
     CheckpointRoot { header: H256, computed: H256 },
+    #[error("expected {expected} receipt roots (one per chunk), got {actual}")]
+    ReceiptRootCount { expected: usize, actual: usize },
+    #[error("receipts_root does not match the receipt roots: header {header}, computed {computed}")]
+    ReceiptsRoot { header: H256, computed: H256 },
     #[error("the last checkpoint {last} is not post_state_root {post}")]
     LastCheckpoint { last: H256, post: H256 },
     #[error("L1 transaction {position} has queue index {found}, expected {expected}")]
@@ -84,6 +105,7 @@ pub enum BatchError {
 pub struct Execution {
     pub receipts: Vec<Receipt>,
     pub checkpoints: Vec<H256>,
+    pub receipt_roots: Vec<H256>,
 }
 
 /// The previous-header hash of batch 0: ties the chain to one genesis.
@@ -115,6 +137,16 @@ impl BatchHeader {
         keccak256(&self.encode())
     }
 
+    /// The fields a proposer chose, to reseal the same batch with other contents.
+    pub fn draft(&self) -> Draft {
+        Draft {
+            index: self.index,
+            prev_header_hash: self.prev_header_hash,
+            timestamp_ms: self.timestamp_ms,
+            queue_start: self.queue_start,
+        }
+    }
+
     pub fn block_context(&self) -> BlockContext {
         BlockContext {
             timestamp_ms: self.timestamp_ms,
@@ -123,17 +155,22 @@ impl BatchHeader {
 }
 
 impl Batch {
-    /// Assembles a batch from executed transactions and their checkpoints, computing the
-    /// commitments. `queue_start` is the first L1 queue index this batch may consume.
+    /// Assembles a batch from executed transactions, their checkpoints and receipt roots,
+    /// computing the commitments. `draft.queue_start` is the first L1 queue index this
+    /// batch may consume.
     pub fn seal(
-        index: u64,
-        prev_header_hash: H256,
+        draft: Draft,
         prev_state_root: H256,
-        timestamp_ms: u64,
-        queue_start: u64,
         txs: Vec<Tx>,
         checkpoints: Vec<H256>,
+        receipt_roots: Vec<H256>,
     ) -> Batch {
+        let Draft {
+            index,
+            prev_header_hash,
+            timestamp_ms,
+            queue_start,
+        } = draft;
         let l1_count = txs.iter().filter(|tx| matches!(tx, Tx::L1 { .. })).count() as u64;
         let header = BatchHeader {
             index,
@@ -146,17 +183,45 @@ impl Batch {
             tx_count: u32::try_from(txs.len()).expect("batches hold at most MAX_BATCH_TXS"),
             tx_root: tx_root(&txs),
             checkpoint_root: merkle_root(&checkpoints),
+            receipts_root: merkle_root(&receipt_roots),
         };
         Batch {
             header,
             txs,
             checkpoints,
+            receipt_roots,
         }
     }
 
+    /// Executes `txs` honestly on `tree` (left at the post-state) and seals the batch that
+    /// commits to the result: what an honest proposer posts. Returns it with the receipts.
+    pub fn execute_and_seal(
+        tree: &mut Tree,
+        genesis: &Genesis,
+        draft: Draft,
+        txs: Vec<Tx>,
+    ) -> Result<(Batch, Vec<Receipt>), StateError> {
+        let ctx = BlockContext {
+            timestamp_ms: draft.timestamp_ms,
+        };
+        let prev_state_root = tree.root();
+        let mut receipts = Vec::with_capacity(txs.len());
+        let (mut checkpoints, mut receipt_roots) = (Vec::new(), Vec::new());
+        let mut chunks = ChunkExecutor::new(genesis, &txs, ctx, None).chunks(tree.clone());
+        for chunk in chunks.by_ref() {
+            let chunk = chunk?;
+            checkpoints.push(chunk.post_root);
+            receipt_roots.push(chunk.receipts_root);
+            receipts.extend(chunk.receipts);
+        }
+        *tree = chunks.into_state();
+        let batch = Batch::seal(draft, prev_state_root, txs, checkpoints, receipt_roots);
+        Ok((batch, receipts))
+    }
+
     /// Checks every commitment that does not need execution: counts, tx root, checkpoint
-    /// count and root, last checkpoint = post root, and that the L1 transactions are the
-    /// queue range in order.
+    /// count and root, receipt-root count and root, last checkpoint = post root, and that
+    /// the L1 transactions are the queue range in order.
     pub fn check_shape(&self, k: u32) -> Result<(), BatchError> {
         let h = &self.header;
         if self.txs.is_empty() {
@@ -188,6 +253,19 @@ impl Batch {
         if computed != h.checkpoint_root {
             return Err(BatchError::CheckpointRoot {
                 header: h.checkpoint_root,
+                computed,
+            });
+        }
+        if self.receipt_roots.len() != expected {
+            return Err(BatchError::ReceiptRootCount {
+                expected,
+                actual: self.receipt_roots.len(),
+            });
+        }
+        let computed = merkle_root(&self.receipt_roots);
+        if computed != h.receipts_root {
+            return Err(BatchError::ReceiptsRoot {
+                header: h.receipts_root,
                 computed,
             });
         }
@@ -235,6 +313,12 @@ impl Batch {
 /// `merkle_root` of the transaction hashes.
 pub fn tx_root(txs: &[Tx]) -> H256 {
     let hashes: Vec<H256> = txs.iter().map(Tx::hash).collect();
+    merkle_root(&hashes)
+}
+
+/// One chunk's receipt root: `merkle_root` of its receipts' hashes, in transaction order.
+pub fn receipts_root(receipts: &[Receipt]) -> H256 {
+    let hashes: Vec<H256> = receipts.iter().map(Receipt::hash).collect();
     merkle_root(&hashes)
 }
 
@@ -298,9 +382,11 @@ pub fn execute_batch(
         batch.txs.len(),
         genesis.checkpoint_interval_txs,
     ));
+    let mut receipt_roots = Vec::with_capacity(checkpoints.capacity());
     let mut chunks = execute_chunks(tree, genesis, batch, None);
     for chunk in chunks.by_ref() {
         let chunk = chunk?;
+        receipt_roots.push(chunk.receipts_root);
         receipts.extend(chunk.receipts);
         checkpoints.push(chunk.post_root);
     }
@@ -308,6 +394,7 @@ pub fn execute_batch(
     Ok(Execution {
         receipts,
         checkpoints,
+        receipt_roots,
     })
 }
 
@@ -323,7 +410,9 @@ impl Encode for BatchHeader {
             .u64(self.queue_start)
             .u64(self.queue_end)
             .u32(self.tx_count);
-        w.h256(&self.tx_root).h256(&self.checkpoint_root);
+        w.h256(&self.tx_root)
+            .h256(&self.checkpoint_root)
+            .h256(&self.receipts_root);
     }
 }
 
@@ -340,6 +429,7 @@ impl Decode for BatchHeader {
             tx_count: r.u32("tx_count")?,
             tx_root: r.h256("tx_root")?,
             checkpoint_root: r.h256("checkpoint_root")?,
+            receipts_root: r.h256("receipts_root")?,
         })
     }
 }
@@ -354,6 +444,10 @@ impl Encode for Batch {
         w.u32(u32::try_from(self.checkpoints.len()).expect("bounded by the tx count"));
         for c in &self.checkpoints {
             w.h256(c);
+        }
+        w.u32(u32::try_from(self.receipt_roots.len()).expect("bounded by the tx count"));
+        for root in &self.receipt_roots {
+            w.h256(root);
         }
     }
 }
@@ -371,10 +465,16 @@ impl Decode for Batch {
         for _ in 0..m {
             checkpoints.push(r.h256("checkpoint")?);
         }
+        let m = r.count("receipt_roots", MAX_BATCH_TXS)?;
+        let mut receipt_roots = Vec::with_capacity(m.min(4096));
+        for _ in 0..m {
+            receipt_roots.push(r.h256("receipt_root")?);
+        }
         Ok(Batch {
             header,
             txs,
             checkpoints,
+            receipt_roots,
         })
     }
 }

@@ -2,15 +2,16 @@
 //! fraud-proof path can be demonstrated (`--inject-fault`) and tested end to end.
 //!
 //! Each fault runs after a chunk has executed honestly and corrupts the state the way the
-//! named bug would have (the sequencer then keeps building on it), except `WrongRoot`,
-//! which leaves the state alone and only misreports the checkpoint. None of this is
-//! reachable from the STF itself.
+//! named bug would have (the sequencer then keeps building on it), except `WrongRoot` and
+//! `WrongReceipt`, which leave the state alone and only misreport the checkpoint or the
+//! chunk's receipts. None of this is reachable from the STF itself.
 
 use crate::action::{Liquidate, Tx};
+use crate::batch::receipts_root;
 use crate::engine::records::Position;
 use crate::engine::storage::{load_account, load_position, store_account, store_position};
 use crate::engine::view::is_liquidatable;
-use crate::engine::{self, BlockContext, Receipt};
+use crate::engine::{self, BlockContext, Receipt, Status};
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256_concat};
 use crate::state::{State, StateError};
@@ -32,6 +33,20 @@ pub enum Fault {
     BadFill = 3,
     /// Liquidates an account whose equity is above its maintenance margin.
     SkipLiquidationCheck = 4,
+    /// Commits a receipt root in which the chunk's first action's outcome is flipped
+    /// (accepted reported as rejected, or rejected as accepted); the state stays honest.
+    WrongReceipt = 5,
+}
+
+/// What a fault falsifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corrupts {
+    /// The state: the sequencer keeps building on it and reports its root.
+    State,
+    /// Only the reported checkpoint root.
+    ReportedRoot,
+    /// Only the reported receipt root of the chunk.
+    ReportedReceipts,
 }
 
 /// One row of [`Fault::TABLE`]: everything said about a fault besides its behaviour.
@@ -42,9 +57,8 @@ pub struct FaultRow {
     pub name: &'static str,
     /// What the fault does, as the demo tells it.
     pub effect: &'static str,
-    /// Whether the state is changed (the sequencer keeps building on it) or only the
-    /// reported root.
-    pub corrupts_state: bool,
+    /// The state (the sequencer keeps building on it), or only a reported root.
+    pub corrupts: Corrupts,
 }
 
 /// Collateral a `Mint` fault creates: 1,000,000 USDC in micro-units.
@@ -53,30 +67,36 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 4] = [
+    pub const TABLE: [FaultRow; 5] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
             effect: "a checkpoint root that no execution produces",
-            corrupts_state: false,
+            corrupts: Corrupts::ReportedRoot,
         },
         FaultRow {
             fault: Fault::Mint,
             name: "mint",
             effect: "1,000,000 USDC of collateral minted from nothing",
-            corrupts_state: true,
+            corrupts: Corrupts::State,
         },
         FaultRow {
             fault: Fault::BadFill,
             name: "bad-fill",
             effect: "a fill booked one tick worse for the taker than the maker's price",
-            corrupts_state: true,
+            corrupts: Corrupts::State,
         },
         FaultRow {
             fault: Fault::SkipLiquidationCheck,
             name: "skip-liquidation-check",
             effect: "a healthy account liquidated",
-            corrupts_state: true,
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::WrongReceipt,
+            name: "wrong-receipt",
+            effect: "a receipt committed with the action's outcome flipped (accepted shown as rejected, or the reverse)",
+            corrupts: Corrupts::ReportedReceipts,
         },
     ];
 
@@ -108,7 +128,7 @@ impl Fault {
     /// Whether the fault changes the state (the sequencer keeps building on it) or only
     /// the reported root.
     pub fn corrupts_state(self) -> bool {
-        self.row().corrupts_state
+        self.row().corrupts == Corrupts::State
     }
 
     /// The journal code (never 0, which the journal uses for "no fault").
@@ -148,6 +168,36 @@ pub fn wrong_root(root: &H256) -> H256 {
     keccak256_concat(&[b"vigil-fault-wrong-root", &root.0])
 }
 
+/// The (checkpoint, receipt root) a sequencer posts for a chunk once `fault` has been
+/// applied to it: `honest_root` is the root the chunk's honest execution gave,
+/// `state_root` the root after the fault ran, `receipts` the chunk's honest receipts.
+pub fn reported_roots(
+    fault: Fault,
+    honest_root: H256,
+    state_root: H256,
+    receipts: &[Receipt],
+) -> (H256, H256) {
+    match fault.row().corrupts {
+        Corrupts::State => (state_root, receipts_root(receipts)),
+        Corrupts::ReportedRoot => (wrong_root(&honest_root), receipts_root(receipts)),
+        Corrupts::ReportedReceipts => (honest_root, receipts_root(&flip_first(receipts))),
+    }
+}
+
+/// `WrongReceipt`'s lie: the first receipt's outcome flipped (ok becomes
+/// `insufficient_margin`, a rejection becomes ok).
+fn flip_first(receipts: &[Receipt]) -> Vec<Receipt> {
+    let mut lie = receipts.to_vec();
+    if let Some(first) = lie.first_mut() {
+        first.status = if first.status.is_ok() {
+            Status::InsufficientMargin
+        } else {
+            Status::Ok
+        };
+    }
+    lie
+}
+
 /// Corrupts `state` after a chunk (`txs` with their honest `receipts`) executed. Returns
 /// what was done, or `None` when this chunk offers nothing to corrupt (no signer, no fill,
 /// no healthy position); the caller then tries again on a later chunk.
@@ -164,6 +214,12 @@ pub fn corrupt<S: State>(
         Fault::Mint => mint(state, txs),
         Fault::BadFill => bad_fill(state, genesis, receipts),
         Fault::SkipLiquidationCheck => liquidate_healthy(state, genesis, ctx, receipts),
+        Fault::WrongReceipt => Ok(receipts.first().map(|r| {
+            format!(
+                "committed the chunk's first receipt with its outcome flipped (was {})",
+                r.status.code()
+            )
+        })),
     }
 }
 

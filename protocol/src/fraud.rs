@@ -2,10 +2,11 @@
 //!
 //! A proof names a batch and a chunk and carries the witness: the chunk's pre-state tree
 //! pruned to exactly the nodes the chunk touches. The adjudicator takes the chunk's
-//! transactions and checkpoints from the batch data it already holds, checks that the
-//! witness hashes to the chunk's committed pre-root, re-executes the chunk on it with the
-//! same STF, and upholds the proof iff the resulting root differs from the committed
-//! checkpoint. No bisection game, no VM.
+//! transactions, checkpoints and receipt roots from the batch data it already holds, checks
+//! that the witness hashes to the chunk's committed pre-root, re-executes the chunk on it
+//! with the same STF, and upholds the proof iff the resulting root differs from the
+//! committed checkpoint or the resulting receipts' root differs from the committed one.
+//! No bisection game, no VM.
 //!
 //! Soundness sketch: the witness must hash to the committed pre-root, so (keccak being
 //! collision resistant) it is that tree with some subtrees pruned; running the STF on it
@@ -13,7 +14,7 @@
 //! chunk can never be upheld, and a wrong checkpoint always can be, by whoever holds the
 //! pre-state.
 
-use crate::batch::{Batch, ChunkExecutor, Chunks, chunk_count, execute_chunks};
+use crate::batch::{Batch, ChunkExecutor, Chunks, chunk_count, execute_chunks, receipts_root};
 use crate::genesis::Genesis;
 use crate::primitives::H256;
 use crate::state::StateError;
@@ -34,11 +35,14 @@ pub struct FraudProof {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
-    /// Re-execution gives `computed_root`, but the batch committed `claimed_root`.
+    /// Re-execution gives `computed_root` and `computed_receipts_root`, but the batch
+    /// committed `claimed_root` and `claimed_receipts_root`: at least one pair differs.
     Upheld {
         chunk: u32,
         claimed_root: H256,
         computed_root: H256,
+        claimed_receipts_root: H256,
+        computed_receipts_root: H256,
     },
     Rejected {
         reason: Rejection,
@@ -59,8 +63,14 @@ pub enum Rejection {
     WitnessRootMismatch { witness_root: H256, expected: H256 },
     #[error("witness incomplete: {message}")]
     WitnessIncomplete { message: String },
-    #[error("chunk {chunk} is honest: re-execution gives the committed root {root}")]
-    HonestChunk { chunk: u32, root: H256 },
+    #[error(
+        "chunk {chunk} is honest: re-execution gives the committed root {root} and receipts root {receipts_root}"
+    )]
+    HonestChunk {
+        chunk: u32,
+        root: H256,
+        receipts_root: H256,
+    },
 }
 
 /// Why a proof could not be built.
@@ -76,7 +86,8 @@ pub enum BuildError {
     State(#[from] StateError),
 }
 
-/// The first chunk whose committed checkpoint differs from honest re-execution.
+/// The first chunk whose committed checkpoint or receipt root differs from honest
+/// re-execution.
 #[derive(Debug, Clone)]
 pub struct BadChunk {
     pub chunk: u32,
@@ -84,6 +95,15 @@ pub struct BadChunk {
     pub pre_state: Tree,
     pub claimed_root: H256,
     pub computed_root: H256,
+    pub claimed_receipts_root: H256,
+    pub computed_receipts_root: H256,
+}
+
+/// What `batch` commits for chunk `chunk`: (checkpoint, receipt root); zeros past the end
+/// (a shape-checked batch has both for every chunk).
+fn committed(batch: &Batch, chunk: usize) -> (H256, H256) {
+    let at = |list: &[H256]| list.get(chunk).copied().unwrap_or(H256::ZERO);
+    (at(&batch.checkpoints), at(&batch.receipt_roots))
 }
 
 /// Re-executes `batch` from `pre_state` chunk by chunk. Returns the honest post-state and
@@ -104,12 +124,8 @@ pub fn first_bad_chunk(
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
     for chunk in chunks.by_ref() {
         let chunk = chunk?;
-        let claimed_root = batch
-            .checkpoints
-            .get(chunk.index)
-            .copied()
-            .unwrap_or(H256::ZERO);
-        if chunk.post_root != claimed_root {
+        let (claimed_root, claimed_receipts_root) = committed(batch, chunk.index);
+        if (chunk.post_root, chunk.receipts_root) != (claimed_root, claimed_receipts_root) {
             let index = u32::try_from(chunk.index).expect("chunk count fits u32");
             return Ok((
                 chunks.into_state(),
@@ -118,6 +134,8 @@ pub fn first_bad_chunk(
                     pre_state: chunk.pre_state,
                     claimed_root,
                     computed_root: chunk.post_root,
+                    claimed_receipts_root,
+                    computed_receipts_root: chunk.receipts_root,
                 }),
             ));
         }
@@ -146,8 +164,9 @@ pub fn build(
     }
     let mut exec = pre_state.clone();
     exec.start_recording();
-    ChunkExecutor::for_batch(genesis, batch, None).execute(&mut exec, chunk as usize)?;
-    if exec.root() == batch.checkpoints[chunk as usize] {
+    let receipts =
+        ChunkExecutor::for_batch(genesis, batch, None).execute(&mut exec, chunk as usize)?;
+    if (exec.root(), receipts_root(&receipts)) == committed(batch, chunk as usize) {
         return Err(BuildError::HonestChunk { chunk });
     }
     let recording = exec.take_recording();
@@ -162,16 +181,23 @@ pub fn build(
 /// Rules on `proof` against `batch` (whose shape the settlement layer checked at posting).
 pub fn adjudicate(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Verdict {
     match rule(genesis, batch, proof) {
-        Ok((claimed_root, computed_root)) => Verdict::Upheld {
-            chunk: proof.chunk,
-            claimed_root,
-            computed_root,
-        },
+        Ok(((claimed_root, claimed_receipts_root), (computed_root, computed_receipts_root))) => {
+            Verdict::Upheld {
+                chunk: proof.chunk,
+                claimed_root,
+                computed_root,
+                claimed_receipts_root,
+                computed_receipts_root,
+            }
+        }
         Err(reason) => Verdict::Rejected { reason },
     }
 }
 
-fn rule(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Result<(H256, H256), Rejection> {
+/// (committed, computed) as (state root, receipts root) pairs, or why the proof fails.
+type Ruling = ((H256, H256), (H256, H256));
+
+fn rule(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Result<Ruling, Rejection> {
     if proof.batch_index != batch.header.index {
         return Err(Rejection::WrongBatch {
             proof: proof.batch_index,
@@ -199,20 +225,21 @@ fn rule(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Result<(H256, H
             expected,
         });
     }
-    ChunkExecutor::for_batch(genesis, batch, None)
+    let receipts = ChunkExecutor::for_batch(genesis, batch, None)
         .execute(&mut witness, chunk)
         .map_err(|e| Rejection::WitnessIncomplete {
             message: e.to_string(),
         })?;
-    let computed_root = witness.root();
-    let claimed_root = batch.checkpoints[chunk];
-    if computed_root == claimed_root {
+    let computed = (witness.root(), receipts_root(&receipts));
+    let claimed = committed(batch, chunk);
+    if computed == claimed {
         return Err(Rejection::HonestChunk {
             chunk: proof.chunk,
-            root: claimed_root,
+            root: claimed.0,
+            receipts_root: claimed.1,
         });
     }
-    Ok((claimed_root, computed_root))
+    Ok((claimed, computed))
 }
 
 /// Serde adapter: bytes as `0x` hex strings.

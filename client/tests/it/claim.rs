@@ -6,7 +6,7 @@ use crate::l1::{L1, run, u64_of};
 use contracts_mock::Config;
 use protocol::action::{Action, L1Message, Tx, Withdraw};
 use protocol::api::settlement::{BondCall, FaucetRequest, MineRequest, PostBatchCall};
-use protocol::batch::{Batch, domain_separator, execute_batch, genesis_anchor, genesis_tree};
+use protocol::batch::{Batch, Draft, domain_separator, genesis_anchor, genesis_tree};
 use protocol::codec::Encode;
 use protocol::engine::keys::withdrawal_key;
 use protocol::genesis::Genesis;
@@ -43,21 +43,16 @@ fn batch_with_withdrawal(
         },
     ];
     let pre = genesis_tree(genesis);
-    let seal = |checkpoints| {
-        Batch::seal(
-            0,
-            genesis_anchor(genesis),
-            pre.root(),
-            timestamp_ms,
-            0,
-            txs.clone(),
-            checkpoints,
-        )
+    let draft = Draft {
+        index: 0,
+        prev_header_hash: genesis_anchor(genesis),
+        timestamp_ms,
+        queue_start: 0,
     };
     let mut post = pre.clone();
-    let execution = execute_batch(&mut post, genesis, &seal(Vec::new())).expect("full tree");
+    let (batch, _) = Batch::execute_and_seal(&mut post, genesis, draft, txs).expect("full tree");
     let proof = post.prove(&withdrawal_key(0)).expect("full tree").encode();
-    (seal(execution.checkpoints), proof)
+    (batch, proof)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

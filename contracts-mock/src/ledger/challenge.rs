@@ -53,15 +53,18 @@ pub fn challenge(
             chunk,
             claimed_root,
             computed_root,
-        } => uphold(
-            conn,
-            rules,
-            from,
-            &target,
-            chunk,
-            claimed_root,
-            computed_root,
-        ),
+            claimed_receipts_root,
+            computed_receipts_root,
+        } => {
+            let ruling = Ruling {
+                chunk,
+                claimed_root,
+                computed_root,
+                claimed_receipts_root,
+                computed_receipts_root,
+            };
+            uphold(conn, rules, from, &target, &ruling)
+        }
     }
 }
 
@@ -113,24 +116,33 @@ fn resolve_target(
     }
 }
 
+/// An upheld proof's chunk and its (committed, re-executed) roots.
+struct Ruling {
+    chunk: u32,
+    claimed_root: H256,
+    computed_root: H256,
+    claimed_receipts_root: H256,
+    computed_receipts_root: H256,
+}
+
 fn uphold(
     conn: &Connection,
     rules: &Rules,
     challenger: &Address,
     target: &BatchRow,
-    chunk: u32,
-    claimed_root: H256,
-    computed_root: H256,
+    ruling: &Ruling,
 ) -> Result<ChallengeResponse, ApiError> {
     let mut head = chain::head(conn)?;
     let (block, ts) = (head.number, head.timestamp_ms);
     let upheld = EventKind::ChallengeUpheld {
         batch_index: target.index,
         submission_id: target.submission_id,
-        chunk,
+        chunk: ruling.chunk,
         challenger: *challenger,
-        claimed_root,
-        computed_root,
+        claimed_root: ruling.claimed_root,
+        computed_root: ruling.computed_root,
+        claimed_receipts_root: ruling.claimed_receipts_root,
+        computed_receipts_root: ruling.computed_receipts_root,
     };
     events::append(conn, block, ts, &upheld)?;
 
@@ -179,9 +191,11 @@ fn uphold(
     super::exit::advance(conn, rules, &chain::head(conn)?)?;
     Ok(ChallengeResponse {
         batch_index: target.index,
-        chunk,
-        claimed_root,
-        computed_root,
+        chunk: ruling.chunk,
+        claimed_root: ruling.claimed_root,
+        computed_root: ruling.computed_root,
+        claimed_receipts_root: ruling.claimed_receipts_root,
+        computed_receipts_root: ruling.computed_receipts_root,
         reverted,
         slash,
         tip: batches::tip(conn, rules)?,

@@ -100,6 +100,9 @@ fn shape_error(e: BatchError) -> ApiError {
     let code = match e {
         BatchError::LastCheckpoint { .. } => "bad_checkpoint",
         BatchError::CheckpointCount { .. } | BatchError::CheckpointRoot { .. } => "bad_checkpoints",
+        BatchError::ReceiptRootCount { .. } | BatchError::ReceiptsRoot { .. } => {
+            "bad_receipt_roots"
+        }
         BatchError::QueueOrder { .. } | BatchError::QueueEnd { .. } => "queue_order",
         BatchError::Empty | BatchError::TxCount { .. } | BatchError::TxRoot { .. } => {
             "bad_batch_shape"

@@ -113,10 +113,16 @@ pub struct ChallengeView {
     pub submission_id: u64,
     pub header_hash: H256,
     pub poster: Address,
-    /// The first chunk whose checkpoint is wrong.
+    /// The first chunk whose checkpoint or receipt root is wrong.
     pub chunk: u32,
     pub claimed_root: H256,
     pub computed_root: H256,
+    /// The chunk's committed receipt root and the honest one (equal when only the state
+    /// root is wrong; absent in records written before receipts were committed).
+    #[serde(default)]
+    pub claimed_receipts_root: H256,
+    #[serde(default)]
+    pub computed_receipts_root: H256,
     /// The L1 block the batch was posted in; challengeable while the head is ≤ `deadline_block`.
     pub posted_block: u64,
     pub deadline_block: u64,

@@ -5,7 +5,7 @@
 //! exists once. Signers may be supplied (recovered elsewhere, e.g. on several threads);
 //! otherwise each transaction's signature is recovered in line with `verify_tx`.
 
-use super::{Batch, chunk_count, chunk_range, domain_separator, verify_tx};
+use super::{Batch, chunk_count, chunk_range, domain_separator, receipts_root, verify_tx};
 use crate::action::Tx;
 use crate::engine::{self, BlockContext, Receipt};
 use crate::genesis::Genesis;
@@ -38,6 +38,8 @@ pub struct ExecutedChunk {
     /// The state before the chunk (an O(1) clone of the tree).
     pub pre_state: Tree,
     pub receipts: Vec<Receipt>,
+    /// `receipts_root(receipts)`: what the batch's `receipt_roots[index]` must be.
+    pub receipts_root: H256,
     pub post_root: H256,
 }
 
@@ -173,6 +175,7 @@ impl Iterator for Chunks<'_> {
                 index,
                 txs: self.exec.range(index),
                 pre_state,
+                receipts_root: receipts_root(&receipts),
                 receipts,
                 post_root: self.state.root(),
             })),

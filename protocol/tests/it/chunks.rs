@@ -1,12 +1,13 @@
 //! The one chunked executor (`batch::execute_chunks` / `ChunkExecutor`), table-driven:
 //! chunk boundaries for K dividing and not dividing the transaction count, the empty
 //! batch, receipts and roots equal to transaction-by-transaction execution, and supplied
-//! signers (trusted as given, refused when their count does not match).
+//! signers (trusted as given, refused when their count does not match), and receipt proofs
+//! against the header for every position, each falsification refused.
 
 use protocol::action::Tx;
 use protocol::batch::{
-    Batch, ChunkExecutor, Signer, domain_separator, execute_chunks, execute_tx, genesis_anchor,
-    genesis_tree, verify_tx,
+    Batch, ChunkExecutor, Draft, ReceiptProof, ReceiptProofError, Signer, domain_separator,
+    execute_chunks, execute_tx, genesis_anchor, genesis_tree, verify_tx,
 };
 use protocol::engine::{BlockContext, Receipt};
 use protocol::genesis::Genesis;
@@ -88,15 +89,13 @@ fn chunks_cover_the_transactions_in_order_and_match_serial_execution() {
 fn an_empty_batch_has_no_chunks_and_leaves_the_state() {
     let (genesis, _) = setup(1, 4, 0);
     let pre = genesis_tree(&genesis);
-    let batch = Batch::seal(
-        0,
-        genesis_anchor(&genesis),
-        pre.root(),
-        T0_MS,
-        0,
-        Vec::new(),
-        Vec::new(),
-    );
+    let draft = Draft {
+        index: 0,
+        prev_header_hash: genesis_anchor(&genesis),
+        timestamp_ms: T0_MS,
+        queue_start: 0,
+    };
+    let batch = Batch::seal(draft, pre.root(), Vec::new(), Vec::new(), Vec::new());
     let mut chunks = execute_chunks(&pre, &genesis, &batch, None);
     assert!(chunks.next().is_none());
     assert_eq!(chunks.into_state().root(), pre.root());
@@ -158,4 +157,58 @@ fn a_signer_count_other_than_the_transaction_count_is_refused() {
         .map(|tx| verify_tx(tx, &domain, &genesis.oracle))
         .collect();
     let _ = ChunkExecutor::new(&genesis, &txs, CTX, Some(&signers));
+}
+
+/// Every transaction's receipt is provable against the header for K dividing the count and
+/// not; a changed receipt, a wrong position or another batch's header is refused.
+#[test]
+fn every_receipt_is_provable_against_the_header() {
+    for (n, k) in [(1, 4), (8, 4), (13, 4), (13, 1), (30, 16)] {
+        let (genesis, txs) = setup(3, k, n);
+        let draft = Draft {
+            index: 0,
+            prev_header_hash: genesis_anchor(&genesis),
+            timestamp_ms: T0_MS,
+            queue_start: 0,
+        };
+        let mut tree = genesis_tree(&genesis);
+        let (batch, receipts) = Batch::execute_and_seal(&mut tree, &genesis, draft, txs).unwrap();
+        let k_usize = k as usize;
+        for position in 0..n {
+            let chunk = position / k_usize;
+            let range = chunk * k_usize..((chunk + 1) * k_usize).min(n);
+            let proof = ReceiptProof::build(&batch, k, position, &receipts[range]).unwrap();
+            assert_eq!(
+                proof.receipt, receipts[position],
+                "n {n} k {k} at {position}"
+            );
+            assert_eq!(
+                proof.verify(&batch.header),
+                Ok(()),
+                "n {n} k {k} at {position}"
+            );
+
+            let mut lie = proof.clone();
+            lie.receipt.status = if lie.receipt.status.is_ok() {
+                protocol::engine::Status::InsufficientMargin
+            } else {
+                protocol::engine::Status::Ok
+            };
+            lie.receipt_hash = lie.receipt.hash();
+            assert!(matches!(
+                lie.verify(&batch.header),
+                Err(ReceiptProofError::ReceiptPath { .. })
+            ));
+            let mut other = batch.header.clone();
+            other.index += 1;
+            assert!(matches!(
+                proof.verify(&other),
+                Err(ReceiptProofError::WrongBatch { .. })
+            ));
+        }
+        assert!(
+            ReceiptProof::build(&batch, k, n, &[]).is_none(),
+            "past the end"
+        );
+    }
 }

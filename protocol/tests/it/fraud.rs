@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use protocol::action::Tx;
 use protocol::batch::{
-    Batch, ChunkExecutor, domain_separator, execute_tx, genesis_anchor, genesis_tree,
+    Batch, ChunkExecutor, Draft, domain_separator, execute_tx, genesis_anchor, genesis_tree,
 };
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::fault::{self, Fault};
@@ -53,11 +53,12 @@ fn sequence(
     let exec = ChunkExecutor::new(genesis, &txs, ctx, None);
     let mut chunks = exec.clone().chunks(pre.clone());
     let mut checkpoints = Vec::new();
+    let mut receipt_roots = Vec::new();
     let mut corrupted = None;
     while let Some(chunk) = chunks.next() {
         let chunk = chunk.unwrap();
         let chunk_txs = exec.txs(chunk.index);
-        let mut root = chunk.post_root;
+        let mut roots = (chunk.post_root, chunk.receipts_root);
         let state = chunks.state_mut();
         if let Some(f) = fault.filter(|_| corrupted.is_none() && chunk.index >= from_chunk)
             && fault::corrupt(state, genesis, &ctx, f, chunk_txs, &chunk.receipts)
@@ -65,26 +66,21 @@ fn sequence(
                 .is_some()
         {
             corrupted = Some(chunk.index as u32);
-            root = if f.corrupts_state() {
-                state.root()
-            } else {
-                fault::wrong_root(&root)
-            };
+            roots = fault::reported_roots(f, chunk.post_root, state.root(), &chunk.receipts);
         }
-        checkpoints.push(root);
+        checkpoints.push(roots.0);
+        receipt_roots.push(roots.1);
     }
     let queue_start = engine::view::meta(&mut pre.clone())
         .unwrap()
         .next_queue_index;
-    let batch = Batch::seal(
-        0,
-        genesis_anchor(genesis),
-        pre.root(),
-        T0_MS,
+    let draft = Draft {
+        index: 0,
+        prev_header_hash: genesis_anchor(genesis),
+        timestamp_ms: T0_MS,
         queue_start,
-        txs,
-        checkpoints,
-    );
+    };
+    let batch = Batch::seal(draft, pre.root(), txs, checkpoints, receipt_roots);
     batch
         .check_shape(k)
         .expect("a sequenced batch is well-formed");
@@ -117,10 +113,16 @@ fn every_fault_kind_is_proven_and_upheld() {
                 chunk,
                 claimed_root,
                 computed_root,
+                claimed_receipts_root,
+                computed_receipts_root,
             } => {
                 assert_eq!(chunk, proof.chunk);
                 assert_eq!(claimed_root, batch.checkpoints[chunk as usize]);
-                assert_ne!(claimed_root, computed_root);
+                assert_eq!(claimed_receipts_root, batch.receipt_roots[chunk as usize]);
+                assert_ne!(
+                    (claimed_root, claimed_receipts_root),
+                    (computed_root, computed_receipts_root)
+                );
             }
             other => panic!("{fault}: expected upheld, got {other:?}"),
         }

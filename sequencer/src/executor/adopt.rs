@@ -109,6 +109,12 @@ impl Core {
                 h.index
             )));
         }
+        if execution.receipt_roots != batch.receipt_roots {
+            return Ok(Err(format!(
+                "batch {} commits a wrong receipt root: a verifier will prove it",
+                h.index
+            )));
+        }
         Ok(Ok(()))
     }
 }

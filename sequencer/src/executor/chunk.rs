@@ -1,12 +1,12 @@
 //! Closing chunks and sealing batches: the checkpoint root after every K transactions
-//! (`tree.root()`), fault injection at a chunk boundary (the way
+//! (`tree.root()`) and the root of that chunk's receipts, fault injection at a chunk boundary (the way
 //! `protocol/tests/it/fraud.rs` `sequence()` builds a faulty batch), and `Batch::seal`.
 
 use super::ExecError;
 use super::sequencing::{Core, Decision, Sealed, Tip};
 use crate::journal::Entry;
 use crate::journal::record::{Checkpoint, SealRecord};
-use protocol::batch::{Batch, chunk_range};
+use protocol::batch::{Batch, Draft, chunk_range};
 use protocol::codec::Encode;
 use protocol::fault::{self, Fault};
 
@@ -47,6 +47,7 @@ impl Core {
             reported_root: honest,
             fault: None,
         };
+        let mut reported_receipts = protocol::batch::receipts_root(&open.chunk_receipts);
         if let Some(f) = to_try {
             let txs = &open.txs[chunk_range(open.txs.len(), k, chunk)];
             let done = fault::corrupt(
@@ -61,14 +62,13 @@ impl Core {
                 Some(what) => {
                     tracing::warn!(fault = %f, batch = open.record.index, chunk, %what, "fault injected");
                     self.fault_spent = true;
+                    let (root, receipts) =
+                        fault::reported_roots(f, honest, self.tree.root(), &open.chunk_receipts);
                     checkpoint = Checkpoint {
-                        reported_root: if f.corrupts_state() {
-                            self.tree.root()
-                        } else {
-                            fault::wrong_root(&honest)
-                        },
+                        reported_root: root,
                         fault: Some(f),
                     };
+                    reported_receipts = receipts;
                 }
                 None if matches!(decision, Decision::Recorded(_)) => {
                     return Err(ExecError::replay(format!(
@@ -88,6 +88,7 @@ impl Core {
             )));
         }
         open.checkpoints.push(checkpoint.reported_root);
+        open.receipt_roots.push(reported_receipts);
         open.chunk_receipts.clear();
         Ok(checkpoint)
     }
@@ -121,14 +122,18 @@ impl Core {
         };
         let open = self.open.take().expect("checked above");
         let r = &open.record;
+        let draft = Draft {
+            index: r.index,
+            prev_header_hash: r.prev_header_hash,
+            timestamp_ms: r.timestamp_ms,
+            queue_start: r.queue_start,
+        };
         let batch = Batch::seal(
-            r.index,
-            r.prev_header_hash,
+            draft,
             r.prev_state_root,
-            r.timestamp_ms,
-            r.queue_start,
             open.txs,
             open.checkpoints,
+            open.receipt_roots,
         );
         let header_hash = batch.header.hash();
         if let Some(rec) = recorded

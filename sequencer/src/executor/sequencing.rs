@@ -46,6 +46,8 @@ pub(super) struct OpenBatch {
     pub ctx: BlockContext,
     pub txs: Vec<Tx>,
     pub checkpoints: Vec<H256>,
+    /// `receipts_root` of every closed chunk.
+    pub receipt_roots: Vec<H256>,
     /// Receipts of the current chunk's transactions (fault injection looks at them).
     pub chunk_receipts: Vec<Receipt>,
     /// User transactions in the batch although rejected (from another proposer's batch).
@@ -214,6 +216,7 @@ impl Core {
             ctx: BlockContext { timestamp_ms },
             txs: Vec::new(),
             checkpoints: Vec::new(),
+            receipt_roots: Vec::new(),
             chunk_receipts: Vec::new(),
             rejected: BTreeSet::new(),
         });

@@ -12,7 +12,7 @@ use crate::support::*;
 use protocol::action::{L1Message, Tx};
 use protocol::api::sequencer::{TxLookup, TxState};
 use protocol::api::settlement::{BondCall, PostBatchCall};
-use protocol::batch::{Batch, execute_batch, genesis_anchor, genesis_tree};
+use protocol::batch::{Batch, Draft, genesis_anchor, genesis_tree};
 use protocol::codec::Encode;
 use sequencer::StatusBody;
 use std::time::Duration;
@@ -59,27 +59,20 @@ async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_i
             action: broke.clone(),
         },
     ];
-    let seal = |checkpoints| {
-        let pre = genesis_tree(&genesis);
-        Batch::seal(
-            0,
-            genesis_anchor(&genesis),
-            pre.root(),
-            now_ms(),
-            0,
-            txs.clone(),
-            checkpoints,
-        )
+    let draft = Draft {
+        index: 0,
+        prev_header_hash: genesis_anchor(&genesis),
+        timestamp_ms: now_ms(),
+        queue_start: 0,
     };
     let mut tree = genesis_tree(&genesis);
-    let execution = execute_batch(&mut tree, &genesis, &seal(Vec::new())).expect("executes");
+    let (foreign, receipts) =
+        Batch::execute_and_seal(&mut tree, &genesis, draft, txs).expect("executes");
     assert!(
-        !execution.receipts[2].status.is_ok(),
+        !receipts[2].status.is_ok(),
         "the withdrawal is rejected: {:?}",
-        execution.receipts[2]
+        receipts[2]
     );
-    let checkpoints = execution.checkpoints;
-    let foreign = seal(checkpoints);
     let (status, body) = l1
         .call("/v1/batches", &bob, PostBatchCall::Data(foreign.encode()))
         .await;

@@ -60,11 +60,14 @@ pub struct PostedBatch {
 pub enum Verdict {
     /// Every checkpoint matches; `post` is the state after the batch.
     Honest { post: Tree },
-    /// Chunk `chunk` is the first with a wrong checkpoint; `proof` proves it.
+    /// Chunk `chunk` is the first with a wrong checkpoint or receipt root; `proof`
+    /// proves it.
     Bad {
         chunk: u32,
         claimed_root: H256,
         computed_root: H256,
+        claimed_receipts_root: H256,
+        computed_receipts_root: H256,
         proof: FraudProof,
     },
     /// Built on bad batch `bad_index`: its pre-state is a lie nobody can reproduce, so it
@@ -233,6 +236,8 @@ fn re_execute(
             chunk: bad.chunk,
             claimed_root: bad.claimed_root,
             computed_root: bad.computed_root,
+            claimed_receipts_root: bad.claimed_receipts_root,
+            computed_receipts_root: bad.computed_receipts_root,
             proof,
         },
         executed,

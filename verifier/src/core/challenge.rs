@@ -132,6 +132,8 @@ mod tests {
             chunk: 0,
             claimed_root: H256([3; 32]),
             computed_root: H256([4; 32]),
+            claimed_receipts_root: H256([5; 32]),
+            computed_receipts_root: H256([5; 32]),
             posted_block: 10,
             deadline_block: 15,
             attempts: 0,

@@ -190,6 +190,8 @@ impl Follower {
                 chunk,
                 claimed_root,
                 computed_root,
+                claimed_receipts_root,
+                computed_receipts_root,
                 ..
             } => {
                 self.totals.bad_batches += 1;
@@ -201,6 +203,8 @@ impl Follower {
                     chunk: *chunk,
                     claimed_root: *claimed_root,
                     computed_root: *computed_root,
+                    claimed_receipts_root: *claimed_receipts_root,
+                    computed_receipts_root: *computed_receipts_root,
                     posted_block: p.posted_block,
                     deadline_block: p.deadline_block,
                     attempts: 0,
@@ -217,6 +221,8 @@ impl Follower {
                     chunk: *chunk,
                     claimed_root: *claimed_root,
                     computed_root: *computed_root,
+                    claimed_receipts_root: *claimed_receipts_root,
+                    computed_receipts_root: *computed_receipts_root,
                     posted_block: p.posted_block,
                     deadline_block: p.deadline_block,
                 })

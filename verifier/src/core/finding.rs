@@ -24,7 +24,7 @@ pub enum Finding {
         post_state_root: H256,
         txs: u32,
     },
-    /// A wrong checkpoint: the batch is fraudulent and provable.
+    /// A wrong checkpoint or receipt root: the batch is fraudulent and provable.
     BadBatch {
         index: u64,
         submission_id: u64,
@@ -33,6 +33,8 @@ pub enum Finding {
         chunk: u32,
         claimed_root: H256,
         computed_root: H256,
+        claimed_receipts_root: H256,
+        computed_receipts_root: H256,
         posted_block: u64,
         deadline_block: u64,
     },

@@ -119,17 +119,33 @@ impl Story {
             t,
             "fraud_detected",
             format!(
-                "verifier {} re-executes batch {} from the settlement layer's log: chunk {} claims root {}, honest execution gives {}\nit submits a one-call fraud proof{}",
+                "verifier {} re-executes batch {} from the settlement layer's log: chunk {} {}\nit submits a one-call fraud proof{}",
                 i + 1,
                 c.batch_index,
                 c.chunk,
-                short(&c.claimed_root.to_string()),
-                short(&c.computed_root.to_string()),
+                what_differs(&c),
                 latency.map(|l| format!(" {l} blocks after the batch was posted")).unwrap_or_default(),
             ),
             serde_json::to_value(&c).unwrap_or_default(),
         )
         .await;
         Ok(i)
+    }
+}
+
+/// Which of the chunk's commitments re-execution contradicts, in words.
+fn what_differs(c: &protocol::api::verifier::ChallengeView) -> String {
+    if c.claimed_root != c.computed_root {
+        format!(
+            "claims root {}, honest execution gives {}",
+            short(&c.claimed_root.to_string()),
+            short(&c.computed_root.to_string())
+        )
+    } else {
+        format!(
+            "commits receipts root {}, honest execution gives {} (the state root is right: a receipt lies)",
+            short(&c.claimed_receipts_root.to_string()),
+            short(&c.computed_receipts_root.to_string())
+        )
     }
 }

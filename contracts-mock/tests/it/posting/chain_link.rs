@@ -57,13 +57,11 @@ async fn a_wrong_previous_root_is_refused() {
     let h = &batch.header;
     rollup.tree = protocol::tree::Tree::new(); // an empty state instead of genesis
     let lying = Batch::seal(
-        h.index,
-        h.prev_header_hash,
+        h.draft(),
         rollup.tree.root(),
-        h.timestamp_ms,
-        0,
         batch.txs.clone(),
         batch.checkpoints.clone(),
+        batch.receipt_roots.clone(),
     );
     refused(
         &node,

@@ -5,7 +5,7 @@ use super::{
     Node, Rollup, addr, alice, bob, carol, deposit_tx, expect_ok, sequencer, tamper, withdraw_tx,
 };
 use protocol::api::settlement::{ChallengeCall, PostBatchResponse};
-use protocol::batch::Batch;
+use protocol::batch::{Batch, Draft};
 use protocol::fraud::{self, FraudProof, find_first_bad_chunk};
 use protocol::primitives::H256;
 
@@ -61,15 +61,13 @@ pub async fn fraud_with_two_descendants() -> Fraud {
         // Descendants extend the bad batch's (lying) post root, as a cheating sequencer would.
         let root = bad.header.post_state_root;
         let txs = vec![withdraw_tx(node.genesis(), &carol(), 1, 1)];
-        let next = Batch::seal(
-            rollup.next_index,
-            rollup.prev_hash,
-            root,
-            t,
-            rollup.queue_next,
-            txs,
-            vec![root],
-        );
+        let draft = Draft {
+            index: rollup.next_index,
+            prev_header_hash: rollup.prev_hash,
+            timestamp_ms: t,
+            queue_start: rollup.queue_next,
+        };
+        let next = Batch::seal(draft, root, txs, vec![root], vec![H256::ZERO]);
         let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &next).await);
         rollup.prev_hash = next.header.hash();
         rollup.next_index += 1;

@@ -3,7 +3,9 @@
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, L1Message, Tx, Withdraw};
-use protocol::batch::{Batch, domain_separator, execute_batch, genesis_anchor, genesis_tree};
+use protocol::batch::{
+    Batch, Draft, domain_separator, execute_batch, genesis_anchor, genesis_tree,
+};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256, keccak256};
 use protocol::signing::sign_action;
@@ -32,21 +34,16 @@ impl Rollup {
 
     /// The next honest batch at `timestamp_ms` and the state after it (the tip is unchanged).
     pub fn build(&self, timestamp_ms: u64, txs: Vec<Tx>) -> (Batch, Tree) {
-        let seal = |checkpoints| {
-            Batch::seal(
-                self.next_index,
-                self.prev_hash,
-                self.tree.root(),
-                timestamp_ms,
-                self.queue_next,
-                txs.clone(),
-                checkpoints,
-            )
+        let draft = Draft {
+            index: self.next_index,
+            prev_header_hash: self.prev_hash,
+            timestamp_ms,
+            queue_start: self.queue_next,
         };
         let mut post = self.tree.clone();
-        let execution = execute_batch(&mut post, &self.genesis, &seal(Vec::new()))
+        let (batch, _) = Batch::execute_and_seal(&mut post, &self.genesis, draft, txs)
             .expect("a full tree executes");
-        (seal(execution.checkpoints), post)
+        (batch, post)
     }
 
     /// Makes `batch` (built by `build`) the tip.
@@ -103,12 +100,10 @@ pub fn tamper(batch: &Batch, chunk: usize) -> Batch {
     checkpoints[chunk] = keccak256(format!("a lie about chunk {chunk}").as_bytes());
     let h = &batch.header;
     Batch::seal(
-        h.index,
-        h.prev_header_hash,
+        h.draft(),
         h.prev_state_root,
-        h.timestamp_ms,
-        h.queue_start,
         batch.txs.clone(),
         checkpoints,
+        batch.receipt_roots.clone(),
     )
 }

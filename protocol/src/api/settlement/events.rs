@@ -65,6 +65,8 @@ pub enum EventKind {
         challenger: Address,
         claimed_root: H256,
         computed_root: H256,
+        claimed_receipts_root: H256,
+        computed_receipts_root: H256,
     },
     /// A batch left the chain (the challenged one, then every later one, ascending).
     BatchReverted {

@@ -251,6 +251,10 @@ pub struct ChallengeResponse {
     pub chunk: u32,
     pub claimed_root: H256,
     pub computed_root: H256,
+    /// The chunk's committed receipt root and the one re-execution gives (a proof is
+    /// upheld when either pair differs).
+    pub claimed_receipts_root: H256,
+    pub computed_receipts_root: H256,
     /// Every batch index reverted, ascending (the challenged one and all later ones).
     pub reverted: Vec<u64>,
     pub slash: SlashInfo,

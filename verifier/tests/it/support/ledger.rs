@@ -200,15 +200,20 @@ impl Ledger {
             Status::Finalized => return Ruling::Finalized,
             Status::Pending => {}
         }
-        let (chunk, claimed_root, computed_root) =
-            match fraud::adjudicate(&self.genesis, &self.postings[at].batch, proof) {
-                Verdict::Rejected { reason } => return Ruling::Rejected(reason.to_string()),
-                Verdict::Upheld {
-                    chunk,
-                    claimed_root,
-                    computed_root,
-                } => (chunk, claimed_root, computed_root),
+        let verdict = fraud::adjudicate(&self.genesis, &self.postings[at].batch, proof);
+        let Verdict::Upheld {
+            chunk,
+            claimed_root,
+            computed_root,
+            claimed_receipts_root,
+            computed_receipts_root,
+        } = verdict
+        else {
+            let Verdict::Rejected { reason } = verdict else {
+                unreachable!("a verdict is upheld or rejected")
             };
+            return Ruling::Rejected(reason.to_string());
+        };
         let target = self.postings[at].clone();
         self.emit(EventKind::ChallengeUpheld {
             batch_index: target.batch.header.index,
@@ -217,6 +222,8 @@ impl Ledger {
             challenger,
             claimed_root,
             computed_root,
+            claimed_receipts_root,
+            computed_receipts_root,
         });
         let from = self
             .live

@@ -4,7 +4,7 @@
 //! the last valid root and re-sequence honestly.
 
 use protocol::action::Tx;
-use protocol::batch::{Batch, ChunkExecutor};
+use protocol::batch::{Batch, ChunkExecutor, Draft};
 use protocol::batch::{genesis_anchor, genesis_tree};
 use protocol::engine::BlockContext;
 use protocol::fault::{self, Fault};
@@ -91,11 +91,12 @@ impl Sequencer {
         let exec = ChunkExecutor::new(genesis, &txs, ctx, None);
         let mut chunks = exec.clone().chunks(tip.state.clone());
         let mut checkpoints = Vec::new();
+        let mut receipt_roots = Vec::new();
         let mut fault_chunk = None;
         while let Some(chunk) = chunks.next() {
             let chunk = chunk.expect("full tree");
             let chunk_txs = exec.txs(chunk.index);
-            let mut root = chunk.post_root;
+            let mut roots = (chunk.post_root, chunk.receipts_root);
             // A fault "bites" only if it changed the committed root: `fault::corrupt` can
             // report a corruption that the state drops (a bad fill on a position the fill
             // closed is deleted, cost and all), and such a batch is honest.
@@ -104,28 +105,23 @@ impl Sequencer {
                 && fault::corrupt(state, genesis, &ctx, f, chunk_txs, &chunk.receipts)
                     .expect("full tree")
                     .is_some()
-                && (!f.corrupts_state() || state.root() != root)
+                && (!f.corrupts_state() || state.root() != roots.0)
             {
                 fault_chunk = Some(chunk.index as u32);
-                root = if f.corrupts_state() {
-                    state.root()
-                } else {
-                    fault::wrong_root(&root)
-                };
+                roots = fault::reported_roots(f, chunk.post_root, state.root(), &chunk.receipts);
             }
-            checkpoints.push(root);
+            checkpoints.push(roots.0);
+            receipt_roots.push(roots.1);
         }
         let state = chunks.into_state();
         let index = self.next_index();
-        let batch = Batch::seal(
+        let draft = Draft {
             index,
-            tip.header_hash,
-            tip.claimed_root,
+            prev_header_hash: tip.header_hash,
             timestamp_ms,
-            tip.queue_end,
-            txs,
-            checkpoints,
-        );
+            queue_start: tip.queue_end,
+        };
+        let batch = Batch::seal(draft, tip.claimed_root, txs, checkpoints, receipt_roots);
         batch.check_shape(k).expect("a sealed batch is well formed");
         let truth = match (self.tainted_from, fault_chunk) {
             (Some(_), _) => Truth::OnBad,
