@@ -120,7 +120,9 @@ fn run(seed: u64, coverage: &mut Coverage) {
                     && n.replica.core.cursor() == last
                     && n.replica.core.due_challenges().is_empty()
             });
-        if quiet && !world.revert_unfollowed() {
+        // A stopped sequencer follows nothing, so a revert it never saw cannot hold the
+        // run open.
+        if quiet && (world.stopped || !world.revert_unfollowed()) {
             done = true;
             break;
         }
