@@ -90,6 +90,10 @@ pub enum Command {
     /// at its last finalized root with a proof from any node.
     #[command(subcommand)]
     Exit(ExitCommand),
+    /// Check the rollup from the settlement layer's data alone: re-execute the posted chain
+    /// and compare what it commits with what the sequencer says.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
     /// Load-test the sequencer with signed orders from many funded accounts.
     Bench(BenchArgs),
     /// Run the whole network in this process: settlement layer, sequencer, two verifiers
@@ -176,6 +180,21 @@ pub enum L1Command {
     Claim(ClaimArgs),
     /// Show the settlement layer's status: head block, tip, finalized batch, queue, supply.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Re-execute a transaction's batch from genesis with the settlement layer's batch
+    /// data and say whether its receipt is what the batch committed (and what the
+    /// sequencer reports). Exit 0 only if all three agree; prints the receipt's proof.
+    Tx {
+        /// The transaction hash (`0x` + 64 hex digits), as `vigil order` and
+        /// `GET /v1/txs` show it.
+        hash: protocol::primitives::H256,
+        /// The batch holding it, when the sequencer cannot be asked.
+        #[arg(long)]
+        batch: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

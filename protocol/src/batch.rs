@@ -301,6 +301,13 @@ impl Batch {
         Ok(())
     }
 
+    /// What the batch commits for chunk `chunk`: (checkpoint, receipt root); zeros past
+    /// the end (a shape-checked batch has both for every chunk).
+    pub fn chunk_commitment(&self, chunk: usize) -> (H256, H256) {
+        let at = |list: &[H256]| list.get(chunk).copied().unwrap_or(H256::ZERO);
+        (at(&self.checkpoints), at(&self.receipt_roots))
+    }
+
     /// The pre-state root of chunk `chunk`: `prev_state_root` or the previous checkpoint.
     pub fn chunk_pre_root(&self, chunk: usize) -> H256 {
         match chunk {

@@ -99,13 +99,6 @@ pub struct BadChunk {
     pub computed_receipts_root: H256,
 }
 
-/// What `batch` commits for chunk `chunk`: (checkpoint, receipt root); zeros past the end
-/// (a shape-checked batch has both for every chunk).
-fn committed(batch: &Batch, chunk: usize) -> (H256, H256) {
-    let at = |list: &[H256]| list.get(chunk).copied().unwrap_or(H256::ZERO);
-    (at(&batch.checkpoints), at(&batch.receipt_roots))
-}
-
 /// Re-executes `batch` from `pre_state` chunk by chunk. Returns the honest post-state and
 /// the first bad chunk, if any. Verifiers call this on every batch they follow.
 pub fn find_first_bad_chunk(
@@ -124,7 +117,7 @@ pub fn first_bad_chunk(
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
     for chunk in chunks.by_ref() {
         let chunk = chunk?;
-        let (claimed_root, claimed_receipts_root) = committed(batch, chunk.index);
+        let (claimed_root, claimed_receipts_root) = batch.chunk_commitment(chunk.index);
         if (chunk.post_root, chunk.receipts_root) != (claimed_root, claimed_receipts_root) {
             let index = u32::try_from(chunk.index).expect("chunk count fits u32");
             return Ok((
@@ -166,7 +159,7 @@ pub fn build(
     exec.start_recording();
     let receipts =
         ChunkExecutor::for_batch(genesis, batch, None).execute(&mut exec, chunk as usize)?;
-    if (exec.root(), receipts_root(&receipts)) == committed(batch, chunk as usize) {
+    if (exec.root(), receipts_root(&receipts)) == batch.chunk_commitment(chunk as usize) {
         return Err(BuildError::HonestChunk { chunk });
     }
     let recording = exec.take_recording();
@@ -231,7 +224,7 @@ fn rule(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Result<Ruling, 
             message: e.to_string(),
         })?;
     let computed = (witness.root(), receipts_root(&receipts));
-    let claimed = committed(batch, chunk);
+    let claimed = batch.chunk_commitment(chunk);
     if computed == claimed {
         return Err(Rejection::HonestChunk {
             chunk: proof.chunk,

@@ -7,10 +7,11 @@
 //! Map: `primitives` (bytes, keccak) → `codec` (canonical encoding) → `action` (what users
 //! sign) → `signing` (EIP-712) → `state` (the storage seam) → `tree` (the authenticated
 //! map) → `engine` (the STF) → `batch` (headers, checkpoints) → `fraud` (one-call proofs)
-//! → `api` (HTTP DTOs).
+//! → `audit` (one receipt checked by re-executing a posted chain) → `api` (HTTP DTOs).
 
 pub mod action;
 pub mod api;
+pub mod audit;
 pub mod batch;
 pub mod codec;
 pub mod engine;

@@ -14,6 +14,7 @@ pub mod network;
 pub mod oracle;
 mod receipt;
 mod trade;
+mod verify;
 mod views;
 mod watch;
 pub mod withdraw;
@@ -84,6 +85,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Withdrawal(args) => withdraw::withdrawal(cli, args).await,
         Command::Force(command) => force::run(cli, command).await,
         Command::Exit(command) => exit::run(cli, command).await,
+        Command::Verify(command) => verify::run(cli, command).await,
         Command::Bench(args) => bench::run(cli, args).await,
         Command::Devnet(args) => devnet::run(cli, args).await,
         Command::Oracle(args) => oracle::run(cli, args).await,

@@ -4,7 +4,8 @@
 //! commands against an in-process settlement layer and sequencer (`rollup`); the
 //! one-process devnet (start, manifest, restart, SIGTERM), the oracle feed, the fraud demo
 //! for every fault kind, an eth-account-signed order; and the whole system against fraud
-//! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); and the
+//! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); `vigil
+//! verify tx` against a chain with a misreported receipt; and the
 //! seeded whole-system `simulation` on the three services' pure cores, without HTTP.
 
 mod bench;
@@ -25,6 +26,7 @@ mod simulation;
 mod support;
 mod trading;
 mod units;
+mod verify;
 mod walkthrough;
 mod watch;
 mod withdrawals;
