@@ -25,6 +25,14 @@ impl VerifierClient {
         self.http.get("/v1/status").await
     }
 
+    /// This verifier's challenge against submission `id`, with the proof it built.
+    pub async fn challenge(
+        &self,
+        id: u64,
+    ) -> Result<protocol::api::verifier::ChallengeView, ServiceError> {
+        self.http.get(&format!("/v1/challenges/{id}")).await
+    }
+
     /// The genesis this verifier re-executes under (`GET /v1/genesis`).
     pub async fn genesis(&self) -> Result<protocol::api::genesis::GenesisView, ServiceError> {
         self.http.get("/v1/genesis").await

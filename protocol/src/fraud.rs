@@ -248,3 +248,21 @@ pub mod hex_bytes {
         crate::primitives::parse_hex(&s).map_err(serde::de::Error::custom)
     }
 }
+
+/// Serde adapter: optional bytes as `0x` hex strings or `null`.
+pub mod opt_hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => super::hex_bytes::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| crate::primitives::parse_hex(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

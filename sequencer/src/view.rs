@@ -2,6 +2,7 @@
 //! after each commit that changed it. Holding one costs an O(1) `Tree` clone, so reads
 //! never wait for the executor and never see an effect that is not yet durable.
 
+use protocol::api::proofs::HeldState;
 use protocol::api::sequencer::OpenBatchInfo;
 use protocol::engine::BlockContext;
 use protocol::tree::Tree;
@@ -23,6 +24,9 @@ pub struct ReadView {
     pub final_queue_end: u64,
     /// The newest finalized batch and the state after it (withdrawal proofs).
     pub finalized: Option<(u64, Tree)>,
+    /// The states after the newest finalized batch (or genesis) and after every sealed
+    /// batch since, ascending: what `/v1/proofs/…?batch=N` proves against.
+    pub held: Vec<HeldState>,
     /// The configured fault was injected (it never is again).
     pub fault_spent: bool,
 }

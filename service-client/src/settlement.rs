@@ -179,6 +179,14 @@ impl SettlementClient {
         }
     }
 
+    /// The fraud proof upheld against submission `id`, witness included.
+    pub async fn upheld_proof(
+        &self,
+        id: u64,
+    ) -> Result<protocol::api::settlement::UpheldProof, SettlementError> {
+        self.get(&format!("/v1/challenges/{id}")).await
+    }
+
     pub async fn submission(&self, id: u64) -> Result<BatchView, SettlementError> {
         self.get(&format!("/v1/submissions/{id}")).await
     }

@@ -291,8 +291,7 @@ impl Follow {
         let core = self.core();
         self.state
             .publish(status_of(core, self.resumed_from, self.l1));
-        self.state
-            .publish_finalized(core.anchor().index, core.anchor_tree().clone());
+        self.state.publish_states(core);
     }
 
     /// Sleeps `poll_interval`, or less if stopped meanwhile.

@@ -11,10 +11,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use protocol::api::genesis::GenesisView;
 use protocol::api::settlement::{ClaimWithdrawalCall, ExitProof};
-use protocol::api::verifier::StatusResponse;
+use protocol::api::verifier::{ChallengeView, StatusResponse};
 use protocol::primitives::Address;
 use serde::Deserialize;
-use service_shell::http::{ApiError, ApiPath, ApiQuery, with_fallbacks};
+use service_shell::http::{ApiError, ApiPath, ApiQuery, proof_routes, with_fallbacks};
 use std::time::Duration;
 
 /// The longest `/v1/status?wait_ms=` holds a request open.
@@ -29,9 +29,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/status", get(status))
         .route("/v1/genesis", get(genesis))
+        .route("/v1/challenges/{submission_id}", get(challenge))
         .route("/v1/exit/proof/{account}", get(exit_proof))
         .route("/v1/withdrawals/{id}/claim", get(withdrawal_claim))
-        .route("/metrics", get(prometheus));
+        .route("/metrics", get(prometheus))
+        .merge(proof_routes::<AppState>());
     with_fallbacks(
         routes,
         "docs/spec/verifier.md",
@@ -71,6 +73,20 @@ async fn status(
 /// `GET /v1/genesis`: the genesis this verifier re-executes under (same JSON on every service).
 async fn genesis(State(state): State<AppState>) -> Json<GenesisView> {
     Json(GenesisView::of(&state.genesis()))
+}
+
+/// `GET /v1/challenges/{submission_id}`: this verifier's challenge record against that
+/// submission with the fraud proof it built (witness included).
+async fn challenge(
+    State(state): State<AppState>,
+    ApiPath(submission_id): ApiPath<u64>,
+) -> Result<Json<ChallengeView>, ApiError> {
+    state.challenge(submission_id).map(Json).ok_or_else(|| {
+        ApiError::not_found(
+            "no_challenge",
+            format!("this verifier found nothing wrong with submission {submission_id} (GET /v1/status lists its challenges)"),
+        )
+    })
 }
 
 /// `GET /v1/exit/proof/{account}`: the account's exit valuation and witness at the last

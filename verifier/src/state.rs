@@ -3,10 +3,14 @@
 //! the metrics, and the stop signal.
 
 use crate::core::Follower;
+use crate::core::chain::Verdict;
 use crate::metrics::Metrics;
-use protocol::api::verifier::{L1View, Lag, StatusResponse};
+use protocol::api::proofs::HeldState;
+use protocol::api::verifier::{ChallengeView, L1View, Lag, StatusResponse};
 use protocol::genesis::Genesis;
 use protocol::tree::Tree;
+use service_shell::http::HoldsStates;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
@@ -21,6 +25,11 @@ struct Shared {
     status: watch::Sender<StatusResponse>,
     /// The last finalized batch and the state after it (O(1) to clone), for exit proofs.
     finalized: Mutex<(Option<u64>, Tree)>,
+    /// The finalized state and the post-state of every pending batch verified honest,
+    /// ascending: what `/v1/proofs/…?batch=N` proves against.
+    held: Mutex<Vec<HeldState>>,
+    /// Every challenge record with its proof, by challenged submission.
+    challenges: Mutex<BTreeMap<u64, ChallengeView>>,
     genesis: Arc<Genesis>,
     metrics: Mutex<Metrics>,
     stopping: watch::Receiver<bool>,
@@ -34,6 +43,8 @@ impl AppState {
                 status: watch::Sender::new(status_of(core, core.cursor(), None)),
                 genesis: Arc::new(core.genesis().clone()),
                 finalized: Mutex::new((core.anchor().index, core.anchor_tree().clone())),
+                held: Mutex::new(held_of(core)),
+                challenges: Mutex::new(challenges_of(core)),
                 metrics: Mutex::new(Metrics::default()),
                 stopping,
             }),
@@ -48,13 +59,17 @@ impl AppState {
         self.inner.status.send_replace(status);
     }
 
-    /// Publishes the finalized state (after the status, from the same core).
-    pub fn publish_finalized(&self, index: Option<u64>, tree: Tree) {
-        *self
-            .inner
-            .finalized
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = (index, tree);
+    /// Publishes the finalized state and the verified ones after it (after the status,
+    /// from the same core).
+    pub fn publish_states(&self, core: &Follower) {
+        *lock(&self.inner.finalized) = (core.anchor().index, core.anchor_tree().clone());
+        *lock(&self.inner.held) = held_of(core);
+        *lock(&self.inner.challenges) = challenges_of(core);
+    }
+
+    /// The challenge record against `submission_id`, proof included.
+    pub fn challenge(&self, submission_id: u64) -> Option<ChallengeView> {
+        lock(&self.inner.challenges).get(&submission_id).cloned()
     }
 
     pub fn genesis(&self) -> Arc<Genesis> {
@@ -63,11 +78,7 @@ impl AppState {
 
     /// The last finalized batch and the state after it.
     pub fn finalized(&self) -> (Option<u64>, Tree) {
-        self.inner
-            .finalized
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        lock(&self.inner.finalized).clone()
     }
 
     pub fn watch_status(&self) -> watch::Receiver<StatusResponse> {
@@ -80,11 +91,45 @@ impl AppState {
 
     /// The metrics, locked. A poisoned lock still holds usable numbers.
     pub fn metrics(&self) -> MutexGuard<'_, Metrics> {
-        self.inner
-            .metrics
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.inner.metrics)
     }
+}
+
+impl HoldsStates for AppState {
+    fn held_states(&self) -> Vec<HeldState> {
+        lock(&self.inner.held).clone()
+    }
+}
+
+/// `mutex`, locked; a poisoned lock still holds a usable value (every writer replaces it
+/// whole).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn challenges_of(core: &Follower) -> BTreeMap<u64, ChallengeView> {
+    core.challenges()
+        .map(|c| (c.submission_id, c.clone()))
+        .collect()
+}
+
+/// The anchor's state and every pending batch's post-state up to the first that is not
+/// verified honest.
+fn held_of(core: &Follower) -> Vec<HeldState> {
+    let anchor = HeldState {
+        batch_index: core.anchor().index,
+        tree: core.anchor_tree().clone(),
+    };
+    let verified = core.pending().iter().map_while(|f| match &f.verdict {
+        Verdict::Honest { post } => Some(HeldState {
+            batch_index: Some(f.header.index),
+            tree: post.clone(),
+        }),
+        _ => None,
+    });
+    std::iter::once(anchor).chain(verified).collect()
 }
 
 /// The status of `core`, with the settlement layer as last seen.
@@ -119,6 +164,13 @@ pub fn status_of(core: &Follower, resumed_from: u64, l1: Option<L1View>) -> Stat
         l1,
         halted: core.halted().map(str::to_string),
         totals: core.totals(),
-        challenges: core.challenges().cloned().collect(),
+        // Without their witnesses: `GET /v1/challenges/{id}` serves those.
+        challenges: core
+            .challenges()
+            .map(|c| ChallengeView {
+                proof: None,
+                ..c.clone()
+            })
+            .collect(),
     }
 }

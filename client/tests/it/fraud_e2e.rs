@@ -16,7 +16,10 @@ use crate::network::*;
 use k256::ecdsa::SigningKey;
 use protocol::action::{SignedAction, Tx};
 use protocol::api::verifier::{ChallengeOutcome, Mode};
+use protocol::batch::Batch;
+use protocol::codec::Decode;
 use protocol::fault::Fault;
+use protocol::fraud;
 use protocol::signing::address_of;
 use protocol::workload::Workload;
 use sequencer::FaultPlan;
@@ -144,6 +147,7 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
         };
         assert_eq!(record.outcome, expect, "{fault}: verifier {i}");
     }
+    the_ruling_can_be_rerun(&net, &r, &verifiers[winner], fault).await;
     nothing_acked_is_lost(&net, &acked).await;
     everything_finalizes(&net, tip, &verifiers.iter().collect::<Vec<_>>()).await;
     for v in verifiers {
@@ -152,24 +156,112 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
     net.shutdown().await;
 }
 
+/// Anyone can re-run the ruling: the settlement layer serves the upheld proof with its
+/// witness, the winning verifier serves the very proof it built, and adjudicating it again
+/// against the posted batch gives the same roots.
+async fn the_ruling_can_be_rerun(net: &Network, r: &Ruling, winner: &Verifier, fault: Fault) {
+    let upheld = net
+        .l1
+        .upheld_proof(r.submission_id)
+        .await
+        .unwrap_or_else(|e| panic!("{fault}: the settlement layer serves the upheld proof: {e}"));
+    assert_eq!(
+        (
+            upheld.proof.batch_index,
+            upheld.proof.chunk,
+            upheld.challenger
+        ),
+        (r.batch_index, r.chunk, r.challenger),
+        "{fault}"
+    );
+    let built = winner
+        .client
+        .challenge(r.submission_id)
+        .await
+        .unwrap_or_else(|e| panic!("{fault}: the winner serves its challenge: {e}"));
+    assert_eq!(
+        built.proof.as_ref(),
+        Some(&upheld.proof),
+        "{fault}: the same proof"
+    );
+    let posted = net
+        .l1
+        .submission(r.submission_id)
+        .await
+        .expect("submission");
+    let batch = Batch::decode(&posted.data.expect("data")).expect("a batch");
+    let verdict = fraud::adjudicate(&net.workload.genesis, &batch, &upheld.proof);
+    let fraud::Verdict::Upheld {
+        claimed_root,
+        computed_root,
+        claimed_receipts_root,
+        computed_receipts_root,
+        ..
+    } = verdict
+    else {
+        panic!("{fault}: re-running the ruling upholds it: {verdict:?}")
+    };
+    assert_eq!(
+        (
+            claimed_root,
+            computed_root,
+            claimed_receipts_root,
+            computed_receipts_root
+        ),
+        (
+            upheld.claimed_root,
+            upheld.computed_root,
+            upheld.claimed_receipts_root,
+            upheld.computed_receipts_root
+        ),
+        "{fault}"
+    );
+    let only_receipts = fault == Fault::WrongReceipt;
+    assert_eq!(claimed_root == computed_root, only_receipts, "{fault}");
+}
+
+/// The fault kinds the tests below prove end to end, each with its workload seed.
+const END_TO_END: [(Fault, u64); 5] = [
+    (Fault::WrongRoot, 1),
+    (Fault::Mint, 2),
+    (Fault::BadFill, 3),
+    (Fault::SkipLiquidationCheck, 4),
+    (Fault::WrongReceipt, 5),
+];
+
+#[test]
+fn every_fault_kind_is_proven_end_to_end() {
+    assert_eq!(END_TO_END.map(|(fault, _)| fault), Fault::ALL);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_receipt_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[4];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_root_from_the_real_sequencer_is_proven_and_resequenced() {
-    fraud_is_proven_reverted_and_resequenced(Fault::WrongRoot, 1).await;
+    let (fault, seed) = END_TO_END[0];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mint_from_the_real_sequencer_is_proven_and_resequenced() {
-    fraud_is_proven_reverted_and_resequenced(Fault::Mint, 2).await;
+    let (fault, seed) = END_TO_END[1];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_fill_from_the_real_sequencer_is_proven_and_resequenced() {
-    fraud_is_proven_reverted_and_resequenced(Fault::BadFill, 3).await;
+    let (fault, seed) = END_TO_END[2];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skip_liquidation_check_from_the_real_sequencer_is_proven_and_resequenced() {
-    fraud_is_proven_reverted_and_resequenced(Fault::SkipLiquidationCheck, 4).await;
+    let (fault, seed) = END_TO_END[3];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 
 /// When a verifier dies, and what it had seen by then.

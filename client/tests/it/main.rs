@@ -21,6 +21,7 @@ mod l1;
 mod market;
 mod network;
 mod oracle;
+mod proofs;
 mod rollup;
 mod simulation;
 mod support;

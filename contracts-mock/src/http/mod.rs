@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/deposit", post(calls::deposit))
         .route("/v1/force", post(calls::force))
         .route("/v1/challenge", post(calls::challenge))
+        .route("/v1/challenges/{submission_id}", get(reads::upheld_proof))
         .route("/v1/exit", get(reads::exit))
         .route("/v1/exit/claim", post(calls::claim_exit))
         .route("/v1/exit/claims/{account}", get(reads::exit_claim));

@@ -7,7 +7,7 @@ use axum::extract::State;
 use protocol::api::genesis::GenesisView;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, BondsResponse, EventsResponse, ExitClaimView,
-    ExitStatus, QueueResponse, StatusResponse, WithdrawalResponse,
+    ExitStatus, QueueResponse, StatusResponse, UpheldProof, WithdrawalResponse,
 };
 use protocol::primitives::Address;
 use serde::Deserialize;
@@ -183,6 +183,24 @@ pub async fn exit(State(s): State<AppState>) -> Answer<ExitStatus> {
 }
 
 /// `GET /v1/exit/claims/{account}`.
+/// `GET /v1/challenges/{submission_id}`: the upheld proof against that submission, with its
+/// witness.
+pub async fn upheld_proof(
+    State(s): State<AppState>,
+    ApiPath(submission_id): ApiPath<u64>,
+) -> Answer<UpheldProof> {
+    s.read(move |conn, _| {
+        ledger::upheld(conn, submission_id)?.ok_or_else(|| {
+            ApiError::not_found(
+                "no_upheld_proof",
+                format!("no fraud proof was upheld against submission {submission_id} (GET /v1/events lists challenge_upheld events with their submission ids)"),
+            )
+        })
+    })
+    .await
+    .map(Json)
+}
+
 pub async fn exit_claim(
     State(s): State<AppState>,
     ApiPath(account): ApiPath<Address>,

@@ -11,13 +11,13 @@ use super::batches::{self, BatchRow};
 use super::{accounts, chain, events};
 use crate::rules::Rules;
 use protocol::api::settlement::{
-    BatchStatus, ChallengeCall, ChallengeResponse, EventKind, SlashInfo,
+    BatchStatus, ChallengeCall, ChallengeResponse, EventKind, SlashInfo, UpheldProof,
 };
 use protocol::batch::Batch;
 use protocol::codec::Decode;
-use protocol::fraud::{Verdict, adjudicate};
+use protocol::fraud::{FraudProof, Verdict, adjudicate};
 use protocol::primitives::{Address, H256};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, params};
 use service_shell::http::ApiError;
 
 /// `POST /v1/challenge`.
@@ -62,6 +62,7 @@ pub fn challenge(
                 computed_root,
                 claimed_receipts_root,
                 computed_receipts_root,
+                witness: &proof.witness,
             };
             uphold(conn, rules, from, &target, &ruling)
         }
@@ -116,13 +117,14 @@ fn resolve_target(
     }
 }
 
-/// An upheld proof's chunk and its (committed, re-executed) roots.
-struct Ruling {
+/// An upheld proof's chunk, its (committed, re-executed) roots and its witness.
+struct Ruling<'a> {
     chunk: u32,
     claimed_root: H256,
     computed_root: H256,
     claimed_receipts_root: H256,
     computed_receipts_root: H256,
+    witness: &'a [u8],
 }
 
 fn uphold(
@@ -130,7 +132,7 @@ fn uphold(
     rules: &Rules,
     challenger: &Address,
     target: &BatchRow,
-    ruling: &Ruling,
+    ruling: &Ruling<'_>,
 ) -> Result<ChallengeResponse, ApiError> {
     let mut head = chain::head(conn)?;
     let (block, ts) = (head.number, head.timestamp_ms);
@@ -145,6 +147,7 @@ fn uphold(
         computed_receipts_root: ruling.computed_receipts_root,
     };
     events::append(conn, block, ts, &upheld)?;
+    store_upheld(conn, target, challenger, block, ruling)?;
 
     let doomed = batches::live_from(conn, target.index, i64::MAX as u64)?;
     let mut reverted = Vec::with_capacity(doomed.len());
@@ -200,4 +203,61 @@ fn uphold(
         slash,
         tip: batches::tip(conn, rules)?,
     })
+}
+
+/// Records an upheld proof with its witness (`GET /v1/challenges/{submission_id}`).
+fn store_upheld(
+    conn: &Connection,
+    target: &BatchRow,
+    challenger: &Address,
+    block: u64,
+    ruling: &Ruling<'_>,
+) -> Result<(), ApiError> {
+    conn.execute(
+        "INSERT INTO upheld_proofs (submission_id, batch_index, chunk, challenger, block,
+             claimed_root, computed_root, claimed_receipts_root, computed_receipts_root, witness)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            target.submission_id,
+            target.index,
+            ruling.chunk,
+            challenger.0,
+            block,
+            ruling.claimed_root.0,
+            ruling.computed_root.0,
+            ruling.claimed_receipts_root.0,
+            ruling.computed_receipts_root.0,
+            ruling.witness,
+        ],
+    )?;
+    Ok(())
+}
+
+/// The upheld proof against submission `submission_id`, if one was upheld.
+pub fn upheld(conn: &Connection, submission_id: u64) -> Result<Option<UpheldProof>, ApiError> {
+    let row = conn
+        .query_row(
+            "SELECT batch_index, chunk, challenger, block, claimed_root, computed_root,
+                    claimed_receipts_root, computed_receipts_root, witness
+             FROM upheld_proofs WHERE submission_id = ?1",
+            params![submission_id],
+            |r| {
+                Ok(UpheldProof {
+                    submission_id,
+                    block: r.get(3)?,
+                    challenger: Address(r.get(2)?),
+                    claimed_root: H256(r.get(4)?),
+                    computed_root: H256(r.get(5)?),
+                    claimed_receipts_root: H256(r.get(6)?),
+                    computed_receipts_root: H256(r.get(7)?),
+                    proof: FraudProof {
+                        batch_index: r.get(0)?,
+                        chunk: r.get(1)?,
+                        witness: r.get(8)?,
+                    },
+                })
+            },
+        )
+        .optional()?;
+    Ok(row)
 }

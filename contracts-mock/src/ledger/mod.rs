@@ -15,7 +15,7 @@ pub mod queue;
 pub mod schema;
 mod withdrawals;
 
-pub use challenge::challenge;
+pub use challenge::{challenge, upheld};
 pub use handle::Ledger;
 pub(crate) use handle::{read, write};
 pub use posting::post as post_batch;

@@ -87,6 +87,21 @@ CREATE TABLE IF NOT EXISTS claims (
     block         INTEGER NOT NULL
 ) STRICT;
 
+-- Every upheld fraud proof as ruled, witness included, so anyone can re-run the ruling
+-- (one per challenged submission: an upheld proof reverts it).
+CREATE TABLE IF NOT EXISTS upheld_proofs (
+    submission_id          INTEGER PRIMARY KEY,
+    batch_index            INTEGER NOT NULL,
+    chunk                  INTEGER NOT NULL,
+    challenger             BLOB NOT NULL,
+    block                  INTEGER NOT NULL,
+    claimed_root           BLOB NOT NULL,
+    computed_root          BLOB NOT NULL,
+    claimed_receipts_root  BLOB NOT NULL,
+    computed_receipts_root BLOB NOT NULL,
+    witness                BLOB NOT NULL
+) STRICT;
+
 -- Exit mode (one row once the rollup froze; absent while live).
 CREATE TABLE IF NOT EXISTS exit_state (
     id                   INTEGER PRIMARY KEY CHECK (id = 0),

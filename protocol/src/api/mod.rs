@@ -2,6 +2,7 @@
 //! service through `protocol` types and plain HTTP, never by linking the service.
 
 pub mod genesis;
+pub mod proofs;
 pub mod sequencer;
 pub mod settlement;
 pub mod verifier;

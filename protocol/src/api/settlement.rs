@@ -26,5 +26,5 @@ pub use views::{
     AccountResponse, BatchStatus, BatchView, BatchesResponse, BlockInfo, BondEntry, BondResponse,
     BondsResponse, ChallengeResponse, ClaimResponse, DepositResponse, ErrorBody, FaucetResponse,
     ForceResponse, MineResponse, PostBatchResponse, QueueEntry, QueueResponse, SettlementParams,
-    SlashInfo, StatusResponse, Supply, TipInfo, WithdrawalResponse,
+    SlashInfo, StatusResponse, Supply, TipInfo, UpheldProof, WithdrawalResponse,
 };

@@ -126,6 +126,10 @@ pub struct ChallengeView {
     /// The L1 block the batch was posted in; challengeable while the head is ≤ `deadline_block`.
     pub posted_block: u64,
     pub deadline_block: u64,
+    /// The proof this verifier built (witness included); `/v1/status` leaves it out and
+    /// `GET /v1/challenges/{submission_id}` serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<crate::fraud::FraudProof>,
     /// Submissions tried so far (failed tries included).
     pub attempts: u32,
     /// The L1 head block when the proof was last submitted.

@@ -369,6 +369,7 @@ impl Core {
             queue_next: core.queue_next,
             final_queue_end: core.final_queue_end(),
             finalized: core.base.finalized.map(|i| (i, core.base.tree.clone())),
+            held: core.held_states(),
             fault_spent: core.fault_spent,
         }
     }

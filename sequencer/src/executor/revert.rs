@@ -221,6 +221,21 @@ impl Core {
         self.queue_next
     }
 
+    /// The state after the newest finalized batch (or genesis) and after each retained
+    /// batch, ascending (O(1) tree clones).
+    pub fn held_states(&self) -> Vec<protocol::api::proofs::HeldState> {
+        use protocol::api::proofs::HeldState;
+        let base = HeldState {
+            batch_index: self.base.finalized,
+            tree: self.base.tree.clone(),
+        };
+        let sealed = self.retained.iter().map(|s| HeldState {
+            batch_index: Some(s.batch.header.index),
+            tree: s.post.clone(),
+        });
+        std::iter::once(base).chain(sealed).collect()
+    }
+
     /// The first L1 queue index not yet final (messages from here on are kept).
     pub fn final_queue_end(&self) -> u64 {
         self.base.tip.queue_end

@@ -25,7 +25,9 @@ use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
 use service_client::SettlementClient;
-use service_shell::http::{METHOD_NOT_ALLOWED, catching_panics, with_fallbacks};
+use service_shell::http::{
+    HoldsStates, METHOD_NOT_ALLOWED, catching_panics, proof_routes, with_fallbacks,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,6 +91,13 @@ impl AppState {
     }
 }
 
+impl HoldsStates for AppState {
+    /// The durable states after the newest finalized batch and every sealed one since.
+    fn held_states(&self) -> Vec<protocol::api::proofs::HeldState> {
+        self.views.borrow().held.clone()
+    }
+}
+
 /// The service's router over `state`.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
@@ -106,7 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
         .route("/v1/withdrawals/{id}/claim", get(withdrawals::claim))
         .route("/v1/exit/proof/{account}", get(withdrawals::exit_proof))
-        .route("/metrics", get(reads::metrics));
+        .route("/metrics", get(reads::metrics))
+        .merge(proof_routes::<AppState>());
     let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)
         .layer(middleware::from_fn_with_state(state.clone(), protect));
     catching_panics(protected).with_state(state)

@@ -8,11 +8,13 @@ mod error;
 mod extract;
 mod fallbacks;
 mod page;
+mod proofs;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
+pub use proofs::{AtBatch, HoldsStates, proof_routes};
 
 /// Serves `router` on `listener` in a task of its own until `stopping` turns true (or its
 /// sender is dropped), then drains in-flight requests: the server half of every service's

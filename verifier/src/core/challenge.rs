@@ -134,6 +134,7 @@ mod tests {
             computed_root: H256([4; 32]),
             claimed_receipts_root: H256([5; 32]),
             computed_receipts_root: H256([5; 32]),
+            proof: None,
             posted_block: 10,
             deadline_block: 15,
             attempts: 0,

@@ -192,7 +192,7 @@ impl Follower {
                 computed_root,
                 claimed_receipts_root,
                 computed_receipts_root,
-                ..
+                proof,
             } => {
                 self.totals.bad_batches += 1;
                 let view = ChallengeView {
@@ -207,6 +207,7 @@ impl Follower {
                     computed_receipts_root: *computed_receipts_root,
                     posted_block: p.posted_block,
                     deadline_block: p.deadline_block,
+                    proof: Some(proof.clone()),
                     attempts: 0,
                     submitted_block: None,
                     outcome: ChallengeOutcome::Unsubmitted { last_error: None },

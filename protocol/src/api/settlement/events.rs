@@ -65,7 +65,11 @@ pub enum EventKind {
         challenger: Address,
         claimed_root: H256,
         computed_root: H256,
+        /// The chunk's committed receipt root and the one re-execution gives (zero in
+        /// events logged before receipts were committed).
+        #[serde(default)]
         claimed_receipts_root: H256,
+        #[serde(default)]
         computed_receipts_root: H256,
     },
     /// A batch left the chain (the challenged one, then every later one, ascending).

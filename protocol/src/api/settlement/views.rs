@@ -2,7 +2,6 @@
 //! queue, withdrawals, the answers to calls, and the error body.
 
 use crate::action::L1Message;
-use crate::fraud::hex_bytes;
 use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
 
@@ -143,7 +142,11 @@ pub struct BatchView {
     pub posted_block: u64,
     pub status: BatchStatus,
     /// The canonical encoding of the whole batch (omitted in listings).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_hex")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::fraud::opt_hex_bytes"
+    )]
     pub data: Option<Vec<u8>>,
 }
 
@@ -261,28 +264,26 @@ pub struct ChallengeResponse {
     pub tip: TipInfo,
 }
 
+/// `GET /v1/challenges/{submission_id}`: an upheld fraud proof as the settlement layer
+/// ruled on it, witness included, so anyone can run `protocol::fraud::adjudicate` again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpheldProof {
+    /// The challenged submission (reverted by this ruling).
+    pub submission_id: u64,
+    /// The L1 block of the ruling.
+    pub block: u64,
+    pub challenger: Address,
+    pub claimed_root: H256,
+    pub computed_root: H256,
+    pub claimed_receipts_root: H256,
+    pub computed_receipts_root: H256,
+    pub proof: crate::fraud::FraudProof,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimResponse {
     pub withdrawal_id: u64,
     pub account: Address,
     pub amount: u64,
     pub block: u64,
-}
-
-/// Serde adapter for `Option<Vec<u8>>` as optional `0x` hex.
-mod opt_hex {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match bytes {
-            Some(b) => super::hex_bytes::serialize(b, s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| crate::primitives::parse_hex(&s).map_err(serde::de::Error::custom))
-            .transpose()
-    }
 }

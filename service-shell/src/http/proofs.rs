@@ -1,0 +1,84 @@
+//! The `/v1/proofs/…` routes, one copy for every node that holds states (the sequencer and
+//! each verifier): account, position, order and withdrawal proofs against the state after
+//! `?batch=N` (default: the newest the node holds). What a node holds is the one thing it
+//! supplies ([`HoldsStates`]); building the proofs is `protocol::api::proofs`.
+
+use super::{ApiError, ApiPath, ApiQuery};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use protocol::api::proofs::{HeldState, ProofError, ProofTarget, StateProof, state_proof};
+use protocol::primitives::Address;
+use serde::Deserialize;
+
+/// A node that keeps states after batches it can prove against.
+pub trait HoldsStates: Clone + Send + Sync + 'static {
+    /// The states held, in ascending batch order (genesis first when held).
+    fn held_states(&self) -> Vec<HeldState>;
+}
+
+/// `?batch=N`: which batch's post-state to prove against.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtBatch {
+    batch: Option<u64>,
+}
+
+/// The proof routes over a node's state type.
+pub fn proof_routes<S: HoldsStates>() -> Router<S> {
+    Router::new()
+        .route("/v1/proofs/accounts/{address}", get(account::<S>))
+        .route(
+            "/v1/proofs/positions/{address}/{market}",
+            get(position::<S>),
+        )
+        .route(
+            "/v1/proofs/orders/{address}/{market}/{nonce}",
+            get(order::<S>),
+        )
+        .route("/v1/proofs/withdrawals/{id}", get(withdrawal::<S>))
+}
+
+type Answer = Result<Json<StateProof>, ApiError>;
+
+async fn account<S: HoldsStates>(
+    State(s): State<S>,
+    ApiPath(address): ApiPath<Address>,
+    ApiQuery(at): ApiQuery<AtBatch>,
+) -> Answer {
+    answer(&s, at, ProofTarget::Account(address))
+}
+
+async fn position<S: HoldsStates>(
+    State(s): State<S>,
+    ApiPath((address, market)): ApiPath<(Address, u32)>,
+    ApiQuery(at): ApiQuery<AtBatch>,
+) -> Answer {
+    answer(&s, at, ProofTarget::Position(address, market))
+}
+
+async fn order<S: HoldsStates>(
+    State(s): State<S>,
+    ApiPath((address, market, nonce)): ApiPath<(Address, u32, u64)>,
+    ApiQuery(at): ApiQuery<AtBatch>,
+) -> Answer {
+    answer(&s, at, ProofTarget::Order(address, market, nonce))
+}
+
+async fn withdrawal<S: HoldsStates>(
+    State(s): State<S>,
+    ApiPath(id): ApiPath<u64>,
+    ApiQuery(at): ApiQuery<AtBatch>,
+) -> Answer {
+    answer(&s, at, ProofTarget::Withdrawal(id))
+}
+
+fn answer<S: HoldsStates>(s: &S, at: AtBatch, target: ProofTarget) -> Answer {
+    match state_proof(&s.held_states(), at.batch, &target) {
+        Ok(proof) => Ok(Json(proof)),
+        Err(e @ ProofError::NotHeld { .. }) => {
+            Err(ApiError::not_found("state_not_held", e.to_string()))
+        }
+        Err(ProofError::State(e)) => Err(ApiError::internal(e)),
+    }
+}
