@@ -11,7 +11,7 @@
 
 use criterion::{BatchSize, Criterion, criterion_group};
 use protocol::action::Tx;
-use protocol::batch::{Batch, execute_batch, genesis_tree, verify_tx};
+use protocol::batch::{Batch, Draft, genesis_tree, verify_tx};
 use protocol::engine::{self, BlockContext};
 use protocol::fraud;
 use protocol::primitives::{H256, keccak256};
@@ -139,20 +139,23 @@ fn bench_tree(c: &mut Criterion) {
 fn bad_batch(accounts: usize, n: usize) -> (Workload, Tree, Batch) {
     let mut f = fixture(accounts, 0);
     let txs: Vec<Tx> = (0..n).map(|_| f.workload.next_tx(T0_MS)).collect();
-    let mut exec = f.tree.clone();
-    let batch = Batch::seal(0, H256::ZERO, f.tree.root(), T0_MS, 0, txs, Vec::new());
-    let execution = execute_batch(&mut exec, &f.workload.genesis, &batch).unwrap();
-    let mut checkpoints = execution.checkpoints;
+    let draft = Draft {
+        index: 0,
+        prev_header_hash: H256::ZERO,
+        timestamp_ms: T0_MS,
+        queue_start: 0,
+    };
+    let (batch, _) =
+        Batch::execute_and_seal(&mut f.tree.clone(), &f.workload.genesis, draft, txs).unwrap();
+    let mut checkpoints = batch.checkpoints.clone();
     *checkpoints.last_mut().unwrap() = H256([0xbb; 32]);
     let h = &batch.header;
     let bad = Batch::seal(
-        h.index,
-        h.prev_header_hash,
+        h.draft(),
         h.prev_state_root,
-        h.timestamp_ms,
-        h.queue_start,
         batch.txs,
         checkpoints,
+        batch.receipt_roots,
     );
     (f.workload, f.tree, bad)
 }

@@ -28,6 +28,9 @@ pub struct Config {
     /// A state snapshot is written when a batch finalizes at least this many batches after
     /// the previous snapshot (restart replays the log after the latest snapshot).
     pub snapshot_every_batches: u64,
+    /// Finalized states kept in memory for `/v1/proofs/…?batch=N` once newer batches
+    /// finalized (the newest finalized and every unfinalized one are always held).
+    pub proof_history_batches: usize,
     /// How often the liquidation keeper scans accounts; `None` disables it.
     pub keeper_interval: Option<Duration>,
     /// If the sequencer's bond is below the settlement layer's minimum at startup, bond the
@@ -151,6 +154,7 @@ impl Config {
             batch_max_txs: 1_000,
             batch_interval: Duration::from_millis(500),
             snapshot_every_batches: 50,
+            proof_history_batches: 1_024,
             keeper_interval: Some(Duration::from_secs(1)),
             auto_bond: true,
             bootstrap_from_l1: false,
@@ -228,6 +232,7 @@ impl fmt::Debug for Config {
             .field("batch_max_txs", &self.batch_max_txs)
             .field("batch_interval", &self.batch_interval)
             .field("snapshot_every_batches", &self.snapshot_every_batches)
+            .field("proof_history_batches", &self.proof_history_batches)
             .field("keeper_interval", &self.keeper_interval)
             .field("auto_bond", &self.auto_bond)
             .field("bootstrap_from_l1", &self.bootstrap_from_l1)

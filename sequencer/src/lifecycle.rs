@@ -271,8 +271,10 @@ async fn launch(
         )
         .map_err(io("starting the verification pool"))?,
     );
+    let mut core = rebuilt.core;
+    core.history = protocol::api::proofs::FinalizedHistory::new(config.proof_history_batches);
     let driver = Driver {
-        core: rebuilt.core,
+        core,
         rx: exec_rx,
         writer: writer.clone(),
         views: Arc::new(views_tx),

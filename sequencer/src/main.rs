@@ -67,6 +67,10 @@ struct Cli {
     /// Write a state snapshot when a batch finalizes this many batches after the last one.
     #[arg(long, env = "VIGIL_SEQ_SNAPSHOT_EVERY_BATCHES", default_value_t = 50)]
     snapshot_every_batches: u64,
+    /// Finalized states kept in memory for /v1/proofs/…?batch=N after newer batches
+    /// finalized (0: only the newest finalized and the unfinalized ones).
+    #[arg(long, env = "VIGIL_SEQ_PROOF_HISTORY_BATCHES", default_value_t = 1_024)]
+    proof_history_batches: usize,
     /// Liquidation keeper scan interval; 0 disables the keeper.
     #[arg(long, env = "VIGIL_SEQ_KEEPER_INTERVAL_MS", default_value_t = 1_000)]
     keeper_interval_ms: u64,
@@ -144,6 +148,7 @@ impl Cli {
         config.batch_max_txs = self.batch_max_txs;
         config.batch_interval = Duration::from_millis(self.batch_interval_ms);
         config.snapshot_every_batches = self.snapshot_every_batches;
+        config.proof_history_batches = self.proof_history_batches;
         config.keeper_interval =
             (self.keeper_interval_ms > 0).then(|| Duration::from_millis(self.keeper_interval_ms));
         config.auto_bond = !self.no_auto_bond;

@@ -12,7 +12,7 @@
 use protocol::action::{L1Message, Tx};
 use protocol::api::settlement::{Event, EventKind};
 use protocol::api::verifier::Mode;
-use protocol::batch::{Batch, execute_batch, genesis_anchor, genesis_tree};
+use protocol::batch::{Batch, Draft, genesis_anchor, genesis_tree};
 use protocol::codec::Encode;
 use protocol::primitives::{Address, H256};
 use protocol::signing::{recover_signer, signing_digest};
@@ -33,26 +33,14 @@ fn seal(
     queue_start: u64,
     txs: Vec<Tx>,
 ) -> (Batch, Tree) {
-    let draft = Batch::seal(
+    let draft = Draft {
         index,
-        prev,
-        pre.root(),
-        T0_MS,
+        prev_header_hash: prev,
+        timestamp_ms: T0_MS,
         queue_start,
-        txs.clone(),
-        Vec::new(),
-    );
+    };
     let mut post = pre.clone();
-    let execution = execute_batch(&mut post, &w.genesis, &draft).expect("full tree");
-    let batch = Batch::seal(
-        index,
-        prev,
-        pre.root(),
-        T0_MS,
-        queue_start,
-        txs,
-        execution.checkpoints,
-    );
+    let (batch, _) = Batch::execute_and_seal(&mut post, &w.genesis, draft, txs).expect("full tree");
     (batch, post)
 }
 

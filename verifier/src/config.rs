@@ -36,6 +36,9 @@ pub struct Config {
     /// Which library recovers signatures during re-execution (the verdicts do not depend
     /// on it: the backends agree on every input, see libsecp-recovery).
     pub signature_backend: libsecp_recovery::Backend,
+    /// Finalized states kept in memory for `/v1/proofs/…?batch=N` once newer batches
+    /// finalized (the newest finalized and every verified pending one are always held).
+    pub proof_history_batches: usize,
 }
 
 /// Defaults for a development setup.
@@ -44,6 +47,7 @@ pub mod defaults {
     pub const LISTEN: &str = "127.0.0.1:9547";
     pub const POLL_INTERVAL_MS: u64 = 1_000;
     pub const PAGE_SIZE: u32 = 50;
+    pub const PROOF_HISTORY_BATCHES: usize = 1_024;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
 }
 
@@ -91,6 +95,7 @@ impl Config {
             page_size: defaults::PAGE_SIZE,
             request_timeout: Duration::from_millis(defaults::REQUEST_TIMEOUT_MS),
             signature_backend: libsecp_recovery::Backend::default(),
+            proof_history_batches: defaults::PROOF_HISTORY_BATCHES,
         }
     }
 

@@ -85,6 +85,7 @@ pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
     );
     core.set_signature_backend(config.signature_backend.recover_fn());
+    core.set_proof_history(config.proof_history_batches);
     Ok((core, store))
 }
 

@@ -66,6 +66,10 @@ struct Cli {
     /// (the protocol's reference). Both give the same answer on every signature.
     #[arg(long, env = "VIGIL_SIGNATURE_BACKEND", default_value = "libsecp")]
     signature_backend: libsecp_recovery::Backend,
+    /// Finalized states kept in memory for /v1/proofs/…?batch=N after newer batches
+    /// finalized (0: only the newest finalized and the verified pending ones).
+    #[arg(long, env = "VIGIL_VERIFIER_PROOF_HISTORY_BATCHES", default_value_t = defaults::PROOF_HISTORY_BATCHES)]
+    proof_history_batches: usize,
     /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
     /// built from --chain-id, --rollup-address and --oracle (as the settlement layer does).
     #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
@@ -124,6 +128,7 @@ impl Cli {
         config.page_size = self.page_size;
         config.request_timeout = Duration::from_millis(self.request_timeout_ms);
         config.signature_backend = self.signature_backend;
+        config.proof_history_batches = self.proof_history_batches;
         config.validate()?;
         Ok(config)
     }

@@ -115,13 +115,14 @@ fn challenges_of(core: &Follower) -> BTreeMap<u64, ChallengeView> {
         .collect()
 }
 
-/// The anchor's state and every pending batch's post-state up to the first that is not
-/// verified honest.
+/// The finalized states kept in history, the anchor's state and every pending batch's
+/// post-state up to the first that is not verified honest.
 fn held_of(core: &Follower) -> Vec<HeldState> {
     let anchor = HeldState {
         batch_index: core.anchor().index,
         tree: core.anchor_tree().clone(),
     };
+    let kept = core.history().cloned();
     let verified = core.pending().iter().map_while(|f| match &f.verdict {
         Verdict::Honest { post } => Some(HeldState {
             batch_index: Some(f.header.index),
@@ -129,7 +130,9 @@ fn held_of(core: &Follower) -> Vec<HeldState> {
         }),
         _ => None,
     });
-    std::iter::once(anchor).chain(verified).collect()
+    kept.chain(std::iter::once(anchor))
+        .chain(verified)
+        .collect()
 }
 
 /// The status of `core`, with the settlement layer as last seen.

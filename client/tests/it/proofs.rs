@@ -2,10 +2,11 @@
 //! verifier serve account, position, order and withdrawal proofs against the post-state of
 //! any batch they hold (`?batch=N`, default the newest), every one of them checks against
 //! the root the settlement layer holds for that batch, both nodes give the same bytes for
-//! the same batch, and a batch a node does not hold is a 404 that says what it holds.
+//! the same batch, finalized states stay provable after newer ones finalize (the bounded
+//! history), and a batch a node does not hold is a 404 that says what it holds.
 
 use crate::network::trading::trade;
-use crate::network::{Network, VERIFIER_FUNDS, Verifier, fund, verifier_key};
+use crate::network::{Network, VERIFIER_FUNDS, Verifier, WINDOW, fund, verifier_key, wait_for};
 use protocol::api::proofs::StateProof;
 use protocol::codec::Decode;
 use protocol::engine::keys::{account_key, position_key, withdrawal_key};
@@ -88,6 +89,31 @@ async fn proofs_of_any_held_state_check_against_the_settlement_roots() {
     let withdrawal: StateProof = seq.get("/v1/proofs/withdrawals/0").await.expect("proof");
     assert_eq!(withdrawal.leaves[0].key, withdrawal_key(0));
     assert!(withdrawal.leaves[0].value.is_some(), "trader 0 withdrew");
+
+    // Once later batches finalize, older finalized states stay provable from the history.
+    net.mine(WINDOW + 1).await;
+    wait_for("every batch to finalize", || async {
+        let s = net.l1_status().await;
+        (s.finalized_index == Some(tip)).then_some(())
+    })
+    .await;
+    verifier.wait_on_tip(&net).await;
+    let path = format!("/v1/proofs/accounts/{trader}?batch={first_held}");
+    let root = net
+        .l1
+        .batch(first_held, false)
+        .await
+        .expect("batch")
+        .post_state_root;
+    wait_for("the sequencer to follow the finalization", || async {
+        let s = net.seq.status().await.ok()?;
+        (s.last_finalized == Some(tip)).then_some(())
+    })
+    .await;
+    for node in [&seq, &ver] {
+        let proof: StateProof = node.get(&path).await.expect("a finalized state in history");
+        check_against(&proof, &root);
+    }
 
     // A batch not held: 404 naming what is held.
     for node in [&seq, &ver] {

@@ -10,6 +10,7 @@ use crate::primitives::{Address, H256};
 use crate::state::{State, StateError};
 use crate::tree::Tree;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// What a proof is asked for (the endpoint's path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,41 @@ pub enum ProofTarget {
 pub struct HeldState {
     pub batch_index: Option<u64>,
     pub tree: Tree,
+}
+
+/// Finalized states a node keeps after newer batches finalized, oldest first, at most
+/// `limit` of them, so proofs against older roots stay available for a while (in memory:
+/// tree clones share every unchanged node, so each costs about its batch's changes).
+#[derive(Debug, Clone, Default)]
+pub struct FinalizedHistory {
+    limit: usize,
+    states: VecDeque<HeldState>,
+}
+
+impl FinalizedHistory {
+    /// Keeps at most `limit` states (0: none).
+    pub fn new(limit: usize) -> FinalizedHistory {
+        FinalizedHistory {
+            limit,
+            states: VecDeque::new(),
+        }
+    }
+
+    /// `state` was the newest finalized one and a newer batch has just finalized.
+    pub fn retire(&mut self, state: HeldState) {
+        if self.limit == 0 {
+            return;
+        }
+        self.states.push_back(state);
+        while self.states.len() > self.limit {
+            self.states.pop_front();
+        }
+    }
+
+    /// The kept states, oldest first.
+    pub fn states(&self) -> impl Iterator<Item = &HeldState> {
+        self.states.iter()
+    }
 }
 
 /// One leaf's inclusion (or exclusion) proof.

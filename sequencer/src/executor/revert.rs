@@ -6,6 +6,7 @@ use super::ExecError;
 use super::sequencing::{Core, Decision, Tip};
 use crate::journal::{Entry, SnapshotData};
 use protocol::action::{L1Message, Tx};
+use protocol::api::proofs::HeldState;
 use protocol::primitives::H256;
 
 impl Core {
@@ -150,6 +151,10 @@ impl Core {
                 break;
             }
             let sealed = self.retained.pop_front().expect("front exists");
+            self.history.retire(HeldState {
+                batch_index: self.base.finalized,
+                tree: self.base.tree.clone(),
+            });
             self.base.tree = sealed.post;
             self.base.tip = sealed.tip_after;
             self.base.next_seq = sealed.next_seq_after;
@@ -221,10 +226,9 @@ impl Core {
         self.queue_next
     }
 
-    /// The state after the newest finalized batch (or genesis) and after each retained
-    /// batch, ascending (O(1) tree clones).
-    pub fn held_states(&self) -> Vec<protocol::api::proofs::HeldState> {
-        use protocol::api::proofs::HeldState;
+    /// The finalized states kept in history, the state after the newest finalized batch
+    /// (or genesis) and after each retained batch, ascending (O(1) tree clones).
+    pub fn held_states(&self) -> Vec<HeldState> {
         let base = HeldState {
             batch_index: self.base.finalized,
             tree: self.base.tree.clone(),
@@ -233,7 +237,8 @@ impl Core {
             batch_index: Some(s.batch.header.index),
             tree: s.post.clone(),
         });
-        std::iter::once(base).chain(sealed).collect()
+        let kept = self.history.states().cloned();
+        kept.chain(std::iter::once(base)).chain(sealed).collect()
     }
 
     /// The first L1 queue index not yet final (messages from here on are kept).

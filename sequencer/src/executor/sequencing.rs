@@ -12,6 +12,7 @@ use crate::config::FaultPlan;
 use crate::journal::record::{Checkpoint, OpenRecord, TxRecord};
 use crate::journal::{Entry, SnapshotData};
 use protocol::action::{Action, L1Message, Tx};
+use protocol::api::proofs::FinalizedHistory;
 use protocol::api::sequencer::TxAccepted;
 use protocol::batch::{Batch, genesis_anchor, genesis_tree, verify_tx};
 use protocol::engine::{self, BlockContext, Receipt};
@@ -119,6 +120,8 @@ pub struct Core {
     pub(super) fault_spent: bool,
     /// The batch of the newest snapshot (taken or loaded).
     pub(super) last_snapshot: Option<u64>,
+    /// Finalized states kept for `/v1/proofs/…?batch=N` after newer batches finalized.
+    pub history: FinalizedHistory,
     pub(super) out: Vec<Entry>,
 }
 
@@ -170,6 +173,7 @@ impl Core {
             fault: None,
             fault_spent: false,
             last_snapshot,
+            history: FinalizedHistory::default(),
             out: Vec::new(),
         }
     }

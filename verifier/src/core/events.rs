@@ -9,6 +9,7 @@ use super::challenge;
 use super::finding::Finding;
 use super::snapshot::{self, StoreOp};
 use protocol::action::L1Message;
+use protocol::api::proofs::HeldState;
 use protocol::api::settlement::{Event, EventKind};
 use protocol::api::verifier::{ChallengeOutcome, ChallengeView};
 use protocol::primitives::{Address, H256};
@@ -327,6 +328,10 @@ impl Follower {
             queue_end: first.header.queue_end,
         };
         let changes = snapshot::leaf_changes(&self.anchor_tree, &post);
+        self.history.retire(HeldState {
+            batch_index: self.anchor.index,
+            tree: self.anchor_tree.clone(),
+        });
         self.queue = self.queue.split_off(&anchor.queue_end);
         self.anchor = anchor.clone();
         self.anchor_tree = post;

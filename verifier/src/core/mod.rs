@@ -28,6 +28,7 @@ pub use finding::{Finding, Severity};
 pub use snapshot::{LeafChange, Snapshot, StoreOp};
 
 use protocol::action::L1Message;
+use protocol::api::proofs::{FinalizedHistory, HeldState};
 use protocol::api::settlement::Event;
 use protocol::api::verifier::{ChallengeView, Mode, Totals};
 use protocol::genesis::Genesis;
@@ -84,6 +85,8 @@ pub struct Follower {
     halted: Option<String>,
     /// Threads and backend for signature recovery.
     recovery: Recovery,
+    /// Finalized states kept for `/v1/proofs/…?batch=N` after newer batches finalized.
+    history: FinalizedHistory,
     out: Outputs,
 }
 
@@ -124,6 +127,7 @@ impl Follower {
             challenges: snapshot.challenges,
             halted: snapshot.halted,
             recovery: Recovery::default(),
+            history: FinalizedHistory::default(),
             out: Outputs::default(),
         };
         let mut batches: Vec<PostedBatch> = snapshot.batches.into_values().collect();
@@ -285,6 +289,14 @@ impl Follower {
     /// The state after the anchor (the last finalized batch, or genesis).
     pub fn anchor_tree(&self) -> &Tree {
         &self.anchor_tree
+    }
+    /// Finalized states kept before the anchor, oldest first.
+    pub fn history(&self) -> impl Iterator<Item = &HeldState> {
+        self.history.states()
+    }
+    /// Keeps up to `limit` finalized states before the anchor from now on.
+    pub fn set_proof_history(&mut self, limit: usize) {
+        self.history = FinalizedHistory::new(limit);
     }
     /// Live batches after the anchor, ascending.
     pub fn pending(&self) -> &[Followed] {
