@@ -30,6 +30,9 @@ pub fn devnet_oracle_key() -> SigningKey {
         .expect("keccak256(\"vigil devnet oracle\") is a valid secp256k1 scalar")
 }
 
+/// The longest market symbol a genesis may name, in bytes (printable ASCII).
+pub const MAX_SYMBOL_BYTES: usize = 32;
+
 /// Parameters of one perpetual futures market.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketParams {
@@ -208,6 +211,16 @@ impl MarketParams {
                 problem: problem.to_string(),
             })
         };
+        let printable = |c: char| c.is_ascii_graphic();
+        if self.symbol.is_empty()
+            || self.symbol.len() > MAX_SYMBOL_BYTES
+            || !self.symbol.chars().all(printable)
+        {
+            return bad(
+                "symbol",
+                "must be 1 to 32 printable ASCII characters without spaces",
+            );
+        }
         if self.size_decimals > 18 {
             return bad("size_decimals", "must be at most 18");
         }
@@ -301,5 +314,42 @@ mod tests {
         Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, address_of(&key))
             .validate()
             .expect("the devnet genesis is valid");
+    }
+
+    /// Each market-field rule refuses exactly what it should, naming the field.
+    #[test]
+    fn market_validation_names_the_field() {
+        type Mutation = fn(&mut MarketParams);
+        let table: &[(Mutation, Option<&str>)] = &[
+            (|_| {}, None),
+            (|m| m.symbol = String::new(), Some("symbol")),
+            (|m| m.symbol = "X".repeat(MAX_SYMBOL_BYTES), None),
+            (
+                |m| m.symbol = "X".repeat(MAX_SYMBOL_BYTES + 1),
+                Some("symbol"),
+            ),
+            (|m| m.symbol = "BTC PERP".into(), Some("symbol")),
+            (|m| m.symbol = "BTC-PÉRP".into(), Some("symbol")),
+            (|m| m.size_decimals = 19, Some("size_decimals")),
+            (|m| m.tick_size = 0, Some("tick_size")),
+            (|m| m.lot_size = 0, Some("lot_size")),
+            (
+                |m| m.maintenance_margin_bps = 0,
+                Some("maintenance_margin_bps"),
+            ),
+            (|m| m.taker_fee_bps = 10_001, Some("taker_fee_bps")),
+            (|m| m.open_interest_cap = 0, Some("open_interest_cap")),
+        ];
+        for (i, (mutate, expect)) in table.iter().enumerate() {
+            let mut g =
+                Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Address([2; 20]));
+            mutate(&mut g.markets[0]);
+            let got = match g.validate() {
+                Ok(()) => None,
+                Err(GenesisError::Market { field, .. }) => Some(field),
+                Err(other) => panic!("row {i}: {other}"),
+            };
+            assert_eq!(got, *expect, "row {i}");
+        }
     }
 }
