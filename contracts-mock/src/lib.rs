@@ -57,6 +57,8 @@ pub enum RunError {
     },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    DataDir(#[from] service_shell::data_dir::DataDirError),
 }
 
 /// The service's router over `state`.
@@ -79,6 +81,8 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     producer: Option<JoinHandle<()>>,
     db_thread: DbThread,
+    /// Held until the service has stopped: no second instance on this data dir.
+    _lock: service_shell::data_dir::DataDirLock,
 }
 
 /// Opens the database (creating it on first start, refusing another genesis'), starts the
@@ -87,6 +91,7 @@ pub struct Running {
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
     config.validate()?;
     let data_dir = config.data_dir.clone();
+    let lock = service_shell::data_dir::lock_data_dir(&data_dir, "settlement layer")?;
     let addr = listener.local_addr().map_err(|source| RunError::Io {
         what: "reading the listen address".into(),
         source,
@@ -121,6 +126,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         server,
         producer,
         db_thread,
+        _lock: lock,
     })
 }
 
@@ -175,10 +181,6 @@ pub async fn run(
 
 /// Blocking startup: data dir, database, schema, genesis check, genesis commitments.
 fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| RunError::Io {
-        what: format!("creating {}", config.data_dir.display()),
-        source,
-    })?;
     let mut conn = db::open(&config.data_dir.join(DB_FILE)).map_err(schema::InitError::from)?;
     schema::init(&mut conn, &config.genesis, now_ms())?;
     let last_seq = schema::last_event_seq(&conn)?;

@@ -54,11 +54,8 @@ pub enum RunError {
     Journal(#[from] JournalError),
     #[error("recovery: {0}")]
     Recovery(#[from] ExecError),
-    #[error(
-        "data dir {} is in use by another sequencer (it holds {LOCK_FILE}); stop that one or choose another --data-dir",
-        dir.display()
-    )]
-    DataDirLocked { dir: std::path::PathBuf },
+    #[error(transparent)]
+    DataDir(#[from] service_shell::data_dir::DataDirError),
     #[error("bootstrapping from the settlement layer: {0}")]
     Bootstrap(String),
     #[error("{what}: {source}")]

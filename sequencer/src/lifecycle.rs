@@ -17,7 +17,6 @@ use protocol::primitives::H256;
 use service_client::{ServiceError, SettlementClient, Timeouts};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -29,7 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub const ADDR_FILE: &str = "listen.addr";
 
 /// The file inside the data dir that a running sequencer holds an exclusive lock on.
-pub const LOCK_FILE: &str = "LOCK";
+pub use service_shell::data_dir::LOCK_FILE;
 
 /// How long startup keeps trying to reach the settlement layer.
 const CONNECT_ATTEMPTS: u32 = 60;
@@ -53,7 +52,7 @@ pub struct Running {
     state: AppState,
     workers: Workers,
     /// Held until the writer has been joined: no other sequencer may write this log.
-    _lock: std::fs::File,
+    _lock: service_shell::data_dir::DataDirLock,
 }
 
 impl Running {
@@ -142,7 +141,7 @@ impl Drop for Workers {
 /// started.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
     config.validate()?;
-    let lock = lock_data_dir(&config.data_dir)?;
+    let lock = service_shell::data_dir::lock_data_dir(&config.data_dir, "sequencer")?;
     // A launcher waiting for `listen.addr` must not read the previous run's address.
     match std::fs::remove_file(config.data_dir.join(ADDR_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -239,7 +238,7 @@ async fn launch(
     status: &StatusResponse,
     conn: rusqlite::Connection,
     rebuilt: Rebuilt,
-    lock: std::fs::File,
+    lock: service_shell::data_dir::DataDirLock,
 ) -> Result<Running, RunError> {
     let addr = listener
         .local_addr()
@@ -461,26 +460,6 @@ async fn connect(
         });
     }
     Ok(status)
-}
-
-/// Takes the data dir for this run: creates it and holds an exclusive lock on its `LOCK`
-/// file until the returned file is dropped, so that two sequencers (processes, or runs in
-/// one process) never write the same log. The OS releases the lock if the process dies.
-fn lock_data_dir(dir: &Path) -> Result<std::fs::File, RunError> {
-    std::fs::create_dir_all(dir).map_err(io("creating the data dir"))?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(LOCK_FILE))
-        .map_err(io("opening the data dir's LOCK file"))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::DataDirLocked {
-            dir: dir.to_path_buf(),
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(io("locking the data dir")(e)),
-    }
 }
 
 /// Opens the database and rebuilds the executor state (blocking).

@@ -13,6 +13,7 @@
 //! - exit code 0 after a clean shutdown, 1 when the service fails, 2 for a bad
 //!   configuration (clap also uses 2 for usage errors).
 
+pub mod data_dir;
 pub mod http;
 pub mod metrics;
 

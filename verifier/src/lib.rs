@@ -61,6 +61,8 @@ pub enum RunError {
     Serve(std::io::Error),
     #[error("{0}")]
     Task(String),
+    #[error(transparent)]
+    DataDir(#[from] service_shell::data_dir::DataDirError),
 }
 
 /// The service's router over `state`.
@@ -98,12 +100,15 @@ pub struct Running {
     /// The follower's outcome once `following_ended` has seen it end.
     followed: Option<Result<Result<(), RunError>, tokio::task::JoinError>>,
     server: JoinHandle<std::io::Result<()>>,
+    /// Held until the verifier has stopped: no second instance on this data dir.
+    _lock: service_shell::data_dir::DataDirLock,
 }
 
 /// Resumes from the data dir and starts following the settlement layer and serving the API
 /// on `listener`; returns once requests are answered (after `listen.addr` is written).
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
     config.validate()?;
+    let lock = service_shell::data_dir::lock_data_dir(&config.data_dir, "verifier")?;
     let opening = config.clone();
     let (core, store) = tokio::task::spawn_blocking(move || open(&opening))
         .await
@@ -141,6 +146,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         follower,
         followed: None,
         server,
+        _lock: lock,
     })
 }
 

@@ -10,6 +10,7 @@ mod events;
 mod exit;
 mod forced;
 mod http_errors;
+mod lock;
 mod posting;
 mod restart;
 mod window;

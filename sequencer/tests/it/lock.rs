@@ -1,5 +1,5 @@
 //! One sequencer per data dir: while one runs, a second start on the same dir fails at once
-//! with a one-line error naming the dir, both embedded (`run` returns `DataDirLocked`) and
+//! with a one-line error naming the dir, both embedded (`run` returns `DataDirError::Locked`) and
 //! as the binary (exit code 1). The lock goes with the sequencer: after a clean stop the
 //! dir can be used again.
 
@@ -8,6 +8,7 @@ use crate::support::seq::{Seq, test_config};
 use crate::support::*;
 use protocol::primitives::to_hex;
 use sequencer::RunError;
+use service_shell::data_dir::DataDirError;
 use std::process::Command;
 use std::time::Duration;
 
@@ -29,12 +30,12 @@ async fn a_second_sequencer_on_the_same_data_dir_is_refused() {
     .await
     .expect("the second run returns at once");
     match second {
-        Err(e @ RunError::DataDirLocked { .. }) => {
+        Err(e @ RunError::DataDir(DataDirError::Locked { .. })) => {
             let message = e.to_string();
             assert!(message.contains(&dir.display().to_string()), "{message}");
             assert!(!message.contains('\n'), "one line: {message}");
         }
-        other => panic!("expected DataDirLocked, got {other:?}"),
+        other => panic!("expected DataDirError::Locked, got {other:?}"),
     }
 
     // The binary: exit code 1 and one line on stderr naming the dir.

@@ -9,5 +9,6 @@ mod core_follow;
 mod faults;
 mod honest;
 mod http_api;
+mod lock;
 mod restart;
 mod store;
