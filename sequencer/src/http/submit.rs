@@ -1,4 +1,5 @@
-//! `POST /v1/tx` and `POST /v1/txs`: read the body (size and time bounded), parse the
+//! `POST /v1/tx` and `POST /v1/txs`: refuse a body not sent as `application/json` (415),
+//! read the body (size and time bounded), parse the
 //! wire format of DESIGN §2 (a 400 names the bad field), admit (or 503), verify and
 //! execute through intake, and answer once accepted actions are durable.
 
@@ -16,6 +17,7 @@ use std::time::Instant;
 
 /// Reads the whole body within the size limit and the body timeout.
 async fn read_body(s: &AppState, request: Request) -> Result<Bytes, ApiError> {
+    service_shell::http::require_json(request.headers())?;
     let limit = s.limits.max_body_bytes;
     let body = request.into_body();
     match tokio::time::timeout(s.limits.body_timeout, axum::body::to_bytes(body, limit)).await {

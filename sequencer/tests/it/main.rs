@@ -4,6 +4,7 @@
 mod adopt;
 mod bad_input;
 mod bootstrap;
+mod content_type;
 mod crash;
 mod embedding;
 mod faults;

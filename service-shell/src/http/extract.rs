@@ -67,3 +67,56 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .map_err(|r| ApiError::bad_request("invalid_path", r.body_text()))
     }
 }
+
+/// Refuses a body that does not say it is JSON (`Content-Type: application/json`, with any
+/// parameters such as `charset`): 415, as `ApiJson` answers. Handlers that read the raw
+/// body (the sequencer's submissions, parsed off the extractor for speed) call this first,
+/// so a `text/plain` or form post, which browsers send cross-site without a preflight, is
+/// never acted on.
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = given
+        .as_deref()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() == Some("application/json") {
+        return Ok(());
+    }
+    let got = given.map_or("no Content-Type".to_string(), |v| format!("`{v}`"));
+    Err(ApiError::unsupported_media_type(format!(
+        "the body must be sent with `Content-Type: application/json` (got {got})"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::require_json;
+    use axum::http::{HeaderMap, HeaderValue, header::CONTENT_TYPE};
+
+    #[test]
+    fn only_json_bodies_pass() {
+        let table: &[(Option<&str>, bool)] = &[
+            (Some("application/json"), true),
+            (Some("application/json; charset=utf-8"), true),
+            (Some("Application/JSON"), true),
+            (Some("text/plain"), false),
+            (Some("application/x-www-form-urlencoded"), false),
+            (Some("multipart/form-data; boundary=x"), false),
+            (Some("application/xml"), false),
+            (None, false),
+        ];
+        for (value, ok) in table {
+            let mut headers = HeaderMap::new();
+            if let Some(v) = value {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(v));
+            }
+            let got = require_json(&headers);
+            assert_eq!(got.is_ok(), *ok, "{value:?}");
+            if let Err(e) = got {
+                assert_eq!(e.code, "unsupported_media_type", "{value:?}");
+            }
+        }
+    }
+}

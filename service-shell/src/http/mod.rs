@@ -11,7 +11,7 @@ mod page;
 mod proofs;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
-pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery, require_json};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
 pub use proofs::{AtBatch, HoldsStates, proof_routes};
