@@ -2,7 +2,8 @@
 //! honest batch (built with `protocol`) that executes the deposit and her withdrawal, the
 //! window passes, and the CLI claims with the proof from a file; a second claim is refused.
 
-use crate::l1::{L1, run, u64_of};
+use crate::l1::{run, start_l1, u64_of};
+use crate::support::import_key;
 use contracts_mock::Config;
 use protocol::action::{Action, L1Message, Tx, Withdraw};
 use protocol::api::settlement::{BondCall, FaucetRequest, MineRequest, PostBatchCall};
@@ -57,7 +58,7 @@ fn batch_with_withdrawal(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claim_a_finalized_withdrawal_once() {
-    let l1 = L1::start_with(|config: &mut Config| {
+    let l1 = start_l1(|config: &mut Config| {
         config.challenge_window_blocks = 2;
         config.min_sequencer_bond = 1;
     })
@@ -69,20 +70,7 @@ async fn claim_a_finalized_withdrawal_once() {
     let secret = [0x11u8; 32];
     let alice = signing_key_from_bytes(&secret).expect("key");
     let alice_address: Address = address_of(&alice);
-    run(
-        h,
-        &l1.url,
-        &[
-            "keys",
-            "import",
-            "--name",
-            "alice",
-            "--private-key",
-            &to_hex(&secret),
-        ],
-    )
-    .await
-    .ok();
+    import_key(h, "alice", &secret).await;
     run(
         h,
         &l1.url,
@@ -113,9 +101,8 @@ async fn claim_a_finalized_withdrawal_once() {
     client.bond(&bond).await.expect("bond");
 
     let status = client.status().await.expect("status");
-    let genesis = Genesis::devnet(31337, Config::default_rollup_address(), Address([0x0a; 20]));
     let (batch, proof) = batch_with_withdrawal(
-        &genesis,
+        l1.genesis(),
         &alice,
         1_000_000_000,
         400_000_000,

@@ -9,7 +9,7 @@
 
 use crate::network::trading::trade;
 use crate::network::*;
-use crate::rollup::run_off_runtime;
+use crate::support::run_off_runtime;
 use protocol::action::{Action, Withdraw};
 use protocol::api::settlement::{ExitPhase, ExitStatus, ForceCall};
 use protocol::batch::{Batch, execute_batch, genesis_tree};

@@ -2,58 +2,26 @@
 //! 127.0.0.1:0 (hand-mined blocks): faucet → balance → deposit, checked through the typed
 //! client too; refusals and an unreachable server are exit-1 one-liners.
 
-use crate::support::{Run, vigil};
+use crate::support::{Run, run_off_runtime};
 use contracts_mock::Config;
 use protocol::action::L1Message;
 use protocol::api::settlement::MineRequest;
 use protocol::genesis::Genesis;
 use protocol::primitives::Address;
 use service_client::settlement::SettlementClient;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use test_support::SettlementLayer;
 
-/// A settlement layer served in this process until dropped.
-pub struct L1 {
-    pub url: String,
-    _running: contracts_mock::Running,
-    _dir: tempfile::TempDir,
+/// A settlement layer served in this process until dropped: the devnet genesis (with a
+/// placeholder oracle), hand-mined blocks, and the terms `tweak` sets.
+pub async fn start_l1(tweak: impl FnOnce(&mut Config)) -> SettlementLayer {
+    let genesis = Genesis::devnet(31337, Config::default_rollup_address(), Address([0x0a; 20]));
+    SettlementLayer::start(genesis, tweak).await
 }
 
-impl L1 {
-    pub async fn start() -> L1 {
-        L1::start_with(|_| {}).await
-    }
-
-    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> L1 {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let genesis = Genesis::devnet(31337, Config::default_rollup_address(), Address([0x0a; 20]));
-        let mut config = Config::new(dir.path().to_path_buf(), genesis);
-        config.block_time_ms = None;
-        tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let running = contracts_mock::start(config, listener)
-            .await
-            .expect("the settlement layer starts");
-        L1 {
-            url: format!("http://{}", running.addr()),
-            _running: running,
-            _dir: dir,
-        }
-    }
-}
-
-/// Runs the binary off the async runtime, so the in-process server keeps serving.
+/// Runs the binary against the settlement layer at `url`, off the async runtime.
 pub async fn run(home: &Path, url: &str, args: &[&str]) -> Run {
-    let home: PathBuf = home.to_path_buf();
-    let url = url.to_string();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        vigil(&home, Some(&url), &args)
-    })
-    .await
-    .expect("the vigil run completes")
+    run_off_runtime(home, Some(url), args).await
 }
 
 pub fn u64_of(value: &serde_json::Value, field: &str) -> u64 {
@@ -64,7 +32,7 @@ pub fn u64_of(value: &serde_json::Value, field: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faucet_balance_deposit() {
-    let l1 = L1::start().await;
+    let l1 = start_l1(|_| {}).await;
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
     let alice = run(h, &l1.url, &["--json", "keys", "new", "--name", "alice"])
@@ -177,7 +145,7 @@ async fn faucet_balance_deposit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_and_failures_exit_1_with_the_reason() {
-    let l1 = L1::start().await;
+    let l1 = start_l1(|_| {}).await;
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
     run(h, &l1.url, &["keys", "new"]).await.ok();

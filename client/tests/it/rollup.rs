@@ -4,7 +4,7 @@
 //! The real `vigil` binary is then driven against both URLs.
 
 pub use crate::support::{PATIENCE, wait_for};
-use crate::support::{Run, vigil};
+use crate::support::{Run, run_off_runtime};
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, PriceUpdate};
 use protocol::api::settlement::{FaucetRequest, MineRequest};
@@ -12,8 +12,9 @@ use protocol::batch::domain_separator;
 use protocol::genesis::Genesis;
 use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
 use service_client::settlement::SettlementClient;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
+use test_support::SettlementLayer;
 use vigil_client::sequencer::SequencerClient;
 
 pub const BTC: u32 = 1;
@@ -41,8 +42,8 @@ pub struct Rollup {
     pub seq: SequencerClient,
     /// Dropped in order: the sequencer first, then the settlement layer.
     _seq_running: sequencer::Running,
-    _l1_running: contracts_mock::Running,
-    _dirs: Vec<tempfile::TempDir>,
+    _seq_dir: tempfile::TempDir,
+    _l1_layer: SettlementLayer,
 }
 
 impl Rollup {
@@ -53,17 +54,15 @@ impl Rollup {
 
     /// `block_time_ms`: `None` for hand-mined blocks, else blocks on a timer.
     pub async fn start_with(block_time_ms: Option<u64>) -> Rollup {
-        let l1_dir = tempfile::tempdir().expect("temp dir");
-        let mut l1_config = contracts_mock::Config::new(l1_dir.path().to_path_buf(), genesis());
-        l1_config.block_time_ms = block_time_ms;
-        l1_config.challenge_window_blocks = 3;
-        l1_config.force_inclusion_deadline_blocks = 4;
-        l1_config.min_sequencer_bond = 1_000;
-        l1_config.max_timestamp_drift_ms = 3_600_000;
-        let l1_running = contracts_mock::start(l1_config, bind().await)
-            .await
-            .expect("the settlement layer starts");
-        let l1_url = format!("http://{}", l1_running.addr());
+        let l1_layer = SettlementLayer::start(genesis(), |config| {
+            config.block_time_ms = block_time_ms;
+            config.challenge_window_blocks = 3;
+            config.force_inclusion_deadline_blocks = 4;
+            config.min_sequencer_bond = 1_000;
+            config.max_timestamp_drift_ms = 3_600_000;
+        })
+        .await;
+        let l1_url = l1_layer.url.clone();
         let l1 = SettlementClient::new(&l1_url);
 
         let key = signing_key_from_bytes(&[0x5e; 32]).expect("a valid key");
@@ -90,8 +89,8 @@ impl Rollup {
             l1,
             seq,
             _seq_running: seq_running,
-            _l1_running: l1_running,
-            _dirs: vec![l1_dir, seq_dir],
+            _seq_dir: seq_dir,
+            _l1_layer: l1_layer,
         };
         wait_for("the sequencer to answer", || async {
             rollup.seq.status().await.ok()
@@ -153,19 +152,6 @@ async fn bind() -> tokio::net::TcpListener {
     tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0")
-}
-
-/// Runs the binary on a blocking thread, so the in-process services keep serving.
-pub async fn run_off_runtime(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
-    let home: PathBuf = home.to_path_buf();
-    let l1_url = l1_url.map(str::to_string);
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        vigil(&home, l1_url.as_deref(), &args)
-    })
-    .await
-    .expect("the vigil run completes")
 }
 
 /// A JSON field as i128, whether the server wrote a number or a decimal string.

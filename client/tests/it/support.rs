@@ -1,7 +1,8 @@
 //! Running the real `vigil` binary: a temp data dir per test, no inherited VIGIL_* settings,
-//! and the exit code, stdout and stderr of each run.
+//! and the exit code, stdout and stderr of each run (off the async runtime, so in-process
+//! services keep serving); importing a known key; bounded polling.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,26 @@ pub fn vigil(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
     }
+}
+
+/// Runs the binary on a blocking thread, so the in-process services keep serving.
+pub async fn run_off_runtime(home: &Path, l1_url: Option<&str>, args: &[&str]) -> Run {
+    let home: PathBuf = home.to_path_buf();
+    let l1_url = l1_url.map(str::to_string);
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        vigil(&home, l1_url.as_deref(), &args)
+    })
+    .await
+    .expect("the vigil run completes")
+}
+
+/// Imports `secret` as the key `name` into `home` (no service is asked).
+pub async fn import_key(home: &Path, name: &str, secret: &[u8; 32]) {
+    let secret = protocol::primitives::to_hex(secret);
+    let args = ["keys", "import", "--name", name, "--private-key", &secret];
+    run_off_runtime(home, None, &args).await.ok();
 }
 
 /// How long any single condition may take to come true.

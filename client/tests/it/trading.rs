@@ -4,7 +4,8 @@
 //! `devnet.json` (URLs and key), a forced close through L1, `watch`, and every bad input as a one-line error with its
 //! exit code.
 
-use crate::rollup::{BTC, BTC_PRICE, Rollup, genesis, int, run_off_runtime, wait_for};
+use crate::rollup::{BTC, BTC_PRICE, Rollup, genesis, int, wait_for};
+use crate::support::run_off_runtime;
 use protocol::primitives::{Address, H256, to_hex};
 use protocol::signing::{address_of, signing_key_from_bytes};
 use std::path::Path;

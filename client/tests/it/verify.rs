@@ -10,7 +10,7 @@
 use crate::network::observe::{faulty_chain_posted, first_bad_chunk};
 use crate::network::trading::trade;
 use crate::network::{Network, wait_for};
-use crate::rollup::run_off_runtime;
+use crate::support::run_off_runtime;
 use protocol::api::sequencer::TxAccepted;
 use protocol::batch::{Batch, ReceiptProof};
 use protocol::codec::Decode;

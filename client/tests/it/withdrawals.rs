@@ -5,6 +5,7 @@
 //! before its window passes, and is claimable once the blocks are mined.
 
 use crate::rollup::{BTC, BTC_PRICE, Rollup, int, oracle_key, wait_for};
+use crate::support::import_key;
 use protocol::api::sequencer::{TxState, WithdrawalStatus};
 use protocol::primitives::{Address, H256, to_hex};
 use protocol::signing::{address_of, signing_key_from_bytes};
@@ -13,15 +14,7 @@ use std::path::Path;
 /// Imports a key named `alice` and funds her L2 account with `usdc` (human units).
 async fn funded_alice(rollup: &Rollup, home: &Path, usdc: &str, micro: i128) -> Address {
     let secret = [0x33u8; 32];
-    let args = [
-        "keys",
-        "import",
-        "--name",
-        "alice",
-        "--private-key",
-        &to_hex(&secret),
-    ];
-    rollup.vigil(home, &args).await.ok();
+    import_key(home, "alice", &secret).await;
     for step in ["faucet", "deposit"] {
         let args = ["l1", step, "--name", "alice", "--amount", usdc];
         rollup.vigil(home, &args).await.ok();
@@ -30,6 +23,20 @@ async fn funded_alice(rollup: &Rollup, home: &Path, usdc: &str, micro: i128) -> 
     rollup.wait_collateral(&alice, micro).await;
     rollup.price(BTC, BTC_PRICE).await;
     alice
+}
+
+/// `vigil --json l1 claim --withdrawal-id <id> --name alice`, which must succeed.
+async fn claim_by_id(rollup: &Rollup, home: &Path, id: &str) -> serde_json::Value {
+    let args = [
+        "--json",
+        "l1",
+        "claim",
+        "--withdrawal-id",
+        id,
+        "--name",
+        "alice",
+    ];
+    rollup.vigil(home, &args).await.json()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,21 +71,7 @@ async fn withdraw_wait_then_claim_by_id() {
         "{text}"
     );
 
-    let claimed = rollup
-        .vigil(
-            h,
-            &[
-                "--json",
-                "l1",
-                "claim",
-                "--withdrawal-id",
-                &id,
-                "--name",
-                "alice",
-            ],
-        )
-        .await
-        .json();
+    let claimed = claim_by_id(&rollup, h, &id).await;
     assert_eq!(int(&claimed["amount"]), 250_000_000, "{claimed}");
     assert_eq!(claimed["account"], alice.to_string());
     let l1 = rollup.l1.account(&alice).await.expect("L1 account");
@@ -214,20 +207,6 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
         matches!(status, WithdrawalStatus::Claimable { .. }).then_some(())
     })
     .await;
-    let claimed = rollup
-        .vigil(
-            h,
-            &[
-                "--json",
-                "l1",
-                "claim",
-                "--withdrawal-id",
-                &id.to_string(),
-                "--name",
-                "alice",
-            ],
-        )
-        .await
-        .json();
+    let claimed = claim_by_id(&rollup, h, &id.to_string()).await;
     assert_eq!(int(&claimed["amount"]), 100_000_000, "{claimed}");
 }

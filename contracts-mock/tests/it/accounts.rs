@@ -1,7 +1,7 @@
 //! L1 accounts and call authentication: the faucet, bonds, deposits, the supply
 //! accounting, and every way a call's signature or nonce can be wrong.
 
-use crate::support::{Node, addr, alice, bob, expect_error, expect_ok};
+use crate::support::{Node, addr, alice, assert_conserved, bob, expect_error, expect_ok};
 use protocol::action::L1Message;
 use protocol::api::settlement::{
     BondCall, BondResponse, DepositCall, DepositResponse, EventKind, FaucetRequest, L1CallData,
@@ -14,7 +14,7 @@ async fn faucet_bond_unbond_and_deposit_move_tokens_and_conserve_supply() {
     let node = Node::start().await;
     let (a, b) = (addr(&alice()), addr(&bob()));
     node.faucet(&a, 1_000).await;
-    Node::assert_conserved(&node.status().await);
+    assert_conserved(&node.status().await);
 
     let bonded: BondResponse = expect_ok(
         node.call("/v1/bond", &alice(), BondCall { amount: 300 })
@@ -26,7 +26,7 @@ async fn faucet_bond_unbond_and_deposit_move_tokens_and_conserve_supply() {
             .await,
     );
     assert_eq!((unbonded.balance, unbonded.bond), (800, 200));
-    Node::assert_conserved(&node.status().await);
+    assert_conserved(&node.status().await);
 
     let deposit: DepositResponse = expect_ok(
         node.call(
@@ -59,7 +59,7 @@ async fn faucet_bond_unbond_and_deposit_move_tokens_and_conserve_supply() {
         ),
         (1_000, 500, 1)
     );
-    Node::assert_conserved(&status);
+    assert_conserved(&status);
 
     let queue: QueueResponse = node.get("/v1/queue").await;
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use crate::support::{Fraud, challenge_call, fraud_with_two_descendants};
 use crate::support::{
-    Node, addr, alice, bob, carol, deposit_tx, expect_error, expect_ok, sequencer,
+    Node, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_error, expect_ok, sequencer,
 };
 use protocol::api::settlement::{
     BatchStatus, BatchView, ChallengeResponse, EventKind, PostBatchResponse, QueueResponse,
@@ -63,7 +63,7 @@ async fn an_upheld_proof_reverts_the_batch_and_all_later_ones_and_slashes_the_se
         (Some(0), 1, 2, 1)
     );
     assert_eq!((status.supply.burned, status.supply.bonds), (500, 0));
-    Node::assert_conserved(&status);
+    assert_conserved(&status);
     assert_eq!(
         node.account(&addr(&carol())).await.balance,
         challenger_before + 500
@@ -135,14 +135,14 @@ async fn an_upheld_proof_reverts_the_batch_and_all_later_ones_and_slashes_the_se
             deposit_tx(3, addr(&alice()), 25),
         ],
     );
-    let reposted: PostBatchResponse = expect_ok(node.post(&sequencer(), &honest).await);
+    let reposted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &honest).await);
     assert_eq!(reposted.index, 1);
     let view: BatchView = node.get("/v1/batches/1?data=false").await;
     assert_eq!(
         (view.submission_id, view.header_hash),
         (reposted.submission_id, honest.header.hash())
     );
-    Node::assert_conserved(&node.status().await);
+    assert_conserved(&node.status().await);
 }
 
 #[tokio::test]
@@ -265,7 +265,7 @@ async fn the_second_verifier_is_told_the_batch_was_already_reverted() {
             deposit_tx(3, addr(&alice()), 25),
         ],
     );
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &honest).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &honest).await);
     let late = node
         .call(
             "/v1/challenge",

@@ -4,7 +4,8 @@
 //! engine computes for it, once, with the supply conserved.
 
 use crate::support::{
-    Node, Rollup, addr, alice, bob, carol, deposit_tx, expect_error, expect_ok, sequencer,
+    Node, Rollup, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_error, expect_ok,
+    sequencer,
 };
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, Order, PriceUpdate, TimeInForce, Tx};
@@ -76,7 +77,7 @@ async fn the_rollup_freezes_exactly_when_the_delay_after_the_deadline_has_passed
         let t = node.status().await.block.timestamp_ms;
         let rollup = Rollup::new(node.genesis());
         let (batch, _) = rollup.build(t, vec![deposit_tx(0, addr(&alice()), 500)]);
-        let answer = node.post(&sequencer(), &batch).await;
+        let answer = node.post_batch(&sequencer(), &batch).await;
         if frozen {
             assert_eq!(exit.frozen_block, Some(d + 1), "offset {offset}: {exit:?}");
             expect_error(
@@ -171,7 +172,7 @@ async fn every_account_is_paid_its_equity_once_and_the_supply_is_conserved() {
             price(&g, 51_000_000_000, t),
         ],
     );
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
     // Carol's deposit is never consumed: the sequencer goes silent.
     let carol_deposit = node.deposit(&carol(), 70_000_000).await;
     let carol_balance = node.account(&addr(&carol())).await.balance;
@@ -267,7 +268,7 @@ async fn every_account_is_paid_its_equity_once_and_the_supply_is_conserved() {
     );
     let status = node.status().await;
     assert_eq!(status.supply.escrow, escrow_before - total);
-    Node::assert_conserved(&status);
+    assert_conserved(&status);
     // What stays in escrow is the trading fees, which are nobody's equity.
     assert!(status.supply.escrow > 0, "{:?}", status.supply);
     for (account, equity) in expected {

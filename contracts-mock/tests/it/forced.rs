@@ -153,7 +153,7 @@ async fn a_batch_skipping_an_overdue_forced_message_is_refused_and_one_including
     let mut rollup = Rollup::new(node.genesis());
     let (skipping, _) = rollup.build(t, vec![withdraw_tx(node.genesis(), &carol(), 1, 1)]);
     let before = node.snapshot().await;
-    let refused = node.post(&sequencer(), &skipping).await;
+    let refused = node.post_batch(&sequencer(), &skipping).await;
     expect_error(
         &refused,
         422,
@@ -169,7 +169,7 @@ async fn a_batch_skipping_an_overdue_forced_message_is_refused_and_one_including
             message: L1Message::Forced { action },
         }],
     );
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &including).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &including).await);
 }
 
 /// The deadline's boundary, at d − 1, d and d + 1 for d = e + D: a batch that leaves the
@@ -192,7 +192,7 @@ async fn a_batch_may_skip_a_queued_message_exactly_until_its_deadline_block() {
         let t = node.status().await.block.timestamp_ms;
         let rollup = Rollup::new(node.genesis());
         let (skipping, _) = rollup.build(t, vec![withdraw_tx(node.genesis(), &carol(), 1, 1)]);
-        let answer = node.post(&sequencer(), &skipping).await;
+        let answer = node.post_batch(&sequencer(), &skipping).await;
         if accepted {
             let _: PostBatchResponse = expect_ok(answer);
         } else {

@@ -1,13 +1,14 @@
 //! Durability: everything acknowledged survives a graceful restart and a `kill -9` of the
 //! real binary, including a withdrawal's claimed mark.
 
-use crate::support::{Node, Snapshot, addr, alice, expect_error, expect_ok};
+use crate::support::{Node, Snapshot, addr, alice, assert_conserved, expect_error, expect_ok};
 use crate::withdrawals::{Withdrawn, alice_withdraws};
 use contracts_mock::Config;
 use protocol::api::settlement::{ClaimResponse, DepositCall, EventsResponse};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use tempfile::TempDir;
+use test_support::ChildService;
 
 /// Acknowledged work: a finalized withdrawal claimed, a pending deposit, more blocks.
 async fn acknowledged_work(node: Node) -> Withdrawn {
@@ -50,7 +51,7 @@ async fn still_consistent(
     claim: &protocol::api::settlement::ClaimWithdrawalCall,
 ) {
     assert_eq!(&everything(node).await, before, "state after restart");
-    Node::assert_conserved(&node.status().await);
+    assert_conserved(&node.status().await);
     let again = node
         .call("/v1/withdrawals/claim", &alice(), claim.clone())
         .await;
@@ -68,16 +69,35 @@ async fn a_graceful_restart_keeps_everything() {
     still_consistent(&node, &before, &claim).await;
 }
 
-/// The real binary as a child process on 127.0.0.1:0.
-struct Process {
-    /// `None` once waited for.
-    child: Option<Child>,
-    url: String,
+/// The test chain's config and genesis file for the real binary, in a temp dir.
+struct BinaryFiles {
+    dir: TempDir,
+    config: Config,
+    genesis_file: PathBuf,
 }
 
-impl Process {
-    async fn spawn(config: &Config, genesis_file: &std::path::Path) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil-contracts-mock"))
+impl BinaryFiles {
+    fn new() -> BinaryFiles {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = crate::support::test_config(&dir.path().join("l1"));
+        let genesis_file = dir.path().join("genesis.json");
+        std::fs::write(
+            &genesis_file,
+            serde_json::to_string(&config.genesis).expect("json"),
+        )
+        .expect("write genesis");
+        BinaryFiles {
+            dir,
+            config,
+            genesis_file,
+        }
+    }
+
+    /// The real binary on these files, as a child process on 127.0.0.1:0.
+    async fn spawn(&self) -> ChildService {
+        let config = &self.config;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vigil-contracts-mock"));
+        command
             .args([
                 "--listen",
                 "127.0.0.1:0",
@@ -88,7 +108,7 @@ impl Process {
             .arg("--data-dir")
             .arg(&config.data_dir)
             .arg("--genesis")
-            .arg(genesis_file)
+            .arg(&self.genesis_file)
             .args([
                 "--challenge-window-blocks",
                 &config.challenge_window_blocks.to_string(),
@@ -109,83 +129,22 @@ impl Process {
             .args(["--faucet-max-amount", &config.faucet_max_amount.to_string()])
             .env_clear() // only the flags above configure it
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn vigil-contracts-mock");
-        let stdout = child.stdout.take().expect("stdout");
-        // The first stdout line names the bound address; EOF (the child died) ends the read too.
-        let reading = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).map(|_| line)
-        });
-        let line = match tokio::time::timeout(Duration::from_secs(60), reading).await {
-            Ok(Ok(Ok(line))) => line,
-            other => {
-                let _ = child.kill();
-                panic!("no listen line from the binary: {other:?}");
-            }
-        };
-        let addr = line
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Process {
-            child: Some(child),
-            url: format!("http://{addr}"),
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    fn kill_9(mut self) {
-        let mut child = self.child.take().expect("running");
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reap");
-    }
-
-    /// SIGTERM, then the exit status (within 30 s).
-    async fn terminate(mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM failed");
-        let waiting = tokio::task::spawn_blocking(move || child.wait());
-        match tokio::time::timeout(Duration::from_secs(30), waiting).await {
-            Ok(Ok(Ok(status))) => status,
-            other => panic!("the binary did not exit after SIGTERM: {other:?}"),
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+            .stderr(Stdio::null());
+        ChildService::spawn(&mut command).await
     }
 }
 
 #[tokio::test]
 async fn a_kill_9_loses_nothing_acknowledged() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = crate::support::test_config(&dir.path().join("l1"));
-    let genesis_file = dir.path().join("genesis.json");
-    std::fs::write(
-        &genesis_file,
-        serde_json::to_string(&config.genesis).expect("json"),
-    )
-    .expect("write genesis");
-
-    let first = Process::spawn(&config, &genesis_file).await;
+    let files = BinaryFiles::new();
+    let config = &files.config;
+    let first = files.spawn().await;
     let Withdrawn { node, claim, .. } =
         acknowledged_work(Node::attach(first.url.clone(), config.clone())).await;
     let before = everything(&node).await;
     first.kill_9();
 
-    let second = Process::spawn(&config, &genesis_file).await;
+    let second = files.spawn().await;
     let node = Node::attach(second.url.clone(), config.clone());
     still_consistent(&node, &before, &claim).await;
     assert_eq!(
@@ -220,15 +179,9 @@ async fn a_database_of_another_genesis_is_refused() {
 
 #[tokio::test]
 async fn sigterm_stops_the_binary_cleanly_and_a_bad_config_exits_2() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = crate::support::test_config(&dir.path().join("l1"));
-    let genesis_file = dir.path().join("genesis.json");
-    std::fs::write(
-        &genesis_file,
-        serde_json::to_string(&config.genesis).expect("json"),
-    )
-    .expect("write genesis");
-    let process = Process::spawn(&config, &genesis_file).await;
+    let files = BinaryFiles::new();
+    let config = &files.config;
+    let process = files.spawn().await;
     let node = Node::attach(process.url.clone(), config.clone());
     node.faucet(&addr(&alice()), 1).await;
     let exit = process.terminate().await;
@@ -238,7 +191,7 @@ async fn sigterm_stops_the_binary_cleanly_and_a_bad_config_exits_2() {
         .env_clear()
         .args(["--listen", "127.0.0.1:0", "--challenge-window-blocks", "0"])
         .arg("--data-dir")
-        .arg(dir.path().join("unused"))
+        .arg(files.dir.path().join("unused"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()

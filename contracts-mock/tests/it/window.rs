@@ -3,8 +3,8 @@
 //! boundary (d − 1, d, d + 1) is tested for both a challenge and finalization.
 
 use crate::support::{
-    Node, Rollup, addr, alice, bob, challenge_call, deposit_tx, expect_error, expect_ok, sequencer,
-    tamper,
+    Node, Rollup, addr, alice, assert_conserved, bob, challenge_call, deposit_tx, expect_error,
+    expect_ok, sequencer, tamper,
 };
 use protocol::api::settlement::{
     BatchStatus, BatchView, ChallengeResponse, EventKind, PostBatchResponse, UnbondCall,
@@ -28,7 +28,7 @@ async fn bad_batch_posted() -> (Node, FraudProof, u64) {
         ],
     );
     let bad = tamper(&honest, 0);
-    let posted: PostBatchResponse = expect_ok(node.post(&sequencer(), &bad).await);
+    let posted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &bad).await);
     let proof = fraud::build(node.genesis(), &bad, 0, &genesis_tree(node.genesis()))
         .expect("chunk 0 is wrong");
     (node, proof, posted.deadline_block)
@@ -128,12 +128,12 @@ async fn batches_finalize_in_order_and_many_blocks_at_once_finalize_each_at_its_
     let mut rollup = Rollup::new(node.genesis());
     let t = node.status().await.block.timestamp_ms;
     let first = rollup.next(t, vec![deposit_tx(0, addr(&alice()), 700)]);
-    let p0: PostBatchResponse = expect_ok(node.post(&sequencer(), &first).await);
+    let p0: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &first).await);
     node.mine(2).await;
     node.deposit(&bob(), 300).await;
     let t = node.status().await.block.timestamp_ms;
     let second = rollup.next(t, vec![deposit_tx(1, addr(&bob()), 300)]);
-    let p1: PostBatchResponse = expect_ok(node.post(&sequencer(), &second).await);
+    let p1: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &second).await);
     assert_eq!(p1.deadline_block, p0.deadline_block + 2);
 
     let mined = node.mine(20).await;
@@ -152,7 +152,7 @@ async fn batches_finalize_in_order_and_many_blocks_at_once_finalize_each_at_its_
         finals,
         vec![(0, p0.deadline_block + 1), (1, p1.deadline_block + 1)]
     );
-    Node::assert_conserved(&node.status().await);
+    assert_conserved(&node.status().await);
 }
 
 #[tokio::test]
@@ -191,7 +191,7 @@ async fn without_manual_blocks_the_chain_mines_and_finalizes_on_its_own() {
         t,
         vec![crate::support::withdraw_tx(node.genesis(), &bob(), 1, 1)],
     );
-    let posted: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    let posted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
     // Follow the log as a verifier would: long-poll until the batch is final (at most 20
     // polls of up to 5 s each; at 20 ms per block it takes about 60 ms).
     let mut after = node.status().await.last_event_seq - 1;

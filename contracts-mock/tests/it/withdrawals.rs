@@ -2,7 +2,8 @@
 //! pays the leaf's account from escrow, once; anything else is refused and changes nothing.
 
 use crate::support::{
-    Node, Rollup, addr, alice, bob, deposit_tx, expect_error, expect_ok, sequencer, withdraw_tx,
+    Node, Rollup, addr, alice, assert_conserved, bob, deposit_tx, expect_error, expect_ok,
+    sequencer, withdraw_tx,
 };
 use protocol::api::settlement::{
     ClaimResponse, ClaimWithdrawalCall, PostBatchResponse, WithdrawalResponse,
@@ -32,7 +33,7 @@ pub async fn alice_withdraws(node: Node) -> Withdrawn {
             withdraw_tx(node.genesis(), &alice(), 400, 1),
         ],
     );
-    let posted: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    let posted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
     let leaf = rollup
         .tree
         .lookup(&withdrawal_key(0))
@@ -90,7 +91,7 @@ async fn a_claim_against_a_final_root_pays_the_leaf_account_once() {
     );
     let status = node.status().await;
     assert_eq!(status.supply.escrow, escrow_before - 400);
-    Node::assert_conserved(&status);
+    assert_conserved(&status);
     let view: WithdrawalResponse = node.get("/v1/withdrawals/0").await;
     assert_eq!(
         (view.claimed, view.account, view.amount, view.batch_index),

@@ -52,7 +52,7 @@ async fn a_sequencer_on_an_empty_data_dir_rebuilds_from_l1_with_an_identical_roo
     first.submit(&withdraw(&alice, 1_000_000, 2)).await;
     posted(&first).await;
     // Some batches final, the rest pending: the rebuild must take both.
-    l1.mine(10).await;
+    l1.mine_stamped_now(10).await;
     first.submit(&withdraw(&bob, 1_000_000, 2)).await;
     posted(&first).await;
     let tip = l1.replay_chain().await.expect("an honest chain");
@@ -114,7 +114,8 @@ async fn a_new_proposer_bootstrapped_from_l1_includes_an_overdue_forced_withdraw
     assert_eq!(status, 200, "force: {body}");
     let forced: protocol::api::settlement::ForceResponse =
         serde_json::from_value(body).expect("ForceResponse");
-    l1.mine(forced.deadline_block + 1 - forced.block).await;
+    l1.mine_stamped_now(forced.deadline_block + 1 - forced.block)
+        .await;
 
     // A promoted proposer: its own key, funded; it bonds at start and rebuilds from L1.
     let promoted = key(7);

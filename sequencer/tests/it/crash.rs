@@ -17,24 +17,20 @@ use protocol::primitives::{H256, to_hex};
 use protocol::tree::Tree;
 use protocol::workload::SplitMix64;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use test_support::ChildService;
 
 const KILLS: usize = 20;
 const CLIENTS: u64 = 4;
 
-/// One life of the child process.
-struct Life {
-    child: Child,
-    url: String,
-}
-
-fn spawn(dir: &Path, settlement_url: &str, life: usize) -> Life {
+/// One life of the child process: the binary on the shared data dir, its log in `dir`.
+async fn spawn(dir: &Path, settlement_url: &str, life: usize) -> ChildService {
     let log = std::fs::File::create(dir.join(format!("life-{life}.log"))).expect("log file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil-sequencer"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vigil-sequencer"));
+    command
         .args(["--data-dir", &dir.join("data").to_string_lossy()])
         .args(["--listen", "127.0.0.1:0"])
         .args(["--settlement-url", settlement_url])
@@ -43,22 +39,8 @@ fn spawn(dir: &Path, settlement_url: &str, life: usize) -> Life {
         .args(["--batch-interval-ms", "10", "--batch-max-txs", "40"])
         .args(["--snapshot-every-batches", "3", "--keeper-interval-ms", "0"])
         .args(["--log", "warn"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("spawn vigil-sequencer");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the listen line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Life {
-        child,
-        url: format!("http://{addr}"),
-    }
+        .stderr(Stdio::from(log));
+    ChildService::spawn(&mut command).await
 }
 
 async fn get<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Option<T> {
@@ -302,21 +284,16 @@ async fn acknowledged_actions_survive_kill_9_at_random_points() {
     let mut rng = SplitMix64(0x5eed);
 
     for life in 0..=KILLS {
-        let Life { mut child, url } = tokio::task::spawn_blocking({
-            let (dir, l1) = (dir.path().to_path_buf(), l1.url.clone());
-            move || spawn(&dir, &l1, life)
-        })
-        .await
-        .expect("spawned");
+        let child = spawn(dir.path(), &l1.url, life).await;
+        let url = child.url.clone();
         let snapshot = acked.lock().unwrap().clone();
         verify(&http, &url, &l1, &mut replica, &snapshot).await;
         if life == KILLS {
-            child.kill().expect("kill");
-            child.wait().expect("reaped");
+            child.kill_9();
             break;
         }
         // Batches posted in earlier lives finalize; finalization writes snapshots.
-        l1.mine(WINDOW + 1).await;
+        l1.mine_stamped_now(WINDOW + 1).await;
         let fresh = price(BTC, BTC_PRICE);
         let (status, _) = post_json(&http, &url, &fresh).await;
         assert_eq!(status, 200, "the oracle price is accepted");
@@ -338,8 +315,7 @@ async fn acknowledged_actions_survive_kill_9_at_random_points() {
             })
             .collect();
         tokio::time::sleep(Duration::from_millis(20 + rng.below(180))).await;
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+        child.kill_9();
         for (i, client) in clients.into_iter().enumerate() {
             nonces[i] = client.await.expect("client task");
         }

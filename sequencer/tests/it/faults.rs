@@ -141,7 +141,7 @@ async fn a_restart_after_finalization_starts_from_a_snapshot() {
     seq.wait_collateral(&addr(&bob()), DEPOSIT.into()).await;
     seq.submit(&price(BTC, BTC_PRICE)).await;
     trade(&l1, &seq, 1).await;
-    l1.mine(WINDOW + 1).await;
+    l1.mine_stamped_now(WINDOW + 1).await;
     let finalized = wait_for(
         "the batches to finalize",
         Duration::from_secs(10),

@@ -131,7 +131,7 @@ async fn a_forced_withdrawal_is_posted_before_its_deadline_despite_a_long_batch_
         if consumed.is_some() || head == forced.deadline_block {
             break;
         }
-        head = l1.mine(1).await.block.number;
+        head = l1.mine_stamped_now(1).await.block.number;
     }
     let batch = consumed.unwrap_or_else(|| {
         panic!(
@@ -329,7 +329,7 @@ async fn a_frozen_rollup_refuses_new_actions_and_stops_posting() {
     let exit: protocol::api::settlement::ExitStatus = l1.get("/v1/exit").await;
     let freezes_at = exit.freezes_at_block.expect("a message waits");
     let head: protocol::api::settlement::StatusResponse = l1.get("/v1/status").await;
-    l1.mine(freezes_at - head.block.number).await;
+    l1.mine_stamped_now(freezes_at - head.block.number).await;
     let exit: protocol::api::settlement::ExitStatus = l1.get("/v1/exit").await;
     assert_eq!(exit.frozen_block, Some(freezes_at), "{exit:?}");
 

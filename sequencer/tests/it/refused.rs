@@ -59,7 +59,7 @@ async fn a_refused_post_is_resequenced_without_losing_acknowledged_actions() {
             .await,
     );
     let head = l1
-        .mine(late.deadline_block + 1 - late.block)
+        .mine_stamped_now(late.deadline_block + 1 - late.block)
         .await
         .block
         .number;

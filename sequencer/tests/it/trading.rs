@@ -126,7 +126,7 @@ async fn two_accounts_trade_batches_settle_and_a_withdrawal_is_paid() {
         "the chain on L1 ends at our state root"
     );
 
-    l1.mine(WINDOW + 1).await;
+    l1.mine_stamped_now(WINDOW + 1).await;
     let claimable = wait_for(
         "the withdrawal to become claimable",
         Duration::from_secs(10),

@@ -19,7 +19,7 @@ const FUNDS: u64 = 1_000;
 async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
     let mut workload = Workload::new(seed, 8);
     workload.genesis.checkpoint_interval_txs = 4;
-    let node = Node::start(&workload.genesis).await;
+    let mut node = Node::start(&workload.genesis).await;
     let mut poster = Poster::new(workload);
     poster.setup(&node).await;
     let keys = [verifier_key(1), verifier_key(2)];
@@ -110,7 +110,7 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
         .iter()
         .position(|k| address(k) == challenger)
         .unwrap_or_else(|| panic!("{fault}: challenger {challenger} is not one of our verifiers"));
-    let after = node.events(upheld.seq, 0).await.events;
+    let after = node.events_within(upheld.seq, 0).await.events;
     let reverted: Vec<u64> = after
         .iter()
         .filter_map(|e| match e.event {
@@ -224,7 +224,7 @@ async fn skip_liquidation_check_is_proven_and_reverted() {
 async fn the_loser_of_a_race_is_answered_already_reverted_and_records_it_calmly() {
     let mut workload = Workload::new(5, 6);
     workload.genesis.checkpoint_interval_txs = 4;
-    let node = Node::start(&workload.genesis).await;
+    let mut node = Node::start(&workload.genesis).await;
     let mut poster = Poster::new(workload);
     poster.setup(&node).await;
     let (late_key, winner_key) = (verifier_key(7), verifier_key(8));

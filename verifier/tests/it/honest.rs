@@ -12,7 +12,7 @@ use protocol::workload::Workload;
 async fn an_honest_chain_of_1000_actions_is_verified_without_a_challenge() {
     let mut workload = Workload::new(9, 10);
     workload.genesis.checkpoint_interval_txs = 8;
-    let node = Node::start(&workload.genesis).await;
+    let mut node = Node::start(&workload.genesis).await;
     let mut poster = Poster::new(workload);
     poster.setup(&node).await;
     let keys = [verifier_key(3), verifier_key(4)];
@@ -66,7 +66,7 @@ async fn an_honest_chain_of_1000_actions_is_verified_without_a_challenge() {
         // The bond is the only L1 call the verifier made.
         assert_eq!(node.account(&address(key)).await.nonce, 1);
     }
-    let log = node.events(0, 0).await.events;
+    let log = node.events_within(0, 0).await.events;
     assert!(
         !log.iter()
             .any(|e| matches!(e.event, EventKind::ChallengeUpheld { .. })),

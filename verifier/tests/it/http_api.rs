@@ -13,7 +13,7 @@ use verifier::{ConfigError, RunError};
 #[tokio::test]
 async fn status_long_polls_metrics_render_and_bad_requests_get_clear_errors() {
     let genesis = Workload::new(31, 2).genesis;
-    let node = Node::start(&genesis).await;
+    let mut node = Node::start(&genesis).await;
     let dir = tempfile::tempdir().expect("dir");
     let v = Verifier::start(Verifier::config(&node, dir.path(), None)).await;
     let s = v.client.wait_caught_up(&node).await;
@@ -83,7 +83,7 @@ async fn status_long_polls_metrics_render_and_bad_requests_get_clear_errors() {
 
 #[tokio::test]
 async fn a_settlement_layer_on_another_genesis_is_refused() {
-    let node = Node::start(&Workload::new(32, 2).genesis).await;
+    let mut node = Node::start(&Workload::new(32, 2).genesis).await;
     let dir = tempfile::tempdir().expect("dir");
     let mut config = Verifier::config(&node, dir.path(), None);
     config.genesis = Workload::new(33, 2).genesis;
@@ -99,7 +99,7 @@ async fn a_settlement_layer_on_another_genesis_is_refused() {
 #[tokio::test]
 async fn an_invalid_configuration_is_refused_before_anything_starts() {
     let dir = tempfile::tempdir().expect("dir");
-    let node = Node::start(&Workload::new(34, 2).genesis).await;
+    let mut node = Node::start(&Workload::new(34, 2).genesis).await;
     let mut config = Verifier::config(&node, dir.path(), None);
     config.mode = Mode::Challenge;
     let err = Verifier::start(config)

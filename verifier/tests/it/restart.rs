@@ -63,7 +63,7 @@ async fn proven_in_window(node: &Node, bad_hash: H256, by: protocol::primitives:
 
 #[tokio::test]
 async fn a_verifier_killed_before_the_fraud_resumes_from_disk_and_proves_it() {
-    let (node, mut poster) = chain(21).await;
+    let (mut node, mut poster) = chain(21).await;
     let key = verifier_key(5);
     node.faucet(&address(&key), 1_000).await;
     let dir = tempfile::tempdir().expect("dir");
@@ -100,14 +100,14 @@ async fn a_verifier_killed_before_the_fraud_resumes_from_disk_and_proves_it() {
         after.challenges[..],
         [ref c] if c.batch_index == bad_index && matches!(c.outcome, ChallengeOutcome::Upheld { .. })
     ));
-    let status = process.terminate();
+    let status = process.terminate().await;
     assert!(status.success(), "SIGTERM is a clean exit: {status:?}");
     node.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_watcher_killed_mid_window_restarts_as_a_challenger_and_proves_it_in_time() {
-    let (node, mut poster) = chain(22).await;
+    let (mut node, mut poster) = chain(22).await;
     let key = verifier_key(6);
     node.faucet(&address(&key), 1_000).await;
     let dir = tempfile::tempdir().expect("dir");

@@ -1,8 +1,8 @@
 //! The whole system in one test process, over real HTTP on 127.0.0.1:0: the settlement
-//! layer (`contracts_mock::start`, hand-mined blocks so challenge windows are deterministic),
-//! the real sequencer (`sequencer::start`, optionally with a fault plan) and verifiers
-//! (`verifier::start`), each with a temporary data dir, talked to through the client's own
-//! typed clients. Each verifier runs on a runtime of its own, so a test can kill it: the
+//! layer (`test_support::SettlementLayer`, hand-mined blocks so challenge windows are
+//! deterministic), the real sequencer (`sequencer::start`, optionally with a fault plan)
+//! and verifiers (`verifier::start`), each with a temporary data dir, talked to through the
+//! client's own typed clients. Each verifier runs on a runtime of its own, so a test can kill it: the
 //! runtime is shut down, which drops its tasks at their next await without running any
 //! graceful-stop code (only a database write already handed to a blocking thread ends).
 
@@ -12,9 +12,7 @@ pub mod trading;
 pub use crate::support::{PATIENCE, wait_for};
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, SignedAction};
-use protocol::api::settlement::{
-    DepositCall, Event, EventKind, FaucetRequest, MineRequest, StatusResponse,
-};
+use protocol::api::settlement::{Event, EventKind, FaucetRequest, MineRequest, StatusResponse};
 use protocol::api::verifier::StatusResponse as VerifierStatus;
 use protocol::primitives::Address;
 use protocol::signing::{address_of, sign_action};
@@ -23,6 +21,7 @@ use sequencer::FaultPlan;
 use service_client::settlement::SettlementClient;
 use std::time::Duration;
 use tempfile::TempDir;
+use test_support::SettlementLayer;
 use vigil_client::sequencer::SequencerClient;
 use vigil_client::verifier::VerifierClient;
 
@@ -53,9 +52,10 @@ pub struct Network {
     pub l1: SettlementClient,
     pub seq: SequencerClient,
     pub sequencer_key: SigningKey,
-    l1_running: Option<contracts_mock::Running>,
     seq_running: Option<sequencer::Running>,
-    _dirs: [TempDir; 2],
+    _seq_dir: TempDir,
+    /// Declared last: dropped after the sequencer that posts to it.
+    l1_layer: SettlementLayer,
 }
 
 impl Network {
@@ -75,31 +75,22 @@ impl Network {
     ) -> Network {
         workload.genesis.checkpoint_interval_txs = 4;
         let genesis = workload.genesis.clone();
-        let l1_dir = tempfile::tempdir().expect("temp dir");
-        let mut config = contracts_mock::Config::new(l1_dir.path().to_path_buf(), genesis.clone());
-        config.block_time_ms = None;
-        config.challenge_window_blocks = WINDOW;
-        config.force_inclusion_deadline_blocks = 1_000;
-        config.min_sequencer_bond = MIN_SEQUENCER_BOND;
-        config.min_challenger_bond = MIN_CHALLENGER_BOND;
-        config.slash_share_bps = SLASH_SHARE_BPS;
-        // Batches carry the wall clock; the hand-mined L1 head may be far behind it.
-        config.max_timestamp_drift_ms = 3_600_000;
-        tweak(&mut config);
-        let (listener, l1_url) = bind().await;
-        let l1_running = contracts_mock::start(config, listener)
-            .await
-            .expect("the settlement layer starts");
-        let l1 = SettlementClient::new(&l1_url);
+        let l1_layer = SettlementLayer::start(genesis.clone(), |config| {
+            config.challenge_window_blocks = WINDOW;
+            config.force_inclusion_deadline_blocks = 1_000;
+            config.min_sequencer_bond = MIN_SEQUENCER_BOND;
+            config.min_challenger_bond = MIN_CHALLENGER_BOND;
+            config.slash_share_bps = SLASH_SHARE_BPS;
+            // Batches carry the wall clock; the hand-mined L1 head may be far behind it.
+            config.max_timestamp_drift_ms = 3_600_000;
+            tweak(config);
+        })
+        .await;
         for trader in &workload.traders {
-            fund(&l1, &trader.address, DEPOSIT).await;
-            let call = DepositCall {
-                account: trader.address,
-                amount: DEPOSIT,
-            };
-            let signed = l1.sign(&trader.key, call).await.expect("sign deposit");
-            l1.deposit(&signed).await.expect("deposit");
+            l1_layer.deposit(&trader.key, DEPOSIT).await;
         }
+        let l1_url = l1_layer.url.clone();
+        let l1 = SettlementClient::new(&l1_url);
 
         let sequencer_key = dev_key("vigil-e2e-sequencer", 0, 0);
         fund(&l1, &address_of(&sequencer_key), SEQUENCER_FUNDS).await;
@@ -123,9 +114,9 @@ impl Network {
             l1,
             workload,
             sequencer_key,
-            l1_running: Some(l1_running),
             seq_running: Some(seq_running),
-            _dirs: [l1_dir, seq_dir],
+            _seq_dir: seq_dir,
+            l1_layer,
         };
         let traders = network.workload.traders.len() as u64;
         wait_for("the deposits to be posted", || async {
@@ -216,11 +207,7 @@ impl Network {
         if let Some(seq) = self.seq_running.take() {
             seq.shutdown().await;
         }
-        if let Some(l1) = self.l1_running.take() {
-            l1.shutdown()
-                .await
-                .expect("the settlement layer stops cleanly");
-        }
+        self.l1_layer.shutdown().await;
     }
 }
 

@@ -14,7 +14,7 @@ async fn a_wrong_parent_is_refused() {
         t,
     } = setup().await;
     let first = rollup.next(t, deposits());
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &first).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &first).await);
     rollup.prev_hash = keccak256(b"some other parent");
     let (orphan, _) = rollup.build(t, vec![filler(&node)]);
     refused(

@@ -7,8 +7,8 @@ mod shape;
 mod timestamps;
 
 use crate::support::{
-    Node, Rollup, addr, alice, bob, carol, deposit_tx, expect_error, expect_ok, sequencer,
-    withdraw_tx,
+    Node, Rollup, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_error, expect_ok,
+    sequencer, withdraw_tx,
 };
 use protocol::action::Tx;
 use protocol::api::settlement::{BatchStatus, BatchView, EventKind, PostBatchResponse};
@@ -51,7 +51,12 @@ pub fn filler(node: &Node) -> Tx {
 
 pub async fn refused(node: &Node, batch: &Batch, status: u16, code: &str, says: &str) {
     let before = node.snapshot().await;
-    expect_error(&node.post(&sequencer(), batch).await, status, code, says);
+    expect_error(
+        &node.post_batch(&sequencer(), batch).await,
+        status,
+        code,
+        says,
+    );
     assert_eq!(
         node.snapshot().await,
         before,
@@ -67,7 +72,7 @@ async fn an_honest_batch_is_accepted_and_served_back_byte_for_byte() {
         t,
     } = setup().await;
     let batch = rollup.next(t, deposits());
-    let posted: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    let posted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
     let head = node.status().await;
     assert_eq!(
         (posted.index, posted.header_hash, posted.posted_block),
@@ -133,5 +138,5 @@ async fn an_honest_batch_is_accepted_and_served_back_byte_for_byte() {
         }
         other => panic!("expected batch_posted, got {other:?}"),
     }
-    Node::assert_conserved(&node.status().await);
+    assert_conserved(&node.status().await);
 }

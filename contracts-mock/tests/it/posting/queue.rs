@@ -104,7 +104,7 @@ async fn a_batch_skipping_an_overdue_message_is_refused_until_it_includes_it() {
     )
     .await;
     let whole = rollup.next(t, deposits());
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &whole).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &whole).await);
 }
 
 #[tokio::test]
@@ -113,5 +113,5 @@ async fn a_batch_may_leave_a_message_unconsumed_up_to_its_deadline_block() {
     node.mine_to(4).await; // the deadline block of both deposits
     let t = node.status().await.block.timestamp_ms;
     let (batch, _) = rollup.build(t, vec![filler(&node)]);
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &batch).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
 }

@@ -52,7 +52,7 @@ async fn a_poster_without_enough_bond_is_refused() {
     node.fund_and_bond(&carol(), 999).await;
     let (batch, _) = rollup.build(t, deposits());
     let before = node.snapshot().await;
-    let answer = node.post(&carol(), &batch).await;
+    let answer = node.post_batch(&carol(), &batch).await;
     expect_error(
         &answer,
         403,

@@ -12,7 +12,7 @@ async fn a_timestamp_going_backwards_is_refused() {
         t,
     } = setup().await;
     let first = rollup.next(t, deposits());
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &first).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &first).await);
     let (earlier, _) = rollup.build(t - 1, vec![filler(&node)]);
     refused(
         &node,
@@ -26,7 +26,7 @@ async fn a_timestamp_going_backwards_is_refused() {
     )
     .await;
     let (same, _) = rollup.build(t, vec![filler(&node)]);
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &same).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &same).await);
 }
 
 #[tokio::test]
@@ -42,7 +42,7 @@ async fn a_timestamp_too_far_ahead_of_l1_time_is_refused() {
     )
     .await;
     let (at_bound, _) = rollup.build(t + 10_000, deposits());
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &at_bound).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &at_bound).await);
 }
 
 #[tokio::test]

@@ -43,7 +43,7 @@ pub async fn fraud_with_two_descendants() -> Fraud {
             deposit_tx(1, addr(&bob()), 300),
         ],
     );
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &b0).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &b0).await);
     let honest_after_0 = rollup.clone();
 
     let txs = vec![
@@ -54,7 +54,7 @@ pub async fn fraud_with_two_descendants() -> Fraud {
     ];
     let (honest_1, _) = rollup.build(t, txs);
     let bad = tamper(&honest_1, 1);
-    let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &bad).await);
+    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &bad).await);
     let pre_state = rollup.tree.clone();
     rollup.advance_over(&bad);
     for _ in 0..2 {
@@ -68,7 +68,7 @@ pub async fn fraud_with_two_descendants() -> Fraud {
             queue_start: rollup.queue_next,
         };
         let next = Batch::seal(draft, root, txs, vec![root], vec![H256::ZERO]);
-        let _: PostBatchResponse = expect_ok(node.post(&sequencer(), &next).await);
+        let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &next).await);
         rollup.prev_hash = next.header.hash();
         rollup.next_index += 1;
     }

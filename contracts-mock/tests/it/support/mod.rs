@@ -9,6 +9,7 @@ mod rollup;
 pub use fraud::{Fraud, challenge_call, fraud_with_two_descendants};
 pub use node::{Node, Snapshot, test_config};
 pub use rollup::{Rollup, deposit_tx, tamper, withdraw_tx};
+pub use test_support::{assert_conserved, expect_ok};
 
 use k256::ecdsa::SigningKey;
 use protocol::primitives::{Address, keccak256};
@@ -49,12 +50,4 @@ pub fn expect_error(answer: &(u16, serde_json::Value), status: u16, code: &str, 
         message.contains(says),
         "message {message:?} should contain {says:?}"
     );
-}
-
-/// Asserts a 200 answer and decodes it.
-#[track_caller]
-pub fn expect_ok<T: serde::de::DeserializeOwned>(answer: (u16, serde_json::Value)) -> T {
-    let (status, body) = answer;
-    assert_eq!(status, 200, "expected 200, got {status}: {body}");
-    serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("decoding {body}: {e}"))
 }

@@ -7,12 +7,12 @@ use super::node::{MIN_SEQUENCER_BOND, Node};
 use super::sequencing::{Sealed, Sequencer};
 use k256::ecdsa::SigningKey;
 use protocol::action::Tx;
-use protocol::api::settlement::{DepositCall, PostBatchCall, PostBatchResponse, QueueResponse};
-use protocol::codec::Encode;
+use protocol::api::settlement::{DepositCall, PostBatchResponse, QueueResponse};
 use protocol::fault::Fault;
 use protocol::workload::{Workload, dev_key};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use test_support::expect_ok;
 
 pub const DEPOSIT: u64 = 100_000_000_000;
 
@@ -40,7 +40,7 @@ impl Poster {
 
     /// Bonds the sequencer key and deposits for every trader (one funder pays).
     pub async fn setup(&self, node: &Node) {
-        node.fund_and_bond(&self.key, MIN_SEQUENCER_BOND).await;
+        node.fund_and_bond(&self.key, MIN_SEQUENCER_BOND, 0).await;
         let funder = dev_key("vigil-test-funder", 0, 0);
         let traders: Vec<_> = self.workload.traders.iter().map(|t| t.address).collect();
         node.faucet(
@@ -49,16 +49,11 @@ impl Poster {
         )
         .await;
         for account in traders {
-            let _: Value = node
-                .call(
-                    "/v1/deposit",
-                    &funder,
-                    DepositCall {
-                        account,
-                        amount: DEPOSIT,
-                    },
-                )
-                .await;
+            let call = DepositCall {
+                account,
+                amount: DEPOSIT,
+            };
+            let _: Value = expect_ok(node.call("/v1/deposit", &funder, call).await);
         }
     }
 
@@ -88,17 +83,7 @@ impl Poster {
         let users: Vec<Tx> = user.into_iter().chain(fresh).collect();
         txs.extend(users.iter().cloned());
         let sealed = self.seq.seal(txs, now, fault);
-        let nonce = node
-            .account(&protocol::signing::address_of(&self.key))
-            .await
-            .nonce;
-        let call = protocol::api::settlement::SignedCall::sign(
-            &self.key,
-            nonce,
-            PostBatchCall::Data(sealed.batch.encode()),
-            &node.domain(),
-        );
-        let (status, body) = node.post_raw("/v1/batches", &call).await;
+        let (status, body) = node.post_batch(&self.key, &sealed.batch).await;
         assert_eq!(
             status, 200,
             "posting batch {}: {body}",
@@ -125,7 +110,7 @@ impl Poster {
             .into_values()
             .flatten()
             .collect();
-        node.fund_and_bond(&self.key, MIN_SEQUENCER_BOND).await;
+        node.fund_and_bond(&self.key, MIN_SEQUENCER_BOND, 0).await;
         for chunk in reverted.chunks(per_batch.max(1)) {
             self.post(node, chunk.to_vec(), 0, None).await;
             node.mine(1).await;

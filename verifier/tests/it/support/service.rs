@@ -7,10 +7,10 @@ use k256::ecdsa::SigningKey;
 use protocol::api::verifier::{Mode, StatusResponse};
 use protocol::primitives::{Address, to_hex};
 use protocol::signing::address_of;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use test_support::ChildService;
 use verifier::{Config, RunError};
 
 /// Talks to a verifier's HTTP API.
@@ -98,7 +98,7 @@ impl Verifier {
         let mut config = Config::new(
             data_dir.to_path_buf(),
             node.url.clone(),
-            node.genesis.clone(),
+            node.genesis().clone(),
         );
         if let Some(key) = key {
             config = config.challenging(key);
@@ -146,7 +146,7 @@ impl Verifier {
 /// The real binary as a child process on 127.0.0.1:0.
 #[derive(Debug)]
 pub struct Process {
-    child: Option<Child>,
+    child: ChildService,
     pub client: StatusClient,
 }
 
@@ -156,10 +156,11 @@ impl Process {
         let genesis_file = data_dir.with_extension("genesis.json");
         std::fs::write(
             &genesis_file,
-            serde_json::to_vec(&node.genesis).expect("json"),
+            serde_json::to_vec(node.genesis()).expect("json"),
         )
         .expect("write genesis");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil-verifier"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vigil-verifier"));
+        command
             .args([
                 "--listen",
                 "127.0.0.1:0",
@@ -175,57 +176,20 @@ impl Process {
             .arg(&genesis_file)
             .env("VIGIL_VERIFIER_CHALLENGER_KEY", to_hex(&key.to_bytes()))
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn vigil-verifier");
-        let stdout = child.stdout.take().expect("stdout");
-        // The first stdout line names the bound address; EOF (the child died) ends the read.
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).map(|_| line)
-        });
-        let line = tokio::time::timeout(Duration::from_secs(30), line)
-            .await
-            .expect("the binary prints its address within 30 s")
-            .expect("reader task")
-            .expect("read stdout");
-        let addr = line
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Process {
-            child: Some(child),
-            client: StatusClient::new(format!("http://{addr}")),
-        }
+            .stderr(Stdio::null());
+        let child = ChildService::spawn(&mut command).await;
+        let client = StatusClient::new(child.url.clone());
+        Process { child, client }
     }
 
     /// `kill -9`: no shutdown code runs.
-    pub fn kill(mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().expect("SIGKILL");
-            child.wait().expect("reap");
-        }
+    pub fn kill(self) {
+        self.child.kill_9();
     }
 
     /// SIGTERM, then the exit status.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(sent.success());
-        child.wait().expect("wait")
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    pub async fn terminate(self) -> std::process::ExitStatus {
+        self.child.terminate().await
     }
 }
 
