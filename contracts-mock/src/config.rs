@@ -40,6 +40,8 @@ pub struct Config {
     pub faucet_max_amount: u64,
     /// Largest request body accepted (batches are the big ones).
     pub max_body_bytes: usize,
+    /// What the HTTP server tolerates from connections (timeouts and caps).
+    pub connections: service_shell::http::ConnectionLimits,
 }
 
 /// Defaults for a development chain, before any command-line override.
@@ -80,6 +82,8 @@ pub enum ConfigError {
     Genesis(#[from] GenesisError),
     #[error("max body size must be at least {min} bytes, got {got}")]
     MaxBody { min: usize, got: usize },
+    #[error("{0} must be at least 1")]
+    ZeroLimit(&'static str),
     #[error("{name} is {got}, above its maximum {max}")]
     TooLarge {
         name: &'static str,
@@ -114,6 +118,7 @@ impl Config {
             max_timestamp_drift_ms: defaults::MAX_TIMESTAMP_DRIFT_MS,
             faucet_max_amount: defaults::FAUCET_MAX_AMOUNT,
             max_body_bytes: defaults::MAX_BODY_BYTES,
+            connections: service_shell::http::ConnectionLimits::default(),
         }
     }
 
@@ -153,6 +158,9 @@ impl Config {
             return Err(ConfigError::SlashShare(self.slash_share_bps));
         }
         self.genesis.validate()?;
+        if let Some(name) = self.connections.invalid() {
+            return Err(ConfigError::ZeroLimit(name));
+        }
         if self.max_body_bytes < MIN_BODY {
             return Err(ConfigError::MaxBody {
                 min: MIN_BODY,

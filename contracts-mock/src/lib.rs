@@ -118,7 +118,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         .config
         .block_time_ms
         .map(|ms| tokio::spawn(producer::produce_blocks(state.clone(), ms)));
-    let server = service_shell::http::spawn_server(listener, app(state), stopping);
+    let connections = state.rules().config.connections;
+    let server = service_shell::http::spawn_server(listener, app(state), connections, stopping);
     tracing::info!(%addr, data_dir = %data_dir.display(), "settlement layer serving");
     Ok(Running {
         addr,

@@ -75,6 +75,8 @@ struct Cli {
     faucet_max_amount: u64,
     #[arg(long, env = "VIGIL_L1_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    #[command(flatten)]
+    connections: service_shell::http::ConnectionArgs,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `contracts_mock=debug`.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
     log: String,
@@ -109,6 +111,7 @@ impl Cli {
         config.max_timestamp_drift_ms = self.max_timestamp_drift_ms;
         config.faucet_max_amount = self.faucet_max_amount;
         config.max_body_bytes = self.max_body_bytes;
+        config.connections = self.connections.limits();
         config.validate()?;
         Ok(config)
     }

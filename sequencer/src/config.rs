@@ -60,13 +60,32 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// Open connections; beyond this new ones are closed at once.
     pub max_connections: usize,
+    /// Open connections from one IP address; beyond this its new ones are closed at once.
+    pub max_connections_per_peer: usize,
     /// A client must send its request headers within this time.
     pub header_timeout: Duration,
+    /// A connection whose reads or writes make no progress this long is closed (a client
+    /// that never reads its responses, or one idle between requests).
+    pub stall_timeout: Duration,
     /// …and its body within this time.
     pub body_timeout: Duration,
     /// A request not answered within this time gets 503 (for an action: it may still be
     /// sequenced; look it up by hash).
     pub request_timeout: Duration,
+}
+
+impl Limits {
+    /// What the HTTP server enforces per connection (`service_shell::http::serve`); in
+    /// flight requests get their own timeout plus 2 s to finish at shutdown.
+    pub fn connections(&self) -> service_shell::http::ConnectionLimits {
+        service_shell::http::ConnectionLimits {
+            header_timeout: self.header_timeout,
+            stall_timeout: self.stall_timeout,
+            max_connections: self.max_connections,
+            max_connections_per_peer: self.max_connections_per_peer,
+            shutdown_grace: self.request_timeout + Duration::from_secs(2),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -77,7 +96,9 @@ impl Default for Limits {
             max_inflight_actions: 50_000,
             max_concurrent_requests: 4_096,
             max_connections: 8_192,
+            max_connections_per_peer: 256,
             header_timeout: Duration::from_secs(5),
+            stall_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
         }
@@ -197,6 +218,7 @@ impl Config {
             ("max_inflight_actions", l.max_inflight_actions),
             ("max_concurrent_requests", l.max_concurrent_requests),
             ("max_connections", l.max_connections),
+            ("max_connections_per_peer", l.max_connections_per_peer),
         ] {
             if value == 0 {
                 return Err(ConfigError::Limit { name });
@@ -210,6 +232,7 @@ impl Config {
         }
         for (name, value) in [
             ("header_timeout", l.header_timeout),
+            ("stall_timeout", l.stall_timeout),
             ("body_timeout", l.body_timeout),
             ("request_timeout", l.request_timeout),
         ] {

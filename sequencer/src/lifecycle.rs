@@ -369,7 +369,7 @@ async fn launch(
         let stopped = async move {
             let _ = server_stop.wait_for(|s| *s).await;
         };
-        http::server::serve(listener, router, &limits, stopped).await;
+        service_shell::http::serve(listener, router, limits.connections(), stopped).await;
     });
     Ok(Running {
         addr,

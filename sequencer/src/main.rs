@@ -98,8 +98,14 @@ struct Cli {
     max_concurrent_requests: usize,
     #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     max_connections: usize,
+    /// Open connections from one IP address before its new ones are closed.
+    #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS_PER_PEER", default_value_t = Limits::default().max_connections_per_peer)]
+    max_connections_per_peer: usize,
     #[arg(long, env = "VIGIL_SEQ_HEADER_TIMEOUT_MS", default_value_t = 5_000)]
     header_timeout_ms: u64,
+    /// A connection whose reads or writes make no progress this long is closed.
+    #[arg(long, env = "VIGIL_SEQ_STALL_TIMEOUT_MS", default_value_t = 60_000)]
+    stall_timeout_ms: u64,
     #[arg(long, env = "VIGIL_SEQ_BODY_TIMEOUT_MS", default_value_t = 10_000)]
     body_timeout_ms: u64,
     #[arg(long, env = "VIGIL_SEQ_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
@@ -161,7 +167,9 @@ impl Cli {
             max_inflight_actions: self.max_inflight_actions,
             max_concurrent_requests: self.max_concurrent_requests,
             max_connections: self.max_connections,
+            max_connections_per_peer: self.max_connections_per_peer,
             header_timeout: Duration::from_millis(self.header_timeout_ms),
+            stall_timeout: Duration::from_millis(self.stall_timeout_ms),
             body_timeout: Duration::from_millis(self.body_timeout_ms),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
         };

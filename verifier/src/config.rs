@@ -39,6 +39,8 @@ pub struct Config {
     /// Finalized states kept in memory for `/v1/proofs/…?batch=N` once newer batches
     /// finalized (the newest finalized and every verified pending one are always held).
     pub proof_history_batches: usize,
+    /// What the HTTP server tolerates from connections (timeouts and caps).
+    pub connections: service_shell::http::ConnectionLimits,
 }
 
 /// Defaults for a development setup.
@@ -65,6 +67,8 @@ pub enum ConfigError {
         "challenge mode needs a challenger key (--challenger-key or VIGIL_VERIFIER_CHALLENGER_KEY)"
     )]
     MissingKey,
+    #[error("{0} must be at least 1")]
+    ZeroLimit(&'static str),
     #[error("settlement URL {0:?} must start with http:// or https://")]
     SettlementUrl(String),
     #[error("poll interval must be between {min:?} and {max:?}, got {got:?}")]
@@ -96,6 +100,7 @@ impl Config {
             request_timeout: Duration::from_millis(defaults::REQUEST_TIMEOUT_MS),
             signature_backend: libsecp_recovery::Backend::default(),
             proof_history_batches: defaults::PROOF_HISTORY_BATCHES,
+            connections: service_shell::http::ConnectionLimits::default(),
         }
     }
 
@@ -134,6 +139,9 @@ impl Config {
             return Err(ConfigError::RequestTimeout(self.request_timeout));
         }
         self.genesis.validate()?;
+        if let Some(name) = self.connections.invalid() {
+            return Err(ConfigError::ZeroLimit(name));
+        }
         Ok(())
     }
 

@@ -139,7 +139,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         stopping.clone(),
     )?;
     let follower = tokio::spawn(follow.run());
-    let server = service_shell::http::spawn_server(listener, app(state), stopping);
+    let server =
+        service_shell::http::spawn_server(listener, app(state), config.connections, stopping);
     Ok(Running {
         addr,
         stop,

@@ -70,6 +70,8 @@ struct Cli {
     /// finalized (0: only the newest finalized and the verified pending ones).
     #[arg(long, env = "VIGIL_VERIFIER_PROOF_HISTORY_BATCHES", default_value_t = defaults::PROOF_HISTORY_BATCHES)]
     proof_history_batches: usize,
+    #[command(flatten)]
+    connections: service_shell::http::ConnectionArgs,
     /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
     /// built from --chain-id, --rollup-address and --oracle (as the settlement layer does).
     #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
@@ -129,6 +131,7 @@ impl Cli {
         config.request_timeout = Duration::from_millis(self.request_timeout_ms);
         config.signature_backend = self.signature_backend;
         config.proof_history_batches = self.proof_history_batches;
+        config.connections = self.connections.limits();
         config.validate()?;
         Ok(config)
     }

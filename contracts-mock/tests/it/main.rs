@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod challenge;
+mod connections;
 mod events;
 mod exit;
 mod forced;

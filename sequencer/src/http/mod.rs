@@ -4,7 +4,6 @@
 
 mod error;
 mod reads;
-pub mod server;
 mod submit;
 mod withdrawals;
 

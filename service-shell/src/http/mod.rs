@@ -9,26 +9,12 @@ mod extract;
 mod fallbacks;
 mod page;
 mod proofs;
+mod server;
+mod stall;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use extract::{ApiJson, ApiPath, ApiQuery, require_json};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
 pub use proofs::{AtBatch, HoldsStates, proof_routes};
-
-/// Serves `router` on `listener` in a task of its own until `stopping` turns true (or its
-/// sender is dropped), then drains in-flight requests: the server half of every service's
-/// `Running`.
-pub fn spawn_server(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    mut stopping: tokio::sync::watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<std::io::Result<()>> {
-    tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopping.wait_for(|s| *s).await;
-            })
-            .into_future(),
-    )
-}
+pub use server::{ConnectionArgs, ConnectionLimits, serve, spawn_server};
