@@ -11,6 +11,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use protocol::api::settlement::ErrorBody;
 use std::fmt;
@@ -154,12 +155,15 @@ impl IntoResponse for ApiError {
         if let Some(cause) = &self.internal {
             tracing::error!(code = self.code, %cause, "internal error");
         }
+        // A shed request is told when to come back (RFC 9110 §10.2.3), so well-behaved
+        // clients back off instead of retrying at once.
+        let retry_after = (self.code == "overloaded").then_some([(RETRY_AFTER, "1")]);
         let body = ErrorBody {
             code: self.code.to_string(),
             message: self.message,
             details: self.details,
         };
-        (self.status, Json(body)).into_response()
+        (self.status, retry_after, Json(body)).into_response()
     }
 }
 
@@ -192,5 +196,17 @@ mod tests {
         let (status, body) = body_of(ApiError::internal("disk on fire")).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body, r#"{"code":"internal","message":"internal error"}"#);
+    }
+
+    #[tokio::test]
+    async fn an_overloaded_answer_says_when_to_retry() {
+        let response = ApiError::overloaded("busy").into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(RETRY_AFTER).map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+        let other = ApiError::unavailable("stopping").into_response();
+        assert!(other.headers().get(RETRY_AFTER).is_none());
     }
 }
