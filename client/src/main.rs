@@ -64,7 +64,7 @@ fn init_logs(cli: &Cli) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(service_shell::colours_wanted())
         .try_init();
 }
 

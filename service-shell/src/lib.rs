@@ -25,14 +25,23 @@ use tokio::net::TcpListener;
 
 /// Installs the process's `tracing` subscriber, logging to stderr. `filter` is an
 /// `EnvFilter` directive (`info`, `sequencer=debug,info`); an invalid one falls back to
-/// `info` rather than failing the start.
+/// `info` rather than failing the start. Colours only on a terminal, and never when
+/// `NO_COLOR` is set (no-color.org), so log files hold plain text.
 pub fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colours_wanted())
         .init();
+}
+
+/// Whether log lines may carry ANSI colours: stderr is a terminal and `NO_COLOR` is unset
+/// or empty.
+pub fn colours_wanted() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
 
 /// Resolves on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when this is

@@ -35,3 +35,53 @@ async fn a_slowloris_connection_is_cut_and_others_are_served() {
     assert!(took < header_timeout * 10, "cut after {took:?}");
     node.status().await; // everyone else is still served
 }
+
+/// The binary: logs to a file are plain text (no ANSI colour codes off a terminal), and a
+/// second one on the same data dir exits 1 with one line naming the dir.
+#[test]
+fn the_binary_logs_plain_text_and_refuses_a_taken_data_dir() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("stderr.log");
+    let data = dir.path().join("data");
+    let run = |stderr: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_vigil-contracts-mock"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--manual-blocks",
+                "--log",
+                "info",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn the settlement layer")
+    };
+    let mut first = run(Stdio::from(std::fs::File::create(&log).expect("log file")));
+    let mut line = String::new();
+    std::io::BufReader::new(first.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listen line");
+    assert!(line.starts_with("listening "), "{line:?}");
+
+    let second = run(Stdio::piped()).wait_with_output().expect("second run");
+    let refusal = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{refusal}");
+    assert!(
+        refusal.contains("in use by another settlement layer"),
+        "{refusal}"
+    );
+    assert_eq!(refusal.trim().lines().count(), 1, "one line: {refusal}");
+
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reap");
+    let logged = std::fs::read_to_string(&log).expect("the log");
+    assert!(logged.contains("settlement layer serving"), "{logged}");
+    assert!(!logged.contains('\u{1b}'), "no ANSI codes: {logged:?}");
+}
