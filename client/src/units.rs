@@ -6,10 +6,7 @@
 //! than the unit carries is an error rather than a silent rounding, because a trader who
 //! types "0.1234567" USDC meant something the chain cannot hold.
 
-use std::fmt::Write as _;
-
-/// Collateral (a USDC-like token) and prices carry 6 decimals: micro-USDC.
-pub const USDC_DECIMALS: u8 = 6;
+pub use protocol::units::{USDC_DECIMALS, format_decimal_wide, format_price, format_usdc_signed};
 
 /// Why a typed amount is not a valid number of the unit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,29 +134,6 @@ pub fn format_decimal(value: u64, decimals: u8, min_fraction: u8) -> String {
     format_decimal_wide(u128::from(value), decimals, min_fraction)
 }
 
-/// [`format_decimal`] for the engine's wide amounts (u128 margins, entry prices).
-pub fn format_decimal_wide(value: u128, decimals: u8, min_fraction: u8) -> String {
-    let digits = value.to_string();
-    let decimals = usize::from(decimals);
-    let padded = format!("{digits:0>width$}", width = decimals + 1);
-    let (whole, fraction) = padded.split_at(padded.len() - decimals);
-    let mut out = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    let keep = fraction
-        .trim_end_matches('0')
-        .len()
-        .max(usize::from(min_fraction).min(decimals));
-    if keep > 0 {
-        let _ = write!(out, ".{}", &fraction[..keep]);
-    }
-    out
-}
-
 /// micro-USDC as "1,000.25" (always at least two decimals, like money).
 pub fn format_usdc(micro: u64) -> String {
     format_decimal(micro, USDC_DECIMALS, 2)
@@ -168,21 +142,6 @@ pub fn format_usdc(micro: u64) -> String {
 /// A size in base lots as whole units ("0.5").
 pub fn format_size(lots: u64, size_decimals: u8) -> String {
     format_decimal(lots, size_decimals, 0)
-}
-
-/// Signed micro-USDC (equity, PnL, funding) as "-1,000.25" or "1,000.25".
-pub fn format_usdc_signed(micro: i128) -> String {
-    let sign = if micro < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}",
-        format_decimal_wide(micro.unsigned_abs(), USDC_DECIMALS, 2)
-    )
-}
-
-/// A price (micro-USDC per whole unit) as "50,000" or "50,000.5": no forced decimals,
-/// because prices read like quotes rather than balances.
-pub fn format_price(micro: u128) -> String {
-    format_decimal_wide(micro, USDC_DECIMALS, 0)
 }
 
 /// A signed size in base lots ("-0.25" for a short of a quarter unit).

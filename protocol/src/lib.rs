@@ -23,6 +23,7 @@ pub mod primitives;
 pub mod signing;
 pub mod state;
 pub mod tree;
+pub mod units;
 pub mod workload;
 
 pub use primitives::{Address, H256, keccak256};

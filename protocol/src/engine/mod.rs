@@ -75,6 +75,15 @@ impl From<Overflow> for Halt {
     }
 }
 
+/// Rejects with `status`, its rule (`Status::message`) followed by `numbers`: the figures
+/// a person needs to see why and what would pass.
+pub(crate) fn reject_with<T>(status: Status, numbers: String) -> Result<T, Halt> {
+    Err(Halt::RejectWith(
+        status,
+        format!("{}: {numbers}", status.message()),
+    ))
+}
+
 /// Shorthand for rejecting with `status`.
 pub(crate) fn reject<T>(status: Status) -> Result<T, Halt> {
     Err(Halt::Reject(status))

@@ -15,10 +15,11 @@ use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
     store_position,
 };
-use super::{BlockContext, Halt, reject};
+use super::{BlockContext, Halt, reject, reject_with};
 use crate::action::{Order, TimeInForce};
 use crate::genesis::{Genesis, MarketParams};
 use crate::state::State;
+use crate::units::{format_bps, format_price, format_usdc_signed};
 
 /// The static checks on an order against its market's parameters.
 fn validate(params: &MarketParams, o: &Order) -> Result<(), Status> {
@@ -35,6 +36,20 @@ fn validate(params: &MarketParams, o: &Order) -> Result<(), Status> {
         return Err(Status::SizeTooLarge);
     }
     Ok(())
+}
+
+/// The rejection detail of an order priced outside the band: the band's prices, in USD.
+fn band_detail(price: u64, mark: u64, band_bps: u32) -> String {
+    let reach = u128::from(mark) * u128::from(band_bps) / 10_000;
+    let (mark, price) = (u128::from(mark), u128::from(price));
+    format!(
+        "price {} is outside the ±{} band around the mark {}; this market takes prices from {} to {} now",
+        format_price(price),
+        format_bps(band_bps),
+        format_price(mark),
+        format_price(mark.saturating_sub(reach)),
+        format_price(mark + reach)
+    )
 }
 
 /// `|price − mark| × 10000 ≤ mark × price_band_bps`, exactly.
@@ -62,7 +77,10 @@ pub fn place<S: State>(
         return reject(Status::NoPrice);
     }
     if !within_band(o.price, ms_before.mark_price, params.price_band_bps) {
-        return reject(Status::PriceOutsideBand);
+        return reject_with(
+            Status::PriceOutsideBand,
+            band_detail(o.price, ms_before.mark_price, params.price_band_bps),
+        );
     }
     // A stale price allows only orders that cannot add risk.
     if is_stale(genesis, ctx, ms_before.price_timestamp_ms) && !o.reduce_only {
@@ -140,11 +158,24 @@ pub fn place<S: State>(
                 current,
             )?;
             if risk.equity < risk.initial {
-                return reject(Status::InsufficientMargin);
+                return reject_with(
+                    Status::InsufficientMargin,
+                    format!(
+                        "after the fill equity would be {} USDC against {} USDC of initial margin; a smaller size, or a deposit, fits",
+                        format_usdc_signed(risk.equity),
+                        format_usdc_signed(risk.initial)
+                    ),
+                );
             }
         }
         if taker.acct.collateral < 0 {
-            return reject(Status::InsufficientCollateral);
+            return reject_with(
+                Status::InsufficientCollateral,
+                format!(
+                    "collateral after the fill and its fees would be {} USDC",
+                    format_usdc_signed(taker.acct.collateral)
+                ),
+            );
         }
     }
 

@@ -16,12 +16,13 @@ use super::records::Withdrawal;
 use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_meta,
 };
-use super::{BlockContext, Halt, reject};
+use super::{BlockContext, Halt, reject, reject_with};
 use crate::action::Withdraw;
 use crate::codec::Encode;
 use crate::genesis::Genesis;
 use crate::primitives::Address;
 use crate::state::State;
+use crate::units::format_usdc_signed;
 
 /// Credits `amount` to `account` (the insurance fund's address makes it a donation).
 /// A zero deposit is accepted and changes nothing.
@@ -72,11 +73,30 @@ pub fn withdraw<S: State>(
         None,
     )?;
     let amount = i128::from(w.amount);
-    if amount > add(acct.collateral, risk.pnl.min(0))? {
-        return reject(Status::InsufficientCollateral);
+    let withdrawable = add(acct.collateral, risk.pnl.min(0))?;
+    if amount > withdrawable {
+        return reject_with(
+            Status::InsufficientCollateral,
+            format!(
+                "at most {} USDC can be withdrawn (collateral {} USDC less unrealized losses {} USDC); {} USDC was asked",
+                format_usdc_signed(withdrawable.max(0)),
+                format_usdc_signed(acct.collateral),
+                format_usdc_signed(risk.pnl.min(0).saturating_neg()),
+                format_usdc_signed(amount)
+            ),
+        );
     }
     if sub(risk.equity, amount)? < risk.initial {
-        return reject(Status::InsufficientMargin);
+        return reject_with(
+            Status::InsufficientMargin,
+            format!(
+                "withdrawing {} USDC would leave equity {} USDC below the initial margin {} USDC of the open positions; at most {} USDC can be withdrawn now",
+                format_usdc_signed(amount),
+                format_usdc_signed(risk.equity.saturating_sub(amount)),
+                format_usdc_signed(risk.initial),
+                format_usdc_signed(risk.equity.saturating_sub(risk.initial).max(0))
+            ),
+        );
     }
     acct.collateral = sub(acct.collateral, amount)?;
     store_account(st, &acct)?;
