@@ -56,6 +56,11 @@ pub struct Limits {
     pub max_bulk_actions: usize,
     /// Actions admitted and not yet answered; beyond this new ones get 503.
     pub max_inflight_actions: usize,
+    /// A request is admitted only if the actions queued ahead of it would be done within
+    /// this time at the executor's measured rate (else 503 at once, `admission`).
+    pub max_queue_wait: Duration,
+    /// The queue budget, in actions, when the measured rate would give less.
+    pub min_queue_budget_actions: u64,
     /// HTTP requests being handled at once; beyond this new ones get 503.
     pub max_concurrent_requests: usize,
     /// Open connections; beyond this new ones are closed at once.
@@ -75,6 +80,14 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The admission policy these limits set.
+    pub fn queue_policy(&self) -> crate::admission::QueuePolicy {
+        crate::admission::QueuePolicy {
+            max_queue_wait: self.max_queue_wait,
+            min_budget_actions: self.min_queue_budget_actions,
+        }
+    }
+
     /// What the HTTP server enforces per connection (`service_shell::http::serve`); in
     /// flight requests get their own timeout plus 2 s to finish at shutdown.
     pub fn connections(&self) -> service_shell::http::ConnectionLimits {
@@ -94,6 +107,8 @@ impl Default for Limits {
             max_body_bytes: 4 * 1024 * 1024,
             max_bulk_actions: 10_000,
             max_inflight_actions: 50_000,
+            max_queue_wait: Duration::from_millis(50),
+            min_queue_budget_actions: 1_024,
             max_concurrent_requests: 4_096,
             max_connections: 8_192,
             max_connections_per_peer: 256,

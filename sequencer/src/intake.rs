@@ -1,12 +1,14 @@
 //! Intake: admission (load shedding) and parallel signature verification.
 //!
-//! A request is admitted only if the in-flight budget has room for its actions
-//! (`try_admit`: a semaphore, never a wait), so every queue behind it (verification pool,
-//! executor channel, writer channel) is bounded by that budget; over budget the API
+//! A request is admitted only if the actions queued ahead of it would be done within the
+//! queue-wait bound at the executor's measured rate (`admission`), and the hard in-flight
+//! budget has room for its actions (`try_admit`: never a wait), so every queue behind it
+//! (verification pool, executor channel, writer channel) is bounded; otherwise the API
 //! answers 503 at once. Admitted jobs get a ticket in arrival order and are verified on a
 //! rayon pool sized to the machine's cores, off the async workers; a bulk job is split
 //! across the pool. The executor puts jobs back in ticket order.
 
+use crate::admission::{QueuePolicy, Throughput, admits, budget};
 use crate::executor::{Command, Job, Outcome};
 use protocol::action::{SignedAction, Tx};
 use protocol::batch::verify_tx_with;
@@ -14,7 +16,8 @@ use protocol::primitives::{Address, H256};
 use protocol::signing::RecoverFn;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 /// The in-flight budget is spent.
@@ -28,6 +31,10 @@ pub struct Intake {
     next_ticket: AtomicU64,
     admission: Arc<Semaphore>,
     capacity: usize,
+    policy: QueuePolicy,
+    /// Actions answered so far (their admission released): the rate's source.
+    completed: Arc<AtomicU64>,
+    throughput: Mutex<Throughput>,
     domain: H256,
     oracle: Address,
     /// The recovery backend (k256 or libsecp256k1; equal outcomes on every input).
@@ -51,10 +58,25 @@ impl Drop for VoidOnDrop {
     }
 }
 
+/// Room for one request's actions until it is answered; dropping it counts them completed.
+#[derive(Debug)]
+pub struct Admitted {
+    _permit: OwnedSemaphorePermit,
+    actions: u64,
+    completed: Arc<AtomicU64>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.completed.fetch_add(self.actions, Ordering::Relaxed);
+    }
+}
+
 impl Intake {
     pub fn new(
         exec: mpsc::Sender<Command>,
         max_inflight: usize,
+        policy: QueuePolicy,
         domain: H256,
         oracle: Address,
         recover: RecoverFn,
@@ -71,19 +93,47 @@ impl Intake {
             next_ticket: AtomicU64::new(0),
             admission: Arc::new(Semaphore::new(max_inflight)),
             capacity: max_inflight,
+            policy,
+            completed: Arc::new(AtomicU64::new(0)),
+            throughput: Mutex::new(Throughput::new(Instant::now())),
             domain,
             oracle,
             recover,
         })
     }
 
-    /// Reserves room for `actions` actions, or says the service is overloaded.
-    pub fn try_admit(&self, actions: usize) -> Result<OwnedSemaphorePermit, Overloaded> {
+    /// Reserves room for `actions` actions, or says the service is overloaded: the queue
+    /// ahead would take longer than the wait bound, or the hard budget is spent.
+    pub fn try_admit(&self, actions: usize) -> Result<Admitted, Overloaded> {
         let n = u32::try_from(actions).map_err(|_| Overloaded)?;
-        self.admission
+        // One lock over the check and the reservation, so concurrent requests cannot all
+        // pass the check against the same queue.
+        let mut throughput = self.throughput.lock().unwrap_or_else(|p| p.into_inner());
+        let rate = throughput.observe(Instant::now(), self.completed.load(Ordering::Relaxed));
+        if !admits(&self.policy, rate, self.inflight(), u64::from(n)) {
+            return Err(Overloaded);
+        }
+        let permit = self
+            .admission
             .clone()
             .try_acquire_many_owned(n)
-            .map_err(|_| Overloaded)
+            .map_err(|_| Overloaded)?;
+        drop(throughput);
+        Ok(Admitted {
+            _permit: permit,
+            actions: u64::from(n),
+            completed: self.completed.clone(),
+        })
+    }
+
+    /// The queue budget now, in actions (for `/metrics`).
+    pub fn queue_budget(&self) -> u64 {
+        let rate = self
+            .throughput
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .observe(Instant::now(), self.completed.load(Ordering::Relaxed));
+        budget(&self.policy, rate)
     }
 
     /// Actions admitted and not yet answered.
@@ -97,7 +147,7 @@ impl Intake {
     pub fn submit(
         &self,
         actions: Vec<SignedAction>,
-        permit: OwnedSemaphorePermit,
+        permit: Admitted,
     ) -> oneshot::Receiver<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         let ticket = self.next_ticket.fetch_add(1, Ordering::SeqCst);
@@ -137,9 +187,14 @@ mod tests {
     #[test]
     fn admission_never_waits_and_frees_with_the_permit() {
         let (exec, _rx) = mpsc::channel();
+        let policy = QueuePolicy {
+            max_queue_wait: std::time::Duration::from_millis(50),
+            min_budget_actions: 1_000,
+        };
         let intake = Intake::new(
             exec,
             3,
+            policy,
             H256::ZERO,
             Address([0; 20]),
             protocol::signing::recover_signer,

@@ -13,6 +13,7 @@
 //! The operator's guide (API table, durability, batching, recovery) is
 //! docs/spec/sequencer.md.
 
+pub mod admission;
 pub mod config;
 pub mod executor;
 pub mod follower;

@@ -264,6 +264,7 @@ async fn launch(
         intake::Intake::new(
             exec_tx.clone(),
             config.limits.max_inflight_actions,
+            config.limits.queue_policy(),
             domain,
             genesis.oracle,
             config.signature_backend.recover_fn(),

@@ -94,6 +94,13 @@ struct Cli {
     /// Actions admitted and not yet answered before new ones get 503.
     #[arg(long, env = "VIGIL_SEQ_MAX_INFLIGHT_ACTIONS", default_value_t = Limits::default().max_inflight_actions)]
     max_inflight_actions: usize,
+    /// Admit a request only if the actions queued ahead of it would be done within this
+    /// many ms at the executor's measured rate (else 503 at once).
+    #[arg(long, env = "VIGIL_SEQ_MAX_QUEUE_WAIT_MS", default_value_t = 50)]
+    max_queue_wait_ms: u64,
+    /// The queue budget in actions when the measured rate would give less.
+    #[arg(long, env = "VIGIL_SEQ_MIN_QUEUE_BUDGET_ACTIONS", default_value_t = Limits::default().min_queue_budget_actions)]
+    min_queue_budget_actions: u64,
     #[arg(long, env = "VIGIL_SEQ_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
     max_concurrent_requests: usize,
     #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
@@ -165,6 +172,8 @@ impl Cli {
             max_body_bytes: self.max_body_bytes,
             max_bulk_actions: self.max_bulk_actions,
             max_inflight_actions: self.max_inflight_actions,
+            max_queue_wait: Duration::from_millis(self.max_queue_wait_ms),
+            min_queue_budget_actions: self.min_queue_budget_actions,
             max_concurrent_requests: self.max_concurrent_requests,
             max_connections: self.max_connections,
             max_connections_per_peer: self.max_connections_per_peer,

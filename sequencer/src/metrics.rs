@@ -60,6 +60,15 @@ pub struct Metrics {
     rate: Mutex<Option<(Instant, u64, f64)>>,
 }
 
+/// The intake's queue as sampled for one scrape.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSample {
+    /// Actions admitted and not yet answered.
+    pub inflight: u64,
+    /// Actions the admission policy allows queued now.
+    pub budget: u64,
+}
+
 impl Metrics {
     pub fn observe_executed(&self, accepted: u64, rejected: u64) {
         self.accepted.fetch_add(accepted, Relaxed);
@@ -93,8 +102,9 @@ impl Metrics {
         }
     }
 
-    /// The exposition text; `inflight` and `sealed_unposted` are sampled by the caller.
-    pub fn render(&self, inflight: u64, sealed_unposted: u64) -> String {
+    /// The exposition text; the intake's `queue` and `sealed_unposted` are sampled by the
+    /// caller.
+    pub fn render(&self, queue: QueueSample, sealed_unposted: u64) -> String {
         let mut out = Exposition::new();
         out.counter(
             "vigil_seq_actions_accepted_total",
@@ -139,7 +149,12 @@ impl Metrics {
         out.gauge(
             "vigil_seq_inflight_actions",
             "Actions admitted and not yet answered (queue depth).",
-            inflight as f64,
+            queue.inflight as f64,
+        );
+        out.gauge(
+            "vigil_seq_queue_budget_actions",
+            "Actions the queue admits now: the executor's measured rate times the queue-wait bound, at least the floor.",
+            queue.budget as f64,
         );
         out.gauge(
             "vigil_seq_executor_parked_jobs",
@@ -186,7 +201,13 @@ mod tests {
         m.submit_latency.observe(Duration::from_millis(3));
         m.submit_latency.observe(Duration::from_secs(10));
         m.observe_executed(5, 2);
-        let text = m.render(7, 1);
+        let text = m.render(
+            QueueSample {
+                inflight: 7,
+                budget: 1_024,
+            },
+            1,
+        );
         assert!(
             text.contains("vigil_seq_submit_seconds_bucket{le=\"0.0005\"} 1\n"),
             "{text}"

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, oneshot};
+use tokio::sync::oneshot;
 
 /// Why the executor stopped. Either is a bug or a damaged data dir, never a user error.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,7 @@ pub struct Job {
     pub items: Vec<(Tx, Result<Address, SignatureError>)>,
     pub reply: oneshot::Sender<Vec<Outcome>>,
     /// Released with the reply (load-shedding admission).
-    pub permit: Option<OwnedSemaphorePermit>,
+    pub permit: Option<crate::intake::Admitted>,
 }
 
 #[derive(Debug)]

@@ -213,6 +213,10 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, Api
         .last_sealed
         .load(Ordering::Relaxed)
         .saturating_sub(m.last_posted.load(Ordering::Relaxed));
-    let text = m.render(s.intake.inflight(), lag);
+    let queue = crate::metrics::QueueSample {
+        inflight: s.intake.inflight(),
+        budget: s.intake.queue_budget(),
+    };
+    let text = m.render(queue, lag);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }

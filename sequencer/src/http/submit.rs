@@ -62,7 +62,7 @@ fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
 }
 
 /// Admits `n` actions or answers 503.
-fn admit(s: &AppState, n: usize) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+fn admit(s: &AppState, n: usize) -> Result<crate::intake::Admitted, ApiError> {
     if s.halted() {
         return Err(ApiError::unavailable(
             "the sequencer cannot acknowledge actions (storage or executor failure); it must be restarted",
@@ -76,7 +76,10 @@ fn admit(s: &AppState, n: usize) -> Result<tokio::sync::OwnedSemaphorePermit, Ap
     }
     s.intake.try_admit(n).map_err(|_| {
         s.metrics.shed.fetch_add(1, Ordering::Relaxed);
-        ApiError::overloaded("too many actions in flight; retry shortly")
+        ApiError::overloaded(format!(
+            "the sequencer's queue is full (it admits what it can finish within {} ms); retry shortly",
+            s.limits.max_queue_wait.as_millis()
+        ))
     })
 }
 

@@ -8,6 +8,7 @@ mod content_type;
 mod crash;
 mod embedding;
 mod faults;
+mod flood;
 mod forced;
 mod keeper;
 mod lock;
