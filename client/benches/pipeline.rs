@@ -20,13 +20,14 @@
 
 use protocol::action::{SignedAction, Tx};
 use protocol::api::sequencer::BulkResponse;
-use protocol::api::settlement::{DepositCall, Event, EventKind, FaucetRequest};
+use protocol::api::settlement::{Event, EventKind};
 use protocol::api::verifier::Mode;
 use protocol::genesis::Genesis;
 use protocol::signing::address_of;
 use protocol::workload::{Workload, dev_key};
 use service_client::settlement::SettlementClient;
 use std::time::{Duration, Instant};
+use test_support::{SettlementLayer, bind_loopback};
 use verifier::core::{Follower, Snapshot};
 use vigil_client::bench::recovery;
 
@@ -65,14 +66,6 @@ where
     }
 }
 
-async fn bind() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let url = format!("http://{}", listener.local_addr().expect("local addr"));
-    (listener, url)
-}
-
 /// (b) and the posted chain: runs the settlement layer and the sequencer, funds the
 /// traders through L1 deposits, posts `actions` in bulk, and waits until everything is
 /// posted. Returns (accepted, the seconds the requests took, the settlement event log).
@@ -81,39 +74,23 @@ async fn sequence(
     workload: &Workload,
     actions: Vec<SignedAction>,
 ) -> (u64, f64, Vec<Event>) {
-    let dirs = [
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    ];
-    let mut l1_config = contracts_mock::Config::new(dirs[0].path().to_path_buf(), genesis.clone());
-    l1_config.block_time_ms = None;
-    l1_config.max_timestamp_drift_ms = 3_600_000;
-    l1_config.force_inclusion_deadline_blocks = 1_000;
-    let (listener, l1_url) = bind().await;
-    let (l1_stop, l1_stopped) = tokio::sync::oneshot::channel::<()>();
-    let l1_task = tokio::spawn(contracts_mock::run(l1_config, listener, async {
-        let _ = l1_stopped.await;
-    }));
-    let l1 = SettlementClient::new(&l1_url);
-    let funds = |address| FaucetRequest {
-        address,
-        amount: DEPOSIT,
-    };
+    let mut l1_layer = SettlementLayer::start(genesis.clone(), |config| {
+        config.max_timestamp_drift_ms = 3_600_000;
+        config.force_inclusion_deadline_blocks = 1_000;
+    })
+    .await;
     for trader in &workload.traders {
-        l1.faucet(&funds(trader.address)).await.expect("faucet");
-        let call = DepositCall {
-            account: trader.address,
-            amount: DEPOSIT,
-        };
-        let signed = l1.sign(&trader.key, call).await.expect("sign");
-        l1.deposit(&signed).await.expect("deposit");
+        l1_layer.deposit(&trader.key, DEPOSIT).await;
     }
+    let l1_url = l1_layer.url.clone();
+    let l1 = SettlementClient::new(&l1_url);
+    let seq_dir = tempfile::tempdir().expect("dir");
     let key = dev_key("vigil-bench-sequencer", 0, 0);
-    l1.faucet(&funds(address_of(&key))).await.expect("faucet");
+    l1_layer.faucet(&address_of(&key), DEPOSIT).await;
     let mut config =
-        sequencer::Config::new(dirs[1].path().to_path_buf(), l1_url, genesis.clone(), key);
+        sequencer::Config::new(seq_dir.path().to_path_buf(), l1_url, genesis.clone(), key);
     config.keeper_interval = None;
-    let (listener, seq_url) = bind().await;
+    let (listener, seq_url) = bind_loopback().await;
     let (seq_stop, seq_stopped) = tokio::sync::oneshot::channel::<()>();
     let seq_task = tokio::spawn(sequencer::run(config, listener, async {
         let _ = seq_stopped.await;
@@ -180,11 +157,7 @@ async fn sequence(
         .await
         .expect("sequencer task")
         .expect("sequencer stops cleanly");
-    let _ = l1_stop.send(());
-    l1_task
-        .await
-        .expect("settlement task")
-        .expect("settlement layer stops cleanly");
+    l1_layer.shutdown().await;
     (accepted, elapsed.as_secs_f64(), events)
 }
 

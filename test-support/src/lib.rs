@@ -7,11 +7,35 @@
 //!   signed calls, deposits, batches).
 //! - [`ChildService`]: a service binary run as a child process that announces
 //!   `listening <addr>` on its first stdout line; SIGKILL, SIGTERM, reaped when dropped.
+//! - [`bind_loopback`] and [`send_for_text`]: a 127.0.0.1:0 listener with its URL, and one
+//!   raw HTTP exchange as status and body text.
 //!
 //! Every wait here is bounded in time; nothing sleeps to synchronize.
 
 mod child;
+mod loopback;
 mod settlement;
 
 pub use child::{ChildService, send_sigterm};
+pub use loopback::{bind_loopback, send_for_text};
 pub use settlement::{SettlementLayer, assert_conserved, expect_ok};
+
+/// Lets a suite's newtype around [`SettlementLayer`] (which adds that suite's chain terms
+/// and helpers) be used as the harness itself: `Deref` and `DerefMut` to the inner one.
+#[macro_export]
+macro_rules! deref_to_settlement_layer {
+    ($newtype:ty) => {
+        impl ::std::ops::Deref for $newtype {
+            type Target = $crate::SettlementLayer;
+            fn deref(&self) -> &$crate::SettlementLayer {
+                &self.0
+            }
+        }
+
+        impl ::std::ops::DerefMut for $newtype {
+            fn deref_mut(&mut self) -> &mut $crate::SettlementLayer {
+                &mut self.0
+            }
+        }
+    };
+}

@@ -3,6 +3,7 @@
 //! client. The contracts-mock, sequencer and verifier tests each wrap it with their own
 //! chain terms (challenge window, deadlines, bonds) and test keys.
 
+use crate::loopback::{bind_loopback, send_for_text};
 use contracts_mock::{Config, Running};
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
@@ -46,13 +47,11 @@ impl SettlementLayer {
     }
 
     async fn launch(config: Config, dir: TempDir) -> SettlementLayer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
+        let (listener, url) = bind_loopback().await;
         let running = contracts_mock::start(config.clone(), listener)
             .await
             .expect("the settlement layer starts");
-        let mut layer = SettlementLayer::attach(format!("http://{}", running.addr()), config);
+        let mut layer = SettlementLayer::attach(url, config);
         layer.dir = Some(dir);
         layer.running = Some(running);
         layer
@@ -107,13 +106,8 @@ impl SettlementLayer {
     }
 
     pub async fn get_raw(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("GET the settlement layer");
-        answer(response).await
+        let request = self.http.get(format!("{}{path}", self.url));
+        json_answer(send_for_text(request).await)
     }
 
     /// A GET that must answer 200, decoded.
@@ -123,14 +117,8 @@ impl SettlementLayer {
 
     /// POSTs `body` as JSON (then audits the supply, if asked to).
     pub async fn post_raw(&self, path: &str, body: &impl Serialize) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .json(body)
-            .send()
-            .await
-            .expect("POST the settlement layer");
-        let answer = answer(response).await;
+        let request = self.http.post(format!("{}{path}", self.url)).json(body);
+        let answer = json_answer(send_for_text(request).await);
         if self.audits_supply {
             assert_conserved(&self.status().await);
         }
@@ -220,10 +208,17 @@ impl SettlementLayer {
 
     /// Faucet + deposit of `amount` credited to `key`'s own L2 account.
     pub async fn deposit(&self, key: &SigningKey, amount: u64) -> DepositResponse {
-        let account = address_of(key);
-        self.faucet(&account, amount).await;
-        let call = DepositCall { account, amount };
-        expect_ok(self.call("/v1/deposit", key, call).await)
+        self.faucet(&address_of(key), amount).await;
+        expect_ok(self.deposit_call(key, amount).await)
+    }
+
+    /// A deposit of `amount` from `key`'s balance to its own L2 account, as answered.
+    pub async fn deposit_call(&self, key: &SigningKey, amount: u64) -> (u16, Value) {
+        let call = DepositCall {
+            account: address_of(key),
+            amount,
+        };
+        self.call("/v1/deposit", key, call).await
     }
 
     /// Posts `batch` signed by `key`.
@@ -313,9 +308,7 @@ impl SettlementLayer {
 }
 
 /// Status and JSON body of an answer; panics on a body that is not JSON.
-async fn answer(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
+fn json_answer((status, text): (u16, String)) -> (u16, Value) {
     let body = serde_json::from_str(&text)
         .unwrap_or_else(|_| panic!("non-JSON body with status {status}: {text:?}"));
     (status, body)

@@ -14,7 +14,7 @@ use protocol::signing::{address_of, sign_action, signing_key_from_bytes};
 use service_client::settlement::SettlementClient;
 use std::path::Path;
 use std::time::Duration;
-use test_support::SettlementLayer;
+use test_support::{SettlementLayer, bind_loopback};
 use vigil_client::sequencer::SequencerClient;
 
 pub const BTC: u32 = 1;
@@ -78,7 +78,7 @@ impl Rollup {
         seq_config.batch_max_txs = 64;
         seq_config.batch_interval = Duration::from_millis(20);
         seq_config.keeper_interval = None;
-        let seq_running = sequencer::start(seq_config, bind().await)
+        let seq_running = sequencer::start(seq_config, bind_loopback().await.0)
             .await
             .expect("the sequencer starts");
         let seq_url = format!("http://{}", seq_running.addr());
@@ -145,13 +145,6 @@ impl Rollup {
         })
         .await;
     }
-}
-
-/// Binds 127.0.0.1:0 (the port is read back from `Running::addr`).
-async fn bind() -> tokio::net::TcpListener {
-    tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0")
 }
 
 /// A JSON field as i128, whether the server wrote a number or a decimal string.

@@ -208,16 +208,7 @@ async fn refused_amounts_change_nothing() {
     let node = Node::start().await;
     node.faucet(&addr(&alice()), 100).await;
     let before = node.snapshot().await;
-    let deposit = node
-        .call(
-            "/v1/deposit",
-            &alice(),
-            DepositCall {
-                account: addr(&alice()),
-                amount: 101,
-            },
-        )
-        .await;
+    let deposit = node.deposit_call(&alice(), 101).await;
     expect_error(
         &deposit,
         409,
@@ -237,16 +228,7 @@ async fn refused_amounts_change_nothing() {
         "insufficient_bond",
         "has a bond of 0, cannot unbond 1",
     );
-    let zero = node
-        .call(
-            "/v1/deposit",
-            &alice(),
-            DepositCall {
-                account: addr(&alice()),
-                amount: 0,
-            },
-        )
-        .await;
+    let zero = node.deposit_call(&alice(), 0).await;
     expect_error(&zero, 422, "zero_amount", "greater than zero");
     let too_much = node
         .post_raw(

@@ -10,7 +10,7 @@ use crate::support::{
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, Order, PriceUpdate, TimeInForce, Tx};
 use protocol::api::settlement::{
-    DepositCall, ExitClaimCall, ExitClaimView, ExitPhase, ExitStatus, PostBatchResponse,
+    ExitClaimCall, ExitClaimView, ExitPhase, ExitStatus, PostBatchResponse,
 };
 use protocol::batch::domain_separator;
 use protocol::engine::INSURANCE_FUND;
@@ -86,16 +86,7 @@ async fn the_rollup_freezes_exactly_when_the_delay_after_the_deadline_has_passed
                 "rollup_frozen",
                 &format!("froze at block {}", d + 1),
             );
-            let deposit = node
-                .call(
-                    "/v1/deposit",
-                    &alice(),
-                    DepositCall {
-                        account: addr(&alice()),
-                        amount: 1,
-                    },
-                )
-                .await;
+            let deposit = node.deposit_call(&alice(), 1).await;
             expect_error(
                 &deposit,
                 409,

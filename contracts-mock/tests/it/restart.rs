@@ -4,7 +4,7 @@
 use crate::support::{Node, Snapshot, addr, alice, assert_conserved, expect_error, expect_ok};
 use crate::withdrawals::{Withdrawn, alice_withdraws};
 use contracts_mock::Config;
-use protocol::api::settlement::{ClaimResponse, DepositCall, EventsResponse};
+use protocol::api::settlement::{ClaimResponse, EventsResponse};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use tempfile::TempDir;
@@ -22,18 +22,7 @@ async fn acknowledged_work(node: Node) -> Withdrawn {
         node.call("/v1/withdrawals/claim", &alice(), claim.clone())
             .await,
     );
-    node.faucet(&addr(&alice()), 5).await;
-    let _: serde_json::Value = expect_ok(
-        node.call(
-            "/v1/deposit",
-            &alice(),
-            DepositCall {
-                account: addr(&alice()),
-                amount: 5,
-            },
-        )
-        .await,
-    );
+    node.deposit(&alice(), 5).await;
     Withdrawn {
         node,
         claim,

@@ -10,7 +10,7 @@ use crate::support::*;
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, L1Message, PriceUpdate, SignedAction, TimeInForce, Tx};
 use protocol::api::sequencer::{TxLookup, TxState, WithdrawalView};
-use protocol::api::settlement::{DepositResponse, ForceCall, ForceResponse, QueueResponse};
+use protocol::api::settlement::{ForceCall, ForceResponse, QueueResponse};
 use protocol::engine::Receipt;
 use sequencer::StatusBody;
 use sequencer::follower::PendingL1;
@@ -173,16 +173,7 @@ async fn status_names_the_oldest_unconsumed_l1_message_and_its_deadline() {
     // Never bonded: every post is refused, so the deposit stays unconsumed on L1.
     let seq = Seq::start_with(&l1, |c| c.auto_bond = false).await;
     let alice = alice();
-    let (status, body) = {
-        l1.faucet(&addr(&alice), DEPOSIT).await;
-        let call = protocol::api::settlement::DepositCall {
-            account: addr(&alice),
-            amount: DEPOSIT,
-        };
-        l1.call("/v1/deposit", &alice, call).await
-    };
-    assert_eq!(status, 200, "deposit: {body}");
-    let deposit: DepositResponse = serde_json::from_value(body).unwrap();
+    let deposit = l1.deposit(&alice, DEPOSIT).await;
     seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;
     let forced = force(&l1, &alice, withdraw(&alice, 1_000_000_000, 1)).await;
     assert_eq!(forced.queue_index, deposit.queue_index + 1);

@@ -21,7 +21,7 @@ use sequencer::FaultPlan;
 use service_client::settlement::SettlementClient;
 use std::time::Duration;
 use tempfile::TempDir;
-use test_support::SettlementLayer;
+use test_support::{SettlementLayer, bind_loopback};
 use vigil_client::sequencer::SequencerClient;
 use vigil_client::verifier::VerifierClient;
 
@@ -36,14 +36,6 @@ pub const SEQUENCER_FUNDS: u64 = 1_000_000;
 pub const VERIFIER_FUNDS: u64 = 1_000;
 /// Every trader's L2 deposit: 100,000 USDC in micro-units.
 pub const DEPOSIT: u64 = 100_000_000_000;
-
-async fn bind() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let url = format!("http://{}", listener.local_addr().expect("local addr"));
-    (listener, url)
-}
 
 /// The settlement layer and the real sequencer, over the genesis of a seeded workload.
 #[derive(Debug)]
@@ -105,7 +97,7 @@ impl Network {
         config.batch_interval = Duration::from_millis(20);
         config.keeper_interval = None;
         config.inject_fault = fault;
-        let (listener, seq_url) = bind().await;
+        let (listener, seq_url) = bind_loopback().await;
         let seq_running = sequencer::start(config, listener)
             .await
             .expect("the sequencer starts");

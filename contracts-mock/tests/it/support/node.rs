@@ -7,7 +7,6 @@ use contracts_mock::Config;
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{AccountResponse, BondsResponse, QueueResponse, StatusResponse};
 use protocol::genesis::Genesis;
-use std::ops::{Deref, DerefMut};
 use test_support::SettlementLayer;
 
 /// The test chain: the devnet genesis (with the devnet oracle key's address as oracle) and
@@ -95,15 +94,4 @@ impl Node {
     }
 }
 
-impl Deref for Node {
-    type Target = SettlementLayer;
-    fn deref(&self) -> &SettlementLayer {
-        &self.0
-    }
-}
-
-impl DerefMut for Node {
-    fn deref_mut(&mut self) -> &mut SettlementLayer {
-        &mut self.0
-    }
-}
+test_support::deref_to_settlement_layer!(Node);

@@ -4,7 +4,6 @@
 //! sequencer stamps its batches.
 
 use contracts_mock::Config;
-use std::ops::{Deref, DerefMut};
 use test_support::SettlementLayer;
 
 /// Challenge window W of the test chain, in blocks.
@@ -29,15 +28,4 @@ fn chain_terms(config: &mut Config) {
     config.max_timestamp_drift_ms = 3_600_000;
 }
 
-impl Deref for L1 {
-    type Target = SettlementLayer;
-    fn deref(&self) -> &SettlementLayer {
-        &self.0
-    }
-}
-
-impl DerefMut for L1 {
-    fn deref_mut(&mut self) -> &mut SettlementLayer {
-        &mut self.0
-    }
-}
+test_support::deref_to_settlement_layer!(L1);

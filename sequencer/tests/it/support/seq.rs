@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 use tempfile::TempDir;
+use test_support::{bind_loopback, send_for_text};
 
 #[derive(Debug)]
 pub struct Seq {
@@ -52,13 +53,10 @@ impl Seq {
     }
 
     pub async fn launch(config: Config, dir: TempDir) -> Seq {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
+        let (listener, url) = bind_loopback().await;
         let running = sequencer::start(config, listener)
             .await
             .expect("the sequencer starts");
-        let url = format!("http://{}", running.addr());
         Seq {
             url,
             http: reqwest::Client::new(),
@@ -81,16 +79,8 @@ impl Seq {
     }
 
     pub async fn get_raw(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("GET the sequencer");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        let request = self.http.get(format!("{}{path}", self.url));
+        json_or_text(send_for_text(request).await)
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
@@ -100,18 +90,12 @@ impl Seq {
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.url))
             .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("POST the sequencer");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+            .body(body);
+        json_or_text(send_for_text(request).await)
     }
 
     pub async fn post<B: Serialize>(&self, path: &str, body: &B) -> (u16, Value) {
@@ -152,4 +136,10 @@ impl Seq {
         )
         .await;
     }
+}
+
+/// The body as JSON, or as a JSON string where it is not JSON.
+fn json_or_text((status, text): (u16, String)) -> (u16, Value) {
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
 }

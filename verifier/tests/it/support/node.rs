@@ -4,7 +4,6 @@
 
 use contracts_mock::Config;
 use protocol::genesis::Genesis;
-use std::ops::{Deref, DerefMut};
 use test_support::SettlementLayer;
 
 /// W: a batch is challengeable for this many blocks after the one it was posted in.
@@ -32,15 +31,4 @@ fn chain_terms(config: &mut Config) {
     config.max_timestamp_drift_ms = 10_000;
 }
 
-impl Deref for Node {
-    type Target = SettlementLayer;
-    fn deref(&self) -> &SettlementLayer {
-        &self.0
-    }
-}
-
-impl DerefMut for Node {
-    fn deref_mut(&mut self) -> &mut SettlementLayer {
-        &mut self.0
-    }
-}
+test_support::deref_to_settlement_layer!(Node);

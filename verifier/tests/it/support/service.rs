@@ -10,7 +10,7 @@ use protocol::signing::address_of;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use test_support::ChildService;
+use test_support::{ChildService, bind_loopback, send_for_text};
 use verifier::{Config, RunError};
 
 /// Talks to a verifier's HTTP API.
@@ -29,14 +29,7 @@ impl StatusClient {
     }
 
     pub async fn get_raw(&self, path: &str) -> (u16, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("GET");
-        let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
+        send_for_text(self.http.get(format!("{}{path}", self.url))).await
     }
 
     pub async fn status(&self) -> StatusResponse {
@@ -109,10 +102,7 @@ impl Verifier {
     }
 
     pub async fn start(config: Config) -> Verifier {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (listener, url) = bind_loopback().await;
         let running = verifier::start(config.clone(), listener).await;
         Verifier {
             client: StatusClient::new(url),
