@@ -17,6 +17,18 @@ fn node_hash(left: &H256, right: &H256) -> H256 {
     keccak256_concat(&[&[0x01], &left.0, &right.0])
 }
 
+/// The level above `level`: each pair hashed, an odd last node carried up unchanged.
+fn parent_level(level: &[H256]) -> Vec<H256> {
+    level
+        .chunks(2)
+        .map(|pair| match pair {
+            [l, r] => node_hash(l, r),
+            [single] => *single,
+            _ => unreachable!("chunks(2) yields one or two items"),
+        })
+        .collect()
+}
+
 /// The Merkle root of `items`.
 pub fn merkle_root(items: &[H256]) -> H256 {
     if items.is_empty() {
@@ -24,14 +36,7 @@ pub fn merkle_root(items: &[H256]) -> H256 {
     }
     let mut level: Vec<H256> = items.iter().map(leaf_hash).collect();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node_hash(l, r),
-                [single] => *single,
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        level = parent_level(&level);
     }
     level[0]
 }
@@ -49,14 +54,7 @@ pub fn merkle_proof(items: &[H256], index: usize) -> Vec<Option<H256>> {
     while level.len() > 1 {
         let sibling = idx ^ 1;
         path.push(level.get(sibling).copied());
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node_hash(l, r),
-                [single] => *single,
-                _ => unreachable!("chunks(2) yields one or two items"),
-            })
-            .collect();
+        level = parent_level(&level);
         idx /= 2;
     }
     path

@@ -152,24 +152,22 @@ impl Action {
     /// The address the message claims signed it; `None` for `PriceUpdate`, whose signer is
     /// the genesis oracle rather than a field of the message.
     pub fn claimed_signer(&self) -> Option<Address> {
-        match self {
-            Action::Order(a) => Some(a.account),
-            Action::Cancel(a) => Some(a.account),
-            Action::CancelAll(a) => Some(a.account),
-            Action::Withdraw(a) => Some(a.account),
-            Action::Liquidate(a) => Some(a.liquidator),
-            Action::PriceUpdate(_) => None,
-        }
+        self.signer_and_nonce().map(|(signer, _)| signer)
     }
 
     /// The replay-protection nonce, if the action has one.
     pub fn nonce(&self) -> Option<u64> {
+        self.signer_and_nonce().map(|(_, nonce)| nonce)
+    }
+
+    /// The claimed signer and the nonce of a user's action; `None` for `PriceUpdate`.
+    fn signer_and_nonce(&self) -> Option<(Address, u64)> {
         match self {
-            Action::Order(a) => Some(a.nonce),
-            Action::Cancel(a) => Some(a.nonce),
-            Action::CancelAll(a) => Some(a.nonce),
-            Action::Withdraw(a) => Some(a.nonce),
-            Action::Liquidate(a) => Some(a.nonce),
+            Action::Order(a) => Some((a.account, a.nonce)),
+            Action::Cancel(a) => Some((a.account, a.nonce)),
+            Action::CancelAll(a) => Some((a.account, a.nonce)),
+            Action::Withdraw(a) => Some((a.account, a.nonce)),
+            Action::Liquidate(a) => Some((a.liquidator, a.nonce)),
             Action::PriceUpdate(_) => None,
         }
     }
