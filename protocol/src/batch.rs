@@ -55,6 +55,18 @@ pub struct Draft {
     pub queue_start: u64,
 }
 
+impl Draft {
+    /// Batch 0's draft: on the genesis anchor, consuming the L1 queue from its start.
+    pub fn first(genesis: &Genesis, timestamp_ms: u64) -> Draft {
+        Draft {
+            index: 0,
+            prev_header_hash: genesis_anchor(genesis),
+            timestamp_ms,
+            queue_start: 0,
+        }
+    }
+}
+
 /// A whole batch as posted to the settlement layer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Batch {

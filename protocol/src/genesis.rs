@@ -55,6 +55,34 @@ pub struct MarketParams {
     pub open_interest_cap: u64,
 }
 
+impl MarketParams {
+    /// A market on the devnet markets' risk and fee terms: lot 1, 10 % initial and 5 %
+    /// maintenance margin, 2 / 5 bps maker / taker fees, a 1 % liquidation fee and a 10 %
+    /// price band around the oracle price.
+    pub fn on_devnet_terms(
+        id: u32,
+        symbol: &str,
+        size_decimals: u8,
+        tick_size: u64,
+        open_interest_cap: u64,
+    ) -> MarketParams {
+        MarketParams {
+            id,
+            symbol: symbol.into(),
+            size_decimals,
+            tick_size,
+            lot_size: 1,
+            initial_margin_bps: 1_000,
+            maintenance_margin_bps: 500,
+            maker_fee_bps: 2,
+            taker_fee_bps: 5,
+            liquidation_fee_bps: 100,
+            price_band_bps: 1_000,
+            open_interest_cap,
+        }
+    }
+}
+
 /// Chain-wide parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
@@ -102,34 +130,8 @@ impl Genesis {
             max_funding_premium_bps: 50,
             max_fills_per_order: 32,
             markets: vec![
-                MarketParams {
-                    id: 1,
-                    symbol: "BTC-PERP".into(),
-                    size_decimals: 4,
-                    tick_size: 1_000_000,
-                    lot_size: 1,
-                    initial_margin_bps: 1_000,
-                    maintenance_margin_bps: 500,
-                    maker_fee_bps: 2,
-                    taker_fee_bps: 5,
-                    liquidation_fee_bps: 100,
-                    price_band_bps: 1_000,
-                    open_interest_cap: 100_000_000,
-                },
-                MarketParams {
-                    id: 2,
-                    symbol: "ETH-PERP".into(),
-                    size_decimals: 3,
-                    tick_size: 10_000,
-                    lot_size: 1,
-                    initial_margin_bps: 1_000,
-                    maintenance_margin_bps: 500,
-                    maker_fee_bps: 2,
-                    taker_fee_bps: 5,
-                    liquidation_fee_bps: 100,
-                    price_band_bps: 1_000,
-                    open_interest_cap: 1_000_000_000,
-                },
+                MarketParams::on_devnet_terms(1, "BTC-PERP", 4, 1_000_000, 100_000_000),
+                MarketParams::on_devnet_terms(2, "ETH-PERP", 3, 10_000, 1_000_000_000),
             ],
         }
     }

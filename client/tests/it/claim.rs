@@ -7,7 +7,7 @@ use crate::support::import_key;
 use contracts_mock::Config;
 use protocol::action::{Action, L1Message, Tx, Withdraw};
 use protocol::api::settlement::{BondCall, FaucetRequest, MineRequest, PostBatchCall};
-use protocol::batch::{Batch, Draft, domain_separator, genesis_anchor, genesis_tree};
+use protocol::batch::{Batch, Draft, domain_separator, genesis_tree};
 use protocol::codec::Encode;
 use protocol::engine::keys::withdrawal_key;
 use protocol::genesis::Genesis;
@@ -44,12 +44,7 @@ fn batch_with_withdrawal(
         },
     ];
     let pre = genesis_tree(genesis);
-    let draft = Draft {
-        index: 0,
-        prev_header_hash: genesis_anchor(genesis),
-        timestamp_ms,
-        queue_start: 0,
-    };
+    let draft = Draft::first(genesis, timestamp_ms);
     let mut post = pre.clone();
     let (batch, _) = Batch::execute_and_seal(&mut post, genesis, draft, txs).expect("full tree");
     let proof = post.prove(&withdrawal_key(0)).expect("full tree").encode();

@@ -7,7 +7,7 @@
 use protocol::action::Tx;
 use protocol::batch::{
     Batch, ChunkExecutor, Draft, ReceiptProof, ReceiptProofError, Signer, domain_separator,
-    execute_chunks, execute_tx, genesis_anchor, genesis_tree, verify_tx,
+    execute_chunks, execute_tx, genesis_tree, verify_tx,
 };
 use protocol::engine::{BlockContext, Receipt};
 use protocol::genesis::Genesis;
@@ -89,12 +89,7 @@ fn chunks_cover_the_transactions_in_order_and_match_serial_execution() {
 fn an_empty_batch_has_no_chunks_and_leaves_the_state() {
     let (genesis, _) = setup(1, 4, 0);
     let pre = genesis_tree(&genesis);
-    let draft = Draft {
-        index: 0,
-        prev_header_hash: genesis_anchor(&genesis),
-        timestamp_ms: T0_MS,
-        queue_start: 0,
-    };
+    let draft = Draft::first(&genesis, T0_MS);
     let batch = Batch::seal(draft, pre.root(), Vec::new(), Vec::new(), Vec::new());
     let mut chunks = execute_chunks(&pre, &genesis, &batch, None);
     assert!(chunks.next().is_none());
@@ -165,12 +160,7 @@ fn a_signer_count_other_than_the_transaction_count_is_refused() {
 fn every_receipt_is_provable_against_the_header() {
     for (n, k) in [(1, 4), (8, 4), (13, 4), (13, 1), (30, 16)] {
         let (genesis, txs) = setup(3, k, n);
-        let draft = Draft {
-            index: 0,
-            prev_header_hash: genesis_anchor(&genesis),
-            timestamp_ms: T0_MS,
-            queue_start: 0,
-        };
+        let draft = Draft::first(&genesis, T0_MS);
         let mut tree = genesis_tree(&genesis);
         let (batch, receipts) = Batch::execute_and_seal(&mut tree, &genesis, draft, txs).unwrap();
         let k_usize = k as usize;

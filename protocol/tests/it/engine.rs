@@ -32,6 +32,8 @@ pub const BTC: u32 = 1;
 /// band 50 %, open-interest cap 1000 units.
 pub const TOY: u32 = 2;
 pub const USD: i128 = 1_000_000;
+/// 100 USD, the TOY market's usual price.
+pub const P100: u64 = 100_000_000;
 
 pub fn addr(n: u8) -> Address {
     assert_ne!(n, 0, "address 0 is the insurance fund");
@@ -39,19 +41,8 @@ pub fn addr(n: u8) -> Address {
 }
 
 pub fn genesis() -> Genesis {
-    let market = |id: u32, symbol: &str, size_decimals: u8| MarketParams {
-        id,
-        symbol: symbol.into(),
-        size_decimals,
-        tick_size: 1_000_000,
-        lot_size: 1,
-        initial_margin_bps: 1_000,
-        maintenance_margin_bps: 500,
-        maker_fee_bps: 2,
-        taker_fee_bps: 5,
-        liquidation_fee_bps: 100,
-        price_band_bps: 1_000,
-        open_interest_cap: 1_000_000_000,
+    let market = |id: u32, symbol: &str, size_decimals: u8| {
+        MarketParams::on_devnet_terms(id, symbol, size_decimals, 1_000_000, 1_000_000_000)
     };
     let toy = MarketParams {
         maker_fee_bps: 10,
@@ -60,19 +51,23 @@ pub fn genesis() -> Genesis {
         open_interest_cap: 1_000,
         ..market(TOY, "TOY-PERP", 0)
     };
+    // The devnet's chain terms (K = 16, 60 s price age, hourly funding, ...), our markets.
     let g = Genesis {
-        chain_id: 31337,
-        verifying_contract: Address([0xcc; 20]),
-        oracle: ORACLE,
-        checkpoint_interval_txs: 16,
-        max_price_age_ms: 60_000,
-        funding_period_ms: 3_600_000,
-        max_funding_premium_bps: 50,
-        max_fills_per_order: 32,
         markets: vec![market(BTC, "BTC-PERP", 4), toy],
+        ..Genesis::devnet(31337, Address([0xcc; 20]), ORACLE)
     };
     g.validate().expect("test genesis is valid");
     g
+}
+
+/// A TOY market at 100 USD with `n` funded accounts 1..=n.
+pub fn toy_sim(n: u8, each: i128) -> Sim {
+    let mut sim = Sim::new();
+    sim.price(TOY, P100);
+    for i in 1..=n {
+        sim.deposit(addr(i), each);
+    }
+    sim
 }
 
 pub fn signed(action: Action) -> Tx {
@@ -259,18 +254,11 @@ impl Sim {
         self.act(Action::Order(o))
     }
 
-    pub fn reduce_only(
-        &mut self,
-        who: Address,
-        market: u32,
-        is_buy: bool,
-        price: u64,
-        size: u64,
-        tif: TimeInForce,
-    ) -> Receipt {
+    /// `order` (from `order_msg`), placed reduce-only.
+    pub fn reduce_only(&mut self, order: Order) -> Receipt {
         let o = Order {
             reduce_only: true,
-            ..self.order_msg(who, market, is_buy, price, size, tif)
+            ..order
         };
         self.act(Action::Order(o))
     }

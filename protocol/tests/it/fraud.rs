@@ -6,9 +6,7 @@
 
 use proptest::prelude::*;
 use protocol::action::Tx;
-use protocol::batch::{
-    Batch, ChunkExecutor, Draft, domain_separator, execute_tx, genesis_anchor, genesis_tree,
-};
+use protocol::batch::{Batch, ChunkExecutor, Draft, domain_separator, execute_tx, genesis_tree};
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::fault::{self, Fault};
 use protocol::fraud::{self, FraudProof, Rejection, Verdict};
@@ -75,10 +73,8 @@ fn sequence(
         .unwrap()
         .next_queue_index;
     let draft = Draft {
-        index: 0,
-        prev_header_hash: genesis_anchor(genesis),
-        timestamp_ms: T0_MS,
         queue_start,
+        ..Draft::first(genesis, T0_MS)
     };
     let batch = Batch::seal(draft, pre.root(), txs, checkpoints, receipt_roots);
     batch

@@ -26,6 +26,20 @@ const PREFIXES: &[&[u8]] = &[
 
 /// A key: one of `PREFIXES`, then bytes mostly from a tiny alphabet (so keys collide on
 /// long runs) and sometimes arbitrary (so splits fall on every bit position).
+/// Every single-byte mutation of `bytes`, in order: (position, new byte, mutated bytes),
+/// the new byte always differing from the original.
+pub fn single_byte_mutations(bytes: &[u8]) -> impl Iterator<Item = (usize, u8, Vec<u8>)> + '_ {
+    (0..bytes.len()).flat_map(move |at| {
+        (0..=255u8)
+            .filter(move |&byte| byte != bytes[at])
+            .map(move |byte| {
+                let mut mutated = bytes.to_vec();
+                mutated[at] = byte;
+                (at, byte, mutated)
+            })
+    })
+}
+
 pub fn key_strategy() -> impl Strategy<Value = H256> {
     let byte = prop_oneof![3 => select(vec![0u8, 1, 0x80, 0xff]), 1 => any::<u8>()];
     (select(PREFIXES), vec(byte, 32)).prop_map(|(prefix, tail)| {

@@ -158,12 +158,7 @@ fn vector_batch() -> (
         txs.push(w.next_tx(BATCH_VECTOR_TIME_MS));
     }
     let pre = genesis_tree(&genesis);
-    let draft = Draft {
-        index: 0,
-        prev_header_hash: genesis_anchor(&genesis),
-        timestamp_ms: BATCH_VECTOR_TIME_MS,
-        queue_start: 0,
-    };
+    let draft = Draft::first(&genesis, BATCH_VECTOR_TIME_MS);
     let (batch, receipts) =
         Batch::execute_and_seal(&mut pre.clone(), &genesis, draft, txs).expect("full tree");
     (genesis, batch, receipts)

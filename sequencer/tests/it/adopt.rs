@@ -12,7 +12,7 @@ use crate::support::*;
 use protocol::action::{L1Message, Tx};
 use protocol::api::sequencer::{TxLookup, TxState};
 use protocol::api::settlement::{BondCall, PostBatchCall};
-use protocol::batch::{Batch, Draft, genesis_anchor, genesis_tree};
+use protocol::batch::{Batch, Draft, genesis_tree};
 use protocol::codec::Encode;
 use sequencer::StatusBody;
 use std::time::Duration;
@@ -59,12 +59,7 @@ async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_i
             action: broke.clone(),
         },
     ];
-    let draft = Draft {
-        index: 0,
-        prev_header_hash: genesis_anchor(&genesis),
-        timestamp_ms: now_ms(),
-        queue_start: 0,
-    };
+    let draft = Draft::first(&genesis, now_ms());
     let mut tree = genesis_tree(&genesis);
     let (foreign, receipts) =
         Batch::execute_and_seal(&mut tree, &genesis, draft, txs).expect("executes");

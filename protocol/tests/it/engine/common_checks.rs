@@ -7,18 +7,6 @@ use TimeInForce::{Gtc, Ioc};
 use protocol::codec::Encode;
 use protocol::engine::{CancelReason, INSURANCE_FUND};
 
-const P100: u64 = 100_000_000;
-
-/// A TOY market at 100 USD with `n` funded accounts 1..=n.
-fn toy_sim(n: u8, each: i128) -> Sim {
-    let mut sim = Sim::new();
-    sim.price(TOY, P100);
-    for i in 1..=n {
-        sim.deposit(addr(i), each);
-    }
-    sim
-}
-
 #[test]
 fn cancel_and_cancel_all() {
     let a = addr(1);
@@ -179,7 +167,8 @@ fn stale_price_allows_only_risk_reducing_orders() {
         &sim.order(a, TOY, false, 99_000_000, 1, Ioc),
         Status::StalePrice,
     );
-    let r = sim.reduce_only(a, TOY, false, 99_000_000, 1, Ioc);
+    let closing = sim.order_msg(a, TOY, false, 99_000_000, 1, Ioc);
+    let r = sim.reduce_only(closing);
     assert_eq!(fills(&r), vec![(b, 99_000_000, 1)]);
     assert_eq!(sim.position(a, TOY).size, 0);
     assert_eq!(sim.position(b, TOY).size, 0);

@@ -3,9 +3,7 @@
 
 use super::*;
 use TimeInForce::{Gtc, Ioc};
-use protocol::engine::{CancelReason, ClosedPosition, INSURANCE_FUND};
-
-const P100: u64 = 100_000_000;
+use protocol::engine::{CancelReason, ClosedPosition, INSURANCE_FUND, LiquidationOutcome};
 
 /// `long` holds 10 TOY bought at 100 with 108 USD left; `short` is the counterparty.
 fn long_ten_toy(deposit: i128) -> (Sim, Address, Address) {
@@ -18,6 +16,19 @@ fn long_ten_toy(deposit: i128) -> (Sim, Address, Address) {
     expect(&sim.order(long, TOY, true, P100, 10, Ioc), Status::Ok);
     assert_eq!(sim.collateral(long), deposit - 2 * USD);
     (sim, long, short)
+}
+
+/// The liquidation in `r`, which must have closed exactly 10 TOY at `price` for `fee`.
+fn closed_ten_toy(r: Receipt, price: u64, fee: i128) -> LiquidationOutcome {
+    let l = r.liquidation.unwrap();
+    let closed = ClosedPosition {
+        market: TOY,
+        size: 10,
+        price,
+        fee,
+    };
+    assert_eq!(l.closed, vec![closed]);
+    l
 }
 
 #[test]
@@ -48,17 +59,8 @@ fn liquidation_closes_into_the_insurance_fund() {
         r.cancelled.iter().map(|c| c.reason).collect::<Vec<_>>(),
         vec![CancelReason::Liquidation]
     );
-    let l = r.liquidation.unwrap();
     // Realized −70 USD leaves 38; the fee is 1 % of 930 USD.
-    assert_eq!(
-        l.closed,
-        vec![ClosedPosition {
-            market: TOY,
-            size: 10,
-            price: 93_000_000,
-            fee: 9_300_000
-        }]
-    );
+    let l = closed_ten_toy(r, 93_000_000, 9_300_000);
     assert_eq!(l.bad_debt, 0);
     assert_eq!(sim.collateral(long), 28_700_000);
     assert_eq!(sim.account(long).markets, Vec::<u32>::new());
@@ -77,16 +79,7 @@ fn bad_debt_is_absorbed_by_the_insurance_fund() {
     sim.price(TOY, 85_000_000);
     assert_eq!(sim.view(long).equity, -42 * USD);
     let r = sim.liquidate(addr(9), long, TOY);
-    let l = r.liquidation.unwrap();
-    assert_eq!(
-        l.closed,
-        vec![ClosedPosition {
-            market: TOY,
-            size: 10,
-            price: 85_000_000,
-            fee: 0
-        }]
-    );
+    let l = closed_ten_toy(r, 85_000_000, 0);
     assert_eq!(l.bad_debt, 42 * USD);
     // The account is emptied (its leaf deleted); the fund is in deficit.
     assert_eq!(sim.account(long), records::Account::empty(long));

@@ -6,18 +6,6 @@ use super::*;
 use TimeInForce::{Fok, Gtc, Ioc, PostOnly};
 use protocol::engine::CancelReason;
 
-const P100: u64 = 100_000_000;
-
-/// A TOY market at 100 USD with `n` funded accounts 1..=n.
-fn toy_sim(n: u8, each: i128) -> Sim {
-    let mut sim = Sim::new();
-    sim.price(TOY, P100);
-    for i in 1..=n {
-        sim.deposit(addr(i), each);
-    }
-    sim
-}
-
 /// Data-driven: each order is checked against the expected status on a fresh market.
 /// (name, how to change a plain 1-unit bid at the mark, expected status)
 type Case = (&'static str, fn(&mut Order), Status);
@@ -171,12 +159,14 @@ fn reduce_only_caps_and_rejects() {
     let mut sim = toy_sim(4, 10_000 * USD);
     sim.order(b, TOY, false, P100, 3, Gtc);
     sim.order(a, TOY, true, P100, 3, Ioc); // a long 3
+    let increasing = sim.order_msg(a, TOY, true, P100, 1, Ioc);
     expect(
-        &sim.reduce_only(a, TOY, true, P100, 1, Ioc),
+        &sim.reduce_only(increasing),
         Status::ReduceOnlyWouldIncrease,
     );
     // A resting reduce-only order is capped to the position.
-    let r = sim.reduce_only(a, TOY, false, 101_000_000, 5, Gtc);
+    let capped = sim.order_msg(a, TOY, false, 101_000_000, 5, Gtc);
+    let r = sim.reduce_only(capped);
     assert_eq!(
         (
             r.order.as_ref().unwrap().resting,
@@ -201,13 +191,8 @@ fn resting_reduce_only_fills_up_to_the_position() {
     let mut sim = toy_sim(4, 10_000 * USD);
     sim.order(b, TOY, false, P100, 5, Gtc);
     sim.order(a, TOY, true, P100, 5, Ioc); // a long 5
-    assert_eq!(
-        sim.reduce_only(a, TOY, false, 101_000_000, 3, Gtc)
-            .order
-            .unwrap()
-            .resting,
-        3
-    );
+    let closing = sim.order_msg(a, TOY, false, 101_000_000, 3, Gtc);
+    assert_eq!(sim.reduce_only(closing).order.unwrap().resting, 3);
     sim.order(c, TOY, true, P100, 4, Gtc);
     sim.order(a, TOY, false, P100, 4, Ioc); // a long 1, its reduce-only ask still rests 3
     let r = sim.order(d, TOY, true, 101_000_000, 3, Ioc);

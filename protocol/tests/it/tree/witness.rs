@@ -2,7 +2,7 @@
 //! anything the step did not touch fails with `WitnessIncomplete`; witness bytes are
 //! canonical, validated against hostile input, and compact.
 
-use super::{Op, op_strategy, pool_strategy, populated, run_tree};
+use super::{Op, op_strategy, pool_strategy, populated, run_tree, single_byte_mutations};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use protocol::primitives::{H256, keccak256};
@@ -126,20 +126,13 @@ fn every_single_byte_mutation_of_a_witness_is_rejected_or_changes_the_root() {
     let (_, _, witness) = record(&pre, &keys, &ops);
     let bytes = witness.to_witness_bytes();
     let root = pre.root();
-    for at in 0..bytes.len() {
-        for byte in 0..=255u8 {
-            if byte == bytes[at] {
-                continue;
-            }
-            let mut mutated = bytes.clone();
-            mutated[at] = byte;
-            if let Ok(tree) = Tree::from_witness_bytes(&mutated) {
-                assert_ne!(
-                    tree.root(),
-                    root,
-                    "byte {at} set to {byte:#04x} kept the root"
-                );
-            }
+    for (at, byte, mutated) in single_byte_mutations(&bytes) {
+        if let Ok(tree) = Tree::from_witness_bytes(&mutated) {
+            assert_ne!(
+                tree.root(),
+                root,
+                "byte {at} set to {byte:#04x} kept the root"
+            );
         }
     }
 }
