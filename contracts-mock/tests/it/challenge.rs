@@ -2,12 +2,12 @@
 //! the sequencer and pays the challenger; a rejected proof changes nothing and says why;
 //! late or repeated proofs are told calmly that the batch is already reverted or final.
 
-use crate::support::{Fraud, challenge_call, fraud_with_two_descendants};
+use crate::support::{Fraud, challenge, fraud_with_two_descendants, repost_honest_batch_1};
 use crate::support::{
-    Node, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_error, expect_ok, sequencer,
+    Node, addr, assert_conserved, bob, carol, expect_error, expect_ok, sequencer,
 };
 use protocol::api::settlement::{
-    BatchStatus, BatchView, ChallengeResponse, EventKind, PostBatchResponse, QueueResponse,
+    BatchStatus, BatchView, ChallengeResponse, EventKind, QueueResponse,
 };
 use protocol::fraud::FraudProof;
 use protocol::primitives::H256;
@@ -24,14 +24,8 @@ async fn an_upheld_proof_reverts_the_batch_and_all_later_ones_and_slashes_the_se
     assert_eq!(node.status().await.tip.index, Some(3));
     let challenger_before = node.account(&addr(&carol())).await.balance;
 
-    let upheld: ChallengeResponse = expect_ok(
-        node.call(
-            "/v1/challenge",
-            &carol(),
-            challenge_call(&proof, Some(bad.header.hash())),
-        )
-        .await,
-    );
+    let upheld: ChallengeResponse =
+        expect_ok(challenge(&node, &carol(), &proof, Some(bad.header.hash())).await);
     assert_eq!(
         (upheld.batch_index, upheld.chunk, upheld.reverted.clone()),
         (1, 1, vec![1, 2, 3])
@@ -126,16 +120,7 @@ async fn an_upheld_proof_reverts_the_batch_and_all_later_ones_and_slashes_the_se
     ));
 
     // The slashed sequencer bonds again and posts an honest batch 1 over the last valid root.
-    node.fund_and_bond(&sequencer(), 1_000).await;
-    let t = node.status().await.block.timestamp_ms;
-    let honest = honest_after_0.next(
-        t,
-        vec![
-            deposit_tx(2, addr(&carol()), 50),
-            deposit_tx(3, addr(&alice()), 25),
-        ],
-    );
-    let reposted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &honest).await);
+    let (honest, reposted) = repost_honest_batch_1(&node, &mut honest_after_0).await;
     assert_eq!(reposted.index, 1);
     let view: BatchView = node.get("/v1/batches/1?data=false").await;
     assert_eq!(
@@ -172,9 +157,7 @@ async fn a_proof_against_an_honest_chunk_is_rejected_and_changes_nothing() {
     };
 
     let before = node.snapshot().await;
-    let answer = node
-        .call("/v1/challenge", &carol(), challenge_call(&proof, None))
-        .await;
+    let answer = challenge(&node, &carol(), &proof, None).await;
     expect_error(
         &answer,
         422,
@@ -193,13 +176,7 @@ async fn a_proof_whose_witness_is_not_the_chunk_pre_state_is_rejected() {
         chunk: 0,
         ..proof.clone()
     };
-    let answer = node
-        .call(
-            "/v1/challenge",
-            &carol(),
-            challenge_call(&against_chunk_0, None),
-        )
-        .await;
+    let answer = challenge(&node, &carol(), &against_chunk_0, None).await;
     expect_error(
         &answer,
         422,
@@ -210,9 +187,7 @@ async fn a_proof_whose_witness_is_not_the_chunk_pre_state_is_rejected() {
         witness: vec![0xff; 7],
         ..proof
     };
-    let answer = node
-        .call("/v1/challenge", &carol(), challenge_call(&garbage, None))
-        .await;
+    let answer = challenge(&node, &carol(), &garbage, None).await;
     expect_error(&answer, 422, "proof_rejected", "malformed witness");
     assert_eq!(
         answer.1["details"]["rejection"]["code"],
@@ -230,18 +205,9 @@ async fn the_second_verifier_is_told_the_batch_was_already_reverted() {
         proof,
         ..
     } = fraud_with_two_descendants().await;
-    let _: ChallengeResponse = expect_ok(
-        node.call("/v1/challenge", &carol(), challenge_call(&proof, None))
-            .await,
-    );
+    let _: ChallengeResponse = expect_ok(challenge(&node, &carol(), &proof, None).await);
     let before = node.snapshot().await;
-    let loser = node
-        .call(
-            "/v1/challenge",
-            &bob(),
-            challenge_call(&proof, Some(bad.header.hash())),
-        )
-        .await;
+    let loser = challenge(&node, &bob(), &proof, Some(bad.header.hash())).await;
     expect_error(&loser, 409, "batch_reverted", "batch 1 (header");
     expect_error(
         &loser,
@@ -249,30 +215,13 @@ async fn the_second_verifier_is_told_the_batch_was_already_reverted() {
         "batch_reverted",
         "was already reverted at block",
     );
-    let loser = node
-        .call("/v1/challenge", &bob(), challenge_call(&proof, None))
-        .await;
+    let loser = challenge(&node, &bob(), &proof, None).await;
     expect_error(&loser, 409, "batch_reverted", "already reverted");
     assert_eq!(node.snapshot().await, before);
 
     // Even after an honest batch 1 replaced it, a proof naming the old header is answered calmly.
-    node.fund_and_bond(&sequencer(), 1_000).await;
-    let t = node.status().await.block.timestamp_ms;
-    let honest = honest_after_0.next(
-        t,
-        vec![
-            deposit_tx(2, addr(&carol()), 50),
-            deposit_tx(3, addr(&alice()), 25),
-        ],
-    );
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &honest).await);
-    let late = node
-        .call(
-            "/v1/challenge",
-            &bob(),
-            challenge_call(&proof, Some(bad.header.hash())),
-        )
-        .await;
+    repost_honest_batch_1(&node, &mut honest_after_0).await;
+    let late = challenge(&node, &bob(), &proof, Some(bad.header.hash())).await;
     expect_error(&late, 409, "batch_reverted", "already reverted");
 }
 
@@ -287,32 +236,18 @@ async fn proofs_against_missing_or_mismatched_batches_are_refused() {
         ..proof.clone()
     };
     expect_error(
-        &node
-            .call("/v1/challenge", &carol(), challenge_call(&missing, None))
-            .await,
+        &challenge(&node, &carol(), &missing, None).await,
         404,
         "no_such_batch",
         "no batch 9 has been posted",
     );
-    let unknown = node
-        .call(
-            "/v1/challenge",
-            &carol(),
-            challenge_call(&proof, Some(H256([7; 32]))),
-        )
-        .await;
+    let unknown = challenge(&node, &carol(), &proof, Some(H256([7; 32]))).await;
     expect_error(&unknown, 404, "no_such_batch", "no batch with header hash");
     let other = FraudProof {
         batch_index: 0,
         ..proof.clone()
     };
-    let mismatch = node
-        .call(
-            "/v1/challenge",
-            &carol(),
-            challenge_call(&other, Some(bad.header.hash())),
-        )
-        .await;
+    let mismatch = challenge(&node, &carol(), &other, Some(bad.header.hash())).await;
     expect_error(
         &mismatch,
         422,
@@ -332,9 +267,7 @@ async fn a_challenger_without_the_minimum_bond_is_refused() {
         witness: vec![],
     };
     let before = node.snapshot().await;
-    let answer = node
-        .call("/v1/challenge", &carol(), challenge_call(&proof, None))
-        .await;
+    let answer = challenge(&node, &carol(), &proof, None).await;
     expect_error(
         &answer,
         403,

@@ -3,7 +3,7 @@
 //! boundary (d − 1, d, d + 1) is tested for both a challenge and finalization.
 
 use crate::support::{
-    Node, Rollup, addr, alice, assert_conserved, bob, challenge_call, deposit_tx, expect_error,
+    Node, Rollup, addr, alice, assert_conserved, bob, challenge, deposit_tx, expect_error,
     expect_ok, sequencer, tamper,
 };
 use protocol::api::settlement::{
@@ -44,10 +44,7 @@ async fn batch_status(node: &Node) -> BatchStatus {
 async fn a_challenge_one_block_before_the_deadline_is_upheld() {
     let (node, proof, deadline) = bad_batch_posted().await;
     node.mine_to(deadline - 1).await;
-    let upheld: ChallengeResponse = expect_ok(
-        node.call("/v1/challenge", &bob(), challenge_call(&proof, None))
-            .await,
-    );
+    let upheld: ChallengeResponse = expect_ok(challenge(&node, &bob(), &proof, None).await);
     assert_eq!(upheld.reverted, vec![0]);
 }
 
@@ -61,10 +58,7 @@ async fn a_challenge_at_the_deadline_block_is_upheld() {
             deadline_block: deadline
         }
     );
-    let upheld: ChallengeResponse = expect_ok(
-        node.call("/v1/challenge", &bob(), challenge_call(&proof, None))
-            .await,
-    );
+    let upheld: ChallengeResponse = expect_ok(challenge(&node, &bob(), &proof, None).await);
     assert_eq!(upheld.reverted, vec![0]);
 }
 
@@ -73,9 +67,7 @@ async fn a_challenge_one_block_after_the_deadline_finds_the_batch_final() {
     let (node, proof, deadline) = bad_batch_posted().await;
     node.mine_to(deadline + 1).await;
     let before = node.snapshot().await;
-    let late = node
-        .call("/v1/challenge", &bob(), challenge_call(&proof, None))
-        .await;
+    let late = challenge(&node, &bob(), &proof, None).await;
     expect_error(
         &late,
         409,

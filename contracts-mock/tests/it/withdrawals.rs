@@ -133,6 +133,18 @@ async fn a_claim_against_a_root_that_is_not_final_is_refused() {
     assert!(!unknown.claimed);
 }
 
+/// Alice's `claim`, which must be refused with `status`, `code` and a message saying `says`.
+async fn refused_claim(
+    node: &Node,
+    claim: ClaimWithdrawalCall,
+    status: u16,
+    code: &str,
+    says: &str,
+) {
+    let answer = node.call("/v1/withdrawals/claim", &alice(), claim).await;
+    expect_error(&answer, status, code, says);
+}
+
 #[tokio::test]
 async fn a_claim_with_a_mutated_proof_or_leaf_is_refused() {
     let Withdrawn {
@@ -160,23 +172,27 @@ async fn a_claim_with_a_mutated_proof_or_leaf_is_refused() {
         account: addr(&bob()),
         ..claim.clone()
     };
-    expect_error(
-        &node.call("/v1/withdrawals/claim", &alice(), to_bob).await,
+    refused_claim(
+        &node,
+        to_bob,
         422,
         "invalid_withdrawal_proof",
         "value mismatch",
-    );
+    )
+    .await;
 
     let other_id = ClaimWithdrawalCall {
         withdrawal_id: 1,
         ..claim.clone()
     };
-    expect_error(
-        &node.call("/v1/withdrawals/claim", &alice(), other_id).await,
+    refused_claim(
+        &node,
+        other_id,
         422,
         "invalid_withdrawal_proof",
         "withdrawal 1",
-    );
+    )
+    .await;
 
     // Flip one byte of every sibling hash in turn: each mutation is refused.
     let decoded = Proof::decode(&claim.proof).expect("proof");
@@ -188,25 +204,20 @@ async fn a_claim_with_a_mutated_proof_or_leaf_is_refused() {
             proof: mutated.encode(),
             ..claim.clone()
         };
-        expect_error(
-            &node.call("/v1/withdrawals/claim", &alice(), bad).await,
-            422,
-            "invalid_withdrawal_proof",
-            "root mismatch",
-        );
+        refused_claim(&node, bad, 422, "invalid_withdrawal_proof", "root mismatch").await;
     }
     let truncated = ClaimWithdrawalCall {
         proof: claim.proof[..claim.proof.len() - 1].to_vec(),
         ..claim.clone()
     };
-    expect_error(
-        &node
-            .call("/v1/withdrawals/claim", &alice(), truncated)
-            .await,
+    refused_claim(
+        &node,
+        truncated,
         400,
         "malformed_proof",
         "withdrawal proof does not decode",
-    );
+    )
+    .await;
     assert_eq!(node.snapshot().await, before);
 }
 
@@ -221,11 +232,13 @@ async fn a_claim_against_a_batch_never_posted_is_refused() {
         proof: vec![],
     };
     let before = node.snapshot().await;
-    expect_error(
-        &node.call("/v1/withdrawals/claim", &alice(), claim).await,
+    refused_claim(
+        &node,
+        claim,
         404,
         "no_such_batch",
         "no batch 3 has been posted",
-    );
+    )
+    .await;
     assert_eq!(node.snapshot().await, before);
 }

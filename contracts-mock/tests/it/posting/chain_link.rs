@@ -1,8 +1,6 @@
 //! The link to the tip: the next index, the tip's header hash, the tip's post root.
 
-use super::{Setup, deposits, filler, refused, setup};
-use crate::support::{expect_ok, sequencer};
-use protocol::api::settlement::PostBatchResponse;
+use super::{Setup, deposits, filler, refused, setup, setup_past_batch_0};
 use protocol::batch::Batch;
 use protocol::primitives::keccak256;
 
@@ -12,9 +10,7 @@ async fn a_wrong_parent_is_refused() {
         node,
         mut rollup,
         t,
-    } = setup().await;
-    let first = rollup.next(t, deposits());
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &first).await);
+    } = setup_past_batch_0().await;
     rollup.prev_hash = keccak256(b"some other parent");
     let (orphan, _) = rollup.build(t, vec![filler(&node)]);
     refused(

@@ -37,6 +37,18 @@ pub async fn setup() -> Setup {
     }
 }
 
+/// `setup`, then batch 0 (the two deposits) posted.
+pub async fn setup_past_batch_0() -> Setup {
+    let Setup {
+        node,
+        mut rollup,
+        t,
+    } = setup().await;
+    let first = rollup.next(t, deposits());
+    accepted(&node, &first).await;
+    Setup { node, rollup, t }
+}
+
 pub fn deposits() -> Vec<Tx> {
     vec![
         deposit_tx(0, addr(&alice()), 700),
@@ -47,6 +59,11 @@ pub fn deposits() -> Vec<Tx> {
 /// A transaction that touches no queue message (carol has no collateral: a rejected no-op).
 pub fn filler(node: &Node) -> Tx {
     withdraw_tx(node.genesis(), &carol(), 1, 1)
+}
+
+/// Posts `batch`, which must be accepted.
+pub async fn accepted(node: &Node, batch: &Batch) -> PostBatchResponse {
+    expect_ok(node.post_batch(&sequencer(), batch).await)
 }
 
 pub async fn refused(node: &Node, batch: &Batch, status: u16, code: &str, says: &str) {
@@ -72,7 +89,7 @@ async fn an_honest_batch_is_accepted_and_served_back_byte_for_byte() {
         t,
     } = setup().await;
     let batch = rollup.next(t, deposits());
-    let posted: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
+    let posted = accepted(&node, &batch).await;
     let head = node.status().await;
     assert_eq!(
         (posted.index, posted.header_hash, posted.posted_block),

@@ -1,9 +1,8 @@
 //! The L1 queue: contiguous from the next unconsumed message, byte for byte, and every
 //! message consumed by its force-inclusion deadline.
 
-use super::{Setup, deposits, filler, refused, setup};
-use crate::support::{addr, alice, bob, carol, deposit_tx, expect_ok, sequencer};
-use protocol::api::settlement::PostBatchResponse;
+use super::{Setup, accepted, deposits, filler, refused, setup};
+use crate::support::{addr, alice, bob, carol, deposit_tx};
 
 #[tokio::test]
 async fn a_reordered_queue_range_is_refused() {
@@ -104,7 +103,7 @@ async fn a_batch_skipping_an_overdue_message_is_refused_until_it_includes_it() {
     )
     .await;
     let whole = rollup.next(t, deposits());
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &whole).await);
+    accepted(&node, &whole).await;
 }
 
 #[tokio::test]
@@ -113,5 +112,5 @@ async fn a_batch_may_leave_a_message_unconsumed_up_to_its_deadline_block() {
     node.mine_to(4).await; // the deadline block of both deposits
     let t = node.status().await.block.timestamp_ms;
     let (batch, _) = rollup.build(t, vec![filler(&node)]);
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &batch).await);
+    accepted(&node, &batch).await;
 }

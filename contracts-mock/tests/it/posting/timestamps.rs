@@ -1,18 +1,10 @@
 //! Timestamps: never before the parent's, and within the drift bound of L1 time.
 
-use super::{Setup, deposits, filler, refused, setup};
-use crate::support::{expect_ok, sequencer};
-use protocol::api::settlement::PostBatchResponse;
+use super::{Setup, accepted, deposits, filler, refused, setup, setup_past_batch_0};
 
 #[tokio::test]
 async fn a_timestamp_going_backwards_is_refused() {
-    let Setup {
-        node,
-        mut rollup,
-        t,
-    } = setup().await;
-    let first = rollup.next(t, deposits());
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &first).await);
+    let Setup { node, rollup, t } = setup_past_batch_0().await;
     let (earlier, _) = rollup.build(t - 1, vec![filler(&node)]);
     refused(
         &node,
@@ -26,7 +18,7 @@ async fn a_timestamp_going_backwards_is_refused() {
     )
     .await;
     let (same, _) = rollup.build(t, vec![filler(&node)]);
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &same).await);
+    accepted(&node, &same).await;
 }
 
 #[tokio::test]
@@ -42,7 +34,7 @@ async fn a_timestamp_too_far_ahead_of_l1_time_is_refused() {
     )
     .await;
     let (at_bound, _) = rollup.build(t + 10_000, deposits());
-    let _: PostBatchResponse = expect_ok(node.post_batch(&sequencer(), &at_bound).await);
+    accepted(&node, &at_bound).await;
 }
 
 #[tokio::test]

@@ -1,20 +1,47 @@
-//! Fraud fixtures: a chain with a lying batch and descendants on top of it, and the body
-//! of a challenge.
+//! Fraud fixtures: a chain with a lying batch and descendants on top of it, a challenge
+//! over HTTP, and the honest batch 1 posted once the lie is reverted.
 
 use super::{
     Node, Rollup, addr, alice, bob, carol, deposit_tx, expect_ok, sequencer, tamper, withdraw_tx,
 };
+use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{ChallengeCall, PostBatchResponse};
 use protocol::batch::{Batch, Draft};
 use protocol::fraud::{self, FraudProof, find_first_bad_chunk};
 use protocol::primitives::H256;
+use serde_json::Value;
 
-/// The body of a challenge with `proof`.
-pub fn challenge_call(proof: &FraudProof, header_hash: Option<H256>) -> ChallengeCall {
-    ChallengeCall {
+/// `key` challenges with `proof` (naming the batch's `header_hash`, if given), as answered.
+pub async fn challenge(
+    node: &Node,
+    key: &SigningKey,
+    proof: &FraudProof,
+    header_hash: Option<H256>,
+) -> (u16, Value) {
+    let call = ChallengeCall {
         proof: proof.clone(),
         header_hash,
-    }
+    };
+    node.call("/v1/challenge", key, call).await
+}
+
+/// Once the bad batch is reverted: the slashed sequencer bonds again and posts an honest
+/// batch 1 (the deposits to carol and alice still queued) over batch 0's root.
+pub async fn repost_honest_batch_1(
+    node: &Node,
+    honest_after_0: &mut Rollup,
+) -> (Batch, PostBatchResponse) {
+    node.fund_and_bond(&sequencer(), 1_000).await;
+    let t = node.status().await.block.timestamp_ms;
+    let honest = honest_after_0.next(
+        t,
+        vec![
+            deposit_tx(2, addr(&carol()), 50),
+            deposit_tx(3, addr(&alice()), 25),
+        ],
+    );
+    let reposted = expect_ok(node.post_batch(&sequencer(), &honest).await);
+    (honest, reposted)
 }
 
 /// Batch 0 honest; batch 1 with a lie in chunk 1 (of 2); batches 2 and 3 built on top of

@@ -6,7 +6,7 @@ mod fraud;
 mod node;
 mod rollup;
 
-pub use fraud::{Fraud, challenge_call, fraud_with_two_descendants};
+pub use fraud::{Fraud, challenge, fraud_with_two_descendants, repost_honest_batch_1};
 pub use node::{Node, Snapshot, test_config};
 pub use rollup::{Rollup, deposit_tx, tamper, withdraw_tx};
 pub use test_support::{assert_conserved, expect_ok};
