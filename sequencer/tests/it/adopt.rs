@@ -21,11 +21,7 @@ use std::time::Duration;
 async fn a_valid_batch_posted_by_another_proposer_is_adopted_and_nothing_acked_is_lost() {
     let mut l1 = L1::start().await;
     // Not bonded: the sequencer's own batch 0 is sealed but refused, so it stays local.
-    let seq = Seq::start_with(&l1, |c| {
-        c.auto_bond = false;
-        c.keeper_interval = None;
-    })
-    .await;
+    let seq = Seq::start_unbonded(&l1).await;
     let alice = alice();
     let deposit = l1.deposit(&alice, DEPOSIT).await;
     seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;

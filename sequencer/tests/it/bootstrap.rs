@@ -5,7 +5,6 @@
 use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
-use protocol::action::TimeInForce;
 use sequencer::StatusBody;
 use std::time::Duration;
 
@@ -35,19 +34,8 @@ async fn a_sequencer_on_an_empty_data_dir_rebuilds_from_l1_with_an_identical_roo
     l1.deposit(&bob, DEPOSIT).await;
     first.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
     first.submit(&price(BTC, BTC_PRICE)).await;
-    first
-        .submit(&order(
-            &alice,
-            false,
-            BTC_PRICE,
-            ONE_BTC,
-            TimeInForce::Gtc,
-            1,
-        ))
-        .await;
-    let fill = first
-        .submit(&order(&bob, true, BTC_PRICE, ONE_BTC, TimeInForce::Ioc, 1))
-        .await;
+    first.submit(&maker_ask(&alice, ONE_BTC, 1)).await;
+    let fill = first.submit(&taker_bid(&bob, ONE_BTC, 1)).await;
     assert_eq!(fill.receipt.fills.len(), 1);
     first.submit(&withdraw(&alice, 1_000_000, 2)).await;
     posted(&first).await;

@@ -7,7 +7,6 @@
 use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
-use protocol::action::TimeInForce;
 use protocol::api::sequencer::StatusResponse;
 use protocol::batch::{Batch, genesis_tree};
 use protocol::codec::Decode;
@@ -19,42 +18,10 @@ use std::time::Duration;
 /// Deposits, a price and two trades; waits until all of it is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
-    seq.submit(&order(
-        &alice,
-        false,
-        BTC_PRICE,
-        ONE_BTC,
-        TimeInForce::Gtc,
-        nonce,
-    ))
-    .await;
-    seq.submit(&order(
-        &bob,
-        true,
-        BTC_PRICE,
-        ONE_BTC,
-        TimeInForce::Ioc,
-        nonce,
-    ))
-    .await;
-    seq.submit(&order(
-        &bob,
-        false,
-        BTC_PRICE,
-        ONE_BTC / 2,
-        TimeInForce::Gtc,
-        nonce + 1,
-    ))
-    .await;
-    seq.submit(&order(
-        &alice,
-        true,
-        BTC_PRICE,
-        ONE_BTC / 2,
-        TimeInForce::Ioc,
-        nonce + 1,
-    ))
-    .await;
+    seq.submit(&maker_ask(&alice, ONE_BTC, nonce)).await;
+    seq.submit(&taker_bid(&bob, ONE_BTC, nonce)).await;
+    seq.submit(&maker_ask(&bob, ONE_BTC / 2, nonce + 1)).await;
+    seq.submit(&taker_bid(&alice, ONE_BTC / 2, nonce + 1)).await;
     wait_for(
         "everything to be posted",
         Duration::from_secs(10),

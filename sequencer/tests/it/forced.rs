@@ -308,11 +308,7 @@ async fn a_forced_oracle_price_defeats_price_starvation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_rollup_refuses_new_actions_and_stops_posting() {
     let mut l1 = L1::start().await;
-    let seq = Seq::start_with(&l1, |c| {
-        c.auto_bond = false;
-        c.keeper_interval = None;
-    })
-    .await;
+    let seq = Seq::start_unbonded(&l1).await;
     let alice = alice();
     l1.deposit(&alice, DEPOSIT).await;
     seq.wait_collateral(&addr(&alice), DEPOSIT.into()).await;

@@ -5,7 +5,6 @@
 use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
-use protocol::action::TimeInForce;
 use protocol::api::sequencer::{TxListResponse, TxLookup};
 use std::time::Duration;
 
@@ -20,17 +19,8 @@ async fn an_account_under_maintenance_margin_is_liquidated_by_the_keeper() {
     seq.wait_collateral(&addr(&alice), 6_000_000_000).await;
     seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
     seq.submit(&price(BTC, BTC_PRICE)).await;
-    seq.submit(&order(&bob, false, BTC_PRICE, ONE_BTC, TimeInForce::Gtc, 1))
-        .await;
-    seq.submit(&order(
-        &alice,
-        true,
-        BTC_PRICE,
-        ONE_BTC,
-        TimeInForce::Ioc,
-        1,
-    ))
-    .await;
+    seq.submit(&maker_ask(&bob, ONE_BTC, 1)).await;
+    seq.submit(&taker_bid(&alice, ONE_BTC, 1)).await;
     assert!(
         seq.account(&addr(&alice))
             .await

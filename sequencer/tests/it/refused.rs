@@ -32,11 +32,7 @@ async fn a_refused_post_is_resequenced_without_losing_acknowledged_actions() {
     l1.deposit(&alice, DEPOSIT).await;
     l1.deposit(&bob, DEPOSIT).await;
     // Not bonded and never bonding on its own: every post is refused for now.
-    let seq = Seq::start_with(&l1, |c| {
-        c.auto_bond = false;
-        c.keeper_interval = None;
-    })
-    .await;
+    let seq = Seq::start_unbonded(&l1).await;
     seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
 
     // Acknowledged user actions in sealed, unposted batches.
@@ -46,10 +42,7 @@ async fn a_refused_post_is_resequenced_without_losing_acknowledged_actions() {
             seq.submit(&order(&alice, true, BTC_PRICE, 2, TimeInForce::Gtc, n))
                 .await,
         );
-        acked.push(
-            seq.submit(&order(&bob, false, BTC_PRICE, 1, TimeInForce::Gtc, n))
-                .await,
-        );
+        acked.push(seq.submit(&maker_ask(&bob, 1, n)).await);
     }
     // A deposit queued behind them, then L1 moves past its deadline.
     let late = l1.deposit(&carol, DEPOSIT).await;
@@ -106,9 +99,7 @@ async fn a_refused_post_is_resequenced_without_losing_acknowledged_actions() {
     assert!(!batches.is_empty());
 
     // The chain continues with honest batches.
-    let more = seq
-        .submit(&order(&bob, false, BTC_PRICE, 1, TimeInForce::Gtc, 4))
-        .await;
+    let more = seq.submit(&maker_ask(&bob, 1, 4)).await;
     let posted = wait_for(
         "the next batch to be posted",
         Duration::from_secs(30),

@@ -65,44 +65,11 @@ async fn a_proven_wrong_root_reverts_and_the_sequencer_resequences_honestly() {
     // Three phases, each in batches of its own: a price, a trade, a trade and a withdrawal.
     let mut acked: Vec<TxAccepted> = vec![seq.submit(&price(BTC, BTC_PRICE)).await];
     batch_boundary(&seq).await;
-    acked.push(
-        seq.submit(&order(
-            &alice,
-            false,
-            BTC_PRICE,
-            ONE_BTC,
-            TimeInForce::Gtc,
-            1,
-        ))
-        .await,
-    );
-    acked.push(
-        seq.submit(&order(&bob, true, BTC_PRICE, ONE_BTC, TimeInForce::Ioc, 1))
-            .await,
-    );
+    acked.push(seq.submit(&maker_ask(&alice, ONE_BTC, 1)).await);
+    acked.push(seq.submit(&taker_bid(&bob, ONE_BTC, 1)).await);
     batch_boundary(&seq).await;
-    acked.push(
-        seq.submit(&order(
-            &bob,
-            false,
-            BTC_PRICE,
-            ONE_BTC / 2,
-            TimeInForce::Gtc,
-            2,
-        ))
-        .await,
-    );
-    acked.push(
-        seq.submit(&order(
-            &alice,
-            true,
-            BTC_PRICE,
-            ONE_BTC / 2,
-            TimeInForce::Ioc,
-            2,
-        ))
-        .await,
-    );
+    acked.push(seq.submit(&maker_ask(&bob, ONE_BTC / 2, 2)).await);
+    acked.push(seq.submit(&taker_bid(&alice, ONE_BTC / 2, 2)).await);
     acked.push(seq.submit(&withdraw(&alice, 1_000_000_000, 3)).await);
     assert!(
         acked[1].batch_index >= FAULTY_BATCH,

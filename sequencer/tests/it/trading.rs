@@ -5,7 +5,6 @@
 use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::Seq;
 use crate::support::*;
-use protocol::action::TimeInForce;
 use protocol::api::sequencer::{BatchStatus, TxLookup, TxState, WithdrawalStatus, WithdrawalView};
 use protocol::api::settlement::{BatchStatus as L1Status, ClaimWithdrawalCall};
 use protocol::engine::Status;
@@ -22,22 +21,11 @@ async fn two_accounts_trade_batches_settle_and_a_withdrawal_is_paid() {
     seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
 
     seq.submit(&price(BTC, BTC_PRICE)).await;
-    let maker = seq
-        .submit(&order(
-            &alice,
-            false,
-            BTC_PRICE,
-            ONE_BTC,
-            TimeInForce::Gtc,
-            1,
-        ))
-        .await;
+    let maker = seq.submit(&maker_ask(&alice, ONE_BTC, 1)).await;
     assert_eq!(maker.receipt.status, Status::Ok);
     assert!(maker.receipt.fills.is_empty());
     assert_eq!(maker.receipt.order.as_ref().unwrap().resting, ONE_BTC);
-    let taker = seq
-        .submit(&order(&bob, true, BTC_PRICE, ONE_BTC, TimeInForce::Ioc, 1))
-        .await;
+    let taker = seq.submit(&taker_bid(&bob, ONE_BTC, 1)).await;
     assert!(
         taker.seq > maker.seq,
         "sequence numbers follow execution order"

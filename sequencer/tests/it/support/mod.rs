@@ -114,6 +114,16 @@ pub fn order(
     )
 }
 
+/// A GTC ask of `size` at `BTC_PRICE`: the resting side of the tests' trades.
+pub fn maker_ask(key: &SigningKey, size: u64, nonce: u64) -> SignedAction {
+    order(key, false, BTC_PRICE, size, TimeInForce::Gtc, nonce)
+}
+
+/// An IOC bid of `size` at `BTC_PRICE`: the side that takes a `maker_ask`.
+pub fn taker_bid(key: &SigningKey, size: u64, nonce: u64) -> SignedAction {
+    order(key, true, BTC_PRICE, size, TimeInForce::Ioc, nonce)
+}
+
 pub fn withdraw(key: &SigningKey, amount: u64, nonce: u64) -> SignedAction {
     sign(
         key,

@@ -43,6 +43,16 @@ impl Seq {
         Seq::start_with(l1, |_| {}).await
     }
 
+    /// Never bonded and without a keeper: every batch it seals is refused by the
+    /// settlement layer and stays local.
+    pub async fn start_unbonded(l1: &L1) -> Seq {
+        Seq::start_with(l1, |c| {
+            c.auto_bond = false;
+            c.keeper_interval = None;
+        })
+        .await
+    }
+
     pub async fn start_with(l1: &L1, tweak: impl FnOnce(&mut Config)) -> Seq {
         super::init_logs();
         l1.faucet(&addr(&sequencer_key()), 1_000_000).await;
