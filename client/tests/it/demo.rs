@@ -42,6 +42,16 @@ async fn every_fault_is_caught_slashed_reverted_and_resequenced() {
     }
 }
 
+/// The step names of a `--json` demo's timeline, in order.
+fn timeline_steps(value: &serde_json::Value) -> Vec<&str> {
+    value["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .map(|e| e["step"].as_str().expect("a step name"))
+        .collect()
+}
+
 #[test]
 fn the_binary_prints_a_json_timeline_and_exits_0() {
     let home = tempfile::tempdir().expect("temp dir");
@@ -53,12 +63,7 @@ fn the_binary_prints_a_json_timeline_and_exits_0() {
     let value = run.json();
     assert_eq!(value["ok"], true);
     assert_eq!(value["fault"], "mint");
-    let steps: Vec<&str> = value["timeline"]
-        .as_array()
-        .expect("a timeline")
-        .iter()
-        .map(|e| e["step"].as_str().expect("a step name"))
-        .collect();
+    let steps = timeline_steps(&value);
     for step in STEPS {
         assert!(steps.contains(&step), "no {step} in {steps:?}");
     }
@@ -74,12 +79,7 @@ fn the_escape_demo_tells_both_acts_and_exits_0() {
         (value["ok"].clone(), value["demo"].clone()),
         (true.into(), "escape".into())
     );
-    let steps: Vec<&str> = value["timeline"]
-        .as_array()
-        .expect("a timeline")
-        .iter()
-        .map(|e| e["step"].as_str().expect("a step name"))
-        .collect();
+    let steps = timeline_steps(&value);
     assert_eq!(
         steps,
         vigil_client::demo::escape::STEPS,

@@ -2,7 +2,7 @@
 //! real binary, including a withdrawal's claimed mark.
 
 use crate::support::{Node, Snapshot, addr, alice, assert_conserved, expect_error, expect_ok};
-use crate::withdrawals::{Withdrawn, alice_withdraws};
+use crate::withdrawals::{Withdrawn, alice_withdraws_finally};
 use contracts_mock::Config;
 use protocol::api::settlement::{ClaimResponse, EventsResponse};
 use std::path::PathBuf;
@@ -16,8 +16,7 @@ async fn acknowledged_work(node: Node) -> Withdrawn {
         node,
         claim,
         deadline,
-    } = alice_withdraws(node).await;
-    node.mine_to(deadline + 1).await;
+    } = alice_withdraws_finally(node).await;
     let _: ClaimResponse = expect_ok(
         node.call("/v1/withdrawals/claim", &alice(), claim.clone())
             .await,

@@ -20,6 +20,13 @@ pub struct Withdrawn {
     pub deadline: u64,
 }
 
+/// `alice_withdraws`, then blocks mined until batch 0 is final (claims may start).
+pub async fn alice_withdraws_finally(node: Node) -> Withdrawn {
+    let withdrawn = alice_withdraws(node).await;
+    withdrawn.node.mine_to(withdrawn.deadline + 1).await;
+    withdrawn
+}
+
 /// Alice deposits 1000 and withdraws 400 in batch 0 (posted, not yet final).
 pub async fn alice_withdraws(node: Node) -> Withdrawn {
     node.fund_and_bond(&sequencer(), 1_000).await;
@@ -71,8 +78,7 @@ async fn a_claim_against_a_final_root_pays_the_leaf_account_once() {
         node,
         claim,
         deadline,
-    } = alice_withdraws(Node::start().await).await;
-    node.mine_to(deadline + 1).await;
+    } = alice_withdraws_finally(Node::start().await).await;
     let alice_before = node.account(&addr(&alice())).await.balance;
     let escrow_before = node.status().await.supply.escrow;
 
@@ -147,12 +153,7 @@ async fn refused_claim(
 
 #[tokio::test]
 async fn a_claim_with_a_mutated_proof_or_leaf_is_refused() {
-    let Withdrawn {
-        node,
-        claim,
-        deadline,
-    } = alice_withdraws(Node::start().await).await;
-    node.mine_to(deadline + 1).await;
+    let Withdrawn { node, claim, .. } = alice_withdraws_finally(Node::start().await).await;
     let before = node.snapshot().await;
 
     let more = ClaimWithdrawalCall {
