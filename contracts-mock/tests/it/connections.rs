@@ -79,9 +79,18 @@ fn the_binary_logs_plain_text_and_refuses_a_taken_data_dir() {
     );
     assert_eq!(refusal.trim().lines().count(), 1, "one line: {refusal}");
 
+    // The serving line may land just after the listen line: read until it is there
+    // (bounded), then stop the process.
+    let started = std::time::Instant::now();
+    let mut logged = String::new();
+    while started.elapsed() < Duration::from_secs(20)
+        && !logged.contains("settlement layer serving")
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        logged = std::fs::read_to_string(&log).expect("the log");
+    }
     first.kill().expect("SIGKILL");
     first.wait().expect("reap");
-    let logged = std::fs::read_to_string(&log).expect("the log");
     assert!(logged.contains("settlement layer serving"), "{logged}");
     assert!(!logged.contains('\u{1b}'), "no ANSI codes: {logged:?}");
 }

@@ -170,14 +170,25 @@ impl Escape {
 
     pub(super) async fn promote(&mut self, t: &mut Timeline) -> Result<(), String> {
         let key = keys::verifier_key(0);
+        // Nobody posts while A is silent, so this is the tip B rebuilds to; once serving,
+        // B goes on at once (the overdue message), so its live root soon moves past it.
+        let tip = self.l1.status().await.map_err(|e| e.to_string())?.tip;
         self.start_sequencer(key.clone(), "sequencer-b", true)
             .await?;
-        let rebuilt = self.seq()?.status().await.map_err(|e| e.to_string())?;
-        let tip = self.l1.status().await.map_err(|e| e.to_string())?.tip;
-        if rebuilt.state_root != tip.state_root {
+        let index = tip
+            .index
+            .ok_or("the L1 chain has no batch to rebuild from")?;
+        let rebuilt = self
+            .seq()?
+            .batch(index, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        if (rebuilt.post_state_root, rebuilt.header_hash)
+            != (Some(tip.state_root), Some(tip.header_hash))
+        {
             return Err(format!(
-                "rebuilt root {} is not the L1 tip's {}",
-                rebuilt.state_root, tip.state_root
+                "rebuilt batch {index} has root {:?}, the L1 tip's is {}",
+                rebuilt.post_state_root, tip.state_root
             ));
         }
         t.record("promoted", self.head().await, format!("the verifier's operator starts sequencer B with its own key {}, rebuilt from L1 data alone: root {} = the L1 tip's", address_of(&key), tip.state_root), json!({"sequencer": address_of(&key), "root": tip.state_root}));
