@@ -1,6 +1,9 @@
 //! The load itself: orders signed up front on all cores (so signing is not in the measured
-//! latency), then `concurrency` tasks each taking the next order and timing its
-//! `POST /v1/tx` until the durable answer.
+//! latency), then either closed-loop (`concurrency` tasks each taking the next order and
+//! timing its `POST /v1/tx` until the durable answer: it finds the rate the sequencer
+//! sustains) or open-loop (`--rate`: order i is due at i/rate seconds whatever happened to
+//! the earlier ones, and its latency runs from that due time, so a stall is counted in
+//! full instead of slowing the load down with it).
 //!
 //! The orders cross: all are GTC at the mark (on the tick), one lot each, and within every
 //! round over the accounts half buy and half sell, so the book stays shallow, no account
@@ -118,6 +121,52 @@ pub async fn submit_all(
         total.latencies.extend(part.latencies);
         for (code, n) in part.rejected {
             *total.rejected.entry(code).or_default() += n;
+        }
+    }
+    total.elapsed = started.elapsed();
+    Ok(total)
+}
+
+/// Submits order i at `start + i/rate` (open loop), at most `max_in_flight` at once (a
+/// request due while that many are out waits, and its wait counts in its latency).
+pub async fn submit_at_rate(
+    seq: &SequencerClient,
+    orders: Vec<SignedAction>,
+    rate_per_sec: u64,
+    max_in_flight: usize,
+    progress: &ProgressBar,
+) -> Result<LoadOutcome, BenchError> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
+    for (i, order) in orders.into_iter().enumerate() {
+        let due = started + Duration::from_nanos(interval_ns.saturating_mul(i as u64));
+        tokio::time::sleep_until(due.into()).await;
+        let slot = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| BenchError::Task(e.to_string()))?;
+        let (seq, progress) = (seq.clone(), progress.clone());
+        tasks.spawn(async move {
+            let answer = seq.submit(&order).await;
+            let latency = due.elapsed();
+            drop(slot);
+            progress.inc(1);
+            (
+                latency,
+                answer.map_err(|e| e.code().unwrap_or("unreachable").to_string()),
+            )
+        });
+    }
+    let mut total = LoadOutcome::default();
+    while let Some(done) = tasks.join_next().await {
+        let (latency, answer) = done.map_err(|e| BenchError::Task(e.to_string()))?;
+        total.latencies.push(latency);
+        match answer {
+            Ok(_) => total.accepted += 1,
+            Err(code) => *total.rejected.entry(code).or_default() += 1,
         }
     }
     total.elapsed = started.elapsed();

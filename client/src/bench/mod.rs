@@ -29,8 +29,10 @@ pub struct BenchConfig {
     pub sequencer_url: String,
     /// Signed orders submitted in total.
     pub count: u64,
-    /// Requests in flight at once.
+    /// Requests in flight at once (closed loop), or the cap on them (open loop).
     pub concurrency: usize,
+    /// Open loop: offer this many orders per second, scheduled by the clock.
+    pub rate: Option<u64>,
     /// Fresh accounts to fund and trade from.
     pub accounts: usize,
     /// The market's symbol or id; `None` = the first market.
@@ -52,6 +54,7 @@ impl BenchConfig {
             sequencer_url: sequencer_url.to_string(),
             count: 2_000,
             concurrency: 32,
+            rate: None,
             accounts: 16,
             market: None,
             recoveries: 4_000,
@@ -101,6 +104,11 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
             "count, concurrency and accounts must be at least 1".into(),
         ));
     }
+    if config.rate == Some(0) {
+        return Err(BenchError::Config(
+            "--rate must be at least 1 order per second (or leave it out for a closed loop)".into(),
+        ));
+    }
     let l1 = SettlementClient::new(&config.l1_url);
     let seq = SequencerClient::new(&config.sequencer_url);
     let params = l1.status().await?.params;
@@ -125,7 +133,12 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         fund::fund_accounts(&l1, &seq, config.accounts, deposit, config.fund_timeout).await?;
     let orders = load::sign_orders(&keys, &market, config.count, &domain).await?;
     progress.set_length(config.count);
-    let outcome = load::submit_all(&seq, orders, config.concurrency, progress).await?;
+    let outcome = match config.rate {
+        Some(rate) => {
+            load::submit_at_rate(&seq, orders, rate, config.concurrency, progress).await?
+        }
+        None => load::submit_all(&seq, orders, config.concurrency, progress).await?,
+    };
     progress.finish_and_clear();
     let recoveries_per_sec = recovery::measure(config.recoveries.max(1), domain).await?;
     Ok(BenchReport::new(

@@ -19,6 +19,8 @@ pub struct BenchReport {
     /// Rejections by the sequencer's stable code (`unreachable` when no answer came).
     pub rejected_by_code: BTreeMap<String, u64>,
     pub concurrency: usize,
+    /// Open loop: the offered rate (orders/s, scheduled by the clock); `null`: closed loop.
+    pub offered_per_sec: Option<u64>,
     pub accounts: usize,
     pub elapsed_ms: u64,
     pub accepted_per_sec: u64,
@@ -67,6 +69,7 @@ impl BenchReport {
             rejected: outcome.rejected.values().sum(),
             rejected_by_code: outcome.rejected,
             concurrency: config.concurrency,
+            offered_per_sec: config.rate,
             accounts: config.accounts,
             elapsed_ms: u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
             accepted_per_sec,
@@ -81,12 +84,18 @@ impl BenchReport {
     /// The report for people.
     pub fn text(&self) -> String {
         let ms = |us: u64| format_decimal(us, 3, 1);
+        let load = match self.offered_per_sec {
+            Some(rate) => format!(
+                "offered open-loop at {rate}/s (at most {} in flight; latency from each order's due time)",
+                self.concurrency
+            ),
+            None => format!("{} in flight", self.concurrency),
+        };
         let mut text = format!(
-            "bench: {} orders on {} from {} accounts, {} in flight, in {} s\naccepted            {} ({} actions/s)\nrejected            {}",
+            "bench: {} orders on {} from {} accounts, {load}, in {} s\naccepted            {} ({} actions/s)\nrejected            {}",
             self.submitted,
             self.market,
             self.accounts,
-            self.concurrency,
             format_decimal(self.elapsed_ms, 3, 2),
             self.accepted,
             self.accepted_per_sec,

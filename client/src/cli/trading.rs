@@ -162,9 +162,14 @@ pub struct BenchArgs {
     /// Signed orders to submit in total.
     #[arg(long, default_value_t = 2_000)]
     pub count: u64,
-    /// Requests in flight at once.
+    /// Requests in flight at once (with --rate: the most allowed in flight).
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
+    /// Open loop: offer this many orders per second on a fixed schedule, whatever the
+    /// answers, and time each from when it was due (stalls count). Without it: a closed
+    /// loop that finds the rate the sequencer sustains.
+    #[arg(long)]
+    pub rate: Option<u64>,
     /// Fresh trading accounts to create and fund (faucet + deposit on L1).
     #[arg(long, default_value_t = 16)]
     pub accounts: usize,

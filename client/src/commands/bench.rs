@@ -14,6 +14,7 @@ pub async fn run(cli: &Cli, args: &BenchArgs) -> anyhow::Result<Output> {
     let mut config = BenchConfig::new(&endpoints.l1_url, &endpoints.sequencer_url);
     config.count = args.count;
     config.concurrency = args.concurrency;
+    config.rate = args.rate;
     config.accounts = args.accounts;
     config.market = args.market.clone();
     config.recoveries = args.recoveries;

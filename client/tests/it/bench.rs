@@ -92,3 +92,42 @@ async fn bench_reports_throughput_latency_and_the_recovery_ratio() {
         "crossing orders leave at most a level per side: {book}"
     );
 }
+
+/// `--rate`: an open loop. The orders are offered on the clock's schedule (so the run
+/// lasts at least until the last one is due) and the report says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_loop_offers_orders_on_the_clock() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    rollup.price(BTC, BTC_PRICE).await;
+    let args = [
+        "--json",
+        "bench",
+        "--count",
+        "100",
+        "--rate",
+        "200",
+        "--concurrency",
+        "64",
+        "--accounts",
+        "2",
+        "--recoveries",
+        "200",
+    ];
+    let report = rollup.vigil(home.path(), &args).await.json();
+    assert_eq!(report["offered_per_sec"], 200, "{report}");
+    assert_eq!(int(&report["accepted"]), 100, "{report}");
+    // The 100th order is due 99/200 s after the first: the schedule, not the answers,
+    // sets the pace.
+    assert!(int(&report["elapsed_ms"]) >= 495, "{report}");
+    let text = rollup.vigil(home.path(), &args[1..]).await.ok();
+    assert!(text.contains("offered open-loop at 200/s"), "{text}");
+
+    let zero = rollup.vigil(home.path(), &["bench", "--rate", "0"]).await;
+    assert_eq!(zero.code, 2, "{}", zero.stderr);
+    assert!(
+        zero.stderr.contains("--rate must be at least 1"),
+        "{}",
+        zero.stderr
+    );
+}
