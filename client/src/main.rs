@@ -33,10 +33,9 @@ async fn main() -> ExitCode {
             let exit_code: u8 = if e.is::<UsageError>() { 2 } else { 1 };
             let message = format!("{e:#}").replace('\n', " ");
             if cli.json {
-                // A server refusal keeps its stable code, so scripts can branch on it.
-                let code = e
-                    .downcast_ref::<ServiceError>()
-                    .and_then(ServiceError::code);
+                // A server refusal keeps its stable code, so scripts can branch on it;
+                // every other failure has one of its own.
+                let code = error_code(&e);
                 let body = serde_json::json!({
                     "error": message,
                     "code": code,
@@ -93,4 +92,21 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         eprintln!("error: {message} (see `vigil --help`)");
     }
     ExitCode::from(2)
+}
+
+/// The stable code of a failure for `--json`: the server's own when it refused, else
+/// `usage` (a mistake in the command line or configuration), `unreachable` or
+/// `bad_response` (a service did not answer properly), or `failed`.
+fn error_code(e: &anyhow::Error) -> String {
+    if let Some(service) = e.downcast_ref::<ServiceError>() {
+        return match service {
+            ServiceError::Api { code, .. } => code.clone(),
+            ServiceError::Unreachable { .. } => "unreachable".into(),
+            ServiceError::BadResponse { .. } => "bad_response".into(),
+        };
+    }
+    if e.is::<UsageError>() {
+        return "usage".into();
+    }
+    "failed".into()
 }

@@ -205,9 +205,15 @@ async fn claim_from_sequencer(
             amount: view.amount,
             proof: proof.clone(),
         }),
+        WithdrawalStatus::Claimed { claimed_block } => Err(anyhow::anyhow!(
+            "withdrawal {} was already claimed on L1 in block {claimed_block}: its {} USDC went to {}, nothing is left to claim",
+            view.withdrawal_id,
+            crate::units::format_usdc(view.amount),
+            view.account
+        )),
         _ => Err(anyhow::anyhow!(
             "not claimable yet: {}",
-            super::withdraw::status_line(&view)
+            super::withdraw::status_line(&view, None)
         )),
     }
 }

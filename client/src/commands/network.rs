@@ -105,3 +105,21 @@ pub fn signer(cli: &Cli, name: &str) -> anyhow::Result<StoredKey> {
         Err(e) => Err(classify(e)),
     }
 }
+
+/// The name under which `address`'s key is known to `vigil` (the keystore first, then the
+/// devnet accounts), for hints that must work when copied.
+pub fn key_name_for(cli: &Cli, address: &protocol::primitives::Address) -> Option<String> {
+    let store = Keystore::new(&data_dir(cli).ok()?);
+    if let Some(key) = store
+        .list()
+        .ok()?
+        .into_iter()
+        .find(|k| &k.address == address)
+    {
+        return Some(key.name);
+    }
+    manifest(cli).ok()??.accounts.into_iter().find_map(|a| {
+        let key = parse_private_key(&a.private_key).ok()?;
+        (&address_of(&key) == address).then_some(a.name)
+    })
+}

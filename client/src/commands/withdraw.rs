@@ -41,12 +41,14 @@ pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> 
             accepted.hash
         )
     })?;
+    let claimer = Some(key.name.as_str());
+    let timeout = Duration::from_secs(args.timeout_secs);
     let view = if args.wait {
-        wait_claimable(cli, &seq, id, Duration::from_secs(args.timeout_secs)).await?
+        wait_claimable(cli, &seq, id, timeout, claimer).await?
     } else {
         seq.withdrawal(id).await?
     };
-    let mut output = show(&view);
+    let mut output = show(&view, claimer);
     output.json["seq"] = accepted.seq.into();
     Ok(output)
 }
@@ -54,7 +56,8 @@ pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> 
 pub async fn withdrawal(cli: &Cli, args: &WithdrawalArgs) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;
     let view = endpoints.sequencer().withdrawal(args.id).await?;
-    let mut output = show(&view);
+    let claimer = super::network::key_name_for(cli, &view.account);
+    let mut output = show(&view, claimer.as_deref());
     // A forced withdrawal also shows its path through the L1 queue.
     if let Some(entry) = forced_origin(&endpoints.l1(), &view.tx_hash).await? {
         let consumed = entry
@@ -111,6 +114,7 @@ async fn wait_claimable(
     seq: &SequencerClient,
     id: u64,
     timeout: Duration,
+    claimer: Option<&str>,
 ) -> anyhow::Result<WithdrawalView> {
     let started = Instant::now();
     let live = !cli.json;
@@ -122,7 +126,7 @@ async fn wait_claimable(
             view.status,
             WithdrawalStatus::Claimable { .. } | WithdrawalStatus::Claimed { .. }
         );
-        let line = status_line(&view);
+        let line = status_line(&view, claimer);
         if live && line != last_line && !done {
             let mut err = std::io::stderr().lock();
             let _ = if tty {
@@ -152,15 +156,16 @@ async fn wait_claimable(
     }
 }
 
-fn show(view: &WithdrawalView) -> Output {
+fn show(view: &WithdrawalView, claimer: Option<&str>) -> Output {
     Output {
-        text: status_line(view),
+        text: status_line(view, claimer),
         json: serde_json::to_value(view).expect("a withdrawal view serializes"),
     }
 }
 
-/// The one status line of a withdrawal.
-pub fn status_line(view: &WithdrawalView) -> String {
+/// The one status line of a withdrawal; once claimable, the claim command to run, signed by
+/// `claimer` (a key name `vigil` knows) when there is one.
+pub fn status_line(view: &WithdrawalView, claimer: Option<&str>) -> String {
     let stage = match &view.status {
         WithdrawalStatus::Pending => {
             format!("pending (batch {} is still open)", view.batch_index)
@@ -183,10 +188,19 @@ pub fn status_line(view: &WithdrawalView) -> String {
         }
         WithdrawalStatus::Claimable {
             proof_batch_index, ..
-        } => format!(
-            "claimable (batch {proof_batch_index} is final): run `vigil l1 claim --withdrawal-id {}`",
-            view.withdrawal_id
-        ),
+        } => {
+            let name = claimer.map_or_else(
+                || {
+                    " --name <a key of yours: anyone may claim, the USDC goes to the account>"
+                        .to_string()
+                },
+                |name| format!(" --name {name}"),
+            );
+            format!(
+                "claimable (batch {proof_batch_index} is final): run `vigil l1 claim --withdrawal-id {}{name}`",
+                view.withdrawal_id
+            )
+        }
         WithdrawalStatus::Claimed { claimed_block } => {
             format!("claimed on L1 in block {claimed_block}")
         }

@@ -16,6 +16,7 @@ mod docker;
 mod exit_e2e;
 mod external_signature;
 mod fraud_e2e;
+mod hints;
 mod keys;
 mod l1;
 mod market;

@@ -1,0 +1,77 @@
+//! Printed hints work when copied: `vigil withdraw --wait` ends by naming the exact claim
+//! command (with the key that signed), and running that command as printed claims the
+//! withdrawal; claiming again says it was already claimed (not "not claimable yet"); a
+//! refusal in `--json` always carries a code.
+
+use crate::rollup::{BTC, BTC_PRICE, Rollup};
+use crate::support::import_key;
+use protocol::signing::{address_of, signing_key_from_bytes};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_claim_hint_runs_as_printed() {
+    let rollup = Rollup::start_with(Some(100)).await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let secret = [0x44u8; 32];
+    import_key(h, "carol", &secret).await;
+    for step in ["faucet", "deposit"] {
+        let args = ["l1", step, "--name", "carol", "--amount", "500"];
+        rollup.vigil(h, &args).await.ok();
+    }
+    let carol = address_of(&signing_key_from_bytes(&secret).expect("key"));
+    rollup.wait_collateral(&carol, 500_000_000).await;
+    rollup.price(BTC, BTC_PRICE).await;
+
+    let args = [
+        "withdraw",
+        "100",
+        "--wait",
+        "--timeout-secs",
+        "60",
+        "--name",
+        "carol",
+    ];
+    let printed = rollup.vigil(h, &args).await.ok();
+    let hint = printed
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("a command in backticks: {printed}"));
+    assert!(
+        hint.starts_with("vigil l1 claim --withdrawal-id "),
+        "{hint}"
+    );
+    assert!(hint.ends_with("--name carol"), "{hint}");
+    let words: Vec<&str> = hint.split_whitespace().skip(1).collect();
+    let claimed = rollup.vigil(h, &words).await;
+    assert_eq!(
+        claimed.code, 0,
+        "the hint as printed: {hint}: {}",
+        claimed.stderr
+    );
+
+    let again = rollup.vigil(h, &words).await;
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("already claimed"), "{}", again.stderr);
+    assert!(
+        !again.stderr.contains("not claimable yet"),
+        "{}",
+        again.stderr
+    );
+
+    let mut json_args = vec!["--json"];
+    json_args.extend(&words);
+    let refused = rollup.vigil(h, &json_args).await;
+    let body: serde_json::Value =
+        serde_json::from_str(refused.stderr.trim()).expect("a JSON error line");
+    assert_eq!(body["code"], "failed", "{body}");
+    let usage = rollup
+        .vigil(h, &["--json", "withdraw", "0", "--name", "carol"])
+        .await;
+    let body: serde_json::Value =
+        serde_json::from_str(usage.stderr.trim()).expect("a JSON error line");
+    assert_eq!(
+        (usage.code, body["code"].as_str()),
+        (2, Some("usage")),
+        "{body}"
+    );
+}
