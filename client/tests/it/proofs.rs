@@ -35,7 +35,7 @@ async fn proofs_of_any_held_state_check_against_the_settlement_roots() {
     let dir = tempfile::tempdir().expect("dir");
     let verifier = Verifier::start(Verifier::config(&net, &dir, &key)).await;
     trade(&net).await;
-    let settled = net.settled().await.expect("everything posted");
+    let settled = wait_for("everything to be posted", || net.settled()).await;
     verifier.wait_on_tip(&net).await;
 
     let trader = net.workload.traders[0].address;
