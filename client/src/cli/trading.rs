@@ -46,7 +46,7 @@ pub struct OrderArgs {
     #[arg(long)]
     pub reduce_only: bool,
     /// Market orders: the worst acceptable price, in basis points from the mark price
-    /// (default: the market's price band, the widest the chain accepts).
+    /// (default 500 = 5%; at most the market's price band, the widest the chain accepts).
     #[arg(long)]
     pub slippage_bps: Option<u32>,
     /// The signature is valid for this many seconds.

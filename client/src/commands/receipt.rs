@@ -6,7 +6,7 @@ use super::Output;
 use super::market::{size_decimals, symbol};
 use crate::units::{format_price, format_size, format_usdc_signed};
 use protocol::api::sequencer::{MarketInfo, TxAccepted};
-use protocol::engine::Receipt;
+use protocol::engine::{CancelReason, Receipt};
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -22,7 +22,7 @@ pub fn render(
     describe(&mut text, &accepted.receipt, markets, order_market);
     let _ = write!(
         text,
-        "\nseq {}  batch {}  position {}\ntx        {}",
+        "\nseq {}  batch {}  position in batch {}\ntx        {}",
         accepted.seq, accepted.batch_index, accepted.position, accepted.hash
     );
     Output {
@@ -71,14 +71,25 @@ pub fn describe(
         let d = size_decimals(markets, cancelled.market);
         let _ = write!(
             text,
-            "\ncancelled order {} in {} ({} left, {:?})",
+            "\ncancelled order {} in {} ({} left: {})",
             cancelled.nonce,
             symbol(markets, cancelled.market),
             format_size(cancelled.remaining, d),
-            cancelled.reason
+            reason_words(cancelled.reason)
         );
     }
     if let Some(id) = receipt.withdrawal_id {
         let _ = write!(text, "\nwithdrawal id {id}");
+    }
+}
+
+/// Why a resting order left the book, in words.
+fn reason_words(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::User => "cancelled by its owner",
+        CancelReason::SelfTrade => "it would have traded with its owner's own order",
+        CancelReason::MakerMargin => "its owner lacked the margin for the fill",
+        CancelReason::ReduceOnly => "reduce-only, with no position left to reduce",
+        CancelReason::Liquidation => "its owner was liquidated",
     }
 }

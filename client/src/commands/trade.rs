@@ -34,8 +34,9 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
                 )
                 .into());
             }
+            let slippage = args.slippage_bps.unwrap_or(MARKET_SLIPPAGE_BPS);
             (
-                worst_price(market, is_buy, args.slippage_bps)?,
+                worst_price(market, is_buy, Some(slippage))?,
                 TimeInForce::Ioc,
             )
         }
@@ -81,6 +82,17 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         ),
     };
     let mut output = receipt::render(&headline, &accepted, &markets, Some(market.params.id));
+    if let Some(why) = why_cancelled(&accepted.receipt, tif, price, args.reduce_only) {
+        // Right under the `filled … cancelled …` line it explains.
+        let mut lines: Vec<String> = output.text.lines().map(str::to_string).collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("filled"))
+            .map_or(lines.len(), |i| i + 1);
+        lines.insert(at, format!("why       {why}"));
+        output.text = lines.join("\n");
+        output.json["cancelled_because"] = why.into();
+    }
     output.json["order_id"] = nonce.into();
     output.json["market"] = market.params.symbol.clone().into();
     output.json["account"] = serde_json::to_value(key.address)?;
@@ -153,4 +165,36 @@ pub async fn cancel_all(cli: &Cli, args: &SignerArg) -> anyhow::Result<Output> {
     let count = accepted.receipt.cancelled.len();
     let headline = format!("cancelled {count} open orders of {}", key.address);
     Ok(receipt::render(&headline, &accepted, &markets, None))
+}
+
+/// A market order's default worst price: 5% from the mark (`--slippage-bps`), so a thin
+/// book cannot fill it anywhere in the whole price band.
+const MARKET_SLIPPAGE_BPS: u32 = 500;
+
+/// Why an order's remainder was cancelled, when some was: the taker's own outcome says
+/// how much, not why, so it is read off the order's terms.
+fn why_cancelled(
+    receipt: &protocol::engine::Receipt,
+    tif: TimeInForce,
+    price: u64,
+    reduce_only: bool,
+) -> Option<String> {
+    let outcome = receipt.order.as_ref()?;
+    if outcome.cancelled == 0 {
+        return None;
+    }
+    let limit = format_price(u128::from(price));
+    let reason = match tif {
+        TimeInForce::Ioc | TimeInForce::Fok if outcome.filled == 0 => format!(
+            "nothing rested on the other side at {limit} or better, so nothing filled and the order was dropped (immediate-or-cancel)"
+        ),
+        TimeInForce::Ioc | TimeInForce::Fok => format!(
+            "the book had no more at {limit} or better; the unfilled rest was dropped (immediate-or-cancel)"
+        ),
+        _ if reduce_only => {
+            "reduce-only: the part beyond the position (or still crossing your own orders) was dropped".to_string()
+        }
+        _ => "the rest would have traded with your own resting orders (self-trade prevention) and was dropped".to_string(),
+    };
+    Some(reason)
 }

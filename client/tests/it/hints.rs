@@ -75,3 +75,58 @@ async fn the_claim_hint_runs_as_printed() {
         "{body}"
     );
 }
+
+/// Outcomes say what happened: a market order that finds nothing to match says why it
+/// was dropped (and its worst price is 5% from the mark, not the whole band); a resting
+/// order cancelled by its owner is named in words, not as an internal enum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfilled_market_order_says_why() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let secret = [0x55u8; 32];
+    import_key(h, "dave", &secret).await;
+    for step in ["faucet", "deposit"] {
+        let args = ["l1", step, "--name", "dave", "--amount", "5,000"];
+        rollup.vigil(h, &args).await.ok();
+    }
+    let dave = address_of(&signing_key_from_bytes(&secret).expect("key"));
+    rollup.wait_collateral(&dave, 5_000_000_000).await;
+    rollup.price(BTC, BTC_PRICE).await;
+
+    let text = rollup
+        .vigil(h, &["order", "sell", "BTC-PERP", "0.01", "--name", "dave"])
+        .await
+        .ok();
+    assert!(
+        text.contains("worst price 47,500"),
+        "5% under the 50,000 mark: {text}"
+    );
+    assert!(
+        text.contains("why       nothing rested on the other side at 47,500 or better"),
+        "{text}"
+    );
+    assert!(text.contains("position in batch"), "{text}");
+    let json = rollup
+        .vigil(
+            h,
+            &[
+                "--json", "order", "sell", "BTC-PERP", "0.01", "--name", "dave",
+            ],
+        )
+        .await
+        .json();
+    let why = json["cancelled_because"].as_str().expect("a reason");
+    assert!(why.contains("immediate-or-cancel"), "{json}");
+
+    let rest = [
+        "--json", "order", "buy", "BTC-PERP", "0.01", "@", "49000", "--name", "dave",
+    ];
+    let id = rollup.vigil(h, &rest).await.json()["order_id"].to_string();
+    let cancelled = rollup
+        .vigil(h, &["cancel", &id, "--name", "dave"])
+        .await
+        .ok();
+    assert!(cancelled.contains("cancelled by its owner"), "{cancelled}");
+    assert!(!cancelled.contains("User"), "{cancelled}");
+}
