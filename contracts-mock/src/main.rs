@@ -6,13 +6,11 @@
 //! Exit codes: 0 after a clean shutdown, 1 when the service fails, 2 for a bad
 //! configuration (clap also uses 2 for usage errors).
 
-use anyhow::Context;
 use clap::Parser;
 use contracts_mock::config::defaults;
 use contracts_mock::{Config, RunError};
-use protocol::genesis::{Genesis, devnet_oracle_key};
 use protocol::primitives::Address;
-use protocol::signing::address_of;
+use service_shell::genesis::{DevnetChoice, load_or_devnet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,21 +82,12 @@ struct Cli {
 
 impl Cli {
     fn into_config(self) -> anyhow::Result<Config> {
-        let genesis = match &self.genesis {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading genesis file {}", path.display()))?;
-                serde_json::from_str::<Genesis>(&text)
-                    .with_context(|| format!("parsing genesis file {}", path.display()))?
-            }
-            None => Genesis::devnet(
-                self.chain_id.unwrap_or(defaults::CHAIN_ID),
-                self.rollup_address
-                    .unwrap_or_else(Config::default_rollup_address),
-                self.oracle
-                    .unwrap_or_else(|| address_of(&devnet_oracle_key())),
-            ),
+        let devnet = DevnetChoice {
+            chain_id: self.chain_id,
+            rollup_address: self.rollup_address,
+            oracle: self.oracle,
         };
+        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
         let mut config = Config::new(self.data_dir, genesis);
         config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
         config.challenge_window_blocks = self.challenge_window_blocks;

@@ -10,10 +10,10 @@
 use anyhow::Context;
 use clap::Parser;
 use protocol::fault::Fault;
-use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
 use protocol::primitives::{Address, parse_hex_fixed};
-use protocol::signing::{address_of, signing_key_from_bytes};
+use protocol::signing::signing_key_from_bytes;
 use sequencer::{Config, FaultPlan, Limits, RunError};
+use service_shell::genesis::{DevnetChoice, load_or_devnet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -143,20 +143,12 @@ impl Cli {
             }
             (None, None) => anyhow::bail!("a sequencer key is required: --key-file or --key"),
         };
-        let genesis = match &self.genesis {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading genesis file {}", path.display()))?;
-                serde_json::from_str::<Genesis>(&text)
-                    .with_context(|| format!("parsing genesis file {}", path.display()))?
-            }
-            None => Genesis::devnet(
-                self.chain_id.unwrap_or(DEVNET_CHAIN_ID),
-                self.rollup_address.unwrap_or(DEVNET_VERIFYING_CONTRACT),
-                self.oracle
-                    .unwrap_or_else(|| address_of(&devnet_oracle_key())),
-            ),
+        let devnet = DevnetChoice {
+            chain_id: self.chain_id,
+            rollup_address: self.rollup_address,
+            oracle: self.oracle,
         };
+        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
         let mut config = Config::new(self.data_dir, self.settlement_url, genesis, key);
         config.batch_max_txs = self.batch_max_txs;
         config.batch_interval = Duration::from_millis(self.batch_interval_ms);

@@ -2,7 +2,8 @@
 //! around its library's `run(config, listener, shutdown)` (logging setup, the SIGTERM/Ctrl-C
 //! shutdown future, binding and announcing the listener, the exit-code convention); in
 //! [`http`], the server side of the HTTP APIs (the one `ApiError`, extractors, paging,
-//! fallbacks); in [`metrics`], the Prometheus text writer.
+//! fallbacks); in [`metrics`], the Prometheus text writer; in [`genesis`], the genesis a
+//! binary starts with (file or devnet).
 //!
 //! It exists so the three services (which must not depend on one another, DESIGN §1) and
 //! the `vigil devnet` launcher share one copy of that plumbing. The service libraries use
@@ -14,6 +15,7 @@
 //!   configuration (clap also uses 2 for usage errors).
 
 pub mod data_dir;
+pub mod genesis;
 pub mod http;
 pub mod metrics;
 

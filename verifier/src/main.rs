@@ -9,9 +9,10 @@
 use anyhow::Context;
 use clap::Parser;
 use protocol::api::verifier::Mode;
-use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
+use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT};
 use protocol::primitives::{Address, parse_hex_fixed};
-use protocol::signing::{address_of, signing_key_from_bytes};
+use protocol::signing::signing_key_from_bytes;
+use service_shell::genesis::{DevnetChoice, load_or_devnet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,20 +92,12 @@ struct Cli {
 
 impl Cli {
     fn into_config(self) -> anyhow::Result<Config> {
-        let genesis = match &self.genesis {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading genesis file {}", path.display()))?;
-                serde_json::from_str::<Genesis>(&text)
-                    .with_context(|| format!("parsing genesis file {}", path.display()))?
-            }
-            None => {
-                let oracle = self
-                    .oracle
-                    .unwrap_or_else(|| address_of(&devnet_oracle_key()));
-                Genesis::devnet(self.chain_id, self.rollup_address, oracle)
-            }
+        let devnet = DevnetChoice {
+            chain_id: Some(self.chain_id),
+            rollup_address: Some(self.rollup_address),
+            oracle: self.oracle,
         };
+        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
         let key_hex = match (&self.challenger_key, &self.challenger_key_file) {
             (Some(hex), _) => Some(hex.trim().to_string()),
             (None, Some(path)) => Some(
