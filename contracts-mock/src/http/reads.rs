@@ -12,7 +12,7 @@ use protocol::api::settlement::{
 use protocol::primitives::Address;
 use serde::Deserialize;
 use service_shell::http::ApiError;
-use service_shell::http::{ApiPath, ApiQuery, Page};
+use service_shell::http::{ApiPath, ApiQuery, Page, WithData};
 use std::time::Duration;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -70,12 +70,6 @@ pub async fn batches(
     .map(Json)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WithData {
-    data: Option<bool>,
-}
-
 /// The most recent submission with this index (live if there is one), with its data
 /// unless `?data=false`.
 pub async fn batch(
@@ -83,17 +77,12 @@ pub async fn batch(
     ApiPath(index): ApiPath<u64>,
     ApiQuery(q): ApiQuery<WithData>,
 ) -> Answer<BatchView> {
-    let with_data = q.data.unwrap_or(true);
+    let with_data = q.wanted();
     s.read(move |conn, _| {
         let row = batches::latest_by_index(conn, index)?.ok_or_else(|| {
             ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
         })?;
-        let data = if with_data {
-            Some(batches::data(conn, row.submission_id)?)
-        } else {
-            None
-        };
-        Ok(batches::view(&row, data))
+        batch_view(conn, &row, with_data)
     })
     .await
     .map(Json)
@@ -105,20 +94,29 @@ pub async fn submission(
     ApiPath(id): ApiPath<u64>,
     ApiQuery(q): ApiQuery<WithData>,
 ) -> Answer<BatchView> {
-    let with_data = q.data.unwrap_or(true);
+    let with_data = q.wanted();
     s.read(move |conn, _| {
         let row = batches::by_submission(conn, id)?.ok_or_else(|| {
             ApiError::not_found("no_such_submission", format!("no submission {id}"))
         })?;
-        let data = if with_data {
-            Some(batches::data(conn, row.submission_id)?)
-        } else {
-            None
-        };
-        Ok(batches::view(&row, data))
+        batch_view(conn, &row, with_data)
     })
     .await
     .map(Json)
+}
+
+/// `row`'s view, with its data read from the database when `with_data`.
+fn batch_view(
+    conn: &rusqlite::Connection,
+    row: &batches::BatchRow,
+    with_data: bool,
+) -> Result<BatchView, ApiError> {
+    let data = if with_data {
+        Some(batches::data(conn, row.view.submission_id)?)
+    } else {
+        None
+    };
+    Ok(batches::view(row, data))
 }
 
 pub async fn queue(

@@ -18,7 +18,7 @@ use protocol::api::sequencer::{
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
-use service_shell::http::{ApiPath, ApiQuery, Page, clamp_limit};
+use service_shell::http::{ApiPath, ApiQuery, Page, WithData, clamp_limit};
 use std::sync::atomic::Ordering;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -189,18 +189,12 @@ pub async fn batches(
     Ok(Json(BatchesResponse { batches }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WithData {
-    data: Option<bool>,
-}
-
 pub async fn batch(
     State(s): State<AppState>,
     ApiPath(index): ApiPath<u64>,
     ApiQuery(q): ApiQuery<WithData>,
 ) -> Answer<BatchInfo> {
-    let with_data = q.data.unwrap_or(true);
+    let with_data = q.wanted();
     s.db.read(move |conn| queries::batch(conn, index, with_data))
         .await?
         .map(Json)

@@ -1,5 +1,6 @@
 //! Server-side HTTP every Vigil service shares: the one `ApiError`, the extractors that
-//! answer malformed requests with it, the paging query, and the default fallbacks.
+//! answer malformed requests with it, the paging and `?data=` queries, and the default
+//! fallbacks.
 //!
 //! The three services may not depend on one another (DESIGN §1), yet they answer the same
 //! error shape and follow the same conventions, so the one copy of that code lives here.
@@ -11,6 +12,7 @@ mod page;
 mod proofs;
 mod server;
 mod stall;
+mod with_data;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use extract::{ApiJson, ApiPath, ApiQuery, require_json};
@@ -18,3 +20,4 @@ pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
 pub use proofs::{AtBatch, HoldsStates, proof_routes};
 pub use server::{ConnectionArgs, ConnectionLimits, serve, spawn_server};
+pub use with_data::WithData;
