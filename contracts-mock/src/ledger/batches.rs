@@ -14,23 +14,14 @@ use service_shell::http::ApiError;
 /// Most batches one listing returns.
 pub const MAX_BATCHES_PER_READ: u64 = 1_000;
 
-/// A submission's metadata (the data blob is read separately, only when needed).
+/// A submission's metadata (the data blob is read separately, only when needed): its API
+/// view and the two columns the rules read beyond it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchRow {
-    pub submission_id: u64,
-    pub index: u64,
-    pub header_hash: H256,
-    pub prev_header_hash: H256,
-    pub prev_state_root: H256,
-    pub post_state_root: H256,
-    pub timestamp_ms: u64,
-    pub queue_start: u64,
-    pub queue_end: u64,
-    pub tx_count: u32,
-    pub poster: Address,
-    pub posted_block: u64,
+    /// What `GET /v1/batches` shows, without the data (`view.data` is `None`).
+    pub view: BatchView,
+    /// Challengeable while the head block is ≤ this (kept once the batch is settled).
     pub deadline_block: u64,
-    pub status: BatchStatus,
     /// The block it was finalized or reverted in.
     pub settled_block: Option<u64>,
 }
@@ -52,7 +43,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
             reverted_block: settled,
         },
     };
-    Ok(BatchRow {
+    let view = BatchView {
         submission_id: r.get(0)?,
         index: r.get(1)?,
         header_hash: H256(r.get(2)?),
@@ -65,8 +56,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
         tx_count: r.get(9)?,
         poster: Address(r.get(10)?),
         posted_block: r.get(11)?,
-        deadline_block,
         status,
+        data: None,
+    };
+    Ok(BatchRow {
+        view,
+        deadline_block,
         settled_block,
     })
 }
@@ -163,7 +158,7 @@ pub fn consumer_of(conn: &Connection, queue_index: u64) -> Result<Option<u64>, A
         "WHERE status <> 'reverted' AND queue_start <= ?1 AND queue_end > ?1",
         [key],
     )?
-    .map(|b| b.index))
+    .map(|b| b.view.index))
 }
 
 /// The canonical encoding the submission was posted with.
@@ -191,7 +186,7 @@ pub fn tip(conn: &Connection, rules: &Rules) -> Result<TipInfo, ApiError> {
             "WHERE status <> 'reverted' ORDER BY batch_index DESC",
             [],
         )? {
-            Some(b) => TipInfo {
+            Some(BatchRow { view: b, .. }) => TipInfo {
                 index: Some(b.index),
                 header_hash: b.header_hash,
                 state_root: b.post_state_root,
@@ -217,20 +212,8 @@ pub fn next_index(tip: &TipInfo) -> u64 {
 /// The API view of a row, with its data if `data` is given.
 pub fn view(row: &BatchRow, data: Option<Vec<u8>>) -> BatchView {
     BatchView {
-        submission_id: row.submission_id,
-        index: row.index,
-        header_hash: row.header_hash,
-        prev_header_hash: row.prev_header_hash,
-        prev_state_root: row.prev_state_root,
-        post_state_root: row.post_state_root,
-        timestamp_ms: row.timestamp_ms,
-        queue_start: row.queue_start,
-        queue_end: row.queue_end,
-        tx_count: row.tx_count,
-        poster: row.poster,
-        posted_block: row.posted_block,
-        status: row.status,
         data,
+        ..row.view.clone()
     }
 }
 

@@ -126,7 +126,7 @@ fn finalize_due(conn: &Connection, head: &Head) -> Result<Vec<u64>, ApiError> {
         let at = (batch.deadline_block + 1).max(parent_final_at.unwrap_or(0));
         finalize(conn, &batch, at, head.timestamp_ms)?;
         parent_final_at = Some(at);
-        finalized.push(batch.index);
+        finalized.push(batch.view.index);
     }
     Ok(finalized)
 }
@@ -139,13 +139,13 @@ fn finalize(
 ) -> Result<(), ApiError> {
     conn.execute(
         "UPDATE batches SET status = 'finalized', settled_block = ?1 WHERE submission_id = ?2",
-        params![at, batch.submission_id],
+        params![at, batch.view.submission_id],
     )?;
     let event = EventKind::BatchFinalized {
-        index: batch.index,
-        submission_id: batch.submission_id,
-        header_hash: batch.header_hash,
-        post_state_root: batch.post_state_root,
+        index: batch.view.index,
+        submission_id: batch.view.submission_id,
+        header_hash: batch.view.header_hash,
+        post_state_root: batch.view.post_state_root,
     };
     events::append(conn, at, timestamp_ms, &event)?;
     Ok(())

@@ -33,11 +33,11 @@ pub fn challenge(
     }
     let proof = &call.proof;
     let target = resolve_target(conn, proof.batch_index, call.header_hash.as_ref())?;
-    let data = batches::data(conn, target.submission_id)?;
+    let data = batches::data(conn, target.view.submission_id)?;
     let batch = Batch::decode(&data).map_err(|e| {
         ApiError::internal(format_args!(
             "stored batch {} no longer decodes: {e}",
-            target.index
+            target.view.index
         ))
     })?;
     match adjudicate(rules.genesis(), &batch, proof) {
@@ -86,25 +86,25 @@ fn resolve_target(
                     format!("no batch with header hash {hash} has been posted"),
                 )
             })?;
-            if row.index != index {
+            if row.view.index != index {
                 return Err(ApiError::unprocessable(
                     "header_hash_mismatch",
                     format!(
                         "header hash {hash} is batch {}'s, not batch {index}'s",
-                        row.index
+                        row.view.index
                     ),
                 ));
             }
             row
         }
     };
-    match target.status {
+    match target.view.status {
         BatchStatus::Pending { .. } => Ok(target),
         BatchStatus::Reverted { reverted_block } => Err(ApiError::conflict(
             "batch_reverted",
             format!(
                 "batch {index} (header {}) was already reverted at block {reverted_block}; there is nothing left to prove",
-                target.header_hash
+                target.view.header_hash
             ),
         )),
         BatchStatus::Finalized { finalized_block } => Err(ApiError::conflict(
@@ -137,8 +137,8 @@ fn uphold(
     let mut head = chain::head(conn)?;
     let (block, ts) = (head.number, head.timestamp_ms);
     let upheld = EventKind::ChallengeUpheld {
-        batch_index: target.index,
-        submission_id: target.submission_id,
+        batch_index: target.view.index,
+        submission_id: target.view.submission_id,
         chunk: ruling.chunk,
         challenger: *challenger,
         claimed_root: ruling.claimed_root,
@@ -149,20 +149,20 @@ fn uphold(
     events::append(conn, block, ts, &upheld)?;
     store_upheld(conn, target, challenger, block, ruling)?;
 
-    let doomed = batches::live_from(conn, target.index, i64::MAX as u64)?;
+    let doomed = batches::live_from(conn, target.view.index, i64::MAX as u64)?;
     let mut reverted = Vec::with_capacity(doomed.len());
     for row in &doomed {
-        batches::mark_reverted(conn, row.submission_id, block)?;
+        batches::mark_reverted(conn, row.view.submission_id, block)?;
         let event = EventKind::BatchReverted {
-            index: row.index,
-            submission_id: row.submission_id,
-            header_hash: row.header_hash,
+            index: row.view.index,
+            submission_id: row.view.submission_id,
+            header_hash: row.view.header_hash,
         };
         events::append(conn, block, ts, &event)?;
-        reverted.push(row.index);
+        reverted.push(row.view.index);
     }
 
-    let amount = accounts::take_bond(conn, &target.poster)?;
+    let amount = accounts::take_bond(conn, &target.view.poster)?;
     let share = u128::from(amount) * u128::from(rules.config.slash_share_bps) / 10_000;
     let challenger_reward = u64::try_from(share).map_err(ApiError::internal)?;
     let burned = amount - challenger_reward;
@@ -175,14 +175,14 @@ fn uphold(
         .ok_or_else(|| ApiError::internal("burn overflow"))?;
     chain::save_head(conn, &head)?;
     let slash = SlashInfo {
-        sequencer: target.poster,
+        sequencer: target.view.poster,
         amount,
         challenger: *challenger,
         challenger_reward,
         burned,
     };
     let event = EventKind::Slashed {
-        sequencer: target.poster,
+        sequencer: target.view.poster,
         amount,
         challenger: *challenger,
         challenger_reward,
@@ -193,7 +193,7 @@ fn uphold(
     // A revert may leave nothing pending in a frozen rollup: claims can open now.
     super::exit::advance(conn, rules, &chain::head(conn)?)?;
     Ok(ChallengeResponse {
-        batch_index: target.index,
+        batch_index: target.view.index,
         chunk: ruling.chunk,
         claimed_root: ruling.claimed_root,
         computed_root: ruling.computed_root,
@@ -218,8 +218,8 @@ fn store_upheld(
              claimed_root, computed_root, claimed_receipts_root, computed_receipts_root, witness)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
-            target.submission_id,
-            target.index,
+            target.view.submission_id,
+            target.view.index,
             ruling.chunk,
             challenger.0,
             block,

@@ -184,7 +184,7 @@ impl Ledger {
             let Some(row) = batches::by_submission(conn, id)? else {
                 return Ok(None);
             };
-            let data = batches::data(conn, row.submission_id)?;
+            let data = batches::data(conn, row.view.submission_id)?;
             Ok(Some(batches::view(&row, Some(data))))
         })
     }

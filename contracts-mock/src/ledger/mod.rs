@@ -34,7 +34,7 @@ pub fn status(conn: &Connection, rules: &Rules) -> Result<StatusResponse, ApiErr
         block: head.block(),
         next_batch_index: batches::next_index(&tip),
         tip,
-        finalized_index: batches::last_finalized(conn)?.map(|b| b.index),
+        finalized_index: batches::last_finalized(conn)?.map(|b| b.view.index),
         pending_batches: batches::pending_count(conn)?,
         queue_length: queue::length(conn)?,
         last_event_seq: events::last_seq(conn)?,

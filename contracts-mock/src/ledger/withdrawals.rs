@@ -26,7 +26,7 @@ pub fn claim(
     let batch = batches::latest_by_index(conn, index)?.ok_or_else(|| {
         ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
     })?;
-    match batch.status {
+    match batch.view.status {
         BatchStatus::Finalized { .. } => {}
         BatchStatus::Pending { deadline_block } => {
             return Err(ApiError::conflict(
@@ -66,12 +66,12 @@ pub fn claim(
         amount: call.amount,
     }
     .encode();
-    proof.verify_inclusion(&batch.post_state_root, &withdrawal_key(call.withdrawal_id), &leaf).map_err(|e| {
+    proof.verify_inclusion(&batch.view.post_state_root, &withdrawal_key(call.withdrawal_id), &leaf).map_err(|e| {
         ApiError::unprocessable(
             "invalid_withdrawal_proof",
             format!(
                 "the proof does not show withdrawal {} = {{account {}, amount {}}} in batch {index}'s post-state root {}: {e}",
-                call.withdrawal_id, call.account, call.amount, batch.post_state_root
+                call.withdrawal_id, call.account, call.amount, batch.view.post_state_root
             ),
         )
     })?;
