@@ -72,7 +72,7 @@ impl Output {
 /// Runs `cli`'s command.
 pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
     match &cli.command {
-        Command::Keys(command) => keys::run(&keystore(cli)?, command),
+        Command::Keys(command) => keys::run(cli, &keystore(cli)?, command),
         Command::L1(command) => l1::run(cli, command).await,
         Command::Order(args) => trade::order(cli, args).await,
         Command::Cancel(args) => trade::cancel(cli, args).await,

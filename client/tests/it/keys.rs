@@ -155,3 +155,50 @@ fn a_key_file_whose_address_is_not_its_keys_is_refused() {
         run.stderr
     );
 }
+
+/// The devnet accounts `--name dev1` signs with are listed and shown beside the keystore's
+/// keys (a stored key of the same name shadows one, as it does when signing).
+#[test]
+fn devnet_accounts_are_listed_and_shown() {
+    use protocol::signing::{address_of, signing_key_from_bytes};
+    use vigil_client::devnet::manifest::{DevAccount, DevnetManifest};
+    let home = tempfile::tempdir().expect("temp dir");
+    let secret = [0x66u8; 32];
+    let address = address_of(&signing_key_from_bytes(&secret).expect("key"));
+    let genesis = protocol::genesis::Genesis::devnet(
+        31337,
+        protocol::genesis::DEVNET_VERIFYING_CONTRACT,
+        protocol::primitives::Address([9; 20]),
+    );
+    let manifest = DevnetManifest {
+        l1_url: "http://127.0.0.1:1".into(),
+        sequencer_url: "http://127.0.0.1:1".into(),
+        verifier_urls: vec![],
+        chain_id: genesis.chain_id,
+        verifying_contract: genesis.verifying_contract,
+        markets: genesis.markets.clone(),
+        genesis: None,
+        accounts: vec![DevAccount {
+            name: "dev1".into(),
+            address,
+            private_key: protocol::primitives::to_hex(&secret),
+        }],
+    };
+    let dir = home.path().join("devnet");
+    std::fs::create_dir_all(&dir).expect("devnet dir");
+    manifest.store(&dir).expect("devnet.json");
+
+    let text = vigil(home.path(), None, &["keys", "list"]).ok();
+    assert!(
+        text.contains("dev1") && text.contains("(devnet account)"),
+        "{text}"
+    );
+    assert!(text.contains(&address.to_string()), "{text}");
+    let shown = vigil(
+        home.path(),
+        None,
+        &["--json", "keys", "show", "--name", "dev1"],
+    )
+    .json();
+    assert_eq!(shown["address"], address.to_string(), "{shown}");
+}
