@@ -114,6 +114,21 @@ pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {
     let market = find(&markets, &args.market)?;
     let depth = seq.book(market.params.id, args.levels).await?;
     let d = market.params.size_decimals;
+    let json = serde_json::json!({
+        "market": market.params.symbol,
+        "market_id": depth.market,
+        "mark_price": market.mark_price,
+        "bids": depth.bids,
+        "asks": depth.asks,
+    });
+    if depth.asks.is_empty() && depth.bids.is_empty() {
+        let symbol = &market.params.symbol;
+        let text = format!(
+            "{symbol} (mark {}): the book is empty, no resting orders on either side (place one with `vigil order buy {symbol} SIZE @ PRICE`)",
+            format_price(u128::from(market.mark_price))
+        );
+        return Ok(Output { text, json });
+    }
     let level = |l: &BookLevel| {
         format!(
             "{:>14} {:>14} {:>6}",
@@ -137,16 +152,7 @@ pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {
     for bid in &depth.bids {
         let _ = write!(text, "\n{}  bid", level(bid));
     }
-    Ok(Output {
-        text,
-        json: serde_json::json!({
-            "market": market.params.symbol,
-            "market_id": depth.market,
-            "mark_price": market.mark_price,
-            "bids": depth.bids,
-            "asks": depth.asks,
-        }),
-    })
+    Ok(Output { text, json })
 }
 
 fn format_decimal_lots(lots: u128, decimals: u8) -> String {

@@ -130,3 +130,15 @@ async fn an_unfilled_market_order_says_why() {
     assert!(cancelled.contains("cancelled by its owner"), "{cancelled}");
     assert!(!cancelled.contains("User"), "{cancelled}");
 }
+
+/// An empty book says so, and how to place the first order, instead of a bare rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_book_says_it_is_empty() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    rollup.price(BTC, BTC_PRICE).await;
+    let text = rollup.vigil(home.path(), &["book", "BTC-PERP"]).await.ok();
+    assert!(text.contains("the book is empty"), "{text}");
+    assert!(text.contains("vigil order buy BTC-PERP SIZE @ PRICE"), "{text}");
+    assert!(!text.contains("-----"), "{text}");
+}
