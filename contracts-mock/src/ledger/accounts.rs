@@ -187,19 +187,12 @@ pub fn bond(conn: &Connection, from: &Address, call: &BondCall) -> Result<BondRe
         .bond
         .checked_add(call.amount)
         .ok_or_else(|| ApiError::internal("bond overflow"))?;
-    put(conn, from, &account)?;
-    let head = chain::head(conn)?;
     let event = EventKind::Bonded {
         account: *from,
         amount: call.amount,
         bond: account.bond,
     };
-    events::append(conn, head.number, head.timestamp_ms, &event)?;
-    Ok(BondResponse {
-        account: *from,
-        balance: account.balance,
-        bond: account.bond,
-    })
+    record_bond_change(conn, from, &account, &event)
 }
 
 /// `POST /v1/unbond`: bond → balance, refused while `from` has batches in their window
@@ -235,14 +228,25 @@ pub fn unbond(
         .balance
         .checked_add(call.amount)
         .ok_or_else(|| ApiError::internal("balance overflow"))?;
-    put(conn, from, &account)?;
-    let head = chain::head(conn)?;
     let event = EventKind::Unbonded {
         account: *from,
         amount: call.amount,
         bond: account.bond,
     };
-    events::append(conn, head.number, head.timestamp_ms, &event)?;
+    record_bond_change(conn, from, &account, &event)
+}
+
+/// Stores `from`'s `account` after a bond or unbond, logs `event` at the head block, and
+/// answers with the new balance and bond.
+fn record_bond_change(
+    conn: &Connection,
+    from: &Address,
+    account: &Account,
+    event: &EventKind,
+) -> Result<BondResponse, ApiError> {
+    put(conn, from, account)?;
+    let head = chain::head(conn)?;
+    events::append(conn, head.number, head.timestamp_ms, event)?;
     Ok(BondResponse {
         account: *from,
         balance: account.balance,

@@ -18,24 +18,10 @@ pub fn append(
     kind: &EventKind,
 ) -> Result<u64, ApiError> {
     let (payload, submission_id) = match kind {
-        EventKind::BatchPosted {
-            submission_id,
-            index,
-            header_hash,
-            poster,
-            deadline_block,
-            data: _,
-        } => {
-            let without_data = EventKind::BatchPosted {
-                submission_id: *submission_id,
-                index: *index,
-                header_hash: *header_hash,
-                poster: *poster,
-                deadline_block: *deadline_block,
-                data: Vec::new(),
-            };
-            (serde_json::to_string(&without_data), Some(*submission_id))
-        }
+        EventKind::BatchPosted { submission_id, .. } => (
+            serde_json::to_string(&without_data(kind)),
+            Some(*submission_id),
+        ),
         other => (serde_json::to_string(other), None),
     };
     let payload = payload.map_err(ApiError::internal)?;
@@ -44,6 +30,16 @@ pub fn append(
         params![block, timestamp_ms, payload, submission_id],
     )?;
     u64::try_from(conn.last_insert_rowid()).map_err(ApiError::internal)
+}
+
+/// `kind` as the log stores it: a `batch_posted` event without its data (stored once, with
+/// the batch; readers join it back by `submission_id`).
+fn without_data(kind: &EventKind) -> EventKind {
+    let mut stored = kind.clone();
+    if let EventKind::BatchPosted { data, .. } = &mut stored {
+        *data = Vec::new();
+    }
+    stored
 }
 
 /// The newest sequence number (0 for an empty log).

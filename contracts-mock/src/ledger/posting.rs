@@ -125,23 +125,30 @@ fn check_link(h: &BatchHeader, tip: &TipInfo) -> Result<(), ApiError> {
             ),
         ));
     }
-    if h.prev_header_hash != tip.header_hash {
-        return Err(ApiError::unprocessable(
+    // (code, header field, its value, what of the tip it must equal, the tip's value)
+    let links = [
+        (
             "wrong_parent",
-            format!(
-                "prev_header_hash {} is not the header hash {} of the tip ({tip_name})",
-                h.prev_header_hash, tip.header_hash
-            ),
-        ));
-    }
-    if h.prev_state_root != tip.state_root {
-        return Err(ApiError::unprocessable(
+            "prev_header_hash",
+            h.prev_header_hash,
+            "header hash",
+            tip.header_hash,
+        ),
+        (
             "wrong_prev_root",
-            format!(
-                "prev_state_root {} is not the state root {} of the tip ({tip_name})",
-                h.prev_state_root, tip.state_root
-            ),
-        ));
+            "prev_state_root",
+            h.prev_state_root,
+            "state root",
+            tip.state_root,
+        ),
+    ];
+    for (code, field, ours, what, tips) in links {
+        if ours != tips {
+            return Err(ApiError::unprocessable(
+                code,
+                format!("{field} {ours} is not the {what} {tips} of the tip ({tip_name})"),
+            ));
+        }
     }
     Ok(())
 }
