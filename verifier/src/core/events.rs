@@ -213,21 +213,10 @@ impl Follower {
                     submitted_block: None,
                     outcome: ChallengeOutcome::Unsubmitted { last_error: None },
                 };
+                let finding = Finding::bad_batch(&view);
                 self.challenges.insert(p.submission_id, view.clone());
                 self.out.journal.push(StoreOp::Challenge(view));
-                Some(Finding::BadBatch {
-                    index: h.index,
-                    submission_id: p.submission_id,
-                    header_hash: p.header_hash,
-                    poster: p.poster,
-                    chunk: *chunk,
-                    claimed_root: *claimed_root,
-                    computed_root: *computed_root,
-                    claimed_receipts_root: *claimed_receipts_root,
-                    computed_receipts_root: *computed_receipts_root,
-                    posted_block: p.posted_block,
-                    deadline_block: p.deadline_block,
-                })
+                Some(finding)
             }
             Verdict::OnBadParent { .. } => None,
         };

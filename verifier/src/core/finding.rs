@@ -1,7 +1,7 @@
 //! Findings: what the core reports about the chain it follows. The shell logs each one as
 //! one structured line and stores it; the simulation's auditor reads them.
 
-use protocol::api::verifier::ChallengeOutcome;
+use protocol::api::verifier::{ChallengeOutcome, ChallengeView};
 use protocol::primitives::{Address, H256};
 use serde::Serialize;
 
@@ -76,6 +76,24 @@ pub enum Finding {
 }
 
 impl Finding {
+    /// The `BadBatch` finding for the batch `challenge` is against (the challenge names
+    /// every field the finding reports).
+    pub fn bad_batch(challenge: &ChallengeView) -> Finding {
+        Finding::BadBatch {
+            index: challenge.batch_index,
+            submission_id: challenge.submission_id,
+            header_hash: challenge.header_hash,
+            poster: challenge.poster,
+            chunk: challenge.chunk,
+            claimed_root: challenge.claimed_root,
+            computed_root: challenge.computed_root,
+            claimed_receipts_root: challenge.claimed_receipts_root,
+            computed_receipts_root: challenge.computed_receipts_root,
+            posted_block: challenge.posted_block,
+            deadline_block: challenge.deadline_block,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Finding::BatchVerified { .. } => "batch_verified",
