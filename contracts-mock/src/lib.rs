@@ -31,6 +31,7 @@ pub use state::AppState;
 
 use db::DbThread;
 use ledger::schema;
+use service_shell::IoStepError;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -41,7 +42,7 @@ use tokio::task::JoinHandle;
 /// The SQLite file inside the data dir.
 pub const DB_FILE: &str = "settlement.db";
 /// The file inside the data dir where `run` writes the address it serves on.
-pub const ADDR_FILE: &str = "listen.addr";
+pub use service_shell::ADDR_FILE;
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +51,8 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error("database: {0}")]
     Init(#[from] InitError),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoStepError),
     #[error("server: {0}")]
     Serve(std::io::Error),
     #[error(transparent)]
@@ -92,26 +90,23 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
     config.validate()?;
     let data_dir = config.data_dir.clone();
     let lock = service_shell::data_dir::lock_data_dir(&data_dir, "settlement layer")?;
-    let addr = listener.local_addr().map_err(|source| RunError::Io {
-        what: "reading the listen address".into(),
-        source,
-    })?;
+    let addr = service_shell::bound_addr(&listener)?;
     let (rules, conn, last_seq) = tokio::task::spawn_blocking(move || open(config))
         .await
-        .map_err(|e| RunError::Io {
+        .map_err(|e| IoStepError {
             what: "startup task".into(),
             source: std::io::Error::other(e),
         })??;
-    let (db, db_thread) = db::spawn(conn).map_err(|source| RunError::Io {
+    let (db, db_thread) = db::spawn(conn).map_err(|source| IoStepError {
         what: "starting the database thread".into(),
         source,
     })?;
     let (stop, stopping) = watch::channel(false);
     let state = AppState::new(db, rules, last_seq, stopping.clone());
-    if let Err(e) = write_addr_file(&data_dir, &addr.to_string()) {
+    if let Err(e) = service_shell::publish_addr(&data_dir, addr) {
         drop(state);
         stop_db_thread(db_thread).await;
-        return Err(e);
+        return Err(e.into());
     }
     let producer = state
         .rules()
@@ -186,12 +181,4 @@ fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> 
     schema::init(&mut conn, &config.genesis, now_ms())?;
     let last_seq = schema::last_event_seq(&conn)?;
     Ok((Rules::new(config), conn, last_seq))
-}
-
-/// Writes the served address (`service_shell::write_addr_file`), for launchers and tests.
-fn write_addr_file(data_dir: &std::path::Path, addr: &str) -> Result<(), RunError> {
-    service_shell::write_addr_file(data_dir, addr).map_err(|source| RunError::Io {
-        what: format!("writing {}", data_dir.join(ADDR_FILE).display()),
-        source,
-    })
 }

@@ -97,12 +97,39 @@ pub fn announce_bound(listener: &TcpListener) {
     }
 }
 
+/// The file inside a service's data dir that holds the address it serves on.
+pub const ADDR_FILE: &str = "listen.addr";
+
 /// Writes the served address to `data_dir/listen.addr` atomically (a temp file, then a
 /// rename), so a launcher or test polling for the file never reads half an address.
 pub fn write_addr_file(data_dir: &std::path::Path, addr: &str) -> std::io::Result<()> {
-    let path = data_dir.join("listen.addr");
+    let path = data_dir.join(ADDR_FILE);
     let tmp = data_dir.join("listen.addr.tmp");
     std::fs::write(&tmp, addr).and_then(|()| std::fs::rename(&tmp, &path))
+}
+
+/// A step of starting a service that failed on I/O, shown as `{what}: {source}`.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct IoStepError {
+    pub what: String,
+    pub source: std::io::Error,
+}
+
+/// The address `listener` is bound to (the bound one, so port 0 works).
+pub fn bound_addr(listener: &TcpListener) -> Result<SocketAddr, IoStepError> {
+    listener.local_addr().map_err(|source| IoStepError {
+        what: "reading the listen address".into(),
+        source,
+    })
+}
+
+/// [`write_addr_file`] for a service that starts serving on `addr`; an error names the file.
+pub fn publish_addr(data_dir: &std::path::Path, addr: SocketAddr) -> Result<(), IoStepError> {
+    write_addr_file(data_dir, &addr.to_string()).map_err(|source| IoStepError {
+        what: format!("writing {}", data_dir.join(ADDR_FILE).display()),
+        source,
+    })
 }
 
 /// A service's whole life as a process: take the validated config (or the reason it is

@@ -15,6 +15,7 @@ use crate::submit::{self, Challenger};
 use protocol::api::settlement::{EventsResponse, l1_domain_separator};
 use protocol::api::verifier::L1View;
 use service_client::{SettlementClient, Timeouts};
+use service_shell::IoStepError;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -66,7 +67,7 @@ impl Follow {
         let domain =
             l1_domain_separator(config.genesis.chain_id, &config.genesis.verifying_contract);
         let client = SettlementClient::with_timeouts(config.base_url(), timeouts)
-            .map_err(|e| RunError::Io {
+            .map_err(|e| IoStepError {
                 what: "building the HTTP client".into(),
                 source: std::io::Error::other(e),
             })?

@@ -29,6 +29,7 @@ pub use state::AppState;
 use crate::core::{Follower, RestoreError};
 use follow::{Engine, Follow};
 use protocol::primitives::H256;
+use service_shell::IoStepError;
 use std::future::Future;
 use std::net::SocketAddr;
 use store::{Store, StoreError};
@@ -37,7 +38,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The file inside the data dir where `run` writes the address it serves on.
-pub const ADDR_FILE: &str = "listen.addr";
+pub use service_shell::ADDR_FILE;
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -52,11 +53,8 @@ pub enum RunError {
         "the settlement layer runs genesis {theirs}, but this verifier is configured with genesis {ours}"
     )]
     GenesisMismatch { ours: H256, theirs: H256 },
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoStepError),
     #[error("server: {0}")]
     Serve(std::io::Error),
     #[error("{0}")]
@@ -72,7 +70,7 @@ pub fn app(state: AppState) -> axum::Router {
 
 /// Opens the store in `config.data_dir` and resumes the core from it (blocking).
 pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| RunError::Io {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| IoStepError {
         what: format!("creating {}", config.data_dir.display()),
         source,
     })?;
@@ -113,16 +111,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
     let (core, store) = tokio::task::spawn_blocking(move || open(&opening))
         .await
         .map_err(|e| RunError::Task(format!("startup task: {e}")))??;
-    let addr = listener.local_addr().map_err(|source| RunError::Io {
-        what: "reading the listen address".into(),
-        source,
-    })?;
-    service_shell::write_addr_file(&config.data_dir, &addr.to_string()).map_err(|source| {
-        RunError::Io {
-            what: format!("writing {}", config.data_dir.join(ADDR_FILE).display()),
-            source,
-        }
-    })?;
+    let addr = service_shell::bound_addr(&listener)?;
+    service_shell::publish_addr(&config.data_dir, addr)?;
     tracing::info!(
         %addr,
         data_dir = %config.data_dir.display(),
