@@ -237,7 +237,7 @@ async fn launch(
     client: SettlementClient,
     status: &StatusResponse,
     conn: rusqlite::Connection,
-    rebuilt: Rebuilt,
+    mut rebuilt: Rebuilt,
     lock: service_shell::data_dir::DataDirLock,
 ) -> Result<Running, RunError> {
     let addr = listener

@@ -26,7 +26,7 @@ pub struct ReadView {
     pub finalized: Option<(u64, Tree)>,
     /// The states after the newest finalized batch (or genesis) and after every sealed
     /// batch since, ascending: what `/v1/proofs/…?batch=N` proves against.
-    pub held: Vec<HeldState>,
+    pub held: Arc<Vec<HeldState>>,
     /// The configured fault was injected (it never is again).
     pub fault_spent: bool,
 }

@@ -27,7 +27,7 @@ struct Shared {
     finalized: Mutex<(Option<u64>, Tree)>,
     /// The finalized state and the post-state of every pending batch verified honest,
     /// ascending: what `/v1/proofs/…?batch=N` proves against.
-    held: Mutex<Vec<HeldState>>,
+    held: Mutex<Arc<Vec<HeldState>>>,
     /// Every challenge record with its proof, by challenged submission.
     challenges: Mutex<BTreeMap<u64, ChallengeView>>,
     genesis: Arc<Genesis>,
@@ -43,7 +43,7 @@ impl AppState {
                 status: watch::Sender::new(status_of(core, core.cursor(), None)),
                 genesis: Arc::new(core.genesis().clone()),
                 finalized: Mutex::new((core.anchor().index, core.anchor_tree().clone())),
-                held: Mutex::new(held_of(core)),
+                held: Mutex::new(Arc::new(held_of(core))),
                 challenges: Mutex::new(challenges_of(core)),
                 metrics: Mutex::new(Metrics::default()),
                 stopping,
@@ -63,7 +63,7 @@ impl AppState {
     /// from the same core).
     pub fn publish_states(&self, core: &Follower) {
         *lock(&self.inner.finalized) = (core.anchor().index, core.anchor_tree().clone());
-        *lock(&self.inner.held) = held_of(core);
+        *lock(&self.inner.held) = Arc::new(held_of(core));
         *lock(&self.inner.challenges) = challenges_of(core);
     }
 
@@ -96,7 +96,7 @@ impl AppState {
 }
 
 impl HoldsStates for AppState {
-    fn held_states(&self) -> Vec<HeldState> {
+    fn held_states(&self) -> Arc<Vec<HeldState>> {
         lock(&self.inner.held).clone()
     }
 }

@@ -353,8 +353,9 @@ impl Loop {
 
 impl Core {
     /// What reads see of this state (O(1): tree clones share nodes).
-    pub fn read_view(&self) -> ReadView {
-        let core = self;
+    pub fn read_view(&mut self) -> ReadView {
+        let held = self.held_states();
+        let core = &*self;
         let open = core.open.as_ref();
         ReadView {
             tree: core.tree.clone(),
@@ -369,7 +370,7 @@ impl Core {
             queue_next: core.queue_next,
             final_queue_end: core.final_queue_end(),
             finalized: core.base.finalized.map(|i| (i, core.base.tree.clone())),
-            held: core.held_states(),
+            held,
             fault_spent: core.fault_spent,
         }
     }

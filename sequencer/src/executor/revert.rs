@@ -8,6 +8,7 @@ use crate::journal::{Entry, SnapshotData};
 use protocol::action::{L1Message, Tx};
 use protocol::api::proofs::HeldState;
 use protocol::primitives::H256;
+use std::sync::Arc;
 
 impl Core {
     /// Returns to the state at the start of batch `from_index` (which must be sealed and
@@ -227,8 +228,26 @@ impl Core {
     }
 
     /// The finalized states kept in history, the state after the newest finalized batch
-    /// (or genesis) and after each retained batch, ascending (O(1) tree clones).
-    pub fn held_states(&self) -> Vec<HeldState> {
+    /// (or genesis) and after each retained batch, ascending (O(1) tree clones each). Built
+    /// again only when the chain moved (a seal, finalization, revert or adoption changes
+    /// the tip or the base), not for every view: a long challenge window retains many.
+    pub fn held_states(&mut self) -> Arc<Vec<HeldState>> {
+        let key = (
+            self.base.finalized,
+            self.retained.len(),
+            self.tip.header_hash,
+        );
+        if let Some((cached, held)) = &self.held_cache
+            && *cached == key
+        {
+            return held.clone();
+        }
+        let held = Arc::new(self.collect_held_states());
+        self.held_cache = Some((key, held.clone()));
+        held
+    }
+
+    fn collect_held_states(&self) -> Vec<HeldState> {
         let base = HeldState {
             batch_index: self.base.finalized,
             tree: self.base.tree.clone(),

@@ -77,6 +77,12 @@ pub(super) struct Base {
     pub finalized: Option<u64>,
 }
 
+/// `Core::held_states` as last built and the chain position it was built at.
+pub(super) type HeldCache = (
+    (Option<u64>, usize, H256),
+    Arc<Vec<protocol::api::proofs::HeldState>>,
+);
+
 /// Which outcomes of a user transaction go into the batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inclusion {
@@ -122,6 +128,8 @@ pub struct Core {
     pub(super) last_snapshot: Option<u64>,
     /// Finalized states kept for `/v1/proofs/…?batch=N` after newer batches finalized.
     pub history: FinalizedHistory,
+    /// `held_states` as last built, keyed by (finalized base, retained count, tip hash).
+    pub(super) held_cache: Option<HeldCache>,
     pub(super) out: Vec<Entry>,
 }
 
@@ -174,6 +182,7 @@ impl Core {
             fault_spent: false,
             last_snapshot,
             history: FinalizedHistory::default(),
+            held_cache: None,
             out: Vec::new(),
         }
     }

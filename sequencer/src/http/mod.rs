@@ -92,7 +92,7 @@ impl AppState {
 
 impl HoldsStates for AppState {
     /// The durable states after the newest finalized batch and every sealed one since.
-    fn held_states(&self) -> Vec<protocol::api::proofs::HeldState> {
+    fn held_states(&self) -> Arc<Vec<protocol::api::proofs::HeldState>> {
         self.views.borrow().held.clone()
     }
 }

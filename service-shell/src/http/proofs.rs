@@ -10,11 +10,13 @@ use axum::{Json, Router};
 use protocol::api::proofs::{HeldState, ProofError, ProofTarget, StateProof, state_proof};
 use protocol::primitives::Address;
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// A node that keeps states after batches it can prove against.
 pub trait HoldsStates: Clone + Send + Sync + 'static {
-    /// The states held, in ascending batch order (genesis first when held).
-    fn held_states(&self) -> Vec<HeldState>;
+    /// The states held, in ascending batch order (genesis first when held); shared, since
+    /// a long challenge window holds many.
+    fn held_states(&self) -> Arc<Vec<HeldState>>;
 }
 
 /// `?batch=N`: which batch's post-state to prove against.
