@@ -139,6 +139,9 @@ async fn an_empty_book_says_it_is_empty() {
     rollup.price(BTC, BTC_PRICE).await;
     let text = rollup.vigil(home.path(), &["book", "BTC-PERP"]).await.ok();
     assert!(text.contains("the book is empty"), "{text}");
-    assert!(text.contains("vigil order buy BTC-PERP SIZE @ PRICE"), "{text}");
+    assert!(
+        text.contains("vigil order buy BTC-PERP SIZE @ PRICE"),
+        "{text}"
+    );
     assert!(!text.contains("-----"), "{text}");
 }
