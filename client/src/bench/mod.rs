@@ -129,9 +129,14 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         return Err(BenchError::NoPrice(market.params.symbol));
     }
     let deposit = config.deposit.min(params.faucet_max_amount);
+    progress.set_message(format!("funding {} fresh accounts on L1", config.accounts));
     let keys =
         fund::fund_accounts(&l1, &seq, config.accounts, deposit, config.fund_timeout).await?;
+    progress.set_message(format!("signing {} orders", config.count));
     let orders = load::sign_orders(&keys, &market, config.count, &domain).await?;
+    // The rate shown is the submissions', not diluted by the funding and signing above.
+    progress.reset();
+    progress.set_message("orders");
     progress.set_length(config.count);
     let outcome = match config.rate {
         Some(rate) => {
@@ -140,6 +145,12 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         None => load::submit_all(&seq, orders, config.concurrency, progress).await?,
     };
     progress.finish_and_clear();
+    if !progress.is_hidden() {
+        eprintln!(
+            "measuring this machine's signature recovery rate ({} recoveries)…",
+            config.recoveries
+        );
+    }
     let recoveries_per_sec = recovery::measure(config.recoveries.max(1), domain).await?;
     Ok(BenchReport::new(
         &market.params.symbol,

@@ -22,7 +22,7 @@ pub async fn run(cli: &Cli, args: &BenchArgs) -> anyhow::Result<Output> {
         ProgressBar::hidden()
     } else {
         let style = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} orders ({per_sec})",
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg} ({per_sec})",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         ProgressBar::new(args.count).with_style(style)
