@@ -178,7 +178,17 @@ pub async fn run(
 /// Blocking startup: data dir, database, schema, genesis check, genesis commitments.
 fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> {
     let mut conn = db::open(&config.data_dir.join(DB_FILE)).map_err(schema::InitError::from)?;
-    schema::init(&mut conn, &config.genesis, now_ms())?;
+    // A fresh database's identity: unique per data dir and start, fixed once stored.
+    let seed = format!(
+        "{}:{}:{}",
+        config.data_dir.display(),
+        now_ms(),
+        std::process::id()
+    );
+    let fresh = protocol::primitives::keccak256(seed.as_bytes());
+    let instance_id = schema::init(&mut conn, &config.genesis, now_ms(), fresh)?;
     let last_seq = schema::last_event_seq(&conn)?;
-    Ok((Rules::new(config), conn, last_seq))
+    let mut rules = Rules::new(config);
+    rules.instance_id = instance_id;
+    Ok((rules, conn, last_seq))
 }

@@ -20,6 +20,9 @@ pub struct Rules {
     pub l1_domain: H256,
     /// Domain of L2 actions ("Vigil"), to check forced actions' signatures.
     pub l2_domain: H256,
+    /// This database's identity (`schema::init`): two settlement layers with the same
+    /// genesis differ in it, so nodes can tell which one their data dir follows.
+    pub instance_id: H256,
 }
 
 impl Rules {
@@ -32,6 +35,7 @@ impl Rules {
             genesis_root: genesis_tree(genesis).root(),
             l1_domain: l1_domain_separator(genesis.chain_id, &genesis.verifying_contract),
             l2_domain: batch::domain_separator(genesis),
+            instance_id: H256::ZERO,
             config,
         }
     }
@@ -47,6 +51,7 @@ impl Rules {
             chain_id: c.genesis.chain_id,
             verifying_contract: c.genesis.verifying_contract,
             genesis_hash: self.genesis_hash,
+            instance_id: self.instance_id,
             domain_separator: self.l1_domain,
             checkpoint_interval_txs: c.genesis.checkpoint_interval_txs,
             challenge_window_blocks: c.challenge_window_blocks,

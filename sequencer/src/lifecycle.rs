@@ -163,10 +163,11 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         poster::ensure_bond(&client, &config.key, status.params.min_sequencer_bond).await;
     }
     let recovering = config.clone();
+    let instance = status.params.instance_id;
     // The lock travels with the recovery so that a cancelled start holds it until the
     // blocking read of the journal is over.
     let (lock, recovered) = tokio::task::spawn_blocking(move || {
-        let recovered = open_and_recover(&recovering);
+        let recovered = open_and_recover(&recovering, &instance);
         (lock, recovered)
     })
     .await
@@ -464,12 +465,22 @@ async fn connect(
 }
 
 /// Opens the database and rebuilds the executor state (blocking).
-fn open_and_recover(config: &Config) -> Result<(rusqlite::Connection, Rebuilt), RunError> {
+fn open_and_recover(
+    config: &Config,
+    settlement_instance: &protocol::primitives::H256,
+) -> Result<(rusqlite::Connection, Rebuilt), RunError> {
     let path = config.data_dir.join(journal::DB_FILE);
     let conn = schema::open(&path)?;
     schema::check_meta(&conn, "genesis_hash", &config.genesis.hash().to_string())?;
     let sequencer = protocol::signing::address_of(&config.key).to_string();
     schema::check_meta(&conn, "sequencer", &sequencer)?;
+    // Same genesis is not the same chain (every devnet shares one): the journal stays with
+    // the settlement layer it was written against.
+    schema::check_meta(
+        &conn,
+        "settlement_instance",
+        &settlement_instance.to_string(),
+    )?;
     let recovered = recovery::load(&conn)?;
     let rebuilt = replay::rebuild(
         Arc::new(config.genesis.clone()),

@@ -153,6 +153,19 @@ impl Follow {
                 theirs: status.params.genesis_hash,
             });
         }
+        // Same genesis is not the same chain (every devnet shares one): the data dir stays
+        // with the settlement layer it was built from.
+        let theirs = status.params.instance_id;
+        let bound = self
+            .blocking(move |engine| engine.store.bind_settlement_instance(&theirs))
+            .await??;
+        if bound != theirs {
+            return Err(RunError::OtherInstance {
+                url: self.client.base_url().to_string(),
+                bound,
+                theirs,
+            });
+        }
         tracing::info!(
             cursor = self.core().cursor(),
             head_block = status.block.number,

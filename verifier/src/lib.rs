@@ -53,6 +53,14 @@ pub enum RunError {
         "the settlement layer runs genesis {theirs}, but this verifier is configured with genesis {ours}"
     )]
     GenesisMismatch { ours: H256, theirs: H256 },
+    #[error(
+        "the settlement layer at {url} is instance {theirs}, but this data dir follows instance {bound}: another chain with the same genesis (another devnet?); point --settlement-url at the one this data dir follows, or use a fresh --data-dir"
+    )]
+    OtherInstance {
+        url: String,
+        bound: H256,
+        theirs: H256,
+    },
     #[error(transparent)]
     Io(#[from] IoStepError),
     #[error("server: {0}")]

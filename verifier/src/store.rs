@@ -147,6 +147,18 @@ impl Store {
         Ok(())
     }
 
+    /// Binds this data dir to the settlement layer `instance` on first contact, and says
+    /// which instance it is bound to (`instance` itself unless another one was stored).
+    pub fn bind_settlement_instance(&mut self, instance: &H256) -> Result<H256, StoreError> {
+        if let Some(stored) = self.meta::<H256>("settlement_instance")? {
+            return Ok(stored);
+        }
+        let tx = self.conn.transaction()?;
+        set_meta(&tx, "settlement_instance", instance)?;
+        tx.commit()?;
+        Ok(*instance)
+    }
+
     fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         let text: Option<String> = self
             .conn

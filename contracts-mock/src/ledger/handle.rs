@@ -67,7 +67,12 @@ impl Ledger {
         // The pragma production sets that applies in memory (WAL and fsync do not).
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(schema::InitError::from)?;
-        schema::init(&mut conn, &config.genesis, now_ms)?;
+        schema::init(
+            &mut conn,
+            &config.genesis,
+            now_ms,
+            protocol::primitives::H256::ZERO,
+        )?;
         Ok(Ledger {
             conn,
             rules: Rules::new(config),

@@ -6,6 +6,7 @@
 //! accepted, so what the rules compared is exactly what is served back.
 
 use protocol::genesis::Genesis;
+use protocol::primitives::H256;
 use rusqlite::{Connection, OptionalExtension, params};
 
 const SCHEMA_VERSION: &str = "1";
@@ -148,8 +149,16 @@ pub enum InitError {
 }
 
 /// Creates the schema on first start (block 0 at `now_ms`, genesis recorded) and checks on
-/// later starts that the database belongs to this genesis.
-pub fn init(conn: &mut Connection, genesis: &Genesis, now_ms: u64) -> Result<(), InitError> {
+/// later starts that the database belongs to this genesis. Returns the database's instance
+/// id: `new_instance` the first time (a database from before ids gets it then too), the
+/// stored one after, so two settlement layers with the same genesis (every devnet) tell
+/// apart and a node's data dir can refuse the wrong one.
+pub fn init(
+    conn: &mut Connection,
+    genesis: &Genesis,
+    now_ms: u64,
+    new_instance: H256,
+) -> Result<H256, InitError> {
     let tx = conn.transaction()?;
     tx.execute_batch(SCHEMA)?;
     let configured = genesis.hash().to_string();
@@ -193,8 +202,19 @@ pub fn init(conn: &mut Connection, genesis: &Genesis, now_ms: u64) -> Result<(),
             }
         }
     }
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?1)",
+        [new_instance.to_string()],
+    )?;
+    let instance: String = tx.query_row(
+        "SELECT value FROM meta WHERE key = 'instance_id'",
+        [],
+        |r| r.get(0),
+    )?;
     tx.commit()?;
-    Ok(())
+    instance
+        .parse()
+        .map_err(|e| InitError::StoredGenesis(format!("stored instance id {instance:?}: {e}")))
 }
 
 /// The newest event seq at startup (0 for an empty log).

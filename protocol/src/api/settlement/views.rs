@@ -42,6 +42,11 @@ pub struct SettlementParams {
     pub chain_id: u64,
     pub verifying_contract: Address,
     pub genesis_hash: H256,
+    /// This settlement layer's identity, fixed when its database was created: two with the
+    /// same genesis (every devnet) differ in it, and a node refuses to follow another one
+    /// than its data dir was built from.
+    #[serde(default)]
+    pub instance_id: H256,
     /// The L1-call EIP-712 domain separator clients sign under.
     pub domain_separator: H256,
     pub checkpoint_interval_txs: u32,
