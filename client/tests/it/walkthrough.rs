@@ -178,7 +178,7 @@ fn the_readme_walkthrough_runs_against_a_real_devnet() {
             "alice",
         ],
     );
-    assert_eq!(waited["status"]["stage"], "claimable", "{waited}");
+    assert_eq!(waited["status"]["status"], "claimable", "{waited}");
     let id = waited["withdrawal_id"].to_string();
     let claimed = json(
         h,

@@ -62,7 +62,7 @@ async fn withdraw_wait_then_claim_by_id() {
         )
         .await
         .json();
-    assert_eq!(waited["status"]["stage"], "claimable", "{waited}");
+    assert_eq!(waited["status"]["status"], "claimable", "{waited}");
     assert_eq!(int(&waited["amount"]), 250_000_000);
     let id = waited["withdrawal_id"].to_string();
     let text = rollup.vigil(h, &["withdrawal", &id]).await.ok();

@@ -198,9 +198,10 @@ pub struct BatchesResponse {
 }
 
 /// A withdrawal's one status, in the order it moves through them. JSON:
-/// `{"stage": "challenge_window", "deadline_block": …, …}`.
+/// `{"status": "challenge_window", "deadline_block": …, …}`: a lifecycle's state is
+/// tagged `status`, as a batch's is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "stage", rename_all = "snake_case")]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum WithdrawalStatus {
     /// Debited on L2; its batch is still open.
     Pending,
@@ -340,7 +341,7 @@ mod tests {
             },
         };
         let json = serde_json::to_value(&view).unwrap();
-        assert_eq!(json["status"]["stage"], "claimable");
+        assert_eq!(json["status"]["status"], "claimable");
         assert_eq!(json["status"]["proof"], "0xab");
         assert_eq!(
             serde_json::from_value::<WithdrawalView>(json).unwrap(),
