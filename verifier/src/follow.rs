@@ -335,6 +335,7 @@ fn log_findings(out: &Outputs) {
         let details = serde_json::to_string(finding).unwrap_or_default();
         let kind = finding.kind();
         match finding.severity() {
+            Severity::Routine => tracing::debug!(finding = kind, seq, %details, "finding"),
             Severity::Info => tracing::info!(finding = kind, seq, %details, "finding"),
             Severity::Warn => tracing::warn!(finding = kind, seq, %details, "finding"),
             Severity::Error => tracing::error!(finding = kind, seq, %details, "finding"),

@@ -8,6 +8,9 @@ use serde::Serialize;
 /// How loudly a finding is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Expected every batch (verified, finalized): logged at debug, so an idle or healthy
+    /// verifier does not write a line per batch; stored like every finding.
+    Routine,
     Info,
     Warn,
     Error,
@@ -109,9 +112,8 @@ impl Finding {
 
     pub fn severity(&self) -> Severity {
         match self {
-            Finding::BatchVerified { .. }
-            | Finding::BatchFinalized { .. }
-            | Finding::FraudProven { .. } => Severity::Info,
+            Finding::BatchVerified { .. } | Finding::BatchFinalized { .. } => Severity::Routine,
+            Finding::FraudProven { .. } => Severity::Info,
             Finding::BatchReverted { verdict, .. } => match *verdict {
                 "honest" => Severity::Error,
                 _ => Severity::Info,
@@ -127,5 +129,29 @@ impl Finding {
             Finding::BadBatch { .. } => Severity::Warn,
             Finding::HonestBatchChallenged { .. } | Finding::Halted { .. } => Severity::Error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Per-batch findings are routine (debug lines); a bad batch is a warning.
+    #[test]
+    fn per_batch_findings_are_routine() {
+        let verified = Finding::BatchVerified {
+            index: 1,
+            submission_id: 1,
+            post_state_root: H256::ZERO,
+            txs: 4,
+        };
+        let finalized = Finding::BatchFinalized {
+            index: 1,
+            submission_id: 1,
+            post_state_root: H256::ZERO,
+        };
+        assert_eq!(verified.severity(), Severity::Routine);
+        assert_eq!(finalized.severity(), Severity::Routine);
+        assert!(Severity::Routine < Severity::Info);
     }
 }
