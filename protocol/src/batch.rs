@@ -1,8 +1,9 @@
 //! Batches (DESIGN §5): a hash-chained header committing to the state roots, the block
 //! context, the L1 queue range, the transactions, a checkpoint root after every K
 //! transactions and the root of each chunk's receipts (so a trader can prove what happened
-//! to an action against a posted batch, and a wrong receipt is fraud like a wrong root); plus the one driver that executes transactions (signature check + STF),
-//! used identically by the sequencer, verifiers and the fraud-proof adjudicator.
+//! to an action against a posted batch, and a wrong receipt is fraud like a wrong root);
+//! plus the one driver that executes transactions (signature check + STF), used
+//! identically by the sequencer, verifiers and the fraud-proof adjudicator.
 
 use crate::action::{L1Message, Tx};
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
@@ -217,18 +218,16 @@ impl Batch {
             timestamp_ms: draft.timestamp_ms,
         };
         let prev_state_root = tree.root();
-        let mut receipts = Vec::with_capacity(txs.len());
-        let (mut checkpoints, mut receipt_roots) = (Vec::new(), Vec::new());
-        let mut chunks = ChunkExecutor::new(genesis, &txs, ctx, None).chunks(tree.clone());
-        for chunk in chunks.by_ref() {
-            let chunk = chunk?;
-            checkpoints.push(chunk.post_root);
-            receipt_roots.push(chunk.receipts_root);
-            receipts.extend(chunk.receipts);
-        }
-        *tree = chunks.into_state();
-        let batch = Batch::seal(draft, prev_state_root, txs, checkpoints, receipt_roots);
-        Ok((batch, receipts))
+        let chunks = ChunkExecutor::new(genesis, &txs, ctx, None).chunks(tree.clone());
+        let execution = run_all(tree, chunks)?;
+        let batch = Batch::seal(
+            draft,
+            prev_state_root,
+            txs,
+            execution.checkpoints,
+            execution.receipt_roots,
+        );
+        Ok((batch, execution.receipts))
     }
 
     /// Checks every commitment that does not need execution: counts, tx root, checkpoint
@@ -396,25 +395,25 @@ pub fn execute_batch(
     genesis: &Genesis,
     batch: &Batch,
 ) -> Result<Execution, StateError> {
-    let mut receipts = Vec::with_capacity(batch.txs.len());
-    let mut checkpoints = Vec::with_capacity(chunk_count(
-        batch.txs.len(),
-        genesis.checkpoint_interval_txs,
-    ));
-    let mut receipt_roots = Vec::with_capacity(checkpoints.capacity());
-    let mut chunks = execute_chunks(tree, genesis, batch, None);
+    run_all(tree, execute_chunks(tree, genesis, batch, None))
+}
+
+/// Runs every chunk of `chunks`, collecting what each produced; leaves `tree` at the
+/// state after the last one.
+fn run_all(tree: &mut Tree, mut chunks: Chunks<'_>) -> Result<Execution, StateError> {
+    let mut execution = Execution {
+        receipts: Vec::new(),
+        checkpoints: Vec::new(),
+        receipt_roots: Vec::new(),
+    };
     for chunk in chunks.by_ref() {
         let chunk = chunk?;
-        receipt_roots.push(chunk.receipts_root);
-        receipts.extend(chunk.receipts);
-        checkpoints.push(chunk.post_root);
+        execution.checkpoints.push(chunk.post_root);
+        execution.receipt_roots.push(chunk.receipts_root);
+        execution.receipts.extend(chunk.receipts);
     }
     *tree = chunks.into_state();
-    Ok(Execution {
-        receipts,
-        checkpoints,
-        receipt_roots,
-    })
+    Ok(execution)
 }
 
 // ---- canonical encoding -------------------------------------------------------------

@@ -116,10 +116,8 @@ pub fn state_proof(
         });
     };
     let mut tree = state.tree.clone();
-    let mut leaves = Vec::new();
-    for (what, key) in target.keys() {
-        leaves.push(leaf(&mut tree, what, key)?);
-    }
+    let (what, key) = target.key();
+    let mut leaves = vec![leaf(&mut tree, what, key)?];
     if let ProofTarget::Order(..) = target
         && let Some(book_key) = leaves[0].value.as_deref().and_then(as_key)
     {
@@ -133,13 +131,13 @@ pub fn state_proof(
 }
 
 impl ProofTarget {
-    /// The leaves proven directly (an order's book leaf follows from its index leaf).
-    fn keys(&self) -> Vec<(&'static str, H256)> {
+    /// The leaf proven directly (an order's book leaf follows from its index leaf).
+    fn key(&self) -> (&'static str, H256) {
         match *self {
-            ProofTarget::Account(a) => vec![("account", account_key(&a))],
-            ProofTarget::Position(a, m) => vec![("position", position_key(&a, m))],
-            ProofTarget::Order(a, m, n) => vec![("order_index", order_index_key(&a, m, n))],
-            ProofTarget::Withdrawal(id) => vec![("withdrawal", withdrawal_key(id))],
+            ProofTarget::Account(a) => ("account", account_key(&a)),
+            ProofTarget::Position(a, m) => ("position", position_key(&a, m)),
+            ProofTarget::Order(a, m, n) => ("order_index", order_index_key(&a, m, n)),
+            ProofTarget::Withdrawal(id) => ("withdrawal", withdrawal_key(id)),
         }
     }
 }
