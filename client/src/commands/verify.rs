@@ -11,6 +11,7 @@ use crate::cli::{Cli, VerifyCommand};
 use anyhow::Context as _;
 use protocol::api::genesis::GenesisView;
 use protocol::api::sequencer::{TxLookup, TxState};
+use protocol::api::settlement::BatchStatus;
 use protocol::audit::{ReceiptVerdict, check_receipt};
 use protocol::batch::Batch;
 use protocol::codec::Decode;
@@ -19,9 +20,6 @@ use protocol::genesis::Genesis;
 use protocol::primitives::H256;
 use serde_json::json;
 use service_client::settlement::SettlementClient;
-
-/// Most live batches one listing page asks the settlement layer for (its maximum).
-const PAGE: u64 = 1_000;
 
 pub async fn run(cli: &Cli, command: &VerifyCommand) -> anyhow::Result<Output> {
     match command {
@@ -82,31 +80,30 @@ async fn pinned_genesis(l1: &SettlementClient) -> anyhow::Result<Genesis> {
     Ok(view.genesis)
 }
 
-/// The live batches `0..=last` as posted, each decoded and checked against its header hash.
+/// The live batches `0..=last` as posted, each decoded and checked against the header hash
+/// the settlement layer recorded for it.
 async fn live_chain(l1: &SettlementClient, last: u64) -> anyhow::Result<Vec<Batch>> {
     let mut chain = Vec::new();
-    while (chain.len() as u64) <= last {
-        let from = chain.len() as u64;
-        let page = l1.batches(from, PAGE).await?.batches;
-        anyhow::ensure!(
-            page.first().is_some_and(|b| b.index == from),
-            "the settlement layer has no live batch {from}: batch {last} is not on the chain (`vigil watch` shows the live batches)"
-        );
-        for view in page.into_iter().take_while(|v| v.index <= last) {
-            let posted = l1.batch(view.index, true).await?;
-            let data = posted
-                .data
-                .context("the settlement layer sent no batch data")?;
-            let batch = Batch::decode(&data)
-                .with_context(|| format!("batch {} does not decode", view.index))?;
-            anyhow::ensure!(
-                posted.submission_id == view.submission_id
-                    && batch.header.hash() == view.header_hash,
-                "batch {} changed while it was read (reverted?); run the command again",
-                view.index
+    for index in 0..=last {
+        let Some(posted) = l1.find_batch(index, true).await? else {
+            anyhow::bail!(
+                "the settlement layer has no batch {index}: batch {last} is not on the chain (`vigil watch` shows the live batches)"
             );
-            chain.push(batch);
-        }
+        };
+        anyhow::ensure!(
+            !matches!(posted.status, BatchStatus::Reverted { .. }),
+            "batch {index} was reverted and not posted again yet; run the command once the chain has moved on"
+        );
+        let data = posted
+            .data
+            .context("the settlement layer sent no batch data")?;
+        let batch =
+            Batch::decode(&data).with_context(|| format!("batch {index} does not decode"))?;
+        anyhow::ensure!(
+            batch.header.hash() == posted.header_hash,
+            "batch {index}'s data does not hash to the header hash the settlement layer recorded"
+        );
+        chain.push(batch);
     }
     Ok(chain)
 }
