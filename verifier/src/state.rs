@@ -8,6 +8,7 @@ use crate::metrics::Metrics;
 use protocol::api::proofs::HeldState;
 use protocol::api::verifier::{ChallengeView, L1View, Lag, StatusResponse};
 use protocol::genesis::Genesis;
+use protocol::primitives::H256;
 use protocol::tree::Tree;
 use service_shell::http::HoldsStates;
 use std::collections::BTreeMap;
@@ -27,7 +28,7 @@ struct Shared {
     finalized: Mutex<(Option<u64>, Tree)>,
     /// The finalized state and the post-state of every pending batch verified honest,
     /// ascending: what `/v1/proofs/…?batch=N` proves against.
-    held: Mutex<Arc<Vec<HeldState>>>,
+    held: Mutex<(HeldKey, Arc<Vec<HeldState>>)>,
     /// Every challenge record with its proof, by challenged submission.
     challenges: Mutex<BTreeMap<u64, ChallengeView>>,
     genesis: Arc<Genesis>,
@@ -43,7 +44,7 @@ impl AppState {
                 status: watch::Sender::new(status_of(core, core.cursor(), None)),
                 genesis: Arc::new(core.genesis().clone()),
                 finalized: Mutex::new((core.anchor().index, core.anchor_tree().clone())),
-                held: Mutex::new(Arc::new(held_of(core))),
+                held: Mutex::new((held_key(core), Arc::new(held_of(core)))),
                 challenges: Mutex::new(challenges_of(core)),
                 metrics: Mutex::new(Metrics::default()),
                 stopping,
@@ -63,7 +64,14 @@ impl AppState {
     /// from the same core).
     pub fn publish_states(&self, core: &Follower) {
         *lock(&self.inner.finalized) = (core.anchor().index, core.anchor_tree().clone());
-        *lock(&self.inner.held) = Arc::new(held_of(core));
+        // Rebuilt only when the chain moved: publishing happens every poll, and a long
+        // challenge window holds many pending batches.
+        let key = held_key(core);
+        let mut held = lock(&self.inner.held);
+        if held.0 != key {
+            *held = (key, Arc::new(held_of(core)));
+        }
+        drop(held);
         *lock(&self.inner.challenges) = challenges_of(core);
     }
 
@@ -97,7 +105,7 @@ impl AppState {
 
 impl HoldsStates for AppState {
     fn held_states(&self) -> Arc<Vec<HeldState>> {
-        lock(&self.inner.held).clone()
+        lock(&self.inner.held).1.clone()
     }
 }
 
@@ -107,6 +115,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where the chain stood when the held states were built: the anchor, the pending count
+/// and the newest pending batch (a revert or a new batch changes it).
+type HeldKey = (Option<u64>, usize, Option<H256>);
+
+fn held_key(core: &Follower) -> HeldKey {
+    let newest = core.pending().last().map(|f| f.posted.header_hash);
+    (core.anchor().index, core.pending().len(), newest)
 }
 
 fn challenges_of(core: &Follower) -> BTreeMap<u64, ChallengeView> {
