@@ -7,6 +7,7 @@
 
 use crate::network::trading::trade;
 use crate::network::{Network, VERIFIER_FUNDS, Verifier, WINDOW, fund, verifier_key, wait_for};
+use protocol::action::{Action, Order, TimeInForce};
 use protocol::api::proofs::StateProof;
 use protocol::codec::Decode;
 use protocol::engine::keys::{account_key, position_key, withdrawal_key};
@@ -27,6 +28,9 @@ fn check_against(proof: &StateProof, root: &protocol::primitives::H256) {
     }
 }
 
+/// The nonce of trader 0's resting ask (above any nonce the trading story uses).
+const RESTING_NONCE: u64 = 90;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proofs_of_any_held_state_check_against_the_settlement_roots() {
     let net = Network::start(Workload::new(9, 4), None).await;
@@ -35,6 +39,25 @@ async fn proofs_of_any_held_state_check_against_the_settlement_roots() {
     let dir = tempfile::tempdir().expect("dir");
     let verifier = Verifier::start(Verifier::config(&net, &dir, &key)).await;
     trade(&net).await;
+    // An ask above the book rests: its order proof has the index leaf and the book leaf.
+    let resting = net.workload.traders[0].clone();
+    let ask = Action::Order(Order {
+        account: resting.address,
+        market: 1,
+        is_buy: false,
+        price: 51_000_000_000,
+        size: 100,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        nonce: RESTING_NONCE,
+        expires_at: u64::MAX / 2,
+    });
+    let placed = net
+        .seq
+        .submit(&net.sign(&resting.key, ask))
+        .await
+        .expect("an ask");
+    assert_eq!(placed.receipt.order.expect("an order outcome").resting, 100);
     let settled = wait_for("everything to be posted", || net.settled()).await;
     verifier.wait_on_tip(&net).await;
 
@@ -86,6 +109,21 @@ async fn proofs_of_any_held_state_check_against_the_settlement_roots() {
         .await
         .expect("proof");
     assert_eq!(position.leaves[0].key, position_key(&trader, 1));
+    let order: StateProof = seq
+        .get(&format!("/v1/proofs/orders/{trader}/1/{RESTING_NONCE}"))
+        .await
+        .expect("proof");
+    let whats: Vec<&str> = order.leaves.iter().map(|l| l.what.as_str()).collect();
+    assert_eq!(whats, ["order_index", "book_order"], "{order:?}");
+    assert!(order.leaves.iter().all(|l| l.value.is_some()), "{order:?}");
+    let at = order.batch_index.expect("a posted batch");
+    let root = net
+        .l1
+        .batch(at, false)
+        .await
+        .expect("batch")
+        .post_state_root;
+    check_against(&order, &root);
     let withdrawal: StateProof = seq.get("/v1/proofs/withdrawals/0").await.expect("proof");
     assert_eq!(withdrawal.leaves[0].key, withdrawal_key(0));
     assert!(withdrawal.leaves[0].value.is_some(), "trader 0 withdrew");
