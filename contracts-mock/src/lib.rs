@@ -192,3 +192,10 @@ fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> 
     rules.instance_id = instance_id;
     Ok((rules, conn, last_seq))
 }
+
+/// A bad configuration exits 2, any other failure 1.
+impl service_shell::RunFailure for RunError {
+    fn is_config(&self) -> bool {
+        matches!(self, RunError::Config(_))
+    }
+}

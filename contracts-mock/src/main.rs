@@ -7,13 +7,26 @@
 //! configuration (clap also uses 2 for usage errors).
 
 use clap::Parser;
+use contracts_mock::Config;
 use contracts_mock::config::defaults;
-use contracts_mock::{Config, RunError};
-use protocol::primitives::Address;
-use service_shell::genesis::{DevnetChoice, load_or_devnet};
+use service_shell::genesis::GenesisArgs;
+use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let launch = Launch::new("vigil-contracts-mock", &cli.log, cli.listen);
+    service_shell::serve(
+        launch,
+        cli.into_config(),
+        Ready::OnBind,
+        contracts_mock::run,
+    )
+    .await
+}
 
 /// Vigil's settlement layer (the L1 stand-in).
 #[derive(Debug, Parser)]
@@ -25,18 +38,8 @@ struct Cli {
     /// Address to serve HTTP on (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "VIGIL_L1_LISTEN", default_value = "127.0.0.1:9545")]
     listen: SocketAddr,
-    /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
-    /// built from --chain-id, --rollup-address and --oracle.
-    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
-    genesis: Option<PathBuf>,
-    #[arg(long, env = "VIGIL_CHAIN_ID")]
-    chain_id: Option<u64>,
-    /// The rollup contract's address (EIP-712 verifyingContract).
-    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
-    rollup_address: Option<Address>,
-    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE")]
-    oracle: Option<Address>,
+    #[command(flatten)]
+    genesis: GenesisArgs,
     /// Milliseconds between blocks.
     #[arg(long, env = "VIGIL_L1_BLOCK_TIME_MS", default_value_t = defaults::BLOCK_TIME_MS)]
     block_time_ms: u64,
@@ -82,12 +85,7 @@ struct Cli {
 
 impl Cli {
     fn into_config(self) -> anyhow::Result<Config> {
-        let devnet = DevnetChoice {
-            chain_id: self.chain_id,
-            rollup_address: self.rollup_address,
-            oracle: self.oracle,
-        };
-        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
+        let genesis = self.genesis.load()?;
         let mut config = Config::new(self.data_dir, genesis);
         config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
         config.challenge_window_blocks = self.challenge_window_blocks;
@@ -104,22 +102,4 @@ impl Cli {
         config.validate()?;
         Ok(config)
     }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    service_shell::init_tracing(&cli.log);
-    let listen = cli.listen;
-    service_shell::serve(
-        "vigil-contracts-mock",
-        cli.into_config(),
-        listen,
-        |config, listener| {
-            service_shell::announce_bound(&listener);
-            contracts_mock::run(config, listener, service_shell::shutdown_signal())
-        },
-        |e| matches!(e, RunError::Config(_)),
-    )
-    .await
 }

@@ -77,3 +77,10 @@ fn io(what: &str) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 pub fn app(state: AppState) -> axum::Router {
     http::router(state)
 }
+
+/// A bad configuration exits 2, any other failure 1.
+impl service_shell::RunFailure for RunError {
+    fn is_config(&self) -> bool {
+        matches!(self, RunError::Config(_))
+    }
+}

@@ -10,14 +10,31 @@
 use anyhow::Context;
 use clap::Parser;
 use protocol::fault::Fault;
-use protocol::primitives::{Address, parse_hex_fixed};
+use protocol::primitives::parse_hex_fixed;
 use protocol::signing::signing_key_from_bytes;
-use sequencer::{Config, FaultPlan, Limits, RunError};
-use service_shell::genesis::{DevnetChoice, load_or_devnet};
+use sequencer::{Config, FaultPlan, Limits};
+use service_shell::genesis::GenesisArgs;
+use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let launch = Launch::new("vigil-sequencer", &cli.log, cli.listen);
+    // Announced only when recovery is complete and requests are answered.
+    service_shell::serve(
+        launch,
+        cli.into_config(),
+        Ready::Announced,
+        |config, listener, shutdown| {
+            sequencer::run_with_ready(config, listener, shutdown, service_shell::announce)
+        },
+    )
+    .await
+}
 
 /// Vigil's sequencer.
 #[derive(Debug, Parser)]
@@ -47,17 +64,8 @@ struct Cli {
     /// A file holding the sequencer's private key as 0x-prefixed hex.
     #[arg(long, env = "VIGIL_SEQ_KEY_FILE")]
     key_file: Option<PathBuf>,
-    /// Genesis JSON file; it must be the settlement layer's. Without it: the devnet genesis
-    /// from --chain-id, --rollup-address and --oracle (the settlement layer's defaults).
-    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
-    genesis: Option<PathBuf>,
-    #[arg(long, env = "VIGIL_CHAIN_ID")]
-    chain_id: Option<u64>,
-    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
-    rollup_address: Option<Address>,
-    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE")]
-    oracle: Option<Address>,
+    #[command(flatten)]
+    genesis: GenesisArgs,
     /// Seal a batch once it holds this many transactions…
     #[arg(long, env = "VIGIL_SEQ_BATCH_MAX_TXS", default_value_t = 1_000)]
     batch_max_txs: usize,
@@ -143,12 +151,7 @@ impl Cli {
             }
             (None, None) => anyhow::bail!("a sequencer key is required: --key-file or --key"),
         };
-        let devnet = DevnetChoice {
-            chain_id: self.chain_id,
-            rollup_address: self.rollup_address,
-            oracle: self.oracle,
-        };
-        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
+        let genesis = self.genesis.load()?;
         let mut config = Config::new(self.data_dir, self.settlement_url, genesis, key);
         config.batch_max_txs = self.batch_max_txs;
         config.batch_interval = Duration::from_millis(self.batch_interval_ms);
@@ -177,27 +180,4 @@ impl Cli {
         config.validate()?;
         Ok(config)
     }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    service_shell::init_tracing(&cli.log);
-    let listen = cli.listen;
-    service_shell::serve(
-        "vigil-sequencer",
-        cli.into_config(),
-        listen,
-        // Announced only when recovery is complete and requests are answered.
-        |config, listener| {
-            sequencer::run_with_ready(
-                config,
-                listener,
-                service_shell::shutdown_signal(),
-                service_shell::announce,
-            )
-        },
-        |e| matches!(e, RunError::Config(_)),
-    )
-    .await
 }

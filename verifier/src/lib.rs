@@ -198,3 +198,10 @@ pub async fn run(
 ) -> Result<(), RunError> {
     start(config, listener).await?.serve_until(shutdown).await
 }
+
+/// A bad configuration exits 2, any other failure 1.
+impl service_shell::RunFailure for RunError {
+    fn is_config(&self) -> bool {
+        matches!(self, RunError::Config(_))
+    }
+}
