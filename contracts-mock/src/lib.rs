@@ -18,6 +18,7 @@ pub mod config;
 mod db;
 mod http;
 mod ledger;
+mod metrics;
 mod producer;
 pub mod rules;
 mod state;
