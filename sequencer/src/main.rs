@@ -95,8 +95,10 @@ struct Cli {
         Fault::names()
     ))]
     inject_fault: Option<FaultPlan>,
+    /// Largest request body accepted, in bytes (a bigger one gets 413 before it is read).
     #[arg(long, env = "VIGIL_SEQ_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Most actions in one `POST /v1/txs` (more: 413 naming the limit).
     #[arg(long, env = "VIGIL_SEQ_MAX_BULK_ACTIONS", default_value_t = Limits::default().max_bulk_actions)]
     max_bulk_actions: usize,
     /// Actions admitted and not yet answered before new ones get 503.
@@ -109,20 +111,25 @@ struct Cli {
     /// The queue budget in actions when the measured rate would give less.
     #[arg(long, env = "VIGIL_SEQ_MIN_QUEUE_BUDGET_ACTIONS", default_value_t = Limits::default().min_queue_budget_actions)]
     min_queue_budget_actions: u64,
+    /// Requests handled at once; one more is answered 503 at once.
     #[arg(long, env = "VIGIL_SEQ_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
     max_concurrent_requests: usize,
+    /// Open connections in all before new ones are closed.
     #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     max_connections: usize,
     /// Open connections from one IP address before its new ones are closed.
     #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS_PER_PEER", default_value_t = Limits::default().max_connections_per_peer)]
     max_connections_per_peer: usize,
+    /// A client must send its request headers within this many ms.
     #[arg(long, env = "VIGIL_SEQ_HEADER_TIMEOUT_MS", default_value_t = 5_000)]
     header_timeout_ms: u64,
     /// A connection whose reads or writes make no progress this long is closed.
     #[arg(long, env = "VIGIL_SEQ_STALL_TIMEOUT_MS", default_value_t = 60_000)]
     stall_timeout_ms: u64,
+    /// A client must send its whole request body within this many ms (else 408).
     #[arg(long, env = "VIGIL_SEQ_BODY_TIMEOUT_MS", default_value_t = 10_000)]
     body_timeout_ms: u64,
+    /// A submission not durable within this many ms gets 504 `timed_out` (it may still be sequenced: look it up by hash).
     #[arg(long, env = "VIGIL_SEQ_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     request_timeout_ms: u64,
     /// Signature recovery library for incoming actions: libsecp (libsecp256k1, about twice
