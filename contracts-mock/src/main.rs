@@ -60,9 +60,10 @@ struct Cli {
     /// Exit claim period P in blocks: claims are registered this long, then paid.
     #[arg(long, env = "VIGIL_L1_EXIT_CLAIM_PERIOD_BLOCKS", default_value_t = defaults::EXIT_CLAIM_PERIOD_BLOCKS)]
     exit_claim_period_blocks: u64,
+    /// Smallest bond (micro-USDC) a sequencer must hold to post a batch.
     #[arg(long, env = "VIGIL_L1_MIN_SEQUENCER_BOND", default_value_t = defaults::MIN_SEQUENCER_BOND)]
     min_sequencer_bond: u64,
-    /// 0: challengers need no bond.
+    /// Smallest bond (micro-USDC) a challenger must hold to submit a fraud proof; 0: none.
     #[arg(long, env = "VIGIL_L1_MIN_CHALLENGER_BOND", default_value_t = defaults::MIN_CHALLENGER_BOND)]
     min_challenger_bond: u64,
     /// Share of a slashed bond paid to the challenger (bps); the rest is burned.
@@ -74,6 +75,7 @@ struct Cli {
     /// Largest faucet mint per call; 0 disables the faucet.
     #[arg(long, env = "VIGIL_L1_FAUCET_MAX", default_value_t = defaults::FAUCET_MAX_AMOUNT)]
     faucet_max_amount: u64,
+    /// Largest request body accepted, in bytes (a bigger one gets 413).
     #[arg(long, env = "VIGIL_L1_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     max_body_bytes: usize,
     #[command(flatten)]
@@ -101,5 +103,17 @@ impl Cli {
         config.connections = self.connections.limits();
         config.validate()?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_has_help_text() {
+        let command = <super::Cli as clap::CommandFactory>::command();
+        assert_eq!(
+            service_shell::undocumented_flags(&command),
+            Vec::<String>::new()
+        );
     }
 }

@@ -121,3 +121,15 @@ impl Cli {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_flag_has_help_text() {
+        let command = <super::Cli as clap::CommandFactory>::command();
+        assert_eq!(
+            service_shell::undocumented_flags(&command),
+            Vec::<String>::new()
+        );
+    }
+}
