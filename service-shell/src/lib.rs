@@ -97,26 +97,6 @@ pub fn announce_bound(listener: &TcpListener) {
     }
 }
 
-/// The flags of `command` (and its subcommands) without help text, for a test that keeps
-/// every binary's `--help` complete.
-pub fn undocumented_flags(command: &clap::Command) -> Vec<String> {
-    let mut missing: Vec<String> = command
-        .get_arguments()
-        .filter(|a| a.get_help().is_none() && a.get_long().is_some())
-        .map(|a| {
-            format!(
-                "{} --{}",
-                command.get_name(),
-                a.get_long().unwrap_or_default()
-            )
-        })
-        .collect();
-    for sub in command.get_subcommands() {
-        missing.extend(undocumented_flags(sub));
-    }
-    missing
-}
-
 /// The file inside a service's data dir that holds the address it serves on.
 pub const ADDR_FILE: &str = "listen.addr";
 
