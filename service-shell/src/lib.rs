@@ -116,20 +116,27 @@ pub struct IoStepError {
     pub source: std::io::Error,
 }
 
+impl IoStepError {
+    /// The `map_err` for a step named `what`: `.map_err(IoStepError::during("starting X"))`.
+    pub fn during(what: &str) -> impl FnOnce(std::io::Error) -> IoStepError + '_ {
+        move |source| IoStepError {
+            what: what.to_string(),
+            source,
+        }
+    }
+}
+
 /// The address `listener` is bound to (the bound one, so port 0 works).
 pub fn bound_addr(listener: &TcpListener) -> Result<SocketAddr, IoStepError> {
-    listener.local_addr().map_err(|source| IoStepError {
-        what: "reading the listen address".into(),
-        source,
-    })
+    listener
+        .local_addr()
+        .map_err(IoStepError::during("reading the listen address"))
 }
 
 /// [`write_addr_file`] for a service that starts serving on `addr`; an error names the file.
 pub fn publish_addr(data_dir: &std::path::Path, addr: SocketAddr) -> Result<(), IoStepError> {
-    write_addr_file(data_dir, &addr.to_string()).map_err(|source| IoStepError {
-        what: format!("writing {}", data_dir.join(ADDR_FILE).display()),
-        source,
-    })
+    let what = format!("writing {}", data_dir.join(ADDR_FILE).display());
+    write_addr_file(data_dir, &addr.to_string()).map_err(IoStepError::during(&what))
 }
 
 /// Why a service stopped, as far as its exit code cares: a configuration mistake (exit 2)

@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 /// The file inside the data dir where `run` writes the address it serves on.
 pub use service_shell::ADDR_FILE;
 
-/// Why the service could not start or stopped with an error.
+/// Why the verifier could not start, or stopped with an error (a config error exits 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid configuration: {0}")]
