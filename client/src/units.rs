@@ -152,3 +152,23 @@ pub fn format_size_signed(lots: i128, size_decimals: u8) -> String {
         format_decimal_wide(lots.unsigned_abs(), size_decimals, 0)
     )
 }
+
+/// Signed micro-USDC with all six decimals ("1,404.955550", "-3.000000"), so amounts in a
+/// column line up on their points.
+pub fn format_usdc_fixed(micro: i128) -> String {
+    let sign = if micro < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}",
+        format_decimal_wide(micro.unsigned_abs(), USDC_DECIMALS, USDC_DECIMALS)
+    )
+}
+
+/// A signed size in base lots with all of the market's decimals ("-0.5000" for a short of
+/// half a BTC on a 4-decimal market).
+pub fn format_size_fixed(lots: i128, size_decimals: u8) -> String {
+    let sign = if lots < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}",
+        format_decimal_wide(lots.unsigned_abs(), size_decimals, size_decimals)
+    )
+}

@@ -13,6 +13,8 @@ pub mod market;
 pub mod network;
 pub mod oracle;
 mod receipt;
+pub mod risk;
+mod table;
 mod trade;
 mod verify;
 mod views;

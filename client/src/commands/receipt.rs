@@ -4,7 +4,7 @@
 
 use super::Output;
 use super::market::{size_decimals, symbol};
-use crate::units::{format_price, format_size, format_usdc_signed};
+use crate::units::{format_price, format_size_fixed, format_usdc_fixed};
 use protocol::api::sequencer::{MarketInfo, TxAccepted};
 use protocol::engine::{CancelReason, Receipt};
 use serde_json::json;
@@ -50,9 +50,9 @@ pub fn describe(
         let _ = write!(
             text,
             "\nfilled    {} (resting {}, cancelled {})",
-            format_size(order.filled, d),
-            format_size(order.resting, d),
-            format_size(order.cancelled, d)
+            format_size_fixed(i128::from(order.filled), d),
+            format_size_fixed(i128::from(order.resting), d),
+            format_size_fixed(i128::from(order.cancelled), d)
         );
     }
     for fill in &receipt.fills {
@@ -60,11 +60,11 @@ pub fn describe(
         let _ = write!(
             text,
             "\nfill      {} {} @ {} with maker {} (taker fee {} USDC)",
-            format_size(fill.size, d),
+            format_size_fixed(i128::from(fill.size), d),
             symbol(markets, fill.market),
             format_price(u128::from(fill.price)),
             fill.maker,
-            format_usdc_signed(fill.taker_fee)
+            format_usdc_fixed(fill.taker_fee)
         );
     }
     for cancelled in &receipt.cancelled {
@@ -74,7 +74,7 @@ pub fn describe(
             "\ncancelled order {} in {} ({} left: {})",
             cancelled.nonce,
             symbol(markets, cancelled.market),
-            format_size(cancelled.remaining, d),
+            format_size_fixed(i128::from(cancelled.remaining), d),
             reason_words(cancelled.reason)
         );
     }

@@ -9,7 +9,7 @@ use super::market::{
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError, receipt};
 use crate::cli::{CancelArgs, Cli, OrderArgs, Side, SignerArg};
-use crate::units::{format_price, format_size};
+use crate::units::{format_price, format_size_fixed};
 use protocol::action::{Action, Cancel, CancelAll, Order, TimeInForce};
 
 /// Default signature lifetime of cancels, in seconds.
@@ -56,7 +56,7 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     let side = if is_buy { "buy" } else { "sell" };
     let what = format!(
         "{side} {} {}",
-        format_size(size, market.params.size_decimals),
+        format_size_fixed(i128::from(size), market.params.size_decimals),
         market.params.symbol
     );
     let reduce = if args.reduce_only {

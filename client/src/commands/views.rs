@@ -1,14 +1,14 @@
 //! `vigil account|positions|book`: the sequencer's read views (the durable soft state) in
 //! human units; `--json` gives the engine's views unchanged (integers in protocol units).
 
-use super::Output;
 use super::market::{find, markets, size_decimals, symbol};
 use super::network::{Endpoints, signer};
+use super::{Output, risk, table};
 use crate::cli::{AccountArg, BookArgs, Cli};
 use crate::keystore::DEFAULT_KEY_NAME;
-use crate::units::{format_price, format_size, format_size_signed, format_usdc_signed};
+use crate::units::{format_decimal_wide, format_price, format_size_fixed, format_usdc_fixed};
 use protocol::api::sequencer::MarketInfo;
-use protocol::engine::view::{AccountView, BookLevel};
+use protocol::engine::view::{AccountView, BookLevel, PositionView};
 use protocol::primitives::Address;
 use std::fmt::Write as _;
 
@@ -25,32 +25,48 @@ pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     let seq = Endpoints::resolve(cli)?.sequencer();
     let markets = markets(&seq).await?;
     let view = seq.account(&address).await?;
-    let funding: i128 = view.positions.iter().map(|p| p.funding).sum();
-    let mut text = format!(
-        "account             {}\ncollateral          {} USDC\nequity              {} USDC\ninitial margin      {} USDC\nmaintenance margin  {} USDC\nunsettled funding   {} USDC",
-        view.address,
-        format_usdc_signed(view.collateral),
-        format_usdc_signed(view.equity),
-        format_usdc_signed(view.initial_margin),
-        format_usdc_signed(view.maintenance_margin),
-        format_usdc_signed(funding),
-    );
+    let mut text = format!("account                {}\n", view.address);
+    text.push_str(&summary(&view));
     if !view.liquidatable_markets.is_empty() {
         let names: Vec<String> = view
             .liquidatable_markets
             .iter()
             .map(|m| symbol(&markets, *m))
             .collect();
-        let _ = write!(text, "\nLIQUIDATABLE in      {}", names.join(", "));
+        let _ = write!(text, "\nLIQUIDATABLE in        {}", names.join(", "));
     }
     text.push_str("\n\n");
     text.push_str(&positions_table(&view, &markets));
     text.push_str("\n\n");
     text.push_str(&orders_table(&view, &markets));
-    Ok(Output {
-        text,
-        json: serde_json::to_value(&view)?,
-    })
+    let mut json = serde_json::to_value(&view)?;
+    json["available_to_withdraw"] = serde_json::to_value(risk::withdrawable(&view))?;
+    Ok(Output { text, json })
+}
+
+/// The account's money, one figure a line, amounts right-aligned on their points.
+fn summary(view: &AccountView) -> String {
+    let funding: i128 = view.positions.iter().map(|p| p.funding).sum();
+    let rows = [
+        ("collateral", view.collateral),
+        ("equity", view.equity),
+        ("initial margin", view.initial_margin),
+        ("maintenance margin", view.maintenance_margin),
+        ("unsettled funding", funding),
+        ("available to withdraw", risk::withdrawable(view)),
+    ];
+    let amounts: Vec<String> = rows.iter().map(|(_, v)| format_usdc_fixed(*v)).collect();
+    let width = amounts.iter().map(String::len).max().unwrap_or(0);
+    let lines: Vec<String> = rows
+        .iter()
+        .zip(&amounts)
+        .map(|((label, _), amount)| format!("{label:<22} {amount:>width$} USDC"))
+        .collect();
+    let mut text = lines.join("\n");
+    if view.positions.iter().any(|p| p.price_stale) {
+        text.push_str(" (none while a position's price is stale: the engine refuses withdrawals)");
+    }
+    text
 }
 
 pub async fn positions(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
@@ -58,54 +74,126 @@ pub async fn positions(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     let seq = Endpoints::resolve(cli)?.sequencer();
     let markets = markets(&seq).await?;
     let view = seq.account(&address).await?;
+    let positions: Vec<serde_json::Value> = view
+        .positions
+        .iter()
+        .map(|p| position_json(&view, p, &markets))
+        .collect::<Result<_, _>>()?;
     Ok(Output {
         text: positions_table(&view, &markets),
-        json: serde_json::json!({"address": view.address, "positions": view.positions}),
+        json: serde_json::json!({"address": view.address, "positions": positions}),
     })
 }
+
+/// The engine's position view, plus what it implies: side, liquidation price and leverage
+/// (both `null` when there is none), integers in protocol units (leverage in basis points).
+fn position_json(
+    view: &AccountView,
+    p: &PositionView,
+    markets: &[MarketInfo],
+) -> serde_json::Result<serde_json::Value> {
+    let figures = Figures::of(view, p, markets);
+    let mut json = serde_json::to_value(p)?;
+    json["side"] = side_of(p).into();
+    json["liquidation_price"] = serde_json::to_value(figures.liquidation)?;
+    json["leverage_bps"] = serde_json::to_value(figures.leverage_bps)?;
+    Ok(json)
+}
+
+fn side_of(p: &PositionView) -> &'static str {
+    if p.size < 0 { "short" } else { "long" }
+}
+
+/// What a position's row shows beyond the engine's view.
+struct Figures {
+    liquidation: Option<u128>,
+    leverage_bps: Option<u128>,
+}
+
+impl Figures {
+    fn of(view: &AccountView, p: &PositionView, markets: &[MarketInfo]) -> Figures {
+        let params = markets
+            .iter()
+            .find(|m| m.params.id == p.market)
+            .map(|m| &m.params);
+        let liquidation = params.and_then(|params| risk::liquidation_price(view, p, params));
+        let leverage_bps = risk::notional(p, size_decimals(markets, p.market))
+            .and_then(|n| risk::leverage_bps(n, view.equity));
+        Figures {
+            liquidation,
+            leverage_bps,
+        }
+    }
+}
+
+/// The note under the positions table: how the liquidation price is estimated.
+const LIQUIDATION_NOTE: &str = "liq. price: the mark at which equity would fall below maintenance margin, other prices and funding unchanged (none: no positive price)";
 
 fn positions_table(view: &AccountView, markets: &[MarketInfo]) -> String {
     if view.positions.is_empty() {
         return "no positions".to_string();
     }
-    let mut text =
-        "market     size          entry         mark          unrealized PnL  funding".to_string();
-    for p in &view.positions {
-        let d = size_decimals(markets, p.market);
-        let _ = write!(
-            text,
-            "\n{:<10} {:<13} {:<13} {:<13} {:<15} {}{}",
-            symbol(markets, p.market),
-            format_size_signed(p.size, d),
-            format_price(p.entry_price),
-            format_price(u128::from(p.mark_price)),
-            format_usdc_signed(p.unrealized_pnl),
-            format_usdc_signed(p.funding),
-            if p.price_stale { "  (stale price)" } else { "" }
-        );
-    }
-    text
+    let header = [
+        "market",
+        "side",
+        "size",
+        "entry",
+        "mark",
+        "liq. price",
+        "leverage",
+        "unrealized PnL",
+        "funding",
+    ];
+    let rows: Vec<Vec<String>> = view
+        .positions
+        .iter()
+        .map(|p| position_row(view, p, markets))
+        .collect();
+    format!("{}\n{LIQUIDATION_NOTE}", table::render(&header, &rows, 2))
+}
+
+fn position_row(view: &AccountView, p: &PositionView, markets: &[MarketInfo]) -> Vec<String> {
+    let figures = Figures::of(view, p, markets);
+    let leverage = figures.leverage_bps.map_or_else(
+        || "-".to_string(),
+        |bps| format!("{}x", format_decimal_wide(bps / 100, 2, 2)),
+    );
+    let stale = if p.price_stale { " (stale)" } else { "" };
+    vec![
+        symbol(markets, p.market),
+        side_of(p).to_string(),
+        format_size_fixed(p.size.abs(), size_decimals(markets, p.market)),
+        format_price(p.entry_price),
+        format!("{}{stale}", format_price(u128::from(p.mark_price))),
+        figures
+            .liquidation
+            .map_or_else(|| "none".to_string(), format_price),
+        leverage,
+        format_usdc_fixed(p.unrealized_pnl),
+        format_usdc_fixed(p.funding),
+    ]
 }
 
 fn orders_table(view: &AccountView, markets: &[MarketInfo]) -> String {
     if view.open_orders.is_empty() {
         return "no open orders".to_string();
     }
-    let mut text = "order id          market     side  remaining     price".to_string();
-    for o in &view.open_orders {
-        let d = size_decimals(markets, o.market);
-        let _ = write!(
-            text,
-            "\n{:<17} {:<10} {:<5} {:<13} {}{}",
-            o.nonce,
-            symbol(markets, o.market),
-            if o.is_buy { "buy" } else { "sell" },
-            format_size(o.remaining, d),
-            format_price(u128::from(o.price)),
-            if o.reduce_only { "  reduce-only" } else { "" }
-        );
-    }
-    text
+    let rows: Vec<Vec<String>> = view
+        .open_orders
+        .iter()
+        .map(|o| {
+            vec![
+                o.nonce.to_string(),
+                symbol(markets, o.market),
+                if o.is_buy { "buy" } else { "sell" }.to_string(),
+                if o.reduce_only { "reduce-only" } else { "" }.to_string(),
+                format_size_fixed(i128::from(o.remaining), size_decimals(markets, o.market)),
+                format_price(u128::from(o.price)),
+            ]
+        })
+        .collect();
+    let header = ["order id", "market", "side", "", "remaining", "price"];
+    table::render(&header, &rows, 4)
 }
 
 pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {

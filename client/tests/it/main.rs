@@ -22,6 +22,7 @@ mod l1;
 mod market;
 mod network;
 mod oracle;
+mod positions;
 mod proofs;
 mod rollup;
 mod simulation;

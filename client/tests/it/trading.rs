@@ -104,7 +104,10 @@ async fn two_accounts_trade_and_see_their_positions() {
         )
         .await
         .ok();
-    assert!(text.contains("sell 0.1 BTC-PERP @ 51,000 (GTC)"), "{text}");
+    assert!(
+        text.contains("sell 0.1000 BTC-PERP @ 51,000 (GTC)"),
+        "{text}"
+    );
     assert!(text.contains("seq ") && text.contains("tx "), "{text}");
 
     // Positions: alice short 0.5, dev1 long 0.5.
@@ -119,7 +122,16 @@ async fn two_accounts_trade_and_see_their_positions() {
         assert_eq!(int(&list[0]["entry_price"]), i128::from(BTC_PRICE));
     }
     let account = rollup.vigil(h, &["account", "--name", "alice"]).await.ok();
-    for part in ["collateral", "equity", "-0.5", "50,000", "51,000", "sell"] {
+    for part in [
+        "collateral",
+        "equity",
+        "available to withdraw",
+        "short",
+        "0.5000",
+        "50,000",
+        "51,000",
+        "sell",
+    ] {
         assert!(account.contains(part), "{part} in {account}");
     }
 

@@ -1,7 +1,9 @@
 //! The units table: human amounts to integers and back, including the inputs that must be
 //! refused, each with an error naming the problem.
 
-use vigil_client::units::{format_size, format_usdc, parse_decimal, parse_usdc};
+use vigil_client::units::{
+    format_size, format_size_fixed, format_usdc, format_usdc_fixed, parse_decimal, parse_usdc,
+};
 
 /// Parses `input` with `decimals` and compares with `expect`: `Ok(value)`, or `Err(part)`
 /// where `part` must appear in the error message.
@@ -83,6 +85,29 @@ fn format_table() {
     assert_eq!(format_size(1_000, 3), "1");
     assert_eq!(format_size(12, 0), "12");
     assert_eq!(format_size(1_234_001, 3), "1,234.001");
+}
+
+/// Fixed precision: every decimal of the unit, so a column of figures lines up.
+#[test]
+fn fixed_format_table() {
+    let usdc: &[(i128, &str)] = &[
+        (0, "0.000000"),
+        (3_861_066_222, "3,861.066222"),
+        (1_404_955_550, "1,404.955550"),
+        (-2_500_000, "-2.500000"),
+    ];
+    for (micro, text) in usdc {
+        assert_eq!(format_usdc_fixed(*micro), *text, "{micro}");
+    }
+    let sizes: &[(i128, u8, &str)] = &[
+        (5_000, 4, "0.5000"),
+        (-5_000, 4, "-0.5000"),
+        (12, 0, "12"),
+        (1_234_001, 3, "1,234.001"),
+    ];
+    for (lots, decimals, text) in sizes {
+        assert_eq!(format_size_fixed(*lots, *decimals), *text, "{lots}");
+    }
 }
 
 mod properties {
