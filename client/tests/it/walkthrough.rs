@@ -1,13 +1,15 @@
-//! The README walkthrough as a test: the real `vigil devnet` binary runs in a temp data
-//! dir, and the real `vigil` binary — finding the network through
-//! `<data-dir>/devnet/devnet.json`, with no URL flags — deposits, trades two crossing
-//! orders, reads account and positions, withdraws to claimable and claims, forces a
-//! withdrawal through L1 that the sequencer must include, reads exit mode's status, runs `vigil bench` for a bounded
-//! count, and `vigil demo fraud --json` exits 0. SIGTERM stops the devnet with exit 0.
+//! The README as a test: every `vigil` command in the README's shell blocks, parsed from
+//! README.md itself (so the two cannot drift), runs in order against the real `vigil
+//! devnet` binary in a temp data dir, and must exit 0. The real `vigil` binary finds the
+//! network through `<data-dir>/devnet/devnet.json`, with no URL flags. Between commands
+//! the test only waits for what the README says happens by itself (a deposit credited
+//! once sequenced, the oracle's first price) and checks each outcome with extra `--json`
+//! reads; `vigil watch` is stopped with Ctrl-C (exit 0); the demos, which start their own
+//! throwaway networks, run after SIGTERM stopped the devnet with exit 0.
 
 use crate::rollup::int;
 use crate::support::{Run, vigil};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -105,6 +107,50 @@ fn collateral(home: &Path, name: &str) -> i128 {
     int(&json(home, &["account", "--name", name])["collateral"])
 }
 
+/// The README, compiled in so that editing it rebuilds (and reruns) this test.
+const README: &str = include_str!("../../../README.md");
+
+/// Every `vigil` invocation in the README's `sh` blocks, in order, as arguments after
+/// `vigil`: `vigil ARGS` lines and `cargo run … --bin vigil -- ARGS` lines, with the
+/// trailing `# comment` removed.
+fn readme_commands() -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    let mut in_shell = false;
+    for line in README.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_shell = line == "```sh";
+            continue;
+        }
+        let code = line.split(" #").next().unwrap_or_default().trim();
+        let args = match (in_shell, code.split_once("--bin vigil -- ")) {
+            (false, _) => continue,
+            (true, Some((_, args))) => args,
+            (true, None) => match code.strip_prefix("vigil ") {
+                Some(args) => args,
+                None => continue,
+            },
+        };
+        commands.push(args.split_whitespace().map(str::to_string).collect());
+    }
+    commands
+}
+
+#[test]
+fn the_readme_is_parsed_into_the_commands_it_shows() {
+    let commands = readme_commands();
+    let firsts: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
+    for expected in [
+        "devnet", "demo", "keys", "l1", "order", "withdraw", "force", "bench",
+    ] {
+        assert!(firsts.contains(&expected), "{expected} in {firsts:?}");
+    }
+    let buy = [
+        "order", "buy", "BTC-PERP", "0.5", "@", "50000", "--name", "alice",
+    ];
+    assert!(commands.iter().any(|c| c == &buy), "{commands:?}");
+}
+
 #[test]
 fn the_readme_walkthrough_runs_against_a_real_devnet() {
     let home_dir = tempfile::tempdir().expect("temp dir");
@@ -115,113 +161,100 @@ fn the_readme_walkthrough_runs_against_a_real_devnet() {
         DevnetManifest::load(&h.join("devnet")).expect("devnet.json in <data-dir>/devnet"),
         manifest
     );
-
-    // A new trader: key, L1 faucet, deposit, credited on L2.
-    cli(h, &["keys", "new", "--name", "alice"]).ok();
-    cli(
-        h,
-        &["l1", "faucet", "--name", "alice", "--amount", "10,000"],
-    )
-    .ok();
-    cli(
-        h,
-        &["l1", "deposit", "--name", "alice", "--amount", "5,000"],
-    )
-    .ok();
-    wait_for("alice's deposit on L2", || {
-        (collateral(h, "alice") == 5_000_000_000).then_some(())
-    });
-    // Two crossing orders: dev0 rests a sell, alice buys into it.
-    let sell = wait_for("dev0's resting sell", || {
-        let run = cli(
-            h,
-            &[
-                "--json", "order", "sell", "BTC-PERP", "0.1", "@", "50000", "--name", "dev0",
-            ],
-        );
-        // The oracle's first tick may still be on its way: retry a refused order.
-        (run.code == 0)
-            .then(|| serde_json::from_str::<serde_json::Value>(&run.stdout).expect("JSON"))
-    });
-    assert_eq!(int(&sell["receipt"]["order"]["resting"]), 1_000, "{sell}");
-    let buy = json(
-        h,
-        &[
-            "order", "buy", "BTC-PERP", "0.1", "@", "50000", "--ioc", "--name", "alice",
-        ],
-    );
-    let fills = buy["receipt"]["fills"].as_array().expect("fills");
-    assert_eq!(fills.len(), 1, "{buy}");
-    assert_eq!(int(&fills[0]["size"]), 1_000);
-    assert_eq!(int(&fills[0]["price"]), 50_000_000_000);
-
-    let account = json(h, &["account", "--name", "alice"]);
-    assert!(int(&account["initial_margin"]) > 0, "{account}");
-    let positions = json(h, &["positions", "--name", "alice"]);
-    let list = positions["positions"].as_array().expect("positions");
-    assert_eq!(list.len(), 1, "{positions}");
-    assert_eq!(int(&list[0]["size"]), 1_000, "long 0.1 BTC");
-    let text = cli(h, &["positions", "--name", "alice"]).ok();
-    assert!(text.contains("BTC-PERP"), "{text}");
-
-    // Withdraw → claimable (one status line, waited on) → claimed on L1.
-    let l1_before = int(&json(h, &["l1", "balance", "--name", "alice"])["balance"]);
-    let waited = json(
-        h,
-        &[
-            "withdraw",
-            "250",
-            "--wait",
-            "--timeout-secs",
-            "120",
-            "--name",
-            "alice",
-        ],
-    );
-    assert_eq!(waited["status"]["status"], "claimable", "{waited}");
-    let id = waited["withdrawal_id"].to_string();
-    let claimed = json(
-        h,
-        &["l1", "claim", "--withdrawal-id", &id, "--name", "alice"],
-    );
-    assert_eq!(int(&claimed["amount"]), 250_000_000, "{claimed}");
-    let l1_after = int(&json(h, &["l1", "balance", "--name", "alice"])["balance"]);
-    assert_eq!(l1_after - l1_before, 250_000_000);
-
-    // A forced withdrawal through the L1 queue: the sequencer must include it.
-    let before = collateral(h, "alice");
-    let forced = json(h, &["force", "withdraw", "50", "--name", "alice"]);
-    assert!(int(&forced["deadline_block"]) > 0, "{forced}");
-    wait_for("the forced withdrawal to be included", || {
-        (collateral(h, "alice") == before - 50_000_000).then_some(())
-    });
-    // With the deadline on a clock: an ETA beside the block.
-    assert!(int(&forced["deadline_eta_secs"]) >= 0, "{forced}");
-    // The escape hatch is armed but the rollup is live.
-    let exit = json(h, &["exit", "status"]);
-    assert_eq!(exit["phase"], "live", "{exit}");
-
-    // The load generator, bounded, against this devnet.
-    let bench = json(
-        h,
-        &[
-            "bench",
-            "--count",
-            "200",
-            "--accounts",
-            "4",
-            "--concurrency",
-            "8",
-        ],
-    );
-    assert!(int(&bench["accepted"]) > 0, "{bench}");
-    assert!(int(&bench["recoveries_per_sec"]) > 0, "{bench}");
-    let text = cli(h, &["bench", "--count", "100", "--accounts", "2"]).ok();
-    assert!(text.contains("signature"), "{text}");
-
+    let (demos, walkthrough): (Vec<_>, Vec<_>) = readme_commands()
+        .into_iter()
+        .filter(|c| c[0] != "devnet")
+        .partition(|c| c[0] == "demo");
+    assert!(walkthrough.len() >= 10, "{walkthrough:?}");
+    for command in &walkthrough {
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        run_step(h, &args);
+    }
     assert_eq!(devnet.stop(), 0, "SIGTERM stops the devnet cleanly");
+    for command in &demos {
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        cli(h, &args).ok();
+    }
+}
 
-    // The fraud demo on its own throwaway devnet.
-    let demo = json(h, &["demo", "fraud"]);
-    assert_eq!(demo["ok"], true, "{demo}");
+/// Runs one README command as written, with what it needs around it: a wait for its
+/// precondition, the command (it must exit 0), and a check of its outcome.
+fn run_step(h: &Path, args: &[&str]) {
+    match args {
+        ["order", "sell", ..] => {
+            // The oracle's first tick may still be on its way: retry a refused order.
+            wait_for("the resting sell", || {
+                (cli(h, args).code == 0).then_some(())
+            });
+        }
+        ["order", "buy", .., "--name", name] => {
+            wait_for("the deposit credited on L2", || {
+                (collateral(h, name) > 0).then_some(())
+            });
+            let text = cli(h, args).ok();
+            assert!(text.contains("fill"), "the receipt shows the fill: {text}");
+            let positions = json(h, &["positions", "--name", name]);
+            let list = positions["positions"].as_array().expect("positions");
+            assert_eq!(list.len(), 1, "{positions}");
+        }
+        ["watch"] => watch_then_interrupt(h),
+        ["l1", "claim", "--withdrawal-id", _, "--name", name] => {
+            let before = int(&json(h, &["l1", "balance", "--name", name])["balance"]);
+            cli(h, args).ok();
+            let after = int(&json(h, &["l1", "balance", "--name", name])["balance"]);
+            assert!(
+                after > before,
+                "the claim paid out on L1: {before} → {after}"
+            );
+        }
+        ["force", "withdraw", _, "--name", name] => {
+            let before = collateral(h, name);
+            let forced = json(h, args);
+            assert!(int(&forced["deadline_block"]) > 0, "{forced}");
+            assert!(int(&forced["deadline_eta_secs"]) >= 0, "{forced}");
+            wait_for("the forced withdrawal to be included", || {
+                (collateral(h, name) < before).then_some(())
+            });
+            let exit = json(h, &["exit", "status"]);
+            assert_eq!(exit["phase"], "live", "{exit}");
+        }
+        ["bench", ..] => {
+            let text = cli(h, args).ok();
+            assert!(text.contains("signature"), "{text}");
+        }
+        _ => {
+            cli(h, args).ok();
+        }
+    }
+}
+
+/// `vigil watch` prints at least one line while the devnet runs, and Ctrl-C (SIGINT)
+/// ends it with exit code 0.
+fn watch_then_interrupt(h: &Path) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env_remove("VIGIL_HOME")
+        .arg("--data-dir")
+        .arg(h)
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start vigil watch");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let read = reader.read_line(&mut line);
+        let _ = tx.send(read.map(|_| line));
+        // Keep reading so the watch never blocks on a full pipe before the signal.
+        let _ = reader.read_to_end(&mut Vec::new());
+    });
+    let first = rx.recv_timeout(PATIENCE).expect("a line from vigil watch");
+    assert!(!first.expect("read a line").trim().is_empty());
+    let pid = child.id().to_string();
+    let signalled = Command::new("kill").args(["-INT", &pid]).status();
+    assert!(signalled.expect("run kill").success());
+    let status = child.wait().expect("vigil watch exits");
+    assert_eq!(status.code(), Some(0), "Ctrl-C ends vigil watch with 0");
 }
