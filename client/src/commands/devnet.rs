@@ -30,7 +30,7 @@ impl DevnetArgs {
         config.oracle = (!self.no_oracle).then(|| FeedConfig {
             interval: Duration::from_millis(self.oracle_interval_ms),
             seed: self.oracle_seed,
-            ticks: None,
+            ..FeedConfig::default()
         });
         config.inject_fault = self.inject_fault;
         Ok(config)

@@ -13,6 +13,9 @@ use protocol::genesis::devnet_oracle_key;
 use protocol::signing::{address_of, domain_separator};
 use std::time::Duration;
 
+/// `vigil oracle --ticks N`: startup attempts (half a second apart) before giving up.
+const BOUNDED_CONNECT_ATTEMPTS: u32 = 6;
+
 /// Posts to the sequencer named by the global `--sequencer-url` / `VIGIL_SEQUENCER_URL`
 /// (else devnet.json's, else the default), like every other command.
 pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
@@ -29,12 +32,25 @@ pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
         interval: Duration::from_millis(args.interval_ms),
         seed: args.seed,
         ticks: args.ticks,
+        // A bounded run is a script's or a person's: it should fail in seconds, not wait a
+        // minute for a sequencer that may never start.
+        connect_attempts: if args.ticks.is_some() {
+            BOUNDED_CONNECT_ATTEMPTS
+        } else {
+            crate::oracle::SERVICE_CONNECT_ATTEMPTS
+        },
     };
     let stop = service_shell::shutdown_signal();
     let sequencer = SequencerClient::new(&sequencer_url);
     let domain = domain_separator(args.chain_id, &args.rollup_address);
     tracing::info!(oracle = %address_of(&key), sequencer = %sequencer_url, "oracle feed starting");
     let report = run_feed(&sequencer, &key, domain, &config, stop).await?;
+    if report.ticks > 0 && report.failed == report.ticks {
+        return Err(anyhow::anyhow!(
+            "none of the {} ticks reached the sequencer at {sequencer_url}; is it running (`vigil devnet`)?",
+            report.ticks
+        ));
+    }
     let prices: Vec<String> = report
         .prices
         .iter()

@@ -28,6 +28,9 @@ pub struct FeedConfig {
     pub seed: u64,
     /// Stop after this many ticks (`None`: until shut down).
     pub ticks: Option<u64>,
+    /// How many times to ask the sequencer for its markets at startup, `CONNECT_RETRY`
+    /// apart, before giving up.
+    pub connect_attempts: u32,
 }
 
 impl Default for FeedConfig {
@@ -36,6 +39,7 @@ impl Default for FeedConfig {
             interval: Duration::from_millis(1_000),
             seed: 0,
             ticks: None,
+            connect_attempts: SERVICE_CONNECT_ATTEMPTS,
         }
     }
 }
@@ -46,18 +50,32 @@ pub struct FeedReport {
     pub ticks: u64,
     pub accepted: u64,
     pub rejected: u64,
+    /// Ticks whose post did not reach the sequencer (or got no answer).
+    pub failed: u64,
     /// The last price sent per market: (market id, symbol, micro-USDC).
     pub prices: Vec<(u32, String, u64)>,
 }
 
-/// How long the feed waits for the sequencer before giving up at startup.
-const CONNECT_LIMIT: Duration = Duration::from_secs(60);
+/// The pause between two startup attempts.
+pub const CONNECT_RETRY: Duration = Duration::from_millis(500);
+
+/// A long-running feed (a service, or the devnet's) waits about a minute for its sequencer
+/// to start.
+pub const SERVICE_CONNECT_ATTEMPTS: u32 = 120;
 
 /// Why the feed could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
-    #[error("the sequencer did not answer within {0:?}: {1}")]
-    Unreachable(Duration, service_client::http::ServiceError),
+    #[error(
+        "cannot reach the sequencer at {url} ({attempts} attempts over {secs} s; last: {error}); start a network with `vigil devnet`, or point --sequencer-url / VIGIL_SEQUENCER_URL at a running sequencer",
+        secs = elapsed.as_secs()
+    )]
+    Unreachable {
+        url: String,
+        attempts: u32,
+        elapsed: Duration,
+        error: service_client::http::ServiceError,
+    },
     #[error("the sequencer lists no markets")]
     NoMarkets,
 }
@@ -73,7 +91,7 @@ pub async fn run_feed(
 ) -> Result<FeedReport, FeedError> {
     tokio::pin!(shutdown);
     let started = tokio::select! {
-        walks = market_walks(sequencer) => Some(walks?),
+        walks = market_walks(sequencer, config.connect_attempts) => Some(walks?),
         () = &mut shutdown => None,
     };
     let Some(mut walks) = started else {
@@ -114,7 +132,10 @@ pub async fn run_feed(
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "posting prices failed; retrying next tick"),
+            Err(e) => {
+                report.failed += 1;
+                tracing::warn!(error = %e, "posting prices failed; retrying next tick");
+            }
         }
         tracing::debug!(
             prices = ?walks.iter().map(|w| (w.symbol.as_str(), w.price)).collect::<Vec<_>>(),
@@ -128,18 +149,29 @@ pub async fn run_feed(
     Ok(report)
 }
 
-/// The markets and their current prices, from the sequencer (retried while it starts).
-async fn market_walks(sequencer: &SequencerClient) -> Result<Vec<MarketWalk>, FeedError> {
+/// The markets and their current prices, from the sequencer: asked up to `attempts`
+/// times, `CONNECT_RETRY` apart, while it starts.
+async fn market_walks(
+    sequencer: &SequencerClient,
+    attempts: u32,
+) -> Result<Vec<MarketWalk>, FeedError> {
     let started = Instant::now();
+    let mut attempt = 0;
     let markets = loop {
+        attempt += 1;
         match sequencer.markets().await {
             Ok(m) => break m.markets,
-            Err(e) if started.elapsed() > CONNECT_LIMIT => {
-                return Err(FeedError::Unreachable(CONNECT_LIMIT, e));
+            Err(error) if attempt >= attempts => {
+                return Err(FeedError::Unreachable {
+                    url: sequencer.base_url().to_string(),
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    error,
+                });
             }
             Err(e) => {
-                tracing::info!(error = %e, "waiting for the sequencer");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tracing::info!(error = %e, attempt, attempts, "waiting for the sequencer");
+                tokio::time::sleep(CONNECT_RETRY).await;
             }
         }
     };

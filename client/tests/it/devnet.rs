@@ -137,6 +137,7 @@ async fn the_devnet_oracle_moves_prices() {
         interval: Duration::from_millis(50),
         seed: 3,
         ticks: None,
+        ..Default::default()
     });
     let net = Devnet::start(config).await.expect("devnet starts");
     let seq = SequencerClient::new(&net.manifest().sequencer_url);

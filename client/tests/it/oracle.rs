@@ -1,7 +1,8 @@
 //! The oracle feed: the library feed prices every market for a fixed number of ticks and
 //! the sequencer shows exactly the last prices; the real `vigil oracle` binary does the
 //! same with its defaults (the devnet oracle key and domain); and the docker compose
-//! `oracle` service sets only variables `vigil oracle` reads.
+//! `oracle` service sets only variables `vigil oracle` reads; a bounded feed without a
+//! sequencer fails in seconds naming the URL.
 
 use std::time::Duration;
 use vigil_client::devnet::{Devnet, DevnetConfig, RunningDevnet, keys};
@@ -36,6 +37,7 @@ async fn the_feed_prices_every_market_each_tick() {
         interval: Duration::from_millis(20),
         seed: 9,
         ticks: Some(5),
+        ..Default::default()
     };
     let domain = protocol::batch::domain_separator(net.genesis());
     let report = run_feed(
@@ -162,4 +164,37 @@ fn compose_oracle_variables_are_read_by_vigil_oracle() {
             "vigil oracle reads no {var} (it reads {read_vars:?})"
         );
     }
+}
+
+/// With no sequencer listening, `vigil oracle --ticks N` gives up after a few bounded
+/// attempts (seconds, not the service's minute) with one error naming the URL and the way
+/// to start a network, and exits 1.
+#[test]
+fn a_bounded_feed_without_a_sequencer_fails_fast_and_says_why() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("address"));
+    drop(closed);
+    let started = std::time::Instant::now();
+    let args = ["--sequencer-url", &url, "oracle", "--ticks", "2"];
+    let run = crate::support::vigil(home.path(), None, &args);
+    assert_eq!(run.code, 1, "{run:?}");
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: cannot reach the sequencer at "),
+        "{run:?}"
+    );
+    for part in [
+        url.as_str(),
+        "6 attempts",
+        "`vigil devnet`",
+        "--sequencer-url",
+    ] {
+        assert!(last.contains(part), "{part} in {last}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "bounded: {:?}",
+        started.elapsed()
+    );
 }
