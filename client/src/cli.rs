@@ -11,8 +11,8 @@ mod services;
 mod trading;
 pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
-    BenchArgs, BookArgs, CancelArgs, ForceCommand, OrderArgs, Side, SignerArg, WatchArgs,
-    WithdrawArgs, WithdrawalArgs,
+    BenchArgs, BookArgs, CancelArgs, ForceCommand, ForceWait, OrderArgs, Side, SignerArg, TxArgs,
+    WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -83,6 +83,9 @@ pub enum Command {
     /// Show one withdrawal's status (pending → in batch → challenge window → claimable →
     /// claimed).
     Withdrawal(WithdrawalArgs),
+    /// Show a transaction by its hash: whether the sequencer has executed it, where, and
+    /// its outcome (fills, withdrawal id, or why it was refused).
+    Tx(TxArgs),
     /// Force an action through the settlement layer's L1 queue (censorship resistance).
     #[command(subcommand)]
     Force(ForceCommand),
@@ -260,6 +263,7 @@ const IGNORED_GLOBALS: &[(&str, &[&str])] = &[
     ("account", &["l1_url"]),
     ("positions", &["l1_url"]),
     ("book", &["l1_url"]),
+    ("tx", &["l1_url"]),
 ];
 
 /// The clap command `vigil` parses with: the derived one, with each global option hidden

@@ -130,11 +130,14 @@ pub struct WithdrawalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ForceCommand {
-    /// Force a withdrawal of AMOUNT USDC.
+    /// Force a withdrawal of AMOUNT USDC (with --wait: until it executes, then its
+    /// withdrawal id).
     Withdraw {
         /// USDC to withdraw, e.g. 250.5.
         #[arg(value_parser = usdc, allow_negative_numbers = true)]
         amount: u64,
+        #[command(flatten)]
+        wait: ForceWait,
         #[command(flatten)]
         signer: SignerArg,
     },
@@ -143,7 +146,8 @@ pub enum ForceCommand {
         #[command(flatten)]
         signer: SignerArg,
     },
-    /// Force-close your whole position in MARKET (a reduce-only IOC market order).
+    /// Force-close your whole position in MARKET (a reduce-only IOC market order; with
+    /// --wait: until it executes, then what it filled, or why nothing).
     Close {
         /// The market's symbol (BTC-PERP) or id.
         market: String,
@@ -151,6 +155,8 @@ pub enum ForceCommand {
         /// market's price band).
         #[arg(long)]
         slippage_bps: Option<u32>,
+        #[command(flatten)]
+        wait: ForceWait,
         #[command(flatten)]
         signer: SignerArg,
     },
@@ -170,6 +176,26 @@ pub enum ForceCommand {
         #[command(flatten)]
         signer: SignerArg,
     },
+}
+
+/// Whether a forced action's command waits for the sequencer to execute it.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ForceWait {
+    /// Wait until the sequencer executes the action and show its outcome (or
+    /// --timeout-secs).
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds (exit 1).
+    #[arg(long, default_value_t = 120)]
+    pub timeout_secs: u64,
+}
+
+/// `vigil tx HASH`.
+#[derive(Debug, Args)]
+pub struct TxArgs {
+    /// The transaction hash (`0x` + 64 hex digits), as `vigil order` and `vigil force`
+    /// print it.
+    pub hash: protocol::primitives::H256,
 }
 
 #[derive(Debug, Args)]

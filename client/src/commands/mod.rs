@@ -16,6 +16,7 @@ mod receipt;
 pub mod risk;
 mod table;
 mod trade;
+mod tx;
 mod verify;
 mod views;
 mod watch;
@@ -85,6 +86,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Watch(args) => watch::run(cli, args).await,
         Command::Withdraw(args) => withdraw::withdraw(cli, args).await,
         Command::Withdrawal(args) => withdraw::withdrawal(cli, args).await,
+        Command::Tx(args) => tx::show(cli, args).await,
         Command::Force(command) => force::run(cli, command).await,
         Command::Exit(command) => exit::run(cli, command).await,
         Command::Verify(command) => verify::run(cli, command).await,

@@ -46,13 +46,17 @@ pub fn describe(
     order_market: Option<u32>,
 ) {
     if let Some(order) = &receipt.order {
-        let d = order_market.map_or(0, |m| size_decimals(markets, m));
+        // Without the order's market, sizes stay in base lots (and say so).
+        let size = |lots: u64| match order_market {
+            Some(m) => format_size_fixed(i128::from(lots), size_decimals(markets, m)),
+            None => format!("{lots} lots"),
+        };
         let _ = write!(
             text,
             "\nfilled    {} (resting {}, cancelled {})",
-            format_size_fixed(i128::from(order.filled), d),
-            format_size_fixed(i128::from(order.resting), d),
-            format_size_fixed(i128::from(order.cancelled), d)
+            size(order.filled),
+            size(order.resting),
+            size(order.cancelled)
         );
     }
     for fill in &receipt.fills {

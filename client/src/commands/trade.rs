@@ -163,7 +163,7 @@ const MARKET_SLIPPAGE_BPS: u32 = 500;
 
 /// Why an order's remainder was cancelled, when some was: the taker's own outcome says
 /// how much, not why, so it is read off the order's terms.
-fn why_cancelled(
+pub(super) fn why_cancelled(
     receipt: &protocol::engine::Receipt,
     tif: TimeInForce,
     price: u64,

@@ -1,5 +1,7 @@
 //! `vigil account|positions|book`: the sequencer's read views (the durable soft state) in
-//! human units; `--json` gives the engine's views unchanged (integers in protocol units).
+//! human units, amounts and sizes at fixed precision in aligned columns, with what the
+//! views imply (`risk`: available to withdraw, liquidation price, leverage); `--json`
+//! gives the engine's views with those figures added (integers in protocol units).
 
 use super::market::{find, markets, size_decimals, symbol};
 use super::network::{Endpoints, signer};

@@ -2,9 +2,10 @@
 //! against the engine itself: the printed liquidation price is where the sequencer's own
 //! view turns liquidatable (a dollar either side, for a long and a short), and "available
 //! to withdraw" is exactly the most the engine lets out (that amount passes, one
-//! micro-USDC more is refused). Text output has fixed decimals and the new columns.
+//! micro-USDC more is refused). Text output has fixed decimals and the new columns. A
+//! forced close that meets an empty book says so, with --wait or through `vigil tx`.
 
-use crate::rollup::{BTC, BTC_PRICE, Rollup, int};
+use crate::rollup::{BTC, BTC_PRICE, Rollup, int, wait_for};
 use crate::support::import_key;
 use protocol::primitives::Address;
 use protocol::signing::{address_of, signing_key_from_bytes};
@@ -132,4 +133,46 @@ async fn liquidation_price_and_withdrawable_match_the_engine() {
         .ok();
     let after = int(&rollup.vigil(h, &account).await.json()["available_to_withdraw"]);
     assert_eq!(after, 0, "everything available was withdrawn");
+    forced_close_says_what_it_filled(&rollup, h).await;
+}
+
+/// Bob's long meets an empty book: a forced close without --wait names the command that
+/// shows its outcome (which runs as printed once executed); with --wait it says itself
+/// that nothing filled, and why.
+async fn forced_close_says_what_it_filled(rollup: &Rollup, h: &Path) {
+    let queued = rollup
+        .vigil(h, &["force", "close", "BTC-PERP", "--name", "bob"])
+        .await
+        .ok();
+    let hint = queued
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("a command in backticks: {queued}"));
+    assert!(hint.starts_with("vigil tx 0x"), "{queued}");
+    let words: Vec<&str> = hint.split_whitespace().skip(1).collect();
+    let shown = wait_for("the hint's transaction to be executed", || async {
+        let run = rollup.vigil(h, &words).await;
+        (run.code == 0).then_some(run.stdout)
+    })
+    .await;
+    assert!(shown.contains("executed, batch"), "{shown}");
+    assert!(shown.contains("cancelled 5000 lots"), "{shown}");
+
+    let args = [
+        "force",
+        "close",
+        "BTC-PERP",
+        "--wait",
+        "--timeout-secs",
+        "60",
+        "--name",
+        "bob",
+    ];
+    let text = rollup.vigil(h, &args).await.ok();
+    for part in [
+        "filled    0.0000 (resting 0.0000, cancelled 0.5000)",
+        "why       nothing rested on the other side",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
 }

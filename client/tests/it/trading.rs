@@ -195,10 +195,17 @@ async fn two_accounts_trade_and_see_their_positions() {
     let forced = rollup
         .vigil(
             h,
-            &["--json", "force", "close", "BTC-PERP", "--name", "alice"],
+            &[
+                "--json", "force", "close", "BTC-PERP", "--wait", "--name", "alice",
+            ],
         )
         .await
         .json();
+    assert_eq!(
+        int(&forced["executed"]["receipt"]["order"]["filled"]),
+        6_000,
+        "{forced}"
+    );
     let hash: H256 = serde_json::from_value(forced["tx_hash"].clone()).expect("a hash");
     assert_eq!(forced["action"]["message"]["reduceOnly"], true, "{forced}");
     assert_eq!(int(&forced["action"]["message"]["size"]), 6_000, "{forced}");

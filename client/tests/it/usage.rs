@@ -101,6 +101,8 @@ const HELP: &[(&[&str], &[&str], &[&str])] = &[
     (&["account"], &["--sequencer-url"], &["--l1-url"]),
     (&["positions"], &["--sequencer-url"], &["--l1-url"]),
     (&["book"], &["--sequencer-url"], &["--l1-url"]),
+    (&["tx"], &["--sequencer-url"], &["--l1-url"]),
+    (&["force", "withdraw"], &["--wait", "--timeout-secs"], &[]),
     (
         &["order"],
         &["--l1-url", "--sequencer-url", "--data-dir", "--json"],

@@ -207,11 +207,13 @@ fn run_step(h: &Path, args: &[&str]) {
                 "the claim paid out on L1: {before} → {after}"
             );
         }
-        ["force", "withdraw", _, "--name", name] => {
+        ["force", "withdraw", _, "--name", name, "--wait"] => {
             let before = collateral(h, name);
             let forced = json(h, args);
             assert!(int(&forced["deadline_block"]) > 0, "{forced}");
             assert!(int(&forced["deadline_eta_secs"]) >= 0, "{forced}");
+            // --wait returns once executed, with the withdrawal id.
+            assert!(int(&forced["withdrawal_id"]) >= 0, "{forced}");
             wait_for("the forced withdrawal to be included", || {
                 (collateral(h, name) < before).then_some(())
             });

@@ -2,7 +2,8 @@
 //! follows one status line to claimable on a chain that mines blocks on a timer, then
 //! `l1 claim --withdrawal-id` fetches the proof from the sequencer and is paid; on a
 //! hand-mined chain a forced withdrawal is included by the sequencer, cannot be claimed
-//! before its window passes, and is claimable once the blocks are mined.
+//! before its window passes, and is claimable once the blocks are mined; `force withdraw
+//! --wait` prints its withdrawal id once executed, as `vigil tx` does.
 
 use crate::rollup::{BTC, BTC_PRICE, Rollup, int, oracle_key, wait_for};
 use crate::support::import_key;
@@ -106,7 +107,17 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
     let forced = rollup
         .vigil(
             h,
-            &["--json", "force", "withdraw", "100", "--name", "alice"],
+            &[
+                "--json",
+                "force",
+                "withdraw",
+                "100",
+                "--wait",
+                "--timeout-secs",
+                "60",
+                "--name",
+                "alice",
+            ],
         )
         .await
         .json();
@@ -126,6 +137,14 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
     assert_eq!(lookup.state, TxState::Included);
     assert!(lookup.receipt.status.is_ok(), "{:?}", lookup.receipt);
     let id = lookup.receipt.withdrawal_id.expect("a withdrawal id");
+    // --wait printed the executed action and its withdrawal id.
+    assert_eq!(int(&forced["withdrawal_id"]), i128::from(id), "{forced}");
+    assert_eq!(forced["executed"]["receipt"]["status"], "ok", "{forced}");
+    let text = rollup
+        .vigil(h, &["tx", forced["tx_hash"].as_str().expect("hash")])
+        .await
+        .ok();
+    assert!(text.contains(&format!("withdrawal id {id}")), "{text}");
     let view = rollup.seq.account(&alice).await.expect("account");
     assert_eq!(view.collateral, 900_000_000);
 
@@ -209,4 +228,33 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
     .await;
     let claimed = claim_by_id(&rollup, h, &id.to_string()).await;
     assert_eq!(int(&claimed["amount"]), 100_000_000, "{claimed}");
+}
+
+/// `force withdraw --wait` is bounded: with no sequencer to execute the queued action it
+/// gives up after --timeout-secs (exit 1) with one line naming the deadline block and the
+/// command that looks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_wait_gives_up_after_its_timeout() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    import_key(h, "alice", &[0x33u8; 32]).await;
+    let args = [
+        "--sequencer-url",
+        "http://127.0.0.1:9",
+        "force",
+        "withdraw",
+        "5",
+        "--wait",
+        "--timeout-secs",
+        "1",
+        "--name",
+        "alice",
+    ];
+    let run = crate::support::run_off_runtime(h, Some(&rollup.l1_url), &args).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr.trim_end().lines().count(), 1, "{run:?}");
+    for part in ["not executed within 1 s", "by L1 block", "`vigil tx 0x"] {
+        assert!(run.stderr.contains(part), "{part} in {}", run.stderr);
+    }
 }
