@@ -14,6 +14,7 @@
 //! docs/spec/sequencer.md.
 
 pub mod admission;
+pub mod audit;
 pub mod config;
 pub mod executor;
 pub mod follower;

@@ -297,6 +297,7 @@ async fn launch(
     if let Some(block) = client.exit().await.map_err(settlement_error)?.frozen_block {
         let _ = frozen.set(block);
     }
+    let audit = Arc::new(crate::audit::Audit::new(config.inject_fault.is_some()));
     let state = AppState {
         genesis: genesis.clone(),
         genesis_hash: genesis.hash(),
@@ -312,6 +313,7 @@ async fn launch(
         posting_error: posting_error.clone(),
         oldest_pending_l1: oldest_pending_l1.clone(),
         frozen: frozen.clone(),
+        audit: audit.clone(),
         fault: config.inject_fault,
         block_time_ms: status.params.block_time_ms,
     };
@@ -329,6 +331,16 @@ async fn launch(
             metrics: metrics.clone(),
             auto_bond: config.auto_bond,
             frozen: frozen.clone(),
+            audit: audit.clone(),
+        }
+        .run(stopping.clone()),
+    );
+    tasks.spawn(
+        crate::audit::Auditor {
+            audit,
+            views: views.clone(),
+            genesis: genesis.clone(),
+            wake_poster: wake_poster.clone(),
         }
         .run(stopping.clone()),
     );

@@ -60,13 +60,17 @@ pub struct Metrics {
     rate: Mutex<Option<(Instant, u64, f64)>>,
 }
 
-/// The intake's queue as sampled for one scrape.
+/// What one scrape samples beside the counters: the intake's queue and the auditor.
 #[derive(Debug, Clone, Copy)]
 pub struct QueueSample {
     /// Actions admitted and not yet answered.
     pub inflight: u64,
     /// Actions the admission policy allows queued now.
     pub budget: u64,
+    /// The newest batch whose post-state passed the invariant audit (-1: none yet).
+    pub audited_batch: i128,
+    /// An invariant violation was found.
+    pub invariant_violated: bool,
 }
 
 impl Metrics {
@@ -186,6 +190,16 @@ impl Metrics {
             "Reverts processed (fraud recovery).",
             self.reverts.load(Relaxed),
         );
+        out.gauge(
+            "vigil_seq_audited_batch",
+            "Newest batch whose post-state passed every named invariant (-1: none yet).",
+            queue.audited_batch,
+        );
+        out.gauge(
+            "vigil_seq_invariant_violated",
+            "1 once a state invariant failed (posting and intake stop).",
+            u8::from(queue.invariant_violated),
+        );
         out.finish()
     }
 }
@@ -205,6 +219,8 @@ mod tests {
             QueueSample {
                 inflight: 7,
                 budget: 1_024,
+                audited_batch: 3,
+                invariant_violated: false,
             },
             1,
         );

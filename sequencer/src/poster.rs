@@ -17,6 +17,7 @@
 //! Rounds run when a batch is sealed or reverted, when the follower sees a batch event,
 //! and on a timer (finalization, retries with backoff).
 
+use crate::audit::Gate;
 use crate::executor::Command;
 use crate::http::{PostingError, ReadDb};
 use crate::journal::queries::{self, Unsettled};
@@ -64,6 +65,8 @@ pub struct Poster {
     pub auto_bond: bool,
     /// Set once the rollup is frozen: then the poster only reports it, and stops.
     pub frozen: crate::follower::FrozenAt,
+    /// Batches are posted only once the state after them passed the invariant audit.
+    pub audit: Arc<crate::audit::Audit>,
 }
 
 impl Poster {
@@ -140,6 +143,12 @@ impl Poster {
                         return self
                             .rollback(batch, "reverted on the settlement layer")
                             .await;
+                    }
+                    match self.audit.may_post(batch.index) {
+                        Ok(()) => {}
+                        // The auditor wakes the poster when it passes the batch.
+                        Err(Gate::Pending) => return Ok(()),
+                        Err(Gate::Stopped(why)) => return Err(SyncError::Local(why)),
                     }
                     if batch.index != next_index {
                         return Err(SyncError::Local(format!(

@@ -155,6 +155,16 @@ pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
         "1 when the replica cannot follow the chain any further.",
         u8::from(status.halted.is_some()).to_string(),
     );
+    out.gauge(
+        "vigil_verifier_audited_batch",
+        "The newest honest batch whose post-state passed every named invariant (-1 before any).",
+        status.audit.passed_batch.map_or(-1, i128::from),
+    );
+    out.gauge(
+        "vigil_verifier_invariant_violated",
+        "1 once an honest batch's post-state broke a named invariant (the engine is wrong).",
+        u8::from(status.audit.violation.is_some()),
+    );
     out.counter(
         "vigil_verifier_poll_errors_total",
         "Failed requests to the settlement layer's event log.",

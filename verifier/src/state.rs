@@ -192,5 +192,6 @@ pub fn status_of(core: &Follower, resumed_from: u64, l1: Option<L1View>) -> Stat
                 ..c.clone()
             })
             .collect(),
+        audit: core.audited().clone(),
     }
 }

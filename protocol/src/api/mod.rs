@@ -1,6 +1,7 @@
 //! HTTP DTOs shared by the services and their clients, so that every caller speaks to a
 //! service through `protocol` types and plain HTTP, never by linking the service.
 
+pub mod audit;
 pub mod genesis;
 pub mod proofs;
 pub mod sequencer;

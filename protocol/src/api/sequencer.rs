@@ -7,6 +7,7 @@
 //! rejected action's `code` is the engine's stable status code (`Status::code`), e.g.
 //! `nonce_already_used` or `insufficient_margin`.
 
+pub use super::audit::{AuditStatus, InvariantAlert};
 use crate::action::int;
 use crate::engine::Receipt;
 use crate::engine::view::{AccountView, BookDepth};
@@ -293,6 +294,9 @@ pub struct StatusResponse {
     pub posting_error: Option<String>,
     /// The configured fault injection, e.g. `wrong-root@batch=3 (spent)`.
     pub fault: Option<String>,
+    /// The invariant auditor's progress and the violation it found, if any.
+    #[serde(default)]
+    pub audit: AuditStatus,
 }
 
 /// Serde adapter for `Option<Vec<u8>>` as optional `0x` hex.

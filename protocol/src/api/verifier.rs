@@ -74,6 +74,10 @@ pub struct StatusResponse {
     pub totals: Totals,
     /// Every bad batch found, oldest first, with its challenge's outcome.
     pub challenges: Vec<ChallengeView>,
+    /// The invariant audit of every honest batch's post-state, and the first violation
+    /// (an alert: the engine is wrong; the verifier keeps following).
+    #[serde(default)]
+    pub audit: super::audit::AuditStatus,
 }
 
 /// How far behind the settlement layer the verifier is.

@@ -79,6 +79,8 @@ pub struct AppState {
     pub posting_error: PostingError,
     pub oldest_pending_l1: crate::follower::OldestPendingL1,
     pub frozen: crate::follower::FrozenAt,
+    /// The invariant auditor's findings (a violation stops intake and posting).
+    pub audit: Arc<crate::audit::Audit>,
     pub fault: Option<FaultPlan>,
     /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
     pub block_time_ms: Option<u64>,

@@ -86,6 +86,7 @@ pub async fn status(State(s): State<AppState>) -> Answer<StatusBody> {
             .unwrap_or_else(|e| e.into_inner())
             .clone(),
         fault,
+        audit: s.audit.status(),
     };
     Ok(Json(StatusBody {
         status,
@@ -206,9 +207,12 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, Api
         .last_sealed
         .load(Ordering::Relaxed)
         .saturating_sub(m.last_posted.load(Ordering::Relaxed));
+    let audit = s.audit.status();
     let queue = crate::metrics::QueueSample {
         inflight: s.intake.inflight(),
         budget: s.intake.queue_budget(),
+        audited_batch: audit.passed_batch.map_or(-1, i128::from),
+        invariant_violated: audit.violation.is_some(),
     };
     let text = m.render(queue, lag);
     Ok(service_shell::metrics::response(text))

@@ -74,6 +74,14 @@ fn admit(s: &AppState, n: usize) -> Result<crate::intake::Admitted, ApiError> {
             crate::follower::frozen_message(*block),
         ));
     }
+    if let Some(alert) = s.audit.stopping_violation() {
+        let message = crate::audit::stopped_message(&alert);
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "invariant_violated",
+            message,
+        ));
+    }
     s.intake.try_admit(n).map_err(|_| {
         s.metrics.shed.fetch_add(1, Ordering::Relaxed);
         ApiError::overloaded(format!(

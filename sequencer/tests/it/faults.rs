@@ -7,7 +7,7 @@
 use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
-use protocol::api::sequencer::StatusResponse;
+use protocol::api::sequencer::{AuditStatus, StatusResponse};
 use protocol::batch::{Batch, genesis_tree};
 use protocol::codec::Decode;
 use protocol::fault::Fault;
@@ -31,6 +31,19 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
                 s.open_batch.is_none() && s.last_posted.is_some() && s.last_posted == s.last_sealed;
             let posted = l1.live_batches().await.len() as u64;
             (done && Some(posted) == s.last_sealed.map(|i| i + 1)).then_some(s)
+        },
+    )
+    .await
+}
+
+/// The auditor's status once it has checked the state after the last sealed batch.
+async fn audited(seq: &Seq) -> AuditStatus {
+    wait_for(
+        "the audit of every sealed batch",
+        Duration::from_secs(10),
+        || async {
+            let s = seq.status().await;
+            (s.audit.passed_batch >= s.last_sealed).then_some(s.audit)
         },
     )
     .await
@@ -79,6 +92,16 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
             bad.is_some_and(|b| b >= 1),
             "{fault}: a verifier finds batch {bad:?} bad"
         );
+        // The auditor checks the corrupted state too: a mint breaks conservation, and a
+        // misreported root or receipt leaves the state itself sound. (A configured fault
+        // is a demonstration, so the violation does not stop posting.)
+        let audit = audited(&seq).await;
+        let broken = audit.violation.as_ref().map(|v| v.invariant.as_str());
+        match fault {
+            Fault::Mint => assert_eq!(broken, Some("money-conserved"), "{audit:?}"),
+            Fault::WrongRoot | Fault::WrongReceipt => assert_eq!(broken, None, "{fault}"),
+            Fault::BadFill | Fault::SkipLiquidationCheck => {}
+        }
 
         // Restart: the log replays the corruption exactly, and it is never applied again.
         let dir = seq.stop().await;
@@ -108,6 +131,9 @@ async fn a_restart_after_finalization_starts_from_a_snapshot() {
     seq.wait_collateral(&addr(&bob()), DEPOSIT.into()).await;
     seq.submit(&price(BTC, BTC_PRICE)).await;
     trade(&l1, &seq, 1).await;
+    // An honest sequencer's every batch passes the audit (posting waited for it).
+    let audit = audited(&seq).await;
+    assert_eq!(audit.violation, None);
     l1.mine_stamped_now(WINDOW + 1).await;
     let finalized = wait_for(
         "the batches to finalize",

@@ -178,8 +178,11 @@ impl Follower {
         self.totals.actions_reexecuted += followed.executed;
         self.out.actions_executed += followed.executed;
         let finding = match &followed.verdict {
-            Verdict::Honest { .. } => {
+            Verdict::Honest { post } => {
                 self.totals.batches_verified += 1;
+                if let Some(alert) = self.audit(h.index, post) {
+                    self.finding(alert);
+                }
                 Some(Finding::BatchVerified {
                     index: h.index,
                     submission_id: p.submission_id,

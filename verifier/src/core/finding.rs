@@ -1,6 +1,7 @@
 //! Findings: what the core reports about the chain it follows. The shell logs each one as
 //! one structured line and stores it; the simulation's auditor reads them.
 
+use protocol::api::audit::InvariantAlert;
 use protocol::api::verifier::{ChallengeOutcome, ChallengeView};
 use protocol::primitives::{Address, H256};
 use serde::Serialize;
@@ -73,6 +74,8 @@ pub enum Finding {
         attempts: u32,
         outcome: ChallengeOutcome,
     },
+    /// An honest batch's post-state breaks a named state invariant: the engine is wrong.
+    InvariantViolated(InvariantAlert),
     /// The replica cannot follow any further (a fraudulent batch finalized, or the
     /// settlement layer's data contradicts the replica).
     Halted { reason: String },
@@ -106,6 +109,7 @@ impl Finding {
             Finding::BatchReverted { .. } => "batch_reverted",
             Finding::BatchFinalized { .. } => "batch_finalized",
             Finding::ChallengeAnswered { .. } => "challenge_answered",
+            Finding::InvariantViolated(_) => "invariant_violated",
             Finding::Halted { .. } => "halted",
         }
     }
@@ -127,7 +131,9 @@ impl Finding {
                 ChallengeOutcome::TooLate | ChallengeOutcome::Rejected { .. } => Severity::Error,
             },
             Finding::BadBatch { .. } => Severity::Warn,
-            Finding::HonestBatchChallenged { .. } | Finding::Halted { .. } => Severity::Error,
+            Finding::HonestBatchChallenged { .. }
+            | Finding::InvariantViolated(_)
+            | Finding::Halted { .. } => Severity::Error,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! signatures in parallel) ; `events` (applying each kind of event) ; `challenge`
 //! (challenge records and answers) ; `finding` ; `snapshot` (durable form and journal).
 
+mod audit;
 pub mod chain;
 pub mod challenge;
 mod events;
@@ -28,6 +29,7 @@ pub use finding::{Finding, Severity};
 pub use snapshot::{LeafChange, Snapshot, StoreOp};
 
 use protocol::action::L1Message;
+use protocol::api::audit::AuditStatus;
 use protocol::api::proofs::{FinalizedHistory, HeldState};
 use protocol::api::settlement::Event;
 use protocol::api::verifier::{ChallengeView, Mode, Totals};
@@ -87,6 +89,8 @@ pub struct Follower {
     recovery: Recovery,
     /// Finalized states kept for `/v1/proofs/…?batch=N` after newer batches finalized.
     history: FinalizedHistory,
+    /// The invariant audit of the honest batches' post-states (recomputed on restore).
+    audit: AuditStatus,
     out: Outputs,
 }
 
@@ -128,6 +132,7 @@ impl Follower {
             halted: snapshot.halted,
             recovery: Recovery::default(),
             history: FinalizedHistory::default(),
+            audit: AuditStatus::default(),
             out: Outputs::default(),
         };
         let mut batches: Vec<PostedBatch> = snapshot.batches.into_values().collect();
@@ -142,6 +147,9 @@ impl Follower {
                 follower.recovery,
             )
             .map_err(|reason| RestoreError::Batch { index, reason })?;
+            if let chain::Verdict::Honest { post } = &followed.verdict {
+                follower.audit(index, post);
+            }
             follower.pending.push(followed);
         }
         Ok(follower)
@@ -282,6 +290,10 @@ impl Follower {
     }
     pub fn halted(&self) -> Option<&str> {
         self.halted.as_deref()
+    }
+    /// The invariant audit: the newest honest batch that passed, and the first violation.
+    pub fn audited(&self) -> &AuditStatus {
+        &self.audit
     }
     pub fn anchor(&self) -> &Anchor {
         &self.anchor

@@ -133,6 +133,13 @@ fn run(seed: u64, coverage: &mut Coverage) {
         "the run did not settle within {MAX_TICKS} ticks: {knobs:?}"
     );
     let replicas: Vec<&Replica> = nodes.iter().map(|n| &n.replica).collect();
+    for replica in &replicas {
+        let violation = &replica.core.audited().violation;
+        assert_eq!(
+            violation, &None,
+            "an honest batch broke an invariant: {knobs:?}"
+        );
+    }
     let bad: Vec<Fault> = world
         .postings
         .values()

@@ -41,6 +41,13 @@ fn warmed_up(seed: u64, mode: Mode) -> (World, Replica) {
         .count();
     assert_eq!(verified, world.postings.len(), "{findings:?}");
     assert_eq!(replica.core.verified_root(), world.core.tip().state_root);
+    // Every honest batch's post-state passed the named invariants.
+    let audit = replica.core.audited();
+    assert_eq!(
+        audit.passed_batch,
+        world.core.tip().next_index.checked_sub(1)
+    );
+    assert_eq!(audit.violation, None);
     (world, replica)
 }
 
