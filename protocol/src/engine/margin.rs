@@ -251,4 +251,60 @@ mod tests {
         assert_eq!(r.maintenance, 250_001);
         assert_eq!(r.funding, 0);
     }
+
+    #[test]
+    fn order_requirement_takes_the_worse_side_and_rounds_up() {
+        let g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
+        let btc = g.market(1).unwrap(); // 4 decimals, IM 10%
+        let ms = MarketState {
+            mark_price: 50_000_000_000,
+            ..Default::default()
+        };
+        let side = |size: u64, price: u64| SideTotals {
+            size,
+            notional: u128::from(size) * u128::from(price),
+        };
+        // (position size, bids, asks) → need, in micro-USDC.
+        let cases: &[(i128, SideTotals, SideTotals, i128)] = &[
+            // No orders: exactly the position's IM (1 BTC: 5,000 USD).
+            (
+                10_000,
+                SideTotals::default(),
+                SideTotals::default(),
+                5_000_000_000,
+            ),
+            // Long 1, sells of 1.5: the sell case leaves short 0.5 → 2,500; the buy case
+            // is the long's own 5,000.
+            (
+                10_000,
+                SideTotals::default(),
+                side(15_000, 50_000_000_000),
+                5_000_000_000,
+            ),
+            // A bid of 1 lot (0.0001 BTC) at 50,000.000001, above the mark of 50,000: IM
+            // 0.5 USD, and its loss of 0.0001 micro rounds up to 1 micro.
+            (
+                0,
+                side(1, 50_000_000_001),
+                SideTotals::default(),
+                500_000 + 1,
+            ),
+            // An ask 1 USD below the mark: 1 BTC loses 1 USD on top of its 5,000 IM.
+            (
+                0,
+                SideTotals::default(),
+                side(10_000, 49_999_000_000),
+                5_001_000_000,
+            ),
+        ];
+        for &(size, bids, asks, need) in cases {
+            let pos = Position {
+                size,
+                bids,
+                asks,
+                ..Default::default()
+            };
+            assert_eq!(market_requirement(btc, &ms, &pos), Ok(need), "{pos:?}");
+        }
+    }
 }
