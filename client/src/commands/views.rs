@@ -27,11 +27,12 @@ pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     let view = seq.account(&address).await?;
     let funding: i128 = view.positions.iter().map(|p| p.funding).sum();
     let mut text = format!(
-        "account             {}\ncollateral          {} USDC\nequity              {} USDC\ninitial margin      {} USDC\nmaintenance margin  {} USDC\nunsettled funding   {} USDC",
+        "account             {}\ncollateral          {} USDC\nequity              {} USDC\ninitial margin      {} USDC\nwith open orders    {} USDC (initial margin plus what resting orders reserve)\nmaintenance margin  {} USDC\nunsettled funding   {} USDC",
         view.address,
         format_usdc_signed(view.collateral),
         format_usdc_signed(view.equity),
         format_usdc_signed(view.initial_margin),
+        format_usdc_signed(view.order_margin),
         format_usdc_signed(view.maintenance_margin),
         format_usdc_signed(funding),
     );
