@@ -281,3 +281,22 @@ fn a_fill_moves_the_reservation_into_the_position() {
     assert_eq!((pos.size, pos.bids), (10, records::SideTotals::default()));
     assert_eq!((pos.asks.size, pos.asks.notional), (4, 440_000_000));
 }
+
+/// Issue #15's example: 3,900 USDC of equity could rest a bid for 490,000 USDC of BTC.
+#[test]
+fn the_spoofed_bid_of_the_issue_is_refused() {
+    let a = addr(1);
+    let mut sim = Sim::new();
+    sim.price(BTC, 50_000_000_000);
+    sim.deposit(a, 3_900 * USD);
+    // 10 BTC (10^5 size units) at 49,000: the IM of a 10 BTC long at the 50,000 mark.
+    let refused = Refused {
+        required: "50,000.00",
+        available: "3,900.00",
+    };
+    let r = sim.order(a, BTC, true, 49_000_000_000, 100_000, Gtc);
+    check_receipt("10 BTC", &r, refused);
+    // 0.7 BTC needs 3,500 USDC and rests.
+    let r = sim.order(a, BTC, true, 49_000_000_000, 7_000, Gtc);
+    check_receipt("0.7 BTC", &r, Rests(7_000));
+}
