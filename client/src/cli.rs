@@ -3,7 +3,7 @@
 //! anything is signed or sent.
 
 use crate::units::{UnitsError, parse_usdc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use protocol::primitives::Address;
 use std::path::PathBuf;
 
@@ -156,7 +156,7 @@ pub enum L1Command {
         #[command(flatten)]
         account: AccountArg,
         /// USDC to mint, e.g. 10,000 or 0.5.
-        #[arg(long, default_value = "10000", value_parser = usdc)]
+        #[arg(long, default_value = "10000", value_parser = usdc, allow_negative_numbers = true)]
         amount: u64,
     },
     /// Show an account's L1 balance, bond and next L1 nonce.
@@ -170,7 +170,7 @@ pub enum L1Command {
         #[arg(long, default_value = crate::keystore::DEFAULT_KEY_NAME)]
         name: String,
         /// USDC to deposit, e.g. 1,000.25.
-        #[arg(long, value_parser = usdc)]
+        #[arg(long, value_parser = usdc, allow_negative_numbers = true)]
         amount: u64,
         /// The L2 account to credit (default: the signer's own).
         #[arg(long)]
@@ -248,6 +248,48 @@ pub struct ClaimArgs {
     /// serve it; repeatable. Tried before devnet.json's verifiers.
     #[arg(long = "node", conflicts_with_all = ["claim_file", "proof"])]
     pub nodes: Vec<String>,
+}
+
+/// The global options each command ignores: they stay accepted there (a script or an
+/// environment variable may set them for every command) but are left out of its help.
+const IGNORED_GLOBALS: &[(&str, &[&str])] = &[
+    ("keys", &["l1_url", "sequencer_url"]),
+    ("devnet", &["l1_url", "sequencer_url"]),
+    ("demo", &["l1_url", "sequencer_url", "data_dir"]),
+    ("oracle", &["l1_url"]),
+    ("account", &["l1_url"]),
+    ("positions", &["l1_url"]),
+    ("book", &["l1_url"]),
+];
+
+/// The clap command `vigil` parses with: the derived one, with each global option hidden
+/// under the subcommands that ignore it.
+pub fn command() -> clap::Command {
+    let mut root = Cli::command();
+    for (name, ids) in IGNORED_GLOBALS {
+        let hidden: Vec<clap::Arg> = root
+            .get_arguments()
+            .filter(|a| ids.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        // A subcommand's own argument of the same id keeps the global one out of it (and,
+        // being global itself, out of its own subcommands).
+        root = root.mut_subcommand(name, |sub| sub.args(hidden));
+    }
+    root
+}
+
+impl Cli {
+    /// Parses `args` (the program name first) with [`command`].
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut command = command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+    }
 }
 
 pub(crate) fn usdc(text: &str) -> Result<u64, UnitsError> {

@@ -7,7 +7,6 @@
 //! overrides the filter): quiet for ordinary commands, `info` for the long-running
 //! `devnet` and `oracle`, errors only for `demo` (its timeline is the output).
 
-use clap::Parser;
 use clap::error::ErrorKind;
 use service_client::http::ServiceError;
 use std::process::ExitCode;
@@ -17,7 +16,7 @@ use vigil_client::commands::{self, UsageError};
 // Multi-threaded: `vigil devnet` and `vigil demo` run every service in this process.
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
@@ -68,7 +67,8 @@ fn init_logs(cli: &Cli) {
 }
 
 /// Clap's answer when the command line does not parse: help and version print as usual
-/// (exit 0); a mistake becomes one line (its first line, without clap's tips) and exit 2.
+/// (exit 0); a mistake becomes one line (clap's message with its tips and possible values,
+/// without the usage block) and exit 2.
 fn usage_error(e: &clap::Error) -> ExitCode {
     if matches!(
         e.kind(),
@@ -78,20 +78,58 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     ) {
         e.exit();
     }
-    let rendered = e.render().to_string();
-    let first = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("invalid command line");
-    let message = first.strip_prefix("error: ").unwrap_or(first);
-    if std::env::args().any(|a| a == "--json") {
+    let message = one_line(&e.render().to_string());
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args.iter().any(|a| a == "--json") {
         let body = serde_json::json!({"error": message, "code": "usage", "exit_code": 2});
         eprintln!("{body}");
     } else {
-        eprintln!("error: {message} (see `vigil --help`)");
+        eprintln!("error: {message} (see `{}`)", help_command(&args));
     }
     ExitCode::from(2)
+}
+
+/// Clap's rendered error as one line, without its usage block and closing hint:
+/// "unexpected argument '--nmae' found; tip: a similar argument exists: '--name'".
+fn one_line(rendered: &str) -> String {
+    let mut out = String::new();
+    let lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    for line in lines.take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more")) {
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        let line = line
+            .strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+            .unwrap_or(line);
+        let joint = match out.chars().last() {
+            None => "",
+            Some(':') => " ",
+            Some(_) if line.starts_with('<') || line.starts_with("--") => ", ",
+            Some(_) => "; ",
+        };
+        out.push_str(joint);
+        out.push_str(line);
+    }
+    if out.is_empty() {
+        out.push_str("invalid command line");
+    }
+    out
+}
+
+/// The help command of the deepest subcommand named on the command line, e.g.
+/// `vigil keys new --help`.
+fn help_command(args: &[String]) -> String {
+    let root = vigil_client::cli::command();
+    let mut current = &root;
+    let mut path = vec!["vigil".to_string()];
+    for arg in args.iter().skip(1).filter(|a| !a.starts_with('-')) {
+        if let Some(sub) = current.find_subcommand(arg) {
+            path.push(sub.get_name().to_string());
+            current = sub;
+        }
+    }
+    format!("{} --help", path.join(" "))
 }
 
 /// The stable code of a failure for `--json`: the server's own when it refused, else

@@ -219,11 +219,6 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_each_bad_setting_is_named() {
         assert_eq!(config().validate(), Ok(()));
-        let check = |edit: fn(&mut Config), expect: ConfigError| {
-            let mut c = config();
-            edit(&mut c);
-            assert_eq!(c.validate(), Err(expect));
-        };
         check(
             |c| c.block_time_ms = Some(1),
             ConfigError::BlockTime { min: 10, got: 1 },
@@ -271,5 +266,12 @@ mod tests {
                 max: MAX_DRIFT_MS,
             },
         );
+    }
+
+    /// `edit` makes the valid config invalid, and validation names it as `expect`.
+    fn check(edit: fn(&mut Config), expect: ConfigError) {
+        let mut c = config();
+        edit(&mut c);
+        assert_eq!(c.validate(), Err(expect));
     }
 }

@@ -18,6 +18,7 @@ pub mod config;
 mod db;
 mod http;
 mod ledger;
+mod metrics;
 mod producer;
 pub mod rules;
 mod state;
@@ -44,7 +45,7 @@ pub const DB_FILE: &str = "settlement.db";
 /// The file inside the data dir where `run` writes the address it serves on.
 pub use service_shell::ADDR_FILE;
 
-/// Why the service could not start or stopped with an error.
+/// Why the settlement layer could not start, or stopped with an error (a config error exits 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid configuration: {0}")]
@@ -191,4 +192,11 @@ fn open(config: Config) -> Result<(Rules, rusqlite::Connection, u64), RunError> 
     let mut rules = Rules::new(config);
     rules.instance_id = instance_id;
     Ok((rules, conn, last_seq))
+}
+
+/// A bad configuration exits 2, any other failure 1.
+impl service_shell::RunFailure for RunError {
+    fn is_config(&self) -> bool {
+        matches!(self, RunError::Config(_))
+    }
 }

@@ -7,17 +7,30 @@
 //! configuration (clap also uses 2 for usage errors).
 
 use clap::Parser;
+use contracts_mock::Config;
 use contracts_mock::config::defaults;
-use contracts_mock::{Config, RunError};
-use protocol::primitives::Address;
-use service_shell::genesis::{DevnetChoice, load_or_devnet};
+use service_shell::genesis::GenesisArgs;
+use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let launch = Launch::new("vigil-contracts-mock", &cli.log, cli.listen);
+    service_shell::serve(
+        launch,
+        cli.into_config(),
+        Ready::OnBind,
+        contracts_mock::run,
+    )
+    .await
+}
+
 /// Vigil's settlement layer (the L1 stand-in).
 #[derive(Debug, Parser)]
-#[command(name = "vigil-contracts-mock", version, about)]
+#[command(name = "vigil-contracts-mock", version, about, help_expected = true)]
 struct Cli {
     /// Directory for the database and `listen.addr`; created if missing.
     #[arg(long, env = "VIGIL_L1_DATA_DIR", default_value = "./vigil-l1-data")]
@@ -25,18 +38,8 @@ struct Cli {
     /// Address to serve HTTP on (`127.0.0.1:0` picks a free port).
     #[arg(long, env = "VIGIL_L1_LISTEN", default_value = "127.0.0.1:9545")]
     listen: SocketAddr,
-    /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
-    /// built from --chain-id, --rollup-address and --oracle.
-    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
-    genesis: Option<PathBuf>,
-    #[arg(long, env = "VIGIL_CHAIN_ID")]
-    chain_id: Option<u64>,
-    /// The rollup contract's address (EIP-712 verifyingContract).
-    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
-    rollup_address: Option<Address>,
-    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE")]
-    oracle: Option<Address>,
+    #[command(flatten)]
+    genesis: GenesisArgs,
     /// Milliseconds between blocks.
     #[arg(long, env = "VIGIL_L1_BLOCK_TIME_MS", default_value_t = defaults::BLOCK_TIME_MS)]
     block_time_ms: u64,
@@ -57,9 +60,10 @@ struct Cli {
     /// Exit claim period P in blocks: claims are registered this long, then paid.
     #[arg(long, env = "VIGIL_L1_EXIT_CLAIM_PERIOD_BLOCKS", default_value_t = defaults::EXIT_CLAIM_PERIOD_BLOCKS)]
     exit_claim_period_blocks: u64,
+    /// Smallest bond (micro-USDC) a sequencer must hold to post a batch.
     #[arg(long, env = "VIGIL_L1_MIN_SEQUENCER_BOND", default_value_t = defaults::MIN_SEQUENCER_BOND)]
     min_sequencer_bond: u64,
-    /// 0: challengers need no bond.
+    /// Smallest bond (micro-USDC) a challenger must hold to submit a fraud proof; 0: none.
     #[arg(long, env = "VIGIL_L1_MIN_CHALLENGER_BOND", default_value_t = defaults::MIN_CHALLENGER_BOND)]
     min_challenger_bond: u64,
     /// Share of a slashed bond paid to the challenger (bps); the rest is burned.
@@ -71,6 +75,7 @@ struct Cli {
     /// Largest faucet mint per call; 0 disables the faucet.
     #[arg(long, env = "VIGIL_L1_FAUCET_MAX", default_value_t = defaults::FAUCET_MAX_AMOUNT)]
     faucet_max_amount: u64,
+    /// Largest request body accepted, in bytes (a bigger one gets 413).
     #[arg(long, env = "VIGIL_L1_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     max_body_bytes: usize,
     #[command(flatten)]
@@ -82,12 +87,7 @@ struct Cli {
 
 impl Cli {
     fn into_config(self) -> anyhow::Result<Config> {
-        let devnet = DevnetChoice {
-            chain_id: self.chain_id,
-            rollup_address: self.rollup_address,
-            oracle: self.oracle,
-        };
-        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
+        let genesis = self.genesis.load()?;
         let mut config = Config::new(self.data_dir, genesis);
         config.block_time_ms = (!self.manual_blocks).then_some(self.block_time_ms);
         config.challenge_window_blocks = self.challenge_window_blocks;
@@ -104,22 +104,4 @@ impl Cli {
         config.validate()?;
         Ok(config)
     }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    service_shell::init_tracing(&cli.log);
-    let listen = cli.listen;
-    service_shell::serve(
-        "vigil-contracts-mock",
-        cli.into_config(),
-        listen,
-        |config, listener| {
-            service_shell::announce_bound(&listener);
-            contracts_mock::run(config, listener, service_shell::shutdown_signal())
-        },
-        |e| matches!(e, RunError::Config(_)),
-    )
-    .await
 }

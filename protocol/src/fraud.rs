@@ -35,18 +35,21 @@ pub struct FraudProof {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
-    /// Re-execution gives `computed_root` and `computed_receipts_root`, but the batch
-    /// committed `claimed_root` and `claimed_receipts_root`: at least one pair differs.
-    Upheld {
-        chunk: u32,
-        claimed_root: H256,
-        computed_root: H256,
-        claimed_receipts_root: H256,
-        computed_receipts_root: H256,
-    },
-    Rejected {
-        reason: Rejection,
-    },
+    Upheld(UpheldChunk),
+    Rejected { reason: Rejection },
+}
+
+/// What an upheld proof showed: re-executing `chunk` gives `computed_root` and
+/// `computed_receipts_root`, but the batch committed `claimed_root` and
+/// `claimed_receipts_root`; at least one pair differs. (Serialized inside `Verdict`'s
+/// tagged map, field for field as the variant's fields were.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpheldChunk {
+    pub chunk: u32,
+    pub claimed_root: H256,
+    pub computed_root: H256,
+    pub claimed_receipts_root: H256,
+    pub computed_receipts_root: H256,
 }
 
 /// Why a proof was not upheld; `Display` is the message the settlement layer returns.
@@ -175,13 +178,13 @@ pub fn build(
 pub fn adjudicate(genesis: &Genesis, batch: &Batch, proof: &FraudProof) -> Verdict {
     match rule(genesis, batch, proof) {
         Ok(((claimed_root, claimed_receipts_root), (computed_root, computed_receipts_root))) => {
-            Verdict::Upheld {
+            Verdict::Upheld(UpheldChunk {
                 chunk: proof.chunk,
                 claimed_root,
                 computed_root,
                 claimed_receipts_root,
                 computed_receipts_root,
-            }
+            })
         }
         Err(reason) => Verdict::Rejected { reason },
     }

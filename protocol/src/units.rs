@@ -41,6 +41,13 @@ pub fn format_usdc_signed(micro: i128) -> String {
     )
 }
 
+/// An L1 token amount (micro-USDC) for a message a person reads, with the raw integer the
+/// API takes beside it: "1,000.00 USDC (1000000000 base units)".
+pub fn format_usdc_and_raw(micro: u64) -> String {
+    let human = format_decimal_wide(u128::from(micro), USDC_DECIMALS, 2);
+    format!("{human} USDC ({micro} base units)")
+}
+
 /// A price (micro-USDC per whole unit) as "50,000" or "50,000.5": no forced decimals,
 /// because prices read like quotes rather than balances.
 pub fn format_price(micro: u128) -> String {

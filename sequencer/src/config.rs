@@ -299,11 +299,6 @@ mod tests {
     #[test]
     fn validation_names_the_bad_setting() {
         assert_eq!(config().validate(), Ok(()));
-        let check = |edit: fn(&mut Config), expect: ConfigError| {
-            let mut c = config();
-            edit(&mut c);
-            assert_eq!(c.validate(), Err(expect));
-        };
         check(
             |c| c.batch_max_txs = 0,
             ConfigError::BatchSize {
@@ -392,5 +387,12 @@ mod tests {
                 .to_string(),
             "bad-fill@batch=12"
         );
+    }
+
+    /// `edit` makes the valid config invalid, and validation names it as `expect`.
+    fn check(edit: fn(&mut Config), expect: ConfigError) {
+        let mut c = config();
+        edit(&mut c);
+        assert_eq!(c.validate(), Err(expect));
     }
 }

@@ -35,7 +35,7 @@ use executor::ExecError;
 use journal::JournalError;
 use service_client::SettlementError;
 
-/// Why the service could not start or stopped with an error.
+/// Why the sequencer could not start, or stopped with an error (a config error exits 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid configuration: {0}")]
@@ -59,21 +59,23 @@ pub enum RunError {
     DataDir(#[from] service_shell::data_dir::DataDirError),
     #[error("bootstrapping from the settlement layer: {0}")]
     Bootstrap(String),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] service_shell::IoStepError),
 }
 
+/// The `map_err` for a startup step named `what`.
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Io {
-        what: what.to_string(),
-        source,
-    }
+    move |source| service_shell::IoStepError::during(what)(source).into()
 }
 
 /// The service's router over `state`.
 pub fn app(state: AppState) -> axum::Router {
     http::router(state)
+}
+
+/// A bad configuration exits 2, any other failure 1.
+impl service_shell::RunFailure for RunError {
+    fn is_config(&self) -> bool {
+        matches!(self, RunError::Config(_))
+    }
 }

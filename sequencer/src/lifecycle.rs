@@ -241,9 +241,7 @@ async fn launch(
     mut rebuilt: Rebuilt,
     lock: service_shell::data_dir::DataDirLock,
 ) -> Result<Running, RunError> {
-    let addr = listener
-        .local_addr()
-        .map_err(io("reading the listen address"))?;
+    let addr = service_shell::bound_addr(&listener)?;
     let reader = schema::open_reader(&config.data_dir.join(journal::DB_FILE))?;
     let metrics = Arc::new(metrics::Metrics::default());
     let wake_poster = Arc::new(Notify::new());
@@ -362,8 +360,7 @@ async fn launch(
 
     // If listen.addr cannot be written, nothing is served: dropping `tasks` aborts the
     // tasks and `workers` stops the threads in order.
-    service_shell::write_addr_file(&config.data_dir, &addr.to_string())
-        .map_err(io("writing listen.addr"))?;
+    service_shell::publish_addr(&config.data_dir, addr)?;
     let limits = config.limits.clone();
     let router = app(state.clone());
     let mut server_stop = stopping;
@@ -400,10 +397,8 @@ async fn commit_recovered(
     if matches!(recovered.await, Ok(true)) {
         Ok(())
     } else {
-        Err(RunError::Io {
-            what: "committing the recovered state".into(),
-            source: std::io::Error::other("the write failed (see the log)"),
-        })
+        let failed = std::io::Error::other("the write failed (see the log)");
+        Err(io("committing the recovered state")(failed))
     }
 }
 

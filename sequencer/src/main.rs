@@ -10,18 +10,35 @@
 use anyhow::Context;
 use clap::Parser;
 use protocol::fault::Fault;
-use protocol::primitives::{Address, parse_hex_fixed};
+use protocol::primitives::parse_hex_fixed;
 use protocol::signing::signing_key_from_bytes;
-use sequencer::{Config, FaultPlan, Limits, RunError};
-use service_shell::genesis::{DevnetChoice, load_or_devnet};
+use sequencer::{Config, FaultPlan, Limits};
+use service_shell::genesis::GenesisArgs;
+use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let launch = Launch::new("vigil-sequencer", &cli.log, cli.listen);
+    // Announced only when recovery is complete and requests are answered.
+    service_shell::serve(
+        launch,
+        cli.into_config(),
+        Ready::Announced,
+        |config, listener, shutdown| {
+            sequencer::run_with_ready(config, listener, shutdown, service_shell::announce)
+        },
+    )
+    .await
+}
+
 /// Vigil's sequencer.
 #[derive(Debug, Parser)]
-#[command(name = "vigil-sequencer", version, about)]
+#[command(name = "vigil-sequencer", version, about, help_expected = true)]
 struct Cli {
     /// Directory for the database and `listen.addr`; created if missing.
     #[arg(long, env = "VIGIL_SEQ_DATA_DIR", default_value = "./vigil-seq-data")]
@@ -47,17 +64,8 @@ struct Cli {
     /// A file holding the sequencer's private key as 0x-prefixed hex.
     #[arg(long, env = "VIGIL_SEQ_KEY_FILE")]
     key_file: Option<PathBuf>,
-    /// Genesis JSON file; it must be the settlement layer's. Without it: the devnet genesis
-    /// from --chain-id, --rollup-address and --oracle (the settlement layer's defaults).
-    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
-    genesis: Option<PathBuf>,
-    #[arg(long, env = "VIGIL_CHAIN_ID")]
-    chain_id: Option<u64>,
-    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
-    rollup_address: Option<Address>,
-    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE")]
-    oracle: Option<Address>,
+    #[command(flatten)]
+    genesis: GenesisArgs,
     /// Seal a batch once it holds this many transactions…
     #[arg(long, env = "VIGIL_SEQ_BATCH_MAX_TXS", default_value_t = 1_000)]
     batch_max_txs: usize,
@@ -87,8 +95,10 @@ struct Cli {
         Fault::names()
     ))]
     inject_fault: Option<FaultPlan>,
+    /// Largest request body accepted, in bytes (a bigger one gets 413 before it is read).
     #[arg(long, env = "VIGIL_SEQ_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
+    /// Most actions in one `POST /v1/txs` (more: 413 naming the limit).
     #[arg(long, env = "VIGIL_SEQ_MAX_BULK_ACTIONS", default_value_t = Limits::default().max_bulk_actions)]
     max_bulk_actions: usize,
     /// Actions admitted and not yet answered before new ones get 503.
@@ -101,20 +111,25 @@ struct Cli {
     /// The queue budget in actions when the measured rate would give less.
     #[arg(long, env = "VIGIL_SEQ_MIN_QUEUE_BUDGET_ACTIONS", default_value_t = Limits::default().min_queue_budget_actions)]
     min_queue_budget_actions: u64,
+    /// Requests handled at once; one more is answered 503 at once.
     #[arg(long, env = "VIGIL_SEQ_MAX_CONCURRENT_REQUESTS", default_value_t = Limits::default().max_concurrent_requests)]
     max_concurrent_requests: usize,
+    /// Open connections in all before new ones are closed.
     #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     max_connections: usize,
     /// Open connections from one IP address before its new ones are closed.
     #[arg(long, env = "VIGIL_SEQ_MAX_CONNECTIONS_PER_PEER", default_value_t = Limits::default().max_connections_per_peer)]
     max_connections_per_peer: usize,
+    /// A client must send its request headers within this many ms.
     #[arg(long, env = "VIGIL_SEQ_HEADER_TIMEOUT_MS", default_value_t = 5_000)]
     header_timeout_ms: u64,
     /// A connection whose reads or writes make no progress this long is closed.
     #[arg(long, env = "VIGIL_SEQ_STALL_TIMEOUT_MS", default_value_t = 60_000)]
     stall_timeout_ms: u64,
+    /// A client must send its whole request body within this many ms (else 408).
     #[arg(long, env = "VIGIL_SEQ_BODY_TIMEOUT_MS", default_value_t = 10_000)]
     body_timeout_ms: u64,
+    /// A submission not durable within this many ms gets 504 `timed_out` (it may still be sequenced: look it up by hash).
     #[arg(long, env = "VIGIL_SEQ_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     request_timeout_ms: u64,
     /// Signature recovery library for incoming actions: libsecp (libsecp256k1, about twice
@@ -143,12 +158,7 @@ impl Cli {
             }
             (None, None) => anyhow::bail!("a sequencer key is required: --key-file or --key"),
         };
-        let devnet = DevnetChoice {
-            chain_id: self.chain_id,
-            rollup_address: self.rollup_address,
-            oracle: self.oracle,
-        };
-        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
+        let genesis = self.genesis.load()?;
         let mut config = Config::new(self.data_dir, self.settlement_url, genesis, key);
         config.batch_max_txs = self.batch_max_txs;
         config.batch_interval = Duration::from_millis(self.batch_interval_ms);
@@ -177,27 +187,4 @@ impl Cli {
         config.validate()?;
         Ok(config)
     }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    service_shell::init_tracing(&cli.log);
-    let listen = cli.listen;
-    service_shell::serve(
-        "vigil-sequencer",
-        cli.into_config(),
-        listen,
-        // Announced only when recovery is complete and requests are answered.
-        |config, listener| {
-            sequencer::run_with_ready(
-                config,
-                listener,
-                service_shell::shutdown_signal(),
-                service_shell::announce,
-            )
-        },
-        |e| matches!(e, RunError::Config(_)),
-    )
-    .await
 }

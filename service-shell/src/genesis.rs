@@ -7,28 +7,41 @@ use anyhow::Context;
 use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
 use protocol::primitives::Address;
 use protocol::signing::address_of;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// The devnet genesis' parameters as given on the command line (`None`: the devnet's own).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DevnetChoice {
+/// The genesis flags every service binary takes (flattened into its `Cli`; the
+/// environment names are shared, so one env file configures all three).
+#[derive(Debug, Clone, clap::Args)]
+pub struct GenesisArgs {
+    /// Genesis JSON file (`protocol::genesis::Genesis`); the settlement layer, the
+    /// sequencer and every verifier must run the same one. Without it: the devnet genesis
+    /// built from --chain-id, --rollup-address and --oracle.
+    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
+    pub genesis: Option<PathBuf>,
+    /// The devnet genesis' chain id; default: the devnet's (31337).
+    #[arg(long, env = "VIGIL_CHAIN_ID")]
     pub chain_id: Option<u64>,
+    /// The rollup contract's address (EIP-712 verifyingContract); default: the devnet's.
+    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
     pub rollup_address: Option<Address>,
+    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
+    #[arg(long, env = "VIGIL_ORACLE")]
     pub oracle: Option<Address>,
 }
 
-/// Reads and parses the genesis file at `path`, or, without one, builds the devnet
-/// genesis from `devnet` (the oracle defaults to the devnet oracle key's address).
-pub fn load_or_devnet(path: Option<&Path>, devnet: DevnetChoice) -> anyhow::Result<Genesis> {
-    match path {
-        Some(path) => load(path),
-        None => Ok(Genesis::devnet(
-            devnet.chain_id.unwrap_or(DEVNET_CHAIN_ID),
-            devnet.rollup_address.unwrap_or(DEVNET_VERIFYING_CONTRACT),
-            devnet
-                .oracle
-                .unwrap_or_else(|| address_of(&devnet_oracle_key())),
-        )),
+impl GenesisArgs {
+    /// Reads and parses the `--genesis` file when one is named, or else builds the devnet
+    /// genesis from the other flags (each defaulting to the devnet's).
+    pub fn load(&self) -> anyhow::Result<Genesis> {
+        match &self.genesis {
+            Some(path) => load(path),
+            None => Ok(Genesis::devnet(
+                self.chain_id.unwrap_or(DEVNET_CHAIN_ID),
+                self.rollup_address.unwrap_or(DEVNET_VERIFYING_CONTRACT),
+                self.oracle
+                    .unwrap_or_else(|| address_of(&devnet_oracle_key())),
+            )),
+        }
     }
 }
 

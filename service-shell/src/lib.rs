@@ -116,39 +116,82 @@ pub struct IoStepError {
     pub source: std::io::Error,
 }
 
+impl IoStepError {
+    /// The `map_err` for a step named `what`: `.map_err(IoStepError::during("starting X"))`.
+    pub fn during(what: &str) -> impl FnOnce(std::io::Error) -> IoStepError + '_ {
+        move |source| IoStepError {
+            what: what.to_string(),
+            source,
+        }
+    }
+}
+
 /// The address `listener` is bound to (the bound one, so port 0 works).
 pub fn bound_addr(listener: &TcpListener) -> Result<SocketAddr, IoStepError> {
-    listener.local_addr().map_err(|source| IoStepError {
-        what: "reading the listen address".into(),
-        source,
-    })
+    listener
+        .local_addr()
+        .map_err(IoStepError::during("reading the listen address"))
 }
 
 /// [`write_addr_file`] for a service that starts serving on `addr`; an error names the file.
 pub fn publish_addr(data_dir: &std::path::Path, addr: SocketAddr) -> Result<(), IoStepError> {
-    write_addr_file(data_dir, &addr.to_string()).map_err(|source| IoStepError {
-        what: format!("writing {}", data_dir.join(ADDR_FILE).display()),
-        source,
-    })
+    let what = format!("writing {}", data_dir.join(ADDR_FILE).display());
+    write_addr_file(data_dir, &addr.to_string()).map_err(IoStepError::during(&what))
 }
 
-/// A service's whole life as a process: take the validated config (or the reason it is
-/// invalid: exit 2), bind `listen` (a taken port fails at once, exit 1), run (`run` calls
-/// [`announce`] when it answers, and returns on SIGTERM/Ctrl-C), and map the outcome to an
-/// exit code. `is_config_error` tells which run errors are configuration
-/// mistakes (exit 2) rather than failures (exit 1). Errors go to stderr as one line
-/// prefixed with `name`.
+/// Why a service stopped, as far as its exit code cares: a configuration mistake (exit 2)
+/// or a failure (exit 1). Each service's `RunError` says which of its variants is which.
+pub trait RunFailure: std::error::Error + Send + Sync + 'static {
+    fn is_config(&self) -> bool;
+}
+
+/// What a service's `main` hands to [`serve`] besides its config: its name (the prefix of
+/// every stderr line), its log filter and where to listen.
+#[derive(Debug)]
+pub struct Launch {
+    pub name: &'static str,
+    pub log: String,
+    pub listen: SocketAddr,
+}
+
+impl Launch {
+    pub fn new(name: &'static str, log: &str, listen: SocketAddr) -> Launch {
+        Launch {
+            name,
+            log: log.to_owned(),
+            listen,
+        }
+    }
+}
+
+/// When a service may be announced with [`announce`]: as soon as its listener is bound, or
+/// by the service itself once it answers (the sequencer, after recovery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ready {
+    OnBind,
+    Announced,
+}
+
+/// The shutdown future a service's `run` receives: SIGTERM or Ctrl-C.
+pub type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A service's whole life as a process: install logging, take the validated config (or the
+/// reason it is invalid: exit 2), bind `listen` (a taken port fails at once, exit 1),
+/// announce per `ready`, run until SIGTERM/Ctrl-C, and map the outcome to an exit code
+/// ([`RunFailure::is_config`] errors exit 2, others 1). Errors go to stderr as one line
+/// prefixed with the service's name.
 pub async fn serve<C, E, Fut>(
-    name: &str,
+    launch: Launch,
     config: anyhow::Result<C>,
-    listen: SocketAddr,
-    run: impl FnOnce(C, TcpListener) -> Fut,
-    is_config_error: impl Fn(&E) -> bool,
+    ready: Ready,
+    run: impl FnOnce(C, TcpListener, Shutdown) -> Fut,
 ) -> ExitCode
 where
     Fut: Future<Output = Result<(), E>>,
-    E: std::error::Error + Send + Sync + 'static,
+    E: RunFailure,
 {
+    init_tracing(&launch.log);
+    let (name, listen) = (launch.name, launch.listen);
     let config = match config {
         Ok(config) => config,
         Err(e) => {
@@ -163,10 +206,13 @@ where
             return ExitCode::from(1);
         }
     };
-    match run(config, listener).await {
+    if ready == Ready::OnBind {
+        announce_bound(&listener);
+    }
+    match run(config, listener, Box::pin(shutdown_signal())).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = if is_config_error(&e) { 2 } else { 1 };
+            let code = if e.is_config() { 2 } else { 1 };
             eprintln!("{name}: {:#}", anyhow::Error::new(e));
             ExitCode::from(code)
         }

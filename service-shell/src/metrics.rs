@@ -100,6 +100,13 @@ impl Exposition {
     }
 }
 
+/// The `GET /metrics` answer for an exposition's text, with the text format's content type.
+pub fn response(text: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let content_type = "text/plain; version=0.0.4; charset=utf-8";
+    ([(axum::http::header::CONTENT_TYPE, content_type)], text).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

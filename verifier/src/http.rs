@@ -5,8 +5,7 @@
 use crate::metrics;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use protocol::api::genesis::GenesisView;
@@ -127,13 +126,5 @@ async fn withdrawal_claim(
 
 async fn prometheus(State(state): State<AppState>) -> Response {
     let status = state.status();
-    let text = metrics::render(&status, &state.metrics());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response()
+    service_shell::metrics::response(metrics::render(&status, &state.metrics()))
 }

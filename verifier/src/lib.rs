@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 /// The file inside the data dir where `run` writes the address it serves on.
 pub use service_shell::ADDR_FILE;
 
-/// Why the service could not start or stopped with an error.
+/// Why the verifier could not start, or stopped with an error (a config error exits 2).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid configuration: {0}")]
@@ -197,4 +197,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     start(config, listener).await?.serve_until(shutdown).await
+}
+
+/// A bad configuration exits 2, any other failure 1.
+impl service_shell::RunFailure for RunError {
+    fn is_config(&self) -> bool {
+        matches!(self, RunError::Config(_))
+    }
 }

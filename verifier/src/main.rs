@@ -9,20 +9,27 @@
 use anyhow::Context;
 use clap::Parser;
 use protocol::api::verifier::Mode;
-use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT};
-use protocol::primitives::{Address, parse_hex_fixed};
+use protocol::primitives::parse_hex_fixed;
 use protocol::signing::signing_key_from_bytes;
-use service_shell::genesis::{DevnetChoice, load_or_devnet};
+use service_shell::genesis::GenesisArgs;
+use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use verifier::Config;
 use verifier::config::defaults;
-use verifier::{Config, RunError};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let launch = Launch::new("vigil-verifier", &cli.log, cli.listen);
+    service_shell::serve(launch, cli.into_config(), Ready::OnBind, verifier::run).await
+}
 
 /// Vigil's verifier: re-executes every batch posted to the settlement layer and proves fraud.
 #[derive(Debug, Parser)]
-#[command(name = "vigil-verifier", version, about)]
+#[command(name = "vigil-verifier", version, about, help_expected = true)]
 struct Cli {
     /// Directory for the database and `listen.addr`; created if missing.
     #[arg(
@@ -73,18 +80,8 @@ struct Cli {
     proof_history_batches: usize,
     #[command(flatten)]
     connections: service_shell::http::ConnectionArgs,
-    /// Genesis JSON file (`protocol::genesis::Genesis`). Without it: the devnet genesis
-    /// built from --chain-id, --rollup-address and --oracle (as the settlement layer does).
-    #[arg(long, env = "VIGIL_GENESIS", conflicts_with_all = ["chain_id", "rollup_address", "oracle"])]
-    genesis: Option<PathBuf>,
-    #[arg(long, env = "VIGIL_CHAIN_ID", default_value_t = DEVNET_CHAIN_ID)]
-    chain_id: u64,
-    /// The rollup contract's address (EIP-712 verifyingContract).
-    #[arg(long, env = "VIGIL_ROLLUP_ADDRESS", default_value_t = DEVNET_VERIFYING_CONTRACT)]
-    rollup_address: Address,
-    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE")]
-    oracle: Option<Address>,
+    #[command(flatten)]
+    genesis: GenesisArgs,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `verifier=debug`.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
     log: String,
@@ -92,12 +89,7 @@ struct Cli {
 
 impl Cli {
     fn into_config(self) -> anyhow::Result<Config> {
-        let devnet = DevnetChoice {
-            chain_id: Some(self.chain_id),
-            rollup_address: Some(self.rollup_address),
-            oracle: self.oracle,
-        };
-        let genesis = load_or_devnet(self.genesis.as_deref(), devnet)?;
+        let genesis = self.genesis.load()?;
         let key_hex = match (&self.challenger_key, &self.challenger_key_file) {
             (Some(hex), _) => Some(hex.trim().to_string()),
             (None, Some(path)) => Some(
@@ -128,22 +120,4 @@ impl Cli {
         config.validate()?;
         Ok(config)
     }
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    service_shell::init_tracing(&cli.log);
-    let listen = cli.listen;
-    service_shell::serve(
-        "vigil-verifier",
-        cli.into_config(),
-        listen,
-        |config, listener| {
-            service_shell::announce_bound(&listener);
-            verifier::run(config, listener, service_shell::shutdown_signal())
-        },
-        |e| matches!(e, RunError::Config(_)),
-    )
-    .await
 }

@@ -23,15 +23,17 @@ pub enum Side {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("tif").args(["ioc", "fok", "post_only"])))]
 pub struct OrderArgs {
-    /// buy or sell.
+    /// buy (opens or adds to a long, reduces a short) or sell (the other way).
     pub side: Side,
     /// The market's symbol (BTC-PERP) or id.
     pub market: String,
     /// Size in whole base units, e.g. 0.5.
+    #[arg(allow_negative_numbers = true, value_parser = positive("size"))]
     pub size: String,
     /// `@ PRICE` (or `@PRICE`) in USD per unit, e.g. `@ 50000`. Without a price the order
     /// is a market order: IOC at the worst price allowed by --slippage-bps.
-    #[arg(value_name = "@ PRICE", num_args = 0..=2)]
+    #[arg(value_name = "@ PRICE", num_args = 0..=2, allow_negative_numbers = true,
+        value_parser = positive("price"))]
     pub price: Vec<String>,
     /// Immediate-or-cancel: fill what crosses now, drop the rest.
     #[arg(long)]
@@ -54,6 +56,19 @@ pub struct OrderArgs {
     pub expires_in_secs: u64,
     #[command(flatten)]
     pub signer: SignerArg,
+}
+
+/// A value parser for `what` (a size or a price) that keeps the text, whose decimals
+/// depend on the market, but refuses a negative number at once: `-1` is a mistake in the
+/// amount, not an unknown option.
+fn positive(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |text: &str| {
+        if text.trim_start().starts_with('-') {
+            Err(format!("{what} must be positive, got {text}"))
+        } else {
+            Ok(text.to_string())
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -92,7 +107,7 @@ pub struct WatchArgs {
 #[derive(Debug, Args)]
 pub struct WithdrawArgs {
     /// USDC to withdraw, e.g. 250.5.
-    #[arg(value_parser = usdc)]
+    #[arg(value_parser = usdc, allow_negative_numbers = true)]
     pub amount: u64,
     /// Keep updating the status until the withdrawal is claimable (or --timeout-secs).
     #[arg(long)]
@@ -118,7 +133,7 @@ pub enum ForceCommand {
     /// Force a withdrawal of AMOUNT USDC.
     Withdraw {
         /// USDC to withdraw, e.g. 250.5.
-        #[arg(value_parser = usdc)]
+        #[arg(value_parser = usdc, allow_negative_numbers = true)]
         amount: u64,
         #[command(flatten)]
         signer: SignerArg,

@@ -10,7 +10,9 @@ use crate::cli::{Cli, DEFAULT_L1_URL, DEFAULT_SEQUENCER_URL};
 use crate::devnet::manifest::DevnetManifest;
 use crate::keystore::{Keystore, KeystoreError, StoredKey, parse_private_key};
 use crate::sequencer::SequencerClient;
-use protocol::signing::address_of;
+use protocol::action::Action;
+use protocol::api::sequencer::TxAccepted;
+use protocol::signing::{address_of, sign_action};
 use service_client::settlement::SettlementClient;
 use std::path::PathBuf;
 
@@ -70,6 +72,18 @@ impl Endpoints {
 
     pub fn sequencer(&self) -> SequencerClient {
         SequencerClient::new(&self.sequencer_url)
+    }
+
+    /// Signs `action` with `key` under the settlement layer's EIP-712 domain and submits
+    /// it to the sequencer: every trading command's last step.
+    pub async fn sign_and_submit(
+        &self,
+        key: &StoredKey,
+        action: Action,
+    ) -> anyhow::Result<TxAccepted> {
+        let domain = super::market::action_domain(&self.l1()).await?;
+        let signed = sign_action(&key.signing_key, action, &domain);
+        Ok(self.sequencer().submit(&signed).await?)
     }
 }
 

@@ -3,15 +3,14 @@
 //! soft-confirmation receipt. An order's id is its nonce (DESIGN §2), printed on placement.
 
 use super::market::{
-    action_domain, expires_in, find, fresh_nonce, markets, parse_order_price, parse_order_size,
-    price_words, worst_price,
+    expires_in, find, fresh_nonce, markets, parse_order_price, parse_order_size, price_words,
+    worst_price,
 };
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError, receipt};
 use crate::cli::{CancelArgs, Cli, OrderArgs, Side, SignerArg};
 use crate::units::{format_price, format_size};
 use protocol::action::{Action, Cancel, CancelAll, Order, TimeInForce};
-use protocol::signing::sign_action;
 
 /// Default signature lifetime of cancels, in seconds.
 const CANCEL_EXPIRY_SECS: u64 = 300;
@@ -53,10 +52,7 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         nonce,
         expires_at: expires_in(args.expires_in_secs),
     });
-    let domain = action_domain(&endpoints.l1()).await?;
-    let accepted = seq
-        .submit(&sign_action(&key.signing_key, action, &domain))
-        .await?;
+    let accepted = endpoints.sign_and_submit(&key, action).await?;
     let side = if is_buy { "buy" } else { "sell" };
     let what = format!(
         "{side} {} {}",
@@ -140,10 +136,7 @@ pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
         nonce: fresh_nonce(),
         expires_at: expires_in(CANCEL_EXPIRY_SECS),
     });
-    let domain = action_domain(&endpoints.l1()).await?;
-    let accepted = seq
-        .submit(&sign_action(&key.signing_key, action, &domain))
-        .await?;
+    let accepted = endpoints.sign_and_submit(&key, action).await?;
     let headline = format!("cancelled order {} of {}", args.order_id, key.address);
     Ok(receipt::render(&headline, &accepted, &markets, None))
 }
@@ -158,10 +151,7 @@ pub async fn cancel_all(cli: &Cli, args: &SignerArg) -> anyhow::Result<Output> {
         nonce: fresh_nonce(),
         expires_at: expires_in(CANCEL_EXPIRY_SECS),
     });
-    let domain = action_domain(&endpoints.l1()).await?;
-    let accepted = seq
-        .submit(&sign_action(&key.signing_key, action, &domain))
-        .await?;
+    let accepted = endpoints.sign_and_submit(&key, action).await?;
     let count = accepted.receipt.cancelled.len();
     let headline = format!("cancelled {count} open orders of {}", key.address);
     Ok(receipt::render(&headline, &accepted, &markets, None))

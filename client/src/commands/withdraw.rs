@@ -3,7 +3,7 @@
 //! sequencer's `/v1/withdrawals/{id}`. `--wait` keeps the line updated (on standard error,
 //! so standard output stays the final answer) until the withdrawal is claimable.
 
-use super::market::{action_domain, expires_in, fresh_nonce};
+use super::market::{expires_in, fresh_nonce};
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError};
 use crate::cli::{Cli, WithdrawArgs, WithdrawalArgs};
@@ -11,7 +11,6 @@ use crate::sequencer::SequencerClient;
 use crate::units::format_usdc;
 use protocol::action::{Action, Withdraw};
 use protocol::api::sequencer::{WithdrawalStatus, WithdrawalView};
-use protocol::signing::sign_action;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
@@ -31,10 +30,7 @@ pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> 
         nonce: fresh_nonce(),
         expires_at: expires_in(args.expires_in_secs),
     });
-    let domain = action_domain(&endpoints.l1()).await?;
-    let accepted = seq
-        .submit(&sign_action(&key.signing_key, action, &domain))
-        .await?;
+    let accepted = endpoints.sign_and_submit(&key, action).await?;
     let id = accepted.receipt.withdrawal_id.ok_or_else(|| {
         anyhow::anyhow!(
             "the sequencer accepted the withdrawal (tx {}) without a withdrawal id",

@@ -84,5 +84,5 @@ fn compose_and_dockerfile_match_the_binaries() {
     assert_eq!(checks.len(), 1);
     let check = &checks[0];
     assert_eq!(&check[..2], ["CMD", "vigil"]);
-    Cli::try_parse_from(&check[1..]).expect("the healthcheck is a valid vigil command");
+    Cli::try_parse_args(&check[1..]).expect("the healthcheck is a valid vigil command");
 }

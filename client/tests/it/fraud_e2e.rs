@@ -191,33 +191,20 @@ async fn the_ruling_can_be_rerun(net: &Network, r: &Ruling, winner: &Verifier, f
         .expect("submission");
     let batch = Batch::decode(&posted.data.expect("data")).expect("a batch");
     let verdict = fraud::adjudicate(&net.workload.genesis, &batch, &upheld.proof);
-    let fraud::Verdict::Upheld {
-        claimed_root,
-        computed_root,
-        claimed_receipts_root,
-        computed_receipts_root,
-        ..
-    } = verdict
-    else {
+    let fraud::Verdict::Upheld(ruled) = verdict else {
         panic!("{fault}: re-running the ruling upholds it: {verdict:?}")
     };
-    assert_eq!(
-        (
-            claimed_root,
-            computed_root,
-            claimed_receipts_root,
-            computed_receipts_root
-        ),
-        (
-            upheld.claimed_root,
-            upheld.computed_root,
-            upheld.claimed_receipts_root,
-            upheld.computed_receipts_root
-        ),
-        "{fault}"
-    );
+    let served = fraud::UpheldChunk {
+        chunk: upheld.proof.chunk,
+        claimed_root: upheld.claimed_root,
+        computed_root: upheld.computed_root,
+        claimed_receipts_root: upheld.claimed_receipts_root,
+        computed_receipts_root: upheld.computed_receipts_root,
+    };
+    assert_eq!(ruled, served, "{fault}");
     let only_receipts = fault == Fault::WrongReceipt;
-    assert_eq!(claimed_root == computed_root, only_receipts, "{fault}");
+    let same_state = ruled.claimed_root == ruled.computed_root;
+    assert_eq!(same_state, only_receipts, "{fault}");
 }
 
 /// The fault kinds the tests below prove end to end, each with its workload seed.

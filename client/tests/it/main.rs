@@ -28,6 +28,7 @@ mod simulation;
 mod support;
 mod trading;
 mod units;
+mod usage;
 mod verify;
 mod walkthrough;
 mod watch;

@@ -17,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/v1/health", get(reads::health))
         .route("/v1/status", get(reads::status))
+        .route("/metrics", get(reads::metrics))
         .route("/v1/genesis", get(reads::genesis))
         .route("/v1/accounts/{address}", get(reads::account))
         .route("/v1/bonds", get(reads::bonds))

@@ -4,6 +4,7 @@ use crate::ledger::{self, accounts, batches, events, exit, queue};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use protocol::api::genesis::GenesisView;
 use protocol::api::settlement::{
     AccountResponse, BatchView, BatchesResponse, BondsResponse, EventsResponse, ExitClaimView,
@@ -27,6 +28,14 @@ pub async fn health() -> Json<serde_json::Value> {
 
 pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
     s.read(ledger::status).await.map(Json)
+}
+
+/// `GET /metrics`: Prometheus text, loaded in one read transaction.
+pub async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let sample = s.read(crate::metrics::load).await?;
+    Ok(service_shell::metrics::response(crate::metrics::render(
+        &sample,
+    )))
 }
 
 /// `GET /v1/genesis`: the genesis whose hash every batch must commit (same JSON on every

@@ -10,6 +10,7 @@ use protocol::api::settlement::{
     Supply, UnbondCall,
 };
 use protocol::primitives::Address;
+use protocol::units::format_usdc_and_raw;
 use rusqlite::{Connection, OptionalExtension, params};
 use service_shell::http::ApiError;
 
@@ -101,14 +102,15 @@ pub fn debit(
     what: &str,
 ) -> Result<u64, ApiError> {
     let mut account = get(conn, address)?;
-    account.balance = account.balance.checked_sub(amount).ok_or_else(|| {
-        ApiError::conflict(
-            "insufficient_balance",
-            format!(
-                "{address} holds {} tokens, {what} needs {amount}",
-                account.balance
-            ),
-        )
+    let balance = account.balance;
+    account.balance = balance.checked_sub(amount).ok_or_else(|| {
+        let message = format!(
+            "{address} holds {} on L1 and {what} needs {}; see the balance with `vigil l1 balance --address {address}` and top it up first",
+            format_usdc_and_raw(balance),
+            format_usdc_and_raw(amount),
+        );
+        let details = serde_json::json!({ "balance": balance, "needed": amount });
+        ApiError::conflict("insufficient_balance", message).with_details(details)
     })?;
     put(conn, address, &account)?;
     Ok(account.balance)
@@ -215,14 +217,15 @@ pub fn unbond(
         ));
     }
     let mut account = get(conn, from)?;
-    account.bond = account.bond.checked_sub(call.amount).ok_or_else(|| {
-        ApiError::conflict(
-            "insufficient_bond",
-            format!(
-                "{from} has a bond of {}, cannot unbond {}",
-                account.bond, call.amount
-            ),
-        )
+    let bond = account.bond;
+    account.bond = bond.checked_sub(call.amount).ok_or_else(|| {
+        let message = format!(
+            "{from} has a bond of {}, cannot unbond {}; unbond at most the bond (`vigil l1 balance --address {from}` shows it)",
+            format_usdc_and_raw(bond),
+            format_usdc_and_raw(call.amount),
+        );
+        let details = serde_json::json!({ "bond": bond, "requested": call.amount });
+        ApiError::conflict("insufficient_bond", message).with_details(details)
     })?;
     account.balance = account
         .balance
@@ -272,10 +275,14 @@ pub fn require_bond(
 ) -> Result<(), ApiError> {
     let bond = get(conn, from)?.bond;
     if bond < min {
-        return Err(ApiError::forbidden(
-            "insufficient_bond",
-            format!("{from} has a bond of {bond}; {what} needs a bond of at least {min}"),
-        ));
+        let message = format!(
+            "{from} has a bond of {}; {what} needs a bond of at least {}: bond {} more first",
+            format_usdc_and_raw(bond),
+            format_usdc_and_raw(min),
+            format_usdc_and_raw(min - bond),
+        );
+        let details = serde_json::json!({ "bond": bond, "min_bond": min });
+        return Err(ApiError::forbidden("insufficient_bond", message).with_details(details));
     }
     Ok(())
 }

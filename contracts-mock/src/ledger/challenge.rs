@@ -15,7 +15,7 @@ use protocol::api::settlement::{
 };
 use protocol::batch::Batch;
 use protocol::codec::Decode;
-use protocol::fraud::{FraudProof, Verdict, adjudicate};
+use protocol::fraud::{FraudProof, UpheldChunk, Verdict, adjudicate};
 use protocol::primitives::{Address, H256};
 use rusqlite::{Connection, OptionalExtension, params};
 use service_shell::http::ApiError;
@@ -49,19 +49,9 @@ pub fn challenge(
             )
             .with_details(details))
         }
-        Verdict::Upheld {
-            chunk,
-            claimed_root,
-            computed_root,
-            claimed_receipts_root,
-            computed_receipts_root,
-        } => {
+        Verdict::Upheld(upheld) => {
             let ruling = Ruling {
-                chunk,
-                claimed_root,
-                computed_root,
-                claimed_receipts_root,
-                computed_receipts_root,
+                upheld,
                 witness: &proof.witness,
             };
             uphold(conn, rules, from, &target, &ruling)
@@ -119,11 +109,7 @@ fn resolve_target(
 
 /// An upheld proof's chunk, its (committed, re-executed) roots and its witness.
 struct Ruling<'a> {
-    chunk: u32,
-    claimed_root: H256,
-    computed_root: H256,
-    claimed_receipts_root: H256,
-    computed_receipts_root: H256,
+    upheld: UpheldChunk,
     witness: &'a [u8],
 }
 
@@ -139,12 +125,12 @@ fn uphold(
     let upheld = EventKind::ChallengeUpheld {
         batch_index: target.view.index,
         submission_id: target.view.submission_id,
-        chunk: ruling.chunk,
+        chunk: ruling.upheld.chunk,
         challenger: *challenger,
-        claimed_root: ruling.claimed_root,
-        computed_root: ruling.computed_root,
-        claimed_receipts_root: ruling.claimed_receipts_root,
-        computed_receipts_root: ruling.computed_receipts_root,
+        claimed_root: ruling.upheld.claimed_root,
+        computed_root: ruling.upheld.computed_root,
+        claimed_receipts_root: ruling.upheld.claimed_receipts_root,
+        computed_receipts_root: ruling.upheld.computed_receipts_root,
     };
     events::append(conn, block, ts, &upheld)?;
     store_upheld(conn, target, challenger, block, ruling)?;
@@ -194,11 +180,11 @@ fn uphold(
     super::exit::advance(conn, rules, &chain::head(conn)?)?;
     Ok(ChallengeResponse {
         batch_index: target.view.index,
-        chunk: ruling.chunk,
-        claimed_root: ruling.claimed_root,
-        computed_root: ruling.computed_root,
-        claimed_receipts_root: ruling.claimed_receipts_root,
-        computed_receipts_root: ruling.computed_receipts_root,
+        chunk: ruling.upheld.chunk,
+        claimed_root: ruling.upheld.claimed_root,
+        computed_root: ruling.upheld.computed_root,
+        claimed_receipts_root: ruling.upheld.claimed_receipts_root,
+        computed_receipts_root: ruling.upheld.computed_receipts_root,
         reverted,
         slash,
         tip: batches::tip(conn, rules)?,
@@ -220,13 +206,13 @@ fn store_upheld(
         params![
             target.view.submission_id,
             target.view.index,
-            ruling.chunk,
+            ruling.upheld.chunk,
             challenger.0,
             block,
-            ruling.claimed_root.0,
-            ruling.computed_root.0,
-            ruling.claimed_receipts_root.0,
-            ruling.computed_receipts_root.0,
+            ruling.upheld.claimed_root.0,
+            ruling.upheld.computed_root.0,
+            ruling.upheld.claimed_receipts_root.0,
+            ruling.upheld.computed_receipts_root.0,
             ruling.witness,
         ],
     )?;

@@ -213,12 +213,17 @@ async fn refused_amounts_change_nothing() {
         &deposit,
         409,
         "insufficient_balance",
-        "holds 100 tokens, the deposit needs 101",
+        "holds 0.0001 USDC (100 base units) on L1 and the deposit needs 0.000101 USDC (101 base units)",
     );
     let bond = node
         .call("/v1/bond", &alice(), BondCall { amount: 101 })
         .await;
-    expect_error(&bond, 409, "insufficient_balance", "the bond needs 101");
+    expect_error(
+        &bond,
+        409,
+        "insufficient_balance",
+        "the bond needs 0.000101 USDC (101 base units)",
+    );
     let unbond = node
         .call("/v1/unbond", &alice(), UnbondCall { amount: 1 })
         .await;
@@ -226,7 +231,7 @@ async fn refused_amounts_change_nothing() {
         &unbond,
         409,
         "insufficient_bond",
-        "has a bond of 0, cannot unbond 1",
+        "has a bond of 0.00 USDC (0 base units), cannot unbond 0.000001 USDC (1 base units)",
     );
     let zero = node.deposit_call(&alice(), 0).await;
     expect_error(&zero, 422, "zero_amount", "greater than zero");

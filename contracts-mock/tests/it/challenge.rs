@@ -272,7 +272,46 @@ async fn a_challenger_without_the_minimum_bond_is_refused() {
         &answer,
         403,
         "insufficient_bond",
-        "submitting a fraud proof needs a bond of at least 100",
+        "submitting a fraud proof needs a bond of at least 0.0001 USDC (100 base units): bond 0.000001 USDC (1 base units) more first",
     );
     assert_eq!(node.snapshot().await, before);
+}
+
+/// `GET /metrics` counts the ruling: three reverted submissions, one upheld proof, the
+/// supply still conserved, in the Prometheus text format.
+#[tokio::test]
+async fn metrics_show_the_ruling_and_the_supply() {
+    let Fraud {
+        node, bad, proof, ..
+    } = fraud_with_two_descendants().await;
+    let _: ChallengeResponse =
+        expect_ok(challenge(&node, &carol(), &proof, Some(bad.header.hash())).await);
+    let answer = node
+        .http
+        .get(format!("{}/metrics", node.url))
+        .send()
+        .await
+        .expect("GET /metrics");
+    let content_type = answer.headers()["content-type"]
+        .to_str()
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = answer.text().await.expect("a body");
+    for line in [
+        "# TYPE vigil_l1_submissions_total counter",
+        "vigil_l1_submissions_total{status=\"pending\"} 1",
+        "vigil_l1_submissions_total{status=\"reverted\"} 3",
+        "vigil_l1_upheld_proofs_total 1",
+        "vigil_l1_tip_batch 0",
+        "vigil_l1_supply_conserved 1",
+        "vigil_l1_frozen 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line:?} missing from:\n{text}"
+        );
+    }
 }

@@ -105,19 +105,16 @@ fn every_fault_kind_is_proven_and_upheld() {
     for fault in Fault::ALL {
         let (w, batch, proof) = upheld_proof(fault, 11);
         match fraud::adjudicate(&w.genesis, &batch, &proof) {
-            Verdict::Upheld {
-                chunk,
-                claimed_root,
-                computed_root,
-                claimed_receipts_root,
-                computed_receipts_root,
-            } => {
-                assert_eq!(chunk, proof.chunk);
-                assert_eq!(claimed_root, batch.checkpoints[chunk as usize]);
-                assert_eq!(claimed_receipts_root, batch.receipt_roots[chunk as usize]);
+            Verdict::Upheld(u) => {
+                assert_eq!(u.chunk, proof.chunk);
+                assert_eq!(u.claimed_root, batch.checkpoints[u.chunk as usize]);
+                assert_eq!(
+                    u.claimed_receipts_root,
+                    batch.receipt_roots[u.chunk as usize]
+                );
                 assert_ne!(
-                    (claimed_root, claimed_receipts_root),
-                    (computed_root, computed_receipts_root)
+                    (u.claimed_root, u.claimed_receipts_root),
+                    (u.computed_root, u.computed_receipts_root)
                 );
             }
             other => panic!("{fault}: expected upheld, got {other:?}"),

@@ -8,7 +8,6 @@ use crate::follower::PendingL1;
 use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::IntoResponse;
 use protocol::api::genesis::GenesisView;
 use protocol::api::sequencer::{
@@ -212,5 +211,5 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, Api
         budget: s.intake.queue_budget(),
     };
     let text = m.render(queue, lag);
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
+    Ok(service_shell::metrics::response(text))
 }

@@ -23,6 +23,7 @@
 mod auditor;
 mod knobs;
 mod replica;
+mod verifier_core;
 mod world;
 
 use knobs::{Conduct, Coverage, Knobs};

@@ -317,6 +317,21 @@ impl World {
         self.seal_and_post();
     }
 
+    /// What a live sequencer does with `n` fresh workload actions: follows the log, then
+    /// sequences them at the head's time; returns the postings this made (the core seals
+    /// a batch at every `BATCH_MAX_TXS`, so there may be several).
+    pub fn post_txs(&mut self, n: usize) -> Vec<Posting> {
+        let next = self.postings.keys().next_back().map_or(0, |id| id + 1);
+        self.follow();
+        let now = self.now_ms();
+        let users = (0..n).map(|_| self.workload.next_tx(now)).collect();
+        self.sequence(users);
+        self.postings
+            .range(next..)
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
     fn seal_and_post(&mut self) {
         self.core.seal(Decision::Live).expect("full tree");
         for entry in self.core.take_entries() {

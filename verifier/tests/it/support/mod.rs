@@ -1,12 +1,10 @@
-//! Test support: the pure world (a seeded workload, a model of the settlement rules, a
-//! test sequencer that can cheat, verifier cores driven like the shell drives them; the
-//! seeded simulation itself runs on production code in `client/tests/it/simulation/`),
-//! and, for the end-to-end tests, the real settlement layer in-process, an HTTP batch
-//! poster and verifier services (in-process or the real binary).
+//! Test support for the end-to-end tests: the real settlement layer in-process, an HTTP
+//! batch poster over a test-side sequencer that can cheat, and verifier services
+//! (in-process or the real binary). The verifier's core is tested scenario by scenario in
+//! the production world of the seeded simulation (`client/tests/it/simulation/`), where
+//! the settlement rules and the sequencer are the real ones.
 
-pub mod ledger;
 pub mod node;
 pub mod poster;
 pub mod sequencing;
 pub mod service;
-pub mod world;
