@@ -7,8 +7,9 @@
 //! - `IM = Σ ceil(|size| × mark × im_bps / (10^dec × 10000))`, `MM` likewise with mm_bps.
 //!
 //! Placing an order that rests needs more: `equity ≥ Σ need` over the account's markets,
-//! where a market's `need` is the worse of two cases valued at its mark, "every resting
-//! buy fills at its own price" and "every resting sell fills at its own price":
+//! and a withdrawal needs `equity − amount ≥ Σ need`, where a market's `need` is the
+//! worse of two cases valued at its mark, "every resting buy fills at its own price" and
+//! "every resting sell fills at its own price":
 //!
 //! - `need_buy  = IM(|size + B|) + max(0, ⌈(N_B − B × mark) / 10^dec⌉)`
 //! - `need_sell = IM(|size − S|) + max(0, ⌈(S × mark − N_S) / 10^dec⌉)`
@@ -50,8 +51,9 @@ pub struct AccountRisk {
     pub maintenance: i128,
 }
 
-/// What resting an order is checked against (micro-USDC): the account's equity and the
-/// initial margin of its positions together with what its open orders reserve.
+/// What resting an order and a withdrawal are checked against (micro-USDC): the account's
+/// equity and the initial margin of its positions together with what its open orders
+/// reserve.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OrderMargin {
     pub equity: i128,

@@ -77,7 +77,8 @@ pub struct AccountView {
     pub initial_margin: i128,
     pub maintenance_margin: i128,
     /// The initial margin with what the open orders reserve: a new resting order is
-    /// accepted while equity stays at or above it (docs/PROTOCOL.md Part 4 §8).
+    /// accepted while equity stays at or above it, and a withdrawal may take equity down
+    /// to it (docs/PROTOCOL.md Part 4 §8).
     pub order_margin: i128,
     /// Markets where a `Liquidate` would succeed now (empty: not liquidatable).
     pub liquidatable_markets: Vec<u32>,
