@@ -2,7 +2,9 @@
 //! refused `insufficient_margin`, with the required and available amounts in its detail,
 //! unless equity covers, per market, the worse of "all resting buys fill" and "all
 //! resting sells fill" at the mark. Cancels free the reservation and fills move it into
-//! the position. All on the TOY market (whole units, IM 10 %, mark 100 USD).
+//! the position. A withdrawal is held to the same requirement (`equity − amount ≥
+//! required`), so the collateral backing resting orders cannot leave. All on the TOY
+//! market (whole units, IM 10 %, mark 100 USD).
 
 use super::*;
 use TimeInForce::{Gtc, Ioc};
@@ -299,4 +301,228 @@ fn the_spoofed_bid_of_the_issue_is_refused() {
     // 0.7 BTC needs 3,500 USDC and rests.
     let r = sim.order(a, BTC, true, 49_000_000_000, 7_000, Gtc);
     check_receipt("0.7 BTC", &r, Rests(7_000));
+}
+
+/// What the checked withdrawal should do: be paid, or be refused `insufficient_margin`
+/// with these two amounts (USDC as the detail prints them).
+#[derive(Debug, Clone, Copy)]
+enum Paid {
+    Yes,
+    Refused {
+        required: &'static str,
+        available: &'static str,
+    },
+}
+
+/// (name, the trader's deposit in USD, setup on a fresh TOY market, amount in micro-USDC,
+/// expectation).
+type WithdrawCase = (&'static str, i128, fn(&mut Sim, Address), i128, Paid);
+
+fn check_withdrawals(cases: &[WithdrawCase]) {
+    for &(name, deposit, setup, amount, expect) in cases {
+        let mut sim = toy_sim(0, 0);
+        sim.deposit(TRADER, deposit * USD);
+        sim.deposit(OTHER, 100_000 * USD);
+        setup(&mut sim, TRADER);
+        let collateral = sim.collateral(TRADER);
+        let r = sim.withdraw(TRADER, amount);
+        match expect {
+            Paid::Yes => {
+                expect_status(name, &r, Status::Ok);
+                assert_eq!(sim.collateral(TRADER), collateral - amount, "{name}");
+            }
+            Paid::Refused {
+                required,
+                available,
+            } => check_receipt(
+                name,
+                &r,
+                Refused {
+                    required,
+                    available,
+                },
+            ),
+        }
+    }
+}
+
+/// `bid_ten`, then every order cancelled.
+fn bid_ten_cancelled(sim: &mut Sim, a: Address) {
+    bid_ten(sim, a);
+    expect(&sim.cancel_all(a), Status::Ok);
+}
+
+/// A resting bid of 5 at 120, 20 above the mark: it reserves 50 of IM and 100 of loss.
+fn bid_above_the_mark(sim: &mut Sim, a: Address) {
+    expect(&sim.order(a, TOY, true, 120_000_000, 5, Gtc), Status::Ok);
+}
+
+/// A resting bid of 6 at 100 and an ask of 10 at 110: the ask's case, 100, is the larger.
+fn bid_six_ask_ten(sim: &mut Sim, a: Address) {
+    bid_six(sim, a);
+    expect(&sim.order(a, TOY, false, 110_000_000, 10, Gtc), Status::Ok);
+}
+
+/// `long_ten` and a resting sell of 25 at 100: it could leave a short 15 (IM 150).
+fn long_ten_sell_25(sim: &mut Sim, a: Address) {
+    long_ten(sim, a);
+    expect(&sim.order(a, TOY, false, P100, 25, Gtc), Status::Ok);
+}
+
+/// `long_ten` and a reduce-only sell of 10 at 90 resting: it reserves nothing.
+fn long_ten_reduce_only_sell(sim: &mut Sim, a: Address) {
+    long_ten(sim, a);
+    let o = sim.order_msg(a, TOY, false, 90_000_000, 10, Gtc);
+    expect(&sim.reduce_only(o), Status::Ok);
+}
+
+#[test]
+fn withdrawals_leave_what_resting_orders_reserve() {
+    check_withdrawals(&[
+        (
+            "a bid of 10 backed by all 100: not even 1 USD leaves",
+            100,
+            bid_ten,
+            USD,
+            Paid::Refused {
+                required: "100.00",
+                available: "99.00",
+            },
+        ),
+        (
+            "the same bid cancelled: all 100 leave",
+            100,
+            bid_ten_cancelled,
+            100 * USD,
+            Paid::Yes,
+        ),
+        (
+            "a bid of 6 reserves 60: the free 40 leave",
+            100,
+            bid_six,
+            40 * USD,
+            Paid::Yes,
+        ),
+        (
+            "a bid of 6 reserves 60: one micro-USDC more than the free 40 does not",
+            100,
+            bid_six,
+            40 * USD + 1,
+            Paid::Refused {
+                required: "60.00",
+                available: "59.999999",
+            },
+        ),
+        (
+            "a bid above the mark keeps its loss too: 50 + 5 × 20 of 200",
+            200,
+            bid_above_the_mark,
+            51 * USD,
+            Paid::Refused {
+                required: "150.00",
+                available: "149.00",
+            },
+        ),
+        (
+            "a bid above the mark: the free 50 leave",
+            200,
+            bid_above_the_mark,
+            50 * USD,
+            Paid::Yes,
+        ),
+        (
+            "a bid and an ask: the worse side's 100 stays",
+            100,
+            bid_six_ask_ten,
+            USD,
+            Paid::Refused {
+                required: "100.00",
+                available: "99.00",
+            },
+        ),
+        (
+            "long 10 with a sell of 25 resting: the short 15 it could leave needs 150",
+            200,
+            long_ten_sell_25,
+            49 * USD,
+            Paid::Refused {
+                required: "150.00",
+                available: "149.00",
+            },
+        ),
+        (
+            "long 10 with a sell of 25 resting: 198 − 150 = 48 leave",
+            200,
+            long_ten_sell_25,
+            48 * USD,
+            Paid::Yes,
+        ),
+        (
+            "long 10 with a reduce-only sell resting: only the long's IM 100 stays",
+            200,
+            long_ten_reduce_only_sell,
+            98 * USD,
+            Paid::Yes,
+        ),
+        (
+            "orders in another market keep their own requirement: 50 of the BTC bid",
+            100,
+            btc_bid,
+            51 * USD,
+            Paid::Refused {
+                required: "50.00",
+                available: "49.00",
+            },
+        ),
+        (
+            "orders in another market: the free 50 leave",
+            100,
+            btc_bid,
+            50 * USD,
+            Paid::Yes,
+        ),
+    ]);
+}
+
+/// The collateral behind a resting bid stays until the bid is cancelled, whether the
+/// withdrawal is signed to the sequencer or forced through the L1 queue (the same STF).
+#[test]
+fn cancelling_frees_the_collateral_a_bid_reserved() {
+    let mut sim = toy_sim(0, 0);
+    sim.deposit(TRADER, 100 * USD);
+    let bid = sim.order_msg(TRADER, TOY, true, P100, 8, Gtc);
+    expect(&sim.act(Action::Order(bid.clone())), Status::Ok);
+    let refused = Refused {
+        required: "80.00",
+        available: "79.00",
+    };
+    let r = sim.withdraw(TRADER, 21 * USD);
+    check_receipt("user", &r, refused);
+    let next_step = "at most 20.00 USDC can be withdrawn now (cancelling resting orders";
+    assert!(
+        r.detail.as_deref().unwrap_or_default().contains(next_step),
+        "{r:?}"
+    );
+    let forced = Tx::L1 {
+        queue_index: sim.queue,
+        message: L1Message::Forced {
+            action: SignedAction {
+                action: Action::Withdraw(Withdraw {
+                    account: TRADER,
+                    amount: 21_000_000,
+                    nonce: sim.next_nonce(),
+                    expires_at: sim.now,
+                }),
+                signature: Signature([0; 65]),
+            },
+        },
+    };
+    sim.queue += 1;
+    check_receipt("forced", &sim.apply(forced, Ok(TRADER)), refused);
+    assert_eq!(sim.collateral(TRADER), 100 * USD);
+    // What the bid does not reserve leaves.
+    assert_eq!(sim.withdraw(TRADER, 20 * USD).withdrawal_id, Some(0));
+    expect(&sim.cancel(TRADER, TOY, bid.nonce), Status::Ok);
+    assert_eq!(sim.withdraw(TRADER, 80 * USD).withdrawal_id, Some(1));
+    assert_eq!(sim.collateral(TRADER), 0);
 }
