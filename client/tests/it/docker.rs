@@ -3,7 +3,6 @@
 //! every settlement-layer variable it sets is one `vigil-contracts-mock` reads, and its
 //! healthcheck is a valid `vigil` command line.
 
-use clap::Parser as _;
 use vigil_client::cli::Cli;
 
 fn read(relative: &str) -> String {
