@@ -19,14 +19,17 @@ use protocol::genesis::MarketParams;
 
 const BPS: i128 = 10_000;
 
-/// The most `view`'s account could withdraw now (micro-USDC); 0 while a price is stale.
+/// The most `view`'s account could withdraw now (micro-USDC), by the engine's Withdraw
+/// rule (PROTOCOL.md Part 4 §8): at most the collateral less unrealized losses, leaving
+/// equity for the initial margin of the positions and of the resting orders
+/// (`order_margin`); 0 while a price is stale.
 pub fn withdrawable(view: &AccountView) -> i128 {
     if view.positions.iter().any(|p| p.price_stale) {
         return 0;
     }
     let pnl = view.equity.saturating_sub(view.collateral);
     let unspent = view.collateral.saturating_add(pnl.min(0));
-    let free = view.equity.saturating_sub(view.initial_margin);
+    let free = view.equity.saturating_sub(view.order_margin);
     unspent.min(free).max(0)
 }
 

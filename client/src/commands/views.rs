@@ -53,6 +53,7 @@ fn summary(view: &AccountView) -> String {
         ("collateral", view.collateral),
         ("equity", view.equity),
         ("initial margin", view.initial_margin),
+        ("with open orders", view.order_margin),
         ("maintenance margin", view.maintenance_margin),
         ("unsettled funding", funding),
         ("available to withdraw", risk::withdrawable(view)),

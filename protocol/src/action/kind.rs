@@ -61,7 +61,7 @@ pub struct ActionRow {
     pub type_hash: H256,
     pub forcible: Forcible,
     /// The most state paths one such action touches (derivations: docs/PROTOCOL.md
-    /// Part 4 §10).
+    /// Part 4 §14).
     pub max_touched: fn(BoundSizes) -> usize,
 }
 

@@ -2,11 +2,16 @@
 //! time, plus one `0x04` index leaf per order pointing at its book key (value: the 32-byte
 //! book key). Adding and removing an order always writes both, so they stay in step.
 //!
-//! Account and position counters (`open_orders`) are the caller's job, because callers
-//! often hold those records in memory while matching.
+//! Account and position counters (`open_orders`) and the position's side totals (the
+//! resting size and notional the margin reservation is computed from) are the caller's
+//! job, because callers often hold those records in memory while matching.
 
-use super::keys::{SIDE_ASK, SIDE_BID, account_key, book_key, book_side_prefix, order_index_key};
-use super::records::{Account, BookOrder, Position};
+use super::Halt;
+use super::keys::{
+    SIDE_ASK, SIDE_BID, account_key, book_key, book_side_prefix, order_index_key, parse_book_key,
+};
+use super::math::Overflow;
+use super::records::{Account, BookOrder, Position, SideTotals};
 use super::storage::{decode_at, read};
 use crate::codec::Encode;
 use crate::primitives::{Address, H256};
@@ -94,13 +99,24 @@ pub fn find_order<S: State>(
     Ok(Some((key, order)))
 }
 
+/// The side byte of a book key (an index leaf's target).
+pub fn side_of_key(key: &Key) -> Result<u8, StateError> {
+    parse_book_key(key)
+        .map(|(_, side, _, _)| side)
+        .ok_or_else(|| StateError::Malformed {
+            key: *key,
+            reason: "order index points at a key that is not a book key".into(),
+        })
+}
+
 /// Removes the first of an account's orders under `prefix` (an `account_orders_prefix`
-/// or `account_market_orders_prefix`) and returns `(market, order)`; `None` when none is
-/// left. Repeated calls walk all of them, because each call deletes what it returns.
+/// or `account_market_orders_prefix`) and returns `(market, side, order)`; `None` when
+/// none is left. Repeated calls walk all of them, because each call deletes what it
+/// returns.
 pub fn pop_account_order<S: State>(
     st: &mut S,
     prefix: &[u8],
-) -> Result<Option<(u32, BookOrder)>, StateError> {
+) -> Result<Option<(u32, u8, BookOrder)>, StateError> {
     let Some((index_key, bytes)) = st.first_with_prefix(prefix)? else {
         return Ok(None);
     };
@@ -111,27 +127,82 @@ pub fn pop_account_order<S: State>(
         reason: "order index points at an empty book slot".into(),
     })?;
     remove_order(st, market, &key, &order)?;
-    Ok(Some((market, order)))
+    Ok(Some((market, side_of_key(&key)?, order)))
 }
 
-/// Counts a new resting order on its owner's account and position.
-pub fn claim_slot(acct: &mut Account, pos: &mut Position) -> Result<(), StateError> {
+fn totals_of(pos: &mut Position, side: u8) -> &mut SideTotals {
+    if side == SIDE_BID {
+        &mut pos.bids
+    } else {
+        &mut pos.asks
+    }
+}
+
+/// `remaining × price`, exact: two `u64`s multiply within a `u128`.
+fn notional(size: u64, price: u64) -> u128 {
+    u128::from(size) * u128::from(price)
+}
+
+/// Counts a new resting order on its owner's account and position, and adds it to the
+/// position's side totals unless it is reduce-only. A sum past `u64`/`u128` is an
+/// overflow (the order is rejected `arithmetic_overflow`), not a malformed state.
+pub fn claim_slot(
+    acct: &mut Account,
+    pos: &mut Position,
+    side: u8,
+    order: &BookOrder,
+) -> Result<(), Halt> {
     let malformed = || StateError::Malformed {
         key: account_key(&acct.owner),
         reason: "open order count overflows".into(),
     };
     acct.open_orders = acct.open_orders.checked_add(1).ok_or_else(malformed)?;
     pos.open_orders = pos.open_orders.checked_add(1).ok_or_else(malformed)?;
+    if !order.reduce_only {
+        let t = totals_of(pos, side);
+        t.size = t.size.checked_add(order.remaining).ok_or(Overflow)?;
+        let added = notional(order.remaining, order.price);
+        t.notional = t.notional.checked_add(added).ok_or(Overflow)?;
+    }
     Ok(())
 }
 
-/// Uncounts `n` orders that left the book from their owner's account and position.
-pub fn release_slots(acct: &mut Account, pos: &mut Position, n: u32) -> Result<(), StateError> {
+/// Takes `size` of a resting order (filled, or leaving the book) out of its owner's side
+/// totals; reduce-only orders were never in them. Going below zero means the state
+/// contradicts its own book.
+pub fn release_size(
+    pos: &mut Position,
+    side: u8,
+    order: &BookOrder,
+    size: u64,
+) -> Result<(), StateError> {
+    if order.reduce_only {
+        return Ok(());
+    }
+    let malformed = || StateError::Malformed {
+        key: account_key(&order.account),
+        reason: "side totals below the orders on the book".into(),
+    };
+    let t = totals_of(pos, side);
+    t.size = t.size.checked_sub(size).ok_or_else(malformed)?;
+    let removed = notional(size, order.price);
+    t.notional = t.notional.checked_sub(removed).ok_or_else(malformed)?;
+    Ok(())
+}
+
+/// Uncounts an order that left the book with `order.remaining` unfilled: its slot on the
+/// account and position, and that remaining size from the side totals.
+pub fn release_order(
+    acct: &mut Account,
+    pos: &mut Position,
+    side: u8,
+    order: &BookOrder,
+) -> Result<(), StateError> {
     let malformed = || StateError::Malformed {
         key: account_key(&acct.owner),
         reason: "open order counts below the orders on the book".into(),
     };
-    acct.open_orders = acct.open_orders.checked_sub(n).ok_or_else(malformed)?;
-    pos.open_orders = pos.open_orders.checked_sub(n).ok_or_else(malformed)?;
-    Ok(())
+    acct.open_orders = acct.open_orders.checked_sub(1).ok_or_else(malformed)?;
+    pos.open_orders = pos.open_orders.checked_sub(1).ok_or_else(malformed)?;
+    release_size(pos, side, order, order.remaining)
 }

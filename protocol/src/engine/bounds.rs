@@ -3,8 +3,9 @@
 //! `first_with_prefix` probe (which proves either the key it returns or an absence).
 //!
 //! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
-//! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §10):
-//! - Order:      8 + F·(M + 3) + 2·(M − 1)
+//! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §14):
+//! - Order:      8 + F·(M + 3) + 2·(M − 1) (the taker's margin check and the resting
+//!   order's reservation read the same M − 1 other positions and market leaves)
 //! - Cancel:     5
 //! - CancelAll:  3 + 2·O + M
 //! - Withdraw:   4 + 2·M

@@ -3,12 +3,13 @@
 //! that liquidation uses for one market.
 //!
 //! Cancelling never touches collateral or funding; it only removes leaves and adjusts the
-//! `open_orders` counters (deleting position leaves that become empty).
+//! `open_orders` counters and side totals (deleting position leaves that become empty),
+//! which frees the margin the orders reserved (the reservation is recomputed from them).
 
-use super::book::{find_order, pop_account_order, release_slots, remove_order};
+use super::book::{find_order, pop_account_order, release_order, remove_order, side_of_key};
 use super::keys::account_orders_prefix;
 use super::receipt::{CancelReason, CancelledOrder, Receipt, Status};
-use super::records::{Account, Position};
+use super::records::{Account, BookOrder, Position};
 use super::storage::{load_account, load_position, store_account, store_position};
 use super::{Halt, reject};
 use crate::action::Cancel;
@@ -27,7 +28,7 @@ pub fn cancel<S: State>(st: &mut S, genesis: &Genesis, c: &Cancel) -> Result<Rec
     remove_order(st, c.market, &key, &order)?;
     let mut acct = load_account(st, &c.account)?;
     let mut pos = load_position(st, &c.account, c.market)?;
-    release_slots(&mut acct, &mut pos, 1)?;
+    release_order(&mut acct, &mut pos, side_of_key(&key)?, &order)?;
     store_position(st, &mut acct, c.market, &pos)?;
     store_account(st, &acct)?;
     let mut receipt = Receipt::ok();
@@ -66,9 +67,12 @@ pub fn cancel_under<S: State>(
     reason: CancelReason,
 ) -> Result<Vec<CancelledOrder>, Halt> {
     let mut cancelled = Vec::new();
-    let mut per_market: BTreeMap<u32, u32> = BTreeMap::new();
-    while let Some((market, order)) = pop_account_order(st, prefix)? {
-        *per_market.entry(market).or_default() += 1;
+    let mut per_market: BTreeMap<u32, Vec<(u8, BookOrder)>> = BTreeMap::new();
+    while let Some((market, side, order)) = pop_account_order(st, prefix)? {
+        per_market
+            .entry(market)
+            .or_default()
+            .push((side, order.clone()));
         cancelled.push(CancelledOrder {
             market,
             account: acct.owner,
@@ -77,15 +81,27 @@ pub fn cancel_under<S: State>(
             reason,
         });
     }
-    for (market, n) in per_market {
+    for (market, orders) in per_market {
         match held.as_mut() {
-            Some((m, pos)) if *m == market => release_slots(acct, pos, n)?,
+            Some((m, pos)) if *m == market => release_all(acct, pos, &orders)?,
             _ => {
                 let mut pos = load_position(st, &acct.owner, market)?;
-                release_slots(acct, &mut pos, n)?;
+                release_all(acct, &mut pos, &orders)?;
                 store_position(st, acct, market, &pos)?;
             }
         }
     }
     Ok(cancelled)
+}
+
+/// Uncounts `orders` (one market's, with their sides) from the account and position.
+fn release_all(
+    acct: &mut Account,
+    pos: &mut Position,
+    orders: &[(u8, BookOrder)],
+) -> Result<(), Halt> {
+    for (side, order) in orders {
+        release_order(acct, pos, *side, order)?;
+    }
+    Ok(())
 }

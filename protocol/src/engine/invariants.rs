@@ -6,13 +6,16 @@
 //!    = deposits − withdrawals, and `meta.total_collateral` = Σ collateral.
 //! 2. Per market: Σ long sizes = Σ short sizes = `long_open_interest`.
 //! 3. No trader's collateral is negative (only the insurance fund's may be).
-//! 4. Book and index agree one-to-one; `open_orders` counters match the book; every
-//!    account lists exactly its position leaves; no empty leaves; the book is not crossed.
+//! 4. Book and index agree one-to-one; `open_orders` counters and the positions' side
+//!    totals match the book; every account lists exactly its position leaves; no empty
+//!    leaves; the book is not crossed.
 //! 5. Withdrawal leaves are dense (ids `0..next_withdrawal_id`) and sum to the total.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
-use super::records::{Account, BookOrder, MarketState, Meta, NonceSet, Position, Withdrawal};
+use super::records::{
+    Account, BookOrder, MarketState, Meta, NonceSet, Position, SideTotals, Withdrawal,
+};
 use super::storage::decode_at;
 use crate::genesis::Genesis;
 use crate::primitives::Address;
@@ -234,10 +237,29 @@ fn orders_per_position(l: &Leaves) -> BTreeMap<(Address, u32), u32> {
     per
 }
 
+/// The (bids, asks) side totals per (owner, market), summed from the book over the
+/// orders that are not reduce-only (saturating: a sum that large is a mismatch anyway).
+fn totals_per_position(l: &Leaves) -> BTreeMap<(Address, u32), (SideTotals, SideTotals)> {
+    let mut per: BTreeMap<(Address, u32), (SideTotals, SideTotals)> = BTreeMap::new();
+    for (_, market, side, price, _, o) in l.orders.iter().filter(|o| !o.5.reduce_only) {
+        let sides = per.entry((o.account, *market)).or_default();
+        let t = if *side == SIDE_BID {
+            &mut sides.0
+        } else {
+            &mut sides.1
+        };
+        t.size = t.size.saturating_add(o.remaining);
+        let notional = u128::from(o.remaining) * u128::from(*price);
+        t.notional = t.notional.saturating_add(notional);
+    }
+    per
+}
+
 /// Every account lists exactly its non-empty position leaves, and the open-order counters
 /// of accounts and positions match the book.
 fn accounts_match_positions(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     let orders_per = orders_per_position(l);
+    let totals_per = totals_per_position(l);
     let mut positions_seen = 0usize;
     for a in l.accounts.values() {
         if a.is_empty() {
@@ -262,6 +284,13 @@ fn accounts_match_positions(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), Str
                 return Err(format!(
                     "position of {} in {m} counts {} orders",
                     a.owner, p.open_orders
+                ));
+            }
+            let totals = totals_per.get(&(a.owner, m)).copied().unwrap_or_default();
+            if (p.bids, p.asks) != totals {
+                return Err(format!(
+                    "position of {} in {m} has side totals {:?}/{:?}, the book {totals:?}",
+                    a.owner, p.bids, p.asks
                 ));
             }
             open += p.open_orders;

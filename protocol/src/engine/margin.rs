@@ -6,6 +6,18 @@
 //! - `equity = collateral + Σ (upnl + funding)`
 //! - `IM = Σ ceil(|size| × mark × im_bps / (10^dec × 10000))`, `MM` likewise with mm_bps.
 //!
+//! Placing an order that rests needs more: `equity ≥ Σ need` over the account's markets,
+//! and a withdrawal needs `equity − amount ≥ Σ need`, where a market's `need` is the
+//! worse of two cases valued at its mark, "every resting buy fills at its own price" and
+//! "every resting sell fills at its own price":
+//!
+//! - `need_buy  = IM(|size + B|) + max(0, ⌈(N_B − B × mark) / 10^dec⌉)`
+//! - `need_sell = IM(|size − S|) + max(0, ⌈(S × mark − N_S) / 10^dec⌉)`
+//!
+//! with `B`/`N_B` (`S`/`N_S`) the size and notional totals of the resting buys (sells)
+//! that are not reduce-only, kept in the position leaf (`records::SideTotals`). A market
+//! without orders needs exactly its `IM`. docs/PROTOCOL.md Part 4 §8 states the rule.
+//!
 //! Every rounding makes the account look poorer or its requirement larger, i.e. favours
 //! the system.
 
@@ -13,7 +25,7 @@ use super::Halt;
 use super::funding::funding_credit;
 use super::keys::position_key;
 use super::math::{BPS, Overflow, add, ceil_div, floor_div, mul, size_scale, sub};
-use super::records::{MarketState, Position};
+use super::records::{MarketState, Position, SideTotals};
 use super::storage::{load_market, load_position};
 use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::Address;
@@ -39,6 +51,21 @@ pub struct AccountRisk {
     pub maintenance: i128,
 }
 
+/// What resting an order and a withdrawal are checked against (micro-USDC): the account's
+/// equity and the initial margin of its positions together with what its open orders
+/// reserve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderMargin {
+    pub equity: i128,
+    pub required: i128,
+}
+
+/// `⌈|size| × mark × bps / (10^dec × 10000)⌉`: a margin of `bps` on a size at the mark.
+fn margin_at(size: i128, mark: i128, bps: u32, scale: i128) -> Result<i128, Overflow> {
+    let notional_raw = mul(size.checked_abs().ok_or(Overflow)?, mark)?;
+    ceil_div(mul(notional_raw, i128::from(bps))?, mul(scale, BPS)?)
+}
+
 pub fn position_risk(
     params: &MarketParams,
     ms: &MarketState,
@@ -51,21 +78,109 @@ pub fn position_risk(
     let mark = i128::from(ms.mark_price);
     let upnl = floor_div(sub(mul(mark, pos.size)?, pos.cost)?, scale)?;
     let funding = funding_credit(pos.size, pos.funding_snapshot, ms.funding_index, scale)?;
-    let notional_raw = mul(pos.size.checked_abs().ok_or(Overflow)?, mark)?;
-    let denominator = mul(scale, BPS)?;
-    let initial = ceil_div(
-        mul(notional_raw, i128::from(params.initial_margin_bps))?,
-        denominator,
-    )?;
-    let maintenance = ceil_div(
-        mul(notional_raw, i128::from(params.maintenance_margin_bps))?,
-        denominator,
-    )?;
     Ok(PositionRisk {
         upnl,
         funding,
-        initial,
-        maintenance,
+        initial: margin_at(pos.size, mark, params.initial_margin_bps, scale)?,
+        maintenance: margin_at(pos.size, mark, params.maintenance_margin_bps, scale)?,
+    })
+}
+
+/// One side's case: the initial margin of the position after all of that side's orders
+/// filled, plus what filling them at their own prices loses against the mark.
+/// `loss_raw` is that loss undivided (micro-USDC × 10^dec); a gain counts as 0, so
+/// orders priced better than the mark never lower the requirement below `IM`.
+fn side_case(
+    params: &MarketParams,
+    (mark, scale): (i128, i128),
+    size_after: i128,
+    loss_raw: i128,
+) -> Result<i128, Overflow> {
+    let initial = margin_at(size_after, mark, params.initial_margin_bps, scale)?;
+    add(initial, ceil_div(loss_raw.max(0), scale)?)
+}
+
+/// `(size, notional)` of one side's totals as `i128`s.
+fn totals(t: &SideTotals) -> Result<(i128, i128), Overflow> {
+    let notional = i128::try_from(t.notional).map_err(|_| Overflow)?;
+    Ok((i128::from(t.size), notional))
+}
+
+/// One market's requirement with its resting orders (see the module doc): the worse of
+/// the all-buys-fill and the all-sells-fill case.
+pub fn market_requirement(
+    params: &MarketParams,
+    ms: &MarketState,
+    pos: &Position,
+) -> Result<i128, Overflow> {
+    let at = (i128::from(ms.mark_price), size_scale(params.size_decimals)?);
+    let (bought, paid) = totals(&pos.bids)?;
+    let (sold, received) = totals(&pos.asks)?;
+    let buys = side_case(
+        params,
+        at,
+        add(pos.size, bought)?,
+        sub(paid, mul(bought, at.0)?)?,
+    )?;
+    let sells = side_case(
+        params,
+        at,
+        sub(pos.size, sold)?,
+        sub(mul(sold, at.0)?, received)?,
+    )?;
+    Ok(buys.max(sells))
+}
+
+/// The genesis parameters of a market an account's leaves refer to; a market genesis
+/// does not define means the state is malformed.
+fn params_of<'g>(
+    genesis: &'g Genesis,
+    owner: &Address,
+    market: u32,
+) -> Result<&'g MarketParams, StateError> {
+    genesis.market(market).ok_or_else(|| StateError::Malformed {
+        key: position_key(owner, market),
+        reason: format!("position in market {market}, which genesis does not define"),
+    })
+}
+
+/// Equity and the requirement with open orders, over the same markets as `account_risk`
+/// (`current` as there). Every listed position leaf is valued with its market leaf, also
+/// one with only resting orders (`size = 0`), because its orders reserve margin at the
+/// mark.
+pub fn order_margin<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    owner: &Address,
+    collateral: i128,
+    markets: &[u32],
+    current: Option<(u32, &Position, &MarketState)>,
+) -> Result<OrderMargin, Halt> {
+    let mut pnl = 0i128;
+    let mut required = 0i128;
+    let mut add_market = |market: u32, pos: &Position, ms: &MarketState| -> Result<(), Halt> {
+        let params = params_of(genesis, owner, market)?;
+        let p = position_risk(params, ms, pos)?;
+        pnl = add(pnl, add(p.upnl, p.funding)?)?;
+        required = add(required, market_requirement(params, ms, pos)?)?;
+        Ok(())
+    };
+    if let Some((market, pos, ms)) = current {
+        add_market(market, pos, ms)?;
+    }
+    for &market in markets {
+        if current.is_some_and(|(m, _, _)| m == market) {
+            continue;
+        }
+        let pos = load_position(st, owner, market)?;
+        if !pos.is_empty() {
+            let ms = load_market(st, market)?;
+            add_market(market, &pos, &ms)?;
+        }
+    }
+    Ok(OrderMargin {
+        equity: add(collateral, pnl)?,
+        required,
     })
 }
 
@@ -89,12 +204,7 @@ pub fn account_risk<S: State>(
                         pos: &Position,
                         ms: &MarketState|
      -> Result<(), Halt> {
-        let params = genesis
-            .market(market)
-            .ok_or_else(|| StateError::Malformed {
-                key: position_key(owner, market),
-                reason: format!("position in market {market}, which genesis does not define"),
-            })?;
+        let params = params_of(genesis, owner, market)?;
         let p = position_risk(params, ms, pos)?;
         risk.pnl = add(risk.pnl, add(p.upnl, p.funding)?)?;
         risk.initial = add(risk.initial, p.initial)?;
@@ -135,12 +245,68 @@ mod tests {
             size: 1,
             cost: 50_000_000_002,
             funding_snapshot: 0,
-            open_orders: 0,
+            ..Default::default()
         };
         let r = position_risk(btc, &ms, &pos).unwrap();
         assert_eq!(r.upnl, -1); // −0.0001 micro rounds down to −1
         assert_eq!(r.initial, 500_001); // 500,000.0001 rounds up
         assert_eq!(r.maintenance, 250_001);
         assert_eq!(r.funding, 0);
+    }
+
+    #[test]
+    fn order_requirement_takes_the_worse_side_and_rounds_up() {
+        let g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
+        let btc = g.market(1).unwrap(); // 4 decimals, IM 10%
+        let ms = MarketState {
+            mark_price: 50_000_000_000,
+            ..Default::default()
+        };
+        let side = |size: u64, price: u64| SideTotals {
+            size,
+            notional: u128::from(size) * u128::from(price),
+        };
+        // (position size, bids, asks) → need, in micro-USDC.
+        let cases: &[(i128, SideTotals, SideTotals, i128)] = &[
+            // No orders: exactly the position's IM (1 BTC: 5,000 USD).
+            (
+                10_000,
+                SideTotals::default(),
+                SideTotals::default(),
+                5_000_000_000,
+            ),
+            // Long 1, sells of 1.5: the sell case leaves short 0.5 → 2,500; the buy case
+            // is the long's own 5,000.
+            (
+                10_000,
+                SideTotals::default(),
+                side(15_000, 50_000_000_000),
+                5_000_000_000,
+            ),
+            // A bid of 1 lot (0.0001 BTC) at 50,000.000001, above the mark of 50,000: IM
+            // 0.5 USD, and its loss of 0.0001 micro rounds up to 1 micro.
+            (
+                0,
+                side(1, 50_000_000_001),
+                SideTotals::default(),
+                500_000 + 1,
+            ),
+            // An ask 1 USD below the mark: 1 BTC loses 1 USD on top of its 5,000 IM.
+            (
+                0,
+                SideTotals::default(),
+                side(10_000, 49_999_000_000),
+                5_001_000_000,
+            ),
+        ];
+        for &(size, bids, asks, need) in cases {
+            let pos = Position {
+                size,
+                bids,
+                asks,
+                ..Default::default()
+            };
+            assert_eq!(market_requirement(btc, &ms, &pos), Ok(need), "{pos:?}");
+        }
     }
 }

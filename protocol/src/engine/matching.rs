@@ -8,7 +8,7 @@
 //! and written fill by fill; the taker is accumulated in memory and checked and written by
 //! the caller (`orders::place`), so a taker rejection is a clean no-op.
 
-use super::book::{best_order, release_slots, remove_order, update_order};
+use super::book::{best_order, release_order, release_size, remove_order, update_order};
 use super::margin::account_risk;
 use super::math::{Overflow, add, fee, long_part, sub};
 use super::position::{apply_trade, increases_risk};
@@ -86,7 +86,7 @@ pub fn run<S: State>(
         events += 1;
         if maker_order.account == order.account {
             remove_order(st, order.market, &key, &maker_order)?;
-            release_slots(&mut taker.acct, &mut taker.pos, 1)?;
+            release_order(&mut taker.acct, &mut taker.pos, opposite, &maker_order)?;
             m.cancelled.push(cancelled(
                 order.market,
                 &maker_order,
@@ -110,17 +110,17 @@ fn cancelled(market: u32, o: &BookOrder, remaining: u64, reason: CancelReason) -
     }
 }
 
-/// Removes a maker order without filling it and uncounts it on the maker.
+/// Removes a maker order (on `side`) without filling it and uncounts it on the maker.
 fn drop_maker<S: State>(
     st: &mut S,
-    market: u32,
+    (market, side): (u32, u8),
     (key, order): (&Key, &BookOrder),
     (mut acct, mut pos): (Account, Position),
     reason: CancelReason,
     m: &mut Matched,
 ) -> Result<(), Halt> {
     remove_order(st, market, key, order)?;
-    release_slots(&mut acct, &mut pos, 1)?;
+    release_order(&mut acct, &mut pos, side, order)?;
     store_position(st, &mut acct, market, &pos)?;
     store_account(st, &acct)?;
     m.cancelled
@@ -139,6 +139,7 @@ fn fill_maker<S: State>(
     (key, mut maker_order): (Key, BookOrder),
 ) -> Result<(), Halt> {
     let market = order.market;
+    let maker_side = super::book::side_of(!order.is_buy);
     let maker_acct = load_account(st, &maker_order.account)?;
     let maker_before = load_position(st, &maker_order.account, market)?;
     // The maker trades against the taker: it sells when the taker buys.
@@ -153,7 +154,7 @@ fn fill_maker<S: State>(
         if reducible == 0 {
             return drop_maker(
                 st,
-                market,
+                (market, maker_side),
                 (&key, &maker_order),
                 (maker_acct, maker_before),
                 CancelReason::ReduceOnly,
@@ -191,7 +192,7 @@ fn fill_maker<S: State>(
     if !maker_ok {
         return drop_maker(
             st,
-            market,
+            (market, maker_side),
             (&key, &maker_order),
             (maker_acct, maker_before),
             CancelReason::MakerMargin,
@@ -236,14 +237,17 @@ fn fill_maker<S: State>(
         collateral: maker_collateral,
         ..maker_acct
     };
+    // The filled part moves from the maker's side totals into its position: the
+    // reservation, recomputed from both at the next check, follows without bookkeeping.
+    release_size(&mut maker_pos, maker_side, &maker_order, q)?;
     maker_order.remaining -= q;
     if maker_order.remaining == 0 {
         remove_order(st, market, &key, &maker_order)?;
-        release_slots(&mut maker_acct, &mut maker_pos, 1)?;
+        release_order(&mut maker_acct, &mut maker_pos, maker_side, &maker_order)?;
     } else if maker_order.reduce_only && maker_pos.size == 0 {
         // Nothing left to reduce: the rest of a reduce-only order can only add risk.
         remove_order(st, market, &key, &maker_order)?;
-        release_slots(&mut maker_acct, &mut maker_pos, 1)?;
+        release_order(&mut maker_acct, &mut maker_pos, maker_side, &maker_order)?;
         m.cancelled.push(cancelled(
             market,
             &maker_order,

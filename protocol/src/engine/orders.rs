@@ -1,16 +1,17 @@
 //! Placing an order: validation (market, tick, lot, band, staleness, reduce-only,
 //! post-only, open-order limit), matching, the time-in-force outcome (rest, cancel, or
-//! all-or-nothing), and the taker's margin check. Any rejection, including one found
-//! after matching (FOK, open-interest cap, taker margin), leaves the state unchanged
-//! because `apply_tx` restores its snapshot.
+//! all-or-nothing), the taker's margin check, and, for an order that rests, the margin its
+//! resting orders reserve. Any rejection, including one found after matching (FOK,
+//! open-interest cap, taker margin, reservation), leaves the state unchanged because
+//! `apply_tx` restores its snapshot.
 
 use super::book::{best_price, claim_slot, insert_order, side_of};
-use super::margin::account_risk;
+use super::margin::{account_risk, order_margin};
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
 use super::position::increases_risk;
 use super::receipt::{OrderOutcome, Receipt, Status};
-use super::records::{BookOrder, MAX_OPEN_ORDERS};
+use super::records::{BookOrder, MAX_OPEN_ORDERS, MarketState};
 use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
     store_position,
@@ -60,6 +61,38 @@ fn within_band(price: u64, mark: u64, band_bps: u32) -> bool {
 /// Whether the market's oracle price is older than `max_price_age_ms` at batch time.
 pub fn is_stale(genesis: &Genesis, ctx: &BlockContext, price_timestamp_ms: u64) -> bool {
     ctx.timestamp_ms.saturating_sub(price_timestamp_ms) > genesis.max_price_age_ms
+}
+
+/// The resting check: with the new order on the book (and the fills of its taker part
+/// applied), equity must cover the initial margin of the positions together with what
+/// the open orders reserve (`margin::order_margin`, docs/PROTOCOL.md Part 4 §8).
+fn check_reservation<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    o: &Order,
+    taker: &Taker,
+    ms: &MarketState,
+) -> Result<(), Halt> {
+    let current = Some((o.market, &taker.pos, ms));
+    let m = order_margin(
+        st,
+        genesis,
+        &o.account,
+        taker.acct.collateral,
+        &taker.acct.markets,
+        current,
+    )?;
+    if m.equity >= m.required {
+        return Ok(());
+    }
+    reject_with(
+        Status::InsufficientMargin,
+        format!(
+            "a resting order reserves margin for its worst-case fill: required {} USDC (initial margin of the positions and of the open orders), available {} USDC (equity); a smaller size, or a deposit, fits",
+            format_usdc_signed(m.required),
+            format_usdc_signed(m.equity)
+        ),
+    )
 }
 
 pub fn place<S: State>(
@@ -139,7 +172,7 @@ pub fn place<S: State>(
                 reduce_only: o.reduce_only,
             };
             insert_order(st, o.market, side_of(o.is_buy), seq, &resting)?;
-            claim_slot(&mut taker.acct, &mut taker.pos)?;
+            claim_slot(&mut taker.acct, &mut taker.pos, side_of(o.is_buy), &resting)?;
             outcome.resting = m.remaining;
         } else {
             outcome.cancelled += m.remaining;
@@ -177,6 +210,12 @@ pub fn place<S: State>(
                 ),
             );
         }
+    }
+
+    // A reduce-only remainder reserves nothing (it is not in the side totals), so only
+    // others are checked; an account short of margin can still rest reduce-only orders.
+    if outcome.resting > 0 && !o.reduce_only {
+        check_reservation(st, genesis, o, &taker, &ms)?;
     }
 
     if taker.pos != pos_before {

@@ -75,7 +75,7 @@ mod tests {
             size,
             cost,
             funding_snapshot: 0,
-            open_orders: 0,
+            ..Default::default()
         }
     }
 
@@ -125,7 +125,7 @@ mod tests {
             size: 2,
             cost: 200,
             funding_snapshot: 0,
-            open_orders: 0,
+            ..Default::default()
         };
         let s = apply_trade(&mut p, 1, 100, 5_000_000, 1).unwrap();
         assert_eq!(s.funding, -10); // 2 units × 5 micro

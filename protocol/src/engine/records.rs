@@ -55,7 +55,19 @@ impl Account {
     }
 }
 
-/// `0x02` leaf: an account's position and resting-order count in one market. Exists iff
+/// One side of an account's resting orders in one market, summed over the orders that are
+/// not reduce-only (those can only shrink the position, so they reserve no margin).
+/// Kept in the position leaf so that the placement check (`margin::order_reservation`)
+/// reads one leaf per market instead of walking up to `MAX_OPEN_ORDERS` orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SideTotals {
+    /// Σ remaining, in size units.
+    pub size: u64,
+    /// Σ remaining × price, in micro-USDC × 10^size_decimals (undivided, like `cost`).
+    pub notional: u128,
+}
+
+/// `0x02` leaf: an account's position and resting orders in one market. Exists iff
 /// `size ≠ 0` or `open_orders > 0`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Position {
@@ -68,6 +80,10 @@ pub struct Position {
     pub funding_snapshot: i128,
     /// Resting orders of this account in this market.
     pub open_orders: u32,
+    /// Its resting buys that are not reduce-only.
+    pub bids: SideTotals,
+    /// Its resting sells that are not reduce-only.
+    pub asks: SideTotals,
 }
 
 impl Position {
@@ -188,6 +204,10 @@ impl Encode for Position {
             .i128(self.cost)
             .i128(self.funding_snapshot)
             .u32(self.open_orders);
+        w.u64(self.bids.size)
+            .u128(self.bids.notional)
+            .u64(self.asks.size)
+            .u128(self.asks.notional);
     }
 }
 
@@ -198,6 +218,14 @@ impl Decode for Position {
             cost: r.i128("position.cost")?,
             funding_snapshot: r.i128("position.funding_snapshot")?,
             open_orders: r.u32("position.open_orders")?,
+            bids: SideTotals {
+                size: r.u64("position.bids.size")?,
+                notional: r.u128("position.bids.notional")?,
+            },
+            asks: SideTotals {
+                size: r.u64("position.asks.size")?,
+                notional: r.u128("position.asks.notional")?,
+            },
         })
     }
 }
@@ -339,8 +367,13 @@ mod tests {
                 cost: -300,
                 funding_snapshot: 9,
                 open_orders: 1,
+                bids: SideTotals {
+                    size: 2,
+                    notional: 200,
+                },
+                asks: SideTotals::default(),
             },
-            52,
+            100,
         );
         round_trip(
             BookOrder {

@@ -2,13 +2,14 @@
 //! withdrawal leaf (`0x06 ‖ id`) that the settlement layer pays once the batch is final.
 //!
 //! A withdrawal may not spend unrealized profit, may not leave collateral negative, and
-//! must leave equity ≥ initial margin:
+//! must leave equity ≥ the initial margin of the positions with what the resting orders
+//! reserve (`margin::order_margin`, the requirement placement checks):
 //! `amount ≤ collateral + min(0, Σ(upnl + unsettled funding))` and
-//! `equity − amount ≥ IM`. With any position whose oracle price is stale it is refused.
+//! `equity − amount ≥ Σ need`. With any position whose oracle price is stale it is refused.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::withdrawal_key;
-use super::margin::account_risk;
+use super::margin::order_margin;
 use super::math::{add, sub};
 use super::orders::is_stale;
 use super::receipt::{Receipt, Status};
@@ -64,7 +65,9 @@ pub fn withdraw<S: State>(
             return reject(Status::StalePrice);
         }
     }
-    let risk = account_risk(
+    // The same requirement an order that rests is checked against (docs/PROTOCOL.md
+    // Part 4 §8), so the collateral backing resting orders cannot leave.
+    let m = order_margin(
         st,
         genesis,
         &w.account,
@@ -72,8 +75,9 @@ pub fn withdraw<S: State>(
         &acct.markets,
         None,
     )?;
+    let pnl = sub(m.equity, acct.collateral)?;
     let amount = i128::from(w.amount);
-    let withdrawable = add(acct.collateral, risk.pnl.min(0))?;
+    let withdrawable = add(acct.collateral, pnl.min(0))?;
     if amount > withdrawable {
         return reject_with(
             Status::InsufficientCollateral,
@@ -81,20 +85,26 @@ pub fn withdraw<S: State>(
                 "at most {} USDC can be withdrawn (collateral {} USDC less unrealized losses {} USDC); {} USDC was asked",
                 format_usdc_signed(withdrawable.max(0)),
                 format_usdc_signed(acct.collateral),
-                format_usdc_signed(risk.pnl.min(0).saturating_neg()),
+                format_usdc_signed(pnl.min(0).saturating_neg()),
                 format_usdc_signed(amount)
             ),
         );
     }
-    if sub(risk.equity, amount)? < risk.initial {
+    let left = sub(m.equity, amount)?;
+    if left < m.required {
+        let cancelling = if acct.open_orders > 0 {
+            " (cancelling resting orders frees what they reserve)"
+        } else {
+            ""
+        };
         return reject_with(
             Status::InsufficientMargin,
             format!(
-                "withdrawing {} USDC would leave equity {} USDC below the initial margin {} USDC of the open positions; at most {} USDC can be withdrawn now",
+                "withdrawing {} USDC: required {} USDC (initial margin of the positions and of the open orders), available {} USDC (equity after the withdrawal); at most {} USDC can be withdrawn now{cancelling}",
                 format_usdc_signed(amount),
-                format_usdc_signed(risk.equity.saturating_sub(amount)),
-                format_usdc_signed(risk.initial),
-                format_usdc_signed(risk.equity.saturating_sub(risk.initial).max(0))
+                format_usdc_signed(m.required),
+                format_usdc_signed(left),
+                format_usdc_signed(m.equity.saturating_sub(m.required).max(0))
             ),
         );
     }

@@ -9,7 +9,7 @@
 
 use super::book::side_of;
 use super::keys::{SIDE_BID, account_orders_prefix, parse_book_key};
-use super::margin::{AccountRisk, account_risk, position_risk};
+use super::margin::{AccountRisk, account_risk, order_margin, position_risk};
 use super::math::Overflow;
 use super::orders::is_stale;
 use super::records::{BookOrder, MarketState, Meta, Withdrawal};
@@ -76,6 +76,10 @@ pub struct AccountView {
     pub equity: i128,
     pub initial_margin: i128,
     pub maintenance_margin: i128,
+    /// The initial margin with what the open orders reserve: a new resting order is
+    /// accepted while equity stays at or above it, and a withdrawal may take equity down
+    /// to it (docs/PROTOCOL.md Part 4 §8).
+    pub order_margin: i128,
     /// Markets where a `Liquidate` would succeed now (empty: not liquidatable).
     pub liquidatable_markets: Vec<u32>,
     pub positions: Vec<PositionView>,
@@ -174,6 +178,8 @@ pub fn account_view<S: State>(
     let acct = load_account(st, address)?;
     let risk = account_risk(st, genesis, address, acct.collateral, &acct.markets, None)
         .map_err(from_halt)?;
+    let with_orders = order_margin(st, genesis, address, acct.collateral, &acct.markets, None)
+        .map_err(from_halt)?;
     let mut positions = Vec::new();
     for &market in &acct.markets {
         let pos = load_position(st, address, market)?;
@@ -230,6 +236,7 @@ pub fn account_view<S: State>(
         equity: risk.equity,
         initial_margin: risk.initial,
         maintenance_margin: risk.maintenance,
+        order_margin: with_orders.required,
         liquidatable_markets: liquidatable_markets(st, genesis, ctx, address)?,
         positions,
         open_orders,

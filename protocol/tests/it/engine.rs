@@ -7,6 +7,7 @@
 mod common_checks;
 mod liquidations;
 mod orders;
+mod reservation;
 mod touched_keys;
 mod transfers;
 mod worked_example;

@@ -35,7 +35,12 @@ fn closed_ten_toy(r: Receipt, price: u64, fee: i128) -> LiquidationOutcome {
 fn liquidation_closes_into_the_insurance_fund() {
     let (mut sim, long, short) = long_ten_toy(110 * USD);
     let keeper = addr(9);
-    sim.order(long, TOY, true, 80_000_000, 1, Gtc);
+    // A resting ask that the liquidation cancels. (A bid would reserve the margin of an
+    // 11-unit long, 110 USD, more than the 108 USD of equity.)
+    expect(
+        &sim.order(long, TOY, false, 120_000_000, 1, Gtc),
+        Status::Ok,
+    );
     // At 95: equity 58 ≥ MM 47.5.
     sim.now += 1;
     sim.price(TOY, 95_000_000);

@@ -233,8 +233,9 @@ fn margin_of_makers_and_takers() {
     sim.deposit(poor, 10 * USD);
     sim.deposit(rich, 10_000 * USD);
     sim.deposit(taker, 25 * USD);
-    // Resting needs no margin; filling does.
-    sim.order(poor, TOY, false, P100, 10, Gtc);
+    // Resting 1 unit reserves exactly poor's 10 USD (IM of a 1-unit short at 100); a fill
+    // also charges the maker fee, which poor then lacks.
+    expect(&sim.order(poor, TOY, false, P100, 1, Gtc), Status::Ok);
     sim.order(rich, TOY, false, P100, 5, Gtc);
     // 3 units need 30 USD of initial margin: the whole order is a no-op, so the poor
     // maker's ask (which would have been dropped on the way) is still there.

@@ -56,7 +56,23 @@ pub fn margin() -> Case {
     case.push(Status::InsufficientMargin, why, tx);
     let tx = w.order_tx(CAROL, BTC, true, BTC_50K, BTC_UNIT, Ioc);
     case.push(Status::Ok, "carol's IOC buy of 1 BTC: fills", tx);
+    push_resting_margin(&mut w, &mut case);
     case
+}
+
+/// carol (long 1 BTC, equity 9,975 USD) rests orders against what they reserve (§8).
+fn push_resting_margin(w: &mut World, case: &mut Case) {
+    let tx = w.order_tx(CAROL, BTC, true, 49_000 * USD, BTC_UNIT, Gtc);
+    let why = "carol's GTC bid of 1 BTC at 49,000 USD: long 1 plus 1 resting reserves the \
+               10,000 USD initial margin of a 2 BTC long, above her 9,975 USD of equity";
+    case.push(Status::InsufficientMargin, why, tx);
+    let tx = w.order_tx(CAROL, BTC, true, 49_000 * USD, BTC_UNIT / 2, Gtc);
+    let why = "carol's GTC bid of 0.5 BTC at 49,000 USD: reserves 7,500 USD, rests";
+    case.push(Status::Ok, why, tx);
+    let tx = w.order_tx(CAROL, BTC, false, 51_000 * USD, 2 * BTC_UNIT, Gtc);
+    let why = "carol's GTC ask of 2 BTC at 51,000 USD: its case (a 1 BTC short, 5,000 USD) is \
+               below the bids' 7,500 USD, so it rests";
+    case.push(Status::Ok, why, tx);
 }
 
 /// alice's withdrawals: above her collateral, above her margin, zero, and one that passes.

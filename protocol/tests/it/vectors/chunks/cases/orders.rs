@@ -135,7 +135,8 @@ pub fn invalid_lot() -> Case {
 }
 
 /// The genesis of `arithmetic_overflow`: devnet, but ETH-PERP at the edges
-/// `Genesis::validate` allows: a 100 % price band, 100 % fees, the largest open-interest cap.
+/// `Genesis::validate` allows: a 100 % price band, 100 % fees, the largest open-interest
+/// cap, and 18 size decimals (so that a huge resting size needs a fundable margin).
 pub const ETH_EXTREME: &str = "devnet_eth_extreme";
 
 /// A size just below the largest open-interest cap, 2^63 − 1 ≈ 9.22·10^18.
@@ -146,8 +147,11 @@ pub fn arithmetic_overflow() -> Case {
     let mut w = World::on(devnet_with_eth(|eth| {
         (eth.price_band_bps, eth.maker_fee_bps, eth.taker_fee_bps) = (10_000, 10_000, 10_000);
         eth.open_interest_cap = i64::MAX as u64;
+        eth.size_decimals = 18;
     }));
-    w.fund(&[ALICE, BOB], MILLION_USD);
+    w.fund(&[ALICE], MILLION_USD);
+    // The ask's reservation: IM of 9·10^18 size units (9 whole ETH) at 10^15 = 900M USD.
+    w.fund(&[BOB], 1_000 * MILLION_USD);
     w.setup([w.price(ETH, MAX_PRICE)]);
     let ask = w.order_tx(BOB, ETH, false, 2 * MAX_PRICE, HUGE_SIZE, Gtc);
     w.setup([ask]);
@@ -157,8 +161,9 @@ pub fn arithmetic_overflow() -> Case {
         "arithmetic_overflow",
         "checked arithmetic: on the devnet genesis with ETH-PERP's price_band_bps, maker_fee_bps \
          and taker_fee_bps = 10000 and open_interest_cap = 2^63 − 1 (all allowed by \
-         Genesis::validate); ETH's mark is MAX_PRICE = 10^15 and bob rests an ask of 9·10^18 at \
-         2·10^15 (resting needs no margin)",
+         Genesis::validate) and size_decimals = 18; ETH's mark is MAX_PRICE = 10^15 and bob \
+         (1,000,000,000 USD) rests an ask of 9·10^18 size units at 2·10^15 (it reserves the \
+         900,000,000 USD of initial margin of a 9 ETH short at the mark)",
     );
     case.genesis_name = ETH_EXTREME;
     let tx = w.order_tx(ALICE, ETH, true, 2 * MAX_PRICE, HUGE_SIZE, Ioc);
