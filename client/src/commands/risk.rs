@@ -2,11 +2,14 @@
 //! may be withdrawn now, and per position its leverage and the mark price at which the
 //! account would become liquidatable.
 //!
-//! - Withdrawable (`protocol::engine::transfers::withdraw`): an amount passes when
-//!   `amount ≤ collateral + min(0, pnl)` and `equity − amount ≥ IM`, and nothing passes
-//!   while a position's oracle price is stale. So the most is
-//!   `max(0, min(collateral + min(0, pnl), equity − IM))`, with `pnl = equity − collateral`
-//!   (`protocol::engine::margin`: `equity = collateral + Σ(upnl + funding)`).
+//! - Withdrawable (`protocol::engine::transfers::withdraw`; no pure protocol function
+//!   computes it, so this mirrors it): an amount passes when
+//!   `amount ≤ collateral + min(0, pnl)` and `equity − amount ≥ order_margin` (the initial
+//!   margin of the positions with what resting orders reserve), and nothing passes while
+//!   a position's oracle price is stale. So the most is
+//!   `max(0, min(collateral + min(0, pnl), equity − order_margin))`, with
+//!   `pnl = equity − collateral` (`protocol::engine::margin`:
+//!   `equity = collateral + Σ(upnl + funding)`).
 //! - Liquidation price (`protocol::engine::liquidation`: liquidatable when
 //!   `equity < MM`): moving one market's mark by `Δ` moves equity by `Δ·size/10^dec` and
 //!   MM by `Δ·|size|·mm_bps/(10^dec·10⁴)`, so equity meets MM at
