@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod genesis;
+pub mod history;
 pub mod proofs;
 pub mod sequencer;
 pub mod settlement;

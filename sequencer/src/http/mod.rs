@@ -3,6 +3,7 @@
 //! timeout, JSON errors for every rejection, panics caught).
 
 mod error;
+mod history;
 mod reads;
 mod submit;
 mod withdrawals;
@@ -111,6 +112,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/accounts/{address}", get(reads::account))
         .route("/v1/markets", get(reads::markets))
         .route("/v1/markets/{id}/book", get(reads::book))
+        .route("/v1/markets/{id}/trades", get(history::market_trades))
+        .route("/v1/markets/{id}/candles", get(history::market_candles))
+        .route("/v1/accounts/{address}/fills", get(history::account_fills))
         .route("/v1/batches", get(reads::batches))
         .route("/v1/batches/{index}", get(reads::batch))
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))

@@ -10,6 +10,7 @@
 //! Map: `record` (log record encoding) → `schema` (tables) → `writer` (group commit) →
 //! `snapshot` (tree ↔ blob) → `recovery` (startup) ; `queries` (reads).
 
+pub mod history;
 pub mod queries;
 pub mod record;
 pub mod recovery;

@@ -5,6 +5,7 @@
 //!   with its settlement status.
 //! - `txs`: the current location and receipt of every sequenced transaction, by hash.
 //! - `withdrawals`: withdrawal id → account, amount, transaction, batch.
+//! - `fills`: every fill of every included transaction (`history.rs`).
 //! - `snapshots`: the state after a finalized batch, as a blob of leaves.
 //! - `meta`: the genesis hash and sequencer address this data dir belongs to.
 
@@ -76,11 +77,13 @@ CREATE TABLE IF NOT EXISTS snapshots (
 /// after its WAL frames are fsynced, so a committed transaction survives `kill -9` and
 /// power loss.
 pub fn open(path: &Path) -> Result<Connection, JournalError> {
-    let conn = Connection::open(path)?;
+    let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(super::history::SCHEMA)?;
+    super::history::backfill(&mut conn)?;
     Ok(conn)
 }
 

@@ -7,6 +7,7 @@
 //! built on the lost writes), so the writer stops writing for good: every later write
 //! fails, the API answers 503 and the operator restarts (recovery replays the log).
 
+use super::history;
 use super::record::LogRecord;
 use super::{Entry, JournalError, SettlementUpdate, snapshot};
 use crate::metrics::Metrics;
@@ -223,6 +224,7 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 position,
                 receipt_json(receipt)?
             ])?;
+            history::insert(tx, record.seq, hash, *batch_index, &receipt.fills)?;
             if let (Some(id), Some((account, amount))) =
                 (receipt.withdrawal_id, withdrawal_of(&record.tx))
             {
@@ -273,12 +275,14 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 "DELETE FROM withdrawals WHERE batch_index >= ?1",
                 params![from_index],
             )?;
+            history::delete_from(tx, *from_index)?;
         }
         Entry::Dropped { hash, receipt } => {
             tx.execute(
                 "UPDATE txs SET state = 'dropped', receipt = ?2 WHERE hash = ?1",
                 params![hash.0, receipt_json(receipt)?],
             )?;
+            history::delete_tx(tx, hash)?;
         }
         Entry::Snapshot(s) => {
             let seal_pos: i64 = tx.query_row(

@@ -61,6 +61,8 @@ struct Replica {
     tree: Tree,
     prev_hash: H256,
     headers: Vec<H256>,
+    /// Every fill of the sealed batches, in execution order.
+    fills: Vec<protocol::engine::Fill>,
 }
 
 impl Replica {
@@ -103,6 +105,8 @@ impl Replica {
             );
             self.prev_hash = batch.header.hash();
             self.headers.push(self.prev_hash);
+            self.fills
+                .extend(execution.receipts.into_iter().flat_map(|r| r.fills));
         }
         sealed
     }
@@ -185,6 +189,13 @@ async fn verify(
             "acknowledged transaction {hash} is missing after a crash"
         );
     }
+    // The trade history survived too, each fill once: it is the replay's tape.
+    let served = crate::history::trades_at(http, url, BTC, 1_000).await;
+    assert_eq!(
+        crate::history::tape(&served),
+        crate::history::tape_of(&replica.fills, BTC),
+        "the trade history after a kill -9 is the replay's"
+    );
     // Without reverts every accepted transaction stays included: seqs have no holes.
     assert_eq!(
         seen.len() as u64,
@@ -278,6 +289,7 @@ async fn acknowledged_actions_survive_kill_9_at_random_points() {
         tree: genesis_tree(&genesis()),
         prev_hash: genesis_anchor(&genesis()),
         headers: Vec::new(),
+        fills: Vec::new(),
     };
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     let mut nonces = vec![0u64; traders.len()];
@@ -321,9 +333,10 @@ async fn acknowledged_actions_survive_kill_9_at_random_points() {
         }
         {
             eprintln!(
-                "life {life}: {} acknowledged so far, {} batches sealed",
+                "life {life}: {} acknowledged so far, {} batches sealed, {} fills",
                 acked.lock().unwrap().len(),
-                replica.headers.len()
+                replica.headers.len(),
+                replica.fills.len()
             );
         }
     }

@@ -10,6 +10,7 @@ mod embedding;
 mod faults;
 mod flood;
 mod forced;
+mod history;
 mod keeper;
 mod lock;
 mod protection;

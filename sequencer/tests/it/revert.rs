@@ -170,6 +170,8 @@ async fn a_proven_wrong_root_reverts_and_the_sequencer_resequences_honestly() {
         assert_eq!(lookup.receipt.status, a.receipt.status);
         assert_eq!(lookup.receipt.fills, a.receipt.fills, "the same fills");
     }
+    // The history was rewritten with the chain: it is the replay's, nothing twice.
+    crate::history::assert_history_is_the_replay(&seq, &batches, &[addr(&alice), addr(&bob)]).await;
 
     // The final state equals an honest run of the same actions.
     let mut run = genesis_tree(&genesis);

@@ -1,0 +1,162 @@
+//! The history endpoints (`protocol::api::history`): an account's fills, a market's trades
+//! (newest first, `?before_seq=&limit=`) and its candles (`?interval=&from_ms=&to_ms=&limit=`),
+//! read from the journal's `fills` table on the read connection.
+
+use super::{ApiError, AppState};
+use crate::journal::history;
+use axum::Json;
+use axum::extract::State;
+use protocol::api::history::{CandlesResponse, FillsResponse, Interval, TradesResponse};
+use protocol::primitives::Address;
+use serde::Deserialize;
+use service_shell::http::{ApiPath, ApiQuery, clamp_limit};
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+const DEFAULT_PAGE: u64 = 100;
+const MAX_PAGE: u64 = 1_000;
+
+/// Newest-first paging: entries with `seq < before_seq`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeforeSeq {
+    before_seq: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// Pages hold whole transactions: a transaction's fills share its `seq`, and the cursor is
+/// a `seq`. So a page is read `limit` plus one transaction's most fills long, cut after the
+/// first transaction that reaches `limit`; the cursor is that transaction's `seq` when
+/// more follow. (A page may thus exceed `limit` by less than `max_fills_per_order`.)
+fn whole_transactions<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    seq: impl Fn(&T) -> u64,
+) -> (Vec<T>, Option<u64>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    let last = seq(&rows[limit - 1]);
+    let end = limit + rows[limit..].iter().take_while(|r| seq(r) == last).count();
+    let more = end < rows.len();
+    rows.truncate(end);
+    (rows, more.then_some(last))
+}
+
+/// Rows to read for a page of `limit`: one more transaction's worth at the most.
+fn rows_for(s: &AppState, limit: u64) -> u64 {
+    limit + u64::from(s.genesis.max_fills_per_order) + 1
+}
+
+pub async fn account_fills(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+    ApiQuery(q): ApiQuery<BeforeSeq>,
+) -> Answer<FillsResponse> {
+    let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
+    let before = q.before_seq;
+    let rows = rows_for(&s, limit);
+    let fills =
+        s.db.read(move |conn| history::account_fills(conn, &address, before, rows))
+            .await?;
+    let (fills, next_before_seq) = whole_transactions(fills, limit, |f| f.seq);
+    Ok(Json(FillsResponse {
+        fills,
+        next_before_seq,
+    }))
+}
+
+fn known_market(s: &AppState, market: u32) -> Result<(), ApiError> {
+    match s.genesis.market(market) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(
+            "unknown_market",
+            format!("no market {market} in genesis (GET /v1/markets lists them)"),
+        )),
+    }
+}
+
+pub async fn market_trades(
+    State(s): State<AppState>,
+    ApiPath(market): ApiPath<u32>,
+    ApiQuery(q): ApiQuery<BeforeSeq>,
+) -> Answer<TradesResponse> {
+    known_market(&s, market)?;
+    let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
+    let before = q.before_seq;
+    let rows = rows_for(&s, limit);
+    let trades =
+        s.db.read(move |conn| history::market_trades(conn, market, before, rows))
+            .await?;
+    let (trades, next_before_seq) = whole_transactions(trades, limit, |t| t.seq);
+    Ok(Json(TradesResponse {
+        market,
+        trades,
+        next_before_seq,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandleQuery {
+    interval: Interval,
+    from_ms: Option<u64>,
+    to_ms: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// Timestamps are stored as SQLite integers (i64).
+const MAX_MS: u64 = i64::MAX as u64;
+
+pub async fn market_candles(
+    State(s): State<AppState>,
+    ApiPath(market): ApiPath<u32>,
+    ApiQuery(q): ApiQuery<CandleQuery>,
+) -> Answer<CandlesResponse> {
+    known_market(&s, market)?;
+    let range = (
+        q.from_ms.unwrap_or(0),
+        q.to_ms.unwrap_or(MAX_MS).min(MAX_MS),
+    );
+    if range.0 >= range.1 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!(
+                "from_ms {} must be below to_ms {}; e.g. ?interval=1m&from_ms=0",
+                range.0, range.1
+            ),
+        ));
+    }
+    let limit = clamp_limit(q.limit, 500, 5_000);
+    let interval = q.interval;
+    let candles =
+        s.db.read(move |conn| history::candles(conn, market, interval, range, limit))
+            .await?;
+    Ok(Json(CandlesResponse {
+        market,
+        interval,
+        candles,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_transactions;
+
+    #[test]
+    fn pages_end_on_a_whole_transaction_and_the_cursor_is_its_seq() {
+        // (rows' seqs, newest first; limit; expected page; expected cursor)
+        let table: [(&[u64], u64, &[u64], Option<u64>); 5] = [
+            (&[9, 8, 7], 5, &[9, 8, 7], None),
+            (&[9, 8, 7, 6], 3, &[9, 8, 7], Some(7)),
+            (&[9, 8, 8, 8, 7], 2, &[9, 8, 8, 8], Some(8)),
+            (&[9, 8, 8, 8], 2, &[9, 8, 8, 8], None),
+            (&[5, 5, 5, 4], 1, &[5, 5, 5], Some(5)),
+        ];
+        for (rows, limit, page, cursor) in table {
+            let got = whole_transactions(rows.to_vec(), limit, |s| *s);
+            assert_eq!(got, (page.to_vec(), cursor), "{rows:?} limit {limit}");
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The trade history tables: every fill of every included transaction, written by the
+//! journal writer in the same SQLite transaction as the transaction's own row (so what is
+//! acknowledged is in the history, and a crash loses neither), deleted with a reverted
+//! batch (the re-sequenced transactions write theirs again), and read by the history
+//! endpoints: an account's fills, a market's trades and candles. A batch's timestamp is
+//! the fills' time; it is joined from the one live `batches` row of their batch.
+
+use super::JournalError;
+use protocol::api::history::{AccountFill, Candle, Interval, Role, Side, Trade};
+use protocol::engine::{Fill, Receipt};
+use protocol::primitives::{Address, H256};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+/// The table and its indexes (part of the journal's schema).
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS fills (
+    seq          INTEGER NOT NULL,
+    idx          INTEGER NOT NULL,
+    tx_hash      BLOB NOT NULL,
+    batch_index  INTEGER NOT NULL,
+    market       INTEGER NOT NULL,
+    price        INTEGER NOT NULL,
+    size         INTEGER NOT NULL,
+    taker_is_buy INTEGER NOT NULL,
+    maker        BLOB NOT NULL,
+    maker_nonce  INTEGER NOT NULL,
+    maker_fee    INTEGER NOT NULL,
+    taker        BLOB NOT NULL,
+    taker_nonce  INTEGER NOT NULL,
+    taker_fee    INTEGER NOT NULL,
+    PRIMARY KEY (seq, idx)
+);
+CREATE INDEX IF NOT EXISTS fills_by_market ON fills (market, seq);
+CREATE INDEX IF NOT EXISTS fills_by_maker ON fills (maker, seq);
+CREATE INDEX IF NOT EXISTS fills_by_taker ON fills (taker, seq);
+CREATE INDEX IF NOT EXISTS fills_by_batch ON fills (batch_index);
+CREATE INDEX IF NOT EXISTS fills_by_tx ON fills (tx_hash);
+";
+
+/// Fills the table from the stored receipts once, for a data dir created before it
+/// existed (marked in `meta`, so it runs once; later writes keep it current).
+pub fn backfill(conn: &mut Connection) -> Result<(), JournalError> {
+    let done: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'fills_table'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let included: Vec<(u64, Vec<u8>, u64, String)> = tx
+        .prepare("SELECT seq, hash, batch_index, receipt FROM txs WHERE state = 'included'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    for (seq, hash, batch_index, receipt) in included {
+        let receipt: Receipt =
+            serde_json::from_str(&receipt).map_err(|e| JournalError::Corrupt {
+                what: "stored receipt".into(),
+                reason: e.to_string(),
+            })?;
+        let hash = H256(hash.try_into().map_err(|_| corrupt("tx_hash"))?);
+        insert(&tx, seq, &hash, batch_index, &receipt.fills)?;
+    }
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('fills_table', '1')",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn fee(value: i128) -> Result<i64, JournalError> {
+    i64::try_from(value).map_err(|_| JournalError::Corrupt {
+        what: "fill fee".into(),
+        reason: format!("{value} does not fit the history table"),
+    })
+}
+
+/// Records the fills of the transaction `hash` (sequence `seq`, batch `batch_index`).
+pub fn insert(
+    tx: &Transaction<'_>,
+    seq: u64,
+    hash: &H256,
+    batch_index: u64,
+    fills: &[Fill],
+) -> Result<(), JournalError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO fills (seq, idx, tx_hash, batch_index, market, price, size,
+             taker_is_buy, maker, maker_nonce, maker_fee, taker, taker_nonce, taker_fee)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    for (idx, f) in fills.iter().enumerate() {
+        stmt.execute(params![
+            seq,
+            idx as u64,
+            hash.0,
+            batch_index,
+            f.market,
+            f.price,
+            f.size,
+            f.taker_is_buy,
+            f.maker.0,
+            f.maker_nonce,
+            fee(f.maker_fee)?,
+            f.taker.0,
+            f.taker_nonce,
+            fee(f.taker_fee)?,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Forgets the fills of batches `from_index` and later (a revert).
+pub fn delete_from(tx: &Transaction<'_>, from_index: u64) -> Result<(), JournalError> {
+    tx.execute(
+        "DELETE FROM fills WHERE batch_index >= ?1",
+        params![from_index],
+    )?;
+    Ok(())
+}
+
+/// Forgets the fills of one transaction (dropped when re-sequenced).
+pub fn delete_tx(tx: &Transaction<'_>, hash: &H256) -> Result<(), JournalError> {
+    tx.execute("DELETE FROM fills WHERE tx_hash = ?1", params![hash.0])?;
+    Ok(())
+}
+
+/// The live batch's timestamp for a fill row, joined once for every read.
+const FROM_FILLS: &str = "FROM fills f JOIN batches b
+     ON b.batch_index = f.batch_index AND b.status != 'reverted'";
+
+fn address(bytes: Vec<u8>) -> Result<Address, JournalError> {
+    bytes
+        .try_into()
+        .map(Address)
+        .map_err(|_| corrupt("address"))
+}
+
+fn corrupt(what: &str) -> JournalError {
+    JournalError::Corrupt {
+        what: format!("fills {what} column"),
+        reason: "wrong length".into(),
+    }
+}
+
+/// Up to `limit` fills of `account` with `seq < before` (all when `None`), newest first.
+pub fn account_fills(
+    conn: &Connection,
+    account: &Address,
+    before: Option<u64>,
+    limit: u64,
+) -> Result<Vec<AccountFill>, JournalError> {
+    let sql = format!(
+        "SELECT f.seq, f.tx_hash, f.batch_index, b.timestamp_ms, f.market, f.price, f.size,
+             f.taker_is_buy, f.maker, f.maker_nonce, f.maker_fee, f.taker, f.taker_nonce,
+             f.taker_fee
+         {FROM_FILLS}
+         WHERE (f.maker = ?1 OR f.taker = ?1) AND (?2 IS NULL OR f.seq < ?2)
+         ORDER BY f.seq DESC, f.idx DESC LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![account.0, before, limit])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(account_fill(row, account)?);
+    }
+    Ok(out)
+}
+
+fn account_fill(row: &Row<'_>, account: &Address) -> Result<AccountFill, JournalError> {
+    let taker_is_buy: bool = row.get(7)?;
+    let maker = address(row.get(8)?)?;
+    let taker = address(row.get(11)?)?;
+    // A self-trade never fills, so the account is exactly one of the two.
+    let as_taker = taker == *account;
+    let (role, is_buy, fee, nonce, counterparty) = if as_taker {
+        (
+            Role::Taker,
+            taker_is_buy,
+            row.get::<_, i64>(13)?,
+            row.get(12)?,
+            maker,
+        )
+    } else {
+        (
+            Role::Maker,
+            !taker_is_buy,
+            row.get::<_, i64>(10)?,
+            row.get(9)?,
+            taker,
+        )
+    };
+    let tx_hash: Vec<u8> = row.get(1)?;
+    Ok(AccountFill {
+        seq: row.get(0)?,
+        tx_hash: H256(tx_hash.try_into().map_err(|_| corrupt("tx_hash"))?),
+        batch_index: row.get(2)?,
+        timestamp_ms: row.get(3)?,
+        market: row.get(4)?,
+        side: if is_buy { Side::Buy } else { Side::Sell },
+        role,
+        price: row.get(5)?,
+        size: row.get(6)?,
+        fee: i128::from(fee),
+        counterparty,
+        order_nonce: nonce,
+    })
+}
+
+/// Up to `limit` trades of `market` with `seq < before`, newest first.
+pub fn market_trades(
+    conn: &Connection,
+    market: u32,
+    before: Option<u64>,
+    limit: u64,
+) -> Result<Vec<Trade>, JournalError> {
+    let sql = format!(
+        "SELECT f.seq, f.batch_index, b.timestamp_ms, f.price, f.size, f.taker_is_buy
+         {FROM_FILLS}
+         WHERE f.market = ?1 AND (?2 IS NULL OR f.seq < ?2)
+         ORDER BY f.seq DESC, f.idx DESC LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let trades = stmt.query_map(params![market, before, limit], |r| {
+        Ok(Trade {
+            seq: r.get(0)?,
+            batch_index: r.get(1)?,
+            timestamp_ms: r.get(2)?,
+            price: r.get(3)?,
+            size: r.get(4)?,
+            taker_side: if r.get(5)? { Side::Buy } else { Side::Sell },
+        })
+    })?;
+    Ok(trades.collect::<Result<_, _>>()?)
+}
+
+/// Candles of `market` at `interval` for trades in `from_ms..to_ms`, oldest first, at
+/// most `limit` (intervals without trades are absent).
+pub fn candles(
+    conn: &Connection,
+    market: u32,
+    interval: Interval,
+    (from_ms, to_ms): (u64, u64),
+    limit: u64,
+) -> Result<Vec<Candle>, JournalError> {
+    let width = interval.millis();
+    // Open and close are the first and last trade of the interval in execution order:
+    // the fills with its smallest and largest (seq, idx).
+    let sql = format!(
+        "WITH t AS (
+             SELECT (b.timestamp_ms / ?2) * ?2 AS open_ms, f.seq * 65536 + f.idx AS ord,
+                 f.price AS price, f.size AS size
+             {FROM_FILLS}
+             WHERE f.market = ?1 AND b.timestamp_ms >= ?3 AND b.timestamp_ms < ?4)
+         SELECT open_ms, MAX(price), MIN(price), SUM(size), COUNT(*),
+             (SELECT price FROM t t2 WHERE t2.open_ms = t.open_ms ORDER BY ord ASC LIMIT 1),
+             (SELECT price FROM t t2 WHERE t2.open_ms = t.open_ms ORDER BY ord DESC LIMIT 1)
+         FROM t GROUP BY open_ms ORDER BY open_ms LIMIT ?5"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let candles = stmt.query_map(params![market, width, from_ms, to_ms, limit], |r| {
+        Ok(Candle {
+            open_ms: r.get(0)?,
+            high: r.get(1)?,
+            low: r.get(2)?,
+            volume: r.get(3)?,
+            trades: r.get(4)?,
+            open: r.get(5)?,
+            close: r.get(6)?,
+        })
+    })?;
+    Ok(candles.collect::<Result<_, _>>()?)
+}
