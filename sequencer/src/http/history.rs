@@ -144,10 +144,12 @@ pub async fn market_candles(
 mod tests {
     use super::whole_transactions;
 
+    /// Rows' seqs (newest first), limit, the expected page and cursor.
+    type Case = (&'static [u64], u64, &'static [u64], Option<u64>);
+
     #[test]
     fn pages_end_on_a_whole_transaction_and_the_cursor_is_its_seq() {
-        // (rows' seqs, newest first; limit; expected page; expected cursor)
-        let table: [(&[u64], u64, &[u64], Option<u64>); 5] = [
+        let table: [Case; 5] = [
             (&[9, 8, 7], 5, &[9, 8, 7], None),
             (&[9, 8, 7, 6], 3, &[9, 8, 7], Some(7)),
             (&[9, 8, 8, 8, 7], 2, &[9, 8, 8, 8], Some(8)),
