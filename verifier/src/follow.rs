@@ -298,6 +298,7 @@ impl Follow {
             head_block: status.block.number,
             tip_index: status.tip.index,
             last_event_seq: status.last_event_seq,
+            escrow: status.supply.escrow,
         });
     }
 

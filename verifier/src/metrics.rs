@@ -165,6 +165,7 @@ pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
         "1 once an honest batch's post-state broke a named invariant (the engine is wrong).",
         u8::from(status.audit.violation.is_some()),
     );
+    solvency(&mut out, status);
     out.counter(
         "vigil_verifier_poll_errors_total",
         "Failed requests to the settlement layer's event log.",
@@ -237,4 +238,41 @@ mod tests {
         m.reexecution_seconds = 0.5;
         assert_eq!(m.reexecution_rate(), 100.0);
     }
+}
+
+/// The solvency figures of the newest audited batch, beside the settlement layer's escrow.
+fn solvency(out: &mut Exposition, status: &StatusResponse) {
+    let Some(s) = &status.solvency else {
+        return;
+    };
+    out.gauge(
+        "vigil_verifier_solvency_batch",
+        "The batch the solvency figures are of.",
+        s.batch_index,
+    );
+    out.gauge(
+        "vigil_verifier_liabilities_base_units",
+        "Deposits included minus withdrawals made on L2 (micro-USDC): what the rollup owes.",
+        s.liabilities,
+    );
+    out.gauge(
+        "vigil_verifier_insurance_fund_base_units",
+        "The insurance fund's collateral (micro-USDC; negative: a deficit).",
+        s.insurance_fund,
+    );
+    if let Some(l1) = &status.l1 {
+        out.gauge(
+            "vigil_verifier_escrow_surplus_base_units",
+            "The settlement layer's escrow minus the liabilities (micro-USDC; never negative once caught up).",
+            i128::from(l1.escrow) - s.liabilities,
+        );
+    }
+    let interest = s.markets.iter().map(|m| (m.market, m.open_interest));
+    out.labelled(
+        "vigil_verifier_open_interest",
+        Kind::Gauge,
+        "Long open interest (= short) per market, in base units.",
+        "market",
+        interest,
+    );
 }

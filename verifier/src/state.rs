@@ -193,5 +193,6 @@ pub fn status_of(core: &Follower, resumed_from: u64, l1: Option<L1View>) -> Stat
             })
             .collect(),
         audit: core.audited().clone(),
+        solvency: core.solvency().cloned(),
     }
 }

@@ -78,6 +78,9 @@ pub struct StatusResponse {
     /// (an alert: the engine is wrong; the verifier keeps following).
     #[serde(default)]
     pub audit: super::audit::AuditStatus,
+    /// The solvency figures after `verified_batch` (`null` before the first batch).
+    #[serde(default)]
+    pub solvency: Option<super::audit::Solvency>,
 }
 
 /// How far behind the settlement layer the verifier is.
@@ -97,6 +100,9 @@ pub struct L1View {
     pub head_block: u64,
     pub tip_index: Option<u64>,
     pub last_event_seq: u64,
+    /// Tokens the settlement layer's bridge holds for the rollup (micro-USDC).
+    #[serde(default)]
+    pub escrow: u64,
 }
 
 /// Totals since the database was created (they survive restarts).

@@ -30,6 +30,7 @@ mod owner_hash;
 mod position;
 mod receipt;
 pub mod records;
+pub mod solvency;
 pub(crate) mod storage;
 mod transfers;
 pub mod view;

@@ -5,12 +5,14 @@
 //! so it is raised as an alert (a finding at error level, `/v1/status` `audit.violation`,
 //! `/metrics`); the verifier keeps following, since its verdicts are still what the
 //! adjudicator would rule. The audit is recomputed on restore from the rebuilt states, so
-//! an alert outlives a restart.
+//! an alert outlives a restart. The same pass publishes the batch's solvency figures
+//! (`protocol::engine::solvency`).
 
 use super::Follower;
 use super::finding::Finding;
 use protocol::api::audit::InvariantAlert;
 use protocol::engine::invariants::check_invariants;
+use protocol::engine::solvency::solvency;
 use protocol::tree::Tree;
 
 impl Follower {
@@ -19,6 +21,8 @@ impl Follower {
         match check_invariants(&self.genesis, post.iter()) {
             Ok(()) => {
                 self.audit.passed_batch = Some(index);
+                // Every leaf decoded for the invariants, so this cannot fail here.
+                self.solvency = solvency(index, post.iter()).ok();
                 None
             }
             Err(violation) => {

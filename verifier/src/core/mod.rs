@@ -29,7 +29,7 @@ pub use finding::{Finding, Severity};
 pub use snapshot::{LeafChange, Snapshot, StoreOp};
 
 use protocol::action::L1Message;
-use protocol::api::audit::AuditStatus;
+use protocol::api::audit::{AuditStatus, Solvency};
 use protocol::api::proofs::{FinalizedHistory, HeldState};
 use protocol::api::settlement::Event;
 use protocol::api::verifier::{ChallengeView, Mode, Totals};
@@ -91,6 +91,8 @@ pub struct Follower {
     history: FinalizedHistory,
     /// The invariant audit of the honest batches' post-states (recomputed on restore).
     audit: AuditStatus,
+    /// The solvency figures after the newest audited honest batch.
+    solvency: Option<Solvency>,
     out: Outputs,
 }
 
@@ -133,6 +135,7 @@ impl Follower {
             recovery: Recovery::default(),
             history: FinalizedHistory::default(),
             audit: AuditStatus::default(),
+            solvency: None,
             out: Outputs::default(),
         };
         let mut batches: Vec<PostedBatch> = snapshot.batches.into_values().collect();
@@ -294,6 +297,10 @@ impl Follower {
     /// The invariant audit: the newest honest batch that passed, and the first violation.
     pub fn audited(&self) -> &AuditStatus {
         &self.audit
+    }
+    /// The solvency figures after the newest audited honest batch.
+    pub fn solvency(&self) -> Option<&Solvency> {
+        self.solvency.as_ref()
     }
     pub fn anchor(&self) -> &Anchor {
         &self.anchor

@@ -52,7 +52,34 @@ async fn an_honest_chain_of_1000_actions_is_verified_without_a_challenge() {
     for (v, key) in verifiers.iter().zip(&keys) {
         let s = v.client.wait_caught_up(&node).await;
         assert_eq!((s.finalized_batch, s.pending_batches), (tip.index, 0));
+        // Every batch passed the invariant audit, and the books balance: what the rollup
+        // owes is what its accounts, pools and fees hold, and the escrow covers it.
+        assert_eq!(
+            (s.audit.passed_batch, &s.audit.violation),
+            (tip.index, &None)
+        );
+        let solvency = s.solvency.as_ref().expect("solvency figures");
+        assert_eq!(Some(solvency.batch_index), tip.index);
+        let held = solvency.trader_collateral
+            + solvency.insurance_fund
+            + solvency.pnl_pools
+            + solvency.fees;
+        assert_eq!(held, solvency.liabilities, "{solvency:?}");
+        let escrow = i128::from(s.l1.expect("the settlement layer was seen").escrow);
+        assert!(escrow >= solvency.liabilities, "{escrow} < {solvency:?}");
+        assert!(
+            solvency.liabilities > 0 && !solvency.markets.is_empty(),
+            "{solvency:?}"
+        );
         let metrics = v.client.metrics().await;
+        assert!(
+            metrics.contains("vigil_verifier_escrow_surplus_base_units "),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("vigil_verifier_open_interest{market=\"1\"}"),
+            "{metrics}"
+        );
         assert!(
             !metrics.contains("vigil_verifier_challenge_submissions_total{"),
             "no submission ever: {metrics}"

@@ -48,6 +48,13 @@ fn warmed_up(seed: u64, mode: Mode) -> (World, Replica) {
         world.core.tip().next_index.checked_sub(1)
     );
     assert_eq!(audit.violation, None);
+    // The books balance after every batch: accounts, pools and fees hold the liabilities.
+    let s = replica.core.solvency().expect("solvency figures");
+    let held = s.trader_collateral + s.insurance_fund + s.pnl_pools + s.fees;
+    assert_eq!(
+        (held, s.batch_index),
+        (s.liabilities, audit.passed_batch.unwrap_or(0))
+    );
     (world, replica)
 }
 
