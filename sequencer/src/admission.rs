@@ -45,6 +45,24 @@ pub fn admits(policy: &QueuePolicy, rate_per_s: u64, queued: u64, n: u64) -> boo
     queued == 0 || queued.saturating_add(n) <= limit
 }
 
+/// Fairness between accounts: one account may have at most `budget / ACCOUNT_SHARE_DIVISOR`
+/// of its actions waiting (never fewer than `SMALL_REQUEST_ACTIONS`), so a flooding account
+/// takes its share of the queue and the honest traders keep theirs. Accounts are the
+/// actions' claimed signers (checked only later, by signature recovery: a forger's claims
+/// count against the account it names, so it cannot spend another's share for long).
+pub const ACCOUNT_SHARE_DIVISOR: u64 = 8;
+
+/// One account's share of the queue at `budget`.
+pub fn account_share(budget: u64) -> u64 {
+    (budget / ACCOUNT_SHARE_DIVISOR).max(SMALL_REQUEST_ACTIONS)
+}
+
+/// Whether an account with `waiting` actions may add `n`: within its share, or anything
+/// when it has nothing waiting (so a large bulk of one account still enters an idle queue).
+pub fn admits_account(share: u64, waiting: u64, n: u64) -> bool {
+    waiting == 0 || waiting.saturating_add(n) <= share
+}
+
 /// The executor's completion rate, smoothed over samples of at least `SAMPLE`.
 #[derive(Debug, Clone, Copy)]
 pub struct Throughput {
@@ -123,6 +141,27 @@ mod tests {
                 admits(&POLICY, rate, queued, n),
                 want,
                 "{rate} {queued} {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_account_gets_its_share_of_the_budget() {
+        // (budget, the account's waiting actions, n, admitted)
+        let table: &[(u64, u64, u64, bool)] = &[
+            (1_024, 0, 5_000, true), // nothing waiting: any request
+            (1_024, 100, 28, true),  // share 128
+            (1_024, 100, 29, false),
+            (1_024, 128, 1, false),
+            (64, 15, 1, true), // the floor: 16, not 8
+            (64, 16, 1, false),
+        ];
+        for &(budget, waiting, n, want) in table {
+            let share = account_share(budget);
+            assert_eq!(
+                admits_account(share, waiting, n),
+                want,
+                "{budget} {waiting} {n}"
             );
         }
     }

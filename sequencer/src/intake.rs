@@ -8,21 +8,18 @@
 //! rayon pool sized to the machine's cores, off the async workers; a bulk job is split
 //! across the pool. The executor puts jobs back in ticket order.
 
-use crate::admission::{QueuePolicy, Throughput, admits, budget};
+use crate::admission::{QueuePolicy, Throughput, account_share, admits, admits_account, budget};
 use crate::executor::{Command, Job, Outcome};
 use protocol::action::{SignedAction, Tx};
 use protocol::batch::verify_tx_with;
 use protocol::primitives::{Address, H256};
 use protocol::signing::RecoverFn;
 use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
-
-/// The in-flight budget is spent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Overloaded;
 
 #[derive(Debug)]
 pub struct Intake {
@@ -35,6 +32,8 @@ pub struct Intake {
     /// Actions answered so far (their admission released): the rate's source.
     completed: Arc<AtomicU64>,
     throughput: Mutex<Throughput>,
+    /// Each account's actions waiting: its share of the queue (fairness).
+    waiting: Waiting,
     domain: H256,
     oracle: Address,
     /// The recovery backend (k256 or libsecp256k1; equal outcomes on every input).
@@ -64,12 +63,40 @@ pub struct Admitted {
     _permit: OwnedSemaphorePermit,
     actions: u64,
     completed: Arc<AtomicU64>,
+    /// Each account's actions in this request, given back to its share on drop.
+    accounts: Vec<(Address, u64)>,
+    waiting: Waiting,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
         self.completed.fetch_add(self.actions, Ordering::Relaxed);
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        for (account, n) in &self.accounts {
+            if let Some(w) = waiting.get_mut(account) {
+                *w = w.saturating_sub(*n);
+                if *w == 0 {
+                    waiting.remove(account);
+                }
+            }
+        }
     }
+}
+
+/// Actions admitted and not yet answered, per claimed account (absent: none).
+type Waiting = Arc<Mutex<HashMap<Address, u64>>>;
+
+/// Why a request was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overloaded {
+    /// The queue's budget is used up.
+    Queue,
+    /// This account already has its share of the queue waiting.
+    Account {
+        account: Address,
+        waiting: u64,
+        share: u64,
+    },
 }
 
 impl Intake {
@@ -96,6 +123,7 @@ impl Intake {
             policy,
             completed: Arc::new(AtomicU64::new(0)),
             throughput: Mutex::new(Throughput::new(Instant::now())),
+            waiting: Waiting::default(),
             domain,
             oracle,
             recover,
@@ -104,25 +132,49 @@ impl Intake {
 
     /// Reserves room for `actions` actions, or says the service is overloaded: the queue
     /// ahead would take longer than the wait bound, or the hard budget is spent.
-    pub fn try_admit(&self, actions: usize) -> Result<Admitted, Overloaded> {
-        let n = u32::try_from(actions).map_err(|_| Overloaded)?;
-        // One lock over the check and the reservation, so concurrent requests cannot all
-        // pass the check against the same queue.
+    /// Admits a request whose actions claim the signers `accounts` (one per action), or
+    /// says why not: the queue's budget, or one account's share of it.
+    pub fn try_admit(&self, accounts: &[Address]) -> Result<Admitted, Overloaded> {
+        let n = u32::try_from(accounts.len()).map_err(|_| Overloaded::Queue)?;
+        let mut per_account: BTreeMap<Address, u64> = BTreeMap::new();
+        for account in accounts {
+            *per_account.entry(*account).or_default() += 1;
+        }
+        // One lock over the checks and the reservation, so concurrent requests cannot all
+        // pass the checks against the same queue.
         let mut throughput = self.throughput.lock().unwrap_or_else(|p| p.into_inner());
         let rate = throughput.observe(Instant::now(), self.completed.load(Ordering::Relaxed));
         if !admits(&self.policy, rate, self.inflight(), u64::from(n)) {
-            return Err(Overloaded);
+            return Err(Overloaded::Queue);
+        }
+        let share = account_share(budget(&self.policy, rate));
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        for (account, count) in &per_account {
+            let now = waiting.get(account).copied().unwrap_or(0);
+            if !admits_account(share, now, *count) {
+                let (account, waiting) = (*account, now);
+                return Err(Overloaded::Account {
+                    account,
+                    waiting,
+                    share,
+                });
+            }
         }
         let permit = self
             .admission
             .clone()
             .try_acquire_many_owned(n)
-            .map_err(|_| Overloaded)?;
-        drop(throughput);
+            .map_err(|_| Overloaded::Queue)?;
+        for (account, count) in &per_account {
+            *waiting.entry(*account).or_default() += count;
+        }
+        drop((waiting, throughput));
         Ok(Admitted {
             _permit: permit,
             actions: u64::from(n),
             completed: self.completed.clone(),
+            accounts: per_account.into_iter().collect(),
+            waiting: self.waiting.clone(),
         })
     }
 
@@ -200,22 +252,23 @@ mod tests {
             protocol::signing::recover_signer,
         )
         .unwrap();
-        let two = intake.try_admit(2).expect("room for two");
+        let (a, b) = (Address([1; 20]), Address([2; 20]));
+        let two = intake.try_admit(&[a, b]).expect("room for two");
         assert_eq!(intake.inflight(), 2);
         assert_eq!(
-            intake.try_admit(2).unwrap_err(),
-            Overloaded,
+            intake.try_admit(&[a, b]).unwrap_err(),
+            Overloaded::Queue,
             "only one left"
         );
-        let one = intake.try_admit(1).expect("room for one");
-        assert_eq!(intake.try_admit(1).unwrap_err(), Overloaded);
+        let one = intake.try_admit(&[b]).expect("room for one");
+        assert_eq!(intake.try_admit(&[a]).unwrap_err(), Overloaded::Queue);
         drop(two);
         assert_eq!(intake.inflight(), 1);
-        assert!(intake.try_admit(2).is_ok());
+        assert!(intake.try_admit(&[a, a]).is_ok());
         drop(one);
         assert_eq!(
-            intake.try_admit(4).unwrap_err(),
-            Overloaded,
+            intake.try_admit(&[a, a, a, a]).unwrap_err(),
+            Overloaded::Queue,
             "more than the budget"
         );
     }

@@ -88,7 +88,8 @@ impl Keeper {
                     expires_at: now + EXPIRY_MS,
                 });
                 let signed = sign_action(&self.key, action, &self.domain);
-                let Ok(permit) = self.intake.try_admit(1) else {
+                let keeper = protocol::signing::address_of(&self.key);
+                let Ok(permit) = self.intake.try_admit(&[keeper]) else {
                     break;
                 };
                 let answer = self.intake.submit(vec![signed], permit);

@@ -5,13 +5,14 @@
 
 use super::{ApiError, AppState, error};
 use crate::executor::Outcome;
+use crate::intake::Overloaded;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use http_body_util::LengthLimitError;
 use protocol::action::{SignedAction, Tx};
 use protocol::api::sequencer::{BulkItem, BulkResponse, TxAccepted};
-use protocol::primitives::H256;
+use protocol::primitives::{Address, H256};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -61,8 +62,9 @@ fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}")))
 }
 
-/// Admits `n` actions or answers 503.
-fn admit(s: &AppState, n: usize) -> Result<crate::intake::Admitted, ApiError> {
+/// Admits `actions` or answers 503: the queue's budget is used up, or their claimed
+/// signer already has its share of it waiting.
+fn admit(s: &AppState, actions: &[SignedAction]) -> Result<crate::intake::Admitted, ApiError> {
     if s.halted() {
         return Err(ApiError::unavailable(
             "the sequencer cannot acknowledge actions (storage or executor failure); it must be restarted",
@@ -82,12 +84,22 @@ fn admit(s: &AppState, n: usize) -> Result<crate::intake::Admitted, ApiError> {
             message,
         ));
     }
-    s.intake.try_admit(n).map_err(|_| {
+    let oracle = s.genesis.oracle;
+    let accounts: Vec<Address> = actions
+        .iter()
+        .map(|a| a.action.claimed_signer().unwrap_or(oracle))
+        .collect();
+    s.intake.try_admit(&accounts).map_err(|why| {
         s.metrics.shed.fetch_add(1, Ordering::Relaxed);
-        ApiError::overloaded(format!(
-            "the sequencer's queue is full (it admits what it can finish within {} ms); retry shortly",
-            s.limits.max_queue_wait.as_millis()
-        ))
+        ApiError::overloaded(match why {
+            Overloaded::Queue => format!(
+                "the sequencer's queue is full (it admits what it can finish within {} ms); retry shortly",
+                s.limits.max_queue_wait.as_millis()
+            ),
+            Overloaded::Account { account, waiting, share } => format!(
+                "{account} already has {waiting} actions waiting, its fair share of the queue ({share}); retry once they are answered"
+            ),
+        })
     })
 }
 
@@ -97,7 +109,7 @@ async fn execute(
     actions: Vec<SignedAction>,
     first: H256,
 ) -> Result<Vec<Outcome>, ApiError> {
-    let permit = admit(s, actions.len())?;
+    let permit = admit(s, &actions)?;
     let answer = s.intake.submit(actions, permit);
     match tokio::time::timeout(s.limits.request_timeout, answer).await {
         Ok(Ok(outcomes)) => Ok(outcomes),
