@@ -11,8 +11,8 @@ mod services;
 mod trading;
 pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
-    BenchArgs, BookArgs, CancelArgs, ForceCommand, ForceWait, OrderArgs, Side, SignerArg, TxArgs,
-    WatchArgs, WithdrawArgs, WithdrawalArgs,
+    BenchArgs, BookArgs, CancelArgs, CandlesArgs, FillsArgs, ForceCommand, ForceWait, OrderArgs,
+    Side, SignerArg, TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -76,6 +76,13 @@ pub enum Command {
     Positions(AccountArg),
     /// Show a market's order book.
     Book(BookArgs),
+    /// Show an account's fills, newest first: time, market, side, maker or taker, size,
+    /// price, fee, order id.
+    Fills(FillsArgs),
+    /// Show a market's trades, newest first: time, the aggressor's side, size, price.
+    Trades(TradesArgs),
+    /// Show a market's candles, oldest first: open, high, low, close, volume, trades.
+    Candles(CandlesArgs),
     /// Follow the chain live: transactions and fills, batches, settlement and challenges.
     Watch(WatchArgs),
     /// Withdraw USDC from the rollup to your L1 account, and show its status.
@@ -263,6 +270,9 @@ const IGNORED_GLOBALS: &[(&str, &[&str])] = &[
     ("account", &["l1_url"]),
     ("positions", &["l1_url"]),
     ("book", &["l1_url"]),
+    ("fills", &["l1_url"]),
+    ("trades", &["l1_url"]),
+    ("candles", &["l1_url"]),
     ("tx", &["l1_url"]),
 ];
 

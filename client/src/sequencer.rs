@@ -6,6 +6,7 @@
 //! `code` is the engine's stable status code (`insufficient_margin`, `nonce_already_used`, …).
 
 use protocol::action::SignedAction;
+use protocol::api::history::{CandlesResponse, FillsResponse, Interval, TradesResponse};
 use protocol::api::sequencer::{
     AccountResponse, BatchInfo, BatchesResponse, BookResponse, BulkResponse, MarketsResponse,
     StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
@@ -99,6 +100,55 @@ impl SequencerClient {
     pub async fn batch(&self, index: u64, with_data: bool) -> Result<BatchInfo, SequencerError> {
         self.http
             .get(&format!("/v1/batches/{index}?data={with_data}"))
+            .await
+    }
+
+    // --- history (newest first, `before_seq` the previous page's `next_before_seq`) ---
+
+    /// `address`'s fills with `seq < before_seq`, newest first, in whole transactions.
+    pub async fn fills(
+        &self,
+        address: &Address,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<FillsResponse, SequencerError> {
+        let before = before_seq.map_or(String::new(), |b| format!("&before_seq={b}"));
+        self.http
+            .get(&format!(
+                "/v1/accounts/{address}/fills?limit={limit}{before}"
+            ))
+            .await
+    }
+
+    /// Market `market_id`'s trades with `seq < before_seq`, newest first.
+    pub async fn trades(
+        &self,
+        market_id: u32,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<TradesResponse, SequencerError> {
+        let before = before_seq.map_or(String::new(), |b| format!("&before_seq={b}"));
+        self.http
+            .get(&format!(
+                "/v1/markets/{market_id}/trades?limit={limit}{before}"
+            ))
+            .await
+    }
+
+    /// Market `market_id`'s candles of trades from `from_ms` on (all when `None`), oldest
+    /// first, at most `limit`.
+    pub async fn candles(
+        &self,
+        market_id: u32,
+        interval: Interval,
+        from_ms: Option<u64>,
+        limit: u64,
+    ) -> Result<CandlesResponse, SequencerError> {
+        let from = from_ms.map_or(String::new(), |f| format!("&from_ms={f}"));
+        self.http
+            .get(&format!(
+                "/v1/markets/{market_id}/candles?interval={interval}&limit={limit}{from}"
+            ))
             .await
     }
 

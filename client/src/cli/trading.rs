@@ -91,6 +91,44 @@ pub struct BookArgs {
     pub levels: u32,
 }
 
+/// `vigil fills`: whose fills, in which market, how many.
+#[derive(Debug, Args)]
+pub struct FillsArgs {
+    #[command(flatten)]
+    pub account: super::AccountArg,
+    /// Only fills in this market (symbol or id).
+    #[arg(long)]
+    pub market: Option<String>,
+    /// The newest this many fills (a transaction's fills are kept together, so a few more
+    /// may show).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub limit: u64,
+}
+
+/// `vigil trades MARKET`.
+#[derive(Debug, Args)]
+pub struct TradesArgs {
+    /// The market's symbol (BTC-PERP) or id.
+    pub market: String,
+    /// The newest this many trades (a transaction's trades are kept together).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub limit: u64,
+}
+
+/// `vigil candles MARKET`.
+#[derive(Debug, Args)]
+pub struct CandlesArgs {
+    /// The market's symbol (BTC-PERP) or id.
+    pub market: String,
+    /// The candle width: 1m, 5m, 1h or 1d.
+    #[arg(long, default_value = "1m")]
+    pub interval: protocol::api::history::Interval,
+    /// How many intervals, up to the one of the latest trade (intervals without trades
+    /// have no row).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=5_000))]
+    pub limit: u64,
+}
+
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Start from the beginning of the chain instead of from now.

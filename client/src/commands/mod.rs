@@ -7,6 +7,7 @@ pub mod demo;
 pub mod devnet;
 mod exit;
 mod force;
+mod history;
 mod keys;
 mod l1;
 pub mod market;
@@ -83,6 +84,9 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Book(args) => views::book(cli, args).await,
+        Command::Fills(args) => history::fills(cli, args).await,
+        Command::Trades(args) => history::trades(cli, args).await,
+        Command::Candles(args) => history::candles(cli, args).await,
         Command::Watch(args) => watch::run(cli, args).await,
         Command::Withdraw(args) => withdraw::withdraw(cli, args).await,
         Command::Withdrawal(args) => withdraw::withdrawal(cli, args).await,

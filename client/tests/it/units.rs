@@ -2,7 +2,8 @@
 //! refused, each with an error naming the problem.
 
 use vigil_client::units::{
-    format_size, format_size_fixed, format_usdc, format_usdc_fixed, parse_decimal, parse_usdc,
+    format_size, format_size_fixed, format_usdc, format_usdc_fixed, format_utc, parse_decimal,
+    parse_usdc,
 };
 
 /// Parses `input` with `decimals` and compares with `expect`: `Ok(value)`, or `Err(part)`
@@ -88,6 +89,23 @@ fn format_table() {
 }
 
 /// Fixed precision: every decimal of the unit, so a column of figures lines up.
+/// Unix milliseconds → UTC to the second: the epoch, leap days, century rules, and
+/// milliseconds dropped rather than rounded.
+#[test]
+fn utc_table() {
+    let table: [(u64, &str); 6] = [
+        (0, "1970-01-01 00:00:00"),
+        (946_684_799_999, "1999-12-31 23:59:59"),
+        (951_868_799_000, "2000-02-29 23:59:59"),
+        (1_735_648_496_000, "2024-12-31 12:34:56"),
+        (4_107_542_400_000, "2100-03-01 00:00:00"),
+        (4_107_542_399_000, "2100-02-28 23:59:59"),
+    ];
+    for (ms, text) in table {
+        assert_eq!(format_utc(ms), text, "{ms}");
+    }
+}
+
 #[test]
 fn fixed_format_table() {
     let usdc: &[(i128, &str)] = &[

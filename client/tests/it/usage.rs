@@ -102,6 +102,23 @@ const HELP: &[(&[&str], &[&str], &[&str])] = &[
     (&["positions"], &["--sequencer-url"], &["--l1-url"]),
     (&["book"], &["--sequencer-url"], &["--l1-url"]),
     (&["tx"], &["--sequencer-url"], &["--l1-url"]),
+    (
+        &["fills"],
+        &[
+            "--sequencer-url",
+            "--name",
+            "--address",
+            "--market",
+            "--limit",
+        ],
+        &["--l1-url"],
+    ),
+    (&["trades"], &["--sequencer-url", "--limit"], &["--l1-url"]),
+    (
+        &["candles"],
+        &["--sequencer-url", "--interval", "--limit"],
+        &["--l1-url"],
+    ),
     (&["force", "withdraw"], &["--wait", "--timeout-secs"], &[]),
     (
         &["order"],
