@@ -1,7 +1,7 @@
 //! The client's integration tests, one binary: the units and market tables, the real
 //! `vigil` binary's key commands in a temp data dir, its L1 commands against an in-process
-//! settlement layer on 127.0.0.1:0, and its trading, history, withdrawal, forced-inclusion and bench
-//! commands against an in-process settlement layer and sequencer (`rollup`); the
+//! settlement layer on 127.0.0.1:0, and its trading, history, withdrawal, forced-inclusion
+//! and bench commands against an in-process settlement layer and sequencer (`rollup`); the
 //! one-process devnet (start, manifest, restart, SIGTERM), the oracle feed, the fraud demo
 //! for every fault kind, an eth-account-signed order; and the whole system against fraud
 //! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); `vigil

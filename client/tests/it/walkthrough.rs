@@ -141,7 +141,8 @@ fn the_readme_is_parsed_into_the_commands_it_shows() {
     let commands = readme_commands();
     let firsts: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
     for expected in [
-        "devnet", "demo", "keys", "l1", "order", "withdraw", "force", "bench",
+        "devnet", "demo", "keys", "l1", "order", "fills", "trades", "candles", "withdraw", "force",
+        "bench",
     ] {
         assert!(firsts.contains(&expected), "{expected} in {firsts:?}");
     }
@@ -196,6 +197,24 @@ fn run_step(h: &Path, args: &[&str]) {
             let positions = json(h, &["positions", "--name", name]);
             let list = positions["positions"].as_array().expect("positions");
             assert_eq!(list.len(), 1, "{positions}");
+        }
+        ["fills", "--name", name] => {
+            // After the crossing orders: the buyer's fill, as the taker.
+            let text = cli(h, args).ok();
+            assert!(text.contains("BTC-PERP  buy   taker"), "{text}");
+            let fills = json(h, &["fills", "--name", name]);
+            assert_eq!(fills["fills"][0]["role"], "taker", "{fills}");
+        }
+        ["trades", market] => {
+            let tape = json(h, &["trades", market]);
+            assert_eq!(tape["trades"][0]["taker_side"], "buy", "{tape}");
+            cli(h, args).ok();
+        }
+        ["candles", market, ..] => {
+            let candles = json(h, &["candles", market]);
+            let list = candles["candles"].as_array().expect("candles");
+            assert!(!list.is_empty(), "{candles}");
+            cli(h, args).ok();
         }
         ["watch"] => watch_then_interrupt(h),
         ["l1", "claim", "--withdrawal-id", _, "--name", name] => {
