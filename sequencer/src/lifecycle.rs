@@ -298,6 +298,7 @@ async fn launch(
         let _ = frozen.set(block);
     }
     let audit = Arc::new(crate::audit::Audit::new(config.inject_fault.is_some()));
+    let (stop, stopping) = watch::channel(false);
     let state = AppState {
         genesis: genesis.clone(),
         genesis_hash: genesis.hash(),
@@ -314,10 +315,10 @@ async fn launch(
         oldest_pending_l1: oldest_pending_l1.clone(),
         frozen: frozen.clone(),
         audit: audit.clone(),
+        stopping: stopping.clone(),
         fault: config.inject_fault,
         block_time_ms: status.params.block_time_ms,
     };
-    let (stop, stopping) = watch::channel(false);
     let mut tasks = JoinSet::new();
     tasks.spawn(
         poster::Poster {

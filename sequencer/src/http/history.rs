@@ -3,7 +3,7 @@
 //! read from the journal's `fills` table on the read connection.
 
 use super::{ApiError, AppState};
-use crate::journal::history;
+use crate::journal::history::{self, Walk};
 use axum::Json;
 use axum::extract::State;
 use protocol::api::history::{CandlesResponse, FillsResponse, Interval, TradesResponse};
@@ -58,7 +58,7 @@ pub async fn account_fills(
     let before = q.before_seq;
     let rows = rows_for(&s, limit);
     let fills =
-        s.db.read(move |conn| history::account_fills(conn, &address, before, rows))
+        s.db.read(move |conn| history::account_fills(conn, &address, Walk::NewestBefore(before), rows))
             .await?;
     let (fills, next_before_seq) = whole_transactions(fills, limit, |f| f.seq);
     Ok(Json(FillsResponse {
@@ -87,7 +87,7 @@ pub async fn market_trades(
     let before = q.before_seq;
     let rows = rows_for(&s, limit);
     let trades =
-        s.db.read(move |conn| history::market_trades(conn, market, before, rows))
+        s.db.read(move |conn| history::market_trades(conn, market, Walk::NewestBefore(before), rows))
             .await?;
     let (trades, next_before_seq) = whole_transactions(trades, limit, |t| t.seq);
     Ok(Json(TradesResponse {

@@ -4,6 +4,7 @@
 
 mod error;
 mod history;
+mod stream;
 mod reads;
 mod submit;
 mod withdrawals;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub frozen: crate::follower::FrozenAt,
     /// The invariant auditor's findings (a violation stops intake and posting).
     pub audit: Arc<crate::audit::Audit>,
+    /// Turns true when the service stops (long-lived feeds close on it).
+    pub stopping: tokio::sync::watch::Receiver<bool>,
     pub fault: Option<FaultPlan>,
     /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
     pub block_time_ms: Option<u64>,
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
         .route("/v1/withdrawals/{id}/claim", get(withdrawals::claim))
         .route("/v1/exit/proof/{account}", get(withdrawals::exit_proof))
+        .route("/v1/stream", get(stream::upgrade))
         .route("/metrics", get(reads::metrics))
         .merge(proof_routes::<AppState>());
     let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)

@@ -146,23 +146,46 @@ fn corrupt(what: &str) -> JournalError {
     }
 }
 
-/// Up to `limit` fills of `account` with `seq < before` (all when `None`), newest first.
+/// Where a read starts and which way it goes: the history pages newest first below a
+/// cursor; the stream follows oldest first after the last `seq` it sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// `seq < before` (all when `None`), newest first.
+    NewestBefore(Option<u64>),
+    /// `seq > after`, oldest first.
+    OldestAfter(u64),
+}
+
+impl Walk {
+    /// The SQL condition on `f.seq` (parameter `?2`) and the order, and the parameter.
+    fn sql(self) -> (&'static str, Option<u64>) {
+        match self {
+            Walk::NewestBefore(before) => (
+                "(?2 IS NULL OR f.seq < ?2) ORDER BY f.seq DESC, f.idx DESC",
+                before,
+            ),
+            Walk::OldestAfter(after) => ("f.seq > ?2 ORDER BY f.seq, f.idx", Some(after)),
+        }
+    }
+}
+
+/// Up to `limit` fills of `account` along `walk`.
 pub fn account_fills(
     conn: &Connection,
     account: &Address,
-    before: Option<u64>,
+    walk: Walk,
     limit: u64,
 ) -> Result<Vec<AccountFill>, JournalError> {
+    let (condition, cursor) = walk.sql();
     let sql = format!(
         "SELECT f.seq, f.tx_hash, f.batch_index, b.timestamp_ms, f.market, f.price, f.size,
              f.taker_is_buy, f.maker, f.maker_nonce, f.maker_fee, f.taker, f.taker_nonce,
              f.taker_fee
          {FROM_FILLS}
-         WHERE (f.maker = ?1 OR f.taker = ?1) AND (?2 IS NULL OR f.seq < ?2)
-         ORDER BY f.seq DESC, f.idx DESC LIMIT ?3"
+         WHERE (f.maker = ?1 OR f.taker = ?1) AND {condition} LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![account.0, before, limit])?;
+    let mut rows = stmt.query(params![account.0, cursor, limit])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(account_fill(row, account)?);
@@ -210,21 +233,21 @@ fn account_fill(row: &Row<'_>, account: &Address) -> Result<AccountFill, Journal
     })
 }
 
-/// Up to `limit` trades of `market` with `seq < before`, newest first.
+/// Up to `limit` trades of `market` along `walk`.
 pub fn market_trades(
     conn: &Connection,
     market: u32,
-    before: Option<u64>,
+    walk: Walk,
     limit: u64,
 ) -> Result<Vec<Trade>, JournalError> {
+    let (condition, cursor) = walk.sql();
     let sql = format!(
         "SELECT f.seq, f.batch_index, b.timestamp_ms, f.price, f.size, f.taker_is_buy
          {FROM_FILLS}
-         WHERE f.market = ?1 AND (?2 IS NULL OR f.seq < ?2)
-         ORDER BY f.seq DESC, f.idx DESC LIMIT ?3"
+         WHERE f.market = ?1 AND {condition} LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let trades = stmt.query_map(params![market, before, limit], |r| {
+    let trades = stmt.query_map(params![market, cursor, limit], |r| {
         Ok(Trade {
             seq: r.get(0)?,
             batch_index: r.get(1)?,

@@ -16,5 +16,6 @@ mod lock;
 mod protection;
 mod refused;
 mod revert;
+mod stream;
 mod support;
 mod trading;

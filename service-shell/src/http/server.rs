@@ -13,7 +13,6 @@
 use super::stall::Stalling;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -131,7 +130,9 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    // Closing connections gracefully is this watch (hyper-util's GracefulShutdown does not
+    // take connections with upgrades): each connection finishes its request and closes.
+    let (closing, closing_rx) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let peers = PeerCounts::default();
     let mut connections = JoinSet::new();
@@ -157,13 +158,21 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let io = Stalling::new(stream, limits.stall_timeout, limits.stall_timeout);
-                let conn = http.serve_connection(
-                    TokioIo::new(io),
-                    TowerToHyperService::new(router.clone()),
-                );
-                let conn = graceful.watch(conn);
+                // Upgrades on: the sequencer's `/v1/stream` is a WebSocket.
+                let conn = http
+                    .serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()))
+                    .with_upgrades();
+                let mut closing = closing_rx.clone();
                 connections.spawn(async move {
-                    let _ = conn.await;
+                    let mut conn = std::pin::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        // It only ever turns true: any change is the close.
+                        _ = closing.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                    }
                     drop((slot, peer_slot));
                 });
             }
@@ -171,7 +180,9 @@ pub async fn serve(
         }
     }
     drop(listener);
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+    let _ = closing.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(limits.shutdown_grace, drained)
         .await
         .is_err()
     {

@@ -1,0 +1,90 @@
+//! The sequencer's live feed, `GET /v1/stream` (a WebSocket), as serde types: the client
+//! sends `Subscribe` messages (JSON text frames), the server answers with `StreamMessage`s.
+//! Every message carries the sequence number it reflects: a trade or fill its
+//! transaction's `seq`, a book message the `seq` of the next transaction (every one below
+//! it applied), a batch its index. A client that reconnects with `since_seq` (trades,
+//! fills) or `since_index` (batches) gets exactly what it missed, from the durable history;
+//! a book subscription always starts with a snapshot, then deltas. A client too slow to
+//! read (a send blocked for 5 s) is closed with a reason.
+
+use super::history::{AccountFill, Trade};
+use super::sequencer::BatchInfo;
+use crate::engine::view::BookLevel;
+use crate::primitives::Address;
+use serde::{Deserialize, Serialize};
+
+/// What a client subscribes to (one per message; any number per connection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "subscribe", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Subscribe {
+    /// A market's trades with `seq > since_seq` (absent: from now on).
+    Trades {
+        market: u32,
+        #[serde(default)]
+        since_seq: Option<u64>,
+    },
+    /// One account's fills with `seq > since_seq` (absent: from now on).
+    Fills {
+        account: Address,
+        #[serde(default)]
+        since_seq: Option<u64>,
+    },
+    /// A market's aggregated book, `levels` per side (default 20, at most 500): a snapshot,
+    /// then the changed levels (size 0: the level is gone).
+    Book {
+        market: u32,
+        #[serde(default)]
+        levels: Option<u32>,
+    },
+    /// Batches with `index > since_index` (absent: from the newest on), and every later
+    /// change of their status; a revert is a `batch_reverted` message.
+    Batches {
+        #[serde(default)]
+        since_index: Option<u64>,
+    },
+}
+
+/// What the server sends: `{"channel": "trade", "data": {...}}`. (Adjacently tagged, tag
+/// first, so that a reader decodes `data` in one pass: the book's `u128` sizes cannot go
+/// through serde's buffering of internally tagged enums.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", content = "data", rename_all = "snake_case")]
+pub enum StreamMessage {
+    /// The subscription is active; what follows for it starts after `from_seq` (trades,
+    /// fills) or `from_index` (batches).
+    Subscribed {
+        subscription: Subscribe,
+        from: Option<u64>,
+    },
+    Trade {
+        market: u32,
+        trade: Trade,
+    },
+    Fill {
+        account: Address,
+        fill: AccountFill,
+    },
+    Book {
+        market: u32,
+        /// The book reflects every transaction with a lower `seq`.
+        seq: u64,
+        /// `true`: the whole book (to `levels`); `false`: only the levels that changed.
+        snapshot: bool,
+        bids: Vec<BookLevel>,
+        asks: Vec<BookLevel>,
+    },
+    /// A batch appeared or its status changed (sealed, posted, finalized).
+    Batch {
+        batch: BatchInfo,
+    },
+    /// Batch `index` and every later one were reverted (their re-sequenced successors
+    /// follow as `batch` messages).
+    BatchReverted {
+        index: u64,
+    },
+    /// A subscription message was refused; the connection stays open.
+    Error {
+        code: String,
+        message: String,
+    },
+}

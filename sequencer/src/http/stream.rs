@@ -1,0 +1,379 @@
+//! `GET /v1/stream`: the live feed (`protocol::api::stream`) over a WebSocket. Each
+//! connection is one task that wakes when the writer publishes a new durable view, reads
+//! what its subscriptions have not seen yet from the journal (trades and fills from the
+//! history table, batches from the batch table) or from the view (the book), and sends it.
+//! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
+//! reader costs no memory, a reconnect with its last `seq` resumes without a gap or a
+//! repeat, and a reader whose socket stays blocked for `SEND_TIMEOUT` is closed with the
+//! reason. Pings every `PING_EVERY` keep idle feeds inside the server's stall timeout.
+
+use super::AppState;
+use crate::journal::history::{self, Walk};
+use crate::journal::queries;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use protocol::api::sequencer::BatchInfo;
+use protocol::api::stream::{StreamMessage, Subscribe};
+use protocol::engine::view::{self, BookLevel};
+use protocol::primitives::{Address, H256};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A reader blocked this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Rows read per query; a subscription behind by more reads again at once.
+const PAGE: u64 = 500;
+const MAX_LEVELS: u32 = 500;
+
+pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| session(s, socket))
+}
+
+/// One subscription and how far it has been served.
+#[derive(Debug)]
+enum Sub {
+    Trades {
+        market: u32,
+        after: u64,
+    },
+    Fills {
+        account: Address,
+        after: u64,
+    },
+    Book {
+        market: u32,
+        levels: u32,
+        last: Option<(Vec<BookLevel>, Vec<BookLevel>)>,
+    },
+    Batches {
+        after: Option<u64>,
+        known: BTreeMap<u64, (String, Option<H256>)>,
+    },
+}
+
+/// Why a session ended early.
+#[derive(Debug)]
+enum End {
+    Gone,
+    Slow,
+}
+
+async fn session(s: AppState, socket: WebSocket) {
+    let (mut tx, mut rx) = socket.split();
+    let mut views = s.views.clone();
+    let mut stop = s.stopping.clone();
+    let mut subs: Vec<Sub> = Vec::new();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let ended = loop {
+        let step = tokio::select! {
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Text(text))) => subscribe(&s, &mut subs, &text, &mut tx).await,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
+                Some(Ok(_)) => Ok(()),
+            },
+            changed = views.changed() => match changed {
+                Ok(()) => serve_all(&s, &mut subs, &mut tx).await,
+                Err(_) => Err(End::Gone),
+            },
+            _ = ping.tick() => send(&mut tx, Message::Ping(Vec::new().into())).await,
+            _ = stop.changed() => break None,
+        };
+        if let Err(end) = step {
+            break Some(end);
+        }
+    };
+    let reason = match ended {
+        None => "the sequencer is shutting down",
+        Some(End::Slow) => "too slow: a send stayed blocked for 5 s; reconnect with since_seq",
+        Some(End::Gone) => return,
+    };
+    let close = CloseFrame {
+        code: 1001,
+        reason: reason.into(),
+    };
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
+}
+
+type Tx = futures_util::stream::SplitSink<WebSocket, Message>;
+
+async fn send(tx: &mut Tx, message: Message) -> Result<(), End> {
+    match tokio::time::timeout(SEND_TIMEOUT, tx.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Slow),
+    }
+}
+
+async fn send_json(tx: &mut Tx, message: &StreamMessage) -> Result<(), End> {
+    let text = serde_json::to_string(message).map_err(|_| End::Gone)?;
+    send(tx, Message::Text(text.into())).await
+}
+
+/// Handles one subscription request: refuses a malformed one with an `error` message, else
+/// acknowledges it and serves what it already covers.
+async fn subscribe(s: &AppState, subs: &mut Vec<Sub>, text: &str, tx: &mut Tx) -> Result<(), End> {
+    let request: Subscribe = match serde_json::from_str(text) {
+        Ok(request) => request,
+        Err(e) => {
+            let message = format!(
+                "not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}"
+            );
+            return send_json(
+                tx,
+                &StreamMessage::Error {
+                    code: "invalid_subscription".into(),
+                    message,
+                },
+            )
+            .await;
+        }
+    };
+    let sub = match start(s, &request).await {
+        Ok(sub) => sub,
+        Err(message) => {
+            return send_json(
+                tx,
+                &StreamMessage::Error {
+                    code: "invalid_subscription".into(),
+                    message,
+                },
+            )
+            .await;
+        }
+    };
+    let from = match &sub {
+        Sub::Trades { after, .. } | Sub::Fills { after, .. } => Some(*after),
+        Sub::Batches { after, .. } => *after,
+        Sub::Book { .. } => None,
+    };
+    send_json(
+        tx,
+        &StreamMessage::Subscribed {
+            subscription: request,
+            from,
+        },
+    )
+    .await?;
+    subs.push(sub);
+    let last = subs.len() - 1;
+    serve(s, &mut subs[last], tx).await
+}
+
+/// A subscription at its starting cursor: `since_*`, or the newest data now.
+async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
+    let market_known = |market: u32| {
+        s.genesis
+            .market(market)
+            .map(|_| ())
+            .ok_or_else(|| format!("no market {market} in genesis (GET /v1/markets lists them)"))
+    };
+    let now = s.views.borrow().next_seq.saturating_sub(1);
+    Ok(match request {
+        Subscribe::Trades { market, since_seq } => {
+            market_known(*market)?;
+            Sub::Trades {
+                market: *market,
+                after: since_seq.unwrap_or(now),
+            }
+        }
+        Subscribe::Fills { account, since_seq } => Sub::Fills {
+            account: *account,
+            after: since_seq.unwrap_or(now),
+        },
+        Subscribe::Book { market, levels } => {
+            market_known(*market)?;
+            let levels = levels.unwrap_or(20).clamp(1, MAX_LEVELS);
+            Sub::Book {
+                market: *market,
+                levels,
+                last: None,
+            }
+        }
+        Subscribe::Batches { since_index } => {
+            let after = match since_index {
+                Some(i) => Some(*i),
+                None => s.views.borrow().next_batch_index.checked_sub(1),
+            };
+            Sub::Batches {
+                after,
+                known: BTreeMap::new(),
+            }
+        }
+    })
+}
+
+async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Tx) -> Result<(), End> {
+    for sub in subs {
+        serve(s, sub, tx).await?;
+    }
+    Ok(())
+}
+
+/// Sends what `sub` has not seen yet, page by page until it is current.
+async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Tx) -> Result<(), End> {
+    match sub {
+        Sub::Trades { market, after } => {
+            let market = *market;
+            loop {
+                let walk = Walk::OldestAfter(*after);
+                let Ok(trades) =
+                    s.db.read(move |c| history::market_trades(c, market, walk, PAGE))
+                        .await
+                else {
+                    return Ok(()); // a read error: tried again at the next change
+                };
+                let full = trades.len() as u64 == PAGE;
+                for trade in trades {
+                    *after = trade.seq;
+                    send_json(tx, &StreamMessage::Trade { market, trade }).await?;
+                }
+                if !full {
+                    return Ok(());
+                }
+            }
+        }
+        Sub::Fills { account, after } => {
+            let account = *account;
+            loop {
+                let walk = Walk::OldestAfter(*after);
+                let Ok(fills) =
+                    s.db.read(move |c| history::account_fills(c, &account, walk, PAGE))
+                        .await
+                else {
+                    return Ok(());
+                };
+                let full = fills.len() as u64 == PAGE;
+                for fill in fills {
+                    *after = fill.seq;
+                    send_json(tx, &StreamMessage::Fill { account, fill }).await?;
+                }
+                if !full {
+                    return Ok(());
+                }
+            }
+        }
+        Sub::Book {
+            market,
+            levels,
+            last,
+        } => serve_book(s, *market, *levels, last, tx).await,
+        Sub::Batches { after, known } => serve_batches(s, after, known, tx).await,
+    }
+}
+
+/// The book as of the newest view: a snapshot first, then the levels that changed.
+async fn serve_book(
+    s: &AppState,
+    market: u32,
+    levels: u32,
+    last: &mut Option<(Vec<BookLevel>, Vec<BookLevel>)>,
+    tx: &mut Tx,
+) -> Result<(), End> {
+    let view = s.views.borrow().clone();
+    let mut tree = view.tree.clone();
+    let Ok(depth) = view::book_depth(&mut tree, market, levels as usize) else {
+        return Ok(());
+    };
+    let (bids, asks, snapshot) = match last.as_ref() {
+        None => (depth.bids.clone(), depth.asks.clone(), true),
+        Some((old_bids, old_asks)) => (
+            changed_levels(old_bids, &depth.bids),
+            changed_levels(old_asks, &depth.asks),
+            false,
+        ),
+    };
+    *last = Some((depth.bids, depth.asks));
+    if !snapshot && bids.is_empty() && asks.is_empty() {
+        return Ok(());
+    }
+    let seq = view.next_seq;
+    send_json(
+        tx,
+        &StreamMessage::Book {
+            market,
+            seq,
+            snapshot,
+            bids,
+            asks,
+        },
+    )
+    .await
+}
+
+/// The levels of `new` that differ from `old`, and those of `old` that are gone (size 0).
+fn changed_levels(old: &[BookLevel], new: &[BookLevel]) -> Vec<BookLevel> {
+    let before: BTreeMap<u64, &BookLevel> = old.iter().map(|l| (l.price, l)).collect();
+    let after: BTreeMap<u64, &BookLevel> = new.iter().map(|l| (l.price, l)).collect();
+    let mut changed: Vec<BookLevel> = new
+        .iter()
+        .filter(|l| before.get(&l.price) != Some(l))
+        .cloned()
+        .collect();
+    changed.extend(
+        old.iter()
+            .filter(|l| !after.contains_key(&l.price))
+            .map(|l| BookLevel {
+                price: l.price,
+                size: 0,
+                orders: 0,
+            }),
+    );
+    changed
+}
+
+/// New batches and status changes since the last call; a vanished batch (or one whose
+/// header changed) is a revert from that index on.
+async fn serve_batches(
+    s: &AppState,
+    after: &mut Option<u64>,
+    known: &mut BTreeMap<u64, (String, Option<H256>)>,
+    tx: &mut Tx,
+) -> Result<(), End> {
+    let from = after.map_or(0, |a| a + 1);
+    let first_known = known.keys().next().copied().unwrap_or(from).min(from);
+    let Ok(live) =
+        s.db.read(move |c| queries::batches(c, first_known, 1_000))
+            .await
+    else {
+        return Ok(());
+    };
+    let reverted_from = known.iter().find_map(|(index, (_, hash))| {
+        let now = live.iter().find(|b| b.index == *index);
+        let gone =
+            now.is_none_or(|b| b.header_hash.is_some() && hash.is_some() && b.header_hash != *hash);
+        gone.then_some(*index)
+    });
+    if let Some(index) = reverted_from {
+        known.retain(|i, _| *i < index);
+        send_json(tx, &StreamMessage::BatchReverted { index }).await?;
+    }
+    for batch in live {
+        if batch.index < from && !known.contains_key(&batch.index) {
+            continue;
+        }
+        let state = (status_name(&batch), batch.header_hash);
+        if known.get(&batch.index) != Some(&state) {
+            known.insert(batch.index, state);
+            send_json(tx, &StreamMessage::Batch { batch }).await?;
+        }
+    }
+    // Old batches change no more: forget all but the newest few, and start there.
+    while known.len() > 64 {
+        known.pop_first();
+    }
+    if let Some(first) = known.keys().next() {
+        *after = (*after).max(first.checked_sub(1));
+    }
+    Ok(())
+}
+
+fn status_name(batch: &BatchInfo) -> String {
+    serde_json::to_value(batch.status)
+        .ok()
+        .and_then(|v| v["status"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}

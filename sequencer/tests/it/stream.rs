@@ -1,0 +1,277 @@
+//! The live feed over a real WebSocket on 127.0.0.1:0: trades and an account's fills arrive
+//! in `seq` order as they happen; a book rebuilt from the snapshot and its deltas equals
+//! `GET /v1/markets/{id}/book`; a client that disconnects and resumes with its last `seq`
+//! gets exactly what it missed; batches arrive with their status changes; a malformed
+//! subscription is answered with an error and the connection stays usable.
+
+use crate::support::l1::L1;
+use crate::support::seq::Seq;
+use crate::support::*;
+use futures_util::{SinkExt, StreamExt};
+use protocol::api::stream::{StreamMessage, Subscribe};
+use protocol::engine::view::BookDepth;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(seq: &Seq) -> Socket {
+    let url = format!("{}/v1/stream", seq.url.replacen("http", "ws", 1));
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("a WebSocket")
+        .0
+}
+
+async fn subscribe(socket: &mut Socket, request: &Subscribe) {
+    let text = serde_json::to_string(request).expect("json");
+    socket.send(Message::Text(text.into())).await.expect("send");
+}
+
+/// The next feed message (pings skipped), bounded in time.
+async fn next(socket: &mut Socket) -> StreamMessage {
+    for _ in 0..100 {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the stream is open")
+            .expect("a frame");
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(&text).expect("a feed message");
+        }
+    }
+    panic!("only control frames");
+}
+
+/// Reads until `want` holds, collecting every message; bounded.
+async fn read_until(
+    socket: &mut Socket,
+    mut want: impl FnMut(&StreamMessage) -> bool,
+) -> Vec<StreamMessage> {
+    let mut seen = Vec::new();
+    for _ in 0..1_000 {
+        let message = next(socket).await;
+        let done = want(&message);
+        seen.push(message);
+        if done {
+            return seen;
+        }
+    }
+    panic!("the awaited message never came: {seen:?}");
+}
+
+fn trade_seqs(messages: &[StreamMessage]) -> Vec<u64> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            StreamMessage::Trade { trade, .. } => Some(trade.seq),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One side of a book: price → (size, orders).
+type Side = BTreeMap<u64, (u128, u32)>;
+
+/// A book rebuilt from its snapshot and deltas.
+#[derive(Debug, Default, PartialEq)]
+struct Book {
+    bids: Side,
+    asks: Side,
+    seq: u64,
+}
+
+impl Book {
+    fn apply(&mut self, message: &StreamMessage) {
+        let StreamMessage::Book {
+            seq,
+            snapshot,
+            bids,
+            asks,
+            ..
+        } = message
+        else {
+            return;
+        };
+        if *snapshot {
+            *self = Book::default();
+        }
+        for (side, levels) in [(&mut self.bids, bids), (&mut self.asks, asks)] {
+            for l in levels {
+                if l.size == 0 {
+                    side.remove(&l.price);
+                } else {
+                    side.insert(l.price, (l.size, l.orders));
+                }
+            }
+        }
+        self.seq = *seq;
+    }
+
+    fn of(depth: &BookDepth) -> (Side, Side) {
+        let side = |levels: &[protocol::engine::view::BookLevel]| {
+            levels
+                .iter()
+                .map(|l| (l.price, (l.size, l.orders)))
+                .collect()
+        };
+        (side(&depth.bids), side(&depth.asks))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
+    let l1 = L1::start().await;
+    let (alice, bob) = (alice(), bob());
+    l1.deposit(&alice, DEPOSIT).await;
+    l1.deposit(&bob, DEPOSIT).await;
+    let seq = Seq::start_with(&l1, |c| c.keeper_interval = None).await;
+    seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
+    seq.submit(&price(BTC, BTC_PRICE)).await;
+
+    let mut socket = connect(&seq).await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Trades {
+            market: BTC,
+            since_seq: Some(0),
+        },
+    )
+    .await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Fills {
+            account: addr(&alice),
+            since_seq: None,
+        },
+    )
+    .await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Book {
+            market: BTC,
+            levels: None,
+        },
+    )
+    .await;
+    let acks = read_until(&mut socket, |m| {
+        matches!(m, StreamMessage::Book { snapshot: true, .. })
+    })
+    .await;
+    let subscribed = acks
+        .iter()
+        .filter(|m| matches!(m, StreamMessage::Subscribed { .. }))
+        .count();
+    assert_eq!(subscribed, 3, "{acks:?}");
+
+    // Three crossing pairs: three trades, Alice's three maker fills, a moving book.
+    let mut book = Book::default();
+    acks.iter().for_each(|m| book.apply(m));
+    let mut seen = Vec::new();
+    for n in 1..=3 {
+        seq.submit(&maker_ask(&alice, ONE_BTC / 10, n)).await;
+        seq.submit(&taker_bid(&bob, ONE_BTC / 20, n)).await;
+    }
+    // Every message is applied until the rebuilt book is the served one and the three
+    // trades are in (the feed reads the same durable views the book endpoint does).
+    let served: BookDepth = seq.get(&format!("/v1/markets/{BTC}/book")).await;
+    let target = Book::of(&served);
+    for _ in 0..1_000 {
+        let book_done = (book.bids.clone(), book.asks.clone()) == target;
+        if book_done && trade_seqs(&seen).len() >= 3 {
+            break;
+        }
+        let message = next(&mut socket).await;
+        book.apply(&message);
+        seen.push(message);
+    }
+    assert_eq!(
+        (book.bids.clone(), book.asks.clone()),
+        target,
+        "snapshot + deltas = the book"
+    );
+    assert!(!book.asks.is_empty(), "the resting asks are in it");
+    let trades = trade_seqs(&seen);
+    assert_eq!(trades.len(), 3, "{seen:?}");
+    assert!(
+        trades.windows(2).all(|w| w[0] < w[1]),
+        "in seq order: {trades:?}"
+    );
+    let fills = seen
+        .iter()
+        .filter(|m| matches!(m, StreamMessage::Fill { .. }))
+        .count();
+    assert_eq!(fills, 3, "alice's maker fills");
+
+    // Disconnect; two more trades happen; resume from the last seq seen.
+    drop(socket);
+    for n in 4..=5 {
+        seq.submit(&maker_ask(&alice, ONE_BTC / 10, n)).await;
+        seq.submit(&taker_bid(&bob, ONE_BTC / 20, n)).await;
+    }
+    let last = *trades.last().expect("a trade");
+    let mut socket = connect(&seq).await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Trades {
+            market: BTC,
+            since_seq: Some(last),
+        },
+    )
+    .await;
+    let mut resumed = Vec::new();
+    let got = read_until(&mut socket, |m| {
+        resumed.extend(trade_seqs(std::slice::from_ref(m)));
+        resumed.len() >= 2
+    })
+    .await;
+    assert!(matches!(got[0], StreamMessage::Subscribed { from: Some(f), .. } if f == last));
+    let tape: protocol::api::history::TradesResponse =
+        seq.get(&format!("/v1/markets/{BTC}/trades?limit=2")).await;
+    let mut newest: Vec<u64> = tape.trades.iter().map(|t| t.seq).collect();
+    newest.reverse();
+    assert_eq!(resumed, newest, "exactly the missed trades, in order");
+
+    // A malformed subscription is refused and the connection stays usable.
+    socket
+        .send(Message::Text("{\"subscribe\": \"candles\"}".into()))
+        .await
+        .expect("send");
+    let refused = next(&mut socket).await;
+    assert!(
+        matches!(&refused, StreamMessage::Error { code, .. } if code == "invalid_subscription"),
+        "{refused:?}"
+    );
+    subscribe(
+        &mut socket,
+        &Subscribe::Trades {
+            market: 99,
+            since_seq: None,
+        },
+    )
+    .await;
+    let unknown = next(&mut socket).await;
+    assert!(
+        matches!(&unknown, StreamMessage::Error { message, .. } if message.contains("no market 99")),
+        "{unknown:?}"
+    );
+    subscribe(&mut socket, &Subscribe::Batches { since_index: None }).await;
+    assert!(matches!(
+        next(&mut socket).await,
+        StreamMessage::Subscribed { .. }
+    ));
+    seq.submit(&maker_ask(&alice, ONE_BTC / 10, 6)).await;
+    let batches = read_until(&mut socket, |m| matches!(m, StreamMessage::Batch { .. })).await;
+    let Some(StreamMessage::Batch { batch }) = batches.last() else {
+        panic!("{batches:?}");
+    };
+    let status = seq.status().await;
+    assert!(
+        Some(batch.index) <= status.last_sealed.map(|i| i + 1),
+        "{batch:?}"
+    );
+    drop(socket);
+    seq.stop().await;
+}
