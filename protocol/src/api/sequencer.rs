@@ -37,9 +37,6 @@ pub struct TxAccepted {
 /// buffer the entry first, and serde's buffer cannot hold the receipts' `i128` amounts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case", try_from = "BulkItemWire")]
-// Accepted items carry their receipt (whose liquidation outcome grew with ADL); bulk
-// responses are built once per request and serialized, so boxing would buy nothing.
-#[allow(clippy::large_enum_variant)]
 pub enum BulkItem {
     Accepted(TxAccepted),
     /// Not sequenced and nothing changed; `code` and `message` as a single submission's 4xx.

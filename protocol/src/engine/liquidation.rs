@@ -207,7 +207,7 @@ fn run_stages<S: State>(
     outcome.insolvent = risk_of(st, genesis, &taker.acct)?.equity < 0;
     set_insolvent(st, &mut meta, &l.account, outcome.insolvent)?;
     store_meta(st, &meta)?;
-    receipt.liquidation = Some(outcome);
+    receipt.liquidation = Some(Box::new(outcome));
     Ok(())
 }
 

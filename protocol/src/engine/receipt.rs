@@ -209,7 +209,8 @@ pub struct Receipt {
     pub cancelled: Vec<CancelledOrder>,
     pub order: Option<OrderOutcome>,
     pub withdrawal_id: Option<u64>,
-    pub liquidation: Option<LiquidationOutcome>,
+    /// Boxed: the outcome is large and rare, and receipts travel in enums everywhere.
+    pub liquidation: Option<Box<LiquidationOutcome>>,
 }
 
 impl Receipt {
