@@ -81,7 +81,7 @@ impl ActionKind {
             type_string: ORDER_TYPE,
             type_hash: ORDER_TYPEHASH,
             forcible: Forcible::IfReduceOnly,
-            max_touched: |s| 8 + s.fills * (s.markets + 3) + 2 * s.markets.saturating_sub(1),
+            max_touched: |s| 10 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1),
         },
         ActionRow {
             kind: ActionKind::Cancel,
@@ -113,7 +113,12 @@ impl ActionKind {
             type_string: LIQUIDATE_TYPE,
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
-            max_touched: |s| 6 + 3 * s.markets + 2 * s.open_orders,
+            max_touched: |s| {
+                14 + 2 * s.markets
+                    + 2 * s.open_orders
+                    + s.fills * (s.markets + 5)
+                    + 4 * crate::engine::ADL_MAX_COUNTERPARTIES
+            },
         },
         ActionRow {
             kind: ActionKind::PriceUpdate,

@@ -5,11 +5,14 @@
 //! 1. Money: Σ collateral (insurance fund included) + Σ pnl_pool + fees
 //!    = deposits − withdrawals, and `meta.total_collateral` = Σ collateral.
 //! 2. Per market: Σ long sizes = Σ short sizes = `long_open_interest`.
-//! 3. No trader's collateral is negative (only the insurance fund's may be).
+//! 3. No collateral is negative: no trader's, and not the insurance fund's (liquidation
+//!    hands what the fund cannot cover to auto-deleveraging).
 //! 4. Book and index agree one-to-one; `open_orders` counters and the positions' side
 //!    totals match the book; every account lists exactly its position leaves; no empty
 //!    leaves; the book is not crossed.
 //! 5. Withdrawal leaves are dense (ids `0..next_withdrawal_id`) and sum to the total.
+//! 6. The ADL index holds exactly one entry per nonzero trader position, at the key its
+//!    rank gives; the insolvency markers are counted by `meta.insolvent_accounts`.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
@@ -45,7 +48,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 8] = [
+const INVARIANTS: [(&str, Check); 10] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -54,6 +57,8 @@ const INVARIANTS: [(&str, Check); 8] = [
     ("markets-match-genesis", markets_match_genesis),
     ("open-interest-balanced", open_interest_balanced),
     ("withdrawals-dense", withdrawals_dense),
+    ("fund-solvent", fund_solvent),
+    ("adl-index-matches-positions", adl_index_matches_positions),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -75,6 +80,18 @@ struct Leaves {
     markets: BTreeMap<u32, MarketState>,
     withdrawals: BTreeMap<u64, Withdrawal>,
     meta: Option<Meta>,
+    /// ADL index key → the owner it names.
+    adl: BTreeMap<Key, Address>,
+    /// Insolvency marker key → the owner it names.
+    insolvent: BTreeMap<Key, Address>,
+}
+
+/// A 20-byte address value (ADL index entries and insolvency markers).
+fn address_value(key: &Key, bytes: &[u8]) -> Result<Address, InvariantViolation> {
+    match <[u8; 20]>::try_from(bytes) {
+        Ok(a) => Ok(Address(a)),
+        Err(_) => fail(format!("value at {key} is not a 20-byte address")),
+    }
 }
 
 fn collect<'a, V: AsRef<[u8]> + 'a>(
@@ -137,6 +154,12 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
             KIND_NONCES => {
                 decode_at::<NonceSet>(key, bytes).map_err(bad)?;
             }
+            KIND_ADL_INDEX => {
+                l.adl.insert(*key, address_value(key, bytes)?);
+            }
+            KIND_INSOLVENT => {
+                l.insolvent.insert(*key, address_value(key, bytes)?);
+            }
             _ => return fail(format!("unknown key {key}")),
         }
     }
@@ -184,7 +207,7 @@ fn total_collateral(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> 
     Ok(())
 }
 
-/// Only the insurance fund's collateral may go negative.
+/// No trader's collateral is negative (the fund's: `fund_solvent`).
 fn no_trader_owes_collateral(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     match l
         .accounts
@@ -197,6 +220,52 @@ fn no_trader_owes_collateral(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), St
         )),
         None => Ok(()),
     }
+}
+
+/// The insurance fund's collateral is never negative.
+fn fund_solvent(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    match l.accounts.get(&INSURANCE_FUND) {
+        Some(f) if f.collateral < 0 => Err(format!(
+            "the insurance fund has negative collateral {}",
+            f.collateral
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The ADL index is exactly the nonzero trader positions at their ranked keys, and the
+/// insolvency markers are well keyed and counted by the meta leaf.
+fn adl_index_matches_positions(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
+    let mut expected = BTreeMap::new();
+    for a in l.accounts.values().filter(|a| a.owner != INSURANCE_FUND) {
+        for &m in &a.markets {
+            let Some(p) = l.positions.get(&position_key(&a.owner, m)) else {
+                continue;
+            };
+            if p.size != 0 {
+                let (side, rank) = super::storage::adl_rank(p);
+                expected.insert(adl_key(m, side, rank, &a.owner), a.owner);
+            }
+        }
+    }
+    if expected != l.adl {
+        return Err(format!(
+            "{} ADL index entries, {} nonzero trader positions (or keys differ)",
+            l.adl.len(),
+            expected.len()
+        ));
+    }
+    if let Some((k, owner)) = l.insolvent.iter().find(|(k, o)| insolvent_key(o) != **k) {
+        return Err(format!("insolvency marker {k} names {owner}"));
+    }
+    if l.insolvent.len() != meta.insolvent_accounts as usize {
+        return Err(format!(
+            "{} insolvency markers, meta counts {}",
+            l.insolvent.len(),
+            meta.insolvent_accounts
+        ));
+    }
+    Ok(())
 }
 
 /// Every resting order is well formed and has exactly one index entry pointing at it.

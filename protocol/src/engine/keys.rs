@@ -20,6 +20,12 @@ pub const KIND_MARKET: u8 = 0x05;
 pub const KIND_WITHDRAWAL: u8 = 0x06;
 pub const KIND_META: u8 = 0x07;
 pub const KIND_NONCES: u8 = 0x08;
+pub const KIND_ADL_INDEX: u8 = 0x09;
+pub const KIND_INSOLVENT: u8 = 0x0a;
+
+/// ADL index side byte: longs and shorts of one market are ranked apart.
+pub const ADL_LONG: u8 = 0;
+pub const ADL_SHORT: u8 = 1;
 
 /// Book side byte: bids sort before asks but each side is walked on its own prefix.
 pub const SIDE_BID: u8 = 0;
@@ -133,6 +139,31 @@ pub fn meta_key() -> Key {
 /// makers' account leaves, which every fill touches, stay small in witnesses.
 pub fn nonce_set_key(owner: &Address) -> Key {
     key_with(KIND_NONCES, &owner_hash(owner).0[..31])
+}
+
+/// `0x09 ‖ market(4) ‖ side(1)`: the prefix of one side of one market's ADL index.
+pub fn adl_side_prefix(market: u32, side: u8) -> [u8; 6] {
+    let mut p = [KIND_ADL_INDEX, 0, 0, 0, 0, side];
+    p[1..5].copy_from_slice(&market.to_be_bytes());
+    p
+}
+
+/// `0x09 ‖ market(4) ‖ side(1) ‖ rank(8) ‖ keccak256(owner)[..18]` → `owner(20)`: one
+/// trader position in the auto-deleveraging order (the first key is ADL'd first). The
+/// rank is computed by `liquidation::adl_rank`; ties fall to the owner hash.
+pub fn adl_key(market: u32, side: u8, rank: u64, owner: &Address) -> Key {
+    let mut body = [0u8; 31];
+    body[..4].copy_from_slice(&market.to_be_bytes());
+    body[4] = side;
+    body[5..13].copy_from_slice(&rank.to_be_bytes());
+    body[13..31].copy_from_slice(&owner_hash(owner).0[..18]);
+    key_with(KIND_ADL_INDEX, &body)
+}
+
+/// `0x0a ‖ keccak256(owner)[..31]` → `owner(20)`: the account ended a liquidation below
+/// zero equity (counted in `Meta.insolvent_accounts`, which pauses withdrawals).
+pub fn insolvent_key(owner: &Address) -> Key {
+    key_with(KIND_INSOLVENT, &owner_hash(owner).0[..31])
 }
 
 #[cfg(test)]

@@ -1,32 +1,44 @@
-//! Liquidation: anyone may liquidate an account whose equity is below its maintenance
-//! margin. The account's orders in the market are cancelled and its position there is
-//! closed at the mark price into the insurance fund (which takes the position over, so
-//! long size = short size still holds), paying the liquidation fee to the fund, capped at
-//! the collateral the account has left.
+//! Liquidation (docs/PROTOCOL.md Part 4 §11): anyone may liquidate an account whose
+//! equity is below its maintenance margin, one market per action, in three stages:
 //!
-//! If that leaves the account's collateral negative, it is bankrupt: all of its other
-//! orders are cancelled and its other positions closed into the fund the same way, so
-//! that any unrealized profit elsewhere pays its debt first; whatever is still negative
-//! is bad debt, absorbed by the fund (whose balance may go negative: a system deficit).
-//! A wrongful liquidation is a wrong state transition, hence fraud-provable.
+//! 1. **Partial, through the book.** The account's orders in the market are cancelled and
+//!    an IOC order closes just enough of the position to bring the account back to its
+//!    initial margin, matched like any taker but limited to the price band and never
+//!    below the bankruptcy price (so the book can't push the collateral negative). It
+//!    pays the liquidation fee instead of the taker fee; the liquidator gets a share.
+//! 2. **Backstop.** If the book did not absorb that target, the insurance fund takes over
+//!    the rest of the position at the mark, or at the bankruptcy price when that is worse
+//!    for the fund, as far as its collateral covers the loss against the mark.
+//! 3. **Auto-deleveraging.** What the fund cannot cover is closed against the
+//!    best-ranked opposite positions at the bankruptcy price (`backstop.rs`).
+//!
+//! An account left below zero equity (ADL ran out of counterparties) is marked insolvent,
+//! which pauses withdrawals. A wrongful liquidation is a wrong state transition, hence
+//! fraud-provable.
 
+use super::backstop::{Backstop, bankruptcy_price, credit_residue};
 use super::cancels::cancel_under;
 use super::genesis_state::INSURANCE_FUND;
-use super::keys::{account_market_orders_prefix, account_orders_prefix};
-use super::margin::account_risk;
-use super::math::{Overflow, add, fee, long_part, size_scale, sub};
+use super::keys::{account_market_orders_prefix, insolvent_key};
+use super::margin::{AccountRisk, account_risk};
+use super::matching::{self, Market, Matched, Taker};
+use super::math::{BPS, Overflow, add, ceil_div, fee, mul, size_scale, sub};
 use super::orders::is_stale;
 use super::position::apply_trade;
-use super::receipt::{CancelReason, ClosedPosition, LiquidationOutcome, Receipt, Status};
-use super::records::{Account, MarketState, Position};
+use super::receipt::{CancelReason, LiquidationOutcome, Receipt, Status};
+use super::records::{Account, MarketState, Meta};
 use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
     store_position,
 };
 use super::{BlockContext, Halt, reject};
-use crate::action::Liquidate;
+use crate::action::{Liquidate, Order, TimeInForce};
 use crate::genesis::{Genesis, MarketParams};
-use crate::state::{State, StateError};
+use crate::state::State;
+
+/// The liquidator's share of the liquidation fee, in bps (a quarter): enough to pay
+/// keepers for watching, while most of the fee still builds the insurance fund.
+pub const LIQUIDATOR_SHARE_BPS: i128 = 2_500;
 
 pub fn liquidate<S: State>(
     st: &mut S,
@@ -52,159 +64,260 @@ pub(crate) fn liquidate_checked<S: State>(
     let Some(params) = genesis.market(l.market) else {
         return reject(Status::UnknownMarket);
     };
-    let mut acct = load_account(st, &l.account)?;
-    let mut pos = load_position(st, &l.account, l.market)?;
+    let acct = load_account(st, &l.account)?;
+    let risk = risk_of(st, genesis, &acct)?;
+    // A marked account that is no longer liquidatable (a deposit, or the price) is
+    // unmarked by any Liquidate naming it, so a mark can never pause withdrawals for good.
+    if risk.equity >= risk.maintenance && st.get(&insolvent_key(&l.account))?.is_some() {
+        let mut meta = load_meta(st)?;
+        set_insolvent(st, &mut meta, &l.account, false)?;
+        store_meta(st, &meta)?;
+        return Ok(Receipt::ok());
+    }
+    let pos = load_position(st, &l.account, l.market)?;
     if pos.size == 0 {
         return reject(Status::NoPosition);
     }
-    let mut ms = load_market(st, l.market)?;
+    let ms = load_market(st, l.market)?;
     if is_stale(genesis, ctx, ms.price_timestamp_ms) {
         return reject(Status::StalePrice);
     }
-    let risk = account_risk(
-        st,
-        genesis,
-        &l.account,
-        acct.collateral,
-        &acct.markets,
-        None,
-    )?;
     if check_health && risk.equity >= risk.maintenance {
         return reject(Status::NotLiquidatable);
     }
-
-    let mut fund = load_account(st, &INSURANCE_FUND)?;
+    let target = target_size(params, ms.mark_price, &risk, pos.size)?;
     let mut receipt = Receipt::ok();
-    let mut outcome = LiquidationOutcome {
-        account: l.account,
-        closed: vec![],
-        bad_debt: 0,
-    };
-    let mut collateral_change = 0i128;
+    let mut taker = Taker { acct, pos };
     let prefix = account_market_orders_prefix(&l.account, l.market);
     receipt.cancelled = cancel_under(
         st,
-        &mut acct,
+        &mut taker.acct,
         &prefix,
-        Some((l.market, &mut pos)),
+        Some((l.market, &mut taker.pos)),
         CancelReason::Liquidation,
     )?;
-    let mut closing = Closing {
-        acct: &mut acct,
-        fund: &mut fund,
-        collateral_change: &mut collateral_change,
-    };
-    outcome
-        .closed
-        .push(closing.close(st, params, l.market, &mut pos, &mut ms)?);
-    store_position(st, closing.acct, l.market, &pos)?;
-    store_market(st, l.market, &ms)?;
-
-    if closing.acct.collateral < 0 {
-        let all = account_orders_prefix(&l.account);
-        receipt.cancelled.extend(cancel_under(
-            st,
-            closing.acct,
-            &all,
-            None,
-            CancelReason::Liquidation,
-        )?);
-        for market in closing.acct.markets.clone() {
-            let mut pos = load_position(st, &l.account, market)?;
-            if pos.size == 0 {
-                continue;
-            }
-            let params = genesis
-                .market(market)
-                .ok_or_else(|| StateError::Malformed {
-                    key: super::keys::position_key(&l.account, market),
-                    reason: format!("position in market {market}, which genesis does not define"),
-                })?;
-            let mut ms = load_market(st, market)?;
-            outcome
-                .closed
-                .push(closing.close(st, params, market, &mut pos, &mut ms)?);
-            store_position(st, closing.acct, market, &pos)?;
-            store_market(st, market, &ms)?;
-        }
-        if closing.acct.collateral < 0 {
-            outcome.bad_debt = closing.acct.collateral.checked_neg().ok_or(Overflow)?;
-            closing.fund.collateral = add(closing.fund.collateral, closing.acct.collateral)?;
-            closing.acct.collateral = 0;
-        }
-    }
-    store_account(st, &acct)?;
-    store_account(st, &fund)?;
-    if collateral_change != 0 {
-        let mut meta = load_meta(st)?;
-        meta.total_collateral = add(meta.total_collateral, collateral_change)?;
-        store_meta(st, &meta)?;
-    }
-    receipt.liquidation = Some(outcome);
+    run_stages(st, genesis, params, l, target, taker, &mut receipt)?;
     Ok(receipt)
 }
 
-/// The two parties of a liquidation, held in memory until the end.
-struct Closing<'a> {
-    acct: &'a mut Account,
-    fund: &'a mut Account,
-    /// Net change of all collateral (settlements move money from/to the pnl pool).
-    collateral_change: &'a mut i128,
+/// The account's risk from its stored leaves (collateral, every listed market).
+fn risk_of<S: State>(st: &mut S, genesis: &Genesis, acct: &Account) -> Result<AccountRisk, Halt> {
+    account_risk(
+        st,
+        genesis,
+        &acct.owner,
+        acct.collateral,
+        &acct.markets,
+        None,
+    )
 }
 
-impl Closing<'_> {
-    /// Moves the whole of `pos` to the insurance fund at the mark price and charges the
-    /// liquidation fee. Writes the fund's position; the caller writes `pos` and `ms`.
-    fn close<S: State>(
-        &mut self,
-        st: &mut S,
-        params: &MarketParams,
-        market: u32,
-        pos: &mut Position,
-        ms: &mut MarketState,
-    ) -> Result<ClosedPosition, Halt> {
-        let scale = size_scale(params.size_decimals)?;
-        let size = pos.size;
-        let price = ms.mark_price;
-        let settled = apply_trade(
-            pos,
-            size.checked_neg().ok_or(Overflow)?,
-            price,
-            ms.funding_index,
-            scale,
-        )?
-        .total()?;
-        let mut fund_pos = load_position(st, &INSURANCE_FUND, market)?;
-        let fund_before = fund_pos.size;
-        let fund_settled =
-            apply_trade(&mut fund_pos, size, price, ms.funding_index, scale)?.total()?;
-        // The fund's long side grows by at most what the account's shrinks: never up.
-        let oi_change = sub(
-            sub(long_part(fund_pos.size), long_part(fund_before))?,
-            long_part(size),
-        )?;
-        ms.long_open_interest = u64::try_from(add(i128::from(ms.long_open_interest), oi_change)?)
-            .map_err(|_| Overflow)?;
-        ms.pnl_pool = sub(ms.pnl_pool, add(settled, fund_settled)?)?;
-        self.acct.collateral = add(self.acct.collateral, settled)?;
-        self.fund.collateral = add(self.fund.collateral, fund_settled)?;
-        *self.collateral_change = add(*self.collateral_change, add(settled, fund_settled)?)?;
-        let abs_size = u64::try_from(size.unsigned_abs()).map_err(|_| Overflow)?;
-        let fee = fee(
-            price,
-            abs_size,
-            params.liquidation_fee_bps,
-            params.size_decimals,
-        )?
-        .min(self.acct.collateral.max(0));
-        self.acct.collateral = sub(self.acct.collateral, fee)?;
-        self.fund.collateral = add(self.fund.collateral, fee)?;
-        store_position(st, self.fund, market, &fund_pos)?;
-        Ok(ClosedPosition {
-            market,
-            size,
-            price,
-            fee,
-        })
+/// The size to close: the least that brings equity back to the initial margin if it
+/// closed at the mark, paying the liquidation fee. Closing `q` at the mark frees
+/// `q × m × (IM bps − fee bps)` of requirement net of fee, so
+/// `q = ⌈(IM − equity) × scale × 10000 / (m × (im_bps − fee_bps))⌉`, rounded up to the
+/// lot (against the account), at least one lot, and capped at `|size|`; the whole position if the fee is not
+/// below the initial margin rate.
+fn target_size(
+    params: &MarketParams,
+    mark: u64,
+    risk: &AccountRisk,
+    size: i128,
+) -> Result<u64, Halt> {
+    let held = u64::try_from(size.unsigned_abs()).map_err(|_| Overflow)?;
+    let rate = i128::from(params.initial_margin_bps) - i128::from(params.liquidation_fee_bps);
+    if rate <= 0 || mark == 0 {
+        return Ok(held);
     }
+    let scale = size_scale(params.size_decimals)?;
+    let deficit = sub(risk.initial, risk.equity)?.max(0);
+    let raw = ceil_div(
+        mul(mul(deficit, scale)?, BPS)?,
+        mul(i128::from(mark), rate)?,
+    )?;
+    let lot = i128::from(params.lot_size.max(1));
+    // At least one lot: a liquidation always closes something.
+    let lots = mul(ceil_div(raw, lot)?, lot)?.max(lot);
+    Ok(u64::try_from(lots.min(i128::from(held))).map_err(|_| Overflow)?)
+}
+
+/// Stages 1–3 and the writes, after the market's orders were cancelled.
+fn run_stages<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    params: &MarketParams,
+    l: &Liquidate,
+    target: u64,
+    mut taker: Taker,
+    receipt: &mut Receipt,
+) -> Result<(), Halt> {
+    let mut ms = load_market(st, l.market)?;
+    let mut meta = load_meta(st)?;
+    let scale = size_scale(params.size_decimals)?;
+    // Settle funding first: the bankruptcy price is computed from settled collateral.
+    let funding = apply_trade(&mut taker.pos, 0, ms.mark_price, ms.funding_index, scale)?;
+    let funding = funding.total()?;
+    taker.acct.collateral = add(taker.acct.collateral, funding)?;
+    ms.pnl_pool = sub(ms.pnl_pool, funding)?;
+    let mut change = funding;
+
+    let leg = book_leg(st, genesis, params, l, target, &mut taker, &mut ms)?;
+    receipt.fills = leg.fills;
+    receipt.cancelled.extend(leg.cancelled);
+    meta.fees = add(meta.fees, leg.fees)?;
+    change = add(change, leg.collateral_change)?;
+    let mut outcome = LiquidationOutcome {
+        account: l.account,
+        market: l.market,
+        book_filled: leg.filled,
+        closed: vec![],
+        deleveraged: vec![],
+        fee: charge_fee(params, &ms, leg.filled, &mut taker.acct)?,
+        reward: 0,
+        remaining: 0,
+        insolvent: false,
+    };
+    let mut fund = load_account(st, &INSURANCE_FUND)?;
+    if leg.filled < target {
+        let mut b = Backstop {
+            acct: &mut taker.acct,
+            pos: &mut taker.pos,
+            fund: &mut fund,
+            ms: &mut ms,
+            collateral_change: 0,
+        };
+        let closed = b.run(st, params, l.market, &mut outcome)?;
+        change = add(change, b.collateral_change)?;
+        let fee = charge_fee(params, b.ms, closed, b.acct)?;
+        if let Some(c) = outcome.closed.first_mut() {
+            c.fee = fee;
+        }
+        outcome.fee = add(outcome.fee, fee)?;
+    }
+    // Rounding residues of the closes at the bankruptcy price are the pool's (§5).
+    change = add(change, credit_residue(&mut taker.acct, &mut ms)?)?;
+    change = add(change, credit_residue(&mut fund, &mut ms)?)?;
+    meta.total_collateral = add(meta.total_collateral, change)?;
+    outcome.reward = pay_fee(st, l, outcome.fee, &mut fund)?;
+    outcome.remaining = taker.pos.size;
+    store_position(st, &mut taker.acct, l.market, &taker.pos)?;
+    store_market(st, l.market, &ms)?;
+    store_account(st, &taker.acct)?;
+    store_account(st, &fund)?;
+    outcome.insolvent = risk_of(st, genesis, &taker.acct)?.equity < 0;
+    set_insolvent(st, &mut meta, &l.account, outcome.insolvent)?;
+    store_meta(st, &meta)?;
+    receipt.liquidation = Some(Box::new(outcome));
+    Ok(())
+}
+
+/// Stage 1: an IOC order for `target` on behalf of the account, limited to the band edge
+/// or the bankruptcy price, whichever is better for the account.
+fn book_leg<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    params: &MarketParams,
+    l: &Liquidate,
+    target: u64,
+    taker: &mut Taker,
+    ms: &mut MarketState,
+) -> Result<Matched, Halt> {
+    let is_buy = taker.pos.size < 0;
+    let scale = size_scale(params.size_decimals)?;
+    let bankrupt = bankruptcy_price(taker.acct.collateral, &taker.pos, scale)?;
+    let mark = i128::from(ms.mark_price);
+    // The band edges `m ± ⌊m × band / 10000⌋` are the farthest prices an order may have.
+    let reach = mul(mark, i128::from(params.price_band_bps))? / BPS;
+    let limit = if is_buy {
+        add(mark, reach)?.min(bankrupt)
+    } else {
+        sub(mark, reach)?.max(bankrupt)
+    };
+    let order = Order {
+        account: l.account,
+        market: l.market,
+        is_buy,
+        price: u64::try_from(limit.max(0)).unwrap_or(u64::MAX),
+        size: target,
+        tif: TimeInForce::Ioc,
+        reduce_only: true,
+        nonce: l.nonce,
+        expires_at: l.expires_at,
+    };
+    // The liquidated account pays the liquidation fee, not the taker fee.
+    let liq_params = MarketParams {
+        taker_fee_bps: 0,
+        ..params.clone()
+    };
+    let mkt = Market {
+        genesis,
+        params: &liq_params,
+        size_scale: scale,
+    };
+    matching::run(st, &mkt, ms, taker, &order, target)
+}
+
+/// Charges the liquidation fee on `size` at the mark, `⌈|size| × m × fee_bps / (scale ×
+/// 10000)⌉`, capped at what the account's collateral still holds; returns it.
+fn charge_fee(
+    params: &MarketParams,
+    ms: &MarketState,
+    size: u64,
+    acct: &mut Account,
+) -> Result<i128, Halt> {
+    let due = fee(
+        ms.mark_price,
+        size,
+        params.liquidation_fee_bps,
+        params.size_decimals,
+    )?;
+    let fee = due.min(acct.collateral.max(0));
+    acct.collateral = sub(acct.collateral, fee)?;
+    Ok(fee)
+}
+
+/// Splits the fee: `⌊fee × LIQUIDATOR_SHARE_BPS / 10000⌋` to a third-party liquidator,
+/// the rest (all of it when the account liquidated itself) to the insurance fund.
+/// Returns the liquidator's reward.
+fn pay_fee<S: State>(
+    st: &mut S,
+    l: &Liquidate,
+    fee: i128,
+    fund: &mut Account,
+) -> Result<i128, Halt> {
+    let reward = if l.liquidator == l.account {
+        0
+    } else {
+        mul(fee, LIQUIDATOR_SHARE_BPS)? / BPS
+    };
+    fund.collateral = add(fund.collateral, sub(fee, reward)?)?;
+    if reward > 0 {
+        let mut liquidator = load_account(st, &l.liquidator)?;
+        liquidator.collateral = add(liquidator.collateral, reward)?;
+        store_account(st, &liquidator)?;
+    }
+    Ok(reward)
+}
+
+/// Sets or clears the account's insolvency marker, keeping `meta.insolvent_accounts`
+/// equal to the number of markers.
+fn set_insolvent<S: State>(
+    st: &mut S,
+    meta: &mut Meta,
+    owner: &crate::primitives::Address,
+    insolvent: bool,
+) -> Result<(), Halt> {
+    let key = insolvent_key(owner);
+    let was = st.get(&key)?.is_some();
+    if was == insolvent {
+        return Ok(());
+    }
+    if insolvent {
+        st.set(&key, owner.0.to_vec())?;
+        meta.insolvent_accounts = meta.insolvent_accounts.checked_add(1).ok_or(Overflow)?;
+    } else {
+        st.delete(&key)?;
+        meta.insolvent_accounts = meta.insolvent_accounts.checked_sub(1).ok_or(Overflow)?;
+    }
+    Ok(())
 }

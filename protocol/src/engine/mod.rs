@@ -11,6 +11,7 @@
 //! `cancels`, `liquidation`, `transfers`, `oracle` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
+mod backstop;
 mod book;
 pub mod bounds;
 mod cancels;
@@ -35,11 +36,13 @@ pub(crate) mod storage;
 mod transfers;
 pub mod view;
 
+pub use backstop::ADL_MAX_COUNTERPARTIES;
 pub use genesis_state::{INSURANCE_FUND, init_genesis};
+pub use liquidation::LIQUIDATOR_SHARE_BPS;
 pub use margin::AccountRisk;
 pub use receipt::{
-    CancelReason, CancelledOrder, ClosedPosition, Fill, LiquidationOutcome, OrderOutcome, Receipt,
-    Status,
+    CancelReason, CancelledOrder, ClosedPosition, Deleveraged, Fill, LiquidationOutcome,
+    OrderOutcome, Receipt, Status,
 };
 
 use crate::action::{Action, L1Message, Tx};

@@ -84,6 +84,7 @@ statuses! {
     ZeroAmount = 31, "zero_amount", "the amount must be positive";
     QueueIndexMismatch = 32, "queue_index_mismatch", "the L1 message is not the next one in the queue";
     ArithmeticOverflow = 33, "arithmetic_overflow", "an amount is out of the representable range";
+    WithdrawalsPaused = 34, "withdrawals_paused", "withdrawals are paused while a liquidated account is below zero equity (auto-deleveraging is pending)";
 }
 
 impl Status {
@@ -151,26 +152,49 @@ pub struct OrderOutcome {
     pub cancelled: u64,
 }
 
-/// One position closed into the insurance fund.
+/// The part of a liquidated position the insurance fund took over (the backstop).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClosedPosition {
     pub market: u32,
     /// The signed size taken over by the insurance fund.
     pub size: i128,
-    /// The mark price it closed at.
+    /// The takeover price: the mark, or the bankruptcy price when that is worse for the fund.
     pub price: u64,
-    /// Liquidation fee paid to the insurance fund (micro-USDC).
+    /// Liquidation fee charged on the backstop part (micro-USDC, capped at the collateral).
     pub fee: i128,
 }
 
-/// The result of a successful `Liquidate`.
+/// One counterparty position reduced by auto-deleveraging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleveraged {
+    pub account: Address,
+    /// The counterparty's signed size change (a short that was bought back: positive).
+    pub size: i128,
+    /// The bankruptcy price it was closed at.
+    pub price: u64,
+}
+
+/// The result of a successful `Liquidate` (docs/PROTOCOL.md Part 4 §11).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiquidationOutcome {
     pub account: Address,
-    /// The named market first; then every other position if the account went bankrupt.
+    /// The market liquidated.
+    pub market: u32,
+    /// Size closed through the book (the fills are the receipt's `fills`).
+    pub book_filled: u64,
+    /// The insurance fund's takeover, if the book did not absorb the target (0 or 1 entry).
     pub closed: Vec<ClosedPosition>,
-    /// The negative collateral the insurance fund absorbed (0 if none).
-    pub bad_debt: i128,
+    /// Counterparties auto-deleveraged, in ranking order.
+    pub deleveraged: Vec<Deleveraged>,
+    /// The whole liquidation fee charged (book part + backstop part).
+    pub fee: i128,
+    /// The liquidator's share of `fee` (0 when it liquidated itself); the rest went to
+    /// the insurance fund.
+    pub reward: i128,
+    /// The signed size the account still holds in the market afterwards.
+    pub remaining: i128,
+    /// The account ended below zero equity (withdrawals are paused until it is resolved).
+    pub insolvent: bool,
 }
 
 /// The outcome of one transaction.
@@ -185,7 +209,8 @@ pub struct Receipt {
     pub cancelled: Vec<CancelledOrder>,
     pub order: Option<OrderOutcome>,
     pub withdrawal_id: Option<u64>,
-    pub liquidation: Option<LiquidationOutcome>,
+    /// Boxed: the outcome is large and rare, and receipts travel in enums everywhere.
+    pub liquidation: Option<Box<LiquidationOutcome>>,
 }
 
 impl Receipt {
@@ -270,11 +295,17 @@ impl Encode for Receipt {
                 w.u8(0);
             }
             Some(l) => {
-                w.u8(1).address(&l.account).u32(len_u32(l.closed.len()));
+                w.u8(1).address(&l.account).u32(l.market).u64(l.book_filled);
+                w.u32(len_u32(l.closed.len()));
                 for c in &l.closed {
                     w.u32(c.market).i128(c.size).u64(c.price).i128(c.fee);
                 }
-                w.i128(l.bad_debt);
+                w.u32(len_u32(l.deleveraged.len()));
+                for d in &l.deleveraged {
+                    w.address(&d.account).i128(d.size).u64(d.price);
+                }
+                w.i128(l.fee).i128(l.reward).i128(l.remaining);
+                w.bool(l.insolvent);
             }
         }
     }

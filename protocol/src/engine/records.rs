@@ -145,6 +145,9 @@ pub struct Meta {
     pub next_withdrawal_id: u64,
     /// The L1 queue index the next L1 transaction must carry.
     pub next_queue_index: u64,
+    /// Accounts that ended a liquidation below zero equity (their `0x0a` markers):
+    /// while nonzero, withdrawals are paused (docs/PROTOCOL.md Part 4 §11).
+    pub insolvent_accounts: u32,
 }
 
 /// `0x08` leaf: the account's `NONCE_WINDOW` highest used nonces, ascending.
@@ -300,6 +303,7 @@ impl Encode for Meta {
             .u128(self.total_withdrawals)
             .i128(self.total_collateral);
         w.u64(self.next_withdrawal_id).u64(self.next_queue_index);
+        w.u32(self.insolvent_accounts);
     }
 }
 
@@ -312,6 +316,7 @@ impl Decode for Meta {
             total_collateral: r.i128("meta.total_collateral")?,
             next_withdrawal_id: r.u64("meta.next_withdrawal_id")?,
             next_queue_index: r.u64("meta.next_queue_index")?,
+            insolvent_accounts: r.u32("meta.insolvent_accounts")?,
         })
     }
 }
@@ -404,9 +409,10 @@ mod tests {
             Meta {
                 fees: 3,
                 next_queue_index: 4,
+                insolvent_accounts: 5,
                 ..Default::default()
             },
-            80,
+            84,
         );
         round_trip(
             NonceSet {

@@ -5,7 +5,8 @@
 //! only what matters and "empty" has exactly one representation. A value that does not
 //! decode is `StateError::Malformed`, never a panic.
 
-use super::keys::{account_key, market_key, meta_key, position_key};
+use super::genesis_state::INSURANCE_FUND;
+use super::keys::{ADL_LONG, ADL_SHORT, account_key, adl_key, market_key, meta_key, position_key};
 use super::records::{Account, MarketState, Meta, Position};
 use crate::codec::{Decode, Encode};
 use crate::primitives::Address;
@@ -57,7 +58,43 @@ pub fn load_position<S: State>(
     Ok(read(st, &position_key(owner, market))?.unwrap_or_default())
 }
 
-/// Writes the position (or deletes it when empty) and keeps `acct.markets` in step.
+/// The ADL rank of a nonzero position (docs/PROTOCOL.md Part 4 §11): its entry price
+/// `⌊cost / size⌋`, ascending for longs and descending for shorts, so the first key of a
+/// side is its most profitable position per unit at any mark price. Entry prices, unlike
+/// profit × leverage, do not move with the mark or with other markets, so the index only
+/// changes when the position itself is written.
+pub fn adl_rank(pos: &Position) -> (u8, u64) {
+    let entry = pos
+        .cost
+        .checked_div(pos.size)
+        .map(|e| {
+            if e < 0 && pos.cost % pos.size != 0 {
+                e - 1
+            } else {
+                e
+            }
+        })
+        .unwrap_or(0);
+    let entry = u64::try_from(entry.max(0)).unwrap_or(u64::MAX);
+    if pos.size > 0 {
+        (ADL_LONG, entry)
+    } else {
+        (ADL_SHORT, u64::MAX - entry)
+    }
+}
+
+/// The ADL index key of `owner`'s position, if it is a nonzero trader position (the
+/// insurance fund is never deleveraged: it is the backstop ADL relieves).
+fn adl_entry(owner: &Address, market: u32, pos: &Position) -> Option<Key> {
+    if pos.size == 0 || *owner == INSURANCE_FUND {
+        return None;
+    }
+    let (side, rank) = adl_rank(pos);
+    Some(adl_key(market, side, rank, owner))
+}
+
+/// Writes the position (or deletes it when empty), keeps `acct.markets` in step and
+/// moves the position's ADL index entry when its side or entry price changed.
 /// The caller stores `acct` afterwards.
 pub fn store_position<S: State>(
     st: &mut S,
@@ -66,6 +103,19 @@ pub fn store_position<S: State>(
     pos: &Position,
 ) -> Result<(), StateError> {
     let key = position_key(&acct.owner, market);
+    let before: Position = read(st, &key)?.unwrap_or_default();
+    let (old, new) = (
+        adl_entry(&acct.owner, market, &before),
+        adl_entry(&acct.owner, market, pos),
+    );
+    if old != new {
+        if let Some(k) = old {
+            st.delete(&k)?;
+        }
+        if let Some(k) = new {
+            st.set(&k, acct.owner.0.to_vec())?;
+        }
+    }
     acct.set_market(market, !pos.is_empty());
     if pos.is_empty() {
         st.delete(&key)

@@ -57,6 +57,11 @@ pub fn withdraw<S: State>(
         w.account, INSURANCE_FUND,
         "admit() refuses the reserved address"
     );
+    // An account below zero equity after its liquidation is a loss nobody has absorbed
+    // yet (ADL is pending): until it is, no collateral leaves the system.
+    if load_meta(st)?.insolvent_accounts > 0 {
+        return reject(Status::WithdrawalsPaused);
+    }
     let mut acct = load_account(st, &w.account)?;
     for &market in &acct.markets {
         if load_position(st, &w.account, market)?.size != 0

@@ -1,139 +1,172 @@
-//! Liquidation: maintenance-margin trigger, close into the insurance fund at the mark
-//! price, fee capped at what is left, order cancellation, bankruptcy cascade, bad debt.
+//! Liquidation (docs/PROTOCOL.md Part 4 §11): the maintenance-margin trigger, the partial
+//! close through the book (band- and bankruptcy-limited, liquidation fee instead of the
+//! taker fee, the liquidator's share), the insurance fund's backstop at the bankruptcy
+//! price as far as its collateral covers, auto-deleveraging in ranking order, and the
+//! insolvency mark that pauses withdrawals while ADL is pending.
 
 use super::*;
 use TimeInForce::{Gtc, Ioc};
-use protocol::engine::{CancelReason, ClosedPosition, INSURANCE_FUND, LiquidationOutcome};
+use protocol::engine::{
+    ADL_MAX_COUNTERPARTIES, CancelReason, ClosedPosition, Deleveraged, INSURANCE_FUND,
+    LIQUIDATOR_SHARE_BPS,
+};
 
-/// `long` holds 10 TOY bought at 100 with 108 USD left; `short` is the counterparty.
-fn long_ten_toy(deposit: i128) -> (Sim, Address, Address) {
-    let (long, short) = (addr(1), addr(2));
+/// `long` (addr 1) holds 10 TOY bought at 100 from `sellers`, each selling `10 / n`,
+/// with 108 USD left of its 110.
+fn long_ten_toy(sellers: &[Address]) -> Sim {
+    let long = addr(1);
     let mut sim = Sim::new();
     sim.price(TOY, P100);
-    sim.deposit(long, deposit);
-    sim.deposit(short, 100_000 * USD);
-    sim.order(short, TOY, false, P100, 10, Gtc);
+    sim.deposit(long, 110 * USD);
+    let each = 10 / sellers.len() as u64;
+    for s in sellers {
+        sim.deposit(*s, 1_000 * USD);
+        sim.order(*s, TOY, false, P100, each, Gtc);
+    }
     expect(&sim.order(long, TOY, true, P100, 10, Ioc), Status::Ok);
-    assert_eq!(sim.collateral(long), deposit - 2 * USD);
-    (sim, long, short)
-}
-
-/// The liquidation in `r`, which must have closed exactly 10 TOY at `price` for `fee`.
-fn closed_ten_toy(r: Receipt, price: u64, fee: i128) -> LiquidationOutcome {
-    let l = r.liquidation.unwrap();
-    let closed = ClosedPosition {
-        market: TOY,
-        size: 10,
-        price,
-        fee,
-    };
-    assert_eq!(l.closed, vec![closed]);
-    l
+    assert_eq!(sim.collateral(long), 108 * USD);
+    sim
 }
 
 #[test]
-fn liquidation_closes_into_the_insurance_fund() {
-    let (mut sim, long, short) = long_ten_toy(110 * USD);
-    let keeper = addr(9);
-    // A resting ask that the liquidation cancels. (A bid would reserve the margin of an
-    // 11-unit long, 110 USD, more than the 108 USD of equity.)
+fn a_partial_liquidation_closes_just_enough_through_the_book() {
+    let (long, maker, keeper) = (addr(1), addr(3), addr(9));
+    let mut sim = long_ten_toy(&[addr(2)]);
+    sim.deposit(maker, 100_000 * USD);
+    sim.order(maker, TOY, true, 92_000_000, 5, Gtc);
+    sim.order(maker, TOY, true, 90_000_000, 5, Gtc);
+    // A resting ask of the account, which the liquidation cancels.
     expect(
         &sim.order(long, TOY, false, 120_000_000, 1, Gtc),
         Status::Ok,
     );
-    // At 95: equity 58 ≥ MM 47.5.
+    // At 95: equity 58 ≥ MM 47.5: healthy.
     sim.now += 1;
     sim.price(TOY, 95_000_000);
-    assert_eq!(sim.view(long).equity, 58 * USD);
-    assert_eq!(sim.view(long).maintenance_margin, 47_500_000);
     expect(&sim.liquidate(keeper, long, TOY), Status::NotLiquidatable);
-    expect(&sim.liquidate(keeper, long, BTC), Status::NoPosition);
-    expect(&sim.liquidate(keeper, short, TOY), Status::NotLiquidatable);
-    sim.now += 60_001;
-    expect(&sim.liquidate(keeper, long, TOY), Status::StalePrice);
-    // At 93: equity 38 < MM 46.5.
+    // At 93: equity 38 < MM 46.5. Target ⌈(93 − 38) / (93 × (10 % − 1 %))⌉ = 7 units,
+    // limit max(93 − 46.5, bankruptcy 89.2) = 89.2: 5 fill at 92 and 2 at 90.
+    sim.now += 1;
     sim.price(TOY, 93_000_000);
-    let ctx = sim.ctx();
-    assert_eq!(
-        view::liquidatable_markets(&mut sim.st, &sim.g, &ctx, &long).unwrap(),
-        vec![TOY]
-    );
     let r = sim.liquidate(keeper, long, TOY);
     expect(&r, Status::Ok);
+    assert_eq!(r.cancelled[0].reason, CancelReason::Liquidation);
     assert_eq!(
-        r.cancelled.iter().map(|c| c.reason).collect::<Vec<_>>(),
-        vec![CancelReason::Liquidation]
+        r.fills
+            .iter()
+            .map(|f| (f.price, f.size))
+            .collect::<Vec<_>>(),
+        vec![(92_000_000, 5), (90_000_000, 2)]
     );
-    // Realized −70 USD leaves 38; the fee is 1 % of 930 USD.
-    let l = closed_ten_toy(r, 93_000_000, 9_300_000);
-    assert_eq!(l.bad_debt, 0);
-    assert_eq!(sim.collateral(long), 28_700_000);
-    assert_eq!(sim.account(long).markets, Vec::<u32>::new());
-    assert_eq!(sim.collateral(INSURANCE_FUND), 9_300_000);
-    let fund = sim.position(INSURANCE_FUND, TOY);
-    assert_eq!((fund.size, fund.cost), (10, 930_000_000));
-    assert_eq!(sim.market(TOY).long_open_interest, 10);
-    assert_eq!(sim.market(TOY).pnl_pool, 70 * USD);
+    assert!(r.fills.iter().all(|f| f.taker_fee == 0));
+    let l = r.liquidation.unwrap();
+    assert_eq!((l.book_filled, l.remaining), (7, 10 - 7));
+    assert!(l.closed.is_empty() && l.deleveraged.is_empty() && !l.insolvent);
+    // Fee 1 % of 7 × 93 = 6.51; a quarter to the keeper, the rest to the fund.
+    assert_eq!(l.fee, 6_510_000);
+    assert_eq!(l.reward, 6_510_000 * LIQUIDATOR_SHARE_BPS / 10_000);
+    assert_eq!(sim.collateral(keeper), 1_627_500);
+    assert_eq!(sim.collateral(INSURANCE_FUND), 4_882_500);
+    // Realized −60 and the fee leave 41.49 (less 3 micro-USDC of funding settled: the
+    // quotes made the mid 106 > the mark); equity ≈ 20.49 ≥ MM 13.95 again.
+    assert_eq!(sim.collateral(long), 41_489_997);
+    let ctx = sim.ctx();
     assert!(!view::is_liquidatable(&mut sim.st, &sim.g, &ctx, &long).unwrap());
 }
 
+/// The cascade of issue #15: a 30 % gap against a thin book walks every stage.
 #[test]
-fn bad_debt_is_absorbed_by_the_insurance_fund() {
-    let (mut sim, long, _) = long_ten_toy(110 * USD);
+fn a_thirty_percent_gap_walks_partial_backstop_and_adl() {
+    let (long, s1, s2, b, maker, keeper) = (addr(1), addr(2), addr(4), addr(5), addr(3), addr(9));
+    let mut sim = long_ten_toy(&[s1]);
+    // s2 sold 3 at 110 to b: the shorts' entries are 100 (s1) and 110 (s2).
+    sim.deposit(s2, 1_000 * USD);
+    sim.deposit(b, 1_000 * USD);
+    sim.order(s2, TOY, false, 110_000_000, 3, Gtc);
+    expect(&sim.order(b, TOY, true, 110_000_000, 3, Ioc), Status::Ok);
+    // The thin book: one bid of 2 at 95. The fund holds a 40 USD donation.
+    sim.deposit(maker, 1_000 * USD);
+    sim.order(maker, TOY, true, 95_000_000, 2, Gtc);
+    sim.deposit(INSURANCE_FUND, 40 * USD);
+    let deposits = sim.meta().total_deposits;
     sim.now += 1;
-    sim.price(TOY, 85_000_000);
-    assert_eq!(sim.view(long).equity, -42 * USD);
-    let r = sim.liquidate(addr(9), long, TOY);
-    let l = closed_ten_toy(r, 85_000_000, 0);
-    assert_eq!(l.bad_debt, 42 * USD);
-    // The account is emptied (its leaf deleted); the fund is in deficit.
+    sim.price(TOY, 70_000_000);
+    assert_eq!(sim.view(long).equity, -192 * USD);
+    let r = sim.liquidate(keeper, long, TOY);
+    expect(&r, Status::Ok);
+    let l = r.liquidation.unwrap();
+    // 1. The book: 2 at 95 (≥ the bankruptcy price 89.2); fee 1 % × 2 × 70 = 1.4.
+    assert_eq!(l.book_filled, 2);
+    // 2. The fund: 8 left, collateral 96.6, bankruptcy price ⌈(800 − 96.6) / 8⌉ =
+    //    87.925; 17.925 below it per unit, 40 USD cover 2 units.
+    assert_eq!(
+        l.closed,
+        vec![ClosedPosition {
+            market: TOY,
+            size: 2,
+            price: 87_925_000,
+            fee: 0
+        }]
+    );
+    // 3. ADL, best-ranked first: s2 (short from 110) before s1 (short from 100).
+    let adl = |account, size| Deleveraged {
+        account,
+        size,
+        price: 87_925_000,
+    };
+    assert_eq!(l.deleveraged, vec![adl(s2, 3), adl(s1, 3)]);
+    assert_eq!((l.remaining, l.insolvent), (0, false));
+    assert_eq!((l.fee, l.reward), (1_400_000, 350_000));
+    assert_eq!(sim.collateral(keeper), 350_000);
+    // The account is flat and empty; the fund ends at 40 + 1.05 ≥ 0.
     assert_eq!(sim.account(long), records::Account::empty(long));
-    assert_eq!(sim.collateral(INSURANCE_FUND), -42 * USD);
+    assert_eq!(sim.collateral(INSURANCE_FUND), 41_050_000);
+    assert_eq!(sim.position(INSURANCE_FUND, TOY).size, 2);
+    // s2 realized (110 − 87.925) × 3, s1 (100 − 87.925) × 3.
+    assert_eq!(sim.collateral(s2), 1_000 * USD - 330_000 + 66_225_000);
+    assert_eq!(sim.position(s1, TOY).size, -7);
+    assert_eq!(sim.market(TOY).long_open_interest, 7);
+    assert_eq!(sim.meta().total_deposits, deposits);
 }
 
 #[test]
-fn bankruptcy_realizes_profit_elsewhere_before_any_bad_debt() {
-    let (lev, cp) = (addr(1), addr(2));
-    let mut sim = Sim::new();
-    sim.price(BTC, 50_000_000_000);
-    sim.price(TOY, P100);
-    sim.deposit(lev, 200 * USD);
-    sim.deposit(cp, 100_000 * USD);
-    // lev: short 0.01 BTC at 50,000 (fee 0.25) and long 10 TOY at 100 (fee 2).
-    sim.order(cp, BTC, true, 50_000_000_000, 100, Gtc);
-    sim.order(lev, BTC, false, 50_000_000_000, 100, Ioc);
-    sim.order(cp, TOY, false, P100, 10, Gtc);
-    sim.order(lev, TOY, true, P100, 10, Ioc);
-    assert_eq!(sim.collateral(lev), 197_750_000);
+fn adl_is_bounded_and_an_insolvent_account_pauses_withdrawals() {
+    let long = addr(1);
+    let sellers: Vec<Address> = (10..15).map(addr).collect();
+    let mut sim = long_ten_toy(&sellers);
     sim.now += 1;
-    sim.price(BTC, 45_000_000_000); // +50 USD on the short
-    sim.price(TOY, 80_000_000); // −200 USD on the long
-    // Equity 47.75 < MM 40 + 22.5.
-    assert_eq!(sim.view(lev).equity, 47_750_000);
-    let r = sim.liquidate(addr(9), lev, TOY);
+    sim.price(TOY, 70_000_000);
+    // No book, an empty fund: everything goes to ADL, 4 counterparties of 2 per action.
+    let r = sim.liquidate(addr(9), long, TOY);
     let l = r.liquidation.unwrap();
-    // TOY realizes −200 (collateral −2.25, no fee can be paid); the BTC short is then
-    // closed too, realizing +50 and paying its 4.5 USD fee; no bad debt remains.
+    assert_eq!(l.deleveraged.len(), ADL_MAX_COUNTERPARTIES);
+    assert!(l.deleveraged.iter().all(|d| d.price == 89_200_000));
+    assert_eq!((l.remaining, l.insolvent), (2, true));
+    assert_eq!(sim.meta().insolvent_accounts, 1);
+    expect(&sim.withdraw(sellers[0], USD), Status::WithdrawalsPaused);
+    // The next liquidation deleverages the last seller; the account ends at zero.
+    let l = sim.liquidate(addr(9), long, TOY).liquidation.unwrap();
     assert_eq!(
-        l.closed,
-        vec![
-            ClosedPosition {
-                market: TOY,
-                size: 10,
-                price: 80_000_000,
-                fee: 0
-            },
-            ClosedPosition {
-                market: BTC,
-                size: -100,
-                price: 45_000_000_000,
-                fee: 4_500_000
-            },
-        ]
+        (l.deleveraged.len(), l.remaining, l.insolvent),
+        (1, 0, false)
     );
-    assert_eq!(l.bad_debt, 0);
-    assert_eq!(sim.collateral(lev), 43_250_000);
-    assert_eq!(sim.position(INSURANCE_FUND, BTC).size, -100);
-    assert_eq!(sim.position(INSURANCE_FUND, TOY).size, 10);
-    assert_eq!(sim.collateral(INSURANCE_FUND), 4_500_000);
+    assert_eq!(sim.meta().insolvent_accounts, 0);
+    expect(&sim.withdraw(sellers[0], USD), Status::Ok);
+}
+
+#[test]
+fn adl_ranking_ties_fall_to_the_owner_hash() {
+    let sellers: Vec<Address> = (10..15).map(addr).collect();
+    let mut sim = long_ten_toy(&sellers);
+    sim.now += 1;
+    sim.price(TOY, 70_000_000);
+    let l = sim.liquidate(addr(9), addr(1), TOY).liquidation.unwrap();
+    let hashes: Vec<_> = l
+        .deleveraged
+        .iter()
+        .map(|d| protocol::engine::keys::adl_key(TOY, 1, 0, &d.account))
+        .collect();
+    let mut sorted = hashes.clone();
+    sorted.sort();
+    assert_eq!(hashes, sorted);
 }

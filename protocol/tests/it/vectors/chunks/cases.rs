@@ -76,6 +76,7 @@ pub fn all() -> Vec<Case> {
         accounts::margin(),
         accounts::cancels(),
         accounts::liquidation(),
+        accounts::liquidation_adl(),
     ]
 }
 

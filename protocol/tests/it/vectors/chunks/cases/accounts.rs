@@ -159,8 +159,9 @@ pub fn liquidation() -> Case {
     let tx = w.price(BTC, 46_000 * USD);
     case.push(Status::Ok, "BTC falls to 46,000 USD", tx);
     let alice = w.address(ALICE);
-    let why = "carol liquidates alice: equity 19,750 < maintenance 23,000; her bid is cancelled, \
-               10 BTC close into the fund, fee 4,600 USD";
+    let why = "carol liquidates alice: equity 19,750 < maintenance 23,000; her bid is cancelled; \
+               no bid for the partial close, so the fund takes all 10 BTC at the mark (the \
+               bankruptcy price 44,025 is better for it), fee 4,600 USD";
     case.push(Status::Ok, why, w.liquidate(CAROL, alice, BTC));
     let tx = w.liquidate(CAROL, alice, BTC);
     case.push(Status::NoPosition, "carol liquidates alice again", tx);
@@ -189,4 +190,51 @@ fn push_liquidation_refusals(w: &mut World, case: &mut Case) {
         "carol liquidates the insurance fund",
         tx,
     );
+}
+
+/// A 30 % gap: the book is empty and so is the fund, so a liquidation reaches ADL; alice's
+/// other market leaves her below zero equity, which pauses withdrawals until she is
+/// liquidated there too.
+pub fn liquidation_adl() -> Case {
+    let mut w = btc_world(&[BOB, CAROL, DAVE], MILLION_USD);
+    w.fund(&[ALICE], 60_000 * USD);
+    w.setup([w.price(ETH, 3_000 * USD)]);
+    alice_long(&mut w, 10 * BTC_UNIT);
+    let ask = w.order_tx(DAVE, ETH, false, 3_000 * USD, 10_000, Gtc);
+    let take = w.order_tx(ALICE, ETH, true, 3_000 * USD, 10_000, Ioc);
+    w.setup([ask, take]);
+    w.now = T1;
+    let mut case = Case::start(
+        &w,
+        "liquidation_adl",
+        "auto-deleveraging: alice is long 10 BTC at 50,000 USD (from bob) and 10 ETH at 3,000 \
+         USD (from dave) with 59,735 USD of collateral; no bids; the insurance fund is empty",
+    );
+    case.push(
+        Status::Ok,
+        "BTC gaps to 35,000 USD",
+        w.price(BTC, 35_000 * USD),
+    );
+    case.push(
+        Status::Ok,
+        "ETH falls to 2,900 USD",
+        w.price(ETH, 2_900 * USD),
+    );
+    let alice = w.address(ALICE);
+    let why = "carol liquidates alice in BTC: nothing on the book, the fund covers nothing, so \
+               bob's short is deleveraged at the bankruptcy price 44,026.5; alice's collateral \
+               ends at 0 and her ETH loss leaves her below zero equity: marked insolvent";
+    case.push(Status::Ok, why, w.liquidate(CAROL, alice, BTC));
+    let why = "carol's withdrawal: paused while an account is insolvent";
+    case.push(
+        Status::WithdrawalsPaused,
+        why,
+        w.withdraw(CAROL, 1_000 * USD),
+    );
+    let why = "carol liquidates alice in ETH: dave's short is deleveraged at 3,000; alice is \
+               flat at zero, the mark is cleared";
+    case.push(Status::Ok, why, w.liquidate(CAROL, alice, ETH));
+    let why = "carol's withdrawal: paid again";
+    case.push(Status::Ok, why, w.withdraw(CAROL, 1_000 * USD));
+    case
 }
