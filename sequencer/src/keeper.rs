@@ -10,7 +10,7 @@ use crate::view::ViewReceiver;
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, Liquidate};
 use protocol::codec::Decode;
-use protocol::engine::keys::KIND_ACCOUNT;
+use protocol::engine::keys::{KIND_ACCOUNT, KIND_INSOLVENT};
 use protocol::engine::records::Account;
 use protocol::engine::view::liquidatable_markets;
 use protocol::engine::{BlockContext, INSURANCE_FUND};
@@ -34,7 +34,10 @@ pub struct Keeper {
     pub every: Duration,
 }
 
-/// The (account, market) pairs a `Liquidate` would succeed on at `ctx`, one per account.
+/// The (account, market) pairs a `Liquidate` would succeed on at `ctx`, one per account:
+/// liquidatable accounts, and accounts marked insolvent that have recovered (equity at or
+/// above maintenance), whose `Liquidate` only clears the mark. Withdrawals stay paused
+/// while any mark remains (PROTOCOL.md Part 4 §11), so the keeper clears them promptly.
 pub fn scan(
     tree: &protocol::tree::Tree,
     genesis: &Genesis,
@@ -48,13 +51,22 @@ pub fn scan(
         .filter(|a| !a.markets.is_empty() && a.owner != INSURANCE_FUND)
         .map(|a| a.owner)
         .collect();
-    accounts
+    let mut targets: Vec<(Address, u32)> = accounts
         .into_iter()
         .filter_map(|owner| {
             let markets = liquidatable_markets(&mut reader, genesis, ctx, &owner).ok()?;
             markets.first().map(|m| (owner, *m))
         })
-        .collect()
+        .collect();
+    let any_market = genesis.markets.first().map(|m| m.id);
+    let recovered = tree
+        .iter()
+        .filter(|(key, _)| key.0[0] == KIND_INSOLVENT)
+        .filter_map(|(_, value)| <[u8; 20]>::try_from(value).ok().map(Address))
+        .filter(|owner| !targets.iter().any(|(t, _)| t == owner))
+        .filter_map(|owner| any_market.map(|m| (owner, m)));
+    targets.extend(recovered.collect::<Vec<_>>());
+    targets
 }
 
 impl Keeper {
@@ -104,5 +116,29 @@ impl Keeper {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::engine::keys::insolvent_key;
+    use protocol::state::State;
+
+    #[test]
+    fn an_insolvent_mark_on_a_recovered_account_is_a_target() {
+        let genesis = protocol::workload::Workload::new(3, 2).genesis;
+        let mut tree = protocol::batch::genesis_tree(&genesis);
+        let ctx = BlockContext { timestamp_ms: 1 };
+        assert_eq!(
+            scan(&tree, &genesis, &ctx),
+            vec![],
+            "nothing to do at genesis"
+        );
+        let owner = Address([0x77; 20]);
+        tree.set(&insolvent_key(&owner), owner.0.to_vec())
+            .expect("set");
+        let first = genesis.markets[0].id;
+        assert_eq!(scan(&tree, &genesis, &ctx), vec![(owner, first)]);
     }
 }
