@@ -158,30 +158,47 @@ pub fn order_margin<S: State>(
 ) -> Result<OrderMargin, Halt> {
     let mut pnl = 0i128;
     let mut required = 0i128;
-    let mut add_market = |market: u32, pos: &Position, ms: &MarketState| -> Result<(), Halt> {
+    // Every listed leaf, also one with only resting orders (`size = 0`).
+    let keep = |pos: &Position| !pos.is_empty();
+    each_market(st, owner, markets, current, keep, |market, pos, ms| {
         let params = params_of(genesis, owner, market)?;
         let p = position_risk(params, ms, pos)?;
         pnl = add(pnl, add(p.upnl, p.funding)?)?;
         required = add(required, market_requirement(params, ms, pos)?)?;
         Ok(())
-    };
+    })?;
+    Ok(OrderMargin {
+        equity: add(collateral, pnl)?,
+        required,
+    })
+}
+
+/// Visits `current` (the market being traded, held in memory; visited even if `markets`
+/// does not list it yet) and every other market of `markets` whose stored position `keep`s,
+/// with its market state: the one walk over an account's markets that its risk and its
+/// order margin share.
+fn each_market<S: State>(
+    st: &mut S,
+    owner: &Address,
+    markets: &[u32],
+    current: Option<(u32, &Position, &MarketState)>,
+    keep: impl Fn(&Position) -> bool,
+    mut visit: impl FnMut(u32, &Position, &MarketState) -> Result<(), Halt>,
+) -> Result<(), Halt> {
     if let Some((market, pos, ms)) = current {
-        add_market(market, pos, ms)?;
+        visit(market, pos, ms)?;
     }
     for &market in markets {
         if current.is_some_and(|(m, _, _)| m == market) {
             continue;
         }
         let pos = load_position(st, owner, market)?;
-        if !pos.is_empty() {
+        if keep(&pos) {
             let ms = load_market(st, market)?;
-            add_market(market, &pos, &ms)?;
+            visit(market, &pos, &ms)?;
         }
     }
-    Ok(OrderMargin {
-        equity: add(collateral, pnl)?,
-        required,
-    })
+    Ok(())
 }
 
 /// Risk of `owner` with `collateral`, over its `markets`. `current` overrides the stored
@@ -199,31 +216,15 @@ pub fn account_risk<S: State>(
         collateral,
         ..Default::default()
     };
-    let add_position = |risk: &mut AccountRisk,
-                        market: u32,
-                        pos: &Position,
-                        ms: &MarketState|
-     -> Result<(), Halt> {
+    let keep = |pos: &Position| pos.size != 0;
+    each_market(st, owner, markets, current, keep, |market, pos, ms| {
         let params = params_of(genesis, owner, market)?;
         let p = position_risk(params, ms, pos)?;
         risk.pnl = add(risk.pnl, add(p.upnl, p.funding)?)?;
         risk.initial = add(risk.initial, p.initial)?;
         risk.maintenance = add(risk.maintenance, p.maintenance)?;
         Ok(())
-    };
-    if let Some((market, pos, ms)) = current {
-        add_position(&mut risk, market, pos, ms)?;
-    }
-    for &market in markets {
-        if current.is_some_and(|(m, _, _)| m == market) {
-            continue;
-        }
-        let pos = load_position(st, owner, market)?;
-        if pos.size != 0 {
-            let ms = load_market(st, market)?;
-            add_position(&mut risk, market, &pos, &ms)?;
-        }
-    }
+    })?;
     risk.equity = add(collateral, risk.pnl)?;
     Ok(risk)
 }
