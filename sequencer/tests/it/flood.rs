@@ -7,7 +7,6 @@
 //! honest trader on another account still gets every order in. Latency figures are printed, not asserted: they are measured
 //! by `vigil bench`, not by tests on a shared machine.
 
-use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
 use protocol::action::TimeInForce;
@@ -77,17 +76,12 @@ async fn honest_orders(seq: &Seq, honest: &k256::ecdsa::SigningKey) -> Vec<Durat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
-    let mut l1 = L1::start().await;
-    let seq = Seq::start_with(&l1, |c| {
+    let (mut l1, seq) = funded_pair(|c| {
         c.limits.max_queue_wait = Duration::from_millis(20);
         c.limits.min_queue_budget_actions = 512;
-        c.keeper_interval = None;
     })
     .await;
     let honest = alice();
-    l1.deposit(&honest, DEPOSIT).await;
-    seq.wait_collateral(&addr(&honest), DEPOSIT.into()).await;
-    seq.submit(&price(BTC, BTC_PRICE)).await;
 
     // 64 connections × 16 actions of one account: twice the whole budget, all "small".
     let stop = Arc::new(AtomicBool::new(false));
@@ -146,17 +140,12 @@ async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_orders_get_in_while_a_bulk_flood_is_shed() {
-    let mut l1 = L1::start().await;
-    let seq = Seq::start_with(&l1, |c| {
+    let (mut l1, seq) = funded_pair(|c| {
         c.limits.max_queue_wait = Duration::from_millis(20);
         c.limits.min_queue_budget_actions = 512;
-        c.keeper_interval = None;
     })
     .await;
     let honest = alice();
-    l1.deposit(&honest, DEPOSIT).await;
-    seq.wait_collateral(&addr(&honest), DEPOSIT.into()).await;
-    seq.submit(&price(BTC, BTC_PRICE)).await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut flooders = Vec::new();

@@ -3,7 +3,6 @@
 //! what a fresh replay of the chain gives, after a restart (here) and after a fraud revert
 //! (`revert.rs` calls [`assert_history_is_the_replay`]).
 
-use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
 use protocol::api::history::{
@@ -104,13 +103,8 @@ pub async fn assert_history_is_the_replay(seq: &Seq, batches: &[Batch], accounts
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fills_trades_and_candles_are_served_and_survive_a_restart() {
-    let l1 = L1::start().await;
+    let (l1, seq) = funded_pair(|_| {}).await;
     let (alice, bob) = (alice(), bob());
-    l1.deposit(&alice, DEPOSIT).await;
-    l1.deposit(&bob, DEPOSIT).await;
-    let seq = Seq::start_with(&l1, |c| c.keeper_interval = None).await;
-    seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
-    seq.submit(&price(BTC, BTC_PRICE)).await;
     // Bob sweeps two of Alice's asks in one order: one transaction, two fills.
     seq.submit(&maker_ask(&alice, ONE_BTC / 4, 1)).await;
     seq.submit(&maker_ask(&alice, ONE_BTC / 4, 2)).await;

@@ -4,7 +4,6 @@
 //! gets exactly what it missed; batches arrive with their status changes; a malformed
 //! subscription is answered with an error and the connection stays usable.
 
-use crate::support::l1::L1;
 use crate::support::seq::Seq;
 use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
@@ -123,13 +122,8 @@ impl Book {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
-    let l1 = L1::start().await;
+    let (_l1, seq) = funded_pair(|_| {}).await;
     let (alice, bob) = (alice(), bob());
-    l1.deposit(&alice, DEPOSIT).await;
-    l1.deposit(&bob, DEPOSIT).await;
-    let seq = Seq::start_with(&l1, |c| c.keeper_interval = None).await;
-    seq.wait_collateral(&addr(&bob), DEPOSIT.into()).await;
-    seq.submit(&price(BTC, BTC_PRICE)).await;
 
     let mut socket = connect(&seq).await;
     subscribe(

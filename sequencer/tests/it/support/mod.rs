@@ -155,3 +155,20 @@ where
     }
     panic!("timed out after {limit:?} waiting for {what}");
 }
+
+/// A settlement layer and a sequencer (with `tweak`, the keeper off) on which Alice and Bob
+/// each deposited `DEPOSIT`, both credited, and BTC has its price: where trading tests start.
+pub async fn funded_pair(tweak: impl FnOnce(&mut sequencer::Config)) -> (l1::L1, seq::Seq) {
+    let l1 = l1::L1::start().await;
+    l1.deposit(&alice(), DEPOSIT).await;
+    l1.deposit(&bob(), DEPOSIT).await;
+    let seq = seq::Seq::start_with(&l1, |c| {
+        c.keeper_interval = None;
+        tweak(c);
+    })
+    .await;
+    seq.wait_collateral(&addr(&alice()), DEPOSIT.into()).await;
+    seq.wait_collateral(&addr(&bob()), DEPOSIT.into()).await;
+    seq.submit(&price(BTC, BTC_PRICE)).await;
+    (l1, seq)
+}
