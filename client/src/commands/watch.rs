@@ -6,7 +6,7 @@
 //! `--json` one JSON object per line. Bounded by `--for-secs` / `--count`; Ctrl-C exits 0.
 
 use super::Output;
-use super::market::{markets, size_decimals, symbol};
+use super::market::{find, markets, size_decimals, symbol};
 use super::network::Endpoints;
 use crate::cli::{Cli, WatchArgs};
 use crate::sequencer::SequencerClient;
@@ -33,6 +33,48 @@ struct Cursor {
     printed: u64,
     limit: Option<u64>,
     json: bool,
+    filter: Filter,
+}
+
+/// `--account`, `--market` and `--kind`: which lines to print, judged on each line's JSON.
+#[derive(Debug, Default)]
+struct Filter {
+    account: Option<String>,
+    market: Option<u32>,
+    kind: Option<String>,
+}
+
+impl Filter {
+    fn passes(&self, value: &Value) -> bool {
+        let kind = self
+            .kind
+            .as_ref()
+            .is_none_or(|k| value["kind"] == k.as_str());
+        let account = self.account.as_ref().is_none_or(|a| names(value, a));
+        let market = self.market.is_none_or(|m| in_market(value, m));
+        kind && account && market
+    }
+}
+
+/// Whether any string in `value` is `address` (any letter case).
+fn names(value: &Value, address: &str) -> bool {
+    match value {
+        Value::String(s) => s.eq_ignore_ascii_case(address),
+        Value::Array(items) => items.iter().any(|v| names(v, address)),
+        Value::Object(fields) => fields.values().any(|v| names(v, address)),
+        _ => false,
+    }
+}
+
+/// Whether any `market` field in `value` is `market`.
+fn in_market(value: &Value, market: u32) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(|v| in_market(v, market)),
+        Value::Object(fields) => fields.iter().any(|(k, v)| {
+            (k == "market" && v.as_u64() == Some(u64::from(market))) || in_market(v, market)
+        }),
+        _ => false,
+    }
 }
 
 impl Cursor {
@@ -41,6 +83,9 @@ impl Cursor {
     fn emit(&mut self, text: String, value: Value) -> bool {
         if self.limit.is_some_and(|l| self.printed >= l) {
             return false;
+        }
+        if !self.filter.passes(&value) {
+            return true;
         }
         let line = if self.json { value.to_string() } else { text };
         // A closed reader (`vigil watch | head -3`) ends the watch quietly.
@@ -65,6 +110,14 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<Output> {
         printed: 0,
         limit: args.count,
         json: cli.json,
+        filter: Filter {
+            account: args.account.map(|a| a.to_string()),
+            market: match &args.market {
+                Some(text) => Some(find(&markets, text)?.params.id),
+                None => None,
+            },
+            kind: args.kind.clone(),
+        },
     };
     if !args.from_start {
         let status = seq.status().await?;
@@ -293,4 +346,38 @@ fn describe_event(event: &Event) -> Option<String> {
         }
     };
     Some(format!("[block {}] {text}", event.block))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_judge_each_line_by_its_json() {
+        let alice = "0xAbCd000000000000000000000000000000000001";
+        let tx = json!({"kind": "tx", "receipt": {"fills": [{"market": 1, "taker": alice.to_lowercase()}]}});
+        let batch = json!({"kind": "batch", "index": 3});
+        let deposit = json!({"kind": "l1_event", "event": {"event": {"account": alice}}});
+        let filter = |account: Option<&str>, market: Option<u32>, kind: Option<&str>| Filter {
+            account: account.map(str::to_string),
+            market,
+            kind: kind.map(str::to_string),
+        };
+        // (filter, passes for [tx, batch, deposit])
+        let table = [
+            (filter(None, None, None), [true, true, true]),
+            (filter(Some(alice), None, None), [true, false, true]),
+            (filter(None, Some(1), None), [true, false, false]),
+            (filter(None, Some(2), None), [false, false, false]),
+            (filter(None, None, Some("batch")), [false, true, false]),
+            (
+                filter(Some(alice), None, Some("l1_event")),
+                [false, false, true],
+            ),
+        ];
+        for (f, want) in table {
+            let got = [&tx, &batch, &deposit].map(|v| f.passes(v));
+            assert_eq!(got, want, "{f:?}");
+        }
+    }
 }
