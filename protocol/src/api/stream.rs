@@ -8,7 +8,7 @@
 //! read (a send blocked for 5 s) is closed with a reason.
 
 use super::history::{AccountFill, Trade};
-use super::sequencer::BatchInfo;
+use super::sequencer::{BatchInfo, MarketInfo};
 use crate::engine::view::BookLevel;
 use crate::primitives::Address;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,9 @@ pub enum Subscribe {
         #[serde(default)]
         since_index: Option<u64>,
     },
+    /// Every market's state (mark, price time, funding index, open interest) now, then
+    /// each market again whenever its state changes.
+    Markets,
 }
 
 /// What the server sends: `{"channel": "trade", "data": {...}}`. (Adjacently tagged, tag
@@ -81,6 +84,11 @@ pub enum StreamMessage {
     /// follow as `batch` messages).
     BatchReverted {
         index: u64,
+    },
+    /// One market's terms and state, as `GET /v1/markets` lists it, as of `seq`.
+    Market {
+        seq: u64,
+        market: MarketInfo,
     },
     /// A subscription message was refused; the connection stays open.
     Error {

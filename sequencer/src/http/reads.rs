@@ -108,10 +108,19 @@ pub async fn account(
 
 pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
     let v = s.views.borrow().clone();
-    let mut tree = v.tree.clone();
+    let markets = market_infos(&s, &v.tree).map_err(ApiError::internal)?;
+    Ok(Json(MarketsResponse { markets }))
+}
+
+/// Every market's genesis terms with its state in `tree` (`/v1/markets` and the feed).
+pub(super) fn market_infos(
+    s: &AppState,
+    tree: &protocol::tree::Tree,
+) -> Result<Vec<MarketInfo>, protocol::state::StateError> {
+    let mut tree = tree.clone();
     let mut markets = Vec::with_capacity(s.genesis.markets.len());
     for params in &s.genesis.markets {
-        let state = view::market_state(&mut tree, params.id).map_err(ApiError::internal)?;
+        let state = view::market_state(&mut tree, params.id)?;
         markets.push(MarketInfo {
             params: params.clone(),
             mark_price: state.mark_price,
@@ -120,7 +129,7 @@ pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
             long_open_interest: state.long_open_interest,
         });
     }
-    Ok(Json(MarketsResponse { markets }))
+    Ok(markets)
 }
 
 #[derive(Debug, Deserialize)]

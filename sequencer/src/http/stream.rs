@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use protocol::api::sequencer::BatchInfo;
+use protocol::api::sequencer::{BatchInfo, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::{self, BookLevel};
 use protocol::primitives::{Address, H256};
@@ -51,6 +51,9 @@ enum Sub {
     Batches {
         after: Option<u64>,
         known: BTreeMap<u64, (String, Option<H256>)>,
+    },
+    Markets {
+        last: Vec<MarketInfo>,
     },
 }
 
@@ -148,7 +151,7 @@ async fn subscribe(s: &AppState, subs: &mut Vec<Sub>, text: &str, tx: &mut Tx) -
     let from = match &sub {
         Sub::Trades { after, .. } | Sub::Fills { after, .. } => Some(*after),
         Sub::Batches { after, .. } => *after,
-        Sub::Book { .. } => None,
+        Sub::Book { .. } | Sub::Markets { .. } => None,
     };
     send_json(
         tx,
@@ -203,6 +206,7 @@ async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
                 known: BTreeMap::new(),
             }
         }
+        Subscribe::Markets => Sub::Markets { last: Vec::new() },
     })
 }
 
@@ -262,6 +266,7 @@ async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Tx) -> Result<(), End> {
             last,
         } => serve_book(s, *market, *levels, last, tx).await,
         Sub::Batches { after, known } => serve_batches(s, after, known, tx).await,
+        Sub::Markets { last } => serve_markets(s, last, tx).await,
     }
 }
 
@@ -302,6 +307,25 @@ async fn serve_book(
         },
     )
     .await
+}
+
+/// Each market whose state differs from what was last sent (all of them at first).
+async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Tx) -> Result<(), End> {
+    let view = s.views.borrow().clone();
+    let Ok(now) = super::reads::market_infos(s, &view.tree) else {
+        return Ok(());
+    };
+    for market in &now {
+        if !last.contains(market) {
+            let message = StreamMessage::Market {
+                seq: view.next_seq,
+                market: market.clone(),
+            };
+            send_json(tx, &message).await?;
+        }
+    }
+    *last = now;
+    Ok(())
 }
 
 /// The levels of `new` that differ from `old`, and those of `old` that are gone (size 0).

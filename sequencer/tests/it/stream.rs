@@ -269,3 +269,38 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
     drop(socket);
     seq.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markets_stream_their_state_and_each_change() {
+    let (_l1, seq) = funded_pair(|_| {}).await;
+    let mut socket = connect(&seq).await;
+    subscribe(&mut socket, &Subscribe::Markets).await;
+    assert!(matches!(
+        next(&mut socket).await,
+        StreamMessage::Subscribed { .. }
+    ));
+    let count = genesis().markets.len();
+    let mut first = Vec::new();
+    for _ in 0..count {
+        match next(&mut socket).await {
+            StreamMessage::Market { market, .. } => first.push(market),
+            other => panic!("{other:?}"),
+        }
+    }
+    let listed: protocol::api::sequencer::MarketsResponse = seq.get("/v1/markets").await;
+    assert_eq!(
+        first, listed.markets,
+        "every market, as /v1/markets lists it"
+    );
+    // A new price moves BTC's mark: that market comes again, with it.
+    seq.submit(&price(BTC, BTC_PRICE + 1_000_000)).await;
+    let moved = read_until(&mut socket, |m| {
+        matches!(m, StreamMessage::Market { market, .. } if market.mark_price == BTC_PRICE + 1_000_000)
+    })
+    .await;
+    let Some(StreamMessage::Market { market, .. }) = moved.last() else {
+        panic!("{moved:?}");
+    };
+    assert_eq!(market.params.id, BTC);
+    seq.stop().await;
+}
