@@ -119,33 +119,18 @@ async fn send_json(tx: &mut Tx, message: &StreamMessage) -> Result<(), End> {
 /// Handles one subscription request: refuses a malformed one with an `error` message, else
 /// acknowledges it and serves what it already covers.
 async fn subscribe(s: &AppState, subs: &mut Vec<Sub>, text: &str, tx: &mut Tx) -> Result<(), End> {
-    let request: Subscribe = match serde_json::from_str(text) {
-        Ok(request) => request,
-        Err(e) => {
-            let message = format!(
-                "not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}"
-            );
-            return send_json(
-                tx,
-                &StreamMessage::Error {
-                    code: "invalid_subscription".into(),
-                    message,
-                },
-            )
-            .await;
-        }
+    let parsed = serde_json::from_str::<Subscribe>(text).map_err(|e| {
+        format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
+    });
+    let started = match parsed {
+        Ok(request) => start(s, &request).await.map(|sub| (request, sub)),
+        Err(message) => Err(message),
     };
-    let sub = match start(s, &request).await {
-        Ok(sub) => sub,
+    let (request, sub) = match started {
+        Ok(started) => started,
         Err(message) => {
-            return send_json(
-                tx,
-                &StreamMessage::Error {
-                    code: "invalid_subscription".into(),
-                    message,
-                },
-            )
-            .await;
+            let code = "invalid_subscription".into();
+            return send_json(tx, &StreamMessage::Error { code, message }).await;
         }
     };
     let from = match &sub {

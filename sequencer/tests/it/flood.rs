@@ -54,6 +54,12 @@ async fn flood(url: String, body: Vec<u8>, stop: Arc<AtomicBool>) -> Tally {
     (accepted, shed, slowest_shed)
 }
 
+/// A queue budget small enough for a test's flood: 20 ms of work, at least 512 actions.
+fn tight_queue(c: &mut sequencer::Config) {
+    c.limits.max_queue_wait = Duration::from_millis(20);
+    c.limits.min_queue_budget_actions = 512;
+}
+
 /// The honest trader's paced orders, each of which must be accepted; their latencies.
 async fn honest_orders(seq: &Seq, honest: &k256::ecdsa::SigningKey) -> Vec<Duration> {
     let mut latencies = Vec::new();
@@ -76,11 +82,7 @@ async fn honest_orders(seq: &Seq, honest: &k256::ecdsa::SigningKey) -> Vec<Durat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
-    let (mut l1, seq) = funded_pair(|c| {
-        c.limits.max_queue_wait = Duration::from_millis(20);
-        c.limits.min_queue_budget_actions = 512;
-    })
-    .await;
+    let (mut l1, seq) = funded_pair(tight_queue).await;
     let honest = alice();
 
     // 64 connections × 16 actions of one account: twice the whole budget, all "small".
@@ -140,11 +142,7 @@ async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_orders_get_in_while_a_bulk_flood_is_shed() {
-    let (mut l1, seq) = funded_pair(|c| {
-        c.limits.max_queue_wait = Duration::from_millis(20);
-        c.limits.min_queue_budget_actions = 512;
-    })
-    .await;
+    let (mut l1, seq) = funded_pair(tight_queue).await;
     let honest = alice();
 
     let stop = Arc::new(AtomicBool::new(false));
