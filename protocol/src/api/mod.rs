@@ -6,6 +6,6 @@ pub mod genesis;
 pub mod history;
 pub mod proofs;
 pub mod sequencer;
-pub mod stream;
 pub mod settlement;
+pub mod stream;
 pub mod verifier;

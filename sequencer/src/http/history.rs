@@ -57,9 +57,10 @@ pub async fn account_fills(
     let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
     let before = q.before_seq;
     let rows = rows_for(&s, limit);
-    let fills =
-        s.db.read(move |conn| history::account_fills(conn, &address, Walk::NewestBefore(before), rows))
-            .await?;
+    let fills = s
+        .db
+        .read(move |conn| history::account_fills(conn, &address, Walk::NewestBefore(before), rows))
+        .await?;
     let (fills, next_before_seq) = whole_transactions(fills, limit, |f| f.seq);
     Ok(Json(FillsResponse {
         fills,
@@ -86,9 +87,10 @@ pub async fn market_trades(
     let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
     let before = q.before_seq;
     let rows = rows_for(&s, limit);
-    let trades =
-        s.db.read(move |conn| history::market_trades(conn, market, Walk::NewestBefore(before), rows))
-            .await?;
+    let trades = s
+        .db
+        .read(move |conn| history::market_trades(conn, market, Walk::NewestBefore(before), rows))
+        .await?;
     let (trades, next_before_seq) = whole_transactions(trades, limit, |t| t.seq);
     Ok(Json(TradesResponse {
         market,

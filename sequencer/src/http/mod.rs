@@ -4,8 +4,8 @@
 
 mod error;
 mod history;
-mod stream;
 mod reads;
+mod stream;
 mod submit;
 mod withdrawals;
 
