@@ -21,6 +21,7 @@ fn markets(mark: u64) -> Vec<MarketInfo> {
             price_timestamp_ms: 0,
             funding_index: 0,
             long_open_interest: 0,
+            breaker: Default::default(),
         })
         .collect()
 }

@@ -109,6 +109,7 @@ pub async fn account(
 pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
     let v = s.views.borrow().clone();
     let mut tree = v.tree.clone();
+    let ctx = v.context(now_ms());
     let mut markets = Vec::with_capacity(s.genesis.markets.len());
     for params in &s.genesis.markets {
         let state = view::market_state(&mut tree, params.id).map_err(ApiError::internal)?;
@@ -118,6 +119,7 @@ pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
             price_timestamp_ms: state.price_timestamp_ms,
             funding_index: state.funding_index,
             long_open_interest: state.long_open_interest,
+            breaker: view::breaker_view(&s.genesis, params, &state, &ctx),
         });
     }
     Ok(Json(MarketsResponse { markets }))
