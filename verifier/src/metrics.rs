@@ -211,35 +211,6 @@ pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
     out.finish()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histograms_are_cumulative() {
-        let mut h = Histogram::new(&[1.0, 5.0]);
-        for v in [0.5, 1.0, 3.0, 9.0] {
-            h.observe(v);
-        }
-        let mut exposition = Exposition::new();
-        h.render(&mut exposition, "x", "help");
-        let out = exposition.finish();
-        assert!(out.contains("x_bucket{le=\"1\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"5\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");
-        assert!(out.contains("x_sum 13.5\nx_count 4\n"), "{out}");
-    }
-
-    #[test]
-    fn the_rate_is_zero_before_any_work() {
-        let mut m = Metrics::default();
-        assert_eq!(m.reexecution_rate(), 0.0);
-        m.actions_reexecuted = 50;
-        m.reexecution_seconds = 0.5;
-        assert_eq!(m.reexecution_rate(), 100.0);
-    }
-}
-
 /// The solvency figures of the newest audited batch, beside the settlement layer's escrow.
 fn solvency(out: &mut Exposition, status: &StatusResponse) {
     let Some(s) = &status.solvency else {
@@ -275,4 +246,33 @@ fn solvency(out: &mut Exposition, status: &StatusResponse) {
         "market",
         interest,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_are_cumulative() {
+        let mut h = Histogram::new(&[1.0, 5.0]);
+        for v in [0.5, 1.0, 3.0, 9.0] {
+            h.observe(v);
+        }
+        let mut exposition = Exposition::new();
+        h.render(&mut exposition, "x", "help");
+        let out = exposition.finish();
+        assert!(out.contains("x_bucket{le=\"1\"} 2\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"5\"} 3\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");
+        assert!(out.contains("x_sum 13.5\nx_count 4\n"), "{out}");
+    }
+
+    #[test]
+    fn the_rate_is_zero_before_any_work() {
+        let mut m = Metrics::default();
+        assert_eq!(m.reexecution_rate(), 0.0);
+        m.actions_reexecuted = 50;
+        m.reexecution_seconds = 0.5;
+        assert_eq!(m.reexecution_rate(), 100.0);
+    }
 }
