@@ -23,6 +23,8 @@ mod views;
 mod watch;
 pub mod withdraw;
 
+pub use views::markets_table;
+
 use crate::cli::{Cli, Command};
 use crate::keystore::{Keystore, KeystoreError};
 use std::path::PathBuf;
