@@ -74,6 +74,9 @@ pub enum Command {
     Account(AccountArg),
     /// Show an account's positions.
     Positions(AccountArg),
+    /// Show the markets: mark price, open interest and trading state (`open`, or
+    /// `reduce-only` while the circuit breaker is tripped, with why and until when).
+    Markets,
     /// Show a market's order book.
     Book(BookArgs),
     /// Show an account's fills, newest first: time, market, side, maker or taker, size,

@@ -53,6 +53,17 @@ pub struct MarketParams {
     pub price_band_bps: u32,
     /// Maximum total long size (= total short size), in size units.
     pub open_interest_cap: u64,
+    /// Circuit breaker: a new oracle price more than this many bps away from the window's
+    /// start price puts the market in reduce-only mode (0 = no move rule).
+    #[serde(default)]
+    pub breaker_move_bps: u32,
+    /// The move window's length in ms (docs/PROTOCOL.md Part 4 §7.1).
+    #[serde(default)]
+    pub breaker_window_ms: u64,
+    /// A tripped market resumes at the first in-bound price at least this long after it
+    /// tripped.
+    #[serde(default)]
+    pub breaker_cooldown_ms: u64,
 }
 
 impl MarketParams {
@@ -79,6 +90,9 @@ impl MarketParams {
             liquidation_fee_bps: 100,
             price_band_bps: 1_000,
             open_interest_cap,
+            breaker_move_bps: 1_000,
+            breaker_window_ms: 60_000,
+            breaker_cooldown_ms: 30_000,
         }
     }
 }
@@ -255,6 +269,12 @@ impl MarketParams {
         if self.open_interest_cap == 0 || self.open_interest_cap > i64::MAX as u64 {
             return bad("open_interest_cap", "must be in 1..=2^63-1");
         }
+        if self.breaker_move_bps != 0 && self.breaker_window_ms == 0 {
+            return bad(
+                "breaker_window_ms",
+                "must be positive when breaker_move_bps is",
+            );
+        }
         Ok(())
     }
 }
@@ -273,6 +293,9 @@ impl Encode for MarketParams {
         w.u32(self.liquidation_fee_bps)
             .u32(self.price_band_bps)
             .u64(self.open_interest_cap);
+        w.u32(self.breaker_move_bps)
+            .u64(self.breaker_window_ms)
+            .u64(self.breaker_cooldown_ms);
     }
 }
 
@@ -341,6 +364,8 @@ mod tests {
             ),
             (|m| m.taker_fee_bps = 10_001, Some("taker_fee_bps")),
             (|m| m.open_interest_cap = 0, Some("open_interest_cap")),
+            (|m| m.breaker_window_ms = 0, Some("breaker_window_ms")),
+            (|m| (m.breaker_move_bps, m.breaker_window_ms) = (0, 0), None),
         ];
         for (i, (mutate, expect)) in table.iter().enumerate() {
             let mut g =

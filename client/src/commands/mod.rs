@@ -23,6 +23,8 @@ mod views;
 mod watch;
 pub mod withdraw;
 
+pub use views::markets_table;
+
 use crate::cli::{Cli, Command};
 use crate::keystore::{Keystore, KeystoreError};
 use std::path::PathBuf;
@@ -83,6 +85,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::CancelAll(args) => trade::cancel_all(cli, args).await,
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
+        Command::Markets => views::markets_command(cli).await,
         Command::Book(args) => views::book(cli, args).await,
         Command::Fills(args) => history::fills(cli, args).await,
         Command::Trades(args) => history::trades(cli, args).await,

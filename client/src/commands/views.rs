@@ -10,7 +10,7 @@ use crate::cli::{AccountArg, BookArgs, Cli};
 use crate::keystore::DEFAULT_KEY_NAME;
 use crate::units::{format_decimal_wide, format_price, format_size_fixed, format_usdc_fixed};
 use protocol::api::sequencer::MarketInfo;
-use protocol::engine::view::{AccountView, BookLevel, PositionView};
+use protocol::engine::view::{AccountView, BookLevel, MarketMode, PositionView};
 use protocol::primitives::Address;
 use std::fmt::Write as _;
 
@@ -197,6 +197,49 @@ fn orders_table(view: &AccountView, markets: &[MarketInfo]) -> String {
         .collect();
     let header = ["order id", "market", "side", "", "remaining", "price"];
     table::render(&header, &rows, 4)
+}
+
+/// `vigil markets`: one row per market, with the circuit breaker's state in a column.
+pub async fn markets_command(cli: &Cli) -> anyhow::Result<Output> {
+    let seq = Endpoints::resolve(cli)?.sequencer();
+    let markets = markets(&seq).await?;
+    let json = serde_json::json!({ "markets": markets });
+    Ok(Output {
+        text: markets_table(&markets),
+        json,
+    })
+}
+
+/// The `vigil markets` table (no network: a pure function of the sequencer's answer).
+pub fn markets_table(markets: &[MarketInfo]) -> String {
+    let header = ["id", "market", "mark", "open interest", "state"];
+    let rows: Vec<Vec<String>> = markets.iter().map(market_row).collect();
+    table::render(&header, &rows, 2)
+}
+
+fn market_row(m: &MarketInfo) -> Vec<String> {
+    let mark = if m.mark_price == 0 {
+        "none".to_string()
+    } else {
+        format_price(u128::from(m.mark_price))
+    };
+    let b = &m.breaker;
+    let state = match b.state {
+        MarketMode::Open => "open".to_string(),
+        MarketMode::ReduceOnly => format!(
+            "reduce-only ({} since {}, resumes at >= {})",
+            b.reason.as_deref().unwrap_or("?"),
+            b.since_ms.unwrap_or(0),
+            b.resumes_at_ms.unwrap_or(0)
+        ),
+    };
+    vec![
+        m.params.id.to_string(),
+        m.params.symbol.clone(),
+        mark,
+        format_decimal_wide(u128::from(m.long_open_interest), m.params.size_decimals, 0),
+        state,
+    ]
 }
 
 pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {

@@ -21,6 +21,7 @@ fn markets(mark: u64) -> Vec<MarketInfo> {
             price_timestamp_ms: 0,
             funding_index: 0,
             long_open_interest: 0,
+            breaker: Default::default(),
         })
         .collect()
 }
@@ -146,4 +147,37 @@ fn signed_formats() {
     assert_eq!(format_size_signed(12_345, 4), "1.2345");
     assert_eq!(format_price(50_000_000_000), "50,000");
     assert_eq!(format_price(3_000_010_000), "3,000.01");
+}
+
+/// `vigil markets` shows the circuit breaker in its `state` column, and a `/v1/markets`
+/// answer without `breaker` (an older sequencer) still reads, as open.
+#[test]
+fn markets_table_shows_the_breaker() {
+    use protocol::engine::view::{BreakerView, MarketMode};
+    let mut all = markets(50_000_000_000);
+    all[1].breaker = BreakerView {
+        state: MarketMode::ReduceOnly,
+        reason: Some("price_move".into()),
+        since_ms: Some(5_000),
+        resumes_at_ms: Some(35_000),
+        detail: None,
+    };
+    let text = vigil_client::commands::markets_table(&all);
+    assert!(text.contains("state"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("BTC-PERP") && l.ends_with("open")),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("ETH-PERP")
+            && l.contains("reduce-only (price_move since 5000, resumes at >= 35000)")),
+        "{text}"
+    );
+    let mut old = serde_json::to_value(&all[0]).unwrap();
+    old.as_object_mut().unwrap().remove("breaker");
+    let read: MarketInfo = serde_json::from_value(old).unwrap();
+    assert_eq!(read.breaker.state, MarketMode::Open);
 }

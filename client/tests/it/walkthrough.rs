@@ -216,6 +216,16 @@ fn run_step(h: &Path, args: &[&str]) {
             assert!(!list.is_empty(), "{candles}");
             cli(h, args).ok();
         }
+        ["markets"] => {
+            let text = cli(h, args).ok();
+            assert!(
+                text.contains("state") && text.contains("BTC-PERP"),
+                "{text}"
+            );
+            let markets = json(h, args);
+            let state = &markets["markets"][0]["breaker"]["state"];
+            assert!(state == "open" || state == "reduce_only", "{markets}");
+        }
         ["watch"] => watch_then_interrupt(h),
         ["l1", "claim", "--withdrawal-id", _, "--name", name] => {
             let before = int(&json(h, &["l1", "balance", "--name", name])["balance"]);

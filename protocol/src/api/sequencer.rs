@@ -10,7 +10,7 @@
 pub use super::audit::{AuditStatus, InvariantAlert};
 use crate::action::int;
 use crate::engine::Receipt;
-use crate::engine::view::{AccountView, BookDepth};
+use crate::engine::view::{AccountView, BookDepth, BreakerView};
 use crate::fraud::hex_bytes;
 use crate::genesis::MarketParams;
 use crate::primitives::{Address, H256};
@@ -252,6 +252,10 @@ pub struct MarketInfo {
     pub price_timestamp_ms: u64,
     pub funding_index: i128,
     pub long_open_interest: u64,
+    /// The circuit breaker: `{"state": "open"}` or `{"state": "reduce_only", "reason",
+    /// "since_ms", "resumes_at_ms", "detail"}` (docs/PROTOCOL.md Part 4 §7.1).
+    #[serde(default)]
+    pub breaker: BreakerView,
 }
 
 /// `GET /v1/markets`.

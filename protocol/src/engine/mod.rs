@@ -14,6 +14,7 @@
 mod backstop;
 mod book;
 pub mod bounds;
+pub mod breaker;
 mod cancels;
 pub mod exit;
 mod funding;

@@ -4,9 +4,11 @@
 //! `1..=MAX_PRICE`, and its timestamp is newer than the market's last price and not later
 //! than the batch timestamp. So a replayed or reordered update is a rejected no-op. On
 //! acceptance, funding accrues up to the update's timestamp at the current book premium
-//! over the new price, then the mark price and its timestamp are set.
+//! over the new price, the circuit breaker is updated (`breaker::on_price`, Part 4 §7.1),
+//! then the mark price and its timestamp are set.
 
 use super::book::{best_price, side_of};
+use super::breaker;
 use super::funding::{accrue, premium_bps};
 use super::math::MAX_PRICE;
 use super::receipt::{Receipt, Status};
@@ -38,9 +40,9 @@ pub fn price_update<S: State>(
         }
         Err(e) => return Err(Halt::RejectWith(Status::BadSignature, e.to_string())),
     }
-    if genesis.market(update.market).is_none() {
+    let Some(params) = genesis.market(update.market) else {
         return reject(Status::UnknownMarket);
-    }
+    };
     if update.price == 0 || update.price > MAX_PRICE {
         return reject(Status::InvalidPrice);
     }
@@ -61,6 +63,7 @@ pub fn price_update<S: State>(
         update.timestamp_ms,
         genesis.funding_period_ms,
     )?;
+    breaker::on_price(genesis, params, &mut ms, update.price, update.timestamp_ms);
     ms.mark_price = update.price;
     ms.price_timestamp_ms = update.timestamp_ms;
     store_market(st, update.market, &ms)?;

@@ -1,4 +1,4 @@
-//! Placing an order: validation (market, tick, lot, band, staleness, reduce-only,
+//! Placing an order: validation (market, tick, lot, band, staleness, circuit breaker, reduce-only,
 //! post-only, open-order limit), matching, the time-in-force outcome (rest, cancel, or
 //! all-or-nothing), the taker's margin check, and, for an order that rests, the margin its
 //! resting orders reserve. Any rejection, including one found after matching (FOK,
@@ -6,12 +6,13 @@
 //! `apply_tx` restores its snapshot.
 
 use super::book::{best_price, claim_slot, insert_order, side_of};
+use super::breaker;
 use super::margin::{account_risk, order_margin};
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
 use super::position::increases_risk;
 use super::receipt::{OrderOutcome, Receipt, Status};
-use super::records::{BookOrder, MAX_OPEN_ORDERS, MarketState};
+use super::records::{BookOrder, MAX_OPEN_ORDERS, MarketState, Position};
 use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
     store_position,
@@ -61,6 +62,19 @@ fn within_band(price: u64, mark: u64, band_bps: u32) -> bool {
 /// Whether the market's oracle price is older than `max_price_age_ms` at batch time.
 pub fn is_stale(genesis: &Genesis, ctx: &BlockContext, price_timestamp_ms: u64) -> bool {
     ctx.timestamp_ms.saturating_sub(price_timestamp_ms) > genesis.max_price_age_ms
+}
+
+/// Whether an order can only shrink the account's position, however it fills or rests:
+/// reduce-only, or opposite to the position and, with the account's resting orders on the
+/// same side that are not reduce-only, at most its size.
+fn may_only_reduce(o: &Order, pos: &Position) -> bool {
+    let (opposite, resting) = if o.is_buy {
+        (pos.size < 0, pos.bids.size)
+    } else {
+        (pos.size > 0, pos.asks.size)
+    };
+    o.reduce_only
+        || (opposite && u128::from(o.size) + u128::from(resting) <= pos.size.unsigned_abs())
 }
 
 /// The resting check: with the new order on the book (and the fills of its taker part
@@ -118,6 +132,13 @@ pub fn place<S: State>(
     // A stale price allows only orders that cannot add risk.
     if is_stale(genesis, ctx, ms_before.price_timestamp_ms) && !o.reduce_only {
         return reject(Status::StalePrice);
+    }
+    // A tripped circuit breaker allows only orders that cannot increase the position.
+    if let Some(t) = breaker::tripped(genesis, params, &ms_before, ctx.timestamp_ms) {
+        let pos = load_position(st, &o.account, o.market)?;
+        if !may_only_reduce(o, &pos) {
+            return reject_with(Status::MarketHalted, breaker::detail(params, &t));
+        }
     }
     let may_rest = matches!(o.tif, TimeInForce::Gtc | TimeInForce::PostOnly);
     let acct = load_account(st, &o.account)?;

@@ -85,6 +85,7 @@ statuses! {
     QueueIndexMismatch = 32, "queue_index_mismatch", "the L1 message is not the next one in the queue";
     ArithmeticOverflow = 33, "arithmetic_overflow", "an amount is out of the representable range";
     WithdrawalsPaused = 34, "withdrawals_paused", "withdrawals are paused while a liquidated account is below zero equity (auto-deleveraging is pending)";
+    MarketHalted = 35, "market_halted", "the market's circuit breaker is tripped (reduce-only mode): only orders that cannot increase a position are accepted";
 }
 
 impl Status {

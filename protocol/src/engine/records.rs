@@ -122,7 +122,27 @@ pub struct MarketState {
     pub next_seq: u64,
     /// Realized PnL and funding pass through this balance (micro-USDC); see the spec §5.
     pub pnl_pool: i128,
+    /// The circuit breaker's reference price: the mark at the start of the current move
+    /// window (0 = no price yet). See `breaker.rs` and docs/PROTOCOL.md Part 4 §7.1.
+    pub window_price: u64,
+    /// The oracle timestamp of `window_price`.
+    pub window_start_ms: u64,
+    /// Why the market is in reduce-only mode (`BREAKER_*`; 0 = not tripped).
+    pub breaker_reason: u8,
+    /// When it tripped (an oracle timestamp; meaningful iff `breaker_reason ≠ 0`).
+    pub breaker_tripped_at_ms: u64,
+    /// For a move trip: the move, in whole bps of the window price (rounded down).
+    pub breaker_move_bps: u32,
+    /// For a move trip: the time between the window start and the tripping price.
+    pub breaker_move_ms: u64,
 }
+
+/// `MarketState::breaker_reason`: not tripped.
+pub const BREAKER_NONE: u8 = 0;
+/// Tripped by a price move beyond `breaker_move_bps` within the window.
+pub const BREAKER_MOVE: u8 = 1;
+/// Tripped by a price older than `max_price_age_ms` (recorded when the next price arrives).
+pub const BREAKER_STALE: u8 = 2;
 
 /// `0x06` leaf: a withdrawal the settlement layer pays out once its batch is final.
 /// Encoding: `account(20) ‖ amount(8, BE)`, 28 bytes.
@@ -264,6 +284,12 @@ impl Encode for MarketState {
             .u64(self.long_open_interest)
             .u64(self.next_seq)
             .i128(self.pnl_pool);
+        w.u64(self.window_price)
+            .u64(self.window_start_ms)
+            .u8(self.breaker_reason)
+            .u64(self.breaker_tripped_at_ms)
+            .u32(self.breaker_move_bps)
+            .u64(self.breaker_move_ms);
     }
 }
 
@@ -277,6 +303,15 @@ impl Decode for MarketState {
             long_open_interest: r.u64("market.long_open_interest")?,
             next_seq: r.u64("market.next_seq")?,
             pnl_pool: r.i128("market.pnl_pool")?,
+            window_price: r.u64("market.window_price")?,
+            window_start_ms: r.u64("market.window_start_ms")?,
+            breaker_reason: match r.u8("market.breaker_reason")? {
+                r @ (BREAKER_NONE | BREAKER_MOVE | BREAKER_STALE) => r,
+                _ => return Err(invalid("market.breaker_reason", "not 0, 1 or 2")),
+            },
+            breaker_tripped_at_ms: r.u64("market.breaker_tripped_at_ms")?,
+            breaker_move_bps: r.u32("market.breaker_move_bps")?,
+            breaker_move_ms: r.u64("market.breaker_move_ms")?,
         })
     }
 }
@@ -394,9 +429,10 @@ mod tests {
             MarketState {
                 mark_price: 1,
                 pnl_pool: -2,
+                breaker_reason: BREAKER_MOVE,
                 ..Default::default()
             },
-            72,
+            72 + 8 + 8 + 1 + 8 + 4 + 8,
         );
         round_trip(
             Withdrawal {

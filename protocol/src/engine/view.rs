@@ -8,6 +8,7 @@
 //! state method would make this cheaper, but none is needed for correctness).
 
 use super::book::side_of;
+use super::breaker;
 use super::keys::{SIDE_BID, account_orders_prefix, parse_book_key};
 use super::margin::{AccountRisk, account_risk, order_margin, position_risk};
 use super::math::Overflow;
@@ -15,7 +16,7 @@ use super::orders::is_stale;
 use super::records::{BookOrder, MarketState, Meta, Withdrawal};
 use super::storage::{decode_at, load_account, load_market, load_meta, load_position, read};
 use super::{BlockContext, Halt};
-use crate::genesis::Genesis;
+use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::{Address, H256};
 use crate::state::{Key, State, StateError};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,54 @@ fn from_halt(h: Halt) -> ViewError {
 impl From<Overflow> for ViewError {
     fn from(_: Overflow) -> Self {
         ViewError::Overflow
+    }
+}
+
+/// A market's trading mode (docs/PROTOCOL.md Part 4 §7.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarketMode {
+    #[default]
+    Open,
+    /// The circuit breaker is tripped: only orders that cannot increase a position.
+    ReduceOnly,
+}
+
+/// The circuit breaker's state at the view's time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakerView {
+    pub state: MarketMode,
+    /// `price_move` or `stale_price`; absent when open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When it tripped (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<u64>,
+    /// The earliest oracle timestamp of a price that can resume it (the price must also be
+    /// within the move bound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes_at_ms: Option<u64>,
+    /// The words an order rejected by it gets (`market_halted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The breaker of `market` as the STF would see it at `ctx`'s time.
+pub fn breaker_view(
+    genesis: &Genesis,
+    params: &MarketParams,
+    ms: &MarketState,
+    ctx: &BlockContext,
+) -> BreakerView {
+    match breaker::tripped(genesis, params, ms, ctx.timestamp_ms) {
+        None => BreakerView::default(),
+        Some(t) => BreakerView {
+            state: MarketMode::ReduceOnly,
+            reason: Some(breaker::reason_code(t.reason).to_string()),
+            since_ms: Some(t.since_ms),
+            resumes_at_ms: Some(t.resumes_at_ms),
+            detail: Some(breaker::detail(params, &t)),
+        },
     }
 }
 

@@ -403,3 +403,100 @@ fn upheld_roots_differ_only_where_the_fault_was() {
     );
     let _ = H256::ZERO;
 }
+
+/// A sequencer that ignores the circuit breaker (it runs the STF with the breaker's move
+/// rule switched off) accepts a risk-increasing order in a reduce-only market; the verifier
+/// finds that chunk and the adjudicator upholds the proof, because the honest replay on
+/// the witness gives the order `market_halted` (docs/PROTOCOL.md Part 4 §7.1).
+#[test]
+fn a_sequencer_that_ignores_the_circuit_breaker_is_proven() {
+    use protocol::action::{Action, Order, PriceUpdate, TimeInForce};
+    use protocol::engine::Status;
+    use protocol::signing::sign_action;
+
+    const USD: u64 = 1_000_000;
+    let mut w = Workload::new(21, 2);
+    let mut setup = w.deposits(100_000 * USD);
+    let domain = domain_separator(&w.genesis);
+    let oracle = |price: u64, timestamp_ms: u64| Tx::User {
+        action: sign_action(
+            &w.oracle,
+            Action::PriceUpdate(PriceUpdate {
+                market: 1,
+                price,
+                timestamp_ms,
+            }),
+            &domain,
+        ),
+    };
+    // Pre-state: both traders funded, BTC at 50,000 USD signed 5 s before the batch.
+    let mut pre = genesis_tree(&w.genesis);
+    let ctx = BlockContext {
+        timestamp_ms: T0_MS,
+    };
+    setup.push(oracle(50_000 * USD, T0_MS - 5_000));
+    for tx in &setup {
+        let r = execute_tx(&mut pre, &w.genesis, &domain, &ctx, tx).unwrap();
+        assert!(r.status.is_ok(), "{r:?}");
+    }
+    // The batch: a 20 % jump trips the breaker, then trader 0 bids to open a position.
+    let bid = Order {
+        account: w.traders[0].address,
+        market: 1,
+        is_buy: true,
+        price: 59_000 * USD,
+        size: 10,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        nonce: 1,
+        expires_at: T0_MS + 60_000,
+    };
+    let txs = vec![
+        oracle(60_000 * USD, T0_MS),
+        Tx::User {
+            action: sign_action(&w.traders[0].key, Action::Order(bid), &domain),
+        },
+    ];
+    let post = |genesis: &protocol::genesis::Genesis| {
+        let exec = ChunkExecutor::new(genesis, &txs, ctx, None);
+        let mut chunks = exec.chunks(pre.clone());
+        let chunk = chunks.next().unwrap().unwrap();
+        assert!(chunks.next().is_none(), "one chunk");
+        (chunk.post_root, chunk.receipts_root, chunk.receipts)
+    };
+    let (_, _, honest) = post(&w.genesis);
+    assert_eq!(honest[1].status, Status::MarketHalted, "{:?}", honest[1]);
+    // The faulty sequencer's rulebook: no move rule.
+    let mut lax = w.genesis.clone();
+    for m in &mut lax.markets {
+        m.breaker_move_bps = 0;
+    }
+    let (root, receipts_root, faulty) = post(&lax);
+    assert_eq!(faulty[1].status, Status::Ok, "{:?}", faulty[1]);
+
+    let draft = Draft {
+        queue_start: 2,
+        ..Draft::first(&w.genesis, T0_MS)
+    };
+    let batch = Batch::seal(
+        draft,
+        pre.root(),
+        txs.clone(),
+        vec![root],
+        vec![receipts_root],
+    );
+    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
+    let bad = bad.expect("the verifier finds the chunk that ignored the breaker");
+    assert_eq!(bad.chunk, 0);
+    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
+    match fraud::adjudicate(&w.genesis, &batch, &proof) {
+        Verdict::Upheld(u) => {
+            assert_eq!(
+                (u.claimed_root, u.claimed_receipts_root),
+                (root, receipts_root)
+            );
+            assert_ne!(u.computed_root, root);
+        }
+        other => panic!("expected upheld, got {other:?}"),
+    }
+}

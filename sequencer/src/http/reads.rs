@@ -108,16 +108,18 @@ pub async fn account(
 
 pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
     let v = s.views.borrow().clone();
-    let markets = market_infos(&s, &v.tree).map_err(ApiError::internal)?;
+    let markets = market_infos(&s, &v).map_err(ApiError::internal)?;
     Ok(Json(MarketsResponse { markets }))
 }
 
-/// Every market's genesis terms with its state in `tree` (`/v1/markets` and the feed).
+/// Every market's genesis terms with its state in `view` and its breaker now
+/// (`/v1/markets` and the feed).
 pub(super) fn market_infos(
     s: &AppState,
-    tree: &protocol::tree::Tree,
+    v: &crate::view::ReadView,
 ) -> Result<Vec<MarketInfo>, protocol::state::StateError> {
-    let mut tree = tree.clone();
+    let mut tree = v.tree.clone();
+    let ctx = v.context(now_ms());
     let mut markets = Vec::with_capacity(s.genesis.markets.len());
     for params in &s.genesis.markets {
         let state = view::market_state(&mut tree, params.id)?;
@@ -127,6 +129,7 @@ pub(super) fn market_infos(
             price_timestamp_ms: state.price_timestamp_ms,
             funding_index: state.funding_index,
             long_open_interest: state.long_open_interest,
+            breaker: view::breaker_view(&s.genesis, params, &state, &ctx),
         });
     }
     Ok(markets)

@@ -297,7 +297,7 @@ async fn serve_book(
 /// Each market whose state differs from what was last sent (all of them at first).
 async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Tx) -> Result<(), End> {
     let view = s.views.borrow().clone();
-    let Ok(now) = super::reads::market_infos(s, &view.tree) else {
+    let Ok(now) = super::reads::market_infos(s, &view) else {
         return Ok(());
     };
     for market in &now {

@@ -73,6 +73,7 @@ pub fn all() -> Vec<Case> {
         orders::open_interest_cap(),
         orders::arithmetic_overflow(),
         accounts::stale_price(),
+        accounts::circuit_breaker(),
         accounts::margin(),
         accounts::cancels(),
         accounts::liquidation(),

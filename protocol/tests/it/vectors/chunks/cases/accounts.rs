@@ -29,9 +29,57 @@ pub fn stale_price() -> Case {
     let close = w.order(ALICE, BTC, false, BTC_50K, BTC_UNIT, Ioc);
     let why = "alice's reduce-only IOC sell: accepted with a stale price; no bid, so all cancelled";
     case.push(Status::Ok, why, reduce_only(&w, ALICE, close));
-    case.push(Status::Ok, "a fresh BTC price", w.price(BTC, BTC_50K));
+    let why = "a fresh BTC price: the 60,001 ms gap trips the circuit breaker as of T0 + \
+               60,000 (stale), resumable at T0 + 90,000";
+    case.push(Status::Ok, why, w.price(BTC, BTC_50K));
     let tx = w.order_tx(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, Gtc);
-    case.push(Status::Ok, "alice's GTC bid again: rests", tx);
+    let why = "alice's GTC bid again: the breaker holds the market reduce-only for its cool-down";
+    case.push(Status::MarketHalted, why, tx);
+    let tx = w.order_tx(ALICE, BTC, false, BTC_50K, BTC_UNIT, Ioc);
+    let why = "alice's IOC sell of her 1 BTC (not flagged reduce-only): a close is accepted; no \
+               bid, so all cancelled";
+    case.push(Status::Ok, why, tx);
+    case
+}
+
+/// The circuit breaker (Part 4 §7.1): a price move beyond `breaker_move_bps` within the
+/// window makes BTC reduce-only; an in-bound price after the cool-down resumes it.
+pub fn circuit_breaker() -> Case {
+    let mut w = btc_world(&[ALICE, BOB, CAROL], MILLION_USD);
+    alice_long(&mut w, BTC_UNIT);
+    w.now = T1 + 40_000;
+    let mut case = Case::start(
+        &w,
+        "circuit_breaker",
+        "BTC at 50,000 USD signed at T0; alice is long 1 BTC, bob short; carol has no \
+         position; block time T1 + 40,000 (breaker: 1,000 bps within 60,000 ms, cool-down \
+         30,000 ms)",
+    );
+    let why = "BTC at 56,000 USD signed at T1: 1,200 bps above the window's 50,000 within \
+               1,000 ms trips the breaker";
+    case.push(Status::Ok, why, w.price_at(BTC, 56_000 * USD, T1));
+    let tx = w.order_tx(CAROL, BTC, true, 55_000 * USD, BTC_UNIT, Gtc);
+    let why = "carol's GTC bid would open a position: refused while reduce-only";
+    case.push(Status::MarketHalted, why, tx);
+    let tx = w.order_tx(ALICE, BTC, false, 55_000 * USD, 2 * BTC_UNIT, Ioc);
+    let why = "alice's IOC sell of 2 BTC would flip her long 1 BTC into a short: refused";
+    case.push(Status::MarketHalted, why, tx);
+    let tx = w.order_tx(ALICE, BTC, false, 57_000 * USD, BTC_UNIT, Gtc);
+    let why = "alice's GTC ask of 1 BTC closes her position: rests";
+    case.push(Status::Ok, why, tx);
+    let why = "BTC at 56,500 USD signed at T1 + 29,999: within the bound, but before the \
+               cool-down ends";
+    case.push(Status::Ok, why, w.price_at(BTC, 56_500 * USD, T1 + 29_999));
+    let tx = w.order_tx(CAROL, BTC, true, 55_000 * USD, BTC_UNIT, Gtc);
+    case.push(
+        Status::MarketHalted,
+        "carol's GTC bid: still reduce-only",
+        tx,
+    );
+    let why = "BTC at 56,600 USD signed at T1 + 30,000: in bound, cool-down over: resumes";
+    case.push(Status::Ok, why, w.price_at(BTC, 56_600 * USD, T1 + 30_000));
+    let tx = w.order_tx(CAROL, BTC, true, 55_000 * USD, BTC_UNIT, Gtc);
+    case.push(Status::Ok, "carol's GTC bid: rests", tx);
     case
 }
 
