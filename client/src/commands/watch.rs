@@ -99,6 +99,9 @@ impl Cursor {
 }
 
 pub async fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<Output> {
+    // Listening for Ctrl-C before the first line is printed: a signal that arrives as soon
+    // as a reader sees output must still end the watch cleanly (exit 0).
+    let interrupted = service_shell::shutdown_signal();
     let endpoints = Endpoints::resolve(cli)?;
     let (seq, l1) = (endpoints.sequencer(), endpoints.l1());
     let markets = markets(&seq).await?;
@@ -156,7 +159,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<Output> {
     tokio::select! {
         done = rounds => done?,
         _ = until_deadline => {}
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupted => {}
     }
     Ok(Output::streamed())
 }
