@@ -18,12 +18,49 @@ const FLOODERS: u64 = 8;
 const BULK: u64 = 256;
 const HONEST_ORDERS: u64 = 20;
 
-/// One flooder's tally: (accepted requests, shed requests, slowest shed answer).
-type Tally = (u64, u64, Duration);
+/// One flooder's tally.
+#[derive(Debug, Default)]
+struct Tally {
+    accepted: u64,
+    shed: u64,
+    slowest_shed: Duration,
+    /// The message of the last 503: why the flood was shed.
+    why: String,
+}
 
+impl Tally {
+    fn add(mut self, other: Tally) -> Tally {
+        self.accepted += other.accepted;
+        self.shed += other.shed;
+        self.slowest_shed = self.slowest_shed.max(other.slowest_shed);
+        if !other.why.is_empty() {
+            self.why = other.why;
+        }
+        self
+    }
+}
+
+/// A bulk request of `n` one-lot IOC bids by `key`, nonces from `first_nonce`.
+fn bulk(key: &k256::ecdsa::SigningKey, first_nonce: u64, n: u64) -> Vec<u8> {
+    let actions: Vec<_> = (0..n)
+        .map(|i| {
+            order(
+                key,
+                true,
+                BTC_PRICE / 2,
+                1,
+                TimeInForce::Ioc,
+                first_nonce + i,
+            )
+        })
+        .collect();
+    serde_json::to_vec(&actions).expect("json")
+}
+
+/// Posts `body` to `/v1/txs` back to back until `stop`; counts the answers.
 async fn flood(url: String, body: Vec<u8>, stop: Arc<AtomicBool>) -> Tally {
     let http = reqwest::Client::new();
-    let (mut accepted, mut shed, mut slowest_shed) = (0, 0, Duration::ZERO);
+    let mut tally = Tally::default();
     // Bounded: at most 10,000 requests, and it stops with the honest client.
     for _ in 0..10_000 {
         if stop.load(Ordering::Relaxed) {
@@ -38,20 +75,31 @@ async fn flood(url: String, body: Vec<u8>, stop: Arc<AtomicBool>) -> Tally {
             .await
             .expect("POST /v1/txs");
         match response.status().as_u16() {
-            200 => accepted += 1,
+            200 => tally.accepted += 1,
             503 => {
                 assert_eq!(
                     response.headers().get("retry-after").map(|v| v.as_bytes()),
                     Some(&b"1"[..]),
                     "a shed request is told when to retry"
                 );
-                shed += 1;
-                slowest_shed = slowest_shed.max(started.elapsed());
+                tally.shed += 1;
+                tally.slowest_shed = tally.slowest_shed.max(started.elapsed());
+                let body: serde_json::Value = response.json().await.unwrap_or_default();
+                tally.why = body["message"].as_str().unwrap_or_default().to_string();
             }
             other => panic!("flood request answered {other}"),
         }
     }
-    (accepted, shed, slowest_shed)
+    tally
+}
+
+/// Joins the flooders and adds up their tallies.
+async fn tally(flooders: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
+    let mut total = Tally::default();
+    for f in flooders {
+        total = total.add(f.await.expect("flooder"));
+    }
+    total
 }
 
 /// A queue budget small enough for a test's flood: 20 ms of work, at least 512 actions.
@@ -90,47 +138,24 @@ async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
     let flooder = key(200);
     let mut flooders = Vec::new();
     for c in 0..64u64 {
-        let actions: Vec<_> = (0..16)
-            .map(|n| {
-                order(
-                    &flooder,
-                    true,
-                    BTC_PRICE / 2,
-                    1,
-                    TimeInForce::Ioc,
-                    c * 16 + n + 1,
-                )
-            })
-            .collect();
-        let body = serde_json::to_vec(&actions).expect("json");
+        let body = bulk(&flooder, c * 16 + 1, 16);
         flooders.push(tokio::spawn(flood(seq.url.clone(), body, stop.clone())));
     }
     let latencies = honest_orders(&seq, &honest).await;
     stop.store(true, Ordering::Relaxed);
-    let (mut accepted, mut shed) = (0, 0);
-    for f in flooders {
-        let (a, s, _) = f.await.expect("flooder");
-        (accepted, shed) = (accepted + a, shed + s);
-    }
+    let Tally {
+        accepted,
+        shed,
+        why,
+        ..
+    } = tally(flooders).await;
     assert!(shed > 0, "the flooding account was held to its share");
     assert!(accepted > 0, "its share got in");
-    // The refusal names the account and its share.
-    let actions: Vec<_> = (0..16)
-        .map(|n| {
-            order(
-                &flooder,
-                true,
-                BTC_PRICE / 2,
-                1,
-                TimeInForce::Ioc,
-                9_000 + n,
-            )
-        })
-        .collect();
-    let (status, body) = seq
-        .post_raw("/v1/txs", serde_json::to_vec(&actions).expect("json"))
-        .await;
-    assert!(status == 200 || status == 503, "{status} {body}");
+    let account = addr(&flooder).to_string();
+    assert!(
+        why.contains("fair share") && why.to_lowercase().contains(&account.to_lowercase()),
+        "the refusal names the account and its share: {why}"
+    );
     eprintln!(
         "honest: {HONEST_ORDERS}/{HONEST_ORDERS} accepted, p50 {:?}, max {:?}; one flooding account: {accepted} requests accepted, {shed} shed",
         latencies[latencies.len() / 2],
@@ -148,25 +173,24 @@ async fn honest_orders_get_in_while_a_bulk_flood_is_shed() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut flooders = Vec::new();
     for f in 0..FLOODERS {
-        let who = key(100 + f);
-        let actions: Vec<_> = (0..BULK)
-            .map(|n| order(&who, true, BTC_PRICE / 2, 1, TimeInForce::Ioc, n + 1))
-            .collect();
-        let body = serde_json::to_vec(&actions).expect("json");
+        let body = bulk(&key(100 + f), 1, BULK);
         flooders.push(tokio::spawn(flood(seq.url.clone(), body, stop.clone())));
     }
 
     let latencies = honest_orders(&seq, &honest).await;
     stop.store(true, Ordering::Relaxed);
 
-    let (mut accepted, mut shed, mut slowest_shed) = (0, 0, Duration::ZERO);
-    for f in flooders {
-        let (a, s, slow) = f.await.expect("flooder");
-        (accepted, shed) = (accepted + a, shed + s);
-        slowest_shed = slowest_shed.max(slow);
-    }
+    let Tally {
+        accepted,
+        shed,
+        slowest_shed,
+        why,
+    } = tally(flooders).await;
     assert!(shed > 0, "the flood exceeded the budget and was shed");
     assert!(accepted > 0, "what the flood got in was answered");
+    // Shed for the queue's budget or for one flooder's share of it: either names why.
+    let named = why.contains("queue is full") || why.contains("fair share");
+    assert!(named, "the refusal says why: {why}");
     eprintln!(
         "honest: {HONEST_ORDERS}/{HONEST_ORDERS} accepted, p50 {:?}, max {:?}; flood: {accepted} bulk requests accepted, {shed} shed, slowest 503 {slowest_shed:?}",
         latencies[latencies.len() / 2],
