@@ -8,7 +8,9 @@ use super::network::{Endpoints, signer};
 use super::{Output, risk, table};
 use crate::cli::{AccountArg, BookArgs, Cli};
 use crate::keystore::DEFAULT_KEY_NAME;
-use crate::units::{format_decimal_wide, format_price, format_size_fixed, format_usdc_fixed};
+use crate::units::{
+    format_decimal_wide, format_price, format_size_fixed, format_usdc_fixed, format_utc,
+};
 use protocol::api::sequencer::MarketInfo;
 use protocol::engine::view::{AccountView, BookLevel, MarketMode, PositionView};
 use protocol::primitives::Address;
@@ -226,12 +228,15 @@ fn market_row(m: &MarketInfo) -> Vec<String> {
     let b = &m.breaker;
     let state = match b.state {
         MarketMode::Open => "open".to_string(),
-        MarketMode::ReduceOnly => format!(
-            "reduce-only ({} since {}, resumes at >= {})",
-            b.reason.as_deref().unwrap_or("?"),
-            b.since_ms.unwrap_or(0),
-            b.resumes_at_ms.unwrap_or(0)
-        ),
+        MarketMode::ReduceOnly => {
+            let when = |ms: Option<u64>| ms.map_or_else(|| "?".to_string(), format_utc);
+            format!(
+                "reduce-only ({} since {} UTC; resumes with a fresh in-bound price from {} UTC)",
+                b.reason.as_deref().unwrap_or("?"),
+                when(b.since_ms),
+                when(b.resumes_at_ms)
+            )
+        }
     };
     vec![
         m.params.id.to_string(),

@@ -173,7 +173,7 @@ fn markets_table_shows_the_breaker() {
     );
     assert!(
         lines.iter().any(|l| l.contains("ETH-PERP")
-            && l.contains("reduce-only (price_move since 5000, resumes at >= 35000)")),
+            && l.contains("reduce-only (price_move since 1970-01-01 00:00:05 UTC; resumes with a fresh in-bound price from 1970-01-01 00:00:35 UTC)")),
         "{text}"
     );
     let mut old = serde_json::to_value(&all[0]).unwrap();
