@@ -22,12 +22,13 @@ pub struct Sample {
 
 pub fn load(conn: &Connection, rules: &Rules) -> Result<Sample, ApiError> {
     let mut submissions = [("pending", 0), ("finalized", 0), ("reverted", 0)];
-    for (status, count) in &mut submissions {
-        *count = conn.query_row(
-            "SELECT COUNT(*) FROM batches WHERE status = ?1",
-            [*status],
-            |r| r.get(0),
-        )?;
+    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM batches GROUP BY status")?;
+    let counts = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+    for counted in counts {
+        let (status, count) = counted?;
+        if let Some(slot) = submissions.iter_mut().find(|(s, _)| *s == status) {
+            slot.1 = count;
+        }
     }
     let upheld_proofs = conn.query_row("SELECT COUNT(*) FROM upheld_proofs", [], |r| r.get(0))?;
     Ok(Sample {

@@ -6,6 +6,8 @@ mod error;
 mod history;
 mod reads;
 mod stream;
+
+pub use stream::MAX_SESSIONS as MAX_STREAM_SESSIONS;
 mod submit;
 mod withdrawals;
 
@@ -85,6 +87,8 @@ pub struct AppState {
     pub audit: Arc<crate::audit::Audit>,
     /// Turns true when the service stops (long-lived feeds close on it).
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Open feed sessions (`stream::MAX_SESSIONS` at most).
+    pub streams: Arc<Semaphore>,
     pub fault: Option<FaultPlan>,
     /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
     pub block_time_ms: Option<u64>,

@@ -5,16 +5,17 @@
 //! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
 //! reader costs no memory, a reconnect with its last `seq` resumes without a gap or a
 //! repeat, and a reader whose socket stays blocked for `SEND_TIMEOUT` is closed with the
-//! reason. Pings every `PING_EVERY` keep idle feeds inside the server's stall timeout.
+//! reason. Pings every `PING_EVERY` keep idle feeds inside the server's stall timeout. At
+//! most `MAX_SESSIONS` sessions are open at once (more get 503).
 
-use super::AppState;
+use super::{ApiError, AppState};
 use crate::journal::history::{self, Walk};
 use crate::journal::queries;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use protocol::api::sequencer::{BatchInfo, MarketInfo};
+use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::{self, BookLevel};
 use protocol::primitives::{Address, H256};
@@ -28,8 +29,19 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const PAGE: u64 = 500;
 const MAX_LEVELS: u32 = 500;
 
+/// Feed sessions open at once. An upgraded connection leaves the server loop's connection
+/// slots (hyper hands its socket over), so the feed holds a budget of its own.
+pub const MAX_SESSIONS: usize = 1_024;
+
 pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| session(s, socket))
+    let Ok(permit) = s.streams.clone().try_acquire_owned() else {
+        let message = format!("{MAX_SESSIONS} feed sessions are open; retry shortly");
+        return ApiError::overloaded(message).into_response();
+    };
+    ws.on_upgrade(move |socket| async move {
+        session(s, socket).await;
+        drop(permit);
+    })
 }
 
 /// One subscription and how far it has been served.
@@ -50,7 +62,7 @@ enum Sub {
     },
     Batches {
         after: Option<u64>,
-        known: BTreeMap<u64, (String, Option<H256>)>,
+        known: BTreeMap<u64, (BatchStatus, Option<H256>)>,
     },
     Markets {
         last: Vec<MarketInfo>,
@@ -339,7 +351,7 @@ fn changed_levels(old: &[BookLevel], new: &[BookLevel]) -> Vec<BookLevel> {
 async fn serve_batches(
     s: &AppState,
     after: &mut Option<u64>,
-    known: &mut BTreeMap<u64, (String, Option<H256>)>,
+    known: &mut BTreeMap<u64, (BatchStatus, Option<H256>)>,
     tx: &mut Tx,
 ) -> Result<(), End> {
     let from = after.map_or(0, |a| a + 1);
@@ -364,7 +376,7 @@ async fn serve_batches(
         if batch.index < from && !known.contains_key(&batch.index) {
             continue;
         }
-        let state = (status_name(&batch), batch.header_hash);
+        let state = (batch.status, batch.header_hash);
         if known.get(&batch.index) != Some(&state) {
             known.insert(batch.index, state);
             send_json(tx, &StreamMessage::Batch { batch }).await?;
@@ -378,11 +390,4 @@ async fn serve_batches(
         *after = (*after).max(first.checked_sub(1));
     }
     Ok(())
-}
-
-fn status_name(batch: &BatchInfo) -> String {
-    serde_json::to_value(batch.status)
-        .ok()
-        .and_then(|v| v["status"].as_str().map(str::to_string))
-        .unwrap_or_default()
 }

@@ -270,18 +270,21 @@ pub fn candles(
     limit: u64,
 ) -> Result<Vec<Candle>, JournalError> {
     let width = interval.millis();
-    // Open and close are the first and last trade of the interval in execution order:
-    // the fills with its smallest and largest (seq, idx).
+    // One pass groups the trades; open and close are then read by primary key: the first
+    // fill of the interval's first transaction and the last of its last (a transaction
+    // trades in one market only).
     let sql = format!(
-        "WITH t AS (
-             SELECT (b.timestamp_ms / ?2) * ?2 AS open_ms, f.seq * 65536 + f.idx AS ord,
-                 f.price AS price, f.size AS size
+        "WITH g AS (
+             SELECT (b.timestamp_ms / ?2) * ?2 AS open_ms, MAX(f.price) AS high,
+                 MIN(f.price) AS low, SUM(f.size) AS volume, COUNT(*) AS trades,
+                 MIN(f.seq) AS first_seq, MAX(f.seq) AS last_seq
              {FROM_FILLS}
-             WHERE f.market = ?1 AND b.timestamp_ms >= ?3 AND b.timestamp_ms < ?4)
-         SELECT open_ms, MAX(price), MIN(price), SUM(size), COUNT(*),
-             (SELECT price FROM t t2 WHERE t2.open_ms = t.open_ms ORDER BY ord ASC LIMIT 1),
-             (SELECT price FROM t t2 WHERE t2.open_ms = t.open_ms ORDER BY ord DESC LIMIT 1)
-         FROM t GROUP BY open_ms ORDER BY open_ms LIMIT ?5"
+             WHERE f.market = ?1 AND b.timestamp_ms >= ?3 AND b.timestamp_ms < ?4
+             GROUP BY open_ms ORDER BY open_ms LIMIT ?5)
+         SELECT open_ms, high, low, volume, trades,
+             (SELECT price FROM fills WHERE seq = g.first_seq ORDER BY idx ASC LIMIT 1),
+             (SELECT price FROM fills WHERE seq = g.last_seq ORDER BY idx DESC LIMIT 1)
+         FROM g ORDER BY open_ms"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let candles = stmt.query_map(params![market, width, from_ms, to_ms, limit], |r| {
