@@ -11,8 +11,9 @@ mod services;
 mod trading;
 pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
-    BenchArgs, BookArgs, CancelArgs, CandlesArgs, FillsArgs, ForceCommand, ForceWait, OrderArgs,
-    Side, SignerArg, TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
+    AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
+    CancelArgs, CandlesArgs, FillsArgs, ForceCommand, ForceWait, OrderArgs, Side, SignerArg,
+    TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -68,8 +69,13 @@ pub enum Command {
     Order(OrderArgs),
     /// Cancel one of your open orders by its id (the order's nonce).
     Cancel(CancelArgs),
-    /// Cancel all your open orders in every market.
-    CancelAll(SignerArg),
+    /// Cancel all your open orders in every market (`--as ACCOUNT`: an account's, as its
+    /// agent).
+    CancelAll(CancelAllArgs),
+    /// Agent keys: let a bot's key trade (never withdraw) for your account; `--as
+    /// ACCOUNT` on order, cancel and cancel-all signs as that account's agent.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Show an account: collateral, equity, margins, funding, positions, open orders.
     Account(AccountArg),
     /// Show an account's positions.

@@ -8,8 +8,8 @@
 use protocol::action::SignedAction;
 use protocol::api::history::{CandlesResponse, FillsResponse, Interval, TradesResponse};
 use protocol::api::sequencer::{
-    AccountResponse, BatchInfo, BatchesResponse, BookResponse, BulkResponse, MarketsResponse,
-    StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
+    AccountResponse, AgentsResponse, BatchInfo, BatchesResponse, BookResponse, BulkResponse,
+    MarketsResponse, StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
 };
 use protocol::primitives::{Address, H256};
 use service_client::http::{ServiceError, ServiceHttp};
@@ -57,6 +57,13 @@ impl SequencerClient {
 
     pub async fn account(&self, address: &Address) -> Result<AccountResponse, SequencerError> {
         self.http.get(&format!("/v1/accounts/{address}")).await
+    }
+
+    /// The agents `address` approved (`GET /v1/accounts/{address}/agents`).
+    pub async fn agents(&self, address: &Address) -> Result<AgentsResponse, SequencerError> {
+        self.http
+            .get(&format!("/v1/accounts/{address}/agents"))
+            .await
     }
 
     /// Every genesis parameter with its canonical bytes and hash (`GET /v1/genesis`).

@@ -6,8 +6,11 @@
 //! `WrongReceipt`, which leave the state alone and only misreport the checkpoint or the
 //! chunk's receipts. None of this is reachable from the STF itself.
 
-use crate::action::{Liquidate, Tx};
+use crate::action::{Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
+use crate::codec::Decode;
+use crate::engine::keys::account_agents_prefix;
+use crate::engine::records::AgentApproval;
 use crate::engine::records::Position;
 use crate::engine::storage::{load_account, load_position, store_account, store_position};
 use crate::engine::view::is_liquidatable;
@@ -36,6 +39,10 @@ pub enum Fault {
     /// Commits a receipt root in which the chunk's first action's outcome is flipped
     /// (accepted reported as rejected, or rejected as accepted); the state stays honest.
     WrongReceipt = 5,
+    /// Pays out a Withdraw signed by one of the account's agent keys (which the STF refuses
+    /// as `agent_not_permitted`): the bug that would let a bot's key drain the account.
+    /// Injected after a chunk holding an accepted agent action of that account.
+    AgentWithdraw = 6,
 }
 
 /// What a fault falsifies.
@@ -61,13 +68,16 @@ pub struct FaultRow {
     pub corrupts: Corrupts,
 }
 
+/// What an `AgentWithdraw` fault pays out: 100 USDC in micro-units.
+pub const AGENT_WITHDRAWN_MICRO_USDC: u64 = 100_000_000;
+
 /// Collateral a `Mint` fault creates: 1,000,000 USDC in micro-units.
 pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 5] = [
+    pub const TABLE: [FaultRow; 6] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -97,6 +107,12 @@ impl Fault {
             name: "wrong-receipt",
             effect: "a receipt committed with the action's outcome flipped (accepted shown as rejected, or the reverse)",
             corrupts: Corrupts::ReportedReceipts,
+        },
+        FaultRow {
+            fault: Fault::AgentWithdraw,
+            name: "agent-withdraw",
+            effect: "100 USDC paid out on an agent key's Withdraw (agents may only trade)",
+            corrupts: Corrupts::State,
         },
     ];
 
@@ -220,7 +236,52 @@ pub fn corrupt<S: State>(
                 r.status.code()
             )
         })),
+        Fault::AgentWithdraw => agent_withdraw(state, genesis, ctx, txs, receipts),
     }
+}
+
+/// `AgentWithdraw`: for the first account acting in the chunk (an accepted action) that
+/// has approved an agent, pays out a withdrawal of [`AGENT_WITHDRAWN_MICRO_USDC`] as if
+/// that agent's Withdraw had been accepted (the STF refuses it as `agent_not_permitted`,
+/// so an honest chunk never holds that withdrawal).
+fn agent_withdraw<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    txs: &[Tx],
+    receipts: &[Receipt],
+) -> Result<Option<String>, StateError> {
+    for (tx, receipt) in txs.iter().zip(receipts) {
+        let Tx::User { action } = tx else { continue };
+        let Some(account) = action.action.acting_account() else {
+            continue;
+        };
+        if !receipt.status.is_ok() || !has_agent(state, &account)? {
+            continue;
+        }
+        let w = Withdraw {
+            account,
+            amount: AGENT_WITHDRAWN_MICRO_USDC,
+            nonce: 0,
+            expires_at: ctx.timestamp_ms,
+        };
+        if engine::withdraw_without_signer_check(state, genesis, ctx, &w)?
+            .status
+            .is_ok()
+        {
+            return Ok(Some(format!(
+                "paid {AGENT_WITHDRAWN_MICRO_USDC} micro-USDC of {account} to its agent's Withdraw"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `account` has approved some agent (its first approval leaf).
+fn has_agent<S: State>(state: &mut S, account: &Address) -> Result<bool, StateError> {
+    let found = state.first_with_prefix(&account_agents_prefix(account))?;
+    Ok(found
+        .is_some_and(|(_, bytes)| AgentApproval::decode(&bytes).is_ok_and(|a| a.owner == *account)))
 }
 
 /// `Mint`: credits the chunk's first user signer with collateral from nothing.

@@ -1,11 +1,13 @@
 //! Deterministic random workloads from a seed: signed orders, cancels, withdrawals,
-//! liquidations, oracle updates and deposits for a set of dev accounts.
+//! liquidations, oracle updates and deposits for a set of dev accounts, and (opted into
+//! with [`Workload::with_agents`]) agent approvals, revocations and agent-signed actions.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
 
 use crate::action::{
-    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, TimeInForce, Tx, Withdraw,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, Cancel, CancelAll, L1Message,
+    Liquidate, Order, PriceUpdate, RevokeAgent, TimeInForce, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -76,6 +78,8 @@ pub struct Workload {
     /// Orders placed so far, as (trader, market, nonce), for cancels.
     placed: Vec<(usize, u32, u64)>,
     next_queue_index: u64,
+    /// Trader i's agent key (empty unless `with_agents`).
+    agents: Vec<SigningKey>,
 }
 
 /// Starting oracle prices for the devnet markets, in micro-USDC.
@@ -128,7 +132,40 @@ impl Workload {
             last_price_ms: vec![0; n],
             placed: Vec::new(),
             next_queue_index: 0,
+            agents: Vec::new(),
         }
+    }
+
+    /// The same workload with one agent key per trader, and a fifth of its user actions
+    /// drawn from the agent kinds (approvals, revocations, agent orders and cancels, and
+    /// actions an agent may not sign). Workloads without it are unchanged, seed for seed.
+    pub fn with_agents(mut self, seed: u64) -> Workload {
+        self.agents = (0..self.traders.len() as u64)
+            .map(|i| dev_key("vigil-agent", seed, i))
+            .collect();
+        self
+    }
+
+    /// Every trader approving its agent until revoked (none without `with_agents`).
+    pub fn agent_approvals(&mut self, now_ms: u64) -> Vec<Tx> {
+        (0..self.agents.len())
+            .map(|t| {
+                let approve = Action::ApproveAgent(ApproveAgent {
+                    account: self.traders[t].address,
+                    agent: address_of(&self.agents[t]),
+                    name: format!("bot {t}"),
+                    valid_until: 0,
+                    nonce: self.take_nonce(t),
+                    expires_at: now_ms + 60_000,
+                });
+                self.signed_by(&self.traders[t].key.clone(), approve)
+            })
+            .collect()
+    }
+
+    /// Trader `trader`'s agent address, if the workload has agents.
+    pub fn agent_of(&self, trader: usize) -> Option<Address> {
+        self.agents.get(trader).map(address_of)
     }
 
     /// The EIP-712 domain separator of the workload's genesis.
@@ -184,7 +221,12 @@ impl Workload {
 
     /// The next random user transaction, valid or not, as of `now_ms`.
     pub fn next_tx(&mut self, now_ms: u64) -> Tx {
-        let roll = self.rng.below(100);
+        let roll = self
+            .rng
+            .below(if self.agents.is_empty() { 100 } else { 125 });
+        if roll >= 100 {
+            return self.agent_tx(roll - 100, now_ms);
+        }
         let t = self.rng.below(self.traders.len() as u64) as usize;
         let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
         let market = self.genesis.markets[m].clone();
@@ -192,44 +234,7 @@ impl Workload {
         let nonce = self.take_nonce(t);
         let expires_at = now_ms + 60_000;
         let action = match roll {
-            0..=69 => {
-                let is_buy = self.rng.chance(50);
-                // Mostly near the mark so orders cross and rest; sometimes far (band rejects).
-                let spread_bps = if self.rng.chance(95) {
-                    self.rng.below(60)
-                } else {
-                    1_500
-                };
-                let mark = self.prices[m];
-                let offset = mark / 10_000 * spread_bps;
-                let raw = if self.rng.chance(50) {
-                    mark + offset
-                } else {
-                    mark.saturating_sub(offset)
-                };
-                let price = (raw / market.tick_size).max(1) * market.tick_size;
-                let size = (1 + self.rng.below(50))
-                    * market.lot_size
-                    * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
-                let tif = match self.rng.below(10) {
-                    0..=5 => TimeInForce::Gtc,
-                    6..=7 => TimeInForce::Ioc,
-                    8 => TimeInForce::Fok,
-                    _ => TimeInForce::PostOnly,
-                };
-                self.placed.push((t, market.id, nonce));
-                Action::Order(Order {
-                    account,
-                    market: market.id,
-                    is_buy,
-                    price,
-                    size,
-                    tif,
-                    reduce_only: self.rng.chance(10),
-                    nonce,
-                    expires_at,
-                })
-            }
+            0..=69 => Action::Order(self.random_order(t, m, nonce, expires_at)),
             70..=79 if !self.placed.is_empty() => {
                 let (owner, market, order_nonce) =
                     self.placed[self.rng.below(self.placed.len() as u64) as usize];
@@ -285,6 +290,143 @@ impl Workload {
         };
         Tx::User {
             action: sign_action(&self.traders[signer].key, action, &self.domain),
+        }
+    }
+
+    /// One of the agent actions (`roll` in 0..25), as of `now_ms`: approvals (some
+    /// already expired or expiring soon), revocations, agent orders and cancels, and a
+    /// Withdraw or ApproveAgent signed by the agent (always refused).
+    fn agent_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
+        let t = self.rng.below(self.traders.len() as u64) as usize;
+        let account = self.traders[t].address;
+        let agent_key = self.agents[t].clone();
+        let agent = address_of(&agent_key);
+        let nonce = self.take_nonce(t);
+        let expires_at = now_ms + 60_000;
+        let by_account = |action| (action, false);
+        let (action, agent_signs) = match roll {
+            0..=7 => by_account(Action::ApproveAgent(ApproveAgent {
+                account,
+                agent,
+                name: format!("bot {t}"),
+                valid_until: match self.rng.below(4) {
+                    0 => now_ms + 1 + self.rng.below(2_000),
+                    _ => 0,
+                },
+                nonce,
+                expires_at,
+            })),
+            8 => by_account(Action::RevokeAgent(RevokeAgent {
+                account,
+                agent,
+                nonce,
+                expires_at,
+            })),
+            9..=13 => {
+                let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+                let order = self.random_order(t, m, nonce, expires_at);
+                (Action::AgentOrder(AgentOrder::new(agent, order)), true)
+            }
+            14..=15 if !self.placed.is_empty() => {
+                let (owner, market, order_nonce) =
+                    self.placed[self.rng.below(self.placed.len() as u64) as usize];
+                let account = self.traders[owner].address;
+                let agent = address_of(&self.agents[owner]);
+                let nonce = self.take_nonce(owner);
+                let cancel = Action::AgentCancel(AgentCancel {
+                    agent,
+                    account,
+                    market,
+                    order_nonce,
+                    nonce,
+                    expires_at,
+                });
+                return self.signed_by(&self.agents[owner].clone(), cancel);
+            }
+            14..=16 => (
+                Action::AgentCancelAll(AgentCancelAll {
+                    agent,
+                    account,
+                    nonce,
+                    expires_at,
+                }),
+                true,
+            ),
+            17..=22 => (
+                Action::Withdraw(Withdraw {
+                    account,
+                    amount: 1 + self.rng.below(2_000_000_000),
+                    nonce,
+                    expires_at,
+                }),
+                true,
+            ),
+            _ => (
+                Action::ApproveAgent(ApproveAgent {
+                    account,
+                    agent: self.traders[(t + 1) % self.traders.len()].address,
+                    name: String::new(),
+                    valid_until: 0,
+                    nonce,
+                    expires_at,
+                }),
+                true,
+            ),
+        };
+        let key = if agent_signs {
+            agent_key
+        } else {
+            self.traders[t].key.clone()
+        };
+        self.signed_by(&key, action)
+    }
+
+    /// A random order of trader `t` in market index `m`: mostly near the mark, so orders
+    /// cross and rest; sometimes far (the band refuses those).
+    fn random_order(&mut self, t: usize, m: usize, nonce: u64, expires_at: u64) -> Order {
+        let market = self.genesis.markets[m].clone();
+        let account = self.traders[t].address;
+        let is_buy = self.rng.chance(50);
+        // Mostly near the mark so orders cross and rest; sometimes far (band rejects).
+        let spread_bps = if self.rng.chance(95) {
+            self.rng.below(60)
+        } else {
+            1_500
+        };
+        let mark = self.prices[m];
+        let offset = mark / 10_000 * spread_bps;
+        let raw = if self.rng.chance(50) {
+            mark + offset
+        } else {
+            mark.saturating_sub(offset)
+        };
+        let price = (raw / market.tick_size).max(1) * market.tick_size;
+        let size = (1 + self.rng.below(50))
+            * market.lot_size
+            * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        let tif = match self.rng.below(10) {
+            0..=5 => TimeInForce::Gtc,
+            6..=7 => TimeInForce::Ioc,
+            8 => TimeInForce::Fok,
+            _ => TimeInForce::PostOnly,
+        };
+        self.placed.push((t, market.id, nonce));
+        Order {
+            account,
+            market: market.id,
+            is_buy,
+            price,
+            size,
+            tif,
+            reduce_only: self.rng.chance(10),
+            nonce,
+            expires_at,
+        }
+    }
+
+    fn signed_by(&self, key: &SigningKey, action: Action) -> Tx {
+        Tx::User {
+            action: sign_action(key, action, &self.domain),
         }
     }
 

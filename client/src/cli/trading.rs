@@ -14,6 +14,15 @@ pub struct SignerArg {
     pub name: String,
 }
 
+/// `--as ACCOUNT`: trade for another account as its approved agent.
+#[derive(Debug, Clone, Args)]
+pub struct AgentFor {
+    /// Act for ACCOUNT as its approved agent (`vigil agent approve`): the key signs an
+    /// AgentOrder, AgentCancel or AgentCancelAll naming ACCOUNT, which owns the order.
+    #[arg(long = "as", value_name = "ACCOUNT")]
+    pub account: Option<protocol::primitives::Address>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Side {
     Buy,
@@ -56,6 +65,8 @@ pub struct OrderArgs {
     pub expires_in_secs: u64,
     #[command(flatten)]
     pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
 }
 
 /// A value parser for `what` (a size or a price) that keeps the text, whose decimals
@@ -75,11 +86,82 @@ fn positive(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clo
 pub struct CancelArgs {
     /// The order's id (its nonce, printed when it was placed).
     pub order_id: u64,
-    /// The order's market (default: found among your open orders).
+    /// The order's market (default: found among the account's open orders).
     #[arg(long)]
     pub market: Option<String>,
     #[command(flatten)]
     pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
+/// `vigil cancel-all [--as ACCOUNT]`.
+#[derive(Debug, Args)]
+pub struct CancelAllArgs {
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
+/// `vigil agent …`: trade-only keys for an account (PROTOCOL.md Part 4 §18).
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Let AGENT place and cancel orders for your account (never withdraw or approve
+    /// agents): `vigil agent approve 0xAGENT --agent-name bot --valid-for 30d`.
+    Approve(AgentApproveArgs),
+    /// Stop AGENT from acting for your account (at once, in the next batch).
+    Revoke(AgentRevokeArgs),
+    /// List an account's agents: address, name, valid until, active.
+    List(super::AccountArg),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentApproveArgs {
+    /// The agent key's address (the key a bot signs with).
+    pub agent: protocol::primitives::Address,
+    /// A label for the agent, at most 32 bytes (shown by `vigil agent list`).
+    #[arg(long, default_value = "")]
+    pub agent_name: String,
+    /// How long the approval lasts: a number with s, m, h or d (`90m`, `30d`); default
+    /// until revoked.
+    #[arg(long, value_parser = duration_ms)]
+    pub valid_for: Option<u64>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentRevokeArgs {
+    /// The agent key's address.
+    pub agent: protocol::primitives::Address,
+    #[command(flatten)]
+    pub signer: SignerArg,
+}
+
+/// `90s`, `15m`, `12h`, `30d` → milliseconds (a positive whole number and one unit).
+fn duration_ms(text: &str) -> Result<u64, String> {
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let unit_ms: u64 = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => {
+            return Err(format!(
+                "{text:?}: give a whole number and a unit s, m, h or d, e.g. 30d"
+            ));
+        }
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => n
+            .checked_mul(unit_ms)
+            .ok_or_else(|| format!("{text:?} is too long")),
+        _ => Err(format!(
+            "{text:?}: give a positive whole number and a unit s, m, h or d, e.g. 30d"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! return what to print in both forms (text for people, JSON for scripts), so every command
 //! honours `--json` the same way.
 
+mod agent;
 mod bench;
 pub mod demo;
 pub mod devnet;
@@ -83,6 +84,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Order(args) => trade::order(cli, args).await,
         Command::Cancel(args) => trade::cancel(cli, args).await,
         Command::CancelAll(args) => trade::cancel_all(cli, args).await,
+        Command::Agent(command) => agent::run(cli, command).await,
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Markets => views::markets_command(cli).await,

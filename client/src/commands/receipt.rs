@@ -45,6 +45,9 @@ pub fn describe(
     markets: &[MarketInfo],
     order_market: Option<u32>,
 ) {
+    if let Some(agent) = &receipt.agent {
+        let _ = write!(text, "\nsigned by agent {agent}");
+    }
     if let Some(order) = &receipt.order {
         // Without the order's market, sizes stay in base lots (and say so).
         let size = |lots: u64| match order_market {

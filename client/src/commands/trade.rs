@@ -1,6 +1,8 @@
 //! `vigil order|cancel|cancel-all`: build the EIP-712 action from human units, sign it with
 //! the resolved key under the chain's domain, submit it to the sequencer and print the
 //! soft-confirmation receipt. An order's id is its nonce (DESIGN §2), printed on placement.
+//! With `--as ACCOUNT` the key signs the agent kind (AgentOrder, AgentCancel,
+//! AgentCancelAll) for ACCOUNT, which must have approved it (`vigil agent approve`).
 
 use super::market::{
     expires_in, find, fresh_nonce, markets, parse_order_price, parse_order_size, price_words,
@@ -8,9 +10,26 @@ use super::market::{
 };
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError, receipt};
-use crate::cli::{CancelArgs, Cli, OrderArgs, Side, SignerArg};
+use crate::cli::{AgentFor, CancelAllArgs, CancelArgs, Cli, OrderArgs, Side};
 use crate::units::{format_price, format_size_fixed};
-use protocol::action::{Action, Cancel, CancelAll, Order, TimeInForce};
+use protocol::action::{
+    Action, AgentCancel, AgentCancelAll, AgentOrder, Cancel, CancelAll, Order, TimeInForce,
+};
+use protocol::primitives::Address;
+
+/// The account an action is for (`--as`, else the key's own) and, as an agent, the key's
+/// address.
+fn acting_for(key_address: Address, agent_for: &AgentFor) -> (Address, Option<Address>) {
+    match agent_for.account {
+        Some(account) if account != key_address => (account, Some(key_address)),
+        _ => (key_address, None),
+    }
+}
+
+/// " for ACCOUNT as its agent" when acting as one, for headlines.
+fn as_agent_words(account: Address, agent: Option<Address>) -> String {
+    agent.map_or_else(String::new, |_| format!(" for {account} as its agent"))
+}
 
 /// Default signature lifetime of cancels, in seconds.
 const CANCEL_EXPIRY_SECS: u64 = 300;
@@ -41,8 +60,9 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         }
     };
     let nonce = fresh_nonce();
-    let action = Action::Order(Order {
-        account: key.address,
+    let (account, agent) = acting_for(key.address, &args.agent_for);
+    let order = Order {
+        account,
         market: market.params.id,
         is_buy,
         price,
@@ -51,7 +71,11 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         reduce_only: args.reduce_only,
         nonce,
         expires_at: expires_in(args.expires_in_secs),
-    });
+    };
+    let action = match agent {
+        Some(agent) => Action::AgentOrder(AgentOrder::new(agent, order)),
+        None => Action::Order(order),
+    };
     let accepted = endpoints.sign_and_submit(&key, action).await?;
     let side = if is_buy { "buy" } else { "sell" };
     let what = format!(
@@ -65,17 +89,21 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         ""
     };
     let headline = match limit {
-        Some(_) => format!(
-            "order {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
-            format_price(u128::from(price)),
-            format!("{tif:?}").to_uppercase(),
-            key.address
-        ),
-        None => format!(
-            "order {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
-            format_price(u128::from(price)),
-            key.address
-        ),
+        Some(_) => {
+            format!(
+                "order {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
+                format_price(u128::from(price)),
+                format!("{tif:?}").to_uppercase(),
+                key.address
+            ) + &as_agent_words(account, agent)
+        }
+        None => {
+            format!(
+                "order {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
+                format_price(u128::from(price)),
+                key.address
+            ) + &as_agent_words(account, agent)
+        }
     };
     let mut output = receipt::render(&headline, &accepted, &markets, Some(market.params.id));
     if let Some(why) = why_cancelled(&accepted.receipt, tif, price, args.reduce_only) {
@@ -91,7 +119,8 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     }
     output.json["order_id"] = nonce.into();
     output.json["market"] = market.params.symbol.clone().into();
-    output.json["account"] = serde_json::to_value(key.address)?;
+    output.json["account"] = serde_json::to_value(account)?;
+    output.json["agent"] = serde_json::to_value(agent)?;
     Ok(output)
 }
 
@@ -110,50 +139,73 @@ fn chosen_tif(args: &OrderArgs) -> TimeInForce {
 pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;
     let key = signer(cli, &args.signer.name)?;
+    let (account, agent) = acting_for(key.address, &args.agent_for);
     let seq = endpoints.sequencer();
     let markets = markets(&seq).await?;
     let market_id = match &args.market {
         Some(text) => find(&markets, text)?.params.id,
         None => {
-            let account = seq.account(&key.address).await?;
-            account
-                .open_orders
+            let view = seq.account(&account).await?;
+            view.open_orders
                 .iter()
                 .find(|o| o.nonce == args.order_id)
                 .map(|o| o.market)
                 .ok_or_else(|| {
                     UsageError(format!(
-                        "{} has no open order {} (give --market to cancel anyway)",
-                        key.address, args.order_id
+                        "{account} has no open order {} (give --market to cancel anyway)",
+                        args.order_id
                     ))
                 })?
         }
     };
-    let action = Action::Cancel(Cancel {
-        account: key.address,
+    let cancel = Cancel {
+        account,
         market: market_id,
         order_nonce: args.order_id,
         nonce: fresh_nonce(),
         expires_at: expires_in(CANCEL_EXPIRY_SECS),
-    });
+    };
+    let action = match agent {
+        Some(agent) => Action::AgentCancel(AgentCancel {
+            agent,
+            account,
+            market: cancel.market,
+            order_nonce: cancel.order_nonce,
+            nonce: cancel.nonce,
+            expires_at: cancel.expires_at,
+        }),
+        None => Action::Cancel(cancel),
+    };
     let accepted = endpoints.sign_and_submit(&key, action).await?;
-    let headline = format!("cancelled order {} of {}", args.order_id, key.address);
+    let headline =
+        format!("cancelled order {} of {account}", args.order_id) + &as_agent_words(account, agent);
     Ok(receipt::render(&headline, &accepted, &markets, None))
 }
 
-pub async fn cancel_all(cli: &Cli, args: &SignerArg) -> anyhow::Result<Output> {
+pub async fn cancel_all(cli: &Cli, args: &CancelAllArgs) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;
-    let key = signer(cli, &args.name)?;
+    let key = signer(cli, &args.signer.name)?;
+    let (account, agent) = acting_for(key.address, &args.agent_for);
     let seq = endpoints.sequencer();
     let markets = markets(&seq).await?;
-    let action = Action::CancelAll(CancelAll {
-        account: key.address,
-        nonce: fresh_nonce(),
-        expires_at: expires_in(CANCEL_EXPIRY_SECS),
-    });
+    let (nonce, expires_at) = (fresh_nonce(), expires_in(CANCEL_EXPIRY_SECS));
+    let action = match agent {
+        Some(agent) => Action::AgentCancelAll(AgentCancelAll {
+            agent,
+            account,
+            nonce,
+            expires_at,
+        }),
+        None => Action::CancelAll(CancelAll {
+            account,
+            nonce,
+            expires_at,
+        }),
+    };
     let accepted = endpoints.sign_and_submit(&key, action).await?;
     let count = accepted.receipt.cancelled.len();
-    let headline = format!("cancelled {count} open orders of {}", key.address);
+    let headline =
+        format!("cancelled {count} open orders of {account}") + &as_agent_words(account, agent);
     Ok(receipt::render(&headline, &accepted, &markets, None))
 }
 

@@ -1,9 +1,11 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
-//! withdrawal. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! withdrawal, an agent approval. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
-use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw};
+use protocol::action::{
+    Action, ApproveAgent, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+};
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
 
@@ -64,6 +66,24 @@ impl Signer {
             expires_at: self.now_ms + EXPIRY_MS,
         };
         sign_action(key, Action::Withdraw(withdraw), &self.domain)
+    }
+
+    /// `key`'s account approves `agent` to trade for it, until revoked.
+    pub fn approve_agent(
+        &self,
+        key: &SigningKey,
+        agent: Address,
+        nonce_offset: u64,
+    ) -> SignedAction {
+        let approve = ApproveAgent {
+            account: address_of(key),
+            agent,
+            name: "demo bot".into(),
+            valid_until: 0,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::ApproveAgent(approve), &self.domain)
     }
 }
 

@@ -6,6 +6,8 @@
 //! 0x5FbDB2315678afecb367f032d93F642f64180aa3}, independently of our code. The test checks
 //! our digest equals eth-account's, funds the signer through the settlement layer, and
 //! posts eth-account's exact JSON bytes to the sequencer: the order must rest on the book.
+//! Then the account approves an agent key and the agent's order rests for the account,
+//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1).
 
 use protocol::action::{Action, PriceUpdate, SignedAction};
 use protocol::api::sequencer::TxAccepted;
@@ -25,6 +27,11 @@ const ADDRESS: &str = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
 
 /// eth-account's output: the wire JSON of `POST /v1/tx`, the domain separator and the digest.
 const ORDER_JSON: &str = r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":1,"expiresAt":18446744073709551615},"signature":"0xf90ceef0365f19b142aaae33a21c85caad8c772747d0bd5863fb55a46aba946c37b78b0b2fece4aee8f915eb8deefef0c1cb8b49cecf1641a4f0dbdc23e061661b"}"#;
+/// eth-account's `ApproveAgent` (signed by the account) and `AgentOrder` (signed by the
+/// agent, keccak256("cow") = the EIP-712 specification's example key): vectors 9 and 11.
+const APPROVE_AGENT_JSON: &str = r#"{"type":"ApproveAgent","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","name":"market maker","validUntil":0,"nonce":2,"expiresAt":18446744073709551615},"signature":"0x5c030e816f7dd4aff3a9a564579cf92e7c0b3137c5958ff48bcdd9f50f86721a199015e886f206cacb3f0d817d4d5eacd9e8acc165b4b01a4616c8e36e19f2e41b"}"#;
+const AGENT_ORDER_JSON: &str = r#"{"type":"AgentOrder","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":3,"expiresAt":18446744073709551615},"signature":"0xf2c7f1e57bd373e57c87efb0a7c62605bf266f3f935f6739ab2025b23fa87a5b39a998f871ebb9d374dd7954d174abdf95fadce50d1d32a2dada10b5c2fef4d11c"}"#;
+const AGENT: &str = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
 
@@ -118,6 +125,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
 
     let view = seq.account(&account).await.expect("account");
     assert_eq!(view.open_orders.len(), 1, "{view:?}");
+    let agent_bid = agent_trades_for_the_account(&m.sequencer_url, &seq, &account).await;
     let resting = &view.open_orders[0];
     assert_eq!(
         (
@@ -129,5 +137,55 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
         ),
         (1, 1, true, 49_000_000_000, 5_000)
     );
+    assert_eq!(agent_bid, 3, "the agent's order is the account's order 3");
     net.shutdown().await.expect("clean shutdown");
+}
+
+/// Posts `body` (a wallet's exact bytes) to `POST /v1/tx` and returns the receipt.
+async fn post_raw(sequencer_url: &str, body: &'static str) -> TxAccepted {
+    let response = reqwest::Client::new()
+        .post(format!("{sequencer_url}/v1/tx"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("POST /v1/tx");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(status, 200, "{text}");
+    let accepted: TxAccepted = serde_json::from_str(&text).expect("a receipt");
+    assert_eq!(accepted.receipt.status.code(), "ok", "{text}");
+    accepted
+}
+
+/// eth-account's approval, then the agent's order: it rests as the account's, its receipt
+/// names the agent, and the read API lists the agent. Returns the agent order's nonce.
+async fn agent_trades_for_the_account(
+    sequencer_url: &str,
+    seq: &SequencerClient,
+    account: &Address,
+) -> u64 {
+    let agent: Address = AGENT.parse().expect("agent address");
+    let approved = post_raw(sequencer_url, APPROVE_AGENT_JSON).await;
+    assert_eq!(
+        approved.receipt.agent, None,
+        "the account signed its approval"
+    );
+    let listed = seq.agents(account).await.expect("agents");
+    let rows: Vec<_> = listed.agents.iter().map(|a| (a.agent, a.active)).collect();
+    assert_eq!(rows, vec![(agent, true)]);
+    assert_eq!(listed.agents[0].name, "market maker");
+
+    let placed = post_raw(sequencer_url, AGENT_ORDER_JSON).await;
+    assert_eq!(
+        placed.receipt.agent,
+        Some(agent),
+        "the receipt names the agent"
+    );
+    let outcome = placed.receipt.order.expect("an order outcome");
+    assert_eq!((outcome.filled, outcome.resting), (0, 5_000));
+    let view = seq.account(account).await.expect("account");
+    let nonces: Vec<u64> = view.open_orders.iter().map(|o| o.nonce).collect();
+    assert!(nonces.contains(&3), "{nonces:?}");
+    3
 }

@@ -8,6 +8,7 @@
 //! verify tx` against a chain with a misreported receipt; and the
 //! seeded whole-system `simulation` on the three services' pure cores, without HTTP.
 
+mod agents;
 mod bench;
 mod claim;
 mod demo;

@@ -24,7 +24,10 @@ const MISTAKES: &[(&[&str], &str)] = &[
         &["keys", "new", "--nmae", "x"],
         "a similar argument exists: '--name' (see `vigil keys new --help`)",
     ),
-    (&["accont"], "a similar subcommand exists: 'account'"),
+    (
+        &["accont"],
+        "some similar subcommands exist: 'agent', 'account'",
+    ),
     (
         &["order", "long", "BTC-PERP", "1"],
         "invalid value 'long' for '<SIDE>'; possible values: buy, sell",

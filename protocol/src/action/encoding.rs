@@ -2,7 +2,8 @@
 //! (docs/PROTOCOL.md Part 1), and the transaction hash built on it.
 
 use super::{
-    Action, ActionKind, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, Signature,
+    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, Cancel, CancelAll,
+    L1Message, Liquidate, MAX_AGENT_NAME_BYTES, Order, PriceUpdate, RevokeAgent, Signature,
     SignedAction, TimeInForce, Tx, Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
@@ -49,8 +50,125 @@ impl Encode for Action {
             Action::PriceUpdate(p) => {
                 w.u32(p.market).u64(p.price).u64(p.timestamp_ms);
             }
+            Action::ApproveAgent(a) => {
+                w.address(&a.account)
+                    .address(&a.agent)
+                    .bytes(a.name.as_bytes())
+                    .u64(a.valid_until);
+                w.u64(a.nonce).u64(a.expires_at);
+            }
+            Action::RevokeAgent(r) => {
+                w.address(&r.account)
+                    .address(&r.agent)
+                    .u64(r.nonce)
+                    .u64(r.expires_at);
+            }
+            Action::AgentOrder(o) => {
+                w.address(&o.agent);
+                Action::Order(o.order()).encode_fields(w);
+            }
+            Action::AgentCancel(c) => {
+                w.address(&c.agent);
+                Action::Cancel(c.cancel()).encode_fields(w);
+            }
+            Action::AgentCancelAll(c) => {
+                w.address(&c.agent)
+                    .address(&c.account)
+                    .u64(c.nonce)
+                    .u64(c.expires_at);
+            }
         }
     }
+}
+
+impl Action {
+    /// The fields without the tag (an agent kind is its agent, then the fields of the
+    /// action it performs).
+    fn encode_fields(&self, w: &mut Writer) {
+        let mut tagged = Writer::new();
+        self.encode_to(&mut tagged);
+        w.raw(&tagged.finish()[1..]);
+    }
+}
+
+fn decode_order(r: &mut Reader<'_>) -> Result<Order, DecodeError> {
+    Ok(Order {
+        account: r.address("account")?,
+        market: r.u32("market")?,
+        is_buy: r.bool("isBuy")?,
+        price: r.u64("price")?,
+        size: r.u64("size")?,
+        tif: {
+            let v = r.u8("tif")?;
+            TimeInForce::from_u8(v).ok_or(DecodeError::Invalid {
+                field: "tif",
+                reason: format!("{v} is not 0..=3"),
+            })?
+        },
+        reduce_only: r.bool("reduceOnly")?,
+        nonce: r.u64("nonce")?,
+        expires_at: r.u64("expiresAt")?,
+    })
+}
+
+fn decode_cancel(r: &mut Reader<'_>) -> Result<Cancel, DecodeError> {
+    Ok(Cancel {
+        account: r.address("account")?,
+        market: r.u32("market")?,
+        order_nonce: r.u64("orderNonce")?,
+        nonce: r.u64("nonce")?,
+        expires_at: r.u64("expiresAt")?,
+    })
+}
+
+fn decode_agent_name(r: &mut Reader<'_>) -> Result<String, DecodeError> {
+    let bytes = r.bytes("name", MAX_AGENT_NAME_BYTES)?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::Invalid {
+        field: "name",
+        reason: "not UTF-8".into(),
+    })
+}
+
+/// The agent kinds' fields after the tag.
+fn decode_agent_action(kind: ActionKind, r: &mut Reader<'_>) -> Result<Action, DecodeError> {
+    Ok(match kind {
+        ActionKind::ApproveAgent => Action::ApproveAgent(ApproveAgent {
+            account: r.address("account")?,
+            agent: r.address("agent")?,
+            name: decode_agent_name(r)?,
+            valid_until: r.u64("validUntil")?,
+            nonce: r.u64("nonce")?,
+            expires_at: r.u64("expiresAt")?,
+        }),
+        ActionKind::RevokeAgent => Action::RevokeAgent(RevokeAgent {
+            account: r.address("account")?,
+            agent: r.address("agent")?,
+            nonce: r.u64("nonce")?,
+            expires_at: r.u64("expiresAt")?,
+        }),
+        ActionKind::AgentOrder => {
+            let agent = r.address("agent")?;
+            Action::AgentOrder(AgentOrder::new(agent, decode_order(r)?))
+        }
+        ActionKind::AgentCancel => {
+            let agent = r.address("agent")?;
+            let c = decode_cancel(r)?;
+            Action::AgentCancel(AgentCancel {
+                agent,
+                account: c.account,
+                market: c.market,
+                order_nonce: c.order_nonce,
+                nonce: c.nonce,
+                expires_at: c.expires_at,
+            })
+        }
+        _ => Action::AgentCancelAll(AgentCancelAll {
+            agent: r.address("agent")?,
+            account: r.address("account")?,
+            nonce: r.u64("nonce")?,
+            expires_at: r.u64("expiresAt")?,
+        }),
+    })
 }
 
 impl Decode for Action {
@@ -61,30 +179,8 @@ impl Decode for Action {
             reason: format!("unknown tag {tag}"),
         })?;
         Ok(match kind {
-            ActionKind::Order => Action::Order(Order {
-                account: r.address("account")?,
-                market: r.u32("market")?,
-                is_buy: r.bool("isBuy")?,
-                price: r.u64("price")?,
-                size: r.u64("size")?,
-                tif: {
-                    let v = r.u8("tif")?;
-                    TimeInForce::from_u8(v).ok_or(DecodeError::Invalid {
-                        field: "tif",
-                        reason: format!("{v} is not 0..=3"),
-                    })?
-                },
-                reduce_only: r.bool("reduceOnly")?,
-                nonce: r.u64("nonce")?,
-                expires_at: r.u64("expiresAt")?,
-            }),
-            ActionKind::Cancel => Action::Cancel(Cancel {
-                account: r.address("account")?,
-                market: r.u32("market")?,
-                order_nonce: r.u64("orderNonce")?,
-                nonce: r.u64("nonce")?,
-                expires_at: r.u64("expiresAt")?,
-            }),
+            ActionKind::Order => Action::Order(decode_order(r)?),
+            ActionKind::Cancel => Action::Cancel(decode_cancel(r)?),
             ActionKind::CancelAll => Action::CancelAll(CancelAll {
                 account: r.address("account")?,
                 nonce: r.u64("nonce")?,
@@ -108,6 +204,11 @@ impl Decode for Action {
                 price: r.u64("price")?,
                 timestamp_ms: r.u64("timestampMs")?,
             }),
+            ActionKind::ApproveAgent
+            | ActionKind::RevokeAgent
+            | ActionKind::AgentOrder
+            | ActionKind::AgentCancel
+            | ActionKind::AgentCancelAll => decode_agent_action(kind, r)?,
         })
     }
 }

@@ -8,9 +8,11 @@
 use super::Action;
 use crate::primitives::H256;
 use crate::signing::{
+    AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
+    AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH,
     CANCEL_ALL_TYPE, CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE,
     LIQUIDATE_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
-    WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
+    REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -23,6 +25,11 @@ pub enum ActionKind {
     Withdraw = 3,
     Liquidate = 4,
     PriceUpdate = 5,
+    ApproveAgent = 6,
+    RevokeAgent = 7,
+    AgentOrder = 8,
+    AgentCancel = 9,
+    AgentCancelAll = 10,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -72,16 +79,34 @@ pub struct ActionRow {
 )]
 pub struct NotForcible(pub &'static str);
 
+/// `Order`: 10 + F·(M + 5) + 2·(M − 1). (A signature from another key reads one leaf,
+/// the agent approval, and stops there: far below every bound.)
+fn order_bound(s: BoundSizes) -> usize {
+    10 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
+}
+
+/// `Cancel`: 5.
+const CANCEL_BOUND: usize = 5;
+
+/// `CancelAll`: 3 + 2·O + M.
+fn cancel_all_bound(s: BoundSizes) -> usize {
+    3 + 2 * s.open_orders + s.markets
+}
+
+/// `ApproveAgent` / `RevokeAgent`: the nonce set and the approval leaf (read, then written
+/// or deleted). The agent kinds add the approval leaf to the bound of what they do.
+const AGENT_ADMIN_BOUND: usize = 2;
+
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 6] = [
+    pub const TABLE: [ActionRow; 11] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
             type_string: ORDER_TYPE,
             type_hash: ORDER_TYPEHASH,
             forcible: Forcible::IfReduceOnly,
-            max_touched: |s| 10 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1),
+            max_touched: order_bound,
         },
         ActionRow {
             kind: ActionKind::Cancel,
@@ -89,7 +114,7 @@ impl ActionKind {
             type_string: CANCEL_TYPE,
             type_hash: CANCEL_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |_| 5,
+            max_touched: |_| CANCEL_BOUND,
         },
         ActionRow {
             kind: ActionKind::CancelAll,
@@ -97,7 +122,7 @@ impl ActionKind {
             type_string: CANCEL_ALL_TYPE,
             type_hash: CANCEL_ALL_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |s| 3 + 2 * s.open_orders + s.markets,
+            max_touched: cancel_all_bound,
         },
         ActionRow {
             kind: ActionKind::Withdraw,
@@ -127,6 +152,49 @@ impl ActionKind {
             type_hash: PRICE_UPDATE_TYPEHASH,
             forcible: Forcible::Always,
             max_touched: |_| 3,
+        },
+        // Agent management needs the account's own key and never leaves the account
+        // stuck, so it is not forcible; the agent kinds act for another account, which can
+        // force its own Cancel / CancelAll instead.
+        ActionRow {
+            kind: ActionKind::ApproveAgent,
+            name: "ApproveAgent",
+            type_string: APPROVE_AGENT_TYPE,
+            type_hash: APPROVE_AGENT_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| AGENT_ADMIN_BOUND,
+        },
+        ActionRow {
+            kind: ActionKind::RevokeAgent,
+            name: "RevokeAgent",
+            type_string: REVOKE_AGENT_TYPE,
+            type_hash: REVOKE_AGENT_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| AGENT_ADMIN_BOUND,
+        },
+        ActionRow {
+            kind: ActionKind::AgentOrder,
+            name: "AgentOrder",
+            type_string: AGENT_ORDER_TYPE,
+            type_hash: AGENT_ORDER_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |s| order_bound(s) + 1,
+        },
+        ActionRow {
+            kind: ActionKind::AgentCancel,
+            name: "AgentCancel",
+            type_string: AGENT_CANCEL_TYPE,
+            type_hash: AGENT_CANCEL_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| CANCEL_BOUND + 1,
+        },
+        ActionRow {
+            kind: ActionKind::AgentCancelAll,
+            name: "AgentCancelAll",
+            type_string: AGENT_CANCEL_ALL_TYPE,
+            type_hash: AGENT_CANCEL_ALL_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |s| cancel_all_bound(s) + 1,
         },
     ];
 
@@ -187,6 +255,11 @@ impl Action {
             Action::Withdraw(_) => ActionKind::Withdraw,
             Action::Liquidate(_) => ActionKind::Liquidate,
             Action::PriceUpdate(_) => ActionKind::PriceUpdate,
+            Action::ApproveAgent(_) => ActionKind::ApproveAgent,
+            Action::RevokeAgent(_) => ActionKind::RevokeAgent,
+            Action::AgentOrder(_) => ActionKind::AgentOrder,
+            Action::AgentCancel(_) => ActionKind::AgentCancel,
+            Action::AgentCancelAll(_) => ActionKind::AgentCancelAll,
         }
     }
 

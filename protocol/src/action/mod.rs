@@ -1,5 +1,6 @@
-//! The user actions of DESIGN §2 (the six EIP-712 primary types), signed actions, L1 queue
-//! messages and batch transactions, with their JSON wire format and canonical encoding.
+//! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones and the
+//! agent-key actions of issue #16), signed actions, L1 queue messages and batch
+//! transactions, with their JSON wire format and canonical encoding.
 //!
 //! Field names and order mirror the EIP-712 type strings exactly (see `signing`), because
 //! external wallets sign those. In JSON, integers may be numbers or decimal strings.
@@ -136,7 +137,150 @@ pub struct PriceUpdate {
     pub timestamp_ms: u64,
 }
 
-/// One of the six signable actions. JSON: `{"type": "Order", "message": {...}}`.
+/// Longest agent name, in UTF-8 bytes (`ApproveAgent.name`).
+pub const MAX_AGENT_NAME_BYTES: usize = 32;
+
+/// Reads an agent name: any UTF-8 string of at most [`MAX_AGENT_NAME_BYTES`] bytes.
+fn agent_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    if name.len() > MAX_AGENT_NAME_BYTES {
+        return Err(serde::de::Error::custom(format!(
+            "name is {} bytes; an agent name is at most {MAX_AGENT_NAME_BYTES} bytes of UTF-8",
+            name.len()
+        )));
+    }
+    Ok(name)
+}
+
+/// `ApproveAgent(address account,address agent,string name,uint64 validUntil,uint64 nonce,uint64 expiresAt)`:
+/// lets `agent` sign `AgentOrder`, `AgentCancel` and `AgentCancelAll` for `account` until
+/// `validUntil` (ms; 0 = until revoked). Approving an approved agent replaces its name and
+/// validity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApproveAgent {
+    pub account: Address,
+    pub agent: Address,
+    #[serde(deserialize_with = "agent_name")]
+    pub name: String,
+    #[serde(with = "int")]
+    pub valid_until: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `RevokeAgent(address account,address agent,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RevokeAgent {
+    pub account: Address,
+    pub agent: Address,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `AgentOrder(address agent,address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint64 nonce,uint64 expiresAt)`:
+/// an `Order` for `account`, signed by its approved `agent`. The nonce is the account's (an
+/// order's id is `(account, nonce)` whoever signed it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentOrder {
+    pub agent: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    pub is_buy: bool,
+    #[serde(with = "int")]
+    pub price: u64,
+    #[serde(with = "int")]
+    pub size: u64,
+    pub tif: TimeInForce,
+    pub reduce_only: bool,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+impl AgentOrder {
+    /// The order it places for the account.
+    pub fn order(&self) -> Order {
+        Order {
+            account: self.account,
+            market: self.market,
+            is_buy: self.is_buy,
+            price: self.price,
+            size: self.size,
+            tif: self.tif,
+            reduce_only: self.reduce_only,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// `order` signed by `agent` instead of its account.
+    pub fn new(agent: Address, order: Order) -> AgentOrder {
+        AgentOrder {
+            agent,
+            account: order.account,
+            market: order.market,
+            is_buy: order.is_buy,
+            price: order.price,
+            size: order.size,
+            tif: order.tif,
+            reduce_only: order.reduce_only,
+            nonce: order.nonce,
+            expires_at: order.expires_at,
+        }
+    }
+}
+
+/// `AgentCancel(address agent,address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentCancel {
+    pub agent: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub order_nonce: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+impl AgentCancel {
+    /// The cancel it performs for the account.
+    pub fn cancel(&self) -> Cancel {
+        Cancel {
+            account: self.account,
+            market: self.market,
+            order_nonce: self.order_nonce,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// `AgentCancelAll(address agent,address account,uint64 nonce,uint64 expiresAt)`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentCancelAll {
+    pub agent: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// One of the signable actions. JSON: `{"type": "Order", "message": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "message")]
 pub enum Action {
@@ -146,11 +290,16 @@ pub enum Action {
     Withdraw(Withdraw),
     Liquidate(Liquidate),
     PriceUpdate(PriceUpdate),
+    ApproveAgent(ApproveAgent),
+    RevokeAgent(RevokeAgent),
+    AgentOrder(AgentOrder),
+    AgentCancel(AgentCancel),
+    AgentCancelAll(AgentCancelAll),
 }
 
 impl Action {
-    /// The address the message claims signed it; `None` for `PriceUpdate`, whose signer is
-    /// the genesis oracle rather than a field of the message.
+    /// The address the message claims signed it (`agent` for the agent kinds); `None` for
+    /// `PriceUpdate`, whose signer is the genesis oracle rather than a field of the message.
     pub fn claimed_signer(&self) -> Option<Address> {
         self.signer_and_nonce().map(|(signer, _)| signer)
     }
@@ -169,6 +318,23 @@ impl Action {
             Action::Withdraw(a) => Some((a.account, a.nonce)),
             Action::Liquidate(a) => Some((a.liquidator, a.nonce)),
             Action::PriceUpdate(_) => None,
+            Action::ApproveAgent(a) => Some((a.account, a.nonce)),
+            Action::RevokeAgent(a) => Some((a.account, a.nonce)),
+            Action::AgentOrder(a) => Some((a.agent, a.nonce)),
+            Action::AgentCancel(a) => Some((a.agent, a.nonce)),
+            Action::AgentCancelAll(a) => Some((a.agent, a.nonce)),
+        }
+    }
+
+    /// The account an action acts for: the claimed signer, except for the agent kinds,
+    /// which act for their `account`; `None` for `PriceUpdate`.
+    pub fn acting_account(&self) -> Option<Address> {
+        match self {
+            Action::AgentOrder(a) => Some(a.account),
+            Action::AgentCancel(a) => Some(a.account),
+            Action::AgentCancelAll(a) => Some(a.account),
+            Action::Liquidate(a) => Some(a.liquidator),
+            other => other.claimed_signer(),
         }
     }
 
@@ -221,6 +387,11 @@ impl Serialize for SignedAction {
             Action::Withdraw(m) => st.serialize_field("message", m)?,
             Action::Liquidate(m) => st.serialize_field("message", m)?,
             Action::PriceUpdate(m) => st.serialize_field("message", m)?,
+            Action::ApproveAgent(m) => st.serialize_field("message", m)?,
+            Action::RevokeAgent(m) => st.serialize_field("message", m)?,
+            Action::AgentOrder(m) => st.serialize_field("message", m)?,
+            Action::AgentCancel(m) => st.serialize_field("message", m)?,
+            Action::AgentCancelAll(m) => st.serialize_field("message", m)?,
         }
         st.serialize_field("signature", &self.signature)?;
         st.end()
@@ -258,6 +429,11 @@ impl<'de> Deserialize<'de> for SignedAction {
             ActionKind::Withdraw => Action::Withdraw(message(wire.message)?),
             ActionKind::Liquidate => Action::Liquidate(message(wire.message)?),
             ActionKind::PriceUpdate => Action::PriceUpdate(message(wire.message)?),
+            ActionKind::ApproveAgent => Action::ApproveAgent(message(wire.message)?),
+            ActionKind::RevokeAgent => Action::RevokeAgent(message(wire.message)?),
+            ActionKind::AgentOrder => Action::AgentOrder(message(wire.message)?),
+            ActionKind::AgentCancel => Action::AgentCancel(message(wire.message)?),
+            ActionKind::AgentCancelAll => Action::AgentCancelAll(message(wire.message)?),
         };
         Ok(SignedAction {
             action,

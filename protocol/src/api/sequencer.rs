@@ -243,6 +243,9 @@ pub struct WithdrawalView {
 /// `GET /v1/accounts/{address}`: the engine's account view at the current soft state.
 pub type AccountResponse = AccountView;
 
+/// `GET /v1/accounts/{address}/agents`: the agents the account approved (PROTOCOL.md Part 4 §18).
+pub type AgentsResponse = crate::engine::view::AgentsView;
+
 /// One market: its genesis parameters and live state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketInfo {

@@ -17,7 +17,8 @@
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::records::{
-    Account, BookOrder, MarketState, Meta, NonceSet, Position, SideTotals, Withdrawal,
+    Account, AgentApproval, BookOrder, MarketState, Meta, NonceSet, Position, SideTotals,
+    Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
@@ -159,6 +160,15 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
             }
             KIND_INSOLVENT => {
                 l.insolvent.insert(*key, address_value(key, bytes)?);
+            }
+            KIND_AGENT => {
+                let a: AgentApproval = decode_at(key, bytes).map_err(bad)?;
+                if agent_key(&a.owner, &a.agent) != *key {
+                    return fail(format!(
+                        "agent leaf {key} names {} for {}",
+                        a.agent, a.owner
+                    ));
+                }
             }
             _ => return fail(format!("unknown key {key}")),
         }

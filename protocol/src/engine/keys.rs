@@ -22,6 +22,12 @@ pub const KIND_META: u8 = 0x07;
 pub const KIND_NONCES: u8 = 0x08;
 pub const KIND_ADL_INDEX: u8 = 0x09;
 pub const KIND_INSOLVENT: u8 = 0x0a;
+pub const KIND_AGENT: u8 = 0x0b;
+
+/// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
+/// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
+/// owner, which the engine checks, so a prefix collision can only hide an approval.
+const AGENT_OWNER_BYTES: usize = 11;
 
 /// ADL index side byte: longs and shorts of one market are ranked apart.
 pub const ADL_LONG: u8 = 0;
@@ -164,6 +170,22 @@ pub fn adl_key(market: u32, side: u8, rank: u64, owner: &Address) -> Key {
 /// zero equity (counted in `Meta.insolvent_accounts`, which pauses withdrawals).
 pub fn insolvent_key(owner: &Address) -> Key {
     key_with(KIND_INSOLVENT, &owner_hash(owner).0[..31])
+}
+
+/// `0x0b ‖ keccak256(owner)[..11]`: the prefix of all of `owner`'s agent approvals.
+pub fn account_agents_prefix(owner: &Address) -> [u8; 12] {
+    let mut p = [0u8; 12];
+    p[0] = KIND_AGENT;
+    p[1..].copy_from_slice(&owner_hash(owner).0[..AGENT_OWNER_BYTES]);
+    p
+}
+
+/// `0x0b ‖ keccak256(owner)[..11] ‖ agent(20)` → `AgentApproval`.
+pub fn agent_key(owner: &Address, agent: &Address) -> Key {
+    let mut k = [0u8; 32];
+    k[..12].copy_from_slice(&account_agents_prefix(owner));
+    k[12..].copy_from_slice(&agent.0);
+    H256(k)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! `cancels`, `liquidation`, `transfers`, `oracle` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
+pub mod agents;
 mod backstop;
 mod book;
 pub mod bounds;
@@ -154,6 +155,17 @@ pub(crate) fn liquidate_without_health_check<S: State>(
     })
 }
 
+/// Fault injection only (`protocol::fault`): pays out a withdrawal whoever signed it, the
+/// way a sequencer that lets agent keys withdraw would. Never reachable from `apply_tx`.
+pub(crate) fn withdraw_without_signer_check<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    w: &crate::action::Withdraw,
+) -> Result<Receipt, StateError> {
+    atomically(state, |st| transfers::withdraw(st, genesis, ctx, w))
+}
+
 /// Runs `f`; on any rejection or storage error, restores the state as it was.
 fn atomically<S: State>(
     st: &mut S,
@@ -189,8 +201,37 @@ fn check_signer(signer: &Result<Address, SignatureError>, claimed: &Address) -> 
     }
 }
 
-/// The checks every user action passes first, in this order: signature, reserved address,
-/// expiry, nonce. The nonce is consumed here; a later rejection restores it.
+/// The address that really signed, when the signature is valid but not `claimed`'s.
+fn other_signer(signer: &Result<Address, SignatureError>, claimed: &Address) -> Option<Address> {
+    match signer {
+        Ok(a) if a != claimed => Some(*a),
+        Err(SignatureError::SignerMismatch { recovered, .. }) => Some(*recovered),
+        _ => None,
+    }
+}
+
+/// [`check_signer`] for an action only the account's own key may sign: a valid signature
+/// by one of `claimed`'s approved agents (expired or not) is `agent_not_permitted`, so the
+/// bot operator learns why, rather than a bare `signer_mismatch`. One leaf read, then stop.
+fn check_own_key<S: State>(
+    st: &mut S,
+    signer: &Result<Address, SignatureError>,
+    claimed: &Address,
+) -> Result<(), Halt> {
+    if let Some(recovered) = other_signer(signer, claimed)
+        && agents::approval(st, claimed, &recovered)?.is_some()
+    {
+        return reject_with(
+            Status::AgentNotPermitted,
+            format!("signed by {recovered}, an agent of {claimed}"),
+        );
+    }
+    check_signer(signer, claimed)
+}
+
+/// The checks every user action passes first, in this order: signature (an agent's
+/// signature is `agent_not_permitted`), reserved address, expiry, nonce. The nonce is
+/// consumed here; a later rejection restores it.
 fn admit<S: State>(
     st: &mut S,
     ctx: &BlockContext,
@@ -199,7 +240,7 @@ fn admit<S: State>(
     nonce: u64,
     expires_at: u64,
 ) -> Result<(), Halt> {
-    check_signer(signer, actor)?;
+    check_own_key(st, signer, actor)?;
     if *actor == INSURANCE_FUND {
         return reject(Status::ReservedAccount);
     }
@@ -207,6 +248,50 @@ fn admit<S: State>(
         return reject(Status::Expired);
     }
     nonces::use_nonce(st, actor, nonce)
+}
+
+/// What an agent kind names: who signs, for which account, with which of the account's
+/// nonces, until when.
+struct AgentCall {
+    agent: Address,
+    account: Address,
+    nonce: u64,
+    expires_at: u64,
+}
+
+/// The checks of an agent kind, in this order: signature (by `agent`), reserved address,
+/// expiry, the approval (`agent_not_approved`, `agent_expired`), then the account's nonce
+/// (an order's id is `(account, nonce)` whoever signs).
+fn admit_agent<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signer: &Result<Address, SignatureError>,
+    call: &AgentCall,
+) -> Result<(), Halt> {
+    check_signer(signer, &call.agent)?;
+    if call.account == INSURANCE_FUND {
+        return reject(Status::ReservedAccount);
+    }
+    if call.expires_at < ctx.timestamp_ms {
+        return reject(Status::Expired);
+    }
+    agents::check_approved(st, ctx, &call.account, &call.agent)?;
+    nonces::use_nonce(st, &call.account, call.nonce)
+}
+
+/// An agent kind: its checks, then `then` (the account's own action), with the agent
+/// recorded on the receipt.
+fn as_agent<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signer: &Result<Address, SignatureError>,
+    call: AgentCall,
+    then: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
+) -> Result<Receipt, Halt> {
+    admit_agent(st, ctx, signer, &call)?;
+    let mut receipt = then(st)?;
+    receipt.agent = Some(call.agent);
+    Ok(receipt)
 }
 
 /// A signed action: the common checks, then the action's own rules.
@@ -238,6 +323,47 @@ fn apply_action<S: State>(
         Action::Liquidate(l) => {
             admit(st, ctx, signer, &l.liquidator, l.nonce, l.expires_at)?;
             liquidation::liquidate(st, genesis, ctx, l)
+        }
+        Action::ApproveAgent(a) => {
+            admit(st, ctx, signer, &a.account, a.nonce, a.expires_at)?;
+            agents::approve(st, ctx, a)
+        }
+        Action::RevokeAgent(r) => {
+            admit(st, ctx, signer, &r.account, r.nonce, r.expires_at)?;
+            agents::revoke(st, r)
+        }
+        Action::AgentOrder(o) => {
+            let call = AgentCall {
+                agent: o.agent,
+                account: o.account,
+                nonce: o.nonce,
+                expires_at: o.expires_at,
+            };
+            as_agent(st, ctx, signer, call, |st| {
+                orders::place(st, genesis, ctx, &o.order())
+            })
+        }
+        Action::AgentCancel(c) => {
+            let call = AgentCall {
+                agent: c.agent,
+                account: c.account,
+                nonce: c.nonce,
+                expires_at: c.expires_at,
+            };
+            as_agent(st, ctx, signer, call, |st| {
+                cancels::cancel(st, genesis, &c.cancel())
+            })
+        }
+        Action::AgentCancelAll(c) => {
+            let call = AgentCall {
+                agent: c.agent,
+                account: c.account,
+                nonce: c.nonce,
+                expires_at: c.expires_at,
+            };
+            as_agent(st, ctx, signer, call, |st| {
+                cancels::cancel_all(st, &c.account)
+            })
         }
     }
 }

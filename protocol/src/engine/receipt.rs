@@ -86,6 +86,10 @@ statuses! {
     ArithmeticOverflow = 33, "arithmetic_overflow", "an amount is out of the representable range";
     WithdrawalsPaused = 34, "withdrawals_paused", "withdrawals are paused while a liquidated account is below zero equity (auto-deleveraging is pending)";
     MarketHalted = 35, "market_halted", "the market's circuit breaker is tripped (reduce-only mode): only orders that cannot increase a position are accepted";
+    AgentNotApproved = 36, "agent_not_approved", "the agent is not approved by the account (approve it with ApproveAgent, signed by the account)";
+    AgentExpired = 37, "agent_expired", "the agent's approval has expired (validUntil is before the batch timestamp); the account can approve it again";
+    AgentNotPermitted = 38, "agent_not_permitted", "an agent key may only sign AgentOrder, AgentCancel and AgentCancelAll; this action needs the account's own key";
+    InvalidAgent = 39, "invalid_agent", "the agent must be a nonzero address other than the account itself";
 }
 
 impl Status {
@@ -212,6 +216,10 @@ pub struct Receipt {
     pub withdrawal_id: Option<u64>,
     /// Boxed: the outcome is large and rare, and receipts travel in enums everywhere.
     pub liquidation: Option<Box<LiquidationOutcome>>,
+    /// The agent key that signed for the account (the agent kinds); absent when the
+    /// account (or the oracle) signed itself. Omitted from JSON when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Address>,
 }
 
 impl Receipt {
@@ -228,6 +236,7 @@ impl Receipt {
             order: None,
             withdrawal_id: None,
             liquidation: None,
+            agent: None,
         }
     }
 
@@ -275,8 +284,10 @@ impl Encode for CancelledOrder {
 }
 
 impl Encode for Receipt {
-    /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation?`; lists carry
-    /// a u32 count, options a 0/1 tag byte.
+    /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation? ‖ [agent]`;
+    /// lists carry a u32 count, options a 0/1 tag byte. The agent comes last and only when
+    /// present (`0x01 ‖ agent(20)`), so receipts of actions their account signed keep the
+    /// encoding they had before agents existed.
     fn encode_to(&self, w: &mut Writer) {
         w.u16(self.status.number());
         w.u32(len_u32(self.fills.len()));
@@ -308,6 +319,9 @@ impl Encode for Receipt {
                 w.i128(l.fee).i128(l.reward).i128(l.remaining);
                 w.bool(l.insolvent);
             }
+        }
+        if let Some(agent) = &self.agent {
+            w.u8(1).address(agent);
         }
     }
 }

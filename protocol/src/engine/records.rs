@@ -170,6 +170,25 @@ pub struct Meta {
     pub insolvent_accounts: u32,
 }
 
+/// `0x0b` leaf: an agent `owner` approved (issue #16). Encoding: `owner(20) ‖ agent(20) ‖
+/// valid_until(8) ‖ name (u32 length ‖ UTF-8, at most 32 bytes)`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentApproval {
+    pub owner: Address,
+    pub agent: Address,
+    /// Last millisecond the agent may act (a batch timestamp ≤ it); 0 = until revoked.
+    #[serde(with = "crate::action::int")]
+    pub valid_until: u64,
+    pub name: String,
+}
+
+impl AgentApproval {
+    /// Whether the agent may act at `timestamp_ms`.
+    pub fn is_valid_at(&self, timestamp_ms: u64) -> bool {
+        self.valid_until == 0 || timestamp_ms <= self.valid_until
+    }
+}
+
 /// `0x08` leaf: the account's `NONCE_WINDOW` highest used nonces, ascending.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NonceSet {
@@ -352,6 +371,32 @@ impl Decode for Meta {
             next_withdrawal_id: r.u64("meta.next_withdrawal_id")?,
             next_queue_index: r.u64("meta.next_queue_index")?,
             insolvent_accounts: r.u32("meta.insolvent_accounts")?,
+        })
+    }
+}
+
+impl Encode for AgentApproval {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.owner)
+            .address(&self.agent)
+            .u64(self.valid_until)
+            .bytes(self.name.as_bytes());
+    }
+}
+
+impl Decode for AgentApproval {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let owner = r.address("agent.owner")?;
+        let agent = r.address("agent.agent")?;
+        let valid_until = r.u64("agent.valid_until")?;
+        let name = r.bytes("agent.name", crate::action::MAX_AGENT_NAME_BYTES)?;
+        let name =
+            String::from_utf8(name.to_vec()).map_err(|_| invalid("agent.name", "not UTF-8"))?;
+        Ok(AgentApproval {
+            owner,
+            agent,
+            valid_until,
+            name,
         })
     }
 }

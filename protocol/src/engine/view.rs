@@ -1,6 +1,6 @@
 //! Read-only views for the sequencer's API and liquidation keeper: an account's margin,
 //! positions and open orders; which of its markets a `Liquidate` would succeed on; the
-//! book's aggregated depth. They compute exactly what the STF would (same functions).
+//! book's aggregated depth; an account's agents. They compute exactly what the STF would (same functions).
 //!
 //! Walking keys in order uses only `first_with_prefix`: inside a snapshot, each visited
 //! key is deleted so the next call finds its successor, and the snapshot is restored at
@@ -9,11 +9,11 @@
 
 use super::book::side_of;
 use super::breaker;
-use super::keys::{SIDE_BID, account_orders_prefix, parse_book_key};
+use super::keys::{SIDE_BID, account_agents_prefix, account_orders_prefix, parse_book_key};
 use super::margin::{AccountRisk, account_risk, order_margin, position_risk};
 use super::math::Overflow;
 use super::orders::is_stale;
-use super::records::{BookOrder, MarketState, Meta, Withdrawal};
+use super::records::{AgentApproval, BookOrder, MarketState, Meta, Withdrawal};
 use super::storage::{decode_at, load_account, load_market, load_meta, load_position, read};
 use super::{BlockContext, Halt};
 use crate::genesis::{Genesis, MarketParams};
@@ -333,4 +333,49 @@ pub fn meta<S: State>(st: &mut S) -> Result<Meta, StateError> {
 
 pub fn withdrawal<S: State>(st: &mut S, id: u64) -> Result<Option<Withdrawal>, StateError> {
     read(st, &super::keys::withdrawal_key(id))
+}
+
+/// One agent an account approved, as `GET /v1/accounts/{a}/agents` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub agent: Address,
+    pub name: String,
+    /// Last millisecond the agent may act; 0 = until revoked.
+    pub valid_until: u64,
+    /// Whether it may act at the view's time (`valid_until` not passed).
+    pub active: bool,
+}
+
+/// An account's agents, in key order (by agent address). Expired approvals are listed
+/// (inactive) until the account revokes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentsView {
+    pub account: Address,
+    pub agents: Vec<AgentView>,
+}
+
+/// Every agent `owner` approved, as of `ctx`.
+pub fn agents_view<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    owner: &Address,
+) -> Result<AgentsView, StateError> {
+    let mut agents = Vec::new();
+    walk_prefix(st, &account_agents_prefix(owner), |_, key, bytes| {
+        let a: AgentApproval = decode_at(key, bytes)?;
+        // A leaf of another owner whose hash shares the prefix is not this account's.
+        if a.owner == *owner {
+            agents.push(AgentView {
+                active: a.is_valid_at(ctx.timestamp_ms),
+                agent: a.agent,
+                name: a.name,
+                valid_until: a.valid_until,
+            });
+        }
+        Ok(true)
+    })?;
+    Ok(AgentsView {
+        account: *owner,
+        agents,
+    })
 }

@@ -1,4 +1,4 @@
-//! EIP-712 typed-data signing for the six Vigil actions (DESIGN §2, normative: external
+//! EIP-712 typed-data signing for the Vigil actions (DESIGN §2, normative: external
 //! wallets depend on every byte of it). The byte-level spec is docs/PROTOCOL.md Part 2.
 //!
 //! - `eip712`: domain separator, type strings and hashes, `struct_hash`, `signing_digest`.
@@ -13,11 +13,13 @@ mod recover;
 mod sign;
 
 pub use eip712::{
+    AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
+    AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH,
     CANCEL_ALL_TYPE, CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, DOMAIN_NAME, DOMAIN_TYPE,
     DOMAIN_TYPEHASH, DOMAIN_VERSION, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, ORDER_TYPE,
-    ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, StructHasher, WITHDRAW_TYPE,
-    WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator, signing_digest, struct_hash,
-    type_hash, typed_data_digest,
+    ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE,
+    REVOKE_AGENT_TYPEHASH, StructHasher, WITHDRAW_TYPE, WITHDRAW_TYPEHASH, domain_separator,
+    eip712_domain_separator, signing_digest, struct_hash, type_hash, typed_data_digest,
 };
 pub use recover::{
     CURVE_ORDER, CheckedSignature, HALF_CURVE_ORDER, address_of_key, check_signature_rules,
@@ -53,8 +55,8 @@ pub type RecoverFn = fn(&H256, &crate::action::Signature) -> Result<Address, Sig
 
 /// Checks a signed action under a domain and returns its signer.
 ///
-/// User actions must be signed by the address they name (`account`, or `liquidator` for
-/// `Liquidate`); a `PriceUpdate` must be signed by the genesis `oracle`. Otherwise the
+/// User actions must be signed by the address they name (`account`, `liquidator` for
+/// `Liquidate`, `agent` for the agent kinds); a `PriceUpdate` must be signed by the genesis `oracle`. Otherwise the
 /// error is `SignerMismatch { recovered, claimed }`.
 pub fn verify_action(
     signed: &SignedAction,

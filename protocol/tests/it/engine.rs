@@ -4,6 +4,7 @@
 //! state invariants and that a rejected user action left the state byte-identical.
 //! Scenario tests pin exact numbers; the workload tests run long random sequences.
 
+mod agents;
 mod breakers;
 mod common_checks;
 mod liquidations;

@@ -1,5 +1,5 @@
 //! Fraud proofs end to end in the pure core: a faulty sequencer corrupts one chunk in each
-//! of the four ways of `protocol::fault`, a verifier finds the first bad chunk and builds the
+//! of the ways of `protocol::fault`, a verifier finds the first bad chunk and builds the
 //! proof from its own replica, and the adjudicator upholds it; honest chunks and tampered
 //! proofs are never upheld; witness execution equals full execution; and witness sizes at
 //! 100,000 accounts stay small.
@@ -16,10 +16,11 @@ use protocol::workload::Workload;
 
 const T0_MS: u64 = 1_700_000_000_000;
 
-/// A replica after genesis, deposits, prices and some warm-up trading, so that accounts
-/// hold positions and resting orders.
+/// A replica after genesis, deposits, prices, every trader's agent approval and some
+/// warm-up trading (agent actions included), so that accounts hold positions and resting
+/// orders.
 fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
-    let mut w = Workload::new(seed, traders);
+    let mut w = Workload::new(seed, traders).with_agents(seed);
     let mut tree = genesis_tree(&w.genesis);
     let domain = domain_separator(&w.genesis);
     let ctx = BlockContext {
@@ -27,6 +28,7 @@ fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
     };
     let mut txs = w.deposits(100_000_000_000);
     txs.extend(w.price_updates(T0_MS));
+    txs.extend(w.agent_approvals(T0_MS));
     txs.extend((0..warmup_txs).map(|_| w.next_tx(T0_MS)));
     for tx in &txs {
         execute_tx(&mut tree, &w.genesis, &domain, &ctx, tx).unwrap();

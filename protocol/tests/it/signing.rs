@@ -17,6 +17,9 @@ use protocol::{Address, H256};
 
 /// The private key every eth-account vector was signed with.
 pub const KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+/// The agent key of the agent-kind vectors: the EIP-712 specification's example key,
+/// keccak256("cow"), address 0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826.
+pub const AGENT_KEY: &str = "0xc85ef7d79691fe79573b1a7064c19c1a9819ebdbd1faaab1a8ec92344438aaf4";
 /// Its address, as eth-account reports it.
 pub const ADDRESS: &str = "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23";
 /// The vectors' domain: a local devnet chain and the first contract a fresh node deploys.

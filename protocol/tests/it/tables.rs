@@ -4,8 +4,9 @@
 //! here hard-codes how many rows a table has.
 
 use protocol::action::{
-    Action, ActionKind, BoundSizes, Cancel, CancelAll, Forcible, Liquidate, Order, PriceUpdate,
-    Signature, SignedAction, TimeInForce, Withdraw,
+    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, BoundSizes, Cancel,
+    CancelAll, Forcible, Liquidate, Order, PriceUpdate, RevokeAgent, Signature, SignedAction,
+    TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -106,6 +107,40 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             market: 0,
             price: 49_000,
             timestamp_ms: 1_000,
+        }),
+        ActionKind::ApproveAgent => Action::ApproveAgent(ApproveAgent {
+            account,
+            agent: Address([9; 20]),
+            name: "bot ✓".into(),
+            valid_until: 2_000,
+            nonce: 10,
+            expires_at: 1_000,
+        }),
+        ActionKind::RevokeAgent => Action::RevokeAgent(RevokeAgent {
+            account,
+            agent: Address([9; 20]),
+            nonce: 11,
+            expires_at: 1_000,
+        }),
+        ActionKind::AgentOrder => {
+            let Action::Order(order) = example(ActionKind::Order, reduce_only) else {
+                unreachable!("an Order example")
+            };
+            Action::AgentOrder(AgentOrder::new(Address([9; 20]), order))
+        }
+        ActionKind::AgentCancel => Action::AgentCancel(AgentCancel {
+            agent: Address([9; 20]),
+            account,
+            market: 0,
+            order_nonce: 4,
+            nonce: 12,
+            expires_at: 1_000,
+        }),
+        ActionKind::AgentCancelAll => Action::AgentCancelAll(AgentCancelAll {
+            agent: Address([9; 20]),
+            account,
+            nonce: 13,
+            expires_at: 1_000,
         }),
     }
 }

@@ -96,17 +96,17 @@ fn rsv(signature: &Signature) -> Value {
 /// struct hash, digest, signature and signer.
 #[test]
 fn eip712_vectors() {
-    let key = super::signing::key();
     let domain = domain_separator(DEVNET_CHAIN_ID, &DEVNET_VERIFYING_CONTRACT);
     let cases: Vec<Value> = VECTORS
         .iter()
         .map(|v| {
+            let key = super::signing::key_from_hex(v.key);
             let action: Action = serde_json::from_str(v.action).expect("vector action");
             let message: Value = serde_json::from_str(v.action).expect("vector JSON");
             let type_string = action.kind().type_string();
             let digest = signing_digest(&action, &domain);
             let signature = sign_action(&key, action.clone(), &domain).signature;
-            json!({
+            let mut case = json!({
                 "action": message,
                 "type_string": type_string,
                 "type_hash": hex0x(&type_hash(&action).0),
@@ -114,11 +114,16 @@ fn eip712_vectors() {
                 "digest": hex0x(&digest.0),
                 "signature": rsv(&signature),
                 "signer": hex0x(&recover_signer(&digest, &signature).expect("recovers").0),
-            })
+            });
+            // The agent kinds are signed by the agent's key, named where it differs.
+            if v.key != super::signing::KEY {
+                case["secret_key"] = json!(v.key);
+            }
+            case
         })
         .collect();
     let value = json!({
-        "description": "EIP-712 vectors for every primary type, cross-checked against eth-account 0.14.0",
+        "description": "EIP-712 vectors for every primary type, cross-checked against eth-account 0.14.0; a case with its own secret_key was signed with that key",
         "secret_key": super::signing::KEY,
         "domain": {
             "name": "Vigil",

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use protocol::api::genesis::GenesisView;
 use protocol::api::sequencer::{
-    AccountResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo, MarketsResponse,
-    StatusResponse, TxListResponse, TxLookup,
+    AccountResponse, AgentsResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo,
+    MarketsResponse, StatusResponse, TxListResponse, TxLookup,
 };
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
@@ -102,6 +102,19 @@ pub async fn account(
     let mut tree = v.tree.clone();
     let ctx = v.context(now_ms());
     view::account_view(&mut tree, &s.genesis, &ctx, &address)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// The account's approved agent keys, as of the newest state and the current time.
+pub async fn agents(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+) -> Answer<AgentsResponse> {
+    let v = s.views.borrow().clone();
+    let mut tree = v.tree.clone();
+    let ctx = v.context(now_ms());
+    view::agents_view(&mut tree, &ctx, &address)
         .map(Json)
         .map_err(ApiError::internal)
 }

@@ -234,9 +234,13 @@ impl Story {
                 "alice withdraws 1,000 USDC",
                 s.withdraw(&self.alice, WITHDRAWAL, 3),
             ),
+            (
+                "alice approves bob's key as her trading agent",
+                s.approve_agent(&self.alice, address_of(&self.bob), 4),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all four land in one batch: the batch the fault is armed for.
+        // One request, so all five land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

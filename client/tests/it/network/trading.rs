@@ -2,7 +2,9 @@
 //! to corrupt, and bulk submission for long workloads.
 
 use super::Network;
-use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw};
+use protocol::action::{
+    Action, ApproveAgent, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+};
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
 
@@ -45,8 +47,9 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 }
 
 /// Four phases, each in batches of its own: a price; a trade (a fill whose taker keeps a
-/// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade and
-/// a withdrawal; a third trade. Returns every acknowledgement.
+/// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade, a
+/// withdrawal and an agent approval (what `agent-withdraw` needs); a third trade. Returns
+/// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
         market: BTC,
@@ -63,6 +66,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             order(net, 2, false, ONE_BTC / 2, TimeInForce::Gtc, 1),
             order(net, 3, true, ONE_BTC / 2, TimeInForce::Ioc, 1),
             withdraw(net, 0, 1_000_000_000, 2),
+            approve_agent(net, 2, 3, 2),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -77,8 +81,22 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
         net.batch_boundary().await;
     }
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
-    assert_eq!(fills, [0, 0, 1, 0, 1, 0, 0, 1], "the three trades fill");
+    assert_eq!(fills, [0, 0, 1, 0, 1, 0, 0, 0, 1], "the three trades fill");
     acked
+}
+
+/// `trader` approves `agent`'s address as its agent, until revoked.
+fn approve_agent(net: &Network, trader: usize, agent: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::ApproveAgent(ApproveAgent {
+        account: t.address,
+        agent: net.workload.traders[agent].address,
+        name: "e2e bot".into(),
+        valid_until: 0,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
 }
 
 fn withdraw(net: &Network, trader: usize, amount: u64, nonce: u64) -> SignedAction {

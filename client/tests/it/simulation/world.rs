@@ -96,6 +96,9 @@ pub struct World {
     pub censors: bool,
     /// The sequencer has stopped: silent, or stalled after a refused post.
     pub stopped: bool,
+    /// Every trader's agent approval has been sequenced (with the first users' batch), so
+    /// agent actions and the `agent-withdraw` fault have agents to act on.
+    agents_approved: bool,
     pub forced: Vec<Forced>,
     /// After a disk loss: the rebuilt core has not reached the settlement layer's tip yet
     /// (a live batch it cannot adopt, a bad one, is waiting to be reverted).
@@ -113,7 +116,7 @@ impl World {
     /// `traders` funded traders, checkpoint interval `k`, challenge window `window`
     /// blocks, and a sequencer that injects `fault` (none: honest).
     pub fn new(seed: u64, traders: usize, k: u32, window: u64, fault: Option<FaultPlan>) -> World {
-        let mut workload = Workload::new(seed, traders);
+        let mut workload = Workload::new(seed, traders).with_agents(seed);
         workload.genesis.checkpoint_interval_txs = k;
         let genesis = workload.genesis.clone();
         let mut config = Config::new(PathBuf::new(), genesis.clone());
@@ -141,6 +144,7 @@ impl World {
             building: (0, None),
             censors: false,
             stopped: false,
+            agents_approved: false,
             forced: Vec::new(),
             exits: Vec::new(),
             rebuilding: false,
@@ -301,6 +305,10 @@ impl World {
         }
         let now = self.now_ms();
         let mut txs = self.workload.price_updates(now);
+        if !self.agents_approved {
+            self.agents_approved = true;
+            txs.extend(self.workload.agent_approvals(now));
+        }
         txs.extend(users);
         let oracle = self.workload.genesis.oracle;
         // What intake does for every action before the executor sees it.

@@ -6,7 +6,8 @@
 use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
-    Action, Cancel, CancelAll, Liquidate, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, Cancel, CancelAll, Liquidate,
+    Order, PriceUpdate, RevokeAgent, SignedAction, TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -107,6 +108,75 @@ fn action() -> impl Strategy<Value = Action> {
                 timestamp_ms,
             })
         }),
+        agent_action(),
+    ]
+}
+
+/// Any of the agent kinds (names of up to 32 bytes, multi-byte characters included).
+fn agent_action() -> impl Strategy<Value = Action> {
+    let name = "[a-zA-Z0-9 ✓é]{0,10}";
+    prop_oneof![
+        (address(), address(), name, any::<[u64; 3]>()).prop_map(|(account, agent, name, n)| {
+            Action::ApproveAgent(ApproveAgent {
+                account,
+                agent,
+                name,
+                valid_until: n[0],
+                nonce: n[1],
+                expires_at: n[2],
+            })
+        }),
+        (address(), address(), any::<[u64; 2]>()).prop_map(|(account, agent, n)| {
+            Action::RevokeAgent(RevokeAgent {
+                account,
+                agent,
+                nonce: n[0],
+                expires_at: n[1],
+            })
+        }),
+        (
+            address(),
+            address(),
+            any::<u32>(),
+            any::<bool>(),
+            any::<[u64; 4]>(),
+            tif(),
+            any::<bool>()
+        )
+            .prop_map(|(agent, account, market, is_buy, n, tif, reduce_only)| {
+                Action::AgentOrder(AgentOrder {
+                    agent,
+                    account,
+                    market,
+                    is_buy,
+                    price: n[0],
+                    size: n[1],
+                    tif,
+                    reduce_only,
+                    nonce: n[2],
+                    expires_at: n[3],
+                })
+            }),
+        (address(), address(), any::<u32>(), any::<[u64; 3]>()).prop_map(
+            |(agent, account, market, n)| {
+                Action::AgentCancel(AgentCancel {
+                    agent,
+                    account,
+                    market,
+                    order_nonce: n[0],
+                    nonce: n[1],
+                    expires_at: n[2],
+                })
+            }
+        ),
+        (address(), address(), any::<[u64; 2]>()).prop_map(|(agent, account, n)| {
+            Action::AgentCancelAll(AgentCancelAll {
+                agent,
+                account,
+                nonce: n[0],
+                expires_at: n[1],
+            })
+        }),
     ]
 }
 
@@ -134,23 +204,36 @@ fn claimed_by(action: Action, signer: Address) -> Action {
             ..l
         }),
         price_update @ Action::PriceUpdate(_) => price_update,
+        Action::ApproveAgent(a) => Action::ApproveAgent(ApproveAgent {
+            account: signer,
+            ..a
+        }),
+        Action::RevokeAgent(r) => Action::RevokeAgent(RevokeAgent {
+            account: signer,
+            ..r
+        }),
+        Action::AgentOrder(o) => Action::AgentOrder(AgentOrder { agent: signer, ..o }),
+        Action::AgentCancel(c) => Action::AgentCancel(AgentCancel { agent: signer, ..c }),
+        Action::AgentCancelAll(c) => Action::AgentCancelAll(AgentCancelAll { agent: signer, ..c }),
     }
 }
 
 /// The action with byte `index` of its canonical field encoding (after the tag) xored with
 /// `mask`. Bool and tif bytes only accept some values, so if the mask makes the encoding
-/// invalid, the lowest bit alone is flipped instead (0↔1, 2↔3 stay valid).
+/// invalid, the lowest bit alone is flipped instead (0↔1, 2↔3 stay valid). A name's length
+/// prefix or a byte inside a multi-byte character may have no valid flip at all: then the
+/// next byte is tried (the last byte, an expiry, always has one).
 fn flip_field_byte(action: &Action, index: usize, mask: u8) -> Action {
     let bytes = action.encode();
-    let at = 1 + index % (bytes.len() - 1);
-    let flipped = |m: u8| {
+    let first = 1 + index % (bytes.len() - 1);
+    let flipped = |at: usize, m: u8| {
         let mut b = bytes.clone();
         b[at] ^= m;
         Action::decode(&b).ok()
     };
-    flipped(mask)
-        .or_else(|| flipped(1))
-        .expect("flipping the lowest bit keeps the encoding valid")
+    (first..bytes.len())
+        .find_map(|at| flipped(at, mask).or_else(|| flipped(at, 1)))
+        .expect("flipping the lowest bit of the last byte keeps the encoding valid")
 }
 
 proptest! {

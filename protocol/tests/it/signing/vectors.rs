@@ -1,18 +1,23 @@
 //! Vectors produced independently of our code by eth-account 0.14.0
-//! (`encode_typed_data` + `Account.sign_message`; script in docs/PROTOCOL.md Part 2) for every
+//! (`encode_typed_data` + `Account.sign_message`; scripts in docs/PROTOCOL.md Part 2) for every
 //! primary type, on domain {Vigil, 1, 31337, 0x5FbDB2315678afecb367f032d93F642f64180aa3},
-//! signed with the key in `super::KEY`.
+//! signed with the key in `super::KEY`, except the agent kinds (signed by `super::AGENT_KEY`,
+//! the agent the ApproveAgent vector approves).
 //!
 //! Each message is parsed from the same JSON eth-account signed, through our wire format,
 //! so field names and integer handling are checked too.
 
-use super::{address, domain, h256, key, signature};
+use super::{AGENT_KEY, KEY, domain, h256, key_from_hex, signature};
 use protocol::action::{Action, SignedAction};
-use protocol::signing::{recover_signer, sign_action, signing_digest, struct_hash, verify_action};
+use protocol::signing::{
+    address_of, recover_signer, sign_action, signing_digest, struct_hash, verify_action,
+};
 
 pub struct Vector {
     /// `{"type": …, "message": …}` exactly as given to eth-account.
     pub action: &'static str,
+    /// The private key that signed it.
+    pub key: &'static str,
     pub struct_hash: &'static str,
     pub digest: &'static str,
     pub signature: &'static str,
@@ -24,6 +29,7 @@ const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3
 /// The worked example of docs/PROTOCOL.md Part 2 is the first entry.
 pub const VECTORS: &[Vector] = &[
     Vector {
+        key: KEY,
         action: r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,
             "price":50000000000,"size":5000,"tif":1,"reduceOnly":false,"nonce":1700000000000,"expiresAt":1700000060000}}"#,
         struct_hash: "0x4dd20d190d6cbb16419b72fe7aae3fb98b0baf9dbe96d5f97ac7188d9e4046dd",
@@ -31,6 +37,7 @@ pub const VECTORS: &[Vector] = &[
         signature: "0x57c871c539964d18bf79dd39ae1799f5b12cdc85e6ea09688a87b8d91baf81b4557f35e07ae63b6049b0b1f2f7f28dedd70cee24bcdd15721010894e98aa8b3d1c",
     },
     Vector {
+        key: KEY,
         action: r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":4294967295,"isBuy":false,
             "price":18446744073709551615,"size":1,"tif":3,"reduceOnly":true,"nonce":0,"expiresAt":18446744073709551615}}"#,
         struct_hash: "0xacbde85ff937df4d0c01bb6b0f1b65ecbac8c2f4f20ea9c7a2bef47b0489b827",
@@ -41,6 +48,7 @@ pub const VECTORS: &[Vector] = &[
     // (never expires, GTC, priced near the devnet's starting BTC price). The client's
     // `external_signature` test posts exactly this signature to a devnet sequencer.
     Vector {
+        key: KEY,
         action: r#"{"type":"Order","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,
             "price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":1,"expiresAt":18446744073709551615}}"#,
         struct_hash: "0x19b8f3e90b7943b03655da47b377ba2ef1dd4ac2e6c1e520b21101a28ae71bc7",
@@ -48,6 +56,7 @@ pub const VECTORS: &[Vector] = &[
         signature: "0xf90ceef0365f19b142aaae33a21c85caad8c772747d0bd5863fb55a46aba946c37b78b0b2fece4aee8f915eb8deefef0c1cb8b49cecf1641a4f0dbdc23e061661b",
     },
     Vector {
+        key: KEY,
         action: r#"{"type":"Cancel","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,
             "orderNonce":1700000000000,"nonce":1700000000001,"expiresAt":1700000060000}}"#,
         struct_hash: "0x22083982ee26fb9387ddc0a7bb9601e4a1bf79a447b981a2b0b6bb1454e7a705",
@@ -55,12 +64,14 @@ pub const VECTORS: &[Vector] = &[
         signature: "0xf0a1479de43db242553c887960fd1ae6c8bad542e1c398097061be1234b3baec2d6041186aeabfe1cbf94c3b67fcac4f82bb8933ae455d77b59efb520e5c7ac51c",
     },
     Vector {
+        key: KEY,
         action: r#"{"type":"CancelAll","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","nonce":42,"expiresAt":1700000060000}}"#,
         struct_hash: "0xf3ef4bb44c7660571ba6da601f121880f12be10a8bd0a83d4001133d6ac22d55",
         digest: "0x7404905f195c91dfe105dee37179437367d0f136ec16160853233c5224c4496e",
         signature: "0xb4bf426c515b83b4a84cee7d7949eb35289dfc4c0aaf17c6c38821bb90170adf35a97278778fc4194bea9c3e3b9f150e288b11e834f69e1c940b767cf1945ba71c",
     },
     Vector {
+        key: KEY,
         action: r#"{"type":"Withdraw","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","amount":18446744073709551615,
             "nonce":7,"expiresAt":1700000060000}}"#,
         struct_hash: "0xb0c3464897a60a7248ed15519e8df115297b709daf25ec0ae4d63d3125074377",
@@ -68,6 +79,7 @@ pub const VECTORS: &[Vector] = &[
         signature: "0x5608229555f8822bebb9c46465df03778b36291056a774fe6af8a9131dea8cc40585e30b437f2265560a6af91400e06a7026bae5999087a07541b0374cd6836c1b",
     },
     Vector {
+        key: KEY,
         action: r#"{"type":"Liquidate","message":{"liquidator":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
             "account":"0x00000000000000000000000000000000DeaDBeef","market":3,"nonce":9,"expiresAt":1700000060000}}"#,
         struct_hash: "0x37453b71604cd26a61fe077a74785e1334b06ef1ee8354d63f477ea5ee37ae30",
@@ -75,10 +87,49 @@ pub const VECTORS: &[Vector] = &[
         signature: "0x51f6f3f99489f71450452d988c8fb4a6ccf4450157d89403fdda79639af860a059c0a1df4f2a1f58dacbba0b33e9d34d007d57db455a3a86047e930d86b599881c",
     },
     Vector {
+        key: KEY,
         action: r#"{"type":"PriceUpdate","message":{"market":1,"price":50123456789,"timestampMs":1700000000500}}"#,
         struct_hash: "0x14d4c613e8ab7c6ce0d6e00c3868a6c42ea925148c5210bed56dda4065445749",
         digest: "0xd893fcf4e9be7923ed38155003c6ecef2bfa6da465b64687c39b7873c6c4dcc9",
         signature: "0x946616d5f925c29be4d30f3e9514109c87b5829111de2bc1b877eafb5c440a4c45903db279c72c2053ab63f85c7d4b89f1c03e38cb2aa6e8bd1f3f83ae1cc56d1b",
+    },
+    // The agent kinds (issue #16). ApproveAgent and AgentOrder are the pair the client's
+    // `external_signature` test posts to a devnet: the account approves the agent, then the
+    // agent's order rests for the account.
+    Vector {
+        key: KEY,
+        action: r#"{"type":"ApproveAgent","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","name":"market maker","validUntil":0,"nonce":2,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x6498282ac45c570be226597c7643a28315d203404341ed6769095b9b0c1ba114",
+        digest: "0x18f29053a19b7bf6a919a35db3fd7b574d459c2c443757cf4efdb206acd1be0f",
+        signature: "0x5c030e816f7dd4aff3a9a564579cf92e7c0b3137c5958ff48bcdd9f50f86721a199015e886f206cacb3f0d817d4d5eacd9e8acc165b4b01a4616c8e36e19f2e41b",
+    },
+    Vector {
+        key: KEY,
+        action: r#"{"type":"RevokeAgent","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","nonce":4,"expiresAt":1700000060000}}"#,
+        struct_hash: "0xbcdacd7d054d5ca49ad328831f929870c5add921f36a568e75985c5e7649b0eb",
+        digest: "0x80a8dfcdba16a02260d674ead538f2873e554d023431105eba3ad4dd0d65ce41",
+        signature: "0x3c850e7bbf7f1b3fde1d4537694913c1a38c431013cc2e1d5acea7c95bf6bb77580ae7b5e6e45c8363e7b78c3648ca04dec988f142330f0fa9da5669e3ffe2a01b",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"AgentOrder","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":3,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0xae5e1ad188d87758216c44f4b61abb0cb2696abefcd78bce3ee989a6e4b1cada",
+        digest: "0x9b15cccefc7eee243d1bc6bb6d7f0f7e18f76337c08c6b5528ec92c2c80def42",
+        signature: "0xf2c7f1e57bd373e57c87efb0a7c62605bf266f3f935f6739ab2025b23fa87a5b39a998f871ebb9d374dd7954d174abdf95fadce50d1d32a2dada10b5c2fef4d11c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"AgentCancel","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"orderNonce":3,"nonce":5,"expiresAt":1700000060000}}"#,
+        struct_hash: "0xbb1e206779c01d3508c4e34b32bfe87b118ab68cd859fe70494aed91ea962574",
+        digest: "0x0ea49e7d78c771fbf77e7a2318498673fd47742e54af911f0b65e35458f6f21f",
+        signature: "0x074a19105fcd219ac98fbdb5f6f13f46f455a9d1022e8da668c7333b404db33e6d0fd94f001cfbd951880fb82736a1fe06d24d5dfbaccb65a058ced18cb0d5da1c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"AgentCancelAll","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","nonce":6,"expiresAt":1700000060000}}"#,
+        struct_hash: "0x590f3f4c7993bce0594f97c49706b0a5dd3010acba802ecbbf26fd29ce043049",
+        digest: "0x6cfdf2fcfa8c54339f40db8715e85eae9d926556b50b7a1e94dfde1a770eb54c",
+        signature: "0xa5d56c785c722105953ad22bc0909546f36a6c5fcce8a08dd8685810b6e64098701c7eaf394768f6c95c72a8ada7819d3145a0db0864b97aa93ffcc2eebb9f021c",
     },
 ];
 
@@ -104,10 +155,12 @@ fn every_primary_type_matches_eth_account() {
 
         // Their signature recovers to the key's address and verifies as a signed action
         // (the vectors' PriceUpdate is signed by the same key, playing the oracle).
+        let key = key_from_hex(v.key);
+        let address = address_of(&key);
         let theirs = signature(v.signature);
         assert_eq!(
             recover_signer(&digest, &theirs),
-            Ok(address()),
+            Ok(address),
             "{name} recovery"
         );
         let signed = SignedAction {
@@ -115,21 +168,21 @@ fn every_primary_type_matches_eth_account() {
             signature: theirs,
         };
         assert_eq!(
-            verify_action(&signed, &domain(), &address()),
-            Ok(address()),
+            verify_action(&signed, &domain(), &address),
+            Ok(address),
             "{name} verify"
         );
 
         // RFC 6979 with low-S on both sides: our signature is byte-identical.
         assert_eq!(
-            sign_action(&key(), action, &domain()),
+            sign_action(&key, action, &domain()),
             signed,
             "{name} signature"
         );
     }
     assert_eq!(
         seen.len(),
-        6,
-        "a vector for each of the six primary types: {seen:?}"
+        protocol::action::ActionKind::TABLE.len(),
+        "a vector for each primary type: {seen:?}"
     );
 }

@@ -4,6 +4,7 @@
 //! different vector.
 
 mod accounts;
+mod agents;
 mod checks;
 mod orders;
 mod signatures;
@@ -78,6 +79,7 @@ pub fn all() -> Vec<Case> {
         accounts::cancels(),
         accounts::liquidation(),
         accounts::liquidation_adl(),
+        agents::agents(),
     ]
 }
 
