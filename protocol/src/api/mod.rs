@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod genesis;
 pub mod history;
+pub mod intake_ws;
 pub mod proofs;
 pub mod sequencer;
 pub mod settlement;

@@ -4,6 +4,7 @@
 
 mod error;
 mod history;
+mod intake_ws;
 mod reads;
 mod stream;
 
@@ -111,6 +112,7 @@ impl HoldsStates for AppState {
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/v1/tx", post(submit::one))
+        .route("/v1/tx/ws", intake_ws::route())
         .route("/v1/txs", post(submit::bulk).get(reads::tx_list))
         .route("/v1/txs/{hash}", get(reads::tx))
         .route("/v1/status", get(reads::status))

@@ -11,6 +11,7 @@ mod faults;
 mod flood;
 mod forced;
 mod history;
+mod intake_ws;
 mod keeper;
 mod lock;
 mod protection;
