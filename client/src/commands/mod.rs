@@ -3,6 +3,7 @@
 //! honours `--json` the same way.
 
 mod bench;
+pub mod chaos;
 pub mod demo;
 pub mod devnet;
 mod exit;
@@ -18,7 +19,7 @@ pub mod risk;
 mod table;
 mod trade;
 mod tx;
-mod verify;
+pub(crate) mod verify;
 mod views;
 mod watch;
 pub mod withdraw;
@@ -98,6 +99,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Exit(command) => exit::run(cli, command).await,
         Command::Verify(command) => verify::run(cli, command).await,
         Command::Bench(args) => bench::run(cli, args).await,
+        Command::Chaos(args) => chaos::run(cli, args).await,
         Command::Devnet(args) => devnet::run(cli, args).await,
         Command::Oracle(args) => oracle::run(cli, args).await,
         Command::Demo(command) => demo::run(cli, command).await,

@@ -6,9 +6,11 @@
 //! for every fault kind, an eth-account-signed order; and the whole system against fraud
 //! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); `vigil
 //! verify tx` against a chain with a misreported receipt; and the
-//! seeded whole-system `simulation` on the three services' pure cores, without HTTP.
+//! seeded whole-system `simulation` on the three services' pure cores, without HTTP; and
+//! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles.
 
 mod bench;
+mod chaos;
 mod claim;
 mod demo;
 mod devnet;
