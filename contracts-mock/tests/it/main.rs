@@ -12,6 +12,7 @@ mod exit;
 mod forced;
 mod http_errors;
 mod lock;
+mod openapi;
 mod posting;
 mod restart;
 mod window;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// `POST /v1/tx`) and the client's id for it, echoed in the answer. The server reads the
 /// action as plain JSON first (`A = serde_json::Value`) so a malformed one is refused with
 /// the same message as `POST /v1/tx`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WsSubmit<A = SignedAction> {
@@ -30,6 +31,7 @@ pub struct WsSubmit<A = SignedAction> {
 ///
 /// A plain struct with optional fields rather than a tagged enum: serde's buffering of
 /// tagged enums cannot hold the receipts' `i128` amounts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WsAnswer {

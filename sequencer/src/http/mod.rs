@@ -5,6 +5,7 @@
 mod error;
 mod history;
 mod intake_ws;
+mod openapi;
 mod reads;
 mod stream;
 
@@ -12,6 +13,7 @@ pub use stream::MAX_SESSIONS as MAX_STREAM_SESSIONS;
 mod submit;
 mod withdrawals;
 
+pub use openapi::document as openapi_document;
 pub use reads::StatusBody;
 pub use service_shell::http::ApiError;
 
@@ -29,6 +31,7 @@ use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
 use service_client::SettlementClient;
+use service_shell::http::openapi::openapi_route;
 use service_shell::http::{
     HoldsStates, METHOD_NOT_ALLOWED, catching_panics, proof_routes, with_fallbacks,
 };
@@ -131,7 +134,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/exit/proof/{account}", get(withdrawals::exit_proof))
         .route("/v1/stream", get(stream::upgrade))
         .route("/metrics", get(reads::metrics))
-        .merge(proof_routes::<AppState>());
+        .merge(proof_routes::<AppState>())
+        .merge(openapi_route(&openapi::document()));
     let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)
         .layer(middleware::from_fn_with_state(state.clone(), protect));
     catching_panics(protected).with_state(state)

@@ -10,5 +10,6 @@ mod faults;
 mod honest;
 mod http_api;
 mod lock;
+mod openapi;
 mod restart;
 mod store;
