@@ -19,6 +19,8 @@ pub struct BenchReport {
     /// Rejections by the sequencer's stable code (`unreachable` when no answer came).
     pub rejected_by_code: BTreeMap<String, u64>,
     pub concurrency: usize,
+    /// `http` (one `POST /v1/tx` per order) or `ws` (the WebSocket intake).
+    pub transport: super::Transport,
     /// Open loop: the offered rate (orders/s, scheduled by the clock); `null`: closed loop.
     pub offered_per_sec: Option<u64>,
     pub accounts: usize,
@@ -69,6 +71,7 @@ impl BenchReport {
             rejected: outcome.rejected.values().sum(),
             rejected_by_code: outcome.rejected,
             concurrency: config.concurrency,
+            transport: config.transport,
             offered_per_sec: config.rate,
             accounts: config.accounts,
             elapsed_ms: u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -92,10 +95,14 @@ impl BenchReport {
             None => format!("{} in flight", self.concurrency),
         };
         let mut text = format!(
-            "bench: {} orders on {} from {} accounts, {load}, in {} s\naccepted            {} ({} actions/s)\nrejected            {}",
+            "bench: {} orders on {} from {} accounts over {}, {load}, in {} s\naccepted            {} ({} actions/s)\nrejected            {}",
             self.submitted,
             self.market,
             self.accounts,
+            match self.transport {
+                super::Transport::Http => "HTTP (one POST /v1/tx each)",
+                super::Transport::Ws => "WebSocket (/v1/tx/ws)",
+            },
             format_decimal(self.elapsed_ms, 3, 2),
             self.accepted,
             self.accepted_per_sec,
