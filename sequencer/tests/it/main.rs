@@ -14,6 +14,7 @@ mod history;
 mod intake_ws;
 mod keeper;
 mod lock;
+mod power_loss;
 mod openapi;
 mod protection;
 mod refused;
