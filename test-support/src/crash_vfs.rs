@@ -141,6 +141,55 @@ impl CrashDisk {
         disk
     }
 
+    /// `uri` for code that joins its own file name to a data dir: the name lands in the
+    /// query (`…?vfs=vigil-crash&/store.db`, an ignored parameter), so every such file is
+    /// the one database `store` on this disk.
+    pub fn dir_uri(&self) -> String {
+        format!("{}&", self.uri("store"))
+    }
+
+    /// The power-loss check of a recorded run: at every sync (just before it), the image
+    /// with every unsynced write dropped, and every `variant_every`-th sync also with all of
+    /// them kept, the last one torn, and a random subset, each put on a fresh disk and
+    /// handed to `check` with how many acknowledgements came before that point
+    /// (`acked_at[i]` is the op count when acknowledgement `i` was given) and a name for
+    /// failure messages. Returns (syncs, images checked).
+    pub fn every_crash_point(
+        &self,
+        acked_at: &[usize],
+        variant_every: usize,
+        mut check: impl FnMut(&CrashDisk, usize, &str),
+    ) -> (usize, usize) {
+        let ops = self.ops();
+        let points = Timeline::sync_points(&ops);
+        let mut timeline = self.timeline(&ops);
+        let (mut due, mut images) = (0, 0);
+        for (i, &at) in points.iter().enumerate() {
+            timeline.advance(at);
+            while due < acked_at.len() && acked_at[due] <= at {
+                due += 1;
+            }
+            let mut variants = vec![Survivors::None];
+            if i % variant_every.max(1) == 0 {
+                variants.extend([
+                    Survivors::All,
+                    Survivors::TornLast { sectors: 1 + i % 7 },
+                    Survivors::Random { seed: i as u64 },
+                ]);
+            }
+            for survivors in variants {
+                let disk = CrashDisk::with_files(&timeline.image(survivors));
+                check(
+                    &disk,
+                    due,
+                    &format!("power loss before sync {i} ({survivors:?})"),
+                );
+                images += 1;
+            }
+        }
+        (points.len(), images)
+    }
+
     /// Walks this disk's recorded `ops` from the start (see [`Timeline`]).
     pub fn timeline<'a>(&self, ops: &'a [Op]) -> Timeline<'a> {
         Timeline {

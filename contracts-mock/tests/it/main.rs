@@ -14,6 +14,7 @@ mod http_errors;
 mod lock;
 mod openapi;
 mod posting;
+mod power_loss;
 mod restart;
 mod window;
 mod withdrawals;

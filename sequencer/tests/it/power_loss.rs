@@ -20,7 +20,7 @@ use sequencer::journal::writer::{self, WriteOp};
 use sequencer::journal::{DB_FILE, Entry, SnapshotData, recovery, schema};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use test_support::{CrashDisk, Survivors, Timeline};
+use test_support::CrashDisk;
 
 /// Acknowledged actions in the recorded run (at least the 1,000 the issue asks for).
 const ACTIONS: usize = 1_050;
@@ -187,14 +187,9 @@ fn record_run(disk: &CrashDisk, steps: Vec<Step>) -> Vec<Ack> {
         .unwrap()
 }
 
-/// Reopens `image` as startup does; checks what came back against `acked` and `log`.
-fn check_image(
-    image: &std::collections::BTreeMap<String, Vec<u8>>,
-    acked: &[Ack],
-    log: &[LogRecord],
-    what: &str,
-) {
-    let disk = CrashDisk::with_files(image);
+/// Reopens the journal on `disk` as startup does; checks what came back against `acked`
+/// and the written `log`.
+fn check_image(disk: &CrashDisk, acked: &[Ack], log: &[LogRecord], what: &str) {
     let conn = schema::open(std::path::Path::new(&disk.uri(DB_FILE)))
         .unwrap_or_else(|e| panic!("{what}: the journal does not reopen: {e}"));
     let recovered = recovery::load(&conn).unwrap_or_else(|e| panic!("{what}: recovery fails: {e}"));
@@ -237,43 +232,16 @@ fn every_acknowledged_action_survives_power_loss_at_every_sync() {
     let disk = CrashDisk::new(true);
     let acks = record_run(&disk, steps);
     assert!(acks.len() >= 1_000, "{} acknowledged actions", acks.len());
-    let ops = disk.ops();
-    let points = Timeline::sync_points(&ops);
+    let acked_at: Vec<usize> = acks.iter().map(|a| a.ops_then).collect();
+    let (syncs, images) = disk.every_crash_point(&acked_at, VARIANT_EVERY, |image, due, what| {
+        check_image(image, &acks[..due], &log, what);
+    });
     assert!(
-        points.len() >= acks.len(),
-        "one sync at least per commit: {} syncs",
-        points.len()
+        syncs >= acks.len(),
+        "one sync at least per commit: {syncs} syncs"
     );
-    let mut timeline = disk.timeline(&ops);
-    let (mut acked, mut images) = (0, 0);
-    for (i, &at) in points.iter().enumerate() {
-        timeline.advance(at);
-        while acked < acks.len() && acks[acked].ops_then <= at {
-            acked += 1;
-        }
-        let due = &acks[..acked];
-        images += 1;
-        check_image(
-            &timeline.image(Survivors::None),
-            due,
-            &log,
-            &format!("power loss before sync {i}"),
-        );
-        if i % VARIANT_EVERY == 0 {
-            for survivors in [
-                Survivors::All,
-                Survivors::TornLast { sectors: 1 + i % 7 },
-                Survivors::Random { seed: i as u64 },
-            ] {
-                let what = format!("power loss before sync {i}, {survivors:?}");
-                images += 1;
-                check_image(&timeline.image(survivors), due, &log, &what);
-            }
-        }
-    }
     eprintln!(
-        "power loss: {} acknowledged actions, {} syncs, {images} crash images reopened",
-        acks.len(),
-        points.len()
+        "power loss: {} acknowledged actions, {syncs} syncs, {images} crash images reopened",
+        acks.len()
     );
 }

@@ -11,5 +11,6 @@ mod honest;
 mod http_api;
 mod lock;
 mod openapi;
+mod power_loss;
 mod restart;
 mod store;
