@@ -114,6 +114,8 @@ pub enum Command {
     /// Run the whole network in this process: settlement layer, sequencer, two verifiers
     /// and an oracle feed, with funded dev accounts.
     Devnet(DevnetArgs),
+    /// Serve the web explorer (markets, batches, fraud proofs, verifiers, accounts, live).
+    Explorer(crate::commands::explorer::ExplorerArgs),
     /// Run the oracle price feed against a sequencer.
     Oracle(OracleArgs),
     /// Scripted demonstrations on a throwaway devnet.

@@ -7,6 +7,7 @@ pub mod chaos;
 pub mod demo;
 pub mod devnet;
 mod exit;
+pub mod explorer;
 mod force;
 mod history;
 mod keys;
@@ -101,6 +102,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Bench(args) => bench::run(cli, args).await,
         Command::Chaos(args) => chaos::run(cli, args).await,
         Command::Devnet(args) => devnet::run(cli, args).await,
+        Command::Explorer(args) => explorer::run(cli, args).await,
         Command::Oracle(args) => oracle::run(cli, args).await,
         Command::Demo(command) => demo::run(cli, command).await,
     }

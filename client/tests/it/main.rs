@@ -16,6 +16,7 @@ mod demo;
 mod devnet;
 mod docker;
 mod exit_e2e;
+mod explorer;
 mod external_signature;
 mod fraud_e2e;
 mod hints;
