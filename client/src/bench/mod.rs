@@ -158,11 +158,12 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         );
     }
     let recoveries_per_sec = recovery::measure(config.recoveries.max(1), domain).await?;
+    let libsecp_per_sec = recovery::measure_libsecp(config.recoveries.max(1), domain).await?;
     Ok(BenchReport::new(
         &market.params.symbol,
         config,
         outcome,
-        recoveries_per_sec,
+        [recoveries_per_sec, libsecp_per_sec],
     ))
 }
 

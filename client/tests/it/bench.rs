@@ -72,6 +72,8 @@ async fn bench_reports_throughput_latency_and_the_recovery_ratio() {
     assert!(int(&report["accepted_per_sec"]) > 0, "{report}");
     assert!(int(&report["recoveries_per_sec"]) > 0, "{report}");
     assert!(report["ratio_bps"].is_u64(), "{report}");
+    assert!(int(&report["libsecp_recoveries_per_sec"]) > 0, "{report}");
+    assert!(report["libsecp_ratio_bps"].is_u64(), "{report}");
     assert!(
         int(&report["latency_p50_us"]) <= int(&report["latency_p99_us"])
             && int(&report["latency_p99_us"]) <= int(&report["latency_p999_us"]),
