@@ -45,6 +45,8 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
 /// `--keep-open`: prints the story and where to watch it, then waits for Ctrl-C with the
 /// network up.
 async fn keep_open(cli: &Cli, args: &FraudArgs, timeline: &Timeline, net: &RunningDevnet) {
+    // Listening before the first line: a reader may signal as soon as it sees it.
+    let stop = service_shell::shutdown_signal();
     let m = net.manifest();
     if cli.json {
         super::emit(&serde_json::json!({"fault": args.fault, "ok": true, "timeline": timeline.to_json(), "kept_open": m}).to_string());
@@ -59,7 +61,7 @@ async fn keep_open(cli: &Cli, args: &FraudArgs, timeline: &Timeline, net: &Runni
             m.verifier_urls.join(", "),
         ));
     }
-    service_shell::shutdown_signal().await;
+    stop.await;
 }
 
 /// `vigil demo escape`: both acts of the escape story, printed as a timeline.

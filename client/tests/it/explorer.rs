@@ -195,6 +195,15 @@ async fn look(timeline: &Timeline, net: &RunningDevnet) {
         "accounts",
     )
     .await;
+    let alice = address_of(&keys::account_key(0));
+    page(
+        &mut b,
+        &base,
+        &format!("accounts/{alice}"),
+        "document.body.innerText.includes('Withdrawals') && /claimed\\s+at block/.test(document.body.innerText)",
+        "account-withdrawal",
+    )
+    .await;
     let filled = format!("document.querySelector('#fills a[href=\"#/tx/{fill_tx}\"]')");
     page(
         &mut b,
@@ -213,6 +222,72 @@ async fn look(timeline: &Timeline, net: &RunningDevnet) {
     )
     .await;
     println!("explorer screenshots: {}", screenshot_dir().display());
+}
+
+/// `vigil demo fraud --keep-open`: the story is told, the network stays up with its
+/// explorer serving the dispute, and SIGTERM stops it with exit 0.
+#[tokio::test]
+async fn the_fraud_demo_kept_open_serves_the_explorer_until_sigterm() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .env_remove("VIGIL_HOME")
+        .env("VIGIL_LOG", "warn")
+        .args(["--json", "--data-dir"])
+        .arg(home.path())
+        .args(["demo", "fraud", "--keep-open"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start vigil demo fraud --keep-open");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(120));
+    let told: Option<serde_json::Value> = first
+        .as_deref()
+        .ok()
+        .and_then(|line| serde_json::from_str(line).ok());
+    let url = told
+        .as_ref()
+        .and_then(|t| t["kept_open"]["explorer_url"].as_str())
+        .map(str::to_string);
+    let disputes = match &url {
+        Some(url) => reqwest::get(format!("{url}/api/disputes"))
+            .await
+            .ok()
+            .map(|r| r.status().as_u16()),
+        None => None,
+    };
+    // Stop it whatever happened, by its own pid.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    let status = child.wait().expect("the demo exits");
+    assert!(killed.success());
+    let told = told.unwrap_or_else(|| panic!("no JSON story line: {first:?}"));
+    assert_eq!(told["ok"], true, "{told}");
+    assert!(url.is_some(), "kept_open names the explorer: {told}");
+    assert_eq!(
+        disputes,
+        Some(200),
+        "the explorer answers while the demo is kept open"
+    );
+    assert!(
+        status.success(),
+        "SIGTERM stops the kept-open demo with exit 0: {status:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
