@@ -9,7 +9,9 @@ mod openapi;
 mod reads;
 mod stream;
 
-pub use stream::MAX_SESSIONS as MAX_STREAM_SESSIONS;
+pub use stream::{
+    MAX_SESSIONS as MAX_STREAM_SESSIONS, MAX_SUBSCRIPTIONS as MAX_STREAM_SUBSCRIPTIONS,
+};
 mod submit;
 mod withdrawals;
 
