@@ -115,9 +115,13 @@ pub enum Command {
     Verify(VerifyCommand),
     /// Load-test the sequencer with signed orders from many funded accounts.
     Bench(BenchArgs),
+    /// Kill -9 the real service binaries at random points under load, checking every guarantee after each restart.
+    Chaos(crate::commands::chaos::ChaosArgs),
     /// Run the whole network in this process: settlement layer, sequencer, two verifiers
     /// and an oracle feed, with funded dev accounts.
     Devnet(DevnetArgs),
+    /// Serve the web explorer (markets, batches, fraud proofs, verifiers, accounts, live).
+    Explorer(crate::commands::explorer::ExplorerArgs),
     /// Run the oracle price feed against a sequencer.
     Oracle(OracleArgs),
     /// Scripted demonstrations on a throwaway devnet.

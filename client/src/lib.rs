@@ -10,9 +10,11 @@
 //! - `oracle`: the devnet price feed (a seeded random walk signed with the oracle key).
 //! - `demo`: `vigil demo fraud`, the fraud-proof story on a temporary devnet.
 //! - `bench`: the load generator behind `vigil bench` (also for tests and the devnet).
+//! - `chaos`: `vigil chaos`, kill -9 of the real service binaries under load, checked.
 //! - `cli` + `commands`: the command line and what each command does.
 
 pub mod bench;
+pub mod chaos;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -24,6 +24,7 @@ pub mod rules;
 mod state;
 
 pub use config::{Config, ConfigError};
+pub use http::openapi_document;
 pub use ledger::Ledger;
 pub use ledger::schema::InitError;
 pub use rules::Rules;

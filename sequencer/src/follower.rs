@@ -23,7 +23,7 @@ use tokio::sync::{Notify, watch};
 /// An L1 queue message that no live batch on the settlement layer consumes yet. A batch
 /// posted while the head block is past `deadline_block` must consume it, so the sequencer
 /// includes it at once and seals its batch at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PendingL1 {
     pub queue_index: u64,
     /// `deposit` or `forced`.

@@ -57,6 +57,8 @@ pub struct Metrics {
     pub last_posted: AtomicU64,
     pub last_finalized: AtomicU64,
     pub reverts: AtomicU64,
+    /// Feed sessions closed because a send stayed blocked (the reader stopped reading).
+    pub feed_dropped_slow: AtomicU64,
     rate: Mutex<Option<(Instant, u64, f64)>>,
 }
 
@@ -124,6 +126,11 @@ impl Metrics {
             "vigil_seq_requests_shed_total",
             "Requests answered 503 because a budget was spent.",
             self.shed.load(Relaxed),
+        );
+        out.counter(
+            "vigil_seq_feed_dropped_slow_total",
+            "Feed sessions closed because their reader stopped reading (a send blocked for 5 s).",
+            self.feed_dropped_slow.load(Relaxed),
         );
         out.gauge(
             "vigil_seq_actions_per_second",

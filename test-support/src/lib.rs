@@ -7,16 +7,21 @@
 //!   signed calls, deposits, batches).
 //! - [`ChildService`]: a service binary run as a child process that announces
 //!   `listening <addr>` on its first stdout line; SIGKILL, SIGTERM, reaped when dropped.
+//! - [`CrashDisk`]: SQLite over an in-memory VFS shim that records writes and syncs, and
+//!   gives what a power loss at any point would leave (unsynced writes dropped, reordered
+//!   or torn), for the stores' power-loss tests.
 //! - [`bind_loopback`] and [`send_for_text`]: a 127.0.0.1:0 listener with its URL, and one
 //!   raw HTTP exchange as status and body text.
 //!
 //! Every wait here is bounded in time; nothing sleeps to synchronize.
 
 mod child;
+mod crash_vfs;
 mod loopback;
 mod settlement;
 
 pub use child::{ChildService, send_sigterm};
+pub use crash_vfs::{CrashDisk, Op, SECTOR, Survivors, Timeline, VFS_NAME};
 pub use loopback::{bind_loopback, send_for_text};
 pub use settlement::{SettlementLayer, assert_conserved, expect_ok};
 

@@ -1,6 +1,6 @@
 //! The load itself: orders signed up front on all cores (so signing is not in the measured
 //! latency), then either closed-loop (`concurrency` tasks each taking the next order and
-//! timing its `POST /v1/tx` until the durable answer: it finds the rate the sequencer
+//! timing its submission (`POST /v1/tx`, or a frame on `/v1/tx/ws`) until the durable answer: it finds the rate the sequencer
 //! sustains) or open-loop (`--rate`: order i is due at i/rate seconds whatever happened to
 //! the earlier ones, and its latency runs from that due time, so a stall is counted in
 //! full instead of slowing the load down with it).
@@ -10,7 +10,7 @@
 //! piles up open orders, and positions stay small.
 
 use super::BenchError;
-use crate::sequencer::SequencerClient;
+use super::transport::Submitter;
 use indicatif::ProgressBar;
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, Order, SignedAction, TimeInForce};
@@ -81,7 +81,7 @@ pub async fn sign_orders(
 
 /// Submits every order with `concurrency` tasks; each rejection is counted by its code.
 pub async fn submit_all(
-    seq: &SequencerClient,
+    seq: &Submitter,
     orders: Vec<SignedAction>,
     concurrency: usize,
     progress: &ProgressBar,
@@ -104,11 +104,8 @@ pub async fn submit_all(
                 let answer = seq.submit(order).await;
                 mine.latencies.push(sent.elapsed());
                 match answer {
-                    Ok(_) => mine.accepted += 1,
-                    Err(e) => {
-                        let code = e.code().unwrap_or("unreachable").to_string();
-                        *mine.rejected.entry(code).or_default() += 1;
-                    }
+                    Ok(()) => mine.accepted += 1,
+                    Err(code) => *mine.rejected.entry(code).or_default() += 1,
                 }
                 progress.inc(1);
             }
@@ -130,7 +127,7 @@ pub async fn submit_all(
 /// Submits order i at `start + i/rate` (open loop), at most `max_in_flight` at once (a
 /// request due while that many are out waits, and its wait counts in its latency).
 pub async fn submit_at_rate(
-    seq: &SequencerClient,
+    seq: &Submitter,
     orders: Vec<SignedAction>,
     rate_per_sec: u64,
     max_in_flight: usize,
@@ -154,10 +151,7 @@ pub async fn submit_at_rate(
             let latency = due.elapsed();
             drop(slot);
             progress.inc(1);
-            (
-                latency,
-                answer.map_err(|e| e.code().unwrap_or("unreachable").to_string()),
-            )
+            (latency, answer)
         });
     }
     let mut total = LoadOutcome::default();
@@ -165,7 +159,7 @@ pub async fn submit_at_rate(
         let (latency, answer) = done.map_err(|e| BenchError::Task(e.to_string()))?;
         total.latencies.push(latency);
         match answer {
-            Ok(_) => total.accepted += 1,
+            Ok(()) => total.accepted += 1,
             Err(code) => *total.rejected.entry(code).or_default() += 1,
         }
     }

@@ -13,8 +13,10 @@ mod fund;
 mod load;
 pub mod recovery;
 mod report;
+mod transport;
 
 pub use report::{BenchReport, percentile};
+pub use transport::Transport;
 
 use crate::sequencer::SequencerClient;
 use indicatif::ProgressBar;
@@ -33,6 +35,8 @@ pub struct BenchConfig {
     pub concurrency: usize,
     /// Open loop: offer this many orders per second, scheduled by the clock.
     pub rate: Option<u64>,
+    /// One `POST /v1/tx` per order, or frames on the WebSocket intake.
+    pub transport: Transport,
     /// Fresh accounts to fund and trade from.
     pub accounts: usize,
     /// The market's symbol or id; `None` = the first market.
@@ -55,6 +59,7 @@ impl BenchConfig {
             count: 2_000,
             concurrency: 32,
             rate: None,
+            transport: Transport::Http,
             accounts: 16,
             market: None,
             recoveries: 4_000,
@@ -138,11 +143,12 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
     progress.reset();
     progress.set_message("orders");
     progress.set_length(config.count);
+    let submitter = transport::Submitter::open(&seq, config.transport, config.concurrency).await?;
     let outcome = match config.rate {
         Some(rate) => {
-            load::submit_at_rate(&seq, orders, rate, config.concurrency, progress).await?
+            load::submit_at_rate(&submitter, orders, rate, config.concurrency, progress).await?
         }
-        None => load::submit_all(&seq, orders, config.concurrency, progress).await?,
+        None => load::submit_all(&submitter, orders, config.concurrency, progress).await?,
     };
     progress.finish_and_clear();
     if !progress.is_hidden() {
@@ -152,11 +158,12 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         );
     }
     let recoveries_per_sec = recovery::measure(config.recoveries.max(1), domain).await?;
+    let libsecp_per_sec = recovery::measure_libsecp(config.recoveries.max(1), domain).await?;
     Ok(BenchReport::new(
         &market.params.symbol,
         config,
         outcome,
-        recoveries_per_sec,
+        [recoveries_per_sec, libsecp_per_sec],
     ))
 }
 

@@ -1,18 +1,29 @@
 //! This machine's signature-recovery rate: the one per-action cost a sequencer cannot
-//! skip. Signed actions are prepared first; only `recover_signer` over their digests is
-//! timed, on every core (rayon's global pool), off the async runtime.
+//! skip. Signed actions are prepared first; only the recovery over their digests is timed,
+//! on every core (rayon's global pool), off the async runtime: k256 (`protocol`'s
+//! reference) and libsecp256k1 (the services' default backend).
 
 use super::BenchError;
 use protocol::action::{Action, Withdraw};
 use protocol::primitives::H256;
 use protocol::signing::{
-    address_of, recover_signer, sign_action, signing_digest, signing_key_from_bytes,
+    RecoverFn, address_of, recover_signer, sign_action, signing_digest, signing_key_from_bytes,
 };
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// Recoveries per second over `n` signatures.
+/// k256 recoveries per second over `n` signatures.
 pub async fn measure(n: usize, domain: H256) -> Result<u64, BenchError> {
+    measure_with(n, domain, recover_signer).await
+}
+
+/// libsecp256k1 recoveries per second over `n` signatures.
+pub async fn measure_libsecp(n: usize, domain: H256) -> Result<u64, BenchError> {
+    measure_with(n, domain, libsecp_recovery::recover_signer).await
+}
+
+/// Recoveries per second of `recover` over `n` signatures.
+pub async fn measure_with(n: usize, domain: H256, recover: RecoverFn) -> Result<u64, BenchError> {
     tokio::task::spawn_blocking(move || {
         let key = signing_key_from_bytes(&[0x42; 32]).expect("a valid constant key");
         let account = address_of(&key);
@@ -32,7 +43,7 @@ pub async fn measure(n: usize, domain: H256) -> Result<u64, BenchError> {
         let started = Instant::now();
         let recovered = signed
             .par_iter()
-            .filter(|(digest, signature)| recover_signer(digest, signature) == Ok(account))
+            .filter(|(digest, signature)| recover(digest, signature) == Ok(account))
             .count();
         let micros = started.elapsed().as_micros().max(1);
         if recovered != n {

@@ -19,6 +19,8 @@ pub struct BenchReport {
     /// Rejections by the sequencer's stable code (`unreachable` when no answer came).
     pub rejected_by_code: BTreeMap<String, u64>,
     pub concurrency: usize,
+    /// `http` (one `POST /v1/tx` per order) or `ws` (the WebSocket intake).
+    pub transport: super::Transport,
     /// Open loop: the offered rate (orders/s, scheduled by the clock); `null`: closed loop.
     pub offered_per_sec: Option<u64>,
     pub accounts: usize,
@@ -27,9 +29,14 @@ pub struct BenchReport {
     pub latency_p50_us: u64,
     pub latency_p99_us: u64,
     pub latency_p999_us: u64,
+    /// k256 recoveries/s on all cores, measured in the same run.
     pub recoveries_per_sec: u64,
     /// accepted_per_sec / recoveries_per_sec, in basis points (10000 = equal).
     pub ratio_bps: u64,
+    /// libsecp256k1 recoveries/s on all cores (the services' default backend), same run.
+    pub libsecp_recoveries_per_sec: u64,
+    /// accepted_per_sec / libsecp_recoveries_per_sec, in basis points.
+    pub libsecp_ratio_bps: u64,
 }
 
 /// The nearest-rank `per_mille`‰ percentile of `sorted` (ascending); zero when empty.
@@ -51,17 +58,17 @@ impl BenchReport {
         market: &str,
         config: &BenchConfig,
         outcome: LoadOutcome,
-        recoveries_per_sec: u64,
+        [recoveries_per_sec, libsecp_recoveries_per_sec]: [u64; 2],
     ) -> BenchReport {
         let mut latencies = outcome.latencies;
         latencies.sort_unstable();
         let elapsed_us = u128::from(micros(outcome.elapsed).max(1));
         let accepted_per_sec =
             u64::try_from(u128::from(outcome.accepted) * 1_000_000 / elapsed_us).unwrap_or(0);
-        let ratio_bps = u64::try_from(
-            u128::from(accepted_per_sec) * 10_000 / u128::from(recoveries_per_sec.max(1)),
-        )
-        .unwrap_or(u64::MAX);
+        let ratio = |per_sec: u64| {
+            u64::try_from(u128::from(accepted_per_sec) * 10_000 / u128::from(per_sec.max(1)))
+                .unwrap_or(u64::MAX)
+        };
         BenchReport {
             market: market.to_string(),
             submitted: latencies.len() as u64,
@@ -69,6 +76,7 @@ impl BenchReport {
             rejected: outcome.rejected.values().sum(),
             rejected_by_code: outcome.rejected,
             concurrency: config.concurrency,
+            transport: config.transport,
             offered_per_sec: config.rate,
             accounts: config.accounts,
             elapsed_ms: u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -77,7 +85,9 @@ impl BenchReport {
             latency_p99_us: micros(percentile(&latencies, 990)),
             latency_p999_us: micros(percentile(&latencies, 999)),
             recoveries_per_sec,
-            ratio_bps,
+            ratio_bps: ratio(recoveries_per_sec),
+            libsecp_recoveries_per_sec,
+            libsecp_ratio_bps: ratio(libsecp_recoveries_per_sec),
         }
     }
 
@@ -92,10 +102,14 @@ impl BenchReport {
             None => format!("{} in flight", self.concurrency),
         };
         let mut text = format!(
-            "bench: {} orders on {} from {} accounts, {load}, in {} s\naccepted            {} ({} actions/s)\nrejected            {}",
+            "bench: {} orders on {} from {} accounts over {}, {load}, in {} s\naccepted            {} ({} actions/s)\nrejected            {}",
             self.submitted,
             self.market,
             self.accounts,
+            match self.transport {
+                super::Transport::Http => "HTTP (one POST /v1/tx each)",
+                super::Transport::Ws => "WebSocket (/v1/tx/ws)",
+            },
             format_decimal(self.elapsed_ms, 3, 2),
             self.accepted,
             self.accepted_per_sec,
@@ -106,12 +120,14 @@ impl BenchReport {
         }
         let _ = write!(
             text,
-            "\nlatency             p50 {} ms  p99 {} ms  p99.9 {} ms\nsignature recovery  {} /s on this machine (all cores)\nratio               {} (accepted actions/s ÷ recoveries/s)",
+            "\nlatency             p50 {} ms  p99 {} ms  p99.9 {} ms\nsignature recovery  k256 {} /s, libsecp256k1 {} /s on this machine (all cores)\nratio               {} of k256, {} of libsecp256k1 (accepted actions/s ÷ recoveries/s)",
             ms(self.latency_p50_us),
             ms(self.latency_p99_us),
             ms(self.latency_p999_us),
             self.recoveries_per_sec,
-            format_decimal(self.ratio_bps, 4, 4)
+            self.libsecp_recoveries_per_sec,
+            format_decimal(self.ratio_bps, 4, 4),
+            format_decimal(self.libsecp_ratio_bps, 4, 4)
         );
         text
     }

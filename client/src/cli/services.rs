@@ -16,8 +16,8 @@ pub struct DevnetArgs {
     /// resumes the same chain.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Listen on N (settlement layer), N+1 (sequencer), N+2 and N+3 (verifiers); 0 lets the
-    /// OS pick. Default: 9545, 9550, 9561, 9562.
+    /// Listen on N (settlement layer), N+1 (sequencer), N+2 and N+3 (verifiers), N+4
+    /// (explorer); 0 lets the OS pick. Default: 9545, 9550, 9561, 9562, 9570.
     #[arg(long)]
     pub base_port: Option<u16>,
     /// Milliseconds between L1 blocks.
@@ -103,6 +103,10 @@ pub struct FraudArgs {
         Fault::names()
     ))]
     pub fault: Fault,
+    /// Leave the demo's network up when the story is told (watch it in the explorer,
+    /// whose URL is printed); Ctrl-C stops it.
+    #[arg(long)]
+    pub keep_open: bool,
 }
 
 fn parse_demo_fault(text: &str) -> Result<Fault, String> {

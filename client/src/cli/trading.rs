@@ -340,6 +340,10 @@ pub struct BenchArgs {
     /// loop that finds the rate the sequencer sustains.
     #[arg(long)]
     pub rate: Option<u64>,
+    /// `http`: one `POST /v1/tx` per order; `ws`: frames on the streaming intake
+    /// (`/v1/tx/ws`, one connection per 64 orders in flight).
+    #[arg(long, value_enum, default_value_t = crate::bench::Transport::Http)]
+    pub transport: crate::bench::Transport,
     /// Fresh trading accounts to create and fund (faucet + deposit on L1).
     #[arg(long, default_value_t = 16)]
     pub accounts: usize,

@@ -15,6 +15,7 @@ pub async fn run(cli: &Cli, args: &BenchArgs) -> anyhow::Result<Output> {
     config.count = args.count;
     config.concurrency = args.concurrency;
     config.rate = args.rate;
+    config.transport = args.transport;
     config.accounts = args.accounts;
     config.market = args.market.clone();
     config.recoveries = args.recoveries;

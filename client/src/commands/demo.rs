@@ -4,15 +4,25 @@
 //! failed step is a one-line error naming it, after the timeline so far.
 
 use super::Output;
+use crate::cli::FraudArgs;
 use crate::cli::{Cli, DemoCommand};
-use crate::demo::{FraudDemoConfig, run_fraud_demo};
+use crate::demo::{FraudDemoConfig, Timeline, run_fraud_demo_holding};
+use crate::devnet::RunningDevnet;
 
 pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
     let args = match command {
         DemoCommand::Fraud(args) => args,
         DemoCommand::Escape => return escape(cli).await,
     };
-    match run_fraud_demo(&FraudDemoConfig::new(args.fault)).await {
+    let config = FraudDemoConfig::new(args.fault);
+    let told = run_fraud_demo_holding(&config, async |timeline: &Timeline, net: &RunningDevnet| {
+        if args.keep_open {
+            keep_open(cli, args, timeline, net).await;
+        }
+    })
+    .await
+    .map(|(timeline, ())| timeline);
+    match told {
         Ok(timeline) => Ok(Output {
             text: format!(
                 "Vigil fraud-proof demo (fault: {})\n\n{}\n\nevery step happened as expected",
@@ -30,6 +40,28 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
             Err(failure.into())
         }
     }
+}
+
+/// `--keep-open`: prints the story and where to watch it, then waits for Ctrl-C with the
+/// network up.
+async fn keep_open(cli: &Cli, args: &FraudArgs, timeline: &Timeline, net: &RunningDevnet) {
+    // Listening before the first line: a reader may signal as soon as it sees it.
+    let stop = service_shell::shutdown_signal();
+    let m = net.manifest();
+    if cli.json {
+        super::emit(&serde_json::json!({"fault": args.fault, "ok": true, "timeline": timeline.to_json(), "kept_open": m}).to_string());
+    } else {
+        super::emit(&format!(
+            "Vigil fraud-proof demo (fault: {})\n\n{}\n\nevery step happened as expected; the network stays up:\n  explorer               {}\n  settlement layer (L1)  {}\n  sequencer              {}\n  verifiers              {}\nCtrl-C stops it.",
+            args.fault,
+            timeline.render_text(),
+            m.explorer_url.as_deref().unwrap_or("(not running)"),
+            m.l1_url,
+            m.sequencer_url,
+            m.verifier_urls.join(", "),
+        ));
+    }
+    stop.await;
 }
 
 /// `vigil demo escape`: both acts of the escape story, printed as a timeline.

@@ -78,6 +78,9 @@ fn describe(m: &DevnetManifest, dir: &std::path::Path, args: &DevnetArgs) -> Str
     for (i, url) in m.verifier_urls.iter().enumerate() {
         lines.push(format!("  verifier {}             {url}", i + 1));
     }
+    if let Some(url) = &m.explorer_url {
+        lines.push(format!("  explorer (open in a browser)  {url}"));
+    }
     lines.push(format!(
         "  chain id {}, verifying contract {}",
         m.chain_id, m.verifying_contract

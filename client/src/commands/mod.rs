@@ -4,9 +4,11 @@
 
 mod agent;
 mod bench;
+pub mod chaos;
 pub mod demo;
 pub mod devnet;
 mod exit;
+pub mod explorer;
 mod force;
 mod history;
 mod keys;
@@ -19,7 +21,7 @@ pub mod risk;
 mod table;
 mod trade;
 mod tx;
-mod verify;
+pub(crate) mod verify;
 mod views;
 mod watch;
 pub mod withdraw;
@@ -100,7 +102,9 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Exit(command) => exit::run(cli, command).await,
         Command::Verify(command) => verify::run(cli, command).await,
         Command::Bench(args) => bench::run(cli, args).await,
+        Command::Chaos(args) => chaos::run(cli, args).await,
         Command::Devnet(args) => devnet::run(cli, args).await,
+        Command::Explorer(args) => explorer::run(cli, args).await,
         Command::Oracle(args) => oracle::run(cli, args).await,
         Command::Demo(command) => demo::run(cli, command).await,
     }

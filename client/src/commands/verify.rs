@@ -82,7 +82,7 @@ async fn pinned_genesis(l1: &SettlementClient) -> anyhow::Result<Genesis> {
 
 /// The live batches `0..=last` as posted, each decoded and checked against the header hash
 /// the settlement layer recorded for it.
-async fn live_chain(l1: &SettlementClient, last: u64) -> anyhow::Result<Vec<Batch>> {
+pub(crate) async fn live_chain(l1: &SettlementClient, last: u64) -> anyhow::Result<Vec<Batch>> {
     let mut chain = Vec::new();
     for index in 0..=last {
         let Some(posted) = l1.find_batch(index, true).await? else {

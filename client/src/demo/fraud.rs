@@ -48,6 +48,18 @@ pub struct DemoFailure {
 
 /// Runs the whole story on a devnet in a fresh temporary directory (removed afterwards).
 pub async fn run_fraud_demo(config: &FraudDemoConfig) -> Result<Timeline, DemoFailure> {
+    run_fraud_demo_holding(config, async |_: &Timeline, _: &RunningDevnet| {})
+        .await
+        .map(|(timeline, ())| timeline)
+}
+
+/// As [`run_fraud_demo`], and once every step happened, `hold` runs with the timeline and
+/// the still-running network (`vigil demo fraud --keep-open` waits there for Ctrl-C; the
+/// explorer's browser test looks at the pages); the network stops when it returns.
+pub async fn run_fraud_demo_holding<T>(
+    config: &FraudDemoConfig,
+    hold: impl AsyncFnOnce(&Timeline, &RunningDevnet) -> T,
+) -> Result<(Timeline, T), DemoFailure> {
     let mut timeline = Timeline::new();
     let fail = |timeline: Timeline, step: &str, reason: String| DemoFailure {
         step: step.to_string(),
@@ -75,9 +87,20 @@ pub async fn run_fraud_demo(config: &FraudDemoConfig) -> Result<Timeline, DemoFa
         }
         Err(e) => Err(e),
     };
+    let held = match &outcome {
+        Ok(Ok(())) => Some(hold(&timeline, &net).await),
+        _ => None,
+    };
     let stopped = net.shutdown().await;
     match (outcome, stopped) {
-        (Ok(Ok(())), Ok(())) => Ok(timeline),
+        (Ok(Ok(())), Ok(())) => match held {
+            Some(held) => Ok((timeline, held)),
+            None => Err(fail(
+                timeline,
+                "hold",
+                "the story ended without a verdict".into(),
+            )),
+        },
         (Ok(Err(StepError { step, reason })), _) | (Err(StepError { step, reason }), _) => {
             Err(fail(timeline, step, reason))
         }

@@ -12,5 +12,5 @@ pub mod story;
 pub mod timeline;
 
 pub use escape::run_escape_demo;
-pub use fraud::{DemoFailure, FraudDemoConfig, run_fraud_demo};
+pub use fraud::{DemoFailure, FraudDemoConfig, run_fraud_demo, run_fraud_demo_holding};
 pub use timeline::{Entry, Timeline};

@@ -8,22 +8,24 @@ use sequencer::FaultPlan;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The fixed ports of an interactive devnet: settlement layer, sequencer, two verifiers.
-pub const STANDARD_PORTS: [u16; 4] = [9545, 9550, 9561, 9562];
+/// The fixed ports of an interactive devnet: settlement layer, sequencer, two verifiers,
+/// the explorer.
+pub const STANDARD_PORTS: [u16; 5] = [9545, 9550, 9561, 9562, 9570];
 
 /// Where the services listen (always on 127.0.0.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ports {
-    /// 9545 (L1), 9550 (sequencer), 9561 and 9562 (verifiers): the binaries' own defaults for the first two.
+    /// 9545 (L1), 9550 (sequencer), 9561 and 9562 (verifiers), 9570 (explorer): the
+    /// binaries' own defaults for the first two.
     Standard,
-    /// Consecutive ports from `base`: L1, sequencer, verifier 1, verifier 2.
+    /// Consecutive ports from `base`: L1, sequencer, verifier 1, verifier 2, explorer.
     From(u16),
     /// Ports the OS picks (tests, the demo).
     Ephemeral,
 }
 
 impl Ports {
-    /// `--base-port`: absent → the standard ports, 0 → ephemeral, N → N, N+1, N+2, N+3.
+    /// `--base-port`: absent → the standard ports, 0 → ephemeral, N → N, N+1, …, N+4.
     pub fn from_base(base: Option<u16>) -> Ports {
         match base {
             None => Ports::Standard,
@@ -32,14 +34,14 @@ impl Ports {
         }
     }
 
-    /// The four ports in service order (0 = OS-picked), or `None` if they overflow u16.
-    pub fn resolve(self) -> Option<[u16; 4]> {
+    /// The five ports in service order (0 = OS-picked), or `None` if they overflow u16.
+    pub fn resolve(self) -> Option<[u16; 5]> {
         match self {
             Ports::Standard => Some(STANDARD_PORTS),
-            Ports::Ephemeral => Some([0; 4]),
+            Ports::Ephemeral => Some([0; 5]),
             Ports::From(base) => {
                 let at = |i: u16| base.checked_add(i);
-                Some([at(0)?, at(1)?, at(2)?, at(3)?])
+                Some([at(0)?, at(1)?, at(2)?, at(3)?, at(4)?])
             }
         }
     }
@@ -78,6 +80,8 @@ pub struct DevnetConfig {
     pub inject_fault: Option<FaultPlan>,
     /// The verifiers' long-poll wait.
     pub verifier_poll_interval: Duration,
+    /// Whether the web explorer runs too (its URL goes into `devnet.json`).
+    pub explorer: bool,
 }
 
 /// 1,000,000 USDC: the faucet's largest single mint.
@@ -113,6 +117,7 @@ impl DevnetConfig {
             oracle: Some(FeedConfig::default()),
             inject_fault: None,
             verifier_poll_interval: Duration::from_secs(1),
+            explorer: true,
         }
     }
 
@@ -138,12 +143,13 @@ mod tests {
 
     #[test]
     fn base_ports_resolve() {
-        let check = |base: Option<u16>, expect: Option<[u16; 4]>| {
+        let check = |base: Option<u16>, expect: Option<[u16; 5]>| {
             assert_eq!(Ports::from_base(base).resolve(), expect, "{base:?}");
         };
         check(None, Some(STANDARD_PORTS));
-        check(Some(0), Some([0; 4]));
-        check(Some(7000), Some([7000, 7001, 7002, 7003]));
-        check(Some(65534), None);
+        check(Some(0), Some([0; 5]));
+        check(Some(7000), Some([7000, 7001, 7002, 7003, 7004]));
+        check(Some(65531), Some([65531, 65532, 65533, 65534, 65535]));
+        check(Some(65532), None);
     }
 }

@@ -1,8 +1,8 @@
-//! `Devnet::start`: the whole network in this process. In order: bind the four listeners,
+//! `Devnet::start`: the whole network in this process. In order: bind the listeners,
 //! start the settlement layer, fund the actors (first start only, see `funding`), start
 //! the sequencer (it bonds itself) and two challenge-mode verifiers (they bond
-//! themselves), wait until every queued deposit is credited on L2, start the oracle feed,
-//! and write `devnet.json`. A failure at any point stops what already runs.
+//! themselves), wait until every queued deposit is credited on L2, start the oracle feed
+//! and the web explorer, and write `devnet.json`. A failure at any point stops what already runs.
 
 use super::config::{DevnetConfig, SEQUENCER_FUNDS, VERIFIER_BOND, VERIFIER_FUNDS};
 use super::funding::{self, Funded};
@@ -140,6 +140,25 @@ impl RunningDevnet {
     }
 }
 
+/// Starts the web explorer over the running services; stopped first, with the feed.
+async fn start_explorer(
+    services: &mut Services,
+    listener: TcpListener,
+    l1_url: &str,
+    seq_url: &str,
+    verifier_urls: &[String],
+) -> Result<(), DevnetError> {
+    let config = explorer::Config::new(l1_url, seq_url, verifier_urls);
+    let running = explorer::start(config, listener)
+        .await
+        .map_err(|e| DevnetError::ServiceExited(format!("explorer: {e}")))?;
+    let stop = services.stop_signal(Stage::Feed);
+    services.spawn("explorer", Stage::Feed, async move {
+        running.serve_until(stop).await.map_err(|e| e.to_string())
+    });
+    Ok(())
+}
+
 async fn bind(service: &'static str, port: u16) -> Result<(TcpListener, String), DevnetError> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
@@ -195,6 +214,11 @@ async fn launch(
     let (seq_listener, seq_url) = bind("sequencer", ports[1]).await?;
     let (v1_listener, v1_url) = bind("verifier 1", ports[2]).await?;
     let (v2_listener, v2_url) = bind("verifier 2", ports[3]).await?;
+    let explorer_listener = if config.explorer {
+        Some(bind("explorer", ports[4]).await?)
+    } else {
+        None
+    };
 
     // The settlement layer.
     let mut l1_config = contracts_mock::Config::new(subdir(config, "l1")?, genesis.clone());
@@ -350,7 +374,16 @@ async fn launch(
         });
     }
 
+    let explorer_url = match explorer_listener {
+        Some((listener, url)) => {
+            start_explorer(services, listener, &l1_url, &seq_url, &verifier_urls).await?;
+            Some(url)
+        }
+        None => None,
+    };
+
     let manifest = DevnetManifest {
+        explorer_url,
         l1_url,
         sequencer_url: seq_url,
         verifier_urls,

@@ -40,6 +40,10 @@ pub struct DevnetManifest {
     /// `GET /v1/genesis` serves them (absent in manifests written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesis: Option<GenesisView>,
+    /// The web explorer (absent in manifests written before it existed, or when the
+    /// devnet runs without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explorer_url: Option<String>,
 }
 
 /// Why `devnet.json` could not be read or written.

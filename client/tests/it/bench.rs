@@ -72,6 +72,8 @@ async fn bench_reports_throughput_latency_and_the_recovery_ratio() {
     assert!(int(&report["accepted_per_sec"]) > 0, "{report}");
     assert!(int(&report["recoveries_per_sec"]) > 0, "{report}");
     assert!(report["ratio_bps"].is_u64(), "{report}");
+    assert!(int(&report["libsecp_recoveries_per_sec"]) > 0, "{report}");
+    assert!(report["libsecp_ratio_bps"].is_u64(), "{report}");
     assert!(
         int(&report["latency_p50_us"]) <= int(&report["latency_p99_us"])
             && int(&report["latency_p99_us"]) <= int(&report["latency_p999_us"]),
@@ -130,4 +132,41 @@ async fn an_open_loop_offers_orders_on_the_clock() {
         "{}",
         zero.stderr
     );
+}
+
+/// `--transport ws`: the same orders streamed over the sequencer's WebSocket intake, every
+/// one answered (accepted: they cross at the mark), in both loops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_websocket_transport_streams_the_orders() {
+    let rollup = Rollup::start().await;
+    let home = tempfile::tempdir().expect("temp dir");
+    rollup.price(BTC, BTC_PRICE).await;
+    for rate in [None, Some("400")] {
+        let mut args = vec!["--json", "bench", "--transport", "ws", "--count", "80"];
+        args.extend([
+            "--concurrency",
+            "80",
+            "--accounts",
+            "2",
+            "--recoveries",
+            "200",
+        ]);
+        if let Some(rate) = rate {
+            args.extend(["--rate", rate]);
+        }
+        let report = rollup.vigil(home.path(), &args).await.json();
+        assert_eq!(report["transport"], "ws", "{report}");
+        assert_eq!(int(&report["accepted"]), 80, "{report}");
+    }
+    let args = [
+        "bench",
+        "--transport",
+        "ws",
+        "--count",
+        "10",
+        "--accounts",
+        "1",
+    ];
+    let text = rollup.vigil(home.path(), &args).await.ok();
+    assert!(text.contains("over WebSocket (/v1/tx/ws)"), "{text}");
 }

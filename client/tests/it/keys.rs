@@ -178,6 +178,7 @@ fn devnet_accounts_are_listed_and_shown() {
         verifying_contract: genesis.verifying_contract,
         markets: genesis.markets.clone(),
         genesis: None,
+        explorer_url: None,
         accounts: vec![DevAccount {
             name: "dev1".into(),
             address,

@@ -6,15 +6,18 @@
 //! for every fault kind, an eth-account-signed order; and the whole system against fraud
 //! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); `vigil
 //! verify tx` against a chain with a misreported receipt; and the
-//! seeded whole-system `simulation` on the three services' pure cores, without HTTP.
+//! seeded whole-system `simulation` on the three services' pure cores, without HTTP; and
+//! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles.
 
 mod agents;
 mod bench;
+mod chaos;
 mod claim;
 mod demo;
 mod devnet;
 mod docker;
 mod exit_e2e;
+mod explorer;
 mod external_signature;
 mod fraud_e2e;
 mod hints;

@@ -23,6 +23,7 @@ fn write_manifest(home: &Path, rollup: &Rollup, secret: [u8; 32]) -> Address {
         verifying_contract: g.verifying_contract,
         markets: g.markets.clone(),
         genesis: Some(protocol::api::genesis::GenesisView::of(&g)),
+        explorer_url: None,
         accounts: vec![DevAccount {
             name: "dev1".into(),
             address: address_of(&key),

@@ -1,4 +1,5 @@
-//! State-changing endpoints: the signed L1 calls and the two unsigned devnet calls.
+//! State-changing endpoints: the signed L1 calls and the two unsigned devnet calls. Each
+//! carries its OpenAPI operation (`super::openapi`).
 
 use crate::ledger::{self, accounts, chain, exit, queue};
 use crate::state::AppState;
@@ -15,6 +16,8 @@ use service_shell::http::ApiJson;
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
+#[utoipa::path(post, path = "/v1/faucet", tag = "devnet", request_body = FaucetRequest,
+    responses((status = 200, description = "Minted to the address", body = FaucetResponse)))]
 pub async fn faucet(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<FaucetRequest>,
@@ -24,6 +27,8 @@ pub async fn faucet(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/admin/mine", tag = "devnet", request_body = MineRequest,
+    responses((status = 200, description = "The new head block", body = MineResponse)))]
 pub async fn mine(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<MineRequest>,
@@ -34,6 +39,8 @@ pub async fn mine(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/bond", tag = "calls", request_body = SignedCall<BondCall>,
+    responses((status = 200, description = "The caller's bond now", body = BondResponse)))]
 pub async fn bond(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<BondCall>>,
@@ -43,6 +50,8 @@ pub async fn bond(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/unbond", tag = "calls", request_body = SignedCall<UnbondCall>,
+    responses((status = 200, description = "The caller's bond now", body = BondResponse)))]
 pub async fn unbond(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<UnbondCall>>,
@@ -54,6 +63,8 @@ pub async fn unbond(
     .map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/deposit", tag = "calls", request_body = SignedCall<DepositCall>,
+    responses((status = 200, description = "Escrowed and queued for L2", body = DepositResponse)))]
 pub async fn deposit(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<DepositCall>>,
@@ -61,6 +72,8 @@ pub async fn deposit(
     s.signed(call, queue::deposit).await.map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/force", tag = "calls", request_body = SignedCall<ForceCall>,
+    responses((status = 200, description = "Queued for forced inclusion", body = ForceResponse)))]
 pub async fn force(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<ForceCall>>,
@@ -68,6 +81,8 @@ pub async fn force(
     s.signed(call, queue::force).await.map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/batches", tag = "calls", request_body = SignedCall<PostBatchCall>,
+    responses((status = 200, description = "Posted; challengeable until its deadline", body = PostBatchResponse)))]
 pub async fn post_batch(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<PostBatchCall>>,
@@ -75,6 +90,8 @@ pub async fn post_batch(
     s.signed(call, ledger::post_batch).await.map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/challenge", tag = "calls", request_body = SignedCall<ChallengeCall>,
+    responses((status = 200, description = "The adjudication's ruling", body = ChallengeResponse)))]
 pub async fn challenge(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<ChallengeCall>>,
@@ -82,6 +99,8 @@ pub async fn challenge(
     s.signed(call, ledger::challenge).await.map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/withdrawals/claim", tag = "calls", request_body = SignedCall<ClaimWithdrawalCall>,
+    responses((status = 200, description = "Paid to the account", body = ClaimResponse)))]
 pub async fn claim(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<ClaimWithdrawalCall>>,
@@ -91,6 +110,8 @@ pub async fn claim(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/v1/exit/claim", tag = "exit", request_body = SignedCall<ExitClaimCall>,
+    responses((status = 200, description = "The exit claim as recorded", body = ExitClaimView)))]
 pub async fn claim_exit(
     State(s): State<AppState>,
     ApiJson(call): ApiJson<SignedCall<ExitClaimCall>>,

@@ -2,7 +2,10 @@
 //! run one ledger function in one transaction, answer JSON.
 
 mod calls;
+mod openapi;
 mod reads;
+
+pub use openapi::document as openapi_document;
 
 use crate::state::AppState;
 use axum::Router;
@@ -38,7 +41,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/challenges/{submission_id}", get(reads::upheld_proof))
         .route("/v1/exit", get(reads::exit))
         .route("/v1/exit/claim", post(calls::claim_exit))
-        .route("/v1/exit/claims/{account}", get(reads::exit_claim));
+        .route("/v1/exit/claims/{account}", get(reads::exit_claim))
+        .merge(service_shell::http::openapi::openapi_route(
+            &openapi::document(),
+        ));
     with_fallbacks(routes, "docs/spec/settlement.md", METHOD_NOT_ALLOWED)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())

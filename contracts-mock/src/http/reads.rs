@@ -22,15 +22,21 @@ type Answer<T> = Result<Json<T>, ApiError>;
 pub const MAX_WAIT_MS: u64 = 30_000;
 const DEFAULT_PAGE: u64 = 100;
 
+#[utoipa::path(get, path = "/v1/health", tag = "node",
+    responses((status = 200, description = "`{\"ok\": true}`", body = Object)))]
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "ok": true }))
 }
 
+#[utoipa::path(get, path = "/v1/status", tag = "chain",
+    responses((status = 200, description = "Head, tip, supply and parameters", body = StatusResponse)))]
 pub async fn status(State(s): State<AppState>) -> Answer<StatusResponse> {
     s.read(ledger::status).await.map(Json)
 }
 
 /// `GET /metrics`: Prometheus text, loaded in one read transaction.
+#[utoipa::path(get, path = "/metrics", tag = "node",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
     let sample = s.read(crate::metrics::load).await?;
     Ok(service_shell::metrics::response(crate::metrics::render(
@@ -40,10 +46,14 @@ pub async fn metrics(State(s): State<AppState>) -> Result<Response, ApiError> {
 
 /// `GET /v1/genesis`: the genesis whose hash every batch must commit (same JSON on every
 /// service).
+#[utoipa::path(get, path = "/v1/genesis", tag = "chain",
+    responses((status = 200, description = "The genesis every batch must commit", body = GenesisView)))]
 pub async fn genesis(State(s): State<AppState>) -> Json<GenesisView> {
     Json(GenesisView::of(s.rules().genesis()))
 }
 
+#[utoipa::path(get, path = "/v1/accounts/{address}", tag = "accounts", params(("address" = Address, Path)),
+    responses((status = 200, description = "Balance, bond and nonce", body = AccountResponse)))]
 pub async fn account(
     State(s): State<AppState>,
     ApiPath(address): ApiPath<Address>,
@@ -53,6 +63,8 @@ pub async fn account(
         .map(Json)
 }
 
+#[utoipa::path(get, path = "/v1/bonds", tag = "accounts",
+    responses((status = 200, description = "Every bonded proposer", body = BondsResponse)))]
 pub async fn bonds(State(s): State<AppState>) -> Answer<BondsResponse> {
     s.read(|conn, _| {
         Ok(BondsResponse {
@@ -64,6 +76,8 @@ pub async fn bonds(State(s): State<AppState>) -> Answer<BondsResponse> {
 }
 
 /// Live batches from index `from`, without their data.
+#[utoipa::path(get, path = "/v1/batches", tag = "batches", params(Page),
+    responses((status = 200, description = "Live batches from `from`, without data", body = BatchesResponse)))]
 pub async fn batches(
     State(s): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
@@ -81,6 +95,8 @@ pub async fn batches(
 
 /// The most recent submission with this index (live if there is one), with its data
 /// unless `?data=false`.
+#[utoipa::path(get, path = "/v1/batches/{index}", tag = "batches", params(("index" = u64, Path), WithData),
+    responses((status = 200, description = "The live (or latest) submission at that index", body = BatchView)))]
 pub async fn batch(
     State(s): State<AppState>,
     ApiPath(index): ApiPath<u64>,
@@ -98,6 +114,8 @@ pub async fn batch(
 }
 
 /// One exact posting (reverted ones included), with its data unless `?data=false`.
+#[utoipa::path(get, path = "/v1/submissions/{id}", tag = "batches", params(("id" = u64, Path), WithData),
+    responses((status = 200, description = "One exact posting", body = BatchView)))]
 pub async fn submission(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<u64>,
@@ -128,6 +146,8 @@ fn batch_view(
     Ok(batches::view(row, data))
 }
 
+#[utoipa::path(get, path = "/v1/queue", tag = "queue", params(Page),
+    responses((status = 200, description = "L1 queue messages from `from`", body = QueueResponse)))]
 pub async fn queue(
     State(s): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
@@ -138,6 +158,8 @@ pub async fn queue(
         .map(Json)
 }
 
+#[utoipa::path(get, path = "/v1/withdrawals/{id}", tag = "withdrawals", params(("id" = u64, Path)),
+    responses((status = 200, description = "Whether it was claimed", body = WithdrawalResponse)))]
 pub async fn withdrawal(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<u64>,
@@ -147,16 +169,22 @@ pub async fn withdrawal(
         .map(Json)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
+    /// Events with a higher `seq` (default 0: from the first).
     after: Option<u64>,
+    /// At most this many (default 100).
     limit: Option<u64>,
+    /// Hold an empty answer back up to this long (ms, at most 30,000) for a new event.
     wait_ms: Option<u64>,
 }
 
 /// Events with `seq > after`. With `wait_ms`, an empty answer is held back until an event
 /// arrives, `wait_ms` (at most `MAX_WAIT_MS`) passes, or the service stops.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, description = "Events after `after` (long-polled with `wait_ms`)", body = EventsResponse)))]
 pub async fn events(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<EventsQuery>,
@@ -185,13 +213,16 @@ pub async fn events(
 }
 
 /// `GET /v1/exit`: the escape hatch's phase and totals.
+#[utoipa::path(get, path = "/v1/exit", tag = "exit",
+    responses((status = 200, description = "The escape hatch's phase and totals", body = ExitStatus)))]
 pub async fn exit(State(s): State<AppState>) -> Answer<ExitStatus> {
     s.read(exit::status).await.map(Json)
 }
 
-/// `GET /v1/exit/claims/{account}`.
 /// `GET /v1/challenges/{submission_id}`: the upheld proof against that submission, with its
 /// witness.
+#[utoipa::path(get, path = "/v1/challenges/{submission_id}", tag = "challenges", params(("submission_id" = u64, Path)),
+    responses((status = 200, description = "The proof upheld against the submission", body = UpheldProof)))]
 pub async fn upheld_proof(
     State(s): State<AppState>,
     ApiPath(submission_id): ApiPath<u64>,
@@ -208,6 +239,9 @@ pub async fn upheld_proof(
     .map(Json)
 }
 
+/// `GET /v1/exit/claims/{account}`.
+#[utoipa::path(get, path = "/v1/exit/claims/{account}", tag = "exit", params(("account" = Address, Path)),
+    responses((status = 200, description = "The account's exit claim", body = ExitClaimView)))]
 pub async fn exit_claim(
     State(s): State<AppState>,
     ApiPath(account): ApiPath<Address>,

@@ -79,6 +79,15 @@ impl Ledger {
         })
     }
 
+    /// The ledger in `config.data_dir`, opened exactly as the service opens its database
+    /// (WAL, `synchronous=FULL`, schema, genesis check) but with no server: for tests that
+    /// reopen the store after a simulated crash.
+    pub fn open(config: Config) -> Result<Ledger, RunError> {
+        config.validate()?;
+        let (rules, conn, _) = crate::open(config)?;
+        Ok(Ledger { conn, rules })
+    }
+
     pub fn rules(&self) -> &Rules {
         &self.rules
     }

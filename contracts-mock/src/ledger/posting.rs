@@ -96,19 +96,25 @@ pub fn post(
     })
 }
 
+/// Each code is written at its `ApiError` call, so the OpenAPI document (build.rs reads
+/// the codes from the source) lists it.
 fn shape_error(e: BatchError) -> ApiError {
-    let code = match e {
-        BatchError::LastCheckpoint { .. } => "bad_checkpoint",
-        BatchError::CheckpointCount { .. } | BatchError::CheckpointRoot { .. } => "bad_checkpoints",
+    let message = format!("batch rejected: {e}");
+    match e {
+        BatchError::LastCheckpoint { .. } => ApiError::unprocessable("bad_checkpoint", message),
+        BatchError::CheckpointCount { .. } | BatchError::CheckpointRoot { .. } => {
+            ApiError::unprocessable("bad_checkpoints", message)
+        }
         BatchError::ReceiptRootCount { .. } | BatchError::ReceiptsRoot { .. } => {
-            "bad_receipt_roots"
+            ApiError::unprocessable("bad_receipt_roots", message)
         }
-        BatchError::QueueOrder { .. } | BatchError::QueueEnd { .. } => "queue_order",
+        BatchError::QueueOrder { .. } | BatchError::QueueEnd { .. } => {
+            ApiError::unprocessable("queue_order", message)
+        }
         BatchError::Empty | BatchError::TxCount { .. } | BatchError::TxRoot { .. } => {
-            "bad_batch_shape"
+            ApiError::unprocessable("bad_batch_shape", message)
         }
-    };
-    ApiError::unprocessable(code, format!("batch rejected: {e}"))
+    }
 }
 
 fn check_link(h: &BatchHeader, tip: &TipInfo) -> Result<(), ApiError> {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A named state invariant (PROTOCOL.md Part 4 §15) that did not hold after a batch: the
 /// engine itself is wrong, or the node's state was corrupted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvariantAlert {
     pub batch_index: u64,
@@ -18,6 +19,7 @@ pub struct InvariantAlert {
 /// The invariant auditor of a node: the newest batch whose post-state passed every named
 /// invariant, and the first violation found (the sequencer stops posting on it;
 /// a verifier raises it as an alert).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditStatus {
     pub passed_batch: Option<u64>,
@@ -27,6 +29,7 @@ pub struct AuditStatus {
 /// What the rollup owes against what backs it, after one batch (a verifier publishes it
 /// for the newest batch it verified; `protocol::engine::solvency::solvency` computes it).
 /// All amounts in micro-USDC.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Solvency {
     pub batch_index: u64,
@@ -46,6 +49,7 @@ pub struct Solvency {
     pub markets: Vec<MarketInterest>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketInterest {
     pub market: u32,

@@ -11,12 +11,14 @@ use crate::primitives::H256;
 use serde::{Deserialize, Serialize};
 
 /// The genesis and what follows from it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisView {
     /// Every parameter, top-level and per market, as the JSON genesis file holds them.
     pub genesis: Genesis,
     /// The canonical encoding (Part 4 §12), `0x` hex.
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub canonical: Vec<u8>,
     /// keccak256 of `canonical`: the `genesis_hash` of every batch header.
     pub hash: H256,

@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// One fill from one account's side.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountFill {
     /// The transaction's sequence number (fills of one transaction share it).
@@ -35,6 +36,7 @@ pub struct AccountFill {
     pub order_nonce: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
@@ -42,6 +44,7 @@ pub enum Side {
     Sell,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -50,6 +53,7 @@ pub enum Role {
 }
 
 /// `GET /v1/accounts/{address}/fills`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FillsResponse {
     pub fills: Vec<AccountFill>,
@@ -57,6 +61,7 @@ pub struct FillsResponse {
 }
 
 /// One trade on a market's tape.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trade {
     pub seq: u64,
@@ -69,6 +74,7 @@ pub struct Trade {
 }
 
 /// `GET /v1/markets/{id}/trades`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TradesResponse {
     pub market: u32,
@@ -77,6 +83,7 @@ pub struct TradesResponse {
 }
 
 /// A candle's width.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Interval {
     #[serde(rename = "1m")]
@@ -133,6 +140,7 @@ impl FromStr for Interval {
 }
 
 /// Trades of one interval: open, high, low and close prices, volume in base units.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candle {
     /// The interval's start (a multiple of its width since the Unix epoch).
@@ -147,6 +155,7 @@ pub struct Candle {
 
 /// `GET /v1/markets/{id}/candles?interval=1m&from_ms=&to_ms=&limit=`: intervals with at
 /// least one trade, oldest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CandlesResponse {
     pub market: u32,

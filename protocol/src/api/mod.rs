@@ -4,6 +4,9 @@
 pub mod audit;
 pub mod genesis;
 pub mod history;
+pub mod intake_ws;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod proofs;
 pub mod sequencer;
 pub mod settlement;

@@ -65,6 +65,7 @@ impl FinalizedHistory {
 }
 
 /// One leaf's inclusion (or exclusion) proof.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeafProof {
     /// `account`, `position`, `order_index`, `book_order` or `withdrawal`.
@@ -72,13 +73,16 @@ pub struct LeafProof {
     pub key: H256,
     /// The record's canonical encoding (Part 4 §3), `null` when the key is absent.
     #[serde(with = "crate::fraud::opt_hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub value: Option<Vec<u8>>,
     /// The proof's encoding (Part 3 §5.1), `0x` hex.
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub proof: Vec<u8>,
 }
 
 /// The answer: proofs against the state root after `batch_index`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateProof {
     /// `null`: the genesis state.

@@ -21,6 +21,7 @@ pub use super::settlement::ErrorBody;
 /// `POST /v1/tx` → 200: the action was accepted, executed and is durable (it survives a
 /// crash of the sequencer). `seq` numbers accepted transactions in execution order;
 /// `batch_index` is the batch it goes into and `position` its place there.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxAccepted {
     pub hash: H256,
@@ -35,6 +36,7 @@ pub struct TxAccepted {
 ///
 /// Deserialized through [`BulkItemWire`] rather than serde's internally tagged enums: those
 /// buffer the entry first, and serde's buffer cannot hold the receipts' `i128` amounts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case", try_from = "BulkItemWire")]
 pub enum BulkItem {
@@ -111,6 +113,7 @@ impl TryFrom<BulkItemWire> for BulkItem {
 }
 
 /// `POST /v1/txs` → 200 (each action is judged on its own; accepted ones are durable).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkResponse {
     pub accepted: u32,
@@ -119,6 +122,7 @@ pub struct BulkResponse {
 }
 
 /// Where a sequenced transaction stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TxState {
@@ -130,6 +134,7 @@ pub enum TxState {
 }
 
 /// `GET /v1/txs/{hash}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxLookup {
     pub hash: H256,
@@ -143,6 +148,7 @@ pub struct TxLookup {
 
 /// One entry of `GET /v1/txs?after_seq=&limit=`: the current chain's transactions in
 /// execution order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxListEntry {
     pub seq: u64,
@@ -151,6 +157,7 @@ pub struct TxListEntry {
     pub position: u32,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxListResponse {
     pub txs: Vec<TxListEntry>,
@@ -158,6 +165,7 @@ pub struct TxListResponse {
 
 /// A batch's life: open (taking transactions) → sealed (durable, waiting to be posted) →
 /// posted (in its challenge window) → finalized; or reverted by a fraud proof.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum BatchStatus {
@@ -176,6 +184,7 @@ pub enum BatchStatus {
 }
 
 /// `GET /v1/batches/{index}` and the entries of `GET /v1/batches`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchInfo {
     pub index: u64,
@@ -190,9 +199,11 @@ pub struct BatchInfo {
     pub queue_end: Option<u64>,
     /// The canonical batch encoding (`Batch::encode`) once sealed, unless `?data=false`.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_hex")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub data: Option<Vec<u8>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchesResponse {
     pub batches: Vec<BatchInfo>,
@@ -201,6 +212,7 @@ pub struct BatchesResponse {
 /// A withdrawal's one status, in the order it moves through them. JSON:
 /// `{"status": "challenge_window", "deadline_block": …, …}`: a lifecycle's state is
 /// tagged `status`, as a batch's is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum WithdrawalStatus {
@@ -221,6 +233,7 @@ pub enum WithdrawalStatus {
     Claimable {
         proof_batch_index: u64,
         #[serde(with = "hex_bytes")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
         proof: Vec<u8>,
     },
     Claimed {
@@ -229,6 +242,7 @@ pub enum WithdrawalStatus {
 }
 
 /// `GET /v1/withdrawals/{id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithdrawalView {
     pub withdrawal_id: u64,
@@ -247,6 +261,7 @@ pub type AccountResponse = AccountView;
 pub type AgentsResponse = crate::engine::view::AgentsView;
 
 /// One market: its genesis parameters and live state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketInfo {
     pub params: MarketParams,
@@ -262,6 +277,7 @@ pub struct MarketInfo {
 }
 
 /// `GET /v1/markets`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketsResponse {
     pub markets: Vec<MarketInfo>,
@@ -271,6 +287,7 @@ pub struct MarketsResponse {
 pub type BookResponse = BookDepth;
 
 /// The open batch, if one is taking transactions.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenBatchInfo {
     pub index: u64,
@@ -279,6 +296,7 @@ pub struct OpenBatchInfo {
 }
 
 /// `GET /v1/status`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusResponse {
     /// The sequencer's L1 account (posts batches, signs keeper liquidations).

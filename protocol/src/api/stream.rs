@@ -14,6 +14,7 @@ use crate::primitives::Address;
 use serde::{Deserialize, Serialize};
 
 /// What a client subscribes to (one per message; any number per connection).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "subscribe", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subscribe {
@@ -50,6 +51,7 @@ pub enum Subscribe {
 /// What the server sends: `{"channel": "trade", "data": {...}}`. (Adjacently tagged, tag
 /// first, so that a reader decodes `data` in one pass: the book's `u128` sizes cannot go
 /// through serde's buffering of internally tagged enums.)
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", content = "data", rename_all = "snake_case")]
 pub enum StreamMessage {

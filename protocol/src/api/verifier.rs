@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// What a verifier does when it finds fraud.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -46,6 +47,7 @@ impl FromStr for Mode {
 }
 
 /// `GET /v1/status`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusResponse {
     pub mode: Mode,
@@ -84,6 +86,7 @@ pub struct StatusResponse {
 }
 
 /// How far behind the settlement layer the verifier is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lag {
     /// Live batches on the settlement layer not yet followed.
@@ -95,6 +98,7 @@ pub struct Lag {
 }
 
 /// The settlement layer's head, tip and log length when last polled.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct L1View {
     pub head_block: u64,
@@ -106,6 +110,7 @@ pub struct L1View {
 }
 
 /// Totals since the database was created (they survive restarts).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub events_applied: u64,
@@ -117,6 +122,7 @@ pub struct Totals {
 }
 
 /// One bad batch and the verifier's challenge against it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeView {
     pub batch_index: u64,
@@ -148,6 +154,7 @@ pub struct ChallengeView {
 }
 
 /// Where a challenge stands. JSON: `{"outcome": "upheld", "reward": 500}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ChallengeOutcome {

@@ -17,10 +17,13 @@ const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1_000;
 
 /// Newest-first paging: entries with `seq < before_seq`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BeforeSeq {
+    /// Entries with a lower `seq` (a page's `next_before_seq`; absent: the newest).
     before_seq: Option<u64>,
+    /// About this many entries (default 100, at most 1,000; a page ends on a whole transaction).
     limit: Option<u64>,
 }
 
@@ -49,6 +52,9 @@ fn rows_for(s: &AppState, limit: u64) -> u64 {
     limit + u64::from(s.genesis.max_fills_per_order) + 1
 }
 
+#[utoipa::path(get, path = "/v1/accounts/{address}/fills", tag = "history",
+    params(("address" = Address, Path), BeforeSeq),
+    responses((status = 200, description = "The account's fills, newest first", body = FillsResponse)))]
 pub async fn account_fills(
     State(s): State<AppState>,
     ApiPath(address): ApiPath<Address>,
@@ -78,6 +84,9 @@ fn known_market(s: &AppState, market: u32) -> Result<(), ApiError> {
     }
 }
 
+#[utoipa::path(get, path = "/v1/markets/{id}/trades", tag = "history",
+    params(("id" = u32, Path, description = "The market id"), BeforeSeq),
+    responses((status = 200, description = "The market's trades, newest first", body = TradesResponse)))]
 pub async fn market_trades(
     State(s): State<AppState>,
     ApiPath(market): ApiPath<u32>,
@@ -99,18 +108,26 @@ pub async fn market_trades(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CandleQuery {
+    /// `1m`, `5m`, `1h` or `1d`.
     interval: Interval,
+    /// Candles opening at or after this time (ms; default 0).
     from_ms: Option<u64>,
+    /// … and before this one (ms; default: no bound).
     to_ms: Option<u64>,
+    /// At most this many (default 500, at most 5,000).
     limit: Option<u64>,
 }
 
 /// Timestamps are stored as SQLite integers (i64).
 const MAX_MS: u64 = i64::MAX as u64;
 
+#[utoipa::path(get, path = "/v1/markets/{id}/candles", tag = "history",
+    params(("id" = u32, Path, description = "The market id"), CandleQuery),
+    responses((status = 200, description = "Intervals with trades, oldest first", body = CandlesResponse)))]
 pub async fn market_candles(
     State(s): State<AppState>,
     ApiPath(market): ApiPath<u32>,

@@ -4,13 +4,18 @@
 
 mod error;
 mod history;
+mod intake_ws;
+mod openapi;
 mod reads;
 mod stream;
 
-pub use stream::MAX_SESSIONS as MAX_STREAM_SESSIONS;
+pub use stream::{
+    MAX_SESSIONS as MAX_STREAM_SESSIONS, MAX_SUBSCRIPTIONS as MAX_STREAM_SUBSCRIPTIONS,
+};
 mod submit;
 mod withdrawals;
 
+pub use openapi::document as openapi_document;
 pub use reads::StatusBody;
 pub use service_shell::http::ApiError;
 
@@ -28,6 +33,7 @@ use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use rusqlite::Connection;
 use service_client::SettlementClient;
+use service_shell::http::openapi::openapi_route;
 use service_shell::http::{
     HoldsStates, METHOD_NOT_ALLOWED, catching_panics, proof_routes, with_fallbacks,
 };
@@ -111,6 +117,7 @@ impl HoldsStates for AppState {
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/v1/tx", post(submit::one))
+        .route("/v1/tx/ws", intake_ws::route())
         .route("/v1/txs", post(submit::bulk).get(reads::tx_list))
         .route("/v1/txs/{hash}", get(reads::tx))
         .route("/v1/status", get(reads::status))
@@ -130,7 +137,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/exit/proof/{account}", get(withdrawals::exit_proof))
         .route("/v1/stream", get(stream::upgrade))
         .route("/metrics", get(reads::metrics))
-        .merge(proof_routes::<AppState>());
+        .merge(proof_routes::<AppState>())
+        .merge(openapi_route(&openapi::document()));
     let protected = with_fallbacks(routes, "docs/spec/sequencer.md", METHOD_NOT_ALLOWED)
         .layer(middleware::from_fn_with_state(state.clone(), protect));
     catching_panics(protected).with_state(state)

@@ -30,10 +30,15 @@ const MAX_PAGE: u64 = 1_000;
 const DEFAULT_PAGE: u64 = 100;
 
 /// `GET /v1/genesis`: every chain parameter, the canonical bytes and what derives from them.
+#[utoipa::path(get, path = "/v1/genesis", tag = "chain",
+    responses((status = 200, description = "The genesis this sequencer runs", body = GenesisView)))]
 pub async fn genesis(State(s): State<AppState>) -> Json<GenesisView> {
     Json(GenesisView::of(&s.genesis))
 }
 
+/// `GET /v1/health`: 200 while the executor and the writer run.
+#[utoipa::path(get, path = "/v1/health", tag = "node",
+    responses((status = 200, description = "`{\"ok\": true}`", body = Object)))]
 pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     if s.halted() {
         return Err(ApiError::unavailable(
@@ -46,13 +51,15 @@ pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>
 /// `GET /v1/status`: the protocol's `StatusResponse` and, beside it, the oldest L1 queue
 /// message the settlement layer has not seen consumed (its deadline is what bounds how
 /// long its batch may wait).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusBody {
     #[serde(flatten)]
     pub status: StatusResponse,
     pub oldest_pending_l1: Option<PendingL1>,
 }
 
+#[utoipa::path(get, path = "/v1/status", tag = "node",
+    responses((status = 200, description = "Progress, posting and audit", body = StatusBody)))]
 pub async fn status(State(s): State<AppState>) -> Answer<StatusBody> {
     let v = s.views.borrow().clone();
     let progress = s.db.read(queries::progress).await?;
@@ -94,6 +101,10 @@ pub async fn status(State(s): State<AppState>) -> Answer<StatusBody> {
     }))
 }
 
+/// `GET /v1/accounts/{address}`: the engine's account view at the current soft state.
+#[utoipa::path(get, path = "/v1/accounts/{address}", tag = "state",
+    params(("address" = Address, Path)),
+    responses((status = 200, description = "The account", body = AccountResponse)))]
 pub async fn account(
     State(s): State<AppState>,
     ApiPath(address): ApiPath<Address>,
@@ -106,7 +117,11 @@ pub async fn account(
         .map_err(ApiError::internal)
 }
 
-/// The account's approved agent keys, as of the newest state and the current time.
+/// `GET /v1/accounts/{address}/agents`: the account's approved agent keys, as of the newest
+/// state and the current time.
+#[utoipa::path(get, path = "/v1/accounts/{address}/agents", tag = "state",
+    params(("address" = Address, Path)),
+    responses((status = 200, description = "The account's agent keys", body = AgentsResponse)))]
 pub async fn agents(
     State(s): State<AppState>,
     ApiPath(address): ApiPath<Address>,
@@ -119,6 +134,8 @@ pub async fn agents(
         .map_err(ApiError::internal)
 }
 
+#[utoipa::path(get, path = "/v1/markets", tag = "state",
+    responses((status = 200, description = "Every market with its state", body = MarketsResponse)))]
 pub async fn markets(State(s): State<AppState>) -> Answer<MarketsResponse> {
     let v = s.views.borrow().clone();
     let markets = market_infos(&s, &v).map_err(ApiError::internal)?;
@@ -148,12 +165,17 @@ pub(super) fn market_infos(
     Ok(markets)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Levels {
+    /// Levels per side (default 20, at most 500).
     levels: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/v1/markets/{id}/book", tag = "state",
+    params(("id" = u32, Path, description = "The market id"), Levels),
+    responses((status = 200, description = "Aggregated levels per side", body = BookResponse)))]
 pub async fn book(
     State(s): State<AppState>,
     ApiPath(market): ApiPath<u32>,
@@ -173,6 +195,9 @@ pub async fn book(
         .map_err(ApiError::internal)
 }
 
+#[utoipa::path(get, path = "/v1/txs/{hash}", tag = "transactions",
+    params(("hash" = H256, Path, description = "The transaction hash")),
+    responses((status = 200, description = "Where the transaction stands", body = TxLookup)))]
 pub async fn tx(State(s): State<AppState>, ApiPath(hash): ApiPath<H256>) -> Answer<TxLookup> {
     s.db.read(move |conn| queries::tx(conn, &hash))
         .await?
@@ -185,13 +210,19 @@ pub async fn tx(State(s): State<AppState>, ApiPath(hash): ApiPath<H256>) -> Answ
         })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SeqPage {
+    /// Transactions with a higher `seq` (default: from the first).
     after_seq: Option<u64>,
+    /// At most this many (default 100, at most 1,000).
     limit: Option<u64>,
 }
 
+#[utoipa::path(get, path = "/v1/txs", tag = "transactions",
+    params(SeqPage),
+    responses((status = 200, description = "The chain's transactions in order", body = TxListResponse)))]
 pub async fn tx_list(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<SeqPage>,
@@ -203,6 +234,9 @@ pub async fn tx_list(
     Ok(Json(TxListResponse { txs }))
 }
 
+#[utoipa::path(get, path = "/v1/batches", tag = "batches",
+    params(Page),
+    responses((status = 200, description = "Batches from `from`", body = BatchesResponse)))]
 pub async fn batches(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<Page>,
@@ -214,6 +248,9 @@ pub async fn batches(
     Ok(Json(BatchesResponse { batches }))
 }
 
+#[utoipa::path(get, path = "/v1/batches/{index}", tag = "batches",
+    params(("index" = u64, Path), WithData),
+    responses((status = 200, description = "One batch", body = BatchInfo)))]
 pub async fn batch(
     State(s): State<AppState>,
     ApiPath(index): ApiPath<u64>,
@@ -226,6 +263,8 @@ pub async fn batch(
         .ok_or_else(|| ApiError::not_found("unknown_batch", format!("no batch {index} yet")))
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "node",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let m = &s.metrics;
     let lag = m

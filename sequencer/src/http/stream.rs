@@ -5,7 +5,9 @@
 //! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
 //! reader costs no memory, a reconnect with its last `seq` resumes without a gap or a
 //! repeat, and a reader whose socket stays blocked for `SEND_TIMEOUT` is closed with the
-//! reason. Pings every `PING_EVERY` keep idle feeds inside the server's stall timeout. At
+//! reason (and counted, `vigil_seq_feed_dropped_slow_total`). A session's memory is thus
+//! bounded: at most `MAX_SUBSCRIPTIONS` cursors (more are refused with an `error`
+//! message) and the one message being sent (each send waits for its flush). Pings every `PING_EVERY` keep idle feeds inside the server's stall timeout. At
 //! most `MAX_SESSIONS` sessions are open at once (more get 503).
 
 use super::{ApiError, AppState};
@@ -20,6 +22,7 @@ use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::{self, BookLevel};
 use protocol::primitives::{Address, H256};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// A reader blocked this long is dropped.
@@ -28,6 +31,8 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 /// Rows read per query; a subscription behind by more reads again at once.
 const PAGE: u64 = 500;
 const MAX_LEVELS: u32 = 500;
+/// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
+pub const MAX_SUBSCRIPTIONS: usize = 64;
 
 /// Feed sessions open at once. An upgraded connection leaves the server loop's connection
 /// slots (hyper hands its socket over), so the feed holds a budget of its own.
@@ -102,7 +107,10 @@ async fn session(s: AppState, socket: WebSocket) {
     };
     let reason = match ended {
         None => "the sequencer is shutting down",
-        Some(End::Slow) => "too slow: a send stayed blocked for 5 s; reconnect with since_seq",
+        Some(End::Slow) => {
+            s.metrics.feed_dropped_slow.fetch_add(1, Ordering::Relaxed);
+            "too slow: a send stayed blocked for 5 s; reconnect with since_seq"
+        }
         Some(End::Gone) => return,
     };
     let close = CloseFrame {
@@ -131,6 +139,13 @@ async fn send_json(tx: &mut Tx, message: &StreamMessage) -> Result<(), End> {
 /// Handles one subscription request: refuses a malformed one with an `error` message, else
 /// acknowledges it and serves what it already covers.
 async fn subscribe(s: &AppState, subs: &mut Vec<Sub>, text: &str, tx: &mut Tx) -> Result<(), End> {
+    if subs.len() >= MAX_SUBSCRIPTIONS {
+        let code = "too_many_subscriptions".into();
+        let message = format!(
+            "a session holds at most {MAX_SUBSCRIPTIONS} subscriptions; open another connection"
+        );
+        return send_json(tx, &StreamMessage::Error { code, message }).await;
+    }
     let parsed = serde_json::from_str::<Subscribe>(text).map_err(|e| {
         format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
     });

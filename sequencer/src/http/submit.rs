@@ -47,7 +47,7 @@ async fn read_body(s: &AppState, request: Request) -> Result<Bytes, ApiError> {
     }
 }
 
-fn parse_action(
+pub(super) fn parse_action(
     value: serde_json::Value,
     position: Option<usize>,
 ) -> Result<SignedAction, ApiError> {
@@ -57,7 +57,7 @@ fn parse_action(
     })
 }
 
-fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+pub(super) fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}")))
 }
@@ -103,14 +103,22 @@ fn admit(s: &AppState, actions: &[SignedAction]) -> Result<crate::intake::Admitt
     })
 }
 
-/// Submits and waits for the outcomes, or explains a timeout with the first hash.
-async fn execute(
+/// Admits `actions` and queues them (their ticket is taken now, so callers that enqueue
+/// in turn are sequenced in that order); the receiver gets the outcomes once durable.
+pub(super) fn enqueue(
     s: &AppState,
     actions: Vec<SignedAction>,
+) -> Result<tokio::sync::oneshot::Receiver<Vec<Outcome>>, ApiError> {
+    let permit = admit(s, &actions)?;
+    Ok(s.intake.submit(actions, permit))
+}
+
+/// Waits for the outcomes of an enqueued request, or explains a timeout with the first hash.
+pub(super) async fn outcomes(
+    s: &AppState,
+    answer: tokio::sync::oneshot::Receiver<Vec<Outcome>>,
     first: H256,
 ) -> Result<Vec<Outcome>, ApiError> {
-    let permit = admit(s, &actions)?;
-    let answer = s.intake.submit(actions, permit);
     match tokio::time::timeout(s.limits.request_timeout, answer).await {
         Ok(Ok(outcomes)) => Ok(outcomes),
         Ok(Err(_)) => Err(ApiError::unavailable(
@@ -123,7 +131,16 @@ async fn execute(
     }
 }
 
-fn hash_of(action: &SignedAction) -> H256 {
+async fn execute(
+    s: &AppState,
+    actions: Vec<SignedAction>,
+    first: H256,
+) -> Result<Vec<Outcome>, ApiError> {
+    let answer = enqueue(s, actions)?;
+    outcomes(s, answer, first).await
+}
+
+pub(super) fn hash_of(action: &SignedAction) -> H256 {
     Tx::User {
         action: action.clone(),
     }
@@ -140,8 +157,13 @@ pub async fn one(
     let hash = hash_of(&action);
     let outcomes = execute(&s, vec![action], hash).await?;
     s.metrics.submit_latency.observe(started.elapsed());
+    single(outcomes).map(Json)
+}
+
+/// The answer to a one-action request: its receipt, or the engine's rejection (422).
+pub(super) fn single(outcomes: Vec<Outcome>) -> Result<TxAccepted, ApiError> {
     match outcomes.into_iter().next() {
-        Some(Outcome::Accepted(accepted)) => Ok(Json(accepted)),
+        Some(Outcome::Accepted(accepted)) => Ok(accepted),
         Some(Outcome::Rejected { status, detail, .. }) => Err(error::rejected(status, detail)),
         None => Err(ApiError::internal("the executor answered no outcome")),
     }

@@ -12,6 +12,9 @@ use protocol::api::settlement::{ClaimWithdrawalCall, ExitProof};
 use protocol::primitives::Address;
 use service_shell::http::ApiPath;
 
+#[utoipa::path(get, path = "/v1/withdrawals/{id}", tag = "withdrawals",
+    params(("id" = u64, Path, description = "The withdrawal id")),
+    responses((status = 200, description = "Where the withdrawal stands", body = WithdrawalView)))]
 pub async fn withdrawal(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<u64>,
@@ -97,6 +100,9 @@ async fn final_status(
 
 /// `GET /v1/withdrawals/{id}/claim`: the whole claim (batch, account, amount, proof) at the
 /// newest finalized root, the same JSON every verifier serves.
+#[utoipa::path(get, path = "/v1/withdrawals/{id}/claim", tag = "withdrawals",
+    params(("id" = u64, Path, description = "The withdrawal id")),
+    responses((status = 200, description = "The settlement-layer claim, once final", body = ClaimWithdrawalCall)))]
 pub async fn claim(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<u64>,
@@ -127,6 +133,9 @@ pub fn claim_at(
 
 /// `GET /v1/exit/proof/{account}`: the account's exit valuation and witness at the newest
 /// finalized root this node holds (genesis if none), for `vigil exit claim`.
+#[utoipa::path(get, path = "/v1/exit/proof/{account}", tag = "withdrawals",
+    params(("account" = Address, Path)),
+    responses((status = 200, description = "The account's exit valuation and witness", body = ExitProof)))]
 pub async fn exit_proof(
     State(s): State<AppState>,
     ApiPath(account): ApiPath<Address>,

@@ -2,7 +2,9 @@
 //! in `seq` order as they happen; a book rebuilt from the snapshot and its deltas equals
 //! `GET /v1/markets/{id}/book`; a client that disconnects and resumes with its last `seq`
 //! gets exactly what it missed; batches arrive with their status changes; a malformed
-//! subscription is answered with an error and the connection stays usable.
+//! subscription is answered with an error and the connection stays usable; a subscriber
+//! that never reads is dropped and holds no backlog, and a session's subscriptions are
+//! bounded.
 
 use crate::support::seq::Seq;
 use crate::support::*;
@@ -302,5 +304,140 @@ async fn markets_stream_their_state_and_each_change() {
         panic!("{moved:?}");
     };
     assert_eq!(market.params.id, BTC);
+    seq.stop().await;
+}
+
+/// Trades on the tape before the slow reader subscribes: 64 replays of them are far more
+/// than the sockets' buffers hold (a trade message is ~170 bytes; loopback send buffers
+/// grow to a few MB at most), so the server must block on the reader.
+const SLOW_TRADES: u64 = 600;
+
+/// A feed client whose socket receives into a 4 KiB buffer and that never reads.
+async fn connect_never_reading(seq: &Seq) -> Socket {
+    let url = format!("{}/v1/stream", seq.url.replacen("http", "ws", 1));
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4_096).expect("SO_RCVBUF");
+    let addr = seq.url.trim_start_matches("http://").parse().expect("addr");
+    let stream = socket.connect(addr).await.expect("connect");
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    tokio_tungstenite::client_async(url, stream)
+        .await
+        .expect("a WebSocket")
+        .0
+}
+
+/// `SLOW_TRADES` one-unit trades, submitted in bulk (maker ask, then the taker's bid).
+async fn tape_of_small_trades(seq: &Seq) {
+    let (alice, bob) = (alice(), bob());
+    for chunk in (1..=SLOW_TRADES).collect::<Vec<_>>().chunks(200) {
+        let mut actions = Vec::new();
+        for &n in chunk {
+            actions.push(maker_ask(&alice, 1, n));
+            actions.push(taker_bid(&bob, 1, n));
+        }
+        let (status, body) = seq.post("/v1/txs", &actions).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["rejected"], 0, "{body}");
+    }
+}
+
+/// A subscriber that never reads is closed and counted as too slow, and the server keeps
+/// no backlog for it (what reaches it is the sockets' buffers, not the 64 replays it asked
+/// for), while a reading subscriber on the same feed keeps getting trades.
+#[tokio::test]
+async fn a_subscriber_that_never_reads_is_dropped_and_holds_no_backlog() {
+    let (_l1, seq) = funded_pair(|_| {}).await;
+    tape_of_small_trades(&seq).await;
+
+    let mut reader = connect(&seq).await;
+    let live = Subscribe::Trades {
+        market: BTC,
+        since_seq: None,
+    };
+    subscribe(&mut reader, &live).await;
+    read_until(&mut reader, |m| {
+        matches!(m, StreamMessage::Subscribed { .. })
+    })
+    .await;
+
+    let bound = sequencer::http::MAX_STREAM_SUBSCRIPTIONS;
+    let mut slow = connect_never_reading(&seq).await;
+    let replay = Subscribe::Trades {
+        market: BTC,
+        since_seq: Some(0),
+    };
+    for _ in 0..bound {
+        subscribe(&mut slow, &replay).await;
+    }
+
+    // The reader keeps up with the live tape while the slow session is stuck.
+    seq.submit(&maker_ask(&alice(), 1, SLOW_TRADES + 1)).await;
+    let taken = seq.submit(&taker_bid(&bob(), 1, SLOW_TRADES + 1)).await;
+    let seen = read_until(&mut reader, |m| matches!(m, StreamMessage::Trade { .. })).await;
+    assert_eq!(trade_seqs(&seen), vec![taken.seq]);
+
+    wait_for(
+        "the slow session to be dropped",
+        Duration::from_secs(30),
+        || async {
+            let (_, body) = seq.get_raw("/metrics").await;
+            let text = body.as_str().unwrap_or_default().to_string();
+            text.contains("vigil_seq_feed_dropped_slow_total 1")
+                .then_some(())
+        },
+    )
+    .await;
+
+    // What the slow client finds when it finally reads: whatever the buffers held, then
+    // the end of the connection, never the whole replay it asked for.
+    let asked = bound as u64 * (SLOW_TRADES + 1);
+    let mut trades = 0u64;
+    for _ in 0..=asked {
+        match tokio::time::timeout(Duration::from_secs(10), slow.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let message: StreamMessage = serde_json::from_str(&text).expect("a message");
+                trades += u64::from(matches!(message, StreamMessage::Trade { .. }));
+            }
+            Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => break,
+            Ok(Some(Ok(_))) => {}
+            Err(_) => panic!("the dropped session's socket stayed open"),
+        }
+    }
+    assert!(
+        trades < asked / 2,
+        "{trades} of {asked} trades were buffered for a reader that never read"
+    );
+    drop((reader, slow));
+    seq.stop().await;
+}
+
+/// A session holds at most `MAX_STREAM_SUBSCRIPTIONS` subscriptions; one more is refused
+/// with a reason and the connection stays usable.
+#[tokio::test]
+async fn a_session_holds_a_bounded_number_of_subscriptions() {
+    let (_l1, seq) = funded_pair(|_| {}).await;
+    let bound = sequencer::http::MAX_STREAM_SUBSCRIPTIONS;
+    let mut greedy = connect(&seq).await;
+    for _ in 0..=bound {
+        subscribe(
+            &mut greedy,
+            &Subscribe::Trades {
+                market: BTC,
+                since_seq: None,
+            },
+        )
+        .await;
+    }
+    let seen = read_until(&mut greedy, |m| matches!(m, StreamMessage::Error { .. })).await;
+    let subscribed = seen
+        .iter()
+        .filter(|m| matches!(m, StreamMessage::Subscribed { .. }))
+        .count();
+    assert_eq!(subscribed, bound, "{seen:?}");
+    assert!(
+        matches!(seen.last(), Some(StreamMessage::Error { code, .. }) if code == "too_many_subscriptions"),
+        "{seen:?}"
+    );
+    drop(greedy);
     seq.stop().await;
 }

@@ -8,9 +8,11 @@
 mod error;
 mod extract;
 mod fallbacks;
+pub mod openapi;
 mod page;
 mod proofs;
 mod server;
+pub mod source_scan;
 mod stall;
 mod with_data;
 
@@ -18,6 +20,6 @@ pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use extract::{ApiJson, ApiPath, ApiQuery, require_json};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
-pub use proofs::{AtBatch, HoldsStates, proof_routes};
+pub use proofs::{AtBatch, HoldsStates, ProofApi, proof_routes};
 pub use server::{ConnectionArgs, ConnectionLimits, serve, spawn_server};
 pub use with_data::WithData;

@@ -4,10 +4,13 @@
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    /// The first entry's index (default 0).
     pub from: Option<u64>,
+    /// At most this many entries (the endpoint's default when absent; clamped, not refused).
     pub limit: Option<u64>,
 }
 

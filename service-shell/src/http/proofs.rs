@@ -20,11 +20,18 @@ pub trait HoldsStates: Clone + Send + Sync + 'static {
 }
 
 /// `?batch=N`: which batch's post-state to prove against.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AtBatch {
+    /// The batch whose post-state to prove against (default: the newest held).
     batch: Option<u64>,
 }
+
+/// The proof routes' part of a node's OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(account, position, order, withdrawal))]
+pub struct ProofApi;
 
 /// The proof routes over a node's state type.
 pub fn proof_routes<S: HoldsStates>() -> Router<S> {
@@ -43,6 +50,9 @@ pub fn proof_routes<S: HoldsStates>() -> Router<S> {
 
 type Answer = Result<Json<StateProof>, ApiError>;
 
+#[utoipa::path(get, path = "/v1/proofs/accounts/{address}", operation_id = "account_proof", tag = "proofs",
+    params(("address" = Address, Path, description = "The account"), AtBatch),
+    responses((status = 200, description = "The account leaf's proof", body = StateProof)))]
 async fn account<S: HoldsStates>(
     State(s): State<S>,
     ApiPath(address): ApiPath<Address>,
@@ -51,6 +61,9 @@ async fn account<S: HoldsStates>(
     answer(&s, at, ProofTarget::Account(address))
 }
 
+#[utoipa::path(get, path = "/v1/proofs/positions/{address}/{market}", operation_id = "position_proof", tag = "proofs",
+    params(("address" = Address, Path), ("market" = u32, Path), AtBatch),
+    responses((status = 200, description = "The position leaf's proof", body = StateProof)))]
 async fn position<S: HoldsStates>(
     State(s): State<S>,
     ApiPath((address, market)): ApiPath<(Address, u32)>,
@@ -59,6 +72,9 @@ async fn position<S: HoldsStates>(
     answer(&s, at, ProofTarget::Position(address, market))
 }
 
+#[utoipa::path(get, path = "/v1/proofs/orders/{address}/{market}/{nonce}", operation_id = "order_proof", tag = "proofs",
+    params(("address" = Address, Path), ("market" = u32, Path), ("nonce" = u64, Path), AtBatch),
+    responses((status = 200, description = "The order's index leaf proof", body = StateProof)))]
 async fn order<S: HoldsStates>(
     State(s): State<S>,
     ApiPath((address, market, nonce)): ApiPath<(Address, u32, u64)>,
@@ -67,6 +83,9 @@ async fn order<S: HoldsStates>(
     answer(&s, at, ProofTarget::Order(address, market, nonce))
 }
 
+#[utoipa::path(get, path = "/v1/proofs/withdrawals/{id}", operation_id = "withdrawal_proof", tag = "proofs",
+    params(("id" = u64, Path, description = "The withdrawal id"), AtBatch),
+    responses((status = 200, description = "The withdrawal leaf's proof", body = StateProof)))]
 async fn withdrawal<S: HoldsStates>(
     State(s): State<S>,
     ApiPath(id): ApiPath<u64>,

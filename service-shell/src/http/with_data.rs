@@ -3,9 +3,11 @@
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct WithData {
+    /// Whether to include the batch's data (default true).
     data: Option<bool>,
 }
 

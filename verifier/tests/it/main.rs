@@ -10,5 +10,7 @@ mod faults;
 mod honest;
 mod http_api;
 mod lock;
+mod openapi;
+mod power_loss;
 mod restart;
 mod store;

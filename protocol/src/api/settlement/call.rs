@@ -82,6 +82,7 @@ pub trait L1CallData {
 
 /// The body of every state-changing call: who calls, with which L1 nonce (exactly the
 /// account's next one), the payload, and the signature over [`l1_call_digest`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedCall<C> {

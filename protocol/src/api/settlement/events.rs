@@ -8,6 +8,7 @@ use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
 
 /// One state change, numbered from 1 in commit order, with the L1 block it happened in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub seq: u64,
@@ -17,6 +18,7 @@ pub struct Event {
 }
 
 /// What changed. JSON: `{"type": "batch_posted", ...fields}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
@@ -55,6 +57,7 @@ pub enum EventKind {
         poster: Address,
         deadline_block: u64,
         #[serde(with = "hex_bytes")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
         data: Vec<u8>,
     },
     /// A fraud proof against `batch_index` was upheld; `batch_reverted` and `slashed` follow.
@@ -137,6 +140,7 @@ pub enum EventKind {
 }
 
 /// `GET /v1/events?after=N&limit=M&wait_ms=W`: events with `seq > after`, ascending.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsResponse {
     pub events: Vec<Event>,

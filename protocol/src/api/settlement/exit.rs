@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 /// (the root pruned to what `engine::exit::exit_valuation` reads, `Tree::to_witness_bytes`).
 /// Anyone may submit; the payment goes to `account`. Method `claim_exit`, args
 /// `address account ‖ bytes witness`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExitClaimCall {
     pub account: Address,
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub witness: Vec<u8>,
 }
 
@@ -27,6 +29,7 @@ impl L1CallData for ExitClaimCall {
 }
 
 /// Where the escape hatch stands (JSON: `"live"`, `"frozen"`, `"claiming"`, `"paid"`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitPhase {
@@ -44,6 +47,7 @@ pub enum ExitPhase {
 }
 
 /// `GET /v1/exit`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitStatus {
     pub phase: ExitPhase,
@@ -77,6 +81,7 @@ pub struct ExitStatus {
 }
 
 /// `GET /v1/exit/claims/{account}` and the answer to a claim.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitClaimView {
     pub account: Address,
@@ -94,6 +99,7 @@ pub struct ExitClaimView {
 /// valuation at the newest finalized root the node holds, and the witness to claim it with
 /// (`ExitClaimCall::witness`). Claims are valued at the settlement layer's exit root, so a
 /// proof is usable when `state_root` equals `GET /v1/exit` → `exit_root`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitProof {
     pub account: Address,
@@ -105,6 +111,7 @@ pub struct ExitProof {
     pub pnl: i128,
     pub equity: i128,
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub witness: Vec<u8>,
 }
 

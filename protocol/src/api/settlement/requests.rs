@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 /// `POST /v1/bond`: moves `amount` from the caller's L1 balance into its bond.
 /// Method `bond`, args `u64 amount`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BondCall {
@@ -30,6 +31,7 @@ impl L1CallData for BondCall {
 
 /// `POST /v1/unbond`: returns `amount` of the caller's bond to its balance; refused while
 /// the caller has batches inside their challenge window. Method `unbond`, args `u64 amount`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnbondCall {
@@ -47,6 +49,7 @@ impl L1CallData for UnbondCall {
 /// `POST /v1/deposit`: escrows `amount` of the caller's tokens and queues
 /// `L1Message::Deposit { account, amount }` (credit on L2 to `account`, which may differ
 /// from the caller). Method `deposit`, args `address account ‖ u64 amount`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DepositCall {
@@ -65,6 +68,7 @@ impl L1CallData for DepositCall {
 /// `POST /v1/force`: queues `L1Message::Forced { action }`, which the sequencer must
 /// include before the force-inclusion deadline. Method `force`, args the canonical
 /// `SignedAction` encoding (action ‖ 65-byte signature).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForceCall {
@@ -81,9 +85,11 @@ impl L1CallData for ForceCall {
 /// `POST /v1/batches`: posts a batch, either as its canonical encoding in hex
 /// (`{"data": "0x…"}`) or as JSON (`{"batch": {…}}`). Both sign and store the same bytes:
 /// method `post_batch`, args `bytes Batch::encode()` (u32 length prefix).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostBatchCall {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     Data(#[serde(with = "hex_bytes")] Vec<u8>),
     Batch(Box<Batch>),
 }
@@ -111,6 +117,7 @@ impl L1CallData for PostBatchCall {
 /// perhaps replaced by another batch with the same index) is answered "already reverted"
 /// instead of being judged against the other batch. Method `challenge`, args
 /// `u64 batch_index ‖ u32 chunk ‖ bytes witness ‖ u8 has_header_hash ‖ [h256 header_hash]`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeCall {
@@ -136,6 +143,7 @@ impl L1CallData for ChallengeCall {
 /// root of the finalized batch `batch_index`. Anyone may submit it; the money goes to
 /// `account`. Method `claim_withdrawal`, args
 /// `u64 batch_index ‖ u64 withdrawal_id ‖ address account ‖ u64 amount ‖ bytes proof`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimWithdrawalCall {
@@ -147,6 +155,7 @@ pub struct ClaimWithdrawalCall {
     #[serde(with = "int")]
     pub amount: u64,
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub proof: Vec<u8>,
 }
 
@@ -192,6 +201,7 @@ impl L1CallData for ClaimWithdrawalCall {
 }
 
 /// `POST /v1/faucet` (devnet, unsigned): mints `amount` new tokens to `address`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaucetRequest {
@@ -202,6 +212,7 @@ pub struct FaucetRequest {
 
 /// `POST /v1/admin/mine` (devnet, unsigned): mines `blocks` blocks. Every mined block gets
 /// `timestamp_ms` if given (it must not be before the head's), else the wall clock.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MineRequest {

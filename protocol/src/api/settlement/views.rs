@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every 4xx/5xx body. `code` is stable snake_case for programs; `message` is for people.
 /// `details` carries structured context where there is some (e.g. a proof's rejection).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: String,
@@ -16,6 +17,7 @@ pub struct ErrorBody {
 }
 
 /// The L1 head: every call executes in this block.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockInfo {
     pub number: u64,
@@ -23,6 +25,7 @@ pub struct BlockInfo {
 }
 
 /// The last live (pending or finalized) batch, or genesis when there is none.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TipInfo {
     /// `None` at genesis.
@@ -37,6 +40,7 @@ pub struct TipInfo {
 }
 
 /// The rules' numbers, as configured.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettlementParams {
     pub chain_id: u64,
@@ -67,6 +71,7 @@ pub struct SettlementParams {
 }
 
 /// Token accounting. `conserved` is `minted == balances + escrow + bonds + burned`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supply {
     pub minted: u64,
@@ -78,6 +83,7 @@ pub struct Supply {
 }
 
 /// `GET /v1/status`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusResponse {
     pub block: BlockInfo,
@@ -93,6 +99,7 @@ pub struct StatusResponse {
 }
 
 /// `GET /v1/accounts/{address}`. `nonce` is the nonce the account's next call must carry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountResponse {
     pub address: Address,
@@ -101,6 +108,7 @@ pub struct AccountResponse {
     pub bond: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BondEntry {
     pub account: Address,
@@ -108,12 +116,14 @@ pub struct BondEntry {
 }
 
 /// `GET /v1/bonds`: every non-zero bond, by address.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BondsResponse {
     pub bonds: Vec<BondEntry>,
 }
 
 /// Where a posted batch stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum BatchStatus {
@@ -130,6 +140,7 @@ pub enum BatchStatus {
 }
 
 /// One posted batch (a "submission": after a revert, a later submission may reuse the index).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchView {
     /// Unique per posting, in posting order.
@@ -152,16 +163,19 @@ pub struct BatchView {
         skip_serializing_if = "Option::is_none",
         with = "crate::fraud::opt_hex_bytes"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^0x([0-9a-fA-F]{2})*$"))]
     pub data: Option<Vec<u8>>,
 }
 
 /// `GET /v1/batches`: live batches by index.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchesResponse {
     pub batches: Vec<BatchView>,
 }
 
 /// One L1 queue message.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueEntry {
     pub index: u64,
@@ -176,6 +190,7 @@ pub struct QueueEntry {
 }
 
 /// `GET /v1/queue?from=&limit=`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueResponse {
     pub length: u64,
@@ -185,6 +200,7 @@ pub struct QueueResponse {
 }
 
 /// `GET /v1/withdrawals/{id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithdrawalResponse {
     pub withdrawal_id: u64,
@@ -196,12 +212,14 @@ pub struct WithdrawalResponse {
     pub claimed_block: Option<u64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaucetResponse {
     pub address: Address,
     pub balance: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MineResponse {
     pub block: BlockInfo,
@@ -210,6 +228,7 @@ pub struct MineResponse {
 }
 
 /// Answer to bond and unbond.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BondResponse {
     pub account: Address,
@@ -217,6 +236,7 @@ pub struct BondResponse {
     pub bond: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepositResponse {
     pub queue_index: u64,
@@ -224,6 +244,7 @@ pub struct DepositResponse {
     pub deadline_block: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForceResponse {
     pub queue_index: u64,
@@ -231,6 +252,7 @@ pub struct ForceResponse {
     pub deadline_block: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostBatchResponse {
     pub submission_id: u64,
@@ -242,6 +264,7 @@ pub struct PostBatchResponse {
 }
 
 /// What an upheld fraud proof cost the sequencer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlashInfo {
     pub sequencer: Address,
@@ -253,6 +276,7 @@ pub struct SlashInfo {
 
 /// `POST /v1/challenge` when the proof is upheld (a rejected proof is a 422 `ErrorBody`
 /// with code `proof_rejected` and the rejection in `details`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeResponse {
     pub batch_index: u64,
@@ -271,6 +295,7 @@ pub struct ChallengeResponse {
 
 /// `GET /v1/challenges/{submission_id}`: an upheld fraud proof as the settlement layer
 /// ruled on it, witness included, so anyone can run `protocol::fraud::adjudicate` again.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpheldProof {
     /// The challenged submission (reverted by this ruling).
@@ -285,6 +310,7 @@ pub struct UpheldProof {
     pub proof: crate::fraud::FraudProof,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimResponse {
     pub withdrawal_id: u64,

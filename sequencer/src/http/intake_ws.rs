@@ -1,0 +1,203 @@
+//! `GET /v1/tx/ws`: the streaming intake (`protocol::api::intake_ws`) for traders that send
+//! orders over one persistent connection instead of one `POST /v1/tx` each. Every frame
+//! goes through the same steps as that POST (`submit`: parse, admission or 503, ordered
+//! verification and execution) and gets the same answer, tagged with the client's request
+//! id, only once the action is durable (group commit, fsync).
+//!
+//! Each frame is admitted and queued as it is read, so one connection's actions are
+//! sequenced in the order sent; the answers are awaited concurrently. A connection has at
+//! most `MAX_IN_FLIGHT` actions unanswered: beyond that the server stops reading (TCP
+//! pushes back on the client) until an answer goes out. A reader whose socket stays blocked
+//! for `SEND_TIMEOUT` is closed with the reason (its actions still execute; their hashes
+//! can be looked up). Upgraded connections leave the server's connection slots, so the
+//! intake keeps its own budget of `MAX_SESSIONS` (more get 503).
+
+use super::{ApiError, AppState, submit};
+use crate::executor::Outcome;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{SinkExt, StreamExt};
+use protocol::api::intake_ws::{WsAnswer, WsSubmit};
+use protocol::api::settlement::ErrorBody;
+use protocol::primitives::H256;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, oneshot};
+
+/// Intake sessions open at once.
+pub const MAX_SESSIONS: usize = 1_024;
+/// Unanswered actions per connection before the server stops reading from it.
+pub const MAX_IN_FLIGHT: usize = 256;
+/// A reader blocked this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// The route, holding its own session budget (one per router, so per service).
+pub fn route() -> MethodRouter<super::AppState> {
+    let sessions = Arc::new(Semaphore::new(MAX_SESSIONS));
+    get(move |State(s): State<AppState>, ws: WebSocketUpgrade| upgrade(s, ws, sessions.clone()))
+}
+
+async fn upgrade(s: AppState, ws: WebSocketUpgrade, sessions: Arc<Semaphore>) -> Response {
+    let Ok(permit) = sessions.try_acquire_owned() else {
+        let message = format!("{MAX_SESSIONS} intake sessions are open; retry shortly");
+        return ApiError::overloaded(message).into_response();
+    };
+    let limit = s.limits.max_body_bytes;
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| async move {
+            session(s, socket).await;
+            drop(permit);
+        })
+}
+
+/// Why a session ended early.
+#[derive(Debug)]
+enum End {
+    Gone,
+    Slow,
+}
+
+type Pending = Pin<Box<dyn Future<Output = WsAnswer> + Send>>;
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+async fn session(s: AppState, socket: WebSocket) {
+    let (mut tx, mut rx) = socket.split();
+    let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
+    let mut stop = s.stopping.clone();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let ended = loop {
+        let room = pending.len() < MAX_IN_FLIGHT;
+        let step = tokio::select! {
+            incoming = rx.next(), if room => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    pending.push(take(&s, text.as_str()));
+                    Ok(())
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    let e = ApiError::bad_request("invalid_json", "send each action as a JSON text frame");
+                    send_answer(&mut tx, &answer_of(None, Err(e))).await
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
+                Some(Ok(_)) => Ok(()),
+            },
+            Some(answer) = pending.next() => send_answer(&mut tx, &answer).await,
+            _ = ping.tick() => send(&mut tx, Message::Ping(Vec::new().into())).await,
+            _ = stop.changed() => break None,
+        };
+        if let Err(end) = step {
+            break Some(end);
+        }
+    };
+    let reason = match ended {
+        None => {
+            "the sequencer is shutting down; unanswered actions may still be sequenced (GET /v1/txs/{hash})"
+        }
+        Some(End::Slow) => {
+            "too slow: a send stayed blocked for 5 s; unanswered actions may still be sequenced (GET /v1/txs/{hash})"
+        }
+        Some(End::Gone) => return,
+    };
+    let close = CloseFrame {
+        code: if matches!(ended, Some(End::Slow)) {
+            1008
+        } else {
+            1001
+        },
+        reason: reason.into(),
+    };
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
+}
+
+/// Parses and queues one frame now (so frames are sequenced in arrival order); the returned
+/// future is its durable answer (a frame refused before queueing: its refusal, ready).
+fn take(s: &AppState, text: &str) -> Pending {
+    match queue(s, text) {
+        Ok(answer) => answer,
+        Err(refused) => Box::pin(std::future::ready(*refused)),
+    }
+}
+
+fn queue(s: &AppState, text: &str) -> Result<Pending, Box<WsAnswer>> {
+    let started = Instant::now();
+    let frame =
+        submit::parse_json(text.as_bytes()).map_err(|e| Box::new(answer_of(None, Err(e))))?;
+    let id = frame.get("id").and_then(serde_json::Value::as_u64);
+    let request: WsSubmit<serde_json::Value> = serde_json::from_value(frame).map_err(|e| {
+        let example = "{\"id\": 1, \"action\": {\"type\", \"message\", \"signature\"}}";
+        let message = format!("not an intake frame: {e}; send {example}");
+        Box::new(answer_of(
+            id,
+            Err(ApiError::bad_request("malformed_body", message)),
+        ))
+    })?;
+    let id = Some(request.id);
+    let action =
+        submit::parse_action(request.action, None).map_err(|e| Box::new(answer_of(id, Err(e))))?;
+    let hash = submit::hash_of(&action);
+    let answer = submit::enqueue(s, vec![action]).map_err(|e| Box::new(answer_of(id, Err(e))))?;
+    let s = s.clone();
+    Ok(Box::pin(async move {
+        let result = wait(&s, answer, hash).await;
+        s.metrics.submit_latency.observe(started.elapsed());
+        answer_of(id, result)
+    }))
+}
+
+async fn wait(
+    s: &AppState,
+    answer: oneshot::Receiver<Vec<Outcome>>,
+    hash: H256,
+) -> Result<protocol::api::sequencer::TxAccepted, ApiError> {
+    submit::single(submit::outcomes(s, answer, hash).await?)
+}
+
+/// The frame's answer: what `POST /v1/tx` would have answered, with the request id.
+fn answer_of(
+    id: Option<u64>,
+    result: Result<protocol::api::sequencer::TxAccepted, ApiError>,
+) -> WsAnswer {
+    match result {
+        Ok(accepted) => WsAnswer {
+            id,
+            status: 200,
+            accepted: Some(accepted),
+            error: None,
+        },
+        Err(e) => {
+            if e.status.is_server_error() && e.code == "internal" {
+                tracing::error!(error = %e, "intake frame failed");
+            }
+            WsAnswer {
+                id,
+                status: e.status.as_u16(),
+                accepted: None,
+                error: Some(ErrorBody {
+                    code: e.code.to_string(),
+                    message: e.message,
+                    details: e.details,
+                }),
+            }
+        }
+    }
+}
+
+async fn send(tx: &mut Sink, message: Message) -> Result<(), End> {
+    match tokio::time::timeout(SEND_TIMEOUT, tx.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Slow),
+    }
+}
+
+async fn send_answer(tx: &mut Sink, answer: &WsAnswer) -> Result<(), End> {
+    let text = serde_json::to_string(answer).map_err(|_| End::Gone)?;
+    send(tx, Message::Text(text.into())).await
+}

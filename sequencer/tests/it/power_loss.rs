@@ -1,0 +1,247 @@
+//! Power loss under the journal: the sequencer's real journal code (`schema::open`, the
+//! group-commit `writer`, `recovery::load`) runs on SQLite over the recording VFS shim
+//! (`test_support::CrashDisk`). A workload of real batches (executed and sealed with
+//! `protocol`, snapshots included) goes through the writer one action per commit, and
+//! each acknowledgement notes how far the disk's operation log was then.
+//!
+//! Then, at every sync of the run, the disk is cut off just before that sync: everything
+//! not yet synced is dropped (and, at sampled points, kept, reordered or torn at a sector
+//! boundary instead). Each image is reopened the way startup does, and every action
+//! acknowledged before that point is recovered (in the snapshot or in the log), and the
+//! recovered log is exactly a prefix of what was written.
+
+use protocol::action::Tx;
+use protocol::batch::{Batch, Draft};
+use protocol::codec::Encode;
+use protocol::engine::Receipt;
+use protocol::workload::Workload;
+use sequencer::journal::record::{LogRecord, OpenRecord, SealRecord, TxRecord};
+use sequencer::journal::writer::{self, WriteOp};
+use sequencer::journal::{DB_FILE, Entry, SnapshotData, recovery, schema};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use test_support::CrashDisk;
+
+/// Acknowledged actions in the recorded run (at least the 1,000 the issue asks for).
+const ACTIONS: usize = 1_050;
+const BATCH_TXS: usize = 50;
+/// A snapshot after every this many batches.
+const SNAPSHOT_EVERY: u64 = 5;
+/// Every this many crash points also tries the other survivor patterns.
+const VARIANT_EVERY: usize = 7;
+
+/// One journal entry as the executor would send it, and whether it is an action whose
+/// acknowledgement counts.
+struct Step {
+    entry: Entry,
+    /// The action's seq and transaction, for a `Tx` entry.
+    action: Option<(u64, Tx)>,
+}
+
+/// Real batches of the seeded workload, as journal entries in executor order.
+fn workload() -> (Vec<Step>, Vec<LogRecord>) {
+    let mut work = Workload::new(13, 8);
+    let genesis = work.genesis.clone();
+    let mut tree = protocol::batch::genesis_tree(&genesis);
+    let mut draft = Draft::first(&genesis, 1_000);
+    let (mut steps, mut log, mut seq) = (Vec::new(), Vec::new(), 0u64);
+    let mut now_ms = 1_000;
+    while seq < ACTIONS as u64 {
+        let mut txs = if draft.index == 0 {
+            work.deposits(10_000_000_000)
+        } else {
+            Vec::new()
+        };
+        txs.extend(work.price_updates(now_ms));
+        while txs.len() < BATCH_TXS {
+            txs.push(work.next_tx(now_ms));
+        }
+        let prev_state_root = tree.root();
+        let open = OpenRecord {
+            index: draft.index,
+            timestamp_ms: draft.timestamp_ms,
+            prev_header_hash: draft.prev_header_hash,
+            prev_state_root,
+            queue_start: draft.queue_start,
+        };
+        let (batch, receipts) =
+            Batch::execute_and_seal(&mut tree, &genesis, draft, txs).expect("a full tree executes");
+        log.push(LogRecord::Open(open.clone()));
+        steps.push(Step {
+            entry: Entry::Open(open),
+            action: None,
+        });
+        for (position, (tx, receipt)) in batch.txs.iter().zip(receipts).enumerate() {
+            let record = TxRecord {
+                seq,
+                tx: tx.clone(),
+                checkpoint: None,
+                rejected: false,
+            };
+            log.push(LogRecord::Tx(record.clone()));
+            steps.push(tx_step(record, batch.header.index, position, receipt));
+            seq += 1;
+        }
+        let header = batch.header.clone();
+        let seal = SealRecord {
+            index: header.index,
+            header_hash: header.hash(),
+            checkpoint: None,
+        };
+        log.push(LogRecord::Seal(seal.clone()));
+        steps.push(Step {
+            entry: Entry::Seal {
+                record: seal,
+                data: batch.encode(),
+                header: header.clone(),
+            },
+            action: None,
+        });
+        if (header.index + 1) % SNAPSHOT_EVERY == 0 {
+            let snapshot = SnapshotData {
+                batch_index: header.index,
+                header_hash: header.hash(),
+                reported_root: header.post_state_root,
+                timestamp_ms: header.timestamp_ms,
+                queue_end: header.queue_end,
+                next_seq: seq,
+                tree: tree.clone(),
+            };
+            steps.push(Step {
+                entry: Entry::Snapshot(Box::new(snapshot)),
+                action: None,
+            });
+        }
+        now_ms += 1_000;
+        draft = Draft {
+            index: header.index + 1,
+            prev_header_hash: header.hash(),
+            timestamp_ms: now_ms,
+            queue_start: header.queue_end,
+        };
+    }
+    (steps, log)
+}
+
+fn tx_step(record: TxRecord, batch_index: u64, position: usize, receipt: Receipt) -> Step {
+    let hash = record.tx.hash();
+    let action = Some((record.seq, record.tx.clone()));
+    Step {
+        entry: Entry::Tx {
+            record,
+            hash,
+            batch_index,
+            position: u32::try_from(position).expect("positions fit"),
+            receipt,
+        },
+        action,
+    }
+}
+
+/// An acknowledged action and how many disk operations had happened when it was.
+#[derive(Debug, Clone)]
+struct Ack {
+    seq: u64,
+    tx: Tx,
+    ops_then: usize,
+}
+
+/// Runs the steps through the real writer, one commit each, on a recorded disk.
+fn record_run(disk: &CrashDisk, steps: Vec<Step>) -> Vec<Ack> {
+    let conn = schema::open(std::path::Path::new(&disk.uri(DB_FILE))).expect("open the journal");
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        mode, "wal",
+        "the journal runs in WAL mode over the shim too"
+    );
+    let (handle, thread) = writer::spawn(conn, Arc::default(), Arc::default()).expect("writer");
+    let acks = Arc::new(Mutex::new(Vec::new()));
+    for step in steps {
+        let (done_tx, done_rx) = mpsc::channel();
+        let acks = acks.clone();
+        let action = step.action;
+        let ops_now = disk.op_counter();
+        let done: writer::Done = Box::new(move |ok| {
+            if ok && let Some((seq, tx)) = action {
+                acks.lock().unwrap().push(Ack {
+                    seq,
+                    tx,
+                    ops_then: ops_now(),
+                });
+            }
+            let _ = done_tx.send(ok);
+        });
+        handle.write(WriteOp {
+            entries: vec![step.entry],
+            done: Some(done),
+        });
+        assert_eq!(done_rx.recv(), Ok(true), "every commit succeeds");
+    }
+    drop(handle);
+    thread.join().expect("the writer stops");
+    Arc::try_unwrap(acks)
+        .expect("no other owner")
+        .into_inner()
+        .unwrap()
+}
+
+/// Reopens the journal on `disk` as startup does; checks what came back against `acked`
+/// and the written `log`.
+fn check_image(disk: &CrashDisk, acked: &[Ack], log: &[LogRecord], what: &str) {
+    let conn = schema::open(std::path::Path::new(&disk.uri(DB_FILE)))
+        .unwrap_or_else(|e| panic!("{what}: the journal does not reopen: {e}"));
+    let recovered = recovery::load(&conn).unwrap_or_else(|e| panic!("{what}: recovery fails: {e}"));
+    let covered = recovered.snapshot.as_ref().map_or(0, |s| s.next_seq);
+    // The log after the snapshot is a prefix of what was written after that batch's seal.
+    let start = match &recovered.snapshot {
+        None => 0,
+        Some(s) => {
+            1 + log
+                .iter()
+                .position(|r| matches!(r, LogRecord::Seal(seal) if seal.index == s.batch_index))
+                .expect("the snapshot's batch was sealed")
+        }
+    };
+    assert!(
+        recovered.records.len() <= log.len() - start
+            && recovered.records[..] == log[start..start + recovered.records.len()],
+        "{what}: the recovered log is not a prefix of the written one"
+    );
+    let in_log: std::collections::BTreeMap<u64, &Tx> = recovered
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            LogRecord::Tx(t) => Some((t.seq, &t.tx)),
+            _ => None,
+        })
+        .collect();
+    for ack in acked {
+        assert!(
+            ack.seq < covered || in_log.get(&ack.seq) == Some(&&ack.tx),
+            "{what}: acknowledged action seq {} is lost",
+            ack.seq
+        );
+    }
+}
+
+#[test]
+fn every_acknowledged_action_survives_power_loss_at_every_sync() {
+    let (steps, log) = workload();
+    let disk = CrashDisk::new(true);
+    let acks = record_run(&disk, steps);
+    assert!(acks.len() >= 1_000, "{} acknowledged actions", acks.len());
+    let acked_at: Vec<usize> = acks.iter().map(|a| a.ops_then).collect();
+    let (syncs, images) = disk.every_crash_point(&acked_at, VARIANT_EVERY, |image, due, what| {
+        check_image(image, &acks[..due], &log, what);
+    });
+    assert!(
+        syncs >= acks.len(),
+        "one sync at least per commit: {syncs} syncs"
+    );
+    eprintln!(
+        "power loss: {} acknowledged actions, {syncs} syncs, {images} crash images reopened",
+        acks.len()
+    );
+}
