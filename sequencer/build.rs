@@ -7,8 +7,5 @@
 mod source_scan;
 
 fn main() {
-    let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("error_codes.rs");
-    source_scan::write_error_table(&["src", "../service-shell/src/http"], &out)
-        .expect("reading the source for error codes");
+    source_scan::build_error_table();
 }

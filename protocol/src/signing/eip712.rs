@@ -11,7 +11,7 @@
 //! sequencer's hot path. It is public so other typed data (the EIP-712 spec's own "Mail"
 //! example in our tests) runs through the very same word encoders.
 
-use crate::action::Action;
+use crate::action::{Action, Cancel, Order};
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use sha3::{Digest, Keccak256};
 
@@ -109,22 +109,8 @@ pub fn type_hash(action: &Action) -> H256 {
 pub fn struct_hash(action: &Action) -> H256 {
     let h = StructHasher::new(&type_hash(action));
     match action {
-        Action::Order(o) => h
-            .address(&o.account)
-            .uint(o.market.into())
-            .bool(o.is_buy)
-            .uint(o.price.into())
-            .uint(o.size.into())
-            .uint(u128::from(o.tif as u8))
-            .bool(o.reduce_only)
-            .uint(o.nonce.into())
-            .uint(o.expires_at.into()),
-        Action::Cancel(c) => h
-            .address(&c.account)
-            .uint(c.market.into())
-            .uint(c.order_nonce.into())
-            .uint(c.nonce.into())
-            .uint(c.expires_at.into()),
+        Action::Order(o) => order_fields(h, o),
+        Action::Cancel(c) => cancel_fields(h, c),
         Action::CancelAll(c) => h
             .address(&c.account)
             .uint(c.nonce.into())
@@ -156,24 +142,9 @@ pub fn struct_hash(action: &Action) -> H256 {
             .address(&r.agent)
             .uint(r.nonce.into())
             .uint(r.expires_at.into()),
-        Action::AgentOrder(o) => h
-            .address(&o.agent)
-            .address(&o.account)
-            .uint(o.market.into())
-            .bool(o.is_buy)
-            .uint(o.price.into())
-            .uint(o.size.into())
-            .uint(u128::from(o.tif as u8))
-            .bool(o.reduce_only)
-            .uint(o.nonce.into())
-            .uint(o.expires_at.into()),
-        Action::AgentCancel(c) => h
-            .address(&c.agent)
-            .address(&c.account)
-            .uint(c.market.into())
-            .uint(c.order_nonce.into())
-            .uint(c.nonce.into())
-            .uint(c.expires_at.into()),
+        // An agent kind's type string is `agent` followed by its account kind's members.
+        Action::AgentOrder(o) => order_fields(h.address(&o.agent), &o.order()),
+        Action::AgentCancel(c) => cancel_fields(h.address(&c.agent), &c.cancel()),
         Action::AgentCancelAll(c) => h
             .address(&c.agent)
             .address(&c.account)
@@ -181,6 +152,28 @@ pub fn struct_hash(action: &Action) -> H256 {
             .uint(c.expires_at.into()),
     }
     .finish()
+}
+
+/// `Order`'s members, in type-string order (also the tail of `AgentOrder`'s).
+fn order_fields(h: StructHasher, o: &Order) -> StructHasher {
+    h.address(&o.account)
+        .uint(o.market.into())
+        .bool(o.is_buy)
+        .uint(o.price.into())
+        .uint(o.size.into())
+        .uint(u128::from(o.tif as u8))
+        .bool(o.reduce_only)
+        .uint(o.nonce.into())
+        .uint(o.expires_at.into())
+}
+
+/// `Cancel`'s members, in type-string order (also the tail of `AgentCancel`'s).
+fn cancel_fields(h: StructHasher, c: &Cancel) -> StructHasher {
+    h.address(&c.account)
+        .uint(c.market.into())
+        .uint(c.order_nonce.into())
+        .uint(c.nonce.into())
+        .uint(c.expires_at.into())
 }
 
 /// The digest a wallet signs for `action`: keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct).

@@ -230,6 +230,15 @@ fn top_level_calls(text: &str) -> Vec<String> {
     methods
 }
 
+/// A service's whole build script: the codes of its own `src` and of service-shell's HTTP
+/// code, written to `$OUT_DIR/error_codes.rs` (which its OpenAPI document includes).
+pub fn build_error_table() {
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("error_codes.rs");
+    write_error_table(&["src", "../service-shell/src/http"], &out)
+        .expect("reading the source for error codes");
+}
+
 /// For a build script: every `(status, code)` in the `.rs` files under `dirs`, sorted and
 /// each once, written to `out` as a Rust expression of type `&[(u16, &str)]`; cargo is told
 /// to run the script again when anything under `dirs` changes.
