@@ -275,14 +275,16 @@ function bookTable(book, market) {
 }
 
 function candleChart(candles) {
-  const W = 760, H = 320, padR = 70, padB = 58, volH = 44;
+  const W = 760, H = 320, padR = 70, volH = 44;
   if (!candles || !candles.length) {
     return `<svg class="chart" viewBox="0 0 ${W} ${H}"><text x="${W / 2}" y="${H / 2}" fill="#8b9ab5" text-anchor="middle" font-size="14">No trades in this interval yet</text></svg>`;
   }
   const hi = Math.max(...candles.map((c) => Number(c.high))), lo = Math.min(...candles.map((c) => Number(c.low)));
   const span = hi - lo || Math.max(hi * 0.002, 1);
   const top = hi + span * 0.08, bottom = lo - span * 0.08;
-  const plotH = H - padB - 10, plotW = W - padR - 10;
+  // The price plot ends above the volume strip (H - 22 - volH .. H - 22), so a volume bar
+  // never reads as a candle.
+  const plotH = H - 22 - volH - 18, plotW = W - padR - 10;
   const y = (p) => 10 + (top - Number(p)) / (top - bottom) * plotH;
   const n = Math.max(candles.length, 30), step = plotW / n, bw = Math.max(2, step * 0.62);
   const vmax = Math.max(...candles.map((c) => Number(c.volume)), 1);
@@ -297,7 +299,7 @@ function candleChart(candles) {
     const up = Number(c.close) >= Number(c.open), col = up ? "#22c55e" : "#f43f5e";
     const yo = y(c.open), yc = y(c.close);
     out += `<line x1="${x}" x2="${x}" y1="${y(c.high)}" y2="${y(c.low)}" stroke="${col}"/>` +
-      `<rect x="${x - bw / 2}" y="${Math.min(yo, yc)}" width="${bw}" height="${Math.max(1, Math.abs(yc - yo))}" fill="${col}"/>`;
+      `<rect x="${x - bw / 2}" y="${Math.min(yo, yc)}" width="${bw}" height="${Math.max(2, Math.abs(yc - yo))}" fill="${col}"/>`;
     const vh = volH * Number(c.volume) / vmax;
     out += `<rect x="${x - bw / 2}" y="${H - 22 - vh}" width="${bw}" height="${vh}" fill="${col}" opacity=".35"/>`;
     if (i === 0 || i === candles.length - 1 || i % Math.ceil(candles.length / 5) === 0) {
