@@ -74,6 +74,9 @@ function debounce(fn, ms) {
   let t = null;
   return () => { if (t) return; t = setTimeout(() => { t = null; fn(); }, ms); };
 }
+/** "1 dispute", "3 disputes". */
+const counted = (n, noun) => `${n} ${noun}${Number(n) === 1 ? "" : "s"}`;
+
 function pager(id, info) {
   return `<div class="pager" id="${id}"><button data-go="newest" ${info.first ? "disabled" : ""}>⇤ Newest</button>` +
     `<button data-go="older" ${info.more ? "" : "disabled"}>Older →</button><span>${esc(info.text || "")}</span></div>`;
@@ -362,7 +365,7 @@ PAGES.batches = (args, gen) => {
       <div class="strip">${strip}</div>
       ${data.submissions.length ? `<table id="batch-table"><thead><tr><th>Batch</th><th>Submission</th><th>Status</th><th>Challenge window</th><th class="r">Txs</th>
       <th class="r">Posted at block</th><th>Header</th><th>Post-state root</th><th>Time</th></tr></thead><tbody>${rows}</tbody></table>` : empty("No batch has been posted yet.")}
-      ${pager("batch-pager", { first: page.before == null, more: data.next_before != null, text: data.total + " submissions" })}</div>`);
+      ${pager("batch-pager", { first: page.before == null, more: data.next_before != null, text: counted(data.total, "submission") })}</div>`);
     onPager("batch-pager", {
       newest: () => { page.before = null; page.cursors = []; draw(); },
       older: () => { page.cursors.push(page.before); page.before = data.next_before; draw(); },
@@ -473,7 +476,7 @@ PAGES.disputes = (args, gen) => {
       ${stat("Slashed in all", usdc(data.disputes.reduce((t, d) => t + (d.slash ? d.slash.amount : 0), 0)) + " USDC", page.before == null ? "on this page" : "")}
       ${stat("Batches reverted", esc(data.disputes.reduce((t, d) => t + d.reverted.length, 0)), "on this page")}</div>
       ${data.disputes.length ? data.disputes.map(card).join("") : `<div class="panel">${empty("No fraud proof yet: every posted batch has held up.")}</div>`}
-      ${pager("dispute-pager", { first: page.before == null, more: data.next_before != null, text: data.total + " disputes" })}`);
+      ${pager("dispute-pager", { first: page.before == null, more: data.next_before != null, text: counted(data.total, "dispute") })}`);
     onPager("dispute-pager", { newest: () => { page.before = null; draw(); }, older: () => { page.before = data.next_before; draw(); } });
   }
   return {
