@@ -133,16 +133,17 @@ fn with_query(path: &str, query: Option<String>) -> String {
     }
 }
 
+/// A GET-only read of `service`'s `/{path}?{query}`, answered as the upstream answered.
+async fn read(s: &AppState, service: Service, path: &str, q: Option<String>) -> Response {
+    pass(s.upstreams.get(service, &with_query(path, q)).await)
+}
+
 async fn seq_read(
     State(s): State<Shared>,
     Path(path): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    pass(
-        s.upstreams
-            .get(Service::Sequencer, &with_query(&path, q))
-            .await,
-    )
+    read(&s, Service::Sequencer, &path, q).await
 }
 
 async fn l1_read(
@@ -150,11 +151,7 @@ async fn l1_read(
     Path(path): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    pass(
-        s.upstreams
-            .get(Service::Settlement, &with_query(&path, q))
-            .await,
-    )
+    read(&s, Service::Settlement, &path, q).await
 }
 
 async fn verifier_read(
@@ -166,11 +163,7 @@ async fn verifier_read(
         return ApiError::not_found("no_such_verifier", "verifiers are numbered from 1")
             .into_response();
     };
-    pass(
-        s.upstreams
-            .get(Service::Verifier(i), &with_query(&path, q))
-            .await,
-    )
+    read(&s, Service::Verifier(i), &path, q).await
 }
 
 /// `?before=ID&limit=N`: newest first, below `before`.
