@@ -12,8 +12,9 @@ mod trading;
 pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
-    CancelArgs, CandlesArgs, FillsArgs, ForceCommand, ForceWait, OrderArgs, Side, SignerArg,
-    TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
+    CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, FillsArgs,
+    ForceCommand, ForceWait, OrderArgs, Side, SignerArg, TradesArgs, TxArgs, WatchArgs,
+    WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -76,6 +77,10 @@ pub enum Command {
     /// ACCOUNT` on order, cancel and cancel-all signs as that account's agent.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Dead-man's switch: cancel all your orders at a time unless pushed back
+    /// (`vigil dead-man set --in 30s`, `clear`, `show`).
+    #[command(subcommand)]
+    DeadMan(DeadManCommand),
     /// Show an account: collateral, equity, margins, funding, positions, open orders.
     Account(AccountArg),
     /// Show an account's positions.

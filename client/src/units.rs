@@ -195,3 +195,53 @@ pub fn format_utc(ms: u64) -> String {
         of_day % 60
     )
 }
+
+/// A UTC time as Unix milliseconds: `2026-12-06T10:00:00Z`, `2026-12-06 10:00:00` (UTC, to
+/// the second), or a bare number of milliseconds. The inverse of [`format_utc`].
+pub fn parse_utc_ms(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if let Ok(ms) = text.parse::<u64>() {
+        return Ok(ms);
+    }
+    let usage = || {
+        format!(
+            "{text:?}: give a UTC time like 2026-12-06T10:00:00Z (or 2026-12-06 10:00:00), or Unix milliseconds"
+        )
+    };
+    let body = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = body.split_once(['T', ' ']).ok_or_else(usage)?;
+    let numbers = |part: &str, sep: char| -> Option<Vec<u64>> {
+        part.split(sep).map(|n| n.parse::<u64>().ok()).collect()
+    };
+    let (Some(d), Some(t)) = (numbers(date, '-'), numbers(time, ':')) else {
+        return Err(usage());
+    };
+    let (&[year, month, day], &[hour, minute, second]) = (d.as_slice(), t.as_slice()) else {
+        return Err(usage());
+    };
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return Err(usage());
+    }
+    // Howard Hinnant's `days_from_civil` (years starting in March), as `format_utc` inverts.
+    let y = if month <= 2 { year - 1 } else { year };
+    let (era, yoe) = (y / 400, y % 400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe)
+        .checked_sub(719_468)
+        .ok_or_else(usage)?;
+    let ms = (days * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000;
+    // 31 February and the like land in the next month: refuse them.
+    let canonical = format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}");
+    if format_utc(ms) != canonical {
+        return Err(format!("{text:?} is not a date in the calendar"));
+    }
+    Ok(ms)
+}

@@ -43,6 +43,11 @@ pub enum Fault {
     /// as `agent_not_permitted`): the bug that would let a bot's key drain the account.
     /// Injected after a chunk holding an accepted agent action of that account.
     AgentWithdraw = 6,
+    /// Fires a dead-man's switch before its time: cancels the orders of the account whose
+    /// scheduled switch is due first, although the batch is still before its time (the
+    /// STF fires a switch only at a batch timestamp at or after it). Injected after a chunk
+    /// once some switch is scheduled.
+    DeadManEarly = 7,
 }
 
 /// What a fault falsifies.
@@ -77,7 +82,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 6] = [
+    pub const TABLE: [FaultRow; 7] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -112,6 +117,12 @@ impl Fault {
             fault: Fault::AgentWithdraw,
             name: "agent-withdraw",
             effect: "100 USDC paid out on an agent key's Withdraw (agents may only trade)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::DeadManEarly,
+            name: "dead-man-early",
+            effect: "a dead-man's switch fired before its time (an account's orders cancelled early)",
             corrupts: Corrupts::State,
         },
     ];
@@ -237,6 +248,12 @@ pub fn corrupt<S: State>(
             )
         })),
         Fault::AgentWithdraw => agent_withdraw(state, genesis, ctx, txs, receipts),
+        Fault::DeadManEarly => Ok(engine::fire_dead_man_early(state, ctx)?.map(|owner| {
+            format!(
+                "fired {owner}'s dead-man's switch before its time (batch at {} ms)",
+                ctx.timestamp_ms
+            )
+        })),
     }
 }
 

@@ -1,13 +1,15 @@
 //! Deterministic random workloads from a seed: signed orders, cancels, withdrawals,
 //! liquidations, oracle updates and deposits for a set of dev accounts, and (opted into
-//! with [`Workload::with_agents`]) agent approvals, revocations and agent-signed actions.
+//! with [`Workload::with_agents`]) agent approvals, revocations, agent-signed actions and
+//! dead-man's switches.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
 
 use crate::action::{
-    Action, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, Cancel, CancelAll, L1Message,
-    Liquidate, Order, PriceUpdate, RevokeAgent, TimeInForce, Tx, Withdraw,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
+    CancelAll, DEAD_MAN_MIN_DELAY_MS, L1Message, Liquidate, Order, PriceUpdate, RevokeAgent,
+    ScheduleCancel, TimeInForce, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -223,7 +225,7 @@ impl Workload {
     pub fn next_tx(&mut self, now_ms: u64) -> Tx {
         let roll = self
             .rng
-            .below(if self.agents.is_empty() { 100 } else { 125 });
+            .below(if self.agents.is_empty() { 100 } else { 130 });
         if roll >= 100 {
             return self.agent_tx(roll - 100, now_ms);
         }
@@ -293,9 +295,10 @@ impl Workload {
         }
     }
 
-    /// One of the agent actions (`roll` in 0..25), as of `now_ms`: approvals (some
-    /// already expired or expiring soon), revocations, agent orders and cancels, and a
-    /// Withdraw or ApproveAgent signed by the agent (always refused).
+    /// One of the agent actions (`roll` in 0..30), as of `now_ms`: approvals (some
+    /// already expired or expiring soon), revocations, agent orders and cancels, a
+    /// Withdraw or ApproveAgent signed by the agent (always refused), and dead-man's
+    /// switches scheduled by the account or its agent.
     fn agent_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
         let t = self.rng.below(self.traders.len() as u64) as usize;
         let account = self.traders[t].address;
@@ -361,6 +364,22 @@ impl Workload {
                 }),
                 true,
             ),
+            25..=27 => by_account(Action::ScheduleCancel(ScheduleCancel {
+                account,
+                time: self.dead_man_time(now_ms),
+                nonce,
+                expires_at,
+            })),
+            28..=29 => (
+                Action::AgentScheduleCancel(AgentScheduleCancel {
+                    agent,
+                    account,
+                    time: self.dead_man_time(now_ms),
+                    nonce,
+                    expires_at,
+                }),
+                true,
+            ),
             _ => (
                 Action::ApproveAgent(ApproveAgent {
                     account,
@@ -379,6 +398,16 @@ impl Workload {
             self.traders[t].key.clone()
         };
         self.signed_by(&key, action)
+    }
+
+    /// A dead-man's switch time as of `now_ms`: mostly within a few seconds past the
+    /// minimum delay (so a later batch sees it fire), sometimes 0 (clear) or too soon.
+    fn dead_man_time(&mut self, now_ms: u64) -> u64 {
+        match self.rng.below(6) {
+            0 => 0,
+            1 => now_ms + self.rng.below(DEAD_MAN_MIN_DELAY_MS),
+            _ => now_ms + DEAD_MAN_MIN_DELAY_MS + self.rng.below(2_000),
+        }
     }
 
     /// A random order of trader `t` in market index `m`: mostly near the mark, so orders

@@ -18,7 +18,7 @@ pub struct SignerArg {
 #[derive(Debug, Clone, Args)]
 pub struct AgentFor {
     /// Act for ACCOUNT as its approved agent (`vigil agent approve`): the key signs an
-    /// AgentOrder, AgentCancel or AgentCancelAll naming ACCOUNT, which owns the order.
+    /// AgentOrder, AgentCancel, AgentCancelAll or AgentScheduleCancel naming ACCOUNT.
     #[arg(long = "as", value_name = "ACCOUNT")]
     pub account: Option<protocol::primitives::Address>,
 }
@@ -137,6 +137,42 @@ pub struct AgentRevokeArgs {
     pub agent: protocol::primitives::Address,
     #[command(flatten)]
     pub signer: SignerArg,
+}
+
+/// `vigil dead-man …`: the dead-man's switch (PROTOCOL.md Part 4 §19).
+#[derive(Debug, Subcommand)]
+pub enum DeadManCommand {
+    /// Cancel all your orders at a time unless you push it back first (setting it again
+    /// replaces it): `vigil dead-man set --in 30s`; at least 5s ahead.
+    Set(DeadManSetArgs),
+    /// Clear the switch; your orders stay.
+    Clear(DeadManClearArgs),
+    /// Show an account's switch.
+    Show(super::AccountArg),
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("when").required(true).args(["in_ms", "at"])))]
+pub struct DeadManSetArgs {
+    /// How far ahead: a whole number with s, m, h or d (`30s`, `5m`); at least 5s.
+    #[arg(long = "in", value_name = "DURATION", value_parser = duration_ms)]
+    pub in_ms: Option<u64>,
+    /// When: a UTC time (`2026-12-06T10:00:00Z` or `2026-12-06 10:00:00`) or Unix
+    /// milliseconds.
+    #[arg(long, value_name = "TIME", value_parser = crate::units::parse_utc_ms)]
+    pub at: Option<u64>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadManClearArgs {
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
 }
 
 /// `90s`, `15m`, `12h`, `30d` → milliseconds (a positive whole number and one unit).

@@ -5,6 +5,7 @@
 mod agent;
 mod bench;
 pub mod chaos;
+mod dead_man;
 pub mod demo;
 pub mod devnet;
 mod exit;
@@ -87,6 +88,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Cancel(args) => trade::cancel(cli, args).await,
         Command::CancelAll(args) => trade::cancel_all(cli, args).await,
         Command::Agent(command) => agent::run(cli, command).await,
+        Command::DeadMan(command) => dead_man::run(cli, command).await,
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Markets => views::markets_command(cli).await,

@@ -48,6 +48,9 @@ pub fn describe(
     if let Some(agent) = &receipt.agent {
         let _ = write!(text, "\nsigned by agent {agent}");
     }
+    for account in &receipt.dead_man {
+        let _ = write!(text, "\ndead-man's switch of {account} fired first");
+    }
     if let Some(order) = &receipt.order {
         // Without the order's market, sizes stay in base lots (and say so).
         let size = |lots: u64| match order_market {
@@ -98,5 +101,6 @@ fn reason_words(reason: CancelReason) -> &'static str {
         CancelReason::MakerMargin => "its owner lacked the margin for the fill",
         CancelReason::ReduceOnly => "reduce-only, with no position left to reduce",
         CancelReason::Liquidation => "its owner was liquidated",
+        CancelReason::DeadMan => "its owner's dead-man's switch fired",
     }
 }

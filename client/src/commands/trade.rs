@@ -19,7 +19,7 @@ use protocol::primitives::Address;
 
 /// The account an action is for (`--as`, else the key's own) and, as an agent, the key's
 /// address.
-fn acting_for(key_address: Address, agent_for: &AgentFor) -> (Address, Option<Address>) {
+pub(super) fn acting_for(key_address: Address, agent_for: &AgentFor) -> (Address, Option<Address>) {
     match agent_for.account {
         Some(account) if account != key_address => (account, Some(key_address)),
         _ => (key_address, None),
@@ -27,7 +27,7 @@ fn acting_for(key_address: Address, agent_for: &AgentFor) -> (Address, Option<Ad
 }
 
 /// " for ACCOUNT as its agent" when acting as one, for headlines.
-fn as_agent_words(account: Address, agent: Option<Address>) -> String {
+pub(super) fn as_agent_words(account: Address, agent: Option<Address>) -> String {
     agent.map_or_else(String::new, |_| format!(" for {account} as its agent"))
 }
 

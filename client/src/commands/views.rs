@@ -31,6 +31,13 @@ pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     let view = seq.account(&address).await?;
     let mut text = format!("account                {}\n", view.address);
     text.push_str(&summary(&view));
+    if let Some(at) = view.dead_man_at_ms {
+        let _ = write!(
+            text,
+            "\ndead-man's switch      cancels every order at {} UTC",
+            crate::units::format_utc(at)
+        );
+    }
     if !view.liquidatable_markets.is_empty() {
         let names: Vec<String> = view
             .liquidatable_markets

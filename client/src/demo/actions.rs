@@ -1,10 +1,10 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
-//! withdrawal, an agent approval. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! withdrawal, an agent approval, a dead-man's switch. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -84,6 +84,22 @@ impl Signer {
             expires_at: self.now_ms + EXPIRY_MS,
         };
         sign_action(key, Action::ApproveAgent(approve), &self.domain)
+    }
+
+    /// `key`'s account sets its dead-man's switch `ahead_ms` after now.
+    pub fn schedule_cancel(
+        &self,
+        key: &SigningKey,
+        ahead_ms: u64,
+        nonce_offset: u64,
+    ) -> SignedAction {
+        let switch = ScheduleCancel {
+            account: address_of(key),
+            time: self.now_ms + ahead_ms,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::ScheduleCancel(switch), &self.domain)
     }
 }
 

@@ -1,11 +1,13 @@
 //! Agent keys through the real `vigil` binary (PROTOCOL.md Part 4 §18): alice approves a
 //! bot key (`vigil agent approve`), lists it, the bot places and cancels orders for her
 //! with `--as`, its receipt names it, and after `vigil agent revoke` its order is refused
-//! with `agent_not_approved` (exit 1, one line).
+//! with `agent_not_approved` (exit 1, one line). On the way, `vigil dead-man` sets alice's
+//! switch and the bot clears it for her.
 
 use crate::rollup::{BTC, BTC_PRICE, Rollup};
 use protocol::primitives::to_hex;
 use protocol::signing::{address_of, signing_key_from_bytes};
+use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_key_trades_for_its_account_until_revoked() {
@@ -92,6 +94,8 @@ async fn a_bot_key_trades_for_its_account_until_revoked() {
         "{text}"
     );
 
+    dead_man_set_shown_and_cleared(&rollup, h, &alice_hex).await;
+
     // The bot cannot withdraw: its key never signs for alice's money (there is no --as on
     // withdraw); after revocation it cannot trade either.
     let revoke = ["agent", "revoke", &bot_hex, "--name", "alice"];
@@ -125,4 +129,43 @@ async fn a_bot_key_trades_for_its_account_until_revoked() {
         .await;
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("unit s, m, h or d"), "{}", bad.stderr);
+}
+
+/// `vigil dead-man` (PROTOCOL.md Part 4 §19): alice sets her switch 30 s ahead (shown by
+/// `show` and `account`), her bot clears it with `--as`; a switch under 5 s ahead is refused
+/// before anything is signed (exit 2).
+async fn dead_man_set_shown_and_cleared(rollup: &Rollup, h: &Path, alice_hex: &str) {
+    let set = [
+        "--json", "dead-man", "set", "--in", "30s", "--name", "alice",
+    ];
+    let set = rollup.vigil(h, &set).await.json();
+    assert_eq!(set["status"], "ok", "{set}");
+    let at = set["dead_man_at_ms"].as_u64().expect("the switch's time");
+    let show = ["--json", "dead-man", "show", "--name", "alice"];
+    let shown = rollup.vigil(h, &show).await.json();
+    assert_eq!(shown["dead_man_at_ms"].as_u64(), Some(at), "{shown}");
+    let text = rollup
+        .vigil(h, &["account", "--address", alice_hex])
+        .await
+        .ok();
+    assert!(text.contains("dead-man's switch"), "{text}");
+    let clear = [
+        "--json", "dead-man", "clear", "--name", "bot", "--as", alice_hex,
+    ];
+    let cleared = rollup.vigil(h, &clear).await.json();
+    assert_eq!(cleared["status"], "ok", "{cleared}");
+    assert_eq!(cleared["agent"], cleared["receipt"]["agent"], "{cleared}");
+    let text = rollup
+        .vigil(h, &["dead-man", "show", "--address", alice_hex])
+        .await
+        .ok();
+    assert!(text.contains("has no dead-man's switch"), "{text}");
+    let soon = ["dead-man", "set", "--in", "2s", "--name", "alice"];
+    let soon = rollup.vigil(h, &soon).await;
+    assert_eq!(soon.code, 2, "{soon:?}");
+    assert!(
+        soon.stderr.contains("at least 5 s ahead"),
+        "{}",
+        soon.stderr
+    );
 }

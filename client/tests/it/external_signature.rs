@@ -32,6 +32,10 @@ const ORDER_JSON: &str = r#"{"type":"Order","message":{"account":"0x2c7536E3605D
 const APPROVE_AGENT_JSON: &str = r#"{"type":"ApproveAgent","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","name":"market maker","validUntil":0,"nonce":2,"expiresAt":18446744073709551615},"signature":"0x5c030e816f7dd4aff3a9a564579cf92e7c0b3137c5958ff48bcdd9f50f86721a199015e886f206cacb3f0d817d4d5eacd9e8acc165b4b01a4616c8e36e19f2e41b"}"#;
 const AGENT_ORDER_JSON: &str = r#"{"type":"AgentOrder","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":49000000000,"size":5000,"tif":0,"reduceOnly":false,"nonce":3,"expiresAt":18446744073709551615},"signature":"0xf2c7f1e57bd373e57c87efb0a7c62605bf266f3f935f6739ab2025b23fa87a5b39a998f871ebb9d374dd7954d174abdf95fadce50d1d32a2dada10b5c2fef4d11c"}"#;
 const AGENT: &str = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
+/// eth-account's `ScheduleCancel` (the account's dead-man's switch at 2100-01-01) and
+/// `AgentScheduleCancel` (its agent clearing it): docs/PROTOCOL.md Part 2 §6.1, 14–15.
+const SCHEDULE_CANCEL_JSON: &str = r#"{"type":"ScheduleCancel","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":4102444800000,"nonce":7,"expiresAt":18446744073709551615},"signature":"0x68d647817f337d29fab0119d5dcdeda991bb30b0fe23764ef0693d2e8b0eafe154efb08ee1161e97561c8f8f03eae069cb795778decd3b6068729e0cc715a3d31c"}"#;
+const AGENT_SCHEDULE_CANCEL_JSON: &str = r#"{"type":"AgentScheduleCancel","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":0,"nonce":8,"expiresAt":18446744073709551615},"signature":"0xe34b5cb3ce5f3ab7aed40f38fdc7ad4101487b66ca6d1a8a33df58609e250d191af7329003a3bf35628fd0cf773ea3e3f575d2b59c2a52fbfbce385c012c62a21b"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
 
@@ -138,6 +142,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
         (1, 1, true, 49_000_000_000, 5_000)
     );
     assert_eq!(agent_bid, 3, "the agent's order is the account's order 3");
+    dead_man_set_and_cleared(&m.sequencer_url, &seq, &account).await;
     net.shutdown().await.expect("clean shutdown");
 }
 
@@ -188,4 +193,19 @@ async fn agent_trades_for_the_account(
     let nonces: Vec<u64> = view.open_orders.iter().map(|o| o.nonce).collect();
     assert!(nonces.contains(&3), "{nonces:?}");
     3
+}
+
+/// eth-account's dead-man's switch, then its agent clearing it: the read API shows the
+/// switch, then none, and the account's orders stay.
+async fn dead_man_set_and_cleared(sequencer_url: &str, seq: &SequencerClient, account: &Address) {
+    let set = post_raw(sequencer_url, SCHEDULE_CANCEL_JSON).await;
+    assert_eq!(set.receipt.agent, None, "the account signed its switch");
+    let view = seq.account(account).await.expect("account");
+    assert_eq!(view.dead_man_at_ms, Some(4_102_444_800_000));
+    let cleared = post_raw(sequencer_url, AGENT_SCHEDULE_CANCEL_JSON).await;
+    let agent: Address = AGENT.parse().expect("agent address");
+    assert_eq!(cleared.receipt.agent, Some(agent), "the agent cleared it");
+    let view = seq.account(account).await.expect("account");
+    assert_eq!(view.dead_man_at_ms, None);
+    assert_eq!(view.open_orders.len(), 2, "clearing cancels nothing");
 }

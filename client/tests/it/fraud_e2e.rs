@@ -208,13 +208,14 @@ async fn the_ruling_can_be_rerun(net: &Network, r: &Ruling, winner: &Verifier, f
 }
 
 /// The fault kinds the tests below prove end to end, each with its workload seed.
-const END_TO_END: [(Fault, u64); 6] = [
+const END_TO_END: [(Fault, u64); 7] = [
     (Fault::WrongRoot, 1),
     (Fault::Mint, 2),
     (Fault::BadFill, 3),
     (Fault::SkipLiquidationCheck, 4),
     (Fault::WrongReceipt, 5),
     (Fault::AgentWithdraw, 6),
+    (Fault::DeadManEarly, 7),
 ];
 
 #[test]
@@ -255,6 +256,12 @@ async fn skip_liquidation_check_from_the_real_sequencer_is_proven_and_resequence
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_withdraw_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[5];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_man_early_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[6];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

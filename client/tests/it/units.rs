@@ -3,7 +3,7 @@
 
 use vigil_client::units::{
     format_size, format_size_fixed, format_usdc, format_usdc_fixed, format_utc, parse_decimal,
-    parse_usdc,
+    parse_usdc, parse_utc_ms,
 };
 
 /// Parses `input` with `decimals` and compares with `expect`: `Ok(value)`, or `Err(part)`
@@ -103,7 +103,28 @@ fn utc_table() {
     ];
     for (ms, text) in table {
         assert_eq!(format_utc(ms), text, "{ms}");
+        let to_the_second = ms / 1_000 * 1_000;
+        assert_eq!(parse_utc_ms(text), Ok(to_the_second), "{text} parses back");
+        let iso = format!("{}Z", text.replacen(' ', "T", 1));
+        assert_eq!(parse_utc_ms(&iso), Ok(to_the_second), "{iso} parses back");
     }
+}
+
+#[test]
+fn utc_times_that_are_refused() {
+    // (input, a part of the error)
+    let table = [
+        ("2026-02-30 00:00:00", "not a date in the calendar"),
+        ("2026-13-01 00:00:00", "give a UTC time"),
+        ("2026-12-06 24:00:00", "give a UTC time"),
+        ("tomorrow", "give a UTC time"),
+        ("2026-12-06", "give a UTC time"),
+    ];
+    for (input, part) in table {
+        let err = parse_utc_ms(input).unwrap_err();
+        assert!(err.contains(part), "{input:?}: {err}");
+    }
+    assert_eq!(parse_utc_ms("4102444800000"), Ok(4_102_444_800_000));
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! (docs/PROTOCOL.md Part 1), and the transaction hash built on it.
 
 use super::{
-    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, Cancel, CancelAll,
-    L1Message, Liquidate, MAX_AGENT_NAME_BYTES, Order, PriceUpdate, RevokeAgent, Signature,
-    SignedAction, TimeInForce, Tx, Withdraw,
+    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
+    Cancel, CancelAll, L1Message, Liquidate, MAX_AGENT_NAME_BYTES, Order, PriceUpdate, RevokeAgent,
+    ScheduleCancel, Signature, SignedAction, TimeInForce, Tx, Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::H256;
@@ -77,6 +77,16 @@ impl Encode for Action {
                     .u64(c.nonce)
                     .u64(c.expires_at);
             }
+            Action::ScheduleCancel(c) => {
+                w.address(&c.account)
+                    .u64(c.time)
+                    .u64(c.nonce)
+                    .u64(c.expires_at);
+            }
+            Action::AgentScheduleCancel(c) => {
+                w.address(&c.agent);
+                Action::ScheduleCancel(c.schedule()).encode_fields(w);
+            }
         }
     }
 }
@@ -116,6 +126,15 @@ fn decode_cancel(r: &mut Reader<'_>) -> Result<Cancel, DecodeError> {
         account: r.address("account")?,
         market: r.u32("market")?,
         order_nonce: r.u64("orderNonce")?,
+        nonce: r.u64("nonce")?,
+        expires_at: r.u64("expiresAt")?,
+    })
+}
+
+fn decode_schedule_cancel(r: &mut Reader<'_>) -> Result<ScheduleCancel, DecodeError> {
+    Ok(ScheduleCancel {
+        account: r.address("account")?,
+        time: r.u64("time")?,
         nonce: r.u64("nonce")?,
         expires_at: r.u64("expiresAt")?,
     })
@@ -209,6 +228,18 @@ impl Decode for Action {
             | ActionKind::AgentOrder
             | ActionKind::AgentCancel
             | ActionKind::AgentCancelAll => decode_agent_action(kind, r)?,
+            ActionKind::ScheduleCancel => Action::ScheduleCancel(decode_schedule_cancel(r)?),
+            ActionKind::AgentScheduleCancel => {
+                let agent = r.address("agent")?;
+                let c = decode_schedule_cancel(r)?;
+                Action::AgentScheduleCancel(AgentScheduleCancel {
+                    agent,
+                    account: c.account,
+                    time: c.time,
+                    nonce: c.nonce,
+                    expires_at: c.expires_at,
+                })
+            }
         })
     }
 }

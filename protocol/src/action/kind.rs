@@ -9,10 +9,12 @@ use super::Action;
 use crate::primitives::H256;
 use crate::signing::{
     AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
-    AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH,
-    CANCEL_ALL_TYPE, CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE,
-    LIQUIDATE_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
-    REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
+    AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, AGENT_SCHEDULE_CANCEL_TYPE,
+    AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
+    CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
+    ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE,
+    REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE,
+    WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -30,6 +32,8 @@ pub enum ActionKind {
     AgentOrder = 8,
     AgentCancel = 9,
     AgentCancelAll = 10,
+    ScheduleCancel = 11,
+    AgentScheduleCancel = 12,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -97,9 +101,14 @@ fn cancel_all_bound(s: BoundSizes) -> usize {
 /// or deleted). The agent kinds add the approval leaf to the bound of what they do.
 const AGENT_ADMIN_BOUND: usize = 2;
 
+/// `ScheduleCancel`: the nonce set, the schedule leaf, the old due-index entry (deleted)
+/// and the new one (written). The sweep every transaction runs first is added per
+/// transaction (`engine::bounds`), not per kind.
+const SCHEDULE_CANCEL_BOUND: usize = 4;
+
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 11] = [
+    pub const TABLE: [ActionRow; 13] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -196,6 +205,24 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: |s| cancel_all_bound(s) + 1,
         },
+        // The dead-man's switch only ever cancels the account's own orders, which its
+        // forcible Cancel / CancelAll already do; it is not forcible.
+        ActionRow {
+            kind: ActionKind::ScheduleCancel,
+            name: "ScheduleCancel",
+            type_string: SCHEDULE_CANCEL_TYPE,
+            type_hash: SCHEDULE_CANCEL_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| SCHEDULE_CANCEL_BOUND,
+        },
+        ActionRow {
+            kind: ActionKind::AgentScheduleCancel,
+            name: "AgentScheduleCancel",
+            type_string: AGENT_SCHEDULE_CANCEL_TYPE,
+            type_hash: AGENT_SCHEDULE_CANCEL_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| SCHEDULE_CANCEL_BOUND + 1,
+        },
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -260,6 +287,8 @@ impl Action {
             Action::AgentOrder(_) => ActionKind::AgentOrder,
             Action::AgentCancel(_) => ActionKind::AgentCancel,
             Action::AgentCancelAll(_) => ActionKind::AgentCancelAll,
+            Action::ScheduleCancel(_) => ActionKind::ScheduleCancel,
+            Action::AgentScheduleCancel(_) => ActionKind::AgentScheduleCancel,
         }
     }
 

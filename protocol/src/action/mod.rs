@@ -1,5 +1,5 @@
-//! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones and the
-//! agent-key actions of issue #16), signed actions, L1 queue messages and batch
+//! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones, the
+//! agent-key actions and the dead-man's switch of issue #16), signed actions, L1 queue messages and batch
 //! transactions, with their JSON wire format and canonical encoding.
 //!
 //! Field names and order mirror the EIP-712 type strings exactly (see `signing`), because
@@ -280,6 +280,54 @@ pub struct AgentCancelAll {
     pub expires_at: u64,
 }
 
+/// The least time a dead-man's switch may be set ahead of the batch that sets it:
+/// `ScheduleCancel.time` is 0 (clear) or at least the batch timestamp plus this.
+pub const DEAD_MAN_MIN_DELAY_MS: u64 = 5_000;
+
+/// `ScheduleCancel(address account,uint64 time,uint64 nonce,uint64 expiresAt)`: the
+/// dead-man's switch. Cancels every open order of `account` at the first transaction
+/// whose batch timestamp is at or after `time` (ms), unless pushed back or cleared first
+/// by another `ScheduleCancel`; `time` = 0 clears it. docs/PROTOCOL.md Part 4 §19.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleCancel {
+    pub account: Address,
+    #[serde(with = "int")]
+    pub time: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `AgentScheduleCancel(address agent,address account,uint64 time,uint64 nonce,uint64 expiresAt)`:
+/// a `ScheduleCancel` for `account`, signed by its approved `agent` (the bot that trades
+/// is the one that must keep the switch alive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentScheduleCancel {
+    pub agent: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub time: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+impl AgentScheduleCancel {
+    /// The schedule it sets for the account.
+    pub fn schedule(&self) -> ScheduleCancel {
+        ScheduleCancel {
+            account: self.account,
+            time: self.time,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
 /// One of the signable actions. JSON: `{"type": "Order", "message": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "message")]
@@ -295,6 +343,8 @@ pub enum Action {
     AgentOrder(AgentOrder),
     AgentCancel(AgentCancel),
     AgentCancelAll(AgentCancelAll),
+    ScheduleCancel(ScheduleCancel),
+    AgentScheduleCancel(AgentScheduleCancel),
 }
 
 impl Action {
@@ -323,6 +373,8 @@ impl Action {
             Action::AgentOrder(a) => Some((a.agent, a.nonce)),
             Action::AgentCancel(a) => Some((a.agent, a.nonce)),
             Action::AgentCancelAll(a) => Some((a.agent, a.nonce)),
+            Action::ScheduleCancel(a) => Some((a.account, a.nonce)),
+            Action::AgentScheduleCancel(a) => Some((a.agent, a.nonce)),
         }
     }
 
@@ -333,6 +385,7 @@ impl Action {
             Action::AgentOrder(a) => Some(a.account),
             Action::AgentCancel(a) => Some(a.account),
             Action::AgentCancelAll(a) => Some(a.account),
+            Action::AgentScheduleCancel(a) => Some(a.account),
             Action::Liquidate(a) => Some(a.liquidator),
             other => other.claimed_signer(),
         }
@@ -392,6 +445,8 @@ impl Serialize for SignedAction {
             Action::AgentOrder(m) => st.serialize_field("message", m)?,
             Action::AgentCancel(m) => st.serialize_field("message", m)?,
             Action::AgentCancelAll(m) => st.serialize_field("message", m)?,
+            Action::ScheduleCancel(m) => st.serialize_field("message", m)?,
+            Action::AgentScheduleCancel(m) => st.serialize_field("message", m)?,
         }
         st.serialize_field("signature", &self.signature)?;
         st.end()
@@ -434,6 +489,8 @@ impl<'de> Deserialize<'de> for SignedAction {
             ActionKind::AgentOrder => Action::AgentOrder(message(wire.message)?),
             ActionKind::AgentCancel => Action::AgentCancel(message(wire.message)?),
             ActionKind::AgentCancelAll => Action::AgentCancelAll(message(wire.message)?),
+            ActionKind::ScheduleCancel => Action::ScheduleCancel(message(wire.message)?),
+            ActionKind::AgentScheduleCancel => Action::AgentScheduleCancel(message(wire.message)?),
         };
         Ok(SignedAction {
             action,

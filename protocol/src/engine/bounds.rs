@@ -12,8 +12,15 @@
 //! - Withdraw:   4 + 2·M
 //! - Liquidate:  14 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
 //! - PriceUpdate: 3
+//! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
+//! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).
+//!
+//! Every transaction (but an L1 message with the wrong queue index) first runs the
+//! dead-man sweep, which adds `D·(CancelAll + 2) + 1` (D = `DEAD_MAN_SWEEP_PER_TX`): per
+//! switch fired, its due entry, its schedule leaf and a cancel-all; then one probe.
 
+use super::dead_man::DEAD_MAN_SWEEP_PER_TX;
 use super::records::MAX_OPEN_ORDERS;
 use crate::action::{Action, ActionKind, BoundSizes, L1Message, Tx};
 use crate::genesis::Genesis;
@@ -32,20 +39,27 @@ fn for_action(genesis: &Genesis, action: &Action) -> usize {
     action.kind().max_touched(sizes(genesis))
 }
 
-/// The most paths `tx` may touch: its action's bound, plus the meta leaf (the L1 queue
-/// counter) for L1 transactions. A deposit touches its account and the meta leaf.
+/// The paths the dead-man sweep at the start of a transaction may touch.
+fn sweep_bound(genesis: &Genesis) -> usize {
+    let cancel_all = ActionKind::CancelAll.max_touched(sizes(genesis));
+    DEAD_MAN_SWEEP_PER_TX * (cancel_all + 2) + 1
+}
+
+/// The most paths `tx` may touch: the sweep, its action's bound, plus the meta leaf (the
+/// L1 queue counter) for L1 transactions. A deposit touches its account and the meta leaf.
 pub fn max_touched_for(genesis: &Genesis, tx: &Tx) -> usize {
-    match tx {
-        Tx::User { action } => for_action(genesis, &action.action),
-        Tx::L1 {
-            message: L1Message::Deposit { .. },
-            ..
-        } => 2,
-        Tx::L1 {
-            message: L1Message::Forced { action },
-            ..
-        } => for_action(genesis, &action.action) + 1,
-    }
+    sweep_bound(genesis)
+        + match tx {
+            Tx::User { action } => for_action(genesis, &action.action),
+            Tx::L1 {
+                message: L1Message::Deposit { .. },
+                ..
+            } => 2,
+            Tx::L1 {
+                message: L1Message::Forced { action },
+                ..
+            } => for_action(genesis, &action.action) + 1,
+        }
 }
 
 /// The largest number of paths any single transaction may touch under `genesis`.
@@ -56,7 +70,7 @@ pub fn max_touched_keys(genesis: &Genesis) -> usize {
         .iter()
         .map(|row| (row.max_touched)(sizes))
         .max();
-    most.unwrap_or(0) + 1
+    most.unwrap_or(0) + 1 + sweep_bound(genesis)
 }
 
 #[cfg(test)]
@@ -68,7 +82,9 @@ mod tests {
     fn devnet_bound() {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
         // 2 markets, 32 fills, 64 orders, 4 ADL counterparties: a liquidation dominates.
-        assert_eq!(max_touched_keys(&g), 14 + 4 + 128 + 32 * 7 + 16 + 1);
+        // The sweep: 2 switches × (CancelAll 3 + 128 + 2, + 2) + 1.
+        let sweep = 2 * (3 + 128 + 2 + 2) + 1;
+        assert_eq!(max_touched_keys(&g), 14 + 4 + 128 + 32 * 7 + 16 + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
             .map(|i| crate::genesis::MarketParams {
@@ -76,6 +92,10 @@ mod tests {
                 ..g.markets[0].clone()
             })
             .collect();
-        assert_eq!(max_touched_keys(&g), 14 + 32 + 128 + 32 * 21 + 16 + 1);
+        let sweep = 2 * (3 + 128 + 16 + 2) + 1;
+        assert_eq!(
+            max_touched_keys(&g),
+            14 + 32 + 128 + 32 * 21 + 16 + 1 + sweep
+        );
     }
 }

@@ -13,12 +13,14 @@
 //! 5. Withdrawal leaves are dense (ids `0..next_withdrawal_id`) and sum to the total.
 //! 6. The ADL index holds exactly one entry per nonzero trader position, at the key its
 //!    rank gives; the insolvency markers are counted by `meta.insolvent_accounts`.
+//! 7. The dead-man due index holds exactly one entry per scheduled switch, at
+//!    `(time, owner)`.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::records::{
-    Account, AgentApproval, BookOrder, MarketState, Meta, NonceSet, Position, SideTotals,
-    Withdrawal,
+    Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, Position,
+    SideTotals, Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
@@ -49,7 +51,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 10] = [
+const INVARIANTS: [(&str, Check); 11] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -60,6 +62,10 @@ const INVARIANTS: [(&str, Check); 10] = [
     ("withdrawals-dense", withdrawals_dense),
     ("fund-solvent", fund_solvent),
     ("adl-index-matches-positions", adl_index_matches_positions),
+    (
+        "dead-man-index-matches-switches",
+        dead_man_index_matches_switches,
+    ),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -85,6 +91,9 @@ struct Leaves {
     adl: BTreeMap<Key, Address>,
     /// Insolvency marker key → the owner it names.
     insolvent: BTreeMap<Key, Address>,
+    /// Dead-man schedule leaves (owner → time) and due-index entries (key → owner).
+    dead_men: BTreeMap<Address, u64>,
+    dead_man_due: BTreeMap<Key, Address>,
 }
 
 /// A 20-byte address value (ADL index entries and insolvency markers).
@@ -169,6 +178,16 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                         a.agent, a.owner
                     ));
                 }
+            }
+            KIND_DEAD_MAN => {
+                let d: DeadManSwitch = decode_at(key, bytes).map_err(bad)?;
+                if dead_man_key(&d.owner) != *key {
+                    return fail(format!("dead-man leaf {key} names {}", d.owner));
+                }
+                l.dead_men.insert(d.owner, d.time_ms);
+            }
+            KIND_DEAD_MAN_DUE => {
+                l.dead_man_due.insert(*key, address_value(key, bytes)?);
             }
             _ => return fail(format!("unknown key {key}")),
         }
@@ -273,6 +292,23 @@ fn adl_index_matches_positions(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(
             "{} insolvency markers, meta counts {}",
             l.insolvent.len(),
             meta.insolvent_accounts
+        ));
+    }
+    Ok(())
+}
+
+/// The due index is exactly the scheduled switches at their `(time, owner)` keys.
+fn dead_man_index_matches_switches(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let expected: BTreeMap<Key, Address> = l
+        .dead_men
+        .iter()
+        .map(|(owner, time)| (dead_man_due_key(*time, owner), *owner))
+        .collect();
+    if expected != l.dead_man_due {
+        return Err(format!(
+            "{} dead-man due entries for {} scheduled switches (or keys differ)",
+            l.dead_man_due.len(),
+            expected.len()
         ));
     }
     Ok(())

@@ -23,6 +23,8 @@ pub const KIND_NONCES: u8 = 0x08;
 pub const KIND_ADL_INDEX: u8 = 0x09;
 pub const KIND_INSOLVENT: u8 = 0x0a;
 pub const KIND_AGENT: u8 = 0x0b;
+pub const KIND_DEAD_MAN: u8 = 0x0c;
+pub const KIND_DEAD_MAN_DUE: u8 = 0x0d;
 
 /// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
 /// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
@@ -186,6 +188,28 @@ pub fn agent_key(owner: &Address, agent: &Address) -> Key {
     k[..12].copy_from_slice(&account_agents_prefix(owner));
     k[12..].copy_from_slice(&agent.0);
     H256(k)
+}
+
+/// `0x0c ‖ keccak256(owner)[..31]` → `DeadManSwitch`: the account's scheduled cancel-all.
+pub fn dead_man_key(owner: &Address) -> Key {
+    key_with(KIND_DEAD_MAN, &owner_hash(owner).0[..31])
+}
+
+/// `0x0d`: the prefix of the dead-man due index, whose first key is the switch due first.
+pub const DEAD_MAN_DUE_PREFIX: [u8; 1] = [KIND_DEAD_MAN_DUE];
+
+/// `0x0d ‖ time(8) ‖ owner(20) ‖ 0(3)` → `owner(20)`: one scheduled switch in the order
+/// the sweep fires them (time, then owner address, both in the clear).
+pub fn dead_man_due_key(time_ms: u64, owner: &Address) -> Key {
+    let mut body = [0u8; 28];
+    body[..8].copy_from_slice(&time_ms.to_be_bytes());
+    body[8..].copy_from_slice(&owner.0);
+    key_with(KIND_DEAD_MAN_DUE, &body)
+}
+
+/// The time of a due-index key (its bytes 1..9).
+pub fn dead_man_due_time(key: &Key) -> u64 {
+    u64::from_be_bytes(key.0[1..9].try_into().expect("8 bytes"))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //!
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
-//! `cancels`, `liquidation`, `transfers`, `oracle` (the actions) → `invariants`, `view`
+//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 pub mod agents;
@@ -17,6 +17,7 @@ mod book;
 pub mod bounds;
 pub mod breaker;
 mod cancels;
+pub mod dead_man;
 pub mod exit;
 mod funding;
 mod genesis_state;
@@ -112,7 +113,8 @@ pub fn apply_tx<S: State>(
 ) -> Result<Receipt, StateError> {
     match tx {
         Tx::User { action } => atomically(state, |st| {
-            apply_action(st, genesis, ctx, &action.action, signer)
+            let swept = dead_man::sweep(st, ctx)?;
+            Ok(swept.onto(apply_action(st, genesis, ctx, &action.action, signer)?))
         }),
         Tx::L1 {
             queue_index,
@@ -126,14 +128,18 @@ pub fn apply_tx<S: State>(
                 );
                 return Ok(Receipt::rejected(Status::QueueIndexMismatch, Some(detail)));
             }
-            let receipt = match message {
-                L1Message::Deposit { account, amount } => {
-                    atomically(state, |st| transfers::deposit(st, account, *amount))?
-                }
-                L1Message::Forced { action } => atomically(state, |st| {
-                    apply_action(st, genesis, ctx, &action.action, signer)
-                })?,
-            };
+            let receipt = atomically(state, |st| {
+                let swept = dead_man::sweep(st, ctx)?;
+                let receipt = match message {
+                    L1Message::Deposit { account, amount } => {
+                        transfers::deposit(st, account, *amount)?
+                    }
+                    L1Message::Forced { action } => {
+                        apply_action(st, genesis, ctx, &action.action, signer)?
+                    }
+                };
+                Ok(swept.onto(receipt))
+            })?;
             meta = storage::load_meta(state)?;
             meta.next_queue_index = queue_index.saturating_add(1);
             storage::store_meta(state, &meta)?;
@@ -164,6 +170,26 @@ pub(crate) fn withdraw_without_signer_check<S: State>(
     w: &crate::action::Withdraw,
 ) -> Result<Receipt, StateError> {
     atomically(state, |st| transfers::withdraw(st, genesis, ctx, w))
+}
+
+/// Fault injection only (`protocol::fault`): fires the first scheduled dead-man's switch
+/// if it is not yet due at `ctx`, the way a sequencer with a clock bug would. Returns the
+/// account it fired. Never reachable from `apply_tx`.
+pub(crate) fn fire_dead_man_early<S: State>(
+    state: &mut S,
+    ctx: &BlockContext,
+) -> Result<Option<Address>, StateError> {
+    let Some((key, owner)) = dead_man::first_due(state)? else {
+        return Ok(None);
+    };
+    if keys::dead_man_due_time(&key) <= ctx.timestamp_ms {
+        return Ok(None);
+    }
+    let receipt = atomically(state, |st| {
+        dead_man::fire(st, &owner)?;
+        Ok(Receipt::ok())
+    })?;
+    Ok(receipt.status.is_ok().then_some(owner))
 }
 
 /// Runs `f`; on any rejection or storage error, restores the state as it was.
@@ -363,6 +389,21 @@ fn apply_action<S: State>(
             };
             as_agent(st, ctx, signer, call, |st| {
                 cancels::cancel_all(st, &c.account)
+            })
+        }
+        Action::ScheduleCancel(c) => {
+            admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
+            dead_man::schedule(st, ctx, c)
+        }
+        Action::AgentScheduleCancel(c) => {
+            let call = AgentCall {
+                agent: c.agent,
+                account: c.account,
+                nonce: c.nonce,
+                expires_at: c.expires_at,
+            };
+            as_agent(st, ctx, signer, call, |st| {
+                dead_man::schedule(st, ctx, &c.schedule())
             })
         }
     }

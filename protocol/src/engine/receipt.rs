@@ -88,8 +88,9 @@ statuses! {
     MarketHalted = 35, "market_halted", "the market's circuit breaker is tripped (reduce-only mode): only orders that cannot increase a position are accepted";
     AgentNotApproved = 36, "agent_not_approved", "the agent is not approved by the account (approve it with ApproveAgent, signed by the account)";
     AgentExpired = 37, "agent_expired", "the agent's approval has expired (validUntil is before the batch timestamp); the account can approve it again";
-    AgentNotPermitted = 38, "agent_not_permitted", "an agent key may only sign AgentOrder, AgentCancel and AgentCancelAll; this action needs the account's own key";
+    AgentNotPermitted = 38, "agent_not_permitted", "an agent key may only sign AgentOrder, AgentCancel, AgentCancelAll and AgentScheduleCancel; this action needs the account's own key";
     InvalidAgent = 39, "invalid_agent", "the agent must be a nonzero address other than the account itself";
+    DeadManTooSoon = 40, "dead_man_too_soon", "a dead-man's switch time must be 0 (clear) or at least 5000 ms after the batch timestamp";
 }
 
 impl Status {
@@ -134,6 +135,8 @@ pub enum CancelReason {
     ReduceOnly = 3,
     /// The owner was liquidated.
     Liquidation = 4,
+    /// The owner's dead-man's switch fired (`ScheduleCancel`).
+    DeadMan = 5,
 }
 
 /// A resting order removed from the book by this transaction.
@@ -220,6 +223,11 @@ pub struct Receipt {
     /// account (or the oracle) signed itself. Omitted from JSON when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<Address>,
+    /// The accounts whose dead-man's switch fired at the start of this transaction, in
+    /// firing order (their orders are in `cancelled` with reason `dead_man`). Omitted from
+    /// JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dead_man: Vec<Address>,
 }
 
 impl Receipt {
@@ -237,6 +245,7 @@ impl Receipt {
             withdrawal_id: None,
             liquidation: None,
             agent: None,
+            dead_man: vec![],
         }
     }
 
@@ -284,10 +293,11 @@ impl Encode for CancelledOrder {
 }
 
 impl Encode for Receipt {
-    /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation? ‖ [agent]`;
-    /// lists carry a u32 count, options a 0/1 tag byte. The agent comes last and only when
-    /// present (`0x01 ‖ agent(20)`), so receipts of actions their account signed keep the
-    /// encoding they had before agents existed.
+    /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation? ‖ [agent] ‖
+    /// [dead_man]`; lists carry a u32 count, options a 0/1 tag byte. The two trailing
+    /// sections appear only when present, each behind its own tag byte (`0x01 ‖ agent(20)`,
+    /// then `0x02 ‖ count(4) ‖ account(20)…`), so receipts without them keep the encoding
+    /// they had before agents and dead-man's switches existed.
     fn encode_to(&self, w: &mut Writer) {
         w.u16(self.status.number());
         w.u32(len_u32(self.fills.len()));
@@ -322,6 +332,12 @@ impl Encode for Receipt {
         }
         if let Some(agent) = &self.agent {
             w.u8(1).address(agent);
+        }
+        if !self.dead_man.is_empty() {
+            w.u8(2).u32(len_u32(self.dead_man.len()));
+            self.dead_man.iter().for_each(|a| {
+                w.address(a);
+            });
         }
     }
 }

@@ -189,6 +189,15 @@ impl AgentApproval {
     }
 }
 
+/// `0x0c` leaf: `owner`'s dead-man's switch (issue #16). Encoding: `owner(20) ‖ time(8)`;
+/// `time` > 0 (a cleared switch has no leaf).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadManSwitch {
+    pub owner: Address,
+    /// The batch timestamp (ms) from which the sweep cancels the owner's orders.
+    pub time_ms: u64,
+}
+
 /// `0x08` leaf: the account's `NONCE_WINDOW` highest used nonces, ascending.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NonceSet {
@@ -398,6 +407,26 @@ impl Decode for AgentApproval {
             valid_until,
             name,
         })
+    }
+}
+
+impl Encode for DeadManSwitch {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.owner).u64(self.time_ms);
+    }
+}
+
+impl Decode for DeadManSwitch {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let owner = r.address("dead_man.owner")?;
+        let time_ms = r.u64("dead_man.time")?;
+        if time_ms == 0 {
+            return Err(invalid(
+                "dead_man.time",
+                "a stored switch has a nonzero time",
+            ));
+        }
+        Ok(DeadManSwitch { owner, time_ms })
     }
 }
 

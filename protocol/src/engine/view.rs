@@ -133,6 +133,10 @@ pub struct AccountView {
     pub liquidatable_markets: Vec<u32>,
     pub positions: Vec<PositionView>,
     pub open_orders: Vec<OpenOrderView>,
+    /// The dead-man's switch: the batch timestamp (ms) from which the first transaction
+    /// cancels every open order (`ScheduleCancel`); absent when none is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_man_at_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,6 +293,7 @@ pub fn account_view<S: State>(
         liquidatable_markets: liquidatable_markets(st, genesis, ctx, address)?,
         positions,
         open_orders,
+        dead_man_at_ms: super::dead_man::scheduled_time(st, address)?,
     })
 }
 

@@ -11,7 +11,7 @@
 //! sequencer's hot path. It is public so other typed data (the EIP-712 spec's own "Mail"
 //! example in our tests) runs through the very same word encoders.
 
-use crate::action::{Action, Cancel, Order};
+use crate::action::{Action, Cancel, Order, ScheduleCancel};
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use sha3::{Digest, Keccak256};
 
@@ -38,6 +38,10 @@ pub const AGENT_ORDER_TYPE: &str = "AgentOrder(address agent,address account,uin
 pub const AGENT_CANCEL_TYPE: &str = "AgentCancel(address agent,address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)";
 pub const AGENT_CANCEL_ALL_TYPE: &str =
     "AgentCancelAll(address agent,address account,uint64 nonce,uint64 expiresAt)";
+pub const SCHEDULE_CANCEL_TYPE: &str =
+    "ScheduleCancel(address account,uint64 time,uint64 nonce,uint64 expiresAt)";
+pub const AGENT_SCHEDULE_CANCEL_TYPE: &str =
+    "AgentScheduleCancel(address agent,address account,uint64 time,uint64 nonce,uint64 expiresAt)";
 
 /// keccak256(DOMAIN_TYPE)
 pub const DOMAIN_TYPEHASH: H256 =
@@ -75,6 +79,12 @@ pub const AGENT_CANCEL_TYPEHASH: H256 =
 /// keccak256(AGENT_CANCEL_ALL_TYPE)
 pub const AGENT_CANCEL_ALL_TYPEHASH: H256 =
     h256("0xb17a19a53320b50adcf2ca14ca589698d20412ede81a3b68bb0d2a0cb986fe54");
+/// keccak256(SCHEDULE_CANCEL_TYPE)
+pub const SCHEDULE_CANCEL_TYPEHASH: H256 =
+    h256("0x7e935d1bbcda9499e2a2356ef24490dff782cd0a84d213054bd2e19b73a5a7ec");
+/// keccak256(AGENT_SCHEDULE_CANCEL_TYPE)
+pub const AGENT_SCHEDULE_CANCEL_TYPEHASH: H256 =
+    h256("0x464559043939f689658c306eff37dac02ddefa3f75f8a11c6f723b5fe14e05aa");
 
 /// The Vigil domain separator for a deployment (`chainId` and the rollup contract's address
 /// come from genesis).
@@ -150,6 +160,10 @@ pub fn struct_hash(action: &Action) -> H256 {
             .address(&c.account)
             .uint(c.nonce.into())
             .uint(c.expires_at.into()),
+        Action::ScheduleCancel(c) => schedule_cancel_fields(h, c),
+        Action::AgentScheduleCancel(c) => {
+            schedule_cancel_fields(h.address(&c.agent), &c.schedule())
+        }
     }
     .finish()
 }
@@ -172,6 +186,15 @@ fn cancel_fields(h: StructHasher, c: &Cancel) -> StructHasher {
     h.address(&c.account)
         .uint(c.market.into())
         .uint(c.order_nonce.into())
+        .uint(c.nonce.into())
+        .uint(c.expires_at.into())
+}
+
+/// `ScheduleCancel`'s members, in type-string order (also the tail of
+/// `AgentScheduleCancel`'s).
+fn schedule_cancel_fields(h: StructHasher, c: &ScheduleCancel) -> StructHasher {
+    h.address(&c.account)
+        .uint(c.time.into())
         .uint(c.nonce.into())
         .uint(c.expires_at.into())
 }

@@ -7,6 +7,7 @@
 mod agents;
 mod breakers;
 mod common_checks;
+mod dead_man;
 mod liquidations;
 mod orders;
 mod reservation;

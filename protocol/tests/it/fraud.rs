@@ -5,7 +5,7 @@
 //! 100,000 accounts stay small.
 
 use proptest::prelude::*;
-use protocol::action::Tx;
+use protocol::action::{DEAD_MAN_MIN_DELAY_MS, Tx};
 use protocol::batch::{Batch, ChunkExecutor, Draft, domain_separator, execute_tx, genesis_tree};
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::fault::{self, Fault};
@@ -270,13 +270,15 @@ proptest! {
     /// Running a random chunk on its witness gives exactly the receipts and root of running
     /// it on the full state.
     #[test]
-    fn witness_execution_equals_full_execution(seed in any::<u64>(), warmup in 0usize..24, len in 1usize..10) {
+    fn witness_execution_equals_full_execution(seed in any::<u64>(), warmup in 0usize..24, len in 1usize..10, later in any::<bool>()) {
         let (mut w, pre) = warmed_up(seed, 4, warmup);
         let genesis = w.genesis.clone();
         let domain = domain_separator(&genesis);
-        let ctx = BlockContext { timestamp_ms: T0_MS + 1 };
-        let mut txs: Vec<Tx> = w.price_updates(T0_MS + 1);
-        txs.extend((0..len).map(|_| w.next_tx(T0_MS + 1)));
+        // Later: past every dead-man's switch the warm-up scheduled, so the sweep fires.
+        let now = if later { T0_MS + DEAD_MAN_MIN_DELAY_MS + 2_000 } else { T0_MS + 1 };
+        let ctx = BlockContext { timestamp_ms: now };
+        let mut txs: Vec<Tx> = w.price_updates(now);
+        txs.extend((0..len).map(|_| w.next_tx(now)));
 
         let mut full = pre.clone();
         full.start_recording();

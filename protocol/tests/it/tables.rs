@@ -4,9 +4,9 @@
 //! here hard-codes how many rows a table has.
 
 use protocol::action::{
-    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, BoundSizes, Cancel,
-    CancelAll, Forcible, Liquidate, Order, PriceUpdate, RevokeAgent, Signature, SignedAction,
-    TimeInForce, Withdraw,
+    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
+    BoundSizes, Cancel, CancelAll, Forcible, Liquidate, Order, PriceUpdate, RevokeAgent,
+    ScheduleCancel, Signature, SignedAction, TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -140,6 +140,19 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             agent: Address([9; 20]),
             account,
             nonce: 13,
+            expires_at: 1_000,
+        }),
+        ActionKind::ScheduleCancel => Action::ScheduleCancel(ScheduleCancel {
+            account,
+            time: 30_000,
+            nonce: 14,
+            expires_at: 1_000,
+        }),
+        ActionKind::AgentScheduleCancel => Action::AgentScheduleCancel(AgentScheduleCancel {
+            agent: Address([9; 20]),
+            account,
+            time: 0,
+            nonce: 15,
             expires_at: 1_000,
         }),
     }

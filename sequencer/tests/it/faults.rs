@@ -7,7 +7,7 @@
 use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
-use protocol::action::{Action, ApproveAgent};
+use protocol::action::{Action, ApproveAgent, ScheduleCancel};
 use protocol::api::sequencer::{AuditStatus, StatusResponse};
 use protocol::batch::{Batch, genesis_tree};
 use protocol::codec::Decode;
@@ -16,8 +16,9 @@ use protocol::fraud;
 use sequencer::FaultPlan;
 use std::time::Duration;
 
-/// Deposits, a price, two trades and alice approving bob as her agent (what
-/// `agent-withdraw` needs); waits until all of it is sealed and posted.
+/// Deposits, a price, two trades, alice approving bob as her agent (what `agent-withdraw`
+/// needs) and bob's dead-man's switch far ahead (what `dead-man-early` needs); waits until
+/// all of it is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
     seq.submit(&maker_ask(&alice, ONE_BTC, nonce)).await;
@@ -33,6 +34,13 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         expires_at: FAR,
     });
     seq.submit(&sign(&alice, approve)).await;
+    let switch = Action::ScheduleCancel(ScheduleCancel {
+        account: addr(&bob),
+        time: FAR,
+        nonce: nonce + 2,
+        expires_at: FAR,
+    });
+    seq.submit(&sign(&bob, switch)).await;
     wait_for(
         "everything to be posted",
         Duration::from_secs(10),
@@ -110,8 +118,9 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
         let broken = audit.violation.as_ref().map(|v| v.invariant.as_str());
         match fault {
             Fault::Mint => assert_eq!(broken, Some("money-conserved"), "{audit:?}"),
-            // A withdrawal paid on an agent's signature is wrong, yet balanced.
-            Fault::WrongRoot | Fault::WrongReceipt | Fault::AgentWithdraw => {
+            // A withdrawal paid on an agent's signature, or orders cancelled early, are
+            // wrong, yet balanced.
+            Fault::WrongRoot | Fault::WrongReceipt | Fault::AgentWithdraw | Fault::DeadManEarly => {
                 assert_eq!(broken, None, "{fault}")
             }
             Fault::BadFill | Fault::SkipLiquidationCheck => {}

@@ -238,9 +238,13 @@ impl Story {
                 "alice approves bob's key as her trading agent",
                 s.approve_agent(&self.alice, address_of(&self.bob), 4),
             ),
+            (
+                "bob sets his dead-man's switch an hour ahead",
+                s.schedule_cancel(&self.bob, 3_600_000, 5),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all five land in one batch: the batch the fault is armed for.
+        // One request, so all six land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

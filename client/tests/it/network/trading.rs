@@ -3,7 +3,7 @@
 
 use super::Network;
 use protocol::action::{
-    Action, ApproveAgent, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
 };
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
@@ -48,7 +48,8 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 
 /// Four phases, each in batches of its own: a price; a trade (a fill whose taker keeps a
 /// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade, a
-/// withdrawal and an agent approval (what `agent-withdraw` needs); a third trade. Returns
+/// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
+/// ahead (what `dead-man-early` needs); a third trade. Returns
 /// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
@@ -67,6 +68,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             order(net, 3, true, ONE_BTC / 2, TimeInForce::Ioc, 1),
             withdraw(net, 0, 1_000_000_000, 2),
             approve_agent(net, 2, 3, 2),
+            schedule_cancel(net, 2, 3),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -81,7 +83,11 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
         net.batch_boundary().await;
     }
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
-    assert_eq!(fills, [0, 0, 1, 0, 1, 0, 0, 0, 1], "the three trades fill");
+    assert_eq!(
+        fills,
+        [0, 0, 1, 0, 1, 0, 0, 0, 0, 1],
+        "the three trades fill"
+    );
     acked
 }
 
@@ -93,6 +99,18 @@ fn approve_agent(net: &Network, trader: usize, agent: usize, nonce: u64) -> Sign
         agent: net.workload.traders[agent].address,
         name: "e2e bot".into(),
         valid_until: 0,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+/// `trader` sets its dead-man's switch far in the future (it never fires honestly).
+fn schedule_cancel(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::ScheduleCancel(ScheduleCancel {
+        account: t.address,
+        time: FAR,
         nonce,
         expires_at: FAR,
     });

@@ -1,7 +1,8 @@
 //! The touched-path bound of `engine::bounds` is reached, not just respected: an order
 //! that uses all of its fill events against makers holding positions in every market,
-//! then rests, touches `8 + F·(M + 4) + 2·(M − 1)` paths: the bound `10 + F·(M + 5) +
-//! 2·(M − 1)` less the F + 2 ADL index moves it does not need. (`Sim` asserts the
+//! then rests, touches `8 + F·(M + 4) + 2·(M − 1)` paths (plus the dead-man sweep's one
+//! empty probe): the bound `10 + F·(M + 5) + 2·(M − 1)` less the F + 2 ADL index moves it
+//! does not need. (`Sim` asserts the
 //! bound after every transaction of every test, including the random workloads.)
 
 use super::*;
@@ -43,10 +44,12 @@ fn a_maximal_order_touches_exactly_the_bound() {
     assert_eq!(r.fills.len(), f);
     assert_eq!(r.order.unwrap().resting, 1);
     // Each maker opens its TOY position (one new ADL index entry, not a moved one: 1 of
-    // the 2 paths the bound allows) and the taker's entry price stays 100 (0 of 2).
-    assert_eq!(sim.last_touched, 8 + f * (m + 4) + 2 * (m - 1));
+    // the 2 paths the bound allows) and the taker's entry price stays 100 (0 of 2). One
+    // more path is the dead-man sweep's probe, which finds no switch due (its own bound is
+    // added per transaction).
+    assert_eq!(sim.last_touched, 1 + 8 + f * (m + 4) + 2 * (m - 1));
     assert_eq!(
-        sim.last_touched + f + 2,
+        sim.last_touched - 1 + f + 2,
         10 + f * (m + 5) + 2 * (m - 1),
         "the bound"
     );

@@ -1,13 +1,16 @@
 //! Random workloads: orders of every kind, cancels, oracle random walks with jumps,
 //! deposits, withdrawals, liquidations, bad signatures, replays and clock jumps, over
-//! three markets and many accounts. After every step `Sim` checks all invariants and
-//! no-op rejections, and a naive reference model (positions and resting orders rebuilt
-//! from the receipts alone) must equal the state.
+//! three markets and many accounts, and dead-man's switches set, moved and cleared. After
+//! every step `Sim` checks all invariants and no-op rejections, and a naive reference
+//! model (positions and resting orders rebuilt from the receipts alone, the switches and
+//! which of them each transaction must fire) must equal the state.
 
 use super::*;
 use proptest::prelude::*;
+use protocol::action::{DEAD_MAN_MIN_DELAY_MS, ScheduleCancel};
 use protocol::codec::Decode;
 use protocol::engine::INSURANCE_FUND;
+use protocol::engine::dead_man::DEAD_MAN_SWEEP_PER_TX;
 use std::collections::BTreeMap;
 
 const ETH: u32 = 3;
@@ -120,6 +123,9 @@ struct Workload {
     fills: usize,
     liquidations: usize,
     backstops: usize,
+    /// The model's dead-man's switches (account → time) and how many fired.
+    switches: BTreeMap<Address, u64>,
+    dead_man_fired: usize,
 }
 
 impl Workload {
@@ -145,6 +151,8 @@ impl Workload {
             fills: 0,
             liquidations: 0,
             backstops: 0,
+            switches: BTreeMap::new(),
+            dead_man_fired: 0,
         }
     }
 
@@ -258,6 +266,30 @@ impl Workload {
                 };
                 self.sim.apply(signed(Action::Order(o)), signer)
             }
+            95..=96 => {
+                // Some too soon (under the 5 s minimum), some cleared (0).
+                let time = if s.twist.is_multiple_of(4) {
+                    0
+                } else {
+                    self.sim.now + DEAD_MAN_MIN_DELAY_MS - 500 + u64::from(s.dt) * 20
+                };
+                let c = ScheduleCancel {
+                    account: who,
+                    time,
+                    nonce: self.sim.next_nonce(),
+                    expires_at: self.sim.now,
+                };
+                let r = self.sim.act(Action::ScheduleCancel(c));
+                self.absorb(&r);
+                if r.status.is_ok() {
+                    self.switches.remove(&who);
+                    if time != 0 {
+                        self.switches.insert(who, time);
+                    }
+                }
+                self.compare();
+                return;
+            }
             _ => {
                 let o = Order {
                     expires_at: self.sim.now - 1,
@@ -275,6 +307,7 @@ impl Workload {
     /// Replays a receipt onto the reference model.
     fn absorb(&mut self, r: &Receipt) {
         *self.statuses.entry(r.status).or_default() += 1;
+        self.sweep(r);
         if !r.status.is_ok() {
             return;
         }
@@ -334,6 +367,32 @@ impl Workload {
         }
     }
 
+    /// The model's sweep: an accepted transaction fires the first due switches in
+    /// (time, account) order, at most the cap; a rejected one fires none.
+    fn sweep(&mut self, r: &Receipt) {
+        if !r.status.is_ok() {
+            assert!(r.dead_man.is_empty(), "a rejection fires nothing: {r:?}");
+            return;
+        }
+        let mut due: Vec<(u64, Address)> = self
+            .switches
+            .iter()
+            .filter(|(_, t)| **t <= self.sim.now)
+            .map(|(a, t)| (*t, *a))
+            .collect();
+        due.sort();
+        let fired: Vec<Address> = due
+            .iter()
+            .take(DEAD_MAN_SWEEP_PER_TX)
+            .map(|(_, a)| *a)
+            .collect();
+        assert_eq!(r.dead_man, fired, "the sweep fires the first due switches");
+        for a in &fired {
+            self.switches.remove(a);
+        }
+        self.dead_man_fired += fired.len();
+    }
+
     /// Every resting order in the state: (account, nonce) → (market, remaining).
     fn book(&self) -> BTreeMap<(Address, u64), (u32, u64)> {
         let mut out = BTreeMap::new();
@@ -387,6 +446,11 @@ fn ten_thousand_random_steps_keep_every_invariant() {
     assert!(w.fills > 900, "fills: {}", w.fills);
     assert!(w.liquidations > 5, "liquidations: {}", w.liquidations);
     assert!(w.backstops > 0, "no liquidation reached the backstop");
+    assert!(
+        w.dead_man_fired > 20,
+        "switches fired: {}",
+        w.dead_man_fired
+    );
     for s in [
         Status::Ok,
         Status::InsufficientMargin,
@@ -403,6 +467,7 @@ fn ten_thousand_random_steps_keep_every_invariant() {
         Status::InsufficientCollateral,
         Status::OpenInterestCap,
         Status::MarketHalted,
+        Status::DeadManTooSoon,
     ] {
         assert!(seen(s) > 0, "{s:?} never happened: {:?}", w.statuses);
     }

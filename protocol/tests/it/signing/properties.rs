@@ -6,8 +6,9 @@
 use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
-    Action, AgentCancel, AgentCancelAll, AgentOrder, ApproveAgent, Cancel, CancelAll, Liquidate,
-    Order, PriceUpdate, RevokeAgent, SignedAction, TimeInForce, Withdraw,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
+    CancelAll, Liquidate, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SignedAction,
+    TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -112,7 +113,7 @@ fn action() -> impl Strategy<Value = Action> {
     ]
 }
 
-/// Any of the agent kinds (names of up to 32 bytes, multi-byte characters included).
+/// Any of the agent kinds and the dead-man kinds (names of up to 32 bytes, multi-byte characters included).
 fn agent_action() -> impl Strategy<Value = Action> {
     let name = "[a-zA-Z0-9 ✓é]{0,10}";
     prop_oneof![
@@ -177,6 +178,23 @@ fn agent_action() -> impl Strategy<Value = Action> {
                 expires_at: n[1],
             })
         }),
+        (address(), any::<[u64; 3]>()).prop_map(|(account, n)| {
+            Action::ScheduleCancel(ScheduleCancel {
+                account,
+                time: n[0],
+                nonce: n[1],
+                expires_at: n[2],
+            })
+        }),
+        (address(), address(), any::<[u64; 3]>()).prop_map(|(agent, account, n)| {
+            Action::AgentScheduleCancel(AgentScheduleCancel {
+                agent,
+                account,
+                time: n[0],
+                nonce: n[1],
+                expires_at: n[2],
+            })
+        }),
     ]
 }
 
@@ -215,6 +233,13 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::AgentOrder(o) => Action::AgentOrder(AgentOrder { agent: signer, ..o }),
         Action::AgentCancel(c) => Action::AgentCancel(AgentCancel { agent: signer, ..c }),
         Action::AgentCancelAll(c) => Action::AgentCancelAll(AgentCancelAll { agent: signer, ..c }),
+        Action::ScheduleCancel(c) => Action::ScheduleCancel(ScheduleCancel {
+            account: signer,
+            ..c
+        }),
+        Action::AgentScheduleCancel(c) => {
+            Action::AgentScheduleCancel(AgentScheduleCancel { agent: signer, ..c })
+        }
     }
 }
 

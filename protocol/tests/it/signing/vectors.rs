@@ -2,7 +2,7 @@
 //! (`encode_typed_data` + `Account.sign_message`; scripts in docs/PROTOCOL.md Part 2) for every
 //! primary type, on domain {Vigil, 1, 31337, 0x5FbDB2315678afecb367f032d93F642f64180aa3},
 //! signed with the key in `super::KEY`, except the agent kinds (signed by `super::AGENT_KEY`,
-//! the agent the ApproveAgent vector approves).
+//! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch.
 //!
 //! Each message is parsed from the same JSON eth-account signed, through our wire format,
 //! so field names and integer handling are checked too.
@@ -130,6 +130,22 @@ pub const VECTORS: &[Vector] = &[
         struct_hash: "0x590f3f4c7993bce0594f97c49706b0a5dd3010acba802ecbbf26fd29ce043049",
         digest: "0x6cfdf2fcfa8c54339f40db8715e85eae9d926556b50b7a1e94dfde1a770eb54c",
         signature: "0xa5d56c785c722105953ad22bc0909546f36a6c5fcce8a08dd8685810b6e64098701c7eaf394768f6c95c72a8ada7819d3145a0db0864b97aa93ffcc2eebb9f021c",
+    },
+    // The dead-man's switch (issue #16): the account sets it for 2100-01-01, then its agent
+    // clears it. The client's `external_signature` test posts both to a devnet.
+    Vector {
+        key: KEY,
+        action: r#"{"type":"ScheduleCancel","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":4102444800000,"nonce":7,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x8b4abdaa26ee26bcea1717b32c333c0a379b77b5fc56ced763473382cd26402d",
+        digest: "0x2a1c733a8927e686ff022175502383e76b81352111344e70f7b2d60248133cd1",
+        signature: "0x68d647817f337d29fab0119d5dcdeda991bb30b0fe23764ef0693d2e8b0eafe154efb08ee1161e97561c8f8f03eae069cb795778decd3b6068729e0cc715a3d31c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"AgentScheduleCancel","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":0,"nonce":8,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x5c3360849c68403cfe9989b44056c300c88f395f885a8e72eade2b73f6127165",
+        digest: "0x17c4a062012d24c44777bf006c1f10b059804c7535d5fb6048da83a0e300df53",
+        signature: "0xe34b5cb3ce5f3ab7aed40f38fdc7ad4101487b66ca6d1a8a33df58609e250d191af7329003a3bf35628fd0cf773ea3e3f575d2b59c2a52fbfbce385c012c62a21b",
     },
 ];
 

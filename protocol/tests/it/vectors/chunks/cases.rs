@@ -6,6 +6,7 @@
 mod accounts;
 mod agents;
 mod checks;
+mod dead_man;
 mod orders;
 mod signatures;
 
@@ -80,6 +81,7 @@ pub fn all() -> Vec<Case> {
         accounts::liquidation(),
         accounts::liquidation_adl(),
         agents::agents(),
+        dead_man::dead_man(),
     ]
 }
 
