@@ -401,7 +401,7 @@ impl Core {
             batch_index,
             position,
             receipt: receipt.clone(),
-            funding,
+            funding: Box::new(funding),
         });
         Ok(Applied {
             hash,

@@ -132,7 +132,7 @@ pub struct OrderEntry {
     /// Still on the book.
     pub resting: u64,
     pub status: OrderStatus,
-    /// Why it was cancelled (`user`, `self_trade`, `maker_margin`, `reduce_only`,
+    /// Why it was cancelled (`user`, `self_trade`, `maker_margin`, `reduce_only`, `dead_man`,
     /// `liquidation`, or `not_rested`: the remainder of an IOC order, a reduce-only cap or
     /// the fill limit) or rejected (the receipt's status code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -548,6 +548,7 @@ fn cancel_reason(reason: CancelReason) -> &'static str {
         CancelReason::MakerMargin => "maker_margin",
         CancelReason::ReduceOnly => "reduce_only",
         CancelReason::Liquidation => "liquidation",
+        CancelReason::DeadMan => "dead_man",
     }
 }
 

@@ -59,8 +59,9 @@ pub enum Entry {
         batch_index: u64,
         position: u32,
         receipt: Receipt,
-        /// The funding it settled and accrued (the ledger's `funding_*` tables).
-        funding: ledger::FundingEffects,
+        /// The funding it settled and accrued (the ledger's `funding_*` tables). Boxed so
+        /// that `Entry` stays small beside the receipt it carries.
+        funding: Box<ledger::FundingEffects>,
     },
     Seal {
         record: SealRecord,
