@@ -7,8 +7,10 @@ use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use protocol::primitives::Address;
 use std::path::PathBuf;
 
+mod ledger;
 mod services;
 mod trading;
+pub use ledger::{FundingArgs, HistoryCommand, LedgerArgs};
 pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
@@ -97,6 +99,12 @@ pub enum Command {
     Trades(TradesArgs),
     /// Show a market's candles, oldest first: open, high, low, close, volume, trades.
     Candles(CandlesArgs),
+    /// An account's history, newest first: orders with their final status, funding
+    /// payments, deposits and withdrawals.
+    #[command(subcommand)]
+    History(HistoryCommand),
+    /// Show a market's funding-rate history, newest first: each oracle price's accrual.
+    Funding(FundingArgs),
     /// Follow the chain live: transactions and fills, batches, settlement and challenges.
     Watch(WatchArgs),
     /// Withdraw USDC from the rollup to your L1 account, and show its status.

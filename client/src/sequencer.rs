@@ -12,6 +12,9 @@ use protocol::api::sequencer::{
     MarketsResponse, StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
 };
 use protocol::primitives::{Address, H256};
+use sequencer::journal::ledger::{
+    FundingAccrualsResponse, FundingPaymentsResponse, OrderHistoryResponse, TransfersResponse,
+};
 use service_client::http::{ServiceError, ServiceHttp};
 
 /// Why a sequencer request did not produce its answer.
@@ -125,6 +128,63 @@ impl SequencerClient {
                 "/v1/accounts/{address}/fills?limit={limit}{before}"
             ))
             .await
+    }
+
+    /// One newest-first page of the history at `path` below `before_seq`.
+    async fn history_page<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<T, SequencerError> {
+        let before = before_seq.map_or(String::new(), |b| format!("&before_seq={b}"));
+        self.http
+            .get(&format!("{path}?limit={limit}{before}"))
+            .await
+    }
+
+    /// `address`'s orders with what became of each, newest first.
+    pub async fn order_history(
+        &self,
+        address: &Address,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<OrderHistoryResponse, SequencerError> {
+        let path = format!("/v1/accounts/{address}/orders/history");
+        self.history_page(&path, before_seq, limit).await
+    }
+
+    /// Funding settled into `address`'s positions, newest first.
+    pub async fn funding_payments(
+        &self,
+        address: &Address,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<FundingPaymentsResponse, SequencerError> {
+        let path = format!("/v1/accounts/{address}/funding");
+        self.history_page(&path, before_seq, limit).await
+    }
+
+    /// `address`'s deposits and withdrawals, newest first.
+    pub async fn transfers(
+        &self,
+        address: &Address,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<TransfersResponse, SequencerError> {
+        let path = format!("/v1/accounts/{address}/transfers");
+        self.history_page(&path, before_seq, limit).await
+    }
+
+    /// Market `market_id`'s funding accruals (its funding-rate history), newest first.
+    pub async fn funding_accruals(
+        &self,
+        market_id: u32,
+        before_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<FundingAccrualsResponse, SequencerError> {
+        let path = format!("/v1/markets/{market_id}/funding");
+        self.history_page(&path, before_seq, limit).await
     }
 
     /// Market `market_id`'s trades with `seq < before_seq`, newest first.

@@ -24,7 +24,7 @@ const MAX_PAGE: u64 = 1_000;
 /// newest-first pages (`page(before_seq, limit)` → entries and the next cursor) are walked
 /// until then, and the list is cut after the transaction (entries sharing a `seq`) that
 /// reaches `limit`. Also the cursor of the entries left out, if any.
-async fn newest<T, F, Fut>(
+pub(super) async fn newest<T, F, Fut>(
     limit: u64,
     filtered: bool,
     mut page: F,
@@ -62,7 +62,7 @@ where
     }
 }
 
-fn side_word(side: Side) -> &'static str {
+pub(super) fn side_word(side: Side) -> &'static str {
     match side {
         Side::Buy => "buy",
         Side::Sell => "sell",
@@ -77,7 +77,7 @@ fn role_word(role: Role) -> &'static str {
 }
 
 /// The line under a list cut at `--limit`: how to see more.
-fn more_hint(shown: usize, limit: u64) -> String {
+pub(super) fn more_hint(shown: usize, limit: u64) -> String {
     format!(
         "\nthe newest {shown} shown; --limit {} shows more",
         limit.saturating_mul(2)

@@ -14,6 +14,7 @@ mod force;
 mod history;
 mod keys;
 mod l1;
+mod ledger;
 pub mod market;
 pub mod network;
 pub mod oracle;
@@ -96,6 +97,8 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
         Command::Fills(args) => history::fills(cli, args).await,
         Command::Trades(args) => history::trades(cli, args).await,
         Command::Candles(args) => history::candles(cli, args).await,
+        Command::History(command) => ledger::history(cli, command).await,
+        Command::Funding(args) => ledger::funding(cli, args).await,
         Command::Watch(args) => watch::run(cli, args).await,
         Command::Withdraw(args) => withdraw::withdraw(cli, args).await,
         Command::Withdrawal(args) => withdraw::withdrawal(cli, args).await,

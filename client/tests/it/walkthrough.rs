@@ -216,6 +216,17 @@ fn run_step(h: &Path, args: &[&str]) {
             assert!(!list.is_empty(), "{candles}");
             cli(h, args).ok();
         }
+        ["history", "orders", "--name", name] => {
+            // After the crossing orders: the buyer's order, filled.
+            let orders = json(h, &["history", "orders", "--name", name]);
+            assert_eq!(orders["orders"][0]["status"], "filled", "{orders}");
+            cli(h, args).ok();
+        }
+        ["history", "transfers", "--name", name] => {
+            let transfers = json(h, &["history", "transfers", "--name", name]);
+            assert_eq!(transfers["transfers"][0]["kind"], "deposit", "{transfers}");
+            cli(h, args).ok();
+        }
         ["markets"] => {
             let text = cli(h, args).ok();
             assert!(
