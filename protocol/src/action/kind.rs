@@ -151,7 +151,7 @@ impl ActionKind {
             type_string: PRICE_UPDATE_TYPE,
             type_hash: PRICE_UPDATE_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |_| 3,
+            max_touched: |_| 4,
         },
         // Agent management needs the account's own key and never leaves the account
         // stuck, so it is not forcible; the agent kinds act for another account, which can

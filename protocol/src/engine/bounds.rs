@@ -11,7 +11,7 @@
 //! - CancelAll:  3 + 2·O + M
 //! - Withdraw:   4 + 2·M
 //! - Liquidate:  14 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
-//! - PriceUpdate: 3
+//! - PriceUpdate: 4 (market, the signers' prices, best bid and best ask)
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).
 
 use super::records::MAX_OPEN_ORDERS;

@@ -17,8 +17,8 @@
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::records::{
-    Account, AgentApproval, BookOrder, MarketState, Meta, NonceSet, Position, SideTotals,
-    Withdrawal,
+    Account, AgentApproval, BookOrder, MarketState, Meta, NonceSet, OraclePrices, Position,
+    SideTotals, Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
@@ -169,6 +169,13 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                         a.agent, a.owner
                     ));
                 }
+            }
+            KIND_ORACLE_PRICES => {
+                let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
+                if oracle_prices_key(id) != *key {
+                    return fail(format!("malformed oracle prices key {key}"));
+                }
+                decode_at::<OraclePrices>(key, bytes).map_err(bad)?;
             }
             _ => return fail(format!("unknown key {key}")),
         }

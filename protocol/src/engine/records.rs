@@ -424,6 +424,44 @@ impl Decode for NonceSet {
     }
 }
 
+/// One oracle signer's latest price for a market; `price = 0`: none yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignedPrice {
+    pub price: u64,
+    pub timestamp_ms: u64,
+}
+
+/// `0x10` leaf: every genesis oracle signer's latest price for one market, in the slot
+/// order of `Genesis::oracles` (docs/PROTOCOL.md Part 4 §7).
+/// Encoding: `n u32 ‖ (price u64 ‖ timestamp_ms u64) × n`, n ≤ `MAX_ORACLE_SIGNERS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OraclePrices {
+    pub slots: Vec<SignedPrice>,
+}
+
+impl Encode for OraclePrices {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(u32::try_from(self.slots.len()).expect("at most MAX_ORACLE_SIGNERS slots"));
+        for slot in &self.slots {
+            w.u64(slot.price).u64(slot.timestamp_ms);
+        }
+    }
+}
+
+impl Decode for OraclePrices {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.count("oracle_prices", crate::genesis::MAX_ORACLE_SIGNERS)?;
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            slots.push(SignedPrice {
+                price: r.u64("oracle_prices.price")?,
+                timestamp_ms: r.u64("oracle_prices.timestamp_ms")?,
+            });
+        }
+        Ok(OraclePrices { slots })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ mod agents;
 mod breakers;
 mod common_checks;
 mod liquidations;
+mod oracle_median;
 mod orders;
 mod reservation;
 mod touched_keys;

@@ -68,6 +68,7 @@ pub fn all() -> Vec<Case> {
         signatures::signatures(),
         checks::common_checks(),
         checks::oracle(),
+        checks::oracle_median(),
         checks::l1_queue(),
         orders::order_checks(),
         orders::invalid_lot(),
