@@ -79,10 +79,10 @@ pub struct ActionRow {
 )]
 pub struct NotForcible(pub &'static str);
 
-/// `Order`: 10 + F·(M + 5) + 2·(M − 1). (A signature from another key reads one leaf,
+/// `Order`: 11 + F·(M + 5) + 2·(M − 1). (A signature from another key reads one leaf,
 /// the agent approval, and stops there: far below every bound.)
 fn order_bound(s: BoundSizes) -> usize {
-    10 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
+    11 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
 }
 
 /// `Cancel`: 5.
@@ -139,7 +139,7 @@ impl ActionKind {
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
             max_touched: |s| {
-                14 + 2 * s.markets
+                15 + 2 * s.markets
                     + 2 * s.open_orders
                     + s.fills * (s.markets + 5)
                     + 4 * crate::engine::ADL_MAX_COUNTERPARTIES

@@ -4,13 +4,13 @@
 //!
 //! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
 //! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §14):
-//! - Order:      10 + F·(M + 5) + 2·(M − 1) (the taker's margin check and the resting
+//! - Order:      11 + F·(M + 5) + 2·(M − 1) (the taker's margin check and the resting
 //!   order's reservation read the same M − 1 other positions and market leaves; each
 //!   position write may move its ADL index entry: 2 paths)
 //! - Cancel:     5
 //! - CancelAll:  3 + 2·O + M
 //! - Withdraw:   4 + 2·M
-//! - Liquidate:  14 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
+//! - Liquidate:  15 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
 //! - PriceUpdate: 4 (market, the signers' prices, best bid and best ask)
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).
 
@@ -68,7 +68,7 @@ mod tests {
     fn devnet_bound() {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
         // 2 markets, 32 fills, 64 orders, 4 ADL counterparties: a liquidation dominates.
-        assert_eq!(max_touched_keys(&g), 14 + 4 + 128 + 32 * 7 + 16 + 1);
+        assert_eq!(max_touched_keys(&g), 15 + 4 + 128 + 32 * 7 + 16 + 1);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
             .map(|i| crate::genesis::MarketParams {
@@ -76,6 +76,6 @@ mod tests {
                 ..g.markets[0].clone()
             })
             .collect();
-        assert_eq!(max_touched_keys(&g), 14 + 32 + 128 + 32 * 21 + 16 + 1);
+        assert_eq!(max_touched_keys(&g), 15 + 32 + 128 + 32 * 21 + 16 + 1);
     }
 }

@@ -7,13 +7,13 @@
 //! for the market and not later than the batch timestamp. So a replayed or reordered
 //! update is a rejected no-op. On acceptance the signer's slot is overwritten and the index
 //! is taken at `t = max(update time, the index's time)`: the median of the slots signed
-//! within `max_price_age_ms` of `t`. Then funding accrues up to `t` at the book premium
-//! over the new index, the circuit breaker sees the index (`breaker::on_price`, §7.1), and
-//! the mark price and its timestamp become the index and `t`.
+//! within `max_price_age_ms` of `t`. Then funding accrues up to `t` at the premium held
+//! since the last action (§6), the circuit breaker sees the index (`breaker::on_price`,
+//! §7.1), the mark price and its timestamp become the index and `t`, and the premium is
+//! sampled again against the new index.
 
-use super::book::{best_price, side_of};
 use super::breaker;
-use super::funding::{accrue, premium_bps};
+use super::funding::{accrue, sample_premium};
 use super::math::MAX_PRICE;
 use super::receipt::{Receipt, Status};
 use super::records::{MarketState, SignedPrice};
@@ -87,8 +87,8 @@ fn signer_slot(genesis: &Genesis, signer: &Result<Address, SignatureError>) -> R
     })
 }
 
-/// Accrues funding up to `at_ms` at the book premium over `index`, updates the breaker,
-/// and makes `index` the market's mark price as of `at_ms`.
+/// Accrues funding up to `at_ms` at the held premium, updates the breaker, makes `index`
+/// the market's mark price as of `at_ms`, and samples the premium over it.
 fn set_index<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -100,13 +100,11 @@ fn set_index<S: State>(
     let Some(params) = genesis.market(market) else {
         return reject(Status::UnknownMarket);
     };
-    let bid = best_price(st, market, side_of(true))?;
-    let ask = best_price(st, market, side_of(false))?;
-    let premium = premium_bps(bid, ask, index, genesis.max_funding_premium_bps)?;
-    accrue(ms, index, premium, at_ms, genesis.funding_period_ms)?;
+    accrue(ms, at_ms, genesis.funding_period_ms)?;
     breaker::on_price(genesis, params, ms, index, at_ms);
     ms.mark_price = index;
     ms.price_timestamp_ms = at_ms;
+    sample_premium(st, market, ms, genesis.max_funding_premium_bps)?;
     store_market(st, market, ms)?;
     Ok(())
 }

@@ -135,6 +135,9 @@ pub struct MarketState {
     pub breaker_move_bps: u32,
     /// For a move trip: the time between the window start and the tripping price.
     pub breaker_move_ms: u64,
+    /// The funding premium (bps) sampled after the last action on this market, held from
+    /// `funding_timestamp_ms` until the next one (docs/PROTOCOL.md Part 4 §6).
+    pub funding_premium_bps: i128,
 }
 
 /// `MarketState::breaker_reason`: not tripped.
@@ -308,7 +311,8 @@ impl Encode for MarketState {
             .u8(self.breaker_reason)
             .u64(self.breaker_tripped_at_ms)
             .u32(self.breaker_move_bps)
-            .u64(self.breaker_move_ms);
+            .u64(self.breaker_move_ms)
+            .i128(self.funding_premium_bps);
     }
 }
 
@@ -331,6 +335,7 @@ impl Decode for MarketState {
             breaker_tripped_at_ms: r.u64("market.breaker_tripped_at_ms")?,
             breaker_move_bps: r.u32("market.breaker_move_bps")?,
             breaker_move_ms: r.u64("market.breaker_move_ms")?,
+            funding_premium_bps: r.i128("market.funding_premium_bps")?,
         })
     }
 }
@@ -515,7 +520,7 @@ mod tests {
                 breaker_reason: BREAKER_MOVE,
                 ..Default::default()
             },
-            72 + 8 + 8 + 1 + 8 + 4 + 8,
+            72 + 8 + 8 + 1 + 8 + 4 + 8 + 16,
         );
         round_trip(
             Withdrawal {

@@ -7,6 +7,7 @@
 mod agents;
 mod breakers;
 mod common_checks;
+mod funding_by_time;
 mod liquidations;
 mod oracle_median;
 mod orders;

@@ -76,6 +76,7 @@ pub fn all() -> Vec<Case> {
         orders::arithmetic_overflow(),
         accounts::stale_price(),
         accounts::circuit_breaker(),
+        accounts::funding_by_time(),
         accounts::margin(),
         accounts::cancels(),
         accounts::liquidation(),
