@@ -41,7 +41,7 @@ fn fixture(traders: usize, txs: usize) -> Fixture {
         timestamp_ms: T0_MS,
     };
     let domain = workload.domain();
-    let oracle = workload.genesis.oracle;
+    let oracle = workload.genesis.oracles.clone();
     let mut setup: Vec<Tx> = workload.deposits(1_000_000_000_000);
     setup.extend(workload.price_updates(T0_MS));
     for tx in &setup {

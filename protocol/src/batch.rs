@@ -351,16 +351,16 @@ pub fn domain_separator(genesis: &Genesis) -> H256 {
 pub fn verify_tx(
     tx: &Tx,
     domain_separator: &H256,
-    oracle: &Address,
+    oracles: &[Address],
 ) -> Result<Address, SignatureError> {
-    verify_tx_with(tx, domain_separator, oracle, signing::recover_signer)
+    verify_tx_with(tx, domain_separator, oracles, signing::recover_signer)
 }
 
 /// [`verify_tx`] with the recovery done by `recover` (a faster backend in the services).
 pub fn verify_tx_with(
     tx: &Tx,
     domain_separator: &H256,
-    oracle: &Address,
+    oracles: &[Address],
     recover: signing::RecoverFn,
 ) -> Result<Address, SignatureError> {
     match tx {
@@ -368,7 +368,7 @@ pub fn verify_tx_with(
         | Tx::L1 {
             message: L1Message::Forced { action },
             ..
-        } => signing::verify_action_with(action, domain_separator, oracle, recover),
+        } => signing::verify_action_with(action, domain_separator, oracles, recover),
         Tx::L1 {
             message: L1Message::Deposit { account, .. },
             ..
@@ -384,7 +384,7 @@ pub fn execute_tx<S: State>(
     ctx: &BlockContext,
     tx: &Tx,
 ) -> Result<Receipt, StateError> {
-    let signer = verify_tx(tx, domain_separator, &genesis.oracle);
+    let signer = verify_tx(tx, domain_separator, &genesis.oracles);
     engine::apply_tx(state, genesis, ctx, tx, &signer)
 }
 

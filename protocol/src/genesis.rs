@@ -1,4 +1,4 @@
-//! Genesis: the chain's fixed parameters (EIP-712 domain, oracle key, checkpoint interval,
+//! Genesis: the chain's fixed parameters (EIP-712 domain, oracle signers, checkpoint interval,
 //! risk bounds) and each market's parameters. Every node and the settlement layer load the
 //! same genesis; its hash is committed so that nodes with different rulebooks cannot agree
 //! on a root by accident.
@@ -20,14 +20,48 @@ pub const DEVNET_VERIFYING_CONTRACT: Address = Address([
     0x64, 0x18, 0x0a, 0xa3,
 ]);
 
-/// The preimage of the devnet oracle's secret key.
+/// The preimage of the devnet's first oracle signer's secret key.
 pub const DEVNET_ORACLE_KEY_PREIMAGE: &[u8] = b"vigil devnet oracle";
 
-/// The devnet oracle's key, keccak256("vigil devnet oracle"): public on purpose, so every
-/// binary's devnet genesis names the same oracle and any devnet feed can sign for it.
+/// How many oracle signers the devnet genesis names: three, so that one signer's outlier
+/// (or silence) never moves the median (docs/PROTOCOL.md Part 4 §7).
+pub const DEVNET_ORACLE_SIGNERS: usize = 3;
+
+/// The most oracle signers a genesis may name (bounds the `0x10` leaf, Part 4 §3).
+pub const MAX_ORACLE_SIGNERS: usize = 16;
+
+/// The devnet's first oracle signer's key, keccak256("vigil devnet oracle"): public on
+/// purpose, so every binary's devnet genesis names the same oracles and any devnet feed
+/// can sign for them.
 pub fn devnet_oracle_key() -> SigningKey {
-    signing_key_from_bytes(&keccak256(DEVNET_ORACLE_KEY_PREIMAGE).0)
-        .expect("keccak256(\"vigil devnet oracle\") is a valid secp256k1 scalar")
+    devnet_oracle_signer_key(0)
+}
+
+/// Devnet oracle signer `i`'s key: keccak256 of "vigil devnet oracle" for `i = 0` (the key
+/// of the one-signer genesis before there were several) and of "vigil devnet oracle {i}"
+/// (one space, `i` in decimal) for `i ≥ 1`.
+pub fn devnet_oracle_signer_key(i: usize) -> SigningKey {
+    let preimage = match i {
+        0 => DEVNET_ORACLE_KEY_PREIMAGE.to_vec(),
+        i => format!("vigil devnet oracle {i}").into_bytes(),
+    };
+    signing_key_from_bytes(&keccak256(&preimage).0)
+        .expect("the keccak256 of a devnet preimage is a valid secp256k1 scalar")
+}
+
+/// The devnet's [`DEVNET_ORACLE_SIGNERS`] oracle signer keys, in genesis order.
+pub fn devnet_oracle_keys() -> Vec<SigningKey> {
+    (0..DEVNET_ORACLE_SIGNERS)
+        .map(devnet_oracle_signer_key)
+        .collect()
+}
+
+/// The devnet's oracle signer addresses, in genesis order (`Genesis::oracles`).
+pub fn devnet_oracles() -> Vec<Address> {
+    devnet_oracle_keys()
+        .iter()
+        .map(crate::signing::address_of)
+        .collect()
 }
 
 /// The longest market symbol a genesis may name, in bytes (printable ASCII).
@@ -103,8 +137,10 @@ pub struct Genesis {
     pub chain_id: u64,
     /// The rollup contract's address on the settlement layer (EIP-712 `verifyingContract`).
     pub verifying_contract: Address,
-    /// The only key whose `PriceUpdate`s are accepted.
-    pub oracle: Address,
+    /// The oracle signers, in slot order: only their `PriceUpdate`s are accepted, each
+    /// signer's latest price per market is kept, and the index is the median of the fresh
+    /// ones (docs/PROTOCOL.md Part 4 §7). 1 to `MAX_ORACLE_SIGNERS` distinct addresses.
+    pub oracles: Vec<Address>,
     /// K: a checkpoint root is committed after every K transactions of a batch.
     pub checkpoint_interval_txs: u32,
     /// Prices older than this (relative to the batch timestamp) block risk-increasing
@@ -132,12 +168,18 @@ impl Genesis {
         keccak256(&self.encode())
     }
 
-    /// A devnet genesis with BTC-PERP (id 1) and ETH-PERP (id 2).
+    /// The slot of `signer` among the oracle signers, if it is one.
+    pub fn oracle_slot(&self, signer: &Address) -> Option<usize> {
+        self.oracles.iter().position(|o| o == signer)
+    }
+
+    /// A devnet genesis with BTC-PERP (id 1) and ETH-PERP (id 2) and one oracle signer
+    /// (the binaries' devnet names several: [`Genesis::with_oracles`]).
     pub fn devnet(chain_id: u64, verifying_contract: Address, oracle: Address) -> Genesis {
         Genesis {
             chain_id,
             verifying_contract,
-            oracle,
+            oracles: vec![oracle],
             checkpoint_interval_txs: 16,
             max_price_age_ms: 60_000,
             funding_period_ms: 3_600_000,
@@ -148,6 +190,11 @@ impl Genesis {
                 MarketParams::on_devnet_terms(2, "ETH-PERP", 3, 10_000, 1_000_000_000),
             ],
         }
+    }
+
+    /// This genesis with `oracles` as its oracle signers.
+    pub fn with_oracles(self, oracles: Vec<Address>) -> Genesis {
+        Genesis { oracles, ..self }
     }
 }
 
@@ -188,6 +235,7 @@ impl Genesis {
                 problem: problem.to_string(),
             })
         };
+        self.validate_oracles()?;
         if self.checkpoint_interval_txs == 0 {
             return chain("checkpoint_interval_txs", "must be at least 1");
         }
@@ -214,6 +262,31 @@ impl Genesis {
             m.validate()?;
         }
         Ok(())
+    }
+}
+
+impl Genesis {
+    /// 1 to `MAX_ORACLE_SIGNERS` signers, none the zero address, no address twice.
+    fn validate_oracles(&self) -> Result<(), GenesisError> {
+        let problem = if self.oracles.is_empty() || self.oracles.len() > MAX_ORACLE_SIGNERS {
+            Some(format!(
+                "must name 1 to {MAX_ORACLE_SIGNERS} signers (it names {})",
+                self.oracles.len()
+            ))
+        } else if self.oracles.contains(&Address::ZERO) {
+            Some("must not name the zero address".to_string())
+        } else {
+            let distinct: std::collections::BTreeSet<_> = self.oracles.iter().collect();
+            (distinct.len() != self.oracles.len())
+                .then(|| "must not name a signer twice".to_string())
+        };
+        match problem {
+            Some(problem) => Err(GenesisError::Chain {
+                field: "oracles",
+                problem,
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -301,9 +374,11 @@ impl Encode for MarketParams {
 
 impl Encode for Genesis {
     fn encode_to(&self, w: &mut Writer) {
-        w.u64(self.chain_id)
-            .address(&self.verifying_contract)
-            .address(&self.oracle);
+        w.u64(self.chain_id).address(&self.verifying_contract);
+        w.u32(u32::try_from(self.oracles.len()).expect("few oracle signers"));
+        for oracle in &self.oracles {
+            w.address(oracle);
+        }
         w.u32(self.checkpoint_interval_txs)
             .u64(self.max_price_age_ms)
             .u64(self.funding_period_ms);
@@ -320,6 +395,57 @@ impl Encode for Genesis {
 mod tests {
     use super::*;
     use crate::signing::address_of;
+
+    /// The devnet's oracle signers: the first is the one-signer devnet's key, the others
+    /// hash "vigil devnet oracle 1" and "… 2"; all distinct, and the genesis naming them
+    /// is valid.
+    #[test]
+    fn devnet_oracle_signers_are_derived_as_documented() {
+        let keys = devnet_oracle_keys();
+        assert_eq!(keys.len(), DEVNET_ORACLE_SIGNERS);
+        for (i, preimage) in [
+            "vigil devnet oracle",
+            "vigil devnet oracle 1",
+            "vigil devnet oracle 2",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let expected = signing_key_from_bytes(&keccak256(preimage.as_bytes()).0).unwrap();
+            assert_eq!(address_of(&keys[i]), address_of(&expected), "signer {i}");
+        }
+        let oracles = devnet_oracles();
+        let g = Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, oracles[0])
+            .with_oracles(oracles.clone());
+        g.validate().expect("valid");
+        assert_eq!(g.oracle_slot(&oracles[2]), Some(2));
+        assert_eq!(g.oracle_slot(&Address([1; 20])), None);
+    }
+
+    /// The oracle list's rules: 1 to 16 signers, no zero address, no repeats.
+    #[test]
+    fn oracle_signer_validation() {
+        let a = |b: u8| Address([b; 20]);
+        let table: Vec<(Vec<Address>, bool)> = vec![
+            (vec![a(1)], true),
+            ((1..=16).map(a).collect(), true),
+            (vec![], false),
+            ((1..=17).map(a).collect(), false),
+            (vec![a(1), Address::ZERO], false),
+            (vec![a(1), a(2), a(1)], false),
+        ];
+        for (i, (oracles, ok)) in table.into_iter().enumerate() {
+            let g = Genesis::devnet(1, a(9), a(1)).with_oracles(oracles);
+            match g.validate() {
+                Ok(()) => assert!(ok, "row {i}"),
+                Err(GenesisError::Chain { field, .. }) => {
+                    assert!(!ok, "row {i}");
+                    assert_eq!(field, "oracles", "row {i}");
+                }
+                Err(other) => panic!("row {i}: {other}"),
+            }
+        }
+    }
 
     /// The devnet constants are the values the docs, the eth-account vectors and wallets
     /// use; the oracle key is the hash of its preimage.

@@ -139,7 +139,7 @@ fn build(genesis: &Genesis, n: u64) -> Built {
             signature: Signature([0; 65]),
         },
     };
-    apply(&mut tree, price, Ok(genesis.oracle));
+    apply(&mut tree, price, Ok(genesis.oracles[0]));
     let tick = genesis.market(BTC).expect("BTC").tick_size;
     for k in 0..n / 2 {
         let (maker, taker) = (2 * k, 2 * k + 1);

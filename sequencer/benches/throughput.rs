@@ -44,7 +44,7 @@ fn recoveries_per_second(actions: &[SignedAction], genesis: &Genesis) -> f64 {
     let started = Instant::now();
     let ok = txs
         .par_iter()
-        .filter(|tx| verify_tx(tx, &domain, &genesis.oracle).is_ok())
+        .filter(|tx| verify_tx(tx, &domain, &genesis.oracles).is_ok())
         .count();
     assert_eq!(ok, txs.len(), "every benchmark signature verifies");
     txs.len() as f64 / started.elapsed().as_secs_f64()
@@ -188,7 +188,7 @@ fn serial_path(actions: &[SignedAction], traders: &[SigningKey], genesis: &Genes
     let price = actions_price(genesis);
     let price_tx = Tx::User { action: price };
     core.open_for(&price_tx, now).expect("open");
-    let oracle = Ok(genesis.oracle);
+    let oracle = Ok(genesis.oracles[0]);
     core.apply(price_tx, &oracle).expect("price");
     let (views, _) = tokio::sync::watch::channel(Arc::new(core.read_view()));
     let (exec, rx) = std::sync::mpsc::channel();

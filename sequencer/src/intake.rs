@@ -35,7 +35,7 @@ pub struct Intake {
     /// Each account's actions waiting: its share of the queue (fairness).
     waiting: Waiting,
     domain: H256,
-    oracle: Address,
+    oracles: Arc<[Address]>,
     /// The recovery backend (k256 or libsecp256k1; equal outcomes on every input).
     recover: RecoverFn,
 }
@@ -105,7 +105,7 @@ impl Intake {
         max_inflight: usize,
         policy: QueuePolicy,
         domain: H256,
-        oracle: Address,
+        oracles: Arc<[Address]>,
         recover: RecoverFn,
     ) -> std::io::Result<Intake> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -125,7 +125,7 @@ impl Intake {
             throughput: Mutex::new(Throughput::new(Instant::now())),
             waiting: Waiting::default(),
             domain,
-            oracle,
+            oracles,
             recover,
         })
     }
@@ -204,7 +204,7 @@ impl Intake {
         let (reply, answer) = oneshot::channel();
         let ticket = self.next_ticket.fetch_add(1, Ordering::SeqCst);
         let exec = self.exec.clone();
-        let (domain, oracle, recover) = (self.domain, self.oracle, self.recover);
+        let (domain, oracles, recover) = (self.domain, self.oracles.clone(), self.recover);
         self.pool.spawn(move || {
             let mut guard = VoidOnDrop {
                 ticket,
@@ -214,7 +214,7 @@ impl Intake {
                 .into_par_iter()
                 .map(|action| {
                     let tx = Tx::User { action };
-                    let signer = verify_tx_with(&tx, &domain, &oracle, recover);
+                    let signer = verify_tx_with(&tx, &domain, &oracles, recover);
                     (tx, signer)
                 })
                 .collect();
@@ -248,7 +248,7 @@ mod tests {
             3,
             policy,
             H256::ZERO,
-            Address([0; 20]),
+            vec![Address([0; 20])].into(),
             protocol::signing::recover_signer,
         )
         .unwrap();

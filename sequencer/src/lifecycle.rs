@@ -265,7 +265,7 @@ async fn launch(
             config.limits.max_inflight_actions,
             config.limits.queue_policy(),
             domain,
-            genesis.oracle,
+            genesis.oracles.clone().into(),
             config.signature_backend.recover_fn(),
         )
         .map_err(io("starting the verification pool"))?,

@@ -1,12 +1,11 @@
 //! The genesis a service binary starts with: the `--genesis` JSON file when one is named,
 //! else the devnet genesis from `--chain-id`, `--rollup-address` and `--oracle` (each
-//! defaulting to the devnet's). The settlement layer, the sequencer and the verifier must
+//! defaulting to the devnet's; the oracle signers default to the devnet's three). The settlement layer, the sequencer and the verifier must
 //! agree on it, so the three mains build it with this one function.
 
 use anyhow::Context;
-use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
+use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracles};
 use protocol::primitives::Address;
-use protocol::signing::address_of;
 use std::path::{Path, PathBuf};
 
 /// The genesis flags every service binary takes (flattened into its `Cli`; the
@@ -24,9 +23,11 @@ pub struct GenesisArgs {
     /// The rollup contract's address (EIP-712 verifyingContract); default: the devnet's.
     #[arg(long, env = "VIGIL_ROLLUP_ADDRESS")]
     pub rollup_address: Option<Address>,
-    /// The oracle's address; default: the devnet oracle key keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE")]
-    pub oracle: Option<Address>,
+    /// An oracle signer's address, in slot order; repeat the flag (or separate with commas)
+    /// for several. Default: the devnet's three signers, keccak256("vigil devnet oracle"),
+    /// keccak256("vigil devnet oracle 1") and keccak256("vigil devnet oracle 2").
+    #[arg(long, env = "VIGIL_ORACLE", value_delimiter = ',')]
+    pub oracle: Vec<Address>,
 }
 
 impl GenesisArgs {
@@ -35,12 +36,18 @@ impl GenesisArgs {
     pub fn load(&self) -> anyhow::Result<Genesis> {
         match &self.genesis {
             Some(path) => load(path),
-            None => Ok(Genesis::devnet(
-                self.chain_id.unwrap_or(DEVNET_CHAIN_ID),
-                self.rollup_address.unwrap_or(DEVNET_VERIFYING_CONTRACT),
-                self.oracle
-                    .unwrap_or_else(|| address_of(&devnet_oracle_key())),
-            )),
+            None => {
+                let oracles = match self.oracle.as_slice() {
+                    [] => devnet_oracles(),
+                    named => named.to_vec(),
+                };
+                Ok(Genesis::devnet(
+                    self.chain_id.unwrap_or(DEVNET_CHAIN_ID),
+                    self.rollup_address.unwrap_or(DEVNET_VERIFYING_CONTRACT),
+                    oracles[0],
+                )
+                .with_oracles(oracles))
+            }
         }
     }
 }

@@ -63,10 +63,16 @@ fn parse_fault_plan(text: &str) -> Result<FaultPlan, String> {
 
 #[derive(Debug, Args)]
 pub struct OracleArgs {
-    /// The oracle's private key (hex); default: the devnet oracle key
-    /// keccak256("vigil devnet oracle").
-    #[arg(long, env = "VIGIL_ORACLE_KEY", hide_env_values = true)]
-    pub key: Option<String>,
+    /// An oracle signer's private key (hex); repeat the flag (or separate with commas) to
+    /// sign every price with several. Default: the three devnet oracle signers' keys,
+    /// keccak256("vigil devnet oracle"), keccak256("vigil devnet oracle 1") and "… 2".
+    #[arg(
+        long,
+        env = "VIGIL_ORACLE_KEY",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub key: Vec<String>,
     /// Milliseconds between ticks (each tick prices every market).
     #[arg(long, env = "VIGIL_ORACLE_INTERVAL_MS", default_value_t = 1_000)]
     pub interval_ms: u64,

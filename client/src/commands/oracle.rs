@@ -1,7 +1,7 @@
 //! `vigil oracle`: the standalone price feed (the docker compose `oracle` service). It
-//! signs `PriceUpdate`s for every market with the oracle key and posts them to the
-//! sequencer until stopped (or for `--ticks` rounds). The key defaults to the devnet oracle
-//! key, which the binaries' devnet genesis names as oracle.
+//! signs `PriceUpdate`s for every market with each oracle signer's key and posts them to
+//! the sequencer until stopped (or for `--ticks` rounds). The keys default to the three
+//! devnet oracle signers' keys, which the binaries' devnet genesis names.
 
 use super::network::Endpoints;
 use super::{Output, UsageError};
@@ -9,7 +9,7 @@ use crate::cli::{Cli, OracleArgs};
 use crate::keystore::parse_private_key;
 use crate::oracle::{FeedConfig, run_feed};
 use crate::sequencer::SequencerClient;
-use protocol::genesis::devnet_oracle_key;
+use protocol::genesis::devnet_oracle_keys;
 use protocol::signing::{address_of, domain_separator};
 use std::time::Duration;
 
@@ -20,10 +20,14 @@ const BOUNDED_CONNECT_ATTEMPTS: u32 = 6;
 /// (else devnet.json's, else the default), like every other command.
 pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
     let sequencer_url = Endpoints::resolve(cli)?.sequencer_url;
-    let key = match &args.key {
-        Some(hex) => parse_private_key(hex)
-            .map_err(|e| UsageError(format!("--key / VIGIL_ORACLE_KEY: {e}")))?,
-        None => devnet_oracle_key(),
+    let keys = if args.key.is_empty() {
+        devnet_oracle_keys()
+    } else {
+        args.key
+            .iter()
+            .map(|hex| parse_private_key(hex))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| UsageError(format!("--key / VIGIL_ORACLE_KEY: {e}")))?
     };
     if args.interval_ms < 10 {
         return Err(UsageError("--interval-ms must be at least 10".into()).into());
@@ -43,8 +47,9 @@ pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
     let stop = service_shell::shutdown_signal();
     let sequencer = SequencerClient::new(&sequencer_url);
     let domain = domain_separator(args.chain_id, &args.rollup_address);
-    tracing::info!(oracle = %address_of(&key), sequencer = %sequencer_url, "oracle feed starting");
-    let report = run_feed(&sequencer, &key, domain, &config, stop).await?;
+    let signers: Vec<_> = keys.iter().map(address_of).collect();
+    tracing::info!(oracles = ?signers, sequencer = %sequencer_url, "oracle feed starting");
+    let report = run_feed(&sequencer, &keys, domain, &config, stop).await?;
     if report.ticks > 0 && report.failed == report.ticks {
         return Err(anyhow::anyhow!(
             "none of the {} ticks reached the sequencer at {sequencer_url}; is it running (`vigil devnet`)?",
@@ -65,7 +70,7 @@ pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
             prices.join(", ")
         ),
         json: serde_json::json!({
-            "oracle": address_of(&key),
+            "oracles": signers,
             "ticks": report.ticks,
             "accepted": report.accepted,
             "rejected": report.rejected,

@@ -2,17 +2,24 @@
 //! a restart resumes with the same accounts and docs can name them. These are public
 //! throwaway keys; never use them for anything of value.
 //!
-//! The oracle key is keccak256("vigil devnet oracle"), the default of every binary's
+//! The oracle signers' keys are keccak256("vigil devnet oracle"), keccak256("vigil devnet
+//! oracle 1") and keccak256("vigil devnet oracle 2"), the default of every binary's
 //! `--oracle` flag and of `vigil oracle --key`, so the one-process devnet and the docker
-//! compose network agree on the genesis oracle without configuration.
+//! compose network agree on the genesis oracle signers without configuration.
 
 use k256::ecdsa::SigningKey;
 use protocol::primitives::to_hex;
 use protocol::workload::dev_key;
 
-/// The devnet oracle's key: keccak256("vigil devnet oracle") (`protocol::genesis`).
+/// The devnet's first oracle signer's key: keccak256("vigil devnet oracle")
+/// (`protocol::genesis`). Alone it moves the index whenever the other signers are silent.
 pub fn oracle_key() -> SigningKey {
     protocol::genesis::devnet_oracle_key()
+}
+
+/// Every devnet oracle signer's key, in genesis slot order (the devnet feed signs with all).
+pub fn oracle_keys() -> Vec<SigningKey> {
+    protocol::genesis::devnet_oracle_keys()
 }
 
 /// The sequencer's L1 and keeper key.

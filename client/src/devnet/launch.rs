@@ -71,13 +71,16 @@ pub struct RunningDevnet {
 }
 
 impl Devnet {
-    /// The genesis a devnet with `chain_id` runs (the devnet markets, the devnet oracle).
+    /// The genesis a devnet with `chain_id` runs (the devnet markets, the three devnet
+    /// oracle signers).
     pub fn genesis(chain_id: u64) -> Genesis {
+        let oracles = protocol::genesis::devnet_oracles();
         Genesis::devnet(
             chain_id,
             contracts_mock::Config::default_rollup_address(),
-            address_of(&keys::oracle_key()),
+            oracles[0],
         )
+        .with_oracles(oracles)
     }
 
     /// Starts every service and returns once the dev accounts can trade.
@@ -367,7 +370,7 @@ async fn launch(
         let domain = protocol::batch::domain_separator(&genesis);
         let feed_seq = seq.clone();
         services.spawn("oracle feed", Stage::Feed, async move {
-            crate::oracle::run_feed(&feed_seq, &keys::oracle_key(), domain, &feed, stop)
+            crate::oracle::run_feed(&feed_seq, &keys::oracle_keys(), domain, &feed, stop)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())

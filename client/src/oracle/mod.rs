@@ -1,6 +1,8 @@
-//! The devnet oracle: a price feed that signs `PriceUpdate`s for every market with the
-//! genesis oracle key and posts them to the sequencer, one bulk request per tick, all
-//! markets at the same timestamp (so one tick opens at most one batch).
+//! The devnet oracle: a price feed that signs `PriceUpdate`s for every market with each of
+//! the genesis oracle signers' keys (each signer posts its own update; the index is their
+//! median, docs/PROTOCOL.md Part 4 §7) and posts them to the sequencer, one bulk request
+//! per tick, all markets and signers at the same timestamp (so one tick opens at most one
+//! batch).
 //!
 //! `run_feed` is used by `vigil devnet` (in-process) and by `vigil oracle` (standalone, the
 //! docker compose `oracle` service). Prices follow `walk`: a seeded random walk that
@@ -80,11 +82,12 @@ pub enum FeedError {
     NoMarkets,
 }
 
-/// Signs and posts price updates until `shutdown` resolves or `config.ticks` are done.
-/// A failed post is logged and the next tick tries again (the sequencer may restart).
+/// Signs (with every key in `keys`) and posts price updates until `shutdown` resolves or
+/// `config.ticks` are done. A failed post is logged and the next tick tries again (the
+/// sequencer may restart).
 pub async fn run_feed(
     sequencer: &SequencerClient,
-    key: &SigningKey,
+    keys: &[SigningKey],
     domain: H256,
     config: &FeedConfig,
     shutdown: impl Future<Output = ()>,
@@ -110,15 +113,19 @@ pub async fn run_feed(
         // Strictly newer than the last update, or the engine refuses it as not newer.
         let timestamp_ms = contracts_mock::now_ms().max(last_ms + 1);
         last_ms = timestamp_ms;
-        let actions: Vec<_> = walks
+        let updates: Vec<_> = walks
             .iter_mut()
-            .map(|w| {
-                let update = PriceUpdate {
-                    market: w.market,
-                    price: w.step(&mut rng),
-                    timestamp_ms,
-                };
-                sign_action(key, Action::PriceUpdate(update), &domain)
+            .map(|w| PriceUpdate {
+                market: w.market,
+                price: w.step(&mut rng),
+                timestamp_ms,
+            })
+            .collect();
+        let actions: Vec<_> = updates
+            .iter()
+            .flat_map(|update| {
+                keys.iter()
+                    .map(|key| sign_action(key, Action::PriceUpdate(update.clone()), &domain))
             })
             .collect();
         report.ticks += 1;

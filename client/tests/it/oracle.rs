@@ -1,6 +1,7 @@
 //! The oracle feed: the library feed prices every market for a fixed number of ticks and
-//! the sequencer shows exactly the last prices; the real `vigil oracle` binary does the
-//! same with its defaults (the devnet oracle key and domain); and the docker compose
+//! the sequencer shows exactly the last prices (each of the three devnet oracle signers
+//! posts every price, so the median is that price); the real `vigil oracle` binary does the
+//! same with its defaults (the devnet oracle signers' keys and domain); and the docker compose
 //! `oracle` service sets only variables `vigil oracle` reads; a bounded feed without a
 //! sequencer fails in seconds naming the URL.
 
@@ -42,7 +43,7 @@ async fn the_feed_prices_every_market_each_tick() {
     let domain = protocol::batch::domain_separator(net.genesis());
     let report = run_feed(
         &seq,
-        &keys::oracle_key(),
+        &keys::oracle_keys(),
         domain,
         &config,
         std::future::pending(),
@@ -52,8 +53,8 @@ async fn the_feed_prices_every_market_each_tick() {
     assert_eq!(report.ticks, 5);
     assert_eq!(
         (report.accepted, report.rejected),
-        (10, 0),
-        "2 markets × 5 ticks"
+        (30, 0),
+        "2 markets × 3 signers × 5 ticks"
     );
     let sent: Vec<(u32, u64)> = report.prices.iter().map(|(id, _, p)| (*id, *p)).collect();
     assert_eq!(
@@ -91,7 +92,8 @@ async fn the_oracle_binary_moves_prices_with_its_defaults() {
     .await
     .expect("the run completes");
     let value = run.json();
-    assert_eq!(value["accepted"], 6);
+    assert_eq!(value["accepted"], 18, "2 markets × 3 signers × 3 ticks");
+    assert_eq!(value["oracles"].as_array().map(Vec::len), Some(3));
     assert_eq!(value["rejected"], 0);
     let seq = SequencerClient::new(&net.manifest().sequencer_url);
     let sent: Vec<(u32, u64)> = value["prices"]

@@ -121,7 +121,7 @@ pub fn force(
         .action
         .check_forcible()
         .map_err(|e| ApiError::unprocessable("forced_action_not_allowed", e.to_string()))?;
-    signing::verify_action(&call.action, &rules.l2_domain, &rules.genesis().oracle).map_err(
+    signing::verify_action(&call.action, &rules.l2_domain, &rules.genesis().oracles).map_err(
         |e| {
             ApiError::unprocessable(
                 "invalid_forced_action",

@@ -159,7 +159,7 @@ fn sequence(
     let items = txs
         .into_iter()
         .map(|tx| {
-            let signer = verify_tx_with(&tx, &domain, &genesis.oracle, RECOVERY.recover);
+            let signer = verify_tx_with(&tx, &domain, &genesis.oracles, RECOVERY.recover);
             (tx, signer)
         })
         .collect();

@@ -83,10 +83,10 @@ pub struct ActionRow {
 )]
 pub struct NotForcible(pub &'static str);
 
-/// `Order`: 10 + F·(M + 5) + 2·(M − 1). (A signature from another key reads one leaf,
+/// `Order`: 11 + F·(M + 5) + 2·(M − 1). (A signature from another key reads one leaf,
 /// the agent approval, and stops there: far below every bound.)
 fn order_bound(s: BoundSizes) -> usize {
-    10 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
+    11 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
 }
 
 /// `Cancel`: 5.
@@ -148,7 +148,7 @@ impl ActionKind {
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
             max_touched: |s| {
-                14 + 2 * s.markets
+                15 + 2 * s.markets
                     + 2 * s.open_orders
                     + s.fills * (s.markets + 5)
                     + 4 * crate::engine::ADL_MAX_COUNTERPARTIES
@@ -160,7 +160,7 @@ impl ActionKind {
             type_string: PRICE_UPDATE_TYPE,
             type_hash: PRICE_UPDATE_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |_| 3,
+            max_touched: |_| 4,
         },
         // Agent management needs the account's own key and never leaves the account
         // stuck, so it is not forcible; the agent kinds act for another account, which can

@@ -125,7 +125,7 @@ pub struct Liquidate {
     pub expires_at: u64,
 }
 
-/// `PriceUpdate(uint32 market,uint64 price,uint64 timestampMs)`, signed by the genesis oracle key.
+/// `PriceUpdate(uint32 market,uint64 price,uint64 timestampMs)`, signed by one of the genesis oracle signers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PriceUpdate {

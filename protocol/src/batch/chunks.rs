@@ -116,7 +116,7 @@ impl<'a> ChunkExecutor<'a> {
                 let tx = &self.txs[i];
                 let signer = match self.signers {
                     Some(signers) => signers[i].clone(),
-                    None => verify_tx(tx, &self.domain, &self.genesis.oracle),
+                    None => verify_tx(tx, &self.domain, &self.genesis.oracles),
                 };
                 engine::apply_tx(state, self.genesis, &self.ctx, tx, &signer)
             })

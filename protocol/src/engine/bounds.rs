@@ -4,14 +4,14 @@
 //!
 //! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
 //! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §14):
-//! - Order:      10 + F·(M + 5) + 2·(M − 1) (the taker's margin check and the resting
+//! - Order:      11 + F·(M + 5) + 2·(M − 1) (the taker's margin check and the resting
 //!   order's reservation read the same M − 1 other positions and market leaves; each
 //!   position write may move its ADL index entry: 2 paths)
 //! - Cancel:     5
 //! - CancelAll:  3 + 2·O + M
 //! - Withdraw:   4 + 2·M
-//! - Liquidate:  14 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
-//! - PriceUpdate: 3
+//! - Liquidate:  15 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
+//! - PriceUpdate: 4 (market, the signers' prices, best bid and best ask)
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).
@@ -84,7 +84,7 @@ mod tests {
         // 2 markets, 32 fills, 64 orders, 4 ADL counterparties: a liquidation dominates.
         // The sweep: 2 switches × (CancelAll 3 + 128 + 2, + 2) + 1.
         let sweep = 2 * (3 + 128 + 2 + 2) + 1;
-        assert_eq!(max_touched_keys(&g), 14 + 4 + 128 + 32 * 7 + 16 + 1 + sweep);
+        assert_eq!(max_touched_keys(&g), 15 + 4 + 128 + 32 * 7 + 16 + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
             .map(|i| crate::genesis::MarketParams {
@@ -95,7 +95,7 @@ mod tests {
         let sweep = 2 * (3 + 128 + 16 + 2) + 1;
         assert_eq!(
             max_touched_keys(&g),
-            14 + 32 + 128 + 32 * 21 + 16 + 1 + sweep
+            15 + 32 + 128 + 32 * 21 + 16 + 1 + sweep
         );
     }
 }

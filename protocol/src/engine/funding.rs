@@ -1,17 +1,28 @@
-//! Funding: a cumulative index per market, accrued on each oracle price update from the
-//! premium of the book mid over the oracle price (capped), and settled into positions
-//! lazily, whenever a position's size changes.
+//! Funding: a cumulative index per market that accrues by elapsed time. The premium of the
+//! book mid over the index price (capped) is sampled after every action on the market
+//! (`Order`, `Liquidate`, `PriceUpdate`) and held until the next one, which first accrues
+//! `index × premium × elapsed / period` at the held premium: so over any span the index
+//! moves by the time-weighted premium, whether or not a price update is included. Funding
+//! is settled into positions lazily, whenever a position's size changes.
 //!
 //! Index units: micro-USDC per whole unit of the base asset, times `FUNDING_INDEX_SCALE`.
 //! Longs pay when the index rises. Formulas and rounding: docs/PROTOCOL.md Part 4 §6.
 
+use super::Halt;
+use super::book::{best_price, side_of};
 use super::math::{BPS, FUNDING_INDEX_SCALE, Overflow, floor_div, mul, sub, trunc_div};
 use super::records::MarketState;
+use crate::state::State;
+
+/// The longest span one accrual covers: 365 days (the longest funding period), which keeps
+/// `price × premium × dt × SCALE` inside `i128`. A market untouched for longer accrues the
+/// cap.
+pub const MAX_FUNDING_GAP_MS: u64 = crate::genesis::MAX_FUNDING_PERIOD_MS;
 
 /// The premium of the book mid over the oracle price, in whole bps truncated toward zero,
 /// clamped to ±`cap_bps`: `(mid − oracle) × 10000 / oracle` with `mid = (bid + ask) / 2`,
 /// computed as `(bid + ask − 2·oracle) × 10000 / (2·oracle)` so the mid never rounds.
-/// Zero when either side of the book is empty.
+/// Zero when either side of the book is empty or there is no price yet.
 pub fn premium_bps(
     best_bid: Option<u64>,
     best_ask: Option<u64>,
@@ -21,6 +32,9 @@ pub fn premium_bps(
     let (Some(bid), Some(ask)) = (best_bid, best_ask) else {
         return Ok(0);
     };
+    if oracle == 0 {
+        return Ok(0);
+    }
     let twice_oracle = mul(i128::from(oracle), 2)?;
     let diff = sub(i128::from(bid) + i128::from(ask), twice_oracle)?;
     let premium = trunc_div(mul(diff, BPS)?, twice_oracle)?;
@@ -28,31 +42,44 @@ pub fn premium_bps(
     Ok(premium.clamp(-cap, cap))
 }
 
-/// Accrues funding up to `now_ms` at `premium_bps` and restarts the funding clock:
-/// `index += trunc(oracle × premium_bps × dt × SCALE / (10000 × period))` with
-/// `dt = min(now − funding_timestamp, period)`. The first call only starts the clock.
-///
-/// `dt` is capped at one period because a premium observed at one instant says nothing
-/// about a longer gap between oracle updates.
-pub fn accrue(
-    ms: &mut MarketState,
-    oracle: u64,
-    premium_bps: i128,
-    now_ms: u64,
-    period_ms: u64,
-) -> Result<(), Overflow> {
-    if ms.funding_timestamp_ms != 0 && period_ms > 0 {
-        let dt = now_ms
-            .saturating_sub(ms.funding_timestamp_ms)
-            .min(period_ms);
-        let numerator = mul(
-            mul(mul(i128::from(oracle), premium_bps)?, FUNDING_INDEX_SCALE)?,
-            i128::from(dt),
-        )?;
-        let step = trunc_div(numerator, mul(BPS, i128::from(period_ms))?)?;
-        ms.funding_index = ms.funding_index.checked_add(step).ok_or(Overflow)?;
+/// Accrues funding up to `now_ms` at the premium and index price held since the last
+/// accrual: `index += trunc(mark × funding_premium_bps × dt × SCALE / (10000 × period))`
+/// with `dt = min(now − funding_timestamp_ms, MAX_FUNDING_GAP_MS)`, then
+/// `funding_timestamp_ms = now`. The first call (timestamp 0) only starts the clock, and
+/// time never goes back: a `now` at or before the funding time accrues nothing.
+pub fn accrue(ms: &mut MarketState, now_ms: u64, period_ms: u64) -> Result<(), Overflow> {
+    if ms.funding_timestamp_ms == 0 {
+        ms.funding_timestamp_ms = now_ms;
+        return Ok(());
     }
+    if now_ms <= ms.funding_timestamp_ms || period_ms == 0 {
+        return Ok(());
+    }
+    let dt = (now_ms - ms.funding_timestamp_ms).min(MAX_FUNDING_GAP_MS);
+    let numerator = mul(
+        mul(
+            mul(i128::from(ms.mark_price), ms.funding_premium_bps)?,
+            FUNDING_INDEX_SCALE,
+        )?,
+        i128::from(dt),
+    )?;
+    let step = trunc_div(numerator, mul(BPS, i128::from(period_ms))?)?;
+    ms.funding_index = ms.funding_index.checked_add(step).ok_or(Overflow)?;
     ms.funding_timestamp_ms = now_ms;
+    Ok(())
+}
+
+/// Samples the premium the market holds from now on: the book's best bid and ask against
+/// the current index price (`premium_bps`, capped at `cap_bps`).
+pub fn sample_premium<S: State>(
+    st: &mut S,
+    market: u32,
+    ms: &mut MarketState,
+    cap_bps: u32,
+) -> Result<(), Halt> {
+    let bid = best_price(st, market, side_of(true))?;
+    let ask = best_price(st, market, side_of(false))?;
+    ms.funding_premium_bps = premium_bps(bid, ask, ms.mark_price, cap_bps)?;
     Ok(())
 }
 
@@ -104,24 +131,37 @@ mod tests {
         assert_eq!(premium_bps(None, Some(1), oracle, 50), Ok(0));
     }
 
+    /// The first call starts the clock; then the held premium accrues by elapsed time,
+    /// over any gap up to 365 days; time never goes back.
     #[test]
-    fn accrual_is_capped_at_one_period_and_first_update_starts_the_clock() {
-        let mut ms = MarketState::default();
-        accrue(&mut ms, 100_000_000, 10, 5_000, 3_600_000).unwrap();
+    fn accrual_is_by_elapsed_time_at_the_held_premium() {
+        let hour = 3_600_000;
+        let mut ms = MarketState {
+            mark_price: 100_000_000,
+            funding_premium_bps: 10,
+            ..MarketState::default()
+        };
+        accrue(&mut ms, 5_000, hour).unwrap();
         assert_eq!((ms.funding_index, ms.funding_timestamp_ms), (0, 5_000));
         // 10 bps for half a period on 100 USD: 0.05 USD = 50_000 micro, × SCALE.
-        accrue(&mut ms, 100_000_000, 10, 5_000 + 1_800_000, 3_600_000).unwrap();
+        accrue(&mut ms, 5_000 + hour / 2, hour).unwrap();
         assert_eq!(ms.funding_index, 50_000 * FUNDING_INDEX_SCALE);
-        // Ten periods later only one period accrues.
-        accrue(
-            &mut ms,
-            100_000_000,
-            -10,
-            5_000 + 1_800_000 + 36_000_000,
-            3_600_000,
-        )
-        .unwrap();
-        assert_eq!(ms.funding_index, -50_000 * FUNDING_INDEX_SCALE);
+        // Earlier or equal times accrue nothing and keep the clock.
+        accrue(&mut ms, 5_000, hour).unwrap();
+        assert_eq!(ms.funding_timestamp_ms, 5_000 + hour / 2);
+        // Ten periods at −10 bps: ten times one period's −0.1 USD.
+        ms.funding_premium_bps = -10;
+        accrue(&mut ms, 5_000 + hour / 2 + 10 * hour, hour).unwrap();
+        assert_eq!(ms.funding_index, (50_000 - 1_000_000) * FUNDING_INDEX_SCALE);
+        // A gap beyond 365 days accrues 365 days.
+        let t = ms.funding_timestamp_ms;
+        let before = ms.funding_index;
+        accrue(&mut ms, t + 2 * MAX_FUNDING_GAP_MS, hour).unwrap();
+        let year_of_periods = i128::from(MAX_FUNDING_GAP_MS / hour);
+        assert_eq!(
+            ms.funding_index - before,
+            -100_000 * year_of_periods * FUNDING_INDEX_SCALE
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::records::{
-    Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, Position,
+    Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, OraclePrices,
+    Position,
     SideTotals, Withdrawal,
 };
 use super::storage::decode_at;
@@ -188,6 +189,13 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
             }
             KIND_DEAD_MAN_DUE => {
                 l.dead_man_due.insert(*key, address_value(key, bytes)?);
+            }
+            KIND_ORACLE_PRICES => {
+                let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
+                if oracle_prices_key(id) != *key {
+                    return fail(format!("malformed oracle prices key {key}"));
+                }
+                decode_at::<OraclePrices>(key, bytes).map_err(bad)?;
             }
             _ => return fail(format!("unknown key {key}")),
         }

@@ -25,6 +25,7 @@ pub const KIND_INSOLVENT: u8 = 0x0a;
 pub const KIND_AGENT: u8 = 0x0b;
 pub const KIND_DEAD_MAN: u8 = 0x0c;
 pub const KIND_DEAD_MAN_DUE: u8 = 0x0d;
+pub const KIND_ORACLE_PRICES: u8 = 0x10;
 
 /// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
 /// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
@@ -130,6 +131,12 @@ pub fn order_index_key(owner: &Address, market: u32, nonce: u64) -> Key {
 /// `0x05 ‖ market(4)` → `MarketState`.
 pub fn market_key(market: u32) -> Key {
     key_with(KIND_MARKET, &market.to_be_bytes())
+}
+
+/// `0x10 ‖ market(4)` → `OraclePrices`: each genesis oracle signer's latest price for
+/// the market (docs/PROTOCOL.md Part 4 §7).
+pub fn oracle_prices_key(market: u32) -> Key {
+    key_with(KIND_ORACLE_PRICES, &market.to_be_bytes())
 }
 
 /// `0x06 ‖ id(8)` → `Withdrawal`. The settlement layer pays a withdrawal against a Merkle

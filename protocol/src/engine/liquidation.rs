@@ -18,6 +18,7 @@
 
 use super::backstop::{Backstop, bankruptcy_price, credit_residue};
 use super::cancels::cancel_under;
+use super::funding::{accrue, sample_premium};
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::{account_market_orders_prefix, insolvent_key};
 use super::margin::{AccountRisk, account_risk};
@@ -78,13 +79,16 @@ pub(crate) fn liquidate_checked<S: State>(
     if pos.size == 0 {
         return reject(Status::NoPosition);
     }
-    let ms = load_market(st, l.market)?;
+    let mut ms = load_market(st, l.market)?;
     if is_stale(genesis, ctx, ms.price_timestamp_ms) {
         return reject(Status::StalePrice);
     }
     if check_health && risk.equity >= risk.maintenance {
         return reject(Status::NotLiquidatable);
     }
+    // Funding accrues to the block time before the stages settle the account (§6).
+    accrue(&mut ms, ctx.timestamp_ms, genesis.funding_period_ms)?;
+    store_market(st, l.market, &ms)?;
     let target = target_size(params, ms.mark_price, &risk, pos.size)?;
     let mut receipt = Receipt::ok();
     let mut taker = Taker { acct, pos };
@@ -201,6 +205,7 @@ fn run_stages<S: State>(
     outcome.reward = pay_fee(st, l, outcome.fee, &mut fund)?;
     outcome.remaining = taker.pos.size;
     store_position(st, &mut taker.acct, l.market, &taker.pos)?;
+    sample_premium(st, l.market, &mut ms, genesis.max_funding_premium_bps)?;
     store_market(st, l.market, &ms)?;
     store_account(st, &taker.acct)?;
     store_account(st, &fund)?;

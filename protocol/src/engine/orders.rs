@@ -7,6 +7,7 @@
 
 use super::book::{best_price, claim_slot, insert_order, side_of};
 use super::breaker;
+use super::funding::{accrue, sample_premium};
 use super::margin::{account_risk, order_margin};
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
@@ -168,6 +169,8 @@ pub fn place<S: State>(
         size_scale: size_scale(params.size_decimals)?,
     };
     let mut ms = ms_before.clone();
+    // Funding accrues to the block time before anything settles against the index (§6).
+    accrue(&mut ms, ctx.timestamp_ms, genesis.funding_period_ms)?;
     let mut taker = Taker { acct, pos };
     let acct_before = taker.acct.clone();
     let pos_before = taker.pos.clone();
@@ -245,6 +248,7 @@ pub fn place<S: State>(
     if taker.acct != acct_before {
         store_account(st, &taker.acct)?;
     }
+    sample_premium(st, o.market, &mut ms, genesis.max_funding_premium_bps)?;
     if ms != ms_before {
         store_market(st, o.market, &ms)?;
     }

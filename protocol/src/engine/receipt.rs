@@ -55,7 +55,7 @@ statuses! {
     Ok = 0, "ok", "ok";
     BadSignature = 1, "bad_signature", "the signature is invalid";
     SignerMismatch = 2, "signer_mismatch", "the signature is not from the account the message names";
-    NotOracle = 3, "not_oracle", "price updates must be signed by the genesis oracle";
+    NotOracle = 3, "not_oracle", "price updates must be signed by one of the genesis oracle signers";
     ReservedAccount = 4, "reserved_account", "the insurance fund's reserved address cannot act or be liquidated";
     Expired = 5, "expired", "expiresAt is before the batch timestamp";
     NonceAlreadyUsed = 6, "nonce_already_used", "this nonce was already used by the account";
@@ -78,7 +78,7 @@ statuses! {
     OrderNotFound = 25, "order_not_found", "no open order with this nonce in this market";
     NotLiquidatable = 26, "not_liquidatable", "the account's equity is not below its maintenance margin";
     NoPosition = 27, "no_position", "the account has no position in this market";
-    OraclePriceNotNewer = 28, "oracle_price_not_newer", "the price update is not newer than the market's last price";
+    OraclePriceNotNewer = 28, "oracle_price_not_newer", "the price update is not newer than its signer's last price for the market";
     OraclePriceFromFuture = 29, "oracle_price_from_future", "the price update is later than the batch timestamp";
     InvalidPrice = 30, "invalid_price", "the oracle price must be positive and at most MAX_PRICE";
     ZeroAmount = 31, "zero_amount", "the amount must be positive";

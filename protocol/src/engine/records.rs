@@ -135,6 +135,9 @@ pub struct MarketState {
     pub breaker_move_bps: u32,
     /// For a move trip: the time between the window start and the tripping price.
     pub breaker_move_ms: u64,
+    /// The funding premium (bps) sampled after the last action on this market, held from
+    /// `funding_timestamp_ms` until the next one (docs/PROTOCOL.md Part 4 §6).
+    pub funding_premium_bps: i128,
 }
 
 /// `MarketState::breaker_reason`: not tripped.
@@ -317,7 +320,8 @@ impl Encode for MarketState {
             .u8(self.breaker_reason)
             .u64(self.breaker_tripped_at_ms)
             .u32(self.breaker_move_bps)
-            .u64(self.breaker_move_ms);
+            .u64(self.breaker_move_ms)
+            .i128(self.funding_premium_bps);
     }
 }
 
@@ -340,6 +344,7 @@ impl Decode for MarketState {
             breaker_tripped_at_ms: r.u64("market.breaker_tripped_at_ms")?,
             breaker_move_bps: r.u32("market.breaker_move_bps")?,
             breaker_move_ms: r.u64("market.breaker_move_ms")?,
+            funding_premium_bps: r.i128("market.funding_premium_bps")?,
         })
     }
 }
@@ -453,6 +458,44 @@ impl Decode for NonceSet {
     }
 }
 
+/// One oracle signer's latest price for a market; `price = 0`: none yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignedPrice {
+    pub price: u64,
+    pub timestamp_ms: u64,
+}
+
+/// `0x10` leaf: every genesis oracle signer's latest price for one market, in the slot
+/// order of `Genesis::oracles` (docs/PROTOCOL.md Part 4 §7).
+/// Encoding: `n u32 ‖ (price u64 ‖ timestamp_ms u64) × n`, n ≤ `MAX_ORACLE_SIGNERS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OraclePrices {
+    pub slots: Vec<SignedPrice>,
+}
+
+impl Encode for OraclePrices {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(u32::try_from(self.slots.len()).expect("at most MAX_ORACLE_SIGNERS slots"));
+        for slot in &self.slots {
+            w.u64(slot.price).u64(slot.timestamp_ms);
+        }
+    }
+}
+
+impl Decode for OraclePrices {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.count("oracle_prices", crate::genesis::MAX_ORACLE_SIGNERS)?;
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            slots.push(SignedPrice {
+                price: r.u64("oracle_prices.price")?,
+                timestamp_ms: r.u64("oracle_prices.timestamp_ms")?,
+            });
+        }
+        Ok(OraclePrices { slots })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,7 +549,7 @@ mod tests {
                 breaker_reason: BREAKER_MOVE,
                 ..Default::default()
             },
-            72 + 8 + 8 + 1 + 8 + 4 + 8,
+            72 + 8 + 8 + 1 + 8 + 4 + 8 + 16,
         );
         round_trip(
             Withdrawal {

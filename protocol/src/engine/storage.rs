@@ -6,8 +6,11 @@
 //! decode is `StateError::Malformed`, never a panic.
 
 use super::genesis_state::INSURANCE_FUND;
-use super::keys::{ADL_LONG, ADL_SHORT, account_key, adl_key, market_key, meta_key, position_key};
-use super::records::{Account, MarketState, Meta, Position};
+use super::keys::{
+    ADL_LONG, ADL_SHORT, account_key, adl_key, market_key, meta_key, oracle_prices_key,
+    position_key,
+};
+use super::records::{Account, MarketState, Meta, OraclePrices, Position, SignedPrice};
 use crate::codec::{Decode, Encode};
 use crate::primitives::Address;
 use crate::state::{Key, State, StateError};
@@ -130,6 +133,37 @@ pub fn load_market<S: State>(st: &mut S, market: u32) -> Result<MarketState, Sta
 
 pub fn store_market<S: State>(st: &mut S, market: u32, ms: &MarketState) -> Result<(), StateError> {
     st.set(&market_key(market), ms.encode())
+}
+
+/// The market's per-signer oracle prices, one slot per genesis signer (a missing leaf reads
+/// as `signers` empty slots; a leaf with another slot count is malformed).
+pub fn load_oracle_prices<S: State>(
+    st: &mut S,
+    market: u32,
+    signers: usize,
+) -> Result<OraclePrices, StateError> {
+    let key = oracle_prices_key(market);
+    let prices: OraclePrices = read(st, &key)?.unwrap_or_else(|| OraclePrices {
+        slots: vec![SignedPrice::default(); signers],
+    });
+    if prices.slots.len() != signers {
+        return Err(StateError::Malformed {
+            key,
+            reason: format!(
+                "{} oracle slots, the genesis names {signers} signers",
+                prices.slots.len()
+            ),
+        });
+    }
+    Ok(prices)
+}
+
+pub fn store_oracle_prices<S: State>(
+    st: &mut S,
+    market: u32,
+    prices: &OraclePrices,
+) -> Result<(), StateError> {
+    st.set(&oracle_prices_key(market), prices.encode())
 }
 
 pub fn load_meta<S: State>(st: &mut S) -> Result<Meta, StateError> {

@@ -58,29 +58,36 @@ pub type RecoverFn = fn(&H256, &crate::action::Signature) -> Result<Address, Sig
 /// Checks a signed action under a domain and returns its signer.
 ///
 /// User actions must be signed by the address they name (`account`, `liquidator` for
-/// `Liquidate`, `agent` for the agent kinds); a `PriceUpdate` must be signed by the genesis `oracle`. Otherwise the
-/// error is `SignerMismatch { recovered, claimed }`.
+/// `Liquidate`, `agent` for the agent kinds); a `PriceUpdate` must be signed by one of the
+/// genesis `oracles`. Otherwise the error is `SignerMismatch { recovered, claimed }`
+/// (`claimed` is the first oracle signer for a `PriceUpdate`).
 pub fn verify_action(
     signed: &SignedAction,
     domain_separator: &H256,
-    oracle: &Address,
+    oracles: &[Address],
 ) -> Result<Address, SignatureError> {
-    verify_action_with(signed, domain_separator, oracle, recover_signer)
+    verify_action_with(signed, domain_separator, oracles, recover_signer)
 }
 
 /// [`verify_action`] with the recovery done by `recover`.
 pub fn verify_action_with(
     signed: &SignedAction,
     domain_separator: &H256,
-    oracle: &Address,
+    oracles: &[Address],
     recover: RecoverFn,
 ) -> Result<Address, SignatureError> {
     let digest = signing_digest(&signed.action, domain_separator);
     let recovered = recover(&digest, &signed.signature)?;
-    let claimed = signed.action.claimed_signer().unwrap_or(*oracle);
-    if recovered == claimed {
-        Ok(recovered)
-    } else {
-        Err(SignatureError::SignerMismatch { recovered, claimed })
-    }
+    let accepted = match signed.action.claimed_signer() {
+        Some(claimed) => (recovered == claimed).then_some(claimed),
+        None => oracles.contains(&recovered).then_some(recovered),
+    };
+    accepted.ok_or_else(|| SignatureError::SignerMismatch {
+        recovered,
+        claimed: signed
+            .action
+            .claimed_signer()
+            .or_else(|| oracles.first().copied())
+            .unwrap_or(Address::ZERO),
+    })
 }

@@ -102,7 +102,7 @@ fn supplied_signers_equal_to_recovery_change_nothing() {
     let domain = domain_separator(&genesis);
     let signers: Vec<Signer> = txs
         .iter()
-        .map(|tx| verify_tx(tx, &domain, &genesis.oracle))
+        .map(|tx| verify_tx(tx, &domain, &genesis.oracles))
         .collect();
     let run = |signers: Option<&[Signer]>| {
         let exec = ChunkExecutor::new(&genesis, &txs, CTX, signers);
@@ -126,7 +126,7 @@ fn supplied_signers_are_trusted_as_given() {
     let domain = domain_separator(&genesis);
     let mut signers: Vec<Signer> = txs
         .iter()
-        .map(|tx| verify_tx(tx, &domain, &genesis.oracle))
+        .map(|tx| verify_tx(tx, &domain, &genesis.oracles))
         .collect();
     let (honest, _) = serial(&genesis, &txs);
     let victim = (0..txs.len())
@@ -149,7 +149,7 @@ fn a_signer_count_other_than_the_transaction_count_is_refused() {
     let domain = domain_separator(&genesis);
     let signers: Vec<Signer> = txs[1..]
         .iter()
-        .map(|tx| verify_tx(tx, &domain, &genesis.oracle))
+        .map(|tx| verify_tx(tx, &domain, &genesis.oracles))
         .collect();
     let _ = ChunkExecutor::new(&genesis, &txs, CTX, Some(&signers));
 }

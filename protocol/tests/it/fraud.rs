@@ -504,3 +504,84 @@ fn a_sequencer_that_ignores_the_circuit_breaker_is_proven() {
         other => panic!("expected upheld, got {other:?}"),
     }
 }
+
+/// A sequencer that computes the index wrongly (it takes the newest signed price instead of
+/// the median of the fresh signers, Part 4 §7) posts a root no honest execution gives; the
+/// verifier finds that chunk and the adjudicator upholds the proof, so the batch is
+/// reverted.
+#[test]
+fn a_sequencer_that_computes_the_index_wrongly_is_proven() {
+    use protocol::action::{Action, PriceUpdate};
+    use protocol::codec::{Decode, Encode};
+    use protocol::engine::{keys::market_key, records::MarketState};
+    use protocol::signing::{address_of, sign_action};
+    use protocol::state::State;
+    use protocol::workload::dev_key;
+
+    const USD: u64 = 1_000_000;
+    let keys: Vec<_> = (0..3).map(|i| dev_key("fraud-oracle", 0, i)).collect();
+    let genesis = Workload::new(22, 2)
+        .genesis
+        .with_oracles(keys.iter().map(address_of).collect());
+    let w = Workload::with_genesis(22, 2, genesis, keys[0].clone());
+    let domain = domain_separator(&w.genesis);
+    let price = |signer: usize, price: u64| Tx::User {
+        action: sign_action(
+            &keys[signer],
+            Action::PriceUpdate(PriceUpdate {
+                market: 1,
+                price,
+                timestamp_ms: T0_MS,
+            }),
+            &domain,
+        ),
+    };
+    let pre = genesis_tree(&w.genesis);
+    let ctx = BlockContext {
+        timestamp_ms: T0_MS,
+    };
+    // Two honest signers at 50,000 and 50,010 USD, then signer 2's outlier at 60,000.
+    let txs = vec![
+        price(0, 50_000 * USD),
+        price(1, 50_010 * USD),
+        price(2, 60_000 * USD),
+    ];
+    let exec = ChunkExecutor::new(&w.genesis, &txs, ctx, None);
+    let chunk = exec.chunks(pre.clone()).next().unwrap().unwrap();
+    assert!(chunk.receipts.iter().all(|r| r.status.is_ok()));
+    // The honest index is the median, 50,010 USD; the faulty sequencer books 60,000.
+    let mut faulty = pre.clone();
+    for tx in &txs {
+        execute_tx(&mut faulty, &w.genesis, &domain, &ctx, tx).unwrap();
+    }
+    let key = market_key(1);
+    let mut ms = MarketState::decode(&faulty.get(&key).unwrap().unwrap()).unwrap();
+    assert_eq!(ms.mark_price, 50_010 * USD, "the honest index");
+    ms.mark_price = 60_000 * USD;
+    faulty.set(&key, ms.encode()).unwrap();
+    let root = faulty.root();
+    assert_ne!(root, chunk.post_root);
+
+    let draft = Draft {
+        queue_start: 0,
+        ..Draft::first(&w.genesis, T0_MS)
+    };
+    let batch = Batch::seal(
+        draft,
+        pre.root(),
+        txs.clone(),
+        vec![root],
+        vec![chunk.receipts_root],
+    );
+    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
+    let bad = bad.expect("the verifier finds the chunk with the wrong index");
+    assert_eq!(bad.chunk, 0);
+    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
+    match fraud::adjudicate(&w.genesis, &batch, &proof) {
+        Verdict::Upheld(u) => {
+            assert_eq!(u.claimed_root, root);
+            assert_eq!(u.computed_root, chunk.post_root);
+        }
+        other => panic!("expected upheld, got {other:?}"),
+    }
+}

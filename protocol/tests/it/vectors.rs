@@ -17,7 +17,7 @@ use protocol::batch::genesis_anchor;
 use protocol::codec::Encode;
 use protocol::genesis::{
     DEVNET_CHAIN_ID, DEVNET_ORACLE_KEY_PREIMAGE, DEVNET_VERIFYING_CONTRACT, Genesis,
-    devnet_oracle_key,
+    devnet_oracle_key, devnet_oracles,
 };
 use protocol::primitives::keccak256;
 use protocol::signing::{
@@ -62,16 +62,27 @@ fn write_or_check(name: &str, value: &Value) {
 /// The devnet genesis as every binary builds it, with its canonical bytes and hashes.
 #[test]
 fn genesis_vectors() {
-    let oracle_key = devnet_oracle_key();
-    let oracle = address_of(&oracle_key);
-    let genesis = Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, oracle);
+    let oracles = devnet_oracles();
+    let genesis = Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, oracles[0])
+        .with_oracles(oracles.clone());
     let encoded = genesis.encode();
+    let signers: Vec<Value> = (0..oracles.len())
+        .map(|i| {
+            let preimage = match i {
+                0 => DEVNET_ORACLE_KEY_PREIMAGE.to_vec(),
+                i => format!("vigil devnet oracle {i}").into_bytes(),
+            };
+            json!({
+                "key_preimage_ascii": String::from_utf8(preimage.clone()).expect("ASCII"),
+                "key_preimage_hex": hex0x(&preimage),
+                "secret_key": hex0x(&keccak256(&preimage).0),
+                "address": hex0x(&oracles[i].0),
+            })
+        })
+        .collect();
     let value = json!({
-        "description": "Genesis::devnet(chain_id, verifying_contract, oracle): parameters, canonical encoding, hash and batch-0 anchor",
-        "oracle_key_preimage_ascii": String::from_utf8(DEVNET_ORACLE_KEY_PREIMAGE.to_vec()).expect("ASCII"),
-        "oracle_key_preimage_hex": hex0x(DEVNET_ORACLE_KEY_PREIMAGE),
-        "oracle_secret_key": hex0x(&keccak256(DEVNET_ORACLE_KEY_PREIMAGE).0),
-        "oracle_address": hex0x(&oracle.0),
+        "description": "Genesis::devnet(chain_id, verifying_contract, oracles[0]).with_oracles(oracles): the devnet genesis every binary builds (three oracle signers): parameters, canonical encoding, hash and batch-0 anchor",
+        "oracle_signers": signers,
         "genesis": serde_json::to_value(&genesis).expect("genesis serializes"),
         "encoding_hex": hex0x(&encoded),
         "encoding_len": encoded.len(),
@@ -154,7 +165,8 @@ fn vector_batch() -> (
         DEVNET_CHAIN_ID,
         DEVNET_VERIFYING_CONTRACT,
         address_of(&oracle_key),
-    );
+    )
+    .with_oracles(devnet_oracles());
     genesis.checkpoint_interval_txs = BATCH_VECTOR_K;
     let mut w = Workload::with_genesis(7, 4, genesis.clone(), oracle_key);
     let mut txs = w.deposits(10_000_000_000);

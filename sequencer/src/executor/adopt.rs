@@ -52,7 +52,7 @@ impl Core {
         let fault = self.fault.take();
         self.ensure_open(batch.header.timestamp_ms);
         for tx in &batch.txs {
-            let signer = verify_tx(tx, &self.domain, &self.genesis.oracle);
+            let signer = verify_tx(tx, &self.domain, &self.genesis.oracles);
             let applied = self.apply_always(tx.clone(), &signer)?;
             assert!(applied.included.is_some(), "every transaction is included");
         }

@@ -199,14 +199,15 @@ impl Core {
 
     /// The signer the STF sees for a transaction that was accepted before (replay,
     /// re-sequencing): its signature was verified then. Forced L1 actions, which are
-    /// included even when invalid, are verified again.
+    /// included even when invalid, are verified again, and so are price updates, whose
+    /// signer (which oracle slot) only the signature tells.
     pub fn trusted_signer(&self, tx: &Tx) -> Result<Address, SignatureError> {
         match tx {
-            Tx::User { action } => Ok(action
-                .action
-                .claimed_signer()
-                .unwrap_or(self.genesis.oracle)),
-            Tx::L1 { .. } => verify_tx(tx, &self.domain, &self.genesis.oracle),
+            Tx::User { action } => match action.action.claimed_signer() {
+                Some(signer) => Ok(signer),
+                None => verify_tx(tx, &self.domain, &self.genesis.oracles),
+            },
+            Tx::L1 { .. } => verify_tx(tx, &self.domain, &self.genesis.oracles),
         }
     }
 
@@ -302,7 +303,7 @@ impl Core {
     /// signatures this sequencer never checked, so its signer is recovered again.
     pub(super) fn apply_recorded(&mut self, record: TxRecord) -> Result<(), ExecError> {
         let (signer, inclusion) = if record.rejected {
-            let signer = verify_tx(&record.tx, &self.domain, &self.genesis.oracle);
+            let signer = verify_tx(&record.tx, &self.domain, &self.genesis.oracles);
             (signer, Inclusion::Always)
         } else {
             (self.trusted_signer(&record.tx), Inclusion::IfAccepted)

@@ -84,7 +84,9 @@ fn admit(s: &AppState, actions: &[SignedAction]) -> Result<crate::intake::Admitt
             message,
         ));
     }
-    let oracle = s.genesis.oracle;
+    // Price updates count against the first oracle signer's share: the signer is only
+    // known once the signature is recovered, after admission.
+    let oracle = s.genesis.oracles.first().copied().unwrap_or(Address::ZERO);
     let accounts: Vec<Address> = actions
         .iter()
         .map(|a| a.action.claimed_signer().unwrap_or(oracle))

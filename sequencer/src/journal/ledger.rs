@@ -220,20 +220,21 @@ pub struct TransfersResponse {
     pub next_before_seq: Option<u64>,
 }
 
-/// One funding accrual of a market: an oracle price update moved its funding index.
+/// One funding accrual of a market: an action (an order, a liquidation or an oracle price)
+/// moved its funding clock and index (docs/PROTOCOL.md Part 4 §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FundingAccrual {
     pub seq: u64,
     pub batch_index: u64,
-    /// The oracle price and its timestamp (the funding clock).
+    /// The index price the accrual ran at (held since the previous accrual), and the
+    /// market's index time after it.
     pub price: u64,
     pub price_timestamp_ms: u64,
     /// The cumulative index after it (micro-USDC per whole unit × 10^6; longs pay when it
     /// rises).
     pub funding_index: i128,
     pub index_change: i128,
-    /// The time it accrued over (at most one funding period; 0: the first price started
-    /// the clock).
+    /// The time it accrued over (0: the first price started the clock).
     pub accrued_ms: u64,
     /// The rate it accrued at, in bps of the price per funding period (the capped premium
     /// of the book mid over the oracle price), recovered from the index change.
@@ -314,9 +315,18 @@ pub fn funding_effects(
     if !receipt.status.is_ok() {
         return Ok(FundingEffects::default());
     }
-    let accrual = match action_of(tx) {
-        Some(Action::PriceUpdate(p)) => accrued(before, after, genesis, p.market)?,
+    // Funding accrues by elapsed time at every Order, Liquidate and PriceUpdate on a
+    // market (docs/PROTOCOL.md Part 4 §6).
+    let market = match action_of(tx) {
+        Some(Action::PriceUpdate(p)) => Some(p.market),
+        Some(Action::Order(o)) => Some(o.market),
+        Some(Action::AgentOrder(o)) => Some(o.market),
+        Some(Action::Liquidate(l)) => Some(l.market),
         _ => None,
+    };
+    let accrual = match market {
+        Some(market) => accrued(before, after, market)?,
+        None => None,
     };
     let mut touched = BTreeSet::new();
     for f in &receipt.fills {
@@ -373,27 +383,30 @@ fn settled(
     }))
 }
 
-fn accrued(
-    before: &Tree,
-    after: &Tree,
-    genesis: &Genesis,
-    market: u32,
-) -> Result<Option<Accrued>, StateError> {
+/// The accrual an action made on `market`'s funding clock, if it moved it: over the time
+/// since the last one (capped at 365 days as the engine caps it), at the index price held
+/// since then (the new one when the first price starts the clock).
+fn accrued(before: &Tree, after: &Tree, market: u32) -> Result<Option<Accrued>, StateError> {
     let key = market_key(market);
     let old: MarketState = leaf(before, &key)?.unwrap_or_default();
     let Some(new) = leaf::<MarketState>(after, &key)? else {
         return Ok(None);
     };
-    let accrued_ms = if old.funding_timestamp_ms == 0 {
-        0
+    if new.funding_timestamp_ms == old.funding_timestamp_ms {
+        return Ok(None);
+    }
+    let (accrued_ms, price) = if old.funding_timestamp_ms == 0 {
+        (0, new.mark_price)
     } else {
-        new.funding_timestamp_ms
-            .saturating_sub(old.funding_timestamp_ms)
-            .min(genesis.funding_period_ms)
+        let elapsed = new.funding_timestamp_ms - old.funding_timestamp_ms;
+        (
+            elapsed.min(protocol::genesis::MAX_FUNDING_PERIOD_MS),
+            old.mark_price,
+        )
     };
     Ok(Some(Accrued {
         market,
-        price: new.mark_price,
+        price,
         price_timestamp_ms: new.price_timestamp_ms,
         funding_index: new.funding_index,
         index_change: new.funding_index - old.funding_index,

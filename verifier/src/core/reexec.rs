@@ -38,7 +38,7 @@ impl Default for Recovery {
 /// `verify_tx` for every transaction, on up to `recovery.workers` threads; in order.
 pub fn recover_signers(txs: &[Tx], genesis: &Genesis, recovery: Recovery) -> Vec<Signer> {
     let domain = domain_separator(genesis);
-    let verify = |tx: &Tx| verify_tx_with(tx, &domain, &genesis.oracle, recovery.recover);
+    let verify = |tx: &Tx| verify_tx_with(tx, &domain, &genesis.oracles, recovery.recover);
     let workers = recovery.workers.min(txs.len() / MIN_TXS_PER_WORKER).max(1);
     if workers == 1 {
         return txs.iter().map(verify).collect();

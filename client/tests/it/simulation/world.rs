@@ -310,7 +310,7 @@ impl World {
             txs.extend(self.workload.agent_approvals(now));
         }
         txs.extend(users);
-        let oracle = self.workload.genesis.oracle;
+        let oracle = self.workload.genesis.oracles.clone();
         // What intake does for every action before the executor sees it.
         let items = txs
             .into_iter()

@@ -1,8 +1,9 @@
 //! The touched-path bound of `engine::bounds` is reached, not just respected: an order
 //! that uses all of its fill events against makers holding positions in every market,
 //! then rests, touches `8 + F·(M + 4) + 2·(M − 1)` paths (plus the dead-man sweep's one
-//! empty probe): the bound `10 + F·(M + 5) + 2·(M − 1)` less the F + 2 ADL index moves it
-//! does not need. (`Sim` asserts the
+//! empty probe): the bound `11 + F·(M + 5) + 2·(M − 1)` less the F + 2 ADL index moves it
+//! does not need and the funding premium's probe of its own side (its resting order is that
+//! side's best, already touched). (`Sim` asserts the
 //! bound after every transaction of every test, including the random workloads.)
 
 use super::*;
@@ -49,8 +50,8 @@ fn a_maximal_order_touches_exactly_the_bound() {
     // added per transaction).
     assert_eq!(sim.last_touched, 1 + 8 + f * (m + 4) + 2 * (m - 1));
     assert_eq!(
-        sim.last_touched - 1 + f + 2,
-        10 + f * (m + 5) + 2 * (m - 1),
+        sim.last_touched - 1 + f + 3,
+        11 + f * (m + 5) + 2 * (m - 1),
         "the bound"
     );
 }

@@ -285,21 +285,21 @@ proptest! {
         let signer = address_of(&secret);
         let domain = domain_separator(chain_id, &contract);
         let signed = sign_action(&secret, claimed_by(action, signer), &domain);
-        prop_assert_eq!(verify_action(&signed, &domain, &signer), Ok(signer));
+        prop_assert_eq!(verify_action(&signed, &domain, &[signer]), Ok(signer));
 
         let changed = flip_field_byte(&signed.action, field_byte, mask);
         prop_assert_ne!(&changed, &signed.action);
         let tampered = SignedAction { action: changed, signature: signed.signature };
-        prop_assert!(verify_action(&tampered, &domain, &signer).is_err());
+        prop_assert!(verify_action(&tampered, &domain, &[signer]).is_err());
 
         let mut sig = signed.signature;
         sig.0[sig_byte] ^= mask;
         let tampered = SignedAction { action: signed.action.clone(), signature: sig };
         if sig.0[64] == signed.signature.0[64] - 27 {
             // 27 → 0 or 28 → 1: the other spelling of the same parity, equally valid.
-            prop_assert_eq!(verify_action(&tampered, &domain, &signer), Ok(signer));
+            prop_assert_eq!(verify_action(&tampered, &domain, &[signer]), Ok(signer));
         } else {
-            prop_assert!(verify_action(&tampered, &domain, &signer).is_err());
+            prop_assert!(verify_action(&tampered, &domain, &[signer]).is_err());
         }
     }
 }

@@ -192,7 +192,7 @@ fn signer_mismatch_names_both_addresses() {
     let other = key_from_hex(KEY_ONE);
     let signed = sign_action(&other, order(address()), &domain());
     let err =
-        verify_action(&signed, &domain(), &Address::ZERO).expect_err("signed by the wrong key");
+        verify_action(&signed, &domain(), &[Address::ZERO]).expect_err("signed by the wrong key");
     assert_eq!(
         err.to_string(),
         format!(
@@ -211,12 +211,12 @@ fn signer_mismatch_names_both_addresses() {
     // Both v conventions verify when the signer is right.
     let mut signed = sign_action(&key(), order(address()), &domain());
     assert_eq!(
-        verify_action(&signed, &domain(), &Address::ZERO),
+        verify_action(&signed, &domain(), &[Address::ZERO]),
         Ok(address())
     );
     signed.signature.0[64] -= 27;
     assert_eq!(
-        verify_action(&signed, &domain(), &Address::ZERO),
+        verify_action(&signed, &domain(), &[Address::ZERO]),
         Ok(address())
     );
 }
@@ -230,15 +230,25 @@ fn price_updates_must_come_from_the_oracle() {
     });
     let oracle = address();
     let signed = sign_action(&key(), update.clone(), &domain());
-    assert_eq!(verify_action(&signed, &domain(), &oracle), Ok(oracle));
+    assert_eq!(verify_action(&signed, &domain(), &[oracle]), Ok(oracle));
     let forged = sign_action(&key_from_hex(KEY_ONE), update, &domain());
-    let err = verify_action(&forged, &domain(), &oracle).expect_err("not the oracle");
+    let err = verify_action(&forged, &domain(), &[oracle]).expect_err("not the oracle");
     assert_eq!(
         err.to_string(),
         format!(
             "signer mismatch: recovered {KEY_ONE_ADDRESS}, message says {}",
             super::ADDRESS
         )
+    );
+    // Any one of several signers passes, as itself.
+    let other = KEY_ONE_ADDRESS.parse().expect("valid");
+    assert_eq!(
+        verify_action(&forged, &domain(), &[oracle, other]),
+        Ok(other)
+    );
+    assert_eq!(
+        verify_action(&signed, &domain(), &[other, oracle]),
+        Ok(oracle)
     );
 }
 
@@ -250,7 +260,7 @@ fn signatures_do_not_replay_across_deployments_or_types() {
         domain_separator(1, &contract),
         domain_separator(super::CHAIN_ID, &Address::ZERO),
     ] {
-        let err = verify_action(&signed, &other_domain, &Address::ZERO);
+        let err = verify_action(&signed, &other_domain, &[Address::ZERO]);
         assert!(
             matches!(err, Err(SignatureError::SignerMismatch { claimed, .. }) if claimed == address()),
             "{err:?}"
@@ -266,7 +276,7 @@ fn signatures_do_not_replay_across_deployments_or_types() {
         action: cancel_all,
         signature: signed.signature,
     };
-    assert!(verify_action(&moved, &domain(), &Address::ZERO).is_err());
+    assert!(verify_action(&moved, &domain(), &[Address::ZERO]).is_err());
 }
 
 #[test]

@@ -184,7 +184,7 @@ fn every_primary_type_matches_eth_account() {
             signature: theirs,
         };
         assert_eq!(
-            verify_action(&signed, &domain(), &address),
+            verify_action(&signed, &domain(), &[address]),
             Ok(address),
             "{name} verify"
         );

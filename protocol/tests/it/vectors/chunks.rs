@@ -270,7 +270,7 @@ fn signature_outcome(genesis: &Genesis, tx: &Tx) -> Value {
     {
         return Value::Null;
     }
-    match verify_tx(tx, &domain_separator(genesis), &genesis.oracle) {
+    match verify_tx(tx, &domain_separator(genesis), &genesis.oracles) {
         Ok(signer) => json!({ "signer": hex0x(&signer.0) }),
         Err(e) => json!({
             "error": variant_name("SignatureError", &e),

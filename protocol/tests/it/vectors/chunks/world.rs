@@ -9,9 +9,12 @@ use protocol::action::{
 };
 use protocol::batch::{domain_separator, execute_tx, genesis_tree};
 use protocol::engine::{BlockContext, Receipt, Status, view};
-use protocol::genesis::{DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key};
+use protocol::genesis::{
+    DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Genesis, devnet_oracle_key,
+    devnet_oracle_signer_key, devnet_oracles,
+};
 use protocol::primitives::{Address, H256};
-use protocol::signing::{address_of, sign_action};
+use protocol::signing::sign_action;
 use protocol::tree::Tree;
 use protocol::workload::Workload;
 
@@ -36,10 +39,10 @@ pub const USD: u64 = 1_000_000;
 /// One whole BTC in BTC-PERP size units (size_decimals = 4).
 pub const BTC_UNIT: u64 = 10_000;
 
-/// The devnet genesis with the devnet oracle, as every binary builds it.
+/// The devnet genesis with the devnet's three oracle signers, as every binary builds it.
 pub fn devnet_genesis() -> Genesis {
-    let oracle = address_of(&devnet_oracle_key());
-    Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, oracle)
+    let oracles = devnet_oracles();
+    Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, oracles[0]).with_oracles(oracles)
 }
 
 /// A state under construction and the keys that sign for it.
@@ -124,18 +127,21 @@ impl World {
         }
     }
 
-    /// An oracle price for `market` stamped `timestamp_ms`, signed by the devnet oracle.
+    /// An oracle price for `market` stamped `timestamp_ms`, signed by the devnet's first
+    /// oracle signer.
     pub fn price_at(&self, market: u32, price: u64, timestamp_ms: u64) -> Tx {
+        self.price_by(0, market, price, timestamp_ms)
+    }
+
+    /// An oracle price signed by devnet oracle signer `signer` (0-based slot).
+    pub fn price_by(&self, signer: usize, market: u32, price: u64, timestamp_ms: u64) -> Tx {
         let update = PriceUpdate {
             market,
             price,
             timestamp_ms,
         };
-        let action = sign_action(
-            &self.workload.oracle,
-            Action::PriceUpdate(update),
-            &self.domain,
-        );
+        let key = devnet_oracle_signer_key(signer);
+        let action = sign_action(&key, Action::PriceUpdate(update), &self.domain);
         Tx::User { action }
     }
 

@@ -42,6 +42,29 @@ pub fn stale_price() -> Case {
     case
 }
 
+/// Time-based funding (Part 4 §6): an hour with no price update still accrues, at the
+/// first action after it, at the premium sampled after the last one.
+pub fn funding_by_time() -> Case {
+    let mut w = btc_world(&[ALICE, BOB, CAROL], MILLION_USD);
+    alice_long(&mut w, BTC_UNIT);
+    let bid = w.order_tx(CAROL, BTC, true, BTC_50K, BTC_UNIT, Gtc);
+    let ask = w.order_tx(CAROL, BTC, false, BTC_50K + 10 * USD, BTC_UNIT, Gtc);
+    w.setup([bid, ask]);
+    w.now = T0 + 3_600_000;
+    let mut case = Case::start(
+        &w,
+        "funding_by_time",
+        "BTC 50,000 USD signed at T0; alice long 1 BTC, bob short; carol quotes 50,000 / \
+         50,010, so the premium sampled after her ask is 1 bp; no price update for an hour \
+         (block time T0 + 3,600,000)",
+    );
+    let close = w.order(ALICE, BTC, false, BTC_50K, BTC_UNIT / 2, Ioc);
+    let why = "alice's reduce-only sell of 0.5 BTC into carol's bid: the hour accrues first \
+               (index + 50,000 USD × 1 bp = 5 USD per BTC), alice pays 5 USD of funding";
+    case.push(Status::Ok, why, reduce_only(&w, ALICE, close));
+    case
+}
+
 /// The circuit breaker (Part 4 §7.1): a price move beyond `breaker_move_bps` within the
 /// window makes BTC reduce-only; an in-bound price after the cool-down resumes it.
 pub fn circuit_breaker() -> Case {

@@ -77,6 +77,37 @@ pub fn oracle() -> Case {
     case
 }
 
+/// The median of the fresh oracle signers (Part 4 §7): the even-count rule, a stale slot
+/// left out, and an outlier that does not move the index.
+pub fn oracle_median() -> Case {
+    let mut w = World::devnet();
+    w.now = T0 + 2;
+    w.setup([
+        w.price_by(0, BTC, 50_000 * USD, T0),
+        w.price_by(1, BTC, 50_100 * USD, T0 + 2),
+    ]);
+    w.now = T0 + 60_001;
+    let mut case = Case::start(
+        &w,
+        "oracle_median",
+        "three oracle signers (max age 60,000 ms): BTC 50,000 USD by signer 0 at T0 and \
+         50,100 USD by signer 1 at T0 + 2 (index 50,050); block time T0 + 60,001",
+    );
+    let why = "signer 2: 50,300 USD at the block time; signer 0 (60,001 ms old) is stale, so \
+               the index is the mean of 50,100 and 50,300 = 50,200";
+    let tx = w.price_by(2, BTC, 50_300 * USD, T0 + 60_001);
+    case.push(Status::Ok, why, tx);
+    let outlier = w.price_by(0, BTC, 90_000 * USD, T0 + 60_001);
+    let why = "signer 0's outlier 90,000 USD: the index is the median 50,300, not the outlier";
+    case.push(Status::Ok, why, outlier.clone());
+    let why = "signer 0's update again: not newer than that signer's last price";
+    case.push(Status::OraclePriceNotNewer, why, outlier);
+    let why = "signer 1 at T0 + 1: older than its own last price (T0 + 2)";
+    let tx = w.price_by(1, BTC, 50_000 * USD, T0 + 1);
+    case.push(Status::OraclePriceNotNewer, why, tx);
+    case
+}
+
 /// Old, future, zero, too large, and unknown-market updates.
 fn push_oracle_refusals(w: &World, case: &mut Case) {
     let why = "BTC stamped 500 ms earlier";
