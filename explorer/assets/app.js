@@ -73,9 +73,19 @@ async function api(path) {
 async function maybe(path) {
   try { return await api(path); } catch (e) { if (e.status === 404) return null; throw e; }
 }
+/**
+ * At most one `fn` per `ms` however many calls, and always one that starts `ms` after the
+ * last call: a change that arrives while a redraw is pending gets a redraw of its own,
+ * which reads past the explorer's 500 ms cache (so it cannot be answered from before the
+ * change).
+ */
 function debounce(fn, ms) {
-  let t = null;
-  return () => { if (t) return; t = setTimeout(() => { t = null; fn(); }, ms); };
+  let t = null, again = false;
+  const fire = () => {
+    t = null; fn();
+    if (again) { again = false; t = setTimeout(fire, ms); }
+  };
+  return () => { if (t) { again = true; return; } t = setTimeout(fire, ms); };
 }
 /** "1 dispute", "3 disputes". */
 const counted = (n, noun) => `${n} ${noun}${Number(n) === 1 ? "" : "s"}`;
@@ -586,7 +596,7 @@ function accountPage(address, gen) {
       <div class="grid g2"><div class="panel"><h2>Positions</h2>${positions}</div><div class="panel"><h2>Open orders</h2>${orders}</div></div>
       <div class="panel" style="margin-top:14px"><h2>Fills</h2>${fillRows ? `<table id="fills"><thead><tr><th>Time</th><th>Market</th><th>Side</th><th>Role</th><th class="r">Price</th><th class="r">Size</th><th class="r">Fee</th><th>Counterparty</th><th>Batch</th><th>Tx</th></tr></thead><tbody>${fillRows}</tbody></table>` : empty("No fills.")}
       ${pager("fill-pager", { first: page.before == null, more: fills.next_before_seq != null, text: page.before == null ? "newest" : "page " + (page.pages.length + 1) })}</div>
-      <div class="panel" style="margin-top:14px"><h2>Withdrawals</h2>${wdRows ? `<table><thead><tr><th>Id</th><th class="r">Amount (USDC)</th><th>Batch</th><th>Tx</th><th>Status</th></tr></thead><tbody>${wdRows}</tbody></table>` : empty("No withdrawals.")}</div>`);
+      <div class="panel" style="margin-top:14px"><h2>Withdrawals</h2>${wdRows ? `<table id="withdrawals"><thead><tr><th>Id</th><th class="r">Amount (USDC)</th><th>Batch</th><th>Tx</th><th>Status</th></tr></thead><tbody>${wdRows}</tbody></table>` : empty("No withdrawals.")}</div>`);
     onPager("fill-pager", {
       newest: () => { page.before = null; page.pages = []; draw(); },
       older: () => { page.pages.push(page.before); page.before = fills.next_before_seq; draw(); },

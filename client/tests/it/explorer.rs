@@ -8,6 +8,7 @@
 //! `target/explorer-screenshots/` (the path is printed). Every wait is bounded.
 
 mod cdp;
+mod scale;
 
 use cdp::Browser;
 use k256::ecdsa::SigningKey;
@@ -119,11 +120,14 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// Opens `route`, waits for `condition`, checks the console stayed clean, saves a PNG.
-async fn page(b: &mut Browser, base: &str, route: &str, condition: &str, name: &str) {
+/// Opens `route`, waits for `condition`, checks the console stayed clean, saves a PNG;
+/// returns how long the page took to show `condition` (to the wait's 25 ms poll).
+async fn page(b: &mut Browser, base: &str, route: &str, condition: &str, name: &str) -> Duration {
+    let started = std::time::Instant::now();
     b.navigate(&format!("{base}/#/{route}")).await;
     b.wait_for(&format!("the {name} page"), condition, PAGE_LIMIT)
         .await;
+    let took = started.elapsed();
     b.wait_for(
         "the live feed",
         "document.querySelector('#live.on')",
@@ -137,6 +141,7 @@ async fn page(b: &mut Browser, base: &str, route: &str, condition: &str, name: &
         errors.is_empty(),
         "the {name} page logged errors: {errors:#?}"
     );
+    took
 }
 
 async fn look(timeline: &Timeline, net: &RunningDevnet) {

@@ -2,13 +2,16 @@
 //! issue #20 (docs/PROTOCOL.md Part 8). Not yet wired into the STF.
 //!
 //! Map: `fixed` (the 18-decimal fixed-point number with ln, exp and √) → `normal` (φ and Φ)
-//! → `black_scholes` (mark and greeks from index, strike, time to expiry and implied vol).
+//! → `black_scholes` (mark and greeks from index, strike, time to expiry and implied vol);
+//! `payoff` (intrinsic value, expiry settlement) and `margin` (the short-option rule).
 //! Integer arithmetic only, every step checked and rounded as the spec says, so a second
 //! implementation following Part 8 reproduces every output bit for bit.
 
 pub mod black_scholes;
 pub mod fixed;
+pub mod margin;
 pub mod normal;
+pub mod payoff;
 
 pub use black_scholes::{OptionInputs, OptionQuote, Terms, quote, terms};
 pub use fixed::Fixed;

@@ -19,6 +19,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The longest any one DevTools command may take.
 const COMMAND_LIMIT: Duration = Duration::from_secs(20);
+/// How often `wait_for` evaluates its condition (the resolution of a page's load time).
+const POLL: Duration = Duration::from_millis(25);
 /// Pixels of the browser window.
 pub const WIDTH: u32 = 1440;
 pub const HEIGHT: u32 = 1000;
@@ -256,7 +258,7 @@ impl Browser {
             if started.elapsed() > limit {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         let text = self
             .eval("document.body ? document.body.innerText : ''")
