@@ -208,9 +208,8 @@ async fn each_bad_input_gets_its_4xx_and_changes_nothing() {
             422,
             "not_oracle",
             format!(
-                "recovered {}, message says {}",
-                addr(&alice),
-                addr(&oracle_key())
+                "signed by {}, which is not one of the 3 genesis oracle signers",
+                addr(&alice)
             ),
         ),
         (

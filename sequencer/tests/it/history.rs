@@ -501,8 +501,8 @@ async fn orders_funding_and_transfers_are_served_paged_and_survive_a_restart() {
     let rates: Vec<i64> = accruals.iter().map(|r| r.rate_bps).collect();
     assert_eq!(
         rates,
-        vec![0, 50],
-        "the first price starts the clock; then the cap"
+        vec![0, 0, 50, 50],
+        "the first price starts the clock; every later price update and order accrues by time"
     );
 
     let path = format!("/v1/accounts/{a}/transfers");
