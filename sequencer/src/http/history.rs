@@ -2,7 +2,7 @@
 //! (newest first, `?before_seq=&limit=`) and its candles (`?interval=&from_ms=&to_ms=&limit=`),
 //! read from the journal's `fills` table on the read connection.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, error_codes};
 use crate::journal::history::{self, Walk};
 use axum::Json;
 use axum::extract::State;
@@ -77,8 +77,8 @@ pub async fn account_fills(
 fn known_market(s: &AppState, market: u32) -> Result<(), ApiError> {
     match s.genesis.market(market) {
         Some(_) => Ok(()),
-        None => Err(ApiError::not_found(
-            "unknown_market",
+        None => Err(ApiError::new(
+            error_codes::UNKNOWN_MARKET,
             format!("no market {market} in genesis (GET /v1/markets lists them)"),
         )),
     }
@@ -139,8 +139,8 @@ pub async fn market_candles(
         q.to_ms.unwrap_or(MAX_MS).min(MAX_MS),
     );
     if range.0 >= range.1 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            error_codes::INVALID_QUERY,
             format!(
                 "from_ms {} must be below to_ms {}; e.g. ?interval=1m&from_ms=0",
                 range.0, range.1

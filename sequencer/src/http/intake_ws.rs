@@ -15,7 +15,7 @@
 use super::ws_session::{
     self, End, GOING_AWAY, PING_EVERY, POLICY_VIOLATION, SessionBudget, send_json,
 };
-use super::{ApiError, AppState, submit};
+use super::{ApiError, AppState, error_codes, submit};
 use crate::executor::Outcome;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -62,7 +62,7 @@ async fn session(s: AppState, socket: WebSocket) {
                     Ok(())
                 }
                 Some(Ok(Message::Binary(_))) => {
-                    let e = ApiError::bad_request("invalid_json", "send each action as a JSON text frame");
+                    let e = ApiError::new(error_codes::INVALID_JSON, "send each action as a JSON text frame");
                     send_json(&mut tx, &answer_of(None, Err(e))).await
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
@@ -109,7 +109,7 @@ fn queue(s: &AppState, text: &str) -> Result<Pending, Box<WsAnswer>> {
         let message = format!("not an intake frame: {e}; send {example}");
         Box::new(answer_of(
             id,
-            Err(ApiError::bad_request("malformed_body", message)),
+            Err(ApiError::new(error_codes::MALFORMED_BODY, message)),
         ))
     })?;
     let id = Some(request.id);
@@ -146,7 +146,7 @@ fn answer_of(
             error: None,
         },
         Err(e) => {
-            if e.status.is_server_error() && e.code == "internal" {
+            if e.status.is_server_error() && e.code == error_codes::INTERNAL.code {
                 tracing::error!(error = %e, "intake frame failed");
             }
             WsAnswer {

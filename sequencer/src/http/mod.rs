@@ -3,6 +3,7 @@
 //! timeout, JSON errors for every rejection, panics caught).
 
 mod error;
+pub mod error_codes;
 mod history;
 mod intake_ws;
 mod openapi;
