@@ -10,6 +10,9 @@ const S = {
 };
 const TRADES_SHOWN = 30;
 const PAGE_ROWS = 25;
+/** An account's open orders and a verifier's findings shown at most (the rest are counted). */
+const ORDERS_SHOWN = 50;
+const FINDINGS_SHOWN = 20;
 
 // ---------- small helpers ----------
 const $ = (sel, root) => (root || document).querySelector(sel);
@@ -498,7 +501,7 @@ PAGES.verifiers = (args, gen) => {
       if (!v.up) return `<div class="panel"><h2>Verifier ${v.number} ${badge("unreachable", "grey")}</h2><div class="muted">${esc(v.url)}: ${esc(v.error)}</div></div>`;
       const s = v.status;
       const findings = s.challenges.length ? `<table><thead><tr><th>Batch</th><th>Chunk</th><th>Submission</th><th>Outcome</th><th class="r">Attempts</th></tr></thead><tbody>` +
-        s.challenges.map((c) => `<tr><td>${batchLink(c.batch_index)}</td><td>${esc(c.chunk)}</td><td>${esc(c.submission_id)}</td>
+        s.challenges.slice(-FINDINGS_SHOWN).reverse().map((c) => `<tr><td>${batchLink(c.batch_index)}</td><td>${esc(c.chunk)}</td><td>${esc(c.submission_id)}</td>
           <td>${badge(c.outcome.outcome.replace("_", " "), c.outcome.outcome === "upheld" ? "green" : c.outcome.outcome === "unsubmitted" ? "amber" : "blue")}</td><td class="r">${esc(c.attempts)}</td></tr>`).join("") + "</tbody></table>"
         : `<div class="muted">No fraud found: every batch it re-executed was honest.</div>`;
       return `<div class="panel"><h2>Verifier ${v.number} ${badge(v.agreement === "agrees" ? "agrees with the L1 tip" : v.agreement, colour[v.agreement] || "grey")} ${badge(s.mode, "blue")}</h2>
@@ -565,8 +568,9 @@ function accountPage(address, gen) {
         <td class="r mono ${p.unrealized_pnl >= 0 ? "up" : "down"}">${usdc(p.unrealized_pnl)}</td><td class="r mono">${usdc(p.funding)}</td><td class="r mono">${usdc(p.maintenance_margin)}</td></tr>`).join("") + "</tbody></table>"
       : empty("No open positions.");
     const orders = v && v.open_orders.length ? `<table><thead><tr><th>Market</th><th>Side</th><th class="r">Price</th><th class="r">Remaining</th><th class="r">Nonce</th><th>Reduce-only</th></tr></thead><tbody>` +
-      v.open_orders.map((o) => `<tr><td>${esc(symbol(o.market))}</td><td class="${o.is_buy ? "up" : "down"}">${o.is_buy ? "buy" : "sell"}</td><td class="r mono">${price(o.price)}</td>
-        <td class="r mono">${size(o.remaining, o.market)}</td><td class="r">${esc(o.nonce)}</td><td>${o.reduce_only ? "yes" : ""}</td></tr>`).join("") + "</tbody></table>"
+      v.open_orders.slice(0, ORDERS_SHOWN).map((o) => `<tr><td>${esc(symbol(o.market))}</td><td class="${o.is_buy ? "up" : "down"}">${o.is_buy ? "buy" : "sell"}</td><td class="r mono">${price(o.price)}</td>
+        <td class="r mono">${size(o.remaining, o.market)}</td><td class="r">${esc(o.nonce)}</td><td>${o.reduce_only ? "yes" : ""}</td></tr>`).join("") + "</tbody></table>" +
+      (v.open_orders.length > ORDERS_SHOWN ? `<div class="note">and ${group(String(v.open_orders.length - ORDERS_SHOWN))} more</div>` : "")
       : empty("No open orders.");
     const fillRows = fills.fills.map((f) => `<tr><td class="mono">${esc(clock(f.timestamp_ms))}</td><td>${esc(symbol(f.market))}</td>
       <td class="${f.side === "buy" ? "up" : "down"}">${esc(f.side)}</td><td>${esc(f.role)}</td><td class="r mono">${price(f.price)}</td><td class="r mono">${size(f.size, f.market)}</td>
@@ -582,13 +586,19 @@ function accountPage(address, gen) {
       <div class="grid g2"><div class="panel"><h2>Positions</h2>${positions}</div><div class="panel"><h2>Open orders</h2>${orders}</div></div>
       <div class="panel" style="margin-top:14px"><h2>Fills</h2>${fillRows ? `<table id="fills"><thead><tr><th>Time</th><th>Market</th><th>Side</th><th>Role</th><th class="r">Price</th><th class="r">Size</th><th class="r">Fee</th><th>Counterparty</th><th>Batch</th><th>Tx</th></tr></thead><tbody>${fillRows}</tbody></table>` : empty("No fills.")}
       ${pager("fill-pager", { first: page.before == null, more: fills.next_before_seq != null, text: page.before == null ? "newest" : "page " + (page.pages.length + 1) })}</div>
-      <div class="panel" style="margin-top:14px"><h2>Withdrawals</h2>${wdRows ? `<table><thead><tr><th>Id</th><th class="r">Amount (USDC)</th><th>Batch</th><th>Tx</th><th>Status</th></tr></thead><tbody>${wdRows}</tbody></table>` : empty("No withdrawal in a posted batch.")}</div>`);
+      <div class="panel" style="margin-top:14px"><h2>Withdrawals</h2>${wdRows ? `<table><thead><tr><th>Id</th><th class="r">Amount (USDC)</th><th>Batch</th><th>Tx</th><th>Status</th></tr></thead><tbody>${wdRows}</tbody></table>` : empty("No withdrawals.")}</div>`);
     onPager("fill-pager", {
       newest: () => { page.before = null; page.pages = []; draw(); },
       older: () => { page.pages.push(page.before); page.before = fills.next_before_seq; draw(); },
     });
   }
-  return { load: draw, live: (channel) => { if ((channel === "trade" && page.before == null) || channel === "l1_event" || channel === "batch") refresh(); } };
+  return {
+    load: draw,
+    live: (channel, data) => {
+      const mine = channel === "withdrawal" && String(data.account).toLowerCase() === address.toLowerCase();
+      if (mine || (channel === "trade" && page.before == null) || channel === "l1_event" || channel === "batch") refresh();
+    },
+  };
 }
 
 // ---------- one transaction ----------

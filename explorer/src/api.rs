@@ -7,6 +7,7 @@ use crate::chain::{ChainIndex, Dispute, Submission};
 use crate::error_codes;
 use crate::hub::Hub;
 use crate::upstream::{Answer, ReadError, Service, Upstreams};
+use crate::withdrawals::WithdrawalIndex;
 use crate::{Config, assets};
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -42,6 +43,7 @@ pub struct AppState {
     pub l1: SettlementClient,
     pub hub: Arc<Hub>,
     chain: Arc<Mutex<ChainIndex>>,
+    withdrawals: Arc<Mutex<WithdrawalIndex>>,
     feeds: Arc<Semaphore>,
     stopping: watch::Receiver<bool>,
 }
@@ -64,6 +66,7 @@ impl AppState {
             l1,
             hub: Arc::new(Hub::default()),
             chain: Arc::new(Mutex::new(ChainIndex::default())),
+            withdrawals: Arc::new(Mutex::new(WithdrawalIndex::default())),
             feeds: Arc::new(Semaphore::new(MAX_BROWSER_FEEDS)),
             stopping,
         }
@@ -71,6 +74,10 @@ impl AppState {
 
     pub fn chain(&self) -> MutexGuard<'_, ChainIndex> {
         self.chain.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn withdrawals(&self) -> MutexGuard<'_, WithdrawalIndex> {
+        self.withdrawals.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -95,7 +102,8 @@ pub fn router(state: Shared) -> Router {
     with_fallbacks(routes, "README.md (explorer)", METHOD_NOT_ALLOWED).with_state(state)
 }
 
-/// The upstreams, what answers, and the L1 head: the header of every page.
+/// The upstreams, what answers, the L1 head, and the pass-through's read counts (how many
+/// reads reached an upstream against how many were answered): the header of every page.
 async fn overview(State(s): State<Shared>) -> Response {
     let u = &s.upstreams;
     axum::Json(json!({
@@ -105,6 +113,7 @@ async fn overview(State(s): State<Shared>) -> Response {
         "links": s.hub.links(),
         "l1_head": s.hub.l1_head(),
         "events_indexed": s.chain().cursor,
+        "reads": u.counts(),
     }))
     .into_response()
 }
@@ -338,48 +347,38 @@ async fn tx_rows(s: &AppState, txs: &[Tx], from: usize, limit: usize) -> Vec<Val
     rows
 }
 
-/// The accounts that deposited, as the event log tells.
+/// The accounts that deposited, as the event log tells: how many, and the first page.
 async fn accounts(State(s): State<Shared>) -> Response {
     let chain = s.chain();
-    let accounts: Vec<String> = chain.accounts.iter().map(ToString::to_string).collect();
-    axum::Json(json!({"accounts": accounts})).into_response()
+    let accounts: Vec<String> = chain
+        .accounts
+        .iter()
+        .take(MAX_PAGE)
+        .map(ToString::to_string)
+        .collect();
+    axum::Json(json!({"total": chain.accounts.len(), "accounts": accounts})).into_response()
 }
 
 /// Withdrawals an account asked for: at most this many, newest first.
 const MAX_WITHDRAWALS: usize = 50;
 
-/// An account's withdrawals in posted batches, newest first, each with its one status (and
-/// the proof against the posted root once claimable), as the sequencer tells it.
+/// An account's withdrawals, newest first — those in the sequencer's open batch too — each
+/// with its one status (and the proof against the posted root once claimable), as the
+/// sequencer tells it.
 async fn withdrawals(
     State(s): State<Shared>,
     Path(address): Path<protocol::primitives::Address>,
 ) -> Response {
-    let hashes: Vec<protocol::primitives::H256> = s
-        .chain()
-        .withdrawals
-        .get(&address)
-        .map(|h| h.iter().rev().take(MAX_WITHDRAWALS).copied().collect())
-        .unwrap_or_default();
+    let ids = s.withdrawals().of(&address, MAX_WITHDRAWALS);
     let mut rows = Vec::new();
-    for hash in hashes {
-        let lookup: Result<Value, String> = s
+    for id in ids {
+        let view: Option<Value> = s
             .upstreams
-            .get_json(Service::Sequencer, &format!("/v1/txs/{hash}"))
-            .await;
-        let id = lookup
-            .as_ref()
-            .ok()
-            .and_then(|l| l.pointer("/receipt/withdrawal_id"))
-            .and_then(Value::as_u64);
-        let view: Option<Value> = match id {
-            Some(id) => s
-                .upstreams
-                .get_json(Service::Sequencer, &format!("/v1/withdrawals/{id}"))
-                .await
-                .ok(),
-            None => None,
-        };
-        rows.push(json!({"tx_hash": hash, "withdrawal_id": id, "lookup": lookup.ok(), "withdrawal": view}));
+            .get_json(Service::Sequencer, &format!("/v1/withdrawals/{id}"))
+            .await
+            .ok();
+        let tx_hash = view.as_ref().map(|v| v["tx_hash"].clone());
+        rows.push(json!({"withdrawal_id": id, "tx_hash": tx_hash, "withdrawal": view}));
     }
     axum::Json(json!({"address": address, "withdrawals": rows})).into_response()
 }

@@ -4,12 +4,11 @@
 //! listing leaves out — and every dispute: the upheld proof, the batches it reverted, the
 //! slash, and the submissions that re-sequenced the reverted range. `poll_heads` reads the
 //! L1 status and each verifier's status once per interval for the head block, the window
-//! countdowns and the verifiers' agreement with the tip.
+//! countdowns and the verifiers' agreement with the tip, and follows new withdrawals.
 
 use crate::api::AppState;
 use crate::hub::message;
 use crate::upstream::Service;
-use protocol::action::{Action, Tx};
 use protocol::api::settlement::{Event, EventKind, UpheldProof};
 use protocol::api::verifier::StatusResponse as VerifierStatus;
 use protocol::batch::Batch;
@@ -88,15 +87,13 @@ pub struct Dispute {
     pub witness_bytes: Option<usize>,
 }
 
-/// Every submission and dispute the log has told of, the accounts that deposited, and the
-/// withdrawal transactions each account's posted batches carry.
+/// Every submission and dispute the log has told of, and the accounts that deposited.
 #[derive(Debug, Default)]
 pub struct ChainIndex {
     pub cursor: u64,
     pub submissions: BTreeMap<u64, Submission>,
     pub disputes: Vec<Dispute>,
     pub accounts: BTreeSet<Address>,
-    pub withdrawals: BTreeMap<Address, Vec<H256>>,
 }
 
 impl ChainIndex {
@@ -121,9 +118,6 @@ impl ChainIndex {
                         d.number
                     })
                 });
-                if let Some(b) = &batch {
-                    self.note_withdrawals(b);
-                }
                 let header = batch.as_ref().map(|b| &b.header);
                 self.submissions.insert(
                     *submission_id,
@@ -221,24 +215,6 @@ impl ChainIndex {
     }
 }
 
-impl ChainIndex {
-    /// Remembers each withdrawal transaction in `batch` under its account (once, though a
-    /// re-sequenced batch posts it again).
-    fn note_withdrawals(&mut self, batch: &Batch) {
-        for tx in &batch.txs {
-            let Tx::User { action } = tx else { continue };
-            let Action::Withdraw(w) = &action.action else {
-                continue;
-            };
-            let hashes = self.withdrawals.entry(w.account).or_default();
-            let hash = tx.hash();
-            if !hashes.contains(&hash) {
-                hashes.push(hash);
-            }
-        }
-    }
-}
-
 /// An event as the browsers get it: without a posted batch's data (its size instead).
 fn event_frame(event: &Event) -> String {
     let mut value = serde_json::to_value(event).unwrap_or(Value::Null);
@@ -316,7 +292,8 @@ async fn read_witness_size(state: &AppState, submission_id: u64) {
     }
 }
 
-/// Reads the L1 head and every verifier's status each `every` until `stopping`.
+/// Reads the L1 head and every verifier's status, and follows new withdrawals, each `every`
+/// until `stopping`.
 pub async fn poll_heads(state: AppState, every: Duration, mut stopping: watch::Receiver<bool>) {
     loop {
         let tip = match state.l1.status().await {
@@ -343,6 +320,7 @@ pub async fn poll_heads(state: AppState, every: Duration, mut stopping: watch::R
         };
         let verifiers = read_verifiers(&state, tip).await;
         state.hub.set_verifiers(verifiers);
+        crate::withdrawals::follow(&state).await;
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             _ = stopping.wait_for(|s| *s) => return,

@@ -140,6 +140,7 @@ fn handle(state: &AppState, cursor: &mut Cursor, text: &str) {
         StreamMessage::BatchReverted { index } => {
             // Re-sequenced successors of `index` come again under the same indices.
             cursor.batch = index.checked_sub(1);
+            state.withdrawals().rewind(index);
             state.hub.publish(text.to_string());
         }
         StreamMessage::Error { code, message } => {

@@ -9,7 +9,8 @@
 //! upstream (the sequencer's WebSocket feed, the settlement layer's long-polled event log,
 //! a once-a-second status read of the L1 and each verifier) and fans what it learns out to
 //! every browser over its own WebSocket (`/api/stream`); page reads go through a short-lived
-//! cache, so a thousand open tabs cost the upstreams what one does (ARCHITECTURE.md).
+//! cache with one read in flight per URL, so a thousand open tabs cost the upstreams what
+//! one does (ARCHITECTURE.md).
 //!
 //! - `assets`: the embedded HTML, CSS and JavaScript.
 //! - `upstream`: the read-only pass-through to the three services, with its cache.
@@ -17,6 +18,8 @@
 //! - `feed`: the sequencer feed subscription (reconnecting, resuming from its cursors).
 //! - `chain`: the settlement layer's event log, indexed into submissions and disputes, and
 //!   the status poll of the L1 and the verifiers.
+//! - `withdrawals`: every sequenced withdrawal by id (the open batch's too), for the
+//!   account pages.
 //! - `api`: the explorer's own JSON endpoints and the browsers' WebSocket.
 
 mod api;
@@ -26,6 +29,7 @@ pub mod error_codes;
 mod feed;
 mod hub;
 mod upstream;
+mod withdrawals;
 
 use axum::Router;
 use service_shell::http::ConnectionLimits;

@@ -3,14 +3,20 @@
 //! and status (its JSON, its `{code, message}` errors), so no DTO is decoded and encoded a
 //! second time here and the receipts' 128-bit amounts pass through exactly.
 //!
-//! Each answer is kept for the cache's time to live: however many browsers show the same
-//! page, the upstream sees at most one read of it per TTL. Only `/v1/` reads are passed
-//! (never a submission, the admin endpoints or the feed's upgrade), with a time limit.
+//! Each answer is kept for the cache's time to live, and concurrent misses of one URL wait
+//! for a single upstream read (single flight): however many browsers show the same page,
+//! even all at once, the upstream sees at most one read of it per TTL. Only `/v1/` reads
+//! are passed (never a submission, the admin endpoints or the feed's upgrade), with a time
+//! limit. `ReadCounts` says how many reads were answered and how many reached an upstream,
+//! so the ratio can be watched (`/api/overview`) and measured (the explorer load bench).
 
 use axum::body::Bytes;
+use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
 
 /// Answers kept at most; past this the expired ones go, then all of them.
 const CACHE_ENTRIES: usize = 4_096;
@@ -58,7 +64,17 @@ pub enum ReadError {
     },
 }
 
-/// The upstreams' base URLs, one HTTP client, and the cache.
+/// Reads answered by the pass-through, and how many of them reached an upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReadCounts {
+    pub answered: u64,
+    pub upstream: u64,
+}
+
+/// One upstream read under way; every concurrent miss of its URL awaits the same cell.
+type InFlight = Arc<OnceCell<Answer>>;
+
+/// The upstreams' base URLs, one HTTP client, the cache and the reads in flight.
 #[derive(Debug)]
 pub struct Upstreams {
     pub sequencer: String,
@@ -67,6 +83,9 @@ pub struct Upstreams {
     http: reqwest::Client,
     ttl: Duration,
     cache: Mutex<HashMap<String, (Instant, Answer)>>,
+    in_flight: Mutex<HashMap<String, InFlight>>,
+    answered: AtomicU64,
+    sent: AtomicU64,
 }
 
 /// Whether `path` (with its query) is a read the explorer passes on.
@@ -92,6 +111,17 @@ impl Upstreams {
             http: reqwest::Client::new(),
             ttl,
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            answered: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Reads answered so far, and how many reached an upstream.
+    pub fn counts(&self) -> ReadCounts {
+        ReadCounts {
+            answered: self.answered.load(Ordering::Relaxed),
+            upstream: self.sent.load(Ordering::Relaxed),
         }
     }
 
@@ -107,23 +137,45 @@ impl Upstreams {
         }
     }
 
-    /// `GET path` on `service`, from the cache when a fresh answer is there.
+    /// `GET path` on `service`: from the cache when a fresh answer is there, else from the
+    /// one read of that URL already under way, else from a new upstream read.
     pub async fn get(&self, service: Service, path: &str) -> Result<Answer, ReadError> {
         if !readable(path) {
             return Err(ReadError::NotReadable(path.to_string()));
         }
         let url = format!("{}{path}", self.base(service)?);
+        self.answered.fetch_add(1, Ordering::Relaxed);
         if let Some(answer) = self.cached(&url) {
             return Ok(answer);
         }
+        let cell = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            in_flight.entry(url.clone()).or_default().clone()
+        };
+        let answer = cell
+            .get_or_try_init(|| self.fetch(service, &url))
+            .await
+            .cloned();
+        // The first waiter to get here retires the read; later misses start a new one only
+        // once the cached answer has expired.
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if in_flight.get(&url).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            in_flight.remove(&url);
+        }
+        answer
+    }
+
+    /// One upstream read of `url`, kept in the cache.
+    async fn fetch(&self, service: Service, url: &str) -> Result<Answer, ReadError> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let unreachable = |e: reqwest::Error| ReadError::Unreachable {
             service: service.name(),
-            url: url.clone(),
+            url: url.to_string(),
             reason: e.to_string(),
         };
         let response = self
             .http
-            .get(&url)
+            .get(url)
             .timeout(CALL_LIMIT)
             .send()
             .await
@@ -141,7 +193,7 @@ impl Upstreams {
             content_type,
             body,
         };
-        self.keep(url, &answer);
+        self.keep(url.to_string(), &answer);
         Ok(answer)
     }
 
@@ -194,7 +246,57 @@ impl Upstreams {
 
 #[cfg(test)]
 mod tests {
-    use super::readable;
+    use super::{Service, Upstreams, readable};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    /// An upstream that counts its reads and answers each after 50 ms, so concurrent
+    /// misses overlap.
+    async fn counting_upstream() -> (String, Arc<AtomicU64>) {
+        let hits = Arc::new(AtomicU64::new(0));
+        let counter = hits.clone();
+        let app = axum::Router::new().route(
+            "/v1/status",
+            axum::routing::get(move || {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    "{}"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, hits)
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_of_one_url_make_one_upstream_read() {
+        let (url, hits) = counting_upstream().await;
+        let upstreams = Arc::new(Upstreams::new(&url, &url, &[], Duration::from_secs(60)));
+        let readers: Vec<_> = (0..50)
+            .map(|_| {
+                let upstreams = upstreams.clone();
+                tokio::spawn(async move { upstreams.get(Service::Sequencer, "/v1/status").await })
+            })
+            .collect();
+        for reader in readers {
+            let answer = reader.await.expect("task").expect("answered");
+            assert_eq!(answer.status, 200);
+        }
+        assert_eq!(
+            hits.load(Ordering::Relaxed),
+            1,
+            "one read reached the upstream"
+        );
+        let counts = upstreams.counts();
+        assert_eq!((counts.answered, counts.upstream), (50, 1));
+    }
 
     #[test]
     fn only_v1_reads_pass() {
