@@ -19,6 +19,7 @@ pub mod fault;
 pub mod fraud;
 pub mod genesis;
 pub mod merkle;
+pub mod options;
 pub mod primitives;
 pub mod signing;
 pub mod state;

@@ -4,6 +4,7 @@
 mod chunks;
 mod engine;
 mod fraud;
+mod options;
 mod purity;
 mod signing;
 mod spec_examples;

@@ -10,7 +10,7 @@
 use super::{ExecError, Outcome};
 use crate::config::FaultPlan;
 use crate::journal::record::{Checkpoint, OpenRecord, TxRecord};
-use crate::journal::{Entry, SnapshotData};
+use crate::journal::{Entry, SnapshotData, ledger};
 use protocol::action::{Action, L1Message, Tx};
 use protocol::api::proofs::FinalizedHistory;
 use protocol::api::sequencer::TxAccepted;
@@ -349,7 +349,10 @@ impl Core {
             .open
             .as_mut()
             .ok_or_else(|| ExecError::replay("a transaction outside any open batch"))?;
+        // O(1): the tree's nodes are shared; the ledger's funding reads the state before.
+        let before = self.tree.clone();
         let receipt = engine::apply_tx(&mut self.tree, &self.genesis, &open.ctx, &tx, signer)?;
+        let funding = ledger::funding_effects(&before, &self.tree, &self.genesis, &tx, &receipt)?;
         let hash = tx.hash();
         let is_l1 = matches!(tx, Tx::L1 { .. });
         let rejected = !(is_l1 || receipt.status.is_ok());
@@ -398,6 +401,7 @@ impl Core {
             batch_index,
             position,
             receipt: receipt.clone(),
+            funding,
         });
         Ok(Applied {
             hash,

@@ -1,13 +1,21 @@
-//! The history endpoints (`protocol::api::history`): an account's fills, a market's trades
-//! (newest first, `?before_seq=&limit=`) and its candles (`?interval=&from_ms=&to_ms=&limit=`),
-//! read from the journal's `fills` table on the read connection.
+//! The history endpoints: an account's fills, orders with their final status, funding
+//! payments, deposits and withdrawals; a market's trades and funding accruals (all newest
+//! first, `?before_seq=&limit=`) and its candles (`?interval=&from_ms=&to_ms=&limit=`),
+//! read from the journal's history tables (`journal::history`, `journal::ledger`) on the
+//! read connection. The fill and trade types are `protocol::api::history`'s; the ledger's
+//! are `journal::ledger`'s.
 
 use super::{ApiError, AppState, error_codes};
+use crate::journal::JournalError;
 use crate::journal::history::{self, Walk};
+use crate::journal::ledger::{
+    self, FundingAccrualsResponse, FundingPaymentsResponse, OrderHistoryResponse, TransfersResponse,
+};
 use axum::Json;
 use axum::extract::State;
 use protocol::api::history::{CandlesResponse, FillsResponse, Interval, TradesResponse};
 use protocol::primitives::Address;
+use rusqlite::Connection;
 use serde::Deserialize;
 use service_shell::http::{ApiPath, ApiQuery, clamp_limit};
 
@@ -52,6 +60,24 @@ fn rows_for(s: &AppState, limit: u64) -> u64 {
     limit + u64::from(s.genesis.max_fills_per_order) + 1
 }
 
+/// One newest-first page of whole transactions: `read` walks below the query's cursor.
+async fn page<T, R>(
+    s: &AppState,
+    q: BeforeSeq,
+    read: R,
+    seq: impl Fn(&T) -> u64,
+) -> Result<(Vec<T>, Option<u64>), ApiError>
+where
+    T: Send + 'static,
+    R: FnOnce(&Connection, Walk, u64) -> Result<Vec<T>, JournalError> + Send + 'static,
+{
+    let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
+    let walk = Walk::NewestBefore(q.before_seq);
+    let rows = rows_for(s, limit);
+    let got = s.db.read(move |conn| read(conn, walk, rows)).await?;
+    Ok(whole_transactions(got, limit, seq))
+}
+
 #[utoipa::path(get, path = "/v1/accounts/{address}/fills", tag = "history",
     params(("address" = Address, Path), BeforeSeq),
     responses((status = 200, description = "The account's fills, newest first", body = FillsResponse)))]
@@ -60,16 +86,58 @@ pub async fn account_fills(
     ApiPath(address): ApiPath<Address>,
     ApiQuery(q): ApiQuery<BeforeSeq>,
 ) -> Answer<FillsResponse> {
-    let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
-    let before = q.before_seq;
-    let rows = rows_for(&s, limit);
-    let fills = s
-        .db
-        .read(move |conn| history::account_fills(conn, &address, Walk::NewestBefore(before), rows))
-        .await?;
-    let (fills, next_before_seq) = whole_transactions(fills, limit, |f| f.seq);
+    let read = move |c: &Connection, walk, rows| history::account_fills(c, &address, walk, rows);
+    let (fills, next_before_seq) = page(&s, q, read, |f| f.seq).await?;
     Ok(Json(FillsResponse {
         fills,
+        next_before_seq,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/accounts/{address}/orders/history", tag = "history",
+    params(("address" = Address, Path), BeforeSeq),
+    responses((status = 200, description = "The account's orders with what became of each, newest first", body = OrderHistoryResponse)))]
+pub async fn account_orders(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+    ApiQuery(q): ApiQuery<BeforeSeq>,
+) -> Answer<OrderHistoryResponse> {
+    let read = move |c: &Connection, walk, rows| ledger::account_orders(c, &address, walk, rows);
+    let (orders, next_before_seq) = page(&s, q, read, |o| o.seq).await?;
+    Ok(Json(OrderHistoryResponse {
+        orders,
+        next_before_seq,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/accounts/{address}/funding", tag = "history",
+    params(("address" = Address, Path), BeforeSeq),
+    responses((status = 200, description = "Funding settled into the account's positions, newest first", body = FundingPaymentsResponse)))]
+pub async fn account_funding(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+    ApiQuery(q): ApiQuery<BeforeSeq>,
+) -> Answer<FundingPaymentsResponse> {
+    let read = move |c: &Connection, walk, rows| ledger::account_funding(c, &address, walk, rows);
+    let (payments, next_before_seq) = page(&s, q, read, |p| p.seq).await?;
+    Ok(Json(FundingPaymentsResponse {
+        payments,
+        next_before_seq,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/accounts/{address}/transfers", tag = "history",
+    params(("address" = Address, Path), BeforeSeq),
+    responses((status = 200, description = "The account's deposits and withdrawals with their L1 status, newest first", body = TransfersResponse)))]
+pub async fn account_transfers(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+    ApiQuery(q): ApiQuery<BeforeSeq>,
+) -> Answer<TransfersResponse> {
+    let read = move |c: &Connection, walk, rows| ledger::account_transfers(c, &address, walk, rows);
+    let (transfers, next_before_seq) = page(&s, q, read, |t| t.seq).await?;
+    Ok(Json(TransfersResponse {
+        transfers,
         next_before_seq,
     }))
 }
@@ -93,17 +161,32 @@ pub async fn market_trades(
     ApiQuery(q): ApiQuery<BeforeSeq>,
 ) -> Answer<TradesResponse> {
     known_market(&s, market)?;
-    let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
-    let before = q.before_seq;
-    let rows = rows_for(&s, limit);
-    let trades = s
-        .db
-        .read(move |conn| history::market_trades(conn, market, Walk::NewestBefore(before), rows))
-        .await?;
-    let (trades, next_before_seq) = whole_transactions(trades, limit, |t| t.seq);
+    let read = move |c: &Connection, walk, rows| history::market_trades(c, market, walk, rows);
+    let (trades, next_before_seq) = page(&s, q, read, |t| t.seq).await?;
     Ok(Json(TradesResponse {
         market,
         trades,
+        next_before_seq,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/markets/{id}/funding", tag = "history",
+    params(("id" = u32, Path, description = "The market id"), BeforeSeq),
+    responses((status = 200, description = "The market's funding accruals (the funding-rate history), newest first", body = FundingAccrualsResponse)))]
+pub async fn market_funding(
+    State(s): State<AppState>,
+    ApiPath(market): ApiPath<u32>,
+    ApiQuery(q): ApiQuery<BeforeSeq>,
+) -> Answer<FundingAccrualsResponse> {
+    known_market(&s, market)?;
+    let period = s.genesis.funding_period_ms;
+    let read =
+        move |c: &Connection, walk, rows| ledger::market_funding(c, market, period, walk, rows);
+    let (accruals, next_before_seq) = page(&s, q, read, |a| a.seq).await?;
+    Ok(Json(FundingAccrualsResponse {
+        market,
+        funding_period_ms: period,
+        accruals,
         next_before_seq,
     }))
 }

@@ -130,6 +130,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/markets/{id}/trades", get(history::market_trades))
         .route("/v1/markets/{id}/candles", get(history::market_candles))
         .route("/v1/accounts/{address}/fills", get(history::account_fills))
+        .route(
+            "/v1/accounts/{address}/orders/history",
+            get(history::account_orders),
+        )
+        .route(
+            "/v1/accounts/{address}/funding",
+            get(history::account_funding),
+        )
+        .route(
+            "/v1/accounts/{address}/transfers",
+            get(history::account_transfers),
+        )
+        .route("/v1/markets/{id}/funding", get(history::market_funding))
         .route("/v1/batches", get(reads::batches))
         .route("/v1/batches/{index}", get(reads::batch))
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))

@@ -2,10 +2,11 @@
 //! journal writer in the same SQLite transaction as the transaction's own row (so what is
 //! acknowledged is in the history, and a crash loses neither), deleted with a reverted
 //! batch (the re-sequenced transactions write theirs again), and read by the history
-//! endpoints: an account's fills, a market's trades and candles. A batch's timestamp is
+//! endpoints: an account's fills, a market's trades and candles. The ledger tables
+//! (`ledger.rs`) share this file's revert, backfill and cursor paths. A batch's timestamp is
 //! the fills' time; it is joined from the one live `batches` row of their batch.
 
-use super::JournalError;
+use super::{JournalError, ledger};
 use protocol::api::history::{AccountFill, Candle, Interval, Role, Side, Trade};
 use protocol::engine::{Fill, Receipt};
 use protocol::primitives::{Address, H256};
@@ -37,15 +38,35 @@ CREATE INDEX IF NOT EXISTS fills_by_batch ON fills (batch_index);
 CREATE INDEX IF NOT EXISTS fills_by_tx ON fills (tx_hash);
 ";
 
-/// Fills the table from the stored receipts once, for a data dir created before it
-/// existed (marked in `meta`, so it runs once; later writes keep it current).
+/// One included transaction as the `txs` table holds it, for the one-time backfills.
+#[derive(Debug)]
+pub struct IncludedTx {
+    pub seq: u64,
+    pub hash: H256,
+    pub batch_index: u64,
+    pub receipt: Receipt,
+}
+
+/// Fills the fills table from the stored receipts once, for a data dir created before it
+/// existed, then the ledger tables (`ledger.rs`) from the log the same way.
 pub fn backfill(conn: &mut Connection) -> Result<(), JournalError> {
+    backfill_once(conn, "fills_table", |tx, t| {
+        insert(tx, t.seq, &t.hash, t.batch_index, &t.receipt.fills)
+    })?;
+    backfill_once(conn, "ledger_tables", ledger::backfill_one)
+}
+
+/// Runs `each` over every included transaction once per data dir (marked in `meta` as
+/// `key`, so it runs once; later writes keep the tables current).
+fn backfill_once(
+    conn: &mut Connection,
+    key: &str,
+    mut each: impl FnMut(&Transaction<'_>, &IncludedTx) -> Result<(), JournalError>,
+) -> Result<(), JournalError> {
     let done: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'fills_table'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
         .optional()?;
     if done.is_some() {
         return Ok(());
@@ -62,11 +83,17 @@ pub fn backfill(conn: &mut Connection) -> Result<(), JournalError> {
                 reason: e.to_string(),
             })?;
         let hash = H256(hash.try_into().map_err(|_| corrupt("tx_hash"))?);
-        insert(&tx, seq, &hash, batch_index, &receipt.fills)?;
+        let t = IncludedTx {
+            seq,
+            hash,
+            batch_index,
+            receipt,
+        };
+        each(&tx, &t)?;
     }
     tx.execute(
-        "INSERT INTO meta (key, value) VALUES ('fills_table', '1')",
-        [],
+        "INSERT INTO meta (key, value) VALUES (?1, '1')",
+        params![key],
     )?;
     tx.commit()?;
     Ok(())
@@ -113,18 +140,29 @@ pub fn insert(
     Ok(())
 }
 
-/// Forgets the fills of batches `from_index` and later (a revert).
+/// Every history table: the fills and the ledger's.
+fn tables() -> impl Iterator<Item = &'static str> {
+    ["fills"]
+        .into_iter()
+        .chain(ledger::TABLES)
+        .chain(ledger::MARKET_TABLES)
+}
+
+/// Forgets the history of batches `from_index` and later (a revert).
 pub fn delete_from(tx: &Transaction<'_>, from_index: u64) -> Result<(), JournalError> {
-    tx.execute(
-        "DELETE FROM fills WHERE batch_index >= ?1",
-        params![from_index],
-    )?;
+    for table in tables() {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE batch_index >= ?1"))?
+            .execute(params![from_index])?;
+    }
     Ok(())
 }
 
-/// Forgets the fills of one transaction (dropped when re-sequenced).
+/// Forgets the history of one transaction (dropped when re-sequenced).
 pub fn delete_tx(tx: &Transaction<'_>, hash: &H256) -> Result<(), JournalError> {
-    tx.execute("DELETE FROM fills WHERE tx_hash = ?1", params![hash.0])?;
+    for table in tables() {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE tx_hash = ?1"))?
+            .execute(params![hash.0])?;
+    }
     Ok(())
 }
 
@@ -158,7 +196,7 @@ pub enum Walk {
 
 impl Walk {
     /// The SQL condition on `f.seq` (parameter `?2`) and the order, and the parameter.
-    fn sql(self) -> (&'static str, Option<u64>) {
+    pub(super) fn sql(self) -> (&'static str, Option<u64>) {
         match self {
             Walk::NewestBefore(before) => (
                 "(?2 IS NULL OR f.seq < ?2) ORDER BY f.seq DESC, f.idx DESC",

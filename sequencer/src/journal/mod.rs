@@ -11,6 +11,7 @@
 //! `snapshot` (tree ↔ blob) → `recovery` (startup) ; `queries` (reads).
 
 pub mod history;
+pub mod ledger;
 pub mod queries;
 pub mod record;
 pub mod recovery;
@@ -58,6 +59,8 @@ pub enum Entry {
         batch_index: u64,
         position: u32,
         receipt: Receipt,
+        /// The funding it settled and accrued (the ledger's `funding_*` tables).
+        funding: ledger::FundingEffects,
     },
     Seal {
         record: SealRecord,

@@ -6,6 +6,8 @@
 //! - `txs`: the current location and receipt of every sequenced transaction, by hash.
 //! - `withdrawals`: withdrawal id → account, amount, transaction, batch.
 //! - `fills`: every fill of every included transaction (`history.rs`).
+//! - `orders`, `order_cancels`, `deposits`, `funding_payments`, `funding_accruals`: the
+//!   account and market history beside the fills (`ledger.rs`).
 //! - `snapshots`: the state after a finalized batch, as a blob of leaves.
 //! - `meta`: the genesis hash and sequencer address this data dir belongs to.
 
@@ -83,6 +85,7 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::history::SCHEMA)?;
+    conn.execute_batch(super::ledger::SCHEMA)?;
     super::history::backfill(&mut conn)?;
     Ok(conn)
 }

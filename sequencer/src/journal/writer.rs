@@ -7,9 +7,9 @@
 //! built on the lost writes), so the writer stops writing for good: every later write
 //! fails, the API answers 503 and the operator restarts (recovery replays the log).
 
-use super::history;
 use super::record::LogRecord;
 use super::{Entry, JournalError, SettlementUpdate, snapshot};
+use super::{history, ledger};
 use crate::metrics::Metrics;
 use protocol::action::{Action, L1Message, Tx};
 use protocol::codec::Encode;
@@ -209,6 +209,7 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
             batch_index,
             position,
             receipt,
+            funding,
         } => {
             append_log(tx, &LogRecord::Tx(record.clone()))?;
             tx.prepare_cached(
@@ -225,6 +226,8 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 receipt_json(receipt)?
             ])?;
             history::insert(tx, record.seq, hash, *batch_index, &receipt.fills)?;
+            let at = (record.seq, hash, *batch_index);
+            ledger::insert(tx, at, &record.tx, receipt, funding)?;
             if let (Some(id), Some((account, amount))) =
                 (receipt.withdrawal_id, withdrawal_of(&record.tx))
             {

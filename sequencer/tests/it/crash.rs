@@ -63,6 +63,10 @@ struct Replica {
     headers: Vec<H256>,
     /// Every fill of the sealed batches, in execution order.
     fills: Vec<protocol::engine::Fill>,
+    /// Every transaction of the sealed batches with what the ledger derives from it.
+    history: Vec<crate::history::Replayed>,
+    /// The traders, whose ledger is checked.
+    accounts: Vec<protocol::primitives::Address>,
 }
 
 impl Replica {
@@ -98,6 +102,7 @@ impl Replica {
                 self.tree.root(),
                 "batch {index} starts at the honest root"
             );
+            let mut before = self.tree.clone();
             let execution = execute_batch(&mut self.tree, &genesis(), &batch).expect("full tree");
             assert_eq!(
                 execution.checkpoints, batch.checkpoints,
@@ -107,6 +112,8 @@ impl Replica {
             self.headers.push(self.prev_hash);
             self.fills
                 .extend(execution.receipts.into_iter().flat_map(|r| r.fills));
+            let replayed = crate::history::replay(&mut before, std::slice::from_ref(&batch));
+            self.history.extend(replayed);
         }
         sealed
     }
@@ -196,6 +203,9 @@ async fn verify(
         crate::history::tape_of(&replica.fills, BTC),
         "the trade history after a kill -9 is the replay's"
     );
+    // And the ledger: orders, funding, transfers and funding accruals.
+    crate::history::assert_ledger_is_the_replay(http, url, &replica.history, &replica.accounts)
+        .await;
     // Without reverts every accepted transaction stays included: seqs have no holes.
     assert_eq!(
         seen.len() as u64,
@@ -290,6 +300,8 @@ async fn acknowledged_actions_survive_kill_9_at_random_points() {
         prev_hash: genesis_anchor(&genesis()),
         headers: Vec::new(),
         fills: Vec::new(),
+        history: Vec::new(),
+        accounts: traders.iter().map(addr).collect(),
     };
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     let mut nonces = vec![0u64; traders.len()];

@@ -133,6 +133,7 @@ fn tx_step(record: TxRecord, batch_index: u64, position: usize, receipt: Receipt
             batch_index,
             position: u32::try_from(position).expect("positions fit"),
             receipt,
+            funding: Default::default(),
         },
         action,
     }

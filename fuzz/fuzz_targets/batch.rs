@@ -1,0 +1,4 @@
+//! libFuzzer target: `Decoder::Batch` (see `vigil_fuzz`; README "Reliability" runs it).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| vigil_fuzz::Decoder::Batch.run(data));
