@@ -229,24 +229,19 @@ fn main() {
     let domain = workload.domain();
     // The median of three rounds of `vigil bench`'s own measure (every core):
     // one round is a fraction of a second on a shared machine.
-    let mut rounds: Vec<u64> = (0..3)
-        .map(|_| {
-            runtime
-                .block_on(recovery::measure(RECOVERY_SIGNATURES, domain))
-                .expect("signatures recover")
-        })
-        .collect();
-    rounds.sort_unstable();
-    let recoveries = rounds[1] as f64;
-    let mut rounds: Vec<u64> = (0..3)
-        .map(|_| {
-            runtime
-                .block_on(recovery::measure_libsecp(RECOVERY_SIGNATURES, domain))
-                .expect("signatures recover")
-        })
-        .collect();
-    rounds.sort_unstable();
-    let libsecp = rounds[1] as f64;
+    let median_of_three = |round: &dyn Fn() -> u64| {
+        let mut rounds = [round(), round(), round()];
+        rounds.sort_unstable();
+        rounds[1] as f64
+    };
+    let recoveries = median_of_three(&|| {
+        let measure = recovery::measure(RECOVERY_SIGNATURES, domain);
+        runtime.block_on(measure).expect("signatures recover")
+    });
+    let libsecp = median_of_three(&|| {
+        let measure = recovery::measure_libsecp(RECOVERY_SIGNATURES, domain);
+        runtime.block_on(measure).expect("signatures recover")
+    });
     let submitted = actions.len();
     let (accepted, seconds, events) = runtime.block_on(sequence(&genesis, &workload, actions));
     let (reexecuted, verified) = reexecute(&genesis, &events, cores);

@@ -2,6 +2,7 @@
 //! settlement layer's EIP-712 domain (see `protocol::api::settlement` for the digest).
 //! The nonce is checked later, inside the call's transaction.
 
+use crate::error_codes;
 use protocol::api::settlement::{L1CallData, SignedCall};
 use protocol::primitives::{Address, H256};
 use protocol::signing::recover_signer;
@@ -14,14 +15,14 @@ pub fn authenticate<C: L1CallData>(
 ) -> Result<Address, ApiError> {
     let digest = call.digest(domain_separator);
     let signer = recover_signer(&digest, &call.signature).map_err(|e| {
-        ApiError::unauthorized(
-            "bad_signature",
+        ApiError::new(
+            error_codes::BAD_SIGNATURE,
             format!("the L1 call's signature is invalid: {e}"),
         )
     })?;
     if signer != call.from {
-        return Err(ApiError::unauthorized(
-            "signer_mismatch",
+        return Err(ApiError::new(
+            error_codes::SIGNER_MISMATCH,
             format!(
                 "signer mismatch: the signature recovers {signer}, but the call is from {}",
                 call.from

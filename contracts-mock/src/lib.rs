@@ -16,6 +16,7 @@
 mod auth;
 pub mod config;
 mod db;
+pub mod error_codes;
 mod http;
 mod ledger;
 mod metrics;

@@ -4,6 +4,7 @@
 //! transactions and receipts, search), and `/api/stream`, the browsers' live feed.
 
 use crate::chain::{ChainIndex, Dispute, Submission};
+use crate::error_codes;
 use crate::hub::Hub;
 use crate::upstream::{Answer, ReadError, Service, Upstreams};
 use crate::withdrawals::WithdrawalIndex;
@@ -124,13 +125,13 @@ fn pass(answer: Result<Answer, ReadError>) -> Response {
             (status, [(header::CONTENT_TYPE, a.content_type)], a.body).into_response()
         }
         Err(e @ ReadError::NotReadable(_)) => {
-            ApiError::not_found("not_readable", e.to_string()).into_response()
+            ApiError::new(error_codes::NOT_READABLE, e.to_string()).into_response()
         }
         Err(e @ ReadError::NoSuchVerifier(_)) => {
-            ApiError::not_found("no_such_verifier", e.to_string()).into_response()
+            ApiError::new(error_codes::NO_SUCH_VERIFIER, e.to_string()).into_response()
         }
         Err(e @ ReadError::Unreachable { .. }) => {
-            ApiError::bad_gateway("upstream_unreachable", e.to_string()).into_response()
+            ApiError::new(error_codes::UPSTREAM_UNREACHABLE, e.to_string()).into_response()
         }
     }
 }
@@ -169,8 +170,11 @@ async fn verifier_read(
     RawQuery(q): RawQuery,
 ) -> Response {
     let Some(i) = number.checked_sub(1) else {
-        return ApiError::not_found("no_such_verifier", "verifiers are numbered from 1")
-            .into_response();
+        return ApiError::new(
+            error_codes::NO_SUCH_VERIFIER,
+            "verifiers are numbered from 1",
+        )
+        .into_response();
     };
     read(&s, Service::Verifier(i), &path, q).await
 }
@@ -266,8 +270,8 @@ async fn batch(
     let info = match info {
         Ok(info) => info,
         Err(e) if postings.is_empty() => {
-            return Err(ApiError::not_found(
-                "no_such_batch",
+            return Err(ApiError::new(
+                error_codes::NO_SUCH_BATCH,
                 format!("batch {index}: {e}"),
             ));
         }
@@ -411,8 +415,8 @@ async fn search(
     } else if let Ok(index) = text.trim_start_matches('#').parse::<u64>() {
         json!({"kind": "batch", "index": index})
     } else {
-        return Err(ApiError::bad_request(
-            "unrecognized_search",
+        return Err(ApiError::new(
+            error_codes::UNRECOGNIZED_SEARCH,
             format!(
                 "{text:?} is not a transaction hash (0x + 64 hex digits), an address (0x + 40 hex digits) or a batch index (a number)"
             ),

@@ -2,6 +2,7 @@
 //! hand and compiled into the binary (`include_str!`), so a clean checkout builds and runs
 //! it with cargo alone and a browser fetches nothing from anywhere but the explorer.
 
+use crate::error_codes;
 use axum::extract::Path;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -42,6 +43,8 @@ pub async fn asset(Path(name): Path<String>) -> Response {
             *body,
         )
             .into_response(),
-        None => ApiError::not_found("no_such_asset", format!("no asset {name:?}")).into_response(),
+        None => {
+            ApiError::new(error_codes::NO_SUCH_ASSET, format!("no asset {name:?}")).into_response()
+        }
     }
 }

@@ -25,6 +25,7 @@
 mod api;
 mod assets;
 mod chain;
+pub mod error_codes;
 mod feed;
 mod hub;
 mod upstream;

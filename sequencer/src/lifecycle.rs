@@ -316,7 +316,6 @@ async fn launch(
         frozen: frozen.clone(),
         audit: audit.clone(),
         stopping: stopping.clone(),
-        streams: Arc::new(Semaphore::new(http::MAX_STREAM_SESSIONS)),
         fault: config.inject_fault,
         block_time_ms: status.params.block_time_ms,
     };

@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod core;
+pub mod error_codes;
 mod follow;
 pub mod http;
 pub mod metrics;

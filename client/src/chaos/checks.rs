@@ -114,12 +114,7 @@ impl Checker {
     }
 
     async fn settled(&mut self, network: &Network) -> Result<bool, ChaosError> {
-        let queued = network
-            .l1
-            .status()
-            .await
-            .map_err(|e| ChaosError::Service(e.to_string()))?
-            .queue_length;
+        let queued = network.l1_queue_length().await?;
         let before = bounded(network.sequencer.status()).await?;
         self.replica
             .catch_up(&network.sequencer, before.last_sealed)

@@ -45,6 +45,14 @@ impl Network {
         let at = Role::ALL.iter().position(|r| *r == role).expect("a role");
         &mut self.processes[at]
     }
+
+    /// How many messages the L1 queue holds (each must reach the sequencer).
+    pub async fn l1_queue_length(&self) -> Result<u64, ChaosError> {
+        let status = self.l1.status().await;
+        Ok(status
+            .map_err(|e| ChaosError::Service(e.to_string()))?
+            .queue_length)
+    }
 }
 
 /// Trader `i`'s key (its own label, so no devnet account is reused).
@@ -152,12 +160,7 @@ async fn fund(network: &Network, traders: u64) -> Result<(), ChaosError> {
 
 /// Bounded: until the sequencer has included every queued deposit.
 async fn wait_credited(network: &Network) -> Result<(), ChaosError> {
-    let queued = network
-        .l1
-        .status()
-        .await
-        .map_err(|e| ChaosError::Service(e.to_string()))?
-        .queue_length;
+    let queued = network.l1_queue_length().await?;
     let seq = &network.sequencer;
     poll_until(
         "the sequencer to credit every deposit",

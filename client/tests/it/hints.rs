@@ -4,22 +4,15 @@
 //! refusal in `--json` always carries a code.
 
 use crate::rollup::{BTC, BTC_PRICE, Rollup};
-use crate::support::import_key;
-use protocol::signing::{address_of, signing_key_from_bytes};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_claim_hint_runs_as_printed() {
     let rollup = Rollup::start_with(Some(100)).await;
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    let secret = [0x44u8; 32];
-    import_key(h, "carol", &secret).await;
-    for step in ["faucet", "deposit"] {
-        let args = ["l1", step, "--name", "carol", "--amount", "500"];
-        rollup.vigil(h, &args).await.ok();
-    }
-    let carol = address_of(&signing_key_from_bytes(&secret).expect("key"));
-    rollup.wait_collateral(&carol, 500_000_000).await;
+    rollup
+        .funded_key(h, "carol", [0x44; 32], "500", 500_000_000)
+        .await;
     rollup.price(BTC, BTC_PRICE).await;
 
     let args = [
@@ -84,14 +77,9 @@ async fn an_unfilled_market_order_says_why() {
     let rollup = Rollup::start().await;
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    let secret = [0x55u8; 32];
-    import_key(h, "dave", &secret).await;
-    for step in ["faucet", "deposit"] {
-        let args = ["l1", step, "--name", "dave", "--amount", "5,000"];
-        rollup.vigil(h, &args).await.ok();
-    }
-    let dave = address_of(&signing_key_from_bytes(&secret).expect("key"));
-    rollup.wait_collateral(&dave, 5_000_000_000).await;
+    rollup
+        .funded_key(h, "dave", [0x55; 32], "5,000", 5_000_000_000)
+        .await;
     rollup.price(BTC, BTC_PRICE).await;
 
     let text = rollup

@@ -6,22 +6,14 @@
 //! fills lists the newest whole transaction (all of its fills) with the cursor beyond it.
 
 use crate::rollup::{BTC, BTC_PRICE, Rollup, int};
-use crate::support::import_key;
 use protocol::primitives::Address;
-use protocol::signing::{address_of, signing_key_from_bytes};
 use std::path::Path;
 use vigil_client::units::format_utc;
 
 /// Imports `name` with `secret` and gives it 100,000 USDC on L2.
 async fn funded(rollup: &Rollup, home: &Path, name: &str, secret: [u8; 32]) -> Address {
-    import_key(home, name, &secret).await;
-    for step in ["faucet", "deposit"] {
-        let args = ["l1", step, "--name", name, "--amount", "100,000"];
-        rollup.vigil(home, &args).await.ok();
-    }
-    let address = address_of(&signing_key_from_bytes(&secret).expect("key"));
-    rollup.wait_collateral(&address, 100_000_000_000).await;
-    address
+    let (usdc, micro) = ("100,000", 100_000_000_000);
+    rollup.funded_key(home, name, secret, usdc, micro).await
 }
 
 /// The table rows of a command's text (the lines after its title and header), as words.

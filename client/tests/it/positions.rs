@@ -6,21 +6,13 @@
 //! forced close that meets an empty book says so, with --wait or through `vigil tx`.
 
 use crate::rollup::{BTC, BTC_PRICE, Rollup, int, wait_for};
-use crate::support::import_key;
 use protocol::primitives::Address;
-use protocol::signing::{address_of, signing_key_from_bytes};
 use std::path::Path;
 
 /// Imports `name` with `secret` and gives it 10,000 USDC on L2.
 async fn funded(rollup: &Rollup, home: &Path, name: &str, secret: [u8; 32]) -> Address {
-    import_key(home, name, &secret).await;
-    for step in ["faucet", "deposit"] {
-        let args = ["l1", step, "--name", name, "--amount", "10,000"];
-        rollup.vigil(home, &args).await.ok();
-    }
-    let address = address_of(&signing_key_from_bytes(&secret).expect("key"));
-    rollup.wait_collateral(&address, 10_000_000_000).await;
-    address
+    let (usdc, micro) = ("10,000", 10_000_000_000);
+    rollup.funded_key(home, name, secret, usdc, micro).await
 }
 
 /// `name`'s only position as `vigil --json positions` shows it.

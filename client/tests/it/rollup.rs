@@ -145,6 +145,27 @@ impl Rollup {
         })
         .await;
     }
+
+    /// Imports `secret` as the key `name` into `home` and funds its L2 account through
+    /// `vigil l1 faucet` and `vigil l1 deposit` with `usdc` (human units, e.g. "10,000"),
+    /// waiting until `micro` is credited.
+    pub async fn funded_key(
+        &self,
+        home: &Path,
+        name: &str,
+        secret: [u8; 32],
+        usdc: &str,
+        micro: i128,
+    ) -> protocol::primitives::Address {
+        crate::support::import_key(home, name, &secret).await;
+        for step in ["faucet", "deposit"] {
+            let args = ["l1", step, "--name", name, "--amount", usdc];
+            self.vigil(home, &args).await.ok();
+        }
+        let address = address_of(&signing_key_from_bytes(&secret).expect("key"));
+        self.wait_collateral(&address, micro).await;
+        address
+    }
 }
 
 /// A JSON field as i128, whether the server wrote a number or a decimal string.

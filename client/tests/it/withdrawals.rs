@@ -9,19 +9,13 @@ use crate::rollup::{BTC, BTC_PRICE, Rollup, int, oracle_key, wait_for};
 use crate::support::import_key;
 use protocol::api::sequencer::{TxState, WithdrawalStatus};
 use protocol::primitives::{Address, H256, to_hex};
-use protocol::signing::{address_of, signing_key_from_bytes};
 use std::path::Path;
 
 /// Imports a key named `alice` and funds her L2 account with `usdc` (human units).
 async fn funded_alice(rollup: &Rollup, home: &Path, usdc: &str, micro: i128) -> Address {
-    let secret = [0x33u8; 32];
-    import_key(home, "alice", &secret).await;
-    for step in ["faucet", "deposit"] {
-        let args = ["l1", step, "--name", "alice", "--amount", usdc];
-        rollup.vigil(home, &args).await.ok();
-    }
-    let alice = address_of(&signing_key_from_bytes(&secret).expect("key"));
-    rollup.wait_collateral(&alice, micro).await;
+    let alice = rollup
+        .funded_key(home, "alice", [0x33; 32], usdc, micro)
+        .await;
     rollup.price(BTC, BTC_PRICE).await;
     alice
 }

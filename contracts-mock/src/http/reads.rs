@@ -1,5 +1,6 @@
 //! Read endpoints, including the long-polled event log followers use.
 
+use crate::error_codes;
 use crate::ledger::{self, accounts, batches, events, exit, queue};
 use crate::state::AppState;
 use axum::Json;
@@ -105,7 +106,10 @@ pub async fn batch(
     let with_data = q.wanted();
     s.read(move |conn, _| {
         let row = batches::latest_by_index(conn, index)?.ok_or_else(|| {
-            ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
+            ApiError::new(
+                error_codes::NO_SUCH_BATCH,
+                format!("no batch {index} has been posted"),
+            )
         })?;
         batch_view(conn, &row, with_data)
     })
@@ -124,7 +128,10 @@ pub async fn submission(
     let with_data = q.wanted();
     s.read(move |conn, _| {
         let row = batches::by_submission(conn, id)?.ok_or_else(|| {
-            ApiError::not_found("no_such_submission", format!("no submission {id}"))
+            ApiError::new(
+                error_codes::NO_SUCH_SUBMISSION,
+                format!("no submission {id}"),
+            )
         })?;
         batch_view(conn, &row, with_data)
     })
@@ -229,8 +236,8 @@ pub async fn upheld_proof(
 ) -> Answer<UpheldProof> {
     s.read(move |conn, _| {
         ledger::upheld(conn, submission_id)?.ok_or_else(|| {
-            ApiError::not_found(
-                "no_upheld_proof",
+            ApiError::new(
+                error_codes::NO_UPHELD_PROOF,
                 format!("no fraud proof was upheld against submission {submission_id} (GET /v1/events lists challenge_upheld events with their submission ids)"),
             )
         })
@@ -248,8 +255,8 @@ pub async fn exit_claim(
 ) -> Answer<ExitClaimView> {
     s.read(move |conn, _| {
         exit::claim_view(conn, &account)?.ok_or_else(|| {
-            ApiError::not_found(
-                "no_exit_claim",
+            ApiError::new(
+                error_codes::NO_EXIT_CLAIM,
                 format!("{account} has not claimed its exit (GET /v1/exit shows whether claims are open)"),
             )
         })

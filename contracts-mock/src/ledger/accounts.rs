@@ -4,6 +4,7 @@
 use super::chain::{self, Head};
 use super::{batches, events};
 use crate::config::SUPPLY_CAP;
+use crate::error_codes;
 use crate::rules::Rules;
 use protocol::api::settlement::{
     AccountResponse, BondCall, BondEntry, BondResponse, EventKind, FaucetRequest, FaucetResponse,
@@ -69,8 +70,8 @@ pub fn consume_nonce(conn: &Connection, from: &Address, nonce: u64) -> Result<()
         } else {
             "ahead of it (nonces cannot skip)"
         };
-        return Err(ApiError::conflict(
-            "bad_nonce",
+        return Err(ApiError::new(
+            error_codes::BAD_NONCE,
             format!(
                 "nonce {nonce} is not {from}'s next L1 nonce {}: {why}",
                 account.nonce
@@ -110,7 +111,7 @@ pub fn debit(
             format_usdc_and_raw(amount),
         );
         let details = serde_json::json!({ "balance": balance, "needed": amount });
-        ApiError::conflict("insufficient_balance", message).with_details(details)
+        ApiError::new(error_codes::INSUFFICIENT_BALANCE, message).with_details(details)
     })?;
     put(conn, address, &account)?;
     Ok(account.balance)
@@ -118,8 +119,8 @@ pub fn debit(
 
 fn require_positive(amount: u64) -> Result<(), ApiError> {
     if amount == 0 {
-        return Err(ApiError::unprocessable(
-            "zero_amount",
+        return Err(ApiError::new(
+            error_codes::ZERO_AMOUNT,
             "amount must be greater than zero",
         ));
     }
@@ -134,15 +135,15 @@ pub fn faucet(
 ) -> Result<FaucetResponse, ApiError> {
     let max = rules.config.faucet_max_amount;
     if max == 0 {
-        return Err(ApiError::forbidden(
-            "faucet_disabled",
+        return Err(ApiError::new(
+            error_codes::FAUCET_DISABLED,
             "the faucet is disabled on this chain",
         ));
     }
     require_positive(req.amount)?;
     if req.amount > max {
-        return Err(ApiError::unprocessable(
-            "faucet_limit",
+        return Err(ApiError::new(
+            error_codes::FAUCET_LIMIT,
             format!(
                 "the faucet mints at most {max} per call, asked for {}",
                 req.amount
@@ -155,8 +156,8 @@ pub fn faucet(
         .checked_add(req.amount)
         .filter(|m| *m <= SUPPLY_CAP)
         .ok_or_else(|| {
-            ApiError::conflict(
-                "supply_cap",
+            ApiError::new(
+                error_codes::SUPPLY_CAP,
                 format!(
                     "minting {} would take the supply past its cap {SUPPLY_CAP}",
                     req.amount
@@ -207,8 +208,8 @@ pub fn unbond(
     require_positive(call.amount)?;
     let pending = batches::pending_posted_by(conn, from)?;
     if let Some(last) = pending.last() {
-        return Err(ApiError::conflict(
-            "bond_locked",
+        return Err(ApiError::new(
+            error_codes::BOND_LOCKED,
             format!(
                 "{from} has {} batch(es) in their challenge window (the last until block {}); its bond stays locked until they are final",
                 pending.len(),
@@ -225,7 +226,7 @@ pub fn unbond(
             format_usdc_and_raw(call.amount),
         );
         let details = serde_json::json!({ "bond": bond, "requested": call.amount });
-        ApiError::conflict("insufficient_bond", message).with_details(details)
+        ApiError::new(error_codes::INSUFFICIENT_BOND, message).with_details(details)
     })?;
     account.balance = account
         .balance
@@ -282,7 +283,7 @@ pub fn require_bond(
             format_usdc_and_raw(min - bond),
         );
         let details = serde_json::json!({ "bond": bond, "min_bond": min });
-        return Err(ApiError::forbidden("insufficient_bond", message).with_details(details));
+        return Err(ApiError::new(error_codes::BOND_REQUIRED, message).with_details(details));
     }
     Ok(())
 }

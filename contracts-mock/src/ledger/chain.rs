@@ -9,6 +9,7 @@
 use super::batches::{self, BatchRow};
 use super::events;
 use crate::config::MAX_TIMESTAMP_MS;
+use crate::error_codes;
 use crate::rules::Rules;
 use protocol::api::settlement::{BlockInfo, EventKind, MineResponse};
 use rusqlite::{Connection, params};
@@ -73,16 +74,16 @@ pub fn mine(
     now_ms: u64,
 ) -> Result<MineResponse, ApiError> {
     if blocks == 0 || blocks > MAX_BLOCKS_PER_MINE {
-        return Err(ApiError::bad_request(
-            "invalid_block_count",
+        return Err(ApiError::new(
+            error_codes::INVALID_BLOCK_COUNT,
             format!("blocks must be 1..={MAX_BLOCKS_PER_MINE}, got {blocks}"),
         ));
     }
     let mut head = head(conn)?;
     let timestamp = match timestamp_ms {
         Some(t) if t < head.timestamp_ms => {
-            return Err(ApiError::unprocessable(
-                "timestamp_before_head",
+            return Err(ApiError::new(
+                error_codes::TIMESTAMP_BEFORE_HEAD,
                 format!(
                     "block timestamp {t} is before the head block's timestamp {}",
                     head.timestamp_ms
@@ -90,8 +91,8 @@ pub fn mine(
             ));
         }
         Some(t) if t > MAX_TIMESTAMP_MS => {
-            return Err(ApiError::bad_request(
-                "invalid_timestamp",
+            return Err(ApiError::new(
+                error_codes::INVALID_TIMESTAMP,
                 format!("block timestamp {t} is after the year 9999 (max {MAX_TIMESTAMP_MS})"),
             ));
         }

@@ -9,6 +9,7 @@
 
 use super::batches::{self, BatchRow};
 use super::{accounts, chain, events};
+use crate::error_codes;
 use crate::rules::Rules;
 use protocol::api::settlement::{
     BatchStatus, ChallengeCall, ChallengeResponse, EventKind, SlashInfo, UpheldProof,
@@ -43,8 +44,8 @@ pub fn challenge(
     match adjudicate(rules.genesis(), &batch, proof) {
         Verdict::Rejected { reason } => {
             let details = serde_json::json!({ "rejection": reason });
-            Err(ApiError::unprocessable(
-                "proof_rejected",
+            Err(ApiError::new(
+                error_codes::PROOF_REJECTED,
                 format!("fraud proof rejected: {reason}"),
             )
             .with_details(details))
@@ -67,18 +68,21 @@ fn resolve_target(
 ) -> Result<BatchRow, ApiError> {
     let target = match header_hash {
         None => batches::latest_by_index(conn, index)?.ok_or_else(|| {
-            ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
+            ApiError::new(
+                error_codes::NO_SUCH_BATCH,
+                format!("no batch {index} has been posted"),
+            )
         })?,
         Some(hash) => {
             let row = batches::by_header_hash(conn, hash)?.ok_or_else(|| {
-                ApiError::not_found(
-                    "no_such_batch",
+                ApiError::new(
+                    error_codes::NO_SUCH_BATCH,
                     format!("no batch with header hash {hash} has been posted"),
                 )
             })?;
             if row.view.index != index {
-                return Err(ApiError::unprocessable(
-                    "header_hash_mismatch",
+                return Err(ApiError::new(
+                    error_codes::HEADER_HASH_MISMATCH,
                     format!(
                         "header hash {hash} is batch {}'s, not batch {index}'s",
                         row.view.index
@@ -90,15 +94,15 @@ fn resolve_target(
     };
     match target.view.status {
         BatchStatus::Pending { .. } => Ok(target),
-        BatchStatus::Reverted { reverted_block } => Err(ApiError::conflict(
-            "batch_reverted",
+        BatchStatus::Reverted { reverted_block } => Err(ApiError::new(
+            error_codes::BATCH_REVERTED,
             format!(
                 "batch {index} (header {}) was already reverted at block {reverted_block}; there is nothing left to prove",
                 target.view.header_hash
             ),
         )),
-        BatchStatus::Finalized { finalized_block } => Err(ApiError::conflict(
-            "batch_finalized",
+        BatchStatus::Finalized { finalized_block } => Err(ApiError::new(
+            error_codes::BATCH_FINALIZED,
             format!(
                 "batch {index} is already final (since block {finalized_block}); its challenge window closed at block {}",
                 target.deadline_block

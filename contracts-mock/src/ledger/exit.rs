@@ -19,6 +19,7 @@
 use super::chain::{self, Head};
 use super::queue::{self, Queued};
 use super::{accounts, batches, events};
+use crate::error_codes;
 use crate::rules::Rules;
 use protocol::action::L1Message;
 use protocol::api::settlement::{EventKind, ExitClaimCall, ExitClaimView, ExitPhase, ExitStatus};
@@ -163,8 +164,8 @@ fn pending_freeze(conn: &Connection, rules: &Rules) -> Result<Option<(u64, u64)>
 pub fn require_live(conn: &Connection, what: &str) -> Result<(), ApiError> {
     match load(conn)? {
         None => Ok(()),
-        Some(row) => Err(ApiError::conflict(
-            "rollup_frozen",
+        Some(row) => Err(ApiError::new(
+            error_codes::ROLLUP_FROZEN,
             format!(
                 "the rollup froze at block {} (queue message {} stayed overdue with no batch posted): {what} is no longer accepted; exit claims: GET /v1/exit",
                 row.frozen_block, row.overdue_queue_index
@@ -315,14 +316,14 @@ fn payout(conn: &Connection, head: &Head, row: &mut ExitRow, at: u64) -> Result<
 /// Why a witness does not value the account at the exit root.
 fn witness_error(e: ViewError) -> ApiError {
     match e {
-        ViewError::State(StateError::WitnessIncomplete { .. }) => ApiError::unprocessable(
-            "witness_incomplete",
+        ViewError::State(StateError::WitnessIncomplete { .. }) => ApiError::new(
+            error_codes::WITNESS_INCOMPLETE,
             format!(
                 "the witness does not hold every leaf the valuation reads: {e}; fetch it from a node: GET /v1/exit/proof/{{account}}"
             ),
         ),
-        other => ApiError::unprocessable(
-            "invalid_witness",
+        other => ApiError::new(
+            error_codes::INVALID_WITNESS,
             format!("the witness cannot be valued: {other}"),
         ),
     }
@@ -337,14 +338,14 @@ pub fn claim(
 ) -> Result<ExitClaimView, ApiError> {
     let mut row = open_row(conn, rules)?;
     if call.account == INSURANCE_FUND {
-        return Err(ApiError::unprocessable(
-            "reserved_account",
+        return Err(ApiError::new(
+            error_codes::RESERVED_ACCOUNT,
             "the insurance fund cannot claim: its equity covers accounts with negative equity",
         ));
     }
     if let Some(done) = claim_view(conn, &call.account)? {
-        return Err(ApiError::conflict(
-            "already_claimed",
+        return Err(ApiError::new(
+            error_codes::ALREADY_CLAIMED,
             format!(
                 "{} already claimed its exit at block {}",
                 call.account, done.claimed_block
@@ -352,15 +353,15 @@ pub fn claim(
         ));
     }
     let mut witness = Tree::from_witness_bytes(&call.witness).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_witness",
+        ApiError::new(
+            error_codes::MALFORMED_WITNESS,
             format!("the witness does not decode: {e}"),
         )
     })?;
     let root = row.exit_root.unwrap_or_default();
     if witness.root() != root {
-        return Err(ApiError::unprocessable(
-            "witness_root_mismatch",
+        return Err(ApiError::new(
+            error_codes::WITNESS_ROOT_MISMATCH,
             format!(
                 "the witness hashes to {}, not the exit root {root}",
                 witness.root()
@@ -370,8 +371,8 @@ pub fn claim(
     let valuation =
         exit_valuation(&mut witness, rules.genesis(), &call.account).map_err(witness_error)?;
     let equity = i64::try_from(valuation.equity).map_err(|_| {
-        ApiError::unprocessable(
-            "equity_out_of_range",
+        ApiError::new(
+            error_codes::EQUITY_OUT_OF_RANGE,
             format!("equity {} does not fit the ledger", valuation.equity),
         )
     })?;
@@ -407,8 +408,8 @@ pub fn claim(
 fn open_row(conn: &Connection, rules: &Rules) -> Result<ExitRow, ApiError> {
     match load(conn)? {
         Some(row) if row.opened_block.is_some() => Ok(row),
-        Some(row) => Err(ApiError::conflict(
-            "exit_not_open",
+        Some(row) => Err(ApiError::new(
+            error_codes::EXIT_NOT_OPEN,
             format!(
                 "the rollup froze at block {}, but {} batch(es) are still pending: claims open once they are final or reverted",
                 row.frozen_block,
@@ -422,8 +423,8 @@ fn open_row(conn: &Connection, rules: &Rules) -> Result<ExitRow, ApiError> {
                 ),
                 None => "no queue message is waiting, so it cannot freeze now".to_string(),
             };
-            Err(ApiError::conflict(
-                "exit_not_open",
+            Err(ApiError::new(
+                error_codes::EXIT_NOT_OPEN,
                 format!("the rollup is live, so there are no exit claims: {when}"),
             ))
         }

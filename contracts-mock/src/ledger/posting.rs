@@ -15,6 +15,7 @@
 use super::batches::{self, next_index};
 use super::chain::{self, Head};
 use super::{accounts, events, queue};
+use crate::error_codes;
 use crate::rules::Rules;
 use protocol::action::Tx;
 use protocol::api::settlement::{EventKind, PostBatchCall, PostBatchResponse, TipInfo};
@@ -40,8 +41,8 @@ pub fn post(
     )?;
     let data = call.encoded();
     let batch = Batch::decode(&data).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_batch",
+        ApiError::new(
+            error_codes::MALFORMED_BATCH,
             format!("batch data does not decode: {e}"),
         )
     })?;
@@ -96,23 +97,21 @@ pub fn post(
     })
 }
 
-/// Each code is written at its `ApiError` call, so the OpenAPI document (build.rs reads
-/// the codes from the source) lists it.
 fn shape_error(e: BatchError) -> ApiError {
     let message = format!("batch rejected: {e}");
     match e {
-        BatchError::LastCheckpoint { .. } => ApiError::unprocessable("bad_checkpoint", message),
+        BatchError::LastCheckpoint { .. } => ApiError::new(error_codes::BAD_CHECKPOINT, message),
         BatchError::CheckpointCount { .. } | BatchError::CheckpointRoot { .. } => {
-            ApiError::unprocessable("bad_checkpoints", message)
+            ApiError::new(error_codes::BAD_CHECKPOINTS, message)
         }
         BatchError::ReceiptRootCount { .. } | BatchError::ReceiptsRoot { .. } => {
-            ApiError::unprocessable("bad_receipt_roots", message)
+            ApiError::new(error_codes::BAD_RECEIPT_ROOTS, message)
         }
         BatchError::QueueOrder { .. } | BatchError::QueueEnd { .. } => {
-            ApiError::unprocessable("queue_order", message)
+            ApiError::new(error_codes::QUEUE_ORDER, message)
         }
         BatchError::Empty | BatchError::TxCount { .. } | BatchError::TxRoot { .. } => {
-            ApiError::unprocessable("bad_batch_shape", message)
+            ApiError::new(error_codes::BAD_BATCH_SHAPE, message)
         }
     }
 }
@@ -123,8 +122,8 @@ fn check_link(h: &BatchHeader, tip: &TipInfo) -> Result<(), ApiError> {
         .map_or("genesis".to_string(), |i| format!("batch {i}"));
     let expected = next_index(tip);
     if h.index != expected {
-        return Err(ApiError::unprocessable(
-            "wrong_index",
+        return Err(ApiError::new(
+            error_codes::WRONG_INDEX,
             format!(
                 "batch index {} is not the next index {expected} (the tip is {tip_name})",
                 h.index
@@ -134,14 +133,14 @@ fn check_link(h: &BatchHeader, tip: &TipInfo) -> Result<(), ApiError> {
     // (code, header field, its value, what of the tip it must equal, the tip's value)
     let links = [
         (
-            "wrong_parent",
+            error_codes::WRONG_PARENT,
             "prev_header_hash",
             h.prev_header_hash,
             "header hash",
             tip.header_hash,
         ),
         (
-            "wrong_prev_root",
+            error_codes::WRONG_PREV_ROOT,
             "prev_state_root",
             h.prev_state_root,
             "state root",
@@ -150,7 +149,7 @@ fn check_link(h: &BatchHeader, tip: &TipInfo) -> Result<(), ApiError> {
     ];
     for (code, field, ours, what, tips) in links {
         if ours != tips {
-            return Err(ApiError::unprocessable(
+            return Err(ApiError::new(
                 code,
                 format!("{field} {ours} is not the {what} {tips} of the tip ({tip_name})"),
             ));
@@ -167,8 +166,8 @@ fn check_timestamp(
 ) -> Result<(), ApiError> {
     let ts = h.timestamp_ms;
     if ts < tip.timestamp_ms {
-        return Err(ApiError::unprocessable(
-            "timestamp_regressed",
+        return Err(ApiError::new(
+            error_codes::TIMESTAMP_REGRESSED,
             format!(
                 "batch timestamp {ts} is before its parent's timestamp {}: timestamps must not go backwards",
                 tip.timestamp_ms
@@ -178,8 +177,8 @@ fn check_timestamp(
     let drift = rules.config.max_timestamp_drift_ms;
     let l1 = head.timestamp_ms;
     if ts > l1.saturating_add(drift) {
-        return Err(ApiError::unprocessable(
-            "timestamp_too_far_ahead",
+        return Err(ApiError::new(
+            error_codes::TIMESTAMP_TOO_FAR_AHEAD,
             format!(
                 "batch timestamp {ts} is more than {drift} ms ahead of the L1 time {l1} (block {})",
                 head.number
@@ -187,8 +186,8 @@ fn check_timestamp(
         ));
     }
     if ts < l1.saturating_sub(drift) {
-        return Err(ApiError::unprocessable(
-            "timestamp_too_far_behind",
+        return Err(ApiError::new(
+            error_codes::TIMESTAMP_TOO_FAR_BEHIND,
             format!(
                 "batch timestamp {ts} is more than {drift} ms behind the L1 time {l1} (block {})",
                 head.number
@@ -207,8 +206,8 @@ fn check_queue(
 ) -> Result<(), ApiError> {
     let h = &batch.header;
     if h.queue_start != tip.queue_end {
-        return Err(ApiError::unprocessable(
-            "queue_gap",
+        return Err(ApiError::new(
+            error_codes::QUEUE_GAP,
             format!(
                 "batch consumes the L1 queue from message {}, but the next unconsumed message is {}",
                 h.queue_start, tip.queue_end
@@ -217,8 +216,8 @@ fn check_queue(
     }
     let length = queue::length(conn)?;
     if h.queue_end > length {
-        return Err(ApiError::unprocessable(
-            "queue_beyond_end",
+        return Err(ApiError::new(
+            error_codes::QUEUE_BEYOND_END,
             format!(
                 "batch consumes L1 queue messages {}..{}, but the queue holds only {length}",
                 h.queue_start, h.queue_end
@@ -237,8 +236,8 @@ fn check_queue(
                 ))
             })?;
             if stored.message != message.encode() {
-                return Err(ApiError::unprocessable(
-                    "queue_mismatch",
+                return Err(ApiError::new(
+                    error_codes::QUEUE_MISMATCH,
                     format!(
                         "transaction {position} does not carry L1 queue message {queue_index} as queued (its bytes differ)"
                     ),
@@ -249,8 +248,8 @@ fn check_queue(
     if let Some(first_left) = queue::get(conn, h.queue_end)? {
         let due = queue::deadline(rules, first_left.block);
         if head.number > due {
-            return Err(ApiError::unprocessable(
-                "overdue_message_skipped",
+            return Err(ApiError::new(
+                error_codes::OVERDUE_MESSAGE_SKIPPED,
                 format!(
                     "L1 queue message {} (enqueued at block {}) had to be consumed by block {due}; at block {} a batch must include it",
                     first_left.index, first_left.block, head.number

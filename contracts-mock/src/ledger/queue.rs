@@ -4,6 +4,7 @@
 use super::chain::{self, Head};
 use super::schema::sql_key;
 use super::{accounts, batches, events};
+use crate::error_codes;
 use crate::rules::Rules;
 use protocol::action::L1Message;
 use protocol::api::settlement::{
@@ -72,8 +73,8 @@ pub fn deposit(
 ) -> Result<DepositResponse, ApiError> {
     super::exit::require_live(conn, "a deposit")?;
     if call.amount == 0 {
-        return Err(ApiError::unprocessable(
-            "zero_amount",
+        return Err(ApiError::new(
+            error_codes::ZERO_AMOUNT,
             "amount must be greater than zero",
         ));
     }
@@ -120,11 +121,11 @@ pub fn force(
     call.action
         .action
         .check_forcible()
-        .map_err(|e| ApiError::unprocessable("forced_action_not_allowed", e.to_string()))?;
+        .map_err(|e| ApiError::new(error_codes::FORCED_ACTION_NOT_ALLOWED, e.to_string()))?;
     signing::verify_action(&call.action, &rules.l2_domain, &rules.genesis().oracles).map_err(
         |e| {
-            ApiError::unprocessable(
-                "invalid_forced_action",
+            ApiError::new(
+                error_codes::INVALID_FORCED_ACTION,
                 format!("the forced action's L2 signature does not verify: {e}"),
             )
         },

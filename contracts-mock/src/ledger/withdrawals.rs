@@ -5,6 +5,7 @@
 
 use super::batches;
 use super::{accounts, chain, events};
+use crate::error_codes;
 use protocol::api::settlement::{
     BatchStatus, ClaimResponse, ClaimWithdrawalCall, EventKind, WithdrawalResponse,
 };
@@ -24,13 +25,16 @@ pub fn claim(
 ) -> Result<ClaimResponse, ApiError> {
     let index = call.batch_index;
     let batch = batches::latest_by_index(conn, index)?.ok_or_else(|| {
-        ApiError::not_found("no_such_batch", format!("no batch {index} has been posted"))
+        ApiError::new(
+            error_codes::NO_SUCH_BATCH,
+            format!("no batch {index} has been posted"),
+        )
     })?;
     match batch.view.status {
         BatchStatus::Finalized { .. } => {}
         BatchStatus::Pending { deadline_block } => {
-            return Err(ApiError::conflict(
-                "batch_not_final",
+            return Err(ApiError::new(
+                error_codes::BATCH_NOT_FINAL,
                 format!(
                     "batch {index} is not final: it can be challenged until block {deadline_block}, so claims against its root open at block {}",
                     deadline_block + 1
@@ -38,8 +42,8 @@ pub fn claim(
             ));
         }
         BatchStatus::Reverted { reverted_block } => {
-            return Err(ApiError::conflict(
-                "batch_reverted",
+            return Err(ApiError::new(
+                error_codes::BATCH_REVERTED,
                 format!(
                     "batch {index} was reverted at block {reverted_block}: its roots settle nothing"
                 ),
@@ -47,8 +51,8 @@ pub fn claim(
         }
     }
     if let Some(done) = view(conn, call.withdrawal_id)?.claimed_block {
-        return Err(ApiError::conflict(
-            "already_claimed",
+        return Err(ApiError::new(
+            error_codes::ALREADY_CLAIMED,
             format!(
                 "withdrawal {} was already claimed at block {done}",
                 call.withdrawal_id
@@ -56,8 +60,8 @@ pub fn claim(
         ));
     }
     let proof = Proof::decode(&call.proof).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_proof",
+        ApiError::new(
+            error_codes::MALFORMED_PROOF,
             format!("withdrawal proof does not decode: {e}"),
         )
     })?;
@@ -67,8 +71,8 @@ pub fn claim(
     }
     .encode();
     proof.verify_inclusion(&batch.view.post_state_root, &withdrawal_key(call.withdrawal_id), &leaf).map_err(|e| {
-        ApiError::unprocessable(
-            "invalid_withdrawal_proof",
+        ApiError::new(
+            error_codes::INVALID_WITHDRAWAL_PROOF,
             format!(
                 "the proof does not show withdrawal {} = {{account {}, amount {}}} in batch {index}'s post-state root {}: {e}",
                 call.withdrawal_id, call.account, call.amount, batch.view.post_state_root
@@ -78,8 +82,8 @@ pub fn claim(
 
     let mut head = chain::head(conn)?;
     head.escrow = head.escrow.checked_sub(call.amount).ok_or_else(|| {
-        ApiError::conflict(
-            "insufficient_escrow",
+        ApiError::new(
+            error_codes::INSUFFICIENT_ESCROW,
             format!(
                 "escrow holds {}, less than the {} this withdrawal pays",
                 head.escrow, call.amount

@@ -5,7 +5,7 @@
 //! read connection. The fill and trade types are `protocol::api::history`'s; the ledger's
 //! are `journal::ledger`'s.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, error_codes};
 use crate::journal::JournalError;
 use crate::journal::history::{self, Walk};
 use crate::journal::ledger::{
@@ -145,8 +145,8 @@ pub async fn account_transfers(
 fn known_market(s: &AppState, market: u32) -> Result<(), ApiError> {
     match s.genesis.market(market) {
         Some(_) => Ok(()),
-        None => Err(ApiError::not_found(
-            "unknown_market",
+        None => Err(ApiError::new(
+            error_codes::UNKNOWN_MARKET,
             format!("no market {market} in genesis (GET /v1/markets lists them)"),
         )),
     }
@@ -222,8 +222,8 @@ pub async fn market_candles(
         q.to_ms.unwrap_or(MAX_MS).min(MAX_MS),
     );
     if range.0 >= range.1 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            error_codes::INVALID_QUERY,
             format!(
                 "from_ms {} must be below to_ms {}; e.g. ?interval=1m&from_ms=0",
                 range.0, range.1

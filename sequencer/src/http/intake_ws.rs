@@ -8,64 +8,45 @@
 //! sequenced in the order sent; the answers are awaited concurrently. A connection has at
 //! most `MAX_IN_FLIGHT` actions unanswered: beyond that the server stops reading (TCP
 //! pushes back on the client) until an answer goes out. A reader whose socket stays blocked
-//! for `SEND_TIMEOUT` is closed with the reason (its actions still execute; their hashes
-//! can be looked up). Upgraded connections leave the server's connection slots, so the
-//! intake keeps its own budget of `MAX_SESSIONS` (more get 503).
+//! for `ws_session::SEND_TIMEOUT` is closed with the reason (its actions still execute;
+//! their hashes can be looked up). The intake keeps its own budget of `MAX_SESSIONS`
+//! (more get 503). The session pieces it shares with the feed are in `ws_session.rs`.
 
-use super::{ApiError, AppState, submit};
+use super::ws_session::{
+    self, End, GOING_AWAY, PING_EVERY, POLICY_VIOLATION, SessionBudget, send_json,
+};
+use super::{ApiError, AppState, error_codes, submit};
 use crate::executor::Outcome;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::{MethodRouter, get};
+use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{SinkExt, StreamExt};
 use protocol::api::intake_ws::{WsAnswer, WsSubmit};
 use protocol::api::settlement::ErrorBody;
 use protocol::primitives::H256;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, oneshot};
+use std::time::Instant;
+use tokio::sync::oneshot;
 
 /// Intake sessions open at once.
 pub const MAX_SESSIONS: usize = 1_024;
 /// Unanswered actions per connection before the server stops reading from it.
 pub const MAX_IN_FLIGHT: usize = 256;
-/// A reader blocked this long is dropped.
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
-const PING_EVERY: Duration = Duration::from_secs(20);
 
 /// The route, holding its own session budget (one per router, so per service).
 pub fn route() -> MethodRouter<super::AppState> {
-    let sessions = Arc::new(Semaphore::new(MAX_SESSIONS));
-    get(move |State(s): State<AppState>, ws: WebSocketUpgrade| upgrade(s, ws, sessions.clone()))
-}
-
-async fn upgrade(s: AppState, ws: WebSocketUpgrade, sessions: Arc<Semaphore>) -> Response {
-    let Ok(permit) = sessions.try_acquire_owned() else {
-        let message = format!("{MAX_SESSIONS} intake sessions are open; retry shortly");
-        return ApiError::overloaded(message).into_response();
-    };
-    let limit = s.limits.max_body_bytes;
-    ws.max_message_size(limit)
-        .max_frame_size(limit)
-        .on_upgrade(move |socket| async move {
-            session(s, socket).await;
-            drop(permit);
-        })
-}
-
-/// Why a session ended early.
-#[derive(Debug)]
-enum End {
-    Gone,
-    Slow,
+    let sessions = SessionBudget::new(MAX_SESSIONS, "intake");
+    get(move |State(s): State<AppState>, ws: WebSocketUpgrade| {
+        let sessions = sessions.clone();
+        let limit = s.limits.max_body_bytes;
+        let ws = ws.max_message_size(limit).max_frame_size(limit);
+        async move { sessions.upgrade(ws, |socket| session(s, socket)) }
+    })
 }
 
 type Pending = Pin<Box<dyn Future<Output = WsAnswer> + Send>>;
-type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
 async fn session(s: AppState, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
@@ -81,39 +62,32 @@ async fn session(s: AppState, socket: WebSocket) {
                     Ok(())
                 }
                 Some(Ok(Message::Binary(_))) => {
-                    let e = ApiError::bad_request("invalid_json", "send each action as a JSON text frame");
-                    send_answer(&mut tx, &answer_of(None, Err(e))).await
+                    let e = ApiError::new(error_codes::INVALID_JSON, "send each action as a JSON text frame");
+                    send_json(&mut tx, &answer_of(None, Err(e))).await
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
                 Some(Ok(_)) => Ok(()),
             },
-            Some(answer) = pending.next() => send_answer(&mut tx, &answer).await,
-            _ = ping.tick() => send(&mut tx, Message::Ping(Vec::new().into())).await,
+            Some(answer) = pending.next() => send_json(&mut tx, &answer).await,
+            _ = ping.tick() => ws_session::ping(&mut tx).await,
             _ = stop.changed() => break None,
         };
         if let Err(end) = step {
             break Some(end);
         }
     };
-    let reason = match ended {
-        None => {
-            "the sequencer is shutting down; unanswered actions may still be sequenced (GET /v1/txs/{hash})"
-        }
-        Some(End::Slow) => {
-            "too slow: a send stayed blocked for 5 s; unanswered actions may still be sequenced (GET /v1/txs/{hash})"
-        }
+    let (code, reason) = match ended {
+        None => (
+            GOING_AWAY,
+            "the sequencer is shutting down; unanswered actions may still be sequenced (GET /v1/txs/{hash})",
+        ),
+        Some(End::Slow) => (
+            POLICY_VIOLATION,
+            "too slow: a send stayed blocked for 5 s; unanswered actions may still be sequenced (GET /v1/txs/{hash})",
+        ),
         Some(End::Gone) => return,
     };
-    let close = CloseFrame {
-        code: if matches!(ended, Some(End::Slow)) {
-            1008
-        } else {
-            1001
-        },
-        reason: reason.into(),
-    };
-    let _ =
-        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
+    ws_session::close(&mut tx, code, reason).await;
 }
 
 /// Parses and queues one frame now (so frames are sequenced in arrival order); the returned
@@ -135,7 +109,7 @@ fn queue(s: &AppState, text: &str) -> Result<Pending, Box<WsAnswer>> {
         let message = format!("not an intake frame: {e}; send {example}");
         Box::new(answer_of(
             id,
-            Err(ApiError::bad_request("malformed_body", message)),
+            Err(ApiError::new(error_codes::MALFORMED_BODY, message)),
         ))
     })?;
     let id = Some(request.id);
@@ -172,7 +146,7 @@ fn answer_of(
             error: None,
         },
         Err(e) => {
-            if e.status.is_server_error() && e.code == "internal" {
+            if e.status.is_server_error() && e.code == error_codes::INTERNAL.code {
                 tracing::error!(error = %e, "intake frame failed");
             }
             WsAnswer {
@@ -187,17 +161,4 @@ fn answer_of(
             }
         }
     }
-}
-
-async fn send(tx: &mut Sink, message: Message) -> Result<(), End> {
-    match tokio::time::timeout(SEND_TIMEOUT, tx.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::Gone),
-        Err(_) => Err(End::Slow),
-    }
-}
-
-async fn send_answer(tx: &mut Sink, answer: &WsAnswer) -> Result<(), End> {
-    let text = serde_json::to_string(answer).map_err(|_| End::Gone)?;
-    send(tx, Message::Text(text.into())).await
 }

@@ -3,6 +3,7 @@
 //! timeout, JSON errors for every rejection, panics caught).
 
 mod error;
+pub mod error_codes;
 mod history;
 mod intake_ws;
 mod openapi;
@@ -14,6 +15,7 @@ pub use stream::{
 };
 mod submit;
 mod withdrawals;
+mod ws_session;
 
 pub use openapi::document as openapi_document;
 pub use reads::StatusBody;
@@ -93,8 +95,6 @@ pub struct AppState {
     pub audit: Arc<crate::audit::Audit>,
     /// Turns true when the service stops (long-lived feeds close on it).
     pub stopping: tokio::sync::watch::Receiver<bool>,
-    /// Open feed sessions (`stream::MAX_SESSIONS` at most).
-    pub streams: Arc<Semaphore>,
     pub fault: Option<FaultPlan>,
     /// The settlement layer's block time, for withdrawal ETAs (`None`: manual blocks).
     pub block_time_ms: Option<u64>,
@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/withdrawals/{id}", get(withdrawals::withdrawal))
         .route("/v1/withdrawals/{id}/claim", get(withdrawals::claim))
         .route("/v1/exit/proof/{account}", get(withdrawals::exit_proof))
-        .route("/v1/stream", get(stream::upgrade))
+        .route("/v1/stream", stream::route())
         .route("/metrics", get(reads::metrics))
         .merge(proof_routes::<AppState>())
         .merge(openapi_route(&openapi::document()));

@@ -2,7 +2,7 @@
 //! durable tree (never touching the executor); transaction and batch reads come from the
 //! database's read connection.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, error_codes};
 use crate::executor::now_ms;
 use crate::follower::PendingL1;
 use crate::journal::queries;
@@ -182,8 +182,8 @@ pub async fn book(
     ApiQuery(q): ApiQuery<Levels>,
 ) -> Answer<BookResponse> {
     if s.genesis.market(market).is_none() {
-        return Err(ApiError::not_found(
-            "unknown_market",
+        return Err(ApiError::new(
+            error_codes::UNKNOWN_MARKET,
             format!("no market {market} in genesis"),
         ));
     }
@@ -203,8 +203,8 @@ pub async fn tx(State(s): State<AppState>, ApiPath(hash): ApiPath<H256>) -> Answ
         .await?
         .map(Json)
         .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_tx",
+            ApiError::new(
+                error_codes::UNKNOWN_TX,
                 format!("no sequenced transaction has hash {hash}"),
             )
         })
@@ -260,7 +260,7 @@ pub async fn batch(
     s.db.read(move |conn| queries::batch(conn, index, with_data))
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::not_found("unknown_batch", format!("no batch {index} yet")))
+        .ok_or_else(|| ApiError::new(error_codes::UNKNOWN_BATCH, format!("no batch {index} yet")))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "node",

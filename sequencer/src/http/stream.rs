@@ -4,48 +4,44 @@
 //! history table, batches from the batch table) or from the view (the book), and sends it.
 //! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
 //! reader costs no memory, a reconnect with its last `seq` resumes without a gap or a
-//! repeat, and a reader whose socket stays blocked for `SEND_TIMEOUT` is closed with the
-//! reason (and counted, `vigil_seq_feed_dropped_slow_total`). A session's memory is thus
-//! bounded: at most `MAX_SUBSCRIPTIONS` cursors (more are refused with an `error`
-//! message) and the one message being sent (each send waits for its flush). Pings every `PING_EVERY` keep idle feeds inside the server's stall timeout. At
-//! most `MAX_SESSIONS` sessions are open at once (more get 503).
+//! repeat, and a reader whose socket stays blocked for `ws_session::SEND_TIMEOUT` is closed
+//! with the reason (and counted, `vigil_seq_feed_dropped_slow_total`). A session's memory
+//! is thus bounded: at most `MAX_SUBSCRIPTIONS` cursors (more are refused with an `error`
+//! message) and the one message being sent (each send waits for its flush). Pings every
+//! `PING_EVERY` keep idle feeds inside the server's stall timeout. At most `MAX_SESSIONS`
+//! sessions are open at once (more get 503). The session pieces it shares with the
+//! streaming intake are in `ws_session.rs`.
 
-use super::{ApiError, AppState};
+use super::AppState;
+use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
 use crate::journal::history::{self, Walk};
 use crate::journal::queries;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::routing::{MethodRouter, get};
+use futures_util::StreamExt;
 use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::{self, BookLevel};
 use protocol::primitives::{Address, H256};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-/// A reader blocked this long is dropped.
-const SEND_TIMEOUT: Duration = Duration::from_secs(5);
-const PING_EVERY: Duration = Duration::from_secs(20);
 /// Rows read per query; a subscription behind by more reads again at once.
 const PAGE: u64 = 500;
 const MAX_LEVELS: u32 = 500;
 /// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
 pub const MAX_SUBSCRIPTIONS: usize = 64;
 
-/// Feed sessions open at once. An upgraded connection leaves the server loop's connection
-/// slots (hyper hands its socket over), so the feed holds a budget of its own.
+/// Feed sessions open at once.
 pub const MAX_SESSIONS: usize = 1_024;
 
-pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    let Ok(permit) = s.streams.clone().try_acquire_owned() else {
-        let message = format!("{MAX_SESSIONS} feed sessions are open; retry shortly");
-        return ApiError::overloaded(message).into_response();
-    };
-    ws.on_upgrade(move |socket| async move {
-        session(s, socket).await;
-        drop(permit);
+/// The route, holding its own session budget (one per router, so per service).
+pub fn route() -> MethodRouter<AppState> {
+    let sessions = SessionBudget::new(MAX_SESSIONS, "feed");
+    get(move |State(s): State<AppState>, ws: WebSocketUpgrade| {
+        let sessions = sessions.clone();
+        async move { sessions.upgrade(ws, |socket| session(s, socket)) }
     })
 }
 
@@ -74,13 +70,6 @@ enum Sub {
     },
 }
 
-/// Why a session ended early.
-#[derive(Debug)]
-enum End {
-    Gone,
-    Slow,
-}
-
 async fn session(s: AppState, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
     let mut views = s.views.clone();
@@ -98,7 +87,7 @@ async fn session(s: AppState, socket: WebSocket) {
                 Ok(()) => serve_all(&s, &mut subs, &mut tx).await,
                 Err(_) => Err(End::Gone),
             },
-            _ = ping.tick() => send(&mut tx, Message::Ping(Vec::new().into())).await,
+            _ = ping.tick() => ws_session::ping(&mut tx).await,
             _ = stop.changed() => break None,
         };
         if let Err(end) = step {
@@ -113,32 +102,17 @@ async fn session(s: AppState, socket: WebSocket) {
         }
         Some(End::Gone) => return,
     };
-    let close = CloseFrame {
-        code: 1001,
-        reason: reason.into(),
-    };
-    let _ =
-        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
-}
-
-type Tx = futures_util::stream::SplitSink<WebSocket, Message>;
-
-async fn send(tx: &mut Tx, message: Message) -> Result<(), End> {
-    match tokio::time::timeout(SEND_TIMEOUT, tx.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::Gone),
-        Err(_) => Err(End::Slow),
-    }
-}
-
-async fn send_json(tx: &mut Tx, message: &StreamMessage) -> Result<(), End> {
-    let text = serde_json::to_string(message).map_err(|_| End::Gone)?;
-    send(tx, Message::Text(text.into())).await
+    ws_session::close(&mut tx, GOING_AWAY, reason).await;
 }
 
 /// Handles one subscription request: refuses a malformed one with an `error` message, else
 /// acknowledges it and serves what it already covers.
-async fn subscribe(s: &AppState, subs: &mut Vec<Sub>, text: &str, tx: &mut Tx) -> Result<(), End> {
+async fn subscribe(
+    s: &AppState,
+    subs: &mut Vec<Sub>,
+    text: &str,
+    tx: &mut Sink,
+) -> Result<(), End> {
     if subs.len() >= MAX_SUBSCRIPTIONS {
         let code = "too_many_subscriptions".into();
         let message = format!(
@@ -222,7 +196,7 @@ async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
     })
 }
 
-async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Tx) -> Result<(), End> {
+async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Sink) -> Result<(), End> {
     for sub in subs {
         serve(s, sub, tx).await?;
     }
@@ -230,7 +204,7 @@ async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Tx) -> Result<(), En
 }
 
 /// Sends what `sub` has not seen yet, page by page until it is current.
-async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Tx) -> Result<(), End> {
+async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
     match sub {
         Sub::Trades { market, after } => {
             let market = *market;
@@ -288,7 +262,7 @@ async fn serve_book(
     market: u32,
     levels: u32,
     last: &mut Option<(Vec<BookLevel>, Vec<BookLevel>)>,
-    tx: &mut Tx,
+    tx: &mut Sink,
 ) -> Result<(), End> {
     let view = s.views.borrow().clone();
     let mut tree = view.tree.clone();
@@ -322,7 +296,7 @@ async fn serve_book(
 }
 
 /// Each market whose state differs from what was last sent (all of them at first).
-async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Tx) -> Result<(), End> {
+async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
     let view = s.views.borrow().clone();
     let Ok(now) = super::reads::market_infos(s, &view) else {
         return Ok(());
@@ -367,7 +341,7 @@ async fn serve_batches(
     s: &AppState,
     after: &mut Option<u64>,
     known: &mut BTreeMap<u64, (BatchStatus, Option<H256>)>,
-    tx: &mut Tx,
+    tx: &mut Sink,
 ) -> Result<(), End> {
     let from = after.map_or(0, |a| a + 1);
     let first_known = known.keys().next().copied().unwrap_or(from).min(from);

@@ -3,7 +3,7 @@
 //! wire format of DESIGN §2 (a 400 names the bad field), admit (or 503), verify and
 //! execute through intake, and answer once accepted actions are durable.
 
-use super::{ApiError, AppState, error};
+use super::{ApiError, AppState, error, error_codes};
 use crate::executor::Outcome;
 use crate::intake::Overloaded;
 use axum::Json;
@@ -37,8 +37,8 @@ async fn read_body(s: &AppState, request: Request) -> Result<Bytes, ApiError> {
                     "the request body is larger than {limit} bytes"
                 )))
             } else {
-                Err(ApiError::bad_request(
-                    "unreadable_body",
+                Err(ApiError::new(
+                    error_codes::UNREADABLE_BODY,
                     format!("the request body could not be read: {inner}"),
                 ))
             }
@@ -53,13 +53,17 @@ pub(super) fn parse_action(
 ) -> Result<SignedAction, ApiError> {
     serde_json::from_value(value).map_err(|e| {
         let at = position.map_or(String::new(), |i| format!("action {i}: "));
-        ApiError::bad_request("malformed_action", format!("{at}{e}"))
+        ApiError::new(error_codes::MALFORMED_ACTION, format!("{at}{e}"))
     })
 }
 
 pub(super) fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            error_codes::INVALID_JSON,
+            format!("the body is not JSON: {e}"),
+        )
+    })
 }
 
 /// Admits `actions` or answers 503: the queue's budget is used up, or their claimed
@@ -71,18 +75,14 @@ fn admit(s: &AppState, actions: &[SignedAction]) -> Result<crate::intake::Admitt
         ));
     }
     if let Some(block) = s.frozen.get() {
-        return Err(ApiError::conflict(
-            "rollup_frozen",
+        return Err(ApiError::new(
+            error_codes::ROLLUP_FROZEN,
             crate::follower::frozen_message(*block),
         ));
     }
     if let Some(alert) = s.audit.stopping_violation() {
         let message = crate::audit::stopped_message(&alert);
-        return Err(ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "invariant_violated",
-            message,
-        ));
+        return Err(ApiError::new(error_codes::INVARIANT_VIOLATED, message));
     }
     // Price updates count against the first oracle signer's share: the signer is only
     // known once the signature is recovered, after admission.
@@ -178,14 +178,14 @@ pub async fn bulk(
     let started = Instant::now();
     let body = read_body(&s, request).await?;
     let serde_json::Value::Array(values) = parse_json(&body)? else {
-        return Err(ApiError::bad_request(
-            "malformed_body",
+        return Err(ApiError::new(
+            error_codes::MALFORMED_BODY,
             "the body must be a JSON array of signed actions",
         ));
     };
     if values.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty_batch",
+        return Err(ApiError::new(
+            error_codes::EMPTY_BATCH,
             "the array holds no actions",
         ));
     }

@@ -3,7 +3,7 @@
 //! left and an ETA) → claimable (final; with the Merkle proof to claim with) → claimed.
 //! Also the exit-mode proof of an account at the newest finalized root.
 
-use super::{ApiError, AppState, error};
+use super::{ApiError, AppState, error, error_codes};
 use crate::journal::queries;
 use axum::Json;
 use axum::extract::State;
@@ -23,8 +23,8 @@ pub async fn withdrawal(
         s.db.read(move |conn| queries::withdrawal(conn, id))
             .await?
             .ok_or_else(|| {
-                ApiError::not_found(
-                    "unknown_withdrawal",
+                ApiError::new(
+                    error_codes::UNKNOWN_WITHDRAWAL,
                     format!("no withdrawal {id} has been sequenced"),
                 )
             })?;
@@ -118,8 +118,8 @@ pub fn claim_at(
     id: u64,
 ) -> Result<ClaimWithdrawalCall, ApiError> {
     let missing = || {
-        ApiError::not_found(
-            "unknown_withdrawal",
+        ApiError::new(
+            error_codes::UNKNOWN_WITHDRAWAL,
             format!(
                 "withdrawal {id} is not in the newest finalized state this node holds: it is not final yet, or no such withdrawal exists"
             ),

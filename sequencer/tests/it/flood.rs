@@ -128,27 +128,40 @@ async fn honest_orders(seq: &Seq, honest: &k256::ecdsa::SigningKey) -> Vec<Durat
     latencies
 }
 
+/// One flooding connection per body, each posting it over and over, while the honest
+/// trader places its paced orders; the honest latencies and what the flood got.
+async fn honest_during_flood(
+    seq: &Seq,
+    honest: &k256::ecdsa::SigningKey,
+    bodies: Vec<Vec<u8>>,
+) -> (Vec<Duration>, Tally) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooders = bodies
+        .into_iter()
+        .map(|body| tokio::spawn(flood(seq.url.clone(), body, stop.clone())))
+        .collect();
+    let latencies = honest_orders(seq, honest).await;
+    stop.store(true, Ordering::Relaxed);
+    (latencies, tally(flooders).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
     let (mut l1, seq) = funded_pair(tight_queue).await;
     let honest = alice();
 
     // 64 connections × 16 actions of one account: twice the whole budget, all "small".
-    let stop = Arc::new(AtomicBool::new(false));
     let flooder = key(200);
-    let mut flooders = Vec::new();
-    for c in 0..64u64 {
-        let body = bulk(&flooder, c * 16 + 1, 16);
-        flooders.push(tokio::spawn(flood(seq.url.clone(), body, stop.clone())));
-    }
-    let latencies = honest_orders(&seq, &honest).await;
-    stop.store(true, Ordering::Relaxed);
-    let Tally {
-        accepted,
-        shed,
-        why,
-        ..
-    } = tally(flooders).await;
+    let bodies = (0..64u64).map(|c| bulk(&flooder, c * 16 + 1, 16)).collect();
+    let (
+        latencies,
+        Tally {
+            accepted,
+            shed,
+            why,
+            ..
+        },
+    ) = honest_during_flood(&seq, &honest, bodies).await;
     assert!(shed > 0, "the flooding account was held to its share");
     assert!(accepted > 0, "its share got in");
     let account = addr(&flooder).to_string();
@@ -170,22 +183,18 @@ async fn honest_orders_get_in_while_a_bulk_flood_is_shed() {
     let (mut l1, seq) = funded_pair(tight_queue).await;
     let honest = alice();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut flooders = Vec::new();
-    for f in 0..FLOODERS {
-        let body = bulk(&key(100 + f), 1, BULK);
-        flooders.push(tokio::spawn(flood(seq.url.clone(), body, stop.clone())));
-    }
-
-    let latencies = honest_orders(&seq, &honest).await;
-    stop.store(true, Ordering::Relaxed);
-
-    let Tally {
-        accepted,
-        shed,
-        slowest_shed,
-        why,
-    } = tally(flooders).await;
+    let bodies = (0..FLOODERS)
+        .map(|f| bulk(&key(100 + f), 1, BULK))
+        .collect();
+    let (
+        latencies,
+        Tally {
+            accepted,
+            shed,
+            slowest_shed,
+            why,
+        },
+    ) = honest_during_flood(&seq, &honest, bodies).await;
     assert!(shed > 0, "the flood exceeded the budget and was shed");
     assert!(accepted > 0, "what the flood got in was answered");
     // Shed for the queue's budget or for one flooder's share of it: either names why.

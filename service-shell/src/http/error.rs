@@ -6,11 +6,14 @@
 //! three and the clients parse one shape. Conversions from a service's own errors
 //! (`JournalError`, an engine `Status`) live in that service, next to the type they convert.
 //!
+//! Its code and status come from one row of an error-code table (`error_code.rs`): the
+//! codes every service answers are service-shell's `error_codes`, the rest each service's.
+//!
 //! Internal failures are logged with their cause and answered with a bare code, so
 //! internals never leak to callers.
 
+use super::error_code::{ErrorCode, StatusCode, error_codes};
 use axum::Json;
-use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use protocol::api::settlement::ErrorBody;
@@ -33,101 +36,56 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    /// An answer with `code`'s status and code (a row of a service's table, see
+    /// `error_code.rs`) and `message`, which names the particular problem.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
-            code,
+            status: code.status,
+            code: code.code,
             message: message.into(),
             details: None,
             internal: None,
         }
     }
 
-    /// 400: the request cannot be parsed or decoded; the message names the part.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    /// 401: the call's signature does not authorize it.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    /// 403: the caller lacks what the action requires (a bond, the faucet's consent).
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, code, message)
-    }
-
-    /// 404: no such resource.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    /// 409: well-formed, but it conflicts with the current state.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, code, message)
-    }
-
-    /// 422: the content breaks a rule; nothing changed.
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    }
-
     /// 413: the body is over the configured limit.
     pub fn too_large(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+        ApiError::new(error_codes::PAYLOAD_TOO_LARGE, message)
     }
 
     /// 415: the body is not `application/json`.
     pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        )
+        ApiError::new(error_codes::UNSUPPORTED_MEDIA_TYPE, message)
     }
 
     /// 405: the path exists, the method does not.
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            METHOD_NOT_ALLOWED,
-        )
+        ApiError::new(error_codes::METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED)
     }
 
     /// 408: the client was too slow sending its request.
     pub fn slow_client(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+        ApiError::new(error_codes::REQUEST_TIMEOUT, message)
     }
 
     /// 503: a budget is spent; retry later.
     pub fn overloaded(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", message)
+        ApiError::new(error_codes::OVERLOADED, message)
     }
 
     /// 503: the service is stopping or cannot acknowledge anything.
     pub fn unavailable(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        ApiError::new(error_codes::UNAVAILABLE, message)
     }
 
     /// 504: no answer in time.
     pub fn timed_out(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::GATEWAY_TIMEOUT, "timed_out", message)
-    }
-
-    /// 502: a service this one depends on did not answer.
-    pub fn bad_gateway(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_GATEWAY, code, message)
+        ApiError::new(error_codes::TIMED_OUT, message)
     }
 
     /// 500, with `cause` logged but not sent.
     pub fn internal(cause: impl fmt::Display) -> ApiError {
-        let mut e = ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        );
+        let mut e = ApiError::new(error_codes::INTERNAL, "internal error");
         e.internal = Some(cause.to_string());
         e
     }
@@ -157,7 +115,8 @@ impl IntoResponse for ApiError {
         }
         // A shed request is told when to come back (RFC 9110 §10.2.3), so well-behaved
         // clients back off instead of retrying at once.
-        let retry_after = (self.code == "overloaded").then_some([(RETRY_AFTER, "1")]);
+        let retry_after =
+            (self.code == error_codes::OVERLOADED.code).then_some([(RETRY_AFTER, "1")]);
         let body = ErrorBody {
             code: self.code.to_string(),
             message: self.message,
@@ -172,6 +131,15 @@ mod tests {
     use super::*;
     use axum::body::to_bytes;
 
+    #[allow(dead_code)] // `ALL` is for a service's OpenAPI document
+    mod test_codes {
+        crate::error_codes! {
+            NO_SUCH_BATCH = (NOT_FOUND, "no_such_batch", "no batch has this index");
+            BAD_PROOF = (UNPROCESSABLE_ENTITY, "bad_proof", "the proof does not verify");
+        }
+    }
+    use test_codes::{BAD_PROOF, NO_SUCH_BATCH};
+
     async fn body_of(e: ApiError) -> (StatusCode, String) {
         let response = e.into_response();
         let status = response.status();
@@ -181,12 +149,11 @@ mod tests {
 
     #[tokio::test]
     async fn details_are_omitted_when_absent_and_internals_never_sent() {
-        let (status, body) = body_of(ApiError::not_found("no_such_batch", "no batch 3")).await;
+        let (status, body) = body_of(ApiError::new(NO_SUCH_BATCH, "no batch 3")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body, r#"{"code":"no_such_batch","message":"no batch 3"}"#);
 
-        let e =
-            ApiError::unprocessable("bad_proof", "no").with_details(serde_json::json!({"x": 1}));
+        let e = ApiError::new(BAD_PROOF, "no").with_details(serde_json::json!({"x": 1}));
         let (_, body) = body_of(e).await;
         assert_eq!(
             body,

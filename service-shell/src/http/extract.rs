@@ -3,7 +3,7 @@
 //! uses these, so a malformed request gets the same code (`invalid_json`, `invalid_body`,
 //! `invalid_query`, `invalid_path`, 413, 415) from each of them.
 
-use super::ApiError;
+use super::{ApiError, error_codes};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -32,9 +32,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(message),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(message),
         _ if matches!(rejection, JsonRejection::JsonSyntaxError(_)) => {
-            ApiError::bad_request("invalid_json", message)
+            ApiError::new(error_codes::INVALID_JSON, message)
         }
-        _ => ApiError::bad_request("invalid_body", message),
+        _ => ApiError::new(error_codes::INVALID_BODY, message),
     }
 }
 
@@ -49,7 +49,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| ApiQuery(value))
-            .map_err(|r| ApiError::bad_request("invalid_query", r.body_text()))
+            .map_err(|r| ApiError::new(error_codes::INVALID_QUERY, r.body_text()))
     }
 }
 
@@ -64,7 +64,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| ApiPath(value))
-            .map_err(|r| ApiError::bad_request("invalid_path", r.body_text()))
+            .map_err(|r| ApiError::new(error_codes::INVALID_PATH, r.body_text()))
     }
 }
 

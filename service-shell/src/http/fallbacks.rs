@@ -2,9 +2,8 @@
 //! the service's spec, a JSON 405, and a caught panic as a JSON 500 (the cause logged, the
 //! connection kept), so no request ever gets axum's plain-text defaults.
 
-use super::ApiError;
+use super::{ApiError, error_codes};
 use axum::Router;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 /// Adds the 404 (`no_such_route`, naming `spec`, e.g. `docs/spec/sequencer.md`) and the
@@ -21,14 +20,13 @@ where
 {
     router
         .fallback(move || async move {
-            ApiError::not_found("no_such_route", format!("no such endpoint; see {spec}"))
+            ApiError::new(
+                error_codes::NO_SUCH_ROUTE,
+                format!("no such endpoint; see {spec}"),
+            )
         })
         .method_not_allowed_fallback(move || async move {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                method_message,
-            )
+            ApiError::new(error_codes::METHOD_NOT_ALLOWED, method_message)
         })
 }
 

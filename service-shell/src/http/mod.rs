@@ -1,4 +1,5 @@
-//! Server-side HTTP every Vigil service shares: the one `ApiError`, the extractors that
+//! Server-side HTTP every Vigil service shares: the one `ApiError` with its error-code
+//! tables (`ErrorCode`, `error_codes!`), the extractors that
 //! answer malformed requests with it, the paging and `?data=` queries, and the default
 //! fallbacks.
 //!
@@ -6,17 +7,19 @@
 //! error shape and follow the same conventions, so the one copy of that code lives here.
 
 mod error;
+mod error_code;
 mod extract;
 mod fallbacks;
 pub mod openapi;
 mod page;
 mod proofs;
+pub mod route_scan;
 mod server;
-pub mod source_scan;
 mod stall;
 mod with_data;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
+pub use error_code::{ErrorCode, StatusCode, error_codes};
 pub use extract::{ApiJson, ApiPath, ApiQuery, require_json};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};

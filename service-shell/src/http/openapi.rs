@@ -2,9 +2,10 @@
 //! `docs/openapi/<service>.json`: the paths and schemas come from the service's
 //! `#[utoipa::path]` handlers and the DTOs' derived schemas; this module adds what every
 //! service shares: the error body, whose `code` lists every code the service's `ApiError`s
-//! can carry (read from its source by its build script, `source_scan`), a `4XX` and a
+//! can carry (its error-code table and service-shell's, `error_code.rs`), a `4XX` and a
 //! `5XX` answer on every operation, and the drift check the services' tests run.
 
+use super::error_code::{ErrorCode, error_codes};
 use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
@@ -18,15 +19,18 @@ use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, Response, ResponseBuilder}
 /// The environment variable that makes the drift tests rewrite the checked-in documents.
 pub const BLESS_VAR: &str = "VIGIL_BLESS";
 
-/// `api` with the shared error answers: `codes` are `(HTTP status, code)` pairs, in any
-/// order and possibly repeated.
-pub fn with_errors(mut api: OpenApi, codes: &[(u16, &str)]) -> OpenApi {
-    let mut by_code: BTreeMap<&str, Vec<u16>> = BTreeMap::new();
-    for (status, code) in codes {
-        let statuses = by_code.entry(code).or_default();
-        if !statuses.contains(status) {
-            statuses.push(*status);
-            statuses.sort_unstable();
+/// `api` with the shared error answers: the error body, whose `code` lists `codes` (the
+/// service's table, with the engine's rejections where it answers them) and the codes
+/// every service answers (`error_codes::ALL`), each with its statuses and meaning; and a
+/// `4XX` and a `5XX` answer on every operation. A code may come with several statuses.
+pub fn with_errors(mut api: OpenApi, codes: &[ErrorCode]) -> OpenApi {
+    let mut by_code: ByCode = BTreeMap::new();
+    for row in error_codes::ALL.iter().chain(codes) {
+        let meanings = by_code.entry(row.code).or_default();
+        let meaning = (row.status.as_u16(), row.description);
+        if !meanings.contains(&meaning) {
+            meanings.push(meaning);
+            meanings.sort_unstable();
         }
     }
     let components = api.components.get_or_insert_with(Default::default);
@@ -50,6 +54,9 @@ pub fn with_errors(mut api: OpenApi, codes: &[(u16, &str)]) -> OpenApi {
     api
 }
 
+/// Each code with the `(status, description)` rows it comes with, by status.
+type ByCode = BTreeMap<&'static str, Vec<(u16, &'static str)>>;
+
 fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
     [
         item.get.as_mut(),
@@ -66,20 +73,21 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
 }
 
 /// `{"code", "message", "details"?}` with `code` one of `by_code`'s keys.
-fn error_body(by_code: &BTreeMap<&str, Vec<u16>>) -> RefOr<Schema> {
+fn error_body(by_code: &ByCode) -> RefOr<Schema> {
     let table: Vec<String> = by_code
         .iter()
-        .map(|(code, statuses)| {
-            let statuses: Vec<String> = statuses.iter().map(u16::to_string).collect();
-            format!("`{code}` ({})", statuses.join(", "))
+        .flat_map(|(code, meanings)| {
+            meanings
+                .iter()
+                .map(move |(status, meaning)| format!("- `{code}` ({status}): {meaning}"))
         })
         .collect();
     let code = ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(by_code.keys().copied()))
         .description(Some(format!(
-            "The stable error code, with the HTTP statuses it comes with: {}.",
-            table.join("; ")
+            "The stable error code, with the HTTP statuses it comes with and what it means:\n{}",
+            table.join("\n")
         )));
     ObjectBuilder::new()
         .schema_type(Type::Object)
@@ -96,11 +104,15 @@ fn error_body(by_code: &BTreeMap<&str, Vec<u16>>) -> RefOr<Schema> {
 }
 
 /// The `4XX` or `5XX` answer: the error body, and which codes that class carries.
-fn answer(class: &str, by_code: &BTreeMap<&str, Vec<u16>>) -> Response {
+fn answer(class: &str, by_code: &ByCode) -> Response {
     let first = if class == "4XX" { '4' } else { '5' };
     let codes: Vec<&str> = by_code
         .iter()
-        .filter(|(_, statuses)| statuses.iter().any(|s| s.to_string().starts_with(first)))
+        .filter(|(_, meanings)| {
+            meanings
+                .iter()
+                .any(|(s, _)| s.to_string().starts_with(first))
+        })
         .map(|(code, _)| *code)
         .collect();
     let what = if first == '4' { "Refused" } else { "Failed" };
@@ -189,14 +201,14 @@ pub fn documented_operations(document: &OpenApi) -> Vec<(String, String)> {
 }
 
 /// Every route registered in `router_sources` (the Rust source of the files that build a
-/// service's `Router`, read by [`source_scan::routes`](super::source_scan::routes)) that
+/// service's `Router`, read by [`route_scan::routes`](super::route_scan::routes)) that
 /// `document` does not describe; a route whose methods are built elsewhere (`"*"`) counts
 /// as described when its path is.
 pub fn undocumented_routes(document: &OpenApi, router_sources: &[&str]) -> Vec<String> {
     let documented = documented_operations(document);
     let mut missing = Vec::new();
     for source in router_sources {
-        for (method, path) in super::source_scan::routes(source) {
+        for (method, path) in super::route_scan::routes(source) {
             let found = documented
                 .iter()
                 .any(|(m, p)| *p == path && (method == "*" || *m == method));

@@ -3,7 +3,7 @@
 //! `?batch=N` (default: the newest the node holds). What a node holds is the one thing it
 //! supplies ([`HoldsStates`]); building the proofs is `protocol::api::proofs`.
 
-use super::{ApiError, ApiPath, ApiQuery};
+use super::{ApiError, ApiPath, ApiQuery, error_codes};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -98,7 +98,7 @@ fn answer<S: HoldsStates>(s: &S, at: AtBatch, target: ProofTarget) -> Answer {
     match state_proof(&s.held_states(), at.batch, &target) {
         Ok(proof) => Ok(Json(proof)),
         Err(e @ ProofError::NotHeld { .. }) => {
-            Err(ApiError::not_found("state_not_held", e.to_string()))
+            Err(ApiError::new(error_codes::STATE_NOT_HELD, e.to_string()))
         }
         Err(ProofError::State(e)) => Err(ApiError::internal(e)),
     }

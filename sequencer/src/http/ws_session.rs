@@ -1,0 +1,108 @@
+//! What the sequencer's two WebSocket sessions share (the feed, `stream.rs`, and the
+//! streaming intake, `intake_ws.rs`): a budget of open sessions, a send that gives up on a
+//! reader whose socket stays blocked for `SEND_TIMEOUT`, and the close frame with a reason.
+//!
+//! An upgraded connection leaves the server loop's connection slots (hyper hands its
+//! socket over), so each WebSocket route keeps a budget of its own; beyond it an upgrade
+//! is answered 503.
+
+use super::ApiError;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// A reader blocked this long is dropped.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pings keep an idle session inside the server's stall timeout.
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// Close code 1001: the endpoint is going away.
+pub const GOING_AWAY: u16 = 1001;
+/// Close code 1008: the peer broke a policy (here, reading too slowly).
+pub const POLICY_VIOLATION: u16 = 1008;
+
+/// The sending half of a session's socket.
+pub type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+/// Why a session ended early.
+#[derive(Debug)]
+pub enum End {
+    /// The peer closed, or its socket failed: there is nobody to tell.
+    Gone,
+    /// A send stayed blocked for `SEND_TIMEOUT`.
+    Slow,
+}
+
+/// How many sessions of one kind may be open at once.
+#[derive(Debug, Clone)]
+pub struct SessionBudget {
+    open: Arc<Semaphore>,
+    max: usize,
+    /// What the sessions are, for the 503's message ("feed", "intake").
+    kind: &'static str,
+}
+
+impl SessionBudget {
+    pub fn new(max: usize, kind: &'static str) -> SessionBudget {
+        SessionBudget {
+            open: Arc::new(Semaphore::new(max)),
+            max,
+            kind,
+        }
+    }
+
+    /// Upgrades `ws` to a session that `session` runs, holding a place in the budget until
+    /// it ends; 503 when every place is taken.
+    pub fn upgrade<F, Run>(&self, ws: WebSocketUpgrade, session: F) -> Response
+    where
+        F: FnOnce(WebSocket) -> Run + Send + 'static,
+        Run: Future<Output = ()> + Send + 'static,
+    {
+        let permit = match self.open.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let (max, kind) = (self.max, self.kind);
+                let message = format!("{max} {kind} sessions are open; retry shortly");
+                return ApiError::overloaded(message).into_response();
+            }
+        };
+        ws.on_upgrade(move |socket| async move {
+            session(socket).await;
+            drop(permit);
+        })
+    }
+}
+
+/// Sends `message`, or says why it could not: the socket failed, or stayed blocked.
+pub async fn send(tx: &mut Sink, message: Message) -> Result<(), End> {
+    match tokio::time::timeout(SEND_TIMEOUT, tx.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::Slow),
+    }
+}
+
+/// Sends `message` as one JSON text frame.
+pub async fn send_json<T: Serialize>(tx: &mut Sink, message: &T) -> Result<(), End> {
+    let text = serde_json::to_string(message).map_err(|_| End::Gone)?;
+    send(tx, Message::Text(text.into())).await
+}
+
+/// A ping, so an idle session stays inside the server's stall timeout.
+pub async fn ping(tx: &mut Sink) -> Result<(), End> {
+    send(tx, Message::Ping(Vec::new().into())).await
+}
+
+/// Tells the peer why its session ends (waiting at most a second: it may not be reading).
+pub async fn close(tx: &mut Sink, code: u16, reason: &str) {
+    let close = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
+}
