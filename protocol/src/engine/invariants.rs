@@ -20,8 +20,7 @@ use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::records::{
     Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, OraclePrices,
-    Position,
-    SideTotals, Withdrawal,
+    Position, SideTotals, Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
