@@ -285,6 +285,19 @@ struct AgentCall {
     expires_at: u64,
 }
 
+/// The [`AgentCall`] of an agent kind's message: every agent kind has these four fields
+/// under these names, so one expansion serves them all.
+macro_rules! agent_call {
+    ($message:expr) => {
+        AgentCall {
+            agent: $message.agent,
+            account: $message.account,
+            nonce: $message.nonce,
+            expires_at: $message.expires_at,
+        }
+    };
+}
+
 /// The checks of an agent kind, in this order: signature (by `agent`), reserved address,
 /// expiry, the approval (`agent_not_approved`, `agent_expired`), then the account's nonce
 /// (an order's id is `(account, nonce)` whoever signs).
@@ -358,53 +371,21 @@ fn apply_action<S: State>(
             admit(st, ctx, signer, &r.account, r.nonce, r.expires_at)?;
             agents::revoke(st, r)
         }
-        Action::AgentOrder(o) => {
-            let call = AgentCall {
-                agent: o.agent,
-                account: o.account,
-                nonce: o.nonce,
-                expires_at: o.expires_at,
-            };
-            as_agent(st, ctx, signer, call, |st| {
-                orders::place(st, genesis, ctx, &o.order())
-            })
-        }
-        Action::AgentCancel(c) => {
-            let call = AgentCall {
-                agent: c.agent,
-                account: c.account,
-                nonce: c.nonce,
-                expires_at: c.expires_at,
-            };
-            as_agent(st, ctx, signer, call, |st| {
-                cancels::cancel(st, genesis, &c.cancel())
-            })
-        }
-        Action::AgentCancelAll(c) => {
-            let call = AgentCall {
-                agent: c.agent,
-                account: c.account,
-                nonce: c.nonce,
-                expires_at: c.expires_at,
-            };
-            as_agent(st, ctx, signer, call, |st| {
-                cancels::cancel_all(st, &c.account)
-            })
-        }
+        Action::AgentOrder(o) => as_agent(st, ctx, signer, agent_call!(o), |st| {
+            orders::place(st, genesis, ctx, &o.order())
+        }),
+        Action::AgentCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
+            cancels::cancel(st, genesis, &c.cancel())
+        }),
+        Action::AgentCancelAll(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
+            cancels::cancel_all(st, &c.account)
+        }),
         Action::ScheduleCancel(c) => {
             admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
             dead_man::schedule(st, ctx, c)
         }
-        Action::AgentScheduleCancel(c) => {
-            let call = AgentCall {
-                agent: c.agent,
-                account: c.account,
-                nonce: c.nonce,
-                expires_at: c.expires_at,
-            };
-            as_agent(st, ctx, signer, call, |st| {
-                dead_man::schedule(st, ctx, &c.schedule())
-            })
-        }
+        Action::AgentScheduleCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
+            dead_man::schedule(st, ctx, &c.schedule())
+        }),
     }
 }
