@@ -18,6 +18,7 @@ mod ledger;
 pub mod market;
 pub mod network;
 pub mod oracle;
+mod reachability;
 mod receipt;
 pub mod risk;
 mod table;
@@ -28,6 +29,7 @@ mod views;
 mod watch;
 pub mod withdraw;
 
+pub use reachability::Unreachable;
 pub use views::markets_table;
 
 use crate::cli::{Cli, Command};
@@ -80,8 +82,15 @@ impl Output {
     }
 }
 
-/// Runs `cli`'s command.
+/// Runs `cli`'s command; an unreachable service's error says where its address came from
+/// and how to start the network.
 pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
+    dispatch(cli)
+        .await
+        .map_err(|e| reachability::explain(cli, e))
+}
+
+async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
     match &cli.command {
         Command::Keys(command) => keys::run(cli, &keystore(cli)?, command),
         Command::L1(command) => l1::run(cli, command).await,

@@ -93,16 +93,15 @@ pub fn signer(cli: &Cli, name: &str) -> anyhow::Result<StoredKey> {
     match store.load(name) {
         Ok(key) => Ok(key),
         Err(KeystoreError::NotFound { name, dir }) => {
-            let Some(account) = manifest(cli)?.and_then(|m| {
+            let manifest = manifest(cli)?;
+            let found = manifest.as_ref().and_then(|m| {
                 m.accounts
-                    .into_iter()
+                    .iter()
                     .find(|a| a.name.eq_ignore_ascii_case(&name))
-            }) else {
-                return Err(UsageError(format!(
-                    "no key named {name:?} in {} and no devnet account of that name (create one with `vigil keys new --name {name}`)",
-                    dir.display()
-                ))
-                .into());
+            });
+            let Some(account) = found.cloned() else {
+                let why = no_key_words(cli, &name, &dir, manifest.as_ref());
+                return Err(UsageError(why).into());
             };
             let signing_key = parse_private_key(&account.private_key).map_err(|e| {
                 UsageError(format!(
@@ -117,6 +116,53 @@ pub fn signer(cli: &Cli, name: &str) -> anyhow::Result<StoredKey> {
             })
         }
         Err(e) => Err(classify(e)),
+    }
+}
+
+/// Why there is no key `name`, and exactly what to run: a devnet account's name
+/// (`dev0`) with no devnet running means starting one, never creating a key that would
+/// shadow the dev account once it runs; any other name means creating it (or, while a
+/// devnet runs, signing as one of its accounts).
+fn no_key_words(
+    cli: &Cli,
+    name: &str,
+    dir: &std::path::Path,
+    manifest: Option<&DevnetManifest>,
+) -> String {
+    let looks_dev = name
+        .strip_prefix("dev")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let create = match name {
+        crate::keystore::DEFAULT_KEY_NAME => "vigil keys new".to_string(),
+        _ => format!("vigil keys new --name {name}"),
+    };
+    let data_dir_words = match &cli.data_dir {
+        Some(d) => format!(" --data-dir {}", d.display()),
+        None => String::new(),
+    };
+    match manifest {
+        None if looks_dev => format!(
+            "no key named {name:?}: {name} is a devnet account, known only through a devnet's devnet.json and none was found in {}; start one with `vigil devnet{data_dir_words}` (in another terminal), then run this again",
+            devnet_dir(cli).map_or_else(|_| "the data dir".into(), |d| d.display().to_string())
+        ),
+        None => format!(
+            "no key named {name:?} in {} (and no devnet running): create it with `{create}`",
+            dir.display()
+        ),
+        Some(m) => {
+            let names: Vec<&str> = m.accounts.iter().map(|a| a.name.as_str()).collect();
+            let first = names.first().copied().unwrap_or("dev0");
+            let create = match looks_dev {
+                // A key of a devnet account's name would shadow it on a larger devnet.
+                true => String::new(),
+                false => format!("create it with `{create}`, or "),
+            };
+            format!(
+                "no key named {name:?} in {} and no devnet account of that name (the devnet's are {}): {create}sign as a devnet account with `--name {first}`",
+                dir.display(),
+                names.join(", ")
+            )
+        }
     }
 }
 
