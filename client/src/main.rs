@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use service_client::http::ServiceError;
 use std::process::ExitCode;
 use vigil_client::cli::{Cli, Command};
-use vigil_client::commands::{self, Unreachable, UsageError};
+use vigil_client::commands::{self, Explained, UsageError};
 
 // Multi-threaded: `vigil devnet` and `vigil demo` run every service in this process.
 #[tokio::main]
@@ -143,8 +143,8 @@ fn error_code(e: &anyhow::Error) -> String {
             ServiceError::BadResponse { .. } => "bad_response".into(),
         };
     }
-    if e.is::<Unreachable>() {
-        return "unreachable".into();
+    if let Some(explained) = e.downcast_ref::<Explained>() {
+        return explained.code.clone();
     }
     if e.is::<UsageError>() {
         return "usage".into();

@@ -134,6 +134,29 @@ pub fn format_decimal(value: u64, decimals: u8, min_fraction: u8) -> String {
     format_decimal_wide(u128::from(value), decimals, min_fraction)
 }
 
+/// A price in micro-USDC at exactly `decimals` decimals, rounded half up: a market's
+/// prices printed at its tick's precision line up in columns, computed ones (an average
+/// entry, a liquidation price) included. (57119047619, 0) → "57,119"; (2999950000, 2) →
+/// "2,999.95".
+pub fn format_price_fixed(micro: u128, decimals: u8) -> String {
+    let decimals = decimals.min(USDC_DECIMALS);
+    let step = 10u128.pow(u32::from(USDC_DECIMALS - decimals));
+    let rounded = micro.saturating_add(step / 2) / step;
+    format_decimal_wide(rounded, decimals, decimals)
+}
+
+/// The decimals a tick of `tick_size` micro-USDC needs: 1,000,000 (one dollar) → 0,
+/// 10,000 (a cent) → 2.
+pub fn tick_decimals(tick_size: u64) -> u8 {
+    let mut decimals = USDC_DECIMALS;
+    let mut tick = tick_size;
+    while decimals > 0 && tick != 0 && tick % 10 == 0 {
+        tick /= 10;
+        decimals -= 1;
+    }
+    decimals
+}
+
 /// micro-USDC as "1,000.25" (always at least two decimals, like money).
 pub fn format_usdc(micro: u64) -> String {
     format_decimal(micro, USDC_DECIMALS, 2)

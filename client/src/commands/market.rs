@@ -47,6 +47,16 @@ pub fn size_decimals(markets: &[MarketInfo], id: u32) -> u8 {
         .map_or(0, |m| m.params.size_decimals)
 }
 
+/// A price of market `id` at its tick's precision ("57,119", "2,999.95"); all six
+/// decimals for a market not in the list.
+pub fn market_price(markets: &[MarketInfo], id: u32, micro: u128) -> String {
+    let decimals = markets
+        .iter()
+        .find(|m| m.params.id == id)
+        .map_or(6, |m| crate::units::tick_decimals(m.params.tick_size));
+    crate::units::format_price_fixed(micro, decimals)
+}
+
 /// A size in whole units ("0.5") as lots, positive and on the market's lot size.
 pub fn parse_order_size(market: &MarketInfo, text: &str) -> Result<u64, UsageError> {
     let p = &market.params;

@@ -29,7 +29,6 @@ mod views;
 mod watch;
 pub mod withdraw;
 
-pub use reachability::Unreachable;
 pub use views::markets_table;
 
 use crate::cli::{Cli, Command};
@@ -49,6 +48,16 @@ pub fn emit(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
+/// A failure re-worded with what a person needs (the numbers behind a refusal, where an
+/// address came from, the next step), keeping the stable `--json` code of the failure it
+/// explains.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Explained {
+    pub message: String,
+    pub code: String,
 }
 
 /// A command's result: `text` for people, `json` for `--json`.

@@ -3,19 +3,11 @@
 //! `devnet.json` left behind by a devnet that has stopped. This adds both, with the command
 //! that starts the network, to any command's error that ends in an unreachable service.
 
-use super::data_dir;
 use super::network::{devnet_dir, manifest};
+use super::{Explained, data_dir};
 use crate::cli::Cli;
 use crate::devnet::manifest::DevnetManifest;
 use service_client::http::ServiceError;
-
-/// An unreachable service's error with where its address came from and the next step.
-/// `--json` keeps the code `unreachable`.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Unreachable {
-    pub message: String,
-}
 
 /// `error` with the hint appended when it ends in an unreachable service; unchanged
 /// otherwise.
@@ -27,7 +19,11 @@ pub fn explain(cli: &Cli, error: anyhow::Error) -> anyhow::Error {
         return error;
     };
     let message = format!("{error:#}; {}", hint(cli, &url));
-    Unreachable { message }.into()
+    Explained {
+        message,
+        code: "unreachable".into(),
+    }
+    .into()
 }
 
 /// Where `url` came from (a flag or variable, a stale `devnet.json`, or the default

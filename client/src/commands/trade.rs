@@ -107,14 +107,7 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     };
     let mut output = receipt::render(&headline, &accepted, &markets, Some(market.params.id));
     if let Some(why) = why_cancelled(&accepted.receipt, tif, price, args.reduce_only) {
-        // Right under the `filled … cancelled …` line it explains.
-        let mut lines: Vec<String> = output.text.lines().map(str::to_string).collect();
-        let at = lines
-            .iter()
-            .position(|l| l.starts_with("filled"))
-            .map_or(lines.len(), |i| i + 1);
-        lines.insert(at, format!("why       {why}"));
-        output.text = lines.join("\n");
+        output.text = super::tx::insert_after_filled(&output.text, &format!("why       {why}"));
         output.json["cancelled_because"] = why.into();
     }
     output.json["order_id"] = nonce.into();

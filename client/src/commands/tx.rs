@@ -7,7 +7,10 @@ use super::network::Endpoints;
 use super::{Output, receipt};
 use crate::cli::{Cli, TxArgs};
 use crate::sequencer::SequencerClient;
+use protocol::action::{Action, L1Message, Order, Tx};
 use protocol::api::sequencer::{BatchStatus, MarketInfo, TxLookup, TxState};
+use protocol::batch::Batch;
+use protocol::codec::Decode as _;
 use protocol::primitives::H256;
 use std::time::{Duration, Instant};
 
@@ -18,7 +21,49 @@ pub async fn show(cli: &Cli, args: &TxArgs) -> anyhow::Result<Output> {
     let seq = Endpoints::resolve(cli)?.sequencer();
     let markets = markets(&seq).await?;
     let lookup = seq.tx(&args.hash).await?;
-    Ok(render(&lookup, &markets, None))
+    let order = placed_order(&seq, &lookup).await;
+    let mut output = render(&lookup, &markets, order.as_ref().map(|o| o.market));
+    let why = order
+        .and_then(|o| super::trade::why_cancelled(&lookup.receipt, o.tif, o.price, o.reduce_only));
+    if let Some(why) = why {
+        output.text = insert_after_filled(&output.text, &format!("why       {why}"));
+        output.json["cancelled_because"] = why.into();
+    }
+    Ok(output)
+}
+
+/// `line` inserted right under the `filled …` line it explains (at the end without one).
+pub fn insert_after_filled(text: &str, line: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("filled"))
+        .map_or(lines.len(), |i| i + 1);
+    lines.insert(at, line);
+    lines.join("\n")
+}
+
+/// The order a transaction placed (a user's, an agent's, or one forced through L1), read
+/// from its sealed batch: the receipt says how much filled, not in which market or on
+/// what terms, which sizes in human units and the reason for a dropped rest need. `None`
+/// while the batch is open, or when the transaction placed no order.
+async fn placed_order(seq: &SequencerClient, lookup: &TxLookup) -> Option<Order> {
+    lookup.receipt.order.as_ref()?;
+    let data = seq.batch(lookup.batch_index, true).await.ok()?.data?;
+    let batch = Batch::decode(&data).ok()?;
+    let signed = match batch.txs.get(usize::try_from(lookup.position).ok()?)? {
+        Tx::User { action } => action,
+        Tx::L1 {
+            message: L1Message::Forced { action },
+            ..
+        } => action,
+        Tx::L1 { .. } => return None,
+    };
+    match &signed.action {
+        Action::Order(order) => Some(order.clone()),
+        Action::AgentOrder(agent) => Some(agent.order()),
+        _ => None,
+    }
 }
 
 /// The lookup as a receipt under a headline naming its state; `order_market` is the market

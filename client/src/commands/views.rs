@@ -3,14 +3,12 @@
 //! views imply (`risk`: available to withdraw, liquidation price, leverage); `--json`
 //! gives the engine's views with those figures added (integers in protocol units).
 
-use super::market::{find, markets, size_decimals, symbol};
+use super::market::{find, market_price, markets, size_decimals, symbol};
 use super::network::{Endpoints, signer};
 use super::{Output, risk, table};
 use crate::cli::{AccountArg, BookArgs, Cli};
 use crate::keystore::DEFAULT_KEY_NAME;
-use crate::units::{
-    format_decimal_wide, format_price, format_size_fixed, format_usdc_fixed, format_utc,
-};
+use crate::units::{format_decimal_wide, format_size_fixed, format_usdc_fixed, format_utc};
 use protocol::api::sequencer::MarketInfo;
 use protocol::engine::view::{AccountView, BookLevel, MarketMode, PositionView};
 use protocol::primitives::Address;
@@ -175,11 +173,15 @@ fn position_row(view: &AccountView, p: &PositionView, markets: &[MarketInfo]) ->
         symbol(markets, p.market),
         side_of(p).to_string(),
         format_size_fixed(p.size.abs(), size_decimals(markets, p.market)),
-        format_price(p.entry_price),
-        format!("{}{stale}", format_price(u128::from(p.mark_price))),
-        figures
-            .liquidation
-            .map_or_else(|| "none".to_string(), format_price),
+        market_price(markets, p.market, p.entry_price),
+        format!(
+            "{}{stale}",
+            market_price(markets, p.market, u128::from(p.mark_price))
+        ),
+        figures.liquidation.map_or_else(
+            || "none".to_string(),
+            |price| market_price(markets, p.market, price),
+        ),
         leverage,
         format_usdc_fixed(p.unrealized_pnl),
         format_usdc_fixed(p.funding),
@@ -200,7 +202,7 @@ fn orders_table(view: &AccountView, markets: &[MarketInfo]) -> String {
                 if o.is_buy { "buy" } else { "sell" }.to_string(),
                 if o.reduce_only { "reduce-only" } else { "" }.to_string(),
                 format_size_fixed(i128::from(o.remaining), size_decimals(markets, o.market)),
-                format_price(u128::from(o.price)),
+                market_price(markets, o.market, u128::from(o.price)),
             ]
         })
         .collect();
@@ -230,7 +232,11 @@ fn market_row(m: &MarketInfo) -> Vec<String> {
     let mark = if m.mark_price == 0 {
         "none".to_string()
     } else {
-        format_price(u128::from(m.mark_price))
+        market_price(
+            std::slice::from_ref(m),
+            m.params.id,
+            u128::from(m.mark_price),
+        )
     };
     let b = &m.breaker;
     let state = match b.state {
@@ -249,7 +255,7 @@ fn market_row(m: &MarketInfo) -> Vec<String> {
         m.params.id.to_string(),
         m.params.symbol.clone(),
         mark,
-        format_decimal_wide(u128::from(m.long_open_interest), m.params.size_decimals, 0),
+        format_size_fixed(i128::from(m.long_open_interest), m.params.size_decimals),
         state,
     ]
 }
@@ -260,6 +266,7 @@ pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {
     let market = find(&markets, &args.market)?;
     let depth = seq.book(market.params.id, args.levels).await?;
     let d = market.params.size_decimals;
+    let price = |micro: u64| market_price(&markets, market.params.id, u128::from(micro));
     let json = serde_json::json!({
         "market": market.params.symbol,
         "market_id": depth.market,
@@ -271,22 +278,22 @@ pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {
         let symbol = &market.params.symbol;
         let text = format!(
             "{symbol} (mark {}): the book is empty, no resting orders on either side (place one with `vigil order buy {symbol} SIZE @ PRICE`)",
-            format_price(u128::from(market.mark_price))
+            price(market.mark_price)
         );
         return Ok(Output { text, json });
     }
     let level = |l: &BookLevel| {
         format!(
             "{:>14} {:>14} {:>6}",
-            format_price(u128::from(l.price)),
-            format_decimal_lots(l.size, d),
+            price(l.price),
+            format_size_fixed(i128::try_from(l.size).unwrap_or(i128::MAX), d),
             l.orders
         )
     };
     let mut text = format!(
         "{} (mark {})\n{:>14} {:>14} {:>6}",
         market.params.symbol,
-        format_price(u128::from(market.mark_price)),
+        price(market.mark_price),
         "price",
         "size",
         "orders"
@@ -299,8 +306,4 @@ pub async fn book(cli: &Cli, args: &BookArgs) -> anyhow::Result<Output> {
         let _ = write!(text, "\n{}  bid", level(bid));
     }
     Ok(Output { text, json })
-}
-
-fn format_decimal_lots(lots: u128, decimals: u8) -> String {
-    crate::units::format_decimal_wide(lots, decimals, 0)
 }

@@ -30,7 +30,10 @@ pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> 
         nonce: fresh_nonce(),
         expires_at: expires_in(args.expires_in_secs),
     });
-    let accepted = endpoints.sign_and_submit(&key, action).await?;
+    let accepted = match endpoints.sign_and_submit(&key, action).await {
+        Ok(accepted) => accepted,
+        Err(e) => return Err(with_withdrawable(&seq, &key, e).await),
+    };
     let id = accepted.receipt.withdrawal_id.ok_or_else(|| {
         anyhow::anyhow!(
             "the sequencer accepted the withdrawal (tx {}) without a withdrawal id",
@@ -47,6 +50,35 @@ pub async fn withdraw(cli: &Cli, args: &WithdrawArgs) -> anyhow::Result<Output> 
     let mut output = show(&view, claimer);
     output.json["seq"] = accepted.seq.into();
     Ok(output)
+}
+
+/// A withdrawal refused for collateral or margin, with what may be withdrawn now by every
+/// rule at once (the figure `vigil account` shows): `insufficient_collateral` cites the
+/// collateral only, not the margin the rest would also leave short (an
+/// `insufficient_margin` refusal already names the figure).
+async fn with_withdrawable(
+    seq: &crate::sequencer::SequencerClient,
+    key: &crate::keystore::StoredKey,
+    error: anyhow::Error,
+) -> anyhow::Error {
+    let code = match error.downcast_ref() {
+        Some(service_client::http::ServiceError::Api { code, .. })
+            if code == "insufficient_collateral" =>
+        {
+            code.clone()
+        }
+        _ => return error,
+    };
+    let Ok(view) = seq.account(&key.address).await else {
+        return error;
+    };
+    let available = super::risk::withdrawable(&view);
+    let message = format!(
+        "{error:#}; available to withdraw now: {} USDC (`vigil account --name {}`)",
+        crate::units::format_usdc(u64::try_from(available).unwrap_or(0)),
+        key.name
+    );
+    super::Explained { message, code }.into()
 }
 
 pub async fn withdrawal(cli: &Cli, args: &WithdrawalArgs) -> anyhow::Result<Output> {
