@@ -12,6 +12,7 @@ mod exit;
 pub mod explorer;
 mod force;
 mod history;
+mod json_units;
 mod keys;
 mod l1;
 mod ledger;
@@ -94,9 +95,24 @@ impl Output {
 /// Runs `cli`'s command; an unreachable service's error says where its address came from
 /// and how to start the network.
 pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
-    dispatch(cli)
+    let mut output = dispatch(cli)
         .await
-        .map_err(|e| reachability::explain(cli, e))
+        .map_err(|e| reachability::explain(cli, e))?;
+    if cli.json && !output.json.is_null() {
+        let markets = match json_units::names_a_market(&output.json) {
+            // The command just talked to the sequencer; if it cannot answer now, the
+            // amounts still get their decimals, only sizes and symbols are left out.
+            true => match network::Endpoints::resolve(cli) {
+                Ok(endpoints) => market::markets(&endpoints.sequencer())
+                    .await
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            },
+            false => Vec::new(),
+        };
+        json_units::apply(&mut output.json, &markets);
+    }
+    Ok(output)
 }
 
 async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {

@@ -180,7 +180,7 @@ async fn fills_trades_and_candles_after_two_crossing_orders() {
         .await
         .json();
     assert_eq!(
-        (&json["market"], int(&json["market_id"])),
+        (&json["market_symbol"], int(&json["market_id"])),
         (&"BTC-PERP".into(), 1)
     );
     let trade = &json["trades"][0];
