@@ -94,3 +94,18 @@ fn the_binary_logs_plain_text_and_refuses_a_taken_data_dir() {
     assert!(logged.contains("settlement layer serving"), "{logged}");
     assert!(!logged.contains('\u{1b}'), "no ANSI codes: {logged:?}");
 }
+
+/// Every malformed request head of the shared table gets the JSON error body, and one
+/// pipelined after good requests is answered in its turn (test-support's malformed_heads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_request_heads_are_answered_with_the_json_error_body() {
+    let node = Node::start().await;
+    let addr = node
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    tokio::task::spawn_blocking(move || test_support::check_malformed_heads(addr, "/v1/status"))
+        .await
+        .expect("client thread");
+}

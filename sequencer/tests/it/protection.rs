@@ -134,3 +134,15 @@ async fn overload_slow_clients_and_bad_requests_get_clear_answers() {
     seq.stop().await;
     l1.shutdown().await;
 }
+
+/// Every malformed request head of the shared table gets the JSON error body, and one
+/// pipelined after good requests is answered in its turn (test-support's malformed_heads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_request_heads_are_answered_with_the_json_error_body() {
+    let l1 = L1::start().await;
+    let seq = Seq::start(&l1).await;
+    let addr = seq.url.trim_start_matches("http://").parse().expect("addr");
+    tokio::task::spawn_blocking(move || test_support::check_malformed_heads(addr, "/v1/health"))
+        .await
+        .expect("client thread");
+}

@@ -71,6 +71,8 @@ pub mod error_codes {
         INVALID_BODY = (BAD_REQUEST, "invalid_body", "the JSON body does not have the fields and types the endpoint takes");
         INVALID_QUERY = (BAD_REQUEST, "invalid_query", "a query parameter is missing, malformed or out of range");
         INVALID_PATH = (BAD_REQUEST, "invalid_path", "a path parameter is malformed");
+        MALFORMED_REQUEST = (BAD_REQUEST, "malformed_request", "the request head is not well-formed HTTP/1.1 (request line, header name or value, line ends, Content-Length, Transfer-Encoding); the connection is closed after the answer");
+        HEADERS_TOO_LARGE = (REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", "the request head has too many headers or too many bytes; the connection is closed after the answer");
         NO_SUCH_ROUTE = (NOT_FOUND, "no_such_route", "no endpoint has this path");
         STATE_NOT_HELD = (NOT_FOUND, "state_not_held", "the state asked for a proof against is not one this node holds");
         METHOD_NOT_ALLOWED = (METHOD_NOT_ALLOWED, "method_not_allowed", "the path does not take this HTTP method");

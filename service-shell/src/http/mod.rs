@@ -10,6 +10,7 @@ mod error;
 mod error_code;
 mod extract;
 mod fallbacks;
+mod head_check;
 pub mod openapi;
 mod page;
 mod proofs;

@@ -5,11 +5,14 @@
 //!   connection silent between requests, is closed after it, so neither memory nor
 //!   connection slots can be held hostage;
 //! - a global connection cap and a per-peer cap (connections beyond either are closed at
-//!   once), so one address cannot take every slot.
+//!   once), so one address cannot take every slot;
+//! - request heads checked before hyper reads them (`HeadChecked`), so that a malformed one
+//!   is answered with the JSON error body every other error has, not hyper's bare 400.
 //!
 //! Every connection task is owned by a `JoinSet`; on shutdown, in-flight requests finish
 //! (bounded by a grace period) and the rest are aborted and joined.
 
+use super::head_check::{HeadChecked, answer_refused_heads};
 use super::stall::Stalling;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -126,6 +129,8 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
+    // Heads hyper would refuse with a bare 400 or 431 are answered in JSON (head_check.rs).
+    let router = router.layer(axum::middleware::from_fn(answer_refused_heads));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
@@ -157,7 +162,11 @@ pub async fn serve(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let io = Stalling::new(stream, limits.stall_timeout, limits.stall_timeout);
+                let io = HeadChecked::new(Stalling::new(
+                    stream,
+                    limits.stall_timeout,
+                    limits.stall_timeout,
+                ));
                 // Upgrades on: the sequencer's `/v1/stream` is a WebSocket.
                 let conn = http
                     .serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()))

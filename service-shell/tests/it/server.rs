@@ -2,11 +2,12 @@
 //! small limits so every bound is observable quickly: a slowloris client is cut after the
 //! header timeout; clients that pipeline large responses and never read them are cut after
 //! the stall timeout, so a new client gets in again within that bound; one address cannot
-//! hold more than its per-peer share of connections. Clients are plain blocking sockets on
-//! threads, each read bounded by a timeout.
+//! hold more than its per-peer share of connections; a malformed head pipelined after good
+//! requests (one with a body of control bytes and blank lines) is answered in JSON in its
+//! turn. Clients are plain blocking sockets on threads, each read bounded by a timeout.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use service_shell::http::{ConnectionLimits, spawn_server};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -33,7 +34,8 @@ async fn server(limits: ConnectionLimits) -> (SocketAddr, watch::Sender<bool>) {
     let large = vec![b'x'; 1 << 20];
     let router = Router::new()
         .route("/small", get(|| async { "ok" }))
-        .route("/large", get(move || async move { large.clone() }));
+        .route("/large", get(move || async move { large.clone() }))
+        .route("/echo", post(|body: String| async move { body }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
@@ -161,4 +163,35 @@ async fn one_address_gets_at_most_its_share_of_connections() {
     })
     .await;
     assert!(served, "once they close, the address is served again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_head_after_good_requests_is_answered_in_its_turn() {
+    let (addr, _stop) = server(limits(64, 64)).await;
+    // A body of control bytes and blank lines is a body, not a head (Content-Length frames
+    // it); what follows the bad head is never served.
+    let body = b"a\x01\r\n\r\nb";
+    let request = [
+        &b"GET /small HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        format!(
+            "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+        body,
+        b"GET /small HTTP/1.1\r\nHost: t\r\nX-Bad: \x00\r\n\r\n",
+        b"GET /small HTTP/1.1\r\nHost: t\r\n\r\n",
+    ]
+    .concat();
+    let answer = blocking(move || test_support::exchange(addr, &request)).await;
+    let responses = test_support::responses(&answer);
+    let statuses: Vec<u16> = responses.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses, [200, 200, 400], "{answer:?}");
+    assert_eq!(responses[1].1, "a\x01\r\n\r\nb", "the body echoed whole");
+    assert!(
+        responses[2]
+            .1
+            .starts_with("{\"code\":\"malformed_request\",\"message\":"),
+        "{answer:?}"
+    );
 }

@@ -1,5 +1,5 @@
 //! The verifier's own API and startup checks: status (plain and long-polled), Prometheus
-//! metrics, clear errors for bad requests, a settlement layer on another genesis refused,
+//! metrics, clear errors for bad requests (malformed request heads too), a settlement layer on another genesis refused,
 //! an invalid configuration refused, and the binary's exit code for bad configuration.
 
 use crate::support::node::Node;
@@ -157,4 +157,23 @@ async fn a_verifier_waiting_for_an_unreachable_settlement_layer_serves_status_an
         .await
         .expect("stops within 10 s");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// Every malformed request head of the shared table gets the JSON error body, and one
+/// pipelined after good requests is answered in its turn (test-support's malformed_heads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_request_heads_are_answered_with_the_json_error_body() {
+    let genesis = Workload::new(31, 2).genesis;
+    let node = Node::start(&genesis).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let v = Verifier::start(Verifier::config(&node, dir.path(), None)).await;
+    let addr = v
+        .client
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    tokio::task::spawn_blocking(move || test_support::check_malformed_heads(addr, "/v1/status"))
+        .await
+        .expect("client thread");
 }
