@@ -106,7 +106,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
     })?;
     let (stop, stopping) = watch::channel(false);
     let state = AppState::new(db, rules, last_seq, stopping.clone());
-    if let Err(e) = service_shell::publish_addr(&data_dir, addr) {
+    if let Err(e) = lock.publish_addr(addr) {
         drop(state);
         stop_db_thread(db_thread).await;
         return Err(e.into());
@@ -175,7 +175,20 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    start(config, listener).await?.serve_until(shutdown).await
+    run_with_ready(config, listener, shutdown, |_| {}).await
+}
+
+/// `run`, calling `ready` with the address once requests are answered (the binary prints
+/// its `listening` line there, so a refused start prints none).
+pub async fn run_with_ready(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), RunError> {
+    let running = start(config, listener).await?;
+    ready(running.addr());
+    running.serve_until(shutdown).await
 }
 
 /// Blocking startup: data dir, database, schema, genesis check, genesis commitments.

@@ -9,8 +9,8 @@
 use clap::Parser;
 use contracts_mock::Config;
 use contracts_mock::config::defaults;
+use service_shell::Launch;
 use service_shell::genesis::GenesisArgs;
-use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,12 +19,10 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let launch = Launch::new("vigil-contracts-mock", &cli.log, cli.listen);
-    service_shell::serve(
-        launch,
-        cli.into_config(),
-        Ready::OnBind,
-        contracts_mock::run,
-    )
+    // Announced once it answers: a second instance on a data dir in use never is.
+    service_shell::serve(launch, cli.into_config(), |config, listener, shutdown| {
+        contracts_mock::run_with_ready(config, listener, shutdown, service_shell::announce)
+    })
     .await
 }
 
@@ -80,7 +78,8 @@ struct Cli {
     max_body_bytes: usize,
     #[command(flatten)]
     connections: service_shell::http::ConnectionArgs,
-    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `contracts_mock=debug`.
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `contracts_mock=debug`. Logs go to
+    /// stderr, coloured only on a terminal and never when NO_COLOR is set.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
     log: String,
 }

@@ -25,7 +25,7 @@ use tokio::sync::{Notify, Semaphore, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// The file inside the data dir where `start` writes the address it serves on, once ready.
-pub const ADDR_FILE: &str = "listen.addr";
+pub use service_shell::ADDR_FILE;
 
 /// The file inside the data dir that a running sequencer holds an exclusive lock on.
 pub use service_shell::data_dir::LOCK_FILE;
@@ -141,14 +141,8 @@ impl Drop for Workers {
 /// started.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
     config.validate()?;
+    // Also removes the previous run's `listen.addr`, which a launcher must not read.
     let lock = service_shell::data_dir::lock_data_dir(&config.data_dir, "sequencer")?;
-    // A launcher waiting for `listen.addr` must not read the previous run's address.
-    match std::fs::remove_file(config.data_dir.join(ADDR_FILE)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(io("removing the old listen.addr")(e));
-        }
-        _ => {}
-    }
     let genesis = &config.genesis;
     // Signed calls use the settlement layer's own EIP-712 domain ("Vigil Settlement"),
     // known from the genesis, so signing needs no status read.
@@ -373,7 +367,7 @@ async fn launch(
 
     // If listen.addr cannot be written, nothing is served: dropping `tasks` aborts the
     // tasks and `workers` stops the threads in order.
-    service_shell::publish_addr(&config.data_dir, addr)?;
+    lock.publish_addr(addr)?;
     let limits = config.limits.clone();
     let router = app(state.clone());
     let mut server_stop = stopping;

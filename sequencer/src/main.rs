@@ -13,8 +13,8 @@ use protocol::fault::Fault;
 use protocol::primitives::parse_hex_fixed;
 use protocol::signing::signing_key_from_bytes;
 use sequencer::{Config, FaultPlan, Limits};
+use service_shell::Launch;
 use service_shell::genesis::GenesisArgs;
-use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,14 +25,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let launch = Launch::new("vigil-sequencer", &cli.log, cli.listen);
     // Announced only when recovery is complete and requests are answered.
-    service_shell::serve(
-        launch,
-        cli.into_config(),
-        Ready::Announced,
-        |config, listener, shutdown| {
-            sequencer::run_with_ready(config, listener, shutdown, service_shell::announce)
-        },
-    )
+    service_shell::serve(launch, cli.into_config(), |config, listener, shutdown| {
+        sequencer::run_with_ready(config, listener, shutdown, service_shell::announce)
+    })
     .await
 }
 
@@ -136,7 +131,8 @@ struct Cli {
     /// as fast) or k256 (the protocol's reference). Both accept and refuse exactly alike.
     #[arg(long, env = "VIGIL_SIGNATURE_BACKEND", default_value = "libsecp")]
     signature_backend: libsecp_recovery::Backend,
-    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `sequencer=debug`.
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `sequencer=debug`. Logs go to
+    /// stderr, coloured only on a terminal and never when NO_COLOR is set.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
     log: String,
 }

@@ -10,7 +10,9 @@
 //! `http` and `metrics`; only binaries install a subscriber or read signals.
 //!
 //! Conventions it keeps for every service:
-//! - the first line on stdout is `listening <addr>` (launchers and tests read it);
+//! - the first line on stdout is `listening <addr>`, once the service answers (launchers
+//!   and tests read it); a service that refuses to start prints nothing there;
+//! - one process per data dir ([`data_dir`]): only the holder writes `listen.addr`;
 //! - exit code 0 after a clean shutdown, 1 when the service fails, 2 for a bad
 //!   configuration (clap also uses 2 for usage errors).
 
@@ -80,20 +82,12 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 }
 
 /// Prints `listening <addr>` as a flushed stdout line: the moment launchers and tests may
-/// start sending requests. A service calls it once it answers (right after binding, or
-/// after recovery, as the sequencer does).
+/// start sending requests. A service's `run_with_ready` calls it once it answers, which is
+/// after it took its data dir (a second instance on a dir in use never announces itself).
 pub fn announce(addr: SocketAddr) {
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = writeln!(stdout, "listening {addr}").and_then(|()| stdout.flush()) {
         tracing::error!(error = %e, "cannot write the listen line to stdout");
-    }
-}
-
-/// [`announce`]s a freshly bound listener's address (the bound one, so port 0 works).
-pub fn announce_bound(listener: &TcpListener) {
-    match listener.local_addr() {
-        Ok(addr) => announce(addr),
-        Err(e) => tracing::error!(error = %e, "cannot read the bound address"),
     }
 }
 
@@ -133,12 +127,6 @@ pub fn bound_addr(listener: &TcpListener) -> Result<SocketAddr, IoStepError> {
         .map_err(IoStepError::during("reading the listen address"))
 }
 
-/// [`write_addr_file`] for a service that starts serving on `addr`; an error names the file.
-pub fn publish_addr(data_dir: &std::path::Path, addr: SocketAddr) -> Result<(), IoStepError> {
-    let what = format!("writing {}", data_dir.join(ADDR_FILE).display());
-    write_addr_file(data_dir, &addr.to_string()).map_err(IoStepError::during(&what))
-}
-
 /// Why a service stopped, as far as its exit code cares: a configuration mistake (exit 2)
 /// or a failure (exit 1). Each service's `RunError` says which of its variants is which.
 pub trait RunFailure: std::error::Error + Send + Sync + 'static {
@@ -164,26 +152,17 @@ impl Launch {
     }
 }
 
-/// When a service may be announced with [`announce`]: as soon as its listener is bound, or
-/// by the service itself once it answers (the sequencer, after recovery).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ready {
-    OnBind,
-    Announced,
-}
-
 /// The shutdown future a service's `run` receives: SIGTERM or Ctrl-C.
 pub type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// A service's whole life as a process: install logging, take the validated config (or the
-/// reason it is invalid: exit 2), bind `listen` (a taken port fails at once, exit 1),
-/// announce per `ready`, run until SIGTERM/Ctrl-C, and map the outcome to an exit code
-/// ([`RunFailure::is_config`] errors exit 2, others 1). Errors go to stderr as one line
-/// prefixed with the service's name.
+/// reason it is invalid: exit 2), bind `listen` (a taken port fails at once, exit 1), run
+/// until SIGTERM/Ctrl-C (`run` [`announce`]s the service once it answers), and map the
+/// outcome to an exit code ([`RunFailure::is_config`] errors exit 2, others 1). Errors go
+/// to stderr as one line prefixed with the service's name.
 pub async fn serve<C, E, Fut>(
     launch: Launch,
     config: anyhow::Result<C>,
-    ready: Ready,
     run: impl FnOnce(C, TcpListener, Shutdown) -> Fut,
 ) -> ExitCode
 where
@@ -206,9 +185,6 @@ where
             return ExitCode::from(1);
         }
     };
-    if ready == Ready::OnBind {
-        announce_bound(&listener);
-    }
     match run(config, listener, Box::pin(shutdown_signal())).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

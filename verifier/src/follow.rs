@@ -12,7 +12,7 @@ use crate::core::{Finding, Follower, Outputs, Severity};
 use crate::state::{AppState, status_of};
 use crate::store::{Store, StoreError};
 use crate::submit::{self, Challenger};
-use protocol::api::settlement::{EventsResponse, l1_domain_separator};
+use protocol::api::settlement::{EventsResponse, StatusResponse, l1_domain_separator};
 use protocol::api::verifier::L1View;
 use service_client::{SettlementClient, Timeouts};
 use service_shell::IoStepError;
@@ -49,7 +49,12 @@ pub struct Follow {
     /// When each bad batch's event arrived (for the wall-clock detection latency).
     received: BTreeMap<u64, Instant>,
     stop: watch::Receiver<bool>,
+    /// The settlement layer's status from `first_contact`, already checked.
+    first: Option<StatusResponse>,
 }
+
+/// How long the look before serving waits for the settlement layer.
+const FIRST_CONTACT: Duration = Duration::from_secs(3);
 
 impl Follow {
     pub fn new(
@@ -87,6 +92,7 @@ impl Follow {
             l1: None,
             received: BTreeMap::new(),
             stop,
+            first: None,
         })
     }
 
@@ -130,42 +136,37 @@ impl Follow {
         Ok(())
     }
 
-    /// Waits for the settlement layer and checks it runs our genesis. `Ok(false)`: stopped.
+    /// One look at the settlement layer before the verifier serves: if it answers, it must
+    /// run our genesis and be the instance this data dir follows, else the start is refused
+    /// before anything is announced. Not answering is no error: following keeps trying.
+    pub async fn first_contact(&mut self) -> Result<(), RunError> {
+        match tokio::time::timeout(FIRST_CONTACT, self.client.status()).await {
+            Ok(Ok(status)) => {
+                self.check_chain(&status).await?;
+                self.first = Some(status);
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "settlement layer not reachable yet"),
+            Err(_) => tracing::warn!(
+                url = self.client.base_url(),
+                "settlement layer did not answer within {} s yet",
+                FIRST_CONTACT.as_secs()
+            ),
+        }
+        Ok(())
+    }
+
+    /// Waits for the settlement layer and checks it is our chain. `Ok(false)`: stopped.
     async fn connect(&mut self) -> Result<bool, RunError> {
-        let status = loop {
-            let mut stop = self.stop.clone();
-            let answer = tokio::select! {
-                answer = self.client.status() => answer,
-                _ = stop.wait_for(|s| *s) => return Ok(false),
-            };
-            match answer {
-                Ok(status) => break status,
-                Err(e) => {
-                    tracing::warn!(error = %e, "settlement layer not reachable yet; retrying");
-                    self.pause().await;
-                }
+        let status = match self.first.take() {
+            Some(status) => status,
+            None => {
+                let Some(status) = self.wait_for_status().await else {
+                    return Ok(false);
+                };
+                self.check_chain(&status).await?;
+                status
             }
         };
-        let ours = self.core().genesis().hash();
-        if status.params.genesis_hash != ours {
-            return Err(RunError::GenesisMismatch {
-                ours,
-                theirs: status.params.genesis_hash,
-            });
-        }
-        // Same genesis is not the same chain (every devnet shares one): the data dir stays
-        // with the settlement layer it was built from.
-        let theirs = status.params.instance_id;
-        let bound = self
-            .blocking(move |engine| engine.store.bind_settlement_instance(&theirs))
-            .await??;
-        if bound != theirs {
-            return Err(RunError::OtherInstance {
-                url: self.client.base_url().to_string(),
-                bound,
-                theirs,
-            });
-        }
         tracing::info!(
             cursor = self.core().cursor(),
             head_block = status.block.number,
@@ -186,6 +187,50 @@ impl Follow {
         }
         self.note_l1(&status);
         Ok(true)
+    }
+
+    /// The settlement layer's status, retried until it answers; `None`: stopped meanwhile.
+    async fn wait_for_status(&mut self) -> Option<StatusResponse> {
+        loop {
+            let mut stop = self.stop.clone();
+            let answer = tokio::select! {
+                answer = self.client.status() => answer,
+                _ = stop.wait_for(|s| *s) => return None,
+            };
+            match answer {
+                Ok(status) => return Some(status),
+                Err(e) => {
+                    tracing::warn!(error = %e, "settlement layer not reachable yet; retrying");
+                    self.pause().await;
+                }
+            }
+        }
+    }
+
+    /// The settlement layer must run our genesis, and be the instance this data dir was
+    /// built from (bound on first contact).
+    async fn check_chain(&mut self, status: &StatusResponse) -> Result<(), RunError> {
+        let ours = self.core().genesis().hash();
+        if status.params.genesis_hash != ours {
+            return Err(RunError::GenesisMismatch {
+                ours,
+                theirs: status.params.genesis_hash,
+            });
+        }
+        // Same genesis is not the same chain (every devnet shares one): the data dir stays
+        // with the settlement layer it was built from.
+        let theirs = status.params.instance_id;
+        let bound = self
+            .blocking(move |engine| engine.store.bind_settlement_instance(&theirs))
+            .await??;
+        if bound != theirs {
+            return Err(RunError::OtherInstance {
+                url: self.client.base_url().to_string(),
+                bound,
+                theirs,
+            });
+        }
+        Ok(())
     }
 
     /// Applies one page of events and commits the results.

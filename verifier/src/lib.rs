@@ -113,6 +113,8 @@ pub struct Running {
 
 /// Resumes from the data dir and starts following the settlement layer and serving the API
 /// on `listener`; returns once requests are answered (after `listen.addr` is written).
+/// Refused before serving: a data dir in use, or a settlement layer that answers with
+/// another genesis or another instance than this data dir follows.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, RunError> {
     config.validate()?;
     let lock = service_shell::data_dir::lock_data_dir(&config.data_dir, "verifier")?;
@@ -121,22 +123,24 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
         .await
         .map_err(|e| RunError::Task(format!("startup task: {e}")))??;
     let addr = service_shell::bound_addr(&listener)?;
-    service_shell::publish_addr(&config.data_dir, addr)?;
-    tracing::info!(
-        %addr,
-        data_dir = %config.data_dir.display(),
-        cursor = core.cursor(),
-        mode = %config.mode,
-        "verifier serving"
-    );
+    let cursor = core.cursor();
     let (stop, stopping) = watch::channel(false);
     let state = AppState::new(&core, stopping.clone());
-    let follow = Follow::new(
+    let mut follow = Follow::new(
         Engine { core, store },
         &config,
         state.clone(),
         stopping.clone(),
     )?;
+    follow.first_contact().await?;
+    lock.publish_addr(addr)?;
+    tracing::info!(
+        %addr,
+        data_dir = %config.data_dir.display(),
+        cursor,
+        mode = %config.mode,
+        "verifier serving"
+    );
     let follower = tokio::spawn(follow.run());
     let server =
         service_shell::http::spawn_server(listener, app(state), config.connections, stopping);
@@ -197,7 +201,20 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    start(config, listener).await?.serve_until(shutdown).await
+    run_with_ready(config, listener, shutdown, |_| {}).await
+}
+
+/// `run`, calling `ready` with the address once requests are answered (the binary prints
+/// its `listening` line there, so a refused start prints none).
+pub async fn run_with_ready(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), RunError> {
+    let running = start(config, listener).await?;
+    ready(running.addr());
+    running.serve_until(shutdown).await
 }
 
 /// A bad configuration exits 2, any other failure 1.

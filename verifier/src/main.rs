@@ -11,8 +11,8 @@ use clap::Parser;
 use protocol::api::verifier::Mode;
 use protocol::primitives::parse_hex_fixed;
 use protocol::signing::signing_key_from_bytes;
+use service_shell::Launch;
 use service_shell::genesis::GenesisArgs;
-use service_shell::{Launch, Ready};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +24,12 @@ use verifier::config::defaults;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let launch = Launch::new("vigil-verifier", &cli.log, cli.listen);
-    service_shell::serve(launch, cli.into_config(), Ready::OnBind, verifier::run).await
+    // Announced once it answers: a second instance on a data dir in use, or a data dir
+    // that follows another settlement layer, never is.
+    service_shell::serve(launch, cli.into_config(), |config, listener, shutdown| {
+        verifier::run_with_ready(config, listener, shutdown, service_shell::announce)
+    })
+    .await
 }
 
 /// Vigil's verifier: re-executes every batch posted to the settlement layer and proves fraud.
@@ -82,7 +87,8 @@ struct Cli {
     connections: service_shell::http::ConnectionArgs,
     #[command(flatten)]
     genesis: GenesisArgs,
-    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `verifier=debug`.
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `verifier=debug`. Logs go to
+    /// stderr, coloured only on a terminal and never when NO_COLOR is set.
     #[arg(long, env = "VIGIL_LOG", default_value = "info")]
     log: String,
 }
