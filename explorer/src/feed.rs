@@ -146,6 +146,9 @@ fn handle(state: &AppState, cursor: &mut Cursor, text: &str) {
         StreamMessage::Error { code, message } => {
             tracing::warn!(%code, %message, "explorer: the feed refused a subscription");
         }
-        StreamMessage::Subscribed { .. } | StreamMessage::Fill { .. } => {}
+        StreamMessage::Subscribed { .. }
+        | StreamMessage::Fill { .. }
+        | StreamMessage::Order { .. }
+        | StreamMessage::Withdrawal { .. } => {}
     }
 }

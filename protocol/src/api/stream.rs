@@ -4,13 +4,15 @@
 //! transaction's `seq`, a book message the `seq` of the next transaction (every one below
 //! it applied), a batch its index. A client that reconnects with `since_seq` (trades,
 //! fills) or `since_index` (batches) gets exactly what it missed, from the durable history;
-//! a book subscription always starts with a snapshot, then deltas. A client too slow to
-//! read (a send blocked for 5 s) is closed with a reason.
+//! a book subscription always starts with a snapshot, then deltas. An account's `orders`
+//! (placed, rejected, filled, cancelled with the reason) and `withdrawals` resume from
+//! `since_seq` the same way. A client too slow to read (a send blocked for 5 s) is closed
+//! with a reason.
 
-use super::history::{AccountFill, Trade};
+use super::history::{AccountFill, Role, Side, Trade};
 use super::sequencer::{BatchInfo, MarketInfo};
 use crate::engine::view::BookLevel;
-use crate::primitives::Address;
+use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
 
 /// What a client subscribes to (one per message; any number per connection).
@@ -26,6 +28,20 @@ pub enum Subscribe {
     },
     /// One account's fills with `seq > since_seq` (absent: from now on).
     Fills {
+        account: Address,
+        #[serde(default)]
+        since_seq: Option<u64>,
+    },
+    /// One account's order events with `seq > since_seq` (absent: from now on): each order
+    /// placed or rejected, each fill of it, each cancellation with its reason.
+    Orders {
+        account: Address,
+        #[serde(default)]
+        since_seq: Option<u64>,
+    },
+    /// One account's withdrawals with `seq > since_seq` (absent: from now on), each once,
+    /// when sequenced (its batch's later status comes on the `batches` channel).
+    Withdrawals {
         account: Address,
         #[serde(default)]
         since_seq: Option<u64>,
@@ -69,6 +85,16 @@ pub enum StreamMessage {
         account: Address,
         fill: AccountFill,
     },
+    /// An order event of a subscribed account (events of one transaction share its `seq`).
+    Order {
+        account: Address,
+        order: OrderUpdate,
+    },
+    /// A withdrawal of a subscribed account, as sequenced.
+    Withdrawal {
+        account: Address,
+        withdrawal: WithdrawalUpdate,
+    },
     Book {
         market: u32,
         /// The book reflects every transaction with a lower `seq`.
@@ -97,4 +123,69 @@ pub enum StreamMessage {
         code: String,
         message: String,
     },
+}
+
+/// What happened to an order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderEvent {
+    /// Accepted by the engine (it may fill in the same transaction: `filled` events follow
+    /// with the same `seq`).
+    Placed,
+    /// Refused by the engine (`reason`: the receipt's status code).
+    Rejected,
+    /// Part or all of it filled (`price` and `size`: the fill's).
+    Filled,
+    /// Its remainder left the book (`size`: what was left; `reason`: `user`, `self_trade`,
+    /// `maker_margin`, `reduce_only`, `dead_man`, `liquidation`, ...).
+    Cancelled,
+}
+
+/// One event of one order of an account.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderUpdate {
+    /// The transaction that caused it.
+    pub seq: u64,
+    pub tx_hash: H256,
+    pub batch_index: u64,
+    pub timestamp_ms: u64,
+    pub market: u32,
+    /// The order's id: its signed nonce.
+    pub nonce: u64,
+    pub event: OrderEvent,
+    /// The order's side (absent only for a cancellation of an order placed before this
+    /// node's history begins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    /// `placed`, `rejected`, `cancelled`: the order's limit price; `filled`: the fill's.
+    pub price: u64,
+    /// `placed`, `rejected`: the order's size; `filled`: the fill's; `cancelled`: the
+    /// remainder taken off the book.
+    pub size: u64,
+    /// `filled`: maker or taker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// `filled`: the fee this account paid (negative: a rebate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<i128>,
+    /// `rejected`, `cancelled`: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A withdrawal of an account as sequenced: debited on L2, paid on L1 once its batch is
+/// final and it is claimed (`GET /v1/withdrawals/{id}`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalUpdate {
+    pub seq: u64,
+    pub tx_hash: H256,
+    pub batch_index: u64,
+    pub timestamp_ms: u64,
+    /// Its id (`GET /v1/withdrawals/{id}`).
+    pub withdrawal_id: u64,
+    /// micro-USDC.
+    pub amount: u64,
 }

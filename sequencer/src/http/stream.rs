@@ -1,7 +1,9 @@
 //! `GET /v1/stream`: the live feed (`protocol::api::stream`) over a WebSocket. Each
 //! connection is one task that wakes when the writer publishes a new durable view, reads
 //! what its subscriptions have not seen yet from the journal (trades and fills from the
-//! history table, batches from the batch table) or from the view (the book), and sends it.
+//! history table, an account's order events and withdrawals from the ledger tables
+//! (`journal::order_feed`), batches from the batch table) or from the view (the book), and
+//! sends it.
 //! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
 //! reader costs no memory, a reconnect with its last `seq` resumes without a gap or a
 //! repeat, and a reader whose socket stays blocked for `ws_session::SEND_TIMEOUT` is closed
@@ -15,7 +17,7 @@
 use super::AppState;
 use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
 use crate::journal::history::{self, Walk};
-use crate::journal::queries;
+use crate::journal::{order_feed, queries};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::{MethodRouter, get};
@@ -53,6 +55,14 @@ enum Sub {
         after: u64,
     },
     Fills {
+        account: Address,
+        after: u64,
+    },
+    Orders {
+        account: Address,
+        after: u64,
+    },
+    Withdrawals {
         account: Address,
         after: u64,
     },
@@ -135,7 +145,10 @@ async fn subscribe(
         }
     };
     let from = match &sub {
-        Sub::Trades { after, .. } | Sub::Fills { after, .. } => Some(*after),
+        Sub::Trades { after, .. }
+        | Sub::Fills { after, .. }
+        | Sub::Orders { after, .. }
+        | Sub::Withdrawals { after, .. } => Some(*after),
         Sub::Batches { after, .. } => *after,
         Sub::Book { .. } | Sub::Markets { .. } => None,
     };
@@ -170,6 +183,14 @@ async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
             }
         }
         Subscribe::Fills { account, since_seq } => Sub::Fills {
+            account: *account,
+            after: since_seq.unwrap_or(now),
+        },
+        Subscribe::Orders { account, since_seq } => Sub::Orders {
+            account: *account,
+            after: since_seq.unwrap_or(now),
+        },
+        Subscribe::Withdrawals { account, since_seq } => Sub::Withdrawals {
             account: *account,
             after: since_seq.unwrap_or(now),
         },
@@ -246,6 +267,8 @@ async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
                 }
             }
         }
+        Sub::Orders { account, after } => serve_orders(s, *account, after, tx).await,
+        Sub::Withdrawals { account, after } => serve_withdrawals(s, *account, after, tx).await,
         Sub::Book {
             market,
             levels,
@@ -253,6 +276,62 @@ async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
         } => serve_book(s, *market, *levels, last, tx).await,
         Sub::Batches { after, known } => serve_batches(s, after, known, tx).await,
         Sub::Markets { last } => serve_markets(s, last, tx).await,
+    }
+}
+
+/// `account`'s order events after `after`, page by page until current (a page holds
+/// whole transactions, so `after` moves to its last `seq` without a gap).
+async fn serve_orders(
+    s: &AppState,
+    account: Address,
+    after: &mut u64,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    loop {
+        let from = *after;
+        let Ok(events) =
+            s.db.read(move |c| order_feed::account_order_events(c, &account, from, PAGE))
+                .await
+        else {
+            return Ok(()); // a read error: tried again at the next change
+        };
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(());
+        };
+        for order in events {
+            send_json(tx, &StreamMessage::Order { account, order }).await?;
+        }
+        *after = last;
+    }
+}
+
+/// `account`'s withdrawals after `after`, page by page until current.
+async fn serve_withdrawals(
+    s: &AppState,
+    account: Address,
+    after: &mut u64,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    loop {
+        let from = *after;
+        let Ok(withdrawals) =
+            s.db.read(move |c| order_feed::account_withdrawals(c, &account, from, PAGE))
+                .await
+        else {
+            return Ok(());
+        };
+        let full = withdrawals.len() as u64 == PAGE;
+        for withdrawal in withdrawals {
+            *after = withdrawal.seq;
+            let message = StreamMessage::Withdrawal {
+                account,
+                withdrawal,
+            };
+            send_json(tx, &message).await?;
+        }
+        if !full {
+            return Ok(());
+        }
     }
 }
 

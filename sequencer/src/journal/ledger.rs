@@ -590,10 +590,10 @@ pub fn backfill_one(tx: &Transaction<'_>, t: &IncludedTx) -> Result<(), JournalE
 // ---------------------------------------------------------------- reads
 
 /// The live batch's timestamp for a row aliased `f`.
-const LIVE_BATCH: &str =
+pub(super) const LIVE_BATCH: &str =
     "JOIN batches b ON b.batch_index = f.batch_index AND b.status != 'reverted'";
 
-fn h256(bytes: Vec<u8>) -> Result<H256, JournalError> {
+pub(super) fn h256(bytes: Vec<u8>) -> Result<H256, JournalError> {
     bytes.try_into().map(H256).map_err(|_| corrupt("tx_hash"))
 }
 

@@ -12,6 +12,7 @@
 
 pub mod history;
 pub mod ledger;
+pub mod order_feed;
 pub mod queries;
 pub mod record;
 pub mod recovery;

@@ -1,7 +1,9 @@
 //! The live feed over a real WebSocket on 127.0.0.1:0: trades and an account's fills arrive
 //! in `seq` order as they happen; a book rebuilt from the snapshot and its deltas equals
 //! `GET /v1/markets/{id}/book`; a client that disconnects and resumes with its last `seq`
-//! gets exactly what it missed; batches arrive with their status changes; a malformed
+//! gets exactly what it missed; an account's order events (placed, filled, cancelled with
+//! the reason) and withdrawals arrive with their `seq` and resume from one; batches arrive
+//! with their status changes; a malformed
 //! subscription is answered with an error and the connection stays usable; a subscriber
 //! that never reads is dropped and holds no backlog, and a session's subscriptions are
 //! bounded.
@@ -9,7 +11,9 @@
 use crate::support::seq::Seq;
 use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
-use protocol::api::stream::{StreamMessage, Subscribe};
+use protocol::action::{Action, Cancel};
+use protocol::api::history::Role;
+use protocol::api::stream::{OrderEvent, StreamMessage, Subscribe};
 use protocol::engine::view::BookDepth;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -440,4 +444,141 @@ async fn a_session_holds_a_bounded_number_of_subscriptions() {
     );
     drop(greedy);
     seq.stop().await;
+}
+
+/// The order events in `messages`: (seq, nonce, event, size, reason).
+fn order_events(messages: &[StreamMessage]) -> Vec<(u64, u64, OrderEvent, u64, Option<String>)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            StreamMessage::Order { order: o, .. } => {
+                Some((o.seq, o.nonce, o.event, o.size, o.reason.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Subscribes `account`'s orders from `since_seq` on a fresh connection and reads until
+/// `count` order events came; returns them.
+async fn orders_from(
+    seq: &Seq,
+    account: protocol::primitives::Address,
+    since_seq: Option<u64>,
+    count: usize,
+) -> Vec<(u64, u64, OrderEvent, u64, Option<String>)> {
+    let mut socket = connect(seq).await;
+    let request = Subscribe::Orders { account, since_seq };
+    subscribe(&mut socket, &request).await;
+    let mut seen = Vec::new();
+    for _ in 0..1_000 {
+        if order_events(&seen).len() >= count {
+            break;
+        }
+        seen.push(next(&mut socket).await);
+    }
+    order_events(&seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_orders_and_withdrawals_stream_and_resume_by_seq() {
+    let (_l1, seq) = funded_pair(|_| {}).await;
+    let (alice, bob) = (alice(), bob());
+    let a = addr(&alice);
+    let mut socket = connect(&seq).await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Orders {
+            account: a,
+            since_seq: None,
+        },
+    )
+    .await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Withdrawals {
+            account: a,
+            since_seq: None,
+        },
+    )
+    .await;
+    let acks = read_until(&mut socket, |m| {
+        matches!(
+            m,
+            StreamMessage::Subscribed {
+                subscription: Subscribe::Withdrawals { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    assert_eq!(acks.len(), 2, "{acks:?}");
+
+    // Alice rests an ask, Bob takes half, Alice cancels the rest, then withdraws.
+    seq.submit(&maker_ask(&alice, ONE_BTC / 10, 1)).await;
+    seq.submit(&taker_bid(&bob, ONE_BTC / 20, 1)).await;
+    let cancel = Cancel {
+        account: a,
+        market: BTC,
+        order_nonce: 1,
+        nonce: 2,
+        expires_at: FAR,
+    };
+    seq.submit(&sign(&alice, Action::Cancel(cancel))).await;
+    seq.submit(&withdraw(&alice, 1_000_000, 3)).await;
+    let seen = read_until(&mut socket, |m| {
+        matches!(m, StreamMessage::Withdrawal { .. })
+    })
+    .await;
+
+    let events = order_events(&seen);
+    let kinds: Vec<(u64, OrderEvent, u64, Option<String>)> = events
+        .iter()
+        .map(|(_, nonce, event, size, reason)| (*nonce, *event, *size, reason.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, OrderEvent::Placed, ONE_BTC / 10, None),
+            (1, OrderEvent::Filled, ONE_BTC / 20, None),
+            (
+                1,
+                OrderEvent::Cancelled,
+                ONE_BTC / 20,
+                Some("user".to_string())
+            ),
+        ],
+        "{seen:?}"
+    );
+    assert!(
+        events.windows(2).all(|w| w[0].0 < w[1].0),
+        "one seq each, in order: {events:?}"
+    );
+    let filled_as_maker = seen.iter().any(
+        |m| matches!(m, StreamMessage::Order { order, .. } if order.role == Some(Role::Maker)),
+    );
+    assert!(filled_as_maker, "{seen:?}");
+    let withdrawal = seen.iter().find_map(|m| match m {
+        StreamMessage::Withdrawal { withdrawal, .. } => Some(withdrawal.clone()),
+        _ => None,
+    });
+    let withdrawal = withdrawal.expect("the withdrawal");
+    assert_eq!(withdrawal.amount, 1_000_000);
+    assert!(
+        withdrawal.seq > events[2].0,
+        "after the cancel: {withdrawal:?}"
+    );
+
+    // From the start, every event once; resumed after the placement, the rest only.
+    assert_eq!(orders_from(&seq, a, Some(0), 3).await, events);
+    assert_eq!(
+        orders_from(&seq, a, Some(events[0].0), 2).await,
+        events[1..]
+    );
+    // Bob's feed carries his own order, not Alice's.
+    let bobs = orders_from(&seq, addr(&bob), Some(0), 2).await;
+    assert_eq!(
+        bobs.iter().map(|e| (e.1, e.2)).collect::<Vec<_>>(),
+        [(1, OrderEvent::Placed), (1, OrderEvent::Filled)]
+    );
 }
