@@ -150,7 +150,7 @@ pub fn format_price_fixed(micro: u128, decimals: u8) -> String {
 pub fn tick_decimals(tick_size: u64) -> u8 {
     let mut decimals = USDC_DECIMALS;
     let mut tick = tick_size;
-    while decimals > 0 && tick != 0 && tick % 10 == 0 {
+    while decimals > 0 && tick != 0 && tick.is_multiple_of(10) {
         tick /= 10;
         decimals -= 1;
     }
