@@ -7,7 +7,8 @@
 //! (`fraud_e2e`, over `network`: settlement layer, real sequencer and verifiers); `vigil
 //! verify tx` against a chain with a misreported receipt; and the
 //! seeded whole-system `simulation` on the three services' pure cores, without HTTP; and
-//! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles.
+//! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles; issue
+//! #18's CLI points as one table against a real devnet (`usability`).
 
 mod agents;
 mod bench;
@@ -34,6 +35,7 @@ mod simulation;
 mod support;
 mod trading;
 mod units;
+mod usability;
 mod usage;
 mod verify;
 mod walkthrough;

@@ -1,0 +1,535 @@
+//! Issue #18's CLI points as one table: each row is a command a user ran, the text
+//! fragments its output must (and must not) hold, and the `--json` fields the same command
+//! must give (for a failure: the error line's stable code). Every row runs the real `vigil`
+//! binary against one real `vigil devnet` process, found through its `devnet.json` as a
+//! user's would be; a row whose output prints a hint in backticks also runs that hint as
+//! printed and expects it to succeed. After the devnet stops, its stale `devnet.json`
+//! must be named in the connection error, and the printed `vigil devnet` must bring the
+//! command back.
+
+use crate::support::vigil;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// One point of the issue: `args` (after `vigil`, `{name}` filled from the setup), the
+/// exit code, fragments of stdout+stderr that must be there and must not, the `--json`
+/// pointers that must be non-null (with a value when given), and whether a hint in
+/// backticks is printed that must run as printed.
+struct Row {
+    point: &'static str,
+    args: &'static [&'static str],
+    code: i32,
+    has: &'static [&'static str],
+    lacks: &'static [&'static str],
+    json: &'static [(&'static str, Option<&'static str>)],
+    hint_runs: bool,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        point: "a dropped market order says why; default slippage 5%; no batch-index wording",
+        args: &["order", "sell", "BTC-PERP", "0.01", "--name", "alice"],
+        code: 0,
+        has: &[
+            "worst price",
+            "why       nothing rested on the other side",
+            "position in batch",
+        ],
+        lacks: &["position 0"],
+        json: &[
+            ("/cancelled_because", None),
+            ("/market_symbol", Some("BTC-PERP")),
+            ("/market_id", Some("1")),
+            ("/receipt/order/cancelled_decimal", Some("0.0100")),
+            ("/tx_hash", None),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "account: an available-to-withdraw line, aligned USDC",
+        args: &["account", "--name", "alice"],
+        code: 0,
+        has: &["available to withdraw", ".000000 USDC"],
+        lacks: &[],
+        json: &[
+            ("/available_to_withdraw_decimal", None),
+            ("/collateral_decimal", None),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "positions: side, entry, liquidation price, leverage, PnL at the market's precision",
+        args: &["positions", "--name", "alice"],
+        code: 0,
+        has: &[
+            "side",
+            "entry",
+            "liq. price",
+            "leverage",
+            "unrealized PnL",
+            "long",
+            "0.1000",
+        ],
+        lacks: &[],
+        json: &[
+            ("/positions/0/side", Some("long")),
+            ("/positions/0/size_decimal", Some("0.1000")),
+            ("/positions/0/market_symbol", Some("BTC-PERP")),
+            ("/positions/0/liquidation_price_decimal", None),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "open orders: the id is labelled",
+        args: &["account", "--name", "dev1"],
+        code: 0,
+        has: &["order id", "BTC-PERP  buy"],
+        lacks: &[],
+        json: &[
+            ("/open_orders/0/price_decimal", None),
+            ("/open_orders/0/market_symbol", Some("BTC-PERP")),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "a cancel reason in words, not an enum name",
+        args: &["cancel", "{order}", "--name", "dev1"],
+        code: 0,
+        has: &["cancelled by its owner"],
+        lacks: &["User", "MakerMargin"],
+        json: &[],
+        hint_runs: false,
+    },
+    Row {
+        point: "an empty book says so, with the order that fills it",
+        args: &["book", "ETH-PERP"],
+        code: 0,
+        has: &["the book is empty", "vigil order buy ETH-PERP SIZE @ PRICE"],
+        lacks: &["-----"],
+        json: &[
+            ("/market_symbol", Some("ETH-PERP")),
+            ("/market_id", Some("2")),
+            ("/mark_price_decimal", None),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "fills: one schema, decimals beside raw integers",
+        args: &["fills", "--name", "alice"],
+        code: 0,
+        has: &["taker"],
+        lacks: &[],
+        json: &[
+            ("/fills/0/price_decimal", None),
+            ("/fills/0/size_decimal", Some("0.1000")),
+            ("/fills/0/market_symbol", Some("BTC-PERP")),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "insufficient_margin: required and available in USDC",
+        args: &[
+            "order", "buy", "BTC-PERP", "100", "@", "{mark}", "--name", "alice",
+        ],
+        code: 1,
+        has: &["insufficient_margin", "required", "available", " USDC"],
+        lacks: &[],
+        json: &[("/code", Some("insufficient_margin"))],
+        hint_runs: false,
+    },
+    Row {
+        point: "insufficient_collateral: what may be withdrawn now, with the command showing it",
+        args: &["withdraw", "1000000", "--name", "alice"],
+        code: 1,
+        has: &[
+            "insufficient_collateral",
+            "available to withdraw now",
+            "USDC",
+        ],
+        lacks: &[],
+        json: &[("/code", Some("insufficient_collateral"))],
+        hint_runs: true,
+    },
+    Row {
+        point: "price_outside_band: the band and the mark",
+        args: &[
+            "order", "buy", "BTC-PERP", "0.01", "@", "1000", "--name", "alice",
+        ],
+        code: 1,
+        has: &["price_outside_band", "band", "mark"],
+        lacks: &[],
+        json: &[("/code", Some("price_outside_band"))],
+        hint_runs: false,
+    },
+    Row {
+        point: "L1 errors in USDC, not only base units",
+        args: &["l1", "deposit", "--name", "alice", "--amount", "1,000,000"],
+        code: 1,
+        has: &["1,000,000.00 USDC", "holds"],
+        lacks: &[],
+        json: &[("/code", Some("insufficient_balance"))],
+        hint_runs: true,
+    },
+    Row {
+        point: "--json errors from local checks carry a code",
+        args: &["order", "buy", "BTC-PERP", "0.00001", "--name", "alice"],
+        code: 2,
+        has: &["decimal places"],
+        lacks: &[],
+        json: &[("/code", Some("usage"))],
+        hint_runs: false,
+    },
+    Row {
+        point: "withdraw --wait: the claim hint names the key and runs as printed",
+        args: &[
+            "withdraw",
+            "10",
+            "--name",
+            "alice",
+            "--wait",
+            "--timeout-secs",
+            "60",
+        ],
+        code: 0,
+        has: &["vigil l1 claim --withdrawal-id", "--name alice"],
+        lacks: &[],
+        json: &[("/withdrawal_id", None)],
+        hint_runs: true,
+    },
+    Row {
+        point: "claiming twice says already claimed",
+        args: &["l1", "claim", "--withdrawal-id", "0", "--name", "alice"],
+        code: 1,
+        has: &["already claimed"],
+        lacks: &["not claimable yet"],
+        json: &[("/code", None)],
+        hint_runs: false,
+    },
+    Row {
+        point: "force withdraw prints the withdrawal id",
+        args: &["force", "withdraw", "10", "--name", "alice", "--wait"],
+        code: 0,
+        has: &["withdrawal id", "vigil withdrawal"],
+        lacks: &[],
+        json: &[("/withdrawal_id", None), ("/tx_hash", None)],
+        hint_runs: true,
+    },
+    Row {
+        point: "force close follows up with what happened",
+        args: &["force", "close", "BTC-PERP", "--name", "alice", "--wait"],
+        code: 0,
+        has: &["filled", "why"],
+        lacks: &["lots"],
+        json: &[
+            ("/executed/receipt/order", None),
+            ("/cancelled_because", None),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "keys list knows the devnet accounts",
+        args: &["keys", "list"],
+        code: 0,
+        has: &["dev0", "dev1", "(devnet account)", "alice"],
+        lacks: &[],
+        json: &[("/keys/0/address", None)],
+        hint_runs: false,
+    },
+    Row {
+        point: "keys show knows a devnet account",
+        args: &["keys", "show", "--name", "dev1"],
+        code: 0,
+        has: &["dev1", "0x"],
+        lacks: &[],
+        json: &[("/address", None)],
+        hint_runs: false,
+    },
+    Row {
+        point: "a first command without --name says exactly what to run",
+        args: &["account"],
+        code: 2,
+        has: &["`vigil keys new`", "--name dev0"],
+        lacks: &[],
+        json: &[("/code", Some("usage"))],
+        hint_runs: true,
+    },
+    Row {
+        point: "help: URL options only where they apply",
+        args: &["account", "--help"],
+        code: 0,
+        has: &["--sequencer-url", "--name"],
+        lacks: &["--l1-url"],
+        json: &[],
+        hint_runs: false,
+    },
+    Row {
+        point: "a typo'd flag keeps clap's similar-argument tip",
+        args: &["order", "buy", "BTC-PERP", "1", "--nmae", "alice"],
+        code: 2,
+        has: &["a similar argument exists: '--name'", "vigil order --help"],
+        lacks: &[],
+        json: &[("/code", Some("usage"))],
+        hint_runs: true,
+    },
+    Row {
+        point: "order long lists the sides",
+        args: &["order", "long", "BTC-PERP", "1"],
+        code: 2,
+        has: &["possible values: buy, sell"],
+        lacks: &[],
+        json: &[("/code", Some("usage"))],
+        hint_runs: true,
+    },
+    Row {
+        point: "a size of -1 is a clear error",
+        args: &["order", "buy", "BTC-PERP", "-1", "--name", "alice"],
+        code: 2,
+        has: &["size must be positive"],
+        lacks: &["unexpected argument"],
+        json: &[("/code", Some("usage"))],
+        hint_runs: false,
+    },
+];
+
+#[test]
+fn every_cli_point_of_issue_18_holds_against_a_devnet() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let devnet = DevnetProcess::start(h, &[]);
+    let values = setup(h);
+    for row in ROWS {
+        check(h, row, &values);
+    }
+    devnet.stop();
+    a_stale_devnet_json_is_named_and_its_hint_restarts_it(h);
+}
+
+/// No devnet at all: `--name dev0` says to start one, never to create a key that would
+/// shadow the dev account; the hint given runs.
+#[test]
+fn a_dev_account_name_without_a_devnet_says_to_start_one() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let run = vigil(home.path(), None, &["account", "--name", "dev0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is a devnet account"), "{}", run.stderr);
+    assert!(run.stderr.contains("`vigil devnet"), "{}", run.stderr);
+    assert!(!run.stderr.contains("keys new"), "{}", run.stderr);
+}
+
+/// A funded alice with a 0.1 BTC long, dev1's resting bid far under the mark (`{order}`),
+/// and the mark in dollars (`{mark}`).
+fn setup(h: &Path) -> BTreeMap<&'static str, String> {
+    let mark = wait(|| {
+        let json = run_ok_json(h, &["markets"]);
+        let micro = json["markets"][0]["mark_price"].as_u64()?;
+        (micro > 0).then_some(micro / 1_000_000)
+    });
+    for args in [
+        &["keys", "new", "--name", "alice"][..],
+        &["l1", "faucet", "--name", "alice", "--amount", "10000"],
+        &["l1", "deposit", "--name", "alice", "--amount", "5000"],
+    ] {
+        vigil(h, None, args).ok();
+    }
+    wait(|| {
+        let json = run_ok_json(h, &["account", "--name", "alice"]);
+        (json["collateral"].as_i64()? > 0).then_some(())
+    });
+    let low = (mark * 92 / 100).to_string();
+    let bid = [
+        "order", "buy", "BTC-PERP", "0.01", "@", &low, "--name", "dev1",
+    ];
+    let order = run_ok_json(h, &bid)["order_id"].to_string();
+    let ask = (mark + 50).to_string();
+    let sell = [
+        "order", "sell", "BTC-PERP", "0.1", "@", &ask, "--name", "dev0",
+    ];
+    vigil(h, None, &sell).ok();
+    let buy = run_ok_json(h, &["order", "buy", "BTC-PERP", "0.1", "--name", "alice"]);
+    assert_eq!(buy["receipt"]["order"]["filled"], 1_000, "{buy}");
+    BTreeMap::from([("{mark}", mark.to_string()), ("{order}", order)])
+}
+
+fn check(h: &Path, row: &Row, values: &BTreeMap<&'static str, String>) {
+    let args: Vec<String> = row
+        .args
+        .iter()
+        .map(|a| values.get(a).cloned().unwrap_or_else(|| a.to_string()))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = vigil(h, None, &args);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    let point = row.point;
+    assert_eq!(run.code, row.code, "{point}: {args:?}: {all}");
+    for fragment in row.has {
+        assert!(
+            all.contains(fragment),
+            "{point}: {fragment:?} missing: {all}"
+        );
+    }
+    for fragment in row.lacks {
+        assert!(
+            !all.contains(fragment),
+            "{point}: {fragment:?} present: {all}"
+        );
+    }
+    check_json(h, row, &args);
+    // After the `--json` run: a hint may change what the command does (`vigil keys new`).
+    if row.hint_runs {
+        run_hint(h, point, &all);
+    }
+}
+
+fn check_json(h: &Path, row: &Row, args: &[&str]) {
+    let point = row.point;
+    if row.json.is_empty() {
+        return;
+    }
+    let mut json_args = vec!["--json"];
+    json_args.extend(args);
+    let run = vigil(h, None, &json_args);
+    assert_eq!(run.code, row.code, "{point} --json: {}", run.stderr);
+    let body = if run.code == 0 {
+        &run.stdout
+    } else {
+        &run.stderr
+    };
+    let json: serde_json::Value = serde_json::from_str(body.trim())
+        .unwrap_or_else(|e| panic!("{point}: not JSON ({e}): {body}"));
+    for (pointer, want) in row.json {
+        let got = json.pointer(pointer).filter(|v| !v.is_null());
+        let got = got.unwrap_or_else(|| panic!("{point}: {pointer} missing: {json}"));
+        if let Some(want) = want {
+            let text = got.as_str().map_or_else(|| got.to_string(), str::to_string);
+            assert_eq!(&text, want, "{point}: {pointer}: {json}");
+        }
+    }
+}
+
+/// Runs the first `vigil …` command printed in backticks, as printed (the data dir is
+/// the test's, as `VIGIL_HOME` would be a user's), and expects it to succeed.
+fn run_hint(h: &Path, point: &str, output: &str) {
+    let hint = output
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|quoted| quoted.starts_with("vigil "))
+        .unwrap_or_else(|| panic!("{point}: no hint in backticks: {output}"));
+    let words: Vec<&str> = hint.split_whitespace().skip(1).collect();
+    let run = vigil(h, None, &words);
+    assert_eq!(
+        run.code, 0,
+        "{point}: the hint `{hint}` failed: {}",
+        run.stderr
+    );
+}
+
+/// The devnet stopped, its `devnet.json` stays: the error names the file and says to start
+/// it again; the printed command (on OS-picked ports here) does, and the command works.
+fn a_stale_devnet_json_is_named_and_its_hint_restarts_it(h: &Path) {
+    let run = vigil(h, None, &["markets"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("devnet.json, left by a devnet that is no longer running"),
+        "{}",
+        run.stderr
+    );
+    let json = vigil(h, None, &["--json", "markets"]);
+    let body: serde_json::Value = serde_json::from_str(json.stderr.trim()).expect("a JSON error");
+    assert_eq!(body["code"], "unreachable", "{body}");
+    let hint = run.stderr.split('`').nth(1).expect("a hint in backticks");
+    let words: Vec<&str> = hint.split_whitespace().skip(1).collect();
+    assert_eq!(words.first(), Some(&"devnet"), "{hint}");
+    let devnet = DevnetProcess::start(h, &words[1..]);
+    vigil(h, None, &["markets"]).ok();
+    devnet.stop();
+}
+
+fn run_ok_json(h: &Path, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["--json"];
+    full.extend(args);
+    vigil(h, None, &full).json()
+}
+
+/// Polls `check` (bounded in count and time) until it yields a value.
+fn wait<T>(mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    for _ in 0..10_000 {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < PATIENCE, "timed out");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("gave up");
+}
+
+/// A `vigil devnet` child on OS-picked ports with fast blocks; SIGKILL on drop if a test
+/// failed half-way.
+struct DevnetProcess {
+    child: Option<Child>,
+}
+
+impl DevnetProcess {
+    /// `vigil --data-dir <home> devnet <extra>`, returning once its banner is printed.
+    fn start(home: &Path, extra: &[&str]) -> DevnetProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .env_remove("VIGIL_HOME")
+            .env("VIGIL_LOG", "warn")
+            .args(["--json", "--data-dir"])
+            .arg(home)
+            .arg("devnet")
+            .args(
+                extra
+                    .iter()
+                    .filter(|a| **a != "--data-dir" && Path::new(a) != home),
+            )
+            .args(["--base-port", "0", "--block-time-ms", "100"])
+            .args([
+                "--challenge-window-blocks",
+                "10",
+                "--oracle-interval-ms",
+                "200",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vigil devnet");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Some(Ok(line)) = BufReader::new(stdout).lines().next() {
+                let _ = tx.send(line);
+            }
+        });
+        let process = DevnetProcess { child: Some(child) };
+        rx.recv_timeout(PATIENCE)
+            .expect("the devnet prints its manifest");
+        process
+    }
+
+    fn stop(mut self) {
+        let mut child = self.child.take().expect("running");
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(killed.success());
+        child.wait().expect("the devnet exits");
+    }
+}
+
+impl Drop for DevnetProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
