@@ -258,14 +258,15 @@ pub struct WatchArgs {
     /// Stop after printing this many lines.
     #[arg(long)]
     pub count: Option<u64>,
-    /// Only lines that name this address (a trader, maker, taker, depositor…).
+    /// Only lines that name this address (a trader, maker, taker, depositor…); its orders
+    /// and withdrawals then come from the sequencer's feed as `order` and `withdrawal` lines.
     #[arg(long)]
     pub account: Option<protocol::primitives::Address>,
     /// Only lines about this market (e.g. BTC-PERP): transactions with a fill or order in it.
     #[arg(long)]
     pub market: Option<String>,
-    /// Only lines of this kind.
-    #[arg(long, value_parser = ["tx", "batch", "l1_event"])]
+    /// Only lines of this kind (`order` and `withdrawal`: with --account, from the feed).
+    #[arg(long, value_parser = ["tx", "batch", "l1_event", "order", "withdrawal"])]
     pub kind: Option<String>,
 }
 

@@ -2,22 +2,32 @@
 //! settlement layer's event log (long-polled, which also paces the loop: deposits, forced
 //! actions, posted/finalized/reverted batches, upheld challenges, slashes, claims), the
 //! sequencer's transactions in execution order (with each receipt's fills), and the
-//! sequencer's batches (printed when their status changes). One line per thing; with
-//! `--json` one JSON object per line. Bounded by `--for-secs` / `--count`; Ctrl-C exits 0.
+//! sequencer's batches (printed when their status changes). With `--account`, that
+//! account's orders (placed, filled, cancelled with the reason) and withdrawals come from
+//! the sequencer's feed (`/v1/stream`, the `orders` and `withdrawals` channels) instead of
+//! polling every transaction: pushed as they become durable, and resumed from the last
+//! `seq` seen when the connection drops, so none is missed or repeated. One line per thing;
+//! with `--json` one JSON object per line. Bounded by `--for-secs` / `--count`; Ctrl-C
+//! exits 0.
 
 use super::Output;
 use super::market::{find, markets, size_decimals, symbol};
 use super::network::Endpoints;
 use crate::cli::{Cli, WatchArgs};
 use crate::sequencer::SequencerClient;
-use crate::units::{format_price, format_size, format_usdc};
+use crate::units::{format_price, format_size, format_usdc, format_usdc_signed};
+use futures_util::{SinkExt, StreamExt};
 use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::settlement::{Event, EventKind};
+use protocol::api::stream::{OrderEvent, OrderUpdate, StreamMessage, Subscribe, WithdrawalUpdate};
+use protocol::primitives::Address;
 use serde_json::{Value, json};
 use service_client::settlement::SettlementClient;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
 
 /// How long one settlement-layer long poll may wait for a new event.
 const LONG_POLL: Duration = Duration::from_millis(500);
@@ -34,6 +44,9 @@ struct Cursor {
     limit: Option<u64>,
     json: bool,
     filter: Filter,
+    /// With `--account`: its orders and withdrawals, from the feed (`None`: every
+    /// transaction is polled instead).
+    feed: Option<mpsc::Receiver<StreamMessage>>,
 }
 
 /// `--account`, `--market` and `--kind`: which lines to print, judged on each line's JSON.
@@ -113,6 +126,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<Output> {
         printed: 0,
         limit: args.count,
         json: cli.json,
+        feed: None,
         filter: Filter {
             account: args.account.map(|a| a.to_string()),
             market: match &args.market {
@@ -137,6 +151,16 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> anyhow::Result<Output> {
     if cursor.limit == Some(0) {
         return Ok(Output::streamed());
     }
+    let _feed_task = args.account.map(|account| {
+        let (lines, feed) = mpsc::channel(FEED_BUFFER);
+        cursor.feed = Some(feed);
+        let since_seq = cursor.after_seq.unwrap_or(0);
+        let url = format!(
+            "{}/v1/stream",
+            endpoints.sequencer_url.replacen("http", "ws", 1)
+        );
+        AbortOnDrop(tokio::spawn(follow_account(url, account, since_seq, lines)))
+    });
     let deadline = args
         .for_secs
         .map(|s| Instant::now() + Duration::from_secs(s));
@@ -181,7 +205,15 @@ async fn round(
             }
         }
     }
-    for entry in seq.txs(cursor.after_seq, PAGE).await?.txs {
+    if !emit_feed(markets, cursor) {
+        return Ok(false);
+    }
+    let polled = if cursor.feed.is_some() {
+        Vec::new() // the account's own lines come from the feed
+    } else {
+        seq.txs(cursor.after_seq, PAGE).await?.txs
+    };
+    for entry in polled {
         cursor.after_seq = Some(entry.seq);
         let lookup = seq.tx(&entry.hash).await?;
         let mut text = format!(
@@ -247,6 +279,150 @@ async fn round(
 }
 
 const FINALIZED: &str = "finalized";
+
+/// Feed messages held for the printing loop; the feed task waits when it is full.
+const FEED_BUFFER: usize = 1_024;
+/// Reconnections of the feed before the watch gives up on it.
+const FEED_RECONNECTS: u32 = 1_000;
+/// The wait before reconnecting (doubling up to `FEED_BACKOFF_MAX`).
+const FEED_BACKOFF: Duration = Duration::from_millis(250);
+const FEED_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// The feed task, stopped with the watch.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Follows `account`'s `orders` and `withdrawals` channels from `since_seq` on, passing
+/// each message to `lines`; after a dropped connection it subscribes again from the last
+/// `seq` each channel delivered (the feed replays what was missed from durable history).
+async fn follow_account(
+    url: String,
+    account: Address,
+    since_seq: u64,
+    lines: mpsc::Sender<StreamMessage>,
+) {
+    let (mut orders_after, mut withdrawals_after) = (since_seq, since_seq);
+    let mut backoff = FEED_BACKOFF;
+    for _ in 0..FEED_RECONNECTS {
+        if let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url.as_str()).await {
+            let subscriptions = [
+                Subscribe::Orders {
+                    account,
+                    since_seq: Some(orders_after),
+                },
+                Subscribe::Withdrawals {
+                    account,
+                    since_seq: Some(withdrawals_after),
+                },
+            ];
+            for request in &subscriptions {
+                let text = serde_json::to_string(request).unwrap_or_default();
+                let _ = socket.send(Message::Text(text.into())).await;
+            }
+            while let Some(Ok(frame)) = socket.next().await {
+                let Message::Text(text) = frame else { continue };
+                let Ok(message) = serde_json::from_str::<StreamMessage>(&text) else {
+                    continue;
+                };
+                match &message {
+                    StreamMessage::Order { order, .. } => orders_after = order.seq,
+                    StreamMessage::Withdrawal { withdrawal, .. } => {
+                        withdrawals_after = withdrawal.seq;
+                    }
+                    _ => {}
+                }
+                backoff = FEED_BACKOFF;
+                if lines.send(message).await.is_err() {
+                    return; // the watch ended
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(FEED_BACKOFF_MAX);
+    }
+}
+
+/// Prints what the feed delivered since the last round; `false` once `--count` is reached.
+fn emit_feed(markets: &[MarketInfo], cursor: &mut Cursor) -> bool {
+    let mut delivered = Vec::new();
+    if let Some(feed) = cursor.feed.as_mut() {
+        while let Ok(message) = feed.try_recv() {
+            delivered.push(message);
+        }
+    }
+    for message in delivered {
+        let (text, value) = match message {
+            StreamMessage::Order { account, order } => (
+                describe_order(markets, &order),
+                json!({"kind": "order", "account": account, "order": order}),
+            ),
+            StreamMessage::Withdrawal {
+                account,
+                withdrawal,
+            } => (
+                describe_withdrawal(&withdrawal),
+                json!({"kind": "withdrawal", "account": account, "withdrawal": withdrawal}),
+            ),
+            StreamMessage::Error { code, message } => (
+                format!("feed refused a subscription: {code}: {message}"),
+                json!({"kind": "feed_error", "code": code, "message": message}),
+            ),
+            _ => continue,
+        };
+        if !cursor.emit(text, value) {
+            return false;
+        }
+    }
+    true
+}
+
+/// One order event as a line, in the market's units.
+fn describe_order(markets: &[MarketInfo], order: &OrderUpdate) -> String {
+    let size = format_size(order.size, size_decimals(markets, order.market));
+    let price = format_price(u128::from(order.price));
+    let side = match order.side {
+        Some(protocol::api::history::Side::Buy) => "buy",
+        Some(protocol::api::history::Side::Sell) => "sell",
+        None => "order",
+    };
+    let reason = order.reason.as_deref().unwrap_or("unknown");
+    let what = match order.event {
+        OrderEvent::Placed => format!("placed {side} {size} @ {price}"),
+        OrderEvent::Rejected => format!("rejected {side} {size} @ {price} ({reason})"),
+        OrderEvent::Filled => {
+            let fee = format_usdc_signed(order.fee.unwrap_or(0));
+            let role = match order.role {
+                Some(protocol::api::history::Role::Maker) => "maker",
+                _ => "taker",
+            };
+            format!("filled {side} {size} @ {price} as {role}, fee {fee} USDC")
+        }
+        OrderEvent::Cancelled => format!("cancelled {size} left ({reason})"),
+    };
+    format!(
+        "order {} {} [seq {}, batch {}]: {what}",
+        order.nonce,
+        symbol(markets, order.market),
+        order.seq,
+        order.batch_index
+    )
+}
+
+/// One withdrawal as a line.
+fn describe_withdrawal(withdrawal: &WithdrawalUpdate) -> String {
+    format!(
+        "withdrawal {} of {} USDC [seq {}, batch {}]: debited; claimable on L1 once its batch is final",
+        withdrawal.withdrawal_id,
+        format_usdc(withdrawal.amount),
+        withdrawal.seq,
+        withdrawal.batch_index
+    )
+}
 
 fn batch_label(status: &BatchStatus) -> String {
     match status {

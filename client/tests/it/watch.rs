@@ -1,7 +1,8 @@
 //! `vigil watch` as a long-running process: it streams one JSON object per line as the
-//! chain moves, and Ctrl-C (SIGINT) ends it with exit code 0.
+//! chain moves, and Ctrl-C (SIGINT) ends it with exit code 0; with `--account` its orders
+//! and withdrawals come from the feed.
 
-use crate::rollup::{BTC, BTC_PRICE, PATIENCE, Rollup};
+use crate::rollup::{BTC, BTC_PRICE, PATIENCE, Rollup, int};
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
@@ -60,4 +61,51 @@ async fn watch_streams_lines_and_ctrl_c_exits_0() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
+}
+
+/// With `--account`, the account's orders and withdrawals come from the sequencer's feed
+/// (`order` and `withdrawal` lines) instead of polled transactions; `--from-start` replays
+/// those sequenced before the watch began.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_with_an_account_prints_its_orders_and_withdrawals_from_the_feed() {
+    let rollup = Rollup::start().await;
+    rollup.price(BTC, BTC_PRICE).await;
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let alice = rollup
+        .funded_key(h, "alice", [7u8; 32], "100,000", 100_000_000_000)
+        .await;
+    let order = [
+        "order", "sell", "BTC-PERP", "0.5", "@", "50000", "--name", "alice",
+    ];
+    rollup.vigil(h, &order).await.ok();
+    rollup
+        .vigil(h, &["withdraw", "10", "--name", "alice"])
+        .await
+        .ok();
+    let account = alice.to_string();
+    for (kind, field) in [("order", "order"), ("withdrawal", "withdrawal")] {
+        let args = [
+            "--json",
+            "watch",
+            "--from-start",
+            "--account",
+            &account,
+            "--kind",
+            kind,
+            "--count",
+            "1",
+            "--for-secs",
+            "60",
+        ];
+        let out = rollup.vigil(h, &args).await.ok();
+        let line: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
+        assert_eq!(line["kind"], kind, "{out}");
+        assert!(line[field]["seq"].is_u64(), "{out}");
+        if kind == "order" {
+            assert_eq!(line["order"]["event"], "placed", "{out}");
+        } else {
+            assert_eq!(int(&line["withdrawal"]["amount"]), 10_000_000, "{out}");
+        }
+    }
 }
