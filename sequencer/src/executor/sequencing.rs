@@ -19,6 +19,7 @@ use protocol::engine::{self, BlockContext, Receipt};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::signing::SignatureError;
+use protocol::state::State;
 use protocol::tree::Tree;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -350,10 +351,25 @@ impl Core {
             .open
             .as_mut()
             .ok_or_else(|| ExecError::replay("a transaction outside any open batch"))?;
-        // O(1): the tree's nodes are shared; the ledger's funding reads the state before.
-        let before = self.tree.clone();
-        let receipt = engine::apply_tx(&mut self.tree, &self.genesis, &open.ctx, &tx, signer)?;
-        let funding = ledger::funding_effects(&before, &self.tree, &self.genesis, &tx, &receipt)?;
+        // The ledger's funding reads the state before the transaction through its undo log
+        // (a clone of the tree would make every write copy its path).
+        let mark = self.tree.begin();
+        let applied = engine::apply_tx(&mut self.tree, &self.genesis, &open.ctx, &tx, signer)
+            .and_then(|receipt| {
+                let before = self.tree.at(mark);
+                ledger::funding_effects(before, &self.tree, &self.genesis, &tx, &receipt)
+                    .map(|funding| (receipt, funding))
+            });
+        let (receipt, funding) = match applied {
+            Ok(done) => {
+                self.tree.commit(mark);
+                done
+            }
+            Err(e) => {
+                self.tree.rollback(mark)?;
+                return Err(e.into());
+            }
+        };
         let hash = tx.hash();
         let is_l1 = matches!(tx, Tx::L1 { .. });
         let rejected = !(is_l1 || receipt.status.is_ok());
