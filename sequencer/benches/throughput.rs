@@ -224,7 +224,7 @@ fn serial_path(actions: &[SignedAction], traders: &[SigningKey], genesis: &Genes
     for (ticket, item) in jobs.into_iter().enumerate() {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = Job {
-            items: vec![item],
+            items: vec![item.into()],
             reply,
             permit: None,
         };

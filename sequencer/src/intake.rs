@@ -9,7 +9,7 @@
 //! across the pool. The executor puts jobs back in ticket order.
 
 use crate::admission::{QueuePolicy, Throughput, account_share, admits, admits_account, budget};
-use crate::executor::{Command, Job, Outcome};
+use crate::executor::{Command, Job, Outcome, Verified};
 use protocol::action::{SignedAction, Tx};
 use protocol::batch::verify_tx_with;
 use protocol::primitives::{Address, H256};
@@ -215,7 +215,8 @@ impl Intake {
                 .map(|action| {
                     let tx = Tx::User { action };
                     let signer = verify_tx_with(&tx, &domain, &oracles, recover);
-                    (tx, signer)
+                    let hash = tx.hash();
+                    Verified { tx, signer, hash }
                 })
                 .collect();
             let exec = guard.exec.take().expect("set above");

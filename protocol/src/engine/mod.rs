@@ -3,8 +3,8 @@
 //! `apply_tx` applies one batch transaction to any `State` (full tree, pruned witness, or
 //! `MapState`) and returns a `Receipt`. Every business outcome is a receipt; `Err` means
 //! only that the storage failed (a witness did not cover the step). A rejected
-//! transaction leaves the state byte-for-byte unchanged (snapshot/restore), which the
-//! sequencer relies on to drop rejected actions from batches.
+//! transaction leaves the state byte-for-byte unchanged (its writes undone from the state's
+//! undo log), which the sequencer relies on to drop rejected actions from batches.
 //!
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
@@ -61,8 +61,8 @@ pub struct BlockContext {
     pub timestamp_ms: u64,
 }
 
-/// Why an action stopped early: a business rejection (restore, rejected receipt) or a
-/// storage failure (restore, `Err`).
+/// Why an action stopped early: a business rejection (undone, rejected receipt) or a
+/// storage failure (undone, `Err`).
 #[derive(Debug)]
 pub(crate) enum Halt {
     Reject(Status),
@@ -192,16 +192,20 @@ pub(crate) fn fire_dead_man_early<S: State>(
     Ok(receipt.status.is_ok().then_some(owner))
 }
 
-/// Runs `f`; on any rejection or storage error, restores the state as it was.
+/// Runs `f`; on any rejection or storage error, undoes its writes (the state's undo log,
+/// `crate::state`), so the state is as it was.
 fn atomically<S: State>(
     st: &mut S,
     f: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
 ) -> Result<Receipt, StateError> {
-    let snapshot = st.snapshot();
+    let mark = st.begin();
     match f(st) {
-        Ok(receipt) => Ok(receipt),
+        Ok(receipt) => {
+            st.commit(mark);
+            Ok(receipt)
+        }
         Err(halt) => {
-            st.restore(snapshot);
+            st.rollback(mark)?;
             match halt {
                 Halt::Reject(status) => Ok(Receipt::rejected(status, None)),
                 Halt::RejectWith(status, detail) => Ok(Receipt::rejected(status, Some(detail))),

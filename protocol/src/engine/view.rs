@@ -161,7 +161,8 @@ pub fn walk_prefix<S: State>(
     prefix: &[u8],
     mut visit: impl FnMut(&mut S, &Key, &[u8]) -> Result<bool, StateError>,
 ) -> Result<(), StateError> {
-    let snapshot = st.snapshot();
+    // The walk deletes what it visited to find the next leaf, then undoes the deletes.
+    let mark = st.begin();
     let result = (|| {
         while let Some((key, value)) = st.first_with_prefix(prefix)? {
             if !visit(st, &key, &value)? {
@@ -171,7 +172,7 @@ pub fn walk_prefix<S: State>(
         }
         Ok(())
     })();
-    st.restore(snapshot);
+    st.rollback(mark)?;
     result
 }
 

@@ -6,7 +6,12 @@
 //!   (left = bit 0) and commits to the `prefix` they share. Keys order bytewise, which
 //!   equals MSB-first bitwise order, so an in-order walk is ascending.
 //! - Storage: immutable nodes behind `Arc` with path copying, so `Clone` and snapshots are
-//!   O(1), and lazily cached hashes, so [`Tree::root`] re-hashes only dirty paths.
+//!   O(1), and lazily cached hashes, so [`Tree::root`] re-hashes only dirty paths. Nodes
+//!   no clone shares are updated in place.
+//! - Atomicity: the undo log of [`State::begin`] (see `crate::state`). Undoing a delete
+//!   puts the removed internal node back by its split without opening the sibling, and
+//!   undoing never records, so a rolled-back transaction's witness holds exactly the
+//!   nodes its own operations opened, as under a root snapshot.
 //! - Witnesses: a node may be pruned to its hash (see `witness`). Operations that need the
 //!   contents of a pruned node fail with `StateError::WitnessIncomplete`, never guess.
 //! - Proofs: inclusion, exclusion and first-with-prefix, see [`Proof`].
@@ -34,8 +39,9 @@ pub use witness::Recording;
 pub use witness_codec::{MAX_WITNESS_BYTES, WitnessError};
 
 use crate::primitives::H256;
-use crate::state::{State, StateError};
+use crate::state::{Mark, State, StateError, UndoLog};
 use node::{HashCounter, Link, Node, Opener};
+use ops::{Inserted, Removal, Removed};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -46,10 +52,77 @@ pub struct Tree {
     /// Identities of the nodes opened since `start_recording`, when recording.
     recording: Option<BTreeSet<usize>>,
     hashes: HashCounter,
+    undo: UndoLog<Undo>,
 }
 
-/// A saved tree state for [`State::restore`]: the root only, so restoring does not drop
+/// One logged write of an open section, to undo.
+#[derive(Debug, Clone)]
+enum Undo {
+    /// A set: `key` held `before` (`None`: absent).
+    Set { key: H256, before: Option<Vec<u8>> },
+    /// A delete that left other leaves: the removed leaf and its node, for `ops::reinsert`.
+    Deleted { key: H256, removed: Removed },
+    /// A delete that emptied the tree: its only leaf held `value`.
+    Emptied { key: H256, value: Vec<u8> },
+}
+
+impl Undo {
+    fn key(&self) -> &H256 {
+        match self {
+            Undo::Set { key, .. } | Undo::Deleted { key, .. } | Undo::Emptied { key, .. } => key,
+        }
+    }
+
+    fn into_before(self) -> Option<Vec<u8>> {
+        match self {
+            Undo::Set { before, .. } => before,
+            Undo::Deleted { removed, .. } => Some(removed.value),
+            Undo::Emptied { value, .. } => Some(value),
+        }
+    }
+
+    /// What the key held before this write.
+    fn before(&self) -> Option<&[u8]> {
+        match self {
+            Undo::Set { before, .. } => before.as_deref(),
+            Undo::Deleted { removed, .. } => Some(&removed.value),
+            Undo::Emptied { value, .. } => Some(value),
+        }
+    }
+}
+
+/// A read-only view of a tree at the start of an open section ([`Tree::at`]), or as it
+/// is now (`From<&Tree>`).
+#[derive(Debug, Clone, Copy)]
+pub struct TreeAt<'t> {
+    tree: &'t Tree,
+    mark: Option<Mark>,
+}
+
+impl<'t> TreeAt<'t> {
+    /// What `key` held then: its value before the section's first logged write to it,
+    /// else its value now.
+    pub fn lookup(&self, key: &H256) -> Result<Option<&'t [u8]>, StateError> {
+        let logged = self
+            .mark
+            .and_then(|mark| self.tree.undo.since(mark).iter().find(|u| u.key() == key));
+        match logged {
+            Some(undo) => Ok(undo.before()),
+            None => self.tree.lookup(key),
+        }
+    }
+}
+
+impl<'t> From<&'t Tree> for TreeAt<'t> {
+    fn from(tree: &'t Tree) -> Self {
+        TreeAt { tree, mark: None }
+    }
+}
+
+/// A saved tree state for [`Tree::restore`]: the root only, so restoring does not drop
 /// what is being recorded (a rolled-back transaction still needed the nodes it read).
+/// The undo log replaced it for atomicity; tests keep it as the reference the log is
+/// proven against.
 pub struct TreeSnapshot {
     root: Option<Link>,
 }
@@ -57,11 +130,7 @@ pub struct TreeSnapshot {
 impl Tree {
     /// The empty tree (root [`EMPTY_ROOT`]).
     pub fn new() -> Self {
-        Tree {
-            root: None,
-            recording: None,
-            hashes: HashCounter::default(),
-        }
+        Tree::from_root(None)
     }
 
     fn from_root(root: Option<Link>) -> Self {
@@ -69,6 +138,7 @@ impl Tree {
             root,
             recording: None,
             hashes: HashCounter::default(),
+            undo: UndoLog::default(),
         }
     }
 
@@ -106,6 +176,60 @@ impl Tree {
         Iter::new(self.root.as_ref())
     }
 
+    /// This tree as it was when the open section at `mark` began (its reads go through the
+    /// section's undo log). Lets a caller read the state before a transaction without
+    /// keeping a clone of it, which would force every write to copy its path.
+    pub fn at(&self, mark: Mark) -> TreeAt<'_> {
+        TreeAt {
+            tree: self,
+            mark: Some(mark),
+        }
+    }
+
+    /// A saved root to [`Tree::restore`] (the recording is kept): the reference that the
+    /// undo log of [`State::begin`] replaced, kept for tests comparing the two.
+    pub fn snapshot(&self) -> TreeSnapshot {
+        TreeSnapshot {
+            root: self.root.clone(),
+        }
+    }
+
+    /// Returns to a [`Tree::snapshot`], keeping what is being recorded.
+    pub fn restore(&mut self, snapshot: TreeSnapshot) {
+        self.root = snapshot.root;
+    }
+
+    /// Undoes one logged write. Nothing is recorded: the write being undone opened every
+    /// node this needs, and a delete is undone without opening the sibling.
+    fn undo(&mut self, undo: Undo) -> Result<(), StateError> {
+        let mut op = Opener::new(None, *undo.key());
+        let Some(root) = self.root.as_mut() else {
+            // Only a write that emptied the tree leaves it empty: put its leaf back.
+            let key = *undo.key();
+            if let Some(value) = undo.into_before() {
+                self.root = Some(Node::leaf(key, value));
+            }
+            return Ok(());
+        };
+        match undo {
+            Undo::Set { key, before: None } => {
+                if matches!(ops::delete(root, &key, &mut op)?, Removal::Emptied(_)) {
+                    self.root = None;
+                }
+            }
+            Undo::Set {
+                key,
+                before: Some(value),
+            }
+            // A tree emptied by a delete is empty until that delete is undone.
+            | Undo::Emptied { key, value } => {
+                ops::insert(root, &key, value, &mut op)?;
+            }
+            Undo::Deleted { key, removed } => ops::reinsert(root, &key, removed),
+        }
+        Ok(())
+    }
+
     /// The root, mutably, and an opener recording into this tree's recording (if any).
     fn opener(&mut self, key: H256) -> (Option<&mut Link>, Opener<'_>) {
         (
@@ -116,8 +240,6 @@ impl Tree {
 }
 
 impl State for Tree {
-    type Snapshot = TreeSnapshot;
-
     fn get(&mut self, key: &H256) -> Result<Option<Vec<u8>>, StateError> {
         match self.opener(*key) {
             (None, _) => Ok(None),
@@ -126,11 +248,23 @@ impl State for Tree {
     }
 
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
-        match self.opener(*key) {
-            (None, _) => self.root = Some(Node::leaf(*key, value)),
-            (Some(root), mut op) => {
-                ops::insert(root, key, value, &mut op)?;
+        let inserted = match self.opener(*key) {
+            (None, _) => {
+                self.root = Some(Node::leaf(*key, value));
+                Inserted::Added
             }
+            (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
+        };
+        match inserted {
+            Inserted::Unchanged => {}
+            Inserted::Added => self.undo.record(|| Undo::Set {
+                key: *key,
+                before: None,
+            }),
+            Inserted::Replaced(before) => self.undo.record(|| Undo::Set {
+                key: *key,
+                before: Some(before),
+            }),
         }
         Ok(())
     }
@@ -140,8 +274,15 @@ impl State for Tree {
             (None, _) => return Ok(()),
             (Some(root), mut op) => ops::delete(root, key, &mut op)?,
         };
-        if removal == ops::Removal::Emptied {
-            self.root = None;
+        match removal {
+            Removal::Absent => {}
+            Removal::Emptied(value) => {
+                self.root = None;
+                self.undo.record(|| Undo::Emptied { key: *key, value });
+            }
+            Removal::Changed(removed) => {
+                self.undo.record(|| Undo::Deleted { key: *key, removed });
+            }
         }
         Ok(())
     }
@@ -160,14 +301,19 @@ impl State for Tree {
         }
     }
 
-    fn snapshot(&self) -> TreeSnapshot {
-        TreeSnapshot {
-            root: self.root.clone(),
-        }
+    fn begin(&mut self) -> Mark {
+        self.undo.begin()
     }
 
-    fn restore(&mut self, snapshot: TreeSnapshot) {
-        self.root = snapshot.root;
+    fn commit(&mut self, mark: Mark) {
+        self.undo.commit(mark);
+    }
+
+    fn rollback(&mut self, mark: Mark) -> Result<(), StateError> {
+        for undo in self.undo.rollback(mark) {
+            self.undo(undo)?;
+        }
+        Ok(())
     }
 }
 
@@ -178,12 +324,14 @@ impl Default for Tree {
 }
 
 impl Clone for Tree {
-    /// O(1) unless recording (then the recorded set is copied too).
+    /// O(1) unless recording (then the recorded set is copied too) or inside a section
+    /// (its undo log is copied).
     fn clone(&self) -> Self {
         Tree {
             root: self.root.clone(),
             recording: self.recording.clone(),
             hashes: self.hashes.copy(),
+            undo: self.undo.clone(),
         }
     }
 }

@@ -127,9 +127,10 @@ impl Node {
 
 impl Leaf {
     /// In-place update of a node no one else shares: new value, hash to recompute.
-    pub(crate) fn replace_value(&mut self, value: Vec<u8>) {
-        self.value = value;
+    /// Returns the value it held.
+    pub(crate) fn replace_value(&mut self, value: Vec<u8>) -> Vec<u8> {
         self.hash = OnceLock::new();
+        std::mem::replace(&mut self.value, value)
     }
 }
 

@@ -32,29 +32,38 @@ pub(crate) fn get<'t>(
     }
 }
 
-/// Sets `key` to `value` in the subtree at `link`; returns whether anything changed (an
-/// unchanged subtree keeps its cached hashes). Shared nodes are copied, unshared ones
-/// updated in place (see `node`).
+/// What an insert did to the subtree.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Inserted {
+    /// The key already held that value: nothing changed (cached hashes stay).
+    Unchanged,
+    /// The key was absent.
+    Added,
+    /// The key held this other value.
+    Replaced(Vec<u8>),
+}
+
+/// Sets `key` to `value` in the subtree at `link`; says what it replaced (an unchanged
+/// subtree keeps its cached hashes). Shared nodes are copied, unshared ones updated in
+/// place (see `node`).
 pub(crate) fn insert(
     link: &mut Link,
     key: &H256,
     value: Vec<u8>,
     op: &mut Opener<'_>,
-) -> Result<bool, StateError> {
+) -> Result<Inserted, StateError> {
     let right = match op.open(link)? {
         Opened::Leaf(leaf) => {
             if leaf.key != *key {
                 // Distinct keys differ at some bit < 256, so the split fits in a u8.
                 let split = common_prefix_bits(&leaf.key, key) as u8;
                 *link = diverge(split, key, Arc::clone(link), value);
-            } else if leaf.value == value {
-                return Ok(false);
-            } else if let Some(Node::Leaf(owned)) = Arc::get_mut(link) {
-                owned.replace_value(value);
-            } else {
-                *link = Node::leaf(*key, value);
+                return Ok(Inserted::Added);
             }
-            return Ok(true);
+            if leaf.value == value {
+                return Ok(Inserted::Unchanged);
+            }
+            return Ok(Inserted::Replaced(replace_leaf_value(link, key, value)));
         }
         Opened::Internal(int) => {
             let shared = common_prefix_bits(&int.prefix, key);
@@ -62,28 +71,42 @@ pub(crate) fn insert(
                 // The key leaves this subtree's prefix above it: a new node joins them.
                 // shared < split <= 255, so it fits in a u8.
                 *link = diverge(shared as u8, key, Arc::clone(link), value);
-                return Ok(true);
+                return Ok(Inserted::Added);
             }
             bit(key, int.split)
         }
     };
     if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
-        let changed = insert(owned.child_mut(right), key, value, op)?;
-        if changed {
+        let inserted = insert(owned.child_mut(right), key, value, op)?;
+        if inserted != Inserted::Unchanged {
             owned.forget_hash();
         }
-        return Ok(changed);
+        return Ok(inserted);
     }
     let int = link
         .as_internal()
         .expect("opened above as an internal node");
     let (child, sibling) = int.child_and_sibling(right);
     let mut new_child = Arc::clone(child);
-    if !insert(&mut new_child, key, value, op)? {
-        return Ok(false);
+    let inserted = insert(&mut new_child, key, value, op)?;
+    if inserted != Inserted::Unchanged {
+        *link = join(int.split, int.prefix, new_child, Arc::clone(sibling), right);
     }
-    *link = join(int.split, int.prefix, new_child, Arc::clone(sibling), right);
-    Ok(true)
+    Ok(inserted)
+}
+
+/// Gives the leaf at `link` (opened by the caller) a new value: in place if unshared;
+/// returns the value it held.
+fn replace_leaf_value(link: &mut Link, key: &H256, value: Vec<u8>) -> Vec<u8> {
+    if let Some(Node::Leaf(owned)) = Arc::get_mut(link) {
+        return owned.replace_value(value);
+    }
+    let before = match &**link {
+        Node::Leaf(leaf) => leaf.value.clone(),
+        Node::Internal(_) | Node::Pruned(_) => unreachable!("opened as a leaf by the caller"),
+    };
+    *link = Node::leaf(*key, value);
+    before
 }
 
 /// A new internal node at `split` holding `existing` and a new leaf for `key`.
@@ -103,10 +126,21 @@ fn diverge(split: u8, key: &H256, existing: Link, value: Vec<u8>) -> Link {
 pub(crate) enum Removal {
     /// The key was not there; the subtree is unchanged.
     Absent,
-    /// The subtree was that single leaf and is now empty (the caller drops it).
-    Emptied,
+    /// The subtree was that single leaf, holding this value, and is now empty (the caller
+    /// drops it).
+    Emptied(Vec<u8>),
     /// The key was removed from the subtree, which is not empty.
-    Changed,
+    Changed(Removed),
+}
+
+/// What a delete removed below an internal node: enough to put it back exactly
+/// ([`reinsert`]) without opening the sibling that took the node's place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Removed {
+    pub value: Vec<u8>,
+    /// The split and prefix of the internal node the leaf hung under.
+    pub split: u8,
+    pub prefix: H256,
 }
 
 /// Deletes `key` from the subtree at `link`. When one child of an internal node empties,
@@ -119,7 +153,7 @@ pub(crate) fn delete(
     let right = match op.open(link)? {
         Opened::Leaf(leaf) => {
             return Ok(if leaf.key == *key {
-                Removal::Emptied
+                Removal::Emptied(leaf.value.clone())
             } else {
                 Removal::Absent
             });
@@ -134,14 +168,19 @@ pub(crate) fn delete(
     if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
         return Ok(match delete(owned.child_mut(right), key, op)? {
             Removal::Absent => Removal::Absent,
-            Removal::Changed => {
+            Removal::Changed(removed) => {
                 owned.forget_hash();
-                Removal::Changed
+                Removal::Changed(removed)
             }
-            Removal::Emptied => {
+            Removal::Emptied(value) => {
+                let (split, prefix) = (owned.split, owned.prefix);
                 let sibling = Arc::clone(owned.child_mut(!right));
                 *link = sibling;
-                Removal::Changed
+                Removal::Changed(Removed {
+                    value,
+                    split,
+                    prefix,
+                })
             }
         });
     }
@@ -150,13 +189,53 @@ pub(crate) fn delete(
         .expect("opened above as an internal node");
     let (child, sibling) = int.child_and_sibling(right);
     let mut new_child = Arc::clone(child);
-    let replacement = match delete(&mut new_child, key, op)? {
+    let (replacement, removed) = match delete(&mut new_child, key, op)? {
         Removal::Absent => return Ok(Removal::Absent),
-        Removal::Emptied => Arc::clone(sibling),
-        Removal::Changed => join(int.split, int.prefix, new_child, Arc::clone(sibling), right),
+        Removal::Emptied(value) => (
+            Arc::clone(sibling),
+            Removed {
+                value,
+                split: int.split,
+                prefix: int.prefix,
+            },
+        ),
+        Removal::Changed(removed) => (
+            join(int.split, int.prefix, new_child, Arc::clone(sibling), right),
+            removed,
+        ),
     };
     *link = replacement;
-    Ok(Removal::Changed)
+    Ok(Removal::Changed(removed))
+}
+
+/// Undoes a [`delete`] that returned `removed` for `key`, on the subtree exactly as that
+/// delete left it: the removed internal node goes back where its surviving child now
+/// sits. That place is found from splits alone (the nodes above it split before
+/// `removed.split`, the survivor after it, or is a leaf or pruned), so the survivor is
+/// never opened and a witness need not hold it. The nodes above were opened by the delete.
+pub(crate) fn reinsert(link: &mut Link, key: &H256, removed: Removed) {
+    let descend = match &**link {
+        Node::Internal(int) if int.split < removed.split => Some(bit(key, int.split)),
+        _ => None,
+    };
+    let Some(right) = descend else {
+        let right = bit(key, removed.split);
+        let leaf = Node::leaf(*key, removed.value);
+        *link = join(removed.split, removed.prefix, leaf, Arc::clone(link), right);
+        return;
+    };
+    if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
+        reinsert(owned.child_mut(right), key, removed);
+        owned.forget_hash();
+        return;
+    }
+    let int = link
+        .as_internal()
+        .expect("matched above as an internal node");
+    let (child, sibling) = int.child_and_sibling(right);
+    let mut new_child = Arc::clone(child);
+    reinsert(&mut new_child, key, removed);
+    *link = join(int.split, int.prefix, new_child, Arc::clone(sibling), right);
 }
 
 /// The smallest leaf whose key starts with the first `bits` bits of `prefix`.

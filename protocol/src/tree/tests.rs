@@ -213,20 +213,45 @@ fn insert_opens_the_diverging_node_but_not_its_children() {
 }
 
 #[test]
-fn snapshots_restore_the_root_but_keep_recording() {
+fn rollback_restores_the_root_but_keeps_recording() {
     let mut tree: Tree = [(key(&[1]), vec![1])].into_iter().collect();
     let root = tree.root();
     tree.start_recording();
-    let snapshot = tree.snapshot();
+    let mark = tree.begin();
     tree.set(&key(&[2]), vec![2]).unwrap();
     assert_ne!(tree.root(), root);
-    tree.restore(snapshot);
+    tree.rollback(mark).unwrap();
     assert_eq!(tree.root(), root);
     assert_eq!(
         tree.take_recording().len(),
         1,
         "the read of leaf 1 made while inserting stays recorded"
     );
+}
+
+#[test]
+fn undoing_a_delete_does_not_open_the_sibling() {
+    // Leaf [1] and a subtree of [2], [3]: deleting [1] re-attaches the subtree unopened,
+    // and so must putting [1] back, or a witness of the step would lack it.
+    let full: Tree = [
+        (key(&[1]), vec![1]),
+        (key(&[2]), vec![2]),
+        (key(&[3]), vec![3]),
+    ]
+    .into_iter()
+    .collect();
+    let root = full.root();
+    let mut work = full.clone();
+    work.start_recording();
+    let mark = work.begin();
+    work.delete(&key(&[1])).unwrap();
+    work.rollback(mark).unwrap();
+    assert_eq!(work.root(), root);
+    let mut witness = full.pruned_to(&work.take_recording());
+    let mark = witness.begin();
+    witness.delete(&key(&[1])).unwrap();
+    witness.rollback(mark).unwrap();
+    assert_eq!(witness.root(), root);
 }
 
 #[test]

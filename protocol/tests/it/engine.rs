@@ -28,7 +28,7 @@ use protocol::engine::{
 use protocol::genesis::{Genesis, MarketParams};
 use protocol::primitives::Address;
 use protocol::signing::SignatureError;
-use protocol::state::{Key, MapState, State, StateError};
+use protocol::state::{Key, MapState, Mark, State, StateError};
 use std::collections::BTreeSet;
 
 pub const ORACLE: Address = Address([0xee; 20]);
@@ -105,8 +105,6 @@ struct Recording<'a> {
 }
 
 impl State for Recording<'_> {
-    type Snapshot = <MapState as State>::Snapshot;
-
     fn get(&mut self, key: &Key) -> Result<Option<Vec<u8>>, StateError> {
         self.keys.insert(*key);
         self.inner.get(key)
@@ -127,11 +125,14 @@ impl State for Recording<'_> {
         };
         Ok(found)
     }
-    fn snapshot(&self) -> Self::Snapshot {
-        self.inner.snapshot()
+    fn begin(&mut self) -> Mark {
+        self.inner.begin()
     }
-    fn restore(&mut self, snapshot: Self::Snapshot) {
-        self.inner.restore(snapshot)
+    fn commit(&mut self, mark: Mark) {
+        self.inner.commit(mark)
+    }
+    fn rollback(&mut self, mark: Mark) -> Result<(), StateError> {
+        self.inner.rollback(mark)
     }
 }
 

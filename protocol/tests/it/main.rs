@@ -1,6 +1,7 @@
 //! The single integration-test binary of `protocol` (one binary links once; see matklad's
 //! "How to test"). Each module covers one feature through the public API.
 
+mod atomicity;
 mod chunks;
 mod engine;
 mod fraud;

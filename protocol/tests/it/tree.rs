@@ -6,11 +6,12 @@ mod proof_mutations;
 mod proofs;
 mod witness;
 
+use crate::atomicity::Snapshotting;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 use protocol::primitives::H256;
-use protocol::state::{MapState, State, StateError};
+use protocol::state::{MapState, Mark, State, StateError};
 use protocol::tree::{EMPTY_ROOT, Tree};
 
 /// Key prefixes shared by many generated keys, so that long common prefixes (like
@@ -67,8 +68,12 @@ pub enum Op {
         len: usize,
         bump: bool,
     },
-    Snapshot,
-    Restore,
+    /// Opens an atomic section.
+    Begin,
+    /// Ends the innermost open section keeping its writes (no-op if none is open).
+    Commit,
+    /// Ends the innermost open section undoing its writes (no-op if none is open).
+    Rollback,
     /// Compute the root mid-sequence (exercises incremental hashing); no-op on the model.
     Root,
 }
@@ -80,8 +85,9 @@ pub fn op_strategy() -> impl Strategy<Value = Op> {
         6 => (any::<usize>(), value_strategy()).prop_map(|(i, v)| Op::Set(i, v)),
         3 => any::<usize>().prop_map(Op::Delete),
         3 => (any::<usize>(), len, any::<bool>()).prop_map(|(index, len, bump)| Op::First { index, len, bump }),
-        1 => Just(Op::Snapshot),
-        1 => Just(Op::Restore),
+        1 => Just(Op::Begin),
+        1 => Just(Op::Commit),
+        1 => Just(Op::Rollback),
         1 => Just(Op::Root),
     ]
 }
@@ -102,12 +108,12 @@ pub fn prefix_of(pool: &[H256], index: usize, len: usize, bump: bool) -> Vec<u8>
     prefix
 }
 
-/// Applies `op` to any `State`; `snapshots` is the stack `Snapshot`/`Restore` use.
+/// Applies `op` to any `State`; `marks` is the stack of open sections.
 pub fn apply<S: State>(
     state: &mut S,
     pool: &[H256],
     op: &Op,
-    snapshots: &mut Vec<S::Snapshot>,
+    marks: &mut Vec<Mark>,
 ) -> Result<Outcome, StateError> {
     let key = |i: usize| pool[i % pool.len()];
     Ok(match op {
@@ -123,13 +129,19 @@ pub fn apply<S: State>(
         Op::First { index, len, bump } => {
             Outcome::First(state.first_with_prefix(&prefix_of(pool, *index, *len, *bump))?)
         }
-        Op::Snapshot => {
-            snapshots.push(state.snapshot());
+        Op::Begin => {
+            marks.push(state.begin());
             Outcome::Done
         }
-        Op::Restore => {
-            if let Some(snapshot) = snapshots.pop() {
-                state.restore(snapshot);
+        Op::Commit => {
+            if let Some(mark) = marks.pop() {
+                state.commit(mark);
+            }
+            Outcome::Done
+        }
+        Op::Rollback => {
+            if let Some(mark) = marks.pop() {
+                state.rollback(mark)?;
             }
             Outcome::Done
         }
@@ -139,13 +151,13 @@ pub fn apply<S: State>(
 
 /// Applies ops to a tree, computing the root where asked; returns every outcome.
 pub fn run_tree(tree: &mut Tree, pool: &[H256], ops: &[Op]) -> Result<Vec<Outcome>, StateError> {
-    let mut snapshots = Vec::new();
+    let mut marks = Vec::new();
     ops.iter()
         .map(|op| {
             if let Op::Root = op {
                 tree.root();
             }
-            apply(tree, pool, op, &mut snapshots)
+            apply(tree, pool, op, &mut marks)
         })
         .collect()
 }
@@ -179,17 +191,24 @@ pub fn pool_strategy() -> impl Strategy<Value = (Vec<H256>, Vec<Option<Vec<u8>>>
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
-    /// Every operation answers exactly as the BTreeMap model does, including snapshots
-    /// and restores, and the tree's contents end equal to the model's.
+    /// Every operation answers exactly as the BTreeMap model does, including nested
+    /// sections committed and rolled back, and the tree's contents end equal to the
+    /// model's. The sections of the reference model are snapshots (the atomicity the undo
+    /// log replaced); the plain model's use its own undo log and must agree too.
     #[test]
     fn tree_behaves_like_the_map_model((pool, values) in pool_strategy(), ops in vec(op_strategy(), 0..120)) {
-        let (mut tree, mut model) = populated(&pool, &values);
-        let mut model_snapshots = Vec::new();
+        let (mut tree, model) = populated(&pool, &values);
+        let mut reference = Snapshotting::new(model.clone());
+        let mut model = model;
+        let (mut reference_marks, mut model_marks) = (Vec::new(), Vec::new());
         let tree_outcomes = run_tree(&mut tree, &pool, &ops).unwrap();
         for (op, tree_outcome) in ops.iter().zip(&tree_outcomes) {
-            let model_outcome = apply(&mut model, &pool, op, &mut model_snapshots).unwrap();
+            let reference_outcome = apply(&mut reference, &pool, op, &mut reference_marks).unwrap();
+            prop_assert_eq!(tree_outcome, &reference_outcome, "op {:?}", op);
+            let model_outcome = apply(&mut model, &pool, op, &mut model_marks).unwrap();
             prop_assert_eq!(tree_outcome, &model_outcome, "op {:?}", op);
         }
+        prop_assert_eq!(&model.map, &reference.inner.map);
         let model_entries: Vec<_> = model.map.iter().map(|(k, v)| (*k, v.clone())).collect();
         prop_assert_eq!(entries(&tree), model_entries);
         for key in &pool {

@@ -59,10 +59,28 @@ pub enum Outcome {
     },
 }
 
+/// One action ready for the executor: the transaction, the outcome of its signature
+/// check and its hash, both computed on the intake's worker threads so that the serial
+/// path does neither (the hash is computed once per action, there).
+#[derive(Debug)]
+pub struct Verified {
+    pub tx: Tx,
+    pub signer: Result<Address, SignatureError>,
+    pub hash: H256,
+}
+
+impl From<(Tx, Result<Address, SignatureError>)> for Verified {
+    /// Hashes the transaction (for callers that verified it themselves).
+    fn from((tx, signer): (Tx, Result<Address, SignatureError>)) -> Self {
+        let hash = tx.hash();
+        Verified { tx, signer, hash }
+    }
+}
+
 /// Verified actions of one request, with where to answer.
 #[derive(Debug)]
 pub struct Job {
-    pub items: Vec<(Tx, Result<Address, SignatureError>)>,
+    pub items: Vec<Verified>,
     pub reply: oneshot::Sender<Vec<Outcome>>,
     /// Released with the reply (load-shedding admission).
     pub permit: Option<crate::intake::Admitted>,

@@ -7,7 +7,7 @@
 //! timestamps, fault placement); on replay, they come from the log records, and `Core`
 //! checks that re-execution reproduces every recorded root and header hash.
 
-use super::{ExecError, Outcome};
+use super::{ExecError, Outcome, Verified};
 use crate::config::FaultPlan;
 use crate::journal::record::{Checkpoint, OpenRecord, TxRecord};
 use crate::journal::{Entry, SnapshotData, ledger};
@@ -19,6 +19,7 @@ use protocol::engine::{self, BlockContext, Receipt};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::signing::SignatureError;
+use protocol::state::State;
 use protocol::tree::Tree;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -285,7 +286,13 @@ impl Core {
         tx: Tx,
         signer: &Result<Address, SignatureError>,
     ) -> Result<Applied, ExecError> {
-        self.apply_with(tx, signer, Decision::Live, None, Inclusion::IfAccepted)
+        self.apply_verified(Verified::from((tx, signer.clone())))
+    }
+
+    /// [`Core::apply`] of an action verified and hashed by the intake.
+    fn apply_verified(&mut self, item: Verified) -> Result<Applied, ExecError> {
+        let how = (Decision::Live, None, Inclusion::IfAccepted);
+        self.apply_with(item.tx, item.hash, &item.signer, how)
     }
 
     /// Applies `tx` in the open batch whatever its outcome (adopting a foreign batch).
@@ -294,7 +301,8 @@ impl Core {
         tx: Tx,
         signer: &Result<Address, SignatureError>,
     ) -> Result<Applied, ExecError> {
-        self.apply_with(tx, signer, Decision::Live, None, Inclusion::Always)
+        let hash = tx.hash();
+        self.apply_with(tx, hash, signer, (Decision::Live, None, Inclusion::Always))
     }
 
     /// Replay: re-applies a recorded transaction, which must be included again with the
@@ -309,13 +317,9 @@ impl Core {
             (self.trusted_signer(&record.tx), Inclusion::IfAccepted)
         };
         let seq = record.seq;
-        let applied = self.apply_with(
-            record.tx,
-            &signer,
-            Decision::Recorded(record.checkpoint),
-            Some(seq),
-            inclusion,
-        )?;
+        let hash = record.tx.hash();
+        let how = (Decision::Recorded(record.checkpoint), Some(seq), inclusion);
+        let applied = self.apply_with(record.tx, hash, &signer, how)?;
         let rejected_now =
             matches!(inclusion, Inclusion::Always) && !applied.receipt.status.is_ok();
         if rejected_now != record.rejected {
@@ -338,23 +342,39 @@ impl Core {
         }
     }
 
+    /// Applies `tx` (whose hash is `hash`); `how` is where the decisions come from, the
+    /// recorded seq on replay, and which outcomes go into the batch.
     fn apply_with(
         &mut self,
         tx: Tx,
+        hash: H256,
         signer: &Result<Address, SignatureError>,
-        decision: Decision,
-        replay_seq: Option<u64>,
-        inclusion: Inclusion,
+        how: (Decision, Option<u64>, Inclusion),
     ) -> Result<Applied, ExecError> {
+        let (decision, replay_seq, inclusion) = how;
         let open = self
             .open
             .as_mut()
             .ok_or_else(|| ExecError::replay("a transaction outside any open batch"))?;
-        // O(1): the tree's nodes are shared; the ledger's funding reads the state before.
-        let before = self.tree.clone();
-        let receipt = engine::apply_tx(&mut self.tree, &self.genesis, &open.ctx, &tx, signer)?;
-        let funding = ledger::funding_effects(&before, &self.tree, &self.genesis, &tx, &receipt)?;
-        let hash = tx.hash();
+        // The ledger's funding reads the state before the transaction through its undo log
+        // (a clone of the tree would make every write copy its path).
+        let mark = self.tree.begin();
+        let applied = engine::apply_tx(&mut self.tree, &self.genesis, &open.ctx, &tx, signer)
+            .and_then(|receipt| {
+                let before = self.tree.at(mark);
+                ledger::funding_effects(before, &self.tree, &self.genesis, &tx, &receipt)
+                    .map(|funding| (receipt, funding))
+            });
+        let (receipt, funding) = match applied {
+            Ok(done) => {
+                self.tree.commit(mark);
+                done
+            }
+            Err(e) => {
+                self.tree.rollback(mark)?;
+                return Err(e.into());
+            }
+        };
         let is_l1 = matches!(tx, Tx::L1 { .. });
         let rejected = !(is_l1 || receipt.status.is_ok());
         if rejected && inclusion == Inclusion::IfAccepted {
@@ -415,18 +435,19 @@ impl Core {
     /// request: the known L1 messages first, then each action in order (opening batches as
     /// needed, sealing full ones at `batch_max_txs`). Returns each action's outcome and how
     /// many were accepted.
-    pub fn sequence(
+    pub fn sequence<I: Into<Verified>>(
         &mut self,
-        items: Vec<(Tx, Result<Address, SignatureError>)>,
+        items: Vec<I>,
         now_ms: u64,
         batch_max_txs: usize,
     ) -> Result<(Vec<Outcome>, u64), ExecError> {
         self.include_l1(now_ms, batch_max_txs)?;
         let mut outcomes = Vec::with_capacity(items.len());
         let mut accepted = 0u64;
-        for (tx, signer) in items {
-            self.open_for(&tx, now_ms)?;
-            let applied = self.apply(tx, &signer)?;
+        for item in items {
+            let item = item.into();
+            self.open_for(&item.tx, now_ms)?;
+            let applied = self.apply_verified(item)?;
             outcomes.push(match applied.included {
                 Some((seq, batch_index, position)) => {
                     accepted += 1;

@@ -24,7 +24,7 @@ use protocol::engine::{CancelReason, INSURANCE_FUND, Receipt, Status};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::state::{Key, StateError};
-use protocol::tree::Tree;
+use protocol::tree::{Tree, TreeAt};
 use rusqlite::{Connection, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -281,7 +281,8 @@ pub struct Accrued {
     pub accrued_ms: u64,
 }
 
-fn leaf<T: Decode>(tree: &Tree, key: &Key) -> Result<Option<T>, StateError> {
+fn leaf<'t, T: Decode>(tree: impl Into<TreeAt<'t>>, key: &Key) -> Result<Option<T>, StateError> {
+    let tree: TreeAt<'t> = tree.into();
     tree.lookup(key)?
         .map(|bytes| {
             T::decode(bytes).map_err(|e| StateError::Malformed {
@@ -304,9 +305,10 @@ fn action_of(tx: &Tx) -> Option<&Action> {
     }
 }
 
-/// The funding `tx` settled and accrued: `before` and `after` are the state around it.
-pub fn funding_effects(
-    before: &Tree,
+/// The funding `tx` settled and accrued: `before` and `after` are the state around it
+/// (`before` may be the executor's tree read through the transaction's undo log).
+pub fn funding_effects<'b>(
+    before: impl Into<TreeAt<'b>>,
     after: &Tree,
     genesis: &Genesis,
     tx: &Tx,
@@ -315,6 +317,7 @@ pub fn funding_effects(
     if !receipt.status.is_ok() {
         return Ok(FundingEffects::default());
     }
+    let before = before.into();
     // Funding accrues by elapsed time at every Order, Liquidate and PriceUpdate on a
     // market (docs/PROTOCOL.md Part 4 §6).
     let market = match action_of(tx) {
@@ -351,7 +354,7 @@ pub fn funding_effects(
 /// snapshot, rounded down (against the trader), as the engine settles it (docs/PROTOCOL.md
 /// Part 4 §6): `floor(−size × (index − snapshot) / (10^size_decimals × SCALE))`.
 fn settled(
-    before: &Tree,
+    before: TreeAt<'_>,
     genesis: &Genesis,
     account: Address,
     market: u32,
@@ -386,7 +389,7 @@ fn settled(
 /// The accrual an action made on `market`'s funding clock, if it moved it: over the time
 /// since the last one (capped at 365 days as the engine caps it), at the index price held
 /// since then (the new one when the first price starts the clock).
-fn accrued(before: &Tree, after: &Tree, market: u32) -> Result<Option<Accrued>, StateError> {
+fn accrued(before: TreeAt<'_>, after: &Tree, market: u32) -> Result<Option<Accrued>, StateError> {
     let key = market_key(market);
     let old: MarketState = leaf(before, &key)?.unwrap_or_default();
     let Some(new) = leaf::<MarketState>(after, &key)? else {

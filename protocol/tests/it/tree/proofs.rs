@@ -29,10 +29,10 @@ proptest! {
     ) {
         let (mut tree, mut model) = populated(&pool, &values);
         run_tree(&mut tree, &pool, &ops).unwrap();
-        // Replay on the model to reach the same state (snapshots included).
-        let mut snapshots = Vec::new();
+        // Replay on the model to reach the same state (sections included).
+        let mut marks = Vec::new();
         for op in &ops {
-            apply(&mut model, &pool, op, &mut snapshots).unwrap();
+            apply(&mut model, &pool, op, &mut marks).unwrap();
         }
         let root = tree.root();
         for key in &pool {
