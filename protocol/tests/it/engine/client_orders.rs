@@ -309,3 +309,46 @@ fn modify_rejections_leave_the_order_as_it_was() {
         "a rejection undoes its sweep"
     );
 }
+
+/// Random workloads mixing the client-order kinds (signed by traders and their agents)
+/// with every other kind, over batches 1 s apart so good-till-time orders expire and the
+/// sweep runs: every invariant holds after every transaction.
+#[test]
+fn random_workloads_with_client_orders_keep_every_invariant() {
+    use protocol::batch::{domain_separator, execute_tx, genesis_tree};
+    use protocol::engine::invariants::check_invariants;
+    use protocol::workload::Workload;
+    let mut kinds = std::collections::BTreeSet::new();
+    for seed in 0..3 {
+        let mut w = Workload::new(seed, 6)
+            .with_agents(seed)
+            .with_client_orders();
+        let genesis = w.genesis.clone();
+        let domain = domain_separator(&genesis);
+        let mut tree = genesis_tree(&genesis);
+        let t0 = 1_700_000_000_000;
+        let mut txs = w.deposits(100_000_000_000);
+        txs.extend(w.agent_approvals(t0));
+        for batch in 0..12u64 {
+            let now = t0 + batch * 1_000;
+            txs.extend(w.price_updates(now));
+            txs.extend((0..40).map(|_| w.next_tx(now)));
+            let ctx = BlockContext { timestamp_ms: now };
+            for tx in txs.drain(..) {
+                let r = execute_tx(&mut tree, &genesis, &domain, &ctx, &tx).unwrap();
+                if let Tx::User { action } = &tx {
+                    kinds.insert((action.action.type_name(), r.status.is_ok()));
+                }
+                if let Err(e) = check_invariants(&genesis, tree.iter()) {
+                    panic!("seed {seed}, batch {batch}, after {tx:?} → {r:?}: {e}");
+                }
+            }
+        }
+    }
+    for kind in ["ClientOrder", "CancelByClientId", "ModifyOrder"] {
+        assert!(
+            kinds.contains(&(kind, true)),
+            "{kind} accepted somewhere: {kinds:?}"
+        );
+    }
+}
