@@ -48,6 +48,11 @@ pub enum Fault {
     /// STF fires a switch only at a batch timestamp at or after it). Injected after a chunk
     /// once some switch is scheduled.
     DeadManEarly = 7,
+    /// Removes a good-till-time order before its time: takes the resting order that
+    /// expires first off the book although the batch is not past its `expiresAt` (the STF
+    /// removes it only at a batch timestamp after it). Injected after a chunk once some
+    /// `ClientOrder` with an expiry rests.
+    ExpireEarly = 8,
 }
 
 /// What a fault falsifies.
@@ -82,7 +87,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 7] = [
+    pub const TABLE: [FaultRow; 8] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -123,6 +128,12 @@ impl Fault {
             fault: Fault::DeadManEarly,
             name: "dead-man-early",
             effect: "a dead-man's switch fired before its time (an account's orders cancelled early)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::ExpireEarly,
+            name: "expire-early",
+            effect: "a good-till-time order taken off the book before its expiry",
             corrupts: Corrupts::State,
         },
     ];
@@ -254,6 +265,14 @@ pub fn corrupt<S: State>(
                 ctx.timestamp_ms
             )
         })),
+        Fault::ExpireEarly => Ok(
+            engine::expire_order_early(state, ctx)?.map(|(owner, nonce)| {
+                format!(
+                    "removed {owner}'s order {nonce} before its expiry (batch at {} ms)",
+                    ctx.timestamp_ms
+                )
+            }),
+        ),
     }
 }
 

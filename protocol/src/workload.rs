@@ -1,15 +1,17 @@
 //! Deterministic random workloads from a seed: signed orders, cancels, withdrawals,
 //! liquidations, oracle updates and deposits for a set of dev accounts, and (opted into
 //! with [`Workload::with_agents`]) agent approvals, revocations, agent-signed actions and
-//! dead-man's switches.
+//! dead-man's switches, and (with [`Workload::with_client_orders`]) the client-order kinds:
+//! good-till-time orders with client ids, cancels by client id and modifies.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
 
 use crate::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, DEAD_MAN_MIN_DELAY_MS, L1Message, Liquidate, Order, PriceUpdate, RevokeAgent,
-    ScheduleCancel, TimeInForce, Tx, Withdraw,
+    CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, L1Message, Liquidate,
+    ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel, TimeInForce, Tx,
+    Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -82,7 +84,14 @@ pub struct Workload {
     next_queue_index: u64,
     /// Trader i's agent key (empty unless `with_agents`).
     agents: Vec<SigningKey>,
+    /// Whether the client-order kinds are drawn (`with_client_orders`).
+    client_orders: bool,
+    /// Client ids placed so far, as (trader, id), for cancels and modifies by client id.
+    client_ids: Vec<(usize, u128)>,
 }
+
+/// Client ids the workload draws from (1..=this; 0 = none), few enough to collide.
+const CLIENT_IDS: u64 = 8;
 
 /// Starting oracle prices for the devnet markets, in micro-USDC.
 const START_PRICE_MICRO: [u64; 2] = [50_000_000_000, 3_000_000_000];
@@ -135,7 +144,17 @@ impl Workload {
             placed: Vec::new(),
             next_queue_index: 0,
             agents: Vec::new(),
+            client_orders: false,
+            client_ids: Vec::new(),
         }
+    }
+
+    /// The same workload with a tenth of its user actions (roughly) drawn from the
+    /// client-order kinds, signed by the trader or (with agents) sometimes by its agent.
+    /// Workloads without it are unchanged, seed for seed.
+    pub fn with_client_orders(mut self) -> Workload {
+        self.client_orders = true;
+        self
     }
 
     /// The same workload with one agent key per trader, and a fifth of its user actions
@@ -223,9 +242,12 @@ impl Workload {
 
     /// The next random user transaction, valid or not, as of `now_ms`.
     pub fn next_tx(&mut self, now_ms: u64) -> Tx {
-        let roll = self
-            .rng
-            .below(if self.agents.is_empty() { 100 } else { 130 });
+        let agent_span = if self.agents.is_empty() { 0 } else { 30 };
+        let client_span = if self.client_orders { 30 } else { 0 };
+        let roll = self.rng.below(100 + agent_span + client_span);
+        if roll >= 100 + agent_span {
+            return self.client_tx(roll - 100 - agent_span, now_ms);
+        }
         if roll >= 100 {
             return self.agent_tx(roll - 100, now_ms);
         }
@@ -396,6 +418,75 @@ impl Workload {
             agent_key
         } else {
             self.traders[t].key.clone()
+        };
+        self.signed_by(&key, action)
+    }
+
+    /// One of the client-order kinds (`roll` in 0..30), as of `now_ms`: orders with a
+    /// client id (sometimes none, sometimes one in use) resting until a few seconds or a
+    /// minute ahead or until cancelled, cancels by client id and modifies (mostly of ids
+    /// placed before, found or not).
+    fn client_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
+        let mut t = self.rng.below(self.traders.len() as u64) as usize;
+        let mut client_id = u128::from(self.rng.below(CLIENT_IDS + 1));
+        if roll >= 16 && !self.client_ids.is_empty() && self.rng.chance(80) {
+            (t, client_id) = self.client_ids[self.rng.below(self.client_ids.len() as u64) as usize];
+        }
+        let account = self.traders[t].address;
+        let by_agent = !self.agents.is_empty() && self.rng.chance(30);
+        let key = if by_agent {
+            self.agents[t].clone()
+        } else {
+            self.traders[t].key.clone()
+        };
+        let signer = address_of(&key);
+        let nonce = self.take_nonce(t);
+        let action = match roll {
+            0..=15 => {
+                let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+                let expires_at = match self.rng.below(4) {
+                    0 => NO_EXPIRY,
+                    1 => now_ms + 60_000,
+                    _ => now_ms + self.rng.below(3_000),
+                };
+                if client_id != 0 {
+                    self.client_ids.push((t, client_id));
+                }
+                let o = self.random_order(t, m, nonce, expires_at);
+                Action::ClientOrder(ClientOrder {
+                    signer,
+                    account,
+                    market: o.market,
+                    is_buy: o.is_buy,
+                    price: o.price,
+                    size: o.size,
+                    tif: o.tif,
+                    reduce_only: o.reduce_only,
+                    client_id,
+                    nonce,
+                    expires_at,
+                })
+            }
+            16..=21 => Action::CancelByClientId(CancelByClientId {
+                signer,
+                account,
+                client_id,
+                nonce,
+                expires_at: now_ms + 60_000,
+            }),
+            _ => {
+                let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+                let o = self.random_order(t, m, nonce, now_ms + 60_000);
+                Action::ModifyOrder(ModifyOrder {
+                    signer,
+                    account,
+                    client_id,
+                    price: o.price,
+                    size: o.size,
+                    nonce,
+                    expires_at: now_ms + 60_000,
+                })
+            }
         };
         self.signed_by(&key, action)
     }

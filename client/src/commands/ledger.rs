@@ -127,6 +127,7 @@ fn status_words(o: &OrderEntry) -> String {
         OrderStatus::PartiallyFilled => "partially filled",
         OrderStatus::Filled => "filled",
         OrderStatus::Cancelled => "cancelled",
+        OrderStatus::Expired => "expired",
         OrderStatus::Rejected => "rejected",
     };
     match &o.reason {

@@ -102,5 +102,6 @@ fn reason_words(reason: CancelReason) -> &'static str {
         CancelReason::ReduceOnly => "reduce-only, with no position left to reduce",
         CancelReason::Liquidation => "its owner was liquidated",
         CancelReason::DeadMan => "its owner's dead-man's switch fired",
+        CancelReason::Expired => "it was past its good-till-time (expiresAt)",
     }
 }

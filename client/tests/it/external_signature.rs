@@ -7,7 +7,8 @@
 //! our digest equals eth-account's, funds the signer through the settlement layer, and
 //! posts eth-account's exact JSON bytes to the sequencer: the order must rest on the book.
 //! Then the account approves an agent key and the agent's order rests for the account,
-//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1).
+//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1), and
+//! the client-order kinds signed by the account and by its agent (vectors 20–23).
 
 use protocol::action::{Action, PriceUpdate, SignedAction};
 use protocol::api::sequencer::TxAccepted;
@@ -36,6 +37,13 @@ const AGENT: &str = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
 /// `AgentScheduleCancel` (its agent clearing it): docs/PROTOCOL.md Part 2 §6.1, 14–15.
 const SCHEDULE_CANCEL_JSON: &str = r#"{"type":"ScheduleCancel","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":4102444800000,"nonce":7,"expiresAt":18446744073709551615},"signature":"0x68d647817f337d29fab0119d5dcdeda991bb30b0fe23764ef0693d2e8b0eafe154efb08ee1161e97561c8f8f03eae069cb795778decd3b6068729e0cc715a3d31c"}"#;
 const AGENT_SCHEDULE_CANCEL_JSON: &str = r#"{"type":"AgentScheduleCancel","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":0,"nonce":8,"expiresAt":18446744073709551615},"signature":"0xe34b5cb3ce5f3ab7aed40f38fdc7ad4101487b66ca6d1a8a33df58609e250d191af7329003a3bf35628fd0cf773ea3e3f575d2b59c2a52fbfbce385c012c62a21b"}"#;
+/// eth-account's client-order kinds (docs/PROTOCOL.md Part 2 §6.1, 20–23): the account's
+/// bid with a client id above 2^64, its agent's good-till-time bid, the agent's modify of
+/// it, the account's cancel by client id.
+const CLIENT_ORDER_JSON: &str = r#"{"type":"ClientOrder","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":48000000000,"size":1000,"tif":0,"reduceOnly":false,"clientId":"170141183460469231731687303715884105733","nonce":20,"expiresAt":18446744073709551615},"signature":"0x12c0a0274b22a3c895c5f581b1203fcd09dbab9bb02fd682dc1ee220493c7dc7028b68cf6c69e99cc2f33d8c4ea1e576209351299e85f0d9f7aca91632000b6c1c"}"#;
+const AGENT_CLIENT_ORDER_JSON: &str = r#"{"type":"ClientOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":47000000000,"size":1000,"tif":0,"reduceOnly":false,"clientId":"21","nonce":21,"expiresAt":4102444800000},"signature":"0x5ac45f79aa3e08c5bd1779d4dce43b9fe2c4e5a9b00cc4773010abf583cd6a71707980a348edf67e038ec016d946b5ea779ba5577960b88f22baff6638c6a8fe1c"}"#;
+const AGENT_MODIFY_JSON: &str = r#"{"type":"ModifyOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"21","price":47500000000,"size":500,"nonce":22,"expiresAt":18446744073709551615},"signature":"0xaf4bc7062cdc8d4aa0f0d3af9814519da976e4a177e13cb65c67d17ec6d6b38631f5808eabb6b5e67c07ce0c39dbcdba8665c6546662c10c0d8b85dd95e188de1c"}"#;
+const CANCEL_BY_CLIENT_ID_JSON: &str = r#"{"type":"CancelByClientId","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"170141183460469231731687303715884105733","nonce":23,"expiresAt":18446744073709551615},"signature":"0x012962716abc3561aaef5bb9fd04ac54533c4bffc8ebc6fc211791b70a5943a446411e9f7bd63aa00aa07c16e5e715942b47dcbcbef44526e12819a613efddbc1c"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
 
@@ -143,6 +151,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     );
     assert_eq!(agent_bid, 3, "the agent's order is the account's order 3");
     dead_man_set_and_cleared(&m.sequencer_url, &seq, &account).await;
+    client_orders_by_account_and_agent(&m.sequencer_url, &seq, &account).await;
     net.shutdown().await.expect("clean shutdown");
 }
 
@@ -208,4 +217,35 @@ async fn dead_man_set_and_cleared(sequencer_url: &str, seq: &SequencerClient, ac
     let view = seq.account(account).await.expect("account");
     assert_eq!(view.dead_man_at_ms, None);
     assert_eq!(view.open_orders.len(), 2, "clearing cancels nothing");
+}
+
+/// eth-account's client-order kinds: the account's bid and its agent's rest with their
+/// client ids, the agent modifies its bid (new price and size, same order id), and the
+/// account cancels its bid by client id. Receipts name the agent where it signed.
+async fn client_orders_by_account_and_agent(
+    sequencer_url: &str,
+    seq: &SequencerClient,
+    account: &Address,
+) {
+    let agent: Address = AGENT.parse().expect("agent address");
+    let own = post_raw(sequencer_url, CLIENT_ORDER_JSON).await;
+    assert_eq!(own.receipt.agent, None);
+    assert_eq!(own.receipt.order.map(|o| o.resting), Some(1_000));
+    let by_agent = post_raw(sequencer_url, AGENT_CLIENT_ORDER_JSON).await;
+    assert_eq!(by_agent.receipt.agent, Some(agent));
+    let modified = post_raw(sequencer_url, AGENT_MODIFY_JSON).await;
+    assert_eq!(modified.receipt.agent, Some(agent));
+    assert_eq!(modified.receipt.order.map(|o| o.resting), Some(500));
+    let cancelled = post_raw(sequencer_url, CANCEL_BY_CLIENT_ID_JSON).await;
+    let gone: Vec<u64> = cancelled
+        .receipt
+        .cancelled
+        .iter()
+        .map(|c| c.nonce)
+        .collect();
+    assert_eq!(gone, vec![20], "the account's bid, found by its client id");
+    let view = seq.account(account).await.expect("account");
+    let agents_bid = view.open_orders.iter().find(|o| o.nonce == 21);
+    let shown = agents_bid.map(|o| (o.price, o.remaining));
+    assert_eq!(shown, Some((47_500_000_000, 500)), "{view:?}");
 }

@@ -3,8 +3,9 @@
 
 use super::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
-    Cancel, CancelAll, L1Message, Liquidate, MAX_AGENT_NAME_BYTES, Order, PriceUpdate, RevokeAgent,
-    ScheduleCancel, Signature, SignedAction, TimeInForce, Tx, Withdraw,
+    Cancel, CancelAll, CancelByClientId, ClientOrder, L1Message, Liquidate, MAX_AGENT_NAME_BYTES,
+    ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction,
+    TimeInForce, Tx, Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::H256;
@@ -87,6 +88,34 @@ impl Encode for Action {
                 w.address(&c.agent);
                 Action::ScheduleCancel(c.schedule()).encode_fields(w);
             }
+            Action::ClientOrder(o) => {
+                w.address(&o.signer)
+                    .address(&o.account)
+                    .u32(o.market)
+                    .bool(o.is_buy)
+                    .u64(o.price)
+                    .u64(o.size);
+                w.u8(o.tif as u8)
+                    .bool(o.reduce_only)
+                    .u128(o.client_id)
+                    .u64(o.nonce)
+                    .u64(o.expires_at);
+            }
+            Action::CancelByClientId(c) => {
+                w.address(&c.signer)
+                    .address(&c.account)
+                    .u128(c.client_id)
+                    .u64(c.nonce)
+                    .u64(c.expires_at);
+            }
+            Action::ModifyOrder(m) => {
+                w.address(&m.signer)
+                    .address(&m.account)
+                    .u128(m.client_id)
+                    .u64(m.price)
+                    .u64(m.size);
+                w.u64(m.nonce).u64(m.expires_at);
+            }
         }
     }
 }
@@ -101,6 +130,51 @@ impl Action {
     }
 }
 
+fn decode_tif(r: &mut Reader<'_>) -> Result<TimeInForce, DecodeError> {
+    let v = r.u8("tif")?;
+    TimeInForce::from_u8(v).ok_or(DecodeError::Invalid {
+        field: "tif",
+        reason: format!("{v} is not 0..=3"),
+    })
+}
+
+/// The client-order kinds' fields after the tag.
+fn decode_client_action(kind: ActionKind, r: &mut Reader<'_>) -> Result<Action, DecodeError> {
+    let signer = r.address("signer")?;
+    let account = r.address("account")?;
+    Ok(match kind {
+        ActionKind::ClientOrder => Action::ClientOrder(ClientOrder {
+            signer,
+            account,
+            market: r.u32("market")?,
+            is_buy: r.bool("isBuy")?,
+            price: r.u64("price")?,
+            size: r.u64("size")?,
+            tif: decode_tif(r)?,
+            reduce_only: r.bool("reduceOnly")?,
+            client_id: r.u128("clientId")?,
+            nonce: r.u64("nonce")?,
+            expires_at: r.u64("expiresAt")?,
+        }),
+        ActionKind::CancelByClientId => Action::CancelByClientId(CancelByClientId {
+            signer,
+            account,
+            client_id: r.u128("clientId")?,
+            nonce: r.u64("nonce")?,
+            expires_at: r.u64("expiresAt")?,
+        }),
+        _ => Action::ModifyOrder(ModifyOrder {
+            signer,
+            account,
+            client_id: r.u128("clientId")?,
+            price: r.u64("price")?,
+            size: r.u64("size")?,
+            nonce: r.u64("nonce")?,
+            expires_at: r.u64("expiresAt")?,
+        }),
+    })
+}
+
 fn decode_order(r: &mut Reader<'_>) -> Result<Order, DecodeError> {
     Ok(Order {
         account: r.address("account")?,
@@ -108,13 +182,7 @@ fn decode_order(r: &mut Reader<'_>) -> Result<Order, DecodeError> {
         is_buy: r.bool("isBuy")?,
         price: r.u64("price")?,
         size: r.u64("size")?,
-        tif: {
-            let v = r.u8("tif")?;
-            TimeInForce::from_u8(v).ok_or(DecodeError::Invalid {
-                field: "tif",
-                reason: format!("{v} is not 0..=3"),
-            })?
-        },
+        tif: decode_tif(r)?,
         reduce_only: r.bool("reduceOnly")?,
         nonce: r.u64("nonce")?,
         expires_at: r.u64("expiresAt")?,
@@ -239,6 +307,9 @@ impl Decode for Action {
                     nonce: c.nonce,
                     expires_at: c.expires_at,
                 })
+            }
+            ActionKind::ClientOrder | ActionKind::CancelByClientId | ActionKind::ModifyOrder => {
+                decode_client_action(kind, r)?
             }
         })
     }

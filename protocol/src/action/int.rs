@@ -52,3 +52,39 @@ pub fn deserialize<'de, T: Int, D: Deserializer<'de>>(d: D) -> Result<T, D::Erro
     }
     d.deserialize_any(V(PhantomData))
 }
+
+/// The adapter for `uint128` fields (`clientId`): a decimal string on output (JavaScript
+/// numbers lose precision past 2^53), a number or a decimal string on input.
+pub mod wide {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = u128;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an unsigned integer up to 128 bits, as a number or decimal string")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u128, E> {
+                Ok(v.into())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<u128, E> {
+                u128::try_from(v).map_err(|_| E::custom(format!("{v} is negative")))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<u128, E> {
+                if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(E::custom(format!("{s:?} is not a decimal integer")));
+                }
+                s.parse()
+                    .map_err(|_| E::custom(format!("{s} is out of range for a 128-bit integer")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -11,10 +11,11 @@ use crate::signing::{
     AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
     AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, AGENT_SCHEDULE_CANCEL_TYPE,
     AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
-    CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
-    ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE,
-    REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE,
-    WITHDRAW_TYPEHASH,
+    CANCEL_ALL_TYPEHASH, CANCEL_BY_CLIENT_ID_TYPE, CANCEL_BY_CLIENT_ID_TYPEHASH, CANCEL_TYPE,
+    CANCEL_TYPEHASH, CLIENT_ORDER_TYPE, CLIENT_ORDER_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
+    MODIFY_ORDER_TYPE, MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE,
+    PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE,
+    SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -34,6 +35,9 @@ pub enum ActionKind {
     AgentCancelAll = 10,
     ScheduleCancel = 11,
     AgentScheduleCancel = 12,
+    ClientOrder = 13,
+    CancelByClientId = 14,
+    ModifyOrder = 15,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -83,18 +87,20 @@ pub struct ActionRow {
 )]
 pub struct NotForcible(pub &'static str);
 
-/// `Order`: 11 + F·(M + 5) + 2·(M − 1). (A signature from another key reads one leaf,
-/// the agent approval, and stops there: far below every bound.)
+/// `Order`: 11 + F·(M + 7) + 2·(M − 1). (A signature from another key reads one leaf,
+/// the agent approval, and stops there: far below every bound.) Every order that leaves
+/// the book may take its expiry entry and client-id leaf with it: 2 paths per event, and
+/// per cancelled order in the bounds below.
 fn order_bound(s: BoundSizes) -> usize {
-    11 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
+    11 + s.fills * (s.markets + 7) + 2 * s.markets.saturating_sub(1)
 }
 
-/// `Cancel`: 5.
-const CANCEL_BOUND: usize = 5;
+/// `Cancel`: 7.
+const CANCEL_BOUND: usize = 7;
 
-/// `CancelAll`: 3 + 2·O + M.
+/// `CancelAll`: 3 + 4·O + M.
 fn cancel_all_bound(s: BoundSizes) -> usize {
-    3 + 2 * s.open_orders + s.markets
+    3 + 4 * s.open_orders + s.markets
 }
 
 /// `ApproveAgent` / `RevokeAgent`: the nonce set and the approval leaf (read, then written
@@ -106,9 +112,25 @@ const AGENT_ADMIN_BOUND: usize = 2;
 /// transaction (`engine::bounds`), not per kind.
 const SCHEDULE_CANCEL_BOUND: usize = 4;
 
+/// `CancelByClientId`: `Cancel`'s bound and the client-id leaf, plus the signer's agent
+/// approval (read when an agent signs).
+const CANCEL_BY_CLIENT_ID_BOUND: usize = CANCEL_BOUND + 2;
+
+/// `ClientOrder`: an `Order`, its client-id leaf (checked, then written) and expiry entry,
+/// plus the signer's agent approval.
+fn client_order_bound(s: BoundSizes) -> usize {
+    order_bound(s) + 3
+}
+
+/// `ModifyOrder`: the order found by client id and taken off the book (a cancel with its
+/// client-id leaf), then placed again as a `ClientOrder`.
+fn modify_order_bound(s: BoundSizes) -> usize {
+    CANCEL_BY_CLIENT_ID_BOUND + client_order_bound(s)
+}
+
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 13] = [
+    pub const TABLE: [ActionRow; 16] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -149,8 +171,8 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: |s| {
                 15 + 2 * s.markets
-                    + 2 * s.open_orders
-                    + s.fills * (s.markets + 5)
+                    + 4 * s.open_orders
+                    + s.fills * (s.markets + 7)
                     + 4 * crate::engine::ADL_MAX_COUNTERPARTIES
             },
         },
@@ -223,6 +245,32 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: |_| SCHEDULE_CANCEL_BOUND + 1,
         },
+        // The client-order kinds are signed by the account or one of its agents; the
+        // account can force its own Cancel / CancelAll, so they are not forcible.
+        ActionRow {
+            kind: ActionKind::ClientOrder,
+            name: "ClientOrder",
+            type_string: CLIENT_ORDER_TYPE,
+            type_hash: CLIENT_ORDER_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: client_order_bound,
+        },
+        ActionRow {
+            kind: ActionKind::CancelByClientId,
+            name: "CancelByClientId",
+            type_string: CANCEL_BY_CLIENT_ID_TYPE,
+            type_hash: CANCEL_BY_CLIENT_ID_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| CANCEL_BY_CLIENT_ID_BOUND,
+        },
+        ActionRow {
+            kind: ActionKind::ModifyOrder,
+            name: "ModifyOrder",
+            type_string: MODIFY_ORDER_TYPE,
+            type_hash: MODIFY_ORDER_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: modify_order_bound,
+        },
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -289,6 +337,9 @@ impl Action {
             Action::AgentCancelAll(_) => ActionKind::AgentCancelAll,
             Action::ScheduleCancel(_) => ActionKind::ScheduleCancel,
             Action::AgentScheduleCancel(_) => ActionKind::AgentScheduleCancel,
+            Action::ClientOrder(_) => ActionKind::ClientOrder,
+            Action::CancelByClientId(_) => ActionKind::CancelByClientId,
+            Action::ModifyOrder(_) => ActionKind::ModifyOrder,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones, the
-//! agent-key actions and the dead-man's switch of issue #16), signed actions, L1 queue messages and batch
+//! agent-key actions, the dead-man's switch and the client-order kinds of issue #16), signed actions, L1 queue messages and batch
 //! transactions, with their JSON wire format and canonical encoding.
 //!
 //! Field names and order mirror the EIP-712 type strings exactly (see `signing`), because
@@ -328,6 +328,90 @@ impl AgentScheduleCancel {
     }
 }
 
+/// `ClientOrder(address signer,address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint128 clientId,uint64 nonce,uint64 expiresAt)`
+/// (issue #16): an `Order` whose `expiresAt` also applies while it rests (good-till-time;
+/// 2^64 − 1 = no expiry) and which may carry a `clientId` (0 = none; unique among the
+/// account's open orders). `signer` is the account itself or one of its approved,
+/// unexpired agents, so no agent twin of this kind is needed. docs/PROTOCOL.md Part 4 §20.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientOrder {
+    pub signer: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    pub is_buy: bool,
+    #[serde(with = "int")]
+    pub price: u64,
+    #[serde(with = "int")]
+    pub size: u64,
+    pub tif: TimeInForce,
+    pub reduce_only: bool,
+    #[serde(with = "int::wide")]
+    pub client_id: u128,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `ClientOrder.expiresAt` meaning "rests until cancelled" (no expiry-index entry).
+pub const NO_EXPIRY: u64 = u64::MAX;
+
+impl ClientOrder {
+    /// The `Order` it places (its `expiresAt` and nonce as signed).
+    pub fn order(&self) -> Order {
+        Order {
+            account: self.account,
+            market: self.market,
+            is_buy: self.is_buy,
+            price: self.price,
+            size: self.size,
+            tif: self.tif,
+            reduce_only: self.reduce_only,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// `CancelByClientId(address signer,address account,uint128 clientId,uint64 nonce,uint64 expiresAt)`:
+/// cancels `account`'s open order tagged `clientId`, in whatever market it rests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelByClientId {
+    pub signer: Address,
+    pub account: Address,
+    #[serde(with = "int::wide")]
+    pub client_id: u128,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `ModifyOrder(address signer,address account,uint128 clientId,uint64 price,uint64 size,uint64 nonce,uint64 expiresAt)`:
+/// an atomic cancel-replace of `account`'s open order tagged `clientId`: it gets `price`
+/// and `size` unfilled, keeps its id `(account, nonce)`, side, reduce-only flag, client id
+/// and good-till-time, and keeps its time priority only when the price is unchanged and
+/// the size does not grow. `expiresAt` bounds this message's arrival only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModifyOrder {
+    pub signer: Address,
+    pub account: Address,
+    #[serde(with = "int::wide")]
+    pub client_id: u128,
+    #[serde(with = "int")]
+    pub price: u64,
+    #[serde(with = "int")]
+    pub size: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
 /// One of the signable actions. JSON: `{"type": "Order", "message": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "message")]
@@ -345,6 +429,9 @@ pub enum Action {
     AgentCancelAll(AgentCancelAll),
     ScheduleCancel(ScheduleCancel),
     AgentScheduleCancel(AgentScheduleCancel),
+    ClientOrder(ClientOrder),
+    CancelByClientId(CancelByClientId),
+    ModifyOrder(ModifyOrder),
 }
 
 impl Action {
@@ -375,6 +462,9 @@ impl Action {
             Action::AgentCancelAll(a) => Some((a.agent, a.nonce)),
             Action::ScheduleCancel(a) => Some((a.account, a.nonce)),
             Action::AgentScheduleCancel(a) => Some((a.agent, a.nonce)),
+            Action::ClientOrder(a) => Some((a.signer, a.nonce)),
+            Action::CancelByClientId(a) => Some((a.signer, a.nonce)),
+            Action::ModifyOrder(a) => Some((a.signer, a.nonce)),
         }
     }
 
@@ -386,6 +476,9 @@ impl Action {
             Action::AgentCancel(a) => Some(a.account),
             Action::AgentCancelAll(a) => Some(a.account),
             Action::AgentScheduleCancel(a) => Some(a.account),
+            Action::ClientOrder(a) => Some(a.account),
+            Action::CancelByClientId(a) => Some(a.account),
+            Action::ModifyOrder(a) => Some(a.account),
             Action::Liquidate(a) => Some(a.liquidator),
             other => other.claimed_signer(),
         }
@@ -447,6 +540,9 @@ impl Serialize for SignedAction {
             Action::AgentCancelAll(m) => st.serialize_field("message", m)?,
             Action::ScheduleCancel(m) => st.serialize_field("message", m)?,
             Action::AgentScheduleCancel(m) => st.serialize_field("message", m)?,
+            Action::ClientOrder(m) => st.serialize_field("message", m)?,
+            Action::CancelByClientId(m) => st.serialize_field("message", m)?,
+            Action::ModifyOrder(m) => st.serialize_field("message", m)?,
         }
         st.serialize_field("signature", &self.signature)?;
         st.end()
@@ -491,6 +587,9 @@ impl<'de> Deserialize<'de> for SignedAction {
             ActionKind::AgentCancelAll => Action::AgentCancelAll(message(wire.message)?),
             ActionKind::ScheduleCancel => Action::ScheduleCancel(message(wire.message)?),
             ActionKind::AgentScheduleCancel => Action::AgentScheduleCancel(message(wire.message)?),
+            ActionKind::ClientOrder => Action::ClientOrder(message(wire.message)?),
+            ActionKind::CancelByClientId => Action::CancelByClientId(message(wire.message)?),
+            ActionKind::ModifyOrder => Action::ModifyOrder(message(wire.message)?),
         };
         Ok(SignedAction {
             action,

@@ -2,13 +2,19 @@
 //! time, plus one `0x04` index leaf per order pointing at its book key (value: the 32-byte
 //! book key). Adding and removing an order always writes both, so they stay in step.
 //!
+//! An order placed by `ClientOrder` carries terms (a good-till-time, a client id), and
+//! each has one more leaf, written and deleted with the order here: its expiry-index entry
+//! (`0x13`, swept by `engine::expiry`) and its client-id leaf (`0x14`, for lookup by
+//! client id). Orders without terms touch neither.
+//!
 //! Account and position counters (`open_orders`) and the position's side totals (the
 //! resting size and notional the margin reservation is computed from) are the caller's
 //! job, because callers often hold those records in memory while matching.
 
 use super::Halt;
 use super::keys::{
-    SIDE_ASK, SIDE_BID, account_key, book_key, book_side_prefix, order_index_key, parse_book_key,
+    SIDE_ASK, SIDE_BID, account_key, book_key, book_side_prefix, client_id_key, order_expiry_key,
+    order_index_key, parse_book_key,
 };
 use super::math::Overflow;
 use super::records::{Account, BookOrder, Position, SideTotals};
@@ -52,6 +58,16 @@ pub fn insert_order<S: State>(
         &order_index_key(&order.account, market, order.nonce),
         key.0.to_vec(),
     )?;
+    if order.expires_at_ms != 0 {
+        let entry = order_expiry_key(order.expires_at_ms, &key);
+        st.set(&entry, order.account.0.to_vec())?;
+    }
+    if order.client_id != 0 {
+        let mut id = order.account.0.to_vec();
+        id.extend_from_slice(&market.to_be_bytes());
+        id.extend_from_slice(&order.nonce.to_be_bytes());
+        st.set(&client_id_key(&order.account, order.client_id), id)?;
+    }
     Ok(key)
 }
 
@@ -68,7 +84,43 @@ pub fn remove_order<S: State>(
     order: &BookOrder,
 ) -> Result<(), StateError> {
     st.delete(key)?;
-    st.delete(&order_index_key(&order.account, market, order.nonce))
+    st.delete(&order_index_key(&order.account, market, order.nonce))?;
+    if order.expires_at_ms != 0 {
+        st.delete(&order_expiry_key(order.expires_at_ms, key))?;
+    }
+    if order.client_id != 0 {
+        st.delete(&client_id_key(&order.account, order.client_id))?;
+    }
+    Ok(())
+}
+
+/// The open order `owner` tagged `client_id`: its market, book key and value. `None`
+/// when there is none (or the leaf found is another owner's, a key-prefix collision).
+pub fn find_by_client_id<S: State>(
+    st: &mut S,
+    owner: &Address,
+    client_id: u128,
+) -> Result<Option<(u32, Key, BookOrder)>, StateError> {
+    let key = client_id_key(owner, client_id);
+    let Some(bytes) = st.get(&key)? else {
+        return Ok(None);
+    };
+    if bytes.len() != 32 {
+        return Err(StateError::Malformed {
+            key,
+            reason: format!("a client-id leaf is 32 bytes, not {}", bytes.len()),
+        });
+    }
+    if bytes[..20] != owner.0 {
+        return Ok(None);
+    }
+    let market = u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes"));
+    let nonce = u64::from_be_bytes(bytes[24..32].try_into().expect("8 bytes"));
+    let found = find_order(st, owner, market, nonce)?.ok_or_else(|| StateError::Malformed {
+        key,
+        reason: "a client-id leaf names no open order".into(),
+    })?;
+    Ok(Some((market, found.0, found.1)))
 }
 
 /// The book key an index leaf points to.

@@ -4,23 +4,29 @@
 //!
 //! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
 //! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §14):
-//! - Order:      11 + F·(M + 5) + 2·(M − 1) (the taker's margin check and the resting
+//! - Order:      11 + F·(M + 7) + 2·(M − 1) (the taker's margin check and the resting
 //!   order's reservation read the same M − 1 other positions and market leaves; each
-//!   position write may move its ADL index entry: 2 paths)
-//! - Cancel:     5
-//! - CancelAll:  3 + 2·O + M
+//!   position write may move its ADL index entry: 2 paths; an order leaving the book may
+//!   take its expiry entry and client-id leaf: 2 paths)
+//! - Cancel:     7
+//! - CancelAll:  3 + 4·O + M
 //! - Withdraw:   4 + 2·M
-//! - Liquidate:  15 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
+//! - Liquidate:  15 + 2·M + 4·O + F·(M + 7) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
 //! - PriceUpdate: 4 (market, the signers' prices, best bid and best ask)
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
+//! - ClientOrder: Order + 3; CancelByClientId: 9; ModifyOrder: CancelByClientId + ClientOrder
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).
 //!
 //! Every transaction (but an L1 message with the wrong queue index) first runs the
 //! dead-man sweep, which adds `D·(CancelAll + 2) + 1` (D = `DEAD_MAN_SWEEP_PER_TX`): per
-//! switch fired, its due entry, its schedule leaf and a cancel-all; then one probe.
+//! switch fired, its due entry, its schedule leaf and a cancel-all; then one probe. Then
+//! the expiry sweep, `E·8 + 1` (E = `ORDER_EXPIRY_SWEEP_PER_TX`): per order removed, its
+//! expiry entry, book leaf, order-index leaf, client-id leaf, account, position and ADL
+//! entry (2); then one probe.
 
 use super::dead_man::DEAD_MAN_SWEEP_PER_TX;
+use super::expiry::ORDER_EXPIRY_SWEEP_PER_TX;
 use super::records::MAX_OPEN_ORDERS;
 use crate::action::{Action, ActionKind, BoundSizes, L1Message, Tx};
 use crate::genesis::Genesis;
@@ -39,10 +45,17 @@ fn for_action(genesis: &Genesis, action: &Action) -> usize {
     action.kind().max_touched(sizes(genesis))
 }
 
-/// The paths the dead-man sweep at the start of a transaction may touch.
+/// Paths one order removed by the expiry sweep touches (its entry, book and index
+/// leaves, client-id leaf, account, position, ADL entry).
+const EXPIRED_ORDER_PATHS: usize = 8;
+
+/// The paths the two sweeps at the start of a transaction may touch (dead-man, expiry).
 fn sweep_bound(genesis: &Genesis) -> usize {
     let cancel_all = ActionKind::CancelAll.max_touched(sizes(genesis));
-    DEAD_MAN_SWEEP_PER_TX * (cancel_all + 2) + 1
+    DEAD_MAN_SWEEP_PER_TX * (cancel_all + 2)
+        + 1
+        + ORDER_EXPIRY_SWEEP_PER_TX * EXPIRED_ORDER_PATHS
+        + 1
 }
 
 /// The most paths `tx` may touch: the sweep, its action's bound, plus the meta leaf (the
@@ -82,9 +95,9 @@ mod tests {
     fn devnet_bound() {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
         // 2 markets, 32 fills, 64 orders, 4 ADL counterparties: a liquidation dominates.
-        // The sweep: 2 switches × (CancelAll 3 + 128 + 2, + 2) + 1.
-        let sweep = 2 * (3 + 128 + 2 + 2) + 1;
-        assert_eq!(max_touched_keys(&g), 15 + 4 + 128 + 32 * 7 + 16 + 1 + sweep);
+        // The sweeps: 2 switches × (CancelAll 3 + 256 + 2, + 2) + 1, 4 orders × 8 + 1.
+        let sweep = 2 * (3 + 256 + 2 + 2) + 1 + 4 * 8 + 1;
+        assert_eq!(max_touched_keys(&g), 15 + 4 + 256 + 32 * 9 + 16 + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
             .map(|i| crate::genesis::MarketParams {
@@ -92,10 +105,10 @@ mod tests {
                 ..g.markets[0].clone()
             })
             .collect();
-        let sweep = 2 * (3 + 128 + 16 + 2) + 1;
+        let sweep = 2 * (3 + 256 + 16 + 2) + 1 + 4 * 8 + 1;
         assert_eq!(
             max_touched_keys(&g),
-            15 + 32 + 128 + 32 * 21 + 16 + 1 + sweep
+            15 + 32 + 256 + 32 * 23 + 16 + 1 + sweep
         );
     }
 }

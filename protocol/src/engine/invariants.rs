@@ -15,6 +15,9 @@
 //!    rank gives; the insolvency markers are counted by `meta.insolvent_accounts`.
 //! 7. The dead-man due index holds exactly one entry per scheduled switch, at
 //!    `(time, owner)`.
+//! 8. The expiry index holds exactly one entry per resting order with a good-till-time,
+//!    at `(expiresAt, book key)`, and the client-id leaves are exactly the resting orders'
+//!    client ids, each naming its order.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
@@ -51,7 +54,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 11] = [
+const INVARIANTS: [(&str, Check); 12] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -66,6 +69,7 @@ const INVARIANTS: [(&str, Check); 11] = [
         "dead-man-index-matches-switches",
         dead_man_index_matches_switches,
     ),
+    ("order-terms-match-book", order_terms_match_book),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -94,6 +98,9 @@ struct Leaves {
     /// Dead-man schedule leaves (owner → time) and due-index entries (key → owner).
     dead_men: BTreeMap<Address, u64>,
     dead_man_due: BTreeMap<Key, Address>,
+    /// Expiry-index entries (key → owner) and client-id leaves (key → value).
+    order_expiry: BTreeMap<Key, Address>,
+    client_ids: BTreeMap<Key, Vec<u8>>,
 }
 
 /// A 20-byte address value (ADL index entries and insolvency markers).
@@ -188,6 +195,12 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
             }
             KIND_DEAD_MAN_DUE => {
                 l.dead_man_due.insert(*key, address_value(key, bytes)?);
+            }
+            KIND_ORDER_EXPIRY => {
+                l.order_expiry.insert(*key, address_value(key, bytes)?);
+            }
+            KIND_CLIENT_ID => {
+                l.client_ids.insert(*key, bytes.to_vec());
             }
             KIND_ORACLE_PRICES => {
                 let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
@@ -316,6 +329,38 @@ fn dead_man_index_matches_switches(_: &Genesis, l: &Leaves, _: &Meta) -> Result<
             "{} dead-man due entries for {} scheduled switches (or keys differ)",
             l.dead_man_due.len(),
             expected.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The expiry entries and client-id leaves are exactly those of the resting orders' terms.
+fn order_terms_match_book(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let mut expiry = BTreeMap::new();
+    let mut client_ids = BTreeMap::new();
+    for (key, market, _, _, _, o) in &l.orders {
+        if o.expires_at_ms != 0 {
+            expiry.insert(order_expiry_key(o.expires_at_ms, key), o.account);
+        }
+        if o.client_id != 0 {
+            let mut id = o.account.0.to_vec();
+            id.extend_from_slice(&market.to_be_bytes());
+            id.extend_from_slice(&o.nonce.to_be_bytes());
+            client_ids.insert(client_id_key(&o.account, o.client_id), id);
+        }
+    }
+    if expiry != l.order_expiry {
+        return Err(format!(
+            "{} expiry entries for {} orders with a good-till-time (or keys differ)",
+            l.order_expiry.len(),
+            expiry.len()
+        ));
+    }
+    if client_ids != l.client_ids {
+        return Err(format!(
+            "{} client-id leaves for {} orders with a client id (or values differ)",
+            l.client_ids.len(),
+            client_ids.len()
         ));
     }
     Ok(())

@@ -26,6 +26,12 @@ pub const KIND_AGENT: u8 = 0x0b;
 pub const KIND_DEAD_MAN: u8 = 0x0c;
 pub const KIND_DEAD_MAN_DUE: u8 = 0x0d;
 pub const KIND_ORACLE_PRICES: u8 = 0x10;
+pub const KIND_ORDER_EXPIRY: u8 = 0x13;
+pub const KIND_CLIENT_ID: u8 = 0x14;
+
+/// How many bytes of keccak256(owner) a client-id key keeps, leaving room for the 16-byte
+/// client id in the clear. The leaf repeats the owner, which the engine checks.
+const CLIENT_ID_OWNER_BYTES: usize = 15;
 
 /// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
 /// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
@@ -219,6 +225,40 @@ pub fn dead_man_due_time(key: &Key) -> u64 {
     u64::from_be_bytes(key.0[1..9].try_into().expect("8 bytes"))
 }
 
+/// `0x13`: the prefix of the order-expiry index, whose first key is the resting order
+/// that expires first.
+pub const ORDER_EXPIRY_PREFIX: [u8; 1] = [KIND_ORDER_EXPIRY];
+
+/// `0x13 ‖ expires_at(8) ‖ market(4) ‖ side(1) ‖ priority(8) ‖ seq(8) ‖ 0(2)` → `owner(20)`:
+/// one good-till-time order in the order the expiry sweep removes them (its time, then its
+/// book key, whose bytes 1..22 follow the time).
+pub fn order_expiry_key(expires_at_ms: u64, book_key: &Key) -> Key {
+    let mut k = [0u8; 32];
+    k[0] = KIND_ORDER_EXPIRY;
+    k[1..9].copy_from_slice(&expires_at_ms.to_be_bytes());
+    k[9..30].copy_from_slice(&book_key.0[1..22]);
+    H256(k)
+}
+
+/// The (expiry time, book key) an expiry-index key names.
+pub fn parse_order_expiry_key(key: &Key) -> (u64, Key) {
+    let time = u64::from_be_bytes(key.0[1..9].try_into().expect("8 bytes"));
+    let mut book = [0u8; 32];
+    book[0] = KIND_BOOK_ORDER;
+    book[1..22].copy_from_slice(&key.0[9..30]);
+    (time, H256(book))
+}
+
+/// `0x14 ‖ keccak256(owner)[..15] ‖ client_id(16)` → `owner(20) ‖ market(4) ‖ nonce(8)`:
+/// the open order `owner` tagged with `client_id` (`ClientOrder`).
+pub fn client_id_key(owner: &Address, client_id: u128) -> Key {
+    let mut k = [0u8; 32];
+    k[0] = KIND_CLIENT_ID;
+    k[1..16].copy_from_slice(&owner_hash(owner).0[..CLIENT_ID_OWNER_BYTES]);
+    k[16..].copy_from_slice(&client_id.to_be_bytes());
+    H256(k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +300,17 @@ mod tests {
         assert!(k.0.starts_with(&account_market_orders_prefix(&a, 3)));
         assert!(k.0.starts_with(&account_orders_prefix(&a)));
         assert_eq!(k.0[24..], 77u64.to_be_bytes());
+    }
+
+    #[test]
+    fn expiry_keys_sort_by_time_then_book_key_and_name_their_order() {
+        let book = book_key(3, SIDE_ASK, 500, 12);
+        let k = order_expiry_key(1_000, &book);
+        assert_eq!(parse_order_expiry_key(&k), (1_000, book));
+        assert!(k < order_expiry_key(1_001, &book_key(0, SIDE_BID, 1, 0)));
+        assert!(k < order_expiry_key(1_000, &book_key(3, SIDE_ASK, 500, 13)));
+        let a = Address([9; 20]);
+        assert_eq!(client_id_key(&a, 5).0[0], KIND_CLIENT_ID);
+        assert_eq!(client_id_key(&a, 5).0[16..], 5u128.to_be_bytes());
     }
 }

@@ -100,7 +100,7 @@ pub(crate) fn liquidate_checked<S: State>(
         Some((l.market, &mut taker.pos)),
         CancelReason::Liquidation,
     )?;
-    run_stages(st, genesis, params, l, target, taker, &mut receipt)?;
+    run_stages(st, (genesis, ctx), params, l, target, taker, &mut receipt)?;
     Ok(receipt)
 }
 
@@ -148,7 +148,7 @@ fn target_size(
 /// Stages 1–3 and the writes, after the market's orders were cancelled.
 fn run_stages<S: State>(
     st: &mut S,
-    genesis: &Genesis,
+    (genesis, ctx): (&Genesis, &BlockContext),
     params: &MarketParams,
     l: &Liquidate,
     target: u64,
@@ -165,7 +165,7 @@ fn run_stages<S: State>(
     ms.pnl_pool = sub(ms.pnl_pool, funding)?;
     let mut change = funding;
 
-    let leg = book_leg(st, genesis, params, l, target, &mut taker, &mut ms)?;
+    let leg = book_leg(st, (genesis, ctx), params, l, target, &mut taker, &mut ms)?;
     receipt.fills = leg.fills;
     receipt.cancelled.extend(leg.cancelled);
     meta.fees = add(meta.fees, leg.fees)?;
@@ -220,7 +220,7 @@ fn run_stages<S: State>(
 /// or the bankruptcy price, whichever is better for the account.
 fn book_leg<S: State>(
     st: &mut S,
-    genesis: &Genesis,
+    (genesis, ctx): (&Genesis, &BlockContext),
     params: &MarketParams,
     l: &Liquidate,
     target: u64,
@@ -258,6 +258,7 @@ fn book_leg<S: State>(
         genesis,
         params: &liq_params,
         size_scale: scale,
+        now_ms: ctx.timestamp_ms,
     };
     matching::run(st, &mkt, ms, taker, &order, target)
 }

@@ -2,7 +2,8 @@
 //! at each maker's price until the taker is filled, the book no longer crosses, or the
 //! order has used `max_fills_per_order` events.
 //!
-//! An event is a fill or a resting order removed on the way: the taker's own order
+//! An event is a fill or a resting order removed on the way: an order past its
+//! good-till-time (it never fills; reason `expired`), the taker's own order
 //! (self-trade prevention), a maker whose fill would leave it below initial margin or with
 //! negative collateral, or a reduce-only maker with nothing to reduce. Makers are settled
 //! and written fill by fill; the taker is accumulated in memory and checked and written by
@@ -47,6 +48,8 @@ pub struct Market<'a> {
     pub genesis: &'a Genesis,
     pub params: &'a MarketParams,
     pub size_scale: i128,
+    /// The batch timestamp: a maker past its good-till-time at it is removed, not filled.
+    pub now_ms: u64,
 }
 
 fn crosses(taker_is_buy: bool, limit: u64, maker_price: u64) -> bool {
@@ -84,15 +87,37 @@ pub fn run<S: State>(
             break;
         }
         events += 1;
+        let expired = maker_order.is_expired_at(mkt.now_ms);
         if maker_order.account == order.account {
             remove_order(st, order.market, &key, &maker_order)?;
             release_order(&mut taker.acct, &mut taker.pos, opposite, &maker_order)?;
+            let reason = if expired {
+                CancelReason::Expired
+            } else {
+                CancelReason::SelfTrade
+            };
             m.cancelled.push(cancelled(
                 order.market,
                 &maker_order,
                 maker_order.remaining,
-                CancelReason::SelfTrade,
+                reason,
             ));
+            continue;
+        }
+        if expired {
+            let owner = (
+                load_account(st, &maker_order.account)?,
+                load_position(st, &maker_order.account, order.market)?,
+            );
+            let at = (order.market, opposite);
+            drop_maker(
+                st,
+                at,
+                (&key, &maker_order),
+                owner,
+                CancelReason::Expired,
+                &mut m,
+            )?;
             continue;
         }
         fill_maker(st, mkt, ms, taker, order, &mut m, (key, maker_order))?;

@@ -8,7 +8,8 @@
 //!
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
-//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man` (the actions) → `invariants`, `view`
+//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man`, `expiry`,
+//! `client_orders` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 pub mod agents;
@@ -17,8 +18,10 @@ mod book;
 pub mod bounds;
 pub mod breaker;
 mod cancels;
+mod client_orders;
 pub mod dead_man;
 pub mod exit;
+pub mod expiry;
 mod funding;
 mod genesis_state;
 pub mod invariants;
@@ -114,7 +117,9 @@ pub fn apply_tx<S: State>(
     match tx {
         Tx::User { action } => atomically(state, |st| {
             let swept = dead_man::sweep(st, ctx)?;
-            Ok(swept.onto(apply_action(st, genesis, ctx, &action.action, signer)?))
+            let expired = expiry::sweep(st, ctx)?;
+            let receipt = apply_action(st, genesis, ctx, &action.action, signer)?;
+            Ok(swept.onto(expired.onto(receipt)))
         }),
         Tx::L1 {
             queue_index,
@@ -130,6 +135,7 @@ pub fn apply_tx<S: State>(
             }
             let receipt = atomically(state, |st| {
                 let swept = dead_man::sweep(st, ctx)?;
+                let expired = expiry::sweep(st, ctx)?;
                 let receipt = match message {
                     L1Message::Deposit { account, amount } => {
                         transfers::deposit(st, account, *amount)?
@@ -138,7 +144,7 @@ pub fn apply_tx<S: State>(
                         apply_action(st, genesis, ctx, &action.action, signer)?
                     }
                 };
-                Ok(swept.onto(receipt))
+                Ok(swept.onto(expired.onto(receipt)))
             })?;
             meta = storage::load_meta(state)?;
             meta.next_queue_index = queue_index.saturating_add(1);
@@ -192,6 +198,29 @@ pub(crate) fn fire_dead_man_early<S: State>(
     Ok(receipt.status.is_ok().then_some(owner))
 }
 
+/// Fault injection only (`protocol::fault`): removes the resting order that expires first
+/// although the batch is not past its good-till-time, the way a sequencer with a clock bug
+/// would. Returns the order's (account, nonce). Never reachable from `apply_tx`.
+pub(crate) fn expire_order_early<S: State>(
+    state: &mut S,
+    ctx: &BlockContext,
+) -> Result<Option<(Address, u64)>, StateError> {
+    let Some((time, book_key)) = expiry::first_entry(state)? else {
+        return Ok(None);
+    };
+    if time < ctx.timestamp_ms {
+        return Ok(None);
+    }
+    let mut removed = None;
+    atomically(state, |st| {
+        let order = expiry::remove_expired(st, &book_key)?;
+        removed = Some((order.account, order.nonce));
+        Ok(Receipt::ok())
+    })?;
+    Ok(removed)
+}
+
+/// Runs `f`; on any rejection or storage error, restores the state as it was.
 /// Runs `f`; on any rejection or storage error, undoes its writes (the state's undo log,
 /// `crate::state`), so the state is as it was.
 fn atomically<S: State>(
@@ -337,6 +366,48 @@ fn as_agent<S: State>(
     Ok(receipt)
 }
 
+/// The checks of a client-order kind, which names its `signer`: the signature (by
+/// `signer`), reserved address, expiry, then, when `signer` is not the account, its agent
+/// approval (`agent_not_approved`, `agent_expired`), then the account's nonce. Returns the
+/// agent that signed, if one did.
+fn admit_account_or_agent<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signature: &Result<Address, SignatureError>,
+    (signer, account): (Address, Address),
+    (nonce, expires_at): (u64, u64),
+) -> Result<Option<Address>, Halt> {
+    check_signer(signature, &signer)?;
+    if account == INSURANCE_FUND {
+        return reject(Status::ReservedAccount);
+    }
+    if expires_at < ctx.timestamp_ms {
+        return reject(Status::Expired);
+    }
+    let agent = (signer != account).then_some(signer);
+    if let Some(agent) = &agent {
+        agents::check_approved(st, ctx, &account, agent)?;
+    }
+    nonces::use_nonce(st, &account, nonce)?;
+    Ok(agent)
+}
+
+/// A client-order kind: its checks, then `then`, with the agent (if one signed) recorded
+/// on the receipt.
+fn as_account_or_agent<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signature: &Result<Address, SignatureError>,
+    parties: (Address, Address),
+    nonce_expiry: (u64, u64),
+    then: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
+) -> Result<Receipt, Halt> {
+    let agent = admit_account_or_agent(st, ctx, signature, parties, nonce_expiry)?;
+    let mut receipt = then(st)?;
+    receipt.agent = agent;
+    Ok(receipt)
+}
+
 /// A signed action: the common checks, then the action's own rules.
 fn apply_action<S: State>(
     st: &mut S,
@@ -391,5 +462,23 @@ fn apply_action<S: State>(
         Action::AgentScheduleCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
             dead_man::schedule(st, ctx, &c.schedule())
         }),
+        Action::ClientOrder(o) => {
+            let (parties, nonce) = ((o.signer, o.account), (o.nonce, o.expires_at));
+            as_account_or_agent(st, ctx, signer, parties, nonce, |st| {
+                client_orders::place(st, genesis, ctx, o)
+            })
+        }
+        Action::CancelByClientId(c) => {
+            let (parties, nonce) = ((c.signer, c.account), (c.nonce, c.expires_at));
+            as_account_or_agent(st, ctx, signer, parties, nonce, |st| {
+                client_orders::cancel(st, genesis, ctx, c)
+            })
+        }
+        Action::ModifyOrder(m) => {
+            let (parties, nonce) = ((m.signer, m.account), (m.nonce, m.expires_at));
+            as_account_or_agent(st, ctx, signer, parties, nonce, |st| {
+                client_orders::modify(st, genesis, ctx, m)
+            })
+        }
     }
 }

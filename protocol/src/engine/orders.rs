@@ -110,11 +110,31 @@ fn check_reservation<S: State>(
     )
 }
 
+/// What an order placed by `ClientOrder` (or replaced by `ModifyOrder`) carries on the
+/// book beyond an `Order`: its good-till-time and client id (0 = none, as in `BookOrder`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terms {
+    pub expires_at_ms: u64,
+    pub client_id: u128,
+}
+
+/// Places an `Order` (no terms).
 pub fn place<S: State>(
     st: &mut S,
     genesis: &Genesis,
     ctx: &BlockContext,
     o: &Order,
+) -> Result<Receipt, Halt> {
+    place_with(st, genesis, ctx, o, Terms::default())
+}
+
+/// Places `o`; a part that rests carries `terms`.
+pub fn place_with<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    o: &Order,
+    terms: Terms,
 ) -> Result<Receipt, Halt> {
     let Some(params) = genesis.market(o.market) else {
         return reject(Status::UnknownMarket);
@@ -167,6 +187,7 @@ pub fn place<S: State>(
         genesis,
         params,
         size_scale: size_scale(params.size_decimals)?,
+        now_ms: ctx.timestamp_ms,
     };
     let mut ms = ms_before.clone();
     // Funding accrues to the block time before anything settles against the index (§6).
@@ -194,6 +215,8 @@ pub fn place<S: State>(
                 price: o.price,
                 remaining: m.remaining,
                 reduce_only: o.reduce_only,
+                expires_at_ms: terms.expires_at_ms,
+                client_id: terms.client_id,
             };
             insert_order(st, o.market, side_of(o.is_buy), seq, &resting)?;
             claim_slot(&mut taker.acct, &mut taker.pos, side_of(o.is_buy), &resting)?;

@@ -91,6 +91,8 @@ statuses! {
     AgentNotPermitted = 38, "agent_not_permitted", "an agent key may only sign AgentOrder, AgentCancel, AgentCancelAll and AgentScheduleCancel; this action needs the account's own key";
     InvalidAgent = 39, "invalid_agent", "the agent must be a nonzero address other than the account itself";
     DeadManTooSoon = 40, "dead_man_too_soon", "a dead-man's switch time must be 0 (clear) or at least 5000 ms after the batch timestamp";
+    ClientIdTaken = 56, "client_id_taken", "the account already has an open order with this client id (modify or cancel it, or use another id)";
+    ClientOrderNotFound = 57, "client_order_not_found", "the account has no open order with this client id";
 }
 
 impl Status {
@@ -137,6 +139,8 @@ pub enum CancelReason {
     Liquidation = 4,
     /// The owner's dead-man's switch fired (`ScheduleCancel`).
     DeadMan = 5,
+    /// Past its good-till-time (`ClientOrder.expiresAt`): met by matching, or swept.
+    Expired = 7,
 }
 
 /// A resting order removed from the book by this transaction.

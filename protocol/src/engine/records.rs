@@ -103,6 +103,23 @@ pub struct BookOrder {
     /// Unfilled size, a positive multiple of the lot size.
     pub remaining: u64,
     pub reduce_only: bool,
+    /// Good-till-time (issue #16): the last batch timestamp (ms) at which the order may
+    /// fill; 0 = none (every `Order`/`AgentOrder`, whose `expiresAt` bounds arrival only).
+    pub expires_at_ms: u64,
+    /// The account's client order id (`ClientOrder.clientId`); 0 = none.
+    pub client_id: u128,
+}
+
+impl BookOrder {
+    /// Whether a batch at `timestamp_ms` is past the order's good-till-time.
+    pub fn is_expired_at(&self, timestamp_ms: u64) -> bool {
+        self.expires_at_ms != 0 && timestamp_ms > self.expires_at_ms
+    }
+
+    /// Whether the order carries the `ClientOrder` terms (an expiry or a client id).
+    pub fn has_terms(&self) -> bool {
+        self.expires_at_ms != 0 || self.client_id != 0
+    }
 }
 
 /// `0x05` leaf: one market's dynamic state.
@@ -291,18 +308,36 @@ impl Encode for BookOrder {
             .u64(self.price)
             .u64(self.remaining)
             .bool(self.reduce_only);
+        // The terms are a tail only orders placed by `ClientOrder` carry, so the leaves of
+        // all other orders keep the 45 bytes they always had.
+        if self.has_terms() {
+            w.u64(self.expires_at_ms).u128(self.client_id);
+        }
     }
 }
 
 impl Decode for BookOrder {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(BookOrder {
+        let mut o = BookOrder {
             account: r.address("order.account")?,
             nonce: r.u64("order.nonce")?,
             price: r.u64("order.price")?,
             remaining: r.u64("order.remaining")?,
             reduce_only: r.bool("order.reduce_only")?,
-        })
+            expires_at_ms: 0,
+            client_id: 0,
+        };
+        if r.remaining() > 0 {
+            o.expires_at_ms = r.u64("order.expires_at_ms")?;
+            o.client_id = r.u128("order.client_id")?;
+            if !o.has_terms() {
+                return Err(invalid(
+                    "order.terms",
+                    "an all-zero terms tail is not canonical",
+                ));
+            }
+        }
+        Ok(o)
     }
 }
 
@@ -539,8 +574,22 @@ mod tests {
                 price: 2,
                 remaining: 3,
                 reduce_only: true,
+                expires_at_ms: 0,
+                client_id: 0,
             },
             45,
+        );
+        round_trip(
+            BookOrder {
+                account: a,
+                nonce: 1,
+                price: 2,
+                remaining: 3,
+                reduce_only: false,
+                expires_at_ms: 0,
+                client_id: 7,
+            },
+            45 + 24,
         );
         round_trip(
             MarketState {

@@ -11,7 +11,7 @@
 //! sequencer's hot path. It is public so other typed data (the EIP-712 spec's own "Mail"
 //! example in our tests) runs through the very same word encoders.
 
-use crate::action::{Action, Cancel, Order, ScheduleCancel};
+use crate::action::{Action, Cancel, ClientOrder, ModifyOrder, Order, ScheduleCancel};
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use sha3::{Digest, Keccak256};
 
@@ -42,6 +42,9 @@ pub const SCHEDULE_CANCEL_TYPE: &str =
     "ScheduleCancel(address account,uint64 time,uint64 nonce,uint64 expiresAt)";
 pub const AGENT_SCHEDULE_CANCEL_TYPE: &str =
     "AgentScheduleCancel(address agent,address account,uint64 time,uint64 nonce,uint64 expiresAt)";
+pub const CLIENT_ORDER_TYPE: &str = "ClientOrder(address signer,address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint128 clientId,uint64 nonce,uint64 expiresAt)";
+pub const CANCEL_BY_CLIENT_ID_TYPE: &str = "CancelByClientId(address signer,address account,uint128 clientId,uint64 nonce,uint64 expiresAt)";
+pub const MODIFY_ORDER_TYPE: &str = "ModifyOrder(address signer,address account,uint128 clientId,uint64 price,uint64 size,uint64 nonce,uint64 expiresAt)";
 
 /// keccak256(DOMAIN_TYPE)
 pub const DOMAIN_TYPEHASH: H256 =
@@ -85,6 +88,16 @@ pub const SCHEDULE_CANCEL_TYPEHASH: H256 =
 /// keccak256(AGENT_SCHEDULE_CANCEL_TYPE)
 pub const AGENT_SCHEDULE_CANCEL_TYPEHASH: H256 =
     h256("0x464559043939f689658c306eff37dac02ddefa3f75f8a11c6f723b5fe14e05aa");
+
+/// keccak256(CLIENT_ORDER_TYPE)
+pub const CLIENT_ORDER_TYPEHASH: H256 =
+    h256("0xd3fc43ddc23362b573f243de608c33ab46d20b8088e294354ca80340891b9aa0");
+/// keccak256(CANCEL_BY_CLIENT_ID_TYPE)
+pub const CANCEL_BY_CLIENT_ID_TYPEHASH: H256 =
+    h256("0xf5f7c5ed728fc93464827ee96b525131dd5538bf6eca57197a0458c745ecff87");
+/// keccak256(MODIFY_ORDER_TYPE)
+pub const MODIFY_ORDER_TYPEHASH: H256 =
+    h256("0xa03b0a8706077ee87f06dbfb4486efc80bf82d8565629d4aa2914c20a920e4e9");
 
 /// The Vigil domain separator for a deployment (`chainId` and the rollup contract's address
 /// come from genesis).
@@ -164,6 +177,14 @@ pub fn struct_hash(action: &Action) -> H256 {
         Action::AgentScheduleCancel(c) => {
             schedule_cancel_fields(h.address(&c.agent), &c.schedule())
         }
+        Action::ClientOrder(o) => client_order_fields(h, o),
+        Action::CancelByClientId(c) => h
+            .address(&c.signer)
+            .address(&c.account)
+            .uint(c.client_id)
+            .uint(c.nonce.into())
+            .uint(c.expires_at.into()),
+        Action::ModifyOrder(m) => modify_order_fields(h, m),
     }
     .finish()
 }
@@ -179,6 +200,32 @@ fn order_fields(h: StructHasher, o: &Order) -> StructHasher {
         .bool(o.reduce_only)
         .uint(o.nonce.into())
         .uint(o.expires_at.into())
+}
+
+/// `ClientOrder`'s members, in type-string order.
+fn client_order_fields(h: StructHasher, o: &ClientOrder) -> StructHasher {
+    h.address(&o.signer)
+        .address(&o.account)
+        .uint(o.market.into())
+        .bool(o.is_buy)
+        .uint(o.price.into())
+        .uint(o.size.into())
+        .uint(u128::from(o.tif as u8))
+        .bool(o.reduce_only)
+        .uint(o.client_id)
+        .uint(o.nonce.into())
+        .uint(o.expires_at.into())
+}
+
+/// `ModifyOrder`'s members, in type-string order.
+fn modify_order_fields(h: StructHasher, m: &ModifyOrder) -> StructHasher {
+    h.address(&m.signer)
+        .address(&m.account)
+        .uint(m.client_id)
+        .uint(m.price.into())
+        .uint(m.size.into())
+        .uint(m.nonce.into())
+        .uint(m.expires_at.into())
 }
 
 /// `Cancel`'s members, in type-string order (also the tail of `AgentCancel`'s).

@@ -6,6 +6,7 @@
 
 mod agents;
 mod breakers;
+mod client_orders;
 mod common_checks;
 mod dead_man;
 mod funding_by_time;

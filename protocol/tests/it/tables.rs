@@ -5,8 +5,9 @@
 
 use protocol::action::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
-    BoundSizes, Cancel, CancelAll, Forcible, Liquidate, Order, PriceUpdate, RevokeAgent,
-    ScheduleCancel, Signature, SignedAction, TimeInForce, Withdraw,
+    BoundSizes, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible, Liquidate, ModifyOrder,
+    Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction, TimeInForce,
+    Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -153,6 +154,35 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             account,
             time: 0,
             nonce: 15,
+            expires_at: 1_000,
+        }),
+        ActionKind::ClientOrder => Action::ClientOrder(ClientOrder {
+            signer: Address([9; 20]),
+            account,
+            market: 1,
+            is_buy: false,
+            price: 50_000,
+            size: 3,
+            tif: TimeInForce::Gtc,
+            reduce_only,
+            client_id: u128::MAX - 1,
+            nonce: 16,
+            expires_at: 1_000,
+        }),
+        ActionKind::CancelByClientId => Action::CancelByClientId(CancelByClientId {
+            signer: account,
+            account,
+            client_id: 1 << 100,
+            nonce: 17,
+            expires_at: 1_000,
+        }),
+        ActionKind::ModifyOrder => Action::ModifyOrder(ModifyOrder {
+            signer: account,
+            account,
+            client_id: 5,
+            price: 51_000,
+            size: 2,
+            nonce: 18,
             expires_at: 1_000,
         }),
     }

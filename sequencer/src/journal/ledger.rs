@@ -104,6 +104,8 @@ pub enum OrderStatus {
     Filled,
     /// Off the book before filling completely (`reason` says why).
     Cancelled,
+    /// Off the book past its good-till-time (`ClientOrder.expiresAt`), not completely filled.
+    Expired,
     /// Refused by the engine (only a forced order is sequenced although refused; `reason`
     /// is the receipt's status code).
     Rejected,
@@ -133,7 +135,7 @@ pub struct OrderEntry {
     pub resting: u64,
     pub status: OrderStatus,
     /// Why it was cancelled (`user`, `self_trade`, `maker_margin`, `reduce_only`, `dead_man`,
-    /// `liquidation`, or `not_rested`: the remainder of an IOC order, a reduce-only cap or
+    /// `liquidation`, `expired`, or `not_rested`: the remainder of an IOC order, a reduce-only cap or
     /// the fill limit) or rejected (the receipt's status code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -450,6 +452,7 @@ pub fn insert(
     match (action_of(body), body) {
         (Some(Action::Order(o)), _) => insert_order(tx, at, o, receipt)?,
         (Some(Action::AgentOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
+        (Some(Action::ClientOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
         (
             None,
             Tx::L1 {
@@ -565,6 +568,7 @@ fn cancel_reason(reason: CancelReason) -> &'static str {
         CancelReason::ReduceOnly => "reduce_only",
         CancelReason::Liquidation => "liquidation",
         CancelReason::DeadMan => "dead_man",
+        CancelReason::Expired => "expired",
     }
 }
 
@@ -691,6 +695,7 @@ pub fn order_status(
         return (OrderStatus::Filled, None);
     }
     match (cancelled, rested, filled) {
+        (Some(reason), ..) if reason == "expired" => (OrderStatus::Expired, Some(reason)),
         (Some(reason), ..) => (OrderStatus::Cancelled, Some(reason)),
         (None, false, _) => (OrderStatus::Cancelled, Some("not_rested".into())),
         (None, true, 0) => (OrderStatus::Resting, None),
@@ -840,8 +845,17 @@ mod tests {
     #[test]
     fn an_orders_status_follows_its_receipt_fills_and_cancellation() {
         use OrderStatus::*;
-        let table: [Case; 8] = [
+        let table: [Case; 9] = [
             (Status::Ok, 10, 0, true, None, Resting, None),
+            (
+                Status::Ok,
+                10,
+                4,
+                true,
+                Some("expired"),
+                Expired,
+                Some("expired"),
+            ),
             (Status::Ok, 10, 4, true, None, PartiallyFilled, None),
             (Status::Ok, 10, 10, true, None, Filled, None),
             (Status::Ok, 10, 10, false, None, Filled, None),

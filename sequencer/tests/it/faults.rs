@@ -7,7 +7,7 @@
 use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
-use protocol::action::{Action, ApproveAgent, ScheduleCancel};
+use protocol::action::{Action, ApproveAgent, ClientOrder, ScheduleCancel, TimeInForce};
 use protocol::api::sequencer::{AuditStatus, StatusResponse};
 use protocol::batch::{Batch, genesis_tree};
 use protocol::codec::Decode;
@@ -17,8 +17,9 @@ use sequencer::FaultPlan;
 use std::time::Duration;
 
 /// Deposits, a price, two trades, alice approving bob as her agent (what `agent-withdraw`
-/// needs) and bob's dead-man's switch far ahead (what `dead-man-early` needs); waits until
-/// all of it is sealed and posted.
+/// needs), bob's dead-man's switch far ahead (what `dead-man-early` needs) and a
+/// good-till-time bid of alice's resting below the market (what `expire-early` needs);
+/// waits until all of it is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
     seq.submit(&maker_ask(&alice, ONE_BTC, nonce)).await;
@@ -41,6 +42,20 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         expires_at: FAR,
     });
     seq.submit(&sign(&bob, switch)).await;
+    let gtt = Action::ClientOrder(ClientOrder {
+        signer: addr(&alice),
+        account: addr(&alice),
+        market: BTC,
+        is_buy: true,
+        price: BTC_PRICE - BTC_PRICE / 100,
+        size: ONE_BTC / 10,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        client_id: u128::from(nonce),
+        nonce: nonce + 3,
+        expires_at: FAR,
+    });
+    seq.submit(&sign(&alice, gtt)).await;
     wait_for(
         "everything to be posted",
         Duration::from_secs(10),
@@ -120,7 +135,11 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
             Fault::Mint => assert_eq!(broken, Some("money-conserved"), "{audit:?}"),
             // A withdrawal paid on an agent's signature, or orders cancelled early, are
             // wrong, yet balanced.
-            Fault::WrongRoot | Fault::WrongReceipt | Fault::AgentWithdraw | Fault::DeadManEarly => {
+            Fault::WrongRoot
+            | Fault::WrongReceipt
+            | Fault::AgentWithdraw
+            | Fault::DeadManEarly
+            | Fault::ExpireEarly => {
                 assert_eq!(broken, None, "{fault}")
             }
             Fault::BadFill | Fault::SkipLiquidationCheck => {}

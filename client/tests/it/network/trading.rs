@@ -3,7 +3,8 @@
 
 use super::Network;
 use protocol::action::{
-    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
+    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SignedAction,
+    TimeInForce, Withdraw,
 };
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
@@ -49,7 +50,8 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// Four phases, each in batches of its own: a price; a trade (a fill whose taker keeps a
 /// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade, a
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
-/// ahead (what `dead-man-early` needs); a third trade. Returns
+/// ahead (what `dead-man-early` needs), a good-till-time bid resting below the market
+/// (what `expire-early` needs); a third trade. Returns
 /// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
@@ -69,6 +71,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             withdraw(net, 0, 1_000_000_000, 2),
             approve_agent(net, 2, 3, 2),
             schedule_cancel(net, 2, 3),
+            gtt_bid(net, 3, 2),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -85,7 +88,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 1, 0, 1, 0, 0, 0, 0, 1],
+        [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1],
         "the three trades fill"
     );
     acked
@@ -99,6 +102,26 @@ fn approve_agent(net: &Network, trader: usize, agent: usize, nonce: u64) -> Sign
         agent: net.workload.traders[agent].address,
         name: "e2e bot".into(),
         valid_until: 0,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+/// `trader` rests a `ClientOrder` bid of 0.1 BTC 1% below the market until `FAR` (it never
+/// expires honestly).
+fn gtt_bid(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::ClientOrder(ClientOrder {
+        signer: t.address,
+        account: t.address,
+        market: BTC,
+        is_buy: true,
+        price: BTC_PRICE - BTC_PRICE / 100,
+        size: ONE_BTC / 10,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        client_id: 1,
         nonce,
         expires_at: FAR,
     });

@@ -1,9 +1,10 @@
 //! The touched-path bound of `engine::bounds` is reached, not just respected: an order
-//! that uses all of its fill events against makers holding positions in every market,
-//! then rests, touches `8 + F·(M + 4) + 2·(M − 1)` paths (plus the dead-man sweep's one
-//! empty probe): the bound `11 + F·(M + 5) + 2·(M − 1)` less the F + 2 ADL index moves it
-//! does not need and the funding premium's probe of its own side (its resting order is that
-//! side's best, already touched). (`Sim` asserts the
+//! that uses all of its fill events against makers holding positions in every market and
+//! quoting with `ClientOrder` terms (an expiry and a client id), then rests, touches
+//! `8 + F·(M + 6) + 2·(M − 1)` paths (plus the dead-man sweep's empty probe): the bound
+//! `11 + F·(M + 7) + 2·(M − 1)` less the F + 2 ADL index moves it does not need and the
+//! funding premium's probe of its own side (its resting order is that side's best, already
+//! touched). (`Sim` asserts the
 //! bound after every transaction of every test, including the random workloads.)
 
 use super::*;
@@ -37,8 +38,23 @@ fn a_maximal_order_touches_exactly_the_bound() {
     // The taker also holds TOY; each maker quotes 1 TOY at 100 (a fill adds risk).
     sim.order(addr(101), TOY, false, 100_000_000, 1, Gtc);
     sim.order(taker, TOY, true, 100_000_000, 1, Ioc);
+    // Each maker's quote carries terms, so its fill deletes its expiry entry and client-id
+    // leaf too.
     for who in &makers {
-        sim.order(*who, TOY, false, 100_000_000, 1, Gtc);
+        let quote = protocol::action::ClientOrder {
+            signer: *who,
+            account: *who,
+            market: TOY,
+            is_buy: false,
+            price: 100_000_000,
+            size: 1,
+            tif: Gtc,
+            reduce_only: false,
+            client_id: 1,
+            nonce: sim.next_nonce(),
+            expires_at: sim.now + 60_000,
+        };
+        expect(&sim.act(Action::ClientOrder(quote)), Status::Ok);
     }
     sim.order(addr(101), TOY, false, 101_000_000, 1, Gtc);
     let r = sim.order(taker, TOY, true, 100_000_000, f as u64 + 1, Gtc);
@@ -46,12 +62,13 @@ fn a_maximal_order_touches_exactly_the_bound() {
     assert_eq!(r.order.unwrap().resting, 1);
     // Each maker opens its TOY position (one new ADL index entry, not a moved one: 1 of
     // the 2 paths the bound allows) and the taker's entry price stays 100 (0 of 2). One
-    // more path is the dead-man sweep's probe, which finds no switch due (its own bound is
-    // added per transaction).
-    assert_eq!(sim.last_touched, 1 + 8 + f * (m + 4) + 2 * (m - 1));
+    // more path is the dead-man sweep's probe, which finds no switch due; the expiry
+    // sweep's probe returns the first maker's expiry entry (not due), a key its fill
+    // deletes anyway (the sweeps' own bounds are added per transaction).
+    assert_eq!(sim.last_touched, 1 + 8 + f * (m + 6) + 2 * (m - 1));
     assert_eq!(
         sim.last_touched - 1 + f + 3,
-        11 + f * (m + 5) + 2 * (m - 1),
+        11 + f * (m + 7) + 2 * (m - 1),
         "the bound"
     );
 }

@@ -7,8 +7,8 @@ use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, Liquidate, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SignedAction,
-    TimeInForce, Withdraw,
+    CancelAll, CancelByClientId, ClientOrder, Liquidate, ModifyOrder, Order, PriceUpdate,
+    RevokeAgent, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -110,6 +110,58 @@ fn action() -> impl Strategy<Value = Action> {
             })
         }),
         agent_action(),
+        client_action(),
+    ]
+}
+
+/// Any of the client-order kinds (client ids over the full 128 bits).
+fn client_action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (
+            (address(), address(), any::<u32>(), any::<bool>()),
+            (any::<[u64; 4]>(), tif(), any::<bool>(), any::<u128>())
+        )
+            .prop_map(
+                |((signer, account, market, is_buy), (n, tif, reduce_only, client_id))| {
+                    Action::ClientOrder(ClientOrder {
+                        signer,
+                        account,
+                        market,
+                        is_buy,
+                        price: n[0],
+                        size: n[1],
+                        tif,
+                        reduce_only,
+                        client_id,
+                        nonce: n[2],
+                        expires_at: n[3],
+                    })
+                }
+            ),
+        (address(), address(), any::<u128>(), any::<[u64; 2]>()).prop_map(
+            |(signer, account, client_id, n)| {
+                Action::CancelByClientId(CancelByClientId {
+                    signer,
+                    account,
+                    client_id,
+                    nonce: n[0],
+                    expires_at: n[1],
+                })
+            }
+        ),
+        (address(), address(), any::<u128>(), any::<[u64; 4]>()).prop_map(
+            |(signer, account, client_id, n)| {
+                Action::ModifyOrder(ModifyOrder {
+                    signer,
+                    account,
+                    client_id,
+                    price: n[0],
+                    size: n[1],
+                    nonce: n[2],
+                    expires_at: n[3],
+                })
+            }
+        ),
     ]
 }
 
@@ -240,6 +292,9 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::AgentScheduleCancel(c) => {
             Action::AgentScheduleCancel(AgentScheduleCancel { agent: signer, ..c })
         }
+        Action::ClientOrder(o) => Action::ClientOrder(ClientOrder { signer, ..o }),
+        Action::CancelByClientId(c) => Action::CancelByClientId(CancelByClientId { signer, ..c }),
+        Action::ModifyOrder(m) => Action::ModifyOrder(ModifyOrder { signer, ..m }),
     }
 }
 

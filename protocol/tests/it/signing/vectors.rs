@@ -2,7 +2,8 @@
 //! (`encode_typed_data` + `Account.sign_message`; scripts in docs/PROTOCOL.md Part 2) for every
 //! primary type, on domain {Vigil, 1, 31337, 0x5FbDB2315678afecb367f032d93F642f64180aa3},
 //! signed with the key in `super::KEY`, except the agent kinds (signed by `super::AGENT_KEY`,
-//! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch.
+//! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch,
+//! 20–23 the client-order kinds (their `signer` is the account or its agent).
 //!
 //! Each message is parsed from the same JSON eth-account signed, through our wire format,
 //! so field names and integer handling are checked too.
@@ -146,6 +147,36 @@ pub const VECTORS: &[Vector] = &[
         struct_hash: "0x5c3360849c68403cfe9989b44056c300c88f395f885a8e72eade2b73f6127165",
         digest: "0x17c4a062012d24c44777bf006c1f10b059804c7535d5fb6048da83a0e300df53",
         signature: "0xe34b5cb3ce5f3ab7aed40f38fdc7ad4101487b66ca6d1a8a33df58609e250d191af7329003a3bf35628fd0cf773ea3e3f575d2b59c2a52fbfbce385c012c62a21b",
+    },
+    // Vectors 20–23: the client-order kinds (issue #16), signed by the account or by its
+    // agent (the key of vectors 11–13); client ids above 2^64 travel as decimal strings.
+    Vector {
+        key: KEY,
+        action: r#"{"type":"ClientOrder","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":48000000000,"size":1000,"tif":0,"reduceOnly":false,"clientId":"170141183460469231731687303715884105733","nonce":20,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x64528d0b22dde9852fcdfd504110b70c4608557e1dba6b88be82a39c55f5b6e2",
+        digest: "0xc4c555e8840889f7dd350b5ab5785d01d9c592f6e1d5250c7808cbc4b2e96a32",
+        signature: "0x12c0a0274b22a3c895c5f581b1203fcd09dbab9bb02fd682dc1ee220493c7dc7028b68cf6c69e99cc2f33d8c4ea1e576209351299e85f0d9f7aca91632000b6c1c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"ClientOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":47000000000,"size":1000,"tif":0,"reduceOnly":false,"clientId":"21","nonce":21,"expiresAt":4102444800000}}"#,
+        struct_hash: "0x62992d2485c9f37056b35d176c33f5a2912cc78ee449b4833f2a66e5fd075e42",
+        digest: "0x646ad317c89edb83d052ecb807b90c15ae46bf392662acfee1b66c304c9304e2",
+        signature: "0x5ac45f79aa3e08c5bd1779d4dce43b9fe2c4e5a9b00cc4773010abf583cd6a71707980a348edf67e038ec016d946b5ea779ba5577960b88f22baff6638c6a8fe1c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"ModifyOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"21","price":47500000000,"size":500,"nonce":22,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x7f7c3e9c55a008dc06303ac28c9865382f06c86a6929994453e071308a59e32d",
+        digest: "0xcaef897767815632114ad7ff848768af4196d0d7be4b8631c86105b0ed0c5899",
+        signature: "0xaf4bc7062cdc8d4aa0f0d3af9814519da976e4a177e13cb65c67d17ec6d6b38631f5808eabb6b5e67c07ce0c39dbcdba8665c6546662c10c0d8b85dd95e188de1c",
+    },
+    Vector {
+        key: KEY,
+        action: r#"{"type":"CancelByClientId","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"170141183460469231731687303715884105733","nonce":23,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x7e823a74d045cfc9dd16ee3125eefad0451c8b4fbeafe37fb585370967322d8c",
+        digest: "0x9b7c6ad5b62d3b89c5c34d9e5f6814d92ca120c6cd1069d6a21cfa29a1bfd320",
+        signature: "0x012962716abc3561aaef5bb9fd04ac54533c4bffc8ebc6fc211791b70a5943a446411e9f7bd63aa00aa07c16e5e715942b47dcbcbef44526e12819a613efddbc1c",
     },
 ];
 
