@@ -48,6 +48,11 @@ pub enum Fault {
     /// STF fires a switch only at a batch timestamp at or after it). Injected after a chunk
     /// once some switch is scheduled.
     DeadManEarly = 7,
+    /// Fires a stop early: takes the first trigger order whose trigger the mark has not
+    /// reached off the trigger book and places its order (the STF fires a trigger only
+    /// when a price update's mark reaches it). Injected after a chunk once some trigger
+    /// order waits.
+    StopEarly = 8,
 }
 
 /// What a fault falsifies.
@@ -82,7 +87,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 7] = [
+    pub const TABLE: [FaultRow; 8] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -123,6 +128,12 @@ impl Fault {
             fault: Fault::DeadManEarly,
             name: "dead-man-early",
             effect: "a dead-man's switch fired before its time (an account's orders cancelled early)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::StopEarly,
+            name: "stop-early",
+            effect: "a trigger order fired before the mark reached its trigger price",
             corrupts: Corrupts::State,
         },
     ];
@@ -254,6 +265,11 @@ pub fn corrupt<S: State>(
                 ctx.timestamp_ms
             )
         })),
+        Fault::StopEarly => Ok(engine::fire_trigger_early(state, genesis, ctx)?.map(
+            |(owner, nonce)| {
+                format!("fired {owner}'s trigger order {nonce} before the mark reached it")
+            },
+        )),
     }
 }
 

@@ -13,8 +13,8 @@ use crate::signing::{
     AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
     CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
     ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE,
-    REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE,
-    WITHDRAW_TYPEHASH,
+    REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, TP_SL_TYPE,
+    TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE, TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -34,6 +34,8 @@ pub enum ActionKind {
     AgentCancelAll = 10,
     ScheduleCancel = 11,
     AgentScheduleCancel = 12,
+    TriggerOrder = 13,
+    TpSl = 14,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -89,8 +91,28 @@ fn order_bound(s: BoundSizes) -> usize {
     11 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
 }
 
-/// `Cancel`: 5.
-const CANCEL_BOUND: usize = 5;
+/// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask), then the
+/// trigger orders it fires, at most C = `TRIGGER_FIRE_PER_UPDATE`: per firing the two
+/// direction probes, the trigger key and its index entry, for a TP/SL leg the link, the
+/// other leg (index and trigger key) and the position, then the order it places (an
+/// `Order`'s bound); and the two last probes: 6 + C·(8 + Order).
+fn price_update_bound(s: BoundSizes) -> usize {
+    6 + crate::engine::triggers::TRIGGER_FIRE_PER_UPDATE * (8 + order_bound(s))
+}
+
+/// `Cancel`: 5 for a resting order; one that names no resting order looks for a trigger
+/// order instead (`engine::triggers`): the three index slots of the nonce (one
+/// `first_with_prefix` probe each: order, take-profit, stop-loss), the two legs' trigger-book
+/// keys and the position's TP/SL link: 6 more.
+const CANCEL_BOUND: usize = 11;
+
+/// `TriggerOrder`: the approval leaf (signed by an agent), the nonce set, the market
+/// leaf (the sequence number), the trigger-book key and the index key: 5.
+const TRIGGER_ORDER_BOUND: usize = 5;
+
+/// `TpSl`: the approval leaf, the nonce set, the position, the market leaf, the old
+/// pair (link, two legs × book and index key) and the new one (the same): 4 + 5 + 5.
+const TP_SL_BOUND: usize = 14;
 
 /// `CancelAll`: 3 + 2·O + M.
 fn cancel_all_bound(s: BoundSizes) -> usize {
@@ -108,7 +130,7 @@ const SCHEDULE_CANCEL_BOUND: usize = 4;
 
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 13] = [
+    pub const TABLE: [ActionRow; 15] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -160,7 +182,7 @@ impl ActionKind {
             type_string: PRICE_UPDATE_TYPE,
             type_hash: PRICE_UPDATE_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |_| 4,
+            max_touched: price_update_bound,
         },
         // Agent management needs the account's own key and never leaves the account
         // stuck, so it is not forcible; the agent kinds act for another account, which can
@@ -222,6 +244,24 @@ impl ActionKind {
             type_hash: AGENT_SCHEDULE_CANCEL_TYPEHASH,
             forcible: Forcible::Never,
             max_touched: |_| SCHEDULE_CANCEL_BOUND + 1,
+        },
+        // A trigger order opens risk when it fires, like an `Order`; a forced one would
+        // have to be reduce-only *and* fire later, outside the L1 deadline: not forcible.
+        ActionRow {
+            kind: ActionKind::TriggerOrder,
+            name: "TriggerOrder",
+            type_string: TRIGGER_ORDER_TYPE,
+            type_hash: TRIGGER_ORDER_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| TRIGGER_ORDER_BOUND,
+        },
+        ActionRow {
+            kind: ActionKind::TpSl,
+            name: "TpSl",
+            type_string: TP_SL_TYPE,
+            type_hash: TP_SL_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| TP_SL_BOUND,
         },
     ];
 
@@ -289,6 +329,8 @@ impl Action {
             Action::AgentCancelAll(_) => ActionKind::AgentCancelAll,
             Action::ScheduleCancel(_) => ActionKind::ScheduleCancel,
             Action::AgentScheduleCancel(_) => ActionKind::AgentScheduleCancel,
+            Action::TriggerOrder(_) => ActionKind::TriggerOrder,
+            Action::TpSl(_) => ActionKind::TpSl,
         }
     }
 

@@ -8,7 +8,7 @@
 //!
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
-//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man` (the actions) → `invariants`, `view`
+//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man`, `triggers` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 pub mod agents;
@@ -37,6 +37,7 @@ pub mod records;
 pub mod solvency;
 pub(crate) mod storage;
 mod transfers;
+pub mod triggers;
 pub mod view;
 
 pub use backstop::ADL_MAX_COUNTERPARTIES;
@@ -45,7 +46,7 @@ pub use liquidation::LIQUIDATOR_SHARE_BPS;
 pub use margin::AccountRisk;
 pub use receipt::{
     CancelReason, CancelledOrder, ClosedPosition, Deleveraged, Fill, LiquidationOutcome,
-    OrderOutcome, Receipt, Status,
+    OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
 };
 
 use crate::action::{Action, L1Message, Tx};
@@ -192,6 +193,46 @@ pub(crate) fn fire_dead_man_early<S: State>(
     Ok(receipt.status.is_ok().then_some(owner))
 }
 
+/// Fault injection only (`protocol::fault`): fires the first trigger order (markets in
+/// genesis order, rising direction first) that the market's mark has *not* reached, the
+/// way a sequencer that compares the wrong way would. Returns (account, nonce) of the
+/// order fired. Never reachable from `apply_tx`.
+pub(crate) fn fire_trigger_early<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+) -> Result<Option<(Address, u64)>, StateError> {
+    for params in &genesis.markets {
+        let mark = storage::load_market(state, params.id)?.mark_price;
+        for dir in [keys::TRIGGER_RISE, keys::TRIGGER_FALL] {
+            let prefix = keys::trigger_side_prefix(params.id, dir);
+            let Some((key, bytes)) = state.first_with_prefix(&prefix)? else {
+                continue;
+            };
+            let record: records::TriggerRecord = storage::decode_at(&key, &bytes)?;
+            if triggers::is_reached(dir, record.trigger_price, mark) {
+                continue;
+            }
+            atomically(state, |st| {
+                let mut receipt = Receipt::ok();
+                triggers::fire(
+                    st,
+                    genesis,
+                    ctx,
+                    params.id,
+                    mark,
+                    &key,
+                    &record,
+                    &mut receipt,
+                )?;
+                Ok(receipt)
+            })?;
+            return Ok(Some((record.owner, record.nonce)));
+        }
+    }
+    Ok(None)
+}
+
 /// Runs `f`; on any rejection or storage error, restores the state as it was.
 fn atomically<S: State>(
     st: &mut S,
@@ -333,6 +374,50 @@ fn as_agent<S: State>(
     Ok(receipt)
 }
 
+/// The checks of a kind whose `signer` field may be the account itself (the checks of
+/// [`admit`]) or one of its approved agents (those of [`admit_agent`]); the agent, if one
+/// signed, for the receipt.
+fn admit_account_or_agent<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signer: &Result<Address, SignatureError>,
+    call: AgentCall,
+) -> Result<Option<Address>, Halt> {
+    if call.agent == call.account {
+        admit(st, ctx, signer, &call.account, call.nonce, call.expires_at)?;
+        return Ok(None);
+    }
+    admit_agent(st, ctx, signer, &call)?;
+    Ok(Some(call.agent))
+}
+
+/// A kind signed by its account or one of its agents: the checks, then `then`, with the
+/// agent (if one signed) on the receipt.
+fn by_account_or_agent<S: State>(
+    st: &mut S,
+    ctx: &BlockContext,
+    signer: &Result<Address, SignatureError>,
+    call: AgentCall,
+    then: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
+) -> Result<Receipt, Halt> {
+    let agent = admit_account_or_agent(st, ctx, signer, call)?;
+    let mut receipt = then(st)?;
+    receipt.agent = agent;
+    Ok(receipt)
+}
+
+/// The [`AgentCall`] of a kind whose key is its `signer` field.
+macro_rules! signer_call {
+    ($message:expr) => {
+        AgentCall {
+            agent: $message.signer,
+            account: $message.account,
+            nonce: $message.nonce,
+            expires_at: $message.expires_at,
+        }
+    };
+}
+
 /// A signed action: the common checks, then the action's own rules.
 fn apply_action<S: State>(
     st: &mut S,
@@ -386,6 +471,12 @@ fn apply_action<S: State>(
         }
         Action::AgentScheduleCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
             dead_man::schedule(st, ctx, &c.schedule())
+        }),
+        Action::TriggerOrder(t) => by_account_or_agent(st, ctx, signer, signer_call!(t), |st| {
+            triggers::place(st, genesis, t)
+        }),
+        Action::TpSl(t) => by_account_or_agent(st, ctx, signer, signer_call!(t), |st| {
+            triggers::set_tp_sl(st, genesis, t)
         }),
     }
 }

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
     CancelAll, Liquidate, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SignedAction,
-    TimeInForce, Withdraw,
+    TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -195,6 +195,40 @@ fn agent_action() -> impl Strategy<Value = Action> {
                 expires_at: n[2],
             })
         }),
+        (
+            (address(), address(), any::<u32>(), any::<bool>()),
+            (0u8..4, any::<[u64; 5]>(), any::<bool>())
+        )
+            .prop_map(
+                |((signer, account, market, is_buy), (kind, n, reduce_only))| {
+                    Action::TriggerOrder(TriggerOrder {
+                        signer,
+                        account,
+                        market,
+                        is_buy,
+                        kind: TriggerKind::from_u8(kind).expect("0..4"),
+                        trigger_price: n[0],
+                        price: n[1],
+                        size: n[2],
+                        reduce_only,
+                        nonce: n[3],
+                        expires_at: n[4],
+                    })
+                }
+            ),
+        (address(), address(), any::<u32>(), any::<[u64; 4]>()).prop_map(
+            |(signer, account, market, n)| {
+                Action::TpSl(TpSl {
+                    signer,
+                    account,
+                    market,
+                    take_profit: n[0],
+                    stop_loss: n[1],
+                    nonce: n[2],
+                    expires_at: n[3],
+                })
+            }
+        ),
     ]
 }
 
@@ -240,6 +274,8 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::AgentScheduleCancel(c) => {
             Action::AgentScheduleCancel(AgentScheduleCancel { agent: signer, ..c })
         }
+        Action::TriggerOrder(t) => Action::TriggerOrder(TriggerOrder { signer, ..t }),
+        Action::TpSl(t) => Action::TpSl(TpSl { signer, ..t }),
     }
 }
 

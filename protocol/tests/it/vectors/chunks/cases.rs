@@ -9,6 +9,7 @@ mod checks;
 mod dead_man;
 mod orders;
 mod signatures;
+mod triggers;
 
 use super::world::{ALICE, BOB, BTC, USD, World};
 use protocol::action::{TimeInForce, Tx};
@@ -84,6 +85,7 @@ pub fn all() -> Vec<Case> {
         accounts::liquidation_adl(),
         agents::agents(),
         dead_man::dead_man(),
+        triggers::trigger_orders(),
     ]
 }
 
