@@ -208,7 +208,7 @@ async fn the_ruling_can_be_rerun(net: &Network, r: &Ruling, winner: &Verifier, f
 }
 
 /// The fault kinds the tests below prove end to end, each with its workload seed.
-const END_TO_END: [(Fault, u64); 7] = [
+const END_TO_END: [(Fault, u64); 8] = [
     (Fault::WrongRoot, 1),
     (Fault::Mint, 2),
     (Fault::BadFill, 3),
@@ -216,6 +216,7 @@ const END_TO_END: [(Fault, u64); 7] = [
     (Fault::WrongReceipt, 5),
     (Fault::AgentWithdraw, 6),
     (Fault::DeadManEarly, 7),
+    (Fault::StopEarly, 8),
 ];
 
 #[test]
@@ -262,6 +263,12 @@ async fn agent_withdraw_from_the_real_sequencer_is_proven_and_resequenced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_man_early_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[6];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_early_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[7];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

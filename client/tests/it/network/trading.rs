@@ -3,7 +3,8 @@
 
 use super::Network;
 use protocol::action::{
-    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
+    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce,
+    TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
@@ -49,7 +50,8 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// Four phases, each in batches of its own: a price; a trade (a fill whose taker keeps a
 /// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade, a
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
-/// ahead (what `dead-man-early` needs); a third trade. Returns
+/// ahead (what `dead-man-early` needs), a buy stop at twice the price (what `stop-early`
+/// needs); a third trade. Returns
 /// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
@@ -69,6 +71,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             withdraw(net, 0, 1_000_000_000, 2),
             approve_agent(net, 2, 3, 2),
             schedule_cancel(net, 2, 3),
+            buy_stop(net, 3, 2),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -85,7 +88,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 1, 0, 1, 0, 0, 0, 0, 1],
+        [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1],
         "the three trades fill"
     );
     acked
@@ -111,6 +114,25 @@ fn schedule_cancel(net: &Network, trader: usize, nonce: u64) -> SignedAction {
     let action = Action::ScheduleCancel(ScheduleCancel {
         account: t.address,
         time: FAR,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+/// `trader` files a buy stop of 0.1 BTC at twice the price (it never fires honestly).
+fn buy_stop(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::TriggerOrder(TriggerOrder {
+        signer: t.address,
+        account: t.address,
+        market: BTC,
+        is_buy: true,
+        kind: TriggerKind::StopMarket,
+        trigger_price: 2 * BTC_PRICE,
+        price: 0,
+        size: ONE_BTC / 10,
+        reduce_only: false,
         nonce,
         expires_at: FAR,
     });
