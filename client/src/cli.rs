@@ -15,7 +15,7 @@ pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
     CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, FillsArgs,
-    ForceCommand, ForceWait, OrderArgs, Side, SignerArg, TradesArgs, TxArgs, WatchArgs,
+    ForceCommand, ForceWait, OrderArgs, Side, SignerArg, TpSlArgs, TradesArgs, TxArgs, WatchArgs,
     WithdrawArgs, WithdrawalArgs,
 };
 
@@ -83,6 +83,11 @@ pub enum Command {
     /// (`vigil dead-man set --in 30s`, `clear`, `show`).
     #[command(subcommand)]
     DeadMan(DeadManCommand),
+    /// Take profit and stop loss on a position, one cancels the other (`vigil tpsl BTC-PERP
+    /// --take-profit 55000 --stop-loss 45000`; neither: remove them).
+    Tpsl(TpSlArgs),
+    /// Show an account's trigger orders and TP/SL legs waiting for the mark.
+    Triggers(AccountArg),
     /// Show an account: collateral, equity, margins, funding, positions, open orders.
     Account(AccountArg),
     /// Show an account's positions.

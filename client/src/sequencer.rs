@@ -69,6 +69,16 @@ impl SequencerClient {
             .await
     }
 
+    /// The account's trigger orders and TP/SL legs (`GET /v1/accounts/{a}/triggers`).
+    pub async fn triggers(
+        &self,
+        address: &Address,
+    ) -> Result<protocol::api::sequencer::TriggersResponse, SequencerError> {
+        self.http
+            .get(&format!("/v1/accounts/{address}/triggers"))
+            .await
+    }
+
     /// Every genesis parameter with its canonical bytes and hash (`GET /v1/genesis`).
     pub async fn genesis(&self) -> Result<protocol::api::genesis::GenesisView, SequencerError> {
         self.http.get("/v1/genesis").await

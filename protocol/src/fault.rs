@@ -53,6 +53,11 @@ pub enum Fault {
     /// removes it only at a batch timestamp after it). Injected after a chunk once some
     /// `ClientOrder` with an expiry rests.
     ExpireEarly = 8,
+    /// Fires a stop early: takes the first trigger order whose trigger the mark has not
+    /// reached off the trigger book and places its order (the STF fires a trigger only
+    /// when a price update's mark reaches it). Injected after a chunk once some trigger
+    /// order waits.
+    StopEarly = 9,
 }
 
 /// What a fault falsifies.
@@ -87,7 +92,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 8] = [
+    pub const TABLE: [FaultRow; 9] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -134,6 +139,12 @@ impl Fault {
             fault: Fault::ExpireEarly,
             name: "expire-early",
             effect: "a good-till-time order taken off the book before its expiry",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::StopEarly,
+            name: "stop-early",
+            effect: "a trigger order fired before the mark reached its trigger price",
             corrupts: Corrupts::State,
         },
     ];
@@ -273,6 +284,11 @@ pub fn corrupt<S: State>(
                 )
             }),
         ),
+        Fault::StopEarly => Ok(engine::fire_trigger_early(state, genesis, ctx)?.map(
+            |(owner, nonce)| {
+                format!("fired {owner}'s trigger order {nonce} before the mark reached it")
+            },
+        )),
     }
 }
 

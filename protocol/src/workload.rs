@@ -1,8 +1,9 @@
 //! Deterministic random workloads from a seed: signed orders, cancels, withdrawals,
 //! liquidations, oracle updates and deposits for a set of dev accounts, and (opted into
-//! with [`Workload::with_agents`]) agent approvals, revocations, agent-signed actions and
-//! dead-man's switches, and (with [`Workload::with_client_orders`]) the client-order kinds:
-//! good-till-time orders with client ids, cancels by client id and modifies.
+//! with [`Workload::with_agents`]) agent approvals, revocations, agent-signed actions,
+//! dead-man's switches, trigger orders and TP/SLs (signed by the account or its agent),
+//! and (with [`Workload::with_client_orders`]) the client-order kinds: good-till-time
+//! orders with client ids, cancels by client id and modifies.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
@@ -10,8 +11,8 @@
 use crate::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
     CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, L1Message, Liquidate,
-    ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel, TimeInForce, Tx,
-    Withdraw,
+    ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel, TimeInForce, TpSl,
+    TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -242,7 +243,7 @@ impl Workload {
 
     /// The next random user transaction, valid or not, as of `now_ms`.
     pub fn next_tx(&mut self, now_ms: u64) -> Tx {
-        let agent_span = if self.agents.is_empty() { 0 } else { 30 };
+        let agent_span = if self.agents.is_empty() { 0 } else { 40 };
         let client_span = if self.client_orders { 30 } else { 0 };
         let roll = self.rng.below(100 + agent_span + client_span);
         if roll >= 100 + agent_span {
@@ -317,10 +318,11 @@ impl Workload {
         }
     }
 
-    /// One of the agent actions (`roll` in 0..30), as of `now_ms`: approvals (some
+    /// One of the agent actions (`roll` in 0..40), as of `now_ms`: approvals (some
     /// already expired or expiring soon), revocations, agent orders and cancels, a
     /// Withdraw or ApproveAgent signed by the agent (always refused), and dead-man's
-    /// switches scheduled by the account or its agent.
+    /// switches scheduled by the account or its agent, trigger orders and TP/SLs signed by
+    /// the account or its agent.
     fn agent_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
         let t = self.rng.below(self.traders.len() as u64) as usize;
         let account = self.traders[t].address;
@@ -402,6 +404,18 @@ impl Workload {
                 }),
                 true,
             ),
+            30..=35 => {
+                let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+                let signer = if roll >= 34 { agent } else { account };
+                let t_order = self.random_trigger(t, m, signer, nonce, expires_at);
+                (Action::TriggerOrder(t_order), roll >= 34)
+            }
+            36..=39 => {
+                let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+                let signer = if roll >= 38 { agent } else { account };
+                let tp_sl = self.random_tp_sl(t, m, signer, nonce, expires_at);
+                (Action::TpSl(tp_sl), roll >= 38)
+            }
             _ => (
                 Action::ApproveAgent(ApproveAgent {
                     account,
@@ -498,6 +512,86 @@ impl Workload {
             0 => 0,
             1 => now_ms + self.rng.below(DEAD_MAN_MIN_DELAY_MS),
             _ => now_ms + DEAD_MAN_MIN_DELAY_MS + self.rng.below(2_000),
+        }
+    }
+
+    /// A price `from_bps + below(span)` basis points above (negative: below) market `m`'s
+    /// current price, on its tick.
+    fn near_mark(&mut self, m: usize, from_bps: i64, span: u64) -> u64 {
+        let bps = from_bps + self.rng.below(span) as i64;
+        let tick = self.genesis.markets[m].tick_size;
+        let mark = i128::from(self.prices[m]);
+        let raw = mark + mark * i128::from(bps) / 10_000;
+        let raw = u64::try_from(raw.max(0)).unwrap_or(u64::MAX);
+        (raw / tick).max(1) * tick
+    }
+
+    /// A random trigger order of trader `t` in market index `m`, signed by `signer`: any
+    /// kind and side, its trigger within ±1.5% of the price (so some fire as the walk
+    /// moves and some wait), sometimes malformed (a limit kind without a price).
+    fn random_trigger(
+        &mut self,
+        t: usize,
+        m: usize,
+        signer: Address,
+        nonce: u64,
+        expires_at: u64,
+    ) -> TriggerOrder {
+        let market = self.genesis.markets[m].clone();
+        let kind = TriggerKind::from_u8(self.rng.below(4) as u8).expect("0..4");
+        let trigger_price = self.near_mark(m, -150, 301);
+        let price = if kind.is_limit() && self.rng.chance(95) {
+            self.near_mark(m, -100, 201)
+        } else {
+            0
+        };
+        let size = (1 + self.rng.below(20))
+            * market.lot_size
+            * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        self.placed.push((t, market.id, nonce));
+        TriggerOrder {
+            signer,
+            account: self.traders[t].address,
+            market: market.id,
+            is_buy: self.rng.chance(50),
+            kind,
+            trigger_price,
+            price,
+            size,
+            reduce_only: self.rng.chance(30),
+            nonce,
+            expires_at,
+        }
+    }
+
+    /// A random TP/SL of trader `t` in market index `m` (a take-profit above the price and
+    /// a stop-loss below it, either sometimes absent), signed by `signer`.
+    fn random_tp_sl(
+        &mut self,
+        t: usize,
+        m: usize,
+        signer: Address,
+        nonce: u64,
+        expires_at: u64,
+    ) -> TpSl {
+        let market = self.genesis.markets[m].id;
+        let take_profit = match self.rng.below(5) {
+            0 => 0,
+            _ => self.near_mark(m, 20, 100),
+        };
+        let stop_loss = match self.rng.below(5) {
+            0 => 0,
+            _ => self.near_mark(m, -119, 100),
+        };
+        self.placed.push((t, market, nonce));
+        TpSl {
+            signer,
+            account: self.traders[t].address,
+            market,
+            take_profit,
+            stop_loss,
+            nonce,
+            expires_at,
         }
     }
 

@@ -175,6 +175,23 @@ pub struct DeadManClearArgs {
     pub agent_for: AgentFor,
 }
 
+/// `vigil tpsl MARKET --take-profit P --stop-loss P` (PROTOCOL.md Part 4 §21).
+#[derive(Debug, Args)]
+pub struct TpSlArgs {
+    /// The market of the position (symbol or id).
+    pub market: String,
+    /// Close the whole position when the mark reaches this price in your favour (USD).
+    #[arg(long)]
+    pub take_profit: Option<String>,
+    /// Close the whole position when the mark reaches this price against you (USD).
+    #[arg(long)]
+    pub stop_loss: Option<String>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
 /// `90s`, `15m`, `12h`, `30d` → milliseconds (a positive whole number and one unit).
 fn duration_ms(text: &str) -> Result<u64, String> {
     let split = text.len().saturating_sub(1);

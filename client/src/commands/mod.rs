@@ -24,6 +24,7 @@ mod receipt;
 pub mod risk;
 mod table;
 mod trade;
+mod triggers;
 mod tx;
 pub(crate) mod verify;
 mod views;
@@ -124,6 +125,8 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
         Command::CancelAll(args) => trade::cancel_all(cli, args).await,
         Command::Agent(command) => agent::run(cli, command).await,
         Command::DeadMan(command) => dead_man::run(cli, command).await,
+        Command::Tpsl(args) => triggers::set(cli, args).await,
+        Command::Triggers(arg) => triggers::list(cli, arg).await,
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Markets => views::markets_command(cli).await,

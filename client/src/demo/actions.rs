@@ -4,7 +4,8 @@
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
+    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce,
+    TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -100,6 +101,25 @@ impl Signer {
             expires_at: self.now_ms + EXPIRY_MS,
         };
         sign_action(key, Action::ScheduleCancel(switch), &self.domain)
+    }
+
+    /// `key`'s account files a buy stop of 0.1 BTC at twice the demo price (it waits).
+    pub fn buy_stop(&self, key: &SigningKey, nonce_offset: u64) -> SignedAction {
+        let account = address_of(key);
+        let stop = TriggerOrder {
+            signer: account,
+            account,
+            market: BTC,
+            is_buy: true,
+            kind: TriggerKind::StopMarket,
+            trigger_price: 2 * BTC_PRICE,
+            price: 0,
+            size: ONE_BTC / 10,
+            reduce_only: false,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::TriggerOrder(stop), &self.domain)
     }
 }
 

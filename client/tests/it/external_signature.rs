@@ -44,6 +44,13 @@ const CLIENT_ORDER_JSON: &str = r#"{"type":"ClientOrder","message":{"signer":"0x
 const AGENT_CLIENT_ORDER_JSON: &str = r#"{"type":"ClientOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":47000000000,"size":1000,"tif":0,"reduceOnly":false,"clientId":"21","nonce":21,"expiresAt":4102444800000},"signature":"0x5ac45f79aa3e08c5bd1779d4dce43b9fe2c4e5a9b00cc4773010abf583cd6a71707980a348edf67e038ec016d946b5ea779ba5577960b88f22baff6638c6a8fe1c"}"#;
 const AGENT_MODIFY_JSON: &str = r#"{"type":"ModifyOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"21","price":47500000000,"size":500,"nonce":22,"expiresAt":18446744073709551615},"signature":"0xaf4bc7062cdc8d4aa0f0d3af9814519da976e4a177e13cb65c67d17ec6d6b38631f5808eabb6b5e67c07ce0c39dbcdba8665c6546662c10c0d8b85dd95e188de1c"}"#;
 const CANCEL_BY_CLIENT_ID_JSON: &str = r#"{"type":"CancelByClientId","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"170141183460469231731687303715884105733","nonce":23,"expiresAt":18446744073709551615},"signature":"0x012962716abc3561aaef5bb9fd04ac54533c4bffc8ebc6fc211791b70a5943a446411e9f7bd63aa00aa07c16e5e715942b47dcbcbef44526e12819a613efddbc1c"}"#;
+
+/// eth-account's trigger orders and TP/SL: the account's stop-limit (vector 24), its
+/// agent's take-profit (25: `signer` names the agent) and the account's TP/SL (26):
+/// docs/PROTOCOL.md Part 2 §6.1.
+const TRIGGER_ORDER_JSON: &str = r#"{"type":"TriggerOrder","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":false,"kind":1,"triggerPrice":45000000000,"price":44900000000,"size":5000,"reduceOnly":false,"nonce":9,"expiresAt":18446744073709551615},"signature":"0xb14a9525d881c4960cf0dd9b9c02dbdbc3c204375426c0007222094960962fd477ce6d52c3755875db5783f0ec11f25b27e046a1f8b11ba8d4fb178a247dd8fa1c"}"#;
+const AGENT_TRIGGER_ORDER_JSON: &str = r#"{"type":"TriggerOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":false,"kind":2,"triggerPrice":60000000000,"price":0,"size":5000,"reduceOnly":true,"nonce":10,"expiresAt":18446744073709551615},"signature":"0xe799d5516a7517d5af653d4bd88eebbcf0a1b932dccec11b9c4b7d3f47b7a15e66b2393cc3a73a90ddaf05e9309629ea96db22fb9e5dc2a298516f0a25967f521c"}"#;
+const TP_SL_JSON: &str = r#"{"type":"TpSl","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"takeProfit":55000000000,"stopLoss":45000000000,"nonce":11,"expiresAt":18446744073709551615},"signature":"0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
 
@@ -152,6 +159,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     assert_eq!(agent_bid, 3, "the agent's order is the account's order 3");
     dead_man_set_and_cleared(&m.sequencer_url, &seq, &account).await;
     client_orders_by_account_and_agent(&m.sequencer_url, &seq, &account).await;
+    triggers_filed(&m.sequencer_url, &seq, &account).await;
     net.shutdown().await.expect("clean shutdown");
 }
 
@@ -248,4 +256,32 @@ async fn client_orders_by_account_and_agent(
     let agents_bid = view.open_orders.iter().find(|o| o.nonce == 21);
     let shown = agents_bid.map(|o| (o.price, o.remaining));
     assert_eq!(shown, Some((47_500_000_000, 500)), "{view:?}");
+}
+/// eth-account's trigger orders: the account's stop-limit and its agent's take-profit are
+/// filed (the read API lists both; the agent's receipt names it); the TP/SL reaches the
+/// engine's position check (no position: `no_position`, so its signature verified).
+async fn triggers_filed(sequencer_url: &str, seq: &SequencerClient, account: &Address) {
+    let own = post_raw(sequencer_url, TRIGGER_ORDER_JSON).await;
+    assert_eq!(own.receipt.agent, None, "the account signed its stop");
+    let by_agent = post_raw(sequencer_url, AGENT_TRIGGER_ORDER_JSON).await;
+    let agent: Address = AGENT.parse().expect("agent address");
+    assert_eq!(by_agent.receipt.agent, Some(agent), "the agent signed");
+    let listed = seq.triggers(account).await.expect("triggers");
+    let rows: Vec<_> = listed
+        .triggers
+        .iter()
+        .map(|t| (t.nonce, t.trigger_price))
+        .collect();
+    assert_eq!(rows, vec![(9, 45_000_000_000), (10, 60_000_000_000)]);
+    let response = reqwest::Client::new()
+        .post(format!("{sequencer_url}/v1/tx"))
+        .header("content-type", "application/json")
+        .body(TP_SL_JSON)
+        .send()
+        .await
+        .expect("POST /v1/tx");
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("no_position"), "{body}");
 }

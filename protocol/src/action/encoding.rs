@@ -5,7 +5,7 @@ use super::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
     Cancel, CancelAll, CancelByClientId, ClientOrder, L1Message, Liquidate, MAX_AGENT_NAME_BYTES,
     ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction,
-    TimeInForce, Tx, Withdraw,
+    TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::H256;
@@ -116,6 +116,22 @@ impl Encode for Action {
                     .u64(m.size);
                 w.u64(m.nonce).u64(m.expires_at);
             }
+            Action::TriggerOrder(t) => {
+                w.address(&t.signer).address(&t.account).u32(t.market);
+                w.bool(t.is_buy)
+                    .u8(t.kind as u8)
+                    .u64(t.trigger_price)
+                    .u64(t.price)
+                    .u64(t.size);
+                w.bool(t.reduce_only).u64(t.nonce).u64(t.expires_at);
+            }
+            Action::TpSl(t) => {
+                w.address(&t.signer).address(&t.account).u32(t.market);
+                w.u64(t.take_profit)
+                    .u64(t.stop_loss)
+                    .u64(t.nonce)
+                    .u64(t.expires_at);
+            }
         }
     }
 }
@@ -203,6 +219,40 @@ fn decode_schedule_cancel(r: &mut Reader<'_>) -> Result<ScheduleCancel, DecodeEr
     Ok(ScheduleCancel {
         account: r.address("account")?,
         time: r.u64("time")?,
+        nonce: r.u64("nonce")?,
+        expires_at: r.u64("expiresAt")?,
+    })
+}
+
+fn decode_trigger_order(r: &mut Reader<'_>) -> Result<TriggerOrder, DecodeError> {
+    Ok(TriggerOrder {
+        signer: r.address("signer")?,
+        account: r.address("account")?,
+        market: r.u32("market")?,
+        is_buy: r.bool("isBuy")?,
+        kind: {
+            let v = r.u8("kind")?;
+            TriggerKind::from_u8(v).ok_or(DecodeError::Invalid {
+                field: "kind",
+                reason: format!("{v} is not 0..=3"),
+            })?
+        },
+        trigger_price: r.u64("triggerPrice")?,
+        price: r.u64("price")?,
+        size: r.u64("size")?,
+        reduce_only: r.bool("reduceOnly")?,
+        nonce: r.u64("nonce")?,
+        expires_at: r.u64("expiresAt")?,
+    })
+}
+
+fn decode_tp_sl(r: &mut Reader<'_>) -> Result<TpSl, DecodeError> {
+    Ok(TpSl {
+        signer: r.address("signer")?,
+        account: r.address("account")?,
+        market: r.u32("market")?,
+        take_profit: r.u64("takeProfit")?,
+        stop_loss: r.u64("stopLoss")?,
         nonce: r.u64("nonce")?,
         expires_at: r.u64("expiresAt")?,
     })
@@ -311,6 +361,8 @@ impl Decode for Action {
             ActionKind::ClientOrder | ActionKind::CancelByClientId | ActionKind::ModifyOrder => {
                 decode_client_action(kind, r)?
             }
+            ActionKind::TriggerOrder => Action::TriggerOrder(decode_trigger_order(r)?),
+            ActionKind::TpSl => Action::TpSl(decode_tp_sl(r)?),
         })
     }
 }

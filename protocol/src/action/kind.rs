@@ -15,7 +15,8 @@ use crate::signing::{
     CANCEL_TYPEHASH, CLIENT_ORDER_TYPE, CLIENT_ORDER_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
     MODIFY_ORDER_TYPE, MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE,
     PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE,
-    SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
+    SCHEDULE_CANCEL_TYPEHASH, TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE,
+    TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -38,6 +39,8 @@ pub enum ActionKind {
     ClientOrder = 13,
     CancelByClientId = 14,
     ModifyOrder = 15,
+    TriggerOrder = 16,
+    TpSl = 17,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -95,8 +98,28 @@ fn order_bound(s: BoundSizes) -> usize {
     11 + s.fills * (s.markets + 7) + 2 * s.markets.saturating_sub(1)
 }
 
-/// `Cancel`: 7.
-const CANCEL_BOUND: usize = 7;
+/// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask), then the
+/// trigger orders it fires, at most C = `TRIGGER_FIRE_PER_UPDATE`: per firing the two
+/// direction probes, the trigger key and its index entry, for a TP/SL leg the link, the
+/// other leg (index and trigger key) and the position, then the order it places (an
+/// `Order`'s bound); and the two last probes: 6 + C·(8 + Order).
+fn price_update_bound(s: BoundSizes) -> usize {
+    6 + crate::engine::triggers::TRIGGER_FIRE_PER_UPDATE * (8 + order_bound(s))
+}
+
+/// `Cancel`: 7 for a resting order (with its expiry entry and client-id leaf); one that
+/// names no resting order looks for a trigger order instead (`engine::triggers`): the
+/// three index slots of the nonce (one `first_with_prefix` probe each: order, take-profit,
+/// stop-loss), the two legs' trigger-book keys and the position's TP/SL link: 6 more.
+const CANCEL_BOUND: usize = 13;
+
+/// `TriggerOrder`: the approval leaf (signed by an agent), the nonce set, the market
+/// leaf (the sequence number), the trigger-book key and the index key: 5.
+const TRIGGER_ORDER_BOUND: usize = 5;
+
+/// `TpSl`: the approval leaf, the nonce set, the position, the market leaf, the old
+/// pair (link, two legs × book and index key) and the new one (the same): 4 + 5 + 5.
+const TP_SL_BOUND: usize = 14;
 
 /// `CancelAll`: 3 + 4·O + M.
 fn cancel_all_bound(s: BoundSizes) -> usize {
@@ -130,7 +153,7 @@ fn modify_order_bound(s: BoundSizes) -> usize {
 
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 16] = [
+    pub const TABLE: [ActionRow; 18] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -182,7 +205,7 @@ impl ActionKind {
             type_string: PRICE_UPDATE_TYPE,
             type_hash: PRICE_UPDATE_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |_| 4,
+            max_touched: price_update_bound,
         },
         // Agent management needs the account's own key and never leaves the account
         // stuck, so it is not forcible; the agent kinds act for another account, which can
@@ -271,6 +294,24 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: modify_order_bound,
         },
+        // A trigger order opens risk when it fires, like an `Order`; a forced one would
+        // have to be reduce-only *and* fire later, outside the L1 deadline: not forcible.
+        ActionRow {
+            kind: ActionKind::TriggerOrder,
+            name: "TriggerOrder",
+            type_string: TRIGGER_ORDER_TYPE,
+            type_hash: TRIGGER_ORDER_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| TRIGGER_ORDER_BOUND,
+        },
+        ActionRow {
+            kind: ActionKind::TpSl,
+            name: "TpSl",
+            type_string: TP_SL_TYPE,
+            type_hash: TP_SL_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| TP_SL_BOUND,
+        },
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -340,6 +381,8 @@ impl Action {
             Action::ClientOrder(_) => ActionKind::ClientOrder,
             Action::CancelByClientId(_) => ActionKind::CancelByClientId,
             Action::ModifyOrder(_) => ActionKind::ModifyOrder,
+            Action::TriggerOrder(_) => ActionKind::TriggerOrder,
+            Action::TpSl(_) => ActionKind::TpSl,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones, the
-//! agent-key actions, the dead-man's switch and the client-order kinds of issue #16), signed actions, L1 queue messages and batch
+//! agent-key actions, the dead-man's switch, and the client-order kinds and trigger orders of issue #16), signed actions, L1 queue messages and batch
 //! transactions, with their JSON wire format and canonical encoding.
 //!
 //! Field names and order mirror the EIP-712 type strings exactly (see `signing`), because
@@ -412,6 +412,116 @@ pub struct ModifyOrder {
     pub expires_at: u64,
 }
 
+/// What a trigger order does once its trigger price is reached. The discriminants are the
+/// `kind` values wallets sign. A stop fires when the mark moves against the order's side's
+/// position (a buy stop when the mark rises to the trigger, a sell stop when it falls to
+/// it); a take-profit fires the other way. The market kinds execute as IOC within
+/// `engine::TRIGGER_SLIPPAGE_BPS` of the mark, the limit kinds as GTC at `price`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TriggerKind {
+    StopMarket = 0,
+    StopLimit = 1,
+    TakeProfitMarket = 2,
+    TakeProfitLimit = 3,
+}
+
+impl TriggerKind {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => TriggerKind::StopMarket,
+            1 => TriggerKind::StopLimit,
+            2 => TriggerKind::TakeProfitMarket,
+            3 => TriggerKind::TakeProfitLimit,
+            _ => return None,
+        })
+    }
+
+    /// Whether it executes as a limit order at its `price` (else IOC near the mark).
+    pub fn is_limit(self) -> bool {
+        matches!(self, TriggerKind::StopLimit | TriggerKind::TakeProfitLimit)
+    }
+
+    /// Whether it is a stop (else a take-profit).
+    pub fn is_stop(self) -> bool {
+        matches!(self, TriggerKind::StopMarket | TriggerKind::StopLimit)
+    }
+
+    /// Whether an order of this kind on side `is_buy` fires when the mark rises to its
+    /// trigger (`mark ≥ trigger`); otherwise when it falls to it (`mark ≤ trigger`).
+    pub fn fires_on_rise(self, is_buy: bool) -> bool {
+        self.is_stop() == is_buy
+    }
+}
+
+impl Serialize for TriggerKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(*self as u8)
+    }
+}
+
+impl<'de> Deserialize<'de> for TriggerKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: u8 = int::deserialize(d)?;
+        TriggerKind::from_u8(v).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "kind must be 0..=3 (STOP_MARKET, STOP_LIMIT, TAKE_PROFIT_MARKET, TAKE_PROFIT_LIMIT), got {v}"
+            ))
+        })
+    }
+}
+
+/// `TriggerOrder(address signer,address account,uint32 market,bool isBuy,uint8 kind,uint64 triggerPrice,uint64 price,uint64 size,bool reduceOnly,uint64 nonce,uint64 expiresAt)`:
+/// an order that waits off the book until the market's mark price reaches `triggerPrice`
+/// (docs/PROTOCOL.md Part 4 §21). `price` is the limit price of the limit kinds and 0 for
+/// the market kinds. `signer` is the key that signs: the account itself or one of its
+/// approved, unexpired agents (the receipt names an agent), so there is no `Agent*` twin;
+/// the nonce is the account's. `expiresAt` bounds only its arrival, as for `Order`. Its id
+/// is `(account, nonce)`; `Cancel` with `orderNonce` = its nonce removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TriggerOrder {
+    pub signer: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    pub is_buy: bool,
+    pub kind: TriggerKind,
+    #[serde(with = "int")]
+    pub trigger_price: u64,
+    #[serde(with = "int")]
+    pub price: u64,
+    #[serde(with = "int")]
+    pub size: u64,
+    pub reduce_only: bool,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
+/// `TpSl(address signer,address account,uint32 market,uint64 takeProfit,uint64 stopLoss,uint64 nonce,uint64 expiresAt)`:
+/// a take-profit and a stop-loss attached to the account's position in `market`: two
+/// reduce-only market trigger orders that close the whole position, one-cancels-other.
+/// Either price may be 0 (no such leg); both 0 removes the position's TP/SL. Setting it
+/// again replaces the previous pair. `signer` is the account or one of its approved agents.
+/// docs/PROTOCOL.md Part 4 §21.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TpSl {
+    pub signer: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub take_profit: u64,
+    #[serde(with = "int")]
+    pub stop_loss: u64,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
 /// One of the signable actions. JSON: `{"type": "Order", "message": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "message")]
@@ -432,6 +542,8 @@ pub enum Action {
     ClientOrder(ClientOrder),
     CancelByClientId(CancelByClientId),
     ModifyOrder(ModifyOrder),
+    TriggerOrder(TriggerOrder),
+    TpSl(TpSl),
 }
 
 impl Action {
@@ -465,6 +577,8 @@ impl Action {
             Action::ClientOrder(a) => Some((a.signer, a.nonce)),
             Action::CancelByClientId(a) => Some((a.signer, a.nonce)),
             Action::ModifyOrder(a) => Some((a.signer, a.nonce)),
+            Action::TriggerOrder(a) => Some((a.signer, a.nonce)),
+            Action::TpSl(a) => Some((a.signer, a.nonce)),
         }
     }
 
@@ -479,6 +593,8 @@ impl Action {
             Action::ClientOrder(a) => Some(a.account),
             Action::CancelByClientId(a) => Some(a.account),
             Action::ModifyOrder(a) => Some(a.account),
+            Action::TriggerOrder(a) => Some(a.account),
+            Action::TpSl(a) => Some(a.account),
             Action::Liquidate(a) => Some(a.liquidator),
             other => other.claimed_signer(),
         }
@@ -543,6 +659,8 @@ impl Serialize for SignedAction {
             Action::ClientOrder(m) => st.serialize_field("message", m)?,
             Action::CancelByClientId(m) => st.serialize_field("message", m)?,
             Action::ModifyOrder(m) => st.serialize_field("message", m)?,
+            Action::TriggerOrder(m) => st.serialize_field("message", m)?,
+            Action::TpSl(m) => st.serialize_field("message", m)?,
         }
         st.serialize_field("signature", &self.signature)?;
         st.end()
@@ -590,6 +708,8 @@ impl<'de> Deserialize<'de> for SignedAction {
             ActionKind::ClientOrder => Action::ClientOrder(message(wire.message)?),
             ActionKind::CancelByClientId => Action::CancelByClientId(message(wire.message)?),
             ActionKind::ModifyOrder => Action::ModifyOrder(message(wire.message)?),
+            ActionKind::TriggerOrder => Action::TriggerOrder(message(wire.message)?),
+            ActionKind::TpSl => Action::TpSl(message(wire.message)?),
         };
         Ok(SignedAction {
             action,

@@ -11,7 +11,9 @@
 use crate::action::{ActionKind, L1Message, Signature, SignedAction};
 use crate::batch::Batch;
 use crate::engine::Receipt;
-use crate::engine::view::{AccountView, AgentsView, BookDepth, BookLevel, BreakerView};
+use crate::engine::view::{
+    AccountView, AgentsView, BookDepth, BookLevel, BreakerView, TriggersView,
+};
 use crate::fraud::FraudProof;
 use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::{Address, H256};
@@ -80,6 +82,12 @@ schema_of! {
     AgentsView => "AgentsView", described_object(
         "An account's agent keys: account, and agents [{agent, name, valid_until (ms, 0 = \
          until revoked), active}] in agent-address order (docs/PROTOCOL.md Part 4 §18).");
+    TriggersView => "TriggersView", described_object(
+        "An account's trigger orders and TP/SL legs waiting for the mark: account, and \
+         triggers [{market, nonce, leg (order, take_profit, stop_loss), is_buy, kind (0 \
+         stop-market, 1 stop-limit, 2 take-profit-market, 3 take-profit-limit), \
+         trigger_price, price, size (0: the whole position), reduce_only}] \
+         (docs/PROTOCOL.md Part 4 §21).");
     BookLevel => "BookLevel", book_level();
     BookDepth => "BookDepth", book_depth();
     BreakerView => "BreakerView", described_object(

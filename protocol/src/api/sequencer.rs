@@ -260,6 +260,9 @@ pub type AccountResponse = AccountView;
 /// `GET /v1/accounts/{address}/agents`: the agents the account approved (PROTOCOL.md Part 4 §18).
 pub type AgentsResponse = crate::engine::view::AgentsView;
 
+/// `GET /v1/accounts/{address}/triggers`.
+pub type TriggersResponse = crate::engine::view::TriggersView;
+
 /// One market: its genesis parameters and live state.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
-//! Taking an account's own orders off the book: `Cancel` (one order by id), `CancelAll`
+//! Taking an account's own orders off the book: `Cancel` (one order by id, or else the
+//! trigger order or TP/SL pair with that nonce, `triggers::cancel`), `CancelAll`
 //! (every order, found through the account's order-index prefix), and the shared walk
 //! that liquidation uses for one market.
 //!
@@ -11,7 +12,7 @@ use super::keys::account_orders_prefix;
 use super::receipt::{CancelReason, CancelledOrder, Receipt, Status};
 use super::records::{Account, BookOrder, Position};
 use super::storage::{load_account, load_position, store_account, store_position};
-use super::{Halt, reject};
+use super::{Halt, reject, triggers};
 use crate::action::Cancel;
 use crate::genesis::Genesis;
 use crate::primitives::Address;
@@ -23,7 +24,11 @@ pub fn cancel<S: State>(st: &mut S, genesis: &Genesis, c: &Cancel) -> Result<Rec
         return reject(Status::UnknownMarket);
     }
     let Some((key, order)) = find_order(st, &c.account, c.market, c.order_nonce)? else {
-        return reject(Status::OrderNotFound);
+        // Not resting: it may be a trigger order (or a TP/SL pair) waiting for the mark.
+        return match triggers::cancel(st, &c.account, c.market, c.order_nonce)? {
+            Some(receipt) => Ok(receipt),
+            None => reject(Status::OrderNotFound),
+        };
     };
     remove_order(st, c.market, &key, &order)?;
     let mut acct = load_account(st, &c.account)?;

@@ -18,12 +18,15 @@
 //! 8. The expiry index holds exactly one entry per resting order with a good-till-time,
 //!    at `(expiresAt, book key)`, and the client-id leaves are exactly the resting orders'
 //!    client ids, each naming its order.
+//! 9. The trigger index holds exactly one entry per trigger order, at `(owner, market,
+//!    nonce, leg)`, pointing at it; each trigger key's direction and price are its
+//!    record's; TP/SL legs exist exactly for the pairs linked from positions' `0x17` leaves.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::records::{
     Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, OraclePrices,
-    Position, SideTotals, Withdrawal,
+    Position, SideTotals, TpSlLink, TriggerRecord, Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
@@ -54,7 +57,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 12] = [
+const INVARIANTS: [(&str, Check); 13] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -70,6 +73,10 @@ const INVARIANTS: [(&str, Check); 12] = [
         dead_man_index_matches_switches,
     ),
     ("order-terms-match-book", order_terms_match_book),
+    (
+        "trigger-index-matches-triggers",
+        trigger_index_matches_triggers,
+    ),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -101,6 +108,10 @@ struct Leaves {
     /// Expiry-index entries (key → owner) and client-id leaves (key → value).
     order_expiry: BTreeMap<Key, Address>,
     client_ids: BTreeMap<Key, Vec<u8>>,
+    /// Trigger-book leaves, trigger index entries (key → trigger key) and TP/SL links.
+    triggers: BTreeMap<Key, TriggerRecord>,
+    trigger_index: BTreeMap<Key, Key>,
+    tp_sl: BTreeMap<Key, TpSlLink>,
 }
 
 /// A 20-byte address value (ADL index entries and insolvency markers).
@@ -201,6 +212,23 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
             }
             KIND_CLIENT_ID => {
                 l.client_ids.insert(*key, bytes.to_vec());
+            }
+            KIND_TRIGGER_BOOK => {
+                l.triggers.insert(*key, decode_at(key, bytes).map_err(bad)?);
+            }
+            KIND_TRIGGER_INDEX => {
+                let Ok(target) = <[u8; 32]>::try_from(bytes) else {
+                    return fail(format!("trigger index value at {key} is not 32 bytes"));
+                };
+                l.trigger_index
+                    .insert(*key, crate::primitives::H256(target));
+            }
+            KIND_TP_SL => {
+                let link: TpSlLink = decode_at(key, bytes).map_err(bad)?;
+                if tp_sl_key(&link.owner, link.market) != *key {
+                    return fail(format!("TP/SL leaf {key} names {}", link.owner));
+                }
+                l.tp_sl.insert(*key, link);
             }
             KIND_ORACLE_PRICES => {
                 let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
@@ -362,6 +390,42 @@ fn order_terms_match_book(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), Strin
             l.client_ids.len(),
             client_ids.len()
         ));
+    }
+    Ok(())
+}
+/// The trigger index is exactly one entry per trigger order, each trigger key agrees with
+/// its record, and the TP/SL legs are exactly those of the linked pairs.
+fn trigger_index_matches_triggers(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let mut expected = BTreeMap::new();
+    let mut legs = BTreeMap::new();
+    for (key, r) in &l.triggers {
+        let Some((market, dir, price, _)) = parse_trigger_key(key) else {
+            return Err(format!("malformed trigger key {key}"));
+        };
+        if price != r.trigger_price || dir != super::triggers::direction(r.kind, r.is_buy) {
+            return Err(format!(
+                "trigger key {key} says price {price} direction {dir}, its order {} {:?}",
+                r.trigger_price, r.kind
+            ));
+        }
+        expected.insert(trigger_index_key(&r.owner, market, r.nonce, r.leg), *key);
+        if r.leg != super::records::LEG_ORDER {
+            *legs.entry(tp_sl_key(&r.owner, market)).or_insert(0u32) += 1;
+            let linked = l.tp_sl.get(&tp_sl_key(&r.owner, market));
+            if linked.is_none_or(|link| link.nonce != r.nonce) {
+                return Err(format!("TP/SL leg {key} has no link to its pair"));
+            }
+        }
+    }
+    if expected != l.trigger_index {
+        return Err(format!(
+            "{} trigger index entries for {} trigger orders (or keys differ)",
+            l.trigger_index.len(),
+            expected.len()
+        ));
+    }
+    if let Some(key) = l.tp_sl.keys().find(|k| !legs.contains_key(*k)) {
+        return Err(format!("TP/SL link {key} has no legs"));
     }
     Ok(())
 }

@@ -32,6 +32,20 @@ pub const KIND_CLIENT_ID: u8 = 0x14;
 /// How many bytes of keccak256(owner) a client-id key keeps, leaving room for the 16-byte
 /// client id in the clear. The leaf repeats the owner, which the engine checks.
 const CLIENT_ID_OWNER_BYTES: usize = 15;
+pub const KIND_TRIGGER_BOOK: u8 = 0x15;
+pub const KIND_TRIGGER_INDEX: u8 = 0x16;
+pub const KIND_TP_SL: u8 = 0x17;
+
+/// Trigger-book direction byte: orders that fire when the mark rises to their trigger
+/// (`mark ≥ trigger`, lowest trigger first) and when it falls to it (`mark ≤ trigger`,
+/// highest first). Each is walked on its own prefix, so the next order to fire is its
+/// first key.
+pub const TRIGGER_RISE: u8 = 0;
+pub const TRIGGER_FALL: u8 = 1;
+
+/// How many bytes of keccak256(owner) the trigger index keeps, leaving room for
+/// `market ‖ nonce ‖ leg` in the clear.
+const TRIGGER_INDEX_OWNER_BYTES: usize = 18;
 
 /// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
 /// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
@@ -259,6 +273,76 @@ pub fn client_id_key(owner: &Address, client_id: u128) -> Key {
     H256(k)
 }
 
+/// `0x15 ‖ market(4) ‖ direction(1)`: one direction of one market's trigger book.
+pub fn trigger_side_prefix(market: u32, direction: u8) -> [u8; 6] {
+    let mut p = [KIND_TRIGGER_BOOK, 0, 0, 0, 0, direction];
+    p[1..5].copy_from_slice(&market.to_be_bytes());
+    p
+}
+
+/// The 8-byte priority of a trigger key: rising triggers ascend by price, falling ones by
+/// `u64::MAX − price`, so the first key of a direction is the one the mark reaches first.
+pub fn trigger_priority(direction: u8, trigger_price: u64) -> u64 {
+    if direction == TRIGGER_RISE {
+        trigger_price
+    } else {
+        u64::MAX - trigger_price
+    }
+}
+
+/// `0x15 ‖ market(4) ‖ direction(1) ‖ priority(8) ‖ seq(8) ‖ 0(10)` → `TriggerRecord`.
+pub fn trigger_key(market: u32, direction: u8, trigger_price: u64, seq: u64) -> Key {
+    let mut k = [0u8; 32];
+    k[..6].copy_from_slice(&trigger_side_prefix(market, direction));
+    k[6..14].copy_from_slice(&trigger_priority(direction, trigger_price).to_be_bytes());
+    k[14..22].copy_from_slice(&seq.to_be_bytes());
+    H256(k)
+}
+
+/// The parts of a trigger key: (market, direction, trigger price, seq), or `None`.
+pub fn parse_trigger_key(key: &Key) -> Option<(u32, u8, u64, u64)> {
+    let k = &key.0;
+    if k[0] != KIND_TRIGGER_BOOK || k[5] > TRIGGER_FALL || k[22..].iter().any(|b| *b != 0) {
+        return None;
+    }
+    let market = u32::from_be_bytes(k[1..5].try_into().expect("4 bytes"));
+    let direction = k[5];
+    let priority = u64::from_be_bytes(k[6..14].try_into().expect("8 bytes"));
+    let seq = u64::from_be_bytes(k[14..22].try_into().expect("8 bytes"));
+    Some((
+        market,
+        direction,
+        trigger_priority(direction, priority),
+        seq,
+    ))
+}
+
+/// `0x16 ‖ keccak256(owner)[..18]`: the prefix of all of `owner`'s trigger orders.
+pub fn account_triggers_prefix(owner: &Address) -> [u8; 19] {
+    let mut p = [0u8; 19];
+    p[0] = KIND_TRIGGER_INDEX;
+    p[1..].copy_from_slice(&owner_hash(owner).0[..TRIGGER_INDEX_OWNER_BYTES]);
+    p
+}
+
+/// `0x16 ‖ keccak256(owner)[..18] ‖ market(4) ‖ nonce(8) ‖ leg(1)` → the trigger key. A
+/// `TriggerOrder` is leg 0; a `TpSl`'s take-profit and stop-loss are legs 1 and 2 of its
+/// nonce.
+pub fn trigger_index_key(owner: &Address, market: u32, nonce: u64, leg: u8) -> Key {
+    let mut k = [0u8; 32];
+    k[..19].copy_from_slice(&account_triggers_prefix(owner));
+    k[19..23].copy_from_slice(&market.to_be_bytes());
+    k[23..31].copy_from_slice(&nonce.to_be_bytes());
+    k[31] = leg;
+    H256(k)
+}
+
+/// `0x17 ‖ keccak256(owner ‖ market_be4)[..31]` → `TpSlLink`: the TP/SL pair attached to
+/// the position.
+pub fn tp_sl_key(owner: &Address, market: u32) -> Key {
+    key_with(KIND_TP_SL, &owner_market_hash(owner, market).0[..31])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +361,25 @@ mod tests {
             book_key(7, SIDE_BID, 5, 1)
                 .0
                 .starts_with(&book_side_prefix(7, SIDE_BID))
+        );
+    }
+
+    #[test]
+    fn the_trigger_the_mark_reaches_first_sorts_first() {
+        // Rising: the lowest trigger first; falling: the highest first; then time.
+        assert!(trigger_key(1, TRIGGER_RISE, 100, 9) < trigger_key(1, TRIGGER_RISE, 101, 0));
+        assert!(trigger_key(1, TRIGGER_FALL, 101, 9) < trigger_key(1, TRIGGER_FALL, 100, 0));
+        assert!(trigger_key(1, TRIGGER_FALL, 100, 1) < trigger_key(1, TRIGGER_FALL, 100, 2));
+        assert_eq!(
+            parse_trigger_key(&trigger_key(7, TRIGGER_FALL, 123, 45)),
+            Some((7, TRIGGER_FALL, 123, 45))
+        );
+        let a = Address([3; 20]);
+        assert_eq!(trigger_index_key(&a, 2, 9, 1).0[31], 1);
+        assert!(
+            trigger_index_key(&a, 2, 9, 1)
+                .0
+                .starts_with(&account_triggers_prefix(&a))
         );
     }
 

@@ -9,7 +9,7 @@
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
 //! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man`, `expiry`,
-//! `client_orders` (the actions) → `invariants`, `view`
+//! `client_orders`, `triggers` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 pub mod agents;
@@ -40,6 +40,7 @@ pub mod records;
 pub mod solvency;
 pub(crate) mod storage;
 mod transfers;
+pub mod triggers;
 pub mod view;
 
 pub use backstop::ADL_MAX_COUNTERPARTIES;
@@ -48,7 +49,7 @@ pub use liquidation::LIQUIDATOR_SHARE_BPS;
 pub use margin::AccountRisk;
 pub use receipt::{
     CancelReason, CancelledOrder, ClosedPosition, Deleveraged, Fill, LiquidationOutcome,
-    OrderOutcome, Receipt, Status,
+    OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
 };
 
 use crate::action::{Action, L1Message, Tx};
@@ -219,6 +220,45 @@ pub(crate) fn expire_order_early<S: State>(
     })?;
     Ok(removed)
 }
+/// Fault injection only (`protocol::fault`): fires the first trigger order (markets in
+/// genesis order, rising direction first) that the market's mark has *not* reached, the
+/// way a sequencer that compares the wrong way would. Returns (account, nonce) of the
+/// order fired. Never reachable from `apply_tx`.
+pub(crate) fn fire_trigger_early<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+) -> Result<Option<(Address, u64)>, StateError> {
+    for params in &genesis.markets {
+        let mark = storage::load_market(state, params.id)?.mark_price;
+        for dir in [keys::TRIGGER_RISE, keys::TRIGGER_FALL] {
+            let prefix = keys::trigger_side_prefix(params.id, dir);
+            let Some((key, bytes)) = state.first_with_prefix(&prefix)? else {
+                continue;
+            };
+            let record: records::TriggerRecord = storage::decode_at(&key, &bytes)?;
+            if triggers::is_reached(dir, record.trigger_price, mark) {
+                continue;
+            }
+            atomically(state, |st| {
+                let mut receipt = Receipt::ok();
+                triggers::fire(
+                    st,
+                    genesis,
+                    ctx,
+                    params.id,
+                    mark,
+                    &key,
+                    &record,
+                    &mut receipt,
+                )?;
+                Ok(receipt)
+            })?;
+            return Ok(Some((record.owner, record.nonce)));
+        }
+    }
+    Ok(None)
+}
 
 /// Runs `f`; on any rejection or storage error, restores the state as it was.
 /// Runs `f`; on any rejection or storage error, undoes its writes (the state's undo log,
@@ -366,46 +406,48 @@ fn as_agent<S: State>(
     Ok(receipt)
 }
 
-/// The checks of a client-order kind, which names its `signer`: the signature (by
-/// `signer`), reserved address, expiry, then, when `signer` is not the account, its agent
-/// approval (`agent_not_approved`, `agent_expired`), then the account's nonce. Returns the
-/// agent that signed, if one did.
+/// The checks of a kind whose `signer` field may be the account itself (the checks of
+/// [`admit`]) or one of its approved agents (those of [`admit_agent`]); the agent, if one
+/// signed, for the receipt.
 fn admit_account_or_agent<S: State>(
     st: &mut S,
     ctx: &BlockContext,
-    signature: &Result<Address, SignatureError>,
-    (signer, account): (Address, Address),
-    (nonce, expires_at): (u64, u64),
+    signer: &Result<Address, SignatureError>,
+    call: AgentCall,
 ) -> Result<Option<Address>, Halt> {
-    check_signer(signature, &signer)?;
-    if account == INSURANCE_FUND {
-        return reject(Status::ReservedAccount);
+    if call.agent == call.account {
+        admit(st, ctx, signer, &call.account, call.nonce, call.expires_at)?;
+        return Ok(None);
     }
-    if expires_at < ctx.timestamp_ms {
-        return reject(Status::Expired);
-    }
-    let agent = (signer != account).then_some(signer);
-    if let Some(agent) = &agent {
-        agents::check_approved(st, ctx, &account, agent)?;
-    }
-    nonces::use_nonce(st, &account, nonce)?;
-    Ok(agent)
+    admit_agent(st, ctx, signer, &call)?;
+    Ok(Some(call.agent))
 }
 
-/// A client-order kind: its checks, then `then`, with the agent (if one signed) recorded
-/// on the receipt.
-fn as_account_or_agent<S: State>(
+/// A kind signed by its account or one of its agents: the checks, then `then`, with the
+/// agent (if one signed) on the receipt.
+fn by_account_or_agent<S: State>(
     st: &mut S,
     ctx: &BlockContext,
-    signature: &Result<Address, SignatureError>,
-    parties: (Address, Address),
-    nonce_expiry: (u64, u64),
+    signer: &Result<Address, SignatureError>,
+    call: AgentCall,
     then: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
 ) -> Result<Receipt, Halt> {
-    let agent = admit_account_or_agent(st, ctx, signature, parties, nonce_expiry)?;
+    let agent = admit_account_or_agent(st, ctx, signer, call)?;
     let mut receipt = then(st)?;
     receipt.agent = agent;
     Ok(receipt)
+}
+
+/// The [`AgentCall`] of a kind whose key is its `signer` field.
+macro_rules! signer_call {
+    ($message:expr) => {
+        AgentCall {
+            agent: $message.signer,
+            account: $message.account,
+            nonce: $message.nonce,
+            expires_at: $message.expires_at,
+        }
+    };
 }
 
 /// A signed action: the common checks, then the action's own rules.
@@ -462,23 +504,22 @@ fn apply_action<S: State>(
         Action::AgentScheduleCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
             dead_man::schedule(st, ctx, &c.schedule())
         }),
-        Action::ClientOrder(o) => {
-            let (parties, nonce) = ((o.signer, o.account), (o.nonce, o.expires_at));
-            as_account_or_agent(st, ctx, signer, parties, nonce, |st| {
-                client_orders::place(st, genesis, ctx, o)
-            })
-        }
+        Action::ClientOrder(o) => by_account_or_agent(st, ctx, signer, signer_call!(o), |st| {
+            client_orders::place(st, genesis, ctx, o)
+        }),
         Action::CancelByClientId(c) => {
-            let (parties, nonce) = ((c.signer, c.account), (c.nonce, c.expires_at));
-            as_account_or_agent(st, ctx, signer, parties, nonce, |st| {
+            by_account_or_agent(st, ctx, signer, signer_call!(c), |st| {
                 client_orders::cancel(st, genesis, ctx, c)
             })
         }
-        Action::ModifyOrder(m) => {
-            let (parties, nonce) = ((m.signer, m.account), (m.nonce, m.expires_at));
-            as_account_or_agent(st, ctx, signer, parties, nonce, |st| {
-                client_orders::modify(st, genesis, ctx, m)
-            })
-        }
+        Action::ModifyOrder(m) => by_account_or_agent(st, ctx, signer, signer_call!(m), |st| {
+            client_orders::modify(st, genesis, ctx, m)
+        }),
+        Action::TriggerOrder(t) => by_account_or_agent(st, ctx, signer, signer_call!(t), |st| {
+            triggers::place(st, genesis, t)
+        }),
+        Action::TpSl(t) => by_account_or_agent(st, ctx, signer, signer_call!(t), |st| {
+            triggers::set_tp_sl(st, genesis, t)
+        }),
     }
 }

@@ -18,6 +18,7 @@ use super::math::MAX_PRICE;
 use super::receipt::{Receipt, Status};
 use super::records::{MarketState, SignedPrice};
 use super::storage::{load_market, load_oracle_prices, store_market, store_oracle_prices};
+use super::triggers;
 use super::{BlockContext, Halt, reject, reject_with};
 use crate::action::PriceUpdate;
 use crate::genesis::Genesis;
@@ -65,7 +66,9 @@ pub fn price_update<S: State>(
         return reject(Status::InvalidPrice);
     };
     set_index(st, genesis, update.market, &mut ms, index, at_ms)?;
-    Ok(Receipt::ok())
+    let mut receipt = Receipt::ok();
+    triggers::fire_due(st, genesis, ctx, update.market, &mut receipt)?;
+    Ok(receipt)
 }
 
 /// The signer's slot among the genesis oracle signers, or the refusal: a valid signature

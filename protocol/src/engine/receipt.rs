@@ -93,6 +93,8 @@ statuses! {
     DeadManTooSoon = 40, "dead_man_too_soon", "a dead-man's switch time must be 0 (clear) or at least 5000 ms after the batch timestamp";
     ClientIdTaken = 56, "client_id_taken", "the account already has an open order with this client id (modify or cancel it, or use another id)";
     ClientOrderNotFound = 57, "client_order_not_found", "the account has no open order with this client id";
+    InvalidTriggerPrice = 64, "invalid_trigger_price", "a trigger price (triggerPrice, takeProfit, stopLoss) must be a positive multiple of the market's tick size";
+    TriggerPriceMismatch = 65, "trigger_price_mismatch", "a market trigger order (stop-market, take-profit-market) has price 0; a limit one (stop-limit, take-profit-limit) needs a positive price";
 }
 
 impl Status {
@@ -152,6 +154,40 @@ pub struct CancelledOrder {
     /// The size that was still open.
     pub remaining: u64,
     pub reason: CancelReason,
+}
+
+/// What happened to a trigger order in this transaction (`Receipt::triggered`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerOutcome {
+    /// The mark reached its trigger: it was placed as an order (`status` says whether
+    /// the order was accepted; its fills are the receipt's `fills`).
+    Fired = 0,
+    /// Removed by its owner (`Cancel`, or a `TpSl` replacing the pair).
+    Cancelled = 1,
+    /// The other leg of its TP/SL fired (one-cancels-other).
+    OneCancelsOther = 2,
+    /// A TP/SL leg fired but the position it was set on is closed (flat, or flipped to
+    /// the other side): both legs vanish without an order.
+    PositionClosed = 3,
+}
+
+/// One trigger order that fired or left the trigger book in this transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerEvent {
+    pub market: u32,
+    pub account: Address,
+    pub nonce: u64,
+    /// 0: a `TriggerOrder`; 1 / 2: a `TpSl`'s take-profit / stop-loss.
+    pub leg: u8,
+    pub trigger_price: u64,
+    /// The mark price the price update set, which fired it (0 when it did not fire).
+    pub mark_price: u64,
+    pub outcome: TriggerOutcome,
+    /// The placed order's status (`ok` unless it was refused, e.g. `insufficient_margin`).
+    pub status: Status,
+    /// The placed order's outcome, when it was accepted.
+    pub order: Option<OrderOutcome>,
 }
 
 /// What became of the taker's order.
@@ -232,6 +268,10 @@ pub struct Receipt {
     /// JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dead_man: Vec<Address>,
+    /// Trigger orders that fired (a `PriceUpdate`'s receipt: this is the update that
+    /// fired them) or left the trigger book, in order. Omitted from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggered: Vec<TriggerEvent>,
 }
 
 impl Receipt {
@@ -250,6 +290,7 @@ impl Receipt {
             liquidation: None,
             agent: None,
             dead_man: vec![],
+            triggered: vec![],
         }
     }
 
@@ -296,22 +337,41 @@ impl Encode for CancelledOrder {
     }
 }
 
+impl Encode for TriggerEvent {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(self.market)
+            .address(&self.account)
+            .u64(self.nonce)
+            .u8(self.leg);
+        w.u64(self.trigger_price)
+            .u64(self.mark_price)
+            .u8(self.outcome as u8)
+            .u16(self.status.number());
+        encode_order_outcome(w, &self.order);
+    }
+}
+
+fn encode_order_outcome(w: &mut Writer, order: &Option<OrderOutcome>) {
+    match order {
+        None => w.u8(0),
+        Some(o) => w.u8(1).u64(o.filled).u64(o.resting).u64(o.cancelled),
+    };
+}
+
 impl Encode for Receipt {
     /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation? ‖ [agent] ‖
-    /// [dead_man]`; lists carry a u32 count, options a 0/1 tag byte. The two trailing
-    /// sections appear only when present, each behind its own tag byte (`0x01 ‖ agent(20)`,
-    /// then `0x02 ‖ count(4) ‖ account(20)…`), so receipts without them keep the encoding
-    /// they had before agents and dead-man's switches existed.
+    /// [dead_man] ‖ [triggered]`; lists carry a u32 count, options a 0/1 tag byte. The
+    /// trailing sections appear only when present, each behind its own tag byte (`0x01 ‖
+    /// agent(20)`, then `0x02 ‖ count(4) ‖ account(20)…`, then `0x03 ‖ count(4) ‖ event…`),
+    /// so receipts without them keep the encoding they had before agents, dead-man's
+    /// switches and trigger orders existed.
     fn encode_to(&self, w: &mut Writer) {
         w.u16(self.status.number());
         w.u32(len_u32(self.fills.len()));
         self.fills.iter().for_each(|f| f.encode_to(w));
         w.u32(len_u32(self.cancelled.len()));
         self.cancelled.iter().for_each(|c| c.encode_to(w));
-        match &self.order {
-            None => w.u8(0),
-            Some(o) => w.u8(1).u64(o.filled).u64(o.resting).u64(o.cancelled),
-        };
+        encode_order_outcome(w, &self.order);
         match self.withdrawal_id {
             None => w.u8(0),
             Some(id) => w.u8(1).u64(id),
@@ -342,6 +402,10 @@ impl Encode for Receipt {
             self.dead_man.iter().for_each(|a| {
                 w.address(a);
             });
+        }
+        if !self.triggered.is_empty() {
+            w.u8(3).u32(len_u32(self.triggered.len()));
+            self.triggered.iter().for_each(|t| t.encode_to(w));
         }
     }
 }

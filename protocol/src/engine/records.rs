@@ -4,6 +4,7 @@
 //! Decoding is strict (exact length, sorted lists, bounded counts) because witness bytes
 //! come from outside; a value that does not decode is reported, never unwrapped.
 
+use crate::action::TriggerKind;
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::Address;
 
@@ -216,6 +217,40 @@ pub struct DeadManSwitch {
     pub owner: Address,
     /// The batch timestamp (ms) from which the sweep cancels the owner's orders.
     pub time_ms: u64,
+}
+
+/// Which part of a trigger order a trigger-book entry is (the last byte of its index key).
+pub const LEG_ORDER: u8 = 0;
+/// A `TpSl`'s take-profit leg.
+pub const LEG_TAKE_PROFIT: u8 = 1;
+/// A `TpSl`'s stop-loss leg.
+pub const LEG_STOP_LOSS: u8 = 2;
+
+/// `0x15` leaf: one trigger order waiting for the mark (issue #16). Encoding: `owner(20) ‖
+/// nonce(8) ‖ leg(1) ‖ isBuy(1) ‖ kind(1) ‖ triggerPrice(8) ‖ price(8) ‖ size(8) ‖
+/// reduceOnly(1)`. A TP/SL leg has size 0: it closes the whole position when it fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerRecord {
+    pub owner: Address,
+    pub nonce: u64,
+    pub leg: u8,
+    pub is_buy: bool,
+    pub kind: TriggerKind,
+    pub trigger_price: u64,
+    pub price: u64,
+    pub size: u64,
+    pub reduce_only: bool,
+}
+
+/// `0x17` leaf: the TP/SL pair attached to `owner`'s position in `market` (the legs are
+/// the trigger orders `(owner, nonce)` legs 1 and 2). `long` is the side of the position
+/// it was set on. Encoding: `owner(20) ‖ market(4) ‖ nonce(8) ‖ long(1)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TpSlLink {
+    pub owner: Address,
+    pub market: u32,
+    pub nonce: u64,
+    pub long: bool,
 }
 
 /// `0x08` leaf: the account's `NONCE_WINDOW` highest used nonces, ascending.
@@ -467,6 +502,63 @@ impl Decode for DeadManSwitch {
             ));
         }
         Ok(DeadManSwitch { owner, time_ms })
+    }
+}
+
+impl Encode for TriggerRecord {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.owner).u64(self.nonce).u8(self.leg);
+        w.bool(self.is_buy)
+            .u8(self.kind as u8)
+            .u64(self.trigger_price)
+            .u64(self.price)
+            .u64(self.size)
+            .bool(self.reduce_only);
+    }
+}
+
+impl Decode for TriggerRecord {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let owner = r.address("trigger.owner")?;
+        let nonce = r.u64("trigger.nonce")?;
+        let leg = r.u8("trigger.leg")?;
+        if leg > LEG_STOP_LOSS {
+            return Err(invalid("trigger.leg", "not 0..=2"));
+        }
+        let is_buy = r.bool("trigger.is_buy")?;
+        let kind = TriggerKind::from_u8(r.u8("trigger.kind")?)
+            .ok_or_else(|| invalid("trigger.kind", "not 0..=3"))?;
+        Ok(TriggerRecord {
+            owner,
+            nonce,
+            leg,
+            is_buy,
+            kind,
+            trigger_price: r.u64("trigger.trigger_price")?,
+            price: r.u64("trigger.price")?,
+            size: r.u64("trigger.size")?,
+            reduce_only: r.bool("trigger.reduce_only")?,
+        })
+    }
+}
+
+impl Encode for TpSlLink {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.owner)
+            .u32(self.market)
+            .u64(self.nonce)
+            .bool(self.long);
+    }
+}
+
+impl Decode for TpSlLink {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(TpSlLink {
+            owner: r.address("tp_sl.owner")?,
+            market: r.u32("tp_sl.market")?,
+            nonce: r.u64("tp_sl.nonce")?,
+            long: r.bool("tp_sl.long")?,
+        })
     }
 }
 

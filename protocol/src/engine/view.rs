@@ -341,6 +341,76 @@ pub fn withdrawal<S: State>(st: &mut S, id: u64) -> Result<Option<Withdrawal>, S
     read(st, &super::keys::withdrawal_key(id))
 }
 
+/// One trigger order waiting for the mark, as `GET /v1/accounts/{a}/triggers` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerView {
+    pub market: u32,
+    /// Its id with the account: `Cancel` with this `orderNonce` removes it (a TP/SL: both legs).
+    pub nonce: u64,
+    /// `order` (a `TriggerOrder`), or a TP/SL leg: `take_profit` / `stop_loss`.
+    pub leg: String,
+    pub is_buy: bool,
+    /// 0 STOP_MARKET, 1 STOP_LIMIT, 2 TAKE_PROFIT_MARKET, 3 TAKE_PROFIT_LIMIT.
+    pub kind: crate::action::TriggerKind,
+    pub trigger_price: u64,
+    /// The limit price (0 for the market kinds).
+    pub price: u64,
+    /// 0 for a TP/SL leg: the whole position when it fires.
+    pub size: u64,
+    pub reduce_only: bool,
+}
+
+/// An account's trigger orders and TP/SL legs, in index order (market, nonce, leg).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggersView {
+    pub account: Address,
+    pub triggers: Vec<TriggerView>,
+}
+
+/// Every trigger order of `owner` (docs/PROTOCOL.md Part 4 §21).
+pub fn triggers_view<S: State>(st: &mut S, owner: &Address) -> Result<TriggersView, StateError> {
+    let mut index = Vec::new();
+    walk_prefix(
+        st,
+        &super::keys::account_triggers_prefix(owner),
+        |_, key, bytes| {
+            index.push((*key, bytes.to_vec()));
+            Ok(true)
+        },
+    )?;
+    let mut triggers = Vec::new();
+    for (key, target) in index {
+        let Ok(target) = <[u8; 32]>::try_from(target.as_slice()) else {
+            continue;
+        };
+        let market = u32::from_be_bytes(key.0[19..23].try_into().expect("4 bytes"));
+        let found: Option<super::records::TriggerRecord> = read(st, &H256(target))?;
+        // A leaf of another owner whose hash shares the prefix is not this account's.
+        if let Some(r) = found.filter(|r| r.owner == *owner) {
+            let leg = match r.leg {
+                super::records::LEG_TAKE_PROFIT => "take_profit",
+                super::records::LEG_STOP_LOSS => "stop_loss",
+                _ => "order",
+            };
+            triggers.push(TriggerView {
+                market,
+                nonce: r.nonce,
+                leg: leg.into(),
+                is_buy: r.is_buy,
+                kind: r.kind,
+                trigger_price: r.trigger_price,
+                price: r.price,
+                size: r.size,
+                reduce_only: r.reduce_only,
+            });
+        }
+    }
+    Ok(TriggersView {
+        account: *owner,
+        triggers,
+    })
+}
+
 /// One agent an account approved, as `GET /v1/accounts/{a}/agents` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentView {

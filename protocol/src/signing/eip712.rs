@@ -45,6 +45,8 @@ pub const AGENT_SCHEDULE_CANCEL_TYPE: &str =
 pub const CLIENT_ORDER_TYPE: &str = "ClientOrder(address signer,address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint128 clientId,uint64 nonce,uint64 expiresAt)";
 pub const CANCEL_BY_CLIENT_ID_TYPE: &str = "CancelByClientId(address signer,address account,uint128 clientId,uint64 nonce,uint64 expiresAt)";
 pub const MODIFY_ORDER_TYPE: &str = "ModifyOrder(address signer,address account,uint128 clientId,uint64 price,uint64 size,uint64 nonce,uint64 expiresAt)";
+pub const TRIGGER_ORDER_TYPE: &str = "TriggerOrder(address signer,address account,uint32 market,bool isBuy,uint8 kind,uint64 triggerPrice,uint64 price,uint64 size,bool reduceOnly,uint64 nonce,uint64 expiresAt)";
+pub const TP_SL_TYPE: &str = "TpSl(address signer,address account,uint32 market,uint64 takeProfit,uint64 stopLoss,uint64 nonce,uint64 expiresAt)";
 
 /// keccak256(DOMAIN_TYPE)
 pub const DOMAIN_TYPEHASH: H256 =
@@ -88,6 +90,12 @@ pub const SCHEDULE_CANCEL_TYPEHASH: H256 =
 /// keccak256(AGENT_SCHEDULE_CANCEL_TYPE)
 pub const AGENT_SCHEDULE_CANCEL_TYPEHASH: H256 =
     h256("0x464559043939f689658c306eff37dac02ddefa3f75f8a11c6f723b5fe14e05aa");
+/// keccak256(TRIGGER_ORDER_TYPE)
+pub const TRIGGER_ORDER_TYPEHASH: H256 =
+    h256("0x6caad3d7d87b3014464e37811d8d6f89d859836b574d1ec40095fc750312171a");
+/// keccak256(TP_SL_TYPE)
+pub const TP_SL_TYPEHASH: H256 =
+    h256("0x40ee8c9eca7c3c2cc42b8ee0fa44c56a34ab09603bf0e74e2534292a86b21921");
 
 /// keccak256(CLIENT_ORDER_TYPE)
 pub const CLIENT_ORDER_TYPEHASH: H256 =
@@ -185,6 +193,26 @@ pub fn struct_hash(action: &Action) -> H256 {
             .uint(c.nonce.into())
             .uint(c.expires_at.into()),
         Action::ModifyOrder(m) => modify_order_fields(h, m),
+        Action::TriggerOrder(t) => h
+            .address(&t.signer)
+            .address(&t.account)
+            .uint(t.market.into())
+            .bool(t.is_buy)
+            .uint(u128::from(t.kind as u8))
+            .uint(t.trigger_price.into())
+            .uint(t.price.into())
+            .uint(t.size.into())
+            .bool(t.reduce_only)
+            .uint(t.nonce.into())
+            .uint(t.expires_at.into()),
+        Action::TpSl(t) => h
+            .address(&t.signer)
+            .address(&t.account)
+            .uint(t.market.into())
+            .uint(t.take_profit.into())
+            .uint(t.stop_loss.into())
+            .uint(t.nonce.into())
+            .uint(t.expires_at.into()),
     }
     .finish()
 }

@@ -21,8 +21,9 @@ pub use eip712::{
     DOMAIN_TYPEHASH, DOMAIN_VERSION, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, MODIFY_ORDER_TYPE,
     MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
     REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH,
-    StructHasher, WITHDRAW_TYPE, WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator,
-    signing_digest, struct_hash, type_hash, typed_data_digest,
+    StructHasher, TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE, TRIGGER_ORDER_TYPEHASH,
+    WITHDRAW_TYPE, WITHDRAW_TYPEHASH, domain_separator, eip712_domain_separator, signing_digest,
+    struct_hash, type_hash, typed_data_digest,
 };
 pub use recover::{
     CURVE_ORDER, CheckedSignature, HALF_CURVE_ORDER, address_of_key, check_signature_rules,

@@ -16,6 +16,7 @@ mod orders;
 mod reservation;
 mod touched_keys;
 mod transfers;
+mod triggers;
 mod worked_example;
 mod workload;
 

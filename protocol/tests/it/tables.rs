@@ -6,8 +6,8 @@
 use protocol::action::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
     BoundSizes, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible, Liquidate, ModifyOrder,
-    Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction, TimeInForce,
-    Withdraw,
+    Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction, TimeInForce, TpSl,
+    TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -183,6 +183,28 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             price: 51_000,
             size: 2,
             nonce: 18,
+            expires_at: 1_000,
+        }),
+        ActionKind::TriggerOrder => Action::TriggerOrder(TriggerOrder {
+            signer: Address([9; 20]),
+            account,
+            market: 1,
+            is_buy: false,
+            kind: TriggerKind::StopLimit,
+            trigger_price: 48_000,
+            price: 47_000,
+            size: 3,
+            reduce_only,
+            nonce: 16,
+            expires_at: 1_000,
+        }),
+        ActionKind::TpSl => Action::TpSl(TpSl {
+            signer: account,
+            account,
+            market: 1,
+            take_profit: 55_000,
+            stop_loss: 45_000,
+            nonce: 17,
             expires_at: 1_000,
         }),
     }

@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(reads::health))
         .route("/v1/accounts/{address}", get(reads::account))
         .route("/v1/accounts/{address}/agents", get(reads::agents))
+        .route("/v1/accounts/{address}/triggers", get(reads::triggers))
         .route("/v1/markets", get(reads::markets))
         .route("/v1/markets/{id}/book", get(reads::book))
         .route("/v1/markets/{id}/trades", get(history::market_trades))

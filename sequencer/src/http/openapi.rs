@@ -32,6 +32,7 @@ use utoipa::OpenApi;
         super::reads::health,
         super::reads::account,
         super::reads::agents,
+        super::reads::triggers,
         super::reads::markets,
         super::reads::book,
         super::reads::batches,

@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use protocol::api::genesis::GenesisView;
 use protocol::api::sequencer::{
     AccountResponse, AgentsResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo,
-    MarketsResponse, StatusResponse, TxListResponse, TxLookup,
+    MarketsResponse, StatusResponse, TriggersResponse, TxListResponse, TxLookup,
 };
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
@@ -130,6 +130,22 @@ pub async fn agents(
     let mut tree = v.tree.clone();
     let ctx = v.context(now_ms());
     view::agents_view(&mut tree, &ctx, &address)
+        .map(Json)
+        .map_err(ApiError::internal)
+}
+
+/// `GET /v1/accounts/{address}/triggers`: the account's trigger orders and TP/SL legs
+/// waiting for the mark, as of the newest state (docs/PROTOCOL.md Part 4 §21).
+#[utoipa::path(get, path = "/v1/accounts/{address}/triggers", tag = "state",
+    params(("address" = Address, Path)),
+    responses((status = 200, description = "The account's trigger orders", body = TriggersResponse)))]
+pub async fn triggers(
+    State(s): State<AppState>,
+    ApiPath(address): ApiPath<Address>,
+) -> Answer<TriggersResponse> {
+    let v = s.views.borrow().clone();
+    let mut tree = v.tree.clone();
+    view::triggers_view(&mut tree, &address)
         .map(Json)
         .map_err(ApiError::internal)
 }

@@ -7,7 +7,9 @@
 use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
-use protocol::action::{Action, ApproveAgent, ClientOrder, ScheduleCancel, TimeInForce};
+use protocol::action::{
+    Action, ApproveAgent, ClientOrder, ScheduleCancel, TimeInForce, TriggerKind, TriggerOrder,
+};
 use protocol::api::sequencer::{AuditStatus, StatusResponse};
 use protocol::batch::{Batch, genesis_tree};
 use protocol::codec::Decode;
@@ -17,9 +19,10 @@ use sequencer::FaultPlan;
 use std::time::Duration;
 
 /// Deposits, a price, two trades, alice approving bob as her agent (what `agent-withdraw`
-/// needs), bob's dead-man's switch far ahead (what `dead-man-early` needs) and a
-/// good-till-time bid of alice's resting below the market (what `expire-early` needs);
-/// waits until all of it is sealed and posted.
+/// needs), bob's dead-man's switch far ahead (what `dead-man-early` needs), a
+/// good-till-time bid of alice's resting below the market (what `expire-early` needs) and
+/// a buy stop of bob's at twice the price (what `stop-early` needs); waits until all of it
+/// is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
     seq.submit(&maker_ask(&alice, ONE_BTC, nonce)).await;
@@ -56,6 +59,20 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         expires_at: FAR,
     });
     seq.submit(&sign(&alice, gtt)).await;
+    let stop = Action::TriggerOrder(TriggerOrder {
+        signer: addr(&bob),
+        account: addr(&bob),
+        market: BTC,
+        is_buy: true,
+        kind: TriggerKind::StopMarket,
+        trigger_price: 2 * BTC_PRICE,
+        price: 0,
+        size: ONE_BTC / 4,
+        reduce_only: false,
+        nonce: nonce + 3,
+        expires_at: FAR,
+    });
+    seq.submit(&sign(&bob, stop)).await;
     wait_for(
         "everything to be posted",
         Duration::from_secs(10),
@@ -133,15 +150,14 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
         let broken = audit.violation.as_ref().map(|v| v.invariant.as_str());
         match fault {
             Fault::Mint => assert_eq!(broken, Some("money-conserved"), "{audit:?}"),
-            // A withdrawal paid on an agent's signature, or orders cancelled early, are
-            // wrong, yet balanced.
+            // A withdrawal paid on an agent's signature, orders cancelled early, or a stop
+            // fired early, are wrong, yet balanced.
             Fault::WrongRoot
             | Fault::WrongReceipt
             | Fault::AgentWithdraw
             | Fault::DeadManEarly
-            | Fault::ExpireEarly => {
-                assert_eq!(broken, None, "{fault}")
-            }
+            | Fault::ExpireEarly
+            | Fault::StopEarly => assert_eq!(broken, None, "{fault}"),
             Fault::BadFill | Fault::SkipLiquidationCheck => {}
         }
 

@@ -242,9 +242,10 @@ impl Story {
                 "bob sets his dead-man's switch an hour ahead",
                 s.schedule_cancel(&self.bob, 3_600_000, 5),
             ),
+            ("bob files a buy stop at 100,000", s.buy_stop(&self.bob, 6)),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all six land in one batch: the batch the fault is armed for.
+        // One request, so all seven land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

@@ -4,7 +4,7 @@
 use super::Network;
 use protocol::action::{
     Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SignedAction,
-    TimeInForce, Withdraw,
+    TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
@@ -51,7 +51,8 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade, a
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
 /// ahead (what `dead-man-early` needs), a good-till-time bid resting below the market
-/// (what `expire-early` needs); a third trade. Returns
+/// (what `expire-early` needs), a buy stop at twice the price (what `stop-early` needs);
+/// a third trade. Returns
 /// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
@@ -72,6 +73,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             approve_agent(net, 2, 3, 2),
             schedule_cancel(net, 2, 3),
             gtt_bid(net, 3, 2),
+            buy_stop(net, 3, 3),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -134,6 +136,25 @@ fn schedule_cancel(net: &Network, trader: usize, nonce: u64) -> SignedAction {
     let action = Action::ScheduleCancel(ScheduleCancel {
         account: t.address,
         time: FAR,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+/// `trader` files a buy stop of 0.1 BTC at twice the price (it never fires honestly).
+fn buy_stop(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::TriggerOrder(TriggerOrder {
+        signer: t.address,
+        account: t.address,
+        market: BTC,
+        is_buy: true,
+        kind: TriggerKind::StopMarket,
+        trigger_price: 2 * BTC_PRICE,
+        price: 0,
+        size: ONE_BTC / 10,
+        reduce_only: false,
         nonce,
         expires_at: FAR,
     });

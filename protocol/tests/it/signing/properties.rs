@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
     CancelAll, CancelByClientId, ClientOrder, Liquidate, ModifyOrder, Order, PriceUpdate,
-    RevokeAgent, ScheduleCancel, SignedAction, TimeInForce, Withdraw,
+    RevokeAgent, ScheduleCancel, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder,
+    Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -247,6 +248,40 @@ fn agent_action() -> impl Strategy<Value = Action> {
                 expires_at: n[2],
             })
         }),
+        (
+            (address(), address(), any::<u32>(), any::<bool>()),
+            (0u8..4, any::<[u64; 5]>(), any::<bool>())
+        )
+            .prop_map(
+                |((signer, account, market, is_buy), (kind, n, reduce_only))| {
+                    Action::TriggerOrder(TriggerOrder {
+                        signer,
+                        account,
+                        market,
+                        is_buy,
+                        kind: TriggerKind::from_u8(kind).expect("0..4"),
+                        trigger_price: n[0],
+                        price: n[1],
+                        size: n[2],
+                        reduce_only,
+                        nonce: n[3],
+                        expires_at: n[4],
+                    })
+                }
+            ),
+        (address(), address(), any::<u32>(), any::<[u64; 4]>()).prop_map(
+            |(signer, account, market, n)| {
+                Action::TpSl(TpSl {
+                    signer,
+                    account,
+                    market,
+                    take_profit: n[0],
+                    stop_loss: n[1],
+                    nonce: n[2],
+                    expires_at: n[3],
+                })
+            }
+        ),
     ]
 }
 
@@ -295,6 +330,8 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::ClientOrder(o) => Action::ClientOrder(ClientOrder { signer, ..o }),
         Action::CancelByClientId(c) => Action::CancelByClientId(CancelByClientId { signer, ..c }),
         Action::ModifyOrder(m) => Action::ModifyOrder(ModifyOrder { signer, ..m }),
+        Action::TriggerOrder(t) => Action::TriggerOrder(TriggerOrder { signer, ..t }),
+        Action::TpSl(t) => Action::TpSl(TpSl { signer, ..t }),
     }
 }
 

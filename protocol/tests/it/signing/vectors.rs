@@ -178,6 +178,30 @@ pub const VECTORS: &[Vector] = &[
         digest: "0x9b7c6ad5b62d3b89c5c34d9e5f6814d92ca120c6cd1069d6a21cfa29a1bfd320",
         signature: "0x012962716abc3561aaef5bb9fd04ac54533c4bffc8ebc6fc211791b70a5943a446411e9f7bd63aa00aa07c16e5e715942b47dcbcbef44526e12819a613efddbc1c",
     },
+    // Trigger orders and TP/SL (issue #16; vectors 24-26): the account's stop-limit, its
+    // agent's take-profit (the `signer` field names the agent), and the account's TP/SL.
+    // The client's `external_signature` test posts all three to a devnet.
+    Vector {
+        key: KEY,
+        action: r#"{"type":"TriggerOrder","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":false,"kind":1,"triggerPrice":45000000000,"price":44900000000,"size":5000,"reduceOnly":false,"nonce":9,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x0e40785ed49a5ae570a84de86552991469d0e5247e6c60fd4fa635d4f1d24b25",
+        digest: "0x31f389173d0ae97edaaae3462949a978ebd9608355c68f37e5b980beade92242",
+        signature: "0xb14a9525d881c4960cf0dd9b9c02dbdbc3c204375426c0007222094960962fd477ce6d52c3755875db5783f0ec11f25b27e046a1f8b11ba8d4fb178a247dd8fa1c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"TriggerOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":false,"kind":2,"triggerPrice":60000000000,"price":0,"size":5000,"reduceOnly":true,"nonce":10,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x3bac7dc435484f3257dc184733fd2704a9fafd96ee52e55c6234a77fdddc0c69",
+        digest: "0x0f0fd8cd23a933d3ef973d4d5c5c22467c95149d53753d0cecfac6b81d3b1ad5",
+        signature: "0xe799d5516a7517d5af653d4bd88eebbcf0a1b932dccec11b9c4b7d3f47b7a15e66b2393cc3a73a90ddaf05e9309629ea96db22fb9e5dc2a298516f0a25967f521c",
+    },
+    Vector {
+        key: KEY,
+        action: r#"{"type":"TpSl","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"takeProfit":55000000000,"stopLoss":45000000000,"nonce":11,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x731a2e7779bce4f71ca369968bedf87caf3db06d8ea54e2a2e6ec033da92253c",
+        digest: "0xe97dbb83d308714bbe8dbc1dde26e3365916466871962a716ad04f5af90f4cc5",
+        signature: "0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c",
+    },
 ];
 
 #[test]

@@ -10,6 +10,7 @@ mod dead_man;
 mod orders;
 mod signatures;
 mod toolkit;
+mod triggers;
 
 use super::world::{ALICE, BOB, BTC, USD, World};
 use protocol::action::{TimeInForce, Tx};
@@ -86,6 +87,7 @@ pub fn all() -> Vec<Case> {
         agents::agents(),
         dead_man::dead_man(),
         toolkit::toolkit_client_orders(),
+        triggers::trigger_orders(),
     ]
 }
 

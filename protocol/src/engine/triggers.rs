@@ -1,0 +1,433 @@
+//! Trigger orders and TP/SL (issue #16): orders that wait off the book until the market's
+//! mark price reaches their trigger, then execute as ordinary orders.
+//!
+//! Three leaves. The trigger book `0x15 ‖ market ‖ direction ‖ priority ‖ seq` holds each
+//! waiting order, ordered so that the first key of a (market, direction) prefix is the
+//! one the mark reaches first (rising: lowest trigger; falling: highest), then by
+//! sequence; so "the next order to fire" is one `first_with_prefix`, as for the book. The
+//! index `0x16 ‖ owner-hash ‖ market ‖ nonce ‖ leg` finds an account's trigger orders (for
+//! `Cancel` and the read API). A position's TP/SL pair is linked from `0x17 ‖
+//! owner-market-hash`.
+//!
+//! Firing happens only when a `PriceUpdate` is applied, after it set the mark: at most
+//! [`TRIGGER_FIRE_PER_UPDATE`] orders of that market fire, rising direction first, each
+//! the first key of its direction; the rest carry over to the market's next applied price
+//! updates (in the same key order). So every node fires the same orders at the same
+//! transaction. A fired order is removed and placed through `orders::place`: the market
+//! kinds as IOC at the mark ± [`TRIGGER_SLIPPAGE_BPS`] (within the price band), the limit
+//! kinds as GTC at their price. If the order is refused (margin, reduce-only, halted
+//! market…) its effects are undone, the trigger is still consumed and the receipt says
+//! why. A TP/SL leg that fires cancels the other leg (one-cancels-other) and closes the
+//! whole position; if that position is closed (flat or flipped) at that moment, both legs
+//! vanish without an order. docs/PROTOCOL.md Part 4 §21.
+
+use super::keys::{
+    TRIGGER_FALL, TRIGGER_RISE, parse_trigger_key, tp_sl_key, trigger_index_key, trigger_key,
+    trigger_side_prefix,
+};
+use super::orders;
+use super::receipt::{Receipt, Status, TriggerEvent, TriggerOutcome};
+use super::records::{LEG_ORDER, LEG_STOP_LOSS, LEG_TAKE_PROFIT, TpSlLink, TriggerRecord};
+use super::storage::{decode_at, load_market, load_position, read, store_market};
+use super::{BlockContext, Halt, reject, reject_with};
+use crate::action::{Order, TimeInForce, TpSl, TriggerKind, TriggerOrder};
+use crate::codec::Encode;
+use crate::genesis::{Genesis, MarketParams};
+use crate::primitives::{Address, H256};
+use crate::state::{Key, State, StateError};
+
+/// The most trigger orders one price update fires (bounding its touched keys,
+/// `ActionKind::TABLE`); the rest fire on the market's next price updates.
+pub const TRIGGER_FIRE_PER_UPDATE: usize = 2;
+
+/// How far from the mark a fired market trigger order may fill: it is an IOC order at
+/// the mark plus (buy) or minus (sell) this many basis points, or the market's price band
+/// if that is narrower, rounded to a tick toward the mark.
+pub const TRIGGER_SLIPPAGE_BPS: u32 = 500;
+
+/// The trigger-book direction of an order of `kind` on side `is_buy`.
+pub fn direction(kind: TriggerKind, is_buy: bool) -> u8 {
+    if kind.fires_on_rise(is_buy) {
+        TRIGGER_RISE
+    } else {
+        TRIGGER_FALL
+    }
+}
+
+/// Whether a trigger in `direction` at `trigger_price` fires at `mark`.
+pub fn is_reached(direction: u8, trigger_price: u64, mark: u64) -> bool {
+    if direction == TRIGGER_RISE {
+        mark >= trigger_price
+    } else {
+        mark <= trigger_price
+    }
+}
+
+fn on_tick(params: &MarketParams, price: u64) -> bool {
+    price != 0 && price.checked_rem(params.tick_size) == Some(0)
+}
+
+/// The static checks of a `TriggerOrder` against its market.
+fn validate(params: &MarketParams, t: &TriggerOrder) -> Result<(), Halt> {
+    if !on_tick(params, t.trigger_price) {
+        return reject_with(
+            Status::InvalidTriggerPrice,
+            format!(
+                "triggerPrice {} with tick size {}",
+                t.trigger_price, params.tick_size
+            ),
+        );
+    }
+    if t.kind.is_limit() != (t.price != 0) {
+        return reject(Status::TriggerPriceMismatch);
+    }
+    if t.kind.is_limit() && !on_tick(params, t.price) {
+        return reject(Status::InvalidTick);
+    }
+    if t.size == 0 {
+        return reject(Status::ZeroSize);
+    }
+    if t.size.checked_rem(params.lot_size) != Some(0) {
+        return reject(Status::InvalidLot);
+    }
+    if t.size > params.open_interest_cap {
+        return reject(Status::SizeTooLarge);
+    }
+    Ok(())
+}
+
+/// `TriggerOrder` (after the common checks): files it in the trigger book.
+pub(super) fn place<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    t: &TriggerOrder,
+) -> Result<Receipt, Halt> {
+    let Some(params) = genesis.market(t.market) else {
+        return reject(Status::UnknownMarket);
+    };
+    validate(params, t)?;
+    let record = TriggerRecord {
+        owner: t.account,
+        nonce: t.nonce,
+        leg: LEG_ORDER,
+        is_buy: t.is_buy,
+        kind: t.kind,
+        trigger_price: t.trigger_price,
+        price: t.price,
+        size: t.size,
+        reduce_only: t.reduce_only,
+    };
+    insert(st, t.market, &record)?;
+    Ok(Receipt::ok())
+}
+
+/// `TpSl` (after the common checks): replaces the position's pair (both prices 0: removes it).
+pub(super) fn set_tp_sl<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    t: &TpSl,
+) -> Result<Receipt, Halt> {
+    let Some(params) = genesis.market(t.market) else {
+        return reject(Status::UnknownMarket);
+    };
+    for (name, price) in [("takeProfit", t.take_profit), ("stopLoss", t.stop_loss)] {
+        if price != 0 && !on_tick(params, price) {
+            return reject_with(
+                Status::InvalidTriggerPrice,
+                format!("{name} {price} with tick size {}", params.tick_size),
+            );
+        }
+    }
+    let mut receipt = Receipt::ok();
+    remove_tp_sl(
+        st,
+        &t.account,
+        t.market,
+        TriggerOutcome::Cancelled,
+        &mut receipt,
+    )?;
+    if t.take_profit == 0 && t.stop_loss == 0 {
+        return Ok(receipt);
+    }
+    let pos = load_position(st, &t.account, t.market)?;
+    if pos.size == 0 {
+        return reject(Status::NoPosition);
+    }
+    let long = pos.size > 0;
+    let legs = [
+        (
+            LEG_TAKE_PROFIT,
+            TriggerKind::TakeProfitMarket,
+            t.take_profit,
+        ),
+        (LEG_STOP_LOSS, TriggerKind::StopMarket, t.stop_loss),
+    ];
+    for (leg, kind, trigger_price) in legs.into_iter().filter(|l| l.2 != 0) {
+        let record = TriggerRecord {
+            owner: t.account,
+            nonce: t.nonce,
+            leg,
+            // A leg closes the position: it sells a long, buys a short.
+            is_buy: !long,
+            kind,
+            trigger_price,
+            price: 0,
+            size: 0,
+            reduce_only: true,
+        };
+        insert(st, t.market, &record)?;
+    }
+    let link = TpSlLink {
+        owner: t.account,
+        market: t.market,
+        nonce: t.nonce,
+        long,
+    };
+    st.set(&tp_sl_key(&t.account, t.market), link.encode())?;
+    Ok(receipt)
+}
+
+/// Writes `record` under a fresh sequence number of `market`, with its index entry.
+fn insert<S: State>(st: &mut S, market: u32, record: &TriggerRecord) -> Result<(), Halt> {
+    let mut ms = load_market(st, market)?;
+    let seq = ms.next_seq;
+    ms.next_seq = seq.checked_add(1).ok_or(super::math::Overflow)?;
+    store_market(st, market, &ms)?;
+    let dir = direction(record.kind, record.is_buy);
+    let key = trigger_key(market, dir, record.trigger_price, seq);
+    st.set(&key, record.encode())?;
+    let index = trigger_index_key(&record.owner, market, record.nonce, record.leg);
+    st.set(&index, key.0.to_vec())?;
+    Ok(())
+}
+
+/// The trigger key an index entry points at, if the entry exists.
+fn indexed<S: State>(st: &mut S, index: &Key) -> Result<Option<Key>, StateError> {
+    let Some(bytes) = st.get(index)? else {
+        return Ok(None);
+    };
+    let target = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StateError::Malformed {
+        key: *index,
+        reason: "a trigger index entry holds a 32-byte key".into(),
+    })?;
+    Ok(Some(H256(target)))
+}
+
+/// Removes leg `leg` of `(owner, nonce)` in `market` if it exists, recording `outcome`.
+fn remove_leg<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+    leg: u8,
+    outcome: TriggerOutcome,
+) -> Result<Option<TriggerEvent>, StateError> {
+    let index = trigger_index_key(owner, market, nonce, leg);
+    let Some(key) = indexed(st, &index)? else {
+        return Ok(None);
+    };
+    let record: TriggerRecord = read(st, &key)?.ok_or_else(|| StateError::Malformed {
+        key: index,
+        reason: "a trigger index entry points at no trigger order".into(),
+    })?;
+    st.delete(&index)?;
+    st.delete(&key)?;
+    Ok(Some(event(market, &record, 0, outcome)))
+}
+
+fn event(market: u32, r: &TriggerRecord, mark_price: u64, outcome: TriggerOutcome) -> TriggerEvent {
+    TriggerEvent {
+        market,
+        account: r.owner,
+        nonce: r.nonce,
+        leg: r.leg,
+        trigger_price: r.trigger_price,
+        mark_price,
+        outcome,
+        status: Status::Ok,
+        order: None,
+    }
+}
+
+/// Removes the TP/SL pair of `owner`'s position in `market` (link and both legs), if any.
+fn remove_tp_sl<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    outcome: TriggerOutcome,
+    receipt: &mut Receipt,
+) -> Result<Option<TpSlLink>, StateError> {
+    let key = tp_sl_key(owner, market);
+    let Some(link) = read::<_, TpSlLink>(st, &key)?.filter(|l| l.owner == *owner) else {
+        return Ok(None);
+    };
+    st.delete(&key)?;
+    for leg in [LEG_TAKE_PROFIT, LEG_STOP_LOSS] {
+        if let Some(e) = remove_leg(st, owner, market, link.nonce, leg, outcome)? {
+            receipt.triggered.push(e);
+        }
+    }
+    Ok(Some(link))
+}
+
+/// `Cancel` of a nonce that names no resting order: removes the trigger order (or the
+/// TP/SL pair) with that nonce. `None` when there is none either.
+pub(super) fn cancel<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+) -> Result<Option<Receipt>, StateError> {
+    let mut receipt = Receipt::ok();
+    let cancelled = TriggerOutcome::Cancelled;
+    if let Some(e) = remove_leg(st, owner, market, nonce, LEG_ORDER, cancelled)? {
+        receipt.triggered.push(e);
+        return Ok(Some(receipt));
+    }
+    let key = tp_sl_key(owner, market);
+    let linked = read::<_, TpSlLink>(st, &key)?.filter(|l| l.owner == *owner && l.nonce == nonce);
+    if linked.is_none() {
+        return Ok(None);
+    }
+    remove_tp_sl(st, owner, market, cancelled, &mut receipt)?;
+    Ok(Some(receipt))
+}
+
+/// The next trigger of `market` due at `mark`: rising first, then falling.
+pub(super) fn next_due<S: State>(
+    st: &mut S,
+    market: u32,
+    mark: u64,
+) -> Result<Option<(Key, TriggerRecord)>, StateError> {
+    for dir in [TRIGGER_RISE, TRIGGER_FALL] {
+        if let Some((key, bytes)) = st.first_with_prefix(&trigger_side_prefix(market, dir))? {
+            let (_, _, trigger_price, _) =
+                parse_trigger_key(&key).ok_or_else(|| StateError::Malformed {
+                    key,
+                    reason: "not a trigger-book key".into(),
+                })?;
+            if is_reached(dir, trigger_price, mark) {
+                return Ok(Some((key, decode_at(&key, &bytes)?)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// After a price update set `market`'s mark: fires what it reached, at most
+/// [`TRIGGER_FIRE_PER_UPDATE`] orders, into `receipt`.
+pub(super) fn fire_due<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    market: u32,
+    receipt: &mut Receipt,
+) -> Result<(), Halt> {
+    let mark = load_market(st, market)?.mark_price;
+    for _ in 0..TRIGGER_FIRE_PER_UPDATE {
+        let Some((key, record)) = next_due(st, market, mark)? else {
+            break;
+        };
+        fire(st, genesis, ctx, market, mark, &key, &record, receipt)?;
+    }
+    Ok(())
+}
+
+/// Fires one trigger order at `mark`: removes it (and, for a TP/SL leg, the pair) and
+/// places its order; a refused order is undone and recorded with its status.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fire<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    market: u32,
+    mark: u64,
+    key: &Key,
+    record: &TriggerRecord,
+    receipt: &mut Receipt,
+) -> Result<(), Halt> {
+    st.delete(key)?;
+    st.delete(&trigger_index_key(
+        &record.owner,
+        market,
+        record.nonce,
+        record.leg,
+    ))?;
+    let mut fired = event(market, record, mark, TriggerOutcome::Fired);
+    let mut size = record.size;
+    if record.leg != LEG_ORDER {
+        let link = remove_tp_sl(
+            st,
+            &record.owner,
+            market,
+            TriggerOutcome::OneCancelsOther,
+            receipt,
+        )?;
+        let pos = load_position(st, &record.owner, market)?;
+        let open = link.is_some_and(|l| pos.size != 0 && (pos.size > 0) == l.long);
+        if !open {
+            fired.outcome = TriggerOutcome::PositionClosed;
+            receipt.triggered.push(fired);
+            return Ok(());
+        }
+        size = u64::try_from(pos.size.unsigned_abs()).unwrap_or(u64::MAX);
+    }
+    let Some(params) = genesis.market(market) else {
+        return reject(Status::UnknownMarket);
+    };
+    let order = Order {
+        account: record.owner,
+        market,
+        is_buy: record.is_buy,
+        price: execution_price(params, record, mark),
+        size,
+        tif: if record.kind.is_limit() {
+            TimeInForce::Gtc
+        } else {
+            TimeInForce::Ioc
+        },
+        reduce_only: record.reduce_only,
+        nonce: record.nonce,
+        expires_at: u64::MAX,
+    };
+    // A rejected fired order undoes only its own writes (a nested section of the undo
+    // log); the price update and the trigger's removal stand.
+    let mark = st.begin();
+    match orders::place(st, genesis, ctx, &order) {
+        Ok(placed) => {
+            st.commit(mark);
+            receipt.fills.extend(placed.fills);
+            receipt.cancelled.extend(placed.cancelled);
+            fired.order = placed.order;
+        }
+        Err(Halt::State(e)) => {
+            // The enclosing section undoes everything on a storage error.
+            st.commit(mark);
+            return Err(Halt::State(e));
+        }
+        Err(Halt::Reject(status) | Halt::RejectWith(status, _)) => {
+            st.rollback(mark)?;
+            fired.status = status;
+        }
+    }
+    receipt.triggered.push(fired);
+    Ok(())
+}
+
+/// The price a fired order is placed at: a limit kind's own price; for a market kind the
+/// mark moved by the slippage bound (or the band, if narrower) against the order, on a
+/// tick toward the mark, never below one tick.
+pub fn execution_price(params: &MarketParams, record: &TriggerRecord, mark: u64) -> u64 {
+    if record.kind.is_limit() {
+        return record.price;
+    }
+    let bps = u128::from(TRIGGER_SLIPPAGE_BPS.min(params.price_band_bps));
+    let tick = u128::from(params.tick_size.max(1));
+    let mark = u128::from(mark);
+    let price = if record.is_buy {
+        mark * (10_000 + bps) / 10_000 / tick * tick
+    } else {
+        (mark * (10_000 - bps)).div_ceil(10_000).div_ceil(tick) * tick
+    };
+    u64::try_from(price.max(tick)).unwrap_or(u64::MAX)
+}
