@@ -89,6 +89,11 @@ fn order_bound(s: BoundSizes) -> usize {
     11 + s.fills * (s.markets + 5) + 2 * s.markets.saturating_sub(1)
 }
 
+/// `PriceUpdate`: the market, the signers' prices, best bid and best ask (4), and the
+/// option listing it may trigger: the listing leaf and at most `MAX_SERIES_PER_LISTING`
+/// series leaves (docs/PROTOCOL.md Part 8 §9).
+const PRICE_UPDATE_BOUND: usize = 5 + crate::options::schedule::MAX_SERIES_PER_LISTING;
+
 /// `Cancel`: 5.
 const CANCEL_BOUND: usize = 5;
 
@@ -160,7 +165,7 @@ impl ActionKind {
             type_string: PRICE_UPDATE_TYPE,
             type_hash: PRICE_UPDATE_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |_| 4,
+            max_touched: |_| PRICE_UPDATE_BOUND,
         },
         // Agent management needs the account's own key and never leaves the account
         // stuck, so it is not forcible; the agent kinds act for another account, which can

@@ -11,7 +11,8 @@
 //! - CancelAll:  3 + 2·O + M
 //! - Withdraw:   4 + 2·M
 //! - Liquidate:  15 + 2·M + 2·O + F·(M + 5) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
-//! - PriceUpdate: 4 (market, the signers' prices, best bid and best ask)
+//! - PriceUpdate: 5 + 34 (market, the signers' prices, best bid and best ask; the option
+//!   listing leaf and up to `MAX_SERIES_PER_LISTING` = 34 series it may list)
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - L1 deposit: 2; an L1 forced action: its action's bound + 1 (the queue counter).

@@ -8,7 +8,8 @@
 //!
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
-//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man` (the actions) → `invariants`, `view`
+//! `cancels`, `liquidation`, `transfers`, `oracle` (with `option_listing`), `agents`,
+//! `dead_man` (the actions) → `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 pub mod agents;
@@ -28,6 +29,9 @@ mod margin;
 mod matching;
 pub mod math;
 mod nonces;
+pub mod option_listing;
+pub mod option_records;
+pub mod option_view;
 mod oracle;
 mod orders;
 mod owner_hash;

@@ -10,6 +10,7 @@ mod common_checks;
 mod dead_man;
 mod funding_by_time;
 mod liquidations;
+mod option_listing;
 mod oracle_median;
 mod orders;
 mod reservation;

@@ -7,6 +7,7 @@ mod accounts;
 mod agents;
 mod checks;
 mod dead_man;
+mod options;
 mod orders;
 mod signatures;
 
@@ -84,6 +85,7 @@ pub fn all() -> Vec<Case> {
         accounts::liquidation_adl(),
         agents::agents(),
         dead_man::dead_man(),
+        options::option_listing(),
     ]
 }
 
