@@ -7,7 +7,8 @@
 //! our digest equals eth-account's, funds the signer through the settlement layer, and
 //! posts eth-account's exact JSON bytes to the sequencer: the order must rest on the book.
 //! Then the account approves an agent key and the agent's order rests for the account,
-//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1).
+//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1), the
+//! dead-man's switch (14–15) and the oracle's implied volatility for options (16).
 
 use protocol::action::{Action, PriceUpdate, SignedAction};
 use protocol::api::sequencer::TxAccepted;
@@ -36,6 +37,9 @@ const AGENT: &str = "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826";
 /// `AgentScheduleCancel` (its agent clearing it): docs/PROTOCOL.md Part 2 §6.1, 14–15.
 const SCHEDULE_CANCEL_JSON: &str = r#"{"type":"ScheduleCancel","message":{"account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":4102444800000,"nonce":7,"expiresAt":18446744073709551615},"signature":"0x68d647817f337d29fab0119d5dcdeda991bb30b0fe23764ef0693d2e8b0eafe154efb08ee1161e97561c8f8f03eae069cb795778decd3b6068729e0cc715a3d31c"}"#;
 const AGENT_SCHEDULE_CANCEL_JSON: &str = r#"{"type":"AgentScheduleCancel","message":{"agent":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","time":0,"nonce":8,"expiresAt":18446744073709551615},"signature":"0xe34b5cb3ce5f3ab7aed40f38fdc7ad4101487b66ca6d1a8a33df58609e250d191af7329003a3bf35628fd0cf773ea3e3f575d2b59c2a52fbfbce385c012c62a21b"}"#;
+/// eth-account's `ImpliedVolUpdate` (BTC-PERP's options at 80 %, signed by the devnet's
+/// oracle signer 0): docs/PROTOCOL.md Part 2 §6.1, vector 16.
+const IMPLIED_VOL_JSON: &str = r#"{"type":"ImpliedVolUpdate","message":{"market":1,"volPpm":800000,"timestampMs":1780272000000},"signature":"0xc3a91aed95486960d5790a3a6eaf75f4d721da21f6b4ee6848023b251949f5975b6d90aef2f5fe36be4504391fec844acb7ca58b553c2d57ca00f8536fa2f1b91b"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
 
@@ -143,6 +147,9 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     );
     assert_eq!(agent_bid, 3, "the agent's order is the account's order 3");
     dead_man_set_and_cleared(&m.sequencer_url, &seq, &account).await;
+    // The oracle's implied volatility, eth-account's bytes: accepted (the devnet's signer 0).
+    let vol = post_raw(&m.sequencer_url, IMPLIED_VOL_JSON).await;
+    assert_eq!(vol.receipt.agent, None);
     net.shutdown().await.expect("clean shutdown");
 }
 

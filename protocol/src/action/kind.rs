@@ -11,10 +11,10 @@ use crate::signing::{
     AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
     AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, AGENT_SCHEDULE_CANCEL_TYPE,
     AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
-    CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
-    ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE,
-    REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE,
-    WITHDRAW_TYPEHASH,
+    CANCEL_ALL_TYPEHASH, CANCEL_TYPE, CANCEL_TYPEHASH, IMPLIED_VOL_UPDATE_TYPE,
+    IMPLIED_VOL_UPDATE_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH,
+    PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH,
+    SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -34,6 +34,7 @@ pub enum ActionKind {
     AgentCancelAll = 10,
     ScheduleCancel = 11,
     AgentScheduleCancel = 12,
+    ImpliedVolUpdate = 13,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -94,6 +95,9 @@ fn order_bound(s: BoundSizes) -> usize {
 /// series leaves (docs/PROTOCOL.md Part 8 §9).
 const PRICE_UPDATE_BOUND: usize = 5 + crate::options::schedule::MAX_SERIES_PER_LISTING;
 
+/// `ImpliedVolUpdate`: the market's implied-volatility leaf (`0x12`), read and written.
+const IMPLIED_VOL_UPDATE_BOUND: usize = 1;
+
 /// `Cancel`: 5.
 const CANCEL_BOUND: usize = 5;
 
@@ -113,7 +117,7 @@ const SCHEDULE_CANCEL_BOUND: usize = 4;
 
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 13] = [
+    pub const TABLE: [ActionRow; 14] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -228,6 +232,16 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: |_| SCHEDULE_CANCEL_BOUND + 1,
         },
+        // The oracle's implied volatility only prices options; a stale one never keeps
+        // anybody from getting out, so it is not forcible (docs/PROTOCOL.md Part 8 §10).
+        ActionRow {
+            kind: ActionKind::ImpliedVolUpdate,
+            name: "ImpliedVolUpdate",
+            type_string: IMPLIED_VOL_UPDATE_TYPE,
+            type_hash: IMPLIED_VOL_UPDATE_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| IMPLIED_VOL_UPDATE_BOUND,
+        },
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -294,6 +308,7 @@ impl Action {
             Action::AgentCancelAll(_) => ActionKind::AgentCancelAll,
             Action::ScheduleCancel(_) => ActionKind::ScheduleCancel,
             Action::AgentScheduleCancel(_) => ActionKind::AgentScheduleCancel,
+            Action::ImpliedVolUpdate(_) => ActionKind::ImpliedVolUpdate,
         }
     }
 

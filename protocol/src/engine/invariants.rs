@@ -18,7 +18,7 @@
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
-use super::option_records::{OptionListing, OptionSeries};
+use super::option_records::{ImpliedVols, OptionListing, OptionSeries};
 use super::records::{
     Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, OraclePrices,
     Position, SideTotals, Withdrawal,
@@ -209,6 +209,13 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                 }
                 l.option_series
                     .insert(id, decode_at(key, bytes).map_err(bad)?);
+            }
+            KIND_IMPLIED_VOL => {
+                let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
+                if implied_vol_key(id) != *key {
+                    return fail(format!("malformed implied vol key {key}"));
+                }
+                decode_at::<ImpliedVols>(key, bytes).map_err(bad)?;
             }
             KIND_OPTION_LISTING if *key == option_listing_key() => {
                 l.option_listing = Some(decode_at(key, bytes).map_err(bad)?);

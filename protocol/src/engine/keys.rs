@@ -28,6 +28,7 @@ pub const KIND_DEAD_MAN_DUE: u8 = 0x0d;
 pub const KIND_OPTION_SERIES: u8 = 0x0e;
 pub const KIND_OPTION_LISTING: u8 = 0x0f;
 pub const KIND_ORACLE_PRICES: u8 = 0x10;
+pub const KIND_IMPLIED_VOL: u8 = 0x12;
 
 /// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
 /// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
@@ -157,6 +158,12 @@ pub fn option_series_id(key: &Key) -> u32 {
 /// `0x0f` → `OptionListing`: the listing progress of every genesis option schedule.
 pub fn option_listing_key() -> Key {
     key_with(KIND_OPTION_LISTING, &[])
+}
+
+/// `0x12 ‖ market(4)` → `ImpliedVols`: each oracle signer's latest implied volatility for
+/// the options on `market`, and their median (docs/PROTOCOL.md Part 8 §10).
+pub fn implied_vol_key(market: u32) -> Key {
+    key_with(KIND_IMPLIED_VOL, &market.to_be_bytes())
 }
 
 /// `0x06 ‖ id(8)` → `Withdrawal`. The settlement layer pays a withdrawal against a Merkle

@@ -1,7 +1,9 @@
-//! The values stored under the option keys (`0x0e` series, `0x0f` listing progress), with
+//! The values stored under the option keys (`0x0e` series, `0x0f` listing progress, `0x12`
+//! implied volatilities), with
 //! their canonical encodings (docs/PROTOCOL.md Part 8 §9). Apart from `records.rs` so the
 //! perps' record file stays about perps; decoding is as strict as there.
 
+use super::records::SignedPrice;
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::options::payoff::OptionKind;
 use crate::options::schedule::SERIES_ID_BASE;
@@ -66,6 +68,45 @@ impl OptionListing {
         SERIES_ID_BASE
             .checked_add(self.listed)
             .filter(|id| *id >= SERIES_ID_BASE)
+    }
+}
+
+/// `0x12` leaf: every genesis oracle signer's latest implied volatility for one market's
+/// options (slot i = `oracles[i]`; `price` holds the vol in ppm, 0 = none yet), and the
+/// market's implied volatility: their fresh median at `timestamp_ms` (Part 8 §10).
+/// Encoding: `n u32 ‖ (vol_ppm u64 ‖ timestamp_ms u64) × n ‖ vol_ppm u64 ‖ timestamp_ms u64`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImpliedVols {
+    pub slots: Vec<SignedPrice>,
+    pub vol_ppm: u64,
+    pub timestamp_ms: u64,
+}
+
+impl Encode for ImpliedVols {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u32(u32::try_from(self.slots.len()).expect("at most MAX_ORACLE_SIGNERS slots"));
+        for slot in &self.slots {
+            w.u64(slot.price).u64(slot.timestamp_ms);
+        }
+        w.u64(self.vol_ppm).u64(self.timestamp_ms);
+    }
+}
+
+impl Decode for ImpliedVols {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.count("implied_vols", crate::genesis::MAX_ORACLE_SIGNERS)?;
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            slots.push(SignedPrice {
+                price: r.u64("implied_vols.vol_ppm")?,
+                timestamp_ms: r.u64("implied_vols.timestamp_ms")?,
+            });
+        }
+        Ok(ImpliedVols {
+            slots,
+            vol_ppm: r.u64("implied_vols.vol_ppm")?,
+            timestamp_ms: r.u64("implied_vols.timestamp_ms")?,
+        })
     }
 }
 

@@ -1,10 +1,10 @@
 //! Read-only views of the listed option series, for the sequencer's read API and `vigil
-//! options chain`: one series by id, and a market's chain (every series listed on it, in
-//! id order). Series names follow Part 8 §9: `BTC-20261231-60000-C`.
+//! options chain`: one series by id, a market's chain (every series listed on it, in id
+//! order) and its implied volatility. Series names follow Part 8 §9: `BTC-20261231-60000-C`.
 
 use super::keys::{OPTION_SERIES_PREFIX, option_series_id};
-use super::option_records::OptionSeries;
-use super::storage::{decode_at, load_option_series};
+use super::option_records::{ImpliedVols, OptionSeries};
+use super::storage::{decode_at, load_implied_vols, load_option_series};
 use super::view::walk_prefix;
 use crate::state::{State, StateError};
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,16 @@ pub fn option_chain<S: State>(st: &mut S, market: u32) -> Result<Vec<SeriesView>
         Ok(true)
     })?;
     Ok(chain)
+}
+
+/// The implied volatilities of `market`'s options: each of the `signers` oracle slots and
+/// their median (vol_ppm 0 until the first accepted update).
+pub fn implied_vols<S: State>(
+    st: &mut S,
+    market: u32,
+    signers: usize,
+) -> Result<ImpliedVols, StateError> {
+    load_implied_vols(st, market, signers)
 }
 
 /// A series' name: the underlying's symbol without `-PERP`, the expiry's UTC date as

@@ -73,7 +73,10 @@ pub fn price_update<S: State>(
 
 /// The signer's slot among the genesis oracle signers, or the refusal: a valid signature
 /// by any other key is `not_oracle`, an invalid one `bad_signature`.
-fn signer_slot(genesis: &Genesis, signer: &Result<Address, SignatureError>) -> Result<usize, Halt> {
+pub(crate) fn signer_slot(
+    genesis: &Genesis,
+    signer: &Result<Address, SignatureError>,
+) -> Result<usize, Halt> {
     let recovered = match signer {
         Ok(a) => *a,
         Err(SignatureError::SignerMismatch { recovered, .. }) => *recovered,

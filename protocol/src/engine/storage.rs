@@ -7,10 +7,10 @@
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::{
-    ADL_LONG, ADL_SHORT, account_key, adl_key, market_key, meta_key, option_listing_key,
-    option_series_key, oracle_prices_key, position_key,
+    ADL_LONG, ADL_SHORT, account_key, adl_key, implied_vol_key, market_key, meta_key,
+    option_listing_key, option_series_key, oracle_prices_key, position_key,
 };
-use super::option_records::{OptionListing, OptionSeries};
+use super::option_records::{ImpliedVols, OptionListing, OptionSeries};
 use super::records::{Account, MarketState, Meta, OraclePrices, Position, SignedPrice};
 use crate::codec::{Decode, Encode};
 use crate::primitives::Address;
@@ -219,4 +219,36 @@ pub fn store_option_series<S: State>(
     series: &OptionSeries,
 ) -> Result<(), StateError> {
     st.set(&option_series_key(series_id), series.encode())
+}
+
+/// The market's implied volatilities, one slot per genesis signer (a missing leaf reads as
+/// `signers` empty slots and no volatility; a leaf with another slot count is malformed).
+pub fn load_implied_vols<S: State>(
+    st: &mut S,
+    market: u32,
+    signers: usize,
+) -> Result<ImpliedVols, StateError> {
+    let key = implied_vol_key(market);
+    let vols: ImpliedVols = read(st, &key)?.unwrap_or_else(|| ImpliedVols {
+        slots: vec![SignedPrice::default(); signers],
+        ..ImpliedVols::default()
+    });
+    if vols.slots.len() != signers {
+        return Err(StateError::Malformed {
+            key,
+            reason: format!(
+                "{} implied-vol slots, the genesis names {signers} signers",
+                vols.slots.len()
+            ),
+        });
+    }
+    Ok(vols)
+}
+
+pub fn store_implied_vols<S: State>(
+    st: &mut S,
+    market: u32,
+    vols: &ImpliedVols,
+) -> Result<(), StateError> {
+    st.set(&implied_vol_key(market), vols.encode())
 }

@@ -11,6 +11,7 @@ mod dead_man;
 mod funding_by_time;
 mod liquidations;
 mod option_listing;
+mod option_vol;
 mod oracle_median;
 mod orders;
 mod reservation;

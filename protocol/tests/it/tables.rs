@@ -5,8 +5,8 @@
 
 use protocol::action::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
-    BoundSizes, Cancel, CancelAll, Forcible, Liquidate, Order, PriceUpdate, RevokeAgent,
-    ScheduleCancel, Signature, SignedAction, TimeInForce, Withdraw,
+    BoundSizes, Cancel, CancelAll, Forcible, ImpliedVolUpdate, Liquidate, Order, PriceUpdate,
+    RevokeAgent, ScheduleCancel, Signature, SignedAction, TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -141,6 +141,11 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             account,
             nonce: 13,
             expires_at: 1_000,
+        }),
+        ActionKind::ImpliedVolUpdate => Action::ImpliedVolUpdate(ImpliedVolUpdate {
+            market: 1,
+            vol_ppm: 800_000,
+            timestamp_ms: 16,
         }),
         ActionKind::ScheduleCancel => Action::ScheduleCancel(ScheduleCancel {
             account,

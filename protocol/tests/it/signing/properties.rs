@@ -7,8 +7,8 @@ use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, Liquidate, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SignedAction,
-    TimeInForce, Withdraw,
+    CancelAll, ImpliedVolUpdate, Liquidate, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
+    SignedAction, TimeInForce, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -106,6 +106,13 @@ fn action() -> impl Strategy<Value = Action> {
             Action::PriceUpdate(PriceUpdate {
                 market,
                 price,
+                timestamp_ms,
+            })
+        }),
+        (any::<u32>(), any::<u64>(), any::<u64>()).prop_map(|(market, vol_ppm, timestamp_ms)| {
+            Action::ImpliedVolUpdate(ImpliedVolUpdate {
+                market,
+                vol_ppm,
                 timestamp_ms,
             })
         }),
@@ -222,6 +229,7 @@ fn claimed_by(action: Action, signer: Address) -> Action {
             ..l
         }),
         price_update @ Action::PriceUpdate(_) => price_update,
+        vol_update @ Action::ImpliedVolUpdate(_) => vol_update,
         Action::ApproveAgent(a) => Action::ApproveAgent(ApproveAgent {
             account: signer,
             ..a

@@ -2,7 +2,8 @@
 //! (`encode_typed_data` + `Account.sign_message`; scripts in docs/PROTOCOL.md Part 2) for every
 //! primary type, on domain {Vigil, 1, 31337, 0x5FbDB2315678afecb367f032d93F642f64180aa3},
 //! signed with the key in `super::KEY`, except the agent kinds (signed by `super::AGENT_KEY`,
-//! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch.
+//! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch;
+//! vector 16, the options' implied volatility, is signed by the devnet's oracle signer 0.
 //!
 //! Each message is parsed from the same JSON eth-account signed, through our wire format,
 //! so field names and integer handling are checked too.
@@ -146,6 +147,16 @@ pub const VECTORS: &[Vector] = &[
         struct_hash: "0x5c3360849c68403cfe9989b44056c300c88f395f885a8e72eade2b73f6127165",
         digest: "0x17c4a062012d24c44777bf006c1f10b059804c7535d5fb6048da83a0e300df53",
         signature: "0xe34b5cb3ce5f3ab7aed40f38fdc7ad4101487b66ca6d1a8a33df58609e250d191af7329003a3bf35628fd0cf773ea3e3f575d2b59c2a52fbfbce385c012c62a21b",
+    },
+    // The options' implied volatility (issue #20), signed by the devnet's oracle signer 0
+    // (the key of keccak256("vigil devnet oracle"), Part 4 §12). The client's
+    // `external_signature` test posts it to a devnet.
+    Vector {
+        key: "0x7f3ef9fd150be6e0db27b4a5f31f82814919b097b1b53fa9bc337d6387ed8313",
+        action: r#"{"type":"ImpliedVolUpdate","message":{"market":1,"volPpm":800000,"timestampMs":1780272000000}}"#,
+        struct_hash: "0x8336675e7c4953fb1c7aac82c9ebc53a46efbea579e40a4c77f153efd19cbf8f",
+        digest: "0x6ac64cded2f78a2d5ed05eb539d727761c2bd72371750f0649b44e4109416820",
+        signature: "0xc3a91aed95486960d5790a3a6eaf75f4d721da21f6b4ee6848023b251949f5975b6d90aef2f5fe36be4504391fec844acb7ca58b553c2d57ca00f8536fa2f1b91b",
     },
 ];
 

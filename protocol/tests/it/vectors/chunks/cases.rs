@@ -86,6 +86,7 @@ pub fn all() -> Vec<Case> {
         agents::agents(),
         dead_man::dead_man(),
         options::option_listing(),
+        options::option_implied_vol(),
     ]
 }
 
