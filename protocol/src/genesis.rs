@@ -4,6 +4,7 @@
 //! on a root by accident.
 
 use crate::codec::{Encode, Writer};
+use crate::options::schedule::{OptionSchedule, SERIES_ID_BASE};
 use crate::primitives::{Address, H256, keccak256};
 use crate::signing::signing_key_from_bytes;
 use k256::ecdsa::SigningKey;
@@ -155,6 +156,10 @@ pub struct Genesis {
     /// which bounds the keys a transaction touches and so the witness size.
     pub max_fills_per_order: u32,
     pub markets: Vec<MarketParams>,
+    /// Option listing schedules, at most one per perp market (docs/PROTOCOL.md Part 8 §9);
+    /// none means the chain lists no options.
+    #[serde(default)]
+    pub options: Vec<OptionSchedule>,
 }
 
 impl Genesis {
@@ -166,6 +171,11 @@ impl Genesis {
     /// keccak256 of the canonical encoding; committed in every batch header.
     pub fn hash(&self) -> H256 {
         keccak256(&self.encode())
+    }
+
+    /// The option schedule of `market`, if it lists options.
+    pub fn option_schedule(&self, market: u32) -> Option<&OptionSchedule> {
+        self.options.iter().find(|s| s.market == market)
     }
 
     /// The slot of `signer` among the oracle signers, if it is one.
@@ -189,6 +199,7 @@ impl Genesis {
                 MarketParams::on_devnet_terms(1, "BTC-PERP", 4, 1_000_000, 100_000_000),
                 MarketParams::on_devnet_terms(2, "ETH-PERP", 3, 10_000, 1_000_000_000),
             ],
+            options: vec![devnet_btc_options()],
         }
     }
 
@@ -197,6 +208,26 @@ impl Genesis {
         Genesis { oracles, ..self }
     }
 }
+
+/// The devnet's BTC-PERP options: daily expiries at 08:00 UTC from 2026-01-01, each listed
+/// a day ahead (so one expiry is always trading), five strikes 1,000 USDC apart, premiums
+/// in steps of 0.1 USDC, and the short margin of Part 8 §8's examples (15 % / 10 %).
+pub fn devnet_btc_options() -> OptionSchedule {
+    OptionSchedule {
+        market: 1,
+        first_expiry_ms: DEVNET_FIRST_EXPIRY_MS,
+        expiry_interval_ms: 86_400_000,
+        listing_lead_ms: 86_400_000,
+        strike_step: 1_000_000_000,
+        strikes_each_side: 2,
+        premium_tick: 100_000,
+        short_underlying_bps: 1_500,
+        short_floor_bps: 1_000,
+    }
+}
+
+/// 2026-01-01T08:00:00Z, the devnet's first option expiry.
+pub const DEVNET_FIRST_EXPIRY_MS: u64 = 1_767_254_400_000;
 
 /// Why a genesis is unusable; names the market and field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,6 +242,12 @@ pub enum GenesisError {
     Market {
         market: u32,
         symbol: String,
+        field: &'static str,
+        problem: String,
+    },
+    #[error("options of market {market}: {field} {problem}")]
+    Options {
+        market: u32,
         field: &'static str,
         problem: String,
     },
@@ -261,6 +298,27 @@ impl Genesis {
             }
             m.validate()?;
         }
+        self.validate_options()
+    }
+
+    /// Each schedule names a market of this genesis, at most one per market, and passes
+    /// `OptionSchedule::validate`.
+    fn validate_options(&self) -> Result<(), GenesisError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &self.options {
+            let bad = |field: &'static str, problem: String| GenesisError::Options {
+                market: s.market,
+                field,
+                problem,
+            };
+            if self.market(s.market).is_none() {
+                return Err(bad("market", "is not a market of this genesis".into()));
+            }
+            if !seen.insert(s.market) {
+                return Err(bad("market", "has a second option schedule".into()));
+            }
+            s.validate().map_err(|p| bad(p.field, p.problem))?;
+        }
         Ok(())
     }
 }
@@ -308,6 +366,12 @@ impl MarketParams {
             return bad(
                 "symbol",
                 "must be 1 to 32 printable ASCII characters without spaces",
+            );
+        }
+        if self.id >= SERIES_ID_BASE {
+            return bad(
+                "id",
+                "must be below 2^31 (ids from 2^31 name option series)",
             );
         }
         if self.size_decimals > 18 {
@@ -388,6 +452,10 @@ impl Encode for Genesis {
         for m in &self.markets {
             m.encode_to(w);
         }
+        w.u32(u32::try_from(self.options.len()).expect("at most one schedule per market"));
+        for s in &self.options {
+            s.encode_to(w);
+        }
     }
 }
 
@@ -467,6 +535,31 @@ mod tests {
             .expect("the devnet genesis is valid");
     }
 
+    /// A schedule must name a market of the genesis, once; its own fields are checked by
+    /// `OptionSchedule::validate`.
+    #[test]
+    fn option_schedules_name_one_market_each() {
+        type Mutation = fn(&mut Genesis);
+        let table: &[(Mutation, Option<&str>)] = &[
+            (|_| {}, None),
+            (|g| g.options[0].market = 9, Some("market")),
+            (|g| g.options.push(devnet_btc_options()), Some("market")),
+            (|g| g.options[0].strike_step = 0, Some("strike_step")),
+            (|g| g.options.clear(), None),
+        ];
+        for (i, (mutate, want)) in table.iter().enumerate() {
+            let mut g =
+                Genesis::devnet(DEVNET_CHAIN_ID, DEVNET_VERIFYING_CONTRACT, Address([2; 20]));
+            mutate(&mut g);
+            let got = match g.validate() {
+                Ok(()) => None,
+                Err(GenesisError::Options { field, .. }) => Some(field),
+                Err(other) => panic!("row {i}: {other}"),
+            };
+            assert_eq!(got, *want, "row {i}");
+        }
+    }
+
     /// Each market-field rule refuses exactly what it should, naming the field.
     #[test]
     fn market_validation_names_the_field() {
@@ -492,6 +585,7 @@ mod tests {
             (|m| m.open_interest_cap = 0, Some("open_interest_cap")),
             (|m| m.breaker_window_ms = 0, Some("breaker_window_ms")),
             (|m| (m.breaker_move_bps, m.breaker_window_ms) = (0, 0), None),
+            (|m| m.id = SERIES_ID_BASE, Some("id")),
         ];
         for (i, (mutate, expect)) in table.iter().enumerate() {
             let mut g =

@@ -7,8 +7,10 @@
 //! our digest equals eth-account's, funds the signer through the settlement layer, and
 //! posts eth-account's exact JSON bytes to the sequencer: the order must rest on the book.
 //! Then the account approves an agent key and the agent's order rests for the account,
-//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1), and
-//! the client-order kinds signed by the account and by its agent (vectors 20–23).
+//! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1), the
+//! dead-man's switch (14–15), the oracle's implied volatility for options (16), the
+//! client-order kinds signed by the account and by its agent (20–23) and the trigger
+//! orders (24–26).
 
 use protocol::action::{Action, PriceUpdate, SignedAction};
 use protocol::api::sequencer::TxAccepted;
@@ -51,6 +53,9 @@ const CANCEL_BY_CLIENT_ID_JSON: &str = r#"{"type":"CancelByClientId","message":{
 const TRIGGER_ORDER_JSON: &str = r#"{"type":"TriggerOrder","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":false,"kind":1,"triggerPrice":45000000000,"price":44900000000,"size":5000,"reduceOnly":false,"nonce":9,"expiresAt":18446744073709551615},"signature":"0xb14a9525d881c4960cf0dd9b9c02dbdbc3c204375426c0007222094960962fd477ce6d52c3755875db5783f0ec11f25b27e046a1f8b11ba8d4fb178a247dd8fa1c"}"#;
 const AGENT_TRIGGER_ORDER_JSON: &str = r#"{"type":"TriggerOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":false,"kind":2,"triggerPrice":60000000000,"price":0,"size":5000,"reduceOnly":true,"nonce":10,"expiresAt":18446744073709551615},"signature":"0xe799d5516a7517d5af653d4bd88eebbcf0a1b932dccec11b9c4b7d3f47b7a15e66b2393cc3a73a90ddaf05e9309629ea96db22fb9e5dc2a298516f0a25967f521c"}"#;
 const TP_SL_JSON: &str = r#"{"type":"TpSl","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"takeProfit":55000000000,"stopLoss":45000000000,"nonce":11,"expiresAt":18446744073709551615},"signature":"0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c"}"#;
+/// eth-account's `ImpliedVolUpdate` (BTC-PERP's options at 80 %, signed by the devnet's
+/// oracle signer 0): docs/PROTOCOL.md Part 2 §6.1, vector 16.
+const IMPLIED_VOL_JSON: &str = r#"{"type":"ImpliedVolUpdate","message":{"market":1,"volPpm":800000,"timestampMs":1780272000000},"signature":"0xc3a91aed95486960d5790a3a6eaf75f4d721da21f6b4ee6848023b251949f5975b6d90aef2f5fe36be4504391fec844acb7ca58b553c2d57ca00f8536fa2f1b91b"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
 
@@ -160,6 +165,9 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     dead_man_set_and_cleared(&m.sequencer_url, &seq, &account).await;
     client_orders_by_account_and_agent(&m.sequencer_url, &seq, &account).await;
     triggers_filed(&m.sequencer_url, &seq, &account).await;
+    // The oracle's implied volatility, eth-account's bytes: accepted (the devnet's signer 0).
+    let vol = post_raw(&m.sequencer_url, IMPLIED_VOL_JSON).await;
+    assert_eq!(vol.receipt.agent, None);
     net.shutdown().await.expect("clean shutdown");
 }
 

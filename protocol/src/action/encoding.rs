@@ -3,9 +3,9 @@
 
 use super::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
-    Cancel, CancelAll, CancelByClientId, ClientOrder, L1Message, Liquidate, MAX_AGENT_NAME_BYTES,
-    ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction,
-    TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
+    Cancel, CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, L1Message, Liquidate,
+    MAX_AGENT_NAME_BYTES, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature,
+    SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::H256;
@@ -50,6 +50,9 @@ impl Encode for Action {
             }
             Action::PriceUpdate(p) => {
                 w.u32(p.market).u64(p.price).u64(p.timestamp_ms);
+            }
+            Action::ImpliedVolUpdate(v) => {
+                w.u32(v.market).u64(v.vol_ppm).u64(v.timestamp_ms);
             }
             Action::ApproveAgent(a) => {
                 w.address(&a.account)
@@ -339,6 +342,11 @@ impl Decode for Action {
             ActionKind::PriceUpdate => Action::PriceUpdate(PriceUpdate {
                 market: r.u32("market")?,
                 price: r.u64("price")?,
+                timestamp_ms: r.u64("timestampMs")?,
+            }),
+            ActionKind::ImpliedVolUpdate => Action::ImpliedVolUpdate(ImpliedVolUpdate {
+                market: r.u32("market")?,
+                vol_ppm: r.u64("volPpm")?,
                 timestamp_ms: r.u64("timestampMs")?,
             }),
             ActionKind::ApproveAgent

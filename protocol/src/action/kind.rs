@@ -12,11 +12,12 @@ use crate::signing::{
     AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, AGENT_SCHEDULE_CANCEL_TYPE,
     AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
     CANCEL_ALL_TYPEHASH, CANCEL_BY_CLIENT_ID_TYPE, CANCEL_BY_CLIENT_ID_TYPEHASH, CANCEL_TYPE,
-    CANCEL_TYPEHASH, CLIENT_ORDER_TYPE, CLIENT_ORDER_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH,
-    MODIFY_ORDER_TYPE, MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE,
-    PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE,
-    SCHEDULE_CANCEL_TYPEHASH, TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE,
-    TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
+    CANCEL_TYPEHASH, CLIENT_ORDER_TYPE, CLIENT_ORDER_TYPEHASH, IMPLIED_VOL_UPDATE_TYPE,
+    IMPLIED_VOL_UPDATE_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, MODIFY_ORDER_TYPE,
+    MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
+    REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH,
+    TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE, TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE,
+    WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -41,6 +42,7 @@ pub enum ActionKind {
     ModifyOrder = 15,
     TriggerOrder = 16,
     TpSl = 17,
+    ImpliedVolUpdate = 18,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -98,14 +100,21 @@ fn order_bound(s: BoundSizes) -> usize {
     11 + s.fills * (s.markets + 7) + 2 * s.markets.saturating_sub(1)
 }
 
-/// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask), then the
-/// trigger orders it fires, at most C = `TRIGGER_FIRE_PER_UPDATE`: per firing the two
-/// direction probes, the trigger key and its index entry, for a TP/SL leg the link, the
-/// other leg (index and trigger key) and the position, then the order it places (an
-/// `Order`'s bound); and the two last probes: 6 + C·(8 + Order).
+/// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask); the option
+/// listing it may trigger: the listing leaf and at most `MAX_SERIES_PER_LISTING` series
+/// leaves (docs/PROTOCOL.md Part 8 §9); then the trigger orders it fires, at most C =
+/// `TRIGGER_FIRE_PER_UPDATE`: per firing the two direction probes, the trigger key and its
+/// index entry, for a TP/SL leg the link, the other leg (index and trigger key) and the
+/// position, then the order it places (an `Order`'s bound); and the two last probes:
+/// 6 + 1 + S + C·(8 + Order).
 fn price_update_bound(s: BoundSizes) -> usize {
-    6 + crate::engine::triggers::TRIGGER_FIRE_PER_UPDATE * (8 + order_bound(s))
+    6 + 1
+        + crate::options::schedule::MAX_SERIES_PER_LISTING
+        + crate::engine::triggers::TRIGGER_FIRE_PER_UPDATE * (8 + order_bound(s))
 }
+
+/// `ImpliedVolUpdate`: the market's implied-volatility leaf (`0x12`), read and written.
+const IMPLIED_VOL_UPDATE_BOUND: usize = 1;
 
 /// `Cancel`: 7 for a resting order (with its expiry entry and client-id leaf); one that
 /// names no resting order looks for a trigger order instead (`engine::triggers`): the
@@ -153,7 +162,7 @@ fn modify_order_bound(s: BoundSizes) -> usize {
 
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 18] = [
+    pub const TABLE: [ActionRow; 19] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -312,6 +321,16 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: |_| TP_SL_BOUND,
         },
+        // The oracle's implied volatility only prices options; a stale one never keeps
+        // anybody from getting out, so it is not forcible (docs/PROTOCOL.md Part 8 §10).
+        ActionRow {
+            kind: ActionKind::ImpliedVolUpdate,
+            name: "ImpliedVolUpdate",
+            type_string: IMPLIED_VOL_UPDATE_TYPE,
+            type_hash: IMPLIED_VOL_UPDATE_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: |_| IMPLIED_VOL_UPDATE_BOUND,
+        },
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -383,6 +402,7 @@ impl Action {
             Action::ModifyOrder(_) => ActionKind::ModifyOrder,
             Action::TriggerOrder(_) => ActionKind::TriggerOrder,
             Action::TpSl(_) => ActionKind::TpSl,
+            Action::ImpliedVolUpdate(_) => ActionKind::ImpliedVolUpdate,
         }
     }
 

@@ -137,6 +137,20 @@ pub struct PriceUpdate {
     pub timestamp_ms: u64,
 }
 
+/// `ImpliedVolUpdate(uint32 market,uint64 volPpm,uint64 timestampMs)`, signed by one of the
+/// genesis oracle signers: the annualized implied volatility (ppm, 800000 = 80 %) of the
+/// options on `market`'s index (docs/PROTOCOL.md Part 8 §10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImpliedVolUpdate {
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub vol_ppm: u64,
+    #[serde(with = "int")]
+    pub timestamp_ms: u64,
+}
+
 /// Longest agent name, in UTF-8 bytes (`ApproveAgent.name`).
 pub const MAX_AGENT_NAME_BYTES: usize = 32;
 
@@ -544,6 +558,7 @@ pub enum Action {
     ModifyOrder(ModifyOrder),
     TriggerOrder(TriggerOrder),
     TpSl(TpSl),
+    ImpliedVolUpdate(ImpliedVolUpdate),
 }
 
 impl Action {
@@ -566,7 +581,7 @@ impl Action {
             Action::CancelAll(a) => Some((a.account, a.nonce)),
             Action::Withdraw(a) => Some((a.account, a.nonce)),
             Action::Liquidate(a) => Some((a.liquidator, a.nonce)),
-            Action::PriceUpdate(_) => None,
+            Action::PriceUpdate(_) | Action::ImpliedVolUpdate(_) => None,
             Action::ApproveAgent(a) => Some((a.account, a.nonce)),
             Action::RevokeAgent(a) => Some((a.account, a.nonce)),
             Action::AgentOrder(a) => Some((a.agent, a.nonce)),
@@ -649,6 +664,7 @@ impl Serialize for SignedAction {
             Action::Withdraw(m) => st.serialize_field("message", m)?,
             Action::Liquidate(m) => st.serialize_field("message", m)?,
             Action::PriceUpdate(m) => st.serialize_field("message", m)?,
+            Action::ImpliedVolUpdate(m) => st.serialize_field("message", m)?,
             Action::ApproveAgent(m) => st.serialize_field("message", m)?,
             Action::RevokeAgent(m) => st.serialize_field("message", m)?,
             Action::AgentOrder(m) => st.serialize_field("message", m)?,
@@ -698,6 +714,7 @@ impl<'de> Deserialize<'de> for SignedAction {
             ActionKind::Withdraw => Action::Withdraw(message(wire.message)?),
             ActionKind::Liquidate => Action::Liquidate(message(wire.message)?),
             ActionKind::PriceUpdate => Action::PriceUpdate(message(wire.message)?),
+            ActionKind::ImpliedVolUpdate => Action::ImpliedVolUpdate(message(wire.message)?),
             ActionKind::ApproveAgent => Action::ApproveAgent(message(wire.message)?),
             ActionKind::RevokeAgent => Action::RevokeAgent(message(wire.message)?),
             ActionKind::AgentOrder => Action::AgentOrder(message(wire.message)?),

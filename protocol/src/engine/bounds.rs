@@ -12,8 +12,10 @@
 //! - CancelAll:  3 + 4·O + M
 //! - Withdraw:   4 + 2·M
 //! - Liquidate:  15 + 2·M + 4·O + F·(M + 7) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
-//! - PriceUpdate: 6 + C·(8 + Order) (C = `TRIGGER_FIRE_PER_UPDATE` trigger orders fired)
-//! - TriggerOrder: 5; TpSl: 14
+//! - PriceUpdate: 6 + 1 + S + C·(8 + Order) (S = `MAX_SERIES_PER_LISTING` = 34 option
+//!   series it may list, with the listing leaf; C = `TRIGGER_FIRE_PER_UPDATE` trigger
+//!   orders fired)
+//! - TriggerOrder: 5; TpSl: 14; ImpliedVolUpdate: 1
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - ClientOrder: Order + 3; CancelByClientId: 9; ModifyOrder: CancelByClientId + ClientOrder
@@ -95,12 +97,12 @@ mod tests {
     #[test]
     fn devnet_bound() {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
-        // 2 markets, 32 fills, 64 orders: a price update firing 2 trigger orders (each an
-        // Order: 11 + 32·9 + 2) dominates a liquidation (15 + 4 + 256 + 32·9 + 16).
+        // 2 markets, 32 fills, 64 orders: a price update listing options (1 + 34 leaves)
+        // and firing 2 trigger orders (each an Order: 11 + 32·9 + 2) dominates a liquidation (15 + 4 + 256 + 32·9 + 16).
         // The sweeps: 2 switches × (CancelAll 3 + 256 + 2, + 2) + 1, 4 orders × 8 + 1.
         let sweep = 2 * (3 + 256 + 2 + 2) + 1 + 4 * 8 + 1;
         let order = 11 + 32 * 9 + 2;
-        assert_eq!(max_touched_keys(&g), 6 + 2 * (8 + order) + 1 + sweep);
+        assert_eq!(max_touched_keys(&g), 6 + 35 + 2 * (8 + order) + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
             .map(|i| crate::genesis::MarketParams {
@@ -110,6 +112,6 @@ mod tests {
             .collect();
         let sweep = 2 * (3 + 256 + 16 + 2) + 1 + 4 * 8 + 1;
         let order = 11 + 32 * 23 + 2 * 15;
-        assert_eq!(max_touched_keys(&g), 6 + 2 * (8 + order) + 1 + sweep);
+        assert_eq!(max_touched_keys(&g), 6 + 35 + 2 * (8 + order) + 1 + sweep);
     }
 }

@@ -24,12 +24,14 @@
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
+use super::option_records::{ImpliedVols, OptionListing, OptionSeries};
 use super::records::{
     Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, OraclePrices,
     Position, SideTotals, TpSlLink, TriggerRecord, Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
+use crate::options::schedule::SERIES_ID_BASE;
 use crate::primitives::Address;
 use crate::state::{Key, MapState};
 use std::collections::BTreeMap;
@@ -57,7 +59,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 13] = [
+const INVARIANTS: [(&str, Check); 14] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -77,6 +79,7 @@ const INVARIANTS: [(&str, Check); 13] = [
         "trigger-index-matches-triggers",
         trigger_index_matches_triggers,
     ),
+    ("option-series-listed", option_series_listed),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -112,6 +115,9 @@ struct Leaves {
     triggers: BTreeMap<Key, TriggerRecord>,
     trigger_index: BTreeMap<Key, Key>,
     tp_sl: BTreeMap<Key, TpSlLink>,
+    /// Option series by id, and the listing progress leaf.
+    option_series: BTreeMap<u32, OptionSeries>,
+    option_listing: Option<OptionListing>,
 }
 
 /// A 20-byte address value (ADL index entries and insolvency markers).
@@ -237,6 +243,24 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                 }
                 decode_at::<OraclePrices>(key, bytes).map_err(bad)?;
             }
+            KIND_OPTION_SERIES => {
+                let id = option_series_id(key);
+                if option_series_key(id) != *key {
+                    return fail(format!("malformed option series key {key}"));
+                }
+                l.option_series
+                    .insert(id, decode_at(key, bytes).map_err(bad)?);
+            }
+            KIND_IMPLIED_VOL => {
+                let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
+                if implied_vol_key(id) != *key {
+                    return fail(format!("malformed implied vol key {key}"));
+                }
+                decode_at::<ImpliedVols>(key, bytes).map_err(bad)?;
+            }
+            KIND_OPTION_LISTING if *key == option_listing_key() => {
+                l.option_listing = Some(decode_at(key, bytes).map_err(bad)?);
+            }
             _ => return fail(format!("unknown key {key}")),
         }
     }
@@ -254,6 +278,40 @@ pub fn check_invariants<'a, V: AsRef<[u8]> + 'a>(
     };
     for (invariant, check) in INVARIANTS {
         check(genesis, &l, meta).map_err(|detail| InvariantViolation { invariant, detail })?;
+    }
+    Ok(())
+}
+
+/// Every option series was listed by its market's schedule: its id is below the listing
+/// counter (ids are dense from `SERIES_ID_BASE`), its market has a schedule, and the
+/// listing leaf has one entry per schedule.
+fn option_series_listed(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    let listed = l.option_listing.as_ref().map_or(0, |x| x.listed);
+    if let Some(x) = &l.option_listing
+        && x.pending_expiry_ms.len() != genesis.options.len()
+    {
+        return Err(format!(
+            "listing leaf has {} schedules, genesis {}",
+            x.pending_expiry_ms.len(),
+            genesis.options.len()
+        ));
+    }
+    if l.option_series.len() != listed as usize {
+        return Err(format!(
+            "{} series leaves, {listed} listed",
+            l.option_series.len()
+        ));
+    }
+    for (id, series) in &l.option_series {
+        if id.checked_sub(SERIES_ID_BASE).is_none_or(|n| n >= listed) {
+            return Err(format!("series {id} is outside the {listed} listed ids"));
+        }
+        if genesis.option_schedule(series.market).is_none() {
+            return Err(format!(
+                "series {id} is on market {}, which has no option schedule",
+                series.market
+            ));
+        }
     }
     Ok(())
 }

@@ -25,6 +25,8 @@ pub const KIND_INSOLVENT: u8 = 0x0a;
 pub const KIND_AGENT: u8 = 0x0b;
 pub const KIND_DEAD_MAN: u8 = 0x0c;
 pub const KIND_DEAD_MAN_DUE: u8 = 0x0d;
+pub const KIND_OPTION_SERIES: u8 = 0x0e;
+pub const KIND_OPTION_LISTING: u8 = 0x0f;
 pub const KIND_ORACLE_PRICES: u8 = 0x10;
 pub const KIND_ORDER_EXPIRY: u8 = 0x13;
 pub const KIND_CLIENT_ID: u8 = 0x14;
@@ -46,6 +48,7 @@ pub const TRIGGER_FALL: u8 = 1;
 /// How many bytes of keccak256(owner) the trigger index keeps, leaving room for
 /// `market ‖ nonce ‖ leg` in the clear.
 const TRIGGER_INDEX_OWNER_BYTES: usize = 18;
+pub const KIND_IMPLIED_VOL: u8 = 0x12;
 
 /// How many bytes of keccak256(owner) an agent key keeps, leaving room for the agent's
 /// address in the clear (so an account's agents are one prefix walk). The leaf repeats the
@@ -157,6 +160,30 @@ pub fn market_key(market: u32) -> Key {
 /// the market (docs/PROTOCOL.md Part 4 §7).
 pub fn oracle_prices_key(market: u32) -> Key {
     key_with(KIND_ORACLE_PRICES, &market.to_be_bytes())
+}
+
+/// `0x0e`: the prefix of every option series leaf (the chain view walks it).
+pub const OPTION_SERIES_PREFIX: [u8; 1] = [KIND_OPTION_SERIES];
+
+/// `0x0e ‖ series_id(4)` → `OptionSeries` (docs/PROTOCOL.md Part 8 §9).
+pub fn option_series_key(series_id: u32) -> Key {
+    key_with(KIND_OPTION_SERIES, &series_id.to_be_bytes())
+}
+
+/// The series id of an option series key (its bytes 1..5).
+pub fn option_series_id(key: &Key) -> u32 {
+    u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"))
+}
+
+/// `0x0f` → `OptionListing`: the listing progress of every genesis option schedule.
+pub fn option_listing_key() -> Key {
+    key_with(KIND_OPTION_LISTING, &[])
+}
+
+/// `0x12 ‖ market(4)` → `ImpliedVols`: each oracle signer's latest implied volatility for
+/// the options on `market`, and their median (docs/PROTOCOL.md Part 8 §10).
+pub fn implied_vol_key(market: u32) -> Key {
+    key_with(KIND_IMPLIED_VOL, &market.to_be_bytes())
 }
 
 /// `0x06 ‖ id(8)` → `Withdrawal`. The settlement layer pays a withdrawal against a Merkle

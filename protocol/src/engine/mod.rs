@@ -8,8 +8,9 @@
 //!
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
-//! `cancels`, `liquidation`, `transfers`, `oracle`, `agents`, `dead_man`, `expiry`,
-//! `client_orders`, `triggers` (the actions) → `invariants`, `view`
+//! `cancels`, `liquidation`, `transfers`, `oracle` (with `option_listing`), `option_vol`,
+//! `agents`, `dead_man`, `expiry`, `client_orders`, `triggers` (the actions) →
+//! `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
 pub mod agents;
@@ -31,6 +32,10 @@ mod margin;
 mod matching;
 pub mod math;
 mod nonces;
+pub mod option_listing;
+pub mod option_records;
+pub mod option_view;
+mod option_vol;
 mod oracle;
 mod orders;
 mod owner_hash;
@@ -460,6 +465,9 @@ fn apply_action<S: State>(
 ) -> Result<Receipt, Halt> {
     match action {
         Action::PriceUpdate(update) => oracle::price_update(st, genesis, ctx, update, signer),
+        Action::ImpliedVolUpdate(update) => {
+            option_vol::implied_vol_update(st, genesis, ctx, update, signer)
+        }
         Action::Order(o) => {
             admit(st, ctx, signer, &o.account, o.nonce, o.expires_at)?;
             orders::place(st, genesis, ctx, o)

@@ -10,11 +10,13 @@
 //! within `max_price_age_ms` of `t`. Then funding accrues up to `t` at the premium held
 //! since the last action (§6), the circuit breaker sees the index (`breaker::on_price`,
 //! §7.1), the mark price and its timestamp become the index and `t`, and the premium is
-//! sampled again against the new index.
+//! sampled again against the new index. Last, the market's option schedule (if any) lists
+//! the expiry that is due at `t` around the new index (`option_listing`, Part 8 §9).
 
 use super::breaker;
 use super::funding::{accrue, sample_premium};
 use super::math::MAX_PRICE;
+use super::option_listing;
 use super::receipt::{Receipt, Status};
 use super::records::{MarketState, SignedPrice};
 use super::storage::{load_market, load_oracle_prices, store_market, store_oracle_prices};
@@ -66,6 +68,7 @@ pub fn price_update<S: State>(
         return reject(Status::InvalidPrice);
     };
     set_index(st, genesis, update.market, &mut ms, index, at_ms)?;
+    option_listing::on_index(st, genesis, update.market, index, at_ms)?;
     let mut receipt = Receipt::ok();
     triggers::fire_due(st, genesis, ctx, update.market, &mut receipt)?;
     Ok(receipt)
@@ -73,7 +76,10 @@ pub fn price_update<S: State>(
 
 /// The signer's slot among the genesis oracle signers, or the refusal: a valid signature
 /// by any other key is `not_oracle`, an invalid one `bad_signature`.
-fn signer_slot(genesis: &Genesis, signer: &Result<Address, SignatureError>) -> Result<usize, Halt> {
+pub(crate) fn signer_slot(
+    genesis: &Genesis,
+    signer: &Result<Address, SignatureError>,
+) -> Result<usize, Halt> {
     let recovered = match signer {
         Ok(a) => *a,
         Err(SignatureError::SignerMismatch { recovered, .. }) => *recovered,

@@ -91,6 +91,9 @@ statuses! {
     AgentNotPermitted = 38, "agent_not_permitted", "an agent key may only sign AgentOrder, AgentCancel, AgentCancelAll and AgentScheduleCancel; this action needs the account's own key";
     InvalidAgent = 39, "invalid_agent", "the agent must be a nonzero address other than the account itself";
     DeadManTooSoon = 40, "dead_man_too_soon", "a dead-man's switch time must be 0 (clear) or at least 5000 ms after the batch timestamp";
+    InvalidImpliedVol = 41, "invalid_implied_vol", "the implied volatility must be in 1..=5000000 ppm (500 % a year) and its market must list options";
+    ImpliedVolNotNewer = 42, "implied_vol_not_newer", "the implied-volatility update is not newer than its signer's last one for the market";
+    ImpliedVolFromFuture = 43, "implied_vol_from_future", "the implied-volatility update is later than the batch timestamp";
     ClientIdTaken = 56, "client_id_taken", "the account already has an open order with this client id (modify or cancel it, or use another id)";
     ClientOrderNotFound = 57, "client_order_not_found", "the account has no open order with this client id";
     InvalidTriggerPrice = 64, "invalid_trigger_price", "a trigger price (triggerPrice, takeProfit, stopLoss) must be a positive multiple of the market's tick size";

@@ -7,9 +7,10 @@
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::{
-    ADL_LONG, ADL_SHORT, account_key, adl_key, market_key, meta_key, oracle_prices_key,
-    position_key,
+    ADL_LONG, ADL_SHORT, account_key, adl_key, implied_vol_key, market_key, meta_key,
+    option_listing_key, option_series_key, oracle_prices_key, position_key,
 };
+use super::option_records::{ImpliedVols, OptionListing, OptionSeries};
 use super::records::{Account, MarketState, Meta, OraclePrices, Position, SignedPrice};
 use crate::codec::{Decode, Encode};
 use crate::primitives::Address;
@@ -172,4 +173,82 @@ pub fn load_meta<S: State>(st: &mut S) -> Result<Meta, StateError> {
 
 pub fn store_meta<S: State>(st: &mut S, meta: &Meta) -> Result<(), StateError> {
     st.set(&meta_key(), meta.encode())
+}
+
+/// The listing progress of the genesis's `schedules` option schedules (a missing leaf
+/// reads as nothing listed; a leaf with another schedule count is malformed).
+pub fn load_option_listing<S: State>(
+    st: &mut S,
+    schedules: usize,
+) -> Result<OptionListing, StateError> {
+    let key = option_listing_key();
+    let listing: OptionListing = read(st, &key)?.unwrap_or_else(|| OptionListing {
+        listed: 0,
+        pending_expiry_ms: vec![0; schedules],
+    });
+    if listing.pending_expiry_ms.len() != schedules {
+        return Err(StateError::Malformed {
+            key,
+            reason: format!(
+                "{} schedules' progress, the genesis has {schedules} option schedules",
+                listing.pending_expiry_ms.len()
+            ),
+        });
+    }
+    Ok(listing)
+}
+
+pub fn store_option_listing<S: State>(
+    st: &mut S,
+    listing: &OptionListing,
+) -> Result<(), StateError> {
+    st.set(&option_listing_key(), listing.encode())
+}
+
+/// The option series `series_id`, if it was listed.
+pub fn load_option_series<S: State>(
+    st: &mut S,
+    series_id: u32,
+) -> Result<Option<OptionSeries>, StateError> {
+    read(st, &option_series_key(series_id))
+}
+
+pub fn store_option_series<S: State>(
+    st: &mut S,
+    series_id: u32,
+    series: &OptionSeries,
+) -> Result<(), StateError> {
+    st.set(&option_series_key(series_id), series.encode())
+}
+
+/// The market's implied volatilities, one slot per genesis signer (a missing leaf reads as
+/// `signers` empty slots and no volatility; a leaf with another slot count is malformed).
+pub fn load_implied_vols<S: State>(
+    st: &mut S,
+    market: u32,
+    signers: usize,
+) -> Result<ImpliedVols, StateError> {
+    let key = implied_vol_key(market);
+    let vols: ImpliedVols = read(st, &key)?.unwrap_or_else(|| ImpliedVols {
+        slots: vec![SignedPrice::default(); signers],
+        ..ImpliedVols::default()
+    });
+    if vols.slots.len() != signers {
+        return Err(StateError::Malformed {
+            key,
+            reason: format!(
+                "{} implied-vol slots, the genesis names {signers} signers",
+                vols.slots.len()
+            ),
+        });
+    }
+    Ok(vols)
+}
+
+pub fn store_implied_vols<S: State>(
+    st: &mut S,
+    market: u32,
+    vols: &ImpliedVols,
+) -> Result<(), StateError> {
+    st.set(&implied_vol_key(market), vols.encode())
 }

@@ -1,5 +1,6 @@
 //! European cash-settled options on a perp market's index: the pure pricing foundation of
-//! issue #20 (docs/PROTOCOL.md Part 8). Not yet wired into the STF.
+//! issue #20 (docs/PROTOCOL.md Part 8), and the genesis listing schedule (`schedule`), whose
+//! rule the engine applies at each index update (`engine::option_listing`).
 //!
 //! Map: `fixed` (the 18-decimal fixed-point number with ln, exp and √) → `normal` (φ and Φ)
 //! → `black_scholes` (mark and greeks from index, strike, time to expiry and implied vol);
@@ -12,6 +13,7 @@ pub mod fixed;
 pub mod margin;
 pub mod normal;
 pub mod payoff;
+pub mod schedule;
 
 pub use black_scholes::{OptionInputs, OptionQuote, Terms, quote, terms};
 pub use fixed::Fixed;

@@ -31,6 +31,8 @@ pub const WITHDRAW_TYPE: &str =
 pub const LIQUIDATE_TYPE: &str =
     "Liquidate(address liquidator,address account,uint32 market,uint64 nonce,uint64 expiresAt)";
 pub const PRICE_UPDATE_TYPE: &str = "PriceUpdate(uint32 market,uint64 price,uint64 timestampMs)";
+pub const IMPLIED_VOL_UPDATE_TYPE: &str =
+    "ImpliedVolUpdate(uint32 market,uint64 volPpm,uint64 timestampMs)";
 pub const APPROVE_AGENT_TYPE: &str = "ApproveAgent(address account,address agent,string name,uint64 validUntil,uint64 nonce,uint64 expiresAt)";
 pub const REVOKE_AGENT_TYPE: &str =
     "RevokeAgent(address account,address agent,uint64 nonce,uint64 expiresAt)";
@@ -84,6 +86,9 @@ pub const AGENT_CANCEL_TYPEHASH: H256 =
 /// keccak256(AGENT_CANCEL_ALL_TYPE)
 pub const AGENT_CANCEL_ALL_TYPEHASH: H256 =
     h256("0xb17a19a53320b50adcf2ca14ca589698d20412ede81a3b68bb0d2a0cb986fe54");
+/// keccak256(IMPLIED_VOL_UPDATE_TYPE)
+pub const IMPLIED_VOL_UPDATE_TYPEHASH: H256 =
+    h256("0xd6393dbbc2397ab2127c0541eef1ce0007876dafb9a60a145e5a9cf8d2ac7e75");
 /// keccak256(SCHEDULE_CANCEL_TYPE)
 pub const SCHEDULE_CANCEL_TYPEHASH: H256 =
     h256("0x7e935d1bbcda9499e2a2356ef24490dff782cd0a84d213054bd2e19b73a5a7ec");
@@ -161,6 +166,10 @@ pub fn struct_hash(action: &Action) -> H256 {
             .uint(p.market.into())
             .uint(p.price.into())
             .uint(p.timestamp_ms.into()),
+        Action::ImpliedVolUpdate(v) => h
+            .uint(v.market.into())
+            .uint(v.vol_ppm.into())
+            .uint(v.timestamp_ms.into()),
         Action::ApproveAgent(a) => h
             .address(&a.account)
             .address(&a.agent)

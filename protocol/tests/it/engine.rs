@@ -11,6 +11,8 @@ mod common_checks;
 mod dead_man;
 mod funding_by_time;
 mod liquidations;
+mod option_listing;
+mod option_vol;
 mod oracle_median;
 mod orders;
 mod reservation;

@@ -5,9 +5,9 @@
 
 use protocol::action::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
-    BoundSizes, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible, Liquidate, ModifyOrder,
-    Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature, SignedAction, TimeInForce, TpSl,
-    TriggerKind, TriggerOrder, Withdraw,
+    BoundSizes, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible, ImpliedVolUpdate,
+    Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature,
+    SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -142,6 +142,11 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             account,
             nonce: 13,
             expires_at: 1_000,
+        }),
+        ActionKind::ImpliedVolUpdate => Action::ImpliedVolUpdate(ImpliedVolUpdate {
+            market: 1,
+            vol_ppm: 800_000,
+            timestamp_ms: 16,
         }),
         ActionKind::ScheduleCancel => Action::ScheduleCancel(ScheduleCancel {
             account,

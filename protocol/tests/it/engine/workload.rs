@@ -1,16 +1,18 @@
 //! Random workloads: orders of every kind, cancels, oracle random walks with jumps,
 //! deposits, withdrawals, liquidations, bad signatures, replays and clock jumps, over
-//! three markets and many accounts, and dead-man's switches set, moved and cleared. After
+//! three markets and many accounts, dead-man's switches set, moved and cleared, and BTC
+//! options listed every five minutes with the oracle's implied volatility beside the index. After
 //! every step `Sim` checks all invariants and no-op rejections, and a naive reference
 //! model (positions and resting orders rebuilt from the receipts alone, the switches and
 //! which of them each transaction must fire) must equal the state.
 
 use super::*;
 use proptest::prelude::*;
-use protocol::action::{DEAD_MAN_MIN_DELAY_MS, ScheduleCancel};
+use protocol::action::{DEAD_MAN_MIN_DELAY_MS, ImpliedVolUpdate, ScheduleCancel};
 use protocol::codec::Decode;
 use protocol::engine::INSURANCE_FUND;
 use protocol::engine::dead_man::DEAD_MAN_SWEEP_PER_TX;
+use protocol::options::schedule::OptionSchedule;
 use std::collections::BTreeMap;
 
 const ETH: u32 = 3;
@@ -39,6 +41,14 @@ fn workload_genesis() -> Genesis {
         breaker_cooldown_ms: 30_000,
     };
     g.markets.push(eth);
+    // BTC options expiring every five minutes, each listed five minutes ahead, so BTC
+    // index updates keep listing series while the workload runs (Part 8 §9).
+    g.options[0] = OptionSchedule {
+        first_expiry_ms: 300_000,
+        expiry_interval_ms: 300_000,
+        listing_lead_ms: 300_000,
+        ..protocol::genesis::devnet_btc_options()
+    };
     g.validate().unwrap();
     g
 }
@@ -181,7 +191,20 @@ impl Workload {
                 };
                 let price =
                     (i128::from(mark) * (10_000 + bps) / 10_000).max(i128::from(params.tick_size));
-                self.sim.price(market, price as u64)
+                let r = self.sim.price(market, price as u64);
+                if market == BTC && s.twist.is_multiple_of(3) {
+                    // The options' implied volatility beside the index (0 and above
+                    // 5,000,000 ppm are refused; a second one in the same ms too).
+                    self.absorb(&r);
+                    let vol = Action::ImpliedVolUpdate(ImpliedVolUpdate {
+                        market,
+                        vol_ppm: u64::from(s.amount) % 5_200_000,
+                        timestamp_ms: self.sim.now,
+                    });
+                    self.sim.act(vol)
+                } else {
+                    r
+                }
             }
             10..=13 => self
                 .sim
@@ -451,6 +474,10 @@ fn ten_thousand_random_steps_keep_every_invariant() {
         "switches fired: {}",
         w.dead_man_fired
     );
+    // Options were listed on the BTC index and volatilities posted and refused.
+    let series = protocol::engine::option_view::option_chain(&mut w.sim.st, BTC).unwrap();
+    assert!(series.len() >= 50, "series listed: {}", series.len());
+    assert!(seen(Status::InvalidImpliedVol) > 0 && seen(Status::Ok) > 0);
     for s in [
         Status::Ok,
         Status::InsufficientMargin,

@@ -7,9 +7,9 @@ use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, CancelByClientId, ClientOrder, Liquidate, ModifyOrder, Order, PriceUpdate,
-    RevokeAgent, ScheduleCancel, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder,
-    Withdraw,
+    CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, Liquidate, ModifyOrder, Order,
+    PriceUpdate, RevokeAgent, ScheduleCancel, SignedAction, TimeInForce, TpSl, TriggerKind,
+    TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -107,6 +107,13 @@ fn action() -> impl Strategy<Value = Action> {
             Action::PriceUpdate(PriceUpdate {
                 market,
                 price,
+                timestamp_ms,
+            })
+        }),
+        (any::<u32>(), any::<u64>(), any::<u64>()).prop_map(|(market, vol_ppm, timestamp_ms)| {
+            Action::ImpliedVolUpdate(ImpliedVolUpdate {
+                market,
+                vol_ppm,
                 timestamp_ms,
             })
         }),
@@ -309,6 +316,7 @@ fn claimed_by(action: Action, signer: Address) -> Action {
             ..l
         }),
         price_update @ Action::PriceUpdate(_) => price_update,
+        vol_update @ Action::ImpliedVolUpdate(_) => vol_update,
         Action::ApproveAgent(a) => Action::ApproveAgent(ApproveAgent {
             account: signer,
             ..a

@@ -4,6 +4,8 @@
 //! signed with the key in `super::KEY`, except the agent kinds (signed by `super::AGENT_KEY`,
 //! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch,
 //! 20–23 the client-order kinds (their `signer` is the account or its agent).
+//! the agent the ApproveAgent vector approves). Vectors 14–15 are the dead-man's switch;
+//! vector 16, the options' implied volatility, is signed by the devnet's oracle signer 0.
 //!
 //! Each message is parsed from the same JSON eth-account signed, through our wire format,
 //! so field names and integer handling are checked too.
@@ -201,6 +203,16 @@ pub const VECTORS: &[Vector] = &[
         struct_hash: "0x731a2e7779bce4f71ca369968bedf87caf3db06d8ea54e2a2e6ec033da92253c",
         digest: "0xe97dbb83d308714bbe8dbc1dde26e3365916466871962a716ad04f5af90f4cc5",
         signature: "0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c",
+    },
+    // The options' implied volatility (issue #20), signed by the devnet's oracle signer 0
+    // (the key of keccak256("vigil devnet oracle"), Part 4 §12). The client's
+    // `external_signature` test posts it to a devnet.
+    Vector {
+        key: "0x7f3ef9fd150be6e0db27b4a5f31f82814919b097b1b53fa9bc337d6387ed8313",
+        action: r#"{"type":"ImpliedVolUpdate","message":{"market":1,"volPpm":800000,"timestampMs":1780272000000}}"#,
+        struct_hash: "0x8336675e7c4953fb1c7aac82c9ebc53a46efbea579e40a4c77f153efd19cbf8f",
+        digest: "0x6ac64cded2f78a2d5ed05eb539d727761c2bd72371750f0649b44e4109416820",
+        signature: "0xc3a91aed95486960d5790a3a6eaf75f4d721da21f6b4ee6848023b251949f5975b6d90aef2f5fe36be4504391fec844acb7ca58b553c2d57ca00f8536fa2f1b91b",
     },
 ];
 

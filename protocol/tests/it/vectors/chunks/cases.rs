@@ -7,6 +7,7 @@ mod accounts;
 mod agents;
 mod checks;
 mod dead_man;
+mod options;
 mod orders;
 mod signatures;
 mod toolkit;
@@ -88,6 +89,8 @@ pub fn all() -> Vec<Case> {
         dead_man::dead_man(),
         toolkit::toolkit_client_orders(),
         triggers::trigger_orders(),
+        options::option_listing(),
+        options::option_implied_vol(),
     ]
 }
 

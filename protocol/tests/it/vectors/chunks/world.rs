@@ -145,6 +145,24 @@ impl World {
         Tx::User { action }
     }
 
+    /// Oracle signer `signer`'s implied volatility for `market`'s options (Part 8 §10).
+    pub fn implied_vol_by(
+        &self,
+        signer: usize,
+        market: u32,
+        vol_ppm: u64,
+        timestamp_ms: u64,
+    ) -> Tx {
+        let update = protocol::action::ImpliedVolUpdate {
+            market,
+            vol_ppm,
+            timestamp_ms,
+        };
+        let key = devnet_oracle_signer_key(signer);
+        let action = sign_action(&key, Action::ImpliedVolUpdate(update), &self.domain);
+        Tx::User { action }
+    }
+
     /// An oracle price for `market` stamped `now`.
     pub fn price(&self, market: u32, price: u64) -> Tx {
         self.price_at(market, price, self.now)
