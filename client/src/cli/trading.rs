@@ -334,8 +334,9 @@ pub enum ForceCommand {
     Close {
         /// The market's symbol (BTC-PERP) or id.
         market: String,
-        /// The worst acceptable price, in basis points from the mark price (default: the
-        /// market's price band).
+        /// The worst acceptable price, in basis points from the mark price (default: nine
+        /// tenths of the market's price band, so a mark that moves before the close is
+        /// included does not leave its price outside the band).
         #[arg(long)]
         slippage_bps: Option<u32>,
         #[command(flatten)]

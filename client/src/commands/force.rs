@@ -151,7 +151,10 @@ async fn close<'a>(
     let is_buy = position.size < 0;
     let size = u64::try_from(position.size.unsigned_abs())
         .map_err(|_| anyhow::anyhow!("position size {} is out of range", position.size))?;
-    let price = worst_price(market, is_buy, slippage_bps)?;
+    // By default nine tenths of the band, not its edge: the mark moves between queueing
+    // and inclusion, and a price at the old edge would then be refused price_outside_band.
+    let default_bps = market.params.price_band_bps * 9 / 10;
+    let price = worst_price(market, is_buy, Some(slippage_bps.unwrap_or(default_bps)))?;
     let nonce = fresh_nonce();
     let action = Action::Order(Order {
         account: key.address,
@@ -165,7 +168,7 @@ async fn close<'a>(
         expires_at: expires_in(FORCED_EXPIRY_SECS),
     });
     let what = format!(
-        "close of {} {} (reduce-only IOC {} @ {}, order {nonce})",
+        "close of {} {} (reduce-only IOC {} @ {}, order id {nonce})",
         format_size_fixed(i128::from(size), market.params.size_decimals),
         market.params.symbol,
         if is_buy { "buy" } else { "sell" },

@@ -91,7 +91,7 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     let headline = match limit {
         Some(_) => {
             format!(
-                "order {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
+                "order id {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
                 format_price(u128::from(price)),
                 format!("{tif:?}").to_uppercase(),
                 key.address
@@ -99,7 +99,7 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         }
         None => {
             format!(
-                "order {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
+                "order id {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
                 format_price(u128::from(price)),
                 key.address
             ) + &as_agent_words(account, agent)

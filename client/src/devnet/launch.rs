@@ -1,4 +1,6 @@
-//! `Devnet::start`: the whole network in this process. In order: bind the listeners,
+//! `Devnet::start`: the whole network in this process. In order: check the configuration,
+//! take the devnet directory's lock (a second devnet on it is refused before it binds a
+//! port or touches a file of the running one), bind the listeners,
 //! start the settlement layer, fund the actors (first start only, see `funding`), start
 //! the sequencer (it bonds itself) and two challenge-mode verifiers (they bond
 //! themselves), wait until every queued deposit is credited on L2, start the oracle feed
@@ -17,6 +19,7 @@ use protocol::genesis::Genesis;
 use protocol::signing::address_of;
 use service_client::http::ServiceError;
 use service_client::settlement::SettlementClient;
+use service_shell::data_dir::{DataDirError, DataDirLock, LOCK_FILE, lock_data_dir};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -54,6 +57,9 @@ pub enum DevnetError {
     Manifest(#[from] ManifestError),
     #[error("services failed: {}", .0.join("; "))]
     Services(Vec<String>),
+    /// The directory is held by another running devnet (or could not be locked).
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
 }
 
 /// The one-process network.
@@ -68,6 +74,8 @@ pub struct RunningDevnet {
     dir: PathBuf,
     funded: Funded,
     services: Services,
+    /// Held until the devnet has stopped: one devnet per directory.
+    _lock: DataDirLock,
 }
 
 impl Devnet {
@@ -85,14 +93,17 @@ impl Devnet {
 
     /// Starts every service and returns once the dev accounts can trade.
     pub async fn start(config: DevnetConfig) -> Result<RunningDevnet, DevnetError> {
+        let ports = checked_ports(&config)?;
+        let lock = lock_data_dir(&config.dir, "vigil devnet")?;
         let mut services = Services::default();
-        match launch(&config, &mut services).await {
+        match launch(&config, ports, &lock, &mut services).await {
             Ok((manifest, genesis, funded)) => Ok(RunningDevnet {
                 manifest,
                 genesis,
                 dir: config.dir,
                 funded,
                 services,
+                _lock: lock,
             }),
             Err(e) => {
                 let e = match services.failure() {
@@ -194,10 +205,9 @@ fn alive(services: &Services) -> Result<(), DevnetError> {
         .map_or(Ok(()), |why| Err(DevnetError::ServiceExited(why)))
 }
 
-async fn launch(
-    config: &DevnetConfig,
-    services: &mut Services,
-) -> Result<(DevnetManifest, Genesis, Funded), DevnetError> {
+/// The five ports, once the configuration is known to be possible (checked before the
+/// directory is created or locked).
+fn checked_ports(config: &DevnetConfig) -> Result<[u16; 5], DevnetError> {
     let ports = config
         .ports
         .resolve()
@@ -208,12 +218,22 @@ async fn launch(
             config.deposit, config.account_funds
         )));
     }
-    std::fs::create_dir_all(&config.dir).map_err(|source| DevnetError::Dir {
-        path: config.dir.clone(),
-        source,
-    })?;
+    Ok(ports)
+}
+
+async fn launch(
+    config: &DevnetConfig,
+    ports: [u16; 5],
+    lock: &DataDirLock,
+    services: &mut Services,
+) -> Result<(DevnetManifest, Genesis, Funded), DevnetError> {
     let genesis = Devnet::genesis(config.chain_id);
     let (l1_listener, l1_url) = bind("settlement layer", ports[0]).await?;
+    // What a refused second devnet on this directory names as the running one.
+    lock.record_serving(&l1_url).map_err(|e| DevnetError::Dir {
+        path: config.dir.join(LOCK_FILE),
+        source: e.source,
+    })?;
     let (seq_listener, seq_url) = bind("sequencer", ports[1]).await?;
     let (v1_listener, v1_url) = bind("verifier 1", ports[2]).await?;
     let (v2_listener, v2_url) = bind("verifier 2", ports[3]).await?;

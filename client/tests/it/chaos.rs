@@ -88,7 +88,7 @@ fn twenty_kill_9_cycles_keep_every_guarantee() {
 }
 
 /// The directory holding the three service binaries, fresh.
-fn service_binaries() -> PathBuf {
+pub(crate) fn service_binaries() -> PathBuf {
     let dir = Path::new(env!("CARGO_BIN_EXE_vigil"))
         .parent()
         .expect("vigil lives in a directory")

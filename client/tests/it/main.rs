@@ -25,6 +25,7 @@ mod hints;
 mod history;
 mod keys;
 mod l1;
+mod locks;
 mod market;
 mod network;
 mod oracle;

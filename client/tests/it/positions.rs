@@ -148,7 +148,7 @@ async fn forced_close_says_what_it_filled(rollup: &Rollup, h: &Path) {
     })
     .await;
     assert!(shown.contains("executed, batch"), "{shown}");
-    assert!(shown.contains("cancelled 5000 lots"), "{shown}");
+    assert!(shown.contains("cancelled 0.5000"), "{shown}");
 
     let args = [
         "force",
