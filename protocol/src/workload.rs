@@ -527,8 +527,9 @@ impl Workload {
     }
 
     /// A random trigger order of trader `t` in market index `m`, signed by `signer`: any
-    /// kind and side, its trigger within ±1.5% of the price (so some fire as the walk
-    /// moves and some wait), sometimes malformed (a limit kind without a price).
+    /// kind and side, its trigger mostly within ±1.5% of the price (so some fire as the
+    /// walk moves and some wait), one in four 10–30 % away (so some wait for long: what a
+    /// stop fired early needs), sometimes malformed (a limit kind without a price).
     fn random_trigger(
         &mut self,
         t: usize,
@@ -539,7 +540,11 @@ impl Workload {
     ) -> TriggerOrder {
         let market = self.genesis.markets[m].clone();
         let kind = TriggerKind::from_u8(self.rng.below(4) as u8).expect("0..4");
-        let trigger_price = self.near_mark(m, -150, 301);
+        let trigger_price = match self.rng.below(8) {
+            0 => self.near_mark(m, 1_000, 2_001),
+            1 => self.near_mark(m, -3_000, 2_001),
+            _ => self.near_mark(m, -150, 301),
+        };
         let price = if kind.is_limit() && self.rng.chance(95) {
             self.near_mark(m, -100, 201)
         } else {
@@ -636,6 +641,57 @@ impl Workload {
             nonce,
             expires_at,
         }
+    }
+
+    /// A transaction that gives `fault` something to corrupt, for faults that need a
+    /// state the random draws reach only sometimes: a dead-man's switch an hour ahead
+    /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
+    /// bid 1 % below the price for an hour (`expire-early`); `None` for the others. Trader
+    /// 0 signs each with a fresh nonce, so offering it again is harmless.
+    pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Option<Tx> {
+        use crate::fault::Fault;
+        let account = self.traders[0].address;
+        let price = self.prices[0];
+        let market = self.genesis.markets[0].clone();
+        let size = market.lot_size * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
+        let action = match fault {
+            Fault::DeadManEarly => Action::ScheduleCancel(ScheduleCancel {
+                account,
+                time: now_ms + 3_600_000,
+                nonce,
+                expires_at,
+            }),
+            Fault::StopEarly => Action::TriggerOrder(TriggerOrder {
+                signer: account,
+                account,
+                market: market.id,
+                is_buy: true,
+                kind: TriggerKind::StopMarket,
+                trigger_price: (2 * price / market.tick_size).max(1) * market.tick_size,
+                price: 0,
+                size,
+                reduce_only: false,
+                nonce,
+                expires_at,
+            }),
+            Fault::ExpireEarly => Action::ClientOrder(ClientOrder {
+                signer: account,
+                account,
+                market: market.id,
+                is_buy: true,
+                price: ((price - price / 100) / market.tick_size).max(1) * market.tick_size,
+                size,
+                tif: TimeInForce::Gtc,
+                reduce_only: false,
+                client_id: 0,
+                nonce,
+                expires_at: now_ms + 3_600_000,
+            }),
+            _ => return None,
+        };
+        let key = self.traders[0].key.clone();
+        Some(self.signed_by(&key, action))
     }
 
     fn signed_by(&self, key: &SigningKey, action: Action) -> Tx {

@@ -1,11 +1,12 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
-//! withdrawal, an agent approval, a dead-man's switch. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! withdrawal, an agent approval, a dead-man's switch, a buy stop and a good-till-time
+//! bid. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, Order, PriceUpdate, ScheduleCancel, SignedAction, TimeInForce,
-    TriggerKind, TriggerOrder, Withdraw,
+    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SignedAction,
+    TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -120,6 +121,26 @@ impl Signer {
             expires_at: self.now_ms + EXPIRY_MS,
         };
         sign_action(key, Action::TriggerOrder(stop), &self.domain)
+    }
+
+    /// `key`'s account rests a good-till-time bid of 0.1 BTC 1 % below the demo price for
+    /// an hour (what the `expire-early` fault removes early).
+    pub fn gtt_bid(&self, key: &SigningKey, nonce_offset: u64) -> SignedAction {
+        let account = address_of(key);
+        let bid = ClientOrder {
+            signer: account,
+            account,
+            market: BTC,
+            is_buy: true,
+            price: BTC_PRICE - BTC_PRICE / 100,
+            size: ONE_BTC / 10,
+            tif: TimeInForce::Gtc,
+            reduce_only: false,
+            client_id: u128::from(nonce_offset),
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + 3_600_000,
+        };
+        sign_action(key, Action::ClientOrder(bid), &self.domain)
     }
 }
 

@@ -243,9 +243,13 @@ impl Story {
                 s.schedule_cancel(&self.bob, 3_600_000, 5),
             ),
             ("bob files a buy stop at 100,000", s.buy_stop(&self.bob, 6)),
+            (
+                "alice bids 0.1 BTC @ 49,500 for an hour",
+                s.gtt_bid(&self.alice, 7),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all seven land in one batch: the batch the fault is armed for.
+        // One request, so all eight land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

@@ -90,7 +90,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1],
+        [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1],
         "the three trades fill"
     );
     acked

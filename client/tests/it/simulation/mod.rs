@@ -100,7 +100,7 @@ fn run(seed: u64, coverage: &mut Coverage) {
             }
             let n = 1 + rng.below(knobs.max_txs) as usize;
             let now = world.now_ms();
-            let users = (0..n).map(|_| world.workload.next_tx(now)).collect();
+            let users = world.next_users(n, now);
             world.sequence(users);
             posted += 1;
         }
@@ -334,7 +334,7 @@ fn the_simulation_is_deterministic() {
         };
         let mut world = World::new(seed, 3, 2, 5, Some(plan));
         let now = world.now_ms();
-        let users = (0..6).map(|_| world.workload.next_tx(now)).collect();
+        let users = world.next_users(6, now);
         world.sequence(users);
         world.events(0)
     };

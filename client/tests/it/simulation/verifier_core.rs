@@ -65,6 +65,7 @@ fn cheat(world: &mut World, fault: Fault) -> (u64, u32) {
     world
         .core
         .set_fault(Some(FaultPlan { fault, from_batch }), false);
+    world.prepare(fault);
     for _ in 0..6 {
         let posted = world.post_txs(24);
         world.mine(1);

@@ -105,6 +105,10 @@ pub struct World {
     rebuilding: bool,
     /// Exit claims made, by trader: (owed, L1 balance before the payout).
     pub exits: Vec<(Address, u64, u64)>,
+    /// The fault whose precondition (`Workload::precondition`) the postings offer, and
+    /// how many more times: some faults corrupt a state (a switch, a waiting
+    /// stop, a good-till-time order) that random draws reach only sometimes.
+    prepare: Option<(Fault, u32)>,
 }
 
 /// The settlement layer refused something the simulation expects to pass.
@@ -148,7 +152,11 @@ impl World {
             forced: Vec::new(),
             exits: Vec::new(),
             rebuilding: false,
+            prepare: None,
         };
+        if let Some(plan) = &fault {
+            world.prepare(plan.fault);
+        }
         world.fund();
         world
     }
@@ -328,11 +336,29 @@ impl World {
     /// What a live sequencer does with `n` fresh workload actions: follows the log, then
     /// sequences them at the head's time; returns the postings this made (the core seals
     /// a batch at every `BATCH_MAX_TXS`, so there may be several).
+    /// Offers `fault`'s precondition at the end of every posting from now on (a fill, a
+    /// cancel-all or a replaced switch may take the previous one away before the fault's
+    /// batch).
+    pub fn prepare(&mut self, fault: Fault) {
+        self.prepare = Some((fault, u32::MAX));
+    }
+
+    /// `n` user transactions from the workload, then the cheating fault's precondition
+    /// (see [`World::prepare`]).
+    pub fn next_users(&mut self, n: usize, now_ms: u64) -> Vec<Tx> {
+        let mut users: Vec<Tx> = (0..n).map(|_| self.workload.next_tx(now_ms)).collect();
+        if let Some((fault, left)) = self.prepare.filter(|(_, left)| *left > 0) {
+            users.extend(self.workload.precondition(fault, now_ms));
+            self.prepare = Some((fault, left - 1));
+        }
+        users
+    }
+
     pub fn post_txs(&mut self, n: usize) -> Vec<Posting> {
         let next = self.postings.keys().next_back().map_or(0, |id| id + 1);
         self.follow();
         let now = self.now_ms();
-        let users = (0..n).map(|_| self.workload.next_tx(now)).collect();
+        let users = self.next_users(n, now);
         self.sequence(users);
         self.postings
             .range(next..)
