@@ -270,7 +270,8 @@ mod tests {
             }),
         })
         .encode();
-        *bytes.last_mut().unwrap() = 9;
+        // One past the last fault's code: no fault has it.
+        *bytes.last_mut().unwrap() = u8::try_from(Fault::ALL.len() + 1).unwrap();
         assert!(LogRecord::decode(&bytes).is_err());
     }
 }
