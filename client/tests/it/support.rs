@@ -96,3 +96,81 @@ where
     }
     panic!("timed out after {PATIENCE:?} waiting for {what}");
 }
+
+/// A `vigil devnet` child on OS-picked ports with fast blocks and a short window, for the
+/// tests that run the real binary as a user would (the README walkthrough, the usability
+/// table); SIGKILL on drop if a test failed half-way.
+pub struct DevnetProcess {
+    child: Option<std::process::Child>,
+}
+
+impl DevnetProcess {
+    /// `vigil --json --data-dir <home> devnet <extra>` (a `--data-dir` in `extra` is
+    /// dropped: `home` is the one used), returning once its manifest line is printed.
+    pub fn start(
+        home: &Path,
+        extra: &[&str],
+    ) -> (
+        DevnetProcess,
+        vigil_client::devnet::manifest::DevnetManifest,
+    ) {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .env_remove("VIGIL_HOME")
+            .env("VIGIL_LOG", "warn")
+            .args(["--json", "--data-dir"])
+            .arg(home)
+            .arg("devnet")
+            .args(
+                extra
+                    .iter()
+                    .filter(|a| **a != "--data-dir" && Path::new(a) != home),
+            )
+            .args(["--base-port", "0", "--block-time-ms", "100"])
+            .args([
+                "--challenge-window-blocks",
+                "10",
+                "--oracle-interval-ms",
+                "200",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start vigil devnet");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Some(Ok(line)) = BufReader::new(stdout).lines().next() {
+                let _ = tx.send(line);
+            }
+        });
+        let process = DevnetProcess { child: Some(child) };
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the devnet prints its manifest");
+        let manifest = serde_json::from_str(&line).expect("a manifest line");
+        (process, manifest)
+    }
+
+    /// SIGTERM, then the exit code it stopped with by itself.
+    pub fn stop(mut self) -> i32 {
+        let mut child = self.child.take().expect("running");
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(killed.success());
+        let status = child.wait().expect("the devnet exits");
+        status.code().expect("exited by itself after SIGTERM")
+    }
+}
+
+impl Drop for DevnetProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

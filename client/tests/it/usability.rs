@@ -7,11 +7,10 @@
 //! must be named in the connection error, and the printed `vigil devnet` must bring the
 //! command back.
 
-use crate::support::vigil;
+use crate::support::{DevnetProcess, vigil};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -300,7 +299,7 @@ const ROWS: &[Row] = &[
 fn every_cli_point_of_issue_18_holds_against_a_devnet() {
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    let devnet = DevnetProcess::start(h, &[]);
+    let devnet = DevnetProcess::start(h, &[]).0;
     let values = setup(h);
     for row in ROWS {
         check(h, row, &values);
@@ -446,7 +445,7 @@ fn a_stale_devnet_json_is_named_and_its_hint_restarts_it(h: &Path) {
     let hint = run.stderr.split('`').nth(1).expect("a hint in backticks");
     let words: Vec<&str> = hint.split_whitespace().skip(1).collect();
     assert_eq!(words.first(), Some(&"devnet"), "{hint}");
-    let devnet = DevnetProcess::start(h, &words[1..]);
+    let devnet = DevnetProcess::start(h, &words[1..]).0;
     vigil(h, None, &["markets"]).ok();
     devnet.stop();
 }
@@ -468,68 +467,4 @@ fn wait<T>(mut check: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("gave up");
-}
-
-/// A `vigil devnet` child on OS-picked ports with fast blocks; SIGKILL on drop if a test
-/// failed half-way.
-struct DevnetProcess {
-    child: Option<Child>,
-}
-
-impl DevnetProcess {
-    /// `vigil --data-dir <home> devnet <extra>`, returning once its banner is printed.
-    fn start(home: &Path, extra: &[&str]) -> DevnetProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .env_remove("VIGIL_HOME")
-            .env("VIGIL_LOG", "warn")
-            .args(["--json", "--data-dir"])
-            .arg(home)
-            .arg("devnet")
-            .args(
-                extra
-                    .iter()
-                    .filter(|a| **a != "--data-dir" && Path::new(a) != home),
-            )
-            .args(["--base-port", "0", "--block-time-ms", "100"])
-            .args([
-                "--challenge-window-blocks",
-                "10",
-                "--oracle-interval-ms",
-                "200",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start vigil devnet");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            if let Some(Ok(line)) = BufReader::new(stdout).lines().next() {
-                let _ = tx.send(line);
-            }
-        });
-        let process = DevnetProcess { child: Some(child) };
-        rx.recv_timeout(PATIENCE)
-            .expect("the devnet prints its manifest");
-        process
-    }
-
-    fn stop(mut self) {
-        let mut child = self.child.take().expect("running");
-        let killed = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(killed.success());
-        child.wait().expect("the devnet exits");
-    }
-}
-
-impl Drop for DevnetProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }

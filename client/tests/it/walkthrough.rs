@@ -8,76 +8,14 @@
 //! throwaway networks, run after SIGTERM stopped the devnet with exit 0.
 
 use crate::rollup::int;
-use crate::support::{Run, vigil};
+use crate::support::{DevnetProcess, Run, vigil};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vigil_client::devnet::manifest::DevnetManifest;
 
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The devnet child process; SIGTERM on drop if the test failed half-way.
-struct DevnetProcess {
-    child: Option<Child>,
-}
-
-impl DevnetProcess {
-    /// `vigil --data-dir <home> devnet` on OS-picked ports with fast blocks and a short
-    /// window; returns once its manifest line is printed.
-    fn start(home: &Path) -> (DevnetProcess, DevnetManifest) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-            .env_remove("VIGIL_HOME")
-            .env("VIGIL_LOG", "warn")
-            .arg("--json")
-            .arg("--data-dir")
-            .arg(home)
-            .args(["devnet", "--base-port", "0", "--block-time-ms", "100"])
-            .args([
-                "--challenge-window-blocks",
-                "10",
-                "--oracle-interval-ms",
-                "200",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start vigil devnet");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            if let Some(Ok(line)) = BufReader::new(stdout).lines().next() {
-                let _ = tx.send(line);
-            }
-        });
-        let process = DevnetProcess { child: Some(child) };
-        let line = rx
-            .recv_timeout(PATIENCE)
-            .expect("the devnet prints its manifest");
-        let manifest: DevnetManifest = serde_json::from_str(&line).expect("a manifest line");
-        (process, manifest)
-    }
-
-    fn stop(mut self) -> i32 {
-        let mut child = self.child.take().expect("running");
-        let killed = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(killed.success());
-        let status = child.wait().expect("the devnet exits");
-        status.code().expect("exited by itself after SIGTERM")
-    }
-}
-
-impl Drop for DevnetProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// Runs `vigil --data-dir <home> <args>` (no URL flags: devnet.json is found).
 fn cli(home: &Path, args: &[&str]) -> Run {
@@ -157,7 +95,7 @@ fn the_readme_walkthrough_runs_against_a_real_devnet() {
     let home_dir = tempfile::tempdir().expect("temp dir");
     let home: PathBuf = home_dir.path().to_path_buf();
     let h = home.as_path();
-    let (devnet, manifest) = DevnetProcess::start(h);
+    let (devnet, manifest) = DevnetProcess::start(h, &[]);
     assert_eq!(
         DevnetManifest::load(&h.join("devnet")).expect("devnet.json in <data-dir>/devnet"),
         manifest

@@ -10,7 +10,7 @@
 //! signer's last for the market (`implied_vol_not_newer`) and not after the batch
 //! timestamp (`implied_vol_from_future`).
 
-use super::oracle::{median_of_fresh, signer_slot};
+use super::oracle::{Staleness, median_of_fresh, record_signed, signer_slot};
 use super::receipt::{Receipt, Status};
 use super::records::SignedPrice;
 use super::storage::{load_implied_vols, store_implied_vols};
@@ -43,23 +43,16 @@ pub fn implied_vol_update<S: State>(
         );
     }
     let mut vols = load_implied_vols(st, update.market, genesis.oracles.len())?;
-    let last_ms = vols.slots[slot].timestamp_ms;
-    if update.timestamp_ms <= last_ms {
-        return reject_with(
-            Status::ImpliedVolNotNewer,
-            format!(
-                "this signer's last implied vol for market {} was signed at {last_ms}",
-                update.market
-            ),
-        );
-    }
-    if update.timestamp_ms > ctx.timestamp_ms {
-        return reject(Status::ImpliedVolFromFuture);
-    }
-    vols.slots[slot] = SignedPrice {
+    let signed = SignedPrice {
         price: update.vol_ppm,
         timestamp_ms: update.timestamp_ms,
     };
+    let refusals = Staleness {
+        what: "implied vol",
+        not_newer: Status::ImpliedVolNotNewer,
+        from_future: Status::ImpliedVolFromFuture,
+    };
+    record_signed(&mut vols.slots, slot, signed, update.market, ctx, refusals)?;
     let at_ms = update.timestamp_ms.max(vols.timestamp_ms);
     // Never `None`: the time is some kept slot's timestamp, as for the index.
     let Some(vol_ppm) = median_of_fresh(&vols.slots, at_ms, genesis.max_price_age_ms) else {

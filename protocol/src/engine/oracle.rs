@@ -11,7 +11,8 @@
 //! since the last action (§6), the circuit breaker sees the index (`breaker::on_price`,
 //! §7.1), the mark price and its timestamp become the index and `t`, and the premium is
 //! sampled again against the new index. Last, the market's option schedule (if any) lists
-//! the expiry that is due at `t` around the new index (`option_listing`, Part 8 §9).
+//! the expiry that is due at `t` around the new index (`option_listing`, Part 8 §9), and the
+//! trigger orders the new mark reaches fire (`triggers`, §21).
 
 use super::breaker;
 use super::funding::{accrue, sample_premium};
@@ -28,6 +29,40 @@ use crate::primitives::Address;
 use crate::signing::SignatureError;
 use crate::state::State;
 
+/// What a signed oracle value is called in refusals, and the statuses of one that is not
+/// newer than its signer's last for the market, or later than the batch timestamp.
+pub(super) struct Staleness {
+    pub what: &'static str,
+    pub not_newer: Status,
+    pub from_future: Status,
+}
+
+/// Puts one oracle signer's `signed` value for `market` in its slot, after the two checks
+/// every signed oracle value passes (prices, Part 4 §7, and implied volatilities, Part 8
+/// §10): newer than the slot's last, and not later than the batch timestamp.
+pub(super) fn record_signed(
+    slots: &mut [SignedPrice],
+    slot: usize,
+    signed: SignedPrice,
+    market: u32,
+    ctx: &BlockContext,
+    refusals: Staleness,
+) -> Result<(), Halt> {
+    let last_ms = slots[slot].timestamp_ms;
+    if signed.timestamp_ms <= last_ms {
+        let what = refusals.what;
+        return reject_with(
+            refusals.not_newer,
+            format!("this signer's last {what} for market {market} was signed at {last_ms}"),
+        );
+    }
+    if signed.timestamp_ms > ctx.timestamp_ms {
+        return reject(refusals.from_future);
+    }
+    slots[slot] = signed;
+    Ok(())
+}
+
 pub fn price_update<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -43,23 +78,23 @@ pub fn price_update<S: State>(
         return reject(Status::InvalidPrice);
     }
     let mut prices = load_oracle_prices(st, update.market, genesis.oracles.len())?;
-    let last_ms = prices.slots[slot].timestamp_ms;
-    if update.timestamp_ms <= last_ms {
-        return reject_with(
-            Status::OraclePriceNotNewer,
-            format!(
-                "this signer's last price for market {} was signed at {last_ms}",
-                update.market
-            ),
-        );
-    }
-    if update.timestamp_ms > ctx.timestamp_ms {
-        return reject(Status::OraclePriceFromFuture);
-    }
-    prices.slots[slot] = SignedPrice {
+    let signed = SignedPrice {
         price: update.price,
         timestamp_ms: update.timestamp_ms,
     };
+    let refusals = Staleness {
+        what: "price",
+        not_newer: Status::OraclePriceNotNewer,
+        from_future: Status::OraclePriceFromFuture,
+    };
+    record_signed(
+        &mut prices.slots,
+        slot,
+        signed,
+        update.market,
+        ctx,
+        refusals,
+    )?;
     store_oracle_prices(st, update.market, &prices)?;
     let mut ms = load_market(st, update.market)?;
     let at_ms = update.timestamp_ms.max(ms.price_timestamp_ms);
