@@ -367,8 +367,13 @@ struct AgentCall {
 /// under these names, so one expansion serves them all.
 macro_rules! agent_call {
     ($message:expr) => {
+        agent_call!($message, agent)
+    };
+    // A kind whose signing key is named by another field (`signer`: the account itself
+    // or one of its agents).
+    ($message:expr, $key:ident) => {
         AgentCall {
-            agent: $message.agent,
+            agent: $message.$key,
             account: $message.account,
             nonce: $message.nonce,
             expires_at: $message.expires_at,
@@ -443,18 +448,6 @@ fn by_account_or_agent<S: State>(
     Ok(receipt)
 }
 
-/// The [`AgentCall`] of a kind whose key is its `signer` field.
-macro_rules! signer_call {
-    ($message:expr) => {
-        AgentCall {
-            agent: $message.signer,
-            account: $message.account,
-            nonce: $message.nonce,
-            expires_at: $message.expires_at,
-        }
-    };
-}
-
 /// A signed action: the common checks, then the action's own rules.
 fn apply_action<S: State>(
     st: &mut S,
@@ -512,21 +505,27 @@ fn apply_action<S: State>(
         Action::AgentScheduleCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
             dead_man::schedule(st, ctx, &c.schedule())
         }),
-        Action::ClientOrder(o) => by_account_or_agent(st, ctx, signer, signer_call!(o), |st| {
-            client_orders::place(st, genesis, ctx, o)
-        }),
+        Action::ClientOrder(o) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(o, signer), |st| {
+                client_orders::place(st, genesis, ctx, o)
+            })
+        }
         Action::CancelByClientId(c) => {
-            by_account_or_agent(st, ctx, signer, signer_call!(c), |st| {
+            by_account_or_agent(st, ctx, signer, agent_call!(c, signer), |st| {
                 client_orders::cancel(st, genesis, ctx, c)
             })
         }
-        Action::ModifyOrder(m) => by_account_or_agent(st, ctx, signer, signer_call!(m), |st| {
-            client_orders::modify(st, genesis, ctx, m)
-        }),
-        Action::TriggerOrder(t) => by_account_or_agent(st, ctx, signer, signer_call!(t), |st| {
-            triggers::place(st, genesis, t)
-        }),
-        Action::TpSl(t) => by_account_or_agent(st, ctx, signer, signer_call!(t), |st| {
+        Action::ModifyOrder(m) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
+                client_orders::modify(st, genesis, ctx, m)
+            })
+        }
+        Action::TriggerOrder(t) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(t, signer), |st| {
+                triggers::place(st, genesis, t)
+            })
+        }
+        Action::TpSl(t) => by_account_or_agent(st, ctx, signer, agent_call!(t, signer), |st| {
             triggers::set_tp_sl(st, genesis, t)
         }),
     }

@@ -70,6 +70,22 @@ pub fn genesis() -> Genesis {
     g
 }
 
+/// The agent key the agent-signing tables use.
+pub const BOT: Address = Address([0xb0; 20]);
+
+/// `account` approves [`BOT`] as its agent, with no expiry.
+pub fn approve_bot(sim: &mut Sim, account: Address) {
+    let approve = protocol::action::ApproveAgent {
+        account,
+        agent: BOT,
+        name: "quoter".into(),
+        valid_until: 0,
+        nonce: sim.next_nonce(),
+        expires_at: sim.now,
+    };
+    expect(&sim.act(Action::ApproveAgent(approve)), Status::Ok);
+}
+
 /// A TOY market at 100 USD with `n` funded accounts 1..=n.
 pub fn toy_sim(n: u8, each: i128) -> Sim {
     let mut sim = Sim::new();

@@ -7,13 +7,9 @@
 
 use super::*;
 use TimeInForce::Gtc;
-use protocol::action::{
-    ApproveAgent, CancelByClientId, ClientOrder, ModifyOrder, NO_EXPIRY, TimeInForce,
-};
+use protocol::action::{CancelByClientId, ClientOrder, ModifyOrder, NO_EXPIRY, TimeInForce};
 use protocol::engine::CancelReason;
 use protocol::engine::expiry::ORDER_EXPIRY_SWEEP_PER_TX;
-
-const BOT: Address = Address([0xb0; 20]);
 
 /// A GTC `ClientOrder` of `who` on TOY for one unit, resting until `expires_at`.
 fn client_order(
@@ -218,15 +214,7 @@ fn a_client_id_is_unique_among_open_orders_and_cancels_its_order() {
 fn the_account_or_its_approved_agent_may_sign() {
     let (a, stranger) = (addr(1), addr(9));
     let mut sim = toy_sim(1, 1_000 * USD);
-    let approve = ApproveAgent {
-        account: a,
-        agent: BOT,
-        name: "quoter".into(),
-        valid_until: 0,
-        nonce: sim.next_nonce(),
-        expires_at: sim.now,
-    };
-    expect(&sim.act(Action::ApproveAgent(approve)), Status::Ok);
+    approve_bot(&mut sim, a);
     let far = sim.now + 60_000;
     // (what, signer, outcome, receipt's agent)
     let table: [(&str, Address, Status, Option<Address>); 3] = [

@@ -5,11 +5,9 @@
 
 use super::*;
 use TimeInForce::Gtc;
-use protocol::action::{AgentScheduleCancel, ApproveAgent, DEAD_MAN_MIN_DELAY_MS, ScheduleCancel};
+use protocol::action::{AgentScheduleCancel, DEAD_MAN_MIN_DELAY_MS, ScheduleCancel};
 use protocol::engine::CancelReason;
 use protocol::engine::dead_man::DEAD_MAN_SWEEP_PER_TX;
-
-const BOT: Address = Address([0xb0; 20]);
 
 fn schedule_msg(sim: &mut Sim, account: Address, time: u64) -> ScheduleCancel {
     ScheduleCancel {
@@ -179,15 +177,7 @@ fn a_rejected_transaction_undoes_its_sweep_and_the_next_one_fires() {
 fn an_agent_may_schedule_for_its_account_but_not_sign_the_account_kind() {
     let (a, stranger) = (addr(1), addr(9));
     let mut sim = toy_sim(1, 1_000 * USD);
-    let approve = ApproveAgent {
-        account: a,
-        agent: BOT,
-        name: "quoter".into(),
-        valid_until: 0,
-        nonce: sim.next_nonce(),
-        expires_at: sim.now,
-    };
-    expect(&sim.act(Action::ApproveAgent(approve)), Status::Ok);
+    approve_bot(&mut sim, a);
     let t = sim.now + DEAD_MAN_MIN_DELAY_MS;
     let by_agent = |sim: &mut Sim, agent| AgentScheduleCancel {
         agent,
