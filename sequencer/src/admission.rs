@@ -1,17 +1,33 @@
-//! Admission by expected wait: a request joins the executor's queue only if the actions
-//! already queued ahead of it would be done within `max_queue_wait` at the rate the
-//! executor is completing them; otherwise it is refused at once (503 with `Retry-After`),
+//! Fair, bounded admission: which requests join the executor's queue, and in which order
+//! the queued ones are served.
+//!
+//! **Budget.** The queue may hold what the executor completes within `max_queue_wait` at
+//! its measured rate (never less than `min_budget_actions`), in actions: a request is
+//! charged by its size. Beyond it a request is refused at once (503 with `Retry-After`),
 //! so an accepted request never sits for seconds behind a flood.
 //!
-//! A request is charged by its size, and bulk requests (more than `SMALL_REQUEST_ACTIONS`)
-//! may fill only three quarters of the budget: so under a flood of bulk requests the last
-//! quarter stays free for small ones (an honest trader's single orders), which therefore
-//! keep being admitted, and the wait ahead of them stays within the bound. When nothing is queued any request is admitted (else a
-//! bulk larger than the budget could never enter). The hard cap on actions in flight
-//! (`max_inflight_actions`) still applies on top.
+//! **Clients' shares.** A client is one connection (its peer address and port), or the
+//! sequencer itself. A client may have at most `budget / active clients` actions waiting
+//! (the clients with something waiting, itself counted): its fair share. A request within
+//! its client's share may also use a second budget, the reserve, which requests beyond their
+//! share (a flooder's bulk) cannot touch; so however many bulk requests fill the first
+//! budget, a client that keeps to its share (an honest trader's single orders) is still
+//! admitted, and the queue never holds more than two budgets. A client with nothing waiting
+//! may send a request larger than its share (else a bulk could never enter), within the
+//! first budget; an idle queue takes any request.
 //!
-//! The decision is a pure function; the rate is measured by the caller from completions.
+//! **Accounts' shares.** One claimed signer may have at most `budget / ACCOUNT_SHARE_DIVISOR`
+//! actions waiting, so a flooder cannot take an account's traders' room by opening
+//! connections either.
+//!
+//! **Service order** (`FairQueue`): deficit round-robin across clients, so a one-action
+//! request waits for at most one quantum of each other client's work, not for every
+//! bulk queued before it. Within a client, requests keep their order (a WebSocket
+//! session's actions are sequenced as sent).
+//!
+//! The decisions are pure functions; the rate is measured by the caller from completions.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// How the queue budget is set.
@@ -30,37 +46,171 @@ pub fn budget(policy: &QueuePolicy, rate_per_s: u64) -> u64 {
     (rate_per_s.saturating_mul(wait_ms) / 1_000).max(policy.min_budget_actions)
 }
 
-/// Requests of at most this many actions may use the whole budget; larger ones three
-/// quarters of it.
-pub const SMALL_REQUEST_ACTIONS: u64 = 16;
+/// The queue as a request from one client finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    /// Actions admitted and not yet answered, all clients.
+    pub queued: u64,
+    /// Of those, this client's.
+    pub client_queued: u64,
+    /// Clients with actions waiting, this one counted.
+    pub active_clients: u64,
+}
 
-/// Whether `n` more actions may join `queued` ones.
-pub fn admits(policy: &QueuePolicy, rate_per_s: u64, queued: u64, n: u64) -> bool {
-    let budget = budget(policy, rate_per_s);
-    let limit = if n <= SMALL_REQUEST_ACTIONS {
-        budget
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The queue holds `limit` actions' worth already (the budget, or with the reserve).
+    Full { queued: u64, limit: u64 },
+    /// The client already has `queued` actions waiting; its share is `share`.
+    ClientShare { queued: u64, share: u64 },
+}
+
+/// One client's share of `budget` when `active_clients` share it.
+pub fn client_share(budget: u64, active_clients: u64) -> u64 {
+    (budget / active_clients.max(1)).max(1)
+}
+
+/// Whether a request of `n` actions may join the queue at `load`.
+pub fn admit(budget: u64, load: Load, n: u64) -> Result<(), Refusal> {
+    if load.queued == 0 {
+        return Ok(());
+    }
+    let share = client_share(budget, load.active_clients);
+    let within_share = load.client_queued.saturating_add(n) <= share;
+    if !within_share && load.client_queued > 0 {
+        return Err(Refusal::ClientShare {
+            queued: load.client_queued,
+            share,
+        });
+    }
+    // The reserve (a second budget) is for requests within their client's share.
+    let limit = if within_share {
+        budget.saturating_mul(2)
     } else {
-        budget / 4 * 3
+        budget
     };
-    queued == 0 || queued.saturating_add(n) <= limit
+    if load.queued.saturating_add(n) <= limit {
+        Ok(())
+    } else {
+        Err(Refusal::Full {
+            queued: load.queued,
+            limit,
+        })
+    }
 }
 
 /// Fairness between accounts: one account may have at most `budget / ACCOUNT_SHARE_DIVISOR`
-/// of its actions waiting (never fewer than `SMALL_REQUEST_ACTIONS`), so a flooding account
-/// takes its share of the queue and the honest traders keep theirs. Accounts are the
+/// of its actions waiting (never fewer than `MIN_ACCOUNT_SHARE`). Accounts are the
 /// actions' claimed signers (checked only later, by signature recovery: a forger's claims
 /// count against the account it names, so it cannot spend another's share for long).
 pub const ACCOUNT_SHARE_DIVISOR: u64 = 8;
 
+/// The smallest account share, whatever the budget.
+pub const MIN_ACCOUNT_SHARE: u64 = 16;
+
 /// One account's share of the queue at `budget`.
 pub fn account_share(budget: u64) -> u64 {
-    (budget / ACCOUNT_SHARE_DIVISOR).max(SMALL_REQUEST_ACTIONS)
+    (budget / ACCOUNT_SHARE_DIVISOR).max(MIN_ACCOUNT_SHARE)
 }
 
 /// Whether an account with `waiting` actions may add `n`: within its share, or anything
 /// when it has nothing waiting (so a large bulk of one account still enters an idle queue).
 pub fn admits_account(share: u64, waiting: u64, n: u64) -> bool {
     waiting == 0 || waiting.saturating_add(n) <= share
+}
+
+/// Deficit round-robin over clients `K` of items `T` with a cost in actions. Each turn a
+/// client is credited `quantum` and served while its next item's cost is within its credit;
+/// a client whose queue empties leaves the round and its credit is dropped. Clients take
+/// turns in the order they joined; `BTreeMap` keeps it deterministic.
+#[derive(Debug)]
+pub struct FairQueue<K, T> {
+    quantum: u64,
+    backlogs: BTreeMap<K, Backlog<T>>,
+    /// Clients with items, the one whose turn it is first.
+    ring: VecDeque<K>,
+}
+
+#[derive(Debug)]
+struct Backlog<T> {
+    items: VecDeque<(u64, T)>,
+    deficit: u64,
+    /// Whether the client at the front of the ring got this turn's quantum yet.
+    credited: bool,
+}
+
+impl<K: Ord + Clone, T> FairQueue<K, T> {
+    pub fn new(quantum: u64) -> FairQueue<K, T> {
+        FairQueue {
+            quantum: quantum.max(1),
+            backlogs: BTreeMap::new(),
+            ring: VecDeque::new(),
+        }
+    }
+
+    /// Queues `item` of `cost` actions behind `client`'s earlier ones.
+    pub fn push(&mut self, client: K, cost: u64, item: T) {
+        let backlog = self.backlogs.entry(client.clone()).or_insert_with(|| {
+            self.ring.push_back(client);
+            Backlog {
+                items: VecDeque::new(),
+                deficit: 0,
+                credited: false,
+            }
+        });
+        backlog.items.push_back((cost, item));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    /// The cost of the item `pop` would return, if any (the queue is not changed).
+    pub fn peek_cost(&mut self) -> Option<u64> {
+        self.advance()
+            .map(|client| self.backlogs[&client].items[0].0)
+    }
+
+    /// The next item in deficit round-robin order, with its client.
+    pub fn pop(&mut self) -> Option<(K, T)> {
+        let client = self.advance()?;
+        let backlog = self
+            .backlogs
+            .get_mut(&client)
+            .expect("ring clients have a backlog");
+        let (cost, item) = backlog.items.pop_front().expect("ring clients have items");
+        backlog.deficit -= cost;
+        if backlog.items.is_empty() {
+            self.backlogs.remove(&client);
+            self.ring.pop_front();
+        }
+        Some((client, item))
+    }
+
+    /// Turns the ring until its front client may be served its next item, and returns it.
+    /// Ends: each full turn of the ring credits every client a quantum.
+    fn advance(&mut self) -> Option<K> {
+        loop {
+            let client = self.ring.front()?.clone();
+            let backlog = self
+                .backlogs
+                .get_mut(&client)
+                .expect("ring clients have a backlog");
+            let cost = backlog.items.front().expect("ring clients have items").0;
+            if cost <= backlog.deficit {
+                return Some(client);
+            }
+            if backlog.credited {
+                // Its turn is over: to the back, keeping its credit for the next turn.
+                backlog.credited = false;
+                self.ring.rotate_left(1);
+            } else {
+                backlog.credited = true;
+                backlog.deficit = backlog.deficit.saturating_add(self.quantum);
+            }
+        }
+    }
 }
 
 /// The executor's completion rate, smoothed over samples of at least `SAMPLE`.
@@ -115,33 +265,31 @@ impl Throughput {
 mod tests {
     use super::*;
 
-    const POLICY: QueuePolicy = QueuePolicy {
-        max_queue_wait: Duration::from_millis(50),
-        min_budget_actions: 100,
-    };
-
     #[test]
-    fn requests_are_charged_by_size_against_the_wait_budget() {
-        // (rate/s, queued, n, admitted)
-        let table: &[(u64, u64, u64, bool)] = &[
-            (0, 0, 10_000, true),   // an empty queue takes anything
-            (0, 1, 100, false),     // floor 100, bulk limit 75
-            (0, 25, 50, true),      // exactly the bulk limit
-            (0, 84, 16, true),      // a small request may use the whole floor
-            (0, 85, 16, false),     // one over
-            (20_000, 999, 1, true), // budget 1,000 at 20k/s and 50 ms
-            (20_000, 1_000, 1, false),
-            (20_000, 700, 50, true),  // a bulk within three quarters
-            (20_000, 701, 50, false), // a bulk past three quarters…
-            (20_000, 701, 1, true),   // …where a single still fits
-            (1_000, 99, 1, true),     // the floor, not 50, at 1k/s
+    fn requests_are_charged_by_size_within_their_client_share() {
+        let full = |queued, limit| Err(Refusal::Full { queued, limit });
+        let over = |queued, share| Err(Refusal::ClientShare { queued, share });
+        // (budget, queued, client's queued, active clients, n, verdict)
+        type Row = (u64, u64, u64, u64, u64, Result<(), Refusal>);
+        let table: &[Row] = &[
+            (1_000, 0, 0, 1, 50_000, Ok(())), // an idle queue takes anything
+            (1_000, 900, 0, 10, 100, Ok(())), // share 100: within it
+            (1_000, 900, 0, 10, 101, full(900, 1_000)), // a bulk beyond its share: first budget only
+            (1_000, 800, 0, 10, 200, Ok(())),           // …where it still fits
+            (1_000, 1_999, 0, 65, 1, Ok(())), // the flood filled the budget: a single uses the reserve
+            (1_000, 2_000, 0, 65, 1, full(2_000, 2_000)), // the reserve is spent too
+            (1_000, 500, 15, 65, 1, over(15, 15)), // share 1000/65 = 15, already held
+            (1_000, 500, 14, 65, 1, Ok(())),
+            (1_000, 500, 1, 2_000, 1, over(1, 1)), // more clients than budget: one each
+            (1_000, 500, 400, 2, 200, over(400, 500)),
         ];
-        for &(rate, queued, n, want) in table {
-            assert_eq!(
-                admits(&POLICY, rate, queued, n),
-                want,
-                "{rate} {queued} {n}"
-            );
+        for &(budget, queued, client_queued, active_clients, n, want) in table {
+            let load = Load {
+                queued,
+                client_queued,
+                active_clients,
+            };
+            assert_eq!(admit(budget, load, n), want, "{load:?} n {n}");
         }
     }
 
@@ -164,6 +312,95 @@ mod tests {
                 "{budget} {waiting} {n}"
             );
         }
+    }
+
+    /// `heavy` clients keep a deep backlog of `cost`-action requests; one light client sends
+    /// a one-action request each time its last one is served. Every light request must be
+    /// served before `heavy · (quantum + cost)` actions of others (one turn of each), i.e.
+    /// within one round, and the heavy clients must split the rest evenly.
+    #[test]
+    fn a_light_client_is_served_within_one_round_of_heavy_ones() {
+        // (heavy clients, cost of a heavy request, quantum)
+        let table: &[(u64, u64, u64)] = &[
+            (1, 1, 1),
+            (4, 500, 64),
+            (64, 100, 64),
+            (64, 10_000, 64),
+            (200, 16, 16),
+            (7, 3, 100),
+        ];
+        const LIGHT: u64 = u64::MAX;
+        for &(heavy, cost, quantum) in table {
+            let mut q: FairQueue<u64, u64> = FairQueue::new(quantum);
+            for client in 0..heavy {
+                for _ in 0..4 {
+                    q.push(client, cost, cost);
+                }
+            }
+            q.push(LIGHT, 1, 1);
+            let bound = heavy * (quantum + cost);
+            let mut served = vec![0u64; heavy as usize];
+            let (mut since_light, mut light_served) = (0u64, 0u64);
+            let mut pops = 0;
+            while light_served < 50 && pops < 100_000 {
+                pops += 1;
+                let (client, actions) = q.pop().expect("never empty");
+                if client == LIGHT {
+                    assert!(
+                        since_light <= bound,
+                        "{heavy} {cost} {quantum}: waited {since_light}"
+                    );
+                    light_served += 1;
+                    since_light = 0;
+                    q.push(LIGHT, 1, 1);
+                } else {
+                    since_light += actions;
+                    served[client as usize] += actions;
+                    q.push(client, cost, cost); // its backlog stays deep
+                }
+            }
+            assert_eq!(
+                light_served, 50,
+                "{heavy} {cost} {quantum}: the light client was served"
+            );
+            let (min, max) = (served.iter().min().unwrap(), served.iter().max().unwrap());
+            assert!(
+                max - min <= 2 * (quantum + cost),
+                "{heavy} {cost} {quantum}: heavy clients served {min}..{max}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_client_requests_keep_their_order_and_the_queue_empties() {
+        let mut q: FairQueue<char, u32> = FairQueue::new(2);
+        for (client, cost, item) in [
+            ('a', 3, 1),
+            ('b', 1, 2),
+            ('a', 1, 3),
+            ('b', 5, 4),
+            ('a', 1, 5),
+        ] {
+            q.push(client, cost, item);
+        }
+        let mut order = Vec::new();
+        while let Some(cost) = q.peek_cost() {
+            let (client, item) = q.pop().expect("peeked");
+            order.push((client, item, cost));
+        }
+        assert!(q.is_empty());
+        // a: credit 2 < 3, turn over; b: 2 → item 2 (1 left < 5); a: 4 → items 1 and 3;
+        // b: 3 < 5; a: 2 → item 5 (a leaves); b: 5 → item 4.
+        assert_eq!(
+            order,
+            [
+                ('b', 2, 1),
+                ('a', 1, 3),
+                ('a', 3, 1),
+                ('a', 5, 1),
+                ('b', 4, 5)
+            ]
+        );
     }
 
     #[test]

@@ -17,8 +17,10 @@ use super::ws_session::{
 };
 use super::{ApiError, AppState, error_codes, submit};
 use crate::executor::Outcome;
-use axum::extract::State;
+use crate::intake::Client;
+use axum::Extension;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
 use axum::routing::{MethodRouter, get};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -26,6 +28,7 @@ use protocol::api::intake_ws::{WsAnswer, WsSubmit};
 use protocol::api::settlement::ErrorBody;
 use protocol::primitives::H256;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Instant;
 use tokio::sync::oneshot;
@@ -38,17 +41,23 @@ pub const MAX_IN_FLIGHT: usize = 256;
 /// The route, holding its own session budget (one per router, so per service).
 pub fn route() -> MethodRouter<super::AppState> {
     let sessions = SessionBudget::new(MAX_SESSIONS, "intake");
-    get(move |State(s): State<AppState>, ws: WebSocketUpgrade| {
-        let sessions = sessions.clone();
-        let limit = s.limits.max_body_bytes;
-        let ws = ws.max_message_size(limit).max_frame_size(limit);
-        async move { sessions.upgrade(ws, |socket| session(s, socket)) }
-    })
+    get(
+        move |State(s): State<AppState>,
+              peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+              ws: WebSocketUpgrade| {
+            let sessions = sessions.clone();
+            let limit = s.limits.max_body_bytes;
+            let ws = ws.max_message_size(limit).max_frame_size(limit);
+            // The session's actions share the connection's fair share of the queue.
+            let client = Client(peer.map(|Extension(ConnectInfo(peer))| peer));
+            async move { sessions.upgrade(ws, move |socket| session(s, client, socket)) }
+        },
+    )
 }
 
 type Pending = Pin<Box<dyn Future<Output = WsAnswer> + Send>>;
 
-async fn session(s: AppState, socket: WebSocket) {
+async fn session(s: AppState, client: Client, socket: WebSocket) {
     let (mut tx, mut rx) = socket.split();
     let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
     let mut stop = s.stopping.clone();
@@ -58,7 +67,7 @@ async fn session(s: AppState, socket: WebSocket) {
         let step = tokio::select! {
             incoming = rx.next(), if room => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    pending.push(take(&s, text.as_str()));
+                    pending.push(take(&s, client, text.as_str()));
                     Ok(())
                 }
                 Some(Ok(Message::Binary(_))) => {
@@ -92,14 +101,14 @@ async fn session(s: AppState, socket: WebSocket) {
 
 /// Parses and queues one frame now (so frames are sequenced in arrival order); the returned
 /// future is its durable answer (a frame refused before queueing: its refusal, ready).
-fn take(s: &AppState, text: &str) -> Pending {
-    match queue(s, text) {
+fn take(s: &AppState, client: Client, text: &str) -> Pending {
+    match queue(s, client, text) {
         Ok(answer) => answer,
         Err(refused) => Box::pin(std::future::ready(*refused)),
     }
 }
 
-fn queue(s: &AppState, text: &str) -> Result<Pending, Box<WsAnswer>> {
+fn queue(s: &AppState, client: Client, text: &str) -> Result<Pending, Box<WsAnswer>> {
     let started = Instant::now();
     let frame =
         submit::parse_json(text.as_bytes()).map_err(|e| Box::new(answer_of(None, Err(e))))?;
@@ -116,7 +125,8 @@ fn queue(s: &AppState, text: &str) -> Result<Pending, Box<WsAnswer>> {
     let action =
         submit::parse_action(request.action, None).map_err(|e| Box::new(answer_of(id, Err(e))))?;
     let hash = submit::hash_of(&action);
-    let answer = submit::enqueue(s, vec![action]).map_err(|e| Box::new(answer_of(id, Err(e))))?;
+    let answer =
+        submit::enqueue(s, client, vec![action]).map_err(|e| Box::new(answer_of(id, Err(e))))?;
     let s = s.clone();
     Ok(Box::pin(async move {
         let result = wait(&s, answer, hash).await;

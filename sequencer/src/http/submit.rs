@@ -5,14 +5,15 @@
 
 use super::{ApiError, AppState, error, error_codes};
 use crate::executor::Outcome;
-use crate::intake::Overloaded;
+use crate::intake::{Client, Overloaded};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use http_body_util::LengthLimitError;
 use protocol::action::{SignedAction, Tx};
 use protocol::api::sequencer::{BulkItem, BulkResponse, TxAccepted};
 use protocol::primitives::{Address, H256};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -66,9 +67,22 @@ pub(super) fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-/// Admits `actions` or answers 503: the queue's budget is used up, or their claimed
-/// signer already has its share of it waiting.
-fn admit(s: &AppState, actions: &[SignedAction]) -> Result<crate::intake::Admitted, ApiError> {
+/// The connection a request came on (service_shell's server loop records it), for fairness.
+pub(super) fn client_of(extensions: &axum::http::Extensions) -> Client {
+    Client(
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer),
+    )
+}
+
+/// Admits `actions` or answers 503 naming the limit: the queue's budget is used up, or
+/// their connection or claimed signer already has its share of it waiting.
+fn admit(
+    s: &AppState,
+    client: Client,
+    actions: &[SignedAction],
+) -> Result<crate::intake::Admitted, ApiError> {
     if s.halted() {
         return Err(ApiError::unavailable(
             "the sequencer cannot acknowledge actions (storage or executor failure); it must be restarted",
@@ -91,27 +105,40 @@ fn admit(s: &AppState, actions: &[SignedAction]) -> Result<crate::intake::Admitt
         .iter()
         .map(|a| a.action.claimed_signer().unwrap_or(oracle))
         .collect();
-    s.intake.try_admit(&accounts).map_err(|why| {
+    s.intake.try_admit_from(client, &accounts).map_err(|why| {
         s.metrics.shed.fetch_add(1, Ordering::Relaxed);
-        ApiError::overloaded(match why {
-            Overloaded::Queue => format!(
-                "the sequencer's queue is full (it admits what it can finish within {} ms); retry shortly",
-                s.limits.max_queue_wait.as_millis()
-            ),
-            Overloaded::Account { account, waiting, share } => format!(
-                "{account} already has {waiting} actions waiting, its fair share of the queue ({share}); retry once they are answered"
-            ),
-        })
+        ApiError::overloaded(overloaded_message(s, actions.len(), why))
     })
 }
 
-/// Admits `actions` and queues them (their ticket is taken now, so callers that enqueue
-/// in turn are sequenced in that order); the receiver gets the outcomes once durable.
+/// What a shed request is told: the limit it met, with the numbers.
+fn overloaded_message(s: &AppState, n: usize, why: Overloaded) -> String {
+    let wait_ms = s.limits.max_queue_wait.as_millis();
+    match why {
+        Overloaded::Queue { queued, limit } => format!(
+            "the sequencer's queue is full: {queued} actions are queued and {n} more would pass its limit of {limit} (what it finishes within {wait_ms} ms, twice that for a connection within its fair share); retry shortly"
+        ),
+        Overloaded::Client { waiting, share } => format!(
+            "this connection already has {waiting} actions queued and {n} more would pass its fair share of the queue ({share} actions: the budget split between the connections with actions waiting); retry once they are answered, or send fewer at once"
+        ),
+        Overloaded::Account {
+            account,
+            waiting,
+            share,
+        } => format!(
+            "{account} already has {waiting} actions waiting, its fair share of the queue ({share}); retry once they are answered"
+        ),
+    }
+}
+
+/// Admits `actions` and queues them (in their connection's turn; one connection's requests
+/// keep the order they were enqueued in); the receiver gets the outcomes once durable.
 pub(super) fn enqueue(
     s: &AppState,
+    client: Client,
     actions: Vec<SignedAction>,
 ) -> Result<tokio::sync::oneshot::Receiver<Vec<Outcome>>, ApiError> {
-    let permit = admit(s, &actions)?;
+    let permit = admit(s, client, &actions)?;
     Ok(s.intake.submit(actions, permit))
 }
 
@@ -135,10 +162,11 @@ pub(super) async fn outcomes(
 
 async fn execute(
     s: &AppState,
+    client: Client,
     actions: Vec<SignedAction>,
     first: H256,
 ) -> Result<Vec<Outcome>, ApiError> {
-    let answer = enqueue(s, actions)?;
+    let answer = enqueue(s, client, actions)?;
     outcomes(s, answer, first).await
 }
 
@@ -154,10 +182,11 @@ pub async fn one(
     request: Request,
 ) -> Result<Json<TxAccepted>, ApiError> {
     let started = Instant::now();
+    let client = client_of(request.extensions());
     let body = read_body(&s, request).await?;
     let action = parse_action(parse_json(&body)?, None)?;
     let hash = hash_of(&action);
-    let outcomes = execute(&s, vec![action], hash).await?;
+    let outcomes = execute(&s, client, vec![action], hash).await?;
     s.metrics.submit_latency.observe(started.elapsed());
     single(outcomes).map(Json)
 }
@@ -176,6 +205,7 @@ pub async fn bulk(
     request: Request,
 ) -> Result<Json<BulkResponse>, ApiError> {
     let started = Instant::now();
+    let client = client_of(request.extensions());
     let body = read_body(&s, request).await?;
     let serde_json::Value::Array(values) = parse_json(&body)? else {
         return Err(ApiError::new(
@@ -202,7 +232,7 @@ pub async fn bulk(
         .map(|(i, v)| parse_action(v, Some(i)))
         .collect::<Result<Vec<_>, _>>()?;
     let first = hash_of(&actions[0]);
-    let outcomes = execute(&s, actions, first).await?;
+    let outcomes = execute(&s, client, actions, first).await?;
     s.metrics.submit_latency.observe(started.elapsed());
     let mut response = BulkResponse {
         accepted: 0,

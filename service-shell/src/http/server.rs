@@ -4,6 +4,7 @@
 //! - a stall timeout on every connection (`Stalling`): a response nobody reads, or a
 //!   connection silent between requests, is closed after it, so neither memory nor
 //!   connection slots can be held hostage;
+//! - each request's extensions hold its connection's peer (`axum::extract::ConnectInfo`);
 //! - a global connection cap and a per-peer cap (connections beyond either are closed at
 //!   once), so one address cannot take every slot;
 //! - request heads checked before hyper reads them (`HeadChecked`), so that a malformed one
@@ -167,9 +168,16 @@ pub async fn serve(
                     limits.stall_timeout,
                     limits.stall_timeout,
                 ));
+                // Each request carries its connection's peer (`ConnectInfo`): the sequencer
+                // shares its queue fairly between connections.
+                let service = TowerToHyperService::new(router.clone());
+                let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+                    request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                    hyper::service::Service::call(&service, request)
+                });
                 // Upgrades on: the sequencer's `/v1/stream` is a WebSocket.
                 let conn = http
-                    .serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()))
+                    .serve_connection(TokioIo::new(io), service)
                     .with_upgrades();
                 let mut closing = closing_rx.clone();
                 connections.spawn(async move {
