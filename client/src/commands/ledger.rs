@@ -129,6 +129,8 @@ fn status_words(o: &OrderEntry) -> String {
         OrderStatus::Cancelled => "cancelled",
         OrderStatus::Expired => "expired",
         OrderStatus::Rejected => "rejected",
+        OrderStatus::Modified => "modified",
+        OrderStatus::Waiting => "waiting",
     };
     match &o.reason {
         Some(reason) => format!("{word} ({})", reason.replace('_', " ")),

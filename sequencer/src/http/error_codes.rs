@@ -13,6 +13,7 @@ service_shell::error_codes! {
     EMPTY_BATCH = (BAD_REQUEST, "empty_batch", "a bulk submission holds no actions");
     UNKNOWN_TX = (NOT_FOUND, "unknown_tx", "no sequenced transaction has this hash");
     UNKNOWN_MARKET = (NOT_FOUND, "unknown_market", "no market has this id in the genesis (GET /v1/markets lists them)");
+    UNKNOWN_ORDER = (NOT_FOUND, "unknown_order", "the account has no order with this id or client id: not open, not waiting as a trigger order, not in its order history");
     UNKNOWN_BATCH = (NOT_FOUND, "unknown_batch", "no batch has this index yet");
     UNKNOWN_WITHDRAWAL = (NOT_FOUND, "unknown_withdrawal", "no withdrawal has this id, or it is not final yet");
     ROLLUP_FROZEN = (CONFLICT, "rollup_frozen", "the settlement layer froze the rollup: nothing more is sequenced; exit claims are open there");

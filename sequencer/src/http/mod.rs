@@ -7,6 +7,7 @@ pub mod error_codes;
 mod history;
 mod intake_ws;
 mod openapi;
+mod orders;
 mod reads;
 mod stream;
 
@@ -18,6 +19,7 @@ mod withdrawals;
 mod ws_session;
 
 pub use openapi::document as openapi_document;
+pub use orders::{AccountOrder, AccountOrdersResponse};
 pub use reads::StatusBody;
 pub use service_shell::http::ApiError;
 
@@ -134,6 +136,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/accounts/{address}/orders/history",
             get(history::account_orders),
+        )
+        .route(
+            "/v1/accounts/{address}/orders",
+            get(orders::account_open_orders),
+        )
+        .route(
+            "/v1/accounts/{address}/orders/{id}",
+            get(orders::account_order),
         )
         .route(
             "/v1/accounts/{address}/funding",

@@ -33,6 +33,8 @@ use utoipa::OpenApi;
         super::reads::account,
         super::reads::agents,
         super::reads::triggers,
+        super::orders::account_open_orders,
+        super::orders::account_order,
         super::reads::markets,
         super::reads::book,
         super::reads::batches,

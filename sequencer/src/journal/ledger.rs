@@ -14,10 +14,10 @@
 use super::JournalError;
 use super::history::{IncludedTx, Walk};
 use super::record::LogRecord;
-use protocol::action::{Action, L1Message, Order, TimeInForce, Tx};
+use protocol::action::{Action, L1Message, ModifyOrder, Order, TimeInForce, Tx};
 use protocol::api::history::Side;
 use protocol::codec::Decode;
-use protocol::engine::keys::{market_key, position_key};
+use protocol::engine::keys::{client_id_key, market_key, position_key};
 use protocol::engine::math::{BPS, FUNDING_INDEX_SCALE};
 use protocol::engine::records::{MarketState, Position};
 use protocol::engine::{CancelReason, INSURANCE_FUND, Receipt, Status};
@@ -109,6 +109,12 @@ pub enum OrderStatus {
     /// Refused by the engine (only a forced order is sequenced although refused; `reason`
     /// is the receipt's status code).
     Rejected,
+    /// Replaced by a `ModifyOrder`: the next entry with the same id (`nonce`) holds its new
+    /// terms; `filled` is what filled before the modify.
+    Modified,
+    /// A trigger order waiting for the mark (`GET /v1/accounts/{a}/orders/{id}` only: a
+    /// trigger order is not in the order history until it fires).
+    Waiting,
 }
 
 /// One order of an account with what became of it.
@@ -263,6 +269,10 @@ pub struct FundingEffects {
     pub payments: Vec<Settled>,
     /// A price update's accrual.
     pub accrual: Option<Accrued>,
+    /// The order an accepted `ModifyOrder` replaced, `(market, nonce)`, read from the state
+    /// before it (the receipt does not name it): the ledger records the modify as the
+    /// order's next entry.
+    pub modified: Option<(u32, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,6 +330,10 @@ pub fn funding_effects<'b>(
         return Ok(FundingEffects::default());
     }
     let before = before.into();
+    let modified = match action_of(tx) {
+        Some(Action::ModifyOrder(m)) => client_order_at(before, &m.account, m.client_id)?,
+        _ => None,
+    };
     // Funding accrues by elapsed time at every Order, Liquidate and PriceUpdate on a
     // market (docs/PROTOCOL.md Part 4 §6).
     let market = match action_of(tx) {
@@ -349,7 +363,39 @@ pub fn funding_effects<'b>(
             payments.push(settled);
         }
     }
-    Ok(FundingEffects { payments, accrual })
+    Ok(FundingEffects {
+        payments,
+        accrual,
+        modified,
+    })
+}
+
+/// The open order `owner` tagged `client_id`, as `(market, nonce)`: the client-id leaf
+/// `owner(20) ‖ market u32 ‖ nonce u64` (docs/PROTOCOL.md Part 4 §20).
+pub fn client_order_at<'t>(
+    tree: impl Into<TreeAt<'t>>,
+    owner: &Address,
+    client_id: u128,
+) -> Result<Option<(u32, u64)>, StateError> {
+    if client_id == 0 {
+        return Ok(None);
+    }
+    let key = client_id_key(owner, client_id);
+    let Some(bytes) = tree.into().lookup(&key)? else {
+        return Ok(None);
+    };
+    // A leaf of another owner whose hash shares the prefix is not this account's.
+    match <[u8; 32]>::try_from(bytes) {
+        Ok(b) if b[..20] == owner.0 => Ok(Some((
+            u32::from_be_bytes(b[20..24].try_into().expect("4 bytes")),
+            u64::from_be_bytes(b[24..32].try_into().expect("8 bytes")),
+        ))),
+        Ok(_) => Ok(None),
+        Err(_) => Err(StateError::Malformed {
+            key,
+            reason: "a client-id leaf is not 32 bytes".into(),
+        }),
+    }
 }
 
 /// The funding a position settles when its size changes: what accrued on it since its
@@ -453,6 +499,11 @@ pub fn insert(
         (Some(Action::Order(o)), _) => insert_order(tx, at, o, receipt)?,
         (Some(Action::AgentOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
         (Some(Action::ClientOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
+        (Some(Action::ModifyOrder(m)), _) => {
+            if let Some(target) = funding.modified {
+                insert_modify(tx, at, m, target, receipt)?;
+            }
+        }
         (
             None,
             Tx::L1 {
@@ -512,6 +563,40 @@ fn insert_order(
         o.size,
         o.tif as u8,
         o.reduce_only,
+        receipt.status.number(),
+        rested
+    ])?;
+    Ok(())
+}
+
+/// A modify as the order's next entry: its new price and unfilled size, the side,
+/// reduce-only flag and time in force of the entry it replaces (a modify that moves the
+/// order re-places it as GTC, PROTOCOL.md Part 4 §20).
+fn insert_modify(
+    tx: &Transaction<'_>,
+    (seq, hash, batch_index): (u64, &H256, u64),
+    m: &ModifyOrder,
+    (market, nonce): (u32, u64),
+    receipt: &Receipt,
+) -> Result<(), JournalError> {
+    let rested = receipt.order.as_ref().is_some_and(|r| r.resting > 0);
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO orders (seq, idx, tx_hash, batch_index, account, market, nonce,
+             is_buy, price, size, tif, reduce_only, status, rested)
+         SELECT ?1, 0, ?2, ?3, account, market, nonce, is_buy, ?7, ?8, ?9, reduce_only, ?10, ?11
+         FROM orders WHERE account = ?4 AND market = ?5 AND nonce = ?6 AND seq < ?1
+         ORDER BY seq DESC LIMIT 1",
+    )?
+    .execute(params![
+        seq,
+        hash.0,
+        batch_index,
+        m.account.0,
+        market,
+        nonce,
+        m.price,
+        m.size,
+        TimeInForce::Gtc as u8,
         receipt.status.number(),
         rested
     ])?;
@@ -615,6 +700,30 @@ fn int128(text: String) -> Result<i128, JournalError> {
     text.parse().map_err(|_| corrupt("amount"))
 }
 
+/// The columns of an order entry for a row `f` of `orders`. A modified order has several
+/// rows with its nonce (`insert_modify`): each row counts the fills and the cancel from its
+/// own `seq` up to the next row's (`NEXT_ENTRY`, the last column).
+const ORDER_COLUMNS: &str = "f.seq, f.tx_hash, f.batch_index, b.timestamp_ms, f.market,
+     f.is_buy, f.price, f.size, f.tif, f.reduce_only, f.nonce, f.status, f.rested,
+     (SELECT COALESCE(SUM(x.size), 0) FROM fills x WHERE x.market = f.market
+         AND x.taker = f.account AND x.taker_nonce = f.nonce
+         AND x.seq >= f.seq AND x.seq < NEXT_ENTRY)
+     + (SELECT COALESCE(SUM(x.size), 0) FROM fills x WHERE x.market = f.market
+         AND x.maker = f.account AND x.maker_nonce = f.nonce
+         AND x.seq >= f.seq AND x.seq < NEXT_ENTRY),
+     (SELECT c.reason FROM order_cancels c WHERE c.account = f.account
+         AND c.nonce = f.nonce AND c.market = f.market
+         AND c.seq >= f.seq AND c.seq < NEXT_ENTRY ORDER BY c.seq DESC LIMIT 1),
+     NEXT_ENTRY";
+
+/// The `seq` of the entry that replaced row `f` (a modify), else past every `seq`.
+const NEXT_ENTRY: &str = "COALESCE((SELECT MIN(n.seq) FROM orders n WHERE n.account = f.account
+     AND n.market = f.market AND n.nonce = f.nonce AND n.seq > f.seq), 9223372036854775807)";
+
+fn order_columns() -> String {
+    ORDER_COLUMNS.replace("NEXT_ENTRY", NEXT_ENTRY)
+}
+
 /// Up to `limit` orders of `account` along `walk`, each with its fills and cancellation.
 pub fn account_orders(
     conn: &Connection,
@@ -624,16 +733,8 @@ pub fn account_orders(
 ) -> Result<Vec<OrderEntry>, JournalError> {
     let (condition, cursor) = walk.sql();
     let sql = format!(
-        "SELECT f.seq, f.tx_hash, f.batch_index, b.timestamp_ms, f.market, f.is_buy, f.price,
-             f.size, f.tif, f.reduce_only, f.nonce, f.status, f.rested,
-             (SELECT COALESCE(SUM(x.size), 0) FROM fills x WHERE x.market = f.market
-                 AND x.taker = f.account AND x.taker_nonce = f.nonce)
-             + (SELECT COALESCE(SUM(x.size), 0) FROM fills x WHERE x.market = f.market
-                 AND x.maker = f.account AND x.maker_nonce = f.nonce),
-             (SELECT c.reason FROM order_cancels c WHERE c.account = f.account
-                 AND c.nonce = f.nonce AND c.market = f.market ORDER BY c.seq DESC LIMIT 1)
-         FROM orders f {LIVE_BATCH}
-         WHERE f.account = ?1 AND {condition} LIMIT ?3"
+        "SELECT {} FROM orders f {LIVE_BATCH} WHERE f.account = ?1 AND {condition} LIMIT ?3",
+        order_columns()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params![account.0, cursor, limit])?;
@@ -644,12 +745,68 @@ pub fn account_orders(
     Ok(out)
 }
 
+/// The newest entry of `account`'s order `nonce` (after a modify: the modify's), with its
+/// fills and cancellation; `None` when the account placed no order with that id.
+pub fn account_order(
+    conn: &Connection,
+    account: &Address,
+    nonce: u64,
+) -> Result<Option<OrderEntry>, JournalError> {
+    let sql = format!(
+        "SELECT {} FROM orders f {LIVE_BATCH} WHERE f.account = ?1 AND f.nonce = ?2
+         ORDER BY f.seq DESC LIMIT 1",
+        order_columns()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![account.0, nonce])?;
+    rows.next()?.map(order_entry).transpose()
+}
+
+/// The id (`nonce`) of the newest of `account`'s last `within` orders that was a
+/// `ClientOrder` tagged `client_id`: a client id is freed when its order leaves the book,
+/// so a closed order is found by its placement, read back from the log (the `orders`
+/// table keeps no client ids).
+pub fn nonce_of_client_id(
+    conn: &Connection,
+    account: &Address,
+    client_id: u128,
+    within: u64,
+) -> Result<Option<u64>, JournalError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.record, f.tx_hash FROM orders f JOIN log l ON l.seq = f.seq AND l.kind = 2
+         WHERE f.account = ?1 AND f.idx = 0 ORDER BY f.seq DESC LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![account.0, within])?;
+    while let Some(row) = rows.next()? {
+        let bytes: Vec<u8> = row.get(0)?;
+        let record = LogRecord::decode(&bytes).map_err(|e| JournalError::Corrupt {
+            what: "log record".into(),
+            reason: e.to_string(),
+        })?;
+        // A sequence number reused after a reverted batch has several log records.
+        if let LogRecord::Tx(r) = record
+            && r.tx.hash() == h256(row.get(1)?)?
+            && let Some(Action::ClientOrder(o)) = action_of(&r.tx)
+            && o.client_id == client_id
+        {
+            return Ok(Some(o.nonce));
+        }
+    }
+    Ok(None)
+}
+
 fn order_entry(row: &Row<'_>) -> Result<OrderEntry, JournalError> {
     let size: u64 = row.get(7)?;
     let tif = TimeInForce::from_u8(row.get(8)?).ok_or_else(|| corrupt("tif"))?;
     let status = Status::from_number(row.get(11)?).ok_or_else(|| corrupt("status"))?;
     let filled: u64 = row.get(13)?;
-    let (status, reason) = order_status(status, size, filled, row.get(12)?, row.get(14)?);
+    let replaced = row.get::<_, i64>(15)? != i64::MAX;
+    let (status, reason) = match order_status(status, size, filled, row.get(12)?, row.get(14)?) {
+        (OrderStatus::Resting | OrderStatus::PartiallyFilled, _) if replaced => {
+            (OrderStatus::Modified, None)
+        }
+        other => other,
+    };
     let on_book = matches!(status, OrderStatus::Resting | OrderStatus::PartiallyFilled);
     Ok(OrderEntry {
         seq: row.get(0)?,

@@ -15,6 +15,7 @@ mod intake_ws;
 mod keeper;
 mod lock;
 mod openapi;
+mod orders;
 mod power_loss;
 mod protection;
 mod refused;
