@@ -35,28 +35,9 @@ pub struct BeforeSeq {
     limit: Option<u64>,
 }
 
-/// Pages hold whole transactions: a transaction's fills share its `seq`, and the cursor is
-/// a `seq`. So a page is read `limit` plus one transaction's most fills long, cut after the
-/// first transaction that reaches `limit`; the cursor is that transaction's `seq` when
-/// more follow. (A page may thus exceed `limit` by less than `max_fills_per_order`.)
-fn whole_transactions<T>(
-    mut rows: Vec<T>,
-    limit: u64,
-    seq: impl Fn(&T) -> u64,
-) -> (Vec<T>, Option<u64>) {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if rows.len() <= limit {
-        return (rows, None);
-    }
-    let last = seq(&rows[limit - 1]);
-    let end = limit + rows[limit..].iter().take_while(|r| seq(r) == last).count();
-    let more = end < rows.len();
-    rows.truncate(end);
-    (rows, more.then_some(last))
-}
-
-/// Rows to read for a page of `limit`: one more transaction's worth at the most.
-fn rows_for(s: &AppState, limit: u64) -> u64 {
+/// Rows to read at first for a page of `limit`: one more order's fills (a page holds whole
+/// transactions, `history::whole_transactions`; it may exceed `limit` by a transaction).
+pub(super) fn rows_for(s: &AppState, limit: u64) -> u64 {
     limit + u64::from(s.genesis.max_fills_per_order) + 1
 }
 
@@ -65,17 +46,17 @@ async fn page<T, R>(
     s: &AppState,
     q: BeforeSeq,
     read: R,
-    seq: impl Fn(&T) -> u64,
+    seq: fn(&T) -> u64,
 ) -> Result<(Vec<T>, Option<u64>), ApiError>
 where
     T: Send + 'static,
-    R: FnOnce(&Connection, Walk, u64) -> Result<Vec<T>, JournalError> + Send + 'static,
+    R: Fn(&Connection, Walk, u64) -> Result<Vec<T>, JournalError> + Send + 'static,
 {
     let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
     let walk = Walk::NewestBefore(q.before_seq);
-    let rows = rows_for(s, limit);
-    let got = s.db.read(move |conn| read(conn, walk, rows)).await?;
-    Ok(whole_transactions(got, limit, seq))
+    let sizes = (limit, rows_for(s, limit));
+    s.db.read(move |conn| history::whole_transactions(conn, walk, sizes, read, seq))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/accounts/{address}/fills", tag = "history",
@@ -240,27 +221,4 @@ pub async fn market_candles(
         interval,
         candles,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::whole_transactions;
-
-    /// Rows' seqs (newest first), limit, the expected page and cursor.
-    type Case = (&'static [u64], u64, &'static [u64], Option<u64>);
-
-    #[test]
-    fn pages_end_on_a_whole_transaction_and_the_cursor_is_its_seq() {
-        let table: [Case; 5] = [
-            (&[9, 8, 7], 5, &[9, 8, 7], None),
-            (&[9, 8, 7, 6], 3, &[9, 8, 7], Some(7)),
-            (&[9, 8, 8, 8, 7], 2, &[9, 8, 8, 8], Some(8)),
-            (&[9, 8, 8, 8], 2, &[9, 8, 8, 8], None),
-            (&[5, 5, 5, 4], 1, &[5, 5, 5], Some(5)),
-        ];
-        for (rows, limit, page, cursor) in table {
-            let got = whole_transactions(rows.to_vec(), limit, |s| *s);
-            assert_eq!(got, (page.to_vec(), cursor), "{rows:?} limit {limit}");
-        }
-    }
 }

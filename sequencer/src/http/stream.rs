@@ -17,7 +17,7 @@
 use super::AppState;
 use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
 use crate::journal::history::{self, Walk};
-use crate::journal::{order_feed, queries};
+use crate::journal::{JournalError, order_feed, queries};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::{MethodRouter, get};
@@ -26,6 +26,7 @@ use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::{self, BookLevel};
 use protocol::primitives::{Address, H256};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
@@ -226,49 +227,47 @@ async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Sink) -> Result<(), 
 
 /// Sends what `sub` has not seen yet, page by page until it is current.
 async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
+    // A page of fills or trades ends between whole transactions, so the cursor can move
+    // to its last `seq` without losing the rest of a transaction.
+    let sizes = (PAGE, super::history::rows_for(s, PAGE));
     match sub {
         Sub::Trades { market, after } => {
             let market = *market;
-            loop {
-                let walk = Walk::OldestAfter(*after);
-                let Ok(trades) =
-                    s.db.read(move |c| history::market_trades(c, market, walk, PAGE))
-                        .await
-                else {
-                    return Ok(()); // a read error: tried again at the next change
-                };
-                let full = trades.len() as u64 == PAGE;
-                for trade in trades {
-                    *after = trade.seq;
-                    send_json(tx, &StreamMessage::Trade { market, trade }).await?;
-                }
-                if !full {
-                    return Ok(());
-                }
-            }
+            let read = move |c: &Connection, after| {
+                let trades = |c: &Connection, walk, n| history::market_trades(c, market, walk, n);
+                history::whole_transactions(c, Walk::OldestAfter(after), sizes, trades, |t| t.seq)
+            };
+            let message = |trade| StreamMessage::Trade { market, trade };
+            follow(s, after, tx, read, |t| t.seq, message).await
         }
         Sub::Fills { account, after } => {
             let account = *account;
-            loop {
-                let walk = Walk::OldestAfter(*after);
-                let Ok(fills) =
-                    s.db.read(move |c| history::account_fills(c, &account, walk, PAGE))
-                        .await
-                else {
-                    return Ok(());
-                };
-                let full = fills.len() as u64 == PAGE;
-                for fill in fills {
-                    *after = fill.seq;
-                    send_json(tx, &StreamMessage::Fill { account, fill }).await?;
-                }
-                if !full {
-                    return Ok(());
-                }
-            }
+            let read = move |c: &Connection, after| {
+                let fills = |c: &Connection, walk, n| history::account_fills(c, &account, walk, n);
+                history::whole_transactions(c, Walk::OldestAfter(after), sizes, fills, |f| f.seq)
+            };
+            let message = |fill| StreamMessage::Fill { account, fill };
+            follow(s, after, tx, read, |f| f.seq, message).await
         }
-        Sub::Orders { account, after } => serve_orders(s, *account, after, tx).await,
-        Sub::Withdrawals { account, after } => serve_withdrawals(s, *account, after, tx).await,
+        Sub::Orders { account, after } => {
+            let account = *account;
+            let read = move |c: &Connection, after| {
+                order_feed::account_order_events(c, &account, after, PAGE)
+            };
+            let message = |order| StreamMessage::Order { account, order };
+            follow(s, after, tx, read, |o| o.seq, message).await
+        }
+        Sub::Withdrawals { account, after } => {
+            let account = *account;
+            let read = move |c: &Connection, after| {
+                order_feed::account_withdrawals(c, &account, after, PAGE)
+            };
+            let message = |withdrawal| StreamMessage::Withdrawal {
+                account,
+                withdrawal,
+            };
+            follow(s, after, tx, read, |w| w.seq, message).await
+        }
         Sub::Book {
             market,
             levels,
@@ -279,57 +278,35 @@ async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
     }
 }
 
-/// `account`'s order events after `after`, page by page until current (a page holds
-/// whole transactions, so `after` moves to its last `seq` without a gap).
-async fn serve_orders(
+/// The one paging loop of the `seq`-ordered channels: `read` gives the page of whole
+/// transactions after a `seq` and the cursor when more follow; each row goes out as
+/// `message`, and `after` moves to the page's last `seq` (a read error leaves it, to be
+/// tried again at the next change).
+async fn follow<T, R>(
     s: &AppState,
-    account: Address,
     after: &mut u64,
     tx: &mut Sink,
-) -> Result<(), End> {
+    read: R,
+    seq: fn(&T) -> u64,
+    message: impl Fn(T) -> StreamMessage,
+) -> Result<(), End>
+where
+    T: Send + 'static,
+    R: Fn(&Connection, u64) -> Result<(Vec<T>, Option<u64>), JournalError> + Clone + Send + 'static,
+{
     loop {
-        let from = *after;
-        let Ok(events) =
-            s.db.read(move |c| order_feed::account_order_events(c, &account, from, PAGE))
-                .await
-        else {
-            return Ok(()); // a read error: tried again at the next change
-        };
-        let Some(last) = events.last().map(|e| e.seq) else {
+        let (from, read) = (*after, read.clone());
+        let Ok((rows, more)) = s.db.read(move |c| read(c, from)).await else {
             return Ok(());
         };
-        for order in events {
-            send_json(tx, &StreamMessage::Order { account, order }).await?;
+        let last = rows.last().map(seq);
+        for row in rows {
+            send_json(tx, &message(row)).await?;
         }
-        *after = last;
-    }
-}
-
-/// `account`'s withdrawals after `after`, page by page until current.
-async fn serve_withdrawals(
-    s: &AppState,
-    account: Address,
-    after: &mut u64,
-    tx: &mut Sink,
-) -> Result<(), End> {
-    loop {
-        let from = *after;
-        let Ok(withdrawals) =
-            s.db.read(move |c| order_feed::account_withdrawals(c, &account, from, PAGE))
-                .await
-        else {
-            return Ok(());
-        };
-        let full = withdrawals.len() as u64 == PAGE;
-        for withdrawal in withdrawals {
-            *after = withdrawal.seq;
-            let message = StreamMessage::Withdrawal {
-                account,
-                withdrawal,
-            };
-            send_json(tx, &message).await?;
+        if let Some(last) = last {
+            *after = last;
         }
-        if !full {
+        if more.is_none() {
             return Ok(());
         }
     }

@@ -207,6 +207,39 @@ impl Walk {
     }
 }
 
+/// A page along `walk` that ends between whole transactions, and the cursor to continue
+/// from when more follow (its last `seq`). A transaction's rows share its `seq` and every
+/// cursor is a `seq`, so a page that cut one would lose the rest of it: the page runs to
+/// the end of the transaction that holds its `limit`-th row. `read` is asked for
+/// `first_read` rows (`limit` plus a transaction's usual most), then twice as many until
+/// that transaction is whole (one that fired many orders can exceed any fixed slack).
+pub fn whole_transactions<T>(
+    conn: &Connection,
+    walk: Walk,
+    (limit, first_read): (u64, u64),
+    read: impl Fn(&Connection, Walk, u64) -> Result<Vec<T>, JournalError>,
+    seq: impl Fn(&T) -> u64,
+) -> Result<(Vec<T>, Option<u64>), JournalError> {
+    let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+    let mut wanted = first_read.max(limit as u64 + 1);
+    loop {
+        let mut rows = read(conn, walk, wanted)?;
+        if rows.len() <= limit {
+            return Ok((rows, None));
+        }
+        let last = seq(&rows[limit - 1]);
+        let end = limit + rows[limit..].iter().take_while(|r| seq(r) == last).count();
+        if end < rows.len() {
+            rows.truncate(end);
+            return Ok((rows, Some(last)));
+        }
+        if (rows.len() as u64) < wanted {
+            return Ok((rows, None)); // all there is, the last transaction whole
+        }
+        wanted = wanted.saturating_mul(2);
+    }
+}
+
 /// Up to `limit` fills of `account` along `walk`.
 pub fn account_fills(
     conn: &Connection,
@@ -337,4 +370,130 @@ pub fn candles(
         })
     })?;
     Ok(candles.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows' seqs in walk order, limit, first read → the page's seqs and the cursor.
+    type Case = (&'static [u64], u64, u64, &'static [u64], Option<u64>);
+
+    /// The rows of `seqs` along `walk` (ascending `seqs`), at most `n`: a table's reads.
+    fn along(seqs: &[u64], walk: Walk, n: u64) -> Vec<u64> {
+        let rows: Vec<u64> = match walk {
+            Walk::OldestAfter(after) => seqs.iter().copied().filter(|s| *s > after).collect(),
+            Walk::NewestBefore(before) => seqs
+                .iter()
+                .rev()
+                .copied()
+                .filter(|s| before.is_none_or(|b| *s < b))
+                .collect(),
+        };
+        rows.into_iter().take(n as usize).collect()
+    }
+
+    #[test]
+    fn a_page_ends_after_the_transaction_of_its_last_row_however_long() {
+        // Oldest first from the start; the last rows were cut before (a transaction longer
+        // than the first read: the stream's fills and trades lost its remainder).
+        let table: [Case; 8] = [
+            (&[7, 8, 9], 5, 6, &[7, 8, 9], None),
+            (&[6, 7, 8, 9], 3, 4, &[6, 7, 8], Some(8)),
+            (&[7, 8, 8, 8, 9], 2, 3, &[7, 8, 8, 8], Some(8)),
+            (&[7, 8, 8, 8], 2, 3, &[7, 8, 8, 8], None),
+            (&[4, 5, 5, 5], 1, 2, &[4], Some(4)),
+            (&[5, 5, 5, 5, 5, 5, 6], 2, 3, &[5, 5, 5, 5, 5, 5], Some(5)),
+            (
+                &[1, 2, 2, 2, 2, 2, 2, 2, 2],
+                2,
+                3,
+                &[1, 2, 2, 2, 2, 2, 2, 2, 2],
+                None,
+            ),
+            (
+                &[1, 2, 2, 2, 2, 2, 2, 3, 3],
+                2,
+                3,
+                &[1, 2, 2, 2, 2, 2, 2],
+                Some(2),
+            ),
+        ];
+        let conn = Connection::open_in_memory().unwrap();
+        for (seqs, limit, first_read, page, cursor) in table {
+            let read = |_: &Connection, walk, n| Ok(along(seqs, walk, n));
+            let walk = Walk::OldestAfter(0);
+            let got = whole_transactions(&conn, walk, (limit, first_read), read, |s| *s);
+            let want = (page.to_vec(), cursor);
+            assert_eq!(got.unwrap(), want, "{seqs:?} limit {limit}");
+        }
+    }
+
+    /// Fills per transaction (of one account), and the page size the stream reads.
+    type Layout = (&'static [usize], u64);
+
+    #[test]
+    fn following_pages_from_a_seq_gives_every_fill_once_in_order() {
+        let layouts: [Layout; 5] = [
+            (&[1, 1, 1, 1], 2),
+            (&[3, 3, 3], 2),
+            (&[1, 5, 1, 4], 3),
+            (&[6], 2),
+            (&[2, 2, 2, 2, 2], 3),
+        ];
+        for (per_tx, limit) in layouts {
+            let dir = tempfile::tempdir().unwrap();
+            let mut conn = super::super::schema::open(&dir.path().join("j.db")).unwrap();
+            let account = Address([7; 20]);
+            write_fills(&mut conn, &account, per_tx);
+            let mut after = 0;
+            let mut got = Vec::new();
+            for _ in 0..100 {
+                let fills = |c: &Connection, walk, n| account_fills(c, &account, walk, n);
+                let walk = Walk::OldestAfter(after);
+                let (page, more) =
+                    whole_transactions(&conn, walk, (limit, limit), fills, |f| f.seq).unwrap();
+                got.extend(page.iter().map(|f| (f.seq, f.order_nonce)));
+                after = page.last().map_or(after, |f| f.seq);
+                if more.is_none() {
+                    break;
+                }
+            }
+            let want: Vec<(u64, u64)> = per_tx
+                .iter()
+                .enumerate()
+                .flat_map(|(i, n)| (0..*n as u64).map(move |k| (i as u64 + 1, k)))
+                .collect();
+            assert_eq!(got, want, "{per_tx:?} in pages of {limit}");
+        }
+    }
+
+    /// Transaction `i + 1` fills `account` (as taker) `per_tx[i]` times, nonces 0, 1, …
+    fn write_fills(conn: &mut Connection, account: &Address, per_tx: &[usize]) {
+        let tx = conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO batches (batch_index, status, timestamp_ms, prev_state_root,
+                 queue_start, tx_count) VALUES (0, 'open', 1, x'00', 0, 0)",
+            [],
+        )
+        .unwrap();
+        for (i, n) in per_tx.iter().enumerate() {
+            let fills: Vec<Fill> = (0..*n as u64)
+                .map(|k| Fill {
+                    market: 1,
+                    maker: Address([9; 20]),
+                    maker_nonce: k,
+                    taker: *account,
+                    taker_nonce: k,
+                    price: 100,
+                    size: 1,
+                    taker_is_buy: true,
+                    maker_fee: 0,
+                    taker_fee: 1,
+                })
+                .collect();
+            insert(&tx, i as u64 + 1, &H256([i as u8; 32]), 0, &fills).unwrap();
+        }
+        tx.commit().unwrap();
+    }
 }

@@ -14,14 +14,15 @@ use protocol::primitives::Address;
 use rusqlite::{Connection, params};
 
 /// `account`'s order events with `seq > after`, oldest first (events of one transaction in
-/// the order placed, filled, cancelled), at most about `limit` per source. Only whole
-/// transactions are returned, so `after` can move to the last `seq` without a gap.
+/// the order placed, filled, cancelled), at most about `limit` per source, and the cursor
+/// (the page's last `seq`) when more may follow. Only whole transactions are returned, so
+/// `after` can move to the last `seq` without a gap.
 pub fn account_order_events(
     conn: &Connection,
     account: &Address,
     after: u64,
     limit: u64,
-) -> Result<Vec<OrderUpdate>, JournalError> {
+) -> Result<(Vec<OrderUpdate>, Option<u64>), JournalError> {
     let walk = Walk::OldestAfter(after);
     let placed: Vec<OrderUpdate> = ledger::account_orders(conn, account, walk, limit)?
         .into_iter()
@@ -67,11 +68,11 @@ pub fn account_order_events(
         })
         .collect();
     let cancelled = account_cancels(conn, account, after, limit)?;
-    Ok(merge_whole_transactions(
-        after,
-        limit,
-        [placed, filled, cancelled],
-    ))
+    let sources = [placed, filled, cancelled];
+    let more = sources.iter().any(|events| events.len() as u64 >= limit);
+    let events = merge_whole_transactions(after, limit, sources);
+    let cursor = events.last().map(|e| e.seq).filter(|_| more);
+    Ok((events, cursor))
 }
 
 /// The sources' events in `seq` order (stable: placed, filled, cancelled within one), cut
@@ -138,13 +139,14 @@ fn account_cancels(
     Ok(out)
 }
 
-/// `account`'s withdrawals with `seq > after` (their transaction's), oldest first.
+/// `account`'s withdrawals with `seq > after` (their transaction's), oldest first, at most
+/// `limit` (one per transaction, so whole ones), and the cursor when more may follow.
 pub fn account_withdrawals(
     conn: &Connection,
     account: &Address,
     after: u64,
     limit: u64,
-) -> Result<Vec<WithdrawalUpdate>, JournalError> {
+) -> Result<(Vec<WithdrawalUpdate>, Option<u64>), JournalError> {
     let sql = format!(
         "SELECT t.seq, f.tx_hash, f.batch_index, b.timestamp_ms, f.id, f.amount
          FROM withdrawals f JOIN txs t ON t.hash = f.tx_hash {LIVE_BATCH}
@@ -163,5 +165,9 @@ pub fn account_withdrawals(
             amount: r.get(5)?,
         });
     }
-    Ok(out)
+    let cursor = out
+        .last()
+        .map(|w| w.seq)
+        .filter(|_| out.len() as u64 >= limit);
+    Ok((out, cursor))
 }
