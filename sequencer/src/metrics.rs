@@ -57,6 +57,10 @@ pub struct Metrics {
     pub last_posted: AtomicU64,
     pub last_finalized: AtomicU64,
     pub reverts: AtomicU64,
+    /// Posting rounds that posted at least one batch.
+    pub posting_rounds: AtomicU64,
+    /// Settlement-layer requests the posting rounds made.
+    pub posting_requests: AtomicU64,
     /// Feed sessions closed because a send stayed blocked (the reader stopped reading).
     pub feed_dropped_slow: AtomicU64,
     rate: Mutex<Option<(Instant, u64, f64)>>,
@@ -196,6 +200,16 @@ impl Metrics {
             "vigil_seq_reverts_total",
             "Reverts processed (fraud recovery).",
             self.reverts.load(Relaxed),
+        );
+        out.counter(
+            "vigil_seq_posting_rounds_total",
+            "Posting rounds that posted at least one batch (a backlog drains in one).",
+            self.posting_rounds.load(Relaxed),
+        );
+        out.counter(
+            "vigil_seq_posting_requests_total",
+            "Settlement-layer requests of the posting rounds (a backlog costs about one per batch).",
+            self.posting_requests.load(Relaxed),
         );
         out.gauge(
             "vigil_seq_audited_batch",

@@ -16,6 +16,14 @@
 //!
 //! Rounds run when a batch is sealed or reverted, when the follower sees a batch event,
 //! and on a timer (finalization, retries with backoff).
+//!
+//! A backlog (batches sealed while the settlement layer was away or refused them) drains
+//! in one round at one request per batch: the L1 nonce is read once per round and counted
+//! up locally, and only the first batch of a round that is not live there is checked for
+//! a revert (a later one follows a batch this round just posted, so it cannot have been
+//! posted and reverted before). Routine posting logs at debug level, summarized at info
+//! once a minute and whenever posting resumes or stalls ([`PostingLog`]); refusals,
+//! reverts and adoptions stay warnings.
 
 use crate::audit::Gate;
 use crate::executor::Command;
@@ -26,14 +34,20 @@ use crate::journal::{Entry, SettlementUpdate};
 use crate::metrics::Metrics;
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
-    BatchStatus as L1Status, BatchView, PostBatchCall, PostBatchResponse,
+    BatchStatus as L1Status, BatchView, PostBatchCall, PostBatchResponse, SignedCall,
 };
+use protocol::signing::address_of;
 use service_client::{SettlementClient, SettlementError, TopUp};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Notify, oneshot, watch};
+
+/// Live batches read per settlement-layer listing (its own cap).
+const LISTING_PAGE: u64 = 1_000;
+/// How often routine posting is summarized at info level.
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
 
 /// Refusals that re-sequencing into a fresh batch cures.
 const RESEQUENCE_ON: [&str; 3] = [
@@ -79,6 +93,7 @@ impl Poster {
                 .store(progress.finalized.unwrap_or(0), Ordering::Relaxed);
         }
         let mut backoff = Duration::from_millis(100);
+        let mut log = PostingLog::new(Instant::now());
         loop {
             if let Some(block) = self.frozen.get() {
                 // A freeze is for good: nothing can be posted, so say why and stop trying.
@@ -87,8 +102,21 @@ impl Poster {
                 let _ = stop.wait_for(|s| *s).await;
                 return;
             }
-            let wait = match self.sync().await {
-                Ok(()) => {
+            let round = self.sync().await;
+            if round.as_ref().is_ok_and(|r| r.count > 0) {
+                self.metrics.posting_rounds.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(line) = log.note(round.as_ref().ok(), Instant::now()) {
+                tracing::info!(
+                    posted = line.posted,
+                    first = line.first,
+                    last = line.last,
+                    "{}",
+                    line.what
+                );
+            }
+            let wait = match round {
+                Ok(_) => {
                     self.set_error(None);
                     backoff = Duration::from_millis(100);
                     Duration::from_secs(1)
@@ -112,42 +140,46 @@ impl Poster {
         *self.posting_error.lock().unwrap_or_else(|e| e.into_inner()) = error;
     }
 
-    async fn sync(&self) -> Result<(), SyncError> {
+    /// One round: records what the settlement layer says of our unsettled batches and
+    /// posts the ones it lacks, in order. Returns what was posted.
+    async fn sync(&self) -> Result<Posted, SyncError> {
         let local = self
             .db
             .read(queries::unsettled)
             .await
             .map_err(|e| SyncError::Local(e.message))?;
+        let mut round = Posted::default();
         let Some(first) = local.first() else {
-            return Ok(());
+            return Ok(round);
         };
-        let status = self.client.status().await?;
-        let live: BTreeMap<u64, BatchView> = self
-            .client
-            .batches(first.index, 1_000)
-            .await?
-            .batches
-            .into_iter()
-            .map(|b| (b.index, b))
-            .collect();
+        let status = self.request(self.client.status()).await?;
+        let last = local.last().map_or(first.index, |b| b.index);
+        let live = self
+            .live_between(first.index, last.min(status.next_batch_index))
+            .await?;
         let mut next_index = status.next_batch_index;
+        let mut nonce = None;
+        let mut checked_revert = false;
         for batch in &local {
             match live.get(&batch.index) {
                 Some(view) if view.header_hash == batch.header_hash => {
                     self.record(batch, view);
                     next_index = next_index.max(batch.index + 1);
                 }
-                Some(view) => return self.adopt(batch, view).await,
+                Some(view) => return self.adopt(batch, view).await.map(|()| round),
                 None => {
-                    if self.reverted_there(batch).await? {
+                    // Only the first: every later one follows a batch this round posted.
+                    if !checked_revert && self.reverted_there(batch).await? {
                         return self
                             .rollback(batch, "reverted on the settlement layer")
-                            .await;
+                            .await
+                            .map(|()| round);
                     }
+                    checked_revert = true;
                     match self.audit.may_post(batch.index) {
                         Ok(()) => {}
                         // The auditor wakes the poster when it passes the batch.
-                        Err(Gate::Pending) => return Ok(()),
+                        Err(Gate::Pending) => return Ok(round),
                         Err(Gate::Stopped(why)) => return Err(SyncError::Local(why)),
                     }
                     if batch.index != next_index {
@@ -156,34 +188,78 @@ impl Poster {
                             batch.index
                         )));
                     }
-                    match self.post(batch).await {
+                    let data = match &batch.data {
+                        Some(data) => data.clone(),
+                        None => self.data_of(batch.index).await?,
+                    };
+                    match self.post(&data, &mut nonce).await {
                         Ok(posted) => {
-                            tracing::info!(
-                                index = batch.index,
-                                block = posted.posted_block,
-                                "batch posted"
-                            );
-                            self.write(SettlementUpdate::Posted {
-                                batch_index: batch.index,
-                                header_hash: batch.header_hash,
-                                submission_id: posted.submission_id,
-                                posted_block: posted.posted_block,
-                                deadline_block: posted.deadline_block,
-                            });
-                            self.metrics
-                                .last_posted
-                                .store(batch.index, Ordering::Relaxed);
+                            self.posted(batch, &posted);
+                            round.add(batch.index);
                             next_index = batch.index + 1;
                         }
                         Err(e) if e.code().is_some_and(|c| RESEQUENCE_ON.contains(&c)) => {
-                            return self.rollback(batch, &e.to_string()).await;
+                            return self.rollback(batch, &e.to_string()).await.map(|()| round);
                         }
                         Err(e) => return Err(e.into()),
                     }
                 }
             }
         }
-        Ok(())
+        Ok(round)
+    }
+
+    /// The settlement layer's live batches with indices `from..=to`, by index (in pages of
+    /// its listing cap, so more than a page of unsettled batches is still seen whole).
+    async fn live_between(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<BTreeMap<u64, BatchView>, SyncError> {
+        let mut live = BTreeMap::new();
+        let mut next = from;
+        while next <= to {
+            let page = self
+                .request(self.client.batches(next, LISTING_PAGE))
+                .await?
+                .batches;
+            let Some(last) = page.last().map(|b| b.index) else {
+                break;
+            };
+            live.extend(page.into_iter().map(|b| (b.index, b)));
+            next = last + 1;
+        }
+        Ok(live)
+    }
+
+    /// Counts one settlement-layer request of the poster's (`/metrics`), then makes it.
+    async fn request<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, SettlementError>>,
+    ) -> Result<T, SettlementError> {
+        self.metrics
+            .posting_requests
+            .fetch_add(1, Ordering::Relaxed);
+        call.await
+    }
+
+    /// Records a batch the settlement layer just accepted from us.
+    fn posted(&self, batch: &Unsettled, posted: &PostBatchResponse) {
+        tracing::debug!(
+            index = batch.index,
+            block = posted.posted_block,
+            "batch posted"
+        );
+        self.write(SettlementUpdate::Posted {
+            batch_index: batch.index,
+            header_hash: batch.header_hash,
+            submission_id: posted.submission_id,
+            posted_block: posted.posted_block,
+            deadline_block: posted.deadline_block,
+        });
+        self.metrics
+            .last_posted
+            .store(batch.index, Ordering::Relaxed);
     }
 
     /// The settlement layer's batch at our batch's index was posted by someone else: has
@@ -228,24 +304,63 @@ impl Poster {
         }
     }
 
-    /// Posts `batch`; if refused for a short bond (a slash took it) and auto-bonding is
-    /// on, bonds again and retries once.
-    async fn post(&self, batch: &Unsettled) -> Result<PostBatchResponse, SettlementError> {
-        let call = || PostBatchCall::Data(batch.data.clone());
-        match self.client.call(&self.key, call()).await {
-            Err(e) if self.auto_bond && e.code() == Some("insufficient_bond") => {
-                let min = self.client.status().await?.params.min_sequencer_bond;
-                ensure_bond(&self.client, &self.key, min).await;
-                self.client.call(&self.key, call()).await
+    /// Posts the encoded batch `data`, signed with `nonce` (the round's next L1 nonce, read once and then
+    /// counted up here, so a backlog costs one request per batch). A refusal forgets it;
+    /// a nonce someone else took is retried through the client's re-reading `call`, and
+    /// a short bond (a slash took it), with auto-bonding on, is bonded and retried once.
+    async fn post(
+        &self,
+        data: &[u8],
+        nonce: &mut Option<u64>,
+    ) -> Result<PostBatchResponse, SettlementError> {
+        let call = || PostBatchCall::Data(data.to_vec());
+        let next = match *nonce {
+            Some(n) => n,
+            None => {
+                let me = address_of(&self.key);
+                self.request(self.client.account(&me)).await?.nonce
             }
-            other => other,
+        };
+        let domain = self.client.domain_separator().await?;
+        let signed = SignedCall::sign(&self.key, next, call(), &domain);
+        match self.request(self.client.submit(&signed)).await {
+            Ok(posted) => {
+                *nonce = Some(next + 1);
+                Ok(posted)
+            }
+            Err(e) => {
+                *nonce = None;
+                if e.code() == Some("bad_nonce") {
+                    self.request(self.client.call(&self.key, call())).await
+                } else if self.auto_bond && e.code() == Some("insufficient_bond") {
+                    let min = self.client.status().await?.params.min_sequencer_bond;
+                    ensure_bond(&self.client, &self.key, min).await;
+                    self.request(self.client.call(&self.key, call())).await
+                } else {
+                    Err(e)
+                }
+            }
         }
+    }
+
+    /// The encoded batch `index` from the journal (a batch recorded as posted that the
+    /// settlement layer no longer holds live, and did not revert, is posted again).
+    async fn data_of(&self, index: u64) -> Result<Vec<u8>, SyncError> {
+        let gone = |why: String| SyncError::Local(format!("batch {index}: {why}"));
+        self.db
+            .read(move |conn| queries::batch(conn, index, true))
+            .await
+            .map_err(|e| gone(e.message))?
+            .and_then(|info| info.data)
+            .ok_or_else(|| gone("its data is not in the journal".into()))
     }
 
     /// Whether our batch was posted and then reverted (the newest submission with its
     /// index is ours and reverted).
     async fn reverted_there(&self, batch: &Unsettled) -> Result<bool, SyncError> {
-        let newest = self.client.find_batch(batch.index, false).await?;
+        let newest = self
+            .request(self.client.find_batch(batch.index, false))
+            .await?;
         Ok(newest.is_some_and(|view| {
             view.header_hash == batch.header_hash
                 && matches!(view.status, L1Status::Reverted { .. })
@@ -325,6 +440,93 @@ impl Poster {
     }
 }
 
+/// What one round posted: how many batches, the first and the last index.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Posted {
+    count: u64,
+    first: Option<u64>,
+    last: Option<u64>,
+}
+
+impl Posted {
+    fn add(&mut self, index: u64) {
+        self.count += 1;
+        self.first.get_or_insert(index);
+        self.last = Some(index);
+    }
+}
+
+/// An info line about routine posting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LogLine {
+    what: &'static str,
+    posted: u64,
+    first: Option<u64>,
+    last: Option<u64>,
+}
+
+/// Whether posting is flowing, as the log last said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    NotYet,
+    Flowing,
+    Stalled,
+}
+
+/// Routine posting, summarized for the info log: a batch posted every second is not worth
+/// a line each. Says when posting starts and when it resumes after a failed round (each
+/// failure is a warning of its own), and otherwise once per [`SUMMARY_EVERY`] how many
+/// batches were posted since, and nothing while nothing is posted.
+#[derive(Debug)]
+struct PostingLog {
+    flow: Flow,
+    since: Instant,
+    pending: Posted,
+}
+
+impl PostingLog {
+    fn new(now: Instant) -> PostingLog {
+        PostingLog {
+            flow: Flow::NotYet,
+            since: now,
+            pending: Posted::default(),
+        }
+    }
+
+    /// Takes one round's outcome (`None`: it failed); returns the line to log, if any.
+    fn note(&mut self, round: Option<&Posted>, now: Instant) -> Option<LogLine> {
+        let Some(round) = round else {
+            if self.flow == Flow::Flowing {
+                self.flow = Flow::Stalled;
+            }
+            return None;
+        };
+        if let (Some(first), Some(last)) = (round.first, round.last) {
+            let pending = &mut self.pending;
+            pending.count += round.count;
+            pending.first.get_or_insert(first);
+            pending.last = Some(last);
+        }
+        let what = match self.flow {
+            _ if self.pending.count == 0 => return None,
+            Flow::NotYet => "posting started",
+            Flow::Stalled => "posting resumed",
+            Flow::Flowing if now.duration_since(self.since) >= SUMMARY_EVERY => "batches posted",
+            Flow::Flowing => return None,
+        };
+        let line = LogLine {
+            what,
+            posted: self.pending.count,
+            first: self.pending.first,
+            last: self.pending.last,
+        };
+        self.flow = Flow::Flowing;
+        self.since = now;
+        self.pending = Posted::default();
+        Some(line)
+    }
+}
+
 /// Bonds up to `min` from the sequencer's L1 balance, if the bond is short and the balance
 /// covers it. Failures are only logged: posting then reports the refusal.
 pub async fn ensure_bond(client: &SettlementClient, key: &SigningKey, min: u64) {
@@ -338,5 +540,67 @@ pub async fn ensure_bond(client: &SettlementClient, key: &SigningKey, min: u64) 
             "the sequencer's bond is below the minimum and its L1 balance cannot cover it: posting is refused until it is bonded"
         ),
         Err(e) => tracing::warn!(error = %e, "bonding failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LogLine, Posted, PostingLog, SUMMARY_EVERY};
+    use std::time::{Duration, Instant};
+
+    fn posted(first: u64, count: u64) -> Posted {
+        let mut p = Posted::default();
+        for i in first..first + count {
+            p.add(i);
+        }
+        p
+    }
+
+    /// Rounds (seconds after start, what they posted or `None` for a failure) and the
+    /// info line each gives: one a second posting gives one line a minute, not sixty.
+    #[test]
+    fn routine_posting_is_summarized() {
+        let line = |what, posted, first, last| {
+            Some(LogLine {
+                what,
+                posted,
+                first: Some(first),
+                last: Some(last),
+            })
+        };
+        let minute = SUMMARY_EVERY.as_secs();
+        let table: Vec<(u64, Option<Posted>, Option<LogLine>)> = vec![
+            (0, Some(Posted::default()), None),
+            (1, Some(posted(0, 1)), line("posting started", 1, 0, 0)),
+            (2, Some(posted(1, 1)), None),
+            (3, Some(Posted::default()), None),
+            (30, Some(posted(2, 5)), None),
+            (minute, Some(posted(7, 1)), None),
+            (
+                minute + 1,
+                Some(posted(8, 1)),
+                line("batches posted", 8, 1, 8),
+            ),
+            (minute + 2, None, None),
+            (minute + 3, None, None),
+            (
+                minute + 9,
+                Some(posted(9, 40)),
+                line("posting resumed", 40, 9, 48),
+            ),
+            (minute + 10, Some(posted(49, 1)), None),
+            (
+                3 * minute,
+                Some(Posted::default()),
+                line("batches posted", 1, 49, 49),
+            ),
+            (5 * minute, Some(Posted::default()), None),
+        ];
+        let start = Instant::now();
+        let mut log = PostingLog::new(start);
+        for (at, round, want) in table {
+            let now = start + Duration::from_secs(at);
+            assert_eq!(log.note(round.as_ref(), now), want, "round at {at} s");
+        }
     }
 }

@@ -222,14 +222,16 @@ pub struct Unsettled {
     pub index: u64,
     pub header_hash: H256,
     pub posted: bool,
-    pub data: Vec<u8>,
+    /// The encoded batch, for the sealed ones only: a posted batch waiting for its window
+    /// is only compared by header hash, and a round must not read a thousand of them.
+    pub data: Option<Vec<u8>>,
 }
 
 /// Live batches that are sealed or posted but not final, ascending.
 pub fn unsettled(conn: &Connection) -> Result<Vec<Unsettled>, JournalError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT batch_index, header_hash, status, data FROM batches
-         WHERE status IN ('sealed', 'posted') ORDER BY batch_index",
+        "SELECT batch_index, header_hash, status, CASE WHEN status = 'sealed' THEN data END
+         FROM batches WHERE status IN ('sealed', 'posted') ORDER BY batch_index",
     )?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! (`contracts-mock`) run in-process. One binary, split by area.
 
 mod adopt;
+mod backlog;
 mod bad_input;
 mod bootstrap;
 mod content_type;
