@@ -15,8 +15,8 @@ pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
     CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, FillsArgs,
-    ForceCommand, ForceWait, OrderArgs, Side, SignerArg, TpSlArgs, TradesArgs, TxArgs, WatchArgs,
-    WithdrawArgs, WithdrawalArgs,
+    ForceCommand, ForceWait, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs,
+    TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -70,8 +70,15 @@ pub enum Command {
     L1(L1Command),
     /// Place an order: `vigil order buy BTC-PERP 0.5 @ 50000` (no price: a market order).
     Order(OrderArgs),
-    /// Cancel one of your open orders by its id (the order's nonce).
+    /// Cancel one of your open orders by its id (the order's nonce) or `--client-id N`;
+    /// an id may also name a trigger order.
     Cancel(CancelArgs),
+    /// Change an open order's price or size, keeping its id (`vigil modify 12 --price
+    /// 50100`, or `--client-id N`); says whether it kept its time priority.
+    Modify(ModifyArgs),
+    /// Show an account's open orders and waiting trigger orders: id, client id, market,
+    /// side, price, size, filled, status, expiry.
+    Orders(OrdersArgs),
     /// Cancel all your open orders in every market (`--as ACCOUNT`: an account's, as its
     /// agent).
     CancelAll(CancelAllArgs),
@@ -299,6 +306,7 @@ const IGNORED_GLOBALS: &[(&str, &[&str])] = &[
     ("demo", &["l1_url", "sequencer_url", "data_dir"]),
     ("oracle", &["l1_url"]),
     ("account", &["l1_url"]),
+    ("orders", &["l1_url"]),
     ("positions", &["l1_url"]),
     ("book", &["l1_url"]),
     ("fills", &["l1_url"]),

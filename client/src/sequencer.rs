@@ -12,6 +12,7 @@ use protocol::api::sequencer::{
     MarketsResponse, StatusResponse, TxAccepted, TxListResponse, TxLookup, WithdrawalView,
 };
 use protocol::primitives::{Address, H256};
+use sequencer::http::{AccountOrder, AccountOrdersResponse};
 use sequencer::journal::ledger::{
     FundingAccrualsResponse, FundingPaymentsResponse, OrderHistoryResponse, TransfersResponse,
 };
@@ -76,6 +77,26 @@ impl SequencerClient {
     ) -> Result<protocol::api::sequencer::TriggersResponse, SequencerError> {
         self.http
             .get(&format!("/v1/accounts/{address}/triggers"))
+            .await
+    }
+
+    /// The account's open orders, or with `client_id` the one order carrying it, open or
+    /// not (`GET /v1/accounts/{a}/orders`).
+    pub async fn orders(
+        &self,
+        address: &Address,
+        client_id: Option<u128>,
+    ) -> Result<AccountOrdersResponse, SequencerError> {
+        let query = client_id.map_or_else(String::new, |id| format!("?client_id={id}"));
+        self.http
+            .get(&format!("/v1/accounts/{address}/orders{query}"))
+            .await
+    }
+
+    /// One order of the account by its id, with its status (`GET /v1/accounts/{a}/orders/{id}`).
+    pub async fn order(&self, address: &Address, id: u64) -> Result<AccountOrder, SequencerError> {
+        self.http
+            .get(&format!("/v1/accounts/{address}/orders/{id}"))
             .await
     }
 

@@ -31,6 +31,7 @@ pub enum Side {
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("tif").args(["ioc", "fok", "post_only"])))]
+#[command(group(ArgGroup::new("trigger").args(["stop", "take_profit"])))]
 pub struct OrderArgs {
     /// buy (opens or adds to a long, reduces a short) or sell (the other way).
     pub side: Side,
@@ -63,10 +64,72 @@ pub struct OrderArgs {
     /// The signature is valid for this many seconds.
     #[arg(long, default_value_t = 300)]
     pub expires_in_secs: u64,
+    /// Tag the order with your own id (a whole number from 1 to 2^128 - 1, unique among
+    /// your open orders): `vigil cancel --client-id N`, `vigil modify --client-id N`.
+    #[arg(long, value_name = "N", value_parser = client_id, conflicts_with = "trigger")]
+    pub client_id: Option<u128>,
+    /// Good-till-time: the order rests this long at most (`90s`, `15m`, `12h`, `30d`), then
+    /// it is removed and never fills.
+    #[arg(long, value_name = "DURATION", value_parser = duration_ms, conflicts_with = "trigger")]
+    pub expires_in: Option<u64>,
+    /// A stop order: wait off the book until the mark reaches PRICE against the side (a buy
+    /// when the mark rises to it, a sell when it falls to it), then execute (with `@ LIMIT`:
+    /// as a limit order, else as a market order).
+    #[arg(long, value_name = "PRICE", value_parser = positive("stop price"), conflicts_with_all = ["ioc", "fok", "post_only"])]
+    pub stop: Option<String>,
+    /// A take-profit order: wait until the mark reaches PRICE in the side's favour (a sell
+    /// when it rises to it, a buy when it falls to it), then execute as --stop does.
+    #[arg(long, value_name = "PRICE", value_parser = positive("take-profit price"), conflicts_with_all = ["ioc", "fok", "post_only"])]
+    pub take_profit: Option<String>,
     #[command(flatten)]
     pub signer: SignerArg,
     #[command(flatten)]
     pub agent_for: AgentFor,
+}
+
+/// A client order id: a whole number from 1 to 2^128 - 1 (0 means "none" on the chain).
+pub(crate) fn client_id(text: &str) -> Result<u128, String> {
+    match text.parse::<u128>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(format!(
+            "{text:?}: a client id is a whole number from 1 to 2^128 - 1, e.g. 7"
+        )),
+    }
+}
+
+/// `vigil modify ID|--client-id N [--price P] [--size S]`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["order_id", "client_id"])))]
+pub struct ModifyArgs {
+    /// The order's id (its nonce); it must carry a client id (placed with --client-id).
+    pub order_id: Option<u64>,
+    /// The order's client id.
+    #[arg(long, value_name = "N", value_parser = client_id)]
+    pub client_id: Option<u128>,
+    /// The new limit price in USD (default: unchanged).
+    #[arg(long, value_parser = positive("price"))]
+    pub price: Option<String>,
+    /// The new unfilled size in whole base units (default: unchanged).
+    #[arg(long, value_parser = positive("size"))]
+    pub size: Option<String>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
+/// `vigil orders [--account A] [--market M]`.
+#[derive(Debug, Args)]
+pub struct OrdersArgs {
+    /// A stored key's or devnet account's name (default: `default`).
+    #[arg(long, conflicts_with = "account")]
+    pub name: Option<String>,
+    /// Any address, instead of a stored key.
+    #[arg(long, visible_alias = "address")]
+    pub account: Option<protocol::primitives::Address>,
+    /// Only orders in this market (symbol or id).
+    #[arg(long)]
+    pub market: Option<String>,
 }
 
 /// A value parser for `what` (a size or a price) that keeps the text, whose decimals
@@ -83,9 +146,13 @@ fn positive(what: &'static str) -> impl Fn(&str) -> Result<String, String> + Clo
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["order_id", "client_id"])))]
 pub struct CancelArgs {
     /// The order's id (its nonce, printed when it was placed).
-    pub order_id: u64,
+    pub order_id: Option<u64>,
+    /// Cancel the open order carrying this client id instead (`vigil order … --client-id N`).
+    #[arg(long, value_name = "N", value_parser = client_id, conflicts_with = "market")]
+    pub client_id: Option<u128>,
     /// The order's market (default: found among the account's open orders).
     #[arg(long)]
     pub market: Option<String>,

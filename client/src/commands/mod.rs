@@ -19,6 +19,7 @@ mod ledger;
 pub mod market;
 pub mod network;
 pub mod oracle;
+mod orders;
 mod reachability;
 mod receipt;
 pub mod risk;
@@ -123,6 +124,8 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
         Command::Order(args) => trade::order(cli, args).await,
         Command::Cancel(args) => trade::cancel(cli, args).await,
         Command::CancelAll(args) => trade::cancel_all(cli, args).await,
+        Command::Modify(args) => orders::modify(cli, args).await,
+        Command::Orders(args) => orders::list(cli, args).await,
         Command::Agent(command) => agent::run(cli, command).await,
         Command::DeadMan(command) => dead_man::run(cli, command).await,
         Command::Tpsl(args) => triggers::set(cli, args).await,

@@ -11,9 +11,10 @@ use super::market::{
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError, receipt};
 use crate::cli::{AgentFor, CancelAllArgs, CancelArgs, Cli, OrderArgs, Side};
-use crate::units::{format_price, format_size_fixed};
+use crate::units::{format_price, format_size_fixed, format_utc};
 use protocol::action::{
-    Action, AgentCancel, AgentCancelAll, AgentOrder, Cancel, CancelAll, Order, TimeInForce,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, Cancel, CancelAll, CancelByClientId,
+    ClientOrder, NO_EXPIRY, Order, TimeInForce,
 };
 use protocol::primitives::Address;
 
@@ -35,6 +36,9 @@ pub(super) fn as_agent_words(account: Address, agent: Option<Address>) -> String
 const CANCEL_EXPIRY_SECS: u64 = 300;
 
 pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
+    if args.stop.is_some() || args.take_profit.is_some() {
+        return super::triggers::place(cli, args).await;
+    }
     let endpoints = Endpoints::resolve(cli)?;
     let key = signer(cli, &args.signer.name)?;
     let seq = endpoints.sequencer();
@@ -72,10 +76,8 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         nonce,
         expires_at: expires_in(args.expires_in_secs),
     };
-    let action = match agent {
-        Some(agent) => Action::AgentOrder(AgentOrder::new(agent, order)),
-        None => Action::Order(order),
-    };
+    let good_till = args.expires_in.map(|ms| expires_in(0).saturating_add(ms));
+    let action = order_action(order, agent, args.client_id, good_till);
     let accepted = endpoints.sign_and_submit(&key, action).await?;
     let side = if is_buy { "buy" } else { "sell" };
     let what = format!(
@@ -83,11 +85,7 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         format_size_fixed(i128::from(size), market.params.size_decimals),
         market.params.symbol
     );
-    let reduce = if args.reduce_only {
-        ", reduce-only"
-    } else {
-        ""
-    };
+    let reduce = terms_words(args.reduce_only, args.client_id, good_till);
     let headline = match limit {
         Some(_) => {
             format!(
@@ -114,7 +112,54 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     output.json["market"] = market.params.symbol.clone().into();
     output.json["account"] = serde_json::to_value(account)?;
     output.json["agent"] = serde_json::to_value(agent)?;
+    output.json["client_id"] = serde_json::to_value(args.client_id.map(|c| c.to_string()))?;
+    output.json["expires_at_ms"] = serde_json::to_value(good_till)?;
     Ok(output)
+}
+
+/// The plain `Order` (or `AgentOrder`), or a `ClientOrder` when a client id or a
+/// good-till-time is given (PROTOCOL.md Part 4 §20): its `expiresAt` then applies while
+/// it rests, so without `--expires-in` it is "until cancelled".
+fn order_action(
+    order: Order,
+    agent: Option<Address>,
+    client_id: Option<u128>,
+    good_till: Option<u64>,
+) -> Action {
+    if client_id.is_none() && good_till.is_none() {
+        return match agent {
+            Some(agent) => Action::AgentOrder(AgentOrder::new(agent, order)),
+            None => Action::Order(order),
+        };
+    }
+    Action::ClientOrder(ClientOrder {
+        signer: agent.unwrap_or(order.account),
+        account: order.account,
+        market: order.market,
+        is_buy: order.is_buy,
+        price: order.price,
+        size: order.size,
+        tif: order.tif,
+        reduce_only: order.reduce_only,
+        client_id: client_id.unwrap_or(0),
+        nonce: order.nonce,
+        expires_at: good_till.unwrap_or(NO_EXPIRY),
+    })
+}
+
+/// ", reduce-only, client id 7, good till 2026-12-06 16:00:00 UTC" (the terms given).
+fn terms_words(reduce_only: bool, client_id: Option<u128>, good_till: Option<u64>) -> String {
+    let mut words = String::new();
+    if reduce_only {
+        words.push_str(", reduce-only");
+    }
+    if let Some(id) = client_id {
+        words.push_str(&format!(", client id {id}"));
+    }
+    if let Some(at) = good_till {
+        words.push_str(&format!(", good till {} UTC", format_utc(at)));
+    }
+    words
 }
 
 fn chosen_tif(args: &OrderArgs) -> TimeInForce {
@@ -135,26 +180,41 @@ pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
     let (account, agent) = acting_for(key.address, &args.agent_for);
     let seq = endpoints.sequencer();
     let markets = markets(&seq).await?;
+    let order_id = match (args.order_id, args.client_id) {
+        (Some(id), _) => id,
+        (None, Some(client_id)) => {
+            let action = Action::CancelByClientId(CancelByClientId {
+                signer: agent.unwrap_or(account),
+                account,
+                client_id,
+                nonce: fresh_nonce(),
+                expires_at: expires_in(CANCEL_EXPIRY_SECS),
+            });
+            let accepted = endpoints.sign_and_submit(&key, action).await?;
+            let headline = format!("cancelled the order with client id {client_id} of {account}")
+                + &as_agent_words(account, agent);
+            let mut output = receipt::render(&headline, &accepted, &markets, None);
+            output.json["client_id"] = client_id.to_string().into();
+            return Ok(output);
+        }
+        (None, None) => {
+            return Err(UsageError("give the order's id or --client-id N".into()).into());
+        }
+    };
     let market_id = match &args.market {
         Some(text) => find(&markets, text)?.params.id,
-        None => {
-            let view = seq.account(&account).await?;
-            view.open_orders
-                .iter()
-                .find(|o| o.nonce == args.order_id)
-                .map(|o| o.market)
-                .ok_or_else(|| {
-                    UsageError(format!(
-                        "{account} has no open order {} (give --market to cancel anyway)",
-                        args.order_id
-                    ))
-                })?
-        }
+        None => market_of_order(&seq, &account, order_id)
+            .await?
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{account} has no open or trigger order {order_id} (`vigil orders --account {account}` lists them; give --market to cancel anyway)"
+                ))
+            })?,
     };
     let cancel = Cancel {
         account,
         market: market_id,
-        order_nonce: args.order_id,
+        order_nonce: order_id,
         nonce: fresh_nonce(),
         expires_at: expires_in(CANCEL_EXPIRY_SECS),
     };
@@ -171,8 +231,27 @@ pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
     };
     let accepted = endpoints.sign_and_submit(&key, action).await?;
     let headline =
-        format!("cancelled order {} of {account}", args.order_id) + &as_agent_words(account, agent);
+        format!("cancelled order {order_id} of {account}") + &as_agent_words(account, agent);
     Ok(receipt::render(&headline, &accepted, &markets, None))
+}
+
+/// The market of `account`'s open order or waiting trigger order `id` (a `Cancel` names
+/// either, PROTOCOL.md Part 4 §21).
+async fn market_of_order(
+    seq: &crate::sequencer::SequencerClient,
+    account: &Address,
+    id: u64,
+) -> anyhow::Result<Option<u32>> {
+    let view = seq.account(account).await?;
+    if let Some(o) = view.open_orders.iter().find(|o| o.nonce == id) {
+        return Ok(Some(o.market));
+    }
+    let triggers = seq.triggers(account).await?;
+    Ok(triggers
+        .triggers
+        .iter()
+        .find(|t| t.nonce == id)
+        .map(|t| t.market))
 }
 
 pub async fn cancel_all(cli: &Cli, args: &CancelAllArgs) -> anyhow::Result<Output> {

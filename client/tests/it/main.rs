@@ -14,6 +14,7 @@ mod agents;
 mod bench;
 mod chaos;
 mod claim;
+mod client_orders;
 mod demo;
 mod devnet;
 mod docker;
