@@ -13,11 +13,16 @@
 //! - (c) the verifier's re-execution rate (actions per second, signatures on every core;
 //!   the batches' L1 deposits count as actions) over exactly the batches that run posted: the settlement layer's event log fed to the
 //!   verifier's pure core (`Follower::apply`), timing the `batch_posted` events, as
-//!   `cargo bench -p verifier` does.
+//!   `cargo bench -p verifier` does;
+//! - (d) the flood of #13 against the production admission limits (`pipeline/flood.rs`):
+//!   whether an honest client keeps its answers while 64 connections flood the sequencer.
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it does one small round, so the
 //! code stays exercised without costing test time. `VIGIL_BENCH_ACTIONS` (default 10,000)
-//! sets the workload's size.
+//! sets the workload's size, `VIGIL_BENCH_FLOOD_S` (default 10) the flood's duration.
+
+#[path = "pipeline/flood.rs"]
+mod flood;
 
 use protocol::action::{SignedAction, Tx};
 use protocol::api::sequencer::BulkResponse;
@@ -67,49 +72,90 @@ where
     }
 }
 
-/// (b) and the posted chain: runs the settlement layer and the sequencer, funds the
-/// traders through L1 deposits, posts `actions` in bulk, and waits until everything is
-/// posted. Returns (accepted, the seconds the requests took, the settlement event log).
+/// The settlement layer (manual L1 blocks) and a real sequencer on loopback, every trader
+/// funded through an L1 deposit and credited; `limits` adjusts the sequencer's config.
+struct Pair {
+    l1_layer: SettlementLayer,
+    seq_url: String,
+    seq_stop: tokio::sync::oneshot::Sender<()>,
+    seq_task: tokio::task::JoinHandle<Result<(), sequencer::RunError>>,
+    _seq_dir: tempfile::TempDir,
+}
+
+impl Pair {
+    async fn start(
+        genesis: &Genesis,
+        workload: &Workload,
+        limits: impl FnOnce(&mut sequencer::Config),
+    ) -> Pair {
+        let l1_layer = SettlementLayer::start(genesis.clone(), |config| {
+            config.max_timestamp_drift_ms = 3_600_000;
+            config.force_inclusion_deadline_blocks = 1_000;
+        })
+        .await;
+        for trader in &workload.traders {
+            l1_layer.deposit(&trader.key, DEPOSIT).await;
+        }
+        let l1_url = l1_layer.url.clone();
+        let seq_dir = tempfile::tempdir().expect("dir");
+        let key = dev_key("vigil-bench-sequencer", 0, 0);
+        l1_layer.faucet(&address_of(&key), DEPOSIT).await;
+        let mut config =
+            sequencer::Config::new(seq_dir.path().to_path_buf(), l1_url, genesis.clone(), key);
+        config.keeper_interval = None;
+        limits(&mut config);
+        let (listener, seq_url) = bind_loopback().await;
+        let (seq_stop, seq_stopped) = tokio::sync::oneshot::channel::<()>();
+        let seq_task = tokio::spawn(sequencer::run(config, listener, async {
+            let _ = seq_stopped.await;
+        }));
+        let seq = vigil_client::sequencer::SequencerClient::new(&seq_url);
+        let traders = workload.traders.len() as u64;
+        wait_until("the deposits to be credited", || async {
+            seq.status()
+                .await
+                .is_ok_and(|s| s.next_queue_index == traders && s.open_batch.is_none())
+        })
+        .await;
+        Pair {
+            l1_layer,
+            seq_url,
+            seq_stop,
+            seq_task,
+            _seq_dir: seq_dir,
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.seq_stop.send(());
+        self.seq_task
+            .await
+            .expect("sequencer task")
+            .expect("sequencer stops cleanly");
+        self.l1_layer.shutdown().await;
+    }
+}
+
+/// (b) and the posted chain: posts `actions` in bulk to a fresh pair and waits until
+/// everything is posted. Returns (accepted, the seconds the requests took, the settlement
+/// event log).
 async fn sequence(
     genesis: &Genesis,
     workload: &Workload,
     actions: Vec<SignedAction>,
 ) -> (u64, f64, Vec<Event>) {
-    let mut l1_layer = SettlementLayer::start(genesis.clone(), |config| {
-        config.max_timestamp_drift_ms = 3_600_000;
-        config.force_inclusion_deadline_blocks = 1_000;
+    let pair = Pair::start(genesis, workload, |config| {
+        // This measures the pipeline's capacity, so the queue may hold every wave of bulk
+        // requests at once (in production the queue-wait bound sheds beyond 50 ms of work).
+        config.limits.max_queue_wait = Duration::from_secs(60);
+        // …and from the first request on: the rate the budget is derived from starts
+        // unknown, and on a loaded machine a second wave arriving before it is measured
+        // was shed (503).
+        config.limits.min_queue_budget_actions = config.limits.max_inflight_actions as u64;
     })
     .await;
-    for trader in &workload.traders {
-        l1_layer.deposit(&trader.key, DEPOSIT).await;
-    }
-    let l1_url = l1_layer.url.clone();
-    let l1 = SettlementClient::new(&l1_url);
-    let seq_dir = tempfile::tempdir().expect("dir");
-    let key = dev_key("vigil-bench-sequencer", 0, 0);
-    l1_layer.faucet(&address_of(&key), DEPOSIT).await;
-    let mut config =
-        sequencer::Config::new(seq_dir.path().to_path_buf(), l1_url, genesis.clone(), key);
-    config.keeper_interval = None;
-    // This measures the pipeline's capacity, so the queue may hold every wave of bulk
-    // requests at once (in production the queue-wait bound sheds beyond 50 ms of work).
-    config.limits.max_queue_wait = Duration::from_secs(60);
-    // …and from the first request on: the rate the budget is derived from starts unknown,
-    // and on a loaded machine a second wave arriving before it is measured was shed (503).
-    config.limits.min_queue_budget_actions = config.limits.max_inflight_actions as u64;
-    let (listener, seq_url) = bind_loopback().await;
-    let (seq_stop, seq_stopped) = tokio::sync::oneshot::channel::<()>();
-    let seq_task = tokio::spawn(sequencer::run(config, listener, async {
-        let _ = seq_stopped.await;
-    }));
-    let seq = vigil_client::sequencer::SequencerClient::new(&seq_url);
-    let traders = workload.traders.len() as u64;
-    wait_until("the deposits to be credited", || async {
-        seq.status()
-            .await
-            .is_ok_and(|s| s.next_queue_index == traders && s.open_batch.is_none())
-    })
-    .await;
+    let (seq_url, l1) = (&pair.seq_url, SettlementClient::new(&pair.l1_layer.url));
+    let seq = vigil_client::sequencer::SequencerClient::new(seq_url);
 
     // Requests are serialized before the clock starts: the clients cost only HTTP.
     let bodies: Vec<Vec<u8>> = actions
@@ -159,12 +205,7 @@ async fn sequence(
         }
         events.extend(page);
     }
-    let _ = seq_stop.send(());
-    seq_task
-        .await
-        .expect("sequencer task")
-        .expect("sequencer stops cleanly");
-    l1_layer.shutdown().await;
+    pair.stop().await;
     (accepted, elapsed.as_secs_f64(), events)
 }
 
@@ -288,4 +329,36 @@ fn main() {
             rate / libsecp
         );
     }
+    let flooded = runtime.block_on(flood_phase(full, now_ms));
+    for line in flooded.lines(recoveries) {
+        println!("  {line}");
+    }
+}
+
+/// (d) A fresh pair with the production limits, flooded: the honest client is the first
+/// trader of its own workload, the flood every other action of it.
+async fn flood_phase(full: bool, now_ms: u64) -> flood::FloodReport {
+    let seconds = if full {
+        std::env::var("VIGIL_BENCH_FLOOD_S")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10)
+    } else {
+        1
+    };
+    let mut workload = Workload::new(43, 10);
+    let honest_trader = workload.traders[0].address;
+    // About a tenth of the actions are the honest trader's: twice its orders; and at least
+    // a bulk for every flooding connection.
+    let needed =
+        (seconds * flood::HONEST_PER_S as usize * 20).max(flood::FLOODERS * flood::BULK * 5 / 4);
+    let (honest, flood): (Vec<_>, Vec<_>) = signed_actions(&mut workload, needed, now_ms)
+        .into_iter()
+        .partition(|a| a.action.claimed_signer() == Some(honest_trader));
+    let genesis = workload.genesis.clone();
+    let pair = Pair::start(&genesis, &workload, |_| {}).await;
+    let duration = Duration::from_secs(seconds as u64);
+    let report = flood::run(&pair.seq_url, &flood, &honest, duration).await;
+    pair.stop().await;
+    report
 }
