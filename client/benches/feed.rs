@@ -23,7 +23,7 @@
 //! Memory is this process's resident set (`VmRSS`: the sequencer and the subscribers'
 //! clients together) before the subscribers connect, once connected, and after 4.
 //! Each rate is printed beside the k256 and libsecp256k1 recovery rates of the same run
-//! (`vigil bench`'s measure, `vigil_client::bench::recovery`, median of three), as a ratio.
+//! (`vigil bench`'s measure, `vigil_client::bench::recovery::median_of_three`), as a ratio.
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it does one small round.
 
@@ -582,21 +582,10 @@ fn main() {
         .build()
         .expect("a runtime");
     let domain = Workload::new(11, 1).domain();
-    let median_of_three = |round: &dyn Fn() -> u64| {
-        let mut rounds = [round(), round(), round()];
-        rounds.sort_unstable();
-        rounds[1] as f64
-    };
-    let k256 = median_of_three(&|| {
-        let measure = recovery::measure(RECOVERY_SIGNATURES, domain);
-        runtime.block_on(measure).expect("signatures recover")
-    });
-    let libsecp = median_of_three(&|| {
-        let measure = recovery::measure_libsecp(RECOVERY_SIGNATURES, domain);
-        runtime.block_on(measure).expect("signatures recover")
-    });
+    let rates = recovery::median_of_three(RECOVERY_SIGNATURES, domain);
+    let [k256, libsecp] = runtime.block_on(rates).expect("signatures recover");
     let m = runtime.block_on(measure(&settings));
-    report(&settings, &m, [k256, libsecp]);
+    report(&settings, &m, [k256 as f64, libsecp as f64]);
 }
 
 fn report(settings: &Settings, m: &Measured, [k256, libsecp]: [f64; 2]) {
