@@ -1,13 +1,32 @@
 //! `vigil demo fraud|escape`: the fraud-proof and escape stories on throwaway networks,
 //! printed as a timeline
-//! (`--json`: the timeline as JSON). Exit 0 only if every step happened as expected; a
-//! failed step is a one-line error naming it, after the timeline so far.
+//! (`--json`: the timeline as JSON, in the one schema of docs/JSON.md: amounts as raw
+//! integers with their `_decimal` strings, the demo network's own markets naming sizes;
+//! also what `--keep-open` and a failed step print, which do not pass through
+//! `commands::run`). Exit 0 only if every step happened as expected; a failed step is a
+//! one-line error naming it, after the timeline so far.
 
-use super::Output;
+use super::{Output, json_units, market};
 use crate::cli::FraudArgs;
 use crate::cli::{Cli, DemoCommand};
 use crate::demo::{FraudDemoConfig, Timeline, run_fraud_demo_holding};
 use crate::devnet::RunningDevnet;
+use crate::sequencer::SequencerClient;
+use protocol::api::sequencer::MarketInfo;
+use serde_json::Value;
+
+/// `json` in the one `--json` schema, as text.
+fn schema(mut json: Value, markets: &[MarketInfo]) -> String {
+    json_units::apply(&mut json, markets);
+    json.to_string()
+}
+
+/// The demo network's markets, while it is up (the JSON names sizes with them).
+async fn markets_of(net: &RunningDevnet) -> Vec<MarketInfo> {
+    market::markets(&SequencerClient::new(&net.manifest().sequencer_url))
+        .await
+        .unwrap_or_default()
+}
 
 pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
     let args = match command {
@@ -16,24 +35,33 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
     };
     let config = FraudDemoConfig::new(args.fault);
     let told = run_fraud_demo_holding(&config, async |timeline: &Timeline, net: &RunningDevnet| {
+        let markets = markets_of(net).await;
         if args.keep_open {
-            keep_open(cli, args, timeline, net).await;
+            keep_open(cli, args, timeline, net, &markets).await;
         }
+        markets
     })
-    .await
-    .map(|(timeline, ())| timeline);
+    .await;
     match told {
-        Ok(timeline) => Ok(Output {
-            text: format!(
-                "Vigil fraud-proof demo (fault: {})\n\n{}\n\nevery step happened as expected",
-                args.fault,
-                timeline.render_text()
-            ),
-            json: serde_json::json!({"fault": args.fault, "ok": true, "timeline": timeline.to_json()}),
-        }),
+        Ok((timeline, markets)) => {
+            let mut json = serde_json::json!({"fault": args.fault, "ok": true, "timeline": timeline.to_json()});
+            json_units::apply(&mut json, &markets);
+            Ok(Output {
+                text: format!(
+                    "Vigil fraud-proof demo (fault: {})\n\n{}\n\nevery step happened as expected",
+                    args.fault,
+                    timeline.render_text()
+                ),
+                json,
+            })
+        }
         Err(failure) => {
             if cli.json {
-                super::emit(&serde_json::json!({"fault": args.fault, "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}).to_string());
+                // The network is gone: amounts get their decimals, sizes only raw lots.
+                super::emit(&schema(
+                    serde_json::json!({"fault": args.fault, "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}),
+                    &[],
+                ));
             } else {
                 super::emit(&failure.timeline.render_text());
             }
@@ -44,12 +72,21 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
 
 /// `--keep-open`: prints the story and where to watch it, then waits for Ctrl-C with the
 /// network up.
-async fn keep_open(cli: &Cli, args: &FraudArgs, timeline: &Timeline, net: &RunningDevnet) {
+async fn keep_open(
+    cli: &Cli,
+    args: &FraudArgs,
+    timeline: &Timeline,
+    net: &RunningDevnet,
+    markets: &[MarketInfo],
+) {
     // Listening before the first line: a reader may signal as soon as it sees it.
     let stop = service_shell::shutdown_signal();
     let m = net.manifest();
     if cli.json {
-        super::emit(&serde_json::json!({"fault": args.fault, "ok": true, "timeline": timeline.to_json(), "kept_open": m}).to_string());
+        super::emit(&schema(
+            serde_json::json!({"fault": args.fault, "ok": true, "timeline": timeline.to_json(), "kept_open": m}),
+            markets,
+        ));
     } else {
         super::emit(&format!(
             "Vigil fraud-proof demo (fault: {})\n\n{}\n\nevery step happened as expected; the network stays up:\n  explorer               {}\n  settlement layer (L1)  {}\n  sequencer              {}\n  verifiers              {}\nCtrl-C stops it.",
@@ -76,7 +113,10 @@ async fn escape(cli: &Cli) -> anyhow::Result<Output> {
         }),
         Err(failure) => {
             if cli.json {
-                super::emit(&serde_json::json!({"demo": "escape", "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}).to_string());
+                super::emit(&schema(
+                    serde_json::json!({"demo": "escape", "ok": false, "failed_step": failure.step, "timeline": failure.timeline.to_json()}),
+                    &[],
+                ));
             } else {
                 super::emit(&failure.timeline.render_text());
             }

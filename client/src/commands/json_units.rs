@@ -2,23 +2,35 @@
 //! integer in base units under its own name and gains `<name>_decimal`, the same amount as
 //! a decimal string in human units; every object that names a market has `market` (the id,
 //! as in the sequencer's API), `market_id` and `market_symbol`; a transaction's hash is
-//! always (also) `tx_hash`. Applied once to a
-//! command's JSON after it ran, so no command can drift from it.
+//! always (also) `tx_hash`; an account's address is `account` (never `address`); a
+//! transaction's index within its batch is `index_in_batch` (never `position`, which a
+//! trader reads as a position). Applied once to a command's JSON after it ran, so no
+//! command can drift from it.
 
 use crate::units::{USDC_DECIMALS, format_decimal_wide};
 use protocol::api::sequencer::MarketInfo;
 use serde_json::{Map, Value};
 
-/// Fields holding micro-USDC (USDC amounts, and prices in USD per whole unit).
+/// Fields holding micro-USDC (USDC amounts on L2 and the L1 token, which has USDC's six
+/// decimals; prices in USD per whole unit).
 const USDC_FIELDS: &[&str] = &[
     "amount",
     "available_to_withdraw",
     "balance",
+    "balance_after",
+    "balance_before",
+    "balances",
     "bond",
+    "bonds",
+    "burned",
+    "challenger_balance_after",
+    "challenger_balance_before",
+    "challenger_reward",
     "close",
     "collateral",
     "entry_price",
     "equity",
+    "escrow",
     "fee",
     "funding",
     "high",
@@ -29,15 +41,26 @@ const USDC_FIELDS: &[&str] = &[
     "maintenance_margin",
     "maker_fee",
     "mark_price",
+    "minted",
     "notional",
     "open",
     "order_margin",
+    "paid_total",
     "payment",
     "price",
     "realized_pnl",
+    "slashed",
     "taker_fee",
     "unrealized_pnl",
     "worst_price",
+];
+
+/// Names this schema replaces, with the one it uses instead: where the value is an
+/// integer (`position` is a tx's index within its batch, never a trading position), or
+/// any value (an account's address is `account` in every command).
+const RENAMED: &[(&str, &str, bool)] = &[
+    ("address", "account", false),
+    ("position", "index_in_batch", true),
 ];
 
 /// Fields holding base lots of the enclosing object's market.
@@ -51,6 +74,16 @@ const SIZE_FIELDS: &[&str] = &[
     "size",
     "volume",
 ];
+
+/// A raw amount as this schema writes it: a JSON number, or a string of digits beyond
+/// what a JSON number holds exactly (2^53).
+pub fn raw_integer(raw: i128) -> Value {
+    const EXACT: i128 = 1 << 53;
+    match i64::try_from(raw) {
+        Ok(n) if (-EXACT..=EXACT).contains(&raw) => n.into(),
+        _ => raw.to_string().into(),
+    }
+}
 
 /// `json` with the convention applied, `markets` naming the markets and their sizes.
 pub fn apply(json: &mut Value, markets: &[MarketInfo]) {
@@ -72,6 +105,7 @@ fn walk(json: &mut Value, markets: &[MarketInfo], inherited: Option<&MarketInfo>
     match json {
         Value::Object(map) => {
             let market = name_market(map, markets).or(inherited);
+            rename(map);
             add_decimals(map, market);
             // A transaction's hash is `tx_hash` everywhere (`hash` stays where it was).
             if let Some(hash) = map.get("hash").cloned() {
@@ -108,6 +142,26 @@ fn name_market<'m>(
     map.insert("market_id".into(), m_id(market));
     map.insert("market_symbol".into(), market.params.symbol.clone().into());
     Some(market)
+}
+
+/// Applies [`RENAMED`]: the old name goes; if the object already has the new name with
+/// another value, the old one stays rather than lose it.
+fn rename(map: &mut Map<String, Value>) {
+    for (old, new, integers_only) in RENAMED {
+        let Some(value) = map.get(*old) else {
+            continue;
+        };
+        if *integers_only && integer(value).is_none() {
+            continue;
+        }
+        match map.get(*new) {
+            Some(existing) if existing != value => {}
+            _ => {
+                let value = map.remove(*old).expect("present");
+                map.insert((*new).to_string(), value);
+            }
+        }
+    }
 }
 
 fn m_id(market: &MarketInfo) -> Value {
@@ -158,7 +212,11 @@ fn decimal(raw: i128, decimals: u8) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    use super::{apply, decimal, raw_integer};
+    use protocol::api::sequencer::MarketInfo;
+    use protocol::genesis::Genesis;
+    use protocol::primitives::Address;
+    use serde_json::{Value, json};
 
     #[test]
     fn decimals_are_plain_and_complete() {
@@ -171,6 +229,93 @@ mod tests {
         ];
         for (raw, decimals, want) in cases {
             assert_eq!(decimal(raw, decimals), want, "{raw} at {decimals}");
+        }
+    }
+
+    #[test]
+    fn raw_integers_are_numbers_while_exact() {
+        let table: [(i128, Value); 4] = [
+            (0, json!(0)),
+            (-1_500_000, json!(-1_500_000)),
+            (1 << 53, json!(9_007_199_254_740_992u64)),
+            ((1 << 53) + 1, json!("9007199254740993")),
+        ];
+        for (raw, want) in table {
+            assert_eq!(raw_integer(raw), want, "{raw}");
+        }
+    }
+
+    fn markets() -> Vec<MarketInfo> {
+        Genesis::devnet(1, Address([1; 20]), Address([2; 20]))
+            .markets
+            .into_iter()
+            .map(|params| MarketInfo {
+                params,
+                mark_price: 0,
+                price_timestamp_ms: 0,
+                funding_index: 0,
+                long_open_interest: 0,
+                breaker: Default::default(),
+            })
+            .collect()
+    }
+
+    /// One row per rule of docs/JSON.md: what a command produced, and what `--json` prints.
+    #[test]
+    fn every_command_gets_one_schema() {
+        let table: Vec<(&str, Value, Value)> = vec![
+            (
+                "an account view's address is its account",
+                json!({"address": "0xab", "collateral": 1_500_000}),
+                json!({"account": "0xab", "collateral": 1_500_000, "collateral_decimal": "1.500000"}),
+            ),
+            (
+                "keys and l1 answers name the account the same way",
+                json!({"keys": [{"name": "dev0", "address": "0xab"}]}),
+                json!({"keys": [{"name": "dev0", "account": "0xab"}]}),
+            ),
+            (
+                "an address beside a different account is kept, not lost",
+                json!({"account": "0xab", "address": "0xcd"}),
+                json!({"account": "0xab", "address": "0xcd"}),
+            ),
+            (
+                "a tx's place in its batch is index_in_batch",
+                json!({"seq": 7, "batch_index": 2, "position": 3, "hash": "0x01"}),
+                json!({"seq": 7, "batch_index": 2, "index_in_batch": 3, "hash": "0x01", "tx_hash": "0x01"}),
+            ),
+            (
+                "a position object is not renamed",
+                json!({"position": {"size": 5}}),
+                json!({"position": {"size": 5}}),
+            ),
+            (
+                "a symbol market gains its id and sizes their decimals",
+                json!({"market": "BTC-PERP", "size": 5_000, "price": 50_000_000_000u64}),
+                json!({"market": 1, "market_id": 1, "market_symbol": "BTC-PERP",
+                       "size": 5_000, "size_decimal": "0.5000",
+                       "price": 50_000_000_000u64, "price_decimal": "50000.000000"}),
+            ),
+            (
+                "demo amounts: numbers with their decimals",
+                json!({"slashed": 1_000_000_000, "challenger_reward": 500_000_000,
+                       "burned": 500_000_000, "balance_before": 0, "balance_after": 1_000_000}),
+                json!({"slashed": 1_000_000_000, "slashed_decimal": "1000.000000",
+                       "challenger_reward": 500_000_000, "challenger_reward_decimal": "500.000000",
+                       "burned": 500_000_000, "burned_decimal": "500.000000",
+                       "balance_before": 0, "balance_before_decimal": "0.000000",
+                       "balance_after": 1_000_000, "balance_after_decimal": "1.000000"}),
+            ),
+            (
+                "a size without a market keeps only its raw integer",
+                json!({"size": 10_000}),
+                json!({"size": 10_000}),
+            ),
+        ];
+        let markets = markets();
+        for (what, mut got, want) in table {
+            apply(&mut got, &markets);
+            assert_eq!(got, want, "{what}");
         }
     }
 }

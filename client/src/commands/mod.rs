@@ -12,7 +12,7 @@ mod exit;
 pub mod explorer;
 mod force;
 mod history;
-mod json_units;
+pub(crate) mod json_units;
 mod keys;
 mod l1;
 mod ledger;

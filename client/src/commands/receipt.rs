@@ -31,7 +31,7 @@ pub fn render(
             "hash": accepted.hash,
             "seq": accepted.seq,
             "batch_index": accepted.batch_index,
-            "position": accepted.position,
+            "index_in_batch": accepted.position,
             "status": accepted.receipt.status.code(),
             "receipt": accepted.receipt,
         }),

@@ -67,6 +67,49 @@ fn the_binary_prints_a_json_timeline_and_exits_0() {
     for step in STEPS {
         assert!(steps.contains(&step), "no {step} in {steps:?}");
     }
+    demo_amounts_follow_the_schema(&value);
+}
+
+/// docs/JSON.md in the demo's timeline (a breaking change from strings): each amount a
+/// raw integer with its `_decimal`, the account under `account`, sizes named by market.
+fn demo_amounts_follow_the_schema(value: &serde_json::Value) {
+    let details = |step: &str| {
+        value["timeline"]
+            .as_array()
+            .and_then(|t| t.iter().find(|e| e["step"] == step))
+            .map(|e| e["details"].clone())
+            .unwrap_or_else(|| panic!("no {step} step in {value}"))
+    };
+    // (step, pointer into its details, the raw integer's pointer has a `_decimal` beside it)
+    let table = [
+        ("devnet", "/accounts/0/collateral"),
+        ("devnet", "/accounts/1/collateral"),
+        ("trade", "/size"),
+        ("challenge_upheld", "/slashed"),
+        ("challenge_upheld", "/challenger_reward"),
+        ("challenge_upheld", "/burned"),
+        ("withdrawal_claimed", "/amount"),
+        ("withdrawal_claimed", "/balance_after"),
+    ];
+    for (step, pointer) in table {
+        let d = details(step);
+        let raw = d.pointer(pointer);
+        assert!(
+            raw.is_some_and(serde_json::Value::is_u64),
+            "{step}{pointer} is a raw integer: {d}"
+        );
+        let decimal = d.pointer(&format!("{pointer}_decimal"));
+        assert!(
+            decimal
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| s.contains('.')),
+            "{step}{pointer}_decimal: {d}"
+        );
+    }
+    let devnet = details("devnet");
+    assert!(devnet.pointer("/accounts/0/account").is_some(), "{devnet}");
+    assert!(devnet.pointer("/accounts/0/address").is_none(), "{devnet}");
+    assert_eq!(details("trade")["market_symbol"], "BTC-PERP");
 }
 
 /// `vigil demo escape --json`: both acts, every step in story order, exit 0.

@@ -13,7 +13,7 @@ fn new_list_show_hides_the_private_key_unless_asked() {
         &["--json", "keys", "new", "--name", "alice"],
     )
     .json();
-    let address = created["address"].as_str().expect("address").to_string();
+    let address = created["account"].as_str().expect("address").to_string();
     assert_eq!(created["name"], "alice");
     vigil(home.path(), None, &["keys", "new"]).ok();
 
@@ -25,7 +25,7 @@ fn new_list_show_hides_the_private_key_unless_asked() {
         .map(|k| k["name"].as_str().expect("name"))
         .collect();
     assert_eq!(names, ["alice", "default"]);
-    assert_eq!(listed["keys"][0]["address"], address.as_str());
+    assert_eq!(listed["keys"][0]["account"], address.as_str());
     let text = vigil(home.path(), None, &["keys", "list"]).ok();
     assert!(text.contains("alice") && text.contains(&address), "{text}");
 
@@ -104,7 +104,7 @@ fn import_derives_the_known_address() {
         ],
     )
     .json();
-    assert_eq!(out["address"], "0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a");
+    assert_eq!(out["account"], "0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a");
 }
 
 #[test]
@@ -201,5 +201,5 @@ fn devnet_accounts_are_listed_and_shown() {
         &["--json", "keys", "show", "--name", "dev1"],
     )
     .json();
-    assert_eq!(shown["address"], address.to_string(), "{shown}");
+    assert_eq!(shown["account"], address.to_string(), "{shown}");
 }

@@ -38,7 +38,7 @@ async fn faucet_balance_deposit() {
     let alice = run(h, &l1.url, &["--json", "keys", "new", "--name", "alice"])
         .await
         .json();
-    let alice: Address = alice["address"]
+    let alice: Address = alice["account"]
         .as_str()
         .expect("address")
         .parse()

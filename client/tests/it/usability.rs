@@ -46,6 +46,7 @@ const ROWS: &[Row] = &[
             ("/market_id", Some("1")),
             ("/receipt/order/cancelled_decimal", Some("0.0100")),
             ("/tx_hash", None),
+            ("/index_in_batch", None),
         ],
         hint_runs: false,
     },
@@ -236,7 +237,7 @@ const ROWS: &[Row] = &[
         code: 0,
         has: &["dev0", "dev1", "(devnet account)", "alice"],
         lacks: &[],
-        json: &[("/keys/0/address", None)],
+        json: &[("/keys/0/account", None)],
         hint_runs: false,
     },
     Row {
@@ -245,7 +246,7 @@ const ROWS: &[Row] = &[
         code: 0,
         has: &["dev1", "0x"],
         lacks: &[],
-        json: &[("/address", None)],
+        json: &[("/account", None)],
         hint_runs: false,
     },
     Row {

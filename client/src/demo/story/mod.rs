@@ -172,7 +172,7 @@ impl Story {
             if account.collateral <= 0 {
                 return Err(fail(format!("{name} has no collateral on L2")));
             }
-            credited.push(json!({"name": name, "address": account.address, "collateral": account.collateral.to_string()}));
+            credited.push(json!({"name": name, "account": account.address, "collateral": crate::commands::json_units::raw_integer(account.collateral)}));
         }
         for address in &self.verifier_addresses {
             let account = self
@@ -194,10 +194,7 @@ impl Story {
             .await
             .map_err(|e| fail(e.to_string()))?
             .last_event_seq;
-        let collateral = credited[0]["collateral"]
-            .as_str()
-            .and_then(|c| c.parse::<u64>().ok())
-            .unwrap_or(0);
+        let collateral = credited[0]["collateral"].as_u64().unwrap_or(0);
         self.record(
             t,
             "devnet",
@@ -284,7 +281,7 @@ impl Story {
                 )
             })
             .collect();
-        let details = json!({"txs": self.trades.iter().map(|(l, a)| json!({"action": l, "hash": a.hash, "batch_index": a.batch_index, "seq": a.seq})).collect::<Vec<_>>(), "size": ONE_BTC, "withdrawal_id": self.withdrawal_id});
+        let details = json!({"txs": self.trades.iter().map(|(l, a)| json!({"action": l, "hash": a.hash, "batch_index": a.batch_index, "seq": a.seq})).collect::<Vec<_>>(), "market": super::actions::BTC, "size": ONE_BTC, "withdrawal_id": self.withdrawal_id});
         self.record(
             t,
             "trade",
