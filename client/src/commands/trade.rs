@@ -207,7 +207,7 @@ pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
             .await?
             .ok_or_else(|| {
                 UsageError(format!(
-                    "{account} has no open or trigger order {order_id} (`vigil orders --account {account}` lists them; give --market to cancel anyway)"
+                    "{account} has no open order {order_id} and no trigger order with that id (`vigil orders --account {account}` lists them; give --market to cancel anyway)"
                 ))
             })?,
     };
