@@ -15,7 +15,7 @@ pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
     CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, FillsArgs,
-    ForceCommand, ForceWait, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs,
+    ForceCommand, ForceWait, LeverageArgs, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs,
     TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
@@ -95,6 +95,9 @@ pub enum Command {
     Tpsl(TpSlArgs),
     /// Show an account's trigger orders and TP/SL legs waiting for the mark.
     Triggers(AccountArg),
+    /// Set your leverage in a market, which sets the initial margin new risk there needs
+    /// (`vigil leverage BTC-PERP 5`; no number: show it; `--as ACCOUNT`: as its agent).
+    Leverage(LeverageArgs),
     /// Show an account: collateral, equity, margins, funding, positions, open orders.
     Account(AccountArg),
     /// Show an account's positions.

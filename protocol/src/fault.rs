@@ -9,9 +9,9 @@
 use crate::action::{Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
 use crate::codec::Decode;
-use crate::engine::keys::account_agents_prefix;
-use crate::engine::records::AgentApproval;
+use crate::engine::keys::{KIND_LEVERAGE, account_agents_prefix};
 use crate::engine::records::Position;
+use crate::engine::records::{AgentApproval, LeverageSetting};
 use crate::engine::storage::{load_account, load_position, store_account, store_position};
 use crate::engine::view::is_liquidatable;
 use crate::engine::{self, BlockContext, Receipt, Status};
@@ -58,6 +58,11 @@ pub enum Fault {
     /// when a price update's mark reaches it). Injected after a chunk once some trigger
     /// order waits.
     StopEarly = 9,
+    /// Forgets a leverage setting: deletes the first stored `SetLeverage` leaf, so that
+    /// account's new risk in that market is held only to the market's initial margin
+    /// (the STF keeps a lower leverage until the account changes it). Injected after a
+    /// chunk once some account has set a leverage below the maximum.
+    LeverageDropped = 10,
 }
 
 /// What a fault falsifies.
@@ -92,7 +97,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 9] = [
+    pub const TABLE: [FaultRow; 10] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -145,6 +150,12 @@ impl Fault {
             fault: Fault::StopEarly,
             name: "stop-early",
             effect: "a trigger order fired before the mark reached its trigger price",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::LeverageDropped,
+            name: "leverage-dropped",
+            effect: "an account's lower leverage forgotten (its new risk held only to the market's initial margin)",
             corrupts: Corrupts::State,
         },
     ];
@@ -289,7 +300,23 @@ pub fn corrupt<S: State>(
                 format!("fired {owner}'s trigger order {nonce} before the mark reached it")
             },
         )),
+        Fault::LeverageDropped => drop_leverage(state),
     }
+}
+
+/// `LeverageDropped`: deletes the first leverage leaf (`0x1b`), if any.
+fn drop_leverage<S: State>(state: &mut S) -> Result<Option<String>, StateError> {
+    let Some((key, bytes)) = state.first_with_prefix(&[KIND_LEVERAGE])? else {
+        return Ok(None);
+    };
+    let Ok(setting) = LeverageSetting::decode(&bytes) else {
+        return Ok(None);
+    };
+    state.delete(&key)?;
+    Ok(Some(format!(
+        "forgot {}'s {}x leverage in market {}",
+        setting.owner, setting.leverage, setting.market
+    )))
 }
 
 /// `AgentWithdraw`: for the first account acting in the chunk (an accepted action) that

@@ -3,7 +3,8 @@
 //! with [`Workload::with_agents`]) agent approvals, revocations, agent-signed actions,
 //! dead-man's switches, trigger orders and TP/SLs (signed by the account or its agent),
 //! and (with [`Workload::with_client_orders`]) the client-order kinds: good-till-time
-//! orders with client ids, cancels by client id and modifies.
+//! orders with client ids, cancels by client id and modifies, and (with
+//! [`Workload::with_leverage`]) leverage settings, in and out of range.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
@@ -11,8 +12,8 @@
 use crate::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
     CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, L1Message, Liquidate,
-    ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel, TimeInForce, TpSl,
-    TriggerKind, TriggerOrder, Tx, Withdraw,
+    ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage,
+    TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -89,6 +90,8 @@ pub struct Workload {
     client_orders: bool,
     /// Client ids placed so far, as (trader, id), for cancels and modifies by client id.
     client_ids: Vec<(usize, u128)>,
+    /// Whether `SetLeverage` is drawn (`with_leverage`).
+    leverage: bool,
 }
 
 /// Client ids the workload draws from (1..=this; 0 = none), few enough to collide.
@@ -147,7 +150,16 @@ impl Workload {
             agents: Vec::new(),
             client_orders: false,
             client_ids: Vec::new(),
+            leverage: false,
         }
+    }
+
+    /// The same workload with a few of its user actions drawn from `SetLeverage` (1x up to
+    /// one past the market's maximum, so some are refused; signed by the trader or, with
+    /// agents, sometimes by its agent). Workloads without it are unchanged, seed for seed.
+    pub fn with_leverage(mut self) -> Workload {
+        self.leverage = true;
+        self
     }
 
     /// The same workload with a tenth of its user actions (roughly) drawn from the
@@ -245,7 +257,13 @@ impl Workload {
     pub fn next_tx(&mut self, now_ms: u64) -> Tx {
         let agent_span = if self.agents.is_empty() { 0 } else { 40 };
         let client_span = if self.client_orders { 30 } else { 0 };
-        let roll = self.rng.below(100 + agent_span + client_span);
+        let leverage_span = if self.leverage { 8 } else { 0 };
+        let roll = self
+            .rng
+            .below(100 + agent_span + client_span + leverage_span);
+        if roll >= 100 + agent_span + client_span {
+            return self.leverage_tx(now_ms);
+        }
         if roll >= 100 + agent_span {
             return self.client_tx(roll - 100 - agent_span, now_ms);
         }
@@ -433,6 +451,32 @@ impl Workload {
         } else {
             self.traders[t].key.clone()
         };
+        self.signed_by(&key, action)
+    }
+
+    /// A `SetLeverage` of a random trader in a random market, 1x to one past the market's
+    /// maximum; signed by its agent one time in three when it has one.
+    fn leverage_tx(&mut self, now_ms: u64) -> Tx {
+        let t = self.rng.below(self.traders.len() as u64) as usize;
+        let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+        let market = &self.genesis.markets[m];
+        let max = crate::engine::leverage::max_leverage(market);
+        let leverage = 1 + self.rng.below(u64::from(max) + 1) as u32;
+        let account = self.traders[t].address;
+        let by_agent = !self.agents.is_empty() && self.rng.chance(33);
+        let key = if by_agent {
+            self.agents[t].clone()
+        } else {
+            self.traders[t].key.clone()
+        };
+        let action = Action::SetLeverage(SetLeverage {
+            signer: address_of(&key),
+            account,
+            market: market.id,
+            leverage,
+            nonce: self.take_nonce(t),
+            expires_at: now_ms + 60_000,
+        });
         self.signed_by(&key, action)
     }
 
@@ -646,7 +690,8 @@ impl Workload {
     /// A transaction that gives `fault` something to corrupt, for faults that need a
     /// state the random draws reach only sometimes: a dead-man's switch an hour ahead
     /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
-    /// bid 1 % below the price for an hour (`expire-early`); `None` for the others. Trader
+    /// bid 1 % below the price for an hour (`expire-early`), 2x leverage in the first market
+    /// (`leverage-dropped`); `None` for the others. Trader
     /// 0 signs each with a fresh nonce, so offering it again is harmless.
     pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Option<Tx> {
         use crate::fault::Fault;
@@ -687,6 +732,14 @@ impl Workload {
                 client_id: 0,
                 nonce,
                 expires_at: now_ms + 3_600_000,
+            }),
+            Fault::LeverageDropped => Action::SetLeverage(SetLeverage {
+                signer: account,
+                account,
+                market: market.id,
+                leverage: 2,
+                nonce,
+                expires_at,
             }),
             _ => return None,
         };

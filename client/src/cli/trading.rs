@@ -259,6 +259,32 @@ pub struct TpSlArgs {
     pub agent_for: AgentFor,
 }
 
+/// `vigil leverage MARKET [LEVERAGE]` (PROTOCOL.md Part 4 §22).
+#[derive(Debug, Args)]
+pub struct LeverageArgs {
+    /// The market (symbol or id).
+    pub market: String,
+    /// The new leverage, `5` or `5x`: 1 up to the market's maximum (1 / initial margin).
+    /// Omitted: show the account's leverage in the market.
+    #[arg(value_parser = leverage)]
+    pub leverage: Option<u32>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
+/// `5` or `5x` → 5 (a positive whole number).
+fn leverage(text: &str) -> Result<u32, String> {
+    let number = text.strip_suffix(['x', 'X']).unwrap_or(text);
+    match number.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a leverage: give a whole number of at least 1, like 5 or 5x"
+        )),
+    }
+}
+
 /// `90s`, `15m`, `12h`, `30d` → milliseconds (a positive whole number and one unit).
 fn duration_ms(text: &str) -> Result<u64, String> {
     let split = text.len().saturating_sub(1);

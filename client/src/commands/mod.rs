@@ -16,6 +16,7 @@ pub(crate) mod json_units;
 mod keys;
 mod l1;
 mod ledger;
+mod leverage;
 pub mod market;
 pub mod network;
 pub mod oracle;
@@ -130,6 +131,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
         Command::DeadMan(command) => dead_man::run(cli, command).await,
         Command::Tpsl(args) => triggers::set(cli, args).await,
         Command::Triggers(arg) => triggers::list(cli, arg).await,
+        Command::Leverage(args) => leverage::run(cli, args).await,
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Markets => views::markets_command(cli).await,

@@ -36,6 +36,9 @@ pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
             crate::units::format_utc(at)
         );
     }
+    if let Some(line) = super::leverage::summary_line(&view.leverage, &markets) {
+        let _ = write!(text, "\n{line}");
+    }
     if !view.liquidatable_markets.is_empty() {
         let names: Vec<String> = view
             .liquidatable_markets
@@ -107,6 +110,9 @@ fn position_json(
     json["side"] = side_of(p).into();
     json["liquidation_price"] = serde_json::to_value(figures.liquidation)?;
     json["leverage_bps"] = serde_json::to_value(figures.leverage_bps)?;
+    // The account's leverage setting in the market (PROTOCOL.md Part 4 §22).
+    let setting = view.leverage.iter().find(|l| l.market == p.market);
+    json["leverage_setting"] = serde_json::to_value(setting.map(|l| l.leverage))?;
     Ok(json)
 }
 

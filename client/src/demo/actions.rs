@@ -1,12 +1,12 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
-//! withdrawal, an agent approval, a dead-man's switch, a buy stop and a good-till-time
-//! bid. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! withdrawal, an agent approval, a dead-man's switch, a buy stop, a good-till-time bid
+//! and a leverage setting. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SignedAction,
-    TimeInForce, TriggerKind, TriggerOrder, Withdraw,
+    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SetLeverage,
+    SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -102,6 +102,20 @@ impl Signer {
             expires_at: self.now_ms + EXPIRY_MS,
         };
         sign_action(key, Action::ScheduleCancel(switch), &self.domain)
+    }
+
+    /// `key`'s account sets `leverage` in BTC (below the 10x maximum, so it is stored).
+    pub fn set_leverage(&self, key: &SigningKey, leverage: u32, nonce_offset: u64) -> SignedAction {
+        let account = address_of(key);
+        let setting = SetLeverage {
+            signer: account,
+            account,
+            market: BTC,
+            leverage,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::SetLeverage(setting), &self.domain)
     }
 
     /// `key`'s account files a buy stop of 0.1 BTC at twice the demo price (it waits).

@@ -208,7 +208,7 @@ async fn the_ruling_can_be_rerun(net: &Network, r: &Ruling, winner: &Verifier, f
 }
 
 /// The fault kinds the tests below prove end to end, each with its workload seed.
-const END_TO_END: [(Fault, u64); 9] = [
+const END_TO_END: [(Fault, u64); 10] = [
     (Fault::WrongRoot, 1),
     (Fault::Mint, 2),
     (Fault::BadFill, 3),
@@ -218,6 +218,7 @@ const END_TO_END: [(Fault, u64); 9] = [
     (Fault::DeadManEarly, 7),
     (Fault::ExpireEarly, 8),
     (Fault::StopEarly, 9),
+    (Fault::LeverageDropped, 10),
 ];
 
 #[test]
@@ -276,6 +277,12 @@ async fn expire_early_from_the_real_sequencer_is_proven_and_resequenced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_early_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[8];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leverage_dropped_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[9];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

@@ -4,8 +4,9 @@
 use super::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
     Cancel, CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, L1Message, Liquidate,
-    MAX_AGENT_NAME_BYTES, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature,
-    SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
+    MAX_AGENT_NAME_BYTES, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
+    SetLeverage, Signature, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx,
+    Withdraw,
 };
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::H256;
@@ -134,6 +135,10 @@ impl Encode for Action {
                     .u64(t.stop_loss)
                     .u64(t.nonce)
                     .u64(t.expires_at);
+            }
+            Action::SetLeverage(l) => {
+                w.address(&l.signer).address(&l.account).u32(l.market);
+                w.u32(l.leverage).u64(l.nonce).u64(l.expires_at);
             }
         }
     }
@@ -371,6 +376,14 @@ impl Decode for Action {
             }
             ActionKind::TriggerOrder => Action::TriggerOrder(decode_trigger_order(r)?),
             ActionKind::TpSl => Action::TpSl(decode_tp_sl(r)?),
+            ActionKind::SetLeverage => Action::SetLeverage(SetLeverage {
+                signer: r.address("signer")?,
+                account: r.address("account")?,
+                market: r.u32("market")?,
+                leverage: r.u32("leverage")?,
+                nonce: r.u64("nonce")?,
+                expires_at: r.u64("expiresAt")?,
+            }),
         })
     }
 }

@@ -16,8 +16,8 @@ use crate::signing::{
     IMPLIED_VOL_UPDATE_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, MODIFY_ORDER_TYPE,
     MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
     REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH,
-    TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE, TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE,
-    WITHDRAW_TYPEHASH,
+    SET_LEVERAGE_TYPE, SET_LEVERAGE_TYPEHASH, TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE,
+    TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
 };
 
 /// Which action an `Action` is. The discriminant is the canonical-encoding tag.
@@ -43,6 +43,7 @@ pub enum ActionKind {
     TriggerOrder = 16,
     TpSl = 17,
     ImpliedVolUpdate = 18,
+    SetLeverage = 19,
 }
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
@@ -92,12 +93,13 @@ pub struct ActionRow {
 )]
 pub struct NotForcible(pub &'static str);
 
-/// `Order`: 11 + F·(M + 7) + 2·(M − 1). (A signature from another key reads one leaf,
+/// `Order`: 11 + F·(M + 7) + 2·(M − 1) + M. (A signature from another key reads one leaf,
 /// the agent approval, and stops there: far below every bound.) Every order that leaves
 /// the book may take its expiry entry and client-id leaf with it: 2 paths per event, and
-/// per cancelled order in the bounds below.
+/// per cancelled order in the bounds below. The last M: the taker's leverage leaf in each
+/// market, read by its margin checks (`engine::leverage`).
 fn order_bound(s: BoundSizes) -> usize {
-    11 + s.fills * (s.markets + 7) + 2 * s.markets.saturating_sub(1)
+    11 + s.fills * (s.markets + 7) + 2 * s.markets.saturating_sub(1) + s.markets
 }
 
 /// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask); the option
@@ -160,9 +162,16 @@ fn modify_order_bound(s: BoundSizes) -> usize {
     CANCEL_BY_CLIENT_ID_BOUND + client_order_bound(s)
 }
 
+/// `SetLeverage`: the approval leaf (signed by an agent), the nonce set, the setting leaf,
+/// the account, then the order margin of §8 over its markets at the new leverage (per
+/// market its position, market and setting leaf): 4 + 3·M.
+fn set_leverage_bound(s: BoundSizes) -> usize {
+    4 + 3 * s.markets
+}
+
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 19] = [
+    pub const TABLE: [ActionRow; 20] = [
         ActionRow {
             kind: ActionKind::Order,
             name: "Order",
@@ -193,7 +202,8 @@ impl ActionKind {
             type_string: WITHDRAW_TYPE,
             type_hash: WITHDRAW_TYPEHASH,
             forcible: Forcible::Always,
-            max_touched: |s| 4 + 2 * s.markets,
+            // The reservation also reads the leverage leaf of each market (M).
+            max_touched: |s| 4 + 3 * s.markets,
         },
         ActionRow {
             kind: ActionKind::Liquidate,
@@ -331,6 +341,16 @@ impl ActionKind {
             forcible: Forcible::Never,
             max_touched: |_| IMPLIED_VOL_UPDATE_BOUND,
         },
+        // A trading setting signed by the account or its agent; it never gets anybody out
+        // of a position, so it is not forcible.
+        ActionRow {
+            kind: ActionKind::SetLeverage,
+            name: "SetLeverage",
+            type_string: SET_LEVERAGE_TYPE,
+            type_hash: SET_LEVERAGE_TYPEHASH,
+            forcible: Forcible::Never,
+            max_touched: set_leverage_bound,
+        },
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -402,6 +422,7 @@ impl Action {
             Action::ModifyOrder(_) => ActionKind::ModifyOrder,
             Action::TriggerOrder(_) => ActionKind::TriggerOrder,
             Action::TpSl(_) => ActionKind::TpSl,
+            Action::SetLeverage(_) => ActionKind::SetLeverage,
             Action::ImpliedVolUpdate(_) => ActionKind::ImpliedVolUpdate,
         }
     }

@@ -536,6 +536,27 @@ pub struct TpSl {
     pub expires_at: u64,
 }
 
+/// `SetLeverage(address signer,address account,uint32 market,uint32 leverage,uint64 nonce,uint64 expiresAt)`:
+/// the account's leverage in `market`, `1..=⌊10000 / initial_margin_bps⌋`. It sets the
+/// initial-margin rate that resting orders and withdrawals are held to in that market,
+/// `max(initial_margin_bps, ⌈10000 / leverage⌉)` (so it can only ask for more margin than
+/// the market does); the maximum is the market's default. `signer` is the account or one of
+/// its approved agents (a trading setting: no money moves). docs/PROTOCOL.md Part 4 §22.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetLeverage {
+    pub signer: Address,
+    pub account: Address,
+    #[serde(with = "int")]
+    pub market: u32,
+    #[serde(with = "int")]
+    pub leverage: u32,
+    #[serde(with = "int")]
+    pub nonce: u64,
+    #[serde(with = "int")]
+    pub expires_at: u64,
+}
+
 /// One of the signable actions. JSON: `{"type": "Order", "message": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "message")]
@@ -559,6 +580,7 @@ pub enum Action {
     TriggerOrder(TriggerOrder),
     TpSl(TpSl),
     ImpliedVolUpdate(ImpliedVolUpdate),
+    SetLeverage(SetLeverage),
 }
 
 impl Action {
@@ -594,6 +616,7 @@ impl Action {
             Action::ModifyOrder(a) => Some((a.signer, a.nonce)),
             Action::TriggerOrder(a) => Some((a.signer, a.nonce)),
             Action::TpSl(a) => Some((a.signer, a.nonce)),
+            Action::SetLeverage(a) => Some((a.signer, a.nonce)),
         }
     }
 
@@ -610,6 +633,7 @@ impl Action {
             Action::ModifyOrder(a) => Some(a.account),
             Action::TriggerOrder(a) => Some(a.account),
             Action::TpSl(a) => Some(a.account),
+            Action::SetLeverage(a) => Some(a.account),
             Action::Liquidate(a) => Some(a.liquidator),
             other => other.claimed_signer(),
         }
@@ -677,6 +701,7 @@ impl Serialize for SignedAction {
             Action::ModifyOrder(m) => st.serialize_field("message", m)?,
             Action::TriggerOrder(m) => st.serialize_field("message", m)?,
             Action::TpSl(m) => st.serialize_field("message", m)?,
+            Action::SetLeverage(m) => st.serialize_field("message", m)?,
         }
         st.serialize_field("signature", &self.signature)?;
         st.end()
@@ -727,6 +752,7 @@ impl<'de> Deserialize<'de> for SignedAction {
             ActionKind::ModifyOrder => Action::ModifyOrder(message(wire.message)?),
             ActionKind::TriggerOrder => Action::TriggerOrder(message(wire.message)?),
             ActionKind::TpSl => Action::TpSl(message(wire.message)?),
+            ActionKind::SetLeverage => Action::SetLeverage(message(wire.message)?),
         };
         Ok(SignedAction {
             action,

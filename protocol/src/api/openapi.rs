@@ -77,8 +77,9 @@ schema_of! {
          (docs/PROTOCOL.md Part 4, receipts).");
     AccountView => "AccountView", described_object(
         "An account at the current state: address, collateral, equity, initial and \
-         maintenance margin, order margin, liquidatable markets, positions, open orders \
-         (micro-USDC integers; docs/spec/sequencer.md).");
+         maintenance margin, order margin, liquidatable markets, positions, open orders, \
+         leverage per market [{market, leverage, max_leverage, initial_margin_bps}] \
+         (micro-USDC integers; docs/spec/sequencer.md; leverage: docs/PROTOCOL.md Part 4 §22).");
     AgentsView => "AgentsView", described_object(
         "An account's agent keys: account, and agents [{agent, name, valid_until (ms, 0 = \
          until revoked), active}] in agent-address order (docs/PROTOCOL.md Part 4 §18).");

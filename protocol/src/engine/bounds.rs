@@ -4,18 +4,19 @@
 //!
 //! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
 //! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §14):
-//! - Order:      11 + F·(M + 7) + 2·(M − 1) (the taker's margin check and the resting
-//!   order's reservation read the same M − 1 other positions and market leaves; each
+//! - Order:      11 + F·(M + 7) + 2·(M − 1) + M (the taker's margin check and the resting
+//!   order's reservation read the same M − 1 other positions and market leaves, and the
+//!   taker's leverage leaf of each of the M markets (§22); each
 //!   position write may move its ADL index entry: 2 paths; an order leaving the book may
 //!   take its expiry entry and client-id leaf: 2 paths)
 //! - Cancel:     13 (7 for a resting order; 6 more to look for a trigger order instead)
 //! - CancelAll:  3 + 4·O + M
-//! - Withdraw:   4 + 2·M
+//! - Withdraw:   4 + 3·M (the reservation reads each market's leverage leaf too)
 //! - Liquidate:  15 + 2·M + 4·O + F·(M + 7) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
 //! - PriceUpdate: 6 + 1 + S + C·(8 + Order) (S = `MAX_SERIES_PER_LISTING` = 34 option
 //!   series it may list, with the listing leaf; C = `TRIGGER_FIRE_PER_UPDATE` trigger
 //!   orders fired)
-//! - TriggerOrder: 5; TpSl: 14; ImpliedVolUpdate: 1
+//! - TriggerOrder: 5; TpSl: 14; ImpliedVolUpdate: 1; SetLeverage: 4 + 3·M
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - ClientOrder: Order + 3; CancelByClientId: 9; ModifyOrder: CancelByClientId + ClientOrder
@@ -98,10 +99,10 @@ mod tests {
     fn devnet_bound() {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
         // 2 markets, 32 fills, 64 orders: a price update listing options (1 + 34 leaves)
-        // and firing 2 trigger orders (each an Order: 11 + 32·9 + 2) dominates a liquidation (15 + 4 + 256 + 32·9 + 16).
+        // and firing 2 trigger orders (each an Order: 11 + 32·9 + 2 + 2) dominates a liquidation (15 + 4 + 256 + 32·9 + 16).
         // The sweeps: 2 switches × (CancelAll 3 + 256 + 2, + 2) + 1, 4 orders × 8 + 1.
         let sweep = 2 * (3 + 256 + 2 + 2) + 1 + 4 * 8 + 1;
-        let order = 11 + 32 * 9 + 2;
+        let order = 11 + 32 * 9 + 2 + 2;
         assert_eq!(max_touched_keys(&g), 6 + 35 + 2 * (8 + order) + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
@@ -111,7 +112,7 @@ mod tests {
             })
             .collect();
         let sweep = 2 * (3 + 256 + 16 + 2) + 1 + 4 * 8 + 1;
-        let order = 11 + 32 * 23 + 2 * 15;
+        let order = 11 + 32 * 23 + 2 * 15 + 16;
         assert_eq!(max_touched_keys(&g), 6 + 35 + 2 * (8 + order) + 1 + sweep);
     }
 }

@@ -21,13 +21,16 @@
 //! 9. The trigger index holds exactly one entry per trigger order, at `(owner, market,
 //!    nonce, leg)`, pointing at it; each trigger key's direction and price are its
 //!    record's; TP/SL legs exist exactly for the pairs linked from positions' `0x17` leaves.
+//! 10. Option series are listed densely on markets with an option schedule.
+//! 11. Every stored leverage setting is below its market's maximum (which is stored as no
+//!     leaf) and at least 1.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
 use super::option_records::{ImpliedVols, OptionListing, OptionSeries};
 use super::records::{
-    Account, AgentApproval, BookOrder, DeadManSwitch, MarketState, Meta, NonceSet, OraclePrices,
-    Position, SideTotals, TpSlLink, TriggerRecord, Withdrawal,
+    Account, AgentApproval, BookOrder, DeadManSwitch, LeverageSetting, MarketState, Meta, NonceSet,
+    OraclePrices, Position, SideTotals, TpSlLink, TriggerRecord, Withdrawal,
 };
 use super::storage::decode_at;
 use crate::genesis::Genesis;
@@ -59,7 +62,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 14] = [
+const INVARIANTS: [(&str, Check); 15] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -80,6 +83,7 @@ const INVARIANTS: [(&str, Check); 14] = [
         trigger_index_matches_triggers,
     ),
     ("option-series-listed", option_series_listed),
+    ("leverage-within-market-range", leverage_within_market_range),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -118,6 +122,8 @@ struct Leaves {
     /// Option series by id, and the listing progress leaf.
     option_series: BTreeMap<u32, OptionSeries>,
     option_listing: Option<OptionListing>,
+    /// Leverage settings (`0x1b`).
+    leverage: Vec<LeverageSetting>,
 }
 
 /// A 20-byte address value (ADL index entries and insolvency markers).
@@ -236,6 +242,13 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                 }
                 l.tp_sl.insert(*key, link);
             }
+            KIND_LEVERAGE => {
+                let setting: LeverageSetting = decode_at(key, bytes).map_err(bad)?;
+                if leverage_key(&setting.owner, setting.market) != *key {
+                    return fail(format!("leverage leaf {key} names {}", setting.owner));
+                }
+                l.leverage.push(setting);
+            }
             KIND_ORACLE_PRICES => {
                 let id = u32::from_be_bytes(key.0[1..5].try_into().expect("4 bytes"));
                 if oracle_prices_key(id) != *key {
@@ -317,6 +330,27 @@ fn option_series_listed(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), S
 }
 
 /// Σ collateral (insurance fund included) + Σ pnl_pool + fees = deposits − withdrawals.
+/// Every stored leverage is in `1..max` for a genesis market (the maximum is stored as no
+/// leaf, docs/PROTOCOL.md Part 4 §22).
+fn leverage_within_market_range(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    for s in &l.leverage {
+        let Some(params) = genesis.market(s.market) else {
+            return Err(format!(
+                "{} has leverage in unknown market {}",
+                s.owner, s.market
+            ));
+        };
+        let max = super::leverage::max_leverage(params);
+        if s.leverage == 0 || s.leverage >= max {
+            return Err(format!(
+                "{} has leverage {}x stored in market {} (stored range 1..{max})",
+                s.owner, s.leverage, s.market
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn money_conserved(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
     let collateral: i128 = l.accounts.values().map(|a| a.collateral).sum();
     let pools: i128 = l.markets.values().map(|m| m.pnl_pool).sum();

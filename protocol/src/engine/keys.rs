@@ -37,6 +37,7 @@ const CLIENT_ID_OWNER_BYTES: usize = 15;
 pub const KIND_TRIGGER_BOOK: u8 = 0x15;
 pub const KIND_TRIGGER_INDEX: u8 = 0x16;
 pub const KIND_TP_SL: u8 = 0x17;
+pub const KIND_LEVERAGE: u8 = 0x1b;
 
 /// Trigger-book direction byte: orders that fire when the mark rises to their trigger
 /// (`mark ≥ trigger`, lowest trigger first) and when it falls to it (`mark ≤ trigger`,
@@ -368,6 +369,12 @@ pub fn trigger_index_key(owner: &Address, market: u32, nonce: u64, leg: u8) -> K
 /// the position.
 pub fn tp_sl_key(owner: &Address, market: u32) -> Key {
     key_with(KIND_TP_SL, &owner_market_hash(owner, market).0[..31])
+}
+
+/// `0x1b ‖ keccak256(owner ‖ market_be4)[..31]` → `LeverageSetting`: the account's
+/// leverage in the market (absent: the market's maximum).
+pub fn leverage_key(owner: &Address, market: u32) -> Key {
+    key_with(KIND_LEVERAGE, &owner_market_hash(owner, market).0[..31])
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use super::cancels::cancel_under;
 use super::funding::{accrue, sample_premium};
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::{account_market_orders_prefix, insolvent_key};
-use super::margin::{AccountRisk, account_risk};
+use super::margin::{AccountRisk, InitialRate, account_risk};
 use super::matching::{self, Market, Matched, Taker};
 use super::math::{BPS, Overflow, add, ceil_div, fee, mul, size_scale, sub};
 use super::orders::is_stale;
@@ -110,9 +110,9 @@ fn risk_of<S: State>(st: &mut S, genesis: &Genesis, acct: &Account) -> Result<Ac
         st,
         genesis,
         &acct.owner,
-        acct.collateral,
-        &acct.markets,
+        (acct.collateral, &acct.markets),
         None,
+        InitialRate::Market,
     )
 }
 

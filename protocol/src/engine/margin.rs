@@ -18,12 +18,18 @@
 //! that are not reduce-only, kept in the position leaf (`records::SideTotals`). A market
 //! without orders needs exactly its `IM`. docs/PROTOCOL.md Part 4 §8 states the rule.
 //!
+//! The initial-margin rate is the market's `initial_margin_bps`, except where a check
+//! holds new risk to the account's leverage setting ([`InitialRate::Leverage`],
+//! `engine::leverage`, docs/PROTOCOL.md Part 4 §22): then it is the rate of the account's
+//! leverage in that market, which is never below the market's.
+//!
 //! Every rounding makes the account look poorer or its requirement larger, i.e. favours
 //! the system.
 
 use super::Halt;
 use super::funding::funding_credit;
 use super::keys::position_key;
+use super::leverage::initial_bps;
 use super::math::{BPS, Overflow, add, ceil_div, floor_div, mul, size_scale, sub};
 use super::records::{MarketState, Position, SideTotals};
 use super::storage::{load_market, load_position};
@@ -60,6 +66,31 @@ pub struct OrderMargin {
     pub required: i128,
 }
 
+/// Which initial-margin rate a check values positions at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialRate {
+    /// The market's `initial_margin_bps`: the liquidation target, the maker check at a
+    /// fill, the read API's figures.
+    Market,
+    /// The rate of the account's leverage in each market (`engine::leverage`): what new
+    /// risk (a taker's fill that increases risk, a resting order, a withdrawal) is held to.
+    Leverage,
+}
+
+/// The initial-margin rate (bps) of `owner` in `market` under `rate`: reads the leverage
+/// leaf only for [`InitialRate::Leverage`].
+fn rate_bps<S: State>(
+    st: &mut S,
+    params: &MarketParams,
+    owner: &Address,
+    rate: InitialRate,
+) -> Result<u32, StateError> {
+    match rate {
+        InitialRate::Market => Ok(params.initial_margin_bps),
+        InitialRate::Leverage => initial_bps(st, params, owner),
+    }
+}
+
 /// `⌈|size| × mark × bps / (10^dec × 10000)⌉`: a margin of `bps` on a size at the mark.
 fn margin_at(size: i128, mark: i128, bps: u32, scale: i128) -> Result<i128, Overflow> {
     let notional_raw = mul(size.checked_abs().ok_or(Overflow)?, mark)?;
@@ -71,6 +102,16 @@ pub fn position_risk(
     ms: &MarketState,
     pos: &Position,
 ) -> Result<PositionRisk, Overflow> {
+    position_risk_at(params, ms, pos, params.initial_margin_bps)
+}
+
+/// [`position_risk`] with `initial_bps` as the initial-margin rate.
+fn position_risk_at(
+    params: &MarketParams,
+    ms: &MarketState,
+    pos: &Position,
+    initial_bps: u32,
+) -> Result<PositionRisk, Overflow> {
     if pos.size == 0 {
         return Ok(PositionRisk::default());
     }
@@ -81,7 +122,7 @@ pub fn position_risk(
     Ok(PositionRisk {
         upnl,
         funding,
-        initial: margin_at(pos.size, mark, params.initial_margin_bps, scale)?,
+        initial: margin_at(pos.size, mark, initial_bps, scale)?,
         maintenance: margin_at(pos.size, mark, params.maintenance_margin_bps, scale)?,
     })
 }
@@ -91,12 +132,12 @@ pub fn position_risk(
 /// `loss_raw` is that loss undivided (micro-USDC × 10^dec); a gain counts as 0, so
 /// orders priced better than the mark never lower the requirement below `IM`.
 fn side_case(
-    params: &MarketParams,
+    initial_bps: u32,
     (mark, scale): (i128, i128),
     size_after: i128,
     loss_raw: i128,
 ) -> Result<i128, Overflow> {
-    let initial = margin_at(size_after, mark, params.initial_margin_bps, scale)?;
+    let initial = margin_at(size_after, mark, initial_bps, scale)?;
     add(initial, ceil_div(loss_raw.max(0), scale)?)
 }
 
@@ -107,23 +148,25 @@ fn totals(t: &SideTotals) -> Result<(i128, i128), Overflow> {
 }
 
 /// One market's requirement with its resting orders (see the module doc): the worse of
-/// the all-buys-fill and the all-sells-fill case.
+/// the all-buys-fill and the all-sells-fill case, at the initial-margin rate
+/// `initial_bps` (the market's, or the account's leverage's).
 pub fn market_requirement(
     params: &MarketParams,
     ms: &MarketState,
     pos: &Position,
+    initial_bps: u32,
 ) -> Result<i128, Overflow> {
     let at = (i128::from(ms.mark_price), size_scale(params.size_decimals)?);
     let (bought, paid) = totals(&pos.bids)?;
     let (sold, received) = totals(&pos.asks)?;
     let buys = side_case(
-        params,
+        initial_bps,
         at,
         add(pos.size, bought)?,
         sub(paid, mul(bought, at.0)?)?,
     )?;
     let sells = side_case(
-        params,
+        initial_bps,
         at,
         sub(pos.size, sold)?,
         sub(mul(sold, at.0)?, received)?,
@@ -147,7 +190,8 @@ fn params_of<'g>(
 /// Equity and the requirement with open orders, over the same markets as `account_risk`
 /// (`current` as there). Every listed position leaf is valued with its market leaf, also
 /// one with only resting orders (`size = 0`), because its orders reserve margin at the
-/// mark.
+/// mark. The requirement is at the account's leverage in each market (its leverage leaf
+/// is read too): resting orders and withdrawals are new risk.
 pub fn order_margin<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -160,11 +204,12 @@ pub fn order_margin<S: State>(
     let mut required = 0i128;
     // Every listed leaf, also one with only resting orders (`size = 0`).
     let keep = |pos: &Position| !pos.is_empty();
-    each_market(st, owner, markets, current, keep, |market, pos, ms| {
+    each_market(st, owner, markets, current, keep, |st, market, pos, ms| {
         let params = params_of(genesis, owner, market)?;
-        let p = position_risk(params, ms, pos)?;
+        let bps = rate_bps(st, params, owner, InitialRate::Leverage)?;
+        let p = position_risk_at(params, ms, pos, bps)?;
         pnl = add(pnl, add(p.upnl, p.funding)?)?;
-        required = add(required, market_requirement(params, ms, pos)?)?;
+        required = add(required, market_requirement(params, ms, pos, bps)?)?;
         Ok(())
     })?;
     Ok(OrderMargin {
@@ -183,10 +228,10 @@ fn each_market<S: State>(
     markets: &[u32],
     current: Option<(u32, &Position, &MarketState)>,
     keep: impl Fn(&Position) -> bool,
-    mut visit: impl FnMut(u32, &Position, &MarketState) -> Result<(), Halt>,
+    mut visit: impl FnMut(&mut S, u32, &Position, &MarketState) -> Result<(), Halt>,
 ) -> Result<(), Halt> {
     if let Some((market, pos, ms)) = current {
-        visit(market, pos, ms)?;
+        visit(st, market, pos, ms)?;
     }
     for &market in markets {
         if current.is_some_and(|(m, _, _)| m == market) {
@@ -195,7 +240,7 @@ fn each_market<S: State>(
         let pos = load_position(st, owner, market)?;
         if keep(&pos) {
             let ms = load_market(st, market)?;
-            visit(market, &pos, &ms)?;
+            visit(st, market, &pos, &ms)?;
         }
     }
     Ok(())
@@ -203,23 +248,25 @@ fn each_market<S: State>(
 
 /// Risk of `owner` with `collateral`, over its `markets`. `current` overrides the stored
 /// position and market state of one market (the one being traded, held in memory); it is
-/// included even if `markets` does not list it yet.
+/// included even if `markets` does not list it yet. `rate` says which initial-margin rate
+/// `initial` is at (with [`InitialRate::Leverage`] each market's leverage leaf is read).
 pub fn account_risk<S: State>(
     st: &mut S,
     genesis: &Genesis,
     owner: &Address,
-    collateral: i128,
-    markets: &[u32],
+    (collateral, markets): (i128, &[u32]),
     current: Option<(u32, &Position, &MarketState)>,
+    rate: InitialRate,
 ) -> Result<AccountRisk, Halt> {
     let mut risk = AccountRisk {
         collateral,
         ..Default::default()
     };
     let keep = |pos: &Position| pos.size != 0;
-    each_market(st, owner, markets, current, keep, |market, pos, ms| {
+    each_market(st, owner, markets, current, keep, |st, market, pos, ms| {
         let params = params_of(genesis, owner, market)?;
-        let p = position_risk(params, ms, pos)?;
+        let bps = rate_bps(st, params, owner, rate)?;
+        let p = position_risk_at(params, ms, pos, bps)?;
         risk.pnl = add(risk.pnl, add(p.upnl, p.funding)?)?;
         risk.initial = add(risk.initial, p.initial)?;
         risk.maintenance = add(risk.maintenance, p.maintenance)?;
@@ -307,7 +354,8 @@ mod tests {
                 asks,
                 ..Default::default()
             };
-            assert_eq!(market_requirement(btc, &ms, &pos), Ok(need), "{pos:?}");
+            let at_market = market_requirement(btc, &ms, &pos, btc.initial_margin_bps);
+            assert_eq!(at_market, Ok(need), "{pos:?}");
         }
     }
 }

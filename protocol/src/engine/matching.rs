@@ -10,7 +10,7 @@
 //! the caller (`orders::place`), so a taker rejection is a clean no-op.
 
 use super::book::{best_order, release_order, release_size, remove_order, update_order};
-use super::margin::account_risk;
+use super::margin::{InitialRate, account_risk};
 use super::math::{Overflow, add, fee, long_part, sub};
 use super::position::{apply_trade, increases_risk};
 use super::receipt::{CancelReason, CancelledOrder, Fill, Status};
@@ -208,9 +208,9 @@ fn fill_maker<S: State>(
             st,
             mkt.genesis,
             &maker_order.account,
-            maker_collateral,
-            &maker_acct.markets,
+            (maker_collateral, &maker_acct.markets),
             Some((market, &maker_pos, ms)),
+            InitialRate::Market,
         )?;
         maker_ok = risk.equity >= risk.initial;
     }

@@ -9,7 +9,7 @@
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
 //! `cancels`, `liquidation`, `transfers`, `oracle` (with `option_listing`), `option_vol`,
-//! `agents`, `dead_man`, `expiry`, `client_orders`, `triggers` (the actions) →
+//! `agents`, `dead_man`, `expiry`, `client_orders`, `triggers`, `leverage` (the actions) →
 //! `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
@@ -27,6 +27,7 @@ mod funding;
 mod genesis_state;
 pub mod invariants;
 pub mod keys;
+pub mod leverage;
 mod liquidation;
 mod margin;
 mod matching;
@@ -528,5 +529,11 @@ fn apply_action<S: State>(
         Action::TpSl(t) => by_account_or_agent(st, ctx, signer, agent_call!(t, signer), |st| {
             triggers::set_tp_sl(st, genesis, t)
         }),
+        // A trading setting: the account's agents may change it (no money moves).
+        Action::SetLeverage(l) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(l, signer), |st| {
+                leverage::set(st, genesis, l)
+            })
+        }
     }
 }

@@ -8,7 +8,7 @@
 use super::book::{best_price, claim_slot, insert_order, side_of};
 use super::breaker;
 use super::funding::{accrue, sample_premium};
-use super::margin::{account_risk, order_margin};
+use super::margin::{InitialRate, account_risk, order_margin};
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
 use super::position::increases_risk;
@@ -233,9 +233,9 @@ pub fn place_with<S: State>(
                 st,
                 genesis,
                 &o.account,
-                taker.acct.collateral,
-                &taker.acct.markets,
+                (taker.acct.collateral, &taker.acct.markets),
                 current,
+                InitialRate::Leverage,
             )?;
             if risk.equity < risk.initial {
                 return reject_with(

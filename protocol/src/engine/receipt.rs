@@ -98,6 +98,8 @@ statuses! {
     ClientOrderNotFound = 57, "client_order_not_found", "the account has no open order with this client id";
     InvalidTriggerPrice = 64, "invalid_trigger_price", "a trigger price (triggerPrice, takeProfit, stopLoss) must be a positive multiple of the market's tick size";
     TriggerPriceMismatch = 65, "trigger_price_mismatch", "a market trigger order (stop-market, take-profit-market) has price 0; a limit one (stop-limit, take-profit-limit) needs a positive price";
+    LeverageOutOfRange = 66, "leverage_out_of_range", "the leverage must be at least 1 and at most the market's maximum, ⌊10000 / initial_margin_bps⌋";
+    LeverageInsufficientMargin = 67, "leverage_insufficient_margin", "at the lower leverage the account's equity would not cover the initial margin of its positions and open orders";
 }
 
 impl Status {

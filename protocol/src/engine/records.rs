@@ -253,6 +253,17 @@ pub struct TpSlLink {
     pub long: bool,
 }
 
+/// `0x1b` leaf: `owner`'s leverage setting in `market` (`SetLeverage`, docs/PROTOCOL.md
+/// Part 4 §22). Stored only below the market's maximum leverage, which is the default (no
+/// leaf), so each setting has one representation. Encoding: `owner(20) ‖ market(4) ‖
+/// leverage(4)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeverageSetting {
+    pub owner: Address,
+    pub market: u32,
+    pub leverage: u32,
+}
+
 /// `0x08` leaf: the account's `NONCE_WINDOW` highest used nonces, ascending.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NonceSet {
@@ -558,6 +569,22 @@ impl Decode for TpSlLink {
             market: r.u32("tp_sl.market")?,
             nonce: r.u64("tp_sl.nonce")?,
             long: r.bool("tp_sl.long")?,
+        })
+    }
+}
+
+impl Encode for LeverageSetting {
+    fn encode_to(&self, w: &mut Writer) {
+        w.address(&self.owner).u32(self.market).u32(self.leverage);
+    }
+}
+
+impl Decode for LeverageSetting {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(LeverageSetting {
+            owner: r.address("leverage.owner")?,
+            market: r.u32("leverage.market")?,
+            leverage: r.u32("leverage.leverage")?,
         })
     }
 }

@@ -10,7 +10,8 @@
 use super::book::side_of;
 use super::breaker;
 use super::keys::{SIDE_BID, account_agents_prefix, account_orders_prefix, parse_book_key};
-use super::margin::{AccountRisk, account_risk, order_margin, position_risk};
+use super::leverage::{leverage_of, max_leverage, rate_of};
+use super::margin::{AccountRisk, InitialRate, account_risk, order_margin, position_risk};
 use super::math::Overflow;
 use super::orders::is_stale;
 use super::records::{AgentApproval, BookOrder, MarketState, Meta, Withdrawal};
@@ -137,6 +138,42 @@ pub struct AccountView {
     /// cancels every open order (`ScheduleCancel`); absent when none is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_man_at_ms: Option<u64>,
+    /// The account's leverage in every genesis market (`SetLeverage`, docs/PROTOCOL.md
+    /// Part 4 §22), in genesis order.
+    #[serde(default)]
+    pub leverage: Vec<LeverageView>,
+}
+
+/// An account's leverage in one market: the setting (the market's maximum unless it set a
+/// lower one) and the initial-margin rate new risk there is held to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeverageView {
+    pub market: u32,
+    pub leverage: u32,
+    pub max_leverage: u32,
+    /// `max(initial_margin_bps, ⌈10000 / leverage⌉)`.
+    pub initial_margin_bps: u32,
+}
+
+/// `address`'s leverage in every genesis market.
+pub fn leverage_views<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    address: &Address,
+) -> Result<Vec<LeverageView>, StateError> {
+    genesis
+        .markets
+        .iter()
+        .map(|params| {
+            let leverage = leverage_of(st, params, address)?;
+            Ok(LeverageView {
+                market: params.id,
+                leverage,
+                max_leverage: max_leverage(params),
+                initial_margin_bps: rate_of(params, leverage),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,7 +220,15 @@ pub fn account_risk_view<S: State>(
     address: &Address,
 ) -> Result<AccountRisk, ViewError> {
     let acct = load_account(st, address)?;
-    account_risk(st, genesis, address, acct.collateral, &acct.markets, None).map_err(from_halt)
+    account_risk(
+        st,
+        genesis,
+        address,
+        (acct.collateral, &acct.markets),
+        None,
+        InitialRate::Market,
+    )
+    .map_err(from_halt)
 }
 
 /// The markets where `Liquidate{account: address, market}` would succeed at `ctx`.
@@ -197,8 +242,15 @@ pub fn liquidatable_markets<S: State>(
         return Ok(vec![]);
     }
     let acct = load_account(st, address)?;
-    let risk = account_risk(st, genesis, address, acct.collateral, &acct.markets, None)
-        .map_err(from_halt)?;
+    let risk = account_risk(
+        st,
+        genesis,
+        address,
+        (acct.collateral, &acct.markets),
+        None,
+        InitialRate::Market,
+    )
+    .map_err(from_halt)?;
     if risk.equity >= risk.maintenance {
         return Ok(vec![]);
     }
@@ -230,8 +282,15 @@ pub fn account_view<S: State>(
     address: &Address,
 ) -> Result<AccountView, ViewError> {
     let acct = load_account(st, address)?;
-    let risk = account_risk(st, genesis, address, acct.collateral, &acct.markets, None)
-        .map_err(from_halt)?;
+    let risk = account_risk(
+        st,
+        genesis,
+        address,
+        (acct.collateral, &acct.markets),
+        None,
+        InitialRate::Market,
+    )
+    .map_err(from_halt)?;
     let with_orders = order_margin(st, genesis, address, acct.collateral, &acct.markets, None)
         .map_err(from_halt)?;
     let mut positions = Vec::new();
@@ -295,6 +354,7 @@ pub fn account_view<S: State>(
         positions,
         open_orders,
         dead_man_at_ms: super::dead_man::scheduled_time(st, address)?,
+        leverage: leverage_views(st, genesis, address)?,
     })
 }
 

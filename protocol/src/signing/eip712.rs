@@ -49,6 +49,7 @@ pub const CANCEL_BY_CLIENT_ID_TYPE: &str = "CancelByClientId(address signer,addr
 pub const MODIFY_ORDER_TYPE: &str = "ModifyOrder(address signer,address account,uint128 clientId,uint64 price,uint64 size,uint64 nonce,uint64 expiresAt)";
 pub const TRIGGER_ORDER_TYPE: &str = "TriggerOrder(address signer,address account,uint32 market,bool isBuy,uint8 kind,uint64 triggerPrice,uint64 price,uint64 size,bool reduceOnly,uint64 nonce,uint64 expiresAt)";
 pub const TP_SL_TYPE: &str = "TpSl(address signer,address account,uint32 market,uint64 takeProfit,uint64 stopLoss,uint64 nonce,uint64 expiresAt)";
+pub const SET_LEVERAGE_TYPE: &str = "SetLeverage(address signer,address account,uint32 market,uint32 leverage,uint64 nonce,uint64 expiresAt)";
 
 /// keccak256(DOMAIN_TYPE)
 pub const DOMAIN_TYPEHASH: H256 =
@@ -111,6 +112,9 @@ pub const CANCEL_BY_CLIENT_ID_TYPEHASH: H256 =
 /// keccak256(MODIFY_ORDER_TYPE)
 pub const MODIFY_ORDER_TYPEHASH: H256 =
     h256("0xa03b0a8706077ee87f06dbfb4486efc80bf82d8565629d4aa2914c20a920e4e9");
+/// keccak256(SET_LEVERAGE_TYPE)
+pub const SET_LEVERAGE_TYPEHASH: H256 =
+    h256("0xe533630f7217468d35462fca6f36a661e6d6a8042a3187bbb6c9aa9566beab12");
 
 /// The Vigil domain separator for a deployment (`chainId` and the rollup contract's address
 /// come from genesis).
@@ -222,6 +226,13 @@ pub fn struct_hash(action: &Action) -> H256 {
             .uint(t.stop_loss.into())
             .uint(t.nonce.into())
             .uint(t.expires_at.into()),
+        Action::SetLeverage(l) => h
+            .address(&l.signer)
+            .address(&l.account)
+            .uint(l.market.into())
+            .uint(l.leverage.into())
+            .uint(l.nonce.into())
+            .uint(l.expires_at.into()),
     }
     .finish()
 }

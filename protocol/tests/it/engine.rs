@@ -10,6 +10,7 @@ mod client_orders;
 mod common_checks;
 mod dead_man;
 mod funding_by_time;
+mod leverage;
 mod liquidations;
 mod option_listing;
 mod option_vol;

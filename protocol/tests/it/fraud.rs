@@ -17,12 +17,13 @@ use protocol::workload::Workload;
 const T0_MS: u64 = 1_700_000_000_000;
 
 /// A replica after genesis, deposits, prices, every trader's agent approval and some
-/// warm-up trading (agent actions and the client-order kinds included), so that accounts hold positions and resting
+/// warm-up trading (agent actions, the client-order kinds and leverage settings included), so that accounts hold positions and resting
 /// orders.
 fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
     let mut w = Workload::new(seed, traders)
         .with_agents(seed)
-        .with_client_orders();
+        .with_client_orders()
+        .with_leverage();
     let mut tree = genesis_tree(&w.genesis);
     let domain = domain_separator(&w.genesis);
     let ctx = BlockContext {

@@ -6,8 +6,8 @@
 use protocol::action::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
     BoundSizes, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible, ImpliedVolUpdate,
-    Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, Signature,
-    SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
+    Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage,
+    Signature, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -210,6 +210,14 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             take_profit: 55_000,
             stop_loss: 45_000,
             nonce: 17,
+            expires_at: 1_000,
+        }),
+        ActionKind::SetLeverage => Action::SetLeverage(SetLeverage {
+            signer: account,
+            account,
+            market: 1,
+            leverage: 5,
+            nonce: 19,
             expires_at: 1_000,
         }),
     }

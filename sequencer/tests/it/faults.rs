@@ -8,7 +8,8 @@ use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
 use protocol::action::{
-    Action, ApproveAgent, ClientOrder, ScheduleCancel, TimeInForce, TriggerKind, TriggerOrder,
+    Action, ApproveAgent, ClientOrder, ScheduleCancel, SetLeverage, TimeInForce, TriggerKind,
+    TriggerOrder,
 };
 use protocol::api::sequencer::{AuditStatus, StatusResponse};
 use protocol::batch::{Batch, genesis_tree};
@@ -21,7 +22,8 @@ use std::time::Duration;
 /// Deposits, a price, two trades, alice approving bob as her agent (what `agent-withdraw`
 /// needs), bob's dead-man's switch far ahead (what `dead-man-early` needs), a
 /// good-till-time bid of alice's resting below the market (what `expire-early` needs) and
-/// a buy stop of bob's at twice the price (what `stop-early` needs); waits until all of it
+/// a buy stop of bob's at twice the price (what `stop-early` needs) and bob's 9x leverage
+/// in BTC (what `leverage-dropped` needs); waits until all of it
 /// is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
@@ -73,6 +75,15 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         expires_at: FAR,
     });
     seq.submit(&sign(&bob, stop)).await;
+    let leverage = Action::SetLeverage(SetLeverage {
+        signer: addr(&bob),
+        account: addr(&bob),
+        market: BTC,
+        leverage: 9,
+        nonce: nonce + 4,
+        expires_at: FAR,
+    });
+    seq.submit(&sign(&bob, leverage)).await;
     wait_for(
         "everything to be posted",
         Duration::from_secs(10),
@@ -157,7 +168,8 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
             | Fault::AgentWithdraw
             | Fault::DeadManEarly
             | Fault::ExpireEarly
-            | Fault::StopEarly => assert_eq!(broken, None, "{fault}"),
+            | Fault::StopEarly
+            | Fault::LeverageDropped => assert_eq!(broken, None, "{fault}"),
             Fault::BadFill | Fault::SkipLiquidationCheck => {}
         }
 

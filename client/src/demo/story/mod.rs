@@ -244,9 +244,13 @@ impl Story {
                 "alice bids 0.1 BTC @ 49,500 for an hour",
                 s.gtt_bid(&self.alice, 7),
             ),
+            (
+                "bob sets 5x leverage in BTC",
+                s.set_leverage(&self.bob, 5, 8),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all eight land in one batch: the batch the fault is armed for.
+        // One request, so all nine land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

@@ -3,8 +3,8 @@
 
 use super::Network;
 use protocol::action::{
-    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SignedAction,
-    TimeInForce, TriggerKind, TriggerOrder, Withdraw,
+    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SetLeverage,
+    SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
@@ -51,8 +51,8 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// healthy position: what `bad-fill` and `skip-liquidation-check` need); another trade, a
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
 /// ahead (what `dead-man-early` needs), a good-till-time bid resting below the market
-/// (what `expire-early` needs), a buy stop at twice the price (what `stop-early` needs);
-/// a third trade. Returns
+/// (what `expire-early` needs), a buy stop at twice the price (what `stop-early` needs),
+/// 9x leverage in BTC (what `leverage-dropped` needs); a third trade. Returns
 /// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
@@ -74,6 +74,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             schedule_cancel(net, 2, 3),
             gtt_bid(net, 3, 2),
             buy_stop(net, 3, 3),
+            set_leverage(net, 2, 4),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -90,7 +91,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
         "the three trades fill"
     );
     acked
@@ -155,6 +156,20 @@ fn buy_stop(net: &Network, trader: usize, nonce: u64) -> SignedAction {
         price: 0,
         size: ONE_BTC / 10,
         reduce_only: false,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
+}
+
+/// `trader` sets 9x leverage in BTC (below the 10x maximum, so it is stored).
+fn set_leverage(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::SetLeverage(SetLeverage {
+        signer: t.address,
+        account: t.address,
+        market: BTC,
+        leverage: 9,
         nonce,
         expires_at: FAR,
     });

@@ -298,8 +298,8 @@ fn modify_rejections_leave_the_order_as_it_was() {
     );
 }
 
-/// Random workloads mixing the client-order kinds (signed by traders and their agents)
-/// with every other kind, over batches 1 s apart so good-till-time orders expire and the
+/// Random workloads mixing the client-order kinds and leverage settings (signed by
+/// traders and their agents) with every other kind, over batches 1 s apart so good-till-time orders expire and the
 /// sweep runs: every invariant holds after every transaction.
 #[test]
 fn random_workloads_with_client_orders_keep_every_invariant() {
@@ -310,7 +310,8 @@ fn random_workloads_with_client_orders_keep_every_invariant() {
     for seed in 0..3 {
         let mut w = Workload::new(seed, 6)
             .with_agents(seed)
-            .with_client_orders();
+            .with_client_orders()
+            .with_leverage();
         let genesis = w.genesis.clone();
         let domain = domain_separator(&genesis);
         let mut tree = genesis_tree(&genesis);
@@ -333,7 +334,12 @@ fn random_workloads_with_client_orders_keep_every_invariant() {
             }
         }
     }
-    for kind in ["ClientOrder", "CancelByClientId", "ModifyOrder"] {
+    for kind in [
+        "ClientOrder",
+        "CancelByClientId",
+        "ModifyOrder",
+        "SetLeverage",
+    ] {
         assert!(
             kinds.contains(&(kind, true)),
             "{kind} accepted somewhere: {kinds:?}"

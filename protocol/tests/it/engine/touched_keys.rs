@@ -1,8 +1,8 @@
 //! The touched-path bound of `engine::bounds` is reached, not just respected: an order
 //! that uses all of its fill events against makers holding positions in every market and
 //! quoting with `ClientOrder` terms (an expiry and a client id), then rests, touches
-//! `8 + F·(M + 6) + 2·(M − 1)` paths (plus the dead-man sweep's empty probe): the bound
-//! `11 + F·(M + 7) + 2·(M − 1)` less the F + 2 ADL index moves it does not need and the
+//! `8 + F·(M + 6) + 2·(M − 1) + M` paths (plus the dead-man sweep's empty probe): the bound
+//! `11 + F·(M + 7) + 2·(M − 1) + M` (the last M: its leverage leaf in each market) less the F + 2 ADL index moves it does not need and the
 //! funding premium's probe of its own side (its resting order is that side's best, already
 //! touched). (`Sim` asserts the
 //! bound after every transaction of every test, including the random workloads.)
@@ -65,10 +65,10 @@ fn a_maximal_order_touches_exactly_the_bound() {
     // more path is the dead-man sweep's probe, which finds no switch due; the expiry
     // sweep's probe returns the first maker's expiry entry (not due), a key its fill
     // deletes anyway (the sweeps' own bounds are added per transaction).
-    assert_eq!(sim.last_touched, 1 + 8 + f * (m + 6) + 2 * (m - 1));
+    assert_eq!(sim.last_touched, 1 + 8 + f * (m + 6) + 2 * (m - 1) + m);
     assert_eq!(
         sim.last_touched - 1 + f + 3,
-        11 + f * (m + 7) + 2 * (m - 1),
+        11 + f * (m + 7) + 2 * (m - 1) + m,
         "the bound"
     );
 }

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
     CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, Liquidate, ModifyOrder, Order,
-    PriceUpdate, RevokeAgent, ScheduleCancel, SignedAction, TimeInForce, TpSl, TriggerKind,
-    TriggerOrder, Withdraw,
+    PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage, SignedAction, TimeInForce, TpSl,
+    TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -289,6 +289,18 @@ fn agent_action() -> impl Strategy<Value = Action> {
                 })
             }
         ),
+        (address(), address(), any::<[u32; 2]>(), any::<[u64; 2]>()).prop_map(
+            |(signer, account, m, n)| {
+                Action::SetLeverage(SetLeverage {
+                    signer,
+                    account,
+                    market: m[0],
+                    leverage: m[1],
+                    nonce: n[0],
+                    expires_at: n[1],
+                })
+            }
+        ),
     ]
 }
 
@@ -340,6 +352,7 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::ModifyOrder(m) => Action::ModifyOrder(ModifyOrder { signer, ..m }),
         Action::TriggerOrder(t) => Action::TriggerOrder(TriggerOrder { signer, ..t }),
         Action::TpSl(t) => Action::TpSl(TpSl { signer, ..t }),
+        Action::SetLeverage(l) => Action::SetLeverage(SetLeverage { signer, ..l }),
     }
 }
 

@@ -204,6 +204,23 @@ pub const VECTORS: &[Vector] = &[
         digest: "0xe97dbb83d308714bbe8dbc1dde26e3365916466871962a716ad04f5af90f4cc5",
         signature: "0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c",
     },
+    // Leverage (issue #16; vectors 30-31): the account's 5x in BTC-PERP and its agent's 3x
+    // in ETH-PERP (`signer` names the agent). The client's `external_signature` test posts
+    // both to a devnet.
+    Vector {
+        key: KEY,
+        action: r#"{"type":"SetLeverage","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"leverage":5,"nonce":30,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x7fa8e480a0bb1f05d7e55e7741204223bba3d027b7b0b5189c80b84eabd55af6",
+        digest: "0x5bc844b4e2296fbb8d20f87c5ab549763d4f68c1e383575723e8e7b0bc4e8614",
+        signature: "0x15a12dd2842caef78c063920515252cc55449b70c63553de11922afb65d52073553bf79668ff080f27d22f9e09132f6eea96e2976e94be5eea639d8f972040ee1c",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"SetLeverage","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"leverage":3,"nonce":31,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x3c7c994e8e084fca075cd013e17cda950c93f5d6b3cc5ceacbab570586ba060a",
+        digest: "0xabd81d90f808b147ad8905757bc8f963400bef7947375bcaa1b148e7cdd74a37",
+        signature: "0x3f1f7301f123cd9037095cd9022d4cbbeb2c3e9c33127af44b9e31cb722563dd14928732a41d15ed2d044bece1604d06931e46638f8e01218d8f0c1e7f6166d01c",
+    },
     // The options' implied volatility (issue #20), signed by the devnet's oracle signer 0
     // (the key of keccak256("vigil devnet oracle"), Part 4 §12). The client's
     // `external_signature` test posts it to a devnet.

@@ -7,6 +7,7 @@ mod accounts;
 mod agents;
 mod checks;
 mod dead_man;
+mod leverage;
 mod options;
 mod orders;
 mod signatures;
@@ -91,6 +92,7 @@ pub fn all() -> Vec<Case> {
         triggers::trigger_orders(),
         options::option_listing(),
         options::option_implied_vol(),
+        leverage::leverage_settings(),
     ]
 }
 
