@@ -29,6 +29,7 @@ pub mod invariants;
 pub mod keys;
 mod liquidation;
 mod margin;
+pub mod mark;
 mod matching;
 pub mod math;
 mod nonces;
