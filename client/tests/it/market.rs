@@ -17,6 +17,7 @@ fn markets(mark: u64) -> Vec<MarketInfo> {
         .into_iter()
         .map(|params| MarketInfo {
             mark_price: if params.id == 1 { mark } else { 0 },
+            index_price: if params.id == 1 { mark } else { 0 },
             params,
             price_timestamp_ms: 0,
             funding_index: 0,

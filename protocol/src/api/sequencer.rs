@@ -268,8 +268,12 @@ pub type TriggersResponse = crate::engine::view::TriggersView;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketInfo {
     pub params: MarketParams,
-    /// The latest oracle price (0 = none yet) and when it was signed.
+    /// The robust mark (0 = no price yet; docs/PROTOCOL.md Part 4 §23): what margin and
+    /// liquidation use.
     pub mark_price: u64,
+    /// The index: the median of the fresh oracle prices (§7), and when it was signed.
+    #[serde(default)]
+    pub index_price: u64,
     pub price_timestamp_ms: u64,
     pub funding_index: i128,
     pub long_open_interest: u64,

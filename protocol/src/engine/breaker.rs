@@ -20,7 +20,7 @@ fn beyond(from: u64, to: u64, bound_bps: u32) -> bool {
 }
 
 /// Updates the breaker fields for an accepted price `price` signed at `t`; `ms` still
-/// holds the previous mark and its timestamp (the caller sets the new ones afterwards).
+/// holds the previous index and its timestamp (the caller sets the new ones afterwards).
 pub fn on_price(
     genesis: &Genesis,
     params: &MarketParams,
@@ -28,7 +28,7 @@ pub fn on_price(
     price: u64,
     t: u64,
 ) {
-    let (prev, prev_ts) = (ms.mark_price, ms.price_timestamp_ms);
+    let (prev, prev_ts) = (ms.index_price, ms.price_timestamp_ms);
     if prev == 0 {
         ms.window_price = price;
         ms.window_start_ms = t;
@@ -104,7 +104,7 @@ pub fn tripped(
     let stale_since = ms
         .price_timestamp_ms
         .saturating_add(genesis.max_price_age_ms);
-    if ms.mark_price != 0 && now > stale_since {
+    if ms.index_price != 0 && now > stale_since {
         return Some(Tripped {
             reason: BREAKER_STALE,
             since_ms: stale_since,

@@ -1,6 +1,7 @@
 //! Funding: a cumulative index per market that accrues by elapsed time. The premium of the
 //! book mid over the index price (capped) is sampled after every action on the market
-//! (`Order`, `Liquidate`, `PriceUpdate`) and held until the next one, which first accrues
+//! (`Order`, `Liquidate`, `PriceUpdate`; the same sample as the mark's, `mark::sample`) and
+//! held until the next one, which first accrues
 //! `index × premium × elapsed / period` at the held premium: so over any span the index
 //! moves by the time-weighted premium, whether or not a price update is included. Funding
 //! is settled into positions lazily, whenever a position's size changes.
@@ -8,42 +9,17 @@
 //! Index units: micro-USDC per whole unit of the base asset, times `FUNDING_INDEX_SCALE`.
 //! Longs pay when the index rises. Formulas and rounding: docs/PROTOCOL.md Part 4 §6.
 
-use super::Halt;
-use super::book::{best_price, side_of};
+use super::mark::smooth;
 use super::math::{BPS, FUNDING_INDEX_SCALE, Overflow, floor_div, mul, sub, trunc_div};
 use super::records::MarketState;
-use crate::state::State;
 
 /// The longest span one accrual covers: 365 days (the longest funding period), which keeps
 /// `price × premium × dt × SCALE` inside `i128`. A market untouched for longer accrues the
 /// cap.
 pub const MAX_FUNDING_GAP_MS: u64 = crate::genesis::MAX_FUNDING_PERIOD_MS;
 
-/// The premium of the book mid over the oracle price, in whole bps truncated toward zero,
-/// clamped to ±`cap_bps`: `(mid − oracle) × 10000 / oracle` with `mid = (bid + ask) / 2`,
-/// computed as `(bid + ask − 2·oracle) × 10000 / (2·oracle)` so the mid never rounds.
-/// Zero when either side of the book is empty or there is no price yet.
-pub fn premium_bps(
-    best_bid: Option<u64>,
-    best_ask: Option<u64>,
-    oracle: u64,
-    cap_bps: u32,
-) -> Result<i128, Overflow> {
-    let (Some(bid), Some(ask)) = (best_bid, best_ask) else {
-        return Ok(0);
-    };
-    if oracle == 0 {
-        return Ok(0);
-    }
-    let twice_oracle = mul(i128::from(oracle), 2)?;
-    let diff = sub(i128::from(bid) + i128::from(ask), twice_oracle)?;
-    let premium = trunc_div(mul(diff, BPS)?, twice_oracle)?;
-    let cap = i128::from(cap_bps);
-    Ok(premium.clamp(-cap, cap))
-}
-
 /// Accrues funding up to `now_ms` at the premium and index price held since the last
-/// accrual: `index += trunc(mark × funding_premium_bps × dt × SCALE / (10000 × period))`
+/// accrual: `index += trunc(index_price × funding_premium_bps × dt × SCALE / (10000 × period))`
 /// with `dt = min(now − funding_timestamp_ms, MAX_FUNDING_GAP_MS)`, then
 /// `funding_timestamp_ms = now`. The first call (timestamp 0) only starts the clock, and
 /// time never goes back: a `now` at or before the funding time accrues nothing.
@@ -52,34 +28,25 @@ pub fn accrue(ms: &mut MarketState, now_ms: u64, period_ms: u64) -> Result<(), O
         ms.funding_timestamp_ms = now_ms;
         return Ok(());
     }
-    if now_ms <= ms.funding_timestamp_ms || period_ms == 0 {
+    if now_ms <= ms.funding_timestamp_ms {
         return Ok(());
     }
     let dt = (now_ms - ms.funding_timestamp_ms).min(MAX_FUNDING_GAP_MS);
+    // The mark's smoothed premium integrates the same held sample over the same span.
+    smooth(ms, dt)?;
+    ms.funding_timestamp_ms = now_ms;
+    if period_ms == 0 {
+        return Ok(());
+    }
     let numerator = mul(
         mul(
-            mul(i128::from(ms.mark_price), ms.funding_premium_bps)?,
+            mul(i128::from(ms.index_price), ms.funding_premium_bps)?,
             FUNDING_INDEX_SCALE,
         )?,
         i128::from(dt),
     )?;
     let step = trunc_div(numerator, mul(BPS, i128::from(period_ms))?)?;
     ms.funding_index = ms.funding_index.checked_add(step).ok_or(Overflow)?;
-    ms.funding_timestamp_ms = now_ms;
-    Ok(())
-}
-
-/// Samples the premium the market holds from now on: the book's best bid and ask against
-/// the current index price (`premium_bps`, capped at `cap_bps`).
-pub fn sample_premium<S: State>(
-    st: &mut S,
-    market: u32,
-    ms: &mut MarketState,
-    cap_bps: u32,
-) -> Result<(), Halt> {
-    let bid = best_price(st, market, side_of(true))?;
-    let ask = best_price(st, market, side_of(false))?;
-    ms.funding_premium_bps = premium_bps(bid, ask, ms.mark_price, cap_bps)?;
     Ok(())
 }
 
@@ -106,38 +73,13 @@ pub fn funding_credit(
 mod tests {
     use super::*;
 
-    #[test]
-    fn premium_uses_the_exact_mid_truncates_and_caps() {
-        let oracle = 100_000_000; // 100 USD
-        // mid 100.05 → 5 bps.
-        assert_eq!(
-            premium_bps(Some(100_000_000), Some(100_100_000), oracle, 50),
-            Ok(5)
-        );
-        // mid 99.9995 → −0.05 bps → truncates to 0.
-        assert_eq!(
-            premium_bps(Some(99_999_000), Some(100_000_000), oracle, 50),
-            Ok(0)
-        );
-        // mid 110 → 1000 bps, capped at 50.
-        assert_eq!(
-            premium_bps(Some(110_000_000), Some(110_000_000), oracle, 50),
-            Ok(50)
-        );
-        assert_eq!(
-            premium_bps(Some(90_000_000), Some(90_000_000), oracle, 50),
-            Ok(-50)
-        );
-        assert_eq!(premium_bps(None, Some(1), oracle, 50), Ok(0));
-    }
-
     /// The first call starts the clock; then the held premium accrues by elapsed time,
     /// over any gap up to 365 days; time never goes back.
     #[test]
     fn accrual_is_by_elapsed_time_at_the_held_premium() {
         let hour = 3_600_000;
         let mut ms = MarketState {
-            mark_price: 100_000_000,
+            index_price: 100_000_000,
             funding_premium_bps: 10,
             ..MarketState::default()
         };

@@ -18,10 +18,11 @@
 
 use super::backstop::{Backstop, bankruptcy_price, credit_residue};
 use super::cancels::cancel_under;
-use super::funding::{accrue, sample_premium};
+use super::funding::accrue;
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::{account_market_orders_prefix, insolvent_key};
 use super::margin::{AccountRisk, InitialRate, account_risk};
+use super::mark;
 use super::matching::{self, Market, Matched, Taker};
 use super::math::{BPS, Overflow, add, ceil_div, fee, mul, size_scale, sub};
 use super::orders::is_stale;
@@ -205,7 +206,7 @@ fn run_stages<S: State>(
     outcome.reward = pay_fee(st, l, outcome.fee, &mut fund)?;
     outcome.remaining = taker.pos.size;
     store_position(st, &mut taker.acct, l.market, &taker.pos)?;
-    sample_premium(st, l.market, &mut ms, genesis.max_funding_premium_bps)?;
+    mark::sample(st, params, &mut ms, genesis.max_funding_premium_bps)?;
     store_market(st, l.market, &ms)?;
     store_account(st, &taker.acct)?;
     store_account(st, &fund)?;

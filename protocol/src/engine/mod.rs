@@ -30,6 +30,7 @@ pub mod keys;
 pub mod leverage;
 mod liquidation;
 mod margin;
+pub mod mark;
 mod matching;
 pub mod math;
 mod nonces;

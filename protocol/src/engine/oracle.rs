@@ -9,13 +9,14 @@
 //! is taken at `t = max(update time, the index's time)`: the median of the slots signed
 //! within `max_price_age_ms` of `t`. Then funding accrues up to `t` at the premium held
 //! since the last action (§6), the circuit breaker sees the index (`breaker::on_price`,
-//! §7.1), the mark price and its timestamp become the index and `t`, and the premium is
-//! sampled again against the new index. Last, the market's option schedule (if any) lists
+//! §7.1), the index and its timestamp become the median and `t`, and the book premium and
+//! the robust mark are sampled against the new index (`mark`, §23). Last, the market's option schedule (if any) lists
 //! the expiry that is due at `t` around the new index (`option_listing`, Part 8 §9), and the
 //! trigger orders the new mark reaches fire (`triggers`, §21).
 
 use super::breaker;
-use super::funding::{accrue, sample_premium};
+use super::funding::accrue;
+use super::mark;
 use super::math::MAX_PRICE;
 use super::option_listing;
 use super::receipt::{Receipt, Status};
@@ -132,7 +133,7 @@ pub(crate) fn signer_slot(
 }
 
 /// Accrues funding up to `at_ms` at the held premium, updates the breaker, makes `index`
-/// the market's mark price as of `at_ms`, and samples the premium over it.
+/// the market's index as of `at_ms`, and samples the premium and the mark over it.
 fn set_index<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -146,9 +147,9 @@ fn set_index<S: State>(
     };
     accrue(ms, at_ms, genesis.funding_period_ms)?;
     breaker::on_price(genesis, params, ms, index, at_ms);
-    ms.mark_price = index;
+    ms.index_price = index;
     ms.price_timestamp_ms = at_ms;
-    sample_premium(st, market, ms, genesis.max_funding_premium_bps)?;
+    mark::sample(st, params, ms, genesis.max_funding_premium_bps)?;
     store_market(st, market, ms)?;
     Ok(())
 }

@@ -7,8 +7,9 @@
 
 use super::book::{best_price, claim_slot, insert_order, side_of};
 use super::breaker;
-use super::funding::{accrue, sample_premium};
+use super::funding::accrue;
 use super::margin::{InitialRate, account_risk, order_margin};
+use super::mark;
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
 use super::position::increases_risk;
@@ -271,7 +272,7 @@ pub fn place_with<S: State>(
     if taker.acct != acct_before {
         store_account(st, &taker.acct)?;
     }
-    sample_premium(st, o.market, &mut ms, genesis.max_funding_premium_bps)?;
+    mark::sample(st, params, &mut ms, genesis.max_funding_premium_bps)?;
     if ms != ms_before {
         store_market(st, o.market, &ms)?;
     }

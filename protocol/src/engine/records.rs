@@ -126,8 +126,12 @@ impl BookOrder {
 /// `0x05` leaf: one market's dynamic state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MarketState {
-    /// The latest oracle price (micro-USDC per whole unit); 0 = none yet.
+    /// The robust mark (micro-USDC per whole unit; 0 = no price yet): the median of the
+    /// index, the index plus the smoothed premium and the clamped book mid, set at the end
+    /// of every `Order`, `Liquidate` and `PriceUpdate` (`mark.rs`, docs/PROTOCOL.md Part 4
+    /// §23). Margin, liquidation, the price band and triggers use it.
     pub mark_price: u64,
+    /// The oracle time of the index (`index_price`).
     pub price_timestamp_ms: u64,
     /// Cumulative funding per whole unit, micro-USDC × `FUNDING_INDEX_SCALE`; longs pay
     /// when it rises.
@@ -156,6 +160,15 @@ pub struct MarketState {
     /// The funding premium (bps) sampled after the last action on this market, held from
     /// `funding_timestamp_ms` until the next one (docs/PROTOCOL.md Part 4 §6).
     pub funding_premium_bps: i128,
+    /// The index: the median of the fresh oracle prices (§7); 0 = none yet. Funding accrues
+    /// on it and the circuit breaker watches it.
+    pub index_price: u64,
+    /// The book premium sampled after the last action (the clamped mid minus the index,
+    /// micro-USDC per whole unit), held like `funding_premium_bps`.
+    pub book_premium: i128,
+    /// The smoothed book premium (micro-USDC per whole unit): the held samples integrated
+    /// over time (`mark::smooth`).
+    pub premium_ema: i128,
 }
 
 /// `MarketState::breaker_reason`: not tripped.
@@ -403,6 +416,9 @@ impl Encode for MarketState {
             .u32(self.breaker_move_bps)
             .u64(self.breaker_move_ms)
             .i128(self.funding_premium_bps);
+        w.u64(self.index_price)
+            .i128(self.book_premium)
+            .i128(self.premium_ema);
     }
 }
 
@@ -426,6 +442,9 @@ impl Decode for MarketState {
             breaker_move_bps: r.u32("market.breaker_move_bps")?,
             breaker_move_ms: r.u64("market.breaker_move_ms")?,
             funding_premium_bps: r.i128("market.funding_premium_bps")?,
+            index_price: r.u64("market.index_price")?,
+            book_premium: r.i128("market.book_premium")?,
+            premium_ema: r.i128("market.premium_ema")?,
         })
     }
 }
@@ -717,7 +736,7 @@ mod tests {
                 breaker_reason: BREAKER_MOVE,
                 ..Default::default()
             },
-            72 + 8 + 8 + 1 + 8 + 4 + 8 + 16,
+            72 + 8 + 8 + 1 + 8 + 4 + 8 + 16 + 8 + 16 + 16,
         );
         round_trip(
             Withdrawal {

@@ -17,6 +17,7 @@ mod option_vol;
 mod oracle_median;
 mod orders;
 mod reservation;
+mod robust_mark;
 mod touched_keys;
 mod transfers;
 mod triggers;
@@ -115,6 +116,8 @@ pub struct Sim {
     pub queue: u64,
     /// State paths the last transaction touched (see `engine::bounds`).
     pub last_touched: usize,
+    /// Transactions applied, each followed by the invariant check.
+    pub checks: u64,
 }
 
 /// Wraps the state and records every path a transaction touches: keys read, written or
@@ -173,6 +176,7 @@ impl Sim {
             nonce: 0,
             queue: 0,
             last_touched: 0,
+            checks: 0,
         }
     }
 
@@ -211,6 +215,7 @@ impl Sim {
         if let Err(e) = invariants::check_map_state(&self.g, &self.st) {
             panic!("after {tx:?} → {r:?}: {e}");
         }
+        self.checks += 1;
         r
     }
 

@@ -559,7 +559,8 @@ fn a_sequencer_that_computes_the_index_wrongly_is_proven() {
     }
     let key = market_key(1);
     let mut ms = MarketState::decode(&faulty.get(&key).unwrap().unwrap()).unwrap();
-    assert_eq!(ms.mark_price, 50_010 * USD, "the honest index");
+    assert_eq!(ms.index_price, 50_010 * USD, "the honest index");
+    ms.index_price = 60_000 * USD;
     ms.mark_price = 60_000 * USD;
     faulty.set(&key, ms.encode()).unwrap();
     let root = faulty.root();

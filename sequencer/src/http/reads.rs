@@ -172,6 +172,7 @@ pub(super) fn market_infos(
         markets.push(MarketInfo {
             params: params.clone(),
             mark_price: state.mark_price,
+            index_price: state.index_price,
             price_timestamp_ms: state.price_timestamp_ms,
             funding_index: state.funding_index,
             long_open_interest: state.long_open_interest,

@@ -45,9 +45,12 @@ fn a_partial_liquidation_closes_just_enough_through_the_book() {
     sim.price(TOY, 95_000_000);
     expect(&sim.liquidate(keeper, long, TOY), Status::NotLiquidatable);
     // At 93: equity 38 < MM 46.5. Target ⌈(93 − 38) / (93 × (10 % − 1 %))⌉ = 7 units,
-    // limit max(93 − 46.5, bankruptcy 89.2) = 89.2: 5 fill at 92 and 2 at 90.
+    // limit max(93 − 46.5, bankruptcy 89.2) = 89.2: 5 fill at 92 and 2 at 90. The book
+    // (92 / 120, mid 106) has stood 2 ms, so the mark (§22) is 93 plus 56 micro-USDC of
+    // smoothed premium: 20 after 1 ms at +6 USD, then 36 after 1 ms at +11 USD.
     sim.now += 1;
     sim.price(TOY, 93_000_000);
+    assert_eq!(sim.market(TOY).mark_price, 93_000_056);
     let r = sim.liquidate(keeper, long, TOY);
     expect(&r, Status::Ok);
     assert_eq!(r.cancelled[0].reason, CancelReason::Liquidation);
@@ -62,14 +65,15 @@ fn a_partial_liquidation_closes_just_enough_through_the_book() {
     let l = r.liquidation.unwrap();
     assert_eq!((l.book_filled, l.remaining), (7, 10 - 7));
     assert!(l.closed.is_empty() && l.deleveraged.is_empty() && !l.insolvent);
-    // Fee 1 % of 7 × 93 = 6.51; a quarter to the keeper, the rest to the fund.
-    assert_eq!(l.fee, 6_510_000);
-    assert_eq!(l.reward, 6_510_000 * LIQUIDATOR_SHARE_BPS / 10_000);
-    assert_eq!(sim.collateral(keeper), 1_627_500);
-    assert_eq!(sim.collateral(INSURANCE_FUND), 4_882_500);
+    // Fee 1 % of 7 × 93.000056 = 6.51000392, rounded up; a quarter to the keeper, the
+    // rest to the fund.
+    assert_eq!(l.fee, 6_510_004);
+    assert_eq!(l.reward, 6_510_004 * LIQUIDATOR_SHARE_BPS / 10_000);
+    assert_eq!(sim.collateral(keeper), 1_627_501);
+    assert_eq!(sim.collateral(INSURANCE_FUND), 4_882_503);
     // Realized −60 and the fee leave 41.49 (less 3 micro-USDC of funding settled: the
-    // quotes made the mid 106 > the mark); equity ≈ 20.49 ≥ MM 13.95 again.
-    assert_eq!(sim.collateral(long), 41_489_997);
+    // quotes made the mid 106 > the index, and 4 of fee); equity ≈ 20.49 ≥ MM 13.95 again.
+    assert_eq!(sim.collateral(long), 41_489_993);
     let ctx = sim.ctx();
     assert!(!view::is_liquidatable(&mut sim.st, &sim.g, &ctx, &long).unwrap());
 }

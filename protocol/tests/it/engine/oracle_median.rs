@@ -26,7 +26,7 @@ fn run(name: &str, rows: &[Row]) {
         assert_eq!(r.status, status, "{name}, row {i}: {r:?}");
         let ms = sim.market(TOY);
         assert_eq!(
-            (ms.mark_price, ms.price_timestamp_ms),
+            (ms.index_price, ms.price_timestamp_ms),
             (index, index_ms),
             "{name}, row {i}"
         );

@@ -40,7 +40,14 @@ fn worked_example_fill_fees_and_funding() {
     assert_eq!(sim.market(BTC).funding_index, 100_000_000_000_000);
     assert_eq!(sim.view(bob).positions[0].funding, -50_000_000);
     assert_eq!(sim.view(alice).positions[0].funding, 50_000_000);
-    assert_eq!(sim.view(alice).equity, 9_995_000_000 + 50_000_000);
+    // The book's premium (mid 50,200) has stood for longer than the smoothing window, so
+    // the mark is 50,200 (§22): Alice's short shows 100 USD of unrealized loss.
+    assert_eq!(sim.market(BTC).premium_ema, 200_000_000);
+    assert_eq!(sim.market(BTC).mark_price, 50_200_000_000);
+    assert_eq!(
+        sim.view(alice).equity,
+        9_995_000_000 + 50_000_000 - 100_000_000
+    );
 
     // Bob sells 0.1 BTC into Carol's bid at 50,100: funding settles (−50 USD), 0.1 BTC
     // realizes +10 USD, taker fee 2.505 USD. Carol pays a 1.002 USD maker fee.
