@@ -15,8 +15,8 @@ pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
     CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, FillsArgs,
-    ForceCommand, ForceWait, LeverageArgs, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs,
-    TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
+    ForceCommand, ForceWait, LeverageArgs, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg,
+    TpSlArgs, TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).

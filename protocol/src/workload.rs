@@ -687,18 +687,22 @@ impl Workload {
         }
     }
 
-    /// A transaction that gives `fault` something to corrupt, for faults that need a
+    /// The transactions that give `fault` something to corrupt, for faults that need a
     /// state the random draws reach only sometimes: a dead-man's switch an hour ahead
     /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
     /// bid 1 % below the price for an hour (`expire-early`), 2x leverage in the first market
-    /// (`leverage-dropped`); `None` for the others. Trader
-    /// 0 signs each with a fresh nonce, so offering it again is harmless.
-    pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Option<Tx> {
+    /// (`leverage-dropped`), a small fill between traders 1 and 0 (`bad-fill`,
+    /// `skip-liquidation-check`); none for the others. Each is signed with fresh nonces,
+    /// so offering it again is harmless.
+    pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Vec<Tx> {
         use crate::fault::Fault;
         let account = self.traders[0].address;
         let price = self.prices[0];
         let market = self.genesis.markets[0].clone();
         let size = market.lot_size * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        if matches!(fault, Fault::BadFill | Fault::SkipLiquidationCheck) {
+            return self.crossing_pair(now_ms);
+        }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
             Fault::DeadManEarly => Action::ScheduleCancel(ScheduleCancel {
@@ -741,10 +745,43 @@ impl Workload {
                 nonce,
                 expires_at,
             }),
-            _ => return None,
+            _ => return Vec::new(),
         };
         let key = self.traders[0].key.clone();
-        Some(self.signed_by(&key, action))
+        vec![self.signed_by(&key, action)]
+    }
+
+    /// A fill between the first two traders in the first market, for the faults that
+    /// corrupt a fill or a position (`bad-fill`, `skip-liquidation-check`): trader 1
+    /// rests a small ask at the price, trader 0 takes it with an IOC bid.
+    fn crossing_pair(&mut self, now_ms: u64) -> Vec<Tx> {
+        if self.traders.len() < 2 {
+            return Vec::new();
+        }
+        let market = self.genesis.markets[0].clone();
+        let size = market.lot_size * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        let price = (self.prices[0] / market.tick_size).max(1) * market.tick_size;
+        [(1, false, TimeInForce::Gtc), (0, true, TimeInForce::Ioc)]
+            .into_iter()
+            .map(|(trader, is_buy, tif)| {
+                let account = self.traders[trader].address;
+                let action = Action::ClientOrder(ClientOrder {
+                    signer: account,
+                    account,
+                    market: market.id,
+                    is_buy,
+                    price,
+                    size,
+                    tif,
+                    reduce_only: false,
+                    client_id: 0,
+                    nonce: self.take_nonce(trader),
+                    expires_at: now_ms + 3_600_000,
+                });
+                let key = self.traders[trader].key.clone();
+                self.signed_by(&key, action)
+            })
+            .collect()
     }
 
     fn signed_by(&self, key: &SigningKey, action: Action) -> Tx {

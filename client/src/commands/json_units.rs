@@ -252,6 +252,7 @@ mod tests {
             .map(|params| MarketInfo {
                 params,
                 mark_price: 0,
+                index_price: 0,
                 price_timestamp_ms: 0,
                 funding_index: 0,
                 long_open_interest: 0,

@@ -53,13 +53,27 @@ struct Node {
     delayed: BTreeSet<u64>,
 }
 
+/// How many earlier seeds of `seed`'s part draw a cheat: the seed's rank among its part's
+/// cheating seeds. A pure function of the seed, so one seed replays alone.
+fn cheating_seeds_before(seed: u64) -> u64 {
+    (seed % PARTS..seed)
+        .step_by(PARTS as usize)
+        .filter(|&s| {
+            Knobs::draw(&mut SplitMix64(s ^ 0x5157_5eed))
+                .cheat
+                .is_some()
+        })
+        .count() as u64
+}
+
 fn run(seed: u64, coverage: &mut Coverage) {
     let mut rng = SplitMix64(seed ^ 0x5157_5eed);
     let mut knobs = Knobs::draw(&mut rng);
-    // A cheating seed's fault cycles with the seed, so every part (every PARTS-th seed)
-    // meets every fault kind rather than as many as its draws happen to hit.
+    // A cheating seed's fault cycles over the cheating seeds of its part, so every part
+    // (every PARTS-th seed) meets every fault kind as evenly as its cheats allow, rather
+    // than as many as the seeds' draws happen to hit.
     if let Some(plan) = &mut knobs.cheat {
-        plan.fault = Fault::ALL[((seed / PARTS) % Fault::ALL.len() as u64) as usize];
+        plan.fault = Fault::ALL[(cheating_seeds_before(seed) % Fault::ALL.len() as u64) as usize];
     }
     let mut world = World::new(seed, knobs.traders, knobs.k, knobs.window, knobs.cheat);
     world.censors = knobs.conduct == Conduct::Censors;
