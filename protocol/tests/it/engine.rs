@@ -12,6 +12,7 @@ mod dead_man;
 mod funding_by_time;
 mod liquidations;
 mod option_listing;
+mod option_trading;
 mod option_vol;
 mod oracle_median;
 mod orders;

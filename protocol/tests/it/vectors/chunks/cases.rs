@@ -91,6 +91,9 @@ pub fn all() -> Vec<Case> {
         triggers::trigger_orders(),
         options::option_listing(),
         options::option_implied_vol(),
+        options::option_trading(),
+        options::option_settlement(),
+        options::option_position_slots(),
     ]
 }
 
