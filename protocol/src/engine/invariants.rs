@@ -682,8 +682,8 @@ fn markets_match_genesis(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), 
     Ok(())
 }
 
-/// Per market: Σ long sizes = Σ short sizes = `long_open_interest`, and the book is not
-/// crossed.
+/// Per market: Σ long sizes = Σ short sizes = `long_open_interest` (for a series being
+/// settled, Σ shorts ≤ Σ longs = `long_open_interest`), and the book is not crossed.
 fn open_interest_balanced(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     let mut longs: BTreeMap<u32, i128> = BTreeMap::new();
     let mut shorts: BTreeMap<u32, i128> = BTreeMap::new();
@@ -698,7 +698,17 @@ fn open_interest_balanced(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), Strin
     for (id, ms) in &l.markets {
         let long = longs.get(id).copied().unwrap_or(0);
         let short = shorts.get(id).copied().unwrap_or(0);
-        if long != short || long != i128::from(ms.long_open_interest) {
+        // A series being settled closes its shorts first, then its longs (Part 8 §13).
+        let settling = l
+            .option_series
+            .get(id)
+            .is_some_and(|s| s.settlement_price != 0);
+        let balanced = if settling {
+            short <= long
+        } else {
+            long == short
+        };
+        if !balanced || long != i128::from(ms.long_open_interest) {
             return Err(format!(
                 "market {id}: longs {long}, shorts {short}, open interest {}",
                 ms.long_open_interest

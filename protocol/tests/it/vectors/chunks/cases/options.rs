@@ -144,7 +144,9 @@ pub fn option_settlement() -> Case {
     let mut w = listed_world();
     let ask = w.order_tx(BOB, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
     let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
-    w.setup([ask, bid]);
+    // A bid left resting on the 51,000 call: the sweep removes it.
+    let resting = w.order_tx(ALICE, SERIES_ID_BASE + 6, true, 100_000, 1, Gtc);
+    w.setup([ask, bid, resting]);
     w.now = DEVNET_FIRST_EXPIRY_MS;
     let t = w.now;
     let mut case = Case::start(
@@ -153,8 +155,8 @@ pub fn option_settlement() -> Case {
         "expiry (Part 8 §13): at the first expiry the index is 52,000 USD; orders on the \
          expired series are refused, and the sweep at the start of each accepted transaction \
          fixes 52,000 as the settlement price of the ten series, then settles them: bob's \
-         short call pays 2,000 USD into the pool, alice's long receives it, and each series \
-         finishes",
+         short call pays 2,000 USD into the pool, alice's long receives it, alice's resting \
+         bid on another series is removed, and each series finishes",
     );
     let index = w.price_at(BTC, 52_000 * USD, t);
     let why = "the index at the expiry (it also lists the next expiry); this transaction's \
@@ -174,8 +176,16 @@ pub fn option_settlement() -> Case {
             t - 1,
             "finishes 0x80000003, then settles the call 0x80000004: bob's short pays 2,000 USD, alice's long receives it, the series finishes",
         ),
-        (2, t - 1, "finishes 0x80000005 … 0x80000008"),
-        (0, t, "finishes 0x80000009; the next expiry is not due"),
+        (
+            2,
+            t - 1,
+            "finishes 0x80000005, removes alice's bid on 0x80000006 (reason option_expiry), finishes 0x80000006 and 0x80000007",
+        ),
+        (
+            0,
+            t,
+            "finishes 0x80000008 and 0x80000009; the next expiry is not due",
+        ),
     ];
     for (signer, at, why) in sweeps {
         let vol = w.implied_vol_by(signer, BTC, 800_000, at);
