@@ -103,5 +103,6 @@ fn reason_words(reason: CancelReason) -> &'static str {
         CancelReason::Liquidation => "its owner was liquidated",
         CancelReason::DeadMan => "its owner's dead-man's switch fired",
         CancelReason::Expired => "it was past its good-till-time (expiresAt)",
+        CancelReason::OptionExpiry => "its option series expired",
     }
 }

@@ -104,14 +104,14 @@ fn order_bound(s: BoundSizes) -> usize {
 
 /// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask); the option
 /// listing it may trigger: the listing leaf and at most `MAX_SERIES_PER_LISTING` series
-/// leaves (docs/PROTOCOL.md Part 8 §9); then the trigger orders it fires, at most C =
+/// leaves with their option-expiry entries (docs/PROTOCOL.md Part 8 §9, §13); then the trigger orders it fires, at most C =
 /// `TRIGGER_FIRE_PER_UPDATE`: per firing the two direction probes, the trigger key and its
 /// index entry, for a TP/SL leg the link, the other leg (index and trigger key) and the
 /// position, then the order it places (an `Order`'s bound); and the two last probes:
-/// 6 + 1 + S + C·(8 + Order).
+/// 6 + 1 + 2S + C·(8 + Order).
 fn price_update_bound(s: BoundSizes) -> usize {
     6 + 1
-        + crate::options::schedule::MAX_SERIES_PER_LISTING
+        + 2 * crate::options::schedule::MAX_SERIES_PER_LISTING
         + crate::engine::triggers::TRIGGER_FIRE_PER_UPDATE * (8 + order_bound(s))
 }
 

@@ -27,18 +27,31 @@
 //! switch fired, its due entry, its schedule leaf and a cancel-all; then one probe. Then
 //! the expiry sweep, `E·8 + 1` (E = `ORDER_EXPIRY_SWEEP_PER_TX`): per order removed, its
 //! expiry entry, book leaf, order-index leaf, client-id leaf, account, position and ADL
-//! entry (2); then one probe.
+//! entry (2); then one probe. Then the option settlement sweep, `X·P + 3` (X =
+//! `OPTION_SETTLE_STEPS_PER_TX`, P = `OPTION_SETTLE_STEP_PATHS`: a step's largest case, the
+//! price fixed on a whole listing), the last probe, the meta leaf and the fund's account.
+//! With option schedules in genesis, M counts `2 · MAX_MARKETS` (see `sizes`).
 
 use super::dead_man::DEAD_MAN_SWEEP_PER_TX;
 use super::expiry::ORDER_EXPIRY_SWEEP_PER_TX;
-use super::records::MAX_OPEN_ORDERS;
+use super::option_expiry::{OPTION_SETTLE_STEP_PATHS, OPTION_SETTLE_STEPS_PER_TX};
+use super::records::{MAX_MARKETS, MAX_OPEN_ORDERS};
 use crate::action::{Action, ActionKind, BoundSizes, L1Message, Tx};
 use crate::genesis::Genesis;
 
-/// The genesis sizes the per-kind bounds of `ActionKind::TABLE` depend on.
+/// The genesis sizes the per-kind bounds of `ActionKind::TABLE` depend on. With option
+/// schedules, an account's positions may be in series as well as markets: at most
+/// `MAX_MARKETS` of them, and a series costs a margin check at most twice a market's paths
+/// (its position, series, underlying market and implied-volatility leaves against a
+/// market's position and market leaves), so M counts `2 · MAX_MARKETS`.
 fn sizes(genesis: &Genesis) -> BoundSizes {
+    let markets = if genesis.options.is_empty() {
+        genesis.markets.len()
+    } else {
+        2 * MAX_MARKETS
+    };
     BoundSizes {
-        markets: genesis.markets.len(),
+        markets,
         fills: genesis.max_fills_per_order as usize,
         open_orders: MAX_OPEN_ORDERS as usize,
     }
@@ -53,13 +66,17 @@ fn for_action(genesis: &Genesis, action: &Action) -> usize {
 /// leaves, client-id leaf, account, position, ADL entry).
 const EXPIRED_ORDER_PATHS: usize = 8;
 
-/// The paths the two sweeps at the start of a transaction may touch (dead-man, expiry).
+/// The paths the three sweeps at the start of a transaction may touch (dead-man,
+/// good-till-time, option settlement: its steps, the last probe, the meta leaf and the
+/// insurance fund's account).
 fn sweep_bound(genesis: &Genesis) -> usize {
     let cancel_all = ActionKind::CancelAll.max_touched(sizes(genesis));
     DEAD_MAN_SWEEP_PER_TX * (cancel_all + 2)
         + 1
         + ORDER_EXPIRY_SWEEP_PER_TX * EXPIRED_ORDER_PATHS
         + 1
+        + OPTION_SETTLE_STEPS_PER_TX * OPTION_SETTLE_STEP_PATHS
+        + 3
 }
 
 /// The most paths `tx` may touch: the sweep, its action's bound, plus the meta leaf (the
@@ -98,12 +115,21 @@ mod tests {
     #[test]
     fn devnet_bound() {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
-        // 2 markets, 32 fills, 64 orders: a price update listing options (1 + 34 leaves)
-        // and firing 2 trigger orders (each an Order: 11 + 32·9 + 2 + 2) dominates a liquidation (15 + 4 + 256 + 32·9 + 16).
-        // The sweeps: 2 switches × (CancelAll 3 + 256 + 2, + 2) + 1, 4 orders × 8 + 1.
-        let sweep = 2 * (3 + 256 + 2 + 2) + 1 + 4 * 8 + 1;
+        // The option settlement sweep: 4 steps × (3 + 34 + 1) paths + 3.
+        let settle = 4 * 38 + 3;
+        // Options listed: M counts 2 × 16 = 32. 32 fills, 64 orders: a price update
+        // listing options (1 + 2 × 34 leaves) and firing 2 trigger orders (each an Order:
+        // 11 + 32·39 + 2·31 + 32 leverage leaves) dominates a liquidation
+        // (15 + 64 + 256 + 32·39 + 16).
+        // The sweeps: 2 switches × (CancelAll 3 + 256 + 32, + 2) + 1, 4 orders × 8 + 1.
+        let sweep = 2 * (3 + 256 + 32 + 2) + 1 + 4 * 8 + 1 + settle;
+        let order = 11 + 32 * 39 + 2 * 31 + 32;
+        assert_eq!(max_touched_keys(&g), 6 + 69 + 2 * (8 + order) + 1 + sweep);
+        // Without options: M is the 2 markets.
+        g.options.clear();
+        let sweep = 2 * (3 + 256 + 2 + 2) + 1 + 4 * 8 + 1 + settle;
         let order = 11 + 32 * 9 + 2 + 2;
-        assert_eq!(max_touched_keys(&g), 6 + 35 + 2 * (8 + order) + 1 + sweep);
+        assert_eq!(max_touched_keys(&g), 6 + 69 + 2 * (8 + order) + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
             .map(|i| crate::genesis::MarketParams {
@@ -111,8 +137,8 @@ mod tests {
                 ..g.markets[0].clone()
             })
             .collect();
-        let sweep = 2 * (3 + 256 + 16 + 2) + 1 + 4 * 8 + 1;
+        let sweep = 2 * (3 + 256 + 16 + 2) + 1 + 4 * 8 + 1 + settle;
         let order = 11 + 32 * 23 + 2 * 15 + 16;
-        assert_eq!(max_touched_keys(&g), 6 + 35 + 2 * (8 + order) + 1 + sweep);
+        assert_eq!(max_touched_keys(&g), 6 + 69 + 2 * (8 + order) + 1 + sweep);
     }
 }

@@ -9,6 +9,7 @@
 
 use super::book::{find_order, pop_account_order, release_order, remove_order, side_of_key};
 use super::keys::account_orders_prefix;
+use super::option_risk::is_series;
 use super::receipt::{CancelReason, CancelledOrder, Receipt, Status};
 use super::records::{Account, BookOrder, Position};
 use super::storage::{load_account, load_position, store_account, store_position};
@@ -20,7 +21,7 @@ use crate::state::State;
 use std::collections::BTreeMap;
 
 pub fn cancel<S: State>(st: &mut S, genesis: &Genesis, c: &Cancel) -> Result<Receipt, Halt> {
-    if genesis.market(c.market).is_none() {
+    if genesis.market(c.market).is_none() && !is_series(c.market) {
         return reject(Status::UnknownMarket);
     }
     let Some((key, order)) = find_order(st, &c.account, c.market, c.order_nonce)? else {

@@ -11,6 +11,7 @@ use super::book::{
     find_by_client_id, release_order, release_size, remove_order, side_of_key, update_order,
 };
 use super::keys::{SIDE_BID, client_id_key};
+use super::option_risk::trading_params;
 use super::orders::{Terms, place_with};
 use super::receipt::{OrderOutcome, Receipt, Status};
 use super::records::BookOrder;
@@ -145,7 +146,7 @@ fn shrink_in_place<S: State>(
     mut order: BookOrder,
     size: u64,
 ) -> Result<Receipt, Halt> {
-    let Some(params) = genesis.market(market) else {
+    let Some(params) = trading_params(st, genesis, market)? else {
         return reject(Status::UnknownMarket);
     };
     if size.checked_rem(params.lot_size) != Some(0) {

@@ -26,7 +26,7 @@ pub const ORDER_EXPIRY_SWEEP_PER_TX: usize = 4;
 
 /// The orders a sweep removed, in removal order.
 #[derive(Debug, Default)]
-pub(super) struct Expired(Vec<CancelledOrder>);
+pub(super) struct Expired(pub(super) Vec<CancelledOrder>);
 
 impl Expired {
     /// `receipt` with the removed orders ahead of what the transaction itself cancelled.
@@ -64,6 +64,16 @@ pub(super) fn first_entry<S: State>(st: &mut S) -> Result<Option<(u64, Key)>, St
 /// Takes the order at `book_key` off the book (its expiry entry and client-id leaf go with
 /// it) and uncounts it on its owner.
 pub(super) fn remove_expired<S: State>(st: &mut S, book_key: &Key) -> Result<CancelledOrder, Halt> {
+    remove_resting(st, book_key, CancelReason::Expired)
+}
+
+/// Takes the resting order at `book_key` off the book for `reason` (good-till-time, or its
+/// option series' expiry) and uncounts it on its owner.
+pub(super) fn remove_resting<S: State>(
+    st: &mut S,
+    book_key: &Key,
+    reason: CancelReason,
+) -> Result<CancelledOrder, Halt> {
     let malformed = || StateError::Malformed {
         key: *book_key,
         reason: "an expiry entry names no resting order".into(),
@@ -81,6 +91,6 @@ pub(super) fn remove_expired<S: State>(st: &mut S, book_key: &Key) -> Result<Can
         account: order.account,
         nonce: order.nonce,
         remaining: order.remaining,
-        reason: CancelReason::Expired,
+        reason,
     })
 }

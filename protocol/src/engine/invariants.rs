@@ -62,7 +62,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 15] = [
+const INVARIANTS: [(&str, Check); 16] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -84,6 +84,7 @@ const INVARIANTS: [(&str, Check); 15] = [
     ),
     ("option-series-listed", option_series_listed),
     ("leverage-within-market-range", leverage_within_market_range),
+    ("option-expiry-index", option_expiry_index),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -124,6 +125,8 @@ struct Leaves {
     option_listing: Option<OptionListing>,
     /// Leverage settings (`0x1b`).
     leverage: Vec<LeverageSetting>,
+    /// Option expiry-index entries: (expiry, series id) → the id the value names.
+    option_expiry: BTreeMap<(u64, u32), Vec<u8>>,
 }
 
 /// A 20-byte address value (ADL index entries and insolvency markers).
@@ -271,6 +274,13 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                 }
                 decode_at::<ImpliedVols>(key, bytes).map_err(bad)?;
             }
+            KIND_OPTION_EXPIRY => {
+                let (expiry, id) = parse_option_expiry_key(key);
+                if option_expiry_key(expiry, id) != *key {
+                    return fail(format!("malformed option expiry key {key}"));
+                }
+                l.option_expiry.insert((expiry, id), bytes.to_vec());
+            }
             KIND_OPTION_LISTING if *key == option_listing_key() => {
                 l.option_listing = Some(decode_at(key, bytes).map_err(bad)?);
             }
@@ -324,6 +334,46 @@ fn option_series_listed(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), S
                 "series {id} is on market {}, which has no option schedule",
                 series.market
             ));
+        }
+    }
+    Ok(())
+}
+
+/// The option expiry index holds exactly the series that have not finished settling: every
+/// series without a settlement price has its entry at (expiry, id) naming it, every entry
+/// names a listed series with that expiry, and orders, positions and market leaves exist
+/// only in series with an entry (Part 8 §13).
+fn option_expiry_index(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    for ((expiry, id), value) in &l.option_expiry {
+        match l.option_series.get(id) {
+            Some(s) if s.expiry_ms == *expiry && value[..] == id.to_be_bytes() => {}
+            _ => {
+                return Err(format!(
+                    "expiry entry ({expiry}, {id}) names no such series"
+                ));
+            }
+        }
+    }
+    let open = |id: &u32| {
+        l.option_series
+            .get(id)
+            .is_some_and(|s| l.option_expiry.contains_key(&(s.expiry_ms, *id)))
+    };
+    if let Some((id, _)) = l
+        .option_series
+        .iter()
+        .find(|(id, s)| s.settlement_price == 0 && !open(id))
+    {
+        return Err(format!("series {id} is unsettled but has no expiry entry"));
+    }
+    let in_use = l
+        .markets
+        .keys()
+        .chain(l.orders.iter().map(|o| &o.1))
+        .chain(l.accounts.values().flat_map(|a| a.markets.iter()));
+    for id in in_use.filter(|id| **id >= SERIES_ID_BASE) {
+        if !open(id) {
+            return Err(format!("series {id} is in use after it finished settling"));
         }
     }
     Ok(())
@@ -525,10 +575,12 @@ fn trigger_index_matches_triggers(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(
 /// Every resting order is well formed and has exactly one index entry pointing at it.
 fn book_matches_index(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     for (key, market, _, price, seq, o) in &l.orders {
-        let Some(params) = genesis.market(*market) else {
-            return Err(format!("order {key} in unknown market"));
+        let lot_size = match (genesis.market(*market), l.option_series.get(market)) {
+            (Some(params), _) => params.lot_size,
+            (None, Some(series)) => genesis.market(series.market).map_or(1, |p| p.lot_size),
+            (None, None) => return Err(format!("order {key} in unknown market")),
         };
-        if o.price != *price || o.remaining == 0 || o.remaining % params.lot_size != 0 {
+        if o.price != *price || o.remaining == 0 || o.remaining % lot_size != 0 {
             return Err(format!(
                 "order {key} has price {} / remaining {}",
                 o.price, o.remaining
@@ -640,18 +692,32 @@ fn accounts_match_positions(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), Str
     Ok(())
 }
 
-/// The market leaves are exactly genesis's markets.
+/// The market leaves below 2^31 are exactly genesis's markets; those from 2^31 on are
+/// listed series that have traded and not finished settling (Part 8 §11, §13).
 fn markets_match_genesis(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     let mut ids: Vec<u32> = genesis.markets.iter().map(|m| m.id).collect();
     ids.sort_unstable();
-    if l.markets.keys().copied().collect::<Vec<_>>() != ids {
+    let perps: Vec<u32> = l
+        .markets
+        .keys()
+        .copied()
+        .filter(|id| *id < SERIES_ID_BASE)
+        .collect();
+    if perps != ids {
         return Err("market leaves do not match genesis".into());
+    }
+    if let Some(id) = l
+        .markets
+        .keys()
+        .find(|id| **id >= SERIES_ID_BASE && !l.option_series.contains_key(id))
+    {
+        return Err(format!("market leaf for series {id}, which is not listed"));
     }
     Ok(())
 }
 
-/// Per market: Σ long sizes = Σ short sizes = `long_open_interest`, and the book is not
-/// crossed.
+/// Per market: Σ long sizes = Σ short sizes = `long_open_interest` (for a series being
+/// settled, Σ shorts ≤ Σ longs = `long_open_interest`), and the book is not crossed.
 fn open_interest_balanced(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     let mut longs: BTreeMap<u32, i128> = BTreeMap::new();
     let mut shorts: BTreeMap<u32, i128> = BTreeMap::new();
@@ -666,7 +732,17 @@ fn open_interest_balanced(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), Strin
     for (id, ms) in &l.markets {
         let long = longs.get(id).copied().unwrap_or(0);
         let short = shorts.get(id).copied().unwrap_or(0);
-        if long != short || long != i128::from(ms.long_open_interest) {
+        // A series being settled closes its shorts first, then its longs (Part 8 §13).
+        let settling = l
+            .option_series
+            .get(id)
+            .is_some_and(|s| s.settlement_price != 0);
+        let balanced = if settling {
+            short <= long
+        } else {
+            long == short
+        };
+        if !balanced || long != i128::from(ms.long_open_interest) {
             return Err(format!(
                 "market {id}: longs {long}, shorts {short}, open interest {}",
                 ms.long_open_interest

@@ -29,6 +29,7 @@ pub const KIND_OPTION_SERIES: u8 = 0x0e;
 pub const KIND_OPTION_LISTING: u8 = 0x0f;
 pub const KIND_ORACLE_PRICES: u8 = 0x10;
 pub const KIND_ORDER_EXPIRY: u8 = 0x13;
+pub const KIND_OPTION_EXPIRY: u8 = 0x11;
 pub const KIND_CLIENT_ID: u8 = 0x14;
 
 /// How many bytes of keccak256(owner) a client-id key keeps, leaving room for the 16-byte
@@ -289,6 +290,25 @@ pub fn parse_order_expiry_key(key: &Key) -> (u64, Key) {
     book[0] = KIND_BOOK_ORDER;
     book[1..22].copy_from_slice(&key.0[9..30]);
     (time, H256(book))
+}
+
+/// `0x11`: the prefix of the option expiry index (the settlement sweep walks it).
+pub const OPTION_EXPIRY_PREFIX: [u8; 1] = [KIND_OPTION_EXPIRY];
+
+/// `0x11 ‖ expiry_ms(8) ‖ series_id(4)` → `series_id(4)`: one listed series not yet
+/// settled, in the order the settlement sweep takes them (docs/PROTOCOL.md Part 8 §13).
+pub fn option_expiry_key(expiry_ms: u64, series_id: u32) -> Key {
+    let mut body = [0u8; 12];
+    body[..8].copy_from_slice(&expiry_ms.to_be_bytes());
+    body[8..].copy_from_slice(&series_id.to_be_bytes());
+    key_with(KIND_OPTION_EXPIRY, &body)
+}
+
+/// The (expiry, series id) an option-expiry key names.
+pub fn parse_option_expiry_key(key: &Key) -> (u64, u32) {
+    let expiry = u64::from_be_bytes(key.0[1..9].try_into().expect("8 bytes"));
+    let id = u32::from_be_bytes(key.0[9..13].try_into().expect("4 bytes"));
+    (expiry, id)
 }
 
 /// `0x14 ‖ keccak256(owner)[..15] ‖ client_id(16)` → `owner(20) ‖ market(4) ‖ nonce(8)`:

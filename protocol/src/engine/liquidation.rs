@@ -260,6 +260,7 @@ fn book_leg<S: State>(
         params: &liq_params,
         size_scale: scale,
         now_ms: ctx.timestamp_ms,
+        premium_at_fill: false,
     };
     matching::run(st, &mkt, ms, taker, &order, target)
 }

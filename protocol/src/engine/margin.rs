@@ -31,6 +31,7 @@ use super::funding::funding_credit;
 use super::keys::position_key;
 use super::leverage::initial_bps;
 use super::math::{BPS, Overflow, add, ceil_div, floor_div, mul, size_scale, sub};
+use super::option_risk::{self, SeriesContext, is_series, series_context};
 use super::records::{MarketState, Position, SideTotals};
 use super::storage::{load_market, load_position};
 use crate::genesis::{Genesis, MarketParams};
@@ -187,6 +188,34 @@ fn params_of<'g>(
     })
 }
 
+/// What an account's market id names: a perp market of genesis, or a listed option series
+/// (Part 8 §11).
+enum Instrument<'g> {
+    Perp(&'g MarketParams),
+    Series(SeriesContext),
+}
+
+/// The instrument of `market` in `owner`'s account; one that is neither a genesis market
+/// nor a listed series means the state is malformed.
+fn instrument<'g, S: State>(
+    st: &mut S,
+    genesis: &'g Genesis,
+    owner: &Address,
+    market: u32,
+) -> Result<Instrument<'g>, Halt> {
+    if !is_series(market) {
+        return Ok(Instrument::Perp(params_of(genesis, owner, market)?));
+    }
+    match series_context(st, genesis, market)? {
+        Some(ctx) => Ok(Instrument::Series(ctx)),
+        None => Err(StateError::Malformed {
+            key: position_key(owner, market),
+            reason: format!("position in series {market}, which is not listed"),
+        }
+        .into()),
+    }
+}
+
 /// Equity and the requirement with open orders, over the same markets as `account_risk`
 /// (`current` as there). Every listed position leaf is valued with its market leaf, also
 /// one with only resting orders (`size = 0`), because its orders reserve margin at the
@@ -205,11 +234,21 @@ pub fn order_margin<S: State>(
     // Every listed leaf, also one with only resting orders (`size = 0`).
     let keep = |pos: &Position| !pos.is_empty();
     each_market(st, owner, markets, current, keep, |st, market, pos, ms| {
-        let params = params_of(genesis, owner, market)?;
-        let bps = rate_bps(st, params, owner, InitialRate::Leverage)?;
-        let p = position_risk_at(params, ms, pos, bps)?;
+        let (p, need) = match instrument(st, genesis, owner, market)? {
+            Instrument::Perp(params) => {
+                let bps = rate_bps(st, params, owner, InitialRate::Leverage)?;
+                (
+                    position_risk_at(params, ms, pos, bps)?,
+                    market_requirement(params, ms, pos, bps)?,
+                )
+            }
+            Instrument::Series(ctx) => (
+                option_risk::position_risk(&ctx, pos)?,
+                option_risk::requirement(&ctx, pos)?,
+            ),
+        };
         pnl = add(pnl, add(p.upnl, p.funding)?)?;
-        required = add(required, market_requirement(params, ms, pos, bps)?)?;
+        required = add(required, need)?;
         Ok(())
     })?;
     Ok(OrderMargin {
@@ -239,7 +278,12 @@ fn each_market<S: State>(
         }
         let pos = load_position(st, owner, market)?;
         if keep(&pos) {
-            let ms = load_market(st, market)?;
+            // A series is valued from its own leaves (`option_risk`), not a market leaf.
+            let ms = if is_series(market) {
+                MarketState::default()
+            } else {
+                load_market(st, market)?
+            };
             visit(st, market, &pos, &ms)?;
         }
     }
@@ -264,9 +308,13 @@ pub fn account_risk<S: State>(
     };
     let keep = |pos: &Position| pos.size != 0;
     each_market(st, owner, markets, current, keep, |st, market, pos, ms| {
-        let params = params_of(genesis, owner, market)?;
-        let bps = rate_bps(st, params, owner, rate)?;
-        let p = position_risk_at(params, ms, pos, bps)?;
+        let p = match instrument(st, genesis, owner, market)? {
+            Instrument::Perp(params) => {
+                let bps = rate_bps(st, params, owner, rate)?;
+                position_risk_at(params, ms, pos, bps)?
+            }
+            Instrument::Series(ctx) => option_risk::position_risk(&ctx, pos)?,
+        };
         risk.pnl = add(risk.pnl, add(p.upnl, p.funding)?)?;
         risk.initial = add(risk.initial, p.initial)?;
         risk.maintenance = add(risk.maintenance, p.maintenance)?;

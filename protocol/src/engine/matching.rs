@@ -12,6 +12,7 @@
 use super::book::{best_order, release_order, release_size, remove_order, update_order};
 use super::margin::{InitialRate, account_risk};
 use super::math::{Overflow, add, fee, long_part, sub};
+use super::option_risk::premium_credit;
 use super::position::{apply_trade, increases_risk};
 use super::receipt::{CancelReason, CancelledOrder, Fill, Status};
 use super::records::{Account, BookOrder, MarketState, Position};
@@ -50,6 +51,25 @@ pub struct Market<'a> {
     pub size_scale: i128,
     /// The batch timestamp: a maker past its good-till-time at it is removed, not filled.
     pub now_ms: u64,
+    /// An option series: the premium changes hands at each fill (`option_risk`) instead of
+    /// the perps' cost basis, funding and realized PnL.
+    pub premium_at_fill: bool,
+}
+
+/// Settles a fill of signed `delta` at `price` into `pos`: what the trader's collateral is
+/// credited (negative: debited), drawn from (or paid into) the market's pool.
+fn settle_fill(
+    mkt: &Market<'_>,
+    pos: &mut Position,
+    delta: i128,
+    price: u64,
+    funding_index: i128,
+) -> Result<i128, Overflow> {
+    if mkt.premium_at_fill {
+        pos.size = add(pos.size, delta)?;
+        return premium_credit(delta, price, mkt.size_scale);
+    }
+    apply_trade(pos, delta, price, funding_index, mkt.size_scale)?.total()
 }
 
 fn crosses(taker_is_buy: bool, limit: u64, maker_price: u64) -> bool {
@@ -192,14 +212,13 @@ fn fill_maker<S: State>(
     let qi = i128::from(q);
 
     let mut maker_pos = maker_before.clone();
-    let maker_settled = apply_trade(
+    let maker_settled = settle_fill(
+        mkt,
         &mut maker_pos,
         maker_sign * qi,
         price,
         ms.funding_index,
-        mkt.size_scale,
-    )?
-    .total()?;
+    )?;
     let maker_fee = fee(price, q, mkt.params.maker_fee_bps, mkt.params.size_decimals)?;
     let maker_collateral = sub(add(maker_acct.collateral, maker_settled)?, maker_fee)?;
     let mut maker_ok = maker_collateral >= 0;
@@ -226,14 +245,13 @@ fn fill_maker<S: State>(
     }
 
     let taker_before = taker.pos.size;
-    let taker_settled = apply_trade(
+    let taker_settled = settle_fill(
+        mkt,
         &mut taker.pos,
         -maker_sign * qi,
         price,
         ms.funding_index,
-        mkt.size_scale,
-    )?
-    .total()?;
+    )?;
     let taker_fee = fee(price, q, mkt.params.taker_fee_bps, mkt.params.size_decimals)?;
     taker.acct.collateral = sub(add(taker.acct.collateral, taker_settled)?, taker_fee)?;
 

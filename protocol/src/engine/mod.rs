@@ -34,8 +34,11 @@ pub mod mark;
 mod matching;
 pub mod math;
 mod nonces;
+pub mod option_expiry;
 pub mod option_listing;
+mod option_orders;
 pub mod option_records;
+pub mod option_risk;
 pub mod option_view;
 mod option_vol;
 mod oracle;
@@ -125,7 +128,7 @@ pub fn apply_tx<S: State>(
     match tx {
         Tx::User { action } => atomically(state, |st| {
             let swept = dead_man::sweep(st, ctx)?;
-            let expired = expiry::sweep(st, ctx)?;
+            let expired = sweeps(st, genesis, ctx)?;
             let receipt = apply_action(st, genesis, ctx, &action.action, signer)?;
             Ok(swept.onto(expired.onto(receipt)))
         }),
@@ -143,7 +146,7 @@ pub fn apply_tx<S: State>(
             }
             let receipt = atomically(state, |st| {
                 let swept = dead_man::sweep(st, ctx)?;
-                let expired = expiry::sweep(st, ctx)?;
+                let expired = sweeps(st, genesis, ctx)?;
                 let receipt = match message {
                     L1Message::Deposit { account, amount } => {
                         transfers::deposit(st, account, *amount)?
@@ -160,6 +163,18 @@ pub fn apply_tx<S: State>(
             Ok(receipt)
         }
     }
+}
+
+/// The sweeps after the dead-man's: good-till-time orders, then expired option series
+/// (Part 8 §13). Their removed orders, in that order.
+fn sweeps<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+) -> Result<expiry::Expired, Halt> {
+    let mut expired = expiry::sweep(st, ctx)?;
+    expired.0.extend(option_expiry::sweep(st, genesis, ctx)?);
+    Ok(expired)
 }
 
 /// Fault injection only (`protocol::fault`): liquidates without the health check, the

@@ -5,6 +5,7 @@
 //! order (strikes ascending, the call before the put). Every node therefore lists the same
 //! series at the same transaction; the arithmetic is `options::schedule`'s.
 
+use super::keys::option_expiry_key;
 use super::option_records::{OptionSeries, SeriesKind};
 use super::storage::{load_option_listing, store_option_listing, store_option_series};
 use crate::genesis::Genesis;
@@ -46,6 +47,7 @@ pub fn on_index<S: State>(
                 settlement_price: 0,
             };
             store_option_series(st, id, &series)?;
+            st.set(&option_expiry_key(expiry_ms, id), id.to_be_bytes().to_vec())?;
             listing.listed += 1;
             listed.push(id);
         }

@@ -12,9 +12,11 @@ use super::margin::{InitialRate, account_risk, order_margin};
 use super::mark;
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
+use super::option_orders;
+use super::option_risk::is_series;
 use super::position::increases_risk;
 use super::receipt::{OrderOutcome, Receipt, Status};
-use super::records::{BookOrder, MAX_OPEN_ORDERS, MarketState, Position};
+use super::records::{BookOrder, MAX_MARKETS, MAX_OPEN_ORDERS, MarketState, Position};
 use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
     store_position,
@@ -24,9 +26,10 @@ use crate::action::{Order, TimeInForce};
 use crate::genesis::{Genesis, MarketParams};
 use crate::state::State;
 use crate::units::{format_bps, format_price, format_usdc_signed};
+use std::borrow::Cow;
 
 /// The static checks on an order against its market's parameters.
-fn validate(params: &MarketParams, o: &Order) -> Result<(), Status> {
+pub(super) fn validate(params: &MarketParams, o: &Order) -> Result<(), Status> {
     if o.price == 0 || o.price.checked_rem(params.tick_size) != Some(0) {
         return Err(Status::InvalidTick);
     }
@@ -111,6 +114,43 @@ fn check_reservation<S: State>(
     )
 }
 
+/// The admission checks of an order on a perp market: known market, tick and lot, an
+/// oracle price, the band, staleness and the circuit breaker. Returns the market's terms
+/// and leaf.
+fn admit_perp<'g, S: State>(
+    st: &mut S,
+    genesis: &'g Genesis,
+    ctx: &BlockContext,
+    o: &Order,
+) -> Result<(&'g MarketParams, MarketState), Halt> {
+    let Some(params) = genesis.market(o.market) else {
+        return reject(Status::UnknownMarket);
+    };
+    validate(params, o).map_err(Halt::Reject)?;
+    let ms = load_market(st, o.market)?;
+    if ms.mark_price == 0 {
+        return reject(Status::NoPrice);
+    }
+    if !within_band(o.price, ms.mark_price, params.price_band_bps) {
+        return reject_with(
+            Status::PriceOutsideBand,
+            band_detail(o.price, ms.mark_price, params.price_band_bps),
+        );
+    }
+    // A stale price allows only orders that cannot add risk.
+    if is_stale(genesis, ctx, ms.price_timestamp_ms) && !o.reduce_only {
+        return reject(Status::StalePrice);
+    }
+    // A tripped circuit breaker allows only orders that cannot increase the position.
+    if let Some(t) = breaker::tripped(genesis, params, &ms, ctx.timestamp_ms) {
+        let pos = load_position(st, &o.account, o.market)?;
+        if !may_only_reduce(o, &pos) {
+            return reject_with(Status::MarketHalted, breaker::detail(params, &t));
+        }
+    }
+    Ok((params, ms))
+}
+
 /// What an order placed by `ClientOrder` (or replaced by `ModifyOrder`) carries on the
 /// book beyond an `Order`: its good-till-time and client id (0 = none, as in `BookOrder`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -137,37 +177,31 @@ pub fn place_with<S: State>(
     o: &Order,
     terms: Terms,
 ) -> Result<Receipt, Halt> {
-    let Some(params) = genesis.market(o.market) else {
-        return reject(Status::UnknownMarket);
+    let option = is_series(o.market);
+    let (params, ms_before) = if option {
+        let (params, ms) = option_orders::admit(st, genesis, ctx, o)?;
+        (Cow::Owned(params), ms)
+    } else {
+        let (params, ms) = admit_perp(st, genesis, ctx, o)?;
+        (Cow::Borrowed(params), ms)
     };
-    validate(params, o).map_err(Halt::Reject)?;
-    let ms_before = load_market(st, o.market)?;
-    if ms_before.mark_price == 0 {
-        return reject(Status::NoPrice);
-    }
-    if !within_band(o.price, ms_before.mark_price, params.price_band_bps) {
-        return reject_with(
-            Status::PriceOutsideBand,
-            band_detail(o.price, ms_before.mark_price, params.price_band_bps),
-        );
-    }
-    // A stale price allows only orders that cannot add risk.
-    if is_stale(genesis, ctx, ms_before.price_timestamp_ms) && !o.reduce_only {
-        return reject(Status::StalePrice);
-    }
-    // A tripped circuit breaker allows only orders that cannot increase the position.
-    if let Some(t) = breaker::tripped(genesis, params, &ms_before, ctx.timestamp_ms) {
-        let pos = load_position(st, &o.account, o.market)?;
-        if !may_only_reduce(o, &pos) {
-            return reject_with(Status::MarketHalted, breaker::detail(params, &t));
-        }
-    }
+    let params = params.as_ref();
     let may_rest = matches!(o.tif, TimeInForce::Gtc | TimeInForce::PostOnly);
     let acct = load_account(st, &o.account)?;
     if may_rest && acct.open_orders >= MAX_OPEN_ORDERS {
         return reject(Status::TooManyOpenOrders);
     }
     let pos = load_position(st, &o.account, o.market)?;
+    // Perps and series share the account's `MAX_MARKETS` position slots.
+    if !acct.markets.contains(&o.market) && acct.markets.len() >= MAX_MARKETS {
+        return reject_with(
+            Status::TooManyPositions,
+            format!(
+                "the account holds positions or orders in {} markets and series, the most one account may; close or cancel one first",
+                acct.markets.len()
+            ),
+        );
+    }
     let size_before = pos.size;
     let mut size = o.size;
     if o.reduce_only {
@@ -189,10 +223,14 @@ pub fn place_with<S: State>(
         params,
         size_scale: size_scale(params.size_decimals)?,
         now_ms: ctx.timestamp_ms,
+        premium_at_fill: option,
     };
     let mut ms = ms_before.clone();
-    // Funding accrues to the block time before anything settles against the index (§6).
-    accrue(&mut ms, ctx.timestamp_ms, genesis.funding_period_ms)?;
+    // Funding accrues to the block time before anything settles against the index (§6);
+    // a series has no funding.
+    if !option {
+        accrue(&mut ms, ctx.timestamp_ms, genesis.funding_period_ms)?;
+    }
     let mut taker = Taker { acct, pos };
     let acct_before = taker.acct.clone();
     let pos_before = taker.pos.clone();
@@ -272,7 +310,9 @@ pub fn place_with<S: State>(
     if taker.acct != acct_before {
         store_account(st, &taker.acct)?;
     }
-    mark::sample(st, params, &mut ms, genesis.max_funding_premium_bps)?;
+    if !option {
+        mark::sample(st, params, &mut ms, genesis.max_funding_premium_bps)?;
+    }
     if ms != ms_before {
         store_market(st, o.market, &ms)?;
     }

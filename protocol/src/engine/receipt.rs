@@ -94,6 +94,9 @@ statuses! {
     InvalidImpliedVol = 41, "invalid_implied_vol", "the implied volatility must be in 1..=5000000 ppm (500 % a year) and its market must list options";
     ImpliedVolNotNewer = 42, "implied_vol_not_newer", "the implied-volatility update is not newer than its signer's last one for the market";
     ImpliedVolFromFuture = 43, "implied_vol_from_future", "the implied-volatility update is later than the batch timestamp";
+    SeriesExpired = 44, "series_expired", "the option series has expired (the batch timestamp is at or past its expiry): it no longer trades and settles at expiry";
+    UnknownSeries = 45, "unknown_series", "no option series with this id is listed";
+    TooManyPositions = 46, "too_many_positions", "an account may hold positions or orders in at most 16 markets and option series together";
     ClientIdTaken = 56, "client_id_taken", "the account already has an open order with this client id (modify or cancel it, or use another id)";
     ClientOrderNotFound = 57, "client_order_not_found", "the account has no open order with this client id";
     InvalidTriggerPrice = 64, "invalid_trigger_price", "a trigger price (triggerPrice, takeProfit, stopLoss) must be a positive multiple of the market's tick size";
@@ -146,6 +149,8 @@ pub enum CancelReason {
     Liquidation = 4,
     /// The owner's dead-man's switch fired (`ScheduleCancel`).
     DeadMan = 5,
+    /// Its option series expired; the expiry sweep removed it (docs/PROTOCOL.md Part 8 §13).
+    OptionExpiry = 6,
     /// Past its good-till-time (`ClientOrder.expiresAt`): met by matching, or swept.
     Expired = 7,
 }

@@ -255,7 +255,12 @@ pub fn liquidatable_markets<S: State>(
         return Ok(vec![]);
     }
     let mut markets = Vec::new();
-    for &m in &acct.markets {
+    // Option series count in the health test but are not liquidated (Part 8 §12).
+    for &m in acct
+        .markets
+        .iter()
+        .filter(|m| !super::option_risk::is_series(**m))
+    {
         if load_position(st, address, m)?.size != 0
             && !is_stale(genesis, ctx, load_market(st, m)?.price_timestamp_ms)
         {

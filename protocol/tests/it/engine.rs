@@ -13,6 +13,7 @@ mod funding_by_time;
 mod leverage;
 mod liquidations;
 mod option_listing;
+mod option_trading;
 mod option_vol;
 mod oracle_median;
 mod orders;

@@ -654,6 +654,7 @@ fn cancel_reason(reason: CancelReason) -> &'static str {
         CancelReason::Liquidation => "liquidation",
         CancelReason::DeadMan => "dead_man",
         CancelReason::Expired => "expired",
+        CancelReason::OptionExpiry => "option_expiry",
     }
 }
 

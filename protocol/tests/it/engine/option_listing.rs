@@ -68,7 +68,16 @@ fn expiries_list_at_their_lead_time_around_the_index() {
     }
     let chain = option_chain(&mut sim.st, BTC).unwrap();
     assert_eq!(chain.len(), 30);
-    assert!(chain.iter().all(|v| v.series.settlement_price == 0));
+    // The last update's transaction swept the first expiry (Part 8 §13): the index of
+    // the first update at or after it (61,500) became its settlement price.
+    for v in &chain {
+        let settled = if v.series.expiry_ms == FIRST {
+            61_500 * USDC
+        } else {
+            0
+        };
+        assert_eq!(v.series.settlement_price, settled, "{}", v.id);
+    }
     assert_eq!(
         series_name("BTC-PERP", &chain[0].series),
         "BTC-20260101-58000-C"

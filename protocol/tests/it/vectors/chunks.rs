@@ -34,6 +34,11 @@ const UNREACHABLE: &[(Status, &str)] = &[];
 /// variant of it (named in the file's `geneses`).
 const NOT_ON_DEVNET: &[(Status, &str)] = &[
     (
+        Status::TooManyPositions,
+        "the devnet lists ten series an expiry beside two perps, fewer than the 16 position \
+         slots of an account",
+    ),
+    (
         Status::InvalidLot,
         "every devnet market has lot_size 1, so every size is a multiple of the lot",
     ),

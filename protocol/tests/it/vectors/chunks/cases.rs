@@ -93,6 +93,9 @@ pub fn all() -> Vec<Case> {
         options::option_listing(),
         options::option_implied_vol(),
         leverage::leverage_settings(),
+        options::option_trading(),
+        options::option_settlement(),
+        options::option_position_slots(),
     ]
 }
 

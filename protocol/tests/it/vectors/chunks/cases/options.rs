@@ -3,12 +3,17 @@
 //! it. An update 1 ms earlier lists nothing; the one at the listing time lists a call and a
 //! put at five strikes around the index (50,400 USD → 48,000 … 52,000), series ids
 //! 0x80000000 … 0x80000009. The `option_implied_vol` case (Part 8 §10): the oracle
-//! signers' implied volatilities, their median, and each refusal.
+//! signers' implied volatilities, their median, and each refusal. The `option_trading`,
+//! `option_settlement` and `option_position_slots` cases (Part 8 §11–§13): a series'
+//! book with the premium at the fill, expiry and the settlement sweep, and the 16 position
+//! slots perps and series share.
 
-use super::super::world::{ALICE, BTC, ETH, USD};
+use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, ETH, USD, World};
 use super::{Case, MILLION_USD, btc_world};
+use protocol::action::TimeInForce::{Gtc, Ioc};
 use protocol::engine::Status;
-use protocol::genesis::DEVNET_FIRST_EXPIRY_MS;
+use protocol::genesis::{DEVNET_FIRST_EXPIRY_MS, Genesis};
+use protocol::options::schedule::SERIES_ID_BASE;
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -96,5 +101,131 @@ pub fn option_implied_vol() -> Case {
     for (signer, market, vol, at, status, why) in cases {
         case.push(status, why, w.implied_vol_by(signer, market, vol, at));
     }
+    case
+}
+
+/// The at-the-money call (50,000 USD) of the first expiry listed at 50,400 USD: the fifth
+/// series (strikes 48,000 … 52,000, a call then a put each).
+const CALL_50K: u32 = SERIES_ID_BASE + 4;
+/// 1,250 USD of premium per whole BTC.
+const PREMIUM: u64 = 1_250 * USD;
+
+/// The world at the first expiry's listing, with its ten series listed.
+fn listed_world() -> World {
+    let mut w = btc_world(&[ALICE, BOB], MILLION_USD);
+    let listing_ms = DEVNET_FIRST_EXPIRY_MS - DAY_MS;
+    w.now = listing_ms;
+    w.setup([w.price_at(BTC, 50_400 * USD, listing_ms)]);
+    w
+}
+
+pub fn option_trading() -> Case {
+    let mut w = listed_world();
+    let mut case = Case::start(
+        &w,
+        "option_trading",
+        "an option series' book (Part 8 §11): bob writes one BTC-20260101-50000-C at 1,250 \
+         USD, alice buys it and pays the premium at the fill; an order on an id no series has \
+         is refused",
+    );
+    let ask = w.order_tx(BOB, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
+    let why = "bob's ask of one call at 1,250 USD: it reserves the mark (400 USD, intrinsic without a volatility) plus 15 % of the 50,400 index (7,560 USD)";
+    case.push(Status::Ok, why, ask);
+    let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
+    let why = "alice buys it: 1,250 USD of premium moves from alice to bob, with the fees";
+    case.push(Status::Ok, why, bid);
+    let unlisted = w.order_tx(ALICE, SERIES_ID_BASE + 10, true, PREMIUM, BTC_UNIT, Gtc);
+    let why = "series 0x8000000a is not listed yet";
+    case.push(Status::UnknownSeries, why, unlisted);
+    case
+}
+
+pub fn option_settlement() -> Case {
+    let mut w = listed_world();
+    let ask = w.order_tx(BOB, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
+    let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
+    // A bid left resting on the 51,000 call: the sweep removes it.
+    let resting = w.order_tx(ALICE, SERIES_ID_BASE + 6, true, 100_000, 1, Gtc);
+    w.setup([ask, bid, resting]);
+    w.now = DEVNET_FIRST_EXPIRY_MS;
+    let t = w.now;
+    let mut case = Case::start(
+        &w,
+        "option_settlement",
+        "expiry (Part 8 §13): at the first expiry the index is 52,000 USD; orders on the \
+         expired series are refused, and the sweep at the start of each accepted transaction \
+         fixes 52,000 as the settlement price of the ten series, then settles them: bob's \
+         short call pays 2,000 USD into the pool, alice's long receives it, alice's resting \
+         bid on another series is removed, and each series finishes",
+    );
+    let index = w.price_at(BTC, 52_000 * USD, t);
+    let why = "the index at the expiry (it also lists the next expiry); this transaction's \
+               sweep ran before it, with the index still before the expiry, so it waited";
+    case.push(Status::Ok, why, index);
+    let late = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Gtc);
+    let why = "an order on the expired call: refused (a rejected transaction sweeps nothing)";
+    case.push(Status::SeriesExpired, why, late);
+    let sweeps = [
+        (
+            0,
+            t - 1,
+            "fixes 52,000 on the ten series, then finishes 0x80000000 … 0x80000002 (no orders, no positions)",
+        ),
+        (
+            1,
+            t - 1,
+            "finishes 0x80000003, then settles the call 0x80000004: bob's short pays 2,000 USD, alice's long receives it, the series finishes",
+        ),
+        (
+            2,
+            t - 1,
+            "finishes 0x80000005, removes alice's bid on 0x80000006 (reason option_expiry), finishes 0x80000006 and 0x80000007",
+        ),
+        (
+            0,
+            t,
+            "finishes 0x80000008 and 0x80000009; the next expiry is not due",
+        ),
+    ];
+    for (signer, at, why) in sweeps {
+        let vol = w.implied_vol_by(signer, BTC, 800_000, at);
+        case.push(
+            Status::Ok,
+            format!("an implied-vol update whose sweep {why}"),
+            vol,
+        );
+    }
+    case
+}
+
+/// The devnet genesis with 34 series per expiry (eight strikes each side), enough for one
+/// account to reach the 16 positions an account may hold.
+pub fn devnet_wide_options() -> Genesis {
+    let mut genesis = super::super::world::devnet_genesis();
+    genesis.options[0].strikes_each_side = 8;
+    genesis
+}
+
+pub const WIDE_OPTIONS: &str = "devnet_wide_options";
+
+pub fn option_position_slots() -> Case {
+    let mut w = World::on(devnet_wide_options());
+    w.fund(&[ALICE], MILLION_USD);
+    let listing_ms = DEVNET_FIRST_EXPIRY_MS - DAY_MS;
+    w.now = listing_ms;
+    w.setup([w.price_at(BTC, 50_400 * USD, listing_ms)]);
+    let bids: Vec<_> = (0..16)
+        .map(|i| w.order_tx(ALICE, SERIES_ID_BASE + i, true, 100_000, 1, Gtc))
+        .collect();
+    w.setup(bids);
+    let mut case = Case::start(
+        &w,
+        "option_position_slots",
+        "perps and series share an account's 16 position slots: alice rests a bid in 16 \
+         series, so a 17th series is refused",
+    );
+    case.genesis_name = WIDE_OPTIONS;
+    let bid = w.order_tx(ALICE, SERIES_ID_BASE + 16, true, 100_000, 1, Gtc);
+    case.push(Status::TooManyPositions, "a bid in a 17th series", bid);
     case
 }
