@@ -63,6 +63,11 @@ const RENAMED: &[(&str, &str, bool)] = &[
     ("position", "index_in_batch", true),
 ];
 
+/// Fields whose value is protocol data printed to be checked again (a receipt proof that
+/// `vigil verify` prints decodes as `ReceiptProof`): kept byte for byte, never renamed or
+/// given decimals.
+const VERBATIM: &[&str] = &["proof"];
+
 /// Fields holding base lots of the enclosing object's market.
 const SIZE_FIELDS: &[&str] = &[
     "cancelled",
@@ -111,8 +116,10 @@ fn walk(json: &mut Value, markets: &[MarketInfo], inherited: Option<&MarketInfo>
             if let Some(hash) = map.get("hash").cloned() {
                 map.entry("tx_hash").or_insert(hash);
             }
-            for value in map.values_mut() {
-                walk(value, markets, market);
+            for (key, value) in map.iter_mut() {
+                if !VERBATIM.contains(&key.as_str()) {
+                    walk(value, markets, market);
+                }
             }
         }
         Value::Array(items) => {
@@ -289,6 +296,11 @@ mod tests {
                 "a position object is not renamed",
                 json!({"position": {"size": 5}}),
                 json!({"position": {"size": 5}}),
+            ),
+            (
+                "a printed proof stays the protocol's bytes (it is checked again)",
+                json!({"proof": {"position": 3, "address": "0xab", "fee": 1}}),
+                json!({"proof": {"position": 3, "address": "0xab", "fee": 1}}),
             ),
             (
                 "a symbol market gains its id and sizes their decimals",
