@@ -85,9 +85,27 @@ pub fn price(market: u32, price: u64) -> SignedAction {
         Action::PriceUpdate(PriceUpdate {
             market,
             price,
-            timestamp_ms: now_ms(),
+            timestamp_ms: fresh_price_ms(),
         }),
     )
+}
+
+/// The clock's reading once it has passed every timestamp this process signed a price
+/// with: the oracle key's prices must each be newer than its last (two signed within one
+/// millisecond would be refused `oracle_price_not_newer`), and none may be later than the
+/// sequencer's clock, so the next millisecond is waited for rather than invented.
+fn fresh_price_ms() -> u64 {
+    static LAST_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let now = now_ms();
+        let last = LAST_MS.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        if now > last {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "the clock stood still for 1 s");
+        std::hint::spin_loop();
+    }
 }
 
 pub fn order(
