@@ -30,11 +30,14 @@ pub use ledger::Ledger;
 pub use ledger::schema::InitError;
 pub use rules::Rules;
 pub use service_shell::http::ApiError;
+pub use service_shell::lifecycle::{run, run_with_ready};
 pub use state::AppState;
 
 use db::DbThread;
 use ledger::schema;
 use service_shell::IoStepError;
+use service_shell::Shutdown;
+use service_shell::lifecycle::{Serving, Starting};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -159,6 +162,17 @@ impl Running {
     }
 }
 
+/// What the shared `run` does with a started service: announce its address, then serve.
+impl service_shell::lifecycle::Started<RunError> for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn serve_until(self, shutdown: Shutdown) -> Serving<RunError> {
+        Box::pin(Running::serve_until(self, shutdown))
+    }
+}
+
 /// Lets queued database jobs finish and closes the database (blocking, off the workers).
 async fn stop_db_thread(db_thread: DbThread) {
     if tokio::task::spawn_blocking(move || db_thread.stop())
@@ -169,26 +183,15 @@ async fn stop_db_thread(db_thread: DbThread) {
     }
 }
 
-/// Starts the service, serves on `listener` until `shutdown` resolves, then shuts down.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
-    run_with_ready(config, listener, shutdown, |_| {}).await
-}
+/// The settlement layer as the shared lifecycle runs it: `run(config, listener, shutdown)`
+/// starts (finishing its start even if asked to stop meanwhile), serves, shuts down.
+impl service_shell::lifecycle::Service for Config {
+    type Running = Running;
+    type Error = RunError;
 
-/// `run`, calling `ready` with the address once requests are answered (the binary prints
-/// its `listening` line there, so a refused start prints none).
-pub async fn run_with_ready(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> Result<(), RunError> {
-    let running = start(config, listener).await?;
-    ready(running.addr());
-    running.serve_until(shutdown).await
+    fn start(self, listener: TcpListener) -> Starting<Running, RunError> {
+        Box::pin(start(self, listener))
+    }
 }
 
 /// Blocking startup: data dir, database, schema, genesis check, genesis commitments.

@@ -30,7 +30,8 @@ pub mod view;
 pub use config::{Config, ConfigError, FaultPlan, Limits};
 pub use http::{ApiError, AppState, StatusBody};
 
-pub use lifecycle::{ADDR_FILE, LOCK_FILE, Running, run, run_with_ready, start};
+pub use lifecycle::{ADDR_FILE, LOCK_FILE, Running, start};
+pub use service_shell::lifecycle::{run, run_with_ready};
 
 use executor::ExecError;
 use journal::JournalError;

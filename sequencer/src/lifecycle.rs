@@ -1,5 +1,6 @@
 //! The sequencer's life: `start(config, listener) -> Running`, `Running::shutdown()`, and
-//! `run` (start, wait for the shutdown future, shut down) for mains and launchers.
+//! its [`service_shell::lifecycle::Service`] impl, through which the shared `run` (start,
+//! wait for the shutdown future, shut down) serves mains and launchers.
 //!
 //! Startup takes the data dir's lock, reaches the settlement layer, recovers the exact state
 //! from the journal, makes what recovery decided durable, starts the writer and executor
@@ -15,6 +16,8 @@ use crate::{AppState, Config, RunError, app, follower, http, intake, io, keeper,
 use protocol::api::settlement::{StatusResponse, l1_domain_separator};
 use protocol::primitives::H256;
 use service_client::{ServiceError, SettlementClient, Timeouts};
+use service_shell::Shutdown;
+use service_shell::lifecycle::{Serving, Starting};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
@@ -91,6 +94,21 @@ impl Running {
         }
         drop(_lock);
         tracing::info!("sequencer stopped");
+    }
+}
+
+/// What the shared `run` does with a started sequencer: announce its address, then serve
+/// (its shutdown cannot fail: what goes wrong is logged).
+impl service_shell::lifecycle::Started<RunError> for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn serve_until(self, shutdown: Shutdown) -> Serving<RunError> {
+        Box::pin(async move {
+            Running::serve_until(self, shutdown).await;
+            Ok(())
+        })
     }
 }
 
@@ -409,34 +427,18 @@ async fn commit_recovered(
     }
 }
 
-/// Starts, serves until `shutdown` resolves, then shuts down in order. A shutdown while
-/// still starting (waiting for the settlement layer) returns `Ok` without serving.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
-    run_with_ready(config, listener, shutdown, |_| {}).await
-}
+/// The sequencer as the shared lifecycle runs it: `run(config, listener, shutdown)`
+/// starts, serves until `shutdown` resolves, then shuts down in order. A shutdown while
+/// still starting (waiting for the settlement layer) returns `Ok` without serving: `start`
+/// is cancel-safe.
+impl service_shell::lifecycle::Service for Config {
+    type Running = Running;
+    type Error = RunError;
+    const STOPS_WHILE_STARTING: bool = true;
 
-/// `run`, calling `ready` with the address once requests are answered.
-pub async fn run_with_ready(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> Result<(), RunError> {
-    let mut shutdown = std::pin::pin!(shutdown);
-    let running = tokio::select! {
-        started = start(config, listener) => started?,
-        () = &mut shutdown => {
-            tracing::info!("stopped while starting");
-            return Ok(());
-        }
-    };
-    ready(running.addr());
-    running.serve_until(shutdown).await;
-    Ok(())
+    fn start(self, listener: TcpListener) -> Starting<Running, RunError> {
+        Box::pin(start(self, listener))
+    }
 }
 
 /// Connects to the settlement layer (retrying for a while: in a compose network it may

@@ -3,7 +3,8 @@
 //! shutdown future, binding and announcing the listener, the exit-code convention); in
 //! [`http`], the server side of the HTTP APIs (the one `ApiError`, extractors, paging,
 //! fallbacks); in [`metrics`], the Prometheus text writer; in [`genesis`], the genesis a
-//! binary starts with (file or devnet).
+//! binary starts with (file or devnet); in [`lifecycle`], the one `run` (start, announce,
+//! serve until shutdown) each service re-exports.
 //!
 //! It exists so the three services (which must not depend on one another, DESIGN §1) and
 //! the `vigil devnet` launcher share one copy of that plumbing. The service libraries use
@@ -19,6 +20,7 @@
 pub mod data_dir;
 pub mod genesis;
 pub mod http;
+pub mod lifecycle;
 pub mod metrics;
 
 use std::future::Future;

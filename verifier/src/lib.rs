@@ -25,12 +25,15 @@ pub mod store;
 pub mod submit;
 
 pub use config::{Config, ConfigError};
+pub use service_shell::lifecycle::{run, run_with_ready};
 pub use state::AppState;
 
 use crate::core::{Follower, RestoreError};
 use follow::{Engine, Follow};
 use protocol::primitives::H256;
 use service_shell::IoStepError;
+use service_shell::Shutdown;
+use service_shell::lifecycle::{Serving, Starting};
 use std::future::Future;
 use std::net::SocketAddr;
 use store::{Store, StoreError};
@@ -195,26 +198,26 @@ impl Running {
     }
 }
 
-/// Serves until `shutdown` resolves (or following fails for good), then shuts down.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
-    run_with_ready(config, listener, shutdown, |_| {}).await
+/// What the shared `run` does with a started service: announce its address, then serve.
+impl service_shell::lifecycle::Started<RunError> for Running {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn serve_until(self, shutdown: Shutdown) -> Serving<RunError> {
+        Box::pin(Running::serve_until(self, shutdown))
+    }
 }
 
-/// `run`, calling `ready` with the address once requests are answered (the binary prints
-/// its `listening` line there, so a refused start prints none).
-pub async fn run_with_ready(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    ready: impl FnOnce(SocketAddr),
-) -> Result<(), RunError> {
-    let running = start(config, listener).await?;
-    ready(running.addr());
-    running.serve_until(shutdown).await
+/// The verifier as the shared lifecycle runs it: `run(config, listener, shutdown)` starts,
+/// serves until `shutdown` resolves or following fails for good, then shuts down.
+impl service_shell::lifecycle::Service for Config {
+    type Running = Running;
+    type Error = RunError;
+
+    fn start(self, listener: TcpListener) -> Starting<Running, RunError> {
+        Box::pin(start(self, listener))
+    }
 }
 
 /// A bad configuration exits 2, any other failure 1.
