@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use service_client::Timeouts;
 use service_client::settlement::SettlementClient;
-use service_shell::http::{ApiError, ApiQuery, METHOD_NOT_ALLOWED, with_fallbacks};
+use service_shell::http::{ApiError, ApiQuery, METHOD_NOT_ALLOWED, clamp_limit, with_fallbacks};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, watch};
@@ -189,7 +189,7 @@ struct Newest {
 
 impl Newest {
     fn limit(&self) -> usize {
-        self.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE)
+        clamp_limit(self.limit, PAGE, MAX_PAGE)
     }
 }
 
@@ -281,10 +281,7 @@ async fn batch(
     };
     let data_bytes = info.data.as_ref().map(Vec::len);
     let decoded = info.data.as_deref().and_then(|d| Batch::decode(d).ok());
-    let (from, limit) = (
-        q.from.unwrap_or(0),
-        q.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE),
-    );
+    let (from, limit) = (q.from.unwrap_or(0), clamp_limit(q.limit, PAGE, MAX_PAGE));
     let txs = match &decoded {
         Some(b) => tx_rows(&s, &b.txs, from, limit).await,
         None => Vec::new(),

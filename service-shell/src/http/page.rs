@@ -24,9 +24,10 @@ impl Page {
     }
 }
 
-/// The one limit clamp, for endpoints whose cursor is not `from` (e.g. `after_seq`).
-pub fn clamp_limit(limit: Option<u64>, default: u64, max: u64) -> u64 {
-    limit.unwrap_or(default).clamp(1, max)
+/// The one limit clamp, for endpoints whose cursor is not `from` (e.g. `after_seq`), in
+/// whatever integer the endpoint counts in (`u64` on the wire, `usize` for a slice).
+pub fn clamp_limit<T: Ord + From<u8>>(limit: Option<T>, default: T, max: T) -> T {
+    limit.unwrap_or(default).clamp(T::from(1), max)
 }
 
 #[cfg(test)]
