@@ -43,3 +43,41 @@ impl ReadView {
 /// The publishing side (executor → writer thread) and the reading side (handlers, keeper).
 pub type ViewSender = Arc<watch::Sender<Arc<ReadView>>>;
 pub type ViewReceiver = watch::Receiver<Arc<ReadView>>;
+
+/// `GET /v1/accounts/{address}`: the engine's account view (perp positions, margin, open
+/// orders) and beside it the account's option series positions (docs/PROTOCOL.md Part 8
+/// §11): contracts, mark, value, margin and greeks. Their value and margin are already in
+/// the view's equity and margin figures; this lists them per series.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AccountBody {
+    #[serde(flatten)]
+    #[schema(value_type = protocol::engine::view::AccountView)]
+    pub account: protocol::api::sequencer::AccountResponse,
+    /// `[{series, name, size (signed contracts in size units), mark_price, value, initial_margin,
+    /// maintenance_margin, greeks {delta_e18, gamma_e18, vega_e18, theta_e18}}]`: the
+    /// position's greeks are the contract's (as `GET /v1/options/chain` shows them) times the
+    /// signed size in whole contracts.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub option_positions: Vec<protocol::engine::option_quote::OptionPositionView>,
+}
+
+impl AccountBody {
+    /// The account `address` in `view` at `now_ms`.
+    pub fn of(
+        view: &ReadView,
+        genesis: &protocol::genesis::Genesis,
+        address: &protocol::primitives::Address,
+        now_ms: u64,
+    ) -> Result<AccountBody, protocol::engine::view::ViewError> {
+        let mut tree = view.tree.clone();
+        let ctx = view.context(now_ms);
+        let account = protocol::engine::view::account_view(&mut tree, genesis, &ctx, address)?;
+        let option_positions =
+            protocol::engine::option_quote::option_positions(&mut tree, genesis, address)?;
+        Ok(AccountBody {
+            account,
+            option_positions,
+        })
+    }
+}

@@ -37,6 +37,7 @@ mod nonces;
 pub mod option_expiry;
 pub mod option_listing;
 mod option_orders;
+pub mod option_quote;
 pub mod option_records;
 pub mod option_risk;
 pub mod option_view;

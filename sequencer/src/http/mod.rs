@@ -7,6 +7,7 @@ pub mod error_codes;
 mod history;
 mod intake_ws;
 mod openapi;
+pub mod options;
 mod orders;
 mod reads;
 mod stream;
@@ -130,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/accounts/{address}/triggers", get(reads::triggers))
         .route("/v1/markets", get(reads::markets))
         .route("/v1/markets/{id}/book", get(reads::book))
+        .route("/v1/options/chain", get(options::chain_route))
         .route("/v1/markets/{id}/trades", get(history::market_trades))
         .route("/v1/markets/{id}/candles", get(history::market_candles))
         .route("/v1/accounts/{address}/fills", get(history::account_fills))

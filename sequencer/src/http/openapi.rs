@@ -37,6 +37,7 @@ use utoipa::OpenApi;
         super::orders::account_order,
         super::reads::markets,
         super::reads::book,
+        super::options::chain_route,
         super::reads::batches,
         super::reads::batch,
         super::reads::metrics,

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use protocol::api::genesis::GenesisView;
 use protocol::api::sequencer::{
-    AccountResponse, AgentsResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo,
-    MarketsResponse, StatusResponse, TriggersResponse, TxListResponse, TxLookup,
+    AgentsResponse, BatchInfo, BatchesResponse, BookResponse, MarketInfo, MarketsResponse,
+    StatusResponse, TriggersResponse, TxListResponse, TxLookup,
 };
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
@@ -104,15 +104,13 @@ pub async fn status(State(s): State<AppState>) -> Answer<StatusBody> {
 /// `GET /v1/accounts/{address}`: the engine's account view at the current soft state.
 #[utoipa::path(get, path = "/v1/accounts/{address}", tag = "state",
     params(("address" = Address, Path)),
-    responses((status = 200, description = "The account", body = AccountResponse)))]
+    responses((status = 200, description = "The account, with its option series positions", body = crate::view::AccountBody)))]
 pub async fn account(
     State(s): State<AppState>,
     ApiPath(address): ApiPath<Address>,
-) -> Answer<AccountResponse> {
+) -> Answer<crate::view::AccountBody> {
     let v = s.views.borrow().clone();
-    let mut tree = v.tree.clone();
-    let ctx = v.context(now_ms());
-    view::account_view(&mut tree, &s.genesis, &ctx, &address)
+    crate::view::AccountBody::of(&v, &s.genesis, &address, now_ms())
         .map(Json)
         .map_err(ApiError::internal)
 }

@@ -16,6 +16,7 @@ mod intake_ws;
 mod keeper;
 mod lock;
 mod openapi;
+mod options;
 mod orders;
 mod power_loss;
 mod protection;
