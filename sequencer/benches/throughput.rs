@@ -11,7 +11,7 @@
 //! `VIGIL_BENCH_ACTIONS` (default 12000) sets the actions per mode.
 
 use k256::ecdsa::SigningKey;
-use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Tx};
+use protocol::action::{Action, PriceUpdate, SignedAction, Tx};
 use protocol::api::settlement::{DepositCall, FaucetRequest, SignedCall, l1_domain_separator};
 use protocol::batch::{domain_separator, verify_tx};
 use protocol::genesis::Genesis;
@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use test_support::crossing_order;
 
 const TRADERS: u64 = 64;
 const CLIENTS: usize = 64;
@@ -60,27 +61,7 @@ fn workload(
     let domain = domain_separator(genesis);
     (0..count)
         .into_par_iter()
-        .map(|i| {
-            let t = i % traders.len();
-            let key = &traders[t];
-            let seller = t.is_multiple_of(2);
-            let action = Action::Order(Order {
-                account: address_of(key),
-                market: 1,
-                is_buy: !seller,
-                price: PRICE,
-                size: 1,
-                tif: if seller {
-                    TimeInForce::Gtc
-                } else {
-                    TimeInForce::Ioc
-                },
-                reduce_only: false,
-                nonce: first_nonce + (i / traders.len()) as u64,
-                expires_at: u64::MAX / 2,
-            });
-            sign_action(key, action, &domain)
-        })
+        .map(|i| crossing_order(traders, 1, PRICE, first_nonce, i, &domain))
         .collect()
 }
 

@@ -12,6 +12,7 @@
 //!   or torn), for the stores' power-loss tests.
 //! - [`bind_loopback`] and [`send_for_text`]: a 127.0.0.1:0 listener with its URL, and one
 //!   raw HTTP exchange as status and body text.
+//! - [`crossing_order`]: the throughput benches' order flow (asks rested, then lifted).
 //! - [`check_malformed_heads`]: the table of malformed request heads every service running
 //!   the shared server must answer with its JSON error body, pipelined ones in their turn.
 //!
@@ -19,12 +20,14 @@
 
 mod child;
 mod crash_vfs;
+mod crossing;
 mod loopback;
 mod malformed_heads;
 mod settlement;
 
 pub use child::{ChildService, send_sigterm};
 pub use crash_vfs::{CrashDisk, Op, SECTOR, Survivors, Timeline, VFS_NAME};
+pub use crossing::crossing_order;
 pub use loopback::{bind_loopback, send_for_text};
 pub use malformed_heads::{
     MalformedHead, check_malformed_heads, exchange, malformed_heads, responses, statuses,
