@@ -25,6 +25,10 @@
 //! bulk queued before it. Within a client, requests keep their order (a WebSocket
 //! session's actions are sequenced as sent).
 //!
+//! **From the headers first.** The same decision is taken before a request's body is read,
+//! with the actions its headers promise (`Intake::precheck`), so a flood's bulk is refused
+//! without being parsed; it is taken again with the real count once parsed.
+//!
 //! The decisions are pure functions; the rate is measured by the caller from completions.
 
 use std::collections::{BTreeMap, VecDeque};

@@ -163,6 +163,17 @@ pub enum Overloaded {
     },
 }
 
+/// The API's reason for an admission policy refusal.
+fn overloaded(refusal: Refusal) -> Overloaded {
+    match refusal {
+        Refusal::Full { queued, limit } => Overloaded::Queue { queued, limit },
+        Refusal::ClientShare { queued, share } => Overloaded::Client {
+            waiting: queued,
+            share,
+        },
+    }
+}
+
 impl Intake {
     pub fn new(
         exec: mpsc::Sender<Command>,
@@ -222,24 +233,9 @@ impl Intake {
         // One lock over the checks and the reservation, so concurrent requests cannot all
         // pass the checks against the same queue.
         let mut throughput = self.throughput.lock().unwrap_or_else(|p| p.into_inner());
-        let rate = throughput.observe(Instant::now(), self.completed.load(Ordering::Relaxed));
-        let budget = budget(&self.policy, rate);
-        self.dispatch.window.store(budget / 2, Ordering::Relaxed);
         let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-        let client_queued = waiting.clients.get(&client).copied().unwrap_or(0);
-        let others = waiting.clients.len() as u64 - u64::from(client_queued > 0);
-        let load = Load {
-            queued: self.inflight(),
-            client_queued,
-            active_clients: others + 1,
-        };
-        admit(budget, load, n).map_err(|refusal| match refusal {
-            Refusal::Full { queued, limit } => Overloaded::Queue { queued, limit },
-            Refusal::ClientShare { queued, share } => Overloaded::Client {
-                waiting: queued,
-                share,
-            },
-        })?;
+        let (budget, load) = self.load_of(&mut throughput, &waiting, client);
+        admit(budget, load, n).map_err(overloaded)?;
         let share = account_share(budget);
         for (account, count) in &per_account {
             let now = waiting.accounts.get(account).copied().unwrap_or(0);
@@ -273,6 +269,44 @@ impl Intake {
             waiting: self.waiting.clone(),
             dispatched: None,
         })
+    }
+
+    /// Whether a request of at least `n` actions from `client` would be refused by the
+    /// queue's budget or the client's share now; nothing is reserved. The API asks this
+    /// from a request's headers, before reading and parsing its body, so a flood's bulk is
+    /// refused at once (`try_admit_from` decides again, with the real count and accounts).
+    pub fn precheck(&self, client: Client, n: u64) -> Result<(), Overloaded> {
+        let mut throughput = self.throughput.lock().unwrap_or_else(|p| p.into_inner());
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let (budget, load) = self.load_of(&mut throughput, &waiting, client);
+        admit(budget, load, n).map_err(overloaded)
+    }
+
+    /// Actions `client` has admitted and not yet answered.
+    pub fn client_waiting(&self, client: Client) -> u64 {
+        let waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        waiting.clients.get(&client).copied().unwrap_or(0)
+    }
+
+    /// The budget at the measured rate (the dispatch window follows it) and the queue as
+    /// `client` finds it; the caller holds both locks.
+    fn load_of(
+        &self,
+        throughput: &mut Throughput,
+        waiting: &Waiting,
+        client: Client,
+    ) -> (u64, Load) {
+        let rate = throughput.observe(Instant::now(), self.completed.load(Ordering::Relaxed));
+        let budget = budget(&self.policy, rate);
+        self.dispatch.window.store(budget / 2, Ordering::Relaxed);
+        let client_queued = waiting.clients.get(&client).copied().unwrap_or(0);
+        let others = waiting.clients.len() as u64 - u64::from(client_queued > 0);
+        let load = Load {
+            queued: self.inflight(),
+            client_queued,
+            active_clients: others + 1,
+        };
+        (budget, load)
     }
 
     /// The queue budget now, in actions (for `/metrics`).

@@ -1,8 +1,13 @@
 //! Prometheus metrics (`GET /metrics`, text exposition format): throughput, the
-//! submission latency histogram, group-commit sizes, batch progress and lag, and queue
-//! depths. Plain atomics: recording costs a few nanoseconds on the hot path.
+//! submission latency histogram, group-commit sizes, batch progress and lag, queue
+//! depths, and admission per connection (a histogram of each decision's queued actions and
+//! the top connections by traffic, so label cardinality stays bounded however many
+//! connections there are). Plain atomics on the hot path; the per-connection table is a
+//! small map behind a mutex, touched once per request.
 
-use service_shell::metrics::Exposition;
+use crate::intake::Client;
+use service_shell::metrics::{Exposition, Kind};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -63,7 +68,132 @@ pub struct Metrics {
     pub posting_requests: AtomicU64,
     /// Feed sessions closed because a send stayed blocked (the reader stopped reading).
     pub feed_dropped_slow: AtomicU64,
+    /// Admission decisions per connection.
+    pub connections: ConnectionStats,
     rate: Mutex<Option<(Instant, u64, f64)>>,
+}
+
+/// Upper bounds (actions) of the per-connection queued-actions histogram.
+const QUEUED_BUCKETS: [u64; 9] = [1, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536];
+
+/// Connections whose figures are kept; beyond this the least busy one is forgotten.
+pub const TRACKED_CONNECTIONS: usize = 1_024;
+
+/// Connections listed by name in `/metrics` (the busiest).
+pub const TOP_CONNECTIONS: usize = 5;
+
+/// Admission per connection: how many actions each decision found the connection had
+/// queued (this request's included), and, for the busiest connections, the actions
+/// admitted and the requests shed.
+#[derive(Debug, Default)]
+pub struct ConnectionStats {
+    queued: [AtomicU64; QUEUED_BUCKETS.len()],
+    decisions: AtomicU64,
+    queued_sum: AtomicU64,
+    admitted_requests: AtomicU64,
+    table: Mutex<HashMap<Client, Tally>>,
+}
+
+/// One connection's figures.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Actions queued at its latest decision, this request's included.
+    pub queued: u64,
+    pub admitted_actions: u64,
+    pub shed_requests: u64,
+}
+
+impl Tally {
+    fn traffic(&self) -> u64 {
+        self.admitted_actions.saturating_add(self.shed_requests)
+    }
+}
+
+impl ConnectionStats {
+    /// A decision on a request of `actions` from `client`, which had `waiting` actions
+    /// queued before it.
+    pub fn observe(&self, client: Client, waiting: u64, actions: u64, admitted: bool) {
+        let queued = waiting.saturating_add(actions);
+        if let Some(i) = QUEUED_BUCKETS.iter().position(|b| queued <= *b) {
+            self.queued[i].fetch_add(1, Relaxed);
+        }
+        self.decisions.fetch_add(1, Relaxed);
+        self.queued_sum.fetch_add(queued, Relaxed);
+        if admitted {
+            self.admitted_requests.fetch_add(1, Relaxed);
+        }
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        if !table.contains_key(&client) && table.len() >= TRACKED_CONNECTIONS {
+            let quietest = table
+                .iter()
+                .min_by_key(|(_, t)| t.traffic())
+                .map(|(c, _)| *c);
+            if let Some(quietest) = quietest {
+                table.remove(&quietest);
+            }
+        }
+        let tally = table.entry(client).or_default();
+        tally.queued = queued;
+        if admitted {
+            tally.admitted_actions = tally.admitted_actions.saturating_add(actions);
+        } else {
+            tally.shed_requests += 1;
+        }
+    }
+
+    /// The `n` busiest connections (admitted actions plus shed requests), busiest first.
+    pub fn top(&self, n: usize) -> Vec<(Client, Tally)> {
+        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<(Client, Tally)> = table.iter().map(|(c, t)| (*c, *t)).collect();
+        all.sort_by_key(|(c, t)| (std::cmp::Reverse(t.traffic()), *c));
+        all.truncate(n);
+        all
+    }
+
+    fn render(&self, out: &mut Exposition) {
+        let mut cumulative = 0;
+        let buckets = QUEUED_BUCKETS.iter().zip(&self.queued).map(|(bound, n)| {
+            cumulative += n.load(Relaxed);
+            (bound, cumulative)
+        });
+        out.histogram(
+            "vigil_seq_connection_queued_actions",
+            "At each admission decision, the actions its connection had queued, the request's own included.",
+            buckets,
+            self.queued_sum.load(Relaxed),
+            self.decisions.load(Relaxed),
+        );
+        out.counter(
+            "vigil_seq_requests_admitted_total",
+            "Requests admitted to the queue (each POST or WebSocket frame).",
+            self.admitted_requests.load(Relaxed),
+        );
+        let top = self.top(TOP_CONNECTIONS);
+        let peer = |c: &Client| {
+            c.0.map_or_else(|| "internal".to_string(), |a| a.to_string())
+        };
+        let families: [(&str, &str, fn(&Tally) -> u64); 3] = [
+            (
+                "vigil_seq_top_connection_queued_actions",
+                "The busiest connections (at most 5): actions queued at their latest admission decision.",
+                |t| t.queued,
+            ),
+            (
+                "vigil_seq_top_connection_admitted_actions",
+                "The busiest connections (at most 5): actions admitted.",
+                |t| t.admitted_actions,
+            ),
+            (
+                "vigil_seq_top_connection_shed_requests",
+                "The busiest connections (at most 5): requests shed (503).",
+                |t| t.shed_requests,
+            ),
+        ];
+        for (name, help, value) in families {
+            let samples = top.iter().map(|(c, t)| (peer(c), value(t)));
+            out.labelled(name, Kind::Gauge, help, "peer", samples);
+        }
+    }
 }
 
 /// What one scrape samples beside the counters: the intake's queue and the auditor.
@@ -141,6 +271,7 @@ impl Metrics {
             "Accepted actions per second over the last scrape interval (at least 1 s).",
             self.actions_per_second(),
         );
+        self.connections.render(&mut out);
         self.submit_latency.render(
             &mut out,
             "vigil_seq_submit_seconds",
@@ -228,6 +359,50 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_busiest_connections_are_listed_and_the_table_stays_bounded() {
+        let stats = ConnectionStats::default();
+        let peer = |port: u16| Client(Some(std::net::SocketAddr::from(([127, 0, 0, 1], port))));
+        // (connection, queued before, actions, admitted)
+        let decisions: &[(u16, u64, u64, bool)] = &[
+            (1, 0, 100, true),
+            (1, 100, 100, false),
+            (2, 0, 1, true),
+            (3, 0, 5, true),
+            (1, 0, 100, true),
+        ];
+        for &(port, waiting, n, admitted) in decisions {
+            stats.observe(peer(port), waiting, n, admitted);
+        }
+        let top = stats.top(2);
+        assert_eq!(top[0].0, peer(1));
+        let busiest = Tally {
+            queued: 100,
+            admitted_actions: 200,
+            shed_requests: 1,
+        };
+        assert_eq!(top[0].1, busiest);
+        assert_eq!(top[1].0, peer(3));
+        for port in 10..(10 + TRACKED_CONNECTIONS as u16) {
+            stats.observe(peer(port), 0, 1, true);
+        }
+        let table = stats.table.lock().unwrap().len();
+        assert_eq!(table, TRACKED_CONNECTIONS, "the quietest are forgotten");
+        assert_eq!(stats.top(1)[0].0, peer(1), "the busiest stays");
+        let mut out = Exposition::new();
+        stats.render(&mut out);
+        let text = out.finish();
+        assert!(
+            text.contains("vigil_seq_connection_queued_actions_bucket{le=\"256\"}"),
+            "{text}"
+        );
+        let listed = text
+            .lines()
+            .filter(|l| l.starts_with("vigil_seq_top_connection_shed_requests{"))
+            .count();
+        assert_eq!(listed, TOP_CONNECTIONS);
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative_and_render_parses() {

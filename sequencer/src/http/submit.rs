@@ -1,5 +1,6 @@
 //! `POST /v1/tx` and `POST /v1/txs`: refuse a body not sent as `application/json` (415),
-//! read the body (size and time bounded), parse the
+//! refuse at once from the headers a request the queue has no room for (503, before its
+//! body is read or parsed: `shed_early`), read the body (size and time bounded), parse the
 //! wire format of DESIGN §2 (a 400 names the bad field), admit (or 503), verify and
 //! execute through intake, and answer once accepted actions are durable.
 
@@ -17,9 +18,75 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-/// Reads the whole body within the size limit and the body timeout.
-async fn read_body(s: &AppState, request: Request) -> Result<Bytes, ApiError> {
+/// The bytes of JSON one action is counted as when a bulk's actions are estimated from its
+/// `Content-Length` before its body is read: a compact signed action is 400–600 bytes, so
+/// an honest bulk is never counted above its real size (padding beyond this is charged).
+pub const ESTIMATED_ACTION_BYTES: u64 = 1_024;
+
+/// The fewest actions a request's headers promise: one for `POST /v1/tx`; for a bulk, its
+/// `Content-Length` over `ESTIMATED_ACTION_BYTES` (at least one).
+fn promised_actions(headers: &axum::http::HeaderMap, bulk: bool) -> u64 {
+    if !bulk {
+        return 1;
+    }
+    let length = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    (length / ESTIMATED_ACTION_BYTES).max(1)
+}
+
+/// Refuses (503 with `Retry-After`) from the headers alone a request whose promised actions
+/// the queue's budget or its connection's share has no room for, so a flood's bulk costs
+/// no parsing; admission decides again once the body is parsed. Gives the request back
+/// when it may go on.
+async fn shed_early(
+    s: &AppState,
+    client: Client,
+    request: Request,
+    bulk: bool,
+) -> Result<Request, ApiError> {
     service_shell::http::require_json(request.headers())?;
+    let n = promised_actions(request.headers(), bulk);
+    let Err(why) = s.intake.precheck(client, n) else {
+        return Ok(request);
+    };
+    s.metrics.shed.fetch_add(1, Ordering::Relaxed);
+    let waiting = s.intake.client_waiting(client);
+    s.metrics.connections.observe(client, waiting, n, false);
+    let count = if bulk {
+        format!("at least {n} (its Content-Length at {ESTIMATED_ACTION_BYTES} bytes an action)")
+    } else {
+        n.to_string()
+    };
+    let refusal = ApiError::overloaded(overloaded_message(s, &count, why));
+    drain(s, request).await;
+    Err(refusal)
+}
+
+/// Reads and drops a refused request's body (within the size limit and the body timeout):
+/// unread bytes would make the server reset the connection, and the client could lose the
+/// 503 with it; a drained connection carries the client's next request.
+async fn drain(s: &AppState, request: Request) {
+    use http_body_util::BodyExt as _;
+    let mut body = request.into_body();
+    let mut left = s.limits.max_body_bytes;
+    let read = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let size = frame.data_ref().map_or(0, |d| d.len());
+            let Some(rest) = left.checked_sub(size) else {
+                return;
+            };
+            left = rest;
+        }
+    };
+    let _ = tokio::time::timeout(s.limits.body_timeout, read).await;
+}
+
+/// Reads the whole body within the size limit and the body timeout (its content type was
+/// checked by `shed_early`).
+async fn read_body(s: &AppState, request: Request) -> Result<Bytes, ApiError> {
     let limit = s.limits.max_body_bytes;
     let body = request.into_body();
     match tokio::time::timeout(s.limits.body_timeout, axum::body::to_bytes(body, limit)).await {
@@ -105,14 +172,20 @@ fn admit(
         .iter()
         .map(|a| a.action.claimed_signer().unwrap_or(oracle))
         .collect();
-    s.intake.try_admit_from(client, &accounts).map_err(|why| {
+    let waiting = s.intake.client_waiting(client);
+    let n = actions.len() as u64;
+    let admitted = s.intake.try_admit_from(client, &accounts);
+    s.metrics
+        .connections
+        .observe(client, waiting, n, admitted.is_ok());
+    admitted.map_err(|why| {
         s.metrics.shed.fetch_add(1, Ordering::Relaxed);
-        ApiError::overloaded(overloaded_message(s, actions.len(), why))
+        ApiError::overloaded(overloaded_message(s, &actions.len().to_string(), why))
     })
 }
 
 /// What a shed request is told: the limit it met, with the numbers.
-fn overloaded_message(s: &AppState, n: usize, why: Overloaded) -> String {
+fn overloaded_message(s: &AppState, n: &str, why: Overloaded) -> String {
     let wait_ms = s.limits.max_queue_wait.as_millis();
     match why {
         Overloaded::Queue { queued, limit } => format!(
@@ -183,6 +256,7 @@ pub async fn one(
 ) -> Result<Json<TxAccepted>, ApiError> {
     let started = Instant::now();
     let client = client_of(request.extensions());
+    let request = shed_early(&s, client, request, false).await?;
     let body = read_body(&s, request).await?;
     let action = parse_action(parse_json(&body)?, None)?;
     let hash = hash_of(&action);
@@ -194,7 +268,7 @@ pub async fn one(
 /// The answer to a one-action request: its receipt, or the engine's rejection (422).
 pub(super) fn single(outcomes: Vec<Outcome>) -> Result<TxAccepted, ApiError> {
     match outcomes.into_iter().next() {
-        Some(Outcome::Accepted(accepted)) => Ok(accepted),
+        Some(Outcome::Accepted(accepted)) => Ok(accepted.into()),
         Some(Outcome::Rejected { status, detail, .. }) => Err(error::rejected(status, detail)),
         None => Err(ApiError::internal("the executor answered no outcome")),
     }
@@ -206,6 +280,7 @@ pub async fn bulk(
 ) -> Result<Json<BulkResponse>, ApiError> {
     let started = Instant::now();
     let client = client_of(request.extensions());
+    let request = shed_early(&s, client, request, true).await?;
     let body = read_body(&s, request).await?;
     let serde_json::Value::Array(values) = parse_json(&body)? else {
         return Err(ApiError::new(
@@ -243,7 +318,7 @@ pub async fn bulk(
         response.results.push(match outcome {
             Outcome::Accepted(a) => {
                 response.accepted += 1;
-                BulkItem::Accepted(a)
+                BulkItem::Accepted(a.into())
             }
             Outcome::Rejected {
                 hash,

@@ -2,7 +2,9 @@
 //! gets what `POST /v1/tx` would have answered (status, receipt or error code), tagged with
 //! its request id; accepted actions are durable when answered (the lookup finds them);
 //! frames streamed without waiting are sequenced in the order sent; bad frames are refused
-//! with a clear 400 and the connection stays usable.
+//! with a clear 400 and the connection stays usable; a session with many frames in flight
+//! is held to its connection's fair share of the queue (503 naming it) while another
+//! connection's order still gets in.
 
 use crate::support::seq::Seq;
 use crate::support::*;
@@ -166,4 +168,91 @@ async fn streamed_frames_are_answered_once_each_and_sequenced_in_the_order_sent(
     assert_eq!((refused.id, refused.status), (None, 400), "{refused:?}");
     send_text(&mut socket, frame(1, &maker_ask(&alice, ONE_BTC / 100, 99))).await;
     assert_eq!(next(&mut socket).await.status, 200);
+}
+
+/// A queue budget of 8 actions whatever the rate, so one session's burst passes its share.
+fn tiny_queue(c: &mut sequencer::Config) {
+    c.limits.max_queue_wait = Duration::from_millis(1);
+    c.limits.min_queue_budget_actions = 8;
+}
+
+/// One burst of `n` frames (ids from `first_id`) on `socket`, then, on its own connection,
+/// one POST of `other`; every frame's answer, and the POST's status.
+async fn burst_beside_a_post(
+    seq: &Seq,
+    socket: &mut Socket,
+    first_id: u64,
+    n: u64,
+    other: &protocol::action::SignedAction,
+) -> (Vec<WsAnswer>, u16) {
+    let alice = alice();
+    for i in 0..n {
+        let ask = maker_ask(&alice, ONE_BTC / 100, first_id + i);
+        send_text(socket, frame(first_id + i, &ask)).await;
+    }
+    let (status, body) = seq.post("/v1/tx", other).await;
+    assert_ne!(status, 503, "another connection keeps its share: {body}");
+    let mut answers = Vec::new();
+    for _ in 0..n {
+        answers.push(next(socket).await);
+    }
+    (answers, status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_with_many_frames_in_flight_is_held_to_its_connection_share() {
+    let (_l1, seq) = funded_pair(tiny_queue).await;
+    let mut socket = connect(&seq).await;
+    const BURST: u64 = 48;
+    // Frames are read far faster than they become durable (a signature check each, then
+    // an fsync), so a burst finds its own earlier frames queued. Bounded: five bursts.
+    let mut share_refusals = 0;
+    for round in 0..5u64 {
+        let first_id = 1_000 + round * BURST;
+        let other = maker_ask(&bob(), ONE_BTC / 100, 1 + round);
+        let (answers, other_status) =
+            burst_beside_a_post(&seq, &mut socket, first_id, BURST, &other).await;
+        assert_eq!(
+            other_status, 200,
+            "round {round}: bob's order on its own connection"
+        );
+        let mut ids: Vec<u64> = answers.iter().filter_map(|a| a.id).collect();
+        ids.sort_unstable();
+        assert_eq!(
+            ids,
+            (first_id..first_id + BURST).collect::<Vec<_>>(),
+            "each frame answered once"
+        );
+        for answer in &answers {
+            match answer.status {
+                200 => {}
+                503 => {
+                    let error = answer.error.as_ref().expect("an error body");
+                    assert_eq!(error.code, "overloaded", "{answer:?}");
+                    assert!(
+                        error.message.contains("this connection already has")
+                            && error.message.contains("fair share"),
+                        "the refusal names the connection's share: {}",
+                        error.message
+                    );
+                    share_refusals += 1;
+                }
+                other => panic!("frame answered {other}: {answer:?}"),
+            }
+        }
+        if share_refusals > 0 {
+            break;
+        }
+    }
+    assert!(share_refusals > 0, "a burst beyond the share was refused");
+    let (status, metrics) = seq.get_raw("/metrics").await;
+    assert_eq!(status, 200);
+    let metrics = metrics.as_str().expect("metrics are text");
+    for family in [
+        "vigil_seq_connection_queued_actions_bucket",
+        "vigil_seq_top_connection_shed_requests{peer=",
+        "vigil_seq_top_connection_admitted_actions{peer=",
+    ] {
+        assert!(metrics.contains(family), "/metrics has {family}");
+    }
 }
