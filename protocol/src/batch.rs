@@ -335,8 +335,10 @@ pub fn tx_root(txs: &[Tx]) -> H256 {
 }
 
 /// One chunk's receipt root: `merkle_root` of its receipts' hashes, in transaction order.
-pub fn receipts_root(receipts: &[Receipt]) -> H256 {
-    let hashes: Vec<H256> = receipts.iter().map(Receipt::hash).collect();
+/// Borrowed receipts (`&[Receipt]`, or shared ones such as `&[Arc<Receipt>]`): the
+/// sequencer keeps each receipt once, shared with its journal entry, and hashes it there.
+pub fn receipts_root<R: core::borrow::Borrow<Receipt>>(receipts: &[R]) -> H256 {
+    let hashes: Vec<H256> = receipts.iter().map(|r| r.borrow().hash()).collect();
     merkle_root(&hashes)
 }
 

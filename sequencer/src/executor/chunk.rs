@@ -8,6 +8,7 @@ use crate::journal::Entry;
 use crate::journal::record::{Checkpoint, SealRecord};
 use protocol::batch::{Batch, Draft, chunk_range};
 use protocol::codec::Encode;
+use protocol::engine::Receipt;
 use protocol::fault::{self, Fault};
 
 impl Core {
@@ -50,20 +51,19 @@ impl Core {
         let mut reported_receipts = protocol::batch::receipts_root(&open.chunk_receipts);
         if let Some(f) = to_try {
             let txs = &open.txs[chunk_range(open.txs.len(), k, chunk)];
-            let done = fault::corrupt(
-                &mut self.tree,
-                &self.genesis,
-                &open.ctx,
-                f,
-                txs,
-                &open.chunk_receipts,
-            )?;
+            // Fault injection (demonstrations only) works on owned receipts.
+            let receipts: Vec<Receipt> = open
+                .chunk_receipts
+                .iter()
+                .map(|r| Receipt::clone(r))
+                .collect();
+            let done = fault::corrupt(&mut self.tree, &self.genesis, &open.ctx, f, txs, &receipts)?;
             match done {
                 Some(what) => {
                     tracing::warn!(fault = %f, batch = open.record.index, chunk, %what, "fault injected");
                     self.fault_spent = true;
                     let (root, receipts) =
-                        fault::reported_roots(f, honest, self.tree.root(), &open.chunk_receipts);
+                        fault::reported_roots(f, honest, self.tree.root(), &receipts);
                     checkpoint = Checkpoint {
                         reported_root: root,
                         fault: Some(f),

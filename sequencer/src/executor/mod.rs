@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 use crate::view::{ReadView, ViewSender};
 use protocol::action::{L1Message, Tx};
 use protocol::api::sequencer::{OpenBatchInfo, TxAccepted};
-use protocol::engine::Status;
+use protocol::engine::{Receipt, Status};
 use protocol::primitives::{Address, H256};
 use protocol::signing::SignatureError;
 use protocol::state::StateError;
@@ -51,12 +51,36 @@ impl ExecError {
 /// The answer for one submitted action.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Accepted(TxAccepted),
+    Accepted(Accepted),
     Rejected {
         hash: H256,
         status: Status,
         detail: Option<String>,
     },
+}
+
+/// An accepted action's answer, its receipt shared with the journal entry: the executor
+/// copies no receipt; the API turns it into a `TxAccepted` on its own thread
+/// (`From`), moving the receipt out once the writer has let go of it.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub hash: H256,
+    pub seq: u64,
+    pub batch_index: u64,
+    pub position: u32,
+    pub receipt: Arc<Receipt>,
+}
+
+impl From<Accepted> for TxAccepted {
+    fn from(a: Accepted) -> TxAccepted {
+        TxAccepted {
+            hash: a.hash,
+            seq: a.seq,
+            batch_index: a.batch_index,
+            position: a.position,
+            receipt: Arc::unwrap_or_clone(a.receipt),
+        }
+    }
 }
 
 /// One action ready for the executor: the transaction, the outcome of its signature

@@ -7,13 +7,12 @@
 //! timestamps, fault placement); on replay, they come from the log records, and `Core`
 //! checks that re-execution reproduces every recorded root and header hash.
 
-use super::{ExecError, Outcome, Verified};
+use super::{Accepted, ExecError, Outcome, Verified};
 use crate::config::FaultPlan;
 use crate::journal::record::{Checkpoint, OpenRecord, TxRecord};
 use crate::journal::{Entry, SnapshotData, ledger};
 use protocol::action::{Action, L1Message, Tx};
 use protocol::api::proofs::FinalizedHistory;
-use protocol::api::sequencer::TxAccepted;
 use protocol::batch::{Batch, genesis_anchor, genesis_tree, verify_tx};
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::genesis::Genesis;
@@ -50,8 +49,9 @@ pub(super) struct OpenBatch {
     pub checkpoints: Vec<H256>,
     /// `receipts_root` of every closed chunk.
     pub receipt_roots: Vec<H256>,
-    /// Receipts of the current chunk's transactions (fault injection looks at them).
-    pub chunk_receipts: Vec<Receipt>,
+    /// Receipts of the current chunk's transactions (fault injection looks at them);
+    /// shared with the journal entries and the answers, never copied.
+    pub chunk_receipts: Vec<Arc<Receipt>>,
     /// User transactions in the batch although rejected (from another proposer's batch).
     pub rejected: BTreeSet<H256>,
 }
@@ -104,7 +104,8 @@ pub enum Decision {
 #[derive(Debug)]
 pub struct Applied {
     pub hash: H256,
-    pub receipt: Receipt,
+    /// Shared with the chunk's receipts and the journal entry.
+    pub receipt: Arc<Receipt>,
     /// Set when the transaction went into the batch: (seq, batch index, position).
     pub included: Option<(u64, u64, u32)>,
 }
@@ -375,6 +376,7 @@ impl Core {
                 return Err(e.into());
             }
         };
+        let receipt = Arc::new(receipt);
         let is_l1 = matches!(tx, Tx::L1 { .. });
         let rejected = !(is_l1 || receipt.status.is_ok());
         if rejected && inclusion == Inclusion::IfAccepted {
@@ -396,7 +398,7 @@ impl Core {
         let batch_index = open.record.index;
         let position = u32::try_from(open.txs.len()).expect("batches hold at most MAX_BATCH_TXS");
         open.txs.push(tx.clone());
-        open.chunk_receipts.push(receipt.clone());
+        open.chunk_receipts.push(Arc::clone(&receipt));
         if rejected {
             open.rejected.insert(hash);
         }
@@ -421,7 +423,7 @@ impl Core {
             hash,
             batch_index,
             position,
-            receipt: receipt.clone(),
+            receipt: Arc::clone(&receipt),
             funding: Box::new(funding),
         });
         Ok(Applied {
@@ -451,7 +453,7 @@ impl Core {
             outcomes.push(match applied.included {
                 Some((seq, batch_index, position)) => {
                     accepted += 1;
-                    Outcome::Accepted(TxAccepted {
+                    Outcome::Accepted(Accepted {
                         hash: applied.hash,
                         seq,
                         batch_index,
@@ -462,7 +464,7 @@ impl Core {
                 None => Outcome::Rejected {
                     hash: applied.hash,
                     status: applied.receipt.status,
-                    detail: applied.receipt.detail,
+                    detail: applied.receipt.detail.clone(),
                 },
             });
             if self.open_len() >= batch_max_txs {

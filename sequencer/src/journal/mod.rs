@@ -25,6 +25,7 @@ use protocol::engine::Receipt;
 use protocol::primitives::H256;
 use protocol::tree::Tree;
 use record::{OpenRecord, SealRecord, TxRecord};
+use std::sync::Arc;
 
 /// The SQLite file inside the data dir.
 pub const DB_FILE: &str = "sequencer.db";
@@ -59,7 +60,8 @@ pub enum Entry {
         hash: H256,
         batch_index: u64,
         position: u32,
-        receipt: Receipt,
+        /// Shared with the executor's chunk receipts and the API's answer (no copy).
+        receipt: Arc<Receipt>,
         /// The funding it settled and accrued (the ledger's `funding_*` tables). Boxed so
         /// that `Entry` stays small beside the receipt it carries.
         funding: Box<ledger::FundingEffects>,
@@ -77,7 +79,7 @@ pub enum Entry {
     /// replay never sees it; only the read API does).
     Dropped {
         hash: H256,
-        receipt: Receipt,
+        receipt: Arc<Receipt>,
     },
     /// The state after a finalized batch, written when it is time for a snapshot.
     Snapshot(Box<SnapshotData>),

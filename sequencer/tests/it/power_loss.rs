@@ -132,7 +132,7 @@ fn tx_step(record: TxRecord, batch_index: u64, position: usize, receipt: Receipt
             hash,
             batch_index,
             position: u32::try_from(position).expect("positions fit"),
-            receipt,
+            receipt: receipt.into(),
             funding: Default::default(),
         },
         action,
