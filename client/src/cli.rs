@@ -107,6 +107,10 @@ pub enum Command {
     Markets,
     /// Show a market's order book.
     Book(BookArgs),
+    /// Option series on a perp's underlying (`vigil options chain BTC-PERP [--expiry
+    /// 2026-12-31]`); trade one by its name: `vigil order buy BTC-20261231-50000-C 1 @ 120`.
+    #[command(subcommand)]
+    Options(OptionsCommand),
     /// Show an account's fills, newest first: time, market, side, maker or taker, size,
     /// price, fee, order id.
     Fills(FillsArgs),
@@ -354,4 +358,21 @@ pub(crate) fn usdc(text: &str) -> Result<u64, UnitsError> {
 
 pub(crate) fn price(text: &str) -> Result<u64, UnitsError> {
     crate::units::parse_price(text)
+}
+
+/// `vigil options …`.
+#[derive(Debug, Subcommand)]
+pub enum OptionsCommand {
+    /// Every listed series on an underlying: name, expiry, strike, call/put, bid, ask,
+    /// mark, greeks and open interest.
+    Chain(ChainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// The underlying perp market's symbol (BTC-PERP) or id.
+    pub underlying: String,
+    /// Only series expiring on this UTC date (2026-12-31 or 20261231).
+    #[arg(long)]
+    pub expiry: Option<String>,
 }

@@ -100,6 +100,10 @@ pub enum DemoCommand {
     /// includes it; then everyone goes silent, the rollup freezes and every account claims
     /// its equity with a verifier's proof.
     Escape,
+    /// Options on BTC-PERP: the oracle posts an index and an implied volatility, the
+    /// chain is listed, one account buys a call, another sells a put, and the positions,
+    /// greeks and margin are shown, as the `vigil` commands a trader would type.
+    Options,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
-//! `vigil demo fraud|escape`: the fraud-proof and escape stories on throwaway networks,
+//! `vigil demo fraud|escape|options`: the fraud-proof, escape and options stories on
+//! throwaway networks,
 //! printed as a timeline
 //! (`--json`: the timeline as JSON, in the one schema of docs/JSON.md: amounts as raw
 //! integers with their `_decimal` strings, the demo network's own markets naming sizes;
@@ -32,6 +33,7 @@ pub async fn run(cli: &Cli, command: &DemoCommand) -> anyhow::Result<Output> {
     let args = match command {
         DemoCommand::Fraud(args) => args,
         DemoCommand::Escape => return escape(cli).await,
+        DemoCommand::Options => return options(cli).await,
     };
     let config = FraudDemoConfig::new(args.fault);
     let told = run_fraud_demo_holding(&config, async |timeline: &Timeline, net: &RunningDevnet| {
@@ -121,6 +123,34 @@ async fn escape(cli: &Cli) -> anyhow::Result<Output> {
                 super::emit(&failure.timeline.render_text());
             }
             Err(failure.into())
+        }
+    }
+}
+
+/// `vigil demo options`: the options story (`demo::options`) as the commands it ran and
+/// their output; `--json`: each command with its own `--json` output.
+async fn options(cli: &Cli) -> anyhow::Result<Output> {
+    let home = tempfile::tempdir()?;
+    let told = crate::demo::options::run_options_demo(home.path()).await;
+    let text = format!(
+        "Vigil options demo: the BTC-PERP chain, a call bought, a put sold, positions and margin\n\n{}",
+        told.render_text()
+    );
+    match told.failure.clone() {
+        None => Ok(Output {
+            text: format!("{text}\n\nevery step happened as expected"),
+            json: serde_json::json!({"demo": "options", "ok": true, "steps": told.to_json()}),
+        }),
+        Some(failure) => {
+            if cli.json {
+                super::emit(&schema(
+                    serde_json::json!({"demo": "options", "ok": false, "failed_step": failure, "steps": told.to_json()}),
+                    &[],
+                ));
+            } else {
+                super::emit(&text);
+            }
+            Err(anyhow::anyhow!("the options demo failed: {failure}"))
         }
     }
 }

@@ -167,7 +167,7 @@ fn fill_row(f: &AccountFill, markets: &[MarketInfo]) -> Vec<String> {
         format_size_fixed(i128::from(f.size), size_decimals(markets, f.market)),
         format_price(u128::from(f.price)),
         format_usdc_fixed(f.fee),
-        f.order_nonce.to_string(),
+        super::table::order_id(f.order_nonce),
     ]
 }
 

@@ -19,6 +19,7 @@ mod ledger;
 mod leverage;
 pub mod market;
 pub mod network;
+pub mod options;
 pub mod oracle;
 mod orders;
 mod reachability;
@@ -106,9 +107,17 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
             // The command just talked to the sequencer; if it cannot answer now, the
             // amounts still get their decimals, only sizes and symbols are left out.
             true => match network::Endpoints::resolve(cli) {
-                Ok(endpoints) => market::markets(&endpoints.sequencer())
-                    .await
-                    .unwrap_or_default(),
+                Ok(endpoints) => {
+                    let seq = endpoints.sequencer();
+                    let markets = market::markets(&seq).await.unwrap_or_default();
+                    // Option series are named through their chain (`options`).
+                    match options::names_a_series(&output.json) {
+                        true => options::with_series(&seq, markets.clone())
+                            .await
+                            .unwrap_or(markets),
+                        false => markets,
+                    }
+                }
                 Err(_) => Vec::new(),
             },
             false => Vec::new(),
@@ -136,6 +145,9 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Markets => views::markets_command(cli).await,
         Command::Book(args) => views::book(cli, args).await,
+        Command::Options(crate::cli::OptionsCommand::Chain(args)) => {
+            options::chain(cli, args).await
+        }
         Command::Fills(args) => history::fills(cli, args).await,
         Command::Trades(args) => history::trades(cli, args).await,
         Command::Candles(args) => history::candles(cli, args).await,

@@ -35,7 +35,7 @@ pub async fn list(cli: &Cli, args: &OrdersArgs) -> anyhow::Result<Output> {
     };
     let address = address_of_arg(cli, &arg)?;
     let seq = Endpoints::resolve(cli)?.sequencer();
-    let markets = markets(&seq).await?;
+    let markets = super::options::with_series(&seq, markets(&seq).await?).await?;
     let only = match &args.market {
         Some(text) => Some(find(&markets, text)?.params.id),
         None => None,
@@ -85,7 +85,7 @@ pub async fn list(cli: &Cli, args: &OrdersArgs) -> anyhow::Result<Output> {
 fn open_row(markets: &[MarketInfo], o: &AccountOrder) -> Vec<String> {
     let decimals = size_decimals(markets, o.market);
     vec![
-        o.nonce.to_string(),
+        table::order_id(o.nonce),
         o.client_id.clone().unwrap_or_else(|| "-".into()),
         symbol(markets, o.market),
         side_word(o.side).into(),
@@ -108,7 +108,7 @@ fn trigger_row(markets: &[MarketInfo], t: &TriggerView) -> Vec<String> {
         "take profit"
     };
     vec![
-        t.nonce.to_string(),
+        table::order_id(t.nonce),
         "-".into(),
         symbol(markets, t.market),
         (if t.is_buy { "buy" } else { "sell" }).into(),
@@ -159,8 +159,10 @@ pub async fn modify(cli: &Cli, args: &ModifyArgs) -> anyhow::Result<Output> {
     let key = signer(cli, &args.signer.name)?;
     let (account, agent) = acting_for(key.address, &args.agent_for);
     let seq = endpoints.sequencer();
-    let markets = markets(&seq).await?;
     let order = open_order(&seq, &account, args).await?;
+    let markets =
+        super::options::instruments_naming(&seq, markets(&seq).await?, [order.market].into_iter())
+            .await?;
     let Some(client_id) = order
         .client_id
         .as_deref()
@@ -168,7 +170,7 @@ pub async fn modify(cli: &Cli, args: &ModifyArgs) -> anyhow::Result<Output> {
     else {
         return Err(UsageError(format!(
             "order {} of {account} has no client id, and only an order placed with one can be modified; cancel it (`vigil cancel {}`) and place it again with `vigil order … --client-id N`",
-            order.nonce, order.nonce
+            table::order_id(order.nonce), table::order_id(order.nonce)
         ))
         .into());
     };
@@ -195,7 +197,7 @@ pub async fn modify(cli: &Cli, args: &ModifyArgs) -> anyhow::Result<Output> {
     let decimals = market.params.size_decimals;
     let headline = format!(
         "order id {} (client id {client_id}) of {account} modified: {} {} {} @ {} (was {} @ {}); {}",
-        order.nonce,
+        table::order_id(order.nonce),
         side_word(order.side),
         format_size_fixed(i128::from(size), decimals),
         market.params.symbol,
@@ -221,13 +223,21 @@ async fn open_order(
     args: &ModifyArgs,
 ) -> anyhow::Result<AccountOrder> {
     let open = seq.orders(account, None).await?.orders;
-    let found = open
-        .into_iter()
-        .find(|o| match (args.client_id, args.order_id) {
-            (Some(c), _) => o.client_id.as_deref() == Some(c.to_string().as_str()),
-            (None, Some(id)) => o.nonce == id,
-            (None, None) => false,
-        });
+    let ids: Vec<u64> = open.iter().map(|o| o.nonce).collect();
+    // The id typed may be the short one printed (`table::order_id`).
+    let by_id = match args.order_id {
+        Some(typed) => table::resolve_order_id(typed, &ids).map_err(|several| {
+            UsageError(format!(
+                "several of your open orders end in {typed}: {several:?}; give the full id"
+            ))
+        })?,
+        None => None,
+    };
+    let found = open.into_iter().find(|o| match (args.client_id, by_id) {
+        (Some(c), _) => o.client_id.as_deref() == Some(c.to_string().as_str()),
+        (None, Some(id)) => o.nonce == id,
+        (None, None) => false,
+    });
     let which = match (args.client_id, args.order_id) {
         (Some(c), _) => format!("with client id {c}"),
         (None, id) => format!("{}", id.unwrap_or_default()),

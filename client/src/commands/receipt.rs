@@ -22,7 +22,7 @@ pub fn render(
     describe(&mut text, &accepted.receipt, markets, order_market);
     let _ = write!(
         text,
-        "\nseq {}  batch {}  position in batch {}\ntx        {}",
+        "\nseq {}  batch {}  index in batch {}\ntx        {}",
         accepted.seq, accepted.batch_index, accepted.position, accepted.hash
     );
     Output {
@@ -82,7 +82,7 @@ pub fn describe(
         let _ = write!(
             text,
             "\ncancelled order {} in {} ({} left: {})",
-            cancelled.nonce,
+            super::table::order_id(cancelled.nonce),
             symbol(markets, cancelled.market),
             format_size_fixed(i128::from(cancelled.remaining), d),
             reason_words(cancelled.reason)

@@ -9,7 +9,7 @@ use super::market::{
     worst_price,
 };
 use super::network::{Endpoints, signer};
-use super::{Output, UsageError, receipt};
+use super::{Output, UsageError, receipt, table};
 use crate::cli::{AgentFor, CancelAllArgs, CancelArgs, Cli, OrderArgs, Side};
 use crate::units::{format_price, format_size_fixed, format_utc};
 use protocol::action::{
@@ -42,8 +42,14 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;
     let key = signer(cli, &args.signer.name)?;
     let seq = endpoints.sequencer();
-    let markets = markets(&seq).await?;
-    let market = find(&markets, &args.market)?;
+    let markets = super::options::instruments_for(&seq, markets(&seq).await?, &args.market).await?;
+    let market = find(&markets, &args.market).map_err(|e| {
+        if super::options::looks_like_series(&args.market) {
+            super::options::unknown_series(&args.market, &markets)
+        } else {
+            e
+        }
+    })?;
     let size = parse_order_size(market, &args.size)?;
     let is_buy = args.side == Side::Buy;
     let limit = price_words(&args.price)?;
@@ -89,7 +95,8 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     let headline = match limit {
         Some(_) => {
             format!(
-                "order id {nonce} accepted: {what} @ {} ({}{reduce}) by {}",
+                "order id {} accepted: {what} @ {} ({}{reduce}) by {}",
+                table::order_id(nonce),
                 format_price(u128::from(price)),
                 format!("{tif:?}").to_uppercase(),
                 key.address
@@ -97,7 +104,8 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         }
         None => {
             format!(
-                "order id {nonce} accepted: market {what} (worst price {}{reduce}) by {}",
+                "order id {} accepted: market {what} (worst price {}{reduce}) by {}",
+                table::order_id(nonce),
                 format_price(u128::from(price)),
                 key.address
             ) + &as_agent_words(account, agent)
@@ -201,15 +209,19 @@ pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
             return Err(UsageError("give the order's id or --client-id N".into()).into());
         }
     };
-    let market_id = match &args.market {
-        Some(text) => find(&markets, text)?.params.id,
-        None => market_of_order(&seq, &account, order_id)
-            .await?
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "{account} has no open order {order_id} and no trigger order with that id (`vigil orders --account {account}` lists them; give --market to cancel anyway)"
-                ))
-            })?,
+    let waiting = waiting_orders(&seq, &account).await?;
+    let (order_id, market_id) = match (&args.market, table_resolve(order_id, &waiting)?) {
+        (Some(text), found) => (
+            found.map_or(order_id, |(id, _)| id),
+            find(&markets, text)?.params.id,
+        ),
+        (None, Some(found)) => found,
+        (None, None) => {
+            return Err(UsageError(format!(
+                "{account} has no open order {order_id} and no trigger order with that id (`vigil orders --account {account}` lists them; give --market to cancel anyway)"
+            ))
+            .into());
+        }
     };
     let cancel = Cancel {
         account,
@@ -230,28 +242,45 @@ pub async fn cancel(cli: &Cli, args: &CancelArgs) -> anyhow::Result<Output> {
         None => Action::Cancel(cancel),
     };
     let accepted = endpoints.sign_and_submit(&key, action).await?;
-    let headline =
-        format!("cancelled order {order_id} of {account}") + &as_agent_words(account, agent);
-    Ok(receipt::render(&headline, &accepted, &markets, None))
+    let headline = format!("cancelled order {} of {account}", table::order_id(order_id))
+        + &as_agent_words(account, agent);
+    let mut output = receipt::render(&headline, &accepted, &markets, None);
+    output.json["order_id"] = order_id.into();
+    Ok(output)
 }
 
-/// The market of `account`'s open order or waiting trigger order `id` (a `Cancel` names
+/// `account`'s open orders and waiting trigger orders as (id, market) (a `Cancel` names
 /// either, PROTOCOL.md Part 4 §21).
-async fn market_of_order(
+async fn waiting_orders(
     seq: &crate::sequencer::SequencerClient,
     account: &Address,
-    id: u64,
-) -> anyhow::Result<Option<u32>> {
+) -> anyhow::Result<Vec<(u64, u32)>> {
     let view = seq.account(account).await?;
-    if let Some(o) = view.open_orders.iter().find(|o| o.nonce == id) {
-        return Ok(Some(o.market));
-    }
-    let triggers = seq.triggers(account).await?;
-    Ok(triggers
-        .triggers
+    let mut ids: Vec<(u64, u32)> = view
+        .open_orders
         .iter()
-        .find(|t| t.nonce == id)
-        .map(|t| t.market))
+        .map(|o| (o.nonce, o.market))
+        .collect();
+    let triggers = seq.triggers(account).await?;
+    ids.extend(triggers.triggers.iter().map(|t| (t.nonce, t.market)));
+    Ok(ids)
+}
+
+/// The (id, market) a typed id names among `waiting`: the full id, or the short id
+/// printed (`table::order_id`); several with the same short id is a usage error listing them.
+fn table_resolve(typed: u64, waiting: &[(u64, u32)]) -> Result<Option<(u64, u32)>, UsageError> {
+    let ids: Vec<u64> = waiting.iter().map(|(id, _)| *id).collect();
+    match table::resolve_order_id(typed, &ids) {
+        Ok(found) => Ok(found.and_then(|id| waiting.iter().copied().find(|(i, _)| *i == id))),
+        Err(several) => Err(UsageError(format!(
+            "several of your orders end in {typed}: {}; give the full id (`vigil orders` with --json shows them)",
+            several
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 pub async fn cancel_all(cli: &Cli, args: &CancelAllArgs) -> anyhow::Result<Output> {

@@ -107,8 +107,9 @@ pub async fn place(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
         String::new()
     };
     let headline = format!(
-        "{} order id {nonce} accepted: {} {} {} when the mark {} {}, {then}{} by {}{now}",
+        "{} order id {} accepted: {} {} {} when the mark {} {}, {then}{} by {}{now}",
         if stop { "stop" } else { "take-profit" },
+        super::table::order_id(nonce),
         if is_buy { "buy" } else { "sell" },
         format_size_fixed(i128::from(size), market.params.size_decimals),
         market.params.symbol,
@@ -160,7 +161,7 @@ fn line(markets: &[MarketInfo], t: &TriggerView) -> String {
     format!(
         "  {} #{} {} ({}) {} {size}{limit} when mark {} {}{}",
         symbol(markets, t.market),
-        t.nonce,
+        super::table::order_id(t.nonce),
         kind,
         t.leg.replace('_', "-"),
         if t.is_buy { "buy" } else { "sell" },

@@ -86,7 +86,7 @@ pub fn render(lookup: &TxLookup, markets: &[MarketInfo], order_market: Option<u3
     let order_market = order_market.or_else(|| lookup.receipt.fills.first().map(|f| f.market));
     receipt::describe(&mut text, &lookup.receipt, markets, order_market);
     text.push_str(&format!(
-        "\nseq {}  batch {}  position in batch {}",
+        "\nseq {}  batch {}  index in batch {}",
         lookup.seq, lookup.batch_index, lookup.position
     ));
     Output {

@@ -25,10 +25,13 @@ pub fn address_of_arg(cli: &Cli, account: &AccountArg) -> anyhow::Result<Address
 pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     let address = address_of_arg(cli, arg)?;
     let seq = Endpoints::resolve(cli)?.sequencer();
-    let markets = markets(&seq).await?;
-    let view = seq.account(&address).await?;
+    let body = super::options::account_body(&seq, &address).await?;
+    let markets =
+        super::options::instruments_naming(&seq, markets(&seq).await?, instrument_ids(&body))
+            .await?;
+    let view = &body.account;
     let mut text = format!("account                {}\n", view.address);
-    text.push_str(&summary(&view));
+    text.push_str(&summary(view));
     if let Some(at) = view.dead_man_at_ms {
         let _ = write!(
             text,
@@ -48,11 +51,16 @@ pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
         let _ = write!(text, "\nLIQUIDATABLE in        {}", names.join(", "));
     }
     text.push_str("\n\n");
-    text.push_str(&positions_table(&view, &markets));
+    text.push_str(&positions_table(view, &markets));
+    let options = super::options::positions_table(&body.option_positions, &markets);
+    if !options.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&options);
+    }
     text.push_str("\n\n");
-    text.push_str(&orders_table(&view, &markets));
-    let mut json = serde_json::to_value(&view)?;
-    json["available_to_withdraw"] = serde_json::to_value(risk::withdrawable(&view))?;
+    text.push_str(&orders_table(view, &markets));
+    let mut json = serde_json::to_value(&body)?;
+    json["available_to_withdraw"] = serde_json::to_value(risk::withdrawable(view))?;
     Ok(Output { text, json })
 }
 
@@ -85,17 +93,34 @@ fn summary(view: &AccountView) -> String {
 pub async fn positions(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     let address = address_of_arg(cli, arg)?;
     let seq = Endpoints::resolve(cli)?.sequencer();
-    let markets = markets(&seq).await?;
-    let view = seq.account(&address).await?;
+    let body = super::options::account_body(&seq, &address).await?;
+    let markets =
+        super::options::instruments_naming(&seq, markets(&seq).await?, instrument_ids(&body))
+            .await?;
+    let view = &body.account;
     let positions: Vec<serde_json::Value> = view
         .positions
         .iter()
-        .map(|p| position_json(&view, p, &markets))
+        .map(|p| position_json(view, p, &markets))
         .collect::<Result<_, _>>()?;
+    let mut text = positions_table(view, &markets);
+    let options = super::options::positions_table(&body.option_positions, &markets);
+    if !options.is_empty() {
+        text = format!("{text}\n\n{options}");
+    }
     Ok(Output {
-        text: positions_table(&view, &markets),
-        json: serde_json::json!({"address": view.address, "positions": positions}),
+        text,
+        json: serde_json::json!({"account": view.address, "positions": positions, "option_positions": body.option_positions}),
     })
+}
+
+/// The markets and series an account view names (series need the chain for their names).
+fn instrument_ids(body: &sequencer::view::AccountBody) -> impl Iterator<Item = u32> + '_ {
+    body.account
+        .open_orders
+        .iter()
+        .map(|o| o.market)
+        .chain(body.option_positions.iter().map(|p| p.series))
 }
 
 /// The engine's position view, plus what it implies: side, liquidation price and leverage
@@ -203,7 +228,7 @@ fn orders_table(view: &AccountView, markets: &[MarketInfo]) -> String {
         .iter()
         .map(|o| {
             vec![
-                o.nonce.to_string(),
+                table::order_id(o.nonce),
                 symbol(markets, o.market),
                 if o.is_buy { "buy" } else { "sell" }.to_string(),
                 if o.reduce_only { "reduce-only" } else { "" }.to_string(),

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod escape;
 pub mod fraud;
+pub mod options;
 pub mod story;
 pub mod timeline;
 

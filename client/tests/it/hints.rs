@@ -94,7 +94,7 @@ async fn an_unfilled_market_order_says_why() {
         text.contains("why       nothing rested on the other side at 47,500 or better"),
         "{text}"
     );
-    assert!(text.contains("position in batch"), "{text}");
+    assert!(text.contains("index in batch"), "{text}");
     let json = rollup
         .vigil(
             h,

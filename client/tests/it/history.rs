@@ -167,7 +167,9 @@ async fn fills_trades_and_candles_after_two_crossing_orders() {
         let rows = rows(&text);
         assert_eq!(rows.len(), 1, "{text}");
         assert_time(&rows[0], &f["timestamp_ms"]);
-        let order_id = order["order_id"].to_string();
+        // The table prints the id's last six digits (docs/JSON.md).
+        let full = order["order_id"].as_u64().expect("an order id");
+        let order_id = format!("{:06}", full % 1_000_000);
         assert_eq!(
             rows[0][2..],
             ["BTC-PERP", side, role, "0.5000", "50,000", fee, &order_id],

@@ -29,6 +29,7 @@ mod l1;
 mod locks;
 mod market;
 mod network;
+mod options;
 mod oracle;
 mod positions;
 mod proofs;

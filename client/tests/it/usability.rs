@@ -37,7 +37,7 @@ const ROWS: &[Row] = &[
         has: &[
             "worst price",
             "why       nothing rested on the other side",
-            "position in batch",
+            "index in batch",
         ],
         lacks: &["position 0"],
         json: &[
@@ -85,10 +85,10 @@ const ROWS: &[Row] = &[
         hint_runs: false,
     },
     Row {
-        point: "open orders: the id is labelled",
+        point: "open orders: the id is labelled and short (its last six digits)",
         args: &["account", "--name", "dev1"],
         code: 0,
-        has: &["order id", "BTC-PERP  buy"],
+        has: &["order id", "BTC-PERP  buy", "{short}"],
         lacks: &[],
         json: &[
             ("/open_orders/0/price_decimal", None),
@@ -97,10 +97,10 @@ const ROWS: &[Row] = &[
         hint_runs: false,
     },
     Row {
-        point: "a cancel reason in words, not an enum name",
-        args: &["cancel", "{order}", "--name", "dev1"],
+        point: "a cancel by the short id printed; the reason in words, not an enum name",
+        args: &["cancel", "{short}", "--name", "dev1"],
         code: 0,
-        has: &["cancelled by its owner"],
+        has: &["cancelled by its owner", "cancelled order {short} of"],
         lacks: &["User", "MakerMargin"],
         json: &[],
         hint_runs: false,
@@ -286,6 +286,41 @@ const ROWS: &[Row] = &[
         hint_runs: true,
     },
     Row {
+        point: "l1 faucet prints USDC with all six decimals, as account does",
+        args: &["l1", "faucet", "--name", "alice", "--amount", "1"],
+        code: 0,
+        has: &["minted 1.000000 USDC", ".000000 USDC"],
+        lacks: &[],
+        json: &[("/minted_decimal", Some("1.000000")), ("/account", None)],
+        hint_runs: false,
+    },
+    Row {
+        point: "leverage: the setting, its maximum and the margin it implies",
+        args: &["leverage", "BTC-PERP", "--name", "alice"],
+        code: 0,
+        has: &[
+            "in BTC-PERP: ",
+            "x (max 10x): new risk needs",
+            "% initial margin",
+        ],
+        lacks: &[],
+        json: &[
+            ("/leverage", None),
+            ("/max_leverage", Some("10")),
+            ("/market_symbol", Some("BTC-PERP")),
+        ],
+        hint_runs: false,
+    },
+    Row {
+        point: "leverage set: what it changes, with the receipt",
+        args: &["leverage", "BTC-PERP", "5", "--name", "alice"],
+        code: 0,
+        has: &["set to 5x", "1/5 of the notional", "status    ok"],
+        lacks: &[],
+        json: &[("/leverage", Some("5")), ("/status", Some("ok"))],
+        hint_runs: false,
+    },
+    Row {
         point: "a size of -1 is a clear error",
         args: &["order", "buy", "BTC-PERP", "-1", "--name", "alice"],
         code: 2,
@@ -321,7 +356,7 @@ fn a_dev_account_name_without_a_devnet_says_to_start_one() {
     assert!(!run.stderr.contains("keys new"), "{}", run.stderr);
 }
 
-/// A funded alice with a 0.1 BTC long, dev1's resting bid far under the mark (`{order}`),
+/// A funded alice with a 0.1 BTC long, dev1's resting bid far under the mark (`{short}`: its id as printed),
 /// and the mark in dollars (`{mark}`).
 fn setup(h: &Path) -> BTreeMap<&'static str, String> {
     let mark = wait(|| {
@@ -344,7 +379,11 @@ fn setup(h: &Path) -> BTreeMap<&'static str, String> {
     let bid = [
         "order", "buy", "BTC-PERP", "0.01", "@", &low, "--name", "dev1",
     ];
-    let order = run_ok_json(h, &bid)["order_id"].to_string();
+    let order = run_ok_json(h, &bid)["order_id"]
+        .as_u64()
+        .expect("an order id");
+    // What people see and may type back: the last six digits (docs/JSON.md).
+    let short = format!("{:06}", order % 1_000_000);
     let ask = (mark + 50).to_string();
     let sell = [
         "order", "sell", "BTC-PERP", "0.1", "@", &ask, "--name", "dev0",
@@ -352,7 +391,7 @@ fn setup(h: &Path) -> BTreeMap<&'static str, String> {
     vigil(h, None, &sell).ok();
     let buy = run_ok_json(h, &["order", "buy", "BTC-PERP", "0.1", "--name", "alice"]);
     assert_eq!(buy["receipt"]["order"]["filled"], 1_000, "{buy}");
-    BTreeMap::from([("{mark}", mark.to_string()), ("{order}", order)])
+    BTreeMap::from([("{mark}", mark.to_string()), ("{short}", short)])
 }
 
 fn check(h: &Path, row: &Row, values: &BTreeMap<&'static str, String>) {
@@ -367,6 +406,9 @@ fn check(h: &Path, row: &Row, values: &BTreeMap<&'static str, String>) {
     let point = row.point;
     assert_eq!(run.code, row.code, "{point}: {args:?}: {all}");
     for fragment in row.has {
+        let fragment = &values
+            .iter()
+            .fold(fragment.to_string(), |t, (k, v)| t.replace(k, v));
         assert!(
             all.contains(fragment),
             "{point}: {fragment:?} missing: {all}"
