@@ -76,6 +76,9 @@ pub struct Metrics {
 /// Upper bounds (actions) of the per-connection queued-actions histogram.
 const QUEUED_BUCKETS: [u64; 9] = [1, 4, 16, 64, 256, 1_024, 4_096, 16_384, 65_536];
 
+/// One per-connection family of `/metrics`: its name, help and value.
+type TopFamily = (&'static str, &'static str, fn(&Tally) -> u64);
+
 /// Connections whose figures are kept; beyond this the least busy one is forgotten.
 pub const TRACKED_CONNECTIONS: usize = 1_024;
 
@@ -172,7 +175,7 @@ impl ConnectionStats {
         let peer = |c: &Client| {
             c.0.map_or_else(|| "internal".to_string(), |a| a.to_string())
         };
-        let families: [(&str, &str, fn(&Tally) -> u64); 3] = [
+        let families: [TopFamily; 3] = [
             (
                 "vigil_seq_top_connection_queued_actions",
                 "The busiest connections (at most 5): actions queued at their latest admission decision.",
