@@ -3,7 +3,9 @@
 //! what its subscriptions have not seen yet from the journal (trades and fills from the
 //! history table, an account's order events and withdrawals from the ledger tables
 //! (`journal::order_feed`), batches from the batch table) or from the view (the book), and
-//! sends it.
+//! sends it. What sessions share is read or computed once per view (`fanout.rs`): the
+//! sessions at the same cursor of a channel send the same page, and a book's depth is
+//! walked once.
 //! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
 //! reader costs no memory, a reconnect with its last `seq` resumes without a gap or a
 //! repeat, and a reader whose socket stays blocked for `ws_session::SEND_TIMEOUT` is closed
@@ -14,24 +16,24 @@
 //! sessions are open at once (more get 503). The session pieces it shares with the
 //! streaming intake are in `ws_session.rs`.
 
+mod fanout;
+
 use super::AppState;
 use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
-use crate::journal::history::{self, Walk};
-use crate::journal::{JournalError, order_feed, queries};
+use crate::journal::queries;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::{MethodRouter, get};
+use fanout::{Channel, Fanout};
 use futures_util::StreamExt;
 use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
-use protocol::engine::view::{self, BookLevel};
-use protocol::primitives::{Address, H256};
-use rusqlite::Connection;
+use protocol::engine::view::BookLevel;
+use protocol::primitives::H256;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-/// Rows read per query; a subscription behind by more reads again at once.
-const PAGE: u64 = 500;
 const MAX_LEVELS: u32 = 500;
 /// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
 pub const MAX_SUBSCRIPTIONS: usize = 64;
@@ -39,32 +41,31 @@ pub const MAX_SUBSCRIPTIONS: usize = 64;
 /// Feed sessions open at once.
 pub const MAX_SESSIONS: usize = 1_024;
 
-/// The route, holding its own session budget (one per router, so per service).
+/// The route, holding its own session budget and fan-out (one per router, so per service).
 pub fn route() -> MethodRouter<AppState> {
     let sessions = SessionBudget::new(MAX_SESSIONS, "feed");
+    let fanout = Arc::new(Fanout::default());
     get(move |State(s): State<AppState>, ws: WebSocketUpgrade| {
-        let sessions = sessions.clone();
-        async move { sessions.upgrade(ws, |socket| session(s, socket)) }
+        let (sessions, fanout) = (sessions.clone(), fanout.clone());
+        async move {
+            let feed = Feed { s, fanout };
+            sessions.upgrade(ws, |socket| session(feed, socket))
+        }
     })
+}
+
+/// What a session reads from: the service, and what it shares with the other sessions.
+struct Feed {
+    s: AppState,
+    fanout: Arc<Fanout>,
 }
 
 /// One subscription and how far it has been served.
 #[derive(Debug)]
 enum Sub {
-    Trades {
-        market: u32,
-        after: u64,
-    },
-    Fills {
-        account: Address,
-        after: u64,
-    },
-    Orders {
-        account: Address,
-        after: u64,
-    },
-    Withdrawals {
-        account: Address,
+    /// A `seq`-ordered channel, after the last `seq` sent.
+    Seq {
+        channel: Channel,
         after: u64,
     },
     Book {
@@ -81,7 +82,8 @@ enum Sub {
     },
 }
 
-async fn session(s: AppState, socket: WebSocket) {
+async fn session(feed: Feed, socket: WebSocket) {
+    let s = &feed.s;
     let (mut tx, mut rx) = socket.split();
     let mut views = s.views.clone();
     let mut stop = s.stopping.clone();
@@ -90,12 +92,12 @@ async fn session(s: AppState, socket: WebSocket) {
     let ended = loop {
         let step = tokio::select! {
             incoming = rx.next() => match incoming {
-                Some(Ok(Message::Text(text))) => subscribe(&s, &mut subs, &text, &mut tx).await,
+                Some(Ok(Message::Text(text))) => subscribe(&feed, &mut subs, &text, &mut tx).await,
                 Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
                 Some(Ok(_)) => Ok(()),
             },
             changed = views.changed() => match changed {
-                Ok(()) => serve_all(&s, &mut subs, &mut tx).await,
+                Ok(()) => serve_all(&feed, &mut subs, &mut tx).await,
                 Err(_) => Err(End::Gone),
             },
             _ = ping.tick() => ws_session::ping(&mut tx).await,
@@ -118,12 +120,7 @@ async fn session(s: AppState, socket: WebSocket) {
 
 /// Handles one subscription request: refuses a malformed one with an `error` message, else
 /// acknowledges it and serves what it already covers.
-async fn subscribe(
-    s: &AppState,
-    subs: &mut Vec<Sub>,
-    text: &str,
-    tx: &mut Sink,
-) -> Result<(), End> {
+async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) -> Result<(), End> {
     if subs.len() >= MAX_SUBSCRIPTIONS {
         let code = "too_many_subscriptions".into();
         let message = format!(
@@ -135,7 +132,7 @@ async fn subscribe(
         format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
     });
     let started = match parsed {
-        Ok(request) => start(s, &request).await.map(|sub| (request, sub)),
+        Ok(request) => start(&feed.s, &request).map(|sub| (request, sub)),
         Err(message) => Err(message),
     };
     let (request, sub) = match started {
@@ -146,10 +143,7 @@ async fn subscribe(
         }
     };
     let from = match &sub {
-        Sub::Trades { after, .. }
-        | Sub::Fills { after, .. }
-        | Sub::Orders { after, .. }
-        | Sub::Withdrawals { after, .. } => Some(*after),
+        Sub::Seq { after, .. } => Some(*after),
         Sub::Batches { after, .. } => *after,
         Sub::Book { .. } | Sub::Markets { .. } => None,
     };
@@ -163,11 +157,11 @@ async fn subscribe(
     .await?;
     subs.push(sub);
     let last = subs.len() - 1;
-    serve(s, &mut subs[last], tx).await
+    serve(feed, &mut subs[last], tx).await
 }
 
 /// A subscription at its starting cursor: `since_*`, or the newest data now.
-async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
+fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
     let market_known = |market: u32| {
         s.genesis
             .market(market)
@@ -175,26 +169,20 @@ async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
             .ok_or_else(|| format!("no market {market} in genesis (GET /v1/markets lists them)"))
     };
     let now = s.views.borrow().next_seq.saturating_sub(1);
+    let seq = |channel, since_seq: &Option<u64>| Sub::Seq {
+        channel,
+        after: since_seq.unwrap_or(now),
+    };
     Ok(match request {
         Subscribe::Trades { market, since_seq } => {
             market_known(*market)?;
-            Sub::Trades {
-                market: *market,
-                after: since_seq.unwrap_or(now),
-            }
+            seq(Channel::Trades(*market), since_seq)
         }
-        Subscribe::Fills { account, since_seq } => Sub::Fills {
-            account: *account,
-            after: since_seq.unwrap_or(now),
-        },
-        Subscribe::Orders { account, since_seq } => Sub::Orders {
-            account: *account,
-            after: since_seq.unwrap_or(now),
-        },
-        Subscribe::Withdrawals { account, since_seq } => Sub::Withdrawals {
-            account: *account,
-            after: since_seq.unwrap_or(now),
-        },
+        Subscribe::Fills { account, since_seq } => seq(Channel::Fills(*account), since_seq),
+        Subscribe::Orders { account, since_seq } => seq(Channel::Orders(*account), since_seq),
+        Subscribe::Withdrawals { account, since_seq } => {
+            seq(Channel::Withdrawals(*account), since_seq)
+        }
         Subscribe::Book { market, levels } => {
             market_known(*market)?;
             let levels = levels.unwrap_or(20).clamp(1, MAX_LEVELS);
@@ -218,95 +206,42 @@ async fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
     })
 }
 
-async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Sink) -> Result<(), End> {
+async fn serve_all(feed: &Feed, subs: &mut [Sub], tx: &mut Sink) -> Result<(), End> {
     for sub in subs {
-        serve(s, sub, tx).await?;
+        serve(feed, sub, tx).await?;
     }
     Ok(())
 }
 
 /// Sends what `sub` has not seen yet, page by page until it is current.
-async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
-    // A page of fills or trades ends between whole transactions, so the cursor can move
-    // to its last `seq` without losing the rest of a transaction.
-    let sizes = (PAGE, super::history::rows_for(s, PAGE));
+async fn serve(feed: &Feed, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
     match sub {
-        Sub::Trades { market, after } => {
-            let market = *market;
-            let read = move |c: &Connection, after| {
-                let trades = |c: &Connection, walk, n| history::market_trades(c, market, walk, n);
-                history::whole_transactions(c, Walk::OldestAfter(after), sizes, trades, |t| t.seq)
-            };
-            let message = |trade| StreamMessage::Trade { market, trade };
-            follow(s, after, tx, read, |t| t.seq, message).await
-        }
-        Sub::Fills { account, after } => {
-            let account = *account;
-            let read = move |c: &Connection, after| {
-                let fills = |c: &Connection, walk, n| history::account_fills(c, &account, walk, n);
-                history::whole_transactions(c, Walk::OldestAfter(after), sizes, fills, |f| f.seq)
-            };
-            let message = |fill| StreamMessage::Fill { account, fill };
-            follow(s, after, tx, read, |f| f.seq, message).await
-        }
-        Sub::Orders { account, after } => {
-            let account = *account;
-            let read = move |c: &Connection, after| {
-                order_feed::account_order_events(c, &account, after, PAGE)
-            };
-            let message = |order| StreamMessage::Order { account, order };
-            follow(s, after, tx, read, |o| o.seq, message).await
-        }
-        Sub::Withdrawals { account, after } => {
-            let account = *account;
-            let read = move |c: &Connection, after| {
-                order_feed::account_withdrawals(c, &account, after, PAGE)
-            };
-            let message = |withdrawal| StreamMessage::Withdrawal {
-                account,
-                withdrawal,
-            };
-            follow(s, after, tx, read, |w| w.seq, message).await
-        }
+        Sub::Seq { channel, after } => follow(feed, *channel, after, tx).await,
         Sub::Book {
             market,
             levels,
             last,
-        } => serve_book(s, *market, *levels, last, tx).await,
-        Sub::Batches { after, known } => serve_batches(s, after, known, tx).await,
-        Sub::Markets { last } => serve_markets(s, last, tx).await,
+        } => serve_book(feed, *market, *levels, last, tx).await,
+        Sub::Batches { after, known } => serve_batches(&feed.s, after, known, tx).await,
+        Sub::Markets { last } => serve_markets(feed, last, tx).await,
     }
 }
 
-/// The one paging loop of the `seq`-ordered channels: `read` gives the page of whole
-/// transactions after a `seq` and the cursor when more follow; each row goes out as
-/// `message`, and `after` moves to the page's last `seq` (a read error leaves it, to be
-/// tried again at the next change).
-async fn follow<T, R>(
-    s: &AppState,
-    after: &mut u64,
-    tx: &mut Sink,
-    read: R,
-    seq: fn(&T) -> u64,
-    message: impl Fn(T) -> StreamMessage,
-) -> Result<(), End>
-where
-    T: Send + 'static,
-    R: Fn(&Connection, u64) -> Result<(Vec<T>, Option<u64>), JournalError> + Clone + Send + 'static,
-{
+/// The one paging loop of the `seq`-ordered channels: each page (whole transactions, read
+/// once for every session at the same cursor) goes out frame by frame, and `after` moves to
+/// its last `seq` (a failed read leaves it, to be tried again at the next change).
+async fn follow(feed: &Feed, channel: Channel, after: &mut u64, tx: &mut Sink) -> Result<(), End> {
     loop {
-        let (from, read) = (*after, read.clone());
-        let Ok((rows, more)) = s.db.read(move |c| read(c, from)).await else {
+        let Some(page) = feed.fanout.page(&feed.s, channel, *after).await else {
             return Ok(());
         };
-        let last = rows.last().map(seq);
-        for row in rows {
-            send_json(tx, &message(row)).await?;
+        for (_, frame) in &page.frames {
+            ws_session::send(tx, Message::Text(frame.clone())).await?;
         }
-        if let Some(last) = last {
-            *after = last;
+        if let Some((last, _)) = page.frames.last() {
+            *after = *last;
         }
-        if more.is_none() {
+        if !page.more {
             return Ok(());
         }
     }
@@ -314,17 +249,22 @@ where
 
 /// The book as of the newest view: a snapshot first, then the levels that changed.
 async fn serve_book(
-    s: &AppState,
+    feed: &Feed,
     market: u32,
     levels: u32,
     last: &mut Option<(Vec<BookLevel>, Vec<BookLevel>)>,
     tx: &mut Sink,
 ) -> Result<(), End> {
-    let view = s.views.borrow().clone();
-    let mut tree = view.tree.clone();
-    let Ok(depth) = view::book_depth(&mut tree, market, levels as usize) else {
+    let view = feed.s.views.borrow().clone();
+    let Some(depth) = feed.fanout.book(&view, market, levels).await else {
         return Ok(());
     };
+    if last
+        .as_ref()
+        .is_some_and(|(bids, asks)| *bids == depth.bids && *asks == depth.asks)
+    {
+        return Ok(()); // unchanged (the common case: cheaper than diffing)
+    }
     let (bids, asks, snapshot) = match last.as_ref() {
         None => (depth.bids.clone(), depth.asks.clone(), true),
         Some((old_bids, old_asks)) => (
@@ -333,7 +273,7 @@ async fn serve_book(
             false,
         ),
     };
-    *last = Some((depth.bids, depth.asks));
+    *last = Some((depth.bids.clone(), depth.asks.clone()));
     if !snapshot && bids.is_empty() && asks.is_empty() {
         return Ok(());
     }
@@ -352,12 +292,12 @@ async fn serve_book(
 }
 
 /// Each market whose state differs from what was last sent (all of them at first).
-async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
-    let view = s.views.borrow().clone();
-    let Ok(now) = super::reads::market_infos(s, &view) else {
+async fn serve_markets(feed: &Feed, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
+    let view = feed.s.views.borrow().clone();
+    let Some(now) = feed.fanout.markets(&feed.s, &view).await else {
         return Ok(());
     };
-    for market in &now {
+    for market in now.iter() {
         if !last.contains(market) {
             let message = StreamMessage::Market {
                 seq: view.next_seq,
@@ -366,7 +306,7 @@ async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) 
             send_json(tx, &message).await?;
         }
     }
-    *last = now;
+    *last = now.to_vec();
     Ok(())
 }
 
