@@ -9,7 +9,9 @@
 use crate::action::{Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
 use crate::codec::Decode;
-use crate::engine::keys::{KIND_LEVERAGE, account_agents_prefix};
+use crate::engine::keys::{
+    KIND_ADL_INDEX, KIND_LEVERAGE, account_agents_prefix, adl_key, parse_adl_key,
+};
 use crate::engine::records::Position;
 use crate::engine::records::{AgentApproval, LeverageSetting};
 use crate::engine::storage::{load_account, load_position, store_account, store_position};
@@ -63,6 +65,13 @@ pub enum Fault {
     /// (the STF keeps a lower leverage until the account changes it). Injected after a
     /// chunk once some account has set a leverage below the maximum.
     LeverageDropped = 10,
+    /// Ranks auto-deleveraging wrongly: files the first position of the ADL index (`0x09`)
+    /// at the other end of its market side, so a later ADL reduces the wrong counterparties
+    /// first (the STF files every trader position at its rank, Part 4 §11). Injected after
+    /// a chunk once some trader holds a position. (A skipped liquidation, backstop or ADL
+    /// step needs an account below maintenance, and an ignored circuit breaker a tripped
+    /// market: not yet faults here.)
+    AdlMisranked = 11,
 }
 
 /// What a fault falsifies.
@@ -97,7 +106,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 10] = [
+    pub const TABLE: [FaultRow; 11] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -156,6 +165,12 @@ impl Fault {
             fault: Fault::LeverageDropped,
             name: "leverage-dropped",
             effect: "an account's lower leverage forgotten (its new risk held only to the market's initial margin)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::AdlMisranked,
+            name: "adl-misranked",
+            effect: "a position filed at the wrong end of the auto-deleveraging queue (ADL would reduce the wrong counterparty first)",
             corrupts: Corrupts::State,
         },
     ];
@@ -301,7 +316,26 @@ pub fn corrupt<S: State>(
             },
         )),
         Fault::LeverageDropped => drop_leverage(state),
+        Fault::AdlMisranked => misrank_adl(state),
     }
+}
+
+/// `AdlMisranked`: moves the first ADL index entry to the opposite end of its market
+/// side (rank `u64::MAX`, or 0 if it was already last).
+fn misrank_adl<S: State>(state: &mut S) -> Result<Option<String>, StateError> {
+    let Some((key, bytes)) = state.first_with_prefix(&[KIND_ADL_INDEX])? else {
+        return Ok(None);
+    };
+    let Ok(owner) = <[u8; 20]>::try_from(bytes.as_slice()).map(Address) else {
+        return Ok(None);
+    };
+    let (market, side, rank) = parse_adl_key(&key);
+    let wrong = if rank == u64::MAX { 0 } else { u64::MAX };
+    state.delete(&key)?;
+    state.set(&adl_key(market, side, wrong, &owner), bytes)?;
+    Ok(Some(format!(
+        "filed {owner}'s position in market {market} at ADL rank {wrong} instead of {rank}"
+    )))
 }
 
 /// `LeverageDropped`: deletes the first leverage leaf (`0x1b`), if any.

@@ -208,7 +208,7 @@ async fn the_ruling_can_be_rerun(net: &Network, r: &Ruling, winner: &Verifier, f
 }
 
 /// The fault kinds the tests below prove end to end, each with its workload seed.
-const END_TO_END: [(Fault, u64); 10] = [
+const END_TO_END: [(Fault, u64); Fault::TABLE.len()] = [
     (Fault::WrongRoot, 1),
     (Fault::Mint, 2),
     (Fault::BadFill, 3),
@@ -219,6 +219,7 @@ const END_TO_END: [(Fault, u64); 10] = [
     (Fault::ExpireEarly, 8),
     (Fault::StopEarly, 9),
     (Fault::LeverageDropped, 10),
+    (Fault::AdlMisranked, 11),
 ];
 
 #[test]
@@ -283,6 +284,12 @@ async fn stop_early_from_the_real_sequencer_is_proven_and_resequenced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leverage_dropped_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[9];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adl_misranked_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[10];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

@@ -211,11 +211,12 @@ impl ActionKind {
             type_string: LIQUIDATE_TYPE,
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
+            // Reached exactly (`engine::liquidation_bound`); derivation in Part 4 §14.
             max_touched: |s| {
-                15 + 2 * s.markets
+                11 + 2 * s.markets
                     + 4 * s.open_orders
                     + s.fills * (s.markets + 7)
-                    + 4 * crate::engine::ADL_MAX_COUNTERPARTIES
+                    + 3 * crate::engine::ADL_MAX_COUNTERPARTIES
             },
         },
         ActionRow {

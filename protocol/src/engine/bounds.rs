@@ -12,7 +12,7 @@
 //! - Cancel:     13 (7 for a resting order; 6 more to look for a trigger order instead)
 //! - CancelAll:  3 + 4·O + M
 //! - Withdraw:   4 + 3·M (the reservation reads each market's leverage leaf too)
-//! - Liquidate:  15 + 2·M + 4·O + F·(M + 7) + 4·K (K = `ADL_MAX_COUNTERPARTIES`)
+//! - Liquidate:  11 + 2·M + 4·O + F·(M + 7) + 3·K (K = `ADL_MAX_COUNTERPARTIES`)
 //! - PriceUpdate: 6 + 1 + S + C·(8 + Order) (S = `MAX_SERIES_PER_LISTING` = 34 option
 //!   series it may list, with the listing leaf; C = `TRIGGER_FIRE_PER_UPDATE` trigger
 //!   orders fired)
@@ -120,7 +120,7 @@ mod tests {
         // Options listed: M counts 2 × 16 = 32. 32 fills, 64 orders: a price update
         // listing options (1 + 2 × 34 leaves) and firing 2 trigger orders (each an Order:
         // 11 + 32·39 + 2·31 + 32 leverage leaves) dominates a liquidation
-        // (15 + 64 + 256 + 32·39 + 16).
+        // (11 + 64 + 256 + 32·39 + 12).
         // The sweeps: 2 switches × (CancelAll 3 + 256 + 32, + 2) + 1, 4 orders × 8 + 1.
         let sweep = 2 * (3 + 256 + 32 + 2) + 1 + 4 * 8 + 1 + settle;
         let order = 11 + 32 * 39 + 2 * 31 + 32;

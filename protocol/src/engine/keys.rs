@@ -224,6 +224,15 @@ pub fn adl_key(market: u32, side: u8, rank: u64, owner: &Address) -> Key {
     key_with(KIND_ADL_INDEX, &body)
 }
 
+/// (market, side, rank) of an ADL index key (`adl_key`'s layout).
+pub fn parse_adl_key(key: &Key) -> (u32, u8, u64) {
+    let k = &key.0;
+    let market = u32::from_be_bytes([k[1], k[2], k[3], k[4]]);
+    let mut rank = [0u8; 8];
+    rank.copy_from_slice(&k[6..14]);
+    (market, k[5], u64::from_be_bytes(rank))
+}
+
 /// `0x0a ‖ keccak256(owner)[..31]` → `owner(20)`: the account ended a liquidation below
 /// zero equity (counted in `Meta.insolvent_accounts`, which pauses withdrawals).
 pub fn insolvent_key(owner: &Address) -> Key {

@@ -11,6 +11,7 @@ mod common_checks;
 mod dead_man;
 mod funding_by_time;
 mod leverage;
+mod liquidation_bound;
 mod liquidations;
 mod option_listing;
 mod option_trading;

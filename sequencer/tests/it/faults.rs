@@ -161,6 +161,10 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
         let broken = audit.violation.as_ref().map(|v| v.invariant.as_str());
         match fault {
             Fault::Mint => assert_eq!(broken, Some("money-conserved"), "{audit:?}"),
+            // A misfiled ADL entry is exactly what invariant 6 looks for.
+            Fault::AdlMisranked => {
+                assert_eq!(broken, Some("adl-index-matches-positions"), "{audit:?}")
+            }
             // A withdrawal paid on an agent's signature, orders cancelled early, or a stop
             // fired early, are wrong, yet balanced.
             Fault::WrongRoot

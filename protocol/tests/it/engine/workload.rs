@@ -534,6 +534,12 @@ fn a_hundred_thousand_random_steps_keep_every_invariant() {
     assert!(w.fills > 5_000, "fills: {}", w.fills);
     assert!(w.liquidations > 5, "liquidations: {}", w.liquidations);
     assert!(w.backstops > 0, "no liquidation reached the backstop");
+    // ADL (Part 4 §11 stage 3) must stay covered: the fund runs dry after violent moves.
+    assert!(
+        w.adl_events > 0,
+        "no liquidation reached ADL (backstops: {})",
+        w.backstops
+    );
     assert!(
         w.dead_man_fired > 20,
         "switches fired: {}",

@@ -1,0 +1,123 @@
+//! The touched-path bound of `Liquidate` (docs/PROTOCOL.md Part 4 §14), reached rather
+//! than just respected: a liquidation that cancels all `O` of the account's orders (each
+//! with an expiry and a client id), walks the book leg through all `F` fill events
+//! against makers holding positions in every market and quoting with `ClientOrder`
+//! terms, finds the insurance fund empty (the backstop) and deleverages `K` counterparties.
+//! The worst ADL shape is `K − 1` counterparties closed whole and the last reduced (a
+//! partial close files the counterparty at a new rank; closing all `K` whole leaves the
+//! account insolvent but writes no new index leaf). (`Sim` asserts the bound after every
+//! transaction of every test.)
+
+use super::*;
+use TimeInForce::{Gtc, Ioc};
+use protocol::action::{ActionKind, BoundSizes, ClientOrder};
+use protocol::engine::{ADL_MAX_COUNTERPARTIES, INSURANCE_FUND};
+
+/// The fill events one order may consume here (small, to keep the scenario short; the
+/// bound is linear in it).
+const F: u32 = 4;
+
+fn client_order(sim: &mut Sim, who: Address, is_buy: bool, price: u64, client_id: u128) {
+    let order = ClientOrder {
+        signer: who,
+        account: who,
+        market: TOY,
+        is_buy,
+        price,
+        size: 1,
+        tif: Gtc,
+        reduce_only: false,
+        client_id,
+        nonce: sim.next_nonce(),
+        expires_at: sim.now + 3_600_000,
+    };
+    expect(&sim.act(Action::ClientOrder(order)), Status::Ok);
+}
+
+/// `seller` rests an ask of `size` TOY at 100 and `buyer` takes it.
+fn trade_toy(sim: &mut Sim, seller: Address, buyer: Address, size: u64) {
+    sim.order(seller, TOY, false, P100, size, Gtc);
+    expect(&sim.order(buyer, TOY, true, P100, size, Ioc), Status::Ok);
+}
+
+/// The account (addr 1) long `7 × sellers` TOY from `sellers` shorts of 7 each, with 1
+/// BTC unit and 64 resting asks with terms; `F` makers with both positions bidding 1 at
+/// 95 with terms; every other short also 7. Then TOY falls to 30 and addr 9 liquidates.
+fn maximal_liquidation(sellers: u8) -> (Sim, Receipt) {
+    let mut sim = Sim::with_genesis(Genesis {
+        options: vec![],
+        max_fills_per_order: F,
+        ..genesis()
+    });
+    sim.price(BTC, 50_000_000_000);
+    sim.price(TOY, P100);
+    let (account, y, x, z) = (addr(1), addr(41), addr(40), addr(42));
+    let makers: Vec<Address> = (30..30 + F as u8).map(addr).collect();
+    let shorts: Vec<Address> = (10..10 + sellers).map(addr).collect();
+    sim.deposit(account, 1_000 * USD);
+    for who in makers.iter().chain(&shorts).chain([&x, &y, &z]) {
+        sim.deposit(*who, 100_000 * USD);
+    }
+    for s in &shorts {
+        trade_toy(&mut sim, *s, account, 7);
+    }
+    // Everyone the liquidation reads holds BTC too (M = 2 positions each).
+    for who in makers.iter().chain([&account]) {
+        sim.order(y, BTC, false, 50_000_000_000, 1, Gtc);
+        expect(
+            &sim.order(*who, BTC, true, 50_000_000_000, 1, Ioc),
+            Status::Ok,
+        );
+    }
+    // Each maker is long 1 TOY from x, which sells 3 more to z: x is a short of 7 too.
+    for who in makers.iter().chain([&z, &z, &z]) {
+        trade_toy(&mut sim, x, *who, 1);
+    }
+    for i in 0..protocol::engine::records::MAX_OPEN_ORDERS {
+        client_order(&mut sim, account, false, 149_000_000, u128::from(i) + 1);
+    }
+    for who in &makers {
+        client_order(&mut sim, *who, true, 95_000_000, 1);
+    }
+    assert_eq!(sim.collateral(INSURANCE_FUND), 0);
+    sim.now += 1;
+    sim.price(TOY, 30_000_000);
+    let r = sim.liquidate(addr(9), account, TOY);
+    expect(&r, Status::Ok);
+    (sim, r)
+}
+
+/// The Liquidate row of `ActionKind::TABLE` (without the sweeps) for this genesis.
+fn liquidate_bound(sim: &Sim) -> usize {
+    ActionKind::Liquidate.max_touched(BoundSizes {
+        markets: sim.g.markets.len(),
+        fills: F as usize,
+        open_orders: protocol::engine::records::MAX_OPEN_ORDERS as usize,
+    })
+}
+
+/// The paths the sweeps add here: the dead-man's and the option settlement's empty
+/// probes (the expiry sweep's probe finds an expiry entry the liquidation deletes anyway).
+const SWEEP_PROBES: usize = 2;
+
+#[test]
+fn a_maximal_liquidation_touches_exactly_the_bound() {
+    // Four shorts of 7 and the account's 28 − 4 booked: 3 deleveraged whole, the 4th by
+    // 3, and the account ends flat (its ADL entry deleted).
+    let (sim, r) = maximal_liquidation(4);
+    let l = r.liquidation.unwrap();
+    assert_eq!(r.cancelled.len(), 64);
+    assert_eq!(l.book_filled, u64::from(F));
+    assert!(l.closed.is_empty(), "the empty fund takes nothing");
+    let sizes: Vec<i128> = l.deleveraged.iter().map(|d| d.size).collect();
+    assert_eq!((sizes, l.remaining), (vec![7, 7, 7, 3], 0));
+    assert_eq!(sim.last_touched, SWEEP_PROBES + liquidate_bound(&sim));
+    // Ten shorts: K = 4 deleveraged whole and the account left insolvent with 38; its
+    // ADL entry keeps its key, so one path less.
+    let (sim, r) = maximal_liquidation(10);
+    let l = r.liquidation.unwrap();
+    assert_eq!(l.deleveraged.len(), ADL_MAX_COUNTERPARTIES);
+    assert!(l.deleveraged.iter().all(|d| d.size == 7));
+    assert_eq!((l.remaining, l.insolvent), (38, true));
+    assert_eq!(sim.last_touched, SWEEP_PROBES + liquidate_bound(&sim) - 1);
+}
