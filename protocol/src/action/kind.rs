@@ -211,11 +211,13 @@ impl ActionKind {
             type_string: LIQUIDATE_TYPE,
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
+            // A perp market's three stages, or a series' close against its longs (no
+            // fills, 3 paths per long: Part 8 §15), whichever is larger.
             max_touched: |s| {
-                15 + 2 * s.markets
-                    + 4 * s.open_orders
-                    + s.fills * (s.markets + 7)
-                    + 4 * crate::engine::ADL_MAX_COUNTERPARTIES
+                let k = crate::engine::ADL_MAX_COUNTERPARTIES;
+                let perp =
+                    15 + 2 * s.markets + 4 * s.open_orders + s.fills * (s.markets + 7) + 4 * k;
+                perp.max(crate::engine::option_liquidation_paths(s))
             },
         },
         ActionRow {

@@ -12,6 +12,7 @@ mod dead_man;
 mod funding_by_time;
 mod leverage;
 mod liquidations;
+mod option_liquidation;
 mod option_listing;
 mod option_trading;
 mod option_vol;
