@@ -51,7 +51,8 @@ impl ExecError {
 /// The answer for one submitted action.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Accepted(TxAccepted),
+    /// Boxed: a receipt is large (its optional sections), a rejection small.
+    Accepted(Box<TxAccepted>),
     Rejected {
         hash: H256,
         status: Status,

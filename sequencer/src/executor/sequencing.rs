@@ -451,13 +451,13 @@ impl Core {
             outcomes.push(match applied.included {
                 Some((seq, batch_index, position)) => {
                     accepted += 1;
-                    Outcome::Accepted(TxAccepted {
+                    Outcome::Accepted(Box::new(TxAccepted {
                         hash: applied.hash,
                         seq,
                         batch_index,
                         position,
                         receipt: applied.receipt,
-                    })
+                    }))
                 }
                 None => Outcome::Rejected {
                     hash: applied.hash,

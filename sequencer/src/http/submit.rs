@@ -194,7 +194,7 @@ pub async fn one(
 /// The answer to a one-action request: its receipt, or the engine's rejection (422).
 pub(super) fn single(outcomes: Vec<Outcome>) -> Result<TxAccepted, ApiError> {
     match outcomes.into_iter().next() {
-        Some(Outcome::Accepted(accepted)) => Ok(accepted),
+        Some(Outcome::Accepted(accepted)) => Ok(*accepted),
         Some(Outcome::Rejected { status, detail, .. }) => Err(error::rejected(status, detail)),
         None => Err(ApiError::internal("the executor answered no outcome")),
     }
@@ -243,7 +243,7 @@ pub async fn bulk(
         response.results.push(match outcome {
             Outcome::Accepted(a) => {
                 response.accepted += 1;
-                BulkItem::Accepted(a)
+                BulkItem::Accepted(*a)
             }
             Outcome::Rejected {
                 hash,
