@@ -1,5 +1,5 @@
 //! A soft confirmation (`TxAccepted`) in human terms: status, what became of the order,
-//! each fill as `size @ price`, cancelled orders, the withdrawal id, and where the action
+//! each fill as `size @ price`, cancelled orders, the withdrawal id, option settlements, and where the action
 //! sits in the chain (seq, batch, tx hash). JSON keeps the sequencer's answer whole.
 
 use super::Output;
@@ -90,6 +90,18 @@ pub fn describe(
     }
     if let Some(id) = receipt.withdrawal_id {
         let _ = write!(text, "\nwithdrawal id {id}");
+    }
+    // What this transaction's option settlement sweep settled (PROTOCOL.md Part 8 §16).
+    for s in &receipt.settled {
+        let _ = write!(
+            text,
+            "\nsettled   {} of series {} at {} for {}: {} USDC",
+            format_size_fixed(s.size, size_decimals(markets, s.series)),
+            s.series,
+            format_price(u128::from(s.settlement_price)),
+            s.account,
+            format_usdc_fixed(s.payout)
+        );
     }
 }
 

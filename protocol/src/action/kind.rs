@@ -211,12 +211,14 @@ impl ActionKind {
             type_string: LIQUIDATE_TYPE,
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
-            // Reached exactly (`engine::liquidation_bound`); derivation in Part 4 §14.
+            // A perp market's three stages (reached exactly: `engine::liquidation_bound`,
+            // Part 4 §14), or a series' close against its longs (no fills, 3 paths per
+            // long: Part 8 §15), whichever is larger.
             max_touched: |s| {
-                11 + 2 * s.markets
-                    + 4 * s.open_orders
-                    + s.fills * (s.markets + 7)
-                    + 3 * crate::engine::ADL_MAX_COUNTERPARTIES
+                let k = crate::engine::ADL_MAX_COUNTERPARTIES;
+                let perp =
+                    11 + 2 * s.markets + 4 * s.open_orders + s.fills * (s.markets + 7) + 3 * k;
+                perp.max(crate::engine::option_liquidation_paths(s))
             },
         },
         ActionRow {

@@ -14,7 +14,7 @@
 
 use super::book::{release_order, remove_order, side_of_key};
 use super::keys::{ORDER_EXPIRY_PREFIX, parse_book_key, parse_order_expiry_key};
-use super::receipt::{CancelReason, CancelledOrder, Receipt};
+use super::receipt::{CancelReason, CancelledOrder, OptionSettlement, Receipt};
 use super::records::BookOrder;
 use super::storage::{load_account, load_position, read, store_account, store_position};
 use super::{BlockContext, Halt};
@@ -26,14 +26,20 @@ pub const ORDER_EXPIRY_SWEEP_PER_TX: usize = 4;
 
 /// The orders a sweep removed, in removal order.
 #[derive(Debug, Default)]
-pub(super) struct Expired(pub(super) Vec<CancelledOrder>);
+pub(super) struct Expired(
+    pub(super) Vec<CancelledOrder>,
+    /// The option positions settled by the settlement sweep (Part 8 §16).
+    pub(super) Vec<OptionSettlement>,
+);
 
 impl Expired {
-    /// `receipt` with the removed orders ahead of what the transaction itself cancelled.
+    /// `receipt` with the removed orders ahead of what the transaction itself cancelled,
+    /// and the sweep's option settlements.
     pub(super) fn onto(self, mut receipt: Receipt) -> Receipt {
         let mut cancelled = self.0;
         cancelled.append(&mut receipt.cancelled);
         receipt.cancelled = cancelled;
+        receipt.settled = self.1;
         receipt
     }
 }

@@ -1,4 +1,5 @@
-//! Liquidation (docs/PROTOCOL.md Part 4 §11): anyone may liquidate an account whose
+//! Liquidation (docs/PROTOCOL.md Part 4 §11; a series id goes to `option_liquidation`,
+//! Part 8 §15): anyone may liquidate an account whose
 //! equity is below its maintenance margin, one market per action, in three stages:
 //!
 //! 1. **Partial, through the book.** The account's orders in the market are cancelled and
@@ -25,6 +26,8 @@ use super::margin::{AccountRisk, InitialRate, account_risk};
 use super::mark;
 use super::matching::{self, Market, Matched, Taker};
 use super::math::{BPS, Overflow, add, ceil_div, fee, mul, size_scale, sub};
+use super::option_liquidation;
+use super::option_risk::is_series;
 use super::orders::is_stale;
 use super::position::apply_trade;
 use super::receipt::{CancelReason, LiquidationOutcome, Receipt, Status};
@@ -63,17 +66,15 @@ pub(crate) fn liquidate_checked<S: State>(
     if l.account == INSURANCE_FUND {
         return reject(Status::ReservedAccount);
     }
+    if is_series(l.market) {
+        return option_liquidation::liquidate(st, genesis, ctx, l, check_health);
+    }
     let Some(params) = genesis.market(l.market) else {
         return reject(Status::UnknownMarket);
     };
     let acct = load_account(st, &l.account)?;
     let risk = risk_of(st, genesis, &acct)?;
-    // A marked account that is no longer liquidatable (a deposit, or the price) is
-    // unmarked by any Liquidate naming it, so a mark can never pause withdrawals for good.
-    if risk.equity >= risk.maintenance && st.get(&insolvent_key(&l.account))?.is_some() {
-        let mut meta = load_meta(st)?;
-        set_insolvent(st, &mut meta, &l.account, false)?;
-        store_meta(st, &meta)?;
+    if unmark_recovered(st, &l.account, &risk)? {
         return Ok(Receipt::ok());
     }
     let pos = load_position(st, &l.account, l.market)?;
@@ -105,8 +106,29 @@ pub(crate) fn liquidate_checked<S: State>(
     Ok(receipt)
 }
 
+/// A marked account that is no longer liquidatable (a deposit, or the price) is unmarked
+/// by any Liquidate naming it, so a mark can never pause withdrawals for good. Returns
+/// whether it was (the Liquidate then ends there, accepted).
+pub(super) fn unmark_recovered<S: State>(
+    st: &mut S,
+    account: &crate::primitives::Address,
+    risk: &AccountRisk,
+) -> Result<bool, Halt> {
+    if risk.equity < risk.maintenance || st.get(&insolvent_key(account))?.is_none() {
+        return Ok(false);
+    }
+    let mut meta = load_meta(st)?;
+    set_insolvent(st, &mut meta, account, false)?;
+    store_meta(st, &meta)?;
+    Ok(true)
+}
+
 /// The account's risk from its stored leaves (collateral, every listed market).
-fn risk_of<S: State>(st: &mut S, genesis: &Genesis, acct: &Account) -> Result<AccountRisk, Halt> {
+pub(super) fn risk_of<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    acct: &Account,
+) -> Result<AccountRisk, Halt> {
     account_risk(
         st,
         genesis,
@@ -287,7 +309,7 @@ fn charge_fee(
 /// Splits the fee: `⌊fee × LIQUIDATOR_SHARE_BPS / 10000⌋` to a third-party liquidator,
 /// the rest (all of it when the account liquidated itself) to the insurance fund.
 /// Returns the liquidator's reward.
-fn pay_fee<S: State>(
+pub(super) fn pay_fee<S: State>(
     st: &mut S,
     l: &Liquidate,
     fee: i128,
@@ -309,7 +331,7 @@ fn pay_fee<S: State>(
 
 /// Sets or clears the account's insolvency marker, keeping `meta.insolvent_accounts`
 /// equal to the number of markers.
-fn set_insolvent<S: State>(
+pub(super) fn set_insolvent<S: State>(
     st: &mut S,
     meta: &mut Meta,
     owner: &crate::primitives::Address,

@@ -35,6 +35,7 @@ mod matching;
 pub mod math;
 mod nonces;
 pub mod option_expiry;
+mod option_liquidation;
 pub mod option_listing;
 mod option_orders;
 pub mod option_quote;
@@ -58,9 +59,10 @@ pub use backstop::ADL_MAX_COUNTERPARTIES;
 pub use genesis_state::{INSURANCE_FUND, init_genesis};
 pub use liquidation::LIQUIDATOR_SHARE_BPS;
 pub use margin::AccountRisk;
+pub use option_liquidation::option_liquidation_paths;
 pub use receipt::{
     CancelReason, CancelledOrder, ClosedPosition, Deleveraged, Fill, LiquidationOutcome,
-    OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
+    OptionSettlement, OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
 };
 
 use crate::action::{Action, L1Message, Tx};
@@ -174,7 +176,9 @@ fn sweeps<S: State>(
     ctx: &BlockContext,
 ) -> Result<expiry::Expired, Halt> {
     let mut expired = expiry::sweep(st, ctx)?;
-    expired.0.extend(option_expiry::sweep(st, genesis, ctx)?);
+    let (removed, settled) = option_expiry::sweep(st, genesis, ctx)?;
+    expired.0.extend(removed);
+    expired.1 = settled;
     Ok(expired)
 }
 

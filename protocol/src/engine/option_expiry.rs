@@ -28,7 +28,7 @@ use super::keys::{
 };
 use super::math::{add, sub};
 use super::option_records::OptionSeries;
-use super::receipt::{CancelReason, CancelledOrder};
+use super::receipt::{CancelReason, CancelledOrder, OptionSettlement};
 use super::records::MarketState;
 use super::storage::{
     load_account, load_market, load_meta, load_option_series, load_position, read, store_account,
@@ -52,13 +52,17 @@ pub const OPTION_SETTLE_STEPS_PER_TX: usize = 4;
 /// sweep) or a position settled (position, account, ADL entry, fund account: 4).
 pub const OPTION_SETTLE_STEP_PATHS: usize = 3 + MAX_SERIES_PER_LISTING + 1;
 
-/// Runs up to [`OPTION_SETTLE_STEPS_PER_TX`] steps; the orders removed, in order.
+/// What one sweep did, in order: the orders it removed and the positions it settled (the
+/// transaction's receipt reports both, Part 8 §16).
+pub(super) type Swept = (Vec<CancelledOrder>, Vec<OptionSettlement>);
+
+/// Runs up to [`OPTION_SETTLE_STEPS_PER_TX`] steps.
 pub(super) fn sweep<S: State>(
     st: &mut S,
     genesis: &Genesis,
     ctx: &BlockContext,
-) -> Result<Vec<CancelledOrder>, Halt> {
-    let mut removed = Vec::new();
+) -> Result<Swept, Halt> {
+    let mut swept = Swept::default();
     for _ in 0..OPTION_SETTLE_STEPS_PER_TX {
         let Some((expiry_ms, id)) = first_entry(st)? else {
             break;
@@ -78,9 +82,9 @@ pub(super) fn sweep<S: State>(
             fix_price(st, id, &series, index.index_price)?;
             continue;
         }
-        step(st, genesis, id, &series, &mut removed)?;
+        step(st, genesis, id, &series, &mut swept)?;
     }
-    Ok(removed)
+    Ok(swept)
 }
 
 /// The first entry of the index: (expiry, series id).
@@ -126,11 +130,13 @@ fn step<S: State>(
     genesis: &Genesis,
     id: u32,
     series: &OptionSeries,
-    removed: &mut Vec<CancelledOrder>,
+    swept: &mut Swept,
 ) -> Result<(), Halt> {
     for side in [SIDE_BID, SIDE_ASK] {
         if let Some((key, _)) = st.first_with_prefix(&book_side_prefix(id, side))? {
-            removed.push(remove_resting(st, &key, CancelReason::OptionExpiry)?);
+            swept
+                .0
+                .push(remove_resting(st, &key, CancelReason::OptionExpiry)?);
             return Ok(());
         }
     }
@@ -138,7 +144,8 @@ fn step<S: State>(
     for side in [ADL_SHORT, ADL_LONG] {
         if let Some((key, bytes)) = st.first_with_prefix(&adl_side_prefix(id, side))? {
             let owner = owner_of(&key, &bytes)?;
-            settle_position(st, genesis, id, series, &owner, &mut ms)?;
+            let settled = settle_position(st, genesis, id, series, &owner, &mut ms)?;
+            swept.1.push(settled);
             store_market(st, id, &ms)?;
             return Ok(());
         }
@@ -155,7 +162,8 @@ fn owner_of(key: &crate::state::Key, bytes: &[u8]) -> Result<Address, StateError
     Ok(Address(raw))
 }
 
-/// Settles `owner`'s position in series `id` at its settlement price and closes it.
+/// Settles `owner`'s position in series `id` at its settlement price and closes it;
+/// returns what it settled, for the receipt.
 fn settle_position<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -163,7 +171,7 @@ fn settle_position<S: State>(
     series: &OptionSeries,
     owner: &Address,
     ms: &mut MarketState,
-) -> Result<(), Halt> {
+) -> Result<OptionSettlement, Halt> {
     let decimals = genesis
         .market(series.market)
         .map(|p| p.size_decimals)
@@ -195,6 +203,13 @@ fn settle_position<S: State>(
         credit
     };
     acct.collateral = add(acct.collateral, credit)?;
+    let settled = OptionSettlement {
+        account: *owner,
+        series: id,
+        size: pos.size,
+        settlement_price: series.settlement_price,
+        payout: credit,
+    };
     pos.size = 0;
     pos.cost = 0;
     store_position(st, &mut acct, id, &pos)?;
@@ -202,7 +217,7 @@ fn settle_position<S: State>(
     let mut meta = load_meta(st)?;
     meta.total_collateral = add(meta.total_collateral, credit)?;
     store_meta(st, &meta)?;
-    Ok(())
+    Ok(settled)
 }
 
 /// What the insurance fund pays of a short's unpaid `shortfall`: as much as its collateral

@@ -97,6 +97,7 @@ statuses! {
     SeriesExpired = 44, "series_expired", "the option series has expired (the batch timestamp is at or past its expiry): it no longer trades and settles at expiry";
     UnknownSeries = 45, "unknown_series", "no option series with this id is listed";
     TooManyPositions = 46, "too_many_positions", "an account may hold positions or orders in at most 16 markets and option series together";
+    LongOptionNotLiquidatable = 47, "long_option_not_liquidatable", "a long option position needs no margin, so it is never liquidated; liquidate the account's short series or perp positions";
     ClientIdTaken = 56, "client_id_taken", "the account already has an open order with this client id (modify or cancel it, or use another id)";
     ClientOrderNotFound = 57, "client_order_not_found", "the account has no open order with this client id";
     InvalidTriggerPrice = 64, "invalid_trigger_price", "a trigger price (triggerPrice, takeProfit, stopLoss) must be a positive multiple of the market's tick size";
@@ -200,6 +201,22 @@ pub struct TriggerEvent {
     pub order: Option<OrderOutcome>,
 }
 
+/// One option position settled at its series' expiry by the settlement sweep (docs/
+/// PROTOCOL.md Part 8 §13, §16), in the receipt of the transaction whose sweep settled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionSettlement {
+    pub account: Address,
+    /// The series id.
+    pub series: u32,
+    /// The signed contracts settled (negative: a short), in size units.
+    pub size: i128,
+    /// The series' settlement price (the underlying's index, price units).
+    pub settlement_price: u64,
+    /// What the account's collateral moved by, in micro-USDC: what a short paid (≤ 0),
+    /// what a long received (≥ 0).
+    pub payout: i128,
+}
+
 /// What became of the taker's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderOutcome {
@@ -282,6 +299,10 @@ pub struct Receipt {
     /// fired them) or left the trigger book, in order. Omitted from JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggered: Vec<TriggerEvent>,
+    /// Option positions the settlement sweep at the start of this transaction settled, in
+    /// settlement order (Part 8 §16). Omitted from JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<OptionSettlement>,
 }
 
 impl Receipt {
@@ -301,6 +322,7 @@ impl Receipt {
             agent: None,
             dead_man: vec![],
             triggered: vec![],
+            settled: vec![],
         }
     }
 
@@ -370,11 +392,12 @@ fn encode_order_outcome(w: &mut Writer, order: &Option<OrderOutcome>) {
 
 impl Encode for Receipt {
     /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation? ‖ [agent] ‖
-    /// [dead_man] ‖ [triggered]`; lists carry a u32 count, options a 0/1 tag byte. The
-    /// trailing sections appear only when present, each behind its own tag byte (`0x01 ‖
-    /// agent(20)`, then `0x02 ‖ count(4) ‖ account(20)…`, then `0x03 ‖ count(4) ‖ event…`),
-    /// so receipts without them keep the encoding they had before agents, dead-man's
-    /// switches and trigger orders existed.
+    /// [dead_man] ‖ [triggered] ‖ [settled]`; lists carry a u32 count, options a 0/1 tag
+    /// byte. The trailing sections appear only when present, each behind its own tag byte
+    /// (`0x01 ‖ agent(20)`, then `0x02 ‖ count(4) ‖ account(20)…`, then `0x03 ‖ count(4) ‖
+    /// event…`, then `0x04 ‖ count(4) ‖ settlement…`), so receipts without them keep the
+    /// encoding they had before agents, dead-man's switches, trigger orders and option
+    /// settlements existed.
     fn encode_to(&self, w: &mut Writer) {
         w.u16(self.status.number());
         w.u32(len_u32(self.fills.len()));
@@ -416,6 +439,13 @@ impl Encode for Receipt {
         if !self.triggered.is_empty() {
             w.u8(3).u32(len_u32(self.triggered.len()));
             self.triggered.iter().for_each(|t| t.encode_to(w));
+        }
+        if !self.settled.is_empty() {
+            w.u8(4).u32(len_u32(self.settled.len()));
+            for o in &self.settled {
+                w.address(&o.account).u32(o.series).i128(o.size);
+                w.u64(o.settlement_price).i128(o.payout);
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ mod funding_by_time;
 mod leverage;
 mod liquidation_bound;
 mod liquidations;
+mod option_liquidation;
 mod option_listing;
 mod option_trading;
 mod option_vol;

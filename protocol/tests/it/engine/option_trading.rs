@@ -5,6 +5,7 @@
 //! below is exact by hand.
 
 use super::*;
+use protocol::engine::OptionSettlement;
 use protocol::genesis::DEVNET_FIRST_EXPIRY_MS as FIRST;
 use protocol::options::schedule::SERIES_ID_BASE;
 
@@ -164,9 +165,26 @@ fn expired_series_settle_at_intrinsic_value() {
         sim.now = FIRST + offset;
         expect(&sim.price(BTC, index * USD as u64), Status::Ok);
         // Accepted transactions drive the sweep (4 steps each): 1 price fix, 10 series.
+        // Their receipts say what was settled (Part 8 §16).
+        let mut receipts_settled = Vec::new();
         for _ in 0..4 {
-            sim.deposit(addr(9), USD);
+            receipts_settled.extend(sim.deposit(addr(9), USD).settled);
         }
+        let price = index * USD as u64;
+        let settlement = |account, size: i128, payout| OptionSettlement {
+            account,
+            series,
+            size,
+            settlement_price: price,
+            payout,
+        };
+        assert_eq!(
+            receipts_settled,
+            vec![
+                settlement(seller, -(ONE as i128), -intrinsic * USD),
+                settlement(buyer, ONE as i128, intrinsic * USD),
+            ]
+        );
         let settled = protocol::engine::option_view::option_series(&mut sim.st, series)
             .unwrap()
             .unwrap();

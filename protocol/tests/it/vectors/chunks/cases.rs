@@ -96,6 +96,7 @@ pub fn all() -> Vec<Case> {
         options::option_trading(),
         options::option_settlement(),
         options::option_position_slots(),
+        options::option_liquidation(),
     ]
 }
 

@@ -6,9 +6,10 @@
 //! signers' implied volatilities, their median, and each refusal. The `option_trading`,
 //! `option_settlement` and `option_position_slots` cases (Part 8 §11–§13): a series'
 //! book with the premium at the fill, expiry and the settlement sweep, and the 16 position
-//! slots perps and series share.
+//! slots perps and series share. The `option_liquidation` case (Part 8 §15): a short
+//! call below its maintenance margin closed against the long at the mark.
 
-use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, ETH, USD, World};
+use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, ETH, USD, World};
 use super::{Case, MILLION_USD, btc_world};
 use protocol::action::TimeInForce::{Gtc, Ioc};
 use protocol::engine::Status;
@@ -195,6 +196,39 @@ pub fn option_settlement() -> Case {
             vol,
         );
     }
+    case
+}
+
+pub fn option_liquidation() -> Case {
+    let mut w = listed_world();
+    w.fund(&[CAROL], 10_800 * USD);
+    let ask = w.order_tx(CAROL, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
+    let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
+    w.setup([ask, bid]);
+    w.now += 1_000;
+    let mut case = Case::start(
+        &w,
+        "option_liquidation",
+        "liquidating a short option (Part 8 §15): carol wrote one BTC-20260101-50000-C to \
+         alice at 1,250 USD and holds 12,049.75 USD; at an index of 54,000 the call's mark is \
+         4,000 USD and carol's maintenance 4,000 + 7.5 % of 54,000 = 8,050 USD against an \
+         equity of 8,049.75",
+    );
+    let index = w.price_at(BTC, 54_000 * USD, w.now);
+    case.push(Status::Ok, "the index moves to 54,000 USD", index);
+    let alice = w.address(ALICE);
+    let why = "bob liquidates alice's long call: a long needs no margin, so it is never liquidated";
+    case.push(
+        Status::LongOptionNotLiquidatable,
+        why,
+        w.liquidate(BOB, alice, CALL_50K),
+    );
+    let carol = w.address(CAROL);
+    let why = "bob liquidates carol's short: closed against alice's long at the mark (carol \
+               pays alice 4,000 USD), fee 1 % of 4,000 = 40 USD, 10 to bob and 30 to the fund";
+    case.push(Status::Ok, why, w.liquidate(BOB, carol, CALL_50K));
+    let why = "bob liquidates carol again: she holds no position in the series";
+    case.push(Status::NoPosition, why, w.liquidate(BOB, carol, CALL_50K));
     case
 }
 
