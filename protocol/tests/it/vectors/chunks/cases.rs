@@ -8,6 +8,7 @@ mod agents;
 mod checks;
 mod dead_man;
 mod leverage;
+mod margin;
 mod options;
 mod orders;
 mod signatures;
@@ -96,6 +97,7 @@ pub fn all() -> Vec<Case> {
         options::option_trading(),
         options::option_settlement(),
         options::option_position_slots(),
+        margin::margin_trigger_lifecycle(),
     ]
 }
 
