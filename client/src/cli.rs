@@ -79,15 +79,15 @@ pub enum Command {
     /// Show an account's open orders and waiting trigger orders: id, client id, market,
     /// side, price, size, filled, status, expiry.
     Orders(OrdersArgs),
-    /// Cancel all your open orders in every market (`--as ACCOUNT`: an account's, as its
-    /// agent).
+    /// Cancel all your open orders in every market, trigger orders and TP/SL included
+    /// (`--as ACCOUNT`: an account's, as its agent).
     CancelAll(CancelAllArgs),
     /// Agent keys: let a bot's key trade (never withdraw) for your account; `--as
     /// ACCOUNT` on order, cancel and cancel-all signs as that account's agent.
     #[command(subcommand)]
     Agent(AgentCommand),
-    /// Dead-man's switch: cancel all your orders at a time unless pushed back
-    /// (`vigil dead-man set --in 30s`, `clear`, `show`).
+    /// Dead-man's switch: cancel all your orders (trigger orders and TP/SL included) at a
+    /// time unless pushed back (`vigil dead-man set --in 30s`, `clear`, `show`).
     #[command(subcommand)]
     DeadMan(DeadManCommand),
     /// Take profit and stop loss on a position, one cancels the other (`vigil tpsl BTC-PERP

@@ -77,7 +77,7 @@ async fn schedule(
         format!("dead-man's switch of {account} cleared")
     } else {
         format!(
-            "dead-man's switch of {account} set: every open order is cancelled at the first transaction at or after {} UTC ({time} ms) unless you set it again",
+            "dead-man's switch of {account} set: every open order, trigger orders and TP/SL included, is cancelled at the first transaction at or after {} UTC ({time} ms) unless you set it again",
             format_utc(time)
         )
     };
@@ -100,7 +100,7 @@ async fn show(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
             "{address} has no dead-man's switch (set one with `vigil dead-man set --in 30s`)"
         ),
         Some(at) => format!(
-            "{address}'s dead-man's switch: every open order is cancelled at the first transaction at or after {} UTC ({at} ms); {} open orders now",
+            "{address}'s dead-man's switch: every open order, trigger orders and TP/SL included, is cancelled at the first transaction at or after {} UTC ({at} ms); {} open orders now",
             format_utc(at),
             view.open_orders.len()
         ),

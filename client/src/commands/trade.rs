@@ -305,8 +305,16 @@ pub async fn cancel_all(cli: &Cli, args: &CancelAllArgs) -> anyhow::Result<Outpu
     };
     let accepted = endpoints.sign_and_submit(&key, action).await?;
     let count = accepted.receipt.cancelled.len();
-    let headline =
-        format!("cancelled {count} open orders of {account}") + &as_agent_words(account, agent);
+    // CancelAll removes the trigger orders too, a position's TP/SL included (PROTOCOL.md
+    // Part 4 §24); say so, so nobody believes a stop-loss still guards the position.
+    let triggers = accepted.receipt.triggered.len();
+    let mut headline =
+        format!("cancelled {count} open orders and {triggers} trigger orders of {account}")
+            + &as_agent_words(account, agent);
+    if triggers > 0 {
+        headline +=
+            "; a position's TP/SL was among them if it had one: set it again with `vigil tpsl`";
+    }
     Ok(receipt::render(&headline, &accepted, &markets, None))
 }
 

@@ -55,9 +55,11 @@ const AGENT_TRIGGER_ORDER_JSON: &str = r#"{"type":"TriggerOrder","message":{"sig
 const TP_SL_JSON: &str = r#"{"type":"TpSl","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"takeProfit":55000000000,"stopLoss":45000000000,"nonce":11,"expiresAt":18446744073709551615},"signature":"0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c"}"#;
 /// eth-account's `ImpliedVolUpdate` (BTC-PERP's options at 80 %, signed by the devnet's
 /// oracle signer 0): docs/PROTOCOL.md Part 2 §6.1, vector 16.
-/// eth-account's leverage settings: the account's 5x in BTC-PERP (vector 30) and its
+/// eth-account's leverage settings: a flat account's 5x in BTC-PERP (vector 30; the key
+/// of keccak256("flat"), an account with no orders or positions) and the account's
 /// agent's 3x in ETH-PERP (31: `signer` names the agent).
-const SET_LEVERAGE_JSON: &str = r#"{"type":"SetLeverage","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"leverage":5,"nonce":30,"expiresAt":18446744073709551615},"signature":"0x15a12dd2842caef78c063920515252cc55449b70c63553de11922afb65d52073553bf79668ff080f27d22f9e09132f6eea96e2976e94be5eea639d8f972040ee1c"}"#;
+const SET_LEVERAGE_JSON: &str = r#"{"type":"SetLeverage","message":{"signer":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","account":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","market":1,"leverage":5,"nonce":30,"expiresAt":18446744073709551615},"signature":"0xe35246f3783e7e21244d0e9ec48783221260d1efc6af6e3f2b84e16504593c9453a108bbc4f02e6f73ea323b74e2009ca4ef9ac43a2537e00dd352e4fb12c67a1b"}"#;
+const FLAT: &str = "0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8";
 const AGENT_SET_LEVERAGE_JSON: &str = r#"{"type":"SetLeverage","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"leverage":3,"nonce":31,"expiresAt":18446744073709551615},"signature":"0x3f1f7301f123cd9037095cd9022d4cbbeb2c3e9c33127af44b9e31cb722563dd14928732a41d15ed2d044bece1604d06931e46638f8e01218d8f0c1e7f6166d01c"}"#;
 const IMPLIED_VOL_JSON: &str = r#"{"type":"ImpliedVolUpdate","message":{"market":1,"volPpm":800000,"timestampMs":1780272000000},"signature":"0xc3a91aed95486960d5790a3a6eaf75f4d721da21f6b4ee6848023b251949f5975b6d90aef2f5fe36be4504391fec844acb7ca58b553c2d57ca00f8536fa2f1b91b"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
@@ -271,33 +273,30 @@ async fn client_orders_by_account_and_agent(
     assert_eq!(shown, Some((47_500_000_000, 500)), "{view:?}");
 }
 /// eth-account's leverage settings: the agent's 3x in ETH-PERP (no ETH risk) is accepted
-/// and named on the receipt; the account's 5x in BTC-PERP reaches the engine's margin
-/// check, which its 1.05 BTC of resting bids fail on 10,000 USDC (10,500 USDC at the
-/// mark and 20 %): `leverage_insufficient_margin`, HTTP 422, so its signature verified. The read
-/// API shows 3x in ETH-PERP and BTC-PERP still at its 10x maximum.
+/// and named on the receipt; the flat account's 5x in BTC-PERP is accepted too (HTTP 200,
+/// `ok`: with no orders or positions it needs no margin). The read API shows the account
+/// at 3x in ETH-PERP and BTC-PERP still at its 10x maximum, and the flat account at 5x in
+/// BTC-PERP.
 async fn leverage_set(sequencer_url: &str, seq: &SequencerClient, account: &Address) {
     let by_agent = post_raw(sequencer_url, AGENT_SET_LEVERAGE_JSON).await;
     let agent: Address = AGENT.parse().expect("agent address");
     assert_eq!(by_agent.receipt.agent, Some(agent), "the agent signed");
-    let response = reqwest::Client::new()
-        .post(format!("{sequencer_url}/v1/tx"))
-        .header("content-type", "application/json")
-        .body(SET_LEVERAGE_JSON)
-        .send()
-        .await
-        .expect("POST /v1/tx");
-    let status = response.status();
-    let body = response.text().await.expect("body");
-    assert_eq!(status, 422, "{body}");
-    assert!(body.contains("leverage_insufficient_margin"), "{body}");
-    assert!(body.contains("required"), "{body}");
+    let flat_set = post_raw(sequencer_url, SET_LEVERAGE_JSON).await;
+    assert_eq!(
+        flat_set.receipt.agent, None,
+        "the flat account signed itself"
+    );
+    let shown = |view: protocol::api::sequencer::AccountResponse| -> Vec<(u32, u32, u32)> {
+        view.leverage
+            .iter()
+            .map(|l| (l.market, l.leverage, l.max_leverage))
+            .collect()
+    };
     let view = seq.account(account).await.expect("account");
-    let shown: Vec<_> = view
-        .leverage
-        .iter()
-        .map(|l| (l.market, l.leverage, l.max_leverage))
-        .collect();
-    assert_eq!(shown, vec![(1, 10, 10), (2, 3, 10)], "{view:?}");
+    assert_eq!(shown(view), vec![(1, 10, 10), (2, 3, 10)]);
+    let flat: Address = FLAT.parse().expect("flat address");
+    let view = seq.account(&flat).await.expect("flat account");
+    assert_eq!(shown(view), vec![(1, 5, 10), (2, 10, 10)]);
 }
 
 /// eth-account's trigger orders: the account's stop-limit and its agent's take-profit are

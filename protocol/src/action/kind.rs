@@ -6,6 +6,7 @@
 //! behaviour (fields, encoding, hashStruct, STF).
 
 use super::Action;
+use crate::engine::triggers::{TP_SL_CLOSE_PATHS, cancel_all_trigger_paths};
 use crate::primitives::H256;
 use crate::signing::{
     AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
@@ -97,9 +98,31 @@ pub struct NotForcible(pub &'static str);
 /// the agent approval, and stops there: far below every bound.) Every order that leaves
 /// the book may take its expiry entry and client-id leaf with it: 2 paths per event, and
 /// per cancelled order in the bounds below. The last M: the taker's leverage leaf in each
-/// market, read by its margin checks (`engine::leverage`).
+/// market, read by its margin checks (`engine::leverage`). Then the positions its fills
+/// closed lose their TP/SL pair in the same transaction (`engine::triggers::drop_closed`):
+/// per (account, market) pair of the fills, the taker's and F makers',
+/// `TP_SL_CLOSE_PATHS`.
 fn order_bound(s: BoundSizes) -> usize {
-    11 + s.fills * (s.markets + 7) + 2 * s.markets.saturating_sub(1) + s.markets
+    11 + s.fills * (s.markets + 7)
+        + 2 * s.markets.saturating_sub(1)
+        + s.markets
+        + (s.fills + 1) * TP_SL_CLOSE_PATHS
+}
+
+/// `Liquidate`: a perp market's three stages, 11 + 2·M + 4·O + F·(M + 7) + 3·K (K =
+/// `ADL_MAX_COUNTERPARTIES`; reached exactly by `engine::liquidation_bound`, Part 4 §14),
+/// and the TP/SL pairs of the positions it closed: the liquidated account's, the F makers'
+/// and the K deleveraged counterparties'; or a series' close against its longs (no fills,
+/// 3 paths per long: Part 8 §15), whichever is larger.
+fn liquidate_bound(s: BoundSizes) -> usize {
+    let k = crate::engine::ADL_MAX_COUNTERPARTIES;
+    let perp = 11
+        + 2 * s.markets
+        + 4 * s.open_orders
+        + s.fills * (s.markets + 7)
+        + 3 * k
+        + (1 + s.fills + k) * TP_SL_CLOSE_PATHS;
+    perp.max(crate::engine::option_liquidation_paths(s))
 }
 
 /// `PriceUpdate`: 4 (market, the signers' prices, best bid and best ask); the option
@@ -125,16 +148,19 @@ const IMPLIED_VOL_UPDATE_BOUND: usize = 1;
 const CANCEL_BOUND: usize = 13;
 
 /// `TriggerOrder`: the approval leaf (signed by an agent), the nonce set, the market
-/// leaf (the sequence number), the trigger-book key and the index key: 5.
-const TRIGGER_ORDER_BOUND: usize = 5;
+/// leaf (the sequence number), the trigger-book key, the index key and the account's
+/// trigger count (the cap, `MAX_TRIGGER_ORDERS`): 6.
+const TRIGGER_ORDER_BOUND: usize = 6;
 
 /// `TpSl`: the approval leaf, the nonce set, the position, the market leaf, the old
-/// pair (link, two legs × book and index key) and the new one (the same): 4 + 5 + 5.
-const TP_SL_BOUND: usize = 14;
+/// pair (link, two legs × book and index key), the new one (the same) and the account's
+/// trigger count: 4 + 5 + 5 + 1.
+const TP_SL_BOUND: usize = 15;
 
-/// `CancelAll`: 3 + 4·O + M.
+/// `CancelAll`: 3 + 4·O + M for the resting orders, then the waiting trigger orders
+/// (`engine::triggers::cancel_all_trigger_paths`: 4·T + 2, T = `MAX_TRIGGER_ORDERS`).
 fn cancel_all_bound(s: BoundSizes) -> usize {
-    3 + 4 * s.open_orders + s.markets
+    3 + 4 * s.open_orders + s.markets + cancel_all_trigger_paths()
 }
 
 /// `ApproveAgent` / `RevokeAgent`: the nonce set and the approval leaf (read, then written
@@ -211,15 +237,7 @@ impl ActionKind {
             type_string: LIQUIDATE_TYPE,
             type_hash: LIQUIDATE_TYPEHASH,
             forcible: Forcible::Never,
-            // A perp market's three stages (reached exactly: `engine::liquidation_bound`,
-            // Part 4 §14), or a series' close against its longs (no fills, 3 paths per
-            // long: Part 8 §15), whichever is larger.
-            max_touched: |s| {
-                let k = crate::engine::ADL_MAX_COUNTERPARTIES;
-                let perp =
-                    11 + 2 * s.markets + 4 * s.open_orders + s.fills * (s.markets + 7) + 3 * k;
-                perp.max(crate::engine::option_liquidation_paths(s))
-            },
+            max_touched: liquidate_bound,
         },
         ActionRow {
             kind: ActionKind::PriceUpdate,

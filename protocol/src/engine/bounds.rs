@@ -4,20 +4,22 @@
 //!
 //! The per-kind bounds live in `ActionKind::TABLE`. With M markets, F =
 //! `max_fills_per_order` and O = `MAX_OPEN_ORDERS` (derivations in docs/PROTOCOL.md Part 4 §14):
-//! - Order:      11 + F·(M + 7) + 2·(M − 1) + M (the taker's margin check and the resting
+//! - Order:      11 + F·(M + 7) + 2·(M − 1) + M + (F + 1)·P (the taker's margin check and the resting
 //!   order's reservation read the same M − 1 other positions and market leaves, and the
 //!   taker's leverage leaf of each of the M markets (§22); each
 //!   position write may move its ADL index entry: 2 paths; an order leaving the book may
-//!   take its expiry entry and client-id leaf: 2 paths)
+//!   take its expiry entry and client-id leaf: 2 paths; P = `TP_SL_CLOSE_PATHS` per
+//!   (account, market) pair of its fills, whose closed position loses its TP/SL pair)
 //! - Cancel:     13 (7 for a resting order; 6 more to look for a trigger order instead)
-//! - CancelAll:  3 + 4·O + M
+//! - CancelAll:  3 + 4·O + M + 4·T + 2 (T = `MAX_TRIGGER_ORDERS` waiting trigger orders)
 //! - Withdraw:   4 + 3·M (the reservation reads each market's leverage leaf too)
-//! - Liquidate:  11 + 2·M + 4·O + F·(M + 7) + 3·K (K = `ADL_MAX_COUNTERPARTIES`); on an
-//!   option series 8 + 2·M + 4·O + 3·K (no fills, Part 8 §15), always the smaller
+//! - Liquidate:  11 + 2·M + 4·O + F·(M + 7) + 3·K + (1 + F + K)·P (K =
+//!   `ADL_MAX_COUNTERPARTIES`); on an option series 8 + 2·M + 4·O + 3·K (no fills,
+//!   Part 8 §15), always the smaller
 //! - PriceUpdate: 6 + 1 + S + C·(8 + Order) (S = `MAX_SERIES_PER_LISTING` = 34 option
 //!   series it may list, with the listing leaf; C = `TRIGGER_FIRE_PER_UPDATE` trigger
 //!   orders fired)
-//! - TriggerOrder: 5; TpSl: 14; ImpliedVolUpdate: 1; SetLeverage: 4 + 3·M
+//! - TriggerOrder: 6; TpSl: 15; ImpliedVolUpdate: 1; SetLeverage: 4 + 3·M
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - ClientOrder: Order + 3; CancelByClientId: 9; ModifyOrder: CancelByClientId + ClientOrder
@@ -118,18 +120,22 @@ mod tests {
         let mut g = Genesis::devnet(1, Address::ZERO, Address::ZERO);
         // The option settlement sweep: 4 steps × (3 + 34 + 1) paths + 3.
         let settle = 4 * 38 + 3;
+        // A CancelAll's trigger orders: 16 × 4 + 2; per (account, market) pair of an
+        // order's 32 fills (the taker's and 32 makers'), a closed position's TP/SL: 6 paths.
+        let triggers = 16 * 4 + 2;
+        let tp_sl = 33 * 6;
         // Options listed: M counts 2 × 16 = 32. 32 fills, 64 orders: a price update
         // listing options (1 + 2 × 34 leaves) and firing 2 trigger orders (each an Order:
-        // 11 + 32·39 + 2·31 + 32 leverage leaves) dominates a liquidation
-        // (11 + 64 + 256 + 32·39 + 12).
-        // The sweeps: 2 switches × (CancelAll 3 + 256 + 32, + 2) + 1, 4 orders × 8 + 1.
-        let sweep = 2 * (3 + 256 + 32 + 2) + 1 + 4 * 8 + 1 + settle;
-        let order = 11 + 32 * 39 + 2 * 31 + 32;
+        // 11 + 32·39 + 2·31 + 32 leverage leaves + 33 TP/SL removals) dominates a
+        // liquidation (11 + 64 + 256 + 32·39 + 12 + 37 TP/SL removals).
+        // The sweeps: 2 switches × (CancelAll 3 + 256 + 32 + triggers, + 2) + 1, 4 orders × 8 + 1.
+        let sweep = 2 * (3 + 256 + 32 + triggers + 2) + 1 + 4 * 8 + 1 + settle;
+        let order = 11 + 32 * 39 + 2 * 31 + 32 + tp_sl;
         assert_eq!(max_touched_keys(&g), 6 + 69 + 2 * (8 + order) + 1 + sweep);
         // Without options: M is the 2 markets.
         g.options.clear();
-        let sweep = 2 * (3 + 256 + 2 + 2) + 1 + 4 * 8 + 1 + settle;
-        let order = 11 + 32 * 9 + 2 + 2;
+        let sweep = 2 * (3 + 256 + 2 + triggers + 2) + 1 + 4 * 8 + 1 + settle;
+        let order = 11 + 32 * 9 + 2 + 2 + tp_sl;
         assert_eq!(max_touched_keys(&g), 6 + 69 + 2 * (8 + order) + 1 + sweep);
         // 16 markets (the most genesis allows), 32 fills.
         g.markets = (0..16)
@@ -138,8 +144,8 @@ mod tests {
                 ..g.markets[0].clone()
             })
             .collect();
-        let sweep = 2 * (3 + 256 + 16 + 2) + 1 + 4 * 8 + 1 + settle;
-        let order = 11 + 32 * 23 + 2 * 15 + 16;
+        let sweep = 2 * (3 + 256 + 16 + triggers + 2) + 1 + 4 * 8 + 1 + settle;
+        let order = 11 + 32 * 23 + 2 * 15 + 16 + tp_sl;
         assert_eq!(max_touched_keys(&g), 6 + 69 + 2 * (8 + order) + 1 + sweep);
     }
 }

@@ -1,6 +1,7 @@
 //! Taking an account's own orders off the book: `Cancel` (one order by id, or else the
 //! trigger order or TP/SL pair with that nonce, `triggers::cancel`), `CancelAll`
-//! (every order, found through the account's order-index prefix), and the shared walk
+//! (every order, found through the account's order-index prefix, and every waiting
+//! trigger order, `triggers::cancel_all`), and the shared walk
 //! that liquidation uses for one market.
 //!
 //! Cancelling never touches collateral or funding; it only removes leaves and adjusts the
@@ -59,6 +60,9 @@ pub fn cancel_all<S: State>(st: &mut S, owner: &Address) -> Result<Receipt, Halt
         CancelReason::User,
     )?;
     store_account(st, &acct)?;
+    // Every order means the waiting trigger orders too, a position's TP/SL included, as
+    // on Hyperliquid (docs/PROTOCOL.md Part 4 §24).
+    receipt.triggered = triggers::cancel_all(st, owner)?;
     Ok(receipt)
 }
 

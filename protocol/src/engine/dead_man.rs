@@ -17,10 +17,10 @@ use super::cancels::cancel_under;
 use super::keys::{
     DEAD_MAN_DUE_PREFIX, account_orders_prefix, dead_man_due_key, dead_man_due_time, dead_man_key,
 };
-use super::receipt::{CancelReason, CancelledOrder, Receipt, Status};
+use super::receipt::{CancelReason, CancelledOrder, Receipt, Status, TriggerEvent};
 use super::records::DeadManSwitch;
 use super::storage::{load_account, read, store_account};
-use super::{BlockContext, Halt, reject_with};
+use super::{BlockContext, Halt, reject_with, triggers};
 use crate::action::{DEAD_MAN_MIN_DELAY_MS, ScheduleCancel};
 use crate::codec::Encode;
 use crate::primitives::Address;
@@ -35,6 +35,7 @@ pub const DEAD_MAN_SWEEP_PER_TX: usize = 2;
 pub(super) struct Swept {
     accounts: Vec<Address>,
     cancelled: Vec<CancelledOrder>,
+    triggered: Vec<TriggerEvent>,
 }
 
 impl Swept {
@@ -46,6 +47,9 @@ impl Swept {
         let mut cancelled = self.cancelled;
         cancelled.append(&mut receipt.cancelled);
         receipt.cancelled = cancelled;
+        let mut triggered = self.triggered;
+        triggered.append(&mut receipt.triggered);
+        receipt.triggered = triggered;
         receipt.dead_man = self.accounts;
         receipt
     }
@@ -107,7 +111,9 @@ pub(super) fn sweep<S: State>(st: &mut S, ctx: &BlockContext) -> Result<Swept, H
         }
         // The key itself goes first, so a due entry always leaves with its firing.
         st.delete(&key)?;
-        swept.cancelled.append(&mut fire(st, &owner)?);
+        let (mut cancelled, mut triggered) = fire(st, &owner)?;
+        swept.cancelled.append(&mut cancelled);
+        swept.triggered.append(&mut triggered);
         swept.accounts.push(owner);
     }
     Ok(swept)
@@ -126,8 +132,11 @@ pub(super) fn first_due<S: State>(st: &mut S) -> Result<Option<(Key, Address)>, 
 }
 
 /// Fires `owner`'s switch: clears it and cancels every order of the account, as
-/// `CancelAll` does, with reason `dead_man`.
-pub(super) fn fire<S: State>(st: &mut S, owner: &Address) -> Result<Vec<CancelledOrder>, Halt> {
+/// `CancelAll` does (resting orders with reason `dead_man`, then the trigger orders).
+pub(super) fn fire<S: State>(
+    st: &mut S,
+    owner: &Address,
+) -> Result<(Vec<CancelledOrder>, Vec<TriggerEvent>), Halt> {
     clear(st, owner)?;
     let mut acct = load_account(st, owner)?;
     let cancelled = cancel_under(
@@ -138,5 +147,5 @@ pub(super) fn fire<S: State>(st: &mut S, owner: &Address) -> Result<Vec<Cancelle
         CancelReason::DeadMan,
     )?;
     store_account(st, &acct)?;
-    Ok(cancelled)
+    Ok((cancelled, triggers::cancel_all(st, owner)?))
 }

@@ -120,6 +120,8 @@ struct Leaves {
     triggers: BTreeMap<Key, TriggerRecord>,
     trigger_index: BTreeMap<Key, Key>,
     tp_sl: BTreeMap<Key, TpSlLink>,
+    /// Each account's trigger count leaf: owner → count.
+    trigger_counts: BTreeMap<Address, u32>,
     /// Option series by id, and the listing progress leaf.
     option_series: BTreeMap<u32, OptionSeries>,
     option_listing: Option<OptionListing>,
@@ -244,6 +246,13 @@ fn collect<'a, V: AsRef<[u8]> + 'a>(
                     return fail(format!("TP/SL leaf {key} names {}", link.owner));
                 }
                 l.tp_sl.insert(*key, link);
+            }
+            KIND_TRIGGER_COUNT => {
+                let (owner, count) = super::triggers::decode_count(key, bytes).map_err(bad)?;
+                if trigger_count_key(&owner) != *key {
+                    return fail(format!("trigger count leaf {key} names {owner}"));
+                }
+                l.trigger_counts.insert(owner, count);
             }
             KIND_LEVERAGE => {
                 let setting: LeverageSetting = decode_at(key, bytes).map_err(bad)?;
@@ -536,7 +545,8 @@ fn order_terms_match_book(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), Strin
     Ok(())
 }
 /// The trigger index is exactly one entry per trigger order, each trigger key agrees with
-/// its record, and the TP/SL legs are exactly those of the linked pairs.
+/// its record, the TP/SL legs are exactly those of the linked pairs, and each account's
+/// trigger count is its number of waiting trigger orders, at most the cap.
 fn trigger_index_matches_triggers(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
     let mut expected = BTreeMap::new();
     let mut legs = BTreeMap::new();
@@ -568,6 +578,22 @@ fn trigger_index_matches_triggers(_: &Genesis, l: &Leaves, _: &Meta) -> Result<(
     }
     if let Some(key) = l.tp_sl.keys().find(|k| !legs.contains_key(*k)) {
         return Err(format!("TP/SL link {key} has no legs"));
+    }
+    let mut counts: BTreeMap<Address, u32> = BTreeMap::new();
+    for r in l.triggers.values() {
+        *counts.entry(r.owner).or_insert(0) += 1;
+    }
+    if counts != l.trigger_counts {
+        return Err(format!(
+            "trigger counts {:?} but waiting trigger orders {counts:?}",
+            l.trigger_counts
+        ));
+    }
+    let cap = super::triggers::MAX_TRIGGER_ORDERS;
+    if let Some((owner, n)) = counts.iter().find(|(_, n)| **n > cap) {
+        return Err(format!(
+            "{owner} has {n} trigger orders waiting, over the cap {cap}"
+        ));
     }
     Ok(())
 }

@@ -39,6 +39,7 @@ pub const KIND_TRIGGER_BOOK: u8 = 0x15;
 pub const KIND_TRIGGER_INDEX: u8 = 0x16;
 pub const KIND_TP_SL: u8 = 0x17;
 pub const KIND_LEVERAGE: u8 = 0x1b;
+pub const KIND_TRIGGER_COUNT: u8 = 0x1c;
 
 /// Trigger-book direction byte: orders that fire when the mark rises to their trigger
 /// (`mark ≥ trigger`, lowest trigger first) and when it falls to it (`mark ≤ trigger`,
@@ -382,6 +383,15 @@ pub fn account_triggers_prefix(owner: &Address) -> [u8; 19] {
     p
 }
 
+/// The (market, nonce, leg) an index key of `account_triggers_prefix` names.
+pub fn parse_trigger_index_key(key: &Key) -> (u32, u64, u8) {
+    let k = &key.0;
+    let market = u32::from_be_bytes([k[19], k[20], k[21], k[22]]);
+    let mut nonce = [0u8; 8];
+    nonce.copy_from_slice(&k[23..31]);
+    (market, u64::from_be_bytes(nonce), k[31])
+}
+
 /// `0x16 ‖ keccak256(owner)[..18] ‖ market(4) ‖ nonce(8) ‖ leg(1)` → the trigger key. A
 /// `TriggerOrder` is leg 0; a `TpSl`'s take-profit and stop-loss are legs 1 and 2 of its
 /// nonce.
@@ -398,6 +408,12 @@ pub fn trigger_index_key(owner: &Address, market: u32, nonce: u64, leg: u8) -> K
 /// the position.
 pub fn tp_sl_key(owner: &Address, market: u32) -> Key {
     key_with(KIND_TP_SL, &owner_market_hash(owner, market).0[..31])
+}
+
+/// `0x1c ‖ keccak256(owner)[..31]` → `owner(20) ‖ count(4)`: how many trigger orders (each TP/SL leg counts
+/// one) `owner` has waiting; absent when none (`engine::triggers`).
+pub fn trigger_count_key(owner: &Address) -> Key {
+    key_with(KIND_TRIGGER_COUNT, &owner_hash(owner).0[..31])
 }
 
 /// `0x1b ‖ keccak256(owner ‖ market_be4)[..31]` → `LeverageSetting`: the account's

@@ -132,7 +132,8 @@ pub fn apply_tx<S: State>(
         Tx::User { action } => atomically(state, |st| {
             let swept = dead_man::sweep(st, ctx)?;
             let expired = sweeps(st, genesis, ctx)?;
-            let receipt = apply_action(st, genesis, ctx, &action.action, signer)?;
+            let mut receipt = apply_action(st, genesis, ctx, &action.action, signer)?;
+            triggers::drop_closed(st, &mut receipt)?;
             Ok(swept.onto(expired.onto(receipt)))
         }),
         Tx::L1 {
@@ -155,7 +156,9 @@ pub fn apply_tx<S: State>(
                         transfers::deposit(st, account, *amount)?
                     }
                     L1Message::Forced { action } => {
-                        apply_action(st, genesis, ctx, &action.action, signer)?
+                        let mut receipt = apply_action(st, genesis, ctx, &action.action, signer)?;
+                        triggers::drop_closed(st, &mut receipt)?;
+                        receipt
                     }
                 };
                 Ok(swept.onto(expired.onto(receipt)))

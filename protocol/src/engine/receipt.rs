@@ -104,6 +104,7 @@ statuses! {
     TriggerPriceMismatch = 65, "trigger_price_mismatch", "a market trigger order (stop-market, take-profit-market) has price 0; a limit one (stop-limit, take-profit-limit) needs a positive price";
     LeverageOutOfRange = 66, "leverage_out_of_range", "the leverage must be at least 1 and at most the market's maximum, ⌊10000 / initial_margin_bps⌋";
     LeverageInsufficientMargin = 67, "leverage_insufficient_margin", "at the lower leverage the account's equity would not cover the initial margin of its positions and open orders";
+    TooManyTriggerOrders = 68, "too_many_trigger_orders", "an account may have at most 16 trigger orders waiting (each TP/SL leg counts one): cancel some (vigil cancel NONCE, or CancelAll) first";
 }
 
 impl Status {

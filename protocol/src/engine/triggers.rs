@@ -20,9 +20,16 @@
 //! why. A TP/SL leg that fires cancels the other leg (one-cancels-other) and closes the
 //! whole position; if that position is closed (flat or flipped) at that moment, both legs
 //! vanish without an order. docs/PROTOCOL.md Part 4 §21.
+//!
+//! Lifecycle (Part 4 §24): a position's pair also vanishes in the very transaction that
+//! closes or flips the position ([`drop_closed`], run after every action over the
+//! (account, market) pairs its fills, liquidation and deleveraging touched); `CancelAll`
+//! and the dead-man's switch remove every trigger order of the account ([`cancel_all`]);
+//! and an account has at most [`MAX_TRIGGER_ORDERS`] waiting, counted in the `0x1c` leaf.
 
 use super::keys::{
-    TRIGGER_FALL, TRIGGER_RISE, parse_trigger_key, tp_sl_key, trigger_index_key, trigger_key,
+    TRIGGER_FALL, TRIGGER_RISE, account_triggers_prefix, parse_trigger_index_key,
+    parse_trigger_key, tp_sl_key, trigger_count_key, trigger_index_key, trigger_key,
     trigger_side_prefix,
 };
 use super::orders;
@@ -35,10 +42,28 @@ use crate::codec::Encode;
 use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::{Address, H256};
 use crate::state::{Key, State, StateError};
+use std::collections::BTreeSet;
 
 /// The most trigger orders one price update fires (bounding its touched keys,
 /// `ActionKind::TABLE`); the rest fire on the market's next price updates.
 pub const TRIGGER_FIRE_PER_UPDATE: usize = 2;
+
+/// The most trigger orders one account may have waiting, each TP/SL leg counting one:
+/// bounds what `CancelAll` and the dead-man's switch remove (`ActionKind::TABLE`).
+pub const MAX_TRIGGER_ORDERS: u32 = 16;
+
+/// The paths removing one position's TP/SL pair touches when the position closes: the
+/// link (read for every (account, market) pair the action's fills touched), each leg's
+/// index and trigger-book key, and the account's trigger count: 6. (The position it reads
+/// was written by the fill.)
+pub const TP_SL_CLOSE_PATHS: usize = 6;
+
+/// The paths `CancelAll` spends per waiting trigger order it removes (the prefix probe,
+/// the index entry, the trigger-book key, the position's TP/SL link) and once (the last
+/// probe and the trigger count): 4·T + 2.
+pub const fn cancel_all_trigger_paths() -> usize {
+    4 * MAX_TRIGGER_ORDERS as usize + 2
+}
 
 /// How far from the mark a fired market trigger order may fill: it is an IOC order at
 /// the mark plus (buy) or minus (sell) this many basis points, or the market's price band
@@ -106,6 +131,7 @@ pub(super) fn place<S: State>(
         return reject(Status::UnknownMarket);
     };
     validate(params, t)?;
+    reserve(st, &t.account, 1)?;
     let record = TriggerRecord {
         owner: t.account,
         nonce: t.nonce,
@@ -153,6 +179,8 @@ pub(super) fn set_tp_sl<S: State>(
     if pos.size == 0 {
         return reject(Status::NoPosition);
     }
+    let legs_needed = u32::from(t.take_profit != 0) + u32::from(t.stop_loss != 0);
+    reserve(st, &t.account, legs_needed)?;
     let long = pos.size > 0;
     let legs = [
         (
@@ -198,7 +226,76 @@ fn insert<S: State>(st: &mut S, market: u32, record: &TriggerRecord) -> Result<(
     st.set(&key, record.encode())?;
     let index = trigger_index_key(&record.owner, market, record.nonce, record.leg);
     st.set(&index, key.0.to_vec())?;
+    let count = waiting_count(st, &record.owner)?;
+    store_count(st, &record.owner, count.saturating_add(1))?;
     Ok(())
+}
+
+/// How many trigger orders `owner` has waiting (each TP/SL leg counts one).
+pub fn waiting_count<S: State>(st: &mut S, owner: &Address) -> Result<u32, StateError> {
+    let key = trigger_count_key(owner);
+    let Some(bytes) = st.get(&key)? else {
+        return Ok(0);
+    };
+    let (named, count) = decode_count(&key, &bytes)?;
+    // A leaf of another owner (a 31-byte hash collision) counts nothing for this one.
+    Ok(if named == *owner { count } else { 0 })
+}
+
+/// A trigger-count leaf: `owner(20) ‖ count(4)`.
+pub fn decode_count(key: &Key, bytes: &[u8]) -> Result<(Address, u32), StateError> {
+    let malformed = || StateError::Malformed {
+        key: *key,
+        reason: "a trigger count holds owner(20) ‖ count(4)".into(),
+    };
+    let (owner, count) = bytes.split_at_checked(20).ok_or_else(malformed)?;
+    let owner = <[u8; 20]>::try_from(owner).map_err(|_| malformed())?;
+    let count = <[u8; 4]>::try_from(count).map_err(|_| malformed())?;
+    Ok((Address(owner), u32::from_be_bytes(count)))
+}
+
+/// Writes `owner`'s trigger count (deleting the leaf at 0, so an account without trigger
+/// orders has no leaf).
+fn store_count<S: State>(st: &mut S, owner: &Address, count: u32) -> Result<(), StateError> {
+    let key = trigger_count_key(owner);
+    if count == 0 {
+        return st.delete(&key);
+    }
+    let mut value = owner.0.to_vec();
+    value.extend_from_slice(&count.to_be_bytes());
+    st.set(&key, value)
+}
+
+/// Refuses `too_many_trigger_orders` unless `owner` may add `needed` trigger orders.
+fn reserve<S: State>(st: &mut S, owner: &Address, needed: u32) -> Result<(), Halt> {
+    let count = waiting_count(st, owner)?;
+    if count.saturating_add(needed) > MAX_TRIGGER_ORDERS {
+        return reject_with(
+            Status::TooManyTriggerOrders,
+            format!(
+                "the account has {count} waiting and this adds {needed}; the cap is {MAX_TRIGGER_ORDERS}"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Deletes one waiting trigger order (its book key and index entry) and uncounts it.
+fn delete_entry<S: State>(
+    st: &mut S,
+    market: u32,
+    key: &Key,
+    record: &TriggerRecord,
+) -> Result<(), StateError> {
+    st.delete(key)?;
+    st.delete(&trigger_index_key(
+        &record.owner,
+        market,
+        record.nonce,
+        record.leg,
+    ))?;
+    let count = waiting_count(st, &record.owner)?;
+    store_count(st, &record.owner, count.saturating_sub(1))
 }
 
 /// The trigger key an index entry points at, if the entry exists.
@@ -230,8 +327,7 @@ fn remove_leg<S: State>(
         key: index,
         reason: "a trigger index entry points at no trigger order".into(),
     })?;
-    st.delete(&index)?;
-    st.delete(&key)?;
+    delete_entry(st, market, &key, &record)?;
     Ok(Some(event(market, &record, 0, outcome)))
 }
 
@@ -293,6 +389,56 @@ pub(super) fn cancel<S: State>(
     Ok(Some(receipt))
 }
 
+/// `CancelAll` and the dead-man's switch: removes every waiting trigger order of `owner`
+/// (a TP/SL leg with its pair), at most [`MAX_TRIGGER_ORDERS`], as `Cancelled` events.
+pub(super) fn cancel_all<S: State>(
+    st: &mut S,
+    owner: &Address,
+) -> Result<Vec<TriggerEvent>, StateError> {
+    let mut receipt = Receipt::ok();
+    let cancelled = TriggerOutcome::Cancelled;
+    let prefix = account_triggers_prefix(owner);
+    for _ in 0..MAX_TRIGGER_ORDERS {
+        let Some((index, _)) = st.first_with_prefix(&prefix)? else {
+            break;
+        };
+        let (market, nonce, leg) = parse_trigger_index_key(&index);
+        let pair =
+            leg != LEG_ORDER && remove_tp_sl(st, owner, market, cancelled, &mut receipt)?.is_some();
+        if !pair && let Some(e) = remove_leg(st, owner, market, nonce, leg, cancelled)? {
+            receipt.triggered.push(e);
+        }
+    }
+    Ok(receipt.triggered)
+}
+
+/// After an action: removes the TP/SL pair of every position it closed or flipped (the
+/// (account, market) pairs of its fills, its liquidation and the positions deleveraged),
+/// recording the legs as `PositionClosed` in `receipt`.
+pub(super) fn drop_closed<S: State>(st: &mut S, receipt: &mut Receipt) -> Result<(), StateError> {
+    let mut touched: BTreeSet<(Address, u32)> = BTreeSet::new();
+    for f in &receipt.fills {
+        touched.insert((f.taker, f.market));
+        touched.insert((f.maker, f.market));
+    }
+    if let Some(l) = &receipt.liquidation {
+        touched.insert((l.account, l.market));
+        touched.extend(l.deleveraged.iter().map(|d| (d.account, l.market)));
+    }
+    for (owner, market) in touched {
+        let link = read::<_, TpSlLink>(st, &tp_sl_key(&owner, market))?;
+        let Some(link) = link.filter(|l| l.owner == owner) else {
+            continue;
+        };
+        let pos = load_position(st, &owner, market)?;
+        if pos.size == 0 || (pos.size > 0) != link.long {
+            let outcome = TriggerOutcome::PositionClosed;
+            remove_tp_sl(st, &owner, market, outcome, receipt)?;
+        }
+    }
+    Ok(())
+}
+
 /// The next trigger of `market` due at `mark`: rising first, then falling.
 pub(super) fn next_due<S: State>(
     st: &mut S,
@@ -346,13 +492,7 @@ pub(super) fn fire<S: State>(
     record: &TriggerRecord,
     receipt: &mut Receipt,
 ) -> Result<(), Halt> {
-    st.delete(key)?;
-    st.delete(&trigger_index_key(
-        &record.owner,
-        market,
-        record.nonce,
-        record.leg,
-    ))?;
+    delete_entry(st, market, key, record)?;
     let mut fired = event(market, record, mark, TriggerOutcome::Fired);
     let mut size = record.size;
     if record.leg != LEG_ORDER {

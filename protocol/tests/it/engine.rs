@@ -361,6 +361,11 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// How many trigger orders `who` has waiting (the `0x1c` count).
+    pub fn triggers_waiting(&mut self, who: Address) -> u32 {
+        protocol::engine::triggers::waiting_count(&mut self.st, &who).unwrap()
+    }
+
     pub fn market(&mut self, market: u32) -> records::MarketState {
         view::market_state(&mut self.st, market).unwrap()
     }

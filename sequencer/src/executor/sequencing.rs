@@ -459,7 +459,7 @@ impl Core {
                         batch_index,
                         position,
                         receipt: applied.receipt,
-                    }))
+                    })
                 }
                 None => Outcome::Rejected {
                     hash: applied.hash,

@@ -96,6 +96,13 @@ fn liquidate_bound(sim: &Sim) -> usize {
     })
 }
 
+/// What the bound counts for TP/SL pairs that this case does not have: each (account,
+/// market) pair whose position changed (the account, F makers, K counterparties) costs
+/// only the link read, not the pair's removal (Part 4 §24).
+fn pairs_absent() -> usize {
+    (protocol::engine::triggers::TP_SL_CLOSE_PATHS - 1) * (1 + F as usize + ADL_MAX_COUNTERPARTIES)
+}
+
 /// The paths the sweeps add here: the dead-man's and the option settlement's empty
 /// probes (the expiry sweep's probe finds an expiry entry the liquidation deletes anyway).
 const SWEEP_PROBES: usize = 2;
@@ -111,7 +118,10 @@ fn a_maximal_liquidation_touches_exactly_the_bound() {
     assert!(l.closed.is_empty(), "the empty fund takes nothing");
     let sizes: Vec<i128> = l.deleveraged.iter().map(|d| d.size).collect();
     assert_eq!((sizes, l.remaining), (vec![7, 7, 7, 3], 0));
-    assert_eq!(sim.last_touched, SWEEP_PROBES + liquidate_bound(&sim));
+    assert_eq!(
+        sim.last_touched,
+        SWEEP_PROBES + liquidate_bound(&sim) - pairs_absent()
+    );
     // Ten shorts: K = 4 deleveraged whole and the account left insolvent with 38; its
     // ADL entry keeps its key, so one path less.
     let (sim, r) = maximal_liquidation(10);
@@ -119,5 +129,8 @@ fn a_maximal_liquidation_touches_exactly_the_bound() {
     assert_eq!(l.deleveraged.len(), ADL_MAX_COUNTERPARTIES);
     assert!(l.deleveraged.iter().all(|d| d.size == 7));
     assert_eq!((l.remaining, l.insolvent), (38, true));
-    assert_eq!(sim.last_touched, SWEEP_PROBES + liquidate_bound(&sim) - 1);
+    assert_eq!(
+        sim.last_touched,
+        SWEEP_PROBES + liquidate_bound(&sim) - pairs_absent() - 1
+    );
 }

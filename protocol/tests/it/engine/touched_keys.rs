@@ -71,10 +71,17 @@ fn a_maximal_order_touches_exactly_the_bound() {
     // sweep's probe returns the first maker's expiry entry (not due), a key its fill
     // deletes anyway (the sweeps' own bounds are added per transaction).
     // And one more: the option settlement sweep's probe of its empty index.
-    assert_eq!(sim.last_touched, 2 + 8 + f * (m + 6) + 2 * (m - 1) + m);
+    // Then the TP/SL links of the taker's and each maker's position are read (1 path per
+    // pair); none has a pair, which would be `TP_SL_CLOSE_PATHS - 1` more each when it
+    // closes (`engine::triggers`' test of the closing fill touches exactly that).
+    let tp_sl = protocol::engine::triggers::TP_SL_CLOSE_PATHS;
     assert_eq!(
-        sim.last_touched - 2 + f + 3,
-        11 + f * (m + 7) + 2 * (m - 1) + m,
+        sim.last_touched,
+        2 + 8 + f * (m + 6) + 2 * (m - 1) + m + (f + 1)
+    );
+    assert_eq!(
+        sim.last_touched - 2 + f + 3 + (f + 1) * (tp_sl - 1),
+        11 + f * (m + 7) + 2 * (m - 1) + m + (f + 1) * tp_sl,
         "the bound"
     );
 }

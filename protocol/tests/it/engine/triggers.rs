@@ -1,7 +1,9 @@
 //! Trigger orders and TP/SL (issue #16): a trigger fires exactly when the mark reaches
 //! it (not one tick before), in each of the four kinds and both sides; the TP and SL of
-//! one position never both fire; a pair vanishes when its position is closed; the
-//! per-update cap carries over in key order; Cancel removes triggers; agents may sign;
+//! one position never both fire; a pair vanishes in the action that closes (or flips) its
+//! position; `CancelAll` and the dead-man's switch remove trigger orders; an account has
+//! at most the cap waiting; the per-update cap carries over in key order; Cancel removes
+//! triggers; agents may sign;
 //! a refused fired order is recorded and consumed. Each rule is a table or one scenario.
 
 use super::*;
@@ -189,24 +191,143 @@ fn the_take_profit_and_stop_loss_of_one_position_never_both_fire() {
     }
 }
 
+/// How account 1's long of 1 TOY is changed by hand in `a_tp_sl_vanishes_in_the_action_that_closes_its_position`.
+#[derive(Debug, Clone, Copy)]
+enum Close {
+    /// Sells 1 as a taker into account 2's bid.
+    Taker,
+    /// Rests an ask of 1 that account 3 buys.
+    Maker,
+    /// Sells 2 as a taker: flipped to a short of 1.
+    Flip,
+    /// Reduces nothing: buys 1 more (still long, the pair stays).
+    Add,
+}
+
 #[test]
-fn a_tp_sl_vanishes_when_its_position_is_closed() {
-    let (mut sim, nonce) = long_with_tp_sl(usd(120), usd(80));
-    // The account closes the position by hand, into account 2's bid.
-    let close = sim.order_msg(addr(1), TOY, false, usd(95), 1, TimeInForce::Ioc);
-    expect(&sim.reduce_only(close), Status::Ok);
-    let r = mark(&mut sim, usd(120));
-    assert_eq!(
-        outcomes(&r),
-        vec![
-            (nonce, 2, TriggerOutcome::OneCancelsOther, Status::Ok),
-            (nonce, 1, TriggerOutcome::PositionClosed, Status::Ok),
-        ]
-    );
-    assert!(r.fills.is_empty(), "no order for a closed position");
+fn a_tp_sl_vanishes_in_the_action_that_closes_its_position() {
+    for close in [Close::Taker, Close::Maker, Close::Flip, Close::Add] {
+        let (mut sim, nonce) = long_with_tp_sl(usd(120), usd(80));
+        let a = addr(1);
+        let r = match close {
+            Close::Taker => sim.order(a, TOY, false, usd(95), 1, TimeInForce::Ioc),
+            Close::Flip => sim.order(a, TOY, false, usd(95), 2, TimeInForce::Ioc),
+            Close::Maker => {
+                // Account 2's bid off the book first, so the ask rests.
+                expect(&sim.cancel_all(addr(2)), Status::Ok);
+                expect(&sim.order(a, TOY, false, usd(101), 1, Gtc), Status::Ok);
+                sim.order(addr(3), TOY, true, usd(101), 1, TimeInForce::Ioc)
+            }
+            Close::Add => {
+                expect(
+                    &sim.order(addr(3), TOY, false, usd(101), 1, Gtc),
+                    Status::Ok,
+                );
+                sim.order(a, TOY, true, usd(101), 1, TimeInForce::Ioc)
+            }
+        };
+        expect(&r, Status::Ok);
+        if let Close::Add = close {
+            assert!(r.triggered.is_empty(), "{close:?}: the pair stays");
+            assert_eq!(sim.triggers_waiting(a), 2, "{close:?}");
+            continue;
+        }
+        assert_eq!(
+            outcomes(&r),
+            vec![
+                (nonce, 1, TriggerOutcome::PositionClosed, Status::Ok),
+                (nonce, 2, TriggerOutcome::PositionClosed, Status::Ok),
+            ],
+            "{close:?}: both legs leave with the closing fill"
+        );
+        assert_eq!(sim.triggers_waiting(a), 0, "{close:?}: uncounted");
+        if let Close::Taker = close {
+            // The same close without a pair: the removal costs exactly the bound's paths
+            // beyond the link read both make.
+            let (mut bare, _) = long_with_tp_sl(0, 0);
+            let r = bare.order(a, TOY, false, usd(95), 1, TimeInForce::Ioc);
+            expect(&r, Status::Ok);
+            let paths = protocol::engine::triggers::TP_SL_CLOSE_PATHS;
+            assert_eq!(sim.last_touched - bare.last_touched, paths - 1);
+        }
+        for price in [120, 80] {
+            let r = mark(&mut sim, usd(price));
+            assert!(r.triggered.is_empty(), "{close:?}: nothing left to fire");
+        }
+    }
+}
+
+#[test]
+fn cancel_all_and_the_dead_man_switch_remove_every_trigger_order() {
+    for dead_man in [false, true] {
+        let (mut sim, pair) = long_with_tp_sl(usd(120), usd(80));
+        let a = addr(1);
+        let stop = trigger_msg(&mut sim, a, TriggerKind::StopMarket, true, usd(110), 0);
+        let stop_nonce = stop.nonce;
+        expect(&sim.act(Action::TriggerOrder(stop)), Status::Ok);
+        expect(&sim.order(a, TOY, true, usd(90), 1, Gtc), Status::Ok);
+        assert_eq!(sim.triggers_waiting(a), 3);
+        let r = if dead_man {
+            let time = sim.now + protocol::action::DEAD_MAN_MIN_DELAY_MS;
+            let c = protocol::action::ScheduleCancel {
+                account: a,
+                time,
+                nonce: sim.next_nonce(),
+                expires_at: sim.now,
+            };
+            expect(&sim.act(Action::ScheduleCancel(c)), Status::Ok);
+            sim.now = time;
+            sim.deposit(addr(3), 1)
+        } else {
+            sim.cancel_all(a)
+        };
+        expect(&r, Status::Ok);
+        assert_eq!(r.cancelled.len(), 1, "dead man {dead_man}: the bid");
+        // In index order (market, nonce, leg): the pair was set first.
+        let want = vec![
+            (pair, 1, TriggerOutcome::Cancelled, Status::Ok),
+            (pair, 2, TriggerOutcome::Cancelled, Status::Ok),
+            (stop_nonce, 0, TriggerOutcome::Cancelled, Status::Ok),
+        ];
+        let events = outcomes(&r);
+        assert_eq!(events, want, "dead man {dead_man}");
+        assert_eq!(sim.triggers_waiting(a), 0);
+        assert!(mark(&mut sim, usd(120)).triggered.is_empty());
+        assert!(mark(&mut sim, usd(80)).triggered.is_empty());
+    }
+}
+
+#[test]
+fn an_account_may_have_at_most_the_cap_of_trigger_orders_waiting() {
+    let cap = protocol::engine::triggers::MAX_TRIGGER_ORDERS;
+    let (mut sim, _) = long_with_tp_sl(usd(120), usd(80));
+    let a = addr(1);
+    // The pair counts two; stops fill the rest of the cap.
+    for _ in 2..cap {
+        let t = trigger_msg(&mut sim, a, TriggerKind::StopMarket, true, usd(130), 0);
+        expect(&sim.act(Action::TriggerOrder(t)), Status::Ok);
+    }
+    let one_more = trigger_msg(&mut sim, a, TriggerKind::StopMarket, true, usd(130), 0);
+    let r = sim.act(Action::TriggerOrder(one_more));
+    expect(&r, Status::TooManyTriggerOrders);
+    let detail = r.detail.unwrap_or_default();
     assert!(
-        mark(&mut sim, usd(80)).triggered.is_empty(),
-        "both vanished"
+        detail.contains(&format!("has {cap} waiting")) && detail.contains(&format!("cap is {cap}")),
+        "{detail}"
+    );
+    // Replacing the pair with one leg frees one slot: the new pair is counted after the
+    // old one left.
+    let t = tp_sl_msg(&mut sim, a, 0, usd(85));
+    expect(&sim.act(Action::TpSl(t)), Status::Ok);
+    assert_eq!(sim.triggers_waiting(a), cap - 1);
+    let t = tp_sl_msg(&mut sim, a, usd(125), usd(85));
+    expect(&sim.act(Action::TpSl(t)), Status::Ok);
+    let t = tp_sl_msg(&mut sim, a, usd(125), usd(85));
+    expect(&sim.act(Action::TpSl(t)), Status::Ok);
+    let t = trigger_msg(&mut sim, a, TriggerKind::StopMarket, true, usd(130), 0);
+    expect(
+        &sim.act(Action::TriggerOrder(t)),
+        Status::TooManyTriggerOrders,
     );
 }
 

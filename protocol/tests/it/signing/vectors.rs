@@ -204,15 +204,16 @@ pub const VECTORS: &[Vector] = &[
         digest: "0xe97dbb83d308714bbe8dbc1dde26e3365916466871962a716ad04f5af90f4cc5",
         signature: "0x5931ceabefa852cda16f2ae299c30d7d16f548daf7ba95751f2b8de003ec4738149beecf0efaa50c978984507608b13fd8851820049a7dc4b274851a759f3fe11c",
     },
-    // Leverage (issue #16; vectors 30-31): the account's 5x in BTC-PERP and its agent's 3x
-    // in ETH-PERP (`signer` names the agent). The client's `external_signature` test posts
-    // both to a devnet.
+    // Leverage (issue #16; vectors 30-31): a flat account's 5x in BTC-PERP (the key of
+    // keccak256("flat"): no orders or positions, so a devnet accepts it) and the account's
+    // agent's 3x in ETH-PERP (`signer` names the agent). The client's
+    // `external_signature` test posts both to a devnet.
     Vector {
-        key: KEY,
-        action: r#"{"type":"SetLeverage","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"leverage":5,"nonce":30,"expiresAt":18446744073709551615}}"#,
-        struct_hash: "0x7fa8e480a0bb1f05d7e55e7741204223bba3d027b7b0b5189c80b84eabd55af6",
-        digest: "0x5bc844b4e2296fbb8d20f87c5ab549763d4f68c1e383575723e8e7b0bc4e8614",
-        signature: "0x15a12dd2842caef78c063920515252cc55449b70c63553de11922afb65d52073553bf79668ff080f27d22f9e09132f6eea96e2976e94be5eea639d8f972040ee1c",
+        key: "0x21dbf9b4473f010a30f7beea2a54481f9275662a304852d08dee18ba8252494c",
+        action: r#"{"type":"SetLeverage","message":{"signer":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","account":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","market":1,"leverage":5,"nonce":30,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0xcb9916879c579f6e6bf501bfb84cab271be0f0620da1fd0b8fe8c7ea573eeb1a",
+        digest: "0xf5c2849768d5d64a42df038b90681dd82dabbc1aca98d0f89aae05d537faf6a6",
+        signature: "0xe35246f3783e7e21244d0e9ec48783221260d1efc6af6e3f2b84e16504593c9453a108bbc4f02e6f73ea323b74e2009ca4ef9ac43a2537e00dd352e4fb12c67a1b",
     },
     Vector {
         key: AGENT_KEY,

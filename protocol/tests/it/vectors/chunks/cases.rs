@@ -8,6 +8,7 @@ mod agents;
 mod checks;
 mod dead_man;
 mod leverage;
+mod margin;
 mod options;
 mod orders;
 mod signatures;
@@ -97,6 +98,7 @@ pub fn all() -> Vec<Case> {
         options::option_settlement(),
         options::option_position_slots(),
         options::option_liquidation(),
+        margin::margin_trigger_lifecycle(),
     ]
 }
 
