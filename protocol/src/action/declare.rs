@@ -114,14 +114,14 @@ macro_rules! declare_actions {
                 const TYPE_HASH: $crate::primitives::H256 = $crate::signing::h256($hash);
 
                 fn encode_members(&self, w: &mut $crate::codec::Writer) {
-                    $($crate::action::member::Member::encode(&self.$field, w);)+
+                    $($crate::codec::Field::write(&self.$field, w);)+
                 }
 
                 fn decode_members(
                     r: &mut $crate::codec::Reader<'_>,
                 ) -> Result<Self, $crate::codec::DecodeError> {
                     Ok($name {
-                        $($field: $crate::action::member::Member::decode(r, stringify!($member))?,)+
+                        $($field: $crate::codec::Field::read(r, stringify!($member))?,)+
                     })
                 }
 

@@ -1,6 +1,7 @@
 //! The member types an action message may have, each with its four representations: the
-//! Solidity type in the EIP-712 type string, the canonical binary encoding (docs/PROTOCOL.md
-//! Part 1), the EIP-712 `encodeData` word (Part 2) and the JSON form.
+//! Solidity type in the EIP-712 type string, the canonical binary encoding (its
+//! `codec::Field` impl; docs/PROTOCOL.md Part 1), the EIP-712 `encodeData` word (Part 2)
+//! and the JSON form.
 //!
 //! Why a trait: `declare_actions!` (see `declare.rs`) writes every message's encoder,
 //! decoder, `hashStruct` and serde attributes from its member list, one call per member,
@@ -13,19 +14,16 @@
 //! (`int`), `uint128` is a decimal string in JSON (`int::wide`), enums are one `uint8`.
 
 use super::{MAX_AGENT_NAME_BYTES, TimeInForce, TriggerKind, int};
-use crate::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, Field, Reader, Writer};
 use crate::primitives::Address;
 use crate::signing::StructHasher;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A type that can be a member of an action message.
-pub trait Member: Sized {
+/// A type that can be a member of an action message. Its canonical encoding is its
+/// [`Field`] impl (read under the member's EIP-712 name).
+pub trait Member: Field {
     /// Its Solidity type in the EIP-712 type string (`uint64`, `address`, …).
     const SOLIDITY: &'static str;
-    /// Appends its canonical encoding.
-    fn encode(&self, w: &mut Writer);
-    /// Reads it back; errors name the member (`name` is its EIP-712 name).
-    fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError>;
     /// Appends its one 32-byte `encodeData` word.
     fn hash(&self, h: StructHasher) -> StructHasher;
     /// Writes its JSON form.
@@ -46,12 +44,6 @@ pub fn deserialize<'de, T: Member, D: Deserializer<'de>>(d: D) -> Result<T, D::E
 
 impl Member for Address {
     const SOLIDITY: &'static str = "address";
-    fn encode(&self, w: &mut Writer) {
-        w.address(self);
-    }
-    fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError> {
-        r.address(name)
-    }
     fn hash(&self, h: StructHasher) -> StructHasher {
         h.address(self)
     }
@@ -65,12 +57,6 @@ impl Member for Address {
 
 impl Member for bool {
     const SOLIDITY: &'static str = "bool";
-    fn encode(&self, w: &mut Writer) {
-        w.bool(*self);
-    }
-    fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError> {
-        r.bool(name)
-    }
     fn hash(&self, h: StructHasher) -> StructHasher {
         h.bool(*self)
     }
@@ -84,15 +70,9 @@ impl Member for bool {
 
 /// `uint32` / `uint64`: big-endian; JSON a number, read from a number or a decimal string.
 macro_rules! unsigned_member {
-    ($ty:ty, $solidity:literal, $write:ident) => {
+    ($ty:ty, $solidity:literal) => {
         impl Member for $ty {
             const SOLIDITY: &'static str = $solidity;
-            fn encode(&self, w: &mut Writer) {
-                w.$write(*self);
-            }
-            fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError> {
-                r.$write(name)
-            }
             fn hash(&self, h: StructHasher) -> StructHasher {
                 h.uint((*self).into())
             }
@@ -106,19 +86,13 @@ macro_rules! unsigned_member {
     };
 }
 
-unsigned_member!(u32, "uint32", u32);
-unsigned_member!(u64, "uint64", u64);
+unsigned_member!(u32, "uint32");
+unsigned_member!(u64, "uint64");
 
 /// `uint128` (`clientId`): a decimal string in JSON, because JavaScript numbers lose
 /// precision past 2^53.
 impl Member for u128 {
     const SOLIDITY: &'static str = "uint128";
-    fn encode(&self, w: &mut Writer) {
-        w.u128(*self);
-    }
-    fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError> {
-        r.u128(name)
-    }
     fn hash(&self, h: StructHasher) -> StructHasher {
         h.uint(*self)
     }
@@ -131,20 +105,24 @@ impl Member for u128 {
 }
 
 /// `string`: a `u32` length and the UTF-8 bytes; hashed as keccak256 of the bytes. The one
-/// string member is `ApproveAgent.name`, so its bound is [`MAX_AGENT_NAME_BYTES`] and the
-/// JSON error says so; a string member with another bound would need a type of its own.
-impl Member for String {
-    const SOLIDITY: &'static str = "string";
-    fn encode(&self, w: &mut Writer) {
+/// string is the agent name (`ApproveAgent.name`, and the `AgentApproval` leaf that stores
+/// it), so its bound is [`MAX_AGENT_NAME_BYTES`] and the JSON error says so; a string with
+/// another bound would need a type of its own.
+impl Field for String {
+    fn write(&self, w: &mut Writer) {
         w.bytes(self.as_bytes());
     }
-    fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError> {
-        let bytes = r.bytes(name, MAX_AGENT_NAME_BYTES)?;
+    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+        let bytes = r.bytes(field, MAX_AGENT_NAME_BYTES)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::Invalid {
-            field: name,
+            field,
             reason: "not UTF-8".into(),
         })
     }
+}
+
+impl Member for String {
+    const SOLIDITY: &'static str = "string";
     fn hash(&self, h: StructHasher) -> StructHasher {
         h.string(self)
     }
@@ -167,18 +145,21 @@ impl Member for String {
 /// variant. Its JSON form is the enum's own `Serialize`/`Deserialize` (a number).
 macro_rules! u8_enum_member {
     ($ty:ty) => {
-        impl Member for $ty {
-            const SOLIDITY: &'static str = "uint8";
-            fn encode(&self, w: &mut Writer) {
+        impl Field for $ty {
+            fn write(&self, w: &mut Writer) {
                 w.u8(*self as u8);
             }
-            fn decode(r: &mut Reader<'_>, name: &'static str) -> Result<Self, DecodeError> {
-                let v = r.u8(name)?;
+            fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+                let v = r.u8(field)?;
                 <$ty>::from_u8(v).ok_or(DecodeError::Invalid {
-                    field: name,
+                    field,
                     reason: format!("{v} is not 0..=3"),
                 })
             }
+        }
+
+        impl Member for $ty {
+            const SOLIDITY: &'static str = "uint8";
             fn hash(&self, h: StructHasher) -> StructHasher {
                 h.uint(u128::from(*self as u8))
             }
