@@ -177,6 +177,39 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One field of a record or message: a value with one layout, read under the field's name
+/// (which errors carry). The generated encoders (`declare_actions!`, the engine's
+/// `record_codec!`) are one `write`/`read` per field, the field's type picking the layout.
+pub trait Field: Sized {
+    fn write(&self, w: &mut Writer);
+    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError>;
+}
+
+/// Fixed-width scalars: the `Writer`/`Reader` method of the same name.
+macro_rules! scalar_field {
+    ($($ty:ty => $method:ident),+) => {
+        $(impl Field for $ty {
+            fn write(&self, w: &mut Writer) {
+                w.$method(*self);
+            }
+            fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+                r.$method(field)
+            }
+        })+
+    };
+}
+
+scalar_field!(u8 => u8, bool => bool, u32 => u32, u64 => u64, u128 => u128, i128 => i128);
+
+impl Field for Address {
+    fn write(&self, w: &mut Writer) {
+        w.address(self);
+    }
+    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self, DecodeError> {
+        r.address(field)
+    }
+}
+
 /// A type with one canonical byte encoding.
 pub trait Encode {
     fn encode_to(&self, w: &mut Writer);

@@ -1,51 +1,19 @@
-//! The action kinds as one table: each kind's JSON/EIP-712 name, canonical-encoding tag,
-//! EIP-712 type string and type hash, whether it may enter through the L1 queue as a
-//! forced action, and its touched-key bound. `Action::kind()` is the one `match` from an
-//! action to its row; encoding, signing, the witness bound and the settlement layer's
-//! forced-inclusion check read the row, so adding a kind is one row here plus its
-//! behaviour (fields, encoding, hashStruct, STF).
+//! The action kinds as one table: per kind, whether it may enter through the L1 queue as a
+//! forced action and its touched-key bound, next to what its declaration in `action/mod.rs`
+//! gives (JSON/EIP-712 name, canonical-encoding tag, EIP-712 type string and type hash).
+//! `Action::kind()` is the one `match` from an action to its row; encoding, signing, the
+//! witness bound and the settlement layer's forced-inclusion check read the row, so adding
+//! a kind is its declaration, one row here and its state transition (ARCHITECTURE.md,
+//! "Adding an action kind").
 
-use super::Action;
+use super::{
+    Action, ActionKind, ActionMessage, AgentCancel, AgentCancelAll, AgentOrder,
+    AgentScheduleCancel, ApproveAgent, Cancel, CancelAll, CancelByClientId, ClientOrder,
+    ImpliedVolUpdate, Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
+    SetLeverage, TpSl, TriggerOrder, Withdraw,
+};
 use crate::engine::triggers::{TP_SL_CLOSE_PATHS, cancel_all_trigger_paths};
 use crate::primitives::H256;
-use crate::signing::{
-    AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
-    AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, AGENT_SCHEDULE_CANCEL_TYPE,
-    AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
-    CANCEL_ALL_TYPEHASH, CANCEL_BY_CLIENT_ID_TYPE, CANCEL_BY_CLIENT_ID_TYPEHASH, CANCEL_TYPE,
-    CANCEL_TYPEHASH, CLIENT_ORDER_TYPE, CLIENT_ORDER_TYPEHASH, IMPLIED_VOL_UPDATE_TYPE,
-    IMPLIED_VOL_UPDATE_TYPEHASH, LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, MODIFY_ORDER_TYPE,
-    MODIFY_ORDER_TYPEHASH, ORDER_TYPE, ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH,
-    REVOKE_AGENT_TYPE, REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH,
-    SET_LEVERAGE_TYPE, SET_LEVERAGE_TYPEHASH, TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE,
-    TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH,
-};
-
-/// Which action an `Action` is. The discriminant is the canonical-encoding tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum ActionKind {
-    Order = 0,
-    Cancel = 1,
-    CancelAll = 2,
-    Withdraw = 3,
-    Liquidate = 4,
-    PriceUpdate = 5,
-    ApproveAgent = 6,
-    RevokeAgent = 7,
-    AgentOrder = 8,
-    AgentCancel = 9,
-    AgentCancelAll = 10,
-    ScheduleCancel = 11,
-    AgentScheduleCancel = 12,
-    ClientOrder = 13,
-    CancelByClientId = 14,
-    ModifyOrder = 15,
-    TriggerOrder = 16,
-    TpSl = 17,
-    ImpliedVolUpdate = 18,
-    SetLeverage = 19,
-}
 
 /// Whether a kind may be forced through the L1 queue. Only actions that get a user out
 /// may: a forced action bypasses the sequencer, so nothing that opens risk or moves
@@ -85,6 +53,24 @@ pub struct ActionRow {
     /// The most state paths one such action touches (derivations: docs/PROTOCOL.md
     /// Part 4 §14).
     pub max_touched: fn(BoundSizes) -> usize,
+}
+
+impl ActionRow {
+    /// The row of message type `M`: its declaration gives the kind, name, type string and
+    /// type hash; the row adds what is policy rather than shape.
+    const fn of<M: ActionMessage>(
+        forcible: Forcible,
+        max_touched: fn(BoundSizes) -> usize,
+    ) -> ActionRow {
+        ActionRow {
+            kind: M::KIND,
+            name: M::NAME,
+            type_string: M::TYPE_STRING,
+            type_hash: M::TYPE_HASH,
+            forcible,
+            max_touched,
+        }
+    }
 }
 
 /// Why an action may not be forced through L1; `Display` is the settlement layer's message.
@@ -197,181 +183,41 @@ fn set_leverage_bound(s: BoundSizes) -> usize {
 
 impl ActionKind {
     /// Every action kind, in tag order.
-    pub const TABLE: [ActionRow; 20] = [
-        ActionRow {
-            kind: ActionKind::Order,
-            name: "Order",
-            type_string: ORDER_TYPE,
-            type_hash: ORDER_TYPEHASH,
-            forcible: Forcible::IfReduceOnly,
-            max_touched: order_bound,
-        },
-        ActionRow {
-            kind: ActionKind::Cancel,
-            name: "Cancel",
-            type_string: CANCEL_TYPE,
-            type_hash: CANCEL_TYPEHASH,
-            forcible: Forcible::Always,
-            max_touched: |_| CANCEL_BOUND,
-        },
-        ActionRow {
-            kind: ActionKind::CancelAll,
-            name: "CancelAll",
-            type_string: CANCEL_ALL_TYPE,
-            type_hash: CANCEL_ALL_TYPEHASH,
-            forcible: Forcible::Always,
-            max_touched: cancel_all_bound,
-        },
-        ActionRow {
-            kind: ActionKind::Withdraw,
-            name: "Withdraw",
-            type_string: WITHDRAW_TYPE,
-            type_hash: WITHDRAW_TYPEHASH,
-            forcible: Forcible::Always,
-            // The reservation also reads the leverage leaf of each market (M).
-            max_touched: |s| 4 + 3 * s.markets,
-        },
-        ActionRow {
-            kind: ActionKind::Liquidate,
-            name: "Liquidate",
-            type_string: LIQUIDATE_TYPE,
-            type_hash: LIQUIDATE_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: liquidate_bound,
-        },
-        ActionRow {
-            kind: ActionKind::PriceUpdate,
-            name: "PriceUpdate",
-            type_string: PRICE_UPDATE_TYPE,
-            type_hash: PRICE_UPDATE_TYPEHASH,
-            forcible: Forcible::Always,
-            max_touched: price_update_bound,
-        },
+    pub const TABLE: [ActionRow; ActionKind::ALL.len()] = [
+        ActionRow::of::<Order>(Forcible::IfReduceOnly, order_bound),
+        ActionRow::of::<Cancel>(Forcible::Always, |_| CANCEL_BOUND),
+        ActionRow::of::<CancelAll>(Forcible::Always, cancel_all_bound),
+        // The reservation also reads the leverage leaf of each market (M).
+        ActionRow::of::<Withdraw>(Forcible::Always, |s| 4 + 3 * s.markets),
+        ActionRow::of::<Liquidate>(Forcible::Never, liquidate_bound),
+        ActionRow::of::<PriceUpdate>(Forcible::Always, price_update_bound),
         // Agent management needs the account's own key and never leaves the account
         // stuck, so it is not forcible; the agent kinds act for another account, which can
         // force its own Cancel / CancelAll instead.
-        ActionRow {
-            kind: ActionKind::ApproveAgent,
-            name: "ApproveAgent",
-            type_string: APPROVE_AGENT_TYPE,
-            type_hash: APPROVE_AGENT_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| AGENT_ADMIN_BOUND,
-        },
-        ActionRow {
-            kind: ActionKind::RevokeAgent,
-            name: "RevokeAgent",
-            type_string: REVOKE_AGENT_TYPE,
-            type_hash: REVOKE_AGENT_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| AGENT_ADMIN_BOUND,
-        },
-        ActionRow {
-            kind: ActionKind::AgentOrder,
-            name: "AgentOrder",
-            type_string: AGENT_ORDER_TYPE,
-            type_hash: AGENT_ORDER_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |s| order_bound(s) + 1,
-        },
-        ActionRow {
-            kind: ActionKind::AgentCancel,
-            name: "AgentCancel",
-            type_string: AGENT_CANCEL_TYPE,
-            type_hash: AGENT_CANCEL_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| CANCEL_BOUND + 1,
-        },
-        ActionRow {
-            kind: ActionKind::AgentCancelAll,
-            name: "AgentCancelAll",
-            type_string: AGENT_CANCEL_ALL_TYPE,
-            type_hash: AGENT_CANCEL_ALL_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |s| cancel_all_bound(s) + 1,
-        },
+        ActionRow::of::<ApproveAgent>(Forcible::Never, |_| AGENT_ADMIN_BOUND),
+        ActionRow::of::<RevokeAgent>(Forcible::Never, |_| AGENT_ADMIN_BOUND),
+        ActionRow::of::<AgentOrder>(Forcible::Never, |s| order_bound(s) + 1),
+        ActionRow::of::<AgentCancel>(Forcible::Never, |_| CANCEL_BOUND + 1),
+        ActionRow::of::<AgentCancelAll>(Forcible::Never, |s| cancel_all_bound(s) + 1),
         // The dead-man's switch only ever cancels the account's own orders, which its
         // forcible Cancel / CancelAll already do; it is not forcible.
-        ActionRow {
-            kind: ActionKind::ScheduleCancel,
-            name: "ScheduleCancel",
-            type_string: SCHEDULE_CANCEL_TYPE,
-            type_hash: SCHEDULE_CANCEL_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| SCHEDULE_CANCEL_BOUND,
-        },
-        ActionRow {
-            kind: ActionKind::AgentScheduleCancel,
-            name: "AgentScheduleCancel",
-            type_string: AGENT_SCHEDULE_CANCEL_TYPE,
-            type_hash: AGENT_SCHEDULE_CANCEL_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| SCHEDULE_CANCEL_BOUND + 1,
-        },
+        ActionRow::of::<ScheduleCancel>(Forcible::Never, |_| SCHEDULE_CANCEL_BOUND),
+        ActionRow::of::<AgentScheduleCancel>(Forcible::Never, |_| SCHEDULE_CANCEL_BOUND + 1),
         // The client-order kinds are signed by the account or one of its agents; the
         // account can force its own Cancel / CancelAll, so they are not forcible.
-        ActionRow {
-            kind: ActionKind::ClientOrder,
-            name: "ClientOrder",
-            type_string: CLIENT_ORDER_TYPE,
-            type_hash: CLIENT_ORDER_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: client_order_bound,
-        },
-        ActionRow {
-            kind: ActionKind::CancelByClientId,
-            name: "CancelByClientId",
-            type_string: CANCEL_BY_CLIENT_ID_TYPE,
-            type_hash: CANCEL_BY_CLIENT_ID_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| CANCEL_BY_CLIENT_ID_BOUND,
-        },
-        ActionRow {
-            kind: ActionKind::ModifyOrder,
-            name: "ModifyOrder",
-            type_string: MODIFY_ORDER_TYPE,
-            type_hash: MODIFY_ORDER_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: modify_order_bound,
-        },
+        ActionRow::of::<ClientOrder>(Forcible::Never, client_order_bound),
+        ActionRow::of::<CancelByClientId>(Forcible::Never, |_| CANCEL_BY_CLIENT_ID_BOUND),
+        ActionRow::of::<ModifyOrder>(Forcible::Never, modify_order_bound),
         // A trigger order opens risk when it fires, like an `Order`; a forced one would
         // have to be reduce-only *and* fire later, outside the L1 deadline: not forcible.
-        ActionRow {
-            kind: ActionKind::TriggerOrder,
-            name: "TriggerOrder",
-            type_string: TRIGGER_ORDER_TYPE,
-            type_hash: TRIGGER_ORDER_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| TRIGGER_ORDER_BOUND,
-        },
-        ActionRow {
-            kind: ActionKind::TpSl,
-            name: "TpSl",
-            type_string: TP_SL_TYPE,
-            type_hash: TP_SL_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| TP_SL_BOUND,
-        },
+        ActionRow::of::<TriggerOrder>(Forcible::Never, |_| TRIGGER_ORDER_BOUND),
+        ActionRow::of::<TpSl>(Forcible::Never, |_| TP_SL_BOUND),
         // The oracle's implied volatility only prices options; a stale one never keeps
         // anybody from getting out, so it is not forcible (docs/PROTOCOL.md Part 8 §10).
-        ActionRow {
-            kind: ActionKind::ImpliedVolUpdate,
-            name: "ImpliedVolUpdate",
-            type_string: IMPLIED_VOL_UPDATE_TYPE,
-            type_hash: IMPLIED_VOL_UPDATE_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: |_| IMPLIED_VOL_UPDATE_BOUND,
-        },
+        ActionRow::of::<ImpliedVolUpdate>(Forcible::Never, |_| IMPLIED_VOL_UPDATE_BOUND),
         // A trading setting signed by the account or its agent; it never gets anybody out
         // of a position, so it is not forcible.
-        ActionRow {
-            kind: ActionKind::SetLeverage,
-            name: "SetLeverage",
-            type_string: SET_LEVERAGE_TYPE,
-            type_hash: SET_LEVERAGE_TYPEHASH,
-            forcible: Forcible::Never,
-            max_touched: set_leverage_bound,
-        },
+        ActionRow::of::<SetLeverage>(Forcible::Never, set_leverage_bound),
     ];
 
     pub fn row(self) -> &'static ActionRow {
@@ -421,33 +267,20 @@ impl ActionKind {
     }
 }
 
-impl Action {
-    /// The one `match` from an action to its kind; everything else reads the kind's row.
-    pub fn kind(&self) -> ActionKind {
-        match self {
-            Action::Order(_) => ActionKind::Order,
-            Action::Cancel(_) => ActionKind::Cancel,
-            Action::CancelAll(_) => ActionKind::CancelAll,
-            Action::Withdraw(_) => ActionKind::Withdraw,
-            Action::Liquidate(_) => ActionKind::Liquidate,
-            Action::PriceUpdate(_) => ActionKind::PriceUpdate,
-            Action::ApproveAgent(_) => ActionKind::ApproveAgent,
-            Action::RevokeAgent(_) => ActionKind::RevokeAgent,
-            Action::AgentOrder(_) => ActionKind::AgentOrder,
-            Action::AgentCancel(_) => ActionKind::AgentCancel,
-            Action::AgentCancelAll(_) => ActionKind::AgentCancelAll,
-            Action::ScheduleCancel(_) => ActionKind::ScheduleCancel,
-            Action::AgentScheduleCancel(_) => ActionKind::AgentScheduleCancel,
-            Action::ClientOrder(_) => ActionKind::ClientOrder,
-            Action::CancelByClientId(_) => ActionKind::CancelByClientId,
-            Action::ModifyOrder(_) => ActionKind::ModifyOrder,
-            Action::TriggerOrder(_) => ActionKind::TriggerOrder,
-            Action::TpSl(_) => ActionKind::TpSl,
-            Action::SetLeverage(_) => ActionKind::SetLeverage,
-            Action::ImpliedVolUpdate(_) => ActionKind::ImpliedVolUpdate,
-        }
+// `row()` and `from_tag()` index the table by tag, so the rows and the declarations must
+// both stand in tag order; the build fails where they do not.
+const _: () = {
+    let mut i = 0;
+    while i < ActionKind::TABLE.len() {
+        assert!(
+            ActionKind::TABLE[i].kind as usize == i && ActionKind::ALL[i] as usize == i,
+            "ActionKind::TABLE rows and the action declarations must stand in tag order"
+        );
+        i += 1;
     }
+};
 
+impl Action {
     /// The forced-inclusion rule: may this action enter through the L1 queue?
     pub fn check_forcible(&self) -> Result<(), NotForcible> {
         let allowed = match self.kind().row().forcible {

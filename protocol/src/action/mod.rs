@@ -1,18 +1,26 @@
 //! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones, the
-//! agent-key actions, the dead-man's switch, and the client-order kinds and trigger orders of issue #16), signed actions, L1 queue messages and batch
-//! transactions, with their JSON wire format and canonical encoding.
+//! agent-key actions, the dead-man's switch, the client-order kinds and trigger orders of
+//! issue #16, the options' implied volatility and leverage), signed actions, L1 queue
+//! messages and batch transactions, with their JSON wire format and canonical encoding.
 //!
-//! Field names and order mirror the EIP-712 type strings exactly (see `signing`), because
-//! external wallets sign those. In JSON, integers may be numbers or decimal strings.
+//! Each kind is one `declare_actions!` declaration below (see `declare.rs`): its members
+//! with their EIP-712 types, from which its struct, binary encoding, type string and
+//! `hashStruct` are generated. Member names and order are the EIP-712 type strings'
+//! exactly, because external wallets sign those. In JSON, integers may be numbers or
+//! decimal strings.
 
 use crate::primitives::Address;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+#[macro_use]
+mod declare;
 mod encoding;
 pub mod int;
 mod kind;
+pub mod member;
 
-pub use kind::{ActionKind, ActionRow, BoundSizes, Forcible, NotForcible};
+pub use declare::ActionMessage;
+pub use kind::{ActionRow, BoundSizes, Forcible, NotForcible};
 
 /// Time in force. The discriminants are the `tif` values wallets sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,379 +60,15 @@ impl<'de> Deserialize<'de> for TimeInForce {
     }
 }
 
-/// `Order(address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Order {
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    pub is_buy: bool,
-    #[serde(with = "int")]
-    pub price: u64,
-    #[serde(with = "int")]
-    pub size: u64,
-    pub tif: TimeInForce,
-    pub reduce_only: bool,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `Cancel(address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Cancel {
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub order_nonce: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `CancelAll(address account,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CancelAll {
-    pub account: Address,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `Withdraw(address account,uint64 amount,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Withdraw {
-    pub account: Address,
-    #[serde(with = "int")]
-    pub amount: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `Liquidate(address liquidator,address account,uint32 market,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Liquidate {
-    pub liquidator: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `PriceUpdate(uint32 market,uint64 price,uint64 timestampMs)`, signed by one of the genesis oracle signers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PriceUpdate {
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub price: u64,
-    #[serde(with = "int")]
-    pub timestamp_ms: u64,
-}
-
-/// `ImpliedVolUpdate(uint32 market,uint64 volPpm,uint64 timestampMs)`, signed by one of the
-/// genesis oracle signers: the annualized implied volatility (ppm, 800000 = 80 %) of the
-/// options on `market`'s index (docs/PROTOCOL.md Part 8 §10).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ImpliedVolUpdate {
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub vol_ppm: u64,
-    #[serde(with = "int")]
-    pub timestamp_ms: u64,
-}
-
 /// Longest agent name, in UTF-8 bytes (`ApproveAgent.name`).
 pub const MAX_AGENT_NAME_BYTES: usize = 32;
-
-/// Reads an agent name: any UTF-8 string of at most [`MAX_AGENT_NAME_BYTES`] bytes.
-fn agent_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let name = String::deserialize(d)?;
-    if name.len() > MAX_AGENT_NAME_BYTES {
-        return Err(serde::de::Error::custom(format!(
-            "name is {} bytes; an agent name is at most {MAX_AGENT_NAME_BYTES} bytes of UTF-8",
-            name.len()
-        )));
-    }
-    Ok(name)
-}
-
-/// `ApproveAgent(address account,address agent,string name,uint64 validUntil,uint64 nonce,uint64 expiresAt)`:
-/// lets `agent` sign `AgentOrder`, `AgentCancel` and `AgentCancelAll` for `account` until
-/// `validUntil` (ms; 0 = until revoked). Approving an approved agent replaces its name and
-/// validity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ApproveAgent {
-    pub account: Address,
-    pub agent: Address,
-    #[serde(deserialize_with = "agent_name")]
-    pub name: String,
-    #[serde(with = "int")]
-    pub valid_until: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `RevokeAgent(address account,address agent,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RevokeAgent {
-    pub account: Address,
-    pub agent: Address,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `AgentOrder(address agent,address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint64 nonce,uint64 expiresAt)`:
-/// an `Order` for `account`, signed by its approved `agent`. The nonce is the account's (an
-/// order's id is `(account, nonce)` whoever signed it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AgentOrder {
-    pub agent: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    pub is_buy: bool,
-    #[serde(with = "int")]
-    pub price: u64,
-    #[serde(with = "int")]
-    pub size: u64,
-    pub tif: TimeInForce,
-    pub reduce_only: bool,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-impl AgentOrder {
-    /// The order it places for the account.
-    pub fn order(&self) -> Order {
-        Order {
-            account: self.account,
-            market: self.market,
-            is_buy: self.is_buy,
-            price: self.price,
-            size: self.size,
-            tif: self.tif,
-            reduce_only: self.reduce_only,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-
-    /// `order` signed by `agent` instead of its account.
-    pub fn new(agent: Address, order: Order) -> AgentOrder {
-        AgentOrder {
-            agent,
-            account: order.account,
-            market: order.market,
-            is_buy: order.is_buy,
-            price: order.price,
-            size: order.size,
-            tif: order.tif,
-            reduce_only: order.reduce_only,
-            nonce: order.nonce,
-            expires_at: order.expires_at,
-        }
-    }
-}
-
-/// `AgentCancel(address agent,address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AgentCancel {
-    pub agent: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub order_nonce: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-impl AgentCancel {
-    /// The cancel it performs for the account.
-    pub fn cancel(&self) -> Cancel {
-        Cancel {
-            account: self.account,
-            market: self.market,
-            order_nonce: self.order_nonce,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-/// `AgentCancelAll(address agent,address account,uint64 nonce,uint64 expiresAt)`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AgentCancelAll {
-    pub agent: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
 
 /// The least time a dead-man's switch may be set ahead of the batch that sets it:
 /// `ScheduleCancel.time` is 0 (clear) or at least the batch timestamp plus this.
 pub const DEAD_MAN_MIN_DELAY_MS: u64 = 5_000;
 
-/// `ScheduleCancel(address account,uint64 time,uint64 nonce,uint64 expiresAt)`: the
-/// dead-man's switch. Cancels every open order of `account` at the first transaction
-/// whose batch timestamp is at or after `time` (ms), unless pushed back or cleared first
-/// by another `ScheduleCancel`; `time` = 0 clears it. docs/PROTOCOL.md Part 4 §19.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ScheduleCancel {
-    pub account: Address,
-    #[serde(with = "int")]
-    pub time: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `AgentScheduleCancel(address agent,address account,uint64 time,uint64 nonce,uint64 expiresAt)`:
-/// a `ScheduleCancel` for `account`, signed by its approved `agent` (the bot that trades
-/// is the one that must keep the switch alive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AgentScheduleCancel {
-    pub agent: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub time: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-impl AgentScheduleCancel {
-    /// The schedule it sets for the account.
-    pub fn schedule(&self) -> ScheduleCancel {
-        ScheduleCancel {
-            account: self.account,
-            time: self.time,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-/// `ClientOrder(address signer,address account,uint32 market,bool isBuy,uint64 price,uint64 size,uint8 tif,bool reduceOnly,uint128 clientId,uint64 nonce,uint64 expiresAt)`
-/// (issue #16): an `Order` whose `expiresAt` also applies while it rests (good-till-time;
-/// 2^64 − 1 = no expiry) and which may carry a `clientId` (0 = none; unique among the
-/// account's open orders). `signer` is the account itself or one of its approved,
-/// unexpired agents, so no agent twin of this kind is needed. docs/PROTOCOL.md Part 4 §20.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ClientOrder {
-    pub signer: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    pub is_buy: bool,
-    #[serde(with = "int")]
-    pub price: u64,
-    #[serde(with = "int")]
-    pub size: u64,
-    pub tif: TimeInForce,
-    pub reduce_only: bool,
-    #[serde(with = "int::wide")]
-    pub client_id: u128,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
 /// `ClientOrder.expiresAt` meaning "rests until cancelled" (no expiry-index entry).
 pub const NO_EXPIRY: u64 = u64::MAX;
-
-impl ClientOrder {
-    /// The `Order` it places (its `expiresAt` and nonce as signed).
-    pub fn order(&self) -> Order {
-        Order {
-            account: self.account,
-            market: self.market,
-            is_buy: self.is_buy,
-            price: self.price,
-            size: self.size,
-            tif: self.tif,
-            reduce_only: self.reduce_only,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-/// `CancelByClientId(address signer,address account,uint128 clientId,uint64 nonce,uint64 expiresAt)`:
-/// cancels `account`'s open order tagged `clientId`, in whatever market it rests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CancelByClientId {
-    pub signer: Address,
-    pub account: Address,
-    #[serde(with = "int::wide")]
-    pub client_id: u128,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
-
-/// `ModifyOrder(address signer,address account,uint128 clientId,uint64 price,uint64 size,uint64 nonce,uint64 expiresAt)`:
-/// an atomic cancel-replace of `account`'s open order tagged `clientId`: it gets `price`
-/// and `size` unfilled, keeps its id `(account, nonce)`, side, reduce-only flag, client id
-/// and good-till-time, and keeps its time priority only when the price is unchanged and
-/// the size does not grow. `expiresAt` bounds this message's arrival only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ModifyOrder {
-    pub signer: Address,
-    pub account: Address,
-    #[serde(with = "int::wide")]
-    pub client_id: u128,
-    #[serde(with = "int")]
-    pub price: u64,
-    #[serde(with = "int")]
-    pub size: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
-}
 
 /// What a trigger order does once its trigger price is reached. The discriminants are the
 /// `kind` values wallets sign. A stop fires when the mark moves against the order's side's
@@ -484,108 +128,315 @@ impl<'de> Deserialize<'de> for TriggerKind {
     }
 }
 
-/// `TriggerOrder(address signer,address account,uint32 market,bool isBuy,uint8 kind,uint64 triggerPrice,uint64 price,uint64 size,bool reduceOnly,uint64 nonce,uint64 expiresAt)`:
-/// an order that waits off the book until the market's mark price reaches `triggerPrice`
-/// (docs/PROTOCOL.md Part 4 §21). `price` is the limit price of the limit kinds and 0 for
-/// the market kinds. `signer` is the key that signs: the account itself or one of its
-/// approved, unexpired agents (the receipt names an agent), so there is no `Agent*` twin;
-/// the nonce is the account's. `expiresAt` bounds only its arrival, as for `Order`. Its id
-/// is `(account, nonce)`; `Cancel` with `orderNonce` = its nonce removes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TriggerOrder {
-    pub signer: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    pub is_buy: bool,
-    pub kind: TriggerKind,
-    #[serde(with = "int")]
-    pub trigger_price: u64,
-    #[serde(with = "int")]
-    pub price: u64,
-    #[serde(with = "int")]
-    pub size: u64,
-    pub reduce_only: bool,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
+declare_actions! {
+    /// A limit order: buy (`isBuy`) or sell `size` in `market` at `price` or better, with
+    /// time in force `tif`. `expiresAt` bounds only its arrival.
+    Order = 0, signer account, hash "0xd3f9cdd06232f07c1ea43fe725ec42f054489aa813935684a6d4df567abc4db4" {
+        account: Address as address account,
+        market: u32 as uint32 market,
+        is_buy: bool as bool isBuy,
+        price: u64 as uint64 price,
+        size: u64 as uint64 size,
+        tif: TimeInForce as uint8 tif,
+        reduce_only: bool as bool reduceOnly,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Cancels the account's resting order (or trigger order) `orderNonce` in `market`.
+    Cancel = 1, signer account, hash "0xe12e9bc0627482a6e1758d2e27236a84b21773b5e1c6f0efd7bf01e742b3a3fc" {
+        account: Address as address account,
+        market: u32 as uint32 market,
+        order_nonce: u64 as uint64 orderNonce,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Cancels every resting order of the account.
+    CancelAll = 2, signer account, hash "0x4b10954193618e7862aec8942a96376a2dfbf0f1a1069c4c54e7c764ea5d8940" {
+        account: Address as address account,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Moves `amount` of the account's collateral out to L1 once its batch is final.
+    Withdraw = 3, signer account, hash "0x6c53d356a7aba9f565365a7ca4d0051e5ee8b7f944216fe15c5c1e6cd9322203" {
+        account: Address as address account,
+        amount: u64 as uint64 amount,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Liquidates `account`'s position in `market`, signed by the `liquidator`.
+    Liquidate = 4, signer liquidator, hash "0x52c39045953cdc01714fc5078985e1da25b5f661148e62c2afe1842d110e9bb6" {
+        liquidator: Address as address liquidator,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// An index price, signed by one of the genesis oracle signers.
+    PriceUpdate = 5, signer oracle, hash "0x02cd825cf19260fc3551a9bf3f20a2e1020cf7cb45f67f8bbc7c3dc25fce4f0e" {
+        market: u32 as uint32 market,
+        price: u64 as uint64 price,
+        timestamp_ms: u64 as uint64 timestampMs,
+    }
+
+    /// Lets `agent` sign `AgentOrder`, `AgentCancel` and `AgentCancelAll` for `account`
+    /// until `validUntil` (ms; 0 = until revoked). Approving an approved agent replaces its
+    /// name and validity.
+    ApproveAgent = 6, signer account, hash "0x058f30c324320c1aa44fe2c8b441648a911ba1bc4338251f4fb889cb8f31bcf4" {
+        account: Address as address account,
+        agent: Address as address agent,
+        name: String as string name,
+        valid_until: u64 as uint64 validUntil,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Withdraws `agent`'s approval.
+    RevokeAgent = 7, signer account, hash "0x1f1bd30eeb16a9b711bef3096241ff0abfebbbe51afab16e63f9f9d1f826630d" {
+        account: Address as address account,
+        agent: Address as address agent,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// An `Order` for `account`, signed by its approved `agent`. The nonce is the
+    /// account's (an order's id is `(account, nonce)` whoever signed it).
+    AgentOrder = 8, signer agent for account, hash "0xf2d65a47eb47a8c9645cf405a4d31a80a10efdc2d070df331ebe01c30881dc66" {
+        agent: Address as address agent,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        is_buy: bool as bool isBuy,
+        price: u64 as uint64 price,
+        size: u64 as uint64 size,
+        tif: TimeInForce as uint8 tif,
+        reduce_only: bool as bool reduceOnly,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// A `Cancel` for `account`, signed by its approved `agent`.
+    AgentCancel = 9, signer agent for account, hash "0xd5d35c99a6e0c754fa7f71b073087630eb6957c37649426b1d445748d8282943" {
+        agent: Address as address agent,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        order_nonce: u64 as uint64 orderNonce,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// A `CancelAll` for `account`, signed by its approved `agent`.
+    AgentCancelAll = 10, signer agent for account, hash "0xb17a19a53320b50adcf2ca14ca589698d20412ede81a3b68bb0d2a0cb986fe54" {
+        agent: Address as address agent,
+        account: Address as address account,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// The dead-man's switch. Cancels every open order of `account` at the first
+    /// transaction whose batch timestamp is at or after `time` (ms), unless pushed back or
+    /// cleared first by another `ScheduleCancel`; `time` = 0 clears it. docs/PROTOCOL.md
+    /// Part 4 §19.
+    ScheduleCancel = 11, signer account, hash "0x7e935d1bbcda9499e2a2356ef24490dff782cd0a84d213054bd2e19b73a5a7ec" {
+        account: Address as address account,
+        time: u64 as uint64 time,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// A `ScheduleCancel` for `account`, signed by its approved `agent` (the bot that
+    /// trades is the one that must keep the switch alive).
+    AgentScheduleCancel = 12, signer agent for account, hash "0x464559043939f689658c306eff37dac02ddefa3f75f8a11c6f723b5fe14e05aa" {
+        agent: Address as address agent,
+        account: Address as address account,
+        time: u64 as uint64 time,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// (Issue #16) An `Order` whose `expiresAt` also applies while it rests (good-till-time;
+    /// 2^64 − 1 = no expiry) and which may carry a `clientId` (0 = none; unique among the
+    /// account's open orders). `signer` is the account itself or one of its approved,
+    /// unexpired agents, so no agent twin of this kind is needed. docs/PROTOCOL.md Part 4 §20.
+    ClientOrder = 13, signer signer for account, hash "0xd3fc43ddc23362b573f243de608c33ab46d20b8088e294354ca80340891b9aa0" {
+        signer: Address as address signer,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        is_buy: bool as bool isBuy,
+        price: u64 as uint64 price,
+        size: u64 as uint64 size,
+        tif: TimeInForce as uint8 tif,
+        reduce_only: bool as bool reduceOnly,
+        client_id: u128 as uint128 clientId,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Cancels `account`'s open order tagged `clientId`, in whatever market it rests.
+    CancelByClientId = 14, signer signer for account, hash "0xf5f7c5ed728fc93464827ee96b525131dd5538bf6eca57197a0458c745ecff87" {
+        signer: Address as address signer,
+        account: Address as address account,
+        client_id: u128 as uint128 clientId,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// An atomic cancel-replace of `account`'s open order tagged `clientId`: it gets
+    /// `price` and `size` unfilled, keeps its id `(account, nonce)`, side, reduce-only flag,
+    /// client id and good-till-time, and keeps its time priority only when the price is
+    /// unchanged and the size does not grow. `expiresAt` bounds this message's arrival only.
+    ModifyOrder = 15, signer signer for account, hash "0xa03b0a8706077ee87f06dbfb4486efc80bf82d8565629d4aa2914c20a920e4e9" {
+        signer: Address as address signer,
+        account: Address as address account,
+        client_id: u128 as uint128 clientId,
+        price: u64 as uint64 price,
+        size: u64 as uint64 size,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// An order that waits off the book until the market's mark price reaches
+    /// `triggerPrice` (docs/PROTOCOL.md Part 4 §21). `price` is the limit price of the
+    /// limit kinds and 0 for the market kinds. `signer` is the key that signs: the account
+    /// itself or one of its approved, unexpired agents (the receipt names an agent), so
+    /// there is no `Agent*` twin; the nonce is the account's. `expiresAt` bounds only its
+    /// arrival, as for `Order`. Its id is `(account, nonce)`; `Cancel` with `orderNonce` =
+    /// its nonce removes it.
+    TriggerOrder = 16, signer signer for account, hash "0x6caad3d7d87b3014464e37811d8d6f89d859836b574d1ec40095fc750312171a" {
+        signer: Address as address signer,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        is_buy: bool as bool isBuy,
+        kind: TriggerKind as uint8 kind,
+        trigger_price: u64 as uint64 triggerPrice,
+        price: u64 as uint64 price,
+        size: u64 as uint64 size,
+        reduce_only: bool as bool reduceOnly,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// A take-profit and a stop-loss attached to the account's position in `market`: two
+    /// reduce-only market trigger orders that close the whole position,
+    /// one-cancels-other. Either price may be 0 (no such leg); both 0 removes the
+    /// position's TP/SL. Setting it again replaces the previous pair. `signer` is the
+    /// account or one of its approved agents. docs/PROTOCOL.md Part 4 §21.
+    TpSl = 17, signer signer for account, hash "0x40ee8c9eca7c3c2cc42b8ee0fa44c56a34ab09603bf0e74e2534292a86b21921" {
+        signer: Address as address signer,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        take_profit: u64 as uint64 takeProfit,
+        stop_loss: u64 as uint64 stopLoss,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Signed by one of the genesis oracle signers: the annualized implied volatility
+    /// (ppm, 800000 = 80 %) of the options on `market`'s index (docs/PROTOCOL.md Part 8 §10).
+    ImpliedVolUpdate = 18, signer oracle, hash "0xd6393dbbc2397ab2127c0541eef1ce0007876dafb9a60a145e5a9cf8d2ac7e75" {
+        market: u32 as uint32 market,
+        vol_ppm: u64 as uint64 volPpm,
+        timestamp_ms: u64 as uint64 timestampMs,
+    }
+
+    /// The account's leverage in `market`, `1..=⌊10000 / initial_margin_bps⌋`. It sets the
+    /// initial-margin rate that resting orders and withdrawals are held to in that market,
+    /// `max(initial_margin_bps, ⌈10000 / leverage⌉)` (so it can only ask for more margin
+    /// than the market does); the maximum is the market's default. `signer` is the account
+    /// or one of its approved agents (a trading setting: no money moves). docs/PROTOCOL.md
+    /// Part 4 §22.
+    SetLeverage = 19, signer signer for account, hash "0xe533630f7217468d35462fca6f36a661e6d6a8042a3187bbb6c9aa9566beab12" {
+        signer: Address as address signer,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        leverage: u32 as uint32 leverage,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
 }
 
-/// `TpSl(address signer,address account,uint32 market,uint64 takeProfit,uint64 stopLoss,uint64 nonce,uint64 expiresAt)`:
-/// a take-profit and a stop-loss attached to the account's position in `market`: two
-/// reduce-only market trigger orders that close the whole position, one-cancels-other.
-/// Either price may be 0 (no such leg); both 0 removes the position's TP/SL. Setting it
-/// again replaces the previous pair. `signer` is the account or one of its approved agents.
-/// docs/PROTOCOL.md Part 4 §21.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TpSl {
-    pub signer: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub take_profit: u64,
-    #[serde(with = "int")]
-    pub stop_loss: u64,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
+impl AgentOrder {
+    /// The order it places for the account.
+    pub fn order(&self) -> Order {
+        Order {
+            account: self.account,
+            market: self.market,
+            is_buy: self.is_buy,
+            price: self.price,
+            size: self.size,
+            tif: self.tif,
+            reduce_only: self.reduce_only,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// `order` signed by `agent` instead of its account.
+    pub fn new(agent: Address, order: Order) -> AgentOrder {
+        AgentOrder {
+            agent,
+            account: order.account,
+            market: order.market,
+            is_buy: order.is_buy,
+            price: order.price,
+            size: order.size,
+            tif: order.tif,
+            reduce_only: order.reduce_only,
+            nonce: order.nonce,
+            expires_at: order.expires_at,
+        }
+    }
 }
 
-/// `SetLeverage(address signer,address account,uint32 market,uint32 leverage,uint64 nonce,uint64 expiresAt)`:
-/// the account's leverage in `market`, `1..=⌊10000 / initial_margin_bps⌋`. It sets the
-/// initial-margin rate that resting orders and withdrawals are held to in that market,
-/// `max(initial_margin_bps, ⌈10000 / leverage⌉)` (so it can only ask for more margin than
-/// the market does); the maximum is the market's default. `signer` is the account or one of
-/// its approved agents (a trading setting: no money moves). docs/PROTOCOL.md Part 4 §22.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SetLeverage {
-    pub signer: Address,
-    pub account: Address,
-    #[serde(with = "int")]
-    pub market: u32,
-    #[serde(with = "int")]
-    pub leverage: u32,
-    #[serde(with = "int")]
-    pub nonce: u64,
-    #[serde(with = "int")]
-    pub expires_at: u64,
+/// `AgentCancel(address agent,address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
+impl AgentCancel {
+    /// The cancel it performs for the account.
+    pub fn cancel(&self) -> Cancel {
+        Cancel {
+            account: self.account,
+            market: self.market,
+            order_nonce: self.order_nonce,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
-/// One of the signable actions. JSON: `{"type": "Order", "message": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "message")]
-pub enum Action {
-    Order(Order),
-    Cancel(Cancel),
-    CancelAll(CancelAll),
-    Withdraw(Withdraw),
-    Liquidate(Liquidate),
-    PriceUpdate(PriceUpdate),
-    ApproveAgent(ApproveAgent),
-    RevokeAgent(RevokeAgent),
-    AgentOrder(AgentOrder),
-    AgentCancel(AgentCancel),
-    AgentCancelAll(AgentCancelAll),
-    ScheduleCancel(ScheduleCancel),
-    AgentScheduleCancel(AgentScheduleCancel),
-    ClientOrder(ClientOrder),
-    CancelByClientId(CancelByClientId),
-    ModifyOrder(ModifyOrder),
-    TriggerOrder(TriggerOrder),
-    TpSl(TpSl),
-    ImpliedVolUpdate(ImpliedVolUpdate),
-    SetLeverage(SetLeverage),
+impl AgentScheduleCancel {
+    /// The schedule it sets for the account.
+    pub fn schedule(&self) -> ScheduleCancel {
+        ScheduleCancel {
+            account: self.account,
+            time: self.time,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+impl ClientOrder {
+    /// The `Order` it places (its `expiresAt` and nonce as signed).
+    pub fn order(&self) -> Order {
+        Order {
+            account: self.account,
+            market: self.market,
+            is_buy: self.is_buy,
+            price: self.price,
+            size: self.size,
+            tif: self.tif,
+            reduce_only: self.reduce_only,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 impl Action {
     /// The address the message claims signed it (`agent` for the agent kinds); `None` for
-    /// `PriceUpdate`, whose signer is the genesis oracle rather than a field of the message.
+    /// the oracle's kinds, whose signer is a genesis oracle rather than a member.
     pub fn claimed_signer(&self) -> Option<Address> {
         self.signer_and_nonce().map(|(signer, _)| signer)
     }
@@ -593,50 +444,6 @@ impl Action {
     /// The replay-protection nonce, if the action has one.
     pub fn nonce(&self) -> Option<u64> {
         self.signer_and_nonce().map(|(_, nonce)| nonce)
-    }
-
-    /// The claimed signer and the nonce of a user's action; `None` for `PriceUpdate`.
-    fn signer_and_nonce(&self) -> Option<(Address, u64)> {
-        match self {
-            Action::Order(a) => Some((a.account, a.nonce)),
-            Action::Cancel(a) => Some((a.account, a.nonce)),
-            Action::CancelAll(a) => Some((a.account, a.nonce)),
-            Action::Withdraw(a) => Some((a.account, a.nonce)),
-            Action::Liquidate(a) => Some((a.liquidator, a.nonce)),
-            Action::PriceUpdate(_) | Action::ImpliedVolUpdate(_) => None,
-            Action::ApproveAgent(a) => Some((a.account, a.nonce)),
-            Action::RevokeAgent(a) => Some((a.account, a.nonce)),
-            Action::AgentOrder(a) => Some((a.agent, a.nonce)),
-            Action::AgentCancel(a) => Some((a.agent, a.nonce)),
-            Action::AgentCancelAll(a) => Some((a.agent, a.nonce)),
-            Action::ScheduleCancel(a) => Some((a.account, a.nonce)),
-            Action::AgentScheduleCancel(a) => Some((a.agent, a.nonce)),
-            Action::ClientOrder(a) => Some((a.signer, a.nonce)),
-            Action::CancelByClientId(a) => Some((a.signer, a.nonce)),
-            Action::ModifyOrder(a) => Some((a.signer, a.nonce)),
-            Action::TriggerOrder(a) => Some((a.signer, a.nonce)),
-            Action::TpSl(a) => Some((a.signer, a.nonce)),
-            Action::SetLeverage(a) => Some((a.signer, a.nonce)),
-        }
-    }
-
-    /// The account an action acts for: the claimed signer, except for the agent kinds,
-    /// which act for their `account`; `None` for `PriceUpdate`.
-    pub fn acting_account(&self) -> Option<Address> {
-        match self {
-            Action::AgentOrder(a) => Some(a.account),
-            Action::AgentCancel(a) => Some(a.account),
-            Action::AgentCancelAll(a) => Some(a.account),
-            Action::AgentScheduleCancel(a) => Some(a.account),
-            Action::ClientOrder(a) => Some(a.account),
-            Action::CancelByClientId(a) => Some(a.account),
-            Action::ModifyOrder(a) => Some(a.account),
-            Action::TriggerOrder(a) => Some(a.account),
-            Action::TpSl(a) => Some(a.account),
-            Action::SetLeverage(a) => Some(a.account),
-            Action::Liquidate(a) => Some(a.liquidator),
-            other => other.claimed_signer(),
-        }
     }
 
     pub fn type_name(&self) -> &'static str {
@@ -681,28 +488,7 @@ impl Serialize for SignedAction {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("SignedAction", 3)?;
         st.serialize_field("type", self.action.type_name())?;
-        match &self.action {
-            Action::Order(m) => st.serialize_field("message", m)?,
-            Action::Cancel(m) => st.serialize_field("message", m)?,
-            Action::CancelAll(m) => st.serialize_field("message", m)?,
-            Action::Withdraw(m) => st.serialize_field("message", m)?,
-            Action::Liquidate(m) => st.serialize_field("message", m)?,
-            Action::PriceUpdate(m) => st.serialize_field("message", m)?,
-            Action::ImpliedVolUpdate(m) => st.serialize_field("message", m)?,
-            Action::ApproveAgent(m) => st.serialize_field("message", m)?,
-            Action::RevokeAgent(m) => st.serialize_field("message", m)?,
-            Action::AgentOrder(m) => st.serialize_field("message", m)?,
-            Action::AgentCancel(m) => st.serialize_field("message", m)?,
-            Action::AgentCancelAll(m) => st.serialize_field("message", m)?,
-            Action::ScheduleCancel(m) => st.serialize_field("message", m)?,
-            Action::AgentScheduleCancel(m) => st.serialize_field("message", m)?,
-            Action::ClientOrder(m) => st.serialize_field("message", m)?,
-            Action::CancelByClientId(m) => st.serialize_field("message", m)?,
-            Action::ModifyOrder(m) => st.serialize_field("message", m)?,
-            Action::TriggerOrder(m) => st.serialize_field("message", m)?,
-            Action::TpSl(m) => st.serialize_field("message", m)?,
-            Action::SetLeverage(m) => st.serialize_field("message", m)?,
-        }
+        self.action.serialize_message(&mut st)?;
         st.serialize_field("signature", &self.signature)?;
         st.end()
     }
@@ -721,9 +507,6 @@ impl<'de> Deserialize<'de> for SignedAction {
             message: serde_json::Value,
             signature: Signature,
         }
-        fn message<T: serde::de::DeserializeOwned, E: Error>(v: serde_json::Value) -> Result<T, E> {
-            serde_json::from_value(v).map_err(|e| E::custom(format!("message: {e}")))
-        }
         let wire = Wire::deserialize(d)?;
         let Some(kind) = ActionKind::from_name(&wire.kind) else {
             return Err(D::Error::custom(format!(
@@ -732,28 +515,7 @@ impl<'de> Deserialize<'de> for SignedAction {
                 ActionKind::names()
             )));
         };
-        let action = match kind {
-            ActionKind::Order => Action::Order(message(wire.message)?),
-            ActionKind::Cancel => Action::Cancel(message(wire.message)?),
-            ActionKind::CancelAll => Action::CancelAll(message(wire.message)?),
-            ActionKind::Withdraw => Action::Withdraw(message(wire.message)?),
-            ActionKind::Liquidate => Action::Liquidate(message(wire.message)?),
-            ActionKind::PriceUpdate => Action::PriceUpdate(message(wire.message)?),
-            ActionKind::ImpliedVolUpdate => Action::ImpliedVolUpdate(message(wire.message)?),
-            ActionKind::ApproveAgent => Action::ApproveAgent(message(wire.message)?),
-            ActionKind::RevokeAgent => Action::RevokeAgent(message(wire.message)?),
-            ActionKind::AgentOrder => Action::AgentOrder(message(wire.message)?),
-            ActionKind::AgentCancel => Action::AgentCancel(message(wire.message)?),
-            ActionKind::AgentCancelAll => Action::AgentCancelAll(message(wire.message)?),
-            ActionKind::ScheduleCancel => Action::ScheduleCancel(message(wire.message)?),
-            ActionKind::AgentScheduleCancel => Action::AgentScheduleCancel(message(wire.message)?),
-            ActionKind::ClientOrder => Action::ClientOrder(message(wire.message)?),
-            ActionKind::CancelByClientId => Action::CancelByClientId(message(wire.message)?),
-            ActionKind::ModifyOrder => Action::ModifyOrder(message(wire.message)?),
-            ActionKind::TriggerOrder => Action::TriggerOrder(message(wire.message)?),
-            ActionKind::TpSl => Action::TpSl(message(wire.message)?),
-            ActionKind::SetLeverage => Action::SetLeverage(message(wire.message)?),
-        };
+        let action = Action::message_from_json(kind, wire.message)?;
         Ok(SignedAction {
             action,
             signature: wire.signature,

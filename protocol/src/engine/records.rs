@@ -5,7 +5,7 @@
 //! come from outside; a value that does not decode is reported, never unwrapped.
 
 use crate::action::TriggerKind;
-use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
+use crate::codec::{Decode, DecodeError, Encode, Field, Reader, Writer};
 use crate::primitives::Address;
 
 /// Most open orders one account may have: bounds what `CancelAll` and liquidation touch.
@@ -294,6 +294,46 @@ fn strictly_ascending<T: Ord>(items: &[T]) -> bool {
     items.windows(2).all(|w| w[0] < w[1])
 }
 
+/// `Encode`/`Decode` for a record that is just its fields in the order listed, each read
+/// under the name `prefix.field` (the leaf layouts of docs/PROTOCOL.md Part 4 §3). A
+/// record with a rule beyond its fields' own (sorted lists, a bounded enum, an optional
+/// tail) keeps a hand-written pair below.
+macro_rules! record_codec {
+    ($record:ident, $prefix:literal, [$($field:ident),+ $(,)?]) => {
+        impl Encode for $record {
+            fn encode_to(&self, w: &mut Writer) {
+                $(Field::write(&self.$field, w);)+
+            }
+        }
+
+        impl Decode for $record {
+            fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                Ok($record {
+                    $($field: Field::read(r, concat!($prefix, ".", stringify!($field)))?,)+
+                })
+            }
+        }
+    };
+}
+
+record_codec!(Withdrawal, "withdrawal", [account, amount]);
+record_codec!(AgentApproval, "agent", [owner, agent, valid_until, name]);
+record_codec!(TpSlLink, "tp_sl", [owner, market, nonce, long]);
+record_codec!(LeverageSetting, "leverage", [owner, market, leverage]);
+record_codec!(
+    Meta,
+    "meta",
+    [
+        fees,
+        total_deposits,
+        total_withdrawals,
+        total_collateral,
+        next_withdrawal_id,
+        next_queue_index,
+        insolvent_accounts,
+    ]
+);
+
 impl Encode for Account {
     fn encode_to(&self, w: &mut Writer) {
         w.address(&self.owner)
@@ -449,72 +489,6 @@ impl Decode for MarketState {
     }
 }
 
-impl Encode for Withdrawal {
-    fn encode_to(&self, w: &mut Writer) {
-        w.address(&self.account).u64(self.amount);
-    }
-}
-
-impl Decode for Withdrawal {
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Withdrawal {
-            account: r.address("withdrawal.account")?,
-            amount: r.u64("withdrawal.amount")?,
-        })
-    }
-}
-
-impl Encode for Meta {
-    fn encode_to(&self, w: &mut Writer) {
-        w.i128(self.fees)
-            .u128(self.total_deposits)
-            .u128(self.total_withdrawals)
-            .i128(self.total_collateral);
-        w.u64(self.next_withdrawal_id).u64(self.next_queue_index);
-        w.u32(self.insolvent_accounts);
-    }
-}
-
-impl Decode for Meta {
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Meta {
-            fees: r.i128("meta.fees")?,
-            total_deposits: r.u128("meta.total_deposits")?,
-            total_withdrawals: r.u128("meta.total_withdrawals")?,
-            total_collateral: r.i128("meta.total_collateral")?,
-            next_withdrawal_id: r.u64("meta.next_withdrawal_id")?,
-            next_queue_index: r.u64("meta.next_queue_index")?,
-            insolvent_accounts: r.u32("meta.insolvent_accounts")?,
-        })
-    }
-}
-
-impl Encode for AgentApproval {
-    fn encode_to(&self, w: &mut Writer) {
-        w.address(&self.owner)
-            .address(&self.agent)
-            .u64(self.valid_until)
-            .bytes(self.name.as_bytes());
-    }
-}
-
-impl Decode for AgentApproval {
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let owner = r.address("agent.owner")?;
-        let agent = r.address("agent.agent")?;
-        let valid_until = r.u64("agent.valid_until")?;
-        let name = r.bytes("agent.name", crate::action::MAX_AGENT_NAME_BYTES)?;
-        let name =
-            String::from_utf8(name.to_vec()).map_err(|_| invalid("agent.name", "not UTF-8"))?;
-        Ok(AgentApproval {
-            owner,
-            agent,
-            valid_until,
-            name,
-        })
-    }
-}
-
 impl Encode for DeadManSwitch {
     fn encode_to(&self, w: &mut Writer) {
         w.address(&self.owner).u64(self.time_ms);
@@ -568,42 +542,6 @@ impl Decode for TriggerRecord {
             price: r.u64("trigger.price")?,
             size: r.u64("trigger.size")?,
             reduce_only: r.bool("trigger.reduce_only")?,
-        })
-    }
-}
-
-impl Encode for TpSlLink {
-    fn encode_to(&self, w: &mut Writer) {
-        w.address(&self.owner)
-            .u32(self.market)
-            .u64(self.nonce)
-            .bool(self.long);
-    }
-}
-
-impl Decode for TpSlLink {
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(TpSlLink {
-            owner: r.address("tp_sl.owner")?,
-            market: r.u32("tp_sl.market")?,
-            nonce: r.u64("tp_sl.nonce")?,
-            long: r.bool("tp_sl.long")?,
-        })
-    }
-}
-
-impl Encode for LeverageSetting {
-    fn encode_to(&self, w: &mut Writer) {
-        w.address(&self.owner).u32(self.market).u32(self.leverage);
-    }
-}
-
-impl Decode for LeverageSetting {
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(LeverageSetting {
-            owner: r.address("leverage.owner")?,
-            market: r.u32("leverage.market")?,
-            leverage: r.u32("leverage.leverage")?,
         })
     }
 }

@@ -1,7 +1,8 @@
 //! EIP-712 typed-data signing for the Vigil actions (DESIGN §2, normative: external
 //! wallets depend on every byte of it). The byte-level spec is docs/PROTOCOL.md Part 2.
 //!
-//! - `eip712`: domain separator, type strings and hashes, `struct_hash`, `signing_digest`.
+//! - `eip712`: domain separator, `struct_hash`, `signing_digest` (the actions' type strings
+//!   and hashes are generated from their declarations in `action/mod.rs`).
 //! - `recover`: the signature rules (v, range, low-S) and address recovery.
 //! - `sign`: deterministic signing for clients, the oracle feed and tests.
 //!
@@ -12,18 +13,9 @@ mod eip712;
 mod recover;
 mod sign;
 
+pub(crate) use eip712::h256;
 pub use eip712::{
-    AGENT_CANCEL_ALL_TYPE, AGENT_CANCEL_ALL_TYPEHASH, AGENT_CANCEL_TYPE, AGENT_CANCEL_TYPEHASH,
-    AGENT_ORDER_TYPE, AGENT_ORDER_TYPEHASH, AGENT_SCHEDULE_CANCEL_TYPE,
-    AGENT_SCHEDULE_CANCEL_TYPEHASH, APPROVE_AGENT_TYPE, APPROVE_AGENT_TYPEHASH, CANCEL_ALL_TYPE,
-    CANCEL_ALL_TYPEHASH, CANCEL_BY_CLIENT_ID_TYPE, CANCEL_BY_CLIENT_ID_TYPEHASH, CANCEL_TYPE,
-    CANCEL_TYPEHASH, CLIENT_ORDER_TYPE, CLIENT_ORDER_TYPEHASH, DOMAIN_NAME, DOMAIN_TYPE,
-    DOMAIN_TYPEHASH, DOMAIN_VERSION, IMPLIED_VOL_UPDATE_TYPE, IMPLIED_VOL_UPDATE_TYPEHASH,
-    LIQUIDATE_TYPE, LIQUIDATE_TYPEHASH, MODIFY_ORDER_TYPE, MODIFY_ORDER_TYPEHASH, ORDER_TYPE,
-    ORDER_TYPEHASH, PRICE_UPDATE_TYPE, PRICE_UPDATE_TYPEHASH, REVOKE_AGENT_TYPE,
-    REVOKE_AGENT_TYPEHASH, SCHEDULE_CANCEL_TYPE, SCHEDULE_CANCEL_TYPEHASH, SET_LEVERAGE_TYPE,
-    SET_LEVERAGE_TYPEHASH, StructHasher, TP_SL_TYPE, TP_SL_TYPEHASH, TRIGGER_ORDER_TYPE,
-    TRIGGER_ORDER_TYPEHASH, WITHDRAW_TYPE, WITHDRAW_TYPEHASH, domain_separator,
+    DOMAIN_NAME, DOMAIN_TYPE, DOMAIN_TYPEHASH, DOMAIN_VERSION, StructHasher, domain_separator,
     eip712_domain_separator, signing_digest, struct_hash, type_hash, typed_data_digest,
 };
 pub use recover::{

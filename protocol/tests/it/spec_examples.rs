@@ -2,6 +2,7 @@
 //! recomputed here from the code, and the test fails if the document no longer shows it.
 //! (The longer worked examples are also checked field by field by the tests the spec names.)
 
+use protocol::action::ActionKind;
 use protocol::batch::genesis_anchor;
 use protocol::genesis::Genesis;
 use protocol::merkle::merkle_root;
@@ -27,15 +28,15 @@ fn check(spec: &str, what: &str, value: H256) {
 fn signing_constants_match_the_spec() {
     let spec = spec();
     check(&spec, "the domain type hash", signing::DOMAIN_TYPEHASH);
-    for (name, hash) in [
-        ("Order", signing::ORDER_TYPEHASH),
-        ("Cancel", signing::CANCEL_TYPEHASH),
-        ("CancelAll", signing::CANCEL_ALL_TYPEHASH),
-        ("Withdraw", signing::WITHDRAW_TYPEHASH),
-        ("Liquidate", signing::LIQUIDATE_TYPEHASH),
-        ("PriceUpdate", signing::PRICE_UPDATE_TYPEHASH),
+    for kind in [
+        ActionKind::Order,
+        ActionKind::Cancel,
+        ActionKind::CancelAll,
+        ActionKind::Withdraw,
+        ActionKind::Liquidate,
+        ActionKind::PriceUpdate,
     ] {
-        check(&spec, name, hash);
+        check(&spec, kind.name(), kind.type_hash());
     }
 }
 
