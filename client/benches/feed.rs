@@ -32,7 +32,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use k256::ecdsa::SigningKey;
-use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Tx};
+use protocol::action::{Action, PriceUpdate, SignedAction, Tx};
 use protocol::api::sequencer::TxAccepted;
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::genesis::Genesis;
@@ -43,7 +43,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use test_support::{SettlementLayer, bind_loopback};
+use test_support::{SettlementLayer, bind_loopback, crossing_order};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use vigil_client::bench::{percentile, recovery};
@@ -103,25 +103,15 @@ impl Market {
     fn orders(&self, count: usize, first_nonce: u64) -> Vec<Vec<u8>> {
         (0..count)
             .map(|i| {
-                let t = i % self.traders.len();
-                let seller = t.is_multiple_of(2);
-                let action = Action::Order(Order {
-                    account: address_of(&self.traders[t]),
-                    market: MARKET,
-                    is_buy: !seller,
-                    price: self.price,
-                    size: 1,
-                    tif: if seller {
-                        TimeInForce::Gtc
-                    } else {
-                        TimeInForce::Ioc
-                    },
-                    reduce_only: false,
-                    nonce: first_nonce + (i / self.traders.len()) as u64,
-                    expires_at: u64::MAX / 2,
-                });
-                let signed = sign_action(&self.traders[t], action, &self.domain);
-                serde_json::to_vec(&signed).expect("JSON")
+                let order = crossing_order(
+                    &self.traders,
+                    MARKET,
+                    self.price,
+                    first_nonce,
+                    i,
+                    &self.domain,
+                );
+                serde_json::to_vec(&order).expect("JSON")
             })
             .collect()
     }

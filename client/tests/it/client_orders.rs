@@ -5,56 +5,78 @@
 //! and each command's main refusals. The rows run in order, each once (text or `--json`),
 //! since each changes the account; a row may save a `--json` value for later rows.
 
-use crate::support::{DevnetProcess, vigil};
+use crate::support::{DevnetProcess, vigil, vigil_json, wait_blocking};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// One step: `args` after `vigil` (`{name}` filled from what setup and earlier rows
-/// saved), its exit code, fragments stdout+stderr must hold (also filled), `--json` pointers
-/// that must equal a value (`None`: be present), and a pointer whose value is saved as
-/// `{key}`.
-struct Row {
+/// One step: `args` after `vigil` (split on white space, then each `{name}` filled from
+/// what setup and earlier rows saved), its exit code, fragments stdout+stderr must hold
+/// (also filled), `--json` pointers that must equal a value (`None`: be present), and a
+/// pointer whose value is saved as `{key}`.
+pub(crate) struct Row {
     point: &'static str,
     json: bool,
-    args: &'static [&'static str],
+    args: &'static str,
     code: i32,
     has: &'static [&'static str],
-    pointers: &'static [(&'static str, Option<&'static str>)],
+    pointers: Pointers,
     save: Option<(&'static str, &'static str)>,
 }
 
-const ROWS: &[Row] = &[
+pub(crate) type Pointers = &'static [(&'static str, Option<&'static str>)];
+
+/// A row run as text: its exit code and the fragments its output must hold.
+pub(crate) const fn text(
+    point: &'static str,
+    args: &'static str,
+    code: i32,
+    has: &'static [&'static str],
+) -> Row {
     Row {
-        point: "a client id and a good-till-time make a ClientOrder, named in the headline",
+        point,
         json: false,
-        args: &[
-            "order",
-            "buy",
-            "BTC-PERP",
-            "0.01",
-            "@",
-            "{low}",
-            "--client-id",
-            "7",
-            "--expires-in",
-            "1h",
-            "--name",
-            "dev1",
-        ],
-        code: 0,
-        has: &["order id", "client id 7", "good till", "UTC"],
+        args,
+        code,
+        has,
         pointers: &[],
         save: None,
-    },
+    }
+}
+
+/// A row run with `--json` that succeeds: the pointers that must equal a value, and what
+/// to save for later rows.
+pub(crate) const fn json(
+    point: &'static str,
+    args: &'static str,
+    pointers: Pointers,
+    save: Option<(&'static str, &'static str)>,
+) -> Row {
     Row {
-        point: "orders: id, client id, market, side, price, size, filled, status, expiry",
-        json: false,
-        args: &["orders", "--name", "dev1"],
+        point,
+        json: true,
+        args,
         code: 0,
-        has: &[
+        has: &[],
+        pointers,
+        save,
+    }
+}
+
+const ROWS: &[Row] = &[
+    text(
+        "a client id and a good-till-time make a ClientOrder, named in the headline",
+        "order buy BTC-PERP 0.01 @ {low} --client-id 7 --expires-in 1h --name dev1",
+        0,
+        &["order id", "client id 7", "good till", "UTC"],
+    ),
+    text(
+        "orders: id, client id, market, side, price, size, filled, status, expiry",
+        "orders --name dev1",
+        0,
+        &[
             "client id",
             "expiry",
             "BTC-PERP",
@@ -63,275 +85,133 @@ const ROWS: &[Row] = &[
             "resting",
             "UTC",
         ],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "orders --json: the client id and the sizes with their decimals",
-        json: true,
-        args: &["orders", "--account", "{dev1}", "--market", "BTC-PERP"],
-        code: 0,
-        has: &[],
-        pointers: &[
+    ),
+    json(
+        "orders --json: the client id and the sizes with their decimals",
+        "orders --account {dev1} --market BTC-PERP",
+        &[
             ("/orders/0/client_id", Some("7")),
             ("/orders/0/size_decimal", Some("0.0100")),
             ("/orders/0/status", Some("resting")),
             ("/orders/0/market_symbol", Some("BTC-PERP")),
             ("/orders/0/expires_at_ms", None),
         ],
-        save: Some(("{order}", "/orders/0/nonce")),
-    },
-    Row {
-        point: "a client id in use is refused with its code",
-        json: false,
-        args: &[
-            "order",
-            "buy",
-            "BTC-PERP",
-            "0.01",
-            "@",
-            "{low}",
-            "--client-id",
-            "7",
-            "--name",
-            "dev1",
-        ],
-        code: 1,
-        has: &["client_id_taken"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "a smaller size at the same price keeps priority",
-        json: true,
-        args: &[
-            "modify",
-            "--client-id",
-            "7",
-            "--size",
-            "0.005",
-            "--name",
-            "dev1",
-        ],
-        code: 0,
-        has: &[],
-        pointers: &[("/priority_kept", Some("true")), ("/client_id", Some("7"))],
-        save: None,
-    },
-    Row {
-        point: "a new price loses priority, and says so; by id",
-        json: false,
-        args: &["modify", "{order}", "--price", "{lower}", "--name", "dev1"],
-        code: 0,
-        has: &["modified", "time priority lost: the price changed"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "the history shows one entry per modify, the replaced ones as modified",
-        json: false,
-        args: &["history", "orders", "--name", "dev1"],
-        code: 0,
-        has: &["modified", "resting"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "modify needs new terms",
-        json: false,
-        args: &["modify", "--client-id", "7", "--name", "dev1"],
-        code: 2,
-        has: &["give --price P, --size S or both"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "modify of an unknown order names the list command",
-        json: false,
-        args: &["modify", "12345", "--price", "1", "--name", "dev1"],
-        code: 2,
-        has: &["no open order 12345", "`vigil orders --account {dev1}`"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "cancel by client id",
-        json: false,
-        args: &["cancel", "--client-id", "7", "--name", "dev1"],
-        code: 0,
-        has: &["cancelled the order with client id 7"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "a client id no longer open is refused with its code",
-        json: false,
-        args: &["cancel", "--client-id", "7", "--name", "dev1"],
-        code: 1,
-        has: &["client_order_not_found"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "a stop-market: a TriggerOrder, waiting for the mark",
-        json: true,
-        args: &[
-            "order", "sell", "BTC-PERP", "0.01", "--stop", "{low}", "--name", "dev1",
-        ],
-        code: 0,
-        has: &[],
-        pointers: &[
+        Some(("{order}", "/orders/0/nonce")),
+    ),
+    text(
+        "a client id in use is refused with its code",
+        "order buy BTC-PERP 0.01 @ {low} --client-id 7 --name dev1",
+        1,
+        &["client_id_taken"],
+    ),
+    json(
+        "a smaller size at the same price keeps priority",
+        "modify --client-id 7 --size 0.005 --name dev1",
+        &[("/priority_kept", Some("true")), ("/client_id", Some("7"))],
+        None,
+    ),
+    text(
+        "a new price loses priority, and says so; by id",
+        "modify {order} --price {lower} --name dev1",
+        0,
+        &["modified", "time priority lost: the price changed"],
+    ),
+    text(
+        "the history shows one entry per modify, the replaced ones as modified",
+        "history orders --name dev1",
+        0,
+        &["modified", "resting"],
+    ),
+    text(
+        "modify needs new terms",
+        "modify --client-id 7 --name dev1",
+        2,
+        &["give --price P, --size S or both"],
+    ),
+    text(
+        "modify of an unknown order names the list command",
+        "modify 12345 --price 1 --name dev1",
+        2,
+        &["no open order 12345", "`vigil orders --account {dev1}`"],
+    ),
+    text(
+        "cancel by client id",
+        "cancel --client-id 7 --name dev1",
+        0,
+        &["cancelled the order with client id 7"],
+    ),
+    text(
+        "a client id no longer open is refused with its code",
+        "cancel --client-id 7 --name dev1",
+        1,
+        &["client_order_not_found"],
+    ),
+    json(
+        "a stop-market: a TriggerOrder, waiting for the mark",
+        "order sell BTC-PERP 0.01 --stop {low} --name dev1",
+        &[
             ("/trigger_kind", Some("stop_market")),
             ("/trigger_price", None),
         ],
-        save: Some(("{stop}", "/order_id")),
-    },
-    Row {
-        point: "a take-profit-limit, reduce-only, in words",
-        json: false,
-        args: &[
-            "order",
-            "buy",
-            "BTC-PERP",
-            "0.01",
-            "@",
-            "{low}",
-            "--take-profit",
-            "{lower}",
-            "--reduce-only",
-            "--name",
-            "dev1",
-        ],
-        code: 0,
-        has: &[
+        Some(("{stop}", "/order_id")),
+    ),
+    text(
+        "a take-profit-limit, reduce-only, in words",
+        "order buy BTC-PERP 0.01 @ {low} --take-profit {lower} --reduce-only --name dev1",
+        0,
+        &[
             "take-profit order id",
             "when the mark falls to",
             "then a limit order @",
             "reduce-only",
         ],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "orders lists the waiting trigger orders",
-        json: false,
-        args: &["orders", "--name", "dev1"],
-        code: 0,
-        has: &["waiting: stop, mark ≤", "waiting: take profit, mark ≤"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "cancel by id finds a trigger order's market",
-        json: false,
-        args: &["cancel", "{stop}", "--name", "dev1"],
-        code: 0,
-        has: &["cancelled order {stop}"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "a trigger order takes no client id",
-        json: false,
-        args: &[
-            "order",
-            "buy",
-            "BTC-PERP",
-            "0.01",
-            "--stop",
-            "{low}",
-            "--client-id",
-            "3",
-            "--name",
-            "dev1",
-        ],
-        code: 2,
-        has: &["cannot be used with"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "a duration needs a unit",
-        json: false,
-        args: &[
-            "order",
-            "buy",
-            "BTC-PERP",
-            "0.01",
-            "@",
-            "{low}",
-            "--expires-in",
-            "10",
-            "--name",
-            "dev1",
-        ],
-        code: 2,
-        has: &["give a whole number and a unit"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "an agent places a client order naming the account",
-        json: true,
-        args: &[
-            "order",
-            "buy",
-            "BTC-PERP",
-            "0.01",
-            "@",
-            "{low}",
-            "--client-id",
-            "9",
-            "--name",
-            "bot",
-            "--as",
-            "{dev1}",
-        ],
-        code: 0,
-        has: &[],
-        pointers: &[
+    ),
+    text(
+        "orders lists the waiting trigger orders",
+        "orders --name dev1",
+        0,
+        &["waiting: stop, mark ≤", "waiting: take profit, mark ≤"],
+    ),
+    text(
+        "cancel by id finds a trigger order's market",
+        "cancel {stop} --name dev1",
+        0,
+        &["cancelled order"],
+    ),
+    text(
+        "a trigger order takes no client id",
+        "order buy BTC-PERP 0.01 --stop {low} --client-id 3 --name dev1",
+        2,
+        &["cannot be used with"],
+    ),
+    text(
+        "a duration needs a unit",
+        "order buy BTC-PERP 0.01 @ {low} --expires-in 10 --name dev1",
+        2,
+        &["give a whole number and a unit"],
+    ),
+    json(
+        "an agent places a client order naming the account",
+        "order buy BTC-PERP 0.01 @ {low} --client-id 9 --name bot --as {dev1}",
+        &[
             ("/account", Some("{dev1}")),
             ("/agent", Some("{bot}")),
             ("/client_id", Some("9")),
         ],
-        save: None,
-    },
-    Row {
-        point: "the agent modifies and cancels it by client id",
-        json: false,
-        args: &[
-            "modify",
-            "--client-id",
-            "9",
-            "--size",
-            "0.02",
-            "--name",
-            "bot",
-            "--as",
-            "{dev1}",
-        ],
-        code: 0,
-        has: &["time priority lost: the size grew", "as its agent"],
-        pointers: &[],
-        save: None,
-    },
-    Row {
-        point: "the agent cancels by client id",
-        json: false,
-        args: &[
-            "cancel",
-            "--client-id",
-            "9",
-            "--name",
-            "bot",
-            "--as",
-            "{dev1}",
-        ],
-        code: 0,
-        has: &["client id 9", "as its agent"],
-        pointers: &[],
-        save: None,
-    },
+        None,
+    ),
+    text(
+        "the agent modifies and cancels it by client id",
+        "modify --client-id 9 --size 0.02 --name bot --as {dev1}",
+        0,
+        &["time priority lost: the size grew", "as its agent"],
+    ),
+    text(
+        "the agent cancels by client id",
+        "cancel --client-id 9 --name bot --as {dev1}",
+        0,
+        &["client id 9", "as its agent"],
+    ),
 ];
 
 #[test]
@@ -349,13 +229,13 @@ fn client_orders_modify_and_trigger_orders_work_from_the_cli() {
 /// The mark's 93 % and 92 % in whole dollars (inside the 10 % price band) (`{low}`, `{lower}`), dev1's address, and a
 /// `bot` key dev1 approved as its agent.
 fn setup(h: &Path) -> BTreeMap<String, String> {
-    let mark = wait(|| {
-        let json = run_json(h, &["markets"]);
+    let mark = wait_blocking(PATIENCE, || {
+        let json = vigil_json(h, &["markets"]);
         let micro = json["markets"][0]["mark_price"].as_u64()?;
         (micro > 0).then_some(micro / 1_000_000)
     });
     let address = |name: &str| {
-        run_json(h, &["keys", "show", "--name", name])["account"]
+        vigil_json(h, &["keys", "show", "--name", name])["account"]
             .as_str()
             .expect("an address")
             .to_string()
@@ -371,15 +251,19 @@ fn setup(h: &Path) -> BTreeMap<String, String> {
     ])
 }
 
-fn fill(text: &str, values: &BTreeMap<String, String>) -> String {
+pub(crate) fn fill(text: &str, values: &BTreeMap<String, String>) -> String {
     values
         .iter()
         .fold(text.to_string(), |t, (k, v)| t.replace(k.as_str(), v))
 }
 
-fn check(h: &Path, row: &Row, values: &mut BTreeMap<String, String>) {
+pub(crate) fn check(h: &Path, row: &Row, values: &mut BTreeMap<String, String>) {
     let point = row.point;
-    let mut args: Vec<String> = row.args.iter().map(|a| fill(a, values)).collect();
+    let mut args: Vec<String> = row
+        .args
+        .split_whitespace()
+        .map(|a| fill(a, values))
+        .collect();
     if row.json {
         args.insert(0, "--json".into());
     }
@@ -419,23 +303,4 @@ fn check(h: &Path, row: &Row, values: &mut BTreeMap<String, String>) {
             .unwrap_or_else(|| panic!("{point}: {pointer}: {json}"));
         values.insert(key.to_string(), got.to_string());
     }
-}
-
-fn run_json(h: &Path, args: &[&str]) -> serde_json::Value {
-    let mut full = vec!["--json"];
-    full.extend(args);
-    vigil(h, None, &full).json()
-}
-
-/// Polls `check` (bounded in count and time) until it yields a value.
-fn wait<T>(mut check: impl FnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    for _ in 0..10_000 {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(started.elapsed() < PATIENCE, "timed out");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("gave up");
 }

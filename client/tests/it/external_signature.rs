@@ -137,15 +137,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     seq.submit(&price).await.expect("price update accepted");
 
     // eth-account's bytes, exactly as a wallet would send them.
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/tx", m.sequencer_url))
-        .header("content-type", "application/json")
-        .body(ORDER_JSON)
-        .send()
-        .await
-        .expect("POST /v1/tx");
-    let status = response.status();
-    let body = response.text().await.expect("body");
+    let (status, body) = post_tx(&m.sequencer_url, ORDER_JSON).await;
     assert_eq!(status, 200, "{body}");
     let accepted: TxAccepted = serde_json::from_str(&body).expect("a receipt");
     assert_eq!(accepted.receipt.status.code(), "ok", "{body}");
@@ -178,8 +170,8 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     net.shutdown().await.expect("clean shutdown");
 }
 
-/// Posts `body` (a wallet's exact bytes) to `POST /v1/tx` and returns the receipt.
-async fn post_raw(sequencer_url: &str, body: &'static str) -> TxAccepted {
+/// Posts `body` (a wallet's exact bytes) to `POST /v1/tx`: the HTTP status and the body.
+async fn post_tx(sequencer_url: &str, body: &'static str) -> (reqwest::StatusCode, String) {
     let response = reqwest::Client::new()
         .post(format!("{sequencer_url}/v1/tx"))
         .header("content-type", "application/json")
@@ -188,7 +180,21 @@ async fn post_raw(sequencer_url: &str, body: &'static str) -> TxAccepted {
         .await
         .expect("POST /v1/tx");
     let status = response.status();
-    let text = response.text().await.expect("body");
+    (status, response.text().await.expect("body"))
+}
+
+/// Posts `body` and expects the engine's refusal: HTTP 422 naming `code` (so the signature
+/// verified). Returns the response body.
+async fn refused(sequencer_url: &str, body: &'static str, code: &str) -> String {
+    let (status, text) = post_tx(sequencer_url, body).await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains(code), "{text}");
+    text
+}
+
+/// Posts `body` (a wallet's exact bytes) to `POST /v1/tx` and returns the receipt.
+async fn post_raw(sequencer_url: &str, body: &'static str) -> TxAccepted {
+    let (status, text) = post_tx(sequencer_url, body).await;
     assert_eq!(status, 200, "{text}");
     let accepted: TxAccepted = serde_json::from_str(&text).expect("a receipt");
     assert_eq!(accepted.receipt.status.code(), "ok", "{text}");
@@ -315,15 +321,5 @@ async fn triggers_filed(sequencer_url: &str, seq: &SequencerClient, account: &Ad
         .map(|t| (t.nonce, t.trigger_price))
         .collect();
     assert_eq!(rows, vec![(9, 45_000_000_000), (10, 60_000_000_000)]);
-    let response = reqwest::Client::new()
-        .post(format!("{sequencer_url}/v1/tx"))
-        .header("content-type", "application/json")
-        .body(TP_SL_JSON)
-        .send()
-        .await
-        .expect("POST /v1/tx");
-    let status = response.status();
-    let body = response.text().await.expect("body");
-    assert_eq!(status, 422, "{body}");
-    assert!(body.contains("no_position"), "{body}");
+    refused(sequencer_url, TP_SL_JSON, "no_position").await;
 }

@@ -97,6 +97,27 @@ where
     panic!("timed out after {PATIENCE:?} waiting for {what}");
 }
 
+/// `vigil --json ARGS` with no settlement-layer URL, which must succeed: its JSON.
+pub fn vigil_json(home: &Path, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["--json"];
+    full.extend(args);
+    vigil(home, None, &full).json()
+}
+
+/// `wait_for` for tests that drive a `vigil devnet` child from a plain thread: polls
+/// `check` until it yields a value, bounded in attempts and by `patience`.
+pub fn wait_blocking<T>(patience: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    for _ in 0..10_000 {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < patience, "timed out");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("gave up");
+}
+
 /// A `vigil devnet` child on OS-picked ports with fast blocks and a short window, for the
 /// tests that run the real binary as a user would (the README walkthrough, the usability
 /// table); SIGKILL on drop if a test failed half-way.

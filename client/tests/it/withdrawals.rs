@@ -20,6 +20,15 @@ async fn funded_alice(rollup: &Rollup, home: &Path, usdc: &str, micro: i128) -> 
     alice
 }
 
+/// `vigil --json <command…> --wait --timeout-secs 60 --name alice` (a withdrawal, plain
+/// or forced, followed until it is done), which must succeed.
+async fn waiting(rollup: &Rollup, home: &Path, command: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(command);
+    args.extend_from_slice(&["--wait", "--timeout-secs", "60", "--name", "alice"]);
+    rollup.vigil(home, &args).await.json()
+}
+
 /// `vigil --json l1 claim --withdrawal-id <id> --name alice`, which must succeed.
 async fn claim_by_id(rollup: &Rollup, home: &Path, id: &str) -> serde_json::Value {
     let args = [
@@ -41,22 +50,7 @@ async fn withdraw_wait_then_claim_by_id() {
     let h = home.path();
     let alice = funded_alice(&rollup, h, "1,000", 1_000_000_000).await;
 
-    let waited = rollup
-        .vigil(
-            h,
-            &[
-                "--json",
-                "withdraw",
-                "250",
-                "--wait",
-                "--timeout-secs",
-                "60",
-                "--name",
-                "alice",
-            ],
-        )
-        .await
-        .json();
+    let waited = waiting(&rollup, h, &["withdraw", "250"]).await;
     assert_eq!(waited["status"]["status"], "claimable", "{waited}");
     assert_eq!(int(&waited["amount"]), 250_000_000);
     let id = waited["withdrawal_id"].to_string();
@@ -98,23 +92,7 @@ async fn forced_withdrawal_is_included_and_claimable_after_the_window() {
     let h = home.path();
     let alice = funded_alice(&rollup, h, "1,000", 1_000_000_000).await;
 
-    let forced = rollup
-        .vigil(
-            h,
-            &[
-                "--json",
-                "force",
-                "withdraw",
-                "100",
-                "--wait",
-                "--timeout-secs",
-                "60",
-                "--name",
-                "alice",
-            ],
-        )
-        .await
-        .json();
+    let forced = waiting(&rollup, h, &["force", "withdraw", "100"]).await;
     assert_eq!(
         int(&forced["queue_index"]),
         1,
