@@ -82,13 +82,16 @@ pub fn resolve_order_id(typed: u64, ids: &[u64]) -> Result<Option<u64>, Vec<u64>
 mod tests {
     use super::*;
 
+    /// What resolving a typed id gives: the one full id (or none), or the ambiguous ones.
+    type Resolved = Result<Option<u64>, Vec<u64>>;
+
     #[test]
     fn short_order_ids_print_and_resolve() {
         assert_eq!(order_id(1_765_038_123_456_789), "456789");
         assert_eq!(order_id(1_765_038_123_000_042), "000042");
         assert_eq!(order_id(7), "7");
         let ids = [1_765_038_123_456_789, 1_765_038_124_000_042, 7];
-        let table: &[(u64, Result<Option<u64>, Vec<u64>>)] = &[
+        let table: &[(u64, Resolved)] = &[
             (456_789, Ok(Some(1_765_038_123_456_789))),
             (42, Ok(Some(1_765_038_124_000_042))),
             (7, Ok(Some(7))),

@@ -136,7 +136,7 @@ async fn tell(home: &Path, net: &RunningDevnet, told: &mut Told) -> Result<(), S
     let short = step(home, net, told, "account --name dev2").await?;
     expect_positions(&short.json, &[(&put_name, -1_000)])?;
     let margin = short.json["option_positions"][0]["initial_margin"].as_i64();
-    if !margin.is_some_and(|m| m > 0) {
+    if margin.is_none_or(|m| m <= 0) {
         return Err(format!(
             "dev2's short put carries no margin: {}",
             short.json

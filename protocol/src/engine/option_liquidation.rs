@@ -40,10 +40,12 @@ use crate::state::{State, StateError};
 /// The most paths a `Liquidate` on a series touches (`engine::bounds`; counted exactly in
 /// the engine tests): 8 leaves (the liquidator's nonce leaf and account, the account, its
 /// insolvency key, the cancel probe, the fund's account, the series' market leaf, the
-/// meta leaf), the margin walk (2·M), the orders cancelled (4·O) and 3 per long closed
-/// (its ADL entry, position and account).
+/// meta leaf), the margin walk (2·M), the orders cancelled (4·O), 3 per long closed
+/// (its ADL entry, position and account), and the TP/SL check of every changed position,
+/// the short's and the K longs' (`TP_SL_CLOSE_PATHS` each, Part 4 §24).
 pub fn option_liquidation_paths(s: BoundSizes) -> usize {
-    8 + 2 * s.markets + 4 * s.open_orders + 3 * ADL_MAX_COUNTERPARTIES
+    let k = ADL_MAX_COUNTERPARTIES;
+    8 + 2 * s.markets + 4 * s.open_orders + 3 * k + (1 + k) * super::triggers::TP_SL_CLOSE_PATHS
 }
 
 /// `Liquidate` on a series: the checks, the cancels, the close against the longs, the fee.

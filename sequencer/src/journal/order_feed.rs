@@ -13,6 +13,9 @@ use protocol::api::stream::{OrderEvent, OrderUpdate, WithdrawalUpdate};
 use protocol::primitives::Address;
 use rusqlite::{Connection, params};
 
+/// One source of an account's order events: a query reading up to `n` of them on a walk.
+type OrderSource = fn(&Connection, &Address, Walk, u64) -> Result<Vec<OrderUpdate>, JournalError>;
+
 /// `account`'s order events with `seq > after`, oldest first (events of one transaction in
 /// the order placed, filled, cancelled), about `limit` per source (`sizes` is `limit` and
 /// the first read, as for `history::whole_transactions`), and the cursor (the page's last
@@ -26,11 +29,10 @@ pub fn account_order_events(
     sizes: (u64, u64),
 ) -> Result<(Vec<OrderUpdate>, Option<u64>), JournalError> {
     let walk = Walk::OldestAfter(after);
-    let whole =
-        |read: fn(&Connection, &Address, Walk, u64) -> Result<Vec<OrderUpdate>, JournalError>| {
-            let read = |c: &Connection, walk, n| read(c, account, walk, n);
-            history::whole_transactions(conn, walk, sizes, read, |e: &OrderUpdate| e.seq)
-        };
+    let whole = |read: OrderSource| {
+        let read = |c: &Connection, walk, n| read(c, account, walk, n);
+        history::whole_transactions(conn, walk, sizes, read, |e: &OrderUpdate| e.seq)
+    };
     let sources = [whole(placed)?, whole(filled)?, whole(account_cancels)?];
     Ok(merge_whole_transactions(sources))
 }

@@ -177,7 +177,13 @@ fn at_most_k_longs_per_action_and_the_paths_counted() {
         &sim.liquidate(KEEPER, SHORT, CALL_60K),
         Status::NotLiquidatable,
     );
-    assert_eq!(first, 3 + 8 + 4 + 3 * k, "paths of the first liquidation");
+    // Each changed position (the short's, the K longs') also has its TP/SL link read
+    // (Part 4 §24); none has a pair, so its removal's other 5 paths are not touched.
+    assert_eq!(
+        first,
+        3 + 8 + 4 + 3 * k + (1 + k),
+        "paths of the first liquidation"
+    );
     let sizes = protocol::action::BoundSizes {
         markets: 2,
         fills: 0,
@@ -185,7 +191,7 @@ fn at_most_k_longs_per_action_and_the_paths_counted() {
     };
     assert_eq!(
         protocol::engine::option_liquidation_paths(sizes),
-        first - 3,
+        first - 3 + (1 + k) * (protocol::engine::triggers::TP_SL_CLOSE_PATHS - 1),
         "the bound, reached: one series (2 of M's paths each), no order, K longs"
     );
 }
