@@ -692,7 +692,8 @@ impl Workload {
     /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
     /// bid 1 % below the price for an hour (`expire-early`), 2x leverage in the first market
     /// (`leverage-dropped`), a small fill between traders 1 and 0 (`bad-fill`,
-    /// `skip-liquidation-check`); none for the others. Each is signed with fresh nonces,
+    /// `skip-liquidation-check`, and `adl-misranked`, which needs positions to misrank);
+    /// none for the others. Each is signed with fresh nonces,
     /// so offering it again is harmless.
     pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Vec<Tx> {
         use crate::fault::Fault;
@@ -700,7 +701,10 @@ impl Workload {
         let price = self.prices[0];
         let market = self.genesis.markets[0].clone();
         let size = market.lot_size * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
-        if matches!(fault, Fault::BadFill | Fault::SkipLiquidationCheck) {
+        if matches!(
+            fault,
+            Fault::BadFill | Fault::SkipLiquidationCheck | Fault::AdlMisranked
+        ) {
             return self.crossing_pair(now_ms);
         }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);

@@ -48,7 +48,9 @@ pub type ViewReceiver = watch::Receiver<Arc<ReadView>>;
 /// orders) and beside it the account's option series positions (docs/PROTOCOL.md Part 8
 /// §11): contracts, mark, value, margin and greeks. Their value and margin are already in
 /// the view's equity and margin figures; this lists them per series.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+/// Deserialized by hand (below): serde's `flatten` buffers the fields in a form that has no
+/// `i128`, so the view's signed amounts would not decode.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AccountBody {
     #[serde(flatten)]
     #[schema(value_type = protocol::engine::view::AccountView)]
@@ -60,6 +62,27 @@ pub struct AccountBody {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub option_positions: Vec<protocol::engine::option_quote::OptionPositionView>,
+}
+
+impl<'de> serde::Deserialize<'de> for AccountBody {
+    /// The engine view's fields and `option_positions` beside them: the list is taken out of
+    /// the object, and the rest decodes as the view.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = serde_json::Value::deserialize(d)?;
+        let option_positions = match value
+            .as_object_mut()
+            .and_then(|o| o.remove("option_positions"))
+        {
+            Some(list) => serde_json::from_value(list).map_err(D::Error::custom)?,
+            None => Vec::new(),
+        };
+        let account = serde_json::from_value(value).map_err(D::Error::custom)?;
+        Ok(AccountBody {
+            account,
+            option_positions,
+        })
+    }
 }
 
 impl AccountBody {

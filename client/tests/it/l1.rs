@@ -58,7 +58,7 @@ async fn faucet_balance_deposit() {
     let text = run(h, &l1.url, &["l1", "balance", "--name", "alice"])
         .await
         .ok();
-    assert!(text.contains("1,000.00 USDC"), "{text}");
+    assert!(text.contains("1,000.000000 USDC"), "{text}");
 
     let first = run(
         h,
