@@ -48,8 +48,8 @@ pub type ViewReceiver = watch::Receiver<Arc<ReadView>>;
 /// orders) and beside it the account's option series positions (docs/PROTOCOL.md Part 8
 /// §11): contracts, mark, value, margin and greeks. Their value and margin are already in
 /// the view's equity and margin figures; this lists them per series.
-/// Deserialized by hand (below): serde's `flatten` buffers the fields in a form that has no
-/// `i128`, so the view's signed amounts would not decode.
+// Deserialized by hand (below): serde's `flatten` buffers the fields in a form that has no
+// `i128`, so the view's signed amounts would not decode.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AccountBody {
     #[serde(flatten)]
