@@ -129,3 +129,37 @@ fn the_escape_demo_tells_both_acts_and_exits_0() {
         "every step, in order"
     );
 }
+
+/// `vigil demo options --json`: the chain, a call and a put traded, positions and margin;
+/// every step ran (the demo checks each one's outcome itself and says `ok` only then).
+#[test]
+fn the_options_demo_trades_a_call_and_a_put_and_exits_0() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let run = crate::support::vigil(home.path(), None, &["--json", "demo", "options"]);
+    let value = run.json();
+    assert_eq!(
+        (value["ok"].clone(), value["demo"].clone()),
+        (true.into(), "options".into()),
+        "{value}"
+    );
+    let commands: Vec<String> = value["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let words: Vec<&str> = s["command"].as_str().unwrap_or("").split(' ').collect();
+            words[..3.min(words.len())].join(" ")
+        })
+        .collect();
+    let expected = [
+        "vigil options chain",
+        "vigil order sell",
+        "vigil order buy",
+        "vigil order buy",
+        "vigil order sell",
+        "vigil options chain",
+        "vigil positions --name",
+        "vigil account --name",
+    ];
+    assert_eq!(commands, expected, "every step, in order");
+}

@@ -21,13 +21,44 @@ use serde::{Deserialize, Serialize};
 /// The greeks of one whole contract (or of a position), 18-decimal fixed point:
 /// delta per unit of underlying, gamma per whole USDC of index, vega in micro-USDC per
 /// volatility point, theta in micro-USDC per day. All 0 once the series is settled or
-/// while the underlying has no index.
+/// while the underlying has no index. In JSON each is a decimal string: a BTC option's
+/// vega is about 10^25 in these units, past what a JSON number holds exactly (2^53 in
+/// JavaScript, 2^64 in most parsers).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Greeks {
+    #[serde(with = "decimal_string")]
     pub delta_e18: i128,
+    #[serde(with = "decimal_string")]
     pub gamma_e18: i128,
+    #[serde(with = "decimal_string")]
     pub vega_e18: i128,
+    #[serde(with = "decimal_string")]
     pub theta_e18: i128,
+}
+
+/// An `i128` as a JSON decimal string (`"-12345"`); a number is accepted back too.
+mod decimal_string {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Text(String),
+            Number(i64),
+        }
+        match Form::deserialize(d)? {
+            Form::Text(t) => t
+                .parse()
+                .map_err(|_| D::Error::custom(format!("{t:?} is not a decimal integer"))),
+            Form::Number(n) => Ok(i128::from(n)),
+        }
+    }
 }
 
 /// One listed series as the chain shows it.
