@@ -15,7 +15,7 @@ use crate::units::{format_price, format_size_fixed, format_usdc_fixed, format_ut
 use protocol::api::sequencer::MarketInfo;
 use protocol::primitives::Address;
 use sequencer::journal::ledger::{
-    FundingPayment, OrderEntry, OrderStatus, Transfer, TransferKind, TransferStatus,
+    FundingPayment, OrderEntry, Transfer, TransferKind, TransferStatus,
 };
 use serde_json::json;
 
@@ -122,16 +122,7 @@ async fn orders(cli: &Cli, args: &LedgerArgs) -> anyhow::Result<Output> {
 }
 
 fn status_words(o: &OrderEntry) -> String {
-    let word = match o.status {
-        OrderStatus::Resting => "resting",
-        OrderStatus::PartiallyFilled => "partially filled",
-        OrderStatus::Filled => "filled",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Expired => "expired",
-        OrderStatus::Rejected => "rejected",
-        OrderStatus::Modified => "modified",
-        OrderStatus::Waiting => "waiting",
-    };
+    let word = super::orders::status_word(o.status);
     match &o.reason {
         Some(reason) => format!("{word} ({})", reason.replace('_', " ")),
         None => word.to_string(),

@@ -137,7 +137,8 @@ fn side_word(side: Side) -> &'static str {
     }
 }
 
-fn status_word(status: OrderStatus) -> &'static str {
+/// An order's status as the CLI says it (the orders and ledger views share it).
+pub(super) fn status_word(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Resting => "resting",
         OrderStatus::PartiallyFilled => "partially filled",

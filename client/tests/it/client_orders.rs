@@ -216,11 +216,16 @@ const ROWS: &[Row] = &[
 
 #[test]
 fn client_orders_modify_and_trigger_orders_work_from_the_cli() {
+    run_rows(ROWS, setup);
+}
+
+/// Every row of `rows` against one fresh devnet, with the values `setup` names.
+pub(crate) fn run_rows(rows: &[Row], setup: fn(&Path) -> BTreeMap<String, String>) {
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
     let devnet = DevnetProcess::start(h, &[]).0;
     let mut values = setup(h);
-    for row in ROWS {
+    for row in rows {
         check(h, row, &mut values);
     }
     devnet.stop();

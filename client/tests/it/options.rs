@@ -4,8 +4,8 @@
 //! `vigil account`. The rows run in order, each once, since trades change the accounts
 //! (the row machinery is `client_orders`'s).
 
-use crate::client_orders::{Row, check, json, text};
-use crate::support::{DevnetProcess, vigil_json, wait_blocking};
+use crate::client_orders::{Row, json, text};
+use crate::support::{vigil_json, wait_blocking};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -121,14 +121,7 @@ const ROWS: &[Row] = &[
 
 #[test]
 fn option_chain_orders_and_positions_work_from_the_cli() {
-    let home = tempfile::tempdir().expect("temp dir");
-    let h = home.path();
-    let devnet = DevnetProcess::start(h, &[]).0;
-    let mut values = setup(h);
-    for row in ROWS {
-        check(h, row, &mut values);
-    }
-    devnet.stop();
+    crate::client_orders::run_rows(ROWS, setup);
 }
 
 /// The at-the-money call and put of the listed chain (`{call}`, `{put}`) and their expiry

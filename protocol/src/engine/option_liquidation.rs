@@ -48,6 +48,25 @@ pub fn option_liquidation_paths(s: BoundSizes) -> usize {
     8 + 2 * s.markets + 4 * s.open_orders + 3 * k + (1 + k) * super::triggers::TP_SL_CLOSE_PATHS
 }
 
+/// Whether `account`'s position in `series` is a short that `Liquidate` may close at `ctx`
+/// once the account is below maintenance: the series is listed and not yet expired or
+/// settled, and its underlying's index is fresh (the checks of [`liquidate`], in its order).
+pub(super) fn is_liquidatable_short<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    account: &Address,
+    series: u32,
+) -> Result<bool, Halt> {
+    let Some(sc) = series_context(st, genesis, series)? else {
+        return Ok(false);
+    };
+    let open = ctx.timestamp_ms < sc.series.expiry_ms && sc.series.settlement_price == 0;
+    Ok(open
+        && load_position(st, account, series)?.size < 0
+        && !is_stale(genesis, ctx, sc.index_timestamp_ms))
+}
+
 /// `Liquidate` on a series: the checks, the cancels, the close against the longs, the fee.
 pub(super) fn liquidate<S: State>(
     st: &mut S,

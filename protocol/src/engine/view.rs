@@ -255,15 +255,16 @@ pub fn liquidatable_markets<S: State>(
         return Ok(vec![]);
     }
     let mut markets = Vec::new();
-    // Option series count in the health test but are not liquidated (Part 8 §12).
-    for &m in acct
-        .markets
-        .iter()
-        .filter(|m| !super::option_risk::is_series(**m))
-    {
-        if load_position(st, address, m)?.size != 0
-            && !is_stale(genesis, ctx, load_market(st, m)?.price_timestamp_ms)
-        {
+    for &m in &acct.markets {
+        // A short option series is closed by `Liquidate` on the series (Part 8 §15).
+        let liquidatable = if super::option_risk::is_series(m) {
+            super::option_liquidation::is_liquidatable_short(st, genesis, ctx, address, m)
+                .map_err(from_halt)?
+        } else {
+            load_position(st, address, m)?.size != 0
+                && !is_stale(genesis, ctx, load_market(st, m)?.price_timestamp_ms)
+        };
+        if liquidatable {
             markets.push(m);
         }
     }

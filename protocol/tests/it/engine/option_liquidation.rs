@@ -58,6 +58,16 @@ fn a_short_below_maintenance_is_closed_against_the_long_at_the_mark() {
     for (collateral, status) in rows {
         let mut sim = short_call(collateral, &[long]);
         let long_before = sim.collateral(long);
+        // The view the keeper reads names the series exactly when `Liquidate` will succeed.
+        let ctx = sim.ctx();
+        let named = protocol::engine::view::liquidatable_markets(&mut sim.st, &sim.g, &ctx, &SHORT)
+            .expect("view");
+        let expected = if status == Status::Ok {
+            vec![CALL_60K]
+        } else {
+            vec![]
+        };
+        assert_eq!(named, expected, "collateral {collateral}");
         let r = sim.liquidate(KEEPER, SHORT, CALL_60K);
         assert_eq!(r.status, status, "collateral {collateral}: {r:?}");
         if status != Status::Ok {
