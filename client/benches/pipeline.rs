@@ -16,6 +16,12 @@
 //!   `cargo bench -p verifier` does;
 //! - (d) the flood of #13 against the production admission limits (`pipeline/flood.rs`):
 //!   whether an honest client keeps its answers while 64 connections flood the sequencer.
+//!   The load generator is this binary again, run as a child process
+//!   (`VIGIL_FLOOD_CHILD=URL`), so it does not share the sequencer's runtime; it re-derives
+//!   the same signed workload from the seed and the clock value it is given;
+//! - (e) the serial path alone: the executor's `Core::sequence` (matching, tree update,
+//!   chunk roots, receipts, the journal entries handed off) on one core over the same kind
+//!   of workload in jobs of `PER_REQUEST`, signatures recovered beforehand (not timed).
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it does one small round, so the
 //! code stays exercised without costing test time. `VIGIL_BENCH_ACTIONS` (default 10,000)
@@ -246,7 +252,60 @@ fn reexecute(genesis: &Genesis, events: &[Event], cores: usize) -> (u64, f64) {
     (actions, actions as f64 / spent.as_secs_f64())
 }
 
+/// (e) Returns (actions sequenced, actions/s) of the executor's serial path on one core.
+fn serial_path(count: usize) -> (u64, f64) {
+    use rayon::prelude::*;
+    use sequencer::executor::{Core, Verified};
+    let mut workload = Workload::new(44, 100);
+    let genesis = std::sync::Arc::new(workload.genesis.clone());
+    let now_ms = sequencer::executor::now_ms();
+    let deposits = workload.deposits(DEPOSIT);
+    let domain = workload.domain();
+    let actions = signed_actions(&mut workload, count, now_ms);
+    let verified: Vec<Verified> = actions
+        .into_par_iter()
+        .map(|action| {
+            let tx = Tx::User { action };
+            let signer = protocol::batch::verify_tx(&tx, &domain, &genesis.oracles);
+            Verified::from((tx, signer))
+        })
+        .collect();
+    let n = verified.len() as u64;
+    let mut jobs: Vec<Vec<Verified>> = Vec::new();
+    let mut rest = verified.into_iter().peekable();
+    while rest.peek().is_some() {
+        jobs.push(rest.by_ref().take(PER_REQUEST).collect());
+    }
+    let batch_max_txs = 1_000;
+    let mut core = Core::new(genesis, None);
+    core.add_l1(deposits.into_iter().filter_map(|tx| match tx {
+        Tx::L1 {
+            queue_index,
+            message,
+        } => Some((queue_index, message)),
+        Tx::User { .. } => None,
+    }));
+    core.sequence(Vec::<Verified>::new(), now_ms, batch_max_txs)
+        .expect("the deposits are included");
+    drop(core.take_entries());
+    // The entries are handed off (kept) as the executor sends them to the writer; they
+    // are dropped after the clock stops, as the writer would drop them.
+    let mut handed = Vec::with_capacity(jobs.len());
+    let started = Instant::now();
+    for job in jobs {
+        core.sequence(job, now_ms, batch_max_txs)
+            .expect("sequenced");
+        handed.push(core.take_entries());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    drop(handed);
+    (n, n as f64 / seconds)
+}
+
 fn main() {
+    if let Ok(url) = std::env::var(flood::CHILD_URL) {
+        return flood_child(&url);
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let count = if full {
         std::env::var("VIGIL_BENCH_ACTIONS")
@@ -286,6 +345,7 @@ fn main() {
     let submitted = actions.len();
     let (accepted, seconds, events) = runtime.block_on(sequence(&genesis, &workload, actions));
     let (reexecuted, verified) = reexecute(&genesis, &events, cores);
+    let (serial_n, serial_rate) = serial_path(count);
 
     println!(
         "pipeline ({submitted} workload actions over {traders} traders, {accepted} accepted; {cores} cores):"
@@ -321,6 +381,12 @@ fn main() {
             "actions/s",
             reexecuted,
         ),
+        (
+            "(e) serial path (Core::sequence), one core",
+            serial_rate,
+            "actions/s",
+            serial_n,
+        ),
     ];
     for (label, rate, unit, n) in rows {
         println!(
@@ -329,23 +395,31 @@ fn main() {
             rate / libsecp
         );
     }
-    let flooded = runtime.block_on(flood_phase(full, now_ms));
-    for line in flooded.lines(recoveries) {
+    println!(
+        "  (e) serial path: {:.2} µs per action (one core; (a) is all {cores} cores' k256)",
+        1e6 / serial_rate
+    );
+    for line in runtime.block_on(flood_phase(full, now_ms, recoveries)) {
         println!("  {line}");
     }
 }
 
-/// (d) A fresh pair with the production limits, flooded: the honest client is the first
-/// trader of its own workload, the flood every other action of it.
-async fn flood_phase(full: bool, now_ms: u64) -> flood::FloodReport {
-    let seconds = if full {
+/// The flood's seconds: `VIGIL_BENCH_FLOOD_S` (default 10) with `--bench`, else 1.
+fn flood_seconds(full: bool) -> usize {
+    if full {
         std::env::var("VIGIL_BENCH_FLOOD_S")
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(10)
     } else {
         1
-    };
+    }
+}
+
+/// (d)'s workload: its genesis, the honest client's actions (the first trader's) and the
+/// flood's (every other action). A pure function of `seconds` and `now_ms`, so the child
+/// process signs exactly what the parent funded.
+fn flood_workload(seconds: usize, now_ms: u64) -> (Genesis, Vec<SignedAction>, Vec<SignedAction>) {
     let mut workload = Workload::new(43, 10);
     let honest_trader = workload.traders[0].address;
     // About a tenth of the actions are the honest trader's: twice its orders; and at least
@@ -355,10 +429,57 @@ async fn flood_phase(full: bool, now_ms: u64) -> flood::FloodReport {
     let (honest, flood): (Vec<_>, Vec<_>) = signed_actions(&mut workload, needed, now_ms)
         .into_iter()
         .partition(|a| a.action.claimed_signer() == Some(honest_trader));
-    let genesis = workload.genesis.clone();
+    (workload.genesis.clone(), honest, flood)
+}
+
+/// (d) A fresh pair with the production limits, flooded by a child process running this
+/// binary (`flood_child`); returns the child's report lines.
+async fn flood_phase(full: bool, now_ms: u64, recoveries: f64) -> Vec<String> {
+    let seconds = flood_seconds(full);
+    let (genesis, _, _) = flood_workload(seconds, now_ms);
+    let workload = Workload::new(43, 10);
     let pair = Pair::start(&genesis, &workload, |_| {}).await;
-    let duration = Duration::from_secs(seconds as u64);
-    let report = flood::run(&pair.seq_url, &flood, &honest, duration).await;
+    let mut command = std::process::Command::new(std::env::current_exe().expect("this binary"));
+    command
+        .env(flood::CHILD_URL, &pair.seq_url)
+        .env("VIGIL_FLOOD_NOW_MS", now_ms.to_string())
+        .env("VIGIL_FLOOD_SECONDS", seconds.to_string())
+        .env("VIGIL_FLOOD_RECOVERIES", recoveries.to_string())
+        .stderr(std::process::Stdio::inherit());
+    // Waited for off the runtime, which serves the sequencer meanwhile.
+    let child = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the waiting task")
+        .expect("the flood's child process runs");
     pair.stop().await;
-    report
+    assert!(
+        child.status.success(),
+        "the flood's child process failed: {}",
+        child.status
+    );
+    String::from_utf8_lossy(&child.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The child side of (d): floods the sequencer at `url` and prints the report lines.
+fn flood_child(url: &str) {
+    let number = |name: &str| -> f64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} is set by the parent"))
+    };
+    let (seconds, now_ms) = (number("VIGIL_FLOOD_SECONDS"), number("VIGIL_FLOOD_NOW_MS"));
+    let (_, honest, flood) = flood_workload(seconds as usize, now_ms as u64);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let duration = Duration::from_secs_f64(seconds);
+    let report = runtime.block_on(flood::run(url, &flood, &honest, duration));
+    for line in report.lines(number("VIGIL_FLOOD_RECOVERIES")) {
+        println!("{line}");
+    }
 }
