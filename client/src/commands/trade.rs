@@ -140,19 +140,12 @@ fn order_action(
             None => Action::Order(order),
         };
     }
-    Action::ClientOrder(ClientOrder {
-        signer: agent.unwrap_or(order.account),
-        account: order.account,
-        market: order.market,
-        is_buy: order.is_buy,
-        price: order.price,
-        size: order.size,
-        tif: order.tif,
-        reduce_only: order.reduce_only,
-        client_id: client_id.unwrap_or(0),
-        nonce: order.nonce,
+    let signer = agent.unwrap_or(order.account);
+    let resting = Order {
         expires_at: good_till.unwrap_or(NO_EXPIRY),
-    })
+        ..order
+    };
+    Action::ClientOrder(ClientOrder::new(signer, resting, client_id.unwrap_or(0)))
 }
 
 /// ", reduce-only, client id 7, good till 2026-12-06 16:00:00 UTC" (the terms given).

@@ -418,6 +418,25 @@ impl AgentScheduleCancel {
 }
 
 impl ClientOrder {
+    /// `order` signed by `signer` (the account or one of its agents) with `client_id`
+    /// (0 = none); the order's `expires_at` becomes its good-till-time, so a caller wanting
+    /// "until cancelled" passes an order with `expires_at = NO_EXPIRY`.
+    pub fn new(signer: Address, order: Order, client_id: u128) -> ClientOrder {
+        ClientOrder {
+            signer,
+            account: order.account,
+            market: order.market,
+            is_buy: order.is_buy,
+            price: order.price,
+            size: order.size,
+            tif: order.tif,
+            reduce_only: order.reduce_only,
+            client_id,
+            nonce: order.nonce,
+            expires_at: order.expires_at,
+        }
+    }
+
     /// The `Order` it places (its `expiresAt` and nonce as signed).
     pub fn order(&self) -> Order {
         Order {
