@@ -6,7 +6,12 @@
 //! than the unit carries is an error rather than a silent rounding, because a trader who
 //! types "0.1234567" USDC meant something the chain cannot hold.
 
-pub use protocol::units::{USDC_DECIMALS, format_decimal_wide, format_price, format_usdc_signed};
+pub use protocol::units::{USDC_DECIMALS, format_decimal_wide, format_price};
+
+/// The names `watch` still prints USDC with: both are `format_usdc_fixed`, so its lines
+/// carry the same six decimals as every other command (one formatter, no 2-decimal twin).
+pub use format_usdc_fixed as format_usdc;
+pub use format_usdc_fixed as format_usdc_signed;
 
 /// Why a typed amount is not a valid number of the unit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,11 +162,6 @@ pub fn tick_decimals(tick_size: u64) -> u8 {
     decimals
 }
 
-/// micro-USDC as "1,000.25" (always at least two decimals, like money).
-pub fn format_usdc(micro: u64) -> String {
-    format_decimal(micro, USDC_DECIMALS, 2)
-}
-
 /// A size in base lots as whole units ("0.5").
 pub fn format_size(lots: u64, size_decimals: u8) -> String {
     format_decimal(lots, size_decimals, 0)
@@ -177,8 +177,11 @@ pub fn format_size_signed(lots: i128, size_decimals: u8) -> String {
 }
 
 /// Signed micro-USDC with all six decimals ("1,404.955550", "-3.000000"), so amounts in a
-/// column line up on their points.
-pub fn format_usdc_fixed(micro: i128) -> String {
+/// column line up on their points. The one USDC formatter: every amount of USDC `vigil`
+/// prints (tables, outcomes, refusals, the demos, the bench) goes through it, so a figure
+/// reads the same in `account`, `withdraw`, `force` and `l1`.
+pub fn format_usdc_fixed(micro: impl Into<i128>) -> String {
+    let micro: i128 = micro.into();
     let sign = if micro < 0 { "-" } else { "" };
     format!(
         "{sign}{}",

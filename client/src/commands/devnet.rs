@@ -97,8 +97,8 @@ fn describe(m: &DevnetManifest, dir: &std::path::Path, args: &DevnetArgs) -> Str
     lines.push(String::new());
     lines.push(format!(
         "Funded dev accounts (public throwaway keys; {} USDC on L1, {} of it deposited on L2):",
-        crate::units::format_usdc(crate::devnet::config::ACCOUNT_FUNDS),
-        crate::units::format_usdc(crate::devnet::config::DEPOSIT)
+        crate::units::format_usdc_fixed(crate::devnet::config::ACCOUNT_FUNDS),
+        crate::units::format_usdc_fixed(crate::devnet::config::DEPOSIT)
     ));
     for a in &m.accounts {
         lines.push(format!("  {:<5} {}  {}", a.name, a.address, a.private_key));

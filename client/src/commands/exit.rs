@@ -7,7 +7,7 @@
 use super::network::{Endpoints, manifest, signer};
 use super::{Output, UsageError};
 use crate::cli::{Cli, ExitCommand};
-use crate::units::format_usdc;
+use crate::units::format_usdc_fixed;
 use protocol::api::settlement::{ExitClaimCall, ExitPhase, ExitProof, ExitStatus};
 use protocol::primitives::Address;
 use serde_json::json;
@@ -51,7 +51,7 @@ pub async fn run(cli: &Cli, command: &ExitCommand) -> anyhow::Result<Output> {
                 .await?;
             let claimed = l1.submit(&call).await?;
             let paid = match claimed.paid {
-                Some(paid) => format!("paid {} USDC", format_usdc(paid)),
+                Some(paid) => format!("paid {} USDC", format_usdc_fixed(paid)),
                 None => format!(
                     "registered; paid after block {}",
                     exit.claim_deadline_block.unwrap_or_default()
@@ -60,11 +60,11 @@ pub async fn run(cli: &Cli, command: &ExitCommand) -> anyhow::Result<Output> {
             Ok(Output {
                 text: format!(
                     "exit claim for {account}: equity {} USDC at {} (root {root}), owed {} USDC, {paid}",
-                    crate::units::format_usdc_signed(i128::from(claimed.equity)),
+                    format_usdc_fixed(i128::from(claimed.equity)),
                     proof
                         .batch_index
                         .map_or("genesis".to_string(), |i| format!("batch {i}")),
-                    format_usdc(claimed.owed),
+                    format_usdc_fixed(claimed.owed),
                 ),
                 json: json!({"claim": claimed, "proof_batch_index": proof.batch_index, "exit_root": root}),
             })
@@ -126,16 +126,19 @@ fn describe(exit: &ExitStatus) -> String {
                 .map_or("genesis".to_string(), |i| format!("batch {i}")),
             exit.exit_root.unwrap_or_default(),
             exit.claims,
-            format_usdc(exit.owed_total),
+            format_usdc_fixed(exit.owed_total),
             match exit.paid_block {
-                Some(b) => format!(", paid {} USDC at block {b}", format_usdc(exit.paid_total)),
+                Some(b) => format!(
+                    ", paid {} USDC at block {b}",
+                    format_usdc_fixed(exit.paid_total)
+                ),
                 None => format!(
                     ", registered until block {}",
                     exit.claim_deadline_block.unwrap_or_default()
                 ),
             },
             exit.refunded_deposits,
-            format_usdc(exit.refunded_amount)
+            format_usdc_fixed(exit.refunded_amount)
         ),
     }
 }

@@ -13,7 +13,7 @@ use super::trade::why_cancelled;
 use super::{Output, UsageError, tx};
 use crate::cli::{Cli, ForceCommand, ForceWait, SignerArg};
 use crate::keystore::parse_private_key;
-use crate::units::{format_price, format_size_fixed, format_usdc};
+use crate::units::{format_price, format_size_fixed, format_usdc_fixed};
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, CancelAll, Order, PriceUpdate, TimeInForce, Withdraw};
 use protocol::api::sequencer::{MarketInfo, TxLookup};
@@ -98,7 +98,7 @@ fn withdraw<'a>(
     Ok(Forced {
         signer: signer_arg,
         action,
-        what: format!("withdrawal of {} USDC", format_usdc(amount)),
+        what: format!("withdrawal of {} USDC", format_usdc_fixed(amount)),
         action_key: None,
         wait: Some(wait),
         close: None,

@@ -30,8 +30,8 @@ pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
             Ok(Output {
                 text: format!(
                     "minted {} USDC to {address}; L1 balance now {} USDC",
-                    usdc(*amount),
-                    usdc(answer.balance)
+                    format_usdc_fixed(*amount),
+                    format_usdc_fixed(answer.balance)
                 ),
                 json: json!({"address": address, "minted": amount, "balance": answer.balance}),
             })
@@ -42,8 +42,8 @@ pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
             Ok(Output {
                 text: format!(
                     "address  {address}\nbalance  {} USDC\nbond     {} USDC\nnonce    {}",
-                    usdc(account.balance),
-                    usdc(account.bond),
+                    format_usdc_fixed(account.balance),
+                    format_usdc_fixed(account.bond),
                     account.nonce
                 ),
                 json: serde_json::to_value(account)?,
@@ -61,7 +61,7 @@ pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
             Ok(Output {
                 text: format!(
                     "deposited {} USDC from {} to L2 account {account}\nqueued as L1 message {} in block {}; the sequencer must include it by block {}",
-                    usdc(*amount),
+                    format_usdc_fixed(*amount),
                     key.address,
                     answer.queue_index,
                     answer.block,
@@ -96,7 +96,7 @@ pub async fn run(cli: &Cli, command: &L1Command) -> anyhow::Result<Output> {
                     status.tip.state_root,
                     status.pending_batches,
                     status.queue_length,
-                    usdc(status.supply.escrow),
+                    format_usdc_fixed(status.supply.escrow),
                     status.supply.conserved
                 ),
                 json: serde_json::to_value(status)?,
@@ -145,7 +145,7 @@ async fn claim(
         text: format!(
             "claimed withdrawal {}: {} USDC paid to {} on L1 (block {})",
             answer.withdrawal_id,
-            usdc(answer.amount),
+            format_usdc_fixed(answer.amount),
             answer.account,
             answer.block
         ),
@@ -208,7 +208,7 @@ async fn claim_from_sequencer(
         WithdrawalStatus::Claimed { claimed_block } => Err(anyhow::anyhow!(
             "withdrawal {} was already claimed on L1 in block {claimed_block}: its {} USDC went to {}, nothing is left to claim",
             view.withdrawal_id,
-            usdc(view.amount),
+            format_usdc_fixed(view.amount),
             view.account
         )),
         _ => Err(anyhow::anyhow!(
@@ -247,10 +247,4 @@ fn resolve(cli: &Cli, account: &AccountArg) -> anyhow::Result<Address> {
         (Some(address), _) => Ok(*address),
         (None, name) => Ok(load(cli, name.as_deref().unwrap_or(DEFAULT_KEY_NAME))?.address),
     }
-}
-
-/// An L1 amount as every other command prints USDC: all six decimals
-/// (`format_usdc_fixed`), so `l1 faucet` and `account` agree to the micro-USDC.
-fn usdc(micro: u64) -> String {
-    format_usdc_fixed(i128::from(micro))
 }

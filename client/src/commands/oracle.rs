@@ -59,7 +59,12 @@ pub async fn run(cli: &Cli, args: &OracleArgs) -> anyhow::Result<Output> {
     let prices: Vec<String> = report
         .prices
         .iter()
-        .map(|(_, symbol, price)| format!("{symbol} {}", crate::units::format_usdc(*price)))
+        .map(|(_, symbol, price)| {
+            format!(
+                "{symbol} {}",
+                crate::units::format_price(u128::from(*price))
+            )
+        })
         .collect();
     Ok(Output {
         text: format!(

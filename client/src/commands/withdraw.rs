@@ -8,7 +8,7 @@ use super::network::{Endpoints, signer};
 use super::{Output, UsageError};
 use crate::cli::{Cli, WithdrawArgs, WithdrawalArgs};
 use crate::sequencer::SequencerClient;
-use crate::units::format_usdc;
+use crate::units::format_usdc_fixed;
 use protocol::action::{Action, Withdraw};
 use protocol::api::sequencer::{WithdrawalStatus, WithdrawalView};
 use std::io::{IsTerminal as _, Write as _};
@@ -75,7 +75,7 @@ async fn with_withdrawable(
     let available = super::risk::withdrawable(&view);
     let message = format!(
         "{error:#}; available to withdraw now: {} USDC (`vigil account --name {}`)",
-        crate::units::format_usdc(u64::try_from(available).unwrap_or(0)),
+        format_usdc_fixed(u64::try_from(available).unwrap_or(0)),
         key.name
     );
     super::Explained { message, code }.into()
@@ -236,7 +236,7 @@ pub fn status_line(view: &WithdrawalView, claimer: Option<&str>) -> String {
     format!(
         "withdrawal {}: {} USDC to {} — {stage}",
         view.withdrawal_id,
-        format_usdc(view.amount),
+        format_usdc_fixed(view.amount),
         view.account
     )
 }

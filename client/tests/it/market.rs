@@ -8,7 +8,7 @@ use protocol::primitives::Address;
 use vigil_client::commands::market::{
     find, parse_order_price, parse_order_size, price_words, worst_price,
 };
-use vigil_client::units::{format_price, format_size_signed, format_usdc_signed};
+use vigil_client::units::{format_price, format_size_signed, format_usdc_fixed};
 
 /// The devnet markets with BTC marked at `mark` micro-USDC and ETH unpriced.
 fn markets(mark: u64) -> Vec<MarketInfo> {
@@ -141,9 +141,9 @@ fn market_orders_stay_inside_the_band() {
 
 #[test]
 fn signed_formats() {
-    assert_eq!(format_usdc_signed(-1_000_250_000), "-1,000.25");
-    assert_eq!(format_usdc_signed(5), "0.000005");
-    assert_eq!(format_usdc_signed(0), "0.00");
+    assert_eq!(format_usdc_fixed(-1_000_250_000_i128), "-1,000.250000");
+    assert_eq!(format_usdc_fixed(5_i128), "0.000005");
+    assert_eq!(format_usdc_fixed(0_i128), "0.000000");
     assert_eq!(format_size_signed(-5_000, 4), "-0.5");
     assert_eq!(format_size_signed(12_345, 4), "1.2345");
     assert_eq!(format_price(50_000_000_000), "50,000");

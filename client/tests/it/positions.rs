@@ -109,7 +109,7 @@ async fn liquidation_price_and_withdrawable_match_the_engine() {
     );
     assert!(text.contains(".000000 USDC"), "fixed decimals: {text}");
     let micro = u64::try_from(available).expect("positive");
-    let too_much = vigil_client::units::format_usdc(micro + 1);
+    let too_much = vigil_client::units::format_usdc_fixed(micro + 1);
     let refused = rollup
         .vigil(h, &["withdraw", &too_much, "--name", "bob"])
         .await;
@@ -118,7 +118,7 @@ async fn liquidation_price_and_withdrawable_match_the_engine() {
         refused.stderr.contains("insufficient_margin"),
         "{refused:?}"
     );
-    let exact = vigil_client::units::format_usdc(micro);
+    let exact = vigil_client::units::format_usdc_fixed(micro);
     rollup
         .vigil(h, &["withdraw", &exact, "--name", "bob"])
         .await

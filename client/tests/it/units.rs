@@ -2,8 +2,8 @@
 //! refused, each with an error naming the problem.
 
 use vigil_client::units::{
-    format_size, format_size_fixed, format_usdc, format_usdc_fixed, format_utc, parse_decimal,
-    parse_usdc, parse_utc_ms,
+    format_size, format_size_fixed, format_usdc_fixed, format_utc, parse_decimal, parse_usdc,
+    parse_utc_ms,
 };
 
 /// Parses `input` with `decimals` and compares with `expect`: `Ok(value)`, or `Err(part)`
@@ -70,16 +70,16 @@ fn parse_table() {
 #[test]
 fn format_table() {
     let cases: &[(u64, &str)] = &[
-        (0, "0.00"),
+        (0, "0.000000"),
         (1, "0.000001"),
-        (500_000, "0.50"),
-        (1_000_250_000, "1,000.25"),
-        (999_999_000_000, "999,999.00"),
+        (500_000, "0.500000"),
+        (1_000_250_000, "1,000.250000"),
+        (999_999_000_000, "999,999.000000"),
         (1_234_567_890_123, "1,234,567.890123"),
         (u64::MAX, "18,446,744,073,709.551615"),
     ];
     for (micro, text) in cases {
-        assert_eq!(format_usdc(*micro), *text, "{micro}");
+        assert_eq!(format_usdc_fixed(*micro), *text, "{micro}");
         assert_eq!(parse_usdc(text), Ok(*micro), "{text} parses back");
     }
     assert_eq!(format_size(500, 3), "0.5");

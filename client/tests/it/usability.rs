@@ -185,7 +185,7 @@ const ROWS: &[Row] = &[
         hint_runs: false,
     },
     Row {
-        point: "withdraw --wait: the claim hint names the key and runs as printed",
+        point: "withdraw --wait: the claim hint names the key and runs as printed; USDC as account prints it (6 decimals)",
         args: &[
             "withdraw",
             "10",
@@ -196,7 +196,11 @@ const ROWS: &[Row] = &[
             "60",
         ],
         code: 0,
-        has: &["vigil l1 claim --withdrawal-id", "--name alice"],
+        has: &[
+            "vigil l1 claim --withdrawal-id",
+            "--name alice",
+            "10.000000 USDC",
+        ],
         lacks: &[],
         json: &[("/withdrawal_id", None)],
         hint_runs: true,
@@ -211,10 +215,14 @@ const ROWS: &[Row] = &[
         hint_runs: false,
     },
     Row {
-        point: "force withdraw prints the withdrawal id",
+        point: "force withdraw prints the withdrawal id, and USDC with 6 decimals",
         args: &["force", "withdraw", "10", "--name", "alice", "--wait"],
         code: 0,
-        has: &["withdrawal id", "vigil withdrawal"],
+        has: &[
+            "withdrawal id",
+            "vigil withdrawal",
+            "withdrawal of 10.000000 USDC",
+        ],
         lacks: &[],
         json: &[("/withdrawal_id", None), ("/tx_hash", None)],
         hint_runs: true,

@@ -56,7 +56,7 @@ async fn withdraw_wait_then_claim_by_id() {
     let id = waited["withdrawal_id"].to_string();
     let text = rollup.vigil(h, &["withdrawal", &id]).await.ok();
     assert!(
-        text.contains("claimable") && text.contains("250.00 USDC"),
+        text.contains("claimable") && text.contains("250.000000 USDC"),
         "{text}"
     );
 
@@ -80,7 +80,7 @@ async fn withdraw_wait_then_claim_by_id() {
         .ok();
     assert_eq!(text.trim_end().lines().count(), 1, "{text}");
     assert!(
-        text.starts_with("withdrawal ") && text.contains("100.00 USDC"),
+        text.starts_with("withdrawal ") && text.contains("100.000000 USDC"),
         "{text}"
     );
 }

@@ -1,7 +1,7 @@
 //! The escape story's steps, each checked and recorded on the timeline (see `escape`).
 
 use super::*;
-use crate::units::format_usdc;
+use crate::units::format_usdc_fixed;
 
 impl Escape {
     /// Deposits for alice and bob, a price, and a trade; everything posted and final.
@@ -330,8 +330,8 @@ impl Escape {
             self.head().await,
             format!(
                 "alice and bob claim their equity with the verifier's proofs: owed {} and {} USDC",
-                format_usdc(owed[0].1),
-                format_usdc(owed[1].1)
+                format_usdc_fixed(owed[0].1),
+                format_usdc_fixed(owed[1].1)
             ),
             json!({}),
         );
@@ -367,7 +367,7 @@ impl Escape {
             head,
             format!(
                 "the claim period ends: each is paid exactly its equity, {} USDC in all",
-                format_usdc(exit.paid_total)
+                format_usdc_fixed(exit.paid_total)
             ),
             json!({"paid_total": exit.paid_total}),
         );
@@ -380,7 +380,7 @@ impl Escape {
             head,
             format!(
                 "L1 supply is conserved; {} USDC of trading fees stay in escrow",
-                format_usdc(supply.escrow)
+                format_usdc_fixed(supply.escrow)
             ),
             json!({"supply": supply}),
         );

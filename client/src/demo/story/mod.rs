@@ -18,7 +18,7 @@ use super::timeline::Timeline;
 use crate::devnet::RunningDevnet;
 use crate::devnet::keys;
 use crate::sequencer::SequencerClient;
-use crate::units::format_usdc;
+use crate::units::format_usdc_fixed;
 use crate::verifier::VerifierClient;
 use k256::ecdsa::SigningKey;
 use protocol::action::TimeInForce;
@@ -204,7 +204,7 @@ impl Story {
                 self.seq.base_url(),
                 who(&address_of(&self.alice)),
                 who(&address_of(&self.bob)),
-                format_usdc(collateral),
+                format_usdc_fixed(collateral),
             ),
             json!({"fault": fault, "accounts": credited}),
         )

@@ -5,7 +5,7 @@
 use super::{POLL_EVERY, StepError, Story, at, who};
 use crate::demo::timeline::Timeline;
 use crate::devnet::poll::{Poll, poll_until};
-use crate::units::format_usdc;
+use crate::units::format_usdc_fixed;
 use protocol::api::settlement::EventKind;
 use protocol::api::verifier::ChallengeOutcome;
 use protocol::signing::address_of;
@@ -119,12 +119,12 @@ impl Story {
                 "the settlement layer upholds the proof: batches {reverted:?} reverted, the tip falls back to batch {}\nthe sequencer ({}) loses its {} USDC bond: {} USDC to verifier {} (L1 balance {} → {} USDC), {} USDC burned",
                 self.faulty_batch.checked_sub(1).map_or("genesis".into(), |b| b.to_string()),
                 who(&sequencer),
-                format_usdc(amount),
-                format_usdc(reward),
+                format_usdc_fixed(amount),
+                format_usdc_fixed(reward),
                 winner + 1,
-                format_usdc(before),
-                format_usdc(balance),
-                format_usdc(burned),
+                format_usdc_fixed(before),
+                format_usdc_fixed(balance),
+                format_usdc_fixed(burned),
             ),
             json!({"reverted": reverted, "sequencer": sequencer, "slashed": amount, "challenger": challenger, "challenger_reward": reward, "burned": burned, "challenger_balance_before": before, "challenger_balance_after": balance}),
         )

@@ -4,7 +4,7 @@
 use super::{POLL_EVERY, StepError, Story, at};
 use crate::demo::timeline::Timeline;
 use crate::devnet::poll::{Poll, poll_until};
-use crate::units::format_usdc;
+use crate::units::format_usdc_fixed;
 use protocol::api::sequencer::WithdrawalStatus;
 use protocol::api::settlement::{self as l1api, ClaimWithdrawalCall, MineRequest};
 use protocol::primitives::Address;
@@ -66,7 +66,7 @@ impl Story {
             format!(
                 "fast-forward L1 {mined} blocks past the challenge window: batch {} finalizes; alice's withdrawal {id} of {} USDC is claimable (proof {} bytes against batch {proof_batch}'s root)",
                 view.batch_index,
-                format_usdc(view.amount),
+                format_usdc_fixed(view.amount),
                 proof.len()
             ),
             json!({"withdrawal_id": id, "batch_index": view.batch_index, "proof_batch_index": proof_batch, "mined_blocks": mined}),
@@ -122,9 +122,9 @@ impl Story {
             format!(
                 "alice claims withdrawal {} on L1 with its Merkle proof: {} USDC paid (L1 balance {} → {} USDC)",
                 answer.withdrawal_id,
-                format_usdc(amount),
-                format_usdc(before),
-                format_usdc(after)
+                format_usdc_fixed(amount),
+                format_usdc_fixed(before),
+                format_usdc_fixed(after)
             ),
             json!({"withdrawal_id": answer.withdrawal_id, "amount": amount, "balance_before": before, "balance_after": after, "block": answer.block}),
         )
@@ -150,11 +150,11 @@ impl Story {
             "conserved",
             format!(
                 "L1 supply is conserved: minted {} = balances {} + escrow {} + bonds {} + burned {} USDC",
-                format_usdc(supply.minted),
-                format_usdc(supply.balances),
-                format_usdc(supply.escrow),
-                format_usdc(supply.bonds),
-                format_usdc(supply.burned)
+                format_usdc_fixed(supply.minted),
+                format_usdc_fixed(supply.balances),
+                format_usdc_fixed(supply.escrow),
+                format_usdc_fixed(supply.bonds),
+                format_usdc_fixed(supply.burned)
             ),
             serde_json::to_value(supply).unwrap_or_default(),
         )
