@@ -168,11 +168,12 @@ async fn close<'a>(
         expires_at: expires_in(FORCED_EXPIRY_SECS),
     });
     let what = format!(
-        "close of {} {} (reduce-only IOC {} @ {}, order id {nonce})",
+        "close of {} {} (reduce-only IOC {} @ {}, order id {})",
         format_size_fixed(i128::from(size), market.params.size_decimals),
         market.params.symbol,
         if is_buy { "buy" } else { "sell" },
-        format_price(u128::from(price))
+        format_price(u128::from(price)),
+        super::table::order_id(nonce)
     );
     Ok(Forced {
         signer: signer_arg,
