@@ -44,6 +44,15 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The full path of the file it happened to.
+    fn file(&self) -> &str {
+        match self {
+            Op::Write { file, .. } | Op::Truncate { file, .. } | Op::Sync { file } => file,
+        }
+    }
+}
+
 /// Which of the writes not yet synced reach the disk in a simulated power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Survivors {
@@ -78,10 +87,15 @@ fn lock() -> MutexGuard<'static, Files> {
 }
 
 impl Files {
+    /// Applies a write or truncation to its file's live content, then records it.
+    fn perform(&mut self, op: Op) {
+        let content = self.contents.entry(op.file().to_string()).or_default();
+        apply(content, &op, usize::MAX);
+        self.record(op);
+    }
+
     fn record(&mut self, op: Op) {
-        let path = match &op {
-            Op::Write { file, .. } | Op::Truncate { file, .. } | Op::Sync { file } => file,
-        };
+        let path = op.file();
         if let Some((_, log)) = self
             .logs
             .iter_mut()
@@ -428,18 +442,11 @@ impl DatabaseHandle for CrashFile {
     }
 
     fn write_all_at(&mut self, buf: &[u8], offset: u64) -> Result<(), Error> {
-        let mut all = lock();
-        let op = Op::Write {
+        lock().perform(Op::Write {
             file: self.path.clone(),
             offset,
             data: buf.to_vec(),
-        };
-        apply(
-            all.contents.entry(self.path.clone()).or_default(),
-            &op,
-            usize::MAX,
-        );
-        all.record(op);
+        });
         Ok(())
     }
 
@@ -451,17 +458,10 @@ impl DatabaseHandle for CrashFile {
     }
 
     fn set_len(&mut self, size: u64) -> Result<(), Error> {
-        let mut all = lock();
-        let op = Op::Truncate {
+        lock().perform(Op::Truncate {
             file: self.path.clone(),
             len: size,
-        };
-        apply(
-            all.contents.entry(self.path.clone()).or_default(),
-            &op,
-            usize::MAX,
-        );
-        all.record(op);
+        });
         Ok(())
     }
 
