@@ -4,8 +4,8 @@
 //! next), never hyper's own bare 400 or 431; and a bad head pipelined after good requests
 //! must be answered in its turn, after theirs, before the connection closes.
 //!
-//! The clients are blocking sockets whose reads are bounded by a timeout; call these from
-//! `tokio::task::spawn_blocking` in an async test.
+//! The clients are blocking sockets whose reads are bounded by a timeout; call [`exchange`]
+//! from `tokio::task::spawn_blocking` in an async test ([`check_malformed_heads`] does).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -130,9 +130,23 @@ pub fn statuses(answer: &str) -> Vec<u16> {
         .collect()
 }
 
-/// Sends every case of [`malformed_heads`] to `addr`, then the pipelined case, and checks
-/// each answer (panicking with the case's name and the answer otherwise).
-pub fn check_malformed_heads(addr: SocketAddr, path: &str) {
+/// Sends every case of [`malformed_heads`] to the service at `service_url`
+/// (`http://127.0.0.1:PORT`), then the pipelined case, and checks each answer (panicking
+/// with the case's name and the answer otherwise). The blocking clients run on a
+/// `spawn_blocking` thread, so call it from a multi-threaded tokio test.
+pub async fn check_malformed_heads(service_url: &str, path: &str) {
+    let addr: SocketAddr = service_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a service URL is http://IP:PORT");
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || check_each_head(addr, &path))
+        .await
+        .expect("client thread");
+}
+
+/// [`check_malformed_heads`] on a blocking thread.
+fn check_each_head(addr: SocketAddr, path: &str) {
     for case in malformed_heads(path) {
         let answer = exchange(addr, case.head.as_bytes());
         let shown: String = answer.chars().take(600).collect();
