@@ -50,6 +50,21 @@ pub fn budget(policy: &QueuePolicy, rate_per_s: u64) -> u64 {
     (rate_per_s.saturating_mul(wait_ms) / 1_000).max(policy.min_budget_actions)
 }
 
+/// The fewest actions let through to verification and execution at once, whatever the
+/// rate: enough to keep every core's signature checks and the executor's group commit fed
+/// (at ~10k recoveries/s on 2 cores, 128 actions are about 13 ms of work).
+pub const MIN_DISPATCH_WINDOW_ACTIONS: u64 = 128;
+
+/// The dispatch window at `rate_per_s`: the actions verified or executed at once, so an
+/// action let through waits for at most about half the wait bound's worth of work ahead of
+/// it. It follows the measured rate rather than the budget, whose floor keeps room for
+/// one account's pipelined actions but would make the window (and an honest trader's wait
+/// behind a flood) longer than the bound on a slow machine.
+pub fn dispatch_window(policy: &QueuePolicy, rate_per_s: u64) -> u64 {
+    let wait_ms = u64::try_from(policy.max_queue_wait.as_millis()).unwrap_or(u64::MAX);
+    (rate_per_s.saturating_mul(wait_ms) / 2_000).max(MIN_DISPATCH_WINDOW_ACTIONS)
+}
+
 /// The queue as a request from one client finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Load {
@@ -294,6 +309,29 @@ mod tests {
                 active_clients,
             };
             assert_eq!(admit(budget, load, n), want, "{load:?} n {n}");
+        }
+    }
+
+    #[test]
+    fn the_dispatch_window_is_half_the_wait_bound_at_the_measured_rate() {
+        let policy = QueuePolicy {
+            max_queue_wait: Duration::from_millis(50),
+            min_budget_actions: 1_024,
+        };
+        // (measured rate per second, window in actions)
+        let table: &[(u64, u64)] = &[
+            (0, MIN_DISPATCH_WINDOW_ACTIONS), // idle or just started: the floor
+            (5_000, MIN_DISPATCH_WINDOW_ACTIONS), // 125 actions of 25 ms: the floor
+            (10_000, 250),                    // 25 ms of work, not the budget floor's 512
+            (100_000, 2_500),                 // a fast machine: half the budget, as before
+            (u64::MAX, u64::MAX / 2_000),
+        ];
+        for &(rate, want) in table {
+            assert_eq!(dispatch_window(&policy, rate), want, "rate {rate}");
+            assert!(
+                dispatch_window(&policy, rate)
+                    <= budget(&policy, rate).max(MIN_DISPATCH_WINDOW_ACTIONS)
+            );
         }
     }
 

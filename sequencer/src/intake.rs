@@ -5,13 +5,14 @@
 //! client's and accounts' shares (`admission`), and the hard in-flight cap; otherwise the
 //! API answers 503 at once. Admitted requests wait in a deficit round-robin queue across
 //! clients (`FairQueue`) and are let through while the actions being verified or executed
-//! stay within the dispatch window (half a budget), so a light client's order passes a
+//! stay within the dispatch window (`dispatch_window`: half the wait bound's worth of work), so a light client's order passes a
 //! flooder's backlog instead of queueing behind it. Each request let through takes a ticket
 //! and is verified on a rayon pool sized to the machine's cores, off the async workers (a
 //! bulk is split across the pool); the executor puts jobs back in ticket order.
 
 use crate::admission::{
-    FairQueue, Load, QueuePolicy, Refusal, Throughput, account_share, admit, admits_account, budget,
+    FairQueue, Load, QueuePolicy, Refusal, Throughput, account_share, admit, admits_account,
+    budget, dispatch_window,
 };
 use crate::executor::{Command, Job, Outcome, Verified};
 use protocol::action::{SignedAction, Tx};
@@ -195,7 +196,7 @@ impl Intake {
             domain,
             oracles,
             recover,
-            window: AtomicU64::new(budget(&policy, 0) / 2),
+            window: AtomicU64::new(dispatch_window(&policy, 0)),
             queue: Mutex::new(Scheduled {
                 fair: FairQueue::new(QUANTUM_ACTIONS),
                 dispatched: 0,
@@ -298,7 +299,9 @@ impl Intake {
     ) -> (u64, Load) {
         let rate = throughput.observe(Instant::now(), self.completed.load(Ordering::Relaxed));
         let budget = budget(&self.policy, rate);
-        self.dispatch.window.store(budget / 2, Ordering::Relaxed);
+        self.dispatch
+            .window
+            .store(dispatch_window(&self.policy, rate), Ordering::Relaxed);
         let client_queued = waiting.clients.get(&client).copied().unwrap_or(0);
         let others = waiting.clients.len() as u64 - u64::from(client_queued > 0);
         let load = Load {
