@@ -208,15 +208,15 @@ fn check_batch(
     for (chunk, pre) in pre_states.iter().enumerate() {
         let chunk = u32::try_from(chunk).expect("chunk count fits u32");
         let proofs = rule_on_chunk(genesis, &batch, chunk, pre, &signers, counts);
-        mutants::check(
+        let proven = mutants::ProvenChunk {
             genesis,
-            &batch,
+            batch: &batch,
             chunk,
-            &pre_states,
-            &proofs,
-            &signers,
-            tally,
-        );
+            pre_states: &pre_states,
+            proofs: &proofs,
+            signers: &signers,
+        };
+        mutants::check(&proven, tally);
     }
     post
 }

@@ -60,18 +60,29 @@ impl Tally {
     }
 }
 
-/// The mutants of chunk `chunk`'s proof, each ruled on against both batches.
-pub fn check(
-    genesis: &Genesis,
-    batch: &Batch,
-    chunk: u32,
-    pre_states: &[Tree],
-    proofs: &Proofs,
-    signers: &[Signer],
-    tally: &mut Tally,
-) {
+/// One chunk of an honest batch with what its mutants are made from: the batch's chunk
+/// pre-states, the proof against the falsified copy, and the recovered signers.
+#[derive(Debug)]
+pub struct ProvenChunk<'a> {
+    pub genesis: &'a Genesis,
+    pub batch: &'a Batch,
+    pub chunk: u32,
+    pub pre_states: &'a [Tree],
+    pub proofs: &'a Proofs,
+    pub signers: &'a [Signer],
+}
+
+/// The mutants of the chunk's proof, each ruled on against both batches.
+pub fn check(proven: &ProvenChunk<'_>, tally: &mut Tally) {
+    let ProvenChunk {
+        genesis,
+        batch,
+        chunk,
+        proofs,
+        ..
+    } = *proven;
     let committed = batch.chunk_commitment(chunk as usize);
-    for (kind, mutant) in mutants(genesis, batch, chunk, pre_states, proofs, signers) {
+    for (kind, mutant) in mutants(proven) {
         tally.mutants += 1;
         let entry = tally.by_kind.entry(kind).or_default();
         entry.0 += 1;
@@ -105,14 +116,15 @@ fn code(reason: &Rejection) -> &'static str {
     }
 }
 
-fn mutants(
-    genesis: &Genesis,
-    batch: &Batch,
-    chunk: u32,
-    pre_states: &[Tree],
-    proofs: &Proofs,
-    signers: &[Signer],
-) -> Vec<(&'static str, FraudProof)> {
+fn mutants(proven: &ProvenChunk<'_>) -> Vec<(&'static str, FraudProof)> {
+    let ProvenChunk {
+        genesis,
+        batch,
+        chunk,
+        pre_states,
+        proofs,
+        signers,
+    } = *proven;
     let proof = &proofs.proof;
     let mut rng = SplitMix64(batch.header.index << 32 | u64::from(chunk));
     let with_witness = |witness: Vec<u8>| FraudProof {
