@@ -32,7 +32,7 @@ pub struct AccountOrder {
     /// The order's id: its signed nonce.
     pub nonce: u64,
     /// Its client id (`ClientOrder.clientId`, a uint128 as a decimal string); absent when
-    /// it has none or the history does not say.
+    /// it has none (a closed order's is read back from its placement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub side: Side,
@@ -52,8 +52,8 @@ pub struct AccountOrder {
     /// Why it was cancelled or rejected, from the history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Good-till-time: the last batch timestamp (ms) at which it may fill; absent: until
-    /// cancelled (or not known from the history).
+    /// Good-till-time: the last batch timestamp (ms) at which it may fill (a closed order's
+    /// is read back from its placement); absent: until cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at_ms: Option<u64>,
     /// A trigger order's trigger price (the mark it waits for).
@@ -181,7 +181,8 @@ async fn by_client_id(
     })
 }
 
-/// Order `id` of `address`: open, else a waiting trigger order, else from the history.
+/// Order `id` of `address`: open, else a waiting trigger order, else from the history (a
+/// fired trigger order included) with the client id and good-till-time it was placed with.
 async fn find(
     s: &AppState,
     address: Address,
@@ -200,13 +201,22 @@ async fn find(
     if let Some(t) = triggers.triggers.iter().find(|t| t.nonce == id) {
         return Ok(Some(waiting(t)));
     }
-    let entry =
-        s.db.read(move |c| ledger::account_order(c, &address, id))
-            .await?;
-    Ok(entry.map(|e| AccountOrder {
-        client_id: client_id.map(|c| c.to_string()),
-        ..from_history(&e)
-    }))
+    let read = move |c: &_| {
+        let entry = ledger::account_order(c, &address, id)?;
+        let terms = match entry {
+            Some(_) => ledger::placement_terms(c, &address, id)?,
+            None => (None, None),
+        };
+        Ok(entry.map(|e| (e, terms)))
+    };
+    let found = s.db.read(read).await?;
+    Ok(
+        found.map(|(e, (placed_client_id, expires_at_ms))| AccountOrder {
+            client_id: client_id.or(placed_client_id).map(|c| c.to_string()),
+            expires_at_ms,
+            ..from_history(&e)
+        }),
+    )
 }
 
 /// The account's open orders in index order (market, then nonce), each with its size and
@@ -260,7 +270,7 @@ fn book_orders(
 }
 
 /// An open order: its terms from the book, its size and fills from its newest history
-/// entry (a fired stop-limit that rests has none: its remaining size is all it shows).
+/// entry (a fired stop-limit's is the entry of the price update that fired it).
 fn open(market: u32, is_buy: bool, o: &BookOrder, entry: Option<&OrderEntry>) -> AccountOrder {
     let size = entry.map_or(o.remaining, |e| e.size.max(o.remaining));
     let filled = size - o.remaining;

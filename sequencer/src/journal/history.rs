@@ -48,16 +48,20 @@ pub struct IncludedTx {
 }
 
 /// Fills the fills table from the stored receipts once, for a data dir created before it
-/// existed, then the ledger tables (`ledger.rs`) from the log the same way.
+/// existed, then the ledger tables (`ledger.rs`) from the log the same way, then the
+/// trigger orders and the orders they fired (added after the ledger tables: a data dir
+/// that ran the ledger backfill before has none of them).
 pub fn backfill(conn: &mut Connection) -> Result<(), JournalError> {
     backfill_once(conn, "fills_table", |tx, t| {
         insert(tx, t.seq, &t.hash, t.batch_index, &t.receipt.fills)
     })?;
-    backfill_once(conn, "ledger_tables", ledger::backfill_one)
+    backfill_once(conn, "ledger_tables", ledger::backfill_one)?;
+    backfill_once(conn, "trigger_orders_table", ledger::backfill_triggers)
 }
 
-/// Runs `each` over every included transaction once per data dir (marked in `meta` as
-/// `key`, so it runs once; later writes keep the tables current).
+/// Runs `each` over every included transaction in sequence order (a fired trigger order's
+/// row reads its placement's), once per data dir (marked in `meta` as `key`, so it runs
+/// once; later writes keep the tables current).
 fn backfill_once(
     conn: &mut Connection,
     key: &str,
@@ -73,7 +77,10 @@ fn backfill_once(
     }
     let tx = conn.transaction()?;
     let included: Vec<(u64, Vec<u8>, u64, String)> = tx
-        .prepare("SELECT seq, hash, batch_index, receipt FROM txs WHERE state = 'included'")?
+        .prepare(
+            "SELECT seq, hash, batch_index, receipt FROM txs WHERE state = 'included'
+             ORDER BY seq",
+        )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<_, _>>()?;
     for (seq, hash, batch_index, receipt) in included {

@@ -1,26 +1,30 @@
 //! The account and market history beside the trades (`history.rs`): every order with what
 //! became of it, every funding payment settled into a position, every deposit (withdrawals
-//! are the `withdrawals` table), and every funding accrual of a market. Like the fills,
+//! are the `withdrawals` table), and every funding accrual of a market. A `TriggerOrder`'s
+//! terms are kept (`trigger_orders`) so that when it fires it becomes an order entry of the
+//! transaction that fired it, found by id after it leaves the book. Like the fills,
 //! these rows are written by the journal writer in the same SQLite transaction as the
 //! transaction they come from, deleted with a reverted batch or a dropped transaction
 //! (`history::delete_from` / `delete_tx` cover every table in [`TABLES`]), and read newest
 //! first below the fills' cursor (`history::Walk`).
 //!
-//! Orders and deposits are backfilled once from the log and the stored receipts for a data
-//! dir created before these tables existed. Funding payments and accruals need the state
+//! Orders, deposits and trigger orders are backfilled once from the log and the stored
+//! receipts for a data dir created before these tables existed (`history::backfill`). Funding payments and accruals need the state
 //! before each transaction, which only the executor holds (`funding_effects`), so funding
 //! settled before an old data dir was upgraded is not backfilled.
 
 use super::JournalError;
 use super::history::{IncludedTx, Walk};
 use super::record::LogRecord;
-use protocol::action::{Action, L1Message, ModifyOrder, Order, TimeInForce, Tx};
+use protocol::action::{
+    Action, L1Message, ModifyOrder, NO_EXPIRY, Order, TimeInForce, TriggerOrder, Tx,
+};
 use protocol::api::history::Side;
 use protocol::codec::Decode;
 use protocol::engine::keys::{client_id_key, market_key, position_key};
 use protocol::engine::math::{BPS, FUNDING_INDEX_SCALE};
-use protocol::engine::records::{MarketState, Position};
-use protocol::engine::{CancelReason, INSURANCE_FUND, Receipt, Status};
+use protocol::engine::records::{LEG_ORDER, MarketState, Position};
+use protocol::engine::{CancelReason, INSURANCE_FUND, Receipt, Status, TriggerOutcome};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::state::{Key, StateError};
@@ -30,7 +34,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// The tables, written and reverted with the fills.
-pub const TABLES: [&str; 4] = ["orders", "order_cancels", "deposits", "funding_payments"];
+pub const TABLES: [&str; 5] = [
+    "orders",
+    "order_cancels",
+    "deposits",
+    "funding_payments",
+    "trigger_orders",
+];
 
 /// Every funding accrual: per market, not per account, but reverted the same way.
 pub const MARKET_TABLES: [&str; 1] = ["funding_accruals"];
@@ -87,6 +97,16 @@ CREATE TABLE IF NOT EXISTS funding_accruals (
 CREATE INDEX IF NOT EXISTS funding_accruals_by_market ON funding_accruals (market, seq);
 CREATE INDEX IF NOT EXISTS funding_accruals_by_batch ON funding_accruals (batch_index);
 CREATE INDEX IF NOT EXISTS funding_accruals_by_tx ON funding_accruals (tx_hash);
+CREATE TABLE IF NOT EXISTS trigger_orders (
+    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
+    batch_index INTEGER NOT NULL, account BLOB NOT NULL, market INTEGER NOT NULL,
+    nonce INTEGER NOT NULL, is_buy INTEGER NOT NULL, price INTEGER NOT NULL,
+    size INTEGER NOT NULL, reduce_only INTEGER NOT NULL,
+    PRIMARY KEY (seq, idx)
+);
+CREATE INDEX IF NOT EXISTS trigger_orders_by_order ON trigger_orders (account, nonce);
+CREATE INDEX IF NOT EXISTS trigger_orders_by_batch ON trigger_orders (batch_index);
+CREATE INDEX IF NOT EXISTS trigger_orders_by_tx ON trigger_orders (tx_hash);
 CREATE INDEX IF NOT EXISTS fills_by_maker_order ON fills (maker, maker_nonce);
 CREATE INDEX IF NOT EXISTS fills_by_taker_order ON fills (taker, taker_nonce);
 ";
@@ -499,6 +519,9 @@ pub fn insert(
         (Some(Action::Order(o)), _) => insert_order(tx, at, o, receipt)?,
         (Some(Action::AgentOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
         (Some(Action::ClientOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
+        (Some(Action::TriggerOrder(t)), _) if receipt.status.is_ok() => {
+            insert_trigger(tx, at, t)?;
+        }
         (Some(Action::ModifyOrder(m)), _) => {
             if let Some(target) = funding.modified {
                 insert_modify(tx, at, m, target, receipt)?;
@@ -536,7 +559,78 @@ pub fn insert(
             cancel_reason(c.reason)
         ])?;
     }
+    insert_fired(tx, at, receipt)?;
     insert_funding(tx, at, funding)
+}
+
+/// A waiting trigger order's terms, for the order entry it becomes when it fires.
+fn insert_trigger(
+    tx: &Transaction<'_>,
+    (seq, hash, batch_index): (u64, &H256, u64),
+    t: &TriggerOrder,
+) -> Result<(), JournalError> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO trigger_orders (seq, idx, tx_hash, batch_index, account, market,
+             nonce, is_buy, price, size, reduce_only)
+         VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        seq,
+        hash.0,
+        batch_index,
+        t.account.0,
+        t.market,
+        t.nonce,
+        t.is_buy,
+        t.price,
+        t.size,
+        t.reduce_only
+    ])?;
+    Ok(())
+}
+
+/// Each `TriggerOrder` this transaction fired, as an order entry of the transaction (index
+/// 1 + its place in `triggered`: index 0 is the transaction's own order), with the terms it
+/// waited with: so it is found by id once it leaves the book, with its fills. The entry
+/// keeps the trigger's price: 0 for the market kinds, which are placed IOC at the mark ±
+/// the slippage bound (`protocol::engine::triggers::execution_price`), a limit price for
+/// the limit kinds, placed GTC. A refused placement is a `rejected` entry. TP/SL legs close
+/// the position with no terms of their own and are left out.
+fn insert_fired(
+    tx: &Transaction<'_>,
+    (seq, hash, batch_index): (u64, &H256, u64),
+    receipt: &Receipt,
+) -> Result<(), JournalError> {
+    let fired = receipt
+        .triggered
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.outcome == TriggerOutcome::Fired && e.leg == LEG_ORDER);
+    for (i, e) in fired {
+        let rested = e.order.as_ref().is_some_and(|o| o.resting > 0);
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO orders (seq, idx, tx_hash, batch_index, account, market,
+                 nonce, is_buy, price, size, tif, reduce_only, status, rested)
+             SELECT ?1, ?2, ?3, ?4, account, market, nonce, is_buy, price, size,
+                 CASE WHEN price = 0 THEN ?8 ELSE ?9 END, reduce_only, ?10, ?11
+             FROM trigger_orders WHERE account = ?5 AND nonce = ?6 AND market = ?7
+                 AND seq < ?1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .execute(params![
+            seq,
+            i as u64 + 1,
+            hash.0,
+            batch_index,
+            e.account.0,
+            e.nonce,
+            e.market,
+            TimeInForce::Ioc as u8,
+            TimeInForce::Gtc as u8,
+            e.status.number(),
+            rested
+        ])?;
+    }
+    Ok(())
 }
 
 fn insert_order(
@@ -661,23 +755,51 @@ fn cancel_reason(reason: CancelReason) -> &'static str {
 /// The ledger rows of one stored transaction, for the one-time backfill: its body is read
 /// back from the log (the `Tx` record with its `seq` and hash); funding is not known here.
 pub fn backfill_one(tx: &Transaction<'_>, t: &IncludedTx) -> Result<(), JournalError> {
+    match logged_body(tx, t)? {
+        Some(body) => {
+            let at = (t.seq, &t.hash, t.batch_index);
+            insert(tx, at, &body, &t.receipt, &FundingEffects::default())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The trigger-order rows of one stored transaction (its `TriggerOrder`'s terms, and the
+/// order entries of the trigger orders it fired), for the one-time backfill of a data dir
+/// whose ledger tables were backfilled before `trigger_orders` existed.
+pub fn backfill_triggers(tx: &Transaction<'_>, t: &IncludedTx) -> Result<(), JournalError> {
+    let at = (t.seq, &t.hash, t.batch_index);
+    if let Some(body) = logged_body(tx, t)?
+        && let Some(Action::TriggerOrder(trigger)) = action_of(&body)
+        && t.receipt.status.is_ok()
+    {
+        insert_trigger(tx, at, trigger)?;
+    }
+    insert_fired(tx, at, &t.receipt)
+}
+
+/// The body of stored transaction `t`, read back from its log record (a `seq` reused after
+/// a reverted batch has several: the one with `t`'s hash).
+fn logged_body(tx: &Transaction<'_>, t: &IncludedTx) -> Result<Option<Tx>, JournalError> {
     let mut stmt = tx.prepare_cached("SELECT record FROM log WHERE seq = ?1 AND kind IN (2, 5)")?;
     let records: Vec<Vec<u8>> = stmt
         .query_map(params![t.seq], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for bytes in records {
-        let record = LogRecord::decode(&bytes).map_err(|e| JournalError::Corrupt {
-            what: "log record".into(),
-            reason: e.to_string(),
-        })?;
-        if let LogRecord::Tx(r) = record
+        if let LogRecord::Tx(r) = decode_record(&bytes)?
             && r.tx.hash() == t.hash
         {
-            let at = (t.seq, &t.hash, t.batch_index);
-            return insert(tx, at, &r.tx, &t.receipt, &FundingEffects::default());
+            return Ok(Some(r.tx));
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+fn decode_record(bytes: &[u8]) -> Result<LogRecord, JournalError> {
+    LogRecord::decode(bytes).map_err(|e| JournalError::Corrupt {
+        what: "log record".into(),
+        reason: e.to_string(),
+    })
 }
 
 // ---------------------------------------------------------------- reads
@@ -779,11 +901,7 @@ pub fn nonce_of_client_id(
     )?;
     let mut rows = stmt.query(params![account.0, within])?;
     while let Some(row) = rows.next()? {
-        let bytes: Vec<u8> = row.get(0)?;
-        let record = LogRecord::decode(&bytes).map_err(|e| JournalError::Corrupt {
-            what: "log record".into(),
-            reason: e.to_string(),
-        })?;
+        let record = decode_record(&row.get::<_, Vec<u8>>(0)?)?;
         // A sequence number reused after a reverted batch has several log records.
         if let LogRecord::Tx(r) = record
             && r.tx.hash() == h256(row.get(1)?)?
@@ -794,6 +912,40 @@ pub fn nonce_of_client_id(
         }
     }
     Ok(None)
+}
+
+/// The client id and good-till-time (ms) `account`'s order `nonce` was placed with, read
+/// back from its placement in the log (the `orders` table keeps neither; a `ModifyOrder`
+/// keeps both, so the first entry is the one to read): a `ClientOrder`'s (`None` for a
+/// client id of 0 or no expiry), `(None, None)` for any other order (a fired trigger
+/// order's entry is not a placement, `idx` > 0).
+pub fn placement_terms(
+    conn: &Connection,
+    account: &Address,
+    nonce: u64,
+) -> Result<(Option<u128>, Option<u64>), JournalError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT l.record, f.tx_hash FROM orders f {LIVE_BATCH}
+         JOIN log l ON l.seq = f.seq AND l.kind IN (2, 5)
+         WHERE f.account = ?1 AND f.nonce = ?2 AND f.idx = 0 ORDER BY f.seq"
+    ))?;
+    let mut rows = stmt.query(params![account.0, nonce])?;
+    while let Some(row) = rows.next()? {
+        let record = decode_record(&row.get::<_, Vec<u8>>(0)?)?;
+        // A sequence number reused after a reverted batch has several log records.
+        let LogRecord::Tx(r) = record else { continue };
+        if r.tx.hash() != h256(row.get(1)?)? {
+            continue;
+        }
+        return Ok(match action_of(&r.tx) {
+            Some(Action::ClientOrder(o)) if o.nonce == nonce => (
+                (o.client_id != 0).then_some(o.client_id),
+                (o.expires_at != NO_EXPIRY).then_some(o.expires_at),
+            ),
+            _ => (None, None),
+        });
+    }
+    Ok((None, None))
 }
 
 fn order_entry(row: &Row<'_>) -> Result<OrderEntry, JournalError> {

@@ -1,15 +1,23 @@
 //! The tables, and opening a connection with the durability settings.
 //!
-//! - `log`: the executor's records in order (`pos`), replayed on start.
+//! - `log`: the executor's records in order (`pos`), replayed on start; indexed by `seq`
+//!   for the reads of one transaction's body (a closed order's client id and good-till-time,
+//!   the backfills), which would otherwise scan the whole log.
 //! - `batches`: one row per batch opened (a reverted index gets a new row when re-used),
 //!   with its settlement status.
 //! - `txs`: the current location and receipt of every sequenced transaction, by hash.
 //! - `withdrawals`: withdrawal id → account, amount, transaction, batch.
 //! - `fills`: every fill of every included transaction (`history.rs`).
-//! - `orders`, `order_cancels`, `deposits`, `funding_payments`, `funding_accruals`: the
-//!   account and market history beside the fills (`ledger.rs`).
+//! - `orders`, `order_cancels`, `deposits`, `funding_payments`, `funding_accruals`,
+//!   `trigger_orders`: the account and market history beside the fills (`ledger.rs`).
 //! - `snapshots`: the state after a finalized batch, as a blob of leaves.
-//! - `meta`: the genesis hash and sequencer address this data dir belongs to.
+//! - `meta`: the genesis hash and sequencer address this data dir belongs to, and which
+//!   one-time backfills have run.
+//!
+//! A schema change is additive: a new table or index is `CREATE … IF NOT EXISTS` (made on
+//! the next start of an older data dir) and, when rows derived from the past must exist,
+//! a one-time backfill from the log and the stored receipts, marked in `meta` under its own
+//! key (`history::backfill`).
 
 use super::JournalError;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -27,6 +35,7 @@ CREATE TABLE IF NOT EXISTS log (
     fault  INTEGER,
     record BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS log_by_seq ON log (seq);
 CREATE TABLE IF NOT EXISTS batches (
     row             INTEGER PRIMARY KEY,
     batch_index     INTEGER NOT NULL,

@@ -3,7 +3,7 @@
 //! waiting as a trigger, or the final status from the history), their refusals, and the
 //! order history after a modify: one entry per modify, the old terms replaced.
 
-use crate::support::seq::Seq;
+use crate::support::seq::{Seq, test_config};
 use crate::support::*;
 use k256::ecdsa::SigningKey;
 use protocol::action::{
@@ -11,6 +11,7 @@ use protocol::action::{
 };
 use sequencer::http::{AccountOrder, AccountOrdersResponse};
 use sequencer::journal::ledger::{OrderHistoryResponse, OrderStatus};
+use std::time::Duration;
 
 /// `price × percent / 100`.
 fn at_percent(percent: u64) -> u64 {
@@ -147,15 +148,13 @@ fn expected_lookups() -> Vec<(&'static str, Expected)> {
         0,
         0,
     );
-    // By id, a closed order's client id is not known (the history keeps none).
-    let mut cancelled_by_id = cancelled.clone();
-    cancelled_by_id.3 = None;
+    // By id too, a closed order shows the client id it was placed with (from the log).
     let waiting = (14, OrderStatus::Waiting, None, None, 0, ONE_BTC / 10, 0, 0);
     vec![
         ("/10", resting.clone()),
         ("?client_id=7", resting),
-        ("?client_id=8", cancelled),
-        ("/15", cancelled_by_id),
+        ("?client_id=8", cancelled.clone()),
+        ("/15", cancelled),
         ("/14", waiting),
     ]
 }
@@ -234,6 +233,9 @@ async fn orders_are_looked_up_by_id_and_client_id_with_their_status() {
         };
         assert_eq!(summary(&got), want, "{path}");
     }
+    // A closed order keeps the good-till-time it was placed with.
+    let closed: AccountOrder = seq.get(&format!("{base}/15")).await;
+    assert_eq!(closed.expires_at_ms, Some(FAR));
     for (query, status, code, fragments) in REFUSALS {
         let (got, body) = seq.get_raw(&format!("{base}{query}")).await;
         assert_eq!(
@@ -287,4 +289,95 @@ async fn the_order_history_has_one_entry_per_modify_with_the_new_terms() {
             ),
         ]
     );
+}
+
+/// A stop that fired and filled has left the trigger book and was never on the order book
+/// as a resting order: looked up by id it is the filled order its firing placed, at the
+/// price update that fired it. A restart, a data dir from before the `trigger_orders`
+/// table (its backfill not yet run) and a rebuild from the settlement layer's batches alone
+/// all find it the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fired_trigger_order_is_found_by_id_after_it_leaves_the_book() {
+    let (l1, seq) = funded_pair(|_| {}).await;
+    let (alice, bob) = (alice(), bob());
+    let a = addr(&alice);
+    let stop = Action::TriggerOrder(TriggerOrder {
+        signer: a,
+        account: a,
+        market: BTC,
+        is_buy: false,
+        kind: TriggerKind::StopMarket,
+        trigger_price: at_percent(99),
+        price: 0,
+        size: ONE_BTC / 10,
+        reduce_only: false,
+        nonce: 1,
+        expires_at: FAR,
+    });
+    seq.submit(&sign(&alice, stop)).await;
+    let bid = order(&bob, true, at_percent(98), ONE_BTC, TimeInForce::Gtc, 1);
+    seq.submit(&bid).await;
+    let fired = seq.submit(&price(BTC, at_percent(99))).await;
+    let path = format!("/v1/accounts/{a}/orders/1");
+    let got: AccountOrder = seq.get(&path).await;
+    let want = (
+        1,
+        OrderStatus::Filled,
+        None,
+        None,
+        0,
+        ONE_BTC / 10,
+        ONE_BTC / 10,
+        0,
+    );
+    assert_eq!(summary(&got), want, "{got:?}");
+    assert_eq!(got.seq, Some(fired.seq));
+
+    let no_keeper = |dir: &std::path::Path| {
+        let mut config = test_config(&l1, dir);
+        config.keeper_interval = None;
+        config
+    };
+    let dir = seq.stop().await;
+    let seq = Seq::launch(no_keeper(dir.path()), dir).await;
+    assert_eq!(seq.get::<AccountOrder>(&path).await, got, "after a restart");
+    let dir = seq.stop().await;
+    forget_trigger_rows(&dir.path().join(sequencer::journal::DB_FILE));
+    let seq = Seq::launch(no_keeper(dir.path()), dir).await;
+    assert_eq!(seq.get::<AccountOrder>(&path).await, got, "backfilled");
+    all_posted(&seq).await;
+    drop(seq.stop().await);
+    let rebuilt = Seq::start_with(&l1, |c| {
+        c.keeper_interval = None;
+        c.bootstrap_from_l1 = true;
+    })
+    .await;
+    assert_eq!(rebuilt.get::<AccountOrder>(&path).await, got, "rebuilt");
+}
+
+/// Makes `db` what a data dir from before the `trigger_orders` table holds: no trigger
+/// rows, no fired orders' entries, and the backfill not yet run.
+fn forget_trigger_rows(db: &std::path::Path) {
+    let conn = rusqlite::Connection::open(db).expect("the journal");
+    let fired: u64 = conn
+        .query_row("SELECT COUNT(*) FROM orders WHERE idx > 0", [], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(fired, 1, "the fired stop's entry");
+    conn.execute_batch(
+        "DELETE FROM trigger_orders; DELETE FROM orders WHERE idx > 0;
+         DELETE FROM meta WHERE key = 'trigger_orders_table';",
+    )
+    .expect("forgotten");
+}
+
+/// Waits until every sealed batch is posted and nothing is open.
+async fn all_posted(seq: &Seq) {
+    wait_for("every batch posted", Duration::from_secs(20), || async {
+        let s = seq.status().await;
+        (s.open_batch.is_none() && s.last_posted.is_some() && s.last_posted == s.last_sealed)
+            .then_some(())
+    })
+    .await
 }
