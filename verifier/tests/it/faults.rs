@@ -4,35 +4,21 @@
 //! told calmly that the batch was already reverted, the bad batch and its descendants are
 //! reverted, and after the poster re-sequences honestly both verifiers end on its root.
 
-use crate::support::node::{MIN_CHALLENGER_BOND, Node, WINDOW};
+use crate::support::node::{MIN_CHALLENGER_BOND, WINDOW};
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, address, verifier_key};
 use protocol::api::settlement::EventKind;
 use protocol::api::verifier::ChallengeOutcome;
 use protocol::fault::Fault;
 use protocol::signing::address_of;
-use protocol::workload::Workload;
 use std::time::Duration;
 
 const FUNDS: u64 = 1_000;
 
 async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
-    let mut workload = Workload::new(seed, 8);
-    workload.genesis.checkpoint_interval_txs = 4;
-    let mut node = Node::start(&workload.genesis).await;
-    let mut poster = Poster::new(workload);
-    poster.setup(&node).await;
+    let (mut node, mut poster) = Poster::chain(seed, 8, 4).await;
     let keys = [verifier_key(1), verifier_key(2)];
-    let dirs = [
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    ];
-    let mut verifiers = Vec::new();
-    for (key, dir) in keys.iter().zip(&dirs) {
-        node.faucet(&address(key), FUNDS).await;
-        verifiers
-            .push(Verifier::start(Verifier::config(&node, dir.path(), Some(key.clone()))).await);
-    }
+    let (mut verifiers, _dirs) = Verifier::start_challengers(&node, &keys, FUNDS).await;
 
     for _ in 0..3 {
         poster.post_next(&node, 24, None).await;
@@ -77,21 +63,7 @@ async fn fraud_is_proven_reverted_and_resequenced(fault: Fault, seed: u64) {
     }
 
     let wait = Duration::from_secs(60);
-    let posted = node
-        .wait_for_event(
-            0,
-            wait,
-            |e| matches!(e, EventKind::BatchPosted { header_hash, .. } if *header_hash == bad_hash),
-        )
-        .await;
-    let EventKind::BatchPosted { deadline_block, .. } = posted.event else {
-        unreachable!("matched above")
-    };
-    let upheld = node
-        .wait_for_event(posted.seq, wait, |e| {
-            matches!(e, EventKind::ChallengeUpheld { .. })
-        })
-        .await;
+    let (upheld, deadline_block) = node.wait_for_upheld(bad_hash, wait).await;
     assert!(
         upheld.block <= deadline_block,
         "{fault}: proven within the window"
@@ -222,11 +194,7 @@ async fn skip_liquidation_check_is_proven_and_reverted() {
 /// 409 `batch_reverted`, records it calmly and then learns the winner from the log.
 #[tokio::test]
 async fn the_loser_of_a_race_is_answered_already_reverted_and_records_it_calmly() {
-    let mut workload = Workload::new(5, 6);
-    workload.genesis.checkpoint_interval_txs = 4;
-    let mut node = Node::start(&workload.genesis).await;
-    let mut poster = Poster::new(workload);
-    poster.setup(&node).await;
+    let (mut node, mut poster) = Poster::chain(5, 6, 4).await;
     let (late_key, winner_key) = (verifier_key(7), verifier_key(8));
     for key in [&late_key, &winner_key] {
         node.faucet(&address(key), FUNDS).await;

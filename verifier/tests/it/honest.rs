@@ -2,30 +2,16 @@
 //! challenge mode over HTTP: every batch verified, the same root as the chain, everything
 //! finalized, and never a challenge (no submission, no L1 call beyond the bond).
 
-use crate::support::node::{Node, WINDOW};
+use crate::support::node::WINDOW;
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, address, verifier_key};
 use protocol::api::settlement::EventKind;
-use protocol::workload::Workload;
 
 #[tokio::test]
 async fn an_honest_chain_of_1000_actions_is_verified_without_a_challenge() {
-    let mut workload = Workload::new(9, 10);
-    workload.genesis.checkpoint_interval_txs = 8;
-    let mut node = Node::start(&workload.genesis).await;
-    let mut poster = Poster::new(workload);
-    poster.setup(&node).await;
+    let (mut node, mut poster) = Poster::chain(9, 10, 8).await;
     let keys = [verifier_key(3), verifier_key(4)];
-    let dirs = [
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    ];
-    let mut verifiers = Vec::new();
-    for (key, dir) in keys.iter().zip(&dirs) {
-        node.faucet(&address(key), 1_000).await;
-        verifiers
-            .push(Verifier::start(Verifier::config(&node, dir.path(), Some(key.clone()))).await);
-    }
+    let (verifiers, _dirs) = Verifier::start_challengers(&node, &keys, 1_000).await;
 
     let mut batches = 0;
     while poster.actions < 1_000 {

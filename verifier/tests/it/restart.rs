@@ -9,19 +9,9 @@ use protocol::api::settlement::EventKind;
 use protocol::api::verifier::{ChallengeOutcome, Mode};
 use protocol::fault::Fault;
 use protocol::primitives::H256;
-use protocol::workload::Workload;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-async fn chain(seed: u64) -> (Node, Poster) {
-    let mut workload = Workload::new(seed, 6);
-    workload.genesis.checkpoint_interval_txs = 4;
-    let node = Node::start(&workload.genesis).await;
-    let poster = Poster::new(workload);
-    poster.setup(&node).await;
-    (node, poster)
-}
 
 /// Posts a bad batch (retrying until `fault` bites) and one descendant; returns the bad
 /// batch's index and header hash.
@@ -39,21 +29,7 @@ async fn cheat(node: &Node, poster: &mut Poster, fault: Fault) -> (u64, H256) {
 
 /// Waits for the proof against `bad_hash` and checks it landed within the window, by `by`.
 async fn proven_in_window(node: &Node, bad_hash: H256, by: protocol::primitives::Address) {
-    let posted = node
-        .wait_for_event(
-            0,
-            WAIT,
-            |e| matches!(e, EventKind::BatchPosted { header_hash, .. } if *header_hash == bad_hash),
-        )
-        .await;
-    let EventKind::BatchPosted { deadline_block, .. } = posted.event else {
-        unreachable!("matched above")
-    };
-    let upheld = node
-        .wait_for_event(posted.seq, WAIT, |e| {
-            matches!(e, EventKind::ChallengeUpheld { .. })
-        })
-        .await;
+    let (upheld, deadline_block) = node.wait_for_upheld(bad_hash, WAIT).await;
     assert!(upheld.block <= deadline_block, "proven within the window");
     assert!(
         matches!(upheld.event, EventKind::ChallengeUpheld { challenger, .. } if challenger == by),
@@ -63,7 +39,7 @@ async fn proven_in_window(node: &Node, bad_hash: H256, by: protocol::primitives:
 
 #[tokio::test]
 async fn a_verifier_killed_before_the_fraud_resumes_from_disk_and_proves_it() {
-    let (mut node, mut poster) = chain(21).await;
+    let (mut node, mut poster) = Poster::chain(21, 6, 4).await;
     let key = verifier_key(5);
     node.faucet(&address(&key), 1_000).await;
     let dir = tempfile::tempdir().expect("dir");
@@ -107,7 +83,7 @@ async fn a_verifier_killed_before_the_fraud_resumes_from_disk_and_proves_it() {
 
 #[tokio::test]
 async fn a_watcher_killed_mid_window_restarts_as_a_challenger_and_proves_it_in_time() {
-    let (mut node, mut poster) = chain(22).await;
+    let (mut node, mut poster) = Poster::chain(22, 6, 4).await;
     let key = verifier_key(6);
     node.faucet(&address(&key), 1_000).await;
     let dir = tempfile::tempdir().expect("dir");

@@ -3,7 +3,10 @@
 //! of the verifier's end-to-end tests.
 
 use contracts_mock::Config;
+use protocol::api::settlement::{Event, EventKind};
 use protocol::genesis::Genesis;
+use protocol::primitives::H256;
+use std::time::Duration;
 use test_support::SettlementLayer;
 
 /// W: a batch is challengeable for this many blocks after the one it was posted in.
@@ -19,6 +22,27 @@ pub struct Node(SettlementLayer);
 impl Node {
     pub async fn start(genesis: &Genesis) -> Node {
         Node(SettlementLayer::start(genesis.clone(), chain_terms).await)
+    }
+
+    /// Waits (at most `wait` for each) for the batch with header `bad_hash` to be posted,
+    /// then for a challenge upheld after it; the upheld event and the batch's deadline block.
+    pub async fn wait_for_upheld(&self, bad_hash: H256, wait: Duration) -> (Event, u64) {
+        let posted = self
+            .wait_for_event(
+                0,
+                wait,
+                |e| matches!(e, EventKind::BatchPosted { header_hash, .. } if *header_hash == bad_hash),
+            )
+            .await;
+        let EventKind::BatchPosted { deadline_block, .. } = posted.event else {
+            unreachable!("matched above")
+        };
+        let upheld = self
+            .wait_for_event(posted.seq, wait, |e| {
+                matches!(e, EventKind::ChallengeUpheld { .. })
+            })
+            .await;
+        (upheld, deadline_block)
     }
 }
 

@@ -28,6 +28,18 @@ pub struct Poster {
 }
 
 impl Poster {
+    /// A chain to post on: the settlement layer started on the genesis of a seeded workload
+    /// of `traders` (with a checkpoint every `checkpoint_interval_txs` transactions), and a
+    /// poster over that workload, set up (bonded, traders funded).
+    pub async fn chain(seed: u64, traders: usize, checkpoint_interval_txs: u32) -> (Node, Poster) {
+        let mut workload = Workload::new(seed, traders);
+        workload.genesis.checkpoint_interval_txs = checkpoint_interval_txs;
+        let node = Node::start(&workload.genesis).await;
+        let poster = Poster::new(workload);
+        poster.setup(&node).await;
+        (node, poster)
+    }
+
     pub fn new(workload: Workload) -> Poster {
         Poster {
             key: dev_key("vigil-test-sequencer", 0, 0),

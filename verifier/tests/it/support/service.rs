@@ -10,6 +10,7 @@ use protocol::signing::address_of;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
 use test_support::{ChildService, bind_loopback, send_for_text};
 use verifier::{Config, RunError};
 
@@ -109,6 +110,26 @@ impl Verifier {
             config,
             running: Some(running),
         }
+    }
+
+    /// One verifier in challenge mode per key, in order: the key funded with `funds` on
+    /// the settlement layer, then its verifier started on a fresh temporary data dir. The
+    /// dirs are returned with them: keep them while the verifiers run.
+    pub async fn start_challengers(
+        node: &Node,
+        keys: &[SigningKey],
+        funds: u64,
+    ) -> (Vec<Verifier>, Vec<TempDir>) {
+        let mut verifiers = Vec::new();
+        let mut dirs = Vec::new();
+        for key in keys {
+            let dir = tempfile::tempdir().expect("dir");
+            node.faucet(&address(key), funds).await;
+            let config = Verifier::config(node, dir.path(), Some(key.clone()));
+            verifiers.push(Verifier::start(config).await);
+            dirs.push(dir);
+        }
+        (verifiers, dirs)
     }
 
     /// Waits (at most 30 s) for the service to stop by itself (following failed for good,
