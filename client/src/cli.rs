@@ -14,9 +14,9 @@ pub use ledger::{FundingArgs, HistoryCommand, LedgerArgs};
 pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
-    CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, FillsArgs,
-    ForceCommand, ForceWait, LeverageArgs, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg,
-    TpSlArgs, TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
+    CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, ForceCommand,
+    ForceWait, LeverageArgs, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs,
+    TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -113,7 +113,7 @@ pub enum Command {
     Options(OptionsCommand),
     /// Show an account's fills, newest first: time, market, side, maker or taker, size,
     /// price, fee, order id.
-    Fills(FillsArgs),
+    Fills(LedgerArgs),
     /// Show a market's trades, newest first: time, the aggressor's side, size, price.
     Trades(TradesArgs),
     /// Show a market's candles, oldest first: open, high, low, close, volume, trades.

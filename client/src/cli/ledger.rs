@@ -15,15 +15,16 @@ pub enum HistoryCommand {
     Transfers(LedgerArgs),
 }
 
-/// Whose history, in which market, how many.
+/// Whose history (`vigil fills`, `vigil history …`), in which market, how many.
 #[derive(Debug, Args)]
 pub struct LedgerArgs {
     #[command(flatten)]
     pub account: super::AccountArg,
-    /// Only this market (symbol or id; orders and funding).
+    /// Only this market (symbol or id; fills, orders and funding).
     #[arg(long)]
     pub market: Option<String>,
-    /// The newest this many entries.
+    /// The newest this many entries (a transaction's entries are kept together, so a few
+    /// more may show).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub limit: u64,
 }

@@ -319,20 +319,6 @@ pub struct BookArgs {
     pub levels: u32,
 }
 
-/// `vigil fills`: whose fills, in which market, how many.
-#[derive(Debug, Args)]
-pub struct FillsArgs {
-    #[command(flatten)]
-    pub account: super::AccountArg,
-    /// Only fills in this market (symbol or id).
-    #[arg(long)]
-    pub market: Option<String>,
-    /// The newest this many fills (a transaction's fills are kept together, so a few more
-    /// may show).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub limit: u64,
-}
-
 /// `vigil trades MARKET`.
 #[derive(Debug, Args)]
 pub struct TradesArgs {

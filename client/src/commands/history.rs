@@ -6,11 +6,11 @@
 //! protocol units, like every `vigil --json`), with the market's symbol beside its id and
 //! `next_before_seq`, the cursor of what was left out (`null`: nothing).
 
-use super::market::{find, markets, size_decimals, symbol};
+use super::market::{find, market_size, markets, symbol};
 use super::network::Endpoints;
 use super::views::address_of_arg;
 use super::{Output, table};
-use crate::cli::{CandlesArgs, Cli, FillsArgs, TradesArgs};
+use crate::cli::{CandlesArgs, Cli, LedgerArgs, TradesArgs};
 use crate::sequencer::SequencerError;
 use crate::units::{format_price, format_size_fixed, format_usdc_fixed, format_utc};
 use protocol::api::history::{AccountFill, Role, Side};
@@ -84,7 +84,7 @@ pub(super) fn more_hint(shown: usize, limit: u64) -> String {
     )
 }
 
-pub async fn fills(cli: &Cli, args: &FillsArgs) -> anyhow::Result<Output> {
+pub async fn fills(cli: &Cli, args: &LedgerArgs) -> anyhow::Result<Output> {
     let address = address_of_arg(cli, &args.account)?;
     let seq = Endpoints::resolve(cli)?.sequencer();
     let markets = markets(&seq).await?;
@@ -164,11 +164,29 @@ fn fill_row(f: &AccountFill, markets: &[MarketInfo]) -> Vec<String> {
         symbol(markets, f.market),
         side_word(f.side).to_string(),
         role_word(f.role).to_string(),
-        format_size_fixed(i128::from(f.size), size_decimals(markets, f.market)),
+        market_size(markets, f.market, f.size),
         format_price(u128::from(f.price)),
         format_usdc_fixed(f.fee),
         super::table::order_id(f.order_nonce),
     ]
+}
+
+/// A market's history answer in JSON: its symbol and id, then `fields` (an object).
+fn market_json(market: &MarketInfo, fields: serde_json::Value) -> serde_json::Value {
+    let mut json = json!({ "market": market.params.symbol, "market_id": market.params.id });
+    if let (Some(out), serde_json::Value::Object(fields)) = (json.as_object_mut(), fields) {
+        out.extend(fields);
+    }
+    json
+}
+
+/// What `trades` and `candles` say for a market nobody has traded on: `then` continues
+/// the sentence before the order that would make the first trade.
+fn no_trades_yet(symbol: &str, then: &str, json: serde_json::Value) -> Output {
+    let text = format!(
+        "no trades on {symbol} yet{then} trade with `vigil order buy {symbol} SIZE @ PRICE`"
+    );
+    Output { text, json }
 }
 
 pub async fn trades(cli: &Cli, args: &TradesArgs) -> anyhow::Result<Output> {
@@ -191,17 +209,13 @@ pub async fn trades(cli: &Cli, args: &TradesArgs) -> anyhow::Result<Output> {
     )
     .await?;
     let symbol = &market.params.symbol;
-    let json = json!({
-        "market": symbol,
-        "market_id": id,
-        "trades": trades,
-        "next_before_seq": cursor,
-    });
+    let json = market_json(
+        market,
+        json!({ "trades": trades, "next_before_seq": cursor }),
+    );
     if trades.is_empty() {
-        let text = format!(
-            "no trades on {symbol} yet; see its book with `vigil book {symbol}`, or trade with `vigil order buy {symbol} SIZE @ PRICE`"
-        );
-        return Ok(Output { text, json });
+        let then = format!("; see its book with `vigil book {symbol}`, or");
+        return Ok(no_trades_yet(symbol, &then, json));
     }
     let d = market.params.size_decimals;
     let rows: Vec<Vec<String>> = trades
@@ -247,17 +261,9 @@ pub async fn candles(cli: &Cli, args: &CandlesArgs) -> anyhow::Result<Output> {
                 .candles
         }
     };
-    let json = json!({
-        "market": symbol,
-        "market_id": id,
-        "interval": interval,
-        "candles": candles,
-    });
+    let json = market_json(market, json!({ "interval": interval, "candles": candles }));
     if candles.is_empty() {
-        let text = format!(
-            "no trades on {symbol} yet, so no candles; trade with `vigil order buy {symbol} SIZE @ PRICE`"
-        );
-        return Ok(Output { text, json });
+        return Ok(no_trades_yet(symbol, ", so no candles;", json));
     }
     let d = market.params.size_decimals;
     let price = |p: u64| format_price(u128::from(p));

@@ -5,7 +5,7 @@
 //! sequencer's entries whole, with `next_before_seq`, the cursor of what was left out.
 
 use super::history::{more_hint, newest, side_word};
-use super::market::{find, markets, size_decimals, symbol};
+use super::market::{find, market_size, markets, size_decimals, symbol};
 use super::network::Endpoints;
 use super::views::address_of_arg;
 use super::{Output, table};
@@ -165,7 +165,7 @@ async fn funding_payments(cli: &Cli, args: &LedgerArgs) -> anyhow::Result<Output
             vec![
                 format_utc(p.timestamp_ms),
                 symbol(&s.markets, p.market),
-                format_size_fixed(p.position_size, size_decimals(&s.markets, p.market)),
+                market_size(&s.markets, p.market, p.position_size),
                 format_usdc_fixed(p.amount),
             ]
         })

@@ -47,6 +47,12 @@ pub fn size_decimals(markets: &[MarketInfo], id: u32) -> u8 {
         .map_or(0, |m| m.params.size_decimals)
 }
 
+/// A signed size of market `id` (in base lots) with all of the market's decimals
+/// ("-0.5000" on BTC-PERP), so a column of sizes lines up.
+pub fn market_size(markets: &[MarketInfo], id: u32, lots: impl Into<i128>) -> String {
+    crate::units::format_size_fixed(lots.into(), size_decimals(markets, id))
+}
+
 /// A price of market `id` at its tick's precision ("57,119", "2,999.95"); all six
 /// decimals for a market not in the list.
 pub fn market_price(markets: &[MarketInfo], id: u32, micro: u128) -> String {

@@ -3,8 +3,8 @@
 //! sits in the chain (seq, batch, tx hash). JSON keeps the sequencer's answer whole.
 
 use super::Output;
-use super::market::{size_decimals, symbol};
-use crate::units::{format_price, format_size_fixed, format_usdc_fixed};
+use super::market::{market_size, symbol};
+use crate::units::{format_price, format_usdc_fixed};
 use protocol::api::sequencer::{MarketInfo, TxAccepted};
 use protocol::engine::{CancelReason, Receipt};
 use serde_json::json;
@@ -54,7 +54,7 @@ pub fn describe(
     if let Some(order) = &receipt.order {
         // Without the order's market, sizes stay in base lots (and say so).
         let size = |lots: u64| match order_market {
-            Some(m) => format_size_fixed(i128::from(lots), size_decimals(markets, m)),
+            Some(m) => market_size(markets, m, lots),
             None => format!("{lots} lots"),
         };
         let _ = write!(
@@ -66,11 +66,10 @@ pub fn describe(
         );
     }
     for fill in &receipt.fills {
-        let d = size_decimals(markets, fill.market);
         let _ = write!(
             text,
             "\nfill      {} {} @ {} with maker {} (taker fee {} USDC)",
-            format_size_fixed(i128::from(fill.size), d),
+            market_size(markets, fill.market, fill.size),
             symbol(markets, fill.market),
             format_price(u128::from(fill.price)),
             fill.maker,
@@ -78,13 +77,12 @@ pub fn describe(
         );
     }
     for cancelled in &receipt.cancelled {
-        let d = size_decimals(markets, cancelled.market);
         let _ = write!(
             text,
             "\ncancelled order {} in {} ({} left: {})",
             super::table::order_id(cancelled.nonce),
             symbol(markets, cancelled.market),
-            format_size_fixed(i128::from(cancelled.remaining), d),
+            market_size(markets, cancelled.market, cancelled.remaining),
             reason_words(cancelled.reason)
         );
     }
@@ -96,7 +94,7 @@ pub fn describe(
         let _ = write!(
             text,
             "\nsettled   {} of series {} at {} for {}: {} USDC",
-            format_size_fixed(s.size, size_decimals(markets, s.series)),
+            market_size(markets, s.series, s.size),
             s.series,
             format_price(u128::from(s.settlement_price)),
             s.account,

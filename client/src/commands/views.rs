@@ -3,7 +3,7 @@
 //! views imply (`risk`: available to withdraw, liquidation price, leverage); `--json`
 //! gives the engine's views with those figures added (integers in protocol units).
 
-use super::market::{find, market_price, markets, size_decimals, symbol};
+use super::market::{find, market_price, market_size, markets, size_decimals, symbol};
 use super::network::{Endpoints, signer};
 use super::{Output, risk, table};
 use crate::cli::{AccountArg, BookArgs, Cli};
@@ -12,6 +12,7 @@ use crate::units::{format_decimal_wide, format_size_fixed, format_usdc_fixed, fo
 use protocol::api::sequencer::MarketInfo;
 use protocol::engine::view::{AccountView, BookLevel, MarketMode, PositionView};
 use protocol::primitives::Address;
+use sequencer::view::AccountBody;
 use std::fmt::Write as _;
 
 /// The address an account argument names: `--address`, else the resolved key's.
@@ -22,13 +23,23 @@ pub fn address_of_arg(cli: &Cli, account: &AccountArg) -> anyhow::Result<Address
     }
 }
 
-pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
+/// The account an argument names, as the sequencer holds it (with its option positions),
+/// and the markets and option series that name what it holds.
+async fn account_and_markets(
+    cli: &Cli,
+    arg: &AccountArg,
+) -> anyhow::Result<(AccountBody, Vec<MarketInfo>)> {
     let address = address_of_arg(cli, arg)?;
     let seq = Endpoints::resolve(cli)?.sequencer();
     let body = super::options::account_body(&seq, &address).await?;
     let markets =
         super::options::instruments_naming(&seq, markets(&seq).await?, instrument_ids(&body))
             .await?;
+    Ok((body, markets))
+}
+
+pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
+    let (body, markets) = account_and_markets(cli, arg).await?;
     let view = &body.account;
     let mut text = format!("account                {}\n", view.address);
     text.push_str(&summary(view));
@@ -91,12 +102,7 @@ fn summary(view: &AccountView) -> String {
 }
 
 pub async fn positions(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
-    let address = address_of_arg(cli, arg)?;
-    let seq = Endpoints::resolve(cli)?.sequencer();
-    let body = super::options::account_body(&seq, &address).await?;
-    let markets =
-        super::options::instruments_naming(&seq, markets(&seq).await?, instrument_ids(&body))
-            .await?;
+    let (body, markets) = account_and_markets(cli, arg).await?;
     let view = &body.account;
     let positions: Vec<serde_json::Value> = view
         .positions
@@ -203,7 +209,7 @@ fn position_row(view: &AccountView, p: &PositionView, markets: &[MarketInfo]) ->
     vec![
         symbol(markets, p.market),
         side_of(p).to_string(),
-        format_size_fixed(p.size.abs(), size_decimals(markets, p.market)),
+        market_size(markets, p.market, p.size.abs()),
         market_price(markets, p.market, p.entry_price),
         format!(
             "{}{stale}",
@@ -232,7 +238,7 @@ fn orders_table(view: &AccountView, markets: &[MarketInfo]) -> String {
                 symbol(markets, o.market),
                 if o.is_buy { "buy" } else { "sell" }.to_string(),
                 if o.reduce_only { "reduce-only" } else { "" }.to_string(),
-                format_size_fixed(i128::from(o.remaining), size_decimals(markets, o.market)),
+                market_size(markets, o.market, o.remaining),
                 market_price(markets, o.market, u128::from(o.price)),
             ]
         })
