@@ -22,6 +22,111 @@ pub const WITHDRAWAL: u64 = 1_000_000_000;
 /// Orders and withdrawals expire an hour after signing.
 const EXPIRY_MS: u64 = 3_600_000;
 
+/// The story's actions unsigned: one `account` with its replay terms. The demo signs them
+/// with wall-clock nonces and an hour's expiry ([`Signer`]); the network tests
+/// (`tests/it/network/trading.rs`) with small nonces and a far expiry, so both tell the
+/// same story with the same messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Terms {
+    pub account: Address,
+    pub nonce: u64,
+    pub expires_at: u64,
+}
+
+impl Terms {
+    /// A BTC order at the demo price.
+    pub fn order(self, is_buy: bool, size: u64, tif: TimeInForce) -> Action {
+        Action::Order(Order {
+            account: self.account,
+            market: BTC,
+            is_buy,
+            price: BTC_PRICE,
+            size,
+            tif,
+            reduce_only: false,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
+
+    pub fn withdraw(self, amount: u64) -> Action {
+        Action::Withdraw(Withdraw {
+            account: self.account,
+            amount,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
+
+    /// Approves `agent` to trade for the account, until revoked.
+    pub fn approve_agent(self, agent: Address) -> Action {
+        Action::ApproveAgent(ApproveAgent {
+            account: self.account,
+            agent,
+            name: "demo bot".into(),
+            valid_until: 0,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
+
+    /// Sets the account's dead-man's switch to fire at `time` (unix ms).
+    pub fn schedule_cancel(self, time: u64) -> Action {
+        Action::ScheduleCancel(ScheduleCancel {
+            account: self.account,
+            time,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
+
+    /// Sets `leverage` in BTC (below the 10x maximum, so it is stored).
+    pub fn set_leverage(self, leverage: u32) -> Action {
+        Action::SetLeverage(SetLeverage {
+            signer: self.account,
+            account: self.account,
+            market: BTC,
+            leverage,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
+
+    /// A buy stop of 0.1 BTC at twice the demo price (it waits).
+    pub fn buy_stop(self) -> Action {
+        Action::TriggerOrder(TriggerOrder {
+            signer: self.account,
+            account: self.account,
+            market: BTC,
+            is_buy: true,
+            kind: TriggerKind::StopMarket,
+            trigger_price: 2 * BTC_PRICE,
+            price: 0,
+            size: ONE_BTC / 10,
+            reduce_only: false,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
+
+    /// A bid of 0.1 BTC 1 % below the demo price, good till the terms' expiry (what the
+    /// `expire-early` fault removes early), tagged `client_id`.
+    pub fn gtt_bid(self, client_id: u128) -> Action {
+        let bid = Order {
+            account: self.account,
+            market: BTC,
+            is_buy: true,
+            price: BTC_PRICE - BTC_PRICE / 100,
+            size: ONE_BTC / 10,
+            tif: TimeInForce::Gtc,
+            reduce_only: false,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        };
+        Action::ClientOrder(ClientOrder::new(self.account, bid, client_id))
+    }
+}
+
 /// Signs the demo's actions under one chain's domain.
 #[derive(Debug, Clone)]
 pub struct Signer {
@@ -39,6 +144,20 @@ impl Signer {
         sign_action(oracle, Action::PriceUpdate(update), &self.domain)
     }
 
+    /// `key`'s account's terms: nonce now + `nonce_offset`, expiring an hour from now.
+    fn terms(&self, key: &SigningKey, nonce_offset: u64) -> Terms {
+        Terms {
+            account: address_of(key),
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        }
+    }
+
+    fn sign(&self, key: &SigningKey, action: Action) -> SignedAction {
+        sign_action(key, action, &self.domain)
+    }
+
+    /// `key`'s account's 1 BTC order at the demo price.
     pub fn order(
         &self,
         key: &SigningKey,
@@ -46,28 +165,12 @@ impl Signer {
         tif: TimeInForce,
         nonce_offset: u64,
     ) -> SignedAction {
-        let order = Order {
-            account: address_of(key),
-            market: BTC,
-            is_buy,
-            price: BTC_PRICE,
-            size: ONE_BTC,
-            tif,
-            reduce_only: false,
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + EXPIRY_MS,
-        };
-        sign_action(key, Action::Order(order), &self.domain)
+        let action = self.terms(key, nonce_offset).order(is_buy, ONE_BTC, tif);
+        self.sign(key, action)
     }
 
     pub fn withdraw(&self, key: &SigningKey, amount: u64, nonce_offset: u64) -> SignedAction {
-        let withdraw = Withdraw {
-            account: address_of(key),
-            amount,
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + EXPIRY_MS,
-        };
-        sign_action(key, Action::Withdraw(withdraw), &self.domain)
+        self.sign(key, self.terms(key, nonce_offset).withdraw(amount))
     }
 
     /// `key`'s account approves `agent` to trade for it, until revoked.
@@ -77,15 +180,7 @@ impl Signer {
         agent: Address,
         nonce_offset: u64,
     ) -> SignedAction {
-        let approve = ApproveAgent {
-            account: address_of(key),
-            agent,
-            name: "demo bot".into(),
-            valid_until: 0,
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + EXPIRY_MS,
-        };
-        sign_action(key, Action::ApproveAgent(approve), &self.domain)
+        self.sign(key, self.terms(key, nonce_offset).approve_agent(agent))
     }
 
     /// `key`'s account sets its dead-man's switch `ahead_ms` after now.
@@ -95,66 +190,27 @@ impl Signer {
         ahead_ms: u64,
         nonce_offset: u64,
     ) -> SignedAction {
-        let switch = ScheduleCancel {
-            account: address_of(key),
-            time: self.now_ms + ahead_ms,
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + EXPIRY_MS,
-        };
-        sign_action(key, Action::ScheduleCancel(switch), &self.domain)
+        let time = self.now_ms + ahead_ms;
+        self.sign(key, self.terms(key, nonce_offset).schedule_cancel(time))
     }
 
-    /// `key`'s account sets `leverage` in BTC (below the 10x maximum, so it is stored).
+    /// `key`'s account sets `leverage` in BTC.
     pub fn set_leverage(&self, key: &SigningKey, leverage: u32, nonce_offset: u64) -> SignedAction {
-        let account = address_of(key);
-        let setting = SetLeverage {
-            signer: account,
-            account,
-            market: BTC,
-            leverage,
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + EXPIRY_MS,
-        };
-        sign_action(key, Action::SetLeverage(setting), &self.domain)
+        self.sign(key, self.terms(key, nonce_offset).set_leverage(leverage))
     }
 
-    /// `key`'s account files a buy stop of 0.1 BTC at twice the demo price (it waits).
+    /// `key`'s account files a buy stop of 0.1 BTC at twice the demo price.
     pub fn buy_stop(&self, key: &SigningKey, nonce_offset: u64) -> SignedAction {
-        let account = address_of(key);
-        let stop = TriggerOrder {
-            signer: account,
-            account,
-            market: BTC,
-            is_buy: true,
-            kind: TriggerKind::StopMarket,
-            trigger_price: 2 * BTC_PRICE,
-            price: 0,
-            size: ONE_BTC / 10,
-            reduce_only: false,
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + EXPIRY_MS,
-        };
-        sign_action(key, Action::TriggerOrder(stop), &self.domain)
+        self.sign(key, self.terms(key, nonce_offset).buy_stop())
     }
 
     /// `key`'s account rests a good-till-time bid of 0.1 BTC 1 % below the demo price for
-    /// an hour (what the `expire-early` fault removes early).
+    /// an hour, tagged with its nonce offset as client id.
     pub fn gtt_bid(&self, key: &SigningKey, nonce_offset: u64) -> SignedAction {
-        let account = address_of(key);
-        let bid = ClientOrder {
-            signer: account,
-            account,
-            market: BTC,
-            is_buy: true,
-            price: BTC_PRICE - BTC_PRICE / 100,
-            size: ONE_BTC / 10,
-            tif: TimeInForce::Gtc,
-            reduce_only: false,
-            client_id: u128::from(nonce_offset),
-            nonce: self.now_ms + nonce_offset,
-            expires_at: self.now_ms + 3_600_000,
-        };
-        sign_action(key, Action::ClientOrder(bid), &self.domain)
+        let action = self
+            .terms(key, nonce_offset)
+            .gtt_bid(u128::from(nonce_offset));
+        self.sign(key, action)
     }
 }
 

@@ -2,19 +2,26 @@
 //! to corrupt, and bulk submission for long workloads.
 
 use super::Network;
-use protocol::action::{
-    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SetLeverage,
-    SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
-};
+use protocol::action::{Action, PriceUpdate, SignedAction, TimeInForce};
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
+use vigil_client::demo::actions::{BTC, BTC_PRICE, ONE_BTC, Terms};
 
-const BTC: u32 = 1;
-/// 50,000 USDC per BTC, in micro-USDC (the workload's starting BTC price).
-const BTC_PRICE: u64 = 50_000_000_000;
-/// 1 BTC in size units (size_decimals = 4).
-const ONE_BTC: u64 = 10_000;
 const FAR: u64 = u64::MAX / 2;
+
+/// `trader`'s terms: `nonce`, never expiring honestly.
+fn terms(net: &Network, trader: usize, nonce: u64) -> Terms {
+    Terms {
+        account: net.workload.traders[trader].address,
+        nonce,
+        expires_at: FAR,
+    }
+}
+
+/// Signs `action` with `trader`'s key.
+fn signed(net: &Network, trader: usize, action: Action) -> SignedAction {
+    net.sign(&net.workload.traders[trader].key, action)
+}
 
 fn order(
     net: &Network,
@@ -24,19 +31,11 @@ fn order(
     tif: TimeInForce,
     nonce: u64,
 ) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::Order(Order {
-        account: t.address,
-        market: BTC,
-        is_buy,
-        price: BTC_PRICE,
-        size,
-        tif,
-        reduce_only: false,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    signed(
+        net,
+        trader,
+        terms(net, trader, nonce).order(is_buy, size, tif),
+    )
 }
 
 async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
@@ -99,92 +98,33 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
 
 /// `trader` approves `agent`'s address as its agent, until revoked.
 fn approve_agent(net: &Network, trader: usize, agent: usize, nonce: u64) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::ApproveAgent(ApproveAgent {
-        account: t.address,
-        agent: net.workload.traders[agent].address,
-        name: "e2e bot".into(),
-        valid_until: 0,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    let agent = net.workload.traders[agent].address;
+    signed(net, trader, terms(net, trader, nonce).approve_agent(agent))
 }
 
 /// `trader` rests a `ClientOrder` bid of 0.1 BTC 1% below the market until `FAR` (it never
 /// expires honestly).
 fn gtt_bid(net: &Network, trader: usize, nonce: u64) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::ClientOrder(ClientOrder {
-        signer: t.address,
-        account: t.address,
-        market: BTC,
-        is_buy: true,
-        price: BTC_PRICE - BTC_PRICE / 100,
-        size: ONE_BTC / 10,
-        tif: TimeInForce::Gtc,
-        reduce_only: false,
-        client_id: 1,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    signed(net, trader, terms(net, trader, nonce).gtt_bid(1))
 }
 
 /// `trader` sets its dead-man's switch far in the future (it never fires honestly).
 fn schedule_cancel(net: &Network, trader: usize, nonce: u64) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::ScheduleCancel(ScheduleCancel {
-        account: t.address,
-        time: FAR,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    signed(net, trader, terms(net, trader, nonce).schedule_cancel(FAR))
 }
 
 /// `trader` files a buy stop of 0.1 BTC at twice the price (it never fires honestly).
 fn buy_stop(net: &Network, trader: usize, nonce: u64) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::TriggerOrder(TriggerOrder {
-        signer: t.address,
-        account: t.address,
-        market: BTC,
-        is_buy: true,
-        kind: TriggerKind::StopMarket,
-        trigger_price: 2 * BTC_PRICE,
-        price: 0,
-        size: ONE_BTC / 10,
-        reduce_only: false,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    signed(net, trader, terms(net, trader, nonce).buy_stop())
 }
 
 /// `trader` sets 9x leverage in BTC (below the 10x maximum, so it is stored).
 fn set_leverage(net: &Network, trader: usize, nonce: u64) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::SetLeverage(SetLeverage {
-        signer: t.address,
-        account: t.address,
-        market: BTC,
-        leverage: 9,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    signed(net, trader, terms(net, trader, nonce).set_leverage(9))
 }
 
 fn withdraw(net: &Network, trader: usize, amount: u64, nonce: u64) -> SignedAction {
-    let t = &net.workload.traders[trader];
-    let action = Action::Withdraw(Withdraw {
-        account: t.address,
-        amount,
-        nonce,
-        expires_at: FAR,
-    });
-    net.sign(&t.key, action)
+    signed(net, trader, terms(net, trader, nonce).withdraw(amount))
 }
 
 /// `POST /v1/txs`: the number of accepted actions.
