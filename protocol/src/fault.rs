@@ -6,6 +6,8 @@
 //! `WrongReceipt`, which leave the state alone and only misreport the checkpoint or the
 //! chunk's receipts. None of this is reachable from the STF itself.
 
+mod options;
+
 use crate::action::{Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
 use crate::codec::Decode;
@@ -72,6 +74,17 @@ pub enum Fault {
     /// step needs an account below maintenance, and an ignored circuit breaker a tripped
     /// market: not yet faults here.)
     AdlMisranked = 11,
+    /// Settles an option series at a wrong price: writes a settlement price one strike
+    /// step above the right one into the series next to settle (above its strike when its
+    /// expiry has not fixed one yet, settling it early), so its payouts are wrong (the STF
+    /// fixes the underlying's index at expiry, Part 8 §13). Injected after a chunk once
+    /// some series is listed.
+    OptionSettlementPrice = 12,
+    /// Marks options wrongly: lowers an optioned market's implied volatility to a tenth,
+    /// so its series' marks are too low and every short's margin is understated (the STF
+    /// keeps the median of the signed vols, Part 8 §10). Injected after a chunk once some
+    /// implied volatility is posted.
+    OptionMark = 13,
 }
 
 /// What a fault falsifies.
@@ -106,7 +119,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 11] = [
+    pub const TABLE: [FaultRow; 13] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -171,6 +184,18 @@ impl Fault {
             fault: Fault::AdlMisranked,
             name: "adl-misranked",
             effect: "a position filed at the wrong end of the auto-deleveraging queue (ADL would reduce the wrong counterparty first)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::OptionSettlementPrice,
+            name: "option-settlement-price",
+            effect: "an option series settled at a wrong price (one strike step above the index at expiry), so its payouts are wrong",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::OptionMark,
+            name: "option-mark",
+            effect: "option marks computed from an implied volatility lowered to a tenth (every short's margin understated)",
             corrupts: Corrupts::State,
         },
     ];
@@ -317,6 +342,8 @@ pub fn corrupt<S: State>(
         )),
         Fault::LeverageDropped => drop_leverage(state),
         Fault::AdlMisranked => misrank_adl(state),
+        Fault::OptionSettlementPrice => options::misprice_settlement(state, genesis),
+        Fault::OptionMark => options::lower_implied_vol(state, genesis),
     }
 }
 

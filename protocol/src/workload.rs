@@ -11,9 +11,9 @@
 
 use crate::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, L1Message, Liquidate,
-    ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage,
-    TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
+    CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, ImpliedVolUpdate, L1Message,
+    Liquidate, ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
+    SetLeverage, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -692,8 +692,9 @@ impl Workload {
     /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
     /// bid 1 % below the price for an hour (`expire-early`), 2x leverage in the first market
     /// (`leverage-dropped`), a small fill between traders 1 and 0 (`bad-fill`,
-    /// `skip-liquidation-check`, and `adl-misranked`, which needs positions to misrank);
-    /// none for the others. Each is signed with fresh nonces,
+    /// `skip-liquidation-check`, and `adl-misranked`, which needs positions to misrank),
+    /// an index and an implied volatility for the first optioned market (the index lists
+    /// its series: `option-settlement-price`, `option-mark`); none for the others. Each is signed with fresh nonces,
     /// so offering it again is harmless.
     pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Vec<Tx> {
         use crate::fault::Fault;
@@ -706,6 +707,9 @@ impl Workload {
             Fault::BadFill | Fault::SkipLiquidationCheck | Fault::AdlMisranked
         ) {
             return self.crossing_pair(now_ms);
+        }
+        if matches!(fault, Fault::OptionSettlementPrice | Fault::OptionMark) {
+            return self.option_inputs(now_ms);
         }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
@@ -753,6 +757,28 @@ impl Workload {
         };
         let key = self.traders[0].key.clone();
         vec![self.signed_by(&key, action)]
+    }
+
+    /// A signed index (which lists the day's series, Part 8 §9) and a 60 % implied
+    /// volatility for the first market with an option schedule, as of `now_ms`; nothing
+    /// when no market has one or an index at `now_ms` is already signed.
+    fn option_inputs(&mut self, now_ms: u64) -> Vec<Tx> {
+        let Some(market) = self.genesis.options.first().map(|s| s.market) else {
+            return Vec::new();
+        };
+        let Some(m) = self.genesis.markets.iter().position(|p| p.id == market) else {
+            return Vec::new();
+        };
+        let Some(index) = self.price_update(m, now_ms) else {
+            return Vec::new();
+        };
+        let vol = Action::ImpliedVolUpdate(ImpliedVolUpdate {
+            market,
+            vol_ppm: 600_000,
+            timestamp_ms: now_ms,
+        });
+        let oracle = self.oracle.clone();
+        vec![index, self.signed_by(&oracle, vol)]
     }
 
     /// A fill between the first two traders in the first market, for the faults that

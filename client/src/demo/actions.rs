@@ -1,12 +1,12 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
 //! withdrawal, an agent approval, a dead-man's switch, a buy stop, a good-till-time bid
-//! and a leverage setting. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! a leverage setting and an implied volatility for BTC's options. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, ClientOrder, Order, PriceUpdate, ScheduleCancel, SetLeverage,
-    SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
+    Action, ApproveAgent, ClientOrder, ImpliedVolUpdate, Order, PriceUpdate, ScheduleCancel,
+    SetLeverage, SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -155,6 +155,18 @@ impl Signer {
 
     fn sign(&self, key: &SigningKey, action: Action) -> SignedAction {
         sign_action(key, action, &self.domain)
+    }
+
+    /// The oracle's implied volatility of `vol_ppm` for BTC's options (what the
+    /// `option-mark` fault lowers), stamped a second before the demo's clock: unlike a
+    /// price, a volatility may not pull the open batch's timestamp ahead.
+    pub fn implied_vol(&self, oracle: &SigningKey, vol_ppm: u64) -> SignedAction {
+        let update = ImpliedVolUpdate {
+            market: BTC,
+            vol_ppm,
+            timestamp_ms: self.now_ms.saturating_sub(1_000),
+        };
+        sign_action(oracle, Action::ImpliedVolUpdate(update), &self.domain)
     }
 
     /// `key`'s account's 1 BTC order at the demo price.

@@ -220,6 +220,8 @@ const END_TO_END: [(Fault, u64); Fault::TABLE.len()] = [
     (Fault::StopEarly, 9),
     (Fault::LeverageDropped, 10),
     (Fault::AdlMisranked, 11),
+    (Fault::OptionSettlementPrice, 12),
+    (Fault::OptionMark, 13),
 ];
 
 #[test]
@@ -290,6 +292,18 @@ async fn leverage_dropped_from_the_real_sequencer_is_proven_and_resequenced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adl_misranked_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[10];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn option_settlement_price_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[11];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn option_mark_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[12];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

@@ -10,13 +10,17 @@ use protocol::batch::{Batch, ChunkExecutor, Draft, domain_separator, execute_tx,
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::fault::{self, Fault};
 use protocol::fraud::{self, FraudProof, Rejection, Verdict};
+use protocol::genesis::DEVNET_FIRST_EXPIRY_MS;
 use protocol::primitives::{Address, H256, keccak256};
 use protocol::tree::Tree;
 use protocol::workload::Workload;
 
-const T0_MS: u64 = 1_700_000_000_000;
+/// An hour before the devnet's first option expiry: the first index lists that expiry's
+/// series (Part 8 §9), so the option faults find series to corrupt.
+const T0_MS: u64 = DEVNET_FIRST_EXPIRY_MS - 3_600_000;
 
-/// A replica after genesis, deposits, prices, every trader's agent approval and some
+/// A replica after genesis, deposits, prices (listing the first expiry's option series), an
+/// implied volatility for them, every trader's agent approval and some
 /// warm-up trading (agent actions, the client-order kinds and leverage settings included), so that accounts hold positions and resting
 /// orders.
 fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
@@ -31,12 +35,26 @@ fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
     };
     let mut txs = w.deposits(100_000_000_000);
     txs.extend(w.price_updates(T0_MS));
+    txs.push(implied_vol(&w, T0_MS));
     txs.extend(w.agent_approvals(T0_MS));
     txs.extend((0..warmup_txs).map(|_| w.next_tx(T0_MS)));
     for tx in &txs {
         execute_tx(&mut tree, &w.genesis, &domain, &ctx, tx).unwrap();
     }
     (w, tree)
+}
+
+/// The workload oracle's 60 % implied volatility for BTC's options at `timestamp_ms`.
+fn implied_vol(w: &Workload, timestamp_ms: u64) -> Tx {
+    use protocol::action::{Action, ImpliedVolUpdate};
+    let vol = Action::ImpliedVolUpdate(ImpliedVolUpdate {
+        market: 1,
+        vol_ppm: 600_000,
+        timestamp_ms,
+    });
+    Tx::User {
+        action: protocol::signing::sign_action(&w.oracle, vol, &domain_separator(&w.genesis)),
+    }
 }
 
 /// What a sequencer with `fault` posts for `txs` from `pre`; the fault is injected at the
@@ -48,10 +66,20 @@ fn sequence(
     fault: Option<Fault>,
     from_chunk: usize,
 ) -> (Batch, Option<u32>) {
+    sequence_at(w, pre, txs, fault, from_chunk, T0_MS)
+}
+
+/// [`sequence`] for a batch stamped `timestamp_ms`.
+fn sequence_at(
+    w: &Workload,
+    pre: &Tree,
+    txs: Vec<Tx>,
+    fault: Option<Fault>,
+    from_chunk: usize,
+    timestamp_ms: u64,
+) -> (Batch, Option<u32>) {
     let genesis = &w.genesis;
-    let ctx = BlockContext {
-        timestamp_ms: T0_MS,
-    };
+    let ctx = BlockContext { timestamp_ms };
     let k = genesis.checkpoint_interval_txs;
     let exec = ChunkExecutor::new(genesis, &txs, ctx, None);
     let mut chunks = exec.clone().chunks(pre.clone());
@@ -79,7 +107,7 @@ fn sequence(
         .next_queue_index;
     let draft = Draft {
         queue_start,
-        ..Draft::first(genesis, T0_MS)
+        ..Draft::first(genesis, timestamp_ms)
     };
     let batch = Batch::seal(draft, pre.root(), txs, checkpoints, receipt_roots);
     batch
@@ -131,6 +159,54 @@ fn every_fault_kind_is_proven_and_upheld() {
             proof.witness.len()
         );
     }
+}
+
+/// `option-settlement-price` where it matters most: in the first batch past the series'
+/// expiry, once the index at expiry has fixed the settlement price (Part 8 §13), the
+/// sequencer writes another; the verifier finds that chunk and the proof is upheld.
+#[test]
+fn a_series_settled_at_a_wrong_price_at_expiry_is_proven() {
+    let (mut w, pre) = warmed_up(7, 4, 0);
+    let at_ms = DEVNET_FIRST_EXPIRY_MS + 1_000;
+    let txs = w.price_updates(at_ms);
+    assert_eq!(txs.len(), 2, "an index for each market");
+    let mut honest = pre.clone();
+    let domain = domain_separator(&w.genesis);
+    let ctx = BlockContext {
+        timestamp_ms: at_ms,
+    };
+    for tx in &txs {
+        execute_tx(&mut honest, &w.genesis, &domain, &ctx, tx).unwrap();
+    }
+    let fixed = fault::corrupt(
+        &mut honest,
+        &w.genesis,
+        &ctx,
+        Fault::OptionSettlementPrice,
+        &txs,
+        &[],
+    )
+    .unwrap()
+    .expect("a series to misprice");
+    assert!(
+        !fixed.ends_with("was 0; 0 = not yet fixed)"),
+        "the expiry fixed the price first: {fixed}"
+    );
+
+    let (batch, corrupted) =
+        sequence_at(&w, &pre, txs, Some(Fault::OptionSettlementPrice), 0, at_ms);
+    assert_eq!(corrupted, Some(0));
+    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
+    let bad = bad.expect("the verifier finds the mispriced settlement");
+    assert_eq!(bad.chunk, 0);
+    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
+    assert!(
+        matches!(
+            fraud::adjudicate(&w.genesis, &batch, &proof),
+            Verdict::Upheld(_)
+        ),
+        "the settlement layer upholds the proof (and reverts the batch)"
+    );
 }
 
 #[test]

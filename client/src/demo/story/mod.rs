@@ -248,9 +248,13 @@ impl Story {
                 "bob sets 5x leverage in BTC",
                 s.set_leverage(&self.bob, 5, 8),
             ),
+            (
+                "oracle posts a 60 % implied vol for BTC options",
+                s.implied_vol(&oracle, 600_000),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all nine land in one batch: the batch the fault is armed for.
+        // One request, so all ten land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

@@ -39,7 +39,9 @@ pub const SEQUENCER: Address = Address([0x5e; 20]);
 const FUNDER: Address = Address([0xf0; 20]);
 pub const DEPOSIT: u64 = 100_000_000_000;
 pub const BOND: u64 = 1_000;
-pub const T0_MS: u64 = 1_700_000_000_000;
+/// An hour past the devnet's first option expiry: every index lists the next day's BTC
+/// series (Part 8 §9), so the option faults find series to corrupt.
+pub const T0_MS: u64 = protocol::genesis::DEVNET_FIRST_EXPIRY_MS + 3_600_000;
 pub const BLOCK_MS: u64 = 1_000;
 /// D, F and P of the simulated settlement layer.
 pub const DEADLINE_BLOCKS: u64 = 4;

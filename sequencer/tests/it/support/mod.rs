@@ -6,7 +6,9 @@ pub mod l1;
 pub mod seq;
 
 use k256::ecdsa::SigningKey;
-use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw};
+use protocol::action::{
+    Action, ImpliedVolUpdate, Order, PriceUpdate, SignedAction, TimeInForce, Withdraw,
+};
 use protocol::batch::domain_separator;
 use protocol::genesis::Genesis;
 use protocol::primitives::Address;
@@ -86,6 +88,20 @@ pub fn price(market: u32, price: u64) -> SignedAction {
             market,
             price,
             timestamp_ms: fresh_price_ms(),
+        }),
+    )
+}
+
+/// The oracle's implied volatility of `vol_ppm` for `market`'s options, stamped a second
+/// ago: unlike a price, a volatility may not pull the open batch's timestamp ahead
+/// (`implied_vol_from_future`), and the batch may have opened before it was signed.
+pub fn implied_vol(market: u32, vol_ppm: u64) -> SignedAction {
+    sign(
+        &oracle_key(),
+        Action::ImpliedVolUpdate(ImpliedVolUpdate {
+            market,
+            vol_ppm,
+            timestamp_ms: fresh_price_ms() - 1_000,
         }),
     )
 }
