@@ -32,19 +32,21 @@ pub fn format_decimal_wide(value: u128, decimals: u8, min_fraction: u8) -> Strin
     out
 }
 
-/// Signed micro-USDC (equity, PnL, funding) as "-1,000.25" or "1,000.25".
+/// Signed micro-USDC (equity, PnL, funding) as "-1,000.250000" or "1,000.250000": all six
+/// decimals, as `vigil` prints every USDC amount, so a refusal's figures line up with the
+/// account's.
 pub fn format_usdc_signed(micro: i128) -> String {
     let sign = if micro < 0 { "-" } else { "" };
     format!(
         "{sign}{}",
-        format_decimal_wide(micro.unsigned_abs(), USDC_DECIMALS, 2)
+        format_decimal_wide(micro.unsigned_abs(), USDC_DECIMALS, USDC_DECIMALS)
     )
 }
 
 /// An L1 token amount (micro-USDC) for a message a person reads, with the raw integer the
-/// API takes beside it: "1,000.00 USDC (1000000000 base units)".
+/// API takes beside it: "1,000.000000 USDC (1000000000 base units)".
 pub fn format_usdc_and_raw(micro: u64) -> String {
-    let human = format_decimal_wide(u128::from(micro), USDC_DECIMALS, 2);
+    let human = format_decimal_wide(u128::from(micro), USDC_DECIMALS, USDC_DECIMALS);
     format!("{human} USDC ({micro} base units)")
 }
 
@@ -68,8 +70,9 @@ mod tests {
         let table: &[(String, &str)] = &[
             (format_decimal_wide(100_025_000, 6, 2), "100.025"),
             (format_decimal_wide(0, 6, 2), "0.00"),
-            (format_usdc_signed(-1_000_250_000), "-1,000.25"),
-            (format_usdc_signed(15_300_000_000), "15,300.00"),
+            (format_usdc_signed(-1_000_250_000), "-1,000.250000"),
+            (format_usdc_signed(15_300_000_000), "15,300.000000"),
+            (format_usdc_and_raw(1_000_000), "1.000000 USDC (1000000 base units)"),
             (format_price(50_000_500_000), "50,000.5"),
             (format_price(50_000_000_000), "50,000"),
             (format_bps(1_000), "10%"),

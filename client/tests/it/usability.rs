@@ -170,7 +170,7 @@ const ROWS: &[Row] = &[
         point: "L1 errors in USDC, not only base units",
         args: &["l1", "deposit", "--name", "alice", "--amount", "1,000,000"],
         code: 1,
-        has: &["1,000,000.00 USDC", "holds"],
+        has: &["1,000,000.000000 USDC", "holds"],
         lacks: &[],
         json: &[("/code", Some("insufficient_balance"))],
         hint_runs: true,

@@ -231,7 +231,7 @@ async fn refused_amounts_change_nothing() {
         &unbond,
         409,
         "insufficient_bond",
-        "has a bond of 0.00 USDC (0 base units), cannot unbond 0.000001 USDC (1 base units)",
+        "has a bond of 0.000000 USDC (0 base units), cannot unbond 0.000001 USDC (1 base units)",
     );
     let zero = node.deposit_call(&alice(), 0).await;
     expect_error(&zero, 422, "zero_amount", "greater than zero");

@@ -84,13 +84,18 @@ pub fn withdraw<S: State>(
     let amount = i128::from(w.amount);
     let withdrawable = add(acct.collateral, pnl.min(0))?;
     if amount > withdrawable {
+        // The figure quoted is what may be withdrawn now: the lower of this limit and the
+        // margin rule's below, so following it never meets the next refusal.
+        let margin_room = m.equity.saturating_sub(m.required).max(0);
         return reject_with(
             Status::InsufficientCollateral,
             format!(
-                "at most {} USDC can be withdrawn (collateral {} USDC less unrealized losses {} USDC); {} USDC was asked",
-                format_usdc_signed(withdrawable.max(0)),
+                "at most {} USDC can be withdrawn now (collateral {} USDC less unrealized losses {} USDC is {} USDC, and the initial margin of the positions and open orders leaves {} USDC); {} USDC was asked",
+                format_usdc_signed(withdrawable.min(margin_room).max(0)),
                 format_usdc_signed(acct.collateral),
                 format_usdc_signed(pnl.min(0).saturating_neg()),
+                format_usdc_signed(withdrawable.max(0)),
+                format_usdc_signed(margin_room),
                 format_usdc_signed(amount)
             ),
         );

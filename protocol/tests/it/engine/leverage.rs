@@ -124,21 +124,21 @@ fn new_risk_is_held_to_the_accounts_leverage() {
             5,
             (true, P100, 6, Gtc),
             Status::InsufficientMargin,
-            &["required 120.00 USDC", "available 100.00 USDC"],
+            &["required 120.000000 USDC", "available 100.000000 USDC"],
         ),
         (
             "3x: a bid of 3 needs 100.02",
             3,
             (true, P100, 3, Gtc),
             Status::InsufficientMargin,
-            &["required 100.02 USDC"],
+            &["required 100.020000 USDC"],
         ),
         (
             "5x: buying 6 as a taker needs 120 of initial margin",
             5,
             (true, P100, 6, Ioc),
             Status::InsufficientMargin,
-            &["against 120.00 USDC of initial margin"],
+            &["against 120.000000 USDC of initial margin"],
         ),
         (
             "5x: buying 4 as a taker fits",
@@ -174,8 +174,8 @@ fn lowering_leverage_needs_margin_at_the_new_rate_raising_never_does() {
             Status::LeverageInsufficientMargin,
             &[
                 "at 5x in TOY-PERP",
-                "required 200.00 USDC",
-                "available 148.00 USDC",
+                "required 200.000000 USDC",
+                "available 148.000000 USDC",
                 "max leverage 10x",
             ],
         ),
@@ -201,7 +201,7 @@ fn lowering_leverage_needs_margin_at_the_new_rate_raising_never_does() {
         "6x after the fall",
         &r,
         Status::LeverageInsufficientMargin,
-        &["available 98.00 USDC"],
+        &["available 98.000000 USDC"],
     );
 }
 
@@ -216,7 +216,7 @@ fn withdrawals_are_held_to_the_leverage() {
         "40.000001",
         &r,
         Status::InsufficientMargin,
-        &["required 60.00 USDC"],
+        &["required 60.000000 USDC"],
     );
     expect(&sim.withdraw(TRADER, 40 * USD), Status::Ok);
 }
@@ -236,7 +236,7 @@ fn agents_may_set_leverage_others_may_not() {
         "after the agent's 5x",
         &r,
         Status::InsufficientMargin,
-        &["required 120.00 USDC"],
+        &["required 120.000000 USDC"],
     );
 }
 

@@ -88,7 +88,7 @@ fn a_short_needs_its_margin_to_the_micro() {
         if status != Status::Ok {
             let detail = r.detail.clone().unwrap_or_default();
             assert!(
-                detail.contains("required 9,000.00 USDC")
+                detail.contains("required 9,000.000000 USDC")
                     && detail.contains("available 8,999.999999 USDC"),
                 "{detail}"
             );

@@ -113,8 +113,8 @@ fn resting_orders_need_margin() {
             nothing,
             (true, P100, 11, false),
             Refused {
-                required: "110.00",
-                available: "100.00",
+                required: "110.000000",
+                available: "100.000000",
             },
         ),
         (
@@ -130,8 +130,8 @@ fn resting_orders_need_margin() {
             nothing,
             (true, 120_000_000, 5, false),
             Refused {
-                required: "150.00",
-                available: "100.00",
+                required: "150.000000",
+                available: "100.000000",
             },
         ),
         (
@@ -147,8 +147,8 @@ fn resting_orders_need_margin() {
             bid_six,
             (true, P100, 5, false),
             Refused {
-                required: "110.00",
-                available: "100.00",
+                required: "110.000000",
+                available: "100.000000",
             },
         ),
         (
@@ -171,8 +171,8 @@ fn resting_orders_need_margin() {
             btc_bid,
             (true, P100, 6, false),
             Refused {
-                required: "110.00",
-                available: "100.00",
+                required: "110.000000",
+                available: "100.000000",
             },
         ),
     ]);
@@ -194,8 +194,8 @@ fn orders_against_a_position() {
             long_ten,
             (false, P100, 25, false),
             Refused {
-                required: "150.00",
-                available: "100.00",
+                required: "150.000000",
+                available: "100.000000",
             },
         ),
         (
@@ -204,8 +204,8 @@ fn orders_against_a_position() {
             long_ten,
             (true, P100, 1, false),
             Refused {
-                required: "110.00",
-                available: "100.00",
+                required: "110.000000",
+                available: "100.000000",
             },
         ),
         (
@@ -221,8 +221,8 @@ fn orders_against_a_position() {
             long_ten_under_water,
             (false, P100, 5, false),
             Refused {
-                required: "95.00",
-                available: "50.00",
+                required: "95.000000",
+                available: "50.000000",
             },
         ),
         (
@@ -244,8 +244,8 @@ fn cancel_frees_the_reservation() {
     let totals = sim.position(a, TOY).bids;
     assert_eq!((totals.size, totals.notional), (10, 1_000_000_000));
     let refused = Refused {
-        required: "110.00",
-        available: "100.00",
+        required: "110.000000",
+        available: "100.000000",
     };
     check_receipt("full", &sim.order(a, TOY, true, P100, 1, Gtc), refused);
     expect(&sim.cancel(a, TOY, first.nonce), Status::Ok);
@@ -267,8 +267,8 @@ fn a_fill_moves_the_reservation_into_the_position() {
     assert_eq!((pos.bids.size, pos.bids.notional), (6, 600_000_000));
     // Long 4 plus 6 resting still needs the IM of 10; the maker fee (0.4) left 100.6.
     let refused = Refused {
-        required: "110.00",
-        available: "100.60",
+        required: "110.000000",
+        available: "100.600000",
     };
     check_receipt("one more", &sim.order(a, TOY, true, P100, 1, Gtc), refused);
     check_receipt(
@@ -293,8 +293,8 @@ fn the_spoofed_bid_of_the_issue_is_refused() {
     sim.deposit(a, 3_900 * USD);
     // 10 BTC (10^5 size units) at 49,000: the IM of a 10 BTC long at the 50,000 mark.
     let refused = Refused {
-        required: "50,000.00",
-        available: "3,900.00",
+        required: "50,000.000000",
+        available: "3,900.000000",
     };
     let r = sim.order(a, BTC, true, 49_000_000_000, 100_000, Gtc);
     check_receipt("10 BTC", &r, refused);
@@ -385,8 +385,8 @@ fn withdrawals_leave_what_resting_orders_reserve() {
             bid_ten,
             USD,
             Paid::Refused {
-                required: "100.00",
-                available: "99.00",
+                required: "100.000000",
+                available: "99.000000",
             },
         ),
         (
@@ -409,7 +409,7 @@ fn withdrawals_leave_what_resting_orders_reserve() {
             bid_six,
             40 * USD + 1,
             Paid::Refused {
-                required: "60.00",
+                required: "60.000000",
                 available: "59.999999",
             },
         ),
@@ -419,8 +419,8 @@ fn withdrawals_leave_what_resting_orders_reserve() {
             bid_above_the_mark,
             51 * USD,
             Paid::Refused {
-                required: "150.00",
-                available: "149.00",
+                required: "150.000000",
+                available: "149.000000",
             },
         ),
         (
@@ -436,8 +436,8 @@ fn withdrawals_leave_what_resting_orders_reserve() {
             bid_six_ask_ten,
             USD,
             Paid::Refused {
-                required: "100.00",
-                available: "99.00",
+                required: "100.000000",
+                available: "99.000000",
             },
         ),
         (
@@ -446,8 +446,8 @@ fn withdrawals_leave_what_resting_orders_reserve() {
             long_ten_sell_25,
             49 * USD,
             Paid::Refused {
-                required: "150.00",
-                available: "149.00",
+                required: "150.000000",
+                available: "149.000000",
             },
         ),
         (
@@ -470,8 +470,8 @@ fn withdrawals_leave_what_resting_orders_reserve() {
             btc_bid,
             51 * USD,
             Paid::Refused {
-                required: "50.00",
-                available: "49.00",
+                required: "50.000000",
+                available: "49.000000",
             },
         ),
         (
@@ -493,12 +493,12 @@ fn cancelling_frees_the_collateral_a_bid_reserved() {
     let bid = sim.order_msg(TRADER, TOY, true, P100, 8, Gtc);
     expect(&sim.act(Action::Order(bid.clone())), Status::Ok);
     let refused = Refused {
-        required: "80.00",
-        available: "79.00",
+        required: "80.000000",
+        available: "79.000000",
     };
     let r = sim.withdraw(TRADER, 21 * USD);
     check_receipt("user", &r, refused);
-    let next_step = "at most 20.00 USDC can be withdrawn now (cancelling resting orders";
+    let next_step = "at most 20.000000 USDC can be withdrawn now (cancelling resting orders";
     assert!(
         r.detail.as_deref().unwrap_or_default().contains(next_step),
         "{r:?}"
