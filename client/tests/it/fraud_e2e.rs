@@ -220,6 +220,7 @@ const END_TO_END: [(Fault, u64); Fault::TABLE.len()] = [
     (Fault::StopEarly, 9),
     (Fault::LeverageDropped, 10),
     (Fault::AdlMisranked, 11),
+    (Fault::IsolatedSpill, 12),
 ];
 
 #[test]

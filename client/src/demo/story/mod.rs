@@ -248,9 +248,13 @@ impl Story {
                 "bob sets 5x leverage in BTC",
                 s.set_leverage(&self.bob, 5, 8),
             ),
+            (
+                "alice puts ETH in isolated margin",
+                s.isolate(&self.alice, 2, 9),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all nine land in one batch: the batch the fault is armed for.
+        // One request, so all ten land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)
