@@ -775,8 +775,8 @@ impl Workload {
     /// state the random draws reach only sometimes: a dead-man's switch an hour ahead
     /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
     /// bid 1 % below the price for an hour (`expire-early`), 2x leverage in the first market
-    /// (`leverage-dropped`), traders 0 and 1 isolated in every market before a crossing
-    /// pair (`isolated-spill`), a small fill between traders 1 and 0 (`bad-fill`,
+    /// (`leverage-dropped`), every trader's orders cancelled and every market isolated
+    /// before a crossing pair (`isolated-spill`), a small fill between traders 1 and 0 (`bad-fill`,
     /// `skip-liquidation-check`, and `adl-misranked`, which needs positions to misrank);
     /// none for the others. Each is signed with fresh nonces,
     /// so offering it again is harmless.
@@ -793,27 +793,7 @@ impl Workload {
             return self.crossing_pair(now_ms);
         }
         if fault == Fault::IsolatedSpill {
-            // Traders 0 and 1 isolated in every market (each refused where it is not flat;
-            // the fault needs one accepted), then the crossing pair may give them positions.
-            let markets: Vec<u32> = self.genesis.markets.iter().map(|m| m.id).collect();
-            let mut txs = Vec::new();
-            for t in 0..self.traders.len().min(2) {
-                for &market in &markets {
-                    let account = self.traders[t].address;
-                    let action = Action::SetMarginMode(SetMarginMode {
-                        signer: account,
-                        account,
-                        market,
-                        isolated: true,
-                        nonce: self.take_nonce(t),
-                        expires_at: now_ms + 60_000,
-                    });
-                    let key = self.traders[t].key.clone();
-                    txs.push(self.signed_by(&key, action));
-                }
-            }
-            txs.extend(self.crossing_pair(now_ms));
-            return txs;
+            return self.isolate_everywhere(now_ms);
         }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
@@ -861,6 +841,37 @@ impl Workload {
         };
         let key = self.traders[0].key.clone();
         vec![self.signed_by(&key, action)]
+    }
+
+    /// `isolated-spill`'s precondition: every trader cancels all of its orders and trigger
+    /// orders, then puts every market in isolated margin (refused where it holds a
+    /// position; the fault needs one accepted, a flat isolated leaf will do), then the
+    /// crossing pair.
+    fn isolate_everywhere(&mut self, now_ms: u64) -> Vec<Tx> {
+        let markets: Vec<u32> = self.genesis.markets.iter().map(|m| m.id).collect();
+        let mut txs = Vec::new();
+        for t in 0..self.traders.len() {
+            let (account, key) = (self.traders[t].address, self.traders[t].key.clone());
+            let cancel = Action::CancelAll(CancelAll {
+                account,
+                nonce: self.take_nonce(t),
+                expires_at: now_ms + 60_000,
+            });
+            txs.push(self.signed_by(&key, cancel));
+            for &market in &markets {
+                let action = Action::SetMarginMode(SetMarginMode {
+                    signer: account,
+                    account,
+                    market,
+                    isolated: true,
+                    nonce: self.take_nonce(t),
+                    expires_at: now_ms + 60_000,
+                });
+                txs.push(self.signed_by(&key, action));
+            }
+        }
+        txs.extend(self.crossing_pair(now_ms));
+        txs
     }
 
     /// A fill between the first two traders in the first market, for the faults that
