@@ -15,8 +15,9 @@ pub use services::{DemoCommand, DevnetArgs, FraudArgs, OracleArgs};
 pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
     CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, ForceCommand,
-    ForceWait, LeverageArgs, ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs,
-    TradesArgs, TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
+    ForceWait, LeverageArgs, MarginCommand, MarginModeArg, MarginModeArgs, MarginMoveArgs,
+    ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs, TradesArgs, TxArgs, WatchArgs,
+    WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -98,6 +99,11 @@ pub enum Command {
     /// Set your leverage in a market, which sets the initial margin new risk there needs
     /// (`vigil leverage BTC-PERP 5`; no number: show it; `--as ACCOUNT`: as its agent).
     Leverage(LeverageArgs),
+    /// Cross or isolated margin per market, and an isolated position's own margin
+    /// (`vigil margin mode --market BTC-PERP isolated`, `vigil margin add --market BTC-PERP
+    /// 25`, `vigil margin remove --market BTC-PERP 10`).
+    #[command(subcommand)]
+    Margin(MarginCommand),
     /// Show an account: collateral, equity, margins, funding, positions, open orders.
     Account(AccountArg),
     /// Show an account's positions.

@@ -10,9 +10,9 @@ mod options;
 
 use crate::action::{Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
-use crate::codec::Decode;
+use crate::codec::{Decode, Encode};
 use crate::engine::keys::{
-    KIND_ADL_INDEX, KIND_LEVERAGE, account_agents_prefix, adl_key, parse_adl_key,
+    KIND_ADL_INDEX, KIND_LEVERAGE, account_agents_prefix, adl_key, parse_adl_key, position_key,
 };
 use crate::engine::records::Position;
 use crate::engine::records::{AgentApproval, LeverageSetting};
@@ -85,6 +85,13 @@ pub enum Fault {
     /// keeps the median of the signed vols, Part 8 §10). Injected after a chunk once some
     /// implied volatility is posted.
     OptionMark = 13,
+    /// Spills an isolated position onto its cross account: debits the cross collateral of
+    /// an account in isolated margin somewhere (up to [`SPILLED_MICRO_USDC`]) and credits
+    /// that position's isolated margin (one with size if the account has one, else a flat
+    /// isolated leaf), as a sequencer would that charged the position's losses to the rest
+    /// of the account (the STF never does, Part 4 §26). Injected after a chunk with an
+    /// accepted action of such an account.
+    IsolatedSpill = 14,
 }
 
 /// What a fault falsifies.
@@ -119,7 +126,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 13] = [
+    pub const TABLE: [FaultRow; 14] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -196,6 +203,12 @@ impl Fault {
             fault: Fault::OptionMark,
             name: "option-mark",
             effect: "option marks computed from an implied volatility lowered to a tenth (every short's margin understated)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::IsolatedSpill,
+            name: "isolated-spill",
+            effect: "an isolated position's loss charged to the account's cross collateral",
             corrupts: Corrupts::State,
         },
     ];
@@ -344,7 +357,56 @@ pub fn corrupt<S: State>(
         Fault::AdlMisranked => misrank_adl(state),
         Fault::OptionSettlementPrice => options::misprice_settlement(state, genesis),
         Fault::OptionMark => options::lower_implied_vol(state, genesis),
+        Fault::IsolatedSpill => spill_isolated(state, txs, receipts),
     }
+}
+
+/// The most `IsolatedSpill` moves from cross collateral into an isolated margin: 1 USDC.
+pub const SPILLED_MICRO_USDC: i128 = 1_000_000;
+
+/// `IsolatedSpill`: for the first account acting in the chunk (an accepted action) that
+/// has cross collateral and an isolated leaf, moves up to [`SPILLED_MICRO_USDC`] of that
+/// collateral into the leaf's margin (a leaf with size first).
+fn spill_isolated<S: State>(
+    state: &mut S,
+    txs: &[Tx],
+    receipts: &[Receipt],
+) -> Result<Option<String>, StateError> {
+    for (tx, receipt) in txs.iter().zip(receipts) {
+        let Tx::User { action } = tx else { continue };
+        let Some(account) = action.action.acting_account() else {
+            continue;
+        };
+        if !receipt.status.is_ok() {
+            continue;
+        }
+        let mut acct = load_account(state, &account)?;
+        let spilled = acct.collateral.min(SPILLED_MICRO_USDC);
+        if spilled <= 0 {
+            continue;
+        }
+        let mut isolated = Vec::new();
+        for &market in &acct.markets {
+            let pos = load_position(state, &account, market)?;
+            if pos.isolated.is_some() {
+                isolated.push((market, pos));
+            }
+        }
+        // A position with size if there is one, else a flat isolated leaf.
+        isolated.sort_by_key(|(_, pos)| pos.size == 0);
+        let Some((market, mut pos)) = isolated.into_iter().next() else {
+            continue;
+        };
+        acct.collateral -= spilled;
+        pos.isolated = pos.isolated.map(|m| m.saturating_add(spilled));
+        // Written as a corrupt sequencer would: around `store_position`'s return rule.
+        state.set(&position_key(&account, market), pos.encode())?;
+        store_account(state, &acct)?;
+        return Ok(Some(format!(
+            "charged {spilled} micro-USDC of {account}'s isolated position in market {market} to its cross collateral"
+        )));
+    }
+    Ok(None)
 }
 
 /// `AdlMisranked`: moves the first ADL index entry to the opposite end of its market

@@ -72,7 +72,10 @@ mod tests {
             (format_decimal_wide(0, 6, 2), "0.00"),
             (format_usdc_signed(-1_000_250_000), "-1,000.250000"),
             (format_usdc_signed(15_300_000_000), "15,300.000000"),
-            (format_usdc_and_raw(1_000_000), "1.000000 USDC (1000000 base units)"),
+            (
+                format_usdc_and_raw(1_000_000),
+                "1.000000 USDC (1000000 base units)",
+            ),
             (format_price(50_000_500_000), "50,000.5"),
             (format_price(50_000_000_000), "50,000"),
             (format_bps(1_000), "10%"),

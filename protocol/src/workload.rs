@@ -4,16 +4,18 @@
 //! dead-man's switches, trigger orders and TP/SLs (signed by the account or its agent),
 //! and (with [`Workload::with_client_orders`]) the client-order kinds: good-till-time
 //! orders with client ids, cancels by client id and modifies, and (with
-//! [`Workload::with_leverage`]) leverage settings, in and out of range.
+//! [`Workload::with_leverage`]) leverage settings, in and out of range, and (opt-in,
+//! [`Workload::with_isolated`]) margin modes and isolated-margin moves.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
 
 use crate::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, ImpliedVolUpdate, L1Message,
-    Liquidate, ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
-    SetLeverage, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx, Withdraw,
+    CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, ImpliedVolUpdate,
+    IsolatedMargin, L1Message, Liquidate, ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent,
+    ScheduleCancel, SetLeverage, SetMarginMode, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx,
+    Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -92,6 +94,8 @@ pub struct Workload {
     client_ids: Vec<(usize, u128)>,
     /// Whether `SetLeverage` is drawn (`with_leverage`).
     leverage: bool,
+    /// Whether `SetMarginMode` and `IsolatedMargin` are drawn (`with_isolated`).
+    isolated: bool,
 }
 
 /// Client ids the workload draws from (1..=this; 0 = none), few enough to collide.
@@ -151,7 +155,17 @@ impl Workload {
             client_orders: false,
             client_ids: Vec::new(),
             leverage: false,
+            isolated: false,
         }
+    }
+
+    /// The same workload with some of its user actions drawn from `SetMarginMode` (mostly
+    /// to isolated, some back to cross; many refused while the trader is not flat) and
+    /// `IsolatedMargin` (adds and removes of 1 to 500 USDC, some refused). Workloads
+    /// without it are unchanged, seed for seed.
+    pub fn with_isolated(mut self) -> Workload {
+        self.isolated = true;
+        self
     }
 
     /// The same workload with a few of its user actions drawn from `SetLeverage` (1x up to
@@ -193,6 +207,32 @@ impl Workload {
                     expires_at: now_ms + 60_000,
                 });
                 self.signed_by(&self.traders[t].key.clone(), approve)
+            })
+            .collect()
+    }
+
+    /// Every other trader (0, 2, …) putting the first market in isolated margin, for a
+    /// workload `with_isolated` to start from while everybody is flat (none without it), so
+    /// that its isolated positions and margin moves are reached early.
+    pub fn isolated_modes(&mut self, now_ms: u64) -> Vec<Tx> {
+        if !self.isolated {
+            return Vec::new();
+        }
+        let market = self.genesis.markets[0].id;
+        (0..self.traders.len())
+            .step_by(2)
+            .map(|t| {
+                let account = self.traders[t].address;
+                let action = Action::SetMarginMode(SetMarginMode {
+                    signer: account,
+                    account,
+                    market,
+                    isolated: true,
+                    nonce: self.take_nonce(t),
+                    expires_at: now_ms + 60_000,
+                });
+                let key = self.traders[t].key.clone();
+                self.signed_by(&key, action)
             })
             .collect()
     }
@@ -258,9 +298,16 @@ impl Workload {
         let agent_span = if self.agents.is_empty() { 0 } else { 40 };
         let client_span = if self.client_orders { 30 } else { 0 };
         let leverage_span = if self.leverage { 8 } else { 0 };
+        let isolated_span = if self.isolated { 12 } else { 0 };
         let roll = self
             .rng
-            .below(100 + agent_span + client_span + leverage_span);
+            .below(100 + agent_span + client_span + leverage_span + isolated_span);
+        if roll >= 100 + agent_span + client_span + leverage_span {
+            return self.isolated_tx(
+                roll - 100 - agent_span - client_span - leverage_span,
+                now_ms,
+            );
+        }
         if roll >= 100 + agent_span + client_span {
             return self.leverage_tx(now_ms);
         }
@@ -480,6 +527,44 @@ impl Workload {
         self.signed_by(&key, action)
     }
 
+    /// A margin-mode action (`roll` in 0..12) of a random trader in a random market:
+    /// `SetMarginMode` (isolated two times in three), or `IsolatedMargin` adding or
+    /// removing 1 to 500 USDC; signed by its agent one time in three when it has one.
+    fn isolated_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
+        let t = self.rng.below(self.traders.len() as u64) as usize;
+        let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+        let market = self.genesis.markets[m].id;
+        let account = self.traders[t].address;
+        let by_agent = !self.agents.is_empty() && self.rng.chance(33);
+        let key = if by_agent {
+            self.agents[t].clone()
+        } else {
+            self.traders[t].key.clone()
+        };
+        let (signer, nonce, expires_at) = (address_of(&key), self.take_nonce(t), now_ms + 60_000);
+        let action = if roll < 5 {
+            Action::SetMarginMode(SetMarginMode {
+                signer,
+                account,
+                market,
+                isolated: roll < 4,
+                nonce,
+                expires_at,
+            })
+        } else {
+            Action::IsolatedMargin(IsolatedMargin {
+                signer,
+                account,
+                market,
+                is_add: roll < 9,
+                amount: (1 + self.rng.below(500)) * 1_000_000,
+                nonce,
+                expires_at,
+            })
+        };
+        self.signed_by(&key, action)
+    }
+
     /// One of the client-order kinds (`roll` in 0..30), as of `now_ms`: orders with a
     /// client id (sometimes none, sometimes one in use) resting until a few seconds or a
     /// minute ahead or until cancelled, cancels by client id and modifies (mostly of ids
@@ -691,10 +776,12 @@ impl Workload {
     /// state the random draws reach only sometimes: a dead-man's switch an hour ahead
     /// (`dead-man-early`), a buy stop at twice the price (`stop-early`), a good-till-time
     /// bid 1 % below the price for an hour (`expire-early`), 2x leverage in the first market
-    /// (`leverage-dropped`), a small fill between traders 1 and 0 (`bad-fill`,
-    /// `skip-liquidation-check`, and `adl-misranked`, which needs positions to misrank),
-    /// an index and an implied volatility for the first optioned market (the index lists
-    /// its series: `option-settlement-price`, `option-mark`); none for the others. Each is signed with fresh nonces,
+    /// (`leverage-dropped`), every trader's orders cancelled and every market isolated
+    /// before a crossing pair (`isolated-spill`), a small fill between traders 1 and 0
+    /// (`bad-fill`, `skip-liquidation-check`, and `adl-misranked`, which needs positions to
+    /// misrank), an index and an implied volatility for the first optioned market (the index
+    /// lists its series: `option-settlement-price`, `option-mark`); none for the others.
+    /// Each is signed with fresh nonces,
     /// so offering it again is harmless.
     pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Vec<Tx> {
         use crate::fault::Fault;
@@ -710,6 +797,9 @@ impl Workload {
         }
         if matches!(fault, Fault::OptionSettlementPrice | Fault::OptionMark) {
             return self.option_inputs(now_ms);
+        }
+        if fault == Fault::IsolatedSpill {
+            return self.isolate_everywhere(now_ms);
         }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
@@ -779,6 +869,37 @@ impl Workload {
         });
         let oracle = self.oracle.clone();
         vec![index, self.signed_by(&oracle, vol)]
+    }
+
+    /// `isolated-spill`'s precondition: every trader cancels all of its orders and trigger
+    /// orders, then puts every market in isolated margin (refused where it holds a
+    /// position; the fault needs one accepted, a flat isolated leaf will do), then the
+    /// crossing pair.
+    fn isolate_everywhere(&mut self, now_ms: u64) -> Vec<Tx> {
+        let markets: Vec<u32> = self.genesis.markets.iter().map(|m| m.id).collect();
+        let mut txs = Vec::new();
+        for t in 0..self.traders.len() {
+            let (account, key) = (self.traders[t].address, self.traders[t].key.clone());
+            let cancel = Action::CancelAll(CancelAll {
+                account,
+                nonce: self.take_nonce(t),
+                expires_at: now_ms + 60_000,
+            });
+            txs.push(self.signed_by(&key, cancel));
+            for &market in &markets {
+                let action = Action::SetMarginMode(SetMarginMode {
+                    signer: account,
+                    account,
+                    market,
+                    isolated: true,
+                    nonce: self.take_nonce(t),
+                    expires_at: now_ms + 60_000,
+                });
+                txs.push(self.signed_by(&key, action));
+            }
+        }
+        txs.extend(self.crossing_pair(now_ms));
+        txs
     }
 
     /// A fill between the first two traders in the first market, for the faults that

@@ -274,6 +274,54 @@ pub struct LeverageArgs {
     pub agent_for: AgentFor,
 }
 
+/// `vigil margin mode|add|remove` (PROTOCOL.md Part 4 §26).
+#[derive(Debug, Subcommand)]
+pub enum MarginCommand {
+    /// Cross or isolated margin in a market, only while you hold nothing there
+    /// (`vigil margin mode --market BTC-PERP isolated`; no mode: show it).
+    Mode(MarginModeArgs),
+    /// Move USDC from your cross collateral into an isolated position's margin
+    /// (`vigil margin add --market BTC-PERP 25`).
+    Add(MarginMoveArgs),
+    /// Move USDC from an isolated position's margin back to cross collateral, as far as
+    /// the position stays at its initial margin (`vigil margin remove --market BTC-PERP 10`).
+    Remove(MarginMoveArgs),
+}
+
+/// Cross or isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MarginModeArg {
+    Cross,
+    Isolated,
+}
+
+#[derive(Debug, Args)]
+pub struct MarginModeArgs {
+    /// The market (symbol or id).
+    #[arg(long)]
+    pub market: String,
+    /// `cross` or `isolated`; omitted: show the account's mode and isolated margin.
+    pub mode: Option<MarginModeArg>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
+#[derive(Debug, Args)]
+pub struct MarginMoveArgs {
+    /// The market (symbol or id) of the isolated position.
+    #[arg(long)]
+    pub market: String,
+    /// USDC, up to six decimals (`25`, `12.5`).
+    #[arg(value_parser = crate::cli::usdc)]
+    pub amount: u64,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
 /// `5` or `5x` → 5 (a positive whole number).
 fn leverage(text: &str) -> Result<u32, String> {
     let number = text.strip_suffix(['x', 'X']).unwrap_or(text);

@@ -17,6 +17,7 @@ mod keys;
 mod l1;
 mod ledger;
 mod leverage;
+mod margin;
 pub mod market;
 pub mod network;
 pub mod options;
@@ -141,6 +142,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
         Command::Tpsl(args) => triggers::set(cli, args).await,
         Command::Triggers(arg) => triggers::list(cli, arg).await,
         Command::Leverage(args) => leverage::run(cli, args).await,
+        Command::Margin(command) => margin::run(cli, command).await,
         Command::Account(args) => views::account(cli, args).await,
         Command::Positions(args) => views::positions(cli, args).await,
         Command::Markets => views::markets_command(cli).await,

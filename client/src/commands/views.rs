@@ -53,6 +53,9 @@ pub async fn account(cli: &Cli, arg: &AccountArg) -> anyhow::Result<Output> {
     if let Some(line) = super::leverage::summary_line(&view.leverage, &markets) {
         let _ = write!(text, "\n{line}");
     }
+    if let Some(line) = super::margin::summary_line(&view.margin_modes, &markets) {
+        let _ = write!(text, "\n{line}");
+    }
     if !view.liquidatable_markets.is_empty() {
         let names: Vec<String> = view
             .liquidatable_markets

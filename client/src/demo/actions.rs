@@ -1,12 +1,12 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
 //! withdrawal, an agent approval, a dead-man's switch, a buy stop, a good-till-time bid
-//! a leverage setting and an implied volatility for BTC's options. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! a leverage setting, an implied volatility for BTC's options and an isolated margin mode. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
     Action, ApproveAgent, ClientOrder, ImpliedVolUpdate, Order, PriceUpdate, ScheduleCancel,
-    SetLeverage, SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
+    SetLeverage, SetMarginMode, SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -211,7 +211,21 @@ impl Signer {
         self.sign(key, self.terms(key, nonce_offset).set_leverage(leverage))
     }
 
-    /// `key`'s account files a buy stop of 0.1 BTC at twice the demo price.
+    /// `key`'s account puts `market` in isolated margin (it must be flat there).
+    pub fn isolate(&self, key: &SigningKey, market: u32, nonce_offset: u64) -> SignedAction {
+        let account = address_of(key);
+        let mode = SetMarginMode {
+            signer: account,
+            account,
+            market,
+            isolated: true,
+            nonce: self.now_ms + nonce_offset,
+            expires_at: self.now_ms + EXPIRY_MS,
+        };
+        sign_action(key, Action::SetMarginMode(mode), &self.domain)
+    }
+
+    /// `key`'s account files a buy stop of 0.1 BTC at twice the demo price (it waits).
     pub fn buy_stop(&self, key: &SigningKey, nonce_offset: u64) -> SignedAction {
         self.sign(key, self.terms(key, nonce_offset).buy_stop())
     }

@@ -14,7 +14,7 @@ use protocol::action::{Action, Withdraw};
 use protocol::api::settlement::{ExitPhase, ExitStatus, ForceCall};
 use protocol::batch::{Batch, execute_batch, genesis_tree};
 use protocol::codec::Decode;
-use protocol::engine::view::account_risk_view;
+use protocol::engine::exit::exit_valuation;
 use protocol::primitives::to_hex;
 use protocol::signing::address_of;
 use protocol::tree::Tree;
@@ -130,8 +130,9 @@ async fn a_silent_sequencer_freezes_the_rollup_and_every_account_exits_with_its_
         let answer = run_off_runtime(home.path(), Some(net.l1.base_url()), &claim)
             .await
             .json();
-        let equity = account_risk_view(&mut tree.clone(), &net.workload.genesis, &t.address)
-            .expect("risk")
+        // The exit valuation: the cross equity plus each isolated position's (Part 4 §26).
+        let equity = exit_valuation(&mut tree.clone(), &net.workload.genesis, &t.address)
+            .expect("valuation")
             .equity;
         assert_eq!(
             crate::rollup::int(&answer["claim"]["equity"]),

@@ -10,9 +10,9 @@
 //! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1), the
 //! dead-man's switch (14–15), the oracle's implied volatility for options (16), the
 //! client-order kinds signed by the account and by its agent (20–23) and the trigger
-//! orders (24–26), and leverage settings (30–31).
+//! orders (24–26), leverage settings (30–31), and margin modes and isolated margin (32–35).
 
-use protocol::action::{Action, PriceUpdate, SignedAction};
+use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce};
 use protocol::api::sequencer::TxAccepted;
 use protocol::api::settlement::{DepositCall, FaucetRequest};
 use protocol::primitives::{Address, H256};
@@ -61,6 +61,13 @@ const TP_SL_JSON: &str = r#"{"type":"TpSl","message":{"signer":"0x2c7536E3605D9C
 const SET_LEVERAGE_JSON: &str = r#"{"type":"SetLeverage","message":{"signer":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","account":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","market":1,"leverage":5,"nonce":30,"expiresAt":18446744073709551615},"signature":"0xe35246f3783e7e21244d0e9ec48783221260d1efc6af6e3f2b84e16504593c9453a108bbc4f02e6f73ea323b74e2009ca4ef9ac43a2537e00dd352e4fb12c67a1b"}"#;
 const FLAT: &str = "0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8";
 const AGENT_SET_LEVERAGE_JSON: &str = r#"{"type":"SetLeverage","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"leverage":3,"nonce":31,"expiresAt":18446744073709551615},"signature":"0x3f1f7301f123cd9037095cd9022d4cbbeb2c3e9c33127af44b9e31cb722563dd14928732a41d15ed2d044bece1604d06931e46638f8e01218d8f0c1e7f6166d01c"}"#;
+/// eth-account's margin modes and isolated margin (docs/PROTOCOL.md Part 2 §6.1, 32–35):
+/// the flat account's ETH-PERP isolated (32), the agent isolating the account's ETH-PERP
+/// (33), the account adding 25 USDC to that position (34), its agent moving 10 back (35).
+const FLAT_ISOLATED_JSON: &str = r#"{"type":"SetMarginMode","message":{"signer":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","account":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","market":2,"isolated":true,"nonce":32,"expiresAt":18446744073709551615},"signature":"0x897edf746527438e0df556c1767f19e514be9f9774746a39d366cb81b66d3eaf638d2ab6e6e7053a5a873f3e4c75189ed23ac5468d90a7e460a08c04949e24931b"}"#;
+const AGENT_ISOLATED_JSON: &str = r#"{"type":"SetMarginMode","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"isolated":true,"nonce":33,"expiresAt":18446744073709551615},"signature":"0x7ff7d8557703e09637bea015041f37f7abd53227bc99ff40651b20b22c6eddc70506f1642489a2d3344fc57f66df33462b15ea5cd3761b71884e499a39f5a6551b"}"#;
+const ISOLATED_ADD_JSON: &str = r#"{"type":"IsolatedMargin","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"isAdd":true,"amount":25000000,"nonce":34,"expiresAt":18446744073709551615},"signature":"0x5cdd816909a6f1c0c5b50e5249268ed8990540af9bb7e912343e5977bf7371ce01ccff6a7487c0f4c460e823229a0b92621badb4a5935c3a41553dd23d8b119c1b"}"#;
+const AGENT_ISOLATED_REMOVE_JSON: &str = r#"{"type":"IsolatedMargin","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"isAdd":false,"amount":10000000,"nonce":35,"expiresAt":18446744073709551615},"signature":"0x4a56721db399017613c8dd3f3d904f100b8e890d741046ce4e0df0d4035e8fe36ff6870b7ad049f1e16822507df342df131581b546beb09961dd40d01c99c0111b"}"#;
 const IMPLIED_VOL_JSON: &str = r#"{"type":"ImpliedVolUpdate","message":{"market":1,"volPpm":800000,"timestampMs":1780272000000},"signature":"0xc3a91aed95486960d5790a3a6eaf75f4d721da21f6b4ee6848023b251949f5975b6d90aef2f5fe36be4504391fec844acb7ca58b553c2d57ca00f8536fa2f1b91b"}"#;
 const DOMAIN_SEPARATOR: &str = "0x61420cb39f00ebfebb7de7f043d6ee29d262489cbe9de3da87540755e0dc70b6";
 const DIGEST: &str = "0xc02b43f8aab3c6eb4cbcd23f45d76e329b9db0c3845ed42abd0cb6732b2a1e7e";
@@ -164,6 +171,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     client_orders_by_account_and_agent(&m.sequencer_url, &seq, &account).await;
     triggers_filed(&m.sequencer_url, &seq, &account).await;
     leverage_set(&m.sequencer_url, &seq, &account).await;
+    isolated_margin_moved(&m.sequencer_url, &seq, &account, &domain).await;
     // The oracle's implied volatility, eth-account's bytes: accepted (the devnet's signer 0).
     let vol = post_raw(&m.sequencer_url, IMPLIED_VOL_JSON).await;
     assert_eq!(vol.receipt.agent, None);
@@ -303,6 +311,81 @@ async fn leverage_set(sequencer_url: &str, seq: &SequencerClient, account: &Addr
     let flat: Address = FLAT.parse().expect("flat address");
     let view = seq.account(&flat).await.expect("flat account");
     assert_eq!(shown(view), vec![(1, 5, 10), (2, 10, 10)]);
+}
+
+/// eth-account's margin modes and isolated margin: the flat account and (by the agent) the
+/// account put ETH-PERP in isolated margin; after an ETH price and a small ETH long of the
+/// account's (bought from dev account 0 with our signing), the account adds 25 USDC and
+/// its agent removes 10: all four HTTP 200, `ok`, and the read API shows both isolated.
+async fn isolated_margin_moved(
+    sequencer_url: &str,
+    seq: &SequencerClient,
+    account: &Address,
+    domain: &H256,
+) {
+    let flat = post_raw(sequencer_url, FLAT_ISOLATED_JSON).await;
+    assert_eq!(flat.receipt.agent, None, "the flat account signed itself");
+    let agent: Address = AGENT.parse().expect("agent address");
+    let by_agent = post_raw(sequencer_url, AGENT_ISOLATED_JSON).await;
+    assert_eq!(by_agent.receipt.agent, Some(agent), "the agent signed");
+    const ETH_PRICE: u64 = 3_000_000_000;
+    let now_ms = contracts_mock::now_ms();
+    let price = Action::PriceUpdate(PriceUpdate {
+        market: 2,
+        price: ETH_PRICE,
+        timestamp_ms: now_ms,
+    });
+    seq.submit(&sign_action(&keys::oracle_key(), price, domain))
+        .await
+        .expect("ETH price accepted");
+    let maker = keys::account_key(0);
+    let leg = |key: &k256::ecdsa::SigningKey, is_buy: bool, tif: TimeInForce| {
+        let order = Order {
+            account: protocol::signing::address_of(key),
+            market: 2,
+            is_buy,
+            price: ETH_PRICE,
+            size: 100,
+            tif,
+            reduce_only: false,
+            nonce: now_ms,
+            expires_at: now_ms + 60_000,
+        };
+        sign_action(key, Action::Order(order), domain)
+    };
+    let key = parse_private_key(KEY).expect("key");
+    seq.submit(&leg(&maker, false, TimeInForce::Gtc))
+        .await
+        .expect("dev0's ETH ask rests");
+    let bought = seq
+        .submit(&leg(&key, true, TimeInForce::Ioc))
+        .await
+        .expect("the account's ETH buy");
+    assert_eq!(bought.receipt.fills.len(), 1, "{bought:?}");
+    let added = post_raw(sequencer_url, ISOLATED_ADD_JSON).await;
+    assert_eq!(added.receipt.agent, None);
+    let removed = post_raw(sequencer_url, AGENT_ISOLATED_REMOVE_JSON).await;
+    assert_eq!(removed.receipt.agent, Some(agent));
+    let isolated = |view: protocol::api::sequencer::AccountResponse| {
+        view.margin_modes
+            .iter()
+            .filter(|m| m.mode == protocol::engine::view::MarginMode::Isolated)
+            .map(|m| (m.market, m.isolated_margin > 0))
+            .collect::<Vec<_>>()
+    };
+    let view = seq.account(account).await.expect("account");
+    assert_eq!(
+        isolated(view),
+        vec![(2, true)],
+        "the account's ETH long has margin"
+    );
+    let flat: Address = FLAT.parse().expect("flat address");
+    let view = seq.account(&flat).await.expect("flat account");
+    assert_eq!(
+        isolated(view),
+        vec![(2, false)],
+        "flat: isolated with no margin"
+    );
 }
 
 /// eth-account's trigger orders: the account's stop-limit and its agent's take-profit are

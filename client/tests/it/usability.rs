@@ -329,6 +329,37 @@ const ROWS: &[Row] = &[
         hint_runs: false,
     },
     Row {
+        point: "margin mode: cross until set, in words and --json",
+        args: &["margin", "mode", "--market", "ETH-PERP", "--name", "alice"],
+        code: 0,
+        has: &["in ETH-PERP: cross"],
+        lacks: &[],
+        json: &[("/mode", Some("cross"))],
+        hint_runs: false,
+    },
+    Row {
+        point: "margin mode set: isolated, what it means, with the receipt",
+        args: &[
+            "margin", "mode", "--market", "ETH-PERP", "isolated", "--name", "alice",
+        ],
+        code: 0,
+        has: &["set to isolated", "never touches the rest", "status    ok"],
+        lacks: &[],
+        json: &[("/mode", Some("isolated")), ("/status", Some("ok"))],
+        hint_runs: false,
+    },
+    Row {
+        point: "margin add without a position: the engine's code and why",
+        args: &[
+            "margin", "add", "--market", "ETH-PERP", "5", "--name", "alice",
+        ],
+        code: 1,
+        has: &["no_position", "an order draws what it needs"],
+        lacks: &[],
+        json: &[("/code", Some("no_position"))],
+        hint_runs: false,
+    },
+    Row {
         point: "a size of -1 is a clear error",
         args: &["order", "buy", "BTC-PERP", "-1", "--name", "alice"],
         code: 2,

@@ -9,8 +9,8 @@
 use super::{
     Action, ActionKind, ActionMessage, AgentCancel, AgentCancelAll, AgentOrder,
     AgentScheduleCancel, ApproveAgent, Cancel, CancelAll, CancelByClientId, ClientOrder,
-    ImpliedVolUpdate, Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
-    SetLeverage, TpSl, TriggerOrder, Withdraw,
+    ImpliedVolUpdate, IsolatedMargin, Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent,
+    ScheduleCancel, SetLeverage, SetMarginMode, TpSl, TriggerOrder, Withdraw,
 };
 use crate::engine::triggers::{TP_SL_CLOSE_PATHS, cancel_all_trigger_paths};
 use crate::primitives::H256;
@@ -181,6 +181,19 @@ fn set_leverage_bound(s: BoundSizes) -> usize {
     4 + 3 * s.markets
 }
 
+/// `SetMarginMode`: the approval leaf (signed by an agent), the nonce set, the position
+/// leaf, the account (its market list), and the probe of the account's trigger orders in
+/// the market (a `first_with_prefix` path): 5.
+const SET_MARGIN_MODE_BOUND: usize = 5;
+
+/// `IsolatedMargin`: the approval leaf, the nonce set and the account (3); an add reads
+/// the isolated position leaf and, for the cross order margin of §8, every other market's
+/// position, market and leverage leaf: 3 + 1 + 3·(M − 1) = 1 + 3·M; a removal reads the
+/// position, its market and its leverage leaf: 6 (more only when M < 2).
+fn isolated_margin_bound(s: BoundSizes) -> usize {
+    (1 + 3 * s.markets).max(6)
+}
+
 impl ActionKind {
     /// Every action kind, in tag order.
     pub const TABLE: [ActionRow; ActionKind::ALL.len()] = [
@@ -218,6 +231,11 @@ impl ActionKind {
         // A trading setting signed by the account or its agent; it never gets anybody out
         // of a position, so it is not forcible.
         ActionRow::of::<SetLeverage>(Forcible::Never, set_leverage_bound),
+        // Margin-mode settings move no money out of the account and never get anybody out
+        // of a position (a flat isolated position returns its margin by itself): not
+        // forcible.
+        ActionRow::of::<SetMarginMode>(Forcible::Never, |_| SET_MARGIN_MODE_BOUND),
+        ActionRow::of::<IsolatedMargin>(Forcible::Never, isolated_margin_bound),
     ];
 
     pub fn row(self) -> &'static ActionRow {

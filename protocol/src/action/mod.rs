@@ -356,6 +356,35 @@ declare_actions! {
         nonce: u64 as uint64 nonce,
         expires_at: u64 as uint64 expiresAt,
     }
+
+    /// The account's margin mode in a perp market (issue #16): `isolated` true puts the
+    /// market's position in isolated margin, false back in cross. Only while the account
+    /// has no position, resting order or trigger order in the market. `signer` is the
+    /// account or one of its approved agents (a trading setting: no money leaves the
+    /// account). docs/PROTOCOL.md Part 4 §26.
+    SetMarginMode = 20, signer signer for account, hash "0xb12bc01109b9f2f21e456f0507e030202192536e462b79c39e5e5443815a4775" {
+        signer: Address as address signer,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        isolated: bool as bool isolated,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Moves `amount` micro-USDC between the account's cross collateral and the isolated
+    /// margin of its position in `market` (issue #16): into the position when `isAdd`,
+    /// back to cross otherwise (refused if the position would be left below its initial
+    /// margin). `signer` is the account or one of its agents (the money stays in the
+    /// account). docs/PROTOCOL.md Part 4 §26.
+    IsolatedMargin = 21, signer signer for account, hash "0xe9c3919b20580bdb84861aa197c27326fb842de936f3769d057b84990b9102d2" {
+        signer: Address as address signer,
+        account: Address as address account,
+        market: u32 as uint32 market,
+        is_add: bool as bool isAdd,
+        amount: u64 as uint64 amount,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
 }
 
 impl AgentOrder {

@@ -78,8 +78,11 @@ schema_of! {
     AccountView => "AccountView", described_object(
         "An account at the current state: address, collateral, equity, initial and \
          maintenance margin, order margin, liquidatable markets, positions, open orders, \
-         leverage per market [{market, leverage, max_leverage, initial_margin_bps}] \
-         (micro-USDC integers; docs/spec/sequencer.md; leverage: docs/PROTOCOL.md Part 4 §22).");
+         leverage per market [{market, leverage, max_leverage, initial_margin_bps}], \
+         margin mode per market [{market, mode (cross, isolated), isolated_margin, \
+         isolated_equity, isolated_maintenance_margin}]; collateral, equity and the margins \
+         are the cross account's (micro-USDC integers; docs/spec/sequencer.md; leverage: \
+         docs/PROTOCOL.md Part 4 §22; isolated margin: §26).");
     AgentsView => "AgentsView", described_object(
         "An account's agent keys: account, and agents [{agent, name, valid_until (ms, 0 = \
          until revoked), active}] in agent-address order (docs/PROTOCOL.md Part 4 §18).");

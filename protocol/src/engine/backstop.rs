@@ -11,6 +11,7 @@
 
 use super::Halt;
 use super::genesis_state::INSURANCE_FUND;
+use super::isolated::{balance, credit};
 use super::keys::{ADL_LONG, ADL_SHORT, adl_side_prefix};
 use super::margin::position_risk;
 use super::math::{Overflow, add, ceil_div, floor_div, long_part, mul, size_scale, sub};
@@ -39,16 +40,16 @@ pub fn bankruptcy_price(collateral: i128, pos: &Position, scale: i128) -> Result
     }
 }
 
-/// If `acct`'s collateral is negative (only by the per-close rounding of realizations),
+/// If a balance (an account's collateral or an isolated margin) is negative (only by the per-close rounding of realizations),
 /// the market's pnl pool pays the difference, where rounding residues live (§5). Returns
 /// the credit, for `meta.total_collateral`.
-pub fn credit_residue(acct: &mut Account, ms: &mut MarketState) -> Result<i128, Overflow> {
-    if acct.collateral >= 0 {
+pub fn credit_residue(balance: &mut i128, ms: &mut MarketState) -> Result<i128, Overflow> {
+    if *balance >= 0 {
         return Ok(0);
     }
-    let credit = acct.collateral.checked_neg().ok_or(Overflow)?;
+    let credit = balance.checked_neg().ok_or(Overflow)?;
     ms.pnl_pool = sub(ms.pnl_pool, credit)?;
-    acct.collateral = 0;
+    *balance = 0;
     Ok(credit)
 }
 
@@ -77,7 +78,7 @@ impl Backstop<'_> {
             return Ok(0);
         }
         let mark = i128::from(self.ms.mark_price);
-        let bankrupt = bankruptcy_price(self.acct.collateral, self.pos, scale)?;
+        let bankrupt = bankruptcy_price(balance(self.acct, self.pos), self.pos, scale)?;
         let price = if self.pos.size > 0 {
             mark.max(bankrupt)
         } else {
@@ -91,7 +92,7 @@ impl Backstop<'_> {
         if take > 0 {
             let size = self.signed(take)?;
             let (a, f) = self.close_against(&mut fund_pos, take, price, scale)?;
-            self.acct.collateral = add(self.acct.collateral, a)?;
+            credit(self.acct, self.pos, a)?;
             self.fund.collateral = add(self.fund.collateral, f)?;
             store_position(st, self.fund, market, &fund_pos)?;
             out.closed.push(ClosedPosition {
@@ -199,14 +200,17 @@ impl Backstop<'_> {
             let mut trial = cp_pos.clone();
             let saved = (self.pos.clone(), self.ms.clone(), self.collateral_change);
             let (a, o) = self.close_against(&mut trial, size, price, scale)?;
-            if add(cp_acct.collateral, o)? < 0 {
+            // An isolated counterparty settles into its position's margin.
+            let mut cp_after = cp_acct.clone();
+            credit(&mut cp_after, &mut trial, o)?;
+            if balance(&cp_after, &trial) < 0 {
                 // Undo the trial: nothing of this counterparty moves.
                 (*self.pos, *self.ms, self.collateral_change) = saved;
                 break;
             }
             cp_pos = trial;
-            cp_acct.collateral = add(cp_acct.collateral, o)?;
-            self.acct.collateral = add(self.acct.collateral, a)?;
+            cp_acct = cp_after;
+            credit(self.acct, self.pos, a)?;
             store_position(st, &mut cp_acct, market, &cp_pos)?;
             store_account(st, &cp_acct)?;
             out.deleveraged.push(Deleveraged {

@@ -8,11 +8,15 @@
 //! the same function prices a claim on L1 and in the nodes that serve the witness; a
 //! witness that leaves out a leaf the valuation reads fails with `WitnessIncomplete`.
 //!
+//! An isolated position (Part 4 §26) adds its margin and its PnL, but never less than
+//! minus its margin: its loss beyond its own margin is not the rest of the account's.
+//!
 //! The valuation also reads the `meta` leaf: its `total_withdrawals` tells the settlement
 //! layer how much of the escrow finalized withdrawals still may claim.
 
+use super::math::{add, sub};
 use super::storage::load_meta;
-use super::view::{ViewError, account_risk_view};
+use super::view::{MarginMode, ViewError, account_risk_view, margin_mode_views};
 use crate::genesis::Genesis;
 use crate::primitives::Address;
 use crate::state::State;
@@ -39,11 +43,19 @@ pub fn exit_valuation<S: State>(
 ) -> Result<ExitValuation, ViewError> {
     let meta = load_meta(st)?;
     let risk = account_risk_view(st, genesis, account)?;
+    let (mut collateral, mut pnl) = (risk.collateral, risk.pnl);
+    for m in margin_mode_views(st, genesis, account)? {
+        if m.mode == MarginMode::Isolated {
+            collateral = add(collateral, m.isolated_margin)?;
+            let own = sub(m.isolated_equity, m.isolated_margin)?.max(-m.isolated_margin);
+            pnl = add(pnl, own)?;
+        }
+    }
     Ok(ExitValuation {
         account: *account,
-        collateral: risk.collateral,
-        pnl: risk.pnl,
-        equity: risk.equity,
+        collateral,
+        pnl,
+        equity: add(collateral, pnl)?,
         total_withdrawals: meta.total_withdrawals,
     })
 }

@@ -2,8 +2,9 @@
 //! after every action; they are too expensive for the STF itself. Each named invariant is
 //! one function in a table ([`invariant_names`] lists them), and a failure names the invariant that broke.
 //!
-//! 1. Money: Σ collateral (insurance fund included) + Σ pnl_pool + fees
-//!    = deposits − withdrawals, and `meta.total_collateral` = Σ collateral.
+//! 1. Money: Σ collateral (insurance fund included) + Σ isolated margins + Σ pnl_pool +
+//!    fees = deposits − withdrawals, and `meta.total_collateral` = Σ collateral + Σ
+//!    isolated margins.
 //! 2. Per market: Σ long sizes = Σ short sizes = `long_open_interest`.
 //! 3. No collateral is negative: no trader's, and not the insurance fund's (liquidation
 //!    hands what the fund cannot cover to auto-deleveraging).
@@ -24,6 +25,9 @@
 //! 10. Option series are listed densely on markets with an option schedule.
 //! 11. Every stored leverage setting is below its market's maximum (which is stored as no
 //!     leaf) and at least 1.
+//! 13. Isolated margins (Part 4 §26) are never negative, only in perp markets, and a flat
+//!     isolated position holds none (it went back to cross). Invariant 1 counts them
+//!     with the collateral.
 
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::*;
@@ -62,7 +66,7 @@ fn fail<T>(msg: String) -> Result<T, InvariantViolation> {
 type Check = fn(&Genesis, &Leaves, &Meta) -> Result<(), String>;
 
 /// Every invariant, run in this order by [`check_invariants`].
-const INVARIANTS: [(&str, Check); 16] = [
+const INVARIANTS: [(&str, Check); 17] = [
     ("money-conserved", money_conserved),
     ("total-collateral", total_collateral),
     ("no-trader-owes-collateral", no_trader_owes_collateral),
@@ -85,6 +89,7 @@ const INVARIANTS: [(&str, Check); 16] = [
     ("option-series-listed", option_series_listed),
     ("leverage-within-market-range", leverage_within_market_range),
     ("option-expiry-index", option_expiry_index),
+    ("isolated-margins", isolated_margins),
 ];
 
 /// The names of the invariants, in the order they are checked.
@@ -410,8 +415,35 @@ fn leverage_within_market_range(genesis: &Genesis, l: &Leaves, _: &Meta) -> Resu
     Ok(())
 }
 
+/// Σ isolated margins over every position leaf (Part 4 §26).
+fn isolated_sum(l: &Leaves) -> i128 {
+    l.positions.values().filter_map(|p| p.isolated).sum()
+}
+
+/// Every isolated margin is ≥ 0, in a perp market of genesis, and 0 on a flat position.
+fn isolated_margins(genesis: &Genesis, l: &Leaves, _: &Meta) -> Result<(), String> {
+    for a in l.accounts.values() {
+        for &m in &a.markets {
+            let Some(p) = l.positions.get(&position_key(&a.owner, m)) else {
+                continue;
+            };
+            let Some(margin) = p.isolated else {
+                continue;
+            };
+            if margin < 0 || genesis.market(m).is_none() || (p.is_flat() && margin != 0) {
+                return Err(format!(
+                    "{} holds isolated margin {margin} in market {m} (size {}, {} orders)",
+                    a.owner, p.size, p.open_orders
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn money_conserved(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
-    let collateral: i128 = l.accounts.values().map(|a| a.collateral).sum();
+    let collateral: i128 =
+        l.accounts.values().map(|a| a.collateral).sum::<i128>() + isolated_sum(l);
     let pools: i128 = l.markets.values().map(|m| m.pnl_pool).sum();
     let net = meta.total_deposits as i128 - meta.total_withdrawals as i128;
     if collateral + pools + meta.fees != net {
@@ -425,7 +457,8 @@ fn money_conserved(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
 
 /// `meta.total_collateral` = Σ collateral.
 fn total_collateral(_: &Genesis, l: &Leaves, meta: &Meta) -> Result<(), String> {
-    let collateral: i128 = l.accounts.values().map(|a| a.collateral).sum();
+    let collateral: i128 =
+        l.accounts.values().map(|a| a.collateral).sum::<i128>() + isolated_sum(l);
     if meta.total_collateral != collateral {
         return Err(format!(
             "meta.total_collateral {} ≠ Σ collateral {collateral}",

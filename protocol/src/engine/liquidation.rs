@@ -21,8 +21,9 @@ use super::backstop::{Backstop, bankruptcy_price, credit_residue};
 use super::cancels::cancel_under;
 use super::funding::accrue;
 use super::genesis_state::INSURANCE_FUND;
+use super::isolated::{balance, balance_mut, credit};
 use super::keys::{account_market_orders_prefix, insolvent_key};
-use super::margin::{AccountRisk, InitialRate, account_risk};
+use super::margin::{AccountRisk, InitialRate, account_risk, isolated_risk};
 use super::mark;
 use super::matching::{self, Market, Matched, Taker};
 use super::math::{BPS, Overflow, add, ceil_div, fee, mul, size_scale, sub};
@@ -73,11 +74,25 @@ pub(crate) fn liquidate_checked<S: State>(
         return reject(Status::UnknownMarket);
     };
     let acct = load_account(st, &l.account)?;
-    let risk = risk_of(st, genesis, &acct)?;
-    if unmark_recovered(st, &l.account, &risk)? {
-        return Ok(Receipt::ok());
-    }
     let pos = load_position(st, &l.account, l.market)?;
+    // An isolated position is judged on its own margin (Part 4 §26); the cross account's
+    // insolvency marker is then neither cleared nor consulted.
+    let risk = if pos.isolated.is_some() {
+        let ms = load_market(st, l.market)?;
+        isolated_risk(
+            st,
+            genesis,
+            &l.account,
+            (l.market, &pos, &ms),
+            InitialRate::Market,
+        )?
+    } else {
+        let risk = risk_of(st, genesis, &acct)?;
+        if unmark_recovered(st, &l.account, &risk)? {
+            return Ok(Receipt::ok());
+        }
+        risk
+    };
     if pos.size == 0 {
         return reject(Status::NoPosition);
     }
@@ -184,7 +199,7 @@ fn run_stages<S: State>(
     // Settle funding first: the bankruptcy price is computed from settled collateral.
     let funding = apply_trade(&mut taker.pos, 0, ms.mark_price, ms.funding_index, scale)?;
     let funding = funding.total()?;
-    taker.acct.collateral = add(taker.acct.collateral, funding)?;
+    credit(&mut taker.acct, &mut taker.pos, funding)?;
     ms.pnl_pool = sub(ms.pnl_pool, funding)?;
     let mut change = funding;
 
@@ -199,7 +214,12 @@ fn run_stages<S: State>(
         book_filled: leg.filled,
         closed: vec![],
         deleveraged: vec![],
-        fee: charge_fee(params, &ms, leg.filled, &mut taker.acct)?,
+        fee: charge_fee(
+            params,
+            &ms,
+            leg.filled,
+            balance_mut(&mut taker.acct, &mut taker.pos),
+        )?,
         reward: 0,
         remaining: 0,
         insolvent: false,
@@ -215,15 +235,16 @@ fn run_stages<S: State>(
         };
         let closed = b.run(st, params, l.market, &mut outcome)?;
         change = add(change, b.collateral_change)?;
-        let fee = charge_fee(params, b.ms, closed, b.acct)?;
+        let fee = charge_fee(params, b.ms, closed, balance_mut(b.acct, b.pos))?;
         if let Some(c) = outcome.closed.first_mut() {
             c.fee = fee;
         }
         outcome.fee = add(outcome.fee, fee)?;
     }
     // Rounding residues of the closes at the bankruptcy price are the pool's (§5).
-    change = add(change, credit_residue(&mut taker.acct, &mut ms)?)?;
-    change = add(change, credit_residue(&mut fund, &mut ms)?)?;
+    let residue = credit_residue(balance_mut(&mut taker.acct, &mut taker.pos), &mut ms)?;
+    change = add(change, residue)?;
+    change = add(change, credit_residue(&mut fund.collateral, &mut ms)?)?;
     meta.total_collateral = add(meta.total_collateral, change)?;
     outcome.reward = pay_fee(st, l, outcome.fee, &mut fund)?;
     outcome.remaining = taker.pos.size;
@@ -232,11 +253,34 @@ fn run_stages<S: State>(
     store_market(st, l.market, &ms)?;
     store_account(st, &taker.acct)?;
     store_account(st, &fund)?;
-    outcome.insolvent = risk_of(st, genesis, &taker.acct)?.equity < 0;
-    set_insolvent(st, &mut meta, &l.account, outcome.insolvent)?;
+    outcome.insolvent = mark_insolvency(st, genesis, l, (&taker, &ms), &mut meta)?;
     store_meta(st, &meta)?;
     receipt.liquidation = Some(Box::new(outcome));
     Ok(())
+}
+
+/// Whether the account ended the liquidation below zero equity (ADL ran out of
+/// counterparties), marking it so. A cross account is marked or unmarked by its cross
+/// equity; an isolated position below zero equity marks the account, and one that is not
+/// leaves the marker alone: its deficit is the position's, never the cross account's.
+fn mark_insolvency<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    l: &Liquidate,
+    (taker, ms): (&Taker, &MarketState),
+    meta: &mut Meta,
+) -> Result<bool, Halt> {
+    if taker.pos.isolated.is_none() {
+        let insolvent = risk_of(st, genesis, &taker.acct)?.equity < 0;
+        set_insolvent(st, meta, &l.account, insolvent)?;
+        return Ok(insolvent);
+    }
+    let at = (l.market, &taker.pos, ms);
+    let insolvent = isolated_risk(st, genesis, &l.account, at, InitialRate::Market)?.equity < 0;
+    if insolvent {
+        set_insolvent(st, meta, &l.account, true)?;
+    }
+    Ok(insolvent)
 }
 
 /// Stage 1: an IOC order for `target` on behalf of the account, limited to the band edge
@@ -252,7 +296,7 @@ fn book_leg<S: State>(
 ) -> Result<Matched, Halt> {
     let is_buy = taker.pos.size < 0;
     let scale = size_scale(params.size_decimals)?;
-    let bankrupt = bankruptcy_price(taker.acct.collateral, &taker.pos, scale)?;
+    let bankrupt = bankruptcy_price(balance(&taker.acct, &taker.pos), &taker.pos, scale)?;
     let mark = i128::from(ms.mark_price);
     // The band edges `m ± ⌊m × band / 10000⌋` are the farthest prices an order may have.
     let reach = mul(mark, i128::from(params.price_band_bps))? / BPS;
@@ -288,12 +332,13 @@ fn book_leg<S: State>(
 }
 
 /// Charges the liquidation fee on `size` at the mark, `⌈|size| × m × fee_bps / (scale ×
-/// 10000)⌉`, capped at what the account's collateral still holds; returns it.
+/// 10000)⌉`, capped at what the position's balance (the account's collateral, or an
+/// isolated position's margin) still holds; returns it.
 fn charge_fee(
     params: &MarketParams,
     ms: &MarketState,
     size: u64,
-    acct: &mut Account,
+    balance: &mut i128,
 ) -> Result<i128, Halt> {
     let due = fee(
         ms.mark_price,
@@ -301,8 +346,8 @@ fn charge_fee(
         params.liquidation_fee_bps,
         params.size_decimals,
     )?;
-    let fee = due.min(acct.collateral.max(0));
-    acct.collateral = sub(acct.collateral, fee)?;
+    let fee = due.min((*balance).max(0));
+    *balance = sub(*balance, fee)?;
     Ok(fee)
 }
 

@@ -229,10 +229,13 @@ pub fn order_margin<S: State>(
     markets: &[u32],
     current: Option<(u32, &Position, &MarketState)>,
 ) -> Result<OrderMargin, Halt> {
+    if let Some((market, pos, ms)) = current.filter(|(_, pos, _)| pos.isolated.is_some()) {
+        return isolated_order_margin(st, genesis, owner, (market, pos, ms));
+    }
     let mut pnl = 0i128;
     let mut required = 0i128;
     // Every listed leaf, also one with only resting orders (`size = 0`).
-    let keep = |pos: &Position| !pos.is_empty();
+    let keep = |pos: &Position| !pos.is_flat();
     each_market(st, owner, markets, current, keep, |st, market, pos, ms| {
         let (p, need) = match instrument(st, genesis, owner, market)? {
             Instrument::Perp(params) => {
@@ -260,7 +263,8 @@ pub fn order_margin<S: State>(
 /// Visits `current` (the market being traded, held in memory; visited even if `markets`
 /// does not list it yet) and every other market of `markets` whose stored position `keep`s,
 /// with its market state: the one walk over an account's markets that its risk and its
-/// order margin share.
+/// order margin share. An isolated position is never visited from the list: it is no part
+/// of the cross account (`engine::isolated`, Part 4 §26).
 fn each_market<S: State>(
     st: &mut S,
     owner: &Address,
@@ -277,7 +281,7 @@ fn each_market<S: State>(
             continue;
         }
         let pos = load_position(st, owner, market)?;
-        if keep(&pos) {
+        if pos.isolated.is_none() && keep(&pos) {
             // A series is valued from its own leaves (`option_risk`), not a market leaf.
             let ms = if is_series(market) {
                 MarketState::default()
@@ -302,6 +306,9 @@ pub fn account_risk<S: State>(
     current: Option<(u32, &Position, &MarketState)>,
     rate: InitialRate,
 ) -> Result<AccountRisk, Halt> {
+    if let Some((market, pos, ms)) = current.filter(|(_, pos, _)| pos.isolated.is_some()) {
+        return isolated_risk(st, genesis, owner, (market, pos, ms), rate);
+    }
     let mut risk = AccountRisk {
         collateral,
         ..Default::default()
@@ -322,6 +329,46 @@ pub fn account_risk<S: State>(
     })?;
     risk.equity = add(collateral, risk.pnl)?;
     Ok(risk)
+}
+
+/// The risk of an isolated position on its own (Part 4 §26): its isolated margin is its
+/// collateral and it is the only position; `rate` as in [`account_risk`].
+pub fn isolated_risk<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    owner: &Address,
+    (market, pos, ms): (u32, &Position, &MarketState),
+    rate: InitialRate,
+) -> Result<AccountRisk, Halt> {
+    let params = params_of(genesis, owner, market)?;
+    let bps = rate_bps(st, params, owner, rate)?;
+    let p = position_risk_at(params, ms, pos, bps)?;
+    let collateral = pos.isolated.unwrap_or(0);
+    let pnl = add(p.upnl, p.funding)?;
+    Ok(AccountRisk {
+        collateral,
+        pnl,
+        equity: add(collateral, pnl)?,
+        initial: p.initial,
+        maintenance: p.maintenance,
+    })
+}
+
+/// [`order_margin`] of an isolated position on its own: its equity against its market's
+/// requirement with its resting orders, at the account's leverage.
+pub fn isolated_order_margin<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    owner: &Address,
+    (market, pos, ms): (u32, &Position, &MarketState),
+) -> Result<OrderMargin, Halt> {
+    let params = params_of(genesis, owner, market)?;
+    let bps = rate_bps(st, params, owner, InitialRate::Leverage)?;
+    let p = position_risk_at(params, ms, pos, bps)?;
+    Ok(OrderMargin {
+        equity: add(pos.isolated.unwrap_or(0), add(p.upnl, p.funding)?)?,
+        required: market_requirement(params, ms, pos, bps)?,
+    })
 }
 
 #[cfg(test)]

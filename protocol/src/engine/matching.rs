@@ -10,6 +10,7 @@
 //! the caller (`orders::place`), so a taker rejection is a clean no-op.
 
 use super::book::{best_order, release_order, release_size, remove_order, update_order};
+use super::isolated::{balance, credit};
 use super::margin::{InitialRate, account_risk};
 use super::math::{Overflow, add, fee, long_part, sub};
 use super::option_risk::premium_credit;
@@ -220,14 +221,20 @@ fn fill_maker<S: State>(
         ms.funding_index,
     )?;
     let maker_fee = fee(price, q, mkt.params.maker_fee_bps, mkt.params.size_decimals)?;
-    let maker_collateral = sub(add(maker_acct.collateral, maker_settled)?, maker_fee)?;
-    let mut maker_ok = maker_collateral >= 0;
+    // An isolated maker settles into its position's margin and is checked on it alone.
+    let mut maker_after = maker_acct.clone();
+    credit(
+        &mut maker_after,
+        &mut maker_pos,
+        sub(maker_settled, maker_fee)?,
+    )?;
+    let mut maker_ok = balance(&maker_after, &maker_pos) >= 0;
     if maker_ok && increases_risk(maker_before.size, maker_pos.size) {
         let risk = account_risk(
             st,
             mkt.genesis,
             &maker_order.account,
-            (maker_collateral, &maker_acct.markets),
+            (maker_after.collateral, &maker_after.markets),
             Some((market, &maker_pos, ms)),
             InitialRate::Market,
         )?;
@@ -253,7 +260,11 @@ fn fill_maker<S: State>(
         ms.funding_index,
     )?;
     let taker_fee = fee(price, q, mkt.params.taker_fee_bps, mkt.params.size_decimals)?;
-    taker.acct.collateral = sub(add(taker.acct.collateral, taker_settled)?, taker_fee)?;
+    credit(
+        &mut taker.acct,
+        &mut taker.pos,
+        sub(taker_settled, taker_fee)?,
+    )?;
 
     // Open interest: a fill that raises it above the cap rejects the whole taker order.
     let maker_oi = sub(long_part(maker_pos.size), long_part(maker_before.size))?;
@@ -276,10 +287,7 @@ fn fill_maker<S: State>(
         )?,
     )?;
 
-    let mut maker_acct = Account {
-        collateral: maker_collateral,
-        ..maker_acct
-    };
+    let mut maker_acct = maker_after;
     // The filled part moves from the maker's side totals into its position: the
     // reservation, recomputed from both at the next check, follows without bookkeeping.
     release_size(&mut maker_pos, maker_side, &maker_order, q)?;

@@ -26,6 +26,7 @@ pub mod expiry;
 mod funding;
 mod genesis_state;
 pub mod invariants;
+mod isolated;
 pub mod keys;
 pub mod leverage;
 mod liquidation;
@@ -557,6 +558,17 @@ fn apply_action<S: State>(
         Action::SetLeverage(l) => {
             by_account_or_agent(st, ctx, signer, agent_call!(l, signer), |st| {
                 leverage::set(st, genesis, l)
+            })
+        }
+        // Trading settings: the money stays in the account, so its agents may move it.
+        Action::SetMarginMode(m) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
+                isolated::set_mode(st, genesis, m)
+            })
+        }
+        Action::IsolatedMargin(m) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
+                isolated::move_margin(st, genesis, ctx, m)
             })
         }
     }

@@ -8,6 +8,7 @@
 use super::book::{best_price, claim_slot, insert_order, side_of};
 use super::breaker;
 use super::funding::accrue;
+use super::isolated;
 use super::margin::{InitialRate, account_risk, order_margin};
 use super::mark;
 use super::matching::{self, Market, Taker};
@@ -234,6 +235,12 @@ pub fn place_with<S: State>(
     let mut taker = Taker { acct, pos };
     let acct_before = taker.acct.clone();
     let pos_before = taker.pos.clone();
+    // An isolated position first draws what this order's worst case needs (Part 4 §26).
+    let drawn = if taker.pos.isolated.is_some() && !o.reduce_only {
+        isolated::draw_for_order(st, genesis, (params, &ms), o, &mut taker)?
+    } else {
+        0
+    };
     let m = matching::run(st, &mkt, &mut ms, &mut taker, o, size)?;
     if o.tif == TimeInForce::Fok && m.remaining > 0 {
         return reject(Status::FokNotFilled);
@@ -287,12 +294,13 @@ pub fn place_with<S: State>(
                 );
             }
         }
-        if taker.acct.collateral < 0 {
+        let left = isolated::balance(&taker.acct, &taker.pos);
+        if left < 0 {
             return reject_with(
                 Status::InsufficientCollateral,
                 format!(
                     "collateral after the fill and its fees would be {} USDC",
-                    format_usdc_signed(taker.acct.collateral)
+                    format_usdc_signed(left)
                 ),
             );
         }
@@ -304,6 +312,7 @@ pub fn place_with<S: State>(
         check_reservation(st, genesis, o, &taker, &ms)?;
     }
 
+    isolated::return_excess(st, genesis, (o.market, &ms), drawn, &mut taker)?;
     if taker.pos != pos_before {
         store_position(st, &mut taker.acct, o.market, &taker.pos)?;
     }

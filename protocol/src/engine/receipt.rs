@@ -105,6 +105,10 @@ statuses! {
     LeverageOutOfRange = 66, "leverage_out_of_range", "the leverage must be at least 1 and at most the market's maximum, ⌊10000 / initial_margin_bps⌋";
     LeverageInsufficientMargin = 67, "leverage_insufficient_margin", "at the lower leverage the account's equity would not cover the initial margin of its positions and open orders";
     TooManyTriggerOrders = 68, "too_many_trigger_orders", "an account may have at most 16 trigger orders waiting (each TP/SL leg counts one): cancel some (vigil cancel NONCE, or CancelAll) first";
+    MarginModeBusy = 69, "margin_mode_busy", "the margin mode of a market changes only while the account has no position, resting order or trigger order in it: close, cancel or wait for them first";
+    NotIsolated = 70, "not_isolated", "the account's position in this market is in cross margin: set it to isolated (SetMarginMode) while it is flat first";
+    IsolatedMarginShort = 71, "isolated_margin_short", "removing this much would leave the isolated position below its initial margin (with its resting orders) or its margin below zero";
+    CrossMarginShort = 72, "cross_margin_short", "the cross account cannot spare this much for the isolated position: its collateral, or its equity above the initial margin of its cross positions and orders, is smaller";
 }
 
 impl Status {

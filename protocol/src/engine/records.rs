@@ -69,7 +69,7 @@ pub struct SideTotals {
 }
 
 /// `0x02` leaf: an account's position and resting orders in one market. Exists iff
-/// `size ≠ 0` or `open_orders > 0`.
+/// `size ≠ 0`, `open_orders > 0` or the account set the market to isolated margin.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Position {
     /// Signed size in size units (10^-size_decimals of one whole unit); long > 0.
@@ -85,10 +85,21 @@ pub struct Position {
     pub bids: SideTotals,
     /// Its resting sells that are not reduce-only.
     pub asks: SideTotals,
+    /// Isolated margin (issue #16, `engine::isolated`, docs/PROTOCOL.md Part 4 §26):
+    /// `None` in cross mode; `Some(margin)` (micro-USDC) in isolated mode, the money that
+    /// backs this position alone. Encoded as a tail only in isolated mode, so every
+    /// cross position keeps the bytes (and hash) it always had.
+    pub isolated: Option<i128>,
 }
 
 impl Position {
+    /// The leaf can be deleted: no size, no resting order, cross mode.
     pub fn is_empty(&self) -> bool {
+        self.is_flat() && self.isolated.is_none()
+    }
+
+    /// No size and no resting order (an isolated leaf may still hold its mode).
+    pub fn is_flat(&self) -> bool {
         self.size == 0 && self.open_orders == 0
     }
 }
@@ -378,6 +389,9 @@ impl Encode for Position {
             .u128(self.bids.notional)
             .u64(self.asks.size)
             .u128(self.asks.notional);
+        if let Some(margin) = self.isolated {
+            w.i128(margin);
+        }
     }
 }
 
@@ -395,6 +409,11 @@ impl Decode for Position {
             asks: SideTotals {
                 size: r.u64("position.asks.size")?,
                 notional: r.u128("position.asks.notional")?,
+            },
+            isolated: if r.remaining() > 0 {
+                Some(r.i128("position.isolated_margin")?)
+            } else {
+                None
             },
         })
     }
@@ -640,8 +659,18 @@ mod tests {
                     notional: 200,
                 },
                 asks: SideTotals::default(),
+                isolated: None,
             },
             100,
+        );
+        // An isolated position: the same bytes and its margin as a 16-byte tail.
+        round_trip(
+            Position {
+                size: 3,
+                isolated: Some(25),
+                ..Default::default()
+            },
+            116,
         );
         round_trip(
             BookOrder {

@@ -4,8 +4,8 @@
 //! verifies, next to the settlement layer's escrow.
 
 use super::INSURANCE_FUND;
-use super::keys::{KIND_ACCOUNT, KIND_MARKET, KIND_META};
-use super::records::{Account, MarketState, Meta};
+use super::keys::{KIND_ACCOUNT, KIND_MARKET, KIND_META, KIND_POSITION};
+use super::records::{Account, MarketState, Meta, Position};
 use super::storage::decode_at;
 use crate::api::audit::{MarketInterest, Solvency};
 use crate::state::Key;
@@ -30,6 +30,12 @@ pub fn solvency<'a, V: AsRef<[u8]> + 'a>(
                 } else {
                     s.trader_collateral = s.trader_collateral.saturating_add(a.collateral);
                 }
+            }
+            // An isolated position's margin is trader money too (Part 4 §26).
+            KIND_POSITION => {
+                let p: Position = decode_at(key, value).map_err(|e| e.to_string())?;
+                let margin = p.isolated.unwrap_or(0);
+                s.trader_collateral = s.trader_collateral.saturating_add(margin);
             }
             KIND_MARKET => {
                 let m: MarketState = decode_at(key, value).map_err(|e| e.to_string())?;

@@ -107,6 +107,13 @@ pub fn store_position<S: State>(
     pos: &Position,
 ) -> Result<(), StateError> {
     let key = position_key(&acct.owner, market);
+    // A flat isolated position hands its margin back to the cross account (Part 4 §26).
+    let returned =
+        super::isolated::return_flat_margin(acct, pos).map_err(|reason| StateError::Malformed {
+            key,
+            reason: reason.into(),
+        })?;
+    let pos = returned.as_ref().unwrap_or(pos);
     let before: Position = read(st, &key)?.unwrap_or_default();
     let (old, new) = (
         adl_entry(&acct.owner, market, &before),

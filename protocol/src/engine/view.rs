@@ -11,7 +11,9 @@ use super::book::side_of;
 use super::breaker;
 use super::keys::{SIDE_BID, account_agents_prefix, account_orders_prefix, parse_book_key};
 use super::leverage::{leverage_of, max_leverage, rate_of};
-use super::margin::{AccountRisk, InitialRate, account_risk, order_margin, position_risk};
+use super::margin::{
+    AccountRisk, InitialRate, account_risk, isolated_risk, order_margin, position_risk,
+};
 use super::math::Overflow;
 use super::orders::is_stale;
 use super::records::{AgentApproval, BookOrder, MarketState, Meta, Withdrawal};
@@ -142,6 +144,73 @@ pub struct AccountView {
     /// Part 4 §22), in genesis order.
     #[serde(default)]
     pub leverage: Vec<LeverageView>,
+    /// The account's margin mode in every genesis market (`SetMarginMode`, docs/PROTOCOL.md
+    /// Part 4 §26), in genesis order. `collateral`, `equity` and the margins above are the
+    /// cross account's: isolated positions and their margin are not in them.
+    #[serde(default)]
+    pub margin_modes: Vec<MarginModeView>,
+}
+
+/// Cross or isolated margin in one market.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarginMode {
+    #[default]
+    Cross,
+    Isolated,
+}
+
+/// An account's margin mode in one market and, when isolated, its position's own figures
+/// (micro-USDC; all 0 in cross mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarginModeView {
+    pub market: u32,
+    pub mode: MarginMode,
+    /// The isolated margin: what backs the position alone.
+    pub isolated_margin: i128,
+    /// `isolated_margin + unrealized PnL + unsettled funding` at the mark.
+    pub isolated_equity: i128,
+    /// The position's maintenance margin: liquidated when the equity is below it.
+    pub isolated_maintenance_margin: i128,
+}
+
+/// `address`'s margin mode in every genesis market.
+pub fn margin_mode_views<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    address: &Address,
+) -> Result<Vec<MarginModeView>, ViewError> {
+    let mut out = Vec::with_capacity(genesis.markets.len());
+    for params in &genesis.markets {
+        let pos = load_position(st, address, params.id)?;
+        let mut view = MarginModeView {
+            market: params.id,
+            mode: MarginMode::Cross,
+            isolated_margin: 0,
+            isolated_equity: 0,
+            isolated_maintenance_margin: 0,
+        };
+        if let Some(margin) = pos.isolated {
+            let ms = load_market(st, params.id)?;
+            let r = isolated_risk(
+                st,
+                genesis,
+                address,
+                (params.id, &pos, &ms),
+                InitialRate::Market,
+            )
+            .map_err(from_halt)?;
+            view = MarginModeView {
+                mode: MarginMode::Isolated,
+                isolated_margin: margin,
+                isolated_equity: r.equity,
+                isolated_maintenance_margin: r.maintenance,
+                ..view
+            };
+        }
+        out.push(view);
+    }
+    Ok(out)
 }
 
 /// An account's leverage in one market: the setting (the market's maximum unless it set a
@@ -251,18 +320,26 @@ pub fn liquidatable_markets<S: State>(
         InitialRate::Market,
     )
     .map_err(from_halt)?;
-    if risk.equity >= risk.maintenance {
-        return Ok(vec![]);
-    }
+    let cross_below = risk.equity < risk.maintenance;
     let mut markets = Vec::new();
     for &m in &acct.markets {
-        // A short option series is closed by `Liquidate` on the series (Part 8 §15).
-        let liquidatable = if super::option_risk::is_series(m) {
+        let pos = load_position(st, address, m)?;
+        // An isolated position is liquidated on its own margin (Part 4 §26).
+        let liquidatable = if pos.isolated.is_some() {
+            let ms = load_market(st, m)?;
+            let r = isolated_risk(st, genesis, address, (m, &pos, &ms), InitialRate::Market)
+                .map_err(from_halt)?;
+            pos.size != 0
+                && r.equity < r.maintenance
+                && !is_stale(genesis, ctx, ms.price_timestamp_ms)
+        } else if !cross_below {
+            false
+        } else if super::option_risk::is_series(m) {
+            // A short option series is closed by `Liquidate` on the series (Part 8 §15).
             super::option_liquidation::is_liquidatable_short(st, genesis, ctx, address, m)
                 .map_err(from_halt)?
         } else {
-            load_position(st, address, m)?.size != 0
-                && !is_stale(genesis, ctx, load_market(st, m)?.price_timestamp_ms)
+            pos.size != 0 && !is_stale(genesis, ctx, load_market(st, m)?.price_timestamp_ms)
         };
         if liquidatable {
             markets.push(m);
@@ -361,6 +438,7 @@ pub fn account_view<S: State>(
         open_orders,
         dead_man_at_ms: super::dead_man::scheduled_time(st, address)?,
         leverage: leverage_views(st, genesis, address)?,
+        margin_modes: margin_mode_views(st, genesis, address)?,
     })
 }
 

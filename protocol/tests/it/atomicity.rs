@@ -99,10 +99,11 @@ type Signed = (Tx, Result<Address, SignatureError>);
 /// of the band, stale cancels, over-withdrawals, healthy liquidations: many rejected after
 /// writing), with every 9th action's signer replaced by a stranger.
 fn workload(seed: u64, n: usize) -> (Genesis, Vec<Signed>) {
-    let mut w = Workload::new(seed, 5).with_agents(seed);
+    let mut w = Workload::new(seed, 5).with_agents(seed).with_isolated();
     let mut txs = w.deposits(2_000_000_000);
     txs.extend(w.price_updates(T0_MS));
     txs.extend(w.agent_approvals(T0_MS));
+    txs.extend(w.isolated_modes(T0_MS));
     while txs.len() < n {
         txs.push(w.next_tx(T0_MS));
     }

@@ -10,6 +10,7 @@ mod client_orders;
 mod common_checks;
 mod dead_man;
 mod funding_by_time;
+mod isolated;
 mod leverage;
 mod liquidation_bound;
 mod liquidations;

@@ -27,7 +27,8 @@ fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
     let mut w = Workload::new(seed, traders)
         .with_agents(seed)
         .with_client_orders()
-        .with_leverage();
+        .with_leverage()
+        .with_isolated();
     let mut tree = genesis_tree(&w.genesis);
     let domain = domain_separator(&w.genesis);
     let ctx = BlockContext {
@@ -37,6 +38,7 @@ fn warmed_up(seed: u64, traders: usize, warmup_txs: usize) -> (Workload, Tree) {
     txs.extend(w.price_updates(T0_MS));
     txs.push(implied_vol(&w, T0_MS));
     txs.extend(w.agent_approvals(T0_MS));
+    txs.extend(w.isolated_modes(T0_MS));
     txs.extend((0..warmup_txs).map(|_| w.next_tx(T0_MS)));
     for tx in &txs {
         execute_tx(&mut tree, &w.genesis, &domain, &ctx, tx).unwrap();

@@ -6,8 +6,9 @@
 use protocol::action::{
     Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
     BoundSizes, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible, ImpliedVolUpdate,
-    Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage,
-    Signature, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
+    IsolatedMargin, Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
+    SetLeverage, SetMarginMode, Signature, SignedAction, TimeInForce, TpSl, TriggerKind,
+    TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -218,6 +219,23 @@ fn example(kind: ActionKind, reduce_only: bool) -> Action {
             market: 1,
             leverage: 5,
             nonce: 19,
+            expires_at: 1_000,
+        }),
+        ActionKind::SetMarginMode => Action::SetMarginMode(SetMarginMode {
+            signer: account,
+            account,
+            market: 1,
+            isolated: true,
+            nonce: 20,
+            expires_at: 1_000,
+        }),
+        ActionKind::IsolatedMargin => Action::IsolatedMargin(IsolatedMargin {
+            signer: account,
+            account,
+            market: 1,
+            is_add: true,
+            amount: 25_000_000,
+            nonce: 21,
             expires_at: 1_000,
         }),
     }

@@ -8,8 +8,8 @@ use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
 use protocol::action::{
-    Action, ApproveAgent, ClientOrder, ScheduleCancel, SetLeverage, TimeInForce, TriggerKind,
-    TriggerOrder,
+    Action, ApproveAgent, ClientOrder, ScheduleCancel, SetLeverage, SetMarginMode, TimeInForce,
+    TriggerKind, TriggerOrder,
 };
 use protocol::api::sequencer::{AuditStatus, StatusResponse};
 use protocol::batch::{Batch, genesis_tree};
@@ -23,11 +23,23 @@ use std::time::Duration;
 /// needs), bob's dead-man's switch far ahead (what `dead-man-early` needs), a
 /// good-till-time bid of alice's resting below the market (what `expire-early` needs) and
 /// a buy stop of bob's at twice the price (what `stop-early` needs) and bob's 9x leverage
-/// in BTC (what `leverage-dropped` needs) and a 60 % implied vol for BTC's options (what
+/// in BTC (what `leverage-dropped` needs), a 60 % implied vol for BTC's options (what
 /// `option-mark` needs; the price before it lists the series `option-settlement-price`
-/// needs); waits until all of it is sealed and posted.
+/// needs); alice holds BTC in isolated margin (set while she is flat, the first time; what
+/// `isolated-spill` needs); waits until all of it is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
+    if nonce == 1 {
+        let isolated = Action::SetMarginMode(SetMarginMode {
+            signer: addr(&alice),
+            account: addr(&alice),
+            market: BTC,
+            isolated: true,
+            nonce: nonce + 5,
+            expires_at: FAR,
+        });
+        seq.submit(&sign(&alice, isolated)).await;
+    }
     seq.submit(&maker_ask(&alice, ONE_BTC, nonce)).await;
     seq.submit(&taker_bid(&bob, ONE_BTC, nonce)).await;
     seq.submit(&maker_ask(&bob, ONE_BTC / 2, nonce + 1)).await;
@@ -179,7 +191,8 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
             // A wrong settlement price or a low implied vol gives wrong amounts, yet every
             // invariant holds (the series is still settling, its books still balance).
             | Fault::OptionSettlementPrice
-            | Fault::OptionMark => assert_eq!(broken, None, "{fault}"),
+            | Fault::OptionMark
+            | Fault::IsolatedSpill => assert_eq!(broken, None, "{fault}"),
             Fault::BadFill | Fault::SkipLiquidationCheck => {}
         }
 

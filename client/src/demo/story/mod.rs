@@ -252,9 +252,13 @@ impl Story {
                 "oracle posts a 60 % implied vol for BTC options",
                 s.implied_vol(&oracle, 600_000),
             ),
+            (
+                "alice puts ETH in isolated margin",
+                s.isolate(&self.alice, 2, 9),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
-        // One request, so all ten land in one batch: the batch the fault is armed for.
+        // One request, so all of them land in one batch: the batch the fault is armed for.
         let answer = self
             .seq
             .submit_many(&signed)

@@ -2,7 +2,9 @@
 //! to corrupt, and bulk submission for long workloads.
 
 use super::Network;
-use protocol::action::{Action, ImpliedVolUpdate, PriceUpdate, SignedAction, TimeInForce};
+use protocol::action::{
+    Action, ImpliedVolUpdate, PriceUpdate, SetMarginMode, SignedAction, TimeInForce,
+};
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
 use vigil_client::demo::actions::{BTC, BTC_PRICE, ONE_BTC, Terms};
@@ -53,7 +55,8 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
 /// ahead (what `dead-man-early` needs), a good-till-time bid resting below the market
 /// (what `expire-early` needs), a buy stop at twice the price (what `stop-early` needs),
-/// 9x leverage in BTC (what `leverage-dropped` needs); a third trade. Returns
+/// 9x leverage in BTC (what `leverage-dropped` needs); a third trade. Trader 3 holds BTC
+/// in isolated margin from the first phase on (what `isolated-spill` needs). Returns
 /// every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let price = Action::PriceUpdate(PriceUpdate {
@@ -75,6 +78,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
         vec![
             order(net, 0, false, ONE_BTC, TimeInForce::Gtc, 1),
             order(net, 1, true, ONE_BTC, TimeInForce::Ioc, 1),
+            isolate_btc(net, 3, 4),
         ],
         vec![
             order(net, 2, false, ONE_BTC / 2, TimeInForce::Gtc, 1),
@@ -101,10 +105,24 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
         "the three trades fill"
     );
     acked
+}
+
+/// `trader` puts BTC in isolated margin (it is flat there).
+fn isolate_btc(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    let t = &net.workload.traders[trader];
+    let action = Action::SetMarginMode(SetMarginMode {
+        signer: t.address,
+        account: t.address,
+        market: BTC,
+        isolated: true,
+        nonce,
+        expires_at: FAR,
+    });
+    net.sign(&t.key, action)
 }
 
 /// `trader` approves `agent`'s address as its agent, until revoked.

@@ -298,7 +298,7 @@ fn modify_rejections_leave_the_order_as_it_was() {
     );
 }
 
-/// Random workloads mixing the client-order kinds and leverage settings (signed by
+/// Random workloads mixing the client-order kinds, leverage settings and margin modes (signed by
 /// traders and their agents) with every other kind, over batches 1 s apart so good-till-time orders expire and the
 /// sweep runs: every invariant holds after every transaction.
 #[test]
@@ -311,13 +311,15 @@ fn random_workloads_with_client_orders_keep_every_invariant() {
         let mut w = Workload::new(seed, 6)
             .with_agents(seed)
             .with_client_orders()
-            .with_leverage();
+            .with_leverage()
+            .with_isolated();
         let genesis = w.genesis.clone();
         let domain = domain_separator(&genesis);
         let mut tree = genesis_tree(&genesis);
         let t0 = 1_700_000_000_000;
         let mut txs = w.deposits(100_000_000_000);
         txs.extend(w.agent_approvals(t0));
+        txs.extend(w.isolated_modes(t0));
         for batch in 0..12u64 {
             let now = t0 + batch * 1_000;
             txs.extend(w.price_updates(now));
@@ -339,6 +341,8 @@ fn random_workloads_with_client_orders_keep_every_invariant() {
         "CancelByClientId",
         "ModifyOrder",
         "SetLeverage",
+        "SetMarginMode",
+        "IsolatedMargin",
     ] {
         assert!(
             kinds.contains(&(kind, true)),

@@ -7,9 +7,9 @@ use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, Liquidate, ModifyOrder, Order,
-    PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage, SignedAction, TimeInForce, TpSl,
-    TriggerKind, TriggerOrder, Withdraw,
+    CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, IsolatedMargin, Liquidate,
+    ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage, SetMarginMode,
+    SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -301,6 +301,39 @@ fn agent_action() -> impl Strategy<Value = Action> {
                 })
             }
         ),
+        (
+            address(),
+            address(),
+            any::<(u32, bool)>(),
+            any::<[u64; 2]>()
+        )
+            .prop_map(|(signer, account, (market, isolated), n)| {
+                Action::SetMarginMode(SetMarginMode {
+                    signer,
+                    account,
+                    market,
+                    isolated,
+                    nonce: n[0],
+                    expires_at: n[1],
+                })
+            }),
+        (
+            address(),
+            address(),
+            any::<(u32, bool)>(),
+            any::<[u64; 3]>()
+        )
+            .prop_map(|(signer, account, (market, is_add), n)| {
+                Action::IsolatedMargin(IsolatedMargin {
+                    signer,
+                    account,
+                    market,
+                    is_add,
+                    amount: n[0],
+                    nonce: n[1],
+                    expires_at: n[2],
+                })
+            }),
     ]
 }
 
@@ -353,6 +386,8 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::TriggerOrder(t) => Action::TriggerOrder(TriggerOrder { signer, ..t }),
         Action::TpSl(t) => Action::TpSl(TpSl { signer, ..t }),
         Action::SetLeverage(l) => Action::SetLeverage(SetLeverage { signer, ..l }),
+        Action::SetMarginMode(m) => Action::SetMarginMode(SetMarginMode { signer, ..m }),
+        Action::IsolatedMargin(m) => Action::IsolatedMargin(IsolatedMargin { signer, ..m }),
     }
 }
 

@@ -222,6 +222,38 @@ pub const VECTORS: &[Vector] = &[
         digest: "0xabd81d90f808b147ad8905757bc8f963400bef7947375bcaa1b148e7cdd74a37",
         signature: "0x3f1f7301f123cd9037095cd9022d4cbbeb2c3e9c33127af44b9e31cb722563dd14928732a41d15ed2d044bece1604d06931e46638f8e01218d8f0c1e7f6166d01c",
     },
+    // Margin modes and isolated margin (issue #16; vectors 32-35): the flat account's and
+    // (by its agent) the account's ETH-PERP set to isolated, then the account's add of 25
+    // USDC and its agent's removal of 10 (script in docs/PROTOCOL.md Part 2 §8.7). The
+    // client's `external_signature` test posts all four to a devnet.
+    Vector {
+        key: "0x21dbf9b4473f010a30f7beea2a54481f9275662a304852d08dee18ba8252494c",
+        action: r#"{"type":"SetMarginMode","message":{"signer":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","account":"0x481a1E1D28653Cd5d48D32eb20F1aB90d1F2a3e8","market":2,"isolated":true,"nonce":32,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x941310dcd6f6b2809e19479c187437d04cf7438d2e75614aa4c3e0e7ddc6ae02",
+        digest: "0xb6cd6364a587ecb234ce7015bcf1a82126638da1307419bc123e480e8ab5ae47",
+        signature: "0x897edf746527438e0df556c1767f19e514be9f9774746a39d366cb81b66d3eaf638d2ab6e6e7053a5a873f3e4c75189ed23ac5468d90a7e460a08c04949e24931b",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"SetMarginMode","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"isolated":true,"nonce":33,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0xc7aa17ec79541d8f16bcb7985f1d6d31c057f3eb7a2d11bfca89afc3a59ba725",
+        digest: "0x420b95ba8ea24b97264609cdb71e33cf5f49527f2504817748a845fffca2c117",
+        signature: "0x7ff7d8557703e09637bea015041f37f7abd53227bc99ff40651b20b22c6eddc70506f1642489a2d3344fc57f66df33462b15ea5cd3761b71884e499a39f5a6551b",
+    },
+    Vector {
+        key: KEY,
+        action: r#"{"type":"IsolatedMargin","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"isAdd":true,"amount":25000000,"nonce":34,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x7334a9a3cce04c9d371a94ef96b07c830007ae0ab70334412c783370f74ad6a1",
+        digest: "0x61f30be0ca50d2c446447f4d73c870e2bc4161f19b03b94daad828429c02edf8",
+        signature: "0x5cdd816909a6f1c0c5b50e5249268ed8990540af9bb7e912343e5977bf7371ce01ccff6a7487c0f4c460e823229a0b92621badb4a5935c3a41553dd23d8b119c1b",
+    },
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"IsolatedMargin","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":2,"isAdd":false,"amount":10000000,"nonce":35,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0x360f04a241343567dd90a3b3c02abe40a946388cd18b501fe5a423ab2b8f54d8",
+        digest: "0xbeff844b05fdcab285621317363b8ef21acada26eaae49d3440e63e63d7dbb01",
+        signature: "0x4a56721db399017613c8dd3f3d904f100b8e890d741046ce4e0df0d4035e8fe36ff6870b7ad049f1e16822507df342df131581b546beb09961dd40d01c99c0111b",
+    },
     // The options' implied volatility (issue #20), signed by the devnet's oracle signer 0
     // (the key of keccak256("vigil devnet oracle"), Part 4 §12). The client's
     // `external_signature` test posts it to a devnet.

@@ -7,6 +7,7 @@ mod accounts;
 mod agents;
 mod checks;
 mod dead_man;
+mod isolated;
 mod leverage;
 mod margin;
 mod options;
@@ -99,6 +100,7 @@ pub fn all() -> Vec<Case> {
         options::option_position_slots(),
         options::option_liquidation(),
         margin::margin_trigger_lifecycle(),
+        isolated::isolated_margin(),
     ]
 }
 
