@@ -18,6 +18,7 @@ pub mod record;
 pub mod recovery;
 pub mod schema;
 pub mod snapshot;
+pub mod withdrawal_events;
 pub mod writer;
 
 use protocol::batch::BatchHeader;

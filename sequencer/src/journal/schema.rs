@@ -7,6 +7,7 @@
 //!   with its settlement status.
 //! - `txs`: the current location and receipt of every sequenced transaction, by hash.
 //! - `withdrawals`: withdrawal id → account, amount, transaction, batch.
+//! - `withdrawal_events`: every status change of every withdrawal, in order (`withdrawal_events.rs`).
 //! - `fills`: every fill of every included transaction (`history.rs`).
 //! - `orders`, `order_cancels`, `deposits`, `funding_payments`, `funding_accruals`,
 //!   `trigger_orders`: the account and market history beside the fills (`ledger.rs`).
@@ -95,6 +96,7 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::history::SCHEMA)?;
     conn.execute_batch(super::ledger::SCHEMA)?;
+    conn.execute_batch(super::withdrawal_events::SCHEMA)?;
     super::history::backfill(&mut conn)?;
     Ok(conn)
 }

@@ -8,6 +8,7 @@
 //! fails, the API answers 503 and the operator restarts (recovery replays the log).
 
 use super::record::LogRecord;
+use super::withdrawal_events::{self, Reached};
 use super::{Entry, JournalError, SettlementUpdate, snapshot};
 use super::{history, ledger};
 use crate::metrics::Metrics;
@@ -236,6 +237,7 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![id, account.0, amount, hash.0, batch_index])?;
+                withdrawal_events::requested(tx, id)?;
             }
         }
         Entry::Seal {
@@ -258,6 +260,7 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 data,
                 pos
             ])?;
+            withdrawal_events::batch_reached(tx, header.index, Reached::InBatch)?;
         }
         Entry::Revert { from_index } => {
             append_log(
@@ -274,6 +277,7 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 "UPDATE txs SET state = 'reverted' WHERE batch_index >= ?1 AND state = 'included'",
                 params![from_index],
             )?;
+            withdrawal_events::reverted(tx, *from_index)?;
             tx.execute(
                 "DELETE FROM withdrawals WHERE batch_index >= ?1",
                 params![from_index],
@@ -330,22 +334,28 @@ fn write_settlement(tx: &Transaction<'_>, update: &SettlementUpdate) -> Result<(
             posted_block,
             deadline_block,
         } => {
-            tx.execute(
+            let changed = tx.execute(
                 "UPDATE batches SET status = 'posted', submission_id = ?3, posted_block = ?4, deadline_block = ?5
                  WHERE batch_index = ?1 AND header_hash = ?2 AND status IN ('sealed', 'posted')",
                 params![batch_index, header_hash.0, submission_id, posted_block, deadline_block],
             )?;
+            if changed > 0 {
+                withdrawal_events::batch_reached(tx, *batch_index, Reached::ChallengeWindow)?;
+            }
         }
         SettlementUpdate::Finalized {
             batch_index,
             header_hash,
             submission_id,
         } => {
-            tx.execute(
+            let changed = tx.execute(
                 "UPDATE batches SET status = 'finalized', submission_id = ?3
                  WHERE batch_index = ?1 AND header_hash = ?2 AND status IN ('sealed', 'posted')",
                 params![batch_index, header_hash.0, submission_id],
             )?;
+            if changed > 0 {
+                withdrawal_events::batch_reached(tx, *batch_index, Reached::Finalized)?;
+            }
         }
     }
     Ok(())

@@ -25,3 +25,4 @@ mod revert;
 mod stream;
 mod support;
 mod trading;
+mod withdrawals;

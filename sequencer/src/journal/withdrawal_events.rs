@@ -1,0 +1,255 @@
+//! Every status change of every withdrawal, in the order it happened (issue #17): the
+//! feed's `withdrawals` channel is to send these, so that a subscriber sees requested →
+//! in batch → challenge window → finalized (claimable), or reverted, and resumes from the
+//! last event it saw. `requested` is written with the withdrawal's transaction, the batch
+//! statuses with the seal, the settlement update or the revert that changed them, each in
+//! the same SQLite transaction (so an acknowledged change is never missing after a crash).
+//! Rows are never deleted (a revert is itself an event), and `event` is an `AUTOINCREMENT`
+//! key, never reused: a cursor that moves only forward, unlike a transaction's `seq`, which
+//! a seal or a settlement update does not advance. (A claim happens on L1 and the sequencer
+//! does not watch for it yet: `GET /v1/withdrawals/{id}` asks the settlement layer.)
+
+use super::JournalError;
+use super::ledger::h256;
+use protocol::primitives::{Address, H256};
+use rusqlite::{Connection, Transaction, params};
+
+/// The table and its indexes (part of the journal's schema).
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS withdrawal_events (
+    event INTEGER PRIMARY KEY AUTOINCREMENT,
+    withdrawal_id INTEGER NOT NULL, account BLOB NOT NULL, amount INTEGER NOT NULL,
+    batch_index INTEGER NOT NULL, seq INTEGER NOT NULL, tx_hash BLOB NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS withdrawal_events_by_account ON withdrawal_events (account, event);
+CREATE INDEX IF NOT EXISTS withdrawal_events_by_id ON withdrawal_events (withdrawal_id, event);
+CREATE INDEX IF NOT EXISTS withdrawals_by_batch ON withdrawals (batch_index);
+";
+
+/// A status a withdrawal reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// Its transaction was sequenced (in an open batch).
+    Requested,
+    /// Its batch was sealed.
+    InBatch,
+    /// Its batch was posted: challengeable until the deadline.
+    ChallengeWindow,
+    /// Its batch is final on L1: it can be claimed.
+    Finalized,
+    /// Its batch was reverted (a re-sequenced withdrawal is requested again).
+    Reverted,
+}
+
+impl Reached {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reached::Requested => "requested",
+            Reached::InBatch => "in_batch",
+            Reached::ChallengeWindow => "challenge_window",
+            Reached::Finalized => "finalized",
+            Reached::Reverted => "reverted",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Reached> {
+        [
+            Reached::Requested,
+            Reached::InBatch,
+            Reached::ChallengeWindow,
+            Reached::Finalized,
+            Reached::Reverted,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
+    }
+}
+
+/// One status change of one withdrawal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawalEvent {
+    /// The cursor: increasing over all withdrawals.
+    pub event: u64,
+    pub withdrawal_id: u64,
+    pub amount: u64,
+    pub batch_index: u64,
+    /// The requesting transaction.
+    pub seq: u64,
+    pub tx_hash: H256,
+    pub status: Reached,
+}
+
+/// The status each withdrawal in the `withdrawals` table matching `condition` (on `w`,
+/// parameter `?1`) reached, unless it already reached it since it was last requested (a
+/// batch posted again after a settlement-layer reorg is not a new status).
+fn record(
+    tx: &Transaction<'_>,
+    condition: &str,
+    value: u64,
+    status: Reached,
+) -> Result<(), JournalError> {
+    let sql = format!(
+        "INSERT INTO withdrawal_events (withdrawal_id, account, amount, batch_index, seq,
+             tx_hash, status)
+         SELECT w.id, w.account, w.amount, w.batch_index, t.seq, w.tx_hash, ?2
+         FROM withdrawals w JOIN txs t ON t.hash = w.tx_hash
+         WHERE {condition} AND NOT EXISTS (SELECT 1 FROM withdrawal_events e
+             WHERE e.withdrawal_id = w.id AND e.status = ?2 AND e.event >
+                 (SELECT COALESCE(MAX(r.event), 0) FROM withdrawal_events r
+                  WHERE r.withdrawal_id = w.id AND r.status = 'requested'))
+         ORDER BY w.id"
+    );
+    tx.prepare_cached(&sql)?
+        .execute(params![value, status.name()])?;
+    Ok(())
+}
+
+/// Withdrawal `id` was sequenced (after its `withdrawals` row was written).
+pub fn requested(tx: &Transaction<'_>, id: u64) -> Result<(), JournalError> {
+    let sql = "INSERT INTO withdrawal_events (withdrawal_id, account, amount, batch_index, seq,
+             tx_hash, status)
+         SELECT w.id, w.account, w.amount, w.batch_index, t.seq, w.tx_hash, 'requested'
+         FROM withdrawals w JOIN txs t ON t.hash = w.tx_hash WHERE w.id = ?1";
+    tx.prepare_cached(sql)?.execute(params![id])?;
+    Ok(())
+}
+
+/// Batch `index` reached `status` (sealed, posted, finalized): so did its withdrawals.
+pub fn batch_reached(
+    tx: &Transaction<'_>,
+    index: u64,
+    status: Reached,
+) -> Result<(), JournalError> {
+    record(tx, "w.batch_index = ?1", index, status)
+}
+
+/// Batches `from_index` and later were reverted (before their withdrawals are deleted).
+pub fn reverted(tx: &Transaction<'_>, from_index: u64) -> Result<(), JournalError> {
+    record(tx, "w.batch_index >= ?1", from_index, Reached::Reverted)
+}
+
+/// Up to `limit` status changes of `account`'s withdrawals with `event > after`, oldest
+/// first.
+pub fn account_events(
+    conn: &Connection,
+    account: &Address,
+    after: u64,
+    limit: u64,
+) -> Result<Vec<WithdrawalEvent>, JournalError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT event, withdrawal_id, amount, batch_index, seq, tx_hash, status
+         FROM withdrawal_events WHERE account = ?1 AND event > ?2 ORDER BY event LIMIT ?3",
+    )?;
+    let mut rows = stmt.query(params![account.0, after, limit])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let status: String = r.get(6)?;
+        out.push(WithdrawalEvent {
+            event: r.get(0)?,
+            withdrawal_id: r.get(1)?,
+            amount: r.get(2)?,
+            batch_index: r.get(3)?,
+            seq: r.get(4)?,
+            tx_hash: h256(r.get(5)?)?,
+            status: Reached::from_name(&status).ok_or_else(|| JournalError::Corrupt {
+                what: "withdrawal event status".into(),
+                reason: status.clone(),
+            })?,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Reached::*;
+
+    const ALICE: Address = Address([7; 20]);
+
+    /// What happens, in order: a withdrawal `(id, batch)` sequenced, or a batch reaching a
+    /// status, or batches reverted from an index.
+    enum Step {
+        Withdraw(u64, u64),
+        Batch(u64, Reached),
+        Revert(u64),
+    }
+
+    fn apply(tx: &Transaction<'_>, step: &Step) {
+        match *step {
+            Step::Withdraw(id, batch) => {
+                let hash = [id as u8; 32];
+                tx.execute(
+                    "INSERT OR REPLACE INTO txs (hash, seq, batch_index, position, state, receipt)
+                     VALUES (?1, ?2, ?3, 0, 'included', '{}')",
+                    params![hash, id * 10, batch],
+                )
+                .unwrap();
+                tx.execute(
+                    "INSERT OR REPLACE INTO withdrawals (id, account, amount, tx_hash, batch_index)
+                     VALUES (?1, ?2, 1000, ?3, ?4)",
+                    params![id, ALICE.0, hash, batch],
+                )
+                .unwrap();
+                requested(tx, id).unwrap();
+            }
+            Step::Batch(index, status) => batch_reached(tx, index, status).unwrap(),
+            Step::Revert(from) => {
+                reverted(tx, from).unwrap();
+                tx.execute(
+                    "DELETE FROM withdrawals WHERE batch_index >= ?1",
+                    params![from],
+                )
+                .unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn each_status_change_is_one_event_in_order_and_resumes_from_any_event() {
+        use Step::*;
+        let steps = [
+            Withdraw(1, 0),
+            Batch(0, InBatch),
+            Withdraw(2, 1),
+            Batch(0, ChallengeWindow),
+            Batch(0, ChallengeWindow), // posted again (a reorg): no new status
+            Batch(1, InBatch),
+            Batch(0, Finalized),
+            Revert(1),
+            Withdraw(2, 1), // re-sequenced: requested again, and it moves on again
+            Batch(1, InBatch),
+        ];
+        let want = [
+            (1, Requested),
+            (1, InBatch),
+            (2, Requested),
+            (1, ChallengeWindow),
+            (2, InBatch),
+            (1, Finalized),
+            (2, Reverted),
+            (2, Requested),
+            (2, InBatch),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = super::super::schema::open(&dir.path().join("j.db")).unwrap();
+        let tx = conn.transaction().unwrap();
+        for step in &steps {
+            apply(&tx, step);
+        }
+        tx.commit().unwrap();
+        let all = account_events(&conn, &ALICE, 0, 100).unwrap();
+        let got: Vec<(u64, Reached)> = all.iter().map(|e| (e.withdrawal_id, e.status)).collect();
+        assert_eq!(got, want);
+        for (i, from) in all.iter().enumerate() {
+            let rest = account_events(&conn, &ALICE, from.event, 100).unwrap();
+            assert_eq!(rest, all[i + 1..], "resumed after event {}", from.event);
+        }
+        assert!(
+            account_events(&conn, &Address([8; 20]), 0, 100)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
