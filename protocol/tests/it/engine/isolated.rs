@@ -168,7 +168,7 @@ fn an_order_the_cross_account_cannot_back_is_refused_with_the_numbers() {
         "100 TOY on 1,000 USD",
         &r,
         Status::CrossMarginShort,
-        &["1,020.00", "1,000.00"],
+        &["1,020.000000", "1,000.000000"],
     );
     assert_eq!(sim.collateral(TRADER), 1_000 * USD);
 }
@@ -191,7 +191,7 @@ fn margin_is_added_and_removed_within_the_rules() {
             true,
             899,
             Status::CrossMarginShort,
-            &["898.00"],
+            &["898.000000"],
             100,
         ),
         (
@@ -199,7 +199,7 @@ fn margin_is_added_and_removed_within_the_rules() {
             false,
             1,
             Status::IsolatedMarginShort,
-            &["at most 0.00 USDC"],
+            &["at most 0.000000 USDC"],
             100,
         ),
         ("add 0", true, 0, Status::ZeroAmount, &[], 100),
@@ -217,7 +217,7 @@ fn margin_is_added_and_removed_within_the_rules() {
         "remove 61 of 60 spare",
         &r,
         Status::IsolatedMarginShort,
-        &["at most 60.00 USDC"],
+        &["at most 60.000000 USDC"],
     );
     expect(&move_margin(&mut sim, TOY, false, 60), Status::Ok);
     assert_eq!(sim.collateral(TRADER), 898 * USD);
