@@ -499,6 +499,7 @@ async fn an_accounts_orders_and_withdrawals_stream_and_resume_by_seq() {
         &Subscribe::Withdrawals {
             account: a,
             since_seq: None,
+            since_event: None,
         },
     )
     .await;
