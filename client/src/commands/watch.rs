@@ -574,4 +574,34 @@ mod tests {
             assert_eq!(got, want, "{f:?}");
         }
     }
+
+    #[test]
+    fn a_withdrawal_line_names_its_status_id_amount_and_batch() {
+        let update = |status| WithdrawalUpdate {
+            seq: 41,
+            tx_hash: protocol::primitives::H256([0; 32]),
+            batch_index: 7,
+            timestamp_ms: 0,
+            withdrawal_id: 3,
+            amount: 1_500_000,
+            status,
+            event: Some(9),
+        };
+        let table = [
+            (WithdrawalStatus::Requested, "requested: debited on L2"),
+            (WithdrawalStatus::InBatch, "in batch: sealed"),
+            (
+                WithdrawalStatus::ChallengeWindow,
+                "challenge window: posted to L1, challengeable",
+            ),
+            (WithdrawalStatus::Finalized, "finalized: claimable on L1"),
+            (WithdrawalStatus::Reverted, "reverted: its batch was undone"),
+        ];
+        for (status, what) in table {
+            assert_eq!(
+                describe_withdrawal(&update(status)),
+                format!("withdrawal 3 of 1.500000 USDC [batch 7, seq 41]: {what}")
+            );
+        }
+    }
 }

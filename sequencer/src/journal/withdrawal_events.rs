@@ -277,5 +277,18 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // The feed's page: the same changes, each with its event as the cursor, paged.
+        let (page, more) = account_updates(&conn, &ALICE, 0, 4).unwrap();
+        let cursors: Vec<_> = page.iter().map(|u| (u.event, u.status)).collect();
+        let want_page: Vec<_> = all[..4].iter().map(|e| (Some(e.event), e.status)).collect();
+        assert_eq!((cursors, more), (want_page, true));
+        // Starts: now (after the newest event); legacy since_seq (seq = id * 10 here):
+        // before withdrawal 2's first request, or from the start; nothing newer: now.
+        let newest = all.last().unwrap().event;
+        let table = [(None, newest), (Some(10), all[2].event - 1), (Some(0), 0)];
+        for (since_seq, want) in table {
+            assert_eq!(start_cursor(&conn, &ALICE, since_seq).unwrap(), want);
+        }
+        assert_eq!(start_cursor(&conn, &ALICE, Some(20)).unwrap(), newest);
     }
 }
