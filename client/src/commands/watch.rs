@@ -3,10 +3,12 @@
 //! actions, posted/finalized/reverted batches, upheld challenges, slashes, claims), the
 //! sequencer's transactions in execution order (with each receipt's fills), and the
 //! sequencer's batches (printed when their status changes). With `--account`, that
-//! account's orders (placed, filled, cancelled with the reason) and withdrawals come from
-//! the sequencer's feed (`/v1/stream`, the `orders` and `withdrawals` channels) instead of
+//! account's orders (placed, filled, cancelled with the reason) and its withdrawals' status
+//! changes (requested, in batch, challenge window, finalized, reverted) come from the
+//! sequencer's feed (`/v1/stream`, the `orders` and `withdrawals` channels) instead of
 //! polling every transaction: pushed as they become durable, and resumed from the last
-//! `seq` seen when the connection drops, so none is missed or repeated. One line per thing;
+//! `seq` (orders) or `event` (withdrawals) seen when the connection drops, so none is
+//! missed or repeated. One line per thing;
 //! with `--json` one JSON object per line. Bounded by `--for-secs` / `--count`; Ctrl-C
 //! exits 0.
 
@@ -19,7 +21,9 @@ use crate::units::{format_price, format_size, format_usdc, format_usdc_signed};
 use futures_util::{SinkExt, StreamExt};
 use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::settlement::{Event, EventKind};
-use protocol::api::stream::{OrderEvent, OrderUpdate, StreamMessage, Subscribe, WithdrawalUpdate};
+use protocol::api::stream::{
+    OrderEvent, OrderUpdate, StreamMessage, Subscribe, WithdrawalStatus, WithdrawalUpdate,
+};
 use protocol::primitives::Address;
 use serde_json::{Value, json};
 use service_client::settlement::SettlementClient;
@@ -306,7 +310,10 @@ async fn follow_account(
     since_seq: u64,
     lines: mpsc::Sender<StreamMessage>,
 ) {
-    let (mut orders_after, mut withdrawals_after) = (since_seq, since_seq);
+    let mut orders_after = since_seq;
+    // Withdrawals resume by `event` once one came (a status change has no `seq` of its
+    // own); until then from `since_seq`, the legacy start.
+    let mut withdrawals_after: Option<u64> = None;
     let mut backoff = FEED_BACKOFF;
     for _ in 0..FEED_RECONNECTS {
         if let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url.as_str()).await {
@@ -317,7 +324,8 @@ async fn follow_account(
                 },
                 Subscribe::Withdrawals {
                     account,
-                    since_seq: Some(withdrawals_after),
+                    since_seq: Some(since_seq),
+                    since_event: withdrawals_after,
                 },
             ];
             for request in &subscriptions {
@@ -332,7 +340,7 @@ async fn follow_account(
                 match &message {
                     StreamMessage::Order { order, .. } => orders_after = order.seq,
                     StreamMessage::Withdrawal { withdrawal, .. } => {
-                        withdrawals_after = withdrawal.seq;
+                        withdrawals_after = withdrawal.event.or(withdrawals_after);
                     }
                     _ => {}
                 }
@@ -413,14 +421,21 @@ fn describe_order(markets: &[MarketInfo], order: &OrderUpdate) -> String {
     )
 }
 
-/// One withdrawal as a line.
+/// One withdrawal status change as a line.
 fn describe_withdrawal(withdrawal: &WithdrawalUpdate) -> String {
+    let what = match withdrawal.status {
+        WithdrawalStatus::Requested => "requested: debited on L2",
+        WithdrawalStatus::InBatch => "in batch: sealed",
+        WithdrawalStatus::ChallengeWindow => "challenge window: posted to L1, challengeable",
+        WithdrawalStatus::Finalized => "finalized: claimable on L1",
+        WithdrawalStatus::Reverted => "reverted: its batch was undone",
+    };
     format!(
-        "withdrawal {} of {} USDC [seq {}, batch {}]: debited; claimable on L1 once its batch is final",
+        "withdrawal {} of {} USDC [batch {}, seq {}]: {what}",
         withdrawal.withdrawal_id,
         format_usdc(withdrawal.amount),
+        withdrawal.batch_index,
         withdrawal.seq,
-        withdrawal.batch_index
     )
 }
 
@@ -557,6 +572,36 @@ mod tests {
         for (f, want) in table {
             let got = [&tx, &batch, &deposit].map(|v| f.passes(v));
             assert_eq!(got, want, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn a_withdrawal_line_names_its_status_id_amount_and_batch() {
+        let update = |status| WithdrawalUpdate {
+            seq: 41,
+            tx_hash: protocol::primitives::H256([0; 32]),
+            batch_index: 7,
+            timestamp_ms: 0,
+            withdrawal_id: 3,
+            amount: 1_500_000,
+            status,
+            event: Some(9),
+        };
+        let table = [
+            (WithdrawalStatus::Requested, "requested: debited on L2"),
+            (WithdrawalStatus::InBatch, "in batch: sealed"),
+            (
+                WithdrawalStatus::ChallengeWindow,
+                "challenge window: posted to L1, challengeable",
+            ),
+            (WithdrawalStatus::Finalized, "finalized: claimable on L1"),
+            (WithdrawalStatus::Reverted, "reverted: its batch was undone"),
+        ];
+        for (status, what) in table {
+            assert_eq!(
+                describe_withdrawal(&update(status)),
+                format!("withdrawal 3 of 1.500000 USDC [batch 7, seq 41]: {what}")
+            );
         }
     }
 }

@@ -5,9 +5,12 @@
 //! it applied), a batch its index. A client that reconnects with `since_seq` (trades,
 //! fills) or `since_index` (batches) gets exactly what it missed, from the durable history;
 //! a book subscription always starts with a snapshot, then deltas. An account's `orders`
-//! (placed, rejected, filled, cancelled with the reason) and `withdrawals` resume from
-//! `since_seq` the same way. A client too slow to read (a send blocked for 5 s) is closed
-//! with a reason.
+//! (placed, rejected, filled, cancelled with the reason) resume from `since_seq` the same
+//! way. An account's `withdrawals` carry every status change of every withdrawal
+//! (requested, in_batch, challenge_window, finalized, reverted), each with an `event`
+//! number: a seal or a settlement update changes a status without a new `seq`, so that
+//! channel resumes from `since_event` (`since_seq` remains as the legacy start). A client
+//! too slow to read (a send blocked for 5 s) is closed with a reason.
 
 use super::history::{AccountFill, Role, Side, Trade};
 use super::sequencer::{BatchInfo, MarketInfo};
@@ -39,12 +42,17 @@ pub enum Subscribe {
         #[serde(default)]
         since_seq: Option<u64>,
     },
-    /// One account's withdrawals with `seq > since_seq` (absent: from now on), each once,
-    /// when sequenced (its batch's later status comes on the `batches` channel).
+    /// One account's withdrawal status changes (`withdrawal` messages), oldest first: those
+    /// with `event > since_event`; else (legacy start) those from the first withdrawal
+    /// requested by a transaction with `seq > since_seq` on; else (both absent) from now
+    /// on. `since_event` wins when both are given. Resume with the last `event` received:
+    /// nothing is missed or repeated, across a sequencer restart too.
     Withdrawals {
         account: Address,
         #[serde(default)]
         since_seq: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_event: Option<u64>,
     },
     /// A market's aggregated book, `levels` per side (default 20, at most 500): a snapshot,
     /// then the changed levels (size 0: the level is gone).
@@ -71,8 +79,8 @@ pub enum Subscribe {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "channel", content = "data", rename_all = "snake_case")]
 pub enum StreamMessage {
-    /// The subscription is active; what follows for it starts after `from_seq` (trades,
-    /// fills) or `from_index` (batches).
+    /// The subscription is active; what follows for it starts after `from`: a `seq`
+    /// (trades, fills, orders), a batch index (batches) or an `event` (withdrawals).
     Subscribed {
         subscription: Subscribe,
         from: Option<u64>,
@@ -90,7 +98,7 @@ pub enum StreamMessage {
         account: Address,
         order: OrderUpdate,
     },
-    /// A withdrawal of a subscribed account, as sequenced.
+    /// A status change of a withdrawal of a subscribed account.
     Withdrawal {
         account: Address,
         withdrawal: WithdrawalUpdate,
@@ -175,17 +183,74 @@ pub struct OrderUpdate {
     pub reason: Option<String>,
 }
 
-/// A withdrawal of an account as sequenced: debited on L2, paid on L1 once its batch is
-/// final and it is claimed (`GET /v1/withdrawals/{id}`).
+/// A status a withdrawal reached. (`claimed`, paid on L1, is not yet reported: the
+/// sequencer does not watch L1 claims; `GET /v1/withdrawals/{id}` asks the settlement
+/// layer.)
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalStatus {
+    /// Its transaction was sequenced (in an open batch): debited on L2.
+    #[default]
+    Requested,
+    /// Its batch was sealed.
+    InBatch,
+    /// Its batch was posted: challengeable until the deadline.
+    ChallengeWindow,
+    /// Its batch is final on L1: it can be claimed.
+    Finalized,
+    /// Its batch was reverted (a re-sequenced withdrawal is `requested` again).
+    Reverted,
+}
+
+impl WithdrawalStatus {
+    /// Every status, in the order a withdrawal reaches them (`reverted` may follow any but
+    /// `finalized`).
+    pub const ALL: [WithdrawalStatus; 5] = [
+        WithdrawalStatus::Requested,
+        WithdrawalStatus::InBatch,
+        WithdrawalStatus::ChallengeWindow,
+        WithdrawalStatus::Finalized,
+        WithdrawalStatus::Reverted,
+    ];
+
+    /// Its name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            WithdrawalStatus::Requested => "requested",
+            WithdrawalStatus::InBatch => "in_batch",
+            WithdrawalStatus::ChallengeWindow => "challenge_window",
+            WithdrawalStatus::Finalized => "finalized",
+            WithdrawalStatus::Reverted => "reverted",
+        }
+    }
+
+    /// The status named `name`.
+    pub fn from_name(name: &str) -> Option<WithdrawalStatus> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// A status change of a withdrawal of an account: debited on L2 when requested, paid on
+/// L1 once its batch is final and it is claimed (`GET /v1/withdrawals/{id}`).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithdrawalUpdate {
+    /// The requesting transaction's `seq` (the same in every status change).
     pub seq: u64,
     pub tx_hash: H256,
     pub batch_index: u64,
+    /// Its batch's time (the live batch of that index; a reverted one's when none is).
     pub timestamp_ms: u64,
     /// Its id (`GET /v1/withdrawals/{id}`).
     pub withdrawal_id: u64,
     /// micro-USDC.
     pub amount: u64,
+    /// The status it reached (absent from servers before it: `requested`).
+    #[serde(default)]
+    pub status: WithdrawalStatus,
+    /// This change's number, increasing over all withdrawals, never reused: the cursor to
+    /// resume from (`since_event`). Absent only from servers before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<u64>,
 }

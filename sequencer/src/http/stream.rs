@@ -1,8 +1,8 @@
 //! `GET /v1/stream`: the live feed (`protocol::api::stream`) over a WebSocket. Each
 //! connection is one task that wakes when the writer publishes a new durable view, reads
 //! what its subscriptions have not seen yet from the journal (trades and fills from the
-//! history table, an account's order events and withdrawals from the ledger tables
-//! (`journal::order_feed`), batches from the batch table) or from the view (the book), and
+//! history table, an account's order events from the ledger tables (`journal::order_feed`)
+//! and its withdrawals' status changes from `journal::withdrawal_events`, batches from the batch table) or from the view (the book), and
 //! sends it. What sessions share is read or computed once per view (`fanout.rs`): the
 //! sessions at the same cursor of a channel send the same page, and a book's depth is
 //! walked once.
@@ -20,7 +20,7 @@ mod fanout;
 
 use super::AppState;
 use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
-use crate::journal::queries;
+use crate::journal::{queries, withdrawal_events};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::{MethodRouter, get};
@@ -131,7 +131,11 @@ async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) 
     let parsed = serde_json::from_str::<Subscribe>(text).map_err(|e| {
         format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
     });
-    let started = match parsed {
+    let resolved = match parsed {
+        Ok(request) => withdrawals_start(&feed.s, request).await,
+        Err(message) => Err(message),
+    };
+    let started = match resolved {
         Ok(request) => start(&feed.s, &request).map(|sub| (request, sub)),
         Err(message) => Err(message),
     };
@@ -160,6 +164,29 @@ async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) 
     serve(feed, &mut subs[last], tx).await
 }
 
+/// A `withdrawals` subscription with its `since_event` filled in from `since_seq` (the
+/// legacy start) or the newest event (neither given): its channel's cursor is the
+/// withdrawal `event`, which only the journal knows. Other subscriptions pass unchanged.
+async fn withdrawals_start(s: &AppState, request: Subscribe) -> Result<Subscribe, String> {
+    let Subscribe::Withdrawals {
+        account,
+        since_seq,
+        since_event: None,
+    } = request
+    else {
+        return Ok(request);
+    };
+    let start =
+        s.db.read(move |c| withdrawal_events::start_cursor(c, &account, since_seq))
+            .await
+            .map_err(|e| format!("the journal could not be read ({e}); subscribe again"))?;
+    Ok(Subscribe::Withdrawals {
+        account,
+        since_seq,
+        since_event: Some(start),
+    })
+}
+
 /// A subscription at its starting cursor: `since_*`, or the newest data now.
 fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
     let market_known = |market: u32| {
@@ -180,9 +207,14 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
         }
         Subscribe::Fills { account, since_seq } => seq(Channel::Fills(*account), since_seq),
         Subscribe::Orders { account, since_seq } => seq(Channel::Orders(*account), since_seq),
-        Subscribe::Withdrawals { account, since_seq } => {
-            seq(Channel::Withdrawals(*account), since_seq)
-        }
+        Subscribe::Withdrawals {
+            account,
+            since_event,
+            ..
+        } => Sub::Seq {
+            channel: Channel::Withdrawals(*account),
+            after: since_event.ok_or("the withdrawals start was not resolved; subscribe again")?,
+        },
         Subscribe::Book { market, levels } => {
             market_known(*market)?;
             let levels = levels.unwrap_or(20).clamp(1, MAX_LEVELS);

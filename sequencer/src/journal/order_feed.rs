@@ -9,7 +9,7 @@ use super::JournalError;
 use super::history::{self, Walk};
 use super::ledger::{self, LIVE_BATCH, OrderStatus, h256};
 use protocol::api::history::Side;
-use protocol::api::stream::{OrderEvent, OrderUpdate, WithdrawalUpdate};
+use protocol::api::stream::{OrderEvent, OrderUpdate};
 use protocol::primitives::Address;
 use rusqlite::{Connection, params};
 
@@ -158,39 +158,6 @@ fn account_cancels(
         });
     }
     Ok(out)
-}
-
-/// `account`'s withdrawals with `seq > after` (their transaction's), oldest first, at most
-/// `limit` (one per transaction, so whole ones), and the cursor when more may follow.
-pub fn account_withdrawals(
-    conn: &Connection,
-    account: &Address,
-    after: u64,
-    limit: u64,
-) -> Result<(Vec<WithdrawalUpdate>, Option<u64>), JournalError> {
-    let sql = format!(
-        "SELECT t.seq, f.tx_hash, f.batch_index, b.timestamp_ms, f.id, f.amount
-         FROM withdrawals f JOIN txs t ON t.hash = f.tx_hash {LIVE_BATCH}
-         WHERE f.account = ?1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![account.0, after, limit])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(WithdrawalUpdate {
-            seq: r.get(0)?,
-            tx_hash: h256(r.get(1)?)?,
-            batch_index: r.get(2)?,
-            timestamp_ms: r.get(3)?,
-            withdrawal_id: r.get(4)?,
-            amount: r.get(5)?,
-        });
-    }
-    let cursor = out
-        .last()
-        .map(|w| w.seq)
-        .filter(|_| out.len() as u64 >= limit);
-    Ok((out, cursor))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 use super::JournalError;
 use super::ledger::h256;
+use protocol::api::stream::WithdrawalUpdate;
 use protocol::primitives::{Address, H256};
 use rusqlite::{Connection, Transaction, params};
 
@@ -27,44 +28,8 @@ CREATE INDEX IF NOT EXISTS withdrawal_events_by_id ON withdrawal_events (withdra
 CREATE INDEX IF NOT EXISTS withdrawals_by_batch ON withdrawals (batch_index);
 ";
 
-/// A status a withdrawal reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reached {
-    /// Its transaction was sequenced (in an open batch).
-    Requested,
-    /// Its batch was sealed.
-    InBatch,
-    /// Its batch was posted: challengeable until the deadline.
-    ChallengeWindow,
-    /// Its batch is final on L1: it can be claimed.
-    Finalized,
-    /// Its batch was reverted (a re-sequenced withdrawal is requested again).
-    Reverted,
-}
-
-impl Reached {
-    pub fn name(self) -> &'static str {
-        match self {
-            Reached::Requested => "requested",
-            Reached::InBatch => "in_batch",
-            Reached::ChallengeWindow => "challenge_window",
-            Reached::Finalized => "finalized",
-            Reached::Reverted => "reverted",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Reached> {
-        [
-            Reached::Requested,
-            Reached::InBatch,
-            Reached::ChallengeWindow,
-            Reached::Finalized,
-            Reached::Reverted,
-        ]
-        .into_iter()
-        .find(|r| r.name() == name)
-    }
-}
+/// A status a withdrawal reached: the feed's own type (one home for the names).
+pub use protocol::api::stream::WithdrawalStatus as Reached;
 
 /// One status change of one withdrawal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,13 +117,74 @@ pub fn account_events(
             batch_index: r.get(3)?,
             seq: r.get(4)?,
             tx_hash: h256(r.get(5)?)?,
-            status: Reached::from_name(&status).ok_or_else(|| JournalError::Corrupt {
-                what: "withdrawal event status".into(),
-                reason: status.clone(),
-            })?,
+            status: status_named(&status)?,
         });
     }
     Ok(out)
+}
+
+/// The feed's `withdrawals` page: up to `limit` of `account`'s status changes with
+/// `event > after`, oldest first, as stream messages (with their batch's time: the live
+/// batch of that index, else the newest reverted one), and whether more may follow.
+pub fn account_updates(
+    conn: &Connection,
+    account: &Address,
+    after: u64,
+    limit: u64,
+) -> Result<(Vec<WithdrawalUpdate>, bool), JournalError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.event, e.withdrawal_id, e.amount, e.batch_index, e.seq, e.tx_hash, e.status,
+             COALESCE((SELECT b.timestamp_ms FROM batches b WHERE b.batch_index = e.batch_index
+                       ORDER BY b.status = 'reverted', b.row DESC LIMIT 1), 0)
+         FROM withdrawal_events e WHERE e.account = ?1 AND e.event > ?2 ORDER BY e.event LIMIT ?3",
+    )?;
+    let mut rows = stmt.query(params![account.0, after, limit])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let status: String = r.get(6)?;
+        out.push(WithdrawalUpdate {
+            seq: r.get(4)?,
+            tx_hash: h256(r.get(5)?)?,
+            batch_index: r.get(3)?,
+            timestamp_ms: r.get(7)?,
+            withdrawal_id: r.get(1)?,
+            amount: r.get(2)?,
+            status: status_named(&status)?,
+            event: Some(r.get(0)?),
+        });
+    }
+    let more = out.len() as u64 >= limit;
+    Ok((out, more))
+}
+
+/// Where a `withdrawals` subscription without `since_event` starts: before the first event
+/// of `account`'s first withdrawal requested by a transaction with `seq > since_seq`
+/// (nothing: after the newest event), or after the newest event (`since_seq` absent).
+pub fn start_cursor(
+    conn: &Connection,
+    account: &Address,
+    since_seq: Option<u64>,
+) -> Result<u64, JournalError> {
+    let newest: u64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(event), 0) FROM withdrawal_events")?
+        .query_row([], |r| r.get(0))?;
+    let Some(since_seq) = since_seq else {
+        return Ok(newest);
+    };
+    let first: Option<u64> = conn
+        .prepare_cached(
+            "SELECT MIN(event) FROM withdrawal_events
+             WHERE account = ?1 AND status = 'requested' AND seq > ?2",
+        )?
+        .query_row(params![account.0, since_seq], |r| r.get(0))?;
+    Ok(first.map_or(newest, |event| event - 1))
+}
+
+fn status_named(name: &str) -> Result<Reached, JournalError> {
+    Reached::from_name(name).ok_or_else(|| JournalError::Corrupt {
+        what: "withdrawal event status".into(),
+        reason: name.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -251,5 +277,18 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+        // The feed's page: the same changes, each with its event as the cursor, paged.
+        let (page, more) = account_updates(&conn, &ALICE, 0, 4).unwrap();
+        let cursors: Vec<_> = page.iter().map(|u| (u.event, u.status)).collect();
+        let want_page: Vec<_> = all[..4].iter().map(|e| (Some(e.event), e.status)).collect();
+        assert_eq!((cursors, more), (want_page, true));
+        // Starts: now (after the newest event); legacy since_seq (seq = id * 10 here):
+        // before withdrawal 2's first request, or from the start; nothing newer: now.
+        let newest = all.last().unwrap().event;
+        let table = [(None, newest), (Some(10), all[2].event - 1), (Some(0), 0)];
+        for (since_seq, want) in table {
+            assert_eq!(start_cursor(&conn, &ALICE, since_seq).unwrap(), want);
+        }
+        assert_eq!(start_cursor(&conn, &ALICE, Some(20)).unwrap(), newest);
     }
 }

@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(seq: &Seq) -> Socket {
+pub(crate) async fn connect(seq: &Seq) -> Socket {
     let url = format!("{}/v1/stream", seq.url.replacen("http", "ws", 1));
     tokio_tungstenite::connect_async(url)
         .await
@@ -30,13 +30,13 @@ async fn connect(seq: &Seq) -> Socket {
         .0
 }
 
-async fn subscribe(socket: &mut Socket, request: &Subscribe) {
+pub(crate) async fn subscribe(socket: &mut Socket, request: &Subscribe) {
     let text = serde_json::to_string(request).expect("json");
     socket.send(Message::Text(text.into())).await.expect("send");
 }
 
 /// The next feed message (pings skipped), bounded in time.
-async fn next(socket: &mut Socket) -> StreamMessage {
+pub(crate) async fn next(socket: &mut Socket) -> StreamMessage {
     for _ in 0..100 {
         let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -499,6 +499,7 @@ async fn an_accounts_orders_and_withdrawals_stream_and_resume_by_seq() {
         &Subscribe::Withdrawals {
             account: a,
             since_seq: None,
+            since_event: None,
         },
     )
     .await;

@@ -7,8 +7,8 @@
 //! the connection's mutex per subscription, so 200 serialized SQLite queries per commit)
 //! and walked the book for its own copy of the depth.
 //!
-//! Now a page of a `seq` channel (a market's trades, an account's fills, order events or
-//! withdrawals) is keyed by the channel and the cursor it follows: the sessions at the same
+//! Now a page of a cursor channel (a market's trades, an account's fills or order events
+//! by `seq`, its withdrawals' status changes by `event`) is keyed by the channel and the cursor it follows: the sessions at the same
 //! cursor (every subscriber of a market's trades after a commit, every subscriber of one
 //! trader's fills) wait for one read and send the same serialized frames. A book's depth
 //! is computed once per view and (market, levels), the markets' states once per view.
@@ -17,7 +17,7 @@
 
 use super::super::AppState;
 use crate::journal::history::{self, Walk};
-use crate::journal::{JournalError, order_feed};
+use crate::journal::{JournalError, order_feed, withdrawal_events};
 use crate::view::ReadView;
 use axum::extract::ws::Utf8Bytes;
 use protocol::api::sequencer::MarketInfo;
@@ -32,7 +32,8 @@ use tokio::sync::OnceCell;
 /// Rows read per query; a subscription behind by more reads again at once.
 pub const PAGE: u64 = 500;
 
-/// A `seq`-ordered channel.
+/// A cursor-ordered channel: by `seq`, except `Withdrawals`, by withdrawal `event` (a
+/// status change by a seal or a settlement update has no `seq` of its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
     Trades(u32),
@@ -41,8 +42,8 @@ pub enum Channel {
     Withdrawals(Address),
 }
 
-/// The frames of a channel after a cursor, each with its `seq`, ending between whole
-/// transactions; `more` when further ones follow at once.
+/// The frames of a channel after a cursor, each with its cursor (`seq`, or `event`),
+/// ending between whole transactions; `more` when further ones follow at once.
 #[derive(Debug)]
 pub struct Page {
     pub frames: Vec<(u64, Utf8Bytes)>,
@@ -164,18 +165,17 @@ impl Channel {
                 (rows.into_iter().map(message).collect(), more)
             }
             Channel::Withdrawals(account) => {
-                let (rows, more) = order_feed::account_withdrawals(c, &account, after, PAGE)?;
+                let (rows, more) = withdrawal_events::account_updates(c, &account, after, PAGE)?;
                 let message = |withdrawal: protocol::api::stream::WithdrawalUpdate| {
-                    let seq = withdrawal.seq;
-                    (
-                        seq,
-                        StreamMessage::Withdrawal {
-                            account,
-                            withdrawal,
-                        },
-                    )
+                    let cursor = withdrawal.event.unwrap_or(after);
+                    let message = StreamMessage::Withdrawal {
+                        account,
+                        withdrawal,
+                    };
+                    (cursor, message)
                 };
-                (rows.into_iter().map(message).collect(), more)
+                let rows = rows.into_iter().map(message).collect();
+                (rows, more.then_some(after))
             }
         };
         let frames = messages
