@@ -213,7 +213,7 @@ async fn refused_amounts_change_nothing() {
         &deposit,
         409,
         "insufficient_balance",
-        "holds 0.0001 USDC (100 base units) on L1 and the deposit needs 0.000101 USDC (101 base units)",
+        "holds 0.000100 USDC (100 base units) on L1 and the deposit needs 0.000101 USDC (101 base units)",
     );
     let bond = node
         .call("/v1/bond", &alice(), BondCall { amount: 101 })

@@ -272,7 +272,7 @@ async fn a_challenger_without_the_minimum_bond_is_refused() {
         &answer,
         403,
         "insufficient_bond",
-        "submitting a fraud proof needs a bond of at least 0.0001 USDC (100 base units): bond 0.000001 USDC (1 base units) more first",
+        "submitting a fraud proof needs a bond of at least 0.000100 USDC (100 base units): bond 0.000001 USDC (1 base units) more first",
     );
     assert_eq!(node.snapshot().await, before);
 }

@@ -58,7 +58,7 @@ async fn a_poster_without_enough_bond_is_refused() {
         403,
         "insufficient_bond",
         &format!(
-            "{} has a bond of 0.000999 USDC (999 base units); posting a batch needs a bond of at least 0.001 USDC (1000 base units)",
+            "{} has a bond of 0.000999 USDC (999 base units); posting a batch needs a bond of at least 0.001000 USDC (1000 base units)",
             addr(&carol())
         ),
     );
