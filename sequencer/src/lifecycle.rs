@@ -113,7 +113,7 @@ impl service_shell::lifecycle::Started<RunError> for Running {
 }
 
 /// The executor and writer threads, stopped in that order (the executor's last writes
-/// reach the writer before it drains and exits). `Drop` does the same for unwinding.
+/// reach the writer before its stop order, so it commits them, then exits). `Drop` does the same for unwinding.
 #[derive(Debug)]
 struct Workers {
     writer: Option<WriterHandle>,
@@ -134,7 +134,12 @@ impl Workers {
             drop(exec_tx);
             clean &= thread.join().is_ok();
         }
-        drop(self.writer.take());
+        // An explicit stop, not the last handle's drop: a background task dropped without
+        // being joined (this `Running` dropped on its own runtime's thread) may still hold
+        // a handle, and would never run again to drop it.
+        if let Some(writer) = self.writer.take() {
+            writer.stop();
+        }
         if let Some(thread) = self.writer_thread.take() {
             clean &= thread.join().is_ok();
         }

@@ -43,21 +43,38 @@ impl std::fmt::Debug for WriteOp {
     }
 }
 
+/// What the writer's queue carries: writes, and the order to stop once those queued
+/// before it are committed.
+#[derive(Debug)]
+enum Inbox {
+    Write(WriteOp),
+    Stop,
+}
+
 /// The sending side, shared by the executor and the settlement tasks.
 #[derive(Debug, Clone)]
 pub struct WriterHandle {
-    tx: mpsc::Sender<WriteOp>,
+    tx: mpsc::Sender<Inbox>,
     failed: Arc<AtomicBool>,
 }
 
 impl WriterHandle {
     /// Queues `op`; if the writer is gone, runs its completion with `false`.
     pub fn write(&self, op: WriteOp) {
-        if let Err(mpsc::SendError(op)) = self.tx.send(op)
+        if let Err(mpsc::SendError(Inbox::Write(op))) = self.tx.send(Inbox::Write(op))
             && let Some(done) = op.done
         {
             done(false);
         }
+    }
+
+    /// Tells the writer to stop once everything queued before this call is committed.
+    /// Stopping does not wait for every clone of the handle to be dropped: a clone held by
+    /// a task that will never run again (its runtime is the thread joining the writer)
+    /// must not keep the join waiting. Writes sent later fail (their completions get
+    /// `false`).
+    pub fn stop(&self) {
+        let _ = self.tx.send(Inbox::Stop);
     }
 
     /// Whether a commit has failed (the service can no longer acknowledge anything).
@@ -78,7 +95,7 @@ pub fn spawn(
     metrics: Arc<Metrics>,
     batches_changed: Arc<Notify>,
 ) -> std::io::Result<(WriterHandle, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel::<WriteOp>();
+    let (tx, rx) = mpsc::channel::<Inbox>();
     let failed = Arc::new(AtomicBool::new(false));
     let flag = failed.clone();
     let thread = std::thread::Builder::new()
@@ -89,16 +106,25 @@ pub fn spawn(
 
 fn run(
     mut conn: Connection,
-    rx: mpsc::Receiver<WriteOp>,
+    rx: mpsc::Receiver<Inbox>,
     failed: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     batches_changed: Arc<Notify>,
 ) {
-    while let Ok(first) = rx.recv() {
+    let mut stopping = false;
+    while !stopping {
+        let first = match rx.recv() {
+            Ok(Inbox::Write(op)) => op,
+            Ok(Inbox::Stop) | Err(_) => return,
+        };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
-                Ok(op) => group.push(op),
+                Ok(Inbox::Write(op)) => group.push(op),
+                Ok(Inbox::Stop) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
