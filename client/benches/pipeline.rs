@@ -259,7 +259,7 @@ fn serial_path(count: usize) -> (u64, f64) {
     let mut workload = Workload::new(44, 100);
     let genesis = std::sync::Arc::new(workload.genesis.clone());
     let now_ms = sequencer::executor::now_ms();
-    let deposits = workload.deposits(DEPOSIT);
+    let deposits = workload.deposit_messages(DEPOSIT);
     let domain = workload.domain();
     let actions = signed_actions(&mut workload, count, now_ms);
     let verified: Vec<Verified> = actions
@@ -278,13 +278,7 @@ fn serial_path(count: usize) -> (u64, f64) {
     }
     let batch_max_txs = 1_000;
     let mut core = Core::new(genesis, None);
-    core.add_l1(deposits.into_iter().filter_map(|tx| match tx {
-        Tx::L1 {
-            queue_index,
-            message,
-        } => Some((queue_index, message)),
-        Tx::User { .. } => None,
-    }));
+    core.add_l1(deposits);
     core.sequence(Vec::<Verified>::new(), now_ms, batch_max_txs)
         .expect("the deposits are included");
     drop(core.take_entries());

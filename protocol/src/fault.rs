@@ -361,6 +361,19 @@ pub fn corrupt<S: State>(
     }
 }
 
+/// The accounts of the chunk's accepted user actions, in order (one per action).
+fn accepted_actors<'a>(
+    txs: &'a [Tx],
+    receipts: &'a [Receipt],
+) -> impl Iterator<Item = Address> + 'a {
+    txs.iter()
+        .zip(receipts)
+        .filter_map(|(tx, receipt)| match tx {
+            Tx::User { action } if receipt.status.is_ok() => action.action.acting_account(),
+            _ => None,
+        })
+}
+
 /// The most `IsolatedSpill` moves from cross collateral into an isolated margin: 1 USDC.
 pub const SPILLED_MICRO_USDC: i128 = 1_000_000;
 
@@ -372,14 +385,7 @@ fn spill_isolated<S: State>(
     txs: &[Tx],
     receipts: &[Receipt],
 ) -> Result<Option<String>, StateError> {
-    for (tx, receipt) in txs.iter().zip(receipts) {
-        let Tx::User { action } = tx else { continue };
-        let Some(account) = action.action.acting_account() else {
-            continue;
-        };
-        if !receipt.status.is_ok() {
-            continue;
-        }
+    for account in accepted_actors(txs, receipts) {
         let mut acct = load_account(state, &account)?;
         let spilled = acct.collateral.min(SPILLED_MICRO_USDC);
         if spilled <= 0 {
@@ -453,12 +459,8 @@ fn agent_withdraw<S: State>(
     txs: &[Tx],
     receipts: &[Receipt],
 ) -> Result<Option<String>, StateError> {
-    for (tx, receipt) in txs.iter().zip(receipts) {
-        let Tx::User { action } = tx else { continue };
-        let Some(account) = action.action.acting_account() else {
-            continue;
-        };
-        if !receipt.status.is_ok() || !has_agent(state, &account)? {
+    for account in accepted_actors(txs, receipts) {
+        if !has_agent(state, &account)? {
             continue;
         }
         let w = Withdraw {

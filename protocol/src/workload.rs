@@ -256,6 +256,21 @@ impl Workload {
             .collect()
     }
 
+    /// The same deposits as `(queue index, message)` pairs, the form an executor's L1 queue
+    /// takes them in.
+    pub fn deposit_messages(&mut self, amount: u64) -> Vec<(u64, L1Message)> {
+        self.deposits(amount)
+            .into_iter()
+            .filter_map(|tx| match tx {
+                Tx::L1 {
+                    queue_index,
+                    message,
+                } => Some((queue_index, message)),
+                Tx::User { .. } => None,
+            })
+            .collect()
+    }
+
     /// A signed oracle update for every market at `now_ms`, moving each price by a random
     /// walk of up to ±0.5%.
     pub fn price_updates(&mut self, now_ms: u64) -> Vec<Tx> {

@@ -3,9 +3,8 @@
 //! account, or with `--as ACCOUNT` the agent key acting for that account (agents may change
 //! this trading setting); without one it shows the current setting from the account view.
 
-use super::market::{expires_in, find, fresh_nonce, markets};
-use super::network::{Endpoints, signer};
-use super::trade::{acting_for, as_agent_words};
+use super::market::{expires_in, fresh_nonce};
+use super::trade::{MarketSetting, as_agent_words};
 use super::{Output, receipt};
 use crate::cli::{Cli, LeverageArgs};
 use protocol::action::{Action, SetLeverage};
@@ -16,16 +15,10 @@ use serde_json::json;
 const EXPIRY_SECS: u64 = 60;
 
 pub async fn run(cli: &Cli, args: &LeverageArgs) -> anyhow::Result<Output> {
-    let endpoints = Endpoints::resolve(cli)?;
-    let key = signer(cli, &args.signer.name)?;
-    let (account, agent) = acting_for(key.address, &args.agent_for);
-    let seq = endpoints.sequencer();
-    let markets = markets(&seq).await?;
-    let info = find(&markets, &args.market)?;
-    let market = info.params.id;
-    let symbol = info.params.symbol.clone();
+    let at = MarketSetting::resolve(cli, &args.signer.name, &args.agent_for, &args.market).await?;
+    let (account, market, symbol) = (at.account, at.market, &at.symbol);
     let Some(leverage) = args.leverage else {
-        let view = seq.account(&account).await?;
+        let view = at.endpoints.sequencer().account(&account).await?;
         let Some(current) = view.leverage.iter().find(|l| l.market == market) else {
             anyhow::bail!(
                 "the sequencer's account view has no leverage for {symbol}: it predates `SetLeverage`; upgrade it"
@@ -37,18 +30,18 @@ pub async fn run(cli: &Cli, args: &LeverageArgs) -> anyhow::Result<Output> {
         });
     };
     let action = Action::SetLeverage(SetLeverage {
-        signer: agent.unwrap_or(account),
+        signer: at.signer(),
         account,
         market,
         leverage,
         nonce: fresh_nonce(),
         expires_at: expires_in(EXPIRY_SECS),
     });
-    let accepted = endpoints.sign_and_submit(&key, action).await?;
+    let accepted = at.endpoints.sign_and_submit(&at.key, action).await?;
     let headline = format!(
         "leverage of {account} in {symbol} set to {leverage}x: resting orders, fills that add risk and withdrawals there need initial margin at 1/{leverage} of the notional (at least the market's)"
-    ) + &as_agent_words(account, agent);
-    let mut output = receipt::render(&headline, &accepted, &markets, None);
+    ) + &as_agent_words(account, at.agent);
+    let mut output = receipt::render(&headline, &accepted, &at.markets, None);
     output.json["market"] = json!(market);
     output.json["leverage"] = json!(leverage);
     Ok(output)

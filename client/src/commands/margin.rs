@@ -4,9 +4,8 @@
 //! `add` and `remove` sign an `IsolatedMargin`. The `signer` is the key's own account, or
 //! with `--as ACCOUNT` the agent key acting for that account (the money stays in it).
 
-use super::market::{expires_in, find, fresh_nonce, markets};
-use super::network::{Endpoints, signer};
-use super::trade::{acting_for, as_agent_words};
+use super::market::{expires_in, fresh_nonce};
+use super::trade::{MarketSetting, as_agent_words};
 use super::{Output, receipt};
 use crate::cli::{Cli, MarginCommand, MarginModeArg, MarginModeArgs, MarginMoveArgs};
 use crate::units::format_usdc_fixed;
@@ -27,15 +26,10 @@ pub async fn run(cli: &Cli, command: &MarginCommand) -> anyhow::Result<Output> {
 }
 
 async fn mode(cli: &Cli, args: &MarginModeArgs) -> anyhow::Result<Output> {
-    let endpoints = Endpoints::resolve(cli)?;
-    let key = signer(cli, &args.signer.name)?;
-    let (account, agent) = acting_for(key.address, &args.agent_for);
-    let seq = endpoints.sequencer();
-    let markets = markets(&seq).await?;
-    let info = find(&markets, &args.market)?;
-    let (market, symbol) = (info.params.id, info.params.symbol.clone());
+    let at = MarketSetting::resolve(cli, &args.signer.name, &args.agent_for, &args.market).await?;
+    let (account, market, symbol) = (at.account, at.market, &at.symbol);
     let Some(mode) = args.mode else {
-        let view = seq.account(&account).await?;
+        let view = at.endpoints.sequencer().account(&account).await?;
         let Some(current) = view.margin_modes.iter().find(|m| m.market == market) else {
             anyhow::bail!(
                 "the sequencer's account view has no margin mode for {symbol}: it predates `SetMarginMode`; upgrade it"
@@ -48,14 +42,14 @@ async fn mode(cli: &Cli, args: &MarginModeArgs) -> anyhow::Result<Output> {
     };
     let isolated = mode == MarginModeArg::Isolated;
     let action = Action::SetMarginMode(SetMarginMode {
-        signer: agent.unwrap_or(account),
+        signer: at.signer(),
         account,
         market,
         isolated,
         nonce: fresh_nonce(),
         expires_at: expires_in(EXPIRY_SECS),
     });
-    let accepted = endpoints.sign_and_submit(&key, action).await?;
+    let accepted = at.endpoints.sign_and_submit(&at.key, action).await?;
     let what = if isolated {
         format!(
             "isolated: a position there has its own margin, drawn from cross collateral as orders need it (`vigil margin add|remove --market {symbol}`), and its liquidation never touches the rest of the account"
@@ -63,24 +57,19 @@ async fn mode(cli: &Cli, args: &MarginModeArgs) -> anyhow::Result<Output> {
     } else {
         "cross: a position there shares the account's collateral".to_string()
     };
-    let headline =
-        format!("margin of {account} in {symbol} set to {what}") + &as_agent_words(account, agent);
-    let mut output = receipt::render(&headline, &accepted, &markets, None);
+    let headline = format!("margin of {account} in {symbol} set to {what}")
+        + &as_agent_words(account, at.agent);
+    let mut output = receipt::render(&headline, &accepted, &at.markets, None);
     output.json["market"] = json!(market);
     output.json["mode"] = json!(if isolated { "isolated" } else { "cross" });
     Ok(output)
 }
 
 async fn move_margin(cli: &Cli, args: &MarginMoveArgs, is_add: bool) -> anyhow::Result<Output> {
-    let endpoints = Endpoints::resolve(cli)?;
-    let key = signer(cli, &args.signer.name)?;
-    let (account, agent) = acting_for(key.address, &args.agent_for);
-    let seq = endpoints.sequencer();
-    let markets = markets(&seq).await?;
-    let info = find(&markets, &args.market)?;
-    let (market, symbol) = (info.params.id, info.params.symbol.clone());
+    let at = MarketSetting::resolve(cli, &args.signer.name, &args.agent_for, &args.market).await?;
+    let (account, market, symbol) = (at.account, at.market, &at.symbol);
     let action = Action::IsolatedMargin(IsolatedMargin {
-        signer: agent.unwrap_or(account),
+        signer: at.signer(),
         account,
         market,
         is_add,
@@ -88,7 +77,7 @@ async fn move_margin(cli: &Cli, args: &MarginMoveArgs, is_add: bool) -> anyhow::
         nonce: fresh_nonce(),
         expires_at: expires_in(EXPIRY_SECS),
     });
-    let accepted = endpoints.sign_and_submit(&key, action).await?;
+    let accepted = at.endpoints.sign_and_submit(&at.key, action).await?;
     let amount = format_usdc_fixed(i128::from(args.amount));
     let headline = if is_add {
         format!(
@@ -98,8 +87,8 @@ async fn move_margin(cli: &Cli, args: &MarginMoveArgs, is_add: bool) -> anyhow::
         format!(
             "moved {amount} USDC of {account} from its isolated {symbol} margin back to cross collateral"
         )
-    } + &as_agent_words(account, agent);
-    let mut output = receipt::render(&headline, &accepted, &markets, None);
+    } + &as_agent_words(account, at.agent);
+    let mut output = receipt::render(&headline, &accepted, &at.markets, None);
     output.json["market"] = json!(market);
     output.json["direction"] = json!(if is_add { "add" } else { "remove" });
     output.json["amount"] = json!(args.amount);

@@ -11,11 +11,13 @@ use super::market::{
 use super::network::{Endpoints, signer};
 use super::{Output, UsageError, receipt, table};
 use crate::cli::{AgentFor, CancelAllArgs, CancelArgs, Cli, OrderArgs, Side};
+use crate::keystore::StoredKey;
 use crate::units::{format_price, format_size_fixed, format_utc};
 use protocol::action::{
     Action, AgentCancel, AgentCancelAll, AgentOrder, Cancel, CancelAll, CancelByClientId,
     ClientOrder, NO_EXPIRY, Order, TimeInForce,
 };
+use protocol::api::sequencer::MarketInfo;
 use protocol::primitives::Address;
 
 /// The account an action is for (`--as`, else the key's own) and, as an agent, the key's
@@ -24,6 +26,49 @@ pub(super) fn acting_for(key_address: Address, agent_for: &AgentFor) -> (Address
     match agent_for.account {
         Some(account) if account != key_address => (account, Some(key_address)),
         _ => (key_address, None),
+    }
+}
+
+/// What a per-market account setting (`leverage`, `margin`) resolves before it signs: the
+/// endpoints, the key, the account it acts for (and as whose agent), the markets and the
+/// one named.
+pub(super) struct MarketSetting {
+    pub endpoints: Endpoints,
+    pub key: StoredKey,
+    pub account: Address,
+    pub agent: Option<Address>,
+    pub markets: Vec<MarketInfo>,
+    pub market: u32,
+    pub symbol: String,
+}
+
+impl MarketSetting {
+    pub async fn resolve(
+        cli: &Cli,
+        key_name: &str,
+        agent_for: &AgentFor,
+        market: &str,
+    ) -> anyhow::Result<MarketSetting> {
+        let endpoints = Endpoints::resolve(cli)?;
+        let key = signer(cli, key_name)?;
+        let (account, agent) = acting_for(key.address, agent_for);
+        let markets = markets(&endpoints.sequencer()).await?;
+        let info = find(&markets, market)?;
+        let (market, symbol) = (info.params.id, info.params.symbol.clone());
+        Ok(MarketSetting {
+            endpoints,
+            key,
+            account,
+            agent,
+            markets,
+            market,
+            symbol,
+        })
+    }
+
+    /// The action's `signer`: the agent key when acting as one, else the account.
+    pub fn signer(&self) -> Address {
+        self.agent.unwrap_or(self.account)
     }
 }
 

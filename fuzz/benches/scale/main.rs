@@ -99,14 +99,8 @@ fn main() {
     let mut workload = Workload::new(plan.seed, TRADERS).with_agents(plan.seed);
     let genesis = Arc::new(workload.genesis.clone());
     let mut core = Core::new(genesis.clone(), None);
-    let deposits = workload.deposits(1_000_000_000_000);
-    core.add_l1(deposits.into_iter().filter_map(|tx| match tx {
-        Tx::L1 {
-            queue_index,
-            message,
-        } => Some((queue_index, message)),
-        Tx::User { .. } => None,
-    }));
+    let deposits = workload.deposit_messages(1_000_000_000_000);
+    core.add_l1(deposits);
     let mut replica = protocol::batch::genesis_tree(&genesis);
     let mut counts = Counts::default();
     let mut tally = Tally::default();
