@@ -5,11 +5,20 @@
 //! It also keeps the L1 messages the settlement layer has not seen consumed yet (each with
 //! its deadline block), so `/v1/status` can show the oldest one (`PendingL1`).
 //!
+//! Withdrawal claims (`withdrawal_claimed` events) go to the journal through the executor
+//! (`Command::Settled`), with the event cursor read up to: the withdrawals feed's
+//! `claimed` (`journal::withdrawal_events`). The cursor starts where the journal's stored
+//! one is (from the first event on a new data dir), so a claim made while the sequencer was
+//! down is read after a restart; recording one twice changes nothing.
+//!
 //! Start-up order avoids gaps: take the event cursor first, then read the queue from the
 //! first message that is not yet final; any message queued after the cursor arrives as an
 //! event and triggers another queue read. The executor ignores messages it already has.
 
 use crate::executor::Command;
+use crate::http::ReadDb;
+use crate::journal::SettlementUpdate;
+use crate::journal::withdrawal_events::{self, L1Claim};
 use crate::view::ViewReceiver;
 use protocol::action::L1Message;
 use protocol::api::settlement::{EventKind, QueueEntry};
@@ -66,6 +75,15 @@ fn pending(entry: &QueueEntry) -> PendingL1 {
     }
 }
 
+/// Why a round failed (it is retried with backoff).
+#[derive(Debug, thiserror::Error)]
+enum FollowError {
+    #[error(transparent)]
+    Settlement(#[from] SettlementError),
+    #[error("reading the journal's L1 event cursor: {0}")]
+    Journal(String),
+}
+
 /// Longest a poll waits on the settlement layer for a new event.
 const POLL_WAIT: Duration = Duration::from_secs(2);
 const PAGE: u64 = 1_000;
@@ -78,11 +96,21 @@ pub struct Follower {
     pub wake_poster: Arc<Notify>,
     pub oldest_pending: OldestPendingL1,
     pub frozen: FrozenAt,
+    /// The journal, for the event cursor the claims were last read up to.
+    pub db: ReadDb,
+}
+
+/// The L1 event cursors: how far the events were read, and how far the journal has been
+/// told (it is told at every claim, and at least every [`PAGE`] events without one).
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    read: u64,
+    stored: u64,
 }
 
 impl Follower {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut cursor: Option<u64> = None;
+        let mut cursor: Option<Cursor> = None;
         let mut next_queue = self.views.borrow().final_queue_end;
         let mut unconsumed = BTreeMap::new();
         let mut backoff = Duration::from_millis(100);
@@ -108,16 +136,19 @@ impl Follower {
     /// One poll: catch up on the queue, then wait for events.
     async fn round(
         &self,
-        cursor: &mut Option<u64>,
+        cursor: &mut Option<Cursor>,
         next_queue: &mut u64,
         unconsumed: &mut BTreeMap<u64, PendingL1>,
-    ) -> Result<(), SettlementError> {
+    ) -> Result<(), FollowError> {
         let after = match *cursor {
-            Some(c) => c,
+            Some(c) => c.read,
             None => {
-                let c = self.client.status().await?.last_event_seq;
-                *cursor = Some(c);
-                c
+                let stored = self.stored_cursor().await?;
+                *cursor = Some(Cursor {
+                    read: stored,
+                    stored,
+                });
+                stored
             }
         };
         let first_unconsumed = self.read_queue(next_queue, unconsumed).await?;
@@ -135,8 +166,23 @@ impl Follower {
             .unwrap_or_else(|e| e.into_inner()) = unconsumed.values().next().cloned();
         let page = self.client.events(after, PAGE, POLL_WAIT).await?;
         let mut batch_event = false;
+        let mut claims = Vec::new();
         for event in &page.events {
             match event.event {
+                EventKind::WithdrawalClaimed {
+                    withdrawal_id,
+                    account,
+                    amount,
+                    batch_index,
+                    ..
+                } => claims.push(L1Claim {
+                    withdrawal_id,
+                    account,
+                    amount,
+                    batch_index,
+                    claimed_block: event.block,
+                    l1_event: event.seq,
+                }),
                 EventKind::BatchPosted { .. }
                 | EventKind::ChallengeUpheld { .. }
                 | EventKind::BatchReverted { .. }
@@ -153,13 +199,29 @@ impl Follower {
                 _ => {}
             }
         }
-        if let Some(last) = page.events.last() {
-            *cursor = Some(last.seq);
+        if let (Some(last), Some(c)) = (page.events.last(), cursor.as_mut()) {
+            c.read = last.seq;
+            if !claims.is_empty() || c.read >= c.stored.saturating_add(PAGE) {
+                let update = SettlementUpdate::Claims {
+                    claims,
+                    event_cursor: c.read,
+                };
+                let _ = self.exec.send(Command::Settled(update));
+                c.stored = c.read;
+            }
         }
         if batch_event {
             self.wake_poster.notify_one();
         }
         Ok(())
+    }
+
+    /// The event cursor the journal read claims up to (0 on a new data dir: every event).
+    async fn stored_cursor(&self) -> Result<u64, FollowError> {
+        let stored = self.db.read(withdrawal_events::claims_cursor).await;
+        stored
+            .map(|c| c.unwrap_or(0))
+            .map_err(|e| FollowError::Journal(e.message))
     }
 
     /// Hands every queued message from `next_queue` on to the executor, and records each in

@@ -342,7 +342,6 @@ async fn launch(
             client: client.clone(),
             key: config.key.clone(),
             db: state.db.clone(),
-            writer: writer.clone(),
             exec: exec_tx.clone(),
             wake: wake_poster.clone(),
             posting_error,
@@ -370,6 +369,7 @@ async fn launch(
             wake_poster,
             oldest_pending: oldest_pending_l1,
             frozen,
+            db: state.db.clone(),
         }
         .run(stopping.clone()),
     );

@@ -28,9 +28,8 @@
 use crate::audit::Gate;
 use crate::executor::Command;
 use crate::http::{PostingError, ReadDb};
+use crate::journal::SettlementUpdate;
 use crate::journal::queries::{self, Unsettled};
-use crate::journal::writer::{WriteOp, WriterHandle};
-use crate::journal::{Entry, SettlementUpdate};
 use crate::metrics::Metrics;
 use k256::ecdsa::SigningKey;
 use protocol::api::settlement::{
@@ -70,7 +69,6 @@ pub struct Poster {
     /// The sequencer key: batches and bonds are signed L1 calls from its account.
     pub key: SigningKey,
     pub db: ReadDb,
-    pub writer: WriterHandle,
     pub exec: mpsc::Sender<Command>,
     pub wake: Arc<Notify>,
     pub posting_error: PostingError,
@@ -403,11 +401,11 @@ impl Poster {
         }
     }
 
+    /// Journals `update` through the executor, which publishes a view once it is durable:
+    /// the feed's sessions wake for it (a withdrawal's `challenge_window` reaches its
+    /// subscribers when its batch is posted, not at the next transaction).
     fn write(&self, update: SettlementUpdate) {
-        self.writer.write(WriteOp {
-            entries: vec![Entry::Settlement(update)],
-            done: None,
-        });
+        let _ = self.exec.send(Command::Settled(update));
     }
 
     /// Has the executor roll back to the start of `batch` and re-sequence; waits until

@@ -429,6 +429,7 @@ fn describe_withdrawal(withdrawal: &WithdrawalUpdate) -> String {
         WithdrawalStatus::ChallengeWindow => "challenge window: posted to L1, challengeable",
         WithdrawalStatus::Finalized => "finalized: claimable on L1",
         WithdrawalStatus::Reverted => "reverted: its batch was undone",
+        WithdrawalStatus::Claimed => "claimed: paid on L1",
     };
     format!(
         "withdrawal {} of {} USDC [batch {}, seq {}]: {what}",
@@ -596,6 +597,7 @@ mod tests {
             ),
             (WithdrawalStatus::Finalized, "finalized: claimable on L1"),
             (WithdrawalStatus::Reverted, "reverted: its batch was undone"),
+            (WithdrawalStatus::Claimed, "claimed: paid on L1"),
         ];
         for (status, what) in table {
             assert_eq!(

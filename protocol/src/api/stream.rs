@@ -183,9 +183,9 @@ pub struct OrderUpdate {
     pub reason: Option<String>,
 }
 
-/// A status a withdrawal reached. (`claimed`, paid on L1, is not yet reported: the
-/// sequencer does not watch L1 claims; `GET /v1/withdrawals/{id}` asks the settlement
-/// layer.)
+/// A status a withdrawal reached: the way to L1 (`requested` → `in_batch` →
+/// `challenge_window` → `finalized`), or `reverted`, and `claimed` once it is paid on L1
+/// (the sequencer follows the settlement layer's `withdrawal_claimed` events).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -201,17 +201,20 @@ pub enum WithdrawalStatus {
     Finalized,
     /// Its batch was reverted (a re-sequenced withdrawal is `requested` again).
     Reverted,
+    /// It was claimed on L1 (paid out of escrow): the last status, after `finalized`.
+    Claimed,
 }
 
 impl WithdrawalStatus {
     /// Every status, in the order a withdrawal reaches them (`reverted` may follow any but
-    /// `finalized`).
-    pub const ALL: [WithdrawalStatus; 5] = [
+    /// `finalized`; `claimed` follows `finalized`).
+    pub const ALL: [WithdrawalStatus; 6] = [
         WithdrawalStatus::Requested,
         WithdrawalStatus::InBatch,
         WithdrawalStatus::ChallengeWindow,
         WithdrawalStatus::Finalized,
         WithdrawalStatus::Reverted,
+        WithdrawalStatus::Claimed,
     ];
 
     /// Its name on the wire.
@@ -222,6 +225,7 @@ impl WithdrawalStatus {
             WithdrawalStatus::ChallengeWindow => "challenge_window",
             WithdrawalStatus::Finalized => "finalized",
             WithdrawalStatus::Reverted => "reverted",
+            WithdrawalStatus::Claimed => "claimed",
         }
     }
 

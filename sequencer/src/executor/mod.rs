@@ -134,6 +134,9 @@ pub enum Command {
     },
     /// The settlement layer finalized batch `index`.
     Finalized { index: u64, header_hash: H256 },
+    /// A settlement-layer fact to journal in order with the executor's entries, with a
+    /// view published once it is durable (so the feed's sessions see it at once).
+    Settled(crate::journal::SettlementUpdate),
     /// Seal, flush and stop.
     Shutdown,
 }
@@ -299,6 +302,7 @@ impl Loop {
                     self.d.core.out.push(Entry::Snapshot(Box::new(snapshot)));
                 }
             }
+            Command::Settled(update) => self.d.core.out.push(Entry::Settlement(update)),
             Command::Shutdown => {}
         }
         Ok(())

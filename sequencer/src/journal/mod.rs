@@ -116,4 +116,10 @@ pub enum SettlementUpdate {
         header_hash: H256,
         submission_id: u64,
     },
+    /// The settlement layer's events up to `event_cursor` were read, with the withdrawal
+    /// claims among them (`withdrawal_events::claims_recorded`).
+    Claims {
+        claims: Vec<withdrawal_events::L1Claim>,
+        event_cursor: u64,
+    },
 }

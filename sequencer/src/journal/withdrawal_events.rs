@@ -6,14 +6,21 @@
 //! the same SQLite transaction (so an acknowledged change is never missing after a crash).
 //! Rows are never deleted (a revert is itself an event), and `event` is an `AUTOINCREMENT`
 //! key, never reused: a cursor that moves only forward, unlike a transaction's `seq`, which
-//! a seal or a settlement update does not advance. (A claim happens on L1 and the sequencer
-//! does not watch for it yet: `GET /v1/withdrawals/{id}` asks the settlement layer.)
+//! a seal or a settlement update does not advance.
+//!
+//! `claimed` happens on L1: the follower reads the settlement layer's `withdrawal_claimed`
+//! events and the journal keeps each in `withdrawal_claims`, with the L1 event cursor it
+//! read up to (`meta`, in the same transaction), so a restart resumes there and a claim
+//! made while the sequencer was down is still seen; a claim is recorded once (by withdrawal
+//! id) however often it is read. A withdrawal's `claimed` event is written when both its
+//! claim and its `finalized` are recorded, whichever comes second: a claim read before the
+//! poster records the batch final waits for it, so `claimed` always follows `finalized`.
 
 use super::JournalError;
 use super::ledger::h256;
 use protocol::api::stream::WithdrawalUpdate;
 use protocol::primitives::{Address, H256};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 /// The table and its indexes (part of the journal's schema).
 pub const SCHEMA: &str = "
@@ -26,7 +33,25 @@ CREATE TABLE IF NOT EXISTS withdrawal_events (
 CREATE INDEX IF NOT EXISTS withdrawal_events_by_account ON withdrawal_events (account, event);
 CREATE INDEX IF NOT EXISTS withdrawal_events_by_id ON withdrawal_events (withdrawal_id, event);
 CREATE INDEX IF NOT EXISTS withdrawals_by_batch ON withdrawals (batch_index);
+CREATE TABLE IF NOT EXISTS withdrawal_claims (
+    withdrawal_id INTEGER PRIMARY KEY, account BLOB NOT NULL, amount INTEGER NOT NULL,
+    batch_index INTEGER NOT NULL, claimed_block INTEGER NOT NULL, l1_event INTEGER NOT NULL
+);
 ";
+
+/// The `meta` key of the settlement layer's event cursor the claims were read up to.
+const CLAIMS_CURSOR: &str = "l1_claims_event_cursor";
+
+/// A withdrawal claimed on L1 (its `withdrawal_claimed` event, number `l1_event`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Claim {
+    pub withdrawal_id: u64,
+    pub account: Address,
+    pub amount: u64,
+    pub batch_index: u64,
+    pub claimed_block: u64,
+    pub l1_event: u64,
+}
 
 /// A status a withdrawal reached: the feed's own type (one home for the names).
 pub use protocol::api::stream::WithdrawalStatus as Reached;
@@ -80,13 +105,91 @@ pub fn requested(tx: &Transaction<'_>, id: u64) -> Result<(), JournalError> {
     Ok(())
 }
 
-/// Batch `index` reached `status` (sealed, posted, finalized): so did its withdrawals.
+/// Batch `index` reached `status` (sealed, posted, finalized): so did its withdrawals
+/// (and those of them already claimed on L1 reach `claimed` after `finalized`).
 pub fn batch_reached(
     tx: &Transaction<'_>,
     index: u64,
     status: Reached,
 ) -> Result<(), JournalError> {
-    record(tx, "w.batch_index = ?1", index, status)
+    record(tx, "w.batch_index = ?1", index, status)?;
+    if status == Reached::Finalized {
+        record(
+            tx,
+            &claimed_where("w.batch_index = ?1"),
+            index,
+            Reached::Claimed,
+        )?;
+    }
+    Ok(())
+}
+
+/// `condition`, for a withdrawal whose claim is recorded (the same id, account, amount
+/// and batch: a claim never matches a different withdrawal) and whose `finalized` is too.
+fn claimed_where(condition: &str) -> String {
+    format!(
+        "{condition} AND EXISTS (SELECT 1 FROM withdrawal_claims c
+             WHERE c.withdrawal_id = w.id AND c.account = w.account AND c.amount = w.amount
+               AND c.batch_index = w.batch_index)
+         AND EXISTS (SELECT 1 FROM withdrawal_events f
+             WHERE f.withdrawal_id = w.id AND f.status = 'finalized' AND f.event >
+                 (SELECT COALESCE(MAX(r.event), 0) FROM withdrawal_events r
+                  WHERE r.withdrawal_id = w.id AND r.status = 'requested'))"
+    )
+}
+
+/// The settlement layer's events up to `cursor` were read, with `claims` among them:
+/// keeps each claim (once), writes `claimed` for those already finalized here, and moves
+/// the stored cursor on.
+pub fn claims_read(
+    tx: &Transaction<'_>,
+    claims: &[L1Claim],
+    cursor: u64,
+) -> Result<(), JournalError> {
+    for c in claims {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO withdrawal_claims
+                 (withdrawal_id, account, amount, batch_index, claimed_block, l1_event)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            c.withdrawal_id,
+            c.account.0,
+            c.amount,
+            c.batch_index,
+            c.claimed_block,
+            c.l1_event
+        ])?;
+        record(
+            tx,
+            &claimed_where("w.id = ?1"),
+            c.withdrawal_id,
+            Reached::Claimed,
+        )?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value
+         WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+    )?
+    .execute(params![CLAIMS_CURSOR, cursor.to_string()])?;
+    Ok(())
+}
+
+/// The settlement layer's event cursor the claims were read up to (`None`: never read).
+pub fn claims_cursor(conn: &Connection) -> Result<Option<u64>, JournalError> {
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![CLAIMS_CURSOR], |r| r.get(0))
+        .optional()?;
+    stored
+        .map(|v| {
+            v.parse().map_err(|_| JournalError::Corrupt {
+                what: "the L1 claims cursor".into(),
+                reason: v,
+            })
+        })
+        .transpose()
 }
 
 /// Batches `from_index` and later were reverted (before their withdrawals are deleted).
@@ -195,11 +298,12 @@ mod tests {
     const ALICE: Address = Address([7; 20]);
 
     /// What happens, in order: a withdrawal `(id, batch)` sequenced, or a batch reaching a
-    /// status, or batches reverted from an index.
+    /// status, or batches reverted from an index, or an L1 claim `(id, batch)` read.
     enum Step {
         Withdraw(u64, u64),
         Batch(u64, Reached),
         Revert(u64),
+        Claim(u64, u64),
     }
 
     fn apply(tx: &Transaction<'_>, step: &Step) {
@@ -221,6 +325,17 @@ mod tests {
                 requested(tx, id).unwrap();
             }
             Step::Batch(index, status) => batch_reached(tx, index, status).unwrap(),
+            Step::Claim(id, batch) => {
+                let claim = L1Claim {
+                    withdrawal_id: id,
+                    account: ALICE,
+                    amount: 1000,
+                    batch_index: batch,
+                    claimed_block: 50 + id,
+                    l1_event: 100 + id,
+                };
+                claims_read(tx, &[claim], 100 + id).unwrap();
+            }
             Step::Revert(from) => {
                 reverted(tx, from).unwrap();
                 tx.execute(
@@ -241,8 +356,11 @@ mod tests {
             Withdraw(2, 1),
             Batch(0, ChallengeWindow),
             Batch(0, ChallengeWindow), // posted again (a reorg): no new status
+            Claim(1, 0),               // read before its finalization: waits for it
             Batch(1, InBatch),
             Batch(0, Finalized),
+            Claim(1, 0), // read again (after a restart): no new status
+            Claim(2, 0), // another batch's claim of id 2: not this withdrawal
             Revert(1),
             Withdraw(2, 1), // re-sequenced: requested again, and it moves on again
             Batch(1, InBatch),
@@ -254,6 +372,7 @@ mod tests {
             (1, ChallengeWindow),
             (2, InBatch),
             (1, Finalized),
+            (1, Claimed),
             (2, Reverted),
             (2, Requested),
             (2, InBatch),
@@ -290,5 +409,7 @@ mod tests {
             assert_eq!(start_cursor(&conn, &ALICE, since_seq).unwrap(), want);
         }
         assert_eq!(start_cursor(&conn, &ALICE, Some(20)).unwrap(), newest);
+        // The L1 cursor the claims were read up to (it never moves back).
+        assert_eq!(claims_cursor(&conn).unwrap(), Some(102));
     }
 }

@@ -383,6 +383,10 @@ fn write_settlement(tx: &Transaction<'_>, update: &SettlementUpdate) -> Result<(
                 withdrawal_events::batch_reached(tx, *batch_index, Reached::Finalized)?;
             }
         }
+        SettlementUpdate::Claims {
+            claims,
+            event_cursor,
+        } => withdrawal_events::claims_read(tx, claims, *event_cursor)?,
     }
     Ok(())
 }

@@ -31,8 +31,43 @@ fn user_txs(batches: &[Batch]) -> Vec<Tx> {
         .collect()
 }
 
+/// The verifier's part: re-executes L1's live batches, proves the first bad chunk and
+/// challenges it with `challenger`'s key (the proof must be upheld); returns every posted
+/// batch, the bad batch's index and the ruling.
+pub async fn challenge_first_bad_batch(
+    l1: &L1,
+    challenger: &k256::ecdsa::SigningKey,
+) -> (Vec<Batch>, u64, ChallengeResponse) {
+    let genesis = genesis();
+    let mut tree = genesis_tree(&genesis);
+    let mut posted = Vec::new();
+    let mut found = None;
+    for view in l1.live_batches().await {
+        let data = l1.batch(view.index).await.data.expect("data");
+        let batch: Batch = protocol::codec::Decode::decode(&data).expect("decodes");
+        let (post, bad) = fraud::find_first_bad_chunk(&tree, &genesis, &batch).expect("full tree");
+        posted.push(batch.clone());
+        if found.is_none() {
+            match bad {
+                Some(bad) => found = Some((batch, bad)),
+                None => tree = post,
+            }
+        }
+    }
+    let (bad_batch, bad) = found.expect("the verifier finds the wrong root");
+    let proof = fraud::build(&genesis, &bad_batch, bad.chunk, &bad.pre_state).expect("a proof");
+    let call = ChallengeCall {
+        proof,
+        header_hash: Some(bad_batch.header.hash()),
+    };
+    let (status, body) = l1.call("/v1/challenge", challenger, call).await;
+    assert_eq!(status, 200, "the proof is upheld: {body}");
+    let ruling = serde_json::from_value(body).expect("a ruling");
+    (posted, bad_batch.header.index, ruling)
+}
+
 /// Waits until the open batch (if any) is sealed, so the next action starts a new batch.
-async fn batch_boundary(seq: &Seq) -> StatusResponse {
+pub async fn batch_boundary(seq: &Seq) -> StatusResponse {
     wait_for(
         "the open batch to seal",
         Duration::from_secs(10),
@@ -91,35 +126,12 @@ async fn a_proven_wrong_root_reverts_and_the_sequencer_resequences_honestly() {
     assert_eq!(faulty.fault.as_deref(), Some("wrong-root@batch=2 (spent)"));
 
     // The verifier: re-execute L1's batches, find the first bad chunk, prove it.
-    let genesis = genesis();
-    let mut tree = genesis_tree(&genesis);
-    let mut posted = Vec::new();
-    let mut found = None;
-    for view in l1.live_batches().await {
-        let data = l1.batch(view.index).await.data.expect("data");
-        let batch: Batch = protocol::codec::Decode::decode(&data).expect("decodes");
-        let (post, bad) = fraud::find_first_bad_chunk(&tree, &genesis, &batch).expect("full tree");
-        posted.push(batch.clone());
-        if found.is_none() {
-            match bad {
-                Some(bad) => found = Some((batch, bad)),
-                None => tree = post,
-            }
-        }
-    }
-    let (bad_batch, bad) = found.expect("the verifier finds the wrong root");
+    let (posted, bad_index, ruling) = challenge_first_bad_batch(&l1, &challenger).await;
     assert_eq!(
-        bad_batch.header.index, FAULTY_BATCH,
+        bad_index, FAULTY_BATCH,
         "the fault is in the configured batch"
     );
-    let proof = fraud::build(&genesis, &bad_batch, bad.chunk, &bad.pre_state).expect("a proof");
-    let call = ChallengeCall {
-        proof,
-        header_hash: Some(bad_batch.header.hash()),
-    };
-    let (status, body) = l1.call("/v1/challenge", &challenger, call).await;
-    assert_eq!(status, 200, "the proof is upheld: {body}");
-    let ruling: ChallengeResponse = serde_json::from_value(body).unwrap();
+    let genesis = genesis();
     let reverted: Vec<u64> = (FAULTY_BATCH..posted.len() as u64).collect();
     assert_eq!(
         ruling.reverted, reverted,
