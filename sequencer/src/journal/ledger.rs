@@ -24,7 +24,9 @@ use protocol::codec::Decode;
 use protocol::engine::keys::{client_id_key, market_key, position_key};
 use protocol::engine::math::{BPS, FUNDING_INDEX_SCALE};
 use protocol::engine::records::{LEG_ORDER, MarketState, Position};
-use protocol::engine::{CancelReason, INSURANCE_FUND, Receipt, Status, TriggerOutcome};
+use protocol::engine::{
+    CancelReason, INSURANCE_FUND, Receipt, Status, TriggerEvent, TriggerOutcome,
+};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::state::{Key, StateError};
@@ -591,11 +593,13 @@ fn insert_trigger(
 
 /// Each `TriggerOrder` this transaction fired, as an order entry of the transaction (index
 /// 1 + its place in `triggered`: index 0 is the transaction's own order), with the terms it
-/// waited with: so it is found by id once it leaves the book, with its fills. The entry
-/// keeps the trigger's price: 0 for the market kinds, which are placed IOC at the mark ±
-/// the slippage bound (`protocol::engine::triggers::execution_price`), a limit price for
-/// the limit kinds, placed GTC. A refused placement is a `rejected` entry. TP/SL legs close
-/// the position with no terms of their own and are left out.
+/// waited with: so it is found by id once it leaves the book, with its fills. A limit kind
+/// keeps its limit price (placed GTC). A market kind had no price of its own (placed IOC at
+/// the mark ± the slippage bound, `protocol::engine::triggers::execution_price`): its entry
+/// shows what it executed at, the average price of its fills in this transaction (rounded
+/// down to a price unit), or its trigger price when nothing filled. A refused placement is
+/// a `rejected` entry. TP/SL legs close the position with no terms of their own and are
+/// left out.
 fn insert_fired(
     tx: &Transaction<'_>,
     (seq, hash, batch_index): (u64, &H256, u64),
@@ -608,10 +612,12 @@ fn insert_fired(
         .filter(|(_, e)| e.outcome == TriggerOutcome::Fired && e.leg == LEG_ORDER);
     for (i, e) in fired {
         let rested = e.order.as_ref().is_some_and(|o| o.resting > 0);
+        let shown = average_fill_price(receipt, e).unwrap_or(e.trigger_price);
         tx.prepare_cached(
             "INSERT OR REPLACE INTO orders (seq, idx, tx_hash, batch_index, account, market,
                  nonce, is_buy, price, size, tif, reduce_only, status, rested)
-             SELECT ?1, ?2, ?3, ?4, account, market, nonce, is_buy, price, size,
+             SELECT ?1, ?2, ?3, ?4, account, market, nonce, is_buy,
+                 CASE WHEN price = 0 THEN ?12 ELSE price END, size,
                  CASE WHEN price = 0 THEN ?8 ELSE ?9 END, reduce_only, ?10, ?11
              FROM trigger_orders WHERE account = ?5 AND nonce = ?6 AND market = ?7
                  AND seq < ?1 ORDER BY seq DESC LIMIT 1",
@@ -627,10 +633,32 @@ fn insert_fired(
             TimeInForce::Ioc as u8,
             TimeInForce::Gtc as u8,
             e.status.number(),
-            rested
+            rested,
+            shown
         ])?;
     }
     Ok(())
+}
+
+/// The average price of the fills of the order `fired` placed (it is their taker), rounded
+/// down; `None` when it filled nothing.
+fn average_fill_price(receipt: &Receipt, fired: &TriggerEvent) -> Option<u64> {
+    let (notional, size) = receipt
+        .fills
+        .iter()
+        .filter(|f| {
+            f.market == fired.market && f.taker == fired.account && f.taker_nonce == fired.nonce
+        })
+        .try_fold((0u128, 0u128), |(n, s), f| {
+            let size = u128::from(f.size);
+            Some((
+                n.checked_add(u128::from(f.price) * size)?,
+                s.checked_add(size)?,
+            ))
+        })?;
+    notional
+        .checked_div(size)
+        .and_then(|p| u64::try_from(p).ok())
 }
 
 fn insert_order(

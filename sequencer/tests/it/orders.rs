@@ -293,7 +293,7 @@ async fn the_order_history_has_one_entry_per_modify_with_the_new_terms() {
 
 /// A stop that fired and filled has left the trigger book and was never on the order book
 /// as a resting order: looked up by id it is the filled order its firing placed, at the
-/// price update that fired it. A restart, a data dir from before the `trigger_orders`
+/// price update that fired it, with the price it filled at. A restart, a data dir from before the `trigger_orders`
 /// table (its backfill not yet run) and a rebuild from the settlement layer's batches alone
 /// all find it the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,12 +320,13 @@ async fn a_fired_trigger_order_is_found_by_id_after_it_leaves_the_book() {
     let fired = seq.submit(&price(BTC, at_percent(99))).await;
     let path = format!("/v1/accounts/{a}/orders/1");
     let got: AccountOrder = seq.get(&path).await;
+    // A market kind's entry shows the price it executed at (its fills' average: bob's bid).
     let want = (
         1,
         OrderStatus::Filled,
         None,
         None,
-        0,
+        at_percent(98),
         ONE_BTC / 10,
         ONE_BTC / 10,
         0,
