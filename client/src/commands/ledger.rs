@@ -5,7 +5,7 @@
 //! sequencer's entries whole, with `next_before_seq`, the cursor of what was left out.
 
 use super::history::{more_hint, newest, side_word};
-use super::market::{find, market_size, markets, size_decimals, symbol};
+use super::market::{find, market_price, market_size, markets, size_decimals, symbol};
 use super::network::Endpoints;
 use super::views::address_of_arg;
 use super::{Output, table};
@@ -138,9 +138,9 @@ fn order_row(o: &OrderEntry, markets: &[MarketInfo]) -> Vec<String> {
         o.tif.to_uppercase(),
         status_words(o),
         format_size_fixed(i128::from(o.size), d),
-        format_price(u128::from(o.price)),
+        market_price(markets, o.market, u128::from(o.price)),
         format_size_fixed(i128::from(o.filled), d),
-        o.nonce.to_string(),
+        table::order_id(o.nonce),
     ]
 }
 

@@ -17,8 +17,9 @@ const PATIENCE: Duration = Duration::from_secs(120);
 
 /// One point of the issue: `args` (after `vigil`, `{name}` filled from the setup), the
 /// exit code, fragments of stdout+stderr that must be there and must not, the `--json`
-/// pointers that must be non-null (with a value when given), and whether a hint in
-/// backticks is printed that must run as printed.
+/// pointers that must be non-null (with a value when given), whether a hint in
+/// backticks is printed that must run as printed, and a command (when not empty) whose
+/// output must list the order the row's output names (`order id NNNNNN`) by that short id.
 struct Row {
     point: &'static str,
     args: &'static [&'static str],
@@ -27,6 +28,7 @@ struct Row {
     lacks: &'static [&'static str],
     json: &'static [(&'static str, Option<&'static str>)],
     hint_runs: bool,
+    order_listed_by: &'static [&'static str],
 }
 
 const ROWS: &[Row] = &[
@@ -49,6 +51,7 @@ const ROWS: &[Row] = &[
             ("/index_in_batch", None),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "account: an available-to-withdraw line, aligned USDC",
@@ -61,6 +64,7 @@ const ROWS: &[Row] = &[
             ("/collateral_decimal", None),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "positions: side, entry, liquidation price, leverage, PnL at the market's precision",
@@ -83,6 +87,7 @@ const ROWS: &[Row] = &[
             ("/positions/0/liquidation_price_decimal", None),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "open orders: the id is labelled and short (its last six digits)",
@@ -95,6 +100,7 @@ const ROWS: &[Row] = &[
             ("/open_orders/0/market_symbol", Some("BTC-PERP")),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "a cancel by the short id printed; the reason in words, not an enum name",
@@ -104,6 +110,7 @@ const ROWS: &[Row] = &[
         lacks: &["User", "MakerMargin"],
         json: &[],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "an empty book says so, with the order that fills it",
@@ -117,6 +124,7 @@ const ROWS: &[Row] = &[
             ("/mark_price_decimal", None),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "fills: one schema, decimals beside raw integers",
@@ -130,6 +138,7 @@ const ROWS: &[Row] = &[
             ("/fills/0/market_symbol", Some("BTC-PERP")),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "insufficient_margin: required and available in USDC",
@@ -141,6 +150,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("insufficient_margin"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "insufficient_collateral: what may be withdrawn now, with the command showing it",
@@ -154,6 +164,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("insufficient_collateral"))],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
         point: "price_outside_band: the band and the mark",
@@ -165,6 +176,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("price_outside_band"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "L1 errors in USDC, not only base units",
@@ -174,6 +186,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("insufficient_balance"))],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
         point: "--json errors from local checks carry a code",
@@ -183,6 +196,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("usage"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "withdraw --wait: the claim hint names the key and runs as printed; USDC as account prints it (6 decimals)",
@@ -204,6 +218,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/withdrawal_id", None)],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
         point: "claiming twice says already claimed",
@@ -213,6 +228,7 @@ const ROWS: &[Row] = &[
         lacks: &["not claimable yet"],
         json: &[("/code", None)],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "force withdraw prints the withdrawal id, and USDC with 6 decimals",
@@ -226,18 +242,20 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/withdrawal_id", None), ("/tx_hash", None)],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
-        point: "force close follows up with what happened",
+        point: "force close follows up with what happened, naming its order by the short id the order history shows",
         args: &["force", "close", "BTC-PERP", "--name", "alice", "--wait"],
         code: 0,
-        has: &["filled", "why"],
+        has: &["filled", "why", "order id "],
         lacks: &["lots"],
         json: &[
             ("/executed/receipt/order", None),
             ("/cancelled_because", None),
         ],
         hint_runs: false,
+        order_listed_by: &["history", "orders", "--name", "alice"],
     },
     Row {
         point: "keys list knows the devnet accounts",
@@ -247,6 +265,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/keys/0/account", None)],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "keys show knows a devnet account",
@@ -256,6 +275,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/account", None)],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "a first command without --name says exactly what to run",
@@ -265,6 +285,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("usage"))],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
         point: "help: URL options only where they apply",
@@ -274,6 +295,7 @@ const ROWS: &[Row] = &[
         lacks: &["--l1-url"],
         json: &[],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "a typo'd flag keeps clap's similar-argument tip",
@@ -283,6 +305,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("usage"))],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
         point: "order long lists the sides",
@@ -292,6 +315,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("usage"))],
         hint_runs: true,
+        order_listed_by: &[],
     },
     Row {
         point: "l1 faucet prints USDC with all six decimals, as account does",
@@ -301,6 +325,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/minted_decimal", Some("1.000000")), ("/account", None)],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "leverage: the setting, its maximum and the margin it implies",
@@ -318,6 +343,7 @@ const ROWS: &[Row] = &[
             ("/market_symbol", Some("BTC-PERP")),
         ],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "leverage set: what it changes, with the receipt",
@@ -327,6 +353,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/leverage", Some("5")), ("/status", Some("ok"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "margin mode: cross until set, in words and --json",
@@ -336,6 +363,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/mode", Some("cross"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "margin mode set: isolated, what it means, with the receipt",
@@ -347,6 +375,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/mode", Some("isolated")), ("/status", Some("ok"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "margin add without a position: the engine's code and why",
@@ -358,6 +387,7 @@ const ROWS: &[Row] = &[
         lacks: &[],
         json: &[("/code", Some("no_position"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
     Row {
         point: "a size of -1 is a clear error",
@@ -367,6 +397,7 @@ const ROWS: &[Row] = &[
         lacks: &["unexpected argument"],
         json: &[("/code", Some("usage"))],
         hint_runs: false,
+        order_listed_by: &[],
     },
 ];
 
@@ -460,6 +491,9 @@ fn check(h: &Path, row: &Row, values: &BTreeMap<&'static str, String>) {
         );
     }
     check_json(h, row, &args);
+    if !row.order_listed_by.is_empty() {
+        check_order_listed(h, row, &all);
+    }
     // After the `--json` run: a hint may change what the command does (`vigil keys new`).
     if row.hint_runs {
         run_hint(h, point, &all);
@@ -490,6 +524,24 @@ fn check_json(h: &Path, row: &Row, args: &[&str]) {
             assert_eq!(&text, want, "{point}: {pointer}: {json}");
         }
     }
+}
+
+/// The order `output` names (`order id NNNNNN`: six digits, the short form) is listed by
+/// `row.order_listed_by` under that id.
+fn check_order_listed(h: &Path, row: &Row, output: &str) {
+    let point = row.point;
+    let (_, after) = output
+        .split_once("order id ")
+        .unwrap_or_else(|| panic!("{point}: no order id: {output}"));
+    let id: String = after.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(id.len(), 6, "{point}: not a short id: {after}");
+    let listing = vigil(h, None, row.order_listed_by).ok();
+    let words: Vec<&str> = listing.split_whitespace().collect();
+    assert!(
+        words.contains(&id.as_str()),
+        "{point}: order {id} not in `vigil {}`: {listing}",
+        row.order_listed_by.join(" ")
+    );
 }
 
 /// Runs the first `vigil …` command printed in backticks, as printed (the data dir is
@@ -527,6 +579,12 @@ fn a_stale_devnet_json_is_named_and_its_hint_restarts_it(h: &Path) {
     let hint = run.stderr.split('`').nth(1).expect("a hint in backticks");
     let words: Vec<&str> = hint.split_whitespace().skip(1).collect();
     assert_eq!(words.first(), Some(&"devnet"), "{hint}");
+    // A bounded oracle run gives up in seconds, naming the sequencer and the devnet.
+    let oracle = vigil(h, None, &["oracle", "--ticks", "1"]);
+    assert_eq!(oracle.code, 1, "{oracle:?}");
+    for fragment in ["cannot reach the sequencer", "attempts", "`vigil devnet`"] {
+        assert!(oracle.stderr.contains(fragment), "{fragment:?}: {oracle:?}");
+    }
     let devnet = DevnetProcess::start(h, &words[1..]).0;
     vigil(h, None, &["markets"]).ok();
     devnet.stop();
