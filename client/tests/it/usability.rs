@@ -54,6 +54,16 @@ const ROWS: &[Row] = &[
         order_listed_by: &[],
     },
     Row {
+        point: "a 100 BTC market sell from a small account says why it filled nothing",
+        args: &["order", "sell", "BTC-PERP", "100", "--name", "alice"],
+        code: 0,
+        has: &["why", "100.0000"],
+        lacks: &["position 0"],
+        json: &[("/cancelled_because", None)],
+        hint_runs: false,
+        order_listed_by: &[],
+    },
+    Row {
         point: "account: an available-to-withdraw line, aligned USDC",
         args: &["account", "--name", "alice"],
         code: 0,
