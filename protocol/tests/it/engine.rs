@@ -387,6 +387,29 @@ pub fn expect(r: &Receipt, status: Status) {
     assert_eq!(r.status, status, "{r:?}");
 }
 
+/// Asserts a table row's status and that the receipt's detail names every part.
+#[track_caller]
+pub fn check(name: &str, r: &Receipt, status: Status, parts: &[&str]) {
+    assert_eq!(r.status, status, "{name}: {r:?}");
+    let detail = r.detail.as_deref().unwrap_or_default();
+    for part in parts {
+        assert!(detail.contains(part), "{name}: {detail:?} lacks {part:?}");
+    }
+}
+
+/// The trader of the single-account tables (leverage, isolated margin, reservations).
+pub const TRADER: Address = Address([1; 20]);
+/// Their deep counterparty.
+pub const OTHER: Address = Address([9; 20]);
+
+/// A TOY market with TRADER holding `deposit` USD and OTHER 100,000 USD.
+pub fn funded(deposit: i128) -> Sim {
+    let mut sim = toy_sim(0, 0);
+    sim.deposit(TRADER, deposit * USD);
+    sim.deposit(OTHER, 100_000 * USD);
+    sim
+}
+
 /// The (maker, price, size) of each fill.
 pub fn fills(r: &Receipt) -> Vec<(Address, u64, u64)> {
     r.fills.iter().map(|f| (f.maker, f.price, f.size)).collect()
