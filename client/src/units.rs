@@ -204,16 +204,7 @@ pub fn format_size_fixed(lots: i128, size_decimals: u8) -> String {
 pub fn format_utc(ms: u64) -> String {
     let secs = ms / 1_000;
     let (days, of_day) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's `civil_from_days`, shifted so eras start on 0000-03-01.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    let (year, month, day) = protocol::engine::option_view::civil_date(days);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
         of_day / 3_600,

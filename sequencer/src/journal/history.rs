@@ -12,31 +12,60 @@ use protocol::engine::{Fill, Receipt};
 use protocol::primitives::{Address, H256};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-/// The table and its indexes (part of the journal's schema).
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS fills (
-    seq          INTEGER NOT NULL,
-    idx          INTEGER NOT NULL,
-    tx_hash      BLOB NOT NULL,
-    batch_index  INTEGER NOT NULL,
-    market       INTEGER NOT NULL,
-    price        INTEGER NOT NULL,
-    size         INTEGER NOT NULL,
-    taker_is_buy INTEGER NOT NULL,
-    maker        BLOB NOT NULL,
-    maker_nonce  INTEGER NOT NULL,
-    maker_fee    INTEGER NOT NULL,
-    taker        BLOB NOT NULL,
-    taker_nonce  INTEGER NOT NULL,
-    taker_fee    INTEGER NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS fills_by_market ON fills (market, seq);
-CREATE INDEX IF NOT EXISTS fills_by_maker ON fills (maker, seq);
-CREATE INDEX IF NOT EXISTS fills_by_taker ON fills (taker, seq);
-CREATE INDEX IF NOT EXISTS fills_by_batch ON fills (batch_index);
-CREATE INDEX IF NOT EXISTS fills_by_tx ON fills (tx_hash);
-";
+/// One history table. Every row carries its place in the chain (`seq`, `idx` within the
+/// transaction, `tx_hash`, `batch_index`): the primary key is `(seq, idx)`, and indexes by
+/// batch and by transaction let a revert and a re-sequenced transaction delete its rows.
+pub struct HistoryTable {
+    pub name: &'static str,
+    /// The table's own columns, after the chain position.
+    pub columns: &'static str,
+    /// Its read indexes: (name suffix, columns).
+    pub lookups: &'static [(&'static str, &'static str)],
+}
+
+impl HistoryTable {
+    /// `CREATE TABLE` and `CREATE INDEX` statements, idempotent.
+    fn create(&self) -> String {
+        let name = self.name;
+        let mut sql = format!(
+            "CREATE TABLE IF NOT EXISTS {name} (
+                seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
+                batch_index INTEGER NOT NULL, {},
+                PRIMARY KEY (seq, idx)
+            );",
+            self.columns
+        );
+        let chain = [("by_batch", "batch_index"), ("by_tx", "tx_hash")];
+        for (suffix, columns) in self.lookups.iter().chain(&chain) {
+            sql += &format!("CREATE INDEX IF NOT EXISTS {name}_{suffix} ON {name} ({columns});");
+        }
+        sql
+    }
+}
+
+/// The fills table: every fill of every included transaction.
+pub const FILLS: HistoryTable = HistoryTable {
+    name: "fills",
+    columns: "market INTEGER NOT NULL, price INTEGER NOT NULL, size INTEGER NOT NULL,
+        taker_is_buy INTEGER NOT NULL, maker BLOB NOT NULL, maker_nonce INTEGER NOT NULL,
+        maker_fee INTEGER NOT NULL, taker BLOB NOT NULL, taker_nonce INTEGER NOT NULL,
+        taker_fee INTEGER NOT NULL",
+    lookups: &[
+        ("by_market", "market, seq"),
+        ("by_maker", "maker, seq"),
+        ("by_taker", "taker, seq"),
+    ],
+};
+
+/// Every history table: the fills and the ledger's.
+fn tables() -> impl Iterator<Item = &'static HistoryTable> {
+    std::iter::once(&FILLS).chain(&ledger::TABLES)
+}
+
+/// The history tables and their indexes (part of the journal's schema).
+pub fn schema() -> String {
+    tables().map(HistoryTable::create).collect::<String>() + ledger::EXTRA_INDEXES
+}
 
 /// One included transaction as the `txs` table holds it, for the one-time backfills.
 #[derive(Debug)]
@@ -147,17 +176,9 @@ pub fn insert(
     Ok(())
 }
 
-/// Every history table: the fills and the ledger's.
-fn tables() -> impl Iterator<Item = &'static str> {
-    ["fills"]
-        .into_iter()
-        .chain(ledger::TABLES)
-        .chain(ledger::MARKET_TABLES)
-}
-
 /// Forgets the history of batches `from_index` and later (a revert).
 pub fn delete_from(tx: &Transaction<'_>, from_index: u64) -> Result<(), JournalError> {
-    for table in tables() {
+    for table in tables().map(|t| t.name) {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE batch_index >= ?1"))?
             .execute(params![from_index])?;
     }
@@ -166,7 +187,7 @@ pub fn delete_from(tx: &Transaction<'_>, from_index: u64) -> Result<(), JournalE
 
 /// Forgets the history of one transaction (dropped when re-sequenced).
 pub fn delete_tx(tx: &Transaction<'_>, hash: &H256) -> Result<(), JournalError> {
-    for table in tables() {
+    for table in tables().map(|t| t.name) {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE tx_hash = ?1"))?
             .execute(params![hash.0])?;
     }

@@ -5,7 +5,7 @@
 //! transaction that fired it, found by id after it leaves the book. Like the fills,
 //! these rows are written by the journal writer in the same SQLite transaction as the
 //! transaction they come from, deleted with a reverted batch or a dropped transaction
-//! (`history::delete_from` / `delete_tx` cover every table in [`TABLES`]), and read newest
+//! (`history::delete_from` / `delete_tx` cover every history table), and read newest
 //! first below the fills' cursor (`history::Walk`).
 //!
 //! Orders, deposits and trigger orders are backfilled once from the log and the stored
@@ -14,7 +14,7 @@
 //! settled before an old data dir was upgraded is not backfilled.
 
 use super::JournalError;
-use super::history::{IncludedTx, Walk};
+use super::history::{HistoryTable, IncludedTx, Walk};
 use super::record::LogRecord;
 use protocol::action::{
     Action, L1Message, ModifyOrder, NO_EXPIRY, Order, TimeInForce, TriggerOrder, Tx,
@@ -35,80 +35,55 @@ use rusqlite::{Connection, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// The tables, written and reverted with the fills.
-pub const TABLES: [&str; 5] = [
-    "orders",
-    "order_cancels",
-    "deposits",
-    "funding_payments",
-    "trigger_orders",
+/// The ledger's tables, written and reverted with the fills (`history::TABLES` lists them
+/// all). Signed 128-bit amounts are stored as decimal text: they need not fit SQLite's
+/// 64-bit integers.
+pub const TABLES: [HistoryTable; 6] = [
+    HistoryTable {
+        name: "orders",
+        columns: "account BLOB NOT NULL, market INTEGER NOT NULL, nonce INTEGER NOT NULL,
+            is_buy INTEGER NOT NULL, price INTEGER NOT NULL, size INTEGER NOT NULL,
+            tif INTEGER NOT NULL, reduce_only INTEGER NOT NULL, status INTEGER NOT NULL,
+            rested INTEGER NOT NULL",
+        lookups: &[("by_account", "account, seq")],
+    },
+    HistoryTable {
+        name: "order_cancels",
+        columns: "account BLOB NOT NULL, market INTEGER NOT NULL, nonce INTEGER NOT NULL,
+            remaining INTEGER NOT NULL, reason TEXT NOT NULL",
+        lookups: &[("by_order", "account, nonce")],
+    },
+    HistoryTable {
+        name: "deposits",
+        columns: "account BLOB NOT NULL, amount INTEGER NOT NULL, queue_index INTEGER NOT NULL",
+        lookups: &[("by_account", "account, seq")],
+    },
+    HistoryTable {
+        name: "funding_payments",
+        columns: "account BLOB NOT NULL, market INTEGER NOT NULL, position_size TEXT NOT NULL,
+            amount TEXT NOT NULL",
+        lookups: &[("by_account", "account, seq")],
+    },
+    // Per market, not per account, but reverted the same way.
+    HistoryTable {
+        name: "funding_accruals",
+        columns: "market INTEGER NOT NULL, price INTEGER NOT NULL,
+            price_timestamp_ms INTEGER NOT NULL, funding_index TEXT NOT NULL,
+            index_change TEXT NOT NULL, accrued_ms INTEGER NOT NULL",
+        lookups: &[("by_market", "market, seq")],
+    },
+    HistoryTable {
+        name: "trigger_orders",
+        columns: "account BLOB NOT NULL, market INTEGER NOT NULL, nonce INTEGER NOT NULL,
+            is_buy INTEGER NOT NULL, price INTEGER NOT NULL, size INTEGER NOT NULL,
+            reduce_only INTEGER NOT NULL",
+        lookups: &[("by_order", "account, nonce")],
+    },
 ];
 
-/// Every funding accrual: per market, not per account, but reverted the same way.
-pub const MARKET_TABLES: [&str; 1] = ["funding_accruals"];
-
-/// The tables and their indexes (part of the journal's schema). Signed 128-bit amounts are
-/// stored as decimal text: they need not fit SQLite's 64-bit integers.
-pub const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS orders (
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
-    batch_index INTEGER NOT NULL, account BLOB NOT NULL, market INTEGER NOT NULL,
-    nonce INTEGER NOT NULL, is_buy INTEGER NOT NULL, price INTEGER NOT NULL,
-    size INTEGER NOT NULL, tif INTEGER NOT NULL, reduce_only INTEGER NOT NULL,
-    status INTEGER NOT NULL, rested INTEGER NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account, seq);
-CREATE INDEX IF NOT EXISTS orders_by_batch ON orders (batch_index);
-CREATE INDEX IF NOT EXISTS orders_by_tx ON orders (tx_hash);
-CREATE TABLE IF NOT EXISTS order_cancels (
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
-    batch_index INTEGER NOT NULL, account BLOB NOT NULL, market INTEGER NOT NULL,
-    nonce INTEGER NOT NULL, remaining INTEGER NOT NULL, reason TEXT NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS order_cancels_by_order ON order_cancels (account, nonce);
-CREATE INDEX IF NOT EXISTS order_cancels_by_batch ON order_cancels (batch_index);
-CREATE INDEX IF NOT EXISTS order_cancels_by_tx ON order_cancels (tx_hash);
-CREATE TABLE IF NOT EXISTS deposits (
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
-    batch_index INTEGER NOT NULL, account BLOB NOT NULL, amount INTEGER NOT NULL,
-    queue_index INTEGER NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS deposits_by_account ON deposits (account, seq);
-CREATE INDEX IF NOT EXISTS deposits_by_batch ON deposits (batch_index);
-CREATE INDEX IF NOT EXISTS deposits_by_tx ON deposits (tx_hash);
+/// Indexes on tables defined elsewhere that the ledger's reads need.
+pub const EXTRA_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS withdrawals_by_account ON withdrawals (account);
-CREATE TABLE IF NOT EXISTS funding_payments (
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
-    batch_index INTEGER NOT NULL, account BLOB NOT NULL, market INTEGER NOT NULL,
-    position_size TEXT NOT NULL, amount TEXT NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS funding_payments_by_account ON funding_payments (account, seq);
-CREATE INDEX IF NOT EXISTS funding_payments_by_batch ON funding_payments (batch_index);
-CREATE INDEX IF NOT EXISTS funding_payments_by_tx ON funding_payments (tx_hash);
-CREATE TABLE IF NOT EXISTS funding_accruals (
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
-    batch_index INTEGER NOT NULL, market INTEGER NOT NULL, price INTEGER NOT NULL,
-    price_timestamp_ms INTEGER NOT NULL, funding_index TEXT NOT NULL,
-    index_change TEXT NOT NULL, accrued_ms INTEGER NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS funding_accruals_by_market ON funding_accruals (market, seq);
-CREATE INDEX IF NOT EXISTS funding_accruals_by_batch ON funding_accruals (batch_index);
-CREATE INDEX IF NOT EXISTS funding_accruals_by_tx ON funding_accruals (tx_hash);
-CREATE TABLE IF NOT EXISTS trigger_orders (
-    seq INTEGER NOT NULL, idx INTEGER NOT NULL, tx_hash BLOB NOT NULL,
-    batch_index INTEGER NOT NULL, account BLOB NOT NULL, market INTEGER NOT NULL,
-    nonce INTEGER NOT NULL, is_buy INTEGER NOT NULL, price INTEGER NOT NULL,
-    size INTEGER NOT NULL, reduce_only INTEGER NOT NULL,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX IF NOT EXISTS trigger_orders_by_order ON trigger_orders (account, nonce);
-CREATE INDEX IF NOT EXISTS trigger_orders_by_batch ON trigger_orders (batch_index);
-CREATE INDEX IF NOT EXISTS trigger_orders_by_tx ON trigger_orders (tx_hash);
 CREATE INDEX IF NOT EXISTS fills_by_maker_order ON fills (maker, maker_nonce);
 CREATE INDEX IF NOT EXISTS fills_by_taker_order ON fills (taker, taker_nonce);
 ";

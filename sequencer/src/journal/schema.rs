@@ -94,8 +94,7 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
-    conn.execute_batch(super::history::SCHEMA)?;
-    conn.execute_batch(super::ledger::SCHEMA)?;
+    conn.execute_batch(&super::history::schema())?;
     conn.execute_batch(super::withdrawal_events::SCHEMA)?;
     super::history::backfill(&mut conn)?;
     Ok(conn)

@@ -10,9 +10,6 @@ use TimeInForce::{Gtc, Ioc};
 use protocol::action::{IsolatedMargin, SetMarginMode};
 use protocol::engine::view::MarginMode;
 
-const TRADER: Address = Address([1; 20]);
-const OTHER: Address = Address([9; 20]);
-
 fn set_mode(sim: &mut Sim, market: u32, isolated: bool) -> Receipt {
     let m = SetMarginMode {
         signer: TRADER,
@@ -38,30 +35,14 @@ fn move_margin(sim: &mut Sim, market: u32, is_add: bool, usd: i128) -> Receipt {
     sim.act(Action::IsolatedMargin(m))
 }
 
-/// TRADER with 1,000 USD and a deep OTHER on TOY at 100.
-fn funded() -> Sim {
-    let mut sim = toy_sim(0, 0);
-    sim.deposit(TRADER, 1_000 * USD);
-    sim.deposit(OTHER, 100_000 * USD);
-    sim
-}
-
 /// `funded`, TOY isolated, and TRADER long 10 at 100 bought from OTHER's ask: the order
 /// drew IM 100 + taker fee 2 = 102 USD from cross, the fee left 100 USD of margin.
 fn isolated_long() -> Sim {
-    let mut sim = funded();
+    let mut sim = funded(1_000);
     expect(&set_mode(&mut sim, TOY, true), Status::Ok);
     expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
     expect(&sim.order(TRADER, TOY, true, P100, 10, Ioc), Status::Ok);
     sim
-}
-
-fn check(name: &str, r: &Receipt, status: Status, parts: &[&str]) {
-    assert_eq!(r.status, status, "{name}: {r:?}");
-    let detail = r.detail.as_deref().unwrap_or_default();
-    for part in parts {
-        assert!(detail.contains(part), "{name}: {detail:?} lacks {part:?}");
-    }
 }
 
 /// The isolated margin of TRADER in TOY (`None`: cross).
@@ -108,12 +89,12 @@ fn the_mode_changes_only_while_flat() {
         ),
     ];
     for &(name, setup, isolated, status, parts) in cases {
-        let mut sim = funded();
+        let mut sim = funded(1_000);
         setup(&mut sim);
         let r = set_mode(&mut sim, TOY, isolated);
         check(name, &r, status, parts);
     }
-    let mut sim = funded();
+    let mut sim = funded(1_000);
     check(
         "an unknown market",
         &set_mode(&mut sim, 77, true),
@@ -124,7 +105,7 @@ fn the_mode_changes_only_while_flat() {
 
 #[test]
 fn isolated_then_cross_again_leaves_no_leaf() {
-    let mut sim = funded();
+    let mut sim = funded(1_000);
     expect(&set_mode(&mut sim, TOY, true), Status::Ok);
     assert_eq!(margin(&mut sim), Some(0));
     assert_eq!(
@@ -159,7 +140,7 @@ fn opening_draws_the_initial_margin_and_the_fee_from_cross() {
 
 #[test]
 fn an_order_the_cross_account_cannot_back_is_refused_with_the_numbers() {
-    let mut sim = funded();
+    let mut sim = funded(1_000);
     expect(&set_mode(&mut sim, TOY, true), Status::Ok);
     expect(&sim.order(OTHER, TOY, false, P100, 200, Gtc), Status::Ok);
     // 100 TOY: IM 1,000 + fee 20 = 1,020 USD > 1,000.
@@ -221,7 +202,7 @@ fn margin_is_added_and_removed_within_the_rules() {
     );
     expect(&move_margin(&mut sim, TOY, false, 60), Status::Ok);
     assert_eq!(sim.collateral(TRADER), 898 * USD);
-    let mut sim = funded();
+    let mut sim = funded(1_000);
     check(
         "a cross position",
         &move_margin(&mut sim, TOY, true, 5),
@@ -271,7 +252,7 @@ fn an_isolated_liquidation_leaves_the_cross_account_untouched() {
         let mut sim = if isolated {
             isolated_long()
         } else {
-            let mut sim = funded();
+            let mut sim = funded(1_000);
             sim.order(OTHER, TOY, false, P100, 10, Gtc);
             sim.order(TRADER, TOY, true, P100, 10, Ioc);
             sim
@@ -306,7 +287,7 @@ fn an_isolated_liquidation_leaves_the_cross_account_untouched() {
 /// each beyond the per-transaction sweeps (what a deposit touches beyond its 2 paths).
 #[test]
 fn the_margin_actions_reach_their_bounds() {
-    let mut sim = funded();
+    let mut sim = funded(1_000);
     approve_bot(&mut sim, TRADER);
     sim.deposit(TRADER, USD);
     let sweeps = sim.last_touched - 2;

@@ -10,9 +10,6 @@ use TimeInForce::{Gtc, Ioc};
 use protocol::action::SetLeverage;
 use protocol::engine::keys::leverage_key;
 
-const TRADER: Address = Address([1; 20]);
-const OTHER: Address = Address([9; 20]);
-
 fn set_leverage(sim: &mut Sim, signer: Address, market: u32, leverage: u32) -> Receipt {
     let l = SetLeverage {
         signer,
@@ -23,23 +20,6 @@ fn set_leverage(sim: &mut Sim, signer: Address, market: u32, leverage: u32) -> R
         expires_at: sim.now,
     };
     sim.act(Action::SetLeverage(l))
-}
-
-/// A TOY market with TRADER holding `deposit` USD and a deep counterparty.
-fn funded(deposit: i128) -> Sim {
-    let mut sim = toy_sim(0, 0);
-    sim.deposit(TRADER, deposit * USD);
-    sim.deposit(OTHER, 100_000 * USD);
-    sim
-}
-
-/// Asserts the status and that the detail names every part.
-fn check(name: &str, r: &Receipt, status: Status, parts: &[&str]) {
-    assert_eq!(r.status, status, "{name}: {r:?}");
-    let detail = r.detail.as_deref().unwrap_or_default();
-    for part in parts {
-        assert!(detail.contains(part), "{name}: {detail:?} lacks {part:?}");
-    }
 }
 
 #[test]

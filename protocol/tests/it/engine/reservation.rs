@@ -27,9 +27,6 @@ type Placed = (bool, u64, u64, bool);
 /// (name, the trader's deposit in USD, setup on a fresh TOY market, order, expectation).
 type Case = (&'static str, i128, fn(&mut Sim, Address), Placed, Expect);
 
-const TRADER: Address = Address([1; 20]);
-const OTHER: Address = Address([9; 20]);
-
 /// Asserts that `r` is `expect`, naming the case.
 fn check_receipt(name: &str, r: &Receipt, expect: Expect) {
     match expect {

@@ -29,6 +29,20 @@ impl Types {
         self
     }
 
+    /// Every struct of an `encodeType` string (`Primary(…)Dep(…)…`).
+    pub fn from_encoded(encoded: &str) -> Self {
+        encoded
+            .split_inclusive(')')
+            .fold(Types::default(), |types, declaration| {
+                types.with(declaration)
+            })
+    }
+
+    /// The members of struct `name` as (type, name), or `None` when `name` is not a struct.
+    pub fn members(&self, name: &str) -> Option<&[(String, String)]> {
+        self.0.get(name).map(Vec::as_slice)
+    }
+
     /// EIP-712 `encodeType`: the primary type, then its dependencies sorted by name.
     pub fn encode_type(&self, primary: &str) -> String {
         let mut deps = std::collections::BTreeSet::new();
