@@ -6,10 +6,11 @@
 use super::typed_data::Types;
 use proptest::prelude::*;
 use protocol::action::{
-    Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, IsolatedMargin, Liquidate,
-    ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage, SetMarginMode,
-    SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, BulkModify,
+    Cancel, CancelAll, CancelByClientId, ClientOrder, ImpliedVolUpdate, IsolatedMargin, Liquidate,
+    ModifyItem, ModifyItems, ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel,
+    SetLeverage, SetMarginMode, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder,
+    Withdraw,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::signing::{
@@ -170,6 +171,31 @@ fn client_action() -> impl Strategy<Value = Action> {
                 })
             }
         ),
+        (
+            address(),
+            address(),
+            prop::collection::vec((any::<u32>(), any::<[u64; 3]>(), any::<u128>()), 1..=3),
+            any::<[u64; 2]>()
+        )
+            .prop_map(|(signer, account, items, n)| {
+                let items = items
+                    .into_iter()
+                    .map(|(market, m, client_id)| ModifyItem {
+                        market,
+                        order_nonce: m[0],
+                        client_id,
+                        price: m[1],
+                        size: m[2],
+                    })
+                    .collect();
+                Action::BulkModify(BulkModify {
+                    signer,
+                    account,
+                    items: ModifyItems(items),
+                    nonce: n[0],
+                    expires_at: n[1],
+                })
+            }),
     ]
 }
 
@@ -388,6 +414,7 @@ fn claimed_by(action: Action, signer: Address) -> Action {
         Action::SetLeverage(l) => Action::SetLeverage(SetLeverage { signer, ..l }),
         Action::SetMarginMode(m) => Action::SetMarginMode(SetMarginMode { signer, ..m }),
         Action::IsolatedMargin(m) => Action::IsolatedMargin(IsolatedMargin { signer, ..m }),
+        Action::BulkModify(b) => Action::BulkModify(BulkModify { signer, ..b }),
     }
 }
 
