@@ -107,14 +107,15 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
     // (name, items, status, detail parts, per item (price, size, kept priority) when
     // accepted, the maker a sell of 1 at 95 then meets first)
     type Done = &'static [(u64, u64, bool)];
-    let cases: Vec<(
-        &str,
+    type Row = (
+        &'static str,
         Vec<ModifyItem>,
         Status,
-        &[&str],
+        &'static [&'static str],
         Done,
         Option<Address>,
-    )> = vec![
+    );
+    let cases: Vec<Row> = vec![
         (
             "shrinking in place keeps A ahead of OTHER",
             vec![by_id(1, 0, 3)],
