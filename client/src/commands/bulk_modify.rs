@@ -66,7 +66,7 @@ fn parse_item(text: &str) -> Result<ItemArg, String> {
 }
 
 /// The open order an item names.
-fn find_order<'o>(open: &'o [AccountOrder], order: OrderRef) -> Result<&'o AccountOrder, String> {
+fn find_order(open: &[AccountOrder], order: OrderRef) -> Result<&AccountOrder, String> {
     let ids: Vec<u64> = open.iter().map(|o| o.nonce).collect();
     let found = match order {
         OrderRef::ClientId(c) => open
@@ -143,7 +143,7 @@ pub async fn modify_bulk(cli: &Cli, args: &ModifyBulkArgs) -> anyhow::Result<Out
     let open = seq.orders(&account, None).await?.orders;
     let orders = typed
         .iter()
-        .map(|t| find_order(&open, t.order).map(Clone::clone))
+        .map(|t| find_order(&open, t.order).cloned())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| UsageError(format!("{account} has {e}")))?;
     let markets = super::options::instruments_naming(
