@@ -16,8 +16,8 @@ pub use trading::{
     AgentApproveArgs, AgentCommand, AgentFor, AgentRevokeArgs, BenchArgs, BookArgs, CancelAllArgs,
     CancelArgs, CandlesArgs, DeadManClearArgs, DeadManCommand, DeadManSetArgs, ForceCommand,
     ForceWait, LeverageArgs, MarginCommand, MarginModeArg, MarginModeArgs, MarginMoveArgs,
-    ModifyArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs, TradesArgs, TxArgs, WatchArgs,
-    WithdrawArgs, WithdrawalArgs,
+    ModifyArgs, ModifyBulkArgs, OrderArgs, OrdersArgs, Side, SignerArg, TpSlArgs, TradesArgs,
+    TxArgs, WatchArgs, WithdrawArgs, WithdrawalArgs,
 };
 
 /// The settlement layer's default address (`vigil-contracts-mock --listen` default).
@@ -77,6 +77,10 @@ pub enum Command {
     /// Change an open order's price or size, keeping its id (`vigil modify 12 --price
     /// 50100`, or `--client-id N`); says whether it kept its time priority.
     Modify(ModifyArgs),
+    /// Change several open orders at once, all or nothing, in one signed action (`vigil
+    /// modify-bulk 12@50100 c7x0.5 13@49900x0.25`: id or c+client id, @ new price, x new
+    /// size); it never takes liquidity and says which orders kept their time priority.
+    ModifyBulk(ModifyBulkArgs),
     /// Show an account's open orders and waiting trigger orders: id, client id, market,
     /// side, price, size, filled, status, expiry.
     Orders(OrdersArgs),

@@ -8,7 +8,7 @@
 
 mod options;
 
-use crate::action::{Liquidate, Tx, Withdraw};
+use crate::action::{Action, Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
 use crate::codec::{Decode, Encode};
 use crate::engine::keys::{
@@ -92,6 +92,13 @@ pub enum Fault {
     /// of the account (the STF never does, Part 4 §26). Injected after a chunk with an
     /// accepted action of such an account.
     IsolatedSpill = 14,
+    /// Keeps a repriced order's time priority: puts an order that an accepted
+    /// `BulkModify` of the chunk moved to a new price at the front of its price level
+    /// (sequence 0), ahead of orders that were there first, as a sequencer that applied the
+    /// items as in-place rewrites would (the STF re-queues a moved order at the back of
+    /// its level, Part 4 §27). Injected after a chunk with such a `BulkModify`. (Codes 15
+    /// and 16 belong to the risk faults of another branch.)
+    BulkPriority = 17,
 }
 
 /// What a fault falsifies.
@@ -126,7 +133,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 14] = [
+    pub const TABLE: [FaultRow; 15] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -211,6 +218,12 @@ impl Fault {
             effect: "an isolated position's loss charged to the account's cross collateral",
             corrupts: Corrupts::State,
         },
+        FaultRow {
+            fault: Fault::BulkPriority,
+            name: "bulk-priority",
+            effect: "an order a bulk modify repriced put at the front of its new price level (time priority it had lost)",
+            corrupts: Corrupts::State,
+        },
     ];
 
     /// Every fault, in code order (the faults of [`Fault::TABLE`]).
@@ -224,9 +237,13 @@ impl Fault {
         all
     };
 
-    /// This fault's row of [`Fault::TABLE`] (rows are in code order, codes from 1).
+    /// This fault's row of [`Fault::TABLE`] (rows are in code order; codes may skip
+    /// numbers another branch holds).
     pub fn row(self) -> &'static FaultRow {
-        &Fault::TABLE[usize::from(self.code()) - 1]
+        Fault::TABLE
+            .iter()
+            .find(|row| row.fault == self)
+            .expect("every fault has its row")
     }
 
     pub fn name(self) -> &'static str {
@@ -358,7 +375,36 @@ pub fn corrupt<S: State>(
         Fault::OptionSettlementPrice => options::misprice_settlement(state, genesis),
         Fault::OptionMark => options::lower_implied_vol(state, genesis),
         Fault::IsolatedSpill => spill_isolated(state, txs, receipts),
+        Fault::BulkPriority => bulk_priority(state, txs, receipts),
     }
+}
+
+/// `BulkPriority`: the first order an accepted `BulkModify` of the chunk moved (a
+/// `modified` entry of its receipt without `kept_priority`) that still rests, and whose
+/// level's front slot is free, goes to the front of its price level.
+fn bulk_priority<S: State>(
+    state: &mut S,
+    txs: &[Tx],
+    receipts: &[Receipt],
+) -> Result<Option<String>, StateError> {
+    for (tx, receipt) in txs.iter().zip(receipts) {
+        let Tx::User { action } = tx else { continue };
+        let Action::BulkModify(b) = &action.action else {
+            continue;
+        };
+        if !receipt.status.is_ok() {
+            continue;
+        }
+        for m in receipt.modified.iter().filter(|m| !m.kept_priority) {
+            if let Some(price) = engine::steal_priority(state, &b.account, m.market, m.nonce)? {
+                return Ok(Some(format!(
+                    "put {}'s bulk-modified order {} in market {} at the front of its level {price}",
+                    b.account, m.nonce, m.market
+                )));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The accounts of the chunk's accepted user actions, in order (one per action).

@@ -3,7 +3,7 @@
 //! with [`Workload::with_agents`]) agent approvals, revocations, agent-signed actions,
 //! dead-man's switches, trigger orders and TP/SLs (signed by the account or its agent),
 //! and (with [`Workload::with_client_orders`]) the client-order kinds: good-till-time
-//! orders with client ids, cancels by client id and modifies, and (with
+//! orders with client ids, cancels by client id, modifies and bulk modifies, and (with
 //! [`Workload::with_leverage`]) leverage settings, in and out of range, and (opt-in,
 //! [`Workload::with_isolated`]) margin modes and isolated-margin moves.
 //!
@@ -11,11 +11,11 @@
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
 
 use crate::action::{
-    Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, Cancel,
-    CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, ImpliedVolUpdate,
-    IsolatedMargin, L1Message, Liquidate, ModifyOrder, NO_EXPIRY, Order, PriceUpdate, RevokeAgent,
-    ScheduleCancel, SetLeverage, SetMarginMode, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx,
-    Withdraw,
+    Action, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent, BulkModify,
+    Cancel, CancelAll, CancelByClientId, ClientOrder, DEAD_MAN_MIN_DELAY_MS, ImpliedVolUpdate,
+    IsolatedMargin, L1Message, Liquidate, ModifyItem, ModifyItems, ModifyOrder, NO_EXPIRY, Order,
+    PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage, SetMarginMode, TimeInForce, TpSl,
+    TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
@@ -583,7 +583,7 @@ impl Workload {
     /// One of the client-order kinds (`roll` in 0..30), as of `now_ms`: orders with a
     /// client id (sometimes none, sometimes one in use) resting until a few seconds or a
     /// minute ahead or until cancelled, cancels by client id and modifies (mostly of ids
-    /// placed before, found or not).
+    /// placed before, found or not), and (`roll` 27..30) bulk modifies.
     fn client_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
         let mut t = self.rng.below(self.traders.len() as u64) as usize;
         let mut client_id = u128::from(self.rng.below(CLIENT_IDS + 1));
@@ -632,6 +632,7 @@ impl Workload {
                 nonce,
                 expires_at: now_ms + 60_000,
             }),
+            27.. => self.bulk_modify(t, signer, nonce, now_ms),
             _ => {
                 let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
                 let o = self.random_order(t, m, nonce, now_ms + 60_000);
@@ -647,6 +648,76 @@ impl Workload {
             }
         };
         self.signed_by(&key, action)
+    }
+
+    /// A `BulkModify` of trader `t` signed by `signer`, as of `now_ms`: 1–3 items naming
+    /// orders the trader placed lately (by client id or by market and nonce; found, filled
+    /// or gone), each with a new price near the mark, a new size, or both.
+    fn bulk_modify(&mut self, t: usize, signer: Address, nonce: u64, now_ms: u64) -> Action {
+        // The trader's 8 latest client ids and orders: the likeliest to be still open.
+        let ids: Vec<u128> = self
+            .client_ids
+            .iter()
+            .rev()
+            .filter(|(owner, _)| *owner == t)
+            .take(8)
+            .map(|(_, id)| *id)
+            .collect();
+        let orders: Vec<(u32, u64)> = self
+            .placed
+            .iter()
+            .rev()
+            .filter(|(owner, _, _)| *owner == t)
+            .take(8)
+            .map(|(_, market, nonce)| (*market, *nonce))
+            .collect();
+        let count = 1 + self.rng.below(3);
+        let items = (0..count)
+            .map(|_| {
+                let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
+                let (market, order_nonce, client_id) = if !ids.is_empty() && self.rng.chance(40) {
+                    (0, 0, ids[self.rng.below(ids.len() as u64) as usize])
+                } else if !orders.is_empty() {
+                    let (market, nonce) = orders[self.rng.below(orders.len() as u64) as usize];
+                    (market, nonce, 0)
+                } else {
+                    (self.genesis.markets[m].id, nonce, 0)
+                };
+                let mi = self
+                    .genesis
+                    .markets
+                    .iter()
+                    .position(|p| p.id == market)
+                    .unwrap_or(m);
+                let params = self.genesis.markets[mi].clone();
+                let price = if self.rng.chance(25) {
+                    0
+                } else {
+                    self.near_mark(mi, -60, 121)
+                };
+                let size = if price != 0 && self.rng.chance(30) {
+                    0
+                } else {
+                    (1 + self.rng.below(50))
+                        * params.lot_size
+                        * 10u64.pow(params.size_decimals.saturating_sub(2) as u32)
+                };
+                ModifyItem {
+                    market,
+                    order_nonce,
+                    client_id,
+                    price,
+                    size,
+                }
+            })
+            .collect();
+        Action::BulkModify(BulkModify {
+            signer,
+            account: self.traders[t].address,
+            items: ModifyItems(items),
+            nonce,
+            expires_at: now_ms + 60_000,
+        })
     }
 
     /// A dead-man's switch time as of `now_ms`: mostly within a few seconds past the
@@ -795,7 +866,8 @@ impl Workload {
     /// before a crossing pair (`isolated-spill`), a small fill between traders 1 and 0
     /// (`bad-fill`, `skip-liquidation-check`, and `adl-misranked`, which needs positions to
     /// misrank), an index and an implied volatility for the first optioned market (the index
-    /// lists its series: `option-settlement-price`, `option-mark`); none for the others.
+    /// lists its series: `option-settlement-price`, `option-mark`), a bid moved by a
+    /// `BulkModify` (`bulk-priority`); none for the others.
     /// Each is signed with fresh nonces,
     /// so offering it again is harmless.
     pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Vec<Tx> {
@@ -815,6 +887,9 @@ impl Workload {
         }
         if fault == Fault::IsolatedSpill {
             return self.isolate_everywhere(now_ms);
+        }
+        if fault == Fault::BulkPriority {
+            return self.bid_then_bulk_move(now_ms);
         }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
@@ -862,6 +937,48 @@ impl Workload {
         };
         let key = self.traders[0].key.clone();
         vec![self.signed_by(&key, action)]
+    }
+
+    /// `bulk-priority`'s precondition: trader 0 rests a bid 2 % below the first market's
+    /// price, then a `BulkModify` moves it (by market and nonce) to 3 % below, to the back
+    /// of that level.
+    fn bid_then_bulk_move(&mut self, now_ms: u64) -> Vec<Tx> {
+        let market = self.genesis.markets[0].clone();
+        let (account, key) = (self.traders[0].address, self.traders[0].key.clone());
+        let below = |pct: u64| {
+            let p = self.prices[0] - self.prices[0] / 100 * pct;
+            (p / market.tick_size).max(1) * market.tick_size
+        };
+        let (bid_price, moved_price) = (below(2), below(3));
+        let size = market.lot_size * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        let bid_nonce = self.take_nonce(0);
+        let bid = Action::ClientOrder(ClientOrder {
+            signer: account,
+            account,
+            market: market.id,
+            is_buy: true,
+            price: bid_price,
+            size,
+            tif: TimeInForce::Gtc,
+            reduce_only: false,
+            client_id: 0,
+            nonce: bid_nonce,
+            expires_at: now_ms + 3_600_000,
+        });
+        let bulk = Action::BulkModify(BulkModify {
+            signer: account,
+            account,
+            items: ModifyItems(vec![ModifyItem {
+                market: market.id,
+                order_nonce: bid_nonce,
+                client_id: 0,
+                price: moved_price,
+                size: 0,
+            }]),
+            nonce: self.take_nonce(0),
+            expires_at: now_ms + 60_000,
+        });
+        vec![self.signed_by(&key, bid), self.signed_by(&key, bulk)]
     }
 
     /// A signed index (which lists the day's series, Part 8 §9) and a 60 % implied

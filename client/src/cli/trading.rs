@@ -118,6 +118,20 @@ pub struct ModifyArgs {
     pub agent_for: AgentFor,
 }
 
+/// `vigil modify-bulk ITEM...`: up to 16 open orders changed in one signed action.
+#[derive(Debug, Args)]
+pub struct ModifyBulkArgs {
+    /// `ORDER[@PRICE][xSIZE]`, one per order: ORDER is an order id or `c` and a client id
+    /// (`c7`), PRICE the new limit price in USD, SIZE the new unfilled size in whole base
+    /// units; at least one of them. `12@50100 c7x0.5 13@49900x0.25`.
+    #[arg(required = true, num_args = 1..=16, value_name = "ITEM")]
+    pub items: Vec<String>,
+    #[command(flatten)]
+    pub signer: SignerArg,
+    #[command(flatten)]
+    pub agent_for: AgentFor,
+}
+
 /// `vigil orders [--account A] [--market M]`.
 #[derive(Debug, Args)]
 pub struct OrdersArgs {

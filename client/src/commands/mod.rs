@@ -4,6 +4,7 @@
 
 mod agent;
 mod bench;
+mod bulk_modify;
 pub mod chaos;
 mod dead_man;
 pub mod demo;
@@ -136,6 +137,7 @@ async fn dispatch(cli: &Cli) -> anyhow::Result<Output> {
         Command::Cancel(args) => trade::cancel(cli, args).await,
         Command::CancelAll(args) => trade::cancel_all(cli, args).await,
         Command::Modify(args) => orders::modify(cli, args).await,
+        Command::ModifyBulk(args) => bulk_modify::modify_bulk(cli, args).await,
         Command::Orders(args) => orders::list(cli, args).await,
         Command::Agent(command) => agent::run(cli, command).await,
         Command::DeadMan(command) => dead_man::run(cli, command).await,

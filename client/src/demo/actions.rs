@@ -1,12 +1,14 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
 //! withdrawal, an agent approval, a dead-man's switch, a buy stop, a good-till-time bid
-//! a leverage setting, an implied volatility for BTC's options and an isolated margin mode. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
+//! a leverage setting, an implied volatility for BTC's options, an isolated margin mode and
+//! a bulk modify moving the bid. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
 //! unused nonce in its window), so a rerun never collides with an earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, ClientOrder, ImpliedVolUpdate, Order, PriceUpdate, ScheduleCancel,
-    SetLeverage, SetMarginMode, SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
+    Action, ApproveAgent, BulkModify, ClientOrder, ImpliedVolUpdate, ModifyItem, ModifyItems,
+    Order, PriceUpdate, ScheduleCancel, SetLeverage, SetMarginMode, SignedAction, TimeInForce,
+    TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -125,6 +127,25 @@ impl Terms {
         };
         Action::ClientOrder(ClientOrder::new(self.account, bid, client_id))
     }
+
+    /// A `BulkModify` moving the account's order tagged `client_id` (the good-till-time
+    /// bid) to 2 % below the demo price, to the back of that level (what the
+    /// `bulk-priority` fault puts at its front).
+    pub fn bulk_move(self, client_id: u128) -> Action {
+        Action::BulkModify(BulkModify {
+            signer: self.account,
+            account: self.account,
+            items: ModifyItems(vec![ModifyItem {
+                market: 0,
+                order_nonce: 0,
+                client_id,
+                price: BTC_PRICE - BTC_PRICE / 50,
+                size: 0,
+            }]),
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        })
+    }
 }
 
 /// Signs the demo's actions under one chain's domain.
@@ -236,6 +257,13 @@ impl Signer {
         let action = self
             .terms(key, nonce_offset)
             .gtt_bid(u128::from(nonce_offset));
+        self.sign(key, action)
+    }
+
+    /// `key`'s account moves its order tagged `client_id` 2 % below the demo price with a
+    /// bulk modify.
+    pub fn bulk_move(&self, key: &SigningKey, client_id: u128, nonce_offset: u64) -> SignedAction {
+        let action = self.terms(key, nonce_offset).bulk_move(client_id);
         self.sign(key, action)
     }
 }

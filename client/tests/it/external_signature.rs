@@ -10,7 +10,8 @@
 //! both again eth-account's bytes (vectors 9 and 11 of docs/PROTOCOL.md Part 2 §6.1), the
 //! dead-man's switch (14–15), the oracle's implied volatility for options (16), the
 //! client-order kinds signed by the account and by its agent (20–23) and the trigger
-//! orders (24–26), leverage settings (30–31), and margin modes and isolated margin (32–35).
+//! orders (24–26), leverage settings (30–31), margin modes and isolated margin (32–35) and
+//! a bulk modify (36).
 
 use protocol::action::{Action, Order, PriceUpdate, SignedAction, TimeInForce};
 use protocol::api::sequencer::TxAccepted;
@@ -46,6 +47,11 @@ const CLIENT_ORDER_JSON: &str = r#"{"type":"ClientOrder","message":{"signer":"0x
 const AGENT_CLIENT_ORDER_JSON: &str = r#"{"type":"ClientOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","market":1,"isBuy":true,"price":47000000000,"size":1000,"tif":0,"reduceOnly":false,"clientId":"21","nonce":21,"expiresAt":4102444800000},"signature":"0x5ac45f79aa3e08c5bd1779d4dce43b9fe2c4e5a9b00cc4773010abf583cd6a71707980a348edf67e038ec016d946b5ea779ba5577960b88f22baff6638c6a8fe1c"}"#;
 const AGENT_MODIFY_JSON: &str = r#"{"type":"ModifyOrder","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"21","price":47500000000,"size":500,"nonce":22,"expiresAt":18446744073709551615},"signature":"0xaf4bc7062cdc8d4aa0f0d3af9814519da976e4a177e13cb65c67d17ec6d6b38631f5808eabb6b5e67c07ce0c39dbcdba8665c6546662c10c0d8b85dd95e188de1c"}"#;
 const CANCEL_BY_CLIENT_ID_JSON: &str = r#"{"type":"CancelByClientId","message":{"signer":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","clientId":"170141183460469231731687303715884105733","nonce":23,"expiresAt":18446744073709551615},"signature":"0x012962716abc3561aaef5bb9fd04ac54533c4bffc8ebc6fc211791b70a5943a446411e9f7bd63aa00aa07c16e5e715942b47dcbcbef44526e12819a613efddbc1c"}"#;
+
+/// eth-account's `BulkModify` (vector 36, signed by the agent; `items` an EIP-712 array of
+/// `ModifyItem` structs): the account's devnet bid (order 1) to 48,500 by market and nonce,
+/// the agent's bid (client id 21) shrunk to 400 in place.
+const BULK_MODIFY_JSON: &str = r#"{"type":"BulkModify","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","items":[{"market":1,"orderNonce":1,"clientId":0,"price":48500000000,"size":0},{"market":0,"orderNonce":0,"clientId":21,"price":0,"size":400}],"nonce":36,"expiresAt":18446744073709551615},"signature":"0x0cc7100e87aacc5c01bb7c42160bc6adab7c1c630fcc875593099f02277e48c45edf6f2b8a7e644a5b41409c654f6779fa130048d4f5017cc51454fc3e2b5eca1b"}"#;
 
 /// eth-account's trigger orders and TP/SL: the account's stop-limit (vector 24), its
 /// agent's take-profit (25: `signer` names the agent) and the account's TP/SL (26):
@@ -169,6 +175,7 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
     assert_eq!(agent_bid, 3, "the agent's order is the account's order 3");
     dead_man_set_and_cleared(&m.sequencer_url, &seq, &account).await;
     client_orders_by_account_and_agent(&m.sequencer_url, &seq, &account).await;
+    bulk_modified(&m.sequencer_url, &seq, &account).await;
     triggers_filed(&m.sequencer_url, &seq, &account).await;
     leverage_set(&m.sequencer_url, &seq, &account).await;
     isolated_margin_moved(&m.sequencer_url, &seq, &account, &domain).await;
@@ -286,6 +293,37 @@ async fn client_orders_by_account_and_agent(
     let shown = agents_bid.map(|o| (o.price, o.remaining));
     assert_eq!(shown, Some((47_500_000_000, 500)), "{view:?}");
 }
+/// eth-account's bulk modify (vector 36), after the client orders: accepted for the
+/// account with the agent named; order 1 moved to 48,500 (to the back of that level), the
+/// agent's bid 21 shrunk to 400 in place; the read API shows both.
+async fn bulk_modified(sequencer_url: &str, seq: &SequencerClient, account: &Address) {
+    let agent: Address = AGENT.parse().expect("agent address");
+    let bulk = post_raw(sequencer_url, BULK_MODIFY_JSON).await;
+    assert_eq!(bulk.receipt.agent, Some(agent), "the agent signed");
+    let modified: Vec<_> = bulk
+        .receipt
+        .modified
+        .iter()
+        .map(|m| (m.market, m.nonce, m.price, m.size, m.kept_priority))
+        .collect();
+    assert_eq!(
+        modified,
+        vec![
+            (1, 1, 48_500_000_000, 5_000, false),
+            (1, 21, 47_500_000_000, 400, true)
+        ]
+    );
+    let view = seq.account(account).await.expect("account");
+    let shown = |nonce: u64| {
+        view.open_orders
+            .iter()
+            .find(|o| o.nonce == nonce)
+            .map(|o| (o.price, o.remaining))
+    };
+    assert_eq!(shown(1), Some((48_500_000_000, 5_000)), "{view:?}");
+    assert_eq!(shown(21), Some((47_500_000_000, 400)), "{view:?}");
+}
+
 /// eth-account's leverage settings: the agent's 3x in ETH-PERP (no ETH risk) is accepted
 /// and named on the receipt; the flat account's 5x in BTC-PERP is accepted too (HTTP 200,
 /// `ok`: with no orders or positions it needs no margin). The read API shows the account

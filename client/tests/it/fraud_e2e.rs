@@ -223,6 +223,7 @@ const END_TO_END: [(Fault, u64); Fault::TABLE.len()] = [
     (Fault::OptionSettlementPrice, 12),
     (Fault::OptionMark, 13),
     (Fault::IsolatedSpill, 14),
+    (Fault::BulkPriority, 17),
 ];
 
 #[test]
@@ -311,6 +312,12 @@ async fn option_mark_from_the_real_sequencer_is_proven_and_resequenced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolated_spill_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[13];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_priority_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[14];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

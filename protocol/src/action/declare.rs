@@ -28,6 +28,11 @@
 //! - One line per member, in type-string order: the Rust field and type, `as`, then the
 //!   member exactly as it stands in the type string (Solidity type and name). The order is
 //!   also the binary order; the EIP-712 name is the JSON name and the decoder's field name.
+//!   A Solidity type that is not an identifier (an array of structs) is written as a
+//!   string, `items: ModifyItems as "ModifyItem[]" items`, and the kind then names the
+//!   struct types it references after its hash, `includes "ModifyItem(…)"`: EIP-712's
+//!   `encodeType` appends them to the type string (`tests/it/tables.rs` checks the
+//!   included string is the struct's own, [`super::ModifyItem::TYPE_STRING`]).
 //!
 //! Generated, per kind: the struct (serde `camelCase`, unknown fields refused, every member
 //! through [`member`](super::member)), its [`ActionMessage`] impl (name, tag, type string,
@@ -70,13 +75,18 @@ pub trait ActionMessage: Sized {
 /// See the module documentation. Invoked once, in `action/mod.rs`, with every kind in tag
 /// order.
 macro_rules! declare_actions {
-    // The type string: `Name(type member,type member,…)`.
-    (@type_string $name:ident; $sol0:ident $member0:ident $(, $sol:ident $member:ident)*) => {
+    // The type string: `Name(type member,type member,…)`, then the struct types its
+    // members reference (EIP-712 `encodeType`), if any.
+    (@type_string $name:ident; $sol0:tt $member0:ident $(, $sol:tt $member:ident)*; $($includes:literal)?) => {
         concat!(
-            stringify!($name), "(", stringify!($sol0), " ", stringify!($member0),
-            $(",", stringify!($sol), " ", stringify!($member),)* ")"
+            stringify!($name), "(", declare_actions!(@sol $sol0), " ", stringify!($member0),
+            $(",", declare_actions!(@sol $sol), " ", stringify!($member),)* ")" $(, $includes)?
         )
     };
+    // A member's Solidity type: an identifier (`uint64`), or a string for one that is not
+    // (`"ModifyItem[]"`, an array of a struct type the kind `includes`).
+    (@sol $sol:ident) => { stringify!($sol) };
+    (@sol $sol:literal) => { $sol };
     // The claimed signer and nonce of message `$m`.
     (@signer_and_nonce $m:ident; oracle) => {{ let _ = $m; None }};
     (@signer_and_nonce $m:ident; $signer:ident $(for $account:ident)?) => {
@@ -89,12 +99,13 @@ macro_rules! declare_actions {
 
     ($(
         $(#[$doc:meta])*
-        $name:ident = $tag:literal, signer $signer:ident $(for $account:ident)?, hash $hash:literal {
-            $($field:ident: $ty:ty as $sol:ident $member:ident),+ $(,)?
+        $name:ident = $tag:literal, signer $signer:ident $(for $account:ident)?, hash $hash:literal
+            $(, includes $includes:literal)? {
+            $($field:ident: $ty:ty as $sol:tt $member:ident),+ $(,)?
         }
     )+) => {
         $(
-            #[doc = concat!("`", declare_actions!(@type_string $name; $($sol $member),+), "`")]
+            #[doc = concat!("`", declare_actions!(@type_string $name; $($sol $member),+; $($includes)?), "`")]
             #[doc = ""]
             $(#[$doc])*
             #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
@@ -110,7 +121,7 @@ macro_rules! declare_actions {
                 const KIND: $crate::action::ActionKind = $crate::action::ActionKind::$name;
                 const NAME: &'static str = stringify!($name);
                 const TYPE_STRING: &'static str =
-                    declare_actions!(@type_string $name; $($sol $member),+);
+                    declare_actions!(@type_string $name; $($sol $member),+; $($includes)?);
                 const TYPE_HASH: $crate::primitives::H256 = $crate::signing::h256($hash);
 
                 fn encode_members(&self, w: &mut $crate::codec::Writer) {
@@ -140,7 +151,7 @@ macro_rules! declare_actions {
                 assert!(
                     $crate::action::member::same_str(
                         <$ty as $crate::action::member::Member>::SOLIDITY,
-                        stringify!($sol),
+                        declare_actions!(@sol $sol),
                     ),
                     concat!(stringify!($name), ".", stringify!($field),
                         ": the declared Solidity type is not the one its Rust type encodes as"),

@@ -8,9 +8,9 @@
 
 use super::{
     Action, ActionKind, ActionMessage, AgentCancel, AgentCancelAll, AgentOrder,
-    AgentScheduleCancel, ApproveAgent, Cancel, CancelAll, CancelByClientId, ClientOrder,
-    ImpliedVolUpdate, IsolatedMargin, Liquidate, ModifyOrder, Order, PriceUpdate, RevokeAgent,
-    ScheduleCancel, SetLeverage, SetMarginMode, TpSl, TriggerOrder, Withdraw,
+    AgentScheduleCancel, ApproveAgent, BulkModify, Cancel, CancelAll, CancelByClientId,
+    ClientOrder, ImpliedVolUpdate, IsolatedMargin, Liquidate, ModifyOrder, Order, PriceUpdate,
+    RevokeAgent, ScheduleCancel, SetLeverage, SetMarginMode, TpSl, TriggerOrder, Withdraw,
 };
 use crate::engine::triggers::{TP_SL_CLOSE_PATHS, cancel_all_trigger_paths};
 use crate::primitives::H256;
@@ -183,8 +183,9 @@ fn set_leverage_bound(s: BoundSizes) -> usize {
 
 /// `SetMarginMode`: the approval leaf (signed by an agent), the nonce set, the position
 /// leaf, the account (its market list), and the probe of the account's trigger orders in
-/// the market (a `first_with_prefix` path): 5.
-const SET_MARGIN_MODE_BOUND: usize = 5;
+/// the market (a `first_with_prefix` path); when the probe finds one, the refusal reads the
+/// account's trigger count (`0x1c`) to name it: 6.
+const SET_MARGIN_MODE_BOUND: usize = 6;
 
 /// `IsolatedMargin`: the approval leaf, the nonce set and the account (3); an add reads
 /// the isolated position leaf and, for the cross order margin of §8, every other market's
@@ -192,6 +193,22 @@ const SET_MARGIN_MODE_BOUND: usize = 5;
 /// position, its market and its leverage leaf: 6 (more only when M < 2).
 fn isolated_margin_bound(s: BoundSizes) -> usize {
     (1 + 3 * s.markets).max(6)
+}
+
+/// Paths one `BulkModify` item touches beyond what the action shares: the order's
+/// client-id leaf, index leaf, old book leaf and old expiry entry, its new book leaf and
+/// new expiry entry (docs/PROTOCOL.md Part 4 §27).
+pub const BULK_MODIFY_ITEM_PATHS: usize = 6;
+
+/// `BulkModify`: the approval leaf (signed by an agent), the nonce set and the account
+/// (3); the order margin of §8 at the end, per market its position, market and leverage
+/// leaf (3·M), which also covers every item's own reads of its market; per market the
+/// items touched, the best-bid and best-ask probes of the crossing check and the mark
+/// sample (2·min(N, M)); per item [`BULK_MODIFY_ITEM_PATHS`] (N = `MAX_BULK_MODIFY_ITEMS`).
+/// No fills: an item never matches. Reached exactly by `tests/it/engine/bulk_modify.rs`.
+fn bulk_modify_bound(s: BoundSizes) -> usize {
+    let n = super::MAX_BULK_MODIFY_ITEMS;
+    3 + 3 * s.markets + 2 * n.min(s.markets) + n * BULK_MODIFY_ITEM_PATHS
 }
 
 impl ActionKind {
@@ -236,6 +253,9 @@ impl ActionKind {
         // forcible.
         ActionRow::of::<SetMarginMode>(Forcible::Never, |_| SET_MARGIN_MODE_BOUND),
         ActionRow::of::<IsolatedMargin>(Forcible::Never, isolated_margin_bound),
+        // Changes the account's resting orders only (the account can force Cancel /
+        // CancelAll to get out): not forcible.
+        ActionRow::of::<BulkModify>(Forcible::Never, bulk_modify_bound),
     ];
 
     pub fn row(self) -> &'static ActionRow {

@@ -1,6 +1,7 @@
 //! The user actions of DESIGN §2 (the EIP-712 primary types: the six original ones, the
 //! agent-key actions, the dead-man's switch, the client-order kinds and trigger orders of
-//! issue #16, the options' implied volatility and leverage), signed actions, L1 queue
+//! issue #16, the options' implied volatility, leverage, margin modes and bulk modify),
+//! signed actions, L1 queue
 //! messages and batch transactions, with their JSON wire format and canonical encoding.
 //!
 //! Each kind is one `declare_actions!` declaration below (see `declare.rs`): its members
@@ -14,13 +15,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[macro_use]
 mod declare;
+mod bulk;
 mod encoding;
 pub mod int;
 mod kind;
 pub mod member;
 
+pub use bulk::{MAX_BULK_MODIFY_ITEMS, ModifyItem, ModifyItems};
 pub use declare::ActionMessage;
-pub use kind::{ActionRow, BoundSizes, Forcible, NotForcible};
+pub use kind::{ActionRow, BULK_MODIFY_ITEM_PATHS, BoundSizes, Forcible, NotForcible};
 
 /// Time in force. The discriminants are the `tif` values wallets sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -382,6 +385,22 @@ declare_actions! {
         market: u32 as uint32 market,
         is_add: bool as bool isAdd,
         amount: u64 as uint64 amount,
+        nonce: u64 as uint64 nonce,
+        expires_at: u64 as uint64 expiresAt,
+    }
+
+    /// Changes up to 16 of `account`'s open perp orders in one action (issue #16), all or
+    /// nothing: each item names an order (by client id, or by market and order nonce) and
+    /// its new price and/or size (0 keeps one), with `ModifyOrder`'s rule for time
+    /// priority (kept when the price is unchanged and the size does not grow). The items
+    /// apply in order; the book it leaves may not cross (it never takes liquidity) and the
+    /// account's margin is checked once, at the end. `signer` is the account or one of
+    /// its agents. docs/PROTOCOL.md Part 4 §27.
+    BulkModify = 22, signer signer for account, hash "0x344a48535b09b18a15c7ce2832eb99f7c58b5538c48718a83011f17fc660121a",
+        includes "ModifyItem(uint32 market,uint64 orderNonce,uint128 clientId,uint64 price,uint64 size)" {
+        signer: Address as address signer,
+        account: Address as address account,
+        items: ModifyItems as "ModifyItem[]" items,
         nonce: u64 as uint64 nonce,
         expires_at: u64 as uint64 expiresAt,
     }

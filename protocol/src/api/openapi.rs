@@ -73,7 +73,9 @@ schema_of! {
          (docs/PROTOCOL.md, L1 messages).");
     Receipt => "Receipt", described_object(
         "What happened to a transaction: status (the engine's stable code), detail, fills, \
-         cancelled orders, the order's outcome, withdrawal_id, liquidation \
+         cancelled orders, the order's outcome, withdrawal_id, liquidation, and when \
+         present agent, dead_man, triggered, settled, and modified (a BulkModify's orders \
+         [{market, nonce, price, size, kept_priority}] in item order, Part 4 §27) \
          (docs/PROTOCOL.md Part 4, receipts).");
     AccountView => "AccountView", described_object(
         "An account at the current state: address, collateral, equity, initial and \

@@ -36,6 +36,11 @@ pub struct TxAccepted {
 ///
 /// Deserialized through [`BulkItemWire`] rather than serde's internally tagged enums: those
 /// buffer the entry first, and serde's buffer cannot hold the receipts' `i128` amounts.
+///
+/// Not boxed: the entries of one answer are built, serialized and dropped together, and
+/// nearly all are `Accepted` (a receipt), so a box would add an allocation per entry to
+/// save nothing.
+#[allow(clippy::large_enum_variant)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case", try_from = "BulkItemWire")]

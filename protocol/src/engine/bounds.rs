@@ -20,7 +20,7 @@
 //!   series it may list, with the listing leaf; C = `TRIGGER_FIRE_PER_UPDATE` trigger
 //!   orders fired)
 //! - TriggerOrder: 6; TpSl: 15; ImpliedVolUpdate: 1; SetLeverage: 4 + 3·M
-//! - SetMarginMode: 5; IsolatedMargin: max(1 + 3·M, 6) (docs/PROTOCOL.md Part 4 §26)
+//! - SetMarginMode: 6; IsolatedMargin: max(1 + 3·M, 6) (docs/PROTOCOL.md Part 4 §26)
 //! - ApproveAgent / RevokeAgent: 2; the agent kinds: their account kind's bound + 1
 //! - ScheduleCancel: 4; AgentScheduleCancel: 5
 //! - ClientOrder: Order + 3; CancelByClientId: 9; ModifyOrder: CancelByClientId + ClientOrder

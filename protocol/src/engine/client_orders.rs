@@ -52,7 +52,7 @@ pub(super) fn place<S: State>(
 /// The open order `account` tagged `client_id`, live at the batch timestamp: its market,
 /// book key and value. An order past its good-till-time that the sweep has not reached
 /// yet is as good as gone: `client_order_not_found`, saying when it expired.
-fn live_order<S: State>(
+pub(super) fn live_order<S: State>(
     st: &mut S,
     ctx: &BlockContext,
     account: &Address,

@@ -19,14 +19,15 @@
 //! `meta.total_collateral` counts the cross collateral and the isolated margins together,
 //! so moving money between them never changes it.
 
-use super::keys::account_triggers_prefix;
+use super::keys::{account_triggers_prefix, parse_trigger_index_key};
 use super::margin::{isolated_order_margin, order_margin};
 use super::matching::Taker;
 use super::math::{Overflow, add, fee, sub};
 use super::orders::is_stale;
 use super::receipt::{Receipt, Status};
-use super::records::{Account, MarketState, Position};
+use super::records::{Account, LEG_ORDER, MarketState, Position};
 use super::storage::{load_account, load_market, load_position, store_account, store_position};
+use super::triggers::waiting_count;
 use super::{BlockContext, Halt, reject, reject_with};
 use crate::action::{IsolatedMargin, Order, SetMarginMode};
 use crate::genesis::{Genesis, MarketParams};
@@ -186,18 +187,15 @@ pub(super) fn set_mode<S: State>(
     }
     let mut triggers = account_triggers_prefix(&m.account).to_vec();
     triggers.extend_from_slice(&m.market.to_be_bytes());
-    let has_trigger = st.first_with_prefix(&triggers)?.is_some();
-    if !pos.is_flat() || has_trigger {
+    let first_trigger = st.first_with_prefix(&triggers)?;
+    if !pos.is_flat() || first_trigger.is_some() {
+        let waiting = match &first_trigger {
+            Some((key, _)) => Some((waiting_count(st, &m.account)?, key)),
+            None => None,
+        };
         return reject_with(
             Status::MarginModeBusy,
-            format!(
-                "{} holds size {} with {} resting and {} trigger orders in {}; close the position and cancel its orders (vigil cancel-all), then set the mode",
-                m.account,
-                pos.size,
-                pos.open_orders,
-                if has_trigger { "some" } else { "no" },
-                params.symbol
-            ),
+            busy_detail(m, params, &pos, waiting),
         );
     }
     if pos.isolated.is_some_and(|margin| margin != 0) {
@@ -221,6 +219,39 @@ pub(super) fn set_mode<S: State>(
     store_position(st, &mut acct, m.market, &next)?;
     store_account(st, &acct)?;
     Ok(Receipt::ok())
+}
+
+/// What keeps `m` from changing the mode, and how to clear it: the position's size and
+/// resting orders in the market and, when a trigger order waits there, the account's count
+/// of them (the `0x1c` leaf counts all markets) and the first one's id here, with the
+/// commands that remove them.
+fn busy_detail(
+    m: &SetMarginMode,
+    params: &MarketParams,
+    pos: &Position,
+    waiting: Option<(u32, &crate::state::Key)>,
+) -> String {
+    let sym = &params.symbol;
+    let triggers = match waiting {
+        None => format!("no trigger order in {sym}"),
+        Some((count, key)) => {
+            let (_, nonce, leg) = parse_trigger_index_key(key);
+            let what = if leg == LEG_ORDER {
+                format!("trigger order {nonce}")
+            } else {
+                format!(
+                    "a TP/SL leg of {nonce} (`vigil tpsl {sym}` with neither price removes the pair)"
+                )
+            };
+            format!(
+                "{count} trigger order(s) waiting in all markets, in {sym} first {what}: `vigil cancel {nonce}` (or `vigil triggers` to list them)"
+            )
+        }
+    };
+    format!(
+        "{} holds size {} with {} resting order(s) in {sym} and {triggers}; close the position and cancel its orders (`vigil cancel-all` cancels every order and trigger order), then set the mode",
+        m.account, pos.size, pos.open_orders
+    )
 }
 
 /// `IsolatedMargin` (after the common checks): moves `amount` between the cross collateral

@@ -9,21 +9,25 @@
 //!
 //! Lowering the leverage is refused (`leverage_insufficient_margin`) when the account's
 //! equity would not cover its positions and open orders at the new rate (the order margin
-//! of `margin::order_margin`); raising it only lowers requirements and is never refused.
+//! of `margin::order_margin`), and (`leverage_isolated_margin_short`) when an isolated
+//! position in the market would fall below its initial margin with its resting orders (its
+//! margin is no part of the cross equity); raising it only lowers requirements and is
+//! never refused.
 //! docs/PROTOCOL.md Part 4 §22.
 
 use super::keys::leverage_key;
-use super::margin::order_margin;
+use super::margin::{isolated_order_margin, order_margin};
+use super::math::sub;
 use super::receipt::{Receipt, Status};
 use super::records::LeverageSetting;
-use super::storage::{load_account, read};
+use super::storage::{load_account, load_market, load_position, read};
 use super::{Halt, reject_with};
 use crate::action::SetLeverage;
 use crate::codec::Encode;
 use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::Address;
 use crate::state::{State, StateError};
-use crate::units::format_usdc_signed;
+use crate::units::{USDC_DECIMALS, format_decimal_wide, format_usdc_signed};
 
 /// The most leverage `params`' market allows: `⌊10000 / initial_margin_bps⌋` (genesis
 /// keeps the rate in 1..=10000, so this is at least 1).
@@ -106,6 +110,7 @@ pub(super) fn set<S: State>(
     }
     if l.leverage < before {
         check_margin_at(st, genesis, params, l)?;
+        check_isolated_at(st, genesis, params, l)?;
     }
     Ok(Receipt::ok())
 }
@@ -138,6 +143,42 @@ fn check_margin_at<S: State>(
             format_usdc_signed(m.required),
             format_usdc_signed(m.equity),
             max_leverage(params)
+        ),
+    )
+}
+
+/// An isolated position in the market is no part of the cross equity of
+/// [`check_margin_at`]: with the new leverage stored, its own margin and PnL must cover its
+/// initial margin with its resting orders (the check of `IsolatedMargin`'s removal). Reads
+/// the position, market and setting leaves the cross walk skipped for it: no new path.
+fn check_isolated_at<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    params: &MarketParams,
+    l: &SetLeverage,
+) -> Result<(), Halt> {
+    let pos = load_position(st, &l.account, l.market)?;
+    let Some(margin) = pos.isolated.filter(|_| !pos.is_flat()) else {
+        return Ok(());
+    };
+    let ms = load_market(st, l.market)?;
+    let m = isolated_order_margin(st, genesis, &l.account, (l.market, &pos, &ms))?;
+    if m.equity >= m.required {
+        return Ok(());
+    }
+    let short = sub(m.required, m.equity)?;
+    reject_with(
+        Status::LeverageIsolatedMarginShort,
+        format!(
+            "at {}x the isolated {} position needs {} USDC (initial margin with its resting orders), its equity is {} USDC (margin {} USDC with unrealized PnL and funding); add at least {} USDC first (`vigil margin add --market {} {}`) or keep a higher leverage",
+            l.leverage,
+            params.symbol,
+            format_usdc_signed(m.required),
+            format_usdc_signed(m.equity),
+            format_usdc_signed(margin),
+            format_usdc_signed(short),
+            params.symbol,
+            format_decimal_wide(short.unsigned_abs(), USDC_DECIMALS, 0).replace(',', ""),
         ),
     )
 }

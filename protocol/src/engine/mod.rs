@@ -9,7 +9,8 @@
 //! Map: `keys` (layout) → `records` (values) → `storage` (typed access) → `math`,
 //! `position`, `funding`, `margin` (the money rules) → `book`, `orders`, `matching`,
 //! `cancels`, `liquidation`, `transfers`, `oracle` (with `option_listing`), `option_vol`,
-//! `agents`, `dead_man`, `expiry`, `client_orders`, `triggers`, `leverage` (the actions) →
+//! `agents`, `dead_man`, `expiry`, `client_orders`, `bulk_modify`, `triggers`, `leverage`,
+//! `isolated` (the actions) →
 //! `invariants`, `view`
 //! (read-only). The normative description is docs/PROTOCOL.md Part 4.
 
@@ -18,6 +19,7 @@ mod backstop;
 mod book;
 pub mod bounds;
 pub mod breaker;
+mod bulk_modify;
 mod cancels;
 mod client_orders;
 pub mod dead_man;
@@ -63,7 +65,7 @@ pub use margin::AccountRisk;
 pub use option_liquidation::option_liquidation_paths;
 pub use receipt::{
     CancelReason, CancelledOrder, ClosedPosition, Deleveraged, Fill, LiquidationOutcome,
-    OptionSettlement, OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
+    ModifiedOrder, OptionSettlement, OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
 };
 
 use crate::action::{Action, L1Message, Tx};
@@ -291,7 +293,19 @@ pub(crate) fn fire_trigger_early<S: State>(
     Ok(None)
 }
 
-/// Runs `f`; on any rejection or storage error, restores the state as it was.
+/// Fault injection only (`protocol::fault`): puts the order `(owner, nonce)` in `market`
+/// at the front of its price level, the way a sequencer that let a `BulkModify`'s
+/// repriced order keep (or jump to) time priority would. Returns its price, or `None`
+/// when it no longer rests or the front slot is taken. Never reachable from `apply_tx`.
+pub(crate) fn steal_priority<S: State>(
+    state: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+) -> Result<Option<u64>, StateError> {
+    bulk_modify::steal_priority(state, owner, market, nonce)
+}
+
 /// Runs `f`; on any rejection or storage error, undoes its writes (the state's undo log,
 /// `crate::state`), so the state is as it was.
 fn atomically<S: State>(
@@ -569,6 +583,11 @@ fn apply_action<S: State>(
         Action::IsolatedMargin(m) => {
             by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
                 isolated::move_margin(st, genesis, ctx, m)
+            })
+        }
+        Action::BulkModify(b) => {
+            by_account_or_agent(st, ctx, signer, agent_call!(b, signer), |st| {
+                bulk_modify::apply(st, genesis, ctx, b)
             })
         }
     }

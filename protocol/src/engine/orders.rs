@@ -118,7 +118,7 @@ fn check_reservation<S: State>(
 /// The admission checks of an order on a perp market: known market, tick and lot, an
 /// oracle price, the band, staleness and the circuit breaker. Returns the market's terms
 /// and leaf.
-fn admit_perp<'g, S: State>(
+pub(super) fn admit_perp<'g, S: State>(
     st: &mut S,
     genesis: &'g Genesis,
     ctx: &BlockContext,

@@ -109,6 +109,9 @@ statuses! {
     NotIsolated = 70, "not_isolated", "the account's position in this market is in cross margin: set it to isolated (SetMarginMode) while it is flat first";
     IsolatedMarginShort = 71, "isolated_margin_short", "removing this much would leave the isolated position below its initial margin (with its resting orders) or its margin below zero";
     CrossMarginShort = 72, "cross_margin_short", "the cross account cannot spare this much for the isolated position: its collateral, or its equity above the initial margin of its cross positions and orders, is smaller";
+    BulkModifyItemCount = 74, "bulk_modify_item_count", "a BulkModify changes 1 to 16 orders";
+    BulkModifyItemInvalid = 75, "bulk_modify_item_invalid", "a BulkModify item names a perp order by clientId (market and orderNonce 0) or by market and orderNonce (clientId 0), and changes its price, its size or both";
+    LeverageIsolatedMarginShort = 73, "leverage_isolated_margin_short", "at the lower leverage the isolated position's margin (with its unrealized PnL) would not cover its initial margin with its resting orders: add margin to it first";
 }
 
 impl Status {
@@ -222,6 +225,18 @@ pub struct OptionSettlement {
     pub payout: i128,
 }
 
+/// One order a `BulkModify` changed (`Receipt::modified`, in item order): its id, its
+/// price and unfilled size now, and whether it kept its place in the queue (unchanged price,
+/// size not grown) or went to the back of its price level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModifiedOrder {
+    pub market: u32,
+    pub nonce: u64,
+    pub price: u64,
+    pub size: u64,
+    pub kept_priority: bool,
+}
+
 /// What became of the taker's order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderOutcome {
@@ -308,6 +323,10 @@ pub struct Receipt {
     /// settlement order (Part 8 §16). Omitted from JSON when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub settled: Vec<OptionSettlement>,
+    /// The orders a `BulkModify` changed, in item order (Part 4 §27). Omitted from JSON
+    /// when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modified: Vec<ModifiedOrder>,
 }
 
 impl Receipt {
@@ -328,6 +347,7 @@ impl Receipt {
             dead_man: vec![],
             triggered: vec![],
             settled: vec![],
+            modified: vec![],
         }
     }
 
@@ -397,12 +417,13 @@ fn encode_order_outcome(w: &mut Writer, order: &Option<OrderOutcome>) {
 
 impl Encode for Receipt {
     /// `status(2) ‖ fills ‖ cancelled ‖ order? ‖ withdrawal_id? ‖ liquidation? ‖ [agent] ‖
-    /// [dead_man] ‖ [triggered] ‖ [settled]`; lists carry a u32 count, options a 0/1 tag
-    /// byte. The trailing sections appear only when present, each behind its own tag byte
-    /// (`0x01 ‖ agent(20)`, then `0x02 ‖ count(4) ‖ account(20)…`, then `0x03 ‖ count(4) ‖
-    /// event…`, then `0x04 ‖ count(4) ‖ settlement…`), so receipts without them keep the
-    /// encoding they had before agents, dead-man's switches, trigger orders and option
-    /// settlements existed.
+    /// [dead_man] ‖ [triggered] ‖ [settled] ‖ [modified]`; lists carry a u32 count, options
+    /// a 0/1 tag byte. The trailing sections appear only when present, each behind its own
+    /// tag byte (`0x01 ‖ agent(20)`, then `0x02 ‖ count(4) ‖ account(20)…`, then `0x03 ‖
+    /// count(4) ‖ event…`, then `0x04 ‖ count(4) ‖ settlement…`, then `0x05 ‖ count(4) ‖
+    /// (market u32 ‖ nonce u64 ‖ price u64 ‖ size u64 ‖ kept_priority bool)…`), so receipts
+    /// without them keep the encoding they had before agents, dead-man's switches, trigger
+    /// orders, option settlements and bulk modifies existed.
     fn encode_to(&self, w: &mut Writer) {
         w.u16(self.status.number());
         w.u32(len_u32(self.fills.len()));
@@ -450,6 +471,13 @@ impl Encode for Receipt {
             for o in &self.settled {
                 w.address(&o.account).u32(o.series).i128(o.size);
                 w.u64(o.settlement_price).i128(o.payout);
+            }
+        }
+        if !self.modified.is_empty() {
+            w.u8(5).u32(len_u32(self.modified.len()));
+            for m in &self.modified {
+                w.u32(m.market).u64(m.nonce).u64(m.price).u64(m.size);
+                w.bool(m.kept_priority);
             }
         }
     }

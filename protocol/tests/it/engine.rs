@@ -6,6 +6,7 @@
 
 mod agents;
 mod breakers;
+mod bulk_modify;
 mod client_orders;
 mod common_checks;
 mod dead_man;

@@ -16,9 +16,7 @@
 use super::JournalError;
 use super::history::{HistoryTable, IncludedTx, Walk};
 use super::record::LogRecord;
-use protocol::action::{
-    Action, L1Message, ModifyOrder, NO_EXPIRY, Order, TimeInForce, TriggerOrder, Tx,
-};
+use protocol::action::{Action, L1Message, NO_EXPIRY, Order, TimeInForce, TriggerOrder, Tx};
 use protocol::api::history::Side;
 use protocol::codec::Decode;
 use protocol::engine::keys::{client_id_key, market_key, position_key};
@@ -500,8 +498,27 @@ pub fn insert(
             insert_trigger(tx, at, t)?;
         }
         (Some(Action::ModifyOrder(m)), _) => {
-            if let Some(target) = funding.modified {
-                insert_modify(tx, at, m, target, receipt)?;
+            if let Some((market, nonce)) = funding.modified {
+                let rested = receipt.order.as_ref().is_some_and(|r| r.resting > 0);
+                let entry = NextEntry {
+                    idx: 0,
+                    order: (m.account, market, nonce),
+                    price_size: (m.price, m.size),
+                    rested,
+                };
+                insert_next_entry(tx, at, &entry, receipt.status)?;
+            }
+        }
+        // Each order a bulk modify changed, named by its receipt, gets its next entry.
+        (Some(Action::BulkModify(b)), _) => {
+            for (idx, m) in receipt.modified.iter().enumerate() {
+                let entry = NextEntry {
+                    idx: idx as u64,
+                    order: (b.account, m.market, m.nonce),
+                    price_size: (m.price, m.size),
+                    rested: true,
+                };
+                insert_next_entry(tx, at, &entry, receipt.status)?;
             }
         }
         (
@@ -666,21 +683,30 @@ fn insert_order(
     Ok(())
 }
 
-/// A modify as the order's next entry: its new price and unfilled size, the side,
-/// reduce-only flag and time in force of the entry it replaces (a modify that moves the
-/// order re-places it as GTC, PROTOCOL.md Part 4 §20).
-fn insert_modify(
+/// One order's next entry after a modify (`ModifyOrder`, or an item of a `BulkModify`):
+/// row `idx` of the transaction, the order `(account, market, nonce)`, its new price and
+/// unfilled size, whether it rests.
+struct NextEntry {
+    idx: u64,
+    order: (Address, u32, u64),
+    price_size: (u64, u64),
+    rested: bool,
+}
+
+/// A modify as the order's next entry: its new price and unfilled size, the side and
+/// reduce-only flag of the entry it replaces, GTC (a modify that moves the order re-places
+/// it as GTC, PROTOCOL.md Part 4 §20; a bulk modify's moved order rests the same way, §27).
+fn insert_next_entry(
     tx: &Transaction<'_>,
     (seq, hash, batch_index): (u64, &H256, u64),
-    m: &ModifyOrder,
-    (market, nonce): (u32, u64),
-    receipt: &Receipt,
+    e: &NextEntry,
+    status: Status,
 ) -> Result<(), JournalError> {
-    let rested = receipt.order.as_ref().is_some_and(|r| r.resting > 0);
+    let (account, market, nonce) = e.order;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO orders (seq, idx, tx_hash, batch_index, account, market, nonce,
              is_buy, price, size, tif, reduce_only, status, rested)
-         SELECT ?1, 0, ?2, ?3, account, market, nonce, is_buy, ?7, ?8, ?9, reduce_only, ?10, ?11
+         SELECT ?1, ?12, ?2, ?3, account, market, nonce, is_buy, ?7, ?8, ?9, reduce_only, ?10, ?11
          FROM orders WHERE account = ?4 AND market = ?5 AND nonce = ?6 AND seq < ?1
          ORDER BY seq DESC LIMIT 1",
     )?
@@ -688,14 +714,15 @@ fn insert_modify(
         seq,
         hash.0,
         batch_index,
-        m.account.0,
+        account.0,
         market,
         nonce,
-        m.price,
-        m.size,
+        e.price_size.0,
+        e.price_size.1,
         TimeInForce::Gtc as u8,
-        receipt.status.number(),
-        rested
+        status.number(),
+        e.rested,
+        e.idx
     ])?;
     Ok(())
 }

@@ -256,6 +256,10 @@ impl Story {
                 "alice puts ETH in isolated margin",
                 s.isolate(&self.alice, 2, 9),
             ),
+            (
+                "alice moves her bid to 49,000 with a bulk modify",
+                s.bulk_move(&self.alice, 7, 10),
+            ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();
         // One request, so all of them land in one batch: the batch the fault is armed for.

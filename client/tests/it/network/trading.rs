@@ -89,6 +89,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             gtt_bid(net, 3, 2),
             buy_stop(net, 3, 3),
             set_leverage(net, 2, 4),
+            bulk_move(net, 3, 6),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -105,7 +106,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1],
         "the three trades fill"
     );
     acked
@@ -135,6 +136,12 @@ fn approve_agent(net: &Network, trader: usize, agent: usize, nonce: u64) -> Sign
 /// expires honestly).
 fn gtt_bid(net: &Network, trader: usize, nonce: u64) -> SignedAction {
     signed(net, trader, terms(net, trader, nonce).gtt_bid(1))
+}
+
+/// `trader` moves its good-till-time bid (client id 1) 2 % below the market with a bulk
+/// modify (what `bulk-priority` puts back at the front of its level).
+fn bulk_move(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    signed(net, trader, terms(net, trader, nonce).bulk_move(1))
 }
 
 /// `trader` sets its dead-man's switch far in the future (it never fires honestly).

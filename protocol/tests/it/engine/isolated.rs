@@ -35,6 +35,24 @@ fn move_margin(sim: &mut Sim, market: u32, is_add: bool, usd: i128) -> Receipt {
     sim.act(Action::IsolatedMargin(m))
 }
 
+/// A buy stop-market trigger order of 1 TOY at 120 for TRADER, signed by `signer`.
+fn stop(sim: &mut Sim, signer: Address) -> Receipt {
+    let t = protocol::action::TriggerOrder {
+        signer,
+        account: TRADER,
+        market: TOY,
+        is_buy: true,
+        kind: protocol::action::TriggerKind::StopMarket,
+        trigger_price: 120_000_000,
+        price: 0,
+        size: 1,
+        reduce_only: false,
+        nonce: sim.next_nonce(),
+        expires_at: sim.now,
+    };
+    sim.act(Action::TriggerOrder(t))
+}
+
 /// `funded`, TOY isolated, and TRADER long 10 at 100 bought from OTHER's ask: the order
 /// drew IM 100 + taker fee 2 = 102 USD from cross, the fee left 100 USD of margin.
 fn isolated_long() -> Sim {
@@ -75,6 +93,21 @@ fn the_mode_changes_only_while_flat() {
             true,
             Status::MarginModeBusy,
             &["size 2"],
+        ),
+        (
+            "a trigger order: its count, id and the commands",
+            |sim| {
+                stop(sim, TRADER);
+            },
+            true,
+            Status::MarginModeBusy,
+            &[
+                "0 resting",
+                "1 trigger order(s) waiting in all markets",
+                "trigger order 1",
+                "`vigil cancel 1`",
+                "vigil cancel-all",
+            ],
         ),
         (
             "an isolated position back to cross",
@@ -282,7 +315,8 @@ fn an_isolated_liquidation_leaves_the_cross_account_untouched() {
     }
 }
 
-/// The bounds of Part 4 §14 are reached: an agent's `SetMarginMode` touches its 5 paths,
+/// The bounds of Part 4 §14 are reached: an agent's `SetMarginMode` touches 5 paths, 6
+/// when a trigger order refuses it (the count leaf too),
 /// and an add with the cross account in the other market touches `1 + 3·M` (M = 2 here),
 /// each beyond the per-transaction sweeps (what a deposit touches beyond its 2 paths).
 #[test]
@@ -299,8 +333,20 @@ fn the_margin_actions_reach_their_bounds() {
         nonce: sim.next_nonce(),
         expires_at: sim.now,
     };
-    expect(&sim.act(Action::SetMarginMode(by_bot)), Status::Ok);
+    expect(&sim.act(Action::SetMarginMode(by_bot.clone())), Status::Ok);
     assert_eq!(sim.last_touched, sweeps + 5);
+    // Refused for a trigger order in the market: the count leaf too, 6 (then undone).
+    expect(&stop(&mut sim, BOT), Status::Ok);
+    let refused = SetMarginMode {
+        isolated: false,
+        nonce: sim.next_nonce(),
+        ..by_bot
+    };
+    expect(
+        &sim.act(Action::SetMarginMode(refused)),
+        Status::MarginModeBusy,
+    );
+    assert_eq!(sim.last_touched, sweeps + 6);
     // A cross BTC position, then an isolated TOY one.
     sim.price(BTC, 50_000_000_000);
     sim.order(OTHER, BTC, false, 50_000_000_000, 10, Gtc);

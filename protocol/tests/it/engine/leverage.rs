@@ -3,7 +3,8 @@
 //! signed by the account or its agent; new risk (a taker fill that increases risk, a
 //! resting order, a withdrawal) is then held to the rate `max(IM, ⌈10000 / L⌉)`; lowering
 //! it is refused while the account's equity would not cover its positions and orders at
-//! the new rate; the maximum is stored as no leaf. All on TOY (whole units, mark 100 USD).
+//! the new rate, or while an isolated position's own margin would not cover it; the
+//! maximum is stored as no leaf. All on TOY (whole units, mark 100 USD).
 
 use super::*;
 use TimeInForce::{Gtc, Ioc};
@@ -183,6 +184,73 @@ fn lowering_leverage_needs_margin_at_the_new_rate_raising_never_does() {
         Status::LeverageInsufficientMargin,
         &["available 98.000000 USDC"],
     );
+}
+
+#[test]
+fn lowering_leverage_checks_an_isolated_position_on_its_own_margin() {
+    // TOY isolated, long 10 at 100 on 1,000 USD: the order drew IM 100 + fee 2 from cross
+    // and the fee left 100 of margin; the cross account (898 USD, nothing open) is fine at
+    // any leverage, so only the isolated check can refuse.
+    let isolated_long = |extra_margin: i128| {
+        let mut sim = funded(1_000);
+        let mode = protocol::action::SetMarginMode {
+            signer: TRADER,
+            account: TRADER,
+            market: TOY,
+            isolated: true,
+            nonce: sim.next_nonce(),
+            expires_at: sim.now,
+        };
+        expect(&sim.act(Action::SetMarginMode(mode)), Status::Ok);
+        expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
+        expect(&sim.order(TRADER, TOY, true, P100, 10, Ioc), Status::Ok);
+        if extra_margin > 0 {
+            let add = protocol::action::IsolatedMargin {
+                signer: TRADER,
+                account: TRADER,
+                market: TOY,
+                is_add: true,
+                amount: (extra_margin * USD) as u64,
+                nonce: sim.next_nonce(),
+                expires_at: sim.now,
+            };
+            expect(&sim.act(Action::IsolatedMargin(add)), Status::Ok);
+        }
+        sim
+    };
+    // (name, extra margin USD, leverage, status, detail parts)
+    let cases: &[(&str, i128, u32, Status, &[&str])] = &[
+        (
+            "5x needs 200 of the position's 100",
+            0,
+            5,
+            Status::LeverageIsolatedMarginShort,
+            &[
+                "at 5x the isolated TOY-PERP position needs 200.000000 USDC",
+                "its equity is 100.000000 USDC",
+                "add at least 100.000000 USDC",
+                "`vigil margin add --market TOY-PERP 100`",
+            ],
+        ),
+        // ⌈10000 / 9⌉ = 1112 bps of 1,000 USD: 111.20 > 100.
+        (
+            "9x needs 111.20",
+            0,
+            9,
+            Status::LeverageIsolatedMarginShort,
+            &[
+                "needs 111.200000 USDC",
+                "vigil margin add --market TOY-PERP 11.2`",
+            ],
+        ),
+        ("5x after adding 100", 100, 5, Status::Ok, &[]),
+        ("10x is the maximum: never refused", 0, 10, Status::Ok, &[]),
+    ];
+    for &(name, extra, leverage, status, parts) in cases {
+        let mut sim = isolated_long(extra);
+        let r = set_leverage(&mut sim, TRADER, TOY, leverage);
+        check(name, &r, status, parts);
+    }
 }
 
 #[test]

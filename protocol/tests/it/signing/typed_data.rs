@@ -3,7 +3,8 @@
 //! from JSON values and hashes it in one go. It shares nothing with `protocol::signing`
 //! except keccak256, so agreement between the two means something.
 //!
-//! Supported member types: `string`, `address`, `bool`, `uintN`, and named structs.
+//! Supported member types: `string`, `address`, `bool`, `uintN`, named structs and arrays
+//! of any of these (`T[]`).
 
 use protocol::keccak256;
 use serde_json::Value;
@@ -14,8 +15,20 @@ use std::collections::BTreeMap;
 pub struct Types(BTreeMap<String, Vec<(String, String)>>);
 
 impl Types {
-    /// Adds one struct from its own `Name(type name,…)` declaration (no dependencies).
-    pub fn with(mut self, declaration: &str) -> Self {
+    /// Adds every struct of an `encodeType` string, `Name(type name,…)` declarations one
+    /// after the other (a primary type followed by the types it references).
+    pub fn with(mut self, declarations: &str) -> Self {
+        let mut rest = declarations;
+        while let Some(end) = rest.find(')') {
+            self = self.with_one(&rest[..=end]);
+            rest = &rest[end + 1..];
+        }
+        assert!(rest.is_empty(), "trailing {rest:?} after the declarations");
+        self
+    }
+
+    /// Adds one struct from its own `Name(type name,…)` declaration.
+    fn with_one(mut self, declaration: &str) -> Self {
         let (name, rest) = declaration.split_once('(').expect("declaration has '('");
         let body = rest.strip_suffix(')').expect("declaration ends with ')'");
         let members = body
@@ -27,15 +40,6 @@ impl Types {
             .collect();
         self.0.insert(name.to_string(), members);
         self
-    }
-
-    /// Every struct of an `encodeType` string (`Primary(…)Dep(…)…`).
-    pub fn from_encoded(encoded: &str) -> Self {
-        encoded
-            .split_inclusive(')')
-            .fold(Types::default(), |types, declaration| {
-                types.with(declaration)
-            })
     }
 
     /// The members of struct `name` as (type, name), or `None` when `name` is not a struct.
@@ -65,7 +69,7 @@ impl Types {
             return;
         }
         for (ty, _) in &self.0[name] {
-            self.collect_deps(ty, found);
+            self.collect_deps(ty.trim_end_matches("[]"), found);
         }
     }
 
@@ -86,6 +90,14 @@ impl Types {
     }
 
     fn encode_value(&self, ty: &str, value: &Value) -> [u8; 32] {
+        if let Some(element) = ty.strip_suffix("[]") {
+            let items = value.as_array().expect("an array member is a JSON array");
+            let words: Vec<u8> = items
+                .iter()
+                .flat_map(|v| self.encode_value(element, v))
+                .collect();
+            return keccak256(&words).0;
+        }
         if self.0.contains_key(ty) {
             return self.hash_struct(ty, value);
         }

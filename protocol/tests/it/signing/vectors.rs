@@ -254,6 +254,17 @@ pub const VECTORS: &[Vector] = &[
         digest: "0xbeff844b05fdcab285621317363b8ef21acada26eaae49d3440e63e63d7dbb01",
         signature: "0x4a56721db399017613c8dd3f3d904f100b8e890d741046ce4e0df0d4035e8fe36ff6870b7ad049f1e16822507df342df131581b546beb09961dd40d01c99c0111b",
     },
+    // Vector 36, a bulk modify (issue #16, Part 4 §27): the account's agent moves the
+    // account's devnet bid (order 1, by market and nonce) to 48,500 and shrinks the agent's
+    // bid (client id 21) in place. `items` is an EIP-712 array of `ModifyItem` structs.
+    // The client's `external_signature` test posts it to a devnet.
+    Vector {
+        key: AGENT_KEY,
+        action: r#"{"type":"BulkModify","message":{"signer":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826","account":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","items":[{"market":1,"orderNonce":1,"clientId":0,"price":48500000000,"size":0},{"market":0,"orderNonce":0,"clientId":21,"price":0,"size":400}],"nonce":36,"expiresAt":18446744073709551615}}"#,
+        struct_hash: "0xb5192ad75fa52022c89b5c6b6fdb39d48c6a44e8fdea33caf3aa0f78e5e6a710",
+        digest: "0x7f9d59bbb0a081ef46a2c378a98059f7d3749d8dbcdc16b69e65e7dfdd58da6d",
+        signature: "0x0cc7100e87aacc5c01bb7c42160bc6adab7c1c630fcc875593099f02277e48c45edf6f2b8a7e644a5b41409c654f6779fa130048d4f5017cc51454fc3e2b5eca1b",
+    },
     // The options' implied volatility (issue #20), signed by the devnet's oracle signer 0
     // (the key of keccak256("vigil devnet oracle"), Part 4 §12). The client's
     // `external_signature` test posts it to a devnet.

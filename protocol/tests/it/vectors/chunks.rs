@@ -28,7 +28,12 @@ use world::{TRADER_NAMES, TRADER_SEED, World};
 /// Statuses no transaction can produce, with the reason (printed in the file). None:
 /// `queue_index_mismatch` is reached by the chunk executor (a settlement layer never
 /// accepts such a batch, see the `l1_queue` case), and the two below need another genesis.
-const UNREACHABLE: &[(Status, &str)] = &[];
+const UNREACHABLE: &[(Status, &str)] = &[(
+    Status::BulkModifyItemCount,
+    "a BulkModify with no item or more than 16 does not decode (binary or JSON), so no \
+     transaction of a chunk can carry one; the STF checks the count again for actions built \
+     in memory",
+)];
 
 /// Statuses the devnet genesis cannot produce, with the reason; their cases run on a
 /// variant of it (named in the file's `geneses`).

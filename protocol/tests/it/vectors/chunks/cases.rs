@@ -101,6 +101,7 @@ pub fn all() -> Vec<Case> {
         options::option_liquidation(),
         margin::margin_trigger_lifecycle(),
         isolated::isolated_margin(),
+        toolkit::toolkit_bulk_modify(),
     ]
 }
 

@@ -3,11 +3,12 @@
 //! market is not isolated; carol buys 0.1 BTC from bob, which draws its initial margin and
 //! fee from her cross collateral; an add beyond what cross spares and a removal below the
 //! initial margin are refused, an add and its removal pass; carol cannot go back to cross
-//! while she holds the position.
+//! while she holds the position, nor lower her leverage to 5x, which her isolated margin
+//! does not cover (Part 4 §22 step 5).
 
 use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
 use super::{BTC_50K, Case, alice_long, btc_world};
-use protocol::action::{Action, IsolatedMargin, SetMarginMode, TimeInForce, Tx};
+use protocol::action::{Action, IsolatedMargin, SetLeverage, SetMarginMode, TimeInForce, Tx};
 use protocol::engine::Status;
 
 fn mode(w: &mut World, trader: usize, isolated: bool) -> Tx {
@@ -37,6 +38,19 @@ fn margin(w: &mut World, trader: usize, is_add: bool, usd: u64) -> Tx {
     w.sign(trader, action)
 }
 
+fn leverage(w: &mut World, trader: usize, leverage: u32) -> Tx {
+    let account = w.address(trader);
+    let action = Action::SetLeverage(SetLeverage {
+        signer: account,
+        account,
+        market: BTC,
+        leverage,
+        nonce: w.nonce(trader),
+        expires_at: w.expires_at(),
+    });
+    w.sign(trader, action)
+}
+
 pub fn isolated_margin() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL], 10_000 * USD);
     alice_long(&mut w, BTC_UNIT);
@@ -47,7 +61,8 @@ pub fn isolated_margin() -> Case {
         "isolated margin: alice (long 1 BTC in cross) cannot isolate BTC; carol (flat) \
          can, adds nothing without a position, buys 0.1 BTC drawing 500 USD of initial \
          margin and the 2.5 USD fee from cross, is refused an add beyond cross and a \
-         removal below initial margin, adds and removes 100, and cannot go back to cross",
+         removal below initial margin, adds and removes 100, and cannot go back to cross \
+         nor lower her leverage to 5x (her isolated margin covers 10x only)",
     );
     let txs = [
         (
@@ -100,6 +115,11 @@ pub fn isolated_margin() -> Case {
             mode(&mut w, CAROL, false),
             Status::MarginModeBusy,
             "carol holds 0.1 BTC",
+        ),
+        (
+            leverage(&mut w, CAROL, 5),
+            Status::LeverageIsolatedMarginShort,
+            "5x needs 1,000 USD of initial margin; the isolated position holds 500",
         ),
     ];
     for (tx, status, why) in txs {

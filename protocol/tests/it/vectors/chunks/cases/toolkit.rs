@@ -7,7 +7,8 @@
 use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
 use super::{BTC_50K, Case, MILLION_USD, btc_world};
 use protocol::action::{
-    Action, CancelByClientId, ClientOrder, ModifyOrder, NO_EXPIRY, TimeInForce, Tx,
+    Action, BulkModify, CancelByClientId, ClientOrder, ModifyItem, ModifyItems, ModifyOrder,
+    NO_EXPIRY, TimeInForce, Tx,
 };
 use protocol::engine::Status;
 
@@ -86,5 +87,88 @@ pub fn toolkit_client_orders() -> Case {
     case.push(Status::ClientOrderNotFound, why, unknown);
     let gone = cancel(&mut w, BOB, 7);
     case.push(Status::Ok, "bob cancels order 7 by its client id", gone);
+    case
+}
+
+/// A `BulkModify` of bob's asks, by client id.
+fn bulk(w: &mut World, trader: usize, items: Vec<ModifyItem>) -> Tx {
+    let account = w.address(trader);
+    let action = Action::BulkModify(BulkModify {
+        signer: account,
+        account,
+        items: ModifyItems(items),
+        nonce: w.nonce(trader),
+        expires_at: w.expires_at(),
+    });
+    w.sign(trader, action)
+}
+
+fn item(client_id: u128, price: u64, size: u64) -> ModifyItem {
+    ModifyItem {
+        market: 0,
+        order_nonce: 0,
+        client_id,
+        price,
+        size,
+    }
+}
+
+/// The `toolkit_bulk_modify` case (Part 4 §27): bob's asks 7 (50,100) and 8 (50,200), carol's
+/// bid at 49,900. One action moves ask 7 to 50,050 and halves ask 8 in place; an item naming
+/// its order both ways, a move of ask 7 onto carol's bid (the book would cross) and an
+/// unknown client id are each refused whole.
+pub fn toolkit_bulk_modify() -> Case {
+    let mut w = btc_world(&[ALICE, BOB, CAROL], MILLION_USD);
+    let seven = ask(&mut w, BOB, (BTC_50K + 100 * USD, 7), NO_EXPIRY);
+    let eight = ask(&mut w, BOB, (BTC_50K + 200 * USD, 8), NO_EXPIRY);
+    let bid = w.order_tx(
+        CAROL,
+        BTC,
+        true,
+        BTC_50K - 100 * USD,
+        BTC_UNIT,
+        TimeInForce::Gtc,
+    );
+    w.setup([seven, eight, bid]);
+    w.now += 10;
+    let mut case = Case::start(
+        &w,
+        "toolkit_bulk_modify",
+        "bulk modify: bob moves ask 7 to 50,050 and halves ask 8 in place in one action; an \
+         item with a client id and an order nonce, a move onto carol's 49,900 bid (a crossed \
+         book) and an unknown client id are each refused whole",
+    );
+    let txs = [
+        (
+            vec![item(7, BTC_50K + 50 * USD, 0), item(8, 0, BTC_UNIT / 2)],
+            Status::Ok,
+            "ask 7 to 50,050 (a new place), ask 8 halved (priority kept)",
+        ),
+        (
+            vec![ModifyItem {
+                order_nonce: 1,
+                ..item(7, BTC_50K + 60 * USD, 0)
+            }],
+            Status::BulkModifyItemInvalid,
+            "a client id and an order nonce in one item",
+        ),
+        (
+            vec![
+                item(8, BTC_50K + 300 * USD, 0),
+                item(7, BTC_50K - 100 * USD, 0),
+            ],
+            Status::PostOnlyWouldCross,
+            "ask 7 onto carol's bid: the book would cross, so ask 8 stays too",
+        ),
+        (
+            vec![item(7, BTC_50K + 70 * USD, 0), item(99, BTC_50K, 0)],
+            Status::ClientOrderNotFound,
+            "item 2 names no order: item 1 is undone",
+        ),
+    ];
+    for (items, status, why) in txs {
+        let tx = bulk(&mut w, BOB, items);
+        case.push(status, why, tx);
+    }
     case
 }

@@ -1,0 +1,328 @@
+//! `BulkModify` (issue #16, docs/PROTOCOL.md Part 4 §27): up to 16 of an account's open
+//! orders changed by one action, all or nothing; each item keeps the order's time priority
+//! exactly when its price is unchanged and its size does not grow; the book it leaves may
+//! not cross; the margin is checked once at the end; any refusal names its item and undoes
+//! every item (`Sim` checks a rejected action changed nothing). Then who may sign, and the
+//! touched-key bound reached exactly. On TOY (whole units, tick 1 USD, mark 100) unless
+//! said otherwise.
+
+use super::*;
+use TimeInForce::{Gtc, Ioc};
+use protocol::action::{
+    ActionKind, BULK_MODIFY_ITEM_PATHS, BoundSizes, BulkModify, ClientOrder, MAX_BULK_MODIFY_ITEMS,
+    ModifyItem, ModifyItems, TimeInForce,
+};
+use protocol::engine::records::MAX_OPEN_ORDERS;
+
+const TRADER: Address = Address([1; 20]);
+const OTHER: Address = Address([9; 20]);
+const TAKER: Address = Address([2; 20]);
+const P95: u64 = 95_000_000;
+
+/// A GTC `ClientOrder` of `who` in `market`, resting until `expires_at`.
+fn rest(
+    sim: &mut Sim,
+    who: Address,
+    (market, is_buy, price, size): (u32, bool, u64, u64),
+    client_id: u128,
+    expires_at: u64,
+) -> u64 {
+    let nonce = sim.next_nonce();
+    let o = ClientOrder {
+        signer: who,
+        account: who,
+        market,
+        is_buy,
+        price,
+        size,
+        tif: Gtc,
+        reduce_only: false,
+        client_id,
+        nonce,
+        expires_at,
+    };
+    expect(&sim.act(Action::ClientOrder(o)), Status::Ok);
+    nonce
+}
+
+/// A bulk modify of TRADER's orders signed by `signer`.
+fn bulk(sim: &mut Sim, signer: Address, items: Vec<ModifyItem>) -> Receipt {
+    let b = BulkModify {
+        signer,
+        account: TRADER,
+        items: ModifyItems(items),
+        nonce: sim.next_nonce(),
+        expires_at: sim.now,
+    };
+    sim.apply(signed(Action::BulkModify(b)), Ok(signer))
+}
+
+/// An item naming its order by client id.
+fn by_id(client_id: u128, price: u64, size: u64) -> ModifyItem {
+    ModifyItem {
+        market: 0,
+        order_nonce: 0,
+        client_id,
+        price,
+        size,
+    }
+}
+
+/// An item naming its order by market and nonce.
+fn by_nonce(market: u32, order_nonce: u64, price: u64, size: u64) -> ModifyItem {
+    ModifyItem {
+        market,
+        order_nonce,
+        client_id: 0,
+        price,
+        size,
+    }
+}
+
+const fn usd(n: u64) -> u64 {
+    n * 1_000_000
+}
+
+/// TRADER (1,000 USD) rests bid A (client id 1, 5 at 95), bid B (no client id, 5 at 94,
+/// nonce 2) and ask C (client id 3, 5 at 105); then OTHER bids 1 at 95 behind A and asks
+/// 1 at 110. TAKER holds 1,000 USD.
+fn quoted() -> Sim {
+    let mut sim = toy_sim(0, 0);
+    for who in [TRADER, TAKER] {
+        sim.deposit(who, 1_000 * USD);
+    }
+    sim.deposit(OTHER, 100_000 * USD);
+    let far = sim.now + 3_600_000;
+    rest(&mut sim, TRADER, (TOY, true, P95, 5), 1, far);
+    let b = rest(&mut sim, TRADER, (TOY, true, usd(94), 5), 0, far);
+    assert_eq!(b, 2, "bid B's nonce, which the table names");
+    rest(&mut sim, TRADER, (TOY, false, usd(105), 5), 3, far);
+    rest(&mut sim, OTHER, (TOY, true, P95, 1), 0, far);
+    rest(&mut sim, OTHER, (TOY, false, usd(110), 1), 0, far);
+    sim
+}
+
+#[test]
+fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
+    // (name, items, status, detail parts, per item (price, size, kept priority) when
+    // accepted, the maker a sell of 1 at 95 then meets first)
+    type Done = &'static [(u64, u64, bool)];
+    type Row = (
+        &'static str,
+        Vec<ModifyItem>,
+        Status,
+        &'static [&'static str],
+        Done,
+        Option<Address>,
+    );
+    let cases: Vec<Row> = vec![
+        (
+            "shrinking in place keeps A ahead of OTHER",
+            vec![by_id(1, 0, 3)],
+            Status::Ok,
+            &[],
+            &[(P95, 3, true)],
+            Some(TRADER),
+        ),
+        (
+            "growing A sends it behind OTHER",
+            vec![by_id(1, 0, 8)],
+            Status::Ok,
+            &[],
+            &[(P95, 8, false)],
+            Some(OTHER),
+        ),
+        (
+            "B moved to 95 by nonce queues behind OTHER, A still first",
+            vec![by_nonce(TOY, 2, P95, 0)],
+            Status::Ok,
+            &[],
+            &[(P95, 5, false)],
+            Some(TRADER),
+        ),
+        (
+            "three at once: A up to 96, C down to 104, B shrunk in place",
+            vec![
+                by_id(1, usd(96), 0),
+                by_id(3, usd(104), 2),
+                by_nonce(TOY, 2, 0, 1),
+            ],
+            Status::Ok,
+            &[],
+            &[
+                (96_000_000, 5, false),
+                (104_000_000, 2, false),
+                (94_000_000, 1, true),
+            ],
+            Some(TRADER),
+        ),
+        (
+            "the same order twice: the second item sees the first",
+            vec![by_id(1, usd(93), 0), by_id(1, 0, 2)],
+            Status::Ok,
+            &[],
+            &[(93_000_000, 5, false), (93_000_000, 2, true)],
+            Some(OTHER),
+        ),
+        (
+            "a crossing book refuses every item",
+            vec![by_id(1, usd(96), 0), by_id(3, usd(96), 0)],
+            Status::PostOnlyWouldCross,
+            &[
+                "TOY-PERP's best bid 96",
+                "best ask 96",
+                "never takes liquidity",
+            ],
+            &[],
+            None,
+        ),
+        (
+            "an unknown client id names its item",
+            vec![by_id(1, usd(96), 0), by_id(99, usd(97), 0)],
+            Status::ClientOrderNotFound,
+            &["item 2: ", "client id 99"],
+            &[],
+            None,
+        ),
+        (
+            "an unknown order nonce",
+            vec![by_nonce(TOY, 999, usd(96), 0)],
+            Status::OrderNotFound,
+            &["item 1: ", "no open order 999 in market 2"],
+            &[],
+            None,
+        ),
+        (
+            "a client id and a nonce together",
+            vec![ModifyItem {
+                order_nonce: 2,
+                ..by_id(1, usd(96), 0)
+            }],
+            Status::BulkModifyItemInvalid,
+            &["item 1: ", "by client id (market and orderNonce 0)"],
+            &[],
+            None,
+        ),
+        (
+            "price and size both 0",
+            vec![by_id(1, 0, 0)],
+            Status::BulkModifyItemInvalid,
+            &["change nothing"],
+            &[],
+            None,
+        ),
+        (
+            "a price off the tick",
+            vec![by_id(3, 104_500_000, 0)],
+            Status::InvalidTick,
+            &["item 1: "],
+            &[],
+            None,
+        ),
+        (
+            "margin for the grown orders is checked once, at the end",
+            vec![by_id(1, 0, 100), by_id(3, 0, 100)],
+            Status::InsufficientMargin,
+            &["with the modified orders the account needs"],
+            &[],
+            None,
+        ),
+    ];
+    for (name, items, status, parts, done, first_maker) in cases {
+        let mut sim = quoted();
+        let r = bulk(&mut sim, TRADER, items);
+        assert_eq!(r.status, status, "{name}: {r:?}");
+        let detail = r.detail.as_deref().unwrap_or_default();
+        for part in parts {
+            assert!(detail.contains(part), "{name}: {detail:?} lacks {part:?}");
+        }
+        let got: Vec<(u64, u64, bool)> = r
+            .modified
+            .iter()
+            .map(|m| (m.price, m.size, m.kept_priority))
+            .collect();
+        assert_eq!(got, done, "{name}");
+        assert!(r.fills.is_empty(), "{name}: a bulk modify never fills");
+        if let Some(maker) = first_maker {
+            let sold = sim.order(TAKER, TOY, false, usd(93), 1, Ioc);
+            assert_eq!(sold.fills[0].maker, maker, "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_item_count_and_the_signer_are_checked() {
+    // (name, signer, items, status)
+    let many = vec![by_id(1, 0, 4); MAX_BULK_MODIFY_ITEMS + 1];
+    let cases: Vec<(&str, Address, Vec<ModifyItem>, Status)> = vec![
+        ("no item", TRADER, vec![], Status::BulkModifyItemCount),
+        ("17 items", TRADER, many, Status::BulkModifyItemCount),
+        ("an approved agent", BOT, vec![by_id(1, 0, 4)], Status::Ok),
+        (
+            "a stranger",
+            OTHER,
+            vec![by_id(1, 0, 4)],
+            Status::AgentNotApproved,
+        ),
+    ];
+    for (name, signer, items, status) in cases {
+        let mut sim = quoted();
+        approve_bot(&mut sim, TRADER);
+        let r = bulk(&mut sim, signer, items);
+        assert_eq!(r.status, status, "{name}: {r:?}");
+        if status.is_ok() {
+            assert_eq!(r.agent, Some(BOT), "{name}: the receipt names the agent");
+        }
+    }
+}
+
+/// The bound of Part 4 §14 is reached: an agent's bulk modify of 16 orders with client ids
+/// and good-till-times, in both markets (M = 2), each moved to a new price behind
+/// another account's best bid, touches `3 + 3·M + 2·min(16, M) + 16·6` paths beyond the
+/// per-transaction sweeps (what a deposit touches beyond its 2 paths).
+#[test]
+fn a_maximal_bulk_modify_touches_exactly_its_bound() {
+    let mut sim = Sim::with_genesis(Genesis {
+        options: vec![],
+        ..genesis()
+    });
+    let m = sim.g.markets.len();
+    sim.price(BTC, 50_000_000_000);
+    sim.price(TOY, P100);
+    sim.deposit(TRADER, 100_000 * USD);
+    sim.deposit(OTHER, 100_000 * USD);
+    approve_bot(&mut sim, TRADER);
+    // OTHER's quotes are the best of each side, and its gtt bid's expiry entry is the
+    // first, so the expiry sweep's probe finds the same key in every transaction.
+    let soon = sim.now + 600_000;
+    let far = sim.now + 3_600_000;
+    let top = [(BTC, usd(49_000), usd(51_000)), (TOY, usd(99), usd(101))];
+    for (market, bid, ask) in top {
+        rest(&mut sim, OTHER, (market, true, bid, 1), 0, soon);
+        rest(&mut sim, OTHER, (market, false, ask, 1), 0, soon);
+    }
+    let mut items = Vec::new();
+    for i in 0..MAX_BULK_MODIFY_ITEMS as u64 {
+        let (market, best_bid, _) = top[(i % 2) as usize];
+        let price = best_bid - usd(10 + i);
+        let id = u128::from(i) + 1;
+        rest(&mut sim, TRADER, (market, true, price, 1), id, far);
+        items.push(by_id(id, price - usd(20), 0));
+    }
+    sim.deposit(TRADER, USD);
+    let sweeps = sim.last_touched - 2;
+    let r = bulk(&mut sim, BOT, items);
+    expect(&r, Status::Ok);
+    assert!(r.modified.iter().all(|m| !m.kept_priority));
+    let n = MAX_BULK_MODIFY_ITEMS;
+    let bound = 3 + 3 * m + 2 * n.min(m) + n * BULK_MODIFY_ITEM_PATHS;
+    assert_eq!(
+        ActionKind::BulkModify.max_touched(BoundSizes {
+            markets: m,
+            fills: sim.g.max_fills_per_order as usize,
+            open_orders: MAX_OPEN_ORDERS as usize,
+        }),
+        bound
+    );
+    assert_eq!(sim.last_touched, sweeps + bound);
+}
