@@ -57,12 +57,12 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
 /// ahead (what `dead-man-early` needs), a good-till-time bid resting below the market
 /// (what `expire-early` needs), a buy stop at twice the price (what `stop-early` needs),
-/// 9x leverage in BTC (what `leverage-dropped` needs); a third trade. Trader 3 holds BTC
-/// in isolated margin from the first phase on (what `isolated-spill` needs). Then ETH:
-/// its price, and trader 2 buying 5 ETH from trader 1 at 10x in isolated margin; ETH
-/// 15 % lower (its breaker trips: what `circuit-breaker-ignored` needs) and trader 0
-/// liquidating trader 2's position, now below maintenance (what `liquidation-skipped`
-/// needs). Returns every acknowledgement.
+/// 9x leverage in BTC (what `leverage-dropped` needs); ETH: its price, and trader 2 buying
+/// 5 ETH from trader 1 at 10x in isolated margin; ETH 15 % lower (its breaker trips: what
+/// `circuit-breaker-ignored` needs) and trader 0 liquidating trader 2's position, now
+/// below maintenance (what `liquidation-skipped` needs); a third trade, so the faulty
+/// batch has a descendant. Trader 3 holds BTC in isolated margin from the second phase on
+/// (what `isolated-spill` needs). Returns every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let now = now_ms();
     let oracle_price = |market, price, ago_ms: u64| {
@@ -100,10 +100,6 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             set_leverage(net, 2, 4),
         ],
         vec![
-            order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
-            order(net, 0, true, ONE_BTC / 2, TimeInForce::Ioc, 3),
-        ],
-        vec![
             oracle_price(ETH, ETH_PRICE, 2),
             isolate(net, 2, ETH, 5),
             eth_order(net, 1, false, TimeInForce::Gtc, 3),
@@ -117,6 +113,10 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
                 terms(net, 0, 4).liquidate(net.workload.traders[2].address, ETH),
             ),
         ],
+        vec![
+            order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
+            order(net, 0, true, ONE_BTC / 2, TimeInForce::Ioc, 3),
+        ],
     ];
     let mut acked = Vec::new();
     for phase in phases {
@@ -129,11 +129,11 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     assert_eq!(
         fills,
         [
-            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0
+            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1
         ],
         "the three trades and the ETH trade fill"
     );
-    let liquidation = acked.last().and_then(|a| a.receipt.liquidation.as_ref());
+    let liquidation = acked[18].receipt.liquidation.as_ref();
     assert!(
         liquidation.is_some_and(|l| l.remaining == 0),
         "trader 2's ETH is liquidated: {liquidation:?}"
