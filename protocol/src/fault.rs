@@ -7,6 +7,7 @@
 //! chunk's receipts. None of this is reachable from the STF itself.
 
 mod options;
+mod risk;
 
 use crate::action::{Action, Liquidate, Tx, Withdraw};
 use crate::batch::receipts_root;
@@ -70,9 +71,7 @@ pub enum Fault {
     /// Ranks auto-deleveraging wrongly: files the first position of the ADL index (`0x09`)
     /// at the other end of its market side, so a later ADL reduces the wrong counterparties
     /// first (the STF files every trader position at its rank, Part 4 §11). Injected after
-    /// a chunk once some trader holds a position. (A skipped liquidation, backstop or ADL
-    /// step needs an account below maintenance, and an ignored circuit breaker a tripped
-    /// market: not yet faults here.)
+    /// a chunk once some trader holds a position.
     AdlMisranked = 11,
     /// Settles an option series at a wrong price: writes a settlement price one strike
     /// step above the right one into the series next to settle (above its strike when its
@@ -92,12 +91,24 @@ pub enum Fault {
     /// of the account (the STF never does, Part 4 §26). Injected after a chunk with an
     /// accepted action of such an account.
     IsolatedSpill = 14,
+    /// Skips a due liquidation step: of the chunk's first accepted `Liquidate` that
+    /// closed size, books the closes for the counterparties (the book's makers, the
+    /// insurance fund, the deleveraged positions) but leaves the liquidated account
+    /// holding what its book leg, backstop and ADL closed, at their prices (the STF closes
+    /// it, Part 4 §11). Injected after a chunk with such a liquidation, so it needs an
+    /// account below maintenance margin at a chunk boundary and a `Liquidate` of it.
+    LiquidationSkipped = 15,
+    /// Ignores a circuit breaker: places a risk-increasing order for an account acting in
+    /// the chunk in a market whose breaker has tripped (one lot, resting at the far edge
+    /// of the price band, on the side that adds to its position), which the STF refuses
+    /// as `market_halted` in reduce-only mode (Part 4 §7.1). Injected after a chunk with
+    /// an accepted action while some market is tripped by a price move.
+    CircuitBreakerIgnored = 16,
     /// Keeps a repriced order's time priority: puts an order that an accepted
     /// `BulkModify` of the chunk moved to a new price at the front of its price level
     /// (sequence 0), ahead of orders that were there first, as a sequencer that applied the
     /// items as in-place rewrites would (the STF re-queues a moved order at the back of
-    /// its level, Part 4 §27). Injected after a chunk with such a `BulkModify`. (Codes 15
-    /// and 16 belong to the risk faults of another branch.)
+    /// its level, Part 4 §27). Injected after a chunk with such a `BulkModify`.
     BulkPriority = 17,
 }
 
@@ -133,7 +144,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 15] = [
+    pub const TABLE: [FaultRow; 17] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -216,6 +227,18 @@ impl Fault {
             fault: Fault::IsolatedSpill,
             name: "isolated-spill",
             effect: "an isolated position's loss charged to the account's cross collateral",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::LiquidationSkipped,
+            name: "liquidation-skipped",
+            effect: "a due liquidation step skipped (the account keeps the size its liquidation closed)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::CircuitBreakerIgnored,
+            name: "circuit-breaker-ignored",
+            effect: "a risk-increasing order accepted in a market whose circuit breaker has tripped (reduce-only mode)",
             corrupts: Corrupts::State,
         },
         FaultRow {
@@ -375,6 +398,8 @@ pub fn corrupt<S: State>(
         Fault::OptionSettlementPrice => options::misprice_settlement(state, genesis),
         Fault::OptionMark => options::lower_implied_vol(state, genesis),
         Fault::IsolatedSpill => spill_isolated(state, txs, receipts),
+        Fault::LiquidationSkipped => risk::skip_liquidation(state, receipts),
+        Fault::CircuitBreakerIgnored => risk::ignore_breaker(state, genesis, ctx, txs, receipts),
         Fault::BulkPriority => bulk_priority(state, txs, receipts),
     }
 }

@@ -101,6 +101,17 @@ pub struct Workload {
 /// Client ids the workload draws from (1..=this; 0 = none), few enough to collide.
 const CLIENT_IDS: u64 = 8;
 
+/// What each victim of `liquidation-skipped`'s precondition opens: 20,000 USDC of the
+/// market, in micro-USDC.
+pub const LIQUIDATION_NOTIONAL_MICRO: u128 = 20_000_000_000;
+
+/// How far the index moves against those victims: 8 % (below the devnet's 10 % breaker
+/// bound, above the 5 % a position at 10x can lose before it is below maintenance).
+pub const LIQUIDATION_MOVE_BPS: u64 = 800;
+
+/// How far `circuit-breaker-ignored`'s precondition moves the index: 15 %.
+pub const BREAKER_JUMP_BPS: u64 = 1_500;
+
 /// Starting oracle prices for the devnet markets, in micro-USDC.
 const START_PRICE_MICRO: [u64; 2] = [50_000_000_000, 3_000_000_000];
 
@@ -283,11 +294,19 @@ impl Workload {
         if now_ms <= self.last_price_ms[i] {
             return None;
         }
-        let tick = self.genesis.markets[i].tick_size;
         let step = self.prices[i] / 200;
         let delta = self.rng.below(2 * step + 1);
-        let price = (self.prices[i] + delta).saturating_sub(step).max(tick * 10);
-        self.prices[i] = price / tick * tick;
+        self.signed_price(i, (self.prices[i] + delta).saturating_sub(step), now_ms)
+    }
+
+    /// The oracle's update of market `i` to `price` (on its tick, at least ten ticks) at
+    /// `now_ms`; `None` when a price at `now_ms` or later is already signed.
+    fn signed_price(&mut self, i: usize, price: u64, now_ms: u64) -> Option<Tx> {
+        if now_ms <= self.last_price_ms[i] {
+            return None;
+        }
+        let tick = self.genesis.markets[i].tick_size;
+        self.prices[i] = price.max(tick * 10) / tick * tick;
         self.last_price_ms[i] = now_ms;
         let action = Action::PriceUpdate(PriceUpdate {
             market: self.genesis.markets[i].id,
@@ -891,6 +910,12 @@ impl Workload {
         if fault == Fault::BulkPriority {
             return self.bid_then_bulk_move(now_ms);
         }
+        if fault == Fault::LiquidationSkipped {
+            return self.liquidation_inputs(now_ms);
+        }
+        if fault == Fault::CircuitBreakerIgnored {
+            return self.tripped_breaker(now_ms);
+        }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
             Fault::DeadManEarly => Action::ScheduleCancel(ScheduleCancel {
@@ -1001,6 +1026,144 @@ impl Workload {
         });
         let oracle = self.oracle.clone();
         vec![index, self.signed_by(&oracle, vol)]
+    }
+
+    /// `liquidation-skipped`'s precondition, in the last market: up to four victims (traders
+    /// 0, 2, 4, 6, each with the next trader as counterparty and liquidator) cancel their
+    /// orders, set the maximum leverage and isolated margin there (refused where they are
+    /// not flat: they then stay in cross margin) and each take a position worth
+    /// [`LIQUIDATION_NOTIONAL_MICRO`] from its counterparty's resting order with an IOC; an
+    /// isolated taker's margin is then exactly its initial margin (Part 4 §26), so the index
+    /// moving [`LIQUIDATION_MOVE_BPS`] against them leaves it below maintenance, and each
+    /// counterparty liquidates its victim. Long (and the price falls) while the price is at
+    /// or above its start, else short (and it rises), so repeated offers stay near it.
+    /// Nothing when the market's index at `now_ms` is already signed.
+    fn liquidation_inputs(&mut self, now_ms: u64) -> Vec<Tx> {
+        let m = self.genesis.markets.len() - 1;
+        if now_ms <= self.last_price_ms[m] || self.traders.len() < 2 {
+            return Vec::new();
+        }
+        let market = self.genesis.markets[m].clone();
+        let price = self.prices[m];
+        let start = START_PRICE_MICRO.get(m).copied().unwrap_or(1_000_000_000);
+        let long = price >= start;
+        let victims: Vec<usize> = (0..self.traders.len() - 1).step_by(2).take(4).collect();
+        let expires_at = now_ms + 60_000;
+        let mut txs = Vec::new();
+        for &v in &victims {
+            txs.extend(self.isolated_at_max_leverage(v, &market, expires_at));
+        }
+        let scale = 10u128.pow(u32::from(market.size_decimals));
+        let lots = LIQUIDATION_NOTIONAL_MICRO * scale
+            / u128::from(price.max(1))
+            / u128::from(market.lot_size);
+        let size = u64::try_from(lots).unwrap_or(1).max(1) * market.lot_size;
+        for &v in &victims {
+            for (who, is_buy, tif) in [
+                (v + 1, !long, TimeInForce::Gtc),
+                (v, long, TimeInForce::Ioc),
+            ] {
+                let nonce = self.take_nonce(who);
+                let order = Order {
+                    account: self.traders[who].address,
+                    market: market.id,
+                    is_buy,
+                    price,
+                    size,
+                    tif,
+                    reduce_only: false,
+                    nonce,
+                    expires_at,
+                };
+                let key = self.traders[who].key.clone();
+                txs.push(self.signed_by(&key, Action::Order(order)));
+            }
+        }
+        let moved = u128::from(price) * u128::from(LIQUIDATION_MOVE_BPS) / 10_000;
+        let moved = u64::try_from(moved).unwrap_or(price);
+        let next = if long {
+            price.saturating_sub(moved)
+        } else {
+            price.saturating_add(moved)
+        };
+        txs.extend(self.signed_price(m, next, now_ms));
+        for &v in &victims {
+            let liquidator = v + 1;
+            let action = Action::Liquidate(Liquidate {
+                liquidator: self.traders[liquidator].address,
+                account: self.traders[v].address,
+                market: market.id,
+                nonce: self.take_nonce(liquidator),
+                expires_at,
+            });
+            let key = self.traders[liquidator].key.clone();
+            txs.push(self.signed_by(&key, action));
+        }
+        txs
+    }
+
+    /// Trader `v` cancels its orders, then sets the maximum leverage and isolated margin in
+    /// `market` (refused where it is not flat: it then stays in cross margin).
+    fn isolated_at_max_leverage(
+        &mut self,
+        v: usize,
+        market: &crate::genesis::MarketParams,
+        expires_at: u64,
+    ) -> Vec<Tx> {
+        let account = self.traders[v].address;
+        let nonce = self.take_nonce(v);
+        let leverage = 10_000 / market.initial_margin_bps.max(1);
+        let nonces = [self.take_nonce(v), self.take_nonce(v)];
+        let actions = [
+            Action::CancelAll(CancelAll {
+                account,
+                nonce,
+                expires_at,
+            }),
+            Action::SetLeverage(SetLeverage {
+                signer: account,
+                account,
+                market: market.id,
+                leverage,
+                nonce: nonces[0],
+                expires_at,
+            }),
+            Action::SetMarginMode(SetMarginMode {
+                signer: account,
+                account,
+                market: market.id,
+                isolated: true,
+                nonce: nonces[1],
+                expires_at,
+            }),
+        ];
+        let key = self.traders[v].key.clone();
+        actions.map(|a| self.signed_by(&key, a)).to_vec()
+    }
+
+    /// `circuit-breaker-ignored`'s precondition: the last market's index jumps
+    /// [`BREAKER_JUMP_BPS`] (down from at or above its start, else up; past the devnet's
+    /// 10 % move bound, so its breaker trips and the market is reduce-only), then the
+    /// crossing pair in the first market (accepted actions of two traders, whom the fault
+    /// lets add risk in the tripped market). Nothing when the market's index at `now_ms`
+    /// is already signed.
+    fn tripped_breaker(&mut self, now_ms: u64) -> Vec<Tx> {
+        let m = self.genesis.markets.len() - 1;
+        let price = self.prices[m];
+        let jump = u64::try_from(u128::from(price) * u128::from(BREAKER_JUMP_BPS) / 10_000)
+            .unwrap_or(price);
+        let start = START_PRICE_MICRO.get(m).copied().unwrap_or(1_000_000_000);
+        let next = if price >= start {
+            price.saturating_sub(jump)
+        } else {
+            price.saturating_add(jump)
+        };
+        let Some(update) = self.signed_price(m, next, now_ms) else {
+            return Vec::new();
+        };
+        let mut txs = vec![update];
+        txs.extend(self.crossing_pair(now_ms));
+        txs
     }
 
     /// `isolated-spill`'s precondition: every trader cancels all of its orders and trigger

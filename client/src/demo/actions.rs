@@ -1,14 +1,17 @@
 //! The demo's signed actions: an oracle price, a resting sell, a crossing buy, a
 //! withdrawal, an agent approval, a dead-man's switch, a buy stop, a good-till-time bid
-//! a leverage setting, an implied volatility for BTC's options, an isolated margin mode and
-//! a bulk modify moving the bid. Nonces are wall-clock milliseconds plus an offset (the engine accepts any
-//! unused nonce in its window), so a rerun never collides with an earlier one.
+//! a leverage setting, an implied volatility for BTC's options, an isolated margin mode, a
+//! bulk modify moving the bid, and an ETH position taken in isolated margin, a 15 % crash
+//! of ETH's price (which trips its circuit breaker and leaves that position below
+//! maintenance) and its liquidation. Nonces are wall-clock milliseconds plus an offset (the
+//! engine accepts any unused nonce in its window), so a rerun never collides with an
+//! earlier one.
 
 use k256::ecdsa::SigningKey;
 use protocol::action::{
-    Action, ApproveAgent, BulkModify, ClientOrder, ImpliedVolUpdate, ModifyItem, ModifyItems,
-    Order, PriceUpdate, ScheduleCancel, SetLeverage, SetMarginMode, SignedAction, TimeInForce,
-    TriggerKind, TriggerOrder, Withdraw,
+    Action, ApproveAgent, BulkModify, ClientOrder, ImpliedVolUpdate, Liquidate, ModifyItem,
+    ModifyItems, Order, PriceUpdate, ScheduleCancel, SetLeverage, SetMarginMode, SignedAction,
+    TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -19,6 +22,17 @@ pub const BTC: u32 = 1;
 pub const BTC_PRICE: u64 = 50_000_000_000;
 /// 1 BTC in size units (size_decimals = 4).
 pub const ONE_BTC: u64 = 10_000;
+/// ETH-PERP in the devnet genesis.
+pub const ETH: u32 = 2;
+/// 3,000 USDC per ETH, in micro-USDC.
+pub const ETH_PRICE: u64 = 3_000_000_000;
+/// ETH 15 % lower: past the devnet's 10 % circuit-breaker bound (the market turns
+/// reduce-only), and past what a position opened at 10x in isolated margin can lose (its
+/// margin is its 10 % initial margin), so it is liquidated, against the other side by ADL
+/// (what `liquidation-skipped` and `circuit-breaker-ignored` need).
+pub const ETH_CRASH_PRICE: u64 = ETH_PRICE - ETH_PRICE * 15 / 100;
+/// 5 ETH in size units (size_decimals = 3): 15,000 USDC at `ETH_PRICE`.
+pub const FIVE_ETH: u64 = 5_000;
 /// 1,000 USDC: what alice withdraws.
 pub const WITHDRAWAL: u64 = 1_000_000_000;
 /// Orders and withdrawals expire an hour after signing.
@@ -38,7 +52,11 @@ pub struct Terms {
 impl Terms {
     /// A BTC order at the demo price.
     pub fn order(self, is_buy: bool, size: u64, tif: TimeInForce) -> Action {
-        Action::Order(Order {
+        Action::Order(self.btc_order(is_buy, size, tif))
+    }
+
+    fn btc_order(self, is_buy: bool, size: u64, tif: TimeInForce) -> Order {
+        Order {
             account: self.account,
             market: BTC,
             is_buy,
@@ -46,6 +64,26 @@ impl Terms {
             size,
             tif,
             reduce_only: false,
+            nonce: self.nonce,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// An order of `size` ETH at `ETH_PRICE`.
+    pub fn eth_order(self, is_buy: bool, size: u64, tif: TimeInForce) -> Action {
+        Action::Order(Order {
+            market: ETH,
+            price: ETH_PRICE,
+            ..self.btc_order(is_buy, size, tif)
+        })
+    }
+
+    /// Liquidates `account`'s position in `market` (the account signing is the liquidator).
+    pub fn liquidate(self, account: Address, market: u32) -> Action {
+        Action::Liquidate(Liquidate {
+            liquidator: self.account,
+            account,
+            market,
             nonce: self.nonce,
             expires_at: self.expires_at,
         })
@@ -157,12 +195,51 @@ pub struct Signer {
 
 impl Signer {
     pub fn price(&self, oracle: &SigningKey, price: u64) -> SignedAction {
+        self.price_of(oracle, BTC, price, 0)
+    }
+
+    /// The oracle's `price` for `market`, signed `ago_ms` before the demo's clock (an
+    /// oracle's prices for one market must each be newer than its last).
+    pub fn price_of(
+        &self,
+        oracle: &SigningKey,
+        market: u32,
+        price: u64,
+        ago_ms: u64,
+    ) -> SignedAction {
         let update = PriceUpdate {
-            market: BTC,
+            market,
             price,
-            timestamp_ms: self.now_ms,
+            timestamp_ms: self.now_ms.saturating_sub(ago_ms),
         };
         sign_action(oracle, Action::PriceUpdate(update), &self.domain)
+    }
+
+    /// `key`'s account's order of `size` ETH at `ETH_PRICE`.
+    pub fn eth_order(
+        &self,
+        key: &SigningKey,
+        is_buy: bool,
+        size: u64,
+        tif: TimeInForce,
+        nonce_offset: u64,
+    ) -> SignedAction {
+        let action = self.terms(key, nonce_offset).eth_order(is_buy, size, tif);
+        self.sign(key, action)
+    }
+
+    /// `key`'s account liquidates `account`'s position in `market`.
+    pub fn liquidate(
+        &self,
+        key: &SigningKey,
+        account: Address,
+        market: u32,
+        nonce_offset: u64,
+    ) -> SignedAction {
+        self.sign(
+            key,
+            self.terms(key, nonce_offset).liquidate(account, market),
+        )
     }
 
     /// `key`'s account's terms: nonce now + `nonce_offset`, expiring an hour from now.

@@ -223,6 +223,8 @@ const END_TO_END: [(Fault, u64); Fault::TABLE.len()] = [
     (Fault::OptionSettlementPrice, 12),
     (Fault::OptionMark, 13),
     (Fault::IsolatedSpill, 14),
+    (Fault::LiquidationSkipped, 15),
+    (Fault::CircuitBreakerIgnored, 16),
     (Fault::BulkPriority, 17),
 ];
 
@@ -316,8 +318,20 @@ async fn isolated_spill_from_the_real_sequencer_is_proven_and_resequenced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bulk_priority_from_the_real_sequencer_is_proven_and_resequenced() {
+async fn liquidation_skipped_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[14];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn circuit_breaker_ignored_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[15];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_priority_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[16];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

@@ -201,6 +201,30 @@ pub(crate) fn liquidate_without_health_check<S: State>(
     })
 }
 
+/// Fault injection only (`protocol::fault`): places `o` as if its market's circuit breaker
+/// had not tripped (the breaker state is cleared for the placement and put back after it),
+/// the way a sequencer that ignores the breaker would. Never reachable from `apply_tx`.
+pub(crate) fn place_ignoring_breaker<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    o: &crate::action::Order,
+) -> Result<Receipt, StateError> {
+    atomically(state, |st| {
+        let tripped = storage::load_market(st, o.market)?;
+        let open = records::MarketState {
+            breaker_reason: records::BREAKER_NONE,
+            ..tripped.clone()
+        };
+        storage::store_market(st, o.market, &open)?;
+        let receipt = orders::place(st, genesis, ctx, o)?;
+        let mut after = storage::load_market(st, o.market)?;
+        after.breaker_reason = tripped.breaker_reason;
+        storage::store_market(st, o.market, &after)?;
+        Ok(receipt)
+    })
+}
+
 /// Fault injection only (`protocol::fault`): pays out a withdrawal whoever signed it, the
 /// way a sequencer that lets agent keys withdraw would. Never reachable from `apply_tx`.
 pub(crate) fn withdraw_without_signer_check<S: State>(

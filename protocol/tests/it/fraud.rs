@@ -121,10 +121,12 @@ fn sequence_at(
 fn upheld_proof(fault: Fault, seed: u64) -> (Workload, Batch, FraudProof) {
     let (mut w, pre) = warmed_up(seed, 12, 150);
     let mut txs: Vec<Tx> = (0..96).map(|_| w.next_tx(T0_MS)).collect();
-    // Then what the fault needs, as the simulation offers it (`bulk-priority` needs a bulk
-    // modify that moved an order, which the random draws reach only sometimes).
-    txs.extend(w.precondition(fault, T0_MS));
-    let (batch, corrupted) = sequence(&w, &pre, txs, Some(fault), 2);
+    // What the fault needs beyond a random workload (a liquidation, a tripped market, a bulk
+    // modify that moved an order),
+    // with prices signed a second after the warm-up's.
+    let at_ms = T0_MS + 1_000;
+    txs.extend(w.precondition(fault, at_ms));
+    let (batch, corrupted) = sequence_at(&w, &pre, txs, Some(fault), 2, at_ms);
     let corrupted =
         corrupted.unwrap_or_else(|| panic!("{fault}: the workload offered nothing to corrupt"));
 
@@ -495,7 +497,10 @@ fn upheld_roots_differ_only_where_the_fault_was() {
 /// A sequencer that ignores the circuit breaker (it runs the STF with the breaker's move
 /// rule switched off) accepts a risk-increasing order in a reduce-only market; the verifier
 /// finds that chunk and the adjudicator upholds the proof, because the honest replay on
-/// the witness gives the order `market_halted` (docs/PROTOCOL.md Part 4 §7.1).
+/// the witness gives the order `market_halted` (docs/PROTOCOL.md Part 4 §7.1). Here the
+/// lax sequencer's receipt claims the order too; the `circuit-breaker-ignored` row of the
+/// fault table (Part 4 §25) is the same bug injected into the state alone, proven with
+/// every other fault kind.
 #[test]
 fn a_sequencer_that_ignores_the_circuit_breaker_is_proven() {
     use protocol::action::{Action, Order, PriceUpdate, TimeInForce};

@@ -12,7 +12,9 @@ mod recovery;
 mod ruling;
 mod withdrawal;
 
-use super::actions::{BTC_PRICE, ONE_BTC, Signer, WITHDRAWAL, short, who};
+use super::actions::{
+    BTC_PRICE, ETH, ETH_CRASH_PRICE, ETH_PRICE, FIVE_ETH, ONE_BTC, Signer, WITHDRAWAL, short, who,
+};
 use super::fraud::FraudDemoConfig;
 use super::timeline::Timeline;
 use crate::devnet::RunningDevnet;
@@ -254,7 +256,27 @@ impl Story {
             ),
             (
                 "alice puts ETH in isolated margin",
-                s.isolate(&self.alice, 2, 9),
+                s.isolate(&self.alice, ETH, 9),
+            ),
+            (
+                "oracle prices ETH at 3,000",
+                s.price_of(&oracle, ETH, ETH_PRICE, 2),
+            ),
+            (
+                "bob sells 5 ETH @ 3,000",
+                s.eth_order(&self.bob, false, FIVE_ETH, TimeInForce::Gtc, 10),
+            ),
+            (
+                "alice buys 5 ETH @ 3,000 at 10x in isolated margin",
+                s.eth_order(&self.alice, true, FIVE_ETH, TimeInForce::Ioc, 11),
+            ),
+            (
+                "oracle prices ETH at 2,550 (-15 %: its circuit breaker trips)",
+                s.price_of(&oracle, ETH, ETH_CRASH_PRICE, 1),
+            ),
+            (
+                "bob liquidates alice's ETH position",
+                s.liquidate(&self.bob, address_of(&self.alice), ETH, 12),
             ),
             (
                 "alice moves her bid to 49,000 with a bulk modify",

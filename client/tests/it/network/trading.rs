@@ -7,7 +7,9 @@ use protocol::action::{
 };
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
-use vigil_client::demo::actions::{BTC, BTC_PRICE, ONE_BTC, Terms};
+use vigil_client::demo::actions::{
+    BTC, BTC_PRICE, ETH, ETH_CRASH_PRICE, ETH_PRICE, FIVE_ETH, ONE_BTC, Terms,
+};
 
 const FAR: u64 = u64::MAX / 2;
 
@@ -55,30 +57,37 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// withdrawal, an agent approval (what `agent-withdraw` needs) and a dead-man's switch far
 /// ahead (what `dead-man-early` needs), a good-till-time bid resting below the market
 /// (what `expire-early` needs), a buy stop at twice the price (what `stop-early` needs),
-/// 9x leverage in BTC (what `leverage-dropped` needs); a third trade. Trader 3 holds BTC
-/// in isolated margin from the first phase on (what `isolated-spill` needs). Returns
-/// every acknowledgement.
+/// 9x leverage in BTC (what `leverage-dropped` needs); ETH: its price, and trader 2 buying
+/// 5 ETH from trader 1 at 10x in isolated margin; ETH 15 % lower (its breaker trips: what
+/// `circuit-breaker-ignored` needs) and trader 0 liquidating trader 2's position, now
+/// below maintenance (what `liquidation-skipped` needs); a third trade, so the faulty
+/// batch has a descendant. Trader 3 holds BTC in isolated margin from the second phase on
+/// (what `isolated-spill` needs). Returns every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
-    let price = Action::PriceUpdate(PriceUpdate {
-        market: BTC,
-        price: BTC_PRICE,
-        timestamp_ms: now_ms(),
-    });
+    let now = now_ms();
+    let oracle_price = |market, price, ago_ms: u64| {
+        let update = Action::PriceUpdate(PriceUpdate {
+            market,
+            price,
+            timestamp_ms: now - ago_ms,
+        });
+        net.sign(&net.workload.oracle, update)
+    };
     let vol = Action::ImpliedVolUpdate(ImpliedVolUpdate {
         market: BTC,
         vol_ppm: 600_000,
         // A second ago: a volatility may not pull the batch's timestamp ahead.
-        timestamp_ms: now_ms() - 1_000,
+        timestamp_ms: now - 1_000,
     });
     let phases = [
         vec![
-            net.sign(&net.workload.oracle, price),
+            oracle_price(BTC, BTC_PRICE, 0),
             net.sign(&net.workload.oracle, vol),
         ],
         vec![
             order(net, 0, false, ONE_BTC, TimeInForce::Gtc, 1),
             order(net, 1, true, ONE_BTC, TimeInForce::Ioc, 1),
-            isolate_btc(net, 3, 4),
+            isolate(net, 3, BTC, 4),
         ],
         vec![
             order(net, 2, false, ONE_BTC / 2, TimeInForce::Gtc, 1),
@@ -90,6 +99,20 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             buy_stop(net, 3, 3),
             set_leverage(net, 2, 4),
             bulk_move(net, 3, 6),
+        ],
+        vec![
+            oracle_price(ETH, ETH_PRICE, 2),
+            isolate(net, 2, ETH, 5),
+            eth_order(net, 1, false, TimeInForce::Gtc, 3),
+            eth_order(net, 2, true, TimeInForce::Ioc, 6),
+        ],
+        vec![
+            oracle_price(ETH, ETH_CRASH_PRICE, 1),
+            signed(
+                net,
+                0,
+                terms(net, 0, 4).liquidate(net.workload.traders[2].address, ETH),
+            ),
         ],
         vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
@@ -106,19 +129,38 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let fills: Vec<usize> = acked.iter().map(|a| a.receipt.fills.len()).collect();
     assert_eq!(
         fills,
-        [0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-        "the three trades fill"
+        [
+            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1
+        ],
+        "the three trades and the ETH trade fill"
+    );
+    let liquidation = acked[19].receipt.liquidation.as_ref();
+    assert!(
+        liquidation.is_some_and(|l| l.remaining == 0),
+        "trader 2's ETH is liquidated: {liquidation:?}"
     );
     acked
 }
 
-/// `trader` puts BTC in isolated margin (it is flat there).
-fn isolate_btc(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+/// `trader`'s order of 5 ETH at `ETH_PRICE`.
+fn eth_order(
+    net: &Network,
+    trader: usize,
+    is_buy: bool,
+    tif: TimeInForce,
+    nonce: u64,
+) -> SignedAction {
+    let action = terms(net, trader, nonce).eth_order(is_buy, FIVE_ETH, tif);
+    signed(net, trader, action)
+}
+
+/// `trader` puts `market` in isolated margin (it is flat there).
+fn isolate(net: &Network, trader: usize, market: u32, nonce: u64) -> SignedAction {
     let t = &net.workload.traders[trader];
     let action = Action::SetMarginMode(SetMarginMode {
         signer: t.address,
         account: t.address,
-        market: BTC,
+        market,
         isolated: true,
         nonce,
         expires_at: FAR,

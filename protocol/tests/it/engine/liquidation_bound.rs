@@ -17,7 +17,15 @@ use protocol::engine::{ADL_MAX_COUNTERPARTIES, INSURANCE_FUND};
 /// bound is linear in it).
 const F: u32 = 4;
 
-fn client_order(sim: &mut Sim, who: Address, is_buy: bool, price: u64, client_id: u128) {
+/// A `ClientOrder` of 1 TOY tagged `client_id`, expiring in `hours`.
+fn client_order(
+    sim: &mut Sim,
+    who: Address,
+    is_buy: bool,
+    price: u64,
+    client_id: u128,
+    hours: u64,
+) {
     let order = ClientOrder {
         signer: who,
         account: who,
@@ -29,7 +37,7 @@ fn client_order(sim: &mut Sim, who: Address, is_buy: bool, price: u64, client_id
         reduce_only: false,
         client_id,
         nonce: sim.next_nonce(),
-        expires_at: sim.now + 3_600_000,
+        expires_at: sim.now + hours * 3_600_000,
     };
     expect(&sim.act(Action::ClientOrder(order)), Status::Ok);
 }
@@ -44,6 +52,11 @@ fn trade_toy(sim: &mut Sim, seller: Address, buyer: Address, size: u64) {
 /// BTC unit and 64 resting asks with terms; `F` makers with both positions bidding 1 at
 /// 95 with terms; every other short also 7. Then TOY falls to 30 and addr 9 liquidates.
 fn maximal_liquidation(sellers: u8) -> (Sim, Receipt) {
+    liquidation(sellers, 95_000_000, 30_000_000)
+}
+
+/// [`maximal_liquidation`] with the makers bidding at `bid` and TOY falling to `crash`.
+fn liquidation(sellers: u8, bid: u64, crash: u64) -> (Sim, Receipt) {
     let mut sim = Sim::with_genesis(Genesis {
         options: vec![],
         max_fills_per_order: F,
@@ -74,14 +87,16 @@ fn maximal_liquidation(sellers: u8) -> (Sim, Receipt) {
         trade_toy(&mut sim, x, *who, 1);
     }
     for i in 0..protocol::engine::records::MAX_OPEN_ORDERS {
-        client_order(&mut sim, account, false, 149_000_000, u128::from(i) + 1);
+        client_order(&mut sim, account, false, 149_000_000, u128::from(i) + 1, 1);
     }
     for who in &makers {
-        client_order(&mut sim, *who, true, 95_000_000, 1);
+        // Expiring after the account's asks: the expiry sweep's probe finds one of those,
+        // which the liquidation cancels anyway, not a bid it may leave on the book.
+        client_order(&mut sim, *who, true, bid, 1, 2);
     }
     assert_eq!(sim.collateral(INSURANCE_FUND), 0);
     sim.now += 1;
-    sim.price(TOY, 30_000_000);
+    sim.price(TOY, crash);
     let r = sim.liquidate(addr(9), account, TOY);
     expect(&r, Status::Ok);
     (sim, r)
@@ -132,5 +147,57 @@ fn a_maximal_liquidation_touches_exactly_the_bound() {
     assert_eq!(
         sim.last_touched,
         SWEEP_PROBES + liquidate_bound(&sim) - pairs_absent() - 1
+    );
+}
+
+/// The paths of the ADL stage the bound counts and a liquidation without it leaves out:
+/// per counterparty its index leaf, position and account (3K), and the TP/SL link read of
+/// its position (K).
+const ADL_PATHS: usize = 4 * ADL_MAX_COUNTERPARTIES;
+
+#[test]
+fn a_maximal_backstop_touches_exactly_the_bound_without_adl() {
+    // TOY at 66: the account (equity 48 < maintenance 92.4) is not bankrupt at the mark;
+    // the target (24) is more than the book's 4 bids, so the book leg walks all F events
+    // and the insurance fund, empty, takes the other 24 over at the mark (it needs no
+    // capacity there): the backstop stage whole, and no ADL (the account ends flat).
+    let (sim, r) = liquidation(4, 95_000_000, 66_000_000);
+    let l = r.liquidation.unwrap();
+    assert_eq!(r.cancelled.len(), 64);
+    assert_eq!(l.book_filled, u64::from(F));
+    let closed: Vec<(i128, u64)> = l.closed.iter().map(|c| (c.size, c.price)).collect();
+    // At the mark: the index, 66, plus the book's smoothed premium (Part 4 §23).
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(
+        (closed[0].0, closed[0].1 / 1_000_000),
+        (24, 66),
+        "{closed:?}"
+    );
+    assert!(l.deleveraged.is_empty());
+    assert_eq!((l.remaining, l.insolvent), (0, false));
+    assert_eq!(
+        sim.last_touched,
+        SWEEP_PROBES + liquidate_bound(&sim) - pairs_absent() - ADL_PATHS
+    );
+}
+
+#[test]
+fn a_maximal_standalone_adl_touches_exactly_the_bound_without_the_book_leg() {
+    // The makers bid 50, below the bankruptcy price (64.3 at TOY 30): the book leg finds
+    // nothing it may fill (its probes only), the empty fund takes nothing, and ADL alone
+    // closes the 28 against K = 4 shorts of 7. What is left out: the F book events and
+    // the makers' TP/SL link reads.
+    let (sim, r) = liquidation(4, 50_000_000, 30_000_000);
+    let l = r.liquidation.unwrap();
+    assert_eq!(r.cancelled.len(), 64);
+    assert_eq!((l.book_filled, r.fills.len()), (0, 0));
+    assert!(l.closed.is_empty(), "the empty fund takes nothing");
+    let sizes: Vec<i128> = l.deleveraged.iter().map(|d| d.size).collect();
+    assert_eq!((sizes, l.remaining), (vec![7, 7, 7, 7], 0));
+    let m = sim.g.markets.len();
+    let book_events = F as usize * (m + 7) + F as usize;
+    assert_eq!(
+        sim.last_touched,
+        SWEEP_PROBES + liquidate_bound(&sim) - pairs_absent() - book_events
     );
 }
