@@ -109,6 +109,10 @@ pub const LIQUIDATION_NOTIONAL_MICRO: u128 = 20_000_000_000;
 /// bound, above the 5 % a position at 10x can lose before it is below maintenance).
 pub const LIQUIDATION_MOVE_BPS: u64 = 800;
 
+/// How many times `liquidation-skipped`'s position size its precondition rests as depth
+/// to close a victim's earlier position with (`Workload::flatten`).
+pub const FLATTEN_SIZE_FACTOR: u64 = 4;
+
 /// How far `circuit-breaker-ignored`'s precondition moves the index: 15 %.
 pub const BREAKER_JUMP_BPS: u64 = 1_500;
 
@@ -1049,15 +1053,15 @@ impl Workload {
         let long = price >= start;
         let victims: Vec<usize> = (0..self.traders.len() - 1).step_by(2).take(4).collect();
         let expires_at = now_ms + 60_000;
-        let mut txs = Vec::new();
-        for &v in &victims {
-            txs.extend(self.isolated_at_max_leverage(v, &market, expires_at));
-        }
         let scale = 10u128.pow(u32::from(market.size_decimals));
         let lots = LIQUIDATION_NOTIONAL_MICRO * scale
             / u128::from(price.max(1))
             / u128::from(market.lot_size);
         let size = u64::try_from(lots).unwrap_or(1).max(1) * market.lot_size;
+        let mut txs = Vec::new();
+        for &v in &victims {
+            txs.extend(self.isolated_at_max_leverage(v, &market, price, size, expires_at));
+        }
         for &v in &victims {
             for (who, is_buy, tif) in [
                 (v + 1, !long, TimeInForce::Gtc),
@@ -1102,24 +1106,29 @@ impl Workload {
         txs
     }
 
-    /// Trader `v` cancels its orders, then sets the maximum leverage and isolated margin in
-    /// `market` (refused where it is not flat: it then stays in cross margin).
+    /// Trader `v` cancels its orders, closes what it holds in `market` (see
+    /// [`Workload::flatten`]), then sets the maximum leverage and isolated margin there
+    /// (refused where it is still not flat: it then stays in cross margin).
     fn isolated_at_max_leverage(
         &mut self,
         v: usize,
         market: &crate::genesis::MarketParams,
+        price: u64,
+        size: u64,
         expires_at: u64,
     ) -> Vec<Tx> {
         let account = self.traders[v].address;
-        let nonce = self.take_nonce(v);
+        let key = self.traders[v].key.clone();
+        let cancel = Action::CancelAll(CancelAll {
+            account,
+            nonce: self.take_nonce(v),
+            expires_at,
+        });
+        let mut txs = vec![self.signed_by(&key, cancel)];
+        txs.extend(self.flatten(v, market, price, size, expires_at));
         let leverage = 10_000 / market.initial_margin_bps.max(1);
         let nonces = [self.take_nonce(v), self.take_nonce(v)];
         let actions = [
-            Action::CancelAll(CancelAll {
-                account,
-                nonce,
-                expires_at,
-            }),
             Action::SetLeverage(SetLeverage {
                 signer: account,
                 account,
@@ -1137,8 +1146,63 @@ impl Workload {
                 expires_at,
             }),
         ];
-        let key = self.traders[v].key.clone();
-        actions.map(|a| self.signed_by(&key, a)).to_vec()
+        txs.extend(actions.map(|a| self.signed_by(&key, a)));
+        txs
+    }
+
+    /// Closes whatever trader `v` holds in `market` without knowing its size or side (the
+    /// workload does not track positions): trader `v + 1` cancels its orders and rests a bid
+    /// 1 % under and an ask
+    /// 1 % over `price`, each [`FLATTEN_SIZE_FACTOR`] times `size`; then `v` sends a
+    /// reduce-only IOC sell 5 % under and buy 5 % over, which the engine caps at what it
+    /// holds (the side that would add is refused). A random workload's positions stay well
+    /// under that depth.
+    fn flatten(
+        &mut self,
+        v: usize,
+        market: &crate::genesis::MarketParams,
+        price: u64,
+        size: u64,
+        expires_at: u64,
+    ) -> Vec<Tx> {
+        let tick = market.tick_size.max(1);
+        let at = |bps: i64| {
+            let moved = i128::from(price) * i128::from(10_000 + bps) / 10_000;
+            u64::try_from(moved).unwrap_or(price) / tick * tick
+        };
+        let depth = size.saturating_mul(FLATTEN_SIZE_FACTOR);
+        let legs = [
+            (v + 1, true, at(-100), TimeInForce::Gtc, false),
+            (v + 1, false, at(100), TimeInForce::Gtc, false),
+            (v, false, at(-500), TimeInForce::Ioc, true),
+            (v, true, at(500), TimeInForce::Ioc, true),
+        ];
+        // The depth's owner first cancels what an earlier round left resting: an old bid
+        // above the market would give the victim's next position a better entry than the
+        // price move can liquidate.
+        let (owner, owner_key) = (self.traders[v + 1].address, self.traders[v + 1].key.clone());
+        let cancel = Action::CancelAll(CancelAll {
+            account: owner,
+            nonce: self.take_nonce(v + 1),
+            expires_at,
+        });
+        let mut txs = vec![self.signed_by(&owner_key, cancel)];
+        for (who, is_buy, price, tif, reduce_only) in legs {
+            let order = Order {
+                account: self.traders[who].address,
+                market: market.id,
+                is_buy,
+                price,
+                size: depth,
+                tif,
+                reduce_only,
+                nonce: self.take_nonce(who),
+                expires_at,
+            };
+            let key = self.traders[who].key.clone();
+            txs.push(self.signed_by(&key, Action::Order(order)));
+        }
+        txs
     }
 
     /// `circuit-breaker-ignored`'s precondition: the last market's index jumps

@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 /// One history table. Every row carries its place in the chain (`seq`, `idx` within the
 /// transaction, `tx_hash`, `batch_index`): the primary key is `(seq, idx)`, and indexes by
 /// batch and by transaction let a revert and a re-sequenced transaction delete its rows.
+#[derive(Debug)]
 pub struct HistoryTable {
     pub name: &'static str,
     /// The table's own columns, after the chain position.

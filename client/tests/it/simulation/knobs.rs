@@ -41,6 +41,13 @@ pub enum Conduct {
 }
 
 impl Knobs {
+    /// Whether the seed cheats whatever else happens: it has a cheating plan and a
+    /// sequencer that neither goes silent nor loses its disk (a rebuilt sequencer runs
+    /// honestly: `World::lose_disk`).
+    pub fn cheats_surely(&self) -> bool {
+        self.cheat.is_some() && matches!(self.conduct, Conduct::Live | Conduct::Censors)
+    }
+
     pub fn draw(rng: &mut SplitMix64) -> Knobs {
         Knobs {
             traders: 3 + rng.below(3) as usize,

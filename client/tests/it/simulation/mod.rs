@@ -53,16 +53,13 @@ struct Node {
     delayed: BTreeSet<u64>,
 }
 
-/// How many earlier seeds of `seed`'s part draw a cheat: the seed's rank among its part's
-/// cheating seeds. A pure function of the seed, so one seed replays alone.
+/// How many earlier seeds of `seed`'s part draw a cheat that surely runs (see
+/// [`Knobs::cheats_surely`]): the seed's rank among its part's such seeds. A pure function
+/// of the seed, so one seed replays alone.
 fn cheating_seeds_before(seed: u64) -> u64 {
     (seed % PARTS..seed)
         .step_by(PARTS as usize)
-        .filter(|&s| {
-            Knobs::draw(&mut SplitMix64(s ^ 0x5157_5eed))
-                .cheat
-                .is_some()
-        })
+        .filter(|&s| Knobs::draw(&mut SplitMix64(s ^ 0x5157_5eed)).cheats_surely())
         .count() as u64
 }
 
@@ -72,8 +69,16 @@ fn run(seed: u64, coverage: &mut Coverage) {
     // A cheating seed's fault cycles over the cheating seeds of its part, so every part
     // (every PARTS-th seed) meets every fault kind as evenly as its cheats allow, rather
     // than as many as the seeds' draws happen to hit.
+    // A seed whose sequencer may stop or lose its plan before cheating takes a fault off
+    // the cycle, so the cycle's faults all land on seeds that cheat.
+    let surely = knobs.cheats_surely();
     if let Some(plan) = &mut knobs.cheat {
-        plan.fault = Fault::ALL[(cheating_seeds_before(seed) % Fault::ALL.len() as u64) as usize];
+        let rank = if surely {
+            cheating_seeds_before(seed)
+        } else {
+            seed / PARTS
+        };
+        plan.fault = Fault::ALL[(rank % Fault::ALL.len() as u64) as usize];
     }
     let mut world = World::new(seed, knobs.traders, knobs.k, knobs.window, knobs.cheat);
     world.censors = knobs.conduct == Conduct::Censors;
