@@ -263,7 +263,7 @@ impl Sim {
 
     /// Whether the whole-state checks run after the transaction just applied.
     pub fn full_check_due(&self) -> bool {
-        self.applied % self.full_check_every == 0
+        self.applied.is_multiple_of(self.full_check_every)
     }
 
     /// Applies a correctly signed action.
