@@ -10,8 +10,8 @@
 use k256::ecdsa::SigningKey;
 use protocol::action::{
     Action, ApproveAgent, BulkModify, ClientOrder, ImpliedVolUpdate, Liquidate, ModifyItem,
-    ModifyItems, Order, PriceUpdate, ScheduleCancel, SetLeverage, SetMarginMode, SignedAction,
-    TimeInForce, TriggerKind, TriggerOrder, Withdraw,
+    ModifyItems, NO_EXPIRY, Order, PriceUpdate, ScheduleCancel, SetLeverage, SetMarginMode,
+    SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
@@ -152,23 +152,32 @@ impl Terms {
     /// A bid of 0.1 BTC 1 % below the demo price, good till the terms' expiry (what the
     /// `expire-early` fault removes early), tagged `client_id`.
     pub fn gtt_bid(self, client_id: u128) -> Action {
+        let expires_at = self.expires_at;
+        self.client_bid(client_id, BTC_PRICE - BTC_PRICE / 100, expires_at)
+    }
+
+    /// A bid of 0.1 BTC 1.5 % below the demo price that never expires (so `expire-early`,
+    /// which removes the first order to expire, leaves it for the bulk modify to move),
+    /// tagged `client_id`.
+    pub fn resting_bid(self, client_id: u128) -> Action {
+        self.client_bid(client_id, BTC_PRICE - BTC_PRICE * 15 / 1_000, NO_EXPIRY)
+    }
+
+    fn client_bid(self, client_id: u128, price: u64, expires_at: u64) -> Action {
         let bid = Order {
             account: self.account,
             market: BTC,
             is_buy: true,
-            price: BTC_PRICE - BTC_PRICE / 100,
+            price,
             size: ONE_BTC / 10,
             tif: TimeInForce::Gtc,
             reduce_only: false,
             nonce: self.nonce,
-            expires_at: self.expires_at,
+            expires_at,
         };
         Action::ClientOrder(ClientOrder::new(self.account, bid, client_id))
     }
 
-    /// A `BulkModify` moving the account's order tagged `client_id` (the good-till-time
-    /// bid) to 2 % below the demo price, to the back of that level (what the
-    /// `bulk-priority` fault puts at its front).
     pub fn bulk_move(self, client_id: u128) -> Action {
         Action::BulkModify(BulkModify {
             signer: self.account,
@@ -334,6 +343,15 @@ impl Signer {
         let action = self
             .terms(key, nonce_offset)
             .gtt_bid(u128::from(nonce_offset));
+        self.sign(key, action)
+    }
+
+    /// `key`'s account rests a never-expiring bid of 0.1 BTC 1.5 % below the demo price,
+    /// tagged with its nonce offset as client id.
+    pub fn resting_bid(&self, key: &SigningKey, nonce_offset: u64) -> SignedAction {
+        let action = self
+            .terms(key, nonce_offset)
+            .resting_bid(u128::from(nonce_offset));
         self.sign(key, action)
     }
 

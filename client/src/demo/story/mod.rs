@@ -279,8 +279,12 @@ impl Story {
                 s.liquidate(&self.bob, address_of(&self.alice), ETH, 12),
             ),
             (
-                "alice moves her bid to 49,000 with a bulk modify",
-                s.bulk_move(&self.alice, 7, 10),
+                "alice bids 0.1 BTC @ 49,250 with no expiry",
+                s.resting_bid(&self.alice, 13),
+            ),
+            (
+                "alice moves that bid to 49,000 with a bulk modify",
+                s.bulk_move(&self.alice, 13, 10),
             ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();

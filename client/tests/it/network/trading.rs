@@ -98,6 +98,7 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             gtt_bid(net, 3, 2),
             buy_stop(net, 3, 3),
             set_leverage(net, 2, 4),
+            resting_bid(net, 3, 7),
             bulk_move(net, 3, 6),
         ],
         vec![
@@ -130,11 +131,11 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     assert_eq!(
         fills,
         [
-            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1
+            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1
         ],
         "the three trades and the ETH trade fill"
     );
-    let liquidation = acked[19].receipt.liquidation.as_ref();
+    let liquidation = acked[20].receipt.liquidation.as_ref();
     assert!(
         liquidation.is_some_and(|l| l.remaining == 0),
         "trader 2's ETH is liquidated: {liquidation:?}"
@@ -180,10 +181,16 @@ fn gtt_bid(net: &Network, trader: usize, nonce: u64) -> SignedAction {
     signed(net, trader, terms(net, trader, nonce).gtt_bid(1))
 }
 
-/// `trader` moves its good-till-time bid (client id 1) 2 % below the market with a bulk
+/// `trader` rests a never-expiring bid (client id 7; `expire-early` removes the
+/// good-till-time one first).
+fn resting_bid(net: &Network, trader: usize, nonce: u64) -> SignedAction {
+    signed(net, trader, terms(net, trader, nonce).resting_bid(7))
+}
+
+/// `trader` moves its never-expiring bid (client id 7) 2 % below the market with a bulk
 /// modify (what `bulk-priority` puts back at the front of its level).
 fn bulk_move(net: &Network, trader: usize, nonce: u64) -> SignedAction {
-    signed(net, trader, terms(net, trader, nonce).bulk_move(1))
+    signed(net, trader, terms(net, trader, nonce).bulk_move(7))
 }
 
 /// `trader` sets its dead-man's switch far in the future (it never fires honestly).
