@@ -106,7 +106,8 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
             price: BTC_PRICE - BTC_PRICE / 50,
             size: 0,
         }]),
-        nonce: nonce + 7,
+        // Clear of the ETH crash's nonces (nonce + 6 and + 7) and of the next round's.
+        nonce: nonce + 100,
         expires_at: FAR,
     });
     seq.submit(&sign(&alice, moved)).await;
