@@ -997,13 +997,12 @@ impl Workload {
         let bulk = Action::BulkModify(BulkModify {
             signer: account,
             account,
-            items: ModifyItems(vec![ModifyItem {
-                market: market.id,
-                order_nonce: bid_nonce,
-                client_id: 0,
-                price: moved_price,
-                size: 0,
-            }]),
+            items: ModifyItems(vec![ModifyItem::by_nonce(
+                market.id,
+                bid_nonce,
+                moved_price,
+                0,
+            )]),
             nonce: self.take_nonce(0),
             expires_at: now_ms + 60_000,
         });

@@ -111,20 +111,8 @@ fn chain_item(
         .as_deref()
         .and_then(|c| c.parse::<u128>().ok());
     Ok(match client_id {
-        Some(client_id) => ModifyItem {
-            market: 0,
-            order_nonce: 0,
-            client_id,
-            price,
-            size,
-        },
-        None => ModifyItem {
-            market: order.market,
-            order_nonce: order.nonce,
-            client_id: 0,
-            price,
-            size,
-        },
+        Some(client_id) => ModifyItem::by_client_id(client_id, price, size),
+        None => ModifyItem::by_nonce(order.market, order.nonce, price, size),
     })
 }
 

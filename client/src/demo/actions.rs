@@ -182,13 +182,11 @@ impl Terms {
         Action::BulkModify(BulkModify {
             signer: self.account,
             account: self.account,
-            items: ModifyItems(vec![ModifyItem {
-                market: 0,
-                order_nonce: 0,
+            items: ModifyItems(vec![ModifyItem::by_client_id(
                 client_id,
-                price: BTC_PRICE - BTC_PRICE / 50,
-                size: 0,
-            }]),
+                BTC_PRICE - BTC_PRICE / 50,
+                0,
+            )]),
             nonce: self.nonce,
             expires_at: self.expires_at,
         })

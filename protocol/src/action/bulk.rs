@@ -13,8 +13,10 @@
 
 use super::member::Member;
 use crate::codec::{DecodeError, Field, Reader, Writer};
+use crate::primitives::H256;
 use crate::primitives::keccak256;
 use crate::signing::StructHasher;
+use crate::signing::h256;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The most orders one `BulkModify` changes. Like Hyperliquid's batch modify it is a
@@ -46,10 +48,36 @@ impl ModifyItem {
     pub const TYPE_STRING: &'static str =
         "ModifyItem(uint32 market,uint64 orderNonce,uint128 clientId,uint64 price,uint64 size)";
 
+    /// keccak256 of [`ModifyItem::TYPE_STRING`], stated once rather than hashed for every
+    /// item of every signature checked (a test holds the two together).
+    pub const TYPE_HASH: H256 =
+        h256("0xd35af1e55d9d6661fe1d7040fded414fcfc3908d8a9a982e634be932b289746d");
+
+    /// The item naming the account's open order with `client_id`.
+    pub fn by_client_id(client_id: u128, price: u64, size: u64) -> ModifyItem {
+        ModifyItem {
+            market: 0,
+            order_nonce: 0,
+            client_id,
+            price,
+            size,
+        }
+    }
+
+    /// The item naming the account's order `order_nonce` in `market`.
+    pub fn by_nonce(market: u32, order_nonce: u64, price: u64, size: u64) -> ModifyItem {
+        ModifyItem {
+            market,
+            order_nonce,
+            client_id: 0,
+            price,
+            size,
+        }
+    }
+
     /// `hashStruct(item)`.
     pub fn hash_struct(&self) -> [u8; 32] {
-        let type_hash = keccak256(Self::TYPE_STRING.as_bytes());
-        let h = StructHasher::new(&type_hash);
+        let h = StructHasher::new(&Self::TYPE_HASH);
         let h = self.market.hash(h);
         let h = self.order_nonce.hash(h);
         let h = self.client_id.hash(h);
@@ -117,5 +145,18 @@ impl Member for ModifyItems {
         let items = Vec::<ModifyItem>::deserialize(d)?;
         Self::check_count(items.len()).map_err(serde::de::Error::custom)?;
         Ok(ModifyItems(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stated_type_hash_is_the_type_strings() {
+        assert_eq!(
+            ModifyItem::TYPE_HASH,
+            keccak256(ModifyItem::TYPE_STRING.as_bytes())
+        );
     }
 }

@@ -8,8 +8,8 @@ use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
 use protocol::action::{
-    Action, ApproveAgent, BulkModify, ClientOrder, Liquidate, ModifyItem, ModifyItems, Order,
-    ScheduleCancel, SetLeverage, SetMarginMode, SignedAction, TimeInForce, TriggerKind,
+    Action, ApproveAgent, BulkModify, ClientOrder, Liquidate, ModifyItem, ModifyItems, NO_EXPIRY,
+    Order, ScheduleCancel, SetLeverage, SetMarginMode, SignedAction, TimeInForce, TriggerKind,
     TriggerOrder,
 };
 use protocol::api::sequencer::{AuditStatus, StatusResponse};
@@ -80,7 +80,7 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         expires_at: FAR,
     });
     seq.submit(&sign(&bob, switch)).await;
-    let gtt = Action::ClientOrder(ClientOrder {
+    let gtt = ClientOrder {
         signer: addr(&alice),
         account: addr(&alice),
         market: BTC,
@@ -92,20 +92,29 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         client_id: u128::from(nonce),
         nonce: nonce + 3,
         expires_at: FAR,
-    });
-    seq.submit(&sign(&alice, gtt)).await;
-    // Alice's bulk modify moves that bid 1 % lower, to the back of its new level (what
-    // `bulk-priority` needs).
+    };
+    seq.submit(&sign(&alice, Action::ClientOrder(gtt.clone())))
+        .await;
+    // A bid of hers that never expires (`expire-early` removes the first order to expire,
+    // the one above), which her bulk modify moves 1 % lower, to the back of its new level
+    // (what `bulk-priority` needs).
+    let resting = ClientOrder {
+        price: BTC_PRICE - BTC_PRICE * 15 / 1_000,
+        client_id: u128::from(nonce) + 1_000,
+        nonce: nonce + 101,
+        expires_at: NO_EXPIRY,
+        ..gtt
+    };
+    seq.submit(&sign(&alice, Action::ClientOrder(resting)))
+        .await;
     let moved = Action::BulkModify(BulkModify {
         signer: addr(&alice),
         account: addr(&alice),
-        items: ModifyItems(vec![ModifyItem {
-            market: 0,
-            order_nonce: 0,
-            client_id: u128::from(nonce),
-            price: BTC_PRICE - BTC_PRICE / 50,
-            size: 0,
-        }]),
+        items: ModifyItems(vec![ModifyItem::by_client_id(
+            u128::from(nonce) + 1_000,
+            BTC_PRICE - BTC_PRICE / 50,
+            0,
+        )]),
         // Clear of the ETH crash's nonces (nonce + 6 and + 7) and of the next round's.
         nonce: nonce + 100,
         expires_at: FAR,

@@ -6,7 +6,7 @@ use crate::support::l1::{L1, WINDOW};
 use crate::support::seq::Seq;
 use crate::support::*;
 use protocol::api::sequencer::{BatchStatus, TxLookup, TxState, WithdrawalStatus, WithdrawalView};
-use protocol::api::settlement::{BatchStatus as L1Status, ClaimWithdrawalCall};
+use protocol::api::settlement::BatchStatus as L1Status;
 use protocol::engine::Status;
 use std::time::Duration;
 
@@ -115,34 +115,13 @@ async fn two_accounts_trade_batches_settle_and_a_withdrawal_is_paid() {
     );
 
     l1.mine_stamped_now(WINDOW + 1).await;
-    let claimable = wait_for(
-        "the withdrawal to become claimable",
-        Duration::from_secs(10),
-        || async {
-            let view: WithdrawalView = seq.get(&format!("/v1/withdrawals/{id}")).await;
-            matches!(view.status, WithdrawalStatus::Claimable { .. }).then_some(view)
-        },
-    )
-    .await;
-    let WithdrawalStatus::Claimable {
-        proof_batch_index,
-        proof,
-    } = claimable.status
-    else {
-        unreachable!()
-    };
+    let claim = seq.claim_call(&alice, id, Duration::from_secs(10)).await;
+    assert_eq!(claim.amount, amount);
     assert!(matches!(
-        l1.batch(proof_batch_index).await.status,
+        l1.batch(claim.batch_index).await.status,
         L1Status::Finalized { .. }
     ));
     let before = l1.account(&addr(&alice)).await.balance;
-    let claim = ClaimWithdrawalCall {
-        batch_index: proof_batch_index,
-        withdrawal_id: id,
-        account: addr(&alice),
-        amount,
-        proof,
-    };
     let (status, body) = l1.call("/v1/withdrawals/claim", &alice, claim).await;
     assert_eq!(status, 200, "claim: {body}");
     assert_eq!(l1.account(&addr(&alice)).await.balance, before + amount);

@@ -12,7 +12,6 @@ use crate::support::l1::L1;
 use crate::support::seq::{Seq, test_config};
 use crate::support::*;
 use k256::ecdsa::SigningKey;
-use protocol::api::sequencer::{WithdrawalStatus, WithdrawalView};
 use protocol::api::settlement::ClaimWithdrawalCall;
 use protocol::api::stream::{StreamMessage, Subscribe, WithdrawalUpdate};
 use protocol::fault::Fault;
@@ -35,34 +34,6 @@ fn events(seq: &Seq, account: &protocol::primitives::Address) -> Vec<(u64, Reach
         .into_iter()
         .map(|e| (e.withdrawal_id, e.status, e.batch_index))
         .collect()
-}
-
-/// The call that claims withdrawal `id` of `key`'s on L1, with the proof the sequencer
-/// serves once it is final.
-async fn claim_call(seq: &Seq, key: &SigningKey, id: u64) -> ClaimWithdrawalCall {
-    let view = wait_for(
-        "the withdrawal claimable",
-        Duration::from_secs(20),
-        || async {
-            let view: WithdrawalView = seq.get(&format!("/v1/withdrawals/{id}")).await;
-            matches!(view.status, WithdrawalStatus::Claimable { .. }).then_some(view)
-        },
-    )
-    .await;
-    let WithdrawalStatus::Claimable {
-        proof_batch_index,
-        proof,
-    } = view.status
-    else {
-        unreachable!("waited for claimable")
-    };
-    ClaimWithdrawalCall {
-        batch_index: proof_batch_index,
-        withdrawal_id: id,
-        account: addr(key),
-        amount: view.amount,
-        proof,
-    }
 }
 
 /// Claims on L1 with `call`, signed by `key`.
@@ -104,7 +75,7 @@ async fn a_withdrawals_status_changes_are_journaled_in_order_and_survive_a_resta
         (id, Reached::Finalized, batch),
     ];
     assert_eq!(events(&seq, &a), want);
-    let call = claim_call(&seq, &alice, id).await;
+    let call = seq.claim_call(&alice, id, Duration::from_secs(20)).await;
     let dir = seq.stop().await;
     let seq = restart(&l1, dir).await;
     assert_eq!(events(&seq, &a), want, "after a restart");
@@ -196,7 +167,12 @@ async fn a_subscriber_sees_each_status_in_order_and_resumes_from_any_event_acros
     let (mut live, id, batch) = withdrawn_to_final(&l1, &seq, a).await;
     let mut all = withdrawal_updates(&mut live, 4).await;
     // Claimed on L1: the live subscriber sees it at once.
-    claim(&l1, &alice(), claim_call(&seq, &alice(), id).await).await;
+    claim(
+        &l1,
+        &alice(),
+        seq.claim_call(&alice(), id, Duration::from_secs(20)).await,
+    )
+    .await;
     all.extend(withdrawal_updates(&mut live, 1).await);
     let got: Vec<_> = all
         .iter()

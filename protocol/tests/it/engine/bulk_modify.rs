@@ -57,28 +57,6 @@ fn bulk(sim: &mut Sim, signer: Address, items: Vec<ModifyItem>) -> Receipt {
     sim.apply(signed(Action::BulkModify(b)), Ok(signer))
 }
 
-/// An item naming its order by client id.
-fn by_id(client_id: u128, price: u64, size: u64) -> ModifyItem {
-    ModifyItem {
-        market: 0,
-        order_nonce: 0,
-        client_id,
-        price,
-        size,
-    }
-}
-
-/// An item naming its order by market and nonce.
-fn by_nonce(market: u32, order_nonce: u64, price: u64, size: u64) -> ModifyItem {
-    ModifyItem {
-        market,
-        order_nonce,
-        client_id: 0,
-        price,
-        size,
-    }
-}
-
 const fn usd(n: u64) -> u64 {
     n * 1_000_000
 }
@@ -118,7 +96,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
     let cases: Vec<Row> = vec![
         (
             "shrinking in place keeps A ahead of OTHER",
-            vec![by_id(1, 0, 3)],
+            vec![ModifyItem::by_client_id(1, 0, 3)],
             Status::Ok,
             &[],
             &[(P95, 3, true)],
@@ -126,7 +104,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "growing A sends it behind OTHER",
-            vec![by_id(1, 0, 8)],
+            vec![ModifyItem::by_client_id(1, 0, 8)],
             Status::Ok,
             &[],
             &[(P95, 8, false)],
@@ -134,7 +112,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "B moved to 95 by nonce queues behind OTHER, A still first",
-            vec![by_nonce(TOY, 2, P95, 0)],
+            vec![ModifyItem::by_nonce(TOY, 2, P95, 0)],
             Status::Ok,
             &[],
             &[(P95, 5, false)],
@@ -143,9 +121,9 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         (
             "three at once: A up to 96, C down to 104, B shrunk in place",
             vec![
-                by_id(1, usd(96), 0),
-                by_id(3, usd(104), 2),
-                by_nonce(TOY, 2, 0, 1),
+                ModifyItem::by_client_id(1, usd(96), 0),
+                ModifyItem::by_client_id(3, usd(104), 2),
+                ModifyItem::by_nonce(TOY, 2, 0, 1),
             ],
             Status::Ok,
             &[],
@@ -158,7 +136,10 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "the same order twice: the second item sees the first",
-            vec![by_id(1, usd(93), 0), by_id(1, 0, 2)],
+            vec![
+                ModifyItem::by_client_id(1, usd(93), 0),
+                ModifyItem::by_client_id(1, 0, 2),
+            ],
             Status::Ok,
             &[],
             &[(93_000_000, 5, false), (93_000_000, 2, true)],
@@ -166,7 +147,10 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "a crossing book refuses every item",
-            vec![by_id(1, usd(96), 0), by_id(3, usd(96), 0)],
+            vec![
+                ModifyItem::by_client_id(1, usd(96), 0),
+                ModifyItem::by_client_id(3, usd(96), 0),
+            ],
             Status::PostOnlyWouldCross,
             &[
                 "TOY-PERP's best bid 96",
@@ -178,7 +162,10 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "an unknown client id names its item",
-            vec![by_id(1, usd(96), 0), by_id(99, usd(97), 0)],
+            vec![
+                ModifyItem::by_client_id(1, usd(96), 0),
+                ModifyItem::by_client_id(99, usd(97), 0),
+            ],
             Status::ClientOrderNotFound,
             &["item 2: ", "client id 99"],
             &[],
@@ -186,7 +173,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "an unknown order nonce",
-            vec![by_nonce(TOY, 999, usd(96), 0)],
+            vec![ModifyItem::by_nonce(TOY, 999, usd(96), 0)],
             Status::OrderNotFound,
             &["item 1: ", "no open order 999 in market 2"],
             &[],
@@ -196,7 +183,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
             "a client id and a nonce together",
             vec![ModifyItem {
                 order_nonce: 2,
-                ..by_id(1, usd(96), 0)
+                ..ModifyItem::by_client_id(1, usd(96), 0)
             }],
             Status::BulkModifyItemInvalid,
             &["item 1: ", "by client id (market and orderNonce 0)"],
@@ -205,7 +192,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "price and size both 0",
-            vec![by_id(1, 0, 0)],
+            vec![ModifyItem::by_client_id(1, 0, 0)],
             Status::BulkModifyItemInvalid,
             &["change nothing"],
             &[],
@@ -213,7 +200,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "a price off the tick",
-            vec![by_id(3, 104_500_000, 0)],
+            vec![ModifyItem::by_client_id(3, 104_500_000, 0)],
             Status::InvalidTick,
             &["item 1: "],
             &[],
@@ -221,7 +208,10 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         ),
         (
             "margin for the grown orders is checked once, at the end",
-            vec![by_id(1, 0, 100), by_id(3, 0, 100)],
+            vec![
+                ModifyItem::by_client_id(1, 0, 100),
+                ModifyItem::by_client_id(3, 0, 100),
+            ],
             Status::InsufficientMargin,
             &["with the modified orders the account needs"],
             &[],
@@ -253,15 +243,20 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
 #[test]
 fn the_item_count_and_the_signer_are_checked() {
     // (name, signer, items, status)
-    let many = vec![by_id(1, 0, 4); MAX_BULK_MODIFY_ITEMS + 1];
+    let many = vec![ModifyItem::by_client_id(1, 0, 4); MAX_BULK_MODIFY_ITEMS + 1];
     let cases: Vec<(&str, Address, Vec<ModifyItem>, Status)> = vec![
         ("no item", TRADER, vec![], Status::BulkModifyItemCount),
         ("17 items", TRADER, many, Status::BulkModifyItemCount),
-        ("an approved agent", BOT, vec![by_id(1, 0, 4)], Status::Ok),
+        (
+            "an approved agent",
+            BOT,
+            vec![ModifyItem::by_client_id(1, 0, 4)],
+            Status::Ok,
+        ),
         (
             "a stranger",
             OTHER,
-            vec![by_id(1, 0, 4)],
+            vec![ModifyItem::by_client_id(1, 0, 4)],
             Status::AgentNotApproved,
         ),
     ];
@@ -307,7 +302,7 @@ fn a_maximal_bulk_modify_touches_exactly_its_bound() {
         let price = best_bid - usd(10 + i);
         let id = u128::from(i) + 1;
         rest(&mut sim, TRADER, (market, true, price, 1), id, far);
-        items.push(by_id(id, price - usd(20), 0));
+        items.push(ModifyItem::by_client_id(id, price - usd(20), 0));
     }
     sim.deposit(TRADER, USD);
     let sweeps = sim.last_touched - 2;

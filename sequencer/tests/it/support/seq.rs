@@ -2,9 +2,13 @@
 //! plus a small typed client.
 
 use super::l1::L1;
-use super::{addr, genesis, sequencer_key};
+use super::{addr, genesis, sequencer_key, wait_for};
+use k256::ecdsa::SigningKey;
 use protocol::action::SignedAction;
-use protocol::api::sequencer::{AccountResponse, BatchInfo, StatusResponse, TxAccepted};
+use protocol::api::sequencer::{
+    AccountResponse, BatchInfo, StatusResponse, TxAccepted, WithdrawalStatus, WithdrawalView,
+};
+use protocol::api::settlement::ClaimWithdrawalCall;
 use protocol::primitives::Address;
 use sequencer::Config;
 use serde::Serialize;
@@ -38,6 +42,35 @@ pub fn test_config(l1: &L1, dir: &std::path::Path) -> Config {
 }
 
 impl Seq {
+    /// The call that claims withdrawal `id` of `key`'s account on L1, with the proof this
+    /// sequencer serves once the withdrawal's batch is final (waits up to `limit`).
+    pub async fn claim_call(
+        &self,
+        key: &SigningKey,
+        id: u64,
+        limit: Duration,
+    ) -> ClaimWithdrawalCall {
+        let view = wait_for("the withdrawal claimable", limit, || async {
+            let view: WithdrawalView = self.get(&format!("/v1/withdrawals/{id}")).await;
+            matches!(view.status, WithdrawalStatus::Claimable { .. }).then_some(view)
+        })
+        .await;
+        let WithdrawalStatus::Claimable {
+            proof_batch_index,
+            proof,
+        } = view.status
+        else {
+            unreachable!("waited for claimable")
+        };
+        ClaimWithdrawalCall {
+            batch_index: proof_batch_index,
+            withdrawal_id: id,
+            account: addr(key),
+            amount: view.amount,
+            proof,
+        }
+    }
+
     /// Funds the sequencer's L1 account (it bonds at start) and starts it.
     pub async fn start(l1: &L1) -> Seq {
         Seq::start_with(l1, |_| {}).await

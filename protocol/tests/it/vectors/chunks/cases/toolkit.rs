@@ -103,16 +103,6 @@ fn bulk(w: &mut World, trader: usize, items: Vec<ModifyItem>) -> Tx {
     w.sign(trader, action)
 }
 
-fn item(client_id: u128, price: u64, size: u64) -> ModifyItem {
-    ModifyItem {
-        market: 0,
-        order_nonce: 0,
-        client_id,
-        price,
-        size,
-    }
-}
-
 /// The `toolkit_bulk_modify` case (Part 4 §27): bob's asks 7 (50,100) and 8 (50,200), carol's
 /// bid at 49,900. One action moves ask 7 to 50,050 and halves ask 8 in place; an item naming
 /// its order both ways, a move of ask 7 onto carol's bid (the book would cross) and an
@@ -140,28 +130,34 @@ pub fn toolkit_bulk_modify() -> Case {
     );
     let txs = [
         (
-            vec![item(7, BTC_50K + 50 * USD, 0), item(8, 0, BTC_UNIT / 2)],
+            vec![
+                ModifyItem::by_client_id(7, BTC_50K + 50 * USD, 0),
+                ModifyItem::by_client_id(8, 0, BTC_UNIT / 2),
+            ],
             Status::Ok,
             "ask 7 to 50,050 (a new place), ask 8 halved (priority kept)",
         ),
         (
             vec![ModifyItem {
                 order_nonce: 1,
-                ..item(7, BTC_50K + 60 * USD, 0)
+                ..ModifyItem::by_client_id(7, BTC_50K + 60 * USD, 0)
             }],
             Status::BulkModifyItemInvalid,
             "a client id and an order nonce in one item",
         ),
         (
             vec![
-                item(8, BTC_50K + 300 * USD, 0),
-                item(7, BTC_50K - 100 * USD, 0),
+                ModifyItem::by_client_id(8, BTC_50K + 300 * USD, 0),
+                ModifyItem::by_client_id(7, BTC_50K - 100 * USD, 0),
             ],
             Status::PostOnlyWouldCross,
             "ask 7 onto carol's bid: the book would cross, so ask 8 stays too",
         ),
         (
-            vec![item(7, BTC_50K + 70 * USD, 0), item(99, BTC_50K, 0)],
+            vec![
+                ModifyItem::by_client_id(7, BTC_50K + 70 * USD, 0),
+                ModifyItem::by_client_id(99, BTC_50K, 0),
+            ],
             Status::ClientOrderNotFound,
             "item 2 names no order: item 1 is undone",
         ),
