@@ -1,10 +1,9 @@
 //! `vigil demo fraud|escape|options`: the fraud-proof, escape and options stories on
-//! throwaway networks,
-//! printed as a timeline
-//! (`--json`: the timeline as JSON, in the one schema of docs/JSON.md: amounts as raw
-//! integers with their `_decimal` strings, the demo network's own markets naming sizes;
-//! also what `--keep-open` and a failed step print, which do not pass through
-//! `commands::run`). Exit 0 only if every step happened as expected; a failed step is a
+//! throwaway networks, printed as a timeline (`--json`: the timeline as JSON, in the one
+//! schema of docs/JSON.md: amounts as raw integers with their `_decimal` strings, the demo
+//! network's own markets and series naming sizes; applied here, also to what
+//! `--keep-open` and a failed step print, and never again by `commands::run`, whose
+//! endpoints are not the demo's). Exit 0 only if every step happened as expected; a failed step is a
 //! one-line error naming it, after the timeline so far.
 
 use super::{Output, json_units, market};
@@ -20,6 +19,12 @@ use serde_json::Value;
 fn schema(mut json: Value, markets: &[MarketInfo]) -> String {
     json_units::apply(&mut json, markets);
     json.to_string()
+}
+
+/// `json` in the one `--json` schema with no markets named (amounts only).
+fn in_schema(mut json: Value) -> Value {
+    json_units::apply(&mut json, &[]);
+    json
 }
 
 /// The demo network's markets, while it is up (the JSON names sizes with them).
@@ -111,7 +116,10 @@ async fn escape(cli: &Cli) -> anyhow::Result<Output> {
                 "Vigil escape demo\n\n{}\n\nevery step happened as expected",
                 timeline.render_text()
             ),
-            json: serde_json::json!({"demo": "escape", "ok": true, "timeline": timeline.to_json()}),
+            // No sizes in its story: amounts only, which need no markets.
+            json: in_schema(
+                serde_json::json!({"demo": "escape", "ok": true, "timeline": timeline.to_json()}),
+            ),
         }),
         Err(failure) => {
             if cli.json {
@@ -139,7 +147,10 @@ async fn options(cli: &Cli) -> anyhow::Result<Output> {
     match told.failure.clone() {
         None => Ok(Output {
             text: format!("{text}\n\nevery step happened as expected"),
-            json: serde_json::json!({"demo": "options", "ok": true, "steps": told.to_json()}),
+            // Each step's output is in the schema already, sized by the demo's own chain.
+            json: in_schema(
+                serde_json::json!({"demo": "options", "ok": true, "steps": told.to_json()}),
+            ),
         }),
         Some(failure) => {
             if cli.json {

@@ -52,9 +52,15 @@ const USDC_FIELDS: &[&str] = &[
     "payment",
     "price",
     "realized_pnl",
+    "reward",
+    "settlement_price",
     "slashed",
+    "strike_price",
     "taker_fee",
+    "tick_size",
+    "trigger_price",
     "unrealized_pnl",
+    "value",
     "worst_price",
 ];
 
@@ -98,12 +104,16 @@ pub fn apply(json: &mut Value, markets: &[MarketInfo]) {
     walk(json, markets, None);
 }
 
-/// Whether `json` names a market anywhere (so the markets are worth fetching).
+/// Whether `json` names a market anywhere (so the markets are worth fetching): a
+/// `market`, a `market_id`, or an option position's numeric `series`.
 pub fn names_a_market(json: &Value) -> bool {
     match json {
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| k == "market" || k == "market_id" || names_a_market(v)),
+        Value::Object(map) => map.iter().any(|(k, v)| {
+            k == "market"
+                || k == "market_id"
+                || (k == "series" && v.is_number())
+                || names_a_market(v)
+        }),
         Value::Array(items) => items.iter().any(names_a_market),
         _ => false,
     }
@@ -134,13 +144,17 @@ fn walk(json: &mut Value, markets: &[MarketInfo], inherited: Option<&MarketInfo>
     }
 }
 
-/// The object's market (by `market`/`market_id`, an id or a symbol), with the three
-/// market fields set.
+/// The object's market (by `market`/`market_id`, an id or a symbol; an option position
+/// names its series by the numeric `series`), with the three market fields set.
 fn name_market<'m>(
     map: &mut Map<String, Value>,
     markets: &'m [MarketInfo],
 ) -> Option<&'m MarketInfo> {
-    let named = map.get("market").or_else(|| map.get("market_id"))?;
+    let series = map.get("series").filter(|v| v.is_number());
+    let named = map
+        .get("market")
+        .or_else(|| map.get("market_id"))
+        .or(series)?;
     let market = markets.iter().find(|m| match named {
         Value::Number(n) => n.as_u64() == Some(u64::from(m.params.id)),
         Value::String(s) => {
@@ -255,10 +269,18 @@ mod tests {
         }
     }
 
+    /// An option series' id (from 2^31), named `BTC-20261231-50000-C` in [`markets`].
+    const SERIES: u32 = 1 << 31;
+
+    /// The devnet's markets and one BTC call series.
     fn markets() -> Vec<MarketInfo> {
-        Genesis::devnet(1, Address([1; 20]), Address([2; 20]))
-            .markets
+        let perps = Genesis::devnet(1, Address([1; 20]), Address([2; 20])).markets;
+        let mut series = perps[0].clone();
+        series.id = SERIES;
+        series.symbol = "BTC-20261231-50000-C".into();
+        perps
             .into_iter()
+            .chain([series])
             .map(|params| MarketInfo {
                 params,
                 mark_price: 0,
@@ -321,6 +343,26 @@ mod tests {
                        "burned": 500_000_000, "burned_decimal": "500.000000",
                        "balance_before": 0, "balance_before_decimal": "0.000000",
                        "balance_after": 1_000_000, "balance_after_decimal": "1.000000"}),
+            ),
+            (
+                "an option order names its series by name: id, symbol and sized lots",
+                json!({"market": "BTC-20261231-50000-C", "receipt": {"order": {"filled": 1_000}}}),
+                json!({"market": SERIES, "market_id": SERIES, "market_symbol": "BTC-20261231-50000-C",
+                       "receipt": {"order": {"filled": 1_000, "filled_decimal": "0.1000"}}}),
+            ),
+            (
+                "an option position names its series by id; its value and strike are USDC",
+                json!({"series": SERIES, "size": -1_000, "value": -25_000_000, "strike_price": 50_000_000_000u64}),
+                json!({"series": SERIES, "market": SERIES, "market_id": SERIES,
+                       "market_symbol": "BTC-20261231-50000-C",
+                       "size": -1_000, "size_decimal": "-0.1000",
+                       "value": -25_000_000, "value_decimal": "-25.000000",
+                       "strike_price": 50_000_000_000u64, "strike_price_decimal": "50000.000000"}),
+            ),
+            (
+                "a challenge's outcome: the reward in USDC",
+                json!({"outcome": {"outcome": "upheld", "reward": 500_000_000}}),
+                json!({"outcome": {"outcome": "upheld", "reward": 500_000_000, "reward_decimal": "500.000000"}}),
             ),
             (
                 "a size without a market keeps only its raw integer",

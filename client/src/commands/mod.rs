@@ -104,7 +104,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Output> {
     let mut output = dispatch(cli)
         .await
         .map_err(|e| reachability::explain(cli, e))?;
-    if cli.json && !output.json.is_null() {
+    // A demo's JSON is already in the schema, sized by its own throwaway network's markets
+    // (the endpoints `cli` names are not the demo's).
+    let demo = matches!(cli.command, Command::Demo(_));
+    if cli.json && !output.json.is_null() && !demo {
         let markets = match json_units::names_a_market(&output.json) {
             // The command just talked to the sequencer; if it cannot answer now, the
             // amounts still get their decimals, only sizes and symbols are left out.

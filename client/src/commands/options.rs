@@ -346,17 +346,22 @@ option positions: value and margin are in the account's equity and margin above;
     )
 }
 
-/// Whether `json` names an option series as a market (`market` or `market_id` from 2^31),
-/// so `--json` output needs the chain to name it and size it.
+/// Whether `json` names an option series as a market (`market` or `market_id` from 2^31
+/// or a series name, an option position's `series`), so `--json` output needs the chain to
+/// name it and size it.
 pub fn names_a_series(json: &serde_json::Value) -> bool {
     use serde_json::Value;
+    let series = |v: &Value| match v {
+        Value::String(name) => looks_like_series(name),
+        _ => v
+            .as_u64()
+            .and_then(|id| u32::try_from(id).ok())
+            .is_some_and(is_series),
+    };
     match json {
         Value::Object(map) => map.iter().any(|(k, v)| {
-            let series_id = v
-                .as_u64()
-                .and_then(|id| u32::try_from(id).ok())
-                .is_some_and(is_series);
-            ((k == "market" || k == "market_id") && series_id) || names_a_series(v)
+            (matches!(k.as_str(), "market" | "market_id" | "series") && series(v))
+                || names_a_series(v)
         }),
         Value::Array(items) => items.iter().any(names_a_series),
         _ => false,

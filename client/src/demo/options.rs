@@ -47,8 +47,8 @@ impl Told {
             .join("\n\n")
     }
 
-    /// Every step as `{command, output}` (the command's own `--json`, before the schema's
-    /// decimals are added by the caller).
+    /// Every step as `{command, output}` (the command's own `--json`, in the one schema:
+    /// its sizes and series named by the demo's own chain).
     pub fn to_json(&self) -> Value {
         Value::Array(
             self.steps
@@ -179,8 +179,11 @@ async fn step(
 ) -> Result<Output, String> {
     let m = net.manifest();
     let home = home.to_string_lossy().to_string();
+    // `--json`: the output's JSON gets the schema from the demo's own markets and series
+    // (the text is the same either way).
     let mut args = vec![
         "vigil",
+        "--json",
         "--data-dir",
         &home,
         "--sequencer-url",

@@ -1,5 +1,7 @@
 //! `vigil demo fraud`: the whole story for every fault kind through the library (each on
-//! its own throwaway devnet), every step recorded; and the real binary's `--json` timeline.
+//! its own throwaway devnet), every step recorded; and the real binary's `--json` output
+//! of each demo, every amount in it following docs/JSON.md (read from the doc's own
+//! table, so the two cannot drift).
 
 use protocol::fault::Fault;
 use vigil_client::demo::story::STEPS;
@@ -68,6 +70,68 @@ fn the_binary_prints_a_json_timeline_and_exits_0() {
         assert!(steps.contains(&step), "no {step} in {steps:?}");
     }
     demo_amounts_follow_the_schema(&value);
+    every_amount_has_its_decimal(&value, "");
+}
+
+/// The amount fields docs/JSON.md lists: the last column of its *Amounts* table.
+fn documented_amounts() -> Vec<String> {
+    let doc = include_str!("../../../docs/JSON.md");
+    let section = doc.split("## Amounts").nth(1).expect("an Amounts section");
+    let rows = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2);
+    let fields: Vec<String> = rows
+        .flat_map(|row| {
+            let last = row.trim_end_matches('|').rsplit('|').next().unwrap_or("");
+            let names: Vec<String> = last
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect();
+            names
+        })
+        .collect();
+    assert!(fields.len() > 40, "{fields:?}");
+    fields
+}
+
+/// Every documented amount in `value` that holds a raw integer has its `_decimal` string
+/// beside it, and every object naming a market has its id and symbol.
+fn every_amount_has_its_decimal(value: &serde_json::Value, at: &str) {
+    let fields = documented_amounts();
+    walk_amounts(value, at, &fields);
+}
+
+fn walk_amounts(value: &serde_json::Value, at: &str, fields: &[String]) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                let raw = v.is_i64() || v.is_u64();
+                if raw && fields.contains(key) {
+                    let decimal = map.get(&format!("{key}_decimal"));
+                    assert!(
+                        decimal.is_some_and(serde_json::Value::is_string),
+                        "{at}/{key}: {v} has no {key}_decimal string: {value}"
+                    );
+                }
+                walk_amounts(v, &format!("{at}/{key}"), fields);
+            }
+            if map.contains_key("market") {
+                for named in ["market_id", "market_symbol"] {
+                    assert!(map.contains_key(named), "{at}: no {named}: {value}");
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk_amounts(item, &format!("{at}/{i}"), fields);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// docs/JSON.md in the demo's timeline (a breaking change from strings): each amount a
@@ -128,6 +192,7 @@ fn the_escape_demo_tells_both_acts_and_exits_0() {
         vigil_client::demo::escape::STEPS,
         "every step, in order"
     );
+    every_amount_has_its_decimal(&value, "");
 }
 
 /// `vigil demo options --json`: the chain, a call and a put traded, positions and margin;
@@ -162,4 +227,17 @@ fn the_options_demo_trades_a_call_and_a_put_and_exits_0() {
         "vigil account --name",
     ];
     assert_eq!(commands, expected, "every step, in order");
+    every_amount_has_its_decimal(&value, "");
+    // A series order names its series by id and name; its fill's size in its decimals.
+    let bought = &value["steps"][2]["output"];
+    assert!(bought["market_id"].as_u64() >= Some(1 << 31), "{bought}");
+    let command = value["steps"][2]["command"].as_str().unwrap_or("");
+    let series = command.split(' ').nth(3).expect("vigil order buy SERIES");
+    assert_eq!(bought["market_symbol"], series, "{bought}");
+    assert_eq!(
+        bought["receipt"]["order"]["filled_decimal"], "0.1000",
+        "{bought}"
+    );
+    let held = &value["steps"][6]["output"]["option_positions"][0];
+    assert_eq!(held["size_decimal"], "0.1000", "{held}");
 }

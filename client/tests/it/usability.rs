@@ -400,6 +400,59 @@ const ROWS: &[Row] = &[
         order_listed_by: &[],
     },
     Row {
+        point: "demo fraud --json: amounts as raw integers with decimal strings, as in every command",
+        args: &["demo", "fraud", "--fault", "mint"],
+        code: 0,
+        has: &["every step happened as expected", "100,000.000000 USDC"],
+        lacks: &[],
+        json: &[
+            ("/timeline/0/details/accounts/0/account", None),
+            (
+                "/timeline/0/details/accounts/0/collateral",
+                Some("100000000000"),
+            ),
+            (
+                "/timeline/0/details/accounts/0/collateral_decimal",
+                Some("100000.000000"),
+            ),
+            ("/timeline/1/details/market_symbol", Some("BTC-PERP")),
+            ("/timeline/1/details/size_decimal", Some("1.0000")),
+            (
+                "/timeline/3/details/outcome/reward_decimal",
+                Some("500.000000"),
+            ),
+            ("/timeline/4/details/slashed_decimal", Some("1000.000000")),
+        ],
+        hint_runs: false,
+        order_listed_by: &[],
+    },
+    Row {
+        point: "demo options --json: each step's output in the schema, series named and sized",
+        args: &["demo", "options"],
+        code: 0,
+        has: &["every step happened as expected", "$ vigil order buy BTC-"],
+        lacks: &[],
+        json: &[
+            ("/steps/0/output/series/0/strike_price_decimal", None),
+            ("/steps/2/output/market_symbol", None),
+            (
+                "/steps/2/output/receipt/order/filled_decimal",
+                Some("0.1000"),
+            ),
+            (
+                "/steps/2/output/receipt/fills/0/size_decimal",
+                Some("0.1000"),
+            ),
+            (
+                "/steps/6/output/option_positions/0/size_decimal",
+                Some("0.1000"),
+            ),
+            ("/steps/6/output/option_positions/0/value_decimal", None),
+        ],
+        hint_runs: false,
+        order_listed_by: &[],
+    },
+    Row {
         point: "a size of -1 is a clear error",
         args: &["order", "buy", "BTC-PERP", "-1", "--name", "alice"],
         code: 2,
