@@ -11,6 +11,7 @@
 
 mod fund;
 mod load;
+pub mod progress;
 pub mod recovery;
 mod report;
 mod transport;
@@ -101,8 +102,8 @@ impl From<ServiceError> for BenchError {
     }
 }
 
-/// Runs the whole bench; `progress` counts submitted orders (pass `ProgressBar::hidden()`
-/// for none).
+/// Runs the whole bench; `progress` (from [`progress::bar`], or `ProgressBar::hidden()`
+/// for none) names each phase and counts the answered orders.
 pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchReport, BenchError> {
     if config.count == 0 || config.concurrency == 0 || config.accounts == 0 {
         return Err(BenchError::Config(
@@ -134,15 +135,19 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         return Err(BenchError::NoPrice(market.params.symbol));
     }
     let deposit = config.deposit.min(params.faucet_max_amount);
-    progress.set_message(format!("funding {} fresh accounts on L1", config.accounts));
+    progress::phase(
+        progress,
+        format!(
+            "funding {} fresh accounts on L1, waiting for their deposits on L2",
+            config.accounts
+        ),
+    );
     let keys =
         fund::fund_accounts(&l1, &seq, config.accounts, deposit, config.fund_timeout).await?;
-    progress.set_message(format!("signing {} orders", config.count));
+    progress::phase(progress, format!("signing {} orders", config.count));
     let orders = load::sign_orders(&keys, &market, config.count, &domain).await?;
     // The rate shown is the submissions', not diluted by the funding and signing above.
-    progress.reset();
-    progress.set_message("orders");
-    progress.set_length(config.count);
+    progress::orders(progress, config.count);
     let submitter = transport::Submitter::open(&seq, config.transport, config.concurrency).await?;
     let outcome = match config.rate {
         Some(rate) => {
@@ -150,15 +155,17 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         }
         None => load::submit_all(&submitter, orders, config.concurrency, progress).await?,
     };
+    progress::orders_done(progress);
+    let recoveries = config.recoveries.max(1);
+    progress::phase(
+        progress,
+        format!(
+            "measuring this machine's signature recovery rate ({recoveries} recoveries with k256, then libsecp256k1)"
+        ),
+    );
+    let recoveries_per_sec = recovery::measure(recoveries, domain).await?;
+    let libsecp_per_sec = recovery::measure_libsecp(recoveries, domain).await?;
     progress.finish_and_clear();
-    if !progress.is_hidden() {
-        eprintln!(
-            "measuring this machine's signature recovery rate ({} recoveries)…",
-            config.recoveries
-        );
-    }
-    let recoveries_per_sec = recovery::measure(config.recoveries.max(1), domain).await?;
-    let libsecp_per_sec = recovery::measure_libsecp(config.recoveries.max(1), domain).await?;
     Ok(BenchReport::new(
         &market.params.symbol,
         config,

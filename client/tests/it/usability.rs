@@ -453,6 +453,28 @@ const ROWS: &[Row] = &[
         order_listed_by: &[],
     },
     Row {
+        point: "bench: a small run reports its throughput, latency and the recovery ratio",
+        args: &[
+            "bench",
+            "--count",
+            "40",
+            "--accounts",
+            "1",
+            "--recoveries",
+            "200",
+        ],
+        code: 0,
+        has: &["bench: 40 orders on BTC-PERP", "accepted", "p99.9", "ratio"],
+        lacks: &["0/40"],
+        json: &[
+            ("/submitted", Some("40")),
+            ("/accepted_per_sec", None),
+            ("/recoveries_per_sec", None),
+        ],
+        hint_runs: false,
+        order_listed_by: &[],
+    },
+    Row {
         point: "a size of -1 is a clear error",
         args: &["order", "buy", "BTC-PERP", "-1", "--name", "alice"],
         code: 2,
