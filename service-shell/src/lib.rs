@@ -46,8 +46,17 @@ pub fn init_tracing(filter: &str) {
 /// Whether log lines may carry ANSI colours: stderr is a terminal and `NO_COLOR` is unset
 /// or empty.
 pub fn colours_wanted() -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr())
+    colours_for(
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    )
+}
+
+/// The rule behind [`colours_wanted`]: colours only on a terminal, and never when
+/// `NO_COLOR` holds anything (https://no-color.org: an empty value does not count).
+fn colours_for(no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+    let no_color = no_color.is_some_and(|v| !v.is_empty());
+    terminal && !no_color
 }
 
 /// Resolves on SIGTERM or Ctrl-C (SIGINT). The handlers are installed when this is
@@ -193,6 +202,29 @@ where
             let code = if e.is_config() { 2 } else { 1 };
             eprintln!("{name}: {:#}", anyhow::Error::new(e));
             ExitCode::from(code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colours_for;
+    use std::ffi::OsStr;
+
+    /// (NO_COLOR, stderr is a terminal) → colours.
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        let table: [(Option<&str>, bool, bool); 6] = [
+            (None, true, true),
+            (None, false, false),
+            (Some("1"), true, false),
+            (Some("1"), false, false),
+            (Some(""), true, true),
+            (Some(""), false, false),
+        ];
+        for (no_color, terminal, want) in table {
+            let got = colours_for(no_color.map(OsStr::new), terminal);
+            assert_eq!(got, want, "NO_COLOR={no_color:?}, terminal={terminal}");
         }
     }
 }

@@ -8,7 +8,8 @@
 //! verify tx` against a chain with a misreported receipt; and the
 //! seeded whole-system `simulation` on the three services' pure cores, without HTTP; and
 //! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles; issue
-//! #18's CLI points as one table against a real devnet (`usability`).
+//! #18's CLI points as one table against a real devnet (`usability`), and its operator
+//! points against the three service binaries (`operators`).
 
 mod agents;
 mod bench;
@@ -29,6 +30,7 @@ mod l1;
 mod locks;
 mod market;
 mod network;
+mod operators;
 mod options;
 mod oracle;
 mod positions;
