@@ -1,6 +1,8 @@
 //! The README as a test: every `vigil` command in the README's shell blocks, parsed from
 //! README.md itself (so the two cannot drift), runs in order against the real `vigil
-//! devnet` binary in a temp data dir, and must exit 0. The real `vigil` binary finds the
+//! devnet` binary (started with the README's own `devnet` arguments) in a temp data dir,
+//! and must exit 0; and the Quick start states the hardware, the build time and `cargo
+//! install --path client`. The real `vigil` binary finds the
 //! network through `<data-dir>/devnet/devnet.json`, with no URL flags. Between commands
 //! the test only waits for what the README says happens by itself (a deposit credited
 //! once sequenced, the oracle's first price) and checks each outcome with extra `--json`
@@ -90,17 +92,56 @@ fn the_readme_is_parsed_into_the_commands_it_shows() {
     assert!(commands.iter().any(|c| c == &buy), "{commands:?}");
 }
 
+/// What a new user needs before the first build, as the README says it (issue #18): the
+/// hardware, how long a build takes, and how to get `vigil` on the PATH outside the repo.
+#[test]
+fn the_readme_states_what_a_first_build_needs() {
+    let quick_start = README
+        .split("## Quick start")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Quick start section");
+    for (what, fragment) in [
+        ("the toolchain", "Rust toolchain (1.89 or newer)"),
+        ("the hardware", "Two cores and 4 GB of RAM are"),
+        ("the CPU time of a release build", "7.7 CPU-minutes"),
+        ("the wall clock of a release build", "13 min 35 s"),
+        (
+            "the install outside the repo",
+            "cargo install --path client",
+        ),
+        ("where the alias works", "works only inside this repository"),
+    ] {
+        assert!(quick_start.contains(fragment), "{what}: {fragment:?}");
+    }
+    let manifest = include_str!("../../Cargo.toml");
+    assert!(
+        manifest.contains("[[bin]]\nname = \"vigil\""),
+        "`cargo install --path client` installs `vigil`"
+    );
+}
+
 #[test]
 fn the_readme_walkthrough_runs_against_a_real_devnet() {
     let home_dir = tempfile::tempdir().expect("temp dir");
     let home: PathBuf = home_dir.path().to_path_buf();
     let h = home.as_path();
-    let (devnet, manifest) = DevnetProcess::start(h, &[]);
+    let commands = readme_commands();
+    // The README's own `vigil devnet` line (the harness adds only OS-picked ports and fast
+    // blocks, and the test's data dir).
+    let devnet_args: Vec<&str> = commands
+        .iter()
+        .find(|c| c[0] == "devnet")
+        .expect("the README starts a devnet")[1..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let (devnet, manifest) = DevnetProcess::start(h, &devnet_args);
     assert_eq!(
         DevnetManifest::load(&h.join("devnet")).expect("devnet.json in <data-dir>/devnet"),
         manifest
     );
-    let (demos, walkthrough): (Vec<_>, Vec<_>) = readme_commands()
+    let (demos, walkthrough): (Vec<_>, Vec<_>) = commands
         .into_iter()
         .filter(|c| c[0] != "devnet")
         .partition(|c| c[0] == "demo");
