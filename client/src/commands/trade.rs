@@ -167,6 +167,10 @@ pub async fn order(cli: &Cli, args: &OrderArgs) -> anyhow::Result<Output> {
     output.json["agent"] = serde_json::to_value(agent)?;
     output.json["client_id"] = serde_json::to_value(args.client_id.map(|c| c.to_string()))?;
     output.json["expires_at_ms"] = serde_json::to_value(good_till)?;
+    if limit.is_none() {
+        output.json["worst_price"] = price.into();
+        output.json["slippage_bps"] = args.slippage_bps.unwrap_or(MARKET_SLIPPAGE_BPS).into();
+    }
     Ok(output)
 }
 

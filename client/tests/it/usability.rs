@@ -6,6 +6,12 @@
 //! printed and expects it to succeed. After the devnet stops, its stale `devnet.json`
 //! must be named in the connection error, and the printed `vigil devnet` must bring the
 //! command back.
+//!
+//! The points that are not one `vigil` command each have their own tables: the
+//! service binaries' help texts, log colours, `/metrics` and the verifier's quiet log
+//! (`operators.rs`), the data-dir locks and chain identity (`locks.rs`), every usage
+//! mistake and help page (`usage.rs`), the README run as written (`walkthrough.rs`), and
+//! `vigil bench`'s progress on a terminal (`bench.rs`).
 
 use crate::support::{DevnetProcess, vigil};
 use std::collections::BTreeMap;
@@ -44,6 +50,8 @@ const ROWS: &[Row] = &[
         lacks: &["position 0"],
         json: &[
             ("/cancelled_because", None),
+            ("/slippage_bps", Some("500")),
+            ("/worst_price_decimal", None),
             ("/market_symbol", Some("BTC-PERP")),
             ("/market_id", Some("1")),
             ("/receipt/order/cancelled_decimal", Some("0.0100")),
