@@ -32,11 +32,9 @@ fn help_entries(help: &str) -> Vec<(String, String)> {
         if text.starts_with('-') && (1..=6).contains(&indent) {
             let (flag, rest) = text.split_once("  ").unwrap_or((text, ""));
             entries.push((flag.to_string(), rest.to_string()));
-        } else if indent > 6 {
-            if let Some((_, help)) = entries.last_mut() {
-                help.push(' ');
-                help.push_str(text);
-            }
+        } else if let (true, Some((_, help))) = (indent > 6, entries.last_mut()) {
+            help.push(' ');
+            help.push_str(text);
         }
     }
     for (_, help) in &mut entries {
