@@ -8,9 +8,11 @@
 //! verify tx` against a chain with a misreported receipt; and the
 //! seeded whole-system `simulation` on the three services' pure cores, without HTTP; and
 //! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles; issue
-//! #18's CLI points as one table against a real devnet (`usability`).
+//! #18's CLI points as one table against a real devnet (`usability`); each service's
+//! OpenAPI document under the schema-driven fuzzer (`api_fuzz`).
 
 mod agents;
+mod api_fuzz;
 mod bench;
 mod chaos;
 mod claim;
