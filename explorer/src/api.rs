@@ -10,7 +10,7 @@ use crate::upstream::{Answer, ReadError, Service, Upstreams};
 use crate::withdrawals::WithdrawalIndex;
 use crate::{Config, assets};
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use service_client::Timeouts;
 use service_client::settlement::SettlementClient;
-use service_shell::http::{ApiError, ApiQuery, METHOD_NOT_ALLOWED, clamp_limit, with_fallbacks};
+use service_shell::http::{
+    ApiError, ApiQuery, ApiWebSocket, METHOD_NOT_ALLOWED, clamp_limit, with_fallbacks,
+};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Semaphore, broadcast, watch};
@@ -423,7 +425,7 @@ async fn search(
 }
 
 /// `/api/stream`: the current picture, then every change, to one browser.
-async fn stream(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
+async fn stream(State(s): State<Shared>, ApiWebSocket(ws): ApiWebSocket) -> Response {
     let Ok(permit) = s.feeds.clone().try_acquire_owned() else {
         return ApiError::overloaded(format!(
             "{MAX_BROWSER_FEEDS} live feeds are open; retry shortly"

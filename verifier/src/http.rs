@@ -18,7 +18,9 @@ use protocol::api::verifier::{ChallengeView, StatusResponse};
 use protocol::primitives::Address;
 use serde::Deserialize;
 use service_shell::http::openapi::{openapi_route, with_errors};
-use service_shell::http::{ApiError, ApiPath, ApiQuery, ProofApi, proof_routes, with_fallbacks};
+use service_shell::http::{
+    ApiError, ApiPath, ApiQuery, ProofApi, StoredNumber, proof_routes, with_fallbacks,
+};
 use std::time::Duration;
 use utoipa::OpenApi;
 
@@ -125,12 +127,13 @@ async fn genesis(State(state): State<AppState>) -> Json<GenesisView> {
 /// `GET /v1/challenges/{submission_id}`: this verifier's challenge record against that
 /// submission with the fraud proof it built (witness included).
 #[utoipa::path(get, path = "/v1/challenges/{submission_id}", tag = "challenges",
-    params(("submission_id" = u64, Path)),
+    params(("submission_id" = StoredNumber, Path)),
     responses((status = 200, description = "This verifier's challenge and its proof", body = ChallengeView)))]
 async fn challenge(
     State(state): State<AppState>,
-    ApiPath(submission_id): ApiPath<u64>,
+    ApiPath(submission_id): ApiPath<StoredNumber>,
 ) -> Result<Json<ChallengeView>, ApiError> {
+    let submission_id = submission_id.get();
     state.challenge(submission_id).map(Json).ok_or_else(|| {
         ApiError::new(
             error_codes::NO_CHALLENGE,
@@ -160,12 +163,13 @@ async fn exit_proof(
 /// proof) at the last finalized root this verifier re-executed, the same JSON as the
 /// sequencer's, so a withdrawal is claimable without the sequencer.
 #[utoipa::path(get, path = "/v1/withdrawals/{id}/claim", tag = "state",
-    params(("id" = u64, Path, description = "The withdrawal id")),
+    params(("id" = StoredNumber, Path, description = "The withdrawal id")),
     responses((status = 200, description = "The settlement-layer claim", body = ClaimWithdrawalCall)))]
 async fn withdrawal_claim(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<u64>,
+    ApiPath(id): ApiPath<StoredNumber>,
 ) -> Result<Json<ClaimWithdrawalCall>, ApiError> {
+    let id = id.get();
     let (index, tree) = state.finalized();
     let claim = match index {
         Some(index) => {

@@ -9,9 +9,11 @@
 //! seeded whole-system `simulation` on the three services' pure cores, without HTTP; and
 //! `vigil chaos` (kill -9 of the real service binaries under load) for 20 cycles; issue
 //! #18's CLI points as one table against a real devnet (`usability`), and its operator
-//! points against the three service binaries (`operators`).
+//! points against the three service binaries (`operators`); each service's OpenAPI
+//! document under the schema-driven fuzzer (`api_fuzz`).
 
 mod agents;
+mod api_fuzz;
 mod bench;
 mod chaos;
 mod claim;

@@ -14,7 +14,7 @@ use protocol::api::settlement::{
 use protocol::primitives::Address;
 use serde::Deserialize;
 use service_shell::http::ApiError;
-use service_shell::http::{ApiPath, ApiQuery, Page, WithData};
+use service_shell::http::{ApiPath, ApiQuery, Page, StoredNumber, WithData};
 use std::time::Duration;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -96,13 +96,14 @@ pub async fn batches(
 
 /// The most recent submission with this index (live if there is one), with its data
 /// unless `?data=false`.
-#[utoipa::path(get, path = "/v1/batches/{index}", tag = "batches", params(("index" = u64, Path), WithData),
+#[utoipa::path(get, path = "/v1/batches/{index}", tag = "batches", params(("index" = StoredNumber, Path), WithData),
     responses((status = 200, description = "The live (or latest) submission at that index", body = BatchView)))]
 pub async fn batch(
     State(s): State<AppState>,
-    ApiPath(index): ApiPath<u64>,
+    ApiPath(index): ApiPath<StoredNumber>,
     ApiQuery(q): ApiQuery<WithData>,
 ) -> Answer<BatchView> {
+    let index = index.get();
     let with_data = q.wanted();
     s.read(move |conn, _| {
         let row = batches::latest_by_index(conn, index)?.ok_or_else(|| {
@@ -118,13 +119,14 @@ pub async fn batch(
 }
 
 /// One exact posting (reverted ones included), with its data unless `?data=false`.
-#[utoipa::path(get, path = "/v1/submissions/{id}", tag = "batches", params(("id" = u64, Path), WithData),
+#[utoipa::path(get, path = "/v1/submissions/{id}", tag = "batches", params(("id" = StoredNumber, Path), WithData),
     responses((status = 200, description = "One exact posting", body = BatchView)))]
 pub async fn submission(
     State(s): State<AppState>,
-    ApiPath(id): ApiPath<u64>,
+    ApiPath(id): ApiPath<StoredNumber>,
     ApiQuery(q): ApiQuery<WithData>,
 ) -> Answer<BatchView> {
+    let id = id.get();
     let with_data = q.wanted();
     s.read(move |conn, _| {
         let row = batches::by_submission(conn, id)?.ok_or_else(|| {
@@ -159,18 +161,22 @@ pub async fn queue(
     State(s): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Answer<QueueResponse> {
-    let (from, limit) = (page.from.unwrap_or(0), page.limit.unwrap_or(DEFAULT_PAGE));
+    let (from, limit) = (
+        page.from.map_or(0, StoredNumber::get),
+        page.limit.unwrap_or(DEFAULT_PAGE),
+    );
     s.read(move |conn, rules| queue::view(conn, rules, from, limit))
         .await
         .map(Json)
 }
 
-#[utoipa::path(get, path = "/v1/withdrawals/{id}", tag = "withdrawals", params(("id" = u64, Path)),
+#[utoipa::path(get, path = "/v1/withdrawals/{id}", tag = "withdrawals", params(("id" = StoredNumber, Path)),
     responses((status = 200, description = "Whether it was claimed", body = WithdrawalResponse)))]
 pub async fn withdrawal(
     State(s): State<AppState>,
-    ApiPath(id): ApiPath<u64>,
+    ApiPath(id): ApiPath<StoredNumber>,
 ) -> Answer<WithdrawalResponse> {
+    let id = id.get();
     s.read(move |conn, _| ledger::withdrawal(conn, id))
         .await
         .map(Json)
@@ -181,7 +187,7 @@ pub async fn withdrawal(
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Events with a higher `seq` (default 0: from the first).
-    after: Option<u64>,
+    after: Option<StoredNumber>,
     /// At most this many (default 100).
     limit: Option<u64>,
     /// Hold an empty answer back up to this long (ms, at most 30,000) for a new event.
@@ -196,7 +202,7 @@ pub async fn events(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Answer<EventsResponse> {
-    let after = q.after.unwrap_or(0);
+    let after = q.after.map_or(0, StoredNumber::get);
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
     // Subscribe before reading, so an event committed in between is not missed.
@@ -228,12 +234,13 @@ pub async fn exit(State(s): State<AppState>) -> Answer<ExitStatus> {
 
 /// `GET /v1/challenges/{submission_id}`: the upheld proof against that submission, with its
 /// witness.
-#[utoipa::path(get, path = "/v1/challenges/{submission_id}", tag = "challenges", params(("submission_id" = u64, Path)),
+#[utoipa::path(get, path = "/v1/challenges/{submission_id}", tag = "challenges", params(("submission_id" = StoredNumber, Path)),
     responses((status = 200, description = "The proof upheld against the submission", body = UpheldProof)))]
 pub async fn upheld_proof(
     State(s): State<AppState>,
-    ApiPath(submission_id): ApiPath<u64>,
+    ApiPath(submission_id): ApiPath<StoredNumber>,
 ) -> Answer<UpheldProof> {
+    let submission_id = submission_id.get();
     s.read(move |conn, _| {
         ledger::upheld(conn, submission_id)?.ok_or_else(|| {
             ApiError::new(

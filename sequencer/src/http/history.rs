@@ -17,7 +17,7 @@ use protocol::api::history::{CandlesResponse, FillsResponse, Interval, TradesRes
 use protocol::primitives::Address;
 use rusqlite::Connection;
 use serde::Deserialize;
-use service_shell::http::{ApiPath, ApiQuery, clamp_limit};
+use service_shell::http::{ApiPath, ApiQuery, StoredNumber, clamp_limit};
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
@@ -30,7 +30,7 @@ const MAX_PAGE: u64 = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct BeforeSeq {
     /// Entries with a lower `seq` (a page's `next_before_seq`; absent: the newest).
-    before_seq: Option<u64>,
+    before_seq: Option<StoredNumber>,
     /// About this many entries (default 100, at most 1,000; a page ends on a whole transaction).
     limit: Option<u64>,
 }
@@ -53,7 +53,7 @@ where
     R: Fn(&Connection, Walk, u64) -> Result<Vec<T>, JournalError> + Send + 'static,
 {
     let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
-    let walk = Walk::NewestBefore(q.before_seq);
+    let walk = Walk::NewestBefore(q.before_seq.map(StoredNumber::get));
     let sizes = (limit, rows_for(s, limit));
     s.db.read(move |conn| history::whole_transactions(conn, walk, sizes, read, seq))
         .await

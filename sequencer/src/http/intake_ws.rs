@@ -19,7 +19,7 @@ use super::{ApiError, AppState, error_codes, submit};
 use crate::executor::Outcome;
 use crate::intake::Client;
 use axum::Extension;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{MethodRouter, get};
 use futures_util::StreamExt;
@@ -27,6 +27,7 @@ use futures_util::stream::FuturesUnordered;
 use protocol::api::intake_ws::{WsAnswer, WsSubmit};
 use protocol::api::settlement::ErrorBody;
 use protocol::primitives::H256;
+use service_shell::http::ApiWebSocket;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -44,7 +45,7 @@ pub fn route() -> MethodRouter<super::AppState> {
     get(
         move |State(s): State<AppState>,
               peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-              ws: WebSocketUpgrade| {
+              ApiWebSocket(ws): ApiWebSocket| {
             let sessions = sessions.clone();
             let limit = s.limits.max_body_bytes;
             let ws = ws.max_message_size(limit).max_frame_size(limit);

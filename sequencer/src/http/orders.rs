@@ -18,7 +18,7 @@ use protocol::primitives::{Address, H256};
 use protocol::state::{State as _, StateError};
 use protocol::tree::Tree;
 use serde::{Deserialize, Serialize};
-use service_shell::http::{ApiPath, ApiQuery};
+use service_shell::http::{ApiPath, ApiQuery, StoredNumber};
 
 type Answer<T> = Result<Json<T>, ApiError>;
 
@@ -123,14 +123,15 @@ pub async fn account_open_orders(
 
 /// `GET /v1/accounts/{address}/orders/{id}`: one order by its id (nonce).
 #[utoipa::path(get, path = "/v1/accounts/{address}/orders/{id}", tag = "state",
-    params(("address" = Address, Path), ("id" = u64, Path, description = "The order's id (its nonce)")),
+    params(("address" = Address, Path), ("id" = StoredNumber, Path, description = "The order's id (its nonce)")),
     responses(
         (status = 200, description = "The order with its status", body = AccountOrder),
         (status = 404, description = "`unknown_order`: the account has no order with this id", body = protocol::api::sequencer::ErrorBody)))]
 pub async fn account_order(
     State(s): State<AppState>,
-    ApiPath((address, id)): ApiPath<(Address, u64)>,
+    ApiPath((address, id)): ApiPath<(Address, StoredNumber)>,
 ) -> Answer<AccountOrder> {
+    let id = id.get();
     find(&s, address, id, None).await?.map(Json).ok_or_else(|| {
         ApiError::new(
             error_codes::UNKNOWN_ORDER,

@@ -17,7 +17,7 @@ use protocol::api::sequencer::{
 use protocol::engine::view;
 use protocol::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
-use service_shell::http::{ApiPath, ApiQuery, Page, WithData, clamp_limit};
+use service_shell::http::{ApiPath, ApiQuery, Page, StoredNumber, WithData, clamp_limit};
 use std::sync::atomic::Ordering;
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -230,7 +230,7 @@ pub async fn tx(State(s): State<AppState>, ApiPath(hash): ApiPath<H256>) -> Answ
 #[into_params(parameter_in = Query)]
 pub struct SeqPage {
     /// Transactions with a higher `seq` (default: from the first).
-    after_seq: Option<u64>,
+    after_seq: Option<StoredNumber>,
     /// At most this many (default 100, at most 1,000).
     limit: Option<u64>,
 }
@@ -244,7 +244,7 @@ pub async fn tx_list(
 ) -> Answer<TxListResponse> {
     let limit = clamp_limit(q.limit, DEFAULT_PAGE, MAX_PAGE);
     let txs =
-        s.db.read(move |conn| queries::tx_list(conn, q.after_seq, limit))
+        s.db.read(move |conn| queries::tx_list(conn, q.after_seq.map(StoredNumber::get), limit))
             .await?;
     Ok(Json(TxListResponse { txs }))
 }
@@ -264,13 +264,14 @@ pub async fn batches(
 }
 
 #[utoipa::path(get, path = "/v1/batches/{index}", tag = "batches",
-    params(("index" = u64, Path), WithData),
+    params(("index" = StoredNumber, Path), WithData),
     responses((status = 200, description = "One batch", body = BatchInfo)))]
 pub async fn batch(
     State(s): State<AppState>,
-    ApiPath(index): ApiPath<u64>,
+    ApiPath(index): ApiPath<StoredNumber>,
     ApiQuery(q): ApiQuery<WithData>,
 ) -> Answer<BatchInfo> {
+    let index = index.get();
     let with_data = q.wanted();
     s.db.read(move |conn| queries::batch(conn, index, with_data))
         .await?

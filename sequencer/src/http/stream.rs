@@ -22,7 +22,7 @@ use super::AppState;
 use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
 use crate::journal::{queries, withdrawal_events};
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
 use fanout::{Channel, Fanout};
 use futures_util::StreamExt;
@@ -30,6 +30,7 @@ use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::BookLevel;
 use protocol::primitives::H256;
+use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -45,13 +46,15 @@ pub const MAX_SESSIONS: usize = 1_024;
 pub fn route() -> MethodRouter<AppState> {
     let sessions = SessionBudget::new(MAX_SESSIONS, "feed");
     let fanout = Arc::new(Fanout::default());
-    get(move |State(s): State<AppState>, ws: WebSocketUpgrade| {
-        let (sessions, fanout) = (sessions.clone(), fanout.clone());
-        async move {
-            let feed = Feed { s, fanout };
-            sessions.upgrade(ws, |socket| session(feed, socket))
-        }
-    })
+    get(
+        move |State(s): State<AppState>, ApiWebSocket(ws): ApiWebSocket| {
+            let (sessions, fanout) = (sessions.clone(), fanout.clone());
+            async move {
+                let feed = Feed { s, fanout };
+                sessions.upgrade(ws, |socket| session(feed, socket))
+            }
+        },
+    )
 }
 
 /// What a session reads from: the service, and what it shares with the other sessions.
@@ -128,9 +131,11 @@ async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) 
         );
         return send_json(tx, &StreamMessage::Error { code, message }).await;
     }
-    let parsed = serde_json::from_str::<Subscribe>(text).map_err(|e| {
-        format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
-    });
+    let parsed = serde_json::from_str::<Subscribe>(text)
+        .map_err(|e| {
+            format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
+        })
+        .and_then(cursors_stored);
     let resolved = match parsed {
         Ok(request) => withdrawals_start(&feed.s, request).await,
         Err(message) => Err(message),
@@ -162,6 +167,29 @@ async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) 
     subs.push(sub);
     let last = subs.len() - 1;
     serve(feed, &mut subs[last], tx).await
+}
+
+/// The request, if every cursor it names could be stored (at most `i64::MAX`, the journal's
+/// integers): a larger one names nothing and would fail the journal's read.
+fn cursors_stored(request: Subscribe) -> Result<Subscribe, String> {
+    let cursors = match &request {
+        Subscribe::Trades { since_seq, .. }
+        | Subscribe::Fills { since_seq, .. }
+        | Subscribe::Orders { since_seq, .. } => [("since_seq", *since_seq), ("", None)],
+        Subscribe::Withdrawals {
+            since_seq,
+            since_event,
+            ..
+        } => [("since_seq", *since_seq), ("since_event", *since_event)],
+        Subscribe::Batches { since_index } => [("since_index", *since_index), ("", None)],
+        Subscribe::Book { .. } | Subscribe::Markets => [("", None), ("", None)],
+    };
+    for (name, value) in cursors {
+        if let Some(value) = value {
+            StoredNumber::try_from(value).map_err(|e| format!("{name}: {e}"))?;
+        }
+    }
+    Ok(request)
 }
 
 /// A `withdrawals` subscription with its `since_event` filled in from `since_seq` (the

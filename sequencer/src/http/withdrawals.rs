@@ -10,15 +10,16 @@ use axum::extract::State;
 use protocol::api::sequencer::{BatchStatus, WithdrawalStatus, WithdrawalView};
 use protocol::api::settlement::{ClaimWithdrawalCall, ExitProof};
 use protocol::primitives::Address;
-use service_shell::http::ApiPath;
+use service_shell::http::{ApiPath, StoredNumber};
 
 #[utoipa::path(get, path = "/v1/withdrawals/{id}", tag = "withdrawals",
-    params(("id" = u64, Path, description = "The withdrawal id")),
+    params(("id" = StoredNumber, Path, description = "The withdrawal id")),
     responses((status = 200, description = "Where the withdrawal stands", body = WithdrawalView)))]
 pub async fn withdrawal(
     State(s): State<AppState>,
-    ApiPath(id): ApiPath<u64>,
+    ApiPath(id): ApiPath<StoredNumber>,
 ) -> Result<Json<WithdrawalView>, ApiError> {
+    let id = id.get();
     let row =
         s.db.read(move |conn| queries::withdrawal(conn, id))
             .await?
@@ -101,12 +102,13 @@ async fn final_status(
 /// `GET /v1/withdrawals/{id}/claim`: the whole claim (batch, account, amount, proof) at the
 /// newest finalized root, the same JSON every verifier serves.
 #[utoipa::path(get, path = "/v1/withdrawals/{id}/claim", tag = "withdrawals",
-    params(("id" = u64, Path, description = "The withdrawal id")),
+    params(("id" = StoredNumber, Path, description = "The withdrawal id")),
     responses((status = 200, description = "The settlement-layer claim, once final", body = ClaimWithdrawalCall)))]
 pub async fn claim(
     State(s): State<AppState>,
-    ApiPath(id): ApiPath<u64>,
+    ApiPath(id): ApiPath<StoredNumber>,
 ) -> Result<Json<ClaimWithdrawalCall>, ApiError> {
+    let id = id.get();
     let view = s.views.borrow().clone();
     claim_at(view.finalized.as_ref().map(|(i, t)| (*i, t)), id).map(Json)
 }

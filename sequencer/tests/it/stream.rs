@@ -257,6 +257,32 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
         matches!(&unknown, StreamMessage::Error { message, .. } if message.contains("no market 99")),
         "{unknown:?}"
     );
+    // A cursor past the journal's largest integer names nothing: refused with the bound.
+    let past = 1u64 << 63;
+    for (request, field) in [
+        (
+            Subscribe::Trades {
+                market: BTC,
+                since_seq: Some(past),
+            },
+            "since_seq",
+        ),
+        (
+            Subscribe::Batches {
+                since_index: Some(past),
+            },
+            "since_index",
+        ),
+    ] {
+        subscribe(&mut socket, &request).await;
+        let refused = next(&mut socket).await;
+        assert!(
+            matches!(&refused, StreamMessage::Error { code, message }
+                if code == "invalid_subscription"
+                    && message.starts_with(&format!("{field}: {past} is above {}", i64::MAX))),
+            "{refused:?}"
+        );
+    }
     subscribe(&mut socket, &Subscribe::Batches { since_index: None }).await;
     assert!(matches!(
         next(&mut socket).await,

@@ -70,7 +70,8 @@ pub mod error_codes {
         INVALID_JSON = (BAD_REQUEST, "invalid_json", "the body is not valid JSON");
         INVALID_BODY = (BAD_REQUEST, "invalid_body", "the JSON body does not have the fields and types the endpoint takes");
         INVALID_QUERY = (BAD_REQUEST, "invalid_query", "a query parameter is missing, malformed or out of range");
-        INVALID_PATH = (BAD_REQUEST, "invalid_path", "a path parameter is malformed");
+        INVALID_PATH = (BAD_REQUEST, "invalid_path", "a path parameter is malformed or out of range");
+        WEBSOCKET_UPGRADE_REQUIRED = (BAD_REQUEST, "websocket_upgrade_required", "the endpoint is a WebSocket and the request is not a WebSocket upgrade");
         MALFORMED_REQUEST = (BAD_REQUEST, "malformed_request", "the request head is not well-formed HTTP/1.1 (request line, header name or value, line ends, Content-Length, Transfer-Encoding); the connection is closed after the answer");
         HEADERS_TOO_LARGE = (REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", "the request head has too many headers or too many bytes; the connection is closed after the answer");
         NO_SUCH_ROUTE = (NOT_FOUND, "no_such_route", "no endpoint has this path");

@@ -1,11 +1,13 @@
 //! Extractors that answer malformed requests with the JSON `ApiError` (axum's own
 //! rejections are plain text): bodies, query strings and path parameters. Every service
 //! uses these, so a malformed request gets the same code (`invalid_json`, `invalid_body`,
-//! `invalid_query`, `invalid_path`, 413, 415) from each of them.
+//! `invalid_query`, `invalid_path`, 413, 415) from each of them, and a plain request to a
+//! WebSocket endpoint gets `websocket_upgrade_required`.
 
 use super::{ApiError, error_codes};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -65,6 +67,37 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .await
             .map(|Path(value)| ApiPath(value))
             .map_err(|r| ApiError::new(error_codes::INVALID_PATH, r.body_text()))
+    }
+}
+
+/// A WebSocket upgrade. A plain request (a browser, curl, an API fuzzer) to a WebSocket
+/// endpoint gets the JSON error naming what an upgrade needs, not axum's plain text.
+pub struct ApiWebSocket(pub WebSocketUpgrade);
+
+impl std::fmt::Debug for ApiWebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiWebSocket")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiWebSocket {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(ApiWebSocket)
+            .map_err(|r| {
+                ApiError::new(
+                    error_codes::WEBSOCKET_UPGRADE_REQUIRED,
+                    format!(
+                        "{}: this endpoint is a WebSocket; connect with a WebSocket client \
+                         (e.g. `vigil watch`), which sends Connection: Upgrade, Upgrade: \
+                         websocket, Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key",
+                        r.body_text()
+                    ),
+                )
+            })
     }
 }
 

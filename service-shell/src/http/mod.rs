@@ -17,13 +17,15 @@ mod proofs;
 pub mod route_scan;
 mod server;
 mod stall;
+mod stored_number;
 mod with_data;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use error_code::{ErrorCode, StatusCode, error_codes};
-pub use extract::{ApiJson, ApiPath, ApiQuery, require_json};
+pub use extract::{ApiJson, ApiPath, ApiQuery, ApiWebSocket, require_json};
 pub use fallbacks::{catching_panics, with_fallbacks};
 pub use page::{Page, clamp_limit};
 pub use proofs::{AtBatch, HoldsStates, ProofApi, proof_routes};
 pub use server::{ConnectionArgs, ConnectionLimits, serve, spawn_server};
+pub use stored_number::{AboveStoredMax, StoredNumber};
 pub use with_data::WithData;

@@ -3,8 +3,10 @@
 //! `#[utoipa::path]` handlers and the DTOs' derived schemas; this module adds what every
 //! service shares: the error body, whose `code` lists every code the service's `ApiError`s
 //! can carry (its error-code table and service-shell's, `error_code.rs`), a `4XX` and a
-//! `5XX` answer on every operation, and the drift check the services' tests run.
+//! `5XX` answer on every operation, the `StoredNumber` schema the paths' ids and cursors
+//! refer to, and the drift check the services' tests run.
 
+use super::StoredNumber;
 use super::error_code::{ErrorCode, error_codes};
 use axum::Router;
 use axum::http::header::CONTENT_TYPE;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, Response, ResponseBuilder};
+use utoipa::{PartialSchema, ToSchema};
 
 /// The environment variable that makes the drift tests rewrite the checked-in documents.
 pub const BLESS_VAR: &str = "VIGIL_BLESS";
@@ -37,6 +40,10 @@ pub fn with_errors(mut api: OpenApi, codes: &[ErrorCode]) -> OpenApi {
     components
         .schemas
         .insert("ErrorBody".to_string(), error_body(&by_code));
+    // The paths name the ids and cursors they take by reference (`StoredNumber`).
+    components
+        .schemas
+        .insert(StoredNumber::name().into_owned(), StoredNumber::schema());
     let client = answer("4XX", &by_code);
     let server = answer("5XX", &by_code);
     for item in api.paths.paths.values_mut() {

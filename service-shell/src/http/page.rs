@@ -2,6 +2,7 @@
 //! missing limit is the endpoint's default, and any limit is brought into `1..=max`
 //! rather than refused, so a client asking for "everything" gets the largest page.
 
+use super::StoredNumber;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
@@ -9,7 +10,7 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct Page {
     /// The first entry's index (default 0).
-    pub from: Option<u64>,
+    pub from: Option<StoredNumber>,
     /// At most this many entries (the endpoint's default when absent; clamped, not refused).
     pub limit: Option<u64>,
 }
@@ -18,7 +19,7 @@ impl Page {
     /// `(from, limit)`: `from` defaults to 0, `limit` to `default`, clamped to `1..=max`.
     pub fn resolve(&self, default: u64, max: u64) -> (u64, u64) {
         (
-            self.from.unwrap_or(0),
+            self.from.map_or(0, StoredNumber::get),
             clamp_limit(self.limit, default, max),
         )
     }
@@ -37,10 +38,11 @@ mod tests {
     #[test]
     fn limits_default_and_clamp() {
         // (from, limit, expected)
+        let five = StoredNumber::try_from(5).ok();
         let table = [
             (None, None, (0, 100)),
-            (Some(5), Some(0), (5, 1)),
-            (Some(5), Some(10), (5, 10)),
+            (five, Some(0), (5, 1)),
+            (five, Some(10), (5, 10)),
             (None, Some(1_000_000), (0, 500)),
         ];
         for (from, limit, expected) in table {
