@@ -12,6 +12,7 @@
 
 mod agents;
 mod bench;
+mod bulk_modify;
 mod chaos;
 mod claim;
 mod client_orders;
