@@ -17,8 +17,10 @@ pub struct SignerArg {
 /// `--as ACCOUNT`: trade for another account as its approved agent.
 #[derive(Debug, Clone, Args)]
 pub struct AgentFor {
-    /// Act for ACCOUNT as its approved agent (`vigil agent approve`): the key signs an
-    /// AgentOrder, AgentCancel, AgentCancelAll or AgentScheduleCancel naming ACCOUNT.
+    /// Act for ACCOUNT as its approved agent (`vigil agent approve`): the key signs the
+    /// action for ACCOUNT (an AgentOrder, AgentCancel, AgentCancelAll or
+    /// AgentScheduleCancel, or a kind that names its signer, as ModifyOrder and BulkModify
+    /// do).
     #[arg(long = "as", value_name = "ACCOUNT")]
     pub account: Option<protocol::primitives::Address>,
 }
@@ -118,13 +120,26 @@ pub struct ModifyArgs {
     pub agent_for: AgentFor,
 }
 
+/// What `vigil modify-bulk --help` adds below its options: the rules a trader acts on.
+const MODIFY_BULK_HELP: &str = "\
+All or nothing: if any item is refused (an unknown order, a price off the tick or band,
+too little margin), no order changes and the error names the item.
+Time priority: an order keeps its place when its price is unchanged and its size does
+not grow; otherwise it goes to the back of its new price level.
+Never takes liquidity: if the orders would cross the book, the whole action is refused;
+modify that order alone with `vigil modify` (which may fill) or send `vigil order`.
+`vigil orders` lists your order ids and client ids. With --json: the receipt, and
+`orders`: [{order_id, market, price, size, priority_kept}] in item order.";
+
 /// `vigil modify-bulk ITEM...`: up to 16 open orders changed in one signed action.
 #[derive(Debug, Args)]
+#[command(after_help = MODIFY_BULK_HELP)]
 pub struct ModifyBulkArgs {
-    /// `ORDER[@PRICE][xSIZE]`, one per order: ORDER is an order id or `c` and a client id
-    /// (`c7`), PRICE the new limit price in USD, SIZE the new unfilled size in whole base
-    /// units; at least one of them. `12@50100 c7x0.5 13@49900x0.25`.
-    #[arg(required = true, num_args = 1..=16, value_name = "ITEM")]
+    /// `ORDER[@PRICE][xSIZE]`, 1 to 16 items, one per order: ORDER is an order id (its
+    /// last six digits will do) or `c` and a client id (`c7`), PRICE the new limit price
+    /// in USD, SIZE the new unfilled size in whole base units; at least one of them.
+    /// `12@50100 c7x0.5 13@49900x0.25`.
+    #[arg(required = true, num_args = 1.., value_name = "ITEM")]
     pub items: Vec<String>,
     #[command(flatten)]
     pub signer: SignerArg,

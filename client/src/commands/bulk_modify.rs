@@ -12,10 +12,12 @@ use super::trade::{acting_for, as_agent_words};
 use super::{Output, UsageError, receipt, table};
 use crate::cli::{Cli, ModifyBulkArgs};
 use crate::units::format_size_fixed;
-use protocol::action::{Action, BulkModify, ModifyItem, ModifyItems};
-use protocol::api::sequencer::MarketInfo;
+use protocol::action::{Action, BulkModify, MAX_BULK_MODIFY_ITEMS, ModifyItem, ModifyItems};
+use protocol::api::sequencer::{MarketInfo, TxAccepted};
+use protocol::primitives::Address;
 use sequencer::http::AccountOrder;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Signature lifetime of a bulk modify, in seconds.
@@ -65,8 +67,12 @@ fn parse_item(text: &str) -> Result<ItemArg, String> {
     Ok(ItemArg { order, price, size })
 }
 
-/// The open order an item names.
-fn find_order(open: &[AccountOrder], order: OrderRef) -> Result<&AccountOrder, String> {
+/// The open order of `account` an item names, or why none is, with the next step.
+fn find_order<'a>(
+    account: &Address,
+    open: &'a [AccountOrder],
+    order: OrderRef,
+) -> Result<&'a AccountOrder, String> {
     let ids: Vec<u64> = open.iter().map(|o| o.nonce).collect();
     let found = match order {
         OrderRef::ClientId(c) => open
@@ -77,7 +83,7 @@ fn find_order(open: &[AccountOrder], order: OrderRef) -> Result<&AccountOrder, S
             Ok(None) => None,
             Err(several) => {
                 return Err(format!(
-                    "several of your open orders end in {typed}: {several:?}; give the full id"
+                    "several open orders of {account} end in {typed}: {several:?}; give the full id"
                 ));
             }
         },
@@ -87,8 +93,26 @@ fn find_order(open: &[AccountOrder], order: OrderRef) -> Result<&AccountOrder, S
             OrderRef::ClientId(c) => format!("with client id {c}"),
             OrderRef::Id(id) => id.to_string(),
         };
-        format!("no open order {which} (`vigil orders` lists them)")
+        format!(
+            "{account} has no open order {which} (`vigil orders --account {account}` lists them)"
+        )
     })
+}
+
+/// The typed items, parsed: 1 to [`MAX_BULK_MODIFY_ITEMS`] (the chain's limit, checked
+/// here so the mistake is named before anything is signed).
+fn parse_items(items: &[String]) -> Result<Vec<ItemArg>, UsageError> {
+    if items.len() > MAX_BULK_MODIFY_ITEMS {
+        return Err(UsageError(format!(
+            "{} items: one bulk modify changes at most {MAX_BULK_MODIFY_ITEMS} orders; split them over several `vigil modify-bulk` runs (each is all or nothing on its own)",
+            items.len()
+        )));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| parse_item(t).map_err(|e| UsageError(format!("item {}: {e}", i + 1))))
+        .collect()
 }
 
 /// The chain's item for `order` with the typed terms (0 keeps one).
@@ -118,12 +142,7 @@ fn chain_item(
 
 /// `vigil modify-bulk ITEM...`.
 pub async fn modify_bulk(cli: &Cli, args: &ModifyBulkArgs) -> anyhow::Result<Output> {
-    let typed = args
-        .items
-        .iter()
-        .map(|t| parse_item(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(UsageError)?;
+    let typed = parse_items(&args.items)?;
     let endpoints = Endpoints::resolve(cli)?;
     let key = signer(cli, &args.signer.name)?;
     let (account, agent) = acting_for(key.address, &args.agent_for);
@@ -131,9 +150,14 @@ pub async fn modify_bulk(cli: &Cli, args: &ModifyBulkArgs) -> anyhow::Result<Out
     let open = seq.orders(&account, None).await?.orders;
     let orders = typed
         .iter()
-        .map(|t| find_order(&open, t.order).cloned())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| UsageError(format!("{account} has {e}")))?;
+        .zip(&args.items)
+        .enumerate()
+        .map(|(i, (t, text))| {
+            find_order(&account, &open, t.order)
+                .cloned()
+                .map_err(|e| UsageError(format!("item {} ({text}): {e}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let markets = super::options::instruments_naming(
         &seq,
         markets(&seq).await?,
@@ -153,38 +177,60 @@ pub async fn modify_bulk(cli: &Cli, args: &ModifyBulkArgs) -> anyhow::Result<Out
         expires_at: expires_in(EXPIRY_SECS),
     });
     let accepted = endpoints.sign_and_submit(&key, action).await?;
+    render(&markets, (account, agent), &accepted, &orders)
+}
+
+/// The answer: per modified order (in item order) its new terms, what it was and whether
+/// it kept its time priority; with `--json` the receipt and `orders`.
+fn render(
+    markets: &[MarketInfo],
+    (account, agent): (Address, Option<Address>),
+    accepted: &TxAccepted,
+    was: &[AccountOrder],
+) -> anyhow::Result<Output> {
+    let modified = &accepted.receipt.modified;
     let mut headline = format!(
-        "{} orders of {account} modified in one action{}:",
-        accepted.receipt.modified.len(),
+        "{} order{} of {account} modified in one action{}:",
+        modified.len(),
+        if modified.len() == 1 { "" } else { "s" },
         as_agent_words(account, agent)
     );
     let mut rows = Vec::new();
-    for (m, was) in accepted.receipt.modified.iter().zip(&orders) {
-        let decimals = find(&markets, &m.market.to_string())?.params.size_decimals;
-        let symbol = find(&markets, &m.market.to_string())?.params.symbol.clone();
+    // An order named twice was, for its second item, what the first left.
+    let mut now: BTreeMap<(u32, u64), (u64, u64)> = BTreeMap::new();
+    for (m, listed) in modified.iter().zip(was) {
+        let (was_price, was_size) = now
+            .insert((m.market, m.nonce), (m.price, m.size))
+            .unwrap_or((listed.price, listed.resting));
+        let params = &find(markets, &m.market.to_string())?.params;
+        let size = |lots: u64| format_size_fixed(i128::from(lots), params.size_decimals);
+        let price = |micro: u64| market_price(markets, m.market, u128::from(micro));
         let _ = write!(
             headline,
-            "\n  id {} {symbol} {} @ {} (was {} @ {}): {}",
+            "\n  id {} {} {} @ {} (was {} @ {}): {}",
             table::order_id(m.nonce),
-            format_size_fixed(i128::from(m.size), decimals),
-            market_price(&markets, m.market, u128::from(m.price)),
-            format_size_fixed(i128::from(was.resting), decimals),
-            market_price(&markets, m.market, u128::from(was.price)),
+            params.symbol,
+            size(m.size),
+            price(m.price),
+            size(was_size),
+            price(was_price),
             if m.kept_priority {
                 "time priority kept"
             } else {
                 "to the back of its price level"
             }
         );
+        // Raw integers, as every `--json` amount (docs/JSON.md): the output's one pass
+        // adds `market_symbol`, `price_decimal` and `size_decimal`.
         rows.push(json!({
             "order_id": m.nonce,
-            "market": symbol,
-            "price": market_price(&markets, m.market, u128::from(m.price)),
-            "size": format_size_fixed(i128::from(m.size), decimals),
+            "market": m.market,
+            "price": m.price,
+            "size": m.size,
             "priority_kept": m.kept_priority,
         }));
     }
-    let mut output = receipt::render(&headline, &accepted, &markets, None);
+    let mut output = receipt::render(&headline, accepted, markets, None);
     output.json["account"] = json!(account);
     output.json["agent"] = json!(agent);
     output.json["orders"] = json!(rows);

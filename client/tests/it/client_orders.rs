@@ -231,9 +231,9 @@ pub(crate) fn run_rows(rows: &[Row], setup: fn(&Path) -> BTreeMap<String, String
     devnet.stop();
 }
 
-/// The mark's 93 % and 92 % in whole dollars (inside the 10 % price band) (`{low}`, `{lower}`), dev1's address, and a
-/// `bot` key dev1 approved as its agent.
-fn setup(h: &Path) -> BTreeMap<String, String> {
+/// The mark in whole dollars (`{mark}`), its 93 % and 92 % (inside the 10 % price band)
+/// (`{low}`, `{lower}`), dev1's address, and a `bot` key dev1 approved as its agent.
+pub(crate) fn setup(h: &Path) -> BTreeMap<String, String> {
     let mark = wait_blocking(PATIENCE, || {
         let json = vigil_json(h, &["markets"]);
         let micro = json["markets"][0]["mark_price"].as_u64()?;
@@ -249,6 +249,7 @@ fn setup(h: &Path) -> BTreeMap<String, String> {
     let (dev1, bot) = (address("dev1"), address("bot"));
     vigil(h, None, &["agent", "approve", &bot, "--name", "dev1"]).ok();
     BTreeMap::from([
+        ("{mark}".to_string(), mark.to_string()),
         ("{low}".to_string(), (mark * 93 / 100).to_string()),
         ("{lower}".to_string(), (mark * 92 / 100).to_string()),
         ("{dev1}".to_string(), dev1),

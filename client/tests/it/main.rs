@@ -15,6 +15,7 @@
 mod agents;
 mod api_fuzz;
 mod bench;
+mod bulk_modify;
 mod chaos;
 mod claim;
 mod client_orders;

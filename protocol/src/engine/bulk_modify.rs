@@ -4,26 +4,31 @@
 //!
 //! Each item is `ModifyOrder`'s cancel-replace on the order it names (by client id, or by
 //! market and order nonce), with 0 keeping the price or the size: an unchanged price and
-//! a size not above the remaining one rewrite the order in place (time priority kept);
-//! otherwise it leaves the book and is inserted again at the back of its new price level,
-//! with the same id, side, reduce-only flag and terms. Unlike `ModifyOrder` an item never
-//! matches: the book the action leaves must not cross in any market it touched
-//! (`post_only_would_cross`), so its touched-key bound has no fill term. After the items,
+//! a size not above the remaining one rewrite the order in place (time priority kept,
+//! `client_orders::shrink_in_place`, the one both share); otherwise it leaves the book and
+//! is inserted again at the back of its new price level, with the same id, side,
+//! reduce-only flag and terms. Unlike `ModifyOrder` an item never matches: the book the
+//! action leaves must not cross in any market it touched (`post_only_would_cross`), so its
+//! touched-key bound has no fill term.
+//!
+//! Margin follows `ModifyOrder`'s rule (`margin::Reservation`), applied once at the end
+//! instead of per item: an order shrunk in place or a reduce-only one is never checked;
+//! one that entered the book is covered by its position's mode alone. So after the items,
 //! per market touched: funding accrues and the mark is sampled (as after an order); an
-//! isolated position draws from cross what its requirement with its orders now needs;
-//! then, if any order moved or grew, the account's cross order margin (§8) is checked
-//! once. Any rejection, of any item or of the end checks, undoes the whole action; its
-//! detail names the item.
+//! isolated position with such an order draws from cross what its requirement with its
+//! orders now needs (bounded by what cross can spare); then, only if such an order rests
+//! in a cross market, the account's cross order margin (§8) is checked once. An account
+//! short on cross margin can thus still move its isolated orders. Any rejection, of any
+//! item or of the end checks, undoes the whole action; its detail names the item.
 
 use super::book::{
-    best_price, claim_slot, find_order, insert_order, release_order, release_size, remove_order,
-    side_of_key, update_order,
+    best_price, claim_slot, find_order, insert_order, release_order, remove_order, side_of_key,
 };
-use super::client_orders::live_order;
+use super::client_orders::{live_order, shrink_in_place};
 use super::funding::accrue;
 use super::isolated::{credit, cross_spare};
 use super::keys::{SIDE_ASK, SIDE_BID, book_key};
-use super::margin::{isolated_order_margin, order_margin};
+use super::margin::{Reservation, isolated_order_margin, order_margin};
 use super::math::{Overflow, sub};
 use super::option_risk::is_series;
 use super::orders::admit_perp;
@@ -55,17 +60,22 @@ pub(super) fn apply<S: State>(
         );
     }
     let mut receipt = Receipt::ok();
-    // Per market touched: whether an order there moved or grew (risk may have grown).
-    let mut markets: BTreeMap<u32, bool> = BTreeMap::new();
+    // Per market touched: the margin its orders that entered the book need (`None` when
+    // every item there shrank in place or moved a reduce-only order); one market's
+    // orders share its position's mode, so the most any item needs is the market's.
+    let mut markets: BTreeMap<u32, Reservation> = BTreeMap::new();
     for (i, item) in b.items.0.iter().enumerate() {
-        let done = modify_item(st, genesis, ctx, b, item).map_err(|h| in_item(h, i))?;
-        *markets.entry(done.market).or_default() |= !done.kept_priority;
+        let (done, needs) = modify_item(st, genesis, ctx, b, item).map_err(|h| in_item(h, i))?;
+        let market = markets.entry(done.market).or_insert(Reservation::None);
+        *market = needs.max(*market);
         receipt.modified.push(done);
     }
-    for (&market, &grew) in &markets {
-        settle_market(st, genesis, ctx, &b.account, (market, grew))?;
+    for (&market, &needs) in &markets {
+        settle_market(st, genesis, ctx, &b.account, (market, needs))?;
     }
-    if markets.values().any(|&grew| grew) {
+    // An isolated draw is bounded by what the cross account can spare, so only a cross
+    // order that entered the book can leave the cross account short.
+    if markets.values().any(|&needs| needs == Reservation::Cross) {
         check_cross_margin(st, genesis, &b.account)?;
     }
     Ok(receipt)
@@ -117,21 +127,22 @@ fn find_item<S: State>(
     }
 }
 
-/// One item: the order changed in place or moved, with its account and position.
+/// One item: the order changed in place or moved, with its account and position; and the
+/// margin that must cover it (`Reservation`, as for `ModifyOrder`).
 fn modify_item<S: State>(
     st: &mut S,
     genesis: &Genesis,
     ctx: &BlockContext,
     b: &BulkModify,
     item: &ModifyItem,
-) -> Result<ModifiedOrder, Halt> {
+) -> Result<(ModifiedOrder, Reservation), Halt> {
     if item.price == 0 && item.size == 0 {
         return reject_with(
             Status::BulkModifyItemInvalid,
             "price and size both 0 change nothing: give a new price, a new size or both".into(),
         );
     }
-    let (market, key, mut order) = find_item(st, ctx, &b.account, item)?;
+    let (market, key, order) = find_item(st, ctx, &b.account, item)?;
     if is_series(market) {
         return reject_with(
             Status::BulkModifyItemInvalid,
@@ -146,37 +157,51 @@ fn modify_item<S: State>(
     } else {
         item.price
     };
+    // 0 keeps the unfilled size, which is never 0 on the book.
     let size = if item.size == 0 {
         order.remaining
     } else {
         item.size
     };
     let side = side_of_key(&key)?;
-    let mut acct = load_account(st, &b.account)?;
-    let mut pos = load_position(st, &b.account, market)?;
-    let nonce = order.nonce;
     let done = |size: u64, kept_priority: bool| ModifiedOrder {
         market,
-        nonce,
+        nonce: order.nonce,
         price,
         size,
         kept_priority,
     };
     if price == order.price && size <= order.remaining {
-        let lot = genesis.market(market).map_or(1, |p| p.lot_size);
-        if size == 0 || size.checked_rem(lot) != Some(0) {
-            return reject_with(
-                Status::InvalidLot,
-                format!("size {size} is not a positive multiple of the lot {lot}"),
-            );
-        }
-        release_size(&mut pos, side, &order, order.remaining - size)?;
-        order.remaining = size;
-        update_order(st, &key, &order)?;
-        store_position(st, &mut acct, market, &pos)?;
-        return Ok(done(size, true));
+        let kept = done(size, true);
+        shrink_in_place(st, genesis, (market, side, &key), order, size)?;
+        return Ok((kept, Reservation::None));
     }
+    let pos = load_position(st, &b.account, market)?;
     let size = capped_size(&order, &pos, side, size)?;
+    let needs = Reservation::of(&pos, order.reduce_only);
+    let moved = done(size, false);
+    reinsert(
+        st,
+        genesis,
+        ctx,
+        b,
+        (market, side, &key),
+        (order, price, size),
+    )?;
+    Ok((moved, needs))
+}
+
+/// A moved item: the order leaves the book and is inserted again at the back of the
+/// level at `price` with `size`, after an order's admission checks on the new terms
+/// (post-only: it never matches).
+fn reinsert<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    b: &BulkModify,
+    (market, side, key): (u32, u8, &Key),
+    (order, price, size): (BookOrder, u64, u64),
+) -> Result<(), Halt> {
     let replacement = Order {
         account: b.account,
         market,
@@ -189,7 +214,9 @@ fn modify_item<S: State>(
         expires_at: b.expires_at,
     };
     let (_, mut ms) = admit_perp(st, genesis, ctx, &replacement)?;
-    remove_order(st, market, &key, &order)?;
+    let mut acct = load_account(st, &b.account)?;
+    let mut pos = load_position(st, &b.account, market)?;
+    remove_order(st, market, key, &order)?;
     release_order(&mut acct, &mut pos, side, &order)?;
     let seq = ms.next_seq;
     ms.next_seq = seq.checked_add(1).ok_or(Overflow)?;
@@ -197,13 +224,13 @@ fn modify_item<S: State>(
     let moved = BookOrder {
         price,
         remaining: size,
-        ..order.clone()
+        ..order
     };
     insert_order(st, market, side, seq, &moved)?;
     claim_slot(&mut acct, &mut pos, side, &moved)?;
     store_position(st, &mut acct, market, &pos)?;
     store_account(st, &acct)?;
-    Ok(done(size, false))
+    Ok(())
 }
 
 /// A reduce-only order's new size: refused when the position it reduces is gone (or on
@@ -231,13 +258,14 @@ fn capped_size(
 }
 
 /// After the items, one market: funding accrues and the mark is sampled; the book must
-/// not cross; an isolated position whose orders moved or grew draws what it needs.
+/// not cross; an isolated position whose orders need it (`Reservation::Isolated`: one
+/// that is not reduce-only entered the book) draws what it needs.
 fn settle_market<S: State>(
     st: &mut S,
     genesis: &Genesis,
     ctx: &BlockContext,
     owner: &Address,
-    (market, grew): (u32, bool),
+    (market, needs): (u32, Reservation),
 ) -> Result<(), Halt> {
     let Some(params) = genesis.market(market) else {
         return Err(StateError::Malformed {
@@ -268,7 +296,7 @@ fn settle_market<S: State>(
     if ms != before {
         store_market(st, market, &ms)?;
     }
-    if grew {
+    if needs == Reservation::Isolated {
         draw_isolated(st, genesis, owner, (market, &params.symbol), &ms)?;
     }
     Ok(())

@@ -11,6 +11,7 @@ use super::book::{
     find_by_client_id, release_order, release_size, remove_order, side_of_key, update_order,
 };
 use super::keys::{SIDE_BID, client_id_key};
+use super::math::Overflow;
 use super::option_risk::trading_params;
 use super::orders::{Terms, place_with};
 use super::receipt::{OrderOutcome, Receipt, Status};
@@ -111,7 +112,15 @@ pub(super) fn modify<S: State>(
     }
     let side = side_of_key(&key)?;
     if m.price == order.price && m.size <= order.remaining {
-        return shrink_in_place(st, genesis, (market, side, &key), order, m.size);
+        shrink_in_place(st, genesis, (market, side, &key), order, m.size)?;
+        return Ok(Receipt {
+            order: Some(OrderOutcome {
+                filled: 0,
+                resting: m.size,
+                cancelled: 0,
+            }),
+            ..Receipt::ok()
+        });
     }
     remove_order(st, market, &key, &order)?;
     let mut acct = load_account(st, &m.account)?;
@@ -137,34 +146,36 @@ pub(super) fn modify<S: State>(
     place_with(st, genesis, ctx, &replacement, terms)
 }
 
-/// The priority-keeping modify: the same book key, `size` left (a multiple of the lot, at
-/// most what was left), the difference released from the side totals.
-fn shrink_in_place<S: State>(
+/// The priority-keeping modify, `ModifyOrder`'s and each `BulkModify` item's (Part 4 §20,
+/// §27): the same book key, `size` left (a positive multiple of the lot, at most what was
+/// left: the caller checks that), the difference released from the side totals. No
+/// margin is checked (`margin::Reservation`): the order reserves less than it did.
+pub(super) fn shrink_in_place<S: State>(
     st: &mut S,
     genesis: &Genesis,
     (market, side, key): (u32, u8, &Key),
     mut order: BookOrder,
     size: u64,
-) -> Result<Receipt, Halt> {
+) -> Result<(), Halt> {
     let Some(params) = trading_params(st, genesis, market)? else {
         return reject(Status::UnknownMarket);
     };
     if size.checked_rem(params.lot_size) != Some(0) {
-        return reject(Status::InvalidLot);
+        return reject_with(
+            Status::InvalidLot,
+            format!(
+                "size {size} is not a multiple of the lot {}",
+                params.lot_size
+            ),
+        );
     }
     let mut acct = load_account(st, &order.account)?;
     let mut pos = load_position(st, &order.account, market)?;
-    release_size(&mut pos, side, &order, order.remaining - size)?;
+    let released = order.remaining.checked_sub(size).ok_or(Overflow)?;
+    release_size(&mut pos, side, &order, released)?;
     order.remaining = size;
     update_order(st, key, &order)?;
     // The account leaf is unchanged: the order keeps its slot and the position stays.
     store_position(st, &mut acct, market, &pos)?;
-    Ok(Receipt {
-        order: Some(OrderOutcome {
-            filled: 0,
-            resting: size,
-            cancelled: 0,
-        }),
-        ..Receipt::ok()
-    })
+    Ok(())
 }

@@ -67,6 +67,38 @@ pub struct OrderMargin {
     pub required: i128,
 }
 
+/// Which margin must cover an order that has just entered the book, placed or moved (Part
+/// 4 §8, §26, §27): the one rule `Order`, `ModifyOrder` and `BulkModify` share, so a
+/// modify of one order and a bulk modify of several check the same things.
+///
+/// An order that keeps its place (shrunk in place by a modify) is never checked: it
+/// reserves less than before. A reduce-only order reserves nothing (it is not in the side
+/// totals), so it is never checked either: an account short of margin can still rest and
+/// move the orders that close its risk. Any other order is covered by the margin of its
+/// position's mode, and by no other: an isolated position's own margin (topped up from
+/// what the cross account can spare, which never leaves the cross account short) or the
+/// cross account's order margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reservation {
+    /// Nothing to check.
+    None,
+    /// The isolated position's margin against its requirement with its resting orders.
+    Isolated,
+    /// The cross account's order margin over its cross markets.
+    Cross,
+}
+
+impl Reservation {
+    /// What an order with `reduce_only` that entered the book in `pos`'s market needs.
+    pub fn of(pos: &Position, reduce_only: bool) -> Reservation {
+        match (reduce_only, pos.isolated.is_some()) {
+            (true, _) => Reservation::None,
+            (false, true) => Reservation::Isolated,
+            (false, false) => Reservation::Cross,
+        }
+    }
+}
+
 /// Which initial-margin rate a check values positions at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InitialRate {

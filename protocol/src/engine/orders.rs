@@ -9,7 +9,7 @@ use super::book::{best_price, claim_slot, insert_order, side_of};
 use super::breaker;
 use super::funding::accrue;
 use super::isolated;
-use super::margin::{InitialRate, account_risk, order_margin};
+use super::margin::{InitialRate, Reservation, account_risk, order_margin};
 use super::mark;
 use super::matching::{self, Market, Taker};
 use super::math::size_scale;
@@ -235,8 +235,11 @@ pub fn place_with<S: State>(
     let mut taker = Taker { acct, pos };
     let acct_before = taker.acct.clone();
     let pos_before = taker.pos.clone();
-    // An isolated position first draws what this order's worst case needs (Part 4 §26).
-    let drawn = if taker.pos.isolated.is_some() && !o.reduce_only {
+    // Which margin the order must be covered by if it rests (`Reservation`, the rule a
+    // bulk modify shares). An isolated position first draws what this order's worst case
+    // needs (Part 4 §26).
+    let reservation = Reservation::of(&taker.pos, o.reduce_only);
+    let drawn = if reservation == Reservation::Isolated {
         isolated::draw_for_order(st, genesis, (params, &ms), o, &mut taker)?
     } else {
         0
@@ -308,7 +311,7 @@ pub fn place_with<S: State>(
 
     // A reduce-only remainder reserves nothing (it is not in the side totals), so only
     // others are checked; an account short of margin can still rest reduce-only orders.
-    if outcome.resting > 0 && !o.reduce_only {
+    if outcome.resting > 0 && reservation != Reservation::None {
         check_reservation(st, genesis, o, &taker, &ms)?;
     }
 

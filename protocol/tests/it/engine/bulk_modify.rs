@@ -1,10 +1,11 @@
 //! `BulkModify` (issue #16, docs/PROTOCOL.md Part 4 §27): up to 16 of an account's open
 //! orders changed by one action, all or nothing; each item keeps the order's time priority
 //! exactly when its price is unchanged and its size does not grow; the book it leaves may
-//! not cross; the margin is checked once at the end; any refusal names its item and undoes
-//! every item (`Sim` checks a rejected action changed nothing). Then who may sign, and the
-//! touched-key bound reached exactly. On TOY (whole units, tick 1 USD, mark 100) unless
-//! said otherwise.
+//! not cross; the margin is checked once at the end, and only the margin of what entered
+//! the book (an account short on cross moves its isolated orders); any refusal names its
+//! item and undoes every item (`Sim` checks a rejected action changed nothing). Then who
+//! may sign, and the touched-key bound reached exactly. On TOY (whole units, tick 1 USD,
+//! mark 100) unless said otherwise.
 
 use super::*;
 use TimeInForce::{Gtc, Ioc};
@@ -236,6 +237,139 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         if let Some(maker) = first_maker {
             let sold = sim.order(TAKER, TOY, false, usd(93), 1, Ioc);
             assert_eq!(sold.fills[0].maker, maker, "{name}");
+        }
+    }
+}
+
+/// Sets TRADER's margin mode in `market`.
+fn set_mode(sim: &mut Sim, market: u32, isolated: bool) {
+    let m = protocol::action::SetMarginMode {
+        signer: TRADER,
+        account: TRADER,
+        market,
+        isolated,
+        nonce: sim.next_nonce(),
+        expires_at: sim.now,
+    };
+    expect(&sim.act(Action::SetMarginMode(m)), Status::Ok);
+}
+
+/// TRADER (1,000 USD) short on cross margin but not liquidatable, with an isolated TOY
+/// bid whose own margin covers it: TOY isolated, bid c1 (5 at 95, drawing its IM of 50
+/// USD); long 0.1 BTC bought at 50,000 (taker fee 2.5 USD), a cross bid c2 (0.05 at
+/// 46,000) and a reduce-only ask c3 (0.1 at 51,000); then BTC falls to 47,000: equity
+/// 947.5 − 300 = 647.5 USD (and 6 micro of funding) against an order margin of
+/// 0.15 × 47,000 × 10 % = 705 USD; the maintenance margin is 235 USD.
+fn cross_short() -> Sim {
+    let mut sim = Sim::new();
+    sim.price(TOY, P100);
+    sim.price(BTC, usd(50_000));
+    sim.deposit(TRADER, 1_000 * USD);
+    sim.deposit(OTHER, 100_000 * USD);
+    set_mode(&mut sim, TOY, true);
+    let far = sim.now + 3_600_000;
+    rest(&mut sim, TRADER, (TOY, true, P95, 5), 1, far);
+    expect(
+        &sim.order(OTHER, BTC, false, usd(50_000), 1_000, Gtc),
+        Status::Ok,
+    );
+    expect(
+        &sim.order(TRADER, BTC, true, usd(50_000), 1_000, Ioc),
+        Status::Ok,
+    );
+    rest(&mut sim, TRADER, (BTC, true, usd(46_000), 500), 2, far);
+    let ask = ClientOrder {
+        signer: TRADER,
+        account: TRADER,
+        market: BTC,
+        is_buy: false,
+        price: usd(51_000),
+        size: 1_000,
+        tif: Gtc,
+        reduce_only: true,
+        client_id: 3,
+        nonce: sim.next_nonce(),
+        expires_at: far,
+    };
+    expect(&sim.act(Action::ClientOrder(ask)), Status::Ok);
+    // An oracle price must be newer than the last one.
+    sim.now += 1;
+    expect(&sim.price(BTC, usd(47_000)), Status::Ok);
+    let v = sim.view(TRADER);
+    let figures = (v.equity, v.order_margin, v.liquidatable_markets.is_empty());
+    // The 1 ms of funding at the premium the book held pays the long 6 micro-USDC.
+    assert_eq!(
+        figures,
+        (647_500_006, 705_000_000, true),
+        "short on cross: {v:?}"
+    );
+    assert_eq!(sim.position(TRADER, TOY).isolated, Some(50 * USD));
+    sim
+}
+
+/// Which margin the end of a bulk modify checks follows `ModifyOrder`'s rule
+/// (`margin::Reservation`): an order that entered the book is covered by its position's
+/// mode alone, and a reduce-only order or one shrunk in place is not checked. So an
+/// account short on cross margin moves its isolated orders, shrinks its cross orders and
+/// moves its reduce-only ones; a cross order it moves, or an isolated order that needs
+/// more than the cross account can spare, is still refused, with everything else.
+#[test]
+fn the_end_checks_the_margin_of_what_entered_the_book() {
+    // (name, items, status, detail parts); an accepted row leaves the cross collateral
+    // and the isolated margin as they were (nothing was drawn).
+    let cases: Vec<(&str, Vec<ModifyItem>, Status, &[&str])> = vec![
+        (
+            "the isolated bid moves: its own margin covers it, cross is not checked",
+            vec![ModifyItem::by_client_id(1, usd(94), 0)],
+            Status::Ok,
+            &[],
+        ),
+        (
+            "the isolated bid moves and the cross bid shrinks in place",
+            vec![
+                ModifyItem::by_client_id(1, usd(94), 4),
+                ModifyItem::by_client_id(2, 0, 300),
+            ],
+            Status::Ok,
+            &[],
+        ),
+        (
+            "the reduce-only ask moves: it reserves nothing",
+            vec![ModifyItem::by_client_id(3, usd(51_500), 0)],
+            Status::Ok,
+            &[],
+        ),
+        (
+            "the isolated bid grows past its margin: the cross account cannot spare the rest",
+            vec![ModifyItem::by_client_id(1, 0, 8)],
+            Status::CrossMarginShort,
+            &["isolated TOY-PERP position needs 30", "can spare 0"],
+        ),
+        (
+            "the cross bid moves: the cross account is checked",
+            vec![ModifyItem::by_client_id(2, usd(45_000), 0)],
+            Status::InsufficientMargin,
+            &["account needs 705", "its equity is 647.5"],
+        ),
+        (
+            "the isolated bid and the cross bid move: refused for the cross one",
+            vec![
+                ModifyItem::by_client_id(1, usd(94), 0),
+                ModifyItem::by_client_id(2, usd(45_000), 0),
+            ],
+            Status::InsufficientMargin,
+            &["account needs 705"],
+        ),
+    ];
+    for (name, items, status, parts) in cases {
+        let mut sim = cross_short();
+        let before = (sim.collateral(TRADER), sim.position(TRADER, TOY).isolated);
+        let r = bulk(&mut sim, TRADER, items.clone());
+        check(name, &r, status, parts);
+        if status.is_ok() {
+            let after = (sim.collateral(TRADER), sim.position(TRADER, TOY).isolated);
+            assert_eq!(after, before, "{name}: nothing drawn");
+            assert_eq!(r.modified.len(), items.len(), "{name}");
         }
     }
 }
