@@ -149,7 +149,7 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     seq.submit(&implied_vol(BTC, 600_000)).await;
     if nonce == 1 {
         // Clear of every other nonce of bob's (1 to 8, then 10 to 14 in the next round).
-        sell_option_into_a_large_bid(seq, nonce + 200).await;
+        sell_option_into_a_large_bid(l1, seq, nonce + 200).await;
     }
     wait_for(
         "everything to be posted",
@@ -228,7 +228,7 @@ async fn crash_eth(seq: &Seq, nonce: u64) {
     assert_eq!(l.remaining, 0, "{l:?}");
 }
 
-/// Carol: the third trader, funded like the others; she only sells one option lot.
+/// Carol: the third trader, funded in the first round; she only sells one option lot.
 fn carol() -> k256::ecdsa::SigningKey {
     key(4)
 }
@@ -240,10 +240,14 @@ fn atm_call() -> u32 {
     SERIES_ID_BASE + 2 * schedule.strikes_each_side
 }
 
-/// Bob bids for 100 BTC of the at-the-money call at one premium tick (0.1 USDC: a long
-/// holds no margin beyond its premium), never expiring; carol sells him one lot (within
-/// her margin). The rest of the bid is far beyond her 100,000 USDC of margin.
-async fn sell_option_into_a_large_bid(seq: &Seq, nonce: u64) {
+/// Carol deposits (here, not with alice and bob before the start: a third deposit may
+/// split the setup over batches 0 and 1 and shift the chunks of batch 1, where the fault
+/// plan begins); bob bids for 100 BTC of the at-the-money call at one premium tick (0.1
+/// USDC: a long holds no margin beyond its premium), never expiring; carol sells him one
+/// lot (within her margin). The rest of the bid is far beyond her 100,000 USDC of margin.
+async fn sell_option_into_a_large_bid(l1: &L1, seq: &Seq, nonce: u64) {
+    l1.deposit(&carol(), DEPOSIT).await;
+    seq.wait_collateral(&addr(&carol()), DEPOSIT.into()).await;
     let schedule = &genesis().options[0];
     let leg = |key: &k256::ecdsa::SigningKey, is_buy: bool, size: u64, tif: TimeInForce| {
         let order = Order {
@@ -298,7 +302,6 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
     for fault in Fault::ALL {
         let mut l1 = L1::start().await;
         l1.deposit(&alice(), DEPOSIT).await;
-        l1.deposit(&carol(), DEPOSIT).await;
         l1.deposit(&bob(), DEPOSIT).await;
         let plan = FaultPlan {
             fault,
@@ -380,7 +383,6 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
 async fn a_restart_after_finalization_starts_from_a_snapshot() {
     let mut l1 = L1::start().await;
     l1.deposit(&alice(), DEPOSIT).await;
-    l1.deposit(&carol(), DEPOSIT).await;
     l1.deposit(&bob(), DEPOSIT).await;
     let seq = Seq::start_with(&l1, |c| c.snapshot_every_batches = 1).await;
     seq.wait_collateral(&addr(&bob()), DEPOSIT.into()).await;
