@@ -110,6 +110,13 @@ pub enum Fault {
     /// items as in-place rewrites would (the STF re-queues a moved order at the back of
     /// its level, Part 4 §27). Injected after a chunk with such a `BulkModify`.
     BulkPriority = 17,
+    /// Lets a short option open without margin: of the chunk's first accepted order
+    /// selling an option series whose best bid still rests, sells that whole bid level for
+    /// the same account with the taker's margin check skipped, leaving the account short
+    /// and below the initial margin the short-option rule demands (the STF refuses such an
+    /// order as `insufficient_margin`, Part 8 §8, §12). Injected after a chunk with such a
+    /// sale once the sale is one the STF would refuse.
+    OptionShortUnmargined = 18,
 }
 
 /// What a fault falsifies.
@@ -144,7 +151,7 @@ pub const MINTED_MICRO_USDC: i128 = 1_000_000_000_000;
 impl Fault {
     /// Every fault, in code order: the one place a fault kind is described. Adding a
     /// fault is a variant, a row here and its arm in [`corrupt`].
-    pub const TABLE: [FaultRow; 17] = [
+    pub const TABLE: [FaultRow; 18] = [
         FaultRow {
             fault: Fault::WrongRoot,
             name: "wrong-root",
@@ -245,6 +252,12 @@ impl Fault {
             fault: Fault::BulkPriority,
             name: "bulk-priority",
             effect: "an order a bulk modify repriced put at the front of its new price level (time priority it had lost)",
+            corrupts: Corrupts::State,
+        },
+        FaultRow {
+            fault: Fault::OptionShortUnmargined,
+            name: "option-short-unmargined",
+            effect: "a short option sale filled without its margin (the account left below the short-option initial margin)",
             corrupts: Corrupts::State,
         },
     ];
@@ -401,6 +414,9 @@ pub fn corrupt<S: State>(
         Fault::LiquidationSkipped => risk::skip_liquidation(state, receipts),
         Fault::CircuitBreakerIgnored => risk::ignore_breaker(state, genesis, ctx, txs, receipts),
         Fault::BulkPriority => bulk_priority(state, txs, receipts),
+        Fault::OptionShortUnmargined => {
+            options::unmargined_short(state, genesis, ctx, txs, receipts)
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use crate::action::{
     TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
+use crate::options::schedule::SERIES_ID_BASE;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use crate::signing::{address_of, domain_separator, sign_action, signing_key_from_bytes};
 use k256::ecdsa::SigningKey;
@@ -115,6 +116,11 @@ pub const FLATTEN_SIZE_FACTOR: u64 = 4;
 
 /// How far `circuit-breaker-ignored`'s precondition moves the index: 15 %.
 pub const BREAKER_JUMP_BPS: u64 = 1_500;
+
+/// How many whole units of the underlying `option-short-unmargined`'s precondition bids
+/// for: 100 BTC of an at-the-money call holds at least 500,000 USDC of short margin at a
+/// 50,000 index (Part 8 §8's 10 % floor), five times a workload deposit.
+pub const UNMARGINED_BID_UNITS: u64 = 100;
 
 /// Starting oracle prices for the devnet markets, in micro-USDC.
 const START_PRICE_MICRO: [u64; 2] = [50_000_000_000, 3_000_000_000];
@@ -890,7 +896,8 @@ impl Workload {
     /// (`bad-fill`, `skip-liquidation-check`, and `adl-misranked`, which needs positions to
     /// misrank), an index and an implied volatility for the first optioned market (the index
     /// lists its series: `option-settlement-price`, `option-mark`), a bid moved by a
-    /// `BulkModify` (`bulk-priority`); none for the others.
+    /// `BulkModify` (`bulk-priority`), a large option bid and a small sale into it
+    /// (`option-short-unmargined`); none for the others.
     /// Each is signed with fresh nonces,
     /// so offering it again is harmless.
     pub fn precondition(&mut self, fault: crate::fault::Fault, now_ms: u64) -> Vec<Tx> {
@@ -919,6 +926,9 @@ impl Workload {
         }
         if fault == Fault::CircuitBreakerIgnored {
             return self.tripped_breaker(now_ms);
+        }
+        if fault == Fault::OptionShortUnmargined {
+            return self.unmargined_short_inputs(now_ms);
         }
         let (nonce, expires_at) = (self.take_nonce(0), now_ms + 60_000);
         let action = match fault {
@@ -1029,6 +1039,49 @@ impl Workload {
         });
         let oracle = self.oracle.clone();
         vec![index, self.signed_by(&oracle, vol)]
+    }
+
+    /// `option-short-unmargined`'s precondition: [`Workload::option_inputs`] (an index, which
+    /// lists the day's series when due, and an implied volatility), then trader 1 bids for
+    /// [`UNMARGINED_BID_UNITS`] of the first listing's at-the-money call at one premium tick
+    /// (a long holds no margin beyond its premium, so it rests) and trader 0 sells one lot
+    /// into it with an IOC (well within its margin: accepted). The fault sells the rest of
+    /// that bid for trader 0, far beyond its margin. Nothing without two traders or an
+    /// option schedule.
+    fn unmargined_short_inputs(&mut self, now_ms: u64) -> Vec<Tx> {
+        let Some(schedule) = self.genesis.options.first().cloned() else {
+            return Vec::new();
+        };
+        let Some(market) = self.genesis.market(schedule.market).cloned() else {
+            return Vec::new();
+        };
+        if self.traders.len() < 2 {
+            return Vec::new();
+        }
+        // Strikes ascending, a call then a put each: the middle strike's call.
+        let series = SERIES_ID_BASE + 2 * schedule.strikes_each_side;
+        let whole = 10u64.pow(u32::from(market.size_decimals));
+        let legs = [
+            (1, true, UNMARGINED_BID_UNITS * whole, TimeInForce::Gtc),
+            (0, false, market.lot_size, TimeInForce::Ioc),
+        ];
+        let mut txs = self.option_inputs(now_ms);
+        for (who, is_buy, size, tif) in legs {
+            let order = Order {
+                account: self.traders[who].address,
+                market: series,
+                is_buy,
+                price: schedule.premium_tick,
+                size,
+                tif,
+                reduce_only: false,
+                nonce: self.take_nonce(who),
+                expires_at: now_ms + 60_000,
+            };
+            let key = self.traders[who].key.clone();
+            txs.push(self.signed_by(&key, Action::Order(order)));
+        }
+        txs
     }
 
     /// `liquidation-skipped`'s precondition, in the last market: up to four victims (traders

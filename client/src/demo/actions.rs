@@ -3,7 +3,8 @@
 //! a leverage setting, an implied volatility for BTC's options, an isolated margin mode, a
 //! bulk modify moving the bid, and an ETH position taken in isolated margin, a 15 % crash
 //! of ETH's price (which trips its circuit breaker and leaves that position below
-//! maintenance) and its liquidation. Nonces are wall-clock milliseconds plus an offset (the
+//! maintenance) and its liquidation, and a large bid on a BTC call with a one-lot sale into
+//! it. Nonces are wall-clock milliseconds plus an offset (the
 //! engine accepts any unused nonce in its window), so a rerun never collides with an
 //! earlier one.
 
@@ -13,6 +14,7 @@ use protocol::action::{
     ModifyItems, NO_EXPIRY, Order, PriceUpdate, ScheduleCancel, SetLeverage, SetMarginMode,
     SignedAction, TimeInForce, TriggerKind, TriggerOrder, Withdraw,
 };
+use protocol::options::schedule::SERIES_ID_BASE;
 use protocol::primitives::{Address, H256};
 use protocol::signing::{address_of, sign_action};
 
@@ -33,6 +35,16 @@ pub const ETH_PRICE: u64 = 3_000_000_000;
 pub const ETH_CRASH_PRICE: u64 = ETH_PRICE - ETH_PRICE * 15 / 100;
 /// 5 ETH in size units (size_decimals = 3): 15,000 USDC at `ETH_PRICE`.
 pub const FIVE_ETH: u64 = 5_000;
+/// The first listing's at-the-money BTC call: the demo's 50,000 index lists the strikes
+/// 48,000 to 52,000 (two each side, 1,000 apart), a call then a put each, so the 50,000
+/// call is the fifth series (`BTC-…-50000-C`).
+pub const ATM_CALL: u32 = SERIES_ID_BASE + 4;
+/// One premium tick of the devnet's BTC options, 0.1 USDC: what the large option bid
+/// offers (a long holds no margin beyond its premium, so a bid this low rests on little).
+pub const OPTION_BID_PRICE: u64 = 100_000;
+/// 100 BTC: the option bid `option-short-unmargined` sells into. Its short margin is at
+/// least 500,000 USDC at a 50,000 index (the 10 % floor), beyond any dev account.
+pub const HUNDRED_BTC: u64 = 100 * ONE_BTC;
 /// 1,000 USDC: what alice withdraws.
 pub const WITHDRAWAL: u64 = 1_000_000_000;
 /// Orders and withdrawals expire an hour after signing.
@@ -74,6 +86,16 @@ impl Terms {
         Action::Order(Order {
             market: ETH,
             price: ETH_PRICE,
+            ..self.btc_order(is_buy, size, tif)
+        })
+    }
+
+    /// An order of `size` contracts of [`ATM_CALL`] at [`OPTION_BID_PRICE`], never
+    /// expiring on the book.
+    pub fn option_order(self, is_buy: bool, size: u64, tif: TimeInForce) -> Action {
+        Action::Order(Order {
+            market: ATM_CALL,
+            price: OPTION_BID_PRICE,
             ..self.btc_order(is_buy, size, tif)
         })
     }
@@ -235,6 +257,21 @@ impl Signer {
         self.sign(key, action)
     }
 
+    /// `key`'s account's order of `size` contracts of [`ATM_CALL`] at [`OPTION_BID_PRICE`].
+    pub fn option_order(
+        &self,
+        key: &SigningKey,
+        is_buy: bool,
+        size: u64,
+        tif: TimeInForce,
+        nonce_offset: u64,
+    ) -> SignedAction {
+        let action = self
+            .terms(key, nonce_offset)
+            .option_order(is_buy, size, tif);
+        self.sign(key, action)
+    }
+
     /// `key`'s account liquidates `account`'s position in `market`.
     pub fn liquidate(
         &self,
@@ -372,4 +409,20 @@ pub fn short(text: &str) -> String {
 /// `short` of an address.
 pub fn who(address: &Address) -> String {
     short(&address.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::genesis::devnet_btc_options;
+
+    /// The option constants are the devnet schedule's: the middle strike's call of the
+    /// first listing, one premium tick.
+    #[test]
+    fn the_option_terms_are_the_devnet_schedules() {
+        let schedule = devnet_btc_options();
+        assert_eq!(ATM_CALL, SERIES_ID_BASE + 2 * schedule.strikes_each_side);
+        assert_eq!(OPTION_BID_PRICE, schedule.premium_tick);
+        assert_eq!(schedule.market, BTC);
+    }
 }

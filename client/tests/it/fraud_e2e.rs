@@ -226,6 +226,7 @@ const END_TO_END: [(Fault, u64); Fault::TABLE.len()] = [
     (Fault::LiquidationSkipped, 15),
     (Fault::CircuitBreakerIgnored, 16),
     (Fault::BulkPriority, 17),
+    (Fault::OptionShortUnmargined, 18),
 ];
 
 #[test]
@@ -332,6 +333,12 @@ async fn circuit_breaker_ignored_from_the_real_sequencer_is_proven_and_resequenc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_priority_from_the_real_sequencer_is_proven_and_resequenced() {
     let (fault, seed) = END_TO_END[16];
+    fraud_is_proven_reverted_and_resequenced(fault, seed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn option_short_unmargined_from_the_real_sequencer_is_proven_and_resequenced() {
+    let (fault, seed) = END_TO_END[17];
     fraud_is_proven_reverted_and_resequenced(fault, seed).await;
 }
 

@@ -225,6 +225,75 @@ pub(crate) fn place_ignoring_breaker<S: State>(
     })
 }
 
+/// How much [`place_unmargined`] lifts the taker's collateral while it places: 10^12 USDC,
+/// above any margin a devnet-sized order can require, far below where `i128` sums overflow.
+const UNMARGINED_CUSHION_MICRO_USDC: i128 = 1_000_000_000_000_000_000;
+
+/// Fault injection only (`protocol::fault`, `option-short-unmargined`): places `o` with
+/// its taker's margin checks passed whatever the account's margin, the way a sequencer that
+/// skips the short-option margin would. The account's collateral is lifted by
+/// [`UNMARGINED_CUSHION_MICRO_USDC`] for the placement and lowered by it after, so every
+/// fill, premium and fee is the STF's own. Kept (`Some`, its receipt) only when it filled
+/// and left the account short in `o.market` and below its initial margin, an order the STF
+/// refuses as `insufficient_margin`; otherwise nothing changes (`None`). Never reachable
+/// from `apply_tx`.
+pub(crate) fn place_unmargined<S: State>(
+    state: &mut S,
+    genesis: &Genesis,
+    ctx: &BlockContext,
+    o: &crate::action::Order,
+) -> Result<Option<Receipt>, StateError> {
+    let section = state.begin();
+    let receipt = atomically(state, |st| {
+        shift_collateral(st, &o.account, UNMARGINED_CUSHION_MICRO_USDC)?;
+        let receipt = orders::place(st, genesis, ctx, o)?;
+        shift_collateral(st, &o.account, -UNMARGINED_CUSHION_MICRO_USDC)?;
+        Ok(receipt)
+    })?;
+    let unmargined = receipt.status.is_ok()
+        && !receipt.fills.is_empty()
+        && storage::load_position(state, &o.account, o.market)?.size < 0
+        && below_initial_margin(state, genesis, &o.account)?;
+    if unmargined {
+        state.commit(section);
+        return Ok(Some(receipt));
+    }
+    state.rollback(section)?;
+    Ok(None)
+}
+
+/// Adds `delta` to `account`'s collateral (the leaf only: `meta.total_collateral` is not
+/// moved, as the cushion is taken back within the same section).
+fn shift_collateral<S: State>(st: &mut S, account: &Address, delta: i128) -> Result<(), Halt> {
+    let mut acct = storage::load_account(st, account)?;
+    acct.collateral = math::add(acct.collateral, delta)?;
+    storage::store_account(st, &acct)?;
+    Ok(())
+}
+
+/// Whether `account`'s equity is below its initial margin at the rate the taker check of
+/// `orders::place` uses (its leverage settings); an overflow counts as not below.
+fn below_initial_margin<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    account: &Address,
+) -> Result<bool, StateError> {
+    let acct = storage::load_account(st, account)?;
+    let markets = (acct.collateral, acct.markets.as_slice());
+    match margin::account_risk(
+        st,
+        genesis,
+        account,
+        markets,
+        None,
+        margin::InitialRate::Leverage,
+    ) {
+        Ok(risk) => Ok(risk.equity < risk.initial),
+        Err(Halt::State(e)) => Err(e),
+        Err(_) => Ok(false),
+    }
+}
+
 /// Fault injection only (`protocol::fault`): pays out a withdrawal whoever signed it, the
 /// way a sequencer that lets agent keys withdraw would. Never reachable from `apply_tx`.
 pub(crate) fn withdraw_without_signer_check<S: State>(

@@ -216,6 +216,77 @@ fn a_series_settled_at_a_wrong_price_at_expiry_is_proven() {
     );
 }
 
+/// `option-short-unmargined` on its own: trader 1 bids for 100 BTC of the at-the-money
+/// call, trader 0 sells one lot into it (accepted, within margin). The STF refuses trader
+/// 0's sale of the rest (`insufficient_margin`); the faulty sequencer fills it, leaving
+/// trader 0 short below its initial margin; the verifier finds that chunk and the proof is
+/// upheld.
+#[test]
+fn a_short_option_sold_without_margin_is_proven() {
+    use protocol::action::{Action, Order, TimeInForce};
+    use protocol::engine::Status;
+    use protocol::options::schedule::SERIES_ID_BASE;
+    use protocol::signing::sign_action;
+    use protocol::workload::UNMARGINED_BID_UNITS;
+
+    let (mut w, pre) = warmed_up(5, 2, 0);
+    let at_ms = T0_MS + 1_000;
+    let fault = Fault::OptionShortUnmargined;
+    let txs = w.precondition(fault, at_ms);
+    let ctx = BlockContext {
+        timestamp_ms: at_ms,
+    };
+    let domain = domain_separator(&w.genesis);
+    let mut honest = pre.clone();
+    let receipts: Vec<Receipt> = txs
+        .iter()
+        .map(|tx| execute_tx(&mut honest, &w.genesis, &domain, &ctx, tx).unwrap())
+        .collect();
+    assert!(receipts.iter().all(|r| r.status.is_ok()), "{receipts:?}");
+    assert_eq!(receipts.last().unwrap().fills.len(), 1, "the lot sold");
+
+    let seller = w.traders[0].address;
+    let schedule = &w.genesis.options[0];
+    let rest = Order {
+        account: seller,
+        market: SERIES_ID_BASE + 2 * schedule.strikes_each_side,
+        is_buy: false,
+        price: schedule.premium_tick,
+        size: UNMARGINED_BID_UNITS * 10_000 - 1,
+        tif: TimeInForce::Ioc,
+        reduce_only: false,
+        nonce: 1_000_000,
+        expires_at: at_ms + 60_000,
+    };
+    let rest = Tx::User {
+        action: sign_action(&w.traders[0].key, Action::Order(rest), &domain),
+    };
+    let refused = execute_tx(&mut honest.clone(), &w.genesis, &domain, &ctx, &rest).unwrap();
+    assert_eq!(refused.status, Status::InsufficientMargin, "{refused:?}");
+
+    let mut faulty = honest.clone();
+    let what = fault::corrupt(&mut faulty, &w.genesis, &ctx, fault, &txs, &receipts)
+        .unwrap()
+        .expect("the rest of the bid sold");
+    assert!(what.contains(&seller.to_string()), "{what}");
+    let risk = engine::view::account_risk_view(&mut faulty, &w.genesis, &seller).unwrap();
+    assert!(risk.equity < risk.initial, "below initial margin: {risk:?}");
+
+    let (batch, corrupted) = sequence_at(&w, &pre, txs, Some(fault), 0, at_ms);
+    assert_eq!(corrupted, Some(0));
+    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
+    let bad = bad.expect("the verifier finds the unmargined short");
+    assert_eq!(bad.chunk, 0);
+    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
+    assert!(
+        matches!(
+            fraud::adjudicate(&w.genesis, &batch, &proof),
+            Verdict::Upheld(_)
+        ),
+        "the settlement layer upholds the proof (and reverts the batch)"
+    );
+}
+
 #[test]
 fn honest_batches_are_never_upheld() {
     for seed in 0..4 {

@@ -17,6 +17,7 @@ use protocol::batch::{Batch, genesis_tree};
 use protocol::codec::Decode;
 use protocol::fault::Fault;
 use protocol::fraud;
+use protocol::options::schedule::SERIES_ID_BASE;
 use sequencer::FaultPlan;
 use std::time::Duration;
 
@@ -31,7 +32,9 @@ use std::time::Duration;
 /// `bulk-priority` needs); the first time, bob also buys 5 ETH from alice at 10x in
 /// isolated margin, ETH falls 15 % (its breaker trips: what `circuit-breaker-ignored`
 /// needs) and alice liquidates bob's ETH position, now below maintenance (what
-/// `liquidation-skipped` needs); waits until all of it is sealed and posted.
+/// `liquidation-skipped` needs), and bob bids for 100 BTC of the at-the-money call, one
+/// lot of which carol sells him (what `option-short-unmargined` needs: it sells the rest
+/// for carol, who trades nothing else); waits until all of it is sealed and posted.
 async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     let (alice, bob) = (alice(), bob());
     if nonce == 1 {
@@ -144,6 +147,10 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
     });
     seq.submit(&sign(&bob, leverage)).await;
     seq.submit(&implied_vol(BTC, 600_000)).await;
+    if nonce == 1 {
+        // Clear of every other nonce of bob's (1 to 8, then 10 to 14 in the next round).
+        sell_option_into_a_large_bid(l1, seq, nonce + 200).await;
+    }
     wait_for(
         "everything to be posted",
         Duration::from_secs(10),
@@ -219,6 +226,47 @@ async fn crash_eth(seq: &Seq, nonce: u64) {
         .liquidation
         .expect("bob's ETH is liquidated");
     assert_eq!(l.remaining, 0, "{l:?}");
+}
+
+/// Carol: the third trader, funded in the first round; she only sells one option lot.
+fn carol() -> k256::ecdsa::SigningKey {
+    key(4)
+}
+
+/// The first listing's at-the-money BTC call (strikes ascending, a call then a put each),
+/// listed by the test's first BTC price.
+fn atm_call() -> u32 {
+    let schedule = &genesis().options[0];
+    SERIES_ID_BASE + 2 * schedule.strikes_each_side
+}
+
+/// Carol deposits (here, not with alice and bob before the start: a third deposit may
+/// split the setup over batches 0 and 1 and shift the chunks of batch 1, where the fault
+/// plan begins); bob bids for 100 BTC of the at-the-money call at one premium tick (0.1
+/// USDC: a long holds no margin beyond its premium), never expiring; carol sells him one
+/// lot (within her margin). The rest of the bid is far beyond her 100,000 USDC of margin.
+async fn sell_option_into_a_large_bid(l1: &L1, seq: &Seq, nonce: u64) {
+    l1.deposit(&carol(), DEPOSIT).await;
+    seq.wait_collateral(&addr(&carol()), DEPOSIT.into()).await;
+    let schedule = &genesis().options[0];
+    let leg = |key: &k256::ecdsa::SigningKey, is_buy: bool, size: u64, tif: TimeInForce| {
+        let order = Order {
+            account: addr(key),
+            market: atm_call(),
+            is_buy,
+            price: schedule.premium_tick,
+            size,
+            tif,
+            reduce_only: false,
+            nonce,
+            expires_at: FAR,
+        };
+        sign(key, Action::Order(order))
+    };
+    seq.submit(&leg(&bob(), true, 100 * ONE_BTC, TimeInForce::Gtc))
+        .await;
+    let sold = seq.submit(&leg(&carol(), false, 1, TimeInForce::Ioc)).await;
+    assert_eq!(sold.receipt.fills.len(), 1, "carol sells bob one lot");
 }
 
 /// The auditor's status once it has checked the state after the last sealed batch.
@@ -305,7 +353,10 @@ async fn every_fault_kind_applies_once_is_provable_and_replays_exactly() {
             // An order filed ahead of its level keeps book, index and sequence consistent;
             // an order accepted in a reduce-only market is wrong, yet balanced.
             | Fault::BulkPriority
-            | Fault::CircuitBreakerIgnored => assert_eq!(broken, None, "{fault}: {audit:?}"),
+            | Fault::CircuitBreakerIgnored
+            // A short left below its initial margin is a margin rule broken, not a
+            // ledger: the books, positions and money still balance.
+            | Fault::OptionShortUnmargined => assert_eq!(broken, None, "{fault}: {audit:?}"),
             Fault::BadFill | Fault::SkipLiquidationCheck | Fault::LiquidationSkipped => {}
         }
 

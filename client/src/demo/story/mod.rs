@@ -13,7 +13,8 @@ mod ruling;
 mod withdrawal;
 
 use super::actions::{
-    BTC_PRICE, ETH, ETH_CRASH_PRICE, ETH_PRICE, FIVE_ETH, ONE_BTC, Signer, WITHDRAWAL, short, who,
+    BTC_PRICE, ETH, ETH_CRASH_PRICE, ETH_PRICE, FIVE_ETH, HUNDRED_BTC, ONE_BTC, Signer, WITHDRAWAL,
+    short, who,
 };
 use super::fraud::FraudDemoConfig;
 use super::timeline::Timeline;
@@ -285,6 +286,14 @@ impl Story {
             (
                 "alice moves that bid to 49,000 with a bulk modify",
                 s.bulk_move(&self.alice, 13, 10),
+            ),
+            (
+                "bob bids 0.1 for 100 BTC of the 50,000 call",
+                s.option_order(&self.bob, true, HUNDRED_BTC, TimeInForce::Gtc, 20),
+            ),
+            (
+                "alice sells bob 0.0001 BTC of that call",
+                s.option_order(&self.alice, false, 1, TimeInForce::Ioc, 21),
             ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();

@@ -8,7 +8,7 @@ use protocol::action::{
 use protocol::api::sequencer::TxAccepted;
 use sequencer::executor::now_ms;
 use vigil_client::demo::actions::{
-    BTC, BTC_PRICE, ETH, ETH_CRASH_PRICE, ETH_PRICE, FIVE_ETH, ONE_BTC, Terms,
+    BTC, BTC_PRICE, ETH, ETH_CRASH_PRICE, ETH_PRICE, FIVE_ETH, HUNDRED_BTC, ONE_BTC, Terms,
 };
 
 const FAR: u64 = u64::MAX / 2;
@@ -60,8 +60,10 @@ async fn submit(net: &Network, action: SignedAction) -> TxAccepted {
 /// 9x leverage in BTC (what `leverage-dropped` needs); ETH: its price, and trader 2 buying
 /// 5 ETH from trader 1 at 10x in isolated margin; ETH 15 % lower (its breaker trips: what
 /// `circuit-breaker-ignored` needs) and trader 0 liquidating trader 2's position, now
-/// below maintenance (what `liquidation-skipped` needs); a third trade, so the faulty
-/// batch has a descendant. Trader 3 holds BTC in isolated margin from the second phase on
+/// below maintenance (what `liquidation-skipped` needs); trader 3 bidding for 100 BTC of
+/// the at-the-money call and trader 2 selling one lot into it (what
+/// `option-short-unmargined` needs: it sells the rest for trader 2, who trades nothing
+/// afterwards); a third trade, so the faulty batch has a descendant. Trader 3 holds BTC in isolated margin from the second phase on
 /// (what `isolated-spill` needs). Returns every acknowledgement.
 pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     let now = now_ms();
@@ -116,6 +118,10 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
             ),
         ],
         vec![
+            option_order(net, 3, true, HUNDRED_BTC, TimeInForce::Gtc),
+            option_order(net, 2, false, 1, TimeInForce::Ioc),
+        ],
+        vec![
             order(net, 1, false, ONE_BTC / 2, TimeInForce::Gtc, 2),
             order(net, 0, true, ONE_BTC / 2, TimeInForce::Ioc, 3),
         ],
@@ -131,9 +137,9 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
     assert_eq!(
         fills,
         [
-            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1
+            0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1
         ],
-        "the three trades and the ETH trade fill"
+        "the three trades, the ETH trade and the option sale fill"
     );
     let liquidation = acked[20].receipt.liquidation.as_ref();
     assert!(
@@ -141,6 +147,19 @@ pub async fn trade(net: &Network) -> Vec<TxAccepted> {
         "trader 2's ETH is liquidated: {liquidation:?}"
     );
     acked
+}
+
+/// `trader`'s order of `size` contracts of the at-the-money BTC call at one premium tick,
+/// nonce 100 (clear of every other nonce of the script's traders).
+fn option_order(
+    net: &Network,
+    trader: usize,
+    is_buy: bool,
+    size: u64,
+    tif: TimeInForce,
+) -> SignedAction {
+    let action = terms(net, trader, 100).option_order(is_buy, size, tif);
+    signed(net, trader, action)
 }
 
 /// `trader`'s order of 5 ETH at `ETH_PRICE`.
