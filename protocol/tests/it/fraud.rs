@@ -9,7 +9,7 @@ use protocol::action::{DEAD_MAN_MIN_DELAY_MS, Tx};
 use protocol::batch::{Batch, ChunkExecutor, Draft, domain_separator, execute_tx, genesis_tree};
 use protocol::engine::{self, BlockContext, Receipt};
 use protocol::fault::{self, Fault};
-use protocol::fraud::{self, FraudProof, Rejection, Verdict};
+use protocol::fraud::{self, FraudProof, Rejection, UpheldChunk, Verdict};
 use protocol::genesis::DEVNET_FIRST_EXPIRY_MS;
 use protocol::primitives::{Address, H256, keccak256};
 use protocol::tree::Tree;
@@ -118,6 +118,19 @@ fn sequence_at(
     (batch, corrupted)
 }
 
+/// The verifier's finding on `batch` from `pre`: the first bad chunk must be chunk 0, and
+/// the settlement layer must uphold the proof built for it (so the batch is reverted).
+fn proven_at_chunk_0(w: &Workload, pre: &Tree, batch: &Batch, what: &str) -> UpheldChunk {
+    let (_, bad) = fraud::find_first_bad_chunk(pre, &w.genesis, batch).unwrap();
+    let bad = bad.unwrap_or_else(|| panic!("the verifier finds {what}"));
+    assert_eq!(bad.chunk, 0, "{what}");
+    let proof = fraud::build(&w.genesis, batch, bad.chunk, &bad.pre_state).unwrap();
+    match fraud::adjudicate(&w.genesis, batch, &proof) {
+        Verdict::Upheld(upheld) => upheld,
+        other => panic!("{what}: expected the proof upheld, got {other:?}"),
+    }
+}
+
 fn upheld_proof(fault: Fault, seed: u64) -> (Workload, Batch, FraudProof) {
     let (mut w, pre) = warmed_up(seed, 12, 150);
     let mut txs: Vec<Tx> = (0..96).map(|_| w.next_tx(T0_MS)).collect();
@@ -203,17 +216,7 @@ fn a_series_settled_at_a_wrong_price_at_expiry_is_proven() {
     let (batch, corrupted) =
         sequence_at(&w, &pre, txs, Some(Fault::OptionSettlementPrice), 0, at_ms);
     assert_eq!(corrupted, Some(0));
-    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
-    let bad = bad.expect("the verifier finds the mispriced settlement");
-    assert_eq!(bad.chunk, 0);
-    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
-    assert!(
-        matches!(
-            fraud::adjudicate(&w.genesis, &batch, &proof),
-            Verdict::Upheld(_)
-        ),
-        "the settlement layer upholds the proof (and reverts the batch)"
-    );
+    proven_at_chunk_0(&w, &pre, &batch, "the mispriced settlement");
 }
 
 /// `option-short-unmargined` on its own: trader 1 bids for 100 BTC of the at-the-money
@@ -274,17 +277,7 @@ fn a_short_option_sold_without_margin_is_proven() {
 
     let (batch, corrupted) = sequence_at(&w, &pre, txs, Some(fault), 0, at_ms);
     assert_eq!(corrupted, Some(0));
-    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
-    let bad = bad.expect("the verifier finds the unmargined short");
-    assert_eq!(bad.chunk, 0);
-    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
-    assert!(
-        matches!(
-            fraud::adjudicate(&w.genesis, &batch, &proof),
-            Verdict::Upheld(_)
-        ),
-        "the settlement layer upholds the proof (and reverts the batch)"
-    );
+    proven_at_chunk_0(&w, &pre, &batch, "the unmargined short");
 }
 
 #[test]
@@ -649,20 +642,12 @@ fn a_sequencer_that_ignores_the_circuit_breaker_is_proven() {
         vec![root],
         vec![receipts_root],
     );
-    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
-    let bad = bad.expect("the verifier finds the chunk that ignored the breaker");
-    assert_eq!(bad.chunk, 0);
-    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
-    match fraud::adjudicate(&w.genesis, &batch, &proof) {
-        Verdict::Upheld(u) => {
-            assert_eq!(
-                (u.claimed_root, u.claimed_receipts_root),
-                (root, receipts_root)
-            );
-            assert_ne!(u.computed_root, root);
-        }
-        other => panic!("expected upheld, got {other:?}"),
-    }
+    let u = proven_at_chunk_0(&w, &pre, &batch, "the chunk that ignored the breaker");
+    assert_eq!(
+        (u.claimed_root, u.claimed_receipts_root),
+        (root, receipts_root)
+    );
+    assert_ne!(u.computed_root, root);
 }
 
 /// A sequencer that computes the index wrongly (it takes the newest signed price instead of
@@ -734,15 +719,7 @@ fn a_sequencer_that_computes_the_index_wrongly_is_proven() {
         vec![root],
         vec![chunk.receipts_root],
     );
-    let (_, bad) = fraud::find_first_bad_chunk(&pre, &w.genesis, &batch).unwrap();
-    let bad = bad.expect("the verifier finds the chunk with the wrong index");
-    assert_eq!(bad.chunk, 0);
-    let proof = fraud::build(&w.genesis, &batch, bad.chunk, &bad.pre_state).unwrap();
-    match fraud::adjudicate(&w.genesis, &batch, &proof) {
-        Verdict::Upheld(u) => {
-            assert_eq!(u.claimed_root, root);
-            assert_eq!(u.computed_root, chunk.post_root);
-        }
-        other => panic!("expected upheld, got {other:?}"),
-    }
+    let u = proven_at_chunk_0(&w, &pre, &batch, "the chunk with the wrong index");
+    assert_eq!(u.claimed_root, root);
+    assert_eq!(u.computed_root, chunk.post_root);
 }

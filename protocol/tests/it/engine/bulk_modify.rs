@@ -241,19 +241,6 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
     }
 }
 
-/// Sets TRADER's margin mode in `market`.
-fn set_mode(sim: &mut Sim, market: u32, isolated: bool) {
-    let m = protocol::action::SetMarginMode {
-        signer: TRADER,
-        account: TRADER,
-        market,
-        isolated,
-        nonce: sim.next_nonce(),
-        expires_at: sim.now,
-    };
-    expect(&sim.act(Action::SetMarginMode(m)), Status::Ok);
-}
-
 /// TRADER (1,000 USD) short on cross margin but not liquidatable, with an isolated TOY
 /// bid whose own margin covers it: TOY isolated, bid c1 (5 at 95, drawing its IM of 50
 /// USD); long 0.1 BTC bought at 50,000 (taker fee 2.5 USD), a cross bid c2 (0.05 at
@@ -266,7 +253,7 @@ fn cross_short() -> Sim {
     sim.price(BTC, usd(50_000));
     sim.deposit(TRADER, 1_000 * USD);
     sim.deposit(OTHER, 100_000 * USD);
-    set_mode(&mut sim, TOY, true);
+    expect(&super::isolated::set_mode(&mut sim, TOY, true), Status::Ok);
     let far = sim.now + 3_600_000;
     rest(&mut sim, TRADER, (TOY, true, P95, 5), 1, far);
     expect(

@@ -10,7 +10,8 @@ use TimeInForce::{Gtc, Ioc};
 use protocol::action::{IsolatedMargin, SetMarginMode};
 use protocol::engine::view::MarginMode;
 
-fn set_mode(sim: &mut Sim, market: u32, isolated: bool) -> Receipt {
+/// Sets TRADER's margin mode in `market` (the bulk-modify table uses it too).
+pub(super) fn set_mode(sim: &mut Sim, market: u32, isolated: bool) -> Receipt {
     let m = SetMarginMode {
         signer: TRADER,
         account: TRADER,
