@@ -111,8 +111,16 @@ async fn unknown_routes_methods_and_parameters_are_refused() {
         "no_such_batch",
         "no batch 0 has been posted",
     );
+    // No row is keyed above SQLite's largest integer: such an id is refused where it is
+    // parsed, with the bound (it used to reach the database).
     expect_error(
         &node.get_raw("/v1/submissions/18446744073709551615").await,
+        400,
+        "invalid_path",
+        "18446744073709551615 is above 9223372036854775807",
+    );
+    expect_error(
+        &node.get_raw("/v1/submissions/9223372036854775807").await,
         404,
         "no_such_submission",
         "",
@@ -129,7 +137,13 @@ async fn unknown_routes_methods_and_parameters_are_refused() {
         "invalid_query",
         "unknown field",
     );
-    let far = node.get_raw("/v1/events?after=18446744073709551615").await;
+    expect_error(
+        &node.get_raw("/v1/events?after=18446744073709551615").await,
+        400,
+        "invalid_query",
+        "after: 18446744073709551615 is above 9223372036854775807",
+    );
+    let far = node.get_raw("/v1/events?after=9223372036854775807").await;
     assert_eq!(far.0, 200, "{far:?}");
 }
 
