@@ -1204,8 +1204,8 @@ impl Workload {
 
     /// Closes whatever trader `v` holds in `market` without knowing its size or side (the
     /// workload does not track positions): trader `v + 1` cancels its orders and rests a bid
-    /// 1 % under and an ask
-    /// 1 % over `price`, each [`FLATTEN_SIZE_FACTOR`] times `size`; then `v` sends a
+    /// 1 % under and an ask 1 % over `price`, each [`FLATTEN_SIZE_FACTOR`] times `size`;
+    /// then `v` sends a
     /// reduce-only IOC sell 5 % under and buy 5 % over, which the engine caps at what it
     /// holds (the side that would add is refused). A random workload's positions stay well
     /// under that depth.

@@ -69,6 +69,9 @@ async fn fuzz(service: &str, base_url: &str, report_dir: &std::path::Path) -> Op
         .arg("--report-dir")
         .arg(report_dir.join(service))
         .env("NO_COLOR", "1")
+        // It keeps a cache of what it found in its working directory: the temp dir, never
+        // the repo.
+        .current_dir(report_dir)
         .kill_on_drop(true);
     let output = tokio::time::timeout(RUN_LIMIT, command.output())
         .await
@@ -86,12 +89,14 @@ async fn fuzz(service: &str, base_url: &str, report_dir: &std::path::Path) -> Op
 }
 
 /// Some state for the reads to find: a trade between two dev accounts and a withdrawal
-/// (`--name devN` finds the devnet's keys through `<home>/devnet/devnet.json`). The first
-/// order waits for the oracle feed's first price.
+/// (`--name devN` finds the devnet's keys through `<home>/devnet/devnet.json`). The resting
+/// ask is sent until the oracle feed's first price lets it in.
 async fn trade(home: &std::path::Path, l1_url: &str) {
-    let ask = ["order", "sell", "BTC-PERP", "0.1", "--name", "dev0"];
+    let ask = [
+        "order", "sell", "BTC-PERP", "0.1", "@", "50000", "--name", "dev0",
+    ];
     wait_for(
-        "the first oracle price (a market sell accepted)",
+        "the first oracle price (the resting ask accepted)",
         || async {
             let run = run_off_runtime(home, Some(l1_url), &ask).await;
             match run.code {
@@ -102,10 +107,7 @@ async fn trade(home: &std::path::Path, l1_url: &str) {
         },
     )
     .await;
-    let steps: [&[&str]; 3] = [
-        &[
-            "order", "sell", "BTC-PERP", "0.1", "@", "50000", "--name", "dev0",
-        ],
+    let steps: [&[&str]; 2] = [
         &["order", "buy", "BTC-PERP", "0.1", "--name", "dev1"],
         &["withdraw", "10", "--name", "dev0"],
     ];

@@ -175,14 +175,14 @@ fn cursors_stored(request: Subscribe) -> Result<Subscribe, String> {
     let cursors = match &request {
         Subscribe::Trades { since_seq, .. }
         | Subscribe::Fills { since_seq, .. }
-        | Subscribe::Orders { since_seq, .. } => [("since_seq", *since_seq), ("", None)],
+        | Subscribe::Orders { since_seq, .. } => vec![("since_seq", *since_seq)],
         Subscribe::Withdrawals {
             since_seq,
             since_event,
             ..
-        } => [("since_seq", *since_seq), ("since_event", *since_event)],
-        Subscribe::Batches { since_index } => [("since_index", *since_index), ("", None)],
-        Subscribe::Book { .. } | Subscribe::Markets => [("", None), ("", None)],
+        } => vec![("since_seq", *since_seq), ("since_event", *since_event)],
+        Subscribe::Batches { since_index } => vec![("since_index", *since_index)],
+        Subscribe::Book { .. } | Subscribe::Markets => Vec::new(),
     };
     for (name, value) in cursors {
         if let Some(value) = value {
