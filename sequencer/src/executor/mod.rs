@@ -333,16 +333,19 @@ impl Loop {
             .metrics
             .observe_executed(accepted, outcomes.len() as u64 - accepted);
         let (reply, permit) = (job.reply, job.permit);
+        // The permit (the request's room in the queue and its client's share) is given
+        // back before the answer is sent, so a client that sends its next request as soon
+        // as it has the answer finds its share free, not still held by the answered one.
         if accepted == 0 {
-            let _ = reply.send(outcomes);
             drop(permit);
+            let _ = reply.send(outcomes);
         } else {
             // Dropping `reply` unsent (write failed) makes the handler answer 503.
             self.dones.push(Box::new(move |ok| {
+                drop(permit);
                 if ok {
                     let _ = reply.send(outcomes);
                 }
-                drop(permit);
             }));
         }
         Ok(())

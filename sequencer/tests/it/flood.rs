@@ -5,7 +5,9 @@
 //! order), the flood is shed with 503 `overloaded` carrying `Retry-After`, and what the
 //! flood got in was answered; so with 8 flooding connections and with 32. And one account
 //! flooding with many connections of small requests is held to its fair share of the
-//! queue, so an honest trader on another account still gets every order in. Latency
+//! queue, so an honest trader on another account still gets every order in; and many
+//! accounts each sending small requests (within their share) are all served in turn, none
+//! shed and none starved. Latency
 //! figures are printed, not asserted: they are measured by `cargo bench -p client --bench
 //! pipeline` (its flood row) and `vigil bench`, not by tests on a shared machine.
 
@@ -93,13 +95,18 @@ async fn flood(url: String, body: Vec<u8>, stop: Arc<AtomicBool>) -> Tally {
     tally
 }
 
-/// Joins the flooders and adds up their tallies.
-async fn tally(flooders: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
-    let mut total = Tally::default();
+/// Joins the flooders: each one's tally, in the order they were started.
+async fn tallies(flooders: Vec<tokio::task::JoinHandle<Tally>>) -> Vec<Tally> {
+    let mut each = Vec::new();
     for f in flooders {
-        total = total.add(f.await.expect("flooder"));
+        each.push(f.await.expect("flooder"));
     }
-    total
+    each
+}
+
+/// The flooders' tallies added up.
+fn total(each: Vec<Tally>) -> Tally {
+    each.into_iter().fold(Tally::default(), Tally::add)
 }
 
 /// A queue budget small enough for a test's flood: 20 ms of work, at least 512 actions.
@@ -129,12 +136,12 @@ async fn honest_orders(seq: &Seq, honest: &k256::ecdsa::SigningKey) -> Vec<Durat
 }
 
 /// One flooding connection per body, each posting it over and over, while the honest
-/// trader places its paced orders; the honest latencies and what the flood got.
+/// trader places its paced orders; the honest latencies and what each flooder got.
 async fn honest_during_flood(
     seq: &Seq,
     honest: &k256::ecdsa::SigningKey,
     bodies: Vec<Vec<u8>>,
-) -> (Vec<Duration>, Tally) {
+) -> (Vec<Duration>, Vec<Tally>) {
     let stop = Arc::new(AtomicBool::new(false));
     let flooders = bodies
         .into_iter()
@@ -142,7 +149,7 @@ async fn honest_during_flood(
         .collect();
     let latencies = honest_orders(seq, honest).await;
     stop.store(true, Ordering::Relaxed);
-    (latencies, tally(flooders).await)
+    (latencies, tallies(flooders).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,15 +160,13 @@ async fn one_account_flooding_small_requests_gets_its_share_and_no_more() {
     // 64 connections × 16 actions of one account: twice the whole budget, all "small".
     let flooder = key(200);
     let bodies = (0..64u64).map(|c| bulk(&flooder, c * 16 + 1, 16)).collect();
-    let (
-        latencies,
-        Tally {
-            accepted,
-            shed,
-            why,
-            ..
-        },
-    ) = honest_during_flood(&seq, &honest, bodies).await;
+    let (latencies, each) = honest_during_flood(&seq, &honest, bodies).await;
+    let Tally {
+        accepted,
+        shed,
+        why,
+        ..
+    } = total(each);
     assert!(shed > 0, "the flooding account was held to its share");
     assert!(accepted > 0, "its share got in");
     let account = addr(&flooder).to_string();
@@ -186,15 +191,13 @@ async fn bulk_flood(flooders: u64, size: u64) {
     let bodies = (0..flooders)
         .map(|f| bulk(&key(100 + f), 1, size))
         .collect();
-    let (
-        latencies,
-        Tally {
-            accepted,
-            shed,
-            slowest_shed,
-            why,
-        },
-    ) = honest_during_flood(&seq, &honest, bodies).await;
+    let (latencies, each) = honest_during_flood(&seq, &honest, bodies).await;
+    let Tally {
+        accepted,
+        shed,
+        slowest_shed,
+        why,
+    } = total(each);
     assert!(shed > 0, "the flood exceeded the budget and was shed");
     assert!(accepted > 0, "what the flood got in was answered");
     // Shed for the queue's budget or for one flooder's share of it: either names why.
@@ -220,4 +223,42 @@ async fn honest_orders_get_in_while_a_bulk_flood_is_shed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_light_connection_is_not_starved_by_32_heavy_ones() {
     bulk_flood(32, 64).await;
+}
+
+/// Many accounts, each with one small request at a time on its own connection: every
+/// request is within its connection's share of the budget, and all of them together stay
+/// under it, so none is shed; the queue serves the connections in turn, so every flooder
+/// gets requests in, none is starved by the others, and the honest trader's paced orders
+/// all get in among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_accounts_sending_small_requests_are_served_in_turn() {
+    let (mut l1, seq) = funded_pair(tight_queue).await;
+    let honest = alice();
+
+    // 64 connections × 4 actions, one account each: 256 in flight against a budget of 512.
+    let bodies = (0..64u64).map(|f| bulk(&key(300 + f), 1, 4)).collect();
+    let (latencies, each) = honest_during_flood(&seq, &honest, bodies).await;
+    let served: Vec<u64> = each.iter().map(|t| t.accepted).collect();
+    let (fewest, most) = (served.iter().min().unwrap(), served.iter().max().unwrap());
+    let Tally {
+        accepted,
+        shed,
+        why: total_why,
+        ..
+    } = total(each);
+    let why = &total_why;
+    assert_eq!(shed, 0, "requests within their share are never shed: {why}");
+    assert!(*fewest > 0, "no small client is starved: {served:?}");
+    // Served in turn: no connection gets twice another's requests in.
+    assert!(
+        most <= &(fewest * 2),
+        "connections served unevenly: {served:?}"
+    );
+    eprintln!(
+        "64 accounts × 4: honest {HONEST_ORDERS}/{HONEST_ORDERS} accepted, p50 {:?}, max {:?}; flood: {accepted} requests accepted, per connection {fewest}..{most}",
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() - 1]
+    );
+    seq.stop().await;
+    l1.shutdown().await;
 }
