@@ -50,7 +50,8 @@ async fn trade(l1: &L1, seq: &Seq, nonce: u64) -> StatusResponse {
         // chunk: `isolated-spill` acts after a chunk, and a chunk ending before the fill
         // would leave her isolated leaf without size (a resting order draws no margin),
         // which the fault's margin turns into an `isolated-margins` violation instead of a
-        // balanced (but wrong) state.
+        // balanced (but wrong) state. (Usually: a batch sealed between them still splits
+        // them, which the audit check below allows.)
         let opening = [
             sign(&alice, isolated),
             maker_ask(&alice, ONE_BTC, nonce),
