@@ -5,7 +5,10 @@
 //! and (with [`Workload::with_client_orders`]) the client-order kinds: good-till-time
 //! orders with client ids, cancels by client id, modifies and bulk modifies, and (with
 //! [`Workload::with_leverage`]) leverage settings, in and out of range, and (opt-in,
-//! [`Workload::with_isolated`]) margin modes and isolated-margin moves.
+//! [`Workload::with_isolated`]) margin modes and isolated-margin moves, and (with
+//! [`Workload::with_options`]) option orders on the first option schedule's series, shorts
+//! sold to their margin limit, violent index moves, series liquidations and (as the caller
+//! moves the clock past an expiry) settlement.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
@@ -18,7 +21,7 @@ use crate::action::{
     TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
-use crate::options::schedule::SERIES_ID_BASE;
+use crate::options::schedule::{OptionSchedule, SERIES_ID_BASE};
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use crate::signing::{address_of, domain_separator, sign_action, signing_key_from_bytes};
 use k256::ecdsa::SigningKey;
@@ -97,6 +100,10 @@ pub struct Workload {
     leverage: bool,
     /// Whether `SetMarginMode` and `IsolatedMargin` are drawn (`with_isolated`).
     isolated: bool,
+    /// Whether option actions are drawn (`with_options`).
+    options: bool,
+    /// The time of the last implied volatility signed (`with_options`), which must rise.
+    last_vol_ms: u64,
 }
 
 /// Client ids the workload draws from (1..=this; 0 = none), few enough to collide.
@@ -121,6 +128,20 @@ pub const BREAKER_JUMP_BPS: u64 = 1_500;
 /// for: 100 BTC of an at-the-money call holds at least 500,000 USDC of short margin at a
 /// 50,000 index (Part 8 §8's 10 % floor), five times a workload deposit.
 pub const UNMARGINED_BID_UNITS: u64 = 100;
+
+/// How many of `next_tx`'s rolls are option actions with `with_options` (of 100 and the
+/// other opt-ins' spans): about one user action in six.
+const OPTION_SPAN: u64 = 20;
+
+/// The largest sale of [`Workload::option_liquidation_round`]'s victims, in whole units of
+/// the underlying: 32 BTC of a deep in-the-money call holds far more margin than a
+/// workload deposit of 100,000 USDC, so the halving sales always reach the limit.
+pub const OPTION_LIMIT_UNITS: u64 = 32;
+
+/// How far [`Workload::option_liquidation_round`] moves the index: 8 % (below the devnet's
+/// 10 % breaker bound); a deep in-the-money option's mark moves by most of that, far more
+/// than the 7.5 % of the index between a short's initial and maintenance margin.
+pub const OPTION_MOVE_BPS: u64 = 800;
 
 /// Starting oracle prices for the devnet markets, in micro-USDC.
 const START_PRICE_MICRO: [u64; 2] = [50_000_000_000, 3_000_000_000];
@@ -177,7 +198,29 @@ impl Workload {
             client_ids: Vec::new(),
             leverage: false,
             isolated: false,
+            options: false,
+            last_vol_ms: 0,
         }
+    }
+
+    /// The same workload with options on the genesis's first option schedule (nothing
+    /// without one): about one user action in six is an option order (either side, calls
+    /// and puts of the listing trading at the time, premiums up to 4 % of the index) or a
+    /// series `Liquidate` (mostly refused), and [`Workload::option_liquidation_round`]
+    /// sells shorts to their margin limit, moves the index violently and liquidates them.
+    /// Start the clock at [`Workload::option_times`]' listing time, so that the first index
+    /// lists the series, and move it past the expiry for the settlement sweep. Workloads
+    /// without it are unchanged, seed for seed.
+    pub fn with_options(mut self) -> Workload {
+        self.options = !self.genesis.options.is_empty();
+        self
+    }
+
+    /// The first option schedule's first listing time and first expiry, if it has one.
+    pub fn option_times(&self) -> Option<(u64, u64)> {
+        let s = self.genesis.options.first()?;
+        let expiry = s.first_expiry_ms;
+        Some((expiry.saturating_sub(s.listing_lead_ms), expiry))
     }
 
     /// The same workload with some of its user actions drawn from `SetMarginMode` (mostly
@@ -343,9 +386,14 @@ impl Workload {
         let client_span = if self.client_orders { 30 } else { 0 };
         let leverage_span = if self.leverage { 8 } else { 0 };
         let isolated_span = if self.isolated { 12 } else { 0 };
+        let option_span = if self.options { OPTION_SPAN } else { 0 };
         let roll = self
             .rng
-            .below(100 + agent_span + client_span + leverage_span + isolated_span);
+            .below(100 + agent_span + client_span + leverage_span + isolated_span + option_span);
+        let before_options = 100 + agent_span + client_span + leverage_span + isolated_span;
+        if roll >= before_options {
+            return self.option_tx(roll - before_options, now_ms);
+        }
         if roll >= 100 + agent_span + client_span + leverage_span {
             return self.isolated_tx(
                 roll - 100 - agent_span - client_span - leverage_span,
@@ -1346,6 +1394,195 @@ impl Workload {
             .collect()
     }
 
+    /// The first option schedule, its market's index in `genesis.markets`, and the first
+    /// series id of the listing trading at `now_ms`: listing k (of expiry k) is the k-th,
+    /// as when every listing window saw an index (the workload's clock does; a wrong guess
+    /// only makes refused orders).
+    fn listing_at(&self, now_ms: u64) -> Option<(OptionSchedule, usize, u32)> {
+        let s = self.genesis.options.first()?.clone();
+        let m = self.genesis.markets.iter().position(|p| p.id == s.market)?;
+        let listed = if now_ms < s.first_expiry_ms {
+            0
+        } else {
+            (now_ms - s.first_expiry_ms) / s.expiry_interval_ms.max(1) + 1
+        };
+        let offset = listed.checked_mul(series_per_listing(&s))?;
+        let base = u32::try_from(offset).ok()?.checked_add(SERIES_ID_BASE)?;
+        Some((s, m, base))
+    }
+
+    /// One option action (`roll` in 0..[`OPTION_SPAN`]) on a random series of the listing
+    /// trading at `now_ms`: an order of a random trader, or (`roll` 16..) a `Liquidate` of a
+    /// random trader's position in it by another (most are healthy, long or flat: refused).
+    fn option_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
+        let (s, m, base) = self
+            .listing_at(now_ms)
+            .expect("with_options needs a schedule");
+        let series = base + self.rng.below(series_per_listing(&s)) as u32;
+        let t = self.rng.below(self.traders.len() as u64) as usize;
+        let (nonce, expires_at) = (self.take_nonce(t), now_ms + 60_000);
+        let action = if roll < 16 {
+            Action::Order(self.random_option_order(t, m, series, nonce, expires_at))
+        } else {
+            let victim = self.rng.below(self.traders.len() as u64) as usize;
+            Action::Liquidate(Liquidate {
+                liquidator: self.traders[t].address,
+                account: self.traders[victim].address,
+                market: series,
+                nonce,
+                expires_at,
+            })
+        };
+        let key = self.traders[t].key.clone();
+        self.signed_by(&key, action)
+    }
+
+    /// A random order of trader `t` on `series` of the market at index `m`: either side,
+    /// a premium of 1 tick to 4 % of the index (so bids and asks cross and rest), 0.01 to
+    /// 0.5 whole units, any time in force, a tenth reduce-only.
+    fn random_option_order(
+        &mut self,
+        t: usize,
+        m: usize,
+        series: u32,
+        nonce: u64,
+        expires_at: u64,
+    ) -> Order {
+        let market = self.genesis.markets[m].clone();
+        let tick = self.genesis.options[0].premium_tick.max(1);
+        let price = (1 + self.rng.below(self.prices[m] / 25 / tick)) * tick;
+        let size = (1 + self.rng.below(50))
+            * market.lot_size
+            * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
+        let tif = TimeInForce::from_u8(self.rng.below(4) as u8).expect("0..4");
+        self.placed.push((t, series, nonce));
+        Order {
+            account: self.traders[t].address,
+            market: series,
+            is_buy: self.rng.chance(50),
+            price,
+            size,
+            tif,
+            reduce_only: self.rng.chance(10),
+            nonce,
+            expires_at,
+        }
+    }
+
+    /// A signed implied volatility of 40 % to 90 % for the optioned market at `now_ms`
+    /// (none when one at `now_ms` or later is signed: the oracle's slot must move forward).
+    fn option_vol(&mut self, market: u32, now_ms: u64) -> Option<Tx> {
+        if now_ms <= self.last_vol_ms {
+            return None;
+        }
+        self.last_vol_ms = now_ms;
+        let vol = Action::ImpliedVolUpdate(ImpliedVolUpdate {
+            market,
+            vol_ppm: 400_000 + self.rng.below(501) * 1_000,
+            timestamp_ms: now_ms,
+        });
+        let oracle = self.oracle.clone();
+        Some(self.signed_by(&oracle, vol))
+    }
+
+    /// Short options below maintenance, liquidated (`with_options`; nothing without it, or
+    /// when the optioned market's index at `now_ms` is already signed): an implied
+    /// volatility, then up to two victims (traders 0 and 2, the next trader as counterparty
+    /// and liquidator) each sell the deepest in-the-money series to their margin limit
+    /// (halving sales into the counterparty's bid): the lowest strike's call while the index is under
+    /// its start, else the highest strike's put. The index then moves
+    /// [`OPTION_MOVE_BPS`] into the money (up, or down), and each counterparty sends a
+    /// `Liquidate` naming the series.
+    pub fn option_liquidation_round(&mut self, now_ms: u64) -> Vec<Tx> {
+        let Some((s, m, base)) = self.listing_at(now_ms).filter(|_| self.options) else {
+            return Vec::new();
+        };
+        if now_ms <= self.last_price_ms[m] || self.traders.len() < 2 {
+            return Vec::new();
+        }
+        let price = self.prices[m];
+        let up = price < START_PRICE_MICRO.get(m).copied().unwrap_or(1_000_000_000);
+        let series = if up {
+            base
+        } else {
+            base + series_per_listing(&s) as u32 - 1
+        };
+        let victims: Vec<usize> = (0..self.traders.len() - 1).step_by(2).take(2).collect();
+        let mut txs: Vec<Tx> = self.option_vol(s.market, now_ms).into_iter().collect();
+        for &v in &victims {
+            txs.extend(self.sell_to_the_limit(v, series, s.premium_tick, now_ms));
+        }
+        let moved = u64::try_from(u128::from(price) * u128::from(OPTION_MOVE_BPS) / 10_000)
+            .unwrap_or(price);
+        let next = if up {
+            price.saturating_add(moved)
+        } else {
+            price.saturating_sub(moved)
+        };
+        txs.extend(self.signed_price(m, next, now_ms));
+        for &v in &victims {
+            txs.push(self.liquidate_series(v + 1, v, series, now_ms));
+        }
+        txs
+    }
+
+    /// Trader `v` sells `series` up to its margin limit, whatever else it holds: trader
+    /// `v + 1` rests a bid at one premium tick (a long pays almost nothing, so its bid
+    /// never fails its own margin) for the sum of `v`'s sales, then `v` sends IOC sells of
+    /// [`OPTION_LIMIT_UNITS`] whole units, half that, and so on down to an eighth of a
+    /// unit: each fills while the short still meets its initial margin and is refused
+    /// whole once it would not, so `v` ends within an eighth of a unit of its limit.
+    fn sell_to_the_limit(&mut self, v: usize, series: u32, tick: u64, now_ms: u64) -> Vec<Tx> {
+        let market = self.genesis.markets[self.listing_at(now_ms).expect("listed").1].clone();
+        let whole = 10u64.pow(u32::from(market.size_decimals));
+        let lot = market.lot_size.max(1);
+        let sizes: Vec<u64> = std::iter::successors(Some(OPTION_LIMIT_UNITS * whole), |s| {
+            Some(s / 2).filter(|h| *h >= whole / 8)
+        })
+        .map(|s| s / lot * lot)
+        .filter(|s| *s > 0)
+        .collect();
+        let bid = (v + 1, true, sizes.iter().sum(), TimeInForce::Gtc);
+        let sells = sizes.iter().map(|&size| (v, false, size, TimeInForce::Ioc));
+        std::iter::once(bid)
+            .chain(sells)
+            .map(|(who, is_buy, size, tif)| {
+                let order = Order {
+                    account: self.traders[who].address,
+                    market: series,
+                    is_buy,
+                    price: tick,
+                    size,
+                    tif,
+                    reduce_only: false,
+                    nonce: self.take_nonce(who),
+                    expires_at: now_ms + 60_000,
+                };
+                let key = self.traders[who].key.clone();
+                self.signed_by(&key, Action::Order(order))
+            })
+            .collect()
+    }
+
+    /// Trader `liquidator`'s `Liquidate` of trader `account`'s position in `series`.
+    fn liquidate_series(
+        &mut self,
+        liquidator: usize,
+        account: usize,
+        series: u32,
+        now_ms: u64,
+    ) -> Tx {
+        let action = Action::Liquidate(Liquidate {
+            liquidator: self.traders[liquidator].address,
+            account: self.traders[account].address,
+            market: series,
+            nonce: self.take_nonce(liquidator),
+            expires_at: now_ms + 60_000,
+        });
+        let key = self.traders[liquidator].key.clone();
+        self.signed_by(&key, action)
+    }
+
     fn signed_by(&self, key: &SigningKey, action: Action) -> Tx {
         Tx::User {
             action: sign_action(key, action, &self.domain),
@@ -1357,4 +1594,9 @@ impl Workload {
         self.traders[trader].next_nonce += 1;
         n
     }
+}
+
+/// How many series one listing of `s` writes: a call and a put per strike.
+fn series_per_listing(s: &OptionSchedule) -> u64 {
+    2 * (2 * u64::from(s.strikes_each_side) + 1)
 }
