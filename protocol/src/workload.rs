@@ -285,20 +285,34 @@ impl Workload {
         let market = self.genesis.markets[0].id;
         (0..self.traders.len())
             .step_by(2)
-            .map(|t| {
-                let account = self.traders[t].address;
-                let action = Action::SetMarginMode(SetMarginMode {
-                    signer: account,
-                    account,
-                    market,
-                    isolated: true,
-                    nonce: self.take_nonce(t),
-                    expires_at: now_ms + 60_000,
-                });
-                let key = self.traders[t].key.clone();
-                self.signed_by(&key, action)
-            })
+            .map(|t| self.isolated_mode_tx(t, market, now_ms + 60_000))
             .collect()
+    }
+
+    /// Trader `t` cancelling all of its orders, with its next nonce.
+    fn cancel_all_tx(&mut self, t: usize, expires_at: u64) -> Tx {
+        let cancel = Action::CancelAll(CancelAll {
+            account: self.traders[t].address,
+            nonce: self.take_nonce(t),
+            expires_at,
+        });
+        let key = self.traders[t].key.clone();
+        self.signed_by(&key, cancel)
+    }
+
+    /// Trader `t` putting `market` in isolated margin, signed by itself with its next nonce.
+    fn isolated_mode_tx(&mut self, t: usize, market: u32, expires_at: u64) -> Tx {
+        let account = self.traders[t].address;
+        let action = Action::SetMarginMode(SetMarginMode {
+            signer: account,
+            account,
+            market,
+            isolated: true,
+            nonce: self.take_nonce(t),
+            expires_at,
+        });
+        let key = self.traders[t].key.clone();
+        self.signed_by(&key, action)
     }
 
     /// Trader `trader`'s agent address, if the workload has agents.
@@ -1109,26 +1123,19 @@ impl Workload {
         // Strikes ascending, a call then a put each: the middle strike's call.
         let series = SERIES_ID_BASE + 2 * schedule.strikes_each_side;
         let whole = 10u64.pow(u32::from(market.size_decimals));
+        let tick = schedule.premium_tick;
         let legs = [
-            (1, true, UNMARGINED_BID_UNITS * whole, TimeInForce::Gtc),
-            (0, false, market.lot_size, TimeInForce::Ioc),
+            Leg::new(
+                1,
+                true,
+                tick,
+                UNMARGINED_BID_UNITS * whole,
+                TimeInForce::Gtc,
+            ),
+            Leg::new(0, false, tick, market.lot_size, TimeInForce::Ioc),
         ];
         let mut txs = self.option_inputs(now_ms);
-        for (who, is_buy, size, tif) in legs {
-            let order = Order {
-                account: self.traders[who].address,
-                market: series,
-                is_buy,
-                price: schedule.premium_tick,
-                size,
-                tif,
-                reduce_only: false,
-                nonce: self.take_nonce(who),
-                expires_at: now_ms + 60_000,
-            };
-            let key = self.traders[who].key.clone();
-            txs.push(self.signed_by(&key, Action::Order(order)));
-        }
+        txs.extend(legs.map(|leg| self.leg_tx(series, leg, now_ms + 60_000)));
         txs
     }
 
@@ -1167,41 +1174,14 @@ impl Workload {
                 (v + 1, !long, TimeInForce::Gtc),
                 (v, long, TimeInForce::Ioc),
             ] {
-                let nonce = self.take_nonce(who);
-                let order = Order {
-                    account: self.traders[who].address,
-                    market: market.id,
-                    is_buy,
-                    price,
-                    size,
-                    tif,
-                    reduce_only: false,
-                    nonce,
-                    expires_at,
-                };
-                let key = self.traders[who].key.clone();
-                txs.push(self.signed_by(&key, Action::Order(order)));
+                let leg = Leg::new(who, is_buy, price, size, tif);
+                txs.push(self.leg_tx(market.id, leg, expires_at));
             }
         }
-        let moved = u128::from(price) * u128::from(LIQUIDATION_MOVE_BPS) / 10_000;
-        let moved = u64::try_from(moved).unwrap_or(price);
-        let next = if long {
-            price.saturating_sub(moved)
-        } else {
-            price.saturating_add(moved)
-        };
+        let next = moved(price, LIQUIDATION_MOVE_BPS, !long);
         txs.extend(self.signed_price(m, next, now_ms));
         for &v in &victims {
-            let liquidator = v + 1;
-            let action = Action::Liquidate(Liquidate {
-                liquidator: self.traders[liquidator].address,
-                account: self.traders[v].address,
-                market: market.id,
-                nonce: self.take_nonce(liquidator),
-                expires_at,
-            });
-            let key = self.traders[liquidator].key.clone();
-            txs.push(self.signed_by(&key, action));
+            txs.push(self.liquidate_by(v + 1, v, market.id, expires_at));
         }
         txs
     }
@@ -1219,34 +1199,18 @@ impl Workload {
     ) -> Vec<Tx> {
         let account = self.traders[v].address;
         let key = self.traders[v].key.clone();
-        let cancel = Action::CancelAll(CancelAll {
+        let mut txs = vec![self.cancel_all_tx(v, expires_at)];
+        txs.extend(self.flatten(v, market, price, size, expires_at));
+        let leverage = Action::SetLeverage(SetLeverage {
+            signer: account,
             account,
+            market: market.id,
+            leverage: 10_000 / market.initial_margin_bps.max(1),
             nonce: self.take_nonce(v),
             expires_at,
         });
-        let mut txs = vec![self.signed_by(&key, cancel)];
-        txs.extend(self.flatten(v, market, price, size, expires_at));
-        let leverage = 10_000 / market.initial_margin_bps.max(1);
-        let nonces = [self.take_nonce(v), self.take_nonce(v)];
-        let actions = [
-            Action::SetLeverage(SetLeverage {
-                signer: account,
-                account,
-                market: market.id,
-                leverage,
-                nonce: nonces[0],
-                expires_at,
-            }),
-            Action::SetMarginMode(SetMarginMode {
-                signer: account,
-                account,
-                market: market.id,
-                isolated: true,
-                nonce: nonces[1],
-                expires_at,
-            }),
-        ];
-        txs.extend(actions.map(|a| self.signed_by(&key, a)));
+        txs.push(self.signed_by(&key, leverage));
+        txs.push(self.isolated_mode_tx(v, market.id, expires_at));
         txs
     }
 
@@ -1272,36 +1236,16 @@ impl Workload {
         };
         let depth = size.saturating_mul(FLATTEN_SIZE_FACTOR);
         let legs = [
-            (v + 1, true, at(-100), TimeInForce::Gtc, false),
-            (v + 1, false, at(100), TimeInForce::Gtc, false),
-            (v, false, at(-500), TimeInForce::Ioc, true),
-            (v, true, at(500), TimeInForce::Ioc, true),
+            Leg::new(v + 1, true, at(-100), depth, TimeInForce::Gtc),
+            Leg::new(v + 1, false, at(100), depth, TimeInForce::Gtc),
+            Leg::new(v, false, at(-500), depth, TimeInForce::Ioc).reduce_only(),
+            Leg::new(v, true, at(500), depth, TimeInForce::Ioc).reduce_only(),
         ];
         // The depth's owner first cancels what an earlier round left resting: an old bid
         // above the market would give the victim's next position a better entry than the
         // price move can liquidate.
-        let (owner, owner_key) = (self.traders[v + 1].address, self.traders[v + 1].key.clone());
-        let cancel = Action::CancelAll(CancelAll {
-            account: owner,
-            nonce: self.take_nonce(v + 1),
-            expires_at,
-        });
-        let mut txs = vec![self.signed_by(&owner_key, cancel)];
-        for (who, is_buy, price, tif, reduce_only) in legs {
-            let order = Order {
-                account: self.traders[who].address,
-                market: market.id,
-                is_buy,
-                price,
-                size: depth,
-                tif,
-                reduce_only,
-                nonce: self.take_nonce(who),
-                expires_at,
-            };
-            let key = self.traders[who].key.clone();
-            txs.push(self.signed_by(&key, Action::Order(order)));
-        }
+        let mut txs = vec![self.cancel_all_tx(v + 1, expires_at)];
+        txs.extend(legs.map(|leg| self.leg_tx(market.id, leg, expires_at)));
         txs
     }
 
@@ -1314,14 +1258,8 @@ impl Workload {
     fn tripped_breaker(&mut self, now_ms: u64) -> Vec<Tx> {
         let m = self.genesis.markets.len() - 1;
         let price = self.prices[m];
-        let jump = u64::try_from(u128::from(price) * u128::from(BREAKER_JUMP_BPS) / 10_000)
-            .unwrap_or(price);
         let start = START_PRICE_MICRO.get(m).copied().unwrap_or(1_000_000_000);
-        let next = if price >= start {
-            price.saturating_sub(jump)
-        } else {
-            price.saturating_add(jump)
-        };
+        let next = moved(price, BREAKER_JUMP_BPS, price < start);
         let Some(update) = self.signed_price(m, next, now_ms) else {
             return Vec::new();
         };
@@ -1338,23 +1276,9 @@ impl Workload {
         let markets: Vec<u32> = self.genesis.markets.iter().map(|m| m.id).collect();
         let mut txs = Vec::new();
         for t in 0..self.traders.len() {
-            let (account, key) = (self.traders[t].address, self.traders[t].key.clone());
-            let cancel = Action::CancelAll(CancelAll {
-                account,
-                nonce: self.take_nonce(t),
-                expires_at: now_ms + 60_000,
-            });
-            txs.push(self.signed_by(&key, cancel));
+            txs.push(self.cancel_all_tx(t, now_ms + 60_000));
             for &market in &markets {
-                let action = Action::SetMarginMode(SetMarginMode {
-                    signer: account,
-                    account,
-                    market,
-                    isolated: true,
-                    nonce: self.take_nonce(t),
-                    expires_at: now_ms + 60_000,
-                });
-                txs.push(self.signed_by(&key, action));
+                txs.push(self.isolated_mode_tx(t, market, now_ms + 60_000));
             }
         }
         txs.extend(self.crossing_pair(now_ms));
@@ -1437,9 +1361,9 @@ impl Workload {
         self.signed_by(&key, action)
     }
 
-    /// A random order of trader `t` on `series` of the market at index `m`: either side,
-    /// a premium of 1 tick to 4 % of the index (so bids and asks cross and rest), 0.01 to
-    /// 0.5 whole units, any time in force, a tenth reduce-only.
+    /// A random order of trader `t` on `series` of the market at index `m`: a premium of 1
+    /// tick to 4 % of the index (so bids and asks cross and rest), with
+    /// [`Workload::random_order`]'s side, size, time in force and reduce-only draws.
     fn random_option_order(
         &mut self,
         t: usize,
@@ -1448,24 +1372,17 @@ impl Workload {
         nonce: u64,
         expires_at: u64,
     ) -> Order {
-        let market = self.genesis.markets[m].clone();
         let tick = self.genesis.options[0].premium_tick.max(1);
         let price = (1 + self.rng.below(self.prices[m] / 25 / tick)) * tick;
-        let size = (1 + self.rng.below(50))
-            * market.lot_size
-            * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
-        let tif = TimeInForce::from_u8(self.rng.below(4) as u8).expect("0..4");
-        self.placed.push((t, series, nonce));
+        let order = self.random_order(t, m, nonce, expires_at);
+        // `random_order` noted the perp for later cancels; the order is the series'.
+        if let Some(placed) = self.placed.last_mut() {
+            placed.1 = series;
+        }
         Order {
-            account: self.traders[t].address,
             market: series,
-            is_buy: self.rng.chance(50),
             price,
-            size,
-            tif,
-            reduce_only: self.rng.chance(10),
-            nonce,
-            expires_at,
+            ..order
         }
     }
 
@@ -1512,16 +1429,9 @@ impl Workload {
         for &v in &victims {
             txs.extend(self.sell_to_the_limit(v, series, s.premium_tick, now_ms));
         }
-        let moved = u64::try_from(u128::from(price) * u128::from(OPTION_MOVE_BPS) / 10_000)
-            .unwrap_or(price);
-        let next = if up {
-            price.saturating_add(moved)
-        } else {
-            price.saturating_sub(moved)
-        };
-        txs.extend(self.signed_price(m, next, now_ms));
+        txs.extend(self.signed_price(m, moved(price, OPTION_MOVE_BPS, up), now_ms));
         for &v in &victims {
-            txs.push(self.liquidate_series(v + 1, v, series, now_ms));
+            txs.push(self.liquidate_by(v + 1, v, series, now_ms + 60_000));
         }
         txs
     }
@@ -1542,45 +1452,52 @@ impl Workload {
         .map(|s| s / lot * lot)
         .filter(|s| *s > 0)
         .collect();
-        let bid = (v + 1, true, sizes.iter().sum(), TimeInForce::Gtc);
-        let sells = sizes.iter().map(|&size| (v, false, size, TimeInForce::Ioc));
+        let bid = Leg::new(v + 1, true, tick, sizes.iter().sum(), TimeInForce::Gtc);
+        let sells = sizes
+            .iter()
+            .map(|&size| Leg::new(v, false, tick, size, TimeInForce::Ioc));
         std::iter::once(bid)
             .chain(sells)
-            .map(|(who, is_buy, size, tif)| {
-                let order = Order {
-                    account: self.traders[who].address,
-                    market: series,
-                    is_buy,
-                    price: tick,
-                    size,
-                    tif,
-                    reduce_only: false,
-                    nonce: self.take_nonce(who),
-                    expires_at: now_ms + 60_000,
-                };
-                let key = self.traders[who].key.clone();
-                self.signed_by(&key, Action::Order(order))
-            })
+            .map(|leg| self.leg_tx(series, leg, now_ms + 60_000))
             .collect()
     }
 
-    /// Trader `liquidator`'s `Liquidate` of trader `account`'s position in `series`.
-    fn liquidate_series(
+    /// Trader `liquidator`'s `Liquidate` of trader `account` in `market` (a perp or a
+    /// series), with its next nonce.
+    fn liquidate_by(
         &mut self,
         liquidator: usize,
         account: usize,
-        series: u32,
-        now_ms: u64,
+        market: u32,
+        expires_at: u64,
     ) -> Tx {
         let action = Action::Liquidate(Liquidate {
             liquidator: self.traders[liquidator].address,
             account: self.traders[account].address,
-            market: series,
+            market,
             nonce: self.take_nonce(liquidator),
-            expires_at: now_ms + 60_000,
+            expires_at,
         });
         let key = self.traders[liquidator].key.clone();
         self.signed_by(&key, action)
+    }
+
+    /// `leg` as its trader's signed order in `market` (a perp or a series), with its next
+    /// nonce: the one form of every scripted order above.
+    fn leg_tx(&mut self, market: u32, leg: Leg, expires_at: u64) -> Tx {
+        let order = Order {
+            account: self.traders[leg.who].address,
+            market,
+            is_buy: leg.is_buy,
+            price: leg.price,
+            size: leg.size,
+            tif: leg.tif,
+            reduce_only: leg.reduce_only,
+            nonce: self.take_nonce(leg.who),
+            expires_at,
+        };
+        let key = self.traders[leg.who].key.clone();
+        self.signed_by(&key, Action::Order(order))
     }
 
     fn signed_by(&self, key: &SigningKey, action: Action) -> Tx {
@@ -1599,4 +1516,47 @@ impl Workload {
 /// How many series one listing of `s` writes: a call and a put per strike.
 fn series_per_listing(s: &OptionSchedule) -> u64 {
     2 * (2 * u64::from(s.strikes_each_side) + 1)
+}
+
+/// `price` moved `bps` basis points up (or down), saturating; a move too large for a
+/// `u64` is the price itself.
+fn moved(price: u64, bps: u64, up: bool) -> u64 {
+    let by = u64::try_from(u128::from(price) * u128::from(bps) / 10_000).unwrap_or(price);
+    if up {
+        price.saturating_add(by)
+    } else {
+        price.saturating_sub(by)
+    }
+}
+
+/// One scripted order: who sends it and its terms (its market, nonce and expiry are the
+/// script's).
+#[derive(Debug, Clone, Copy)]
+struct Leg {
+    who: usize,
+    is_buy: bool,
+    price: u64,
+    size: u64,
+    tif: TimeInForce,
+    reduce_only: bool,
+}
+
+impl Leg {
+    fn new(who: usize, is_buy: bool, price: u64, size: u64, tif: TimeInForce) -> Leg {
+        Leg {
+            who,
+            is_buy,
+            price,
+            size,
+            tif,
+            reduce_only: false,
+        }
+    }
+
+    fn reduce_only(self) -> Leg {
+        Leg {
+            reduce_only: true,
+            ..self
+        }
+    }
 }
