@@ -29,8 +29,13 @@ const RANDOM_PER_BATCH: usize = 24;
 struct Tally {
     perp_fills: usize,
     option_fills: usize,
-    /// Accepted `Liquidate`s naming a series that closed a short.
+    /// Option fills on calls and on puts (a listing writes a call, then a put, per strike:
+    /// even offsets from `SERIES_ID_BASE` are calls).
+    call_fills: usize,
+    put_fills: usize,
+    /// Accepted `Liquidate`s naming a series that closed a short, and of those on a put.
     option_liquidations: usize,
+    put_liquidations: usize,
     /// Positions the settlement sweep settled (receipts' `settled` entries).
     settlements: usize,
     /// Option transaction kinds run (each on the full tree and on its witness), with
@@ -54,11 +59,30 @@ fn option_kind(tx: &Tx) -> Option<&'static str> {
     }
 }
 
+/// Whether `series` is a call (see `Tally::call_fills`).
+fn is_call(series: u32) -> bool {
+    (series - SERIES_ID_BASE).is_multiple_of(2)
+}
+
 impl Tally {
+    fn add(&mut self, t: Tally) {
+        self.perp_fills += t.perp_fills;
+        self.option_fills += t.option_fills;
+        self.call_fills += t.call_fills;
+        self.put_fills += t.put_fills;
+        self.option_liquidations += t.option_liquidations;
+        self.put_liquidations += t.put_liquidations;
+        self.settlements += t.settlements;
+        self.kinds.extend(t.kinds);
+    }
+
     fn absorb(&mut self, tx: &Tx, r: &Receipt) {
         let (options, perps): (Vec<_>, Vec<_>) =
             r.fills.iter().partition(|f| f.market >= SERIES_ID_BASE);
         self.option_fills += options.len();
+        let calls = options.iter().filter(|f| is_call(f.market)).count();
+        self.call_fills += calls;
+        self.put_fills += options.len() - calls;
         self.perp_fills += perps.len();
         self.settlements += r.settled.len();
         if !r.settled.is_empty() {
@@ -69,8 +93,9 @@ impl Tally {
             let closed = r
                 .liquidation
                 .as_ref()
-                .is_some_and(|l| !l.deleveraged.is_empty());
-            self.option_liquidations += usize::from(kind == "Liquidate" && closed);
+                .filter(|l| kind == "Liquidate" && !l.deleveraged.is_empty());
+            self.option_liquidations += usize::from(closed.is_some());
+            self.put_liquidations += usize::from(closed.is_some_and(|l| !is_call(l.market)));
         }
     }
 }
@@ -175,7 +200,8 @@ fn run(seed: u64) -> Chains {
 }
 
 /// Seeded runs: every check above after every transaction and chunk, and the runs did
-/// what they are for: perps and options filled, shorts liquidated on a series, the first
+/// what they are for: perps and options (calls and puts) filled, shorts of calls and of
+/// puts liquidated on their series, the first
 /// listing settled (every one of its series has a settlement price), and every option
 /// kind ran accepted on witnesses.
 #[test]
@@ -193,16 +219,17 @@ fn random_workloads_mixing_perps_and_options_conserve_money_and_replay_on_witnes
                 first.id
             );
         }
-        let t = chains.tally;
-        total.perp_fills += t.perp_fills;
-        total.option_fills += t.option_fills;
-        total.option_liquidations += t.option_liquidations;
-        total.settlements += t.settlements;
-        total.kinds.extend(t.kinds);
+        total.add(chains.tally);
     }
     assert!(total.perp_fills > 100, "{total:?}");
     assert!(total.option_fills > 50, "{total:?}");
+    assert!(total.call_fills > 0 && total.put_fills > 0, "{total:?}");
     assert!(total.option_liquidations > 5, "{total:?}");
+    let call_liquidations = total.option_liquidations - total.put_liquidations;
+    assert!(
+        call_liquidations > 0 && total.put_liquidations > 0,
+        "{total:?}"
+    );
     assert!(total.settlements > 5, "{total:?}");
     for kind in [
         ("Order", true),
