@@ -201,9 +201,8 @@ fn run(seed: u64) -> Chains {
 
 /// Seeded runs: every check above after every transaction and chunk, and the runs did
 /// what they are for: perps and options (calls and puts) filled, shorts of calls and of
-/// puts liquidated on their series, the first
-/// listing settled (every one of its series has a settlement price), and every option
-/// kind ran accepted on witnesses.
+/// puts liquidated on their series, the first listing settled (each of its series has a
+/// settlement price and has finished), and every option kind ran accepted on witnesses.
 #[test]
 fn random_workloads_mixing_perps_and_options_conserve_money_and_replay_on_witnesses() {
     let mut total = Tally::default();
@@ -216,6 +215,14 @@ fn random_workloads_mixing_perps_and_options_conserve_money_and_replay_on_witnes
             assert_ne!(
                 first.series.settlement_price, 0,
                 "seed {seed}: {} settled",
+                first.id
+            );
+            // Finished: its entry in the expiry index is gone (Part 8 §13), so every order
+            // and position in it was swept.
+            let entry = keys::option_expiry_key(first.series.expiry_ms, first.id);
+            assert!(
+                !chains.sim.st.map.contains_key(&entry),
+                "seed {seed}: {} finished",
                 first.id
             );
         }
