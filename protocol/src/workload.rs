@@ -5,7 +5,10 @@
 //! and (with [`Workload::with_client_orders`]) the client-order kinds: good-till-time
 //! orders with client ids, cancels by client id, modifies and bulk modifies, and (with
 //! [`Workload::with_leverage`]) leverage settings, in and out of range, and (opt-in,
-//! [`Workload::with_isolated`]) margin modes and isolated-margin moves.
+//! [`Workload::with_isolated`]) margin modes and isolated-margin moves, and (with
+//! [`Workload::with_options`]) option orders on the first option schedule's series, shorts
+//! sold to their margin limit, violent index moves, series liquidations and (as the caller
+//! moves the clock past an expiry) settlement.
 //!
 //! Used by property tests, benches and the whole-system simulation, which must all be
 //! replayable from one `u64` seed. Pure: the PRNG is splitmix64, keys derive from the seed.
@@ -18,7 +21,7 @@ use crate::action::{
     TriggerKind, TriggerOrder, Tx, Withdraw,
 };
 use crate::genesis::Genesis;
-use crate::options::schedule::SERIES_ID_BASE;
+use crate::options::schedule::{OptionSchedule, SERIES_ID_BASE};
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
 use crate::signing::{address_of, domain_separator, sign_action, signing_key_from_bytes};
 use k256::ecdsa::SigningKey;
@@ -97,6 +100,10 @@ pub struct Workload {
     leverage: bool,
     /// Whether `SetMarginMode` and `IsolatedMargin` are drawn (`with_isolated`).
     isolated: bool,
+    /// Whether option actions are drawn (`with_options`).
+    options: bool,
+    /// The time of the last implied volatility signed (`with_options`), which must rise.
+    last_vol_ms: u64,
 }
 
 /// Client ids the workload draws from (1..=this; 0 = none), few enough to collide.
@@ -121,6 +128,20 @@ pub const BREAKER_JUMP_BPS: u64 = 1_500;
 /// for: 100 BTC of an at-the-money call holds at least 500,000 USDC of short margin at a
 /// 50,000 index (Part 8 §8's 10 % floor), five times a workload deposit.
 pub const UNMARGINED_BID_UNITS: u64 = 100;
+
+/// How many of `next_tx`'s rolls are option actions with `with_options` (of 100 and the
+/// other opt-ins' spans): about one user action in six.
+const OPTION_SPAN: u64 = 20;
+
+/// The largest sale of [`Workload::option_liquidation_round`]'s victims, in whole units of
+/// the underlying: 32 BTC of a deep in-the-money call holds far more margin than a
+/// workload deposit of 100,000 USDC, so the halving sales always reach the limit.
+pub const OPTION_LIMIT_UNITS: u64 = 32;
+
+/// How far [`Workload::option_liquidation_round`] moves the index: 8 % (below the devnet's
+/// 10 % breaker bound); a deep in-the-money option's mark moves by most of that, far more
+/// than the 7.5 % of the index between a short's initial and maintenance margin.
+pub const OPTION_MOVE_BPS: u64 = 800;
 
 /// Starting oracle prices for the devnet markets, in micro-USDC.
 const START_PRICE_MICRO: [u64; 2] = [50_000_000_000, 3_000_000_000];
@@ -177,7 +198,29 @@ impl Workload {
             client_ids: Vec::new(),
             leverage: false,
             isolated: false,
+            options: false,
+            last_vol_ms: 0,
         }
+    }
+
+    /// The same workload with options on the genesis's first option schedule (nothing
+    /// without one): about one user action in six is an option order (either side, calls
+    /// and puts of the listing trading at the time, premiums up to 4 % of the index) or a
+    /// series `Liquidate` (mostly refused), and [`Workload::option_liquidation_round`]
+    /// sells shorts to their margin limit, moves the index violently and liquidates them.
+    /// Start the clock at [`Workload::option_times`]' listing time, so that the first index
+    /// lists the series, and move it past the expiry for the settlement sweep. Workloads
+    /// without it are unchanged, seed for seed.
+    pub fn with_options(mut self) -> Workload {
+        self.options = !self.genesis.options.is_empty();
+        self
+    }
+
+    /// The first option schedule's first listing time and first expiry, if it has one.
+    pub fn option_times(&self) -> Option<(u64, u64)> {
+        let s = self.genesis.options.first()?;
+        let expiry = s.first_expiry_ms;
+        Some((expiry.saturating_sub(s.listing_lead_ms), expiry))
     }
 
     /// The same workload with some of its user actions drawn from `SetMarginMode` (mostly
@@ -242,20 +285,34 @@ impl Workload {
         let market = self.genesis.markets[0].id;
         (0..self.traders.len())
             .step_by(2)
-            .map(|t| {
-                let account = self.traders[t].address;
-                let action = Action::SetMarginMode(SetMarginMode {
-                    signer: account,
-                    account,
-                    market,
-                    isolated: true,
-                    nonce: self.take_nonce(t),
-                    expires_at: now_ms + 60_000,
-                });
-                let key = self.traders[t].key.clone();
-                self.signed_by(&key, action)
-            })
+            .map(|t| self.isolated_mode_tx(t, market, now_ms + 60_000))
             .collect()
+    }
+
+    /// Trader `t` cancelling all of its orders, with its next nonce.
+    fn cancel_all_tx(&mut self, t: usize, expires_at: u64) -> Tx {
+        let cancel = Action::CancelAll(CancelAll {
+            account: self.traders[t].address,
+            nonce: self.take_nonce(t),
+            expires_at,
+        });
+        let key = self.traders[t].key.clone();
+        self.signed_by(&key, cancel)
+    }
+
+    /// Trader `t` putting `market` in isolated margin, signed by itself with its next nonce.
+    fn isolated_mode_tx(&mut self, t: usize, market: u32, expires_at: u64) -> Tx {
+        let account = self.traders[t].address;
+        let action = Action::SetMarginMode(SetMarginMode {
+            signer: account,
+            account,
+            market,
+            isolated: true,
+            nonce: self.take_nonce(t),
+            expires_at,
+        });
+        let key = self.traders[t].key.clone();
+        self.signed_by(&key, action)
     }
 
     /// Trader `trader`'s agent address, if the workload has agents.
@@ -343,9 +400,14 @@ impl Workload {
         let client_span = if self.client_orders { 30 } else { 0 };
         let leverage_span = if self.leverage { 8 } else { 0 };
         let isolated_span = if self.isolated { 12 } else { 0 };
+        let option_span = if self.options { OPTION_SPAN } else { 0 };
         let roll = self
             .rng
-            .below(100 + agent_span + client_span + leverage_span + isolated_span);
+            .below(100 + agent_span + client_span + leverage_span + isolated_span + option_span);
+        let before_options = 100 + agent_span + client_span + leverage_span + isolated_span;
+        if roll >= before_options {
+            return self.option_tx(roll - before_options, now_ms);
+        }
         if roll >= 100 + agent_span + client_span + leverage_span {
             return self.isolated_tx(
                 roll - 100 - agent_span - client_span - leverage_span,
@@ -1061,26 +1123,19 @@ impl Workload {
         // Strikes ascending, a call then a put each: the middle strike's call.
         let series = SERIES_ID_BASE + 2 * schedule.strikes_each_side;
         let whole = 10u64.pow(u32::from(market.size_decimals));
+        let tick = schedule.premium_tick;
         let legs = [
-            (1, true, UNMARGINED_BID_UNITS * whole, TimeInForce::Gtc),
-            (0, false, market.lot_size, TimeInForce::Ioc),
+            Leg::new(
+                1,
+                true,
+                tick,
+                UNMARGINED_BID_UNITS * whole,
+                TimeInForce::Gtc,
+            ),
+            Leg::new(0, false, tick, market.lot_size, TimeInForce::Ioc),
         ];
         let mut txs = self.option_inputs(now_ms);
-        for (who, is_buy, size, tif) in legs {
-            let order = Order {
-                account: self.traders[who].address,
-                market: series,
-                is_buy,
-                price: schedule.premium_tick,
-                size,
-                tif,
-                reduce_only: false,
-                nonce: self.take_nonce(who),
-                expires_at: now_ms + 60_000,
-            };
-            let key = self.traders[who].key.clone();
-            txs.push(self.signed_by(&key, Action::Order(order)));
-        }
+        txs.extend(legs.map(|leg| self.leg_tx(series, leg, now_ms + 60_000)));
         txs
     }
 
@@ -1119,41 +1174,14 @@ impl Workload {
                 (v + 1, !long, TimeInForce::Gtc),
                 (v, long, TimeInForce::Ioc),
             ] {
-                let nonce = self.take_nonce(who);
-                let order = Order {
-                    account: self.traders[who].address,
-                    market: market.id,
-                    is_buy,
-                    price,
-                    size,
-                    tif,
-                    reduce_only: false,
-                    nonce,
-                    expires_at,
-                };
-                let key = self.traders[who].key.clone();
-                txs.push(self.signed_by(&key, Action::Order(order)));
+                let leg = Leg::new(who, is_buy, price, size, tif);
+                txs.push(self.leg_tx(market.id, leg, expires_at));
             }
         }
-        let moved = u128::from(price) * u128::from(LIQUIDATION_MOVE_BPS) / 10_000;
-        let moved = u64::try_from(moved).unwrap_or(price);
-        let next = if long {
-            price.saturating_sub(moved)
-        } else {
-            price.saturating_add(moved)
-        };
+        let next = moved(price, LIQUIDATION_MOVE_BPS, !long);
         txs.extend(self.signed_price(m, next, now_ms));
         for &v in &victims {
-            let liquidator = v + 1;
-            let action = Action::Liquidate(Liquidate {
-                liquidator: self.traders[liquidator].address,
-                account: self.traders[v].address,
-                market: market.id,
-                nonce: self.take_nonce(liquidator),
-                expires_at,
-            });
-            let key = self.traders[liquidator].key.clone();
-            txs.push(self.signed_by(&key, action));
+            txs.push(self.liquidate_by(v + 1, v, market.id, expires_at));
         }
         txs
     }
@@ -1171,34 +1199,18 @@ impl Workload {
     ) -> Vec<Tx> {
         let account = self.traders[v].address;
         let key = self.traders[v].key.clone();
-        let cancel = Action::CancelAll(CancelAll {
+        let mut txs = vec![self.cancel_all_tx(v, expires_at)];
+        txs.extend(self.flatten(v, market, price, size, expires_at));
+        let leverage = Action::SetLeverage(SetLeverage {
+            signer: account,
             account,
+            market: market.id,
+            leverage: 10_000 / market.initial_margin_bps.max(1),
             nonce: self.take_nonce(v),
             expires_at,
         });
-        let mut txs = vec![self.signed_by(&key, cancel)];
-        txs.extend(self.flatten(v, market, price, size, expires_at));
-        let leverage = 10_000 / market.initial_margin_bps.max(1);
-        let nonces = [self.take_nonce(v), self.take_nonce(v)];
-        let actions = [
-            Action::SetLeverage(SetLeverage {
-                signer: account,
-                account,
-                market: market.id,
-                leverage,
-                nonce: nonces[0],
-                expires_at,
-            }),
-            Action::SetMarginMode(SetMarginMode {
-                signer: account,
-                account,
-                market: market.id,
-                isolated: true,
-                nonce: nonces[1],
-                expires_at,
-            }),
-        ];
-        txs.extend(actions.map(|a| self.signed_by(&key, a)));
+        txs.push(self.signed_by(&key, leverage));
+        txs.push(self.isolated_mode_tx(v, market.id, expires_at));
         txs
     }
 
@@ -1224,36 +1236,16 @@ impl Workload {
         };
         let depth = size.saturating_mul(FLATTEN_SIZE_FACTOR);
         let legs = [
-            (v + 1, true, at(-100), TimeInForce::Gtc, false),
-            (v + 1, false, at(100), TimeInForce::Gtc, false),
-            (v, false, at(-500), TimeInForce::Ioc, true),
-            (v, true, at(500), TimeInForce::Ioc, true),
+            Leg::new(v + 1, true, at(-100), depth, TimeInForce::Gtc),
+            Leg::new(v + 1, false, at(100), depth, TimeInForce::Gtc),
+            Leg::new(v, false, at(-500), depth, TimeInForce::Ioc).reduce_only(),
+            Leg::new(v, true, at(500), depth, TimeInForce::Ioc).reduce_only(),
         ];
         // The depth's owner first cancels what an earlier round left resting: an old bid
         // above the market would give the victim's next position a better entry than the
         // price move can liquidate.
-        let (owner, owner_key) = (self.traders[v + 1].address, self.traders[v + 1].key.clone());
-        let cancel = Action::CancelAll(CancelAll {
-            account: owner,
-            nonce: self.take_nonce(v + 1),
-            expires_at,
-        });
-        let mut txs = vec![self.signed_by(&owner_key, cancel)];
-        for (who, is_buy, price, tif, reduce_only) in legs {
-            let order = Order {
-                account: self.traders[who].address,
-                market: market.id,
-                is_buy,
-                price,
-                size: depth,
-                tif,
-                reduce_only,
-                nonce: self.take_nonce(who),
-                expires_at,
-            };
-            let key = self.traders[who].key.clone();
-            txs.push(self.signed_by(&key, Action::Order(order)));
-        }
+        let mut txs = vec![self.cancel_all_tx(v + 1, expires_at)];
+        txs.extend(legs.map(|leg| self.leg_tx(market.id, leg, expires_at)));
         txs
     }
 
@@ -1266,14 +1258,8 @@ impl Workload {
     fn tripped_breaker(&mut self, now_ms: u64) -> Vec<Tx> {
         let m = self.genesis.markets.len() - 1;
         let price = self.prices[m];
-        let jump = u64::try_from(u128::from(price) * u128::from(BREAKER_JUMP_BPS) / 10_000)
-            .unwrap_or(price);
         let start = START_PRICE_MICRO.get(m).copied().unwrap_or(1_000_000_000);
-        let next = if price >= start {
-            price.saturating_sub(jump)
-        } else {
-            price.saturating_add(jump)
-        };
+        let next = moved(price, BREAKER_JUMP_BPS, price < start);
         let Some(update) = self.signed_price(m, next, now_ms) else {
             return Vec::new();
         };
@@ -1290,23 +1276,9 @@ impl Workload {
         let markets: Vec<u32> = self.genesis.markets.iter().map(|m| m.id).collect();
         let mut txs = Vec::new();
         for t in 0..self.traders.len() {
-            let (account, key) = (self.traders[t].address, self.traders[t].key.clone());
-            let cancel = Action::CancelAll(CancelAll {
-                account,
-                nonce: self.take_nonce(t),
-                expires_at: now_ms + 60_000,
-            });
-            txs.push(self.signed_by(&key, cancel));
+            txs.push(self.cancel_all_tx(t, now_ms + 60_000));
             for &market in &markets {
-                let action = Action::SetMarginMode(SetMarginMode {
-                    signer: account,
-                    account,
-                    market,
-                    isolated: true,
-                    nonce: self.take_nonce(t),
-                    expires_at: now_ms + 60_000,
-                });
-                txs.push(self.signed_by(&key, action));
+                txs.push(self.isolated_mode_tx(t, market, now_ms + 60_000));
             }
         }
         txs.extend(self.crossing_pair(now_ms));
@@ -1346,6 +1318,188 @@ impl Workload {
             .collect()
     }
 
+    /// The first option schedule, its market's index in `genesis.markets`, and the first
+    /// series id of the listing trading at `now_ms`: listing k (of expiry k) is the k-th,
+    /// as when every listing window saw an index (the workload's clock does; a wrong guess
+    /// only makes refused orders).
+    fn listing_at(&self, now_ms: u64) -> Option<(OptionSchedule, usize, u32)> {
+        let s = self.genesis.options.first()?.clone();
+        let m = self.genesis.markets.iter().position(|p| p.id == s.market)?;
+        let listed = if now_ms < s.first_expiry_ms {
+            0
+        } else {
+            (now_ms - s.first_expiry_ms) / s.expiry_interval_ms.max(1) + 1
+        };
+        let offset = listed.checked_mul(series_per_listing(&s))?;
+        let base = u32::try_from(offset).ok()?.checked_add(SERIES_ID_BASE)?;
+        Some((s, m, base))
+    }
+
+    /// One option action (`roll` in 0..[`OPTION_SPAN`]) on a random series of the listing
+    /// trading at `now_ms`: an order of a random trader, or (`roll` 16..) a `Liquidate` of a
+    /// random trader's position in it by another (most are healthy, long or flat: refused).
+    fn option_tx(&mut self, roll: u64, now_ms: u64) -> Tx {
+        let (s, m, base) = self
+            .listing_at(now_ms)
+            .expect("with_options needs a schedule");
+        let series = base + self.rng.below(series_per_listing(&s)) as u32;
+        let t = self.rng.below(self.traders.len() as u64) as usize;
+        let (nonce, expires_at) = (self.take_nonce(t), now_ms + 60_000);
+        let action = if roll < 16 {
+            Action::Order(self.random_option_order(t, m, series, nonce, expires_at))
+        } else {
+            let victim = self.rng.below(self.traders.len() as u64) as usize;
+            Action::Liquidate(Liquidate {
+                liquidator: self.traders[t].address,
+                account: self.traders[victim].address,
+                market: series,
+                nonce,
+                expires_at,
+            })
+        };
+        let key = self.traders[t].key.clone();
+        self.signed_by(&key, action)
+    }
+
+    /// A random order of trader `t` on `series` of the market at index `m`: a premium of 1
+    /// tick to 4 % of the index (so bids and asks cross and rest), with
+    /// [`Workload::random_order`]'s side, size, time in force and reduce-only draws.
+    fn random_option_order(
+        &mut self,
+        t: usize,
+        m: usize,
+        series: u32,
+        nonce: u64,
+        expires_at: u64,
+    ) -> Order {
+        let tick = self.genesis.options[0].premium_tick.max(1);
+        let price = (1 + self.rng.below(self.prices[m] / 25 / tick)) * tick;
+        let order = self.random_order(t, m, nonce, expires_at);
+        // `random_order` noted the perp for later cancels; the order is the series'.
+        if let Some(placed) = self.placed.last_mut() {
+            placed.1 = series;
+        }
+        Order {
+            market: series,
+            price,
+            ..order
+        }
+    }
+
+    /// A signed implied volatility of 40 % to 90 % for the optioned market at `now_ms`
+    /// (none when one at `now_ms` or later is signed: the oracle's slot must move forward).
+    fn option_vol(&mut self, market: u32, now_ms: u64) -> Option<Tx> {
+        if now_ms <= self.last_vol_ms {
+            return None;
+        }
+        self.last_vol_ms = now_ms;
+        let vol = Action::ImpliedVolUpdate(ImpliedVolUpdate {
+            market,
+            vol_ppm: 400_000 + self.rng.below(501) * 1_000,
+            timestamp_ms: now_ms,
+        });
+        let oracle = self.oracle.clone();
+        Some(self.signed_by(&oracle, vol))
+    }
+
+    /// Short options below maintenance, liquidated (`with_options`; nothing without it, or
+    /// when the optioned market's index at `now_ms` is already signed): an implied
+    /// volatility, then up to two victims (traders 0 and 2, the next trader as counterparty
+    /// and liquidator) each sell the deepest in-the-money series to their margin limit
+    /// (halving sales into the counterparty's bid): the lowest strike's call while the index is under
+    /// its start, else the highest strike's put. The index then moves
+    /// [`OPTION_MOVE_BPS`] into the money (up, or down), and each counterparty sends a
+    /// `Liquidate` naming the series.
+    pub fn option_liquidation_round(&mut self, now_ms: u64) -> Vec<Tx> {
+        let Some((s, m, base)) = self.listing_at(now_ms).filter(|_| self.options) else {
+            return Vec::new();
+        };
+        if now_ms <= self.last_price_ms[m] || self.traders.len() < 2 {
+            return Vec::new();
+        }
+        let price = self.prices[m];
+        let up = price < START_PRICE_MICRO.get(m).copied().unwrap_or(1_000_000_000);
+        let series = if up {
+            base
+        } else {
+            base + series_per_listing(&s) as u32 - 1
+        };
+        let victims: Vec<usize> = (0..self.traders.len() - 1).step_by(2).take(2).collect();
+        let mut txs: Vec<Tx> = self.option_vol(s.market, now_ms).into_iter().collect();
+        for &v in &victims {
+            txs.extend(self.sell_to_the_limit(v, series, s.premium_tick, now_ms));
+        }
+        txs.extend(self.signed_price(m, moved(price, OPTION_MOVE_BPS, up), now_ms));
+        for &v in &victims {
+            txs.push(self.liquidate_by(v + 1, v, series, now_ms + 60_000));
+        }
+        txs
+    }
+
+    /// Trader `v` sells `series` up to its margin limit, whatever else it holds: trader
+    /// `v + 1` rests a bid at one premium tick (a long pays almost nothing, so its bid
+    /// never fails its own margin) for the sum of `v`'s sales, then `v` sends IOC sells of
+    /// [`OPTION_LIMIT_UNITS`] whole units, half that, and so on down to an eighth of a
+    /// unit: each fills while the short still meets its initial margin and is refused
+    /// whole once it would not, so `v` ends within an eighth of a unit of its limit.
+    fn sell_to_the_limit(&mut self, v: usize, series: u32, tick: u64, now_ms: u64) -> Vec<Tx> {
+        let market = self.genesis.markets[self.listing_at(now_ms).expect("listed").1].clone();
+        let whole = 10u64.pow(u32::from(market.size_decimals));
+        let lot = market.lot_size.max(1);
+        let sizes: Vec<u64> = std::iter::successors(Some(OPTION_LIMIT_UNITS * whole), |s| {
+            Some(s / 2).filter(|h| *h >= whole / 8)
+        })
+        .map(|s| s / lot * lot)
+        .filter(|s| *s > 0)
+        .collect();
+        let bid = Leg::new(v + 1, true, tick, sizes.iter().sum(), TimeInForce::Gtc);
+        let sells = sizes
+            .iter()
+            .map(|&size| Leg::new(v, false, tick, size, TimeInForce::Ioc));
+        std::iter::once(bid)
+            .chain(sells)
+            .map(|leg| self.leg_tx(series, leg, now_ms + 60_000))
+            .collect()
+    }
+
+    /// Trader `liquidator`'s `Liquidate` of trader `account` in `market` (a perp or a
+    /// series), with its next nonce.
+    fn liquidate_by(
+        &mut self,
+        liquidator: usize,
+        account: usize,
+        market: u32,
+        expires_at: u64,
+    ) -> Tx {
+        let action = Action::Liquidate(Liquidate {
+            liquidator: self.traders[liquidator].address,
+            account: self.traders[account].address,
+            market,
+            nonce: self.take_nonce(liquidator),
+            expires_at,
+        });
+        let key = self.traders[liquidator].key.clone();
+        self.signed_by(&key, action)
+    }
+
+    /// `leg` as its trader's signed order in `market` (a perp or a series), with its next
+    /// nonce: the one form of every scripted order above.
+    fn leg_tx(&mut self, market: u32, leg: Leg, expires_at: u64) -> Tx {
+        let order = Order {
+            account: self.traders[leg.who].address,
+            market,
+            is_buy: leg.is_buy,
+            price: leg.price,
+            size: leg.size,
+            tif: leg.tif,
+            reduce_only: leg.reduce_only,
+            nonce: self.take_nonce(leg.who),
+            expires_at,
+        };
+        let key = self.traders[leg.who].key.clone();
+        self.signed_by(&key, Action::Order(order))
+    }
+
     fn signed_by(&self, key: &SigningKey, action: Action) -> Tx {
         Tx::User {
             action: sign_action(key, action, &self.domain),
@@ -1356,5 +1510,53 @@ impl Workload {
         let n = self.traders[trader].next_nonce;
         self.traders[trader].next_nonce += 1;
         n
+    }
+}
+
+/// How many series one listing of `s` writes: a call and a put per strike.
+fn series_per_listing(s: &OptionSchedule) -> u64 {
+    2 * (2 * u64::from(s.strikes_each_side) + 1)
+}
+
+/// `price` moved `bps` basis points up (or down), saturating; a move too large for a
+/// `u64` is the price itself.
+fn moved(price: u64, bps: u64, up: bool) -> u64 {
+    let by = u64::try_from(u128::from(price) * u128::from(bps) / 10_000).unwrap_or(price);
+    if up {
+        price.saturating_add(by)
+    } else {
+        price.saturating_sub(by)
+    }
+}
+
+/// One scripted order: who sends it and its terms (its market, nonce and expiry are the
+/// script's).
+#[derive(Debug, Clone, Copy)]
+struct Leg {
+    who: usize,
+    is_buy: bool,
+    price: u64,
+    size: u64,
+    tif: TimeInForce,
+    reduce_only: bool,
+}
+
+impl Leg {
+    fn new(who: usize, is_buy: bool, price: u64, size: u64, tif: TimeInForce) -> Leg {
+        Leg {
+            who,
+            is_buy,
+            price,
+            size,
+            tif,
+            reduce_only: false,
+        }
+    }
+
+    fn reduce_only(self) -> Leg {
+        Leg {
+            reduce_only: true,
+            ..self
+        }
     }
 }

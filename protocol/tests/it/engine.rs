@@ -19,6 +19,7 @@ mod option_liquidation;
 mod option_listing;
 mod option_trading;
 mod option_vol;
+mod option_workload;
 mod oracle_median;
 mod orders;
 mod reservation;
