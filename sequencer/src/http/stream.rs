@@ -14,12 +14,11 @@
 //! message) and the one message being sent (each send waits for its flush). Pings every
 //! `PING_EVERY` keep idle feeds inside the server's stall timeout. At most `MAX_SESSIONS`
 //! sessions are open at once (more get 503). The session pieces it shares with the
-//! streaming intake are in `ws_session.rs`.
+//! streaming intake (and the verifier's feed) are in `service_shell::http::ws_session`.
 
 mod fanout;
 
 use super::AppState;
-use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
 use crate::journal::{queries, withdrawal_events};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
@@ -30,6 +29,9 @@ use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::BookLevel;
 use protocol::primitives::H256;
+use service_shell::http::ws_session::{
+    self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json,
+};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::collections::BTreeMap;
 use std::sync::Arc;
