@@ -17,7 +17,7 @@ use protocol::engine::BlockContext;
 use protocol::engine::view;
 use protocol::genesis::Genesis;
 use protocol::tree::Tree;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The live batches as last sent, by submission id, and where the chain stood then.
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ impl FeedLog {
 
     /// Batches no longer live: finalized when the anchor reached them, else reverted.
     fn departures(&mut self, core: &Follower) -> Vec<StreamMessage> {
-        let still: Vec<u64> = core
+        let still: BTreeSet<u64> = core
             .pending()
             .iter()
             .map(|f| f.posted.submission_id)

@@ -145,6 +145,16 @@ async fn subscribe(
     serve(s, &mut subs[last], tx).await
 }
 
+/// Why `since_index` is refused, and what to send instead.
+const NOT_SINCE_INDEX: &str = "since_index is the sequencer's batch cursor; a verifier's \
+    batches resume from since_event (the `event` of the last message received), or start \
+    from a snapshot with neither";
+
+/// Why the sequencer's other channels are refused, and where to find them.
+const NOT_SERVED: &str = "a verifier streams only what it re-executed: \
+    {\"subscribe\": \"batches\"} and {\"subscribe\": \"markets\"}; trades, fills, orders, \
+    withdrawals and the book are on the sequencer's GET /v1/stream";
+
 /// The request, if this verifier serves it: `batches` (resumed by `since_event`, a stored
 /// number) and `markets`.
 fn servable(request: Subscribe) -> Result<Subscribe, String> {
@@ -152,7 +162,7 @@ fn servable(request: Subscribe) -> Result<Subscribe, String> {
         Subscribe::Batches {
             since_index: Some(_),
             ..
-        } => Err("since_index is the sequencer's batch cursor; a verifier's batches resume from since_event (the `event` of the last message received), or start from a snapshot with neither".into()),
+        } => Err(NOT_SINCE_INDEX.into()),
         Subscribe::Batches {
             since_event: Some(event),
             ..
@@ -160,7 +170,7 @@ fn servable(request: Subscribe) -> Result<Subscribe, String> {
             .map(|_| request.clone())
             .map_err(|e| format!("since_event: {e}")),
         Subscribe::Batches { .. } | Subscribe::Markets => Ok(request.clone()),
-        _ => Err("a verifier streams only what it re-executed: {\"subscribe\": \"batches\"} and {\"subscribe\": \"markets\"}; trades, fills, orders, withdrawals and the book are on the sequencer's GET /v1/stream".into()),
+        _ => Err(NOT_SERVED.into()),
     }
 }
 
