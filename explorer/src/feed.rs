@@ -56,6 +56,7 @@ fn subscriptions(markets: &[u32], cursor: &Cursor) -> Vec<Subscribe> {
         Subscribe::Markets,
         Subscribe::Batches {
             since_index: cursor.batch,
+            since_event: None,
         },
     ];
     for &market in markets {
@@ -133,11 +134,11 @@ fn handle(state: &AppState, cursor: &mut Cursor, text: &str) {
             cursor.trades.insert(market, trade.seq);
             state.hub.publish(text.to_string());
         }
-        StreamMessage::Batch { batch } => {
+        StreamMessage::Batch { batch, .. } => {
             cursor.batch = cursor.batch.max(Some(batch.index));
             state.hub.publish(text.to_string());
         }
-        StreamMessage::BatchReverted { index } => {
+        StreamMessage::BatchReverted { index, .. } => {
             // Re-sequenced successors of `index` come again under the same indices.
             cursor.batch = index.checked_sub(1);
             state.withdrawals().rewind(index);
@@ -147,6 +148,7 @@ fn handle(state: &AppState, cursor: &mut Cursor, text: &str) {
             tracing::warn!(%code, %message, "explorer: the feed refused a subscription");
         }
         StreamMessage::Subscribed { .. }
+        | StreamMessage::Resnapshot { .. }
         | StreamMessage::Fill { .. }
         | StreamMessage::Order { .. }
         | StreamMessage::Withdrawal { .. } => {}

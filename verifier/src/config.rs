@@ -39,6 +39,9 @@ pub struct Config {
     /// Finalized states kept in memory for `/v1/proofs/…?batch=N` once newer batches
     /// finalized (the newest finalized and every verified pending one are always held).
     pub proof_history_batches: usize,
+    /// Feed events (`GET /v1/stream`'s `batches`) kept for clients to resume from; a
+    /// resume from an older one is answered `resnapshot`.
+    pub feed_retention_events: u64,
     /// What the HTTP server tolerates from connections (timeouts and caps).
     pub connections: service_shell::http::ConnectionLimits,
 }
@@ -50,6 +53,7 @@ pub mod defaults {
     pub const POLL_INTERVAL_MS: u64 = 1_000;
     pub const PAGE_SIZE: u32 = 50;
     pub const PROOF_HISTORY_BATCHES: usize = 1_024;
+    pub const FEED_RETENTION_EVENTS: u64 = crate::store::FEED_RETENTION;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
 }
 
@@ -100,6 +104,7 @@ impl Config {
             request_timeout: Duration::from_millis(defaults::REQUEST_TIMEOUT_MS),
             signature_backend: libsecp_recovery::Backend::default(),
             proof_history_batches: defaults::PROOF_HISTORY_BATCHES,
+            feed_retention_events: defaults::FEED_RETENTION_EVENTS,
             connections: service_shell::http::ConnectionLimits::default(),
         }
     }
@@ -139,6 +144,9 @@ impl Config {
             return Err(ConfigError::RequestTimeout(self.request_timeout));
         }
         self.genesis.validate()?;
+        if self.feed_retention_events == 0 {
+            return Err(ConfigError::ZeroLimit("feed retention"));
+        }
         if let Some(name) = self.connections.invalid() {
             return Err(ConfigError::ZeroLimit(name));
         }

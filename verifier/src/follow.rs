@@ -1,7 +1,8 @@
 //! The shell's follower task: long-polls the settlement layer's event log, feeds each page
 //! to the core on a blocking thread, commits the core's journal and findings to SQLite in
-//! one transaction per page, logs every finding as one structured line, submits the proofs
-//! the core asks for, and publishes status and metrics.
+//! one transaction per page (with the feed messages `feed::FeedLog` derives from the
+//! replica after each event), logs every finding as one structured line, submits the proofs
+//! the core asks for, and publishes status, metrics and the feed's head.
 //!
 //! Failures talking to the settlement layer are logged and retried after `poll_interval`;
 //! only a failing database or a settlement layer running another genesis stop the service.
@@ -9,10 +10,12 @@
 use crate::RunError;
 use crate::config::Config;
 use crate::core::{Finding, Follower, Outputs, Severity};
+use crate::feed::FeedLog;
 use crate::state::{AppState, status_of};
 use crate::store::{Store, StoreError};
 use crate::submit::{self, Challenger};
 use protocol::api::settlement::{EventsResponse, StatusResponse, l1_domain_separator};
+use protocol::api::stream::StreamMessage;
 use protocol::api::verifier::L1View;
 use service_client::{SettlementClient, Timeouts};
 use service_shell::IoStepError;
@@ -20,18 +23,21 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// The core and its store travel together onto blocking threads.
+/// The core, its store and the feed log travel together onto blocking threads.
 #[derive(Debug)]
 pub struct Engine {
     pub core: Follower,
     pub store: Store,
+    pub feed: FeedLog,
 }
 
 impl Engine {
-    /// Commits what the core produced and hands it back for logging.
-    fn flush(&mut self) -> Result<Outputs, StoreError> {
+    /// Commits what the core produced (and the feed messages derived from it) and hands it
+    /// back for logging.
+    fn flush(&mut self, feed: &[StreamMessage]) -> Result<Outputs, StoreError> {
         let out = self.core.take_outputs();
-        self.store.commit(&out.journal, &out.findings)?;
+        self.store
+            .commit_with_feed(&out.journal, &out.findings, feed)?;
         Ok(out)
     }
 }
@@ -243,15 +249,17 @@ impl Follow {
         let (out, elapsed) = self
             .blocking(move |engine| {
                 let started = Instant::now();
+                let mut feed = Vec::new();
                 for event in &events {
                     if let Err(e) = engine.core.apply(event) {
                         // The next request starts again from the cursor.
                         tracing::warn!(error = %e, "event log answer out of order");
                         break;
                     }
+                    feed.extend(engine.feed.observe(&engine.core));
                 }
                 let elapsed = started.elapsed();
-                engine.flush().map(|out| (out, elapsed))
+                engine.flush(&feed).map(|out| (out, elapsed))
             })
             .await??;
         {
@@ -302,7 +310,7 @@ impl Follow {
             let out = self
                 .blocking(move |engine| {
                     engine.core.record_answer(id, head, answer);
-                    engine.flush()
+                    engine.flush(&[])
                 })
                 .await??;
             log_findings(&out);
@@ -348,7 +356,14 @@ impl Follow {
     }
 
     fn publish(&self) {
-        let core = self.core();
+        let engine = self
+            .engine
+            .as_ref()
+            .expect("the engine is home between steps");
+        let core = &engine.core;
+        // The feed first: whoever saw a status sees at least its feed head.
+        self.state
+            .publish_feed(core, &engine.feed, engine.store.feed_head());
         self.state
             .publish(status_of(core, self.resumed_from, self.l1));
         self.state.publish_states(core);

@@ -1,5 +1,6 @@
 //! The verifier's HTTP API: `/v1/health`, `/v1/status` (optionally long-polled until the
-//! cursor reaches a value) and `/metrics` (Prometheus text). Errors are the same
+//! cursor reaches a value), `/v1/stream` (the WebSocket feed, `stream.rs`) and `/metrics`
+//! (Prometheus text). Errors are the same
 //! `{"code", "message"}` body as the other services' (service-shell's `ApiError`). Its
 //! OpenAPI 3.1 document (`GET /openapi.json`, docs/openapi/verifier.json) is built from the
 //! `#[utoipa::path]`s here, the proof routes' and the error codes build.rs reads from the
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/challenges/{submission_id}", get(challenge))
         .route("/v1/exit/proof/{account}", get(exit_proof))
         .route("/v1/withdrawals/{id}/claim", get(withdrawal_claim))
+        .route("/v1/stream", crate::stream::route())
         .route("/metrics", get(prometheus))
         .merge(proof_routes::<AppState>())
         .merge(openapi_route(&openapi_document()));
@@ -62,8 +64,10 @@ pub fn router(state: AppState) -> Router {
         exit_proof,
         withdrawal_claim,
         prometheus,
+        feed,
         document_itself
-    )
+    ),
+    components(schemas(protocol::api::stream::Subscribe, protocol::api::stream::StreamMessage))
 )]
 struct VerifierApi;
 
@@ -73,6 +77,18 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     api.merge(ProofApi::openapi());
     with_errors(api, error_codes::ALL)
 }
+
+/// `GET /v1/stream`: the WebSocket feed of what this verifier re-executed (`stream.rs`).
+#[utoipa::path(get, path = "/v1/stream", tag = "feed",
+    description = "Upgrades to a WebSocket. Send `Subscribe` JSON text frames (`batches`, \
+                   resumed by `since_event`; `markets`); receive `StreamMessage` frames \
+                   (schemas in components): batches with their feed `event` and this \
+                   verifier's `verdict`, a `resnapshot` answer when a resume point is no \
+                   longer retained, markets at the verified head. A reader too slow to \
+                   keep up is closed with a reason.",
+    responses((status = 101, description = "Switching to the WebSocket feed")))]
+#[allow(dead_code)]
+fn feed() {}
 
 /// `GET /openapi.json`: this document.
 #[utoipa::path(get, path = "/openapi.json", tag = "node",

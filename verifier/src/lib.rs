@@ -9,7 +9,8 @@
 //!   drives exactly the code the service runs.
 //! - the shell — `follow` (the task: long-poll, apply, persist, submit), `submit`
 //!   (challenges and bonds), `store` (SQLite, WAL + `synchronous=FULL`), `state`, `http`
-//!   and `metrics` (status, Prometheus), `config`. The settlement-layer HTTP client is
+//!   and `metrics` (status, Prometheus), `feed` and `stream` (the WebSocket feed of what it
+//!   re-executed, `GET /v1/stream`), `config`. The settlement-layer HTTP client is
 //!   `service_client::SettlementClient`, shared with the sequencer and `vigil`.
 //!
 //! The operator guide is docs/spec/verifier.md.
@@ -17,11 +18,13 @@
 pub mod config;
 pub mod core;
 pub mod error_codes;
+pub mod feed;
 mod follow;
 pub mod http;
 pub mod metrics;
 pub mod state;
 pub mod store;
+pub mod stream;
 pub mod submit;
 
 pub use config::{Config, ConfigError};
@@ -29,6 +32,7 @@ pub use service_shell::lifecycle::{run, run_with_ready};
 pub use state::AppState;
 
 use crate::core::{Follower, RestoreError};
+use feed::FeedLog;
 use follow::{Engine, Follow};
 use protocol::primitives::H256;
 use service_shell::IoStepError;
@@ -36,7 +40,7 @@ use service_shell::Shutdown;
 use service_shell::lifecycle::{Serving, Starting};
 use std::future::Future;
 use std::net::SocketAddr;
-use store::{Store, StoreError};
+use store::{FeedReader, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -86,7 +90,7 @@ pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
         what: format!("creating {}", config.data_dir.display()),
         source,
     })?;
-    let (store, snapshot) = Store::open(&config.data_dir, &config.genesis)?;
+    let (mut store, snapshot) = Store::open(&config.data_dir, &config.genesis)?;
     let mut core = Follower::restore(
         config.genesis.clone(),
         config.mode,
@@ -98,6 +102,7 @@ pub fn open(config: &Config) -> Result<(Follower, Store), RunError> {
     );
     core.set_signature_backend(config.signature_backend.recover_fn());
     core.set_proof_history(config.proof_history_batches);
+    store.set_feed_retention(config.feed_retention_events);
     Ok((core, store))
 }
 
@@ -129,8 +134,11 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Run
     let cursor = core.cursor();
     let (stop, stopping) = watch::channel(false);
     let state = AppState::new(&core, stopping.clone());
+    let feed = FeedLog::new(&core);
+    state.publish_feed(&core, &feed, store.feed_head());
+    state.attach_feed_reader(FeedReader::open(&config.data_dir)?);
     let mut follow = Follow::new(
-        Engine { core, store },
+        Engine { core, store, feed },
         &config,
         state.clone(),
         stopping.clone(),

@@ -83,6 +83,10 @@ struct Cli {
     /// finalized (0: only the newest finalized and the verified pending ones).
     #[arg(long, env = "VIGIL_VERIFIER_PROOF_HISTORY_BATCHES", default_value_t = defaults::PROOF_HISTORY_BATCHES)]
     proof_history_batches: usize,
+    /// Feed events (GET /v1/stream's batches) kept for clients to resume from; older
+    /// resume points are answered with a resnapshot.
+    #[arg(long, env = "VIGIL_VERIFIER_FEED_RETENTION_EVENTS", default_value_t = defaults::FEED_RETENTION_EVENTS)]
+    feed_retention_events: u64,
     #[command(flatten)]
     connections: service_shell::http::ConnectionArgs,
     #[command(flatten)]
@@ -122,6 +126,7 @@ impl Cli {
         config.request_timeout = Duration::from_millis(self.request_timeout_ms);
         config.signature_backend = self.signature_backend;
         config.proof_history_batches = self.proof_history_batches;
+        config.feed_retention_events = self.feed_retention_events;
         config.connections = self.connections.limits();
         config.validate()?;
         Ok(config)

@@ -56,6 +56,8 @@ pub struct Metrics {
     pub actions_reexecuted: u64,
     pub reexecution_seconds: f64,
     pub poll_errors: u64,
+    /// Feed sessions closed because a send stayed blocked (`GET /v1/stream`).
+    pub feed_dropped_slow: u64,
     /// Submissions by the outcome label they got.
     pub submissions: BTreeMap<&'static str, u64>,
     pub detection_blocks: Histogram,
@@ -68,6 +70,7 @@ impl Default for Metrics {
             actions_reexecuted: 0,
             reexecution_seconds: 0.0,
             poll_errors: 0,
+            feed_dropped_slow: 0,
             submissions: BTreeMap::new(),
             detection_blocks: Histogram::new(&[0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]),
             detection_seconds: Histogram::new(&[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
@@ -170,6 +173,11 @@ pub fn render(status: &StatusResponse, metrics: &Metrics) -> String {
         "vigil_verifier_poll_errors_total",
         "Failed requests to the settlement layer's event log.",
         metrics.poll_errors.to_string(),
+    );
+    out.counter(
+        "vigil_verifier_feed_dropped_slow_total",
+        "Feed sessions (GET /v1/stream) closed because a send stayed blocked for 5 s.",
+        metrics.feed_dropped_slow.to_string(),
     );
     let mut by_outcome: BTreeMap<&str, u64> = [
         "unsubmitted",

@@ -1,19 +1,35 @@
 //! What the follower task shares with the HTTP handlers: the latest status (a watch
 //! channel, so `/v1/status` can long-poll for a cursor), the finalized state (exit proofs),
-//! the metrics, and the stop signal.
+//! the feed's head (a watch channel the `/v1/stream` sessions wake on) and its reader, the
+//! metrics, and the stop signal.
 
 use crate::core::Follower;
 use crate::core::chain::Verdict;
+use crate::feed::{FeedLog, markets_at};
 use crate::metrics::Metrics;
+use crate::store::{FeedReader, numbered};
 use protocol::api::proofs::HeldState;
+use protocol::api::sequencer::MarketInfo;
+use protocol::api::stream::StreamMessage;
 use protocol::api::verifier::{ChallengeView, L1View, Lag, StatusResponse};
 use protocol::genesis::Genesis;
 use protocol::primitives::H256;
 use protocol::tree::Tree;
 use service_shell::http::HoldsStates;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::watch;
+
+/// The feed as of the newest committed event the follower published: the head event, the
+/// live batches then (each numbered with the head) and the markets at the verified head.
+#[derive(Debug, Clone, Default)]
+pub struct FeedView {
+    pub head: u64,
+    pub batches: Arc<Vec<StreamMessage>>,
+    pub markets: Arc<Vec<MarketInfo>>,
+    /// The verified root the markets were computed at.
+    root: Option<H256>,
+}
 
 /// Cheap to clone; handed to every handler.
 #[derive(Debug, Clone)]
@@ -32,6 +48,9 @@ struct Shared {
     /// Every challenge record with its proof, by challenged submission.
     challenges: Mutex<BTreeMap<u64, ChallengeView>>,
     genesis: Arc<Genesis>,
+    /// What the feed's sessions start from and wake on.
+    feed: watch::Sender<FeedView>,
+    feed_reader: OnceLock<Arc<FeedReader>>,
     metrics: Mutex<Metrics>,
     stopping: watch::Receiver<bool>,
 }
@@ -46,6 +65,8 @@ impl AppState {
                 finalized: Mutex::new((core.anchor().index, core.anchor_tree().clone())),
                 held: Mutex::new((held_key(core), Arc::new(held_of(core)))),
                 challenges: Mutex::new(challenges_of(core)),
+                feed: watch::Sender::new(FeedView::default()),
+                feed_reader: OnceLock::new(),
                 metrics: Mutex::new(Metrics::default()),
                 stopping,
             }),
@@ -73,6 +94,39 @@ impl AppState {
         }
         drop(held);
         *lock(&self.inner.challenges) = challenges_of(core);
+    }
+
+    /// Publishes the feed's head event `head` (committed) with `log`'s live batches and,
+    /// when the verified root moved, the markets at it; the sessions wake only on a change.
+    pub fn publish_feed(&self, core: &Follower, log: &FeedLog, head: u64) {
+        let root = core.verified_root();
+        self.inner.feed.send_if_modified(|view| {
+            if view.head == head && view.root == Some(root) {
+                return false;
+            }
+            if view.root != Some(root) {
+                let now = crate::feed::wall_clock_ms();
+                view.markets = Arc::new(markets_at(core.genesis(), core.verified().1, now));
+                view.root = Some(root);
+            }
+            let batches = log.snapshot().into_iter().map(|m| numbered(m, head));
+            view.batches = Arc::new(batches.collect());
+            view.head = head;
+            true
+        });
+    }
+
+    pub fn watch_feed(&self) -> watch::Receiver<FeedView> {
+        self.inner.feed.subscribe()
+    }
+
+    /// Hands the feed's sessions their reader (once, before serving).
+    pub fn attach_feed_reader(&self, reader: FeedReader) {
+        let _ = self.inner.feed_reader.set(Arc::new(reader));
+    }
+
+    pub fn feed_reader(&self) -> Option<Arc<FeedReader>> {
+        self.inner.feed_reader.get().cloned()
     }
 
     /// The challenge record against `submission_id`, proof included.

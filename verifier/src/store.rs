@@ -5,17 +5,22 @@
 //!
 //! Tables: `meta` (genesis hash, progress, anchor, halted; JSON), `leaves` (the anchor's
 //! state), `batches` (live batches as posted), `queue` (unconsumed L1 messages, canonical
-//! encoding), `challenges` (records, JSON), `findings` (the log of findings, JSON).
+//! encoding), `challenges` (records, JSON), `findings` (the log of findings, JSON), `feed`
+//! (the `batches` messages of `GET /v1/stream` by feed event number, JSON; the newest
+//! `feed_retention` kept). `FeedReader` reads the feed on its own connection, for the
+//! WebSocket sessions.
 
 use crate::core::{Anchor, Finding, LeafChange, PostedBatch, Snapshot, StoreOp};
 use protocol::action::L1Message;
+use protocol::api::stream::StreamMessage;
 use protocol::api::verifier::{ChallengeView, Totals};
 use protocol::codec::{Decode, Encode};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Mutex;
 
 /// The SQLite file inside the data dir.
 pub const DB_FILE: &str = "verifier.db";
@@ -30,10 +35,16 @@ pub enum StoreError {
     NotWal(String),
 }
 
+/// Feed events kept by default (older ones: a resume from them gets a `resnapshot`).
+pub const FEED_RETENTION: u64 = 10_000;
+
 /// The SQLite-backed snapshot.
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// The newest feed event number given out (0: none yet).
+    feed_head: u64,
+    feed_retention: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -63,6 +74,7 @@ CREATE TABLE IF NOT EXISTS findings (
     kind TEXT NOT NULL,
     record TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feed (event INTEGER PRIMARY KEY, message TEXT NOT NULL);
 ";
 
 impl Store {
@@ -78,7 +90,13 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        let mut store = Store { conn };
+        let feed_head: Option<u64> =
+            conn.query_row("SELECT MAX(event) FROM feed", [], |r| r.get(0))?;
+        let mut store = Store {
+            conn,
+            feed_head: feed_head.unwrap_or(0),
+            feed_retention: FEED_RETENTION,
+        };
         if store.meta::<H256>("genesis_hash")?.is_none() {
             store.write_full(&Snapshot::at_genesis(genesis))?;
         }
@@ -92,7 +110,18 @@ impl Store {
         journal: &[StoreOp],
         findings: &[(u64, Finding)],
     ) -> Result<(), StoreError> {
-        if journal.is_empty() && findings.is_empty() {
+        self.commit_with_feed(journal, findings, &[])
+    }
+
+    /// Applies `journal`, appends `findings` and numbers and appends the `feed` messages
+    /// (dropping those older than the retention), in one transaction.
+    pub fn commit_with_feed(
+        &mut self,
+        journal: &[StoreOp],
+        findings: &[(u64, Finding)],
+        feed: &[StreamMessage],
+    ) -> Result<(), StoreError> {
+        if journal.is_empty() && findings.is_empty() && feed.is_empty() {
             return Ok(());
         }
         let tx = self.conn.transaction()?;
@@ -105,8 +134,22 @@ impl Store {
                 params![seq, finding.kind(), json(finding)],
             )?;
         }
+        let head = append_feed(&tx, self.feed_head, feed)?;
+        let cut = head.saturating_sub(self.feed_retention);
+        tx.execute("DELETE FROM feed WHERE event <= ?1", [cut])?;
         tx.commit()?;
+        self.feed_head = head;
         Ok(())
+    }
+
+    /// The newest feed event number given out (0: none yet).
+    pub fn feed_head(&self) -> u64 {
+        self.feed_head
+    }
+
+    /// Keeps the newest `events` feed events (at least 1) from the next commit on.
+    pub fn set_feed_retention(&mut self, events: u64) {
+        self.feed_retention = events.max(1);
     }
 
     /// The most recent findings, newest last, as stored JSON.
@@ -303,6 +346,90 @@ fn apply(tx: &Transaction<'_>, op: &StoreOp) -> Result<(), StoreError> {
         StoreOp::Halted(reason) => set_meta(tx, "halted", reason)?,
     }
     Ok(())
+}
+
+/// Appends `messages` after event `head`, each numbered (its `event`); the new head.
+fn append_feed(
+    tx: &Transaction<'_>,
+    head: u64,
+    messages: &[StreamMessage],
+) -> Result<u64, StoreError> {
+    let mut event = head;
+    for message in messages {
+        event += 1;
+        let numbered = numbered(message.clone(), event);
+        tx.execute(
+            "INSERT INTO feed (event, message) VALUES (?1, ?2)",
+            params![event, json(&numbered)],
+        )?;
+    }
+    Ok(event)
+}
+
+/// `message` carrying feed event number `event`.
+pub fn numbered(message: StreamMessage, event: u64) -> StreamMessage {
+    match message {
+        StreamMessage::Batch { batch, verdict, .. } => StreamMessage::Batch {
+            batch,
+            event: Some(event),
+            verdict,
+        },
+        StreamMessage::BatchReverted { index, .. } => StreamMessage::BatchReverted {
+            index,
+            event: Some(event),
+        },
+        other => other,
+    }
+}
+
+/// Reads the feed table on a connection of its own (read-only; WAL lets it read while the
+/// follower writes), for the WebSocket sessions.
+#[derive(Debug)]
+pub struct FeedReader {
+    conn: Mutex<Connection>,
+}
+
+/// A page of the feed: the oldest event still retained, and events after a cursor as
+/// stored JSON text, oldest first.
+#[derive(Debug, Default)]
+pub struct FeedPage {
+    pub oldest: Option<u64>,
+    pub newest: Option<u64>,
+    pub events: Vec<(u64, String)>,
+}
+
+impl FeedReader {
+    /// Opens the store's file in `dir` read-only (the store must have created it).
+    pub fn open(dir: &Path) -> Result<FeedReader, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(dir.join(DB_FILE), flags)?;
+        Ok(FeedReader {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// At most `limit` events after `after`, and the retained range.
+    pub fn page(&self, after: u64, limit: u64) -> Result<FeedPage, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.unchecked_transaction()?;
+        let (oldest, newest): (Option<u64>, Option<u64>) =
+            tx.query_row("SELECT MIN(event), MAX(event) FROM feed", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT event, message FROM feed WHERE event > ?1 ORDER BY event LIMIT ?2",
+        )?;
+        let events = stmt
+            .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<(u64, String)>, _>>()?;
+        drop(stmt);
+        tx.commit()?;
+        Ok(FeedPage {
+            oldest,
+            newest,
+            events,
+        })
+    }
 }
 
 fn set_meta<T: Serialize>(tx: &Transaction<'_>, key: &str, value: &T) -> Result<(), StoreError> {

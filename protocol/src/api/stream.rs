@@ -11,6 +11,10 @@
 //! number: a seal or a settlement update changes a status without a new `seq`, so that
 //! channel resumes from `since_event` (`since_seq` remains as the legacy start). A client
 //! too slow to read (a send blocked for 5 s) is closed with a reason.
+//!
+//! A verifier serves the same `GET /v1/stream` for what it re-executed itself: `batches`
+//! (each message with its feed `event` and the verifier's `verdict`; resume with
+//! `since_event`, or get a `resnapshot` answer) and `markets` (at its verified head).
 
 use super::history::{AccountFill, Role, Side, Trade};
 use super::sequencer::{BatchInfo, MarketInfo};
@@ -62,10 +66,16 @@ pub enum Subscribe {
         levels: Option<u32>,
     },
     /// Batches with `index > since_index` (absent: from the newest on), and every later
-    /// change of their status; a revert is a `batch_reverted` message.
+    /// change of their status; a revert is a `batch_reverted` message. On a verifier:
+    /// every batch it re-executed, from its feed `event` after `since_event` (absent: a
+    /// snapshot of the live batches, then every change), or a `resnapshot` answer when
+    /// that event is no longer retained.
     Batches {
         #[serde(default)]
         since_index: Option<u64>,
+        /// A verifier's feed event to resume after (the `event` of the last message).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_event: Option<u64>,
     },
     /// Every market's state (mark, price time, funding index, open interest) now, then
     /// each market again whenever its state changes.
@@ -115,11 +125,30 @@ pub enum StreamMessage {
     /// A batch appeared or its status changed (sealed, posted, finalized).
     Batch {
         batch: BatchInfo,
+        /// A verifier's feed event number (the cursor to resume from); absent from the
+        /// sequencer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<u64>,
+        /// What a verifier concluded by re-executing it; absent from the sequencer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        verdict: Option<BatchVerdict>,
     },
     /// Batch `index` and every later one were reverted (their re-sequenced successors
     /// follow as `batch` messages).
     BatchReverted {
         index: u64,
+        /// A verifier's feed event number; absent from the sequencer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event: Option<u64>,
+    },
+    /// A verifier's answer to a resume point it no longer retains (or never had): what
+    /// follows is a snapshot of the subscription as of feed event `from` (the live
+    /// batches), then every change after it. `oldest`: the oldest event still retained.
+    Resnapshot {
+        subscription: Subscribe,
+        reason: String,
+        oldest: Option<u64>,
+        from: u64,
     },
     /// One market's terms and state, as `GET /v1/markets` lists it, as of `seq`.
     Market {
@@ -131,6 +160,20 @@ pub enum StreamMessage {
         code: String,
         message: String,
     },
+}
+
+/// What a verifier concluded about a batch by re-executing it (verifier feeds only).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchVerdict {
+    /// Every checkpoint matched the verifier's own re-execution.
+    Verified,
+    /// A checkpoint or receipt root is wrong: the batch is provably fraudulent and is
+    /// challenged (in challenge mode) until it is reverted.
+    Challenged,
+    /// Built on a fraudulent batch: not checked; it falls with that batch.
+    OnBadParent,
 }
 
 /// What happened to an order.

@@ -10,11 +10,9 @@
 //! pushes back on the client) until an answer goes out. A reader whose socket stays blocked
 //! for `ws_session::SEND_TIMEOUT` is closed with the reason (its actions still execute;
 //! their hashes can be looked up). The intake keeps its own budget of `MAX_SESSIONS`
-//! (more get 503). The session pieces it shares with the feed are in `ws_session.rs`.
+//! (more get 503). The session pieces it shares with the feed (and the verifier's) are in
+//! `service_shell::http::ws_session`.
 
-use super::ws_session::{
-    self, End, GOING_AWAY, PING_EVERY, POLICY_VIOLATION, SessionBudget, send_json,
-};
 use super::{ApiError, AppState, error_codes, submit};
 use crate::executor::Outcome;
 use crate::intake::Client;
@@ -28,6 +26,9 @@ use protocol::api::intake_ws::{WsAnswer, WsSubmit};
 use protocol::api::settlement::ErrorBody;
 use protocol::primitives::H256;
 use service_shell::http::ApiWebSocket;
+use service_shell::http::ws_session::{
+    self, End, GOING_AWAY, PING_EVERY, POLICY_VIOLATION, SessionBudget, send_json,
+};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;

@@ -17,7 +17,6 @@ pub use stream::{
 };
 mod submit;
 mod withdrawals;
-mod ws_session;
 
 pub use openapi::document as openapi_document;
 pub use orders::{AccountOrder, AccountOrdersResponse};

@@ -14,12 +14,11 @@
 //! message) and the one message being sent (each send waits for its flush). Pings every
 //! `PING_EVERY` keep idle feeds inside the server's stall timeout. At most `MAX_SESSIONS`
 //! sessions are open at once (more get 503). The session pieces it shares with the
-//! streaming intake are in `ws_session.rs`.
+//! streaming intake (and the verifier's feed) are in `service_shell::http::ws_session`.
 
 mod fanout;
 
 use super::AppState;
-use super::ws_session::{self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json};
 use crate::journal::{queries, withdrawal_events};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
@@ -30,6 +29,9 @@ use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::BookLevel;
 use protocol::primitives::H256;
+use service_shell::http::ws_session::{
+    self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json,
+};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -181,7 +183,13 @@ fn cursors_stored(request: Subscribe) -> Result<Subscribe, String> {
             since_event,
             ..
         } => vec![("since_seq", *since_seq), ("since_event", *since_event)],
-        Subscribe::Batches { since_index } => vec![("since_index", *since_index)],
+        Subscribe::Batches {
+            since_index,
+            since_event: None,
+        } => vec![("since_index", *since_index)],
+        Subscribe::Batches { .. } => {
+            return Err("since_event resumes a verifier's batches; the sequencer's resume from since_index (a batch index)".into());
+        }
         Subscribe::Book { .. } | Subscribe::Markets => Vec::new(),
     };
     for (name, value) in cursors {
@@ -252,7 +260,7 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
                 last: None,
             }
         }
-        Subscribe::Batches { since_index } => {
+        Subscribe::Batches { since_index, .. } => {
             let after = match since_index {
                 Some(i) => Some(*i),
                 None => s.views.borrow().next_batch_index.checked_sub(1),
@@ -415,7 +423,8 @@ async fn serve_batches(
     });
     if let Some(index) = reverted_from {
         known.retain(|i, _| *i < index);
-        send_json(tx, &StreamMessage::BatchReverted { index }).await?;
+        let reverted = StreamMessage::BatchReverted { index, event: None };
+        send_json(tx, &reverted).await?;
     }
     for batch in live {
         if batch.index < from && !known.contains_key(&batch.index) {
@@ -424,7 +433,12 @@ async fn serve_batches(
         let state = (batch.status, batch.header_hash);
         if known.get(&batch.index) != Some(&state) {
             known.insert(batch.index, state);
-            send_json(tx, &StreamMessage::Batch { batch }).await?;
+            let message = StreamMessage::Batch {
+                batch,
+                event: None,
+                verdict: None,
+            };
+            send_json(tx, &message).await?;
         }
     }
     // Old batches change no more: forget all but the newest few, and start there.

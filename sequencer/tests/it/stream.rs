@@ -270,6 +270,7 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
         (
             Subscribe::Batches {
                 since_index: Some(past),
+                since_event: None,
             },
             "since_index",
         ),
@@ -283,14 +284,21 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
             "{refused:?}"
         );
     }
-    subscribe(&mut socket, &Subscribe::Batches { since_index: None }).await;
+    subscribe(
+        &mut socket,
+        &Subscribe::Batches {
+            since_index: None,
+            since_event: None,
+        },
+    )
+    .await;
     assert!(matches!(
         next(&mut socket).await,
         StreamMessage::Subscribed { .. }
     ));
     seq.submit(&maker_ask(&alice, ONE_BTC / 10, 6)).await;
     let batches = read_until(&mut socket, |m| matches!(m, StreamMessage::Batch { .. })).await;
-    let Some(StreamMessage::Batch { batch }) = batches.last() else {
+    let Some(StreamMessage::Batch { batch, .. }) = batches.last() else {
         panic!("{batches:?}");
     };
     let status = seq.status().await;

@@ -1,7 +1,7 @@
 //! Server-side HTTP every Vigil service shares: the one `ApiError` with its error-code
 //! tables (`ErrorCode`, `error_codes!`), the extractors that
-//! answer malformed requests with it, the paging and `?data=` queries, and the default
-//! fallbacks.
+//! answer malformed requests with it, the paging and `?data=` queries, the default
+//! fallbacks, and the WebSocket sessions' shared pieces (`ws_session`).
 //!
 //! The three services may not depend on one another (DESIGN §1), yet they answer the same
 //! error shape and follow the same conventions, so the one copy of that code lives here.
@@ -19,6 +19,7 @@ mod server;
 mod stall;
 mod stored_number;
 mod with_data;
+pub mod ws_session;
 
 pub use error::{ApiError, METHOD_NOT_ALLOWED};
 pub use error_code::{ErrorCode, StatusCode, error_codes};

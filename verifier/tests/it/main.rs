@@ -14,3 +14,4 @@ mod openapi;
 mod power_loss;
 mod restart;
 mod store;
+mod stream;

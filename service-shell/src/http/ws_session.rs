@@ -1,6 +1,7 @@
-//! What the sequencer's two WebSocket sessions share (the feed, `stream.rs`, and the
-//! streaming intake, `intake_ws.rs`): a budget of open sessions, a send that gives up on a
+//! What every WebSocket session of the services shares (the sequencer's feed and streaming
+//! intake, the verifier's feed): a budget of open sessions, a send that gives up on a
 //! reader whose socket stays blocked for `SEND_TIMEOUT`, and the close frame with a reason.
+//! One copy here, because the services may not depend on one another.
 //!
 //! An upgraded connection leaves the server loop's connection slots (hyper hands its
 //! socket over), so each WebSocket route keeps a budget of its own; beyond it an upgrade

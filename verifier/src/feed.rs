@@ -1,0 +1,176 @@
+//! The verifier's feed log: the `batches` messages `GET /v1/stream` serves (see
+//! `stream.rs`), derived from the replica after every event the follower applies. A batch
+//! that appears in the replica is sent with the verdict of its re-execution (verified,
+//! challenged, or on a bad parent); one that leaves it was finalized (the anchor passed it)
+//! or reverted. Derived here, in the shell, from the pure core's state, so the core stays
+//! free of feed concerns; the store numbers and persists each message in the same
+//! transaction as the events it came from (`Store::commit_with_feed`), so a reconnecting
+//! client resumes from the durable log.
+//!
+//! Also what a new subscriber starts from (`snapshot`: every live batch with its verdict)
+//! and the markets at the verified head (`markets_at`).
+
+use crate::core::{Followed, Follower, Verdict};
+use protocol::api::sequencer::{BatchInfo, BatchStatus, MarketInfo};
+use protocol::api::stream::{BatchVerdict, StreamMessage};
+use protocol::engine::BlockContext;
+use protocol::engine::view;
+use protocol::genesis::Genesis;
+use protocol::tree::Tree;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The live batches as last sent, by submission id, and where the chain stood then.
+#[derive(Debug, Default)]
+pub struct FeedLog {
+    live: BTreeMap<u64, (BatchInfo, BatchVerdict)>,
+    key: ChainKey,
+}
+
+/// Where the chain stands: the anchor, the number of live batches and the newest one. Any
+/// batch appearing or leaving changes it.
+type ChainKey = (Option<u64>, usize, Option<u64>);
+
+fn chain_key(core: &Follower) -> ChainKey {
+    let newest = core.pending().last().map(|f| f.posted.submission_id);
+    (core.anchor().index, core.pending().len(), newest)
+}
+
+impl FeedLog {
+    /// The log as of `core` (restored): its live batches are known, nothing is sent.
+    pub fn new(core: &Follower) -> FeedLog {
+        let live = core.pending().iter().map(live_entry).collect();
+        FeedLog {
+            live,
+            key: chain_key(core),
+        }
+    }
+
+    /// The messages for what changed since the last call: each batch that left the
+    /// replica (finalized, or reverted) and each that joined it, in that order.
+    pub fn observe(&mut self, core: &Follower) -> Vec<StreamMessage> {
+        let key = chain_key(core);
+        if key == self.key {
+            return Vec::new();
+        }
+        self.key = key;
+        let mut messages = self.departures(core);
+        for followed in core.pending() {
+            if self.live.contains_key(&followed.posted.submission_id) {
+                continue;
+            }
+            let (id, (batch, verdict)) = live_entry(followed);
+            messages.push(batch_message(batch.clone(), Some(verdict)));
+            self.live.insert(id, (batch, verdict));
+        }
+        messages
+    }
+
+    /// Batches no longer live: finalized when the anchor reached them, else reverted.
+    fn departures(&mut self, core: &Follower) -> Vec<StreamMessage> {
+        let still: BTreeSet<u64> = core
+            .pending()
+            .iter()
+            .map(|f| f.posted.submission_id)
+            .collect();
+        let gone: Vec<u64> = self
+            .live
+            .keys()
+            .filter(|id| !still.contains(id))
+            .copied()
+            .collect();
+        let finalized_to = core.anchor().index;
+        let mut messages = Vec::new();
+        for id in gone {
+            let Some((mut batch, verdict)) = self.live.remove(&id) else {
+                continue;
+            };
+            if finalized_to.is_some_and(|to| batch.index <= to) {
+                batch.status = BatchStatus::Finalized { submission_id: id };
+                messages.push(batch_message(batch, Some(verdict)));
+            } else {
+                messages.push(StreamMessage::BatchReverted {
+                    index: batch.index,
+                    event: None,
+                });
+            }
+        }
+        messages
+    }
+
+    /// Every live batch with its verdict, oldest first: what a new subscriber starts from.
+    pub fn snapshot(&self) -> Vec<StreamMessage> {
+        let mut batches: Vec<_> = self.live.values().cloned().collect();
+        batches.sort_by_key(|(b, _)| b.index);
+        batches
+            .into_iter()
+            .map(|(batch, verdict)| batch_message(batch, Some(verdict)))
+            .collect()
+    }
+}
+
+fn batch_message(batch: BatchInfo, verdict: Option<BatchVerdict>) -> StreamMessage {
+    StreamMessage::Batch {
+        batch,
+        event: None,
+        verdict,
+    }
+}
+
+/// A live batch as the feed shows it: its header, posted, with the verifier's verdict.
+fn live_entry(followed: &Followed) -> (u64, (BatchInfo, BatchVerdict)) {
+    let (header, posted) = (&followed.header, &followed.posted);
+    let batch = BatchInfo {
+        index: header.index,
+        status: BatchStatus::Posted {
+            submission_id: posted.submission_id,
+            posted_block: posted.posted_block,
+            deadline_block: posted.deadline_block,
+        },
+        timestamp_ms: header.timestamp_ms,
+        tx_count: header.tx_count,
+        prev_state_root: header.prev_state_root,
+        queue_start: header.queue_start,
+        header_hash: Some(posted.header_hash),
+        post_state_root: Some(header.post_state_root),
+        queue_end: Some(header.queue_end),
+        data: None,
+    };
+    let verdict = match followed.verdict {
+        Verdict::Honest { .. } => BatchVerdict::Verified,
+        Verdict::Bad { .. } => BatchVerdict::Challenged,
+        Verdict::OnBadParent { .. } => BatchVerdict::OnBadParent,
+    };
+    (posted.submission_id, (batch, verdict))
+}
+
+/// Every market's state in `tree` (the verified head), as `GET /v1/markets` lists it on
+/// the sequencer; the breaker as the STF would see it at `now_ms`.
+pub fn markets_at(genesis: &Genesis, tree: &Tree, now_ms: u64) -> Vec<MarketInfo> {
+    let mut tree = tree.clone();
+    let ctx = BlockContext {
+        timestamp_ms: now_ms,
+    };
+    let mut markets = Vec::with_capacity(genesis.markets.len());
+    for params in &genesis.markets {
+        let Ok(state) = view::market_state(&mut tree, params.id) else {
+            continue;
+        };
+        markets.push(MarketInfo {
+            params: params.clone(),
+            mark_price: state.mark_price,
+            index_price: state.index_price,
+            price_timestamp_ms: state.price_timestamp_ms,
+            funding_index: state.funding_index,
+            long_open_interest: state.long_open_interest,
+            breaker: view::breaker_view(genesis, params, &state, &ctx),
+        });
+    }
+    markets
+}
+
+/// Milliseconds since the Unix epoch (the breaker's "now").
+pub fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

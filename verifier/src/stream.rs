@@ -1,0 +1,326 @@
+//! `GET /v1/stream` on the verifier: a WebSocket feed of what this verifier re-executed and
+//! checked itself, in the sequencer's message shapes (`protocol::api::stream`). Two
+//! channels: `batches` (every batch as this verifier sees it: verified, challenged or on a
+//! bad parent when it appears, then finalized or reverted, each message with its feed
+//! `event` number and `verdict`) and `markets` (mark, index, funding, open interest and
+//! breaker at the verified head). The sequencer's account and book channels are refused:
+//! a verifier holds no receipts or order book history to derive them from.
+//!
+//! A `batches` subscription is a cursor into the store's durable feed table
+//! (`store::FeedReader`): with `since_event` it resumes exactly after that event; without
+//! one, or when that event is no longer retained (or is newer than the log), it starts
+//! from a snapshot of the live batches at the head (`resnapshot` says so when a resume
+//! point was given). Nothing is queued per session: each wake (a new head) reads what the
+//! cursor has not seen, page by page, and a reader whose socket stays blocked for
+//! `ws_session::SEND_TIMEOUT` is closed with the reason (and counted,
+//! `vigil_verifier_feed_dropped_slow_total`). The session budget, the timed send and the
+//! close are the sequencer's too (`service_shell::http::ws_session`).
+
+use crate::state::{AppState, FeedView};
+use crate::store::FeedReader;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket};
+use axum::routing::{MethodRouter, get};
+use futures_util::StreamExt;
+use protocol::api::sequencer::MarketInfo;
+use protocol::api::stream::{StreamMessage, Subscribe};
+use service_shell::http::ws_session::{
+    self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json,
+};
+use service_shell::http::{ApiWebSocket, StoredNumber};
+use std::sync::Arc;
+
+/// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
+pub const MAX_SUBSCRIPTIONS: usize = 64;
+/// Feed sessions open at once (more get 503).
+pub const MAX_SESSIONS: usize = 256;
+/// Feed events read per query.
+const PAGE: u64 = 500;
+
+/// The route, holding its own session budget.
+pub fn route() -> MethodRouter<AppState> {
+    let sessions = SessionBudget::new(MAX_SESSIONS, "feed");
+    get(
+        move |State(s): State<AppState>, ApiWebSocket(ws): ApiWebSocket| {
+            let sessions = sessions.clone();
+            async move { sessions.upgrade(ws, |socket| session(s, socket)) }
+        },
+    )
+}
+
+/// One subscription and how far it has been served.
+#[derive(Debug)]
+enum Sub {
+    /// Feed events after `after`; `request` for a `resnapshot` answer.
+    Batches {
+        after: u64,
+        request: Subscribe,
+    },
+    Markets {
+        last: Vec<MarketInfo>,
+    },
+}
+
+async fn session(s: AppState, socket: WebSocket) {
+    let (mut tx, mut rx) = socket.split();
+    let mut feed = s.watch_feed();
+    let mut stop = s.stopping();
+    let mut subs: Vec<Sub> = Vec::new();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let ended = loop {
+        let step = tokio::select! {
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Text(text))) => subscribe(&s, &mut subs, &text, &mut tx).await,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
+                Some(Ok(_)) => Ok(()),
+            },
+            changed = feed.changed() => match changed {
+                Ok(()) => serve_all(&s, &mut subs, &mut tx).await,
+                Err(_) => Err(End::Gone),
+            },
+            _ = ping.tick() => ws_session::ping(&mut tx).await,
+            _ = stop.changed() => break None,
+        };
+        if let Err(end) = step {
+            break Some(end);
+        }
+    };
+    let reason = match ended {
+        None => "the verifier is shutting down",
+        Some(End::Slow) => {
+            s.metrics().feed_dropped_slow += 1;
+            "too slow: a send stayed blocked for 5 s; reconnect with since_event"
+        }
+        Some(End::Gone) => return,
+    };
+    ws_session::close(&mut tx, GOING_AWAY, reason).await;
+}
+
+/// Refuses a malformed or unservable request with an `error` message (the connection
+/// stays open), else acknowledges it and serves what it already covers.
+async fn subscribe(
+    s: &AppState,
+    subs: &mut Vec<Sub>,
+    text: &str,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    if subs.len() >= MAX_SUBSCRIPTIONS {
+        let code = "too_many_subscriptions".into();
+        let message = format!(
+            "a session holds at most {MAX_SUBSCRIPTIONS} subscriptions; open another connection"
+        );
+        return send_json(tx, &StreamMessage::Error { code, message }).await;
+    }
+    let request = match serde_json::from_str::<Subscribe>(text)
+        .map_err(|e| format!("not a subscription: {e}; e.g. {{\"subscribe\": \"batches\"}}"))
+        .and_then(servable)
+    {
+        Ok(request) => request,
+        Err(message) => {
+            let code = "invalid_subscription".into();
+            return send_json(tx, &StreamMessage::Error { code, message }).await;
+        }
+    };
+    let view = s.watch_feed().borrow().clone();
+    let batches_since = match &request {
+        Subscribe::Batches { since_event, .. } => Some(*since_event),
+        _ => None,
+    };
+    let sub = match batches_since {
+        Some(since_event) => {
+            let after = start_batches(s, &view, request.clone(), since_event, tx).await?;
+            Sub::Batches { after, request }
+        }
+        None => {
+            let subscribed = StreamMessage::Subscribed {
+                subscription: request,
+                from: Some(view.head),
+            };
+            send_json(tx, &subscribed).await?;
+            Sub::Markets { last: Vec::new() }
+        }
+    };
+    subs.push(sub);
+    let last = subs.len() - 1;
+    serve(s, &mut subs[last], tx).await
+}
+
+/// Why `since_index` is refused, and what to send instead.
+const NOT_SINCE_INDEX: &str = "since_index is the sequencer's batch cursor; a verifier's \
+    batches resume from since_event (the `event` of the last message received), or start \
+    from a snapshot with neither";
+
+/// Why the sequencer's other channels are refused, and where to find them.
+const NOT_SERVED: &str = "a verifier streams only what it re-executed: \
+    {\"subscribe\": \"batches\"} and {\"subscribe\": \"markets\"}; trades, fills, orders, \
+    withdrawals and the book are on the sequencer's GET /v1/stream";
+
+/// The request, if this verifier serves it: `batches` (resumed by `since_event`, a stored
+/// number) and `markets`.
+fn servable(request: Subscribe) -> Result<Subscribe, String> {
+    match &request {
+        Subscribe::Batches {
+            since_index: Some(_),
+            ..
+        } => Err(NOT_SINCE_INDEX.into()),
+        Subscribe::Batches {
+            since_event: Some(event),
+            ..
+        } => StoredNumber::try_from(*event)
+            .map(|_| request.clone())
+            .map_err(|e| format!("since_event: {e}")),
+        Subscribe::Batches { .. } | Subscribe::Markets => Ok(request.clone()),
+        _ => Err(NOT_SERVED.into()),
+    }
+}
+
+/// Starts a `batches` subscription: after `since_event` when the log still holds what
+/// follows it, else from the snapshot at the head (`resnapshot` when a resume point was
+/// given). Returns the cursor to follow from.
+async fn start_batches(
+    s: &AppState,
+    view: &FeedView,
+    request: Subscribe,
+    since_event: Option<u64>,
+    tx: &mut Sink,
+) -> Result<u64, End> {
+    let Some(after) = since_event else {
+        let subscribed = StreamMessage::Subscribed {
+            subscription: request,
+            from: Some(view.head),
+        };
+        send_json(tx, &subscribed).await?;
+        return snapshot(view, tx).await;
+    };
+    let retained = match read_page(s, after, 0).await {
+        Some(page) => page,
+        None => {
+            return resnapshot(view, request, "the feed could not be read".into(), None, tx).await;
+        }
+    };
+    let newest = retained.newest.unwrap_or(0);
+    let oldest = retained.oldest;
+    if after > newest {
+        let reason = format!(
+            "event {after} is newer than this verifier's newest event {newest} (another verifier or data dir?)"
+        );
+        return resnapshot(view, request, reason, oldest, tx).await;
+    }
+    if oldest.is_some_and(|o| after + 1 < o) {
+        let reason = format!(
+            "event {after} is no longer retained (the oldest is {})",
+            oldest.unwrap_or(0)
+        );
+        return resnapshot(view, request, reason, oldest, tx).await;
+    }
+    let subscribed = StreamMessage::Subscribed {
+        subscription: request,
+        from: Some(after),
+    };
+    send_json(tx, &subscribed).await?;
+    Ok(after)
+}
+
+/// The `resnapshot` answer, then the snapshot; the head to follow from.
+async fn resnapshot(
+    view: &FeedView,
+    subscription: Subscribe,
+    reason: String,
+    oldest: Option<u64>,
+    tx: &mut Sink,
+) -> Result<u64, End> {
+    let answer = StreamMessage::Resnapshot {
+        subscription,
+        reason,
+        oldest,
+        from: view.head,
+    };
+    send_json(tx, &answer).await?;
+    snapshot(view, tx).await
+}
+
+/// Sends every live batch as of the head; the head.
+async fn snapshot(view: &FeedView, tx: &mut Sink) -> Result<u64, End> {
+    for message in view.batches.iter() {
+        send_json(tx, message).await?;
+    }
+    Ok(view.head)
+}
+
+async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Sink) -> Result<(), End> {
+    for sub in subs {
+        serve(s, sub, tx).await?;
+    }
+    Ok(())
+}
+
+async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
+    match sub {
+        Sub::Batches { after, request } => follow(s, after, request, tx).await,
+        Sub::Markets { last } => serve_markets(s, last, tx).await,
+    }
+}
+
+/// Sends the events after `after`, page by page until current; a cursor the retention
+/// passed meanwhile gets a `resnapshot` (never a silent gap).
+async fn follow(
+    s: &AppState,
+    after: &mut u64,
+    request: &Subscribe,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    for _ in 0..1_000 {
+        let Some(page) = read_page(s, *after, PAGE).await else {
+            return Ok(());
+        };
+        if page.oldest.is_some_and(|o| *after + 1 < o) {
+            let view = s.watch_feed().borrow().clone();
+            let reason = format!(
+                "events after {after} were dropped from the log before this session read them (the oldest is {})",
+                page.oldest.unwrap_or(0)
+            );
+            *after = resnapshot(&view, request.clone(), reason, page.oldest, tx).await?;
+            continue;
+        }
+        let full = page.events.len() as u64 == PAGE;
+        for (event, text) in page.events {
+            ws_session::send(tx, Message::Text(text.into())).await?;
+            *after = event;
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A page of the feed after `after` (`limit` 0: only the retained range); `None` when the
+/// read failed (tried again at the next head).
+async fn read_page(s: &AppState, after: u64, limit: u64) -> Option<crate::store::FeedPage> {
+    let reader: Arc<FeedReader> = s.feed_reader()?;
+    let read = tokio::task::spawn_blocking(move || reader.page(after, limit)).await;
+    match read {
+        Ok(Ok(page)) => Some(page),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "reading the feed failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Each market whose state differs from what this subscription last got.
+async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
+    let view = s.watch_feed().borrow().clone();
+    for market in view.markets.iter() {
+        if !last.contains(market) {
+            let message = StreamMessage::Market {
+                seq: view.head,
+                market: market.clone(),
+            };
+            send_json(tx, &message).await?;
+        }
+    }
+    *last = view.markets.to_vec();
+    Ok(())
+}

@@ -1,0 +1,424 @@
+//! The verifier's feed, `GET /v1/stream`, over a real WebSocket on 127.0.0.1:0, against the
+//! real settlement layer and the test poster: a batch arrives verified, then finalized;
+//! a client that reconnects with its last `event` gets exactly what it missed; a resume
+//! point the log no longer retains (or never had) gets a `resnapshot` answer; a fraudulent
+//! batch arrives challenged, then reverted; the markets arrive at the verified head; a
+//! subscriber that never reads is dropped while another keeps receiving; a malformed or
+//! unservable subscription gets an error and the connection stays usable.
+
+use crate::support::node::{Node, WINDOW};
+use crate::support::poster::Poster;
+use crate::support::service::{Verifier, verifier_key};
+use futures_util::{SinkExt, StreamExt};
+use protocol::api::sequencer::BatchStatus;
+use protocol::api::stream::{BatchVerdict, StreamMessage, Subscribe};
+use protocol::fault::Fault;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn ws_url(url: &str) -> String {
+    format!("{}/v1/stream", url.replacen("http", "ws", 1))
+}
+
+async fn connect(url: &str) -> Socket {
+    tokio_tungstenite::connect_async(ws_url(url))
+        .await
+        .expect("a WebSocket")
+        .0
+}
+
+async fn send_text(socket: &mut Socket, text: &str) {
+    socket
+        .send(Message::Text(text.to_string().into()))
+        .await
+        .expect("send");
+}
+
+async fn subscribe(socket: &mut Socket, request: &Subscribe) {
+    send_text(socket, &serde_json::to_string(request).expect("json")).await;
+}
+
+fn batches(since_event: Option<u64>) -> Subscribe {
+    Subscribe::Batches {
+        since_index: None,
+        since_event,
+    }
+}
+
+/// The next feed message (control frames skipped), bounded in time.
+async fn next(socket: &mut Socket) -> StreamMessage {
+    for _ in 0..100 {
+        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a message within 20 s")
+            .expect("the stream is open")
+            .expect("a frame");
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(&text).expect("a feed message");
+        }
+    }
+    panic!("only control frames");
+}
+
+/// Reads until `want` holds, collecting every message; bounded.
+async fn read_until(
+    socket: &mut Socket,
+    mut want: impl FnMut(&StreamMessage) -> bool,
+) -> Vec<StreamMessage> {
+    let mut seen = Vec::new();
+    for _ in 0..2_000 {
+        let message = next(socket).await;
+        let done = want(&message);
+        seen.push(message);
+        if done {
+            return seen;
+        }
+    }
+    panic!("the awaited message never came: {seen:?}");
+}
+
+/// `(index, verdict, finalized)` of a batch message.
+fn batch_of(message: &StreamMessage) -> Option<(u64, Option<BatchVerdict>, bool)> {
+    match message {
+        StreamMessage::Batch { batch, verdict, .. } => Some((
+            batch.index,
+            *verdict,
+            matches!(batch.status, BatchStatus::Finalized { .. }),
+        )),
+        _ => None,
+    }
+}
+
+fn event_of(message: &StreamMessage) -> Option<u64> {
+    match message {
+        StreamMessage::Batch { event, .. } | StreamMessage::BatchReverted { event, .. } => *event,
+        _ => None,
+    }
+}
+
+fn finalized(index: u64) -> impl FnMut(&StreamMessage) -> bool {
+    move |m| batch_of(m).is_some_and(|(i, _, f)| i == index && f)
+}
+
+/// The `from` of a `subscribed` answer.
+async fn subscribed_from(socket: &mut Socket) -> u64 {
+    match next(socket).await {
+        StreamMessage::Subscribed {
+            from: Some(from), ..
+        } => from,
+        other => panic!("expected subscribed, got {other:?}"),
+    }
+}
+
+/// A chain and a watching verifier on it (keep the dir while it runs).
+async fn watched_chain(
+    seed: u64,
+    tweak: impl FnOnce(&mut verifier::Config),
+) -> (Node, Poster, Verifier, TempDir) {
+    let (node, poster) = Poster::chain(seed, 4, 4).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = Verifier::config(&node, dir.path(), None);
+    tweak(&mut config);
+    let verifier = Verifier::start(config).await;
+    verifier.client.wait_caught_up(&node).await;
+    (node, poster, verifier, dir)
+}
+
+/// Batches arrive verified, then finalized, each with the next event number; a client that
+/// reconnects with its last event gets exactly the rest; the markets arrive at the verified
+/// head and again when it moves.
+#[tokio::test]
+async fn batches_stream_verified_then_finalized_and_resume_without_a_gap_or_a_repeat() {
+    let (mut node, mut poster, verifier, _dir) = watched_chain(31, |_| {}).await;
+    let url = verifier.client.url.clone();
+    let mut steady = connect(&url).await;
+    subscribe(&mut steady, &batches(None)).await;
+    let start = subscribed_from(&mut steady).await;
+    let mut markets = connect(&url).await;
+    subscribe(&mut markets, &Subscribe::Markets).await;
+    subscribed_from(&mut markets).await;
+    let genesis_markets = node.genesis().markets.len();
+    for _ in 0..genesis_markets {
+        assert!(matches!(
+            next(&mut markets).await,
+            StreamMessage::Market { .. }
+        ));
+    }
+
+    poster.post_next(&node, 8, None).await;
+    node.mine(1).await;
+    let first = read_until(&mut steady, |m| batch_of(m).is_some()).await;
+    let first = first.last().expect("one");
+    assert_eq!(
+        batch_of(first),
+        Some((0, Some(BatchVerdict::Verified), false))
+    );
+    let first_event = event_of(first).expect("numbered");
+    assert_eq!(first_event, start + 1);
+    // The batch's price updates moved the verified head's markets.
+    let moved = read_until(
+        &mut markets,
+        |m| matches!(m, StreamMessage::Market { seq, .. } if *seq >= first_event),
+    )
+    .await;
+    let Some(StreamMessage::Market { market, .. }) = moved.last() else {
+        unreachable!("matched above")
+    };
+    assert!(market.price_timestamp_ms > 0, "{market:?}");
+
+    // A client that saw the first batch goes away; more happens meanwhile.
+    let mut resumer = connect(&url).await;
+    subscribe(&mut resumer, &batches(Some(first_event - 1))).await;
+    assert_eq!(subscribed_from(&mut resumer).await, first_event - 1);
+    assert_eq!(event_of(&next(&mut resumer).await), Some(first_event));
+    drop(resumer);
+    for _ in 0..2 {
+        poster.post_next(&node, 8, None).await;
+        node.mine(1).await;
+    }
+    node.mine(WINDOW + 1).await;
+
+    let mut steady_seen = vec![first.clone()];
+    steady_seen.extend(read_until(&mut steady, finalized(2)).await);
+    let events: Vec<u64> = steady_seen.iter().filter_map(event_of).collect();
+    let expected: Vec<u64> = (first_event..first_event + 6).collect();
+    assert_eq!(
+        events, expected,
+        "verified 0..=2, finalized 0..=2, one event each"
+    );
+    for index in 0..3 {
+        let states: Vec<_> = steady_seen
+            .iter()
+            .filter_map(batch_of)
+            .filter(|(i, _, _)| *i == index)
+            .collect();
+        let verified = Some(BatchVerdict::Verified);
+        assert_eq!(
+            states,
+            vec![(index, verified, false), (index, verified, true)]
+        );
+    }
+
+    let mut resumed = connect(&url).await;
+    subscribe(&mut resumed, &batches(Some(first_event))).await;
+    assert_eq!(subscribed_from(&mut resumed).await, first_event);
+    let rest = read_until(&mut resumed, finalized(2)).await;
+    assert_eq!(rest, steady_seen[1..], "exactly what it missed, once");
+    drop((steady, markets, resumed));
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+/// With 2 events retained, a resume from an older one (or from one the log never had) is
+/// answered `resnapshot` and a snapshot of the live batches; one just inside is served.
+#[tokio::test]
+async fn a_resume_point_older_than_retained_gets_a_resnapshot() {
+    let (mut node, mut poster, verifier, _dir) =
+        watched_chain(32, |c| c.feed_retention_events = 2).await;
+    for _ in 0..3 {
+        poster.post_next(&node, 4, None).await;
+        node.mine(1).await;
+    }
+    verifier.client.wait_caught_up(&node).await;
+    let url = verifier.client.url.clone();
+
+    let mut socket = connect(&url).await;
+    for since in [0, 99] {
+        subscribe(&mut socket, &batches(Some(since))).await;
+        let StreamMessage::Resnapshot {
+            oldest,
+            from,
+            reason,
+            ..
+        } = next(&mut socket).await
+        else {
+            panic!("expected resnapshot from {since}");
+        };
+        assert_eq!((oldest, from), (Some(2), 3), "{reason}");
+        let snapshot: Vec<_> = [
+            next(&mut socket).await,
+            next(&mut socket).await,
+            next(&mut socket).await,
+        ]
+        .iter()
+        .map(|m| (batch_of(m), event_of(m)))
+        .collect();
+        let verified = Some(BatchVerdict::Verified);
+        let live = |i| (Some((i, verified, false)), Some(3));
+        assert_eq!(snapshot, vec![live(0), live(1), live(2)]);
+    }
+    subscribe(&mut socket, &batches(Some(1))).await;
+    assert_eq!(subscribed_from(&mut socket).await, 1);
+    let served: Vec<_> = [next(&mut socket).await, next(&mut socket).await]
+        .iter()
+        .map(event_of)
+        .collect();
+    assert_eq!(served, vec![Some(2), Some(3)]);
+    drop(socket);
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+/// A fraudulent batch arrives challenged; once a proof is upheld it is reverted.
+#[tokio::test]
+async fn a_fraudulent_batch_streams_challenged_then_reverted() {
+    let (mut node, mut poster) = Poster::chain(33, 4, 4).await;
+    let (verifiers, _dirs) = Verifier::start_challengers(&node, &[verifier_key(7)], 1_000).await;
+    let verifier = &verifiers[0];
+    let mut socket = connect(&verifier.client.url).await;
+    subscribe(&mut socket, &batches(None)).await;
+    subscribed_from(&mut socket).await;
+
+    poster.post_next(&node, 8, None).await;
+    node.mine(1).await;
+    let sealed = poster.post_next(&node, 8, Some(Fault::WrongRoot)).await;
+    assert_eq!(sealed.fault_chunk, Some(0));
+    node.mine(1).await;
+    let seen = read_until(&mut socket, |m| {
+        matches!(m, StreamMessage::BatchReverted { index: 1, .. })
+    })
+    .await;
+    let verdicts: Vec<_> = seen.iter().filter_map(batch_of).collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            (0, Some(BatchVerdict::Verified), false),
+            (1, Some(BatchVerdict::Challenged), false)
+        ]
+    );
+    let events: Vec<u64> = seen.iter().filter_map(event_of).collect();
+    assert!(events.windows(2).all(|w| w[1] == w[0] + 1), "{events:?}");
+    drop(socket);
+    for v in verifiers {
+        v.shutdown().await;
+    }
+    node.shutdown().await;
+}
+
+/// A feed client whose socket receives into a 4 KiB buffer and that never reads.
+async fn connect_never_reading(url: &str) -> Socket {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4_096).expect("SO_RCVBUF");
+    let addr = url.trim_start_matches("http://").parse().expect("addr");
+    let stream = socket.connect(addr).await.expect("connect");
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    tokio_tungstenite::client_async(ws_url(url), stream)
+        .await
+        .expect("a WebSocket")
+        .0
+}
+
+/// Batches posted (then finalized) before the slow reader subscribes: 64 replays of their
+/// ~240 events (~500 bytes each) are far more than the sockets' buffers hold, so the
+/// server must block on the reader.
+const SLOW_BATCHES: u64 = 120;
+
+/// A subscriber that never reads is closed and counted as too slow, while a reading
+/// subscriber on the same verifier keeps getting batches.
+#[tokio::test]
+async fn a_subscriber_that_never_reads_is_dropped_while_another_keeps_receiving() {
+    let (mut node, mut poster, verifier, _dir) = watched_chain(34, |_| {}).await;
+    for _ in 0..SLOW_BATCHES {
+        poster.post_next(&node, 1, None).await;
+    }
+    node.mine(WINDOW + 2).await;
+    verifier.client.wait_caught_up(&node).await;
+    let url = verifier.client.url.clone();
+
+    let mut reader = connect(&url).await;
+    subscribe(&mut reader, &batches(None)).await;
+    subscribed_from(&mut reader).await;
+    let mut slow = connect_never_reading(&url).await;
+    for _ in 0..verifier::stream::MAX_SUBSCRIPTIONS {
+        subscribe(&mut slow, &batches(Some(0))).await;
+    }
+
+    poster.post_next(&node, 1, None).await;
+    node.mine(1).await;
+    let seen = read_until(&mut reader, |m| batch_of(m).is_some()).await;
+    let verified = Some(BatchVerdict::Verified);
+    assert_eq!(
+        batch_of(seen.last().expect("one")),
+        Some((SLOW_BATCHES, verified, false))
+    );
+
+    let started = Instant::now();
+    let mut dropped = false;
+    for _ in 0..3_000 {
+        let metrics = verifier.client.metrics().await;
+        if metrics.contains("vigil_verifier_feed_dropped_slow_total 1") {
+            dropped = true;
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(dropped, "the slow session was dropped");
+    // What the slow client finds when it finally reads: what the buffers held, then the
+    // close with the reason.
+    let mut reason = None;
+    for _ in 0..100_000 {
+        match tokio::time::timeout(Duration::from_secs(10), slow.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                reason = frame.map(|f| f.reason.to_string());
+                break;
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => break,
+            Err(_) => panic!("the dropped session's socket stayed open"),
+        }
+    }
+    if let Some(reason) = reason {
+        assert!(reason.contains("too slow"), "{reason}");
+    }
+    drop((reader, slow));
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+/// A malformed or unservable subscription is answered with an error naming what to do, and
+/// the connection stays usable; a plain GET is refused with the JSON error.
+#[tokio::test]
+async fn a_malformed_subscription_gets_a_clear_error_and_the_connection_stays_open() {
+    let (mut node, _poster, verifier, _dir) = watched_chain(35, |_| {}).await;
+    let url = verifier.client.url.clone();
+    let (status, body) = verifier.client.get_raw("/v1/stream").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("websocket_upgrade_required"), "{body}");
+
+    let mut socket = connect(&url).await;
+    for (text, hint) in [
+        (
+            "{\"subscribe\": \"batches\", \"since_event\": -1}",
+            "not a subscription",
+        ),
+        (
+            "{\"subscribe\": \"batches\", \"since_event\": 18446744073709551615}",
+            "since_event",
+        ),
+        (
+            "{\"subscribe\": \"batches\", \"since_index\": 3}",
+            "since_event",
+        ),
+        ("{\"subscribe\": \"trades\", \"market\": 1}", "sequencer"),
+        ("not json", "e.g."),
+    ] {
+        send_text(&mut socket, text).await;
+        match next(&mut socket).await {
+            StreamMessage::Error { code, message } => {
+                assert_eq!(code, "invalid_subscription", "{text}");
+                assert!(message.contains(hint), "{text}: {message}");
+            }
+            other => panic!("{text}: expected an error, got {other:?}"),
+        }
+    }
+    subscribe(&mut socket, &batches(None)).await;
+    subscribed_from(&mut socket).await;
+    drop(socket);
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
