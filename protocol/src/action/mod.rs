@@ -20,6 +20,7 @@ mod encoding;
 pub mod int;
 mod kind;
 pub mod member;
+mod twin;
 
 pub use bulk::{MAX_BULK_MODIFY_ITEMS, ModifyItem, ModifyItems};
 pub use declare::ActionMessage;
@@ -403,101 +404,6 @@ declare_actions! {
         items: ModifyItems as "ModifyItem[]" items,
         nonce: u64 as uint64 nonce,
         expires_at: u64 as uint64 expiresAt,
-    }
-}
-
-impl AgentOrder {
-    /// The order it places for the account.
-    pub fn order(&self) -> Order {
-        Order {
-            account: self.account,
-            market: self.market,
-            is_buy: self.is_buy,
-            price: self.price,
-            size: self.size,
-            tif: self.tif,
-            reduce_only: self.reduce_only,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-
-    /// `order` signed by `agent` instead of its account.
-    pub fn new(agent: Address, order: Order) -> AgentOrder {
-        AgentOrder {
-            agent,
-            account: order.account,
-            market: order.market,
-            is_buy: order.is_buy,
-            price: order.price,
-            size: order.size,
-            tif: order.tif,
-            reduce_only: order.reduce_only,
-            nonce: order.nonce,
-            expires_at: order.expires_at,
-        }
-    }
-}
-
-/// `AgentCancel(address agent,address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
-impl AgentCancel {
-    /// The cancel it performs for the account.
-    pub fn cancel(&self) -> Cancel {
-        Cancel {
-            account: self.account,
-            market: self.market,
-            order_nonce: self.order_nonce,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-impl AgentScheduleCancel {
-    /// The schedule it sets for the account.
-    pub fn schedule(&self) -> ScheduleCancel {
-        ScheduleCancel {
-            account: self.account,
-            time: self.time,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-impl ClientOrder {
-    /// `order` signed by `signer` (the account or one of its agents) with `client_id`
-    /// (0 = none); the order's `expires_at` becomes its good-till-time, so a caller wanting
-    /// "until cancelled" passes an order with `expires_at = NO_EXPIRY`.
-    pub fn new(signer: Address, order: Order, client_id: u128) -> ClientOrder {
-        ClientOrder {
-            signer,
-            account: order.account,
-            market: order.market,
-            is_buy: order.is_buy,
-            price: order.price,
-            size: order.size,
-            tif: order.tif,
-            reduce_only: order.reduce_only,
-            client_id,
-            nonce: order.nonce,
-            expires_at: order.expires_at,
-        }
-    }
-
-    /// The `Order` it places (its `expiresAt` and nonce as signed).
-    pub fn order(&self) -> Order {
-        Order {
-            account: self.account,
-            market: self.market,
-            is_buy: self.is_buy,
-            price: self.price,
-            size: self.size,
-            tif: self.tif,
-            reduce_only: self.reduce_only,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
     }
 }
 
