@@ -407,6 +407,33 @@ declare_actions! {
     }
 }
 
+/// Who must have signed an action, as its kind's `signer` clause in `declare_actions!`
+/// says, with the nonce and expiry checked with the signature (`Action::signing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    /// An oracle kind: signed by one of the genesis oracle signers; no nonce.
+    Oracle,
+    /// Only `key` itself (the account, or the liquidator), with its own nonce.
+    Own {
+        key: Address,
+        nonce: u64,
+        expires_at: u64,
+    },
+    /// An agent kind: `signer` is an agent approved by the account.
+    Agent(SignedFor),
+    /// `signer` is the account itself or one of its approved agents.
+    AccountOrAgent(SignedFor),
+}
+
+/// A kind signed by `signer` for `account`, with the account's nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedFor {
+    pub signer: Address,
+    pub account: Address,
+    pub nonce: u64,
+    pub expires_at: u64,
+}
+
 impl Action {
     /// The address the message claims signed it (`agent` for the agent kinds); `None` for
     /// the oracle's kinds, whose signer is a genesis oracle rather than a member.
