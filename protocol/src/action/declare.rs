@@ -40,9 +40,10 @@
 //! declared Solidity type is the one the Rust type encodes as, and the JSON name (serde's
 //! camelCase of the field) is the declared EIP-712 name. Across kinds: `Action`,
 //! `ActionKind` with `ActionKind::ALL`, `Action::kind()`, the signer/account accessors,
-//! `Encode`/`Decode` for `Action`, `Action::signing()`, `Action::hash_struct()` and the JSON dispatch of
-//! `SignedAction`. What is not shape (forcibility, the touched-key bound, the state
-//! transition) stays in `ActionKind::TABLE` and `engine`.
+//! `Action::signing()` (who must sign, for the engine's first checks), `Encode`/`Decode`
+//! for `Action`, `Action::hash_struct()` and the JSON dispatch of `SignedAction`. What is
+//! not shape (forcibility, the touched-key bound, the state transition) stays in
+//! `ActionKind::TABLE` and `engine`.
 //!
 //! A member type is anything implementing [`Member`](super::member::Member); a kind whose
 //! members need another encoding adds a `Member` impl, never a hand-written encoder.
