@@ -17,7 +17,7 @@ mod toolkit;
 mod triggers;
 
 use super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
-use protocol::action::{Action, SetLeverage, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx};
+use protocol::action::{Action, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx};
 use protocol::engine::Status;
 use protocol::genesis::Genesis;
 use protocol::tree::Tree;
@@ -111,20 +111,6 @@ fn btc_world(traders: &[usize], each: u64) -> World {
     w.fund(traders, each);
     w.setup([w.price(BTC, BTC_50K)]);
     w
-}
-
-/// `trader` sets its BTC leverage to `leverage`, signing for itself.
-fn set_leverage(w: &mut World, trader: usize, leverage: u32) -> Tx {
-    let account = w.address(trader);
-    let action = Action::SetLeverage(SetLeverage {
-        signer: account,
-        account,
-        market: BTC,
-        leverage,
-        nonce: w.nonce(trader),
-        expires_at: w.expires_at(),
-    });
-    w.sign(trader, action)
 }
 
 /// carol's BTC trigger order of kind `kind` buying 1 BTC once the mark reaches `trigger`

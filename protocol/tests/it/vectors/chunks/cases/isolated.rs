@@ -7,8 +7,8 @@
 //! does not cover (Part 4 §22 step 5).
 
 use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
-use super::{BTC_50K, Case, alice_long, btc_world, set_leverage};
-use protocol::action::{Action, IsolatedMargin, SetMarginMode, TimeInForce, Tx};
+use super::{BTC_50K, Case, alice_long, btc_world};
+use protocol::action::{Action, IsolatedMargin, SetLeverage, SetMarginMode, TimeInForce, Tx};
 use protocol::engine::Status;
 
 fn mode(w: &mut World, trader: usize, isolated: bool) -> Tx {
@@ -32,6 +32,21 @@ fn margin(w: &mut World, trader: usize, is_add: bool, usd: u64) -> Tx {
         market: BTC,
         is_add,
         amount: usd * USD,
+        nonce: w.nonce(trader),
+        expires_at: w.expires_at(),
+    });
+    w.sign(trader, action)
+}
+
+/// `trader` sets its BTC leverage to `leverage`, signing for itself (the `leverage_settings`
+/// case uses it too).
+pub(super) fn leverage(w: &mut World, trader: usize, leverage: u32) -> Tx {
+    let account = w.address(trader);
+    let action = Action::SetLeverage(SetLeverage {
+        signer: account,
+        account,
+        market: BTC,
+        leverage,
         nonce: w.nonce(trader),
         expires_at: w.expires_at(),
     });
@@ -104,7 +119,7 @@ pub fn isolated_margin() -> Case {
             "carol holds 0.1 BTC",
         ),
         (
-            set_leverage(&mut w, CAROL, 5),
+            leverage(&mut w, CAROL, 5),
             Status::LeverageIsolatedMarginShort,
             "5x needs 1,000 USD of initial margin; the isolated position holds 500",
         ),

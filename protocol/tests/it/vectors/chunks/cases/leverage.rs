@@ -4,7 +4,8 @@
 //! 10x maximum (stored as no leaf).
 
 use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD};
-use super::{Case, alice_long, btc_world, set_leverage};
+use super::isolated::leverage;
+use super::{Case, alice_long, btc_world};
 use protocol::action::TimeInForce;
 use protocol::engine::Status;
 
@@ -52,7 +53,7 @@ pub fn leverage_settings() -> Case {
             "carol 2x: no position, nothing to check",
         ),
     ] {
-        let tx = set_leverage(&mut w, who, x);
+        let tx = leverage(&mut w, who, x);
         case.push(status, why, tx);
     }
     let bid = w.order_tx(
