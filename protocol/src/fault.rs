@@ -364,6 +364,21 @@ fn flip_first(receipts: &[Receipt]) -> Vec<Receipt> {
     lie
 }
 
+/// What a fault sees of the chunk it corrupts: the rules, the block time, the chunk's
+/// transactions and their honest receipts (the inputs of [`corrupt`], in one place for
+/// the faults that read them).
+#[derive(Clone, Copy)]
+struct Executed<'a> {
+    genesis: &'a Genesis,
+    ctx: &'a BlockContext,
+    txs: &'a [Tx],
+    receipts: &'a [Receipt],
+}
+
+/// What a fault did (a sentence for the log), or `None` when the chunk offered it nothing
+/// to corrupt.
+pub type Corrupted = Result<Option<String>, StateError>;
+
 /// Corrupts `state` after a chunk (`txs` with their honest `receipts`) executed. Returns
 /// what was done, or `None` when this chunk offers nothing to corrupt (no signer, no fill,
 /// no healthy position); the caller then tries again on a later chunk.
@@ -374,19 +389,25 @@ pub fn corrupt<S: State>(
     fault: Fault,
     txs: &[Tx],
     receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
+) -> Corrupted {
+    let chunk = Executed {
+        genesis,
+        ctx,
+        txs,
+        receipts,
+    };
     match fault {
         Fault::WrongRoot => Ok(Some("reported a wrong checkpoint root".into())),
         Fault::Mint => mint(state, txs),
-        Fault::BadFill => bad_fill(state, genesis, receipts),
-        Fault::SkipLiquidationCheck => liquidate_healthy(state, genesis, ctx, receipts),
+        Fault::BadFill => bad_fill(state, &chunk),
+        Fault::SkipLiquidationCheck => liquidate_healthy(state, &chunk),
         Fault::WrongReceipt => Ok(receipts.first().map(|r| {
             format!(
                 "committed the chunk's first receipt with its outcome flipped (was {})",
                 r.status.code()
             )
         })),
-        Fault::AgentWithdraw => agent_withdraw(state, genesis, ctx, txs, receipts),
+        Fault::AgentWithdraw => agent_withdraw(state, &chunk),
         Fault::DeadManEarly => Ok(engine::fire_dead_man_early(state, ctx)?.map(|owner| {
             format!(
                 "fired {owner}'s dead-man's switch before its time (batch at {} ms)",
@@ -412,22 +433,16 @@ pub fn corrupt<S: State>(
         Fault::OptionMark => options::lower_implied_vol(state, genesis),
         Fault::IsolatedSpill => spill_isolated(state, txs, receipts),
         Fault::LiquidationSkipped => risk::skip_liquidation(state, receipts),
-        Fault::CircuitBreakerIgnored => risk::ignore_breaker(state, genesis, ctx, txs, receipts),
+        Fault::CircuitBreakerIgnored => risk::ignore_breaker(state, &chunk),
         Fault::BulkPriority => bulk_priority(state, txs, receipts),
-        Fault::OptionShortUnmargined => {
-            options::unmargined_short(state, genesis, ctx, txs, receipts)
-        }
+        Fault::OptionShortUnmargined => options::unmargined_short(state, &chunk),
     }
 }
 
 /// `BulkPriority`: the first order an accepted `BulkModify` of the chunk moved (a
 /// `modified` entry of its receipt without `kept_priority`) that still rests, and whose
 /// level's front slot is free, goes to the front of its price level.
-fn bulk_priority<S: State>(
-    state: &mut S,
-    txs: &[Tx],
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
+fn bulk_priority<S: State>(state: &mut S, txs: &[Tx], receipts: &[Receipt]) -> Corrupted {
     for (tx, receipt) in txs.iter().zip(receipts) {
         let Tx::User { action } = tx else { continue };
         let Action::BulkModify(b) = &action.action else {
@@ -467,11 +482,7 @@ pub const SPILLED_MICRO_USDC: i128 = 1_000_000;
 /// `IsolatedSpill`: for the first account acting in the chunk (an accepted action) that
 /// has cross collateral and an isolated leaf, moves up to [`SPILLED_MICRO_USDC`] of that
 /// collateral into the leaf's margin (a leaf with size first).
-fn spill_isolated<S: State>(
-    state: &mut S,
-    txs: &[Tx],
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
+fn spill_isolated<S: State>(state: &mut S, txs: &[Tx], receipts: &[Receipt]) -> Corrupted {
     for account in accepted_actors(txs, receipts) {
         let mut acct = load_account(state, &account)?;
         let spilled = acct.collateral.min(SPILLED_MICRO_USDC);
@@ -504,7 +515,7 @@ fn spill_isolated<S: State>(
 
 /// `AdlMisranked`: moves the first ADL index entry to the opposite end of its market
 /// side (rank `u64::MAX`, or 0 if it was already last).
-fn misrank_adl<S: State>(state: &mut S) -> Result<Option<String>, StateError> {
+fn misrank_adl<S: State>(state: &mut S) -> Corrupted {
     let Some((key, bytes)) = state.first_with_prefix(&[KIND_ADL_INDEX])? else {
         return Ok(None);
     };
@@ -521,7 +532,7 @@ fn misrank_adl<S: State>(state: &mut S) -> Result<Option<String>, StateError> {
 }
 
 /// `LeverageDropped`: deletes the first leverage leaf (`0x1b`), if any.
-fn drop_leverage<S: State>(state: &mut S) -> Result<Option<String>, StateError> {
+fn drop_leverage<S: State>(state: &mut S) -> Corrupted {
     let Some((key, bytes)) = state.first_with_prefix(&[KIND_LEVERAGE])? else {
         return Ok(None);
     };
@@ -539,14 +550,8 @@ fn drop_leverage<S: State>(state: &mut S) -> Result<Option<String>, StateError> 
 /// has approved an agent, pays out a withdrawal of [`AGENT_WITHDRAWN_MICRO_USDC`] as if
 /// that agent's Withdraw had been accepted (the STF refuses it as `agent_not_permitted`,
 /// so an honest chunk never holds that withdrawal).
-fn agent_withdraw<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-    ctx: &BlockContext,
-    txs: &[Tx],
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
-    for account in accepted_actors(txs, receipts) {
+fn agent_withdraw<S: State>(state: &mut S, chunk: &Executed<'_>) -> Corrupted {
+    for account in accepted_actors(chunk.txs, chunk.receipts) {
         if !has_agent(state, &account)? {
             continue;
         }
@@ -554,9 +559,9 @@ fn agent_withdraw<S: State>(
             account,
             amount: AGENT_WITHDRAWN_MICRO_USDC,
             nonce: 0,
-            expires_at: ctx.timestamp_ms,
+            expires_at: chunk.ctx.timestamp_ms,
         };
-        if engine::withdraw_without_signer_check(state, genesis, ctx, &w)?
+        if engine::withdraw_without_signer_check(state, chunk.genesis, chunk.ctx, &w)?
             .status
             .is_ok()
         {
@@ -576,7 +581,7 @@ fn has_agent<S: State>(state: &mut S, account: &Address) -> Result<bool, StateEr
 }
 
 /// `Mint`: credits the chunk's first user signer with collateral from nothing.
-fn mint<S: State>(state: &mut S, txs: &[Tx]) -> Result<Option<String>, StateError> {
+fn mint<S: State>(state: &mut S, txs: &[Tx]) -> Corrupted {
     let Some(account) = txs.iter().find_map(user_signer) else {
         return Ok(None);
     };
@@ -589,15 +594,11 @@ fn mint<S: State>(state: &mut S, txs: &[Tx]) -> Result<Option<String>, StateErro
 }
 
 /// `BadFill`: books one of the chunk's fills one tick worse for its taker.
-fn bad_fill<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
+fn bad_fill<S: State>(state: &mut S, chunk: &Executed<'_>) -> Corrupted {
     // A fill that closed the taker's position leaves nothing to misbook (an empty
     // position is deleted, cost and all), so take the first whose taker still holds one.
     let mut found = None;
-    for fill in receipts.iter().flat_map(|r| r.fills.iter()) {
+    for fill in chunk.receipts.iter().flat_map(|r| r.fills.iter()) {
         let pos = load_position(state, &fill.taker, fill.market)?;
         if pos.size != 0 {
             found = Some((fill, pos));
@@ -607,7 +608,7 @@ fn bad_fill<S: State>(
     let Some((fill, pos)) = found else {
         return Ok(None);
     };
-    let Some(params) = genesis.market(fill.market) else {
+    let Some(params) = chunk.genesis.market(fill.market) else {
         return Ok(None);
     };
     let mut acct = load_account(state, &fill.taker)?;
@@ -627,13 +628,9 @@ fn bad_fill<S: State>(
 }
 
 /// `SkipLiquidationCheck`: liquidates a healthy account among the chunk's fill parties.
-fn liquidate_healthy<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-    ctx: &BlockContext,
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
-    let candidates = receipts
+fn liquidate_healthy<S: State>(state: &mut S, chunk: &Executed<'_>) -> Corrupted {
+    let candidates = chunk
+        .receipts
         .iter()
         .flat_map(|r| r.fills.iter())
         .flat_map(|f| [(f.taker, f.market), (f.maker, f.market)]);
@@ -641,7 +638,7 @@ fn liquidate_healthy<S: State>(
         if load_position(state, &account, market)?.size == 0 || account == engine::INSURANCE_FUND {
             continue;
         }
-        if is_liquidatable(state, genesis, ctx, &account).unwrap_or(true) {
+        if is_liquidatable(state, chunk.genesis, chunk.ctx, &account).unwrap_or(true) {
             continue;
         }
         let l = Liquidate {
@@ -649,9 +646,9 @@ fn liquidate_healthy<S: State>(
             account,
             market,
             nonce: 0,
-            expires_at: ctx.timestamp_ms,
+            expires_at: chunk.ctx.timestamp_ms,
         };
-        let receipt = engine::liquidate_without_health_check(state, genesis, ctx, &l)?;
+        let receipt = engine::liquidate_without_health_check(state, chunk.genesis, chunk.ctx, &l)?;
         if receipt.status.is_ok() {
             return Ok(Some(format!(
                 "liquidated healthy account {account} in market {market}"

@@ -244,32 +244,15 @@ impl Signer {
         sign_action(oracle, Action::PriceUpdate(update), &self.domain)
     }
 
-    /// `key`'s account's order of `size` ETH at `ETH_PRICE`.
-    pub fn eth_order(
+    /// `key`'s account's action, built by `action` from its terms (see [`Signer::terms`]),
+    /// signed: for the kinds the story signs only once or twice.
+    pub fn signed(
         &self,
         key: &SigningKey,
-        is_buy: bool,
-        size: u64,
-        tif: TimeInForce,
         nonce_offset: u64,
+        action: impl FnOnce(Terms) -> Action,
     ) -> SignedAction {
-        let action = self.terms(key, nonce_offset).eth_order(is_buy, size, tif);
-        self.sign(key, action)
-    }
-
-    /// `key`'s account's order of `size` contracts of [`ATM_CALL`] at [`OPTION_BID_PRICE`].
-    pub fn option_order(
-        &self,
-        key: &SigningKey,
-        is_buy: bool,
-        size: u64,
-        tif: TimeInForce,
-        nonce_offset: u64,
-    ) -> SignedAction {
-        let action = self
-            .terms(key, nonce_offset)
-            .option_order(is_buy, size, tif);
-        self.sign(key, action)
+        self.sign(key, action(self.terms(key, nonce_offset)))
     }
 
     /// `key`'s account liquidates `account`'s position in `market`.

@@ -40,9 +40,10 @@
 //! declared Solidity type is the one the Rust type encodes as, and the JSON name (serde's
 //! camelCase of the field) is the declared EIP-712 name. Across kinds: `Action`,
 //! `ActionKind` with `ActionKind::ALL`, `Action::kind()`, the signer/account accessors,
-//! `Encode`/`Decode` for `Action`, `Action::hash_struct()` and the JSON dispatch of
-//! `SignedAction`. What is not shape (forcibility, the touched-key bound, the state
-//! transition) stays in `ActionKind::TABLE` and `engine`.
+//! `Action::signing()` (who must sign, for the engine's first checks), `Encode`/`Decode`
+//! for `Action`, `Action::hash_struct()` and the JSON dispatch of `SignedAction`. What is
+//! not shape (forcibility, the touched-key bound, the state transition) stays in
+//! `ActionKind::TABLE` and `engine`.
 //!
 //! A member type is anything implementing [`Member`](super::member::Member); a kind whose
 //! members need another encoding adds a `Member` impl, never a hand-written encoder.
@@ -96,6 +97,30 @@ macro_rules! declare_actions {
     (@acting_account $m:ident; oracle) => {{ let _ = $m; None }};
     (@acting_account $m:ident; $signer:ident) => { Some($m.$signer) };
     (@acting_account $m:ident; $signer:ident for $account:ident) => { Some($m.$account) };
+
+    // Who must sign message `$m` (`Signing`), from its kind's `signer` clause.
+    (@signing $m:ident; oracle) => {{ let _ = $m; $crate::action::Signing::Oracle }};
+    (@signing $m:ident; agent for $account:ident) => {
+        $crate::action::Signing::Agent(declare_actions!(@signed_for $m; agent for $account))
+    };
+    (@signing $m:ident; signer for $account:ident) => {
+        $crate::action::Signing::AccountOrAgent(declare_actions!(@signed_for $m; signer for $account))
+    };
+    (@signed_for $m:ident; $signer:ident for $account:ident) => {
+        $crate::action::SignedFor {
+            signer: $m.$signer,
+            account: $m.$account,
+            nonce: $m.nonce,
+            expires_at: $m.expires_at,
+        }
+    };
+    (@signing $m:ident; $signer:ident) => {
+        $crate::action::Signing::Own {
+            key: $m.$signer,
+            nonce: $m.nonce,
+            expires_at: $m.expires_at,
+        }
+    };
 
     ($(
         $(#[$doc:meta])*
@@ -207,6 +232,13 @@ macro_rules! declare_actions {
             pub fn acting_account(&self) -> Option<Address> {
                 match self {
                     $(Action::$name(m) => declare_actions!(@acting_account m; $signer $(for $account)?),)+
+                }
+            }
+
+            /// Who must have signed it, as its kind declares (the engine's first checks).
+            pub fn signing(&self) -> $crate::action::Signing {
+                match self {
+                    $(Action::$name(m) => declare_actions!(@signing m; $signer $(for $account)?),)+
                 }
             }
 

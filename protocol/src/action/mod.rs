@@ -20,6 +20,7 @@ mod encoding;
 pub mod int;
 mod kind;
 pub mod member;
+mod twin;
 
 pub use bulk::{MAX_BULK_MODIFY_ITEMS, ModifyItem, ModifyItems};
 pub use declare::ActionMessage;
@@ -406,99 +407,31 @@ declare_actions! {
     }
 }
 
-impl AgentOrder {
-    /// The order it places for the account.
-    pub fn order(&self) -> Order {
-        Order {
-            account: self.account,
-            market: self.market,
-            is_buy: self.is_buy,
-            price: self.price,
-            size: self.size,
-            tif: self.tif,
-            reduce_only: self.reduce_only,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-
-    /// `order` signed by `agent` instead of its account.
-    pub fn new(agent: Address, order: Order) -> AgentOrder {
-        AgentOrder {
-            agent,
-            account: order.account,
-            market: order.market,
-            is_buy: order.is_buy,
-            price: order.price,
-            size: order.size,
-            tif: order.tif,
-            reduce_only: order.reduce_only,
-            nonce: order.nonce,
-            expires_at: order.expires_at,
-        }
-    }
+/// Who must have signed an action, as its kind's `signer` clause in `declare_actions!`
+/// says, with the nonce and expiry checked with the signature (`Action::signing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    /// An oracle kind: signed by one of the genesis oracle signers; no nonce.
+    Oracle,
+    /// Only `key` itself (the account, or the liquidator), with its own nonce.
+    Own {
+        key: Address,
+        nonce: u64,
+        expires_at: u64,
+    },
+    /// An agent kind: `signer` is an agent approved by the account.
+    Agent(SignedFor),
+    /// `signer` is the account itself or one of its approved agents.
+    AccountOrAgent(SignedFor),
 }
 
-/// `AgentCancel(address agent,address account,uint32 market,uint64 orderNonce,uint64 nonce,uint64 expiresAt)`
-impl AgentCancel {
-    /// The cancel it performs for the account.
-    pub fn cancel(&self) -> Cancel {
-        Cancel {
-            account: self.account,
-            market: self.market,
-            order_nonce: self.order_nonce,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-impl AgentScheduleCancel {
-    /// The schedule it sets for the account.
-    pub fn schedule(&self) -> ScheduleCancel {
-        ScheduleCancel {
-            account: self.account,
-            time: self.time,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-impl ClientOrder {
-    /// `order` signed by `signer` (the account or one of its agents) with `client_id`
-    /// (0 = none); the order's `expires_at` becomes its good-till-time, so a caller wanting
-    /// "until cancelled" passes an order with `expires_at = NO_EXPIRY`.
-    pub fn new(signer: Address, order: Order, client_id: u128) -> ClientOrder {
-        ClientOrder {
-            signer,
-            account: order.account,
-            market: order.market,
-            is_buy: order.is_buy,
-            price: order.price,
-            size: order.size,
-            tif: order.tif,
-            reduce_only: order.reduce_only,
-            client_id,
-            nonce: order.nonce,
-            expires_at: order.expires_at,
-        }
-    }
-
-    /// The `Order` it places (its `expiresAt` and nonce as signed).
-    pub fn order(&self) -> Order {
-        Order {
-            account: self.account,
-            market: self.market,
-            is_buy: self.is_buy,
-            price: self.price,
-            size: self.size,
-            tif: self.tif,
-            reduce_only: self.reduce_only,
-            nonce: self.nonce,
-            expires_at: self.expires_at,
-        }
-    }
+/// A kind signed by `signer` for `account`, with the account's nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedFor {
+    pub signer: Address,
+    pub account: Address,
+    pub nonce: u64,
+    pub expires_at: u64,
 }
 
 impl Action {

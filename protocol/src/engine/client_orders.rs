@@ -1,7 +1,7 @@
 //! The client-order kinds (issue #16): `ClientOrder` (an order with a good-till-time and
 //! an optional client id), `CancelByClientId` and `ModifyOrder` (an atomic cancel-replace
 //! found by client id). Each names its `signer`, the account or one of its approved agents
-//! (checked by `engine::admit_account_or_agent`), so none needs an agent twin.
+//! (checked by `engine::admit_signing`), so none needs an agent twin.
 //!
 //! A client id is unique among the account's open orders: its leaf `0x14 ‖
 //! keccak256(account)[..15] ‖ clientId` exists exactly while the order rests (`book`

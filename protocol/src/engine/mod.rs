@@ -68,7 +68,7 @@ pub use receipt::{
     ModifiedOrder, OptionSettlement, OrderOutcome, Receipt, Status, TriggerEvent, TriggerOutcome,
 };
 
-use crate::action::{Action, L1Message, Tx};
+use crate::action::{Action, L1Message, SignedFor, Signing, Tx};
 use crate::genesis::Genesis;
 use crate::primitives::Address;
 use crate::signing::SignatureError;
@@ -487,101 +487,59 @@ fn admit<S: State>(
     nonces::use_nonce(st, actor, nonce)
 }
 
-/// What an agent kind names: who signs, for which account, with which of the account's
-/// nonces, until when.
-struct AgentCall {
-    agent: Address,
-    account: Address,
-    nonce: u64,
-    expires_at: u64,
-}
-
-/// The [`AgentCall`] of an agent kind's message: every agent kind has these four fields
-/// under these names, so one expansion serves them all.
-macro_rules! agent_call {
-    ($message:expr) => {
-        agent_call!($message, agent)
-    };
-    // A kind whose signing key is named by another field (`signer`: the account itself
-    // or one of its agents).
-    ($message:expr, $key:ident) => {
-        AgentCall {
-            agent: $message.$key,
-            account: $message.account,
-            nonce: $message.nonce,
-            expires_at: $message.expires_at,
-        }
-    };
-}
-
-/// The checks of an agent kind, in this order: signature (by `agent`), reserved address,
+/// The checks of an agent kind, in this order: signature (by the agent), reserved address,
 /// expiry, the approval (`agent_not_approved`, `agent_expired`), then the account's nonce
 /// (an order's id is `(account, nonce)` whoever signs).
 fn admit_agent<S: State>(
     st: &mut S,
     ctx: &BlockContext,
     signer: &Result<Address, SignatureError>,
-    call: &AgentCall,
+    call: &SignedFor,
 ) -> Result<(), Halt> {
-    check_signer(signer, &call.agent)?;
+    check_signer(signer, &call.signer)?;
     if call.account == INSURANCE_FUND {
         return reject(Status::ReservedAccount);
     }
     if call.expires_at < ctx.timestamp_ms {
         return reject(Status::Expired);
     }
-    agents::check_approved(st, ctx, &call.account, &call.agent)?;
+    agents::check_approved(st, ctx, &call.account, &call.signer)?;
     nonces::use_nonce(st, &call.account, call.nonce)
 }
 
-/// An agent kind: its checks, then `then` (the account's own action), with the agent
-/// recorded on the receipt.
-fn as_agent<S: State>(
+/// The checks the action's kind declares for its signer ([`Signing`]): [`admit`] for a kind
+/// only its own key may sign, [`admit_agent`] for an agent kind, either for a kind whose
+/// `signer` may be the account itself or one of its agents, none here for the oracle's
+/// kinds (their handlers check the oracle). The agent that signed, for the receipt.
+fn admit_signing<S: State>(
     st: &mut S,
     ctx: &BlockContext,
     signer: &Result<Address, SignatureError>,
-    call: AgentCall,
-    then: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
-) -> Result<Receipt, Halt> {
-    admit_agent(st, ctx, signer, &call)?;
-    let mut receipt = then(st)?;
-    receipt.agent = Some(call.agent);
-    Ok(receipt)
-}
-
-/// The checks of a kind whose `signer` field may be the account itself (the checks of
-/// [`admit`]) or one of its approved agents (those of [`admit_agent`]); the agent, if one
-/// signed, for the receipt.
-fn admit_account_or_agent<S: State>(
-    st: &mut S,
-    ctx: &BlockContext,
-    signer: &Result<Address, SignatureError>,
-    call: AgentCall,
+    signing: Signing,
 ) -> Result<Option<Address>, Halt> {
-    if call.agent == call.account {
-        admit(st, ctx, signer, &call.account, call.nonce, call.expires_at)?;
-        return Ok(None);
+    match signing {
+        Signing::Oracle => Ok(None),
+        Signing::Own {
+            key,
+            nonce,
+            expires_at,
+        } => {
+            admit(st, ctx, signer, &key, nonce, expires_at)?;
+            Ok(None)
+        }
+        Signing::AccountOrAgent(call) if call.signer == call.account => {
+            admit(st, ctx, signer, &call.account, call.nonce, call.expires_at)?;
+            Ok(None)
+        }
+        Signing::Agent(call) | Signing::AccountOrAgent(call) => {
+            admit_agent(st, ctx, signer, &call)?;
+            Ok(Some(call.signer))
+        }
     }
-    admit_agent(st, ctx, signer, &call)?;
-    Ok(Some(call.agent))
 }
 
-/// A kind signed by its account or one of its agents: the checks, then `then`, with the
-/// agent (if one signed) on the receipt.
-fn by_account_or_agent<S: State>(
-    st: &mut S,
-    ctx: &BlockContext,
-    signer: &Result<Address, SignatureError>,
-    call: AgentCall,
-    then: impl FnOnce(&mut S) -> Result<Receipt, Halt>,
-) -> Result<Receipt, Halt> {
-    let agent = admit_account_or_agent(st, ctx, signer, call)?;
-    let mut receipt = then(st)?;
-    receipt.agent = agent;
-    Ok(receipt)
-}
-
-/// A signed action: the common checks, then the action's own rules.
+/// A signed action: the checks its kind declares for its signer, then the action's own
+/// rules, with the agent (if one signed) on the receipt.
 fn apply_action<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -589,99 +547,38 @@ fn apply_action<S: State>(
     action: &Action,
     signer: &Result<Address, SignatureError>,
 ) -> Result<Receipt, Halt> {
-    match action {
+    let agent = admit_signing(st, ctx, signer, action.signing())?;
+    let mut receipt = match action {
         Action::PriceUpdate(update) => oracle::price_update(st, genesis, ctx, update, signer),
         Action::ImpliedVolUpdate(update) => {
             option_vol::implied_vol_update(st, genesis, ctx, update, signer)
         }
-        Action::Order(o) => {
-            admit(st, ctx, signer, &o.account, o.nonce, o.expires_at)?;
-            orders::place(st, genesis, ctx, o)
-        }
-        Action::Cancel(c) => {
-            admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
-            cancels::cancel(st, genesis, c)
-        }
-        Action::CancelAll(c) => {
-            admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
-            cancels::cancel_all(st, &c.account)
-        }
-        Action::Withdraw(w) => {
-            admit(st, ctx, signer, &w.account, w.nonce, w.expires_at)?;
-            transfers::withdraw(st, genesis, ctx, w)
-        }
-        Action::Liquidate(l) => {
-            admit(st, ctx, signer, &l.liquidator, l.nonce, l.expires_at)?;
-            liquidation::liquidate(st, genesis, ctx, l)
-        }
-        Action::ApproveAgent(a) => {
-            admit(st, ctx, signer, &a.account, a.nonce, a.expires_at)?;
-            agents::approve(st, ctx, a)
-        }
-        Action::RevokeAgent(r) => {
-            admit(st, ctx, signer, &r.account, r.nonce, r.expires_at)?;
-            agents::revoke(st, r)
-        }
-        Action::AgentOrder(o) => as_agent(st, ctx, signer, agent_call!(o), |st| {
-            orders::place(st, genesis, ctx, &o.order())
-        }),
-        Action::AgentCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
-            cancels::cancel(st, genesis, &c.cancel())
-        }),
-        Action::AgentCancelAll(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
-            cancels::cancel_all(st, &c.account)
-        }),
-        Action::ScheduleCancel(c) => {
-            admit(st, ctx, signer, &c.account, c.nonce, c.expires_at)?;
-            dead_man::schedule(st, ctx, c)
-        }
-        Action::AgentScheduleCancel(c) => as_agent(st, ctx, signer, agent_call!(c), |st| {
-            dead_man::schedule(st, ctx, &c.schedule())
-        }),
-        Action::ClientOrder(o) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(o, signer), |st| {
-                client_orders::place(st, genesis, ctx, o)
-            })
-        }
-        Action::CancelByClientId(c) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(c, signer), |st| {
-                client_orders::cancel(st, genesis, ctx, c)
-            })
-        }
-        Action::ModifyOrder(m) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
-                client_orders::modify(st, genesis, ctx, m)
-            })
-        }
-        Action::TriggerOrder(t) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(t, signer), |st| {
-                triggers::place(st, genesis, t)
-            })
-        }
-        Action::TpSl(t) => by_account_or_agent(st, ctx, signer, agent_call!(t, signer), |st| {
-            triggers::set_tp_sl(st, genesis, t)
-        }),
+        Action::Order(o) => orders::place(st, genesis, ctx, o),
+        Action::Cancel(c) => cancels::cancel(st, genesis, c),
+        Action::CancelAll(c) => cancels::cancel_all(st, &c.account),
+        Action::Withdraw(w) => transfers::withdraw(st, genesis, ctx, w),
+        Action::Liquidate(l) => liquidation::liquidate(st, genesis, ctx, l),
+        Action::ApproveAgent(a) => agents::approve(st, ctx, a),
+        Action::RevokeAgent(r) => agents::revoke(st, r),
+        Action::AgentOrder(o) => orders::place(st, genesis, ctx, &o.order()),
+        Action::AgentCancel(c) => cancels::cancel(st, genesis, &c.cancel()),
+        Action::AgentCancelAll(c) => cancels::cancel_all(st, &c.account),
+        Action::ScheduleCancel(c) => dead_man::schedule(st, ctx, c),
+        Action::AgentScheduleCancel(c) => dead_man::schedule(st, ctx, &c.schedule()),
+        Action::ClientOrder(o) => client_orders::place(st, genesis, ctx, o),
+        Action::CancelByClientId(c) => client_orders::cancel(st, genesis, ctx, c),
+        Action::ModifyOrder(m) => client_orders::modify(st, genesis, ctx, m),
+        Action::TriggerOrder(t) => triggers::place(st, genesis, t),
+        Action::TpSl(t) => triggers::set_tp_sl(st, genesis, t),
         // A trading setting: the account's agents may change it (no money moves).
-        Action::SetLeverage(l) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(l, signer), |st| {
-                leverage::set(st, genesis, l)
-            })
-        }
+        Action::SetLeverage(l) => leverage::set(st, genesis, l),
         // Trading settings: the money stays in the account, so its agents may move it.
-        Action::SetMarginMode(m) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
-                isolated::set_mode(st, genesis, m)
-            })
-        }
-        Action::IsolatedMargin(m) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(m, signer), |st| {
-                isolated::move_margin(st, genesis, ctx, m)
-            })
-        }
-        Action::BulkModify(b) => {
-            by_account_or_agent(st, ctx, signer, agent_call!(b, signer), |st| {
-                bulk_modify::apply(st, genesis, ctx, b)
-            })
-        }
+        Action::SetMarginMode(m) => isolated::set_mode(st, genesis, m),
+        Action::IsolatedMargin(m) => isolated::move_margin(st, genesis, ctx, m),
+        Action::BulkModify(b) => bulk_modify::apply(st, genesis, ctx, b),
+    }?;
+    if agent.is_some() {
+        receipt.agent = agent;
     }
+    Ok(receipt)
 }

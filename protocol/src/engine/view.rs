@@ -16,7 +16,7 @@ use super::margin::{
 };
 use super::math::Overflow;
 use super::orders::is_stale;
-use super::records::{AgentApproval, BookOrder, MarketState, Meta, Withdrawal};
+use super::records::{Account, AgentApproval, BookOrder, MarketState, Meta, Withdrawal};
 use super::storage::{decode_at, load_account, load_market, load_meta, load_position, read};
 use super::{BlockContext, Halt};
 use crate::genesis::{Genesis, MarketParams};
@@ -288,8 +288,18 @@ pub fn account_risk_view<S: State>(
     genesis: &Genesis,
     address: &Address,
 ) -> Result<AccountRisk, ViewError> {
+    loaded_risk(st, genesis, address).map(|(_, risk)| risk)
+}
+
+/// The account's leaf and its risk as the STF computes it (market initial rates, no
+/// pending order): what every view of an account's margin starts from.
+fn loaded_risk<S: State>(
+    st: &mut S,
+    genesis: &Genesis,
+    address: &Address,
+) -> Result<(Account, AccountRisk), ViewError> {
     let acct = load_account(st, address)?;
-    account_risk(
+    let risk = account_risk(
         st,
         genesis,
         address,
@@ -297,7 +307,8 @@ pub fn account_risk_view<S: State>(
         None,
         InitialRate::Market,
     )
-    .map_err(from_halt)
+    .map_err(from_halt)?;
+    Ok((acct, risk))
 }
 
 /// The markets where `Liquidate{account: address, market}` would succeed at `ctx`.
@@ -310,16 +321,7 @@ pub fn liquidatable_markets<S: State>(
     if *address == super::INSURANCE_FUND {
         return Ok(vec![]);
     }
-    let acct = load_account(st, address)?;
-    let risk = account_risk(
-        st,
-        genesis,
-        address,
-        (acct.collateral, &acct.markets),
-        None,
-        InitialRate::Market,
-    )
-    .map_err(from_halt)?;
+    let (acct, risk) = loaded_risk(st, genesis, address)?;
     let cross_below = risk.equity < risk.maintenance;
     let mut markets = Vec::new();
     for &m in &acct.markets {
@@ -364,16 +366,7 @@ pub fn account_view<S: State>(
     ctx: &BlockContext,
     address: &Address,
 ) -> Result<AccountView, ViewError> {
-    let acct = load_account(st, address)?;
-    let risk = account_risk(
-        st,
-        genesis,
-        address,
-        (acct.collateral, &acct.markets),
-        None,
-        InitialRate::Market,
-    )
-    .map_err(from_halt)?;
+    let (acct, risk) = loaded_risk(st, genesis, address)?;
     let with_orders = order_margin(st, genesis, address, acct.collateral, &acct.markets, None)
         .map_err(from_halt)?;
     let mut positions = Vec::new();

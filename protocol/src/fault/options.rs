@@ -4,6 +4,7 @@
 //! margin. Apart from `fault.rs` so the option rows read together; each is a state the STF
 //! never produces, proven by one call (Part 6).
 
+use super::{Corrupted, Executed};
 use crate::action::{Action, Order, TimeInForce, Tx};
 use crate::engine::option_expiry::first_entry;
 use crate::engine::option_records::OptionSeries;
@@ -25,10 +26,7 @@ pub const MARK_VOL_DIVISOR: u64 = 10;
 /// expiry has fixed the price that is the fixed price plus a step; before that (no price
 /// yet) it is the strike plus a step, which settles the series early at a price no index
 /// gave. Either way its payouts are wrong.
-pub(super) fn misprice_settlement<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-) -> Result<Option<String>, StateError> {
+pub(super) fn misprice_settlement<S: State>(state: &mut S, genesis: &Genesis) -> Corrupted {
     let Some((_, id)) = first_entry(state)? else {
         return Ok(None);
     };
@@ -61,10 +59,7 @@ pub(super) fn misprice_settlement<S: State>(
 /// `OptionMark`: lowers the implied volatility of the first optioned market that has one
 /// to a tenth ([`MARK_VOL_DIVISOR`]), so every mark of its series is too low and every
 /// short's margin understated (the STF keeps the median of the signed vols, Part 8 §10).
-pub(super) fn lower_implied_vol<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-) -> Result<Option<String>, StateError> {
+pub(super) fn lower_implied_vol<S: State>(state: &mut S, genesis: &Genesis) -> Corrupted {
     for schedule in &genesis.options {
         let mut vols = load_implied_vols(state, schedule.market, genesis.oracles.len())?;
         if vols.vol_ppm < MARK_VOL_DIVISOR {
@@ -87,20 +82,14 @@ pub(super) fn lower_implied_vol<S: State>(
 /// account ends short in the series and below its initial margin (Part 8 §8, §12): a
 /// short the STF refuses as `insufficient_margin`. Tries the chunk's next such sale
 /// otherwise.
-pub(super) fn unmargined_short<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-    ctx: &BlockContext,
-    txs: &[Tx],
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
+pub(super) fn unmargined_short<S: State>(state: &mut S, chunk: &Executed<'_>) -> Corrupted {
     let mut tried: Vec<(Address, u32)> = Vec::new();
-    for (account, series) in series_sellers(txs, receipts) {
+    for (account, series) in series_sellers(chunk.txs, chunk.receipts) {
         if tried.contains(&(account, series)) || account == engine::INSURANCE_FUND {
             continue;
         }
         tried.push((account, series));
-        let Some((price, size)) = best_bid(state, genesis, ctx, series)? else {
+        let Some((price, size)) = best_bid(state, chunk.genesis, chunk.ctx, series)? else {
             continue;
         };
         let order = Order {
@@ -115,7 +104,7 @@ pub(super) fn unmargined_short<S: State>(
             nonce: u64::MAX,
             expires_at: u64::MAX,
         };
-        if let Some(receipt) = engine::place_unmargined(state, genesis, ctx, &order)? {
+        if let Some(receipt) = engine::place_unmargined(state, chunk.genesis, chunk.ctx, &order)? {
             let sold: u64 = receipt.fills.iter().map(|f| f.size).sum();
             return Ok(Some(format!(
                 "sold {sold} contracts of option series {series} for {account} at {price} without the short-option margin (its equity is now below its initial margin)"

@@ -4,12 +4,13 @@
 //! risk rows read together; each is a state the STF never produces, proven by one call
 //! (Part 6).
 
-use crate::action::{Order, TimeInForce, Tx};
+use super::{Corrupted, Executed};
+use crate::action::{Order, TimeInForce};
 use crate::engine::records::{BREAKER_NONE, Position};
 use crate::engine::storage::{
     load_account, load_market, load_position, store_account, store_position,
 };
-use crate::engine::{self, BlockContext, Receipt};
+use crate::engine::{self, Receipt};
 use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::Address;
 use crate::state::{State, StateError};
@@ -18,10 +19,7 @@ use crate::state::{State, StateError};
 /// back on the liquidated account's position everything its book leg (its fills as taker),
 /// backstop (`closed`) and ADL (`deleveraged`) closed, each at its price, while the
 /// counterparties keep their side: the account ends as if that step had not run for it.
-pub(super) fn skip_liquidation<S: State>(
-    state: &mut S,
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
+pub(super) fn skip_liquidation<S: State>(state: &mut S, receipts: &[Receipt]) -> Corrupted {
     for receipt in receipts.iter().filter(|r| r.status.is_ok()) {
         let Some(l) = &receipt.liquidation else {
             continue;
@@ -73,25 +71,19 @@ pub(super) fn skip_liquidation<S: State>(
 /// and the first market tripped by a price move, places one lot for that account resting
 /// at the far edge of the band, on the side that adds to its position (a buy when flat),
 /// with the breaker ignored. Tries the next account when the order is refused otherwise.
-pub(super) fn ignore_breaker<S: State>(
-    state: &mut S,
-    genesis: &Genesis,
-    ctx: &BlockContext,
-    txs: &[Tx],
-    receipts: &[Receipt],
-) -> Result<Option<String>, StateError> {
-    let Some((params, mark)) = tripped_market(state, genesis)? else {
+pub(super) fn ignore_breaker<S: State>(state: &mut S, chunk: &Executed<'_>) -> Corrupted {
+    let Some((params, mark)) = tripped_market(state, chunk.genesis)? else {
         return Ok(None);
     };
     let mut tried: Vec<Address> = Vec::new();
-    for account in super::accepted_actors(txs, receipts) {
+    for account in super::accepted_actors(chunk.txs, chunk.receipts) {
         if tried.contains(&account) || account == engine::INSURANCE_FUND {
             continue;
         }
         tried.push(account);
         let held = load_position(state, &account, params.id)?.size;
         let order = risk_increasing_order(params, mark, account, held >= 0);
-        let receipt = engine::place_ignoring_breaker(state, genesis, ctx, &order)?;
+        let receipt = engine::place_ignoring_breaker(state, chunk.genesis, chunk.ctx, &order)?;
         if receipt.status.is_ok() {
             let side = if order.is_buy { "buy" } else { "sell" };
             return Ok(Some(format!(

@@ -31,8 +31,8 @@ mod worked_example;
 mod workload;
 
 use protocol::action::{
-    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, Signature, SignedAction,
-    TimeInForce, Tx, Withdraw,
+    Action, Cancel, CancelAll, ClientOrder, L1Message, Liquidate, Order, PriceUpdate, Signature,
+    SignedAction, TimeInForce, Tx, Withdraw,
 };
 use protocol::engine::{
     BlockContext, Receipt, Status, apply_tx, bounds, init_genesis, invariants, keys, records, view,
@@ -333,6 +333,30 @@ impl Sim {
     ) -> Receipt {
         let o = self.order_msg(who, market, is_buy, price, size, tif);
         self.act(Action::Order(o))
+    }
+
+    /// A GTC `ClientOrder` of `who` (signing for itself) on TOY for one unit, tagged
+    /// `client_id`, resting until `expires_at`.
+    pub fn client_order(
+        &mut self,
+        who: Address,
+        (is_buy, price): (bool, u64),
+        client_id: u128,
+        expires_at: u64,
+    ) -> ClientOrder {
+        ClientOrder {
+            signer: who,
+            account: who,
+            market: TOY,
+            is_buy,
+            price,
+            size: 1,
+            tif: TimeInForce::Gtc,
+            reduce_only: false,
+            client_id,
+            nonce: self.next_nonce(),
+            expires_at,
+        }
     }
 
     /// `order` (from `order_msg`), placed reduce-only.

@@ -107,15 +107,33 @@ fn sequence_at(
     let queue_start = engine::view::meta(&mut pre.clone())
         .unwrap()
         .next_queue_index;
-    let draft = Draft {
-        queue_start,
-        ..Draft::first(genesis, timestamp_ms)
-    };
-    let batch = Batch::seal(draft, pre.root(), txs, checkpoints, receipt_roots);
+    let batch = seal(
+        w,
+        pre,
+        (queue_start, timestamp_ms),
+        txs,
+        (checkpoints, receipt_roots),
+    );
     batch
         .check_shape(k)
         .expect("a sequenced batch is well-formed");
     (batch, corrupted)
+}
+
+/// The batch of `txs` from `pre`, stamped `timestamp_ms`, that consumes the L1 queue from
+/// `queue_start`, with the chunks' post-state and receipts roots as posted (honest or not).
+fn seal(
+    w: &Workload,
+    pre: &Tree,
+    (queue_start, timestamp_ms): (u64, u64),
+    txs: Vec<Tx>,
+    (checkpoints, receipt_roots): (Vec<H256>, Vec<H256>),
+) -> Batch {
+    let draft = Draft {
+        queue_start,
+        ..Draft::first(&w.genesis, timestamp_ms)
+    };
+    Batch::seal(draft, pre.root(), txs, checkpoints, receipt_roots)
 }
 
 /// The verifier's finding on `batch` from `pre`: the first bad chunk must be chunk 0, and
@@ -631,17 +649,8 @@ fn a_sequencer_that_ignores_the_circuit_breaker_is_proven() {
     let (root, receipts_root, faulty) = post(&lax);
     assert_eq!(faulty[1].status, Status::Ok, "{:?}", faulty[1]);
 
-    let draft = Draft {
-        queue_start: 2,
-        ..Draft::first(&w.genesis, T0_MS)
-    };
-    let batch = Batch::seal(
-        draft,
-        pre.root(),
-        txs.clone(),
-        vec![root],
-        vec![receipts_root],
-    );
+    let roots = (vec![root], vec![receipts_root]);
+    let batch = seal(&w, &pre, (2, T0_MS), txs.clone(), roots);
     let u = proven_at_chunk_0(&w, &pre, &batch, "the chunk that ignored the breaker");
     assert_eq!(
         (u.claimed_root, u.claimed_receipts_root),
@@ -708,17 +717,8 @@ fn a_sequencer_that_computes_the_index_wrongly_is_proven() {
     let root = faulty.root();
     assert_ne!(root, chunk.post_root);
 
-    let draft = Draft {
-        queue_start: 0,
-        ..Draft::first(&w.genesis, T0_MS)
-    };
-    let batch = Batch::seal(
-        draft,
-        pre.root(),
-        txs.clone(),
-        vec![root],
-        vec![chunk.receipts_root],
-    );
+    let roots = (vec![root], vec![chunk.receipts_root]);
+    let batch = seal(&w, &pre, (0, T0_MS), txs.clone(), roots);
     let u = proven_at_chunk_0(&w, &pre, &batch, "the chunk with the wrong index");
     assert_eq!(u.claimed_root, root);
     assert_eq!(u.computed_root, chunk.post_root);

@@ -4,11 +4,8 @@
 //! here hard-codes how many rows a table has.
 
 use protocol::action::{
-    Action, ActionKind, AgentCancel, AgentCancelAll, AgentOrder, AgentScheduleCancel, ApproveAgent,
-    BoundSizes, BulkModify, Cancel, CancelAll, CancelByClientId, ClientOrder, Forcible,
-    ImpliedVolUpdate, IsolatedMargin, Liquidate, MAX_BULK_MODIFY_ITEMS, ModifyItem, ModifyItems,
-    ModifyOrder, Order, PriceUpdate, RevokeAgent, ScheduleCancel, SetLeverage, SetMarginMode,
-    Signature, SignedAction, TimeInForce, TpSl, TriggerKind, TriggerOrder, Withdraw,
+    Action, ActionKind, AgentOrder, BoundSizes, BulkModify, Forcible, MAX_BULK_MODIFY_ITEMS,
+    ModifyItem, ModifyItems, Signature, SignedAction,
 };
 use protocol::codec::{Decode, Encode};
 use protocol::engine::bounds::max_touched_keys;
@@ -17,6 +14,7 @@ use protocol::fault::Fault;
 use protocol::primitives::{Address, keccak256};
 use protocol::signing::type_hash;
 use protocol::workload::Workload;
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// Codes are 1-based and rise with the rows; a branch may leave a gap for codes another
@@ -64,202 +62,87 @@ fn only_the_reporting_faults_leave_the_state_alone() {
     }
 }
 
-/// An example action of `kind` (the one place the test names each kind's fields).
+/// The address the examples act for, and the other party (an agent, a signer or the
+/// account liquidated) of those that name one.
+const ACCOUNT: &str = "0x0707070707070707070707070707070707070707";
+const OTHER: &str = "0x0909090909090909090909090909090909090909";
+const LIQUIDATED: &str = "0x0808080808080808080808080808080808080808";
+
+/// An example action of `kind` (the one place the test names each kind's fields): one row
+/// per kind, its message as the wire JSON (`reduceOnly` where the kind has it).
 fn example(kind: ActionKind, reduce_only: bool) -> Action {
-    let account = Address([7; 20]);
-    match kind {
-        ActionKind::Order => Action::Order(Order {
-            account,
-            market: 1,
-            is_buy: true,
-            price: 50_000,
-            size: 3,
-            tif: TimeInForce::Ioc,
-            reduce_only,
-            nonce: 9,
-            expires_at: 1_000,
-        }),
-        ActionKind::Cancel => Action::Cancel(Cancel {
-            account,
-            market: 0,
-            order_nonce: 4,
-            nonce: 5,
-            expires_at: 1_000,
-        }),
-        ActionKind::CancelAll => Action::CancelAll(CancelAll {
-            account,
-            nonce: 6,
-            expires_at: 1_000,
-        }),
-        ActionKind::Withdraw => Action::Withdraw(Withdraw {
-            account,
-            amount: 10,
-            nonce: 7,
-            expires_at: 1_000,
-        }),
-        ActionKind::Liquidate => Action::Liquidate(Liquidate {
-            liquidator: account,
-            account: Address([8; 20]),
-            market: 1,
-            nonce: 8,
-            expires_at: 1_000,
-        }),
-        ActionKind::PriceUpdate => Action::PriceUpdate(PriceUpdate {
-            market: 0,
-            price: 49_000,
-            timestamp_ms: 1_000,
-        }),
-        ActionKind::ApproveAgent => Action::ApproveAgent(ApproveAgent {
-            account,
-            agent: Address([9; 20]),
-            name: "bot ✓".into(),
-            valid_until: 2_000,
-            nonce: 10,
-            expires_at: 1_000,
-        }),
-        ActionKind::RevokeAgent => Action::RevokeAgent(RevokeAgent {
-            account,
-            agent: Address([9; 20]),
-            nonce: 11,
-            expires_at: 1_000,
-        }),
+    let message = match kind {
+        ActionKind::Order => {
+            json!({"account": ACCOUNT, "market": 1, "isBuy": true, "price": 50_000, "size": 3, "tif": 1, "reduceOnly": reduce_only, "nonce": 9, "expiresAt": 1_000})
+        }
+        ActionKind::Cancel => {
+            json!({"account": ACCOUNT, "market": 0, "orderNonce": 4, "nonce": 5, "expiresAt": 1_000})
+        }
+        ActionKind::CancelAll => json!({"account": ACCOUNT, "nonce": 6, "expiresAt": 1_000}),
+        ActionKind::Withdraw => {
+            json!({"account": ACCOUNT, "amount": 10, "nonce": 7, "expiresAt": 1_000})
+        }
+        ActionKind::Liquidate => {
+            json!({"liquidator": ACCOUNT, "account": LIQUIDATED, "market": 1, "nonce": 8, "expiresAt": 1_000})
+        }
+        ActionKind::PriceUpdate => json!({"market": 0, "price": 49_000, "timestampMs": 1_000}),
+        ActionKind::ApproveAgent => {
+            json!({"account": ACCOUNT, "agent": OTHER, "name": "bot ✓", "validUntil": 2_000, "nonce": 10, "expiresAt": 1_000})
+        }
+        ActionKind::RevokeAgent => {
+            json!({"account": ACCOUNT, "agent": OTHER, "nonce": 11, "expiresAt": 1_000})
+        }
         ActionKind::AgentOrder => {
             let Action::Order(order) = example(ActionKind::Order, reduce_only) else {
                 unreachable!("an Order example")
             };
-            Action::AgentOrder(AgentOrder::new(Address([9; 20]), order))
+            return Action::AgentOrder(AgentOrder::new(Address([9; 20]), order));
         }
-        ActionKind::AgentCancel => Action::AgentCancel(AgentCancel {
-            agent: Address([9; 20]),
-            account,
-            market: 0,
-            order_nonce: 4,
-            nonce: 12,
-            expires_at: 1_000,
-        }),
-        ActionKind::AgentCancelAll => Action::AgentCancelAll(AgentCancelAll {
-            agent: Address([9; 20]),
-            account,
-            nonce: 13,
-            expires_at: 1_000,
-        }),
-        ActionKind::ImpliedVolUpdate => Action::ImpliedVolUpdate(ImpliedVolUpdate {
-            market: 1,
-            vol_ppm: 800_000,
-            timestamp_ms: 16,
-        }),
-        ActionKind::ScheduleCancel => Action::ScheduleCancel(ScheduleCancel {
-            account,
-            time: 30_000,
-            nonce: 14,
-            expires_at: 1_000,
-        }),
-        ActionKind::AgentScheduleCancel => Action::AgentScheduleCancel(AgentScheduleCancel {
-            agent: Address([9; 20]),
-            account,
-            time: 0,
-            nonce: 15,
-            expires_at: 1_000,
-        }),
-        ActionKind::ClientOrder => Action::ClientOrder(ClientOrder {
-            signer: Address([9; 20]),
-            account,
-            market: 1,
-            is_buy: false,
-            price: 50_000,
-            size: 3,
-            tif: TimeInForce::Gtc,
-            reduce_only,
-            client_id: u128::MAX - 1,
-            nonce: 16,
-            expires_at: 1_000,
-        }),
-        ActionKind::CancelByClientId => Action::CancelByClientId(CancelByClientId {
-            signer: account,
-            account,
-            client_id: 1 << 100,
-            nonce: 17,
-            expires_at: 1_000,
-        }),
-        ActionKind::ModifyOrder => Action::ModifyOrder(ModifyOrder {
-            signer: account,
-            account,
-            client_id: 5,
-            price: 51_000,
-            size: 2,
-            nonce: 18,
-            expires_at: 1_000,
-        }),
-        ActionKind::TriggerOrder => Action::TriggerOrder(TriggerOrder {
-            signer: Address([9; 20]),
-            account,
-            market: 1,
-            is_buy: false,
-            kind: TriggerKind::StopLimit,
-            trigger_price: 48_000,
-            price: 47_000,
-            size: 3,
-            reduce_only,
-            nonce: 16,
-            expires_at: 1_000,
-        }),
-        ActionKind::TpSl => Action::TpSl(TpSl {
-            signer: account,
-            account,
-            market: 1,
-            take_profit: 55_000,
-            stop_loss: 45_000,
-            nonce: 17,
-            expires_at: 1_000,
-        }),
-        ActionKind::SetLeverage => Action::SetLeverage(SetLeverage {
-            signer: account,
-            account,
-            market: 1,
-            leverage: 5,
-            nonce: 19,
-            expires_at: 1_000,
-        }),
-        ActionKind::SetMarginMode => Action::SetMarginMode(SetMarginMode {
-            signer: account,
-            account,
-            market: 1,
-            isolated: true,
-            nonce: 20,
-            expires_at: 1_000,
-        }),
-        ActionKind::IsolatedMargin => Action::IsolatedMargin(IsolatedMargin {
-            signer: account,
-            account,
-            market: 1,
-            is_add: true,
-            amount: 25_000_000,
-            nonce: 21,
-            expires_at: 1_000,
-        }),
-        ActionKind::BulkModify => Action::BulkModify(BulkModify {
-            signer: Address([9; 20]),
-            account,
-            items: ModifyItems(vec![
-                ModifyItem {
-                    market: 0,
-                    order_nonce: 0,
-                    client_id: u128::MAX,
-                    price: 51_000,
-                    size: 0,
-                },
-                ModifyItem {
-                    market: 2,
-                    order_nonce: 7,
-                    client_id: 0,
-                    price: 0,
-                    size: 4,
-                },
-            ]),
-            nonce: 22,
-            expires_at: 1_000,
-        }),
-    }
+        ActionKind::AgentCancel => {
+            json!({"agent": OTHER, "account": ACCOUNT, "market": 0, "orderNonce": 4, "nonce": 12, "expiresAt": 1_000})
+        }
+        ActionKind::AgentCancelAll => {
+            json!({"agent": OTHER, "account": ACCOUNT, "nonce": 13, "expiresAt": 1_000})
+        }
+        ActionKind::ImpliedVolUpdate => json!({"market": 1, "volPpm": 800_000, "timestampMs": 16}),
+        ActionKind::ScheduleCancel => {
+            json!({"account": ACCOUNT, "time": 30_000, "nonce": 14, "expiresAt": 1_000})
+        }
+        ActionKind::AgentScheduleCancel => {
+            json!({"agent": OTHER, "account": ACCOUNT, "time": 0, "nonce": 15, "expiresAt": 1_000})
+        }
+        // u128 members beyond 2^64 as decimal strings (JSON numbers stop there).
+        ActionKind::ClientOrder => {
+            json!({"signer": OTHER, "account": ACCOUNT, "market": 1, "isBuy": false, "price": 50_000, "size": 3, "tif": 0, "reduceOnly": reduce_only, "clientId": (u128::MAX - 1).to_string(), "nonce": 16, "expiresAt": 1_000})
+        }
+        ActionKind::CancelByClientId => {
+            json!({"signer": ACCOUNT, "account": ACCOUNT, "clientId": (1u128 << 100).to_string(), "nonce": 17, "expiresAt": 1_000})
+        }
+        ActionKind::ModifyOrder => {
+            json!({"signer": ACCOUNT, "account": ACCOUNT, "clientId": 5, "price": 51_000, "size": 2, "nonce": 18, "expiresAt": 1_000})
+        }
+        ActionKind::TriggerOrder => {
+            json!({"signer": OTHER, "account": ACCOUNT, "market": 1, "isBuy": false, "kind": 1, "triggerPrice": 48_000, "price": 47_000, "size": 3, "reduceOnly": reduce_only, "nonce": 16, "expiresAt": 1_000})
+        }
+        ActionKind::TpSl => {
+            json!({"signer": ACCOUNT, "account": ACCOUNT, "market": 1, "takeProfit": 55_000, "stopLoss": 45_000, "nonce": 17, "expiresAt": 1_000})
+        }
+        ActionKind::SetLeverage => {
+            json!({"signer": ACCOUNT, "account": ACCOUNT, "market": 1, "leverage": 5, "nonce": 19, "expiresAt": 1_000})
+        }
+        ActionKind::SetMarginMode => {
+            json!({"signer": ACCOUNT, "account": ACCOUNT, "market": 1, "isolated": true, "nonce": 20, "expiresAt": 1_000})
+        }
+        ActionKind::IsolatedMargin => {
+            json!({"signer": ACCOUNT, "account": ACCOUNT, "market": 1, "isAdd": true, "amount": 25_000_000, "nonce": 21, "expiresAt": 1_000})
+        }
+        ActionKind::BulkModify => json!({"signer": OTHER, "account": ACCOUNT, "items": [
+            {"market": 0, "orderNonce": 0, "clientId": u128::MAX.to_string(), "price": 51_000, "size": 0},
+            {"market": 2, "orderNonce": 7, "clientId": 0, "price": 0, "size": 4},
+        ], "nonce": 22, "expiresAt": 1_000}),
+    };
+    let action = json!({"type": kind.name(), "message": message});
+    serde_json::from_value(action).unwrap_or_else(|e| panic!("{kind:?} example: {e}"))
 }
 
 /// A kind whose members reference a struct type includes that struct's own type string,

@@ -46,63 +46,29 @@ fn modify(key: &SigningKey, client_id: u128, price: u64, size: u64, nonce: u64) 
     })
 }
 
+/// `key`'s stop-market selling 0.1 BTC once the mark falls to `trigger_price`.
+fn sell_stop(key: &SigningKey, trigger_price: u64, nonce: u64) -> Action {
+    Action::TriggerOrder(TriggerOrder {
+        signer: addr(key),
+        account: addr(key),
+        market: BTC,
+        is_buy: false,
+        kind: TriggerKind::StopMarket,
+        trigger_price,
+        price: 0,
+        size: ONE_BTC / 10,
+        reduce_only: false,
+        nonce,
+        expires_at: FAR,
+    })
+}
+
 /// Alice: client order 7 (nonce 10) part filled by Bob, then moved (priority lost) and
 /// shrunk (kept); a plain ask (11); a stop waiting far under the mark (14); client order 8
 /// (15) cancelled by its client id.
 async fn scene(seq: &Seq, alice: &SigningKey, bob: &SigningKey) {
     let a = addr(alice);
-    seq.submit(&sign(
-        alice,
-        client_order(alice, 7, at_percent(98), ONE_BTC, 10),
-    ))
-    .await;
-    seq.submit(&order(
-        alice,
-        false,
-        at_percent(105),
-        ONE_BTC / 2,
-        TimeInForce::Gtc,
-        11,
-    ))
-    .await;
-    seq.submit(&order(
-        bob,
-        false,
-        at_percent(98),
-        ONE_BTC / 4,
-        TimeInForce::Ioc,
-        1,
-    ))
-    .await;
-    seq.submit(&sign(
-        alice,
-        modify(alice, 7, at_percent(97), ONE_BTC / 2, 12),
-    ))
-    .await;
-    seq.submit(&sign(
-        alice,
-        modify(alice, 7, at_percent(97), ONE_BTC / 4, 13),
-    ))
-    .await;
-    let stop = Action::TriggerOrder(TriggerOrder {
-        signer: a,
-        account: a,
-        market: BTC,
-        is_buy: false,
-        kind: TriggerKind::StopMarket,
-        trigger_price: at_percent(80),
-        price: 0,
-        size: ONE_BTC / 10,
-        reduce_only: false,
-        nonce: 14,
-        expires_at: FAR,
-    });
-    seq.submit(&sign(alice, stop)).await;
-    seq.submit(&sign(
-        alice,
-        client_order(alice, 8, at_percent(96), ONE_BTC / 10, 15),
-    ))
-    .await;
+    let stop = sell_stop(alice, at_percent(80), 14);
     let cancel = Action::CancelByClientId(CancelByClientId {
         signer: a,
         account: a,
@@ -110,7 +76,23 @@ async fn scene(seq: &Seq, alice: &SigningKey, bob: &SigningKey) {
         nonce: 16,
         expires_at: FAR,
     });
-    seq.submit(&sign(alice, cancel)).await;
+    let (gtc, ioc) = (TimeInForce::Gtc, TimeInForce::Ioc);
+    // In this order (the nonces say which is which in the lookups).
+    for step in [
+        sign(alice, client_order(alice, 7, at_percent(98), ONE_BTC, 10)),
+        order(alice, false, at_percent(105), ONE_BTC / 2, gtc, 11),
+        order(bob, false, at_percent(98), ONE_BTC / 4, ioc, 1),
+        sign(alice, modify(alice, 7, at_percent(97), ONE_BTC / 2, 12)),
+        sign(alice, modify(alice, 7, at_percent(97), ONE_BTC / 4, 13)),
+        sign(alice, stop),
+        sign(
+            alice,
+            client_order(alice, 8, at_percent(96), ONE_BTC / 10, 15),
+        ),
+        sign(alice, cancel),
+    ] {
+        seq.submit(&step).await;
+    }
 }
 
 /// A lookup and what it answers: the order's (nonce, status, reason, client id, price,
@@ -301,19 +283,7 @@ async fn a_fired_trigger_order_is_found_by_id_after_it_leaves_the_book() {
     let (l1, seq) = funded_pair(|_| {}).await;
     let (alice, bob) = (alice(), bob());
     let a = addr(&alice);
-    let stop = Action::TriggerOrder(TriggerOrder {
-        signer: a,
-        account: a,
-        market: BTC,
-        is_buy: false,
-        kind: TriggerKind::StopMarket,
-        trigger_price: at_percent(99),
-        price: 0,
-        size: ONE_BTC / 10,
-        reduce_only: false,
-        nonce: 1,
-        expires_at: FAR,
-    });
+    let stop = sell_stop(&alice, at_percent(99), 1);
     seq.submit(&sign(&alice, stop)).await;
     let bid = order(&bob, true, at_percent(98), ONE_BTC, TimeInForce::Gtc, 1);
     seq.submit(&bid).await;

@@ -265,11 +265,15 @@ impl Story {
             ),
             (
                 "bob sells 5 ETH @ 3,000",
-                s.eth_order(&self.bob, false, FIVE_ETH, TimeInForce::Gtc, 10),
+                s.signed(&self.bob, 10, |t| {
+                    t.eth_order(false, FIVE_ETH, TimeInForce::Gtc)
+                }),
             ),
             (
                 "alice buys 5 ETH @ 3,000 at 10x in isolated margin",
-                s.eth_order(&self.alice, true, FIVE_ETH, TimeInForce::Ioc, 11),
+                s.signed(&self.alice, 11, |t| {
+                    t.eth_order(true, FIVE_ETH, TimeInForce::Ioc)
+                }),
             ),
             (
                 "oracle prices ETH at 2,550 (-15 %: its circuit breaker trips)",
@@ -289,11 +293,15 @@ impl Story {
             ),
             (
                 "bob bids 0.1 for 100 BTC of the 50,000 call",
-                s.option_order(&self.bob, true, HUNDRED_BTC, TimeInForce::Gtc, 20),
+                s.signed(&self.bob, 20, |t| {
+                    t.option_order(true, HUNDRED_BTC, TimeInForce::Gtc)
+                }),
             ),
             (
                 "alice sells bob 0.0001 BTC of that call",
-                s.option_order(&self.alice, false, 1, TimeInForce::Ioc, 21),
+                s.signed(&self.alice, 21, |t| {
+                    t.option_order(false, 1, TimeInForce::Ioc)
+                }),
             ),
         ];
         let signed: Vec<_> = actions.iter().map(|(_, a)| a.clone()).collect();

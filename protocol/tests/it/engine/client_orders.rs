@@ -6,36 +6,12 @@
 //! rule is a table or one scenario.
 
 use super::*;
-use TimeInForce::Gtc;
 use protocol::action::{CancelByClientId, ClientOrder, ModifyOrder, NO_EXPIRY, TimeInForce};
 use protocol::engine::CancelReason;
 use protocol::engine::expiry::ORDER_EXPIRY_SWEEP_PER_TX;
 
-/// A GTC `ClientOrder` of `who` on TOY for one unit, resting until `expires_at`.
-fn client_order(
-    sim: &mut Sim,
-    who: Address,
-    (is_buy, price): (bool, u64),
-    client_id: u128,
-    expires_at: u64,
-) -> ClientOrder {
-    ClientOrder {
-        signer: who,
-        account: who,
-        market: TOY,
-        is_buy,
-        price,
-        size: 1,
-        tif: Gtc,
-        reduce_only: false,
-        client_id,
-        nonce: sim.next_nonce(),
-        expires_at,
-    }
-}
-
 fn rest_ask(sim: &mut Sim, who: Address, client_id: u128, expires_at: u64) -> Receipt {
-    let o = client_order(sim, who, (false, P100), client_id, expires_at);
+    let o = sim.client_order(who, (false, P100), client_id, expires_at);
     sim.act(Action::ClientOrder(o))
 }
 
@@ -225,7 +201,7 @@ fn the_account_or_its_approved_agent_may_sign() {
     for (i, (what, signer, status, agent)) in table.into_iter().enumerate() {
         let o = ClientOrder {
             signer,
-            ..client_order(&mut sim, a, (true, 90_000_000), i as u128 + 1, far)
+            ..sim.client_order(a, (true, 90_000_000), i as u128 + 1, far)
         };
         let r = sim.apply(signed(Action::ClientOrder(o)), Ok(signer));
         assert_eq!(r.status, status, "{what}: {r:?}");
@@ -253,7 +229,7 @@ fn modify_keeps_priority_exactly_when_the_price_is_unchanged_and_the_size_does_n
         for who in [a, b] {
             let o = ClientOrder {
                 size: 2,
-                ..client_order(&mut sim, who, (false, P100), 5, far)
+                ..sim.client_order(who, (false, P100), 5, far)
             };
             expect(&sim.act(Action::ClientOrder(o)), Status::Ok);
         }

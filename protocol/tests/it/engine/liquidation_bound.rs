@@ -10,7 +10,7 @@
 
 use super::*;
 use TimeInForce::{Gtc, Ioc};
-use protocol::action::{ActionKind, BoundSizes, ClientOrder};
+use protocol::action::{ActionKind, BoundSizes};
 use protocol::engine::{ADL_MAX_COUNTERPARTIES, INSURANCE_FUND};
 
 /// The fill events one order may consume here (small, to keep the scenario short; the
@@ -26,19 +26,8 @@ fn client_order(
     client_id: u128,
     hours: u64,
 ) {
-    let order = ClientOrder {
-        signer: who,
-        account: who,
-        market: TOY,
-        is_buy,
-        price,
-        size: 1,
-        tif: Gtc,
-        reduce_only: false,
-        client_id,
-        nonce: sim.next_nonce(),
-        expires_at: sim.now + hours * 3_600_000,
-    };
+    let expires_at = sim.now + hours * 3_600_000;
+    let order = sim.client_order(who, (is_buy, price), client_id, expires_at);
     expect(&sim.act(Action::ClientOrder(order)), Status::Ok);
 }
 

@@ -16,8 +16,8 @@ mod signatures;
 mod toolkit;
 mod triggers;
 
-use super::world::{ALICE, BOB, BTC, USD, World};
-use protocol::action::{TimeInForce, Tx};
+use super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
+use protocol::action::{Action, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx};
 use protocol::engine::Status;
 use protocol::genesis::Genesis;
 use protocol::tree::Tree;
@@ -111,6 +111,47 @@ fn btc_world(traders: &[usize], each: u64) -> World {
     w.fund(traders, each);
     w.setup([w.price(BTC, BTC_50K)]);
     w
+}
+
+/// carol's BTC trigger order of kind `kind` buying 1 BTC once the mark reaches `trigger`
+/// (`price`: its limit, 0 for the market kinds).
+fn carol_buy_stop(w: &mut World, trigger: u64, kind: TriggerKind, price: u64) -> Tx {
+    let carol = w.address(CAROL);
+    let action = Action::TriggerOrder(TriggerOrder {
+        signer: carol,
+        account: carol,
+        market: BTC,
+        is_buy: true,
+        kind,
+        trigger_price: trigger,
+        price,
+        size: BTC_UNIT,
+        reduce_only: false,
+        nonce: w.nonce(CAROL),
+        expires_at: w.expires_at(),
+    });
+    w.sign(CAROL, action)
+}
+
+/// alice sets a TP/SL on her BTC position (take profit 52,000 USD, stop loss 49,000 USD),
+/// which passes: the step the trigger cases share before their marks move.
+fn push_alice_tp_sl(w: &mut World, case: &mut Case) {
+    let alice = w.address(ALICE);
+    let tp_sl = Action::TpSl(TpSl {
+        signer: alice,
+        account: alice,
+        market: BTC,
+        take_profit: 52_000 * USD,
+        stop_loss: 49_000 * USD,
+        nonce: w.nonce(ALICE),
+        expires_at: w.expires_at(),
+    });
+    let tx = w.sign(ALICE, tp_sl);
+    case.push(
+        Status::Ok,
+        "alice: take profit 52,000, stop loss 49,000",
+        tx,
+    );
 }
 
 /// alice buys `size` at 50,000 USD with an IOC order against bob's GTC ask.

@@ -38,7 +38,9 @@ fn margin(w: &mut World, trader: usize, is_add: bool, usd: u64) -> Tx {
     w.sign(trader, action)
 }
 
-fn leverage(w: &mut World, trader: usize, leverage: u32) -> Tx {
+/// `trader` sets its BTC leverage to `leverage`, signing for itself (the `leverage_settings`
+/// case uses it too).
+pub(super) fn leverage(w: &mut World, trader: usize, leverage: u32) -> Tx {
     let account = w.address(trader);
     let action = Action::SetLeverage(SetLeverage {
         signer: account,

@@ -3,23 +3,11 @@
 //! out of range; carol at 2x in BTC cannot rest a bid that 10x would allow; bob sets the
 //! 10x maximum (stored as no leaf).
 
-use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
+use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD};
+use super::isolated::leverage;
 use super::{Case, alice_long, btc_world};
-use protocol::action::{Action, SetLeverage, TimeInForce, Tx};
+use protocol::action::TimeInForce;
 use protocol::engine::Status;
-
-fn leverage(w: &mut World, trader: usize, leverage: u32) -> Tx {
-    let account = w.address(trader);
-    let action = Action::SetLeverage(SetLeverage {
-        signer: account,
-        account,
-        market: BTC,
-        leverage,
-        nonce: w.nonce(trader),
-        expires_at: w.expires_at(),
-    });
-    w.sign(trader, action)
-}
 
 pub fn leverage_settings() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL], 10_000 * USD);

@@ -4,27 +4,14 @@
 //! `CancelAll` removes her 16 stops.
 
 use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, USD, World};
-use super::{Case, MILLION_USD, alice_long, btc_world};
-use protocol::action::{Action, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx};
+use super::{Case, MILLION_USD, alice_long, btc_world, carol_buy_stop, push_alice_tp_sl};
+use protocol::action::{TimeInForce, TriggerKind, Tx};
 use protocol::engine::Status;
 use protocol::engine::triggers::MAX_TRIGGER_ORDERS;
 
+/// carol's buy stop far above the market (60,000 USD): it waits and never fires here.
 fn far_stop(w: &mut World) -> Tx {
-    let carol = w.address(CAROL);
-    let action = Action::TriggerOrder(TriggerOrder {
-        signer: carol,
-        account: carol,
-        market: BTC,
-        is_buy: true,
-        kind: TriggerKind::StopMarket,
-        trigger_price: 60_000 * USD,
-        price: 0,
-        size: BTC_UNIT,
-        reduce_only: false,
-        nonce: w.nonce(CAROL),
-        expires_at: w.expires_at(),
-    });
-    w.sign(CAROL, action)
+    carol_buy_stop(w, 60_000 * USD, TriggerKind::StopMarket, 0)
 }
 
 pub fn margin_trigger_lifecycle() -> Case {
@@ -48,22 +35,7 @@ pub fn margin_trigger_lifecycle() -> Case {
     let tx = far_stop(&mut w);
     let why = "a 17th waiting trigger order: over the cap of 16";
     case.push(Status::TooManyTriggerOrders, why, tx);
-    let alice = w.address(ALICE);
-    let tp_sl = Action::TpSl(TpSl {
-        signer: alice,
-        account: alice,
-        market: BTC,
-        take_profit: 52_000 * USD,
-        stop_loss: 49_000 * USD,
-        nonce: w.nonce(ALICE),
-        expires_at: w.expires_at(),
-    });
-    let tx = w.sign(ALICE, tp_sl);
-    case.push(
-        Status::Ok,
-        "alice: take profit 52,000, stop loss 49,000",
-        tx,
-    );
+    push_alice_tp_sl(&mut w, &mut case);
     let close = w.order_tx(ALICE, BTC, false, 49_900 * USD, BTC_UNIT, TimeInForce::Ioc);
     let why = "alice sells her 1 BTC into bob's bid: both legs leave as position_closed";
     case.push(Status::Ok, why, close);

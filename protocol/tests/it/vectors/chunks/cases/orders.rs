@@ -5,7 +5,7 @@ use super::super::world::{
     ALICE, BOB, BTC, BTC_UNIT, CAROL, DAVE, ERIN, ETH, T1, USD, World, devnet_genesis,
 };
 use super::{BTC_50K, Case, MILLION_USD, alice_long, btc_world};
-use protocol::action::{Action, Order, TimeInForce::*};
+use protocol::action::{Action, Order, TimeInForce, TimeInForce::*};
 use protocol::engine::Status;
 use protocol::engine::math::MAX_PRICE;
 use protocol::genesis::{Genesis, MarketParams};
@@ -29,30 +29,43 @@ pub fn order_checks() -> Case {
     case
 }
 
+/// One order a case signs and pushes: the trader, market, side (buy?), price, size and
+/// time in force, then the status it must get and why.
+type OrderStep = (
+    usize,
+    u32,
+    bool,
+    u64,
+    u64,
+    TimeInForce,
+    Status,
+    &'static str,
+);
+
+/// Signs and pushes `steps` in order.
+fn push_orders(w: &mut World, case: &mut Case, steps: &[OrderStep]) {
+    for &(trader, market, is_buy, price, size, tif, expect, why) in steps {
+        let tx = w.order_tx(trader, market, is_buy, price, size, tif);
+        case.push(expect, why, tx);
+    }
+}
+
 /// Steps 1–3 and 6: the market, tick, size, band and price, and reduce-only.
 fn push_message_checks(w: &mut World, case: &mut Case) {
-    let tx = w.order_tx(ALICE, 9, true, BTC_50K, BTC_UNIT, Gtc);
-    case.push(Status::UnknownMarket, "an order in market 9", tx);
-    let tx = w.order_tx(ALICE, BTC, true, BTC_50K + USD / 2, BTC_UNIT, Gtc);
-    let why = "price 50,000.5 USD: not a multiple of the 1 USD tick";
-    case.push(Status::InvalidTick, why, tx);
-    let tx = w.order_tx(ALICE, BTC, true, BTC_50K, 0, Gtc);
-    case.push(Status::ZeroSize, "size 0", tx);
-    let tx = w.order_tx(ALICE, BTC, true, BTC_50K, 100_000_001, Gtc);
-    case.push(
-        Status::SizeTooLarge,
-        "size 10^8 + 1: above the open-interest cap",
-        tx,
-    );
-    let tx = w.order_tx(ALICE, BTC, true, 55_001 * USD, BTC_UNIT, Gtc);
-    let why = "a bid at 55,001 USD: more than 10 % above the mark (55,000 is the inclusive edge)";
-    case.push(Status::PriceOutsideBand, why, tx);
-    let tx = w.order_tx(ALICE, ETH, true, 3_000 * USD, 1_000, Gtc);
-    case.push(
-        Status::NoPrice,
-        "an ETH order: the market has no price yet",
-        tx,
-    );
+    #[rustfmt::skip]
+    let steps: &[OrderStep] = &[
+        (ALICE, 9, true, BTC_50K, BTC_UNIT, Gtc, Status::UnknownMarket, "an order in market 9"),
+        (ALICE, BTC, true, BTC_50K + USD / 2, BTC_UNIT, Gtc, Status::InvalidTick,
+            "price 50,000.5 USD: not a multiple of the 1 USD tick"),
+        (ALICE, BTC, true, BTC_50K, 0, Gtc, Status::ZeroSize, "size 0"),
+        (ALICE, BTC, true, BTC_50K, 100_000_001, Gtc, Status::SizeTooLarge,
+            "size 10^8 + 1: above the open-interest cap"),
+        (ALICE, BTC, true, 55_001 * USD, BTC_UNIT, Gtc, Status::PriceOutsideBand,
+            "a bid at 55,001 USD: more than 10 % above the mark (55,000 is the inclusive edge)"),
+        (ALICE, ETH, true, 3_000 * USD, 1_000, Gtc, Status::NoPrice,
+            "an ETH order: the market has no price yet"),
+    ];
+    push_orders(w, case, steps);
     let sell = w.order(ALICE, BTC, false, BTC_50K, BTC_UNIT, Ioc);
     let why = "alice's reduce-only sell without a position";
     case.push(
@@ -73,27 +86,22 @@ pub fn reduce_only(w: &World, trader: usize, order: Order) -> protocol::action::
 
 /// Steps 5, 7 and 9 against the book, then two fills.
 fn push_book_checks(w: &mut World, case: &mut Case) {
-    let tx = w.order_tx(ALICE, BTC, true, 50_100 * USD, BTC_UNIT, Fok);
-    let why = "alice's FOK buy of 1 BTC at 50,100 USD: no asks";
-    case.push(Status::FokNotFilled, why, tx);
-    let tx = w.order_tx(CAROL, BTC, false, 50_100 * USD, BTC_UNIT, Gtc);
-    case.push(
-        Status::Ok,
-        "carol's GTC ask of 1 BTC at 50,100 USD: rests",
-        tx,
-    );
-    let tx = w.order_tx(ALICE, BTC, true, 50_100 * USD, BTC_UNIT, PostOnly);
-    let why = "alice's post-only bid at 50,100 USD would match carol's ask";
-    case.push(Status::PostOnlyWouldCross, why, tx);
-    let tx = w.order_tx(DAVE, BTC, true, 45_100 * USD, 1, Gtc);
-    case.push(Status::TooManyOpenOrders, "dave's 65th GTC bid", tx);
-    let tx = w.order_tx(DAVE, BTC, true, 50_100 * USD, BTC_UNIT / 2, Ioc);
-    let why = "dave's IOC buy of 0.5 BTC at 50,100 USD: IOC skips the open-order limit; fills \
-               half of carol's ask";
-    case.push(Status::Ok, why, tx);
-    let tx = w.order_tx(ALICE, BTC, true, 50_100 * USD, BTC_UNIT, Gtc);
-    let why = "alice's GTC bid of 1 BTC at 50,100 USD: fills the other half, rests 0.5 BTC";
-    case.push(Status::Ok, why, tx);
+    #[rustfmt::skip]
+    let steps: &[OrderStep] = &[
+        (ALICE, BTC, true, 50_100 * USD, BTC_UNIT, Fok, Status::FokNotFilled,
+            "alice's FOK buy of 1 BTC at 50,100 USD: no asks"),
+        (CAROL, BTC, false, 50_100 * USD, BTC_UNIT, Gtc, Status::Ok,
+            "carol's GTC ask of 1 BTC at 50,100 USD: rests"),
+        (ALICE, BTC, true, 50_100 * USD, BTC_UNIT, PostOnly, Status::PostOnlyWouldCross,
+            "alice's post-only bid at 50,100 USD would match carol's ask"),
+        (DAVE, BTC, true, 45_100 * USD, 1, Gtc, Status::TooManyOpenOrders, "dave's 65th GTC bid"),
+        (DAVE, BTC, true, 50_100 * USD, BTC_UNIT / 2, Ioc, Status::Ok,
+            "dave's IOC buy of 0.5 BTC at 50,100 USD: IOC skips the open-order limit; fills \
+             half of carol's ask"),
+        (ALICE, BTC, true, 50_100 * USD, BTC_UNIT, Gtc, Status::Ok,
+            "alice's GTC bid of 1 BTC at 50,100 USD: fills the other half, rests 0.5 BTC"),
+    ];
+    push_orders(w, case, steps);
 }
 
 /// The genesis of `invalid_lot`: devnet, but ETH-PERP trades in lots of 10 size units.
@@ -120,17 +128,15 @@ pub fn invalid_lot() -> Case {
          has lot_size 1, so no devnet order can be invalid_lot)",
     );
     case.genesis_name = ETH_LOT_10;
-    let tx = w.order_tx(ALICE, ETH, true, 2_990 * USD, 15, Gtc);
-    case.push(
-        Status::InvalidLot,
-        "an ETH bid of 15 size units: not a multiple of 10",
-        tx,
-    );
-    let tx = w.order_tx(ALICE, ETH, true, 2_990 * USD, 0, Gtc);
-    let why = "an ETH bid of size 0: zero_size is checked before the lot";
-    case.push(Status::ZeroSize, why, tx);
-    let tx = w.order_tx(ALICE, ETH, true, 2_990 * USD, 20, Gtc);
-    case.push(Status::Ok, "an ETH bid of 20 size units: rests", tx);
+    #[rustfmt::skip]
+    let steps: &[OrderStep] = &[
+        (ALICE, ETH, true, 2_990 * USD, 15, Gtc, Status::InvalidLot,
+            "an ETH bid of 15 size units: not a multiple of 10"),
+        (ALICE, ETH, true, 2_990 * USD, 0, Gtc, Status::ZeroSize,
+            "an ETH bid of size 0: zero_size is checked before the lot"),
+        (ALICE, ETH, true, 2_990 * USD, 20, Gtc, Status::Ok, "an ETH bid of 20 size units: rests"),
+    ];
+    push_orders(&mut w, &mut case, steps);
     case
 }
 
@@ -183,27 +189,20 @@ pub fn open_interest_cap() -> Case {
         "open_interest_cap",
         "the BTC open-interest cap (10^8 size units): alice is long 6·10^7 from bob",
     );
-    let tx = w.order_tx(CAROL, BTC, false, BTC_50K, 60_000_000, Gtc);
-    case.push(
-        Status::Ok,
-        "carol's GTC ask of 6·10^7 at 50,000 USD: rests",
-        tx,
-    );
-    let tx = w.order_tx(DAVE, BTC, true, BTC_50K, 40_000_000, Ioc);
-    let why = "dave's IOC buy of 4·10^7: open interest reaches the cap exactly";
-    case.push(Status::Ok, why, tx);
-    let tx = w.order_tx(ERIN, BTC, true, BTC_50K, 1, Ioc);
-    let why = "erin's IOC buy of 1 unit: open interest would exceed the cap";
-    case.push(Status::OpenInterestCap, why, tx);
-    let tx = w.order_tx(ERIN, BTC, true, 49_999 * USD, 1, Gtc);
-    case.push(
-        Status::Ok,
-        "erin's GTC bid of 1 unit at 49,999 USD: rests, no fill",
-        tx,
-    );
-    let tx = w.order_tx(ALICE, BTC, false, 49_999 * USD, 1, Ioc);
-    let why = "alice sells 1 unit into erin's bid: the long moves from alice to erin, open \
-               interest unchanged";
-    case.push(Status::Ok, why, tx);
+    #[rustfmt::skip]
+    let steps: &[OrderStep] = &[
+        (CAROL, BTC, false, BTC_50K, 60_000_000, Gtc, Status::Ok,
+            "carol's GTC ask of 6·10^7 at 50,000 USD: rests"),
+        (DAVE, BTC, true, BTC_50K, 40_000_000, Ioc, Status::Ok,
+            "dave's IOC buy of 4·10^7: open interest reaches the cap exactly"),
+        (ERIN, BTC, true, BTC_50K, 1, Ioc, Status::OpenInterestCap,
+            "erin's IOC buy of 1 unit: open interest would exceed the cap"),
+        (ERIN, BTC, true, 49_999 * USD, 1, Gtc, Status::Ok,
+            "erin's GTC bid of 1 unit at 49,999 USD: rests, no fill"),
+        (ALICE, BTC, false, 49_999 * USD, 1, Ioc, Status::Ok,
+            "alice sells 1 unit into erin's bid: the long moves from alice to erin, open \
+             interest unchanged"),
+    ];
+    push_orders(&mut w, &mut case, steps);
     case
 }

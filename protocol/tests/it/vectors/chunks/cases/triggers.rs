@@ -4,28 +4,10 @@
 //! others), the second reaches the other two (fired together: the cap is 2), the third
 //! falls through alice's stop-loss, which closes her long and cancels her take-profit.
 
-use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, DAVE, USD, World};
-use super::{Case, MILLION_USD, alice_long, btc_world};
-use protocol::action::{Action, TimeInForce, TpSl, TriggerKind, TriggerOrder, Tx};
+use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, DAVE, USD};
+use super::{Case, MILLION_USD, alice_long, btc_world, carol_buy_stop, push_alice_tp_sl};
+use protocol::action::{TimeInForce, TriggerKind};
 use protocol::engine::Status;
-
-fn stop(w: &mut World, trigger: u64, kind: TriggerKind, price: u64) -> Tx {
-    let carol = w.address(CAROL);
-    let action = Action::TriggerOrder(TriggerOrder {
-        signer: carol,
-        account: carol,
-        market: BTC,
-        is_buy: true,
-        kind,
-        trigger_price: trigger,
-        price,
-        size: BTC_UNIT,
-        reduce_only: false,
-        nonce: w.nonce(CAROL),
-        expires_at: w.expires_at(),
-    });
-    w.sign(CAROL, action)
-}
 
 pub fn trigger_orders() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL, DAVE], MILLION_USD);
@@ -53,31 +35,16 @@ pub fn trigger_orders() -> Case {
         (50_400, "carol's buy stop at 50,400"),
         (50_600, "carol's buy stop at 50,600"),
     ] {
-        let tx = stop(&mut w, trigger * USD, TriggerKind::StopMarket, 0);
+        let tx = carol_buy_stop(&mut w, trigger * USD, TriggerKind::StopMarket, 0);
         case.push(Status::Ok, why, tx);
     }
-    let off_tick = stop(&mut w, 50_500 * USD + 1, TriggerKind::StopMarket, 0);
+    let off_tick = carol_buy_stop(&mut w, 50_500 * USD + 1, TriggerKind::StopMarket, 0);
     let why = "a trigger price off the 1 USD tick";
     case.push(Status::InvalidTriggerPrice, why, off_tick);
-    let no_limit = stop(&mut w, 50_500 * USD, TriggerKind::StopLimit, 0);
+    let no_limit = carol_buy_stop(&mut w, 50_500 * USD, TriggerKind::StopLimit, 0);
     let why = "a stop-limit without its limit price";
     case.push(Status::TriggerPriceMismatch, why, no_limit);
-    let alice = w.address(ALICE);
-    let tp_sl = Action::TpSl(TpSl {
-        signer: alice,
-        account: alice,
-        market: BTC,
-        take_profit: 52_000 * USD,
-        stop_loss: 49_000 * USD,
-        nonce: w.nonce(ALICE),
-        expires_at: w.expires_at(),
-    });
-    let tx = w.sign(ALICE, tp_sl);
-    case.push(
-        Status::Ok,
-        "alice: take profit 52,000, stop loss 49,000",
-        tx,
-    );
+    push_alice_tp_sl(&mut w, &mut case);
     let now = w.now;
     for (price, at, why) in [
         (
