@@ -90,10 +90,9 @@ impl Tally {
         }
         if let Some(kind) = option_kind(tx) {
             self.kinds.insert((kind, r.status.is_ok()));
-            let closed = r
-                .liquidation
-                .as_ref()
-                .filter(|l| kind == "Liquidate" && !l.deleveraged.is_empty());
+            let closed = r.liquidation.as_ref().filter(|l| {
+                kind == "Liquidate" && (l.book_filled > 0 || !l.deleveraged.is_empty())
+            });
             self.option_liquidations += usize::from(closed.is_some());
             self.put_liquidations += usize::from(closed.is_some_and(|l| !is_call(l.market)));
         }
