@@ -84,7 +84,7 @@ pub(super) fn is_liquidatable_short<S: State>(
         && !is_stale(genesis, ctx, sc.index_timestamp_ms))
 }
 
-/// `Liquidate` on a series: the checks, the cancels, the close against the longs, the fee.
+/// `Liquidate` on a series: the checks, the cancels, the two stages and the fee.
 pub(super) fn liquidate<S: State>(
     st: &mut S,
     genesis: &Genesis,

@@ -1,9 +1,11 @@
 //! Liquidating short option positions (docs/PROTOCOL.md Part 8 §15): a `Liquidate` naming
-//! a series closes the account's short against the series' longs at the mark, under the
-//! perps' health test and fee rule, at the boundary (1 micro-USDC below and exactly at the
-//! maintenance margin), with at most `ADL_MAX_COUNTERPARTIES` longs per action and the
-//! touched paths counted exactly. Without an implied volatility the marks are intrinsic
-//! values, so every number is exact by hand.
+//! a series buys the account's short back through the series' asks within the band, only
+//! the perps' target, and closes what the book could not give against the series' longs at
+//! the mark, under the perps' health test and fee rule, at the boundary (1 micro-USDC below
+//! and exactly at the maintenance margin), with at most `ADL_MAX_COUNTERPARTIES` longs per
+//! action and the touched paths counted exactly (with and without the book's F events).
+//! Without an implied volatility the marks are intrinsic values, so every number is exact
+//! by hand.
 
 use super::option_trading::{CALL_60K, ONE, PREMIUM, listed_sim};
 use super::*;
