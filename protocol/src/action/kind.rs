@@ -98,8 +98,8 @@ fn order_bound(s: BoundSizes) -> usize {
 /// `Liquidate`: a perp market's three stages, 11 + 2·M + 4·O + F·(M + 7) + 3·K (K =
 /// `ADL_MAX_COUNTERPARTIES`; reached exactly by `engine::liquidation_bound`, Part 4 §14),
 /// and the TP/SL pairs of the positions it closed: the liquidated account's, the F makers'
-/// and the K deleveraged counterparties'; or a series' close against its longs (no fills,
-/// 3 paths per long: Part 8 §15), whichever is larger.
+/// and the K deleveraged counterparties'; or a series' book leg and close against its
+/// longs (`option_liquidation_paths`, Part 8 §15), whichever is larger.
 fn liquidate_bound(s: BoundSizes) -> usize {
     let k = crate::engine::ADL_MAX_COUNTERPARTIES;
     let perp = 11

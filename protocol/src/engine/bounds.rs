@@ -14,8 +14,9 @@
 //! - CancelAll:  3 + 4·O + M + 4·T + 2 (T = `MAX_TRIGGER_ORDERS` waiting trigger orders)
 //! - Withdraw:   4 + 3·M (the reservation reads each market's leverage leaf too)
 //! - Liquidate:  11 + 2·M + 4·O + F·(M + 7) + 3·K + (1 + F + K)·P (K =
-//!   `ADL_MAX_COUNTERPARTIES`); on an option series 8 + 2·M + 4·O + 3·K + (1 + K)·P (no fills,
-//!   Part 8 §15), always the smaller
+//!   `ADL_MAX_COUNTERPARTIES`); on an option series 9 + 2·M + 4·O + F·(M + 7) + 3·K +
+//!   (1 + F + K)·P (the same book leg, no fund position or premium sample, Part 8 §15),
+//!   always the smaller
 //! - PriceUpdate: 6 + 1 + S + C·(8 + Order) (S = `MAX_SERIES_PER_LISTING` = 34 option
 //!   series it may list, with the listing leaf; C = `TRIGGER_FIRE_PER_UPDATE` trigger
 //!   orders fired)

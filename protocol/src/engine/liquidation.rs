@@ -1,6 +1,7 @@
 //! Liquidation (docs/PROTOCOL.md Part 4 §11; a series id goes to `option_liquidation`,
-//! Part 8 §15): anyone may liquidate an account whose
-//! equity is below its maintenance margin, one market per action, in three stages:
+//! Part 8 §15, which shares this file's target rule, book leg and fee): anyone may
+//! liquidate an account whose equity is below its maintenance margin, one market per
+//! action, in three stages:
 //!
 //! 1. **Partial, through the book.** The account's orders in the market are cancelled and
 //!    an IOC order closes just enough of the position to bring the account back to its
@@ -156,27 +157,38 @@ pub(super) fn risk_of<S: State>(
 
 /// The size to close: the least that brings equity back to the initial margin if it
 /// closed at the mark, paying the liquidation fee. Closing `q` at the mark frees
-/// `q × m × (IM bps − fee bps)` of requirement net of fee, so
-/// `q = ⌈(IM − equity) × scale × 10000 / (m × (im_bps − fee_bps))⌉`, rounded up to the
-/// lot (against the account), at least one lot, and capped at `|size|`; the whole position if the fee is not
-/// below the initial margin rate.
+/// `q × m × (IM bps − fee bps)` of requirement net of fee (`close_target` with
+/// `relief = m × (im_bps − fee_bps)`); the whole position if the fee is not below the
+/// initial margin rate.
 fn target_size(
     params: &MarketParams,
     mark: u64,
     risk: &AccountRisk,
     size: i128,
 ) -> Result<u64, Halt> {
-    let held = u64::try_from(size.unsigned_abs()).map_err(|_| Overflow)?;
     let rate = i128::from(params.initial_margin_bps) - i128::from(params.liquidation_fee_bps);
-    if rate <= 0 || mark == 0 {
+    let relief = mul(i128::from(mark), rate)?;
+    close_target(params, risk, relief, size)
+}
+
+/// The least size whose close restores the initial margin, the perps' rule shared with a
+/// short option (Part 8 §15): `relief` is the requirement one whole unit's close frees net
+/// of its liquidation fee, times 10000. `q = ⌈max(0, IM − equity) × scale × 10000 /
+/// relief⌉`, rounded up to the lot (against the account), at least one lot, and capped at
+/// `|size|`; the whole position when `relief ≤ 0`.
+pub(super) fn close_target(
+    params: &MarketParams,
+    risk: &AccountRisk,
+    relief: i128,
+    size: i128,
+) -> Result<u64, Halt> {
+    let held = u64::try_from(size.unsigned_abs()).map_err(|_| Overflow)?;
+    if relief <= 0 {
         return Ok(held);
     }
     let scale = size_scale(params.size_decimals)?;
     let deficit = sub(risk.initial, risk.equity)?.max(0);
-    let raw = ceil_div(
-        mul(mul(deficit, scale)?, BPS)?,
-        mul(i128::from(mark), rate)?,
-    )?;
+    let raw = ceil_div(mul(mul(deficit, scale)?, BPS)?, relief)?;
     let lot = i128::from(params.lot_size.max(1));
     // At least one lot: a liquidation always closes something.
     let lots = mul(ceil_div(raw, lot)?, lot)?.max(lot);
@@ -203,7 +215,20 @@ fn run_stages<S: State>(
     ms.pnl_pool = sub(ms.pnl_pool, funding)?;
     let mut change = funding;
 
-    let leg = book_leg(st, (genesis, ctx), params, l, target, &mut taker, &mut ms)?;
+    let band = Band {
+        mark: ms.mark_price,
+        band_bps: params.price_band_bps,
+        premium_at_fill: false,
+    };
+    let leg = book_leg(
+        st,
+        (genesis, ctx),
+        params,
+        l,
+        (target, band),
+        &mut taker,
+        &mut ms,
+    )?;
     receipt.fills = leg.fills;
     receipt.cancelled.extend(leg.cancelled);
     meta.fees = add(meta.fees, leg.fees)?;
@@ -216,7 +241,7 @@ fn run_stages<S: State>(
         deleveraged: vec![],
         fee: charge_fee(
             params,
-            &ms,
+            ms.mark_price,
             leg.filled,
             balance_mut(&mut taker.acct, &mut taker.pos),
         )?,
@@ -235,7 +260,8 @@ fn run_stages<S: State>(
         };
         let closed = b.run(st, params, l.market, &mut outcome)?;
         change = add(change, b.collateral_change)?;
-        let fee = charge_fee(params, b.ms, closed, balance_mut(b.acct, b.pos))?;
+        let mark = b.ms.mark_price;
+        let fee = charge_fee(params, mark, closed, balance_mut(b.acct, b.pos))?;
         if let Some(c) = outcome.closed.first_mut() {
             c.fee = fee;
         }
@@ -283,23 +309,34 @@ fn mark_insolvency<S: State>(
     Ok(insolvent)
 }
 
+/// Where a book leg is priced: the mark `m` it is banded around, the band in bps, and
+/// whether the market is an option series (the premium changes hands at each fill).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Band {
+    pub mark: u64,
+    pub band_bps: u32,
+    pub premium_at_fill: bool,
+}
+
 /// Stage 1: an IOC order for `target` on behalf of the account, limited to the band edge
-/// or the bankruptcy price, whichever is better for the account.
-fn book_leg<S: State>(
+/// `m ± ⌊m × band / 10000⌋` or the bankruptcy price, whichever is better for the account;
+/// matched like any taker but with no taker fee. Shared by perps and short options
+/// (Part 8 §15).
+pub(super) fn book_leg<S: State>(
     st: &mut S,
     (genesis, ctx): (&Genesis, &BlockContext),
     params: &MarketParams,
     l: &Liquidate,
-    target: u64,
+    (target, band): (u64, Band),
     taker: &mut Taker,
     ms: &mut MarketState,
 ) -> Result<Matched, Halt> {
     let is_buy = taker.pos.size < 0;
     let scale = size_scale(params.size_decimals)?;
     let bankrupt = bankruptcy_price(balance(&taker.acct, &taker.pos), &taker.pos, scale)?;
-    let mark = i128::from(ms.mark_price);
+    let mark = i128::from(band.mark);
     // The band edges `m ± ⌊m × band / 10000⌋` are the farthest prices an order may have.
-    let reach = mul(mark, i128::from(params.price_band_bps))? / BPS;
+    let reach = mul(mark, i128::from(band.band_bps))? / BPS;
     let limit = if is_buy {
         add(mark, reach)?.min(bankrupt)
     } else {
@@ -326,7 +363,7 @@ fn book_leg<S: State>(
         params: &liq_params,
         size_scale: scale,
         now_ms: ctx.timestamp_ms,
-        premium_at_fill: false,
+        premium_at_fill: band.premium_at_fill,
     };
     matching::run(st, &mkt, ms, taker, &order, target)
 }
@@ -334,18 +371,13 @@ fn book_leg<S: State>(
 /// Charges the liquidation fee on `size` at the mark, `⌈|size| × m × fee_bps / (scale ×
 /// 10000)⌉`, capped at what the position's balance (the account's collateral, or an
 /// isolated position's margin) still holds; returns it.
-fn charge_fee(
+pub(super) fn charge_fee(
     params: &MarketParams,
-    ms: &MarketState,
+    mark: u64,
     size: u64,
     balance: &mut i128,
 ) -> Result<i128, Halt> {
-    let due = fee(
-        ms.mark_price,
-        size,
-        params.liquidation_fee_bps,
-        params.size_decimals,
-    )?;
+    let due = fee(mark, size, params.liquidation_fee_bps, params.size_decimals)?;
     let fee = due.min((*balance).max(0));
     *balance = sub(*balance, fee)?;
     Ok(fee)

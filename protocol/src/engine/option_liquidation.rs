@@ -1,28 +1,39 @@
 //! Liquidation of short option positions (docs/PROTOCOL.md Part 8 §15): a `Liquidate`
-//! whose `market` is a series id closes the account's short in that series, under the same
-//! health test as a perp liquidation (equity below maintenance margin, every market and
-//! series of the one cross account counted).
+//! whose `market` is a series id buys back the account's short in that series, under the
+//! same health test as a perp liquidation (equity below maintenance margin, every market
+//! and series of the one cross account counted), in the perps' cascade (Part 4 §11):
 //!
-//! A series has no price band and usually a thin book, and the insurance fund cannot hold
-//! series (its 16 position slots and its cross-margin belong to the perps' backstop), so the
-//! short is closed against the series' longs, first-ranked in its ADL index, at the mark:
-//! the short pays `⌈x × mark / 10^dec⌉` for `x` contracts as far as its collateral goes, the
-//! insurance fund pays the rest as far as its own goes, and the long receives what was paid
-//! (at least its position's value at the mark when both could pay). Each long's position
-//! shrinks by `x`, so open interest falls by `x` and money only moves between collateral:
-//! conservation is exact. At most `ADL_MAX_COUNTERPARTIES` longs per action; what is left
-//! of the short stays for the next `Liquidate`. Longs are never liquidated: a long needs no
-//! margin, so closing it frees no requirement (`long_option_not_liquidatable`).
+//! 1. **Partial, through the book.** The perps' book leg (`liquidation::book_leg`, the
+//!    same matching) buys back the perps' target, the least size whose close at the mark,
+//!    net of its fee, restores the initial margin (`liquidation::close_target`), from the
+//!    series' asks within the underlying's price band around the option's mark and never
+//!    above the bankruptcy price; no taker fee.
+//! 2. **Against the longs.** If the book gave less than the target, the rest of the short
+//!    is closed against the series' longs, first-ranked in its ADL index, at the mark:
+//!    the short pays `⌈x × mark / 10^dec⌉` for `x` contracts as far as its collateral goes,
+//!    the insurance fund pays the rest as far as its own goes, and the long receives what
+//!    was paid. The fund cannot hold series (its 16 position slots and its cross-margin
+//!    belong to the perps' backstop), so this stage is the backstop and the ADL at once.
+//!    At most `ADL_MAX_COUNTERPARTIES` longs per action; what is left of the short stays
+//!    for the next `Liquidate`. Longs are never liquidated: a long needs no margin, so
+//!    closing it frees no requirement (`long_option_not_liquidatable`).
 //!
-//! The liquidation fee and the liquidator's share are the perps' (Part 4 §11) on the size
-//! closed at the option's mark, out of what the account's collateral still holds.
+//! The liquidation fee and the liquidator's share are the perps' (Part 4 §11): per stage
+//! on the size it closed at the option's mark, out of what the account's collateral still
+//! holds. Money moves only between collateral, the makers' fees and the series' pool
+//! (premium rounding): conservation is exact.
 
 use super::backstop::ADL_MAX_COUNTERPARTIES;
+use super::backstop::credit_residue;
 use super::cancels::cancel_under;
 use super::genesis_state::INSURANCE_FUND;
 use super::keys::{ADL_LONG, account_market_orders_prefix, adl_side_prefix};
-use super::liquidation::{pay_fee, risk_of, set_insolvent, unmark_recovered};
-use super::math::{Overflow, add, ceil_div, fee, mul, size_scale, sub};
+use super::liquidation::{
+    Band, book_leg, charge_fee, close_target, pay_fee, risk_of, set_insolvent, unmark_recovered,
+};
+use super::margin::AccountRisk;
+use super::matching::Taker;
+use super::math::{BPS, Overflow, add, ceil_div, mul, size_scale, sub};
 use super::option_risk::{SeriesContext, series_context};
 use super::orders::is_stale;
 use super::receipt::{CancelReason, Deleveraged, LiquidationOutcome, Receipt, Status};
@@ -34,18 +45,24 @@ use super::storage::{
 use super::{BlockContext, Halt, reject, reject_with};
 use crate::action::{BoundSizes, Liquidate};
 use crate::genesis::Genesis;
+use crate::options::margin::short_margin_per_unit;
 use crate::primitives::Address;
 use crate::state::{State, StateError};
 
 /// The most paths a `Liquidate` on a series touches (`engine::bounds`; counted exactly in
 /// the engine tests): 8 leaves (the liquidator's nonce leaf and account, the account, its
 /// insolvency key, the cancel probe, the fund's account, the series' market leaf, the
-/// meta leaf), the margin walk (2·M), the orders cancelled (4·O), 3 per long closed
+/// meta leaf), the margin walk (2·M), the orders cancelled (4·O), the book leg as an
+/// order's events (F·(M + 7), the perps' term) and its final probe (1), 3 per long closed
 /// (its ADL entry, position and account), and the TP/SL check of every changed position,
-/// the short's and the K longs' (`TP_SL_CLOSE_PATHS` each, Part 4 §24).
+/// the short's, the F makers' and the K longs' (`TP_SL_CLOSE_PATHS` each, Part 4 §24).
 pub fn option_liquidation_paths(s: BoundSizes) -> usize {
     let k = ADL_MAX_COUNTERPARTIES;
-    8 + 2 * s.markets + 4 * s.open_orders + 3 * k + (1 + k) * super::triggers::TP_SL_CLOSE_PATHS
+    9 + 2 * s.markets
+        + 4 * s.open_orders
+        + s.fills * (s.markets + 7)
+        + 3 * k
+        + (1 + s.fills + k) * super::triggers::TP_SL_CLOSE_PATHS
 }
 
 /// Whether `account`'s position in `series` is a short that `Liquidate` may close at `ctx`
@@ -67,7 +84,7 @@ pub(super) fn is_liquidatable_short<S: State>(
         && !is_stale(genesis, ctx, sc.index_timestamp_ms))
 }
 
-/// `Liquidate` on a series: the checks, the cancels, the close against the longs, the fee.
+/// `Liquidate` on a series: the checks, the cancels, the two stages and the fee.
 pub(super) fn liquidate<S: State>(
     st: &mut S,
     genesis: &Genesis,
@@ -111,7 +128,8 @@ pub(super) fn liquidate<S: State>(
         Some((l.market, &mut pos)),
         CancelReason::Liquidation,
     )?;
-    let outcome = close_and_charge(st, genesis, &sc, l, acct, pos)?;
+    let taker = Taker { acct, pos };
+    let outcome = close_and_charge(st, (genesis, ctx), &sc, l, &risk, taker, &mut receipt)?;
     receipt.liquidation = Some(Box::new(outcome));
     Ok(receipt)
 }
@@ -124,45 +142,85 @@ struct Short<'a> {
     ms: &'a mut MarketState,
 }
 
-/// Closes the short against the longs, charges and splits the fee, writes everything and
-/// marks the account insolvent if it ended below zero equity.
+/// Stage 1 through the book, stage 2 against the longs when the book fell short of the
+/// target, the fee and its split, the writes, the insolvency mark.
 fn close_and_charge<S: State>(
     st: &mut S,
-    genesis: &Genesis,
+    (genesis, ctx): (&Genesis, &BlockContext),
     sc: &SeriesContext,
     l: &Liquidate,
-    mut acct: Account,
-    mut pos: Position,
+    risk: &AccountRisk,
+    mut taker: Taker,
+    receipt: &mut Receipt,
 ) -> Result<LiquidationOutcome, Halt> {
-    let mut fund = load_account(st, &INSURANCE_FUND)?;
+    let params = &sc.params;
     let mut ms = load_market(st, l.market)?;
+    let mut meta = load_meta(st)?;
+    // The perps' target (Part 4 §11 step 6): buying back one whole contract at the mark
+    // leaves equity as it was and frees its initial margin per unit (the mark included),
+    // less the liquidation fee at the mark.
+    let per_unit = short_margin_per_unit(
+        sc.rule,
+        sc.series.kind.payoff(),
+        sc.index_price,
+        sc.series.strike_price,
+        sc.mark,
+    )?;
+    let fee_part = mul(i128::from(sc.mark), i128::from(params.liquidation_fee_bps))?;
+    let relief = sub(mul(per_unit, BPS)?, fee_part)?;
+    let target = close_target(params, risk, relief, taker.pos.size)?;
+    // Stage 1: the series' book, banded by the underlying's `price_band_bps` around the
+    // option's mark.
+    let band_bps = genesis
+        .market(sc.series.market)
+        .map_or(0, |m| m.price_band_bps);
+    let band = Band {
+        mark: sc.mark,
+        band_bps,
+        premium_at_fill: true,
+    };
+    let leg = book_leg(
+        st,
+        (genesis, ctx),
+        params,
+        l,
+        (target, band),
+        &mut taker,
+        &mut ms,
+    )?;
+    receipt.fills = leg.fills;
+    receipt.cancelled.extend(leg.cancelled);
+    meta.fees = add(meta.fees, leg.fees)?;
+    let mut change = leg.collateral_change;
+    let Taker { mut acct, mut pos } = taker;
+    let mut fund = load_account(st, &INSURANCE_FUND)?;
     let mut outcome = LiquidationOutcome {
         account: l.account,
         market: l.market,
-        book_filled: 0,
+        book_filled: leg.filled,
         closed: vec![],
         deleveraged: vec![],
-        fee: 0,
+        fee: charge_fee(params, sc.mark, leg.filled, &mut acct.collateral)?,
         reward: 0,
         remaining: 0,
         insolvent: false,
     };
-    let mut short = Short {
-        acct: &mut acct,
-        pos: &mut pos,
-        fund: &mut fund,
-        ms: &mut ms,
-    };
-    let closed = close_against_longs(st, sc, l.market, &mut short, &mut outcome)?;
-    // The perps' fee rule on the size closed at the option's mark, capped at what is left.
-    let due = fee(
-        sc.mark,
-        closed,
-        sc.params.liquidation_fee_bps,
-        sc.params.size_decimals,
-    )?;
-    outcome.fee = due.min(acct.collateral.max(0));
-    acct.collateral = sub(acct.collateral, outcome.fee)?;
+    if leg.filled < target {
+        // Stage 2: the rest against the longs, as far as K of them go.
+        let mut short = Short {
+            acct: &mut acct,
+            pos: &mut pos,
+            fund: &mut fund,
+            ms: &mut ms,
+        };
+        let closed = close_against_longs(st, sc, l.market, &mut short, &mut outcome)?;
+        let fee = charge_fee(params, sc.mark, closed, &mut acct.collateral)?;
+        outcome.fee = add(outcome.fee, fee)?;
+    }
+    // A premium rounded up per fill may leave the collateral a few micro-USDC below 0:
+    // the series' pool, where premium residues live, pays it (as Part 4 §11 step 12).
+    change = add(change, credit_residue(&mut acct.collateral, &mut ms)?)?;
+    meta.total_collateral = add(meta.total_collateral, change)?;
     outcome.reward = pay_fee(st, l, outcome.fee, &mut fund)?;
     outcome.remaining = pos.size;
     store_position(st, &mut acct, l.market, &pos)?;
@@ -170,7 +228,6 @@ fn close_and_charge<S: State>(
     store_account(st, &acct)?;
     store_account(st, &fund)?;
     outcome.insolvent = risk_of(st, genesis, &acct)?.equity < 0;
-    let mut meta = load_meta(st)?;
     set_insolvent(st, &mut meta, &l.account, outcome.insolvent)?;
     store_meta(st, &meta)?;
     Ok(outcome)

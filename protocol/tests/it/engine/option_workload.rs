@@ -36,6 +36,8 @@ struct Tally {
     /// Accepted `Liquidate`s naming a series that closed a short, and of those on a put.
     option_liquidations: usize,
     put_liquidations: usize,
+    /// Of those, the ones that bought back through the series' book (stage 1, Part 8 §15).
+    book_liquidations: usize,
     /// Positions the settlement sweep settled (receipts' `settled` entries).
     settlements: usize,
     /// Option transaction kinds run (each on the full tree and on its witness), with
@@ -72,6 +74,7 @@ impl Tally {
         self.put_fills += t.put_fills;
         self.option_liquidations += t.option_liquidations;
         self.put_liquidations += t.put_liquidations;
+        self.book_liquidations += t.book_liquidations;
         self.settlements += t.settlements;
         self.kinds.extend(t.kinds);
     }
@@ -90,12 +93,12 @@ impl Tally {
         }
         if let Some(kind) = option_kind(tx) {
             self.kinds.insert((kind, r.status.is_ok()));
-            let closed = r
-                .liquidation
-                .as_ref()
-                .filter(|l| kind == "Liquidate" && !l.deleveraged.is_empty());
+            let closed = r.liquidation.as_ref().filter(|l| {
+                kind == "Liquidate" && (l.book_filled > 0 || !l.deleveraged.is_empty())
+            });
             self.option_liquidations += usize::from(closed.is_some());
             self.put_liquidations += usize::from(closed.is_some_and(|l| !is_call(l.market)));
+            self.book_liquidations += usize::from(closed.is_some_and(|l| l.book_filled > 0));
         }
     }
 }
@@ -201,7 +204,7 @@ fn run(seed: u64) -> Chains {
 
 /// Seeded runs: every check above after every transaction and chunk, and the runs did
 /// what they are for: perps and options (calls and puts) filled, shorts of calls and of
-/// puts liquidated on their series, the first listing settled (each of its series has a
+/// puts liquidated on their series (some through the series' book), the first listing settled (each of its series has a
 /// settlement price and has finished), and every option kind ran accepted on witnesses.
 #[test]
 fn random_workloads_mixing_perps_and_options_conserve_money_and_replay_on_witnesses() {
@@ -232,6 +235,7 @@ fn random_workloads_mixing_perps_and_options_conserve_money_and_replay_on_witnes
     assert!(total.option_fills > 50, "{total:?}");
     assert!(total.call_fills > 0 && total.put_fills > 0, "{total:?}");
     assert!(total.option_liquidations > 5, "{total:?}");
+    assert!(total.book_liquidations > 0, "{total:?}");
     let call_liquidations = total.option_liquidations - total.put_liquidations;
     assert!(
         call_liquidations > 0 && total.put_liquidations > 0,

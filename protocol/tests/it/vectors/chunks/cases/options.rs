@@ -7,7 +7,8 @@
 //! `option_settlement` and `option_position_slots` cases (Part 8 §11–§13): a series'
 //! book with the premium at the fill, expiry and the settlement sweep, and the 16 position
 //! slots perps and series share. The `option_liquidation` case (Part 8 §15): a short
-//! call below its maintenance margin closed against the long at the mark.
+//! call below its maintenance margin bought back through the book's one ask (stage 1, less
+//! than its target), the rest closed against the long at the mark (stage 2).
 
 use super::super::world::{ALICE, BOB, BTC, BTC_UNIT, CAROL, ETH, USD, World};
 use super::{Case, MILLION_USD, btc_world};
@@ -212,10 +213,14 @@ pub fn option_liquidation() -> Case {
         "liquidating a short option (Part 8 §15): carol wrote one BTC-20260101-50000-C to \
          alice at 1,250 USD and holds 12,049.75 USD; at an index of 54,000 the call's mark is \
          4,000 USD and carol's maintenance 4,000 + 7.5 % of 54,000 = 8,050 USD against an \
-         equity of 8,049.75",
+         equity of 8,049.75; her target is ⌈4,050.25 × 10^4 / (12,100 − 40)⌉ = 0.3359 BTC, \
+         more than the book's 0.1",
     );
     let index = w.price_at(BTC, 54_000 * USD, w.now);
     case.push(Status::Ok, "the index moves to 54,000 USD", index);
+    let offer = w.order_tx(ALICE, CALL_50K, false, 4_000 * USD, BTC_UNIT / 10, Gtc);
+    let why = "alice offers 0.1 BTC of her long call at the mark, 4,000 USD";
+    case.push(Status::Ok, why, offer);
     let alice = w.address(ALICE);
     let why = "bob liquidates alice's long call: a long needs no margin, so it is never liquidated";
     case.push(
@@ -224,8 +229,10 @@ pub fn option_liquidation() -> Case {
         w.liquidate(BOB, alice, CALL_50K),
     );
     let carol = w.address(CAROL);
-    let why = "bob liquidates carol's short: closed against alice's long at the mark (carol \
-               pays alice 4,000 USD), fee 1 % of 4,000 = 40 USD, 10 to bob and 30 to the fund";
+    let why = "bob liquidates carol's short: stage 1 buys alice's 0.1 back at 4,000 USD \
+               through the book (fee 4 USD), short of the 0.3359 target, so stage 2 closes the \
+               other 0.9 against alice's long at the mark (carol pays alice 3,600 USD, fee 36); \
+               fee 40 USD, 10 to bob and 30 to the fund";
     case.push(Status::Ok, why, w.liquidate(BOB, carol, CALL_50K));
     let why = "bob liquidates carol again: she holds no position in the series";
     case.push(Status::NoPosition, why, w.liquidate(BOB, carol, CALL_50K));
