@@ -678,3 +678,42 @@ async fn a_reverted_batch_never_streams_its_trades() {
     }
     node.shutdown().await;
 }
+
+/// A batch verified before a restart and finalized after it streams its trade once: the
+/// restored replica re-executes its live batches, so their fills survive the restart.
+#[tokio::test]
+async fn a_batch_verified_before_a_restart_streams_its_trade_once_when_finalized_after() {
+    let (mut node, mut poster, verifier, dir) = watched_chain(38, |_| {}).await;
+    let market = poster.workload.genesis.markets[0].clone();
+    let price = near_mark(&poster);
+    let txs = crossing(&poster, &[0], 1, price, 1);
+    poster.post(&node, txs, 0, None).await;
+    node.mine(1).await;
+    verifier.client.wait_caught_up(&node).await;
+    let config = verifier.config.clone();
+    verifier.shutdown().await;
+
+    node.mine(WINDOW + 2).await;
+    let verifier = Verifier::start(config).await;
+    let url = verifier.client.url.clone();
+    let mut tape = connect(&url).await;
+    subscribe(&mut tape, &trades(market.id, Some(0))).await;
+    assert_eq!(subscribed_from(&mut tape).await, 0);
+    let seen = read_until(&mut tape, |m| trade_of(m).is_some()).await;
+    assert_eq!(seen.len(), 1, "one message, a trade: {seen:?}");
+    let trade = trade_of(&seen[0]).expect("a trade");
+    assert_eq!(
+        (trade.batch_index, trade.price, trade.taker_side),
+        (0, price * market.tick_size, Side::Buy)
+    );
+    // Nothing else was logged for the market: the next trade is the next batch's.
+    let txs = crossing(&poster, &[0], 1, price + 1, 2);
+    poster.post(&node, txs, 0, None).await;
+    node.mine(WINDOW + 2).await;
+    let next_one = read_until(&mut tape, |m| trade_of(m).is_some()).await;
+    assert_eq!(next_one.len(), 1, "{next_one:?}");
+    assert_eq!(trade_of(&next_one[0]).map(|t| t.batch_index), Some(1));
+    drop((tape, dir));
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
