@@ -145,63 +145,68 @@ fn batch_message(batch: BatchInfo, verdict: Option<BatchVerdict>) -> StreamMessa
 /// A fill of finalized `batch` as the feed sends it: the market's `trade`, then the
 /// maker's and the taker's `fill` (`seq` 0: the store numbers each with its event).
 fn fill_messages(batch: &BatchInfo, f: &TxFill) -> [StreamMessage; 3] {
-    let fill = &f.fill;
-    let taker_side = if fill.taker_is_buy {
-        Side::Buy
-    } else {
-        Side::Sell
-    };
     let trade = Trade {
         seq: 0,
         batch_index: batch.index,
         timestamp_ms: batch.timestamp_ms,
-        price: fill.price,
-        size: fill.size,
-        taker_side,
-    };
-    let maker_side = match taker_side {
-        Side::Buy => Side::Sell,
-        Side::Sell => Side::Buy,
-    };
-    let side = |account, side, role, fee, counterparty, order_nonce| StreamMessage::Fill {
-        account,
-        fill: AccountFill {
-            seq: 0,
-            tx_hash: f.tx_hash,
-            batch_index: batch.index,
-            timestamp_ms: batch.timestamp_ms,
-            market: fill.market,
-            side,
-            role,
-            price: fill.price,
-            size: fill.size,
-            fee,
-            counterparty,
-            order_nonce,
-        },
+        price: f.fill.price,
+        size: f.fill.size,
+        taker_side: side(f.fill.taker_is_buy),
     };
     [
         StreamMessage::Trade {
-            market: fill.market,
+            market: f.fill.market,
             trade,
         },
-        side(
-            fill.maker,
-            maker_side,
-            Role::Maker,
-            fill.maker_fee,
-            fill.taker,
-            fill.maker_nonce,
-        ),
-        side(
-            fill.taker,
-            taker_side,
-            Role::Taker,
-            fill.taker_fee,
-            fill.maker,
-            fill.taker_nonce,
-        ),
+        account_fill(batch, f, Role::Maker),
+        account_fill(batch, f, Role::Taker),
     ]
+}
+
+/// The `fill` message of `f` for its maker or its taker.
+fn account_fill(batch: &BatchInfo, f: &TxFill, role: Role) -> StreamMessage {
+    let fill = &f.fill;
+    let (account, buys, fee, counterparty, order_nonce) = match role {
+        Role::Maker => {
+            let buys = !fill.taker_is_buy;
+            (
+                fill.maker,
+                buys,
+                fill.maker_fee,
+                fill.taker,
+                fill.maker_nonce,
+            )
+        }
+        Role::Taker => {
+            let buys = fill.taker_is_buy;
+            (
+                fill.taker,
+                buys,
+                fill.taker_fee,
+                fill.maker,
+                fill.taker_nonce,
+            )
+        }
+    };
+    let fill = AccountFill {
+        seq: 0,
+        tx_hash: f.tx_hash,
+        batch_index: batch.index,
+        timestamp_ms: batch.timestamp_ms,
+        market: fill.market,
+        side: side(buys),
+        role,
+        price: fill.price,
+        size: fill.size,
+        fee,
+        counterparty,
+        order_nonce,
+    };
+    StreamMessage::Fill { account, fill }
+}
+
+fn side(buys: bool) -> Side {
+    if buys { Side::Buy } else { Side::Sell }
 }
 
 /// A live batch as the feed shows it: its header, posted, with the verifier's verdict and

@@ -535,6 +535,9 @@ async fn trades_and_fills_of_a_finalized_batch_stream_once_and_resume_mid_way() 
     let mut mine = connect(&url).await;
     subscribe(&mut mine, &fills(taker, None)).await;
     subscribed_from(&mut mine).await;
+    let mut maker = connect(&url).await;
+    subscribe(&mut maker, &fills(poster.workload.traders[0].address, None)).await;
+    subscribed_from(&mut maker).await;
     let mut chain = connect(&url).await;
     subscribe(&mut chain, &batches(None)).await;
     subscribed_from(&mut chain).await;
@@ -591,6 +594,16 @@ async fn trades_and_fills_of_a_finalized_batch_stream_once_and_resume_mid_way() 
         assert_eq!((fill.batch_index, fill.order_nonce), (0, 1));
     }
 
+    let got = read_until(&mut maker, |m| fill_of(m).is_some()).await;
+    let made = fill_of(&got[0]).expect("a fill");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(made.seq, finalized_event + 2);
+    assert_eq!((made.side, made.role), (Side::Sell, Role::Maker));
+    assert_eq!(
+        (made.counterparty, made.price, made.size),
+        (taker, price * market.tick_size, size)
+    );
+
     // A client that saw the first trade resumes; a second batch trades once more.
     let mut resumed = connect(&url).await;
     subscribe(&mut resumed, &trades(market.id, Some(tape_seen[0].seq))).await;
@@ -608,7 +621,7 @@ async fn trades_and_fills_of_a_finalized_batch_stream_once_and_resume_mid_way() 
     );
     assert_eq!(resumed_rest[0], got_trade(&tape_seen[1], market.id));
     assert_eq!(resumed_rest[1..], live_rest[..], "exactly once, as live");
-    drop((tape, mine, chain, resumed));
+    drop((tape, mine, maker, chain, resumed));
     verifier.shutdown().await;
     node.shutdown().await;
 }
