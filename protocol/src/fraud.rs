@@ -14,7 +14,9 @@
 //! chunk can never be upheld, and a wrong checkpoint always can be, by whoever holds the
 //! pre-state.
 
-use crate::batch::{Batch, ChunkExecutor, Chunks, chunk_count, execute_chunks, receipts_root};
+use crate::batch::{
+    Batch, ChunkExecutor, Chunks, ExecutedChunk, chunk_count, execute_chunks, receipts_root,
+};
 use crate::genesis::Genesis;
 use crate::primitives::H256;
 use crate::state::StateError;
@@ -115,11 +117,22 @@ pub fn find_first_bad_chunk(
 /// Runs `chunks` (of `batch`) until a post-root differs from the committed checkpoint:
 /// [`find_first_bad_chunk`] for callers that supply their own signers.
 pub fn first_bad_chunk(
+    chunks: Chunks<'_>,
+    batch: &Batch,
+) -> Result<(Tree, Option<BadChunk>), StateError> {
+    first_bad_chunk_seeing(chunks, batch, |_| {})
+}
+
+/// [`first_bad_chunk`], handing every executed chunk to `seen` before it is compared (a
+/// verifier keeps the receipts of the batches it re-executed this way).
+pub fn first_bad_chunk_seeing(
     mut chunks: Chunks<'_>,
     batch: &Batch,
+    mut seen: impl FnMut(&ExecutedChunk),
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
     for chunk in chunks.by_ref() {
         let chunk = chunk?;
+        seen(&chunk);
         let (claimed_root, claimed_receipts_root) = batch.chunk_commitment(chunk.index);
         if (chunk.post_root, chunk.receipts_root) != (claimed_root, claimed_receipts_root) {
             let index = u32::try_from(chunk.index).expect("chunk count fits u32");

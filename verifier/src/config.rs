@@ -39,8 +39,8 @@ pub struct Config {
     /// Finalized states kept in memory for `/v1/proofs/…?batch=N` once newer batches
     /// finalized (the newest finalized and every verified pending one are always held).
     pub proof_history_batches: usize,
-    /// Feed events (`GET /v1/stream`'s `batches`) kept for clients to resume from; a
-    /// resume from an older one is answered `resnapshot`.
+    /// Feed events (`GET /v1/stream`'s `batches`, `trades` and `fills`) kept for clients
+    /// to resume from; a resume from an older one is answered `resnapshot`.
     pub feed_retention_events: u64,
     /// What the HTTP server tolerates from connections (timeouts and caps).
     pub connections: service_shell::http::ConnectionLimits,

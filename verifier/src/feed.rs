@@ -1,8 +1,11 @@
-//! The verifier's feed log: the `batches` messages `GET /v1/stream` serves (see
-//! `stream.rs`), derived from the replica after every event the follower applies. A batch
-//! that appears in the replica is sent with the verdict of its re-execution (verified,
-//! challenged, or on a bad parent); one that leaves it was finalized (the anchor passed it)
-//! or reverted. Derived here, in the shell, from the pure core's state, so the core stays
+//! The verifier's feed log: the `batches`, `trades` and `fills` messages `GET /v1/stream`
+//! serves (see `stream.rs`), derived from the replica after every event the follower
+//! applies. A batch that appears in the replica is sent with the verdict of its
+//! re-execution (verified, challenged, or on a bad parent); one that leaves it was finalized
+//! (the anchor passed it) or reverted. A finalized batch's message is followed by its
+//! trades and fills, from the receipts this verifier computed when it re-executed it
+//! (`Followed::fills`): each fill is a `trade` of its market and a `fill` of its maker and of
+//! its taker. A reverted batch sends none. Derived here, in the shell, from the pure core's state, so the core stays
 //! free of feed concerns; the store numbers and persists each message in the same
 //! transaction as the events it came from (`Store::commit_with_feed`), so a reconnecting
 //! client resumes from the durable log.
@@ -10,7 +13,9 @@
 //! Also what a new subscriber starts from (`snapshot`: every live batch with its verdict)
 //! and the markets at the verified head (`markets_at`).
 
+use crate::core::reexec::TxFill;
 use crate::core::{Followed, Follower, Verdict};
+use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::{BatchInfo, BatchStatus, MarketInfo};
 use protocol::api::stream::{BatchVerdict, StreamMessage};
 use protocol::engine::BlockContext;
@@ -22,8 +27,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The live batches as last sent, by submission id, and where the chain stood then.
 #[derive(Debug, Default)]
 pub struct FeedLog {
-    live: BTreeMap<u64, (BatchInfo, BatchVerdict)>,
+    live: BTreeMap<u64, Live>,
     key: ChainKey,
+}
+
+/// A live batch as sent, and the fills its re-execution made (sent once it is final).
+#[derive(Debug, Clone)]
+struct Live {
+    batch: BatchInfo,
+    verdict: BatchVerdict,
+    fills: Vec<TxFill>,
 }
 
 /// Where the chain stands: the anchor, the number of live batches and the newest one. Any
@@ -58,14 +71,15 @@ impl FeedLog {
             if self.live.contains_key(&followed.posted.submission_id) {
                 continue;
             }
-            let (id, (batch, verdict)) = live_entry(followed);
-            messages.push(batch_message(batch.clone(), Some(verdict)));
-            self.live.insert(id, (batch, verdict));
+            let (id, live) = live_entry(followed);
+            messages.push(batch_message(live.batch.clone(), Some(live.verdict)));
+            self.live.insert(id, live);
         }
         messages
     }
 
-    /// Batches no longer live: finalized when the anchor reached them, else reverted.
+    /// Batches no longer live: finalized when the anchor reached them (then their trades
+    /// and fills), else reverted.
     fn departures(&mut self, core: &Follower) -> Vec<StreamMessage> {
         let still: BTreeSet<u64> = core
             .pending()
@@ -81,12 +95,20 @@ impl FeedLog {
         let finalized_to = core.anchor().index;
         let mut messages = Vec::new();
         for id in gone {
-            let Some((mut batch, verdict)) = self.live.remove(&id) else {
+            let Some(Live {
+                mut batch,
+                verdict,
+                fills,
+            }) = self.live.remove(&id)
+            else {
                 continue;
             };
             if finalized_to.is_some_and(|to| batch.index <= to) {
                 batch.status = BatchStatus::Finalized { submission_id: id };
+                let trades = fills.iter().flat_map(|f| fill_messages(&batch, f));
+                let trades: Vec<StreamMessage> = trades.collect();
                 messages.push(batch_message(batch, Some(verdict)));
+                messages.extend(trades);
             } else {
                 messages.push(StreamMessage::BatchReverted {
                     index: batch.index,
@@ -99,7 +121,11 @@ impl FeedLog {
 
     /// Every live batch with its verdict, oldest first: what a new subscriber starts from.
     pub fn snapshot(&self) -> Vec<StreamMessage> {
-        let mut batches: Vec<_> = self.live.values().cloned().collect();
+        let mut batches: Vec<_> = self
+            .live
+            .values()
+            .map(|l| (l.batch.clone(), l.verdict))
+            .collect();
         batches.sort_by_key(|(b, _)| b.index);
         batches
             .into_iter()
@@ -116,8 +142,76 @@ fn batch_message(batch: BatchInfo, verdict: Option<BatchVerdict>) -> StreamMessa
     }
 }
 
-/// A live batch as the feed shows it: its header, posted, with the verifier's verdict.
-fn live_entry(followed: &Followed) -> (u64, (BatchInfo, BatchVerdict)) {
+/// A fill of finalized `batch` as the feed sends it: the market's `trade`, then the
+/// maker's and the taker's `fill` (`seq` 0: the store numbers each with its event).
+fn fill_messages(batch: &BatchInfo, f: &TxFill) -> [StreamMessage; 3] {
+    let trade = Trade {
+        seq: 0,
+        batch_index: batch.index,
+        timestamp_ms: batch.timestamp_ms,
+        price: f.fill.price,
+        size: f.fill.size,
+        taker_side: side(f.fill.taker_is_buy),
+    };
+    [
+        StreamMessage::Trade {
+            market: f.fill.market,
+            trade,
+        },
+        account_fill(batch, f, Role::Maker),
+        account_fill(batch, f, Role::Taker),
+    ]
+}
+
+/// The `fill` message of `f` for its maker or its taker.
+fn account_fill(batch: &BatchInfo, f: &TxFill, role: Role) -> StreamMessage {
+    let fill = &f.fill;
+    let (account, buys, fee, counterparty, order_nonce) = match role {
+        Role::Maker => {
+            let buys = !fill.taker_is_buy;
+            (
+                fill.maker,
+                buys,
+                fill.maker_fee,
+                fill.taker,
+                fill.maker_nonce,
+            )
+        }
+        Role::Taker => {
+            let buys = fill.taker_is_buy;
+            (
+                fill.taker,
+                buys,
+                fill.taker_fee,
+                fill.maker,
+                fill.taker_nonce,
+            )
+        }
+    };
+    let fill = AccountFill {
+        seq: 0,
+        tx_hash: f.tx_hash,
+        batch_index: batch.index,
+        timestamp_ms: batch.timestamp_ms,
+        market: fill.market,
+        side: side(buys),
+        role,
+        price: fill.price,
+        size: fill.size,
+        fee,
+        counterparty,
+        order_nonce,
+    };
+    StreamMessage::Fill { account, fill }
+}
+
+fn side(buys: bool) -> Side {
+    if buys { Side::Buy } else { Side::Sell }
+}
+
+/// A live batch as the feed shows it: its header, posted, with the verifier's verdict and
+/// the fills its re-execution made.
+fn live_entry(followed: &Followed) -> (u64, Live) {
     let (header, posted) = (&followed.header, &followed.posted);
     let batch = BatchInfo {
         index: header.index,
@@ -140,7 +234,12 @@ fn live_entry(followed: &Followed) -> (u64, (BatchInfo, BatchVerdict)) {
         Verdict::Bad { .. } => BatchVerdict::Challenged,
         Verdict::OnBadParent { .. } => BatchVerdict::OnBadParent,
     };
-    (posted.submission_id, (batch, verdict))
+    let live = Live {
+        batch,
+        verdict,
+        fills: followed.fills.clone(),
+    };
+    (posted.submission_id, live)
 }
 
 /// Every market's state in `tree` (the verified head), as `GET /v1/markets` lists it on

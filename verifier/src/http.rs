@@ -81,11 +81,13 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 /// `GET /v1/stream`: the WebSocket feed of what this verifier re-executed (`stream.rs`).
 #[utoipa::path(get, path = "/v1/stream", tag = "feed",
     description = "Upgrades to a WebSocket. Send `Subscribe` JSON text frames (`batches`, \
-                   resumed by `since_event`; `markets`); receive `StreamMessage` frames \
-                   (schemas in components): batches with their feed `event` and this \
-                   verifier's `verdict`, a `resnapshot` answer when a resume point is no \
-                   longer retained, markets at the verified head. A reader too slow to \
-                   keep up is closed with a reason.",
+                   resumed by `since_event`; `trades` of a market and `fills` of an \
+                   account, resumed by `since_seq`; `markets`); receive `StreamMessage` \
+                   frames (schemas in components): batches with their feed `event` and \
+                   this verifier's `verdict`, the trades and fills of finalized batches \
+                   from its own receipts (each `seq` is its feed event), a `resnapshot` \
+                   answer when a resume point is no longer retained, markets at the \
+                   verified head. A reader too slow to keep up is closed with a reason.",
     responses((status = 101, description = "Switching to the WebSocket feed")))]
 #[allow(dead_code)]
 fn feed() {}

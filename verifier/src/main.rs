@@ -83,8 +83,8 @@ struct Cli {
     /// finalized (0: only the newest finalized and the verified pending ones).
     #[arg(long, env = "VIGIL_VERIFIER_PROOF_HISTORY_BATCHES", default_value_t = defaults::PROOF_HISTORY_BATCHES)]
     proof_history_batches: usize,
-    /// Feed events (GET /v1/stream's batches) kept for clients to resume from; older
-    /// resume points are answered with a resnapshot.
+    /// Feed events (GET /v1/stream's batches, trades and fills) kept for clients to resume
+    /// from; older resume points are answered with a resnapshot.
     #[arg(long, env = "VIGIL_VERIFIER_FEED_RETENTION_EVENTS", default_value_t = defaults::FEED_RETENTION_EVENTS)]
     feed_retention_events: u64,
     #[command(flatten)]

@@ -6,9 +6,9 @@
 //! Tables: `meta` (genesis hash, progress, anchor, halted; JSON), `leaves` (the anchor's
 //! state), `batches` (live batches as posted), `queue` (unconsumed L1 messages, canonical
 //! encoding), `challenges` (records, JSON), `findings` (the log of findings, JSON), `feed`
-//! (the `batches` messages of `GET /v1/stream` by feed event number, JSON; the newest
-//! `feed_retention` kept). `FeedReader` reads the feed on its own connection, for the
-//! WebSocket sessions.
+//! (the `batches`, `trades` and `fills` messages of `GET /v1/stream` by feed event number,
+//! JSON; the newest `feed_retention` kept). `FeedReader` reads the feed on its own
+//! connection, for the WebSocket sessions.
 
 use crate::core::{Anchor, Finding, LeafChange, PostedBatch, Snapshot, StoreOp};
 use protocol::action::L1Message;
@@ -366,7 +366,8 @@ fn append_feed(
     Ok(event)
 }
 
-/// `message` carrying feed event number `event`.
+/// `message` carrying feed event number `event` (a batch's `event`; a trade's or fill's
+/// `seq`, which on a verifier is its feed event).
 pub fn numbered(message: StreamMessage, event: u64) -> StreamMessage {
     match message {
         StreamMessage::Batch { batch, verdict, .. } => StreamMessage::Batch {
@@ -378,6 +379,14 @@ pub fn numbered(message: StreamMessage, event: u64) -> StreamMessage {
             index,
             event: Some(event),
         },
+        StreamMessage::Trade { market, mut trade } => {
+            trade.seq = event;
+            StreamMessage::Trade { market, trade }
+        }
+        StreamMessage::Fill { account, mut fill } => {
+            fill.seq = event;
+            StreamMessage::Fill { account, fill }
+        }
         other => other,
     }
 }

@@ -1,16 +1,19 @@
 //! `GET /v1/stream` on the verifier: a WebSocket feed of what this verifier re-executed and
-//! checked itself, in the sequencer's message shapes (`protocol::api::stream`). Two
+//! checked itself, in the sequencer's message shapes (`protocol::api::stream`). Four
 //! channels: `batches` (every batch as this verifier sees it: verified, challenged or on a
 //! bad parent when it appears, then finalized or reverted, each message with its feed
-//! `event` number and `verdict`) and `markets` (mark, index, funding, open interest and
-//! breaker at the verified head). The sequencer's account and book channels are refused:
-//! a verifier holds no receipts or order book history to derive them from.
+//! `event` number and `verdict`), `trades` of a market and `fills` of an account (those of
+//! finalized batches only, from this verifier's own receipts, each with its feed event as
+//! its `seq`) and `markets` (mark, index, funding, open interest and breaker at the
+//! verified head). The sequencer's `orders`, `withdrawals` and `book` are refused.
 //!
-//! A `batches` subscription is a cursor into the store's durable feed table
-//! (`store::FeedReader`): with `since_event` it resumes exactly after that event; without
-//! one, or when that event is no longer retained (or is newer than the log), it starts
-//! from a snapshot of the live batches at the head (`resnapshot` says so when a resume
-//! point was given). Nothing is queued per session: each wake (a new head) reads what the
+//! A `batches`, `trades` or `fills` subscription is a cursor into the store's durable feed
+//! table (`store::FeedReader`), which it reads filtered to its own messages: with
+//! `since_event` (batches) or `since_seq` (trades, fills: the same feed event) it resumes
+//! exactly after that event; a batches subscription without one starts from a snapshot of
+//! the live batches at the head, a trades or fills one from the head. A resume point no
+//! longer retained (or newer than the log) is answered `resnapshot` (and, for batches, the
+//! snapshot). Nothing is queued per session: each wake (a new head) reads what the
 //! cursor has not seen, page by page, and a reader whose socket stays blocked for
 //! `ws_session::SEND_TIMEOUT` is closed with the reason (and counted,
 //! `vigil_verifier_feed_dropped_slow_total`). The session budget, the timed send and the
@@ -24,6 +27,7 @@ use axum::routing::{MethodRouter, get};
 use futures_util::StreamExt;
 use protocol::api::sequencer::MarketInfo;
 use protocol::api::stream::{StreamMessage, Subscribe};
+use protocol::primitives::Address;
 use service_shell::http::ws_session::{
     self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json,
 };
@@ -51,8 +55,9 @@ pub fn route() -> MethodRouter<AppState> {
 /// One subscription and how far it has been served.
 #[derive(Debug)]
 enum Sub {
-    /// Feed events after `after`; `request` for a `resnapshot` answer.
-    Batches {
+    /// Feed events after `after` that `request` covers (`batches`, `trades`, `fills`);
+    /// `request` also for a `resnapshot` answer.
+    Log {
         after: u64,
         request: Subscribe,
     },
@@ -111,9 +116,10 @@ async fn subscribe(
         );
         return send_json(tx, &StreamMessage::Error { code, message }).await;
     }
+    let markets: Vec<u32> = s.genesis().markets.iter().map(|m| m.id).collect();
     let request = match serde_json::from_str::<Subscribe>(text)
-        .map_err(|e| format!("not a subscription: {e}; e.g. {{\"subscribe\": \"batches\"}}"))
-        .and_then(servable)
+        .map_err(|e| not_a_subscription(text, e))
+        .and_then(|r| servable(r, &markets))
     {
         Ok(request) => request,
         Err(message) => {
@@ -122,14 +128,10 @@ async fn subscribe(
         }
     };
     let view = s.watch_feed().borrow().clone();
-    let batches_since = match &request {
-        Subscribe::Batches { since_event, .. } => Some(*since_event),
-        _ => None,
-    };
-    let sub = match batches_since {
-        Some(since_event) => {
-            let after = start_batches(s, &view, request.clone(), since_event, tx).await?;
-            Sub::Batches { after, request }
+    let sub = match log_since(&request) {
+        Some(since) => {
+            let after = start_log(s, &view, request.clone(), since, tx).await?;
+            Sub::Log { after, request }
         }
         None => {
             let subscribed = StreamMessage::Subscribed {
@@ -152,32 +154,84 @@ const NOT_SINCE_INDEX: &str = "since_index is the sequencer's batch cursor; a ve
 
 /// Why the sequencer's other channels are refused, and where to find them.
 const NOT_SERVED: &str = "a verifier streams only what it re-executed: \
-    {\"subscribe\": \"batches\"} and {\"subscribe\": \"markets\"}; trades, fills, orders, \
-    withdrawals and the book are on the sequencer's GET /v1/stream";
+    {\"subscribe\": \"batches\"}, {\"subscribe\": \"trades\", \"market\": M}, \
+    {\"subscribe\": \"fills\", \"account\": \"0x…\"} (finalized batches only) and \
+    {\"subscribe\": \"markets\"}; orders, withdrawals and the book are on the sequencer's \
+    GET /v1/stream";
 
-/// The request, if this verifier serves it: `batches` (resumed by `since_event`, a stored
-/// number) and `markets`.
-fn servable(request: Subscribe) -> Result<Subscribe, String> {
+/// Why `text` is not a subscription; a malformed `account` is named as such.
+fn not_a_subscription(text: &str, e: serde_json::Error) -> String {
+    let value = serde_json::from_str::<serde_json::Value>(text).ok();
+    if let Some(account) = value.as_ref().and_then(|v| v.get("account")) {
+        let why = match account.as_str().map(str::parse::<Address>) {
+            Some(Ok(_)) => None,
+            Some(Err(e)) => Some(e.to_string()),
+            None => Some("not a string".to_string()),
+        };
+        if let Some(why) = why {
+            return format!("account {account} is not an address ({why}): 0x and 40 hex digits");
+        }
+    }
+    format!("not a subscription: {e}; e.g. {{\"subscribe\": \"batches\"}}")
+}
+
+/// The request, if this verifier serves it: `batches` (resumed by `since_event`), `trades`
+/// of one of `markets` and `fills` (resumed by `since_seq`), each cursor a stored number,
+/// and `markets`.
+fn servable(request: Subscribe, markets: &[u32]) -> Result<Subscribe, String> {
     match &request {
         Subscribe::Batches {
             since_index: Some(_),
             ..
-        } => Err(NOT_SINCE_INDEX.into()),
-        Subscribe::Batches {
-            since_event: Some(event),
-            ..
-        } => StoredNumber::try_from(*event)
-            .map(|_| request.clone())
-            .map_err(|e| format!("since_event: {e}")),
-        Subscribe::Batches { .. } | Subscribe::Markets => Ok(request.clone()),
-        _ => Err(NOT_SERVED.into()),
+        } => return Err(NOT_SINCE_INDEX.into()),
+        Subscribe::Trades { market, .. } if !markets.contains(market) => {
+            return Err(format!(
+                "market {market} does not exist; the markets are {markets:?}"
+            ));
+        }
+        Subscribe::Markets => return Ok(request),
+        Subscribe::Batches { .. } | Subscribe::Trades { .. } | Subscribe::Fills { .. } => {}
+        _ => return Err(NOT_SERVED.into()),
+    }
+    let (field, since) = match &request {
+        Subscribe::Batches { since_event, .. } => ("since_event", *since_event),
+        _ => ("since_seq", log_since(&request).flatten()),
+    };
+    match since.map(StoredNumber::try_from) {
+        Some(Err(e)) => Err(format!("{field}: {e}")),
+        _ => Ok(request),
     }
 }
 
-/// Starts a `batches` subscription: after `since_event` when the log still holds what
-/// follows it, else from the snapshot at the head (`resnapshot` when a resume point was
-/// given). Returns the cursor to follow from.
-async fn start_batches(
+/// A subscription read from the feed log, with its resume point (`None`: not one).
+fn log_since(request: &Subscribe) -> Option<Option<u64>> {
+    match request {
+        Subscribe::Batches { since_event, .. } => Some(*since_event),
+        Subscribe::Trades { since_seq, .. } | Subscribe::Fills { since_seq, .. } => {
+            Some(*since_seq)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the feed message `text` belongs to `request`'s channel.
+fn covers(request: &Subscribe, text: &str) -> bool {
+    let Ok(message) = serde_json::from_str::<StreamMessage>(text) else {
+        return false;
+    };
+    match (request, &message) {
+        (Subscribe::Batches { .. }, StreamMessage::Batch { .. })
+        | (Subscribe::Batches { .. }, StreamMessage::BatchReverted { .. }) => true,
+        (Subscribe::Trades { market, .. }, StreamMessage::Trade { market: m, .. }) => m == market,
+        (Subscribe::Fills { account, .. }, StreamMessage::Fill { account: a, .. }) => a == account,
+        _ => false,
+    }
+}
+
+/// Starts a log subscription: after `since` when the log still holds what follows it, else
+/// from the head (a batches subscription with the snapshot of the live batches;
+/// `resnapshot` when a resume point was given). Returns the cursor to follow from.
+async fn start_log(
     s: &AppState,
     view: &FeedView,
     request: Subscribe,
@@ -186,11 +240,11 @@ async fn start_batches(
 ) -> Result<u64, End> {
     let Some(after) = since_event else {
         let subscribed = StreamMessage::Subscribed {
-            subscription: request,
+            subscription: request.clone(),
             from: Some(view.head),
         };
         send_json(tx, &subscribed).await?;
-        return snapshot(view, tx).await;
+        return snapshot(view, &request, tx).await;
     };
     let retained = match read_page(s, after, 0).await {
         Some(page) => page,
@@ -230,17 +284,21 @@ async fn resnapshot(
     tx: &mut Sink,
 ) -> Result<u64, End> {
     let answer = StreamMessage::Resnapshot {
-        subscription,
+        subscription: subscription.clone(),
         reason,
         oldest,
         from: view.head,
     };
     send_json(tx, &answer).await?;
-    snapshot(view, tx).await
+    snapshot(view, &subscription, tx).await
 }
 
-/// Sends every live batch as of the head; the head.
-async fn snapshot(view: &FeedView, tx: &mut Sink) -> Result<u64, End> {
+/// Sends every live batch as of the head (a batches subscription; trades and fills have
+/// no snapshot: they start from the head); the head.
+async fn snapshot(view: &FeedView, request: &Subscribe, tx: &mut Sink) -> Result<u64, End> {
+    if !matches!(request, Subscribe::Batches { .. }) {
+        return Ok(view.head);
+    }
     for message in view.batches.iter() {
         send_json(tx, message).await?;
     }
@@ -256,7 +314,7 @@ async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Sink) -> Result<(), 
 
 async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
     match sub {
-        Sub::Batches { after, request } => follow(s, after, request, tx).await,
+        Sub::Log { after, request } => follow(s, after, request, tx).await,
         Sub::Markets { last } => serve_markets(s, last, tx).await,
     }
 }
@@ -284,7 +342,9 @@ async fn follow(
         }
         let full = page.events.len() as u64 == PAGE;
         for (event, text) in page.events {
-            ws_session::send(tx, Message::Text(text.into())).await?;
+            if covers(request, &text) {
+                ws_session::send(tx, Message::Text(text.into())).await?;
+            }
             *after = event;
         }
         if !full {

@@ -14,7 +14,9 @@
 //!
 //! A verifier serves the same `GET /v1/stream` for what it re-executed itself: `batches`
 //! (each message with its feed `event` and the verifier's `verdict`; resume with
-//! `since_event`, or get a `resnapshot` answer) and `markets` (at its verified head).
+//! `since_event`, or get a `resnapshot` answer), `trades` and `fills` of finalized batches
+//! (from its own receipts; a message's `seq` is its feed event, so `since_seq` resumes them
+//! from the same log) and `markets` (at its verified head).
 
 use super::history::{AccountFill, Role, Side, Trade};
 use super::sequencer::{BatchInfo, MarketInfo};

@@ -6,7 +6,7 @@
 //! built from the replica's own pre-state (`fraud::build`) and ruled on locally with the
 //! settlement layer's own `fraud::adjudicate` before anyone may submit it.
 
-use super::reexec::Recovery;
+use super::reexec::{Recovery, TxFill};
 use protocol::action::{L1Message, Tx};
 use protocol::batch::{Batch, BatchHeader, chunk_range, genesis_anchor, genesis_tree};
 use protocol::codec::Decode;
@@ -93,6 +93,9 @@ pub struct Followed {
     pub verdict: Verdict,
     /// Transactions re-executed to reach the verdict.
     pub executed: u64,
+    /// The fills of its transactions, in order, as this replica's re-execution made them
+    /// (empty unless `Honest`); rebuilt on restore, which re-executes every live batch.
+    pub fills: Vec<TxFill>,
 }
 
 /// What the replica knows about the parent of the next batch.
@@ -133,8 +136,8 @@ pub fn follow_batch(
         .check_shape(genesis.checkpoint_interval_txs)
         .map_err(|e| format!("batch {} is malformed: {e}", header.index))?;
     check_queue(queue, &batch)?;
-    let (verdict, executed) = match parent.state {
-        ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0),
+    let (verdict, executed, fills) = match parent.state {
+        ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0, Vec::new()),
         ParentState::Honest(pre) => re_execute(genesis, pre, &batch, recovery)?,
     };
     Ok(Followed {
@@ -142,6 +145,7 @@ pub fn follow_batch(
         header,
         verdict,
         executed,
+        fills,
     })
 }
 
@@ -206,18 +210,19 @@ fn check_queue(queue: &BTreeMap<u64, L1Message>, batch: &Batch) -> Result<(), St
 }
 
 /// Re-executes `batch` from `pre` (signatures recovered as `recovery` says); builds the proof at
-/// the first wrong checkpoint.
+/// the first wrong checkpoint. The fills are an honest batch's (none for a bad one).
 fn re_execute(
     genesis: &Genesis,
     pre: &Tree,
     batch: &Batch,
     recovery: Recovery,
-) -> Result<(Verdict, u64), String> {
+) -> Result<(Verdict, u64, Vec<TxFill>), String> {
     let index = batch.header.index;
-    let (post, bad) = super::reexec::find_first_bad_chunk(pre, genesis, batch, recovery)
-        .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
+    let (post, bad, fills) =
+        super::reexec::find_first_bad_chunk_keeping_fills(pre, genesis, batch, recovery)
+            .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
     let Some(bad) = bad else {
-        return Ok((Verdict::Honest { post }, batch.txs.len() as u64));
+        return Ok((Verdict::Honest { post }, batch.txs.len() as u64, fills));
     };
     let k = genesis.checkpoint_interval_txs;
     let executed = chunk_range(batch.txs.len(), k, bad.chunk as usize).end as u64;
@@ -241,5 +246,6 @@ fn re_execute(
             proof,
         },
         executed,
+        Vec::new(),
     ))
 }

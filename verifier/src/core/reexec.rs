@@ -4,12 +4,17 @@
 //! (`recovery.recover`: k256 or libsecp256k1, equal by the differential test); the chunks then run in order on one thread
 //! through protocol's one chunked executor (`batch::execute_chunks`) with those signers,
 //! so the result is `fraud::find_first_bad_chunk`'s whatever the worker count; only the
-//! wall-clock time differs.
+//! wall-clock time differs. The fills of the receipts are kept (`TxFill`): once the batch is
+//! final they are the feed's `trades` and `fills`.
 
 use protocol::action::Tx;
-use protocol::batch::{Batch, Signer, domain_separator, execute_chunks, verify_tx_with};
+use protocol::batch::{
+    Batch, ExecutedChunk, Signer, domain_separator, execute_chunks, verify_tx_with,
+};
+use protocol::engine::Fill;
 use protocol::fraud::{self, BadChunk};
 use protocol::genesis::Genesis;
+use protocol::primitives::H256;
 use protocol::signing::RecoverFn;
 use protocol::state::StateError;
 use protocol::tree::Tree;
@@ -56,6 +61,14 @@ pub fn recover_signers(txs: &[Tx], genesis: &Genesis, recovery: Recovery) -> Vec
     })
 }
 
+/// One fill of a re-executed transaction, kept with its batch until the batch is final
+/// (the feed's `trades` and `fills` of finalized batches are made from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxFill {
+    pub tx_hash: H256,
+    pub fill: Fill,
+}
+
 /// What `fraud::find_first_bad_chunk(pre, genesis, batch)` returns, computed with the
 /// signatures recovered as `recovery` says.
 pub fn find_first_bad_chunk(
@@ -64,6 +77,35 @@ pub fn find_first_bad_chunk(
     batch: &Batch,
     recovery: Recovery,
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
+    let (post, bad, _) = find_first_bad_chunk_keeping_fills(pre, genesis, batch, recovery)?;
+    Ok((post, bad))
+}
+
+/// [`find_first_bad_chunk`] and the fills of every chunk executed (all of the batch's when
+/// none is bad), in order.
+pub fn find_first_bad_chunk_keeping_fills(
+    pre: &Tree,
+    genesis: &Genesis,
+    batch: &Batch,
+    recovery: Recovery,
+) -> Result<(Tree, Option<BadChunk>, Vec<TxFill>), StateError> {
     let signers = recover_signers(&batch.txs, genesis, recovery);
-    fraud::first_bad_chunk(execute_chunks(pre, genesis, batch, Some(&signers)), batch)
+    let mut fills = Vec::new();
+    let chunks = execute_chunks(pre, genesis, batch, Some(&signers));
+    let (post, bad) = fraud::first_bad_chunk_seeing(chunks, batch, |chunk| {
+        fills.extend(fills_of(batch, chunk));
+    })?;
+    Ok((post, bad, fills))
+}
+
+/// The fills of `chunk`'s receipts, each with its transaction's hash.
+fn fills_of<'a>(batch: &'a Batch, chunk: &'a ExecutedChunk) -> impl Iterator<Item = TxFill> + 'a {
+    let txs = &batch.txs[chunk.txs.clone()];
+    txs.iter().zip(&chunk.receipts).flat_map(|(tx, receipt)| {
+        let tx_hash = tx.hash();
+        receipt.fills.iter().map(move |fill| TxFill {
+            tx_hash,
+            fill: fill.clone(),
+        })
+    })
 }

@@ -3,16 +3,22 @@
 //! a client that reconnects with its last `event` gets exactly what it missed; a resume
 //! point the log no longer retains (or never had) gets a `resnapshot` answer; a fraudulent
 //! batch arrives challenged, then reverted; the markets arrive at the verified head; a
-//! subscriber that never reads is dropped while another keeps receiving; a malformed or
-//! unservable subscription gets an error and the connection stays usable.
+//! finalized batch's trades and fills arrive once, after it, and resume mid-way; a reverted
+//! batch's never do; a subscriber that never reads is dropped while another keeps
+//! receiving; a malformed or unservable subscription gets an error and the connection stays
+//! usable.
 
 use crate::support::node::{Node, WINDOW};
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, verifier_key};
 use futures_util::{SinkExt, StreamExt};
+use protocol::action::{Action, Order, TimeInForce, Tx};
+use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::BatchStatus;
 use protocol::api::stream::{BatchVerdict, StreamMessage, Subscribe};
 use protocol::fault::Fault;
+use protocol::primitives::Address;
+use protocol::signing::sign_action;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
@@ -184,12 +190,16 @@ async fn batches_stream_verified_then_finalized_and_resume_without_a_gap_or_a_re
 
     let mut steady_seen = vec![first.clone()];
     steady_seen.extend(read_until(&mut steady, finalized(2)).await);
+    // Verified 0..=2, then finalized 0..=2, one event each; a finalized batch's trades and
+    // fills (on the other channels) take the events after its own.
     let events: Vec<u64> = steady_seen.iter().filter_map(event_of).collect();
-    let expected: Vec<u64> = (first_event..first_event + 6).collect();
+    assert_eq!(events.len(), 6, "{events:?}");
     assert_eq!(
-        events, expected,
-        "verified 0..=2, finalized 0..=2, one event each"
+        events[..4],
+        [0, 1, 2, 3].map(|i| first_event + i),
+        "{events:?}"
     );
+    assert!(events.windows(2).all(|w| w[0] < w[1]), "{events:?}");
     for index in 0..3 {
         let states: Vec<_> = steady_seen
             .iter()
@@ -404,7 +414,22 @@ async fn a_malformed_subscription_gets_a_clear_error_and_the_connection_stays_op
             "{\"subscribe\": \"batches\", \"since_index\": 3}",
             "since_event",
         ),
-        ("{\"subscribe\": \"trades\", \"market\": 1}", "sequencer"),
+        (
+            "{\"subscribe\": \"orders\", \"account\": \"0x00000000000000000000000000000000000000ff\"}",
+            "sequencer",
+        ),
+        (
+            "{\"subscribe\": \"trades\", \"market\": 99}",
+            "market 99 does not exist; the markets are [",
+        ),
+        (
+            "{\"subscribe\": \"fills\", \"account\": \"0x12\"}",
+            "account \"0x12\" is not an address",
+        ),
+        (
+            "{\"subscribe\": \"fills\", \"account\": \"0x00000000000000000000000000000000000000ff\", \"since_seq\": 18446744073709551615}",
+            "since_seq",
+        ),
         ("not json", "e.g."),
     ] {
         send_text(&mut socket, text).await;
@@ -419,6 +444,289 @@ async fn a_malformed_subscription_gets_a_clear_error_and_the_connection_stays_op
     subscribe(&mut socket, &batches(None)).await;
     subscribed_from(&mut socket).await;
     drop(socket);
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+/// A resting sell of `size` by each of `makers` at `price` on the first market, then a buy
+/// of all of it by `taker` at that price: one fill per maker. Each order with nonce
+/// `nonce` of its trader.
+fn crossing(
+    poster: &Poster,
+    makers: &[usize],
+    taker: usize,
+    price_ticks: u64,
+    nonce: u64,
+) -> Vec<Tx> {
+    let market = poster.workload.genesis.markets[0].clone();
+    let price = price_ticks * market.tick_size;
+    let size = market.lot_size * 10u64.pow(u32::from(market.size_decimals.saturating_sub(2)));
+    let order = |who: usize, is_buy: bool, size: u64, tif: TimeInForce| {
+        let trader = &poster.workload.traders[who];
+        let order = Order {
+            account: trader.address,
+            market: market.id,
+            is_buy,
+            price,
+            size,
+            tif,
+            reduce_only: false,
+            nonce,
+            expires_at: u64::MAX,
+        };
+        Tx::User {
+            action: sign_action(&trader.key, Action::Order(order), &poster.workload.domain()),
+        }
+    };
+    let mut txs: Vec<Tx> = makers
+        .iter()
+        .map(|&m| order(m, false, size, TimeInForce::Gtc))
+        .collect();
+    txs.push(order(
+        taker,
+        true,
+        size * makers.len() as u64,
+        TimeInForce::Ioc,
+    ));
+    txs
+}
+
+/// The first market's price in ticks near its start (the workload's first oracle price).
+fn near_mark(poster: &Poster) -> u64 {
+    let market = &poster.workload.genesis.markets[0];
+    50_000_000_000 / market.tick_size
+}
+
+fn trades(market: u32, since_seq: Option<u64>) -> Subscribe {
+    Subscribe::Trades { market, since_seq }
+}
+
+fn fills(account: Address, since_seq: Option<u64>) -> Subscribe {
+    Subscribe::Fills { account, since_seq }
+}
+
+fn trade_of(message: &StreamMessage) -> Option<&Trade> {
+    match message {
+        StreamMessage::Trade { trade, .. } => Some(trade),
+        _ => None,
+    }
+}
+
+fn fill_of(message: &StreamMessage) -> Option<&AccountFill> {
+    match message {
+        StreamMessage::Fill { fill, .. } => Some(fill),
+        _ => None,
+    }
+}
+
+/// A batch with two crossing fills is finalized: a `trades` subscriber gets exactly its two
+/// trades and a `fills` subscriber for the taker exactly its two fills, with the price,
+/// size and market, numbered right after the batch's finalization; a client resuming after
+/// the first trade gets the rest (and the next batch's) exactly once.
+#[tokio::test]
+async fn trades_and_fills_of_a_finalized_batch_stream_once_and_resume_mid_way() {
+    let (mut node, mut poster, verifier, _dir) = watched_chain(36, |_| {}).await;
+    let url = verifier.client.url.clone();
+    let market = poster.workload.genesis.markets[0].clone();
+    let taker = poster.workload.traders[1].address;
+    let mut tape = connect(&url).await;
+    subscribe(&mut tape, &trades(market.id, None)).await;
+    subscribed_from(&mut tape).await;
+    let mut mine = connect(&url).await;
+    subscribe(&mut mine, &fills(taker, None)).await;
+    subscribed_from(&mut mine).await;
+    let mut maker = connect(&url).await;
+    subscribe(&mut maker, &fills(poster.workload.traders[0].address, None)).await;
+    subscribed_from(&mut maker).await;
+    let mut chain = connect(&url).await;
+    subscribe(&mut chain, &batches(None)).await;
+    subscribed_from(&mut chain).await;
+
+    let price = near_mark(&poster);
+    let txs = crossing(&poster, &[0, 2], 1, price, 1);
+    poster.post(&node, txs, 0, None).await;
+    node.mine(WINDOW + 2).await;
+    let finalized_event = event_of(
+        read_until(&mut chain, finalized(0))
+            .await
+            .last()
+            .expect("one"),
+    )
+    .expect("numbered");
+
+    let got = read_until(&mut tape, |m| {
+        trade_of(m).is_some_and(|t| t.seq > finalized_event + 3)
+    })
+    .await;
+    let tape_seen: Vec<Trade> = got.iter().filter_map(trade_of).cloned().collect();
+    assert_eq!(got.len(), tape_seen.len(), "only trades: {got:?}");
+    let size = market.lot_size * 10u64.pow(u32::from(market.size_decimals.saturating_sub(2)));
+    let expected = |seq| Trade {
+        seq,
+        batch_index: 0,
+        timestamp_ms: tape_seen[0].timestamp_ms,
+        price: price * market.tick_size,
+        size,
+        taker_side: Side::Buy,
+    };
+    // Each fill: its trade, the maker's fill, the taker's fill, right after the batch.
+    assert_eq!(
+        tape_seen,
+        vec![expected(finalized_event + 1), expected(finalized_event + 4)]
+    );
+    let got = read_until(&mut mine, |m| {
+        fill_of(m).is_some_and(|f| f.seq > finalized_event + 3)
+    })
+    .await;
+    let taker_fills: Vec<_> = got.iter().filter_map(fill_of).collect();
+    assert_eq!(got.len(), 2, "only the taker's fills: {got:?}");
+    let makers = [0, 2].map(|i| poster.workload.traders[i].address);
+    for (fill, (seq, maker)) in taker_fills.iter().zip([(3, makers[0]), (6, makers[1])]) {
+        assert_eq!(fill.seq, finalized_event + seq);
+        assert_eq!(
+            (fill.market, fill.price, fill.size),
+            (market.id, price * market.tick_size, size)
+        );
+        assert_eq!(
+            (fill.side, fill.role, fill.counterparty),
+            (Side::Buy, Role::Taker, maker)
+        );
+        assert_eq!((fill.batch_index, fill.order_nonce), (0, 1));
+    }
+
+    let got = read_until(&mut maker, |m| fill_of(m).is_some()).await;
+    let made = fill_of(&got[0]).expect("a fill");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(made.seq, finalized_event + 2);
+    assert_eq!((made.side, made.role), (Side::Sell, Role::Maker));
+    assert_eq!(
+        (made.counterparty, made.price, made.size),
+        (taker, price * market.tick_size, size)
+    );
+
+    // A client that saw the first trade resumes; a second batch trades once more.
+    let mut resumed = connect(&url).await;
+    subscribe(&mut resumed, &trades(market.id, Some(tape_seen[0].seq))).await;
+    assert_eq!(subscribed_from(&mut resumed).await, tape_seen[0].seq);
+    let txs = crossing(&poster, &[0], 1, price + 1, 2);
+    poster.post(&node, txs, 0, None).await;
+    node.mine(WINDOW + 2).await;
+    let third = |m: &StreamMessage| trade_of(m).is_some_and(|t| t.batch_index == 1);
+    let live_rest = read_until(&mut tape, third).await;
+    let resumed_rest = read_until(&mut resumed, third).await;
+    assert_eq!(
+        resumed_rest.len(),
+        2,
+        "the second trade and the third: {resumed_rest:?}"
+    );
+    assert_eq!(resumed_rest[0], got_trade(&tape_seen[1], market.id));
+    assert_eq!(resumed_rest[1..], live_rest[..], "exactly once, as live");
+    drop((tape, mine, maker, chain, resumed));
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+fn got_trade(trade: &Trade, market: u32) -> StreamMessage {
+    StreamMessage::Trade {
+        market,
+        trade: trade.clone(),
+    }
+}
+
+/// A challenged batch with a crossing trade is reverted: its trade is never sent; the same
+/// orders re-posted honestly and finalized send it once.
+#[tokio::test]
+async fn a_reverted_batch_never_streams_its_trades() {
+    let (mut node, mut poster) = Poster::chain(37, 4, 4).await;
+    let (verifiers, _dirs) = Verifier::start_challengers(&node, &[verifier_key(8)], 1_000).await;
+    let url = verifiers[0].client.url.clone();
+    let market = poster.workload.genesis.markets[0].clone();
+    let mut tape = connect(&url).await;
+    subscribe(&mut tape, &trades(market.id, None)).await;
+    subscribed_from(&mut tape).await;
+    let mut chain = connect(&url).await;
+    subscribe(&mut chain, &batches(None)).await;
+    subscribed_from(&mut chain).await;
+
+    let txs = crossing(&poster, &[0], 1, near_mark(&poster), 1);
+    poster.post(&node, txs, 0, Some(Fault::WrongRoot)).await;
+    node.mine(1).await;
+    let seen = read_until(&mut chain, |m| {
+        matches!(m, StreamMessage::BatchReverted { index: 0, .. })
+    })
+    .await;
+    assert_eq!(
+        seen.iter().filter_map(batch_of).collect::<Vec<_>>(),
+        vec![(0, Some(BatchVerdict::Challenged), false)]
+    );
+    let reverted_event = event_of(seen.last().expect("one")).expect("numbered");
+    poster.repost_after_revert(&node, 0, 40).await;
+    node.mine(WINDOW + 2).await;
+    let finalized_event = event_of(
+        read_until(&mut chain, finalized(0))
+            .await
+            .last()
+            .expect("one"),
+    )
+    .expect("numbered");
+    assert!(finalized_event > reverted_event);
+
+    let live = read_until(&mut tape, |m| trade_of(m).is_some()).await;
+    let replayed_socket = &mut connect(&url).await;
+    subscribe(replayed_socket, &trades(market.id, Some(0))).await;
+    assert_eq!(subscribed_from(replayed_socket).await, 0);
+    let replayed = read_until(replayed_socket, |m| trade_of(m).is_some()).await;
+    for seen in [&live, &replayed] {
+        let trades: Vec<_> = seen.iter().filter_map(trade_of).collect();
+        assert_eq!(seen.len(), 1, "one message, a trade: {seen:?}");
+        assert_eq!(
+            trades[0].seq,
+            finalized_event + 1,
+            "the re-posted batch's, after its finalization"
+        );
+    }
+    drop((tape, chain));
+    for v in verifiers {
+        v.shutdown().await;
+    }
+    node.shutdown().await;
+}
+
+/// A batch verified before a restart and finalized after it streams its trade once: the
+/// restored replica re-executes its live batches, so their fills survive the restart.
+#[tokio::test]
+async fn a_batch_verified_before_a_restart_streams_its_trade_once_when_finalized_after() {
+    let (mut node, mut poster, verifier, dir) = watched_chain(38, |_| {}).await;
+    let market = poster.workload.genesis.markets[0].clone();
+    let price = near_mark(&poster);
+    let txs = crossing(&poster, &[0], 1, price, 1);
+    poster.post(&node, txs, 0, None).await;
+    node.mine(1).await;
+    verifier.client.wait_caught_up(&node).await;
+    let config = verifier.config.clone();
+    verifier.shutdown().await;
+
+    node.mine(WINDOW + 2).await;
+    let verifier = Verifier::start(config).await;
+    let url = verifier.client.url.clone();
+    let mut tape = connect(&url).await;
+    subscribe(&mut tape, &trades(market.id, Some(0))).await;
+    assert_eq!(subscribed_from(&mut tape).await, 0);
+    let seen = read_until(&mut tape, |m| trade_of(m).is_some()).await;
+    assert_eq!(seen.len(), 1, "one message, a trade: {seen:?}");
+    let trade = trade_of(&seen[0]).expect("a trade");
+    assert_eq!(
+        (trade.batch_index, trade.price, trade.taker_side),
+        (0, price * market.tick_size, Side::Buy)
+    );
+    // Nothing else was logged for the market: the next trade is the next batch's.
+    let txs = crossing(&poster, &[0], 1, price + 1, 2);
+    poster.post(&node, txs, 0, None).await;
+    node.mine(WINDOW + 2).await;
+    let next_one = read_until(&mut tape, |m| trade_of(m).is_some()).await;
+    assert_eq!(next_one.len(), 1, "{next_one:?}");
+    assert_eq!(trade_of(&next_one[0]).map(|t| t.batch_index), Some(1));
+    drop((tape, dir));
     verifier.shutdown().await;
     node.shutdown().await;
 }
