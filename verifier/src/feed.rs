@@ -19,7 +19,6 @@ use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::{BatchInfo, BatchStatus, MarketInfo};
 use protocol::api::stream::{BatchVerdict, StreamMessage};
 use protocol::engine::BlockContext;
-use protocol::engine::view;
 use protocol::genesis::Genesis;
 use protocol::tree::Tree;
 use std::collections::{BTreeMap, BTreeSet};
@@ -245,26 +244,11 @@ fn live_entry(followed: &Followed) -> (u64, Live) {
 /// Every market's state in `tree` (the verified head), as `GET /v1/markets` lists it on
 /// the sequencer; the breaker as the STF would see it at `now_ms`.
 pub fn markets_at(genesis: &Genesis, tree: &Tree, now_ms: u64) -> Vec<MarketInfo> {
-    let mut tree = tree.clone();
     let ctx = BlockContext {
         timestamp_ms: now_ms,
     };
-    let mut markets = Vec::with_capacity(genesis.markets.len());
-    for params in &genesis.markets {
-        let Ok(state) = view::market_state(&mut tree, params.id) else {
-            continue;
-        };
-        markets.push(MarketInfo {
-            params: params.clone(),
-            mark_price: state.mark_price,
-            index_price: state.index_price,
-            price_timestamp_ms: state.price_timestamp_ms,
-            funding_index: state.funding_index,
-            long_open_interest: state.long_open_interest,
-            breaker: view::breaker_view(genesis, params, &state, &ctx),
-        });
-    }
-    markets
+    // A verified head always holds every genesis market; an unreadable one is no view.
+    MarketInfo::all(&mut tree.clone(), genesis, &ctx).unwrap_or_default()
 }
 
 /// Milliseconds since the Unix epoch (the breaker's "now").

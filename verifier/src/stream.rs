@@ -24,13 +24,10 @@ use crate::store::FeedReader;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
-use futures_util::StreamExt;
 use protocol::api::sequencer::MarketInfo;
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::primitives::Address;
-use service_shell::http::ws_session::{
-    self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json,
-};
+use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::sync::Arc;
 
@@ -66,39 +63,35 @@ enum Sub {
     },
 }
 
+/// One session: the service and what the client subscribed to.
+struct Session {
+    s: AppState,
+    subs: Vec<Sub>,
+}
+
+impl FeedSession for Session {
+    async fn on_text(&mut self, text: &str, tx: &mut Sink) -> Result<(), End> {
+        subscribe(&self.s, &mut self.subs, text, tx).await
+    }
+
+    async fn on_wake(&mut self, tx: &mut Sink) -> Result<(), End> {
+        serve_all(&self.s, &mut self.subs, tx).await
+    }
+
+    fn dropped_slow(&mut self) -> &'static str {
+        self.s.metrics().feed_dropped_slow += 1;
+        "too slow: a send stayed blocked for 5 s; reconnect with since_event"
+    }
+}
+
 async fn session(s: AppState, socket: WebSocket) {
-    let (mut tx, mut rx) = socket.split();
-    let mut feed = s.watch_feed();
-    let mut stop = s.stopping();
-    let mut subs: Vec<Sub> = Vec::new();
-    let mut ping = tokio::time::interval(PING_EVERY);
-    let ended = loop {
-        let step = tokio::select! {
-            incoming = rx.next() => match incoming {
-                Some(Ok(Message::Text(text))) => subscribe(&s, &mut subs, &text, &mut tx).await,
-                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
-                Some(Ok(_)) => Ok(()),
-            },
-            changed = feed.changed() => match changed {
-                Ok(()) => serve_all(&s, &mut subs, &mut tx).await,
-                Err(_) => Err(End::Gone),
-            },
-            _ = ping.tick() => ws_session::ping(&mut tx).await,
-            _ = stop.changed() => break None,
-        };
-        if let Err(end) = step {
-            break Some(end);
-        }
+    let (feed, stop) = (s.watch_feed(), s.stopping());
+    let session = Session {
+        s,
+        subs: Vec::new(),
     };
-    let reason = match ended {
-        None => "the verifier is shutting down",
-        Some(End::Slow) => {
-            s.metrics().feed_dropped_slow += 1;
-            "too slow: a send stayed blocked for 5 s; reconnect with since_event"
-        }
-        Some(End::Gone) => return,
-    };
-    ws_session::close(&mut tx, GOING_AWAY, reason).await;
+    let shutting_down = "the verifier is shutting down";
+    ws_session::run_feed(socket, session, feed, stop, shutting_down).await;
 }
 
 /// Refuses a malformed or unservable request with an `error` message (the connection

@@ -288,6 +288,33 @@ pub struct MarketInfo {
     pub breaker: BreakerView,
 }
 
+impl MarketInfo {
+    /// Every genesis market as the state `st` holds it, the breaker as the STF sees it at
+    /// `ctx`: what `GET /v1/markets` and the feeds' `markets` channel send, on the sequencer
+    /// (its head) and on a verifier (its verified head).
+    pub fn all<S: crate::state::State>(
+        st: &mut S,
+        genesis: &crate::genesis::Genesis,
+        ctx: &crate::engine::BlockContext,
+    ) -> Result<Vec<MarketInfo>, crate::state::StateError> {
+        use crate::engine::view;
+        let mut markets = Vec::with_capacity(genesis.markets.len());
+        for params in &genesis.markets {
+            let state = view::market_state(st, params.id)?;
+            markets.push(MarketInfo {
+                params: params.clone(),
+                mark_price: state.mark_price,
+                index_price: state.index_price,
+                price_timestamp_ms: state.price_timestamp_ms,
+                funding_index: state.funding_index,
+                long_open_interest: state.long_open_interest,
+                breaker: view::breaker_view(genesis, params, &state, ctx),
+            });
+        }
+        Ok(markets)
+    }
+}
+
 /// `GET /v1/markets`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

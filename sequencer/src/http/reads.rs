@@ -162,22 +162,7 @@ pub(super) fn market_infos(
     s: &AppState,
     v: &crate::view::ReadView,
 ) -> Result<Vec<MarketInfo>, protocol::state::StateError> {
-    let mut tree = v.tree.clone();
-    let ctx = v.context(now_ms());
-    let mut markets = Vec::with_capacity(s.genesis.markets.len());
-    for params in &s.genesis.markets {
-        let state = view::market_state(&mut tree, params.id)?;
-        markets.push(MarketInfo {
-            params: params.clone(),
-            mark_price: state.mark_price,
-            index_price: state.index_price,
-            price_timestamp_ms: state.price_timestamp_ms,
-            funding_index: state.funding_index,
-            long_open_interest: state.long_open_interest,
-            breaker: view::breaker_view(&s.genesis, params, &state, &ctx),
-        });
-    }
-    Ok(markets)
+    MarketInfo::all(&mut v.tree.clone(), &s.genesis, &v.context(now_ms()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

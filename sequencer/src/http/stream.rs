@@ -24,14 +24,11 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
 use fanout::{Channel, Fanout};
-use futures_util::StreamExt;
 use protocol::api::sequencer::{BatchStatus, MarketInfo};
 use protocol::api::stream::{StreamMessage, Subscribe};
 use protocol::engine::view::BookLevel;
 use protocol::primitives::H256;
-use service_shell::http::ws_session::{
-    self, End, GOING_AWAY, PING_EVERY, SessionBudget, Sink, send_json,
-};
+use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -87,40 +84,36 @@ enum Sub {
     },
 }
 
+/// One session: what it reads from and what it subscribed to.
+struct Session {
+    feed: Feed,
+    subs: Vec<Sub>,
+}
+
+impl FeedSession for Session {
+    async fn on_text(&mut self, text: &str, tx: &mut Sink) -> Result<(), End> {
+        subscribe(&self.feed, &mut self.subs, text, tx).await
+    }
+
+    async fn on_wake(&mut self, tx: &mut Sink) -> Result<(), End> {
+        serve_all(&self.feed, &mut self.subs, tx).await
+    }
+
+    fn dropped_slow(&mut self) -> &'static str {
+        let metrics = &self.feed.s.metrics;
+        metrics.feed_dropped_slow.fetch_add(1, Ordering::Relaxed);
+        "too slow: a send stayed blocked for 5 s; reconnect with since_seq"
+    }
+}
+
 async fn session(feed: Feed, socket: WebSocket) {
-    let s = &feed.s;
-    let (mut tx, mut rx) = socket.split();
-    let mut views = s.views.clone();
-    let mut stop = s.stopping.clone();
-    let mut subs: Vec<Sub> = Vec::new();
-    let mut ping = tokio::time::interval(PING_EVERY);
-    let ended = loop {
-        let step = tokio::select! {
-            incoming = rx.next() => match incoming {
-                Some(Ok(Message::Text(text))) => subscribe(&feed, &mut subs, &text, &mut tx).await,
-                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
-                Some(Ok(_)) => Ok(()),
-            },
-            changed = views.changed() => match changed {
-                Ok(()) => serve_all(&feed, &mut subs, &mut tx).await,
-                Err(_) => Err(End::Gone),
-            },
-            _ = ping.tick() => ws_session::ping(&mut tx).await,
-            _ = stop.changed() => break None,
-        };
-        if let Err(end) = step {
-            break Some(end);
-        }
+    let (views, stop) = (feed.s.views.clone(), feed.s.stopping.clone());
+    let session = Session {
+        feed,
+        subs: Vec::new(),
     };
-    let reason = match ended {
-        None => "the sequencer is shutting down",
-        Some(End::Slow) => {
-            s.metrics.feed_dropped_slow.fetch_add(1, Ordering::Relaxed);
-            "too slow: a send stayed blocked for 5 s; reconnect with since_seq"
-        }
-        Some(End::Gone) => return,
-    };
-    ws_session::close(&mut tx, GOING_AWAY, reason).await;
+    let shutting_down = "the sequencer is shutting down";
+    ws_session::run_feed(socket, session, views, stop, shutting_down).await;
 }
 
 /// Handles one subscription request: refuses a malformed one with an `error` message, else

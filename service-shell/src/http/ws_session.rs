@@ -1,6 +1,8 @@
 //! What every WebSocket session of the services shares (the sequencer's feed and streaming
 //! intake, the verifier's feed): a budget of open sessions, a send that gives up on a
-//! reader whose socket stays blocked for `SEND_TIMEOUT`, and the close frame with a reason.
+//! reader whose socket stays blocked for `SEND_TIMEOUT`, the close frame with a reason, and
+//! a feed session's loop (`run_feed`: subscription requests, wakes on a new head, pings,
+//! shutdown), each service supplying only what its subscriptions do (`FeedSession`).
 //! One copy here, because the services may not depend on one another.
 //!
 //! An upgraded connection leaves the server loop's connection slots (hyper hands its
@@ -106,4 +108,59 @@ pub async fn close(tx: &mut Sink, code: u16, reason: &str) {
     };
     let _ =
         tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
+}
+
+/// What one feed session does with what happens to it; [`run_feed`] is the loop around
+/// it, the same for the sequencer's feed and a verifier's.
+pub trait FeedSession: Send {
+    /// A text frame from the client (a subscription request): answer it, serve what it
+    /// already covers.
+    fn on_text(
+        &mut self,
+        text: &str,
+        tx: &mut Sink,
+    ) -> impl Future<Output = Result<(), End>> + Send;
+    /// The service's head moved: serve what the subscriptions have not seen yet.
+    fn on_wake(&mut self, tx: &mut Sink) -> impl Future<Output = Result<(), End>> + Send;
+    /// A slow reader is being closed: count it; the close frame's reason (how to resume).
+    fn dropped_slow(&mut self) -> &'static str;
+}
+
+/// Runs a feed session until the peer leaves, a send stays blocked (the reader is closed
+/// with `session`'s reason), or `stop` changes (closed with `shutting_down`). `wake` is
+/// the service's head: each change is an `on_wake`. Pings keep an idle session alive.
+pub async fn run_feed<W: Send + Sync, S: Send + Sync>(
+    socket: WebSocket,
+    mut session: impl FeedSession,
+    mut wake: tokio::sync::watch::Receiver<W>,
+    mut stop: tokio::sync::watch::Receiver<S>,
+    shutting_down: &'static str,
+) {
+    use futures_util::StreamExt;
+    let (mut tx, mut rx) = socket.split();
+    let mut pings = tokio::time::interval(PING_EVERY);
+    let ended = loop {
+        let step = tokio::select! {
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Text(text))) => session.on_text(&text, &mut tx).await,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
+                Some(Ok(_)) => Ok(()),
+            },
+            changed = wake.changed() => match changed {
+                Ok(()) => session.on_wake(&mut tx).await,
+                Err(_) => Err(End::Gone),
+            },
+            _ = pings.tick() => ping(&mut tx).await,
+            _ = stop.changed() => break None,
+        };
+        if let Err(end) = step {
+            break Some(end);
+        }
+    };
+    let reason = match ended {
+        None => shutting_down,
+        Some(End::Slow) => session.dropped_slow(),
+        Some(End::Gone) => return,
+    };
+    close(&mut tx, GOING_AWAY, reason).await;
 }
