@@ -13,6 +13,7 @@
 //! - [`bind_loopback`] and [`send_for_text`]: a 127.0.0.1:0 listener with its URL, and one
 //!   raw HTTP exchange as status and body text.
 //! - [`crossing_order`]: the throughput benches' order flow (asks rested, then lifted).
+//! - [`feed_socket`]: a WebSocket client for the feed tests, every read bounded.
 //! - [`check_malformed_heads`]: the table of malformed request heads every service running
 //!   the shared server must answer with its JSON error body, pipelined ones in their turn.
 //!
@@ -21,6 +22,7 @@
 mod child;
 mod crash_vfs;
 mod crossing;
+pub mod feed_socket;
 mod loopback;
 mod malformed_heads;
 mod settlement;

@@ -19,52 +19,28 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-pub(crate) type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) use test_support::feed_socket::Socket;
+use test_support::feed_socket::{connect_ws, next_json, read_until_json, send_json};
 
 pub(crate) async fn connect(seq: &Seq) -> Socket {
-    let url = format!("{}/v1/stream", seq.url.replacen("http", "ws", 1));
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("a WebSocket")
-        .0
+    connect_ws(&seq.url, "/v1/stream").await
 }
 
 pub(crate) async fn subscribe(socket: &mut Socket, request: &Subscribe) {
-    let text = serde_json::to_string(request).expect("json");
-    socket.send(Message::Text(text.into())).await.expect("send");
+    send_json(socket, request).await;
 }
 
 /// The next feed message (pings skipped), bounded in time.
 pub(crate) async fn next(socket: &mut Socket) -> StreamMessage {
-    for _ in 0..100 {
-        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("the stream is open")
-            .expect("a frame");
-        if let Message::Text(text) = frame {
-            return serde_json::from_str(&text).expect("a feed message");
-        }
-    }
-    panic!("only control frames");
+    next_json(socket, Duration::from_secs(10)).await
 }
 
 /// Reads until `want` holds, collecting every message; bounded.
 async fn read_until(
     socket: &mut Socket,
-    mut want: impl FnMut(&StreamMessage) -> bool,
+    want: impl FnMut(&StreamMessage) -> bool,
 ) -> Vec<StreamMessage> {
-    let mut seen = Vec::new();
-    for _ in 0..1_000 {
-        let message = next(socket).await;
-        let done = want(&message);
-        seen.push(message);
-        if done {
-            return seen;
-        }
-    }
-    panic!("the awaited message never came: {seen:?}");
+    read_until_json(socket, Duration::from_secs(10), 1_000, want).await
 }
 
 fn trade_seqs(messages: &[StreamMessage]) -> Vec<u64> {

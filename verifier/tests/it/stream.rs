@@ -23,18 +23,14 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use test_support::feed_socket::{Socket, connect_ws, next_json, read_until_json, send_json};
 
 fn ws_url(url: &str) -> String {
     format!("{}/v1/stream", url.replacen("http", "ws", 1))
 }
 
 async fn connect(url: &str) -> Socket {
-    tokio_tungstenite::connect_async(ws_url(url))
-        .await
-        .expect("a WebSocket")
-        .0
+    connect_ws(url, "/v1/stream").await
 }
 
 async fn send_text(socket: &mut Socket, text: &str) {
@@ -45,7 +41,7 @@ async fn send_text(socket: &mut Socket, text: &str) {
 }
 
 async fn subscribe(socket: &mut Socket, request: &Subscribe) {
-    send_text(socket, &serde_json::to_string(request).expect("json")).await;
+    send_json(socket, request).await;
 }
 
 fn batches(since_event: Option<u64>) -> Subscribe {
@@ -57,34 +53,15 @@ fn batches(since_event: Option<u64>) -> Subscribe {
 
 /// The next feed message (control frames skipped), bounded in time.
 async fn next(socket: &mut Socket) -> StreamMessage {
-    for _ in 0..100 {
-        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("a message within 20 s")
-            .expect("the stream is open")
-            .expect("a frame");
-        if let Message::Text(text) = frame {
-            return serde_json::from_str(&text).expect("a feed message");
-        }
-    }
-    panic!("only control frames");
+    next_json(socket, Duration::from_secs(20)).await
 }
 
 /// Reads until `want` holds, collecting every message; bounded.
 async fn read_until(
     socket: &mut Socket,
-    mut want: impl FnMut(&StreamMessage) -> bool,
+    want: impl FnMut(&StreamMessage) -> bool,
 ) -> Vec<StreamMessage> {
-    let mut seen = Vec::new();
-    for _ in 0..2_000 {
-        let message = next(socket).await;
-        let done = want(&message);
-        seen.push(message);
-        if done {
-            return seen;
-        }
-    }
-    panic!("the awaited message never came: {seen:?}");
+    read_until_json(socket, Duration::from_secs(20), 2_000, want).await
 }
 
 /// `(index, verdict, finalized)` of a batch message.

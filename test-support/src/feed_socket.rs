@@ -1,0 +1,67 @@
+//! A WebSocket client for the services' feed tests (the sequencer's `/v1/stream` and a
+//! verifier's): connect, send a JSON request, and read JSON messages with every wait
+//! bounded in time and count, so a test that misses a message fails saying so instead of
+//! hanging.
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A client's WebSocket.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Control frames skipped while waiting for one text message, at most.
+const MAX_CONTROL_FRAMES: usize = 100;
+
+/// Opens a WebSocket to `path` on the service at `http_url` (`http://…`).
+pub async fn connect_ws(http_url: &str, path: &str) -> Socket {
+    let url = format!("{}{path}", http_url.replacen("http", "ws", 1));
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("a WebSocket")
+        .0
+}
+
+/// Sends `request` as one JSON text frame.
+pub async fn send_json(socket: &mut Socket, request: &impl Serialize) {
+    let text = serde_json::to_string(request).expect("json");
+    socket.send(Message::Text(text.into())).await.expect("send");
+}
+
+/// The next text message as a `T` (control frames skipped), each frame within `within`.
+pub async fn next_json<T: DeserializeOwned>(socket: &mut Socket, within: Duration) -> T {
+    for _ in 0..MAX_CONTROL_FRAMES {
+        let frame = tokio::time::timeout(within, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("a message within {within:?}"))
+            .expect("the stream is open")
+            .expect("a frame");
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(&text).expect("a feed message");
+        }
+    }
+    panic!("only control frames");
+}
+
+/// Reads messages until `want` holds for one, at most `max` of them; every message read.
+pub async fn read_until_json<T: DeserializeOwned + Debug>(
+    socket: &mut Socket,
+    within: Duration,
+    max: usize,
+    mut want: impl FnMut(&T) -> bool,
+) -> Vec<T> {
+    let mut seen = Vec::new();
+    for _ in 0..max {
+        let message = next_json(socket, within).await;
+        let done = want(&message);
+        seen.push(message);
+        if done {
+            return seen;
+        }
+    }
+    panic!("the awaited message never came: {seen:?}");
+}
