@@ -26,7 +26,7 @@ use super::isolated::{balance, balance_mut, credit};
 use super::keys::{account_market_orders_prefix, insolvent_key};
 use super::margin::{AccountRisk, InitialRate, account_risk, isolated_risk};
 use super::mark;
-use super::matching::{self, Market, Matched, Taker};
+use super::matching::{self, Market, Taker};
 use super::math::{BPS, Overflow, add, ceil_div, fee, mul, size_scale, sub};
 use super::option_liquidation;
 use super::option_risk::is_series;
@@ -220,29 +220,25 @@ fn run_stages<S: State>(
         band_bps: params.price_band_bps,
         premium_at_fill: false,
     };
-    let leg = book_leg(
+    let (filled, leg_change) = book_leg(
         st,
         (genesis, ctx),
-        params,
-        l,
+        (params, l),
         (target, band),
-        &mut taker,
-        &mut ms,
+        (&mut taker, &mut ms),
+        (receipt, &mut meta),
     )?;
-    receipt.fills = leg.fills;
-    receipt.cancelled.extend(leg.cancelled);
-    meta.fees = add(meta.fees, leg.fees)?;
-    change = add(change, leg.collateral_change)?;
+    change = add(change, leg_change)?;
     let mut outcome = LiquidationOutcome {
         account: l.account,
         market: l.market,
-        book_filled: leg.filled,
+        book_filled: filled,
         closed: vec![],
         deleveraged: vec![],
         fee: charge_fee(
             params,
             ms.mark_price,
-            leg.filled,
+            filled,
             balance_mut(&mut taker.acct, &mut taker.pos),
         )?,
         reward: 0,
@@ -250,7 +246,7 @@ fn run_stages<S: State>(
         insolvent: false,
     };
     let mut fund = load_account(st, &INSURANCE_FUND)?;
-    if leg.filled < target {
+    if filled < target {
         let mut b = Backstop {
             acct: &mut taker.acct,
             pos: &mut taker.pos,
@@ -321,16 +317,16 @@ pub(super) struct Band {
 /// Stage 1: an IOC order for `target` on behalf of the account, limited to the band edge
 /// `m ± ⌊m × band / 10000⌋` or the bankruptcy price, whichever is better for the account;
 /// matched like any taker but with no taker fee. Shared by perps and short options
-/// (Part 8 §15).
+/// (Part 8 §15). Its fills and cancellations go on the receipt and its fees into `meta`;
+/// returns the contracts filled and the net change of all accounts' collateral.
 pub(super) fn book_leg<S: State>(
     st: &mut S,
     (genesis, ctx): (&Genesis, &BlockContext),
-    params: &MarketParams,
-    l: &Liquidate,
+    (params, l): (&MarketParams, &Liquidate),
     (target, band): (u64, Band),
-    taker: &mut Taker,
-    ms: &mut MarketState,
-) -> Result<Matched, Halt> {
+    (taker, ms): (&mut Taker, &mut MarketState),
+    (receipt, meta): (&mut Receipt, &mut Meta),
+) -> Result<(u64, i128), Halt> {
     let is_buy = taker.pos.size < 0;
     let scale = size_scale(params.size_decimals)?;
     let bankrupt = bankruptcy_price(balance(&taker.acct, &taker.pos), &taker.pos, scale)?;
@@ -365,7 +361,11 @@ pub(super) fn book_leg<S: State>(
         now_ms: ctx.timestamp_ms,
         premium_at_fill: band.premium_at_fill,
     };
-    matching::run(st, &mkt, ms, taker, &order, target)
+    let leg = matching::run(st, &mkt, ms, taker, &order, target)?;
+    receipt.fills = leg.fills;
+    receipt.cancelled.extend(leg.cancelled);
+    meta.fees = add(meta.fees, leg.fees)?;
+    Ok((leg.filled, leg.collateral_change))
 }
 
 /// Charges the liquidation fee on `size` at the mark, `⌈|size| × m × fee_bps / (scale ×

@@ -179,33 +179,28 @@ fn close_and_charge<S: State>(
         band_bps,
         premium_at_fill: true,
     };
-    let leg = book_leg(
+    let (filled, mut change) = book_leg(
         st,
         (genesis, ctx),
-        params,
-        l,
+        (params, l),
         (target, band),
-        &mut taker,
-        &mut ms,
+        (&mut taker, &mut ms),
+        (receipt, &mut meta),
     )?;
-    receipt.fills = leg.fills;
-    receipt.cancelled.extend(leg.cancelled);
-    meta.fees = add(meta.fees, leg.fees)?;
-    let mut change = leg.collateral_change;
     let Taker { mut acct, mut pos } = taker;
     let mut fund = load_account(st, &INSURANCE_FUND)?;
     let mut outcome = LiquidationOutcome {
         account: l.account,
         market: l.market,
-        book_filled: leg.filled,
+        book_filled: filled,
         closed: vec![],
         deleveraged: vec![],
-        fee: charge_fee(params, sc.mark, leg.filled, &mut acct.collateral)?,
+        fee: charge_fee(params, sc.mark, filled, &mut acct.collateral)?,
         reward: 0,
         remaining: 0,
         insolvent: false,
     };
-    if leg.filled < target {
+    if filled < target {
         // Stage 2: the rest against the longs, as far as K of them go.
         let mut short = Short {
             acct: &mut acct,
