@@ -52,6 +52,11 @@ impl ChildService {
         }
     }
 
+    /// The child's process id (for reading its `/proc` entries).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// SIGKILL, then reaped: no shutdown code runs.
     pub fn kill_9(mut self) {
         let mut child = self.child.take().expect("running");

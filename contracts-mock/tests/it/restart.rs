@@ -58,14 +58,14 @@ async fn a_graceful_restart_keeps_everything() {
 }
 
 /// The test chain's config and genesis file for the real binary, in a temp dir.
-struct BinaryFiles {
+pub(crate) struct BinaryFiles {
     dir: TempDir,
-    config: Config,
+    pub(crate) config: Config,
     genesis_file: PathBuf,
 }
 
 impl BinaryFiles {
-    fn new() -> BinaryFiles {
+    pub(crate) fn new() -> BinaryFiles {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = crate::support::test_config(&dir.path().join("l1"));
         let genesis_file = dir.path().join("genesis.json");
@@ -82,7 +82,12 @@ impl BinaryFiles {
     }
 
     /// The real binary on these files, as a child process on 127.0.0.1:0.
-    async fn spawn(&self) -> ChildService {
+    pub(crate) async fn spawn(&self) -> ChildService {
+        ChildService::spawn(&mut self.command()).await
+    }
+
+    /// The command that runs the real binary on these files (configured by its flags only).
+    pub(crate) fn command(&self) -> Command {
         let config = &self.config;
         let mut command = Command::new(env!("CARGO_BIN_EXE_vigil-contracts-mock"));
         command
@@ -118,7 +123,7 @@ impl BinaryFiles {
             .env_clear() // only the flags above configure it
             .stdin(Stdio::null())
             .stderr(Stdio::null());
-        ChildService::spawn(&mut command).await
+        command
     }
 }
 
