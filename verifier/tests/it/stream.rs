@@ -87,6 +87,12 @@ fn finalized(index: u64) -> impl FnMut(&StreamMessage) -> bool {
     move |m| batch_of(m).is_some_and(|(i, _, f)| i == index && f)
 }
 
+/// Reads until batch `index` is finalized; the feed event of that message.
+async fn finalized_event(socket: &mut Socket, index: u64) -> u64 {
+    let seen = read_until(socket, finalized(index)).await;
+    event_of(seen.last().expect("one")).expect("numbered")
+}
+
 /// The `from` of a `subscribed` answer.
 async fn subscribed_from(socket: &mut Socket) -> u64 {
     match next(socket).await {
@@ -523,13 +529,7 @@ async fn trades_and_fills_of_a_finalized_batch_stream_once_and_resume_mid_way() 
     let txs = crossing(&poster, &[0, 2], 1, price, 1);
     poster.post(&node, txs, 0, None).await;
     node.mine(WINDOW + 2).await;
-    let finalized_event = event_of(
-        read_until(&mut chain, finalized(0))
-            .await
-            .last()
-            .expect("one"),
-    )
-    .expect("numbered");
+    let finalized_event = finalized_event(&mut chain, 0).await;
 
     let got = read_until(&mut tape, |m| {
         trade_of(m).is_some_and(|t| t.seq > finalized_event + 3)
@@ -639,13 +639,7 @@ async fn a_reverted_batch_never_streams_its_trades() {
     let reverted_event = event_of(seen.last().expect("one")).expect("numbered");
     poster.repost_after_revert(&node, 0, 40).await;
     node.mine(WINDOW + 2).await;
-    let finalized_event = event_of(
-        read_until(&mut chain, finalized(0))
-            .await
-            .last()
-            .expect("one"),
-    )
-    .expect("numbered");
+    let finalized_event = finalized_event(&mut chain, 0).await;
     assert!(finalized_event > reverted_event);
 
     let live = read_until(&mut tape, |m| trade_of(m).is_some()).await;
