@@ -98,14 +98,18 @@ pub fn find_first_bad_chunk_keeping_fills(
     Ok((post, bad, fills))
 }
 
-/// The fills of `chunk`'s receipts, each with its transaction's hash.
+/// The fills of `chunk`'s receipts, each with its transaction's hash (hashed only for a
+/// transaction that filled: most do not, and this runs on every batch re-executed).
 fn fills_of<'a>(batch: &'a Batch, chunk: &'a ExecutedChunk) -> impl Iterator<Item = TxFill> + 'a {
     let txs = &batch.txs[chunk.txs.clone()];
-    txs.iter().zip(&chunk.receipts).flat_map(|(tx, receipt)| {
-        let tx_hash = tx.hash();
-        receipt.fills.iter().map(move |fill| TxFill {
-            tx_hash,
-            fill: fill.clone(),
+    let filled = txs.iter().zip(&chunk.receipts);
+    filled
+        .filter(|(_, receipt)| !receipt.fills.is_empty())
+        .flat_map(|(tx, receipt)| {
+            let tx_hash = tx.hash();
+            receipt.fills.iter().map(move |fill| TxFill {
+                tx_hash,
+                fill: fill.clone(),
+            })
         })
-    })
 }
