@@ -43,7 +43,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use test_support::{SettlementLayer, bind_loopback, crossing_order};
+use test_support::{SettlementLayer, bind_loopback, crossing_order, json_post, send_for_text};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use vigil_client::bench::{percentile, recovery};
@@ -132,15 +132,7 @@ type Acks = Arc<Mutex<BTreeMap<u64, (Instant, TxAccepted)>>>;
 
 /// Posts `body` to `/v1/tx`; an accepted order's answer goes into `acks`.
 async fn post(http: &reqwest::Client, url: &str, body: Vec<u8>, acks: &Acks) {
-    let response = http
-        .post(format!("{url}/v1/tx"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("the sequencer answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("an answer");
+    let (status, text) = send_for_text(json_post(http, format!("{url}/v1/tx"), body)).await;
     let at = Instant::now();
     assert_ne!(status, 503, "shed under the bench's load: {text}");
     if status == 200 {

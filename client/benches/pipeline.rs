@@ -174,10 +174,7 @@ async fn sequence(
     let mut accepted = 0;
     for wave in bodies.chunks(CLIENTS) {
         let requests = wave.iter().map(|body| {
-            let request = http
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone());
+            let request = test_support::json_post(&http, &url, body.clone());
             async move {
                 let response = request.send().await.expect("POST /v1/txs");
                 assert_eq!(response.status(), 200, "the bulk request is answered");

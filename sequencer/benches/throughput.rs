@@ -96,10 +96,7 @@ async fn drive(url: &str, path: &str, mut bodies: Vec<Vec<u8>>, per_body: u64) -
                 let Some(body) = queue.lock().unwrap().pop() else {
                     return;
                 };
-                let response = http
-                    .post(&target)
-                    .header("content-type", "application/json")
-                    .body(body)
+                let response = test_support::json_post(&http, &target, body)
                     .send()
                     .await
                     .expect("the sequencer answers");

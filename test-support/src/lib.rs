@@ -10,8 +10,8 @@
 //! - [`CrashDisk`]: SQLite over an in-memory VFS shim that records writes and syncs, and
 //!   gives what a power loss at any point would leave (unsynced writes dropped, reordered
 //!   or torn), for the stores' power-loss tests.
-//! - [`bind_loopback`] and [`send_for_text`]: a 127.0.0.1:0 listener with its URL, and one
-//!   raw HTTP exchange as status and body text.
+//! - [`bind_loopback`], [`json_post`] and [`send_for_text`]: a 127.0.0.1:0 listener with its
+//!   URL, a JSON `POST` of raw bytes, and one raw HTTP exchange as status and body text.
 //! - [`crossing_order`]: the throughput benches' order flow (asks rested, then lifted).
 //! - [`feed_socket`]: a WebSocket client for the feed tests, every read bounded.
 //! - [`check_malformed_heads`]: the table of malformed request heads every service running
@@ -30,7 +30,7 @@ mod settlement;
 pub use child::{ChildService, send_sigterm};
 pub use crash_vfs::{CrashDisk, Op, SECTOR, Survivors, Timeline, VFS_NAME};
 pub use crossing::crossing_order;
-pub use loopback::{bind_loopback, send_for_text};
+pub use loopback::{bind_loopback, json_post, send_for_text};
 pub use malformed_heads::{
     MalformedHead, check_malformed_heads, exchange, malformed_heads, responses, statuses,
 };

@@ -103,10 +103,7 @@ async fn flooder(url: String, bodies: Vec<Vec<u8>>, stop: Arc<AtomicBool>) -> Ta
             break;
         }
         let started = Instant::now();
-        let request = http
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(body.clone());
+        let request = test_support::json_post(&http, &url, body.clone());
         let Ok(response) = request.send().await else {
             continue;
         };

@@ -187,10 +187,8 @@ async fn an_order_signed_by_eth_account_is_accepted_by_the_devnet() {
 
 /// Posts `body` (a wallet's exact bytes) to `POST /v1/tx`: the HTTP status and the body.
 async fn post_tx(sequencer_url: &str, body: &'static str) -> (reqwest::StatusCode, String) {
-    let response = reqwest::Client::new()
-        .post(format!("{sequencer_url}/v1/tx"))
-        .header("content-type", "application/json")
-        .body(body)
+    let http = reqwest::Client::new();
+    let response = test_support::json_post(&http, format!("{sequencer_url}/v1/tx"), body)
         .send()
         .await
         .expect("POST /v1/tx");

@@ -69,10 +69,7 @@ async fn flood(url: String, body: Vec<u8>, stop: Arc<AtomicBool>) -> Tally {
             break;
         }
         let started = Instant::now();
-        let response = http
-            .post(format!("{url}/v1/txs"))
-            .header("content-type", "application/json")
-            .body(body.clone())
+        let response = test_support::json_post(&http, format!("{url}/v1/txs"), body.clone())
             .send()
             .await
             .expect("POST /v1/txs");

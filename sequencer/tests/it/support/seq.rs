@@ -133,11 +133,7 @@ impl Seq {
     }
 
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header("content-type", "application/json")
-            .body(body);
+        let request = test_support::json_post(&self.http, format!("{}{path}", self.url), body);
         json_or_text(send_for_text(request).await)
     }
 
