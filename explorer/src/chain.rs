@@ -9,7 +9,7 @@
 use crate::api::AppState;
 use crate::hub::message;
 use crate::upstream::Service;
-use protocol::api::settlement::{Event, EventKind, UpheldProof};
+use protocol::api::settlement::{Event, EventKind, PostedBatch, UpheldProof};
 use protocol::api::verifier::StatusResponse as VerifierStatus;
 use protocol::batch::Batch;
 use protocol::codec::Decode;
@@ -100,45 +100,10 @@ impl ChainIndex {
     /// Applies one event.
     pub fn apply(&mut self, event: &Event) {
         self.cursor = self.cursor.max(event.seq);
+        if let Some(posted) = event.posted_batch() {
+            return self.on_posted(posted, event.timestamp_ms);
+        }
         match &event.event {
-            EventKind::BatchPosted {
-                submission_id,
-                index,
-                header_hash,
-                poster,
-                deadline_block,
-                data,
-            } => {
-                let batch = Batch::decode(data).ok();
-                let resequences = self.disputes.iter_mut().rev().find_map(|d| {
-                    let reverted = d.reverted.iter().any(|(i, _)| i == index);
-                    let already = d.resequenced.iter().any(|(i, _)| i == index);
-                    (reverted && !already).then(|| {
-                        d.resequenced.push((*index, *submission_id));
-                        d.number
-                    })
-                });
-                let header = batch.as_ref().map(|b| &b.header);
-                self.submissions.insert(
-                    *submission_id,
-                    Submission {
-                        submission_id: *submission_id,
-                        index: *index,
-                        header_hash: *header_hash,
-                        poster: *poster,
-                        posted_block: event.block,
-                        posted_ms: event.timestamp_ms,
-                        deadline_block: *deadline_block,
-                        prev_state_root: header.map_or(H256::default(), |h| h.prev_state_root),
-                        post_state_root: header.map_or(H256::default(), |h| h.post_state_root),
-                        timestamp_ms: header.map_or(0, |h| h.timestamp_ms),
-                        tx_count: header.map_or(0, |h| h.tx_count),
-                        chunks: batch.as_ref().map_or(0, |b| b.checkpoints.len()),
-                        status: SubmissionStatus::Pending,
-                        resequences,
-                    },
-                );
-            }
             EventKind::ChallengeUpheld {
                 batch_index,
                 submission_id,
@@ -212,6 +177,43 @@ impl ChainIndex {
             }
             _ => {}
         }
+    }
+
+    /// Indexes a posted batch as a pending submission (a re-sequenced one is linked to the
+    /// dispute whose revert it replaces).
+    fn on_posted(&mut self, posted: PostedBatch, posted_ms: u64) {
+        let PostedBatch {
+            submission_id,
+            index,
+            ..
+        } = posted;
+        let batch = Batch::decode(&posted.data).ok();
+        let resequences = self.disputes.iter_mut().rev().find_map(|d| {
+            let reverted = d.reverted.iter().any(|(i, _)| *i == index);
+            let already = d.resequenced.iter().any(|(i, _)| *i == index);
+            (reverted && !already).then(|| {
+                d.resequenced.push((index, submission_id));
+                d.number
+            })
+        });
+        let header = batch.as_ref().map(|b| &b.header);
+        let submission = Submission {
+            submission_id,
+            index,
+            header_hash: posted.header_hash,
+            poster: posted.poster,
+            posted_block: posted.posted_block,
+            posted_ms,
+            deadline_block: posted.deadline_block,
+            prev_state_root: header.map_or(H256::default(), |h| h.prev_state_root),
+            post_state_root: header.map_or(H256::default(), |h| h.post_state_root),
+            timestamp_ms: header.map_or(0, |h| h.timestamp_ms),
+            tx_count: header.map_or(0, |h| h.tx_count),
+            chunks: batch.as_ref().map_or(0, |b| b.checkpoints.len()),
+            status: SubmissionStatus::Pending,
+            resequences,
+        };
+        self.submissions.insert(submission_id, submission);
     }
 }
 

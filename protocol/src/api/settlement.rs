@@ -16,7 +16,7 @@ pub use call::{
     EIP712_DOMAIN_TYPE, L1_CALL_TYPE, L1_DOMAIN_NAME, L1_DOMAIN_VERSION, L1CallData, SignedCall,
     l1_call_digest, l1_domain_separator,
 };
-pub use events::{Event, EventKind, EventsResponse};
+pub use events::{Event, EventKind, EventsResponse, PostedBatch};
 pub use exit::{ExitClaimCall, ExitClaimView, ExitPhase, ExitProof, ExitStatus};
 pub use requests::{
     BondCall, ChallengeCall, ClaimWithdrawalCall, DepositCall, FaucetRequest, ForceCall,

@@ -10,9 +10,9 @@ use super::reexec::{Recovery, TxFill};
 use protocol::action::{L1Message, Tx};
 use protocol::batch::{Batch, BatchHeader, chunk_range, genesis_anchor, genesis_tree};
 use protocol::codec::Decode;
-use protocol::fraud::{self, FraudProof, hex_bytes};
+use protocol::fraud::{self, FraudProof};
 use protocol::genesis::Genesis;
-use protocol::primitives::{Address, H256};
+use protocol::primitives::H256;
 use protocol::tree::Tree;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -41,19 +41,7 @@ impl Anchor {
     }
 }
 
-/// A batch as the `batch_posted` event carried it: enough to re-check it after a restart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PostedBatch {
-    pub submission_id: u64,
-    pub index: u64,
-    pub header_hash: H256,
-    pub poster: Address,
-    pub posted_block: u64,
-    pub deadline_block: u64,
-    /// The canonical encoding of the batch.
-    #[serde(with = "hex_bytes")]
-    pub data: Vec<u8>,
-}
+pub use protocol::api::settlement::PostedBatch;
 
 /// What re-execution says about a followed batch.
 #[derive(Debug, Clone)]

@@ -75,6 +75,9 @@ impl Follower {
 
     /// `Err` is a divergence: the caller halts with it.
     pub(super) fn on_event(&mut self, event: &Event) -> Result<(), String> {
+        if let Some(posted) = event.posted_batch() {
+            return self.on_posted(posted);
+        }
         match &event.event {
             EventKind::Deposited {
                 queue_index,
@@ -98,22 +101,6 @@ impl Follower {
                     action: action.clone(),
                 },
             ),
-            EventKind::BatchPosted {
-                submission_id,
-                index,
-                header_hash,
-                poster,
-                deadline_block,
-                data,
-            } => self.on_posted(PostedBatch {
-                submission_id: *submission_id,
-                index: *index,
-                header_hash: *header_hash,
-                poster: *poster,
-                posted_block: event.block,
-                deadline_block: *deadline_block,
-                data: data.clone(),
-            }),
             EventKind::ChallengeUpheld {
                 batch_index,
                 submission_id,
@@ -144,7 +131,8 @@ impl Follower {
                 post_state_root,
                 ..
             } => self.on_finalized(*index, *submission_id, *post_state_root),
-            EventKind::Minted { .. }
+            EventKind::BatchPosted { .. } // followed above
+            | EventKind::Minted { .. }
             | EventKind::Bonded { .. }
             | EventKind::Unbonded { .. }
             | EventKind::WithdrawalClaimed { .. }

@@ -1,6 +1,7 @@
 //! The settlement layer's ordered event log (`GET /v1/events`). Verifiers follow this log,
 //! not the sequencer: `batch_posted` carries the full batch data, so the log alone is enough
-//! to re-execute the chain.
+//! to re-execute the chain. A `batch_posted` event's batch, as the verifier keeps it and the
+//! explorer indexes it, is a `PostedBatch` (`Event::posted_batch`).
 
 use crate::action::SignedAction;
 use crate::fraud::hex_bytes;
@@ -146,6 +147,47 @@ pub struct EventsResponse {
     pub events: Vec<Event>,
     /// The newest seq in the log when the answer was made (0 if empty).
     pub last_seq: u64,
+}
+
+/// A batch as its `batch_posted` event carried it, with the block it was posted in: enough
+/// to re-check it after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostedBatch {
+    pub submission_id: u64,
+    pub index: u64,
+    pub header_hash: H256,
+    pub poster: Address,
+    pub posted_block: u64,
+    pub deadline_block: u64,
+    /// The canonical encoding of the batch.
+    #[serde(with = "hex_bytes")]
+    pub data: Vec<u8>,
+}
+
+impl Event {
+    /// The batch a `batch_posted` event posted; `None` for every other event.
+    pub fn posted_batch(&self) -> Option<PostedBatch> {
+        let EventKind::BatchPosted {
+            submission_id,
+            index,
+            header_hash,
+            poster,
+            deadline_block,
+            data,
+        } = &self.event
+        else {
+            return None;
+        };
+        Some(PostedBatch {
+            submission_id: *submission_id,
+            index: *index,
+            header_hash: *header_hash,
+            poster: *poster,
+            posted_block: self.block,
+            deadline_block: *deadline_block,
+            data: data.clone(),
+        })
+    }
 }
 
 #[cfg(test)]
