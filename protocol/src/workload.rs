@@ -612,20 +612,15 @@ impl Workload {
     fn leverage_tx(&mut self, now_ms: u64) -> Tx {
         let t = self.rng.below(self.traders.len() as u64) as usize;
         let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
-        let market = &self.genesis.markets[m];
-        let max = crate::engine::leverage::max_leverage(market);
+        let market = self.genesis.markets[m].id;
+        let max = crate::engine::leverage::max_leverage(&self.genesis.markets[m]);
         let leverage = 1 + self.rng.below(u64::from(max) + 1) as u32;
         let account = self.traders[t].address;
-        let by_agent = !self.agents.is_empty() && self.rng.chance(33);
-        let key = if by_agent {
-            self.agents[t].clone()
-        } else {
-            self.traders[t].key.clone()
-        };
+        let key = self.key_of(t, 33);
         let action = Action::SetLeverage(SetLeverage {
             signer: address_of(&key),
             account,
-            market: market.id,
+            market,
             leverage,
             nonce: self.take_nonce(t),
             expires_at: now_ms + 60_000,
@@ -641,12 +636,7 @@ impl Workload {
         let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
         let market = self.genesis.markets[m].id;
         let account = self.traders[t].address;
-        let by_agent = !self.agents.is_empty() && self.rng.chance(33);
-        let key = if by_agent {
-            self.agents[t].clone()
-        } else {
-            self.traders[t].key.clone()
-        };
+        let key = self.key_of(t, 33);
         let (signer, nonce, expires_at) = (address_of(&key), self.take_nonce(t), now_ms + 60_000);
         let action = if roll < 5 {
             Action::SetMarginMode(SetMarginMode {
@@ -682,12 +672,7 @@ impl Workload {
             (t, client_id) = self.client_ids[self.rng.below(self.client_ids.len() as u64) as usize];
         }
         let account = self.traders[t].address;
-        let by_agent = !self.agents.is_empty() && self.rng.chance(30);
-        let key = if by_agent {
-            self.agents[t].clone()
-        } else {
-            self.traders[t].key.clone()
-        };
+        let key = self.key_of(t, 30);
         let signer = address_of(&key);
         let nonce = self.take_nonce(t);
         let action = match roll {
@@ -1166,8 +1151,14 @@ impl Workload {
             / u128::from(market.lot_size);
         let size = u64::try_from(lots).unwrap_or(1).max(1) * market.lot_size;
         let mut txs = Vec::new();
+        let round = Round {
+            market: &market,
+            price,
+            size,
+            expires_at,
+        };
         for &v in &victims {
-            txs.extend(self.isolated_at_max_leverage(v, &market, price, size, expires_at));
+            txs.extend(self.isolated_at_max_leverage(v, &round));
         }
         for &v in &victims {
             for (who, is_buy, tif) in [
@@ -1189,18 +1180,14 @@ impl Workload {
     /// Trader `v` cancels its orders, closes what it holds in `market` (see
     /// [`Workload::flatten`]), then sets the maximum leverage and isolated margin there
     /// (refused where it is still not flat: it then stays in cross margin).
-    fn isolated_at_max_leverage(
-        &mut self,
-        v: usize,
-        market: &crate::genesis::MarketParams,
-        price: u64,
-        size: u64,
-        expires_at: u64,
-    ) -> Vec<Tx> {
+    fn isolated_at_max_leverage(&mut self, v: usize, round: &Round) -> Vec<Tx> {
+        let Round {
+            market, expires_at, ..
+        } = *round;
         let account = self.traders[v].address;
         let key = self.traders[v].key.clone();
         let mut txs = vec![self.cancel_all_tx(v, expires_at)];
-        txs.extend(self.flatten(v, market, price, size, expires_at));
+        txs.extend(self.flatten(v, round));
         let leverage = Action::SetLeverage(SetLeverage {
             signer: account,
             account,
@@ -1221,14 +1208,13 @@ impl Workload {
     /// reduce-only IOC sell 5 % under and buy 5 % over, which the engine caps at what it
     /// holds (the side that would add is refused). A random workload's positions stay well
     /// under that depth.
-    fn flatten(
-        &mut self,
-        v: usize,
-        market: &crate::genesis::MarketParams,
-        price: u64,
-        size: u64,
-        expires_at: u64,
-    ) -> Vec<Tx> {
+    fn flatten(&mut self, v: usize, round: &Round) -> Vec<Tx> {
+        let Round {
+            market,
+            price,
+            size,
+            expires_at,
+        } = *round;
         let tick = market.tick_size.max(1);
         let at = |bps: i64| {
             let moved = i128::from(price) * i128::from(10_000 + bps) / 10_000;
@@ -1506,6 +1492,16 @@ impl Workload {
         }
     }
 
+    /// The key that signs for trader `t`: its agent's `agent_pct` % of the time when agents
+    /// are approved (one draw of the workload's generator then), else its own.
+    fn key_of(&mut self, t: usize, agent_pct: u64) -> SigningKey {
+        if !self.agents.is_empty() && self.rng.chance(agent_pct) {
+            self.agents[t].clone()
+        } else {
+            self.traders[t].key.clone()
+        }
+    }
+
     fn take_nonce(&mut self, trader: usize) -> u64 {
         let n = self.traders[trader].next_nonce;
         self.traders[trader].next_nonce += 1;
@@ -1527,6 +1523,16 @@ fn moved(price: u64, bps: u64, up: bool) -> u64 {
     } else {
         price.saturating_sub(by)
     }
+}
+
+/// One liquidation round's terms in a market (`Workload::liquidation_inputs`): the index it
+/// starts from, each victim's position size, and when its orders expire.
+#[derive(Clone, Copy)]
+struct Round<'a> {
+    market: &'a crate::genesis::MarketParams,
+    price: u64,
+    size: u64,
+    expires_at: u64,
 }
 
 /// One scripted order: who sends it and its terms (its market, nonce and expiry are the
