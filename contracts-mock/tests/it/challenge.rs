@@ -198,16 +198,11 @@ async fn a_proof_whose_witness_is_not_the_chunk_pre_state_is_rejected() {
 
 #[tokio::test]
 async fn the_second_verifier_is_told_the_batch_was_already_reverted() {
-    let Fraud {
-        node,
-        mut honest_after_0,
-        bad,
-        proof,
-        ..
-    } = fraud_with_two_descendants().await;
-    let _: ChallengeResponse = expect_ok(challenge(&node, &carol(), &proof, None).await);
+    let mut fraud = fraud_with_two_descendants().await;
+    let (node, bad, proof) = (&fraud.node, &fraud.bad, &fraud.proof);
+    let _: ChallengeResponse = expect_ok(challenge(node, &carol(), proof, None).await);
     let before = node.snapshot().await;
-    let loser = challenge(&node, &bob(), &proof, Some(bad.header.hash())).await;
+    let loser = challenge(node, &bob(), proof, Some(bad.header.hash())).await;
     expect_error(&loser, 409, "batch_reverted", "batch 1 (header");
     expect_error(
         &loser,
@@ -215,13 +210,13 @@ async fn the_second_verifier_is_told_the_batch_was_already_reverted() {
         "batch_reverted",
         "was already reverted at block",
     );
-    let loser = challenge(&node, &bob(), &proof, None).await;
+    let loser = challenge(node, &bob(), proof, None).await;
     expect_error(&loser, 409, "batch_reverted", "already reverted");
     assert_eq!(node.snapshot().await, before);
 
     // Even after an honest batch 1 replaced it, a proof naming the old header is answered calmly.
-    repost_honest_batch_1(&node, &mut honest_after_0).await;
-    let late = challenge(&node, &bob(), &proof, Some(bad.header.hash())).await;
+    repost_honest_batch_1(node, &mut fraud.honest_after_0).await;
+    let late = challenge(node, &bob(), proof, Some(bad.header.hash())).await;
     expect_error(&late, 409, "batch_reverted", "already reverted");
 }
 

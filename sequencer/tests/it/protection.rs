@@ -93,29 +93,25 @@ async fn overload_slow_clients_and_bad_requests_get_clear_answers() {
     );
 
     // Unknown routes, wrong methods and bad path or query parameters: JSON 4xx.
-    for (method, path, status, code) in [
-        ("GET", "/v1/nothing", 404, "no_such_route"),
-        ("DELETE", "/v1/tx", 405, "method_not_allowed"),
-        ("GET", "/v1/accounts/0xzz", 400, "invalid_path"),
-        ("GET", "/v1/txs/12", 400, "invalid_path"),
-        ("GET", "/v1/batches/x", 400, "invalid_path"),
-        ("GET", "/v1/batches?from=-1", 400, "invalid_query"),
+    let unknown_tx = format!("GET /v1/txs/0x{}", "0".repeat(64));
+    for (request, status, code) in [
+        ("GET /v1/nothing", 404, "no_such_route"),
+        ("DELETE /v1/tx", 405, "method_not_allowed"),
+        ("GET /v1/accounts/0xzz", 400, "invalid_path"),
+        ("GET /v1/txs/12", 400, "invalid_path"),
+        ("GET /v1/batches/x", 400, "invalid_path"),
+        ("GET /v1/batches?from=-1", 400, "invalid_query"),
         (
-            "GET",
-            "/v1/markets/1/book?levels=2&depth=3",
+            "GET /v1/markets/1/book?levels=2&depth=3",
             400,
             "invalid_query",
         ),
-        ("GET", "/v1/markets/99/book", 404, "unknown_market"),
-        ("GET", "/v1/batches/999", 404, "unknown_batch"),
-        ("GET", "/v1/withdrawals/5", 404, "unknown_withdrawal"),
-        (
-            "GET",
-            "/v1/txs/0x0000000000000000000000000000000000000000000000000000000000000000",
-            404,
-            "unknown_tx",
-        ),
+        ("GET /v1/markets/99/book", 404, "unknown_market"),
+        ("GET /v1/batches/999", 404, "unknown_batch"),
+        ("GET /v1/withdrawals/5", 404, "unknown_withdrawal"),
+        (unknown_tx.as_str(), 404, "unknown_tx"),
     ] {
+        let (method, path) = request.split_once(' ').expect("METHOD path");
         let request = seq
             .http
             .request(method.parse().unwrap(), format!("{}{path}", seq.url));
