@@ -50,6 +50,10 @@ pub struct DevnetArgs {
     /// Run no oracle feed.
     #[arg(long)]
     pub no_oracle: bool,
+    /// Challenge-mode verifiers to run (0 to 2); 0 leaves the cores to the sequencer, e.g.
+    /// to benchmark it alone with `vigil bench`.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub verifiers: u8,
     #[arg(long, value_parser = parse_fault_plan, help = format!(
         "Demonstrations: the sequencer corrupts a batch, e.g. `wrong-root@batch=3` (kinds: {})",
         protocol::fault::Fault::names()

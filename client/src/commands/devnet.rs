@@ -27,6 +27,7 @@ impl DevnetArgs {
         config.freeze_delay_blocks = self.freeze_delay_blocks;
         config.exit_claim_period_blocks = self.exit_claim_period_blocks;
         config.accounts = self.accounts;
+        config.verifiers = usize::from(self.verifiers);
         config.oracle = (!self.no_oracle).then(|| FeedConfig {
             interval: Duration::from_millis(self.oracle_interval_ms),
             seed: self.oracle_seed,

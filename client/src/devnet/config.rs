@@ -78,12 +78,17 @@ pub struct DevnetConfig {
     pub oracle: Option<FeedConfig>,
     /// Demonstrations only: the sequencer corrupts one batch.
     pub inject_fault: Option<FaultPlan>,
+    /// How many challenge-mode verifiers run in the devnet (0 to [`MAX_VERIFIERS`]; 0 leaves
+    /// the cores to the sequencer, e.g. to benchmark it alone).
+    pub verifiers: usize,
     /// The verifiers' long-poll wait.
     pub verifier_poll_interval: Duration,
     /// Whether the web explorer runs too (its URL goes into `devnet.json`).
     pub explorer: bool,
 }
 
+/// The most verifiers a devnet runs (each has its own port: `Ports`' third and fourth).
+pub const MAX_VERIFIERS: usize = 2;
 /// 1,000,000 USDC: the faucet's largest single mint.
 pub const ACCOUNT_FUNDS: u64 = 1_000_000_000_000;
 /// 100,000 USDC deposited per dev account.
@@ -116,6 +121,7 @@ impl DevnetConfig {
             keeper_interval: Some(Duration::from_secs(1)),
             oracle: Some(FeedConfig::default()),
             inject_fault: None,
+            verifiers: MAX_VERIFIERS,
             verifier_poll_interval: Duration::from_secs(1),
             explorer: true,
         }

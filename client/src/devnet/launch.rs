@@ -2,11 +2,11 @@
 //! take the devnet directory's lock (a second devnet on it is refused before it binds a
 //! port or touches a file of the running one), bind the listeners,
 //! start the settlement layer, fund the actors (first start only, see `funding`), start
-//! the sequencer (it bonds itself) and two challenge-mode verifiers (they bond
-//! themselves), wait until every queued deposit is credited on L2, start the oracle feed
+//! the sequencer (it bonds itself) and the challenge-mode verifiers (two by default; they
+//! bond themselves), wait until every queued deposit is credited on L2, start the oracle feed
 //! and the web explorer, and write `devnet.json`. A failure at any point stops what already runs.
 
-use super::config::{DevnetConfig, SEQUENCER_FUNDS, VERIFIER_BOND, VERIFIER_FUNDS};
+use super::config::{DevnetConfig, MAX_VERIFIERS, SEQUENCER_FUNDS, VERIFIER_BOND, VERIFIER_FUNDS};
 use super::funding::{self, Funded};
 use super::keys;
 use super::manifest::{DevAccount, DevnetManifest, ManifestError};
@@ -173,6 +173,29 @@ async fn start_explorer(
     Ok(())
 }
 
+/// The verifiers' names, in port order.
+const VERIFIER_NAMES: [&str; MAX_VERIFIERS] = ["verifier 1", "verifier 2"];
+
+/// Starts one challenge-mode verifier as a devnet service.
+async fn start_verifier(
+    services: &mut Services,
+    name: &str,
+    config: verifier::Config,
+    listener: TcpListener,
+) -> Result<(), DevnetError> {
+    config
+        .validate()
+        .map_err(|e| DevnetError::Config(e.to_string()))?;
+    let running = verifier::start(config, listener)
+        .await
+        .map_err(|e| DevnetError::ServiceExited(format!("{name}: {e}")))?;
+    let stop = services.stop_signal(Stage::Nodes);
+    services.spawn(name, Stage::Nodes, async move {
+        running.serve_until(stop).await.map_err(|e| e.to_string())
+    });
+    Ok(())
+}
+
 async fn bind(service: &'static str, port: u16) -> Result<(TcpListener, String), DevnetError> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
@@ -212,6 +235,12 @@ fn checked_ports(config: &DevnetConfig) -> Result<[u16; 5], DevnetError> {
         .ports
         .resolve()
         .ok_or_else(|| DevnetError::Config(format!("{:?} runs past port 65535", config.ports)))?;
+    if config.verifiers > MAX_VERIFIERS {
+        return Err(DevnetError::Config(format!(
+            "a devnet runs at most {MAX_VERIFIERS} verifiers, not {}; pass --verifiers 0, 1 or 2",
+            config.verifiers
+        )));
+    }
     if config.deposit > config.account_funds {
         return Err(DevnetError::Config(format!(
             "each dev account deposits {} but is funded with only {} (micro-USDC)",
@@ -235,8 +264,10 @@ async fn launch(
         source: e.source,
     })?;
     let (seq_listener, seq_url) = bind("sequencer", ports[1]).await?;
-    let (v1_listener, v1_url) = bind("verifier 1", ports[2]).await?;
-    let (v2_listener, v2_url) = bind("verifier 2", ports[3]).await?;
+    let mut verifier_listeners = Vec::new();
+    for (i, port) in ports[2..4].iter().take(config.verifiers).enumerate() {
+        verifier_listeners.push(bind(VERIFIER_NAMES[i], *port).await?);
+    }
     let explorer_listener = if config.explorer {
         Some(bind("explorer", ports[4]).await?)
     } else {
@@ -278,7 +309,9 @@ async fn launch(
     // Funding: the service accounts, then each dev account's faucet money and deposit.
     let mut funded = Funded::default();
     let seq_key = keys::sequencer_key();
-    let verifier_keys = [keys::verifier_key(0), keys::verifier_key(1)];
+    let verifier_keys: Vec<_> = (0..config.verifiers as u64)
+        .map(keys::verifier_key)
+        .collect();
     let fund = async {
         funding::fund_service(&l1, address_of(&seq_key), SEQUENCER_FUNDS, &mut funded).await?;
         for key in &verifier_keys {
@@ -319,31 +352,19 @@ async fn launch(
         running.serve_until(stop).await;
         Ok(())
     });
-    let verifier_urls = vec![v1_url, v2_url];
-    for (i, (key, listener)) in verifier_keys
+    let mut verifier_urls = Vec::new();
+    for (i, (key, (listener, url))) in verifier_keys
         .into_iter()
-        .zip([v1_listener, v2_listener])
+        .zip(verifier_listeners)
         .enumerate()
     {
-        let name = format!("verifier {}", i + 1);
-        let mut v_config = verifier::Config::new(
-            subdir(config, &format!("verifier-{}", i + 1))?,
-            l1_url.clone(),
-            genesis.clone(),
-        )
-        .challenging(key);
+        let dir = subdir(config, &format!("verifier-{}", i + 1))?;
+        let mut v_config =
+            verifier::Config::new(dir, l1_url.clone(), genesis.clone()).challenging(key);
         v_config.bond = VERIFIER_BOND;
         v_config.poll_interval = config.verifier_poll_interval;
-        v_config
-            .validate()
-            .map_err(|e| DevnetError::Config(e.to_string()))?;
-        let running = verifier::start(v_config, listener)
-            .await
-            .map_err(|e| DevnetError::ServiceExited(format!("{name}: {e}")))?;
-        let stop = services.stop_signal(Stage::Nodes);
-        services.spawn(&name, Stage::Nodes, async move {
-            running.serve_until(stop).await.map_err(|e| e.to_string())
-        });
+        start_verifier(services, VERIFIER_NAMES[i], v_config, listener).await?;
+        verifier_urls.push(url);
     }
 
     // Ready when the sequencer has included every queued deposit and the verifiers answer.

@@ -133,6 +133,8 @@ async fn the_devnet_oracle_moves_prices() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = DevnetConfig::fast(dir.path().to_path_buf());
     config.accounts = 1;
+    // Prices need no verifier: this devnet runs none (`--verifiers 0`).
+    config.verifiers = 0;
     config.oracle = Some(vigil_client::oracle::FeedConfig {
         interval: Duration::from_millis(50),
         seed: 3,
@@ -140,6 +142,8 @@ async fn the_devnet_oracle_moves_prices() {
         ..Default::default()
     });
     let net = Devnet::start(config).await.expect("devnet starts");
+    assert_eq!(net.manifest().verifier_urls, Vec::<String>::new());
+    assert!(!dir.path().join("verifier-1").exists(), "no verifier ran");
     let seq = SequencerClient::new(&net.manifest().sequencer_url);
     let seen = std::cell::RefCell::new(std::collections::BTreeSet::new());
     let moved = poll_until(
@@ -233,8 +237,15 @@ async fn an_impossible_configuration_is_refused_before_anything_starts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = DevnetConfig::fast(dir.path().join("net"));
     config.deposit = config.account_funds + 1;
-    let err = Devnet::start(config).await.expect_err("refused");
+    let err = Devnet::start(config.clone()).await.expect_err("refused");
     assert!(err.to_string().contains("funded with only"), "{err}");
+    config.deposit = config.account_funds;
+    config.verifiers = 3;
+    let err = Devnet::start(config).await.expect_err("refused");
+    assert!(
+        err.to_string().contains("at most 2 verifiers, not 3"),
+        "{err}"
+    );
     assert!(!dir.path().join("net").exists(), "nothing was created");
 }
 
@@ -255,5 +266,6 @@ fn bad_devnet_flags_are_usage_errors() {
         "expected KIND@batch=N",
     );
     check(&["devnet", "--oracle-interval-ms", "1"], "at least 10");
+    check(&["devnet", "--verifiers", "3"], "3 is not in 0..=2");
     check(&["demo", "fraud", "--fault", "steal"], "unknown fault");
 }
