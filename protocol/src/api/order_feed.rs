@@ -1,0 +1,219 @@
+//! An account's order events, the feeds' `orders` channel (`stream::OrderUpdate`), from one
+//! transaction and its receipt: which order a transaction places itself, and what each
+//! event of an order (placed or rejected, filled, cancelled with its reason) shows. The
+//! one home of that derivation: the sequencer's journal records the placements it finds
+//! here and reads its events back through these constructors (`journal::order_feed`), and
+//! a verifier derives a finalized batch's events with [`tx_order_events`] from its own
+//! re-execution, so both feeds send the same events for the same transactions.
+//!
+//! Pure: what an event needs beyond the transaction and its receipt (the side and limit
+//! price of an order a cancellation ends) is asked of the caller (`Resting`).
+
+use super::history::{AccountFill, Role, Side};
+use super::stream::{OrderEvent, OrderUpdate};
+use crate::action::{Action, L1Message, Order, Tx};
+use crate::engine::{CancelledOrder, Fill, Receipt, Status};
+use crate::primitives::{Address, H256};
+
+/// Where a transaction stands: its `seq`, its hash, its batch and the batch's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxAt {
+    pub seq: u64,
+    pub tx_hash: H256,
+    pub batch_index: u64,
+    pub timestamp_ms: u64,
+}
+
+/// An order's terms as an event shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms {
+    pub market: u32,
+    pub nonce: u64,
+    pub side: Side,
+    pub price: u64,
+    pub size: u64,
+}
+
+/// The action a transaction carries (a user's, or a forced one from L1), if any.
+pub fn action_of(tx: &Tx) -> Option<&Action> {
+    match tx {
+        Tx::User { action }
+        | Tx::L1 {
+            message: L1Message::Forced { action },
+            ..
+        } => Some(&action.action),
+        Tx::L1 { .. } => None,
+    }
+}
+
+/// The order a transaction places itself: an `Order`, or an `AgentOrder`'s or a
+/// `ClientOrder`'s order.
+pub fn placed_order(tx: &Tx) -> Option<Order> {
+    match action_of(tx)? {
+        Action::Order(o) => Some(o.clone()),
+        Action::AgentOrder(o) => Some(o.order()),
+        Action::ClientOrder(o) => Some(o.order()),
+        _ => None,
+    }
+}
+
+/// The side an order of `is_buy` is on.
+pub fn side(is_buy: bool) -> Side {
+    if is_buy { Side::Buy } else { Side::Sell }
+}
+
+/// An order's placement at `at`; its refusal when `rejected` names why (the receipt's
+/// status code).
+pub fn placement(at: TxAt, terms: Terms, rejected: Option<String>) -> OrderUpdate {
+    OrderUpdate {
+        seq: at.seq,
+        tx_hash: at.tx_hash,
+        batch_index: at.batch_index,
+        timestamp_ms: at.timestamp_ms,
+        market: terms.market,
+        nonce: terms.nonce,
+        event: match rejected {
+            Some(_) => OrderEvent::Rejected,
+            None => OrderEvent::Placed,
+        },
+        side: Some(terms.side),
+        price: terms.price,
+        size: terms.size,
+        role: None,
+        fee: None,
+        reason: rejected,
+    }
+}
+
+/// A fill of an account's order, as that order's event.
+pub fn fill_event(f: &AccountFill) -> OrderUpdate {
+    OrderUpdate {
+        seq: f.seq,
+        tx_hash: f.tx_hash,
+        batch_index: f.batch_index,
+        timestamp_ms: f.timestamp_ms,
+        market: f.market,
+        nonce: f.order_nonce,
+        event: OrderEvent::Filled,
+        side: Some(f.side),
+        price: f.price,
+        size: f.size,
+        role: Some(f.role),
+        fee: Some(f.fee),
+        reason: None,
+    }
+}
+
+/// A cancellation at `at` of order `nonce` in `market` with `remaining` left, for
+/// `reason`; `entry` is the side and limit price of the order it ended (`None`: unknown,
+/// shown without a side at price 0).
+pub fn cancellation(
+    at: TxAt,
+    (market, nonce, remaining): (u32, u64, u64),
+    reason: String,
+    entry: Option<(Side, u64)>,
+) -> OrderUpdate {
+    OrderUpdate {
+        seq: at.seq,
+        tx_hash: at.tx_hash,
+        batch_index: at.batch_index,
+        timestamp_ms: at.timestamp_ms,
+        market,
+        nonce,
+        event: OrderEvent::Cancelled,
+        side: entry.map(|(side, _)| side),
+        price: entry.map_or(0, |(_, price)| price),
+        size: remaining,
+        role: None,
+        fee: None,
+        reason: Some(reason),
+    }
+}
+
+/// A fill at `at` as its maker's or its taker's `AccountFill`.
+pub fn account_fill(at: TxAt, fill: &Fill, role: Role) -> (Address, AccountFill) {
+    let (account, buys, fee, counterparty, order_nonce) = match role {
+        Role::Maker => (
+            fill.maker,
+            !fill.taker_is_buy,
+            fill.maker_fee,
+            fill.taker,
+            fill.maker_nonce,
+        ),
+        Role::Taker => (
+            fill.taker,
+            fill.taker_is_buy,
+            fill.taker_fee,
+            fill.maker,
+            fill.taker_nonce,
+        ),
+    };
+    let fill = AccountFill {
+        seq: at.seq,
+        tx_hash: at.tx_hash,
+        batch_index: at.batch_index,
+        timestamp_ms: at.timestamp_ms,
+        market: fill.market,
+        side: side(buys),
+        role,
+        price: fill.price,
+        size: fill.size,
+        fee,
+        counterparty,
+        order_nonce,
+    };
+    (account, fill)
+}
+
+/// The side and limit price of the order `(account, market, nonce)` a cancellation ends,
+/// if the caller knows it (a verifier: from the state before the batch, or a placement
+/// earlier in it).
+pub trait Resting {
+    fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)>;
+}
+
+/// Every order event transaction `tx` (at `at`, with `receipt`) makes, each with the
+/// account it belongs to, in the order the sequencer's feed sends one transaction's:
+/// the order it places (placed or rejected), then every fill (the maker's and the taker's
+/// event), then every cancellation. A `ModifyOrder`'s, a `BulkModify`'s and a fired
+/// `TriggerOrder`'s new entries name orders by state this function does not see, and are
+/// not among them.
+pub fn tx_order_events(
+    at: TxAt,
+    tx: &Tx,
+    receipt: &Receipt,
+    resting: &mut impl Resting,
+) -> Vec<(Address, OrderUpdate)> {
+    let mut events = Vec::new();
+    if let Some(o) = placed_order(tx) {
+        let terms = Terms {
+            market: o.market,
+            nonce: o.nonce,
+            side: side(o.is_buy),
+            price: o.price,
+            size: o.size,
+        };
+        events.push((o.account, placement(at, terms, rejected(receipt.status))));
+    }
+    for fill in &receipt.fills {
+        for role in [Role::Maker, Role::Taker] {
+            let (account, fill) = account_fill(at, fill, role);
+            events.push((account, fill_event(&fill)));
+        }
+    }
+    for c in &receipt.cancelled {
+        events.push((c.account, cancelled(at, c, resting)));
+    }
+    events
+}
+
+/// Why a placement with `status` was refused (its code), if it was.
+pub fn rejected(status: Status) -> Option<String> {
+    (!status.is_ok()).then(|| status.code().to_string())
+}
+
+fn cancelled(at: TxAt, c: &CancelledOrder, resting: &mut impl Resting) -> OrderUpdate {
+    let entry = resting.entry(&c.account, c.market, c.nonce);
+    let order = (c.market, c.nonce, c.remaining);
+    cancellation(at, order, c.reason.name().to_string(), entry)
+}
