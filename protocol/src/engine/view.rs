@@ -466,6 +466,21 @@ pub fn book_depth<S: State>(
     Ok(BookDepth { market, bids, asks })
 }
 
+/// The resting order `(owner, market, nonce)`: whether it buys, and its limit price
+/// (`None`: not on the book).
+pub fn resting_order<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+) -> Result<Option<(bool, u64)>, StateError> {
+    let Some((key, order)) = super::book::find_order(st, owner, market, nonce)? else {
+        return Ok(None);
+    };
+    let side = super::book::side_of_key(&key)?;
+    Ok(Some((side == SIDE_BID, order.price)))
+}
+
 pub fn market_state<S: State>(st: &mut S, market: u32) -> Result<MarketState, StateError> {
     load_market(st, market)
 }
