@@ -415,6 +415,14 @@ async fn a_malformed_subscription_gets_a_clear_error_and_the_connection_stays_op
             "account \"0x12\" is not an address",
         ),
         (
+            "{\"subscribe\": \"book\", \"market\": 99}",
+            "market 99 does not exist; the markets are [",
+        ),
+        (
+            "{\"subscribe\": \"account\", \"account\": \"0x12\"}",
+            "account \"0x12\" is not an address",
+        ),
+        (
             "{\"subscribe\": \"fills\", \"account\": \"0x00000000000000000000000000000000000000ff\", \"since_seq\": 18446744073709551615}",
             "since_seq",
         ),
