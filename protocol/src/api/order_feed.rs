@@ -165,19 +165,23 @@ pub fn account_fill(at: TxAt, fill: &Fill, role: Role) -> (Address, AccountFill)
     (account, fill)
 }
 
-/// The side and limit price of the order `(account, market, nonce)` a cancellation ends,
-/// if the caller knows it (a verifier: from the state before the batch, or a placement
-/// earlier in it).
+/// The side and limit price of the order `(account, market, nonce)` as its newest entry
+/// has them (a cancellation shows them; a modify keeps the side), if the caller knows it
+/// (a verifier: from a placement or modify earlier in the batch, or the book before it).
 pub trait Resting {
     fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)>;
+    /// The order's newest entry is now `entry` (placed or modified by this transaction).
+    fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64));
 }
 
 /// Every order event transaction `tx` (at `at`, with `receipt`) makes, each with the
 /// account it belongs to, in the order the sequencer's feed sends one transaction's:
-/// the order it places (placed or rejected), then every fill (the maker's and the taker's
-/// event), then every cancellation. A `ModifyOrder`'s, a `BulkModify`'s and a fired
-/// `TriggerOrder`'s new entries name orders by state this function does not see, and are
-/// not among them.
+/// the order it places (placed or rejected), a `BulkModify`'s new entries (each order it
+/// changed, `placed` again with its new price and unfilled size, on its side; one the
+/// caller does not know is left out, as the sequencer's journal leaves out one it has no
+/// entry of), then every fill (the maker's and the taker's event), then every
+/// cancellation. A `ModifyOrder`'s and a fired `TriggerOrder`'s new entries name orders by
+/// state this function does not see, and are not among them.
 pub fn tx_order_events(
     at: TxAt,
     tx: &Tx,
@@ -193,8 +197,10 @@ pub fn tx_order_events(
             price: o.price,
             size: o.size,
         };
+        resting.record(&o.account, o.market, o.nonce, (terms.side, o.price));
         events.push((o.account, placement(at, terms, rejected(receipt.status))));
     }
+    events.extend(bulk_modified(at, tx, receipt, resting));
     for fill in &receipt.fills {
         for role in [Role::Maker, Role::Taker] {
             let (account, fill) = account_fill(at, fill, role);
@@ -203,6 +209,34 @@ pub fn tx_order_events(
     }
     for c in &receipt.cancelled {
         events.push((c.account, cancelled(at, c, resting)));
+    }
+    events
+}
+
+/// A `BulkModify`'s new entries: each order its receipt names, on the side it had.
+fn bulk_modified(
+    at: TxAt,
+    tx: &Tx,
+    receipt: &Receipt,
+    resting: &mut impl Resting,
+) -> Vec<(Address, OrderUpdate)> {
+    let Some(Action::BulkModify(b)) = action_of(tx) else {
+        return Vec::new();
+    };
+    let mut events = Vec::new();
+    for m in &receipt.modified {
+        let Some((side, _)) = resting.entry(&b.account, m.market, m.nonce) else {
+            continue;
+        };
+        resting.record(&b.account, m.market, m.nonce, (side, m.price));
+        let terms = Terms {
+            market: m.market,
+            nonce: m.nonce,
+            side,
+            price: m.price,
+            size: m.size,
+        };
+        events.push((b.account, placement(at, terms, rejected(receipt.status))));
     }
     events
 }
@@ -216,4 +250,136 @@ fn cancelled(at: TxAt, c: &CancelledOrder, resting: &mut impl Resting) -> OrderU
     let entry = resting.entry(&c.account, c.market, c.nonce);
     let order = (c.market, c.nonce, c.remaining);
     cancellation(at, order, c.reason.name().to_string(), entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::{BulkModify, ModifyItems, Signature, SignedAction, TimeInForce};
+    use crate::engine::{CancelReason, ModifiedOrder};
+    use std::collections::BTreeMap;
+
+    const ME: Address = Address([1; 20]);
+    const AT: TxAt = TxAt {
+        seq: 9,
+        tx_hash: H256([2; 32]),
+        batch_index: 3,
+        timestamp_ms: 4,
+    };
+
+    /// Entries known by `(account, market, nonce)`.
+    #[derive(Default)]
+    struct Known(BTreeMap<(Address, u32, u64), (Side, u64)>);
+
+    impl Resting for Known {
+        fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)> {
+            self.0.get(&(*account, market, nonce)).copied()
+        }
+        fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64)) {
+            self.0.insert((*account, market, nonce), entry);
+        }
+    }
+
+    fn user(action: Action) -> Tx {
+        Tx::User {
+            action: SignedAction {
+                action,
+                signature: Signature([0; 65]),
+            },
+        }
+    }
+
+    fn kinds(events: &[(Address, OrderUpdate)]) -> Vec<(OrderEvent, u64, Option<Side>, u64)> {
+        let kind = |(_, e): &(Address, OrderUpdate)| (e.event, e.nonce, e.side, e.price);
+        events.iter().map(kind).collect()
+    }
+
+    #[test]
+    fn an_order_places_fills_and_a_cancel_shows_the_entry_it_ended() {
+        let order = Order {
+            account: ME,
+            market: 1,
+            is_buy: true,
+            price: 100,
+            size: 5,
+            tif: TimeInForce::Gtc,
+            reduce_only: false,
+            nonce: 7,
+            expires_at: u64::MAX,
+        };
+        let mut receipt = Receipt::ok();
+        receipt.fills.push(Fill {
+            market: 1,
+            maker: Address([3; 20]),
+            maker_nonce: 1,
+            taker: ME,
+            taker_nonce: 7,
+            price: 99,
+            size: 2,
+            taker_is_buy: true,
+            maker_fee: 0,
+            taker_fee: 1,
+        });
+        // Self-trade prevention ends the account's own resting ask 6, known from before.
+        receipt.cancelled.push(CancelledOrder {
+            market: 1,
+            account: ME,
+            nonce: 6,
+            remaining: 3,
+            reason: CancelReason::SelfTrade,
+        });
+        let mut known = Known::default();
+        known.record(&ME, 1, 6, (Side::Sell, 101));
+        let events = tx_order_events(AT, &user(Action::Order(order)), &receipt, &mut known);
+        assert_eq!(
+            kinds(&events),
+            [
+                (OrderEvent::Placed, 7, Some(Side::Buy), 100),
+                (OrderEvent::Filled, 1, Some(Side::Sell), 99),
+                (OrderEvent::Filled, 7, Some(Side::Buy), 99),
+                (OrderEvent::Cancelled, 6, Some(Side::Sell), 101),
+            ]
+        );
+        assert!(
+            events
+                .iter()
+                .all(|(_, e)| e.seq == AT.seq && e.tx_hash == AT.tx_hash)
+        );
+        assert_eq!(events[3].1.reason.as_deref(), Some("self_trade"));
+        assert_eq!(known.entry(&ME, 1, 7), Some((Side::Buy, 100)), "recorded");
+    }
+
+    #[test]
+    fn a_bulk_modify_places_each_known_order_again_on_its_side() {
+        let bulk = BulkModify {
+            signer: ME,
+            account: ME,
+            items: ModifyItems(Vec::new()),
+            nonce: 8,
+            expires_at: u64::MAX,
+        };
+        let mut receipt = Receipt::ok();
+        for nonce in [4, 5] {
+            receipt.modified.push(ModifiedOrder {
+                market: 1,
+                nonce,
+                price: 90,
+                size: 2,
+                kept_priority: false,
+            });
+        }
+        let mut known = Known::default();
+        known.record(&ME, 1, 4, (Side::Sell, 95));
+        let events = tx_order_events(AT, &user(Action::BulkModify(bulk)), &receipt, &mut known);
+        // Order 5 is unknown (as an order with no entry in the journal): left out.
+        assert_eq!(
+            kinds(&events),
+            [(OrderEvent::Placed, 4, Some(Side::Sell), 90)]
+        );
+        assert_eq!(
+            known.entry(&ME, 1, 4),
+            Some((Side::Sell, 90)),
+            "the new price"
+        );
+    }
 }

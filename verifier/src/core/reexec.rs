@@ -124,13 +124,12 @@ pub fn find_first_bad_chunk_keeping_fills(
 fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, kept: &mut Kept) {
     let txs = &batch.txs[chunk.txs.clone()];
     for (tx, receipt) in txs.iter().zip(&chunk.receipts) {
-        let placed = order_feed::placed_order(tx);
-        if placed.is_none() && receipt.fills.is_empty() && receipt.cancelled.is_empty() {
+        let quiet = receipt.fills.is_empty()
+            && receipt.cancelled.is_empty()
+            && receipt.modified.is_empty()
+            && order_feed::placed_order(tx).is_none();
+        if quiet {
             continue;
-        }
-        if let Some(o) = &placed {
-            let entry = (order_feed::side(o.is_buy), o.price);
-            resting.placed.insert((o.account, o.market, o.nonce), entry);
         }
         let tx_hash = tx.hash();
         kept.fills.extend(receipt.fills.iter().map(|fill| TxFill {
@@ -148,8 +147,8 @@ fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, 
     }
 }
 
-/// Where a cancelled order's side and limit price come from on a verifier: its placement
-/// earlier in the batch (the newest), else the book before the batch.
+/// Where an order's side and limit price come from on a verifier (for a cancellation or a
+/// modify): its newest placement or modify earlier in the batch, else the book before it.
 struct BatchResting {
     pre: Tree,
     placed: BTreeMap<(Address, u32, u64), (Side, u64)>,
@@ -162,5 +161,9 @@ impl Resting for BatchResting {
         }
         let before = resting_order(&mut self.pre, account, market, nonce).ok()??;
         Some((order_feed::side(before.0), before.1))
+    }
+
+    fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64)) {
+        self.placed.insert((*account, market, nonce), entry);
     }
 }
