@@ -172,16 +172,19 @@ pub trait Resting {
     fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)>;
     /// The order's newest entry is now `entry` (placed or modified by this transaction).
     fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64));
+    /// The open order `account` tagged `client_id` before this transaction, as
+    /// `(market, nonce)` (what a `ModifyOrder` names).
+    fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)>;
 }
 
 /// Every order event transaction `tx` (at `at`, with `receipt`) makes, each with the
 /// account it belongs to, in the order the sequencer's feed sends one transaction's:
-/// the order it places (placed or rejected), a `BulkModify`'s new entries (each order it
-/// changed, `placed` again with its new price and unfilled size, on its side; one the
-/// caller does not know is left out, as the sequencer's journal leaves out one it has no
-/// entry of), then every fill (the maker's and the taker's event), then every
-/// cancellation. A `ModifyOrder`'s and a fired `TriggerOrder`'s new entries name orders by
-/// state this function does not see, and are not among them.
+/// the order it places (placed or rejected), an accepted `ModifyOrder`'s or `BulkModify`'s
+/// new entries (each order it changed, `placed` again with its new price and unfilled
+/// size, on its side; one the caller does not know is left out, as the sequencer's journal
+/// leaves out one it has no entry of), then every fill (the maker's and the taker's
+/// event), then every cancellation. A fired `TriggerOrder`'s new entry needs the terms it
+/// waited with, which the caller does not give, and is not among them.
 pub fn tx_order_events(
     at: TxAt,
     tx: &Tx,
@@ -200,7 +203,7 @@ pub fn tx_order_events(
         resting.record(&o.account, o.market, o.nonce, (terms.side, o.price));
         events.push((o.account, placement(at, terms, rejected(receipt.status))));
     }
-    events.extend(bulk_modified(at, tx, receipt, resting));
+    events.extend(modified(at, tx, receipt, resting));
     for fill in &receipt.fills {
         for role in [Role::Maker, Role::Taker] {
             let (account, fill) = account_fill(at, fill, role);
@@ -213,30 +216,48 @@ pub fn tx_order_events(
     events
 }
 
-/// A `BulkModify`'s new entries: each order its receipt names, on the side it had.
-fn bulk_modified(
+/// A `ModifyOrder`'s or a `BulkModify`'s new entries: each order it changed (the
+/// modify's, by its client id; a bulk modify's, as its receipt names them), on the side it
+/// had, with its new price and unfilled size. An accepted modify only, as the journal has.
+fn modified(
     at: TxAt,
     tx: &Tx,
     receipt: &Receipt,
     resting: &mut impl Resting,
 ) -> Vec<(Address, OrderUpdate)> {
-    let Some(Action::BulkModify(b)) = action_of(tx) else {
+    if !receipt.status.is_ok() {
         return Vec::new();
+    }
+    let (account, changed): (Address, Vec<(u32, u64, u64, u64)>) = match action_of(tx) {
+        Some(Action::ModifyOrder(m)) => match resting.client_order(&m.account, m.client_id) {
+            Some((market, nonce)) => (m.account, vec![(market, nonce, m.price, m.size)]),
+            None => return Vec::new(),
+        },
+        Some(Action::BulkModify(b)) => {
+            let items = receipt.modified.iter();
+            (
+                b.account,
+                items
+                    .map(|m| (m.market, m.nonce, m.price, m.size))
+                    .collect(),
+            )
+        }
+        _ => return Vec::new(),
     };
     let mut events = Vec::new();
-    for m in &receipt.modified {
-        let Some((side, _)) = resting.entry(&b.account, m.market, m.nonce) else {
+    for (market, nonce, price, size) in changed {
+        let Some((side, _)) = resting.entry(&account, market, nonce) else {
             continue;
         };
-        resting.record(&b.account, m.market, m.nonce, (side, m.price));
+        resting.record(&account, market, nonce, (side, price));
         let terms = Terms {
-            market: m.market,
-            nonce: m.nonce,
+            market,
+            nonce,
             side,
-            price: m.price,
-            size: m.size,
+            price,
+            size,
         };
-        events.push((b.account, placement(at, terms, rejected(receipt.status))));
+        events.push((account, placement(at, terms, None)));
     }
     events
 }
@@ -267,9 +288,12 @@ mod tests {
         timestamp_ms: 4,
     };
 
-    /// Entries known by `(account, market, nonce)`.
+    /// Entries known by `(account, market, nonce)`; client ids of open orders.
     #[derive(Default)]
-    struct Known(BTreeMap<(Address, u32, u64), (Side, u64)>);
+    struct Known(
+        BTreeMap<(Address, u32, u64), (Side, u64)>,
+        BTreeMap<(Address, u128), (u32, u64)>,
+    );
 
     impl Resting for Known {
         fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)> {
@@ -277,6 +301,9 @@ mod tests {
         }
         fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64)) {
             self.0.insert((*account, market, nonce), entry);
+        }
+        fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)> {
+            self.1.get(&(*account, client_id)).copied()
         }
     }
 
@@ -381,5 +408,32 @@ mod tests {
             Some((Side::Sell, 90)),
             "the new price"
         );
+    }
+
+    #[test]
+    fn a_modify_places_its_client_ids_order_again_and_a_refused_one_nothing() {
+        let modify = |client_id| {
+            user(Action::ModifyOrder(crate::action::ModifyOrder {
+                signer: ME,
+                account: ME,
+                client_id,
+                price: 80,
+                size: 1,
+                nonce: 9,
+                expires_at: u64::MAX,
+            }))
+        };
+        let mut known = Known::default();
+        known.record(&ME, 2, 4, (Side::Buy, 85));
+        known.1.insert((ME, 77), (2, 4));
+        let events = tx_order_events(AT, &modify(77), &Receipt::ok(), &mut known);
+        assert_eq!(
+            kinds(&events),
+            [(OrderEvent::Placed, 4, Some(Side::Buy), 80)]
+        );
+        assert_eq!(events[0].1.size, 1);
+        let refused = Receipt::with_status(Status::BadSignature);
+        assert!(tx_order_events(AT, &modify(77), &refused, &mut known).is_empty());
+        assert!(tx_order_events(AT, &modify(78), &Receipt::ok(), &mut known).is_empty());
     }
 }

@@ -20,9 +20,11 @@ use protocol::action::{Action, L1Message, NO_EXPIRY, Order, TimeInForce, Trigger
 use protocol::api::history::Side;
 use protocol::api::order_feed::{action_of, placed_order};
 use protocol::codec::Decode;
-use protocol::engine::keys::{client_id_key, market_key, position_key};
+use protocol::engine::keys::{market_key, position_key};
 use protocol::engine::math::{BPS, FUNDING_INDEX_SCALE};
 use protocol::engine::records::{LEG_ORDER, MarketState, Position};
+/// Where it has always been read from (its home is the engine's views).
+pub use protocol::engine::view::client_order_at;
 use protocol::engine::{INSURANCE_FUND, Receipt, Status, TriggerEvent, TriggerOutcome};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
@@ -350,34 +352,6 @@ pub fn funding_effects<'b>(
         accrual,
         modified,
     })
-}
-
-/// The open order `owner` tagged `client_id`, as `(market, nonce)`: the client-id leaf
-/// `owner(20) ‖ market u32 ‖ nonce u64` (docs/PROTOCOL.md Part 4 §20).
-pub fn client_order_at<'t>(
-    tree: impl Into<TreeAt<'t>>,
-    owner: &Address,
-    client_id: u128,
-) -> Result<Option<(u32, u64)>, StateError> {
-    if client_id == 0 {
-        return Ok(None);
-    }
-    let key = client_id_key(owner, client_id);
-    let Some(bytes) = tree.into().lookup(&key)? else {
-        return Ok(None);
-    };
-    // A leaf of another owner whose hash shares the prefix is not this account's.
-    match <[u8; 32]>::try_from(bytes) {
-        Ok(b) if b[..20] == owner.0 => Ok(Some((
-            u32::from_be_bytes(b[20..24].try_into().expect("4 bytes")),
-            u64::from_be_bytes(b[24..32].try_into().expect("8 bytes")),
-        ))),
-        Ok(_) => Ok(None),
-        Err(_) => Err(StateError::Malformed {
-            key,
-            reason: "a client-id leaf is not 32 bytes".into(),
-        }),
-    }
 }
 
 /// The funding a position settles when its size changes: what accrued on it since its

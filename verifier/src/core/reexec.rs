@@ -9,7 +9,7 @@
 //! them, `protocol::api::order_feed`): once the batch is final they are the feed's
 //! `trades`, `fills` and `orders`.
 
-use protocol::action::Tx;
+use protocol::action::{Action, Tx};
 use protocol::api::history::Side;
 use protocol::api::order_feed::{self, Resting, TxAt};
 use protocol::api::stream::OrderUpdate;
@@ -17,7 +17,7 @@ use protocol::batch::{
     Batch, ExecutedChunk, Signer, domain_separator, execute_chunks, verify_tx_with,
 };
 use protocol::engine::Fill;
-use protocol::engine::view::resting_order;
+use protocol::engine::view::{client_order_at, resting_order};
 use protocol::fraud::{self, BadChunk};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
@@ -110,6 +110,7 @@ pub fn find_first_bad_chunk_keeping_fills(
     let mut resting = BatchResting {
         pre: pre.clone(),
         placed: BTreeMap::new(),
+        client_ids: BTreeMap::new(),
     };
     let chunks = execute_chunks(pre, genesis, batch, Some(&signers));
     let (post, bad) = fraud::first_bad_chunk_seeing(chunks, batch, |chunk| {
@@ -124,9 +125,21 @@ pub fn find_first_bad_chunk_keeping_fills(
 fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, kept: &mut Kept) {
     let txs = &batch.txs[chunk.txs.clone()];
     for (tx, receipt) in txs.iter().zip(&chunk.receipts) {
+        let action = order_feed::action_of(tx);
+        let rested = receipt.order.as_ref().is_some_and(|r| r.resting > 0);
+        if let Some(Action::ClientOrder(o)) = action
+            && o.client_id != 0
+            && receipt.status.is_ok()
+            && rested
+        {
+            resting
+                .client_ids
+                .insert((o.account, o.client_id), (o.market, o.nonce));
+        }
         let quiet = receipt.fills.is_empty()
             && receipt.cancelled.is_empty()
             && receipt.modified.is_empty()
+            && !matches!(action, Some(Action::ModifyOrder(_)))
             && order_feed::placed_order(tx).is_none();
         if quiet {
             continue;
@@ -148,10 +161,13 @@ fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, 
 }
 
 /// Where an order's side and limit price come from on a verifier (for a cancellation or a
-/// modify): its newest placement or modify earlier in the batch, else the book before it.
+/// modify): its newest placement or modify earlier in the batch, else the book before it;
+/// and a `ModifyOrder`'s order, by client id: placed earlier in the batch, else open before.
 struct BatchResting {
     pre: Tree,
     placed: BTreeMap<(Address, u32, u64), (Side, u64)>,
+    /// Client ids of the orders placed (and rested) earlier in the batch (the newest).
+    client_ids: BTreeMap<(Address, u128), (u32, u64)>,
 }
 
 impl Resting for BatchResting {
@@ -165,5 +181,12 @@ impl Resting for BatchResting {
 
     fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64)) {
         self.placed.insert((*account, market, nonce), entry);
+    }
+
+    fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)> {
+        if let Some(order) = self.client_ids.get(&(*account, client_id)) {
+            return Some(*order);
+        }
+        client_order_at(&self.pre, account, client_id).ok()?
     }
 }

@@ -14,7 +14,7 @@ use crate::support::node::{Node, WINDOW};
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, verifier_key};
 use futures_util::{SinkExt, StreamExt};
-use protocol::action::{Action, Cancel, Order, TimeInForce, Tx};
+use protocol::action::{Action, Cancel, ClientOrder, ModifyOrder, Order, TimeInForce, Tx};
 use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::{AccountBody, BatchStatus};
 use protocol::api::stream::{BatchVerdict, OrderEvent, StreamMessage, Subscribe};
@@ -903,9 +903,10 @@ fn orders_of(messages: &[StreamMessage], account: Address) -> Vec<(u64, OrderSee
         .collect()
 }
 
-/// A maker's order placed, filled and another placed in one batch, then cancelled in the
-/// next (an order resting from an earlier batch): once both are final, its `orders`
-/// subscriber gets exactly those events (with the side and price of the cancelled order),
+/// A maker's order placed, filled and two others placed in one batch, then one modified by
+/// its client id and the other cancelled in the next (orders resting from an earlier
+/// batch): once both are final, its `orders` subscriber gets exactly those events (the
+/// modify's new entry on the order's side, the cancelled order's side and price),
 /// each numbered with its feed event, and nothing of another account's; a client resuming
 /// after the first gets the rest; a resume point newer than the log gets `resnapshot`.
 #[tokio::test]
@@ -947,8 +948,32 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         expires_at: u64::MAX,
     };
     txs.push(signed(&poster, 0, Action::Order(resting)));
+    let tagged = ClientOrder {
+        signer: maker,
+        account: maker,
+        market: market.id,
+        is_buy: false,
+        price: far,
+        size,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        client_id: 55,
+        nonce: 4,
+        expires_at: u64::MAX,
+    };
+    txs.push(signed(&poster, 0, Action::ClientOrder(tagged)));
     poster.post(&node, txs, 0, None).await;
     node.mine(1).await;
+    let moved = (ticks + 12) * market.tick_size;
+    let modify = ModifyOrder {
+        signer: maker,
+        account: maker,
+        client_id: 55,
+        price: moved,
+        size,
+        nonce: 5,
+        expires_at: u64::MAX,
+    };
     let cancel = Cancel {
         account: maker,
         market: market.id,
@@ -957,7 +982,8 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         expires_at: u64::MAX,
     };
     let cancel = signed(&poster, 0, Action::Cancel(cancel));
-    poster.post(&node, vec![cancel], 0, None).await;
+    let modify = signed(&poster, 0, Action::ModifyOrder(modify));
+    poster.post(&node, vec![modify, cancel], 0, None).await;
     node.mine(WINDOW + 2).await;
     finalized_event(&mut chain, 1).await;
 
@@ -981,6 +1007,8 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
             None,
         ),
         (OrderEvent::Placed, 2, sell, far, size, None, None),
+        (OrderEvent::Placed, 4, sell, far, size, None, None),
+        (OrderEvent::Placed, 4, sell, moved, size, None, None),
         (
             OrderEvent::Cancelled,
             2,
@@ -997,7 +1025,7 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         "numbered in order: {seen:?}"
     );
 
-    // Resumed after the first event: the other three, exactly.
+    // Resumed after the first event: the others, exactly.
     let mut resumed = connect(&url).await;
     subscribe(&mut resumed, &orders(Some(seen[0].0))).await;
     assert_eq!(subscribed_from(&mut resumed).await, seen[0].0);
@@ -1009,10 +1037,11 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
     assert_eq!(orders_of(&again, maker), seen[1..]);
     // A resume point past the log's newest event is answered `resnapshot`.
     let mut lost = connect(&url).await;
-    subscribe(&mut lost, &orders(Some(seen[3].0 + 1_000))).await;
+    let past = seen.last().expect("events").0 + 1_000;
+    subscribe(&mut lost, &orders(Some(past))).await;
     match next(&mut lost).await {
         StreamMessage::Resnapshot { subscription, .. } => {
-            assert_eq!(subscription, orders(Some(seen[3].0 + 1_000)));
+            assert_eq!(subscription, orders(Some(past)));
         }
         other => panic!("expected resnapshot, got {other:?}"),
     }
