@@ -151,6 +151,7 @@ fn handle(state: &AppState, cursor: &mut Cursor, text: &str) {
         | StreamMessage::Resnapshot { .. }
         | StreamMessage::Fill { .. }
         | StreamMessage::Order { .. }
-        | StreamMessage::Withdrawal { .. } => {}
+        | StreamMessage::Withdrawal { .. }
+        | StreamMessage::Account { .. } => {}
     }
 }

@@ -44,63 +44,21 @@ impl ReadView {
 pub type ViewSender = Arc<watch::Sender<Arc<ReadView>>>;
 pub type ViewReceiver = watch::Receiver<Arc<ReadView>>;
 
-/// `GET /v1/accounts/{address}`: the engine's account view (perp positions, margin, open
-/// orders) and beside it the account's option series positions (docs/PROTOCOL.md Part 8
-/// §11): contracts, mark, value, margin and greeks. Their value and margin are already in
-/// the view's equity and margin figures; this lists them per series.
-// Deserialized by hand (below): serde's `flatten` buffers the fields in a form that has no
-// `i128`, so the view's signed amounts would not decode.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct AccountBody {
-    #[serde(flatten)]
-    #[schema(value_type = protocol::engine::view::AccountView)]
-    pub account: protocol::api::sequencer::AccountResponse,
-    /// `[{series, name, size (signed contracts in size units), mark_price, value, initial_margin,
-    /// maintenance_margin, greeks {delta_e18, gamma_e18, vega_e18, theta_e18}}]`: the
-    /// position's greeks are the contract's (as `GET /v1/options/chain` shows them) times the
-    /// signed size in whole contracts.
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    pub option_positions: Vec<protocol::engine::option_quote::OptionPositionView>,
-}
+/// `GET /v1/accounts/{address}`'s body, whose home is the API types (the feeds send it
+/// too).
+pub use protocol::api::sequencer::AccountBody;
 
-impl<'de> serde::Deserialize<'de> for AccountBody {
-    /// The engine view's fields and `option_positions` beside them: the list is taken out of
-    /// the object, and the rest decodes as the view.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let mut value = serde_json::Value::deserialize(d)?;
-        let option_positions = match value
-            .as_object_mut()
-            .and_then(|o| o.remove("option_positions"))
-        {
-            Some(list) => serde_json::from_value(list).map_err(D::Error::custom)?,
-            None => Vec::new(),
-        };
-        let account = serde_json::from_value(value).map_err(D::Error::custom)?;
-        Ok(AccountBody {
-            account,
-            option_positions,
-        })
-    }
-}
-
-impl AccountBody {
-    /// The account `address` in `view` at `now_ms`.
-    pub fn of(
-        view: &ReadView,
-        genesis: &protocol::genesis::Genesis,
-        address: &protocol::primitives::Address,
-        now_ms: u64,
-    ) -> Result<AccountBody, protocol::engine::view::ViewError> {
-        let mut tree = view.tree.clone();
-        let ctx = view.context(now_ms);
-        let account = protocol::engine::view::account_view(&mut tree, genesis, &ctx, address)?;
-        let option_positions =
-            protocol::engine::option_quote::option_positions(&mut tree, genesis, address)?;
-        Ok(AccountBody {
-            account,
-            option_positions,
-        })
-    }
+/// The account `address` in `view` at `now_ms` (never before the view's own time).
+pub fn account_body(
+    view: &ReadView,
+    genesis: &protocol::genesis::Genesis,
+    address: &protocol::primitives::Address,
+    now_ms: u64,
+) -> Result<AccountBody, protocol::engine::view::ViewError> {
+    AccountBody::at(
+        &mut view.tree.clone(),
+        genesis,
+        &view.context(now_ms),
+        address,
+    )
 }

@@ -1,11 +1,13 @@
-//! The verifier's feed log: the `batches`, `trades` and `fills` messages `GET /v1/stream`
+//! The verifier's feed log: the `batches`, `trades`, `fills` and `orders` messages `GET /v1/stream`
 //! serves (see `stream.rs`), derived from the replica after every event the follower
 //! applies. A batch that appears in the replica is sent with the verdict of its
 //! re-execution (verified, challenged, or on a bad parent); one that leaves it was finalized
 //! (the anchor passed it) or reverted. A finalized batch's message is followed by its
 //! trades and fills, from the receipts this verifier computed when it re-executed it
 //! (`Followed::fills`): each fill is a `trade` of its market and a `fill` of its maker and of
-//! its taker. A reverted batch sends none. Derived here, in the shell, from the pure core's state, so the core stays
+//! its taker; then its order events (`Followed::orders`: placed or rejected, filled,
+//! cancelled with the reason, derived as the sequencer's are, `protocol::api::order_feed`).
+//! A reverted batch sends none. Derived here, in the shell, from the pure core's state, so the core stays
 //! free of feed concerns; the store numbers and persists each message in the same
 //! transaction as the events it came from (`Store::commit_with_feed`), so a reconnecting
 //! client resumes from the durable log.
@@ -15,11 +17,13 @@
 
 use crate::core::reexec::TxFill;
 use crate::core::{Followed, Follower, Verdict};
-use protocol::api::history::{AccountFill, Role, Side, Trade};
+use protocol::api::history::{Role, Trade};
+use protocol::api::order_feed::{self, TxAt};
 use protocol::api::sequencer::{BatchInfo, BatchStatus, MarketInfo};
-use protocol::api::stream::{BatchVerdict, StreamMessage};
+use protocol::api::stream::{BatchVerdict, OrderUpdate, StreamMessage};
 use protocol::engine::BlockContext;
 use protocol::genesis::Genesis;
+use protocol::primitives::Address;
 use protocol::tree::Tree;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,12 +34,14 @@ pub struct FeedLog {
     key: ChainKey,
 }
 
-/// A live batch as sent, and the fills its re-execution made (sent once it is final).
+/// A live batch as sent, and the fills and order events its re-execution made (sent once
+/// it is final).
 #[derive(Debug, Clone)]
 struct Live {
     batch: BatchInfo,
     verdict: BatchVerdict,
     fills: Vec<TxFill>,
+    orders: Vec<(Address, OrderUpdate)>,
 }
 
 /// Where the chain stands: the anchor, the number of live batches and the newest one. Any
@@ -94,21 +100,13 @@ impl FeedLog {
         let finalized_to = core.anchor().index;
         let mut messages = Vec::new();
         for id in gone {
-            let Some(Live {
-                mut batch,
-                verdict,
-                fills,
-            }) = self.live.remove(&id)
-            else {
+            let Some(live) = self.live.remove(&id) else {
                 continue;
             };
-            if finalized_to.is_some_and(|to| batch.index <= to) {
-                batch.status = BatchStatus::Finalized { submission_id: id };
-                let trades = fills.iter().flat_map(|f| fill_messages(&batch, f));
-                let trades: Vec<StreamMessage> = trades.collect();
-                messages.push(batch_message(batch, Some(verdict)));
-                messages.extend(trades);
+            if finalized_to.is_some_and(|to| live.batch.index <= to) {
+                messages.extend(finalized_messages(live, id));
             } else {
+                let batch = live.batch;
                 messages.push(StreamMessage::BatchReverted {
                     index: batch.index,
                     event: None,
@@ -133,6 +131,27 @@ impl FeedLog {
     }
 }
 
+/// A finalized batch's messages: the batch, then its trades and fills, then its order
+/// events.
+fn finalized_messages(live: Live, submission_id: u64) -> Vec<StreamMessage> {
+    let Live {
+        mut batch,
+        verdict,
+        fills,
+        orders,
+    } = live;
+    batch.status = BatchStatus::Finalized { submission_id };
+    let trades = fills.iter().flat_map(|f| fill_messages(&batch, f));
+    let trades: Vec<StreamMessage> = trades.collect();
+    let orders = orders
+        .into_iter()
+        .map(|(account, order)| StreamMessage::Order { account, order });
+    let mut messages = vec![batch_message(batch, Some(verdict))];
+    messages.extend(trades);
+    messages.extend(orders);
+    messages
+}
+
 fn batch_message(batch: BatchInfo, verdict: Option<BatchVerdict>) -> StreamMessage {
     StreamMessage::Batch {
         batch,
@@ -150,7 +169,7 @@ fn fill_messages(batch: &BatchInfo, f: &TxFill) -> [StreamMessage; 3] {
         timestamp_ms: batch.timestamp_ms,
         price: f.fill.price,
         size: f.fill.size,
-        taker_side: side(f.fill.taker_is_buy),
+        taker_side: order_feed::side(f.fill.taker_is_buy),
     };
     [
         StreamMessage::Trade {
@@ -162,50 +181,17 @@ fn fill_messages(batch: &BatchInfo, f: &TxFill) -> [StreamMessage; 3] {
     ]
 }
 
-/// The `fill` message of `f` for its maker or its taker.
+/// The `fill` message of `f` for its maker or its taker (`order_feed::account_fill`, the
+/// order events' too).
 fn account_fill(batch: &BatchInfo, f: &TxFill, role: Role) -> StreamMessage {
-    let fill = &f.fill;
-    let (account, buys, fee, counterparty, order_nonce) = match role {
-        Role::Maker => {
-            let buys = !fill.taker_is_buy;
-            (
-                fill.maker,
-                buys,
-                fill.maker_fee,
-                fill.taker,
-                fill.maker_nonce,
-            )
-        }
-        Role::Taker => {
-            let buys = fill.taker_is_buy;
-            (
-                fill.taker,
-                buys,
-                fill.taker_fee,
-                fill.maker,
-                fill.taker_nonce,
-            )
-        }
-    };
-    let fill = AccountFill {
+    let at = TxAt {
         seq: 0,
         tx_hash: f.tx_hash,
         batch_index: batch.index,
         timestamp_ms: batch.timestamp_ms,
-        market: fill.market,
-        side: side(buys),
-        role,
-        price: fill.price,
-        size: fill.size,
-        fee,
-        counterparty,
-        order_nonce,
     };
+    let (account, fill) = order_feed::account_fill(at, &f.fill, role);
     StreamMessage::Fill { account, fill }
-}
-
-fn side(buys: bool) -> Side {
-    if buys { Side::Buy } else { Side::Sell }
 }
 
 /// A live batch as the feed shows it: its header, posted, with the verifier's verdict and
@@ -237,6 +223,7 @@ fn live_entry(followed: &Followed) -> (u64, Live) {
         batch,
         verdict,
         fills: followed.fills.clone(),
+        orders: followed.orders.clone(),
     };
     (posted.submission_id, live)
 }

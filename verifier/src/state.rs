@@ -21,12 +21,21 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::watch;
 
 /// The feed as of the newest committed event the follower published: the head event, the
-/// live batches then (each numbered with the head) and the markets at the verified head.
+/// live batches then (each numbered with the head), and the verified head: its state (O(1)
+/// to clone; books and accounts are read from it), the `seq` after it, the time its views
+/// are taken at and the markets at it.
 #[derive(Debug, Clone, Default)]
 pub struct FeedView {
     pub head: u64,
     pub batches: Arc<Vec<StreamMessage>>,
     pub markets: Arc<Vec<MarketInfo>>,
+    /// The verified state (`None` before the first publish).
+    pub verified: Option<Tree>,
+    /// The `seq` after the verified head: every transaction below it applied.
+    pub next_seq: u64,
+    /// When the verified head was published (ms): the time its views are taken at, so that
+    /// only a new verified state changes them.
+    pub at_ms: u64,
     /// The verified root the markets were computed at.
     root: Option<H256>,
 }
@@ -99,14 +108,19 @@ impl AppState {
     /// Publishes the feed's head event `head` (committed) with `log`'s live batches and,
     /// when the verified root moved, the markets at it; the sessions wake only on a change.
     pub fn publish_feed(&self, core: &Follower, log: &FeedLog, head: u64) {
-        let root = core.verified_root();
+        let (root, next_seq) = (core.verified_root(), core.verified_next_seq());
         self.inner.feed.send_if_modified(|view| {
-            if view.head == head && view.root == Some(root) {
+            let moved = view.root != Some(root) || view.next_seq != next_seq;
+            if view.head == head && !moved {
                 return false;
             }
-            if view.root != Some(root) {
+            if moved {
                 let now = crate::feed::wall_clock_ms();
-                view.markets = Arc::new(markets_at(core.genesis(), core.verified().1, now));
+                let tree = core.verified().1;
+                view.markets = Arc::new(markets_at(core.genesis(), tree, now));
+                view.verified = Some(tree.clone());
+                view.next_seq = next_seq;
+                view.at_ms = now;
                 view.root = Some(root);
             }
             let batches = log.snapshot().into_iter().map(|m| numbered(m, head));

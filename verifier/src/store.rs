@@ -366,8 +366,8 @@ fn append_feed(
     Ok(event)
 }
 
-/// `message` carrying feed event number `event` (a batch's `event`; a trade's or fill's
-/// `seq`, which on a verifier is its feed event).
+/// `message` carrying feed event number `event` (a batch's `event`; a trade's, fill's or
+/// order event's `seq`, which on a verifier is its feed event).
 pub fn numbered(message: StreamMessage, event: u64) -> StreamMessage {
     match message {
         StreamMessage::Batch { batch, verdict, .. } => StreamMessage::Batch {
@@ -386,6 +386,10 @@ pub fn numbered(message: StreamMessage, event: u64) -> StreamMessage {
         StreamMessage::Fill { account, mut fill } => {
             fill.seq = event;
             StreamMessage::Fill { account, fill }
+        }
+        StreamMessage::Order { account, mut order } => {
+            order.seq = event;
+            StreamMessage::Order { account, order }
         }
         other => other,
     }

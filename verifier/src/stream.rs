@@ -1,21 +1,25 @@
 //! `GET /v1/stream` on the verifier: a WebSocket feed of what this verifier re-executed and
-//! checked itself, in the sequencer's message shapes (`protocol::api::stream`). Four
+//! checked itself, in the sequencer's message shapes (`protocol::api::stream`). Its
 //! channels: `batches` (every batch as this verifier sees it: verified, challenged or on a
 //! bad parent when it appears, then finalized or reverted, each message with its feed
-//! `event` number and `verdict`), `trades` of a market and `fills` of an account (those of
-//! finalized batches only, from this verifier's own receipts, each with its feed event as
-//! its `seq`) and `markets` (mark, index, funding, open interest and breaker at the
-//! verified head). The sequencer's `orders`, `withdrawals` and `book` are refused.
+//! `event` number and `verdict`); `trades` of a market, and `fills` and `orders` of an
+//! account (those of finalized batches only, from this verifier's own receipts, each with
+//! its feed event as its `seq`); and at the verified head: `markets` (mark, index, funding,
+//! open interest and breaker), a market's `book` (a snapshot, then the changed levels, as
+//! the sequencer's `GET /v1/markets/{id}/book` computes them) and an `account`'s view (as
+//! the sequencer's `GET /v1/accounts/{address}` computes it, sent again when it changes),
+//! each with the `seq` after the verified head. The sequencer's `withdrawals` are refused.
 //!
-//! A `batches`, `trades` or `fills` subscription is a cursor into the store's durable feed
-//! table (`store::FeedReader`), which it reads filtered to its own messages: with
-//! `since_event` (batches) or `since_seq` (trades, fills: the same feed event) it resumes
-//! exactly after that event; a batches subscription without one starts from a snapshot of
-//! the live batches at the head, a trades or fills one from the head. A resume point no
+//! A `batches`, `trades`, `fills` or `orders` subscription is a cursor into the store's
+//! durable feed table (`store::FeedReader`), which it reads filtered to its own messages:
+//! with `since_event` (batches) or `since_seq` (trades, fills, orders: the same feed event)
+//! it resumes exactly after that event; a batches subscription without one starts from a
+//! snapshot of the live batches at the head, the others from the head. A resume point no
 //! longer retained (or newer than the log) is answered `resnapshot` (and, for batches, the
 //! snapshot). Nothing is queued per session: each wake (a new head) reads what the
-//! cursor has not seen, page by page, and a reader whose socket stays blocked for
-//! `ws_session::SEND_TIMEOUT` is closed with the reason (and counted,
+//! cursor has not seen, page by page, or computes the book or view at the verified head
+//! and sends what differs from what the session last sent; a reader whose socket stays
+//! blocked for `ws_session::SEND_TIMEOUT` is closed with the reason (and counted,
 //! `vigil_verifier_feed_dropped_slow_total`). The session budget, the timed send and the
 //! close are the sequencer's too (`service_shell::http::ws_session`).
 
@@ -24,8 +28,12 @@ use crate::store::FeedReader;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
-use protocol::api::sequencer::MarketInfo;
-use protocol::api::stream::{StreamMessage, Subscribe};
+use protocol::api::sequencer::{AccountBody, MarketInfo};
+use protocol::api::stream::{
+    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update,
+};
+use protocol::engine::BlockContext;
+use protocol::engine::view::book_depth;
 use protocol::primitives::Address;
 use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
 use service_shell::http::{ApiWebSocket, StoredNumber};
@@ -60,6 +68,18 @@ enum Sub {
     },
     Markets {
         last: Vec<MarketInfo>,
+    },
+    /// A market's book at the verified head, `levels` per side, as last sent.
+    Book {
+        market: u32,
+        levels: u32,
+        last: Option<BookSides>,
+    },
+    /// An account's view at the verified head, as last sent.
+    Account {
+        address: Address,
+        /// Boxed: a view is far larger than the other subscriptions' state.
+        last: Option<Box<AccountBody>>,
     },
 }
 
@@ -127,17 +147,35 @@ async fn subscribe(
             Sub::Log { after, request }
         }
         None => {
+            let sub = at_head(&request);
             let subscribed = StreamMessage::Subscribed {
                 subscription: request,
                 from: Some(view.head),
             };
             send_json(tx, &subscribed).await?;
-            Sub::Markets { last: Vec::new() }
+            sub
         }
     };
     subs.push(sub);
     let last = subs.len() - 1;
     serve(s, &mut subs[last], tx).await
+}
+
+/// A subscription served from the verified head (markets, a book, an account), nothing
+/// sent yet.
+fn at_head(request: &Subscribe) -> Sub {
+    match request {
+        Subscribe::Book { market, levels } => Sub::Book {
+            market: *market,
+            levels: book_levels(*levels),
+            last: None,
+        },
+        Subscribe::Account { account } => Sub::Account {
+            address: *account,
+            last: None,
+        },
+        _ => Sub::Markets { last: Vec::new() },
+    }
 }
 
 /// Why `since_index` is refused, and what to send instead.
@@ -148,9 +186,10 @@ const NOT_SINCE_INDEX: &str = "since_index is the sequencer's batch cursor; a ve
 /// Why the sequencer's other channels are refused, and where to find them.
 const NOT_SERVED: &str = "a verifier streams only what it re-executed: \
     {\"subscribe\": \"batches\"}, {\"subscribe\": \"trades\", \"market\": M}, \
-    {\"subscribe\": \"fills\", \"account\": \"0x…\"} (finalized batches only) and \
-    {\"subscribe\": \"markets\"}; orders, withdrawals and the book are on the sequencer's \
-    GET /v1/stream";
+    {\"subscribe\": \"fills\" or \"orders\", \"account\": \"0x…\"} (finalized batches only), \
+    {\"subscribe\": \"markets\"}, {\"subscribe\": \"book\", \"market\": M} and \
+    {\"subscribe\": \"account\", \"account\": \"0x…\"} (at the verified head); \
+    withdrawals are on the sequencer's GET /v1/stream";
 
 /// Why `text` is not a subscription; a malformed `account` is named as such.
 fn not_a_subscription(text: &str, e: serde_json::Error) -> String {
@@ -169,21 +208,28 @@ fn not_a_subscription(text: &str, e: serde_json::Error) -> String {
 }
 
 /// The request, if this verifier serves it: `batches` (resumed by `since_event`), `trades`
-/// of one of `markets` and `fills` (resumed by `since_seq`), each cursor a stored number,
-/// and `markets`.
+/// of one of `markets`, `fills` and `orders` (resumed by `since_seq`), each cursor a stored
+/// number; `markets`, `book` of one of `markets` and `account`.
 fn servable(request: Subscribe, markets: &[u32]) -> Result<Subscribe, String> {
     match &request {
         Subscribe::Batches {
             since_index: Some(_),
             ..
         } => return Err(NOT_SINCE_INDEX.into()),
-        Subscribe::Trades { market, .. } if !markets.contains(market) => {
+        Subscribe::Trades { market, .. } | Subscribe::Book { market, .. }
+            if !markets.contains(market) =>
+        {
             return Err(format!(
                 "market {market} does not exist; the markets are {markets:?}"
             ));
         }
-        Subscribe::Markets => return Ok(request),
-        Subscribe::Batches { .. } | Subscribe::Trades { .. } | Subscribe::Fills { .. } => {}
+        Subscribe::Markets | Subscribe::Book { .. } | Subscribe::Account { .. } => {
+            return Ok(request);
+        }
+        Subscribe::Batches { .. }
+        | Subscribe::Trades { .. }
+        | Subscribe::Fills { .. }
+        | Subscribe::Orders { .. } => {}
         _ => return Err(NOT_SERVED.into()),
     }
     let (field, since) = match &request {
@@ -200,9 +246,9 @@ fn servable(request: Subscribe, markets: &[u32]) -> Result<Subscribe, String> {
 fn log_since(request: &Subscribe) -> Option<Option<u64>> {
     match request {
         Subscribe::Batches { since_event, .. } => Some(*since_event),
-        Subscribe::Trades { since_seq, .. } | Subscribe::Fills { since_seq, .. } => {
-            Some(*since_seq)
-        }
+        Subscribe::Trades { since_seq, .. }
+        | Subscribe::Fills { since_seq, .. }
+        | Subscribe::Orders { since_seq, .. } => Some(*since_seq),
         _ => None,
     }
 }
@@ -217,6 +263,9 @@ fn covers(request: &Subscribe, text: &str) -> bool {
         | (Subscribe::Batches { .. }, StreamMessage::BatchReverted { .. }) => true,
         (Subscribe::Trades { market, .. }, StreamMessage::Trade { market: m, .. }) => m == market,
         (Subscribe::Fills { account, .. }, StreamMessage::Fill { account: a, .. }) => a == account,
+        (Subscribe::Orders { account, .. }, StreamMessage::Order { account: a, .. }) => {
+            a == account
+        }
         _ => false,
     }
 }
@@ -286,8 +335,8 @@ async fn resnapshot(
     snapshot(view, &subscription, tx).await
 }
 
-/// Sends every live batch as of the head (a batches subscription; trades and fills have
-/// no snapshot: they start from the head); the head.
+/// Sends every live batch as of the head (a batches subscription; trades, fills and orders
+/// have no snapshot: they start from the head); the head.
 async fn snapshot(view: &FeedView, request: &Subscribe, tx: &mut Sink) -> Result<u64, End> {
     if !matches!(request, Subscribe::Batches { .. }) {
         return Ok(view.head);
@@ -309,6 +358,12 @@ async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
     match sub {
         Sub::Log { after, request } => follow(s, after, request, tx).await,
         Sub::Markets { last } => serve_markets(s, last, tx).await,
+        Sub::Book {
+            market,
+            levels,
+            last,
+        } => serve_book(s, *market, *levels, last, tx).await,
+        Sub::Account { address, last } => serve_account(s, address, last, tx).await,
     }
 }
 
@@ -376,4 +431,51 @@ async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) 
     }
     *last = view.markets.to_vec();
     Ok(())
+}
+
+/// The book at the verified head, as the sequencer's `GET /v1/markets/{id}/book` computes
+/// it (`view::book_depth`): a snapshot first, then the levels that changed
+/// (`stream::book_update`, the sequencer's feed's too), each with the `seq` after the head.
+async fn serve_book(
+    s: &AppState,
+    market: u32,
+    levels: u32,
+    last: &mut Option<BookSides>,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    let view = s.watch_feed().borrow().clone();
+    let Some(mut tree) = view.verified else {
+        return Ok(()); // nothing verified is published yet
+    };
+    let Ok(depth) = book_depth(&mut tree, market, levels as usize) else {
+        return Ok(()); // an unreadable state is tried again at the next head
+    };
+    match book_update(view.next_seq, last, &depth) {
+        Some(message) => send_json(tx, &message).await,
+        None => Ok(()),
+    }
+}
+
+/// The account's view at the verified head (`GET /v1/accounts/{address}`'s body), when it
+/// differs from the one last sent.
+async fn serve_account(
+    s: &AppState,
+    address: &Address,
+    last: &mut Option<Box<AccountBody>>,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    let view = s.watch_feed().borrow().clone();
+    let Some(mut tree) = view.verified else {
+        return Ok(());
+    };
+    let ctx = BlockContext {
+        timestamp_ms: view.at_ms,
+    };
+    let Ok(now) = AccountBody::at(&mut tree, &s.genesis(), &ctx, address) else {
+        return Ok(());
+    };
+    match account_update(view.next_seq, last, now) {
+        Some(message) => send_json(tx, &message).await,
+        None => Ok(()),
+    }
 }

@@ -7,6 +7,7 @@ pub mod history;
 pub mod intake_ws;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod order_feed;
 pub mod proofs;
 pub mod sequencer;
 pub mod settlement;

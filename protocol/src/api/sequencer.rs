@@ -262,6 +262,66 @@ pub struct WithdrawalView {
 /// `GET /v1/accounts/{address}`: the engine's account view at the current soft state.
 pub type AccountResponse = AccountView;
 
+/// `GET /v1/accounts/{address}` (and the feed's `account` messages): the engine's account
+/// view (perp positions, margin, open orders) and beside it the account's option series
+/// positions (docs/PROTOCOL.md Part 8 §11): contracts, mark, value, margin and greeks. Their
+/// value and margin are already in the view's equity and margin figures; this lists them
+/// per series. One type for the sequencer's read and both services' feeds.
+// Deserialized by hand (below): serde's `flatten` buffers the fields in a form that has no
+// `i128`, so the view's signed amounts would not decode.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountBody {
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::engine::view::AccountView))]
+    pub account: AccountResponse,
+    /// `[{series, name, size (signed contracts in size units), mark_price, value, initial_margin,
+    /// maintenance_margin, greeks {delta_e18, gamma_e18, vega_e18, theta_e18}}]`: the
+    /// position's greeks are the contract's (as `GET /v1/options/chain` shows them) times the
+    /// signed size in whole contracts.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub option_positions: Vec<crate::engine::option_quote::OptionPositionView>,
+}
+
+impl<'de> Deserialize<'de> for AccountBody {
+    /// The engine view's fields and `option_positions` beside them: the list is taken out of
+    /// the object, and the rest decodes as the view.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = serde_json::Value::deserialize(d)?;
+        let option_positions = match value
+            .as_object_mut()
+            .and_then(|o| o.remove("option_positions"))
+        {
+            Some(list) => serde_json::from_value(list).map_err(D::Error::custom)?,
+            None => Vec::new(),
+        };
+        let account = serde_json::from_value(value).map_err(D::Error::custom)?;
+        Ok(AccountBody {
+            account,
+            option_positions,
+        })
+    }
+}
+
+impl AccountBody {
+    /// The account `address` in state `st` at `ctx`.
+    pub fn at<S: crate::state::State>(
+        st: &mut S,
+        genesis: &crate::genesis::Genesis,
+        ctx: &crate::engine::BlockContext,
+        address: &Address,
+    ) -> Result<AccountBody, crate::engine::view::ViewError> {
+        let account = crate::engine::view::account_view(st, genesis, ctx, address)?;
+        let option_positions = crate::engine::option_quote::option_positions(st, genesis, address)?;
+        Ok(AccountBody {
+            account,
+            option_positions,
+        })
+    }
+}
+
 /// `GET /v1/accounts/{address}/agents`: the agents the account approved (PROTOCOL.md Part 4 §18).
 pub type AgentsResponse = crate::engine::view::AgentsView;
 

@@ -14,12 +14,17 @@
 //!
 //! A verifier serves the same `GET /v1/stream` for what it re-executed itself: `batches`
 //! (each message with its feed `event` and the verifier's `verdict`; resume with
-//! `since_event`, or get a `resnapshot` answer), `trades` and `fills` of finalized batches
-//! (from its own receipts; a message's `seq` is its feed event, so `since_seq` resumes them
-//! from the same log) and `markets` (at its verified head).
+//! `since_event`, or get a `resnapshot` answer), `trades`, and an account's `fills` and
+//! `orders`, of finalized batches (from its own receipts; a message's `seq` is its feed
+//! event, so `since_seq` resumes them from the same log), and `markets`, a market's `book`
+//! and an `account` at its verified head (`seq`: the sequence number after it).
+//!
+//! An `account` subscription (on both services) sends the account's view, as
+//! `GET /v1/accounts/{address}` returns it, at once and again whenever it changes, each
+//! with the `seq` it reflects (the sequencer's head; a verifier's verified head).
 
 use super::history::{AccountFill, Role, Side, Trade};
-use super::sequencer::{BatchInfo, MarketInfo};
+use super::sequencer::{AccountBody, BatchInfo, MarketInfo};
 use crate::engine::view::BookLevel;
 use crate::primitives::{Address, H256};
 use serde::{Deserialize, Serialize};
@@ -82,6 +87,9 @@ pub enum Subscribe {
     /// Every market's state (mark, price time, funding index, open interest) now, then
     /// each market again whenever its state changes.
     Markets,
+    /// One account's view, as `GET /v1/accounts/{address}` returns it, now (an `account`
+    /// message), then again whenever it changes (never twice the same in a row).
+    Account { account: Address },
 }
 
 /// What the server sends: `{"channel": "trade", "data": {...}}`. (Adjacently tagged, tag
@@ -156,6 +164,12 @@ pub enum StreamMessage {
     Market {
         seq: u64,
         market: MarketInfo,
+    },
+    /// A subscribed account's view (`GET /v1/accounts/{address}`'s body) as of `seq`: every
+    /// transaction below it applied.
+    Account {
+        seq: u64,
+        account: AccountBody,
     },
     /// A subscription message was refused; the connection stays open.
     Error {
@@ -302,4 +316,91 @@ pub struct WithdrawalUpdate {
     /// resume from (`since_event`). Absent only from servers before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<u64>,
+}
+
+/// A book subscription's depth when it names none.
+pub const BOOK_LEVELS_DEFAULT: u32 = 20;
+/// The most levels per side a book subscription may ask for.
+pub const BOOK_LEVELS_MAX: u32 = 500;
+
+/// The levels per side a book subscription asking for `levels` gets.
+pub fn book_levels(levels: Option<u32>) -> u32 {
+    levels
+        .unwrap_or(BOOK_LEVELS_DEFAULT)
+        .clamp(1, BOOK_LEVELS_MAX)
+}
+
+/// The sides of a book as a subscription last got them.
+pub type BookSides = (Vec<BookLevel>, Vec<BookLevel>);
+
+/// What a book subscription that last got `last` is sent for `depth` as of `seq`: the
+/// whole book first (`snapshot`), then only the levels that changed (size 0: gone), nothing
+/// when none did. `last` becomes `depth`'s sides. Both services' feeds send their books so.
+pub fn book_update(
+    seq: u64,
+    last: &mut Option<BookSides>,
+    depth: &crate::engine::view::BookDepth,
+) -> Option<StreamMessage> {
+    if last
+        .as_ref()
+        .is_some_and(|(bids, asks)| *bids == depth.bids && *asks == depth.asks)
+    {
+        return None; // unchanged (the common case: cheaper than diffing)
+    }
+    let (bids, asks, snapshot) = match last.as_ref() {
+        None => (depth.bids.clone(), depth.asks.clone(), true),
+        Some((old_bids, old_asks)) => (
+            changed_levels(old_bids, &depth.bids),
+            changed_levels(old_asks, &depth.asks),
+            false,
+        ),
+    };
+    *last = Some((depth.bids.clone(), depth.asks.clone()));
+    if !snapshot && bids.is_empty() && asks.is_empty() {
+        return None;
+    }
+    Some(StreamMessage::Book {
+        market: depth.market,
+        seq,
+        snapshot,
+        bids,
+        asks,
+    })
+}
+
+/// The levels of `new` that differ from `old`, and those of `old` that are gone (size 0).
+fn changed_levels(old: &[BookLevel], new: &[BookLevel]) -> Vec<BookLevel> {
+    use std::collections::BTreeMap;
+    let before: BTreeMap<u64, &BookLevel> = old.iter().map(|l| (l.price, l)).collect();
+    let after: BTreeMap<u64, &BookLevel> = new.iter().map(|l| (l.price, l)).collect();
+    let mut changed: Vec<BookLevel> = new
+        .iter()
+        .filter(|l| before.get(&l.price) != Some(l))
+        .cloned()
+        .collect();
+    changed.extend(
+        old.iter()
+            .filter(|l| !after.contains_key(&l.price))
+            .map(|l| BookLevel {
+                price: l.price,
+                size: 0,
+                orders: 0,
+            }),
+    );
+    changed
+}
+
+/// What an account subscription that last got `last` is sent for the view `now` as of
+/// `seq`: `now` when it differs (or nothing was sent yet), else nothing. `last` becomes
+/// `now`.
+pub fn account_update(
+    seq: u64,
+    last: &mut Option<Box<AccountBody>>,
+    now: AccountBody,
+) -> Option<StreamMessage> {
+    if last.as_deref() == Some(&now) {
+        return None;
+    }
+    *last = Some(Box::new(now.clone()));
+    Some(StreamMessage::Account { seq, account: now })
 }

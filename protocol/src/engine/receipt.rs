@@ -164,6 +164,22 @@ pub enum CancelReason {
     Expired = 7,
 }
 
+impl CancelReason {
+    /// Its name on the wire (the order feeds' `reason`, the order history's).
+    pub fn name(self) -> &'static str {
+        match self {
+            CancelReason::User => "user",
+            CancelReason::SelfTrade => "self_trade",
+            CancelReason::MakerMargin => "maker_margin",
+            CancelReason::ReduceOnly => "reduce_only",
+            CancelReason::Liquidation => "liquidation",
+            CancelReason::DeadMan => "dead_man",
+            CancelReason::Expired => "expired",
+            CancelReason::OptionExpiry => "option_expiry",
+        }
+    }
+}
+
 /// A resting order removed from the book by this transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelledOrder {

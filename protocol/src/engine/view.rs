@@ -466,6 +466,49 @@ pub fn book_depth<S: State>(
     Ok(BookDepth { market, bids, asks })
 }
 
+/// The open order `owner` tagged `client_id`, as `(market, nonce)`: the client-id leaf
+/// `owner(20) ‖ market u32 ‖ nonce u64` (docs/PROTOCOL.md Part 4 §20).
+pub fn client_order_at<'t>(
+    tree: impl Into<crate::tree::TreeAt<'t>>,
+    owner: &Address,
+    client_id: u128,
+) -> Result<Option<(u32, u64)>, StateError> {
+    if client_id == 0 {
+        return Ok(None);
+    }
+    let key = super::keys::client_id_key(owner, client_id);
+    let Some(bytes) = tree.into().lookup(&key)? else {
+        return Ok(None);
+    };
+    // A leaf of another owner whose hash shares the prefix is not this account's.
+    match <[u8; 32]>::try_from(bytes) {
+        Ok(b) if b[..20] == owner.0 => Ok(Some((
+            u32::from_be_bytes(b[20..24].try_into().expect("4 bytes")),
+            u64::from_be_bytes(b[24..32].try_into().expect("8 bytes")),
+        ))),
+        Ok(_) => Ok(None),
+        Err(_) => Err(StateError::Malformed {
+            key,
+            reason: "a client-id leaf is not 32 bytes".into(),
+        }),
+    }
+}
+
+/// The resting order `(owner, market, nonce)`: whether it buys, and its limit price
+/// (`None`: not on the book).
+pub fn resting_order<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+) -> Result<Option<(bool, u64)>, StateError> {
+    let Some((key, order)) = super::book::find_order(st, owner, market, nonce)? else {
+        return Ok(None);
+    };
+    let side = super::book::side_of_key(&key)?;
+    Ok(Some((side == SIDE_BID, order.price)))
+}
+
 pub fn market_state<S: State>(st: &mut S, market: u32) -> Result<MarketState, StateError> {
     load_market(st, market)
 }

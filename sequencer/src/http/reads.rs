@@ -110,7 +110,7 @@ pub async fn account(
     ApiPath(address): ApiPath<Address>,
 ) -> Answer<crate::view::AccountBody> {
     let v = s.views.borrow().clone();
-    crate::view::AccountBody::of(&v, &s.genesis, &address, now_ms())
+    crate::view::account_body(&v, &s.genesis, &address, now_ms())
         .map(Json)
         .map_err(ApiError::internal)
 }

@@ -2,8 +2,9 @@
 //! connection is one task that wakes when the writer publishes a new durable view, reads
 //! what its subscriptions have not seen yet from the journal (trades and fills from the
 //! history table, an account's order events from the ledger tables (`journal::order_feed`)
-//! and its withdrawals' status changes from `journal::withdrawal_events`, batches from the batch table) or from the view (the book), and
-//! sends it. What sessions share is read or computed once per view (`fanout.rs`): the
+//! and its withdrawals' status changes from `journal::withdrawal_events`, batches from the
+//! batch table) or from the view (the book, the markets, an account's view: sent again only
+//! when it differs from what the session last sent), and sends it. What sessions share is read or computed once per view (`fanout.rs`): the
 //! sessions at the same cursor of a channel send the same page, and a book's depth is
 //! walked once.
 //! Nothing is queued per client: a subscription is a cursor into durable data, so a slow
@@ -24,17 +25,17 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
 use fanout::{Channel, Fanout};
-use protocol::api::sequencer::{BatchStatus, MarketInfo};
-use protocol::api::stream::{StreamMessage, Subscribe};
-use protocol::engine::view::BookLevel;
-use protocol::primitives::H256;
+use protocol::api::sequencer::{AccountBody, BatchStatus, MarketInfo};
+use protocol::api::stream::{
+    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update,
+};
+use protocol::primitives::{Address, H256};
 use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-const MAX_LEVELS: u32 = 500;
 /// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
 pub const MAX_SUBSCRIPTIONS: usize = 64;
 
@@ -73,7 +74,7 @@ enum Sub {
     Book {
         market: u32,
         levels: u32,
-        last: Option<(Vec<BookLevel>, Vec<BookLevel>)>,
+        last: Option<BookSides>,
     },
     Batches {
         after: Option<u64>,
@@ -81,6 +82,12 @@ enum Sub {
     },
     Markets {
         last: Vec<MarketInfo>,
+    },
+    /// An account's view, and the one last sent (`None`: none yet).
+    Account {
+        address: Address,
+        /// Boxed: a view is far larger than the other subscriptions' state.
+        last: Option<Box<AccountBody>>,
     },
 }
 
@@ -149,7 +156,7 @@ async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) 
     let from = match &sub {
         Sub::Seq { after, .. } => Some(*after),
         Sub::Batches { after, .. } => *after,
-        Sub::Book { .. } | Sub::Markets { .. } => None,
+        Sub::Book { .. } | Sub::Markets { .. } | Sub::Account { .. } => None,
     };
     send_json(
         tx,
@@ -183,7 +190,7 @@ fn cursors_stored(request: Subscribe) -> Result<Subscribe, String> {
         Subscribe::Batches { .. } => {
             return Err("since_event resumes a verifier's batches; the sequencer's resume from since_index (a batch index)".into());
         }
-        Subscribe::Book { .. } | Subscribe::Markets => Vec::new(),
+        Subscribe::Book { .. } | Subscribe::Markets | Subscribe::Account { .. } => Vec::new(),
     };
     for (name, value) in cursors {
         if let Some(value) = value {
@@ -246,7 +253,7 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
         },
         Subscribe::Book { market, levels } => {
             market_known(*market)?;
-            let levels = levels.unwrap_or(20).clamp(1, MAX_LEVELS);
+            let levels = book_levels(*levels);
             Sub::Book {
                 market: *market,
                 levels,
@@ -264,6 +271,10 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
             }
         }
         Subscribe::Markets => Sub::Markets { last: Vec::new() },
+        Subscribe::Account { account } => Sub::Account {
+            address: *account,
+            last: None,
+        },
     })
 }
 
@@ -285,6 +296,7 @@ async fn serve(feed: &Feed, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
         } => serve_book(feed, *market, *levels, last, tx).await,
         Sub::Batches { after, known } => serve_batches(&feed.s, after, known, tx).await,
         Sub::Markets { last } => serve_markets(feed, last, tx).await,
+        Sub::Account { address, last } => serve_account(&feed.s, address, last, tx).await,
     }
 }
 
@@ -308,48 +320,23 @@ async fn follow(feed: &Feed, channel: Channel, after: &mut u64, tx: &mut Sink) -
     }
 }
 
-/// The book as of the newest view: a snapshot first, then the levels that changed.
+/// The book as of the newest view: a snapshot first, then the levels that changed
+/// (`stream::book_update`, the verifier's too).
 async fn serve_book(
     feed: &Feed,
     market: u32,
     levels: u32,
-    last: &mut Option<(Vec<BookLevel>, Vec<BookLevel>)>,
+    last: &mut Option<BookSides>,
     tx: &mut Sink,
 ) -> Result<(), End> {
     let view = feed.s.views.borrow().clone();
     let Some(depth) = feed.fanout.book(&view, market, levels).await else {
         return Ok(());
     };
-    if last
-        .as_ref()
-        .is_some_and(|(bids, asks)| *bids == depth.bids && *asks == depth.asks)
-    {
-        return Ok(()); // unchanged (the common case: cheaper than diffing)
+    match book_update(view.next_seq, last, &depth) {
+        Some(message) => send_json(tx, &message).await,
+        None => Ok(()),
     }
-    let (bids, asks, snapshot) = match last.as_ref() {
-        None => (depth.bids.clone(), depth.asks.clone(), true),
-        Some((old_bids, old_asks)) => (
-            changed_levels(old_bids, &depth.bids),
-            changed_levels(old_asks, &depth.asks),
-            false,
-        ),
-    };
-    *last = Some((depth.bids.clone(), depth.asks.clone()));
-    if !snapshot && bids.is_empty() && asks.is_empty() {
-        return Ok(());
-    }
-    let seq = view.next_seq;
-    send_json(
-        tx,
-        &StreamMessage::Book {
-            market,
-            seq,
-            snapshot,
-            bids,
-            asks,
-        },
-    )
-    .await
 }
 
 /// Each market whose state differs from what was last sent (all of them at first).
@@ -371,25 +358,22 @@ async fn serve_markets(feed: &Feed, last: &mut Vec<MarketInfo>, tx: &mut Sink) -
     Ok(())
 }
 
-/// The levels of `new` that differ from `old`, and those of `old` that are gone (size 0).
-fn changed_levels(old: &[BookLevel], new: &[BookLevel]) -> Vec<BookLevel> {
-    let before: BTreeMap<u64, &BookLevel> = old.iter().map(|l| (l.price, l)).collect();
-    let after: BTreeMap<u64, &BookLevel> = new.iter().map(|l| (l.price, l)).collect();
-    let mut changed: Vec<BookLevel> = new
-        .iter()
-        .filter(|l| before.get(&l.price) != Some(l))
-        .cloned()
-        .collect();
-    changed.extend(
-        old.iter()
-            .filter(|l| !after.contains_key(&l.price))
-            .map(|l| BookLevel {
-                price: l.price,
-                size: 0,
-                orders: 0,
-            }),
-    );
-    changed
+/// The account's view as of the newest view (at the state's own time, so that only a
+/// transaction changes it), when it differs from the one last sent.
+async fn serve_account(
+    s: &AppState,
+    address: &Address,
+    last: &mut Option<Box<AccountBody>>,
+    tx: &mut Sink,
+) -> Result<(), End> {
+    let view = s.views.borrow().clone();
+    let Ok(now) = crate::view::account_body(&view, &s.genesis, address, view.timestamp_ms) else {
+        return Ok(()); // an unreadable state is tried again at the next view
+    };
+    match account_update(view.next_seq, last, now) {
+        Some(message) => send_json(tx, &message).await,
+        None => Ok(()),
+    }
 }
 
 /// New batches and status changes since the last call; a vanished batch (or one whose

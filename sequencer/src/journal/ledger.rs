@@ -18,13 +18,14 @@ use super::history::{HistoryTable, IncludedTx, Walk};
 use super::record::LogRecord;
 use protocol::action::{Action, L1Message, NO_EXPIRY, Order, TimeInForce, TriggerOrder, Tx};
 use protocol::api::history::Side;
+use protocol::api::order_feed::{action_of, placed_order};
 use protocol::codec::Decode;
-use protocol::engine::keys::{client_id_key, market_key, position_key};
+use protocol::engine::keys::{market_key, position_key};
 use protocol::engine::math::{BPS, FUNDING_INDEX_SCALE};
 use protocol::engine::records::{LEG_ORDER, MarketState, Position};
-use protocol::engine::{
-    CancelReason, INSURANCE_FUND, Receipt, Status, TriggerEvent, TriggerOutcome,
-};
+/// Where it has always been read from (its home is the engine's views).
+pub use protocol::engine::view::client_order_at;
+use protocol::engine::{INSURANCE_FUND, Receipt, Status, TriggerEvent, TriggerOutcome};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::state::{Key, StateError};
@@ -300,18 +301,6 @@ fn leaf<'t, T: Decode>(tree: impl Into<TreeAt<'t>>, key: &Key) -> Result<Option<
         .transpose()
 }
 
-/// The action a transaction carries (user or forced), if any.
-fn action_of(tx: &Tx) -> Option<&Action> {
-    match tx {
-        Tx::User { action }
-        | Tx::L1 {
-            message: L1Message::Forced { action },
-            ..
-        } => Some(&action.action),
-        Tx::L1 { .. } => None,
-    }
-}
-
 /// The funding `tx` settled and accrued: `before` and `after` are the state around it
 /// (`before` may be the executor's tree read through the transaction's undo log).
 pub fn funding_effects<'b>(
@@ -363,34 +352,6 @@ pub fn funding_effects<'b>(
         accrual,
         modified,
     })
-}
-
-/// The open order `owner` tagged `client_id`, as `(market, nonce)`: the client-id leaf
-/// `owner(20) ‖ market u32 ‖ nonce u64` (docs/PROTOCOL.md Part 4 §20).
-pub fn client_order_at<'t>(
-    tree: impl Into<TreeAt<'t>>,
-    owner: &Address,
-    client_id: u128,
-) -> Result<Option<(u32, u64)>, StateError> {
-    if client_id == 0 {
-        return Ok(None);
-    }
-    let key = client_id_key(owner, client_id);
-    let Some(bytes) = tree.into().lookup(&key)? else {
-        return Ok(None);
-    };
-    // A leaf of another owner whose hash shares the prefix is not this account's.
-    match <[u8; 32]>::try_from(bytes) {
-        Ok(b) if b[..20] == owner.0 => Ok(Some((
-            u32::from_be_bytes(b[20..24].try_into().expect("4 bytes")),
-            u64::from_be_bytes(b[24..32].try_into().expect("8 bytes")),
-        ))),
-        Ok(_) => Ok(None),
-        Err(_) => Err(StateError::Malformed {
-            key,
-            reason: "a client-id leaf is not 32 bytes".into(),
-        }),
-    }
 }
 
 /// The funding a position settles when its size changes: what accrued on it since its
@@ -490,10 +451,10 @@ pub fn insert(
     funding: &FundingEffects,
 ) -> Result<(), JournalError> {
     let at = (seq, hash, batch_index);
+    if let Some(o) = placed_order(body) {
+        insert_order(tx, at, &o, receipt)?;
+    }
     match (action_of(body), body) {
-        (Some(Action::Order(o)), _) => insert_order(tx, at, o, receipt)?,
-        (Some(Action::AgentOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
-        (Some(Action::ClientOrder(o)), _) => insert_order(tx, at, &o.order(), receipt)?,
         (Some(Action::TriggerOrder(t)), _) if receipt.status.is_ok() => {
             insert_trigger(tx, at, t)?;
         }
@@ -550,7 +511,7 @@ pub fn insert(
             c.market,
             c.nonce,
             c.remaining,
-            cancel_reason(c.reason)
+            c.reason.name()
         ])?;
     }
     insert_fired(tx, at, receipt)?;
@@ -767,19 +728,6 @@ fn insert_funding(
         ])?;
     }
     Ok(())
-}
-
-fn cancel_reason(reason: CancelReason) -> &'static str {
-    match reason {
-        CancelReason::User => "user",
-        CancelReason::SelfTrade => "self_trade",
-        CancelReason::MakerMargin => "maker_margin",
-        CancelReason::ReduceOnly => "reduce_only",
-        CancelReason::Liquidation => "liquidation",
-        CancelReason::DeadMan => "dead_man",
-        CancelReason::Expired => "expired",
-        CancelReason::OptionExpiry => "option_expiry",
-    }
 }
 
 /// The ledger rows of one stored transaction, for the one-time backfill: its body is read

@@ -2,14 +2,16 @@
 //! account's order events after a `seq`, oldest first, merged from the tables the journal
 //! writer already keeps in the same group commit as the transactions (orders placed or
 //! rejected from `orders`, fills from `fills`, cancellations with their reason from
-//! `order_cancels`), and its withdrawals after a `seq`. Reverted batches are left out, as
+//! `order_cancels`), each event made as `protocol::api::order_feed` makes it (the
+//! verifier's feed derives the same events from its own re-execution), and its withdrawals
+//! after a `seq`. Reverted batches are left out, as
 //! in the history endpoints, so a resumed subscription sees the re-sequenced entries.
 
 use super::JournalError;
 use super::history::{self, Walk};
 use super::ledger::{self, LIVE_BATCH, OrderStatus, h256};
-use protocol::api::history::Side;
-use protocol::api::stream::{OrderEvent, OrderUpdate};
+use protocol::api::order_feed::{self, Terms, TxAt};
+use protocol::api::stream::OrderUpdate;
 use protocol::primitives::Address;
 use rusqlite::{Connection, params};
 
@@ -53,7 +55,8 @@ fn merge_whole_transactions(
     (events, horizon)
 }
 
-/// `account`'s placements and rejections along `walk`.
+/// `account`'s placements and rejections along `walk` (each event as
+/// `protocol::api::order_feed` makes it, the verifier's feed's too).
 fn placed(
     conn: &Connection,
     account: &Address,
@@ -64,26 +67,21 @@ fn placed(
     Ok(orders
         .into_iter()
         .map(|o| {
-            let rejected = o.status == OrderStatus::Rejected;
-            OrderUpdate {
+            let at = TxAt {
                 seq: o.seq,
                 tx_hash: o.tx_hash,
                 batch_index: o.batch_index,
                 timestamp_ms: o.timestamp_ms,
+            };
+            let terms = Terms {
                 market: o.market,
                 nonce: o.nonce,
-                event: if rejected {
-                    OrderEvent::Rejected
-                } else {
-                    OrderEvent::Placed
-                },
-                side: Some(o.side),
+                side: o.side,
                 price: o.price,
                 size: o.size,
-                role: None,
-                fee: None,
-                reason: if rejected { o.reason } else { None },
-            }
+            };
+            let rejected = o.status == OrderStatus::Rejected;
+            order_feed::placement(at, terms, if rejected { o.reason } else { None })
         })
         .collect())
 }
@@ -96,24 +94,7 @@ fn filled(
     limit: u64,
 ) -> Result<Vec<OrderUpdate>, JournalError> {
     let fills = history::account_fills(conn, account, walk, limit)?;
-    Ok(fills
-        .into_iter()
-        .map(|f| OrderUpdate {
-            seq: f.seq,
-            tx_hash: f.tx_hash,
-            batch_index: f.batch_index,
-            timestamp_ms: f.timestamp_ms,
-            market: f.market,
-            nonce: f.order_nonce,
-            event: OrderEvent::Filled,
-            side: Some(f.side),
-            price: f.price,
-            size: f.size,
-            role: Some(f.role),
-            fee: Some(f.fee),
-            reason: None,
-        })
-        .collect())
+    Ok(fills.iter().map(order_feed::fill_event).collect())
 }
 
 /// `account`'s cancellations along `walk`, with the side and price of the order's entry
@@ -140,22 +121,17 @@ fn account_cancels(
     let mut rows = stmt.query(params![account.0, cursor, limit])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let is_buy: Option<bool> = r.get(8)?;
-        out.push(OrderUpdate {
+        let at = TxAt {
             seq: r.get(0)?,
             tx_hash: h256(r.get(1)?)?,
             batch_index: r.get(2)?,
             timestamp_ms: r.get(3)?,
-            market: r.get(4)?,
-            nonce: r.get(5)?,
-            event: OrderEvent::Cancelled,
-            side: is_buy.map(|b| if b { Side::Buy } else { Side::Sell }),
-            price: r.get::<_, Option<u64>>(9)?.unwrap_or(0),
-            size: r.get(6)?,
-            role: None,
-            fee: None,
-            reason: Some(r.get(7)?),
-        });
+        };
+        let is_buy: Option<bool> = r.get(8)?;
+        let price = r.get::<_, Option<u64>>(9)?.unwrap_or(0);
+        let entry = is_buy.map(|b| (order_feed::side(b), price));
+        let order = (r.get(4)?, r.get(5)?, r.get(6)?);
+        out.push(order_feed::cancellation(at, order, r.get(7)?, entry));
     }
     Ok(out)
 }
@@ -164,6 +140,7 @@ fn account_cancels(
 mod tests {
     use super::*;
     use crate::journal::schema;
+    use protocol::api::stream::OrderEvent;
 
     const ACCOUNT: Address = Address([7; 20]);
 

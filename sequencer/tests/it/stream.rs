@@ -6,12 +6,12 @@
 //! with their status changes; a malformed
 //! subscription is answered with an error and the connection stays usable; a subscriber
 //! that never reads is dropped and holds no backlog, and a session's subscriptions are
-//! bounded.
+//! bounded; an account's view comes on subscribe and again on each change (and only then).
 
 use crate::support::seq::Seq;
 use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
-use protocol::action::{Action, Cancel};
+use protocol::action::{Action, Cancel, TimeInForce};
 use protocol::api::history::Role;
 use protocol::api::stream::{OrderEvent, StreamMessage, Subscribe};
 use protocol::engine::view::BookDepth;
@@ -592,4 +592,90 @@ async fn an_accounts_orders_and_withdrawals_stream_and_resume_by_seq() {
         bobs.iter().map(|e| (e.1, e.2)).collect::<Vec<_>>(),
         [(1, OrderEvent::Placed), (1, OrderEvent::Filled)]
     );
+}
+
+/// The `account` messages among `messages`: (`seq`, view).
+fn account_views(messages: &[StreamMessage]) -> Vec<(u64, protocol::api::sequencer::AccountBody)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            StreamMessage::Account { seq, account } => Some((*seq, account.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_view_streams_on_each_change_and_only_then() {
+    let (l1, seq) = funded_pair(|_| {}).await;
+    let (alice, bob) = (alice(), bob());
+    let a = addr(&alice);
+    let mut socket = connect(&seq).await;
+    subscribe(&mut socket, &Subscribe::Account { account: a }).await;
+    let first = read_until(&mut socket, |m| matches!(m, StreamMessage::Account { .. })).await;
+    assert!(
+        matches!(first[0], StreamMessage::Subscribed { from: None, .. }),
+        "{first:?}"
+    );
+    let mut views = account_views(&first);
+    let served: protocol::api::sequencer::AccountBody = seq.get(&format!("/v1/accounts/{a}")).await;
+    assert_eq!(views[0].1.account.address, a);
+    assert_eq!(views[0].1.account.collateral, served.account.collateral);
+    assert_eq!(views[0].1.account.collateral, i128::from(DEPOSIT));
+
+    // Bob's bid far below the market leaves Alice's view alone; her own ask changes it:
+    // one message, after both.
+    let far_bid = order(
+        &bob,
+        true,
+        BTC_PRICE / 100 * 95,
+        ONE_BTC / 10,
+        TimeInForce::Gtc,
+        1,
+    );
+    let bobs = seq.submit(&far_bid).await;
+    let alices = seq.submit(&maker_ask(&alice, ONE_BTC / 10, 1)).await;
+    let got = read_until(&mut socket, |m| matches!(m, StreamMessage::Account { .. })).await;
+    let resting = account_views(&got);
+    assert_eq!(resting.len(), 1, "{got:?}");
+    assert!(
+        resting[0].0 > alices.seq && alices.seq > bobs.seq,
+        "{resting:?}"
+    );
+    assert_eq!(resting[0].1.account.open_orders.len(), 1);
+    views.extend(resting);
+
+    // A fill (a position) and a deposit (more collateral) each come as a change.
+    seq.submit(&taker_bid(&bob, ONE_BTC / 20, 2)).await;
+    let got = read_until(&mut socket, |m| {
+        matches!(m, StreamMessage::Account { account, .. } if !account.account.positions.is_empty())
+    })
+    .await;
+    views.extend(account_views(&got));
+    let before = views.last().expect("a view").1.account.collateral;
+    l1.deposit(&alice, 5_000_000).await;
+    let got = read_until(&mut socket, |m| {
+        matches!(m, StreamMessage::Account { account, .. }
+            if account.account.collateral == before + 5_000_000)
+    })
+    .await;
+    views.extend(account_views(&got));
+    let served: protocol::api::sequencer::AccountBody = seq.get(&format!("/v1/accounts/{a}")).await;
+    let last = &views.last().expect("a view").1.account;
+    assert_eq!(
+        (last.collateral, &last.positions, &last.open_orders),
+        (
+            served.account.collateral,
+            &served.account.positions,
+            &served.account.open_orders
+        ),
+        "the last view is the served one"
+    );
+    assert!(
+        views
+            .windows(2)
+            .all(|w| w[0].1 != w[1].1 && w[0].0 < w[1].0),
+        "never the same view twice in a row, seq rising: {views:?}"
+    );
+    seq.stop().await;
 }

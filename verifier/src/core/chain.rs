@@ -6,8 +6,9 @@
 //! built from the replica's own pre-state (`fraud::build`) and ruled on locally with the
 //! settlement layer's own `fraud::adjudicate` before anyone may submit it.
 
-use super::reexec::{Recovery, TxFill};
+use super::reexec::{Kept, Recovery, TxFill};
 use protocol::action::{L1Message, Tx};
+use protocol::api::stream::OrderUpdate;
 use protocol::batch::{Batch, BatchHeader, chunk_range, genesis_anchor, genesis_tree};
 use protocol::codec::Decode;
 use protocol::fraud::{self, FraudProof};
@@ -27,6 +28,11 @@ pub struct Anchor {
     pub state_root: H256,
     /// The first L1 queue index the next batch consumes.
     pub queue_end: u64,
+    /// The `seq` of the next batch's first transaction: every transaction of the batches
+    /// up to the anchor counted (0 at genesis; 0 in a data dir written before it: the
+    /// feed's `seq` then counts from that anchor on).
+    #[serde(default)]
+    pub next_seq: u64,
 }
 
 impl Anchor {
@@ -37,6 +43,7 @@ impl Anchor {
             header_hash: genesis_anchor(genesis),
             state_root: genesis_tree(genesis).root(),
             queue_end: 0,
+            next_seq: 0,
         }
     }
 }
@@ -84,6 +91,8 @@ pub struct Followed {
     /// The fills of its transactions, in order, as this replica's re-execution made them
     /// (empty unless `Honest`); rebuilt on restore, which re-executes every live batch.
     pub fills: Vec<TxFill>,
+    /// Its transactions' order events, each with its account, kept the same way.
+    pub orders: Vec<(Address, OrderUpdate)>,
 }
 
 /// What the replica knows about the parent of the next batch.
@@ -124,8 +133,8 @@ pub fn follow_batch(
         .check_shape(genesis.checkpoint_interval_txs)
         .map_err(|e| format!("batch {} is malformed: {e}", header.index))?;
     check_queue(queue, &batch)?;
-    let (verdict, executed, fills) = match parent.state {
-        ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0, Vec::new()),
+    let (verdict, executed, kept) = match parent.state {
+        ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0, Kept::default()),
         ParentState::Honest(pre) => re_execute(genesis, pre, &batch, recovery)?,
     };
     Ok(Followed {
@@ -133,7 +142,8 @@ pub fn follow_batch(
         header,
         verdict,
         executed,
-        fills,
+        fills: kept.fills,
+        orders: kept.orders,
     })
 }
 
@@ -204,13 +214,13 @@ fn re_execute(
     pre: &Tree,
     batch: &Batch,
     recovery: Recovery,
-) -> Result<(Verdict, u64, Vec<TxFill>), String> {
+) -> Result<(Verdict, u64, Kept), String> {
     let index = batch.header.index;
-    let (post, bad, fills) =
+    let (post, bad, kept) =
         super::reexec::find_first_bad_chunk_keeping_fills(pre, genesis, batch, recovery)
             .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
     let Some(bad) = bad else {
-        return Ok((Verdict::Honest { post }, batch.txs.len() as u64, fills));
+        return Ok((Verdict::Honest { post }, batch.txs.len() as u64, kept));
     };
     let k = genesis.checkpoint_interval_txs;
     let executed = chunk_range(batch.txs.len(), k, bad.chunk as usize).end as u64;
@@ -234,6 +244,6 @@ fn re_execute(
             proof,
         },
         executed,
-        Vec::new(),
+        Kept::default(),
     ))
 }

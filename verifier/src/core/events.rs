@@ -306,6 +306,7 @@ impl Follower {
             header_hash: first.posted.header_hash,
             state_root: root,
             queue_end: first.header.queue_end,
+            next_seq: self.anchor.next_seq + u64::from(first.header.tx_count),
         };
         let changes = snapshot::leaf_changes(&self.anchor_tree, &post);
         self.history.retire(HeldState {

@@ -347,6 +347,19 @@ impl Follower {
         best
     }
 
+    /// The `seq` after `verified()`: every transaction below it applied (the book's and
+    /// the accounts' `seq` on the feed).
+    pub fn verified_next_seq(&self) -> u64 {
+        let mut next = self.anchor.next_seq;
+        for f in &self.pending {
+            match &f.verdict {
+                Verdict::Honest { .. } => next += u64::from(f.header.tx_count),
+                _ => break,
+            }
+        }
+        next
+    }
+
     /// The root after `verified()`.
     pub fn verified_root(&self) -> H256 {
         self.verified().1.root()

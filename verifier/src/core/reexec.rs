@@ -4,20 +4,27 @@
 //! (`recovery.recover`: k256 or libsecp256k1, equal by the differential test); the chunks then run in order on one thread
 //! through protocol's one chunked executor (`batch::execute_chunks`) with those signers,
 //! so the result is `fraud::find_first_bad_chunk`'s whatever the worker count; only the
-//! wall-clock time differs. The fills of the receipts are kept (`TxFill`): once the batch is
-//! final they are the feed's `trades` and `fills`.
+//! wall-clock time differs. The fills of the receipts are kept (`TxFill`), and the order
+//! events of the transactions (`Kept::orders`, derived as the sequencer's journal derives
+//! them, `protocol::api::order_feed`): once the batch is final they are the feed's
+//! `trades`, `fills` and `orders`.
 
-use protocol::action::Tx;
+use protocol::action::{Action, Tx};
+use protocol::api::history::Side;
+use protocol::api::order_feed::{self, Resting, TxAt};
+use protocol::api::stream::OrderUpdate;
 use protocol::batch::{
     Batch, ExecutedChunk, Signer, domain_separator, execute_chunks, verify_tx_with,
 };
 use protocol::engine::Fill;
+use protocol::engine::view::{client_order_at, resting_order};
 use protocol::fraud::{self, BadChunk};
 use protocol::genesis::Genesis;
-use protocol::primitives::H256;
+use protocol::primitives::{Address, H256};
 use protocol::signing::RecoverFn;
 use protocol::state::StateError;
 use protocol::tree::Tree;
+use std::collections::BTreeMap;
 
 /// Below this many transactions per worker, threads cost more than they save.
 const MIN_TXS_PER_WORKER: usize = 64;
@@ -81,35 +88,105 @@ pub fn find_first_bad_chunk(
     Ok((post, bad))
 }
 
-/// [`find_first_bad_chunk`] and the fills of every chunk executed (all of the batch's when
-/// none is bad), in order.
+/// What the feed keeps of a re-executed batch's receipts until the batch is final: its
+/// fills and its transactions' order events (`order_feed::tx_order_events`), each with its
+/// account; both as numerous as the batch's receipts, so bounded by its size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kept {
+    pub fills: Vec<TxFill>,
+    pub orders: Vec<(Address, OrderUpdate)>,
+}
+
+/// [`find_first_bad_chunk`] and what the feed keeps of every chunk executed (all of the
+/// batch's when none is bad), in order.
 pub fn find_first_bad_chunk_keeping_fills(
     pre: &Tree,
     genesis: &Genesis,
     batch: &Batch,
     recovery: Recovery,
-) -> Result<(Tree, Option<BadChunk>, Vec<TxFill>), StateError> {
+) -> Result<(Tree, Option<BadChunk>, Kept), StateError> {
     let signers = recover_signers(&batch.txs, genesis, recovery);
-    let mut fills = Vec::new();
+    let mut kept = Kept::default();
+    let mut resting = BatchResting {
+        pre: pre.clone(),
+        placed: BTreeMap::new(),
+        client_ids: BTreeMap::new(),
+    };
     let chunks = execute_chunks(pre, genesis, batch, Some(&signers));
     let (post, bad) = fraud::first_bad_chunk_seeing(chunks, batch, |chunk| {
-        fills.extend(fills_of(batch, chunk));
+        keep_chunk(batch, chunk, &mut resting, &mut kept);
     })?;
-    Ok((post, bad, fills))
+    Ok((post, bad, kept))
 }
 
-/// The fills of `chunk`'s receipts, each with its transaction's hash (hashed only for a
-/// transaction that filled: most do not, and this runs on every batch re-executed).
-fn fills_of<'a>(batch: &'a Batch, chunk: &'a ExecutedChunk) -> impl Iterator<Item = TxFill> + 'a {
+/// Keeps the fills and order events of `chunk`'s transactions (`seq` 0: the feed numbers
+/// each with its event), hashing only a transaction that has any, once: most have none,
+/// and this runs on every batch re-executed.
+fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, kept: &mut Kept) {
     let txs = &batch.txs[chunk.txs.clone()];
-    let filled = txs.iter().zip(&chunk.receipts);
-    filled
-        .filter(|(_, receipt)| !receipt.fills.is_empty())
-        .flat_map(|(tx, receipt)| {
-            let tx_hash = tx.hash();
-            receipt.fills.iter().map(move |fill| TxFill {
-                tx_hash,
-                fill: fill.clone(),
-            })
-        })
+    for (tx, receipt) in txs.iter().zip(&chunk.receipts) {
+        let action = order_feed::action_of(tx);
+        let rested = receipt.order.as_ref().is_some_and(|r| r.resting > 0);
+        if let Some(Action::ClientOrder(o)) = action
+            && o.client_id != 0
+            && receipt.status.is_ok()
+            && rested
+        {
+            resting
+                .client_ids
+                .insert((o.account, o.client_id), (o.market, o.nonce));
+        }
+        let quiet = receipt.fills.is_empty()
+            && receipt.cancelled.is_empty()
+            && receipt.modified.is_empty()
+            && !matches!(action, Some(Action::ModifyOrder(_)))
+            && order_feed::placed_order(tx).is_none();
+        if quiet {
+            continue;
+        }
+        let tx_hash = tx.hash();
+        kept.fills.extend(receipt.fills.iter().map(|fill| TxFill {
+            tx_hash,
+            fill: fill.clone(),
+        }));
+        let at = TxAt {
+            seq: 0,
+            tx_hash,
+            batch_index: batch.header.index,
+            timestamp_ms: batch.header.timestamp_ms,
+        };
+        kept.orders
+            .extend(order_feed::tx_order_events(at, tx, receipt, resting));
+    }
+}
+
+/// Where an order's side and limit price come from on a verifier (for a cancellation or a
+/// modify): its newest placement or modify earlier in the batch, else the book before it;
+/// and a `ModifyOrder`'s order, by client id: placed earlier in the batch, else open before.
+struct BatchResting {
+    pre: Tree,
+    placed: BTreeMap<(Address, u32, u64), (Side, u64)>,
+    /// Client ids of the orders placed (and rested) earlier in the batch (the newest).
+    client_ids: BTreeMap<(Address, u128), (u32, u64)>,
+}
+
+impl Resting for BatchResting {
+    fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)> {
+        if let Some(entry) = self.placed.get(&(*account, market, nonce)) {
+            return Some(*entry);
+        }
+        let before = resting_order(&mut self.pre, account, market, nonce).ok()??;
+        Some((order_feed::side(before.0), before.1))
+    }
+
+    fn record(&mut self, account: &Address, market: u32, nonce: u64, entry: (Side, u64)) {
+        self.placed.insert((*account, market, nonce), entry);
+    }
+
+    fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)> {
+        if let Some(order) = self.client_ids.get(&(*account, client_id)) {
+            return Some(*order);
+        }
+        client_order_at(&self.pre, account, client_id).ok()?
+    }
 }

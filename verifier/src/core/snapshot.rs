@@ -252,6 +252,7 @@ mod tests {
             header_hash: H256([1; 32]),
             state_root: next.root(),
             queue_end: 3,
+            next_seq: 5,
         };
         snapshot.apply(&StoreOp::Finalized {
             anchor: anchor.clone(),

@@ -6,19 +6,24 @@
 //! finalized batch's trades and fills arrive once, after it, and resume mid-way; a reverted
 //! batch's never do; a subscriber that never reads is dropped while another keeps
 //! receiving; a malformed or unservable subscription gets an error and the connection stays
-//! usable.
+//! usable; a book rebuilt from its snapshot and deltas is the poster's own state at each
+//! `seq`, and an account's view follows its changes, never twice the same; an account's
+//! order events of finalized batches arrive once and resume like its fills.
 
 use crate::support::node::{Node, WINDOW};
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, verifier_key};
 use futures_util::{SinkExt, StreamExt};
-use protocol::action::{Action, Order, TimeInForce, Tx};
+use protocol::action::{Action, Cancel, ClientOrder, ModifyOrder, Order, TimeInForce, Tx};
 use protocol::api::history::{AccountFill, Role, Side, Trade};
-use protocol::api::sequencer::BatchStatus;
-use protocol::api::stream::{BatchVerdict, StreamMessage, Subscribe};
+use protocol::api::sequencer::{AccountBody, BatchStatus};
+use protocol::api::stream::{BatchVerdict, OrderEvent, StreamMessage, Subscribe};
+use protocol::engine::BlockContext;
+use protocol::engine::view::{BookDepth, BookLevel, OpenOrderView, book_depth};
 use protocol::fault::Fault;
 use protocol::primitives::Address;
 use protocol::signing::sign_action;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
@@ -398,7 +403,7 @@ async fn a_malformed_subscription_gets_a_clear_error_and_the_connection_stays_op
             "since_event",
         ),
         (
-            "{\"subscribe\": \"orders\", \"account\": \"0x00000000000000000000000000000000000000ff\"}",
+            "{\"subscribe\": \"withdrawals\", \"account\": \"0x00000000000000000000000000000000000000ff\"}",
             "sequencer",
         ),
         (
@@ -407,6 +412,14 @@ async fn a_malformed_subscription_gets_a_clear_error_and_the_connection_stays_op
         ),
         (
             "{\"subscribe\": \"fills\", \"account\": \"0x12\"}",
+            "account \"0x12\" is not an address",
+        ),
+        (
+            "{\"subscribe\": \"book\", \"market\": 99}",
+            "market 99 does not exist; the markets are [",
+        ),
+        (
+            "{\"subscribe\": \"account\", \"account\": \"0x12\"}",
             "account \"0x12\" is not an address",
         ),
         (
@@ -698,6 +711,341 @@ async fn a_batch_verified_before_a_restart_streams_its_trade_once_when_finalized
     assert_eq!(next_one.len(), 1, "{next_one:?}");
     assert_eq!(trade_of(&next_one[0]).map(|t| t.batch_index), Some(1));
     drop((tape, dir));
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+/// One side of a book: price → (size, orders).
+type BookSide = BTreeMap<u64, (u128, u32)>;
+
+/// A book's sides as maps.
+fn sides_of(depth: &BookDepth) -> (BookSide, BookSide) {
+    let side = |levels: &[BookLevel]| {
+        levels
+            .iter()
+            .map(|l| (l.price, (l.size, l.orders)))
+            .collect()
+    };
+    (side(&depth.bids), side(&depth.asks))
+}
+
+/// Applies a `book` message (a snapshot, or changed levels with size 0 gone) to `book`.
+fn apply_book(book: &mut (BookSide, BookSide), message: &StreamMessage) {
+    let StreamMessage::Book {
+        snapshot,
+        bids,
+        asks,
+        ..
+    } = message
+    else {
+        return;
+    };
+    if *snapshot {
+        *book = Default::default();
+    }
+    for (side, levels) in [(&mut book.0, bids), (&mut book.1, asks)] {
+        for l in levels {
+            if l.size == 0 {
+                side.remove(&l.price);
+            } else {
+                side.insert(l.price, (l.size, l.orders));
+            }
+        }
+    }
+}
+
+/// What a view shows of an account whatever the time: collateral, open orders, and each
+/// position's market, size and entry price.
+type Holdings = (i128, Vec<OpenOrderView>, Vec<(u32, i128, u128)>);
+
+fn holdings(body: &AccountBody) -> Holdings {
+    let a = &body.account;
+    let positions = a
+        .positions
+        .iter()
+        .map(|p| (p.market, p.size, p.entry_price));
+    (a.collateral, a.open_orders.clone(), positions.collect())
+}
+
+/// The poster's own state after its last batch (its independent execution): the book and
+/// `account`'s holdings there.
+fn expected_at(
+    poster: &Poster,
+    market: u32,
+    account: &Address,
+) -> ((BookSide, BookSide), Holdings) {
+    let mut tree = poster.seq.tip().state.clone();
+    let depth = book_depth(&mut tree, market, 20).expect("a book");
+    let ctx = BlockContext { timestamp_ms: 0 };
+    let body = AccountBody::at(&mut tree, &poster.workload.genesis, &ctx, account).expect("a view");
+    (sides_of(&depth), holdings(&body))
+}
+
+/// A market's book and two accounts (one trading, one never touched) at the verified head:
+/// the book rebuilt from the snapshot and deltas equals the poster's own state at each
+/// `seq` it names (the number of transactions verified); the trading account's view
+/// follows its deposit, resting order and fill, never twice the same; the untouched one
+/// comes once.
+#[tokio::test]
+async fn the_book_and_an_account_stream_at_the_verified_head() {
+    let (mut node, mut poster, verifier, _dir) = watched_chain(37, |_| {}).await;
+    let market = poster.workload.genesis.markets[0].id;
+    let maker = poster.workload.traders[0].address;
+    let untouched = Address([0x77; 20]);
+    let mut socket = connect(&verifier.client.url).await;
+    subscribe(&mut socket, &Subscribe::Account { account: untouched }).await;
+    subscribe(&mut socket, &Subscribe::Account { account: maker }).await;
+    let book = Subscribe::Book {
+        market,
+        levels: None,
+    };
+    subscribe(&mut socket, &book).await;
+    let mut seen = read_until(&mut socket, |m| matches!(m, StreamMessage::Book { .. })).await;
+    let mut expected = BTreeMap::from([(0, expected_at(&poster, market, &maker))]);
+
+    // Two resting asks (traders 0 and 2); then trader 1's bid taking trader 0's.
+    let price = near_mark(&poster);
+    let resting = crossing(&poster, &[0, 2], 1, price, 1)[..2].to_vec();
+    let taking = vec![crossing(&poster, &[0], 1, price, 1).remove(1)];
+    let mut verified = 0;
+    for txs in [resting, taking] {
+        let sealed = poster.post(&node, txs, 0, None).await;
+        node.mine(1).await;
+        verified += u64::from(sealed.batch.header.tx_count);
+        expected.insert(verified, expected_at(&poster, market, &maker));
+    }
+    seen.extend(
+        read_until(
+            &mut socket,
+            |m| matches!(m, StreamMessage::Book { seq, .. } if *seq == verified),
+        )
+        .await,
+    );
+
+    let mut rebuilt = Default::default();
+    let mut views: Vec<(Address, u64, Holdings, AccountBody)> = Vec::new();
+    for message in &seen {
+        match message {
+            StreamMessage::Book { seq, .. } => {
+                apply_book(&mut rebuilt, message);
+                let want = &expected.get(seq).expect("a verified seq").0;
+                assert_eq!(&rebuilt, want, "the book at seq {seq}");
+            }
+            StreamMessage::Account { seq, account } => {
+                let entry = (account.account.address, *seq, holdings(account));
+                views.push((entry.0, entry.1, entry.2, account.clone()));
+            }
+            _ => {}
+        }
+    }
+    assert!(!rebuilt.1.is_empty(), "an ask rests: {rebuilt:?}");
+    let of = |who: Address| views.iter().filter(move |v| v.0 == who);
+    assert_eq!(of(untouched).count(), 1, "once: {views:?}");
+    let mine: Vec<_> = of(maker).collect();
+    assert!(
+        mine.windows(2).all(|w| w[0].3 != w[1].3 && w[0].1 < w[1].1),
+        "never the same view twice, seq rising: {mine:?}"
+    );
+    let last = mine.last().expect("a view");
+    assert_eq!(
+        last.2, expected[&verified].1,
+        "the maker's holdings at the head"
+    );
+    assert!(!last.2.2.is_empty(), "the maker holds a position: {last:?}");
+    for (_, seq, held, _) in &mine {
+        assert_eq!(Some(held), expected.get(seq).map(|e| &e.1), "at seq {seq}");
+    }
+    drop(socket);
+    verifier.shutdown().await;
+    node.shutdown().await;
+}
+
+/// `who`'s `action`, signed, as a transaction.
+fn signed(poster: &Poster, who: usize, action: Action) -> Tx {
+    let key = &poster.workload.traders[who].key;
+    Tx::User {
+        action: sign_action(key, action, &poster.workload.domain()),
+    }
+}
+
+/// `(event, nonce, side, price, size, role, reason)` of each order event, and its `seq`.
+type OrderSeen = (
+    OrderEvent,
+    u64,
+    Option<Side>,
+    u64,
+    u64,
+    Option<Role>,
+    Option<String>,
+);
+
+fn orders_of(messages: &[StreamMessage], account: Address) -> Vec<(u64, OrderSeen)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            StreamMessage::Order {
+                account: a,
+                order: o,
+            } if *a == account => Some((
+                o.seq,
+                (
+                    o.event,
+                    o.nonce,
+                    o.side,
+                    o.price,
+                    o.size,
+                    o.role,
+                    o.reason.clone(),
+                ),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A maker's order placed, filled and two others placed in one batch, then one modified by
+/// its client id and the other cancelled in the next (orders resting from an earlier
+/// batch): once both are final, its `orders` subscriber gets exactly those events (the
+/// modify's new entry on the order's side, the cancelled order's side and price),
+/// each numbered with its feed event, and nothing of another account's; a client resuming
+/// after the first gets the rest; a resume point newer than the log gets `resnapshot`.
+#[tokio::test]
+async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() {
+    let (mut node, mut poster, verifier, _dir) = watched_chain(38, |_| {}).await;
+    let url = verifier.client.url.clone();
+    let market = poster.workload.genesis.markets[0].clone();
+    let maker = poster.workload.traders[0].address;
+    let orders = |since_seq| Subscribe::Orders {
+        account: maker,
+        since_seq,
+    };
+    let mut live = connect(&url).await;
+    subscribe(&mut live, &orders(None)).await;
+    subscribed_from(&mut live).await;
+    let mut chain = connect(&url).await;
+    subscribe(&mut chain, &batches(None)).await;
+    subscribed_from(&mut chain).await;
+
+    let ticks = near_mark(&poster);
+    let (price, far) = (ticks * market.tick_size, (ticks + 10) * market.tick_size);
+    let mut txs = crossing(&poster, &[0], 1, ticks, 1);
+    let size = match &txs[0] {
+        Tx::User { action } => match &action.action {
+            Action::Order(o) => o.size,
+            _ => unreachable!("an order"),
+        },
+        Tx::L1 { .. } => unreachable!("a user's"),
+    };
+    let resting = Order {
+        account: maker,
+        market: market.id,
+        is_buy: false,
+        price: far,
+        size,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        nonce: 2,
+        expires_at: u64::MAX,
+    };
+    txs.push(signed(&poster, 0, Action::Order(resting)));
+    let tagged = ClientOrder {
+        signer: maker,
+        account: maker,
+        market: market.id,
+        is_buy: false,
+        price: far,
+        size,
+        tif: TimeInForce::Gtc,
+        reduce_only: false,
+        client_id: 55,
+        nonce: 4,
+        expires_at: u64::MAX,
+    };
+    txs.push(signed(&poster, 0, Action::ClientOrder(tagged)));
+    poster.post(&node, txs, 0, None).await;
+    node.mine(1).await;
+    let moved = (ticks + 12) * market.tick_size;
+    let modify = ModifyOrder {
+        signer: maker,
+        account: maker,
+        client_id: 55,
+        price: moved,
+        size,
+        nonce: 5,
+        expires_at: u64::MAX,
+    };
+    let cancel = Cancel {
+        account: maker,
+        market: market.id,
+        order_nonce: 2,
+        nonce: 3,
+        expires_at: u64::MAX,
+    };
+    let cancel = signed(&poster, 0, Action::Cancel(cancel));
+    let modify = signed(&poster, 0, Action::ModifyOrder(modify));
+    poster.post(&node, vec![modify, cancel], 0, None).await;
+    node.mine(WINDOW + 2).await;
+    finalized_event(&mut chain, 1).await;
+
+    let got = read_until(
+        &mut live,
+        |m| matches!(m, StreamMessage::Order { order, .. } if order.event == OrderEvent::Cancelled),
+    )
+    .await;
+    let seen = orders_of(&got, maker);
+    assert_eq!(seen.len(), got.len(), "only the maker's events: {got:?}");
+    let sell = Some(Side::Sell);
+    let want: Vec<OrderSeen> = vec![
+        (OrderEvent::Placed, 1, sell, price, size, None, None),
+        (
+            OrderEvent::Filled,
+            1,
+            sell,
+            price,
+            size,
+            Some(Role::Maker),
+            None,
+        ),
+        (OrderEvent::Placed, 2, sell, far, size, None, None),
+        (OrderEvent::Placed, 4, sell, far, size, None, None),
+        (OrderEvent::Placed, 4, sell, moved, size, None, None),
+        (
+            OrderEvent::Cancelled,
+            2,
+            sell,
+            far,
+            size,
+            None,
+            Some("user".into()),
+        ),
+    ];
+    assert_eq!(seen.iter().map(|s| s.1.clone()).collect::<Vec<_>>(), want);
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "numbered in order: {seen:?}"
+    );
+
+    // Resumed after the first event: the others, exactly.
+    let mut resumed = connect(&url).await;
+    subscribe(&mut resumed, &orders(Some(seen[0].0))).await;
+    assert_eq!(subscribed_from(&mut resumed).await, seen[0].0);
+    let again = read_until(
+        &mut resumed,
+        |m| matches!(m, StreamMessage::Order { order, .. } if order.event == OrderEvent::Cancelled),
+    )
+    .await;
+    assert_eq!(orders_of(&again, maker), seen[1..]);
+    // A resume point past the log's newest event is answered `resnapshot`.
+    let mut lost = connect(&url).await;
+    let past = seen.last().expect("events").0 + 1_000;
+    subscribe(&mut lost, &orders(Some(past))).await;
+    match next(&mut lost).await {
+        StreamMessage::Resnapshot { subscription, .. } => {
+            assert_eq!(subscription, orders(Some(past)));
+        }
+        other => panic!("expected resnapshot, got {other:?}"),
+    }
+    drop((live, chain, resumed, lost));
     verifier.shutdown().await;
     node.shutdown().await;
 }
