@@ -13,7 +13,7 @@ use protocol::batch::{Batch, BatchHeader, chunk_range, genesis_anchor, genesis_t
 use protocol::codec::Decode;
 use protocol::fraud::{self, FraudProof};
 use protocol::genesis::Genesis;
-use protocol::primitives::H256;
+use protocol::primitives::{Address, H256};
 use protocol::tree::Tree;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
