@@ -22,6 +22,7 @@
 //! `witness_codec` (witness bytes) → `iter` (ordered walk).
 
 mod bits;
+mod footprint;
 pub mod hashing;
 mod iter;
 mod node;
@@ -31,8 +32,10 @@ mod verify;
 mod witness;
 mod witness_codec;
 
+pub use footprint::Footprint;
 pub use hashing::{EMPTY_ROOT, internal_hash, leaf_hash, leaf_hash_from_value_hash};
 pub use iter::Iter;
+pub use node::node_sizes;
 pub use proof::{MAX_PROOF_STEPS, Proof, ProofStep, Terminal};
 pub use verify::ProofError;
 pub use witness::Recording;
@@ -40,7 +43,7 @@ pub use witness_codec::{MAX_WITNESS_BYTES, WitnessError};
 
 use crate::primitives::H256;
 use crate::state::{Mark, State, StateError, UndoLog};
-use node::{HashCounter, Link, Node, Opener};
+use node::{HashCounter, Link, Opener};
 use ops::{Inserted, Removal, Removed};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -207,7 +210,7 @@ impl Tree {
             // Only a write that emptied the tree leaves it empty: put its leaf back.
             let key = *undo.key();
             if let Some(value) = undo.into_before() {
-                self.root = Some(Node::leaf(key, value));
+                self.root = Some(Link::leaf(key, value));
             }
             return Ok(());
         };
@@ -250,7 +253,7 @@ impl State for Tree {
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
         let inserted = match self.opener(*key) {
             (None, _) => {
-                self.root = Some(Node::leaf(*key, value));
+                self.root = Some(Link::leaf(*key, value));
                 Inserted::Added
             }
             (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
@@ -296,7 +299,7 @@ impl State for Tree {
             (None, _) => Ok(None),
             (Some(root), mut op) => {
                 let found = ops::first_with_prefix(root, &padded, bits, &mut op)?;
-                Ok(found.map(|leaf| (leaf.key, leaf.value.clone())))
+                Ok(found.map(|leaf| (*leaf.key(), leaf.value().to_vec())))
             }
         }
     }
