@@ -7,7 +7,8 @@
 //!   equals MSB-first bitwise order, so an in-order walk is ascending.
 //! - Storage: immutable nodes behind `Arc` with path copying, so `Clone` and snapshots are
 //!   O(1), and lazily cached hashes, so [`Tree::root`] re-hashes only dirty paths. Nodes
-//!   no clone shares are updated in place.
+//!   no clone shares are updated in place. Internal nodes do not store their prefix (see
+//!   `node` for the memory layout and `ops` for how walks derive it).
 //! - Atomicity: the undo log of [`State::begin`] (see `crate::state`). Undoing a delete
 //!   puts the removed internal node back by its split without opening the sibling, and
 //!   undoing never records, so a rolled-back transaction's witness holds exactly the
@@ -19,9 +20,11 @@
 //! Module map: `bits` (key bit helpers) → `hashing` (preimages) → `node` (nodes, opening,
 //! hash cache) → `ops` (get/insert/delete/first-with-prefix) → `proof` (proof format and
 //! generation) / `verify` (proof checking) → `witness` (recording, pruning) /
-//! `witness_codec` (witness bytes) → `iter` (ordered walk).
+//! `witness_codec` (witness bytes) → `iter` (ordered walk); `bulk` (building from sorted
+//! leaves), `footprint` (node counts for the memory bench).
 
 mod bits;
+mod bulk;
 mod footprint;
 pub mod hashing;
 mod iter;

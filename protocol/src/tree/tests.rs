@@ -401,3 +401,24 @@ fn node_layout_stays_compact() {
     assert!(sizes["Internal"] <= 88, "{sizes:?}");
     assert!(sizes["Leaf<32>"] <= 120, "{sizes:?}");
 }
+
+#[test]
+fn a_tree_built_from_sorted_entries_equals_one_built_by_inserts() {
+    for n in [0u64, 1, 2, 3, 50, 700] {
+        let mut entries: Vec<(H256, Vec<u8>)> =
+            (0..n).map(|i| (mixed_key(i), vec![i as u8; 40])).collect();
+        entries.sort();
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let inserted: Tree = entries.iter().cloned().collect();
+        let built = Tree::from_sorted(entries.clone()).unwrap();
+        assert_eq!(built.root(), inserted.root(), "{n} entries");
+        assert_eq!(built.to_witness_bytes(), inserted.to_witness_bytes());
+        if let Some(root) = built.root.as_ref() {
+            check_derived_prefixes(root);
+        }
+        if entries.len() >= 2 {
+            entries.swap(0, 1);
+            assert!(Tree::from_sorted(entries).is_none(), "not ascending");
+        }
+    }
+}
