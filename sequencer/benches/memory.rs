@@ -26,7 +26,7 @@ use protocol::engine::{self, BlockContext, Status};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256, keccak256};
 use protocol::signing::{SignatureError, address_of, recover_signer, sign_action, signing_digest};
-use protocol::tree::Tree;
+use protocol::tree::{Tree, node_sizes};
 use protocol::workload::dev_key;
 use rayon::prelude::*;
 use sequencer::journal::snapshot;
@@ -195,6 +195,41 @@ fn recoveries_per_second(n: u64) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Where the resident bytes go: leaves and internal nodes per account, the node sizes and
+/// the values' bytes, and what is left for the allocator's overhead.
+fn print_profile(tree: &Tree, n: u64, per_account: f64) {
+    let f = tree.footprint();
+    let per = |x: u64| x as f64 / n as f64;
+    let kinds: Vec<String> = f
+        .by_first_byte
+        .iter()
+        .map(|(kind, count)| format!("0x{kind:02x}:{:.2}", per(*count)))
+        .collect();
+    println!(
+        "profile     per account: {:.2} leaves + {:.2} internal nodes; leaves by key kind {}",
+        per(f.leaves),
+        per(f.internal),
+        kinds.join(" ")
+    );
+    let lengths: Vec<String> = f
+        .value_lengths
+        .iter()
+        .filter(|(_, count)| per(**count) >= 0.01)
+        .map(|(len, count)| format!("{len} B:{:.2}", per(*count)))
+        .collect();
+    let sizes: Vec<String> = node_sizes()
+        .iter()
+        .map(|(name, bytes)| format!("{name} {bytes} B"))
+        .collect();
+    println!(
+        "profile     values {:.0} B per account ({:.1} B per leaf; per account by length {}); node sizes (with Arc counts) {}; resident {per_account:.0} B per account",
+        per(f.value_bytes),
+        f.value_bytes as f64 / f.leaves.max(1) as f64,
+        lengths.join(" "),
+        sizes.join(", ")
+    );
+}
+
 fn main() {
     let n = accounts_wanted();
     let genesis = Genesis::devnet(31337, Address([0x11; 20]), address_of(&dev_key("o", 1, 0)));
@@ -240,5 +275,6 @@ fn main() {
         "rebuild     {rebuild_seconds:.2} s from the snapshot (decode + root) = {:.0} accounts/s; the rebuilt tree (with the decode's passing buffers) {rebuilt_per_account:.0} bytes per account resident",
         n as f64 / rebuild_seconds
     );
+    print_profile(&built.tree, n, per_account);
     drop((rebuilt, built.tree));
 }

@@ -1,7 +1,7 @@
 //! In-order iteration over the present leaves: ascending keys, since left subtrees hold the
 //! keys whose branching bit is 0. Pruned subtrees are skipped (documented on `Tree::iter`).
 
-use super::node::{Link, Node};
+use super::node::Link;
 use crate::primitives::H256;
 
 /// Iterator over `(key, value)` of the present leaves, ascending. Uses an explicit stack of
@@ -24,13 +24,13 @@ impl<'t> Iterator for Iter<'t> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while let Some(node) = self.pending.pop() {
-            match &**node {
-                Node::Leaf(leaf) => return Some((&leaf.key, leaf.value.as_slice())),
-                Node::Internal(int) => {
+            match node {
+                Link::Leaf(leaf) => return Some((leaf.key(), leaf.value())),
+                Link::Internal(int) => {
                     self.pending.push(&int.right);
                     self.pending.push(&int.left);
                 }
-                Node::Pruned(_) => {}
+                Link::Pruned(_) => {}
             }
         }
         None

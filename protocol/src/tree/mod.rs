@@ -7,7 +7,8 @@
 //!   equals MSB-first bitwise order, so an in-order walk is ascending.
 //! - Storage: immutable nodes behind `Arc` with path copying, so `Clone` and snapshots are
 //!   O(1), and lazily cached hashes, so [`Tree::root`] re-hashes only dirty paths. Nodes
-//!   no clone shares are updated in place.
+//!   no clone shares are updated in place. Internal nodes do not store their prefix (see
+//!   `node` for the memory layout and `ops` for how walks derive it).
 //! - Atomicity: the undo log of [`State::begin`] (see `crate::state`). Undoing a delete
 //!   puts the removed internal node back by its split without opening the sibling, and
 //!   undoing never records, so a rolled-back transaction's witness holds exactly the
@@ -19,9 +20,12 @@
 //! Module map: `bits` (key bit helpers) → `hashing` (preimages) → `node` (nodes, opening,
 //! hash cache) → `ops` (get/insert/delete/first-with-prefix) → `proof` (proof format and
 //! generation) / `verify` (proof checking) → `witness` (recording, pruning) /
-//! `witness_codec` (witness bytes) → `iter` (ordered walk).
+//! `witness_codec` (witness bytes) → `iter` (ordered walk); `bulk` (building from sorted
+//! leaves), `footprint` (node counts for the memory bench).
 
 mod bits;
+mod bulk;
+mod footprint;
 pub mod hashing;
 mod iter;
 mod node;
@@ -31,8 +35,10 @@ mod verify;
 mod witness;
 mod witness_codec;
 
+pub use footprint::Footprint;
 pub use hashing::{EMPTY_ROOT, internal_hash, leaf_hash, leaf_hash_from_value_hash};
 pub use iter::Iter;
+pub use node::node_sizes;
 pub use proof::{MAX_PROOF_STEPS, Proof, ProofStep, Terminal};
 pub use verify::ProofError;
 pub use witness::Recording;
@@ -40,7 +46,7 @@ pub use witness_codec::{MAX_WITNESS_BYTES, WitnessError};
 
 use crate::primitives::H256;
 use crate::state::{Mark, State, StateError, UndoLog};
-use node::{HashCounter, Link, Node, Opener};
+use node::{HashCounter, Link, Opener};
 use ops::{Inserted, Removal, Removed};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -207,7 +213,7 @@ impl Tree {
             // Only a write that emptied the tree leaves it empty: put its leaf back.
             let key = *undo.key();
             if let Some(value) = undo.into_before() {
-                self.root = Some(Node::leaf(key, value));
+                self.root = Some(Link::leaf(key, value));
             }
             return Ok(());
         };
@@ -250,7 +256,7 @@ impl State for Tree {
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
         let inserted = match self.opener(*key) {
             (None, _) => {
-                self.root = Some(Node::leaf(*key, value));
+                self.root = Some(Link::leaf(*key, value));
                 Inserted::Added
             }
             (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
@@ -296,7 +302,7 @@ impl State for Tree {
             (None, _) => Ok(None),
             (Some(root), mut op) => {
                 let found = ops::first_with_prefix(root, &padded, bits, &mut op)?;
-                Ok(found.map(|leaf| (leaf.key, leaf.value.clone())))
+                Ok(found.map(|leaf| (*leaf.key(), leaf.value().to_vec())))
             }
         }
     }

@@ -6,12 +6,24 @@
 //! opened (its split and prefix decide where the key goes) but its children are not; on
 //! delete, the sibling of the removed leaf is re-attached as it is, so it may stay pruned.
 //! Recursion depth is bounded by 257 (splits strictly increase along a path).
+//!
+//! Internal nodes do not store their prefix (see `node`). Each operation first follows its
+//! path without opening anything ([`Link::path_key`]) to the key its walk ends at; every
+//! node on the path has the first `split` bits of that key as its prefix, so "the target
+//! agrees with this node's prefix" is "the target shares at least `split` bits with that
+//! key", one comparison (`reach`) for the whole walk. The walk then opens the same nodes,
+//! and decides the same way, as with stored prefixes.
 
-use super::bits::{agree, bit, common_prefix_bits, masked};
-use super::node::{Leaf, Link, Node, Opened, Opener, join};
+use super::bits::{agree, bit, common_prefix_bits};
+use super::node::{LeafLink, Link, Opened, Opener, join};
 use crate::primitives::H256;
 use crate::state::StateError;
-use std::sync::Arc;
+
+/// How many leading bits `target` shares with the key its walk (over its first `bits`
+/// bits) ends at; see the module docs.
+fn reach(node: &Link, target: &H256, bits: u16) -> u16 {
+    common_prefix_bits(node.path_key(target, bits), target)
+}
 
 /// The value stored under `key` in the subtree at `node`, if any.
 pub(crate) fn get<'t>(
@@ -19,11 +31,13 @@ pub(crate) fn get<'t>(
     key: &H256,
     op: &mut Opener<'_>,
 ) -> Result<Option<&'t [u8]>, StateError> {
+    let reach = reach(node, key, 256);
     loop {
         match op.open(node)? {
-            Opened::Leaf(leaf) => return Ok((leaf.key == *key).then_some(leaf.value.as_slice())),
+            Opened::Leaf(leaf) => return Ok((leaf.key() == key).then_some(leaf.value())),
             Opened::Internal(int) => {
-                if !agree(key, &int.prefix, u16::from(int.split)) {
+                // The key leaves this node's prefix: it is in no leaf below.
+                if reach < u16::from(int.split) {
                     return Ok(None);
                 }
                 node = int.child_and_sibling(bit(key, int.split)).0;
@@ -52,32 +66,45 @@ pub(crate) fn insert(
     value: Vec<u8>,
     op: &mut Opener<'_>,
 ) -> Result<Inserted, StateError> {
+    let reach = reach(link, key, 256);
+    insert_below(link, key, value, reach, op)
+}
+
+/// [`insert`] at one node of the path, `reach` computed once at its top.
+fn insert_below(
+    link: &mut Link,
+    key: &H256,
+    value: Vec<u8>,
+    reach: u16,
+    op: &mut Opener<'_>,
+) -> Result<Inserted, StateError> {
     let right = match op.open(link)? {
         Opened::Leaf(leaf) => {
-            if leaf.key != *key {
-                // Distinct keys differ at some bit < 256, so the split fits in a u8.
-                let split = common_prefix_bits(&leaf.key, key) as u8;
-                *link = diverge(split, key, Arc::clone(link), value);
+            if leaf.key() != key {
+                // This leaf ends the walk, so `reach` is the bits its key shares with
+                // `key`: distinct keys differ at some bit < 256, so it fits in a u8.
+                *link = diverge(reach as u8, key, link.clone(), value);
                 return Ok(Inserted::Added);
             }
-            if leaf.value == value {
+            if leaf.value() == value.as_slice() {
                 return Ok(Inserted::Unchanged);
             }
-            return Ok(Inserted::Replaced(replace_leaf_value(link, key, value)));
+            let before = leaf.value().to_vec();
+            link.set_leaf_value(key, value);
+            return Ok(Inserted::Replaced(before));
         }
         Opened::Internal(int) => {
-            let shared = common_prefix_bits(&int.prefix, key);
-            if shared < u16::from(int.split) {
+            if reach < u16::from(int.split) {
                 // The key leaves this subtree's prefix above it: a new node joins them.
-                // shared < split <= 255, so it fits in a u8.
-                *link = diverge(shared as u8, key, Arc::clone(link), value);
+                // reach < split <= 255, so it fits in a u8.
+                *link = diverge(reach as u8, key, link.clone(), value);
                 return Ok(Inserted::Added);
             }
             bit(key, int.split)
         }
     };
-    if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
-        let inserted = insert(owned.child_mut(right), key, value, op)?;
+    if let Some(owned) = link.internal_mut() {
+        let inserted = insert_below(owned.child_mut(right), key, value, reach, op)?;
         if inserted != Inserted::Unchanged {
             owned.forget_hash();
         }
@@ -87,38 +114,18 @@ pub(crate) fn insert(
         .as_internal()
         .expect("opened above as an internal node");
     let (child, sibling) = int.child_and_sibling(right);
-    let mut new_child = Arc::clone(child);
-    let inserted = insert(&mut new_child, key, value, op)?;
+    let mut new_child = child.clone();
+    let inserted = insert_below(&mut new_child, key, value, reach, op)?;
     if inserted != Inserted::Unchanged {
-        *link = join(int.split, int.prefix, new_child, Arc::clone(sibling), right);
+        *link = join(int.split, new_child, sibling.clone(), right);
     }
     Ok(inserted)
 }
 
-/// Gives the leaf at `link` (opened by the caller) a new value: in place if unshared;
-/// returns the value it held.
-fn replace_leaf_value(link: &mut Link, key: &H256, value: Vec<u8>) -> Vec<u8> {
-    if let Some(Node::Leaf(owned)) = Arc::get_mut(link) {
-        return owned.replace_value(value);
-    }
-    let before = match &**link {
-        Node::Leaf(leaf) => leaf.value.clone(),
-        Node::Internal(_) | Node::Pruned(_) => unreachable!("opened as a leaf by the caller"),
-    };
-    *link = Node::leaf(*key, value);
-    before
-}
-
 /// A new internal node at `split` holding `existing` and a new leaf for `key`.
 fn diverge(split: u8, key: &H256, existing: Link, value: Vec<u8>) -> Link {
-    let new_leaf = Node::leaf(*key, value);
-    join(
-        split,
-        masked(key, u16::from(split)),
-        new_leaf,
-        existing,
-        bit(key, split),
-    )
+    let new_leaf = Link::leaf(*key, value);
+    join(split, new_leaf, existing, bit(key, split))
 }
 
 /// The outcome of deleting from a subtree.
@@ -134,13 +141,13 @@ pub(crate) enum Removal {
 }
 
 /// What a delete removed below an internal node: enough to put it back exactly
-/// ([`reinsert`]) without opening the sibling that took the node's place.
+/// ([`reinsert`]) without opening the sibling that took the node's place. The node's
+/// prefix is the first `split` bits of the removed key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Removed {
     pub value: Vec<u8>,
-    /// The split and prefix of the internal node the leaf hung under.
+    /// The split of the internal node the leaf hung under.
     pub split: u8,
-    pub prefix: H256,
 }
 
 /// Deletes `key` from the subtree at `link`. When one child of an internal node empties,
@@ -150,59 +157,64 @@ pub(crate) fn delete(
     key: &H256,
     op: &mut Opener<'_>,
 ) -> Result<Removal, StateError> {
+    let reach = reach(link, key, 256);
+    delete_below(link, key, reach, op)
+}
+
+/// [`delete`] at one node of the path, `reach` computed once at its top.
+fn delete_below(
+    link: &mut Link,
+    key: &H256,
+    reach: u16,
+    op: &mut Opener<'_>,
+) -> Result<Removal, StateError> {
     let right = match op.open(link)? {
         Opened::Leaf(leaf) => {
-            return Ok(if leaf.key == *key {
-                Removal::Emptied(leaf.value.clone())
+            return Ok(if leaf.key() == key {
+                Removal::Emptied(leaf.value().to_vec())
             } else {
                 Removal::Absent
             });
         }
         Opened::Internal(int) => {
-            if !agree(key, &int.prefix, u16::from(int.split)) {
+            if reach < u16::from(int.split) {
                 return Ok(Removal::Absent);
             }
             bit(key, int.split)
         }
     };
-    if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
-        return Ok(match delete(owned.child_mut(right), key, op)? {
-            Removal::Absent => Removal::Absent,
-            Removal::Changed(removed) => {
-                owned.forget_hash();
-                Removal::Changed(removed)
-            }
-            Removal::Emptied(value) => {
-                let (split, prefix) = (owned.split, owned.prefix);
-                let sibling = Arc::clone(owned.child_mut(!right));
-                *link = sibling;
-                Removal::Changed(Removed {
-                    value,
-                    split,
-                    prefix,
-                })
-            }
-        });
+    if let Some(owned) = link.internal_mut() {
+        return Ok(
+            match delete_below(owned.child_mut(right), key, reach, op)? {
+                Removal::Absent => Removal::Absent,
+                Removal::Changed(removed) => {
+                    owned.forget_hash();
+                    Removal::Changed(removed)
+                }
+                Removal::Emptied(value) => {
+                    let split = owned.split;
+                    let sibling = owned.child_mut(!right).clone();
+                    *link = sibling;
+                    Removal::Changed(Removed { value, split })
+                }
+            },
+        );
     }
     let int = link
         .as_internal()
         .expect("opened above as an internal node");
     let (child, sibling) = int.child_and_sibling(right);
-    let mut new_child = Arc::clone(child);
-    let (replacement, removed) = match delete(&mut new_child, key, op)? {
+    let mut new_child = child.clone();
+    let (replacement, removed) = match delete_below(&mut new_child, key, reach, op)? {
         Removal::Absent => return Ok(Removal::Absent),
         Removal::Emptied(value) => (
-            Arc::clone(sibling),
+            sibling.clone(),
             Removed {
                 value,
                 split: int.split,
-                prefix: int.prefix,
             },
         ),
-        Removal::Changed(removed) => (
-            join(int.split, int.prefix, new_child, Arc::clone(sibling), right),
-            removed,
-        ),
+        Removal::Changed(removed) => (join(int.split, new_child, sibling.clone(), right), removed),
     };
     *link = replacement;
     Ok(Removal::Changed(removed))
@@ -214,17 +226,17 @@ pub(crate) fn delete(
 /// `removed.split`, the survivor after it, or is a leaf or pruned), so the survivor is
 /// never opened and a witness need not hold it. The nodes above were opened by the delete.
 pub(crate) fn reinsert(link: &mut Link, key: &H256, removed: Removed) {
-    let descend = match &**link {
-        Node::Internal(int) if int.split < removed.split => Some(bit(key, int.split)),
+    let descend = match &*link {
+        Link::Internal(int) if int.split < removed.split => Some(bit(key, int.split)),
         _ => None,
     };
     let Some(right) = descend else {
         let right = bit(key, removed.split);
-        let leaf = Node::leaf(*key, removed.value);
-        *link = join(removed.split, removed.prefix, leaf, Arc::clone(link), right);
+        let leaf = Link::leaf(*key, removed.value);
+        *link = join(removed.split, leaf, link.clone(), right);
         return;
     };
-    if let Some(Node::Internal(owned)) = Arc::get_mut(link) {
+    if let Some(owned) = link.internal_mut() {
         reinsert(owned.child_mut(right), key, removed);
         owned.forget_hash();
         return;
@@ -233,9 +245,9 @@ pub(crate) fn reinsert(link: &mut Link, key: &H256, removed: Removed) {
         .as_internal()
         .expect("matched above as an internal node");
     let (child, sibling) = int.child_and_sibling(right);
-    let mut new_child = Arc::clone(child);
+    let mut new_child = child.clone();
     reinsert(&mut new_child, key, removed);
-    *link = join(int.split, int.prefix, new_child, Arc::clone(sibling), right);
+    *link = join(int.split, new_child, sibling.clone(), right);
 }
 
 /// The smallest leaf whose key starts with the first `bits` bits of `prefix`.
@@ -248,13 +260,15 @@ pub(crate) fn first_with_prefix<'t>(
     prefix: &H256,
     bits: u16,
     op: &mut Opener<'_>,
-) -> Result<Option<&'t Leaf>, StateError> {
+) -> Result<Option<&'t LeafLink>, StateError> {
+    let reach = reach(node, prefix, bits);
     loop {
         match op.open(node)? {
-            Opened::Leaf(leaf) => return Ok(agree(&leaf.key, prefix, bits).then_some(leaf)),
+            Opened::Leaf(leaf) => return Ok(agree(leaf.key(), prefix, bits).then_some(leaf)),
             Opened::Internal(int) => {
                 let split = u16::from(int.split);
-                if !agree(&int.prefix, prefix, split.min(bits)) {
+                // The node's prefix and the searched one disagree where both are defined.
+                if reach < split.min(bits) {
                     return Ok(None);
                 }
                 let right = split < bits && bit(prefix, int.split);

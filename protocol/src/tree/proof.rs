@@ -9,8 +9,8 @@
 //! taken from the path key, so a step costs 33 bytes.
 
 use super::Tree;
-use super::bits::{agree, bit, bytes_for, masked, padded_prefix};
-use super::node::{Link, Node};
+use super::bits::{bit, bytes_for, common_prefix_bits, masked, padded_prefix};
+use super::node::Link;
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer};
 use crate::primitives::{H256, keccak256};
 use crate::state::StateError;
@@ -76,22 +76,26 @@ impl Tree {
                 terminal: Terminal::Empty,
             });
         };
+        // Every node on the path has the first `split` bits of this key as its prefix
+        // (see `ops`): the key the walk ends at.
+        let ends_at = *node.path_key(target, bits);
+        let reach = common_prefix_bits(&ends_at, target);
         loop {
-            match &**node {
-                Node::Pruned(_) => return Err(StateError::WitnessIncomplete(*target)),
-                Node::Leaf(leaf) => {
+            match node {
+                Link::Pruned(_) => return Err(StateError::WitnessIncomplete(*target)),
+                Link::Leaf(leaf) => {
                     let terminal = Terminal::Leaf {
-                        key: leaf.key,
-                        value_hash: keccak256(&leaf.value),
+                        key: *leaf.key(),
+                        value_hash: keccak256(leaf.value()),
                     };
                     return Ok(Proof { steps, terminal });
                 }
-                Node::Internal(int) => {
+                Link::Internal(int) => {
                     let split = u16::from(int.split);
-                    if !agree(&int.prefix, target, split.min(bits)) {
+                    if reach < split.min(bits) {
                         let terminal = Terminal::Internal {
                             split: int.split,
-                            prefix: int.prefix,
+                            prefix: masked(&ends_at, split),
                             left: self.hash_of(&int.left),
                             right: self.hash_of(&int.right),
                         };

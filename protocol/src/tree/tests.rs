@@ -294,3 +294,131 @@ fn updating_a_clone_never_changes_the_original() {
     let copy_rebuilt: Tree = copy.iter().map(|(k, v)| (*k, v.to_vec())).collect();
     assert_eq!(copy_rebuilt.root(), copy_root);
 }
+
+/// Keys that share long prefixes (like the engine's book and index keys) as well as
+/// random ones, so splits fall deep inside keys and not only near the top.
+fn mixed_key(i: u64) -> H256 {
+    let mut k = random_key(i);
+    if i.is_multiple_of(3) {
+        k.0[..20].copy_from_slice(&[0x03; 20]);
+        k.0[20] = (i % 7) as u8;
+    }
+    k
+}
+
+/// The stored-prefix model the layout replaced: each internal node's prefix is the common
+/// prefix of all keys below it, masked at its split. Checks that the derived prefix (first
+/// `split` bits of `any_key`, of the walk's end key, and of the pruned hint on witnesses)
+/// is that prefix at every node, with the keys below in the model's order.
+fn check_derived_prefixes(node: &Link) -> Vec<H256> {
+    match node {
+        Link::Leaf(leaf) => vec![*leaf.key()],
+        Link::Pruned(pruned) => vec![pruned.hint],
+        Link::Internal(int) => {
+            let mut keys = check_derived_prefixes(&int.left);
+            let right = check_derived_prefixes(&int.right);
+            keys.extend(right);
+            let model = bits::masked(&keys[0], u16::from(int.split));
+            for key in &keys {
+                assert!(bits::agree(key, &model, u16::from(int.split)));
+            }
+            let split = u16::from(int.split);
+            assert_eq!(bits::masked(node.any_key(), split), model);
+            for key in &keys {
+                assert_eq!(bits::masked(node.path_key(key, 256), split), model);
+            }
+            keys
+        }
+    }
+}
+
+#[test]
+fn derived_prefixes_match_the_stored_prefix_model() {
+    let mut tree: Tree = (0..600u64).map(|i| (mixed_key(i), vec![i as u8])).collect();
+    for i in 0..200u64 {
+        tree.delete(&mixed_key(i * 3)).unwrap();
+    }
+    check_derived_prefixes(tree.root.as_ref().unwrap());
+
+    // On a witness, pruned nodes stand for their subtrees with a hint key.
+    let mut work = tree.clone();
+    work.start_recording();
+    for i in 600..640u64 {
+        work.set(&mixed_key(i), vec![1]).unwrap();
+    }
+    work.delete(&mixed_key(1)).unwrap();
+    let witness = tree.pruned_to(&work.take_recording());
+    check_derived_prefixes(witness.root.as_ref().unwrap());
+    let decoded = Tree::from_witness_bytes(&witness.to_witness_bytes()).unwrap();
+    check_derived_prefixes(decoded.root.as_ref().unwrap());
+    assert_eq!(decoded.root(), tree.root());
+    let mut replay = decoded;
+    for i in 600..640u64 {
+        replay.set(&mixed_key(i), vec![1]).unwrap();
+    }
+    replay.delete(&mixed_key(1)).unwrap();
+    assert_eq!(replay.root(), work.root());
+}
+
+#[test]
+fn values_of_every_capacity_class_round_trip_and_update_in_place() {
+    let lengths = [
+        0usize, 1, 32, 33, 48, 49, 64, 65, 80, 81, 96, 97, 128, 129, 1000,
+    ];
+    let mut tree = Tree::new();
+    for (i, len) in lengths.iter().enumerate() {
+        tree.set(&random_key(i as u64), vec![i as u8; *len])
+            .unwrap();
+    }
+    let model: Tree = lengths
+        .iter()
+        .enumerate()
+        .map(|(i, len)| (random_key(i as u64), vec![i as u8; *len]))
+        .collect();
+    assert_eq!(tree.root(), model.root());
+    // Grow and shrink across classes (in place where the class allows, else a new leaf).
+    for (i, len) in lengths.iter().rev().enumerate() {
+        tree.set(&random_key(i as u64), vec![7; *len]).unwrap();
+        assert_eq!(
+            tree.get(&random_key(i as u64)).unwrap(),
+            Some(vec![7; *len])
+        );
+    }
+    let model: Tree = lengths
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, len)| (random_key(i as u64), vec![7; *len]))
+        .collect();
+    assert_eq!(tree.root(), model.root());
+}
+
+#[test]
+fn node_layout_stays_compact() {
+    // One tag and one pointer per link; an internal node holds no prefix (see `node`).
+    let sizes: std::collections::BTreeMap<_, _> = node_sizes().into_iter().collect();
+    assert_eq!(sizes["Link"], 16);
+    assert!(sizes["Internal"] <= 88, "{sizes:?}");
+    assert!(sizes["Leaf<32>"] <= 120, "{sizes:?}");
+}
+
+#[test]
+fn a_tree_built_from_sorted_entries_equals_one_built_by_inserts() {
+    for n in [0u64, 1, 2, 3, 50, 700] {
+        let mut entries: Vec<(H256, Vec<u8>)> =
+            (0..n).map(|i| (mixed_key(i), vec![i as u8; 40])).collect();
+        entries.sort();
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let inserted: Tree = entries.iter().cloned().collect();
+        let built = Tree::from_sorted(entries.clone()).unwrap();
+        assert_eq!(built.root(), inserted.root(), "{n} entries");
+        assert_eq!(built.to_witness_bytes(), inserted.to_witness_bytes());
+        if let Some(root) = built.root.as_ref() {
+            check_derived_prefixes(root);
+        }
+        if entries.len() >= 2 {
+            entries.swap(0, 1);
+            assert!(Tree::from_sorted(entries).is_none(), "not ascending");
+        }
+    }
+}

@@ -11,7 +11,7 @@
 //! addresses of step-created nodes in the recording are simply never looked up.
 
 use super::Tree;
-use super::node::{Link, Node, identity};
+use super::node::{Link, identity};
 use std::collections::BTreeSet;
 
 /// The identities of the nodes a step opened; see the module docs.
@@ -54,24 +54,24 @@ impl Tree {
         Tree::from_root(root)
     }
 
+    /// `node` pruned to `recording`. A pruned node keeps a key from below it as its hint
+    /// (see `node::Pruned`), so its ancestors can still derive their prefixes.
     fn prune(&self, node: &Link, recording: &Recording) -> Link {
         if !recording.opened.contains(&identity(node)) {
-            return match &**node {
-                Node::Pruned(_) => node.clone(),
-                _ => Node::pruned(node.hash(&self.hashes)),
+            return match node {
+                Link::Pruned(_) => node.clone(),
+                _ => Link::pruned(node.hash(&self.hashes), *node.any_key()),
             };
         }
-        match &**node {
-            Node::Internal(int) => Node::internal_with_hash(
-                int.split,
-                int.prefix,
+        match node {
+            // Same contents and child hashes, so the same hash: keep it if cached.
+            Link::Internal(int) => Link::internal_like(
+                int,
                 self.prune(&int.left, recording),
                 self.prune(&int.right, recording),
-                // Same contents and child hashes, so the same hash: keep it if cached.
-                int.hash_slot(),
             ),
             // Leaves and pruned nodes carry no children to prune: share them.
-            Node::Leaf(_) | Node::Pruned(_) => node.clone(),
+            Link::Leaf(_) | Link::Pruned(_) => node.clone(),
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use super::Tree;
 use super::bits::{agree, bytes_for, masked, with_bit};
-use super::node::{Link, Node};
+use super::node::Link;
 use crate::codec::{DecodeError, Reader, Writer};
 use crate::primitives::H256;
 use std::ops::Range;
@@ -87,19 +87,21 @@ fn fresh_bytes(known: u16, end: u16) -> Range<usize> {
 /// `known`: how many leading bits the node's position implies (0 at the root, parent's
 /// split + 1 below).
 fn encode_node(node: &Link, known: u16, w: &mut Writer) {
-    match &**node {
-        Node::Pruned(hash) => {
-            w.u8(TAG_PRUNED).h256(hash);
+    match node {
+        Link::Pruned(pruned) => {
+            w.u8(TAG_PRUNED).h256(&pruned.hash);
         }
-        Node::Leaf(leaf) => {
+        Link::Leaf(leaf) => {
             w.u8(TAG_LEAF)
-                .raw(&leaf.key.0[fresh_bytes(known, 256)])
-                .bytes(&leaf.value);
+                .raw(&leaf.key().0[fresh_bytes(known, 256)])
+                .bytes(leaf.value());
         }
-        Node::Internal(int) => {
+        Link::Internal(int) => {
+            // The prefix is not stored: it is the first `split` bits of any key below.
+            let prefix = masked(node.any_key(), u16::from(int.split));
             w.u8(TAG_INTERNAL)
                 .u8(int.split)
-                .raw(&int.prefix.0[fresh_bytes(known, u16::from(int.split))]);
+                .raw(&prefix.0[fresh_bytes(known, u16::from(int.split))]);
             let below = u16::from(int.split) + 1;
             encode_node(&int.left, below, w);
             encode_node(&int.right, below, w);
@@ -113,12 +115,13 @@ fn encode_node(node: &Link, known: u16, w: &mut Writer) {
 fn decode_node(r: &mut Reader<'_>, implied: &H256, known: u16) -> Result<Link, WitnessError> {
     match r.u8("witness tag")? {
         TAG_EMPTY => Err(WitnessError::NestedEmpty),
-        TAG_PRUNED => Ok(Node::pruned(r.h256("pruned hash")?)),
+        // Its position implies its first `known` bits: enough for its ancestors' prefixes.
+        TAG_PRUNED => Ok(Link::pruned(r.h256("pruned hash")?, *implied)),
         TAG_LEAF => {
             let key = read_material(r, implied, known, 256, "leaf key")?;
             // The value is bounded by the input itself (at most MAX_WITNESS_BYTES).
             let value = r.bytes("leaf value", r.remaining())?.to_vec();
-            Ok(Node::leaf(key, value))
+            Ok(Link::leaf(key, value))
         }
         TAG_INTERNAL => {
             let split = r.u8("internal split")?;
@@ -132,7 +135,7 @@ fn decode_node(r: &mut Reader<'_>, implied: &H256, known: u16) -> Result<Link, W
             let below = u16::from(split) + 1;
             let left = decode_node(r, &with_bit(&prefix, split, false), below)?;
             let right = decode_node(r, &with_bit(&prefix, split, true), below)?;
-            Ok(Node::internal(split, prefix, left, right))
+            Ok(Link::internal(split, left, right))
         }
         other => Err(WitnessError::UnknownTag(other)),
     }

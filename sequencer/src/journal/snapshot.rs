@@ -1,7 +1,8 @@
 //! A state snapshot as one blob: the tree's leaves in key order, each
 //! `key(32) ‖ u32 len ‖ value`. The tree's shape is a function of its key set, so
-//! rebuilding from the leaves (`Tree: FromIterator`) gives back the same root, which
-//! recovery checks against the recorded one.
+//! rebuilding from the leaves gives back the same root, which recovery checks against the
+//! recorded one. The leaves come in key order, so the rebuild is one bottom-up pass
+//! (`Tree::from_sorted`), not an insert per leaf.
 
 use protocol::codec::{DecodeError, Reader, Writer};
 use protocol::primitives::H256;
@@ -32,7 +33,7 @@ pub fn decode(blob: &[u8]) -> Result<Tree, DecodeError> {
         }
         leaves.push((key, value));
     }
-    Ok(leaves.into_iter().collect())
+    Ok(Tree::from_sorted(leaves).expect("keys checked ascending above"))
 }
 
 #[cfg(test)]
