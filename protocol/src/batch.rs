@@ -178,6 +178,33 @@ impl Batch {
         checkpoints: Vec<H256>,
         receipt_roots: Vec<H256>,
     ) -> Batch {
+        let hashes: Vec<H256> = txs.iter().map(Tx::hash).collect();
+        Batch::seal_hashed(
+            draft,
+            prev_state_root,
+            (txs, &hashes),
+            checkpoints,
+            receipt_roots,
+        )
+    }
+
+    /// [`Batch::seal`] of transactions whose hashes the caller already has (`hashes[i]` is
+    /// `txs[i].hash()`): the sequencer hashes each action once, on its intake's workers, so
+    /// its serial path does not hash the batch again to seal it.
+    pub fn seal_hashed(
+        draft: Draft,
+        prev_state_root: H256,
+        (txs, hashes): (Vec<Tx>, &[H256]),
+        checkpoints: Vec<H256>,
+        receipt_roots: Vec<H256>,
+    ) -> Batch {
+        assert_eq!(hashes.len(), txs.len(), "one hash per transaction");
+        // Re-hashing every transaction is what this function saves, so the hashes are
+        // checked where checks are free: in debug builds (every test).
+        debug_assert!(
+            txs.iter().zip(hashes).all(|(tx, hash)| tx.hash() == *hash),
+            "a transaction hash given to seal_hashed is not its hash"
+        );
         let Draft {
             index,
             prev_header_hash,
@@ -194,7 +221,7 @@ impl Batch {
             queue_start,
             queue_end: queue_start + l1_count,
             tx_count: u32::try_from(txs.len()).expect("batches hold at most MAX_BATCH_TXS"),
-            tx_root: tx_root(&txs),
+            tx_root: merkle_root(hashes),
             checkpoint_root: merkle_root(&checkpoints),
             receipts_root: merkle_root(&receipt_roots),
         };

@@ -17,7 +17,7 @@ use super::option_risk::premium_credit;
 use super::position::{apply_trade, increases_risk};
 use super::receipt::{CancelReason, CancelledOrder, Fill, Status};
 use super::records::{Account, BookOrder, MarketState, Position};
-use super::storage::{load_account, load_position, store_account, store_position};
+use super::storage::{load_account, load_position, store_account, store_position_over};
 use super::{Halt, reject};
 use crate::action::Order;
 use crate::genesis::{Genesis, MarketParams};
@@ -156,18 +156,20 @@ fn cancelled(market: u32, o: &BookOrder, remaining: u64, reason: CancelReason) -
     }
 }
 
-/// Removes a maker order (on `side`) without filling it and uncounts it on the maker.
+/// Removes a maker order (on `side`) without filling it and uncounts it on the maker,
+/// whose account and position are as loaded in this action (nothing wrote them since).
 fn drop_maker<S: State>(
     st: &mut S,
     (market, side): (u32, u8),
     (key, order): (&Key, &BookOrder),
-    (mut acct, mut pos): (Account, Position),
+    (mut acct, before): (Account, Position),
     reason: CancelReason,
     m: &mut Matched,
 ) -> Result<(), Halt> {
     remove_order(st, market, key, order)?;
+    let mut pos = before.clone();
     release_order(&mut acct, &mut pos, side, order)?;
-    store_position(st, &mut acct, market, &pos)?;
+    store_position_over(st, &mut acct, market, &before, &pos)?;
     store_account(st, &acct)?;
     m.cancelled
         .push(cancelled(market, order, order.remaining, reason));
@@ -308,7 +310,8 @@ fn fill_maker<S: State>(
     } else {
         update_order(st, &key, &maker_order)?;
     }
-    store_position(st, &mut maker_acct, market, &maker_pos)?;
+    // The book writes above touch no position leaf: the maker's is still `maker_before`.
+    store_position_over(st, &mut maker_acct, market, &maker_before, &maker_pos)?;
     store_account(st, &maker_acct)?;
 
     m.remaining -= q;

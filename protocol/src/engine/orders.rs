@@ -20,7 +20,7 @@ use super::receipt::{OrderOutcome, Receipt, Status};
 use super::records::{BookOrder, MAX_MARKETS, MAX_OPEN_ORDERS, MarketState, Position};
 use super::storage::{
     load_account, load_market, load_meta, load_position, store_account, store_market, store_meta,
-    store_position,
+    store_position_over,
 };
 use super::{BlockContext, Halt, reject, reject_with};
 use crate::action::{Order, TimeInForce};
@@ -317,7 +317,9 @@ pub fn place_with<S: State>(
 
     isolated::return_excess(st, genesis, (o.market, &ms), drawn, &mut taker)?;
     if taker.pos != pos_before {
-        store_position(st, &mut taker.acct, o.market, &taker.pos)?;
+        // Matching wrote other accounts' positions only (a self-trade is settled in
+        // memory), so the taker's leaf still holds `pos_before`.
+        store_position_over(st, &mut taker.acct, o.market, &pos_before, &taker.pos)?;
     }
     if taker.acct != acct_before {
         store_account(st, &taker.acct)?;

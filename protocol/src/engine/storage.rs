@@ -106,7 +106,30 @@ pub fn store_position<S: State>(
     market: u32,
     pos: &Position,
 ) -> Result<(), StateError> {
+    let before: Position = read(st, &position_key(&acct.owner, market))?.unwrap_or_default();
+    store_position_over(st, acct, market, &before, pos)
+}
+
+/// [`store_position`] when the caller holds what the leaf holds now: `before` is the
+/// position it loaded in this action, and nothing has written the leaf since. The hot
+/// paths (a taker's order, each maker's fill) hold it anyway, so the leaf is not walked
+/// to and decoded a second time. Debug builds (every test) read the leaf and check.
+pub fn store_position_over<S: State>(
+    st: &mut S,
+    acct: &mut Account,
+    market: u32,
+    before: &Position,
+    pos: &Position,
+) -> Result<(), StateError> {
     let key = position_key(&acct.owner, market);
+    #[cfg(debug_assertions)]
+    {
+        let stored: Position = read(st, &key)?.unwrap_or_default();
+        assert_eq!(
+            &stored, before,
+            "store_position_over: the leaf changed since it was loaded"
+        );
+    }
     // A flat isolated position hands its margin back to the cross account (Part 4 §26).
     let returned =
         super::isolated::return_flat_margin(acct, pos).map_err(|reason| StateError::Malformed {
@@ -114,9 +137,8 @@ pub fn store_position<S: State>(
             reason: reason.into(),
         })?;
     let pos = returned.as_ref().unwrap_or(pos);
-    let before: Position = read(st, &key)?.unwrap_or_default();
     let (old, new) = (
-        adl_entry(&acct.owner, market, &before),
+        adl_entry(&acct.owner, market, before),
         adl_entry(&acct.owner, market, pos),
     );
     if old != new {

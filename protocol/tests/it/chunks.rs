@@ -96,6 +96,38 @@ fn an_empty_batch_has_no_chunks_and_leaves_the_state() {
     assert_eq!(chunks.into_state().root(), pre.root());
 }
 
+/// Sealing with the transactions' known hashes (the sequencer's path) commits to exactly
+/// what sealing by hashing them does: the same header, hence the same header hash.
+#[test]
+fn sealing_with_known_hashes_equals_sealing_by_hashing() {
+    let (genesis, txs) = setup(3, 4, 23);
+    let pre = genesis_tree(&genesis);
+    let draft = Draft::first(&genesis, T0_MS);
+    let (batch, _) = Batch::execute_and_seal(&mut pre.clone(), &genesis, draft, txs).unwrap();
+    let hashes: Vec<_> = batch.txs.iter().map(Tx::hash).collect();
+    let h = &batch.header;
+    let args = || (batch.checkpoints.clone(), batch.receipt_roots.clone());
+    let (checkpoints, receipt_roots) = args();
+    let hashed = Batch::seal_hashed(
+        h.draft(),
+        h.prev_state_root,
+        (batch.txs.clone(), &hashes),
+        checkpoints,
+        receipt_roots,
+    );
+    let (checkpoints, receipt_roots) = args();
+    let resealed = Batch::seal(
+        h.draft(),
+        h.prev_state_root,
+        batch.txs.clone(),
+        checkpoints,
+        receipt_roots,
+    );
+    assert_eq!(hashed.header, resealed.header);
+    assert_eq!(hashed.header, batch.header);
+    assert_eq!(hashed.header.hash(), batch.header.hash());
+}
+
 #[test]
 fn supplied_signers_equal_to_recovery_change_nothing() {
     let (genesis, txs) = setup(2, 3, 20);

@@ -128,10 +128,10 @@ impl Core {
             timestamp_ms: r.timestamp_ms,
             queue_start: r.queue_start,
         };
-        let batch = Batch::seal(
+        let batch = Batch::seal_hashed(
             draft,
             r.prev_state_root,
-            open.txs,
+            (open.txs, &open.tx_hashes),
             open.checkpoints,
             open.receipt_roots,
         );

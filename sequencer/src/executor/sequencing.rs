@@ -46,6 +46,9 @@ pub(super) struct OpenBatch {
     pub announced: bool,
     pub ctx: BlockContext,
     pub txs: Vec<Tx>,
+    /// `txs[i].hash()`, as the intake computed it: sealing reuses them for the tx root
+    /// instead of hashing every transaction again on the serial path.
+    pub tx_hashes: Vec<H256>,
     pub checkpoints: Vec<H256>,
     /// `receipts_root` of every closed chunk.
     pub receipt_roots: Vec<H256>,
@@ -231,6 +234,7 @@ impl Core {
             announced: false,
             ctx: BlockContext { timestamp_ms },
             txs: Vec::new(),
+            tx_hashes: Vec::new(),
             checkpoints: Vec::new(),
             receipt_roots: Vec::new(),
             chunk_receipts: Vec::new(),
@@ -398,6 +402,7 @@ impl Core {
         let batch_index = open.record.index;
         let position = u32::try_from(open.txs.len()).expect("batches hold at most MAX_BATCH_TXS");
         open.txs.push(tx.clone());
+        open.tx_hashes.push(hash);
         open.chunk_receipts.push(Arc::clone(&receipt));
         if rejected {
             open.rejected.insert(hash);
