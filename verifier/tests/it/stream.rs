@@ -14,7 +14,10 @@ use crate::support::node::{Node, WINDOW};
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, verifier_key};
 use futures_util::{SinkExt, StreamExt};
-use protocol::action::{Action, Cancel, ClientOrder, ModifyOrder, Order, TimeInForce, Tx};
+use protocol::action::{
+    Action, BulkModify, Cancel, ClientOrder, ModifyItem, ModifyItems, ModifyOrder, Order,
+    TimeInForce, Tx,
+};
 use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::{AccountBody, BatchStatus};
 use protocol::api::stream::{BatchVerdict, OrderEvent, StreamMessage, Subscribe};
@@ -903,10 +906,11 @@ fn orders_of(messages: &[StreamMessage], account: Address) -> Vec<(u64, OrderSee
         .collect()
 }
 
-/// A maker's order placed, filled and two others placed in one batch, then one modified by
-/// its client id and the other cancelled in the next (orders resting from an earlier
-/// batch): once both are final, its `orders` subscriber gets exactly those events (the
-/// modify's new entry on the order's side, the cancelled order's side and price),
+/// A maker's order placed, filled and three others placed in one batch, then one modified by
+/// its client id, one by a bulk modify and the other cancelled in the next (orders resting
+/// from an earlier batch, read from the state before each transaction): once both are
+/// final, its `orders` subscriber gets exactly those events (the modifies' new entries on
+/// the order's side, the cancelled order's side and price),
 /// each numbered with its feed event, and nothing of another account's; a client resuming
 /// after the first gets the rest; a resume point newer than the log gets `resnapshot`.
 #[tokio::test]
@@ -947,6 +951,10 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         nonce: 2,
         expires_at: u64::MAX,
     };
+    let bulked = Order {
+        nonce: 6,
+        ..resting.clone()
+    };
     txs.push(signed(&poster, 0, Action::Order(resting)));
     let tagged = ClientOrder {
         signer: maker,
@@ -962,6 +970,7 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         expires_at: u64::MAX,
     };
     txs.push(signed(&poster, 0, Action::ClientOrder(tagged)));
+    txs.push(signed(&poster, 0, Action::Order(bulked)));
     poster.post(&node, txs, 0, None).await;
     node.mine(1).await;
     let moved = (ticks + 12) * market.tick_size;
@@ -983,7 +992,24 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
     };
     let cancel = signed(&poster, 0, Action::Cancel(cancel));
     let modify = signed(&poster, 0, Action::ModifyOrder(modify));
-    poster.post(&node, vec![modify, cancel], 0, None).await;
+    // A bulk modify of order 6, placed in the batch before: read from the state before it.
+    let bulk = BulkModify {
+        signer: maker,
+        account: maker,
+        items: ModifyItems(vec![ModifyItem {
+            market: market.id,
+            order_nonce: 6,
+            client_id: 0,
+            price: moved,
+            size,
+        }]),
+        nonce: 7,
+        expires_at: u64::MAX,
+    };
+    let bulk = signed(&poster, 0, Action::BulkModify(bulk));
+    poster
+        .post(&node, vec![modify, bulk, cancel], 0, None)
+        .await;
     node.mine(WINDOW + 2).await;
     finalized_event(&mut chain, 1).await;
 
@@ -1008,7 +1034,9 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         ),
         (OrderEvent::Placed, 2, sell, far, size, None, None),
         (OrderEvent::Placed, 4, sell, far, size, None, None),
+        (OrderEvent::Placed, 6, sell, far, size, None, None),
         (OrderEvent::Placed, 4, sell, moved, size, None, None),
+        (OrderEvent::Placed, 6, sell, moved, size, None, None),
         (
             OrderEvent::Cancelled,
             2,
