@@ -771,24 +771,25 @@ fn holdings(body: &AccountBody) -> Holdings {
 }
 
 /// The poster's own state after its last batch (its independent execution): the book and
-/// `account`'s holdings there.
+/// `account`'s holdings there, and its whole view at `timestamp_ms` (that batch's time).
 fn expected_at(
     poster: &Poster,
     market: u32,
     account: &Address,
-) -> ((BookSide, BookSide), Holdings) {
+    timestamp_ms: u64,
+) -> ((BookSide, BookSide), Holdings, AccountBody) {
     let mut tree = poster.seq.tip().state.clone();
     let depth = book_depth(&mut tree, market, 20).expect("a book");
-    let ctx = BlockContext { timestamp_ms: 0 };
+    let ctx = BlockContext { timestamp_ms };
     let body = AccountBody::at(&mut tree, &poster.workload.genesis, &ctx, account).expect("a view");
-    (sides_of(&depth), holdings(&body))
+    (sides_of(&depth), holdings(&body), body)
 }
 
 /// A market's book and two accounts (one trading, one never touched) at the verified head:
 /// the book rebuilt from the snapshot and deltas equals the poster's own state at each
 /// `seq` it names (the number of transactions verified); the trading account's view
-/// follows its deposit, resting order and fill, never twice the same; the untouched one
-/// comes once.
+/// follows its deposit, resting order and fill, never twice the same, each view whole as the
+/// poster's state gives it at that batch's time; the untouched one comes once.
 #[tokio::test]
 async fn the_book_and_an_account_stream_at_the_verified_head() {
     let (mut node, mut poster, verifier, _dir) = watched_chain(37, |_| {}).await;
@@ -804,7 +805,7 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
     };
     subscribe(&mut socket, &book).await;
     let mut seen = read_until(&mut socket, |m| matches!(m, StreamMessage::Book { .. })).await;
-    let mut expected = BTreeMap::from([(0, expected_at(&poster, market, &maker))]);
+    let mut expected = BTreeMap::from([(0, expected_at(&poster, market, &maker, 0))]);
 
     // Two resting asks (traders 0 and 2); then trader 1's bid taking trader 0's.
     let price = near_mark(&poster);
@@ -815,7 +816,8 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
         let sealed = poster.post(&node, txs, 0, None).await;
         node.mine(1).await;
         verified += u64::from(sealed.batch.header.tx_count);
-        expected.insert(verified, expected_at(&poster, market, &maker));
+        let at_ms = sealed.batch.header.timestamp_ms;
+        expected.insert(verified, expected_at(&poster, market, &maker, at_ms));
     }
     seen.extend(
         read_until(
@@ -855,8 +857,14 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
         "the maker's holdings at the head"
     );
     assert!(!last.2.2.is_empty(), "the maker holds a position: {last:?}");
-    for (_, seq, held, _) in &mine {
+    for (_, seq, held, body) in &mine {
         assert_eq!(Some(held), expected.get(seq).map(|e| &e.1), "at seq {seq}");
+        // Time-dependent figures too: taken at the verified head's batch time.
+        assert_eq!(
+            Some(body),
+            expected.get(seq).map(|e| &e.2),
+            "whole at seq {seq}"
+        );
     }
     drop(socket);
     verifier.shutdown().await;
