@@ -172,7 +172,8 @@ pub fn account_fill(at: TxAt, fill: &Fill, role: Role) -> (Address, AccountFill)
 
 /// The side and limit price of the order `(account, market, nonce)` as its newest entry
 /// has them (a cancellation shows them; a modify keeps the side), if the caller knows it
-/// (a verifier: from a placement or modify earlier in the batch, or the book before it).
+/// (a verifier: from a placement or modify earlier in the batch, or the book in the state
+/// before the transaction).
 pub trait Resting {
     fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)>;
     /// The order's newest entry is now `entry` (placed or modified by this transaction).
