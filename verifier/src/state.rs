@@ -33,8 +33,10 @@ pub struct FeedView {
     pub verified: Option<Tree>,
     /// The `seq` after the verified head: every transaction below it applied.
     pub next_seq: u64,
-    /// When the verified head was published (ms): the time its views are taken at, so that
-    /// only a new verified state changes them.
+    /// The verified head's batch timestamp (ms, `Follower::verified_timestamp_ms`): the
+    /// time its account views are taken at (stale price, funding), as the sequencer takes
+    /// them at its state's batch time, so that they are deterministic and only a new
+    /// verified state changes them.
     pub at_ms: u64,
     /// The verified root the markets were computed at.
     root: Option<H256>,
@@ -120,7 +122,7 @@ impl AppState {
                 view.markets = Arc::new(markets_at(core.genesis(), tree, now));
                 view.verified = Some(tree.clone());
                 view.next_seq = next_seq;
-                view.at_ms = now;
+                view.at_ms = core.verified_timestamp_ms();
                 view.root = Some(root);
             }
             let batches = log.snapshot().into_iter().map(|m| numbered(m, head));

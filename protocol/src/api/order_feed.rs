@@ -1,18 +1,23 @@
 //! An account's order events, the feeds' `orders` channel (`stream::OrderUpdate`), from one
-//! transaction and its receipt: which order a transaction places itself, and what each
-//! event of an order (placed or rejected, filled, cancelled with its reason) shows. The
-//! one home of that derivation: the sequencer's journal records the placements it finds
-//! here and reads its events back through these constructors (`journal::order_feed`), and
-//! a verifier derives a finalized batch's events with [`tx_order_events`] from its own
-//! re-execution, so both feeds send the same events for the same transactions.
+//! transaction and its receipt: which order a transaction places itself, which order
+//! entries the trigger orders it fired become ([`fired_orders`]), and what each event of an
+//! order (placed or rejected, filled, cancelled with its reason) shows. The one home of that
+//! derivation: the sequencer's journal records the placements it finds here (its own, a
+//! fired trigger's from the terms it keeps) and reads its events back through these
+//! constructors (`journal::order_feed`), and a verifier derives a finalized batch's events
+//! with [`tx_order_events`] from its own re-execution, so both feeds send the same events
+//! for the same transactions.
 //!
 //! Pure: what an event needs beyond the transaction and its receipt (the side and limit
-//! price of an order a cancellation ends) is asked of the caller (`Resting`).
+//! price of an order a cancellation or a modify names, the order a client id names, a
+//! fired trigger order's terms) is asked of the caller (`Resting`; a verifier reads them
+//! from the state before the transaction).
 
 use super::history::{AccountFill, Role, Side};
 use super::stream::{OrderEvent, OrderUpdate};
-use crate::action::{Action, L1Message, Order, Tx};
-use crate::engine::{CancelledOrder, Fill, Receipt, Status};
+use crate::action::{Action, L1Message, Order, TimeInForce, Tx};
+use crate::engine::records::LEG_ORDER;
+use crate::engine::{CancelledOrder, Fill, Receipt, Status, TriggerEvent, TriggerOutcome};
 use crate::primitives::{Address, H256};
 
 /// Where a transaction stands: its `seq`, its hash, its batch and the batch's time.
@@ -167,7 +172,8 @@ pub fn account_fill(at: TxAt, fill: &Fill, role: Role) -> (Address, AccountFill)
 
 /// The side and limit price of the order `(account, market, nonce)` as its newest entry
 /// has them (a cancellation shows them; a modify keeps the side), if the caller knows it
-/// (a verifier: from a placement or modify earlier in the batch, or the book before it).
+/// (a verifier: from a placement or modify earlier in the batch, or the book in the state
+/// before the transaction).
 pub trait Resting {
     fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)>;
     /// The order's newest entry is now `entry` (placed or modified by this transaction).
@@ -175,6 +181,104 @@ pub trait Resting {
     /// The open order `account` tagged `client_id` before this transaction, as
     /// `(market, nonce)` (what a `ModifyOrder` names).
     fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)>;
+    /// The terms the `TriggerOrder` `fired` names waited with, before this transaction
+    /// fired it.
+    fn trigger(&mut self, fired: &TriggerEvent) -> Option<TriggerTerms>;
+}
+
+/// A waiting `TriggerOrder`'s terms, as it set them (`price` 0: a market kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TriggerTerms {
+    pub is_buy: bool,
+    pub price: u64,
+    pub size: u64,
+    pub reduce_only: bool,
+}
+
+/// The order entry a fired `TriggerOrder` becomes: `idx` is its place among the
+/// transaction's entries (1 + its place in `triggered`: 0 is the transaction's own order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiredOrder {
+    pub idx: u64,
+    pub account: Address,
+    pub terms: Terms,
+    pub tif: TimeInForce,
+    pub reduce_only: bool,
+    /// The placement's status (refused: a `rejected` entry).
+    pub status: Status,
+    /// Whether any of it rested on the book.
+    pub rested: bool,
+}
+
+/// Each `TriggerOrder` `receipt`'s transaction fired, as the order entry it becomes, with
+/// the terms `terms_of` gives for it (one it gives none for is left out). A limit kind
+/// keeps its limit price (placed GTC). A market kind had no price of its own (placed IOC at
+/// the mark ± the slippage bound, `engine::triggers::execution_price`): its entry shows
+/// what it executed at, the average price of its fills in this transaction (rounded down to
+/// a price unit), or its trigger price when nothing filled. TP/SL legs close the position
+/// with no terms of their own and are left out.
+pub fn fired_orders<E>(
+    receipt: &Receipt,
+    mut terms_of: impl FnMut(&TriggerEvent) -> Result<Option<TriggerTerms>, E>,
+) -> Result<Vec<FiredOrder>, E> {
+    let fired = receipt
+        .triggered
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.outcome == TriggerOutcome::Fired && e.leg == LEG_ORDER);
+    let mut out = Vec::new();
+    for (i, e) in fired {
+        let Some(t) = terms_of(e)? else {
+            continue;
+        };
+        let market_kind = t.price == 0;
+        let price = if market_kind {
+            average_fill_price(receipt, e).unwrap_or(e.trigger_price)
+        } else {
+            t.price
+        };
+        out.push(FiredOrder {
+            idx: i as u64 + 1,
+            account: e.account,
+            terms: Terms {
+                market: e.market,
+                nonce: e.nonce,
+                side: side(t.is_buy),
+                price,
+                size: t.size,
+            },
+            tif: if market_kind {
+                TimeInForce::Ioc
+            } else {
+                TimeInForce::Gtc
+            },
+            reduce_only: t.reduce_only,
+            status: e.status,
+            rested: e.order.as_ref().is_some_and(|o| o.resting > 0),
+        });
+    }
+    Ok(out)
+}
+
+/// The average price of the fills of the order `fired` placed (it is their taker), rounded
+/// down; `None` when it filled nothing.
+fn average_fill_price(receipt: &Receipt, fired: &TriggerEvent) -> Option<u64> {
+    let (notional, size) = receipt
+        .fills
+        .iter()
+        .filter(|f| {
+            f.market == fired.market && f.taker == fired.account && f.taker_nonce == fired.nonce
+        })
+        .try_fold((0u128, 0u128), |(n, s), f| {
+            let size = u128::from(f.size);
+            Some((
+                n.checked_add(u128::from(f.price) * size)?,
+                s.checked_add(size)?,
+            ))
+        })?;
+    notional
+        .checked_div(size)
+        .and_then(|p| u64::try_from(p).ok())
 }
 
 /// Every order event transaction `tx` (at `at`, with `receipt`) makes, each with the
@@ -182,9 +286,9 @@ pub trait Resting {
 /// the order it places (placed or rejected), an accepted `ModifyOrder`'s or `BulkModify`'s
 /// new entries (each order it changed, `placed` again with its new price and unfilled
 /// size, on its side; one the caller does not know is left out, as the sequencer's journal
-/// leaves out one it has no entry of), then every fill (the maker's and the taker's
-/// event), then every cancellation. A fired `TriggerOrder`'s new entry needs the terms it
-/// waited with, which the caller does not give, and is not among them.
+/// leaves out one it has no entry of), each `TriggerOrder` it fired ([`fired_orders`],
+/// with the terms `resting` gives), then every fill (the maker's and the taker's event),
+/// then every cancellation.
 pub fn tx_order_events(
     at: TxAt,
     tx: &Tx,
@@ -204,6 +308,14 @@ pub fn tx_order_events(
         events.push((o.account, placement(at, terms, rejected(receipt.status))));
     }
     events.extend(modified(at, tx, receipt, resting));
+    let fired = fired_orders(receipt, |e| {
+        Ok::<_, std::convert::Infallible>(resting.trigger(e))
+    });
+    for f in fired.unwrap_or_else(|never| match never {}) {
+        let t = f.terms;
+        resting.record(&f.account, t.market, t.nonce, (t.side, t.price));
+        events.push((f.account, placement(at, t, rejected(f.status))));
+    }
     for fill in &receipt.fills {
         for role in [Role::Maker, Role::Taker] {
             let (account, fill) = account_fill(at, fill, role);
@@ -288,11 +400,13 @@ mod tests {
         timestamp_ms: 4,
     };
 
-    /// Entries known by `(account, market, nonce)`; client ids of open orders.
+    /// Entries known by `(account, market, nonce)`; client ids of open orders; waiting
+    /// trigger orders' terms.
     #[derive(Default)]
     struct Known(
         BTreeMap<(Address, u32, u64), (Side, u64)>,
         BTreeMap<(Address, u128), (u32, u64)>,
+        BTreeMap<(Address, u32, u64), TriggerTerms>,
     );
 
     impl Resting for Known {
@@ -304,6 +418,11 @@ mod tests {
         }
         fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)> {
             self.1.get(&(*account, client_id)).copied()
+        }
+        fn trigger(&mut self, fired: &TriggerEvent) -> Option<TriggerTerms> {
+            self.2
+                .get(&(fired.account, fired.market, fired.nonce))
+                .copied()
         }
     }
 
@@ -435,5 +554,80 @@ mod tests {
         let refused = Receipt::with_status(Status::BadSignature);
         assert!(tx_order_events(AT, &modify(77), &refused, &mut known).is_empty());
         assert!(tx_order_events(AT, &modify(78), &Receipt::ok(), &mut known).is_empty());
+    }
+
+    #[test]
+    fn fired_trigger_orders_are_placed_with_the_terms_they_waited_with() {
+        let fired = |nonce, leg, resting| TriggerEvent {
+            market: 1,
+            account: ME,
+            nonce,
+            leg,
+            trigger_price: 70,
+            mark_price: 70,
+            outcome: TriggerOutcome::Fired,
+            status: Status::Ok,
+            order: Some(crate::engine::OrderOutcome {
+                filled: 0,
+                resting,
+                cancelled: 0,
+            }),
+        };
+        let mut receipt = Receipt::ok();
+        // A market kind that filled 1 at 72 and 3 at 68 (average 69); a limit kind that
+        // rested; a TP/SL leg and a trigger order nobody knows the terms of: left out.
+        receipt.triggered = vec![
+            fired(1, 0, 0),
+            fired(2, 0, 4),
+            fired(3, 1, 0),
+            fired(4, 0, 0),
+        ];
+        for (price, size) in [(72, 1), (68, 3)] {
+            receipt.fills.push(Fill {
+                market: 1,
+                maker: Address([3; 20]),
+                maker_nonce: 9,
+                taker: ME,
+                taker_nonce: 1,
+                price,
+                size,
+                taker_is_buy: false,
+                maker_fee: 0,
+                taker_fee: 0,
+            });
+        }
+        let mut known = Known::default();
+        let terms = |is_buy, price| TriggerTerms {
+            is_buy,
+            price,
+            size: 4,
+            reduce_only: false,
+        };
+        known.2.insert((ME, 1, 1), terms(false, 0));
+        known.2.insert((ME, 1, 2), terms(true, 65));
+        known.2.insert((ME, 1, 3), terms(false, 0));
+        let tif = |f: &FiredOrder| (f.idx, f.tif, f.rested);
+        let orders = fired_orders(&receipt, |e| Ok::<_, ()>(known.trigger(e))).unwrap();
+        assert_eq!(
+            orders.iter().map(tif).collect::<Vec<_>>(),
+            [(1, TimeInForce::Ioc, false), (2, TimeInForce::Gtc, true)]
+        );
+        // A price update fires them; any transaction without an order of its own will do.
+        let tx = Tx::L1 {
+            queue_index: 0,
+            message: L1Message::Deposit {
+                account: ME,
+                amount: 1,
+            },
+        };
+        let events = tx_order_events(AT, &tx, &receipt, &mut known);
+        assert_eq!(
+            kinds(&events)[..2],
+            [
+                (OrderEvent::Placed, 1, Some(Side::Sell), 69),
+                (OrderEvent::Placed, 2, Some(Side::Buy), 65),
+            ]
+        );
+        assert_eq!(known.entry(&ME, 1, 2), Some((Side::Buy, 65)), "recorded");
     }
 }

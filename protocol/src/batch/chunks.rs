@@ -111,16 +111,19 @@ impl<'a> ChunkExecutor<'a> {
         state: &mut S,
         chunk: usize,
     ) -> Result<Vec<Receipt>, StateError> {
-        self.range(chunk)
-            .map(|i| {
-                let tx = &self.txs[i];
-                let signer = match self.signers {
-                    Some(signers) => signers[i].clone(),
-                    None => verify_tx(tx, &self.domain, &self.genesis.oracles),
-                };
-                engine::apply_tx(state, self.genesis, &self.ctx, tx, &signer)
-            })
-            .collect()
+        self.range(chunk).map(|i| self.apply(state, i)).collect()
+    }
+
+    /// Applies transaction `i` (of the whole list) to `state`, the one step every chunk
+    /// takes: a caller that needs the state between two transactions of a chunk (a
+    /// verifier's view before one) replays them from the chunk's pre-state with it.
+    pub fn apply<S: State>(&self, state: &mut S, i: usize) -> Result<Receipt, StateError> {
+        let tx = &self.txs[i];
+        let signer = match self.signers {
+            Some(signers) => signers[i].clone(),
+            None => verify_tx(tx, &self.domain, &self.genesis.oracles),
+        };
+        engine::apply_tx(state, self.genesis, &self.ctx, tx, &signer)
     }
 
     /// Every chunk in order, starting from `pre`.

@@ -509,6 +509,29 @@ pub fn resting_order<S: State>(
     Ok(Some((side == SIDE_BID, order.price)))
 }
 
+/// The trigger-book entry `(owner, market, nonce)` leg `leg` (`records::LEG_ORDER`: a
+/// `TriggerOrder`) as it waits for the mark, with the terms it was set with (`None`: not
+/// waiting). What a fired trigger order's placement shows, read from the state before the
+/// transaction that fires it.
+pub fn trigger_order<S: State>(
+    st: &mut S,
+    owner: &Address,
+    market: u32,
+    nonce: u64,
+    leg: u8,
+) -> Result<Option<super::records::TriggerRecord>, StateError> {
+    let index = super::keys::trigger_index_key(owner, market, nonce, leg);
+    let Some(target) = st.get(&index)? else {
+        return Ok(None);
+    };
+    let Ok(target) = <[u8; 32]>::try_from(target.as_slice()) else {
+        return Ok(None);
+    };
+    let found: Option<super::records::TriggerRecord> = read(st, &H256(target))?;
+    // A leaf of another owner whose hash shares the prefix is not this account's.
+    Ok(found.filter(|r| r.owner == *owner && r.nonce == nonce && r.leg == leg))
+}
+
 pub fn market_state<S: State>(st: &mut S, market: u32) -> Result<MarketState, StateError> {
     load_market(st, market)
 }

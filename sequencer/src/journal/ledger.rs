@@ -18,14 +18,14 @@ use super::history::{HistoryTable, IncludedTx, Walk};
 use super::record::LogRecord;
 use protocol::action::{Action, L1Message, NO_EXPIRY, Order, TimeInForce, TriggerOrder, Tx};
 use protocol::api::history::Side;
-use protocol::api::order_feed::{action_of, placed_order};
+use protocol::api::order_feed::{self, TriggerTerms, action_of, placed_order};
 use protocol::codec::Decode;
 use protocol::engine::keys::{market_key, position_key};
 use protocol::engine::math::{BPS, FUNDING_INDEX_SCALE};
-use protocol::engine::records::{LEG_ORDER, MarketState, Position};
+use protocol::engine::records::{MarketState, Position};
 /// Where it has always been read from (its home is the engine's views).
 pub use protocol::engine::view::client_order_at;
-use protocol::engine::{INSURANCE_FUND, Receipt, Status, TriggerEvent, TriggerOutcome};
+use protocol::engine::{INSURANCE_FUND, Receipt, Status, TriggerEvent};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
 use protocol::state::{Key, StateError};
@@ -544,74 +544,65 @@ fn insert_trigger(
     Ok(())
 }
 
-/// Each `TriggerOrder` this transaction fired, as an order entry of the transaction (index
-/// 1 + its place in `triggered`: index 0 is the transaction's own order), with the terms it
-/// waited with: so it is found by id once it leaves the book, with its fills. A limit kind
-/// keeps its limit price (placed GTC). A market kind had no price of its own (placed IOC at
-/// the mark ± the slippage bound, `protocol::engine::triggers::execution_price`): its entry
-/// shows what it executed at, the average price of its fills in this transaction (rounded
-/// down to a price unit), or its trigger price when nothing filled. A refused placement is
-/// a `rejected` entry. TP/SL legs close the position with no terms of their own and are
-/// left out.
+/// Each `TriggerOrder` this transaction fired, as an order entry of the transaction
+/// (`order_feed::fired_orders`, the verifier's too, with the terms it waited with, kept in
+/// `trigger_orders`): so it is found by id once it leaves the book, with its fills. A
+/// refused placement is a `rejected` entry.
 fn insert_fired(
     tx: &Transaction<'_>,
     (seq, hash, batch_index): (u64, &H256, u64),
     receipt: &Receipt,
 ) -> Result<(), JournalError> {
-    let fired = receipt
-        .triggered
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.outcome == TriggerOutcome::Fired && e.leg == LEG_ORDER);
-    for (i, e) in fired {
-        let rested = e.order.as_ref().is_some_and(|o| o.resting > 0);
-        let shown = average_fill_price(receipt, e).unwrap_or(e.trigger_price);
+    let fired = order_feed::fired_orders(receipt, |e| trigger_terms(tx, seq, e))?;
+    for f in fired {
+        let t = f.terms;
         tx.prepare_cached(
             "INSERT OR REPLACE INTO orders (seq, idx, tx_hash, batch_index, account, market,
                  nonce, is_buy, price, size, tif, reduce_only, status, rested)
-             SELECT ?1, ?2, ?3, ?4, account, market, nonce, is_buy,
-                 CASE WHEN price = 0 THEN ?12 ELSE price END, size,
-                 CASE WHEN price = 0 THEN ?8 ELSE ?9 END, reduce_only, ?10, ?11
-             FROM trigger_orders WHERE account = ?5 AND nonce = ?6 AND market = ?7
-                 AND seq < ?1 ORDER BY seq DESC LIMIT 1",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?
         .execute(params![
             seq,
-            i as u64 + 1,
+            f.idx,
             hash.0,
             batch_index,
-            e.account.0,
-            e.nonce,
-            e.market,
-            TimeInForce::Ioc as u8,
-            TimeInForce::Gtc as u8,
-            e.status.number(),
-            rested,
-            shown
+            f.account.0,
+            t.market,
+            t.nonce,
+            t.side == Side::Buy,
+            t.price,
+            t.size,
+            f.tif as u8,
+            f.reduce_only,
+            f.status.number(),
+            f.rested
         ])?;
     }
     Ok(())
 }
 
-/// The average price of the fills of the order `fired` placed (it is their taker), rounded
-/// down; `None` when it filled nothing.
-fn average_fill_price(receipt: &Receipt, fired: &TriggerEvent) -> Option<u64> {
-    let (notional, size) = receipt
-        .fills
-        .iter()
-        .filter(|f| {
-            f.market == fired.market && f.taker == fired.account && f.taker_nonce == fired.nonce
-        })
-        .try_fold((0u128, 0u128), |(n, s), f| {
-            let size = u128::from(f.size);
-            Some((
-                n.checked_add(u128::from(f.price) * size)?,
-                s.checked_add(size)?,
-            ))
-        })?;
-    notional
-        .checked_div(size)
-        .and_then(|p| u64::try_from(p).ok())
+/// The terms the trigger order `fired` names waited with: its newest `TriggerOrder` before
+/// transaction `seq`.
+fn trigger_terms(
+    tx: &Transaction<'_>,
+    seq: u64,
+    fired: &TriggerEvent,
+) -> Result<Option<TriggerTerms>, JournalError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT is_buy, price, size, reduce_only FROM trigger_orders
+         WHERE account = ?1 AND nonce = ?2 AND market = ?3 AND seq < ?4
+         ORDER BY seq DESC LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![fired.account.0, fired.nonce, fired.market, seq])?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(TriggerTerms {
+        is_buy: r.get(0)?,
+        price: r.get(1)?,
+        size: r.get(2)?,
+        reduce_only: r.get(3)?,
+    }))
 }
 
 fn insert_order(

@@ -5,6 +5,7 @@
 //! (`revert.rs` calls [`assert_history_is_the_replay`]) and after kill -9 (`crash.rs` calls
 //! [`assert_ledger_is_the_replay`]).
 
+use crate::orders::at_percent;
 use crate::support::seq::Seq;
 use crate::support::*;
 use protocol::action::{Action, Cancel, L1Message, TimeInForce, Tx};
@@ -380,11 +381,6 @@ async fn fills_trades_and_candles_are_served_and_survive_a_restart() {
     settled.await;
     let (batches, _) = l1.replay_chain().await.expect("an honest chain");
     assert_history_is_the_replay(&seq, &batches, &[addr(&alice), addr(&bob)]).await;
-}
-
-/// `price × percent / 100`.
-fn at_percent(percent: u64) -> u64 {
-    BTC_PRICE / 100 * percent
 }
 
 /// Each order's (nonce, status, reason, filled, resting), oldest first.

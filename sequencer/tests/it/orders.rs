@@ -14,7 +14,7 @@ use sequencer::journal::ledger::{OrderHistoryResponse, OrderStatus};
 use std::time::Duration;
 
 /// `price × percent / 100`.
-fn at_percent(percent: u64) -> u64 {
+pub(crate) fn at_percent(percent: u64) -> u64 {
     BTC_PRICE / 100 * percent
 }
 

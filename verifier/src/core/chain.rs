@@ -33,6 +33,10 @@ pub struct Anchor {
     /// feed's `seq` then counts from that anchor on).
     #[serde(default)]
     pub next_seq: u64,
+    /// The anchor batch's timestamp (ms): the time its state's views are taken at (0 at
+    /// genesis, and in a data dir written before it until the next batch finalizes).
+    #[serde(default)]
+    pub timestamp_ms: u64,
 }
 
 impl Anchor {
@@ -44,6 +48,7 @@ impl Anchor {
             state_root: genesis_tree(genesis).root(),
             queue_end: 0,
             next_seq: 0,
+            timestamp_ms: 0,
         }
     }
 }

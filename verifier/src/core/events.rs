@@ -307,6 +307,7 @@ impl Follower {
             state_root: root,
             queue_end: first.header.queue_end,
             next_seq: self.anchor.next_seq + u64::from(first.header.tx_count),
+            timestamp_ms: first.header.timestamp_ms,
         };
         let changes = snapshot::leaf_changes(&self.anchor_tree, &post);
         self.history.retire(HeldState {

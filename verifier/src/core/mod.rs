@@ -360,6 +360,20 @@ impl Follower {
         next
     }
 
+    /// The batch time of `verified()` (ms): its header's timestamp, the anchor's when no
+    /// batch after it is verified. Views of the verified state are taken at it, as the
+    /// STF would see that state, whatever the wall clock says.
+    pub fn verified_timestamp_ms(&self) -> u64 {
+        let mut at = self.anchor.timestamp_ms;
+        for f in &self.pending {
+            match &f.verdict {
+                Verdict::Honest { .. } => at = f.header.timestamp_ms,
+                _ => break,
+            }
+        }
+        at
+    }
+
     /// The root after `verified()`.
     pub fn verified_root(&self) -> H256 {
         self.verified().1.root()

@@ -6,18 +6,20 @@
 //! so the result is `fraud::find_first_bad_chunk`'s whatever the worker count; only the
 //! wall-clock time differs. The fills of the receipts are kept (`TxFill`), and the order
 //! events of the transactions (`Kept::orders`, derived as the sequencer's journal derives
-//! them, `protocol::api::order_feed`): once the batch is final they are the feed's
-//! `trades`, `fills` and `orders`.
+//! them, `protocol::api::order_feed`, with what they need read from the state before each
+//! transaction, `TxResting`): once the batch is final they are the feed's `trades`,
+//! `fills` and `orders`.
 
 use protocol::action::{Action, Tx};
 use protocol::api::history::Side;
-use protocol::api::order_feed::{self, Resting, TxAt};
+use protocol::api::order_feed::{self, Resting, TriggerTerms, TxAt};
 use protocol::api::stream::OrderUpdate;
 use protocol::batch::{
-    Batch, ExecutedChunk, Signer, domain_separator, execute_chunks, verify_tx_with,
+    Batch, ChunkExecutor, ExecutedChunk, Signer, domain_separator, execute_chunks, verify_tx_with,
 };
-use protocol::engine::Fill;
-use protocol::engine::view::{client_order_at, resting_order};
+use protocol::engine::records::LEG_ORDER;
+use protocol::engine::view::{client_order_at, resting_order, trigger_order};
+use protocol::engine::{Fill, TriggerEvent};
 use protocol::fraud::{self, BadChunk};
 use protocol::genesis::Genesis;
 use protocol::primitives::{Address, H256};
@@ -107,10 +109,12 @@ pub fn find_first_bad_chunk_keeping_fills(
 ) -> Result<(Tree, Option<BadChunk>, Kept), StateError> {
     let signers = recover_signers(&batch.txs, genesis, recovery);
     let mut kept = Kept::default();
-    let mut resting = BatchResting {
-        pre: pre.clone(),
+    let mut resting = TxResting {
+        exec: ChunkExecutor::for_batch(genesis, batch, Some(&signers)),
+        before: pre.clone(),
+        before_tx: 0,
+        tx: 0,
         placed: BTreeMap::new(),
-        client_ids: BTreeMap::new(),
     };
     let chunks = execute_chunks(pre, genesis, batch, Some(&signers));
     let (post, bad) = fraud::first_bad_chunk_seeing(chunks, batch, |chunk| {
@@ -122,28 +126,22 @@ pub fn find_first_bad_chunk_keeping_fills(
 /// Keeps the fills and order events of `chunk`'s transactions (`seq` 0: the feed numbers
 /// each with its event), hashing only a transaction that has any, once: most have none,
 /// and this runs on every batch re-executed.
-fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, kept: &mut Kept) {
+fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut TxResting, kept: &mut Kept) {
+    resting.before = chunk.pre_state.clone();
+    resting.before_tx = chunk.txs.start;
     let txs = &batch.txs[chunk.txs.clone()];
-    for (tx, receipt) in txs.iter().zip(&chunk.receipts) {
+    for (i, (tx, receipt)) in txs.iter().zip(&chunk.receipts).enumerate() {
         let action = order_feed::action_of(tx);
-        let rested = receipt.order.as_ref().is_some_and(|r| r.resting > 0);
-        if let Some(Action::ClientOrder(o)) = action
-            && o.client_id != 0
-            && receipt.status.is_ok()
-            && rested
-        {
-            resting
-                .client_ids
-                .insert((o.account, o.client_id), (o.market, o.nonce));
-        }
         let quiet = receipt.fills.is_empty()
             && receipt.cancelled.is_empty()
             && receipt.modified.is_empty()
+            && receipt.triggered.is_empty()
             && !matches!(action, Some(Action::ModifyOrder(_)))
             && order_feed::placed_order(tx).is_none();
         if quiet {
             continue;
         }
+        resting.tx = chunk.txs.start + i;
         let tx_hash = tx.hash();
         kept.fills.extend(receipt.fills.iter().map(|fill| TxFill {
             tx_hash,
@@ -160,22 +158,41 @@ fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut BatchResting, 
     }
 }
 
-/// Where an order's side and limit price come from on a verifier (for a cancellation or a
-/// modify): its newest placement or modify earlier in the batch, else the book before it;
-/// and a `ModifyOrder`'s order, by client id: placed earlier in the batch, else open before.
-struct BatchResting {
-    pre: Tree,
+/// What a verifier's order events need beyond a receipt, read from the state before the
+/// transaction (as the sequencer's journal reads it): an order's side and limit price (its
+/// newest placement or modify earlier in the batch, else the book), the order a
+/// `ModifyOrder`'s client id names, a fired trigger order's terms. The state before a
+/// transaction is the chunk's pre-state with the chunk's earlier transactions replayed
+/// (`ChunkExecutor::apply`), only when a transaction asks and only as far as it: most ask
+/// nothing of it, so a batch costs at most one more pass over the chunks that do.
+struct TxResting<'a> {
+    exec: ChunkExecutor<'a>,
+    /// The state before transaction `before_tx` (of the batch).
+    before: Tree,
+    before_tx: usize,
+    /// The transaction whose events are being derived.
+    tx: usize,
     placed: BTreeMap<(Address, u32, u64), (Side, u64)>,
-    /// Client ids of the orders placed (and rested) earlier in the batch (the newest).
-    client_ids: BTreeMap<(Address, u128), (u32, u64)>,
 }
 
-impl Resting for BatchResting {
+impl TxResting<'_> {
+    /// The state before transaction `tx` (`None` if replaying fails, which a full tree
+    /// never does).
+    fn state(&mut self) -> Option<&mut Tree> {
+        while self.before_tx < self.tx {
+            self.exec.apply(&mut self.before, self.before_tx).ok()?;
+            self.before_tx += 1;
+        }
+        Some(&mut self.before)
+    }
+}
+
+impl Resting for TxResting<'_> {
     fn entry(&mut self, account: &Address, market: u32, nonce: u64) -> Option<(Side, u64)> {
         if let Some(entry) = self.placed.get(&(*account, market, nonce)) {
             return Some(*entry);
         }
-        let before = resting_order(&mut self.pre, account, market, nonce).ok()??;
+        let before = resting_order(self.state()?, account, market, nonce).ok()??;
         Some((order_feed::side(before.0), before.1))
     }
 
@@ -184,9 +201,17 @@ impl Resting for BatchResting {
     }
 
     fn client_order(&mut self, account: &Address, client_id: u128) -> Option<(u32, u64)> {
-        if let Some(order) = self.client_ids.get(&(*account, client_id)) {
-            return Some(*order);
-        }
-        client_order_at(&self.pre, account, client_id).ok()?
+        client_order_at(&*self.state()?, account, client_id).ok()?
+    }
+
+    fn trigger(&mut self, fired: &TriggerEvent) -> Option<TriggerTerms> {
+        let (account, market, nonce) = (&fired.account, fired.market, fired.nonce);
+        let t = trigger_order(self.state()?, account, market, nonce, LEG_ORDER).ok()??;
+        Some(TriggerTerms {
+            is_buy: t.is_buy,
+            price: t.price,
+            size: t.size,
+            reduce_only: t.reduce_only,
+        })
     }
 }

@@ -253,6 +253,7 @@ mod tests {
             state_root: next.root(),
             queue_end: 3,
             next_seq: 5,
+            timestamp_ms: 6,
         };
         snapshot.apply(&StoreOp::Finalized {
             anchor: anchor.clone(),

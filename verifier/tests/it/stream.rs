@@ -14,7 +14,10 @@ use crate::support::node::{Node, WINDOW};
 use crate::support::poster::Poster;
 use crate::support::service::{Verifier, verifier_key};
 use futures_util::{SinkExt, StreamExt};
-use protocol::action::{Action, Cancel, ClientOrder, ModifyOrder, Order, TimeInForce, Tx};
+use protocol::action::{
+    Action, BulkModify, Cancel, ClientOrder, ModifyItem, ModifyItems, ModifyOrder, Order,
+    TimeInForce, Tx,
+};
 use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::{AccountBody, BatchStatus};
 use protocol::api::stream::{BatchVerdict, OrderEvent, StreamMessage, Subscribe};
@@ -768,24 +771,25 @@ fn holdings(body: &AccountBody) -> Holdings {
 }
 
 /// The poster's own state after its last batch (its independent execution): the book and
-/// `account`'s holdings there.
+/// `account`'s holdings there, and its whole view at `timestamp_ms` (that batch's time).
 fn expected_at(
     poster: &Poster,
     market: u32,
     account: &Address,
-) -> ((BookSide, BookSide), Holdings) {
+    timestamp_ms: u64,
+) -> ((BookSide, BookSide), Holdings, AccountBody) {
     let mut tree = poster.seq.tip().state.clone();
     let depth = book_depth(&mut tree, market, 20).expect("a book");
-    let ctx = BlockContext { timestamp_ms: 0 };
+    let ctx = BlockContext { timestamp_ms };
     let body = AccountBody::at(&mut tree, &poster.workload.genesis, &ctx, account).expect("a view");
-    (sides_of(&depth), holdings(&body))
+    (sides_of(&depth), holdings(&body), body)
 }
 
 /// A market's book and two accounts (one trading, one never touched) at the verified head:
 /// the book rebuilt from the snapshot and deltas equals the poster's own state at each
 /// `seq` it names (the number of transactions verified); the trading account's view
-/// follows its deposit, resting order and fill, never twice the same; the untouched one
-/// comes once.
+/// follows its deposit, resting order and fill, never twice the same, each view whole as the
+/// poster's state gives it at that batch's time; the untouched one comes once.
 #[tokio::test]
 async fn the_book_and_an_account_stream_at_the_verified_head() {
     let (mut node, mut poster, verifier, _dir) = watched_chain(37, |_| {}).await;
@@ -801,7 +805,7 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
     };
     subscribe(&mut socket, &book).await;
     let mut seen = read_until(&mut socket, |m| matches!(m, StreamMessage::Book { .. })).await;
-    let mut expected = BTreeMap::from([(0, expected_at(&poster, market, &maker))]);
+    let mut expected = BTreeMap::from([(0, expected_at(&poster, market, &maker, 0))]);
 
     // Two resting asks (traders 0 and 2); then trader 1's bid taking trader 0's.
     let price = near_mark(&poster);
@@ -812,7 +816,8 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
         let sealed = poster.post(&node, txs, 0, None).await;
         node.mine(1).await;
         verified += u64::from(sealed.batch.header.tx_count);
-        expected.insert(verified, expected_at(&poster, market, &maker));
+        let at_ms = sealed.batch.header.timestamp_ms;
+        expected.insert(verified, expected_at(&poster, market, &maker, at_ms));
     }
     seen.extend(
         read_until(
@@ -852,8 +857,14 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
         "the maker's holdings at the head"
     );
     assert!(!last.2.2.is_empty(), "the maker holds a position: {last:?}");
-    for (_, seq, held, _) in &mine {
+    for (_, seq, held, body) in &mine {
         assert_eq!(Some(held), expected.get(seq).map(|e| &e.1), "at seq {seq}");
+        // Time-dependent figures too: taken at the verified head's batch time.
+        assert_eq!(
+            Some(body),
+            expected.get(seq).map(|e| &e.2),
+            "whole at seq {seq}"
+        );
     }
     drop(socket);
     verifier.shutdown().await;
@@ -903,10 +914,11 @@ fn orders_of(messages: &[StreamMessage], account: Address) -> Vec<(u64, OrderSee
         .collect()
 }
 
-/// A maker's order placed, filled and two others placed in one batch, then one modified by
-/// its client id and the other cancelled in the next (orders resting from an earlier
-/// batch): once both are final, its `orders` subscriber gets exactly those events (the
-/// modify's new entry on the order's side, the cancelled order's side and price),
+/// A maker's order placed, filled and three others placed in one batch, then one modified by
+/// its client id, one by a bulk modify and the other cancelled in the next (orders resting
+/// from an earlier batch, read from the state before each transaction): once both are
+/// final, its `orders` subscriber gets exactly those events (the modifies' new entries on
+/// the order's side, the cancelled order's side and price),
 /// each numbered with its feed event, and nothing of another account's; a client resuming
 /// after the first gets the rest; a resume point newer than the log gets `resnapshot`.
 #[tokio::test]
@@ -947,6 +959,10 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         nonce: 2,
         expires_at: u64::MAX,
     };
+    let bulked = Order {
+        nonce: 6,
+        ..resting.clone()
+    };
     txs.push(signed(&poster, 0, Action::Order(resting)));
     let tagged = ClientOrder {
         signer: maker,
@@ -962,6 +978,7 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         expires_at: u64::MAX,
     };
     txs.push(signed(&poster, 0, Action::ClientOrder(tagged)));
+    txs.push(signed(&poster, 0, Action::Order(bulked)));
     poster.post(&node, txs, 0, None).await;
     node.mine(1).await;
     let moved = (ticks + 12) * market.tick_size;
@@ -983,7 +1000,24 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
     };
     let cancel = signed(&poster, 0, Action::Cancel(cancel));
     let modify = signed(&poster, 0, Action::ModifyOrder(modify));
-    poster.post(&node, vec![modify, cancel], 0, None).await;
+    // A bulk modify of order 6, placed in the batch before: read from the state before it.
+    let bulk = BulkModify {
+        signer: maker,
+        account: maker,
+        items: ModifyItems(vec![ModifyItem {
+            market: market.id,
+            order_nonce: 6,
+            client_id: 0,
+            price: moved,
+            size,
+        }]),
+        nonce: 7,
+        expires_at: u64::MAX,
+    };
+    let bulk = signed(&poster, 0, Action::BulkModify(bulk));
+    poster
+        .post(&node, vec![modify, bulk, cancel], 0, None)
+        .await;
     node.mine(WINDOW + 2).await;
     finalized_event(&mut chain, 1).await;
 
@@ -1008,7 +1042,9 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         ),
         (OrderEvent::Placed, 2, sell, far, size, None, None),
         (OrderEvent::Placed, 4, sell, far, size, None, None),
+        (OrderEvent::Placed, 6, sell, far, size, None, None),
         (OrderEvent::Placed, 4, sell, moved, size, None, None),
+        (OrderEvent::Placed, 6, sell, moved, size, None, None),
         (
             OrderEvent::Cancelled,
             2,
