@@ -36,6 +36,7 @@ mod network;
 mod operators;
 mod options;
 mod oracle;
+mod order_feeds;
 mod positions;
 mod proofs;
 mod rollup;

@@ -2,16 +2,13 @@
 //! in `seq` order as they happen; a book rebuilt from the snapshot and its deltas equals
 //! `GET /v1/markets/{id}/book`; a client that disconnects and resumes with its last `seq`
 //! gets exactly what it missed; an account's order events (placed, filled, cancelled with
-//! the reason) and withdrawals arrive with their `seq` and resume from one, and are the
-//! events a verifier derives from the posted batches (`verifier::core::reexec`, a
-//! dev-dependency for that comparison: a fired trigger order, a modify, a bulk modify of an
-//! order of an earlier batch, a cancel); batches arrive
-//! with their status changes; a malformed
+//! the reason) and withdrawals arrive with their `seq` and resume from one (that a
+//! verifier's feed gives the same events is the client's `order_feeds` test, which runs
+//! both services); batches arrive with their status changes; a malformed
 //! subscription is answered with an error and the connection stays usable; a subscriber
 //! that never reads is dropped and holds no backlog, and a session's subscriptions are
 //! bounded; an account's view comes on subscribe and again on each change (and only then).
 
-use crate::orders::at_percent;
 use crate::support::seq::Seq;
 use crate::support::*;
 use futures_util::{SinkExt, StreamExt};
@@ -682,164 +679,4 @@ async fn an_accounts_view_streams_on_each_change_and_only_then() {
         "never the same view twice in a row, seq rising: {views:?}"
     );
     seq.stop().await;
-}
-
-/// Waits until every transaction submitted so far is in a batch posted to L1.
-async fn posted_through(seq: &Seq) {
-    wait_for("every batch posted", Duration::from_secs(20), || async {
-        let s = seq.status().await;
-        (s.open_batch.is_none() && s.last_posted.is_some() && s.last_posted == s.last_sealed)
-            .then_some(())
-    })
-    .await
-}
-
-/// The order events a verifier derives for `account` from the batches posted to `l1`
-/// (its own re-execution, `verifier::core::reexec`), in order; `seq` 0 (a verifier numbers
-/// them with its feed events).
-async fn verifier_derived(
-    l1: &l1::L1,
-    last: u64,
-    account: protocol::primitives::Address,
-) -> Vec<protocol::api::stream::OrderUpdate> {
-    let genesis = genesis();
-    let mut tree = protocol::batch::genesis_tree(&genesis);
-    let mut derived = Vec::new();
-    for index in 0..=last {
-        let data = l1.batch(index).await.data.expect("data");
-        let batch: protocol::batch::Batch =
-            protocol::codec::Decode::decode(&data).expect("decodes");
-        let recovery = verifier::core::reexec::Recovery::default();
-        let (post, bad, kept) = verifier::core::reexec::find_first_bad_chunk_keeping_fills(
-            &tree, &genesis, &batch, recovery,
-        )
-        .expect("a full tree");
-        assert!(bad.is_none(), "batch {index} is honest");
-        tree = post;
-        let mine = kept.orders.into_iter().filter(|(a, _)| *a == account);
-        derived.extend(mine.map(|(_, o)| o));
-    }
-    derived
-}
-
-/// Alice's stop fired by a price update against Bob's bid, then two asks and a client order
-/// resting, in one batch; in a later one the client order is modified by its client id, one
-/// ask by a bulk modify and the other cancelled. The sequencer's `orders` feed (from its
-/// journal) and a verifier's derivation from the posted batches give the same events, field
-/// for field but the `seq` (a verifier numbers them with its own feed events).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sequencers_orders_stream_equals_what_a_verifier_derives_from_the_batches() {
-    use protocol::action::{
-        BulkModify, ClientOrder, ModifyItem, ModifyItems, ModifyOrder, TriggerKind, TriggerOrder,
-    };
-    let (l1, seq) = funded_pair(|_| {}).await;
-    let (alice, bob) = (alice(), bob());
-    let a = addr(&alice);
-    let gtc = TimeInForce::Gtc;
-    let stop = Action::TriggerOrder(TriggerOrder {
-        signer: a,
-        account: a,
-        market: BTC,
-        is_buy: false,
-        kind: TriggerKind::StopMarket,
-        trigger_price: at_percent(99),
-        price: 0,
-        size: ONE_BTC / 10,
-        reduce_only: false,
-        nonce: 1,
-        expires_at: FAR,
-    });
-    let tagged = Action::ClientOrder(ClientOrder {
-        signer: a,
-        account: a,
-        market: BTC,
-        is_buy: false,
-        price: at_percent(104),
-        size: ONE_BTC / 4,
-        tif: gtc,
-        reduce_only: false,
-        client_id: 7,
-        nonce: 4,
-        expires_at: FAR,
-    });
-    for step in [
-        sign(&alice, stop),
-        order(&bob, true, at_percent(98), ONE_BTC, gtc, 1),
-        price(BTC, at_percent(99)),
-        order(&alice, false, at_percent(102), ONE_BTC / 2, gtc, 2),
-        order(&alice, false, at_percent(103), ONE_BTC / 2, gtc, 3),
-        sign(&alice, tagged),
-    ] {
-        seq.submit(&step).await;
-    }
-    posted_through(&seq).await;
-    let modify = Action::ModifyOrder(ModifyOrder {
-        signer: a,
-        account: a,
-        client_id: 7,
-        price: at_percent(105),
-        size: ONE_BTC / 4,
-        nonce: 5,
-        expires_at: FAR,
-    });
-    let bulk = Action::BulkModify(BulkModify {
-        signer: a,
-        account: a,
-        items: ModifyItems(vec![ModifyItem {
-            market: BTC,
-            order_nonce: 2,
-            client_id: 0,
-            price: at_percent(106),
-            size: ONE_BTC / 2,
-        }]),
-        nonce: 6,
-        expires_at: FAR,
-    });
-    let cancel = Action::Cancel(Cancel {
-        account: a,
-        market: BTC,
-        order_nonce: 3,
-        nonce: 7,
-        expires_at: FAR,
-    });
-    for step in [
-        sign(&alice, modify),
-        sign(&alice, bulk),
-        sign(&alice, cancel),
-    ] {
-        seq.submit(&step).await;
-    }
-    posted_through(&seq).await;
-    let last = seq.status().await.last_posted.expect("posted");
-    let derived = verifier_derived(&l1, last, a).await;
-
-    let mut socket = connect(&seq).await;
-    let request = Subscribe::Orders {
-        account: a,
-        since_seq: Some(0),
-    };
-    subscribe(&mut socket, &request).await;
-    let mut streamed = Vec::new();
-    for _ in 0..1_000 {
-        if streamed.len() >= derived.len() {
-            break;
-        }
-        if let StreamMessage::Order { order, .. } = next(&mut socket).await {
-            streamed.push(protocol::api::stream::OrderUpdate { seq: 0, ..order });
-        }
-    }
-    assert_eq!(streamed, derived);
-    let kinds: Vec<(OrderEvent, u64)> = derived.iter().map(|o| (o.event, o.nonce)).collect();
-    for want in [
-        (OrderEvent::Placed, 1),
-        (OrderEvent::Filled, 1),
-        (OrderEvent::Cancelled, 3),
-    ] {
-        assert!(kinds.contains(&want), "{want:?} in {kinds:?}");
-    }
-    let placed = |nonce| {
-        let again = kinds.iter().filter(|k| **k == (OrderEvent::Placed, nonce));
-        again.count()
-    };
-    assert_eq!((placed(2), placed(4)), (2, 2), "modified: placed again");
 }
