@@ -578,13 +578,25 @@ impl Workload {
             30..=35 => {
                 let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
                 let signer = if roll >= 34 { agent } else { account };
-                let t_order = self.random_trigger(t, m, signer, nonce, expires_at);
+                let by = Envelope {
+                    t,
+                    signer,
+                    nonce,
+                    expires_at,
+                };
+                let t_order = self.random_trigger(m, by);
                 (Action::TriggerOrder(t_order), roll >= 34)
             }
             36..=39 => {
                 let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
                 let signer = if roll >= 38 { agent } else { account };
-                let tp_sl = self.random_tp_sl(t, m, signer, nonce, expires_at);
+                let by = Envelope {
+                    t,
+                    signer,
+                    nonce,
+                    expires_at,
+                };
+                let tp_sl = self.random_tp_sl(m, by);
                 (Action::TpSl(tp_sl), roll >= 38)
             }
             _ => (
@@ -817,18 +829,17 @@ impl Workload {
         (raw / tick).max(1) * tick
     }
 
-    /// A random trigger order of trader `t` in market index `m`, signed by `signer`: any
+    /// A random trigger order in market index `m`, sent as `by` says: any
     /// kind and side, its trigger mostly within ±1.5% of the price (so some fire as the
     /// walk moves and some wait), one in four 10–30 % away (so some wait for long: what a
     /// stop fired early needs), sometimes malformed (a limit kind without a price).
-    fn random_trigger(
-        &mut self,
-        t: usize,
-        m: usize,
-        signer: Address,
-        nonce: u64,
-        expires_at: u64,
-    ) -> TriggerOrder {
+    fn random_trigger(&mut self, m: usize, by: Envelope) -> TriggerOrder {
+        let Envelope {
+            t,
+            signer,
+            nonce,
+            expires_at,
+        } = by;
         let market = self.genesis.markets[m].clone();
         let kind = TriggerKind::from_u8(self.rng.below(4) as u8).expect("0..4");
         let trigger_price = match self.rng.below(8) {
@@ -860,16 +871,15 @@ impl Workload {
         }
     }
 
-    /// A random TP/SL of trader `t` in market index `m` (a take-profit above the price and
-    /// a stop-loss below it, either sometimes absent), signed by `signer`.
-    fn random_tp_sl(
-        &mut self,
-        t: usize,
-        m: usize,
-        signer: Address,
-        nonce: u64,
-        expires_at: u64,
-    ) -> TpSl {
+    /// A random TP/SL in market index `m`, sent as `by` says (a take-profit above the
+    /// price and a stop-loss below it, either sometimes absent).
+    fn random_tp_sl(&mut self, m: usize, by: Envelope) -> TpSl {
+        let Envelope {
+            t,
+            signer,
+            nonce,
+            expires_at,
+        } = by;
         let market = self.genesis.markets[m].id;
         let take_profit = match self.rng.below(5) {
             0 => 0,
@@ -1523,6 +1533,16 @@ fn moved(price: u64, bps: u64, up: bool) -> u64 {
     } else {
         price.saturating_sub(by)
     }
+}
+
+/// Who sends an action and with what replay guard: trader `t`'s account, signed by
+/// `signer` (the trader or its agent), with `nonce`, expiring at `expires_at`.
+#[derive(Debug, Clone, Copy)]
+struct Envelope {
+    t: usize,
+    signer: Address,
+    nonce: u64,
+    expires_at: u64,
 }
 
 /// One liquidation round's terms in a market (`Workload::liquidation_inputs`): the index it

@@ -65,3 +65,22 @@ pub async fn read_until_json<T: DeserializeOwned + Debug>(
     }
     panic!("the awaited message never came: {seen:?}");
 }
+
+/// How long a feed test waits for one message.
+pub const FEED_WAIT: Duration = Duration::from_secs(20);
+/// Messages one wait for a wanted feed message reads, at most.
+pub const FEED_MAX_MESSAGES: usize = 2_000;
+
+/// The next feed message (control frames skipped), within [`FEED_WAIT`].
+pub async fn next_message(socket: &mut Socket) -> protocol::api::stream::StreamMessage {
+    next_json(socket, FEED_WAIT).await
+}
+
+/// Feed messages until `want` holds for one (at most [`FEED_MAX_MESSAGES`], each within
+/// [`FEED_WAIT`]); every message read.
+pub async fn read_messages_until(
+    socket: &mut Socket,
+    want: impl FnMut(&protocol::api::stream::StreamMessage) -> bool,
+) -> Vec<protocol::api::stream::StreamMessage> {
+    read_until_json(socket, FEED_WAIT, FEED_MAX_MESSAGES, want).await
+}

@@ -30,7 +30,7 @@ use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
 use protocol::api::sequencer::{AccountBody, MarketInfo};
 use protocol::api::stream::{
-    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update,
+    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update, markets_update,
 };
 use protocol::engine::BlockContext;
 use protocol::engine::view::book_depth;
@@ -420,16 +420,9 @@ async fn read_page(s: &AppState, after: u64, limit: u64) -> Option<crate::store:
 /// Each market whose state differs from what this subscription last got.
 async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
     let view = s.watch_feed().borrow().clone();
-    for market in view.markets.iter() {
-        if !last.contains(market) {
-            let message = StreamMessage::Market {
-                seq: view.head,
-                market: market.clone(),
-            };
-            send_json(tx, &message).await?;
-        }
+    for message in markets_update(view.head, last, &view.markets) {
+        send_json(tx, &message).await?;
     }
-    *last = view.markets.to_vec();
     Ok(())
 }
 

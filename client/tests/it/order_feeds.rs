@@ -31,11 +31,13 @@ fn at_percent(percent: u64) -> u64 {
     BTC_PRICE / 100 * percent
 }
 
-fn price(net: &Network, percent: u64) -> SignedAction {
+/// An oracle price of `percent` % signed `ago_ms` before now (each of the oracle's prices
+/// must be signed later than its last one: two built in the same millisecond would not be).
+fn price(net: &Network, percent: u64, ago_ms: u64) -> SignedAction {
     let update = Action::PriceUpdate(PriceUpdate {
         market: BTC,
         price: at_percent(percent),
-        timestamp_ms: now_ms(),
+        timestamp_ms: now_ms() - ago_ms,
     });
     net.sign(&net.workload.oracle, update)
 }
@@ -63,13 +65,16 @@ fn order(
     net.sign(&net.workload.traders[trader].key, Action::Order(order))
 }
 
+/// The address and key of trader 0, whose orders the test follows.
+fn trader_0(net: &Network) -> (Address, &k256::ecdsa::SigningKey) {
+    let trader = &net.workload.traders[0];
+    (trader.address, &trader.key)
+}
+
 /// Trader 0's stop fired by a price update against trader 1's bid, then two asks and a
 /// client order resting, in one batch.
 fn first_batch(net: &Network) -> Vec<SignedAction> {
-    let (a, key) = (
-        net.workload.traders[0].address,
-        &net.workload.traders[0].key,
-    );
+    let (a, key) = trader_0(net);
     let stop = Action::TriggerOrder(TriggerOrder {
         signer: a,
         account: a,
@@ -97,10 +102,10 @@ fn first_batch(net: &Network) -> Vec<SignedAction> {
         expires_at: FAR,
     });
     vec![
-        price(net, 100),
+        price(net, 100, 2_000),
         net.sign(key, stop),
         order(net, 1, true, 98, ONE_BTC, 1),
-        price(net, 99),
+        price(net, 99, 1_000),
         order(net, 0, false, 102, ONE_BTC / 2, 2),
         order(net, 0, false, 103, ONE_BTC / 2, 3),
         net.sign(key, tagged),
@@ -110,10 +115,7 @@ fn first_batch(net: &Network) -> Vec<SignedAction> {
 /// In a later batch: the client order modified by its client id, one ask by a bulk
 /// modify (an order of the batch before) and the other cancelled.
 fn second_batch(net: &Network) -> Vec<SignedAction> {
-    let (a, key) = (
-        net.workload.traders[0].address,
-        &net.workload.traders[0].key,
-    );
+    let (a, key) = trader_0(net);
     let modify = Action::ModifyOrder(ModifyOrder {
         signer: a,
         account: a,

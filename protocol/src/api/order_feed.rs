@@ -440,6 +440,23 @@ mod tests {
         events.iter().map(kind).collect()
     }
 
+    /// A fee-free fill in market 1 where `ME` takes (with its order `nonces.1`) from
+    /// another account's order `nonces.0`.
+    fn my_take(nonces: (u64, u64), taker_is_buy: bool, price: u64, size: u64) -> Fill {
+        Fill {
+            market: 1,
+            maker: Address([3; 20]),
+            maker_nonce: nonces.0,
+            taker: ME,
+            taker_nonce: nonces.1,
+            price,
+            size,
+            taker_is_buy,
+            maker_fee: 0,
+            taker_fee: 0,
+        }
+    }
+
     #[test]
     fn an_order_places_fills_and_a_cancel_shows_the_entry_it_ended() {
         let order = Order {
@@ -455,16 +472,8 @@ mod tests {
         };
         let mut receipt = Receipt::ok();
         receipt.fills.push(Fill {
-            market: 1,
-            maker: Address([3; 20]),
-            maker_nonce: 1,
-            taker: ME,
-            taker_nonce: 7,
-            price: 99,
-            size: 2,
-            taker_is_buy: true,
-            maker_fee: 0,
             taker_fee: 1,
+            ..my_take((1, 7), true, 99, 2)
         });
         // Self-trade prevention ends the account's own resting ask 6, known from before.
         receipt.cancelled.push(CancelledOrder {
@@ -583,18 +592,7 @@ mod tests {
             fired(4, 0, 0),
         ];
         for (price, size) in [(72, 1), (68, 3)] {
-            receipt.fills.push(Fill {
-                market: 1,
-                maker: Address([3; 20]),
-                maker_nonce: 9,
-                taker: ME,
-                taker_nonce: 1,
-                price,
-                size,
-                taker_is_buy: false,
-                maker_fee: 0,
-                taker_fee: 0,
-            });
+            receipt.fills.push(my_take((9, 1), false, price, size));
         }
         let mut known = Known::default();
         let terms = |is_buy, price| TriggerTerms {

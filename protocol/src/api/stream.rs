@@ -390,6 +390,25 @@ fn changed_levels(old: &[BookLevel], new: &[BookLevel]) -> Vec<BookLevel> {
     changed
 }
 
+/// What a markets subscription that last got `last` is sent for the markets `now` as of
+/// `seq`: each market whose state differs from what was last sent (every one at first).
+/// `last` becomes `now`. Both services' feeds send their markets so.
+pub fn markets_update(
+    seq: u64,
+    last: &mut Vec<MarketInfo>,
+    now: &[MarketInfo],
+) -> Vec<StreamMessage> {
+    let changed = now.iter().filter(|market| !last.contains(market));
+    let messages = changed
+        .map(|market| StreamMessage::Market {
+            seq,
+            market: market.clone(),
+        })
+        .collect();
+    *last = now.to_vec();
+    messages
+}
+
 /// What an account subscription that last got `last` is sent for the view `now` as of
 /// `seq`: `now` when it differs (or nothing was sent yet), else nothing. `last` becomes
 /// `now`.

@@ -27,7 +27,7 @@ use axum::routing::{MethodRouter, get};
 use fanout::{Channel, Fanout};
 use protocol::api::sequencer::{AccountBody, BatchStatus, MarketInfo};
 use protocol::api::stream::{
-    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update,
+    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update, markets_update,
 };
 use protocol::primitives::{Address, H256};
 use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
@@ -345,16 +345,9 @@ async fn serve_markets(feed: &Feed, last: &mut Vec<MarketInfo>, tx: &mut Sink) -
     let Some(now) = feed.fanout.markets(&feed.s, &view).await else {
         return Ok(());
     };
-    for market in now.iter() {
-        if !last.contains(market) {
-            let message = StreamMessage::Market {
-                seq: view.next_seq,
-                market: market.clone(),
-            };
-            send_json(tx, &message).await?;
-        }
+    for message in markets_update(view.next_seq, last, &now) {
+        send_json(tx, &message).await?;
     }
-    *last = now.to_vec();
     Ok(())
 }
 

@@ -20,8 +20,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-pub(crate) use test_support::feed_socket::Socket;
-use test_support::feed_socket::{connect_ws, next_json, read_until_json, send_json};
+pub(crate) use test_support::feed_socket::{
+    Socket, next_message as next, read_messages_until as read_until,
+};
+use test_support::feed_socket::{connect_ws, send_json};
 
 pub(crate) async fn connect(seq: &Seq) -> Socket {
     connect_ws(&seq.url, "/v1/stream").await
@@ -29,19 +31,6 @@ pub(crate) async fn connect(seq: &Seq) -> Socket {
 
 pub(crate) async fn subscribe(socket: &mut Socket, request: &Subscribe) {
     send_json(socket, request).await;
-}
-
-/// The next feed message (pings skipped), bounded in time.
-pub(crate) async fn next(socket: &mut Socket) -> StreamMessage {
-    next_json(socket, Duration::from_secs(10)).await
-}
-
-/// Reads until `want` holds, collecting every message; bounded.
-async fn read_until(
-    socket: &mut Socket,
-    want: impl FnMut(&StreamMessage) -> bool,
-) -> Vec<StreamMessage> {
-    read_until_json(socket, Duration::from_secs(10), 1_000, want).await
 }
 
 fn trade_seqs(messages: &[StreamMessage]) -> Vec<u64> {

@@ -31,7 +31,9 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
-use test_support::feed_socket::{Socket, connect_ws, next_json, read_until_json, send_json};
+use test_support::feed_socket::{
+    Socket, connect_ws, next_message as next, read_messages_until as read_until, send_json,
+};
 
 fn ws_url(url: &str) -> String {
     format!("{}/v1/stream", url.replacen("http", "ws", 1))
@@ -57,19 +59,6 @@ fn batches(since_event: Option<u64>) -> Subscribe {
         since_index: None,
         since_event,
     }
-}
-
-/// The next feed message (control frames skipped), bounded in time.
-async fn next(socket: &mut Socket) -> StreamMessage {
-    next_json(socket, Duration::from_secs(20)).await
-}
-
-/// Reads until `want` holds, collecting every message; bounded.
-async fn read_until(
-    socket: &mut Socket,
-    want: impl FnMut(&StreamMessage) -> bool,
-) -> Vec<StreamMessage> {
-    read_until_json(socket, Duration::from_secs(20), 2_000, want).await
 }
 
 /// `(index, verdict, finalized)` of a batch message.
