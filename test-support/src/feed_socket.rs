@@ -1,11 +1,14 @@
 //! A WebSocket client for the services' feed tests (the sequencer's `/v1/stream` and a
 //! verifier's): connect, send a JSON request, and read JSON messages with every wait
 //! bounded in time and count, so a test that misses a message fails saying so instead of
-//! hanging.
+//! hanging; and a book rebuilt from `book` messages, to compare with a served one.
 
 use futures_util::{SinkExt, StreamExt};
+use protocol::api::stream::StreamMessage;
+use protocol::engine::view::{BookDepth, BookLevel};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -83,4 +86,61 @@ pub async fn read_messages_until(
     want: impl FnMut(&protocol::api::stream::StreamMessage) -> bool,
 ) -> Vec<protocol::api::stream::StreamMessage> {
     read_until_json(socket, FEED_WAIT, FEED_MAX_MESSAGES, want).await
+}
+
+/// One side of a book as a test compares it: price → (size, orders).
+pub type BookSide = BTreeMap<u64, (u128, u32)>;
+
+/// A book rebuilt from a feed's `book` messages (a snapshot, then the changed levels, size
+/// 0: gone), with the `seq` of the last one applied.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FeedBook {
+    pub bids: BookSide,
+    pub asks: BookSide,
+    pub seq: u64,
+}
+
+impl FeedBook {
+    /// Applies `message` if it is a `book` message; any other is ignored.
+    pub fn apply(&mut self, message: &StreamMessage) {
+        let StreamMessage::Book {
+            seq,
+            snapshot,
+            bids,
+            asks,
+            ..
+        } = message
+        else {
+            return;
+        };
+        if *snapshot {
+            *self = FeedBook::default();
+        }
+        for (side, levels) in [(&mut self.bids, bids), (&mut self.asks, asks)] {
+            for l in levels {
+                if l.size == 0 {
+                    side.remove(&l.price);
+                } else {
+                    side.insert(l.price, (l.size, l.orders));
+                }
+            }
+        }
+        self.seq = *seq;
+    }
+
+    /// Its bids and asks.
+    pub fn sides(&self) -> (BookSide, BookSide) {
+        (self.bids.clone(), self.asks.clone())
+    }
+}
+
+/// A served book's bids and asks as maps, to compare with [`FeedBook::sides`].
+pub fn sides_of(depth: &BookDepth) -> (BookSide, BookSide) {
+    let side = |levels: &[BookLevel]| {
+        levels
+            .iter()
+            .map(|l| (l.price, (l.size, l.orders)))
+            .collect()
+    };
+    (side(&depth.bids), side(&depth.asks))
 }

@@ -16,10 +16,10 @@ use protocol::action::{Action, Cancel, TimeInForce};
 use protocol::api::history::Role;
 use protocol::api::stream::{OrderEvent, StreamMessage, Subscribe};
 use protocol::engine::view::BookDepth;
-use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
+use test_support::feed_socket::{FeedBook, sides_of};
 pub(crate) use test_support::feed_socket::{
     Socket, next_message as next, read_messages_until as read_until,
 };
@@ -41,55 +41,6 @@ fn trade_seqs(messages: &[StreamMessage]) -> Vec<u64> {
             _ => None,
         })
         .collect()
-}
-
-/// One side of a book: price → (size, orders).
-type Side = BTreeMap<u64, (u128, u32)>;
-
-/// A book rebuilt from its snapshot and deltas.
-#[derive(Debug, Default, PartialEq)]
-struct Book {
-    bids: Side,
-    asks: Side,
-    seq: u64,
-}
-
-impl Book {
-    fn apply(&mut self, message: &StreamMessage) {
-        let StreamMessage::Book {
-            seq,
-            snapshot,
-            bids,
-            asks,
-            ..
-        } = message
-        else {
-            return;
-        };
-        if *snapshot {
-            *self = Book::default();
-        }
-        for (side, levels) in [(&mut self.bids, bids), (&mut self.asks, asks)] {
-            for l in levels {
-                if l.size == 0 {
-                    side.remove(&l.price);
-                } else {
-                    side.insert(l.price, (l.size, l.orders));
-                }
-            }
-        }
-        self.seq = *seq;
-    }
-
-    fn of(depth: &BookDepth) -> (Side, Side) {
-        let side = |levels: &[protocol::engine::view::BookLevel]| {
-            levels
-                .iter()
-                .map(|l| (l.price, (l.size, l.orders)))
-                .collect()
-        };
-        (side(&depth.bids), side(&depth.asks))
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +84,7 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
     assert_eq!(subscribed, 3, "{acks:?}");
 
     // Three crossing pairs: three trades, Alice's three maker fills, a moving book.
-    let mut book = Book::default();
+    let mut book = FeedBook::default();
     acks.iter().for_each(|m| book.apply(m));
     let mut seen = Vec::new();
     for n in 1..=3 {
@@ -143,9 +94,9 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
     // Every message is applied until the rebuilt book is the served one and the three
     // trades are in (the feed reads the same durable views the book endpoint does).
     let served: BookDepth = seq.get(&format!("/v1/markets/{BTC}/book")).await;
-    let target = Book::of(&served);
+    let target = sides_of(&served);
     for _ in 0..1_000 {
-        let book_done = (book.bids.clone(), book.asks.clone()) == target;
+        let book_done = book.sides() == target;
         if book_done && trade_seqs(&seen).len() >= 3 {
             break;
         }
@@ -153,11 +104,7 @@ async fn trades_fills_and_the_book_stream_live_and_resume_without_a_gap() {
         book.apply(&message);
         seen.push(message);
     }
-    assert_eq!(
-        (book.bids.clone(), book.asks.clone()),
-        target,
-        "snapshot + deltas = the book"
-    );
+    assert_eq!(book.sides(), target, "snapshot + deltas = the book");
     assert!(!book.asks.is_empty(), "the resting asks are in it");
     let trades = trade_seqs(&seen);
     assert_eq!(trades.len(), 3, "{seen:?}");

@@ -22,7 +22,7 @@ use protocol::api::history::{AccountFill, Role, Side, Trade};
 use protocol::api::sequencer::{AccountBody, BatchStatus};
 use protocol::api::stream::{BatchVerdict, OrderEvent, StreamMessage, Subscribe};
 use protocol::engine::BlockContext;
-use protocol::engine::view::{BookDepth, BookLevel, OpenOrderView, book_depth};
+use protocol::engine::view::{OpenOrderView, book_depth};
 use protocol::fault::Fault;
 use protocol::primitives::Address;
 use protocol::signing::sign_action;
@@ -32,7 +32,8 @@ use tempfile::TempDir;
 use tokio_tungstenite::tungstenite::Message;
 
 use test_support::feed_socket::{
-    Socket, connect_ws, next_message as next, read_messages_until as read_until, send_json,
+    BookSide, FeedBook, Socket, connect_ws, next_message as next,
+    read_messages_until as read_until, send_json, sides_of,
 };
 
 fn ws_url(url: &str) -> String {
@@ -707,45 +708,6 @@ async fn a_batch_verified_before_a_restart_streams_its_trade_once_when_finalized
     node.shutdown().await;
 }
 
-/// One side of a book: price → (size, orders).
-type BookSide = BTreeMap<u64, (u128, u32)>;
-
-/// A book's sides as maps.
-fn sides_of(depth: &BookDepth) -> (BookSide, BookSide) {
-    let side = |levels: &[BookLevel]| {
-        levels
-            .iter()
-            .map(|l| (l.price, (l.size, l.orders)))
-            .collect()
-    };
-    (side(&depth.bids), side(&depth.asks))
-}
-
-/// Applies a `book` message (a snapshot, or changed levels with size 0 gone) to `book`.
-fn apply_book(book: &mut (BookSide, BookSide), message: &StreamMessage) {
-    let StreamMessage::Book {
-        snapshot,
-        bids,
-        asks,
-        ..
-    } = message
-    else {
-        return;
-    };
-    if *snapshot {
-        *book = Default::default();
-    }
-    for (side, levels) in [(&mut book.0, bids), (&mut book.1, asks)] {
-        for l in levels {
-            if l.size == 0 {
-                side.remove(&l.price);
-            } else {
-                side.insert(l.price, (l.size, l.orders));
-            }
-        }
-    }
-}
-
 /// What a view shows of an account whatever the time: collateral, open orders, and each
 /// position's market, size and entry price.
 type Holdings = (i128, Vec<OpenOrderView>, Vec<(u32, i128, u128)>);
@@ -816,14 +778,14 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
         .await,
     );
 
-    let mut rebuilt = Default::default();
+    let mut rebuilt = FeedBook::default();
     let mut views: Vec<(Address, u64, Holdings, AccountBody)> = Vec::new();
     for message in &seen {
         match message {
             StreamMessage::Book { seq, .. } => {
-                apply_book(&mut rebuilt, message);
+                rebuilt.apply(message);
                 let want = &expected.get(seq).expect("a verified seq").0;
-                assert_eq!(&rebuilt, want, "the book at seq {seq}");
+                assert_eq!(&rebuilt.sides(), want, "the book at seq {seq}");
             }
             StreamMessage::Account { seq, account } => {
                 let entry = (account.account.address, *seq, holdings(account));
@@ -832,7 +794,7 @@ async fn the_book_and_an_account_stream_at_the_verified_head() {
             _ => {}
         }
     }
-    assert!(!rebuilt.1.is_empty(), "an ask rests: {rebuilt:?}");
+    assert!(!rebuilt.asks.is_empty(), "an ask rests: {rebuilt:?}");
     let of = |who: Address| views.iter().filter(move |v| v.0 == who);
     assert_eq!(of(untouched).count(), 1, "once: {views:?}");
     let mine: Vec<_> = of(maker).collect();
