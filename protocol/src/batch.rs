@@ -261,6 +261,19 @@ impl Batch {
     /// count and root, receipt-root count and root, last checkpoint = post root, and that
     /// the L1 transactions are the queue range in order.
     pub fn check_shape(&self, k: u32) -> Result<(), BatchError> {
+        self.check_shape_hashed(k, &self.tx_hashes())
+    }
+
+    /// Each transaction's hash (`Tx::hash`), in order: what the tx root commits to.
+    pub fn tx_hashes(&self) -> Vec<H256> {
+        self.txs.iter().map(Tx::hash).collect()
+    }
+
+    /// [`Batch::check_shape`] with the transaction hashes the caller already has
+    /// (`hashes` = [`Batch::tx_hashes`]): a verifier hashes each transaction once and keeps
+    /// the hashes for its feed, instead of hashing the batch again.
+    pub fn check_shape_hashed(&self, k: u32, hashes: &[H256]) -> Result<(), BatchError> {
+        assert_eq!(hashes.len(), self.txs.len(), "one hash per transaction");
         let h = &self.header;
         if self.txs.is_empty() {
             return Err(BatchError::Empty);
@@ -271,7 +284,7 @@ impl Batch {
                 actual: self.txs.len(),
             });
         }
-        let computed = tx_root(&self.txs);
+        let computed = merkle_root(hashes);
         if computed != h.tx_root {
             return Err(BatchError::TxRoot {
                 header: h.tx_root,
@@ -353,12 +366,6 @@ impl Batch {
             j => self.checkpoints[j - 1],
         }
     }
-}
-
-/// `merkle_root` of the transaction hashes.
-pub fn tx_root(txs: &[Tx]) -> H256 {
-    let hashes: Vec<H256> = txs.iter().map(Tx::hash).collect();
-    merkle_root(&hashes)
 }
 
 /// One chunk's receipt root: `merkle_root` of its receipts' hashes, in transaction order.

@@ -134,13 +134,15 @@ pub fn follow_batch(
     })?;
     let header = batch.header.clone();
     check_links(parent, &posted, &header)?;
+    // Hashed once: the shape check's tx root and the feed's fills and orders both need them.
+    let tx_hashes = batch.tx_hashes();
     batch
-        .check_shape(genesis.checkpoint_interval_txs)
+        .check_shape_hashed(genesis.checkpoint_interval_txs, &tx_hashes)
         .map_err(|e| format!("batch {} is malformed: {e}", header.index))?;
     check_queue(queue, &batch)?;
     let (verdict, executed, kept) = match parent.state {
         ParentState::Bad { bad_index } => (Verdict::OnBadParent { bad_index }, 0, Kept::default()),
-        ParentState::Honest(pre) => re_execute(genesis, pre, &batch, recovery)?,
+        ParentState::Honest(pre) => re_execute(genesis, pre, (&batch, &tx_hashes), recovery)?,
     };
     Ok(Followed {
         posted,
@@ -217,13 +219,17 @@ fn check_queue(queue: &BTreeMap<u64, L1Message>, batch: &Batch) -> Result<(), St
 fn re_execute(
     genesis: &Genesis,
     pre: &Tree,
-    batch: &Batch,
+    (batch, tx_hashes): (&Batch, &[H256]),
     recovery: Recovery,
 ) -> Result<(Verdict, u64, Kept), String> {
     let index = batch.header.index;
-    let (post, bad, kept) =
-        super::reexec::find_first_bad_chunk_keeping_fills(pre, genesis, batch, recovery)
-            .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
+    let (post, bad, kept) = super::reexec::find_first_bad_chunk_keeping_fills(
+        pre,
+        genesis,
+        (batch, tx_hashes),
+        recovery,
+    )
+    .map_err(|e| format!("re-executing batch {index} failed on the full replica: {e}"))?;
     let Some(bad) = bad else {
         return Ok((Verdict::Honest { post }, batch.txs.len() as u64, kept));
     };

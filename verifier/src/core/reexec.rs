@@ -86,8 +86,9 @@ pub fn find_first_bad_chunk(
     batch: &Batch,
     recovery: Recovery,
 ) -> Result<(Tree, Option<BadChunk>), StateError> {
-    let (post, bad, _) = find_first_bad_chunk_keeping_fills(pre, genesis, batch, recovery)?;
-    Ok((post, bad))
+    let signers = recover_signers(&batch.txs, genesis, recovery);
+    let chunks = execute_chunks(pre, genesis, batch, Some(&signers));
+    fraud::first_bad_chunk_seeing(chunks, batch, |_| {})
 }
 
 /// What the feed keeps of a re-executed batch's receipts until the batch is final: its
@@ -101,10 +102,11 @@ pub struct Kept {
 
 /// [`find_first_bad_chunk`] and what the feed keeps of every chunk executed (all of the
 /// batch's when none is bad), in order.
+/// `tx_hashes` is `batch.tx_hashes()`, which the caller already computed for the shape check.
 pub fn find_first_bad_chunk_keeping_fills(
     pre: &Tree,
     genesis: &Genesis,
-    batch: &Batch,
+    (batch, tx_hashes): (&Batch, &[H256]),
     recovery: Recovery,
 ) -> Result<(Tree, Option<BadChunk>, Kept), StateError> {
     let signers = recover_signers(&batch.txs, genesis, recovery);
@@ -118,15 +120,19 @@ pub fn find_first_bad_chunk_keeping_fills(
     };
     let chunks = execute_chunks(pre, genesis, batch, Some(&signers));
     let (post, bad) = fraud::first_bad_chunk_seeing(chunks, batch, |chunk| {
-        keep_chunk(batch, chunk, &mut resting, &mut kept);
+        keep_chunk((batch, tx_hashes), chunk, &mut resting, &mut kept);
     })?;
     Ok((post, bad, kept))
 }
 
 /// Keeps the fills and order events of `chunk`'s transactions (`seq` 0: the feed numbers
-/// each with its event), hashing only a transaction that has any, once: most have none,
-/// and this runs on every batch re-executed.
-fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut TxResting, kept: &mut Kept) {
+/// each with its event), with the transaction hashes the shape check computed.
+fn keep_chunk(
+    (batch, tx_hashes): (&Batch, &[H256]),
+    chunk: &ExecutedChunk,
+    resting: &mut TxResting,
+    kept: &mut Kept,
+) {
     resting.before = chunk.pre_state.clone();
     resting.before_tx = chunk.txs.start;
     let txs = &batch.txs[chunk.txs.clone()];
@@ -142,7 +148,7 @@ fn keep_chunk(batch: &Batch, chunk: &ExecutedChunk, resting: &mut TxResting, kep
             continue;
         }
         resting.tx = chunk.txs.start + i;
-        let tx_hash = tx.hash();
+        let tx_hash = tx_hashes[resting.tx];
         kept.fills.extend(receipt.fills.iter().map(|fill| TxFill {
             tx_hash,
             fill: fill.clone(),
