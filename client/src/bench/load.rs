@@ -126,6 +126,11 @@ pub async fn submit_all(
 
 /// Submits order i at `start + i/rate` (open loop), at most `max_in_flight` at once (a
 /// request due while that many are out waits, and its wait counts in its latency).
+///
+/// The schedule is kept by a pacer on a blocking thread with the OS's sleep (tens of
+/// microseconds late at most), not by tokio's timer: that one rounds every deadline up to
+/// its 1 ms tick, which would add up to a millisecond of the generator's own lateness to
+/// every latency measured from the due time.
 pub async fn submit_at_rate(
     seq: &Submitter,
     orders: Vec<SignedAction>,
@@ -133,30 +138,20 @@ pub async fn submit_at_rate(
     max_in_flight: usize,
     progress: &ProgressBar,
 ) -> Result<LoadOutcome, BenchError> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1)));
     let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    let interval_ns = 1_000_000_000 / rate_per_sec.max(1);
-    for (i, order) in orders.into_iter().enumerate() {
-        let due = started + Duration::from_nanos(interval_ns.saturating_mul(i as u64));
-        tokio::time::sleep_until(due.into()).await;
-        let slot = slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| BenchError::Task(e.to_string()))?;
-        let (seq, progress) = (seq.clone(), progress.clone());
-        tasks.spawn(async move {
-            let answer = seq.submit(&order).await;
-            let latency = due.elapsed();
-            drop(slot);
-            progress.inc(1);
-            (latency, answer)
-        });
-    }
+    let pacer = Pacer {
+        runtime: tokio::runtime::Handle::current(),
+        slots: Arc::new(tokio::sync::Semaphore::new(max_in_flight.max(1))),
+        interval_ns: 1_000_000_000 / rate_per_sec.max(1),
+        seq: seq.clone(),
+        progress: progress.clone(),
+    };
+    let tasks = tokio::task::spawn_blocking(move || pacer.run(started, orders))
+        .await
+        .map_err(|e| BenchError::Task(e.to_string()))??;
     let mut total = LoadOutcome::default();
-    while let Some(done) = tasks.join_next().await {
-        let (latency, answer) = done.map_err(|e| BenchError::Task(e.to_string()))?;
+    for task in tasks {
+        let (latency, answer) = task.await.map_err(|e| BenchError::Task(e.to_string()))?;
         total.latencies.push(latency);
         match answer {
             Ok(()) => total.accepted += 1,
@@ -165,4 +160,45 @@ pub async fn submit_at_rate(
     }
     total.elapsed = started.elapsed();
     Ok(total)
+}
+
+/// One submission's latency (from its due time) and answer.
+type Timed = (Duration, Result<(), String>);
+
+/// The open loop's schedule keeper (see [`submit_at_rate`]).
+struct Pacer {
+    runtime: tokio::runtime::Handle,
+    slots: Arc<tokio::sync::Semaphore>,
+    interval_ns: u64,
+    seq: Submitter,
+    progress: ProgressBar,
+}
+
+impl Pacer {
+    /// Sleeps until each order is due, takes a slot and hands the order to the runtime;
+    /// returns the submissions' tasks in order.
+    fn run(
+        self,
+        started: Instant,
+        orders: Vec<SignedAction>,
+    ) -> Result<Vec<tokio::task::JoinHandle<Timed>>, BenchError> {
+        let mut tasks = Vec::with_capacity(orders.len());
+        for (i, order) in orders.into_iter().enumerate() {
+            let due = started + Duration::from_nanos(self.interval_ns.saturating_mul(i as u64));
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            let slot = self
+                .runtime
+                .block_on(self.slots.clone().acquire_owned())
+                .map_err(|e| BenchError::Task(e.to_string()))?;
+            let (seq, progress) = (self.seq.clone(), self.progress.clone());
+            tasks.push(self.runtime.spawn(async move {
+                let answer = seq.submit(&order).await;
+                let latency = due.elapsed();
+                drop(slot);
+                progress.inc(1);
+                (latency, answer)
+            }));
+        }
+        Ok(tasks)
+    }
 }
