@@ -41,6 +41,20 @@ pub struct Mark(usize);
 /// All methods take `&mut self` because reads are recorded when building witnesses.
 pub trait State {
     fn get(&mut self, key: &Key) -> Result<Option<Vec<u8>>, StateError>;
+    /// `f` of the value at `key`, without copying the value out where the storage can lend
+    /// it (the full tree lends its leaf's bytes): for reads that decode at once, most of
+    /// the engine's, which would otherwise allocate and free a copy each.
+    fn get_with<R>(
+        &mut self,
+        key: &Key,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, StateError> {
+        Ok(self.get(key)?.map(|value| f(&value)))
+    }
+    /// Whether `key` holds a value.
+    fn contains(&mut self, key: &Key) -> Result<bool, StateError> {
+        Ok(self.get_with(key, |_| ())?.is_some())
+    }
     fn set(&mut self, key: &Key, value: Vec<u8>) -> Result<(), StateError>;
     fn delete(&mut self, key: &Key) -> Result<(), StateError>;
     /// The smallest key that starts with `prefix` (bytewise), with its value.

@@ -376,7 +376,7 @@ pub(crate) fn steal_priority<S: State>(
     };
     let side = side_of_key(&key)?;
     let front = book_key(market, side, order.price, 0);
-    if front == key || st.get(&front)?.is_some() {
+    if front == key || st.contains(&front)? {
         return Ok(None);
     }
     remove_order(st, market, &key, &order)?;

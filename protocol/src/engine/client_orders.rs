@@ -33,7 +33,7 @@ pub(super) fn place<S: State>(
     ctx: &BlockContext,
     o: &ClientOrder,
 ) -> Result<Receipt, Halt> {
-    if o.client_id != 0 && st.get(&client_id_key(&o.account, o.client_id))?.is_some() {
+    if o.client_id != 0 && st.contains(&client_id_key(&o.account, o.client_id))? {
         return reject_with(
             Status::ClientIdTaken,
             format!("client id {} of {}", o.client_id, o.account),

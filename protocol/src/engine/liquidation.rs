@@ -130,7 +130,7 @@ pub(super) fn unmark_recovered<S: State>(
     account: &crate::primitives::Address,
     risk: &AccountRisk,
 ) -> Result<bool, Halt> {
-    if risk.equity < risk.maintenance || st.get(&insolvent_key(account))?.is_none() {
+    if risk.equity < risk.maintenance || !st.contains(&insolvent_key(account))? {
         return Ok(false);
     }
     let mut meta = load_meta(st)?;
@@ -415,7 +415,7 @@ pub(super) fn set_insolvent<S: State>(
     insolvent: bool,
 ) -> Result<(), Halt> {
     let key = insolvent_key(owner);
-    let was = st.get(&key)?.is_some();
+    let was = st.contains(&key)?;
     if was == insolvent {
         return Ok(());
     }

@@ -26,10 +26,7 @@ pub fn decode_at<T: Decode>(key: &Key, bytes: &[u8]) -> Result<T, StateError> {
 
 /// The record at `key`, if any.
 pub fn read<S: State, T: Decode>(st: &mut S, key: &Key) -> Result<Option<T>, StateError> {
-    match st.get(key)? {
-        None => Ok(None),
-        Some(bytes) => decode_at(key, &bytes).map(Some),
-    }
+    st.get_with(key, |bytes| decode_at(key, bytes))?.transpose()
 }
 
 pub fn load_account<S: State>(st: &mut S, owner: &Address) -> Result<Account, StateError> {

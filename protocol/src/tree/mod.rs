@@ -253,6 +253,17 @@ impl State for Tree {
         }
     }
 
+    fn get_with<R>(
+        &mut self,
+        key: &H256,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>, StateError> {
+        match self.opener(*key) {
+            (None, _) => Ok(None),
+            (Some(root), mut op) => Ok(ops::get(root, key, &mut op)?.map(f)),
+        }
+    }
+
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
         let inserted = match self.opener(*key) {
             (None, _) => {
