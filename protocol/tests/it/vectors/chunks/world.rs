@@ -140,8 +140,13 @@ impl World {
             price,
             timestamp_ms,
         };
+        self.oracle_signed(signer, Action::PriceUpdate(update))
+    }
+
+    /// `action` signed by devnet oracle signer `signer` (0-based slot), as a transaction.
+    fn oracle_signed(&self, signer: usize, action: Action) -> Tx {
         let key = devnet_oracle_signer_key(signer);
-        let action = sign_action(&key, Action::PriceUpdate(update), &self.domain);
+        let action = sign_action(&key, action, &self.domain);
         Tx::User { action }
     }
 
@@ -158,9 +163,7 @@ impl World {
             vol_ppm,
             timestamp_ms,
         };
-        let key = devnet_oracle_signer_key(signer);
-        let action = sign_action(&key, Action::ImpliedVolUpdate(update), &self.domain);
-        Tx::User { action }
+        self.oracle_signed(signer, Action::ImpliedVolUpdate(update))
     }
 
     /// An oracle price for `market` stamped `now`.
