@@ -1290,19 +1290,9 @@ impl Workload {
             .into_iter()
             .map(|(trader, is_buy, tif)| {
                 let account = self.traders[trader].address;
-                let action = Action::ClientOrder(ClientOrder {
-                    signer: account,
-                    account,
-                    market: market.id,
-                    is_buy,
-                    price,
-                    size,
-                    tif,
-                    reduce_only: false,
-                    client_id: 0,
-                    nonce: self.take_nonce(trader),
-                    expires_at: now_ms + 3_600_000,
-                });
+                let guard = (self.take_nonce(trader), now_ms + 3_600_000);
+                let order = Order::plain(account, market.id, (is_buy, price, size), tif, guard);
+                let action = Action::ClientOrder(ClientOrder::new(account, order, 0));
                 let key = self.traders[trader].key.clone();
                 self.signed_by(&key, action)
             })
