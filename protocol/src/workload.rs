@@ -502,6 +502,18 @@ impl Workload {
         let nonce = self.take_nonce(t);
         let expires_at = now_ms + 60_000;
         let by_account = |action| (action, false);
+        // A trigger kind is signed by the agent for rolls from `agent_from` up, else by the
+        // account itself: one envelope for both kinds.
+        let envelope = |agent_from: u64| {
+            let signer = if roll >= agent_from { agent } else { account };
+            let by = Envelope {
+                t,
+                signer,
+                nonce,
+                expires_at,
+            };
+            (by, roll >= agent_from)
+        };
         let (action, agent_signs) = match roll {
             0..=7 => by_account(Action::ApproveAgent(ApproveAgent {
                 account,
@@ -577,27 +589,15 @@ impl Workload {
             ),
             30..=35 => {
                 let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
-                let signer = if roll >= 34 { agent } else { account };
-                let by = Envelope {
-                    t,
-                    signer,
-                    nonce,
-                    expires_at,
-                };
+                let (by, agent_signs) = envelope(34);
                 let t_order = self.random_trigger(m, by);
-                (Action::TriggerOrder(t_order), roll >= 34)
+                (Action::TriggerOrder(t_order), agent_signs)
             }
             36..=39 => {
                 let m = self.rng.below(self.genesis.markets.len() as u64) as usize;
-                let signer = if roll >= 38 { agent } else { account };
-                let by = Envelope {
-                    t,
-                    signer,
-                    nonce,
-                    expires_at,
-                };
+                let (by, agent_signs) = envelope(38);
                 let tp_sl = self.random_tp_sl(m, by);
-                (Action::TpSl(tp_sl), roll >= 38)
+                (Action::TpSl(tp_sl), agent_signs)
             }
             _ => (
                 Action::ApproveAgent(ApproveAgent {
@@ -834,12 +834,6 @@ impl Workload {
     /// walk moves and some wait), one in four 10–30 % away (so some wait for long: what a
     /// stop fired early needs), sometimes malformed (a limit kind without a price).
     fn random_trigger(&mut self, m: usize, by: Envelope) -> TriggerOrder {
-        let Envelope {
-            t,
-            signer,
-            nonce,
-            expires_at,
-        } = by;
         let market = self.genesis.markets[m].clone();
         let kind = TriggerKind::from_u8(self.rng.below(4) as u8).expect("0..4");
         let trigger_price = match self.rng.below(8) {
@@ -855,10 +849,10 @@ impl Workload {
         let size = (1 + self.rng.below(20))
             * market.lot_size
             * 10u64.pow(market.size_decimals.saturating_sub(2) as u32);
-        self.placed.push((t, market.id, nonce));
+        let account = self.place(by, market.id);
         TriggerOrder {
-            signer,
-            account: self.traders[t].address,
+            signer: by.signer,
+            account,
             market: market.id,
             is_buy: self.rng.chance(50),
             kind,
@@ -866,20 +860,14 @@ impl Workload {
             price,
             size,
             reduce_only: self.rng.chance(30),
-            nonce,
-            expires_at,
+            nonce: by.nonce,
+            expires_at: by.expires_at,
         }
     }
 
     /// A random TP/SL in market index `m`, sent as `by` says (a take-profit above the
     /// price and a stop-loss below it, either sometimes absent).
     fn random_tp_sl(&mut self, m: usize, by: Envelope) -> TpSl {
-        let Envelope {
-            t,
-            signer,
-            nonce,
-            expires_at,
-        } = by;
         let market = self.genesis.markets[m].id;
         let take_profit = match self.rng.below(5) {
             0 => 0,
@@ -889,16 +877,23 @@ impl Workload {
             0 => 0,
             _ => self.near_mark(m, -119, 100),
         };
-        self.placed.push((t, market, nonce));
+        let account = self.place(by, market);
         TpSl {
-            signer,
-            account: self.traders[t].address,
+            signer: by.signer,
+            account,
             market,
             take_profit,
             stop_loss,
-            nonce,
-            expires_at,
+            nonce: by.nonce,
+            expires_at: by.expires_at,
         }
+    }
+
+    /// Records what `by` places in `market` (a later cancel may name it) and gives the
+    /// account it is placed for.
+    fn place(&mut self, by: Envelope, market: u32) -> Address {
+        self.placed.push((by.t, market, by.nonce));
+        self.traders[by.t].address
     }
 
     /// A random order of trader `t` in market index `m`: mostly near the mark, so orders
@@ -1295,19 +1290,9 @@ impl Workload {
             .into_iter()
             .map(|(trader, is_buy, tif)| {
                 let account = self.traders[trader].address;
-                let action = Action::ClientOrder(ClientOrder {
-                    signer: account,
-                    account,
-                    market: market.id,
-                    is_buy,
-                    price,
-                    size,
-                    tif,
-                    reduce_only: false,
-                    client_id: 0,
-                    nonce: self.take_nonce(trader),
-                    expires_at: now_ms + 3_600_000,
-                });
+                let guard = (self.take_nonce(trader), now_ms + 3_600_000);
+                let order = Order::plain(account, market.id, (is_buy, price, size), tif, guard);
+                let action = Action::ClientOrder(ClientOrder::new(account, order, 0));
                 let key = self.traders[trader].key.clone();
                 self.signed_by(&key, action)
             })

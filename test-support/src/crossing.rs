@@ -22,20 +22,13 @@ pub fn crossing_order(
     let t = i % traders.len();
     let key = &traders[t];
     let seller = t.is_multiple_of(2);
-    let action = Action::Order(Order {
-        account: address_of(key),
-        market,
-        is_buy: !seller,
-        price,
-        size: 1,
-        tif: if seller {
-            TimeInForce::Gtc
-        } else {
-            TimeInForce::Ioc
-        },
-        reduce_only: false,
-        nonce: first_nonce + (i / traders.len()) as u64,
-        expires_at: u64::MAX / 2,
-    });
+    let tif = if seller {
+        TimeInForce::Gtc
+    } else {
+        TimeInForce::Ioc
+    };
+    let guard = (first_nonce + (i / traders.len()) as u64, u64::MAX / 2);
+    let order = Order::plain(address_of(key), market, (!seller, price, 1), tif, guard);
+    let action = Action::Order(order);
     sign_action(key, action, domain)
 }

@@ -29,18 +29,17 @@ use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
 use protocol::api::sequencer::{AccountBody, MarketInfo};
-use protocol::api::stream::{
-    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update, markets_update,
-};
+use protocol::api::stream::{HeadSub, StreamMessage, Subscribe};
 use protocol::engine::BlockContext;
-use protocol::engine::view::book_depth;
+use protocol::engine::view::{BookDepth, book_depth};
 use protocol::primitives::Address;
-use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
+use service_shell::http::feed::{self, Head, Subscriptions, serve_head};
+use service_shell::http::ws_session::{self, End, SessionBudget, Sink, send_json};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::sync::Arc;
 
-/// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
-pub const MAX_SUBSCRIPTIONS: usize = 64;
+/// Subscriptions one session may hold (the sequencer's feed's too).
+pub use service_shell::http::feed::MAX_SUBSCRIPTIONS;
 /// Feed sessions open at once (more get 503).
 pub const MAX_SESSIONS: usize = 256;
 /// Feed events read per query.
@@ -62,43 +61,63 @@ pub fn route() -> MethodRouter<AppState> {
 enum Sub {
     /// Feed events after `after` that `request` covers (`batches`, `trades`, `fills`);
     /// `request` also for a `resnapshot` answer.
-    Log {
-        after: u64,
-        request: Subscribe,
-    },
-    Markets {
-        last: Vec<MarketInfo>,
-    },
-    /// A market's book at the verified head, `levels` per side, as last sent.
-    Book {
-        market: u32,
-        levels: u32,
-        last: Option<BookSides>,
-    },
-    /// An account's view at the verified head, as last sent.
-    Account {
-        address: Address,
-        /// Boxed: a view is far larger than the other subscriptions' state.
-        last: Option<Box<AccountBody>>,
-    },
+    Log { after: u64, request: Subscribe },
+    /// The markets, a market's book or an account's view at the verified head.
+    Head(HeadSub),
 }
 
-/// One session: the service and what the client subscribed to.
-struct Session {
+/// What a session reads from: the service (wrapped, so that the subscriptions' type stays
+/// this module's own).
+struct Feed {
     s: AppState,
-    subs: Vec<Sub>,
 }
 
-impl FeedSession for Session {
-    async fn on_text(&mut self, text: &str, tx: &mut Sink) -> Result<(), End> {
-        subscribe(&self.s, &mut self.subs, text, tx).await
+impl feed::Feed for Feed {
+    type Sub = Sub;
+
+    /// Refuses a malformed or unservable request with an `error` message (the connection
+    /// stays open: `None`), else acknowledges it.
+    async fn subscribe(&self, text: &str, tx: &mut Sink) -> Result<Option<Sub>, End> {
+        let markets: Vec<u32> = self.s.genesis().markets.iter().map(|m| m.id).collect();
+        let request = match serde_json::from_str::<Subscribe>(text)
+            .map_err(|e| not_a_subscription(text, e))
+            .and_then(|r| servable(r, &markets))
+        {
+            Ok(request) => request,
+            Err(message) => {
+                let code = "invalid_subscription".into();
+                send_json(tx, &StreamMessage::Error { code, message }).await?;
+                return Ok(None);
+            }
+        };
+        let view = self.s.watch_feed().borrow().clone();
+        let sub = match log_since(&request) {
+            Some(since) => {
+                let after = start_log(&self.s, &view, request.clone(), since, tx).await?;
+                Sub::Log { after, request }
+            }
+            None => {
+                // `servable` lets through no other request without a log.
+                let sub = Sub::Head(HeadSub::of(&request).unwrap_or_else(HeadSub::markets));
+                let subscribed = StreamMessage::Subscribed {
+                    subscription: request,
+                    from: Some(view.head),
+                };
+                send_json(tx, &subscribed).await?;
+                sub
+            }
+        };
+        Ok(Some(sub))
     }
 
-    async fn on_wake(&mut self, tx: &mut Sink) -> Result<(), End> {
-        serve_all(&self.s, &mut self.subs, tx).await
+    async fn serve(&self, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
+        match sub {
+            Sub::Log { after, request } => follow(&self.s, after, request, tx).await,
+            Sub::Head(head) => serve_head(self, head, tx).await,
+        }
     }
 
-    fn dropped_slow(&mut self) -> &'static str {
+    fn dropped_slow(&self) -> &'static str {
         self.s.metrics().feed_dropped_slow += 1;
         "too slow: a send stayed blocked for 5 s; reconnect with since_event"
     }
@@ -106,76 +125,15 @@ impl FeedSession for Session {
 
 async fn session(s: AppState, socket: WebSocket) {
     let (feed, stop) = (s.watch_feed(), s.stopping());
-    let session = Session {
-        s,
-        subs: Vec::new(),
-    };
     let shutting_down = "the verifier is shutting down";
-    ws_session::run_feed(socket, session, feed, stop, shutting_down).await;
-}
-
-/// Refuses a malformed or unservable request with an `error` message (the connection
-/// stays open), else acknowledges it and serves what it already covers.
-async fn subscribe(
-    s: &AppState,
-    subs: &mut Vec<Sub>,
-    text: &str,
-    tx: &mut Sink,
-) -> Result<(), End> {
-    if subs.len() >= MAX_SUBSCRIPTIONS {
-        let code = "too_many_subscriptions".into();
-        let message = format!(
-            "a session holds at most {MAX_SUBSCRIPTIONS} subscriptions; open another connection"
-        );
-        return send_json(tx, &StreamMessage::Error { code, message }).await;
-    }
-    let markets: Vec<u32> = s.genesis().markets.iter().map(|m| m.id).collect();
-    let request = match serde_json::from_str::<Subscribe>(text)
-        .map_err(|e| not_a_subscription(text, e))
-        .and_then(|r| servable(r, &markets))
-    {
-        Ok(request) => request,
-        Err(message) => {
-            let code = "invalid_subscription".into();
-            return send_json(tx, &StreamMessage::Error { code, message }).await;
-        }
-    };
-    let view = s.watch_feed().borrow().clone();
-    let sub = match log_since(&request) {
-        Some(since) => {
-            let after = start_log(s, &view, request.clone(), since, tx).await?;
-            Sub::Log { after, request }
-        }
-        None => {
-            let sub = at_head(&request);
-            let subscribed = StreamMessage::Subscribed {
-                subscription: request,
-                from: Some(view.head),
-            };
-            send_json(tx, &subscribed).await?;
-            sub
-        }
-    };
-    subs.push(sub);
-    let last = subs.len() - 1;
-    serve(s, &mut subs[last], tx).await
-}
-
-/// A subscription served from the verified head (markets, a book, an account), nothing
-/// sent yet.
-fn at_head(request: &Subscribe) -> Sub {
-    match request {
-        Subscribe::Book { market, levels } => Sub::Book {
-            market: *market,
-            levels: book_levels(*levels),
-            last: None,
-        },
-        Subscribe::Account { account } => Sub::Account {
-            address: *account,
-            last: None,
-        },
-        _ => Sub::Markets { last: Vec::new() },
-    }
+    ws_session::run_feed(
+        socket,
+        Subscriptions::new(Feed { s }),
+        feed,
+        stop,
+        shutting_down,
+    )
+    .await;
 }
 
 /// Why `since_index` is refused, and what to send instead.
@@ -347,26 +305,6 @@ async fn snapshot(view: &FeedView, request: &Subscribe, tx: &mut Sink) -> Result
     Ok(view.head)
 }
 
-async fn serve_all(s: &AppState, subs: &mut [Sub], tx: &mut Sink) -> Result<(), End> {
-    for sub in subs {
-        serve(s, sub, tx).await?;
-    }
-    Ok(())
-}
-
-async fn serve(s: &AppState, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
-    match sub {
-        Sub::Log { after, request } => follow(s, after, request, tx).await,
-        Sub::Markets { last } => serve_markets(s, last, tx).await,
-        Sub::Book {
-            market,
-            levels,
-            last,
-        } => serve_book(s, *market, *levels, last, tx).await,
-        Sub::Account { address, last } => serve_account(s, address, last, tx).await,
-    }
-}
-
 /// Sends the events after `after`, page by page until current; a cursor the retention
 /// passed meanwhile gets a `resnapshot` (never a silent gap).
 async fn follow(
@@ -417,58 +355,32 @@ async fn read_page(s: &AppState, after: u64, limit: u64) -> Option<crate::store:
     }
 }
 
-/// Each market whose state differs from what this subscription last got.
-async fn serve_markets(s: &AppState, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
-    let view = s.watch_feed().borrow().clone();
-    for message in markets_update(view.head, last, &view.markets) {
-        send_json(tx, &message).await?;
+/// The verified head's markets, book and account views, as the head subscriptions read
+/// them (`feed::serve_head`, the sequencer's feed's too): the markets with the head's
+/// `seq`; a book as the sequencer's `GET /v1/markets/{id}/book` computes it
+/// (`view::book_depth`) and an account's view (`GET /v1/accounts/{address}`'s body), each
+/// with the `seq` after the head. Nothing before the first verified state is published; an
+/// unreadable state is tried again at the next head.
+impl Head for Feed {
+    async fn book(&self, market: u32, levels: u32) -> Option<(u64, Arc<BookDepth>)> {
+        let view = self.s.watch_feed().borrow().clone();
+        let mut tree = view.verified?;
+        let depth = book_depth(&mut tree, market, levels as usize).ok()?;
+        Some((view.next_seq, Arc::new(depth)))
     }
-    Ok(())
-}
 
-/// The book at the verified head, as the sequencer's `GET /v1/markets/{id}/book` computes
-/// it (`view::book_depth`): a snapshot first, then the levels that changed
-/// (`stream::book_update`, the sequencer's feed's too), each with the `seq` after the head.
-async fn serve_book(
-    s: &AppState,
-    market: u32,
-    levels: u32,
-    last: &mut Option<BookSides>,
-    tx: &mut Sink,
-) -> Result<(), End> {
-    let view = s.watch_feed().borrow().clone();
-    let Some(mut tree) = view.verified else {
-        return Ok(()); // nothing verified is published yet
-    };
-    let Ok(depth) = book_depth(&mut tree, market, levels as usize) else {
-        return Ok(()); // an unreadable state is tried again at the next head
-    };
-    match book_update(view.next_seq, last, &depth) {
-        Some(message) => send_json(tx, &message).await,
-        None => Ok(()),
+    async fn markets(&self) -> Option<(u64, Arc<Vec<MarketInfo>>)> {
+        let view = self.s.watch_feed().borrow().clone();
+        Some((view.head, view.markets))
     }
-}
 
-/// The account's view at the verified head (`GET /v1/accounts/{address}`'s body), when it
-/// differs from the one last sent.
-async fn serve_account(
-    s: &AppState,
-    address: &Address,
-    last: &mut Option<Box<AccountBody>>,
-    tx: &mut Sink,
-) -> Result<(), End> {
-    let view = s.watch_feed().borrow().clone();
-    let Some(mut tree) = view.verified else {
-        return Ok(());
-    };
-    let ctx = BlockContext {
-        timestamp_ms: view.at_ms,
-    };
-    let Ok(now) = AccountBody::at(&mut tree, &s.genesis(), &ctx, address) else {
-        return Ok(());
-    };
-    match account_update(view.next_seq, last, now) {
-        Some(message) => send_json(tx, &message).await,
-        None => Ok(()),
+    async fn account(&self, address: &Address) -> Option<(u64, AccountBody)> {
+        let view = self.s.watch_feed().borrow().clone();
+        let mut tree = view.verified?;
+        let ctx = BlockContext {
+            timestamp_ms: view.at_ms,
+        };
+        let now = AccountBody::at(&mut tree, &self.s.genesis(), &ctx, address).ok()?;
+        Some((view.next_seq, now))
     }
 }

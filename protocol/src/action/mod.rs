@@ -74,6 +74,35 @@ pub const DEAD_MAN_MIN_DELAY_MS: u64 = 5_000;
 /// `ClientOrder.expiresAt` meaning "rests until cancelled" (no expiry-index entry).
 pub const NO_EXPIRY: u64 = u64::MAX;
 
+/// What a plain order offers, `(is_buy, price, size)`: its side, limit price and size.
+pub type Offer = (bool, u64, u64);
+
+impl Order {
+    /// A plain order of `account` in `market`: `size` on side `is_buy` at `price`, time in
+    /// force `tif`, not reduce-only, guarded by `(nonce, expires_at)`. The kind the
+    /// workload, the harnesses and the tests place most, built in one place rather than
+    /// member by member at each of them.
+    pub fn plain(
+        account: Address,
+        market: u32,
+        (is_buy, price, size): Offer,
+        tif: TimeInForce,
+        (nonce, expires_at): (u64, u64),
+    ) -> Order {
+        Order {
+            account,
+            market,
+            is_buy,
+            price,
+            size,
+            tif,
+            reduce_only: false,
+            nonce,
+            expires_at,
+        }
+    }
+}
+
 /// What a trigger order does once its trigger price is reached. The discriminants are the
 /// `kind` values wallets sign. A stop fires when the mark moves against the order's side's
 /// position (a buy stop when the mark rises to the trigger, a sell stop when it falls to
@@ -558,17 +587,14 @@ mod tests {
     use crate::codec::{Decode, Encode};
 
     fn order() -> Order {
-        Order {
-            account: Address([0x11; 20]),
-            market: 1,
-            is_buy: true,
-            price: 50_000_000_000,
-            size: 5_000,
-            tif: TimeInForce::Gtc,
-            reduce_only: false,
-            nonce: 7,
-            expires_at: 1_700_000_000_000,
-        }
+        let (account, tif) = (Address([0x11; 20]), TimeInForce::Gtc);
+        Order::plain(
+            account,
+            1,
+            (true, 50_000_000_000, 5_000),
+            tif,
+            (7, 1_700_000_000_000),
+        )
     }
 
     #[test]

@@ -423,3 +423,60 @@ pub fn account_update(
     *last = Some(Box::new(now.clone()));
     Some(StreamMessage::Account { seq, account: now })
 }
+
+/// A subscription served from a service's newest state rather than from a log: a market's
+/// book (`levels` per side), the markets, or an account's view, each with what it was last
+/// sent (nothing yet: `None`, empty). Both services' feeds hold these and send what
+/// `book_update`, `markets_update` and `account_update` say, so the state lives here once.
+#[derive(Debug)]
+pub enum HeadSub {
+    Book {
+        market: u32,
+        levels: u32,
+        last: Option<BookSides>,
+    },
+    Markets {
+        last: Vec<MarketInfo>,
+    },
+    /// An account's view, and the one last sent (`None`: none yet).
+    Account {
+        address: Address,
+        /// Boxed: a view is far larger than the other subscriptions' state.
+        last: Option<Box<AccountBody>>,
+    },
+}
+
+impl HeadSub {
+    /// What `request` subscribes to, nothing sent yet, when it is served from the head
+    /// (`book`, `markets`, `account`); `None` for a log's channel.
+    pub fn of(request: &Subscribe) -> Option<HeadSub> {
+        match request {
+            Subscribe::Book { market, levels } => Some(HeadSub::book(*market, *levels)),
+            Subscribe::Markets => Some(HeadSub::markets()),
+            Subscribe::Account { account } => Some(HeadSub::account(*account)),
+            _ => None,
+        }
+    }
+
+    /// `market`'s book, `levels` per side as asked (`book_levels`), nothing sent yet.
+    pub fn book(market: u32, levels: Option<u32>) -> HeadSub {
+        HeadSub::Book {
+            market,
+            levels: book_levels(levels),
+            last: None,
+        }
+    }
+
+    /// Every market, nothing sent yet.
+    pub fn markets() -> HeadSub {
+        HeadSub::Markets { last: Vec::new() }
+    }
+
+    /// `address`'s view, nothing sent yet.
+    pub fn account(address: Address) -> HeadSub {
+        HeadSub::Account {
+            address,
+            last: None,
+        }
+    }
+}

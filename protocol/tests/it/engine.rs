@@ -31,8 +31,8 @@ mod worked_example;
 mod workload;
 
 use protocol::action::{
-    Action, Cancel, CancelAll, ClientOrder, L1Message, Liquidate, Order, PriceUpdate, Signature,
-    SignedAction, TimeInForce, Tx, Withdraw,
+    Action, Cancel, CancelAll, ClientOrder, L1Message, Liquidate, Offer, Order, PriceUpdate,
+    Signature, SignedAction, TimeInForce, Tx, Withdraw,
 };
 use protocol::engine::{
     BlockContext, Receipt, Status, apply_tx, bounds, init_genesis, invariants, keys, records, view,
@@ -304,34 +304,15 @@ impl Sim {
         &mut self,
         who: Address,
         market: u32,
-        is_buy: bool,
-        price: u64,
-        size: u64,
+        offer: Offer,
         tif: TimeInForce,
     ) -> Order {
-        Order {
-            account: who,
-            market,
-            is_buy,
-            price,
-            size,
-            tif,
-            reduce_only: false,
-            nonce: self.next_nonce(),
-            expires_at: self.now + 10_000,
-        }
+        let guard = (self.next_nonce(), self.now + 10_000);
+        Order::plain(who, market, offer, tif, guard)
     }
 
-    pub fn order(
-        &mut self,
-        who: Address,
-        market: u32,
-        is_buy: bool,
-        price: u64,
-        size: u64,
-        tif: TimeInForce,
-    ) -> Receipt {
-        let o = self.order_msg(who, market, is_buy, price, size, tif);
+    pub fn order(&mut self, who: Address, market: u32, offer: Offer, tif: TimeInForce) -> Receipt {
+        let o = self.order_msg(who, market, offer, tif);
         self.act(Action::Order(o))
     }
 

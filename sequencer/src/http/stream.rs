@@ -26,18 +26,18 @@ use axum::extract::ws::{Message, WebSocket};
 use axum::routing::{MethodRouter, get};
 use fanout::{Channel, Fanout};
 use protocol::api::sequencer::{AccountBody, BatchStatus, MarketInfo};
-use protocol::api::stream::{
-    BookSides, StreamMessage, Subscribe, account_update, book_levels, book_update, markets_update,
-};
+use protocol::api::stream::{HeadSub, StreamMessage, Subscribe};
+use protocol::engine::view::BookDepth;
 use protocol::primitives::{Address, H256};
-use service_shell::http::ws_session::{self, End, FeedSession, SessionBudget, Sink, send_json};
+use service_shell::http::feed::{self, Head, Subscriptions, serve_head};
+use service_shell::http::ws_session::{self, End, SessionBudget, Sink, send_json};
 use service_shell::http::{ApiWebSocket, StoredNumber};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-/// Subscriptions one session may hold; a further one is refused (`too_many_subscriptions`).
-pub const MAX_SUBSCRIPTIONS: usize = 64;
+/// Subscriptions one session may hold (the verifier's feed's too).
+pub use service_shell::http::feed::MAX_SUBSCRIPTIONS;
 
 /// Feed sessions open at once.
 pub const MAX_SESSIONS: usize = 1_024;
@@ -67,108 +67,83 @@ struct Feed {
 #[derive(Debug)]
 enum Sub {
     /// A `seq`-ordered channel, after the last `seq` sent.
-    Seq {
-        channel: Channel,
-        after: u64,
-    },
-    Book {
-        market: u32,
-        levels: u32,
-        last: Option<BookSides>,
-    },
+    Seq { channel: Channel, after: u64 },
     Batches {
         after: Option<u64>,
         known: BTreeMap<u64, (BatchStatus, Option<H256>)>,
     },
-    Markets {
-        last: Vec<MarketInfo>,
-    },
-    /// An account's view, and the one last sent (`None`: none yet).
-    Account {
-        address: Address,
-        /// Boxed: a view is far larger than the other subscriptions' state.
-        last: Option<Box<AccountBody>>,
-    },
+    /// A book, the markets or an account's view, served from the newest view.
+    Head(HeadSub),
 }
 
-/// One session: what it reads from and what it subscribed to.
-struct Session {
-    feed: Feed,
-    subs: Vec<Sub>,
-}
+impl feed::Feed for Feed {
+    type Sub = Sub;
 
-impl FeedSession for Session {
-    async fn on_text(&mut self, text: &str, tx: &mut Sink) -> Result<(), End> {
-        subscribe(&self.feed, &mut self.subs, text, tx).await
+    /// Handles one subscription request: refuses a malformed one with an `error` message
+    /// (`None`), else acknowledges it.
+    async fn subscribe(&self, text: &str, tx: &mut Sink) -> Result<Option<Sub>, End> {
+        let parsed = serde_json::from_str::<Subscribe>(text)
+            .map_err(|e| {
+                format!(
+                    "not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}"
+                )
+            })
+            .and_then(cursors_stored);
+        let resolved = match parsed {
+            Ok(request) => withdrawals_start(&self.s, request).await,
+            Err(message) => Err(message),
+        };
+        let started = match resolved {
+            Ok(request) => start(&self.s, &request).map(|sub| (request, sub)),
+            Err(message) => Err(message),
+        };
+        let (request, sub) = match started {
+            Ok(started) => started,
+            Err(message) => {
+                let code = "invalid_subscription".into();
+                send_json(tx, &StreamMessage::Error { code, message }).await?;
+                return Ok(None);
+            }
+        };
+        let from = match &sub {
+            Sub::Seq { after, .. } => Some(*after),
+            Sub::Batches { after, .. } => *after,
+            Sub::Head(_) => None,
+        };
+        send_json(
+            tx,
+            &StreamMessage::Subscribed {
+                subscription: request,
+                from,
+            },
+        )
+        .await?;
+        Ok(Some(sub))
     }
 
-    async fn on_wake(&mut self, tx: &mut Sink) -> Result<(), End> {
-        serve_all(&self.feed, &mut self.subs, tx).await
+    /// Sends what `sub` has not seen yet, page by page until it is current.
+    async fn serve(&self, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
+        match sub {
+            Sub::Seq { channel, after } => follow(self, *channel, after, tx).await,
+            Sub::Batches { after, known } => serve_batches(&self.s, after, known, tx).await,
+            Sub::Head(head) => serve_head(self, head, tx).await,
+        }
     }
 
-    fn dropped_slow(&mut self) -> &'static str {
-        let metrics = &self.feed.s.metrics;
-        metrics.feed_dropped_slow.fetch_add(1, Ordering::Relaxed);
+    fn dropped_slow(&self) -> &'static str {
+        self.s
+            .metrics
+            .feed_dropped_slow
+            .fetch_add(1, Ordering::Relaxed);
         "too slow: a send stayed blocked for 5 s; reconnect with since_seq"
     }
 }
 
 async fn session(feed: Feed, socket: WebSocket) {
     let (views, stop) = (feed.s.views.clone(), feed.s.stopping.clone());
-    let session = Session {
-        feed,
-        subs: Vec::new(),
-    };
     let shutting_down = "the sequencer is shutting down";
+    let session = Subscriptions::new(feed);
     ws_session::run_feed(socket, session, views, stop, shutting_down).await;
-}
-
-/// Handles one subscription request: refuses a malformed one with an `error` message, else
-/// acknowledges it and serves what it already covers.
-async fn subscribe(feed: &Feed, subs: &mut Vec<Sub>, text: &str, tx: &mut Sink) -> Result<(), End> {
-    if subs.len() >= MAX_SUBSCRIPTIONS {
-        let code = "too_many_subscriptions".into();
-        let message = format!(
-            "a session holds at most {MAX_SUBSCRIPTIONS} subscriptions; open another connection"
-        );
-        return send_json(tx, &StreamMessage::Error { code, message }).await;
-    }
-    let parsed = serde_json::from_str::<Subscribe>(text)
-        .map_err(|e| {
-            format!("not a subscription: {e}; e.g. {{\"subscribe\": \"trades\", \"market\": 1}}")
-        })
-        .and_then(cursors_stored);
-    let resolved = match parsed {
-        Ok(request) => withdrawals_start(&feed.s, request).await,
-        Err(message) => Err(message),
-    };
-    let started = match resolved {
-        Ok(request) => start(&feed.s, &request).map(|sub| (request, sub)),
-        Err(message) => Err(message),
-    };
-    let (request, sub) = match started {
-        Ok(started) => started,
-        Err(message) => {
-            let code = "invalid_subscription".into();
-            return send_json(tx, &StreamMessage::Error { code, message }).await;
-        }
-    };
-    let from = match &sub {
-        Sub::Seq { after, .. } => Some(*after),
-        Sub::Batches { after, .. } => *after,
-        Sub::Book { .. } | Sub::Markets { .. } | Sub::Account { .. } => None,
-    };
-    send_json(
-        tx,
-        &StreamMessage::Subscribed {
-            subscription: request,
-            from,
-        },
-    )
-    .await?;
-    subs.push(sub);
-    let last = subs.len() - 1;
-    serve(feed, &mut subs[last], tx).await
 }
 
 /// The request, if every cursor it names could be stored (at most `i64::MAX`, the journal's
@@ -253,12 +228,7 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
         },
         Subscribe::Book { market, levels } => {
             market_known(*market)?;
-            let levels = book_levels(*levels);
-            Sub::Book {
-                market: *market,
-                levels,
-                last: None,
-            }
+            Sub::Head(HeadSub::book(*market, *levels))
         }
         Subscribe::Batches { since_index, .. } => {
             let after = match since_index {
@@ -270,34 +240,9 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
                 known: BTreeMap::new(),
             }
         }
-        Subscribe::Markets => Sub::Markets { last: Vec::new() },
-        Subscribe::Account { account } => Sub::Account {
-            address: *account,
-            last: None,
-        },
+        Subscribe::Markets => Sub::Head(HeadSub::markets()),
+        Subscribe::Account { account } => Sub::Head(HeadSub::account(*account)),
     })
-}
-
-async fn serve_all(feed: &Feed, subs: &mut [Sub], tx: &mut Sink) -> Result<(), End> {
-    for sub in subs {
-        serve(feed, sub, tx).await?;
-    }
-    Ok(())
-}
-
-/// Sends what `sub` has not seen yet, page by page until it is current.
-async fn serve(feed: &Feed, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
-    match sub {
-        Sub::Seq { channel, after } => follow(feed, *channel, after, tx).await,
-        Sub::Book {
-            market,
-            levels,
-            last,
-        } => serve_book(feed, *market, *levels, last, tx).await,
-        Sub::Batches { after, known } => serve_batches(&feed.s, after, known, tx).await,
-        Sub::Markets { last } => serve_markets(feed, last, tx).await,
-        Sub::Account { address, last } => serve_account(&feed.s, address, last, tx).await,
-    }
 }
 
 /// The one paging loop of the `seq`-ordered channels: each page (whole transactions, read
@@ -320,52 +265,28 @@ async fn follow(feed: &Feed, channel: Channel, after: &mut u64, tx: &mut Sink) -
     }
 }
 
-/// The book as of the newest view: a snapshot first, then the levels that changed
-/// (`stream::book_update`, the verifier's too).
-async fn serve_book(
-    feed: &Feed,
-    market: u32,
-    levels: u32,
-    last: &mut Option<BookSides>,
-    tx: &mut Sink,
-) -> Result<(), End> {
-    let view = feed.s.views.borrow().clone();
-    let Some(depth) = feed.fanout.book(&view, market, levels).await else {
-        return Ok(());
-    };
-    match book_update(view.next_seq, last, &depth) {
-        Some(message) => send_json(tx, &message).await,
-        None => Ok(()),
+/// The newest view's book, markets and account views, as the head subscriptions read them
+/// (`feed::serve_head`, the verifier's feed's too). A book's depth and the markets are
+/// computed once per view for every session (`Fanout`); an account's view is taken at the
+/// state's own time, so that only a transaction changes it.
+impl Head for Feed {
+    async fn book(&self, market: u32, levels: u32) -> Option<(u64, Arc<BookDepth>)> {
+        let view = self.s.views.borrow().clone();
+        let depth = self.fanout.book(&view, market, levels).await?;
+        Some((view.next_seq, depth))
     }
-}
 
-/// Each market whose state differs from what was last sent (all of them at first).
-async fn serve_markets(feed: &Feed, last: &mut Vec<MarketInfo>, tx: &mut Sink) -> Result<(), End> {
-    let view = feed.s.views.borrow().clone();
-    let Some(now) = feed.fanout.markets(&feed.s, &view).await else {
-        return Ok(());
-    };
-    for message in markets_update(view.next_seq, last, &now) {
-        send_json(tx, &message).await?;
+    async fn markets(&self) -> Option<(u64, Arc<Vec<MarketInfo>>)> {
+        let view = self.s.views.borrow().clone();
+        let now = self.fanout.markets(&self.s, &view).await?;
+        Some((view.next_seq, now))
     }
-    Ok(())
-}
 
-/// The account's view as of the newest view (at the state's own time, so that only a
-/// transaction changes it), when it differs from the one last sent.
-async fn serve_account(
-    s: &AppState,
-    address: &Address,
-    last: &mut Option<Box<AccountBody>>,
-    tx: &mut Sink,
-) -> Result<(), End> {
-    let view = s.views.borrow().clone();
-    let Ok(now) = crate::view::account_body(&view, &s.genesis, address, view.timestamp_ms) else {
-        return Ok(()); // an unreadable state is tried again at the next view
-    };
-    match account_update(view.next_seq, last, now) {
-        Some(message) => send_json(tx, &message).await,
-        None => Ok(()),
+    async fn account(&self, address: &Address) -> Option<(u64, AccountBody)> {
+        let view = self.s.views.borrow().clone();
+        // An unreadable state is tried again at the next view.
+        let now = crate::view::account_body(&view, &self.s.genesis, address, view.timestamp_ms);
+        Some((view.next_seq, now.ok()?))
     }
 }
 

@@ -10,6 +10,7 @@ mod error;
 mod error_code;
 mod extract;
 mod fallbacks;
+pub mod feed;
 mod head_check;
 pub mod openapi;
 mod page;

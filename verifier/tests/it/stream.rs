@@ -452,17 +452,8 @@ fn crossing(
     let size = market.lot_size * 10u64.pow(u32::from(market.size_decimals.saturating_sub(2)));
     let order = |who: usize, is_buy: bool, size: u64, tif: TimeInForce| {
         let trader = &poster.workload.traders[who];
-        let order = Order {
-            account: trader.address,
-            market: market.id,
-            is_buy,
-            price,
-            size,
-            tif,
-            reduce_only: false,
-            nonce,
-            expires_at: u64::MAX,
-        };
+        let guard = (nonce, u64::MAX);
+        let order = Order::plain(trader.address, market.id, (is_buy, price, size), tif, guard);
         Tx::User {
             action: sign_action(&trader.key, Action::Order(order), &poster.workload.domain()),
         }
@@ -899,35 +890,18 @@ async fn an_accounts_orders_of_finalized_batches_stream_and_resume_like_fills() 
         },
         Tx::L1 { .. } => unreachable!("a user's"),
     };
-    let resting = Order {
-        account: maker,
-        market: market.id,
-        is_buy: false,
-        price: far,
-        size,
-        tif: TimeInForce::Gtc,
-        reduce_only: false,
-        nonce: 2,
-        expires_at: u64::MAX,
-    };
+    let (ask, tif) = ((false, far, size), TimeInForce::Gtc);
+    let resting = Order::plain(maker, market.id, ask, tif, (2, u64::MAX));
     let bulked = Order {
         nonce: 6,
         ..resting.clone()
     };
     txs.push(signed(&poster, 0, Action::Order(resting)));
-    let tagged = ClientOrder {
-        signer: maker,
-        account: maker,
-        market: market.id,
-        is_buy: false,
-        price: far,
-        size,
-        tif: TimeInForce::Gtc,
-        reduce_only: false,
-        client_id: 55,
-        nonce: 4,
-        expires_at: u64::MAX,
-    };
+    let tagged = ClientOrder::new(
+        maker,
+        Order::plain(maker, market.id, ask, tif, (4, u64::MAX)),
+        55,
+    );
     txs.push(signed(&poster, 0, Action::ClientOrder(tagged)));
     txs.push(signed(&poster, 0, Action::Order(bulked)));
     poster.post(&node, txs, 0, None).await;

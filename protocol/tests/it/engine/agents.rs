@@ -32,7 +32,7 @@ fn revoke(sim: &mut Sim, account: Address, agent: Address) -> Receipt {
 
 /// A GTC bid of `account` at 90, placed by `agent` (signed by `agent`).
 fn agent_bid(sim: &mut Sim, account: Address, agent: Address) -> (AgentOrder, Receipt) {
-    let order = sim.order_msg(account, TOY, true, 90_000_000, 1, Gtc);
+    let order = sim.order_msg(account, TOY, (true, 90_000_000, 1), Gtc);
     let o = AgentOrder::new(agent, order);
     let r = sim.act(Action::AgentOrder(o.clone()));
     (o, r)
@@ -53,7 +53,7 @@ fn an_agent_trades_for_its_account_and_the_receipt_names_it() {
         "it rests as a's order"
     );
     // A fill against it books a's position, not the agent's.
-    let r = sim.order(b, TOY, false, 90_000_000, 1, TimeInForce::Ioc);
+    let r = sim.order(b, TOY, (false, 90_000_000, 1), TimeInForce::Ioc);
     assert_eq!(fills(&r), vec![(a, 90_000_000, 1)]);
     assert_eq!(r.agent, None, "b signed its own order");
     assert_eq!(sim.position(a, TOY).size, 1);
@@ -61,7 +61,7 @@ fn an_agent_trades_for_its_account_and_the_receipt_names_it() {
     // The same nonce is the account's: a's own order with it is a replay.
     let replay = Order {
         nonce: o.nonce,
-        ..sim.order_msg(a, TOY, true, 90_000_000, 1, Gtc)
+        ..sim.order_msg(a, TOY, (true, 90_000_000, 1), Gtc)
     };
     expect(&sim.act(Action::Order(replay)), Status::NonceAlreadyUsed);
 }
@@ -119,7 +119,7 @@ fn what_an_agent_may_sign() {
         ),
         (
             "agent signs a plain Order",
-            Action::Order(sim.order_msg(a, TOY, true, 90_000_000, 1, Gtc)),
+            Action::Order(sim.order_msg(a, TOY, (true, 90_000_000, 1), Gtc)),
             BOT,
             Status::AgentNotPermitted,
         ),
@@ -139,7 +139,7 @@ fn what_an_agent_may_sign() {
             "stranger signs an AgentOrder naming the agent",
             Action::AgentOrder(AgentOrder::new(
                 BOT,
-                sim.order_msg(a, TOY, true, 90_000_000, 1, Gtc),
+                sim.order_msg(a, TOY, (true, 90_000_000, 1), Gtc),
             )),
             stranger,
             Status::SignerMismatch,
@@ -148,7 +148,7 @@ fn what_an_agent_may_sign() {
             "an unapproved key places an AgentOrder",
             Action::AgentOrder(AgentOrder::new(
                 stranger,
-                sim.order_msg(a, TOY, true, 90_000_000, 1, Gtc),
+                sim.order_msg(a, TOY, (true, 90_000_000, 1), Gtc),
             )),
             stranger,
             Status::AgentNotApproved,

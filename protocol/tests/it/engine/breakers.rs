@@ -25,8 +25,8 @@ fn run(name: &str, steps: &[Step]) {
     let (a, b) = (addr(1), addr(2));
     let mut sim = toy_sim(3, 1_000 * USD);
     // a long 1, b short 1 at 100 USD (price signed at t = 1,000).
-    sim.order(b, TOY, false, P100, 1, Gtc);
-    sim.order(a, TOY, true, P100, 1, Ioc);
+    sim.order(b, TOY, (false, P100, 1), Gtc);
+    sim.order(a, TOY, (true, P100, 1), Ioc);
     assert_eq!(sim.position(a, TOY).size, 1);
     for (i, step) in steps.iter().enumerate() {
         let at = format!("{name}, step {i}");
@@ -34,7 +34,7 @@ fn run(name: &str, steps: &[Step]) {
             At(t) => sim.now = t,
             Price(p, status) => assert_eq!(sim.price(TOY, p).status, status, "{at}"),
             Order(who, buy, price, size, tif, reduce_only, status, words) => {
-                let o = sim.order_msg(addr(who), TOY, buy, price, size, tif);
+                let o = sim.order_msg(addr(who), TOY, (buy, price, size), tif);
                 let r = if reduce_only {
                     sim.reduce_only(o)
                 } else {

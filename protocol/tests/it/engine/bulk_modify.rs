@@ -235,7 +235,7 @@ fn items_apply_all_or_nothing_and_keep_priority_only_in_place() {
         assert_eq!(got, done, "{name}");
         assert!(r.fills.is_empty(), "{name}: a bulk modify never fills");
         if let Some(maker) = first_maker {
-            let sold = sim.order(TAKER, TOY, false, usd(93), 1, Ioc);
+            let sold = sim.order(TAKER, TOY, (false, usd(93), 1), Ioc);
             assert_eq!(sold.fills[0].maker, maker, "{name}");
         }
     }
@@ -257,11 +257,11 @@ fn cross_short() -> Sim {
     let far = sim.now + 3_600_000;
     rest(&mut sim, TRADER, (TOY, true, P95, 5), 1, far);
     expect(
-        &sim.order(OTHER, BTC, false, usd(50_000), 1_000, Gtc),
+        &sim.order(OTHER, BTC, (false, usd(50_000), 1_000), Gtc),
         Status::Ok,
     );
     expect(
-        &sim.order(TRADER, BTC, true, usd(50_000), 1_000, Ioc),
+        &sim.order(TRADER, BTC, (true, usd(50_000), 1_000), Ioc),
         Status::Ok,
     );
     rest(&mut sim, TRADER, (BTC, true, usd(46_000), 500), 2, far);

@@ -55,7 +55,7 @@ fn an_expired_resting_order_never_fills_and_matching_removes_it() {
         expect(&rest_ask(&mut sim, maker, 7, t), Status::Ok);
         sim.now = t.checked_add_signed(offset).unwrap();
         sim.price(TOY, P100);
-        let r = sim.order(taker, TOY, true, P100, 1, TimeInForce::Ioc);
+        let r = sim.order(taker, TOY, (true, P100, 1), TimeInForce::Ioc);
         expect(&r, Status::Ok);
         if fills {
             assert_eq!(fills_of(&r), vec![(maker, P100, 1)], "offset {offset}");
@@ -83,7 +83,7 @@ fn matching_that_meets_an_expired_order_removes_it_as_expired() {
         expect(&rest_ask(&mut sim, addr(who), 1, t), Status::Ok);
     }
     sim.now = t + 1;
-    let r = sim.order(taker, TOY, true, P100, 1, TimeInForce::Ioc);
+    let r = sim.order(taker, TOY, (true, P100, 1), TimeInForce::Ioc);
     expect(&r, Status::Ok);
     assert!(r.fills.is_empty(), "{r:?}");
     assert_eq!(r.cancelled.len(), makers, "swept 4, then 2 met by matching");
@@ -237,7 +237,7 @@ fn modify_keeps_priority_exactly_when_the_price_is_unchanged_and_the_size_does_n
         expect(&r, Status::Ok);
         let order = &sim.view(a).open_orders[0];
         assert_eq!((order.price, order.remaining), (price, size), "{what}");
-        let r = sim.order(taker, TOY, true, P100 + 1_000_000, 1, TimeInForce::Ioc);
+        let r = sim.order(taker, TOY, (true, P100 + 1_000_000, 1), TimeInForce::Ioc);
         let first = if keeps { a } else { b };
         assert_eq!(r.fills[0].maker, first, "{what}: {r:?}");
     }

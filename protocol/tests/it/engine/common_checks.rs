@@ -14,11 +14,11 @@ fn cancel_and_cancel_all() {
     sim.price(BTC, 50_000_000_000);
     let mut nonces = vec![];
     for price in [90, 91, 92] {
-        let o = sim.order_msg(a, TOY, true, price * 1_000_000, 1, Gtc);
+        let o = sim.order_msg(a, TOY, (true, price * 1_000_000, 1), Gtc);
         nonces.push(o.nonce);
         sim.act(Action::Order(o));
     }
-    sim.order(a, BTC, true, 49_000_000_000, 1, Gtc);
+    sim.order(a, BTC, (true, 49_000_000_000, 1), Gtc);
     expect(&sim.cancel(a, TOY, 999), Status::OrderNotFound);
     expect(&sim.cancel(a, BTC, nonces[0]), Status::OrderNotFound);
     expect(&sim.cancel(a, 7, nonces[0]), Status::UnknownMarket);
@@ -45,13 +45,13 @@ fn open_order_limit() {
     let a = addr(1);
     let mut sim = toy_sim(1, 1_000 * USD);
     for _ in 0..64 {
-        expect(&sim.order(a, TOY, true, 90_000_000, 1, Gtc), Status::Ok);
+        expect(&sim.order(a, TOY, (true, 90_000_000, 1), Gtc), Status::Ok);
     }
     expect(
-        &sim.order(a, TOY, true, 90_000_000, 1, Gtc),
+        &sim.order(a, TOY, (true, 90_000_000, 1), Gtc),
         Status::TooManyOpenOrders,
     );
-    expect(&sim.order(a, TOY, true, 90_000_000, 1, Ioc), Status::Ok);
+    expect(&sim.order(a, TOY, (true, 90_000_000, 1), Ioc), Status::Ok);
     assert_eq!(sim.view(a).open_orders.len(), 64);
 }
 
@@ -78,7 +78,7 @@ fn nonce_window_through_the_engine() {
     let bad = Order {
         market: 9,
         nonce: 500,
-        ..sim.order_msg(a, TOY, true, P100, 1, Gtc)
+        ..sim.order_msg(a, TOY, (true, P100, 1), Gtc)
     };
     expect(&sim.act(Action::Order(bad.clone())), Status::UnknownMarket);
     expect(
@@ -91,7 +91,7 @@ fn nonce_window_through_the_engine() {
 fn signatures_and_reserved_account() {
     let a = addr(1);
     let mut sim = toy_sim(1, 1_000 * USD);
-    let o = sim.order_msg(a, TOY, true, P100, 1, Gtc);
+    let o = sim.order_msg(a, TOY, (true, P100, 1), Gtc);
     let r = sim.apply(signed(Action::Order(o.clone())), Err(SignatureError::HighS));
     assert_eq!(r.status, Status::BadSignature);
     assert!(r.detail.unwrap().contains("high half"));
@@ -158,16 +158,16 @@ fn oracle_updates() {
 fn stale_price_allows_only_risk_reducing_orders() {
     let (a, b) = (addr(1), addr(2));
     let mut sim = toy_sim(2, 1_000 * USD);
-    sim.order(b, TOY, false, P100, 1, Gtc);
-    sim.order(a, TOY, true, P100, 1, Ioc); // a long 1, b short 1
-    sim.order(b, TOY, true, 99_000_000, 1, Gtc);
+    sim.order(b, TOY, (false, P100, 1), Gtc);
+    sim.order(a, TOY, (true, P100, 1), Ioc); // a long 1, b short 1
+    sim.order(b, TOY, (true, 99_000_000, 1), Gtc);
     sim.now += 60_001;
-    expect(&sim.order(a, TOY, true, P100, 1, Ioc), Status::StalePrice);
+    expect(&sim.order(a, TOY, (true, P100, 1), Ioc), Status::StalePrice);
     expect(
-        &sim.order(a, TOY, false, 99_000_000, 1, Ioc),
+        &sim.order(a, TOY, (false, 99_000_000, 1), Ioc),
         Status::StalePrice,
     );
-    let closing = sim.order_msg(a, TOY, false, 99_000_000, 1, Ioc);
+    let closing = sim.order_msg(a, TOY, (false, 99_000_000, 1), Ioc);
     let r = sim.reduce_only(closing);
     assert_eq!(fills(&r), vec![(b, 99_000_000, 1)]);
     assert_eq!(sim.position(a, TOY).size, 0);
@@ -178,8 +178,8 @@ fn stale_price_allows_only_risk_reducing_orders() {
 fn receipts_have_a_canonical_encoding() {
     let (a, b) = (addr(1), addr(2));
     let mut sim = toy_sim(2, 1_000 * USD);
-    sim.order(a, TOY, false, P100, 1, Gtc);
-    let r = sim.order(b, TOY, true, P100, 1, Ioc);
+    sim.order(a, TOY, (false, P100, 1), Gtc);
+    let r = sim.order(b, TOY, (true, P100, 1), Ioc);
     let bytes = r.encode();
     // status(2) + fills count(4) + one fill(4+20+8+20+8+8+8+1+16+16) + cancelled(4)
     // + order(1+24) + withdrawal(1) + liquidation(1)

@@ -26,7 +26,7 @@ fn schedule(sim: &mut Sim, account: Address, time: u64) -> Receipt {
 /// Two resting bids of `who` on TOY.
 fn two_bids(sim: &mut Sim, who: Address) {
     for price in [90_000_000, 91_000_000] {
-        expect(&sim.order(who, TOY, true, price, 1, Gtc), Status::Ok);
+        expect(&sim.order(who, TOY, (true, price, 1), Gtc), Status::Ok);
     }
 }
 
@@ -165,7 +165,7 @@ fn a_rejected_transaction_undoes_its_sweep_and_the_next_one_fires() {
     assert!(rejected.dead_man.is_empty());
     assert_eq!(sim.view(a).open_orders.len(), 2);
     // a's own order in the firing transaction: the old orders go first, the new one rests.
-    let r = sim.order(a, TOY, true, 92_000_000, 1, Gtc);
+    let r = sim.order(a, TOY, (true, 92_000_000, 1), Gtc);
     expect(&r, Status::Ok);
     assert_eq!(r.dead_man, vec![a]);
     assert_eq!(r.cancelled.len(), 2);

@@ -56,11 +56,11 @@ fn funding_accrues_by_elapsed_time_at_the_held_premium() {
         }
         // alice long 10 from bob at 1,000 (taker fee 20 USD); carol quotes 1,000 / 1,001:
         // the premium sampled after her ask is trunc(1 × 10^4 / 2,000) = 5 bps.
-        expect(&sim.order(bob, TOY, false, P1000, 10, Gtc), Status::Ok);
-        expect(&sim.order(alice, TOY, true, P1000, 10, Ioc), Status::Ok);
-        expect(&sim.order(carol, TOY, true, P1000, 5, Gtc), Status::Ok);
+        expect(&sim.order(bob, TOY, (false, P1000, 10), Gtc), Status::Ok);
+        expect(&sim.order(alice, TOY, (true, P1000, 10), Ioc), Status::Ok);
+        expect(&sim.order(carol, TOY, (true, P1000, 5), Gtc), Status::Ok);
         expect(
-            &sim.order(carol, TOY, false, P1000 + 1_000_000, 5, Gtc),
+            &sim.order(carol, TOY, (false, P1000 + 1_000_000, 5), Gtc),
             Status::Ok,
         );
         assert_eq!(sim.market(TOY).funding_premium_bps, 5, "{name}");
@@ -71,7 +71,7 @@ fn funding_accrues_by_elapsed_time_at_the_held_premium() {
         // An hour after the first price, the price is stale: alice's reduce-only sell of
         // 1 into carol's bid is the first action since, and accrues the whole span first.
         sim.now = 1_000 + HOUR_MS;
-        let o = sim.order_msg(alice, TOY, false, P1000, 1, Ioc);
+        let o = sim.order_msg(alice, TOY, (false, P1000, 1), Ioc);
         expect(&sim.reduce_only(o), Status::Ok);
         assert_eq!(sim.market(TOY).funding_index, index, "{name}");
         assert_eq!(

@@ -59,8 +59,8 @@ fn stop(sim: &mut Sim, signer: Address) -> Receipt {
 fn isolated_long() -> Sim {
     let mut sim = funded(1_000);
     expect(&set_mode(&mut sim, TOY, true), Status::Ok);
-    expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
-    expect(&sim.order(TRADER, TOY, true, P100, 10, Ioc), Status::Ok);
+    expect(&sim.order(OTHER, TOY, (false, P100, 10), Gtc), Status::Ok);
+    expect(&sim.order(TRADER, TOY, (true, P100, 10), Ioc), Status::Ok);
     sim
 }
 
@@ -79,7 +79,7 @@ fn the_mode_changes_only_while_flat() {
         (
             "a resting order",
             |sim| {
-                sim.order(TRADER, TOY, true, 90_000_000, 1, Gtc);
+                sim.order(TRADER, TOY, (true, 90_000_000, 1), Gtc);
             },
             true,
             Status::MarginModeBusy,
@@ -88,8 +88,8 @@ fn the_mode_changes_only_while_flat() {
         (
             "a position",
             |sim| {
-                sim.order(OTHER, TOY, false, P100, 2, Gtc);
-                sim.order(TRADER, TOY, true, P100, 2, Ioc);
+                sim.order(OTHER, TOY, (false, P100, 2), Gtc);
+                sim.order(TRADER, TOY, (true, P100, 2), Ioc);
             },
             true,
             Status::MarginModeBusy,
@@ -114,8 +114,8 @@ fn the_mode_changes_only_while_flat() {
             "an isolated position back to cross",
             |sim| {
                 set_mode(sim, TOY, true);
-                sim.order(OTHER, TOY, false, P100, 2, Gtc);
-                sim.order(TRADER, TOY, true, P100, 2, Ioc);
+                sim.order(OTHER, TOY, (false, P100, 2), Gtc);
+                sim.order(TRADER, TOY, (true, P100, 2), Ioc);
             },
             false,
             Status::MarginModeBusy,
@@ -176,9 +176,9 @@ fn opening_draws_the_initial_margin_and_the_fee_from_cross() {
 fn an_order_the_cross_account_cannot_back_is_refused_with_the_numbers() {
     let mut sim = funded(1_000);
     expect(&set_mode(&mut sim, TOY, true), Status::Ok);
-    expect(&sim.order(OTHER, TOY, false, P100, 200, Gtc), Status::Ok);
+    expect(&sim.order(OTHER, TOY, (false, P100, 200), Gtc), Status::Ok);
     // 100 TOY: IM 1,000 + fee 20 = 1,020 USD > 1,000.
-    let r = sim.order(TRADER, TOY, true, P100, 100, Ioc);
+    let r = sim.order(TRADER, TOY, (true, P100, 100), Ioc);
     check(
         "100 TOY on 1,000 USD",
         &r,
@@ -251,10 +251,10 @@ fn closing_returns_the_margin_and_the_pnl_to_cross() {
     sim.now += 1;
     sim.price(TOY, 110_000_000);
     expect(
-        &sim.order(OTHER, TOY, true, 110_000_000, 10, Gtc),
+        &sim.order(OTHER, TOY, (true, 110_000_000, 10), Gtc),
         Status::Ok,
     );
-    let close = sim.order_msg(TRADER, TOY, false, 110_000_000, 10, Ioc);
+    let close = sim.order_msg(TRADER, TOY, (false, 110_000_000, 10), Ioc);
     expect(&sim.reduce_only(close), Status::Ok);
     // 898 + 100 margin + 100 PnL − 2.2 taker fee.
     assert_eq!(sim.collateral(TRADER), 1_095_800_000);
@@ -287,8 +287,8 @@ fn an_isolated_liquidation_leaves_the_cross_account_untouched() {
             isolated_long()
         } else {
             let mut sim = funded(1_000);
-            sim.order(OTHER, TOY, false, P100, 10, Gtc);
-            sim.order(TRADER, TOY, true, P100, 10, Ioc);
+            sim.order(OTHER, TOY, (false, P100, 10), Gtc);
+            sim.order(TRADER, TOY, (true, P100, 10), Ioc);
             sim
         };
         let cross_before = sim.collateral(TRADER);
@@ -350,13 +350,13 @@ fn the_margin_actions_reach_their_bounds() {
     assert_eq!(sim.last_touched, sweeps + 6);
     // A cross BTC position, then an isolated TOY one.
     sim.price(BTC, 50_000_000_000);
-    sim.order(OTHER, BTC, false, 50_000_000_000, 10, Gtc);
+    sim.order(OTHER, BTC, (false, 50_000_000_000, 10), Gtc);
     expect(
-        &sim.order(TRADER, BTC, true, 50_000_000_000, 10, Ioc),
+        &sim.order(TRADER, BTC, (true, 50_000_000_000, 10), Ioc),
         Status::Ok,
     );
-    sim.order(OTHER, TOY, false, P100, 1, Gtc);
-    expect(&sim.order(TRADER, TOY, true, P100, 1, Ioc), Status::Ok);
+    sim.order(OTHER, TOY, (false, P100, 1), Gtc);
+    expect(&sim.order(TRADER, TOY, (true, P100, 1), Ioc), Status::Ok);
     let add = IsolatedMargin {
         signer: BOT,
         account: TRADER,

@@ -132,10 +132,10 @@ fn new_risk_is_held_to_the_accounts_leverage() {
     for &(name, leverage, (is_buy, price, size, tif), status, parts) in cases {
         let mut sim = funded(100);
         if tif == Ioc {
-            expect(&sim.order(OTHER, TOY, false, P100, 50, Gtc), Status::Ok);
+            expect(&sim.order(OTHER, TOY, (false, P100, 50), Gtc), Status::Ok);
         }
         expect(&set_leverage(&mut sim, TRADER, TOY, leverage), Status::Ok);
-        let r = sim.order(TRADER, TOY, is_buy, price, size, tif);
+        let r = sim.order(TRADER, TOY, (is_buy, price, size), tif);
         check(name, &r, status, parts);
     }
 }
@@ -144,8 +144,8 @@ fn new_risk_is_held_to_the_accounts_leverage() {
 fn lowering_leverage_needs_margin_at_the_new_rate_raising_never_does() {
     // Long 10 at 100 as a taker (fee 2 USD) on 150 USD: equity 148.
     let setup = |sim: &mut Sim| {
-        expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
-        expect(&sim.order(TRADER, TOY, true, P100, 10, Ioc), Status::Ok);
+        expect(&sim.order(OTHER, TOY, (false, P100, 10), Gtc), Status::Ok);
+        expect(&sim.order(TRADER, TOY, (true, P100, 10), Ioc), Status::Ok);
     };
     // (name, leverage, status, detail parts)
     let cases: &[(&str, u32, Status, &[&str])] = &[
@@ -202,8 +202,8 @@ fn lowering_leverage_checks_an_isolated_position_on_its_own_margin() {
             expires_at: sim.now,
         };
         expect(&sim.act(Action::SetMarginMode(mode)), Status::Ok);
-        expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
-        expect(&sim.order(TRADER, TOY, true, P100, 10, Ioc), Status::Ok);
+        expect(&sim.order(OTHER, TOY, (false, P100, 10), Gtc), Status::Ok);
+        expect(&sim.order(TRADER, TOY, (true, P100, 10), Ioc), Status::Ok);
         if extra_margin > 0 {
             let add = protocol::action::IsolatedMargin {
                 signer: TRADER,
@@ -258,7 +258,7 @@ fn withdrawals_are_held_to_the_leverage() {
     // 5x, a bid of 3 at 100 resting: required 60 of 100.
     let mut sim = funded(100);
     expect(&set_leverage(&mut sim, TRADER, TOY, 5), Status::Ok);
-    expect(&sim.order(TRADER, TOY, true, P100, 3, Gtc), Status::Ok);
+    expect(&sim.order(TRADER, TOY, (true, P100, 3), Gtc), Status::Ok);
     let r = sim.withdraw(TRADER, 40 * USD + 1);
     check(
         "40.000001",
@@ -279,7 +279,7 @@ fn agents_may_set_leverage_others_may_not() {
     expect(&r, Status::Ok);
     assert_eq!(r.agent, Some(BOT));
     // The setting is the account's: its own orders are held to it.
-    let r = sim.order(TRADER, TOY, true, P100, 6, Gtc);
+    let r = sim.order(TRADER, TOY, (true, P100, 6), Gtc);
     check(
         "after the agent's 5x",
         &r,
@@ -294,8 +294,8 @@ fn leverage_never_changes_maintenance_or_liquidation() {
     // 148 − 95 = 53 > MM 45.25 either way, so neither is liquidatable.
     for leverage in [10, 7] {
         let mut sim = funded(150);
-        expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
-        expect(&sim.order(TRADER, TOY, true, P100, 10, Ioc), Status::Ok);
+        expect(&sim.order(OTHER, TOY, (false, P100, 10), Gtc), Status::Ok);
+        expect(&sim.order(TRADER, TOY, (true, P100, 10), Ioc), Status::Ok);
         expect(&set_leverage(&mut sim, TRADER, TOY, leverage), Status::Ok);
         sim.now += 1;
         expect(&sim.price(TOY, 90_500_000), Status::Ok);

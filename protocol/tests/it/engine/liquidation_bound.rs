@@ -33,8 +33,8 @@ fn client_order(
 
 /// `seller` rests an ask of `size` TOY at 100 and `buyer` takes it.
 fn trade_toy(sim: &mut Sim, seller: Address, buyer: Address, size: u64) {
-    sim.order(seller, TOY, false, P100, size, Gtc);
-    expect(&sim.order(buyer, TOY, true, P100, size, Ioc), Status::Ok);
+    sim.order(seller, TOY, (false, P100, size), Gtc);
+    expect(&sim.order(buyer, TOY, (true, P100, size), Ioc), Status::Ok);
 }
 
 /// The account (addr 1) long `7 × sellers` TOY from `sellers` shorts of 7 each, with 1
@@ -65,9 +65,9 @@ fn liquidation(sellers: u8, bid: u64, crash: u64) -> (Sim, Receipt) {
     }
     // Everyone the liquidation reads holds BTC too (M = 2 positions each).
     for who in makers.iter().chain([&account]) {
-        sim.order(y, BTC, false, 50_000_000_000, 1, Gtc);
+        sim.order(y, BTC, (false, 50_000_000_000, 1), Gtc);
         expect(
-            &sim.order(*who, BTC, true, 50_000_000_000, 1, Ioc),
+            &sim.order(*who, BTC, (true, 50_000_000_000, 1), Ioc),
             Status::Ok,
         );
     }

@@ -21,9 +21,9 @@ fn long_ten_toy(sellers: &[Address]) -> Sim {
     let each = 10 / sellers.len() as u64;
     for s in sellers {
         sim.deposit(*s, 1_000 * USD);
-        sim.order(*s, TOY, false, P100, each, Gtc);
+        sim.order(*s, TOY, (false, P100, each), Gtc);
     }
-    expect(&sim.order(long, TOY, true, P100, 10, Ioc), Status::Ok);
+    expect(&sim.order(long, TOY, (true, P100, 10), Ioc), Status::Ok);
     assert_eq!(sim.collateral(long), 108 * USD);
     sim
 }
@@ -33,11 +33,11 @@ fn a_partial_liquidation_closes_just_enough_through_the_book() {
     let (long, maker, keeper) = (addr(1), addr(3), addr(9));
     let mut sim = long_ten_toy(&[addr(2)]);
     sim.deposit(maker, 100_000 * USD);
-    sim.order(maker, TOY, true, 92_000_000, 5, Gtc);
-    sim.order(maker, TOY, true, 90_000_000, 5, Gtc);
+    sim.order(maker, TOY, (true, 92_000_000, 5), Gtc);
+    sim.order(maker, TOY, (true, 90_000_000, 5), Gtc);
     // A resting ask of the account, which the liquidation cancels.
     expect(
-        &sim.order(long, TOY, false, 120_000_000, 1, Gtc),
+        &sim.order(long, TOY, (false, 120_000_000, 1), Gtc),
         Status::Ok,
     );
     // At 95: equity 58 ≥ MM 47.5: healthy.
@@ -86,11 +86,11 @@ fn a_thirty_percent_gap_walks_partial_backstop_and_adl() {
     // s2 sold 3 at 110 to b: the shorts' entries are 100 (s1) and 110 (s2).
     sim.deposit(s2, 1_000 * USD);
     sim.deposit(b, 1_000 * USD);
-    sim.order(s2, TOY, false, 110_000_000, 3, Gtc);
-    expect(&sim.order(b, TOY, true, 110_000_000, 3, Ioc), Status::Ok);
+    sim.order(s2, TOY, (false, 110_000_000, 3), Gtc);
+    expect(&sim.order(b, TOY, (true, 110_000_000, 3), Ioc), Status::Ok);
     // The thin book: one bid of 2 at 95. The fund holds a 40 USD donation.
     sim.deposit(maker, 1_000 * USD);
-    sim.order(maker, TOY, true, 95_000_000, 2, Gtc);
+    sim.order(maker, TOY, (true, 95_000_000, 2), Gtc);
     sim.deposit(INSURANCE_FUND, 40 * USD);
     let deposits = sim.meta().total_deposits;
     sim.now += 1;

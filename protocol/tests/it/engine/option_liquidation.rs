@@ -38,11 +38,11 @@ fn short_call_on(mut sim: Sim, collateral: i128, longs: &[Address]) -> Sim {
     for long in longs {
         sim.deposit(*long, 2_000 * USD);
         expect(
-            &sim.order(SHORT, CALL_60K, false, PREMIUM, each, TimeInForce::Gtc),
+            &sim.order(SHORT, CALL_60K, (false, PREMIUM, each), TimeInForce::Gtc),
             Status::Ok,
         );
         expect(
-            &sim.order(*long, CALL_60K, true, PREMIUM, each, TimeInForce::Ioc),
+            &sim.order(*long, CALL_60K, (true, PREMIUM, each), TimeInForce::Ioc),
             Status::Ok,
         );
     }
@@ -298,7 +298,7 @@ fn stage_one_buys_back_the_target_through_the_book_within_the_band() {
         sim.deposit(MAKER, 100_000 * USD);
         for &(price, size) in asks {
             expect(
-                &sim.order(MAKER, CALL_60K, false, price, size, TimeInForce::Gtc),
+                &sim.order(MAKER, CALL_60K, (false, price, size), TimeInForce::Gtc),
                 Status::Ok,
             );
         }
@@ -377,21 +377,19 @@ fn the_book_leg_and_k_longs_reach_the_bound() {
     base.deposit(btc_seller, 100_000 * USD);
     for m in &makers {
         base.deposit(*m, 100_000 * USD);
-        base.order(seller, CALL_60K, false, PREMIUM, 1, TimeInForce::Gtc);
+        base.order(seller, CALL_60K, (false, PREMIUM, 1), TimeInForce::Gtc);
         expect(
-            &base.order(*m, CALL_60K, true, PREMIUM, 1, TimeInForce::Ioc),
+            &base.order(*m, CALL_60K, (true, PREMIUM, 1), TimeInForce::Ioc),
             Status::Ok,
         );
         base.order(
             btc_seller,
             BTC,
-            false,
-            60_000 * USD as u64,
-            1,
+            (false, 60_000 * USD as u64, 1),
             TimeInForce::Gtc,
         );
         expect(
-            &base.order(*m, BTC, true, 60_000 * USD as u64, 1, TimeInForce::Ioc),
+            &base.order(*m, BTC, (true, 60_000 * USD as u64, 1), TimeInForce::Ioc),
             Status::Ok,
         );
     }

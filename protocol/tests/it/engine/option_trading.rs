@@ -33,9 +33,9 @@ fn a_fill_moves_the_premium_from_buyer_to_seller() {
     let (seller, buyer) = (addr(1), addr(2));
     sim.deposit(seller, 9_000 * USD);
     sim.deposit(buyer, 2_000 * USD);
-    let rest = sim.order(seller, CALL_60K, false, PREMIUM, ONE, TimeInForce::Gtc);
+    let rest = sim.order(seller, CALL_60K, (false, PREMIUM, ONE), TimeInForce::Gtc);
     expect(&rest, Status::Ok);
-    let fill = sim.order(buyer, CALL_60K, true, PREMIUM, ONE, TimeInForce::Ioc);
+    let fill = sim.order(buyer, CALL_60K, (true, PREMIUM, ONE), TimeInForce::Ioc);
     expect(&fill, Status::Ok);
     assert_eq!(fills(&fill), vec![(seller, PREMIUM, ONE)]);
     // 1,250 USDC of premium; fees 2 / 5 bps of it: 0.25 and 0.625 USDC.
@@ -65,7 +65,7 @@ fn orders_need_a_listed_unexpired_series() {
         sim.now = FIRST.checked_add_signed(offset).unwrap();
         // A fresh index at the order's time (the listing of the next expiry with it).
         expect(&sim.price(BTC, 60_000 * USD as u64), Status::Ok);
-        let r = sim.order(addr(1), market, true, PREMIUM, ONE, TimeInForce::Gtc);
+        let r = sim.order(addr(1), market, (true, PREMIUM, ONE), TimeInForce::Gtc);
         assert_eq!(r.status, status, "{what}: {r:?}");
     }
 }
@@ -83,7 +83,7 @@ fn a_short_needs_its_margin_to_the_micro() {
     for &(deposit, status) in rest_rows {
         let mut sim = listed_sim();
         sim.deposit(addr(1), deposit);
-        let r = sim.order(addr(1), CALL_60K, false, PREMIUM, ONE, TimeInForce::Gtc);
+        let r = sim.order(addr(1), CALL_60K, (false, PREMIUM, ONE), TimeInForce::Gtc);
         assert_eq!(r.status, status, "resting with {deposit}: {r:?}");
         if status != Status::Ok {
             let detail = r.detail.clone().unwrap_or_default();
@@ -102,11 +102,11 @@ fn a_short_needs_its_margin_to_the_micro() {
         let mut sim = listed_sim();
         sim.deposit(addr(2), 2_000 * USD);
         expect(
-            &sim.order(addr(2), CALL_60K, true, PREMIUM, ONE, TimeInForce::Gtc),
+            &sim.order(addr(2), CALL_60K, (true, PREMIUM, ONE), TimeInForce::Gtc),
             Status::Ok,
         );
         sim.deposit(addr(1), deposit);
-        let r = sim.order(addr(1), CALL_60K, false, PREMIUM, ONE, TimeInForce::Ioc);
+        let r = sim.order(addr(1), CALL_60K, (false, PREMIUM, ONE), TimeInForce::Ioc);
         assert_eq!(r.status, status, "taking with {deposit}: {r:?}");
     }
 }
@@ -121,11 +121,11 @@ fn a_long_needs_only_its_premium() {
         let mut sim = listed_sim();
         sim.deposit(addr(1), 9_000 * USD);
         expect(
-            &sim.order(addr(1), PUT_60K, false, PREMIUM, ONE, TimeInForce::Gtc),
+            &sim.order(addr(1), PUT_60K, (false, PREMIUM, ONE), TimeInForce::Gtc),
             Status::Ok,
         );
         sim.deposit(addr(2), deposit);
-        let r = sim.order(addr(2), PUT_60K, true, PREMIUM, ONE, TimeInForce::Ioc);
+        let r = sim.order(addr(2), PUT_60K, (true, PREMIUM, ONE), TimeInForce::Ioc);
         assert_eq!(r.status, status, "{deposit}: {r:?}");
     }
 }
@@ -153,11 +153,11 @@ fn expired_series_settle_at_intrinsic_value() {
         sim.deposit(seller, 20_000 * USD);
         sim.deposit(buyer, 5_000 * USD);
         expect(
-            &sim.order(seller, series, false, PREMIUM, ONE, TimeInForce::Gtc),
+            &sim.order(seller, series, (false, PREMIUM, ONE), TimeInForce::Gtc),
             Status::Ok,
         );
         expect(
-            &sim.order(buyer, series, true, PREMIUM, ONE, TimeInForce::Ioc),
+            &sim.order(buyer, series, (true, PREMIUM, ONE), TimeInForce::Ioc),
             Status::Ok,
         );
         sim.now = FIRST - 1;
@@ -219,7 +219,7 @@ fn expired_series_settle_at_intrinsic_value() {
 fn the_sweep_removes_resting_orders_and_waits_for_the_index() {
     let mut sim = listed_sim();
     sim.deposit(addr(1), 20_000 * USD);
-    let rest = sim.order(addr(1), CALL_60K, false, PREMIUM, ONE, TimeInForce::Gtc);
+    let rest = sim.order(addr(1), CALL_60K, (false, PREMIUM, ONE), TimeInForce::Gtc);
     expect(&rest, Status::Ok);
     sim.now = FIRST + 5;
     // The index is still a day old: nothing is fixed or removed.

@@ -13,7 +13,7 @@ type Case = (&'static str, fn(&mut Order), Status);
 fn check(cases: &[Case]) {
     for (name, mutate, status) in cases {
         let mut sim = toy_sim(1, 1_000 * USD);
-        let mut o = sim.order_msg(addr(1), TOY, true, P100, 1, Gtc);
+        let mut o = sim.order_msg(addr(1), TOY, (true, P100, 1), Gtc);
         mutate(&mut o);
         let r = sim.act(Action::Order(o));
         assert_eq!(r.status, *status, "{name}: {r:?}");
@@ -58,11 +58,11 @@ fn order_validation() {
     let mut sim = Sim::with_genesis(g);
     sim.price(TOY, P100);
     expect(
-        &sim.order(addr(1), TOY, true, P100, 7, Gtc),
+        &sim.order(addr(1), TOY, (true, P100, 7), Gtc),
         Status::InvalidLot,
     );
     expect(
-        &sim.order(addr(1), BTC, true, P100, 1, Gtc),
+        &sim.order(addr(1), BTC, (true, P100, 1), Gtc),
         Status::NoPrice,
     );
 }
@@ -71,10 +71,10 @@ fn order_validation() {
 fn price_time_priority_and_fees() {
     let (a, b, c, d) = (addr(1), addr(2), addr(3), addr(4));
     let mut sim = toy_sim(4, 10_000 * USD);
-    sim.order(a, TOY, false, P100, 2, Gtc);
-    sim.order(b, TOY, false, P100, 3, Gtc);
-    sim.order(c, TOY, false, 101_000_000, 5, Gtc);
-    let r = sim.order(d, TOY, true, 101_000_000, 6, Gtc);
+    sim.order(a, TOY, (false, P100, 2), Gtc);
+    sim.order(b, TOY, (false, P100, 3), Gtc);
+    sim.order(c, TOY, (false, 101_000_000, 5), Gtc);
+    let r = sim.order(d, TOY, (true, 101_000_000, 6), Gtc);
     assert_eq!(
         fills(&r),
         vec![(a, P100, 2), (b, P100, 3), (c, 101_000_000, 1)]
@@ -111,35 +111,38 @@ fn price_time_priority_and_fees() {
 fn time_in_force() {
     let (a, b) = (addr(1), addr(2));
     let mut sim = toy_sim(2, 10_000 * USD);
-    sim.order(a, TOY, false, P100, 5, Gtc);
+    sim.order(a, TOY, (false, P100, 5), Gtc);
     // IOC that does not cross: accepted, nothing rests.
-    let r = sim.order(b, TOY, true, 99_000_000, 2, Ioc);
+    let r = sim.order(b, TOY, (true, 99_000_000, 2), Ioc);
     assert_eq!((r.status, r.order.unwrap().cancelled), (Status::Ok, 2));
     // FOK: all or nothing.
-    expect(&sim.order(b, TOY, true, P100, 6, Fok), Status::FokNotFilled);
-    let r = sim.order(b, TOY, true, P100, 5, Fok);
+    expect(
+        &sim.order(b, TOY, (true, P100, 6), Fok),
+        Status::FokNotFilled,
+    );
+    let r = sim.order(b, TOY, (true, P100, 5), Fok);
     assert_eq!(fills(&r), vec![(a, P100, 5)]);
     // POST_ONLY rests or is rejected.
     assert_eq!(
-        sim.order(a, TOY, false, 101_000_000, 1, PostOnly)
+        sim.order(a, TOY, (false, 101_000_000, 1), PostOnly)
             .order
             .unwrap()
             .resting,
         1
     );
     expect(
-        &sim.order(b, TOY, true, 101_000_000, 1, PostOnly),
+        &sim.order(b, TOY, (true, 101_000_000, 1), PostOnly),
         Status::PostOnlyWouldCross,
     );
     assert_eq!(
-        sim.order(b, TOY, true, P100, 1, PostOnly)
+        sim.order(b, TOY, (true, P100, 1), PostOnly)
             .order
             .unwrap()
             .resting,
         1
     );
     // GTC: fills what crosses, rests the rest.
-    let r = sim.order(b, TOY, true, 102_000_000, 3, Gtc);
+    let r = sim.order(b, TOY, (true, 102_000_000, 3), Gtc);
     assert_eq!(fills(&r), vec![(a, 101_000_000, 1)]);
     assert_eq!(r.order.unwrap().resting, 2);
     let depth = view::book_depth(&mut sim.st, TOY, 1).unwrap();
@@ -157,15 +160,15 @@ fn time_in_force() {
 fn reduce_only_caps_and_rejects() {
     let (a, b, c, d) = (addr(1), addr(2), addr(3), addr(4));
     let mut sim = toy_sim(4, 10_000 * USD);
-    sim.order(b, TOY, false, P100, 3, Gtc);
-    sim.order(a, TOY, true, P100, 3, Ioc); // a long 3
-    let increasing = sim.order_msg(a, TOY, true, P100, 1, Ioc);
+    sim.order(b, TOY, (false, P100, 3), Gtc);
+    sim.order(a, TOY, (true, P100, 3), Ioc); // a long 3
+    let increasing = sim.order_msg(a, TOY, (true, P100, 1), Ioc);
     expect(
         &sim.reduce_only(increasing),
         Status::ReduceOnlyWouldIncrease,
     );
     // A resting reduce-only order is capped to the position.
-    let capped = sim.order_msg(a, TOY, false, 101_000_000, 5, Gtc);
+    let capped = sim.order_msg(a, TOY, (false, 101_000_000, 5), Gtc);
     let r = sim.reduce_only(capped);
     assert_eq!(
         (
@@ -176,10 +179,10 @@ fn reduce_only_caps_and_rejects() {
     );
     // a closes elsewhere; its resting reduce-only order then has nothing to reduce and
     // is dropped when reached.
-    sim.order(c, TOY, true, P100, 3, Gtc);
-    sim.order(a, TOY, false, P100, 3, Ioc);
+    sim.order(c, TOY, (true, P100, 3), Gtc);
+    sim.order(a, TOY, (false, P100, 3), Ioc);
     assert_eq!(sim.position(a, TOY).size, 0);
-    let r = sim.order(d, TOY, true, 101_000_000, 2, Ioc);
+    let r = sim.order(d, TOY, (true, 101_000_000, 2), Ioc);
     assert!(r.fills.is_empty());
     assert_eq!(r.cancelled[0].reason, CancelReason::ReduceOnly);
     assert_eq!(sim.account(a).open_orders, 0);
@@ -189,13 +192,13 @@ fn reduce_only_caps_and_rejects() {
 fn resting_reduce_only_fills_up_to_the_position() {
     let (a, b, c, d) = (addr(1), addr(2), addr(3), addr(4));
     let mut sim = toy_sim(4, 10_000 * USD);
-    sim.order(b, TOY, false, P100, 5, Gtc);
-    sim.order(a, TOY, true, P100, 5, Ioc); // a long 5
-    let closing = sim.order_msg(a, TOY, false, 101_000_000, 3, Gtc);
+    sim.order(b, TOY, (false, P100, 5), Gtc);
+    sim.order(a, TOY, (true, P100, 5), Ioc); // a long 5
+    let closing = sim.order_msg(a, TOY, (false, 101_000_000, 3), Gtc);
     assert_eq!(sim.reduce_only(closing).order.unwrap().resting, 3);
-    sim.order(c, TOY, true, P100, 4, Gtc);
-    sim.order(a, TOY, false, P100, 4, Ioc); // a long 1, its reduce-only ask still rests 3
-    let r = sim.order(d, TOY, true, 101_000_000, 3, Ioc);
+    sim.order(c, TOY, (true, P100, 4), Gtc);
+    sim.order(a, TOY, (false, P100, 4), Ioc); // a long 1, its reduce-only ask still rests 3
+    let r = sim.order(d, TOY, (true, 101_000_000, 3), Ioc);
     assert_eq!(fills(&r), vec![(a, 101_000_000, 1)]);
     let dropped: Vec<_> = r
         .cancelled
@@ -212,10 +215,10 @@ fn resting_reduce_only_fills_up_to_the_position() {
 fn self_trade_cancels_the_resting_order_and_matching_continues() {
     let (a, b) = (addr(1), addr(2));
     let mut sim = toy_sim(2, 10_000 * USD);
-    let own = sim.order_msg(a, TOY, false, P100, 2, Gtc);
+    let own = sim.order_msg(a, TOY, (false, P100, 2), Gtc);
     sim.act(Action::Order(own.clone()));
-    sim.order(b, TOY, false, P100, 2, Gtc);
-    let r = sim.order(a, TOY, true, P100, 3, Ioc);
+    sim.order(b, TOY, (false, P100, 2), Gtc);
+    let r = sim.order(a, TOY, (true, P100, 3), Ioc);
     assert_eq!(fills(&r), vec![(b, P100, 2)]);
     assert_eq!(r.cancelled.len(), 1);
     assert_eq!(
@@ -235,17 +238,17 @@ fn margin_of_makers_and_takers() {
     sim.deposit(taker, 25 * USD);
     // Resting 1 unit reserves exactly poor's 10 USD (IM of a 1-unit short at 100); a fill
     // also charges the maker fee, which poor then lacks.
-    expect(&sim.order(poor, TOY, false, P100, 1, Gtc), Status::Ok);
-    sim.order(rich, TOY, false, P100, 5, Gtc);
+    expect(&sim.order(poor, TOY, (false, P100, 1), Gtc), Status::Ok);
+    sim.order(rich, TOY, (false, P100, 5), Gtc);
     // 3 units need 30 USD of initial margin: the whole order is a no-op, so the poor
     // maker's ask (which would have been dropped on the way) is still there.
     expect(
-        &sim.order(taker, TOY, true, P100, 3, Ioc),
+        &sim.order(taker, TOY, (true, P100, 3), Ioc),
         Status::InsufficientMargin,
     );
     assert_eq!(sim.view(poor).open_orders.len(), 1);
     // 2 units: IM 20 USD ≤ equity 25 − 0.4 fee. The poor maker's ask is dropped.
-    let r = sim.order(taker, TOY, true, P100, 2, Ioc);
+    let r = sim.order(taker, TOY, (true, P100, 2), Ioc);
     assert_eq!(fills(&r), vec![(rich, P100, 2)]);
     assert_eq!(
         (r.cancelled[0].account, r.cancelled[0].reason),
@@ -257,12 +260,12 @@ fn margin_of_makers_and_takers() {
     sim.now += 1;
     expect(&sim.price(TOY, 90_000_000), Status::Ok);
     assert_eq!(sim.view(taker).equity, 4_600_000);
-    sim.order(rich, TOY, true, 90_000_000, 1, Gtc);
+    sim.order(rich, TOY, (true, 90_000_000, 1), Gtc);
     expect(
-        &sim.order(taker, TOY, true, P100, 1, Ioc),
+        &sim.order(taker, TOY, (true, P100, 1), Ioc),
         Status::InsufficientMargin,
     );
-    let r = sim.order(taker, TOY, false, 90_000_000, 1, Ioc);
+    let r = sim.order(taker, TOY, (false, 90_000_000, 1), Ioc);
     assert_eq!(fills(&r), vec![(rich, 90_000_000, 1)]);
     assert_eq!(sim.position(taker, TOY).size, 1);
     // Realized −10 USD and a 0.18 USD fee.
@@ -276,16 +279,16 @@ fn margin_of_makers_and_takers() {
 fn open_interest_cap_rejects_the_whole_order() {
     let (a, b, c, d) = (addr(1), addr(2), addr(3), addr(4));
     let mut sim = toy_sim(4, 20_000 * USD);
-    sim.order(a, TOY, false, P100, 1_000, Gtc);
-    sim.order(b, TOY, true, P100, 1_000, Ioc);
+    sim.order(a, TOY, (false, P100, 1_000), Gtc);
+    sim.order(b, TOY, (true, P100, 1_000), Ioc);
     assert_eq!(sim.market(TOY).long_open_interest, 1_000);
-    sim.order(c, TOY, false, P100, 1, Gtc);
+    sim.order(c, TOY, (false, P100, 1), Gtc);
     expect(
-        &sim.order(d, TOY, true, P100, 1, Ioc),
+        &sim.order(d, TOY, (true, P100, 1), Ioc),
         Status::OpenInterestCap,
     );
     // Closing trades are always allowed: a (short) buys from c (opening short).
-    let r = sim.order(a, TOY, true, P100, 1, Ioc);
+    let r = sim.order(a, TOY, (true, P100, 1), Ioc);
     assert_eq!(fills(&r), vec![(c, P100, 1)]);
     assert_eq!(sim.market(TOY).long_open_interest, 1_000);
 }
@@ -295,9 +298,9 @@ fn fill_limit_counts_events_and_cancels_a_still_crossing_remainder() {
     let (maker, taker) = (addr(1), addr(2));
     let mut sim = toy_sim(2, 100_000 * USD);
     for _ in 0..40 {
-        sim.order(maker, TOY, false, P100, 1, Gtc);
+        sim.order(maker, TOY, (false, P100, 1), Gtc);
     }
-    let r = sim.order(taker, TOY, true, P100, 50, Gtc);
+    let r = sim.order(taker, TOY, (true, P100, 50), Gtc);
     assert_eq!(r.fills.len(), 32);
     assert_eq!(
         r.order.unwrap(),
@@ -307,7 +310,7 @@ fn fill_limit_counts_events_and_cancels_a_still_crossing_remainder() {
             cancelled: 18
         }
     );
-    let r = sim.order(taker, TOY, true, P100, 10, Gtc);
+    let r = sim.order(taker, TOY, (true, P100, 10), Gtc);
     assert_eq!(
         r.order.unwrap(),
         protocol::engine::OrderOutcome {

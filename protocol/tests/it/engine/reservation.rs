@@ -62,7 +62,7 @@ fn check(cases: &[Case]) {
         setup(&mut sim, TRADER);
         let o = Order {
             reduce_only,
-            ..sim.order_msg(TRADER, TOY, is_buy, price, size, Gtc)
+            ..sim.order_msg(TRADER, TOY, (is_buy, price, size), Gtc)
         };
         let r = sim.act(Action::Order(o));
         check_receipt(name, &r, expect);
@@ -73,18 +73,18 @@ fn nothing(_: &mut Sim, _: Address) {}
 
 /// A resting bid of 6 at 100.
 fn bid_six(sim: &mut Sim, a: Address) {
-    expect(&sim.order(a, TOY, true, P100, 6, Gtc), Status::Ok);
+    expect(&sim.order(a, TOY, (true, P100, 6), Gtc), Status::Ok);
 }
 
 /// A resting bid of 10 at 100.
 fn bid_ten(sim: &mut Sim, a: Address) {
-    expect(&sim.order(a, TOY, true, P100, 10, Gtc), Status::Ok);
+    expect(&sim.order(a, TOY, (true, P100, 10), Gtc), Status::Ok);
 }
 
 /// Long 10 at 100, bought as a taker (fee 20 bps: 2 USD).
 fn long_ten(sim: &mut Sim, a: Address) {
-    expect(&sim.order(OTHER, TOY, false, P100, 10, Gtc), Status::Ok);
-    expect(&sim.order(a, TOY, true, P100, 10, Ioc), Status::Ok);
+    expect(&sim.order(OTHER, TOY, (false, P100, 10), Gtc), Status::Ok);
+    expect(&sim.order(a, TOY, (true, P100, 10), Ioc), Status::Ok);
 }
 
 /// Long 10 at 100, then the mark falls to 95: equity 102 − 2 − 50 = 50 < IM 95.
@@ -97,7 +97,7 @@ fn long_ten_under_water(sim: &mut Sim, a: Address) {
 /// A BTC bid of 0.01 BTC at 50,000: 50 USD of initial margin in another market.
 fn btc_bid(sim: &mut Sim, a: Address) {
     expect(&sim.price(BTC, 50_000_000_000), Status::Ok);
-    let r = sim.order(a, BTC, true, 50_000_000_000, 100, Gtc);
+    let r = sim.order(a, BTC, (true, 50_000_000_000, 100), Gtc);
     expect(&r, Status::Ok);
 }
 
@@ -236,7 +236,7 @@ fn orders_against_a_position() {
 fn cancel_frees_the_reservation() {
     let mut sim = toy_sim(1, 100 * USD);
     let a = addr(1);
-    let first = sim.order_msg(a, TOY, true, P100, 10, Gtc);
+    let first = sim.order_msg(a, TOY, (true, P100, 10), Gtc);
     expect(&sim.act(Action::Order(first.clone())), Status::Ok);
     let totals = sim.position(a, TOY).bids;
     assert_eq!((totals.size, totals.notional), (10, 1_000_000_000));
@@ -244,10 +244,14 @@ fn cancel_frees_the_reservation() {
         required: "110.000000",
         available: "100.000000",
     };
-    check_receipt("full", &sim.order(a, TOY, true, P100, 1, Gtc), refused);
+    check_receipt("full", &sim.order(a, TOY, (true, P100, 1), Gtc), refused);
     expect(&sim.cancel(a, TOY, first.nonce), Status::Ok);
     assert_eq!(sim.position(a, TOY), records::Position::default());
-    check_receipt("freed", &sim.order(a, TOY, true, P100, 10, Gtc), Rests(10));
+    check_receipt(
+        "freed",
+        &sim.order(a, TOY, (true, P100, 10), Gtc),
+        Rests(10),
+    );
 }
 
 #[test]
@@ -256,8 +260,8 @@ fn a_fill_moves_the_reservation_into_the_position() {
     let mut sim = toy_sim(0, 0);
     sim.deposit(a, 101 * USD);
     sim.deposit(b, 10_000 * USD);
-    expect(&sim.order(a, TOY, true, P100, 10, Gtc), Status::Ok);
-    let r = sim.order(b, TOY, false, P100, 4, Ioc);
+    expect(&sim.order(a, TOY, (true, P100, 10), Gtc), Status::Ok);
+    let r = sim.order(b, TOY, (false, P100, 4), Ioc);
     assert_eq!(fills(&r), vec![(a, P100, 4)]);
     let pos = sim.position(a, TOY);
     assert_eq!(pos.size, 4);
@@ -267,14 +271,18 @@ fn a_fill_moves_the_reservation_into_the_position() {
         required: "110.000000",
         available: "100.600000",
     };
-    check_receipt("one more", &sim.order(a, TOY, true, P100, 1, Gtc), refused);
+    check_receipt(
+        "one more",
+        &sim.order(a, TOY, (true, P100, 1), Gtc),
+        refused,
+    );
     check_receipt(
         "ask",
-        &sim.order(a, TOY, false, 110_000_000, 4, Gtc),
+        &sim.order(a, TOY, (false, 110_000_000, 4), Gtc),
         Rests(4),
     );
     // The rest of the bid fills: B goes to 0 and the position carries the whole IM.
-    let r = sim.order(b, TOY, false, P100, 6, Ioc);
+    let r = sim.order(b, TOY, (false, P100, 6), Ioc);
     assert_eq!(fills(&r), vec![(a, P100, 6)]);
     let pos = sim.position(a, TOY);
     assert_eq!((pos.size, pos.bids), (10, records::SideTotals::default()));
@@ -293,10 +301,10 @@ fn the_spoofed_bid_of_the_issue_is_refused() {
         required: "50,000.000000",
         available: "3,900.000000",
     };
-    let r = sim.order(a, BTC, true, 49_000_000_000, 100_000, Gtc);
+    let r = sim.order(a, BTC, (true, 49_000_000_000, 100_000), Gtc);
     check_receipt("10 BTC", &r, refused);
     // 0.7 BTC needs 3,500 USDC and rests.
-    let r = sim.order(a, BTC, true, 49_000_000_000, 7_000, Gtc);
+    let r = sim.order(a, BTC, (true, 49_000_000_000, 7_000), Gtc);
     check_receipt("0.7 BTC", &r, Rests(7_000));
 }
 
@@ -351,25 +359,28 @@ fn bid_ten_cancelled(sim: &mut Sim, a: Address) {
 
 /// A resting bid of 5 at 120, 20 above the mark: it reserves 50 of IM and 100 of loss.
 fn bid_above_the_mark(sim: &mut Sim, a: Address) {
-    expect(&sim.order(a, TOY, true, 120_000_000, 5, Gtc), Status::Ok);
+    expect(&sim.order(a, TOY, (true, 120_000_000, 5), Gtc), Status::Ok);
 }
 
 /// A resting bid of 6 at 100 and an ask of 10 at 110: the ask's case, 100, is the larger.
 fn bid_six_ask_ten(sim: &mut Sim, a: Address) {
     bid_six(sim, a);
-    expect(&sim.order(a, TOY, false, 110_000_000, 10, Gtc), Status::Ok);
+    expect(
+        &sim.order(a, TOY, (false, 110_000_000, 10), Gtc),
+        Status::Ok,
+    );
 }
 
 /// `long_ten` and a resting sell of 25 at 100: it could leave a short 15 (IM 150).
 fn long_ten_sell_25(sim: &mut Sim, a: Address) {
     long_ten(sim, a);
-    expect(&sim.order(a, TOY, false, P100, 25, Gtc), Status::Ok);
+    expect(&sim.order(a, TOY, (false, P100, 25), Gtc), Status::Ok);
 }
 
 /// `long_ten` and a reduce-only sell of 10 at 90 resting: it reserves nothing.
 fn long_ten_reduce_only_sell(sim: &mut Sim, a: Address) {
     long_ten(sim, a);
-    let o = sim.order_msg(a, TOY, false, 90_000_000, 10, Gtc);
+    let o = sim.order_msg(a, TOY, (false, 90_000_000, 10), Gtc);
     expect(&sim.reduce_only(o), Status::Ok);
 }
 
@@ -487,7 +498,7 @@ fn withdrawals_leave_what_resting_orders_reserve() {
 fn cancelling_frees_the_collateral_a_bid_reserved() {
     let mut sim = toy_sim(0, 0);
     sim.deposit(TRADER, 100 * USD);
-    let bid = sim.order_msg(TRADER, TOY, true, P100, 8, Gtc);
+    let bid = sim.order_msg(TRADER, TOY, (true, P100, 8), Gtc);
     expect(&sim.act(Action::Order(bid.clone())), Status::Ok);
     let refused = Refused {
         required: "80.000000",

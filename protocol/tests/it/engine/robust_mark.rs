@@ -116,7 +116,7 @@ fn a_thin_book_spoof_moves_the_mark_only_by_time_and_never_past_the_band() {
                 sim.price(TOY, usd * P)
             }
             Quote { bid, usd } => {
-                let o = sim.order_msg(spoofer, TOY, bid, usd * P, 1, Gtc);
+                let o = sim.order_msg(spoofer, TOY, (bid, usd * P, 1), Gtc);
                 if !bid {
                     ask_nonce = o.nonce;
                 }
@@ -152,8 +152,8 @@ fn one_signers_outlier_moves_neither_the_index_nor_the_mark() {
     expect(&price(&mut sim, 0, 100), Status::Ok);
     expect(&price(&mut sim, 1, 100), Status::Ok);
     sim.deposit(maker, 10_000 * USD);
-    sim.order(maker, TOY, true, 99 * P, 1, Gtc);
-    sim.order(maker, TOY, false, 101 * P, 1, Gtc);
+    sim.order(maker, TOY, (true, 99 * P, 1), Gtc);
+    sim.order(maker, TOY, (false, 101 * P, 1), Gtc);
     let rows: &[(usize, u64, u64, u64)] = &[
         (2, 100, 100 * P, 100 * P),
         // Signer 2 goes wild either way: the median stays with the honest two.

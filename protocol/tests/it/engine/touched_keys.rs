@@ -32,17 +32,17 @@ fn a_maximal_order_touches_exactly_the_bound() {
     }
     // Everyone holds a BTC position (makers pairwise, the taker against addr(101)).
     for pair in makers.chunks(2) {
-        sim.order(pair[0], BTC, false, 50_000_000_000, 1, Gtc);
+        sim.order(pair[0], BTC, (false, 50_000_000_000, 1), Gtc);
         expect(
-            &sim.order(pair[1], BTC, true, 50_000_000_000, 1, Ioc),
+            &sim.order(pair[1], BTC, (true, 50_000_000_000, 1), Ioc),
             Status::Ok,
         );
     }
-    sim.order(addr(101), BTC, false, 50_000_000_000, 1, Gtc);
-    sim.order(taker, BTC, true, 50_000_000_000, 1, Ioc);
+    sim.order(addr(101), BTC, (false, 50_000_000_000, 1), Gtc);
+    sim.order(taker, BTC, (true, 50_000_000_000, 1), Ioc);
     // The taker also holds TOY; each maker quotes 1 TOY at 100 (a fill adds risk).
-    sim.order(addr(101), TOY, false, 100_000_000, 1, Gtc);
-    sim.order(taker, TOY, true, 100_000_000, 1, Ioc);
+    sim.order(addr(101), TOY, (false, 100_000_000, 1), Gtc);
+    sim.order(taker, TOY, (true, 100_000_000, 1), Ioc);
     // Each maker's quote carries terms, so its fill deletes its expiry entry and client-id
     // leaf too.
     for who in &makers {
@@ -61,8 +61,8 @@ fn a_maximal_order_touches_exactly_the_bound() {
         };
         expect(&sim.act(Action::ClientOrder(quote)), Status::Ok);
     }
-    sim.order(addr(101), TOY, false, 101_000_000, 1, Gtc);
-    let r = sim.order(taker, TOY, true, 100_000_000, f as u64 + 1, Gtc);
+    sim.order(addr(101), TOY, (false, 101_000_000, 1), Gtc);
+    let r = sim.order(taker, TOY, (true, 100_000_000, f as u64 + 1), Gtc);
     assert_eq!(r.fills.len(), f);
     assert_eq!(r.order.unwrap().resting, 1);
     // Each maker opens its TOY position (one new ADL index entry, not a moved one: 1 of

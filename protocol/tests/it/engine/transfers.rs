@@ -64,8 +64,8 @@ fn long_ten_at(mark: u64) -> (Sim, Address) {
     sim.price(TOY, P100);
     sim.deposit(a, 200 * USD);
     sim.deposit(b, 10_000 * USD);
-    sim.order(b, TOY, false, P100, 10, Gtc);
-    sim.order(a, TOY, true, P100, 10, Ioc);
+    sim.order(b, TOY, (false, P100, 10), Gtc);
+    sim.order(a, TOY, (true, P100, 10), Ioc);
     sim.now += 1;
     sim.price(TOY, mark);
     (sim, a)

@@ -68,7 +68,7 @@ fn mark(sim: &mut Sim, price: u64) -> Receipt {
 fn liquidity(sim: &mut Sim, taker_buys: bool) {
     let (is_buy, price) = if taker_buys { (false, 88) } else { (true, 119) };
     expect(
-        &sim.order(addr(2), TOY, is_buy, usd(price), 5, Gtc),
+        &sim.order(addr(2), TOY, (is_buy, usd(price), 5), Gtc),
         Status::Ok,
     );
 }
@@ -150,9 +150,9 @@ fn what_trigger_order_accepts() {
 fn long_with_tp_sl(take_profit: u64, stop_loss: u64) -> (Sim, u64) {
     let (a, seller) = (addr(1), addr(3));
     let mut sim = toy_sim(3, 10_000 * USD);
-    expect(&sim.order(seller, TOY, false, P100, 1, Gtc), Status::Ok);
+    expect(&sim.order(seller, TOY, (false, P100, 1), Gtc), Status::Ok);
     expect(
-        &sim.order(a, TOY, true, P100, 1, TimeInForce::Ioc),
+        &sim.order(a, TOY, (true, P100, 1), TimeInForce::Ioc),
         Status::Ok,
     );
     liquidity(&mut sim, false);
@@ -210,20 +210,20 @@ fn a_tp_sl_vanishes_in_the_action_that_closes_its_position() {
         let (mut sim, nonce) = long_with_tp_sl(usd(120), usd(80));
         let a = addr(1);
         let r = match close {
-            Close::Taker => sim.order(a, TOY, false, usd(95), 1, TimeInForce::Ioc),
-            Close::Flip => sim.order(a, TOY, false, usd(95), 2, TimeInForce::Ioc),
+            Close::Taker => sim.order(a, TOY, (false, usd(95), 1), TimeInForce::Ioc),
+            Close::Flip => sim.order(a, TOY, (false, usd(95), 2), TimeInForce::Ioc),
             Close::Maker => {
                 // Account 2's bid off the book first, so the ask rests.
                 expect(&sim.cancel_all(addr(2)), Status::Ok);
-                expect(&sim.order(a, TOY, false, usd(101), 1, Gtc), Status::Ok);
-                sim.order(addr(3), TOY, true, usd(101), 1, TimeInForce::Ioc)
+                expect(&sim.order(a, TOY, (false, usd(101), 1), Gtc), Status::Ok);
+                sim.order(addr(3), TOY, (true, usd(101), 1), TimeInForce::Ioc)
             }
             Close::Add => {
                 expect(
-                    &sim.order(addr(3), TOY, false, usd(101), 1, Gtc),
+                    &sim.order(addr(3), TOY, (false, usd(101), 1), Gtc),
                     Status::Ok,
                 );
-                sim.order(a, TOY, true, usd(101), 1, TimeInForce::Ioc)
+                sim.order(a, TOY, (true, usd(101), 1), TimeInForce::Ioc)
             }
         };
         expect(&r, Status::Ok);
@@ -245,7 +245,7 @@ fn a_tp_sl_vanishes_in_the_action_that_closes_its_position() {
             // The same close without a pair: the removal costs exactly the bound's paths
             // beyond the link read both make.
             let (mut bare, _) = long_with_tp_sl(0, 0);
-            let r = bare.order(a, TOY, false, usd(95), 1, TimeInForce::Ioc);
+            let r = bare.order(a, TOY, (false, usd(95), 1), TimeInForce::Ioc);
             expect(&r, Status::Ok);
             let paths = protocol::engine::triggers::TP_SL_CLOSE_PATHS;
             assert_eq!(sim.last_touched - bare.last_touched, paths - 1);
@@ -265,7 +265,7 @@ fn cancel_all_and_the_dead_man_switch_remove_every_trigger_order() {
         let stop = trigger_msg(&mut sim, a, TriggerKind::StopMarket, true, usd(110), 0);
         let stop_nonce = stop.nonce;
         expect(&sim.act(Action::TriggerOrder(stop)), Status::Ok);
-        expect(&sim.order(a, TOY, true, usd(90), 1, Gtc), Status::Ok);
+        expect(&sim.order(a, TOY, (true, usd(90), 1), Gtc), Status::Ok);
         assert_eq!(sim.triggers_waiting(a), 3);
         let r = if dead_man {
             let time = sim.now + protocol::action::DEAD_MAN_MIN_DELAY_MS;

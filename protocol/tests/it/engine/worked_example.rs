@@ -14,9 +14,9 @@ fn worked_example_fill_fees_and_funding() {
     }
 
     // Alice rests 0.5 BTC (5,000 size units at 4 decimals) at 50,000; Bob lifts it.
-    let r = sim.order(alice, BTC, false, 50_000_000_000, 5_000, Gtc);
+    let r = sim.order(alice, BTC, (false, 50_000_000_000, 5_000), Gtc);
     assert_eq!(r.order.as_ref().unwrap().resting, 5_000);
-    let r = sim.order(bob, BTC, true, 50_100_000_000, 5_000, Ioc);
+    let r = sim.order(bob, BTC, (true, 50_100_000_000, 5_000), Ioc);
     expect(&r, Status::Ok);
     assert_eq!(fills(&r), vec![(alice, 50_000_000_000, 5_000)]);
     // Notional 25,000 USD: maker fee 2 bps = 5 USD, taker fee 5 bps = 12.5 USD.
@@ -29,8 +29,8 @@ fn worked_example_fill_fees_and_funding() {
     assert_eq!(sim.position(bob, BTC).cost, 50_000_000_000 * 5_000);
 
     // Carol quotes 50,100 / 50,300: mid 50,200, premium 40 bps over the oracle.
-    sim.order(carol, BTC, true, 50_100_000_000, 1_000, Gtc);
-    sim.order(carol, BTC, false, 50_300_000_000, 1_000, Gtc);
+    sim.order(carol, BTC, (true, 50_100_000_000, 1_000), Gtc);
+    sim.order(carol, BTC, (false, 50_300_000_000, 1_000), Gtc);
 
     // Half a funding period later the oracle still says 50,000:
     // index += 50,000e6 × 40 × 1,800,000 × 10^6 / (10,000 × 3,600,000) = 10^14,
@@ -51,7 +51,7 @@ fn worked_example_fill_fees_and_funding() {
 
     // Bob sells 0.1 BTC into Carol's bid at 50,100: funding settles (−50 USD), 0.1 BTC
     // realizes +10 USD, taker fee 2.505 USD. Carol pays a 1.002 USD maker fee.
-    let r = sim.order(bob, BTC, false, 50_100_000_000, 1_000, Ioc);
+    let r = sim.order(bob, BTC, (false, 50_100_000_000, 1_000), Ioc);
     assert_eq!(fills(&r), vec![(carol, 50_100_000_000, 1_000)]);
     assert_eq!(
         (r.fills[0].maker_fee, r.fills[0].taker_fee),

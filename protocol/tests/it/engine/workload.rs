@@ -281,7 +281,7 @@ impl Workload {
                     reduce_only: s.twist < 40,
                     ..self
                         .sim
-                        .order_msg(who, market, s.is_buy, price as u64, size, tif)
+                        .order_msg(who, market, (s.is_buy, price as u64, size), tif)
                 };
                 self.sim.act(Action::Order(o))
             }
@@ -323,9 +323,11 @@ impl Workload {
                 let o = self.sim.order_msg(
                     who,
                     market,
-                    s.is_buy,
-                    mark / params.tick_size * params.tick_size,
-                    params.lot_size,
+                    (
+                        s.is_buy,
+                        mark / params.tick_size * params.tick_size,
+                        params.lot_size,
+                    ),
                     TimeInForce::Gtc,
                 );
                 let o = Order {
@@ -372,7 +374,7 @@ impl Workload {
                     expires_at: self.sim.now - 1,
                     ..self
                         .sim
-                        .order_msg(who, market, true, mark, 1, TimeInForce::Ioc)
+                        .order_msg(who, market, (true, mark, 1), TimeInForce::Ioc)
                 };
                 self.sim.act(Action::Order(o))
             }
@@ -397,7 +399,9 @@ impl Workload {
         let tif = TimeInForce::from_u8(s.tif % 4).unwrap();
         let o = Order {
             reduce_only: s.twist < 210,
-            ..self.sim.order_msg(who, series, s.is_buy, price, size, tif)
+            ..self
+                .sim
+                .order_msg(who, series, (s.is_buy, price, size), tif)
         };
         self.sim.act(Action::Order(o))
     }

@@ -174,17 +174,14 @@ fn unrecoverable_points() {
 }
 
 fn order(account: Address) -> Action {
-    Action::Order(Order {
+    let (tif, guard) = (TimeInForce::Gtc, (1, 1_700_000_060_000));
+    Action::Order(Order::plain(
         account,
-        market: 1,
-        is_buy: true,
-        price: 50_000_000_000,
-        size: 5_000,
-        tif: TimeInForce::Gtc,
-        reduce_only: false,
-        nonce: 1,
-        expires_at: 1_700_000_060_000,
-    })
+        1,
+        (true, 50_000_000_000, 5_000),
+        tif,
+        guard,
+    ))
 }
 
 #[test]

@@ -132,20 +132,8 @@ pub fn order(
     tif: TimeInForce,
     nonce: u64,
 ) -> SignedAction {
-    sign(
-        key,
-        Action::Order(Order {
-            account: addr(key),
-            market: BTC,
-            is_buy,
-            price,
-            size,
-            tif,
-            reduce_only: false,
-            nonce,
-            expires_at: FAR,
-        }),
-    )
+    let order = Order::plain(addr(key), BTC, (is_buy, price, size), tif, (nonce, FAR));
+    sign(key, Action::Order(order))
 }
 
 /// A GTC ask of `size` at `BTC_PRICE`: the resting side of the tests' trades.

@@ -156,7 +156,7 @@ fn push_alice_tp_sl(w: &mut World, case: &mut Case) {
 
 /// alice buys `size` at 50,000 USD with an IOC order against bob's GTC ask.
 fn alice_long(w: &mut World, size: u64) {
-    let ask = w.order_tx(BOB, BTC, false, BTC_50K, size, TimeInForce::Gtc);
-    let take = w.order_tx(ALICE, BTC, true, BTC_50K, size, TimeInForce::Ioc);
+    let ask = w.order_tx(BOB, BTC, (false, BTC_50K, size), TimeInForce::Gtc);
+    let take = w.order_tx(ALICE, BTC, (true, BTC_50K, size), TimeInForce::Ioc);
     w.setup([ask, take]);
 }

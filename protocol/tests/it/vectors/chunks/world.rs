@@ -4,8 +4,8 @@
 //! a case then records the transactions of one chunk against the state they left.
 
 use protocol::action::{
-    Action, Cancel, CancelAll, L1Message, Liquidate, Order, PriceUpdate, SignedAction, TimeInForce,
-    Tx, Withdraw,
+    Action, Cancel, CancelAll, L1Message, Liquidate, Offer, Order, PriceUpdate, SignedAction,
+    TimeInForce, Tx, Withdraw,
 };
 use protocol::batch::{domain_separator, execute_tx, genesis_tree};
 use protocol::engine::{BlockContext, Receipt, Status, view};
@@ -140,8 +140,13 @@ impl World {
             price,
             timestamp_ms,
         };
+        self.oracle_signed(signer, Action::PriceUpdate(update))
+    }
+
+    /// `action` signed by devnet oracle signer `signer` (0-based slot), as a transaction.
+    fn oracle_signed(&self, signer: usize, action: Action) -> Tx {
         let key = devnet_oracle_signer_key(signer);
-        let action = sign_action(&key, Action::PriceUpdate(update), &self.domain);
+        let action = sign_action(&key, action, &self.domain);
         Tx::User { action }
     }
 
@@ -158,9 +163,7 @@ impl World {
             vol_ppm,
             timestamp_ms,
         };
-        let key = devnet_oracle_signer_key(signer);
-        let action = sign_action(&key, Action::ImpliedVolUpdate(update), &self.domain);
-        Tx::User { action }
+        self.oracle_signed(signer, Action::ImpliedVolUpdate(update))
     }
 
     /// An oracle price for `market` stamped `now`.
@@ -193,39 +196,14 @@ impl World {
     }
 
     /// An order message with the next nonce, not reduce-only.
-    pub fn order(
-        &mut self,
-        trader: usize,
-        market: u32,
-        is_buy: bool,
-        price: u64,
-        size: u64,
-        tif: TimeInForce,
-    ) -> Order {
-        Order {
-            account: self.address(trader),
-            market,
-            is_buy,
-            price,
-            size,
-            tif,
-            reduce_only: false,
-            nonce: self.nonce(trader),
-            expires_at: self.expires_at(),
-        }
+    pub fn order(&mut self, trader: usize, market: u32, offer: Offer, tif: TimeInForce) -> Order {
+        let guard = (self.nonce(trader), self.expires_at());
+        Order::plain(self.address(trader), market, offer, tif, guard)
     }
 
     /// `order`, signed.
-    pub fn order_tx(
-        &mut self,
-        trader: usize,
-        market: u32,
-        is_buy: bool,
-        price: u64,
-        size: u64,
-        tif: TimeInForce,
-    ) -> Tx {
-        let order = self.order(trader, market, is_buy, price, size, tif);
+    pub fn order_tx(&mut self, trader: usize, market: u32, offer: Offer, tif: TimeInForce) -> Tx {
+        let order = self.order(trader, market, offer, tif);
         self.sign(trader, Action::Order(order))
     }
 

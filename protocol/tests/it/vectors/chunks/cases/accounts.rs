@@ -18,7 +18,7 @@ pub fn stale_price() -> Case {
         "a stale price: the BTC price is 60,001 ms old (max_price_age_ms = 60,000); alice is \
          long 1 BTC, bob short",
     );
-    let tx = w.order_tx(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), Gtc);
     case.push(Status::StalePrice, "alice's GTC bid", tx);
     let why = "alice's withdrawal: she holds a position in a market with a stale price";
     case.push(Status::StalePrice, why, w.withdraw(ALICE, 1_000 * USD));
@@ -26,16 +26,16 @@ pub fn stale_price() -> Case {
     case.push(Status::Ok, why, w.withdraw(CAROL, 1_000 * USD));
     let tx = w.liquidate(BOB, w.address(ALICE), BTC);
     case.push(Status::StalePrice, "bob liquidating alice in BTC", tx);
-    let close = w.order(ALICE, BTC, false, BTC_50K, BTC_UNIT, Ioc);
+    let close = w.order(ALICE, BTC, (false, BTC_50K, BTC_UNIT), Ioc);
     let why = "alice's reduce-only IOC sell: accepted with a stale price; no bid, so all cancelled";
     case.push(Status::Ok, why, reduce_only(&w, ALICE, close));
     let why = "a fresh BTC price: the 60,001 ms gap trips the circuit breaker as of T0 + \
                60,000 (stale), resumable at T0 + 90,000";
     case.push(Status::Ok, why, w.price(BTC, BTC_50K));
-    let tx = w.order_tx(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), Gtc);
     let why = "alice's GTC bid again: the breaker holds the market reduce-only for its cool-down";
     case.push(Status::MarketHalted, why, tx);
-    let tx = w.order_tx(ALICE, BTC, false, BTC_50K, BTC_UNIT, Ioc);
+    let tx = w.order_tx(ALICE, BTC, (false, BTC_50K, BTC_UNIT), Ioc);
     let why = "alice's IOC sell of her 1 BTC (not flagged reduce-only): a close is accepted; no \
                bid, so all cancelled";
     case.push(Status::Ok, why, tx);
@@ -47,8 +47,8 @@ pub fn stale_price() -> Case {
 pub fn funding_by_time() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL], MILLION_USD);
     alice_long(&mut w, BTC_UNIT);
-    let bid = w.order_tx(CAROL, BTC, true, BTC_50K, BTC_UNIT, Gtc);
-    let ask = w.order_tx(CAROL, BTC, false, BTC_50K + 10 * USD, BTC_UNIT, Gtc);
+    let bid = w.order_tx(CAROL, BTC, (true, BTC_50K, BTC_UNIT), Gtc);
+    let ask = w.order_tx(CAROL, BTC, (false, BTC_50K + 10 * USD, BTC_UNIT), Gtc);
     w.setup([bid, ask]);
     w.now = T0 + 3_600_000;
     let mut case = Case::start(
@@ -58,7 +58,7 @@ pub fn funding_by_time() -> Case {
          50,010, so the premium sampled after her ask is 1 bp; no price update for an hour \
          (block time T0 + 3,600,000)",
     );
-    let close = w.order(ALICE, BTC, false, BTC_50K, BTC_UNIT / 2, Ioc);
+    let close = w.order(ALICE, BTC, (false, BTC_50K, BTC_UNIT / 2), Ioc);
     let why = "alice's reduce-only sell of 0.5 BTC into carol's bid: the hour accrues first \
                (index + 50,000 USD × 1 bp = 5 USD per BTC), alice pays 5 USD of funding";
     case.push(Status::Ok, why, reduce_only(&w, ALICE, close));
@@ -81,19 +81,19 @@ pub fn circuit_breaker() -> Case {
     let why = "BTC at 56,000 USD signed at T1: 1,200 bps above the window's 50,000 within \
                1,000 ms trips the breaker";
     case.push(Status::Ok, why, w.price_at(BTC, 56_000 * USD, T1));
-    let tx = w.order_tx(CAROL, BTC, true, 55_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(CAROL, BTC, (true, 55_000 * USD, BTC_UNIT), Gtc);
     let why = "carol's GTC bid would open a position: refused while reduce-only";
     case.push(Status::MarketHalted, why, tx);
-    let tx = w.order_tx(ALICE, BTC, false, 55_000 * USD, 2 * BTC_UNIT, Ioc);
+    let tx = w.order_tx(ALICE, BTC, (false, 55_000 * USD, 2 * BTC_UNIT), Ioc);
     let why = "alice's IOC sell of 2 BTC would flip her long 1 BTC into a short: refused";
     case.push(Status::MarketHalted, why, tx);
-    let tx = w.order_tx(ALICE, BTC, false, 57_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(ALICE, BTC, (false, 57_000 * USD, BTC_UNIT), Gtc);
     let why = "alice's GTC ask of 1 BTC closes her position: rests";
     case.push(Status::Ok, why, tx);
     let why = "BTC at 56,500 USD signed at T1 + 29,999: within the bound, but before the \
                cool-down ends";
     case.push(Status::Ok, why, w.price_at(BTC, 56_500 * USD, T1 + 29_999));
-    let tx = w.order_tx(CAROL, BTC, true, 55_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(CAROL, BTC, (true, 55_000 * USD, BTC_UNIT), Gtc);
     case.push(
         Status::MarketHalted,
         "carol's GTC bid: still reduce-only",
@@ -101,7 +101,7 @@ pub fn circuit_breaker() -> Case {
     );
     let why = "BTC at 56,600 USD signed at T1 + 30,000: in bound, cool-down over: resumes";
     case.push(Status::Ok, why, w.price_at(BTC, 56_600 * USD, T1 + 30_000));
-    let tx = w.order_tx(CAROL, BTC, true, 55_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(CAROL, BTC, (true, 55_000 * USD, BTC_UNIT), Gtc);
     case.push(Status::Ok, "carol's GTC bid: rests", tx);
     case
 }
@@ -110,8 +110,8 @@ pub fn circuit_breaker() -> Case {
 pub fn margin() -> Case {
     let mut w = btc_world(&[ALICE, BOB], MILLION_USD);
     w.fund(&[CAROL], 10_000 * USD);
-    let ask = w.order_tx(BOB, BTC, false, BTC_50K, 20 * BTC_UNIT, Gtc);
-    let take = w.order_tx(ALICE, BTC, true, BTC_50K, 10 * BTC_UNIT, Ioc);
+    let ask = w.order_tx(BOB, BTC, (false, BTC_50K, 20 * BTC_UNIT), Gtc);
+    let take = w.order_tx(ALICE, BTC, (true, BTC_50K, 10 * BTC_UNIT), Ioc);
     w.setup([ask, take]);
     w.now = T1;
     let mut case = Case::start(
@@ -121,11 +121,11 @@ pub fn margin() -> Case {
          USD; bob's ask has 10 BTC left; carol has 10,000 USD",
     );
     push_withdrawals(&mut w, &mut case);
-    let tx = w.order_tx(CAROL, BTC, true, BTC_50K, 3 * BTC_UNIT, Ioc);
+    let tx = w.order_tx(CAROL, BTC, (true, BTC_50K, 3 * BTC_UNIT), Ioc);
     let why = "carol's IOC buy of 3 BTC: it fills, but needs 15,000 USD of initial margin; the \
                whole order is undone";
     case.push(Status::InsufficientMargin, why, tx);
-    let tx = w.order_tx(CAROL, BTC, true, BTC_50K, BTC_UNIT, Ioc);
+    let tx = w.order_tx(CAROL, BTC, (true, BTC_50K, BTC_UNIT), Ioc);
     case.push(Status::Ok, "carol's IOC buy of 1 BTC: fills", tx);
     push_resting_margin(&mut w, &mut case);
     case
@@ -133,14 +133,14 @@ pub fn margin() -> Case {
 
 /// carol (long 1 BTC, equity 9,975 USD) rests orders against what they reserve (§8).
 fn push_resting_margin(w: &mut World, case: &mut Case) {
-    let tx = w.order_tx(CAROL, BTC, true, 49_000 * USD, BTC_UNIT, Gtc);
+    let tx = w.order_tx(CAROL, BTC, (true, 49_000 * USD, BTC_UNIT), Gtc);
     let why = "carol's GTC bid of 1 BTC at 49,000 USD: long 1 plus 1 resting reserves the \
                10,000 USD initial margin of a 2 BTC long, above her 9,975 USD of equity";
     case.push(Status::InsufficientMargin, why, tx);
-    let tx = w.order_tx(CAROL, BTC, true, 49_000 * USD, BTC_UNIT / 2, Gtc);
+    let tx = w.order_tx(CAROL, BTC, (true, 49_000 * USD, BTC_UNIT / 2), Gtc);
     let why = "carol's GTC bid of 0.5 BTC at 49,000 USD: reserves 7,500 USD, rests";
     case.push(Status::Ok, why, tx);
-    let tx = w.order_tx(CAROL, BTC, false, 51_000 * USD, 2 * BTC_UNIT, Gtc);
+    let tx = w.order_tx(CAROL, BTC, (false, 51_000 * USD, 2 * BTC_UNIT), Gtc);
     let why = "carol's GTC ask of 2 BTC at 51,000 USD: its case (a 1 BTC short, 5,000 USD) is \
                below the bids' 7,500 USD, so it rests";
     case.push(Status::Ok, why, tx);
@@ -170,8 +170,8 @@ fn push_withdrawals(w: &mut World, case: &mut Case) {
 /// `Cancel` and `CancelAll`.
 pub fn cancels() -> Case {
     let mut w = btc_world(&[ALICE], MILLION_USD);
-    let first = w.order(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, Gtc);
-    let second = w.order_tx(ALICE, BTC, true, 48_000 * USD, BTC_UNIT, Gtc);
+    let first = w.order(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), Gtc);
+    let second = w.order_tx(ALICE, BTC, (true, 48_000 * USD, BTC_UNIT), Gtc);
     w.setup([w.sign(ALICE, Action::Order(first.clone())), second]);
     w.now = T1;
     let mut case = Case::start(
@@ -211,7 +211,7 @@ fn leveraged_alice() -> World {
     let mut w = btc_world(&[BOB, CAROL], MILLION_USD);
     w.fund(&[ALICE], 60_000 * USD);
     alice_long(&mut w, 10 * BTC_UNIT);
-    let bid = w.order_tx(ALICE, BTC, true, 45_000 * USD, BTC_UNIT / 10, Gtc);
+    let bid = w.order_tx(ALICE, BTC, (true, 45_000 * USD, BTC_UNIT / 10), Gtc);
     w.setup([bid]);
     w.now = T1;
     w
@@ -271,8 +271,8 @@ pub fn liquidation_adl() -> Case {
     w.fund(&[ALICE], 60_000 * USD);
     w.setup([w.price(ETH, 3_000 * USD)]);
     alice_long(&mut w, 10 * BTC_UNIT);
-    let ask = w.order_tx(DAVE, ETH, false, 3_000 * USD, 10_000, Gtc);
-    let take = w.order_tx(ALICE, ETH, true, 3_000 * USD, 10_000, Ioc);
+    let ask = w.order_tx(DAVE, ETH, (false, 3_000 * USD, 10_000), Gtc);
+    let take = w.order_tx(ALICE, ETH, (true, 3_000 * USD, 10_000), Ioc);
     w.setup([ask, take]);
     w.now = T1;
     let mut case = Case::start(

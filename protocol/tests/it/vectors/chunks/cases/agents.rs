@@ -23,7 +23,7 @@ fn approve(w: &mut World, agent: usize, valid_until: u64) -> Action {
 
 /// A bid of alice's (her nonce), signed as an `AgentOrder` by `agent`'s key.
 fn agent_bid(w: &mut World, agent: usize) -> (u64, protocol::action::Tx) {
-    let order = w.order(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, TimeInForce::Gtc);
+    let order = w.order(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), TimeInForce::Gtc);
     let nonce = order.nonce;
     let action = Action::AgentOrder(AgentOrder::new(w.address(agent), order));
     (nonce, w.sign(agent, action))

@@ -166,7 +166,7 @@ fn push_forced(w: &mut World, case: &mut Case, first: u64) {
     let withdraw = w.withdraw(ALICE, 1_000 * USD);
     let why = "alice's Withdraw of 1,000 USD forced at index 3";
     case.push(Status::Ok, why, forced(first, withdraw));
-    let order = w.order(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, TimeInForce::Gtc);
+    let order = w.order(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), TimeInForce::Gtc);
     let by_bob = w.sign(BOB, Action::Order(order));
     let why = "an order naming alice signed by bob, forced at index 4: rejected, but the queue \
                counter still advances (the root changes)";

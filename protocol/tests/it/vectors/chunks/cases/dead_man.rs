@@ -22,7 +22,12 @@ pub fn dead_man() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL, DAVE], MILLION_USD);
     let due = w.now + DEAD_MAN_MIN_DELAY_MS;
     for trader in [ALICE, BOB, DAVE] {
-        let bid = w.order_tx(trader, BTC, true, 49_000 * USD, BTC_UNIT, TimeInForce::Gtc);
+        let bid = w.order_tx(
+            trader,
+            BTC,
+            (true, 49_000 * USD, BTC_UNIT),
+            TimeInForce::Gtc,
+        );
         let switch = schedule(&mut w, trader, due);
         w.setup([bid, switch]);
     }

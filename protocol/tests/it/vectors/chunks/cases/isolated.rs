@@ -88,12 +88,12 @@ pub fn isolated_margin() -> Case {
             "bob's BTC is cross",
         ),
         (
-            w.order_tx(BOB, BTC, false, BTC_50K, BTC_UNIT / 10, TimeInForce::Gtc),
+            w.order_tx(BOB, BTC, (false, BTC_50K, BTC_UNIT / 10), TimeInForce::Gtc),
             Status::Ok,
             "bob asks 0.1 BTC at 50,000",
         ),
         (
-            w.order_tx(CAROL, BTC, true, BTC_50K, BTC_UNIT / 10, TimeInForce::Ioc),
+            w.order_tx(CAROL, BTC, (true, BTC_50K, BTC_UNIT / 10), TimeInForce::Ioc),
             Status::Ok,
             "carol buys it: 500 USD of initial margin and the 2.5 USD fee drawn from cross",
         ),

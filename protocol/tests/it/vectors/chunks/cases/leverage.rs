@@ -59,9 +59,7 @@ pub fn leverage_settings() -> Case {
     let bid = w.order_tx(
         CAROL,
         BTC,
-        true,
-        49_000 * USD,
-        BTC_UNIT / 2,
+        (true, 49_000 * USD, BTC_UNIT / 2),
         TimeInForce::Gtc,
     );
     case.push(

@@ -17,7 +17,7 @@ fn far_stop(w: &mut World) -> Tx {
 pub fn margin_trigger_lifecycle() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL], MILLION_USD);
     alice_long(&mut w, BTC_UNIT);
-    let bid = w.order_tx(BOB, BTC, true, 49_900 * USD, BTC_UNIT, TimeInForce::Gtc);
+    let bid = w.order_tx(BOB, BTC, (true, 49_900 * USD, BTC_UNIT), TimeInForce::Gtc);
     w.setup([bid]);
     // All but one of carol's stops before the chunk (it holds 16 transactions at most).
     let stops: Vec<Tx> = (1..MAX_TRIGGER_ORDERS).map(|_| far_stop(&mut w)).collect();
@@ -36,7 +36,12 @@ pub fn margin_trigger_lifecycle() -> Case {
     let why = "a 17th waiting trigger order: over the cap of 16";
     case.push(Status::TooManyTriggerOrders, why, tx);
     push_alice_tp_sl(&mut w, &mut case);
-    let close = w.order_tx(ALICE, BTC, false, 49_900 * USD, BTC_UNIT, TimeInForce::Ioc);
+    let close = w.order_tx(
+        ALICE,
+        BTC,
+        (false, 49_900 * USD, BTC_UNIT),
+        TimeInForce::Ioc,
+    );
     let why = "alice sells her 1 BTC into bob's bid: both legs leave as position_closed";
     case.push(Status::Ok, why, close);
     let tx = w.cancel_all(CAROL);

@@ -130,13 +130,13 @@ pub fn option_trading() -> Case {
          USD, alice buys it and pays the premium at the fill; an order on an id no series has \
          is refused",
     );
-    let ask = w.order_tx(BOB, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
+    let ask = w.order_tx(BOB, CALL_50K, (false, PREMIUM, BTC_UNIT), Gtc);
     let why = "bob's ask of one call at 1,250 USD: it reserves the mark (400 USD, intrinsic without a volatility) plus 15 % of the 50,400 index (7,560 USD)";
     case.push(Status::Ok, why, ask);
-    let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
+    let bid = w.order_tx(ALICE, CALL_50K, (true, PREMIUM, BTC_UNIT), Ioc);
     let why = "alice buys it: 1,250 USD of premium moves from alice to bob, with the fees";
     case.push(Status::Ok, why, bid);
-    let unlisted = w.order_tx(ALICE, SERIES_ID_BASE + 10, true, PREMIUM, BTC_UNIT, Gtc);
+    let unlisted = w.order_tx(ALICE, SERIES_ID_BASE + 10, (true, PREMIUM, BTC_UNIT), Gtc);
     let why = "series 0x8000000a is not listed yet";
     case.push(Status::UnknownSeries, why, unlisted);
     case
@@ -144,10 +144,10 @@ pub fn option_trading() -> Case {
 
 pub fn option_settlement() -> Case {
     let mut w = listed_world();
-    let ask = w.order_tx(BOB, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
-    let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
+    let ask = w.order_tx(BOB, CALL_50K, (false, PREMIUM, BTC_UNIT), Gtc);
+    let bid = w.order_tx(ALICE, CALL_50K, (true, PREMIUM, BTC_UNIT), Ioc);
     // A bid left resting on the 51,000 call: the sweep removes it.
-    let resting = w.order_tx(ALICE, SERIES_ID_BASE + 6, true, 100_000, 1, Gtc);
+    let resting = w.order_tx(ALICE, SERIES_ID_BASE + 6, (true, 100_000, 1), Gtc);
     w.setup([ask, bid, resting]);
     w.now = DEVNET_FIRST_EXPIRY_MS;
     let t = w.now;
@@ -164,7 +164,7 @@ pub fn option_settlement() -> Case {
     let why = "the index at the expiry (it also lists the next expiry); this transaction's \
                sweep ran before it, with the index still before the expiry, so it waited";
     case.push(Status::Ok, why, index);
-    let late = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Gtc);
+    let late = w.order_tx(ALICE, CALL_50K, (true, PREMIUM, BTC_UNIT), Gtc);
     let why = "an order on the expired call: refused (a rejected transaction sweeps nothing)";
     case.push(Status::SeriesExpired, why, late);
     let sweeps = [
@@ -203,8 +203,8 @@ pub fn option_settlement() -> Case {
 pub fn option_liquidation() -> Case {
     let mut w = listed_world();
     w.fund(&[CAROL], 10_800 * USD);
-    let ask = w.order_tx(CAROL, CALL_50K, false, PREMIUM, BTC_UNIT, Gtc);
-    let bid = w.order_tx(ALICE, CALL_50K, true, PREMIUM, BTC_UNIT, Ioc);
+    let ask = w.order_tx(CAROL, CALL_50K, (false, PREMIUM, BTC_UNIT), Gtc);
+    let bid = w.order_tx(ALICE, CALL_50K, (true, PREMIUM, BTC_UNIT), Ioc);
     w.setup([ask, bid]);
     w.now += 1_000;
     let mut case = Case::start(
@@ -218,7 +218,7 @@ pub fn option_liquidation() -> Case {
     );
     let index = w.price_at(BTC, 54_000 * USD, w.now);
     case.push(Status::Ok, "the index moves to 54,000 USD", index);
-    let offer = w.order_tx(ALICE, CALL_50K, false, 4_000 * USD, BTC_UNIT / 10, Gtc);
+    let offer = w.order_tx(ALICE, CALL_50K, (false, 4_000 * USD, BTC_UNIT / 10), Gtc);
     let why = "alice offers 0.1 BTC of her long call at the mark, 4,000 USD";
     case.push(Status::Ok, why, offer);
     let alice = w.address(ALICE);
@@ -256,7 +256,7 @@ pub fn option_position_slots() -> Case {
     w.now = listing_ms;
     w.setup([w.price_at(BTC, 50_400 * USD, listing_ms)]);
     let bids: Vec<_> = (0..16)
-        .map(|i| w.order_tx(ALICE, SERIES_ID_BASE + i, true, 100_000, 1, Gtc))
+        .map(|i| w.order_tx(ALICE, SERIES_ID_BASE + i, (true, 100_000, 1), Gtc))
         .collect();
     w.setup(bids);
     let mut case = Case::start(
@@ -266,7 +266,7 @@ pub fn option_position_slots() -> Case {
          series, so a 17th series is refused",
     );
     case.genesis_name = WIDE_OPTIONS;
-    let bid = w.order_tx(ALICE, SERIES_ID_BASE + 16, true, 100_000, 1, Gtc);
+    let bid = w.order_tx(ALICE, SERIES_ID_BASE + 16, (true, 100_000, 1), Gtc);
     case.push(Status::TooManyPositions, "a bid in a 17th series", bid);
     case
 }

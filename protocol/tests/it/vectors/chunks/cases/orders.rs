@@ -14,7 +14,7 @@ use protocol::genesis::{Genesis, MarketParams};
 pub fn order_checks() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL, DAVE], MILLION_USD);
     let bids: Vec<_> = (0..64)
-        .map(|i| w.order_tx(DAVE, BTC, true, (45_000 + i) * USD, 1, Gtc))
+        .map(|i| w.order_tx(DAVE, BTC, (true, (45_000 + i) * USD, 1), Gtc))
         .collect();
     w.setup(bids);
     w.now = T1;
@@ -45,7 +45,7 @@ type OrderStep = (
 /// Signs and pushes `steps` in order.
 fn push_orders(w: &mut World, case: &mut Case, steps: &[OrderStep]) {
     for &(trader, market, is_buy, price, size, tif, expect, why) in steps {
-        let tx = w.order_tx(trader, market, is_buy, price, size, tif);
+        let tx = w.order_tx(trader, market, (is_buy, price, size), tif);
         case.push(expect, why, tx);
     }
 }
@@ -66,7 +66,7 @@ fn push_message_checks(w: &mut World, case: &mut Case) {
             "an ETH order: the market has no price yet"),
     ];
     push_orders(w, case, steps);
-    let sell = w.order(ALICE, BTC, false, BTC_50K, BTC_UNIT, Ioc);
+    let sell = w.order(ALICE, BTC, (false, BTC_50K, BTC_UNIT), Ioc);
     let why = "alice's reduce-only sell without a position";
     case.push(
         Status::ReduceOnlyWouldIncrease,
@@ -159,7 +159,7 @@ pub fn arithmetic_overflow() -> Case {
     // The ask's reservation: IM of 9·10^18 size units (9 whole ETH) at 10^15 = 900M USD.
     w.fund(&[BOB], 1_000 * MILLION_USD);
     w.setup([w.price(ETH, MAX_PRICE)]);
-    let ask = w.order_tx(BOB, ETH, false, 2 * MAX_PRICE, HUGE_SIZE, Gtc);
+    let ask = w.order_tx(BOB, ETH, (false, 2 * MAX_PRICE, HUGE_SIZE), Gtc);
     w.setup([ask]);
     w.now = T1;
     let mut case = Case::start(
@@ -172,7 +172,7 @@ pub fn arithmetic_overflow() -> Case {
          900,000,000 USD of initial margin of a 9 ETH short at the mark)",
     );
     case.genesis_name = ETH_EXTREME;
-    let tx = w.order_tx(ALICE, ETH, true, 2 * MAX_PRICE, HUGE_SIZE, Ioc);
+    let tx = w.order_tx(ALICE, ETH, (true, 2 * MAX_PRICE, HUGE_SIZE), Ioc);
     let why = "alice's IOC buy of 9·10^18 at 2·10^15: the maker fee's product 2·10^15 × 9·10^18 \
                × 10000 = 1.8·10^38 exceeds i128::MAX ≈ 1.7·10^38, so the order is rejected";
     case.push(Status::ArithmeticOverflow, why, tx);

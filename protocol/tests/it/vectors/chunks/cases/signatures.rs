@@ -46,7 +46,7 @@ fn r_off_the_curve(digest: &H256, signature: &mut [u8; 65]) {
 
 /// A bid of alice's with a fresh nonce: the action, and the transaction she signs.
 fn alice_bid(w: &mut World) -> (Action, Tx) {
-    let order = w.order(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, TimeInForce::Gtc);
+    let order = w.order(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), TimeInForce::Gtc);
     let action = Action::Order(order);
     (action.clone(), w.sign(ALICE, action))
 }
@@ -120,7 +120,7 @@ fn push_wrong_signers(w: &mut World, case: &mut Case) {
 fn insurance_fund_order(w: &mut World) -> Tx {
     let order = Order {
         account: INSURANCE_FUND,
-        ..w.order(ALICE, BTC, true, 49_000 * USD, BTC_UNIT, TimeInForce::Gtc)
+        ..w.order(ALICE, BTC, (true, 49_000 * USD, BTC_UNIT), TimeInForce::Gtc)
     };
     w.sign(ALICE, Action::Order(order))
 }

@@ -114,9 +114,7 @@ pub fn toolkit_bulk_modify() -> Case {
     let bid = w.order_tx(
         CAROL,
         BTC,
-        true,
-        BTC_50K - 100 * USD,
-        BTC_UNIT,
+        (true, BTC_50K - 100 * USD, BTC_UNIT),
         TimeInForce::Gtc,
     );
     w.setup([seven, eight, bid]);

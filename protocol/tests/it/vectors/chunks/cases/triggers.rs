@@ -12,13 +12,16 @@ use protocol::engine::Status;
 pub fn trigger_orders() -> Case {
     let mut w = btc_world(&[ALICE, BOB, CAROL, DAVE], MILLION_USD);
     alice_long(&mut w, BTC_UNIT);
-    let bid = w.order_tx(BOB, BTC, true, 48_900 * USD, 5 * BTC_UNIT, TimeInForce::Gtc);
+    let bid = w.order_tx(
+        BOB,
+        BTC,
+        (true, 48_900 * USD, 5 * BTC_UNIT),
+        TimeInForce::Gtc,
+    );
     let ask = w.order_tx(
         DAVE,
         BTC,
-        false,
-        50_100 * USD,
-        5 * BTC_UNIT,
+        (false, 50_100 * USD, 5 * BTC_UNIT),
         TimeInForce::Gtc,
     );
     w.setup([bid, ask]);
