@@ -59,6 +59,17 @@ pub trait State {
     fn delete(&mut self, key: &Key) -> Result<(), StateError>;
     /// The smallest key that starts with `prefix` (bytewise), with its value.
     fn first_with_prefix(&mut self, prefix: &[u8]) -> Result<Option<(Key, Vec<u8>)>, StateError>;
+    /// `f` of [`State::first_with_prefix`]'s key and value, the value lent where the storage
+    /// can (as [`State::get_with`] does): the engine's book and index scans decode it at once.
+    fn first_with_prefix_with<R>(
+        &mut self,
+        prefix: &[u8],
+        f: impl FnOnce(&Key, &[u8]) -> R,
+    ) -> Result<Option<R>, StateError> {
+        Ok(self
+            .first_with_prefix(prefix)?
+            .map(|(key, value)| f(&key, &value)))
+    }
 
     /// Opens an atomic section: from here on writes are logged with what they replaced.
     fn begin(&mut self) -> Mark;

@@ -33,10 +33,10 @@ pub fn best_order<S: State>(
     market: u32,
     side: u8,
 ) -> Result<Option<(Key, BookOrder)>, StateError> {
-    match st.first_with_prefix(&book_side_prefix(market, side))? {
-        None => Ok(None),
-        Some((key, bytes)) => Ok(Some((key, decode_at(&key, &bytes)?))),
-    }
+    st.first_with_prefix_with(&book_side_prefix(market, side), |key, bytes| {
+        Ok((*key, decode_at(key, bytes)?))
+    })?
+    .transpose()
 }
 
 /// The best price on one side of a market, if any.

@@ -121,14 +121,14 @@ pub(super) fn sweep<S: State>(st: &mut S, ctx: &BlockContext) -> Result<Swept, H
 
 /// The first due-index entry and the owner it names.
 pub(super) fn first_due<S: State>(st: &mut S) -> Result<Option<(Key, Address)>, StateError> {
-    let Some((key, value)) = st.first_with_prefix(&DEAD_MAN_DUE_PREFIX)? else {
-        return Ok(None);
-    };
-    let owner = <[u8; 20]>::try_from(value.as_slice()).map_err(|_| StateError::Malformed {
-        key,
-        reason: "a dead-man due entry holds a 20-byte owner".into(),
-    })?;
-    Ok(Some((key, Address(owner))))
+    st.first_with_prefix_with(&DEAD_MAN_DUE_PREFIX, |key, value| {
+        let owner = <[u8; 20]>::try_from(value).map_err(|_| StateError::Malformed {
+            key: *key,
+            reason: "a dead-man due entry holds a 20-byte owner".into(),
+        })?;
+        Ok((*key, Address(owner)))
+    })?
+    .transpose()
 }
 
 /// Fires `owner`'s switch: clears it and cancels every order of the account, as

@@ -62,9 +62,7 @@ pub(super) fn sweep<S: State>(st: &mut S, ctx: &BlockContext) -> Result<Expired,
 
 /// The first expiry-index entry: (its time, the book key of its order).
 pub(super) fn first_entry<S: State>(st: &mut S) -> Result<Option<(u64, Key)>, StateError> {
-    Ok(st
-        .first_with_prefix(&ORDER_EXPIRY_PREFIX)?
-        .map(|(key, _)| parse_order_expiry_key(&key)))
+    st.first_with_prefix_with(&ORDER_EXPIRY_PREFIX, |key, _| parse_order_expiry_key(key))
 }
 
 /// Takes the order at `book_key` off the book (its expiry entry and client-id leaf go with

@@ -89,9 +89,7 @@ pub(super) fn sweep<S: State>(
 
 /// The first entry of the index: (expiry, series id).
 pub fn first_entry<S: State>(st: &mut S) -> Result<Option<(u64, u32)>, StateError> {
-    Ok(st
-        .first_with_prefix(&OPTION_EXPIRY_PREFIX)?
-        .map(|(key, _)| parse_option_expiry_key(&key)))
+    st.first_with_prefix_with(&OPTION_EXPIRY_PREFIX, |key, _| parse_option_expiry_key(key))
 }
 
 /// Sets `price` as the settlement price of `first` and of the series listed with it: the

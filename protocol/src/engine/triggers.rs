@@ -446,15 +446,20 @@ pub(super) fn next_due<S: State>(
     mark: u64,
 ) -> Result<Option<(Key, TriggerRecord)>, StateError> {
     for dir in [TRIGGER_RISE, TRIGGER_FALL] {
-        if let Some((key, bytes)) = st.first_with_prefix(&trigger_side_prefix(market, dir))? {
-            let (_, _, trigger_price, _) =
-                parse_trigger_key(&key).ok_or_else(|| StateError::Malformed {
-                    key,
-                    reason: "not a trigger-book key".into(),
-                })?;
-            if is_reached(dir, trigger_price, mark) {
-                return Ok(Some((key, decode_at(&key, &bytes)?)));
-            }
+        let first =
+            st.first_with_prefix_with(&trigger_side_prefix(market, dir), |key, bytes| {
+                let (_, _, trigger_price, _) =
+                    parse_trigger_key(key).ok_or_else(|| StateError::Malformed {
+                        key: *key,
+                        reason: "not a trigger-book key".into(),
+                    })?;
+                if !is_reached(dir, trigger_price, mark) {
+                    return Ok(None);
+                }
+                Ok(Some((*key, decode_at(key, bytes)?)))
+            })?;
+        if let Some(due) = first.transpose()?.flatten() {
+            return Ok(Some(due));
         }
     }
     Ok(None)

@@ -318,6 +318,23 @@ impl State for Tree {
         }
     }
 
+    fn first_with_prefix_with<R>(
+        &mut self,
+        prefix: &[u8],
+        f: impl FnOnce(&H256, &[u8]) -> R,
+    ) -> Result<Option<R>, StateError> {
+        let Some((padded, bits)) = bits::padded_prefix(prefix) else {
+            return Ok(None);
+        };
+        match self.opener(padded) {
+            (None, _) => Ok(None),
+            (Some(root), mut op) => {
+                let found = ops::first_with_prefix(root, &padded, bits, &mut op)?;
+                Ok(found.map(|leaf| f(leaf.key(), leaf.value())))
+            }
+        }
+    }
+
     fn begin(&mut self) -> Mark {
         self.undo.begin()
     }
