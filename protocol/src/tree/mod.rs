@@ -172,7 +172,10 @@ impl Tree {
     pub fn lookup(&self, key: &H256) -> Result<Option<&[u8]>, StateError> {
         match &self.root {
             None => Ok(None),
-            Some(root) => ops::get(root, key, &mut Opener::new(None, *key)),
+            Some(root) => match ops::get_unrecorded(root, key) {
+                Some(found) => Ok(found),
+                None => ops::get(root, key, &mut Opener::new(None, *key)),
+            },
         }
     }
 
@@ -247,10 +250,7 @@ impl Tree {
 
 impl State for Tree {
     fn get(&mut self, key: &H256) -> Result<Option<Vec<u8>>, StateError> {
-        match self.opener(*key) {
-            (None, _) => Ok(None),
-            (Some(root), mut op) => Ok(ops::get(root, key, &mut op)?.map(<[u8]>::to_vec)),
-        }
+        self.get_with(key, <[u8]>::to_vec)
     }
 
     fn get_with<R>(
@@ -258,6 +258,11 @@ impl State for Tree {
         key: &H256,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>, StateError> {
+        // Unless the nodes opened are being recorded for a witness, the one walk of
+        // `lookup` gives the same answer.
+        if self.recording.is_none() {
+            return Ok(self.lookup(key)?.map(f));
+        }
         match self.opener(*key) {
             (None, _) => Ok(None),
             (Some(root), mut op) => Ok(ops::get(root, key, &mut op)?.map(f)),
@@ -305,17 +310,7 @@ impl State for Tree {
     }
 
     fn first_with_prefix(&mut self, prefix: &[u8]) -> Result<Option<(H256, Vec<u8>)>, StateError> {
-        // A prefix longer than a key is a prefix of no key.
-        let Some((padded, bits)) = bits::padded_prefix(prefix) else {
-            return Ok(None);
-        };
-        match self.opener(padded) {
-            (None, _) => Ok(None),
-            (Some(root), mut op) => {
-                let found = ops::first_with_prefix(root, &padded, bits, &mut op)?;
-                Ok(found.map(|leaf| (*leaf.key(), leaf.value().to_vec())))
-            }
-        }
+        self.first_with_prefix_with(prefix, |key, value| (*key, value.to_vec()))
     }
 
     fn first_with_prefix_with<R>(
@@ -323,16 +318,23 @@ impl State for Tree {
         prefix: &[u8],
         f: impl FnOnce(&H256, &[u8]) -> R,
     ) -> Result<Option<R>, StateError> {
+        // A prefix longer than a key is a prefix of no key.
         let Some((padded, bits)) = bits::padded_prefix(prefix) else {
             return Ok(None);
         };
-        match self.opener(padded) {
-            (None, _) => Ok(None),
-            (Some(root), mut op) => {
-                let found = ops::first_with_prefix(root, &padded, bits, &mut op)?;
-                Ok(found.map(|leaf| f(leaf.key(), leaf.value())))
-            }
-        }
+        let unrecorded = self.recording.is_none();
+        let (Some(root), mut op) = self.opener(padded) else {
+            return Ok(None);
+        };
+        // Unless the nodes opened are being recorded, one walk gives the same answer.
+        let fast = unrecorded
+            .then(|| ops::first_with_prefix_unrecorded(root, &padded, bits))
+            .flatten();
+        let found = match fast {
+            Some(found) => found,
+            None => ops::first_with_prefix(root, &padded, bits, &mut op)?,
+        };
+        Ok(found.map(|leaf| f(leaf.key(), leaf.value())))
     }
 
     fn begin(&mut self) -> Mark {

@@ -46,6 +46,23 @@ pub(crate) fn get<'t>(
     }
 }
 
+/// [`get`] when the nodes opened are not recorded: one walk down `key`'s bits to the one
+/// leaf that can hold it (every key below a node shares the node's prefix, so a key that
+/// is present is at the end of that walk), then one comparison, instead of a walk to
+/// learn how far `key` reaches and a second one that opens only that far. The answer is
+/// [`get`]'s; only the nodes passed differ, which matters to a witness being recorded, not
+/// here. `None` when the walk meets a pruned node: [`get`] then decides (a witness may
+/// lack nodes past where `key` leaves the tree, and `get` does not need them).
+pub(crate) fn get_unrecorded<'t>(mut node: &'t Link, key: &H256) -> Option<Option<&'t [u8]>> {
+    loop {
+        match node {
+            Link::Leaf(leaf) => return Some((leaf.key() == key).then(|| leaf.value())),
+            Link::Internal(int) => node = int.child_and_sibling(bit(key, int.split)).0,
+            Link::Pruned(_) => return None,
+        }
+    }
+}
+
 /// What an insert did to the subtree.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Inserted {
@@ -274,6 +291,27 @@ pub(crate) fn first_with_prefix<'t>(
                 let right = split < bits && bit(prefix, int.split);
                 node = int.child_and_sibling(right).0;
             }
+        }
+    }
+}
+
+/// [`first_with_prefix`] when the nodes opened are not recorded: one walk (the prefix's
+/// bits while a node splits inside the prefix, then the left side) to the one leaf that can
+/// be the answer, then one check that it has the prefix; as [`get_unrecorded`] is to
+/// [`get`]. `None` when the walk meets a pruned node ([`first_with_prefix`] decides).
+pub(crate) fn first_with_prefix_unrecorded<'t>(
+    mut node: &'t Link,
+    prefix: &H256,
+    bits: u16,
+) -> Option<Option<&'t LeafLink>> {
+    loop {
+        match node {
+            Link::Leaf(leaf) => return Some(agree(leaf.key(), prefix, bits).then_some(leaf)),
+            Link::Internal(int) => {
+                let right = u16::from(int.split) < bits && bit(prefix, int.split);
+                node = int.child_and_sibling(right).0;
+            }
+            Link::Pruned(_) => return None,
         }
     }
 }

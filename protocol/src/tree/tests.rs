@@ -422,3 +422,56 @@ fn a_tree_built_from_sorted_entries_equals_one_built_by_inserts() {
         }
     }
 }
+
+/// The one-walk lookups (`ops::get_unrecorded` and `ops::first_with_prefix_unrecorded`,
+/// what an unrecorded `get` and `first_with_prefix` use) answer as the two-walk `ops::get`
+/// and `ops::first_with_prefix` for present and absent keys and prefixes of 1 to 32 bytes,
+/// on a full tree and on a witness, where they hand a walk that meets a pruned node back.
+#[test]
+fn the_one_walk_lookup_answers_as_get_on_full_trees_and_witnesses() {
+    let mut tree: Tree = (0..600u64).map(|i| (mixed_key(i), vec![i as u8])).collect();
+    for i in 0..200u64 {
+        tree.delete(&mixed_key(i * 3)).unwrap();
+    }
+    let mut work = tree.clone();
+    work.start_recording();
+    for i in (1..80u64).step_by(7) {
+        work.get(&mixed_key(i)).unwrap();
+    }
+    let witness = tree.pruned_to(&work.take_recording());
+    let mut handed_back = 0;
+    for t in [&tree, &witness] {
+        let root = t.root.as_ref().unwrap();
+        for i in 0..700u64 {
+            let k = mixed_key(i);
+            let two_walks = ops::get(root, &k, &mut node::Opener::new(None, k));
+            match ops::get_unrecorded(root, &k) {
+                Some(found) => assert_eq!(Ok(found), two_walks, "key {i}"),
+                None => handed_back += 1,
+            }
+            assert_eq!(t.lookup(&k), two_walks, "key {i}");
+            for len in [1usize, 2, 3, 32] {
+                let (padded, bits) = bits::padded_prefix(&k.0[..len]).unwrap();
+                let two_walks = ops::first_with_prefix(
+                    root,
+                    &padded,
+                    bits,
+                    &mut node::Opener::new(None, padded),
+                )
+                .map(|leaf| leaf.map(|l| *l.key()));
+                match ops::first_with_prefix_unrecorded(root, &padded, bits) {
+                    Some(found) => assert_eq!(
+                        Ok(found.map(|l| *l.key())),
+                        two_walks,
+                        "key {i}, {len} bytes"
+                    ),
+                    None => handed_back += 1,
+                }
+            }
+        }
+    }
+    assert!(
+        handed_back > 0,
+        "some walks on the witness meet a pruned node"
+    );
+}
