@@ -21,7 +21,8 @@
 //!   the same signed workload from the seed and the clock value it is given;
 //! - (e) the serial path alone: the executor's `Core::sequence` (matching, tree update,
 //!   chunk roots, receipts, the journal entries handed off) on one core over the same kind
-//!   of workload in jobs of `PER_REQUEST`, signatures recovered beforehand (not timed).
+//!   of workload in jobs of 500 actions, signatures recovered beforehand (not timed), timed
+//!   by `sequencer::executor::serial_timing` as `examples/serial_path` times it.
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it does one small round, so the
 //! code stays exercised without costing test time. `VIGIL_BENCH_ACTIONS` (default 10,000)
@@ -252,7 +253,7 @@ fn reexecute(genesis: &Genesis, events: &[Event], cores: usize) -> (u64, f64) {
 /// (e) Returns (actions sequenced, actions/s) of the executor's serial path on one core.
 fn serial_path(count: usize) -> (u64, f64) {
     use rayon::prelude::*;
-    use sequencer::executor::{Core, Verified};
+    use sequencer::executor::Verified;
     let mut workload = Workload::new(44, 100);
     let genesis = std::sync::Arc::new(workload.genesis.clone());
     let now_ms = sequencer::executor::now_ms();
@@ -267,30 +268,9 @@ fn serial_path(count: usize) -> (u64, f64) {
             Verified::from((tx, signer))
         })
         .collect();
-    let n = verified.len() as u64;
-    let mut jobs: Vec<Vec<Verified>> = Vec::new();
-    let mut rest = verified.into_iter().peekable();
-    while rest.peek().is_some() {
-        jobs.push(rest.by_ref().take(PER_REQUEST).collect());
-    }
-    let batch_max_txs = 1_000;
-    let mut core = Core::new(genesis, None);
-    core.add_l1(deposits);
-    core.sequence(Vec::<Verified>::new(), now_ms, batch_max_txs)
-        .expect("the deposits are included");
-    drop(core.take_entries());
-    // The entries are handed off (kept) as the executor sends them to the writer; they
-    // are dropped after the clock stops, as the writer would drop them.
-    let mut handed = Vec::with_capacity(jobs.len());
-    let started = Instant::now();
-    for job in jobs {
-        core.sequence(job, now_ms, batch_max_txs)
-            .expect("sequenced");
-        handed.push(core.take_entries());
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    drop(handed);
-    (n, n as f64 / seconds)
+    let (n, took) =
+        sequencer::executor::serial_timing::time_serial_path(genesis, deposits, verified, now_ms);
+    (n as u64, n as f64 / took.as_secs_f64())
 }
 
 fn main() {

@@ -11,7 +11,7 @@
 
 use criterion::{BatchSize, Criterion, criterion_group};
 use protocol::action::Tx;
-use protocol::batch::{Batch, Draft, genesis_tree, verify_tx};
+use protocol::batch::{Batch, Draft};
 use protocol::engine::{self, BlockContext};
 use protocol::fraud;
 use protocol::primitives::{H256, keccak256};
@@ -28,37 +28,16 @@ const T0_MS: u64 = 1_700_000_000_000;
 struct Fixture {
     workload: Workload,
     tree: Tree,
-    txs: Vec<(
-        Tx,
-        Result<protocol::Address, protocol::signing::SignatureError>,
-    )>,
+    txs: Vec<protocol::workload::VerifiedTx>,
 }
 
 fn fixture(traders: usize, txs: usize) -> Fixture {
     let mut workload = Workload::new(7, traders);
-    let mut tree = genesis_tree(&workload.genesis);
-    let ctx = BlockContext {
-        timestamp_ms: T0_MS,
-    };
-    let domain = workload.domain();
-    let oracle = workload.genesis.oracles.clone();
-    let mut setup: Vec<Tx> = workload.deposits(1_000_000_000_000);
-    setup.extend(workload.price_updates(T0_MS));
-    for tx in &setup {
-        let signer = verify_tx(tx, &domain, &oracle);
-        engine::apply_tx(&mut tree, &workload.genesis, &ctx, tx, &signer).unwrap();
-    }
-    let stream: Vec<_> = (0..txs)
-        .map(|_| {
-            let tx = workload.next_tx(T0_MS);
-            let signer = verify_tx(&tx, &domain, &oracle);
-            (tx, signer)
-        })
-        .collect();
+    let (tree, txs) = workload.funded_stream(1_000_000_000_000, T0_MS, txs);
     Fixture {
         workload,
         tree,
-        txs: stream,
+        txs,
     }
 }
 

@@ -12,12 +12,9 @@
 // A measurement tool reads the clock; the ban is for consensus code.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use protocol::Address;
 use protocol::action::Tx;
-use protocol::batch::{genesis_tree, verify_tx};
 use protocol::engine::{self, BlockContext};
 use protocol::genesis::Genesis;
-use protocol::signing::SignatureError;
 use protocol::state::{Key, Mark, State, StateError};
 use protocol::tree::Tree;
 use protocol::workload::Workload;
@@ -28,7 +25,7 @@ const CTX: BlockContext = BlockContext {
     timestamp_ms: T0_MS,
 };
 
-type Signed = (Tx, Result<Address, SignatureError>);
+type Signed = protocol::workload::VerifiedTx;
 
 /// Per-kind tallies (the key's first byte).
 type ByKind = BTreeMap<u8, u64>;
@@ -94,22 +91,7 @@ impl State for Counting {
 /// The protocol bench's fixture: deposits and prices applied, then 2,000 verified actions.
 fn fixture() -> (Genesis, Tree, Vec<Signed>) {
     let mut workload = Workload::new(7, 200);
-    let mut tree = genesis_tree(&workload.genesis);
-    let domain = workload.domain();
-    let oracles = workload.genesis.oracles.clone();
-    let mut setup: Vec<Tx> = workload.deposits(1_000_000_000_000);
-    setup.extend(workload.price_updates(T0_MS));
-    for tx in &setup {
-        let signer = verify_tx(tx, &domain, &oracles);
-        engine::apply_tx(&mut tree, &workload.genesis, &CTX, tx, &signer).unwrap();
-    }
-    let txs = (0..2_000)
-        .map(|_| {
-            let tx = workload.next_tx(T0_MS);
-            let signer = verify_tx(&tx, &domain, &oracles);
-            (tx, signer)
-        })
-        .collect();
+    let (tree, txs) = workload.funded_stream(1_000_000_000_000, T0_MS, 2_000);
     tree.root();
     (workload.genesis, tree, txs)
 }

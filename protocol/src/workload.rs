@@ -76,6 +76,9 @@ pub struct Trader {
     next_nonce: u64,
 }
 
+/// An action and the signer its signature recovers to (`batch::verify_tx`).
+pub type VerifiedTx = (Tx, Result<Address, crate::signing::SignatureError>);
+
 /// A stream of plausible transactions against the devnet markets.
 #[derive(Debug, Clone)]
 pub struct Workload {
@@ -332,6 +335,40 @@ impl Workload {
             .into_iter()
             .map(|account| self.l1(L1Message::Deposit { account, amount }))
             .collect()
+    }
+
+    /// The STF benches' fixture: the genesis state after every trader's deposit of
+    /// `deposit` and the oracles' prices at `now_ms` (applied through the engine), and
+    /// `count` further actions at `now_ms`, each with the signer its signature recovers to
+    /// (recovered here, so a bench times the state transition alone). Shared by the
+    /// protocol bench and the `stf_counts` example, which measure the same stream.
+    pub fn funded_stream(
+        &mut self,
+        deposit: u64,
+        now_ms: u64,
+        count: usize,
+    ) -> (crate::tree::Tree, Vec<VerifiedTx>) {
+        let ctx = crate::engine::BlockContext {
+            timestamp_ms: now_ms,
+        };
+        let domain = self.domain;
+        let oracles = self.genesis.oracles.clone();
+        let mut tree = crate::batch::genesis_tree(&self.genesis);
+        let mut setup = self.deposits(deposit);
+        setup.extend(self.price_updates(now_ms));
+        for tx in &setup {
+            let signer = crate::batch::verify_tx(tx, &domain, &oracles);
+            crate::engine::apply_tx(&mut tree, &self.genesis, &ctx, tx, &signer)
+                .expect("deposits and prices apply to a full tree");
+        }
+        let stream = (0..count)
+            .map(|_| {
+                let tx = self.next_tx(now_ms);
+                let signer = crate::batch::verify_tx(&tx, &domain, &oracles);
+                (tx, signer)
+            })
+            .collect();
+        (tree, stream)
     }
 
     /// The same deposits as `(queue index, message)` pairs, the form an executor's L1 queue

@@ -17,59 +17,38 @@
 use protocol::action::Tx;
 use protocol::signing::{recover_signer, signing_digest};
 use protocol::workload::Workload;
-use sequencer::executor::{Core, Verified, now_ms};
+use sequencer::executor::serial_timing::time_serial_path;
+use sequencer::executor::{Verified, now_ms};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DEPOSIT: u64 = 100_000_000_000;
-const PER_REQUEST: usize = 500;
-const BATCH_MAX_TXS: usize = 1_000;
 
-/// The workload's user actions, verified and hashed (as the intake would), in jobs.
-fn jobs(workload: &mut Workload, count: usize, now_ms: u64) -> Vec<Vec<Verified>> {
+/// The workload's user actions, verified and hashed (as the intake would).
+fn verified(workload: &mut Workload, count: usize, now_ms: u64) -> Vec<Verified> {
     let domain = workload.domain();
     let oracles = workload.genesis.oracles.clone();
     let mut txs = workload.price_updates(now_ms);
     txs.extend((0..count).map(|_| workload.next_tx(now_ms)));
-    let verified: Vec<Verified> = txs
-        .into_iter()
+    txs.into_iter()
         .filter(|tx| matches!(tx, Tx::User { .. }))
         .map(|tx| {
             let signer = protocol::batch::verify_tx(&tx, &domain, &oracles);
             Verified::from((tx, signer))
         })
-        .collect();
-    let mut jobs = Vec::new();
-    let mut rest = verified.into_iter().peekable();
-    while rest.peek().is_some() {
-        jobs.push(rest.by_ref().take(PER_REQUEST).collect());
-    }
-    jobs
+        .collect()
 }
 
-/// One round: a fresh core at genesis with the deposits included, then every job timed.
-/// Returns (actions, seconds).
+/// One round: `serial_timing::time_serial_path` over a fresh workload. Returns (actions,
+/// seconds).
 fn round(count: usize) -> (usize, f64) {
     let mut workload = Workload::new(44, 100);
     let genesis = Arc::new(workload.genesis.clone());
     let now = now_ms();
     let deposits = workload.deposit_messages(DEPOSIT);
-    let jobs = jobs(&mut workload, count, now);
-    let n: usize = jobs.iter().map(Vec::len).sum();
-    let mut core = Core::new(genesis, None);
-    core.add_l1(deposits);
-    core.sequence(Vec::<Verified>::new(), now, BATCH_MAX_TXS)
-        .expect("the deposits are included");
-    drop(core.take_entries());
-    let mut handed = Vec::with_capacity(jobs.len());
-    let started = Instant::now();
-    for job in jobs {
-        core.sequence(job, now, BATCH_MAX_TXS).expect("sequenced");
-        handed.push(core.take_entries());
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    drop(handed);
-    (n, seconds)
+    let verified = verified(&mut workload, count, now);
+    let (n, took) = time_serial_path(genesis, deposits, verified, now);
+    (n, took.as_secs_f64())
 }
 
 /// k256 recoveries per second on this one core, over the workload's own signatures.

@@ -12,6 +12,7 @@ mod chunk;
 pub mod replay;
 mod revert;
 mod sequencing;
+pub mod serial_timing;
 
 pub use adopt::Adopted;
 pub use sequencing::{Applied, Core, Decision, Tip};
