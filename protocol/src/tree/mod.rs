@@ -211,7 +211,6 @@ impl Tree {
     /// Undoes one logged write. Nothing is recorded: the write being undone opened every
     /// node this needs, and a delete is undone without opening the sibling.
     fn undo(&mut self, undo: Undo) -> Result<(), StateError> {
-        let mut op = Opener::new(None, *undo.key());
         let Some(root) = self.root.as_mut() else {
             // Only a write that emptied the tree leaves it empty: put its leaf back.
             let key = *undo.key();
@@ -220,9 +219,10 @@ impl Tree {
             }
             return Ok(());
         };
+        // Undo records nothing (see above), so the in-place walks serve it.
         match undo {
             Undo::Set { key, before: None } => {
-                if matches!(ops::delete(root, &key, &mut op)?, Removal::Emptied(_)) {
+                if matches!(ops::delete_unrecorded(root, &key)?, Removal::Emptied(_)) {
                     self.root = None;
                 }
             }
@@ -232,7 +232,7 @@ impl Tree {
             }
             // A tree emptied by a delete is empty until that delete is undone.
             | Undo::Emptied { key, value } => {
-                ops::insert(root, &key, value, &mut op)?;
+                ops::insert_unrecorded(root, &key, value)?;
             }
             Undo::Deleted { key, removed } => ops::reinsert(root, &key, removed),
         }
@@ -270,11 +270,14 @@ impl State for Tree {
     }
 
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
+        let unrecorded = self.recording.is_none();
         let inserted = match self.opener(*key) {
             (None, _) => {
                 self.root = Some(Link::leaf(*key, value));
                 Inserted::Added
             }
+            // Unless the nodes opened are being recorded, the in-place walk does the same.
+            (Some(root), _) if unrecorded => ops::insert_unrecorded(root, key, value)?,
             (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
         };
         match inserted {
@@ -292,8 +295,10 @@ impl State for Tree {
     }
 
     fn delete(&mut self, key: &H256) -> Result<(), StateError> {
+        let unrecorded = self.recording.is_none();
         let removal = match self.opener(*key) {
             (None, _) => return Ok(()),
+            (Some(root), _) if unrecorded => ops::delete_unrecorded(root, key)?,
             (Some(root), mut op) => ops::delete(root, key, &mut op)?,
         };
         match removal {

@@ -373,6 +373,13 @@ impl Link {
         }
     }
 
+    /// Whether this is an internal node that [`Link::internal_mut`] would lend (nothing
+    /// else holds it). A question of its own so that a walk can ask it and still hand the
+    /// link on when the answer is no.
+    pub(crate) fn is_unshared_internal(&mut self) -> bool {
+        self.internal_mut().is_some()
+    }
+
     /// Gives the leaf at this link a new value, in place if unshared and it fits.
     pub(crate) fn set_leaf_value(&mut self, key: &H256, value: Vec<u8>) {
         if let Link::Leaf(leaf) = self

@@ -139,6 +139,63 @@ fn insert_below(
     Ok(inserted)
 }
 
+/// The leaf a walk down `key`'s bits ends at (the one leaf that can hold `key`), or `None`
+/// when the walk meets a pruned node.
+fn end_leaf<'t>(mut node: &'t Link, key: &H256) -> Option<&'t LeafLink> {
+    loop {
+        match node {
+            Link::Leaf(leaf) => return Some(leaf),
+            Link::Internal(int) => node = int.child_and_sibling(bit(key, int.split)).0,
+            Link::Pruned(_) => return None,
+        }
+    }
+}
+
+/// [`insert`] when the nodes opened are not recorded, in one walk that updates in place:
+/// the first walk (to the leaf that ends it, as in [`get_unrecorded`]) learns how far
+/// `key` reaches and whether anything changes at all; the second forgets the cached
+/// hashes of the path and descends by plain pointers while the nodes are unshared,
+/// instead of [`insert_below`]'s recursion through an [`Opener`]. The result and the tree
+/// are [`insert`]'s: a shared node on the path hands the rest of the walk to
+/// [`insert_below`] (which copies from there), a pruned one the whole insert to
+/// [`insert`].
+pub(crate) fn insert_unrecorded(
+    link: &mut Link,
+    key: &H256,
+    value: Vec<u8>,
+) -> Result<Inserted, StateError> {
+    let Some(end) = end_leaf(link, key) else {
+        return insert(link, key, value, &mut Opener::new(None, *key));
+    };
+    if end.key() == key && end.value() == value.as_slice() {
+        return Ok(Inserted::Unchanged);
+    }
+    let reach = common_prefix_bits(end.key(), key);
+    let mut node = link;
+    loop {
+        let right = match &*node {
+            Link::Internal(int) if u16::from(int.split) <= reach => bit(key, int.split),
+            _ => break,
+        };
+        if !node.is_unshared_internal() {
+            return insert_below(node, key, value, reach, &mut Opener::new(None, *key));
+        }
+        let owned = node.internal_mut().expect("checked unshared above");
+        owned.forget_hash();
+        node = owned.child_mut(right);
+    }
+    if let Link::Leaf(leaf) = &*node
+        && leaf.key() == key
+    {
+        let before = leaf.value().to_vec();
+        node.set_leaf_value(key, value);
+        return Ok(Inserted::Replaced(before));
+    }
+    // `reach` < 256 here (the key is absent), so it fits in a u8.
+    *node = diverge(reach as u8, key, node.clone(), value);
+    Ok(Inserted::Added)
+}
+
 /// A new internal node at `split` holding `existing` and a new leaf for `key`.
 fn diverge(split: u8, key: &H256, existing: Link, value: Vec<u8>) -> Link {
     let new_leaf = Link::leaf(*key, value);
@@ -235,6 +292,51 @@ fn delete_below(
     };
     *link = replacement;
     Ok(Removal::Changed(removed))
+}
+
+/// [`delete`] when the nodes opened are not recorded: a first walk (as [`get_unrecorded`])
+/// learns whether `key` is there at all, the second descends in place by plain pointers
+/// while the nodes are unshared, forgetting the path's cached hashes, and lets the
+/// sibling of the removed leaf take its parent's place. The result and the tree are
+/// [`delete`]'s: a shared node on the path hands the rest of the walk to
+/// [`delete_below`], a pruned one the whole delete to [`delete`].
+pub(crate) fn delete_unrecorded(link: &mut Link, key: &H256) -> Result<Removal, StateError> {
+    let Some(end) = end_leaf(link, key) else {
+        return delete(link, key, &mut Opener::new(None, *key));
+    };
+    if end.key() != key {
+        return Ok(Removal::Absent);
+    }
+    let mut node = link;
+    loop {
+        // When the child on `key`'s side is the leaf itself: its value, and the sibling
+        // that takes this node's place.
+        let (split, right, removed) = match &*node {
+            Link::Leaf(leaf) => return Ok(Removal::Emptied(leaf.value().to_vec())),
+            Link::Internal(int) => {
+                let right = bit(key, int.split);
+                let removed = match int.child_and_sibling(right) {
+                    (Link::Leaf(leaf), sibling) => Some((leaf.value().to_vec(), sibling.clone())),
+                    (Link::Internal(_) | Link::Pruned(_), _) => None,
+                };
+                (int.split, right, removed)
+            }
+            // The first walk met none; were one here, it is not an unshared internal
+            // node, so `delete_below` below takes it and names the missing node.
+            Link::Pruned(_) => (0, false, None),
+        };
+        if !node.is_unshared_internal() {
+            // `key` is present, so it agrees with every prefix on its path: reach 256.
+            return delete_below(node, key, 256, &mut Opener::new(None, *key));
+        }
+        if let Some((value, sibling)) = removed {
+            *node = sibling;
+            return Ok(Removal::Changed(Removed { value, split }));
+        }
+        let owned = node.internal_mut().expect("checked unshared above");
+        owned.forget_hash();
+        node = owned.child_mut(right);
+    }
 }
 
 /// Undoes a [`delete`] that returned `removed` for `key`, on the subtree exactly as that

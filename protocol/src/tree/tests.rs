@@ -475,3 +475,52 @@ fn the_one_walk_lookup_answers_as_get_on_full_trees_and_witnesses() {
         "some walks on the witness meet a pruned node"
     );
 }
+
+/// The in-place writes (`ops::insert_unrecorded` and `ops::delete_unrecorded`, what an
+/// unrecorded `set` and `delete` use, and undo) do what the recursive `ops::insert` and
+/// `ops::delete` do, result and tree alike: on an unshared tree (updated in place), on one
+/// whose nodes a clone still holds (a shared node hands the walk on), and on a witness
+/// (a pruned node hands the whole write back, and both give the same error). The clone's
+/// contents never change.
+#[test]
+fn the_in_place_writes_do_what_the_recursive_ones_do() {
+    let base: Tree = (0..600u64).map(|i| (mixed_key(i), vec![i as u8])).collect();
+    let mut recorder = base.clone();
+    recorder.start_recording();
+    for i in (1..90u64).step_by(5) {
+        recorder.get(&mixed_key(i)).unwrap();
+    }
+    let witness = base.pruned_to(&recorder.take_recording());
+    let held = base.clone();
+    // Hashes cached on the shared nodes, so a hash not forgotten shows as a wrong root.
+    let held_root = held.root();
+    for (name, start) in [("shared", &base), ("witness", &witness)] {
+        let mut fast = start.clone();
+        // Every node starts shared (with `held` and `start`): the first writes copy their
+        // paths, so later walks cross from owned nodes to shared ones.
+        let mut slow = start.clone();
+        for step in 0..1_500u64 {
+            let k = mixed_key((step * 7) % 800);
+            let (f, s) = (fast.root.as_mut().unwrap(), slow.root.as_mut().unwrap());
+            if step % 3 == 2 {
+                let got = ops::delete_unrecorded(f, &k);
+                let want = ops::delete(s, &k, &mut node::Opener::new(None, k));
+                assert_eq!(got, want, "{name}: delete at step {step}");
+            } else {
+                let value = vec![(step % 5) as u8; 1 + (step % 40) as usize];
+                let got = ops::insert_unrecorded(f, &k, value.clone());
+                let want = ops::insert(s, &k, value, &mut node::Opener::new(None, k));
+                assert_eq!(got, want, "{name}: insert at step {step}");
+            }
+            if step % 50 == 0 {
+                assert_eq!(fast.root(), slow.root(), "{name}: root after step {step}");
+            }
+        }
+        assert_eq!(fast.root(), slow.root(), "{name}: final root");
+        if name == "shared" {
+            let (a, b): (Vec<_>, Vec<_>) = (fast.iter().collect(), slow.iter().collect());
+            assert_eq!(a, b, "same contents");
+        }
+    }
+    assert_eq!(held.root(), held_root, "the clone is untouched");
+}
