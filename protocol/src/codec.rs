@@ -35,6 +35,12 @@ impl Writer {
     pub fn new() -> Self {
         Writer { buf: Vec::new() }
     }
+    /// A writer into `buf`'s allocation, emptied first: for a caller that encodes one value
+    /// after another and takes the buffer back each time ([`Writer::finish`]).
+    pub fn reusing(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        Writer { buf }
+    }
     pub fn with_capacity(n: usize) -> Self {
         Writer {
             buf: Vec::with_capacity(n),

@@ -12,6 +12,7 @@
 //! log, and the full tree updates its unshared nodes in place instead of copying every
 //! touched path away from a saved root.
 
+use crate::codec::Encode;
 use crate::primitives::H256;
 use std::collections::BTreeMap;
 
@@ -56,6 +57,13 @@ pub trait State {
         Ok(self.get_with(key, |_| ())?.is_some())
     }
     fn set(&mut self, key: &Key, value: Vec<u8>) -> Result<(), StateError>;
+    /// Sets `key` to `value`'s encoding: where the storage copies values into its own
+    /// nodes (the full tree does), it encodes into a buffer it keeps instead of a fresh
+    /// vector per write, which the engine's writes, most of them records, would otherwise
+    /// allocate, copy and free each.
+    fn set_record<E: Encode + ?Sized>(&mut self, key: &Key, value: &E) -> Result<(), StateError> {
+        self.set(key, value.encode())
+    }
     fn delete(&mut self, key: &Key) -> Result<(), StateError>;
     /// The smallest key that starts with `prefix` (bytewise), with its value.
     fn first_with_prefix(&mut self, prefix: &[u8]) -> Result<Option<(Key, Vec<u8>)>, StateError>;

@@ -53,7 +53,7 @@ pub fn insert_order<S: State>(
     order: &BookOrder,
 ) -> Result<Key, StateError> {
     let key = book_key(market, side, order.price, seq);
-    st.set(&key, order.encode())?;
+    st.set_record(&key, order)?;
     st.set(
         &order_index_key(&order.account, market, order.nonce),
         key.0.to_vec(),

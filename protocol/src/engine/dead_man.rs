@@ -22,7 +22,6 @@ use super::records::DeadManSwitch;
 use super::storage::{load_account, read, store_account};
 use super::{BlockContext, Halt, reject_with, triggers};
 use crate::action::{DEAD_MAN_MIN_DELAY_MS, ScheduleCancel};
-use crate::codec::Encode;
 use crate::primitives::Address;
 use crate::state::{Key, State, StateError};
 
@@ -83,7 +82,7 @@ pub(super) fn schedule<S: State>(
             owner: c.account,
             time_ms: c.time,
         };
-        st.set(&dead_man_key(&c.account), switch.encode())?;
+        st.set_record(&dead_man_key(&c.account), &switch)?;
         st.set(&dead_man_due_key(c.time, &c.account), c.account.0.to_vec())?;
     }
     Ok(Receipt::ok())

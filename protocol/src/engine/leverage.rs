@@ -23,7 +23,6 @@ use super::records::LeverageSetting;
 use super::storage::{load_account, load_market, load_position, read};
 use super::{Halt, reject_with};
 use crate::action::SetLeverage;
-use crate::codec::Encode;
 use crate::genesis::{Genesis, MarketParams};
 use crate::primitives::Address;
 use crate::state::{State, StateError};
@@ -106,7 +105,7 @@ pub(super) fn set<S: State>(
             market: l.market,
             leverage: l.leverage,
         };
-        st.set(&key, setting.encode())?;
+        st.set_record(&key, &setting)?;
     }
     if l.leverage < before {
         check_margin_at(st, genesis, params, l)?;

@@ -11,7 +11,6 @@ use super::keys::nonce_set_key;
 use super::receipt::Status;
 use super::records::{NONCE_WINDOW, NonceSet};
 use super::storage::read;
-use crate::codec::Encode;
 use crate::primitives::Address;
 use crate::state::State;
 
@@ -37,7 +36,7 @@ pub fn use_nonce<S: State>(st: &mut S, owner: &Address, nonce: u64) -> Result<()
     let key = nonce_set_key(owner);
     let set: NonceSet = read(st, &key)?.unwrap_or_default();
     let updated = admit(&set, nonce).map_err(Halt::Reject)?;
-    st.set(&key, updated.encode())?;
+    st.set_record(&key, &updated)?;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use super::keys::{
 };
 use super::option_records::{ImpliedVols, OptionListing, OptionSeries};
 use super::records::{Account, MarketState, Meta, OraclePrices, Position, SignedPrice};
-use crate::codec::{Decode, Encode};
+use crate::codec::Decode;
 use crate::primitives::Address;
 use crate::state::{Key, State, StateError};
 
@@ -47,7 +47,7 @@ pub fn store_account<S: State>(st: &mut S, acct: &Account) -> Result<(), StateEr
     if acct.is_empty() {
         st.delete(&key)
     } else {
-        st.set(&key, acct.encode())
+        st.set_record(&key, acct)
     }
 }
 
@@ -150,7 +150,7 @@ pub fn store_position_over<S: State>(
     if pos.is_empty() {
         st.delete(&key)
     } else {
-        st.set(&key, pos.encode())
+        st.set_record(&key, pos)
     }
 }
 
@@ -159,7 +159,7 @@ pub fn load_market<S: State>(st: &mut S, market: u32) -> Result<MarketState, Sta
 }
 
 pub fn store_market<S: State>(st: &mut S, market: u32, ms: &MarketState) -> Result<(), StateError> {
-    st.set(&market_key(market), ms.encode())
+    st.set_record(&market_key(market), ms)
 }
 
 /// The market's per-signer oracle prices, one slot per genesis signer (a missing leaf reads
@@ -190,7 +190,7 @@ pub fn store_oracle_prices<S: State>(
     market: u32,
     prices: &OraclePrices,
 ) -> Result<(), StateError> {
-    st.set(&oracle_prices_key(market), prices.encode())
+    st.set_record(&oracle_prices_key(market), prices)
 }
 
 pub fn load_meta<S: State>(st: &mut S) -> Result<Meta, StateError> {
@@ -198,7 +198,7 @@ pub fn load_meta<S: State>(st: &mut S) -> Result<Meta, StateError> {
 }
 
 pub fn store_meta<S: State>(st: &mut S, meta: &Meta) -> Result<(), StateError> {
-    st.set(&meta_key(), meta.encode())
+    st.set_record(&meta_key(), meta)
 }
 
 /// The listing progress of the genesis's `schedules` option schedules (a missing leaf
@@ -228,7 +228,7 @@ pub fn store_option_listing<S: State>(
     st: &mut S,
     listing: &OptionListing,
 ) -> Result<(), StateError> {
-    st.set(&option_listing_key(), listing.encode())
+    st.set_record(&option_listing_key(), listing)
 }
 
 /// The option series `series_id`, if it was listed.
@@ -244,7 +244,7 @@ pub fn store_option_series<S: State>(
     series_id: u32,
     series: &OptionSeries,
 ) -> Result<(), StateError> {
-    st.set(&option_series_key(series_id), series.encode())
+    st.set_record(&option_series_key(series_id), series)
 }
 
 /// The market's implied volatilities, one slot per genesis signer (a missing leaf reads as
@@ -276,5 +276,5 @@ pub fn store_implied_vols<S: State>(
     market: u32,
     vols: &ImpliedVols,
 ) -> Result<(), StateError> {
-    st.set(&implied_vol_key(market), vols.encode())
+    st.set_record(&implied_vol_key(market), vols)
 }

@@ -223,7 +223,7 @@ fn insert<S: State>(st: &mut S, market: u32, record: &TriggerRecord) -> Result<(
     store_market(st, market, &ms)?;
     let dir = direction(record.kind, record.is_buy);
     let key = trigger_key(market, dir, record.trigger_price, seq);
-    st.set(&key, record.encode())?;
+    st.set_record(&key, record)?;
     let index = trigger_index_key(&record.owner, market, record.nonce, record.leg);
     st.set(&index, key.0.to_vec())?;
     let count = waiting_count(st, &record.owner)?;

@@ -27,7 +27,7 @@ impl Tree {
 fn build(entries: &mut [(H256, Vec<u8>)]) -> Link {
     let (first, last) = (&entries[0].0, &entries[entries.len() - 1].0);
     if entries.len() == 1 {
-        return Link::leaf(*first, std::mem::take(&mut entries[0].1));
+        return Link::leaf(*first, &entries[0].1);
     }
     // Distinct keys differ at some bit < 256, so the split fits in a u8.
     let split = common_prefix_bits(first, last) as u8;

@@ -44,6 +44,7 @@ pub use verify::ProofError;
 pub use witness::Recording;
 pub use witness_codec::{MAX_WITNESS_BYTES, WitnessError};
 
+use crate::codec::{Encode, Writer};
 use crate::primitives::H256;
 use crate::state::{Mark, State, StateError, UndoLog};
 use node::{HashCounter, Link, Opener};
@@ -59,6 +60,9 @@ pub struct Tree {
     recording: Option<BTreeSet<usize>>,
     hashes: HashCounter,
     undo: UndoLog<Undo>,
+    /// Where `set_record` encodes (its allocation kept from one write to the next; leaves
+    /// copy the bytes into their own blocks). Empty in a clone.
+    scratch: Vec<u8>,
 }
 
 /// One logged write of an open section, to undo.
@@ -145,6 +149,7 @@ impl Tree {
             recording: None,
             hashes: HashCounter::default(),
             undo: UndoLog::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -215,7 +220,7 @@ impl Tree {
             // Only a write that emptied the tree leaves it empty: put its leaf back.
             let key = *undo.key();
             if let Some(value) = undo.into_before() {
-                self.root = Some(Link::leaf(key, value));
+                self.root = Some(Link::leaf(key, &value));
             }
             return Ok(());
         };
@@ -232,9 +237,35 @@ impl Tree {
             }
             // A tree emptied by a delete is empty until that delete is undone.
             | Undo::Emptied { key, value } => {
-                ops::insert_unrecorded(root, &key, value)?;
+                ops::insert_unrecorded(root, &key, &value)?;
             }
             Undo::Deleted { key, removed } => ops::reinsert(root, &key, removed),
+        }
+        Ok(())
+    }
+
+    /// `State::set` from borrowed bytes (a leaf copies them into its own block).
+    fn set_bytes(&mut self, key: &H256, value: &[u8]) -> Result<(), StateError> {
+        let unrecorded = self.recording.is_none();
+        let inserted = match self.opener(*key) {
+            (None, _) => {
+                self.root = Some(Link::leaf(*key, value));
+                Inserted::Added
+            }
+            // Unless the nodes opened are being recorded, the in-place walk does the same.
+            (Some(root), _) if unrecorded => ops::insert_unrecorded(root, key, value)?,
+            (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
+        };
+        match inserted {
+            Inserted::Unchanged => {}
+            Inserted::Added => self.undo.record(|| Undo::Set {
+                key: *key,
+                before: None,
+            }),
+            Inserted::Replaced(before) => self.undo.record(|| Undo::Set {
+                key: *key,
+                before: Some(before),
+            }),
         }
         Ok(())
     }
@@ -270,28 +301,16 @@ impl State for Tree {
     }
 
     fn set(&mut self, key: &H256, value: Vec<u8>) -> Result<(), StateError> {
-        let unrecorded = self.recording.is_none();
-        let inserted = match self.opener(*key) {
-            (None, _) => {
-                self.root = Some(Link::leaf(*key, value));
-                Inserted::Added
-            }
-            // Unless the nodes opened are being recorded, the in-place walk does the same.
-            (Some(root), _) if unrecorded => ops::insert_unrecorded(root, key, value)?,
-            (Some(root), mut op) => ops::insert(root, key, value, &mut op)?,
-        };
-        match inserted {
-            Inserted::Unchanged => {}
-            Inserted::Added => self.undo.record(|| Undo::Set {
-                key: *key,
-                before: None,
-            }),
-            Inserted::Replaced(before) => self.undo.record(|| Undo::Set {
-                key: *key,
-                before: Some(before),
-            }),
-        }
-        Ok(())
+        self.set_bytes(key, &value)
+    }
+
+    fn set_record<E: Encode + ?Sized>(&mut self, key: &H256, value: &E) -> Result<(), StateError> {
+        let mut writer = Writer::reusing(std::mem::take(&mut self.scratch));
+        value.encode_to(&mut writer);
+        let bytes = writer.finish();
+        let result = self.set_bytes(key, &bytes);
+        self.scratch = bytes;
+        result
     }
 
     fn delete(&mut self, key: &H256) -> Result<(), StateError> {
@@ -373,6 +392,7 @@ impl Clone for Tree {
             recording: self.recording.clone(),
             hashes: self.hashes.copy(),
             undo: self.undo.clone(),
+            scratch: Vec::new(),
         }
     }
 }

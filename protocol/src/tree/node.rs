@@ -206,16 +206,15 @@ macro_rules! with_leaf {
 }
 
 impl LeafLink {
-    fn new(key: H256, value: Vec<u8>) -> Self {
-        let v = value.as_slice();
-        match value.len() {
+    fn new(key: H256, v: &[u8]) -> Self {
+        match v.len() {
             0..=32 => LeafLink::B32(Arc::new(Leaf::new(key, Inline::new(v)))),
             33..=48 => LeafLink::B48(Arc::new(Leaf::new(key, Inline::new(v)))),
             49..=64 => LeafLink::B64(Arc::new(Leaf::new(key, Inline::new(v)))),
             65..=80 => LeafLink::B80(Arc::new(Leaf::new(key, Inline::new(v)))),
             81..=96 => LeafLink::B96(Arc::new(Leaf::new(key, Inline::new(v)))),
             97..=128 => LeafLink::B128(Arc::new(Leaf::new(key, Inline::new(v)))),
-            _ => LeafLink::Heap(Arc::new(Leaf::new(key, value.into_boxed_slice()))),
+            _ => LeafLink::Heap(Arc::new(Leaf::new(key, v.into()))),
         }
     }
 
@@ -256,7 +255,7 @@ impl LeafLink {
 }
 
 impl Link {
-    pub(crate) fn leaf(key: H256, value: Vec<u8>) -> Link {
+    pub(crate) fn leaf(key: H256, value: &[u8]) -> Link {
         Link::Leaf(LeafLink::new(key, value))
     }
 
@@ -381,9 +380,9 @@ impl Link {
     }
 
     /// Gives the leaf at this link a new value, in place if unshared and it fits.
-    pub(crate) fn set_leaf_value(&mut self, key: &H256, value: Vec<u8>) {
+    pub(crate) fn set_leaf_value(&mut self, key: &H256, value: &[u8]) {
         if let Link::Leaf(leaf) = self
-            && leaf.try_replace_value(&value)
+            && leaf.try_replace_value(value)
         {
             return;
         }

@@ -80,7 +80,7 @@ pub(crate) enum Inserted {
 pub(crate) fn insert(
     link: &mut Link,
     key: &H256,
-    value: Vec<u8>,
+    value: &[u8],
     op: &mut Opener<'_>,
 ) -> Result<Inserted, StateError> {
     let reach = reach(link, key, 256);
@@ -91,7 +91,7 @@ pub(crate) fn insert(
 fn insert_below(
     link: &mut Link,
     key: &H256,
-    value: Vec<u8>,
+    value: &[u8],
     reach: u16,
     op: &mut Opener<'_>,
 ) -> Result<Inserted, StateError> {
@@ -103,7 +103,7 @@ fn insert_below(
                 *link = diverge(reach as u8, key, link.clone(), value);
                 return Ok(Inserted::Added);
             }
-            if leaf.value() == value.as_slice() {
+            if leaf.value() == value {
                 return Ok(Inserted::Unchanged);
             }
             let before = leaf.value().to_vec();
@@ -162,12 +162,12 @@ fn end_leaf<'t>(mut node: &'t Link, key: &H256) -> Option<&'t LeafLink> {
 pub(crate) fn insert_unrecorded(
     link: &mut Link,
     key: &H256,
-    value: Vec<u8>,
+    value: &[u8],
 ) -> Result<Inserted, StateError> {
     let Some(end) = end_leaf(link, key) else {
         return insert(link, key, value, &mut Opener::new(None, *key));
     };
-    if end.key() == key && end.value() == value.as_slice() {
+    if end.key() == key && end.value() == value {
         return Ok(Inserted::Unchanged);
     }
     let reach = common_prefix_bits(end.key(), key);
@@ -197,7 +197,7 @@ pub(crate) fn insert_unrecorded(
 }
 
 /// A new internal node at `split` holding `existing` and a new leaf for `key`.
-fn diverge(split: u8, key: &H256, existing: Link, value: Vec<u8>) -> Link {
+fn diverge(split: u8, key: &H256, existing: Link, value: &[u8]) -> Link {
     let new_leaf = Link::leaf(*key, value);
     join(split, new_leaf, existing, bit(key, split))
 }
@@ -351,7 +351,7 @@ pub(crate) fn reinsert(link: &mut Link, key: &H256, removed: Removed) {
     };
     let Some(right) = descend else {
         let right = bit(key, removed.split);
-        let leaf = Link::leaf(*key, removed.value);
+        let leaf = Link::leaf(*key, &removed.value);
         *link = join(removed.split, leaf, link.clone(), right);
         return;
     };

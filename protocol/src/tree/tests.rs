@@ -508,8 +508,8 @@ fn the_in_place_writes_do_what_the_recursive_ones_do() {
                 assert_eq!(got, want, "{name}: delete at step {step}");
             } else {
                 let value = vec![(step % 5) as u8; 1 + (step % 40) as usize];
-                let got = ops::insert_unrecorded(f, &k, value.clone());
-                let want = ops::insert(s, &k, value, &mut node::Opener::new(None, k));
+                let got = ops::insert_unrecorded(f, &k, &value);
+                let want = ops::insert(s, &k, &value, &mut node::Opener::new(None, k));
                 assert_eq!(got, want, "{name}: insert at step {step}");
             }
             if step % 50 == 0 {
