@@ -36,8 +36,8 @@ impl Tree {
                 }
                 Link::Internal(int) => {
                     out.internal += 1;
-                    pending.push(&int.left);
-                    pending.push(&int.right);
+                    pending.push(int.left());
+                    pending.push(int.right());
                 }
                 Link::Pruned(_) => out.pruned += 1,
             }

@@ -27,8 +27,8 @@ impl<'t> Iterator for Iter<'t> {
             match node {
                 Link::Leaf(leaf) => return Some((leaf.key(), leaf.value())),
                 Link::Internal(int) => {
-                    self.pending.push(&int.right);
-                    self.pending.push(&int.left);
+                    self.pending.push(int.right());
+                    self.pending.push(int.left());
                 }
                 Link::Pruned(_) => {}
             }

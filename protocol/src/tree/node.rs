@@ -79,10 +79,10 @@ impl HashWords {
 #[derive(Debug)]
 pub(crate) struct Internal {
     hash: HashWords,
-    /// Keys with bit `split` = 0.
-    pub left: Link,
-    /// Keys with bit `split` = 1.
-    pub right: Link,
+    /// Keys with bit `split` = 0, then keys with bit `split` = 1: indexed by that bit, so a
+    /// walk picks its side without a branch (the bit is as good as random, and a walk of
+    /// twenty levels would mispredict about half of them).
+    children: [Link; 2],
     pub split: u8,
     hashed: AtomicBool,
 }
@@ -262,8 +262,7 @@ impl Link {
     pub(crate) fn internal(split: u8, left: Link, right: Link) -> Link {
         Link::Internal(Arc::new(Internal {
             hash: HashWords::default(),
-            left,
-            right,
+            children: [left, right],
             split,
             hashed: AtomicBool::new(false),
         }))
@@ -275,8 +274,7 @@ impl Link {
         let (hash, hashed) = like.hash.copy(&like.hashed);
         Link::Internal(Arc::new(Internal {
             hash,
-            left,
-            right,
+            children: [left, right],
             split: like.split,
             hashed,
         }))
@@ -304,9 +302,11 @@ impl Link {
                 if let Some(hash) = int.hash.get(&int.hashed) {
                     return (hash, None);
                 }
-                let (left, left_key) = int.left.hash_and_key(counter);
-                let (right, right_key) = int.right.hash_and_key(counter);
-                let key = left_key.or(right_key).unwrap_or_else(|| int.left.any_key());
+                let (left, left_key) = int.left().hash_and_key(counter);
+                let (right, right_key) = int.right().hash_and_key(counter);
+                let key = left_key
+                    .or(right_key)
+                    .unwrap_or_else(|| int.left().any_key());
                 let prefix = masked(key, u16::from(int.split));
                 counter.bump();
                 let hash = internal_hash(int.split, &prefix, &left, &right);
@@ -324,7 +324,7 @@ impl Link {
             match node {
                 Link::Leaf(leaf) => return leaf.key(),
                 Link::Pruned(pruned) => return &pruned.hint,
-                Link::Internal(int) => node = &int.left,
+                Link::Internal(int) => node = int.left(),
             }
         }
     }
@@ -341,7 +341,9 @@ impl Link {
                 Link::Leaf(leaf) => return leaf.key(),
                 Link::Pruned(pruned) => return &pruned.hint,
                 Link::Internal(int) => {
-                    let right = u16::from(int.split) < bits && super::bits::bit(target, int.split);
+                    // `&`, not `&&`: both sides are cheap, and a branch on them would
+                    // mispredict about half the time.
+                    let right = (u16::from(int.split) < bits) & super::bits::bit(target, int.split);
                     node = int.child_and_sibling(right).0;
                 }
             }
@@ -393,11 +395,17 @@ impl Link {
 impl Internal {
     /// The child on `right`'s side, for in-place updates of an unshared node.
     pub(crate) fn child_mut(&mut self, right: bool) -> &mut Link {
-        if right {
-            &mut self.right
-        } else {
-            &mut self.left
-        }
+        &mut self.children[usize::from(right)]
+    }
+
+    /// Keys with bit `split` = 0.
+    pub(crate) fn left(&self) -> &Link {
+        &self.children[0]
+    }
+
+    /// Keys with bit `split` = 1.
+    pub(crate) fn right(&self) -> &Link {
+        &self.children[1]
     }
 
     /// Drops the cached hash after an in-place change below.
@@ -407,11 +415,10 @@ impl Internal {
 
     /// The child on `right`'s side and the other one.
     pub(crate) fn child_and_sibling(&self, right: bool) -> (&Link, &Link) {
-        if right {
-            (&self.right, &self.left)
-        } else {
-            (&self.left, &self.right)
-        }
+        (
+            &self.children[usize::from(right)],
+            &self.children[usize::from(!right)],
+        )
     }
 }
 

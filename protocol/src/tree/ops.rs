@@ -410,7 +410,7 @@ pub(crate) fn first_with_prefix_unrecorded<'t>(
         match node {
             Link::Leaf(leaf) => return Some(agree(leaf.key(), prefix, bits).then_some(leaf)),
             Link::Internal(int) => {
-                let right = u16::from(int.split) < bits && bit(prefix, int.split);
+                let right = (u16::from(int.split) < bits) & bit(prefix, int.split);
                 node = int.child_and_sibling(right).0;
             }
             Link::Pruned(_) => return None,

@@ -96,8 +96,8 @@ impl Tree {
                         let terminal = Terminal::Internal {
                             split: int.split,
                             prefix: masked(&ends_at, split),
-                            left: self.hash_of(&int.left),
-                            right: self.hash_of(&int.right),
+                            left: self.hash_of(int.left()),
+                            right: self.hash_of(int.right()),
                         };
                         return Ok(Proof { steps, terminal });
                     }

@@ -315,8 +315,8 @@ fn check_derived_prefixes(node: &Link) -> Vec<H256> {
         Link::Leaf(leaf) => vec![*leaf.key()],
         Link::Pruned(pruned) => vec![pruned.hint],
         Link::Internal(int) => {
-            let mut keys = check_derived_prefixes(&int.left);
-            let right = check_derived_prefixes(&int.right);
+            let mut keys = check_derived_prefixes(int.left());
+            let right = check_derived_prefixes(int.right());
             keys.extend(right);
             let model = bits::masked(&keys[0], u16::from(int.split));
             for key in &keys {

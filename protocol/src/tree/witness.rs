@@ -67,8 +67,8 @@ impl Tree {
             // Same contents and child hashes, so the same hash: keep it if cached.
             Link::Internal(int) => Link::internal_like(
                 int,
-                self.prune(&int.left, recording),
-                self.prune(&int.right, recording),
+                self.prune(int.left(), recording),
+                self.prune(int.right(), recording),
             ),
             // Leaves and pruned nodes carry no children to prune: share them.
             Link::Leaf(_) | Link::Pruned(_) => node.clone(),

@@ -103,8 +103,8 @@ fn encode_node(node: &Link, known: u16, w: &mut Writer) {
                 .u8(int.split)
                 .raw(&prefix.0[fresh_bytes(known, u16::from(int.split))]);
             let below = u16::from(int.split) + 1;
-            encode_node(&int.left, below, w);
-            encode_node(&int.right, below, w);
+            encode_node(int.left(), below, w);
+            encode_node(int.right(), below, w);
         }
     }
 }
