@@ -4,9 +4,15 @@
 //! explorers and our JSON API use.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha3::{Digest, Keccak256};
 use std::fmt;
 use std::str::FromStr;
+
+/// The keccak256 hasher: assembly where `keccak-asm` is built (see protocol/Cargo.toml),
+/// RustCrypto's `sha3` elsewhere; `keccak_backends_agree` in the tests holds them equal.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) use keccak_asm::{Digest, Keccak256};
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) use sha3::{Digest, Keccak256};
 
 /// A 32-byte hash or key.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -124,6 +130,33 @@ hex_type!(Address, 20);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hasher in use (assembly on x86_64 and aarch64) equals RustCrypto's `sha3`, the
+    /// reference, on every length from 0 to 700 bytes (five keccak blocks, every boundary
+    /// of the 136-byte rate) and on the same bytes fed in uneven parts.
+    #[test]
+    fn keccak_backends_agree() {
+        use sha3::Digest as _;
+        let mut byte = 0x9eu8;
+        let data: Vec<u8> = (0..700)
+            .map(|i: u32| {
+                byte = byte.wrapping_mul(31).wrapping_add(i as u8) ^ (i >> 3) as u8;
+                byte
+            })
+            .collect();
+        for len in 0..=data.len() {
+            let bytes = &data[..len];
+            let reference = H256(sha3::Keccak256::digest(bytes).into());
+            assert_eq!(keccak256(bytes), reference, "{len} bytes");
+            let (a, rest) = bytes.split_at(len / 3);
+            let (b, c) = rest.split_at(rest.len() / 2);
+            assert_eq!(
+                keccak256_concat(&[a, b, c]),
+                reference,
+                "{len} bytes in parts"
+            );
+        }
+    }
 
     #[test]
     fn keccak_of_empty_string_is_the_well_known_constant() {

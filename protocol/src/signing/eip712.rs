@@ -14,7 +14,7 @@
 
 use crate::action::Action;
 use crate::primitives::{Address, H256, keccak256, keccak256_concat};
-use sha3::{Digest, Keccak256};
+use crate::primitives::{Digest, Keccak256};
 
 /// The domain's name field.
 pub const DOMAIN_NAME: &str = "Vigil";
