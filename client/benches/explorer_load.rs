@@ -146,7 +146,7 @@ async fn measure(arm: Arm, orders: u64) -> Measured {
     };
     let started = Instant::now();
     let mut config = BenchConfig::new(&m.l1_url, &m.sequencer_url);
-    config.count = orders;
+    config.load.count = orders;
     let report = run_quiet(&config).await.expect("the bench runs");
     let secs = started.elapsed().as_secs_f64();
     let reads_per_sec = match (&m.explorer_url, before) {

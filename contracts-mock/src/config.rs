@@ -63,6 +63,18 @@ pub mod defaults {
     pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 }
 
+/// The escape hatch on a short clock, for the demo and the tests that play a whole exit
+/// through by mining blocks by hand (`Config::set_short_exit_clock`). They count the blocks
+/// they mine by these numbers, so the numbers have this one home.
+pub mod short_exit {
+    /// D: a forced message is due within 4 blocks.
+    pub const FORCE_INCLUSION_DEADLINE_BLOCKS: u64 = 4;
+    /// F: 3 blocks of overdue silence freeze the rollup.
+    pub const FREEZE_DELAY_BLOCKS: u64 = 3;
+    /// P: exit claims are registered for 2 blocks, then paid.
+    pub const EXIT_CLAIM_PERIOD_BLOCKS: u64 = 2;
+}
+
 /// A configuration that cannot work, naming the setting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -120,6 +132,13 @@ impl Config {
             max_body_bytes: defaults::MAX_BODY_BYTES,
             connections: service_shell::http::ConnectionLimits::default(),
         }
+    }
+
+    /// Puts the escape hatch (D, F and P) on the [`short_exit`] clock.
+    pub fn set_short_exit_clock(&mut self) {
+        self.force_inclusion_deadline_blocks = short_exit::FORCE_INCLUSION_DEADLINE_BLOCKS;
+        self.freeze_delay_blocks = short_exit::FREEZE_DELAY_BLOCKS;
+        self.exit_claim_period_blocks = short_exit::EXIT_CLAIM_PERIOD_BLOCKS;
     }
 
     /// The default rollup contract address (EIP-712 `verifyingContract` of both domains).

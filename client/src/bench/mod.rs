@@ -25,25 +25,55 @@ use service_client::http::ServiceError;
 use service_client::settlement::SettlementClient;
 use std::time::Duration;
 
+/// The load a bench offers: `vigil bench`'s flags (flattened into its `BenchArgs`), whose
+/// defaults are also what [`BenchConfig::new`] starts from, so they are written once.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Load {
+    /// Signed orders to submit in total.
+    #[arg(long, default_value_t = 2_000)]
+    pub count: u64,
+    /// Requests in flight at once (with --rate: the most allowed in flight).
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Open loop: offer this many orders per second on a fixed schedule, whatever the
+    /// answers, and time each from when it was due (stalls count). Without it: a closed
+    /// loop that finds the rate the sequencer sustains.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// `http`: one `POST /v1/tx` per order; `ws`: frames on the streaming intake
+    /// (`/v1/tx/ws`, one connection per 64 orders in flight).
+    #[arg(long, value_enum, default_value_t = Transport::Http)]
+    pub transport: Transport,
+    /// Fresh trading accounts to create and fund (faucet + deposit on L1).
+    #[arg(long, default_value_t = 16)]
+    pub accounts: usize,
+    /// The market to trade (default: the first one).
+    #[arg(long)]
+    pub market: Option<String>,
+    /// Signatures to recover when measuring this machine's recovery rate.
+    #[arg(long, default_value_t = 4_000)]
+    pub recoveries: usize,
+}
+
+impl Default for Load {
+    /// The flags' defaults, read from the flags themselves.
+    fn default() -> Self {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            load: Load,
+        }
+        <Flags as clap::Parser>::parse_from(["bench"]).load
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
     pub l1_url: String,
     pub sequencer_url: String,
-    /// Signed orders submitted in total.
-    pub count: u64,
-    /// Requests in flight at once (closed loop), or the cap on them (open loop).
-    pub concurrency: usize,
-    /// Open loop: offer this many orders per second, scheduled by the clock.
-    pub rate: Option<u64>,
-    /// One `POST /v1/tx` per order, or frames on the WebSocket intake.
-    pub transport: Transport,
-    /// Fresh accounts to fund and trade from.
-    pub accounts: usize,
-    /// The market's symbol or id; `None` = the first market.
-    pub market: Option<String>,
-    /// Signatures recovered to measure the machine's recovery rate.
-    pub recoveries: usize,
+    /// What to offer: the flags' defaults unless set.
+    pub load: Load,
     /// micro-USDC each account deposits (capped by the faucet's maximum).
     pub deposit: u64,
     /// How long to wait for the deposits to be credited on L2.
@@ -51,19 +81,13 @@ pub struct BenchConfig {
 }
 
 impl BenchConfig {
-    /// Defaults for everything but the endpoints: 2,000 orders, 32 in flight, 16 accounts
-    /// with 10,000 USDC each, 4,000 recoveries.
+    /// Defaults for everything but the endpoints: the flags' [`Load`] (2,000 orders, 32 in
+    /// flight, 16 accounts, 4,000 recoveries), 10,000 USDC per account.
     pub fn new(l1_url: &str, sequencer_url: &str) -> BenchConfig {
         BenchConfig {
             l1_url: l1_url.to_string(),
             sequencer_url: sequencer_url.to_string(),
-            count: 2_000,
-            concurrency: 32,
-            rate: None,
-            transport: Transport::Http,
-            accounts: 16,
-            market: None,
-            recoveries: 4_000,
+            load: Load::default(),
             deposit: 10_000_000_000,
             fund_timeout: Duration::from_secs(60),
         }
@@ -105,12 +129,12 @@ impl From<ServiceError> for BenchError {
 /// Runs the whole bench; `progress` (from [`progress::bar`], or `ProgressBar::hidden()`
 /// for none) names each phase and counts the answered orders.
 pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchReport, BenchError> {
-    if config.count == 0 || config.concurrency == 0 || config.accounts == 0 {
+    if config.load.count == 0 || config.load.concurrency == 0 || config.load.accounts == 0 {
         return Err(BenchError::Config(
             "count, concurrency and accounts must be at least 1".into(),
         ));
     }
-    if config.rate == Some(0) {
+    if config.load.rate == Some(0) {
         return Err(BenchError::Config(
             "--rate must be at least 1 order per second (or leave it out for a closed loop)".into(),
         ));
@@ -120,7 +144,7 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
     let params = l1.status().await?.params;
     let domain = protocol::signing::domain_separator(params.chain_id, &params.verifying_contract);
     let markets = seq.markets().await?.markets;
-    let market = match &config.market {
+    let market = match &config.load.market {
         None => markets.first(),
         Some(text) => {
             let id = text.parse::<u32>().ok();
@@ -129,7 +153,7 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
                 .find(|m| m.params.symbol.eq_ignore_ascii_case(text) || Some(m.params.id) == id)
         }
     }
-    .ok_or_else(|| BenchError::UnknownMarket(config.market.clone().unwrap_or_default()))?
+    .ok_or_else(|| BenchError::UnknownMarket(config.load.market.clone().unwrap_or_default()))?
     .clone();
     if market.mark_price == 0 {
         return Err(BenchError::NoPrice(market.params.symbol));
@@ -139,24 +163,32 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
         progress,
         format!(
             "funding {} fresh accounts on L1, waiting for their deposits on L2",
-            config.accounts
+            config.load.accounts
         ),
     );
-    let keys =
-        fund::fund_accounts(&l1, &seq, config.accounts, deposit, config.fund_timeout).await?;
-    progress::phase(progress, format!("signing {} orders", config.count));
-    let orders = load::sign_orders(&keys, &market, config.count, &domain).await?;
+    let keys = fund::fund_accounts(
+        &l1,
+        &seq,
+        config.load.accounts,
+        deposit,
+        config.fund_timeout,
+    )
+    .await?;
+    progress::phase(progress, format!("signing {} orders", config.load.count));
+    let orders = load::sign_orders(&keys, &market, config.load.count, &domain).await?;
     // The rate shown is the submissions', not diluted by the funding and signing above.
-    progress::orders(progress, config.count);
-    let submitter = transport::Submitter::open(&seq, config.transport, config.concurrency).await?;
-    let outcome = match config.rate {
+    progress::orders(progress, config.load.count);
+    let submitter =
+        transport::Submitter::open(&seq, config.load.transport, config.load.concurrency).await?;
+    let outcome = match config.load.rate {
         Some(rate) => {
-            load::submit_at_rate(&submitter, orders, rate, config.concurrency, progress).await?
+            load::submit_at_rate(&submitter, orders, rate, config.load.concurrency, progress)
+                .await?
         }
-        None => load::submit_all(&submitter, orders, config.concurrency, progress).await?,
+        None => load::submit_all(&submitter, orders, config.load.concurrency, progress).await?,
     };
     progress::orders_done(progress);
-    let recoveries = config.recoveries.max(1);
+    let recoveries = config.load.recoveries.max(1);
     progress::phase(
         progress,
         format!(
@@ -177,4 +209,22 @@ pub async fn run(config: &BenchConfig, progress: &ProgressBar) -> Result<BenchRe
 /// [`run`] without a progress bar (tests, the devnet's end-to-end run).
 pub async fn run_quiet(config: &BenchConfig) -> Result<BenchReport, BenchError> {
     run(config, &ProgressBar::hidden()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_load_is_the_flags_defaults() {
+        let load = Load::default();
+        assert_eq!(
+            (load.count, load.concurrency, load.rate, load.transport),
+            (2_000, 32, None, Transport::Http)
+        );
+        assert_eq!(
+            (load.accounts, load.market, load.recoveries),
+            (16, None, 4_000)
+        );
+    }
 }

@@ -540,28 +540,6 @@ pub struct TxArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Signed orders to submit in total.
-    #[arg(long, default_value_t = 2_000)]
-    pub count: u64,
-    /// Requests in flight at once (with --rate: the most allowed in flight).
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
-    /// Open loop: offer this many orders per second on a fixed schedule, whatever the
-    /// answers, and time each from when it was due (stalls count). Without it: a closed
-    /// loop that finds the rate the sequencer sustains.
-    #[arg(long)]
-    pub rate: Option<u64>,
-    /// `http`: one `POST /v1/tx` per order; `ws`: frames on the streaming intake
-    /// (`/v1/tx/ws`, one connection per 64 orders in flight).
-    #[arg(long, value_enum, default_value_t = crate::bench::Transport::Http)]
-    pub transport: crate::bench::Transport,
-    /// Fresh trading accounts to create and fund (faucet + deposit on L1).
-    #[arg(long, default_value_t = 16)]
-    pub accounts: usize,
-    /// The market to trade (default: the first one).
-    #[arg(long)]
-    pub market: Option<String>,
-    /// Signatures to recover when measuring this machine's recovery rate.
-    #[arg(long, default_value_t = 4_000)]
-    pub recoveries: usize,
+    #[command(flatten)]
+    pub load: crate::bench::Load,
 }

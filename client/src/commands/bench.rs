@@ -12,13 +12,7 @@ use std::io::IsTerminal as _;
 pub async fn run(cli: &Cli, args: &BenchArgs) -> anyhow::Result<Output> {
     let endpoints = Endpoints::resolve(cli)?;
     let mut config = BenchConfig::new(&endpoints.l1_url, &endpoints.sequencer_url);
-    config.count = args.count;
-    config.concurrency = args.concurrency;
-    config.rate = args.rate;
-    config.transport = args.transport;
-    config.accounts = args.accounts;
-    config.market = args.market.clone();
-    config.recoveries = args.recoveries;
+    config.load = args.load.clone();
     let target = if cli.json || !std::io::stderr().is_terminal() {
         ProgressDrawTarget::hidden()
     } else {

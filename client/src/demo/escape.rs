@@ -15,6 +15,9 @@ use super::timeline::Timeline;
 use crate::devnet::keys;
 use crate::devnet::poll::{Poll, poll_until};
 use crate::sequencer::SequencerClient;
+use contracts_mock::config::short_exit::{
+    EXIT_CLAIM_PERIOD_BLOCKS, FORCE_INCLUSION_DEADLINE_BLOCKS,
+};
 use k256::ecdsa::SigningKey;
 use protocol::action::{
     Action, L1Message, Order, PriceUpdate, SignedAction, TimeInForce, Tx, Withdraw,
@@ -33,9 +36,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const WINDOW: u64 = 5;
-const DEADLINE: u64 = 4;
-const FREEZE_DELAY: u64 = 3;
-const CLAIM_PERIOD: u64 = 2;
 const DEPOSIT: u64 = 10_000_000_000;
 const BTC_PRICE: u64 = 50_000_000_000;
 /// The steps a successful run records, in order.
@@ -121,9 +121,7 @@ impl Escape {
         let mut config = contracts_mock::Config::new(dir.join("l1"), genesis.clone());
         config.block_time_ms = None;
         config.challenge_window_blocks = WINDOW;
-        config.force_inclusion_deadline_blocks = DEADLINE;
-        config.freeze_delay_blocks = FREEZE_DELAY;
-        config.exit_claim_period_blocks = CLAIM_PERIOD;
+        config.set_short_exit_clock();
         config.min_sequencer_bond = 1_000_000;
         config.max_timestamp_drift_ms = 3_600_000;
         let l1_running = contracts_mock::start(config, bind().await?)

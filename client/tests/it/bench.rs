@@ -244,8 +244,9 @@ async fn the_progress_names_each_phase_and_shows_the_real_rate() {
     let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
     let progress = vigil_client::bench::progress::bar(target);
     let mut config = BenchConfig::new(&rollup.l1_url, &rollup.seq_url);
-    (config.count, config.rate, config.concurrency) = (200, Some(200), 64);
-    (config.accounts, config.recoveries) = (2, 500);
+    let load = &mut config.load;
+    (load.count, load.rate, load.concurrency) = (200, Some(200), 64);
+    (load.accounts, load.recoveries) = (2, 500);
     let report = vigil_client::bench::run(&config, &progress)
         .await
         .expect("the bench runs");

@@ -10,6 +10,7 @@
 use crate::network::trading::trade;
 use crate::network::*;
 use crate::support::run_off_runtime;
+use contracts_mock::config::short_exit::{EXIT_CLAIM_PERIOD_BLOCKS, FREEZE_DELAY_BLOCKS};
 use protocol::action::{Action, Withdraw};
 use protocol::api::settlement::{ExitPhase, ExitStatus, ForceCall};
 use protocol::batch::{Batch, execute_batch, genesis_tree};
@@ -19,10 +20,6 @@ use protocol::primitives::to_hex;
 use protocol::signing::address_of;
 use protocol::tree::Tree;
 use protocol::workload::Workload;
-
-const DEADLINE: u64 = 4;
-const FREEZE_DELAY: u64 = 3;
-const CLAIM_PERIOD: u64 = 2;
 
 /// The state after every live batch, re-executed from genesis with `protocol`.
 async fn replica(net: &Network) -> Tree {
@@ -44,11 +41,11 @@ async fn replica(net: &Network) -> Tree {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_sequencer_freezes_the_rollup_and_every_account_exits_with_its_equity() {
-    let mut net = Network::start_with(Workload::new(21, 4), None, |c| {
-        c.force_inclusion_deadline_blocks = DEADLINE;
-        c.freeze_delay_blocks = FREEZE_DELAY;
-        c.exit_claim_period_blocks = CLAIM_PERIOD;
-    })
+    let mut net = Network::start_with(
+        Workload::new(21, 4),
+        None,
+        contracts_mock::Config::set_short_exit_clock,
+    )
     .await;
     trade(&net).await;
     wait_for("the trades to be posted", || net.settled()).await;
@@ -90,14 +87,14 @@ async fn a_silent_sequencer_freezes_the_rollup_and_every_account_exits_with_its_
         .await
         .expect("sign");
     let forced = net.l1.force(&call).await.expect("forced");
-    net.mine(forced.deadline_block + FREEZE_DELAY - net.l1_status().await.block.number)
+    net.mine(forced.deadline_block + FREEZE_DELAY_BLOCKS - net.l1_status().await.block.number)
         .await;
     let live: ExitStatus = net.l1.exit().await.expect("exit");
     assert_eq!(
         (live.phase, live.freezes_at_block),
         (
             ExitPhase::Live,
-            Some(forced.deadline_block + FREEZE_DELAY + 1)
+            Some(forced.deadline_block + FREEZE_DELAY_BLOCKS + 1)
         )
     );
     net.mine(1).await;
@@ -174,7 +171,7 @@ async fn a_silent_sequencer_freezes_the_rollup_and_every_account_exits_with_its_
     for (address, _) in &owed {
         before.push(net.l1.account(address).await.expect("account").balance);
     }
-    net.mine(CLAIM_PERIOD + 1).await;
+    net.mine(EXIT_CLAIM_PERIOD_BLOCKS + 1).await;
     let paid = net.l1.exit().await.expect("exit");
     assert_eq!(paid.phase, ExitPhase::Paid, "{paid:?}");
     for ((address, owed), before) in owed.iter().zip(before) {

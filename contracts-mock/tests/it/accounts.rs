@@ -78,13 +78,7 @@ async fn faucet_bond_unbond_and_deposit_move_tokens_and_conserve_supply() {
         (a, None, 0)
     );
 
-    let kinds: Vec<EventKind> = node
-        .events(0)
-        .await
-        .events
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
+    let kinds = node.event_kinds().await;
     assert_eq!(
         kinds,
         vec![
@@ -121,8 +115,8 @@ async fn a_replayed_nonce_is_refused_and_changes_nothing() {
     let before = node.snapshot().await;
     let replay = node.post_raw("/v1/bond", &signed).await;
     expect_error(&replay, 409, "bad_nonce", "nonce 0 is not");
-    expect_error(&replay, 409, "bad_nonce", "already used");
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &replay, 409, "bad_nonce", "already used")
+        .await;
 }
 
 #[tokio::test]
@@ -133,13 +127,14 @@ async fn a_skipped_nonce_is_refused_and_changes_nothing() {
     let skipped = node
         .call_at("/v1/bond", &alice(), 1, BondCall { amount: 10 })
         .await;
-    expect_error(
+    node.expect_refused(
+        &before,
         &skipped,
         409,
         "bad_nonce",
         "next L1 nonce 0: ahead of it (nonces cannot skip)",
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -193,14 +188,14 @@ async fn bad_signatures_are_refused_and_change_nothing() {
     let other =
         protocol::api::settlement::l1_domain_separator(1, &node.genesis().verifying_contract);
     let wrong_domain = SignedCall::sign(&alice(), 0, BondCall { amount: 10 }, &other);
-    expect_error(
+    node.expect_refused(
+        &before,
         &node.post_raw("/v1/bond", &wrong_domain).await,
         401,
         "signer_mismatch",
         "signer mismatch",
-    );
-
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -244,13 +239,14 @@ async fn refused_amounts_change_nothing() {
             },
         )
         .await;
-    expect_error(
+    node.expect_refused(
+        &before,
         &too_much,
         422,
         "faucet_limit",
         "at most 1000000000 per call",
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -266,6 +262,6 @@ async fn a_disabled_faucet_mints_nothing() {
             },
         )
         .await;
-    expect_error(&answer, 403, "faucet_disabled", "disabled");
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &answer, 403, "faucet_disabled", "disabled")
+        .await;
 }

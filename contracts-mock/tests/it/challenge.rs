@@ -77,15 +77,7 @@ async fn an_upheld_proof_reverts_the_batch_and_all_later_ones_and_slashes_the_se
         "reverted batches give their messages back"
     );
 
-    let kinds: Vec<EventKind> = node
-        .events(0)
-        .await
-        .events
-        .into_iter()
-        .map(|e| e.event)
-        .rev()
-        .take(5)
-        .collect();
+    let kinds: Vec<EventKind> = node.event_kinds().await.into_iter().rev().take(5).collect();
     assert!(
         matches!(
             kinds[0],
@@ -158,14 +150,15 @@ async fn a_proof_against_an_honest_chunk_is_rejected_and_changes_nothing() {
 
     let before = node.snapshot().await;
     let answer = challenge(&node, &carol(), &proof, None).await;
-    expect_error(
+    assert_eq!(answer.1["details"]["rejection"]["code"], "honest_chunk");
+    node.expect_refused(
+        &before,
         &answer,
         422,
         "proof_rejected",
         "fraud proof rejected: chunk 0 is honest: re-execution gives the committed root",
-    );
-    assert_eq!(answer.1["details"]["rejection"]["code"], "honest_chunk");
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -188,12 +181,12 @@ async fn a_proof_whose_witness_is_not_the_chunk_pre_state_is_rejected() {
         ..proof
     };
     let answer = challenge(&node, &carol(), &garbage, None).await;
-    expect_error(&answer, 422, "proof_rejected", "malformed witness");
     assert_eq!(
         answer.1["details"]["rejection"]["code"],
         "malformed_witness"
     );
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &answer, 422, "proof_rejected", "malformed witness")
+        .await;
 }
 
 #[tokio::test]
@@ -211,8 +204,8 @@ async fn the_second_verifier_is_told_the_batch_was_already_reverted() {
         "was already reverted at block",
     );
     let loser = challenge(node, &bob(), proof, None).await;
-    expect_error(&loser, 409, "batch_reverted", "already reverted");
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &loser, 409, "batch_reverted", "already reverted")
+        .await;
 
     // Even after an honest batch 1 replaced it, a proof naming the old header is answered calmly.
     repost_honest_batch_1(node, &mut fraud.honest_after_0).await;
@@ -243,13 +236,14 @@ async fn proofs_against_missing_or_mismatched_batches_are_refused() {
         ..proof.clone()
     };
     let mismatch = challenge(&node, &carol(), &other, Some(bad.header.hash())).await;
-    expect_error(
+    node.expect_refused(
+        &before,
         &mismatch,
         422,
         "header_hash_mismatch",
         "is batch 1's, not batch 0's",
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -263,13 +257,7 @@ async fn a_challenger_without_the_minimum_bond_is_refused() {
     };
     let before = node.snapshot().await;
     let answer = challenge(&node, &carol(), &proof, None).await;
-    expect_error(
-        &answer,
-        403,
-        "insufficient_bond",
-        "submitting a fraud proof needs a bond of at least 0.000100 USDC (100 base units): bond 0.000001 USDC (1 base units) more first",
-    );
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &answer, 403, "insufficient_bond", "submitting a fraud proof needs a bond of at least 0.000100 USDC (100 base units): bond 0.000001 USDC (1 base units) more first").await;
 }
 
 /// `GET /metrics` counts the ruling: three reverted submissions, one upheld proof, the

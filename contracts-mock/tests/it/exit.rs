@@ -7,6 +7,8 @@ use crate::support::{
     Node, Rollup, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_error, expect_ok,
     sequencer,
 };
+use contracts_mock::Config;
+use contracts_mock::config::short_exit::FREEZE_DELAY_BLOCKS;
 use k256::ecdsa::SigningKey;
 use protocol::action::{Action, Order, PriceUpdate, TimeInForce, Tx};
 use protocol::api::settlement::{
@@ -19,18 +21,12 @@ use protocol::engine::view::account_risk_view;
 use protocol::genesis::{Genesis, devnet_oracle_key};
 use protocol::signing::sign_action;
 
-/// D = 4 (test config), F = 3, P = 2.
-const FREEZE_DELAY: u64 = 3;
-const CLAIM_PERIOD: u64 = 2;
 const BTC: u32 = 1;
 const BTC_PRICE: u64 = 50_000_000_000;
 
+/// A node on the short exit clock: D = 4, F = 3, P = 2.
 async fn exit_node() -> Node {
-    Node::start_with(|c| {
-        c.freeze_delay_blocks = FREEZE_DELAY;
-        c.exit_claim_period_blocks = CLAIM_PERIOD;
-    })
-    .await
+    Node::start_with(Config::set_short_exit_clock).await
 }
 
 fn user(genesis: &Genesis, key: &SigningKey, action: Action) -> Tx {
@@ -70,7 +66,7 @@ async fn the_rollup_freezes_exactly_when_the_delay_after_the_deadline_has_passed
         let node = exit_node().await;
         node.fund_and_bond(&sequencer(), 1_000).await;
         let queued = node.deposit(&alice(), 500).await;
-        let d = queued.deadline_block + FREEZE_DELAY;
+        let d = queued.deadline_block + FREEZE_DELAY_BLOCKS;
         let target = d.checked_add_signed(offset).expect("a block");
         node.mine_to(target).await;
         let exit: ExitStatus = node.get("/v1/exit").await;
@@ -167,7 +163,7 @@ async fn every_account_is_paid_its_equity_once_and_the_supply_is_conserved() {
     // Carol's deposit is never consumed: the sequencer goes silent.
     let carol_deposit = node.deposit(&carol(), 70_000_000).await;
     let carol_balance = node.account(&addr(&carol())).await.balance;
-    node.mine_to(carol_deposit.deadline_block + FREEZE_DELAY + 1)
+    node.mine_to(carol_deposit.deadline_block + FREEZE_DELAY_BLOCKS + 1)
         .await;
 
     let exit: ExitStatus = node.get("/v1/exit").await;

@@ -60,13 +60,14 @@ async fn malformed_bodies_are_refused_with_json_errors() {
         "Content-Type",
     );
     let unsigned = json!({"from": addr(&alice()), "nonce": 0, "call": {"amount": 1}}).to_string();
-    expect_error(
+    node.expect_refused(
+        &before,
         &raw(&node, "/v1/bond", json, unsigned).await,
         400,
         "invalid_body",
         "missing field `signature`",
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]

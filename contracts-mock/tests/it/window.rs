@@ -3,8 +3,8 @@
 //! boundary (d − 1, d, d + 1) is tested for both a challenge and finalization.
 
 use crate::support::{
-    Node, Rollup, addr, alice, assert_conserved, bob, challenge, deposit_tx, expect_error,
-    expect_ok, sequencer, tamper,
+    Node, Rollup, addr, alice, assert_conserved, bob, challenge, deposit_tx, expect_ok, sequencer,
+    tamper,
 };
 use protocol::api::settlement::{
     BatchStatus, BatchView, ChallengeResponse, EventKind, PostBatchResponse, UnbondCall,
@@ -68,16 +68,7 @@ async fn a_challenge_one_block_after_the_deadline_finds_the_batch_final() {
     node.mine_to(deadline + 1).await;
     let before = node.snapshot().await;
     let late = challenge(&node, &bob(), &proof, None).await;
-    expect_error(
-        &late,
-        409,
-        "batch_finalized",
-        &format!(
-            "batch 0 is already final (since block {}); its challenge window closed at block {deadline}",
-            deadline + 1
-        ),
-    );
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &late, 409, "batch_finalized", &format!( "batch 0 is already final (since block {}); its challenge window closed at block {deadline}", deadline + 1 )).await;
 }
 
 #[tokio::test]
@@ -154,13 +145,14 @@ async fn a_sequencer_cannot_unbond_while_its_batches_can_be_challenged() {
     let locked = node
         .call("/v1/unbond", &sequencer(), UnbondCall { amount: 1_000 })
         .await;
-    expect_error(
+    node.expect_refused(
+        &before,
         &locked,
         409,
         "bond_locked",
         &format!("the last until block {deadline}"),
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
     node.mine_to(deadline + 1).await;
     let _: serde_json::Value = expect_ok(
         node.call("/v1/unbond", &sequencer(), UnbondCall { amount: 1_000 })

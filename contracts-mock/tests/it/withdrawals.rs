@@ -106,13 +106,14 @@ async fn a_claim_against_a_final_root_pays_the_leaf_account_once() {
 
     let before = node.snapshot().await;
     let again = node.call("/v1/withdrawals/claim", &alice(), claim).await;
-    expect_error(
+    node.expect_refused(
+        &before,
         &again,
         409,
         "already_claimed",
         &format!("withdrawal 0 was already claimed at block {}", deadline + 1),
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -125,7 +126,8 @@ async fn a_claim_against_a_root_that_is_not_final_is_refused() {
     node.mine_to(deadline).await;
     let before = node.snapshot().await;
     let early = node.call("/v1/withdrawals/claim", &alice(), claim).await;
-    expect_error(
+    node.expect_refused(
+        &before,
         &early,
         409,
         "batch_not_final",
@@ -133,8 +135,8 @@ async fn a_claim_against_a_root_that_is_not_final_is_refused() {
             "can be challenged until block {deadline}, so claims against its root open at block {}",
             deadline + 1
         ),
-    );
-    assert_eq!(node.snapshot().await, before);
+    )
+    .await;
     let unknown: WithdrawalResponse = node.get("/v1/withdrawals/0").await;
     assert!(!unknown.claimed);
 }

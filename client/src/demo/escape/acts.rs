@@ -150,7 +150,7 @@ impl Escape {
 
     pub(super) async fn pass_deadline(&mut self, t: &mut Timeline) -> Result<(), String> {
         let status = self.l1.status().await.map_err(|e| e.to_string())?;
-        let head = self.mine(DEADLINE + 1).await?;
+        let head = self.mine(FORCE_INCLUSION_DEADLINE_BLOCKS + 1).await?;
         let queue = self
             .l1
             .queue(status.tip.queue_end, 10)
@@ -343,7 +343,7 @@ impl Escape {
         t: &mut Timeline,
         owed: Vec<(Address, u64, u64)>,
     ) -> Result<(), String> {
-        let head = self.mine(CLAIM_PERIOD + 1).await?;
+        let head = self.mine(EXIT_CLAIM_PERIOD_BLOCKS + 1).await?;
         let exit = self.l1.exit().await.map_err(|e| e.to_string())?;
         if exit.phase != ExitPhase::Paid || exit.paid_total != exit.owed_total {
             return Err(format!("after the claim period: {exit:?}"));

@@ -9,7 +9,8 @@
 //! what it was owed, with L1 supply conserved.
 
 use super::replica::Replica;
-use super::world::{DEADLINE_BLOCKS, FREEZE_DELAY_BLOCKS, SEQUENCER, Truth, World};
+use super::world::{SEQUENCER, Truth, World};
+use contracts_mock::config::short_exit::{FORCE_INCLUSION_DEADLINE_BLOCKS, FREEZE_DELAY_BLOCKS};
 use protocol::api::settlement::{BatchStatus, EventKind, ExitPhase};
 use protocol::api::verifier::ChallengeOutcome;
 use protocol::batch::genesis_tree;
@@ -152,7 +153,8 @@ pub fn audit_forced(world: &World, context: &str) -> (u64, bool) {
         .unwrap_or(0);
     let overdue = exit.overdue_queue_index.expect("overdue message");
     let enqueued = queue.messages[overdue as usize].enqueued_block;
-    let due = (enqueued + DEADLINE_BLOCKS).max(last_change) + FREEZE_DELAY_BLOCKS + 1;
+    let due =
+        (enqueued + FORCE_INCLUSION_DEADLINE_BLOCKS).max(last_change) + FREEZE_DELAY_BLOCKS + 1;
     assert_eq!(
         frozen_block, due,
         "froze at the documented block: {context}"

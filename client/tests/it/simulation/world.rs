@@ -43,10 +43,6 @@ pub const BOND: u64 = 1_000;
 /// series (Part 8 §9), so the option faults find series to corrupt.
 pub const T0_MS: u64 = protocol::genesis::DEVNET_FIRST_EXPIRY_MS + 3_600_000;
 pub const BLOCK_MS: u64 = 1_000;
-/// D, F and P of the simulated settlement layer.
-pub const DEADLINE_BLOCKS: u64 = 4;
-pub const FREEZE_DELAY_BLOCKS: u64 = 3;
-pub const CLAIM_PERIOD_BLOCKS: u64 = 2;
 /// The core's sealing threshold; the simulation seals each batch itself below it.
 const BATCH_MAX_TXS: usize = 64;
 /// Finalized batches between two sequencer snapshots (the snapshot itself is dropped).
@@ -128,9 +124,8 @@ impl World {
         let mut config = Config::new(PathBuf::new(), genesis.clone());
         config.block_time_ms = None;
         config.challenge_window_blocks = window;
-        config.force_inclusion_deadline_blocks = DEADLINE_BLOCKS;
-        config.freeze_delay_blocks = FREEZE_DELAY_BLOCKS;
-        config.exit_claim_period_blocks = CLAIM_PERIOD_BLOCKS;
+        // D, F and P on the short clock the auditor counts the freeze by.
+        config.set_short_exit_clock();
         config.min_sequencer_bond = BOND;
         config.min_challenger_bond = 0;
         config.slash_share_bps = 5_000;

@@ -7,8 +7,8 @@ mod shape;
 mod timestamps;
 
 use crate::support::{
-    Node, Rollup, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_error, expect_ok,
-    sequencer, withdraw_tx,
+    Node, Rollup, addr, alice, assert_conserved, bob, carol, deposit_tx, expect_ok, sequencer,
+    withdraw_tx,
 };
 use protocol::action::Tx;
 use protocol::api::settlement::{BatchStatus, BatchView, EventKind, PostBatchResponse};
@@ -68,17 +68,9 @@ pub async fn accepted(node: &Node, batch: &Batch) -> PostBatchResponse {
 
 pub async fn refused(node: &Node, batch: &Batch, status: u16, code: &str, says: &str) {
     let before = node.snapshot().await;
-    expect_error(
-        &node.post_batch(&sequencer(), batch).await,
-        status,
-        code,
-        says,
-    );
-    assert_eq!(
-        node.snapshot().await,
-        before,
-        "a refused batch must change nothing"
-    );
+    let answer = node.post_batch(&sequencer(), batch).await;
+    node.expect_refused(&before, &answer, status, code, says)
+        .await;
 }
 
 #[tokio::test]

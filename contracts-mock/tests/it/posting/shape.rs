@@ -53,16 +53,7 @@ async fn a_poster_without_enough_bond_is_refused() {
     let (batch, _) = rollup.build(t, deposits());
     let before = node.snapshot().await;
     let answer = node.post_batch(&carol(), &batch).await;
-    expect_error(
-        &answer,
-        403,
-        "insufficient_bond",
-        &format!(
-            "{} has a bond of 0.000999 USDC (999 base units); posting a batch needs a bond of at least 0.001000 USDC (1000 base units)",
-            addr(&carol())
-        ),
-    );
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(&before, &answer, 403, "insufficient_bond", &format!( "{} has a bond of 0.000999 USDC (999 base units); posting a batch needs a bond of at least 0.001000 USDC (1000 base units)", addr(&carol()) )).await;
 }
 
 #[tokio::test]
@@ -88,8 +79,14 @@ async fn data_that_does_not_decode_is_refused() {
             PostBatchCall::Data(vec![1, 2, 3]),
         )
         .await;
-    expect_error(&answer, 400, "malformed_batch", "unexpected end of data");
-    assert_eq!(node.snapshot().await, before);
+    node.expect_refused(
+        &before,
+        &answer,
+        400,
+        "malformed_batch",
+        "unexpected end of data",
+    )
+    .await;
 }
 
 #[tokio::test]

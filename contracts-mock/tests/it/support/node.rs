@@ -2,10 +2,12 @@
 //! in-process on 127.0.0.1:0, a temporary data dir, hand-mined blocks, a typed HTTP client)
 //! on this suite's chain terms, with the supply accounting asserted after every POST.
 
-use super::{addr, alice, bob, carol, sequencer};
+use super::{addr, alice, bob, carol, expect_error, sequencer};
 use contracts_mock::Config;
 use k256::ecdsa::SigningKey;
-use protocol::api::settlement::{AccountResponse, BondsResponse, QueueResponse, StatusResponse};
+use protocol::api::settlement::{
+    AccountResponse, BondsResponse, EventKind, QueueResponse, StatusResponse,
+};
 use protocol::genesis::Genesis;
 use test_support::SettlementLayer;
 
@@ -78,6 +80,30 @@ impl Node {
     /// Faucet + bond: `key` holds a bond of `amount` (and `amount` more as balance).
     pub async fn fund_and_bond(&self, key: &SigningKey, amount: u64) {
         self.0.fund_and_bond(key, amount, amount).await;
+    }
+
+    /// Every event's kind, oldest first (up to 1000).
+    pub async fn event_kinds(&self) -> Vec<EventKind> {
+        let events = self.events(0).await.events;
+        events.into_iter().map(|e| e.event).collect()
+    }
+
+    /// Asserts that `answer` is the refusal `status` with `code`, its message saying
+    /// `says`, and that the refused call left everything as it was at `before`.
+    pub async fn expect_refused(
+        &self,
+        before: &Snapshot,
+        answer: &(u16, serde_json::Value),
+        status: u16,
+        code: &str,
+        says: &str,
+    ) {
+        expect_error(answer, status, code, says);
+        assert_eq!(
+            &self.snapshot().await,
+            before,
+            "a refused call changes nothing"
+        );
     }
 
     pub async fn snapshot(&self) -> Snapshot {
