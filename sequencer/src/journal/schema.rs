@@ -85,6 +85,14 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 ";
 
+/// The write connection's page cache: 64 MiB (SQLite reads a negative `cache_size` as
+/// KiB). SQLite's default, 2 MiB, holds fewer pages than the indexes a group commit
+/// touches under load, so commits read them back from the OS one `pread` at a time: in
+/// the pipeline bench's bulk run (20,000 actions) this cut the process's `pread`s from
+/// 41.6k to 12.7k and its `pwrite`s from 83k to 58k (`perf stat -e
+/// 'syscalls:sys_enter_pread64'`, counts that do not depend on the machine's load).
+const WRITER_CACHE_KIB: i64 = -65_536;
+
 /// Opens (creating) the database with WAL and `synchronous=FULL`: a commit returns only
 /// after its WAL frames are fsynced, so a committed transaction survives `kill -9` and
 /// power loss.
@@ -93,6 +101,7 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(&super::history::schema())?;
     conn.execute_batch(super::withdrawal_events::SCHEMA)?;
@@ -150,6 +159,10 @@ mod tests {
             .pragma_query_value(None, "synchronous", |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "FULL");
+        let cache: i64 = conn
+            .pragma_query_value(None, "cache_size", |r| r.get(0))
+            .unwrap();
+        assert_eq!(cache, WRITER_CACHE_KIB);
         check_meta(&conn, "genesis_hash", "0xaa").unwrap();
         check_meta(&conn, "genesis_hash", "0xaa").unwrap();
         let err = check_meta(&conn, "genesis_hash", "0xbb").unwrap_err();
