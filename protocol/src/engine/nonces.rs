@@ -14,8 +14,9 @@ use super::storage::read;
 use crate::primitives::Address;
 use crate::state::State;
 
-/// Checks `nonce` against the rule above and returns the updated set, without writing.
-pub fn admit(set: &NonceSet, nonce: u64) -> Result<NonceSet, Status> {
+/// Checks `nonce` against the rule above and, if it passes, adds it to `set` (in place: the
+/// set is read, updated and written once per action); a refused nonce leaves `set` as it was.
+pub fn admit(set: &mut NonceSet, nonce: u64) -> Result<(), Status> {
     let at = match set.nonces.binary_search(&nonce) {
         Ok(_) => return Err(Status::NonceAlreadyUsed),
         Err(at) => at,
@@ -23,20 +24,19 @@ pub fn admit(set: &NonceSet, nonce: u64) -> Result<NonceSet, Status> {
     if set.nonces.len() >= NONCE_WINDOW && at == 0 {
         return Err(Status::NonceTooLow);
     }
-    let mut nonces = set.nonces.clone();
-    nonces.insert(at, nonce);
-    if nonces.len() > NONCE_WINDOW {
-        nonces.remove(0);
+    set.nonces.insert(at, nonce);
+    if set.nonces.len() > NONCE_WINDOW {
+        set.nonces.remove(0);
     }
-    Ok(NonceSet { nonces })
+    Ok(())
 }
 
 /// Consumes `owner`'s `nonce` or rejects the action.
 pub fn use_nonce<S: State>(st: &mut S, owner: &Address, nonce: u64) -> Result<(), Halt> {
     let key = nonce_set_key(owner);
-    let set: NonceSet = read(st, &key)?.unwrap_or_default();
-    let updated = admit(&set, nonce).map_err(Halt::Reject)?;
-    st.set_record(&key, &updated)?;
+    let mut set: NonceSet = read(st, &key)?.unwrap_or_default();
+    admit(&mut set, nonce).map_err(Halt::Reject)?;
+    st.set_record(&key, &set)?;
     Ok(())
 }
 
@@ -49,18 +49,21 @@ mod tests {
         let mut set = NonceSet::default();
         // Out-of-order nonces are fine while the window has room.
         for n in (1..=64u64).rev() {
-            set = admit(&set, n * 10).unwrap();
+            admit(&mut set, n * 10).unwrap();
         }
         assert_eq!(set.nonces.len(), 64);
-        assert_eq!(admit(&set, 10), Err(Status::NonceAlreadyUsed));
+        // A refusal leaves the set as it was.
+        let full = set.clone();
+        assert_eq!(admit(&mut set, 10), Err(Status::NonceAlreadyUsed));
         // Full: anything at or below the minimum (10) is too low, even if never used.
-        assert_eq!(admit(&set, 5), Err(Status::NonceTooLow));
+        assert_eq!(admit(&mut set, 5), Err(Status::NonceTooLow));
+        assert_eq!(set, full);
         // A gap above the minimum is still usable; the minimum drops out.
-        let set = admit(&set, 15).unwrap();
+        admit(&mut set, 15).unwrap();
         assert_eq!(set.nonces.len(), 64);
         assert_eq!(set.nonces[0], 15);
-        assert_eq!(admit(&set, 10), Err(Status::NonceTooLow));
-        assert_eq!(admit(&set, 15), Err(Status::NonceAlreadyUsed));
-        assert!(admit(&set, u64::MAX).is_ok());
+        assert_eq!(admit(&mut set, 10), Err(Status::NonceTooLow));
+        assert_eq!(admit(&mut set, 15), Err(Status::NonceAlreadyUsed));
+        assert!(admit(&mut set, u64::MAX).is_ok());
     }
 }
