@@ -47,7 +47,7 @@ pub use witness_codec::{MAX_WITNESS_BYTES, WitnessError};
 use crate::codec::{Encode, Writer};
 use crate::primitives::H256;
 use crate::state::{Mark, State, StateError, UndoLog};
-use node::{HashCounter, Link, Opener};
+use node::{HashCounter, Link, Opener, Taken};
 use ops::{Inserted, Removal, Removed};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -69,11 +69,11 @@ pub struct Tree {
 #[derive(Debug, Clone)]
 enum Undo {
     /// A set: `key` held `before` (`None`: absent).
-    Set { key: H256, before: Option<Vec<u8>> },
+    Set { key: H256, before: Option<Taken> },
     /// A delete that left other leaves: the removed leaf and its node, for `ops::reinsert`.
     Deleted { key: H256, removed: Removed },
     /// A delete that emptied the tree: its only leaf held `value`.
-    Emptied { key: H256, value: Vec<u8> },
+    Emptied { key: H256, value: Taken },
 }
 
 impl Undo {
@@ -83,7 +83,7 @@ impl Undo {
         }
     }
 
-    fn into_before(self) -> Option<Vec<u8>> {
+    fn into_before(self) -> Option<Taken> {
         match self {
             Undo::Set { before, .. } => before,
             Undo::Deleted { removed, .. } => Some(removed.value),
@@ -94,9 +94,9 @@ impl Undo {
     /// What the key held before this write.
     fn before(&self) -> Option<&[u8]> {
         match self {
-            Undo::Set { before, .. } => before.as_deref(),
-            Undo::Deleted { removed, .. } => Some(&removed.value),
-            Undo::Emptied { value, .. } => Some(value),
+            Undo::Set { before, .. } => before.as_ref().map(Taken::bytes),
+            Undo::Deleted { removed, .. } => Some(removed.value.bytes()),
+            Undo::Emptied { value, .. } => Some(value.bytes()),
         }
     }
 }
@@ -220,7 +220,7 @@ impl Tree {
             // Only a write that emptied the tree leaves it empty: put its leaf back.
             let key = *undo.key();
             if let Some(value) = undo.into_before() {
-                self.root = Some(Link::leaf(key, &value));
+                self.root = Some(Link::leaf(key, value.bytes()));
             }
             return Ok(());
         };
@@ -237,7 +237,7 @@ impl Tree {
             }
             // A tree emptied by a delete is empty until that delete is undone.
             | Undo::Emptied { key, value } => {
-                ops::insert_unrecorded(root, &key, &value)?;
+                ops::insert_unrecorded(root, &key, value.bytes())?;
             }
             Undo::Deleted { key, removed } => ops::reinsert(root, &key, removed),
         }

@@ -104,7 +104,7 @@ pub(crate) trait ValueBuf: std::fmt::Debug + Send + Sync {
 }
 
 /// Up to `N` bytes stored inline (`N` <= 255, so the length fits a byte).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Inline<const N: usize> {
     len: u8,
     bytes: [u8; N],
@@ -120,6 +120,40 @@ impl<const N: usize> Inline<N> {
         }
     }
 }
+
+/// A value taken out of the tree: what a write replaced or a delete removed, kept by the
+/// undo log until the action ends. Inline up to 48 bytes (most records are), so logging a
+/// write allocates nothing; longer values on the heap.
+#[derive(Debug, Clone)]
+pub(crate) enum Taken {
+    Inline(Inline<48>),
+    Heap(Box<[u8]>),
+}
+
+impl Taken {
+    pub(crate) fn new(value: &[u8]) -> Taken {
+        if value.len() <= 48 {
+            Taken::Inline(Inline::new(value))
+        } else {
+            Taken::Heap(value.into())
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Taken::Inline(inline) => inline.bytes(),
+            Taken::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl PartialEq for Taken {
+    fn eq(&self, other: &Taken) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Taken {}
 
 impl<const N: usize> ValueBuf for Inline<N> {
     fn bytes(&self) -> &[u8] {

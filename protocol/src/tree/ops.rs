@@ -15,7 +15,7 @@
 //! and decides the same way, as with stored prefixes.
 
 use super::bits::{agree, bit, common_prefix_bits};
-use super::node::{LeafLink, Link, Opened, Opener, join};
+use super::node::{LeafLink, Link, Opened, Opener, Taken, join};
 use crate::primitives::H256;
 use crate::state::StateError;
 
@@ -71,7 +71,7 @@ pub(crate) enum Inserted {
     /// The key was absent.
     Added,
     /// The key held this other value.
-    Replaced(Vec<u8>),
+    Replaced(Taken),
 }
 
 /// Sets `key` to `value` in the subtree at `link`; says what it replaced (an unchanged
@@ -106,7 +106,7 @@ fn insert_below(
             if leaf.value() == value {
                 return Ok(Inserted::Unchanged);
             }
-            let before = leaf.value().to_vec();
+            let before = Taken::new(leaf.value());
             link.set_leaf_value(key, value);
             return Ok(Inserted::Replaced(before));
         }
@@ -187,7 +187,7 @@ pub(crate) fn insert_unrecorded(
     if let Link::Leaf(leaf) = &*node
         && leaf.key() == key
     {
-        let before = leaf.value().to_vec();
+        let before = Taken::new(leaf.value());
         node.set_leaf_value(key, value);
         return Ok(Inserted::Replaced(before));
     }
@@ -209,7 +209,7 @@ pub(crate) enum Removal {
     Absent,
     /// The subtree was that single leaf, holding this value, and is now empty (the caller
     /// drops it).
-    Emptied(Vec<u8>),
+    Emptied(Taken),
     /// The key was removed from the subtree, which is not empty.
     Changed(Removed),
 }
@@ -219,7 +219,7 @@ pub(crate) enum Removal {
 /// prefix is the first `split` bits of the removed key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Removed {
-    pub value: Vec<u8>,
+    pub value: Taken,
     /// The split of the internal node the leaf hung under.
     pub split: u8,
 }
@@ -245,7 +245,7 @@ fn delete_below(
     let right = match op.open(link)? {
         Opened::Leaf(leaf) => {
             return Ok(if leaf.key() == key {
-                Removal::Emptied(leaf.value().to_vec())
+                Removal::Emptied(Taken::new(leaf.value()))
             } else {
                 Removal::Absent
             });
@@ -312,11 +312,13 @@ pub(crate) fn delete_unrecorded(link: &mut Link, key: &H256) -> Result<Removal, 
         // When the child on `key`'s side is the leaf itself: its value, and the sibling
         // that takes this node's place.
         let (split, right, removed) = match &*node {
-            Link::Leaf(leaf) => return Ok(Removal::Emptied(leaf.value().to_vec())),
+            Link::Leaf(leaf) => return Ok(Removal::Emptied(Taken::new(leaf.value()))),
             Link::Internal(int) => {
                 let right = bit(key, int.split);
                 let removed = match int.child_and_sibling(right) {
-                    (Link::Leaf(leaf), sibling) => Some((leaf.value().to_vec(), sibling.clone())),
+                    (Link::Leaf(leaf), sibling) => {
+                        Some((Taken::new(leaf.value()), sibling.clone()))
+                    }
                     (Link::Internal(_) | Link::Pruned(_), _) => None,
                 };
                 (int.split, right, removed)
@@ -351,7 +353,7 @@ pub(crate) fn reinsert(link: &mut Link, key: &H256, removed: Removed) {
     };
     let Some(right) = descend else {
         let right = bit(key, removed.split);
-        let leaf = Link::leaf(*key, &removed.value);
+        let leaf = Link::leaf(*key, removed.value.bytes());
         *link = join(removed.split, leaf, link.clone(), right);
         return;
     };
