@@ -121,18 +121,21 @@ impl<const N: usize> Inline<N> {
     }
 }
 
+/// The longest value [`Taken`] keeps inline: most records are no longer.
+const TAKEN_INLINE_BYTES: usize = 48;
+
 /// A value taken out of the tree: what a write replaced or a delete removed, kept by the
-/// undo log until the action ends. Inline up to 48 bytes (most records are), so logging a
-/// write allocates nothing; longer values on the heap.
+/// undo log until the action ends. Inline up to `TAKEN_INLINE_BYTES`, so logging a write
+/// allocates nothing; longer values on the heap.
 #[derive(Debug, Clone)]
 pub(crate) enum Taken {
-    Inline(Inline<48>),
+    Inline(Inline<TAKEN_INLINE_BYTES>),
     Heap(Box<[u8]>),
 }
 
 impl Taken {
     pub(crate) fn new(value: &[u8]) -> Taken {
-        if value.len() <= 48 {
+        if value.len() <= TAKEN_INLINE_BYTES {
             Taken::Inline(Inline::new(value))
         } else {
             Taken::Heap(value.into())

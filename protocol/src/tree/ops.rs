@@ -53,14 +53,8 @@ pub(crate) fn get<'t>(
 /// [`get`]'s; only the nodes passed differ, which matters to a witness being recorded, not
 /// here. `None` when the walk meets a pruned node: [`get`] then decides (a witness may
 /// lack nodes past where `key` leaves the tree, and `get` does not need them).
-pub(crate) fn get_unrecorded<'t>(mut node: &'t Link, key: &H256) -> Option<Option<&'t [u8]>> {
-    loop {
-        match node {
-            Link::Leaf(leaf) => return Some((leaf.key() == key).then(|| leaf.value())),
-            Link::Internal(int) => node = int.child_and_sibling(bit(key, int.split)).0,
-            Link::Pruned(_) => return None,
-        }
-    }
+pub(crate) fn get_unrecorded<'t>(node: &'t Link, key: &H256) -> Option<Option<&'t [u8]>> {
+    end_leaf(node, key).map(|leaf| (leaf.key() == key).then(|| leaf.value()))
 }
 
 /// What an insert did to the subtree.
@@ -140,7 +134,8 @@ fn insert_below(
 }
 
 /// The leaf a walk down `key`'s bits ends at (the one leaf that can hold `key`), or `None`
-/// when the walk meets a pruned node.
+/// when the walk meets a pruned node: the first walk of the unrecorded get, insert and
+/// delete.
 fn end_leaf<'t>(mut node: &'t Link, key: &H256) -> Option<&'t LeafLink> {
     loop {
         match node {
@@ -152,7 +147,7 @@ fn end_leaf<'t>(mut node: &'t Link, key: &H256) -> Option<&'t LeafLink> {
 }
 
 /// [`insert`] when the nodes opened are not recorded, in one walk that updates in place:
-/// the first walk (to the leaf that ends it, as in [`get_unrecorded`]) learns how far
+/// the first walk ([`end_leaf`]) learns how far
 /// `key` reaches and whether anything changes at all; the second forgets the cached
 /// hashes of the path and descends by plain pointers while the nodes are unshared,
 /// instead of [`insert_below`]'s recursion through an [`Opener`]. The result and the tree
@@ -294,7 +289,7 @@ fn delete_below(
     Ok(Removal::Changed(removed))
 }
 
-/// [`delete`] when the nodes opened are not recorded: a first walk (as [`get_unrecorded`])
+/// [`delete`] when the nodes opened are not recorded: a first walk ([`end_leaf`])
 /// learns whether `key` is there at all, the second descends in place by plain pointers
 /// while the nodes are unshared, forgetting the path's cached hashes, and lets the
 /// sibling of the removed leaf take its parent's place. The result and the tree are

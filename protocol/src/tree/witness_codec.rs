@@ -120,8 +120,8 @@ fn decode_node(r: &mut Reader<'_>, implied: &H256, known: u16) -> Result<Link, W
         TAG_LEAF => {
             let key = read_material(r, implied, known, 256, "leaf key")?;
             // The value is bounded by the input itself (at most MAX_WITNESS_BYTES).
-            let value = r.bytes("leaf value", r.remaining())?.to_vec();
-            Ok(Link::leaf(key, &value))
+            let value = r.bytes("leaf value", r.remaining())?;
+            Ok(Link::leaf(key, value))
         }
         TAG_INTERNAL => {
             let split = r.u8("internal split")?;
