@@ -136,6 +136,19 @@ pub fn lock_data_dir(dir: &Path, service: &'static str) -> Result<DataDirLock, D
     }
 }
 
+/// Unlocks explicitly rather than only closing the file: `flock` belongs to the open file
+/// description, which a child process shares from `fork` until its `exec` closes the
+/// descriptor (close-on-exec). Closing ours while another thread is spawning a process
+/// would leave the directory locked for that instant, and a restart on the same directory
+/// in this process would be refused naming this process itself. `LOCK_UN` releases it for
+/// every copy at once.
+impl Drop for DataDirLock {
+    fn drop(&mut self) {
+        // Nothing to do on failure: closing the file releases the lock as the last copy goes.
+        let _ = self.file.unlock();
+    }
+}
+
 impl DataDirLock {
     /// The directory this lock holds.
     pub fn dir(&self) -> &Path {
@@ -213,6 +226,20 @@ mod tests {
         let again = lock_data_dir(&dir, "verifier").expect("free again");
         assert!(!dir.join(ADDR_FILE).exists(), "the old address is gone");
         drop(again);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A copy of the lock's descriptor (what a child process holds between `fork` and
+    /// `exec`) does not keep the directory locked once the holder lets go.
+    #[test]
+    fn a_dropped_lock_frees_the_dir_even_while_a_copy_of_its_descriptor_lives() {
+        let dir = std::env::temp_dir().join(format!("vigil-lock-copy-{}", std::process::id()));
+        let held = lock_data_dir(&dir, "sequencer").expect("first taker");
+        let copy = held.file.try_clone().expect("a second descriptor");
+        drop(held);
+        let again = lock_data_dir(&dir, "sequencer").expect("free while the copy lives");
+        drop(again);
+        drop(copy);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
