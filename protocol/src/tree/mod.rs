@@ -28,6 +28,7 @@ mod bulk;
 mod footprint;
 pub mod hashing;
 mod iter;
+mod lanes;
 mod node;
 mod ops;
 mod proof;
@@ -158,7 +159,12 @@ impl Tree {
     pub fn root(&self) -> H256 {
         match &self.root {
             None => EMPTY_ROOT,
-            Some(node) => node.hash(&self.hashes),
+            Some(node) => {
+                if let Some(lanes) = keccak_lanes::Lanes8::detect() {
+                    lanes::fill(node, &self.hashes, lanes);
+                }
+                node.hash(&self.hashes)
+            }
         }
     }
 

@@ -267,8 +267,14 @@ impl LeafLink {
         with_leaf!(self, leaf => leaf.hash(counter))
     }
 
-    fn cached_hash(&self) -> Option<H256> {
+    pub(crate) fn cached_hash(&self) -> Option<H256> {
         with_leaf!(self, leaf => leaf.hash.get(&leaf.hashed))
+    }
+
+    /// Caches a hash computed elsewhere (the lanes hasher), counting it as computed.
+    pub(crate) fn store_hash(&self, hash: &H256, counter: &HashCounter) {
+        counter.bump();
+        with_leaf!(self, leaf => leaf.hash.set(&leaf.hashed, hash));
     }
 
     fn addr(&self) -> usize {
@@ -443,6 +449,12 @@ impl Internal {
     /// Keys with bit `split` = 1.
     pub(crate) fn right(&self) -> &Link {
         &self.children[1]
+    }
+
+    /// Caches a hash computed elsewhere (the lanes hasher), counting it as computed.
+    pub(crate) fn store_hash(&self, hash: &H256, counter: &HashCounter) {
+        counter.bump();
+        self.hash.set(&self.hashed, hash);
     }
 
     /// Drops the cached hash after an in-place change below.

@@ -524,3 +524,69 @@ fn the_in_place_writes_do_what_the_recursive_ones_do() {
     }
     assert_eq!(held.root(), held_root, "the clone is untouched");
 }
+
+/// The root one hash at a time (`Link::hash`), never through the lanes.
+fn root_one_at_a_time(tree: &Tree) -> H256 {
+    tree.root
+        .as_ref()
+        .map_or(EMPTY_ROOT, |root| root.hash(&tree.hashes))
+}
+
+/// Hashing in lanes gives the one-at-a-time root and counts the same hashes: two trees
+/// take the same writes (values of every length, some over one keccak block; deletes that
+/// re-join subtrees), one hashed through the lanes and one without, checked every few
+/// writes so that both small and large changed sets are hashed; then on a witness.
+#[test]
+fn hashing_in_lanes_gives_the_one_at_a_time_root() {
+    // Without AVX-512F the lanes path is never taken (`Tree::root` checks the same way),
+    // so there is nothing to compare.
+    let Some(lanes) = keccak_lanes::Lanes8::detect() else {
+        return;
+    };
+    let (mut laned, mut single) = (Tree::new(), Tree::new());
+    for step in 0..3_000u64 {
+        let k = mixed_key((step * 13) % 700);
+        if step % 4 == 3 {
+            laned.delete(&k).unwrap();
+            single.delete(&k).unwrap();
+        } else {
+            let value = vec![(step % 251) as u8; (step * 7 % 170) as usize];
+            laned.set(&k, value.clone()).unwrap();
+            single.set(&k, value).unwrap();
+        }
+        if step % (1 + step % 37) == 0 {
+            if let Some(root) = &laned.root {
+                lanes::fill(root, &laned.hashes, lanes);
+            }
+            let want = root_one_at_a_time(&single);
+            assert_eq!(root_one_at_a_time(&laned), want, "root after step {step}");
+            assert_eq!(
+                laned.hash_count(),
+                single.hash_count(),
+                "hashes counted, step {step}"
+            );
+        }
+    }
+    let mut recorder = single.clone();
+    recorder.start_recording();
+    for i in (0..700u64).step_by(9) {
+        recorder.get(&mixed_key(i)).unwrap();
+    }
+    let witness = single.pruned_to(&recorder.take_recording());
+    let (mut laned, mut single) = (witness.clone(), witness);
+    for i in (0..700u64).step_by(9) {
+        laned.set(&mixed_key(i), vec![7; 33]).unwrap();
+        single.set(&mixed_key(i), vec![7; 33]).unwrap();
+    }
+    lanes::fill(laned.root.as_ref().unwrap(), &laned.hashes, lanes);
+    assert_eq!(
+        root_one_at_a_time(&laned),
+        root_one_at_a_time(&single),
+        "witness root"
+    );
+    assert_eq!(
+        laned.hash_count(),
+        single.hash_count(),
+        "witness hashes counted"
+    );
+}
