@@ -1,4 +1,4 @@
-//! Keccak-256 of eight single-block messages at once: eight independent Keccak-f[1600]
+//! Keccak-256 of eight messages at once: eight independent Keccak-f[1600]
 //! states, each in one 64-bit lane of the same 25 AVX-512 registers, so every step of the
 //! round function is one vector instruction for all eight (the layout of XKCP's
 //! `KeccakP1600times8`). A single state does not vectorise; independent ones do, and
@@ -6,7 +6,7 @@
 //! the instructions of AVX2's, with the whole state in registers.
 //!
 //! Why: the state tree's root is most of the sequencer's serial path, and it is made of
-//! short, independent hashes (a leaf's value, a leaf, an internal node: one block each),
+//! short, independent hashes (a leaf's value, a leaf, an internal node: mostly one block),
 //! which the tree hashes level by level, eight at a time (`protocol::tree`). The scalar
 //! assembly (`keccak-asm`) stays the hasher for everything else and wherever AVX-512 is
 //! absent (`cargo bench -p keccak-lanes` compares them: one call of eight costs about as
@@ -20,8 +20,6 @@
 pub const LANES: usize = 8;
 /// Keccak-256's rate: the bytes one block absorbs.
 pub const RATE_BYTES: usize = 136;
-/// The longest message hashed in one block (the padding takes at least one byte).
-pub const MAX_MESSAGE_BYTES: usize = RATE_BYTES - 1;
 
 const RATE_LANES: usize = RATE_BYTES / 8;
 
@@ -48,20 +46,18 @@ impl Lanes8 {
         None
     }
 
-    /// Keccak-256 (Ethereum's: padding `0x01 … 0x80`) of each of eight messages, each at
-    /// most [`MAX_MESSAGE_BYTES`] long.
-    ///
-    /// # Panics
-    /// If a message is longer: a caller hashes those one at a time.
+    /// Keccak-256 (Ethereum's: padding `0x01 … 0x80`) of each of eight messages of any
+    /// length. The lanes absorb block by block together; a lane whose message ends sooner
+    /// has its digest taken then and absorbs zeros after (so eight messages cost as many
+    /// permutations as the longest needs).
     pub fn keccak256(self, messages: [&[u8]; LANES]) -> [[u8; 32]; LANES] {
-        let blocks = messages.map(padded_block);
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: `avx512::hash` needs AVX-512F, and a `Lanes8` is only made by
             // `detect` after `is_x86_feature_detected!("avx512f")` returned true.
             #[allow(unsafe_code)]
             unsafe {
-                avx512::hash(&blocks)
+                avx512::hash(&messages)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -69,18 +65,25 @@ impl Lanes8 {
     }
 }
 
-/// The message padded to one block (`0x01` after it, `0x80` in the last byte), as the
-/// little-endian lanes that are XORed into the zero state.
-fn padded_block(message: &[u8]) -> [u64; RATE_LANES] {
-    assert!(
-        message.len() <= MAX_MESSAGE_BYTES,
-        "a {}-byte message is more than one keccak block ({MAX_MESSAGE_BYTES} bytes at most)",
-        message.len()
-    );
+/// How many blocks `message` takes once padded (the padding needs at least one byte).
+fn block_count(message: &[u8]) -> usize {
+    message.len() / RATE_BYTES + 1
+}
+
+/// Block `index` of `message` padded (`0x01` after the message, `0x80` in the last byte
+/// of the last block), as the little-endian lanes XORed into the state; zeros past the
+/// message's last block.
+fn block_words(message: &[u8], index: usize) -> [u64; RATE_LANES] {
     let mut bytes = [0u8; RATE_BYTES];
-    bytes[..message.len()].copy_from_slice(message);
-    bytes[message.len()] ^= 0x01;
-    bytes[RATE_BYTES - 1] ^= 0x80;
+    let start = index * RATE_BYTES;
+    if index + 1 < block_count(message) {
+        bytes.copy_from_slice(&message[start..start + RATE_BYTES]);
+    } else if index + 1 == block_count(message) {
+        let tail = &message[start..];
+        bytes[..tail.len()].copy_from_slice(tail);
+        bytes[tail.len()] ^= 0x01;
+        bytes[RATE_BYTES - 1] ^= 0x80;
+    }
     let mut lanes = [0u64; RATE_LANES];
     for (lane, chunk) in lanes.iter_mut().zip(bytes.chunks_exact(8)) {
         *lane = u64::from_le_bytes(chunk.try_into().expect("8-byte chunks"));
@@ -118,7 +121,7 @@ const ROUND_CONSTANTS: [u64; 24] = [
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{LANES, RATE_LANES, ROUND_CONSTANTS};
+    use super::{LANES, RATE_LANES, ROUND_CONSTANTS, block_count, block_words};
     use std::arch::x86_64::*;
 
     /// `a ^ b ^ c` in one instruction (`vpternlogq`'s truth table for it).
@@ -126,25 +129,46 @@ mod avx512 {
     /// χ's `a ^ (!b & c)` in one instruction.
     const CHI: i32 = 0xd2;
 
-    /// Absorbs one padded block per lane into a zero state, permutes, and squeezes the
-    /// first 32 bytes of each lane's state.
+    /// Absorbs each lane's message block by block into its zero state, permuting after
+    /// each block, and squeezes the first 32 bytes of a lane's state after its last block.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn hash(blocks: &[[u64; RATE_LANES]; LANES]) -> [[u8; 32]; LANES] {
+    pub(super) fn hash(messages: &[&[u8]; LANES]) -> [[u8; 32]; LANES] {
+        let blocks = messages.map(block_count);
+        let most = blocks.iter().copied().max().unwrap_or(1);
         let mut a = [_mm512_setzero_si512(); 25];
-        for (i, lane) in a.iter_mut().take(RATE_LANES).enumerate() {
-            let word = |m: usize| i64::from_ne_bytes(blocks[m][i].to_ne_bytes());
-            *lane = _mm512_set_epi64(
-                word(7),
-                word(6),
-                word(5),
-                word(4),
-                word(3),
-                word(2),
-                word(1),
-                word(0),
-            );
+        let mut out = [[0u8; 32]; LANES];
+        for index in 0..most {
+            let words = messages.map(|message| block_words(message, index));
+            for (i, lane) in a.iter_mut().take(RATE_LANES).enumerate() {
+                let word = |m: usize| i64::from_ne_bytes(words[m][i].to_ne_bytes());
+                let block = _mm512_set_epi64(
+                    word(7),
+                    word(6),
+                    word(5),
+                    word(4),
+                    word(3),
+                    word(2),
+                    word(1),
+                    word(0),
+                );
+                *lane = _mm512_xor_si512(*lane, block);
+            }
+            permute(&mut a);
+            if blocks.contains(&(index + 1)) {
+                let digests = squeeze(&a);
+                for m in 0..LANES {
+                    if blocks[m] == index + 1 {
+                        out[m] = digests[m];
+                    }
+                }
+            }
         }
-        permute(&mut a);
+        out
+    }
+
+    /// The first 32 bytes of every lane's state.
+    #[target_feature(enable = "avx512f")]
+    fn squeeze(a: &[__m512i; 25]) -> [[u8; 32]; LANES] {
         let mut out = [[0u8; 32]; LANES];
         for (i, lane) in a.iter().take(4).enumerate() {
             let (low, high) = (
@@ -238,47 +262,64 @@ mod tests {
         Keccak256::digest(message).into()
     }
 
-    /// Every length a block holds, each lane a different message (so a lane mix-up shows),
-    /// against RustCrypto's sha3.
+    /// Every length up to four blocks, each lane a different message (so a lane mix-up
+    /// shows), then lanes of different lengths together (short ones finish while long
+    /// ones still absorb), against RustCrypto's sha3.
     #[test]
     fn eight_lanes_hash_as_sha3_does_at_every_length() {
         let Some(lanes) = Lanes8::detect() else {
             eprintln!("no AVX-512F on this CPU: the eight-lane path is never used here");
             return;
         };
-        let bytes: Vec<u8> = (0..LANES as u32 * RATE_BYTES as u32)
+        let span = 4 * RATE_BYTES;
+        let bytes: Vec<u8> = (0..(LANES * span) as u32)
             .map(|i| (i * 151 + 7) as u8)
             .collect();
-        for len in 0..=MAX_MESSAGE_BYTES {
-            let messages: [&[u8]; LANES] = std::array::from_fn(|m| {
-                let start = m * RATE_BYTES;
-                &bytes[start..start + len]
-            });
+        for len in 0..=span {
+            let messages: [&[u8]; LANES] =
+                std::array::from_fn(|m| &bytes[m * span..m * span + len]);
             let got = lanes.keccak256(messages);
             for (m, message) in messages.iter().enumerate() {
                 assert_eq!(got[m], reference(message), "lane {m}, {len} bytes");
             }
         }
-        let mixed: [&[u8]; LANES] = [
-            b"",
-            &bytes[..98],
-            &bytes[7..72],
-            &bytes[..MAX_MESSAGE_BYTES],
-            &bytes[1..2],
-            &bytes[..65],
-            &bytes[300..435],
-            &bytes[..0],
-        ];
-        let got = lanes.keccak256(mixed);
-        for (m, message) in mixed.iter().enumerate() {
-            assert_eq!(got[m], reference(message), "mixed lengths, lane {m}");
+        for shift in 0..40 {
+            let messages: [&[u8]; LANES] = std::array::from_fn(|m| {
+                let len = (m * 97 + shift * 31) % (3 * RATE_BYTES);
+                &bytes[m * span..m * span + len]
+            });
+            let got = lanes.keccak256(messages);
+            for (m, message) in messages.iter().enumerate() {
+                assert_eq!(
+                    got[m],
+                    reference(message),
+                    "mixed lengths {shift}, lane {m}"
+                );
+            }
         }
     }
 
+    /// The blocks a message is cut into: full blocks, then the padded tail (0x01 … 0x80,
+    /// both in one byte when the tail is one short of a block), then zeros.
     #[test]
-    #[should_panic(expected = "more than one keccak block")]
-    fn a_message_over_one_block_is_refused() {
-        let long = [0u8; RATE_BYTES];
-        padded_block(&long);
+    fn messages_are_cut_and_padded_as_keccak_pads() {
+        let check = |len: usize, index: usize, first: u64, last: u64| {
+            let message = vec![0u8; len];
+            let words = block_words(&message, index);
+            assert_eq!(
+                (words[0], words[RATE_LANES - 1]),
+                (first, last),
+                "{len} bytes, block {index}"
+            );
+        };
+        check(0, 0, 0x01, 0x80 << 56);
+        check(135, 0, 0, (0x81u64) << 56);
+        check(136, 0, 0, 0);
+        check(136, 1, 0x01, 0x80 << 56);
+        check(136, 2, 0, 0);
+        assert_eq!(
+            [0, 135, 136, 271, 272].map(|n| block_count(&vec![0; n])),
+            [1, 1, 2, 2, 3]
+        );
     }
 }

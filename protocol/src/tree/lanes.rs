@@ -10,8 +10,8 @@
 //! - A changed leaf is two jobs: its value's hash in round 0, its own hash in round 1.
 //! - A changed internal node is one job, one round after the later of its changed
 //!   children (round 0 if neither changed: e.g. a node a delete re-joined).
-//! - A value longer than one keccak block (rare: records are at most 110 bytes) is hashed
-//!   at once, one at a time, and its leaf counts as unchanged from then on.
+//! - A value of several keccak blocks (a market's state) shares its group with short ones:
+//!   the group costs the permutations of its longest message.
 //!
 //! Each leaf and internal node hashed counts once in the tree's `HashCounter`, as on the
 //! one-at-a-time path, so `Tree::hash_count` does not depend on which path ran.
@@ -20,7 +20,7 @@ use super::bits::masked;
 use super::hashing::{internal_preimage, leaf_preimage};
 use super::node::{HashCounter, Internal, LeafLink, Link};
 use crate::primitives::{H256, keccak256_group};
-use keccak_lanes::{LANES, Lanes8, MAX_MESSAGE_BYTES};
+use keccak_lanes::{LANES, Lanes8};
 
 /// One hash to compute.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +44,7 @@ struct Plan<'a> {
 /// `root.hash()` only reads caches.
 pub(super) fn fill(root: &Link, counter: &HashCounter, lanes: Lanes8) {
     let mut plan = Plan::default();
-    if plan.collect(root, counter).0.is_none() {
+    if plan.collect(root).0.is_none() {
         return;
     }
     // Stable: within a round, the walk's order (any order would give the same hashes).
@@ -64,19 +64,11 @@ impl<'a> Plan<'a> {
     /// Plans the missing hashes under `link`: returns the round its own hash is computed
     /// in (`None`: already known) and a key below it when one is at hand, as
     /// `Link::hash_and_key` does.
-    fn collect(
-        &mut self,
-        link: &'a Link,
-        counter: &HashCounter,
-    ) -> (Option<usize>, Option<&'a H256>) {
+    fn collect(&mut self, link: &'a Link) -> (Option<usize>, Option<&'a H256>) {
         match link {
             Link::Pruned(pruned) => (None, Some(&pruned.hint)),
             Link::Leaf(leaf) => {
                 if leaf.cached_hash().is_some() {
-                    return (None, Some(leaf.key()));
-                }
-                if leaf.value().len() > MAX_MESSAGE_BYTES {
-                    link.hash(counter);
                     return (None, Some(leaf.key()));
                 }
                 let slot = self.value_hashes.len();
@@ -89,8 +81,8 @@ impl<'a> Plan<'a> {
                 if link.cached_hash().is_some() {
                     return (None, None);
                 }
-                let (left_round, left_key) = self.collect(node.left(), counter);
-                let (right_round, right_key) = self.collect(node.right(), counter);
+                let (left_round, left_key) = self.collect(node.left());
+                let (right_round, right_key) = self.collect(node.right());
                 let key = left_key
                     .or(right_key)
                     .unwrap_or_else(|| node.left().any_key());
