@@ -44,19 +44,14 @@ struct Plan<'a> {
 /// `root.hash()` only reads caches.
 pub(super) fn fill(root: &Link, counter: &HashCounter, lanes: Lanes8) {
     let mut plan = Plan::default();
-    if plan.collect(root).0.is_none() {
+    let Some(last_round) = plan.collect(root).0 else {
         return;
-    }
-    // Stable: within a round, the walk's order (any order would give the same hashes).
-    plan.jobs.sort_by_key(|(round, _)| *round);
-    let mut start = 0;
-    while start < plan.jobs.len() {
-        let round = plan.jobs[start].0;
-        let end = start + plan.jobs[start..].partition_point(|(r, _)| *r == round);
-        for group in plan.jobs[start..end].chunks(LANES) {
+    };
+    let (jobs, starts) = plan.by_round(last_round);
+    for round in starts.windows(2) {
+        for group in jobs[round[0]..round[1]].chunks(LANES) {
             hash_group(group, &mut plan.value_hashes, counter, lanes);
         }
-        start = end;
     }
 }
 
@@ -68,7 +63,7 @@ impl<'a> Plan<'a> {
         match link {
             Link::Pruned(pruned) => (None, Some(&pruned.hint)),
             Link::Leaf(leaf) => {
-                if leaf.cached_hash().is_some() {
+                if leaf.is_hashed() {
                     return (None, Some(leaf.key()));
                 }
                 let slot = self.value_hashes.len();
@@ -78,7 +73,7 @@ impl<'a> Plan<'a> {
                 (Some(1), Some(leaf.key()))
             }
             Link::Internal(node) => {
-                if link.cached_hash().is_some() {
+                if node.is_hashed() {
                     return (None, None);
                 }
                 let (left_round, left_key) = self.collect(node.left());
@@ -92,18 +87,32 @@ impl<'a> Plan<'a> {
             }
         }
     }
+
+    /// The jobs in round order, and where each round starts in it (a counting sort: the
+    /// rounds are small numbers, and the walk's order within a round is kept).
+    fn by_round(&self, last: usize) -> (Vec<Job<'a>>, Vec<usize>) {
+        let mut starts = vec![0usize; last + 2];
+        for (round, _) in &self.jobs {
+            starts[round + 1] += 1;
+        }
+        for round in 0..=last {
+            starts[round + 1] += starts[round];
+        }
+        let mut next = starts.clone();
+        let mut sorted = vec![self.jobs[0].1; self.jobs.len()];
+        for (round, job) in &self.jobs {
+            sorted[next[*round]] = *job;
+            next[*round] += 1;
+        }
+        (sorted, starts)
+    }
 }
 
 /// Hashes up to eight jobs of one round and stores the results.
-fn hash_group(
-    group: &[(usize, Job<'_>)],
-    value_hashes: &mut [H256],
-    counter: &HashCounter,
-    lanes: Lanes8,
-) {
+fn hash_group(group: &[Job<'_>], value_hashes: &mut [H256], counter: &HashCounter, lanes: Lanes8) {
     let mut preimages = [[0u8; 98]; LANES];
     let mut lengths = [0usize; LANES];
-    for (i, (_, job)) in group.iter().enumerate() {
+    for (i, job) in group.iter().enumerate() {
         lengths[i] = match job {
             Job::Value { leaf, .. } => leaf.value().len(),
             Job::Leaf { leaf, slot } => {
@@ -121,13 +130,13 @@ fn hash_group(
         };
     }
     let message = |i: usize| -> &[u8] {
-        match &group[i].1 {
+        match &group[i] {
             Job::Value { leaf, .. } => leaf.value(),
             _ => &preimages[i][..lengths[i]],
         }
     };
     let hashes = keccak256_group(Some(lanes), group.len(), message);
-    for ((_, job), hash) in group.iter().zip(hashes) {
+    for (job, hash) in group.iter().zip(hashes) {
         match job {
             Job::Value { slot, .. } => value_hashes[*slot] = hash,
             Job::Leaf { leaf, .. } => leaf.store_hash(&hash, counter),

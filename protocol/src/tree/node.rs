@@ -271,6 +271,11 @@ impl LeafLink {
         with_leaf!(self, leaf => leaf.hash.get(&leaf.hashed))
     }
 
+    /// Whether the hash is cached (one load: no copy of it).
+    pub(crate) fn is_hashed(&self) -> bool {
+        with_leaf!(self, leaf => leaf.hashed.load(Ordering::Acquire))
+    }
+
     /// Caches a hash computed elsewhere (the lanes hasher), counting it as computed.
     pub(crate) fn store_hash(&self, hash: &H256, counter: &HashCounter) {
         counter.bump();
@@ -455,6 +460,11 @@ impl Internal {
     pub(crate) fn store_hash(&self, hash: &H256, counter: &HashCounter) {
         counter.bump();
         self.hash.set(&self.hashed, hash);
+    }
+
+    /// Whether the hash is cached (one load: no copy of it).
+    pub(crate) fn is_hashed(&self) -> bool {
+        self.hashed.load(Ordering::Acquire)
     }
 
     /// Drops the cached hash after an in-place change below.
