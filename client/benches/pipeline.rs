@@ -370,6 +370,15 @@ fn main() {
         "  (e) serial path: {:.2} µs per action (one core; (a) is all {cores} cores' k256)",
         1e6 / serial_rate
     );
+    // Every judged action costs one recovery, rejected or not: with this workload's share
+    // of accepted actions, this is the most (b) could reach if the cores did nothing else.
+    let accepted_share = accepted as f64 / submitted as f64;
+    println!(
+        "  (b) ceiling: (a') × accepted/judged = {:.0} × {accepted_share:.2} = {:.0} accepted/s = {:.2} × (a)",
+        libsecp,
+        libsecp * accepted_share,
+        libsecp * accepted_share / recoveries
+    );
     for line in runtime.block_on(flood_phase(full, now_ms, recoveries)) {
         println!("  {line}");
     }

@@ -7,8 +7,10 @@
 //! and flood, so it builds and runs in a fraction of the time: the tool for profiling
 //! (`perf record`) and for before/after comparisons of the serial path (issue #14).
 //!
-//! `cargo run --release -p sequencer --example serial_path [actions] [rounds]`
-//! (defaults 10,000 and 3; the best round is reported).
+//! `cargo run --profile bench -p sequencer --example serial_path [actions] [rounds]`
+//! (defaults 10,000 and 3; the best round is reported). The bench profile (fat LTO, one
+//! codegen unit) is what `cargo bench` builds, so its figures and this one's compare;
+//! `--release` works too, but its k256 rate moves between builds.
 
 // A measurement tool reads the clock and reports rates as floats; the ban is for
 // consensus code.
