@@ -398,8 +398,8 @@ fn node_layout_stays_compact() {
     // One tag and one pointer per link; an internal node holds no prefix (see `node`).
     let sizes: std::collections::BTreeMap<_, _> = node_sizes().into_iter().collect();
     assert_eq!(sizes["Link"], 16);
-    assert!(sizes["Internal"] <= 88, "{sizes:?}");
-    assert!(sizes["Leaf<32>"] <= 120, "{sizes:?}");
+    assert!(sizes["Internal"] <= 80, "{sizes:?}");
+    assert!(sizes["Leaf<32>"] <= 112, "{sizes:?}");
 }
 
 #[test]
