@@ -36,8 +36,8 @@ type Cpu = ();
 type Cpu = std::convert::Infallible;
 
 impl Lanes8 {
-    /// `Some` when this CPU has AVX-512F (checked at run time, once per call: the check is a
-    /// cached load, and callers keep the value).
+    /// `Some` when this CPU has AVX-512F, checked at run time on every call (std caches
+    /// the CPU's features, so a call is one load).
     pub fn detect() -> Option<Lanes8> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {

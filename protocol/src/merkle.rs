@@ -39,16 +39,13 @@ fn leaf_level(items: &[H256]) -> Vec<H256> {
 /// The level above `level`: each pair hashed (the pairs together, in lanes where the CPU
 /// allows), an odd last node carried up unchanged.
 fn parent_level(level: &[H256]) -> Vec<H256> {
-    let pairs: Vec<[u8; 65]> = level
-        .chunks_exact(2)
+    let pairs = level.chunks_exact(2);
+    let odd = pairs.remainder().first().copied();
+    let preimages: Vec<[u8; 65]> = pairs
         .map(|pair| node_preimage(&pair[0], &pair[1]))
         .collect();
-    let mut parents = keccak256_many(&pairs);
-    if let [.., odd] = level
-        && level.len() % 2 == 1
-    {
-        parents.push(*odd);
-    }
+    let mut parents = keccak256_many(&preimages);
+    parents.extend(odd);
     parents
 }
 

@@ -39,13 +39,14 @@ pub fn keccak256(data: &[u8]) -> H256 {
 }
 
 /// The longest concatenation [`keccak256_concat`] copies into one buffer: keccak256's rate,
-/// so every tree-node and leaf preimage (98 and 65 bytes) is one contiguous block.
+/// so every short preimage (an EIP-712 digest's 66 bytes, a key derivation's) is one
+/// contiguous block.
 const CONCAT_INLINE_BYTES: usize = 136;
 
 /// keccak256 of the concatenation of several byte strings, without allocating. Short ones
 /// are copied together and hashed in one call: an update per part costs the sponge's
 /// buffering each time (98 bytes in 4 parts: 300 ns, copied and hashed at once: 275 ns),
-/// and the tree's node hashes, most of the sequencer's serial path, are all short.
+/// and the engine's key derivations and the signing digests are all short.
 pub fn keccak256_concat(parts: &[&[u8]]) -> H256 {
     let total: usize = parts.iter().map(|part| part.len()).sum();
     if total <= CONCAT_INLINE_BYTES {

@@ -40,9 +40,10 @@ struct Plan<'a> {
     value_hashes: Vec<H256>,
 }
 
-/// Computes and caches every missing hash under `root`, eight at a time. Afterwards
-/// `root.hash()` only reads caches.
-pub(super) fn fill(root: &Link, counter: &HashCounter, lanes: Lanes8) {
+/// Computes and caches every missing hash under `root`, eight at a time (one at a time
+/// when `lanes` is `None`: `Tree::root` then takes the recursive path instead, but the
+/// tests plan and hash this way on every CPU). Afterwards `root.hash()` only reads caches.
+pub(super) fn fill(root: &Link, counter: &HashCounter, lanes: Option<Lanes8>) {
     let mut plan = Plan::default();
     let Some(last_round) = plan.collect(root).0 else {
         return;
@@ -109,7 +110,12 @@ impl<'a> Plan<'a> {
 }
 
 /// Hashes up to eight jobs of one round and stores the results.
-fn hash_group(group: &[Job<'_>], value_hashes: &mut [H256], counter: &HashCounter, lanes: Lanes8) {
+fn hash_group(
+    group: &[Job<'_>],
+    value_hashes: &mut [H256],
+    counter: &HashCounter,
+    lanes: Option<Lanes8>,
+) {
     let mut preimages = [[0u8; 98]; LANES];
     let mut lengths = [0usize; LANES];
     for (i, job) in group.iter().enumerate() {
@@ -135,7 +141,7 @@ fn hash_group(group: &[Job<'_>], value_hashes: &mut [H256], counter: &HashCounte
             _ => &preimages[i][..lengths[i]],
         }
     };
-    let hashes = keccak256_group(Some(lanes), group.len(), message);
+    let hashes = keccak256_group(lanes, group.len(), message);
     for (job, hash) in group.iter().zip(hashes) {
         match job {
             Job::Value { slot, .. } => value_hashes[*slot] = hash,

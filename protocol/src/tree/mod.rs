@@ -161,7 +161,7 @@ impl Tree {
             None => EMPTY_ROOT,
             Some(node) => {
                 if let Some(lanes) = keccak_lanes::Lanes8::detect() {
-                    lanes::fill(node, &self.hashes, lanes);
+                    lanes::fill(node, &self.hashes, Some(lanes));
                 }
                 node.hash(&self.hashes)
             }

@@ -270,7 +270,7 @@ impl LeafLink {
         with_leaf!(self, leaf => leaf.hash(counter))
     }
 
-    pub(crate) fn cached_hash(&self) -> Option<H256> {
+    fn cached_hash(&self) -> Option<H256> {
         with_leaf!(self, leaf => leaf.hash.get(&leaf.hashed))
     }
 
