@@ -349,7 +349,7 @@ impl Intake {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         queue.fair.push(client, cost, pending);
-        self.dispatch.pump(&self.dispatch, &mut queue);
+        self.dispatch.pump(&self.dispatch, &mut queue, true);
         answer
     }
 }
@@ -359,13 +359,15 @@ impl Dispatch {
     fn finished(self: Arc<Self>, actions: u64) {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         queue.dispatched = queue.dispatched.saturating_sub(actions);
-        self.pump(&self, &mut queue);
+        self.pump(&self, &mut queue, false);
     }
 
     /// Lets requests through in fair order while the window has room (always one when
     /// nothing is through, so a bulk larger than the window still passes). Tickets are
     /// taken here, under the queue's lock, so the executor's order is this order.
-    fn pump(&self, this: &Arc<Dispatch>, queue: &mut Scheduled) {
+    /// `on_request`: called by the request's own (async) thread, which may verify it (see
+    /// `verify`); the threads that answer requests never do.
+    fn pump(&self, this: &Arc<Dispatch>, queue: &mut Scheduled, on_request: bool) {
         let window = self.window.load(Ordering::Relaxed);
         while let Some(cost) = queue.fair.peek_cost() {
             if queue.dispatched > 0 && queue.dispatched.saturating_add(cost) > window {
@@ -376,15 +378,23 @@ impl Dispatch {
             pending.permit.dispatched = Some(Arc::downgrade(this));
             let ticket = queue.next_ticket;
             queue.next_ticket += 1;
-            self.verify(ticket, pending);
+            let alone = on_request
+                && cost == 1
+                && queue.dispatched == 1
+                && queue.fair.peek_cost().is_none();
+            self.verify(ticket, pending, alone);
         }
     }
 
-    /// Verifies a request's actions on the pool and sends the job to the executor.
-    fn verify(&self, ticket: u64, pending: Pending) {
+    /// Verifies a request's actions and sends the job to the executor: on the pool, or
+    /// here when it is one action and nothing else is in flight. Then the pool would only
+    /// add a thread's wake-up (tens of microseconds on a virtual machine whose idle cores
+    /// sleep) to a recovery that takes about as long, and this thread has nothing else to
+    /// do; under load every request goes to the pool.
+    fn verify(&self, ticket: u64, pending: Pending, alone: bool) {
         let exec = self.exec.clone();
         let (domain, oracles, recover) = (self.domain, self.oracles.clone(), self.recover);
-        self.pool.spawn(move || {
+        let work = move || {
             let mut guard = VoidOnDrop {
                 ticket,
                 exec: Some(exec),
@@ -394,15 +404,17 @@ impl Dispatch {
                 reply,
                 permit,
             } = pending;
-            let items = actions
-                .into_par_iter()
-                .map(|action| {
-                    let tx = Tx::User { action };
-                    let signer = verify_tx_with(&tx, &domain, &oracles, recover);
-                    let hash = tx.hash();
-                    Verified { tx, signer, hash }
-                })
-                .collect();
+            let verify = |action| {
+                let tx = Tx::User { action };
+                let signer = verify_tx_with(&tx, &domain, &oracles, recover);
+                let hash = tx.hash();
+                Verified { tx, signer, hash }
+            };
+            let items = if actions.len() == 1 {
+                actions.into_iter().map(verify).collect()
+            } else {
+                actions.into_par_iter().map(verify).collect()
+            };
             let exec = guard.exec.take().expect("set above");
             let job = Job {
                 items,
@@ -412,7 +424,12 @@ impl Dispatch {
             // If the executor is gone the job (and its reply) is dropped: the caller sees
             // the service stopping.
             let _ = exec.send(Command::Verified { ticket, job });
-        });
+        };
+        if alone {
+            work();
+        } else {
+            self.pool.spawn(work);
+        }
     }
 }
 
