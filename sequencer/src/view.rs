@@ -29,6 +29,11 @@ pub struct ReadView {
     pub held: Arc<Vec<HeldState>>,
     /// The configured fault was injected (it never is again).
     pub fault_spent: bool,
+    /// Counts the committed writes that changed a batch's status (opened, sealed,
+    /// reverted, posted, finalized; `Entry::changes_batch_status`). Equal in two views:
+    /// `batches` shows the same statuses in both, so the batches feed need not read it
+    /// again (it did at every transaction, a scan of the newest batches each time).
+    pub batches_version: u64,
 }
 
 impl ReadView {

@@ -180,6 +180,8 @@ struct Loop {
     opened_at: Option<Instant>,
     dones: Vec<Done>,
     dirty: bool,
+    /// Committed writes that changed a batch's row status (see `ReadView::batches_version`).
+    batches_version: u64,
 }
 
 impl Driver {
@@ -192,6 +194,7 @@ impl Driver {
             opened_at: None,
             dones: Vec::new(),
             dirty: true,
+            batches_version: 0,
         };
         l.flush();
         if let Err(e) = l.run() {
@@ -383,7 +386,15 @@ impl Loop {
         if let Some(last) = self.d.core.tip.next_index.checked_sub(1) {
             self.d.metrics.last_sealed.store(last, Ordering::Relaxed);
         }
-        let view = changed.then(|| Arc::new(self.d.core.read_view()));
+        if entries.iter().any(Entry::changes_batch_status) {
+            self.batches_version += 1;
+        }
+        let batches_version = self.batches_version;
+        let view = changed.then(|| {
+            let mut view = self.d.core.read_view();
+            view.batches_version = batches_version;
+            Arc::new(view)
+        });
         self.dirty = false;
         let dones = std::mem::take(&mut self.dones);
         let views = self.d.views.clone();
@@ -422,6 +433,7 @@ impl Core {
             finalized: core.base.finalized.map(|i| (i, core.base.tree.clone())),
             held,
             fault_spent: core.fault_spent,
+            batches_version: 0,
         }
     }
 }

@@ -71,6 +71,8 @@ enum Sub {
     Batches {
         after: Option<u64>,
         known: BTreeMap<u64, (BatchStatus, Option<H256>)>,
+        /// The view's `batches_version` when the batches were last read (`None`: never).
+        read_at: Option<u64>,
     },
     /// A book, the markets or an account's view, served from the newest view.
     Head(HeadSub),
@@ -125,7 +127,28 @@ impl feed::Feed for Feed {
     async fn serve(&self, sub: &mut Sub, tx: &mut Sink) -> Result<(), End> {
         match sub {
             Sub::Seq { channel, after } => follow(self, *channel, after, tx).await,
-            Sub::Batches { after, known } => serve_batches(&self.s, after, known, tx).await,
+            Sub::Batches {
+                after,
+                known,
+                read_at,
+            } => {
+                let version = self.s.views.borrow().batches_version;
+                if *read_at == Some(version) {
+                    return Ok(());
+                }
+                // Bounded: a subscriber far behind is served the rest at the next change.
+                for _ in 0..BATCH_PAGES_PER_WAKE {
+                    match serve_batches(&self.s, after, known, tx).await? {
+                        Served::Current => {
+                            *read_at = Some(version);
+                            break;
+                        }
+                        Served::MorePages => continue,
+                        Served::Unread => break,
+                    }
+                }
+                Ok(())
+            }
             Sub::Head(head) => serve_head(self, head, tx).await,
         }
     }
@@ -238,6 +261,7 @@ fn start(s: &AppState, request: &Subscribe) -> Result<Sub, String> {
             Sub::Batches {
                 after,
                 known: BTreeMap::new(),
+                read_at: None,
             }
         }
         Subscribe::Markets => Sub::Head(HeadSub::markets()),
@@ -290,6 +314,22 @@ impl Head for Feed {
     }
 }
 
+/// Batches read at once by the batches feed.
+const BATCH_PAGE: u64 = 1_000;
+
+/// Pages of batches one wake may send before the others' subscriptions get their turn.
+const BATCH_PAGES_PER_WAKE: usize = 16;
+
+/// How far one read of the batches got.
+enum Served {
+    /// Everything up to the newest batch was sent.
+    Current,
+    /// A full page was sent: there may be more.
+    MorePages,
+    /// The batches could not be read (tried again at the next change).
+    Unread,
+}
+
 /// New batches and status changes since the last call; a vanished batch (or one whose
 /// header changed) is a revert from that index on.
 async fn serve_batches(
@@ -297,14 +337,19 @@ async fn serve_batches(
     after: &mut Option<u64>,
     known: &mut BTreeMap<u64, (BatchStatus, Option<H256>)>,
     tx: &mut Sink,
-) -> Result<(), End> {
+) -> Result<Served, End> {
     let from = after.map_or(0, |a| a + 1);
     let first_known = known.keys().next().copied().unwrap_or(from).min(from);
     let Ok(live) =
-        s.db.read(move |c| queries::batches(c, first_known, 1_000))
+        s.db.read(move |c| queries::batches(c, first_known, BATCH_PAGE))
             .await
     else {
-        return Ok(());
+        return Ok(Served::Unread);
+    };
+    let served = if live.len() as u64 == BATCH_PAGE {
+        Served::MorePages
+    } else {
+        Served::Current
     };
     let reverted_from = known.iter().find_map(|(index, (_, hash))| {
         let now = live.iter().find(|b| b.index == *index);
@@ -339,5 +384,5 @@ async fn serve_batches(
     if let Some(first) = known.keys().next() {
         *after = (*after).max(first.checked_sub(1));
     }
-    Ok(())
+    Ok(served)
 }

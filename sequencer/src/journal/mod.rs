@@ -88,6 +88,18 @@ pub enum Entry {
     Settlement(SettlementUpdate),
 }
 
+impl Entry {
+    /// Whether committing this changes a row of `batches` other than its transaction count
+    /// (a batch opened, sealed, reverted, posted or finalized): what the batches feed shows.
+    pub fn changes_batch_status(&self) -> bool {
+        match self {
+            Entry::Open(_) | Entry::Seal { .. } | Entry::Revert { .. } => true,
+            Entry::Settlement(update) => !matches!(update, SettlementUpdate::Claims { .. }),
+            Entry::Tx { .. } | Entry::Dropped { .. } | Entry::Snapshot(_) => false,
+        }
+    }
+}
+
 /// The executor's state right after batch `batch_index` was sealed.
 #[derive(Debug)]
 pub struct SnapshotData {
