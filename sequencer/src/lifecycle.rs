@@ -322,7 +322,7 @@ async fn launch(
         sequencer: protocol::signing::address_of(&config.key),
         intake: intake.clone(),
         views: views.clone(),
-        db: http::ReadDb::new(reader),
+        db: http::ReadDb::new(reader, writer.progress()),
         settlement: client.clone(),
         metrics: metrics.clone(),
         limits: config.limits.clone(),

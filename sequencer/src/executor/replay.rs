@@ -33,11 +33,23 @@ pub fn rebuild(
     let mut core = Core::new(genesis, recovered.snapshot);
     core.set_fault(fault, recovered.fault_spent);
     let replayed = recovered.records.len();
-    for record in recovered.records {
+    let derived = replayed - recovered.underived.min(replayed);
+    let mut records = recovered.records.into_iter();
+    for record in records.by_ref().take(derived) {
         apply_record(&mut core, record)?;
     }
     // Replayed records are already durable.
     core.take_entries();
+    for record in records {
+        apply_record(&mut core, record)?;
+    }
+    // … but the last ones' derived rows may not be: those are written again.
+    let underived: Vec<Entry> = core
+        .take_entries()
+        .into_iter()
+        .map(|entry| Entry::Derive(Box::new(entry)))
+        .collect();
+    core.out.extend(underived);
     core.seal(Decision::Live)?;
     if let Some((index, header_hash)) = recovered.finalized
         && let Some(snapshot) = core.finalize(index, header_hash, snapshot_every)

@@ -26,6 +26,7 @@ pub use service_shell::http::ApiError;
 use crate::config::{FaultPlan, Limits};
 use crate::intake::Intake;
 use crate::journal::JournalError;
+use crate::journal::writer::Progress;
 use crate::metrics::Metrics;
 use crate::view::ViewReceiver;
 use axum::Router;
@@ -46,13 +47,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// A read-only database connection for the API, used off the async workers.
+/// A read-only database connection for the API, used off the async workers. Each read
+/// first waits for the derived rows of every write acknowledged before it (the writer
+/// writes them just after the acknowledgement), so a client reads its own writes.
 #[derive(Debug, Clone)]
-pub struct ReadDb(Arc<Mutex<Connection>>);
+pub struct ReadDb {
+    conn: Arc<Mutex<Connection>>,
+    progress: Arc<Progress>,
+}
 
 impl ReadDb {
-    pub fn new(conn: Connection) -> ReadDb {
-        ReadDb(Arc::new(Mutex::new(conn)))
+    pub fn new(conn: Connection, progress: Arc<Progress>) -> ReadDb {
+        ReadDb {
+            conn: Arc::new(Mutex::new(conn)),
+            progress,
+        }
     }
 
     /// Runs `read` on the connection in the blocking pool.
@@ -61,7 +70,8 @@ impl ReadDb {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, JournalError> + Send + 'static,
     {
-        let conn = self.0.clone();
+        self.progress.caught_up().await;
+        let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
             read(&conn)

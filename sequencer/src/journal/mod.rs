@@ -4,8 +4,10 @@
 //!
 //! One writer thread owns the write connection and commits with group commit (`writer`);
 //! startup reads the latest snapshot and the log after it (`recovery`); read handlers use
-//! their own connection (`queries`). The derived tables are written in the same
-//! transaction as the log records they derive from, so after any crash they agree.
+//! their own connection (`queries`). The log is what makes an action durable; the tables
+//! derived from it are written by the same thread, in the same transaction or (for a
+//! group of plain transactions) in the next one, just after the acknowledgement; a crash
+//! between the two loses only derived rows, which recovery rebuilds from the log.
 //!
 //! Map: `record` (log record encoding) → `schema` (tables) → `writer` (group commit) →
 //! `snapshot` (tree ↔ blob) → `recovery` (startup) ; `queries` (reads).
@@ -86,6 +88,10 @@ pub enum Entry {
     Snapshot(Box<SnapshotData>),
     /// What the settlement layer says about one of our batches.
     Settlement(SettlementUpdate),
+    /// A transaction whose log record is durable but whose rows in the derived tables were
+    /// lost in a crash (`writer`: they are written just after the acknowledgement):
+    /// recovery rebuilt it by replay, and only those rows are written.
+    Derive(Box<Entry>),
 }
 
 impl Entry {
@@ -95,7 +101,9 @@ impl Entry {
         match self {
             Entry::Open(_) | Entry::Seal { .. } | Entry::Revert { .. } => true,
             Entry::Settlement(update) => !matches!(update, SettlementUpdate::Claims { .. }),
-            Entry::Tx { .. } | Entry::Dropped { .. } | Entry::Snapshot(_) => false,
+            Entry::Tx { .. } | Entry::Dropped { .. } | Entry::Snapshot(_) | Entry::Derive(_) => {
+                false
+            }
         }
     }
 }

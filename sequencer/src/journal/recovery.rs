@@ -14,6 +14,9 @@ pub struct Recovered {
     pub snapshot: Option<SnapshotData>,
     /// Records after the snapshot (all records without one), in order.
     pub records: Vec<LogRecord>,
+    /// How many of the last `records` have no derived rows yet (a crash came between a
+    /// group's log and its derived rows: `writer`); recovery writes them.
+    pub underived: usize,
     /// The log holds a record that injected a fault: never inject again.
     pub fault_spent: bool,
     /// The newest finalized batch of the live chain: (index, header hash).
@@ -31,6 +34,12 @@ fn h256(bytes: Vec<u8>, what: &str) -> Result<H256, JournalError> {
 pub fn load(conn: &Connection) -> Result<Recovered, JournalError> {
     let snapshot = load_snapshot(conn)?;
     let after = snapshot.as_ref().map_or(0, |(pos, _)| *pos);
+    let derived_through: i64 = conn.query_row(
+        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1",
+        params![super::writer::DERIVED_THROUGH],
+        |r| r.get(0),
+    )?;
+    let mut underived = 0;
     let mut records = Vec::new();
     let mut stmt = conn.prepare("SELECT pos, record FROM log WHERE pos > ?1 ORDER BY pos")?;
     let mut rows = stmt.query(params![after])?;
@@ -42,6 +51,9 @@ pub fn load(conn: &Connection) -> Result<Recovered, JournalError> {
             reason: e.to_string(),
         })?;
         records.push(record);
+        if pos > derived_through {
+            underived += 1;
+        }
     }
     let fault_spent: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM log WHERE fault IS NOT NULL)",
@@ -61,6 +73,7 @@ pub fn load(conn: &Connection) -> Result<Recovered, JournalError> {
     Ok(Recovered {
         snapshot: snapshot.map(|(_, s)| s),
         records,
+        underived,
         fault_spent,
         finalized,
     })

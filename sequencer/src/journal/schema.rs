@@ -12,8 +12,9 @@
 //! - `orders`, `order_cancels`, `deposits`, `funding_payments`, `funding_accruals`,
 //!   `trigger_orders`: the account and market history beside the fills (`ledger.rs`).
 //! - `snapshots`: the state after a finalized batch, as a blob of leaves.
-//! - `meta`: the genesis hash and sequencer address this data dir belongs to, and which
-//!   one-time backfills have run.
+//! - `meta`: the genesis hash and sequencer address this data dir belongs to, which
+//!   one-time backfills have run, and `derived_through`: the last log position whose
+//!   derived rows are written (`writer`: the log goes first).
 //!
 //! A schema change is additive: a new table or index is `CREATE … IF NOT EXISTS` (made on
 //! the next start of an older data dir) and, when rows derived from the past must exist,
@@ -103,6 +104,12 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
     conn.execute_batch(SCHEMA)?;
+    // A data dir written before the log went first has every derived row.
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value)
+         SELECT ?1, COALESCE(MAX(pos), 0) FROM log",
+        params![super::writer::DERIVED_THROUGH],
+    )?;
     conn.execute_batch(&super::history::schema())?;
     conn.execute_batch(super::withdrawal_events::SCHEMA)?;
     super::history::backfill(&mut conn)?;

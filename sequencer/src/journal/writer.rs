@@ -3,6 +3,20 @@
 //! then runs their completions, which release the replies of the actions they carry. One
 //! fsync costs ~72 µs (DESIGN §10), so under load hundreds of actions share it.
 //!
+//! Log first: what makes an action durable is its log record (recovery replays the log)
+//! and its `txs` row (`GET /v1/txs/{hash}` right after the answer). A group of plain
+//! transactions commits just those, fsynced, answers, and then writes the rows derived
+//! from them (history, ledger, withdrawals, the open batch's count) in a second
+//! transaction that is not fsynced on its own: the next commit's fsync covers it, as the
+//! WAL is one file written in order. An acknowledged order so waits for about 5 pages
+//! instead of about 22 (measured: 22 pages and an fsync take 0.37 ms on this disk, 5
+//! pages 0.2 ms). Every other group (opening, sealing, reverting, settlement, snapshots)
+//! is one transaction as before. Whichever transaction writes derived rows also records
+//! `derived_through`, the last log position they cover; a crash in between loses only
+//! derived rows, and recovery rebuilds them from the log (`Entry::Derive`). Readers wait
+//! for the derived rows of every group acknowledged before they asked (`Progress`), so
+//! a client reads its own writes.
+//!
 //! If a commit fails, nothing after it can be acknowledged honestly (the executor already
 //! built on the lost writes), so the writer stops writing for good: every later write
 //! fails, the API answers 503 and the operator restarts (recovery replays the log).
@@ -16,11 +30,11 @@ use protocol::action::{Action, L1Message, Tx};
 use protocol::codec::Encode;
 use protocol::engine::Receipt;
 use rusqlite::{Connection, Transaction, params};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::Instant;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// Most writes committed together (bounds one transaction's size and latency).
 const MAX_GROUP: usize = 4_096;
@@ -56,6 +70,53 @@ enum Inbox {
 pub struct WriterHandle {
     tx: mpsc::Sender<Inbox>,
     failed: Arc<AtomicBool>,
+    progress: Arc<Progress>,
+}
+
+/// How far the writer has got, in groups committed since it started: so that a read sees
+/// the derived rows of every write acknowledged before it.
+#[derive(Debug)]
+pub struct Progress {
+    /// Groups whose log is durable (their actions may have been acknowledged).
+    durable: AtomicU64,
+    /// Groups whose derived rows are written too; `u64::MAX` once the writer has stopped
+    /// (nothing more will come, so no reader may wait for it).
+    derived: watch::Sender<u64>,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            durable: AtomicU64::new(0),
+            derived: watch::Sender::new(0),
+        }
+    }
+
+    /// Returns once the derived tables hold every group durable when it was called: about
+    /// one derived transaction's time at most, as the writer writes them next.
+    pub async fn caught_up(&self) {
+        let target = self.durable.load(Ordering::Acquire);
+        let mut derived = self.derived.subscribe();
+        // `Err` only if the sender is gone, and it lives in `self`.
+        let _ = derived.wait_for(|done| *done >= target).await;
+    }
+
+    fn durable(&self, groups: u64) {
+        self.durable.store(groups, Ordering::Release);
+    }
+
+    fn derived(&self, groups: u64) {
+        self.derived.send_replace(groups);
+    }
+}
+
+/// Raises `Progress::derived` to the end when the writer's thread ends, however it ends.
+struct StoppedWriter(Arc<Progress>);
+
+impl Drop for StoppedWriter {
+    fn drop(&mut self) {
+        self.0.derived(u64::MAX);
+    }
 }
 
 impl WriterHandle {
@@ -86,6 +147,11 @@ impl WriterHandle {
     pub fn failed_flag(&self) -> Arc<AtomicBool> {
         self.failed.clone()
     }
+
+    /// How far the writer has got (readers wait on it for their own writes).
+    pub fn progress(&self) -> Arc<Progress> {
+        self.progress.clone()
+    }
 }
 
 /// Starts the writer on `conn`. `batches_changed` is notified after a commit that sealed or
@@ -97,93 +163,199 @@ pub fn spawn(
 ) -> std::io::Result<(WriterHandle, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Inbox>();
     let failed = Arc::new(AtomicBool::new(false));
-    let flag = failed.clone();
+    let progress = Arc::new(Progress::new());
+    let writer = Writer {
+        conn,
+        failed: failed.clone(),
+        metrics,
+        batches_changed,
+        progress: progress.clone(),
+        groups: 0,
+    };
     let thread = std::thread::Builder::new()
         .name("seq-writer".into())
-        .spawn(move || run(conn, rx, flag, metrics, batches_changed))?;
-    Ok((WriterHandle { tx, failed }, thread))
+        .spawn(move || writer.run(rx))?;
+    Ok((
+        WriterHandle {
+            tx,
+            failed,
+            progress,
+        },
+        thread,
+    ))
 }
 
-fn run(
-    mut conn: Connection,
-    rx: mpsc::Receiver<Inbox>,
+/// The writer thread's state.
+struct Writer {
+    conn: Connection,
     failed: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     batches_changed: Arc<Notify>,
-) {
-    let mut stopping = false;
-    while !stopping {
-        let first = match rx.recv() {
-            Ok(Inbox::Write(op)) => op,
-            Ok(Inbox::Stop) | Err(_) => return,
-        };
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(Inbox::Write(op)) => group.push(op),
-                Ok(Inbox::Stop) => {
-                    stopping = true;
-                    break;
+    progress: Arc<Progress>,
+    /// Groups taken so far (`Progress` counts in these).
+    groups: u64,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Inbox>) {
+        let _stopped = StoppedWriter(self.progress.clone());
+        let mut stopping = false;
+        while !stopping {
+            let first = match rx.recv() {
+                Ok(Inbox::Write(op)) => op,
+                Ok(Inbox::Stop) | Err(_) => return,
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(Inbox::Write(op)) => group.push(op),
+                    Ok(Inbox::Stop) => {
+                        stopping = true;
+                        break;
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
+            self.groups += 1;
+            self.write_group(group);
         }
-        let ok = if failed.load(Ordering::Relaxed) {
-            false
-        } else {
-            let started = Instant::now();
-            match commit(&mut conn, &group) {
-                Ok(()) => {
-                    metrics.observe_commit(group.len(), started.elapsed());
-                    true
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "commit failed; the sequencer stops acknowledging actions until restarted");
-                    failed.store(true, Ordering::Relaxed);
-                    false
-                }
-            }
-        };
+    }
+
+    /// Commits one group and runs its completions: the log first and the derived rows after
+    /// the completions when the group holds only transactions, else all in one.
+    fn write_group(&mut self, mut group: Vec<WriteOp>) {
+        let log_first = group
+            .iter()
+            .all(|op| op.entries.iter().all(|e| matches!(e, Entry::Tx { .. })));
+        let rows = if log_first { Rows::Log } else { Rows::All };
+        let ok = self.attempt(true, |conn| commit(conn, &group, rows));
+        if ok {
+            self.progress.durable(self.groups);
+        }
+        if !log_first {
+            self.progress.derived(self.groups);
+        }
         let wake_poster = ok
-            && group.iter().any(|op| {
-                op.entries.iter().any(|e| {
-                    matches!(
-                        e,
-                        Entry::Seal { .. } | Entry::Revert { .. } | Entry::Settlement(_)
-                    )
-                })
-            });
-        for op in group {
-            if let Some(done) = op.done {
+            && group
+                .iter()
+                .any(|op| op.entries.iter().any(Entry::changes_batch_status));
+        for op in &mut group {
+            if let Some(done) = op.done.take() {
                 done(ok);
             }
         }
         if wake_poster {
-            batches_changed.notify_one();
+            self.batches_changed.notify_one();
+        }
+        if log_first {
+            if ok {
+                self.attempt(false, |conn| commit_unsynced(conn, &group, Rows::Derived));
+            }
+            self.progress.derived(self.groups);
+        }
+    }
+
+    /// Runs one commit unless an earlier one failed; a failure stops the writer for good.
+    /// `observed`: the commit an acknowledgement waits for (the metrics' commit latency).
+    fn attempt(
+        &mut self,
+        observed: bool,
+        commit: impl FnOnce(&mut Connection) -> Result<usize, JournalError>,
+    ) -> bool {
+        if self.failed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let started = Instant::now();
+        match commit(&mut self.conn) {
+            Ok(ops) => {
+                if observed {
+                    self.metrics.observe_commit(ops, started.elapsed());
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; the sequencer stops acknowledging actions until restarted");
+                self.failed.store(true, Ordering::Relaxed);
+                false
+            }
         }
     }
 }
 
-fn commit(conn: &mut Connection, group: &[WriteOp]) -> Result<(), JournalError> {
+/// Which of an entry's rows a transaction writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Everything (one transaction per group).
+    All,
+    /// A transaction's log record and `txs` row: what its acknowledgement waits for.
+    Log,
+    /// A transaction's derived rows, after `Log` was committed.
+    Derived,
+}
+
+/// Commits `group`'s `rows` in one transaction; returns how many writes it held.
+fn commit(conn: &mut Connection, group: &[WriteOp], rows: Rows) -> Result<usize, JournalError> {
     let tx = conn.transaction()?;
     // Open batches' transaction counts, bumped once per batch per commit. A seal in the
     // same commit sets the final count itself, so pending bumps are applied before it.
     let mut added: Vec<(u64, u64)> = Vec::new();
     for op in group {
         for entry in &op.entries {
-            match entry {
-                Entry::Tx { batch_index, .. } => match added.last_mut() {
-                    Some((index, n)) if index == batch_index => *n += 1,
-                    _ => added.push((*batch_index, 1)),
-                },
-                Entry::Seal { .. } | Entry::Revert { .. } => bump_counts(&tx, &mut added)?,
-                _ => {}
+            if rows != Rows::Log
+                && let Some(batch_index) = counted_in(entry)
+            {
+                match added.last_mut() {
+                    Some((index, n)) if *index == batch_index => *n += 1,
+                    _ => added.push((batch_index, 1)),
+                }
             }
-            write_entry(&tx, entry)?;
+            if matches!(entry, Entry::Seal { .. } | Entry::Revert { .. }) {
+                bump_counts(&tx, &mut added)?;
+            }
+            write_entry(&tx, entry, rows)?;
         }
     }
-    bump_counts(&tx, &mut added)?;
+    if rows != Rows::Log {
+        bump_counts(&tx, &mut added)?;
+        derived_through_log(&tx)?;
+    }
     tx.commit()?;
+    Ok(group.len())
+}
+
+/// `commit` without waiting for the disk: durable with the next fsynced commit, and
+/// rebuilt from the log by recovery if a crash comes first.
+fn commit_unsynced(
+    conn: &mut Connection,
+    group: &[WriteOp],
+    rows: Rows,
+) -> Result<usize, JournalError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let committed = commit(conn, group, rows);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    committed
+}
+
+/// The open batch whose transaction count an entry's derived rows bump.
+fn counted_in(entry: &Entry) -> Option<u64> {
+    match entry {
+        Entry::Tx { batch_index, .. } => Some(*batch_index),
+        Entry::Derive(inner) => counted_in(inner),
+        _ => None,
+    }
+}
+
+/// The `meta` key of the last log position whose derived rows are written.
+pub const DERIVED_THROUGH: &str = "derived_through";
+
+/// Records that every log record now stored has its derived rows (the transaction that
+/// calls this writes the last of them).
+fn derived_through_log(tx: &Transaction<'_>) -> Result<(), JournalError> {
+    tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, (SELECT COALESCE(MAX(pos), 0) FROM log))
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![DERIVED_THROUGH])?;
     Ok(())
 }
 
@@ -215,7 +387,89 @@ fn receipt_json(receipt: &Receipt) -> Result<String, JournalError> {
     })
 }
 
-fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> {
+fn write_entry(tx: &Transaction<'_>, entry: &Entry, rows: Rows) -> Result<(), JournalError> {
+    match (entry, rows) {
+        (Entry::Tx { .. }, Rows::Log) => write_tx_log(tx, entry),
+        (Entry::Tx { .. }, Rows::Derived) | (Entry::Derive(_), _) => write_tx_derived(tx, entry),
+        (Entry::Tx { .. }, Rows::All) => {
+            write_tx_log(tx, entry)?;
+            write_tx_derived(tx, entry)
+        }
+        (_, Rows::All) => write_whole(tx, entry),
+        (_, Rows::Log | Rows::Derived) => Err(JournalError::Corrupt {
+            what: "a write group".into(),
+            reason: "only transactions are committed log first".into(),
+        }),
+    }
+}
+
+/// A transaction's log record and `txs` row.
+fn write_tx_log(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> {
+    let Entry::Tx {
+        record,
+        hash,
+        batch_index,
+        position,
+        receipt,
+        ..
+    } = entry
+    else {
+        return Ok(());
+    };
+    append_log(tx, &LogRecord::Tx(record.clone()))?;
+    tx.prepare_cached(
+        "INSERT INTO txs (hash, seq, batch_index, position, state, receipt)
+         VALUES (?1, ?2, ?3, ?4, 'included', ?5)
+         ON CONFLICT (hash) DO UPDATE SET seq = ?2, batch_index = ?3, position = ?4,
+             state = 'included', receipt = ?5",
+    )?
+    .execute(params![
+        hash.0,
+        record.seq,
+        batch_index,
+        position,
+        receipt_json(receipt)?
+    ])?;
+    Ok(())
+}
+
+/// A transaction's rows in the derived tables (its batch's count is bumped by `commit`).
+fn write_tx_derived(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> {
+    let entry = match entry {
+        Entry::Derive(inner) => inner.as_ref(),
+        entry => entry,
+    };
+    let Entry::Tx {
+        record,
+        hash,
+        batch_index,
+        receipt,
+        funding,
+        ..
+    } = entry
+    else {
+        return Err(JournalError::Corrupt {
+            what: "a derived entry".into(),
+            reason: "only a transaction's rows are derived after its log record".into(),
+        });
+    };
+    history::insert(tx, record.seq, hash, *batch_index, &receipt.fills)?;
+    let at = (record.seq, hash, *batch_index);
+    ledger::insert(tx, at, &record.tx, receipt, funding)?;
+    if let (Some(id), Some((account, amount))) = (receipt.withdrawal_id, withdrawal_of(&record.tx))
+    {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO withdrawals (id, account, amount, tx_hash, batch_index)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![id, account.0, amount, hash.0, batch_index])?;
+        withdrawal_events::requested(tx, id)?;
+    }
+    Ok(())
+}
+
+/// Every other entry: its log record (if it has one) and its rows, in one transaction.
+fn write_whole(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> {
     match entry {
         Entry::Open(open) => {
             append_log(tx, &LogRecord::Open(open.clone()))?;
@@ -229,42 +483,6 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
                 open.prev_state_root.0,
                 open.queue_start
             ])?;
-        }
-        Entry::Tx {
-            record,
-            hash,
-            batch_index,
-            position,
-            receipt,
-            funding,
-        } => {
-            append_log(tx, &LogRecord::Tx(record.clone()))?;
-            tx.prepare_cached(
-                "INSERT INTO txs (hash, seq, batch_index, position, state, receipt)
-                 VALUES (?1, ?2, ?3, ?4, 'included', ?5)
-                 ON CONFLICT (hash) DO UPDATE SET seq = ?2, batch_index = ?3, position = ?4,
-                     state = 'included', receipt = ?5",
-            )?
-            .execute(params![
-                hash.0,
-                record.seq,
-                batch_index,
-                position,
-                receipt_json(receipt)?
-            ])?;
-            history::insert(tx, record.seq, hash, *batch_index, &receipt.fills)?;
-            let at = (record.seq, hash, *batch_index);
-            ledger::insert(tx, at, &record.tx, receipt, funding)?;
-            if let (Some(id), Some((account, amount))) =
-                (receipt.withdrawal_id, withdrawal_of(&record.tx))
-            {
-                tx.prepare_cached(
-                    "INSERT OR REPLACE INTO withdrawals (id, account, amount, tx_hash, batch_index)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![id, account.0, amount, hash.0, batch_index])?;
-                withdrawal_events::requested(tx, id)?;
-            }
         }
         Entry::Seal {
             record,
@@ -347,6 +565,7 @@ fn write_entry(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
             )?;
         }
         Entry::Settlement(update) => write_settlement(tx, update)?,
+        Entry::Tx { .. } | Entry::Derive(_) => write_entry(tx, entry, Rows::All)?,
     }
     Ok(())
 }
