@@ -147,7 +147,13 @@ pub async fn run_feed<W: Send + Sync, S: Send + Sync>(
                 Some(Ok(_)) => Ok(()),
             },
             changed = wake.changed() => match changed {
-                Ok(()) => session.on_wake(&mut tx).await,
+                Ok(()) => {
+                    // The head moves when writes become durable, and the same moment
+                    // releases their answers: let those requests' tasks run first, so a
+                    // broadcast does not sit in front of an acknowledgement.
+                    tokio::task::yield_now().await;
+                    session.on_wake(&mut tx).await
+                }
                 Err(_) => Err(End::Gone),
             },
             _ = pings.tick() => ping(&mut tx).await,
