@@ -224,9 +224,8 @@ impl Writer {
     /// Commits one group and runs its completions: the log first and the derived rows after
     /// the completions when the group holds only transactions, else all in one.
     fn write_group(&mut self, mut group: Vec<WriteOp>) {
-        let log_first = group
-            .iter()
-            .all(|op| op.entries.iter().all(|e| matches!(e, Entry::Tx { .. })));
+        let mut entries = group.iter().flat_map(|op| &op.entries).peekable();
+        let log_first = entries.peek().is_some() && entries.all(|e| matches!(e, Entry::Tx { .. }));
         let rows = if log_first { Rows::Log } else { Rows::All };
         let ok = self.attempt(true, |conn| commit(conn, &group, rows));
         if ok {
@@ -315,9 +314,14 @@ fn commit(conn: &mut Connection, group: &[WriteOp], rows: Rows) -> Result<usize,
             write_entry(&tx, entry, rows)?;
         }
     }
+    let moved_log = group.iter().flat_map(|op| &op.entries).any(moves_log);
     if rows != Rows::Log {
         bump_counts(&tx, &mut added)?;
-        derived_through_log(&tx)?;
+        // Unchanged otherwise: no log position was added (a write of a view or of the
+        // settlement layer's news alone stays free of writes, so it costs no fsync).
+        if moved_log {
+            derived_through_log(&tx)?;
+        }
     }
     tx.commit()?;
     Ok(group.len())
@@ -342,6 +346,18 @@ fn counted_in(entry: &Entry) -> Option<u64> {
         Entry::Tx { batch_index, .. } => Some(*batch_index),
         Entry::Derive(inner) => counted_in(inner),
         _ => None,
+    }
+}
+
+/// Whether writing `entry` appends a log record, or derives the rows of one.
+fn moves_log(entry: &Entry) -> bool {
+    match entry {
+        Entry::Open(_)
+        | Entry::Tx { .. }
+        | Entry::Seal { .. }
+        | Entry::Revert { .. }
+        | Entry::Derive(_) => true,
+        Entry::Dropped { .. } | Entry::Snapshot(_) | Entry::Settlement(_) => false,
     }
 }
 
@@ -414,7 +430,10 @@ fn write_tx_log(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError>
         ..
     } = entry
     else {
-        return Ok(());
+        return Err(JournalError::Corrupt {
+            what: "a logged entry".into(),
+            reason: "only a transaction's log record goes before its derived rows".into(),
+        });
     };
     append_log(tx, &LogRecord::Tx(record.clone()))?;
     tx.prepare_cached(

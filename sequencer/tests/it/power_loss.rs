@@ -416,3 +416,29 @@ fn a_read_after_an_acknowledgement_sees_its_derived_rows() {
     drop(handle);
     thread.join().unwrap();
 }
+
+/// A write that carries no entries (the executor publishing a view after rejections only)
+/// commits nothing, so it costs no fsync; a transaction's write does commit.
+#[test]
+fn a_write_without_entries_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let conn = schema::open(&path).unwrap();
+    // Another connection's commits change this one's `data_version`.
+    let reader = schema::open_reader(&path).unwrap();
+    let version = || -> i64 {
+        reader
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .unwrap()
+    };
+    let before = version();
+    write_group(conn, Vec::new());
+    assert_eq!(version(), before, "an empty write committed a change");
+    let (steps, ..) = workload();
+    let first_tx = steps
+        .into_iter()
+        .find(|s| matches!(s.entry, Entry::Tx { .. }))
+        .unwrap();
+    write_group(schema::open(&path).unwrap(), vec![first_tx.entry]);
+    assert_ne!(version(), before, "a transaction's write committed nothing");
+}
