@@ -91,7 +91,9 @@ pub fn backfill(conn: &mut Connection) -> Result<(), JournalError> {
 
 /// Runs `each` over every included transaction in sequence order (a fired trigger order's
 /// row reads its placement's), once per data dir (marked in `meta` as `key`, so it runs
-/// once; later writes keep the tables current).
+/// once; later writes keep the tables current). Transactions after `derived_through` (a
+/// crash came before their derived rows: `writer`) are left to recovery, which writes all
+/// their derived rows, the new table's included.
 fn backfill_once(
     conn: &mut Connection,
     key: &str,
@@ -109,6 +111,8 @@ fn backfill_once(
     let included: Vec<(u64, Vec<u8>, u64, String)> = tx
         .prepare(
             "SELECT seq, hash, batch_index, receipt FROM txs WHERE state = 'included'
+                 AND seq <= COALESCE((SELECT MAX(seq) FROM log WHERE pos <=
+                     (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'derived_through')), -1)
              ORDER BY seq",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
