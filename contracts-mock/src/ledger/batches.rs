@@ -164,7 +164,7 @@ pub fn consumer_of(conn: &Connection, queue_index: u64) -> Result<Option<u64>, A
 /// The canonical encoding the submission was posted with.
 pub fn data(conn: &Connection, submission_id: u64) -> Result<Vec<u8>, ApiError> {
     Ok(conn.query_row(
-        "SELECT data FROM batches WHERE submission_id = ?1",
+        "SELECT data FROM batch_data WHERE submission_id = ?1",
         [submission_id],
         |r| r.get(0),
     )?)

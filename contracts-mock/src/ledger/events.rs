@@ -54,7 +54,7 @@ pub fn read(conn: &Connection, after: u64, limit: u64) -> Result<EventsResponse,
     let limit = limit.clamp(1, MAX_EVENTS_PER_READ);
     let mut stmt = conn.prepare_cached(
         "SELECT e.seq, e.block, e.timestamp_ms, e.payload, b.data FROM events e
-         LEFT JOIN batches b ON b.submission_id = e.submission_id
+         LEFT JOIN batch_data b ON b.submission_id = e.submission_id
          WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![after, limit], |r| {

@@ -60,8 +60,8 @@ pub fn post(
     let deadline_block = head.number + rules.config.challenge_window_blocks;
     conn.execute(
         "INSERT INTO batches (batch_index, header_hash, prev_header_hash, prev_state_root, post_state_root, timestamp_ms,
-             queue_start, queue_end, tx_count, data, poster, posted_block, deadline_block, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending')",
+             queue_start, queue_end, tx_count, poster, posted_block, deadline_block, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending')",
         params![
             h.index,
             header_hash.0,
@@ -72,20 +72,23 @@ pub fn post(
             h.queue_start,
             h.queue_end,
             h.tx_count,
-            data.as_ref(),
             from.0,
             head.number,
             deadline_block
         ],
     )?;
     let submission_id = u64::try_from(conn.last_insert_rowid()).map_err(ApiError::internal)?;
+    conn.execute(
+        "INSERT INTO batch_data (submission_id, data) VALUES (?1, ?2)",
+        params![submission_id, data.as_ref()],
+    )?;
     let event = EventKind::BatchPosted {
         submission_id,
         index: h.index,
         header_hash,
         poster: *from,
         deadline_block,
-        data: Vec::new(), // joined in from the batches table when served
+        data: Vec::new(), // joined in from `batch_data` when served
     };
     events::append(conn, head.number, head.timestamp_ms, &event)?;
     Ok(PostBatchResponse {

@@ -9,7 +9,9 @@ use protocol::genesis::Genesis;
 use protocol::primitives::H256;
 use rusqlite::{Connection, OptionalExtension, params};
 
-const SCHEMA_VERSION: &str = "1";
+/// 2: batch data moved from `batches` to `batch_data` (a version-1 database is migrated at
+/// startup, see `migrate_from_v1`).
+const SCHEMA_VERSION: &str = "2";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -43,7 +45,10 @@ CREATE TABLE IF NOT EXISTS queue (
 ) STRICT;
 
 -- Every posting ('submission'); after a revert a new submission may reuse an index, so at
--- most one non-reverted row exists per index.
+-- most one non-reverted row exists per index. The data lives in `batch_data`: a batch's
+-- canonical encoding runs to hundreds of KiB, and a row holding it would put every column
+-- after it behind an overflow chain that each status check, count and scan had to walk,
+-- and each status change rewrite.
 CREATE TABLE IF NOT EXISTS batches (
     submission_id    INTEGER PRIMARY KEY,
     batch_index      INTEGER NOT NULL,
@@ -55,7 +60,6 @@ CREATE TABLE IF NOT EXISTS batches (
     queue_start      INTEGER NOT NULL,
     queue_end        INTEGER NOT NULL,
     tx_count         INTEGER NOT NULL,
-    data             BLOB NOT NULL,
     poster           BLOB NOT NULL,
     posted_block     INTEGER NOT NULL,
     deadline_block   INTEGER NOT NULL,
@@ -67,9 +71,15 @@ CREATE INDEX IF NOT EXISTS batches_by_index ON batches (batch_index, submission_
 CREATE INDEX IF NOT EXISTS batches_by_hash ON batches (header_hash);
 CREATE INDEX IF NOT EXISTS batches_by_posted ON batches (posted_block);
 CREATE INDEX IF NOT EXISTS batches_reverted ON batches (settled_block) WHERE status = 'reverted';
+CREATE INDEX IF NOT EXISTS batches_pending ON batches (batch_index) WHERE status = 'pending';
+-- Each submission's canonical encoding, byte for byte as posted; written once.
+CREATE TABLE IF NOT EXISTS batch_data (
+    submission_id INTEGER PRIMARY KEY,
+    data          BLOB NOT NULL
+) STRICT;
 
 -- payload: the EventKind JSON; a batch_posted payload omits the data, which is joined in
--- from `batches` through submission_id when served.
+-- from `batch_data` through submission_id when served.
 CREATE TABLE IF NOT EXISTS events (
     seq           INTEGER PRIMARY KEY,
     block         INTEGER NOT NULL,
@@ -190,17 +200,12 @@ pub fn init(
                 params![now_ms],
             )?;
         }
-        Some(found) if found != SCHEMA_VERSION => return Err(InitError::SchemaVersion { found }),
-        Some(_) => {
-            let stored: String = tx.query_row(
-                "SELECT value FROM meta WHERE key = 'genesis_hash'",
-                [],
-                |r| r.get(0),
-            )?;
-            if stored != configured {
-                return Err(InitError::GenesisMismatch { stored, configured });
-            }
+        Some(found) if found == "1" => {
+            check_genesis(&tx, &configured)?;
+            migrate_from_v1(&tx)?;
         }
+        Some(found) if found != SCHEMA_VERSION => return Err(InitError::SchemaVersion { found }),
+        Some(_) => check_genesis(&tx, &configured)?,
     }
     tx.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?1)",
@@ -215,6 +220,36 @@ pub fn init(
     instance
         .parse()
         .map_err(|e| InitError::StoredGenesis(format!("stored instance id {instance:?}: {e}")))
+}
+
+/// Refuses a database created for another genesis.
+fn check_genesis(conn: &Connection, configured: &str) -> Result<(), InitError> {
+    let stored: String = conn.query_row(
+        "SELECT value FROM meta WHERE key = 'genesis_hash'",
+        [],
+        |r| r.get(0),
+    )?;
+    if stored != configured {
+        return Err(InitError::GenesisMismatch {
+            stored,
+            configured: configured.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Version 1 kept each batch's data in its `batches` row: moves it to `batch_data` (in the
+/// caller's transaction, so a crash leaves version 1 whole) and records version 2.
+fn migrate_from_v1(conn: &Connection) -> Result<(), InitError> {
+    conn.execute_batch(
+        "INSERT INTO batch_data (submission_id, data) SELECT submission_id, data FROM batches;
+         ALTER TABLE batches DROP COLUMN data;",
+    )?;
+    conn.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION],
+    )?;
+    Ok(())
 }
 
 /// The newest event seq at startup (0 for an empty log).

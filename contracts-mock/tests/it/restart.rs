@@ -57,6 +57,41 @@ async fn a_graceful_restart_keeps_everything() {
     still_consistent(&node, &before, &claim).await;
 }
 
+/// A database of schema version 1 (each batch's data inside its `batches` row) is migrated
+/// at startup: everything served afterwards is as before, the batches' data included.
+#[tokio::test]
+async fn a_version_1_database_is_migrated_at_startup() {
+    let Withdrawn {
+        mut node, claim, ..
+    } = acknowledged_work(Node::start().await).await;
+    let before = everything(&node).await;
+    node.shutdown().await;
+    let batches_with_data = as_version_1(&node.config.data_dir.join("settlement.db"));
+    assert!(batches_with_data > 0, "the work posted batches");
+    let node = node.restart().await;
+    still_consistent(&node, &before, &claim).await;
+}
+
+/// Rewrites a stopped database into version 1's layout; returns the batches holding data.
+fn as_version_1(db: &std::path::Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).expect("open the database");
+    conn.execute_batch(
+        "ALTER TABLE batches ADD COLUMN data BLOB;
+         UPDATE batches SET data =
+             (SELECT d.data FROM batch_data d WHERE d.submission_id = batches.submission_id);
+         DROP TABLE batch_data;
+         DROP INDEX batches_pending;
+         UPDATE meta SET value = '1' WHERE key = 'schema_version';",
+    )
+    .expect("downgrade");
+    conn.query_row(
+        "SELECT COUNT(*) FROM batches WHERE data IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
+    .expect("count")
+}
+
 /// The test chain's config and genesis file for the real binary, in a temp dir.
 pub(crate) struct BinaryFiles {
     dir: TempDir,
