@@ -76,7 +76,7 @@ pub fn batch(
     with_data: bool,
 ) -> Result<Option<BatchInfo>, JournalError> {
     let sql = format!(
-        "SELECT {BATCH_COLUMNS}, data FROM batches WHERE batch_index = ?1
+        "SELECT {BATCH_COLUMNS}, row FROM batches WHERE batch_index = ?1
          ORDER BY status = 'reverted', row DESC LIMIT 1"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -86,7 +86,14 @@ pub fn batch(
     };
     let mut info = batch_info(row)?;
     if with_data {
-        info.data = row.get(12)?;
+        let at: i64 = row.get(12)?;
+        info.data = conn
+            .query_row(
+                "SELECT data FROM batch_data WHERE row = ?1",
+                params![at],
+                |r| r.get(0),
+            )
+            .optional()?;
     }
     Ok(Some(info))
 }
@@ -230,8 +237,10 @@ pub struct Unsettled {
 /// Live batches that are sealed or posted but not final, ascending.
 pub fn unsettled(conn: &Connection) -> Result<Vec<Unsettled>, JournalError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT batch_index, header_hash, status, CASE WHEN status = 'sealed' THEN data END
-         FROM batches WHERE status IN ('sealed', 'posted') ORDER BY batch_index",
+        "SELECT b.batch_index, b.header_hash, b.status,
+             CASE WHEN b.status = 'sealed' THEN d.data END
+         FROM batches b LEFT JOIN batch_data d ON d.row = b.row
+         WHERE b.status IN ('sealed', 'posted') ORDER BY b.batch_index",
     )?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();

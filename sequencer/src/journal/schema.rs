@@ -4,7 +4,10 @@
 //!   for the reads of one transaction's body (a closed order's client id and good-till-time,
 //!   the backfills), which would otherwise scan the whole log.
 //! - `batches`: one row per batch opened (a reverted index gets a new row when re-used),
-//!   with its settlement status.
+//!   with its settlement status; `batch_data`: a sealed batch's canonical encoding, by the
+//!   same `row`. Apart, because the encoding runs to hundreds of KiB: in the batch's row it
+//!   put every later column behind an overflow chain that each read of the row walked and
+//!   each status change rewrote (`open` moves it out of an older data dir's rows).
 //! - `txs`: the current location and receipt of every sequenced transaction, by hash.
 //! - `withdrawals`: withdrawal id → account, amount, transaction, batch.
 //! - `withdrawal_events`: every status change of every withdrawal, in order (`withdrawal_events.rs`).
@@ -49,13 +52,16 @@ CREATE TABLE IF NOT EXISTS batches (
     header_hash     BLOB,
     post_state_root BLOB,
     queue_end       INTEGER,
-    data            BLOB,
     seal_pos        INTEGER,
     submission_id   INTEGER,
     posted_block    INTEGER,
     deadline_block  INTEGER
 );
 CREATE INDEX IF NOT EXISTS batches_by_index ON batches (batch_index);
+CREATE TABLE IF NOT EXISTS batch_data (
+    row  INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS txs (
     hash        BLOB PRIMARY KEY,
     seq         INTEGER NOT NULL,
@@ -104,6 +110,7 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
     conn.execute_batch(SCHEMA)?;
+    move_batch_data(&mut conn)?;
     // A data dir written before the log went first has every derived row.
     conn.execute(
         "INSERT OR IGNORE INTO meta (key, value)
@@ -114,6 +121,25 @@ pub fn open(path: &Path) -> Result<Connection, JournalError> {
     conn.execute_batch(super::withdrawal_events::SCHEMA)?;
     super::history::backfill(&mut conn)?;
     Ok(conn)
+}
+
+/// A data dir written before `batch_data` kept each sealed batch's encoding in its
+/// `batches` row: moves it out, in one transaction.
+fn move_batch_data(conn: &mut Connection) -> Result<(), JournalError> {
+    let inline: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('batches') WHERE name = 'data'",
+        [],
+        |r| r.get(0),
+    )?;
+    if inline {
+        let tx = conn.transaction()?;
+        tx.execute_batch(
+            "INSERT INTO batch_data (row, data) SELECT row, data FROM batches WHERE data IS NOT NULL;
+             ALTER TABLE batches DROP COLUMN data;",
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
 }
 
 /// A read-only connection for the read API (WAL lets it read while the writer commits).
@@ -177,5 +203,58 @@ mod tests {
             err.to_string().contains("stored genesis_hash 0xaa"),
             "{err}"
         );
+    }
+
+    /// An older data dir's sealed batches keep their encodings, now in `batch_data`, and
+    /// their rows lose the column; opening again changes nothing.
+    #[test]
+    fn an_older_data_dir_has_its_batch_data_moved_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE batches (
+                 row INTEGER PRIMARY KEY, batch_index INTEGER NOT NULL, status TEXT NOT NULL,
+                 timestamp_ms INTEGER NOT NULL, prev_state_root BLOB NOT NULL,
+                 queue_start INTEGER NOT NULL, tx_count INTEGER NOT NULL, header_hash BLOB,
+                 post_state_root BLOB, queue_end INTEGER, data BLOB, seal_pos INTEGER,
+                 submission_id INTEGER, posted_block INTEGER, deadline_block INTEGER);
+             INSERT INTO batches VALUES
+                 (1, 0, 'reverted', 5, zeroblob(32), 0, 1, zeroblob(32), zeroblob(32), 0,
+                  x'0a0b', 3, NULL, NULL, NULL),
+                 (2, 0, 'finalized', 6, zeroblob(32), 0, 1, zeroblob(32), zeroblob(32), 0,
+                  x'0c0d', 7, 9, 10, 30),
+                 (3, 1, 'open', 7, zeroblob(32), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                  NULL);",
+        )
+        .unwrap();
+        drop(old);
+        for _ in 0..2 {
+            let conn = open(&path).unwrap();
+            let moved: Vec<(i64, Vec<u8>)> = conn
+                .prepare("SELECT row, data FROM batch_data ORDER BY row")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(moved, vec![(1, vec![10, 11]), (2, vec![12, 13])]);
+            let has_column: bool = conn
+                .query_row(
+                    "SELECT COUNT(*) > 0 FROM pragma_table_info('batches') WHERE name = 'data'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(!has_column, "batches keeps no data column");
+            let live = super::super::queries::batch(&conn, 0, true)
+                .unwrap()
+                .unwrap();
+            assert_eq!(live.data, Some(vec![12, 13]), "the live batch's data");
+            let open_batch = super::super::queries::batch(&conn, 1, true)
+                .unwrap()
+                .unwrap();
+            assert_eq!(open_batch.data, None, "an open batch has none yet");
+        }
     }
 }

@@ -29,7 +29,7 @@ use crate::metrics::Metrics;
 use protocol::action::{Action, L1Message, Tx};
 use protocol::codec::Encode;
 use protocol::engine::Receipt;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -509,20 +509,28 @@ fn write_whole(tx: &Transaction<'_>, entry: &Entry) -> Result<(), JournalError> 
             data,
         } => {
             let pos = append_log(tx, &LogRecord::Seal(record.clone()))?;
-            tx.prepare_cached(
-                "UPDATE batches SET status = 'sealed', header_hash = ?2, post_state_root = ?3,
-                     queue_end = ?4, tx_count = ?5, data = ?6, seal_pos = ?7
-                 WHERE batch_index = ?1 AND status = 'open'",
-            )?
-            .execute(params![
-                header.index,
-                header.hash().0,
-                header.post_state_root.0,
-                header.queue_end,
-                header.tx_count,
-                data,
-                pos
-            ])?;
+            let sealed: Option<i64> = tx
+                .prepare_cached(
+                    "UPDATE batches SET status = 'sealed', header_hash = ?2, post_state_root = ?3,
+                         queue_end = ?4, tx_count = ?5, seal_pos = ?6
+                     WHERE batch_index = ?1 AND status = 'open' RETURNING row",
+                )?
+                .query_row(
+                    params![
+                        header.index,
+                        header.hash().0,
+                        header.post_state_root.0,
+                        header.queue_end,
+                        header.tx_count,
+                        pos
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(row) = sealed {
+                tx.prepare_cached("INSERT INTO batch_data (row, data) VALUES (?1, ?2)")?
+                    .execute(params![row, data])?;
+            }
             withdrawal_events::batch_reached(tx, header.index, Reached::InBatch)?;
         }
         Entry::Revert { from_index } => {
