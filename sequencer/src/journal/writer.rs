@@ -39,6 +39,9 @@ use tokio::sync::{Notify, watch};
 /// Most writes committed together (bounds one transaction's size and latency).
 const MAX_GROUP: usize = 4_096;
 
+/// The WAL's length in pages at which the writer checkpoints: SQLite's automatic default.
+const CHECKPOINT_PAGES: u64 = 1_000;
+
 /// Runs after the write committed (`true`) or failed (`false`).
 pub type Done = Box<dyn FnOnce(bool) + Send>;
 
@@ -164,8 +167,21 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel::<Inbox>();
     let failed = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(Progress::new());
+    let mut conn = conn;
+    let wal_pages = Arc::new(AtomicU64::new(0));
+    let seen = wal_pages.clone();
+    // Replaces SQLite's automatic checkpoint, which would run inside the commit that
+    // crosses the threshold, maybe the one acknowledgements wait for.
+    conn.wal_hook(Some(
+        move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+            seen.store(u64::try_from(pages).unwrap_or(0), Ordering::Relaxed);
+            Ok(())
+        },
+    ))
+    .map_err(std::io::Error::other)?;
     let writer = Writer {
         conn,
+        wal_pages,
         failed: failed.clone(),
         metrics,
         batches_changed,
@@ -188,6 +204,8 @@ pub fn spawn(
 /// The writer thread's state.
 struct Writer {
     conn: Connection,
+    /// The WAL's length in pages after the last commit (the connection's WAL hook).
+    wal_pages: Arc<AtomicU64>,
     failed: Arc<AtomicBool>,
     metrics: Arc<Metrics>,
     batches_changed: Arc<Notify>,
@@ -251,6 +269,26 @@ impl Writer {
                 self.attempt(false, |conn| commit_unsynced(conn, &group, Rows::Derived));
             }
             self.progress.derived(self.groups);
+        }
+        self.checkpoint_if_long();
+    }
+
+    /// Copies the WAL into the database once it is `CHECKPOINT_PAGES` long (SQLite's own
+    /// threshold), after the group's answers and derived rows: no acknowledgement waits
+    /// for it. Passive, like SQLite's automatic checkpoint: it never waits for readers, and
+    /// a checkpoint that could not finish is tried again after the next group.
+    fn checkpoint_if_long(&mut self) {
+        if self.wal_pages.load(Ordering::Relaxed) < CHECKPOINT_PAGES {
+            return;
+        }
+        match self.conn.wal_checkpoint_v2(
+            Some(rusqlite::MAIN_DB),
+            rusqlite::wal::CheckpointMode::PASSIVE,
+        ) {
+            Ok(_) => self.wal_pages.store(0, Ordering::Relaxed),
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed; tried again after the next group")
+            }
         }
     }
 

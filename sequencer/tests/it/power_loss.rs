@@ -442,3 +442,44 @@ fn a_write_without_entries_commits_nothing() {
     write_group(schema::open(&path).unwrap(), vec![first_tx.entry]);
     assert_ne!(version(), before, "a transaction's write committed nothing");
 }
+
+/// The writer checkpoints the WAL itself, between groups (its WAL hook replaces SQLite's
+/// automatic checkpoint, which ran inside whichever commit crossed the threshold): while
+/// it still runs, the database file alone already holds most of what was written.
+#[test]
+fn the_writer_checkpoints_the_wal_between_groups() {
+    let (steps, ..) = workload();
+    let written = steps.len();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let (handle, thread) =
+        writer::spawn(schema::open(&path).unwrap(), Arc::default(), Arc::default()).unwrap();
+    let write = |entries: Vec<Entry>| {
+        let (done_tx, done_rx) = mpsc::channel();
+        handle.write(WriteOp {
+            entries,
+            done: Some(Box::new(move |ok| {
+                let _ = done_tx.send(ok);
+            })),
+        });
+        assert_eq!(done_rx.recv(), Ok(true), "every commit succeeds");
+    };
+    for step in steps {
+        write(vec![step.entry]);
+    }
+    // An empty group's answer comes after the previous group's checkpoint, and it commits
+    // nothing that would start another: the database file is still while it is copied.
+    write(Vec::new());
+    let alone = dir.path().join("alone.db");
+    std::fs::copy(&path, &alone).unwrap();
+    let in_file: usize = rusqlite::Connection::open(&alone)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM log", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        in_file * 2 > written,
+        "the database file holds {in_file} of {written} log records before the writer stops"
+    );
+    drop(handle);
+    thread.join().unwrap();
+}
