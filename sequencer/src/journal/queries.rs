@@ -75,26 +75,20 @@ pub fn batch(
     index: u64,
     with_data: bool,
 ) -> Result<Option<BatchInfo>, JournalError> {
+    // The data is read only when asked for: the join finds its row by key, and the
+    // `CASE` leaves the blob unread otherwise.
     let sql = format!(
-        "SELECT {BATCH_COLUMNS}, row FROM batches WHERE batch_index = ?1
-         ORDER BY status = 'reverted', row DESC LIMIT 1"
+        "SELECT {BATCH_COLUMNS}, CASE WHEN ?2 THEN d.data END
+         FROM batches LEFT JOIN batch_data d ON d.row = batches.row
+         WHERE batch_index = ?1 ORDER BY status = 'reverted', batches.row DESC LIMIT 1"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![index])?;
+    let mut rows = stmt.query(params![index, with_data])?;
     let Some(row) = rows.next()? else {
         return Ok(None);
     };
     let mut info = batch_info(row)?;
-    if with_data {
-        let at: i64 = row.get(12)?;
-        info.data = conn
-            .query_row(
-                "SELECT data FROM batch_data WHERE row = ?1",
-                params![at],
-                |r| r.get(0),
-            )
-            .optional()?;
-    }
+    info.data = row.get(12)?;
     Ok(Some(info))
 }
 
